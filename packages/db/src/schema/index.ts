@@ -1,0 +1,6 @@
+export * from "./accounts";
+export * from "./workspaces";
+export * from "./contacts";
+export * from "./interactions";
+export * from "./events";
+export * from "./audit";
