@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, bigserial, customType, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
 import { workspaces } from "./workspaces";
@@ -7,7 +8,7 @@ const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 
 
 export const domainEvents = pgTable("domain_events", {
   id: bigserial("id", { mode: "number" }).primaryKey(),
-  txId: xid8("tx_id").notNull(),
+  txId: xid8("tx_id").notNull().default(sql`pg_current_xact_id()`),
   workspaceId: uuid("workspace_id").references(() => workspaces.id, { onDelete: "cascade" }),
   actorId: uuid("actor_id").references(() => users.id, { onDelete: "set null" }),
   type: text("type").notNull(),
@@ -17,7 +18,7 @@ export const domainEvents = pgTable("domain_events", {
 
 export const eventConsumers = pgTable("event_consumers", {
   name: text("name").primaryKey(),
-  lastTxId: xid8("last_tx_id").notNull(),
-  lastEventId: bigint("last_event_id", { mode: "number" }).notNull(),
+  lastTxId: xid8("last_tx_id").notNull().default("0"),
+  lastEventId: bigint("last_event_id", { mode: "number" }).notNull().default(0),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

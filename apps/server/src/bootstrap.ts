@@ -1,0 +1,18 @@
+import { ConfigError, createRuntime, loadConfig, type Config, type Runtime } from "@rapport/api";
+
+/** Loads the configuration once; a bad value ends the process with a message naming it. */
+export function loadConfigOrExit(overrides: Record<string, string | undefined> = {}): Config {
+  try {
+    return loadConfig({ ...process.env, ...overrides });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every variable.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+export async function startRuntime(config: Config): Promise<Runtime> {
+  return createRuntime(config, { migrate: true });
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream, existsSync, statSync } from "node:fs";
+import http from "node:http";
+import type { Socket } from "node:net";
+import { extname, join, normalize, resolve } from "node:path";
+import { appRouter, createContextFactory, type Runtime } from "@rapport/api";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+};
+
+export interface RapportServer {
+  server: http.Server;
+  listen(port: number, host: string): Promise<{ port: number; url: string }>;
+  /** Stops accepting, lets in-flight requests finish (up to the timeout), then closes. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export function createRapportServer(runtime: Runtime): RapportServer {
+  const { config, log } = runtime;
+  const createContext = createContextFactory(runtime);
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    maxBodySize: config.BODY_LIMIT_BYTES,
+    createContext: ({ req }) => createContext(requestInfo(req, config.TRUST_PROXY)),
+    responseMeta({ errors }) {
+      const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
+      const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details?.retryAfterSeconds;
+      return retryAfter ? { headers: { "retry-after": String(retryAfter) } } : {};
+    },
+  });
+  const webRoot = resolve(config.WEB_DIST_DIR);
+  const serveWeb = existsSync(join(webRoot, "index.html"));
+  const allowedOrigins = new Set(config.CORS_ORIGINS);
+
+  const server = http.createServer(async (req, res) => {
+    const requestId = headerValue(req.headers["x-request-id"])?.slice(0, 100) || randomUUID();
+    (req as http.IncomingMessage & { id: string }).id = requestId;
+    res.setHeader("x-request-id", requestId);
+    const started = performance.now();
+    res.on("finish", () => {
+      log.info(
+        { requestId, method: req.method, path: req.url?.split("?")[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+        "request",
+      );
+    });
+    applyCors(req, res, allowedOrigins);
+    if (req.method === "OPTIONS") {
+      res.writeHead(204).end();
+      return;
+    }
+    const path = (req.url ?? "/").split("?")[0]!;
+    try {
+      if (path === "/healthz") return json(res, 200, { status: "ok" });
+      if (path === "/readyz") {
+        const readiness = await runtime.readiness();
+        return json(res, readiness.status === "down" ? 503 : 200, readiness);
+      }
+      if (path.startsWith("/trpc/")) return trpcHandler(req, res);
+      if (serveWeb && (req.method === "GET" || req.method === "HEAD")) return serveStatic(webRoot, path, res);
+      json(res, 404, { error: "Not found" });
+    } catch (error) {
+      log.error({ err: error, requestId }, "unhandled request error");
+      if (!res.headersSent) json(res, 500, { error: "Internal error", requestId });
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 60_000;
+
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolvePromise, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          const address = server.address();
+          const actualPort = typeof address === "object" && address ? address.port : port;
+          const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolvePromise({ port: actualPort, url: `http://${shownHost}:${actualPort}` });
+        });
+      });
+    },
+    async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        log.warn({ open: sockets.size }, "shutdown timeout: closing remaining connections");
+        for (const socket of sockets) socket.destroy();
+      }, timeoutMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function requestInfo(req: http.IncomingMessage, trustProxy: boolean) {
+  const forwarded = trustProxy ? headerValue(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() : undefined;
+  return {
+    requestId: (req as http.IncomingMessage & { id?: string }).id ?? randomUUID(),
+    ip: forwarded || req.socket.remoteAddress || null,
+    userAgent: headerValue(req.headers["user-agent"]) ?? null,
+    authorization: headerValue(req.headers.authorization) ?? null,
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function applyCors(req: http.IncomingMessage, res: http.ServerResponse, allowed: Set<string>) {
+  const origin = headerValue(req.headers.origin);
+  if (!origin || !allowed.has(origin)) return;
+  res.setHeader("access-control-allow-origin", origin);
+  res.setHeader("vary", "Origin");
+  res.setHeader("access-control-allow-credentials", "true");
+  res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id, trpc-accept");
+  res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
+  res.setHeader("access-control-max-age", "600");
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "cache-control": "no-store" });
+  res.end(payload);
+}
+
+function serveStatic(root: string, urlPath: string, res: http.ServerResponse) {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return json(res, 400, { error: "Bad path" });
+  }
+  const candidate = normalize(join(root, decoded));
+  const insideRoot = candidate.startsWith(root);
+  const isFile = insideRoot && existsSync(candidate) && statSync(candidate).isFile();
+  // Unknown paths are client-side routes: the SPA's index.html handles them.
+  const file = isFile ? candidate : join(root, "index.html");
+  const hashedAsset = isFile && decoded.startsWith("/assets/");
+  res.writeHead(200, {
+    "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
+    "cache-control": hashedAsset ? "public, max-age=31536000, immutable" : "no-cache",
+    "x-content-type-options": "nosniff",
+  });
+  createReadStream(file).pipe(res);
+}

@@ -1,0 +1,106 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
+
+/** The repository root (where pnpm-workspace.yaml lives), for default data paths. */
+export function findRepoRoot(start = process.cwd()): string {
+  let dir = resolve(start);
+  while (true) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(start);
+    dir = parent;
+  }
+}
+
+const DEV_JWT_SECRET = "rapport-development-secret-do-not-use-in-production";
+
+const booleanFromEnv = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    ROLE: z.enum(["api", "worker", "all"]).default("all"),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.url().optional(),
+    DATABASE_URL: z
+      .url()
+      .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    PGLITE_DIR: z.string().min(1).optional(),
+    REDIS_URL: z
+      .url()
+      .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
+      .optional(),
+    REDIS_REQUIRED: booleanFromEnv.default(false),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, ':', '_' or '-' (at most 64)")
+      .default("rapport:"),
+    JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    CORS_ORIGINS: z
+      .string()
+      .default("http://localhost:5173,http://localhost:3000")
+      .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean)),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+    TRUST_PROXY: booleanFromEnv.default(false),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    LOGIN_MAX_PER_IP: z.coerce.number().int().min(1).default(30),
+    LOGIN_MAX_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+    WEB_DIST_DIR: z.string().optional(),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production" });
+    }
+    if (env.REDIS_REQUIRED && !env.REDIS_URL) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required when REDIS_REQUIRED=true" });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Omit<Env, "JWT_SECRET" | "PGLITE_DIR" | "WEB_DIST_DIR"> {
+  JWT_SECRET: string;
+  PGLITE_DIR: string;
+  WEB_DIST_DIR: string;
+  usesDevSecret: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and validates the environment once. Names every bad variable in the error. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings in .env files mean "unset", not "invalid".
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`),
+    );
+  }
+  const env = result.data;
+  const root = findRepoRoot();
+  return {
+    ...env,
+    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
+    usesDevSecret: !env.JWT_SECRET,
+    PGLITE_DIR: resolve(root, env.PGLITE_DIR ?? ".data/pglite"),
+    WEB_DIST_DIR: resolve(root, env.WEB_DIST_DIR ?? "apps/web/dist"),
+  };
+}

@@ -1,0 +1,71 @@
+import { TRPCError } from "@trpc/server";
+import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+
+export type DomainErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "TOO_MANY_REQUESTS";
+
+/**
+ * Errors a service raises on purpose. `details` travels to the client in
+ * `error.data.details` (e.g. the id of the contact a duplicate collides with).
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export const notFound = (what: string) => new DomainError("NOT_FOUND", `${what} not found`);
+export const forbidden = (message: string) => new DomainError("FORBIDDEN", message);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError("CONFLICT", message, details);
+export const badRequest = (message: string, path?: (string | number)[]) =>
+  new DomainError("BAD_REQUEST", message, path ? { path } : undefined);
+export const unauthorized = (message = "Not signed in or session expired") => new DomainError("UNAUTHORIZED", message);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new DomainError("TOO_MANY_REQUESTS", `Too many attempts; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
+
+interface PgLikeError {
+  code?: string;
+  constraint_name?: string;
+  constraint?: string;
+  message?: string;
+}
+
+function pgError(error: unknown): PgLikeError | null {
+  // drizzle wraps driver errors; the driver error is on `cause`.
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current; depth++) {
+    if (typeof current === "object" && current !== null && "code" in current) {
+      const code = (current as PgLikeError).code;
+      if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return current as PgLikeError;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/** The one mapping from anything thrown below a router to what the client sees. */
+export function toTRPCError(error: unknown): TRPCError {
+  if (error instanceof TRPCError) return error;
+  if (error instanceof DomainError) {
+    return new TRPCError({ code: error.code satisfies TRPC_ERROR_CODE_KEY, message: error.message, cause: error });
+  }
+  const pg = pgError(error);
+  if (pg?.code === "23505") {
+    return new TRPCError({ code: "CONFLICT", message: "A record with the same unique value already exists", cause: error as Error });
+  }
+  if (pg?.code === "22P02" || pg?.code === "22007" || pg?.code === "22008" || pg?.code === "22001") {
+    return new TRPCError({ code: "BAD_REQUEST", message: "Invalid value", cause: error as Error });
+  }
+  return new TRPCError({
+    code: "INTERNAL_SERVER_ERROR",
+    message: "Internal error",
+    cause: error instanceof Error ? error : new Error(String(error)),
+  });
+}

@@ -1,0 +1,179 @@
+import { eventConsumers, queryRows, type Database } from "@rapport/db";
+import { sql } from "drizzle-orm";
+import type { Logger } from "../logger";
+import type { DomainEvent, DomainEventType, EventConsumer } from "./types";
+
+const BATCH_SIZE = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+interface EventRow {
+  id: string | number;
+  tx_id: string;
+  workspace_id: string | null;
+  actor_id: string | null;
+  type: string;
+  payload: Record<string, unknown> | string;
+  created_at: Date | string;
+}
+
+/**
+ * Delivers committed outbox events to durable consumers, at least once and in
+ * commit order. Every instance may run it: a consumer's cursor row is locked
+ * with FOR UPDATE SKIP LOCKED while its batch runs, so one instance at a time
+ * owns a consumer and the others move on.
+ *
+ * Ordering by id alone would skip events: ids are taken at INSERT but become
+ * visible at COMMIT, so id 11 can commit before id 10. Each event therefore
+ * records its transaction id, and a batch only reads transactions older than
+ * the oldest one still running (pg_snapshot_xmin), ordered by (tx_id, id).
+ * Nothing that is still in flight can later appear behind the cursor.
+ */
+export class EventDispatcher {
+  private readonly consumers = new Map<string, EventConsumer>();
+  private readonly backoffUntil = new Map<string, number>();
+  private readonly failures = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private wakeRequested = false;
+  private stopped = true;
+
+  constructor(
+    private readonly database: Database,
+    private readonly log: Logger,
+    private readonly pollMs: number,
+  ) {}
+
+  register(consumer: EventConsumer): void {
+    if (this.consumers.has(consumer.name)) throw new Error(`Duplicate event consumer ${consumer.name}`);
+    this.consumers.set(consumer.name, consumer);
+  }
+
+  async start(): Promise<void> {
+    await this.ensureCursors();
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Called after a commit that wrote events: deliver soon rather than at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** Processes until every consumer has caught up with what is committed now (tests, shutdown). */
+  async drain(): Promise<void> {
+    await this.ensureCursors();
+    await this.running;
+    for (let round = 0; round < 1_000; round++) {
+      const pending = await this.tick(true);
+      if (!pending) return;
+    }
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.tick(false)
+        .then((more) => {
+          this.running = null;
+          const again = more || this.wakeRequested;
+          this.wakeRequested = false;
+          this.schedule(again ? 0 : this.pollMs);
+        })
+        .catch((error) => {
+          this.running = null;
+          this.log.error({ err: error }, "event dispatcher tick failed");
+          this.schedule(this.pollMs);
+        });
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private async ensureCursors(): Promise<void> {
+    for (const consumer of this.consumers.values()) {
+      if (consumer.startFrom === "now") {
+        await this.database.db.execute(sql`
+          INSERT INTO event_consumers (name, last_tx_id, last_event_id)
+          SELECT ${consumer.name}, coalesce(max(tx_id), '0'::xid8), coalesce(max(id), 0)
+          FROM domain_events
+          ON CONFLICT (name) DO NOTHING`);
+      } else {
+        await this.database.db.insert(eventConsumers).values({ name: consumer.name, lastTxId: "0", lastEventId: 0 }).onConflictDoNothing();
+      }
+    }
+  }
+
+  /** One pass over all consumers. Returns true when some consumer may have more. */
+  private async tick(ignoreBackoff: boolean): Promise<boolean> {
+    let more = false;
+    for (const consumer of this.consumers.values()) {
+      if (!ignoreBackoff && (this.backoffUntil.get(consumer.name) ?? 0) > Date.now()) continue;
+      try {
+        const delivered = await this.runBatch(consumer);
+        if (delivered === BATCH_SIZE) more = true;
+        this.failures.delete(consumer.name);
+        this.backoffUntil.delete(consumer.name);
+      } catch (error) {
+        const failures = (this.failures.get(consumer.name) ?? 0) + 1;
+        this.failures.set(consumer.name, failures);
+        const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures);
+        this.backoffUntil.set(consumer.name, Date.now() + delay);
+        this.log.error({ err: error, consumer: consumer.name, retryInMs: delay }, "event consumer failed; will retry");
+        if (ignoreBackoff) throw error;
+      }
+    }
+    return more;
+  }
+
+  private async runBatch(consumer: EventConsumer): Promise<number> {
+    return this.database.db.transaction(async (tx) => {
+      // Snapshot first, before this transaction holds any xid of its own.
+      const [horizon] = await queryRows<{ xmin: string }>(tx, sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`);
+      const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
+        tx,
+        sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers
+            WHERE name = ${consumer.name} FOR UPDATE SKIP LOCKED`,
+      );
+      if (!cursor || !horizon) return 0; // another instance holds this consumer
+      const rows = await queryRows<EventRow>(
+        tx,
+        sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+            FROM domain_events
+            WHERE (tx_id, id) > (${cursor.last_tx_id}::xid8, ${Number(cursor.last_event_id)}::bigint)
+              AND tx_id < ${horizon.xmin}::xid8
+            ORDER BY tx_id, id
+            LIMIT ${BATCH_SIZE}`,
+      );
+      if (rows.length === 0) return 0;
+      await consumer.handle(rows.map(toDomainEvent));
+      const last = rows[rows.length - 1]!;
+      await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.tx_id}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
+                           WHERE name = ${consumer.name}`);
+      return rows.length;
+    });
+  }
+}
+
+export function toDomainEvent(row: EventRow): DomainEvent {
+  return {
+    id: Number(row.id),
+    workspaceId: row.workspace_id,
+    actorId: row.actor_id,
+    type: row.type as DomainEventType,
+    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
+    createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Domain events: what happened, to which workspace, by whom. Payloads carry ids
+ * and field names, never personal values, so the outbox, the activity feed and
+ * webhook deliveries hold nothing an erasure would have to chase.
+ */
+export interface DomainEventPayloads {
+  "workspace.created": { workspaceId: string };
+  "contact.created": { contactId: string; source: string };
+  "contact.updated": { contactId: string; fields: string[] };
+  "contact.deleted": { contactId: string };
+  "contact.restored": { contactId: string };
+  "contact.purged": { contactId: string };
+  "contacts.bulk_created": { contactIds: string[]; count: number };
+  "interaction.created": { interactionId: string; contactId: string; type: string; participantContactIds: string[] };
+  "interaction.deleted": { interactionId: string; contactId: string };
+  "member.added": { userId: string; role: string };
+  "member.removed": { userId: string; previousRole: string };
+  "member.role_changed": { userId: string; from: string; to: string };
+}
+
+export type DomainEventType = keyof DomainEventPayloads;
+export const DOMAIN_EVENT_TYPES = [
+  "workspace.created",
+  "contact.created",
+  "contact.updated",
+  "contact.deleted",
+  "contact.restored",
+  "contact.purged",
+  "contacts.bulk_created",
+  "interaction.created",
+  "interaction.deleted",
+  "member.added",
+  "member.removed",
+  "member.role_changed",
+] as const satisfies readonly DomainEventType[];
+
+export type EventDraft = {
+  [K in DomainEventType]: { type: K; workspaceId: string | null; actorId: string | null; payload: DomainEventPayloads[K] };
+}[DomainEventType];
+
+export interface DomainEvent {
+  id: number;
+  workspaceId: string | null;
+  actorId: string | null;
+  type: DomainEventType;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** Runs once per cluster per event (at least once), in order, with a durable cursor. */
+export interface EventConsumer {
+  name: string;
+  /** Where a consumer seen for the first time starts reading. */
+  startFrom?: "beginning" | "now";
+  handle(events: DomainEvent[]): Promise<void>;
+}
+
+/** Runs on every instance for every event it hears of (live subscriptions, local caches). */
+export type EventListener = (event: DomainEvent) => void;

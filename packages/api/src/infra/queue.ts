@@ -1,0 +1,211 @@
+import { randomUUID } from "node:crypto";
+import { Queue, Worker, type Job } from "bullmq";
+import type { RedisOptions } from "ioredis";
+import type { Logger } from "../logger";
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  log: Logger;
+  progress(percent: number): Promise<void>;
+}
+
+export interface JobDefinition<T = unknown> {
+  name: string;
+  handler: (data: T, ctx: JobContext) => Promise<unknown>;
+  /** Recurring: `cron` for BullMQ's scheduler, `everyMs` for the in-process driver. */
+  schedule?: { cron: string; everyMs: number };
+  attempts?: number;
+}
+
+export type JobState = "waiting" | "active" | "completed" | "failed" | "delayed" | "unknown";
+
+export interface JobStatus {
+  id: string;
+  name: string;
+  state: JobState;
+  progress: number;
+  result?: unknown;
+  failedReason?: string;
+}
+
+export interface JobQueue {
+  readonly driver: "bullmq" | "in-process";
+  define<T>(definition: JobDefinition<T>): void;
+  /** `jobId` makes enqueueing idempotent: the same id is queued once. */
+  enqueue<T>(name: string, data: T, options?: { jobId?: string }): Promise<string>;
+  status(jobId: string): Promise<JobStatus | null>;
+  /** Starts processing (worker role) and registers recurring schedules. */
+  start(options: { process: boolean }): Promise<void>;
+  /** Stops taking jobs and waits for running ones. */
+  close(): Promise<void>;
+}
+
+const QUEUE_NAME = "rapport";
+
+export function createBullmqQueue(connection: RedisOptions & { url: string }, prefix: string, log: Logger): JobQueue {
+  const definitions = new Map<string, JobDefinition<any>>();
+  const { url, ...options } = connection;
+  const redisOptions = { ...options, ...parseRedisUrl(url) };
+  const queue = new Queue(QUEUE_NAME, { connection: redisOptions, prefix: `${prefix}bull` });
+  queue.on("error", (error) => log.warn({ err: error.message }, "queue error"));
+  let worker: Worker | null = null;
+
+  return {
+    driver: "bullmq",
+    define(definition) {
+      definitions.set(definition.name, definition);
+    },
+    async enqueue(name, data, opts) {
+      const definition = definitions.get(name);
+      if (!definition) throw new Error(`Unknown job ${name}`);
+      const job = await queue.add(name, data, {
+        jobId: opts?.jobId,
+        attempts: definition.attempts ?? 3,
+        backoff: { type: "exponential", delay: 1_000 },
+        removeOnComplete: { age: 24 * 3600, count: 1_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      });
+      return job.id!;
+    },
+    async status(jobId) {
+      const job = await queue.getJob(jobId);
+      if (!job) return null;
+      const state = (await job.getState()) as string;
+      return {
+        id: jobId,
+        name: job.name,
+        state: (["waiting", "active", "completed", "failed", "delayed"].includes(state) ? state : "unknown") as JobState,
+        progress: typeof job.progress === "number" ? job.progress : 0,
+        result: job.returnvalue,
+        failedReason: job.failedReason,
+      };
+    },
+    async start({ process }) {
+      for (const definition of definitions.values()) {
+        if (definition.schedule) {
+          await queue.upsertJobScheduler(
+            definition.name,
+            { pattern: definition.schedule.cron },
+            { name: definition.name, data: {}, opts: { attempts: definition.attempts ?? 3 } },
+          );
+        }
+      }
+      if (!process) return;
+      worker = new Worker(
+        QUEUE_NAME,
+        async (job: Job) => {
+          const definition = definitions.get(job.name);
+          if (!definition) throw new Error(`No handler for job ${job.name}`);
+          const jobLog = log.child({ job: job.name, jobId: job.id });
+          return definition.handler(job.data, {
+            jobId: job.id!,
+            attempt: job.attemptsMade + 1,
+            log: jobLog,
+            progress: (percent) => job.updateProgress(percent),
+          });
+        },
+        { connection: redisOptions, prefix: `${prefix}bull`, concurrency: 4 },
+      );
+      worker.on("failed", (job, error) =>
+        log.error({ job: job?.name, jobId: job?.id, err: error.message }, "job failed"),
+      );
+      worker.on("error", (error) => log.warn({ err: error.message }, "worker error"));
+    },
+    async close() {
+      await worker?.close();
+      await queue.close();
+    },
+  };
+}
+
+function parseRedisUrl(url: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined,
+    tls: parsed.protocol === "rediss:" ? {} : undefined,
+  };
+}
+
+/**
+ * Without Redis, jobs run in this process through the same handlers (like
+ * Laravel's `sync` driver, but asynchronous): same retries, no durability.
+ */
+export function createInProcessQueue(log: Logger): JobQueue {
+  const definitions = new Map<string, JobDefinition<any>>();
+  const statuses = new Map<string, JobStatus>();
+  const running = new Set<Promise<void>>();
+  const timers: NodeJS.Timeout[] = [];
+  let processing = false;
+  let closed = false;
+
+  const run = (definition: JobDefinition<any>, jobId: string, data: unknown) => {
+    const status: JobStatus = { id: jobId, name: definition.name, state: "waiting", progress: 0 };
+    statuses.set(jobId, status);
+    const task = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      const attempts = definition.attempts ?? 3;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        status.state = "active";
+        try {
+          status.result = await definition.handler(data, {
+            jobId,
+            attempt,
+            log: log.child({ job: definition.name, jobId }),
+            progress: async (percent) => {
+              status.progress = percent;
+            },
+          });
+          status.state = "completed";
+          status.progress = 100;
+          return;
+        } catch (error) {
+          status.failedReason = error instanceof Error ? error.message : String(error);
+          log.error({ job: definition.name, jobId, attempt, err: status.failedReason }, "job failed");
+          if (attempt < attempts && !closed) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 100));
+        }
+      }
+      status.state = "failed";
+    })();
+    running.add(task);
+    void task.finally(() => running.delete(task));
+  };
+
+  return {
+    driver: "in-process",
+    define(definition) {
+      definitions.set(definition.name, definition);
+    },
+    async enqueue(name, data, opts) {
+      const definition = definitions.get(name);
+      if (!definition) throw new Error(`Unknown job ${name}`);
+      const jobId = opts?.jobId ?? randomUUID();
+      const existing = statuses.get(jobId);
+      if (existing && (existing.state === "waiting" || existing.state === "active")) return jobId;
+      run(definition, jobId, data);
+      return jobId;
+    },
+    async status(jobId) {
+      return statuses.get(jobId) ?? null;
+    },
+    async start({ process }) {
+      if (!process || processing) return;
+      processing = true;
+      for (const definition of definitions.values()) {
+        if (!definition.schedule) continue;
+        const timer = setInterval(() => run(definition, randomUUID(), {}), definition.schedule.everyMs);
+        timer.unref();
+        timers.push(timer);
+      }
+    },
+    async close() {
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      await Promise.allSettled([...running]);
+    },
+  };
+}

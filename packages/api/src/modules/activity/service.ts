@@ -1,0 +1,34 @@
+import { domainEvents, type Db } from "@rapport/db";
+import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { badRequest } from "../../errors";
+import type { DomainEventType } from "../../events/types";
+
+/** The activity feed is the outbox itself, read newest first per workspace. */
+export class ActivityService {
+  constructor(private readonly db: Db) {}
+
+  async list(input: { workspaceId: string; types?: DomainEventType[] | undefined; cursor?: string | null; limit: number }) {
+    const conditions: SQL[] = [eq(domainEvents.workspaceId, input.workspaceId)];
+    if (input.types && input.types.length > 0) conditions.push(inArray(domainEvents.type, input.types));
+    if (input.cursor) {
+      const decoded = decodeCursor(input.cursor, 1);
+      if (!decoded || typeof decoded[0] !== "number") throw badRequest("cursor: invalid", ["cursor"]);
+      conditions.push(lt(domainEvents.id, decoded[0]));
+    }
+    const rows = await this.db
+      .select({
+        id: domainEvents.id,
+        type: domainEvents.type,
+        actorId: domainEvents.actorId,
+        payload: domainEvents.payload,
+        createdAt: domainEvents.createdAt,
+      })
+      .from(domainEvents)
+      .where(and(...conditions))
+      .orderBy(desc(domainEvents.id))
+      .limit(input.limit + 1);
+    const items = rows.slice(0, input.limit);
+    return { items, nextCursor: rows.length > input.limit ? encodeCursor([items[items.length - 1]!.id]) : null };
+  }
+}

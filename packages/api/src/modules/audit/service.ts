@@ -1,0 +1,54 @@
+import { auditLog, type Db, type Executor } from "@rapport/db";
+import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { badRequest } from "../../errors";
+
+export interface AuditEntry {
+  action: string;
+  workspaceId?: string | null;
+  actorId?: string | null;
+  targetType?: string | null;
+  /** Opaque ids only: audit entries never hold personal values. */
+  targetId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** Appends to the audit log, inside the caller's transaction when given one. */
+export async function recordAudit(executor: Executor, entry: AuditEntry): Promise<void> {
+  await executor.insert(auditLog).values({
+    action: entry.action,
+    workspaceId: entry.workspaceId ?? null,
+    actorId: entry.actorId ?? null,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId ?? null,
+    ip: entry.ip ?? null,
+    userAgent: entry.userAgent?.slice(0, 512) ?? null,
+    metadata: entry.metadata ?? {},
+  });
+}
+
+export class AuditService {
+  constructor(private readonly db: Db) {}
+
+  async list(input: { workspaceId: string; action?: string | null; actorId?: string | null; cursor?: string | null; limit: number }) {
+    const conditions: SQL[] = [eq(auditLog.workspaceId, input.workspaceId)];
+    if (input.action) conditions.push(eq(auditLog.action, input.action));
+    if (input.actorId) conditions.push(eq(auditLog.actorId, input.actorId));
+    if (input.cursor) {
+      const decoded = decodeCursor(input.cursor, 1);
+      if (!decoded || typeof decoded[0] !== "number") throw badRequest("cursor: invalid", ["cursor"]);
+      conditions.push(lt(auditLog.id, decoded[0]));
+    }
+    const rows = await this.db
+      .select()
+      .from(auditLog)
+      .where(and(...conditions))
+      .orderBy(desc(auditLog.id))
+      .limit(input.limit + 1);
+    const items = rows.slice(0, input.limit);
+    const nextCursor = rows.length > input.limit ? encodeCursor([items[items.length - 1]!.id]) : null;
+    return { items, nextCursor };
+  }
+}

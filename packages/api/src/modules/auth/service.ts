@@ -1,0 +1,229 @@
+import { createHash } from "node:crypto";
+import { memberships, refreshTokens, sessions, users, workspaces, type Executor } from "@rapport/db";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
+import { conflict, tooManyRequests, unauthorized } from "../../errors";
+import type { ServiceDeps } from "../../runtime";
+import { recordAudit } from "../audit/service";
+import { hashPassword, verifyPassword } from "./passwords";
+import { AccessTokens, hashRefreshToken, newRefreshToken, type AccessClaims } from "./tokens";
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuthTokens {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: Date;
+}
+
+// A session confirmed active is trusted for this long before asking the
+// database again; logout on this instance evicts it at once.
+const SESSION_CACHE_MS = 5_000;
+
+export class AuthService {
+  private readonly accessTokens: AccessTokens;
+  private readonly activeSessions = new LRUCache<string, true>({ max: 50_000, ttl: SESSION_CACHE_MS });
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.accessTokens = new AccessTokens(deps.config.JWT_SECRET, deps.config.ACCESS_TOKEN_TTL_SECONDS);
+  }
+
+  async register(input: { email: string; password: string; name: string }, meta: RequestMeta) {
+    const passwordHash = await hashPassword(input.password);
+    return this.deps.transaction(async (tx) => {
+      const user = await this.insertUser(tx, { ...input, passwordHash });
+      await recordAudit(tx, { action: "auth.register", actorId: user.id, targetType: "user", targetId: user.id, ...meta });
+      const tokens = await this.openSession(tx, user.id, meta);
+      return { user, ...tokens };
+    });
+  }
+
+  /** Creates an account without signing in (CLI, demo data). */
+  async createUser(input: { email: string; password: string; name: string }): Promise<PublicUser> {
+    const passwordHash = await hashPassword(input.password);
+    return this.deps.transaction(async (tx) => {
+      const user = await this.insertUser(tx, { ...input, passwordHash });
+      await recordAudit(tx, { action: "user.created", actorId: null, targetType: "user", targetId: user.id, metadata: { via: "cli" } });
+      return user;
+    });
+  }
+
+  async findUserByEmail(email: string): Promise<PublicUser | null> {
+    const [user] = await this.deps.db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
+    return user ? toPublicUser(user) : null;
+  }
+
+  private async insertUser(tx: Executor, input: { email: string; name: string; passwordHash: string }): Promise<PublicUser> {
+    const [existing] = await tx.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = ${input.email}`);
+    if (existing) throw conflict("An account with this email already exists; sign in instead.");
+    const [user] = await tx.insert(users).values(input).returning();
+    return toPublicUser(user!);
+  }
+
+  async login(input: { email: string; password: string }, meta: RequestMeta) {
+    const { LOGIN_MAX_PER_IP, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_SECONDS } = this.deps.config;
+    const ipKey = `login:ip:${meta.ip ?? "unknown"}`;
+    // Keyed by a hash so Redis never holds the address itself.
+    const emailKey = `login:email:${createHash("sha256").update(input.email).digest("hex").slice(0, 32)}`;
+    const [byIp, byEmail] = await Promise.all([
+      this.deps.rateLimiter.hit(ipKey, LOGIN_MAX_PER_IP, LOGIN_WINDOW_SECONDS),
+      this.deps.rateLimiter.peek(emailKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_SECONDS),
+    ]);
+    // The address locks after LOGIN_MAX_PER_EMAIL failures, even for the right password.
+    const emailLocked = byEmail.count >= LOGIN_MAX_PER_EMAIL;
+    if (!byIp.allowed || emailLocked) {
+      const retryAfter = Math.max(byIp.allowed ? 0 : byIp.retryAfterSeconds, emailLocked ? byEmail.retryAfterSeconds : 0);
+      await recordAudit(this.deps.db, { action: "auth.login_rate_limited", metadata: { retryAfterSeconds: retryAfter }, ...meta });
+      throw tooManyRequests(retryAfter);
+    }
+
+    const [user] = await this.deps.db
+      .select()
+      .from(users)
+      .where(sql`lower(${users.email}) = ${input.email}`);
+    const valid = await verifyPassword(user?.passwordHash ?? null, input.password);
+    if (!user || !valid) {
+      await this.deps.rateLimiter.hit(emailKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_SECONDS);
+      await recordAudit(this.deps.db, {
+        action: "auth.login_failed",
+        // The attempted address is not recorded: it may not even be a user's.
+        actorId: user?.id ?? null,
+        targetType: user ? "user" : null,
+        targetId: user?.id ?? null,
+        metadata: { reason: user ? "wrong_password" : "unknown_account" },
+        ...meta,
+      });
+      throw unauthorized("Email or password is incorrect");
+    }
+    await this.deps.rateLimiter.reset(emailKey);
+    return this.deps.transaction(async (tx) => {
+      await recordAudit(tx, { action: "auth.login", actorId: user.id, targetType: "user", targetId: user.id, ...meta });
+      const tokens = await this.openSession(tx, user.id, meta);
+      return { user: toPublicUser(user), ...tokens };
+    });
+  }
+
+  /**
+   * Rotates a refresh token. Each token works once; presenting a used one means
+   * it was stolen or replayed, so the whole session (token family) is revoked.
+   */
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<AuthTokens> {
+    const now = this.deps.clock.now();
+    const tokenHash = hashRefreshToken(refreshToken);
+    const [row] = await this.deps.db
+      .select({ token: refreshTokens, session: sessions })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .where(eq(refreshTokens.tokenHash, tokenHash));
+    if (!row || row.session.revokedAt) throw unauthorized("Session ended; sign in again");
+    if (row.token.usedAt) {
+      await this.revokeReusedSession(row.session.id, row.session.userId, meta);
+      throw unauthorized("Session ended; sign in again");
+    }
+    if (row.token.expiresAt <= now) throw unauthorized("Session expired; sign in again");
+
+    const outcome = await this.deps.transaction(async (tx) => {
+      // Claim the token atomically: of two concurrent refreshes only one wins.
+      const claimed = await tx
+        .update(refreshTokens)
+        .set({ usedAt: now })
+        .where(and(eq(refreshTokens.id, row.token.id), isNull(refreshTokens.usedAt)))
+        .returning({ id: refreshTokens.id });
+      if (claimed.length === 0) return "reused" as const;
+      await tx.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, row.session.id));
+      return this.issueTokens(tx, row.session.userId, row.session.id);
+    });
+    if (outcome === "reused") {
+      await this.revokeReusedSession(row.session.id, row.session.userId, meta);
+      throw unauthorized("Session ended; sign in again");
+    }
+    return outcome;
+  }
+
+  async logout(claims: AccessClaims, meta: RequestMeta): Promise<void> {
+    await this.deps.transaction(async (tx) => {
+      await tx
+        .update(sessions)
+        .set({ revokedAt: this.deps.clock.now(), revokedReason: "logout" })
+        .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt)));
+      await recordAudit(tx, { action: "auth.logout", actorId: claims.userId, targetType: "session", targetId: claims.sessionId, ...meta });
+    });
+    this.activeSessions.delete(claims.sessionId);
+  }
+
+  async me(userId: string) {
+    const [user] = await this.deps.db.select().from(users).where(eq(users.id, userId));
+    if (!user) throw unauthorized();
+    const rows = await this.deps.db
+      .select({ id: workspaces.id, name: workspaces.name, role: memberships.role })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .where(eq(memberships.userId, userId))
+      .orderBy(workspaces.name);
+    return { user: toPublicUser(user), workspaces: rows };
+  }
+
+  /** Checks signature, expiry and that the session was not logged out or revoked. */
+  async verifyAccessToken(token: string): Promise<AccessClaims> {
+    const claims = await this.accessTokens.verify(token, this.deps.clock.now());
+    if (claims === "expired") throw unauthorized("Access token expired; refresh it");
+    if (claims === "invalid") throw unauthorized("Invalid access token");
+    if (!this.activeSessions.has(claims.sessionId)) {
+      const [session] = await this.deps.db
+        .select({ revokedAt: sessions.revokedAt, userId: sessions.userId })
+        .from(sessions)
+        .where(eq(sessions.id, claims.sessionId));
+      if (!session || session.revokedAt || session.userId !== claims.userId) throw unauthorized("Session ended; sign in again");
+      this.activeSessions.set(claims.sessionId, true);
+    }
+    return claims;
+  }
+
+  private async revokeReusedSession(sessionId: string, userId: string, meta: RequestMeta) {
+    await this.deps.transaction(async (tx) => {
+      await tx
+        .update(sessions)
+        .set({ revokedAt: this.deps.clock.now(), revokedReason: "refresh_token_reuse" })
+        .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+      await recordAudit(tx, { action: "auth.refresh_reuse", actorId: userId, targetType: "session", targetId: sessionId, ...meta });
+    });
+    this.activeSessions.delete(sessionId);
+  }
+
+  private async openSession(tx: Executor, userId: string, meta: RequestMeta): Promise<AuthTokens> {
+    const [session] = await tx
+      .insert(sessions)
+      .values({ userId, ip: meta.ip, userAgent: meta.userAgent?.slice(0, 512) ?? null })
+      .returning({ id: sessions.id });
+    return this.issueTokens(tx, userId, session!.id);
+  }
+
+  private async issueTokens(tx: Executor, userId: string, sessionId: string): Promise<AuthTokens> {
+    const now = this.deps.clock.now();
+    const refresh = newRefreshToken();
+    const refreshTokenExpiresAt = new Date(now.getTime() + this.deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
+    await tx.insert(refreshTokens).values({ sessionId, userId, tokenHash: refresh.hash, expiresAt: refreshTokenExpiresAt });
+    const access = await this.accessTokens.sign({ userId, sessionId }, now);
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken: refresh.token,
+      refreshTokenExpiresAt,
+    };
+  }
+}
+
+function toPublicUser(user: { id: string; email: string; name: string; createdAt: Date }): PublicUser {
+  return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt };
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { idSchema } from "../../lib/schemas";
+import { actorOf, router, workspaceMember } from "../../trpc";
+import {
+  bulkCreateInput,
+  contactRefInput,
+  createContactInput,
+  getContactInput,
+  listContactsInput,
+  updateContactInput,
+} from "./schemas";
+
+const deleteInput = z.strictObject({
+  workspaceId: idSchema,
+  contactIds: z.array(idSchema).min(1).max(1_000),
+});
+
+export const contactsRouter = router({
+  create: workspaceMember("member")
+    .input(createContactInput)
+    .mutation(({ ctx, input: { workspaceId, ...contact } }) =>
+      ctx.runtime.services.contacts.create(workspaceId, contact, actorOf(ctx)),
+    ),
+  bulkCreate: workspaceMember("member")
+    .input(bulkCreateInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.contacts.bulkCreate(input.workspaceId, input.contacts, actorOf(ctx))),
+  get: workspaceMember("member")
+    .input(getContactInput)
+    .query(({ ctx, input }) => ctx.runtime.services.contacts.get(input.workspaceId, input.contactId, input.includeDeleted)),
+  list: workspaceMember("member")
+    .input(listContactsInput)
+    .query(({ ctx, input }) => ctx.runtime.services.contacts.list(input)),
+  update: workspaceMember("member")
+    .input(updateContactInput)
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.contacts.update(input.workspaceId, input.contactId, input.patch, actorOf(ctx)),
+    ),
+  /** Soft delete of one or many (bulk delete in the list); restorable for the retention period. */
+  delete: workspaceMember("member")
+    .input(deleteInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.contacts.softDelete(input.workspaceId, input.contactIds, actorOf(ctx))),
+  restore: workspaceMember("member")
+    .input(contactRefInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.contacts.restore(input.workspaceId, input.contactId, actorOf(ctx))),
+});

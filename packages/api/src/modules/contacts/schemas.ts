@@ -1,0 +1,88 @@
+import { CONTACT_SOURCES } from "@rapport/db";
+import { z } from "zod";
+import { cursorSchema, emailSchema, idSchema, optionalText, pageLimitSchema, requiredText } from "../../lib/schemas";
+
+export const MAX_TAGS = 50;
+export const BULK_MAX = 1_000;
+
+const tagSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(50, "must be at most 50 characters")
+  .transform((tag) => tag.toLowerCase());
+
+export const tagsSchema = z
+  .array(tagSchema)
+  .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
+  .transform((tags) => [...new Set(tags)].sort());
+
+const phoneSchema = z
+  .string()
+  .trim()
+  .max(40, "must be at most 40 characters")
+  .regex(/^[+()\d\s.\-/x]*$/i, "may contain only digits, spaces and + ( ) . - / x")
+  .transform((value) => (value.length === 0 ? null : value))
+  .nullish();
+
+/** Fields a person can set on a contact (create, update, import). */
+export const contactFields = {
+  email: emailSchema.nullish(),
+  name: requiredText(200),
+  company: optionalText(200),
+  title: optionalText(200),
+  phone: phoneSchema,
+  tags: tagsSchema.optional(),
+};
+
+export const newContactSchema = z.strictObject({
+  ...contactFields,
+  source: z.enum(CONTACT_SOURCES).default("manual"),
+});
+export type NewContact = z.output<typeof newContactSchema>;
+
+export const createContactInput = newContactSchema.extend({ workspaceId: idSchema });
+
+export const updateContactInput = z.strictObject({
+  workspaceId: idSchema,
+  contactId: idSchema,
+  patch: z
+    .strictObject({
+      email: contactFields.email,
+      name: contactFields.name.optional(),
+      company: contactFields.company,
+      title: contactFields.title,
+      phone: contactFields.phone,
+      tags: contactFields.tags,
+    })
+    .refine((patch) => Object.keys(patch).length > 0, "patch must change at least one field"),
+});
+export type ContactPatch = z.output<typeof updateContactInput>["patch"];
+
+export const contactRefInput = z.strictObject({ workspaceId: idSchema, contactId: idSchema });
+
+export const getContactInput = contactRefInput.extend({ includeDeleted: z.boolean().default(false) });
+
+export const CONTACT_SORTS = ["name", "updated", "created"] as const;
+export type ContactSort = (typeof CONTACT_SORTS)[number];
+
+export const listContactsInput = z.strictObject({
+  workspaceId: idSchema,
+  cursor: cursorSchema,
+  limit: pageLimitSchema,
+  sort: z.enum(CONTACT_SORTS).default("updated"),
+  tag: tagSchema.optional(),
+  company: z.string().trim().min(1).max(200).optional(),
+  source: z.enum(CONTACT_SOURCES).optional(),
+  updatedSince: z.coerce.date().optional(),
+  /** Prefix match on name, email or company. */
+  search: z.string().trim().min(1).max(200).optional(),
+  /** The "Recently deleted" view: soft-deleted contacts still restorable. */
+  deleted: z.boolean().default(false),
+});
+export type ListContactsInput = z.output<typeof listContactsInput>;
+
+export const bulkCreateInput = z.strictObject({
+  workspaceId: idSchema,
+  contacts: z.array(newContactSchema).min(1, "at least one contact").max(BULK_MAX, `at most ${BULK_MAX} contacts per call`),
+});

@@ -1,0 +1,307 @@
+import { contacts, type Executor } from "@rapport/db";
+import { and, arrayContains, desc, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { DomainError, badRequest, conflict, notFound } from "../../errors";
+import { appendEvents } from "../../events/outbox";
+import type { ServiceDeps } from "../../runtime";
+import { recordAudit } from "../audit/service";
+import type { Actor } from "../workspaces/service";
+import type { ContactPatch, ListContactsInput, NewContact } from "./schemas";
+
+export type Contact = typeof contacts.$inferSelect;
+
+const DAY_MS = 86_400_000;
+
+export interface BulkRowError {
+  index: number;
+  field: string;
+  message: string;
+  existingContactId?: string;
+}
+
+export class ContactService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async create(workspaceId: string, input: NewContact, actor: Actor): Promise<Contact> {
+    return this.deps.transaction(async (tx) => {
+      if (input.email) await this.assertEmailFree(tx, workspaceId, input.email);
+      const [contact] = await guardUniqueEmail(() =>
+        tx.insert(contacts).values(toRow(workspaceId, input, actor.actorId)).returning(),
+      );
+      await appendEvents(tx, [
+        { type: "contact.created", workspaceId, actorId: actor.actorId, payload: { contactId: contact!.id, source: contact!.source } },
+      ]);
+      return contact!;
+    });
+  }
+
+  /**
+   * All-or-nothing import. Every row is checked first (duplicates inside the
+   * batch and against live contacts); any problem rejects the whole batch with
+   * the list of offending rows, and nothing is written.
+   */
+  async bulkCreate(workspaceId: string, rows: NewContact[], actor: Actor) {
+    const errors: BulkRowError[] = [];
+    const firstIndexByEmail = new Map<string, number>();
+    rows.forEach((row, index) => {
+      if (!row.email) return;
+      const first = firstIndexByEmail.get(row.email);
+      if (first !== undefined) {
+        errors.push({ index, field: "email", message: `duplicates the email of row ${first}` });
+      } else {
+        firstIndexByEmail.set(row.email, index);
+      }
+    });
+    return this.deps.transaction(async (tx) => {
+      const emails = [...firstIndexByEmail.keys()];
+      if (emails.length > 0) {
+        const existing = await tx
+          .select({ id: contacts.id, email: contacts.email })
+          .from(contacts)
+          .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), inArray(sql`lower(${contacts.email})`, emails)));
+        for (const match of existing) {
+          const index = firstIndexByEmail.get(match.email!.toLowerCase())!;
+          errors.push({ index, field: "email", message: "a contact with this email already exists", existingContactId: match.id });
+        }
+      }
+      if (errors.length > 0) {
+        errors.sort((a, b) => a.index - b.index);
+        throw new DomainError("CONFLICT", `${errors.length} row(s) conflict with existing contacts or each other; nothing was imported`, {
+          rows: errors,
+        });
+      }
+      const inserted = await guardUniqueEmail(() =>
+        tx
+          .insert(contacts)
+          .values(rows.map((row) => toRow(workspaceId, row, actor.actorId)))
+          .returning({ id: contacts.id, source: contacts.source }),
+      );
+      await appendEvents(
+        tx,
+        inserted.map((row) => ({
+          type: "contact.created" as const,
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { contactId: row.id, source: row.source },
+        })),
+      );
+      return { created: inserted.length, ids: inserted.map((row) => row.id) };
+    });
+  }
+
+  async get(workspaceId: string, contactId: string, includeDeleted = false): Promise<Contact> {
+    const [contact] = await this.deps.db
+      .select()
+      .from(contacts)
+      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), includeDeleted ? undefined : isNull(contacts.deletedAt)));
+    if (!contact) throw notFound("Contact");
+    return contact;
+  }
+
+  async update(workspaceId: string, contactId: string, patch: ContactPatch, actor: Actor): Promise<Contact> {
+    return this.deps.transaction(async (tx) => {
+      const [current] = await tx
+        .select()
+        .from(contacts)
+        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), isNull(contacts.deletedAt)))
+        .for("update");
+      if (!current) throw notFound("Contact");
+      const changes: Partial<Contact> = {};
+      for (const [field, value] of Object.entries(patch) as [keyof ContactPatch, unknown][]) {
+        if (value === undefined) continue;
+        const next = value ?? null;
+        if (JSON.stringify(current[field] ?? null) !== JSON.stringify(next)) (changes as Record<string, unknown>)[field] = next;
+      }
+      const fields = Object.keys(changes);
+      if (fields.length === 0) return current;
+      if (changes.email) await this.assertEmailFree(tx, workspaceId, changes.email, contactId);
+      const [updated] = await guardUniqueEmail(() =>
+        tx
+          .update(contacts)
+          .set({ ...changes, updatedAt: this.deps.clock.now() })
+          .where(eq(contacts.id, contactId))
+          .returning(),
+      );
+      await appendEvents(tx, [{ type: "contact.updated", workspaceId, actorId: actor.actorId, payload: { contactId, fields } }]);
+      return updated!;
+    });
+  }
+
+  async softDelete(workspaceId: string, contactIds: string[], actor: Actor) {
+    const now = this.deps.clock.now();
+    return this.deps.transaction(async (tx) => {
+      const deleted = await tx
+        .update(contacts)
+        .set({ deletedAt: now, updatedAt: now })
+        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, contactIds), isNull(contacts.deletedAt)))
+        .returning({ id: contacts.id });
+      if (deleted.length === 0) throw notFound("Contact");
+      await appendEvents(
+        tx,
+        deleted.map((row) => ({ type: "contact.deleted" as const, workspaceId, actorId: actor.actorId, payload: { contactId: row.id } })),
+      );
+      return {
+        deletedIds: deleted.map((row) => row.id),
+        deletedAt: now,
+        restorableUntil: new Date(now.getTime() + this.deps.config.SOFT_DELETE_RETENTION_DAYS * DAY_MS),
+      };
+    });
+  }
+
+  async restore(workspaceId: string, contactId: string, actor: Actor): Promise<Contact> {
+    const now = this.deps.clock.now();
+    const cutoff = new Date(now.getTime() - this.deps.config.SOFT_DELETE_RETENTION_DAYS * DAY_MS);
+    return this.deps.transaction(async (tx) => {
+      const [current] = await tx
+        .select()
+        .from(contacts)
+        .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
+        .for("update");
+      if (!current) throw notFound("Contact");
+      if (!current.deletedAt) throw conflict("This contact is not deleted.", { contactId });
+      if (current.deletedAt < cutoff) {
+        throw notFound(`Contact (deleted more than ${this.deps.config.SOFT_DELETE_RETENTION_DAYS} days ago)`);
+      }
+      if (current.email) await this.assertEmailFree(tx, workspaceId, current.email, contactId);
+      const [restored] = await tx
+        .update(contacts)
+        .set({ deletedAt: null, updatedAt: now })
+        .where(eq(contacts.id, contactId))
+        .returning();
+      await appendEvents(tx, [{ type: "contact.restored", workspaceId, actorId: actor.actorId, payload: { contactId } }]);
+      return restored!;
+    });
+  }
+
+  async list(input: ListContactsInput) {
+    const conditions: (SQL | undefined)[] = [
+      eq(contacts.workspaceId, input.workspaceId),
+      input.deleted ? isNotNull(contacts.deletedAt) : isNull(contacts.deletedAt),
+    ];
+    if (input.tag) conditions.push(arrayContains(contacts.tags, [input.tag]));
+    if (input.company) conditions.push(sql`lower(${contacts.company}) = ${input.company.toLowerCase()}`);
+    if (input.source) conditions.push(eq(contacts.source, input.source));
+    if (input.updatedSince) conditions.push(gte(contacts.updatedAt, input.updatedSince));
+    if (input.search) {
+      const prefix = `${escapeLike(input.search.toLowerCase())}%`;
+      conditions.push(
+        or(
+          sql`lower(${contacts.name}) LIKE ${prefix}`,
+          sql`lower(${contacts.email}) LIKE ${prefix}`,
+          sql`lower(${contacts.company}) LIKE ${prefix}`,
+        ),
+      );
+    }
+
+    // Keyset pagination. Timestamp keys travel as Postgres text so the
+    // microseconds survive the round trip (a JS Date would drop them).
+    const sortKey =
+      input.sort === "name" ? sql<string>`lower(${contacts.name})` : input.sort === "created" ? sql<string>`${contacts.createdAt}::text` : sql<string>`${contacts.updatedAt}::text`;
+    if (input.cursor) {
+      const decoded = decodeCursor(input.cursor, 2);
+      if (!decoded || typeof decoded[0] !== "string" || typeof decoded[1] !== "string") {
+        throw badRequest("cursor: invalid or from another query", ["cursor"]);
+      }
+      const [key, id] = decoded as [string, string];
+      if (!/^[0-9a-f-]{36}$/i.test(id)) throw badRequest("cursor: invalid", ["cursor"]);
+      if (input.sort === "name") {
+        conditions.push(or(gt(sql`lower(${contacts.name})`, key), and(eq(sql`lower(${contacts.name})`, key), gt(contacts.id, id))));
+      } else {
+        const column = input.sort === "created" ? contacts.createdAt : contacts.updatedAt;
+        conditions.push(sql`(${column}, ${contacts.id}) < (${key}::timestamptz, ${id}::uuid)`);
+      }
+    }
+    const orderBy =
+      input.sort === "name"
+        ? [asc(sql`lower(${contacts.name})`), asc(contacts.id)]
+        : input.sort === "created"
+          ? [desc(contacts.createdAt), desc(contacts.id)]
+          : [desc(contacts.updatedAt), desc(contacts.id)];
+    const rows = await this.deps.db
+      .select({ contact: contacts, sortKey })
+      .from(contacts)
+      .where(and(...conditions))
+      .orderBy(...orderBy)
+      .limit(input.limit + 1);
+    const page = rows.slice(0, input.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((row) => row.contact),
+      nextCursor: rows.length > input.limit && last ? encodeCursor([last.sortKey, last.contact.id]) : null,
+    };
+  }
+
+  /** Hard-deletes contacts soft-deleted longer ago than the retention period. */
+  async purgeExpired(batchSize = 1_000): Promise<{ purged: number }> {
+    const cutoff = new Date(this.deps.clock.now().getTime() - this.deps.config.SOFT_DELETE_RETENTION_DAYS * DAY_MS);
+    let purged = 0;
+    while (true) {
+      const count = await this.deps.transaction(async (tx) => {
+        const victims = await tx
+          .select({ id: contacts.id, workspaceId: contacts.workspaceId })
+          .from(contacts)
+          .where(and(isNotNull(contacts.deletedAt), lt(contacts.deletedAt, cutoff)))
+          .limit(batchSize)
+          .for("update", { skipLocked: true });
+        if (victims.length === 0) return 0;
+        await tx.delete(contacts).where(inArray(contacts.id, victims.map((v) => v.id)));
+        await appendEvents(
+          tx,
+          victims.map((v) => ({ type: "contact.purged" as const, workspaceId: v.workspaceId, actorId: null, payload: { contactId: v.id } })),
+        );
+        for (const v of victims) {
+          await recordAudit(tx, { action: "contact.purged", workspaceId: v.workspaceId, targetType: "contact", targetId: v.id, metadata: { reason: "retention" } });
+        }
+        return victims.length;
+      });
+      purged += count;
+      if (count < batchSize) return { purged };
+    }
+  }
+
+  private async assertEmailFree(tx: Executor, workspaceId: string, email: string, exceptId?: string) {
+    const [existing] = await tx
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(
+        and(
+          eq(contacts.workspaceId, workspaceId),
+          isNull(contacts.deletedAt),
+          sql`lower(${contacts.email}) = ${email.toLowerCase()}`,
+          exceptId ? sql`${contacts.id} <> ${exceptId}` : undefined,
+        ),
+      );
+    if (existing) {
+      throw conflict("A contact with this email already exists in this workspace.", { existingContactId: existing.id, field: "email" });
+    }
+  }
+}
+
+/** The unique index is the final word when two writers race past assertEmailFree. */
+async function guardUniqueEmail<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    if (code === "23505") throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
+    throw error;
+  }
+}
+
+function toRow(workspaceId: string, input: NewContact, actorId: string) {
+  return {
+    workspaceId,
+    email: input.email ?? null,
+    name: input.name,
+    company: input.company ?? null,
+    title: input.title ?? null,
+    phone: input.phone ?? null,
+    tags: input.tags ?? [],
+    source: input.source,
+    createdBy: actorId,
+  };
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}

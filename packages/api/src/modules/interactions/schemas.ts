@@ -1,0 +1,47 @@
+import { INTERACTION_DIRECTIONS, INTERACTION_SOURCES, INTERACTION_TYPES, PARTICIPANT_ROLES } from "@rapport/db";
+import { z } from "zod";
+import { cursorSchema, emailSchema, idSchema, optionalText, pageLimitSchema } from "../../lib/schemas";
+
+const EARLIEST = new Date("1970-01-01T00:00:00Z");
+const ONE_YEAR_MS = 365 * 86_400_000;
+
+const participantSchema = z
+  .strictObject({
+    contactId: idSchema.optional(),
+    email: emailSchema.optional(),
+    displayName: optionalText(200),
+    role: z.enum(PARTICIPANT_ROLES).default("participant"),
+  })
+  .refine((p) => p.contactId || p.email, "a participant needs a contactId or an email");
+
+export const createInteractionInput = z
+  .strictObject({
+    workspaceId: idSchema,
+    contactId: idSchema,
+    type: z.enum(INTERACTION_TYPES),
+    direction: z.enum(INTERACTION_DIRECTIONS),
+    occurredAt: z.coerce
+      .date()
+      .refine((d) => d >= EARLIEST, "must be after 1970")
+      // Scheduled meetings may lie ahead, but not absurdly far.
+      .refine((d) => d.getTime() <= Date.now() + ONE_YEAR_MS, "must be at most one year in the future"),
+    subject: optionalText(500),
+    summary: optionalText(10_000),
+    source: z.enum(INTERACTION_SOURCES).default("manual"),
+    externalId: z.string().trim().min(1).max(255).optional(),
+    participants: z.array(participantSchema).max(200, "at most 200 participants").default([]),
+  })
+  .refine((input) => input.source === "manual" || input.externalId, {
+    message: "externalId is required for imported interactions (it keeps re-imports from duplicating)",
+    path: ["externalId"],
+  });
+export type CreateInteractionInput = z.output<typeof createInteractionInput>;
+
+export const listForContactInput = z.strictObject({
+  workspaceId: idSchema,
+  contactId: idSchema,
+  cursor: cursorSchema,
+  limit: pageLimitSchema,
+});
+
+export const deleteInteractionInput = z.strictObject({ workspaceId: idSchema, interactionId: idSchema });

@@ -1,0 +1,195 @@
+import { contacts, interactionParticipants, interactions, type ParticipantRole, type Tx } from "@rapport/db";
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { decodeCursor, encodeCursor } from "../../lib/cursor";
+import { badRequest, notFound } from "../../errors";
+import { appendEvents } from "../../events/outbox";
+import type { ServiceDeps } from "../../runtime";
+import type { Actor } from "../workspaces/service";
+import type { CreateInteractionInput } from "./schemas";
+
+export type Interaction = typeof interactions.$inferSelect;
+
+interface ParticipantDraft {
+  contactId: string | null;
+  email: string | null;
+  displayName: string | null;
+  role: ParticipantRole;
+}
+
+export class InteractionService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * Logs an interaction with its participants. With a source + externalId the
+   * call is idempotent: the same message or meeting imported twice returns the
+   * first record (`created: false`) and writes nothing.
+   */
+  async create(input: CreateInteractionInput, actor: Actor): Promise<{ interaction: Interaction; created: boolean }> {
+    const { workspaceId } = input;
+    return this.deps.transaction(async (tx) => {
+      const [contact] = await tx
+        .select({ id: contacts.id })
+        .from(contacts)
+        .where(and(eq(contacts.id, input.contactId), eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt)));
+      if (!contact) throw notFound("Contact");
+
+      if (input.externalId) {
+        const [existing] = await tx
+          .select()
+          .from(interactions)
+          .where(
+            and(eq(interactions.workspaceId, workspaceId), eq(interactions.source, input.source), eq(interactions.externalId, input.externalId)),
+          );
+        if (existing) return { interaction: existing, created: false };
+      }
+
+      const participants = await this.resolveParticipants(tx, workspaceId, input);
+      const inserted = await tx
+        .insert(interactions)
+        .values({
+          workspaceId,
+          contactId: input.contactId,
+          type: input.type,
+          direction: input.direction,
+          occurredAt: input.occurredAt,
+          subject: input.subject ?? null,
+          summary: input.summary ?? null,
+          source: input.source,
+          externalId: input.externalId ?? null,
+          createdBy: actor.actorId,
+        })
+        .onConflictDoNothing()
+        .returning();
+      const interaction = inserted[0];
+      if (!interaction) {
+        // A concurrent import of the same externalId won the race.
+        const [existing] = await tx
+          .select()
+          .from(interactions)
+          .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.source, input.source), eq(interactions.externalId, input.externalId!)));
+        return { interaction: existing!, created: false };
+      }
+      await tx.insert(interactionParticipants).values(participants.map((p) => ({ ...p, interactionId: interaction.id, workspaceId })));
+      const participantContactIds = participants.flatMap((p) => (p.contactId ? [p.contactId] : []));
+      await appendEvents(tx, [
+        {
+          type: "interaction.created",
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { interactionId: interaction.id, contactId: input.contactId, type: input.type, participantContactIds },
+        },
+      ]);
+      return { interaction, created: true };
+    });
+  }
+
+  async listForContact(input: { workspaceId: string; contactId: string; cursor?: string | null; limit: number }) {
+    const [contact] = await this.deps.db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(eq(contacts.id, input.contactId), eq(contacts.workspaceId, input.workspaceId)));
+    if (!contact) throw notFound("Contact");
+    const conditions = [eq(interactions.contactId, input.contactId), eq(interactions.workspaceId, input.workspaceId)];
+    if (input.cursor) {
+      const decoded = decodeCursor(input.cursor, 2);
+      if (!decoded || typeof decoded[0] !== "string" || typeof decoded[1] !== "string" || !/^[0-9a-f-]{36}$/i.test(decoded[1])) {
+        throw badRequest("cursor: invalid", ["cursor"]);
+      }
+      conditions.push(sql`(${interactions.occurredAt}, ${interactions.id}) < (${decoded[0]}::timestamptz, ${decoded[1]}::uuid)`);
+    }
+    const rows = await this.deps.db
+      .select({ interaction: interactions, key: sql<string>`${interactions.occurredAt}::text` })
+      .from(interactions)
+      .where(and(...conditions))
+      .orderBy(desc(interactions.occurredAt), desc(interactions.id))
+      .limit(input.limit + 1);
+    const page = rows.slice(0, input.limit);
+    const ids = page.map((row) => row.interaction.id);
+    const participants =
+      ids.length === 0
+        ? []
+        : await this.deps.db
+            .select({
+              interactionId: interactionParticipants.interactionId,
+              contactId: interactionParticipants.contactId,
+              email: interactionParticipants.email,
+              displayName: interactionParticipants.displayName,
+              role: interactionParticipants.role,
+              contactName: contacts.name,
+            })
+            .from(interactionParticipants)
+            .leftJoin(contacts, and(eq(contacts.id, interactionParticipants.contactId), isNull(contacts.deletedAt)))
+            .where(inArray(interactionParticipants.interactionId, ids));
+    const byInteraction = new Map<string, typeof participants>();
+    for (const p of participants) byInteraction.set(p.interactionId, [...(byInteraction.get(p.interactionId) ?? []), p]);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(({ interaction }) => ({
+        ...interaction,
+        participants: (byInteraction.get(interaction.id) ?? []).map(({ interactionId: _, ...p }) => p),
+      })),
+      nextCursor: rows.length > input.limit && last ? encodeCursor([last.key, last.interaction.id]) : null,
+    };
+  }
+
+  async delete(workspaceId: string, interactionId: string, actor: Actor) {
+    return this.deps.transaction(async (tx) => {
+      const [deleted] = await tx
+        .delete(interactions)
+        .where(and(eq(interactions.id, interactionId), eq(interactions.workspaceId, workspaceId)))
+        .returning({ id: interactions.id, contactId: interactions.contactId });
+      if (!deleted) throw notFound("Interaction");
+      await appendEvents(tx, [
+        { type: "interaction.deleted", workspaceId, actorId: actor.actorId, payload: { interactionId, contactId: deleted.contactId } },
+      ]);
+      return { id: deleted.id };
+    });
+  }
+
+  /**
+   * The primary contact always takes part. Listed contacts must belong to the
+   * workspace; listed addresses are linked to a live contact when one has it.
+   */
+  private async resolveParticipants(
+    tx: Tx,
+    workspaceId: string,
+    input: CreateInteractionInput,
+  ): Promise<ParticipantDraft[]> {
+    const drafts: ParticipantDraft[] = input.participants.map((p) => ({
+      contactId: p.contactId ?? null,
+      email: p.email ?? null,
+      displayName: p.displayName ?? null,
+      role: p.role,
+    }));
+    const contactIds = [...new Set(drafts.flatMap((p) => (p.contactId ? [p.contactId] : [])))];
+    if (contactIds.length > 0) {
+      const found = await tx
+        .select({ id: contacts.id })
+        .from(contacts)
+        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, contactIds), isNull(contacts.deletedAt)));
+      const known = new Set(found.map((row) => row.id));
+      const badIndex = drafts.findIndex((p) => p.contactId && !known.has(p.contactId));
+      if (badIndex >= 0) throw badRequest("not a contact of this workspace", ["participants", badIndex, "contactId"]);
+    }
+    const unlinkedEmails = [...new Set(drafts.flatMap((p) => (!p.contactId && p.email ? [p.email] : [])))];
+    if (unlinkedEmails.length > 0) {
+      const matches = await tx
+        .select({ id: contacts.id, email: contacts.email })
+        .from(contacts)
+        .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), inArray(sql`lower(${contacts.email})`, unlinkedEmails)));
+      const byEmail = new Map(matches.map((m) => [m.email!.toLowerCase(), m.id]));
+      for (const draft of drafts) if (!draft.contactId && draft.email) draft.contactId = byEmail.get(draft.email) ?? null;
+    }
+    if (!drafts.some((p) => p.contactId === input.contactId)) {
+      drafts.unshift({ contactId: input.contactId, email: null, displayName: null, role: "participant" });
+    }
+    // One row per person: the first mention wins.
+    const seen = new Set<string>();
+    return drafts.filter((p) => {
+      const key = p.contactId ? `c:${p.contactId}` : `e:${p.email}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+}

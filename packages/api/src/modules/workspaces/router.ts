@@ -1,0 +1,32 @@
+import { WORKSPACE_ROLES } from "@rapport/core";
+import { z } from "zod";
+import { emailSchema, idSchema, requiredText } from "../../lib/schemas";
+import { actorOf, authed, router, workspaceMember } from "../../trpc";
+
+const roleSchema = z.enum(WORKSPACE_ROLES);
+
+export const workspacesRouter = router({
+  create: authed
+    .input(z.strictObject({ name: requiredText(100) }))
+    .mutation(({ ctx, input }) => ctx.runtime.services.workspaces.create(input.name, actorOf(ctx))),
+  list: authed.query(({ ctx }) => ctx.runtime.services.workspaces.listMine(ctx.user.userId)),
+  members: workspaceMember("member")
+    .input(z.strictObject({ workspaceId: idSchema }))
+    .query(({ ctx, input }) => ctx.runtime.services.workspaces.listMembers(input.workspaceId)),
+  addMember: workspaceMember("admin")
+    .input(z.strictObject({ workspaceId: idSchema, email: emailSchema, role: roleSchema.default("member") }))
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.workspaces.addMember(input.workspaceId, input.email, input.role, ctx.workspace.role, actorOf(ctx)),
+    ),
+  setRole: workspaceMember("admin")
+    .input(z.strictObject({ workspaceId: idSchema, userId: idSchema, role: roleSchema }))
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.workspaces.setRole(input.workspaceId, input.userId, input.role, ctx.workspace.role, actorOf(ctx)),
+    ),
+  // Members may call this to leave (userId = themselves); the service decides.
+  removeMember: workspaceMember("member")
+    .input(z.strictObject({ workspaceId: idSchema, userId: idSchema }))
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.workspaces.removeMember(input.workspaceId, input.userId, ctx.workspace.role, actorOf(ctx)),
+    ),
+});

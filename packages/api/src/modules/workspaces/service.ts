@@ -1,0 +1,151 @@
+import { checkRoleChange, type WorkspaceRole } from "@rapport/core";
+import { memberships, users, workspaces } from "@rapport/db";
+import { and, count, eq, sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
+import { DomainError, conflict, forbidden, notFound } from "../../errors";
+import { appendEvents } from "../../events/outbox";
+import type { DomainEvent } from "../../events/types";
+import type { ServiceDeps } from "../../runtime";
+import { recordAudit } from "../audit/service";
+
+export interface Actor {
+  actorId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+// Membership is checked on every workspace request; caching the answer briefly
+// keeps that check off the database. Member events evict entries on every
+// instance (see `onEvent`), so the window only matters if pub/sub is down.
+const ROLE_CACHE_MS = 10_000;
+
+export class WorkspaceService {
+  private readonly roles = new LRUCache<string, WorkspaceRole | "none">({ max: 100_000, ttl: ROLE_CACHE_MS });
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async roleOf(workspaceId: string, userId: string): Promise<WorkspaceRole | null> {
+    const key = `${workspaceId}:${userId}`;
+    const cached = this.roles.get(key);
+    if (cached) return cached === "none" ? null : cached;
+    const [row] = await this.deps.db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+    this.roles.set(key, row?.role ?? "none");
+    return row?.role ?? null;
+  }
+
+  /** Local cache coherence: any membership change drops that user's cached role. */
+  onEvent(event: DomainEvent): void {
+    if (event.type.startsWith("member.") && event.workspaceId) {
+      this.roles.delete(`${event.workspaceId}:${String(event.payload.userId)}`);
+    }
+  }
+
+  async create(name: string, actor: Actor) {
+    return this.deps.transaction(async (tx) => {
+      const [workspace] = await tx.insert(workspaces).values({ name, createdBy: actor.actorId }).returning();
+      await tx.insert(memberships).values({ workspaceId: workspace!.id, userId: actor.actorId, role: "owner" });
+      await appendEvents(tx, [
+        { type: "workspace.created", workspaceId: workspace!.id, actorId: actor.actorId, payload: { workspaceId: workspace!.id } },
+        { type: "member.added", workspaceId: workspace!.id, actorId: actor.actorId, payload: { userId: actor.actorId, role: "owner" } },
+      ]);
+      await recordAudit(tx, { action: "workspace.created", workspaceId: workspace!.id, targetType: "workspace", targetId: workspace!.id, ...actor });
+      this.roles.delete(`${workspace!.id}:${actor.actorId}`);
+      return { ...workspace!, role: "owner" as const };
+    });
+  }
+
+  async listMine(userId: string) {
+    return this.deps.db
+      .select({ id: workspaces.id, name: workspaces.name, role: memberships.role, createdAt: workspaces.createdAt })
+      .from(memberships)
+      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
+      .where(eq(memberships.userId, userId))
+      .orderBy(workspaces.name, workspaces.id);
+  }
+
+  async listMembers(workspaceId: string) {
+    return this.deps.db
+      .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, joinedAt: memberships.createdAt })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.workspaceId, workspaceId))
+      .orderBy(users.name, users.id);
+  }
+
+  async addMember(workspaceId: string, email: string, role: WorkspaceRole, actorRole: WorkspaceRole, actor: Actor) {
+    if (role === "owner" && actorRole !== "owner") throw forbidden("Only owners can add owners.");
+    return this.deps.transaction(async (tx) => {
+      const [user] = await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(sql`lower(${users.email}) = ${email}`);
+      if (!user) throw new DomainError("NOT_FOUND", "No Rapport account uses this email; ask them to register first.");
+      const inserted = await tx
+        .insert(memberships)
+        .values({ workspaceId, userId: user.id, role })
+        .onConflictDoNothing()
+        .returning({ userId: memberships.userId });
+      if (inserted.length === 0) throw conflict("This person is already a member of the workspace.", { userId: user.id });
+      await appendEvents(tx, [{ type: "member.added", workspaceId, actorId: actor.actorId, payload: { userId: user.id, role } }]);
+      await recordAudit(tx, { action: "member.added", workspaceId, targetType: "user", targetId: user.id, metadata: { role }, ...actor });
+      return { userId: user.id, email: user.email, name: user.name, role };
+    });
+  }
+
+  async setRole(workspaceId: string, userId: string, role: WorkspaceRole, actorRole: WorkspaceRole, actor: Actor) {
+    return this.changeMembership(workspaceId, userId, role, actorRole, actor);
+  }
+
+  async removeMember(workspaceId: string, userId: string, actorRole: WorkspaceRole, actor: Actor) {
+    return this.changeMembership(workspaceId, userId, null, actorRole, actor);
+  }
+
+  private async changeMembership(
+    workspaceId: string,
+    userId: string,
+    newRole: WorkspaceRole | null,
+    actorRole: WorkspaceRole,
+    actor: Actor,
+  ) {
+    const result = await this.deps.transaction(async (tx) => {
+      // Lock the workspace's memberships so two concurrent demotions cannot
+      // both see "another owner remains" and leave the workspace ownerless.
+      await tx.execute(sql`SELECT 1 FROM memberships WHERE workspace_id = ${workspaceId} FOR UPDATE`);
+      const [target] = await tx
+        .select({ role: memberships.role })
+        .from(memberships)
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+      if (!target) throw notFound("Member");
+      const [owners] = await tx
+        .select({ n: count() })
+        .from(memberships)
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, "owner")));
+      const verdict = checkRoleChange({
+        actorRole,
+        targetCurrentRole: target.role,
+        targetNewRole: newRole,
+        isSelf: userId === actor.actorId,
+        ownerCount: Number(owners?.n ?? 0),
+      });
+      if (!verdict.allowed) {
+        throw new DomainError(verdict.reason === "last_owner" ? "CONFLICT" : "FORBIDDEN", verdict.message);
+      }
+      if (newRole === null) {
+        await tx.delete(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+        await appendEvents(tx, [{ type: "member.removed", workspaceId, actorId: actor.actorId, payload: { userId, previousRole: target.role } }]);
+        await recordAudit(tx, { action: "member.removed", workspaceId, targetType: "user", targetId: userId, metadata: { previousRole: target.role }, ...actor });
+        return { userId, role: null };
+      }
+      if (newRole === target.role) return { userId, role: newRole };
+      await tx
+        .update(memberships)
+        .set({ role: newRole, updatedAt: this.deps.clock.now() })
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+      await appendEvents(tx, [{ type: "member.role_changed", workspaceId, actorId: actor.actorId, payload: { userId, from: target.role, to: newRole } }]);
+      await recordAudit(tx, { action: "member.role_changed", workspaceId, targetType: "user", targetId: userId, metadata: { from: target.role, to: newRole }, ...actor });
+      return { userId, role: newRole };
+    });
+    this.roles.delete(`${workspaceId}:${userId}`);
+    return result;
+  }
+}

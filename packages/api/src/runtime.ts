@@ -1,0 +1,230 @@
+import { createDatabase, migrate, type Database, type Db, type Tx } from "@rapport/db";
+import { systemClock, type Clock } from "./clock";
+import type { Config } from "./config";
+import { EventDispatcher } from "./events/dispatcher";
+import { LocalEventBus } from "./events/local-bus";
+import type { DomainEvent, EventConsumer } from "./events/types";
+import { connectRedis, type RedisConnections } from "./infra/redis";
+import { createBullmqQueue, createInProcessQueue, type JobQueue } from "./infra/queue";
+import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from "./infra/rate-limit";
+import { createLogger, type Logger } from "./logger";
+import { ActivityService } from "./modules/activity/service";
+import { AuditService } from "./modules/audit/service";
+import { AuthService } from "./modules/auth/service";
+import { contactJobs } from "./modules/contacts/jobs";
+import { ContactService } from "./modules/contacts/service";
+import { InteractionService } from "./modules/interactions/service";
+import { WorkspaceService } from "./modules/workspaces/service";
+
+export type Role = "api" | "worker" | "all";
+
+/** What every service is built from. */
+export interface ServiceDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  /** One database transaction; committed events are dispatched right after. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  rateLimiter: RateLimiter;
+  queue: JobQueue;
+}
+
+export interface Services {
+  auth: AuthService;
+  workspaces: WorkspaceService;
+  contacts: ContactService;
+  interactions: InteractionService;
+  activity: ActivityService;
+  audit: AuditService;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  latencyMs?: number;
+  detail?: string;
+}
+
+export interface Readiness {
+  status: "ok" | "degraded" | "down";
+  degraded: string[];
+  checks: { database: CheckResult & { kind: string; location: string }; redis: CheckResult & { configured: boolean } };
+}
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  database: Database;
+  redis: RedisConnections | null;
+  queue: JobQueue;
+  rateLimiter: RateLimiter;
+  dispatcher: EventDispatcher;
+  bus: LocalEventBus;
+  services: Services;
+  readiness(): Promise<Readiness>;
+  start(role: Role): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Apply pending migrations while starting (server start, tests). */
+  migrate?: boolean;
+}
+
+const EVENTS_CHANNEL = "events";
+
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? systemClock;
+  const database = await createDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolSize: config.DATABASE_POOL_SIZE });
+  if (options.migrate !== false) {
+    const result = await migrate(database);
+    if (result.applied.length > 0) log.info({ applied: result.applied }, "applied database migrations");
+  }
+  const redis = await connectRedis(config.REDIS_URL, config.REDIS_PREFIX, log);
+  if (!redis && config.REDIS_REQUIRED) {
+    await database.close();
+    throw new Error("REDIS_REQUIRED=true but Redis is not answering at REDIS_URL");
+  }
+
+  const queue = redis
+    ? createBullmqQueue({ ...redis.bullmqOptions, url: redis.url }, config.REDIS_PREFIX, log)
+    : createInProcessQueue(log);
+  const memoryLimiter = createMemoryRateLimiter();
+  const rateLimiter = redis ? createRedisRateLimiter(redis.command, config.REDIS_PREFIX, memoryLimiter) : memoryLimiter;
+  const dispatcher = new EventDispatcher(database, log.child({ component: "events" }), config.EVENT_POLL_MS);
+  const bus = new LocalEventBus(log);
+
+  const deps: ServiceDeps = {
+    config,
+    db: database.db,
+    clock,
+    log,
+    rateLimiter,
+    queue,
+    transaction: async (fn) => {
+      const result = await database.db.transaction(fn);
+      dispatcher.wake();
+      return result;
+    },
+  };
+  const services: Services = {
+    auth: new AuthService(deps),
+    workspaces: new WorkspaceService(deps),
+    contacts: new ContactService(deps),
+    interactions: new InteractionService(deps),
+    activity: new ActivityService(database.db),
+    audit: new AuditService(database.db),
+  };
+
+  // Consumers and listeners: each module's reaction to events plugs in here,
+  // never inside the mutation that caused the event.
+  dispatcher.register(createBroadcastRelay(redis, bus, config.REDIS_PREFIX, log));
+  bus.subscribe((event) => services.workspaces.onEvent(event));
+  for (const job of contactJobs(services.contacts)) queue.define(job);
+
+  if (redis) {
+    const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
+    await redis.subscriber.subscribe(channel);
+    redis.subscriber.on("message", (from, message) => {
+      if (from !== channel) return;
+      try {
+        bus.publish(reviveEvents(message));
+      } catch (error) {
+        log.warn({ err: error }, "ignored malformed event broadcast");
+      }
+    });
+  }
+
+  let closed = false;
+  return {
+    config,
+    log,
+    clock,
+    database,
+    redis,
+    queue,
+    rateLimiter,
+    dispatcher,
+    bus,
+    services,
+    async readiness() {
+      const database_ = await timed(() => database.ping(), 2_000);
+      const redis_ = redis ? await timed(async () => void (await redis.command.ping()), 500) : { ok: false, detail: "not configured" };
+      const degraded: string[] = [];
+      if (!redis) degraded.push("no Redis: jobs, events and rate limits run in this process only");
+      else if (!redis_.ok) degraded.push("Redis unreachable");
+      return {
+        status: !database_.ok ? "down" : degraded.length > 0 ? "degraded" : "ok",
+        degraded,
+        checks: {
+          database: { ...database_, kind: database.kind, location: database.location },
+          redis: { ...redis_, configured: Boolean(config.REDIS_URL) },
+        },
+      };
+    },
+    async start(role) {
+      await dispatcher.start();
+      await queue.start({ process: role !== "api" });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue.close();
+      await dispatcher.stop();
+      await redis?.close();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * Fans committed events out to every instance's local bus: through Redis
+ * pub/sub when there is Redis, directly otherwise.
+ */
+function createBroadcastRelay(redis: RedisConnections | null, bus: LocalEventBus, prefix: string, log: Logger): EventConsumer {
+  return {
+    name: "broadcast-relay",
+    // Live listeners care about what happens from now on, not history.
+    startFrom: "now",
+    async handle(events) {
+      if (!redis) {
+        bus.publish(events);
+        return;
+      }
+      try {
+        await redis.command.publish(`${prefix}${EVENTS_CHANNEL}`, JSON.stringify(events));
+      } catch (error) {
+        // Pub/sub is best effort (live views, local caches with TTLs); never block the outbox on it.
+        log.warn({ err: error instanceof Error ? error.message : error }, "event broadcast failed; delivering locally");
+        bus.publish(events);
+      }
+    },
+  };
+}
+
+function reviveEvents(message: string): DomainEvent[] {
+  const parsed = JSON.parse(message) as (Omit<DomainEvent, "createdAt"> & { createdAt: string })[];
+  return parsed.map((event) => ({ ...event, createdAt: new Date(event.createdAt) }));
+}
+
+async function timed(check: () => Promise<void>, timeoutMs: number): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,121 @@
+import { hasRole, type WorkspaceRole } from "@rapport/core";
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { z, ZodError } from "zod";
+import { DomainError, toTRPCError } from "./errors";
+import type { Logger } from "./logger";
+import type { Runtime } from "./runtime";
+
+export interface RequestInfo {
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+  authorization: string | null;
+}
+
+export interface Context extends RequestInfo {
+  runtime: Runtime;
+  log: Logger;
+}
+
+export function createContextFactory(runtime: Runtime) {
+  return (info: RequestInfo): Context => ({
+    ...info,
+    runtime,
+    log: runtime.log.child({ requestId: info.requestId }),
+  });
+}
+
+/** Which procedures guard what; the authorization test reads this. */
+export interface ProcedureMeta {
+  scope: "public" | "user" | "workspace";
+}
+
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    errorFormatter({ shape, error, ctx }) {
+      const cause = error.cause;
+      const zodIssues =
+        cause instanceof ZodError
+          ? cause.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message, code: issue.code }))
+          : undefined;
+      return {
+        ...shape,
+        message: zodIssues ? summarizeIssues(zodIssues) : shape.message,
+        data: {
+          code: shape.data.code,
+          httpStatus: shape.data.httpStatus,
+          path: shape.data.path,
+          requestId: ctx?.requestId,
+          zodIssues,
+          details: cause instanceof DomainError ? cause.details : undefined,
+        },
+      };
+    },
+  });
+
+function summarizeIssues(issues: { path: string[]; message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Every procedure: domain/driver errors become typed tRPC errors, internals are logged once. */
+const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
+  const result = await next();
+  if (!result.ok) {
+    const original = result.error.cause ?? result.error;
+    const mapped = result.error.code === "INTERNAL_SERVER_ERROR" && original !== result.error ? toTRPCError(original) : result.error;
+    if (mapped.code === "INTERNAL_SERVER_ERROR") {
+      ctx.log.error({ err: original, path, type }, "procedure failed");
+    }
+    (result as { error: TRPCError }).error = mapped;
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(errorMapping).meta({ scope: "public" });
+
+export const authed = publicProcedure.meta({ scope: "user" }).use(async ({ ctx, next }) => {
+  const token = ctx.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+  if (!token) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first (missing bearer token)" });
+  const session = await ctx.runtime.services.auth.verifyAccessToken(token);
+  return next({ ctx: { ...ctx, user: session, log: ctx.log.child({ userId: session.userId }) } });
+});
+
+const workspaceIdInput = z.object({ workspaceId: z.uuid("workspaceId must be a UUID") });
+
+/**
+ * Guards a workspace-scoped procedure. A non-member learns nothing, not even
+ * that the workspace exists (NOT_FOUND); a member below `minRole` gets FORBIDDEN.
+ */
+export function workspaceMember(minRole: WorkspaceRole) {
+  return authed.meta({ scope: "workspace" }).use(async ({ ctx, next, getRawInput }) => {
+    const parsed = workspaceIdInput.safeParse(await getRawInput());
+    if (!parsed.success) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: "workspaceId: must be a UUID", cause: parsed.error });
+    }
+    const { workspaceId } = parsed.data;
+    const role = await ctx.runtime.services.workspaces.roleOf(workspaceId, ctx.user.userId);
+    if (!role) throw new TRPCError({ code: "NOT_FOUND", message: "Workspace not found" });
+    if (!hasRole(role, minRole)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${minRole} role or higher in this workspace` });
+    }
+    return next({ ctx: { ...ctx, workspace: { id: workspaceId, role } } });
+  });
+}
+
+export type AuthedContext = Context & { user: { userId: string; sessionId: string } };
+export type WorkspaceContext = AuthedContext & { workspace: { id: string; role: WorkspaceRole } };
+
+/** The actor fields every audited operation records. */
+export function actorOf(ctx: AuthedContext) {
+  return { actorId: ctx.user.userId, ip: ctx.ip, userAgent: ctx.userAgent };
+}

@@ -1,0 +1,59 @@
+import type { AppRouter } from "@rapport/api";
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
+import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import superjson from "superjson";
+
+export type { AppRouter };
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export { TRPCClientError };
+
+export interface RapportClientOptions {
+  /** Base URL of a Rapport server, e.g. `https://rapport.example.com`. */
+  url: string;
+  /** Access token, or a function returning the current one (called per request). */
+  token?: string | null | (() => string | null | undefined | Promise<string | null | undefined>);
+  /** Batch concurrent calls into one HTTP request (default true). */
+  batch?: boolean;
+  fetch?: typeof globalThis.fetch;
+  headers?: Record<string, string>;
+}
+
+/** The typed tRPC client for every Rapport procedure. */
+export function createRapportClient(options: RapportClientOptions) {
+  const url = `${options.url.replace(/\/+$/, "")}/trpc`;
+  const headers = async () => {
+    const token = typeof options.token === "function" ? await options.token() : options.token;
+    return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  };
+  const common = { url, transformer: superjson, headers, fetch: options.fetch };
+  return createTRPCClient<AppRouter>({
+    links: [
+      options.batch === false
+        ? httpLink(common)
+        : splitLink({
+            // Uploads (bulk imports) go alone so they never hit URL or batch limits.
+            condition: (op) => op.type === "mutation" && op.path.endsWith("bulkCreate"),
+            true: httpLink(common),
+            false: httpBatchLink({ ...common, maxURLLength: 4_000 }),
+          }),
+    ],
+  });
+}
+
+export type RapportClient = ReturnType<typeof createRapportClient>;
+
+/** The typed error shape every Rapport procedure returns. */
+export function errorDetails(error: unknown) {
+  if (!(error instanceof TRPCClientError)) return null;
+  const data = error.data as
+    | {
+        code?: string;
+        httpStatus?: number;
+        requestId?: string;
+        zodIssues?: { path: string[]; message: string }[];
+        details?: Record<string, unknown>;
+      }
+    | undefined;
+  return { message: error.message, code: data?.code, ...data };
+}
