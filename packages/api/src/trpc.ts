@@ -29,6 +29,7 @@ export function createContextFactory(runtime: Runtime) {
 /** Which procedures guard what; the authorization test reads this. */
 export interface ProcedureMeta {
   scope: "public" | "user" | "workspace";
+  minRole?: WorkspaceRole;
 }
 
 const t = initTRPC
@@ -97,7 +98,7 @@ const workspaceIdInput = z.object({ workspaceId: z.uuid("workspaceId must be a U
  * that the workspace exists (NOT_FOUND); a member below `minRole` gets FORBIDDEN.
  */
 export function workspaceMember(minRole: WorkspaceRole) {
-  return authed.meta({ scope: "workspace" }).use(async ({ ctx, next, getRawInput }) => {
+  return authed.meta({ scope: "workspace", minRole }).use(async ({ ctx, next, getRawInput }) => {
     const parsed = workspaceIdInput.safeParse(await getRawInput());
     if (!parsed.success) {
       throw new TRPCError({ code: "BAD_REQUEST", message: "workspaceId: must be a UUID", cause: parsed.error });

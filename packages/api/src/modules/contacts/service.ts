@@ -26,7 +26,7 @@ export class ContactService {
     return this.deps.transaction(async (tx) => {
       if (input.email) await this.assertEmailFree(tx, workspaceId, input.email);
       const [contact] = await guardUniqueEmail(() =>
-        tx.insert(contacts).values(toRow(workspaceId, input, actor.actorId)).returning(),
+        tx.insert(contacts).values(toRow(workspaceId, input, actor.actorId, this.deps.clock.now())).returning(),
       );
       await appendEvents(tx, [
         { type: "contact.created", workspaceId, actorId: actor.actorId, payload: { contactId: contact!.id, source: contact!.source } },
@@ -41,6 +41,7 @@ export class ContactService {
    * the list of offending rows, and nothing is written.
    */
   async bulkCreate(workspaceId: string, rows: NewContact[], actor: Actor) {
+    const now = this.deps.clock.now();
     const errors: BulkRowError[] = [];
     const firstIndexByEmail = new Map<string, number>();
     rows.forEach((row, index) => {
@@ -73,7 +74,7 @@ export class ContactService {
       const inserted = await guardUniqueEmail(() =>
         tx
           .insert(contacts)
-          .values(rows.map((row) => toRow(workspaceId, row, actor.actorId)))
+          .values(rows.map((row) => toRow(workspaceId, row, actor.actorId, now)))
           .returning({ id: contacts.id, source: contacts.source }),
       );
       await appendEvents(
@@ -288,8 +289,10 @@ async function guardUniqueEmail<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-function toRow(workspaceId: string, input: NewContact, actorId: string) {
+function toRow(workspaceId: string, input: NewContact, actorId: string, now: Date) {
   return {
+    createdAt: now,
+    updatedAt: now,
     workspaceId,
     email: input.email ?? null,
     name: input.name,

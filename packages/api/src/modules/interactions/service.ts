@@ -57,6 +57,7 @@ export class InteractionService {
           source: input.source,
           externalId: input.externalId ?? null,
           createdBy: actor.actorId,
+          createdAt: this.deps.clock.now(),
         })
         .onConflictDoNothing()
         .returning();

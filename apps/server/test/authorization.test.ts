@@ -1,0 +1,118 @@
+import { appRouter } from "@rapport/api";
+import type { RapportClient } from "@rapport/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+
+/**
+ * Every workspace-scoped procedure, called by a member of workspace A with
+ * workspace B's ids, must reveal nothing of B. The table below must name every
+ * such procedure in the router: a new procedure without an entry fails here.
+ */
+interface Ids {
+  workspaceId: string;
+  contactId: string;
+  interactionId: string;
+  userId: string;
+}
+type Call = (client: RapportClient, ids: Ids) => Promise<unknown>;
+
+const workspaceProcedures: Record<string, Call> = {
+  "workspaces.members": (c, ids) => c.workspaces.members.query({ workspaceId: ids.workspaceId }),
+  "workspaces.addMember": (c, ids) => c.workspaces.addMember.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
+  "workspaces.setRole": (c, ids) => c.workspaces.setRole.mutate({ workspaceId: ids.workspaceId, userId: ids.userId, role: "member" }),
+  "workspaces.removeMember": (c, ids) => c.workspaces.removeMember.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
+  "contacts.create": (c, ids) => c.contacts.create.mutate({ workspaceId: ids.workspaceId, name: "Intruder" }),
+  "contacts.bulkCreate": (c, ids) => c.contacts.bulkCreate.mutate({ workspaceId: ids.workspaceId, contacts: [{ name: "Intruder" }] }),
+  "contacts.get": (c, ids) => c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
+  "contacts.list": (c, ids) => c.contacts.list.query({ workspaceId: ids.workspaceId }),
+  "contacts.update": (c, ids) => c.contacts.update.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, patch: { name: "Hacked" } }),
+  "contacts.delete": (c, ids) => c.contacts.delete.mutate({ workspaceId: ids.workspaceId, contactIds: [ids.contactId] }),
+  "contacts.restore": (c, ids) => c.contacts.restore.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "interactions.create": (c, ids) =>
+    c.interactions.create.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, type: "note", direction: "outbound", occurredAt: new Date() }),
+  "interactions.listForContact": (c, ids) => c.interactions.listForContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "interactions.delete": (c, ids) => c.interactions.delete.mutate({ workspaceId: ids.workspaceId, interactionId: ids.interactionId }),
+  "activity.list": (c, ids) => c.activity.list.query({ workspaceId: ids.workspaceId }),
+  "audit.list": (c, ids) => c.audit.list.query({ workspaceId: ids.workspaceId }),
+};
+
+// Procedures that are not workspace-scoped, on purpose.
+const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
+const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list"];
+
+type Meta = { scope?: string; minRole?: string } | undefined;
+const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { meta?: Meta } }>).map(([path, p]) => ({
+  path,
+  meta: p._def.meta,
+}));
+
+describe("authorization across workspaces", () => {
+  let app: TestApp;
+  let alice: SignedInUser; // owner of A
+  let mallory: SignedInUser; // plain member of A
+  let bob: SignedInUser; // owner of B
+  let a: Ids;
+  let b: Ids;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    [alice, bob, mallory] = await Promise.all([app.signUp("Alice"), app.signUp("Bob"), app.signUp("Mallory")]);
+    const wa = await alice.client.workspaces.create.mutate({ name: "A" });
+    const wb = await bob.client.workspaces.create.mutate({ name: "B" });
+    await alice.client.workspaces.addMember.mutate({ workspaceId: wa.id, email: mallory.email, role: "member" });
+    const ca = await alice.client.contacts.create.mutate({ workspaceId: wa.id, name: "Ana", email: "ana@a.example" });
+    const cb = await bob.client.contacts.create.mutate({ workspaceId: wb.id, name: "Bea", email: "bea@b.example" });
+    const ia = await alice.client.interactions.create.mutate({ workspaceId: wa.id, contactId: ca.id, type: "call", direction: "inbound", occurredAt: new Date() });
+    const ib = await bob.client.interactions.create.mutate({ workspaceId: wb.id, contactId: cb.id, type: "call", direction: "inbound", occurredAt: new Date() });
+    a = { workspaceId: wa.id, contactId: ca.id, interactionId: ia.interaction.id, userId: alice.userId };
+    b = { workspaceId: wb.id, contactId: cb.id, interactionId: ib.interaction.id, userId: bob.userId };
+  });
+  afterAll(() => app.close());
+
+  it("the table covers every procedure of the router", () => {
+    const scoped = procedures.filter((p) => p.meta?.scope === "workspace").map((p) => p.path).sort();
+    expect(scoped).toEqual(Object.keys(workspaceProcedures).sort());
+    const others = procedures.filter((p) => p.meta?.scope !== "workspace").map((p) => p.path).sort();
+    expect(others).toEqual([...PUBLIC, ...USER_SCOPED].sort());
+    for (const path of USER_SCOPED) expect(procedures.find((p) => p.path === path)?.meta?.scope).toBe("user");
+  });
+
+  it.each(Object.entries(workspaceProcedures))("%s with another workspace's id → NOT_FOUND", async (_path, call) => {
+    const error = await errorOf(call(alice.client, b));
+    expect(error.code).toBe("NOT_FOUND");
+    expect(JSON.stringify(error)).not.toContain("bea@b.example");
+  });
+
+  it.each(Object.entries(workspaceProcedures).filter(([path]) => !["contacts.create", "contacts.bulkCreate", "contacts.list", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember"].includes(path)))(
+    "%s with my workspace but another workspace's record ids → NOT_FOUND",
+    async (_path, call) => {
+      const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId }));
+      expect(error.code).toBe("NOT_FOUND");
+    },
+  );
+
+  it.each(procedures.filter((p) => p.meta?.minRole === "admin" || p.meta?.minRole === "owner").map((p) => p.path))(
+    "%s needs a higher role: a plain member gets FORBIDDEN",
+    async (path) => {
+      const call = workspaceProcedures[path]!;
+      expect((await errorOf(call(mallory.client, { ...a, userId: alice.userId }))).code).toBe("FORBIDDEN");
+    },
+  );
+
+  it("without a token every workspace procedure is UNAUTHORIZED", async () => {
+    for (const call of Object.values(workspaceProcedures)) {
+      expect((await errorOf(call(app.client(), b))).code).toBe("UNAUTHORIZED");
+    }
+  });
+
+  it("after all those attempts B's data is untouched", async () => {
+    const contact = await bob.client.contacts.get.query({ workspaceId: b.workspaceId, contactId: b.contactId });
+    expect(contact).toMatchObject({ name: "Bea", deletedAt: null });
+    const list = await bob.client.contacts.list.query({ workspaceId: b.workspaceId });
+    expect(list.items.map((c) => c.name)).toEqual(["Bea"]);
+    const timeline = await bob.client.interactions.listForContact.query({ workspaceId: b.workspaceId, contactId: b.contactId });
+    expect(timeline.items).toHaveLength(1);
+    const members = await bob.client.workspaces.members.query({ workspaceId: b.workspaceId });
+    expect(members.map((m) => [m.userId, m.role])).toEqual([[bob.userId, "owner"]]);
+  });
+});
