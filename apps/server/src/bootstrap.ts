@@ -3,7 +3,8 @@ import { ConfigError, createRuntime, loadConfig, type Config, type Runtime } fro
 /** Loads the configuration once; a bad value ends the process with a message naming it. */
 export function loadConfigOrExit(overrides: Record<string, string | undefined> = {}): Config {
   try {
-    return loadConfig({ ...process.env, ...overrides });
+    const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+    return loadConfig({ ...process.env, ...given });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nSee .env.example for every variable.\n`);

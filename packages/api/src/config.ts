@@ -58,15 +58,17 @@ const envSchema = z
     EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     WEB_DIST_DIR: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
-  })
-  .superRefine((env, ctx) => {
-    if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "is required in production" });
-    }
-    if (env.REDIS_REQUIRED && !env.REDIS_URL) {
-      ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "is required when REDIS_REQUIRED=true" });
-    }
   });
+
+/** Rules across variables, checked on the raw values so they are reported with field errors. */
+function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (raw.NODE_ENV === "production" && !raw.JWT_SECRET) problems.push("JWT_SECRET: is required in production");
+  if (["true", "1", "yes"].includes(raw.REDIS_REQUIRED ?? "") && !raw.REDIS_URL) {
+    problems.push("REDIS_URL: is required when REDIS_REQUIRED=true");
+  }
+  return problems;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -89,11 +91,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   // Empty strings in .env files mean "unset", not "invalid".
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
   const result = envSchema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`),
-    );
-  }
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`)),
+    ...crossFieldProblems(cleaned),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const env = result.data;
   const root = findRepoRoot();
   return {

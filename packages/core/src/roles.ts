@@ -26,6 +26,13 @@ export type RoleChangeVerdict =
  */
 export function checkRoleChange(change: RoleChange): RoleChangeVerdict {
   const { actorRole, targetCurrentRole, targetNewRole, isSelf, ownerCount } = change;
+  const selfLeave = isSelf && targetNewRole === null;
+  if (!selfLeave && actorRole === "member") {
+    return { allowed: false, reason: "forbidden", message: "Only owners and admins can manage members." };
+  }
+  if (!selfLeave && actorRole === "admin" && (targetCurrentRole === "owner" || targetNewRole === "owner")) {
+    return { allowed: false, reason: "forbidden", message: "Only owners can change or remove owners." };
+  }
   const losesOwner = targetCurrentRole === "owner" && targetNewRole !== "owner";
   if (losesOwner && ownerCount <= 1) {
     return {
@@ -34,14 +41,5 @@ export function checkRoleChange(change: RoleChange): RoleChangeVerdict {
       message: "The last owner cannot leave or be demoted; make someone else an owner first.",
     };
   }
-  const selfLeave = isSelf && targetNewRole === null;
-  if (selfLeave) return { allowed: true };
-  if (actorRole === "owner") return { allowed: true };
-  if (actorRole === "admin") {
-    if (targetCurrentRole === "owner" || targetNewRole === "owner") {
-      return { allowed: false, reason: "forbidden", message: "Only owners can change or remove owners." };
-    }
-    return { allowed: true };
-  }
-  return { allowed: false, reason: "forbidden", message: "Only owners and admins can manage members." };
+  return { allowed: true };
 }

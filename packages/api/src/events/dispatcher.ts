@@ -71,13 +71,33 @@ export class EventDispatcher {
     await this.running;
   }
 
-  /** Processes until every consumer has caught up with what is committed now (tests, shutdown). */
-  async drain(): Promise<void> {
+  /**
+   * Delivers until every consumer has passed the newest event committed when
+   * drain was called (tests, shutdown). Returns false if that did not happen
+   * within the timeout, e.g. because an older transaction is still open.
+   * A consumer failure is thrown.
+   */
+  async drain({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<boolean> {
     await this.ensureCursors();
     await this.running;
-    for (let round = 0; round < 1_000; round++) {
-      const pending = await this.tick(true);
-      if (!pending) return;
+    const [target] = await queryRows<{ tx_id: string; id: string | number }>(
+      this.database.db,
+      sql`SELECT tx_id::text AS tx_id, id FROM domain_events ORDER BY tx_id DESC, id DESC LIMIT 1`,
+    );
+    if (!target) return true;
+    const names = [...this.consumers.keys()];
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      await this.tick(true);
+      const [behind] = await queryRows<{ n: number | string }>(
+        this.database.db,
+        sql`SELECT count(*) AS n FROM event_consumers
+            WHERE name IN (${sql.join(names.map((name) => sql`${name}`), sql`, `)})
+              AND (last_tx_id, last_event_id) < (${target.tx_id}::xid8, ${Number(target.id)}::bigint)`,
+      );
+      if (Number(behind?.n ?? 0) === 0) return true;
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 

@@ -1,0 +1,274 @@
+/**
+ * A throw-away benchmark environment: its own Postgres database and Redis key
+ * prefix, the real runtime and HTTP server on 127.0.0.1, one user and workspace
+ * created through the API, and seeded contacts. `cleanup()` removes all of it.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import http from "node:http";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
+import { createRapportClient } from "@rapport/client";
+import { seedWorkspace, type SeedResult } from "@rapport/db/seed";
+import { Redis } from "ioredis";
+import { createRapportServer, type RapportServer } from "../src/http";
+import { note } from "./load";
+
+export const HOST = "127.0.0.1";
+export const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
+
+export function findRepoRoot(start: string): string {
+  let dir = resolve(start);
+  for (let depth = 0; depth < 50; depth++) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  throw new Error(`pnpm-workspace.yaml not found above ${start}`);
+}
+
+/** The slice of postgres.js used here. */
+export interface AdminSql {
+  unsafe(query: string): Promise<Record<string, unknown>[]>;
+  end(options?: { timeout?: number }): Promise<void>;
+}
+type PostgresFactory = (url: string, options?: Record<string, unknown>) => AdminSql;
+
+function loadPostgres(): PostgresFactory {
+  // Resolved from @rapport/db, which owns the dependency, so this works whether
+  // or not apps/server lists postgres itself.
+  return createRequire(join(repoRoot, "packages/db/package.json"))("postgres") as PostgresFactory;
+}
+
+export interface BenchEnvOptions {
+  contacts: number;
+  interactions: number;
+  /** Extra configuration variables (e.g. LOG_LEVEL, DATABASE_POOL_SIZE). */
+  configOverrides?: Record<string, string>;
+}
+
+export interface BenchEnv {
+  runId: string;
+  dbName: string;
+  databaseUrl: string;
+  redisPrefix: string;
+  runtime: Runtime;
+  server: RapportServer;
+  port: number;
+  url: string;
+  token: string;
+  userId: string;
+  workspaceId: string;
+  seeded: SeedResult;
+  /** Headers of an authenticated API request. */
+  headers: Record<string, string>;
+  /** Connection to the bench database as the admin user (EXPLAIN, stats). */
+  benchSql: AdminSql;
+}
+
+/**
+ * Everything created is tracked on the returned handle as soon as it exists, so
+ * `cleanup()` works after a failure half-way through `setup()`.
+ */
+export function createBenchEnvironment(options: BenchEnvOptions) {
+  const runId = randomBytes(6).toString("hex");
+  const dbName = `rapport_bench_${runId}`;
+  const redisPrefix = `rapport-bench-${runId}:`;
+  const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const databaseUrl = new URL(adminUrl);
+  databaseUrl.pathname = `/${dbName}`;
+
+  const postgres = loadPostgres();
+  let admin: AdminSql | null = null;
+  let benchSql: AdminSql | null = null;
+  let databaseCreated = false;
+  let runtime: Runtime | null = null;
+  let server: RapportServer | null = null;
+  let cleaned: Promise<void> | null = null;
+
+  async function setup(): Promise<BenchEnv> {
+    note(`run ${runId}: database ${dbName}, Redis prefix ${redisPrefix}`);
+    admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    await admin.unsafe(`CREATE DATABASE "${dbName}"`);
+    databaseCreated = true;
+
+    const config = loadConfig({
+      NODE_ENV: "production",
+      DATABASE_URL: databaseUrl.toString(),
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: redisPrefix,
+      LOG_LEVEL: "warn",
+      JWT_SECRET: randomBytes(36).toString("base64url"),
+      LOGIN_MAX_PER_IP: "1000000",
+      ...options.configOverrides,
+    });
+    runtime = await createRuntime(config, { migrate: true });
+    if (!runtime.redis) note("warning: Redis is not answering; the runtime runs in degraded (in-process) mode");
+    await runtime.start("api");
+    server = createRapportServer(runtime);
+    const { port, url } = await server.listen(0, HOST);
+    note(`server on ${url} (DATABASE_POOL_SIZE ${config.DATABASE_POOL_SIZE}, LOG_LEVEL ${config.LOG_LEVEL})`);
+
+    // Account and workspace through the real API.
+    let token: string | null = null;
+    const client = createRapportClient({ url, token: () => token, batch: false });
+    const registered = await client.auth.register.mutate({
+      email: `bench-${runId}@bench.example`,
+      password: randomBytes(18).toString("base64url"),
+      name: "Bench User",
+    });
+    token = registered.accessToken;
+    const workspace = await client.workspaces.create.mutate({ name: `Bench ${runId}` });
+    note(`registered ${registered.user.email} through the API, workspace ${workspace.id}`);
+
+    let lastShown = -1;
+    const seeded = await seedWorkspace(runtime.database.db, {
+      workspaceId: workspace.id,
+      contacts: options.contacts,
+      interactions: options.interactions,
+      createdBy: registered.user.id,
+      onProgress: (phase, done, total) => {
+        const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
+        if (tenth === lastShown && done < total) return;
+        lastShown = tenth;
+        note(`seed ${phase}: ${done}/${total}`);
+      },
+    });
+    note(`seeded ${seeded.contacts} contacts, ${seeded.interactions} interactions in ${seeded.ms} ms`);
+
+    benchSql = postgres(databaseUrl.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+    // Planner statistics as a live database would have them; autovacuum would
+    // collect them on its own, but only some time after a bulk load.
+    const analyzeStarted = performance.now();
+    await benchSql.unsafe("ANALYZE");
+    note(`ANALYZE in ${Math.round(performance.now() - analyzeStarted)} ms`);
+
+    return {
+      runId,
+      dbName,
+      databaseUrl: databaseUrl.toString(),
+      redisPrefix,
+      runtime,
+      server,
+      port,
+      url,
+      token,
+      userId: registered.user.id,
+      workspaceId: workspace.id,
+      seeded,
+      headers: { authorization: `Bearer ${token}`, accept: "application/json", "user-agent": "rapport-bench" },
+      benchSql,
+    };
+  }
+
+  async function cleanup(): Promise<void> {
+    cleaned ??= (async () => {
+      const step = async (label: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+        } catch (error) {
+          note(`cleanup: ${label} failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      };
+      const [srv, rt, bench, adm] = [server, runtime, benchSql, admin];
+      if (srv) await step("close server", () => srv.close(2_000));
+      if (rt) await step("close runtime", () => rt.close());
+      if (bench) await step("close bench connection", () => bench.end({ timeout: 5 }));
+      if (databaseCreated && adm) await step("drop database", () => adm.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+      if (adm) await step("close admin connection", () => adm.end({ timeout: 5 }));
+      await step("delete Redis keys", () => deleteRedisKeys(redisUrl, redisPrefix));
+      note(`cleaned up (database ${dbName} dropped, Redis prefix ${redisPrefix} cleared)`);
+    })();
+    return cleaned;
+  }
+
+  return { runId, setup, cleanup };
+}
+
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1 });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    let cursor = "0";
+    let deleted = 0;
+    // SCAN ends when the cursor comes back to 0; the round cap is only a safety net.
+    for (let round = 0; round < 100_000; round++) {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+      cursor = next;
+      if (cursor === "0") break;
+    }
+    note(`deleted ${deleted} Redis keys under ${prefix}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Runs `body` with cleanup on success, failure, Ctrl-C and SIGTERM. */
+export async function withBenchEnvironment(options: BenchEnvOptions, body: (env: BenchEnv) => Promise<void>): Promise<void> {
+  const environment = createBenchEnvironment(options);
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
+    note(`${signal}: cleaning up`);
+    void environment.cleanup().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    await body(await environment.setup());
+  } catch (error) {
+    process.exitCode = 1;
+    if (!interrupted) note(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    await environment.cleanup();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export function listPath(input: Record<string, unknown>): string {
+  return `/trpc/contacts.list?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+}
+
+export function httpGet(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = http.request({ host: HOST, port, path, method: "GET", headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The first page and the next `pages - 1` cursor pages of contacts.list (sort "updated"). */
+export async function listPagePaths(env: BenchEnv, pageSize: number, pages: number) {
+  const baseInput = { workspaceId: env.workspaceId, limit: pageSize, sort: "updated" };
+  const paths = [listPath(baseInput)];
+  const first = await httpGet(env.port, paths[0]!, env.headers);
+  if (first.status !== 200) throw new Error(`contacts.list answered ${first.status}: ${first.body.toString("utf8").slice(0, 300)}`);
+  let page = first;
+  for (let i = 1; i < pages; i++) {
+    const parsed = JSON.parse(page.body.toString("utf8")) as { result: { data: { json: { nextCursor: string | null } } } };
+    const cursor = parsed.result.data.json.nextCursor;
+    if (!cursor) break;
+    const path = listPath({ ...baseInput, cursor });
+    page = await httpGet(env.port, path, env.headers);
+    if (page.status !== 200) throw new Error(`contacts.list (page ${i + 1}) answered ${page.status}`);
+    paths.push(path);
+  }
+  return { paths, first };
+}

@@ -1,0 +1,124 @@
+/** Runs one load phase in a worker thread (bench/loadgen.mjs) and summarizes it. */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
+
+export interface LoadSpec {
+  host: string;
+  port: number;
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  headers: Record<string, string>;
+  mode: "get" | "create";
+  /** GET mode: request paths, cycled through in order. */
+  paths?: string[];
+  /** Create mode: POST target; each request gets a unique email. */
+  create?: { path: string; workspaceId: string; tag: string };
+}
+
+interface LoadResult {
+  latencies: Float64Array;
+  statusCounts: Record<string, number>;
+  errors: number;
+  errorSamples: string[];
+  warmupRequests: number;
+  warmupErrors: number;
+  completedInWindow: number;
+  windowMs: number;
+  drainMs: number;
+  bytes: number;
+}
+
+export interface PhaseStats {
+  /** Requests started inside the measurement window (all of them completed). */
+  requests: number;
+  /** Responses completed inside the window, per second. */
+  rps: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  mean_ms: number;
+  /** Non-200 responses and network errors among `requests`. */
+  errors: number;
+  status_counts: Record<string, number>;
+  error_samples: string[];
+  /** Event-loop delay of this (the server's) thread during the window. */
+  server_loop_delay_p99_ms: number;
+  /** CPU of this whole process (server thread, load-generator thread, GC) per wall-clock second. */
+  process_cpu_cores: number;
+}
+
+export function note(message: string) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export async function runLoad(label: string, spec: LoadSpec): Promise<PhaseStats> {
+  note(`${label}: ${spec.concurrency} concurrent, ${spec.warmupMs / 1000} s warm-up + ${spec.durationMs / 1000} s`);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  let cpuAtWindow: NodeJS.CpuUsage | null = null;
+  let wallAtWindow = 0;
+  let cpuCores = 0;
+  const windowTimer = setTimeout(() => {
+    loopDelay.enable();
+    cpuAtWindow = process.cpuUsage();
+    wallAtWindow = performance.now();
+  }, spec.warmupMs);
+  const endTimer = setTimeout(() => {
+    loopDelay.disable();
+    if (!cpuAtWindow) return;
+    const used = process.cpuUsage(cpuAtWindow);
+    cpuCores = (used.user + used.system) / 1000 / (performance.now() - wallAtWindow);
+  }, spec.warmupMs + spec.durationMs);
+
+  const worker = new Worker(new URL("./loadgen.mjs", import.meta.url), { workerData: spec });
+  try {
+    const result = await new Promise<LoadResult>((resolvePromise, reject) => {
+      worker.once("message", (message: { ok: true; result: LoadResult } | { ok: false; error: string }) => {
+        if (message.ok) resolvePromise(message.result);
+        else reject(new Error(`load generator failed: ${message.error}`));
+      });
+      worker.once("error", reject);
+      worker.once("exit", (code) => reject(new Error(`load generator exited with code ${code}`)));
+    });
+    const sorted = result.latencies.slice().sort();
+    const stats: PhaseStats = {
+      requests: sorted.length,
+      rps: round((result.completedInWindow * 1000) / result.windowMs, 1),
+      p50_ms: round(percentile(sorted, 50)),
+      p90_ms: round(percentile(sorted, 90)),
+      p99_ms: round(percentile(sorted, 99)),
+      max_ms: round(sorted.length ? sorted[sorted.length - 1]! : Number.NaN),
+      mean_ms: round(sorted.reduce((sum, v) => sum + v, 0) / Math.max(1, sorted.length)),
+      errors: result.errors,
+      status_counts: result.statusCounts,
+      error_samples: result.errorSamples,
+      server_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6),
+      process_cpu_cores: round(cpuCores),
+    };
+    note(
+      `${label}: ${stats.requests} requests, ${stats.rps} req/s, p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, ` +
+        `max ${stats.max_ms} ms, errors ${stats.errors}${result.warmupErrors ? ` (+${result.warmupErrors} in warm-up)` : ""}, ` +
+        `process CPU ${stats.process_cpu_cores} cores, loop delay p99 ${stats.server_loop_delay_p99_ms} ms`,
+    );
+    for (const sample of result.errorSamples) note(`${label}: error sample: ${sample}`);
+    return stats;
+  } finally {
+    clearTimeout(windowTimer);
+    clearTimeout(endTimer);
+    loopDelay.disable();
+    await worker.terminate();
+  }
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

@@ -1,0 +1,176 @@
+import type { DomainEvent, EventConsumer } from "@rapport/api";
+import { createDatabase, domainEvents, type Database } from "@rapport/db";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventDispatcher } from "../../../packages/api/src/events/dispatcher";
+import { createLogger } from "../../../packages/api/src/logger";
+import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+
+describe("domain events (outbox)", () => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    owner = await app.signUp();
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Events" })).id;
+  });
+  afterAll(() => app.close());
+
+  it("each mutation writes its event with workspace, actor, type and payload", async () => {
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Ana", email: "ana@ev.example" });
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: contact.id, patch: { company: "Acme" } });
+    const { interaction } = await owner.client.interactions.create.mutate({ workspaceId, contactId: contact.id, type: "email", direction: "outbound", occurredAt: new Date() });
+    await owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id });
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contact.id] });
+    await owner.client.contacts.restore.mutate({ workspaceId, contactId: contact.id });
+    const other = await app.signUp();
+    await owner.client.workspaces.addMember.mutate({ workspaceId, email: other.email });
+    await owner.client.workspaces.setRole.mutate({ workspaceId, userId: other.userId, role: "admin" });
+    await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: other.userId });
+
+    const rows = await app.sql`SELECT id, type, actor_id, payload FROM domain_events WHERE workspace_id = ${workspaceId} ORDER BY id`;
+    expect(rows.map((r) => r.type)).toEqual([
+      "workspace.created",
+      "member.added",
+      "contact.created",
+      "contact.updated",
+      "interaction.created",
+      "interaction.deleted",
+      "contact.deleted",
+      "contact.restored",
+      "member.added",
+      "member.role_changed",
+      "member.removed",
+    ]);
+    expect(rows.every((r) => r.actor_id === owner.userId)).toBe(true);
+    const ids = rows.map((r) => Number(r.id));
+    expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+    expect(rows[3]!.payload).toEqual({ contactId: contact.id, fields: ["company"] });
+    // Payloads carry ids, never personal values.
+    expect(JSON.stringify(rows.map((r) => r.payload))).not.toContain("ana@ev.example");
+  });
+
+  it("an event exists if and only if its transaction committed", async () => {
+    const before = await app.sql`SELECT count(*)::int AS n FROM domain_events`;
+    // Fails inside the transaction after the contact insert would have happened: duplicate email.
+    await owner.client.contacts.create.mutate({ workspaceId, name: "Bo", email: "bo@ev.example" });
+    const mid = await app.sql`SELECT count(*)::int AS n FROM domain_events`;
+    expect(mid[0]!.n).toBe(before[0]!.n + 1);
+    await errorOf(owner.client.contacts.bulkCreate.mutate({ workspaceId, contacts: [{ name: "X", email: "x@ev.example" }, { name: "Bo", email: "bo@ev.example" }] }));
+    await errorOf(owner.client.contacts.update.mutate({ workspaceId, contactId: "00000000-0000-4000-8000-000000000000", patch: { name: "nobody" } }));
+    const after = await app.sql`SELECT count(*)::int AS n FROM domain_events`;
+    expect(after[0]!.n).toBe(mid[0]!.n);
+
+    // A transaction that writes an event and then rolls back leaves nothing.
+    await app.runtime.database.db
+      .transaction(async (tx) => {
+        await tx.insert(domainEvents).values({ workspaceId, actorId: owner.userId, type: "contact.updated", payload: { contactId: "x", fields: [] } });
+        throw new Error("rollback");
+      })
+      .catch(() => {});
+    expect((await app.sql`SELECT count(*)::int AS n FROM domain_events`)[0]!.n).toBe(mid[0]!.n);
+  });
+
+  it("reaches every instance's live listeners through Redis pub/sub", async () => {
+    const heard: DomainEvent[] = [];
+    const unsubscribe = app.runtime.bus.subscribe((event) => heard.push(event));
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Live" });
+    for (let i = 0; i < 50 && !heard.some((e) => e.payload.contactId === contact.id); i++) await new Promise((r) => setTimeout(r, 20));
+    unsubscribe();
+    const event = heard.find((e) => e.payload.contactId === contact.id);
+    expect(event).toMatchObject({ type: "contact.created", workspaceId, actorId: owner.userId });
+    expect(event!.createdAt).toBeInstanceOf(Date);
+  });
+
+  it("activity.list pages newest first and filters by type", async () => {
+    const page1 = await owner.client.activity.list.query({ workspaceId, limit: 3 });
+    expect(page1.items).toHaveLength(3);
+    const page2 = await owner.client.activity.list.query({ workspaceId, limit: 3, cursor: page1.nextCursor });
+    expect(page2.items[0]!.id).toBeLessThan(page1.items[2]!.id);
+    const members = await owner.client.activity.list.query({ workspaceId, types: ["member.added", "member.removed"] });
+    expect(new Set(members.items.map((e) => e.type))).toEqual(new Set(["member.added", "member.removed"]));
+    expect((await errorOf(owner.client.activity.list.query({ workspaceId, types: ["nope" as "member.added"] }))).code).toBe("BAD_REQUEST");
+  });
+});
+
+describe("event dispatcher", () => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  const log = createLogger("silent");
+
+  beforeAll(async () => {
+    const { createTestDatabase } = await import("./support/app");
+    const created = await createTestDatabase();
+    drop = created.drop;
+    database = await createDatabase({ url: created.url, poolSize: 4 });
+  });
+  afterAll(async () => {
+    await database.close();
+    await drop();
+  });
+
+  const insertEvent = (tx: Database["db"], n: number) =>
+    tx.insert(domainEvents).values({ type: "contact.updated", payload: { contactId: `c${n}`, fields: [] } });
+
+  it("never skips an event whose lower id commits after a higher one", async () => {
+    const seen: number[] = [];
+    const consumer: EventConsumer = { name: "late-commit", handle: async (events) => void seen.push(...events.map((e) => Number(String(e.payload.contactId).slice(1)))) };
+    const dispatcher = new EventDispatcher(database, log, 10_000);
+    dispatcher.register(consumer);
+
+    let releaseSlow!: () => void;
+    const slowInserted = new Promise<void>((resolve) => {
+      // Transaction 1 takes its id first but commits last.
+      void database.db.transaction(async (tx) => {
+        await insertEvent(tx as unknown as Database["db"], 1);
+        resolve();
+        await new Promise<void>((r) => (releaseSlow = r));
+      });
+    });
+    await slowInserted;
+    await insertEvent(database.db, 2); // commits immediately, higher id
+    expect(await dispatcher.drain({ timeoutMs: 300 })).toBe(false);
+    expect(seen).toEqual([]); // 2 is held back while an older transaction is open
+    releaseSlow();
+    expect(await dispatcher.drain()).toBe(true);
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it("redelivers after a consumer failure (at least once), in order", async () => {
+    const seen: string[] = [];
+    let failures = 1;
+    const dispatcher = new EventDispatcher(database, log, 10_000);
+    dispatcher.register({
+      name: "flaky",
+      startFrom: "now",
+      handle: async (events) => {
+        if (failures-- > 0) throw new Error("temporary");
+        seen.push(...events.map((e) => String(e.payload.contactId)));
+      },
+    });
+    await dispatcher.drain();
+    await insertEvent(database.db, 10);
+    await insertEvent(database.db, 11);
+    await expect(dispatcher.drain()).rejects.toThrow("temporary");
+    await dispatcher.drain();
+    expect(seen).toEqual(["c10", "c11"]);
+    // Nothing is delivered twice once acknowledged.
+    await dispatcher.drain();
+    expect(seen).toEqual(["c10", "c11"]);
+  });
+
+  it("two dispatchers (two instances) deliver each event once between them", async () => {
+    const seen: string[] = [];
+    const make = () => {
+      const d = new EventDispatcher(database, log, 10_000);
+      d.register({ name: "shared", startFrom: "now", handle: async (events) => void seen.push(...events.map((e) => String(e.payload.contactId))) });
+      return d;
+    };
+    const [one, two] = [make(), make()];
+    await one.drain();
+    for (let i = 100; i < 160; i++) await insertEvent(database.db, i);
+    await Promise.all([one.drain(), two.drain()]);
+    expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => `c${100 + i}`));
+  });
+});

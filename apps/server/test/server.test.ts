@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, loadConfig } from "@rapport/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, createTestDatabase, type TestApp } from "./support/app";
+
+const SERVER_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+describe("configuration", () => {
+  it("names every wrong or missing variable", () => {
+    const error = (() => {
+      try {
+        loadConfig({ PORT: "eighty", DATABASE_URL: "mysql://x", NODE_ENV: "production", REDIS_URL: "http://nope" });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error.problems.join("\n");
+    expect(text).toMatch(/^PORT: /m);
+    expect(text).toMatch(/^DATABASE_URL: /m);
+    expect(text).toMatch(/^REDIS_URL: /m);
+    expect(text).toMatch(/^JWT_SECRET: is required in production/m);
+  });
+
+  it("refuses access-token lifetimes above 15 minutes and short secrets", () => {
+    expect(() => loadConfig({ ACCESS_TOKEN_TTL_SECONDS: "3600" })).toThrow(/ACCESS_TOKEN_TTL_SECONDS/);
+    expect(() => loadConfig({ JWT_SECRET: "short" })).toThrow(/JWT_SECRET: must be at least 32/);
+  });
+});
+
+function runServer(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    cwd: SERVER_DIR,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("server process", () => {
+  it("exits with a message naming the bad variable", async () => {
+    const run = runServer({ PORT: "not-a-port" });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/PORT: /);
+  });
+
+  it("starts without reachable Redis (degraded) and shuts down cleanly on SIGTERM", async () => {
+    const db = await createTestDatabase();
+    const run = runServer({ DATABASE_URL: db.url, REDIS_URL: "redis://127.0.0.1:1", PORT: "0", HOST: "127.0.0.1", JWT_SECRET: "x".repeat(40) });
+    try {
+      await waitFor(() => /Rapport is running at (http:\/\/\S+)/.test(run.output()), 30_000);
+      const url = /Rapport is running at (http:\/\/\S+)/.exec(run.output())![1]!;
+      const ready = await (await fetch(`${url}/readyz`)).json();
+      expect(ready.status).toBe("degraded");
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      run.child.kill("SIGKILL");
+      await db.drop();
+    }
+  });
+});
+
+describe("http surface", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp({ env: { CORS_ORIGINS: "https://app.example.com", BODY_LIMIT_BYTES: "4096" } });
+  });
+  afterAll(() => app.close());
+
+  it("/healthz is always ok; /readyz reports Postgres and Redis", async () => {
+    expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: "ok" });
+    const ready = await (await fetch(`${app.url}/readyz`)).json();
+    expect(ready).toMatchObject({ status: "ok", degraded: [], checks: { database: { ok: true, kind: "postgres" }, redis: { ok: true, configured: true } } });
+  });
+
+  it("every response carries a request id (echoed when given)", async () => {
+    const res = await fetch(`${app.url}/healthz`, { headers: { "x-request-id": "req-123" } });
+    expect(res.headers.get("x-request-id")).toBe("req-123");
+    expect((await fetch(`${app.url}/healthz`)).headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("allows only configured origins", async () => {
+    const allowed = await fetch(`${app.url}/trpc/auth.me`, { method: "OPTIONS", headers: { origin: "https://app.example.com" } });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    const denied = await fetch(`${app.url}/trpc/auth.me`, { method: "OPTIONS", headers: { origin: "https://evil.example" } });
+    expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("rejects bodies over the limit without a 500", async () => {
+    const res = await fetch(`${app.url}/trpc/auth.login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ json: { email: "a@b.co", password: "p".repeat(10_000) } }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it("unknown procedures are 404, not 500", async () => {
+    const res = await fetch(`${app.url}/trpc/contacts.nope`);
+    expect(res.status).toBe(404);
+  });
+});
