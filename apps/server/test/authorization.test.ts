@@ -41,7 +41,7 @@ const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
 const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list"];
 
 type Meta = { scope?: string; minRole?: string } | undefined;
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { meta?: Meta } }>).map(([path, p]) => ({
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>).map(([path, p]) => ({
   path,
   meta: p._def.meta,
 }));

@@ -1,5 +1,6 @@
 import { createDatabase, loadMigrations, migrate, schema } from "@rapport/db";
-import { getTableConfig, type PgTable } from "drizzle-orm/pg-core";
+import { is } from "drizzle-orm";
+import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -42,7 +43,7 @@ describe("migrations", () => {
       WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`;
     await sql.end();
     const inDb = rows.map((r) => `${r.table_name}.${r.column_name}:${r.is_nullable === "NO" ? "not null" : "null"}`).sort();
-    const tables = Object.values(schema).filter((v): v is PgTable => typeof v === "object" && v !== null && Symbol.for("drizzle:IsDrizzleTable") in v);
+    const tables = Object.values(schema).filter((v) => is(v, PgTable)) as unknown as PgTable[];
     const inCode = tables
       .flatMap((table) => {
         const config = getTableConfig(table);

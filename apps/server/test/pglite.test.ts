@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
+import { createRuntime, loadConfig, type Readiness, type Runtime } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
+import { queryRows } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRapportServer, type RapportServer } from "../src/http";
@@ -31,7 +32,7 @@ describe("embedded mode (PGlite, no Redis)", () => {
   it("runs on PGlite with in-process queue and reports degraded readiness", async () => {
     expect(runtime.database.kind).toBe("pglite");
     expect(runtime.queue.driver).toBe("in-process");
-    const ready = await (await fetch(`${url}/readyz`)).json();
+    const ready = (await (await fetch(`${url}/readyz`)).json()) as Readiness;
     expect(ready.status).toBe("degraded");
     expect(ready.degraded[0]).toMatch(/no Redis/);
     expect(ready.checks.database.ok).toBe(true);
@@ -71,7 +72,7 @@ describe("embedded mode (PGlite, no Redis)", () => {
   });
 
   it("the audit trigger works on PGlite too", async () => {
-    const [{ n }] = (await runtime.database.db.execute(sql`SELECT count(*)::int AS n FROM audit_log`)).rows as [{ n: number }];
+    const [{ n }] = (await queryRows<{ n: number }>(runtime.database.db, sql`SELECT count(*)::int AS n FROM audit_log`)) as [{ n: number }];
     expect(n).toBeGreaterThan(0);
     const error = await runtime.database.db.execute(sql`DELETE FROM audit_log`).catch((e: Error) => e);
     expect(String((error as Error & { cause?: Error }).cause?.message ?? error)).toMatch(/append-only/);

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, loadConfig } from "@rapport/api";
+import { ConfigError, loadConfig, type Readiness } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, createTestDatabase, type TestApp } from "./support/app";
 
@@ -65,7 +65,7 @@ describe("server process", () => {
     try {
       await waitFor(() => /Rapport is running at (http:\/\/\S+)/.test(run.output()), 30_000);
       const url = /Rapport is running at (http:\/\/\S+)/.exec(run.output())![1]!;
-      const ready = await (await fetch(`${url}/readyz`)).json();
+      const ready = (await (await fetch(`${url}/readyz`)).json()) as Readiness;
       expect(ready.status).toBe("degraded");
       run.child.kill("SIGTERM");
       expect(await run.exited).toBe(0);
@@ -86,7 +86,7 @@ describe("http surface", () => {
 
   it("/healthz is always ok; /readyz reports Postgres and Redis", async () => {
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: "ok" });
-    const ready = await (await fetch(`${app.url}/readyz`)).json();
+    const ready = (await (await fetch(`${app.url}/readyz`)).json()) as Readiness;
     expect(ready).toMatchObject({ status: "ok", degraded: [], checks: { database: { ok: true, kind: "postgres" }, redis: { ok: true, configured: true } } });
   });
 
