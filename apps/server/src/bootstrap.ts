@@ -14,6 +14,6 @@ export function loadConfigOrExit(overrides: Record<string, string | undefined> =
   }
 }
 
-export async function startRuntime(config: Config): Promise<Runtime> {
-  return createRuntime(config, { migrate: true });
+export async function startRuntime(config: Config, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  return createRuntime(config, { migrate: options.migrate ?? true });
 }

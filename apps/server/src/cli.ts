@@ -158,7 +158,8 @@ if (!command || command === "help" || command === "--help") {
   process.stdout.write(USAGE);
   process.exit(0);
 }
-const runtime = await startRuntime(loadConfigOrExit({ LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" }));
+// `migrate` reports what it applies itself; every other command migrates first.
+const runtime = await startRuntime(loadConfigOrExit({ LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" }), { migrate: command !== "migrate" });
 try {
   await run(runtime);
 } catch (error) {

@@ -10,7 +10,6 @@ export interface DomainEventPayloads {
   "contact.deleted": { contactId: string };
   "contact.restored": { contactId: string };
   "contact.purged": { contactId: string };
-  "contacts.bulk_created": { contactIds: string[]; count: number };
   "interaction.created": { interactionId: string; contactId: string; type: string; participantContactIds: string[] };
   "interaction.deleted": { interactionId: string; contactId: string };
   "member.added": { userId: string; role: string };
@@ -26,7 +25,6 @@ export const DOMAIN_EVENT_TYPES = [
   "contact.deleted",
   "contact.restored",
   "contact.purged",
-  "contacts.bulk_created",
   "interaction.created",
   "interaction.deleted",
   "member.added",

@@ -87,6 +87,8 @@ CREATE INDEX contacts_list_name_idx ON contacts (workspace_id, lower(name), id) 
 -- Company filter (exact, case-insensitive) and the tag filter (array containment).
 CREATE INDEX contacts_company_idx ON contacts (workspace_id, lower(company)) WHERE deleted_at IS NULL;
 CREATE INDEX contacts_tags_idx ON contacts USING gin (tags);
+-- Foreign key to workspaces: the cascade and any scan over live and deleted rows.
+CREATE INDEX contacts_workspace_idx ON contacts (workspace_id);
 -- "Recently deleted" view and the daily purge scan only soft-deleted rows.
 CREATE INDEX contacts_deleted_idx ON contacts (workspace_id, deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE INDEX contacts_created_by_idx ON contacts (created_by);
@@ -129,6 +131,8 @@ CREATE TABLE interaction_participants (
 );
 CREATE UNIQUE INDEX interaction_participants_contact_key ON interaction_participants (interaction_id, contact_id)
   WHERE contact_id IS NOT NULL;
+-- Foreign key to interactions (cascade on delete) and "who took part in these".
+CREATE INDEX interaction_participants_interaction_idx ON interaction_participants (interaction_id);
 -- The relationship graph walks contact -> interactions -> co-participants.
 CREATE INDEX interaction_participants_contact_idx ON interaction_participants (contact_id, interaction_id);
 CREATE INDEX interaction_participants_workspace_idx ON interaction_participants (workspace_id);
