@@ -1,4 +1,4 @@
-import { keepPreviousData } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { describeError } from "../errors";
@@ -13,6 +13,11 @@ const SORTS: { value: Sort; label: string }[] = [
   { value: "created", label: "Recently added" },
 ];
 const PAGE_SIZE = 50;
+
+/** Query key prefix for one workspace's contact lists (to invalidate them all after a change). */
+function contactsListKey(workspaceId: string, input?: object) {
+  return input ? ["contacts.list", workspaceId, input] : ["contacts.list", workspaceId];
+}
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
@@ -34,10 +39,17 @@ export default function ContactsPage({ workspaceId }: { workspaceId: string }) {
   const workspaces = trpc.workspaces.list.useQuery();
   const workspace = workspaces.data?.find((candidate) => candidate.id === workspaceId);
 
-  const contacts = trpc.contacts.list.useInfiniteQuery(
-    { workspaceId, sort, limit: PAGE_SIZE, ...(search ? { search } : {}) },
-    { getNextPageParam: (page) => page.nextCursor ?? undefined, placeholderData: keepPreviousData },
-  );
+  // Plain TanStack infinite query over the vanilla client: tRPC's own useInfiniteQuery
+  // adds a `direction` key that the strict contacts.list input schema rejects.
+  const client = trpc.useUtils().client;
+  const input = { workspaceId, sort, limit: PAGE_SIZE, ...(search ? { search } : {}) };
+  const contacts = useInfiniteQuery({
+    queryKey: contactsListKey(workspaceId, input),
+    queryFn: ({ pageParam, signal }) => client.contacts.list.query({ ...input, cursor: pageParam }, { signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    placeholderData: keepPreviousData,
+  });
   const rows = contacts.data?.pages.flatMap((page) => page.items) ?? [];
   const notFound = describeError(contacts.error).code === "NOT_FOUND";
 
@@ -137,7 +149,9 @@ export default function ContactsPage({ workspaceId }: { workspaceId: string }) {
                       {rows.map((contact) => (
                         <tr key={contact.id}>
                           <th scope="row">{contact.name}</th>
-                          <td className="truncate">{contact.email ?? <span className="muted">—</span>}</td>
+                          <td className="truncate" title={contact.email ?? undefined}>
+                            {contact.email ?? <span className="muted">—</span>}
+                          </td>
                           <td>{contact.company ?? <span className="muted">—</span>}</td>
                           <td className="hide-sm">{contact.title ?? ""}</td>
                           <td className="hide-sm">
@@ -177,7 +191,7 @@ export default function ContactsPage({ workspaceId }: { workspaceId: string }) {
 
 function AddContact({ workspaceId, onShow }: { workspaceId: string; onShow: (search: string) => void }) {
   const id = useId();
-  const utils = trpc.useUtils();
+  const queryClient = useQueryClient();
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
   const [company, setCompany] = useState("");
@@ -188,7 +202,7 @@ function AddContact({ workspaceId, onShow }: { workspaceId: string; onShow: (sea
       setName("");
       setEmail("");
       setCompany("");
-      await utils.contacts.list.invalidate({ workspaceId });
+      await queryClient.invalidateQueries({ queryKey: contactsListKey(workspaceId) });
     },
   });
   const existingId = describeError(create.error).details.existingContactId;

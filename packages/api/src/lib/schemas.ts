@@ -26,3 +26,14 @@ export const optionalText = (max: number) =>
 
 export const pageLimitSchema = z.number().int().min(1).max(200).default(50);
 export const cursorSchema = z.string().max(512).nullish();
+
+/**
+ * Keyset pagination input shared by every list. `direction` is sent by
+ * @trpc/react-query's useInfiniteQuery; only forward paging exists, so it is
+ * accepted and ignored.
+ */
+export const pageFields = {
+  cursor: cursorSchema,
+  limit: pageLimitSchema,
+  direction: z.enum(["forward", "backward"]).optional(),
+};

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DOMAIN_EVENT_TYPES } from "../../events/types";
-import { cursorSchema, idSchema, pageLimitSchema } from "../../lib/schemas";
+import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
 
 export const activityRouter = router({
@@ -9,8 +9,7 @@ export const activityRouter = router({
       z.strictObject({
         workspaceId: idSchema,
         types: z.array(z.enum(DOMAIN_EVENT_TYPES)).max(DOMAIN_EVENT_TYPES.length).optional(),
-        cursor: cursorSchema,
-        limit: pageLimitSchema,
+        ...pageFields,
       }),
     )
     .query(({ ctx, input }) => ctx.runtime.services.activity.list(input)),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cursorSchema, idSchema, pageLimitSchema } from "../../lib/schemas";
+import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
 
 export const auditRouter = router({
@@ -9,8 +9,7 @@ export const auditRouter = router({
         workspaceId: idSchema,
         action: z.string().trim().max(100).nullish(),
         actorId: idSchema.nullish(),
-        cursor: cursorSchema,
-        limit: pageLimitSchema,
+        ...pageFields,
       }),
     )
     .query(({ ctx, input }) => ctx.runtime.services.audit.list(input)),

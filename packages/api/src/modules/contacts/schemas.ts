@@ -1,6 +1,6 @@
 import { CONTACT_SOURCES } from "@rapport/db";
 import { z } from "zod";
-import { cursorSchema, emailSchema, idSchema, optionalText, pageLimitSchema, requiredText } from "../../lib/schemas";
+import { emailSchema, idSchema, optionalText, requiredText, pageFields } from "../../lib/schemas";
 
 export const MAX_TAGS = 50;
 export const BULK_MAX = 1_000;
@@ -68,8 +68,7 @@ export type ContactSort = (typeof CONTACT_SORTS)[number];
 
 export const listContactsInput = z.strictObject({
   workspaceId: idSchema,
-  cursor: cursorSchema,
-  limit: pageLimitSchema,
+  ...pageFields,
   sort: z.enum(CONTACT_SORTS).default("updated"),
   tag: tagSchema.optional(),
   company: z.string().trim().min(1).max(200).optional(),

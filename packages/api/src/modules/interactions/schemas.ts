@@ -1,6 +1,6 @@
 import { INTERACTION_DIRECTIONS, INTERACTION_SOURCES, INTERACTION_TYPES, PARTICIPANT_ROLES } from "@rapport/db";
 import { z } from "zod";
-import { cursorSchema, emailSchema, idSchema, optionalText, pageLimitSchema } from "../../lib/schemas";
+import { emailSchema, idSchema, optionalText, pageFields } from "../../lib/schemas";
 
 const EARLIEST = new Date("1970-01-01T00:00:00Z");
 const ONE_YEAR_MS = 365 * 86_400_000;
@@ -40,8 +40,7 @@ export type CreateInteractionInput = z.output<typeof createInteractionInput>;
 export const listForContactInput = z.strictObject({
   workspaceId: idSchema,
   contactId: idSchema,
-  cursor: cursorSchema,
-  limit: pageLimitSchema,
+  ...pageFields,
 });
 
 export const deleteInteractionInput = z.strictObject({ workspaceId: idSchema, interactionId: idSchema });
