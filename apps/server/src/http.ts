@@ -32,7 +32,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: config.BODY_LIMIT_BYTES,
-    createContext: ({ req }) => createContext(requestInfo(req, config.TRUST_PROXY)),
+    createContext: ({ req, res }) => createContext(requestInfo(req, res, config.TRUST_PROXY)),
     responseMeta({ errors }) {
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
       const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details?.retryAfterSeconds;
@@ -111,13 +111,18 @@ export function createRapportServer(runtime: Runtime): RapportServer {
   };
 }
 
-function requestInfo(req: http.IncomingMessage, trustProxy: boolean) {
+function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustProxy: boolean) {
   const forwarded = trustProxy ? headerValue(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() : undefined;
   return {
     requestId: (req as http.IncomingMessage & { id?: string }).id ?? randomUUID(),
     ip: forwarded || req.socket.remoteAddress || null,
     userAgent: headerValue(req.headers["user-agent"]) ?? null,
     authorization: headerValue(req.headers.authorization) ?? null,
+    cookie: headerValue(req.headers.cookie) ?? null,
+    host: headerValue(req.headers.host) ?? null,
+    setCookie: (header: string) => {
+      res.appendHeader("set-cookie", header);
+    },
   };
 }
 

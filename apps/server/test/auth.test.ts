@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { ManualClock } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type TestApp } from "./support/app";
@@ -55,12 +56,12 @@ describe("auth", () => {
     const first = await app.client().auth.refresh.mutate({ refreshToken: dana.refreshToken });
     expect(first.refreshToken).not.toBe(dana.refreshToken);
     expect((await app.client(first.accessToken).auth.me.query()).user.id).toBe(dana.userId);
-    const second = await app.client().auth.refresh.mutate({ refreshToken: first.refreshToken });
+    const second = await app.client().auth.refresh.mutate({ refreshToken: first.refreshToken! });
 
     // The original token was already rotated: presenting it again is theft or replay.
     expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: dana.refreshToken }))).code).toBe("UNAUTHORIZED");
     // Every token of the family is now dead, including the newest one and its access token.
-    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: second.refreshToken }))).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: second.refreshToken! }))).code).toBe("UNAUTHORIZED");
     // The session's access tokens die with it.
     expect((await errorOf(app.client(second.accessToken).auth.me.query())).code).toBe("UNAUTHORIZED");
 
@@ -82,6 +83,40 @@ describe("auth", () => {
     await fay.client.auth.logout.mutate();
     expect((await errorOf(fay.client.auth.me.query())).code).toBe("UNAUTHORIZED");
     expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: fay.refreshToken }))).code).toBe("UNAUTHORIZED");
+  });
+
+  it("browser sessions keep the refresh token in an httpOnly, SameSite=Strict cookie", async () => {
+    const user = await app.signUp();
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${app.url}/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ json: body }) });
+    const login = await post("auth.login", { email: user.email, password: user.password, refreshTransport: "cookie" });
+    const setCookie = login.headers.get("set-cookie")!;
+    expect(setCookie).toMatch(/^rapport_refresh=[\w-]{43}; Path=\/trpc; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    const body = (await login.json()) as { result: { data: { json: { refreshToken: string | null; accessToken: string } } } };
+    expect(body.result.data.json.refreshToken).toBeNull();
+    const cookie = setCookie.split(";")[0]!;
+
+    // Refresh with only the cookie rotates it.
+    const refreshed = await post("auth.refresh", { refreshTransport: "cookie" }, { cookie });
+    expect(refreshed.status).toBe(200);
+    const rotated = refreshed.headers.get("set-cookie")!.split(";")[0]!;
+    expect(rotated).not.toBe(cookie);
+    // Replaying the old cookie revokes the family and clears the cookie.
+    const replay = await post("auth.refresh", { refreshTransport: "cookie" }, { cookie });
+    expect(replay.status).toBe(401);
+    expect(replay.headers.get("set-cookie")).toMatch(/^rapport_refresh=; Path=\/trpc; Max-Age=0/);
+    expect((await post("auth.refresh", { refreshTransport: "cookie" }, { cookie: rotated })).status).toBe(401);
+    // Outside localhost the cookie is Secure.
+    const remoteCookie = await new Promise<string>((resolve, reject) => {
+      const payload = JSON.stringify({ json: { email: user.email, password: user.password, refreshTransport: "cookie" } });
+      const req = request(`${app.url}/trpc/auth.login`, { method: "POST", headers: { host: "rapport.example.com", "content-type": "application/json" } }, (res) => {
+        res.resume();
+        resolve(String(res.headers["set-cookie"]));
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+    expect(remoteCookie).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
   });
 
   it("refresh tokens expire", async () => {

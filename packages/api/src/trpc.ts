@@ -11,6 +11,12 @@ export interface RequestInfo {
   ip: string | null;
   userAgent: string | null;
   authorization: string | null;
+  /** Raw Cookie header (the refresh-token cookie of browser sessions). */
+  cookie: string | null;
+  /** Host header, to decide whether cookies can be Secure. */
+  host: string | null;
+  /** Adds a Set-Cookie header to the response. */
+  setCookie(header: string): void;
 }
 
 export interface Context extends RequestInfo {

@@ -106,12 +106,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         email,
         password,
         accessToken: result.accessToken,
-        refreshToken: result.refreshToken,
+        refreshToken: result.refreshToken!,
       };
     },
     async signIn(user) {
       const result = await client().auth.login.mutate({ email: user.email, password: user.password });
-      return { ...user, client: client(result.accessToken), accessToken: result.accessToken, refreshToken: result.refreshToken };
+      return { ...user, client: client(result.accessToken), accessToken: result.accessToken, refreshToken: result.refreshToken! };
     },
     async close() {
       await server.close(1_000);

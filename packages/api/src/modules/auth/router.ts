@@ -1,33 +1,56 @@
 import { z } from "zod";
+import { unauthorized } from "../../errors";
 import { emailSchema, requiredText } from "../../lib/schemas";
-import { actorOf, authed, publicProcedure, router } from "../../trpc";
+import { actorOf, authed, publicProcedure, router, type Context } from "../../trpc";
+import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from "./cookie";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./passwords";
+import type { AuthTokens } from "./service";
 
 const passwordSchema = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
-const registerInput = z.strictObject({ email: emailSchema, password: passwordSchema, name: requiredText(200) });
+/**
+ * Where the refresh token goes: `body` for API clients that store it
+ * themselves, `cookie` for browsers (an httpOnly cookie; the body then has none).
+ */
+const refreshTransport = z.enum(["body", "cookie"]).default("body");
+
+const registerInput = z.strictObject({ email: emailSchema, password: passwordSchema, name: requiredText(200), refreshTransport });
 // Login accepts any length up to the maximum so old, shorter passwords still work.
-const loginInput = z.strictObject({ email: emailSchema, password: z.string().min(1).max(PASSWORD_MAX_LENGTH) });
-const refreshInput = z.strictObject({ refreshToken: z.string().min(20).max(200) });
+const loginInput = z.strictObject({ email: emailSchema, password: z.string().min(1).max(PASSWORD_MAX_LENGTH), refreshTransport });
+const refreshInput = z.strictObject({ refreshToken: z.string().min(20).max(200).optional(), refreshTransport });
+
+function deliver<T extends AuthTokens>(ctx: Context, result: T, transport: "body" | "cookie"): Omit<T, "refreshToken"> & { refreshToken: string | null } {
+  if (transport === "body") return result;
+  setRefreshCookie(ctx, result.refreshToken, result.refreshTokenExpiresAt);
+  return { ...result, refreshToken: null };
+}
+
+const meta = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.userAgent });
 
 export const authRouter = router({
-  register: publicProcedure
-    .input(registerInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.auth.register(input, { ip: ctx.ip, userAgent: ctx.userAgent })),
-  login: publicProcedure
-    .input(loginInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.auth.login(input, { ip: ctx.ip, userAgent: ctx.userAgent })),
-  refresh: publicProcedure
-    .input(refreshInput)
-    .mutation(({ ctx, input }) =>
-      ctx.runtime.services.auth.refresh(input.refreshToken, { ip: ctx.ip, userAgent: ctx.userAgent }),
-    ),
+  register: publicProcedure.input(registerInput).mutation(async ({ ctx, input: { refreshTransport: transport, ...input } }) => {
+    return deliver(ctx, await ctx.runtime.services.auth.register(input, meta(ctx)), transport);
+  }),
+  login: publicProcedure.input(loginInput).mutation(async ({ ctx, input: { refreshTransport: transport, ...input } }) => {
+    return deliver(ctx, await ctx.runtime.services.auth.login(input, meta(ctx)), transport);
+  }),
+  refresh: publicProcedure.input(refreshInput).mutation(async ({ ctx, input }) => {
+    const token = input.refreshToken ?? readRefreshCookie(ctx);
+    if (!token) throw unauthorized("No session to refresh; sign in");
+    try {
+      return deliver(ctx, await ctx.runtime.services.auth.refresh(token, meta(ctx)), input.refreshTransport);
+    } catch (error) {
+      if (input.refreshTransport === "cookie") clearRefreshCookie(ctx);
+      throw error;
+    }
+  }),
   logout: authed.mutation(async ({ ctx }) => {
     const { ip, userAgent } = actorOf(ctx);
     await ctx.runtime.services.auth.logout(ctx.user, { ip, userAgent });
+    clearRefreshCookie(ctx);
     return { ok: true as const };
   }),
   me: authed.query(({ ctx }) => ctx.runtime.services.auth.me(ctx.user.userId)),
