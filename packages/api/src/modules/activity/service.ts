@@ -1,4 +1,4 @@
-import { domainEvents, type Db } from "@rapport/db";
+import { domainEvents, users, type Db } from "@rapport/db";
 import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
@@ -21,10 +21,12 @@ export class ActivityService {
         id: domainEvents.id,
         type: domainEvents.type,
         actorId: domainEvents.actorId,
+        actorName: users.name,
         payload: domainEvents.payload,
         createdAt: domainEvents.createdAt,
       })
       .from(domainEvents)
+      .leftJoin(users, eq(users.id, domainEvents.actorId))
       .where(and(...conditions))
       .orderBy(desc(domainEvents.id))
       .limit(input.limit + 1);
