@@ -41,6 +41,8 @@ export interface PhaseStats {
   mean_ms: number;
   /** Non-200 responses and network errors among `requests`. */
   errors: number;
+  /** Failures during warm-up (not in `errors`). */
+  warmup_errors: number;
   status_counts: Record<string, number>;
   error_samples: string[];
   /** Event-loop delay of this (the server's) thread during the window. */
@@ -91,6 +93,7 @@ export async function runLoad(label: string, spec: LoadSpec): Promise<PhaseStats
       max_ms: round(sorted.length ? sorted[sorted.length - 1]! : Number.NaN),
       mean_ms: round(sorted.reduce((sum, v) => sum + v, 0) / Math.max(1, sorted.length)),
       errors: result.errors,
+      warmup_errors: result.warmupErrors,
       status_counts: result.statusCounts,
       error_samples: result.errorSamples,
       server_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6),
