@@ -26,6 +26,8 @@ export interface ServiceDeps {
   log: Logger;
   /** One database transaction; committed events are dispatched right after. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** For single-statement writes outside `transaction`: their events are committed, dispatch them. */
+  eventsCommitted(): void;
   rateLimiter: RateLimiter;
   queue: JobQueue;
 }
@@ -110,6 +112,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       dispatcher.wake();
       return result;
     },
+    eventsCommitted: () => dispatcher.wake(),
   };
   const services: Services = {
     auth: new AuthService(deps),

@@ -6,7 +6,7 @@ import { conflict, tooManyRequests, unauthorized } from "../../errors";
 import type { ServiceDeps } from "../../runtime";
 import { recordAudit } from "../audit/service";
 import { hashPassword, verifyPassword } from "./passwords";
-import { AccessTokens, hashRefreshToken, newRefreshToken, type AccessClaims } from "./tokens";
+import { AccessTokens, hashRefreshToken, newRefreshToken, type AccessClaims, type VerifiedAccessToken } from "./tokens";
 
 export interface RequestMeta {
   ip: string | null;
@@ -34,6 +34,9 @@ const SESSION_CACHE_MS = 5_000;
 export class AuthService {
   private readonly accessTokens: AccessTokens;
   private readonly activeSessions = new LRUCache<string, true>({ max: 50_000, ttl: SESSION_CACHE_MS });
+  // Signature checks are a measurable share of a request's CPU; a token that
+  // verified once stays valid until its own expiry, which is still checked.
+  private readonly verifiedTokens = new LRUCache<string, VerifiedAccessToken>({ max: 20_000 });
 
   constructor(private readonly deps: ServiceDeps) {
     this.accessTokens = new AccessTokens(deps.config.JWT_SECRET, deps.config.ACCESS_TOKEN_TTL_SECONDS);
@@ -176,9 +179,13 @@ export class AuthService {
 
   /** Checks signature, expiry and that the session was not logged out or revoked. */
   async verifyAccessToken(token: string): Promise<AccessClaims> {
-    const claims = await this.accessTokens.verify(token, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    let claims: VerifiedAccessToken | "expired" | "invalid" | undefined = this.verifiedTokens.get(token);
+    if (claims && claims.expiresAtMs <= now.getTime()) claims = "expired";
+    claims ??= await this.accessTokens.verify(token, now);
     if (claims === "expired") throw unauthorized("Access token expired; refresh it");
     if (claims === "invalid") throw unauthorized("Invalid access token");
+    this.verifiedTokens.set(token, claims);
     if (!this.activeSessions.has(claims.sessionId)) {
       const [session] = await this.deps.db
         .select({ revokedAt: sessions.revokedAt, userId: sessions.userId })
@@ -187,7 +194,7 @@ export class AuthService {
       if (!session || session.revokedAt || session.userId !== claims.userId) throw unauthorized("Session ended; sign in again");
       this.activeSessions.set(claims.sessionId, true);
     }
-    return claims;
+    return { userId: claims.userId, sessionId: claims.sessionId };
   }
 
   private async revokeReusedSession(sessionId: string, userId: string, meta: RequestMeta) {

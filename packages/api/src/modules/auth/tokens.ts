@@ -9,6 +9,10 @@ export interface AccessClaims {
   sessionId: string;
 }
 
+export interface VerifiedAccessToken extends AccessClaims {
+  expiresAtMs: number;
+}
+
 export class AccessTokens {
   private readonly key: Uint8Array;
 
@@ -34,7 +38,7 @@ export class AccessTokens {
   }
 
   /** Returns the claims, or a reason the token is unusable. */
-  async verify(token: string, now: Date): Promise<AccessClaims | "expired" | "invalid"> {
+  async verify(token: string, now: Date): Promise<VerifiedAccessToken | "expired" | "invalid"> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         issuer: ISSUER,
@@ -43,7 +47,7 @@ export class AccessTokens {
         currentDate: now,
       });
       if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return "invalid";
-      return { userId: payload.sub, sessionId: payload.sid };
+      return { userId: payload.sub, sessionId: payload.sid, expiresAtMs: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       return error instanceof joseErrors.JWTExpired ? "expired" : "invalid";
     }

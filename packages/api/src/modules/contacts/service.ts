@@ -1,5 +1,5 @@
-import { contacts, type Executor } from "@rapport/db";
-import { and, arrayContains, desc, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { contacts, queryRows, type Executor } from "@rapport/db";
+import { and, arrayContains, asc, desc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { DomainError, badRequest, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../events/outbox";
@@ -22,17 +22,35 @@ export interface BulkRowError {
 export class ContactService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  /**
+   * The hot path of the API, so one statement: the unique index decides
+   * duplicates (ON CONFLICT … DO NOTHING) and the outbox row is written by the
+   * same statement, which is atomic on its own. Only a conflict costs a second
+   * query, to name the existing contact.
+   */
   async create(workspaceId: string, input: NewContact, actor: Actor): Promise<Contact> {
-    return this.deps.transaction(async (tx) => {
-      if (input.email) await this.assertEmailFree(tx, workspaceId, input.email);
-      const [contact] = await guardUniqueEmail(() =>
-        tx.insert(contacts).values(toRow(workspaceId, input, actor.actorId, this.deps.clock.now())).returning(),
-      );
-      await appendEvents(tx, [
-        { type: "contact.created", workspaceId, actorId: actor.actorId, payload: { contactId: contact!.id, source: contact!.source } },
-      ]);
-      return contact!;
-    });
+    const row = toRow(workspaceId, input, actor.actorId, this.deps.clock.now());
+    const [inserted] = await queryRows<ContactRow>(
+      this.deps.db,
+      sql`WITH inserted AS (
+            INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
+            VALUES (${row.workspaceId}, ${row.email}, ${row.name}, ${row.company}, ${row.title}, ${row.phone},
+                    ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(row.tags)}::jsonb)), ${row.source}, ${row.createdBy},
+                    ${row.createdAt.toISOString()}::timestamptz, ${row.updatedAt.toISOString()}::timestamptz)
+            ON CONFLICT (workspace_id, lower(email)) WHERE email IS NOT NULL AND deleted_at IS NULL DO NOTHING
+            RETURNING *
+          ), event AS (
+            INSERT INTO domain_events (workspace_id, actor_id, type, payload)
+            SELECT workspace_id, ${actor.actorId}, 'contact.created', jsonb_build_object('contactId', id, 'source', source) FROM inserted
+          )
+          SELECT * FROM inserted`,
+    );
+    if (!inserted) {
+      await this.assertEmailFree(this.deps.db, workspaceId, input.email!);
+      throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
+    }
+    this.deps.eventsCommitted();
+    return toContact(inserted);
   }
 
   /**
@@ -219,7 +237,7 @@ export class ContactService {
           ? [desc(contacts.createdAt), desc(contacts.id)]
           : [desc(contacts.updatedAt), desc(contacts.id)];
     const rows = await this.deps.db
-      .select({ contact: contacts, sortKey })
+      .select({ ...getTableColumns(contacts), sortKey })
       .from(contacts)
       .where(and(...conditions))
       .orderBy(...orderBy)
@@ -227,8 +245,8 @@ export class ContactService {
     const page = rows.slice(0, input.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map((row) => row.contact),
-      nextCursor: rows.length > input.limit && last ? encodeCursor([last.sortKey, last.contact.id]) : null,
+      items: page.map(({ sortKey: _, ...contact }) => contact),
+      nextCursor: rows.length > input.limit && last ? encodeCursor([last.sortKey, last.id]) : null,
     };
   }
 
@@ -287,6 +305,42 @@ async function guardUniqueEmail<T>(write: () => Promise<T>): Promise<T> {
     if (code === "23505") throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
     throw error;
   }
+}
+
+interface ContactRow {
+  id: string;
+  workspace_id: string;
+  email: string | null;
+  name: string;
+  company: string | null;
+  title: string | null;
+  phone: string | null;
+  tags: string[];
+  source: Contact["source"];
+  created_by: string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
+  deleted_at: Date | string | null;
+}
+
+const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+
+function toContact(row: ContactRow): Contact {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    email: row.email,
+    name: row.name,
+    company: row.company,
+    title: row.title,
+    phone: row.phone,
+    tags: row.tags,
+    source: row.source,
+    createdBy: row.created_by,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    deletedAt: row.deleted_at === null ? null : toDate(row.deleted_at),
+  };
 }
 
 function toRow(workspaceId: string, input: NewContact, actorId: string, now: Date) {
