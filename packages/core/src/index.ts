@@ -1,3 +1,4 @@
 export * from "./email";
 export * from "./roles";
 export * from "./random";
+export * from "./wire";
