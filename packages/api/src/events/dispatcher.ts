@@ -115,8 +115,9 @@ export class EventDispatcher {
         })
         .catch((error) => {
           this.running = null;
+          // The database itself is failing: back off instead of logging every poll.
           this.log.error({ err: error }, "event dispatcher tick failed");
-          this.schedule(this.pollMs);
+          this.schedule(Math.max(this.pollMs, 5_000));
         });
     }, delay);
     this.timer.unref?.();
