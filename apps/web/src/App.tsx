@@ -1,87 +1,254 @@
+/**
+ * Rapport SPA shell: session gate, top bar, routes (code-split), error boundary.
+ *
+ * Stable selectors for E2E (accessible names; prefer getByRole/getByLabel):
+ *
+ * Routes: /  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
+ *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit   (/w/:ws → /w/:ws/contacts)
+ *
+ * Everywhere
+ *   link "Skip to content"; landmarks banner (header), navigation "Workspace sections", main (#main)
+ *   status "Degraded: …" (from /readyz, e.g. "Degraded: no Redis: …"), "Offline: cannot reach the Rapport server…",
+ *   status "Restoring your session…" while a reload restores the session from the refresh cookie
+ *   Errors are role="alert"; loading lines are role="status".
+ * Auth (signed out, at any URL)
+ *   heading "Sign in to Rapport" | "Create your Rapport account"
+ *   textbox "Name" (register), "Email", "Password"; button "Sign in" | "Create account";
+ *   button "Create an account" / "Sign in instead" (switch mode)
+ * Top bar (signed in)
+ *   link "Rapport" (→ /, the workspace picker), text of the user's name, button "Sign out"
+ *   button "Workspace: <name>" (aria-expanded) → list "Switch workspace" of links "<workspace name> <Role>",
+ *     link "All workspaces", textbox "Workspace name", button "Create workspace"
+ *   nav "Workspace sections": links "Contacts", "Activity", "Members", "Audit" (Audit: owners/admins only);
+ *     the current one has aria-current="page"
+ * / (workspace picker; right after sign-in it opens the last workspace instead)
+ *   heading "Your workspaces", links "<workspace name> <Role>", heading "Create a workspace",
+ *   textbox "Workspace name", button "Create workspace"
+ * /w/:ws/members
+ *   heading "Members"; list "Members of <workspace>" with one item per person ("<name>", email, role)
+ *   owners/admins: heading "Add a member", textbox "Email", combobox "Role", button "Add member";
+ *     per person: combobox "Role for <name>", button "Remove <name>" → dialog "Remove <name>?" with
+ *     buttons "Yes, remove" / "Cancel"
+ *   everyone: button "Leave workspace" → dialog "Leave <workspace>?" with buttons "Yes, leave" / "Cancel"
+ * /w/:ws/activity
+ *   heading "Activity"; group "Event types" of checkboxes ("Contact created", …), button "Clear filters";
+ *   list "Activity feed", items like "Ana Ruiz created a contact" (link "a contact" → the contact);
+ *   button "Load more"
+ * /w/:ws/audit (owners/admins; others see "The audit log is for owners and admins.")
+ *   heading "Audit log"; textbox "Action", combobox "Actor", buttons "Filter" and "Clear";
+ *   table "Audit log entries" with columns Time, Action, Actor, Target, IP, User agent, Details; button "Load more"
+ * Errors: heading "Something went wrong" + buttons "Try again"/"Reload" (render errors),
+ *   heading "Workspace not found", heading "Page not found".
+ */
 import { useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect, useSyncExternalStore } from "react";
+import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef } from "react";
+import { ErrorBoundary } from "./components/ErrorBoundary";
+import { ContactPage, ContactsListPage, DeletedContactsPage } from "./features/contacts";
+import { ErrorMessage } from "./components/ErrorMessage";
+import { useDocumentTitle } from "./components/hooks";
 import { ReadinessBanner } from "./components/ReadinessBanner";
+import { Loading } from "./components/Status";
+import { readLastWorkspace, rememberWorkspace } from "./features/shell/lastWorkspace";
+import { NotFoundPage, WorkspaceNotFound } from "./features/shell/NotFoundPage";
+import { TopBar } from "./features/shell/TopBar";
+import { WorkspaceContext, type CurrentWorkspace } from "./features/shell/workspace";
 import { AuthPage } from "./pages/AuthPage";
-import { WorkspacesPage } from "./pages/WorkspacesPage";
-import { navigate, useRoute } from "./router";
-import { getSession, signOutLocally, subscribe, type SessionUser } from "./session";
+import { lastNavigationKind, navigate, pathOf, paths, useRoute, type Route, type WorkspaceRoute } from "./router";
+import { restoreSession, useSession, type SessionUser } from "./session";
 import { trpc } from "./trpc";
 
-// The contacts page (and its table code) loads only once a workspace is opened.
-const ContactsPage = lazy(() => import("./pages/ContactsPage"));
+// Every page is its own chunk: the first load carries only the shell and the sign-in form.
+// (features/contacts/index.ts is a set of tiny wrappers that lazy-load their pages and
+// prefetch their data in parallel, so it is imported directly.)
+const WorkspacesPage = lazy(() => import("./features/workspaces/WorkspacesPage"));
+const ActivityPage = lazy(() => import("./features/activity/ActivityPage"));
+const MembersPage = lazy(() => import("./features/members/MembersPage"));
+const AuditPage = lazy(() => import("./features/audit/AuditPage"));
+
+/** The first time `/` shows after sign-in (or a reload), open the last workspace instead. */
+let openLastOnHome = true;
 
 export function App() {
-  const session = useSyncExternalStore(subscribe, getSession);
+  const session = useSession();
   const route = useRoute();
   const queryClient = useQueryClient();
+  const signedIn = session.status === "signedIn";
 
-  // Never show one account's cached data to the next.
+  // Never show one account's cached data to the next; the next sign-in opens its last workspace again.
   useEffect(() => {
-    if (session.status === "signedOut") queryClient.clear();
+    if (session.status === "signedOut") {
+      queryClient.clear();
+      openLastOnHome = true;
+    }
   }, [session.status, queryClient]);
+
+  // `/w/:ws` and trailing slashes: show the canonical address.
+  useEffect(() => {
+    if (route.page === "home" || route.page === "notFound") return;
+    const canonical = pathOf(route);
+    if (canonical !== window.location.pathname) navigate(canonical + window.location.search, { replace: true });
+  }, [route]);
+
+  useFocusOnNavigation(window.location.pathname, session.status);
 
   return (
     <>
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <ReadinessBanner />
-      {session.status === "signedIn" && <Header user={session.user} />}
-      <main id="main" className="container" tabIndex={-1}>
-        {session.status === "restoring" ? (
-          <p className="muted" role="status">
-            Restoring your session…
-          </p>
-        ) : session.status === "signedOut" ? (
-          <AuthPage notice={session.notice} />
-        ) : route.page === "workspace" ? (
-          <Suspense
-            fallback={
-              <p className="muted" role="status">
-                Loading contacts…
-              </p>
-            }
-          >
-            <ContactsPage key={route.workspaceId} workspaceId={route.workspaceId} />
-          </Suspense>
-        ) : (
-          <WorkspacesPage />
-        )}
-      </main>
+      {signedIn ? (
+        <SignedIn user={session.user} route={route} />
+      ) : (
+        <>
+          <header className="topbar">
+            <ReadinessBanner />
+            <div className="container topbar-inner">
+              <span className="brand">Rapport</span>
+            </div>
+          </header>
+          <main id="main" className="container" tabIndex={-1}>
+            {session.status === "restoring" ? (
+              <Loading>Restoring your session…</Loading>
+            ) : (
+              <AuthPage
+                notice={session.notice}
+                onRetry={session.canRetry ? () => void restoreSession() : undefined}
+              />
+            )}
+          </main>
+        </>
+      )}
     </>
   );
 }
 
-function Header({ user }: { user: SessionUser }) {
-  const logout = trpc.auth.logout.useMutation({
-    // Signed out here even if the server call fails (it may already be gone).
-    onSettled: () => {
-      signOutLocally();
-      navigate("/");
-    },
-  });
+/**
+ * After the person goes to another page (link, Back/Forward) or signs in or
+ * out, move focus to <main> so screen readers start at the new content.
+ * Page loads, session restores and redirects leave focus alone, so "Skip to
+ * content" stays the first Tab stop.
+ */
+function useFocusOnNavigation(pathname: string, status: string) {
+  const previous = useRef({ pathname, status });
+  useLayoutEffect(() => {
+    const before = previous.current;
+    previous.current = { pathname, status };
+    const navigated = pathname !== before.pathname && (lastNavigationKind() === "push" || lastNavigationKind() === "pop");
+    const signedInOrOut = status !== before.status && before.status !== "restoring" && status !== "restoring";
+    if (!navigated && !signedInOrOut) return;
+    const main = document.getElementById("main");
+    // Keep focus where it is if it is already inside the page (e.g. a filter that updates the URL).
+    if (main && !main.contains(document.activeElement)) main.focus({ preventScroll: true });
+    if (navigated) window.scrollTo(0, 0);
+  }, [pathname, status]);
+}
+
+type WorkspaceState =
+  | { status: "none" }
+  | { status: "loading" }
+  | { status: "error"; error: unknown; retry: () => void }
+  | { status: "notFound" }
+  | { status: "ready"; workspace: CurrentWorkspace };
+
+function SignedIn({ user, route }: { user: SessionUser; route: Route }) {
+  const workspaces = trpc.workspaces.list.useQuery();
+  const workspaceId = "workspaceId" in route ? route.workspaceId : null;
+  const found = workspaceId ? workspaces.data?.find((candidate) => candidate.id === workspaceId) : undefined;
+
+  // A stable object per workspace, so pages depending on it do not re-render for nothing.
+  const workspace = useMemo<CurrentWorkspace | null>(
+    () => (found ? { id: found.id, name: found.name, role: found.role } : null),
+    [found?.id, found?.name, found?.role],
+  );
+
+  let state: WorkspaceState;
+  if (!workspaceId) state = { status: "none" };
+  else if (workspace) state = { status: "ready", workspace };
+  else if (workspaces.isPending) state = { status: "loading" };
+  else if (workspaces.error) state = { status: "error", error: workspaces.error, retry: () => void workspaces.refetch() };
+  else state = { status: "notFound" };
+
+  useEffect(() => {
+    if (workspace) rememberWorkspace(user.id, workspace.id);
+  }, [workspace, user.id]);
+
   return (
-    <header className="topbar">
-      <div className="container topbar-inner">
-        <a
-          className="brand"
-          href="/"
-          onClick={(event) => {
-            event.preventDefault();
-            navigate("/");
-          }}
-        >
-          Rapport
-        </a>
-        <div className="topbar-user">
-          <span className="muted" title={user.email}>
-            {user.name}
-          </span>
-          <button type="button" className="button-secondary" onClick={() => logout.mutate()} disabled={logout.isPending}>
-            {logout.isPending ? "Signing out…" : "Sign out"}
-          </button>
-        </div>
-      </div>
-    </header>
+    <WorkspaceContext.Provider value={workspace}>
+      <header className="topbar">
+        <ReadinessBanner />
+        <TopBar user={user} route={route} />
+      </header>
+      <main id="main" className="container" tabIndex={-1}>
+        <ErrorBoundary key={window.location.pathname}>
+          <Suspense fallback={<Loading>Loading…</Loading>}>
+            {route.page === "home" ? (
+              <Home userId={user.id} workspaces={workspaces.data} settled={!workspaces.isPending} />
+            ) : route.page === "notFound" ? (
+              <NotFoundPage />
+            ) : state.status === "loading" ? (
+              <Loading>Loading workspace…</Loading>
+            ) : state.status === "error" ? (
+              <ErrorMessage error={state.error} title="Could not load your workspaces" onRetry={state.retry} />
+            ) : state.status === "ready" ? (
+              <WorkspacePage route={route} workspace={state.workspace} />
+            ) : (
+              <WorkspaceNotFound />
+            )}
+          </Suspense>
+        </ErrorBoundary>
+      </main>
+    </WorkspaceContext.Provider>
   );
 }
+
+function Home({ userId, workspaces, settled }: { userId: string; workspaces: { id: string }[] | undefined; settled: boolean }) {
+  const last = readLastWorkspace(userId);
+  const target = openLastOnHome && last && workspaces?.some((workspace) => workspace.id === last) ? last : null;
+  const waiting = openLastOnHome && last !== null && !settled;
+
+  useEffect(() => {
+    if (waiting) return;
+    if (target) {
+      navigate(paths.contacts(target), { replace: true });
+    } else if (last && workspaces && !workspaces.some((workspace) => workspace.id === last)) {
+      rememberWorkspace(userId, null); // removed from it, or it is gone
+    }
+    openLastOnHome = false;
+  }, [waiting, target, last, workspaces, userId]);
+
+  if (waiting || target) return <Loading>Opening your workspace…</Loading>;
+  return <WorkspacesPage />;
+}
+
+/** Opening a deep link, or any workspace page, means `/` later shows the picker. */
+function WorkspacePage({ route, workspace }: { route: WorkspaceRoute; workspace: CurrentWorkspace }) {
+  useEffect(() => {
+    openLastOnHome = false;
+  }, []);
+  const title = {
+    contacts: "Contacts",
+    deletedContacts: "Deleted contacts",
+    contact: "Contact",
+    activity: "Activity",
+    members: "Members",
+    audit: "Audit log",
+  }[route.page];
+  useDocumentTitle(title, workspace.name);
+
+  // key: a different workspace is a fresh page (no state carried over).
+  switch (route.page) {
+    case "contacts":
+      return <ContactsListPage key={workspace.id} workspaceId={workspace.id} role={workspace.role} />;
+    case "deletedContacts":
+      return <DeletedContactsPage key={workspace.id} workspaceId={workspace.id} />;
+    case "contact":
+      return <ContactPage key={`${workspace.id}/${route.contactId}`} workspaceId={workspace.id} contactId={route.contactId} role={workspace.role} />;
+    case "activity":
+      return <ActivityPage key={workspace.id} />;
+    case "members":
+      return <MembersPage key={workspace.id} />;
+    case "audit":
+      return <AuditPage key={workspace.id} />;
+  }
+}
+

@@ -1,13 +1,14 @@
 import type { AppRouter } from "@rapport/api";
-import { QueryClient } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { httpBatchLink, TRPCClientError } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import superjson from "superjson";
-import { authedFetch, getAccessToken } from "./session";
+import { authedFetch, getAccessToken, getSession, refreshSession } from "./session";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type WorkspaceRole = RouterOutputs["workspaces"]["list"][number]["role"];
 
 export const trpc = createTRPCReact<AppRouter>();
 
@@ -28,23 +29,50 @@ export function createTrpcClient() {
   });
 }
 
-function httpStatusOf(error: unknown): number | undefined {
-  return error instanceof TRPCClientError ? (error.data as { httpStatus?: number } | undefined)?.httpStatus : undefined;
+function errorData(error: unknown): { httpStatus?: number; code?: string } | undefined {
+  return error instanceof TRPCClientError ? (error.data as { httpStatus?: number; code?: string } | undefined) : undefined;
 }
 
+/** tRPC's query key prefix for workspaces.list. */
+export const WORKSPACES_LIST_KEY = [["workspaces", "list"]];
+
 export function createQueryClient() {
-  return new QueryClient({
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError: (error) => onApiError(error) }),
+    mutationCache: new MutationCache({ onError: (error) => onApiError(error) }),
     defaultOptions: {
       queries: {
+        // Offline, run anyway and fail with "cannot reach the server" rather than
+        // sit paused with a spinner (TanStack's default); reconnecting refetches.
+        networkMode: "always",
         staleTime: 30_000,
         refetchOnWindowFocus: false,
-        // A 4xx will not fix itself; network blips and 5xx get two more tries.
         retry: (failureCount, error) => {
-          const status = httpStatusOf(error);
+          const data = errorData(error);
+          // An expired session (e.g. a batch answered 207 with one 401): refresh once, then retry.
+          if (data?.code === "UNAUTHORIZED" && failureCount < 1 && getSession().status === "signedIn") {
+            void refreshSession();
+            return true;
+          }
+          // A 4xx will not fix itself; network blips and 5xx get two more tries.
+          const status = data?.httpStatus;
           return (status === undefined || status >= 500) && failureCount < 2;
         },
       },
-      mutations: { retry: false },
+      mutations: { retry: false, networkMode: "always" },
     },
   });
+
+  /**
+   * Membership changed under us: a workspace that is suddenly NOT_FOUND (we were
+   * removed) or FORBIDDEN (demoted) means our workspaces list and roles are stale.
+   */
+  function onApiError(error: unknown) {
+    const code = errorData(error)?.code;
+    if (code === "FORBIDDEN" || (code === "NOT_FOUND" && error instanceof Error && error.message === "Workspace not found")) {
+      void queryClient.invalidateQueries({ queryKey: WORKSPACES_LIST_KEY });
+    }
+  }
+
+  return queryClient;
 }

@@ -2,3 +2,4 @@ export * from "./email";
 export * from "./roles";
 export * from "./random";
 export * from "./wire";
+export * from "./recommendations/index";

@@ -1,42 +1,62 @@
 import { useEffect, useState } from "react";
 
 interface Readiness {
-  status: "ok" | "degraded" | "down";
+  status: "ok" | "degraded" | "down" | "unreachable";
   degraded: string[];
 }
 
 const POLL_MS = 30_000;
+/** While the server cannot be reached, look again sooner. */
+const UNREACHABLE_POLL_MS = 10_000;
 
-/** Polls /readyz and says when the server runs without Redis (or worse). */
+/**
+ * Polls /readyz every 30 s and says when the server runs degraded (e.g. "no
+ * Redis"), when its database is down, or when it cannot be reached at all.
+ */
 export function ReadinessBanner() {
   const [readiness, setReadiness] = useState<Readiness | null>(null);
 
   useEffect(() => {
     let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const check = async () => {
+      clearTimeout(timer);
+      let next: Readiness;
       try {
         // 503 (database down) still carries the JSON body.
         const response = await fetch("/readyz", { headers: { accept: "application/json" }, cache: "no-store" });
         const body = (await response.json()) as Partial<Readiness>;
-        if (!cancelled) {
-          setReadiness({
-            status: body.status ?? (response.ok ? "ok" : "down"),
-            degraded: Array.isArray(body.degraded) ? body.degraded.map(String) : [],
-          });
-        }
+        next = {
+          status: body.status ?? (response.ok ? "ok" : "down"),
+          degraded: Array.isArray(body.degraded) ? body.degraded.map(String) : [],
+        };
       } catch {
-        if (!cancelled) setReadiness(null);
+        next = { status: "unreachable", degraded: [] };
       }
+      if (cancelled) return;
+      setReadiness(next);
+      timer = setTimeout(check, next.status === "unreachable" ? UNREACHABLE_POLL_MS : POLL_MS);
     };
     void check();
-    const timer = setInterval(check, POLL_MS);
+    const recheck = () => void check();
+    window.addEventListener("online", recheck);
+    window.addEventListener("offline", recheck);
     return () => {
       cancelled = true;
-      clearInterval(timer);
+      clearTimeout(timer);
+      window.removeEventListener("online", recheck);
+      window.removeEventListener("offline", recheck);
     };
   }, []);
 
   if (!readiness) return null;
+  if (readiness.status === "unreachable") {
+    return (
+      <div className="banner banner-down" role="status">
+        <strong>Offline:</strong> cannot reach the Rapport server. Changes will fail until the connection is back.
+      </div>
+    );
+  }
   if (readiness.status === "down") {
     return (
       <div className="banner banner-down" role="status">

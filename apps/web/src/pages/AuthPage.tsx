@@ -1,11 +1,14 @@
 import { useId, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { useDocumentTitle, useRetryAfter } from "../components/hooks";
+import { fieldError } from "../errors";
 import { signIn } from "../session";
 import { trpc } from "../trpc";
 
 type Mode = "signIn" | "register";
 
-export function AuthPage({ notice }: { notice: string | null }) {
+/** Sign in / create an account. The refresh token goes into an httpOnly cookie, never to this code. */
+export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?: (() => void) | undefined }) {
   const [mode, setMode] = useState<Mode>("signIn");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -13,12 +16,16 @@ export function AuthPage({ notice }: { notice: string | null }) {
   const login = trpc.auth.login.useMutation({ onSuccess: signIn });
   const register = trpc.auth.register.useMutation({ onSuccess: signIn });
   const active = mode === "signIn" ? login : register;
+  const wait = useRetryAfter(active.error);
   const id = useId();
+  const title = mode === "signIn" ? "Sign in to Rapport" : "Create your Rapport account";
+  useDocumentTitle(mode === "signIn" ? "Sign in" : "Create account");
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (mode === "signIn") login.mutate({ email, password });
-    else register.mutate({ email, password, name });
+    if (wait > 0) return;
+    if (mode === "signIn") login.mutate({ email, password, refreshTransport: "cookie" });
+    else register.mutate({ email, password, name, refreshTransport: "cookie" });
   };
 
   const switchMode = (next: Mode) => {
@@ -27,13 +34,28 @@ export function AuthPage({ notice }: { notice: string | null }) {
     register.reset();
   };
 
+  const errors = {
+    name: fieldError(active.error, "name"),
+    email: fieldError(active.error, "email"),
+    password: fieldError(active.error, "password"),
+  };
+  const describedBy = (field: keyof typeof errors, hint?: string) =>
+    [hint, errors[field] ? `${id}-${field}-error` : undefined].filter(Boolean).join(" ") || undefined;
+
   return (
     <section className="card auth-card" aria-labelledby={`${id}-title`}>
-      <h1 id={`${id}-title`}>{mode === "signIn" ? "Sign in to Rapport" : "Create your Rapport account"}</h1>
+      <h1 id={`${id}-title`}>{title}</h1>
       {notice && (
-        <p className="alert alert-info" role="status">
-          {notice}
-        </p>
+        <div className="alert alert-info" role="status">
+          <p>{notice}</p>
+          {onRetry && (
+            <p>
+              <button type="button" className="button-secondary" onClick={onRetry}>
+                Try again
+              </button>
+            </p>
+          )}
+        </div>
       )}
       <form onSubmit={submit} className="stack" noValidate>
         {mode === "register" && (
@@ -46,8 +68,15 @@ export function AuthPage({ notice }: { notice: string | null }) {
               required
               maxLength={200}
               value={name}
+              aria-invalid={errors.name ? true : undefined}
+              aria-describedby={describedBy("name")}
               onChange={(event) => setName(event.target.value)}
             />
+            {errors.name && (
+              <p id={`${id}-name-error`} className="field-error">
+                {errors.name}
+              </p>
+            )}
           </div>
         )}
         <div className="field">
@@ -56,11 +85,18 @@ export function AuthPage({ notice }: { notice: string | null }) {
             id={`${id}-email`}
             name="email"
             type="email"
-            autoComplete="email"
+            autoComplete={mode === "signIn" ? "username" : "email"}
             required
             value={email}
+            aria-invalid={errors.email ? true : undefined}
+            aria-describedby={describedBy("email")}
             onChange={(event) => setEmail(event.target.value)}
           />
+          {errors.email && (
+            <p id={`${id}-email-error`} className="field-error">
+              {errors.email}
+            </p>
+          )}
         </div>
         <div className="field">
           <label htmlFor={`${id}-password`}>Password</label>
@@ -70,18 +106,24 @@ export function AuthPage({ notice }: { notice: string | null }) {
             type="password"
             autoComplete={mode === "signIn" ? "current-password" : "new-password"}
             required
-            aria-describedby={mode === "register" ? `${id}-password-hint` : undefined}
+            aria-invalid={errors.password ? true : undefined}
+            aria-describedby={describedBy("password", mode === "register" ? `${id}-password-hint` : undefined)}
             value={password}
             onChange={(event) => setPassword(event.target.value)}
           />
           {mode === "register" && (
             <p id={`${id}-password-hint`} className="hint">
-              Use a long passphrase; the server tells you if it is too short.
+              At least 10 characters; a long passphrase is best.
+            </p>
+          )}
+          {errors.password && (
+            <p id={`${id}-password-error`} className="field-error">
+              {errors.password}
             </p>
           )}
         </div>
         <ErrorMessage error={active.error} />
-        <button type="submit" disabled={active.isPending}>
+        <button type="submit" disabled={active.isPending || wait > 0}>
           {active.isPending ? "Please wait…" : mode === "signIn" ? "Sign in" : "Create account"}
         </button>
       </form>

@@ -1,0 +1,120 @@
+/**
+ * E2E harness: the real runtime + HTTP server in this process (fresh Postgres
+ * database cloned from the migrated template, its own Redis prefix, the built
+ * SPA from apps/web/dist served on the API port) and Debian's Chromium driven
+ * by playwright-core.
+ *
+ * Nothing is built here: `pnpm test` builds the SPA before Vitest starts.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { systemClock } from "@rapport/api";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { createTestApp, type TestApp, type TestAppOptions } from "../../../server/test/support/app";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(here, "../../../..");
+export const WEB_DIST = resolve(REPO_ROOT, "apps/web/dist");
+export const ARTIFACTS = resolve(REPO_ROOT, "e2e-artifacts");
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+
+export function assertBuiltSpa(): void {
+  if (!existsSync(join(WEB_DIST, "index.html"))) {
+    throw new Error(`${WEB_DIST}/index.html is missing: build the SPA first (pnpm --filter @rapport/web build; \`pnpm test\` does this).`);
+  }
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does this), or set CHROMIUM_PATH.`);
+  }
+}
+
+/** The real server with the built SPA, on a fresh database and Redis prefix, with real time. */
+export function startServer(options: TestAppOptions = {}): Promise<TestApp> {
+  assertBuiltSpa();
+  return createTestApp({
+    clock: systemClock,
+    ...options,
+    env: { WEB_DIST_DIR: WEB_DIST, ...options.env },
+  });
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export interface PageErrors {
+  /** Uncaught exceptions and console errors seen on the page (excluding expected HTTP 4xx noise). */
+  errors: string[];
+}
+
+/** A new context + page that records uncaught page errors. */
+export async function openPage(browser: Browser, baseURL: string, viewport = { width: 1280, height: 800 }) {
+  const context: BrowserContext = await browser.newContext({ baseURL, viewport, locale: "en-US", timezoneId: "Europe/Berlin" });
+  context.setDefaultTimeout(10_000);
+  context.setDefaultNavigationTimeout(15_000);
+  const page = await context.newPage();
+  const record: PageErrors = { errors: [] };
+  page.on("pageerror", (error) => record.errors.push(`pageerror: ${error.message}`));
+  return { context, page, record };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: { target: string[]; html: string; failureSummary?: string }[];
+}
+
+/** Runs axe-core (WCAG 2.x A/AA + best practices) in the page; returns serious and critical violations. */
+export async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> {
+  const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== "undefined");
+  if (!loaded) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const result = await axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({ target: n.target, html: n.html, failureSummary: n.failureSummary })),
+    }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
+export function formatViolations(where: string, violations: AxeViolation[]): string {
+  if (violations.length === 0) return `${where}: no serious or critical axe violations`;
+  const lines = [`${where}: ${violations.length} serious/critical axe violation(s)`];
+  for (const v of violations) {
+    lines.push(`  [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})`);
+    for (const node of v.nodes.slice(0, 5)) {
+      lines.push(`      ${node.target.join(" ")}  ${node.html.slice(0, 160)}`);
+      if (node.failureSummary) lines.push(`        ${node.failureSummary.replace(/\n/g, "\n        ")}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** Asserts no serious/critical violations, printing them all when there are some. */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  const violations = await axeSeriousViolations(page);
+  const report = formatViolations(where, violations);
+  console.log(report);
+  if (violations.length > 0) throw new Error(report);
+}

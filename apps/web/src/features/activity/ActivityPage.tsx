@@ -1,0 +1,223 @@
+import { keepPreviousData } from "@tanstack/react-query";
+import { useId, useMemo, useState, type ReactNode } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { useNow } from "../../components/hooks";
+import { Loading } from "../../components/Status";
+import { formatAbsolute, formatRelative } from "../../components/time";
+import { Link, paths } from "../../router";
+import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
+import { useWorkspace } from "../shell/workspace";
+
+type EventType = NonNullable<RouterInputs["activity"]["list"]["types"]>[number];
+type ActivityEvent = RouterOutputs["activity"]["list"]["items"][number];
+
+const PAGE_SIZE = 50;
+const POLL_MS = 15_000;
+
+/** Every event type, grouped for the filter; the Record makes TypeScript flag a missing one. */
+const TYPE_LABELS: Record<EventType, string> = {
+  "contact.created": "Contact created",
+  "contact.updated": "Contact updated",
+  "contact.deleted": "Contact deleted",
+  "contact.restored": "Contact restored",
+  "contact.purged": "Contact purged",
+  "interaction.created": "Interaction logged",
+  "interaction.deleted": "Interaction deleted",
+  "member.added": "Member added",
+  "member.removed": "Member removed",
+  "member.role_changed": "Role changed",
+  "workspace.created": "Workspace created",
+};
+const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
+  { label: "Contacts", types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"] },
+  { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
+  { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
+  { label: "Workspace", types: ["workspace.created"] },
+];
+
+const INTERACTION_NOUNS: Record<string, string> = {
+  email: "an email",
+  meeting: "a meeting",
+  call: "a call",
+  linkedin: "a LinkedIn message",
+  note: "a note",
+};
+const FIELD_LABELS: Record<string, string> = { tags: "tags", company: "company", title: "title", phone: "phone", email: "email", name: "name" };
+
+export default function ActivityPage() {
+  const workspace = useWorkspace();
+  const id = useId();
+  const [selected, setSelected] = useState<EventType[]>([]);
+  const now = useNow(30_000);
+  const members = trpc.workspaces.members.useQuery({ workspaceId: workspace.id }, { staleTime: 60_000 });
+  const names = useMemo(() => new Map((members.data ?? []).map((member) => [member.userId, member.name])), [members.data]);
+
+  const feed = trpc.activity.list.useInfiniteQuery(
+    { workspaceId: workspace.id, limit: PAGE_SIZE, ...(selected.length > 0 ? { types: selected } : {}) },
+    {
+      getNextPageParam: (page) => page.nextCursor ?? undefined,
+      refetchInterval: POLL_MS,
+      placeholderData: keepPreviousData,
+    },
+  );
+  const events = feed.data?.pages.flatMap((page) => page.items) ?? [];
+
+  const toggle = (type: EventType, on: boolean) =>
+    setSelected((current) => (on ? [...current, type] : current.filter((candidate) => candidate !== type)));
+
+  return (
+    <div className="stack-lg">
+      <div className="page-head">
+        <h1>Activity</h1>
+        <span className="muted small">Updates every 15 seconds</span>
+      </div>
+
+      <div className="activity-layout">
+        <fieldset className="card type-filter" aria-describedby={`${id}-filter-hint`}>
+          <legend>Event types</legend>
+          <p className="hint" id={`${id}-filter-hint`}>
+            {selected.length === 0 ? "Showing every type. Tick types to show only those." : `Showing ${selected.length} of ${Object.keys(TYPE_LABELS).length} types.`}
+          </p>
+          <div className="type-groups">
+            {TYPE_GROUPS.map((group) => (
+              <div key={group.label} className="type-group" role="group" aria-labelledby={`${id}-${group.label}`}>
+                <p id={`${id}-${group.label}`} className="type-group-label">
+                  {group.label}
+                </p>
+                {group.types.map((type) => (
+                  <label key={type} className="checkbox">
+                    <input type="checkbox" checked={selected.includes(type)} onChange={(event) => toggle(type, event.target.checked)} />
+                    {TYPE_LABELS[type]}
+                  </label>
+                ))}
+              </div>
+            ))}
+          </div>
+          <p>
+            <button type="button" className="button-secondary button-small" onClick={() => setSelected([])} disabled={selected.length === 0}>
+              Clear filters
+            </button>
+          </p>
+        </fieldset>
+
+        <section aria-labelledby={`${id}-feed`} className="stack">
+          <h2 id={`${id}-feed`} className="visually-hidden">
+            Events
+          </h2>
+          {feed.isPending ? (
+            <Loading>Loading activity…</Loading>
+          ) : feed.error && events.length === 0 ? (
+            <ErrorMessage error={feed.error} title="Could not load the activity" onRetry={() => void feed.refetch()} />
+          ) : events.length === 0 ? (
+            <p className="empty">
+              {selected.length > 0 ? "No events of the selected types yet." : "Nothing has happened in this workspace yet."}
+            </p>
+          ) : (
+            <>
+              <ol className="feed" aria-label="Activity feed" aria-busy={feed.isFetching && feed.isPlaceholderData}>
+                {events.map((event) => (
+                  <li key={event.id} className="feed-item">
+                    <span className="feed-text">{describe(event, workspace.id, names)}</span>
+                    <time className="feed-time muted small" dateTime={event.createdAt.toISOString()} title={formatAbsolute(event.createdAt)}>
+                      {formatRelative(event.createdAt, now)}
+                    </time>
+                  </li>
+                ))}
+              </ol>
+              {feed.error && <ErrorMessage error={feed.error} title="Could not load more" />}
+              {feed.hasNextPage ? (
+                <button
+                  type="button"
+                  className="button-secondary load-more"
+                  onClick={() => void feed.fetchNextPage()}
+                  disabled={feed.isFetchingNextPage}
+                >
+                  {feed.isFetchingNextPage ? "Loading…" : "Load more"}
+                </button>
+              ) : (
+                <p className="muted small center">That is everything.</p>
+              )}
+            </>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+/** "Ana Ruiz created a contact", with "a contact" linking to it. */
+function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
+  const actor = event.actorName ?? (event.actorId ? names.get(event.actorId) ?? "A former member" : "Rapport");
+  const payload = event.payload as Record<string, unknown>;
+  const contactId = str(payload.contactId);
+  const contact = contactId ? <Link href={paths.contact(workspaceId, contactId)}>a contact</Link> : "a contact";
+  const userId = str(payload.userId);
+  const person = userId ? (userId === event.actorId ? "themselves" : names.get(userId) ?? "a former member") : "someone";
+  const role = (value: unknown) => (str(value) ?? "member").replace(/^\w/, (c) => c.toLowerCase());
+
+  switch (event.type) {
+    case "workspace.created":
+      return <>{actor} created the workspace</>;
+    case "contact.created": {
+      const source = str(payload.source);
+      return (
+        <>
+          {actor} created {contact}
+          {source === "import" ? " (CSV import)" : source === "gmail" ? " (from Gmail)" : ""}
+        </>
+      );
+    }
+    case "contact.updated": {
+      const fields = Array.isArray(payload.fields) ? payload.fields.map((field) => FIELD_LABELS[String(field)] ?? String(field)) : [];
+      return (
+        <>
+          {actor} updated {contact}
+          {fields.length > 0 ? ` (${fields.join(", ")})` : ""}
+        </>
+      );
+    }
+    case "contact.deleted":
+      return <>{actor} deleted {contact}</>;
+    case "contact.restored":
+      return <>{actor} restored {contact}</>;
+    case "contact.purged":
+      // Gone for good: nothing to link to.
+      return <>{actor} permanently deleted a contact</>;
+    case "interaction.created":
+      return (
+        <>
+          {actor} logged {INTERACTION_NOUNS[str(payload.type) ?? ""] ?? "an interaction"} with {contact}
+        </>
+      );
+    case "interaction.deleted":
+      return <>{actor} deleted an interaction with {contact}</>;
+    case "member.added":
+      return userId === event.actorId ? (
+        <>
+          {actor} joined as {role(payload.role)}
+        </>
+      ) : (
+        <>
+          {actor} added {person} as {role(payload.role)}
+        </>
+      );
+    case "member.removed":
+      return userId === event.actorId ? <>{actor} left the workspace</> : <>{actor} removed {person}</>;
+    case "member.role_changed":
+      return (
+        <>
+          {actor} changed the role of {person} from {role(payload.from)} to {role(payload.to)}
+        </>
+      );
+    default:
+      return (
+        <>
+          {actor}: {String(event.type)}
+        </>
+      );
+  }
+}

@@ -1,0 +1,206 @@
+import { keepPreviousData } from "@tanstack/react-query";
+import { useId, useMemo, useState, type FormEvent } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { useNow } from "../../components/hooks";
+import { Loading } from "../../components/Status";
+import { formatRelative, formatShortAbsolute } from "../../components/time";
+import { fieldError } from "../../errors";
+import { trpc } from "../../trpc";
+import { canManage, useWorkspace } from "../shell/workspace";
+
+const PAGE_SIZE = 50;
+
+/** Actions recorded against a workspace (suggestions for the exact-match filter). */
+const KNOWN_ACTIONS = ["workspace.created", "member.added", "member.removed", "member.role_changed", "contact.purged"];
+
+interface Filters {
+  action: string;
+  actorId: string;
+}
+const NO_FILTERS: Filters = { action: "", actorId: "" };
+
+export default function AuditPage() {
+  const workspace = useWorkspace();
+  if (!canManage(workspace.role)) {
+    return (
+      <div className="stack">
+        <h1>Audit log</h1>
+        <p className="alert alert-info">The audit log is for owners and admins. Your role here is {workspace.role}.</p>
+      </div>
+    );
+  }
+  return <AuditLog workspaceId={workspace.id} />;
+}
+
+function AuditLog({ workspaceId }: { workspaceId: string }) {
+  const id = useId();
+  const now = useNow(60_000);
+  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
+  const members = trpc.workspaces.members.useQuery({ workspaceId }, { staleTime: 60_000 });
+  const names = useMemo(() => new Map((members.data ?? []).map((member) => [member.userId, member.name])), [members.data]);
+
+  const log = trpc.audit.list.useInfiniteQuery(
+    { workspaceId, limit: PAGE_SIZE, action: applied.action || null, actorId: applied.actorId || null },
+    { getNextPageParam: (page) => page.nextCursor ?? undefined, placeholderData: keepPreviousData },
+  );
+  const entries = log.data?.pages.flatMap((page) => page.items) ?? [];
+  const filtered = applied.action !== "" || applied.actorId !== "";
+  const actionError = fieldError(log.error, "action");
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setApplied({ action: draft.action.trim(), actorId: draft.actorId });
+  };
+  const clear = () => {
+    setDraft(NO_FILTERS);
+    setApplied(NO_FILTERS);
+  };
+
+  return (
+    <div className="stack-lg">
+      <h1>Audit log</h1>
+
+      <form className="card toolbar" role="search" aria-label="Filter the audit log" onSubmit={submit} noValidate>
+        <div className="field grow">
+          <label htmlFor={`${id}-action`}>Action</label>
+          <input
+            id={`${id}-action`}
+            list={`${id}-actions`}
+            maxLength={100}
+            placeholder="e.g. member.added"
+            autoComplete="off"
+            value={draft.action}
+            aria-describedby={`${id}-action-hint${actionError ? ` ${id}-action-error` : ""}`}
+            aria-invalid={actionError ? true : undefined}
+            onChange={(event) => setDraft({ ...draft, action: event.target.value })}
+          />
+          <datalist id={`${id}-actions`}>
+            {KNOWN_ACTIONS.map((action) => (
+              <option key={action} value={action} />
+            ))}
+          </datalist>
+          <p id={`${id}-action-hint`} className="hint">
+            Exact action name.
+          </p>
+          {actionError && (
+            <p id={`${id}-action-error`} className="field-error">
+              {actionError}
+            </p>
+          )}
+        </div>
+        <div className="field grow">
+          <label htmlFor={`${id}-actor`}>Actor</label>
+          <select id={`${id}-actor`} value={draft.actorId} onChange={(event) => setDraft({ ...draft, actorId: event.target.value })}>
+            <option value="">Anyone</option>
+            {(members.data ?? []).map((member) => (
+              <option key={member.userId} value={member.userId}>
+                {member.name} ({member.email})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="button-row toolbar-buttons">
+          <button type="submit">Filter</button>
+          <button type="button" className="button-secondary" onClick={clear} disabled={!filtered && draft === NO_FILTERS}>
+            Clear
+          </button>
+        </div>
+      </form>
+
+      <section aria-labelledby={`${id}-entries`} className="stack">
+        <h2 id={`${id}-entries`} className="visually-hidden">
+          Entries
+        </h2>
+        {log.isPending ? (
+          <Loading>Loading the audit log…</Loading>
+        ) : log.error && entries.length === 0 ? (
+          <ErrorMessage error={log.error} title="Could not load the audit log" onRetry={() => void log.refetch()} />
+        ) : entries.length === 0 ? (
+          <p className="empty">{filtered ? "No entries match these filters." : "No audit entries yet."}</p>
+        ) : (
+          <>
+            <p className="muted small" role="status">
+              Showing {entries.length}
+              {log.hasNextPage ? "+" : ""} entr{entries.length === 1 ? "y" : "ies"}
+              {filtered ? " matching the filters" : ""}
+              {log.isFetching && !log.isFetchingNextPage ? " · updating…" : ""}
+            </p>
+            <div className="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-caption`}>
+              <table className="data-table audit-table">
+                <caption id={`${id}-caption`} className="visually-hidden">
+                  Audit log entries
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Time</th>
+                    <th scope="col">Action</th>
+                    <th scope="col">Actor</th>
+                    <th scope="col">Target</th>
+                    <th scope="col">IP</th>
+                    <th scope="col">User agent</th>
+                    <th scope="col">Details</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {entries.map((entry) => (
+                    <tr key={entry.id}>
+                      <td className="nowrap">
+                        <time dateTime={entry.createdAt.toISOString()} title={formatRelative(entry.createdAt, now)}>
+                          {formatShortAbsolute(entry.createdAt)}
+                        </time>
+                      </td>
+                      <td>
+                        <code>{entry.action}</code>
+                      </td>
+                      <td>
+                        {entry.actorId ? (
+                          <>
+                            {names.get(entry.actorId) && <span className="block">{names.get(entry.actorId)}</span>}
+                            <code className="id">{entry.actorId}</code>
+                          </>
+                        ) : (
+                          <span className="muted">system</span>
+                        )}
+                      </td>
+                      <td>
+                        {entry.targetType || entry.targetId ? (
+                          <>
+                            <span className="block">
+                              {entry.targetType ?? "—"}
+                              {entry.targetType === "user" && entry.targetId && names.get(entry.targetId) ? `: ${names.get(entry.targetId)}` : ""}
+                            </span>
+                            {entry.targetId && <code className="id">{entry.targetId}</code>}
+                          </>
+                        ) : (
+                          <span className="muted">—</span>
+                        )}
+                      </td>
+                      <td className="nowrap">{entry.ip ?? <span className="muted">—</span>}</td>
+                      <td className="truncate" title={entry.userAgent ?? undefined}>
+                        {entry.userAgent ?? <span className="muted">—</span>}
+                      </td>
+                      <td className="small">{formatMetadata(entry.metadata)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {log.error && <ErrorMessage error={log.error} title="Could not load more" />}
+            {log.hasNextPage && (
+              <button type="button" className="button-secondary load-more" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+                {log.isFetchingNextPage ? "Loading…" : "Load more"}
+              </button>
+            )}
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function formatMetadata(metadata: Record<string, unknown> | null | undefined): string {
+  const entries = Object.entries(metadata ?? {});
+  if (entries.length === 0) return "";
+  return entries.map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`).join(", ");
+}

@@ -1,0 +1,107 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { describeError } from "../../errors";
+import { navigate } from "../../router";
+import { trpc } from "../../trpc";
+import { AppLink } from "./AppLink";
+import { contactKey, findInLists } from "./cache";
+import { ContactProfile, TagEditor } from "./ContactProfile";
+import { listHref, paths } from "./listParams";
+import { Timeline } from "./Timeline";
+import { ToastRegion } from "./toast";
+import { afterDelete } from "./undo";
+import "./contacts.css";
+
+export interface ContactPageProps {
+  workspaceId: string;
+  contactId: string;
+  role: "owner" | "admin" | "member";
+}
+
+export default function ContactPage({ workspaceId, contactId }: ContactPageProps) {
+  const queryClient = useQueryClient();
+  const utils = trpc.useUtils();
+  const contactQuery = trpc.contacts.get.useQuery(
+    { workspaceId, contactId },
+    // Paint at once from the list the person came from; contacts.get still confirms.
+    { placeholderData: () => findInLists(queryClient, workspaceId, contactId) },
+  );
+  const contact = contactQuery.data;
+
+  const remove = trpc.contacts.delete.useMutation({
+    onSuccess: () => {
+      if (!contact) return;
+      afterDelete(queryClient, utils.client, workspaceId, [{ id: contact.id, name: contact.name }]);
+      navigate(listHref(workspaceId));
+      // After the page has gone, so nothing refetches a contact that is now deleted.
+      setTimeout(() => queryClient.removeQueries({ queryKey: contactKey(workspaceId, contactId) }), 0);
+    },
+  });
+
+  const backLink = (
+    <nav aria-label="Breadcrumb" className="ct-breadcrumb">
+      <AppLink href={listHref(workspaceId)}>← Contacts</AppLink>
+    </nav>
+  );
+
+  if (contactQuery.isPending) {
+    return (
+      <div className="ct-page">
+        <ToastRegion />
+        {backLink}
+        <p className="muted">Loading contact…</p>
+      </div>
+    );
+  }
+
+  if (!contact) {
+    const notFound = describeError(contactQuery.error).code === "NOT_FOUND";
+    return (
+      <div className="ct-page">
+        <ToastRegion />
+        {backLink}
+        <h1>{notFound ? "Contact not found" : "Could not load this contact"}</h1>
+        {notFound ? (
+          <p>
+            This contact does not exist or was deleted. Deleted contacts can be restored from{" "}
+            <AppLink href={paths.deleted(workspaceId)}>Recently deleted</AppLink> for 30 days.
+          </p>
+        ) : (
+          <ErrorMessage error={contactQuery.error}>
+            <button type="button" className="button-secondary" onClick={() => void contactQuery.refetch()}>
+              Try again
+            </button>
+          </ErrorMessage>
+        )}
+      </div>
+    );
+  }
+
+  const subtitle = [contact.title, contact.company].filter(Boolean).join(" at ");
+  return (
+    <div className="ct-page">
+      <ToastRegion />
+      {backLink}
+      <div className="ct-page-head ct-contact-head">
+        <div className="ct-contact-title">
+          <h1>{contact.name}</h1>
+          {subtitle && <p className="muted ct-subtitle">{subtitle}</p>}
+        </div>
+        <div className="ct-head-actions">
+          <button type="button" className="button-danger" disabled={remove.isPending} onClick={() => remove.mutate({ workspaceId, contactIds: [contact.id] })}>
+            {remove.isPending ? "Deleting…" : "Delete contact"}
+          </button>
+        </div>
+      </div>
+      {remove.error && <ErrorMessage error={remove.error} />}
+      {contactQuery.error && <ErrorMessage error={contactQuery.error} />}
+      <div className="ct-contact-layout">
+        <div className="ct-contact-side">
+          <ContactProfile workspaceId={workspaceId} contact={contact} />
+          <TagEditor workspaceId={workspaceId} contact={contact} />
+        </div>
+        <Timeline workspaceId={workspaceId} contact={contact} />
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,284 @@
+import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { describeError } from "../../errors";
+import { trpc } from "../../trpc";
+import { AddContactForm } from "./AddContactForm";
+import { AppLink } from "./AppLink";
+import type { Contact } from "./cache";
+import { ContactsGrid } from "./ContactsGrid";
+import { CsvImport } from "./CsvImport";
+import { useDebounced } from "./hooks";
+import {
+  EMPTY_FILTERS,
+  filtersFromSearch,
+  listInput,
+  PAGE_SIZE,
+  paths,
+  rememberListSearch,
+  searchFromFilters,
+  SORTS,
+  SOURCES,
+  type ContactSort,
+  type ListFilters,
+} from "./listParams";
+import { ToastRegion } from "./toast";
+import { afterDelete, deleteContacts } from "./undo";
+import "./contacts.css";
+
+export interface ContactsListPageProps {
+  workspaceId: string;
+  role: "owner" | "admin" | "member";
+}
+
+type Panel = null | "add" | "import";
+
+export default function ContactsListPage({ workspaceId }: ContactsListPageProps) {
+  const id = useId();
+  const queryClient = useQueryClient();
+  const utils = trpc.useUtils();
+  const [filters, setFilters] = useState<ListFilters>(() => filtersFromSearch(window.location.search));
+  const [panel, setPanel] = useState<Panel>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const importButton = useRef<HTMLButtonElement>(null);
+
+  // Typing is debounced; the selects apply at once.
+  const typed = useDebounced({ search: filters.search, tag: filters.tag, company: filters.company }, 250);
+  const applied: ListFilters = { ...filters, ...typed };
+  const input = listInput(workspaceId, applied);
+  const viewKey = JSON.stringify(input);
+
+  useEffect(() => {
+    const search = searchFromFilters(applied);
+    rememberListSearch(search);
+    if (search !== window.location.search) {
+      window.history.replaceState(window.history.state, "", `${window.location.pathname}${search}`);
+    }
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [viewKey]);
+
+  const list = trpc.contacts.list.useInfiniteQuery(input, {
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+    placeholderData: keepPreviousData,
+  });
+  const rows = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
+
+  // Multi-select (id → name, for the toast and labels); cleared when the view changes.
+  const [selected, setSelected] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => setSelected(new Map()), [viewKey]);
+  const toggle = useCallback((contact: Contact) => {
+    setSelected((current) => {
+      const next = new Map(current);
+      if (next.has(contact.id)) next.delete(contact.id);
+      else next.set(contact.id, contact.name);
+      return next;
+    });
+  }, []);
+  const allLoadedSelected = rows.length > 0 && rows.every((row) => selected.has(row.id));
+  const someSelected = selected.size > 0 && !allLoadedSelected;
+  const selectAll = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (selectAll.current) selectAll.current.indeterminate = someSelected;
+  }, [someSelected]);
+
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const deleteSelected = async () => {
+    const doomed = [...selected].map(([contactId, name]) => ({ id: contactId, name }));
+    if (doomed.length === 0) return;
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      const deletedIds = new Set(await deleteContacts(utils.client, workspaceId, doomed.map((contact) => contact.id)));
+      setSelected(new Map());
+      afterDelete(
+        queryClient,
+        utils.client,
+        workspaceId,
+        doomed.filter((contact) => deletedIds.has(contact.id)),
+      );
+    } catch (error) {
+      setDeleteError(error);
+    } finally {
+      setDeleting(false);
+    }
+  };
+
+  const set = <K extends keyof ListFilters>(key: K, value: ListFilters[K]) => setFilters((current) => ({ ...current, [key]: value }));
+  const filtered = Boolean(applied.search.trim() || applied.tag.trim() || applied.company.trim() || applied.source);
+  const closePanel = (which: Exclude<Panel, null>) => {
+    setPanel(null);
+    requestAnimationFrame(() => (which === "add" ? addButton : importButton).current?.focus());
+  };
+
+  const { fetchNextPage: fetchMore } = list;
+  const fetchNextPage = useCallback(() => void fetchMore(), [fetchMore]);
+  const notFound = describeError(list.error).code === "NOT_FOUND" && rows.length === 0;
+  const updating = list.isFetching && list.isPlaceholderData;
+  const liveText = list.isPending || updating ? "Updating the list…" : listSummary(list.data?.pages.length ?? 0, rows.length, list.hasNextPage, filtered);
+
+  return (
+    <div className="ct-page cl-page">
+      <ToastRegion />
+      <div className="ct-page-head">
+        <h1>Contacts</h1>
+        <div className="ct-head-actions">
+          {panel !== "add" && (
+            <button ref={addButton} type="button" onClick={() => setPanel("add")}>
+              Add contact
+            </button>
+          )}
+          {panel !== "import" && (
+            <button ref={importButton} type="button" className="button-secondary" onClick={() => setPanel("import")}>
+              Import CSV
+            </button>
+          )}
+          <AppLink className="ct-head-link" href={paths.deleted(workspaceId)}>
+            Recently deleted
+          </AppLink>
+        </div>
+      </div>
+
+      {panel === "add" && <AddContactForm workspaceId={workspaceId} onClose={() => closePanel("add")} />}
+      {panel === "import" && <CsvImport workspaceId={workspaceId} onClose={() => closePanel("import")} />}
+
+      <form className="cl-filters" role="search" aria-label="Filter contacts" onSubmit={(event) => event.preventDefault()}>
+        <div className="field cl-search">
+          <label htmlFor={`${id}-search`}>Search contacts</label>
+          <input
+            id={`${id}-search`}
+            type="search"
+            placeholder="Name, email or company starts with…"
+            maxLength={200}
+            autoComplete="off"
+            value={filters.search}
+            onChange={(event) => set("search", event.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-tag`}>Tag filter</label>
+          <input id={`${id}-tag`} maxLength={50} autoComplete="off" value={filters.tag} onChange={(event) => set("tag", event.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-company`}>Employer</label>
+          <input
+            id={`${id}-company`}
+            maxLength={200}
+            autoComplete="off"
+            placeholder="Exact name"
+            value={filters.company}
+            onChange={(event) => set("company", event.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-source`}>Source</label>
+          <select id={`${id}-source`} value={filters.source} onChange={(event) => set("source", event.target.value as ListFilters["source"])}>
+            <option value="">Any source</option>
+            {SOURCES.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-sort`}>Sort by</label>
+          <select id={`${id}-sort`} value={filters.sort} onChange={(event) => set("sort", event.target.value as ContactSort)}>
+            {SORTS.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        {filtered && (
+          <button type="button" className="button-secondary cl-clear" onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}>
+            Clear filters
+          </button>
+        )}
+      </form>
+
+      <p className="visually-hidden" aria-live="polite">
+        {liveText}
+      </p>
+
+      {notFound ? (
+        <ErrorMessage error={list.error}>
+          <p>This workspace does not exist or you are not a member.</p>
+        </ErrorMessage>
+      ) : list.isPending ? (
+        <p className="muted cl-state">Loading contacts…</p>
+      ) : list.error && rows.length === 0 ? (
+        <ErrorMessage error={list.error}>
+          <button type="button" className="button-secondary" onClick={() => void list.refetch()}>
+            Try again
+          </button>
+        </ErrorMessage>
+      ) : rows.length === 0 ? (
+        <div className="card cl-empty">
+          {filtered ? (
+            <>
+              <p>No contacts match these filters.</p>
+              <button type="button" className="button-secondary" onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}>
+                Clear filters
+              </button>
+            </>
+          ) : (
+            <>
+              <p>No contacts yet.</p>
+              <p className="muted">Add your first contact or import a CSV file.</p>
+            </>
+          )}
+        </div>
+      ) : (
+        <>
+          <div className="cl-bulkbar">
+            <label className="cl-select-all">
+              <input
+                ref={selectAll}
+                type="checkbox"
+                checked={allLoadedSelected}
+                onChange={() => setSelected(allLoadedSelected ? new Map() : new Map(rows.map((row) => [row.id, row.name])))}
+              />
+              Select all loaded ({rows.length.toLocaleString()})
+            </label>
+            <span className="cl-selected-count muted">{selected.size > 0 ? `${selected.size.toLocaleString()} selected` : ""}</span>
+            <button type="button" className="button-danger" disabled={selected.size === 0 || deleting} onClick={() => void deleteSelected()}>
+              {deleting ? "Deleting…" : "Delete selected"}
+            </button>
+            {selected.size > 0 && (
+              <button type="button" className="link-button" onClick={() => setSelected(new Map())}>
+                Clear selection
+              </button>
+            )}
+            <span className="cl-count muted small">
+              {rows.length.toLocaleString()}
+              {list.hasNextPage ? "+" : ""} contact{rows.length === 1 && !list.hasNextPage ? "" : "s"}
+              {updating ? " · updating…" : ""}
+            </span>
+          </div>
+          {deleteError ? <ErrorMessage error={deleteError} /> : null}
+          <ContactsGrid
+            workspaceId={workspaceId}
+            rows={rows}
+            sort={applied.sort}
+            viewKey={viewKey}
+            hasNextPage={list.hasNextPage}
+            isFetchingNextPage={list.isFetchingNextPage}
+            nextPageFailed={list.isFetchNextPageError}
+            fetchNextPage={fetchNextPage}
+            selected={selected}
+            onToggle={toggle}
+          />
+        </>
+      )}
+    </div>
+  );
+}
+
+function listSummary(pages: number, rows: number, hasMore: boolean, filtered: boolean): string {
+  if (rows === 0) return filtered ? "List updated: no matches." : "List updated: no contacts.";
+  // Only the first page decides the summary, so scrolling does not re-announce it.
+  if (pages > 1 || hasMore) return `List updated: more than ${PAGE_SIZE} ${filtered ? "matches" : "contacts"}.`;
+  return `List updated: ${rows} ${filtered ? (rows === 1 ? "match" : "matches") : rows === 1 ? "contact" : "contacts"}.`;
+}

@@ -1,0 +1,118 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useId } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { describeError } from "../../errors";
+import { trpc } from "../../trpc";
+import { AppLink } from "./AppLink";
+import { contactKey, refreshLists, removeFromLists, type Contact } from "./cache";
+import { dateFormat } from "./fields";
+import { useSentinel } from "./hooks";
+import { deletedListInput, listHref, paths } from "./listParams";
+import { showToast, ToastRegion } from "./toast";
+import "./contacts.css";
+
+/** How long the API keeps soft-deleted contacts (SOFT_DELETE_RETENTION_DAYS). */
+const RETENTION_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface DeletedContactsPageProps {
+  workspaceId: string;
+}
+
+export default function DeletedContactsPage({ workspaceId }: DeletedContactsPageProps) {
+  const id = useId();
+  const list = trpc.contacts.list.useInfiniteQuery(deletedListInput(workspaceId), {
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+  const rows = list.data?.pages.flatMap((page) => page.items) ?? [];
+  const canLoadMore = list.hasNextPage && !list.isFetchingNextPage && !list.isFetchNextPageError;
+  const sentinel = useSentinel<HTMLDivElement>(() => {
+    if (canLoadMore) void list.fetchNextPage();
+  }, canLoadMore);
+
+  return (
+    <div className="ct-page">
+      <ToastRegion />
+      <nav aria-label="Breadcrumb" className="ct-breadcrumb">
+        <AppLink href={listHref(workspaceId)}>← Contacts</AppLink>
+      </nav>
+      <h1 id={`${id}-title`}>Recently deleted</h1>
+      <p className="muted">Deleted contacts can be restored for {RETENTION_DAYS} days. After that they are purged permanently, with their interactions.</p>
+
+      {list.isPending ? (
+        <p className="muted">Loading deleted contacts…</p>
+      ) : list.error && rows.length === 0 ? (
+        <ErrorMessage error={list.error}>
+          <button type="button" className="button-secondary" onClick={() => void list.refetch()}>
+            Try again
+          </button>
+        </ErrorMessage>
+      ) : rows.length === 0 ? (
+        <div className="card cl-empty">
+          <p>No recently deleted contacts.</p>
+        </div>
+      ) : (
+        <>
+          <ul className="dl-list" aria-labelledby={`${id}-title`}>
+            {rows.map((contact) => (
+              <DeletedRow key={contact.id} workspaceId={workspaceId} contact={contact} />
+            ))}
+          </ul>
+          {list.isFetchNextPageError && <ErrorMessage error={list.error} />}
+          {list.hasNextPage && (
+            <div ref={sentinel} className="tl-more">
+              <button type="button" className="button-secondary" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+                {list.isFetchingNextPage ? "Loading…" : "Load more"}
+              </button>
+            </div>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function DeletedRow({ workspaceId, contact }: { workspaceId: string; contact: Contact }) {
+  const id = useId();
+  const queryClient = useQueryClient();
+  const restore = trpc.contacts.restore.useMutation({
+    onSuccess: (restored) => {
+      removeFromLists(queryClient, workspaceId, [restored.id], true);
+      void refreshLists(queryClient, workspaceId);
+      void queryClient.invalidateQueries({ queryKey: contactKey(workspaceId, restored.id) });
+      showToast({ message: `Restored ${restored.name}.`, link: { label: "Open contact", href: paths.contact(workspaceId, restored.id) } });
+    },
+  });
+  const deletedAt = contact.deletedAt ?? contact.updatedAt;
+  const purgeAt = new Date(deletedAt.getTime() + RETENTION_DAYS * DAY_MS);
+  const error = restore.error ? describeError(restore.error) : null;
+  const existing = typeof error?.details.existingContactId === "string" ? error.details.existingContactId : null;
+  return (
+    <li className="card dl-item">
+      <div className="dl-main">
+        <p className="dl-name" id={`${id}-name`}>
+          {contact.name}
+        </p>
+        <p className="muted small dl-meta">
+          {[contact.email, contact.company].filter(Boolean).join(" · ")}
+          {(contact.email || contact.company) && <br />}
+          Deleted <time dateTime={deletedAt.toISOString()}>{dateFormat.format(deletedAt)}</time>; purged on{" "}
+          <time dateTime={purgeAt.toISOString()}>{dateFormat.format(purgeAt)}</time>
+        </p>
+        {error && (
+          <div className="alert alert-error" role="alert">
+            <p>{error.message}</p>
+            {existing && (
+              <p>
+                <AppLink href={paths.contact(workspaceId, existing)}>Open the contact that has this email now</AppLink>
+              </p>
+            )}
+          </div>
+        )}
+      </div>
+      <button type="button" className="button-secondary" aria-describedby={`${id}-name`} disabled={restore.isPending} onClick={() => restore.mutate({ workspaceId, contactId: contact.id })}>
+        {restore.isPending ? "Restoring…" : "Restore"}
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,291 @@
+import type { InfiniteData } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { trpc } from "../../trpc";
+import type { Contact, Interaction, InteractionPage } from "./cache";
+import { fieldErrors } from "./fieldErrors";
+import { dateTimeFormat, focusFirstInvalid, SelectField, TextAreaField, TextField } from "./fields";
+import { useSentinel } from "./hooks";
+import { timelineInput } from "./listParams";
+import { showToast } from "./toast";
+
+const TYPES = [
+  { value: "email", label: "Email" },
+  { value: "meeting", label: "Meeting" },
+  { value: "call", label: "Call" },
+  { value: "linkedin", label: "LinkedIn" },
+  { value: "note", label: "Note" },
+] as const;
+type InteractionType = (typeof TYPES)[number]["value"];
+const TYPE_LABEL = Object.fromEntries(TYPES.map((type) => [type.value, type.label])) as Record<string, string>;
+const DIRECTIONS = [
+  { value: "outbound", label: "Outbound" },
+  { value: "inbound", label: "Inbound" },
+] as const;
+type Direction = (typeof DIRECTIONS)[number]["value"];
+
+type TimelineData = InfiniteData<InteractionPage, string | null>;
+
+function isNewer(a: Interaction, b: Interaction) {
+  const diff = a.occurredAt.getTime() - b.occurredAt.getTime();
+  return diff > 0 || (diff === 0 && a.id > b.id);
+}
+
+/** Puts a new interaction where newest-first order wants it, if that place is already loaded. */
+function insertInteraction(data: TimelineData | undefined, item: Interaction): TimelineData | undefined {
+  if (!data) return data;
+  const pages = data.pages.map((page) => ({ ...page, items: [...page.items] }));
+  for (const page of pages) {
+    const at = page.items.findIndex((existing) => isNewer(item, existing));
+    if (at >= 0) {
+      page.items.splice(at, 0, item);
+      return { ...data, pages };
+    }
+  }
+  const last = pages[pages.length - 1];
+  if (last && !last.nextCursor) {
+    last.items.push(item);
+    return { ...data, pages };
+  }
+  return data; // older than everything loaded: it comes with a later page
+}
+
+function removeInteraction(data: TimelineData | undefined, interactionId: string): TimelineData | undefined {
+  if (!data) return data;
+  return { ...data, pages: data.pages.map((page) => ({ ...page, items: page.items.filter((item) => item.id !== interactionId) })) };
+}
+
+/** yyyy-MM-ddTHH:mm in local time, for <input type="datetime-local">. */
+function toLocalInput(date: Date) {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** The interaction timeline, newest first, with infinite scroll and "Log interaction". */
+export function Timeline({ workspaceId, contact }: { workspaceId: string; contact: Contact }) {
+  const id = useId();
+  const [logging, setLogging] = useState(false);
+  const logButton = useRef<HTMLButtonElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const input = timelineInput(workspaceId, contact.id);
+  const timeline = trpc.interactions.listForContact.useInfiniteQuery(input, {
+    getNextPageParam: (page) => page.nextCursor ?? undefined,
+  });
+  const items = timeline.data?.pages.flatMap((page) => page.items) ?? [];
+  const canLoadMore = timeline.hasNextPage && !timeline.isFetchingNextPage && !timeline.isFetchNextPageError;
+  const sentinel = useSentinel<HTMLDivElement>(() => {
+    if (canLoadMore) void timeline.fetchNextPage();
+  }, canLoadMore);
+
+  const closeForm = () => {
+    setLogging(false);
+    requestAnimationFrame(() => logButton.current?.focus());
+  };
+
+  return (
+    <section className="ct-timeline" aria-labelledby={`${id}-title`}>
+      <div className="ct-section-head">
+        <h2 id={`${id}-title`} ref={heading} tabIndex={-1}>
+          Timeline
+        </h2>
+        {!logging && (
+          <button ref={logButton} type="button" onClick={() => setLogging(true)}>
+            Log interaction
+          </button>
+        )}
+      </div>
+      {logging && <LogInteractionForm workspaceId={workspaceId} contact={contact} onClose={closeForm} />}
+
+      {timeline.isPending ? (
+        <p className="muted">Loading timeline…</p>
+      ) : timeline.error && items.length === 0 ? (
+        <ErrorMessage error={timeline.error}>
+          <button type="button" className="button-secondary" onClick={() => void timeline.refetch()}>
+            Try again
+          </button>
+        </ErrorMessage>
+      ) : (
+        <>
+          <ol className="tl-list" aria-label="Timeline">
+            {items.map((item) => (
+              <TimelineItem key={item.id} workspaceId={workspaceId} contactId={contact.id} item={item} onDeleted={() => heading.current?.focus()} />
+            ))}
+          </ol>
+          {items.length === 0 && <p className="muted">No interactions yet. Log the first one.</p>}
+          {timeline.isFetchNextPageError && <ErrorMessage error={timeline.error} />}
+          {timeline.hasNextPage && (
+            <div ref={sentinel} className="tl-more">
+              <button type="button" className="button-secondary" disabled={timeline.isFetchingNextPage} onClick={() => void timeline.fetchNextPage()}>
+                {timeline.isFetchingNextPage ? "Loading…" : "Load older interactions"}
+              </button>
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId: string; contactId: string; item: Interaction; onDeleted: () => void }) {
+  const id = useId();
+  const utils = trpc.useUtils();
+  const [confirming, setConfirming] = useState(false);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const remove = trpc.interactions.delete.useMutation({
+    onSuccess: () => {
+      utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contactId), (data) => removeInteraction(data, item.id));
+      showToast({ message: "Interaction deleted." });
+      onDeleted();
+    },
+  });
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+  }, [confirming]);
+
+  const others = item.participants.filter((participant) => participant.contactId !== contactId);
+  const names = others.map((participant) => participant.contactName ?? participant.displayName ?? participant.email).filter(Boolean);
+  const typeLabel = TYPE_LABEL[item.type] ?? item.type;
+  return (
+    <li className={`tl-item tl-${item.type}`}>
+      <span className="tl-icon" aria-hidden="true">
+        {typeLabel.slice(0, 1)}
+      </span>
+      <div className="tl-body">
+        <p className="tl-meta">
+          <span className="tl-type">{typeLabel}</span>
+          <span aria-hidden="true"> · </span>
+          <span>{item.direction === "inbound" ? "Inbound" : "Outbound"}</span>
+          <span aria-hidden="true"> · </span>
+          <time dateTime={item.occurredAt.toISOString()}>{dateTimeFormat.format(item.occurredAt)}</time>
+        </p>
+        <h3 className="tl-subject" id={`${id}-subject`}>
+          {item.subject ?? `${typeLabel} (no subject)`}
+        </h3>
+        {item.summary && <p className="tl-summary">{item.summary}</p>}
+        {names.length > 0 && <p className="tl-people muted small">With {names.join(", ")}</p>}
+        {remove.error && <ErrorMessage error={remove.error} />}
+      </div>
+      <div className="tl-actions">
+        {confirming ? (
+          <div className="tl-confirm" role="group" aria-label="Confirm delete">
+            <span className="small">Delete this interaction?</span>
+            <button ref={confirmButton} type="button" className="button-danger" disabled={remove.isPending} onClick={() => remove.mutate({ workspaceId, interactionId: item.id })}>
+              {remove.isPending ? "Deleting…" : "Yes, delete"}
+            </button>
+            <button
+              type="button"
+              className="button-secondary"
+              onClick={() => {
+                setConfirming(false);
+                requestAnimationFrame(() => deleteButton.current?.focus());
+              }}
+            >
+              Cancel
+            </button>
+          </div>
+        ) : (
+          <button ref={deleteButton} type="button" className="button-secondary tl-delete" aria-describedby={`${id}-subject`} onClick={() => setConfirming(true)}>
+            Delete interaction
+          </button>
+        )}
+      </div>
+    </li>
+  );
+}
+
+function LogInteractionForm({ workspaceId, contact, onClose }: { workspaceId: string; contact: Contact; onClose: () => void }) {
+  const id = useId();
+  const utils = trpc.useUtils();
+  const formRef = useRef<HTMLFormElement>(null);
+  const typeRef = useRef<HTMLSelectElement>(null);
+  const [type, setType] = useState<InteractionType>("email");
+  const [direction, setDirection] = useState<Direction>("outbound");
+  const [when, setWhen] = useState(() => toLocalInput(new Date()));
+  const [subject, setSubject] = useState("");
+  const [summary, setSummary] = useState("");
+  const [whenError, setWhenError] = useState<string | null>(null);
+  const create = trpc.interactions.create.useMutation();
+  const errors = fieldErrors(create.error);
+
+  useEffect(() => typeRef.current?.focus(), []);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const occurredAt = new Date(when);
+    if (!when || Number.isNaN(occurredAt.getTime())) {
+      setWhenError("Enter a date and time.");
+      focusFirstInvalid(formRef.current);
+      return;
+    }
+    setWhenError(null);
+    create.mutate(
+      { workspaceId, contactId: contact.id, type, direction, occurredAt, subject, summary },
+      {
+        onSuccess: ({ interaction }) => {
+          const item: Interaction = {
+            ...interaction,
+            participants: [{ contactId: contact.id, email: null, displayName: null, role: "participant", contactName: contact.name }],
+          };
+          utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contact.id), (data) => insertInteraction(data, item));
+          showToast({ message: "Interaction logged." });
+          onClose();
+        },
+        onError: () => focusFirstInvalid(formRef.current),
+      },
+    );
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      onClose();
+    }
+  };
+
+  const hasFieldErrors = Object.keys(errors.fields).length > 0;
+  return (
+    <form ref={formRef} className="card ct-panel ct-form-grid tl-form" aria-labelledby={`${id}-title`} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
+      <h3 id={`${id}-title`} className="ct-span-all">
+        Log interaction
+      </h3>
+      <SelectField selectRef={typeRef} label="Type" value={type} onChange={(event) => setType(event.target.value as InteractionType)} error={errors.fields.type}>
+        {TYPES.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </SelectField>
+      <SelectField label="Direction" value={direction} onChange={(event) => setDirection(event.target.value as Direction)} error={errors.fields.direction}>
+        {DIRECTIONS.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </SelectField>
+      <TextField label="When" type="datetime-local" required value={when} onChange={(event) => setWhen(event.target.value)} error={whenError ?? errors.fields.occurredAt} />
+      <TextField label="Subject" className="ct-span-all" maxLength={500} autoComplete="off" value={subject} onChange={(event) => setSubject(event.target.value)} error={errors.fields.subject} />
+      <TextAreaField label="Summary" className="ct-span-all" rows={4} maxLength={10_000} value={summary} onChange={(event) => setSummary(event.target.value)} error={errors.fields.summary} />
+      {errors.info && (
+        <div className="alert alert-error ct-span-all" role="alert">
+          <p className="alert-title">{hasFieldErrors && errors.info.code === "BAD_REQUEST" ? "Check the highlighted fields." : errors.info.message}</p>
+          {errors.other.length > 0 && (
+            <ul>
+              {errors.other.map((message) => (
+                <li key={message}>{message}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <div className="ct-actions ct-span-all">
+        <button type="submit" disabled={create.isPending}>
+          {create.isPending ? "Saving…" : "Save interaction"}
+        </button>
+        <button type="button" className="button-secondary" onClick={onClose}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,121 @@
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
+import { AppLink } from "./AppLink";
+
+/**
+ * One toast at a time, kept outside React so it survives navigation (deleting
+ * a contact returns to the list, which shows "Contact deleted — Undo").
+ */
+export interface Toast {
+  id: number;
+  message: string;
+  tone?: "info" | "error";
+  action?: { label: string; run: () => Promise<void> | void };
+  link?: { label: string; href: string };
+}
+
+const DISMISS_AFTER_MS = 15_000;
+
+let current: Toast | null = null;
+let nextId = 1;
+const listeners = new Set<() => void>();
+
+function emit() {
+  for (const listener of listeners) listener();
+}
+
+export function showToast(toast: Omit<Toast, "id">): number {
+  current = { ...toast, id: nextId++ };
+  emit();
+  return current.id;
+}
+
+export function dismissToast(id?: number) {
+  if (!current || (id !== undefined && current.id !== id)) return;
+  current = null;
+  emit();
+}
+
+function useToast() {
+  return useSyncExternalStore(
+    (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    () => current,
+  );
+}
+
+/**
+ * The live region (role="status") each contacts page renders. It exists
+ * before its content so screen readers announce new toasts; auto-dismiss
+ * pauses while the pointer or focus is inside.
+ */
+export function ToastRegion() {
+  const toast = useToast();
+  // Filled one tick after mount, so a toast carried over a navigation is still announced.
+  const [ready, setReady] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [paused, setPaused] = useState(false);
+  const region = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const timer = setTimeout(() => setReady(true), 50);
+    return () => clearTimeout(timer);
+  }, []);
+
+  useEffect(() => {
+    if (!toast || paused || busy) return;
+    const timer = setTimeout(() => dismissToast(toast.id), DISMISS_AFTER_MS);
+    return () => clearTimeout(timer);
+  }, [toast, paused, busy]);
+
+  const shown = ready ? toast : null;
+  return (
+    <div
+      ref={region}
+      role="status"
+      aria-live="polite"
+      className="ct-toast-region"
+      onMouseEnter={() => setPaused(true)}
+      onMouseLeave={() => setPaused(false)}
+      onFocus={() => setPaused(true)}
+      onBlur={(event) => {
+        if (!region.current?.contains(event.relatedTarget as Node | null)) setPaused(false);
+      }}
+    >
+      {shown && (
+        <div className={`ct-toast${shown.tone === "error" ? " ct-toast-error" : ""}`}>
+          <span className="ct-toast-message">{shown.message}</span>
+          {shown.action && (
+            <>
+              <span aria-hidden="true"> — </span>
+              <button
+                type="button"
+                className="ct-toast-action"
+                disabled={busy}
+                onClick={async () => {
+                  setBusy(true);
+                  try {
+                    await shown.action!.run();
+                  } finally {
+                    setBusy(false);
+                  }
+                }}
+              >
+                {busy ? "Working…" : shown.action.label}
+              </button>
+            </>
+          )}
+          {shown.link && (
+            <AppLink className="ct-toast-link" href={shown.link.href} onClick={() => dismissToast(shown.id)}>
+              {shown.link.label}
+            </AppLink>
+          )}
+          <button type="button" className="ct-toast-close" aria-label="Dismiss notification" onClick={() => dismissToast(shown.id)}>
+            ×
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

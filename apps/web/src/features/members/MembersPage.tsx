@@ -1,0 +1,287 @@
+import { useId, useState, type FormEvent } from "react";
+import { ConfirmDialog } from "../../components/ConfirmDialog";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { useRetryAfter } from "../../components/hooks";
+import { Loading } from "../../components/Status";
+import { fieldError } from "../../errors";
+import { navigate, paths } from "../../router";
+import { useCurrentUser } from "../../session";
+import { trpc, type RouterOutputs } from "../../trpc";
+import { rememberWorkspace } from "../shell/lastWorkspace";
+import { canManage, ROLE_LABELS, useWorkspace, type WorkspaceRole } from "../shell/workspace";
+
+type Member = RouterOutputs["workspaces"]["members"][number];
+
+const ROLES: WorkspaceRole[] = ["member", "admin", "owner"];
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+
+/** Roles `actor` may hand out (admins cannot create owners). */
+function grantableRoles(actor: WorkspaceRole): WorkspaceRole[] {
+  return actor === "owner" ? ROLES : actor === "admin" ? ["member", "admin"] : [];
+}
+
+/** Admins manage members and admins; owners manage everyone; members nobody. */
+function canTouch(actor: WorkspaceRole, target: WorkspaceRole): boolean {
+  return actor === "owner" || (actor === "admin" && target !== "owner");
+}
+
+/** What just happened (or failed) to one member, shown above the list. */
+type Outcome = { kind: "done"; text: string } | { kind: "failed"; title: string; error: unknown } | null;
+
+export default function MembersPage() {
+  const workspace = useWorkspace();
+  const me = useCurrentUser();
+  const id = useId();
+  const utils = trpc.useUtils();
+  const members = trpc.workspaces.members.useQuery({ workspaceId: workspace.id });
+  const manage = canManage(workspace.role);
+  const [outcome, setOutcome] = useState<Outcome>(null);
+  const [removing, setRemoving] = useState<Member | null>(null);
+  const [leaving, setLeaving] = useState(false);
+
+  const refresh = async (includeMine: boolean) => {
+    await utils.workspaces.members.invalidate({ workspaceId: workspace.id });
+    if (includeMine) await utils.workspaces.list.invalidate();
+  };
+
+  const setRole = trpc.workspaces.setRole.useMutation();
+  const remove = trpc.workspaces.removeMember.useMutation();
+  const leave = trpc.workspaces.removeMember.useMutation({
+    onSuccess: async () => {
+      rememberWorkspace(me.id, null);
+      navigate(paths.home());
+      await utils.workspaces.list.invalidate();
+    },
+  });
+
+  const changeRole = (member: Member, role: WorkspaceRole) => {
+    setOutcome(null);
+    setRole.mutate(
+      { workspaceId: workspace.id, userId: member.userId, role },
+      {
+        onSuccess: async () => {
+          setOutcome({ kind: "done", text: `${member.name} is now ${role === "admin" ? "an" : "a"} ${ROLE_LABELS[role].toLowerCase()}.` });
+          await refresh(member.userId === me.id);
+        },
+        onError: (error) => setOutcome({ kind: "failed", title: `Could not change the role of ${member.name}`, error }),
+      },
+    );
+  };
+
+  const confirmRemove = () => {
+    if (!removing) return;
+    const member = removing;
+    remove.mutate(
+      { workspaceId: workspace.id, userId: member.userId },
+      {
+        onSuccess: async () => {
+          setRemoving(null);
+          setOutcome({ kind: "done", text: `${member.name} was removed from ${workspace.name}.` });
+          await refresh(false);
+        },
+      },
+    );
+  };
+
+  const list = members.data ?? [];
+  const pendingUser = setRole.isPending ? setRole.variables?.userId : undefined;
+
+  return (
+    <div className="stack-lg">
+      <div className="page-head">
+        <h1>Members</h1>
+        <span className="badge">You: {ROLE_LABELS[workspace.role]}</span>
+      </div>
+
+      {manage ? (
+        <AddMember workspaceId={workspace.id} actorRole={workspace.role} onAdded={(text) => setOutcome({ kind: "done", text })} />
+      ) : (
+        <p className="muted">Only owners and admins can add members or change roles.</p>
+      )}
+
+      <section aria-labelledby={`${id}-people`} className="stack">
+        <h2 id={`${id}-people`}>People{members.data ? ` (${list.length})` : ""}</h2>
+        <div aria-live="polite">
+          {outcome?.kind === "done" && (
+            <p className="alert alert-success">{outcome.text}</p>
+          )}
+        </div>
+        {outcome?.kind === "failed" && <ErrorMessage error={outcome.error} title={outcome.title} />}
+
+        {members.isPending ? (
+          <Loading>Loading members…</Loading>
+        ) : members.error ? (
+          <ErrorMessage error={members.error} title="Could not load the members" onRetry={() => void members.refetch()} />
+        ) : list.length === 0 ? (
+          <p className="empty">No members.</p>
+        ) : (
+          <ul className="member-list" aria-label={`Members of ${workspace.name}`}>
+            {list.map((member) => {
+              const self = member.userId === me.id;
+              const editable = manage && canTouch(workspace.role, member.role);
+              const options = grantableRoles(workspace.role);
+              return (
+                <li key={member.userId} className="member-row">
+                  <div className="member-info">
+                    <span className="member-name">
+                      {member.name}
+                      {self && <span className="muted"> (you)</span>}
+                    </span>
+                    <span className="muted small truncate" title={member.email}>
+                      {member.email}
+                    </span>
+                    <span className="muted small">
+                      Joined <time dateTime={member.joinedAt.toISOString()}>{dateFormat.format(member.joinedAt)}</time>
+                    </span>
+                  </div>
+                  <div className="member-role">
+                    {editable ? (
+                      <select
+                        aria-label={`Role for ${member.name}`}
+                        value={member.role}
+                        disabled={pendingUser === member.userId}
+                        onChange={(event) => changeRole(member, event.target.value as WorkspaceRole)}
+                      >
+                        {options.map((role) => (
+                          <option key={role} value={role}>
+                            {ROLE_LABELS[role]}
+                          </option>
+                        ))}
+                      </select>
+                    ) : (
+                      <span className="badge">{ROLE_LABELS[member.role]}</span>
+                    )}
+                  </div>
+                  <div className="member-actions">
+                    {editable && !self && (
+                      <button
+                        type="button"
+                        className="button-secondary button-small"
+                        aria-label={`Remove ${member.name}`}
+                        onClick={() => {
+                          remove.reset();
+                          setRemoving(member);
+                        }}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </div>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+
+      <section aria-labelledby={`${id}-leave`} className="card stack">
+        <h2 id={`${id}-leave`}>Leave this workspace</h2>
+        <p className="muted">You lose access to {workspace.name} and its contacts. An owner or admin can add you back later.</p>
+        <p>
+          <button
+            type="button"
+            className="button-danger-outline"
+            onClick={() => {
+              leave.reset();
+              setLeaving(true);
+            }}
+          >
+            Leave workspace
+          </button>
+        </p>
+      </section>
+
+      <ConfirmDialog
+        open={removing !== null}
+        title={`Remove ${removing?.name ?? ""}?`}
+        confirmLabel="Yes, remove"
+        destructive
+        pending={remove.isPending}
+        error={<ErrorMessage error={remove.error} title="Could not remove" />}
+        onConfirm={confirmRemove}
+        onCancel={() => setRemoving(null)}
+      >
+        <p>
+          {removing?.name} ({removing?.email}) loses access to {workspace.name} at once. You can add them again later.
+        </p>
+      </ConfirmDialog>
+
+      <ConfirmDialog
+        open={leaving}
+        title={`Leave ${workspace.name}?`}
+        confirmLabel="Yes, leave"
+        destructive
+        pending={leave.isPending}
+        error={<ErrorMessage error={leave.error} title="Could not leave" />}
+        onConfirm={() => leave.mutate({ workspaceId: workspace.id, userId: me.id })}
+        onCancel={() => setLeaving(false)}
+      >
+        <p>You will no longer see this workspace. An owner or admin must add you back to return.</p>
+      </ConfirmDialog>
+    </div>
+  );
+}
+
+function AddMember({ workspaceId, actorRole, onAdded }: { workspaceId: string; actorRole: WorkspaceRole; onAdded: (text: string) => void }) {
+  const id = useId();
+  const utils = trpc.useUtils();
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState<WorkspaceRole>("member");
+  const add = trpc.workspaces.addMember.useMutation({
+    onSuccess: async (member) => {
+      setEmail("");
+      onAdded(`Added ${member.name} as ${member.role === "admin" ? "an" : "a"} ${ROLE_LABELS[member.role].toLowerCase()}.`);
+      await utils.workspaces.members.invalidate({ workspaceId });
+    },
+  });
+  const wait = useRetryAfter(add.error);
+  const emailError = fieldError(add.error, "email");
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    add.mutate({ workspaceId, email, role });
+  };
+
+  return (
+    <section className="card stack" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Add a member</h2>
+      <form className="inline-form" onSubmit={submit} noValidate>
+        <div className="field grow">
+          <label htmlFor={`${id}-email`}>Email</label>
+          <input
+            id={`${id}-email`}
+            type="email"
+            autoComplete="off"
+            required
+            value={email}
+            aria-invalid={emailError ? true : undefined}
+            aria-describedby={`${id}-email-hint${emailError ? ` ${id}-email-error` : ""}`}
+            onChange={(event) => setEmail(event.target.value)}
+          />
+          <p id={`${id}-email-hint`} className="hint">
+            They need a Rapport account already.
+          </p>
+          {emailError && (
+            <p id={`${id}-email-error`} className="field-error">
+              {emailError}
+            </p>
+          )}
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-role`}>Role</label>
+          <select id={`${id}-role`} value={role} onChange={(event) => setRole(event.target.value as WorkspaceRole)}>
+            {grantableRoles(actorRole).map((option) => (
+              <option key={option} value={option}>
+                {ROLE_LABELS[option]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" disabled={add.isPending || wait > 0}>
+          {add.isPending ? "Adding…" : "Add member"}
+        </button>
+      </form>
+      <ErrorMessage error={add.error} title="Could not add the member" />
+    </section>
+  );
+}

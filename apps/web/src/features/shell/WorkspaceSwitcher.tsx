@@ -1,0 +1,105 @@
+import { useEffect, useId, useRef, useState } from "react";
+import { Link, paths, useRoute, type Route } from "../../router";
+import { trpc } from "../../trpc";
+import { CreateWorkspaceForm } from "../workspaces/CreateWorkspaceForm";
+import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
+
+/** Where "switch to workspace X" goes: the same section there, when X allows it. */
+function switchPath(route: Route, workspaceId: string, role: WorkspaceRole): string {
+  switch (route.page) {
+    case "activity":
+    case "members":
+    case "deletedContacts":
+      return paths[route.page](workspaceId);
+    case "audit":
+      return canManage(role) ? paths.audit(workspaceId) : paths.contacts(workspaceId);
+    default:
+      return paths.contacts(workspaceId);
+  }
+}
+
+/**
+ * The top bar's workspace switcher: a disclosure button ("Workspace: <name>")
+ * opening a panel with the workspaces as links and a create form.
+ */
+export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
+  const id = useId();
+  const route = useRoute();
+  const workspaces = trpc.workspaces.list.useQuery();
+  const [open, setOpen] = useState(false);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const buttonRef = useRef<HTMLButtonElement>(null);
+
+  // Close on navigation, Escape and clicks or focus outside.
+  const location = window.location.pathname;
+  useEffect(() => setOpen(false), [location]);
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") {
+        setOpen(false);
+        buttonRef.current?.focus();
+      }
+    };
+    const onOutside = (event: Event) => {
+      if (rootRef.current && !rootRef.current.contains(event.target as Node)) setOpen(false);
+    };
+    document.addEventListener("keydown", onKey);
+    document.addEventListener("pointerdown", onOutside);
+    document.addEventListener("focusin", onOutside);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("pointerdown", onOutside);
+      document.removeEventListener("focusin", onOutside);
+    };
+  }, [open]);
+
+  return (
+    <div className="switcher" ref={rootRef}>
+      <button
+        ref={buttonRef}
+        type="button"
+        className="switcher-button"
+        aria-expanded={open}
+        aria-controls={`${id}-panel`}
+        onClick={() => setOpen((value) => !value)}
+      >
+        <span className="visually-hidden">Workspace: </span>
+        <span className="switcher-name">{current.name}</span>
+        <span aria-hidden="true" className="switcher-caret">
+          ▾
+        </span>
+      </button>
+      <div id={`${id}-panel`} className="switcher-panel" hidden={!open}>
+        <p id={`${id}-label`} className="switcher-heading">
+          Switch workspace
+        </p>
+        {workspaces.isPending ? (
+          <p className="muted small">Loading…</p>
+        ) : (
+          <ul className="switcher-list" aria-labelledby={`${id}-label`}>
+            {(workspaces.data ?? []).map((workspace) => (
+              <li key={workspace.id}>
+                <Link
+                  href={switchPath(route, workspace.id, workspace.role)}
+                  current={workspace.id === current.id}
+                  className="switcher-link"
+                >
+                  <span className="switcher-link-name">{workspace.name}</span>
+                  <span className="badge">{ROLE_LABELS[workspace.role]}</span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+        <p className="small">
+          <Link href={paths.home()}>All workspaces</Link>
+        </p>
+        <div className="switcher-create">
+          <p className="switcher-heading">New workspace</p>
+          {open && <CreateWorkspaceForm onCreated={() => setOpen(false)} />}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,66 @@
+/**
+ * Renders the real SPA (App with the providers main.tsx uses) at a URL, with
+ * the network answered by a fake tRPC server. Every call re-imports the SPA's
+ * modules (vi.resetModules), so session and cache state never leak between tests.
+ */
+import { QueryClientProvider } from "@tanstack/react-query";
+import { render, screen, waitFor } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { StrictMode } from "react";
+import { expect, vi } from "vitest";
+import { createFakeServer, domainError, type FakeServer, type ProcedureHandler } from "./fake-server";
+import { authResult, USER, workspace, WORKSPACE_ID } from "./fixtures";
+
+export interface RenderAppOptions {
+  path?: string;
+  signedIn?: boolean;
+  role?: "owner" | "admin" | "member";
+  handlers?: Record<string, ProcedureHandler>;
+}
+
+export interface RenderedApp {
+  server: FakeServer;
+  user: ReturnType<typeof userEvent.setup>;
+}
+
+export async function renderApp({ path = "/", signedIn = true, role = "owner", handlers = {} }: RenderAppOptions = {}): Promise<RenderedApp> {
+  vi.resetModules();
+  window.history.replaceState(null, "", path);
+  const server = createFakeServer({
+    "auth.refresh": () => {
+      if (!signedIn) throw domainError("UNAUTHORIZED", "No session to refresh; sign in");
+      const { user: _, ...tokens } = authResult();
+      return tokens;
+    },
+    "auth.me": () => ({ user: USER, workspaces: [{ id: WORKSPACE_ID, name: workspace(role).name, role }] }),
+    "auth.logout": () => ({ ok: true }),
+    "workspaces.list": () => [workspace(role)],
+    "workspaces.members": () => [{ userId: USER.id, email: USER.email, name: USER.name, role, joinedAt: new Date("2026-01-01T00:00:00Z") }],
+    "contacts.list": () => ({ items: [], nextCursor: null }),
+    ...handlers,
+  });
+  vi.stubGlobal("fetch", server.fetch);
+
+  // The production modules, freshly evaluated for this test (as on a page load).
+  const [{ App }, session, { createQueryClient, createTrpcClient, trpc }] = await Promise.all([
+    import("../../src/App"),
+    import("../../src/session"),
+    import("../../src/trpc"),
+  ]);
+  const queryClient = createQueryClient();
+  const trpcClient = createTrpcClient();
+  session.startSession();
+
+  const user = userEvent.setup();
+  render(
+    <StrictMode>
+      <trpc.Provider client={trpcClient} queryClient={queryClient}>
+        <QueryClientProvider client={queryClient}>
+          <App />
+        </QueryClientProvider>
+      </trpc.Provider>
+    </StrictMode>,
+  );
+  if (signedIn) await waitFor(() => expect(screen.queryByText(/Restoring your session/)).toBeNull());
+  return { server, user };
+}

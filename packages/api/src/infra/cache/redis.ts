@@ -1,0 +1,209 @@
+import { Redis, type RedisOptions } from "ioredis";
+import type { Logger } from "../../logger";
+import { redactUrl } from "../redis";
+import { CircuitBreaker } from "./breaker";
+
+/** Thrown instead of waiting: the cache's Redis is unreachable, slow, or the circuit is open. */
+export class CacheUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CacheUnavailableError";
+  }
+}
+
+export interface CacheRedisOptions {
+  url: string | undefined;
+  /** Upper bound on any single command or pipeline (≤ 50 ms). */
+  timeoutMs: number;
+  breakerFailures: number;
+  breakerCooldownMs: number;
+  log: Logger;
+  /** Called when Redis answers again after being degraded. */
+  onRecover?: () => void;
+}
+
+const HEALTH_INTERVAL_MS = 500;
+
+/**
+ * The cache's own Redis connections, separate from the runtime's (whose
+ * command timeout is 1 s and which BullMQ shares):
+ *
+ *  - every call goes through `run`, which races it against `timeoutMs`
+ *    (≤ 50 ms; ioredis' own commandTimeout is set to the same value);
+ *  - no offline queue and no per-request retries: while disconnected a
+ *    command fails at once instead of waiting for a reconnect;
+ *  - a circuit breaker stops sending anything for `breakerCooldownMs` after
+ *    `breakerFailures` consecutive failures; a health ping lets one trial
+ *    through after the cooldown, so the cache heals by itself when Redis is
+ *    back (ioredis reconnects forever with a capped backoff).
+ *
+ * A caller therefore never waits longer than the timeout, and usually not at
+ * all while Redis is known to be down.
+ */
+export class CacheRedis {
+  readonly configured: boolean;
+  readonly url: string | undefined;
+  private readonly client: Redis | null;
+  private readonly subscriber: Redis | null;
+  private readonly breaker: CircuitBreaker;
+  private readonly handlers = new Map<string, (message: string) => void>();
+  private health: NodeJS.Timeout | null = null;
+  private checking = false;
+  private closed = false;
+  private lastLog = 0;
+  degradedSince: Date | null = null;
+  lastError: string | null = null;
+
+  constructor(private readonly options: CacheRedisOptions) {
+    this.url = options.url;
+    this.configured = Boolean(options.url);
+    this.breaker = new CircuitBreaker(options.breakerFailures, options.breakerCooldownMs);
+    if (!options.url) {
+      this.client = null;
+      this.subscriber = null;
+      this.degradedSince = new Date();
+      this.lastError = "not configured";
+      return;
+    }
+    const base: RedisOptions = {
+      lazyConnect: true,
+      connectTimeout: 1_000,
+      // Reconnect forever, quickly at first and then once a second: Redis coming back heals the cache.
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
+    };
+    this.client = new Redis(options.url, {
+      ...base,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.timeoutMs,
+      // Commands issued in the same tick share one write (many concurrent cache reads).
+      enableAutoPipelining: true,
+    });
+    // Subscriptions may wait for a connection; nothing else uses this one.
+    this.subscriber = new Redis(options.url, { ...base, maxRetriesPerRequest: null, autoResubscribe: true });
+    this.client.on("error", (error) => this.noteError(error));
+    this.subscriber.on("error", (error) => this.noteError(error));
+    this.subscriber.on("message", (channel: string, message: string) => this.handlers.get(channel)?.(message));
+  }
+
+  /** The raw client, for defineCommand. Use `run` to send anything. */
+  get raw(): Redis | null {
+    return this.client;
+  }
+
+  get degraded(): boolean {
+    return !this.configured || this.breaker.state !== "closed";
+  }
+
+  get breakerState() {
+    return this.configured ? this.breaker.state : "open";
+  }
+
+  async start(): Promise<void> {
+    if (!this.client) return;
+    this.subscriber!.connect().catch(() => {});
+    try {
+      await withTimeout(this.client.connect(), 1_000, "connect");
+      await withTimeout(this.client.ping(), this.options.timeoutMs * 4, "ping");
+      this.breaker.success();
+    } catch (error) {
+      this.markFailure(error, true);
+    }
+    this.health = setInterval(() => void this.check(), HEALTH_INTERVAL_MS);
+    this.health.unref();
+  }
+
+  /**
+   * Runs one command (or pipeline) with the timeout and the breaker. Throws
+   * CacheUnavailableError without sending anything while the circuit is open.
+   */
+  async run<T>(label: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+    if (!this.client || this.closed) throw new CacheUnavailableError(this.configured ? "cache closed" : "cache Redis not configured");
+    if (!this.breaker.allow()) throw new CacheUnavailableError(`cache Redis unavailable (circuit open): ${this.lastError ?? "unknown"}`);
+    try {
+      const result = await withTimeout(fn(this.client), this.options.timeoutMs, label);
+      if (this.breaker.success()) this.recovered();
+      return result;
+    } catch (error) {
+      this.markFailure(error, false);
+      throw error instanceof CacheUnavailableError ? error : new CacheUnavailableError(`${label}: ${errorMessage(error)}`);
+    }
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.run("publish", (redis) => redis.publish(channel, message));
+  }
+
+  subscribe(channel: string, handler: (message: string) => void): void {
+    if (!this.subscriber) return;
+    this.handlers.set(channel, handler);
+    // Queued until connected; autoResubscribe renews it after every reconnect.
+    this.subscriber.subscribe(channel).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.health) clearInterval(this.health);
+    const quit = async (redis: Redis | null) => {
+      if (!redis) return;
+      try {
+        await withTimeout(redis.quit(), 200, "quit");
+      } catch {
+        redis.disconnect();
+      }
+    };
+    await Promise.all([quit(this.client), quit(this.subscriber)]);
+  }
+
+  /** While degraded, one ping per cooldown decides whether Redis is back. */
+  private async check(): Promise<void> {
+    if (this.closed || this.checking || this.breaker.state === "closed") return;
+    this.checking = true;
+    try {
+      await this.run("health ping", (redis) => redis.ping());
+    } catch {
+      // still down; the breaker stays open for another cooldown
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private markFailure(error: unknown, immediately: boolean): void {
+    this.lastError = errorMessage(error);
+    const opened = immediately ? this.breaker.trip() : this.breaker.failure();
+    if (opened) {
+      this.degradedSince = new Date();
+      this.options.log.warn({ err: this.lastError, redis: redactUrl(this.options.url!) }, "cache Redis unavailable: serving from memory and computing directly");
+    }
+  }
+
+  private recovered(): void {
+    this.degradedSince = null;
+    this.lastError = null;
+    this.options.log.info({ redis: redactUrl(this.options.url!) }, "cache Redis is back");
+    this.options.onRecover?.();
+  }
+
+  private noteError(error: Error): void {
+    this.lastError = error.message;
+    if (Date.now() - this.lastLog > 10_000) {
+      this.lastLog = Date.now();
+      this.options.log.debug({ err: error.message }, "cache Redis connection error");
+    }
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CacheUnavailableError(`${label}: no answer within ${ms} ms`)), ms);
+      timer.unref?.();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
