@@ -40,7 +40,6 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     },
   });
   const webRoot = resolve(config.WEB_DIST_DIR);
-  const serveWeb = existsSync(join(webRoot, "index.html"));
   const allowedOrigins = new Set(config.CORS_ORIGINS);
 
   const server = http.createServer(async (req, res) => {
@@ -67,7 +66,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
         return json(res, readiness.status === "down" ? 503 : 200, readiness);
       }
       if (path.startsWith("/trpc/")) return trpcHandler(req, res);
-      if (serveWeb && (req.method === "GET" || req.method === "HEAD")) return serveStatic(webRoot, path, res);
+      if (req.method === "GET" || req.method === "HEAD") return serveStatic(webRoot, path, res);
       json(res, 404, { error: "Not found" });
     } catch (error) {
       log.error({ err: error, requestId }, "unhandled request error");
@@ -159,11 +158,15 @@ function serveStatic(root: string, urlPath: string, res: http.ServerResponse) {
   const isFile = insideRoot && existsSync(candidate) && statSync(candidate).isFile();
   // Unknown paths are client-side routes: the SPA's index.html handles them.
   const file = isFile ? candidate : join(root, "index.html");
+  // Checked per request: the SPA may be (re)built while the server runs.
+  if (!isFile && !existsSync(file)) return json(res, 404, { error: "Not found (the web app is not built: pnpm --filter @rapport/web build)" });
   const hashedAsset = isFile && decoded.startsWith("/assets/");
   res.writeHead(200, {
     "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
     "cache-control": hashedAsset ? "public, max-age=31536000, immutable" : "no-cache",
     "x-content-type-options": "nosniff",
   });
-  createReadStream(file).pipe(res);
+  createReadStream(file)
+    .on("error", () => res.destroy())
+    .pipe(res);
 }
