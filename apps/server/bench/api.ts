@@ -11,9 +11,9 @@
  * in a worker thread (bench/loadgen.mjs), so the generator never shares the
  * server's event loop:
  *
- *   contacts.list    GET  /trpc/contacts.list?input={"json":{workspaceId,limit:50,sort:"updated",cursor?}}
+ *   contacts.list    GET  /trpc/contacts.list?input={workspaceId,limit:50,sort:"updated",cursor?}
  *                    cycling through the first --pages pages
- *   contacts.create  POST /trpc/contacts.create {"json":{workspaceId,name,email}} (unique emails)
+ *   contacts.create  POST /trpc/contacts.create {workspaceId,name,email} (unique emails)
  *   ceiling          a bare node:http server on the same thread answering the
  *                    captured first list page from memory, same generator and load
  *

@@ -233,7 +233,7 @@ export async function withBenchEnvironment(options: BenchEnvOptions, body: (env:
 }
 
 export function listPath(input: Record<string, unknown>): string {
-  return `/trpc/contacts.list?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
+  return `/trpc/contacts.list?input=${encodeURIComponent(JSON.stringify(input))}`;
 }
 
 export function httpGet(
@@ -262,8 +262,8 @@ export async function listPagePaths(env: BenchEnv, pageSize: number, pages: numb
   if (first.status !== 200) throw new Error(`contacts.list answered ${first.status}: ${first.body.toString("utf8").slice(0, 300)}`);
   let page = first;
   for (let i = 1; i < pages; i++) {
-    const parsed = JSON.parse(page.body.toString("utf8")) as { result: { data: { json: { nextCursor: string | null } } } };
-    const cursor = parsed.result.data.json.nextCursor;
+    const parsed = JSON.parse(page.body.toString("utf8")) as { result: { data: { nextCursor: string | null } } };
+    const cursor = parsed.result.data.nextCursor;
     if (!cursor) break;
     const path = listPath({ ...baseInput, cursor });
     page = await httpGet(env.port, path, env.headers);

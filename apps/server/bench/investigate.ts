@@ -230,7 +230,7 @@ function leanListServer(env: BenchEnv, encoding: "json" | "superjson") {
   return http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://bench");
-      const raw = (JSON.parse(url.searchParams.get("input") ?? "{}") as { json: Record<string, unknown> }).json;
+      const raw = JSON.parse(url.searchParams.get("input") ?? "{}") as Record<string, unknown>;
       const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";
       const claims = await services.auth.verifyAccessToken(token);
       const workspaceId = String(raw.workspaceId);
@@ -242,7 +242,7 @@ function leanListServer(env: BenchEnv, encoding: "json" | "superjson") {
         sort: "updated",
         deleted: false,
       });
-      const body = encoding === "json" ? JSON.stringify({ result: { data: { json: result } } }) : JSON.stringify({ result: { data: superjson.serialize(result) } });
+      const body = encoding === "json" ? JSON.stringify({ result: { data: result } }) : JSON.stringify({ result: { data: superjson.serialize(result) } });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
     } catch (error) {
@@ -258,7 +258,7 @@ function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       try {
-        resolvePromise((JSON.parse(Buffer.concat(chunks).toString("utf8")) as { json: Record<string, unknown> }).json);
+        resolvePromise(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>);
       } catch (error) {
         reject(error);
       }
@@ -304,7 +304,7 @@ function leanCreateServer(env: BenchEnv, variant: "service" | "one-statement") {
         if (!contact) throw new Error("duplicate email");
         env.runtime.dispatcher.wake();
       }
-      const body = JSON.stringify({ result: { data: { json: contact } } });
+      const body = JSON.stringify({ result: { data: contact } });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
     } catch (error) {

@@ -87,7 +87,7 @@ async function run() {
       let result;
       if (spec.mode === "create") {
         const { path, workspaceId, tag } = /** @type {NonNullable<LoadSpec["create"]>} */ (spec.create);
-        const body = JSON.stringify({ json: { workspaceId, name: `Bench Contact ${n}`, email: `bench-${tag}-${n}@load.example` } });
+        const body = JSON.stringify({ workspaceId, name: `Bench Contact ${n}`, email: `bench-${tag}-${n}@load.example` });
         result = await send("POST", path, body, errorSamples.length < MAX_ERROR_SAMPLES);
       } else {
         const paths = /** @type {string[]} */ (spec.paths);

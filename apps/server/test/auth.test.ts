@@ -88,12 +88,12 @@ describe("auth", () => {
   it("browser sessions keep the refresh token in an httpOnly, SameSite=Strict cookie", async () => {
     const user = await app.signUp();
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${app.url}/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ json: body }) });
+      fetch(`${app.url}/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
     const login = await post("auth.login", { email: user.email, password: user.password, refreshTransport: "cookie" });
     const setCookie = login.headers.get("set-cookie")!;
     expect(setCookie).toMatch(/^rapport_refresh=[\w-]{43}; Path=\/trpc; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
-    const body = (await login.json()) as { result: { data: { json: { refreshToken: string | null; accessToken: string } } } };
-    expect(body.result.data.json.refreshToken).toBeNull();
+    const body = (await login.json()) as { result: { data: { refreshToken: string | null; accessToken: string } } };
+    expect(body.result.data.refreshToken).toBeNull();
     const cookie = setCookie.split(";")[0]!;
 
     // Refresh with only the cookie rotates it.
@@ -108,7 +108,7 @@ describe("auth", () => {
     expect((await post("auth.refresh", { refreshTransport: "cookie" }, { cookie: rotated })).status).toBe(401);
     // Outside localhost the cookie is Secure.
     const remoteCookie = await new Promise<string>((resolve, reject) => {
-      const payload = JSON.stringify({ json: { email: user.email, password: user.password, refreshTransport: "cookie" } });
+      const payload = JSON.stringify({ email: user.email, password: user.password, refreshTransport: "cookie" });
       const req = request(`${app.url}/trpc/auth.login`, { method: "POST", headers: { host: "rapport.example.com", "content-type": "application/json" } }, (res) => {
         res.resume();
         resolve(String(res.headers["set-cookie"]));
@@ -139,7 +139,7 @@ describe("auth", () => {
     const response = await fetch(`${app.url}/trpc/auth.login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ json: { email: hal.email, password: hal.password } }),
+      body: JSON.stringify({ email: hal.email, password: hal.password }),
     });
     expect(response.status).toBe(429);
     expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);

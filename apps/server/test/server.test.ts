@@ -107,7 +107,7 @@ describe("http surface", () => {
     const res = await fetch(`${app.url}/trpc/auth.login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ json: { email: "a@b.co", password: "p".repeat(10_000) } }),
+      body: JSON.stringify({ email: "a@b.co", password: "p".repeat(10_000) }),
     });
     expect(res.status).toBe(413);
   });

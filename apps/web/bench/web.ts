@@ -295,11 +295,11 @@ async function trpcPost<T>(base: string, path: string, input: unknown, token?: s
   const response = await fetch(`${base}/trpc/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ json: input }),
+    body: JSON.stringify(input),
   });
-  const body = (await response.json()) as { result?: { data: { json: T } }; error?: unknown };
+  const body = (await response.json()) as { result?: { data: T }; error?: unknown };
   if (!response.ok || !body.result) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body.error ?? body).slice(0, 300)}`);
-  return body.result.data.json;
+  return body.result.data;
 }
 
 let interrupted = false;

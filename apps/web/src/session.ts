@@ -2,7 +2,7 @@ import type { AppRouter } from "@rapport/api";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
 import { useSyncExternalStore } from "react";
-import superjson from "superjson";
+import { wireTransformer } from "@rapport/core/wire";
 
 /**
  * The signed-in session.
@@ -40,7 +40,7 @@ const NETWORK_RETRY_MS = 15_000;
 
 /** Auth calls that must never carry (or wait on) an access token. Same-origin fetch sends the cookie. */
 const publicClient = createTRPCClient<AppRouter>({
-  links: [httpLink({ url: "/trpc", transformer: superjson, fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }) })],
+  links: [httpLink({ url: "/trpc", transformer: wireTransformer, fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }) })],
 });
 
 let accessToken: string | null = null;
@@ -182,7 +182,7 @@ export async function restoreSession(): Promise<void> {
   try {
     const token = accessToken;
     const me = await createTRPCClient<AppRouter>({
-      links: [httpLink({ url: "/trpc", transformer: superjson, headers: () => ({ authorization: `Bearer ${token}` }) })],
+      links: [httpLink({ url: "/trpc", transformer: wireTransformer, headers: () => ({ authorization: `Bearer ${token}` }) })],
     }).auth.me.query();
     setState({ status: "signedIn", user: me.user, notice: null });
   } catch (error) {

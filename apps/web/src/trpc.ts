@@ -3,7 +3,7 @@ import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { httpBatchLink, TRPCClientError } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import superjson from "superjson";
+import { wireTransformer } from "@rapport/core/wire";
 import { authedFetch, getAccessToken, getSession, refreshSession } from "./session";
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -17,7 +17,7 @@ export function createTrpcClient() {
     links: [
       httpBatchLink({
         url: "/trpc",
-        transformer: superjson,
+        transformer: wireTransformer,
         maxURLLength: 4_000,
         fetch: authedFetch,
         async headers() {

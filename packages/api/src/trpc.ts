@@ -1,6 +1,5 @@
-import { hasRole, type WorkspaceRole } from "@rapport/core";
+import { hasRole, wireTransformer, type WorkspaceRole } from "@rapport/core";
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { z, ZodError } from "zod";
 import { DomainError, toTRPCError } from "./errors";
 import type { Logger } from "./logger";
@@ -42,7 +41,7 @@ const t = initTRPC
   .context<Context>()
   .meta<ProcedureMeta>()
   .create({
-    transformer: superjson,
+    transformer: wireTransformer,
     errorFormatter({ shape, error, ctx }) {
       const cause = error.cause;
       const zodIssues =

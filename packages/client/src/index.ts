@@ -1,7 +1,7 @@
 import type { AppRouter } from "@rapport/api";
 import { createTRPCClient, httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import superjson from "superjson";
+import { wireTransformer } from "@rapport/core/wire";
 
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -26,7 +26,7 @@ export function createRapportClient(options: RapportClientOptions) {
     const token = typeof options.token === "function" ? await options.token() : options.token;
     return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
   };
-  const common = { url, transformer: superjson, headers, fetch: options.fetch };
+  const common = { url, transformer: wireTransformer, headers, fetch: options.fetch };
   return createTRPCClient<AppRouter>({
     links: [
       options.batch === false

@@ -1,7 +1,7 @@
 /**
  * The API's wire format: plain JSON. Dates travel as ISO-8601 strings (what
  * Date.prototype.toJSON writes) and are revived on the receiving side for keys
- * that name a point in time: `…At`, `…Since`, `asOf`, `from`, `to`. Reviving by
+ * that name a point in time: `…At`, `…Since`, `…Until`, `asOf`, `from`, `to`. Reviving by
  * key, not by value shape, means a contact named "2026-01-01T00:00:00.000Z"
  * stays a string.
  *
@@ -9,7 +9,7 @@
  * as the largest single cost of a contacts.list request (≈ 0.45 ms of ≈ 2 ms).
  * Sending needs no walk at all; only receivers pay for the revive walk.
  */
-const DATE_KEY = /(?:At|Since)$|^(?:asOf|from|to)$/;
+const DATE_KEY = /(?:At|Since|Until)$|^(?:asOf|from|to)$/;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 export function reviveDates<T>(value: T): T {

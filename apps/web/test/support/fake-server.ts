@@ -1,6 +1,6 @@
 /**
  * The network boundary of the component tests: a `fetch` that answers the SPA's
- * tRPC requests the way the real server does on the wire (batching, superjson,
+ * tRPC requests the way the real server does on the wire (batching, the plain-JSON wire transformer,
  * error envelopes with `data.zodIssues` / `data.details`, HTTP status codes,
  * Retry-After). It runs the requests through @trpc/server's own fetch adapter
  * with a router built from the handlers a test registers, so the request and
@@ -11,7 +11,7 @@
  */
 import { initTRPC, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import superjson from "superjson";
+import { wireTransformer } from "@rapport/core/wire";
 
 export type ProcedureHandler = (input: any, request: { headers: Headers; call: number }) => unknown;
 
@@ -53,7 +53,7 @@ export function rateLimited(retryAfterSeconds: number): TRPCError {
 
 // Same shape as the server's errorFormatter (packages/api/src/trpc.ts).
 const t = initTRPC.create({
-  transformer: superjson,
+  transformer: wireTransformer,
   errorFormatter({ shape, error }) {
     const cause = error.cause instanceof FakeCause ? error.cause : undefined;
     const zodIssues = cause?.zodIssues;

@@ -1,4 +1,4 @@
-/** Rows as the real API returns them (after superjson: Dates are Dates). */
+/** Rows as the real API returns them (after the wire transformer revives them: Dates are Dates). */
 let counter = 0;
 const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 
