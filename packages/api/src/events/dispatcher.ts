@@ -5,6 +5,7 @@ import type { DomainEvent, DomainEventType, EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;
 const MAX_BACKOFF_MS = 30_000;
+const WAKE_COALESCE_MS = 5;
 
 interface EventRow {
   id: string | number;
@@ -33,6 +34,7 @@ export class EventDispatcher {
   private readonly backoffUntil = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private dueAt = 0;
   private running: Promise<void> | null = null;
   private wakeRequested = false;
   private stopped = true;
@@ -61,7 +63,9 @@ export class EventDispatcher {
       this.wakeRequested = true;
       return;
     }
-    this.schedule(0);
+    // A few ms of coalescing: under write load one batch carries many commits
+    // instead of one dispatcher transaction per commit.
+    if (!this.timer || this.dueAt > Date.now() + WAKE_COALESCE_MS) this.schedule(WAKE_COALESCE_MS);
   }
 
   async stop(): Promise<void> {
@@ -104,6 +108,7 @@ export class EventDispatcher {
   private schedule(delay: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    this.dueAt = Date.now() + delay;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.running = this.tick(false)
@@ -111,7 +116,7 @@ export class EventDispatcher {
           this.running = null;
           const again = more || this.wakeRequested;
           this.wakeRequested = false;
-          this.schedule(again ? 0 : this.pollMs);
+          this.schedule(more ? 0 : again ? WAKE_COALESCE_MS : this.pollMs);
         })
         .catch((error) => {
           this.running = null;
