@@ -3,7 +3,7 @@ import { defineConfig } from "vite";
 
 // The API server `pnpm dev` talks to; the built SPA is served by that server itself.
 const api = process.env.RAPPORT_API_URL ?? "http://localhost:3000";
-const proxy = { "/trpc": api, "/healthz": api, "/readyz": api };
+const proxy = { "/trpc": api, "/healthz": api, "/readyz": api, "/api": api };
 
 export default defineConfig({
   plugins: [react()],

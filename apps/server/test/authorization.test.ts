@@ -34,7 +34,27 @@ const workspaceProcedures: Record<string, Call> = {
   "interactions.delete": (c, ids) => c.interactions.delete.mutate({ workspaceId: ids.workspaceId, interactionId: ids.interactionId }),
   "activity.list": (c, ids) => c.activity.list.query({ workspaceId: ids.workspaceId }),
   "audit.list": (c, ids) => c.audit.list.query({ workspaceId: ids.workspaceId }),
+  "recommendations.forContact": (c, ids) => c.recommendations.forContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "cache.stats": (c, ids) => c.cache.stats.query({ workspaceId: ids.workspaceId }),
+  "cache.invalidateWorkspace": (c, ids) => c.cache.invalidateWorkspace.mutate({ workspaceId: ids.workspaceId }),
+  "cache.deleteKey": (c, ids) => c.cache.deleteKey.mutate({ workspaceId: ids.workspaceId, key: `rec:${ids.workspaceId}:1:${ids.contactId}:20` }),
+  "cache.keys": (c, ids) => c.cache.keys.query({ workspaceId: ids.workspaceId }),
+  "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
+  "cache.warmupStatus": (c, ids) => c.cache.warmupStatus.query({ workspaceId: ids.workspaceId, jobId: `warmup-${ids.workspaceId}-00000000` }),
+  "analytics.metrics": (c, ids) => c.analytics.metrics.query({ workspaceId: ids.workspaceId }),
+  "analytics.clv": (c, ids) => c.analytics.clv.query({ workspaceId: ids.workspaceId }),
+  "analytics.health": (c, ids) => c.analytics.health.query({ workspaceId: ids.workspaceId }),
+  "analytics.engagement": (c, ids) => c.analytics.engagement.query({ workspaceId: ids.workspaceId }),
+  "analytics.topContacts": (c, ids) => c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 100 }),
+  "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
+  "analytics.setValues": (c, ids) => c.analytics.setValues.mutate({ workspaceId: ids.workspaceId, values: { note: 1 } }),
+  "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
 };
+// Analytics takes no record ids (the export route's own checks are in analytics.test.ts).
+const ANALYTICS = Object.keys(workspaceProcedures).filter((path) => path.startsWith("analytics."));
+// Cache keys and warm-up jobs are confined to the workspace in the id itself; cross-workspace
+// keys (FORBIDDEN) and jobs (NOT_FOUND) are covered in cache.test.ts.
+const WORKSPACE_LEVEL_ONLY = ["cache.stats", "cache.invalidateWorkspace", "cache.deleteKey", "cache.keys", "cache.warmup", "cache.warmupStatus"];
 
 // Procedures that are not workspace-scoped, on purpose.
 const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
@@ -83,7 +103,7 @@ describe("authorization across workspaces", () => {
     expect(JSON.stringify(error)).not.toContain("bea@b.example");
   });
 
-  it.each(Object.entries(workspaceProcedures).filter(([path]) => !["contacts.create", "contacts.bulkCreate", "contacts.list", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember"].includes(path)))(
+  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember"].includes(path)))(
     "%s with my workspace but another workspace's record ids → NOT_FOUND",
     async (_path, call) => {
       const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId }));

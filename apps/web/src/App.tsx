@@ -4,7 +4,7 @@
  * Stable selectors for E2E (accessible names; prefer getByRole/getByLabel):
  *
  * Routes: /  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
- *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit   (/w/:ws → /w/:ws/contacts)
+ *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit  ·  /w/:ws/analytics  ·  /w/:ws/cache   (/w/:ws → /w/:ws/contacts)
  *
  * Everywhere
  *   link "Skip to content"; landmarks banner (header), navigation "Workspace sections", main (#main)
@@ -19,7 +19,7 @@
  *   link "Rapport" (→ /, the workspace picker), text of the user's name, button "Sign out"
  *   button "Workspace: <name>" (aria-expanded) → list "Switch workspace" of links "<workspace name> <Role>",
  *     link "All workspaces", textbox "Workspace name", button "Create workspace"
- *   nav "Workspace sections": links "Contacts", "Activity", "Members", "Audit" (Audit: owners/admins only);
+ *   nav "Workspace sections": links "Contacts", "Activity", "Analytics", "Members", "Audit", "Cache" (Audit, Cache: owners/admins only);
  *     the current one has aria-current="page"
  * / (workspace picker; right after sign-in it opens the last workspace instead)
  *   heading "Your workspaces", links "<workspace name> <Role>", heading "Create a workspace",
@@ -37,12 +37,16 @@
  * /w/:ws/audit (owners/admins; others see "The audit log is for owners and admins.")
  *   heading "Audit log"; textbox "Action", combobox "Actor", buttons "Filter" and "Clear";
  *   table "Audit log entries" with columns Time, Action, Actor, Target, IP, User agent, Details; button "Load more"
+ * /w/:ws/cache (owners/admins; others see "The cache page is for owners and admins.")
+ *   heading "Cache"; buttons "Invalidate workspace cache", "Warm up cache"; progressbar "Warm-up progress"
+ *   (full list in features/cache/CachePage.tsx)
  * Errors: heading "Something went wrong" + buttons "Try again"/"Reload" (render errors),
  *   heading "Workspace not found", heading "Page not found".
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef } from "react";
 import { ErrorBoundary } from "./components/ErrorBoundary";
+import { AnalyticsPage } from "./features/analytics";
 import { ContactPage, ContactsListPage, DeletedContactsPage } from "./features/contacts";
 import { ErrorMessage } from "./components/ErrorMessage";
 import { useDocumentTitle } from "./components/hooks";
@@ -64,6 +68,7 @@ const WorkspacesPage = lazy(() => import("./features/workspaces/WorkspacesPage")
 const ActivityPage = lazy(() => import("./features/activity/ActivityPage"));
 const MembersPage = lazy(() => import("./features/members/MembersPage"));
 const AuditPage = lazy(() => import("./features/audit/AuditPage"));
+const CachePage = lazy(() => import("./features/cache/CachePage"));
 
 /** The first time `/` shows after sign-in (or a reload), open the last workspace instead. */
 let openLastOnHome = true;
@@ -232,6 +237,8 @@ function WorkspacePage({ route, workspace }: { route: WorkspaceRoute; workspace:
     activity: "Activity",
     members: "Members",
     audit: "Audit log",
+    cache: "Cache",
+    analytics: "Analytics",
   }[route.page];
   useDocumentTitle(title, workspace.name);
 
@@ -249,6 +256,10 @@ function WorkspacePage({ route, workspace }: { route: WorkspaceRoute; workspace:
       return <MembersPage key={workspace.id} />;
     case "audit":
       return <AuditPage key={workspace.id} />;
+    case "cache":
+      return <CachePage key={workspace.id} />;
+    case "analytics":
+      return <AnalyticsPage key={workspace.id} workspaceId={workspace.id} role={workspace.role} />;
   }
 }
 

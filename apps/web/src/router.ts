@@ -11,8 +11,10 @@ import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type Mo
  *   /w/:ws/activity                     activity feed
  *   /w/:ws/members                      members
  *   /w/:ws/audit                        audit log (owners/admins)
+ *   /w/:ws/cache                        recommendation cache admin (owners/admins)
+ *   /w/:ws/analytics                    analytics dashboard (?asOf=YYYY-MM-DD&range=30|90|365&sort=…)
  */
-export type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit";
+export type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache";
 
 export type Route =
   | { page: "home" }
@@ -36,6 +38,8 @@ export const paths = {
   activity: (workspaceId: string) => `/w/${workspaceId}/activity`,
   members: (workspaceId: string) => `/w/${workspaceId}/members`,
   audit: (workspaceId: string) => `/w/${workspaceId}/audit`,
+  cache: (workspaceId: string) => `/w/${workspaceId}/cache`,
+  analytics: (workspaceId: string) => `/w/${workspaceId}/analytics`,
 };
 
 /** How the current location was reached: focus moves to the new page only after push/pop, not after redirects. */
@@ -86,6 +90,10 @@ export function parseRoute(pathname: string): Route {
       return { page: "members", workspaceId };
     case "audit":
       return { page: "audit", workspaceId };
+    case "cache":
+      return { page: "cache", workspaceId };
+    case "analytics":
+      return { page: "analytics", workspaceId };
   }
   const contact = CONTACT_PATH.exec(rest);
   if (contact) return { page: "contact", workspaceId, contactId: contact[1]!.toLowerCase() };

@@ -1,6 +1,6 @@
 import type { AppRouter } from "@rapport/api";
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
-import { httpBatchLink, TRPCClientError } from "@trpc/client";
+import { httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { wireTransformer } from "@rapport/core/wire";
@@ -12,18 +12,30 @@ export type WorkspaceRole = RouterOutputs["workspaces"]["list"][number]["role"];
 
 export const trpc = createTRPCReact<AppRouter>();
 
+/**
+ * Procedures sent on their own request, never in a batch: a batch answers only
+ * once its slowest call is done, so a cold recommendation (it may build the
+ * workspace's graph) or a cache.stats (a SCAN over Redis) must not hold back
+ * the contact, timeline or warm-up progress sharing the batch.
+ */
+const UNBATCHED = (path: string) => path === "recommendations.forContact" || path === "cache.stats" || path === "cache.keys";
+
 export function createTrpcClient() {
+  const options = {
+    url: "/trpc",
+    transformer: wireTransformer,
+    fetch: authedFetch,
+    async headers() {
+      const token = await getAccessToken();
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+  };
   return trpc.createClient({
     links: [
-      httpBatchLink({
-        url: "/trpc",
-        transformer: wireTransformer,
-        maxURLLength: 4_000,
-        fetch: authedFetch,
-        async headers() {
-          const token = await getAccessToken();
-          return token ? { authorization: `Bearer ${token}` } : {};
-        },
+      splitLink({
+        condition: (op) => UNBATCHED(op.path),
+        true: httpLink(options),
+        false: httpBatchLink({ ...options, maxURLLength: 4_000 }),
       }),
     ],
   });

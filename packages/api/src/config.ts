@@ -58,6 +58,29 @@ const envSchema = z
     EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     WEB_DIST_DIR: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+
+    // Cache and recommendations (README "Recommendations and the cache").
+    CACHE_ENABLED: booleanFromEnv.default(true),
+    CACHE_REDIS_URL: z
+      .url()
+      .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
+      .optional(),
+    CACHE_REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(50, "at most 50 (a cache call must never wait longer)").default(50),
+    CACHE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(3),
+    CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
+    CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+    CACHE_DERIVED_TTL_SECONDS: z.coerce.number().int().min(1).max(90 * 86_400).default(7 * 86_400),
+    CACHE_L1_MAX_BYTES: z.coerce.number().int().min(0).max(8 * 1024 ** 3).default(64 * 1024 ** 2),
+    CACHE_LOCK_TTL_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    CACHE_STATS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+    CACHE_GRAPH_MAX_WORKSPACES: z.coerce.number().int().min(1).max(1_000).default(8),
+    RECS_HALF_LIFE_DAYS: z.coerce.number().positive().max(3_650).default(90),
+    RECS_COMPANY_WEIGHT: z.coerce.number().min(0).max(100).default(0.3),
+    RECS_KNOWN_THRESHOLD: z.coerce.number().positive().max(1_000).default(1),
+    WARMUP_ON_START: booleanFromEnv.default(false),
+    WARMUP_AFTER_IMPORT: booleanFromEnv.default(true),
+    WARMUP_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
   });
 
 /** Rules across variables, checked on the raw values so they are reported with field errors. */

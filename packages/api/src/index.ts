@@ -6,3 +6,4 @@ export { createLogger, type Logger } from "./logger";
 export { ManualClock, systemClock, type Clock } from "./clock";
 export { DOMAIN_EVENT_TYPES, type DomainEvent, type DomainEventType, type EventConsumer } from "./events/types";
 export { hashPassword } from "./modules/auth/passwords";
+export { ANALYTICS_EXPORT_PATH, handleAnalyticsExport } from "./modules/analytics/export";

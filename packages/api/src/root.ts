@@ -1,8 +1,11 @@
 import { activityRouter } from "./modules/activity/router";
+import { analyticsRouter } from "./modules/analytics/router";
 import { auditRouter } from "./modules/audit/router";
 import { authRouter } from "./modules/auth/router";
+import { cacheRouter } from "./modules/cache/router";
 import { contactsRouter } from "./modules/contacts/router";
 import { interactionsRouter } from "./modules/interactions/router";
+import { recommendationsRouter } from "./modules/recommendations/router";
 import { workspacesRouter } from "./modules/workspaces/router";
 import { router } from "./trpc";
 
@@ -13,6 +16,9 @@ export const appRouter = router({
   interactions: interactionsRouter,
   activity: activityRouter,
   audit: auditRouter,
+  recommendations: recommendationsRouter,
+  cache: cacheRouter,
+  analytics: analyticsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -6,14 +6,20 @@ import { LocalEventBus } from "./events/local-bus";
 import type { DomainEvent, EventConsumer } from "./events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
 import { createBullmqQueue, createInProcessQueue, type JobQueue } from "./infra/queue";
+import { CacheManager } from "./infra/cache/manager";
 import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from "./infra/rate-limit";
 import { createLogger, type Logger } from "./logger";
 import { ActivityService } from "./modules/activity/service";
+import { AnalyticsService } from "./modules/analytics/service";
 import { AuditService } from "./modules/audit/service";
 import { AuthService } from "./modules/auth/service";
+import { CacheAdminService } from "./modules/cache/service";
 import { contactJobs } from "./modules/contacts/jobs";
 import { ContactService } from "./modules/contacts/service";
 import { InteractionService } from "./modules/interactions/service";
+import { warmupAfterImportConsumer } from "./modules/recommendations/events";
+import { recommendationJobs } from "./modules/recommendations/jobs";
+import { RecommendationService } from "./modules/recommendations/service";
 import { WorkspaceService } from "./modules/workspaces/service";
 
 export type Role = "api" | "worker" | "all";
@@ -39,6 +45,9 @@ export interface Services {
   interactions: InteractionService;
   activity: ActivityService;
   audit: AuditService;
+  recommendations: RecommendationService;
+  cache: CacheAdminService;
+  analytics: AnalyticsService;
 }
 
 export interface CheckResult {
@@ -50,7 +59,12 @@ export interface CheckResult {
 export interface Readiness {
   status: "ok" | "degraded" | "down";
   degraded: string[];
-  checks: { database: CheckResult & { kind: string; location: string }; redis: CheckResult & { configured: boolean } };
+  checks: {
+    database: CheckResult & { kind: string; location: string };
+    redis: CheckResult & { configured: boolean };
+    /** The recommendations cache's own Redis client (circuit breaker state). */
+    cache: CheckResult & { configured: boolean; degradedSince: Date | null };
+  };
 }
 
 export interface Runtime {
@@ -63,6 +77,7 @@ export interface Runtime {
   rateLimiter: RateLimiter;
   dispatcher: EventDispatcher;
   bus: LocalEventBus;
+  cache: CacheManager;
   services: Services;
   readiness(): Promise<Readiness>;
   start(role: Role): Promise<void>;
@@ -99,6 +114,26 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const rateLimiter = redis ? createRedisRateLimiter(redis.command, config.REDIS_PREFIX, memoryLimiter) : memoryLimiter;
   const dispatcher = new EventDispatcher(database, log.child({ component: "events" }), config.EVENT_POLL_MS);
   const bus = new LocalEventBus(log);
+  // Cache (issue 4): its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
+  // breaker, no offline queue) and its own Postgres connection for the freshness probe.
+  const probeDatabase = database.kind === "postgres" && config.DATABASE_URL ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1 }) : null;
+  const cache = new CacheManager({
+    settings: {
+      prefix: config.REDIS_PREFIX,
+      redisUrl: config.CACHE_REDIS_URL ?? config.REDIS_URL,
+      timeoutMs: config.CACHE_REDIS_TIMEOUT_MS,
+      breakerFailures: config.CACHE_BREAKER_FAILURES,
+      breakerCooldownMs: config.CACHE_BREAKER_COOLDOWN_MS,
+      l1MaxBytes: config.CACHE_L1_MAX_BYTES,
+      lockTtlMs: config.CACHE_LOCK_TTL_MS,
+      lockWaitMs: config.CACHE_LOCK_WAIT_MS,
+      statsFlushMs: config.CACHE_STATS_FLUSH_MS,
+    },
+    probeDb: (probeDatabase ?? database).db,
+    log,
+    clock,
+  });
+  await cache.start();
 
   const deps: ServiceDeps = {
     config,
@@ -114,6 +149,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
     eventsCommitted: () => dispatcher.wake(),
   };
+  const recommendations = new RecommendationService(deps, cache);
   const services: Services = {
     auth: new AuthService(deps),
     workspaces: new WorkspaceService(deps),
@@ -121,6 +157,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     interactions: new InteractionService(deps),
     activity: new ActivityService(database.db),
     audit: new AuditService(database.db),
+    recommendations,
+    cache: new CacheAdminService(cache, recommendations),
+    // Analytics (issue 5): cached on the shared cache layer above, so the cache consumer
+    // and bus listener registered below invalidate it too; no consumer of its own.
+    analytics: new AnalyticsService(deps, cache),
   };
 
   // Consumers and listeners: each module's reaction to events plugs in here,
@@ -128,6 +169,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   dispatcher.register(createBroadcastRelay(redis, bus, config.REDIS_PREFIX, log));
   bus.subscribe((event) => services.workspaces.onEvent(event));
   for (const job of contactJobs(services.contacts)) queue.define(job);
+  // Cache (issue 4): contact/interaction events bump the workspace's cache generation
+  // (durable, at least once); every instance evicts its in-process entries on the bus;
+  // bulk imports queue a warm-up.
+  dispatcher.register(cache.consumer());
+  if (config.WARMUP_AFTER_IMPORT) dispatcher.register(warmupAfterImportConsumer(recommendations, config.WARMUP_LIMIT, log));
+  bus.subscribe((event) => cache.onEvent(event));
+  for (const job of recommendationJobs(recommendations)) queue.define(job);
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
@@ -153,6 +201,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     rateLimiter,
     dispatcher,
     bus,
+    cache,
     services,
     async readiness() {
       const database_ = await timed(() => database.ping(), 2_000);
@@ -160,24 +209,32 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       const degraded: string[] = [];
       if (!redis) degraded.push("no Redis: jobs, events and rate limits run in this process only");
       else if (!redis_.ok) degraded.push("Redis unreachable");
+      const cache_ = cache.health();
+      if (cache_.configured && cache_.degraded) degraded.push(`cache degraded since ${cache_.degradedSince?.toISOString()}: ${cache_.detail}; recommendations are computed directly`);
       return {
         status: !database_.ok ? "down" : degraded.length > 0 ? "degraded" : "ok",
         degraded,
         checks: {
           database: { ...database_, kind: database.kind, location: database.location },
           redis: { ...redis_, configured: Boolean(config.REDIS_URL) },
+          cache: { ok: !cache_.degraded, configured: cache_.configured, degradedSince: cache_.degradedSince, ...(cache_.detail ? { detail: cache_.detail } : {}) },
         },
       };
     },
     async start(role) {
       await dispatcher.start();
       await queue.start({ process: role !== "api" });
+      if (config.WARMUP_ON_START) {
+        recommendations.warmupOnStart().catch((error) => log.warn({ err: error }, "warm-up on start could not be queued"));
+      }
     },
     async close() {
       if (closed) return;
       closed = true;
       await queue.close();
       await dispatcher.stop();
+      await cache.close();
+      await probeDatabase?.close();
       await redis?.close();
       await database.close();
     },

@@ -3,3 +3,4 @@ export * from "./roles";
 export * from "./random";
 export * from "./wire";
 export * from "./recommendations/index";
+export * from "./analytics/index";

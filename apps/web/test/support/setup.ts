@@ -1,6 +1,6 @@
 /**
  * jsdom setup for the web project. Only browser APIs jsdom lacks are filled in
- * (layout sizes, ResizeObserver, IntersectionObserver, matchMedia, scrollTo),
+ * (layout sizes, ResizeObserver, IntersectionObserver, matchMedia, scrollTo, dialog methods),
  * so virtualized lists and observers behave as in a browser with a viewport.
  * The network is installed per test with `installFakeServer()`.
  */
@@ -109,3 +109,19 @@ window.matchMedia ??= (query: string) =>
 window.scrollTo = () => {};
 Element.prototype.scrollTo = function () {};
 Element.prototype.scrollIntoView = function () {};
+
+// jsdom has <dialog> (and its `open` attribute) but not the methods that open and close it.
+if (typeof HTMLDialogElement !== "undefined" && !HTMLDialogElement.prototype.showModal) {
+  HTMLDialogElement.prototype.show = function (this: HTMLDialogElement) {
+    this.setAttribute("open", "");
+  };
+  HTMLDialogElement.prototype.showModal = function (this: HTMLDialogElement) {
+    this.setAttribute("open", "");
+  };
+  HTMLDialogElement.prototype.close = function (this: HTMLDialogElement, returnValue?: string) {
+    if (!this.hasAttribute("open")) return;
+    this.removeAttribute("open");
+    if (returnValue !== undefined) this.returnValue = returnValue;
+    this.dispatchEvent(new Event("close"));
+  };
+}

@@ -17,13 +17,14 @@
  * known to the graph) are ignored, so a deleted person is never recommended,
  * never named in a reason and never bridges two others.
  *
- * No I/O here. The graph is a plain in-memory structure that can be patched
+ * No I/O here. The graph is an in-memory structure that can be patched
  * (upsert/remove contacts and interactions) so the API can keep one per
- * workspace current; per-node adjacency is memoized per `asOf` and dropped for
- * exactly the nodes a patch touches. Every floating-point sum is taken in a
- * canonical order (interactions by id, neighbours by id) so the same data gives
- * bit-for-bit the same scores whether the graph was built in one go, patched,
- * or built from only the neighbourhood a single contact needs.
+ * workspace current. Contacts get dense integer indices and each node's
+ * weighted neighbourhood is memoized (per `asOf`) in typed arrays; a patch
+ * drops the memo of exactly the nodes it touches. Every floating-point sum is
+ * taken in a canonical order (interactions by id, neighbours by id), so the
+ * same data gives bit-for-bit the same scores whether the graph was built in
+ * one go, patched, or built from only the neighbourhood a single contact needs.
  */
 
 export const DAY_MS = 86_400_000;
@@ -67,32 +68,46 @@ export interface GraphInteraction {
   participants: readonly string[];
 }
 
+export interface ContactNode {
+  id: string;
+  name: string;
+  company: string | null;
+  companyKey: string | null;
+  live: boolean;
+  /** false once removed (purged): the index stays reserved. */
+  exists: boolean;
+}
+
 interface StoredInteraction {
   id: string;
-  type: string;
+  kind: LinkKind;
   occurredAt: number;
-  participants: string[];
+  /** Contact indices, unique. */
+  participants: number[];
 }
 
-/** One edge as seen from a node. */
-export interface Link {
-  /** w(u, v): decayed interactions plus the company link. */
-  weight: number;
-  /** w_int(u, v): decayed shared interactions only (what "known" is judged on). */
-  interactionWeight: number;
-  emails: number;
-  meetings: number;
-  /** Other shared link types (only when linkTypes is widened). */
-  others: number;
-  sameCompany: boolean;
+const enum LinkKind {
+  Email = 0,
+  Meeting = 1,
+  Other = 2,
 }
 
+/**
+ * A node's weighted neighbourhood: parallel arrays, neighbours ordered by id.
+ * `weight[j]` = w(u, ids[j]); `interactionWeight[j]` = w_int; counts per type.
+ */
 export interface Adjacency {
-  neighbors: Map<string, Link>;
-  /** s(z) = Σ_v w(z, v), summed in neighbour-id order. */
+  ids: Int32Array;
+  weight: Float64Array;
+  interactionWeight: Float64Array;
+  emails: Int32Array;
+  meetings: Int32Array;
+  others: Int32Array;
+  sameCompany: Uint8Array;
+  /** s(u) = Σ_j weight[j], summed in neighbour-id order. */
   strength: number;
-  /** Neighbour ids, ascending. */
-  sortedIds: string[];
+  /** neighbour index → position in the arrays (lazily built, for direct-link lookups). */
+  positions?: Map<number, number>;
 }
 
 /** Company names are compared trimmed and case-insensitively. */
@@ -107,17 +122,34 @@ export function scoringInstant(now: Date | number): Date {
   return new Date(Math.floor(ms / DAY_MS) * DAY_MS);
 }
 
-const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const EMPTY: Adjacency = {
+  ids: new Int32Array(0),
+  weight: new Float64Array(0),
+  interactionWeight: new Float64Array(0),
+  emails: new Int32Array(0),
+  meetings: new Int32Array(0),
+  others: new Int32Array(0),
+  sameCompany: new Uint8Array(0),
+  strength: 0,
+};
 
 export class RelationshipGraph {
   readonly params: GraphParams;
   private readonly linkTypes: Set<string>;
-  private readonly contacts = new Map<string, GraphContact & { companyKey: string | null }>();
-  private readonly companies = new Map<string, Set<string>>();
+  private readonly index = new Map<string, number>();
+  /** By index. */
+  readonly nodes: ContactNode[] = [];
+  private readonly byContact: Set<string>[] = [];
+  private readonly memo: (Adjacency | undefined)[] = [];
+  private readonly companies = new Map<string, Set<number>>();
   private readonly interactions = new Map<string, StoredInteraction>();
-  private readonly byContact = new Map<string, Set<string>>();
-  private readonly memo = new Map<string, Adjacency>();
   private memoAsOf = Number.NaN;
+  // Scratch space for building adjacencies and scoring (grown with the node count).
+  private scratchWeight = new Float64Array(0);
+  private scratchCounts = new Int32Array(0);
+  private scratchFlags = new Uint8Array(0);
+  private scoreArrays = { scores: new Float64Array(0), marks: new Int32Array(0), own: new Int32Array(0) };
 
   constructor(params: Partial<GraphParams> = {}) {
     this.params = { ...DEFAULT_GRAPH_PARAMS, ...params };
@@ -127,68 +159,73 @@ export class RelationshipGraph {
   }
 
   get size() {
-    return { contacts: this.contacts.size, interactions: this.interactions.size };
+    return { contacts: this.nodes.filter((n) => n.exists).length, interactions: this.interactions.size };
   }
 
-  contact(id: string): (GraphContact & { companyKey: string | null }) | undefined {
-    return this.contacts.get(id);
+  indexOf(id: string): number | undefined {
+    return this.index.get(id);
+  }
+
+  contact(id: string): ContactNode | undefined {
+    const i = this.index.get(id);
+    const node = i === undefined ? undefined : this.nodes[i];
+    return node?.exists ? node : undefined;
   }
 
   isLive(id: string): boolean {
-    return this.contacts.get(id)?.live === true;
+    return this.contact(id)?.live === true;
   }
 
   /** Ids of the (linking) interactions a contact took part in. */
   interactionIdsOf(contactId: string): string[] {
-    return [...(this.byContact.get(contactId) ?? [])];
+    const i = this.index.get(contactId);
+    return i === undefined ? [] : [...this.byContact[i]!];
   }
 
   hasInteraction(id: string): boolean {
     return this.interactions.has(id);
   }
 
-  /** Contact ids, every one the graph knows (live or not). */
-  contactIds(): IterableIterator<string> {
-    return this.contacts.keys();
-  }
-
   upsertContact(row: GraphContact): void {
-    const previous = this.contacts.get(row.id);
+    const i = this.slot(row.id);
+    const previous = this.nodes[i]!;
     const key = companyKey(row.company);
-    const next = { id: row.id, name: row.name, company: row.company, live: row.live, companyKey: key };
-    this.contacts.set(row.id, next);
-    if (previous && previous.live === next.live && previous.companyKey === key) return; // name only: no edge changes
-    if (previous?.live && previous.companyKey) this.companies.get(previous.companyKey)?.delete(row.id);
+    const next: ContactNode = { id: row.id, name: row.name, company: row.company, companyKey: key, live: row.live, exists: true };
+    this.nodes[i] = next;
+    const wasLinked = previous.exists && previous.live;
+    if (wasLinked === next.live && (!next.live || previous.companyKey === key)) return; // name only: no edge changes
+    if (wasLinked && previous.companyKey) this.companies.get(previous.companyKey)?.delete(i);
     if (next.live && key) {
       let members = this.companies.get(key);
       if (!members) this.companies.set(key, (members = new Set()));
-      members.add(row.id);
+      members.add(i);
     }
-    if (this.memo.size > 0) this.forgetAround(row.id, [previous?.live ? previous.companyKey : null, next.live ? key : null]);
+    this.forgetAround(i, [wasLinked ? previous.companyKey : null, next.live ? key : null]);
   }
 
   /** A contact that no longer exists at all (purged). Its interactions stay until removed or re-read. */
   removeContact(id: string): void {
-    const previous = this.contacts.get(id);
-    if (!previous) return;
-    this.contacts.delete(id);
-    if (previous.live && previous.companyKey) this.companies.get(previous.companyKey)?.delete(id);
-    if (this.memo.size > 0) this.forgetAround(id, [previous.live ? previous.companyKey : null]);
+    const i = this.index.get(id);
+    if (i === undefined) return;
+    const previous = this.nodes[i]!;
+    if (!previous.exists) return;
+    this.nodes[i] = { ...previous, live: false, exists: false };
+    if (previous.live && previous.companyKey) this.companies.get(previous.companyKey)?.delete(i);
+    this.forgetAround(i, [previous.live ? previous.companyKey : null]);
   }
 
   /** Adds or replaces an interaction. Ones that cannot link anybody (wrong type, < 2 people) are not kept. */
   upsertInteraction(row: GraphInteraction): void {
     this.removeInteraction(row.id);
     if (!this.linkTypes.has(row.type)) return;
-    const participants = [...new Set(row.participants)].sort(byId);
-    if (participants.length < 2) return;
-    const stored: StoredInteraction = { id: row.id, type: row.type, occurredAt: row.occurredAt, participants };
-    this.interactions.set(row.id, stored);
+    const unique = [...new Set(row.participants)];
+    if (unique.length < 2) return;
+    const participants = unique.map((id) => this.slot(id));
+    const kind = row.type === "email" ? LinkKind.Email : row.type === "meeting" ? LinkKind.Meeting : LinkKind.Other;
+    this.interactions.set(row.id, { id: row.id, kind, occurredAt: row.occurredAt, participants });
     for (const p of participants) {
-      let set = this.byContact.get(p);
-      if (!set) this.byContact.set(p, (set = new Set()));
-      set.add(row.id);
-      this.memo.delete(p);
+      this.byContact[p]!.add(row.id);
+      this.memo[p] = undefined;
     }
   }
 
@@ -197,75 +234,137 @@ export class RelationshipGraph {
     if (!stored) return;
     this.interactions.delete(id);
     for (const p of stored.participants) {
-      const set = this.byContact.get(p);
-      set?.delete(id);
-      if (set && set.size === 0) this.byContact.delete(p);
-      this.memo.delete(p);
+      this.byContact[p]!.delete(id);
+      this.memo[p] = undefined;
     }
   }
 
-  /** The weighted neighbourhood of a live contact as of `asOf` (memoized). */
-  adjacency(contactId: string, asOf: number): Adjacency {
+  /** The weighted neighbourhood of a contact (by index) as of `asOf`, memoized. Empty unless live. */
+  adjacencyAt(node: number, asOf: number): Adjacency {
     if (asOf !== this.memoAsOf) {
-      this.memo.clear();
+      this.memo.fill(undefined);
       this.memoAsOf = asOf;
     }
-    let adjacency = this.memo.get(contactId);
+    let adjacency = this.memo[node];
     if (!adjacency) {
-      adjacency = this.buildAdjacency(contactId, asOf);
-      this.memo.set(contactId, adjacency);
+      adjacency = this.buildAdjacency(node, asOf);
+      this.memo[node] = adjacency;
     }
     return adjacency;
   }
 
-  private buildAdjacency(contactId: string, asOf: number): Adjacency {
-    const neighbors = new Map<string, Link>();
-    const self = this.contacts.get(contactId);
-    if (!self?.live) return { neighbors, strength: 0, sortedIds: [] };
+  /** Zeroed arrays of at least the node count for scoring; callers must zero what they touch. */
+  scoringScratch(): { scores: Float64Array; marks: Int32Array; own: Int32Array } {
+    const n = this.nodes.length;
+    if (this.scoreArrays.scores.length < n) {
+      const size = Math.max(1024, n * 2);
+      this.scoreArrays = { scores: new Float64Array(size), marks: new Int32Array(size), own: new Int32Array(size) };
+    }
+    return this.scoreArrays;
+  }
+
+  private scratch(): { weight: Float64Array; counts: Int32Array; flags: Uint8Array } {
+    const n = this.nodes.length;
+    if (this.scratchWeight.length < n) {
+      const size = Math.max(1024, n * 2);
+      this.scratchWeight = new Float64Array(size);
+      this.scratchCounts = new Int32Array(size * 3);
+      this.scratchFlags = new Uint8Array(size);
+    }
+    return { weight: this.scratchWeight, counts: this.scratchCounts, flags: this.scratchFlags };
+  }
+
+  private buildAdjacency(node: number, asOf: number): Adjacency {
+    const self = this.nodes[node]!;
+    if (!self.exists || !self.live) return EMPTY;
+    const { weight, counts, flags } = this.scratch();
     const halfLifeMs = this.params.halfLifeDays * DAY_MS;
-    const link = (id: string) => {
-      let l = neighbors.get(id);
-      if (!l) neighbors.set(id, (l = { weight: 0, interactionWeight: 0, emails: 0, meetings: 0, others: 0, sameCompany: false }));
-      return l;
+    const touched: number[] = [];
+    const touch = (v: number) => {
+      if (flags[v] === 0) {
+        flags[v] = 1;
+        touched.push(v);
+      }
     };
-    const ids = [...(this.byContact.get(contactId) ?? [])].sort(byId);
+    const ids = [...this.byContact[node]!].sort(compareIds);
     for (const interactionId of ids) {
       const interaction = this.interactions.get(interactionId)!;
       const decay = Math.pow(2, -Math.max(0, asOf - interaction.occurredAt) / halfLifeMs);
       for (const p of interaction.participants) {
-        if (p === contactId || !this.isLive(p)) continue;
-        const l = link(p);
-        l.interactionWeight += decay;
-        if (interaction.type === "email") l.emails++;
-        else if (interaction.type === "meeting") l.meetings++;
-        else l.others++;
+        if (p === node) continue;
+        const other = this.nodes[p]!;
+        if (!other.exists || !other.live) continue;
+        touch(p);
+        weight[p]! += decay;
+        counts[p * 3 + interaction.kind]! += 1;
       }
     }
     if (self.companyKey) {
       for (const colleague of this.companies.get(self.companyKey) ?? []) {
-        if (colleague !== contactId) link(colleague).sameCompany = true;
+        if (colleague === node) continue;
+        touch(colleague);
+        flags[colleague] = 2;
       }
     }
+    const nodes = this.nodes;
+    touched.sort((a, b) => compareIds(nodes[a]!.id, nodes[b]!.id));
+    const size = touched.length;
+    const adjacency: Adjacency = {
+      ids: Int32Array.from(touched),
+      weight: new Float64Array(size),
+      interactionWeight: new Float64Array(size),
+      emails: new Int32Array(size),
+      meetings: new Int32Array(size),
+      others: new Int32Array(size),
+      sameCompany: new Uint8Array(size),
+      strength: 0,
+    };
     const beta = this.params.companyWeight;
-    const sortedIds = [...neighbors.keys()].sort(byId);
     let strength = 0;
-    for (const id of sortedIds) {
-      const l = neighbors.get(id)!;
-      l.weight = l.sameCompany ? l.interactionWeight + beta : l.interactionWeight;
-      strength += l.weight;
+    for (let j = 0; j < size; j++) {
+      const v = touched[j]!;
+      const interactionWeight = weight[v]!;
+      const colleague = flags[v] === 2;
+      const w = colleague ? interactionWeight + beta : interactionWeight;
+      adjacency.weight[j] = w;
+      adjacency.interactionWeight[j] = interactionWeight;
+      adjacency.emails[j] = counts[v * 3]!;
+      adjacency.meetings[j] = counts[v * 3 + 1]!;
+      adjacency.others[j] = counts[v * 3 + 2]!;
+      adjacency.sameCompany[j] = colleague ? 1 : 0;
+      strength += w;
+      weight[v] = 0;
+      counts[v * 3] = 0;
+      counts[v * 3 + 1] = 0;
+      counts[v * 3 + 2] = 0;
+      flags[v] = 0;
     }
-    return { neighbors, strength, sortedIds };
+    adjacency.strength = strength;
+    return adjacency;
+  }
+
+  /** The index of an id, creating a placeholder node (not live) for ids seen first as participants. */
+  private slot(id: string): number {
+    let i = this.index.get(id);
+    if (i === undefined) {
+      i = this.nodes.length;
+      this.index.set(id, i);
+      this.nodes.push({ id, name: "", company: null, companyKey: null, live: false, exists: false });
+      this.byContact.push(new Set());
+      this.memo.push(undefined);
+    }
+    return i;
   }
 
   /** Drops memoized adjacency of a contact, everyone it shares an interaction with, and the given companies' members. */
-  private forgetAround(contactId: string, companyKeys: (string | null)[]): void {
-    this.memo.delete(contactId);
-    for (const interactionId of this.byContact.get(contactId) ?? []) {
-      for (const p of this.interactions.get(interactionId)?.participants ?? []) this.memo.delete(p);
+  private forgetAround(node: number, companyKeys: (string | null)[]): void {
+    this.memo[node] = undefined;
+    for (const interactionId of this.byContact[node]!) {
+      for (const p of this.interactions.get(interactionId)?.participants ?? []) this.memo[p] = undefined;
     }
     for (const key of companyKeys) {
       if (!key) continue;
-      for (const member of this.companies.get(key) ?? []) this.memo.delete(member);
+      for (const member of this.companies.get(key) ?? []) this.memo[member] = undefined;
     }
   }
 }

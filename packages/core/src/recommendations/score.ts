@@ -4,7 +4,7 @@
  *
  * Weighted Adamic–Adar plus the direct link:
  *
- *     raw(c, v) = w(c, v) + Σ_{z ∈ N(c) ∩ N(v)} w(c, z) · w(z, v) / ln(1 + s(z))
+ *     raw(c, v) = Σ_{z ∈ N(c) ∩ N(v)} w(c, z) · w(z, v) / ln(1 + s(z))  +  w(c, v)
  *
  *     score(c, v) = raw / (1 + raw)          ∈ [0, 1), monotone in raw
  *
@@ -20,9 +20,10 @@
  * Candidates are live contacts other than c with raw > 0. Contacts whose
  * decayed interaction weight with c reaches θ (knownThreshold) already know c
  * and are left out unless includeKnown. Ranked by raw descending, ties by id
- * ascending; deterministic for the same data.
+ * ascending; deterministic for the same data (sums run over mutual contacts in
+ * id order, and each candidate receives at most one term per mutual contact).
  */
-import type { Adjacency, Link, RelationshipGraph } from "./graph";
+import type { Adjacency, RelationshipGraph } from "./graph";
 
 export interface RecommendOptions {
   /** How many to return (the API allows 1–100). */
@@ -45,92 +46,122 @@ export interface Recommendation {
 
 const MAX_NAMED_MUTUALS = 3;
 
-const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Ranked recommendations for `contactId`, or null when it is not a live contact of the graph. */
 export function recommend(graph: RelationshipGraph, contactId: string, options: RecommendOptions): Recommendation[] | null {
-  const subject = graph.contact(contactId);
-  if (!subject?.live) return null;
+  const c = graph.indexOf(contactId);
+  const subject = c === undefined ? undefined : graph.nodes[c];
+  if (c === undefined || !subject?.exists || !subject.live) return null;
   const asOf = typeof options.asOf === "number" ? options.asOf : options.asOf.getTime();
   const k = Math.max(0, Math.floor(options.k));
-  const own = graph.adjacency(contactId, asOf);
-
-  // Σ over mutual contacts, taken in neighbour-id order (a canonical order keeps the sums bit-identical).
-  const raw = new Map<string, number>();
-  const mutuals: { id: string; factor: number; adjacency: Adjacency }[] = [];
-  for (const z of own.sortedIds) {
-    const adjacency = graph.adjacency(z, asOf);
+  const nodes = graph.nodes;
+  const own = graph.adjacencyAt(c, asOf);
+  const mutualCount = own.ids.length;
+  // Neighbourhoods first: building one may use the graph's scratch space, scoring uses its own.
+  const mutuals: (Adjacency | null)[] = new Array(mutualCount);
+  const factors = new Float64Array(mutualCount);
+  for (let a = 0; a < mutualCount; a++) {
+    const adjacency = graph.adjacencyAt(own.ids[a]!, asOf);
     const damping = Math.log1p(adjacency.strength);
-    if (!(damping > 0)) continue;
-    const factor = own.neighbors.get(z)!.weight / damping;
-    mutuals.push({ id: z, factor, adjacency });
-    for (const [v, link] of adjacency.neighbors) {
-      if (v === contactId) continue;
-      raw.set(v, (raw.get(v) ?? 0) + factor * link.weight);
+    mutuals[a] = damping > 0 ? adjacency : null;
+    factors[a] = damping > 0 ? own.weight[a]! / damping : 0;
+  }
+  const { scores, marks, own: ownPosition } = graph.scoringScratch();
+  const touched: number[] = [];
+  try {
+    // Σ over mutual contacts z, in id order.
+    for (let a = 0; a < mutualCount; a++) {
+      const adjacency = mutuals[a];
+      if (!adjacency) continue;
+      const factor = factors[a]!;
+      const ids = adjacency.ids;
+      const weights = adjacency.weight;
+      for (let j = 0; j < ids.length; j++) {
+        const v = ids[j]!;
+        if (v === c) continue;
+        if (marks[v] === 0) {
+          marks[v] = 1;
+          touched.push(v);
+        }
+        scores[v]! += factor * weights[j]!;
+      }
+    }
+    // The direct link, added last.
+    for (let a = 0; a < mutualCount; a++) {
+      const v = own.ids[a]!;
+      ownPosition[v] = a + 1;
+      if (marks[v] === 0) {
+        marks[v] = 1;
+        touched.push(v);
+      }
+      scores[v]! += own.weight[a]!;
+    }
+
+    // The k best by raw score, ties by id (a small sorted buffer: k ≤ 100).
+    const threshold = graph.params.knownThreshold;
+    const top: number[] = [];
+    const better = (v: number, u: number) => scores[v]! > scores[u]! || (scores[v] === scores[u] && compareIds(nodes[v]!.id, nodes[u]!.id) < 0);
+    for (const v of touched) {
+      if (!(scores[v]! > 0)) continue;
+      if (!options.includeKnown && ownPosition[v]! > 0 && own.interactionWeight[ownPosition[v]! - 1]! >= threshold) continue;
+      if (top.length === k && (k === 0 || !better(v, top[k - 1]!))) continue;
+      let at = top.length === k ? k - 1 : top.length;
+      while (at > 0 && better(v, top[at - 1]!)) {
+        top[at] = top[at - 1]!;
+        at--;
+      }
+      top[at] = v;
+    }
+
+    // Who explains each of them: a second pass over the mutual contacts, for the chosen few only.
+    for (const v of touched) marks[v] = 0;
+    top.forEach((v, i) => (marks[v] = i + 1));
+    const contributions: { z: number; value: number; adjacency: Adjacency; j: number }[][] = top.map(() => []);
+    for (let a = 0; a < mutualCount; a++) {
+      const adjacency = mutuals[a];
+      if (!adjacency) continue;
+      const ids = adjacency.ids;
+      for (let j = 0; j < ids.length; j++) {
+        const slot = marks[ids[j]!]!;
+        if (slot > 0) contributions[slot - 1]!.push({ z: own.ids[a]!, value: factors[a]! * adjacency.weight[j]!, adjacency, j });
+      }
+    }
+
+    return top.map((v, i) => {
+      const candidate = nodes[v]!;
+      const reasons: string[] = [];
+      if (subject.companyKey && subject.companyKey === candidate.companyKey) reasons.push(`same company: ${subject.company!.trim()}`);
+      const direct = ownPosition[v]! - 1;
+      if (direct >= 0 && own.emails[direct]! + own.meetings[direct]! + own.others[direct]! > 0) {
+        reasons.push(`${sharedPhrase(own, direct)} with ${subject.name}`);
+      }
+      const list = contributions[i]!.sort((x, y) => y.value - x.value || compareIds(nodes[x.z]!.id, nodes[y.z]!.id));
+      for (const { z, adjacency, j } of list.slice(0, MAX_NAMED_MUTUALS)) {
+        const mutual = nodes[z]!;
+        if (adjacency.emails[j]! + adjacency.meetings[j]! + adjacency.others[j]! > 0) reasons.push(`${sharedPhrase(adjacency, j)} with ${mutual.name}`);
+        else reasons.push(`colleague of ${mutual.name} at ${(candidate.company ?? mutual.company ?? "").trim()}`);
+      }
+      const more = list.length - MAX_NAMED_MUTUALS;
+      if (more > 0) reasons.push(`${more} more mutual ${more === 1 ? "contact" : "contacts"}`);
+      const raw = scores[v]!;
+      return { contactId: candidate.id, name: candidate.name, company: candidate.company, score: Math.round((raw / (1 + raw)) * 1e6) / 1e6, reasons };
+    });
+  } finally {
+    for (const v of touched) {
+      scores[v] = 0;
+      marks[v] = 0;
+      ownPosition[v] = 0;
     }
   }
-  // The direct link, added last.
-  for (const [v, link] of own.neighbors) raw.set(v, (raw.get(v) ?? 0) + link.weight);
-
-  const threshold = graph.params.knownThreshold;
-  const candidates: { id: string; raw: number }[] = [];
-  for (const [v, value] of raw) {
-    if (!(value > 0) || !graph.isLive(v)) continue;
-    if (!options.includeKnown && (own.neighbors.get(v)?.interactionWeight ?? 0) >= threshold) continue;
-    candidates.push({ id: v, raw: value });
-  }
-  candidates.sort((a, b) => b.raw - a.raw || byId(a.id, b.id));
-
-  return candidates.slice(0, k).map(({ id, raw: value }) => {
-    const contact = graph.contact(id)!;
-    return {
-      contactId: id,
-      name: contact.name,
-      company: contact.company,
-      score: Math.round((value / (1 + value)) * 1e6) / 1e6,
-      reasons: reasonsFor(graph, contactId, id, own, mutuals),
-    };
-  });
-}
-
-function reasonsFor(
-  graph: RelationshipGraph,
-  subjectId: string,
-  candidateId: string,
-  own: Adjacency,
-  mutuals: { id: string; factor: number; adjacency: Adjacency }[],
-): string[] {
-  const subject = graph.contact(subjectId)!;
-  const candidate = graph.contact(candidateId)!;
-  const reasons: string[] = [];
-  if (subject.companyKey && subject.companyKey === candidate.companyKey) reasons.push(`same company: ${subject.company!.trim()}`);
-  const direct = own.neighbors.get(candidateId);
-  if (direct && direct.emails + direct.meetings + direct.others > 0) reasons.push(`${sharedPhrase(direct)} with ${subject.name}`);
-
-  const contributions: { id: string; value: number; link: Link }[] = [];
-  for (const mutual of mutuals) {
-    if (mutual.id === candidateId) continue;
-    const link = mutual.adjacency.neighbors.get(candidateId);
-    if (link) contributions.push({ id: mutual.id, value: mutual.factor * link.weight, link });
-  }
-  contributions.sort((a, b) => b.value - a.value || byId(a.id, b.id));
-  for (const { id, link } of contributions.slice(0, MAX_NAMED_MUTUALS)) {
-    const mutual = graph.contact(id)!;
-    if (link.emails + link.meetings + link.others > 0) reasons.push(`${sharedPhrase(link)} with ${mutual.name}`);
-    else reasons.push(`colleague of ${mutual.name} at ${(candidate.company ?? mutual.company ?? "").trim()}`);
-  }
-  const more = contributions.length - MAX_NAMED_MUTUALS;
-  if (more > 0) reasons.push(`${more} more mutual ${more === 1 ? "contact" : "contacts"}`);
-  return reasons;
 }
 
 /** "4 shared threads", "1 shared meeting", "3 shared threads and 1 meeting". */
-function sharedPhrase(link: { emails: number; meetings: number; others: number }): string {
-  const threads = link.emails + link.others;
+function sharedPhrase(adjacency: Adjacency, j: number): string {
+  const threads = adjacency.emails[j]! + adjacency.others[j]!;
+  const meetings = adjacency.meetings[j]!;
   const parts: string[] = [];
   if (threads > 0) parts.push(`${threads} shared ${threads === 1 ? "thread" : "threads"}`);
-  if (link.meetings > 0) {
-    parts.push(parts.length === 0 ? `${link.meetings} shared ${link.meetings === 1 ? "meeting" : "meetings"}` : `${link.meetings} ${link.meetings === 1 ? "meeting" : "meetings"}`);
-  }
+  if (meetings > 0) parts.push(parts.length === 0 ? `${meetings} shared ${meetings === 1 ? "meeting" : "meetings"}` : `${meetings} ${meetings === 1 ? "meeting" : "meetings"}`);
   return parts.join(" and ");
 }

@@ -4,3 +4,4 @@ export * from "./contacts";
 export * from "./interactions";
 export * from "./events";
 export * from "./audit";
+export * from "./analytics";

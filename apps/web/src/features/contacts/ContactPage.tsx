@@ -1,5 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { ErrorMessage } from "../../components/ErrorMessage";
+// Recommendations feature (issue 4): the "Suggested connections" panel in the side column.
+import { SuggestedConnections } from "../recommendations/SuggestedConnections";
 import { describeError } from "../../errors";
 import { navigate } from "../../router";
 import { trpc } from "../../trpc";
@@ -99,6 +101,8 @@ export default function ContactPage({ workspaceId, contactId }: ContactPageProps
         <div className="ct-contact-side">
           <ContactProfile workspaceId={workspaceId} contact={contact} />
           <TagEditor workspaceId={workspaceId} contact={contact} />
+          {/* Recommendations feature (issue 4): whom this contact likely knows, with reasons. */}
+          <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />
         </div>
         <Timeline workspaceId={workspaceId} contact={contact} />
       </div>

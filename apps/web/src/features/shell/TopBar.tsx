@@ -54,9 +54,11 @@ function SectionNav({ route, workspaceId, manage }: { route: Route; workspaceId:
   const links = [
     { label: "Contacts", href: paths.contacts(workspaceId), current: route.page === "contacts", active: inContacts },
     { label: "Activity", href: paths.activity(workspaceId), current: route.page === "activity", active: route.page === "activity" },
+    { label: "Analytics", href: paths.analytics(workspaceId), current: route.page === "analytics", active: route.page === "analytics" },
     // Everyone sees Members: plain members get the read-only list and "Leave workspace".
     { label: "Members", href: paths.members(workspaceId), current: route.page === "members", active: route.page === "members" },
     ...(manage ? [{ label: "Audit", href: paths.audit(workspaceId), current: route.page === "audit", active: route.page === "audit" }] : []),
+    ...(manage ? [{ label: "Cache", href: paths.cache(workspaceId), current: route.page === "cache", active: route.page === "cache" }] : []),
   ];
   return (
     <nav className="mainnav" aria-label="Workspace sections">

@@ -17,7 +17,8 @@ export const DATA_NAMESPACES = ["rec", "top"] as const;
 export type CacheNamespace = (typeof DATA_NAMESPACES)[number];
 
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const LOGICAL = new RegExp(`^(${DATA_NAMESPACES.join("|")}):(${UUID}):(\\d{1,20}):([A-Za-z0-9:_-]{1,200})$`);
+// The key part may hold ids, numbers and time-zone names ("Europe/Berlin"), never glob characters.
+const LOGICAL = new RegExp(`^(${DATA_NAMESPACES.join("|")}):(${UUID}):(\\d{1,20}):([A-Za-z0-9:_./+-]{1,200})$`);
 
 export interface ParsedKey {
   namespace: CacheNamespace;

@@ -84,9 +84,17 @@ interface PendingChange {
   eventIds: number[];
 }
 
-type ReadScript = (genKey: string, dataPrefix: string, dataSuffix: string, lockPrefix: string, lockSuffix: string) => Promise<[string, string | null, number]>;
+type ReadScript = (
+  genKey: string,
+  dataPrefix: string,
+  dataSuffix: string,
+  lockPrefix: string,
+  lockSuffix: string,
+  token: string,
+  lockTtlMs: string,
+) => Promise<[string, string | null, number, number]>;
 type BumpScript = (genKey: string, seenKey: string, ...eventIds: string[]) => Promise<[number, number]>;
-type ReleaseScript = (lockKey: string, token: string) => Promise<number>;
+type StoreScript = (dataKey: string, lockKey: string, json: string, ttlSeconds: string, token: string) => Promise<number>;
 
 // Generations start from the Redis clock in ms, so a generation key lost to
 // eviction can never restart at a number an older, still-living key used.
@@ -100,13 +108,20 @@ local function ensure(key)
   return redis.call('GET', key)
 end
 `;
-// KEYS: none (standalone Redis; key names are built from the generation).
+// One round trip for a lookup: the generation, the value under it, and (on a
+// miss, when a token is given) the stampede lock. KEYS: none — standalone Redis;
+// the key names depend on the generation read here.
 const READ_LUA = `${INIT_GENERATION}
 local g = ensure(ARGV[1])
 local value = redis.call('GET', ARGV[2] .. g .. ARGV[3])
 local lock = -2
-if ARGV[4] ~= '' then lock = redis.call('PTTL', ARGV[4] .. g .. ARGV[5]) end
-return {g, value, lock}`;
+local acquired = 0
+if ARGV[4] ~= '' then
+  local lockKey = ARGV[4] .. g .. ARGV[5]
+  if (not value) and ARGV[6] ~= '' and redis.call('SET', lockKey, ARGV[6], 'NX', 'PX', tonumber(ARGV[7])) then acquired = 1 end
+  lock = redis.call('PTTL', lockKey)
+end
+return {g, value, lock, acquired}`;
 // Idempotent per event: several instances (and the durable consumer) report the
 // same change, the generation moves once. No ids = unconditional bump.
 const BUMP_LUA = `${INIT_GENERATION}
@@ -119,6 +134,10 @@ end
 ensure(KEYS[1])
 if added > 0 then return {redis.call('INCR', KEYS[1]), 1} end
 return {tonumber(redis.call('GET', KEYS[1])), 0}`;
+// Store a computed value and release our lock in one round trip.
+const STORE_LUA = `redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1`;
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 const LOCK_POLL_MS = 20;
@@ -162,6 +181,8 @@ export class CacheManager {
   private readonly pending = new Map<string, PendingChange[]>();
   private readonly overflowed = new Set<string>();
   private readonly seenEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
+  /** Events the fence has already reported (pipelined probes may report one twice). */
+  private readonly fencedEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
   private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
   private readonly sweeps = new Map<string, NodeJS.Timeout>();
   private readonly invalidationListeners = new Set<(workspaceId: string) => void>();
@@ -185,6 +206,7 @@ export class CacheManager {
     if (raw) {
       raw.defineCommand("rapportCacheRead", { numberOfKeys: 0, lua: READ_LUA });
       raw.defineCommand("rapportCacheBump", { numberOfKeys: 2, lua: BUMP_LUA });
+      raw.defineCommand("rapportCacheStore", { numberOfKeys: 2, lua: STORE_LUA });
       raw.defineCommand("rapportCacheRelease", { numberOfKeys: 1, lua: RELEASE_LUA });
     }
     this.l1 =
@@ -265,7 +287,7 @@ export class CacheManager {
       this.stats.latency(workspaceId, performance.now() - started);
       return local as CacheResult<T>;
     }
-    const remote = await this.remoteGet(namespace, workspaceId, key, false, () => true);
+    const remote = await this.remoteGet(namespace, workspaceId, key, null, () => true);
     if (remote.value) {
       this.stats.count(workspaceId, "hitsL2");
       this.localSet(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime(), remote.size);
@@ -296,9 +318,11 @@ export class CacheManager {
 
   /** The workspace's current generation (initialised on first use). */
   async generation(workspaceId: string): Promise<number> {
-    const [parts] = [this.keys.dataParts("rec", workspaceId, "-")];
-    const [generation] = await this.redis.run("generation", (redis) => this.read(redis)(this.keys.generation(workspaceId), parts[0], parts[1], "", ""));
-    return Number(generation);
+    const parts = this.keys.dataParts("rec", workspaceId, "-");
+    const [generation] = await this.redis.run("generation", (redis) => this.read(redis)(this.keys.generation(workspaceId), parts[0], parts[1], "", "", "", "0"));
+    const parsed = Number(generation);
+    if (!Number.isSafeInteger(parsed)) throw new CacheUnavailableError("unexpected reply from the cache's Redis");
+    return parsed;
   }
 
   /**
@@ -355,7 +379,9 @@ export class CacheManager {
     accept: (value: unknown) => boolean,
     started: number,
   ): Promise<CacheResult<unknown>> {
-    const remote = await this.remoteGet(namespace, workspaceId, key, true, accept);
+    // Looks up and, on a miss, takes the stampede lock in the same round trip.
+    let token: string | null = randomUUID();
+    const remote = await this.remoteGet(namespace, workspaceId, key, token, accept);
     if (remote.value) {
       this.stats.count(workspaceId, "hitsL2");
       this.stats.latency(workspaceId, performance.now() - started);
@@ -366,22 +392,27 @@ export class CacheManager {
     this.stats.latency(workspaceId, performance.now() - started);
 
     const { generation } = remote;
-    let token: string | null = null;
-    if (generation !== null) {
-      token = randomUUID();
-      const lockKey = this.lockKey(namespace, workspaceId, generation, key);
-      try {
-        const acquired = await this.redis.run("lock", (redis) => redis.set(lockKey, token!, "PX", this.options.settings.lockTtlMs, "NX"));
-        if (acquired !== "OK") {
+    if (generation === null) {
+      token = null; // Redis unavailable: compute directly
+    } else if (!remote.acquired) {
+      if (remote.rejected) {
+        // A stale value sits under the key (the script only locks absent keys): lock explicitly.
+        try {
+          const acquired = await this.redis.run("lock", (redis) => redis.set(this.lockKey(namespace, workspaceId, generation, key), token!, "PX", this.options.settings.lockTtlMs, "NX"));
+          if (acquired !== "OK") token = null;
+        } catch (error) {
           token = null;
-          const waited = await this.waitForValue(namespace, workspaceId, key, generation, version, accept);
-          if (waited) return waited;
+          this.redisFailed(workspaceId, error);
         }
-      } catch (error) {
+      } else {
         token = null;
-        this.redisFailed(workspaceId, error);
+      }
+      if (token === null && remote.lockAlive) {
+        const waited = await this.waitForValue(namespace, workspaceId, key, generation, version, accept);
+        if (waited) return waited;
       }
     }
+    let stored = false;
     try {
       this.stats.count(workspaceId, "computations");
       const computed = await compute({ version, generation });
@@ -390,7 +421,11 @@ export class CacheManager {
       if (generation !== null) {
         try {
           // Stored under the generation read *before* computing: if a change bumped it meanwhile, this key is already dead.
-          await this.redis.run("store", (redis) => redis.set(this.keys.data(namespace, workspaceId, generation, key), json, "EX", ttlSeconds));
+          const store = this.redis.raw as unknown as { rapportCacheStore: StoreScript };
+          await this.redis.run("store", () =>
+            store.rapportCacheStore(this.keys.data(namespace, workspaceId, generation, key), this.lockKey(namespace, workspaceId, generation, key), json, String(ttlSeconds), token ?? ""),
+          );
+          stored = true;
         } catch (error) {
           this.redisFailed(workspaceId, error);
         }
@@ -398,9 +433,10 @@ export class CacheManager {
       this.localSet(namespace, workspaceId, key, version, computed.value, computedAt.getTime(), json.length);
       return { value: computed.value, cached: false, source: "compute", computedAt };
     } finally {
-      if (token !== null && generation !== null) {
+      if (token !== null && generation !== null && !stored) {
+        // The computation failed (or the store did): let the next one try at once.
         const lockKey = this.lockKey(namespace, workspaceId, generation, key);
-        const release = this.redis.raw as unknown as { rapportCacheRelease: ReleaseScript };
+        const release = this.redis.raw as unknown as { rapportCacheRelease: (lockKey: string, token: string) => Promise<number> };
         void this.redis.run("unlock", () => release.rapportCacheRelease(lockKey, token!)).catch(() => {});
       }
     }
@@ -419,7 +455,7 @@ export class CacheManager {
     const deadline = performance.now() + this.options.settings.lockWaitMs;
     while (performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-      const remote = await this.remoteGet(namespace, workspaceId, key, true, accept);
+      const remote = await this.remoteGet(namespace, workspaceId, key, "", accept);
       if (remote.value) {
         this.localSet(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime(), remote.size);
         return remote.value;
@@ -430,38 +466,51 @@ export class CacheManager {
     return null;
   }
 
+  /**
+   * L2 lookup. `lockToken`: null = no lock information; "" = report whether a
+   * lock is held; a token = also take the lock if the value is absent.
+   */
   private async remoteGet(
     namespace: CacheNamespace,
     workspaceId: string,
     key: string,
-    withLock: boolean,
+    lockToken: string | null,
     accept: (value: unknown) => boolean,
-  ): Promise<{ value: CacheResult<unknown> | null; generation: number | null; lockAlive: boolean; size: number }> {
-    if (!this.redis.configured) return { value: null, generation: null, lockAlive: false, size: 0 };
+  ): Promise<{ value: CacheResult<unknown> | null; generation: number | null; lockAlive: boolean; acquired: boolean; rejected: boolean; size: number }> {
+    const none = { value: null, generation: null, lockAlive: false, acquired: false, rejected: false, size: 0 };
+    if (!this.redis.configured) return none;
     const [dataPrefix, dataSuffix] = this.keys.dataParts(namespace, workspaceId, key);
-    const [lockPrefix, lockSuffix] = withLock ? this.keys.lockParts(namespace, workspaceId, key) : ["", ""];
-    let reply: [string, string | null, number];
+    const [lockPrefix, lockSuffix] = lockToken !== null ? this.keys.lockParts(namespace, workspaceId, key) : ["", ""];
+    let reply: [string, string | null, number, number];
     try {
-      reply = await this.redis.run("get", (redis) => this.read(redis)(this.keys.generation(workspaceId), dataPrefix, dataSuffix, lockPrefix, lockSuffix));
+      reply = await this.redis.run("get", (redis) =>
+        this.read(redis)(this.keys.generation(workspaceId), dataPrefix, dataSuffix, lockPrefix, lockSuffix, lockToken ?? "", String(this.options.settings.lockTtlMs)),
+      );
     } catch (error) {
       this.redisFailed(workspaceId, error);
-      return { value: null, generation: null, lockAlive: false, size: 0 };
+      return none;
     }
-    const generation = Number(reply[0]);
+    const generation = Number(reply?.[0]);
+    if (!Array.isArray(reply) || !Number.isSafeInteger(generation)) {
+      this.redisFailed(workspaceId, new CacheUnavailableError("unexpected reply from the cache's Redis"));
+      return none;
+    }
     const lockAlive = Number(reply[2]) > 0 || Number(reply[2]) === -1;
+    const acquired = Number(reply[3]) === 1;
     const raw = reply[1];
-    if (!raw) return { value: null, generation, lockAlive, size: 0 };
+    const miss = { value: null, generation, lockAlive, acquired, rejected: false, size: 0 };
+    if (!raw) return miss;
     let envelope: Envelope;
     try {
       envelope = JSON.parse(raw) as Envelope;
     } catch {
-      return { value: null, generation, lockAlive, size: 0 };
+      return { ...miss, rejected: true };
     }
     if (!this.reflectsKnownChanges(workspaceId, envelope.s) || !accept(envelope.v)) {
       this.stats.count(workspaceId, "staleRejected");
-      return { value: null, generation, lockAlive, size: 0 };
+      return { ...miss, rejected: true };
     }
-    return { value: { value: envelope.v, cached: true, source: "l2", computedAt: new Date(envelope.t) }, generation, lockAlive, size: raw.length };
+    return { value: { value: envelope.v, cached: true, source: "l2", computedAt: new Date(envelope.t) }, generation, lockAlive, acquired: false, rejected: false, size: raw.length };
   }
 
   /** Does a value computed at `snapshotText` include every change this instance knows of but Redis may not? */
@@ -509,8 +558,11 @@ export class CacheManager {
   /** Changes reported by the fence: invalidate locally now, bump the generation in Redis (idempotently) soon. */
   private applyChanges(changes: Map<string, WorkspaceChanges>): void {
     for (const [workspaceId, change] of changes) {
+      const eventIds = change.eventIds.filter((id) => !this.fencedEvents.has(id));
+      if (eventIds.length === 0) continue;
+      for (const id of eventIds) this.fencedEvents.set(id, true);
       let fresh = false;
-      for (const id of change.eventIds) {
+      for (const id of eventIds) {
         if (!this.seenEvents.has(id)) {
           this.seenEvents.set(id, true);
           fresh = true;
@@ -519,7 +571,7 @@ export class CacheManager {
       if (fresh) this.bumpLocal(workspaceId);
       if (!this.redis.configured) continue;
       const list = this.pending.get(workspaceId) ?? [];
-      const entry: PendingChange = { txs: change.txs, eventIds: change.eventIds };
+      const entry: PendingChange = { txs: change.txs, eventIds };
       if (list.length >= MAX_PENDING_PER_WORKSPACE) {
         // Redis has been away for a long while: trust no L2 value of this workspace until one unconditional bump succeeds.
         this.overflowed.add(workspaceId);
@@ -650,12 +702,10 @@ export class CacheManager {
         if (cursor === "0") break;
       }
       if (keys.length > 0) {
-        const ttls = await this.redis.run("ttl", (redis) => {
-          const pipeline = redis.pipeline();
+        const ttls = await this.redis.pipeline("ttl", (pipeline) => {
           for (const entry of keys) pipeline.ttl(this.keys.root + entry.key);
-          return pipeline.exec();
         });
-        ttls?.forEach(([, ttl], i) => (keys[i]!.ttlSeconds = typeof ttl === "number" && ttl >= 0 ? ttl : null));
+        ttls.forEach((ttl, i) => (keys[i]!.ttlSeconds = typeof ttl === "number" && ttl >= 0 ? ttl : null));
       }
       return { keys, nextCursor: cursor === "0" ? null : cursor, status: "ok" as const };
     } catch (error) {
@@ -696,18 +746,16 @@ export class CacheManager {
     };
     try {
       const hour = Math.floor(Date.now() / 3_600_000);
-      const replies = await this.redis.run("stats", (redis) =>
-        redis
-          .pipeline()
+      const replies = await this.redis.pipeline("stats", (pipeline) =>
+        pipeline
           .hgetall(this.keys.stats(workspaceId))
           .hgetall(this.keys.latency(workspaceId))
           .hgetall(this.keys.series(workspaceId, hour - 1))
           .hgetall(this.keys.series(workspaceId, hour))
           .info("memory")
-          .info("stats")
-          .exec(),
+          .info("stats"),
       );
-      const value = <T>(i: number) => replies?.[i]?.[1] as T;
+      const value = <T>(i: number) => replies[i] as T;
       const hash = value<Record<string, string>>(0) ?? {};
       const counters = emptyCounters();
       for (const name of COUNTERS) counters[name] = Number(hash[name] ?? 0);
@@ -785,8 +833,7 @@ export class CacheManager {
     if (taken.size === 0) return;
     this.flushing = (async () => {
       try {
-        await this.redis.run("stats flush", (redis) => {
-          const pipeline = redis.pipeline();
+        await this.redis.pipeline("stats flush", (pipeline) => {
           const now = Date.now();
           for (const [workspaceId, delta] of taken) {
             const statsKey = this.keys.stats(workspaceId);
@@ -800,7 +847,6 @@ export class CacheManager {
               pipeline.pexpire(seriesKey, 26 * 3_600_000);
             }
           }
-          return pipeline.exec();
         });
       } catch {
         this.stats.restore(taken);

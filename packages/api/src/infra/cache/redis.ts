@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, type ChainableCommander, type RedisOptions } from "ioredis";
 import type { Logger } from "../../logger";
 import { redactUrl } from "../redis";
 import { CircuitBreaker } from "./breaker";
@@ -29,7 +29,7 @@ const HEALTH_INTERVAL_MS = 500;
  * command timeout is 1 s and which BullMQ shares):
  *
  *  - every call goes through `run`, which races it against `timeoutMs`
- *    (≤ 50 ms; ioredis' own commandTimeout is set to the same value);
+ *    (≤ 50 ms);
  *  - no offline queue and no per-request retries: while disconnected a
  *    command fails at once instead of waiting for a reconnect;
  *  - a circuit breaker stops sending anything for `breakerCooldownMs` after
@@ -75,7 +75,8 @@ export class CacheRedis {
       ...base,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
+      // `run` bounds every call by timeoutMs; this only frees commands a hung server never answers.
+      commandTimeout: 1_000,
       // Commands issued in the same tick share one write (many concurrent cache reads).
       enableAutoPipelining: true,
     });
@@ -83,6 +84,9 @@ export class CacheRedis {
     this.subscriber = new Redis(options.url, { ...base, maxRetriesPerRequest: null, autoResubscribe: true });
     this.client.on("error", (error) => this.noteError(error));
     this.subscriber.on("error", (error) => this.noteError(error));
+    // A reconnect loop aimed at a dead local port in the ephemeral range can connect a
+    // socket to itself (TCP simultaneous open) and read its own commands back as replies.
+    for (const connection of [this.client, this.subscriber]) connection.on("connect", () => dropSelfConnection(connection));
     this.subscriber.on("message", (channel: string, message: string) => this.handlers.get(channel)?.(message));
   }
 
@@ -128,6 +132,22 @@ export class CacheRedis {
       this.markFailure(error, false);
       throw error instanceof CacheUnavailableError ? error : new CacheUnavailableError(`${label}: ${errorMessage(error)}`);
     }
+  }
+
+  /**
+   * Runs a pipeline under the same rules. ioredis resolves `exec()` with
+   * per-command errors (e.g. while disconnected) instead of rejecting: any
+   * error in the replies counts as a failure here.
+   */
+  async pipeline(label: string, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
+    return this.run(label, async (redis) => {
+      const pipeline = redis.pipeline();
+      build(pipeline);
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([error]) => error);
+      if (failed) throw new CacheUnavailableError(`${label}: ${errorMessage(failed[0])}`);
+      return replies.map(([, value]) => value);
+    });
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -193,15 +213,41 @@ export class CacheRedis {
   }
 }
 
+function dropSelfConnection(redis: Redis): void {
+  const socket = (redis as unknown as { stream?: { localPort?: number; remotePort?: number; localAddress?: string; remoteAddress?: string } }).stream;
+  if (socket && socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
+    redis.disconnect(true);
+  }
+}
+
+/**
+ * Rejects if `promise` has not settled within `ms` of Redis having the
+ * command. The clock starts once the event loop is free again (setImmediate:
+ * by then the command has been written to the socket — ioredis flushes on the
+ * next tick, which waits for any synchronous work this process is doing), and
+ * when it runs out the rejection waits for the rest of that loop turn, so a
+ * reply that arrived while this process was busy is still read. What is
+ * bounded is Redis' share of the wait, never the caller's own CPU time.
+ */
 export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+  let start: NodeJS.Immediate | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let last: NodeJS.Immediate | undefined;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CacheUnavailableError(`${label}: no answer within ${ms} ms`)), ms);
-      timer.unref?.();
+      start = setImmediate(() => {
+        timer = setTimeout(() => {
+          last = setImmediate(() => reject(new CacheUnavailableError(`${label}: no answer within ${ms} ms`)));
+        }, ms);
+        timer.unref?.();
+      });
     }),
-  ]).finally(() => clearTimeout(timer));
+  ]).finally(() => {
+    if (start) clearImmediate(start);
+    clearTimeout(timer);
+    if (last) clearImmediate(last);
+  });
 }
 
 function errorMessage(error: unknown): string {

@@ -1,0 +1,369 @@
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { codeOf, createTestApp, errorOf, TEST_REDIS_URL, type SignedInUser, type TestApp } from "./support/app";
+
+const DAY = 86_400;
+
+async function until<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A second instance of the same deployment: same database, same Redis prefix. */
+async function secondInstance(app: TestApp): Promise<Runtime> {
+  const runtime = await createRuntime(app.runtime.config, { clock: app.clock, migrate: false });
+  await runtime.start("api");
+  return runtime;
+}
+
+async function readyz(app: TestApp) {
+  return (await (await fetch(`${app.url}/readyz`)).json()) as { status: string; degraded: string[]; checks: { cache: { ok: boolean; configured: boolean; degradedSince: string | null } } };
+}
+
+describe("cache (real Redis)", () => {
+  let app: TestApp;
+  let other: Runtime;
+  let redis: Redis;
+  let owner: SignedInUser;
+  let workspaceId: string;
+  const ids: Record<string, string> = {};
+
+  const forContact = (name: string, k?: number) => owner.client.recommendations.forContact.query({ workspaceId, contactId: ids[name]!, k });
+  const cache = () => app.runtime.cache;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    other = await secondInstance(app);
+    redis = new Redis(TEST_REDIS_URL);
+    owner = await app.signUp("Owner");
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Cached" })).id;
+    for (const name of ["Ana", "Ben", "Carla", "Dan"]) ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
+    for (const [from, to] of [["Ana", "Ben"], ["Ben", "Carla"], ["Carla", "Dan"]] as const) {
+      await owner.client.interactions.create.mutate({ workspaceId, contactId: ids[from]!, type: "meeting", direction: "inbound", occurredAt: app.clock.now(), participants: [{ contactId: ids[to]! }] });
+    }
+  });
+  afterAll(async () => {
+    await other?.close();
+    await redis?.quit();
+    await app?.close();
+  });
+
+  it("hit: a stored value comes back from memory here and from Redis on another instance", async () => {
+    const ws = randomUUID();
+    await cache().set("rec", ws, "k1", { answer: 42 }, { ttlSeconds: 60 });
+    expect(await cache().get("rec", ws, "k1")).toMatchObject({ value: { answer: 42 }, cached: true, source: "l1" });
+    expect(await other.cache.get("rec", ws, "k1")).toMatchObject({ value: { answer: 42 }, cached: true, source: "l2" });
+    expect(await other.cache.get("rec", ws, "k1")).toMatchObject({ source: "l1" });
+  });
+
+  it("refuses a Redis timeout above 50 ms and documents the defaults", () => {
+    expect(() => loadConfig({ CACHE_REDIS_TIMEOUT_MS: "51" })).toThrow(/CACHE_REDIS_TIMEOUT_MS/);
+    expect(loadConfig({})).toMatchObject({ CACHE_REDIS_TIMEOUT_MS: 50, CACHE_TTL_SECONDS: 86_400, CACHE_DERIVED_TTL_SECONDS: 7 * 86_400, RECS_HALF_LIFE_DAYS: 90, WARMUP_ON_START: false });
+  });
+
+  it("miss returns nothing", async () => {
+    expect(await cache().get("rec", randomUUID(), "absent")).toBeNull();
+  });
+
+  it("invalidates one workspace in O(1) and leaves the others untouched", async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    for (const ws of [a, b]) for (const key of ["x:1", "x:2", "x:3"]) await cache().set("rec", ws, key, { ws, key }, { ttlSeconds: 60 });
+    await other.cache.get("rec", a, "x:1"); // now also in the other instance's memory
+    const before = await cache().generation(a);
+    const result = await app.runtime.services.cache.invalidateWorkspace(a);
+    expect(result).toEqual({ invalidatedKeys: 3, status: "ok" });
+    expect(await cache().generation(a)).toBe(before + 1);
+    expect(await cache().get("rec", a, "x:1")).toBeNull();
+    expect(await until(() => other.cache.get("rec", a, "x:1"), (v) => v === null)).toBeNull();
+    for (const key of ["x:1", "x:2", "x:3"]) expect(await cache().get("rec", b, key)).toMatchObject({ value: { ws: b, key } });
+    const left = await redis.keys(`${app.redisPrefix}cache:rec:${a}:*`);
+    expect(left).toEqual([]);
+    expect(await redis.keys(`${app.redisPrefix}cache:rec:${b}:*`)).toHaveLength(3);
+  });
+
+  it("sets the TTLs as specified: 24 h for recommendations, 7 d for derived structures", async () => {
+    await forContact("Ana");
+    const generation = await cache().generation(workspaceId);
+    const recTtl = await redis.ttl(`${app.redisPrefix}cache:rec:${workspaceId}:${generation}:${ids.Ana}:20`);
+    expect(recTtl).toBeGreaterThan(DAY - 10);
+    expect(recTtl).toBeLessThanOrEqual(DAY);
+    await app.runtime.services.recommendations.warmup(workspaceId, 3);
+    const topTtl = await redis.ttl(`${app.redisPrefix}cache:top:${workspaceId}:${await cache().generation(workspaceId)}:3`);
+    expect(topTtl).toBeGreaterThan(7 * DAY - 10);
+    expect(topTtl).toBeLessThanOrEqual(7 * DAY);
+    // cache.keys lists them with the same TTLs.
+    const listed = await owner.client.cache.keys.query({ workspaceId });
+    expect(listed.keys.find((k) => k.key === `rec:${workspaceId}:${generation}:${ids.Ana}:20`)?.ttlSeconds).toBeGreaterThan(DAY - 10);
+  });
+
+  it("stats add up: hits, misses, hit rate, latency, across instances", async () => {
+    const ws = randomUUID();
+    let computed = 0;
+    const compute = async () => ({ value: { n: ++computed }, snapshot: cache().fence.lastSnapshot!.text });
+    await cache().getOrCompute("rec", ws, "s", compute, { ttlSeconds: 60 }); // miss + computation
+    await cache().getOrCompute("rec", ws, "s", compute, { ttlSeconds: 60 }); // L1 hit
+    await cache().getOrCompute("rec", ws, "s", compute, { ttlSeconds: 60 }); // L1 hit
+    await other.cache.getOrCompute("rec", ws, "s", compute, { ttlSeconds: 60 }); // L2 hit on the other instance
+    await other.cache.flushStats();
+    const stats = await app.runtime.services.cache.stats(ws);
+    expect(stats).toMatchObject({ hits: 3, misses: 1, hitsL1: 2, hitsL2: 1, computations: 1, degraded: false, instanceOnly: false });
+    expect(stats.hitRate).toBeCloseTo(3 / 4, 10);
+    expect(stats.getLatency.count).toBe(4);
+    expect(stats.getLatency.avgMs).toBeGreaterThan(0);
+    expect(stats.getLatency.p95Ms).toBeGreaterThan(0);
+    expect(stats.getLatency.bucketsMs.reduce((sum, b) => sum + b.count, 0)).toBe(4);
+    expect(stats.series.at(-1)).toMatchObject({ hits: 3, misses: 1 });
+    expect(stats.redisMemoryBytes).toBeGreaterThan(0);
+    expect(stats.keysUnderPrefix).toBeGreaterThan(0);
+    expect(stats.statsSince).toBeInstanceOf(Date);
+    expect(computed).toBe(1);
+
+    // Through the API: the workspace's own figures, including how many recommendation lists are cached.
+    await forContact("Ben");
+    const viaApi = await owner.client.cache.stats.query({ workspaceId });
+    expect(viaApi.recommendationsCached).toBeGreaterThanOrEqual(1);
+    expect(viaApi.hits + viaApi.misses).toBeGreaterThan(0);
+    expect(viaApi.degradedSince).toBeNull();
+  });
+
+  it("100 concurrent requests for the same missing key compute once", async () => {
+    const before = cache().stats.totals.get(workspaceId)?.computations ?? 0;
+    const results = await Promise.all(Array.from({ length: 100 }, () => forContact("Carla", 7)));
+    expect(cache().stats.totals.get(workspaceId)!.computations - before).toBe(1);
+    expect(new Set(results.map((r) => JSON.stringify(r.items))).size).toBe(1);
+    expect((await forContact("Carla", 7)).cached).toBe(true);
+
+    // The same with a slow computation, so that all 100 are certainly waiting at once.
+    const ws = randomUUID();
+    let computations = 0;
+    const slow = async () => {
+      computations++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { value: "once", snapshot: cache().fence.lastSnapshot!.text };
+    };
+    const all = await Promise.all(Array.from({ length: 100 }, () => cache().getOrCompute("rec", ws, "stampede", slow, { ttlSeconds: 60 })));
+    expect(computations).toBe(1);
+    expect(all.every((r) => r.value === "once" && !r.cached)).toBe(true);
+    expect(cache().stats.totals.get(ws)).toMatchObject({ computations: 1, coalesced: 99, misses: 100 });
+  });
+
+  it("across instances one computes while the lock is held; the other waits for its value", async () => {
+    const ws = randomUUID();
+    let computations = 0;
+    const slow = async () => {
+      computations++;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return { value: { by: computations }, snapshot: cache().fence.lastSnapshot!.text };
+    };
+    const [a, b] = await Promise.all([
+      cache().getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 }),
+      new Promise((resolve) => setTimeout(resolve, 30)).then(() => other.cache.getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 })),
+    ]);
+    expect(computations).toBe(1);
+    expect(a.value).toEqual(b.value);
+    expect(b).toMatchObject({ cached: true, source: "l2" });
+    expect(other.cache.stats.totals.get(ws)?.lockWaits).toBe(1);
+  });
+
+  it("computes anyway when the lock holder dies without a value", async () => {
+    const ws = randomUUID();
+    const generation = await cache().generation(ws);
+    // A holder that took the lock and died: the lock expires after 300 ms.
+    await redis.set(`${app.redisPrefix}cache:lock:rec:${ws}:${generation}:orphan`, "dead-holder", "PX", 300);
+    const started = Date.now();
+    const result = await cache().getOrCompute("rec", ws, "orphan", async () => ({ value: "mine", snapshot: cache().fence.lastSnapshot!.text }), { ttlSeconds: 60 });
+    expect(result).toMatchObject({ value: "mine", cached: false });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(app.runtime.config.CACHE_LOCK_WAIT_MS + 500);
+  });
+
+  it("a contact change invalidates the workspace (answer after the write reflects it; the generation moves)", async () => {
+    const before = await forContact("Ana");
+    expect(before.items.map((i) => i.name)).toContain("Carla");
+    const generation = await cache().generation(workspaceId);
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: ids.Carla!, patch: { name: "Carla Changed" } });
+    const after = await forContact("Ana");
+    expect(after.cached).toBe(false);
+    expect(after.items.map((i) => i.name)).toContain("Carla Changed");
+    expect(await until(() => cache().generation(workspaceId), (g) => g > generation)).toBeGreaterThan(generation);
+    // The durable consumer handled it too (idempotently: one bump for one event).
+    expect(await app.runtime.dispatcher.drain()).toBe(true);
+    expect(await cache().generation(workspaceId)).toBe(generation + 1);
+  });
+
+  it("only admins see the cache, only of their own workspace", async () => {
+    const member = await app.signUp("Member");
+    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+    const stranger = await app.signUp("Stranger");
+    const strangerWorkspace = (await stranger.client.workspaces.create.mutate({ name: "Theirs" })).id;
+    const strangerContact = await stranger.client.contacts.create.mutate({ workspaceId: strangerWorkspace, name: "Theirs" });
+    await stranger.client.recommendations.forContact.query({ workspaceId: strangerWorkspace, contactId: strangerContact.id });
+    const theirKey = (await stranger.client.cache.keys.query({ workspaceId: strangerWorkspace })).keys[0]!.key;
+    expect(theirKey).toMatch(new RegExp(`^rec:${strangerWorkspace}:`));
+    const myKey = (await owner.client.cache.keys.query({ workspaceId, pattern: "rec:*" })).keys[0]!.key;
+
+    // A member of another workspace can neither read, list nor delete this one's keys.
+    expect(await codeOf(stranger.client.cache.stats.query({ workspaceId }))).toBe("NOT_FOUND");
+    expect(await codeOf(stranger.client.cache.keys.query({ workspaceId }))).toBe("NOT_FOUND");
+    expect(await codeOf(stranger.client.cache.deleteKey.mutate({ workspaceId, key: myKey }))).toBe("NOT_FOUND");
+    expect(await codeOf(stranger.client.cache.invalidateWorkspace.mutate({ workspaceId }))).toBe("NOT_FOUND");
+    expect(await codeOf(stranger.client.cache.warmup.mutate({ workspaceId }))).toBe("NOT_FOUND");
+    // …nor reach them through their own workspace.
+    expect(await codeOf(stranger.client.cache.deleteKey.mutate({ workspaceId: strangerWorkspace, key: myKey }))).toBe("FORBIDDEN");
+    // A plain member of this workspace: FORBIDDEN (admins and owners only).
+    expect(await codeOf(member.client.cache.keys.query({ workspaceId }))).toBe("FORBIDDEN");
+
+    // The owner here cannot touch theirs either, nor anything that is not a data key.
+    const error = await errorOf(owner.client.cache.deleteKey.mutate({ workspaceId, key: theirKey }));
+    expect(error.code).toBe("FORBIDDEN");
+    for (const key of [`meta:gen:${workspaceId}`, `rec:${workspaceId}`, "*", `../rec:${workspaceId}:1:x:1`]) {
+      expect(await codeOf(owner.client.cache.deleteKey.mutate({ workspaceId, key }))).toBe("FORBIDDEN");
+    }
+    const listing = await owner.client.cache.keys.query({ workspaceId, pattern: `*${strangerWorkspace}*` });
+    expect(listing.keys).toEqual([]);
+    expect((await stranger.client.cache.keys.query({ workspaceId: strangerWorkspace })).keys.map((k) => k.key)).toContain(theirKey);
+    expect(await codeOf(owner.client.cache.warmupStatus.query({ workspaceId, jobId: `warmup-${strangerWorkspace}-x` }))).toBe("NOT_FOUND");
+
+    // Deleting one of ours works and is confined to that key.
+    expect(await owner.client.cache.deleteKey.mutate({ workspaceId, key: myKey })).toEqual({ deleted: true, status: "ok" });
+    expect(await redis.exists(`${app.redisPrefix}cache:${myKey}`)).toBe(0);
+  });
+
+  it("pages through keys with a SCAN cursor", async () => {
+    const ws = (await owner.client.workspaces.create.mutate({ name: "Many keys" })).id;
+    for (let i = 0; i < 30; i++) await cache().set("rec", ws, `c${i}:20`, i, { ttlSeconds: 60 });
+    const seen = new Set<string>();
+    let cursor: string | null | undefined;
+    let pages = 0;
+    do {
+      const page = await owner.client.cache.keys.query({ workspaceId: ws, cursor, limit: 5 });
+      page.keys.forEach((k) => seen.add(k.key));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < 100);
+    expect(seen.size).toBe(30);
+    const filtered = await owner.client.cache.keys.query({ workspaceId: ws, pattern: "rec:*:c1?:20", limit: 500 });
+    expect(filtered.keys.map((k) => k.key.split(":")[3]).sort()).toEqual(["c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19"]);
+  });
+});
+
+/**
+ * A free port outside the ephemeral range (32768+): a client reconnecting to a dead
+ * ephemeral port can end up connected to itself, which is not what this test is about.
+ */
+async function freePortBelowEphemeralRange(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(candidate, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (free) return candidate;
+  }
+  throw new Error("no free port found");
+}
+
+describe("cache when Redis is unreachable", () => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let workspaceId: string;
+  let port: number;
+  let pid: number | null = null;
+  const dir = join(tmpdir(), `rapport-cache-redis-${randomUUID()}`);
+  const ids: string[] = [];
+
+  const startRedis = () => {
+    execFileSync("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "yes", "--pidfile", `${dir}.pid`, "--dir", tmpdir()]);
+  };
+  const readPid = () => until(() => { try { return Number(readFileSync(`${dir}.pid`, "utf8")); } catch { return 0; } }, (n) => n > 0);
+
+  beforeAll(async () => {
+    port = await freePortBelowEphemeralRange();
+    // Nothing listens on the cache's port yet: a dead Redis from the start.
+    app = await createTestApp({ env: { CACHE_REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_BREAKER_COOLDOWN_MS: "300" } });
+    owner = await app.signUp("Owner");
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "No cache" })).id;
+    for (const name of ["Ana", "Ben", "Carla", "Dan", "Eve"]) ids.push((await owner.client.contacts.create.mutate({ workspaceId, name })).id);
+    for (let i = 1; i < ids.length; i++) {
+      await owner.client.interactions.create.mutate({ workspaceId, contactId: ids[i - 1]!, type: "email", direction: "outbound", occurredAt: app.clock.now(), participants: [{ contactId: ids[i]! }] });
+    }
+  });
+  afterAll(async () => {
+    if (pid) {
+      try {
+        process.kill(pid, "SIGCONT");
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(`${dir}.pid`, { force: true });
+    await app?.close();
+  });
+
+  const ask = (k: number) => owner.client.recommendations.forContact.query({ workspaceId, contactId: ids[1]!, k });
+  const reference = (k: number) => app.runtime.services.recommendations.computeUncached({ workspaceId, contactId: ids[1]!, k, includeKnown: false });
+
+  it("answers correctly and quickly with nothing listening, and says it is degraded", async () => {
+    for (let k = 1; k <= 5; k++) {
+      const started = performance.now();
+      const answer = await ask(k);
+      expect(performance.now() - started).toBeLessThan(500);
+      expect(answer.items).toEqual((await reference(k)).items);
+    }
+    const stats = await owner.client.cache.stats.query({ workspaceId });
+    expect(stats).toMatchObject({ degraded: true, configured: true, instanceOnly: true });
+    expect(stats.degradedSince).toBeInstanceOf(Date);
+    expect(stats.hits + stats.misses).toBeGreaterThanOrEqual(5);
+    const ready = await readyz(app);
+    expect(ready.status).toBe("degraded");
+    expect(ready.checks.cache).toMatchObject({ ok: false, configured: true });
+    expect(ready.degraded.join(" ")).toMatch(/cache degraded/);
+    expect(await owner.client.cache.invalidateWorkspace.mutate({ workspaceId })).toMatchObject({ status: "degraded" });
+  });
+
+  it("recovers by itself when Redis comes back", async () => {
+    startRedis();
+    pid = await readPid();
+    const health = await until(() => app.runtime.cache.health(), (h) => !h.degraded, 10_000);
+    expect(health.degraded).toBe(false);
+    const first = await ask(6);
+    expect(first.items).toEqual((await reference(6)).items);
+    const probe = new Redis(`redis://127.0.0.1:${port}`);
+    expect((await probe.keys(`${app.redisPrefix}cache:rec:*`)).length).toBeGreaterThan(0);
+    await probe.quit();
+    const ready = await readyz(app);
+    expect(ready.checks.cache.ok).toBe(true);
+    expect((await owner.client.cache.stats.query({ workspaceId })).degraded).toBe(false);
+  });
+
+  it("never waits longer than the timeout when Redis hangs, then recovers again", async () => {
+    process.kill(pid!, "SIGSTOP"); // connected, but answers nothing
+    const timings: number[] = [];
+    for (let k = 7; k <= 12; k++) {
+      const started = performance.now();
+      const answer = await ask(k);
+      timings.push(performance.now() - started);
+      expect(answer.items).toEqual((await reference(k)).items);
+    }
+    // The first request pays at most a few 50 ms timeouts; once the circuit is open nothing waits.
+    expect(timings[0]).toBeLessThan(400);
+    expect(Math.max(...timings.slice(2))).toBeLessThan(150);
+    expect(app.runtime.cache.health().degraded).toBe(true);
+    process.kill(pid!, "SIGCONT");
+    expect((await until(() => app.runtime.cache.health(), (h) => !h.degraded, 10_000)).degraded).toBe(false);
+    expect((await ask(13)).items).toEqual((await reference(13)).items);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * analytics export as a download: `GET /api/analytics/export`.
+ *
+ * tRPC answers JSON, so the file itself is served by this plain HTTP route
+ * (mounted in apps/server/src/http.ts), streamed from a server-side cursor
+ * straight into the response (CSV through papaparse, XLSX through exceljs'
+ * streaming writer) — the workspace is never held in memory.
+ *
+ * Two ways in, authorized like every workspace procedure (a non-member gets
+ * 404, existence is not revealed):
+ *  - `Authorization: Bearer <access token>` with `workspaceId`, `format`,
+ *    `sortBy`, `asOf` in the query string (scripts, the typed client);
+ *  - `?token=…` from `analytics.export` (the dashboard): a link signed with a
+ *    key derived from JWT_SECRET, valid for 60 seconds, naming the user,
+ *    workspace and options, so a browser can download natively (a plain link
+ *    cannot carry a header). Membership is checked again at download time.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { once } from "node:events";
+import type http from "node:http";
+import { TOP_CONTACT_SORTS, type TopContactSort } from "@rapport/core";
+import ExcelJS from "exceljs";
+import Papa from "papaparse";
+import { z } from "zod";
+import type { Config } from "../../config";
+import { DomainError } from "../../errors";
+import type { Runtime } from "../../runtime";
+import type { ExportRow } from "./queries";
+import { exportInput, type ExportFormat } from "./schemas";
+
+export const ANALYTICS_EXPORT_PATH = "/api/analytics/export";
+const LINK_TTL_MS = 60_000;
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: "text/csv; charset=utf-8",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+};
+
+export const EXPORT_COLUMNS = ["id", "name", "email", "company", "clv", "health", "recency", "frequency", "last_contact_at", "interaction_count"] as const;
+
+export function exportFilename(format: ExportFormat, asOf: Date): string {
+  return `rapport-analytics-${asOf.toISOString().slice(0, 10)}.${format}`;
+}
+
+// ---------------------------------------------------------------- signed links
+
+interface LinkClaims {
+  /** workspace, user */
+  w: string;
+  u: string;
+  f: ExportFormat;
+  s: TopContactSort;
+  /** asOf (epoch ms) */
+  a: number;
+  /** expires (epoch ms) */
+  e: number;
+}
+
+const claimsSchema = z.strictObject({
+  w: z.uuid(),
+  u: z.uuid(),
+  f: z.enum(["csv", "xlsx"]),
+  s: z.enum(TOP_CONTACT_SORTS),
+  a: z.number().int(),
+  e: z.number().int(),
+});
+
+function linkKey(config: Config): Buffer {
+  return createHmac("sha256", config.JWT_SECRET).update("rapport:analytics-export-link:v1").digest();
+}
+
+function sign(config: Config, claims: LinkClaims): string {
+  const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+  const mac = createHmac("sha256", linkKey(config)).update(body).digest("base64url");
+  return `${body}.${mac}`;
+}
+
+function verify(config: Config, token: string, nowMs: number): LinkClaims | null {
+  const [body, mac] = token.split(".");
+  if (!body || !mac) return null;
+  const expected = createHmac("sha256", linkKey(config)).update(body).digest();
+  const given = Buffer.from(mac, "base64url");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  try {
+    const claims = claimsSchema.parse(JSON.parse(Buffer.from(body, "base64url").toString("utf8")));
+    return claims.e > nowMs ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/** analytics.export: a short-lived link the browser downloads the file from. */
+export function createExportLink(config: Config, now: Date, input: { workspaceId: string; userId: string; format: ExportFormat; sortBy: TopContactSort; asOf: Date }) {
+  const expiresAt = new Date(now.getTime() + LINK_TTL_MS);
+  const token = sign(config, { w: input.workspaceId, u: input.userId, f: input.format, s: input.sortBy, a: input.asOf.getTime(), e: expiresAt.getTime() });
+  return {
+    url: `${ANALYTICS_EXPORT_PATH}?token=${encodeURIComponent(token)}`,
+    filename: exportFilename(input.format, input.asOf),
+    contentType: EXPORT_CONTENT_TYPES[input.format],
+    format: input.format,
+    asOf: input.asOf,
+    expiresAt,
+  };
+}
+
+// ---------------------------------------------------------------- the route
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown) {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "cache-control": "no-store" });
+  res.end(payload);
+}
+
+/** Handles GET/HEAD /api/analytics/export. Never throws. */
+export async function handleAnalyticsExport(runtime: Runtime, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { services, config, clock, log } = runtime;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.setHeader("allow", "GET, HEAD");
+    return sendJson(res, 405, { error: "Method not allowed" });
+  }
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const params = Object.fromEntries(url.searchParams);
+
+  let request: { workspaceId: string; userId: string; format: ExportFormat; sortBy: TopContactSort; asOf: Date };
+  try {
+    if (params.token !== undefined) {
+      const claims = verify(config, params.token, clock.now().getTime());
+      if (!claims) return sendJson(res, 401, { error: "This download link is invalid or has expired; start the export again." });
+      request = { workspaceId: claims.w, userId: claims.u, format: claims.f, sortBy: claims.s, asOf: new Date(claims.a) };
+    } else {
+      const bearer = (Array.isArray(req.headers.authorization) ? req.headers.authorization[0] : req.headers.authorization)?.match(/^Bearer\s+(.+)$/i)?.[1];
+      if (!bearer) return sendJson(res, 401, { error: "Sign in first (missing bearer token)" });
+      const session = await services.auth.verifyAccessToken(bearer);
+      const parsed = exportInput.safeParse(params);
+      if (!parsed.success) {
+        return sendJson(res, 400, { error: "Invalid query", issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) });
+      }
+      request = { ...parsed.data, userId: session.userId, asOf: services.analytics.resolveAsOf(parsed.data.asOf) };
+    }
+    const role = await services.workspaces.roleOf(request.workspaceId, request.userId);
+    if (!role) return sendJson(res, 404, { error: "Workspace not found" });
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "UNAUTHORIZED") return sendJson(res, 401, { error: error.message });
+    if ((error as { code?: string }).code === "22P02") return sendJson(res, 404, { error: "Workspace not found" });
+    log.error({ err: error }, "analytics export: authorization failed");
+    return sendJson(res, 500, { error: "Internal error" });
+  }
+
+  res.writeHead(200, {
+    "content-type": EXPORT_CONTENT_TYPES[request.format],
+    "content-disposition": `attachment; filename="${exportFilename(request.format, request.asOf)}"`,
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+  });
+  if (req.method === "HEAD") return void res.end();
+
+  // A client that goes away stops the cursor at the next batch.
+  let gone = false;
+  res.on("close", () => {
+    if (!res.writableFinished) gone = true;
+  });
+  const started = performance.now();
+  try {
+    const writer = request.format === "csv" ? csvWriter(res) : xlsxWriter(res, request.asOf);
+    const { rows } = await services.analytics.streamExport(request.workspaceId, { sortBy: request.sortBy, asOf: request.asOf }, async (batch) => {
+      if (gone) throw new ExportAborted();
+      await writer.write(batch);
+    });
+    await writer.end();
+    log.info({ workspaceId: request.workspaceId, format: request.format, rows, ms: Math.round(performance.now() - started) }, "analytics export");
+  } catch (error) {
+    if (!(error instanceof ExportAborted)) log.error({ err: error, workspaceId: request.workspaceId }, "analytics export failed");
+    // Headers are out: the only honest signal left is a broken download.
+    res.destroy(error instanceof Error ? error : undefined);
+  }
+}
+
+class ExportAborted extends Error {}
+
+interface ExportWriter {
+  write(rows: ExportRow[]): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** Waits until the client has taken what was written (or went away: then the next batch stops the export). */
+async function drained(res: http.ServerResponse) {
+  if (!res.writableNeedDrain || res.destroyed) return;
+  await Promise.race([once(res, "drain"), once(res, "close")]);
+}
+
+const health = (row: ExportRow) => (Number(row.r) + Number(row.f)) / 2;
+const lastContact = (row: ExportRow) => (row.last_ms === null ? null : new Date(Number(row.last_ms)));
+
+function csvWriter(res: http.ServerResponse): ExportWriter {
+  res.write(`${EXPORT_COLUMNS.join(",")}\r\n`);
+  return {
+    async write(rows) {
+      const data = rows.map((row) => [
+        row.id,
+        row.name,
+        row.email ?? "",
+        row.company ?? "",
+        (Number(row.cents) / 100).toFixed(2),
+        health(row),
+        Number(row.r),
+        Number(row.f),
+        lastContact(row)?.toISOString() ?? "",
+        Number(row.n),
+      ]);
+      // escapeFormulae: a name like "=HYPERLINK(…)" stays text in a spreadsheet.
+      if (!res.write(`${Papa.unparse(data, { header: false, newline: "\r\n", escapeFormulae: true })}\r\n`)) await drained(res);
+    },
+    async end() {
+      await new Promise<void>((resolve) => res.end(resolve));
+    },
+  };
+}
+
+function xlsxWriter(res: http.ServerResponse, asOf: Date): ExportWriter {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: res, useStyles: true, useSharedStrings: false });
+  workbook.creator = "Rapport";
+  workbook.created = asOf;
+  const sheet = workbook.addWorksheet("Contacts", { views: [{ state: "frozen", ySplit: 1 }] });
+  sheet.columns = [
+    { header: "id", key: "id", width: 38 },
+    { header: "name", key: "name", width: 28 },
+    { header: "email", key: "email", width: 32 },
+    { header: "company", key: "company", width: 24 },
+    { header: "clv", key: "clv", width: 12, style: { numFmt: "#,##0.00" } },
+    { header: "health", key: "health", width: 8 },
+    { header: "recency", key: "recency", width: 9 },
+    { header: "frequency", key: "frequency", width: 10 },
+    { header: "last_contact_at", key: "last_contact_at", width: 22, style: { numFmt: "yyyy-mm-dd hh:mm:ss" } },
+    { header: "interaction_count", key: "interaction_count", width: 16 },
+  ];
+  return {
+    async write(rows) {
+      for (const row of rows) {
+        sheet
+          .addRow({
+            id: row.id,
+            name: row.name,
+            email: row.email ?? null,
+            company: row.company ?? null,
+            clv: Number(row.cents) / 100,
+            health: health(row),
+            recency: Number(row.r),
+            frequency: Number(row.f),
+            last_contact_at: lastContact(row),
+            interaction_count: Number(row.n),
+          })
+          .commit();
+      }
+      await drained(res);
+    },
+    async end() {
+      sheet.commit();
+      await workbook.commit();
+    },
+  };
+}

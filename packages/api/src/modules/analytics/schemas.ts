@@ -1,0 +1,106 @@
+import { ANALYTICS_DAY_MS, TOP_CONTACT_SORTS, TOP_CONTACTS_MAX } from "@rapport/core";
+import { z } from "zod";
+import { idSchema } from "../../lib/schemas";
+
+const EARLIEST = new Date("1970-01-01T00:00:00Z");
+const LATEST = new Date("2100-01-01T00:00:00Z");
+
+/** A point in time (the wire revives `asOf`, `from`, `to` as Dates; ISO strings are accepted too). */
+const instant = z.coerce
+  .date()
+  .refine((d) => d >= EARLIEST && d < LATEST, "must be between 1970 and 2100");
+
+/** Omitted = now (rounded up to the minute, so requests in the same minute share the cached answer). */
+export const asOfSchema = instant.optional();
+
+export const sortBySchema = z.enum(TOP_CONTACT_SORTS).default("clv");
+
+export const analyticsInput = z.strictObject({ workspaceId: idSchema, asOf: asOfSchema });
+
+export const metricsInput = z.strictObject({
+  workspaceId: idSchema,
+  asOf: asOfSchema,
+  /** Order and size of `topContacts` in the answer. */
+  sortBy: sortBySchema,
+  limit: z.number().int().min(1).max(TOP_CONTACTS_MAX).default(10),
+});
+
+export const topContactsInput = metricsInput;
+
+export const MAX_BUCKETS = 400;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const timeseriesInput = z
+  .strictObject({
+    workspaceId: idSchema,
+    /** Inclusive; default: `to` − 30 days. */
+    from: instant.optional(),
+    /** Exclusive; default: now rounded up to the minute. */
+    to: instant.optional(),
+    bucket: z.enum(["day", "week"]).default("day"),
+    /** IANA zone the calendar days and weeks (Monday) are counted in. */
+    timeZone: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9_+\-/]+$/, "must be an IANA time zone such as Europe/Berlin")
+      .refine(isTimeZone, "unknown time zone")
+      .default("UTC"),
+  })
+  .refine((input) => !input.from || !input.to || input.from < input.to, { message: "from must be before to", path: ["from"] })
+  .refine(
+    (input) => {
+      if (!input.from || !input.to) return true;
+      const bucketMs = (input.bucket === "day" ? 1 : 7) * ANALYTICS_DAY_MS;
+      return (input.to.getTime() - input.from.getTime()) / bucketMs <= MAX_BUCKETS;
+    },
+    { message: `at most ${MAX_BUCKETS} buckets (days or weeks)`, path: ["from"] },
+  );
+export type TimeseriesInput = z.output<typeof timeseriesInput>;
+
+/** Dollars with at most two decimals. */
+const money = (max: number) =>
+  z
+    .number()
+    .min(0, "must not be negative")
+    .max(max, `must be at most ${max}`)
+    .refine((value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6, "at most two decimals (cents)");
+
+export const setValuesInput = z
+  .strictObject({
+    workspaceId: idSchema,
+    /** Dollars per interaction of each type; omitted types keep their value. */
+    values: z
+      .strictObject({
+        email: money(1_000_000).optional(),
+        meeting: money(1_000_000).optional(),
+        call: money(1_000_000).optional(),
+        linkedin: money(1_000_000).optional(),
+        note: money(1_000_000).optional(),
+      })
+      .optional(),
+    /** CLV bucket thresholds in dollars: low < medium ≤ CLV < high ≤ CLV. */
+    thresholds: z.strictObject({ medium: money(1_000_000_000).optional(), high: money(1_000_000_000).optional() }).optional(),
+    /** Back to the defaults (then `values` / `thresholds` apply on top). */
+    reset: z.boolean().default(false),
+  })
+  .refine((input) => input.reset || input.values || input.thresholds, "give values, thresholds or reset");
+export type SetValuesInput = z.output<typeof setValuesInput>;
+
+export const EXPORT_FORMATS = ["csv", "xlsx"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const exportInput = z.strictObject({
+  workspaceId: idSchema,
+  format: z.enum(EXPORT_FORMATS).default("csv"),
+  sortBy: sortBySchema,
+  asOf: asOfSchema,
+});
+export type ExportInput = z.output<typeof exportInput>;

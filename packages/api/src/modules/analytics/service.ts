@@ -1,0 +1,280 @@
+import { createHash } from "node:crypto";
+import {
+  ANALYTICS_DAY_MS,
+  ANALYTICS_INTERACTION_TYPES,
+  defaultAsOf,
+  DEFAULT_ANALYTICS_SETTINGS,
+  dollarsToCents,
+  settingsInDollars,
+  toClvMetrics,
+  toEngagementMetrics,
+  toHealthMetrics,
+  toMetrics,
+  toPreviousPeriod,
+  toTopContacts,
+  TOP_CONTACTS_MAX,
+  type AnalyticsInteractionType,
+  type AnalyticsSettings,
+  type AnalyticsSnapshot,
+  type TopContactSort,
+} from "@rapport/core";
+import { analyticsSettings, queryRows } from "@rapport/db";
+import { eq, sql } from "drizzle-orm";
+import { badRequest } from "../../errors";
+import type { CacheManager } from "../../infra/cache/index";
+import type { ServiceDeps } from "../../runtime";
+import { recordAudit } from "../audit/service";
+import type { Actor } from "../workspaces/service";
+import { AnalyticsCache } from "./cache";
+import { exportQuery, snapshotQuery, timeseriesQuery, toSnapshot, type ExportRow, type SnapshotRow } from "./queries";
+import type { SetValuesInput, TimeseriesInput } from "./schemas";
+
+/** A workspace's settings and their revision (0 = never changed: the defaults). */
+export interface StoredSettings {
+  settings: AnalyticsSettings;
+  revision: number;
+}
+
+const EXPORT_BATCH = 2_000;
+
+/**
+ * For this transaction only: no JIT (on a 2M-row workspace the planner's cost
+ * estimate switches it on, and compiling took ~170 ms of a ~1 s query for no
+ * gain), and enough memory for the per-contact hash aggregate to stay in
+ * memory instead of spilling to disk in batches (100k groups × 11 aggregates).
+ */
+const ANALYTICS_SESSION_SETTINGS = sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`;
+
+/**
+ * Analytics of a workspace: CLV, relationship health, engagement, top
+ * contacts, time series and exports. Definitions live in packages/core
+ * (analytics/); here they run as SQL over the whole workspace
+ * (./queries.ts) and are cached for an hour per (workspace, settings
+ * revision, asOf) on the shared cache layer, whose per-workspace generation
+ * moves with every contact.* / interaction.* event.
+ */
+export class AnalyticsService {
+  private readonly cache: AnalyticsCache;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    cacheManager: CacheManager | null,
+  ) {
+    this.cache = new AnalyticsCache(deps.config.CACHE_ENABLED ? cacheManager : null, () => deps.clock.now());
+  }
+
+  /** The asOf of a request: as given, or now rounded up to the minute. */
+  resolveAsOf(asOf: Date | undefined): Date {
+    return asOf ?? defaultAsOf(this.deps.clock.now());
+  }
+
+  async settings(workspaceId: string): Promise<StoredSettings> {
+    const [row] = await this.deps.db.select().from(analyticsSettings).where(eq(analyticsSettings.workspaceId, workspaceId));
+    if (!row) return { settings: DEFAULT_ANALYTICS_SETTINGS, revision: 0 };
+    return {
+      settings: {
+        valuesCents: { email: row.emailCents, meeting: row.meetingCents, call: row.callCents, linkedin: row.linkedinCents, note: row.noteCents },
+        thresholdsCents: { medium: Number(row.mediumThresholdCents), high: Number(row.highThresholdCents) },
+      },
+      revision: row.revision,
+    };
+  }
+
+  /** Computes the snapshot directly (no cache): one SQL statement over the whole workspace. */
+  async computeSnapshot(workspaceId: string, asOf: Date, settings: AnalyticsSettings): Promise<{ snapshot: AnalyticsSnapshot; pgSnapshot: string }> {
+    const row = await this.deps.db.transaction(async (tx) => {
+      await tx.execute(ANALYTICS_SESSION_SETTINGS);
+      const [result] = await queryRows<SnapshotRow>(tx, snapshotQuery(workspaceId, asOf.getTime(), settings, TOP_CONTACTS_MAX));
+      return result!;
+    });
+    return { snapshot: toSnapshot(row, asOf.getTime(), settings), pgSnapshot: row.snap };
+  }
+
+  /** The snapshot through the cache: one computation serves metrics, clv, health, engagement and topContacts. */
+  async snapshot(workspaceId: string, asOfInput: Date | undefined) {
+    const asOf = this.resolveAsOf(asOfInput);
+    const { settings, revision } = await this.settings(workspaceId);
+    const result = await this.cache.getOrCompute(workspaceId, `snapshot:r${revision}:${asOf.getTime()}`, async () => {
+      const { snapshot, pgSnapshot } = await this.computeSnapshot(workspaceId, asOf, settings);
+      return { value: snapshot, snapshot: pgSnapshot };
+    });
+    return { snapshot: result.value, cached: result.cached, computedAt: result.computedAt };
+  }
+
+  async metrics(input: { workspaceId: string; asOf?: Date; sortBy: TopContactSort; limit: number }) {
+    const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
+    return { ...toMetrics(snapshot, { sortBy: input.sortBy, limit: input.limit }), sortBy: input.sortBy, cached, computedAt };
+  }
+
+  async clv(input: { workspaceId: string; asOf?: Date }) {
+    const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
+    return { asOf: new Date(snapshot.asOfMs), contacts: snapshot.current.contacts, ...toClvMetrics(snapshot), cached, computedAt };
+  }
+
+  async health(input: { workspaceId: string; asOf?: Date }) {
+    const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
+    return { asOf: new Date(snapshot.asOfMs), contacts: snapshot.current.contacts, ...toHealthMetrics(snapshot), cached, computedAt };
+  }
+
+  async engagement(input: { workspaceId: string; asOf?: Date }) {
+    const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
+    return {
+      asOf: new Date(snapshot.asOfMs),
+      contacts: snapshot.current.contacts,
+      ...toEngagementMetrics(snapshot),
+      previousPeriod: toPreviousPeriod(snapshot),
+      cached,
+      computedAt,
+    };
+  }
+
+  async topContacts(input: { workspaceId: string; asOf?: Date; sortBy: TopContactSort; limit: number }) {
+    const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
+    return { asOf: new Date(snapshot.asOfMs), sortBy: input.sortBy, items: toTopContacts(snapshot, input.sortBy, input.limit), cached, computedAt };
+  }
+
+  /** Interactions per calendar day or week (in `timeZone`) and type, for [from, to). */
+  async timeseries(input: TimeseriesInput) {
+    const to = input.to ?? defaultAsOf(this.deps.clock.now());
+    const from = input.from ?? new Date(to.getTime() - 30 * ANALYTICS_DAY_MS);
+    if (from >= to) throw badRequest("from must be before to", ["from"]);
+    const zoneKey = createHash("sha256").update(input.timeZone).digest("hex").slice(0, 16);
+    const result = await this.cache.getOrCompute(input.workspaceId, `ts:${input.bucket}:${zoneKey}:${from.getTime()}:${to.getTime()}`, async () => {
+      let rows: { starts_ms: number; type: AnalyticsInteractionType | null; n: number; snap: string }[];
+      try {
+        rows = await this.deps.db.transaction(async (tx) => {
+          await tx.execute(ANALYTICS_SESSION_SETTINGS);
+          return queryRows(tx, timeseriesQuery(input.workspaceId, from.getTime(), to.getTime(), input.bucket, input.timeZone));
+        });
+      } catch (error) {
+        // A zone the browser knows but this PostgreSQL does not.
+        if (/time zone/i.test(String((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message))) {
+          throw badRequest(`timeZone: PostgreSQL does not know "${input.timeZone}"`, ["timeZone"]);
+        }
+        throw error;
+      }
+      const buckets: Bucket[] = [];
+      for (const row of rows) {
+        const startsMs = Number(row.starts_ms);
+        let bucket = buckets.at(-1);
+        if (!bucket || bucket.startsMs !== startsMs) buckets.push((bucket = { startsMs, email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 }));
+        if (row.type) {
+          bucket[row.type] += Number(row.n);
+          bucket.total += Number(row.n);
+        }
+      }
+      return { value: buckets, snapshot: rows[0]?.snap ?? (await this.currentSnapshot()) };
+    });
+    const totals = { email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 };
+    for (const bucket of result.value) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += bucket[key];
+    return {
+      from,
+      to,
+      bucket: input.bucket,
+      timeZone: input.timeZone,
+      buckets: result.value.map(({ startsMs, ...counts }) => ({ startsAt: new Date(startsMs), ...counts })),
+      totals,
+      cached: result.cached,
+      computedAt: result.computedAt,
+    };
+  }
+
+  /** Owners/admins: change values and thresholds. The new revision makes every cached answer of the workspace obsolete. */
+  async setValues(input: SetValuesInput, actor: Actor) {
+    return this.deps.transaction(async (tx) => {
+      const [current] = await tx.select().from(analyticsSettings).where(eq(analyticsSettings.workspaceId, input.workspaceId)).for("update");
+      const base: AnalyticsSettings =
+        !current || input.reset
+          ? DEFAULT_ANALYTICS_SETTINGS
+          : {
+              valuesCents: { email: current.emailCents, meeting: current.meetingCents, call: current.callCents, linkedin: current.linkedinCents, note: current.noteCents },
+              thresholdsCents: { medium: Number(current.mediumThresholdCents), high: Number(current.highThresholdCents) },
+            };
+      const valuesCents = { ...base.valuesCents };
+      for (const type of ANALYTICS_INTERACTION_TYPES) {
+        const dollars = input.values?.[type];
+        if (dollars !== undefined) valuesCents[type] = dollarsToCents(dollars);
+      }
+      const thresholdsCents = {
+        medium: input.thresholds?.medium !== undefined ? dollarsToCents(input.thresholds.medium) : base.thresholdsCents.medium,
+        high: input.thresholds?.high !== undefined ? dollarsToCents(input.thresholds.high) : base.thresholdsCents.high,
+      };
+      if (thresholdsCents.high <= thresholdsCents.medium) {
+        throw badRequest("thresholds.high: must be greater than the medium threshold", ["thresholds", "high"]);
+      }
+      const now = this.deps.clock.now();
+      const row = {
+        emailCents: valuesCents.email,
+        meetingCents: valuesCents.meeting,
+        callCents: valuesCents.call,
+        linkedinCents: valuesCents.linkedin,
+        noteCents: valuesCents.note,
+        mediumThresholdCents: thresholdsCents.medium,
+        highThresholdCents: thresholdsCents.high,
+        updatedBy: actor.actorId,
+        updatedAt: now,
+      };
+      const [saved] = await tx
+        .insert(analyticsSettings)
+        .values({ workspaceId: input.workspaceId, ...row, revision: 1 })
+        .onConflictDoUpdate({ target: analyticsSettings.workspaceId, set: { ...row, revision: sql`${analyticsSettings.revision} + 1` } })
+        .returning({ revision: analyticsSettings.revision });
+      const settings: AnalyticsSettings = { valuesCents, thresholdsCents };
+      const dollars = settingsInDollars(settings);
+      await recordAudit(tx, {
+        action: "analytics.values_changed",
+        workspaceId: input.workspaceId,
+        actorId: actor.actorId,
+        targetType: "workspace",
+        targetId: input.workspaceId,
+        ip: actor.ip,
+        userAgent: actor.userAgent,
+        metadata: { ...dollars, revision: saved!.revision },
+      });
+      return { ...dollars, revision: saved!.revision, updatedAt: now };
+    });
+  }
+
+  /**
+   * Streams per-contact figures of the whole workspace in `sortBy` order:
+   * a server-side cursor in a read-only transaction, `EXPORT_BATCH` rows at a
+   * time, each batch handed to `onBatch` (which may wait for the client).
+   */
+  async streamExport(
+    workspaceId: string,
+    options: { sortBy: TopContactSort; asOf: Date },
+    onBatch: (rows: ExportRow[]) => Promise<void>,
+  ): Promise<{ rows: number }> {
+    const { settings } = await this.settings(workspaceId);
+    let total = 0;
+    await this.deps.db.transaction(async (tx) => {
+      await tx.execute(sql`SET TRANSACTION READ ONLY`);
+      await tx.execute(ANALYTICS_SESSION_SETTINGS);
+      await tx.execute(sql`DECLARE analytics_export NO SCROLL CURSOR FOR ${exportQuery(workspaceId, options.asOf.getTime(), settings, options.sortBy)}`);
+      for (;;) {
+        const rows = await queryRows<ExportRow>(tx, sql`FETCH FORWARD ${sql.raw(String(EXPORT_BATCH))} FROM analytics_export`);
+        if (rows.length === 0) break;
+        total += rows.length;
+        await onBatch(rows);
+        if (rows.length < EXPORT_BATCH) break;
+      }
+      await tx.execute(sql`CLOSE analytics_export`);
+    });
+    return { rows: total };
+  }
+
+  private async currentSnapshot(): Promise<string> {
+    const [row] = await queryRows<{ snap: string }>(this.deps.db, sql`SELECT pg_current_snapshot()::text AS snap`);
+    return row!.snap;
+  }
+}
+
+interface Bucket {
+  startsMs: number;
+  email: number;
+  meeting: number;
+  call: number;
+  linkedin: number;
+  note: number;
+  total: number;
+}
