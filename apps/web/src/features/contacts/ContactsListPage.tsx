@@ -8,7 +8,7 @@ import { AppLink } from "./AppLink";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
 import { CsvImport } from "./CsvImport";
-import { useDebounced } from "./hooks";
+import { useDebounced } from "../../components/hooks";
 import {
   EMPTY_FILTERS,
   filtersFromSearch,
