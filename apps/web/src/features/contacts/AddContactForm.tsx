@@ -1,9 +1,9 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { trpc } from "../../trpc";
-import { AppLink } from "./AppLink";
 import { refreshLists } from "./cache";
 import { fieldErrors } from "./fieldErrors";
+import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, splitTags, TextField } from "./fields";
 import { paths } from "./listParams";
 import { showToast } from "./toast";
@@ -49,8 +49,6 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
       },
     );
   };
-
-  const hasFieldErrors = Object.keys(errors.fields).length > 0;
   return (
     <section className="card ct-panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Add contact</h2>
@@ -61,23 +59,7 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
         <TextField label="Title" name="title" autoComplete="off" value={values.title} onChange={set("title")} error={errors.fields.title} />
         <TextField label="Phone" name="phone" type="tel" autoComplete="off" value={values.phone} onChange={set("phone")} error={errors.fields.phone} />
         <TextField label="Tags" name="tags" autoComplete="off" value={values.tags} onChange={set("tags")} error={errors.fields.tags} hint="Separate tags with commas" />
-        {errors.info && (
-          <div className="alert alert-error ct-span-all" role="alert">
-            <p className="alert-title">{hasFieldErrors && errors.info.code === "BAD_REQUEST" ? "Check the highlighted fields." : errors.info.message}</p>
-            {errors.other.length > 0 && (
-              <ul>
-                {errors.other.map((message) => (
-                  <li key={message}>{message}</li>
-                ))}
-              </ul>
-            )}
-            {errors.existingContactId && (
-              <p>
-                <AppLink href={paths.contact(workspaceId, errors.existingContactId)}>Open the existing contact</AppLink>
-              </p>
-            )}
-          </div>
-        )}
+        <FormErrorAlert errors={errors} workspaceId={workspaceId} />
         <div className="ct-actions ct-span-all">
           <button type="submit" disabled={create.isPending}>
             {create.isPending ? "Saving…" : "Save contact"}

@@ -1,11 +1,10 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { trpc, type RouterInputs } from "../../trpc";
-import { AppLink } from "./AppLink";
 import { patchInLists, type Contact } from "./cache";
 import { fieldErrors } from "./fieldErrors";
+import { FormErrorAlert } from "./FormErrorAlert";
 import { dateFormat, focusFirstInvalid, TextField } from "./fields";
-import { paths } from "./listParams";
 import { showToast } from "./toast";
 
 type Editable = "name" | "email" | "company" | "title" | "phone";
@@ -133,8 +132,6 @@ function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; co
       onDone();
     }
   };
-
-  const hasFieldErrors = Object.keys(errors.fields).length > 0;
   return (
     <form ref={formRef} className="ct-form-grid" onSubmit={submit} onKeyDown={onKeyDown} noValidate>
       <TextField inputRef={firstRef} label="Name" required maxLength={200} autoComplete="off" value={values.name} onChange={set("name")} error={errors.fields.name} />
@@ -142,23 +139,7 @@ function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; co
       <TextField label="Company" autoComplete="off" value={values.company} onChange={set("company")} error={errors.fields.company} />
       <TextField label="Title" autoComplete="off" value={values.title} onChange={set("title")} error={errors.fields.title} />
       <TextField label="Phone" type="tel" autoComplete="off" value={values.phone} onChange={set("phone")} error={errors.fields.phone} />
-      {errors.info && (
-        <div className="alert alert-error ct-span-all" role="alert">
-          <p className="alert-title">{hasFieldErrors && errors.info.code === "BAD_REQUEST" ? "Check the highlighted fields." : errors.info.message}</p>
-          {errors.other.length > 0 && (
-            <ul>
-              {errors.other.map((message) => (
-                <li key={message}>{message}</li>
-              ))}
-            </ul>
-          )}
-          {errors.existingContactId && (
-            <p>
-              <AppLink href={paths.contact(workspaceId, errors.existingContactId)}>Open the existing contact</AppLink>
-            </p>
-          )}
-        </div>
-      )}
+      <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">
         <button type="submit" disabled={update.isPending}>
           {update.isPending ? "Saving…" : "Save changes"}

@@ -4,6 +4,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { trpc } from "../../trpc";
 import type { Contact, Interaction, InteractionPage } from "./cache";
 import { fieldErrors } from "./fieldErrors";
+import { FormErrorAlert } from "./FormErrorAlert";
 import { dateTimeFormat, focusFirstInvalid, SelectField, TextAreaField, TextField } from "./fields";
 import { useSentinel } from "./hooks";
 import { timelineInput } from "./listParams";
@@ -242,8 +243,6 @@ function LogInteractionForm({ workspaceId, contact, onClose }: { workspaceId: st
       onClose();
     }
   };
-
-  const hasFieldErrors = Object.keys(errors.fields).length > 0;
   return (
     <form ref={formRef} className="card ct-panel ct-form-grid tl-form" aria-labelledby={`${id}-title`} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
       <h3 id={`${id}-title`} className="ct-span-all">
@@ -266,18 +265,7 @@ function LogInteractionForm({ workspaceId, contact, onClose }: { workspaceId: st
       <TextField label="When" type="datetime-local" required value={when} onChange={(event) => setWhen(event.target.value)} error={whenError ?? errors.fields.occurredAt} />
       <TextField label="Subject" className="ct-span-all" maxLength={500} autoComplete="off" value={subject} onChange={(event) => setSubject(event.target.value)} error={errors.fields.subject} />
       <TextAreaField label="Summary" className="ct-span-all" rows={4} maxLength={10_000} value={summary} onChange={(event) => setSummary(event.target.value)} error={errors.fields.summary} />
-      {errors.info && (
-        <div className="alert alert-error ct-span-all" role="alert">
-          <p className="alert-title">{hasFieldErrors && errors.info.code === "BAD_REQUEST" ? "Check the highlighted fields." : errors.info.message}</p>
-          {errors.other.length > 0 && (
-            <ul>
-              {errors.other.map((message) => (
-                <li key={message}>{message}</li>
-              ))}
-            </ul>
-          )}
-        </div>
-      )}
+      <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">
         <button type="submit" disabled={create.isPending}>
           {create.isPending ? "Saving…" : "Save interaction"}
