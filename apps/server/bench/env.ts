@@ -103,6 +103,7 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       REDIS_PREFIX: redisPrefix,
       LOG_LEVEL: "warn",
       JWT_SECRET: randomBytes(36).toString("base64url"),
+      GDPR_SUPPRESSION_KEY: randomBytes(32).toString("hex"),
       LOGIN_MAX_PER_IP: "1000000",
       ...options.configOverrides,
     });

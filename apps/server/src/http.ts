@@ -3,7 +3,7 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import http from "node:http";
 import type { Socket } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
-import { ANALYTICS_EXPORT_PATH, appRouter, createContextFactory, handleAnalyticsExport, type Runtime } from "@rapport/api";
+import { ANALYTICS_EXPORT_PATH, appRouter, createContextFactory, GDPR_EXPORT_DOWNLOAD_PATH, handleAnalyticsExport, handleGdprExportDownload, type Runtime } from "@rapport/api";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -67,6 +67,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
       }
       if (path.startsWith("/trpc/")) return trpcHandler(req, res);
       if (path === ANALYTICS_EXPORT_PATH) return handleAnalyticsExport(runtime, req, res);
+      if (path === GDPR_EXPORT_DOWNLOAD_PATH) return handleGdprExportDownload(runtime, req, res);
       if (req.method === "GET" || req.method === "HEAD") return serveStatic(webRoot, path, res);
       json(res, 404, { error: "Not found" });
     } catch (error) {

@@ -49,6 +49,13 @@ const workspaceProcedures: Record<string, Call> = {
   "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
   "analytics.setValues": (c, ids) => c.analytics.setValues.mutate({ workspaceId: ids.workspaceId, values: { note: 1 } }),
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
+  // GDPR exports (issue 6); exportStatus is user-scoped (checked per export in gdpr-export.test.ts).
+  "gdpr.exportContact": (c, ids) => c.gdpr.exportContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  // GDPR erasure/restriction (issue 6); the calling user's own requests are user-scoped.
+  "gdpr.eraseContact": (c, ids) => c.gdpr.eraseContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, reason: "Art. 17 request" }),
+  "gdpr.restrictContact": (c, ids) => c.gdpr.restrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gdpr.unrestrictContact": (c, ids) => c.gdpr.unrestrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gdpr.operations": (c, ids) => c.gdpr.operations.query({ workspaceId: ids.workspaceId }),
 };
 // Analytics takes no record ids (the export route's own checks are in analytics.test.ts).
 const ANALYTICS = Object.keys(workspaceProcedures).filter((path) => path.startsWith("analytics."));
@@ -58,7 +65,9 @@ const WORKSPACE_LEVEL_ONLY = ["cache.stats", "cache.invalidateWorkspace", "cache
 
 // Procedures that are not workspace-scoped, on purpose.
 const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
-const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list"];
+const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "gdpr.requestExport", "gdpr.exportStatus",
+  "gdpr.requestDeletion", "gdpr.cancelDeletion", "gdpr.executeDeletion", "gdpr.restrict", "gdpr.unrestrict", "gdpr.restrictionStatus",
+  "gdpr.myOperations", "gdpr.dataLocations"];
 
 type Meta = { scope?: string; minRole?: string } | undefined;
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>).map(([path, p]) => ({
@@ -103,7 +112,7 @@ describe("authorization across workspaces", () => {
     expect(JSON.stringify(error)).not.toContain("bea@b.example");
   });
 
-  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember"].includes(path)))(
+  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "gdpr.operations", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember"].includes(path)))(
     "%s with my workspace but another workspace's record ids → NOT_FOUND",
     async (_path, call) => {
       const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId }));

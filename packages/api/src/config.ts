@@ -58,6 +58,9 @@ const envSchema = z
     EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     WEB_DIST_DIR: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+    // GDPR exports (issue 6): where export ZIPs are stored (local directory storage) and how long links live.
+    EXPORT_DIR: z.string().min(1).optional(),
+    EXPORT_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
 
     // Cache and recommendations (README "Recommendations and the cache").
     CACHE_ENABLED: booleanFromEnv.default(true),
@@ -81,12 +84,19 @@ const envSchema = z
     WARMUP_ON_START: booleanFromEnv.default(false),
     WARMUP_AFTER_IMPORT: booleanFromEnv.default(true),
     WARMUP_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
+    // GDPR erasure (issue 6): HMAC key of the suppression list (server only; dev default
+    // outside production), deletion grace period, audit-log retention, data location.
+    GDPR_SUPPRESSION_KEY: z.string().min(16).default("rapport-dev-suppression-key-do-not-use-in-production"),
+    GDPR_DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(365).max(36_500).default(7 * 365),
+    DATA_REGION: z.string().default("eu-central (self-hosted)"),
   });
 
 /** Rules across variables, checked on the raw values so they are reported with field errors. */
 function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
   if (raw.NODE_ENV === "production" && !raw.JWT_SECRET) problems.push("JWT_SECRET: is required in production");
+  if (raw.NODE_ENV === "production" && !raw.GDPR_SUPPRESSION_KEY) problems.push("GDPR_SUPPRESSION_KEY: is required in production");
   if (["true", "1", "yes"].includes(raw.REDIS_REQUIRED ?? "") && !raw.REDIS_URL) {
     problems.push("REDIS_URL: is required when REDIS_REQUIRED=true");
   }
@@ -95,8 +105,9 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, "JWT_SECRET" | "PGLITE_DIR" | "WEB_DIST_DIR"> {
+export interface Config extends Omit<Env, "JWT_SECRET" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR"> {
   JWT_SECRET: string;
+  EXPORT_DIR: string;
   PGLITE_DIR: string;
   WEB_DIST_DIR: string;
   usesDevSecret: boolean;
@@ -127,5 +138,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     usesDevSecret: !env.JWT_SECRET,
     PGLITE_DIR: resolve(root, env.PGLITE_DIR ?? ".data/pglite"),
     WEB_DIST_DIR: resolve(root, env.WEB_DIST_DIR ?? "apps/web/dist"),
+    EXPORT_DIR: resolve(root, env.EXPORT_DIR ?? ".data/exports"),
   };
 }

@@ -7,3 +7,7 @@ export { ManualClock, systemClock, type Clock } from "./clock";
 export { DOMAIN_EVENT_TYPES, type DomainEvent, type DomainEventType, type EventConsumer } from "./events/types";
 export { hashPassword } from "./modules/auth/passwords";
 export { ANALYTICS_EXPORT_PATH, handleAnalyticsExport } from "./modules/analytics/export";
+export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
+export { handleGdprExportDownload } from "./modules/gdpr/export/download";
+export { createPrivacyRegistry } from "./modules/gdpr/handlers";
+export { PrivacyRegistry, type PrivacyHandler, type Subject, type ExportSection } from "./modules/gdpr/registry";

@@ -4,6 +4,7 @@ import { auditRouter } from "./modules/audit/router";
 import { authRouter } from "./modules/auth/router";
 import { cacheRouter } from "./modules/cache/router";
 import { contactsRouter } from "./modules/contacts/router";
+import { gdprRouter } from "./modules/gdpr/router";
 import { interactionsRouter } from "./modules/interactions/router";
 import { recommendationsRouter } from "./modules/recommendations/router";
 import { workspacesRouter } from "./modules/workspaces/router";
@@ -19,6 +20,7 @@ export const appRouter = router({
   recommendations: recommendationsRouter,
   cache: cacheRouter,
   analytics: analyticsRouter,
+  gdpr: gdprRouter,
 });
 
 export type AppRouter = typeof appRouter;

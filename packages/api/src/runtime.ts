@@ -21,6 +21,13 @@ import { warmupAfterImportConsumer } from "./modules/recommendations/events";
 import { recommendationJobs } from "./modules/recommendations/jobs";
 import { RecommendationService } from "./modules/recommendations/service";
 import { WorkspaceService } from "./modules/workspaces/service";
+import { createLocalStorage } from "./infra/storage";
+import { gdprExportJobs } from "./modules/gdpr/export/jobs";
+import { GdprExportService } from "./modules/gdpr/export/service";
+import { gdprErasureJobs } from "./modules/gdpr/erasure/jobs";
+import { GdprErasureService } from "./modules/gdpr/erasure/service";
+import { createPrivacyRegistry } from "./modules/gdpr/handlers";
+import type { PrivacyRegistry } from "./modules/gdpr/registry";
 
 export type Role = "api" | "worker" | "all";
 
@@ -48,6 +55,12 @@ export interface Services {
   recommendations: RecommendationService;
   cache: CacheAdminService;
   analytics: AnalyticsService;
+  /** GDPR access/portability exports (issue 6). */
+  gdprExports: GdprExportService;
+  /** GDPR (issue 6): every module's export/erase/restrict handlers. */
+  privacy: PrivacyRegistry;
+  /** GDPR erasure, restriction, operations log and data map (issue 6). */
+  gdprErasure: GdprErasureService;
 }
 
 export interface CheckResult {
@@ -150,9 +163,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     eventsCommitted: () => dispatcher.wake(),
   };
   const recommendations = new RecommendationService(deps, cache);
+  const workspaceService = new WorkspaceService(deps);
+  const privacy = createPrivacyRegistry();
   const services: Services = {
     auth: new AuthService(deps),
-    workspaces: new WorkspaceService(deps),
+    workspaces: workspaceService,
     contacts: new ContactService(deps),
     interactions: new InteractionService(deps),
     activity: new ActivityService(database.db),
@@ -162,6 +177,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     // Analytics (issue 5): cached on the shared cache layer above, so the cache consumer
     // and bus listener registered below invalidate it too; no consumer of its own.
     analytics: new AnalyticsService(deps, cache),
+    // GDPR exports (issue 6): ZIPs in local-directory storage (EXPORT_DIR) behind ExportStorage.
+    gdprExports: new GdprExportService(deps, createLocalStorage(config.EXPORT_DIR), workspaceService),
+    privacy,
+    gdprErasure: new GdprErasureService(
+      deps,
+      privacy,
+      (workspaceId) => cache.invalidateWorkspace(workspaceId),
+      (subject) => services.gdprExports.discardForErasure(subject),
+    ),
   };
 
   // Consumers and listeners: each module's reaction to events plugs in here,
@@ -176,6 +200,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   if (config.WARMUP_AFTER_IMPORT) dispatcher.register(warmupAfterImportConsumer(recommendations, config.WARMUP_LIMIT, log));
   bus.subscribe((event) => cache.onEvent(event));
   for (const job of recommendationJobs(recommendations)) queue.define(job);
+  // GDPR exports (issue 6): the export builder and the daily purge of expired files.
+  for (const job of gdprExportJobs(services.gdprExports)) queue.define(job);
+  dispatcher.register(services.gdprExports.erasureConsumer());
+  // GDPR erasure (issue 6): the daily run of deletions whose grace period has ended.
+  for (const job of gdprErasureJobs(services.gdprErasure)) queue.define(job);
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;

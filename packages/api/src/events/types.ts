@@ -15,6 +15,11 @@ export interface DomainEventPayloads {
   "member.added": { userId: string; role: string };
   "member.removed": { userId: string; previousRole: string };
   "member.role_changed": { userId: string; from: string; to: string };
+  // GDPR (issue 6): ids only (Art. 19 notice to recipients).
+  "contact.erased": { contactId: string; operationId: string };
+  "contact.restricted": { contactId: string };
+  "contact.unrestricted": { contactId: string };
+  "user.erased": { userId: string; operationId: string };
 }
 
 export type DomainEventType = keyof DomainEventPayloads;
@@ -30,6 +35,10 @@ export const DOMAIN_EVENT_TYPES = [
   "member.added",
   "member.removed",
   "member.role_changed",
+  "contact.erased",
+  "contact.restricted",
+  "contact.unrestricted",
+  "user.erased",
 ] as const satisfies readonly DomainEventType[];
 
 export type EventDraft = {

@@ -5,3 +5,5 @@ export * from "./interactions";
 export * from "./events";
 export * from "./audit";
 export * from "./analytics";
+export * from "./gdpr";
+export * from "./gdpr-exports";

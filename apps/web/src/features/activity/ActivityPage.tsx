@@ -27,12 +27,17 @@ const TYPE_LABELS: Record<EventType, string> = {
   "member.removed": "Member removed",
   "member.role_changed": "Role changed",
   "workspace.created": "Workspace created",
+  "contact.erased": "Contact erased",
+  "contact.restricted": "Processing restricted",
+  "contact.unrestricted": "Restriction lifted",
+  "user.erased": "Account erased",
 };
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   { label: "Contacts", types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"] },
   { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
   { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
   { label: "Workspace", types: ["workspace.created"] },
+  { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
 ];
 
 const INTERACTION_NOUNS: Record<string, string> = {
@@ -187,6 +192,15 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
     case "contact.purged":
       // Gone for good: nothing to link to.
       return <>{actor} permanently deleted a contact</>;
+    case "contact.erased":
+      // The person is anonymized; the row stays for counts but has nothing personal to show.
+      return <>{actor} erased a contact's personal data (GDPR request)</>;
+    case "contact.restricted":
+      return <>{actor} restricted processing of {contact}</>;
+    case "contact.unrestricted":
+      return <>{actor} lifted the processing restriction on {contact}</>;
+    case "user.erased":
+      return <>A member's account was erased (GDPR request)</>;
     case "interaction.created":
       return (
         <>

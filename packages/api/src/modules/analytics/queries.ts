@@ -140,6 +140,8 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
       FROM contacts c
       LEFT JOIN agg a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
+        -- GDPR (issue 6): restricted contacts (Art. 18) are left out of analytics.
+        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
     )
     SELECT pg_current_snapshot()::text AS snap, totals.current, totals.previous, ${sql.join(tops, sql`, `)}
     FROM (
@@ -236,6 +238,8 @@ export function exportQuery(workspaceId: string, asOfMs: number, settings: Analy
         GROUP BY i.contact_id
       ) a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
+        -- GDPR (issue 6): restricted contacts (Art. 18) are left out of analytics.
+        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
     ) s
     JOIN contacts c ON c.id = s.id
     ORDER BY ${orderBy(sortBy, "s")}`;
@@ -277,6 +281,7 @@ export function timeseriesQuery(workspaceId: string, fromMs: number, toMs: numbe
       FROM interactions i
       WHERE i.workspace_id = ${workspaceId} AND i.occurred_at >= ${at(fromMs)} AND i.occurred_at < ${at(toMs)}
         AND NOT EXISTS (SELECT 1 FROM contacts d WHERE d.id = i.contact_id AND d.workspace_id = ${workspaceId} AND d.deleted_at IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = i.contact_id)
       GROUP BY 1, 2
     )
     SELECT ${epochMs(sql`b.starts_at`)} AS starts_ms, c.type, coalesce(c.n, 0)::int AS n, pg_current_snapshot()::text AS snap

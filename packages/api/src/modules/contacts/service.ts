@@ -5,6 +5,7 @@ import { DomainError, badRequest, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../events/outbox";
 import type { ServiceDeps } from "../../runtime";
 import { recordAudit } from "../audit/service";
+import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../gdpr/suppression";
 import type { Actor } from "../workspaces/service";
 import type { ContactPatch, ListContactsInput, NewContact } from "./schemas";
 
@@ -30,13 +31,17 @@ export class ContactService {
    */
   async create(workspaceId: string, input: NewContact, actor: Actor): Promise<Contact> {
     const row = toRow(workspaceId, input, actor.actorId, this.deps.clock.now());
+    // GDPR (issue 6): an erased person's address is on the suppression list (keyed HMAC);
+    // the same statement refuses to re-create them.
+    const suppression = row.email ? addressHmac(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : null;
     const [inserted] = await queryRows<ContactRow>(
       this.deps.db,
       sql`WITH inserted AS (
             INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
-            VALUES (${row.workspaceId}, ${row.email}, ${row.name}, ${row.company}, ${row.title}, ${row.phone},
-                    ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(row.tags)}::jsonb)), ${row.source}, ${row.createdBy},
-                    ${row.createdAt.toISOString()}::timestamptz, ${row.updatedAt.toISOString()}::timestamptz)
+            SELECT ${row.workspaceId}::uuid, ${row.email}, ${row.name}, ${row.company}, ${row.title}, ${row.phone},
+                    ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(row.tags)}::jsonb)), ${row.source}, ${row.createdBy}::uuid,
+                    ${row.createdAt.toISOString()}::timestamptz, ${row.updatedAt.toISOString()}::timestamptz
+            WHERE NOT EXISTS (SELECT 1 FROM gdpr_suppressions WHERE workspace_id = ${row.workspaceId}::uuid AND address_hmac = ${suppression})
             ON CONFLICT (workspace_id, lower(email)) WHERE email IS NOT NULL AND deleted_at IS NULL DO NOTHING
             RETURNING *
           ), event AS (
@@ -46,6 +51,9 @@ export class ContactService {
           SELECT * FROM inserted`,
     );
     if (!inserted) {
+      if ((await suppressedAddresses(this.deps.db, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [row.email!])).size > 0) {
+        throw conflict(SUPPRESSED_MESSAGE, { field: "email", reason: "erased" });
+      }
       await this.assertEmailFree(this.deps.db, workspaceId, input.email!);
       throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
     }
@@ -83,16 +91,19 @@ export class ContactService {
           errors.push({ index, field: "email", message: "a contact with this email already exists", existingContactId: match.id });
         }
       }
+      // GDPR (issue 6): rows for erased people (suppression list) are skipped, not imported.
+      const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, emails);
+      const accepted = suppressed.size > 0 ? rows.filter((row) => !row.email || !suppressed.has(row.email)) : rows;
       if (errors.length > 0) {
         errors.sort((a, b) => a.index - b.index);
         throw new DomainError("CONFLICT", `${errors.length} row(s) conflict with existing contacts or each other; nothing was imported`, {
           rows: errors,
         });
       }
-      const inserted = await guardUniqueEmail(() =>
+      const inserted = accepted.length === 0 ? [] : await guardUniqueEmail(() =>
         tx
           .insert(contacts)
-          .values(rows.map((row) => toRow(workspaceId, row, actor.actorId, now)))
+          .values(accepted.map((row) => toRow(workspaceId, row, actor.actorId, now)))
           .returning({ id: contacts.id, source: contacts.source }),
       );
       await appendEvents(
@@ -104,7 +115,7 @@ export class ContactService {
           payload: { contactId: row.id, source: row.source },
         })),
       );
-      return { created: inserted.length, ids: inserted.map((row) => row.id) };
+      return { created: inserted.length, ids: inserted.map((row) => row.id), skippedErased: rows.length - accepted.length };
     });
   }
 
@@ -125,6 +136,10 @@ export class ContactService {
         .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), isNull(contacts.deletedAt)))
         .for("update");
       if (!current) throw notFound("Contact");
+      // GDPR (issue 6): an erased person's address cannot come back through an edit either.
+      if (patch.email && (await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [patch.email])).size > 0) {
+        throw conflict(SUPPRESSED_MESSAGE, { field: "email", reason: "erased" });
+      }
       const changes: Partial<Contact> = {};
       for (const [field, value] of Object.entries(patch) as [keyof ContactPatch, unknown][]) {
         if (value === undefined) continue;

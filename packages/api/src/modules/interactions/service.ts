@@ -6,6 +6,8 @@ import { appendEvents } from "../../events/outbox";
 import type { ServiceDeps } from "../../runtime";
 import type { Actor } from "../workspaces/service";
 import type { CreateInteractionInput } from "./schemas";
+import { assertNotRestricted } from "../gdpr/restriction";
+import { suppressedAddresses } from "../gdpr/suppression";
 
 export type Interaction = typeof interactions.$inferSelect;
 
@@ -44,6 +46,8 @@ export class InteractionService {
       }
 
       const participants = await this.resolveParticipants(tx, workspaceId, input);
+      // GDPR (issue 6): the one place this module refuses to process a restricted contact's data.
+      await assertNotRestricted(tx, [input.contactId, ...participants.flatMap((p) => (p.contactId ? [p.contactId] : []))]);
       const inserted = await tx
         .insert(interactions)
         .values({
@@ -156,7 +160,7 @@ export class InteractionService {
     workspaceId: string,
     input: CreateInteractionInput,
   ): Promise<ParticipantDraft[]> {
-    const drafts: ParticipantDraft[] = input.participants.map((p) => ({
+    let drafts: ParticipantDraft[] = input.participants.map((p) => ({
       contactId: p.contactId ?? null,
       email: p.email ?? null,
       displayName: p.displayName ?? null,
@@ -173,6 +177,9 @@ export class InteractionService {
       if (badIndex >= 0) throw badRequest("not a contact of this workspace", ["participants", badIndex, "contactId"]);
     }
     const unlinkedEmails = [...new Set(drafts.flatMap((p) => (!p.contactId && p.email ? [p.email] : [])))];
+    // GDPR (issue 6): an erased person (suppression list) is not re-recorded: their address and name are dropped.
+    const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, unlinkedEmails);
+    if (suppressed.size > 0) drafts = drafts.filter((d) => d.contactId || !d.email || !suppressed.has(d.email));
     if (unlinkedEmails.length > 0) {
       const matches = await tx
         .select({ id: contacts.id, email: contacts.email })

@@ -1,0 +1,312 @@
+import { ManualClock } from "@rapport/api";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, TEST_REDIS_URL, type SignedInUser, type TestApp } from "./support/app";
+
+/**
+ * GDPR erasure and restriction (issue 6) against real Postgres and Redis.
+ * Dump-and-grep: after erasure no table and no Redis key under our prefix holds
+ * the subject's original email, name or phone.
+ */
+const DAY_MS = 86_400_000;
+
+async function dumpEverything(app: TestApp): Promise<string> {
+  const tables = await app.sql<{ name: string }[]>`
+    SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`;
+  const parts: string[] = [];
+  for (const { name } of tables) {
+    const rows = await app.sql.unsafe(`SELECT row_to_json(t)::text AS j FROM "${name}" t`);
+    for (const r of rows) parts.push(`${name}: ${r.j}`);
+  }
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${app.redisPrefix}*`, "COUNT", 1000);
+      cursor = next;
+      for (const key of keys) {
+        const type = await redis.type(key);
+        let value: unknown = null;
+        if (type === "string") value = (await redis.getBuffer(key))?.toString("latin1");
+        else if (type === "hash") value = await redis.hgetall(key);
+        else if (type === "list") value = await redis.lrange(key, 0, -1);
+        else if (type === "set") value = await redis.smembers(key);
+        else if (type === "zset") value = await redis.zrange(key, 0, -1);
+        else if (type === "stream") value = await redis.xrange(key, "-", "+");
+        parts.push(`redis ${key}: ${JSON.stringify(value)}`);
+      }
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+  return parts.join("\n").toLowerCase();
+}
+
+const waitFor = async (check: () => Promise<boolean>, ms = 5_000) => {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("condition not met in time");
+};
+
+describe("GDPR erasure and restriction", () => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let member: SignedInUser;
+  let workspaceId: string;
+  const clock = new ManualClock(new Date("2026-06-01T09:00:00Z"));
+
+  beforeAll(async () => {
+    app = await createTestApp({ clock });
+    [owner, member] = await Promise.all([app.signUp("Olive Owner"), app.signUp("Milo Member")]);
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Privacy WS" })).id;
+    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+  });
+  afterAll(() => app.close());
+
+  describe("eraseContact", () => {
+    const EMAIL = "zelda.quixote@erase-me.example";
+    const NAME = "Zelda Quixote-Marvell";
+    const PHONE = "+44 7700 900123";
+    let zeldaId: string;
+    let bobId: string;
+
+    beforeAll(async () => {
+      const zelda = await owner.client.contacts.create.mutate({ workspaceId, name: NAME, email: EMAIL, phone: PHONE, company: "Quixote Ltd", title: "CTO", tags: ["vip"] });
+      const bob = await owner.client.contacts.create.mutate({ workspaceId, name: "Bob Keeper", email: "bob@keep.example", company: "Quixote Ltd" });
+      zeldaId = zelda.id;
+      bobId = bob.id;
+      const t = clock.now();
+      await owner.client.interactions.create.mutate({ workspaceId, contactId: zeldaId, type: "meeting", direction: "outbound", occurredAt: t, subject: `Lunch with ${NAME}`, summary: `Call back on ${PHONE}` });
+      await owner.client.interactions.create.mutate({ workspaceId, contactId: zeldaId, type: "email", direction: "inbound", occurredAt: t, subject: "Quarterly plan" });
+      await owner.client.interactions.create.mutate({
+        workspaceId, contactId: bobId, type: "email", direction: "outbound", occurredAt: t, subject: `Intro: Bob meets ${NAME}`,
+        participants: [{ email: EMAIL.toUpperCase(), displayName: NAME, role: "cc" }],
+      });
+      await owner.client.interactions.create.mutate({ workspaceId, contactId: bobId, type: "note", direction: "outbound", occurredAt: t, summary: `Ask ${NAME} about it` });
+      // Fill the caches with derived data naming her.
+      await owner.client.recommendations.forContact.query({ workspaceId, contactId: bobId });
+      await owner.client.recommendations.forContact.query({ workspaceId, contactId: zeldaId });
+      await owner.client.analytics.topContacts.query({ workspaceId, sortBy: "clv", limit: 100 });
+      expect(await dumpEverything(app)).toContain(NAME.toLowerCase());
+    });
+
+    it("a plain member cannot erase (FORBIDDEN)", async () => {
+      expect((await errorOf(member.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: "x" }))).code).toBe("FORBIDDEN");
+    });
+
+    it("erases every trace of the contact, keeps the aggregates, emits contact.erased with ids only", async () => {
+      const before = (await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`)[0]!.n;
+      const result = await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: "Art. 17(1)(a) request received by email" });
+      expect(result).toMatchObject({ status: "completed" });
+      // The event consumers run after commit; wait until the cache consumer has seen it too.
+      await waitFor(async () => (await app.sql`SELECT 1 FROM event_consumers WHERE last_event_id >= (SELECT max(id) FROM domain_events)`).length > 0);
+
+      const dump = await dumpEverything(app);
+      for (const value of [EMAIL, NAME, PHONE, "quixote-marvell", "7700 900123"]) expect(dump).not.toContain(value.toLowerCase());
+
+      const after = (await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`)[0]!.n;
+      expect(after).toBe(before);
+      const kept = await app.sql`SELECT type, occurred_at FROM interactions WHERE contact_id = ${zeldaId} ORDER BY type`;
+      expect(kept.map((r) => r.type)).toEqual(["email", "meeting"]);
+      const [contact] = await app.sql`SELECT email, name, phone, company, title, tags FROM contacts WHERE id = ${zeldaId}`;
+      expect(contact).toEqual({ email: null, name: "Erased contact", phone: null, company: null, title: null, tags: [] });
+      // Bob is untouched apart from the free text that named her.
+      expect((await owner.client.contacts.get.query({ workspaceId, contactId: bobId })).name).toBe("Bob Keeper");
+
+      const events = await app.sql`SELECT payload FROM domain_events WHERE type = 'contact.erased'`;
+      expect(events).toHaveLength(1);
+      expect(Object.keys(events[0]!.payload).sort()).toEqual(["contactId", "operationId"]);
+
+      const audit = await app.sql`SELECT action, target_id, metadata FROM audit_log WHERE action LIKE 'gdpr.contact_erasure.%' ORDER BY id`;
+      expect(audit.map((a) => a.action)).toEqual(["gdpr.contact_erasure.started", "gdpr.contact_erasure.completed"]);
+      expect(JSON.stringify(audit)).not.toContain("Art. 17(1)(a)");
+      expect(audit.every((a) => a.target_id === zeldaId)).toBe(true);
+    });
+
+    it("the suppression list refuses to re-create her (create: CONFLICT, bulk: skipped, participants: not recorded)", async () => {
+      const error = await errorOf(owner.client.contacts.create.mutate({ workspaceId, name: "Z", email: `  ${EMAIL.toUpperCase()} ` }));
+      expect(error.code).toBe("CONFLICT");
+      expect(error.message).toMatch(/erased/);
+      const bulk = await owner.client.contacts.bulkCreate.mutate({ workspaceId, contacts: [{ name: "Zed", email: EMAIL }, { name: "Newbie", email: "newbie@ok.example" }] });
+      expect(bulk).toMatchObject({ created: 1, skippedErased: 1 });
+      expect((await errorOf(owner.client.contacts.update.mutate({ workspaceId, contactId: bobId, patch: { email: EMAIL } }))).code).toBe("CONFLICT");
+      const created = await owner.client.interactions.create.mutate({
+        workspaceId, contactId: bobId, type: "email", direction: "inbound", occurredAt: clock.now(),
+        participants: [{ email: EMAIL, displayName: NAME, role: "from" }],
+      });
+      const rows = await app.sql`SELECT email, display_name FROM interaction_participants WHERE interaction_id = ${created.interaction.id}`;
+      expect(rows.every((r) => r.email === null && r.display_name === null)).toBe(true);
+      // The suppression entry is a keyed HMAC, not the address.
+      const [s] = await app.sql`SELECT address_hmac FROM gdpr_suppressions WHERE workspace_id = ${workspaceId}`;
+      expect(s!.address_hmac).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    it("the request is in the operations log with its due date", async () => {
+      const ops = await owner.client.gdpr.operations.query({ workspaceId });
+      const op = ops.find((o) => o.type === "contact_erasure")!;
+      expect(op).toMatchObject({ subjectKind: "contact", subjectId: zeldaId, status: "completed", overdue: false });
+      expect(op.dueAt.toISOString()).toBe("2026-07-01T09:00:00.000Z");
+    });
+  });
+
+  describe("restriction", () => {
+    let ruthId: string;
+    let otherId: string;
+    let client: SignedInUser["client"];
+
+    beforeAll(async () => {
+      client = (await app.signIn(owner)).client;
+      ruthId = (await client.contacts.create.mutate({ workspaceId, name: "Ruth Restricted", email: "ruth@restrict.example" })).id;
+      otherId = (await client.contacts.create.mutate({ workspaceId, name: "Otto Other", email: "otto@restrict.example" })).id;
+      await client.interactions.create.mutate({
+        workspaceId, contactId: otherId, type: "meeting", direction: "inbound", occurredAt: clock.now(), participants: [{ contactId: ruthId, role: "attendee" }],
+      });
+    });
+
+    it("restrictContact returns what stops; a member cannot restrict", async () => {
+      expect((await errorOf(member.client.gdpr.restrictContact.mutate({ workspaceId, contactId: ruthId }))).code).toBe("FORBIDDEN");
+      const result = await client.gdpr.restrictContact.mutate({ workspaceId, contactId: ruthId });
+      expect(result.restricted).toBe(true);
+      expect(result.restrictions).toEqual(expect.arrayContaining(["recommendations", "analytics"]));
+    });
+
+    const processing: [string, (c: SignedInUser["client"], ids: { ruth: string; other: string }) => Promise<unknown>][] = [
+      ["interactions.create (primary contact)", (c, ids) => c.interactions.create.mutate({ workspaceId, contactId: ids.ruth, type: "call", direction: "inbound", occurredAt: clock.now() })],
+      [
+        "interactions.create (as a participant)",
+        (c, ids) => c.interactions.create.mutate({ workspaceId, contactId: ids.other, type: "meeting", direction: "inbound", occurredAt: clock.now(), participants: [{ contactId: ids.ruth, role: "attendee" }] }),
+      ],
+      [
+        "interactions.create (linked by address)",
+        (c, ids) => c.interactions.create.mutate({ workspaceId, contactId: ids.other, type: "email", direction: "inbound", occurredAt: clock.now(), participants: [{ email: "ruth@restrict.example", role: "from" }] }),
+      ],
+      ["recommendations.forContact", (c, ids) => c.recommendations.forContact.query({ workspaceId, contactId: ids.ruth })],
+    ];
+
+    it("a restricted contact is left out of other contacts' recommendations and of analytics", async () => {
+      const recs = await client.recommendations.forContact.query({ workspaceId, contactId: otherId, includeKnown: true });
+      expect(recs.items.map((i) => i.contactId)).not.toContain(ruthId);
+      await waitFor(async () => {
+        const top = await client.analytics.topContacts.query({ workspaceId, sortBy: "clv", limit: 100 });
+        return !JSON.stringify(top).includes(ruthId);
+      });
+    });
+
+    it.each(processing)("%s → FORBIDDEN (processing is restricted)", async (_name, call) => {
+      const error = await errorOf(call(client, { ruth: ruthId, other: otherId }));
+      expect(error.code).toBe("FORBIDDEN");
+      expect(error.message).toMatch(/processing is restricted/i);
+    });
+
+    it("lifting is recorded (activity event, operations log) and processing works again", async () => {
+      expect(await client.gdpr.unrestrictContact.mutate({ workspaceId, contactId: ruthId })).toEqual({ restricted: false, restrictions: [] });
+      for (const [, call] of processing) await call(client, { ruth: ruthId, other: otherId });
+      expect(await app.sql`SELECT 1 FROM domain_events WHERE type = 'contact.unrestricted' AND payload->>'contactId' = ${ruthId}`).toHaveLength(1);
+      const ops = await client.gdpr.operations.query({ workspaceId });
+      expect(ops.filter((o) => o.subjectId === ruthId).map((o) => o.type).sort()).toEqual(["restriction", "restriction_lifted"]);
+    });
+
+    it("a user can restrict and unrestrict their own processing", async () => {
+      const me = await app.signUp("Rita Self");
+      const result = await me.client.gdpr.restrict.mutate();
+      expect(result.restricted).toBe(true);
+      expect(result.restrictions.length).toBeGreaterThan(0);
+      expect((await me.client.gdpr.restrictionStatus.query()).restricted).toBe(true);
+      await me.client.gdpr.unrestrict.mutate();
+      expect((await me.client.gdpr.restrictionStatus.query()).restricted).toBe(false);
+      const mine = await me.client.gdpr.myOperations.query();
+      expect(mine.map((o) => o.type).sort()).toEqual(["restriction", "restriction_lifted"]);
+    });
+  });
+
+  it("the retention job deletes audit entries past AUDIT_RETENTION_DAYS and none inside it; the log stays append-only otherwise", async () => {
+    const year = 365 * DAY_MS;
+    const old = new Date(clock.now().getTime() - 8 * year);
+    const kept = new Date(clock.now().getTime() - 6 * year);
+    await app.sql`INSERT INTO audit_log (action, created_at) VALUES ('test.ancient', ${old}), ('test.six_years', ${kept})`;
+    await expect(app.sql`DELETE FROM audit_log WHERE action = 'test.ancient'`).rejects.toThrow(/append-only/);
+    const result = await app.runtime.services.gdprErasure.enforceRetention();
+    expect(result.auditDeleted).toBe(1);
+    const left = await app.sql`SELECT action FROM audit_log WHERE action LIKE 'test.%'`;
+    expect(left.map((r) => r.action)).toEqual(["test.six_years"]);
+  });
+
+  it("dataLocations reports the database, processors and retention from the inventory", async () => {
+    const client = (await app.signIn(owner)).client;
+    const map = await client.gdpr.dataLocations.query();
+    expect(map.primary.kind).toBe("postgres");
+    expect(map.processors.map((p) => p.name)).toContain("Google (Gmail API)");
+    expect(Object.keys(map.retentionByCategory)).toEqual(expect.arrayContaining(["identity", "contact_details", "communication_content"]));
+  });
+});
+
+describe("GDPR user deletion", () => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let member: SignedInUser;
+  let workspaceId: string;
+  const clock = new ManualClock(new Date("2026-06-01T09:00:00Z"));
+
+  beforeAll(async () => {
+    app = await createTestApp({ clock });
+    [owner, member] = await Promise.all([app.signUp("Olive Owner"), app.signUp("Milo Member")]);
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Deletion WS" })).id;
+    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+  });
+  afterAll(() => app.close());
+
+    it("an owner/admin of every workspace the user belongs to can execute it immediately", async () => {
+      const uma = await app.signUp("Uma Quickgone");
+      await owner.client.workspaces.addMember.mutate({ workspaceId, email: uma.email, role: "member" });
+      const { deletionId } = await uma.client.gdpr.requestDeletion.mutate({ reason: "now", password: uma.password });
+      expect(await owner.client.gdpr.executeDeletion.mutate({ deletionId })).toMatchObject({ status: "completed" });
+      expect((await errorOf(app.client().auth.login.mutate({ email: uma.email, password: uma.password }))).code).toBe("UNAUTHORIZED");
+    });
+
+    it("schedules, cancels, refuses a sole owner, executes after the grace period; the user can no longer sign in and leaves no trace", async () => {
+      const NAME = "Yorick Vandermeer-Plinth";
+      const yorick = await app.signUp(NAME);
+      const own = (await yorick.client.workspaces.create.mutate({ name: "Yorick's" })).id;
+      await owner.client.workspaces.addMember.mutate({ workspaceId, email: yorick.email, role: "member" });
+
+      expect((await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: "wrong password!!" }))).code).toBe("FORBIDDEN");
+      const sole = await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password }));
+      expect(sole.code).toBe("CONFLICT");
+      expect(sole.message).toMatch(/sole owner/);
+      await yorick.client.workspaces.addMember.mutate({ workspaceId: own, email: owner.email, role: "owner" });
+
+      const scheduled = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
+      expect(scheduled).toMatchObject({ status: "scheduled" });
+      expect(scheduled.effectiveAt.getTime()).toBe(clock.now().getTime() + 30 * DAY_MS);
+      expect(scheduled.warning).toMatch(/irreversibl/);
+      // A second request returns the pending one.
+      expect((await yorick.client.gdpr.requestDeletion.mutate({ reason: "again", password: yorick.password })).deletionId).toBe(scheduled.deletionId);
+      expect(await yorick.client.gdpr.cancelDeletion.mutate()).toMatchObject({ status: "cancelled" });
+      const again = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
+      expect(again.deletionId).not.toBe(scheduled.deletionId);
+
+      // Another user who doesn't administer all his workspaces cannot execute it.
+      expect((await errorOf(member.client.gdpr.executeDeletion.mutate({ deletionId: again.deletionId }))).code).toBe("NOT_FOUND");
+      expect((await errorOf(yorick.client.gdpr.executeDeletion.mutate({ deletionId: again.deletionId }))).code).toBe("FORBIDDEN");
+
+      // Nothing happens before the grace period ends; the daily job executes it after.
+      expect(await app.runtime.services.gdprErasure.runDueDeletions()).toEqual({ executed: 0, failed: 0 });
+      clock.advance(31 * DAY_MS);
+      expect(await app.runtime.services.gdprErasure.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
+
+      const login = await errorOf(app.client().auth.login.mutate({ email: yorick.email, password: yorick.password }));
+      expect(login.code).toBe("UNAUTHORIZED");
+      const [user] = await app.sql`SELECT email, name, password_hash FROM users WHERE id = ${yorick.userId}`;
+      expect(user).toEqual({ email: `deleted-${yorick.userId}@deleted.invalid`, name: "Deleted User", password_hash: null });
+      expect(await app.sql`SELECT 1 FROM sessions WHERE user_id = ${yorick.userId}`).toHaveLength(0);
+      expect(await app.sql`SELECT 1 FROM memberships WHERE user_id = ${yorick.userId}`).toHaveLength(0);
+      expect(await app.sql`SELECT 1 FROM domain_events WHERE type = 'user.erased' AND payload->>'userId' = ${yorick.userId}`).toHaveLength(1);
+
+      const dump = await dumpEverything(app);
+      for (const value of [yorick.email, NAME, "vandermeer"]) expect(dump).not.toContain(value.toLowerCase());
+    });
+});

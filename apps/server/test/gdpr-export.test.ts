@@ -1,0 +1,276 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ManualClock } from "@rapport/api";
+import JSZip from "jszip";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+
+/** GDPR access/portability exports (issue 6 §2): real Postgres, Redis/BullMQ, the ZIP opened and read. */
+
+type Status = Awaited<ReturnType<SignedInUser["client"]["gdpr"]["exportStatus"]["query"]>>;
+
+async function waitForExport(user: SignedInUser, exportId: string, timeoutMs = 30_000): Promise<Status> {
+  const started = Date.now();
+  for (;;) {
+    const status = await user.client.gdpr.exportStatus.query({ exportId });
+    if (status.status === "completed" || status.status === "failed") return status;
+    if (Date.now() - started > timeoutMs) throw new Error(`export ${exportId} still ${status.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function download(app: TestApp, url: string, token?: string) {
+  return fetch(`${app.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+async function openZip(app: TestApp, user: SignedInUser, url: string) {
+  const response = await download(app, url, user.accessToken);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toBe("application/zip");
+  const zip = await JSZip.loadAsync(await response.arrayBuffer());
+  const json = async (name: string) => JSON.parse(await zip.file(name)!.async("string"));
+  return { zip, json, readme: await zip.file("README.txt")!.async("string") };
+}
+
+/** Rows as they travel in JSON (dates as ISO strings), sorted by id. */
+const normalize = (rows: readonly unknown[]) =>
+  (JSON.parse(JSON.stringify(rows)) as { id: string | number }[]).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+
+const CONTACT_COLUMNS = `id, workspace_id AS "workspaceId", name, email, company, title, phone, tags, source, created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"`;
+const INTERACTION_COLUMNS = `id, workspace_id AS "workspaceId", contact_id AS "contactId", type, direction, occurred_at AS "occurredAt", subject, summary, source, external_id AS "externalId", created_by AS "createdBy", created_at AS "createdAt"`;
+
+describe("gdpr exports", () => {
+  let app: TestApp;
+  let exportDir: string;
+  let clock: ManualClock;
+  let alice: SignedInUser; // owner of A
+  let bob: SignedInUser; // owner of B
+  let adam: SignedInUser; // admin of A
+  let mallory: SignedInUser; // plain member of A
+  let workspaceId: string;
+  let contactId: string;
+
+  beforeAll(async () => {
+    exportDir = mkdtempSync(join(tmpdir(), "rapport-exports-"));
+    clock = new ManualClock(new Date());
+    app = await createTestApp({ clock, env: { EXPORT_DIR: exportDir } });
+    [alice, bob, adam, mallory] = await Promise.all([app.signUp("Alice Owner"), app.signUp("Bob Other"), app.signUp("Adam Admin"), app.signUp("Mallory Member")]);
+    const workspace = await alice.client.workspaces.create.mutate({ name: "A" });
+    workspaceId = workspace.id;
+    await alice.client.workspaces.addMember.mutate({ workspaceId, email: adam.email, role: "admin" });
+    await alice.client.workspaces.addMember.mutate({ workspaceId, email: mallory.email, role: "member" });
+    const created = await alice.client.contacts.bulkCreate.mutate({
+      workspaceId,
+      contacts: Array.from({ length: 25 }, (_, i) => ({ name: `Person ${i}`, email: `person${i}@a.example`, company: "Acme", phone: `+49 30 ${1000 + i}`, tags: ["t"] })),
+    });
+    void created;
+    const [first] = await app.sql<{ id: string }[]>`SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND email = 'person0@a.example'`;
+    contactId = first!.id;
+    for (let i = 0; i < 12; i++) {
+      await alice.client.interactions.create.mutate({ workspaceId, contactId, type: i % 2 ? "email" : "call", direction: "inbound", occurredAt: new Date(Date.now() - i * 86_400_000), subject: `Subject ${i}` });
+    }
+    const bobWs = await bob.client.workspaces.create.mutate({ name: "B" });
+    await bob.client.contacts.create.mutate({ workspaceId: bobWs.id, name: "Bea Bob", email: "bea@b.example" });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    rmSync(exportDir, { recursive: true, force: true });
+  });
+
+  it("a user's export: the ZIP's JSON files equal the database rows for that user, README covers purposes, recipients, retention, rights", async () => {
+    const requested = await alice.client.gdpr.requestExport.mutate({});
+    expect(["pending", "in_progress", "completed"]).toContain(requested.status);
+    const status = await waitForExport(alice, requested.exportId);
+    expect(status).toMatchObject({ status: "completed", progress: 100 });
+    expect(status.downloadUrl).toMatch(/^\/api\/gdpr\/export\/download\?token=/);
+    expect(status.expiresAt).toBeInstanceOf(Date);
+    expect(status.expiresAt!.getTime() - clock.now().getTime()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(status.fileSizeBytes).toBeGreaterThan(0);
+
+    const { zip, json, readme } = await openZip(app, alice, status.downloadUrl!);
+    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "preferences.json", "profile.json"]);
+
+    const profile = await json("profile.json");
+    expect(profile.user).toMatchObject({ id: alice.userId, email: alice.email, name: "Alice Owner" });
+    expect(JSON.stringify(profile)).not.toMatch(/password|scrypt|argon/i);
+    expect(profile.memberships).toEqual([expect.objectContaining({ workspaceId, role: "owner", workspaceName: "A" })]);
+    const sessions = await app.sql`SELECT id FROM sessions WHERE user_id = ${alice.userId}`;
+    expect(profile.sessions).toHaveLength(sessions.length);
+
+    const contacts = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1`, [workspaceId]);
+    expect(contacts).toHaveLength(25);
+    expect(normalize(await json("contacts.json"))).toEqual(normalize(contacts));
+    const interactions = await app.sql.unsafe(`SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE workspace_id = $1`, [workspaceId]);
+    expect(interactions).toHaveLength(12);
+    expect(normalize(await json("interactions.json"))).toEqual(normalize(interactions));
+    const events = await app.sql`SELECT id FROM domain_events WHERE actor_id = ${alice.userId}`;
+    expect((await json("activity.json")).map((e: { id: number }) => e.id).sort()).toEqual(events.map((e) => Number(e.id)).sort());
+    const audit = await app.sql`SELECT id FROM audit_log WHERE actor_id = ${alice.userId} OR (target_type = 'user' AND target_id = ${alice.userId})`;
+    // The "completed" entry is written in the same transaction that finishes the file, after it was built.
+    const auditInZip = (await json("audit.json")).map((e: { id: number }) => e.id);
+    expect(auditInZip.length).toBeGreaterThan(0);
+    for (const id of auditInZip) expect(audit.map((e) => Number(e.id))).toContain(id);
+    expect(await json("preferences.json")).toEqual([]);
+    // Only Alice's data: nothing of Bob's workspace.
+    expect(JSON.stringify(await json("contacts.json"))).not.toContain("bea@b.example");
+
+    expect(readme).toContain("contacts.json — 25 records");
+    expect(readme).toContain("interactions.json — 12 records");
+    for (const word of ["Purpose:", "Categories:", "Recipients:", "Retention:", "Source:", "Art. 15", "Art. 20", "Erasure (Art. 17)", "supervisory authority", "imported from your Gmail"]) {
+      expect(readme).toContain(word);
+    }
+    // Audited by opaque id, never by personal values.
+    const entries = await app.sql`SELECT action, target_id, metadata FROM audit_log WHERE action LIKE 'gdpr.export.%' AND actor_id = ${alice.userId}`;
+    expect(entries.map((e) => e.action).sort()).toEqual(["gdpr.export.completed", "gdpr.export.requested"]);
+    expect(JSON.stringify(entries)).not.toContain(alice.email);
+  });
+
+  it("include limits the sections (profile always included)", async () => {
+    const requested = await bob.client.gdpr.requestExport.mutate({ include: ["contacts"] });
+    const status = await waitForExport(bob, requested.exportId);
+    const { zip } = await openZip(app, bob, status.downloadUrl!);
+    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "contacts.json", "profile.json"]);
+  });
+
+  it("a contact's export by an admin: profile equals the contact row, interactions with participants", async () => {
+    const requested = await adam.client.gdpr.exportContact.mutate({ workspaceId, contactId });
+    expect(requested.subjectKind).toBe("contact");
+    const status = await waitForExport(adam, requested.exportId);
+    expect(status.status).toBe("completed");
+    const { json, readme } = await openZip(app, adam, status.downloadUrl!);
+    const [row] = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE id = $1`, [contactId]);
+    expect(await json("profile.json")).toEqual(JSON.parse(JSON.stringify(row)));
+    const interactions = await app.sql.unsafe(`SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE contact_id = $1`, [contactId]);
+    const inZip = await json("interactions.json");
+    expect(normalize(inZip.map(({ participants: _, ...rest }: Record<string, unknown>) => rest))).toEqual(normalize(interactions));
+    expect(readme).toContain("The workspace that holds your record");
+    expect(readme).toContain("interactions.json — 12 records");
+    // Nothing about other contacts.
+    expect(JSON.stringify(await json("profile.json"))).not.toContain("person1@a.example");
+
+    // The owner (also admin or above) may fetch it too; a plain member and an outsider may not.
+    expect((await download(app, status.downloadUrl!, alice.accessToken)).status).toBe(200);
+    expect((await download(app, status.downloadUrl!, mallory.accessToken)).status).toBe(404);
+    expect((await download(app, status.downloadUrl!, bob.accessToken)).status).toBe(404);
+    expect((await errorOf(mallory.client.gdpr.exportStatus.query({ exportId: requested.exportId }))).code).toBe("NOT_FOUND");
+    expect((await errorOf(mallory.client.gdpr.exportContact.mutate({ workspaceId, contactId }))).code).toBe("FORBIDDEN");
+  });
+
+  it("another user, a missing token or a tampered link cannot download", async () => {
+    const requested = await alice.client.gdpr.requestExport.mutate({});
+    const status = await waitForExport(alice, requested.exportId);
+    const url = status.downloadUrl!;
+    expect((await download(app, url, bob.accessToken)).status).toBe(404);
+    expect((await download(app, url)).status).toBe(401);
+    const tampered = url.replace(/token=([^.]+)\./, (_m, body: string) => `token=${body.slice(0, -2)}AA.`);
+    expect((await download(app, tampered, alice.accessToken)).status).toBe(401);
+    expect((await errorOf(bob.client.gdpr.exportStatus.query({ exportId: requested.exportId }))).code).toBe("NOT_FOUND");
+    // Even an owner of the workspace cannot fetch another user's personal export.
+    expect((await download(app, url, adam.accessToken)).status).toBe(404);
+  });
+
+  it("20 users exporting at once all succeed, each gets only their own data", async () => {
+    const users = await Promise.all(Array.from({ length: 20 }, (_, i) => app.signUp(`Parallel ${i}`)));
+    await Promise.all(
+      users.map(async (user, i) => {
+        const ws = await user.client.workspaces.create.mutate({ name: `P${i}` });
+        await user.client.contacts.create.mutate({ workspaceId: ws.id, name: `Only Mine ${i}`, email: `mine${i}@p.example` });
+      }),
+    );
+    const requests = await Promise.all(users.map((user) => user.client.gdpr.requestExport.mutate({})));
+    expect(new Set(requests.map((r) => r.exportId)).size).toBe(20);
+    const statuses = await Promise.all(users.map((user, i) => waitForExport(user, requests[i]!.exportId, 60_000)));
+    expect(statuses.every((s) => s.status === "completed")).toBe(true);
+    await Promise.all(
+      users.map(async (user, i) => {
+        const { json } = await openZip(app, user, statuses[i]!.downloadUrl!);
+        expect((await json("profile.json")).user.id).toBe(user.userId);
+        const contacts = await json("contacts.json");
+        expect(contacts.map((c: { email: string }) => c.email)).toEqual([`mine${i}@p.example`]);
+        // Someone else's link is refused.
+        const other = statuses[(i + 1) % 20]!.downloadUrl!;
+        expect((await download(app, other, user.accessToken)).status).toBe(404);
+      }),
+    );
+  }, 90_000);
+
+  it("expired links are refused and the daily job deletes the files", async () => {
+    const requested = await bob.client.gdpr.requestExport.mutate({});
+    const status = await waitForExport(bob, requested.exportId);
+    expect(readdirSync(exportDir).some((name) => name.includes(requested.exportId))).toBe(true);
+    clock.advance(7 * 86_400_000 + 60_000);
+    bob = await app.signIn(bob);
+    alice = await app.signIn(alice);
+    expect((await download(app, status.downloadUrl!, bob.accessToken)).status).toBe(410);
+    const later = await bob.client.gdpr.exportStatus.query({ exportId: requested.exportId });
+    expect(later.status).toBe("completed");
+    expect(later.downloadUrl).toBeUndefined();
+    const { deleted } = await app.runtime.services.gdprExports.purgeExpired();
+    expect(deleted).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(exportDir).some((name) => name.includes(requested.exportId))).toBe(false);
+    const [row] = await app.sql`SELECT file_key FROM gdpr_exports WHERE id = ${requested.exportId}`;
+    expect(row!.file_key).toBeNull();
+  });
+});
+
+describe("gdpr exports: duplicate requests", () => {
+  let app: TestApp;
+  let exportDir: string;
+  beforeAll(async () => {
+    exportDir = mkdtempSync(join(tmpdir(), "rapport-exports-"));
+    // The api role does not process jobs: requests stay pending.
+    app = await createTestApp({ role: "api", env: { EXPORT_DIR: exportDir } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(exportDir, { recursive: true, force: true });
+  });
+
+  it("a second request while one is pending returns the pending one, also when both arrive at once", async () => {
+    const user = await app.signUp("Dup");
+    const [a, b] = await Promise.all([user.client.gdpr.requestExport.mutate({}), user.client.gdpr.requestExport.mutate({})]);
+    expect(a.exportId).toBe(b.exportId);
+    const c = await user.client.gdpr.requestExport.mutate({});
+    expect(c).toMatchObject({ exportId: a.exportId, status: "pending", progress: 0 });
+    expect(c.downloadUrl).toBeUndefined();
+    const rows = await app.sql`SELECT count(*)::int AS n FROM gdpr_exports WHERE subject_id = ${user.userId}`;
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  const jobContext = { attempt: 1, progress: async () => {}, log: { info: () => {} } as never };
+
+  it("erasure while an export runs: the file is discarded, not served", async () => {
+    const user = await app.signUp("Racer");
+    const ws = await user.client.workspaces.create.mutate({ name: "R" });
+    const contact = await user.client.contacts.create.mutate({ workspaceId: ws.id, name: "Gone Soon", email: "gone@r.example" });
+    const requested = await user.client.gdpr.requestExport.mutate({});
+    // The erasure commits after the export was requested (ids only, as the erasure writes it).
+    await app.sql`INSERT INTO domain_events (workspace_id, type, payload) VALUES (${ws.id}, 'contact.erased', ${app.sql.json({ contactId: contact.id, operationId: "00000000-0000-4000-8000-000000000000" })})`;
+    const result = await app.runtime.services.gdprExports.run(requested.exportId, jobContext);
+    expect(result.sizeBytes).toBe(0);
+    const status = await user.client.gdpr.exportStatus.query({ exportId: requested.exportId });
+    expect(status.status).toBe("failed");
+    expect(status.downloadUrl).toBeUndefined();
+    expect(readdirSync(exportDir).filter((name) => name.includes(requested.exportId))).toEqual([]);
+  });
+
+  it("contact.erased deletes stored export files that may hold the contact (the members' exports and the contact's own)", async () => {
+    const owner = await app.signUp("Keeper");
+    const ws = await owner.client.workspaces.create.mutate({ name: "K" });
+    const contact = await owner.client.contacts.create.mutate({ workspaceId: ws.id, name: "Erase Me", email: "erase@k.example" });
+    const mine = await owner.client.gdpr.requestExport.mutate({});
+    const theirs = await owner.client.gdpr.exportContact.mutate({ workspaceId: ws.id, contactId: contact.id });
+    for (const id of [mine.exportId, theirs.exportId]) expect((await app.runtime.services.gdprExports.run(id, jobContext)).sizeBytes).toBeGreaterThan(0);
+    expect(readdirSync(exportDir).filter((name) => name.includes(mine.exportId) || name.includes(theirs.exportId))).toHaveLength(2);
+    await app.sql`INSERT INTO domain_events (workspace_id, type, payload) VALUES (${ws.id}, 'contact.erased', ${app.sql.json({ contactId: contact.id, operationId: "00000000-0000-4000-8000-000000000000" })})`;
+    const deadline = Date.now() + 10_000;
+    while (readdirSync(exportDir).some((name) => name.includes(mine.exportId) || name.includes(theirs.exportId))) {
+      if (Date.now() > deadline) throw new Error("export files still there 10 s after contact.erased");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const rows = await app.sql`SELECT file_key FROM gdpr_exports WHERE id IN ${app.sql([mine.exportId, theirs.exportId])}`;
+    expect(rows.map((r) => r.file_key)).toEqual([null, null]);
+    expect((await owner.client.gdpr.exportStatus.query({ exportId: mine.exportId })).downloadUrl).toBeUndefined();
+  });
+});

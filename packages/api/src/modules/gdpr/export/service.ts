@@ -1,0 +1,333 @@
+/**
+ * GDPR access and portability exports (issue 6, Art. 15 and 20).
+ *
+ * A request creates a `gdpr_exports` row (at most one open per subject: a
+ * second request returns it) and queues `gdpr.export`, which writes a ZIP
+ * (jszip, generated as a Node stream with streamFiles, the JSON files fed a
+ * page of rows at a time) straight into export storage. The file is fetched
+ * through a signed, single-export link (see ./download.ts) for
+ * EXPORT_TTL_DAYS days; `gdpr.exports.purge-expired` deletes it afterwards.
+ */
+import { Readable } from "node:stream";
+import { randomBytes } from "node:crypto";
+import { contacts, domainEvents, gdprExports, memberships, type GdprExportStatus } from "@rapport/db";
+import { hasRole } from "@rapport/core";
+import { and, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
+import JSZip from "jszip";
+import type { ExportStorage } from "../../../infra/storage";
+import type { JobContext } from "../../../infra/queue";
+import { DomainError, notFound } from "../../../errors";
+import { recordAudit } from "../../audit/service";
+import type { EventConsumer } from "../../../events/types";
+import type { ServiceDeps } from "../../../runtime";
+import type { WorkspaceService } from "../../workspaces/service";
+import { createDownloadUrl } from "./download-link";
+import { buildReadme } from "./readme";
+import { contactFiles, EXPORT_SECTIONS, PAGE_SIZE, userFiles, type ExportFile, type ExportSectionName } from "./sources";
+
+export const GDPR_EXPORT_JOB = "gdpr.export";
+/**
+ * jszip deflates in JavaScript (pako), the export's main cost: level 1 is ~25 % faster
+ * than the default 6 for a ~15 % larger file (bench: 10k contacts / 200k interactions,
+ * 3.2 s and 15.8 MB vs 4.2 s and 13.8 MB).
+ */
+const DEFLATE_LEVEL = 1;
+export const GDPR_EXPORT_PURGE_JOB = "gdpr.exports.purge-expired";
+
+export interface ExportStatusView {
+  exportId: string;
+  subjectKind: "user" | "contact";
+  status: GdprExportStatus;
+  progress: number;
+  createdAt: Date;
+  completedAt: Date | null;
+  downloadUrl?: string;
+  expiresAt?: Date;
+  fileSizeBytes?: number;
+}
+
+interface Actor {
+  actorId: string;
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+type ExportRow = typeof gdprExports.$inferSelect;
+
+export class GdprExportService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly storage: ExportStorage,
+    private readonly workspaces: WorkspaceService,
+  ) {}
+
+  /** gdpr.requestExport: the calling user's own data. */
+  async requestUserExport(actor: Actor, include?: ExportSectionName[]): Promise<ExportStatusView> {
+    const row = await this.openOrCreate({ subjectKind: "user", subjectId: actor.actorId, workspaceId: null, requestedBy: actor.actorId, include: include ?? [] }, actor);
+    return this.view(row, actor.actorId);
+  }
+
+  /** gdpr.exportContact: a workspace owner/admin answering a contact's request (role checked by the router). */
+  async requestContactExport(actor: Actor, workspaceId: string, contactId: string): Promise<ExportStatusView> {
+    const [contact] = await this.deps.db
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
+    if (!contact) throw notFound("Contact");
+    const row = await this.openOrCreate({ subjectKind: "contact", subjectId: contactId, workspaceId, requestedBy: actor.actorId, include: [] }, actor);
+    return this.view(row, actor.actorId);
+  }
+
+  /** gdpr.exportStatus: the requester, or for contact exports an owner/admin of the workspace. */
+  async status(userId: string, exportId: string): Promise<ExportStatusView> {
+    const row = await this.authorizedRow(userId, exportId);
+    if (!row) throw notFound("Export");
+    return this.view(row, userId);
+  }
+
+  /** The row if `userId` may see and download it, else null (existence is not revealed). */
+  async authorizedRow(userId: string, exportId: string): Promise<ExportRow | null> {
+    const [row] = await this.deps.db.select().from(gdprExports).where(eq(gdprExports.id, exportId));
+    if (!row) return null;
+    if (row.subjectKind === "user") return row.requestedBy === userId && row.subjectId === userId ? row : null;
+    const role = row.workspaceId ? await this.workspaces.roleOf(row.workspaceId, userId) : null;
+    return role && hasRole(role, "admin") ? row : null;
+  }
+
+  async openFile(row: ExportRow) {
+    return row.fileKey ? this.storage.get(row.fileKey) : null;
+  }
+
+  private async openOrCreate(
+    values: { subjectKind: "user" | "contact"; subjectId: string; workspaceId: string | null; requestedBy: string; include: string[] },
+    actor: Actor,
+  ): Promise<ExportRow> {
+    const open = () =>
+      this.deps.db
+        .select()
+        .from(gdprExports)
+        .where(
+          and(
+            eq(gdprExports.subjectKind, values.subjectKind),
+            eq(gdprExports.subjectId, values.subjectId),
+            values.workspaceId ? eq(gdprExports.workspaceId, values.workspaceId) : isNull(gdprExports.workspaceId),
+            inArray(gdprExports.status, ["pending", "in_progress"]),
+          ),
+        );
+    const [existing] = await open();
+    if (existing) return existing;
+    let row: ExportRow | undefined;
+    try {
+      row = await this.deps.transaction(async (tx) => {
+        const [created] = await tx.insert(gdprExports).values({ ...values, createdAt: this.deps.clock.now() }).returning();
+        await recordAudit(tx, {
+          action: values.subjectKind === "user" ? "gdpr.export.requested" : "gdpr.contact_export.requested",
+          workspaceId: values.workspaceId,
+          actorId: actor.actorId,
+          targetType: values.subjectKind,
+          targetId: values.subjectId,
+          ip: actor.ip ?? null,
+          userAgent: actor.userAgent ?? null,
+          metadata: { exportId: created!.id },
+        });
+        return created!;
+      });
+    } catch (error) {
+      // Two requests at once: the partial unique index lets one in; the other returns it.
+      if ((error as { code?: string; cause?: { code?: string } }).code === "23505" || (error as { cause?: { code?: string } }).cause?.code === "23505") {
+        const [winner] = await open();
+        if (winner) return winner;
+      }
+      throw error;
+    }
+    await this.deps.queue.enqueue(GDPR_EXPORT_JOB, { exportId: row.id }, { jobId: `gdpr-export-${row.id}` });
+    return row;
+  }
+
+  private view(row: ExportRow, _viewer: string): ExportStatusView {
+    const now = this.deps.clock.now();
+    const base: ExportStatusView = {
+      exportId: row.id,
+      subjectKind: row.subjectKind,
+      status: row.status,
+      progress: row.status === "completed" ? 100 : row.progress,
+      createdAt: row.createdAt,
+      completedAt: row.completedAt,
+    };
+    if (row.status !== "completed" || !row.expiresAt) return base;
+    const expired = row.expiresAt <= now || !row.fileKey;
+    return {
+      ...base,
+      expiresAt: row.expiresAt,
+      ...(row.fileSizeBytes !== null ? { fileSizeBytes: row.fileSizeBytes } : {}),
+      ...(expired ? {} : { downloadUrl: createDownloadUrl(this.deps.config, { exportId: row.id, expiresAt: row.expiresAt }) }),
+    };
+  }
+
+  // ------------------------------------------------------------------ the job
+
+  /** Builds the ZIP for one export row (the `gdpr.export` job). */
+  async run(exportId: string, ctx: Pick<JobContext, "progress" | "log" | "attempt">, maxAttempts = 2): Promise<{ sizeBytes: number }> {
+    const { db, clock, config } = this.deps;
+    const [row] = await db.select().from(gdprExports).where(eq(gdprExports.id, exportId));
+    if (!row) return { sizeBytes: 0 };
+    if (row.status === "completed") return { sizeBytes: row.fileSizeBytes ?? 0 };
+    await db.update(gdprExports).set({ status: "in_progress", progress: 0 }).where(eq(gdprExports.id, exportId));
+    try {
+      const include = new Set<ExportSectionName>(row.include.length > 0 ? (row.include as ExportSectionName[]) : EXPORT_SECTIONS);
+      include.add("profile");
+      const files = (row.subjectKind === "user" ? userFiles(row.subjectId) : contactFiles(row.workspaceId!, row.subjectId)).filter((file) => include.has(file.section));
+      const counts = await Promise.all(files.map((file) => file.count(db)));
+      const total = counts.reduce((sum, n) => sum + n, 0) || 1;
+      let written = 0;
+      let reported = -1;
+      const report = async (rows: number) => {
+        written += rows;
+        const percent = Math.min(99, Math.floor((written / total) * 100));
+        if (percent < reported + 5) return;
+        reported = percent;
+        await ctx.progress(percent);
+        await db.update(gdprExports).set({ progress: percent }).where(eq(gdprExports.id, exportId));
+      };
+
+      const zip = new JSZip();
+      const generatedAt = clock.now();
+      zip.file("README.txt", buildReadme({ subjectKind: row.subjectKind, generatedAt, files, counts, retentionDays: config.EXPORT_TTL_DAYS }));
+      for (const file of files) zip.file(file.file, jsonStream(file, db, report) as unknown as NodeJS.ReadableStream, { binary: true });
+      const zipStream = zip.generateNodeStream({ type: "nodebuffer", streamFiles: true, compression: "DEFLATE", compressionOptions: { level: DEFLATE_LEVEL } });
+      const fileKey = `gdpr-export-${row.id}-${randomBytes(8).toString("hex")}.zip`;
+      const { sizeBytes } = await this.storage.put(fileKey, zipStream as unknown as Readable);
+      if (await this.erasedSince(row)) {
+        // Erasure ran while this export was being written: the file may hold what was erased.
+        await this.storage.delete(fileKey);
+        await db.update(gdprExports).set({ status: "failed", error: "A subject of this export was erased while it ran; request a new export." }).where(eq(gdprExports.id, exportId));
+        ctx.log.info({ exportId }, "gdpr export discarded: erasure during the export");
+        return { sizeBytes: 0 };
+      }
+      const completedAt = clock.now();
+      const expiresAt = new Date(completedAt.getTime() + config.EXPORT_TTL_DAYS * 86_400_000);
+      await this.deps.transaction(async (tx) => {
+        await tx.update(gdprExports).set({ status: "completed", progress: 100, fileKey, fileSizeBytes: sizeBytes, completedAt, expiresAt, error: null }).where(eq(gdprExports.id, exportId));
+        await recordAudit(tx, {
+          action: row.subjectKind === "user" ? "gdpr.export.completed" : "gdpr.contact_export.completed",
+          workspaceId: row.workspaceId,
+          actorId: row.requestedBy,
+          targetType: row.subjectKind,
+          targetId: row.subjectId,
+          metadata: { exportId, sizeBytes, files: Object.fromEntries(files.map((file, i) => [file.file, counts[i]])) },
+        });
+      });
+      await ctx.progress(100);
+      ctx.log.info({ exportId, sizeBytes }, "gdpr export completed");
+      return { sizeBytes };
+    } catch (error) {
+      const last = ctx.attempt >= maxAttempts;
+      await db
+        .update(gdprExports)
+        .set(last ? { status: "failed", error: error instanceof Error ? error.message.slice(0, 500) : "failed" } : { status: "pending" })
+        .where(eq(gdprExports.id, exportId));
+      throw error;
+    }
+  }
+
+  /** Whether an erasure touching this export's content was committed after it was requested. */
+  private async erasedSince(row: ExportRow): Promise<boolean> {
+    const since = gt(domainEvents.createdAt, row.createdAt);
+    const condition =
+      row.subjectKind === "contact"
+        ? and(eq(domainEvents.type, "contact.erased"), eq(domainEvents.workspaceId, row.workspaceId!), sql`${domainEvents.payload}->>'contactId' = ${row.subjectId}`)
+        : or(
+            and(eq(domainEvents.type, "user.erased"), sql`${domainEvents.payload}->>'userId' = ${row.subjectId}`),
+            and(
+              eq(domainEvents.type, "contact.erased"),
+              sql`${domainEvents.workspaceId} IN (SELECT ${memberships.workspaceId} FROM ${memberships} WHERE ${memberships.userId} = ${row.subjectId})`,
+            ),
+          );
+    const [hit] = await this.deps.db.select({ id: domainEvents.id }).from(domainEvents).where(and(since, condition)).limit(1);
+    return Boolean(hit);
+  }
+
+  /**
+   * Deletes every stored export file that may hold an erased subject's data (Art. 17: no export
+   * file keeps it): for a contact, its own exports and the personal exports of the workspace's
+   * members (they include the workspace's contacts); for a user, their exports. The rows stay
+   * (opaque ids only), with no file. Called by the erasure consumer below; the erasure itself
+   * may call it too, inside its own flow, to make it immediate.
+   */
+  async discardForErasure(subject: { kind: "contact"; workspaceId: string; contactId: string } | { kind: "user"; userId: string }): Promise<{ discarded: number }> {
+    const scope =
+      subject.kind === "contact"
+        ? or(
+            and(eq(gdprExports.subjectKind, "contact"), eq(gdprExports.subjectId, subject.contactId)),
+            and(
+              eq(gdprExports.subjectKind, "user"),
+              sql`${gdprExports.subjectId} IN (SELECT ${memberships.userId} FROM ${memberships} WHERE ${memberships.workspaceId} = ${subject.workspaceId})`,
+            ),
+          )
+        : and(eq(gdprExports.subjectKind, "user"), eq(gdprExports.subjectId, subject.userId));
+    const rows = await this.deps.db.select({ id: gdprExports.id, fileKey: gdprExports.fileKey }).from(gdprExports).where(and(isNotNull(gdprExports.fileKey), scope));
+    const now = this.deps.clock.now();
+    for (const row of rows) {
+      await this.storage.delete(row.fileKey!);
+      await this.deps.db.update(gdprExports).set({ fileKey: null, expiresAt: now }).where(eq(gdprExports.id, row.id));
+    }
+    return { discarded: rows.length };
+  }
+
+  /** Durable consumer: `contact.erased` / `user.erased` delete the export files that may hold the subject. */
+  erasureConsumer(): EventConsumer {
+    return {
+      name: "gdpr-exports-erasure",
+      startFrom: "now",
+      handle: async (events) => {
+        for (const event of events) {
+          if (event.type === "contact.erased" && event.workspaceId) {
+            await this.discardForErasure({ kind: "contact", workspaceId: event.workspaceId, contactId: (event.payload as { contactId: string }).contactId });
+          } else if (event.type === "user.erased") {
+            await this.discardForErasure({ kind: "user", userId: (event.payload as { userId: string }).userId });
+          }
+        }
+      },
+    };
+  }
+
+  /** Daily: deletes export files past their expiry (the row stays, as a record of the request). */
+  async purgeExpired(): Promise<{ deleted: number }> {
+    const now = this.deps.clock.now();
+    const expired = await this.deps.db
+      .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
+      .from(gdprExports)
+      .where(and(isNotNull(gdprExports.fileKey), or(lte(gdprExports.expiresAt, now), eq(gdprExports.status, "failed"))));
+    for (const row of expired) {
+      await this.storage.delete(row.fileKey!);
+      await this.deps.db.update(gdprExports).set({ fileKey: null }).where(eq(gdprExports.id, row.id));
+    }
+    return { deleted: expired.length };
+  }
+}
+
+/** One JSON file, produced a page at a time: `[` rows `,` … `]` (or the single object). */
+function jsonStream(file: ExportFile, db: ServiceDeps["db"], report: (rows: number) => Promise<void>): Readable {
+  async function* generate() {
+    if (file.single) {
+      for await (const page of file.pages(db, PAGE_SIZE)) {
+        yield Buffer.from(`${JSON.stringify(page[0] ?? null, null, 2)}\n`);
+        await report(1);
+      }
+      return;
+    }
+    yield Buffer.from("[");
+    let first = true;
+    for await (const page of file.pages(db, PAGE_SIZE)) {
+      let chunk = "";
+      for (const record of page) {
+        chunk += `${first ? "\n" : ",\n"}${JSON.stringify(record)}`;
+        first = false;
+      }
+      yield Buffer.from(chunk);
+      await report(page.length);
+    }
+    yield Buffer.from(first ? "]\n" : "\n]\n");
+  }
+  return Readable.from(generate(), { objectMode: false, highWaterMark: 64 * 1024 });
+}

@@ -1,0 +1,22 @@
+import { auditPrivacy } from "../audit/privacy";
+import { authPrivacy } from "../auth/privacy";
+import { contactsPrivacy } from "../contacts/privacy";
+import { interactionsPrivacy } from "../interactions/privacy";
+import { workspacesPrivacy } from "../workspaces/privacy";
+import { gdprPrivacy } from "./privacy";
+import { PrivacyRegistry } from "./registry";
+
+/**
+ * Every module's privacy handler. A module that adds personal data adds its
+ * handler here (the inventory test fails otherwise). Order matters only in that
+ * dependent data goes before the record it names.
+ */
+export function createPrivacyRegistry(): PrivacyRegistry {
+  return new PrivacyRegistry()
+    .register(interactionsPrivacy)
+    .register(contactsPrivacy)
+    .register(workspacesPrivacy)
+    .register(auditPrivacy)
+    .register(authPrivacy)
+    .register(gdprPrivacy);
+}

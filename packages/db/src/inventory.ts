@@ -1,0 +1,300 @@
+/**
+ * Personal-data inventory (GDPR issue 6): classifies EVERY column of EVERY table.
+ * apps/server/test/gdpr-inventory.test.ts fails when the database has a column
+ * this file doesn't classify, and when a personal column has no registered eraser.
+ * docs/records-of-processing.md is generated from it (pnpm gdpr:records).
+ */
+
+export type PersonalCategory =
+  | "identity" // names
+  | "contact_details" // email addresses, phone numbers
+  | "professional" // employer, job title
+  | "communication_content" // subjects, summaries of interactions
+  | "credentials" // password hashes, token hashes
+  | "online_identifiers" // IP addresses, user agents
+  | "preferences" // tags and free classification
+  | "request_data"; // free text given with a data-subject request
+
+export type ColumnClass =
+  | {
+      kind: "personal";
+      category: PersonalCategory;
+      purpose: string;
+      retention: string;
+      /**
+       * Kept through an erasure request for its retention period, with the legal ground
+       * (Art. 17(3)). Every other personal column must be handled by a registered eraser.
+       */
+      retainedOnErasure?: string;
+    }
+  | { kind: "pseudonymous"; purpose: string; retention: string }
+  | { kind: "not_personal" };
+
+export interface TableInventory {
+  /** Whose data rows of this table are about. */
+  subject: "user" | "contact" | "workspace" | "system";
+  purpose: string;
+  retention: string;
+  columns: Record<string, ColumnClass>;
+}
+
+const np: ColumnClass = { kind: "not_personal" };
+const pid = (purpose: string, retention = "as long as the row"): ColumnClass => ({ kind: "pseudonymous", purpose, retention });
+const personal = (category: PersonalCategory, purpose: string, retention: string, retainedOnErasure?: string): ColumnClass =>
+  retainedOnErasure ? { kind: "personal", category, purpose, retention, retainedOnErasure } : { kind: "personal", category, purpose, retention };
+const AUDIT_EXEMPTION =
+  "append-only security log kept for its retention period (Art. 17(3)(b) and (e): legal obligation, defence of legal claims); deleted by the retention job";
+
+const ACCOUNT = "until the account is erased";
+const CONTACT = "until the contact is erased or purged (30 days after deletion)";
+const AUDIT = "audit log retention (AUDIT_RETENTION_DAYS, default 7 years)";
+
+export const INVENTORY: Record<string, TableInventory> = {
+  users: {
+    subject: "user",
+    purpose: "account: sign-in and identification of workspace members",
+    retention: ACCOUNT,
+    columns: {
+      id: pid("account identifier"),
+      email: personal("contact_details", "sign-in and notifications", ACCOUNT),
+      name: personal("identity", "display to workspace members", ACCOUNT),
+      password_hash: personal("credentials", "authentication", ACCOUNT),
+      created_at: np,
+      updated_at: np,
+    },
+  },
+  sessions: {
+    subject: "user",
+    purpose: "authentication sessions",
+    retention: "until revoked/expired or the account is erased",
+    columns: {
+      id: pid("session identifier"),
+      user_id: pid("owner of the session"),
+      created_at: np,
+      last_used_at: np,
+      revoked_at: np,
+      revoked_reason: np,
+      ip: personal("online_identifiers", "security of sign-in", "as long as the session"),
+      user_agent: personal("online_identifiers", "security of sign-in", "as long as the session"),
+    },
+  },
+  refresh_tokens: {
+    subject: "user",
+    purpose: "authentication",
+    retention: "until expiry or the account is erased",
+    columns: {
+      id: np,
+      session_id: pid("session"),
+      user_id: pid("owner"),
+      token_hash: personal("credentials", "authentication", "until expiry"),
+      expires_at: np,
+      used_at: np,
+      created_at: np,
+    },
+  },
+  workspaces: {
+    subject: "workspace",
+    purpose: "tenant of the CRM",
+    retention: "until the workspace is deleted",
+    columns: { id: np, name: np, created_by: pid("creator"), created_at: np, updated_at: np },
+  },
+  memberships: {
+    subject: "user",
+    purpose: "authorization within workspaces",
+    retention: ACCOUNT,
+    columns: { workspace_id: np, user_id: pid("member"), role: np, created_at: np, updated_at: np },
+  },
+  contacts: {
+    subject: "contact",
+    purpose: "relationship management on behalf of the workspace (controller)",
+    retention: CONTACT,
+    columns: {
+      id: pid("contact identifier"),
+      workspace_id: np,
+      email: personal("contact_details", "relationship management", CONTACT),
+      name: personal("identity", "relationship management", CONTACT),
+      company: personal("professional", "relationship management", CONTACT),
+      title: personal("professional", "relationship management", CONTACT),
+      phone: personal("contact_details", "relationship management", CONTACT),
+      tags: personal("preferences", "segmentation by the workspace", CONTACT),
+      source: np,
+      created_by: pid("workspace member who created the contact"),
+      created_at: np,
+      updated_at: np,
+      deleted_at: np,
+    },
+  },
+  interactions: {
+    subject: "contact",
+    purpose: "history of communication with contacts (relationship strength, analytics)",
+    retention: CONTACT,
+    columns: {
+      id: np,
+      workspace_id: np,
+      contact_id: pid("the contact the interaction is with"),
+      type: np,
+      direction: np,
+      occurred_at: np,
+      subject: personal("communication_content", "relationship history", CONTACT),
+      summary: personal("communication_content", "relationship history", CONTACT),
+      source: np,
+      external_id: pid("de-duplication of imports (e.g. Gmail message id)"),
+      created_by: pid("workspace member who logged it"),
+      created_at: np,
+    },
+  },
+  interaction_participants: {
+    subject: "contact",
+    purpose: "who took part in an interaction",
+    retention: CONTACT,
+    columns: {
+      id: np,
+      interaction_id: np,
+      workspace_id: np,
+      contact_id: pid("linked contact"),
+      email: personal("contact_details", "linking participants to contacts", CONTACT),
+      display_name: personal("identity", "relationship history", CONTACT),
+      role: np,
+    },
+  },
+  domain_events: {
+    subject: "system",
+    purpose: "change feed between modules (payloads carry ids only)",
+    retention: "as long as the workspace",
+    columns: { id: np, tx_id: np, workspace_id: np, actor_id: pid("actor"), type: np, payload: pid("ids of changed records"), created_at: np },
+  },
+  event_consumers: {
+    subject: "system",
+    purpose: "event delivery bookkeeping",
+    retention: "indefinite (no personal data)",
+    columns: { name: np, last_tx_id: np, last_event_id: np, updated_at: np },
+  },
+  audit_log: {
+    subject: "user",
+    purpose: "security and accountability (legal obligation / legitimate interest)",
+    retention: AUDIT,
+    columns: {
+      id: np,
+      workspace_id: np,
+      actor_id: pid("acting user", AUDIT),
+      action: np,
+      target_type: np,
+      target_id: pid("opaque id of the target", AUDIT),
+      ip: personal("online_identifiers", "security investigations", AUDIT, AUDIT_EXEMPTION),
+      user_agent: personal("online_identifiers", "security investigations", AUDIT, AUDIT_EXEMPTION),
+      metadata: pid("opaque ids and non-personal details of the action", AUDIT),
+      created_at: np,
+    },
+  },
+  analytics_settings: {
+    subject: "workspace",
+    purpose: "analytics configuration",
+    retention: "as long as the workspace",
+    columns: {
+      workspace_id: np,
+      email_cents: np,
+      meeting_cents: np,
+      call_cents: np,
+      linkedin_cents: np,
+      note_cents: np,
+      medium_threshold_cents: np,
+      high_threshold_cents: np,
+      revision: np,
+      updated_by: pid("member who changed the settings"),
+      updated_at: np,
+    },
+  },
+  schema_migrations: {
+    subject: "system",
+    purpose: "database migrations bookkeeping",
+    retention: "indefinite (no personal data)",
+    columns: { version: np, name: np, checksum: np, applied_at: np },
+  },
+  gdpr_operations: {
+    subject: "system",
+    purpose: "record of data-subject requests (Art. 5(2) accountability, Art. 12 deadlines)",
+    retention: AUDIT,
+    columns: {
+      id: np,
+      workspace_id: np,
+      type: np,
+      subject_kind: np,
+      subject_id: pid("opaque id of the data subject", AUDIT),
+      reason: personal("request_data", "documenting the request", AUDIT),
+      status: np,
+      requested_by: pid("requesting user", AUDIT),
+      authorized_by: pid("authorizing user", AUDIT),
+      requested_at: np,
+      due_at: np,
+      effective_at: np,
+      completed_at: np,
+      updated_at: np,
+    },
+  },
+  gdpr_suppressions: {
+    subject: "contact",
+    purpose: "keyed HMAC of an erased contact's address, kept only to stop re-importing the person",
+    retention: "as long as the workspace",
+    columns: { workspace_id: np, address_hmac: pid("suppression of re-import after erasure", "as long as the workspace"), created_at: np },
+  },
+  gdpr_exports: {
+    subject: "system",
+    purpose: "Art. 15/20 export requests; the ZIP (personal data of one subject) lives in export storage under file_key",
+    retention: "files 7 days after completion; rows as the operations log",
+    columns: {
+      id: np,
+      subject_kind: np,
+      subject_id: pid("opaque id of the data subject"),
+      workspace_id: np,
+      requested_by: pid("requesting user"),
+      status: np,
+      progress: np,
+      include: np,
+      file_key: np,
+      file_size_bytes: np,
+      error: np,
+      created_at: np,
+      completed_at: np,
+      expires_at: np,
+    },
+  },
+  gdpr_restrictions: {
+    subject: "system",
+    purpose: "Art. 18 restrictions in force",
+    retention: "until the restriction is lifted",
+    columns: { subject_kind: np, subject_id: pid("restricted subject"), workspace_id: np, restricted_by: pid("member who restricted"), created_at: np },
+  },
+};
+
+/** Every personal column as "table.column". */
+export function personalColumns(): string[] {
+  return Object.entries(INVENTORY).flatMap(([table, t]) =>
+    Object.entries(t.columns).flatMap(([column, c]) => (c.kind === "personal" ? [`${table}.${column}`] : [])),
+  );
+}
+
+/** Personal columns an erasure must clear (all but the documented Art. 17(3) exemptions). */
+export function erasableColumns(): string[] {
+  return Object.entries(INVENTORY).flatMap(([table, t]) =>
+    Object.entries(t.columns).flatMap(([column, c]) => (c.kind === "personal" && !c.retainedOnErasure ? [`${table}.${column}`] : [])),
+  );
+}
+
+/** Retention per personal-data category (for gdpr.dataLocations and the records of processing). */
+export function retentionByCategory(): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  for (const t of Object.values(INVENTORY))
+    for (const c of Object.values(t.columns)) if (c.kind === "personal") (out[c.category] ??= new Set()).add(c.retention);
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
+}
+
+/** Columns of the database (table, column) that the inventory does not classify. */
+export function unclassifiedColumns(columns: { table: string; column: string }[]): string[] {
+  return columns.filter(({ table, column }) => !INVENTORY[table]?.columns[column]).map(({ table, column }) => `${table}.${column}`);
+}
+
+/** Inventory entries that no longer exist in the database (stale classification). */
+export function staleInventoryEntries(columns: { table: string; column: string }[]): string[] {
+  const present = new Set(columns.map(({ table, column }) => `${table}.${column}`));
+  return Object.entries(INVENTORY).flatMap(([table, t]) => Object.keys(t.columns).map((c) => `${table}.${c}`)).filter((c) => !present.has(c));
+}
