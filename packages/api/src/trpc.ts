@@ -35,6 +35,8 @@ export function createContextFactory(runtime: Runtime) {
 export interface ProcedureMeta {
   scope: "public" | "user" | "workspace";
   minRole?: WorkspaceRole;
+  /** Profiles or derives from the caller's personal data; refused while they restrict processing (GDPR Art. 18). */
+  processesCallerData?: boolean;
 }
 
 const t = initTRPC
@@ -116,6 +118,20 @@ export function workspaceMember(minRole: WorkspaceRole) {
     }
     return next({ ctx: { ...ctx, workspace: { id: workspaceId, role } } });
   });
+}
+
+/**
+ * A workspace procedure that processes the caller's personal data (recommendations,
+ * analytics, syncs). While the caller has restricted processing (GDPR Art. 18) it
+ * answers FORBIDDEN; signing in, viewing and exporting keep working.
+ */
+export function workspaceProcessing(minRole: WorkspaceRole) {
+  return workspaceMember(minRole)
+    .meta({ scope: "workspace", minRole, processesCallerData: true })
+    .use(async ({ ctx, next }) => {
+      await ctx.runtime.services.gdprErasure.assertProcessingAllowed(ctx.user.userId);
+      return next();
+    });
 }
 
 export type AuthedContext = Context & { user: { userId: string; sessionId: string } };

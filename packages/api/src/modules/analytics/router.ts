@@ -1,4 +1,4 @@
-import { actorOf, router, workspaceMember } from "../../trpc";
+import { actorOf, router, workspaceMember, workspaceProcessing } from "../../trpc";
 import { createExportLink } from "./export";
 import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesInput, topContactsInput } from "./schemas";
 
@@ -9,23 +9,23 @@ import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesIn
  */
 export const analyticsRouter = router({
   /** CLV, health, engagement, the previous period and the top contacts, in one call. */
-  metrics: workspaceMember("member")
+  metrics: workspaceProcessing("member")
     .input(metricsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.metrics(input)),
-  clv: workspaceMember("member")
+  clv: workspaceProcessing("member")
     .input(analyticsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.clv(input)),
-  health: workspaceMember("member")
+  health: workspaceProcessing("member")
     .input(analyticsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.health(input)),
-  engagement: workspaceMember("member")
+  engagement: workspaceProcessing("member")
     .input(analyticsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.engagement(input)),
-  topContacts: workspaceMember("member")
+  topContacts: workspaceProcessing("member")
     .input(topContactsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.topContacts(input)),
   /** Interactions per day or week, by type. */
-  timeseries: workspaceMember("member")
+  timeseries: workspaceProcessing("member")
     .input(timeseriesInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.timeseries(input)),
   /** Interaction values and CLV thresholds of the workspace (owners and admins). */
@@ -37,7 +37,7 @@ export const analyticsRouter = router({
    * 60-second download link; GET it for the file (streamed, with
    * Content-Disposition). See ./export.ts.
    */
-  export: workspaceMember("member")
+  export: workspaceProcessing("member")
     .input(exportInput)
     .mutation(({ ctx, input }) =>
       createExportLink(ctx.runtime.config, ctx.runtime.clock.now(), {

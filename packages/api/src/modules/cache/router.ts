@@ -1,4 +1,4 @@
-import { router, workspaceMember } from "../../trpc";
+import { router, workspaceMember, workspaceProcessing } from "../../trpc";
 import { deleteKeyInput, keysInput, warmupInput, warmupStatusInput, workspaceInput } from "./schemas";
 
 /** The workspace's cache, for its owners and admins. */
@@ -15,7 +15,7 @@ export const cacheRouter = router({
   keys: workspaceMember("admin")
     .input(keysInput)
     .query(({ ctx, input }) => ctx.runtime.services.cache.keys(input.workspaceId, input.pattern, input.cursor, input.limit)),
-  warmup: workspaceMember("admin")
+  warmup: workspaceProcessing("admin")
     .input(warmupInput)
     .mutation(({ ctx, input }) => ctx.runtime.services.cache.warmup(input.workspaceId, input.limit, input.wait)),
   warmupStatus: workspaceMember("admin")

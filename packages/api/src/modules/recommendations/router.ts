@@ -1,4 +1,4 @@
-import { router, workspaceMember } from "../../trpc";
+import { router, workspaceProcessing } from "../../trpc";
 import { assertNotRestricted, restrictedAmong } from "../gdpr/restriction";
 import { forContactInput } from "./schemas";
 
@@ -8,7 +8,7 @@ export const recommendationsRouter = router({
    * GDPR (issue 6), this module's one enforcement point: a restricted contact gets FORBIDDEN and is
    * left out of other contacts' lists.
    */
-  forContact: workspaceMember("member")
+  forContact: workspaceProcessing("member")
     .input(forContactInput)
     .query(async ({ ctx, input }) => {
       const db = ctx.runtime.database.db;

@@ -23,7 +23,8 @@ import type { PrivacyRegistry, Subject } from "../registry";
 import { addressHmac, normalizeAddress } from "../suppression";
 
 const DAY_MS = 86_400_000;
-export const RESTRICTED_MESSAGE = "Processing of this person's data is restricted (GDPR Art. 18).";
+export const USER_RESTRICTED_MESSAGE =
+  "You have restricted the processing of your data (GDPR Art. 18): recommendations, analytics and syncs are paused until you lift the restriction on your Privacy page.";
 
 /** Art. 12(3): one month from receipt. */
 export function dueDateFor(requestedAt: Date): Date {
@@ -306,9 +307,41 @@ export class GdprErasureService {
     return !!row;
   }
 
+  /** FORBIDDEN while the user restricts processing; guards every procedure that processes the caller's data. */
+  async assertProcessingAllowed(userId: string): Promise<void> {
+    if (await this.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE);
+  }
+
   async restrictionStatus(userId: string) {
     const restricted = await this.isRestricted("user", userId);
     return { restricted, restrictions: restricted ? this.registry.restrictions({ kind: "user", userId }) : [] };
+  }
+
+  /**
+   * A contact's privacy state for the contact page: whether processing is restricted,
+   * what a restriction stops (listed whether or not it is on) and when it was erased.
+   */
+  async contactPrivacy(workspaceId: string, contactId: string) {
+    await this.assertContactExists(workspaceId, contactId);
+    const restricted = await this.isRestricted("contact", contactId);
+    const [erasure] = await this.deps.db
+      .select({ completedAt: gdprOperations.completedAt })
+      .from(gdprOperations)
+      .where(
+        and(
+          eq(gdprOperations.workspaceId, workspaceId),
+          eq(gdprOperations.type, "contact_erasure"),
+          eq(gdprOperations.subjectId, contactId),
+          eq(gdprOperations.status, "completed"),
+        ),
+      )
+      .orderBy(desc(gdprOperations.completedAt))
+      .limit(1);
+    return {
+      restricted,
+      restrictions: this.registry.restrictions({ kind: "contact", workspaceId, contactId }),
+      erasedAt: erasure?.completedAt ?? null,
+    };
   }
 
   // --------------------------------------------------------------- retention

@@ -1,0 +1,110 @@
+import { appRouter } from "@rapport/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+
+/**
+ * GDPR Art. 18 for account users: while a user restricts processing, every
+ * procedure that processes their data answers FORBIDDEN; signing in, viewing
+ * and exporting keep working. Contact-side restriction is in gdpr-erasure.test.ts.
+ */
+type Client = SignedInUser["client"];
+interface Ids {
+  workspaceId: string;
+  contactId: string;
+}
+
+/** Every procedure flagged `processesCallerData`; the meta check below keeps this table complete. */
+const processing: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
+  "recommendations.forContact": (c, ids) => c.recommendations.forContact.query(ids),
+  "analytics.metrics": (c, ids) => c.analytics.metrics.query({ workspaceId: ids.workspaceId }),
+  "analytics.clv": (c, ids) => c.analytics.clv.query({ workspaceId: ids.workspaceId }),
+  "analytics.health": (c, ids) => c.analytics.health.query({ workspaceId: ids.workspaceId }),
+  "analytics.engagement": (c, ids) => c.analytics.engagement.query({ workspaceId: ids.workspaceId }),
+  "analytics.topContacts": (c, ids) => c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 10 }),
+  "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
+  "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
+  "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
+};
+
+/** What a restricted user can still do. */
+const stillAllowed: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
+  "auth.me": (c) => c.auth.me.query(),
+  "contacts.list": (c, ids) => c.contacts.list.query({ workspaceId: ids.workspaceId }),
+  "contacts.get": (c, ids) => c.contacts.get.query(ids),
+  "interactions.listForContact": (c, ids) => c.interactions.listForContact.query(ids),
+  "gdpr.requestExport": (c) => c.gdpr.requestExport.mutate({}),
+  "gdpr.myOperations": (c) => c.gdpr.myOperations.query(),
+};
+
+type Meta = { processesCallerData?: boolean } | undefined;
+const flagged = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>)
+  .filter(([, p]) => p._def.meta?.processesCallerData)
+  .map(([path]) => path)
+  .sort();
+
+describe("restriction of processing by the user themself (Art. 18)", () => {
+  let app: TestApp;
+  let rita: SignedInUser;
+  let ids: Ids;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+    rita = await app.signUp("Rita Restrict");
+    const workspaceId = (await rita.client.workspaces.create.mutate({ name: "Restricted WS" })).id;
+    const contactId = (await rita.client.contacts.create.mutate({ workspaceId, name: "Carl Contact", email: "carl@restrict.example" })).id;
+    ids = { workspaceId, contactId };
+  });
+  afterAll(() => app.close());
+
+  it("the table names exactly the procedures flagged as processing the caller's data, and they cover recommendations, analytics reads and warm-up", () => {
+    expect(Object.keys(processing).sort()).toEqual(flagged);
+    const mustBeFlagged = Object.keys(appRouter._def.procedures as object).filter(
+      (path) => path.startsWith("recommendations.") || (path.startsWith("analytics.") && path !== "analytics.setValues"),
+    );
+    expect(flagged).toEqual(expect.arrayContaining([...mustBeFlagged, "cache.warmup"]));
+  });
+
+  it.each(Object.keys(processing))("%s works before the restriction", async (path) => {
+    await expect(processing[path]!(rita.client, ids)).resolves.toBeDefined();
+  });
+
+  it("restrict answers with what stops", async () => {
+    const result = await rita.client.gdpr.restrict.mutate();
+    expect(result).toEqual({ restricted: true, restrictions: expect.arrayContaining(["recommendations", "analytics", "syncs"]) });
+  });
+
+  it.each(Object.keys(processing))("%s → FORBIDDEN while restricted, saying processing is restricted", async (path) => {
+    const error = await errorOf(processing[path]!(rita.client, ids));
+    expect(error.code).toBe("FORBIDDEN");
+    expect(error.message).toMatch(/restricted the processing of your data/i);
+  });
+
+  it.each(Object.keys(stillAllowed))("%s still works while restricted", async (path) => {
+    await expect(stillAllowed[path]!(rita.client, ids)).resolves.toBeDefined();
+  });
+
+  it("a restricted user can still sign in", async () => {
+    const again = await app.signIn(rita);
+    expect((await again.client.gdpr.restrictionStatus.query()).restricted).toBe(true);
+  });
+
+  it("another member of the workspace is not affected by Rita's restriction", async () => {
+    const olga = await app.signUp("Olga Other");
+    await rita.client.workspaces.addMember.mutate({ workspaceId: ids.workspaceId, email: olga.email, role: "member" });
+    await expect(olga.client.analytics.metrics.query({ workspaceId: ids.workspaceId })).resolves.toBeDefined();
+  });
+
+  it("lifting it is recorded in the user's request history and processing works again", async () => {
+    expect(await rita.client.gdpr.unrestrict.mutate()).toEqual({ restricted: false, restrictions: [] });
+    for (const call of Object.values(processing)) await call(rita.client, ids);
+    const history = await rita.client.gdpr.myOperations.query();
+    expect(history.map((o) => [o.type, o.status])).toEqual(
+      expect.arrayContaining([
+        ["restriction", "completed"],
+        ["restriction_lifted", "completed"],
+      ]),
+    );
+    const audit = await app.sql<{ action: string }[]>`SELECT action FROM audit_log WHERE action LIKE 'gdpr.restriction%' ORDER BY id`;
+    expect(audit.map((a) => a.action)).toEqual(["gdpr.restriction", "gdpr.restriction_lifted"]);
+  });
+});
