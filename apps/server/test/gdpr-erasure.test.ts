@@ -235,6 +235,28 @@ describe("GDPR erasure and restriction", () => {
     expect(left.map((r) => r.action)).toEqual(["test.six_years"]);
   });
 
+  it("the retention job deletes expired refresh tokens and sessions ended over 30 days ago (with their IP), and keeps live ones", async () => {
+    const now = clock.now().getTime();
+    const [{ id: userId }] = await app.sql<{ id: string }[]>`SELECT id FROM users WHERE email = ${owner.email}`;
+    const at = (days: number) => new Date(now + days * DAY_MS);
+    const made = await app.sql<{ id: string; label: string }[]>`
+      INSERT INTO sessions (user_id, created_at, last_used_at, revoked_at, ip, user_agent)
+      VALUES (${userId}, ${at(-100)}, ${at(-40)}, ${at(-40)}, '203.0.113.7', 'revoked long ago'),
+             (${userId}, ${at(-100)}, ${at(-10)}, ${at(-10)}, '203.0.113.8', 'revoked recently'),
+             (${userId}, ${at(-200)}, ${at(-70)}, NULL, '203.0.113.9', 'idle past refresh lifetime + 30 days'),
+             (${userId}, ${at(-200)}, ${at(-1)}, NULL, '203.0.113.10', 'in use')
+      RETURNING id, user_agent AS label`;
+    const inUse = made.find((m) => m.label === "in use")!.id;
+    await app.sql`INSERT INTO refresh_tokens (session_id, user_id, token_hash, expires_at)
+      VALUES (${inUse}, ${userId}, 'retention-test-expired', ${at(-1)}), (${inUse}, ${userId}, 'retention-test-live', ${at(29)})`;
+
+    await app.runtime.services.gdprErasure.enforceRetention();
+    const sessionsLeft = await app.sql`SELECT user_agent FROM sessions WHERE id IN ${app.sql(made.map((m) => m.id))} ORDER BY user_agent`;
+    expect(sessionsLeft.map((r) => r.user_agent)).toEqual(["in use", "revoked recently"]);
+    const tokensLeft = await app.sql`SELECT token_hash FROM refresh_tokens WHERE token_hash LIKE 'retention-test-%'`;
+    expect(tokensLeft.map((r) => r.token_hash)).toEqual(["retention-test-live"]);
+  });
+
   it("dataLocations reports the database, processors and retention from the inventory", async () => {
     const client = (await app.signIn(owner)).client;
     const map = await client.gdpr.dataLocations.query();

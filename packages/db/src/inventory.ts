@@ -66,7 +66,7 @@ export const INVENTORY: Record<string, TableInventory> = {
   sessions: {
     subject: "user",
     purpose: "authentication sessions",
-    retention: "until revoked/expired or the account is erased",
+    retention: "30 days after the session ends (revoked, or idle past the refresh-token lifetime), or until the account is erased",
     columns: {
       id: pid("session identifier"),
       user_id: pid("owner of the session"),
@@ -74,14 +74,14 @@ export const INVENTORY: Record<string, TableInventory> = {
       last_used_at: np,
       revoked_at: np,
       revoked_reason: np,
-      ip: personal("online_identifiers", "security of sign-in", "as long as the session"),
-      user_agent: personal("online_identifiers", "security of sign-in", "as long as the session"),
+      ip: personal("online_identifiers", "security of sign-in", "30 days after the session ends"),
+      user_agent: personal("online_identifiers", "security of sign-in", "30 days after the session ends"),
     },
   },
   refresh_tokens: {
     subject: "user",
     purpose: "authentication",
-    retention: "until expiry or the account is erased",
+    retention: "deleted by the daily retention job once expired, or when the account is erased",
     columns: {
       id: np,
       session_id: pid("session"),

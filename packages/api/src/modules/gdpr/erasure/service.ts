@@ -6,13 +6,15 @@ import {
   gdprSuppressions,
   INVENTORY,
   memberships,
+  refreshTokens,
   retentionByCategory,
+  sessions,
   users,
   type Executor,
   type GdprOperationStatus,
   type Tx,
 } from "@rapport/db";
-import { and, desc, eq, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { DomainError, conflict, forbidden, notFound } from "../../../errors";
 import { appendEvents } from "../../../events/outbox";
 import type { ServiceDeps } from "../../../runtime";
@@ -23,6 +25,9 @@ import type { PrivacyRegistry, Subject } from "../registry";
 import { addressHmac, normalizeAddress } from "../suppression";
 
 const DAY_MS = 86_400_000;
+/** Ended sessions (and their IP / user agent) are kept this long for investigating account misuse. */
+export const ENDED_SESSION_RETENTION_DAYS = 30;
+
 export const USER_RESTRICTED_MESSAGE =
   "You have restricted the processing of your data (GDPR Art. 18): recommendations, analytics and syncs are paused until you lift the restriction on your Privacy page.";
 
@@ -350,15 +355,28 @@ export class GdprErasureService {
    * Daily: deletes audit entries past AUDIT_RETENTION_DAYS (default 7 years). The
    * append-only trigger lets this transaction delete only rows older than the cutoff
    * it sets (and never rows younger than a year), so entries inside retention stay.
+   * Also deletes expired refresh tokens (useless once expired) and sessions ended
+   * (revoked, or idle past the refresh-token lifetime) more than
+   * ENDED_SESSION_RETENTION_DAYS ago, with the IP and user agent they hold.
    */
-  async enforceRetention(): Promise<{ auditDeleted: number }> {
-    const cutoff = new Date(this.deps.clock.now().getTime() - this.deps.config.AUDIT_RETENTION_DAYS * DAY_MS);
+  async enforceRetention(): Promise<{ auditDeleted: number; refreshTokensDeleted: number; sessionsDeleted: number }> {
+    const now = this.deps.clock.now();
+    const cutoff = new Date(now.getTime() - this.deps.config.AUDIT_RETENTION_DAYS * DAY_MS);
     const auditDeleted = await this.deps.transaction(async (tx) => {
       await tx.execute(sql`SELECT set_config('rapport.audit_retention_cutoff', ${cutoff.toISOString()}, true)`);
       const rows = await tx.delete(auditLog).where(lt(auditLog.createdAt, cutoff)).returning({ id: auditLog.id });
       return rows.length;
     });
-    return { auditDeleted };
+    const refreshTokensDeleted = (await this.deps.db.delete(refreshTokens).where(lt(refreshTokens.expiresAt, now)).returning({ id: refreshTokens.id })).length;
+    const sessionCutoff = new Date(now.getTime() - ENDED_SESSION_RETENTION_DAYS * DAY_MS);
+    const idleCutoff = new Date(sessionCutoff.getTime() - this.deps.config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
+    const sessionsDeleted = (
+      await this.deps.db
+        .delete(sessions)
+        .where(or(lt(sessions.revokedAt, sessionCutoff), lt(sessions.lastUsedAt, idleCutoff)))
+        .returning({ id: sessions.id })
+    ).length;
+    return { auditDeleted, refreshTokensDeleted, sessionsDeleted };
   }
 
   // -------------------------------------------------------------- operations
