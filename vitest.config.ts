@@ -38,6 +38,8 @@ export default defineConfig({
           setupFiles: ["test/support/setup.ts"],
           pool: "forks",
           testTimeout: 15_000,
+          // Waits are for the app, not a stopwatch: CI machines under load are slow.
+          expect: { poll: { timeout: 10_000 } },
           css: false,
         },
       },
@@ -52,6 +54,8 @@ export default defineConfig({
           // A browser, the real server and a fresh database per file.
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // Waits are for the app, not a stopwatch: CI machines under load are slow.
+          expect: { poll: { timeout: 15_000 } },
           fileParallelism: false,
         },
       },

@@ -5,8 +5,11 @@
  * The network is installed per test with `installFakeServer()`.
  */
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach, vi } from "vitest";
+
+// findBy*/waitFor wait for the app, not a stopwatch: lazy routes load slowly on a busy CI machine.
+configure({ asyncUtilTimeout: 5_000 });
 
 afterEach(() => {
   cleanup();
