@@ -56,6 +56,7 @@ const workspaceProcedures: Record<string, Call> = {
   "gdpr.restrictContact": (c, ids) => c.gdpr.restrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "gdpr.unrestrictContact": (c, ids) => c.gdpr.unrestrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "gdpr.operations": (c, ids) => c.gdpr.operations.query({ workspaceId: ids.workspaceId }),
+  "gdpr.contactPrivacy": (c, ids) => c.gdpr.contactPrivacy.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
 };
 // Analytics takes no record ids (the export route's own checks are in analytics.test.ts).
 const ANALYTICS = Object.keys(workspaceProcedures).filter((path) => path.startsWith("analytics."));

@@ -77,6 +77,8 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
     const error = await errorOf(processing[path]!(rita.client, ids));
     expect(error.code).toBe("FORBIDDEN");
     expect(error.message).toMatch(/restricted the processing of your data/i);
+    // The SPA tells this apart from a missing role and links to the Privacy page.
+    expect(error.data.details).toEqual({ reason: "processing_restricted" });
   });
 
   it.each(Object.keys(stillAllowed))("%s still works while restricted", async (path) => {

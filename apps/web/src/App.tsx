@@ -3,8 +3,9 @@
  *
  * Stable selectors for E2E (accessible names; prefer getByRole/getByLabel):
  *
- * Routes: /  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
- *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit  ·  /w/:ws/analytics  ·  /w/:ws/cache   (/w/:ws → /w/:ws/contacts)
+ * Routes: /  ·  /privacy  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
+ *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit  ·  /w/:ws/analytics  ·  /w/:ws/cache  ·  /w/:ws/privacy
+ *         (/w/:ws → /w/:ws/contacts)
  *
  * Everywhere
  *   link "Skip to content"; landmarks banner (header), navigation "Workspace sections", main (#main)
@@ -16,10 +17,11 @@
  *   textbox "Name" (register), "Email", "Password"; button "Sign in" | "Create account";
  *   button "Create an account" / "Sign in instead" (switch mode)
  * Top bar (signed in)
- *   link "Rapport" (→ /, the workspace picker), text of the user's name, button "Sign out"
+ *   link "Rapport" (→ /, the workspace picker), text of the user's name, link "My privacy" (→ /privacy), button "Sign out"
  *   button "Workspace: <name>" (aria-expanded) → list "Switch workspace" of links "<workspace name> <Role>",
  *     link "All workspaces", textbox "Workspace name", button "Create workspace"
- *   nav "Workspace sections": links "Contacts", "Activity", "Analytics", "Members", "Audit", "Cache" (Audit, Cache: owners/admins only);
+ *   nav "Workspace sections": links "Contacts", "Activity", "Analytics", "Members", "Audit", "Privacy", "Cache"
+ *     (Audit, Privacy, Cache: owners/admins only);
  *     the current one has aria-current="page"
  * / (workspace picker; right after sign-in it opens the last workspace instead)
  *   heading "Your workspaces", links "<workspace name> <Role>", heading "Create a workspace",
@@ -40,6 +42,7 @@
  * /w/:ws/cache (owners/admins; others see "The cache page is for owners and admins.")
  *   heading "Cache"; buttons "Invalidate workspace cache", "Warm up cache"; progressbar "Warm-up progress"
  *   (full list in features/cache/CachePage.tsx)
+ * /privacy and /w/:ws/privacy: see features/privacy/PrivacyPage.tsx and WorkspacePrivacyPage.tsx
  * Errors: heading "Something went wrong" + buttons "Try again"/"Reload" (render errors),
  *   heading "Workspace not found", heading "Page not found".
  */
@@ -69,6 +72,8 @@ const ActivityPage = lazy(() => import("./features/activity/ActivityPage"));
 const MembersPage = lazy(() => import("./features/members/MembersPage"));
 const AuditPage = lazy(() => import("./features/audit/AuditPage"));
 const CachePage = lazy(() => import("./features/cache/CachePage"));
+const PrivacyPage = lazy(() => import("./features/privacy/PrivacyPage"));
+const WorkspacePrivacyPage = lazy(() => import("./features/privacy/WorkspacePrivacyPage"));
 
 /** The first time `/` shows after sign-in (or a reload), open the last workspace instead. */
 let openLastOnHome = true;
@@ -190,6 +195,8 @@ function SignedIn({ user, route }: { user: SessionUser; route: Route }) {
               <Home userId={user.id} workspaces={workspaces.data} settled={!workspaces.isPending} />
             ) : route.page === "notFound" ? (
               <NotFoundPage />
+            ) : route.page === "myPrivacy" ? (
+              <PrivacyPage />
             ) : state.status === "loading" ? (
               <Loading>Loading workspace…</Loading>
             ) : state.status === "error" ? (
@@ -239,6 +246,7 @@ function WorkspacePage({ route, workspace }: { route: WorkspaceRoute; workspace:
     audit: "Audit log",
     cache: "Cache",
     analytics: "Analytics",
+    privacy: "Privacy",
   }[route.page];
   useDocumentTitle(title, workspace.name);
 
@@ -260,6 +268,8 @@ function WorkspacePage({ route, workspace }: { route: WorkspaceRoute; workspace:
       return <CachePage key={workspace.id} />;
     case "analytics":
       return <AnalyticsPage key={workspace.id} workspaceId={workspace.id} role={workspace.role} />;
+    case "privacy":
+      return <WorkspacePrivacyPage key={workspace.id} />;
   }
 }
 

@@ -13,12 +13,15 @@ import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type Mo
  *   /w/:ws/audit                        audit log (owners/admins)
  *   /w/:ws/cache                        recommendation cache admin (owners/admins)
  *   /w/:ws/analytics                    analytics dashboard (?asOf=YYYY-MM-DD&range=30|90|365&sort=…)
+ *   /w/:ws/privacy                      the workspace's data-subject requests (owners/admins)
+ *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
  */
-export type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache";
+export type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache" | "privacy";
 
 export type Route =
   | { page: "home" }
   | { page: "notFound" }
+  | { page: "myPrivacy" }
   | { page: Exclude<WorkspaceSection, "contact">; workspaceId: string }
   | { page: "contact"; workspaceId: string; contactId: string };
 
@@ -40,6 +43,8 @@ export const paths = {
   audit: (workspaceId: string) => `/w/${workspaceId}/audit`,
   cache: (workspaceId: string) => `/w/${workspaceId}/cache`,
   analytics: (workspaceId: string) => `/w/${workspaceId}/analytics`,
+  privacy: (workspaceId: string) => `/w/${workspaceId}/privacy`,
+  myPrivacy: () => "/privacy",
 };
 
 /** How the current location was reached: focus moves to the new page only after push/pop, not after redirects. */
@@ -74,6 +79,7 @@ export function navigate(path: string, { replace = false }: { replace?: boolean 
 
 export function parseRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { page: "home" };
+  if (pathname === "/privacy" || pathname === "/privacy/") return { page: "myPrivacy" };
   const match = WORKSPACE_PATH.exec(pathname);
   if (!match) return { page: "notFound" };
   const workspaceId = match[1]!.toLowerCase();
@@ -94,6 +100,8 @@ export function parseRoute(pathname: string): Route {
       return { page: "cache", workspaceId };
     case "analytics":
       return { page: "analytics", workspaceId };
+    case "privacy":
+      return { page: "privacy", workspaceId };
   }
   const contact = CONTACT_PATH.exec(rest);
   if (contact) return { page: "contact", workspaceId, contactId: contact[1]!.toLowerCase() };
@@ -106,6 +114,8 @@ export function pathOf(route: Route): string {
     case "home":
     case "notFound":
       return "/";
+    case "myPrivacy":
+      return paths.myPrivacy();
     case "contact":
       return paths.contact(route.workspaceId, route.contactId);
     default:

@@ -19,7 +19,7 @@ export class DomainError extends Error {
 }
 
 export const notFound = (what: string) => new DomainError("NOT_FOUND", `${what} not found`);
-export const forbidden = (message: string) => new DomainError("FORBIDDEN", message);
+export const forbidden = (message: string, details?: Record<string, unknown>) => new DomainError("FORBIDDEN", message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new DomainError("CONFLICT", message, details);
 export const badRequest = (message: string, path?: (string | number)[]) =>

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import { describeError, formatWait } from "../errors";
+import { Link, paths } from "../router";
 import { useRetryAfter } from "./hooks";
 
 interface Props {
@@ -40,7 +41,15 @@ export function ErrorMessage({ error, children, title, onRetry }: Props) {
           ))}
         </ul>
       )}
-      {info.code === "FORBIDDEN" && <p className="small">Ask a workspace owner or admin if you need this.</p>}
+      {info.code === "FORBIDDEN" &&
+        (info.details.reason === "processing_restricted" ? (
+          // The caller's own GDPR restriction, not a missing role: they can lift it themselves.
+          <p className="small">
+            <Link href={paths.myPrivacy()}>Open your Privacy page</Link> to lift the restriction.
+          </p>
+        ) : (
+          <p className="small">Ask a workspace owner or admin if you need this.</p>
+        ))}
       {children}
       {onRetry && (
         <p>

@@ -37,6 +37,8 @@ export async function renderApp({ path = "/", signedIn = true, role = "owner", h
     "workspaces.list": () => [workspace(role)],
     "workspaces.members": () => [{ userId: USER.id, email: USER.email, name: USER.name, role, joinedAt: new Date("2026-01-01T00:00:00Z") }],
     "contacts.list": () => ({ items: [], nextCursor: null }),
+    // Every contact page asks whether the person's data is restricted or erased (GDPR); by default neither.
+    "gdpr.contactPrivacy": () => ({ restricted: false, restrictions: [], erasedAt: null }),
     ...handlers,
   });
   vi.stubGlobal("fetch", server.fetch);

@@ -2,6 +2,9 @@ import { useQueryClient } from "@tanstack/react-query";
 import { ErrorMessage } from "../../components/ErrorMessage";
 // Recommendations feature (issue 4): the "Suggested connections" panel in the side column.
 import { SuggestedConnections } from "../recommendations/SuggestedConnections";
+// GDPR (issue 6): restriction/erasure state for everyone, privacy actions for owners/admins.
+import { ContactPrivacyBadges, ContactPrivacyNotice, ContactPrivacyPanel, useContactPrivacy } from "../privacy/ContactPrivacy";
+import { canManage } from "../shell/workspace";
 import { describeError } from "../../errors";
 import { navigate } from "../../router";
 import { trpc } from "../../trpc";
@@ -20,7 +23,7 @@ export interface ContactPageProps {
   role: "owner" | "admin" | "member";
 }
 
-export default function ContactPage({ workspaceId, contactId }: ContactPageProps) {
+export default function ContactPage({ workspaceId, contactId, role }: ContactPageProps) {
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
   const contactQuery = trpc.contacts.get.useQuery(
@@ -29,6 +32,9 @@ export default function ContactPage({ workspaceId, contactId }: ContactPageProps
     { placeholderData: () => findInLists(queryClient, workspaceId, contactId) },
   );
   const contact = contactQuery.data;
+  const privacy = useContactPrivacy(workspaceId, contactId).data;
+  const erased = Boolean(privacy?.erasedAt);
+  const restricted = Boolean(privacy?.restricted);
 
   const remove = trpc.contacts.delete.useMutation({
     onSuccess: () => {
@@ -86,7 +92,10 @@ export default function ContactPage({ workspaceId, contactId }: ContactPageProps
       {backLink}
       <div className="ct-page-head ct-contact-head">
         <div className="ct-contact-title">
-          <h1>{contact.name}</h1>
+          <div className="ct-title-row">
+            <h1>{contact.name}</h1>
+            <ContactPrivacyBadges privacy={privacy} />
+          </div>
           {subtitle && <p className="muted ct-subtitle">{subtitle}</p>}
         </div>
         <div className="ct-head-actions">
@@ -97,12 +106,14 @@ export default function ContactPage({ workspaceId, contactId }: ContactPageProps
       </div>
       {remove.error && <ErrorMessage error={remove.error} />}
       {contactQuery.error && <ErrorMessage error={contactQuery.error} />}
+      <ContactPrivacyNotice privacy={privacy} />
       <div className="ct-contact-layout">
         <div className="ct-contact-side">
-          <ContactProfile workspaceId={workspaceId} contact={contact} />
-          <TagEditor workspaceId={workspaceId} contact={contact} />
-          {/* Recommendations feature (issue 4): whom this contact likely knows, with reasons. */}
-          <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />
+          <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} />
+          {!erased && <TagEditor workspaceId={workspaceId} contact={contact} />}
+          {/* Recommendations feature (issue 4): whom this contact likely knows, with reasons. Off while restricted (Art. 18) or erased. */}
+          {!erased && !restricted && <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />}
+          {canManage(role) && !erased && <ContactPrivacyPanel workspaceId={workspaceId} contact={contact} />}
         </div>
         <Timeline workspaceId={workspaceId} contact={contact} />
       </div>

@@ -33,8 +33,8 @@ function patchOf(contact: Contact, values: Record<Editable, string>) {
   return patch;
 }
 
-/** Shows the profile; "Edit profile" turns it into a form in place. */
-export function ContactProfile({ workspaceId, contact }: { workspaceId: string; contact: Contact }) {
+/** Shows the profile; "Edit profile" turns it into a form in place (not offered when `readOnly`, e.g. an erased contact). */
+export function ContactProfile({ workspaceId, contact, readOnly = false }: { workspaceId: string; contact: Contact; readOnly?: boolean }) {
   const id = useId();
   const [editing, setEditing] = useState(false);
   const editButton = useRef<HTMLButtonElement>(null);
@@ -47,13 +47,13 @@ export function ContactProfile({ workspaceId, contact }: { workspaceId: string; 
     <section className="card ct-profile" aria-labelledby={`${id}-title`}>
       <div className="ct-section-head">
         <h2 id={`${id}-title`}>Profile</h2>
-        {!editing && (
+        {!editing && !readOnly && (
           <button ref={editButton} type="button" className="button-secondary" onClick={() => setEditing(true)}>
             Edit profile
           </button>
         )}
       </div>
-      {editing ? (
+      {editing && !readOnly ? (
         <ProfileForm workspaceId={workspaceId} contact={contact} onDone={finish} />
       ) : (
         <dl className="ct-details">

@@ -21,7 +21,8 @@
  *   Toast (every contacts page): role="status"; text "Contact deleted" / "<n> contacts deleted" with button "Undo";
  *     button "Dismiss notification"
  *   Contact page (/w/:ws/contacts/:id)
- *     heading level 1 = the contact's name; link "← Contacts"; button "Delete contact"
+ *     heading level 1 = the contact's name (next to it "Processing restricted" / "Erased"); link "← Contacts"; button "Delete contact"
+ *     owners/admins: region "Privacy" (features/privacy/ContactPrivacy.tsx)
  *     button "Edit profile" → fields "Name", "Email", "Company", "Title", "Phone"; buttons "Save changes", "Cancel"
  *     tags: list named "Tags", buttons "Remove tag <tag>", field "New tag", button "Add tag"
  *     button "Log interaction" (hidden while the form is open) → fields "Type", "Direction", "When", "Subject",
@@ -70,6 +71,7 @@ export function ContactPage(props: ContactPageProps) {
   useEffect(() => {
     void utils.contacts.get.prefetch({ workspaceId: props.workspaceId, contactId: props.contactId });
     void utils.interactions.listForContact.prefetchInfinite(timelineInput(props.workspaceId, props.contactId));
+    void utils.gdpr.contactPrivacy.prefetch({ workspaceId: props.workspaceId, contactId: props.contactId });
   }, [utils, props.workspaceId, props.contactId]);
   return createElement(
     Suspense,

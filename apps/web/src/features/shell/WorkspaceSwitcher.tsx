@@ -12,7 +12,8 @@ function switchPath(route: Route, workspaceId: string, role: WorkspaceRole): str
     case "deletedContacts":
       return paths[route.page](workspaceId);
     case "audit":
-      return canManage(role) ? paths.audit(workspaceId) : paths.contacts(workspaceId);
+    case "privacy":
+      return canManage(role) ? paths[route.page](workspaceId) : paths.contacts(workspaceId);
     default:
       return paths.contacts(workspaceId);
   }

@@ -39,6 +39,10 @@ export const erasureProcedures = {
   unrestrictContact: workspaceMember("admin")
     .input(contactRef)
     .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.unrestrictContact(input.workspaceId, input.contactId, actorOf(ctx))),
+  /** A contact's privacy state for the contact page: restricted (and what that stops), erased when. Any member may read it. */
+  contactPrivacy: workspaceMember("member")
+    .input(contactRef)
+    .query(({ ctx, input }) => ctx.runtime.services.gdprErasure.contactPrivacy(input.workspaceId, input.contactId)),
   /** The workspace's data-subject requests, newest first, overdue ones flagged (due = received + 1 month). */
   operations: workspaceMember("admin")
     .input(z.strictObject({ workspaceId: idSchema, limit: z.number().int().min(1).max(500).default(100) }))

@@ -314,7 +314,7 @@ export class GdprErasureService {
 
   /** FORBIDDEN while the user restricts processing; guards every procedure that processes the caller's data. */
   async assertProcessingAllowed(userId: string): Promise<void> {
-    if (await this.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE);
+    if (await this.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE, { reason: "processing_restricted" });
   }
 
   async restrictionStatus(userId: string) {

@@ -1,0 +1,192 @@
+import { useId, useRef, useState, type FormEvent } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { useNow } from "../../components/hooks";
+import { Loading } from "../../components/Status";
+import { describeError, fieldError } from "../../errors";
+import { Link, paths } from "../../router";
+import { trpc } from "../../trpc";
+import { InputField, TextAreaField } from "./fields";
+import { dateFormat, formatDays } from "./format";
+
+/** What the person types to unlock "Schedule account deletion". */
+export const CONFIRM_WORD = "DELETE";
+
+/** The calling user's own requests (shared by the history table and this form). */
+export function useMyOperations() {
+  return trpc.gdpr.myOperations.useQuery({ limit: 100 });
+}
+
+/**
+ * "Delete my account" (GDPR Art. 17): reason, password and a typed
+ * confirmation; the server schedules the erasure after a grace period. While
+ * one is scheduled, its date and "Cancel deletion" replace the form.
+ */
+export function DeleteAccount() {
+  const id = useId();
+  const utils = trpc.useUtils();
+  const now = useNow(60_000);
+  const operations = useMyOperations();
+  const [reason, setReason] = useState("");
+  const [password, setPassword] = useState("");
+  const [typed, setTyped] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+
+  // Resolving only after the history is fresh, so the page never shows the old state in between.
+  const refresh = () => utils.gdpr.myOperations.invalidate();
+  const request = trpc.gdpr.requestDeletion.useMutation({
+    onSuccess: async () => {
+      setPassword("");
+      setTyped("");
+      await refresh();
+      requestAnimationFrame(() => cancelRef.current?.focus());
+    },
+    onError: (error) => {
+      const invalid = fieldError(error, "reason") ? "reason" : fieldError(error, "password") || describeError(error).code === "FORBIDDEN" ? "password" : null;
+      if (invalid) requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>(`[name="${invalid}"]`)?.focus());
+    },
+  });
+  const cancel = trpc.gdpr.cancelDeletion.useMutation({
+    onSuccess: async () => {
+      request.reset();
+      await refresh();
+      // "Cancel deletion" is gone: keep the keyboard in this section.
+      requestAnimationFrame(() => headingRef.current?.focus());
+    },
+  });
+
+  const pending = operations.data?.find((operation) => operation.type === "user_deletion" && operation.status === "pending");
+  const scheduled = pending?.effectiveAt
+    ? { effectiveAt: pending.effectiveAt, warning: request.data?.deletionId === pending.id ? request.data.warning : null }
+    : request.data && !cancel.isSuccess
+      ? { effectiveAt: request.data.effectiveAt, warning: request.data.warning }
+      : null;
+
+  const confirmed = typed.trim() === CONFIRM_WORD;
+  const info = request.error ? describeError(request.error) : null;
+  const reasonError = fieldError(request.error, "reason");
+  // A wrong password is FORBIDDEN "Password is incorrect." — it belongs next to the field, not in a banner.
+  const passwordError = fieldError(request.error, "password") ?? (info?.code === "FORBIDDEN" ? info.message : undefined);
+  const soleOwnerOf = info?.code === "CONFLICT" && Array.isArray(info.details.workspaceIds) ? info.details.workspaceIds.map(String) : [];
+  const otherError = request.error && !reasonError && !passwordError ? request.error : null;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!confirmed) return;
+    cancel.reset();
+    request.mutate({ reason, password });
+  };
+
+  return (
+    <section className="card stack pv-danger-card" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`} ref={headingRef} tabIndex={-1}>
+        Delete my account
+      </h2>
+      {operations.isPending && !scheduled ? (
+        <Loading>Checking for a scheduled deletion…</Loading>
+      ) : scheduled ? (
+        <div className="stack-sm">
+          <div className="pv-scheduled" role="status">
+            <p className="alert-title">
+              Your account will be deleted on <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
+              {scheduled.effectiveAt.getTime() > now ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})` : ""}.
+            </p>
+            <p>
+              {scheduled.warning ??
+                "Your account and personal data will then be erased irreversibly. You can keep using Rapport and cancel until then."}
+            </p>
+          </div>
+          <p>
+            <button ref={cancelRef} type="button" className="button-secondary" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+              {cancel.isPending ? "Cancelling…" : "Cancel deletion"}
+            </button>
+          </p>
+          <ErrorMessage error={cancel.error} title="Could not cancel the deletion" />
+        </div>
+      ) : (
+        <>
+          {cancel.isSuccess && (
+            <p className="alert alert-success" role="status">
+              Deletion cancelled. Your account stays as it is.
+            </p>
+          )}
+          <p>
+            Your account, your sign-in sessions and the personal data Rapport holds about you are erased for good after a grace period, during which
+            you can cancel. Contacts and interactions you added stay with their workspaces, without your name.
+          </p>
+          {operations.error && <ErrorMessage error={operations.error} title="Could not check for a scheduled deletion" onRetry={() => void operations.refetch()} />}
+          <form ref={formRef} className="pv-form-grid" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
+            <TextAreaField
+              className="pv-span-all"
+              label="Reason"
+              name="reason"
+              required
+              maxLength={1000}
+              rows={3}
+              value={reason}
+              hint="Recorded with your request; a few words are enough."
+              error={reasonError}
+              onChange={(event) => setReason(event.target.value)}
+            />
+            <InputField
+              label="Password"
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              hint="Your current password, to confirm it is you."
+              error={passwordError}
+              onChange={(event) => setPassword(event.target.value)}
+            />
+            <InputField
+              label={`Type ${CONFIRM_WORD} to confirm`}
+              name="confirmation"
+              autoComplete="off"
+              autoCapitalize="characters"
+              spellCheck={false}
+              required
+              value={typed}
+              hint={`In capitals. This unlocks the button below.`}
+              onChange={(event) => setTyped(event.target.value)}
+            />
+            <div className="pv-span-all stack-sm">
+              <p id={`${id}-gate`} className="small muted" aria-live="polite">
+                {confirmed ? "Confirmed. Scheduling can be cancelled until the date shown afterwards." : `Type ${CONFIRM_WORD} above to enable the button.`}
+              </p>
+              <div className="button-row">
+                <button type="submit" className="button-danger" disabled={!confirmed || request.isPending}>
+                  {request.isPending ? "Scheduling…" : "Schedule account deletion"}
+                </button>
+              </div>
+            </div>
+          </form>
+          {otherError && (
+            <ErrorMessage error={otherError} title="Could not schedule the deletion">
+              {soleOwnerOf.length > 0 && <SoleOwnerHelp workspaceIds={soleOwnerOf} />}
+            </ErrorMessage>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Links to the Members pages where the person can make someone else owner. */
+function SoleOwnerHelp({ workspaceIds }: { workspaceIds: string[] }) {
+  const workspaces = trpc.workspaces.list.useQuery();
+  const names = new Map((workspaces.data ?? []).map((workspace) => [workspace.id, workspace.name]));
+  return (
+    <>
+      <p>Make another member owner first, or leave the workspace once someone else owns it:</p>
+      <ul>
+        {workspaceIds.map((workspaceId) => (
+          <li key={workspaceId}>
+            <Link href={paths.members(workspaceId)}>Members of {names.get(workspaceId) ?? "the workspace"}</Link>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,208 @@
+import { useCallback, useEffect, useState } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { errorCode } from "../../errors";
+import { trpc } from "../../trpc";
+import { formatBytes } from "../cache/format";
+import { downloadExportFile } from "./download";
+import { dateTimeFormat, type ExportStatus } from "./format";
+
+/** How often the progress is asked for while an export is being built. */
+export const EXPORT_POLL_MS = 1_000;
+
+export function isFinished(status: ExportStatus | undefined): boolean {
+  return status?.status === "completed" || status?.status === "failed";
+}
+
+function readRemembered(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(key: string, exportId: string | null) {
+  try {
+    if (exportId) localStorage.setItem(key, exportId);
+    else localStorage.removeItem(key);
+  } catch {
+    // Storage disabled: a reload forgets the export (it can be requested again).
+  }
+}
+
+export interface ExportJob {
+  exportId: string | null;
+  /** The export's latest status (polled until it completes or fails). */
+  status: ExportStatus | undefined;
+  /** Looking up a remembered export after a reload. */
+  checking: boolean;
+  error: unknown;
+  refetch: () => void;
+  /** Call with requestExport's / exportContact's answer: polling starts from there. */
+  started: (status: ExportStatus) => void;
+}
+
+/**
+ * One export being followed: its id is remembered under `rememberKey` (an
+ * opaque id, in localStorage) so a reload finds the export again, and its
+ * status is polled every second until it completes or fails.
+ */
+export function useExportJob(rememberKey: string): ExportJob {
+  const utils = trpc.useUtils();
+  const [exportId, setExportIdState] = useState<string | null>(() => readRemembered(rememberKey));
+  const setExportId = useCallback(
+    (id: string | null) => {
+      setExportIdState(id);
+      remember(rememberKey, id);
+    },
+    [rememberKey],
+  );
+  const query = trpc.gdpr.exportStatus.useQuery(
+    { exportId: exportId ?? "" },
+    {
+      enabled: exportId !== null,
+      staleTime: 0,
+      refetchInterval: (current) => (isFinished(current.state.data) || current.state.error ? false : EXPORT_POLL_MS),
+    },
+  );
+
+  // Gone (or no longer ours to see): forget it, the person can request a new one.
+  const gone = errorCode(query.error) === "NOT_FOUND";
+  useEffect(() => {
+    if (gone) setExportId(null);
+  }, [gone, setExportId]);
+
+  const started = useCallback(
+    (status: ExportStatus) => {
+      utils.gdpr.exportStatus.setData({ exportId: status.exportId }, status);
+      setExportId(status.exportId);
+    },
+    [utils, setExportId],
+  );
+
+  return {
+    exportId,
+    status: exportId ? query.data : undefined,
+    checking: exportId !== null && query.isPending && !query.data,
+    error: gone ? null : query.error,
+    refetch: () => void query.refetch(),
+    started,
+  };
+}
+
+const STATE_TEXT: Record<ExportStatus["status"], string> = {
+  pending: "Queued: the export starts in a moment…",
+  in_progress: "Collecting the data and writing the ZIP…",
+  completed: "The export is ready to download.",
+  failed: "The export failed.",
+};
+
+interface ExportProgressProps {
+  status: ExportStatus;
+  /** Accessible name of the progress bar. */
+  label: string;
+  /** A polling error (the last known status stays on screen). */
+  pollError?: unknown;
+  onRetryPoll?: () => void;
+  /** Starts a new export (after a failure or once the file expired). */
+  onRequestAgain: () => void;
+  requestAgainPending?: boolean;
+  fallbackFilename: string;
+}
+
+/**
+ * The progress of one export: a progress bar (0–100), its state in words, and
+ * once completed a Download button with the file's size and expiry; a failed
+ * or expired export offers to start again.
+ */
+export function ExportProgress({ status, label, pollError, onRetryPoll, onRequestAgain, requestAgainPending, fallbackFilename }: ExportProgressProps) {
+  const [download, setDownload] = useState<{ state: "idle" } | { state: "pending" } | { state: "done"; name: string } | { state: "failed"; error: unknown }>({
+    state: "idle",
+  });
+  const progress = status.status === "completed" ? 100 : Math.max(0, Math.min(100, Math.round(status.progress)));
+  const failed = status.status === "failed";
+  const completed = status.status === "completed";
+  const expired = completed && !status.downloadUrl;
+
+  const save = async () => {
+    if (!status.downloadUrl) return;
+    setDownload({ state: "pending" });
+    try {
+      const name = await downloadExportFile(status.downloadUrl, fallbackFilename);
+      setDownload({ state: "done", name });
+    } catch (error) {
+      setDownload({ state: "failed", error });
+    }
+  };
+
+  return (
+    <div className={`pv-export${failed ? " pv-export-failed" : completed ? " pv-export-ready" : ""}`}>
+      <div className="pv-progress-row">
+        <div
+          className="pv-progress"
+          role="progressbar"
+          aria-label={label}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={progress}
+          aria-valuetext={`${progress}% · ${STATE_TEXT[status.status]}`}
+        >
+          <div className="pv-progress-fill" style={{ width: `${progress}%` }} />
+        </div>
+        <span className="pv-progress-text" aria-hidden="true">
+          {progress}%
+        </span>
+      </div>
+      {/* Announced when the state changes, not at every percent. */}
+      <p role="status" className="small pv-export-state">
+        {expired ? "This export has expired." : STATE_TEXT[status.status]}
+      </p>
+
+      {completed && !expired && (
+        <div className="pv-download">
+          <button type="button" onClick={() => void save()} disabled={download.state === "pending"}>
+            {download.state === "pending" ? "Downloading…" : `Download ZIP${status.fileSizeBytes !== undefined ? ` (${formatBytes(status.fileSizeBytes)})` : ""}`}
+          </button>
+          {status.expiresAt && (
+            <p className="small muted pv-download-meta">
+              Available until <time dateTime={status.expiresAt.toISOString()}>{dateTimeFormat.format(status.expiresAt)}</time>, then deleted.
+            </p>
+          )}
+        </div>
+      )}
+      {download.state === "done" && (
+        <p className="small pv-download-done" role="status">
+          Saved {download.name}.
+        </p>
+      )}
+      {download.state === "failed" && <ErrorMessage error={download.error} title="Could not download the file" />}
+
+      {expired && (
+        <div className="stack-sm">
+          <p className="small muted">
+            The file was deleted{status.expiresAt ? ` on ${dateTimeFormat.format(status.expiresAt)}` : ""}. Request a new export to get the data again.
+          </p>
+          <p>
+            <button type="button" className="button-secondary" onClick={onRequestAgain} disabled={requestAgainPending}>
+              {requestAgainPending ? "Requesting…" : "Request a new export"}
+            </button>
+          </p>
+        </div>
+      )}
+      {failed && (
+        <div className="alert alert-error" role="alert">
+          <p className="alert-title">The export could not be completed.</p>
+          <p>Nothing was shared. Try again; if it keeps failing, ask a workspace owner to check the server logs.</p>
+          <p>
+            <button type="button" className="button-secondary" onClick={onRequestAgain} disabled={requestAgainPending}>
+              {requestAgainPending ? "Starting…" : "Try again"}
+            </button>
+          </p>
+        </div>
+      )}
+      {pollError !== null && pollError !== undefined && !isFinished(status) && (
+        <ErrorMessage error={pollError} title="Could not follow the export's progress" onRetry={onRetryPoll} />
+      )}
+    </div>
+  );
+}
