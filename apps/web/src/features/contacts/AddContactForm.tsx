@@ -4,7 +4,8 @@ import { trpc } from "../../trpc";
 import { refreshLists } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
-import { focusFirstInvalid, splitTags, TextField } from "./fields";
+import { focusFirstInvalid, TextField } from "../../components/fields";
+import { splitTags } from "./fields";
 import { paths } from "./listParams";
 import { showToast } from "./toast";
 

@@ -4,7 +4,8 @@ import { trpc, type RouterInputs } from "../../trpc";
 import { patchInLists, type Contact } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
-import { dateFormat, focusFirstInvalid, TextField } from "./fields";
+import { focusFirstInvalid, TextField } from "../../components/fields";
+import { dateFormat } from "./fields";
 import { showToast } from "./toast";
 
 type Editable = "name" | "email" | "company" | "title" | "phone";
@@ -230,7 +231,7 @@ export function TagEditor({ workspaceId, contact }: { workspaceId: string; conta
         </button>
       </form>
       {error && (
-        <p id={`${id}-error`} className="ct-field-error" role="alert">
+        <p id={`${id}-error`} className="field-error" role="alert">
           {error}
         </p>
       )}

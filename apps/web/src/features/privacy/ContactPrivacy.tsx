@@ -17,7 +17,7 @@ import { fieldError } from "../../errors";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { patchInLists } from "../contacts/cache";
 import { ExportProgress, isFinished, useExportJob } from "./ExportProgress";
-import { TextAreaField } from "./fields";
+import { TextAreaField } from "../../components/fields";
 import { dateTimeFormat } from "./format";
 import { PauseIcon } from "./icons";
 import "./privacy.css";

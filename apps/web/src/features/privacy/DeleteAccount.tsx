@@ -5,7 +5,7 @@ import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
 import { Link, paths } from "../../router";
 import { trpc } from "../../trpc";
-import { InputField, TextAreaField } from "./fields";
+import { TextAreaField, TextField } from "../../components/fields";
 import { dateFormat, formatDays } from "./format";
 
 /** What the person types to unlock "Schedule account deletion". */
@@ -129,7 +129,7 @@ export function DeleteAccount() {
               error={reasonError}
               onChange={(event) => setReason(event.target.value)}
             />
-            <InputField
+            <TextField
               label="Password"
               name="password"
               type="password"
@@ -140,7 +140,7 @@ export function DeleteAccount() {
               error={passwordError}
               onChange={(event) => setPassword(event.target.value)}
             />
-            <InputField
+            <TextField
               label={`Type ${CONFIRM_WORD} to confirm`}
               name="confirmation"
               autoComplete="off"
