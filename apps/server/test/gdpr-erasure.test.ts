@@ -237,7 +237,7 @@ describe("GDPR erasure and restriction", () => {
 
   it("the retention job deletes expired refresh tokens and sessions ended over 30 days ago (with their IP), and keeps live ones", async () => {
     const now = clock.now().getTime();
-    const [{ id: userId }] = await app.sql<{ id: string }[]>`SELECT id FROM users WHERE email = ${owner.email}`;
+    const userId = (await app.sql<{ id: string }[]>`SELECT id FROM users WHERE email = ${owner.email}`)[0]!.id;
     const at = (days: number) => new Date(now + days * DAY_MS);
     const made = await app.sql<{ id: string; label: string }[]>`
       INSERT INTO sessions (user_id, created_at, last_used_at, revoked_at, ip, user_agent)

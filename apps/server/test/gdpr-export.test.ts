@@ -195,6 +195,43 @@ describe("gdpr exports", () => {
     );
   }, 90_000);
 
+  it("a file larger than one read batch (2,000 rows): every row once, in id order, one record per line, the ZIP streamed with DEFLATE", async () => {
+    const big = await app.signUp("Big Owner");
+    const ws = await big.client.workspaces.create.mutate({ name: "Big" });
+    // 2,001 contacts: one full batch and a last batch of one row.
+    for (const [from, n] of [[0, 1000], [1000, 1000], [2000, 1]] as const) {
+      await big.client.contacts.bulkCreate.mutate({
+        workspaceId: ws.id,
+        contacts: Array.from({ length: n }, (_, i) => ({ name: `Big ${from + i} "quoted" \\ ü`, email: `big${from + i}@big.example`, tags: ["a", "b c"] })),
+      });
+    }
+    const requested = await big.client.gdpr.requestExport.mutate({ include: ["contacts"] });
+    const status = await waitForExport(big, requested.exportId);
+    expect(status.status).toBe("completed");
+    const response = await download(app, status.downloadUrl!, big.accessToken);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const zip = await JSZip.loadAsync(bytes);
+    const text = await zip.file("contacts.json")!.async("string");
+    const rows = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 ORDER BY id`, [ws.id]);
+    expect(rows).toHaveLength(2001);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(rows)));
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("[");
+    expect(lines.slice(1, -2).map((line) => JSON.parse(line.replace(/,$/, "")).id)).toEqual(rows.map((row) => row.id));
+    expect(lines.slice(-2)).toEqual(["]", ""]);
+    // Every entry (central directory, from the end record): compression method 8 (DEFLATE), streamed
+    // (general-purpose flag 3: sizes and CRC in a data descriptor after the data).
+    const end = bytes.length - 22;
+    expect(bytes.readUInt32LE(end)).toBe(0x06054b50);
+    let entry = bytes.readUInt32LE(end + 16);
+    for (let i = 0; i < bytes.readUInt16LE(end + 10); i++) {
+      expect(bytes.readUInt32LE(entry)).toBe(0x02014b50);
+      expect(bytes.readUInt16LE(entry + 10)).toBe(8);
+      expect(bytes.readUInt16LE(entry + 8) & 0x08).toBe(0x08);
+      entry += 46 + bytes.readUInt16LE(entry + 28) + bytes.readUInt16LE(entry + 30) + bytes.readUInt16LE(entry + 32);
+    }
+  }, 60_000);
+
   it("expired links are refused and the daily job deletes the files", async () => {
     const requested = await bob.client.gdpr.requestExport.mutate({});
     const status = await waitForExport(bob, requested.exportId);

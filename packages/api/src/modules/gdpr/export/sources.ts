@@ -1,7 +1,20 @@
 /**
- * What an export contains, per subject kind: each file is a paged query
- * (keyset on a unique, indexed column) so the ZIP is written a page at a time
- * and memory stays bounded however large the workspace.
+ * What an export contains, per subject kind: each file is read a batch of rows
+ * at a time, in the order of a unique, indexed column, so the ZIP is written a
+ * page at a time and memory stays bounded however large the workspace.
+ *
+ * The large files (contacts, interactions, activity, audit) are read as JSON
+ * text: Postgres writes each record with `row_to_json` over the same columns,
+ * under the same keys and in the same order as the drizzle select they replace,
+ * timestamps formatted as `Date#toJSON` writes them (see `jsonPages`), so the
+ * files hold the same bytes as before — except jsonb values (event payloads,
+ * audit metadata), which come in Postgres's canonical form (`{"a": 1}`, same
+ * JSON). Node copies the bytes into the ZIP stream instead of building a row
+ * object with two `Date`s per record and serializing it again, which was most of
+ * the export's CPU. On PostgreSQL each file is one query read through a cursor
+ * (./stream.ts); elsewhere (PGlite) keyset pages. The small or nested files
+ * (profile, preferences, a contact's interactions with their participants) are
+ * still drizzle rows serialized here.
  *
  * TODO(gdpr registry): packages/api/src/modules/gdpr/registry.ts has per-module
  * `exportUser`/`exportContact` hooks, but they return whole arrays (`records:
@@ -20,18 +33,19 @@ import {
   sessions,
   users,
   workspaces,
+  queryRows,
   type Db,
 } from "@rapport/db";
 import { and, asc, count, eq, gt, inArray, or, sql, type SQL } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { cursorBatches } from "./stream";
 
 export const EXPORT_SECTIONS = ["profile", "contacts", "interactions", "preferences", "activity", "audit"] as const;
 export type ExportSectionName = (typeof EXPORT_SECTIONS)[number];
 
 export type Subject = { kind: "user"; userId: string } | { kind: "contact"; workspaceId: string; contactId: string };
 
-/** One JSON file of the ZIP: an array of records (or one object for `single`). */
-export interface ExportFile {
+interface ExportFileInfo {
   section: ExportSectionName;
   file: string;
   /** For README.txt. */
@@ -41,12 +55,17 @@ export interface ExportFile {
   recipients: string;
   retention: string;
   source: string;
-  /** A single object (profile) rather than an array. */
-  single?: boolean;
   count(db: Db): Promise<number>;
-  /** Pages in a stable order; `after` is the last key of the previous page. */
-  pages(db: Db, pageSize: number): AsyncIterable<unknown[]>;
 }
+
+/** One JSON file of the ZIP: one object (`single`, written indented), or an array of records. */
+export type ExportFile =
+  | (ExportFileInfo & { single: true; read(db: Db): Promise<unknown> })
+  | (ExportFileInfo & {
+      single?: false;
+      /** The records as JSON, a page at a time, in a stable order. */
+      pages(db: Db, pageSize: number): AsyncIterable<JsonPage>;
+    });
 
 export const PAGE_SIZE = 2_000;
 
@@ -66,6 +85,103 @@ async function* keyset<T extends Record<string, unknown>>(
     last = keyOf(rows[rows.length - 1]!);
   }
 }
+
+/** A page of an array file: `rows` records as UTF-8 JSON, joined by ",\n" (one record per line). */
+export interface JsonPage {
+  rows: number;
+  json: Buffer;
+}
+
+const toJson = (rows: readonly unknown[]): JsonPage => jsonPage(rows.map((row) => JSON.stringify(row)));
+
+/** `Date#toJSON`'s format (UTC, milliseconds, "Z"); both truncate sub-millisecond digits. */
+const ISO_MILLIS = sql.raw(`'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`);
+
+/**
+ * A column under `name` as the JSON value a drizzle select of it would serialize to:
+ * timestamps as `Date#toJSON` text, everything else as `row_to_json` writes it
+ * (uuid/text as strings, text[] as arrays, bigint ids as numbers, jsonb embedded).
+ */
+function jsonField(name: string, column: PgColumn): SQL {
+  const type = column.getSQLType();
+  const value = !type.startsWith("timestamp")
+    ? sql`${column}`
+    : type.includes("with time zone")
+      ? sql`to_char(${column} AT TIME ZONE 'UTC', ${ISO_MILLIS})`
+      : sql`to_char(${column}, ${ISO_MILLIS})`;
+  return sql`${value} AS ${sql.identifier(name)}`;
+}
+
+/** `texts` (one JSON record each) as one page: UTF-8, one record per line. */
+function jsonPage(texts: readonly string[]): JsonPage {
+  let bytes = Math.max(0, texts.length - 1) * 2;
+  for (const text of texts) bytes += Buffer.byteLength(text);
+  const json = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  texts.forEach((text, i) => {
+    if (i > 0) at += json.write(",\n", at, "latin1");
+    at += json.write(text, at);
+  });
+  return { rows: texts.length, json };
+}
+
+/**
+ * A cursor batch (raw rows whose first column is a record's UTF-8 JSON) as one page,
+ * one record per line. Each row's reference to its buffer is dropped once copied: the
+ * row arrays may sit in V8's old generation, and from there they would keep the
+ * buffers — slices of the socket reads — alive until the next full GC (see ./stream.ts).
+ */
+function bytesPage(batch: (Buffer | null)[][]): JsonPage {
+  const rows = batch.length;
+  let bytes = Math.max(0, rows - 1) * 2;
+  for (const row of batch) bytes += row[0]?.length ?? 4;
+  const json = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = batch[i]!;
+    if (i > 0) at += json.write(",\n", at, "latin1");
+    at += row[0] ? row[0].copy(json, at) : json.write("null", at, "latin1");
+    row[0] = null;
+  }
+  batch.length = 0;
+  return { rows, json };
+}
+
+/**
+ * `table`'s rows in `scope`, ordered by `columns.id` (unique and indexed), as JSON
+ * pages of up to `pageSize` records. `keyFromText` turns the text of an id back into
+ * a value for the next keyset page (`Number` for bigint ids).
+ */
+async function* jsonPages(
+  db: Db,
+  table: PgTable,
+  columns: Record<string, PgColumn> & { id: PgColumn },
+  scope: SQL,
+  pageSize: number,
+  keyFromText: (key: string) => unknown = (key) => key,
+): AsyncIterable<JsonPage> {
+  const fields = sql.join(
+    Object.entries(columns).map(([name, column]) => jsonField(name, column)),
+    sql`, `,
+  );
+  const ordered = (where: SQL) => sql`SELECT ${fields} FROM ${table} WHERE ${where} ORDER BY ${columns.id}`;
+
+  const batches = cursorBatches(db, sql`SELECT row_to_json(r)::text AS json FROM (${ordered(scope)}) r ORDER BY r.id`, pageSize);
+  if (batches) {
+    for await (const batch of batches) yield bytesPage(batch);
+    return;
+  }
+  let after: unknown;
+  for (;;) {
+    const where = after === undefined ? scope : and(scope, gt(columns.id, after))!;
+    const rows = await queryRows<{ json: string; key: string }>(db, sql`SELECT row_to_json(r)::text AS json, r.id::text AS key FROM (${ordered(where)} LIMIT ${pageSize}) r ORDER BY r.id`);
+    if (rows.length > 0) yield jsonPage(rows.map((row) => row.json));
+    if (rows.length < pageSize) return;
+    after = keyFromText(rows[rows.length - 1]!.key);
+  }
+}
+
+const numericKey = (key: string) => Number(key);
 
 const one = async (query: Promise<{ n: number }[]>) => Number((await query)[0]?.n ?? 0);
 
@@ -144,7 +260,7 @@ export function userFiles(userId: string): ExportFile[] {
       retention: "while your account exists; sessions until revoked or expired, then deleted",
       source: "you, when you signed up and signed in",
       count: async () => 1,
-      async *pages(db) {
+      async read(db) {
         const [user] = await db
           .select({ id: users.id, email: users.email, name: users.name, createdAt: users.createdAt, updatedAt: users.updatedAt })
           .from(users)
@@ -160,7 +276,7 @@ export function userFiles(userId: string): ExportFile[] {
           .from(sessions)
           .where(eq(sessions.userId, userId))
           .orderBy(asc(sessions.createdAt), asc(sessions.id));
-        yield [{ user: user ?? null, memberships: memberOf, sessions: sessionRows }];
+        return { user: user ?? null, memberships: memberOf, sessions: sessionRows };
       },
     },
     {
@@ -173,8 +289,7 @@ export function userFiles(userId: string): ExportFile[] {
       retention: "until deleted by the workspace; deleted contacts are purged after the soft-delete retention (default 30 days)",
       source: "entered by you or your team, imported from a file, or imported from a connected Gmail account (see each record's `source`)",
       count: (db) => one(db.select({ n: count() }).from(contacts).where(contactScope)),
-      pages: (db, size) =>
-        keyset((after, limit) => db.select(contactColumns).from(contacts).where(after ? and(contactScope, after) : contactScope).orderBy(asc(contacts.id)).limit(limit), contacts.id, (row) => row.id, size),
+      pages: (db, size) => jsonPages(db, contacts, contactColumns, contactScope, size),
     },
     {
       section: "interactions",
@@ -186,13 +301,7 @@ export function userFiles(userId: string): ExportFile[] {
       retention: "as long as the contact they belong to",
       source: "entered by you or your team, imported from a file or calendar, or imported from your Gmail (see each record's `source`)",
       count: (db) => one(db.select({ n: count() }).from(interactions).where(interactionScope)),
-      pages: (db, size) =>
-        keyset(
-          (after, limit) => db.select(interactionColumns).from(interactions).where(after ? and(interactionScope, after) : interactionScope).orderBy(asc(interactions.id)).limit(limit),
-          interactions.id,
-          (row) => row.id,
-          size,
-        ),
+      pages: (db, size) => jsonPages(db, interactions, interactionColumns, interactionScope, size),
     },
     {
       section: "preferences",
@@ -205,7 +314,7 @@ export function userFiles(userId: string): ExportFile[] {
       source: "you",
       count: (db) => one(db.select({ n: count() }).from(analyticsSettings).where(eq(analyticsSettings.updatedBy, userId))),
       async *pages(db) {
-        yield await db.select().from(analyticsSettings).where(eq(analyticsSettings.updatedBy, userId)).orderBy(asc(analyticsSettings.workspaceId));
+        yield toJson(await db.select().from(analyticsSettings).where(eq(analyticsSettings.updatedBy, userId)).orderBy(asc(analyticsSettings.workspaceId)));
       },
     },
     {
@@ -218,13 +327,7 @@ export function userFiles(userId: string): ExportFile[] {
       retention: "while the workspace exists",
       source: "generated by Rapport when you used it",
       count: (db) => one(db.select({ n: count() }).from(domainEvents).where(eq(domainEvents.actorId, userId))),
-      pages: (db, size) =>
-        keyset(
-          (after, limit) => db.select(eventColumns).from(domainEvents).where(after ? and(eq(domainEvents.actorId, userId), after) : eq(domainEvents.actorId, userId)).orderBy(asc(domainEvents.id)).limit(limit),
-          domainEvents.id,
-          (row) => row.id,
-          size,
-        ),
+      pages: (db, size) => jsonPages(db, domainEvents, eventColumns, eq(domainEvents.actorId, userId), size, numericKey),
     },
     {
       section: "audit",
@@ -236,13 +339,7 @@ export function userFiles(userId: string): ExportFile[] {
       retention: RIGHTS_RETENTION_AUDIT,
       source: "generated by Rapport when you used it",
       count: (db) => one(db.select({ n: count() }).from(auditLog).where(auditScope)),
-      pages: (db, size) =>
-        keyset(
-          (after, limit) => db.select(auditColumns).from(auditLog).where(after ? and(auditScope, after) : auditScope).orderBy(asc(auditLog.id)).limit(limit),
-          auditLog.id,
-          (row) => row.id,
-          size,
-        ),
+      pages: (db, size) => jsonPages(db, auditLog, auditColumns, auditScope, size, numericKey),
     },
   ];
 }
@@ -268,9 +365,9 @@ export function contactFiles(workspaceId: string, contactId: string): ExportFile
       retention: "until the workspace deletes the record; deleted records are purged after the soft-delete retention (default 30 days)",
       source: "see `source`: entered manually, imported from a file, or imported from a connected Gmail account",
       count: async () => 1,
-      async *pages(db) {
+      async read(db) {
         const [row] = await db.select(contactColumns).from(contacts).where(contactScope);
-        yield [row ?? null];
+        return row ?? null;
       },
     },
     {
@@ -295,7 +392,7 @@ export function contactFiles(workspaceId: string, contactId: string): ExportFile
             .from(interactionParticipants)
             .where(inArray(interactionParticipants.interactionId, page.map((row) => row.id)))
             .orderBy(asc(interactionParticipants.id));
-          yield page.map((row) => ({ ...row, participants: participants.filter((p) => p.interactionId === row.id).map(({ interactionId: _, ...p }) => p) }));
+          yield toJson(page.map((row) => ({ ...row, participants: participants.filter((p) => p.interactionId === row.id).map(({ interactionId: _, ...p }) => p) })));
         }
       },
     },
@@ -309,13 +406,7 @@ export function contactFiles(workspaceId: string, contactId: string): ExportFile
       retention: "while the workspace exists",
       source: "generated by Rapport",
       count: (db) => one(db.select({ n: count() }).from(domainEvents).where(activityScope)),
-      pages: (db, size) =>
-        keyset(
-          (after, limit) => db.select(eventColumns).from(domainEvents).where(after ? and(activityScope, after) : activityScope).orderBy(asc(domainEvents.id)).limit(limit),
-          domainEvents.id,
-          (row) => row.id,
-          size,
-        ),
+      pages: (db, size) => jsonPages(db, domainEvents, eventColumns, activityScope, size, numericKey),
     },
     {
       section: "audit",
@@ -327,13 +418,7 @@ export function contactFiles(workspaceId: string, contactId: string): ExportFile
       retention: RIGHTS_RETENTION_AUDIT,
       source: "generated by Rapport",
       count: (db) => one(db.select({ n: count() }).from(auditLog).where(auditScope)),
-      pages: (db, size) =>
-        keyset(
-          (after, limit) => db.select(auditColumns).from(auditLog).where(after ? and(auditScope, after) : auditScope).orderBy(asc(auditLog.id)).limit(limit),
-          auditLog.id,
-          (row) => row.id,
-          size,
-        ),
+      pages: (db, size) => jsonPages(db, auditLog, auditColumns, auditScope, size, numericKey),
     },
   ];
 }
