@@ -23,7 +23,7 @@
  *    for reference). zip_mb: the file's size; the ZIP is then downloaded once to check
  *    it is served.
  * 5. floor_s: the same rows the export reads — the same columns, filters and joins as
- *    modules/gdpr/export/sources.ts, profile to audit — with one plain SELECT per file
+ *    the export files of modules/<module>/privacy.ts, profile to audit — with one plain SELECT per file
  *    on one connection from this process (rows parsed into objects, as any client
  *    would), after a warm-up run; the median of three runs (floor_runs_s has all three).
  * 6. erase_contact_ms: gdpr.eraseContact on the contact with 500 interactions, if
@@ -93,7 +93,7 @@ async function bulkSeed(env: BenchEnv): Promise<{ eraseContactId: string; ms: nu
 
 /**
  * The floor: the rows the owner's export writes, read with plain SELECTs over the same
- * columns, filters and joins as `modules/gdpr/export/sources.ts` (profile, memberships
+ * columns, filters and joins as the export files in `modules/<module>/privacy.ts` (profile, memberships
  * with their workspace names, sessions, contacts, interactions, preferences, activity,
  * audit), one query per file on one connection, into this process as ordinary rows.
  */

@@ -157,6 +157,21 @@ describe("gdpr exports", () => {
     expect((await errorOf(mallory.client.gdpr.exportContact.mutate({ workspaceId, contactId }))).code).toBe("FORBIDDEN");
   });
 
+  it("export requests are in the operations log with their due date and end completed", async () => {
+    const mine = await bob.client.gdpr.requestExport.mutate({});
+    await waitForExport(bob, mine.exportId);
+    const [own] = await bob.client.gdpr.myOperations.query();
+    expect(own).toMatchObject({ type: "access_export", subjectKind: "user", status: "completed", overdue: false });
+    expect(own!.dueAt.getTime() - own!.requestedAt.getTime()).toBeGreaterThanOrEqual(28 * 86_400_000);
+
+    const forContact = (await alice.client.gdpr.operations.query({ workspaceId })).filter((o) => o.type === "contact_export" && o.subjectId === contactId);
+    expect(forContact.length).toBeGreaterThan(0);
+    expect(forContact.every((o) => o.status === "completed" && o.completedAt !== null)).toBe(true);
+    // The link from the export row to its operation is what keeps their statuses together.
+    const linked = await app.sql`SELECT e.status AS export, o.status AS operation FROM gdpr_exports e JOIN gdpr_operations o ON o.id = e.operation_id WHERE e.id = ${mine.exportId}`;
+    expect(linked).toEqual([{ export: "completed", operation: "completed" }]);
+  });
+
   it("another user, a missing token or a tampered link cannot download", async () => {
     const requested = await alice.client.gdpr.requestExport.mutate({});
     const status = await waitForExport(alice, requested.exportId);

@@ -10,4 +10,5 @@ export { ANALYTICS_EXPORT_PATH, handleAnalyticsExport } from "./modules/analytic
 export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
 export { handleGdprExportDownload } from "./modules/gdpr/export/download";
 export { createPrivacyRegistry } from "./modules/gdpr/handlers";
-export { PrivacyRegistry, type PrivacyHandler, type Subject, type ExportSection } from "./modules/gdpr/registry";
+export { PrivacyRegistry, type PrivacyHandler, type Subject } from "./modules/gdpr/registry";
+export type { ExportFile } from "./modules/gdpr/export/sources";

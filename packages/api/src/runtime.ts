@@ -43,6 +43,8 @@ export interface ServiceDeps {
   eventsCommitted(): void;
   rateLimiter: RateLimiter;
   queue: JobQueue;
+  /** GDPR (issue 6): every module's export/erase/restrict handlers. */
+  privacy: PrivacyRegistry;
 }
 
 export interface Services {
@@ -148,6 +150,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await cache.start();
 
+  const privacy = createPrivacyRegistry();
   const deps: ServiceDeps = {
     config,
     db: database.db,
@@ -155,6 +158,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log,
     rateLimiter,
     queue,
+    privacy,
     transaction: async (fn) => {
       const result = await database.db.transaction(fn);
       dispatcher.wake();
@@ -164,7 +168,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   const recommendations = new RecommendationService(deps, cache);
   const workspaceService = new WorkspaceService(deps);
-  const privacy = createPrivacyRegistry();
   const services: Services = {
     auth: new AuthService(deps),
     workspaces: workspaceService,

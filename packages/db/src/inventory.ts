@@ -256,6 +256,7 @@ export const INVENTORY: Record<string, TableInventory> = {
       created_at: np,
       completed_at: np,
       expires_at: np,
+      operation_id: np,
     },
   },
   gdpr_restrictions: {

@@ -1,5 +1,6 @@
 import { bigint, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
+import { gdprOperations } from "./gdpr";
 import { workspaces } from "./workspaces";
 
 export const GDPR_EXPORT_STATUSES = ["pending", "in_progress", "completed", "failed"] as const;
@@ -24,4 +25,6 @@ export const gdprExports = pgTable("gdpr_exports", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   completedAt: timestamp("completed_at", { withTimezone: true }),
   expiresAt: timestamp("expires_at", { withTimezone: true }),
+  /** The request's entry in gdpr_operations (0006). */
+  operationId: uuid("operation_id").references(() => gdprOperations.id, { onDelete: "set null" }),
 });

@@ -150,7 +150,7 @@ function MyRequests() {
     <section className="card stack" aria-labelledby={`${id}-title`}>
       <div>
         <h2 id={`${id}-title`}>My requests</h2>
-        <p className="muted small">Deletions and restrictions you asked for. Each is due one month after it was received.</p>
+        <p className="muted small">Copies of your data, deletions and restrictions you asked for. Each is due one month after it was received.</p>
       </div>
       {operations.isPending ? (
         <Loading>Loading your requests…</Loading>

@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 
 /** What kind of request an operation is (gdpr_operations.type). */
 const TYPE_LABELS: Record<string, string> = {
+  access_export: "Copy of my data",
+  contact_export: "Data export",
   user_deletion: "Account deletion",
   contact_erasure: "Erasure",
   restriction: "Restriction of processing",

@@ -1,3 +1,5 @@
+import { activityPrivacy } from "../activity/privacy";
+import { analyticsPrivacy } from "../analytics/privacy";
 import { auditPrivacy } from "../audit/privacy";
 import { authPrivacy } from "../auth/privacy";
 import { contactsPrivacy } from "../contacts/privacy";
@@ -9,13 +11,16 @@ import { PrivacyRegistry } from "./registry";
 /**
  * Every module's privacy handler. A module that adds personal data adds its
  * handler here (the inventory test fails otherwise). Order matters only in that
- * dependent data goes before the record it names.
+ * dependent data goes before the record it names (erasure); export files are
+ * ordered by section (EXPORT_SECTIONS), whatever the registration order.
  */
 export function createPrivacyRegistry(): PrivacyRegistry {
   return new PrivacyRegistry()
     .register(interactionsPrivacy)
     .register(contactsPrivacy)
     .register(workspacesPrivacy)
+    .register(analyticsPrivacy)
+    .register(activityPrivacy)
     .register(auditPrivacy)
     .register(authPrivacy)
     .register(gdprPrivacy);

@@ -1,4 +1,5 @@
-import type { Executor, Tx } from "@rapport/db";
+import type { Tx } from "@rapport/db";
+import { EXPORT_SECTIONS, type ExportFile, type ExportSectionName } from "./export/sources";
 
 /**
  * GDPR registry (issue 6). Each module that owns personal data registers one
@@ -18,16 +19,6 @@ export interface ContactSubject {
   contactId: string;
 }
 export type Subject = UserSubject | ContactSubject;
-
-/** One file's worth of records a module contributes to an export (e.g. "contacts.json"). */
-export interface ExportSection {
-  /** File name inside the ZIP, e.g. "profile.json". Sections with the same file are concatenated. */
-  file: string;
-  /** The records, plain JSON-serialisable rows. */
-  records: unknown[];
-  /** Human-readable description for README.txt (purpose, source, …). */
-  description?: string;
-}
 
 export interface EraseContext {
   /** Opaque id of the operation (gdpr_operations.id) driving the erasure. */
@@ -52,10 +43,13 @@ export interface PrivacyHandler {
   module: string;
   /** Every personal column this handler erases/clears/deletes ("table.column"). */
   erases: ColumnRef[];
-  /** Records about an account user (Art. 15/20). */
-  exportUser?(db: Executor, userId: string): Promise<ExportSection[]>;
-  /** Records about a contact in one workspace (Art. 15/20 answered by the workspace). */
-  exportContact?(db: Executor, workspaceId: string, contactId: string): Promise<ExportSection[]>;
+  /**
+   * The export files (Art. 15/20) this module contributes about an account user: what each
+   * holds (for README.txt), its count, and its records read a page at a time (see ./export/sources.ts).
+   */
+  exportUser?(userId: string): ExportFile[];
+  /** The export files about a contact in one workspace (Art. 15/20 answered by the workspace). */
+  exportContact?(workspaceId: string, contactId: string): ExportFile[];
   /** Erase (anonymize or delete) the user's personal data, inside the erasure transaction. */
   eraseUser?(tx: Tx, userId: string, ctx: EraseContext): Promise<void>;
   /** Erase the contact's personal data and data naming it, inside the erasure transaction. */
@@ -77,14 +71,19 @@ export class PrivacyRegistry {
     return this.handlers;
   }
 
-  /** Every registered handler's sections for the subject, in registration order. */
-  async exportSubject(db: Executor, subject: Subject): Promise<ExportSection[]> {
-    const sections: ExportSection[] = [];
-    for (const h of this.handlers) {
-      if (subject.kind === "user" && h.exportUser) sections.push(...(await h.exportUser(db, subject.userId)));
-      if (subject.kind === "contact" && h.exportContact) sections.push(...(await h.exportContact(db, subject.workspaceId, subject.contactId)));
-    }
-    return sections;
+  /**
+   * Every registered handler's export files about the subject whose section is in `include`,
+   * in the order of EXPORT_SECTIONS (registration order within a section).
+   */
+  exportFiles(subject: Subject, include: ReadonlySet<ExportSectionName> = new Set(EXPORT_SECTIONS)): ExportFile[] {
+    const files = this.handlers
+      .flatMap((h) => (subject.kind === "user" ? h.exportUser?.(subject.userId) : h.exportContact?.(subject.workspaceId, subject.contactId)) ?? [])
+      .filter((file) => include.has(file.section))
+      .sort((a, b) => EXPORT_SECTIONS.indexOf(a.section) - EXPORT_SECTIONS.indexOf(b.section));
+    const names = files.map((file) => file.file);
+    const twice = names.find((name, i) => names.indexOf(name) !== i);
+    if (twice) throw new Error(`export file ${twice} defined by two privacy handlers`);
+    return files;
   }
 
   async eraseSubject(tx: Tx, subject: Subject, ctx: EraseContext): Promise<void> {

@@ -1,32 +1,79 @@
-import { interactionParticipants, interactions, type Executor, type Tx } from "@rapport/db";
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { interactionParticipants, interactions, type Tx } from "@rapport/db";
+import { and, asc, count, eq, inArray, or, sql } from "drizzle-orm";
+import { countOf, keyset, tableRecords, toJson } from "../gdpr/export/sources";
 import type { PrivacyHandler } from "../gdpr/registry";
+import { ownedOrCreatedBy } from "../workspaces/privacy";
+
+/** The exported columns of an interaction, in file order. */
+const interactionColumns = {
+  id: interactions.id,
+  workspaceId: interactions.workspaceId,
+  contactId: interactions.contactId,
+  type: interactions.type,
+  direction: interactions.direction,
+  occurredAt: interactions.occurredAt,
+  subject: interactions.subject,
+  summary: interactions.summary,
+  source: interactions.source,
+  externalId: interactions.externalId,
+  createdBy: interactions.createdBy,
+  createdAt: interactions.createdAt,
+};
 
 /**
  * GDPR (issue 6): interactions with a contact and participant rows naming them.
  * Erasure keeps type, direction and date (aggregates keep counting) and clears
- * the content and the addresses/names.
+ * the content and the addresses/names. Exports: interactions.json, for a user the
+ * interactions of the workspaces they own and those they recorded elsewhere, for a
+ * contact those with them or naming them as a participant (participants included).
  */
 export const interactionsPrivacy: PrivacyHandler = {
   module: "interactions",
   erases: ["interactions.subject", "interactions.summary", "interaction_participants.email", "interaction_participants.display_name"],
-  async exportContact(db: Executor, workspaceId, contactId) {
-    const rows = await db
-      .select()
-      .from(interactions)
-      .where(
-        and(
-          eq(interactions.workspaceId, workspaceId),
-          or(
-            eq(interactions.contactId, contactId),
-            inArray(
-              interactions.id,
-              db.select({ id: interactionParticipants.interactionId }).from(interactionParticipants).where(eq(interactionParticipants.contactId, contactId)),
-            ),
-          ),
-        ),
-      );
-    return [{ file: "interactions.json", records: rows, description: "interactions the contact took part in" }];
+  exportUser: (userId) => [
+    {
+      section: "interactions",
+      file: "interactions.json",
+      holds: "the interactions (emails, meetings, calls, notes) of the workspaces you own and those you recorded elsewhere",
+      purpose: "your relationship management: history, recommendations and analytics",
+      categories: "communication metadata and content (subjects, summaries)",
+      recipients: "the members of the workspace; Rapport as processor",
+      retention: "as long as the contact they belong to",
+      source: "entered by you or your team, imported from a file or calendar, or imported from your Gmail (see each record's `source`)",
+      ...tableRecords(interactions, interactionColumns, ownedOrCreatedBy(userId, interactions.workspaceId, interactions.createdBy)),
+    },
+  ],
+  exportContact(workspaceId, contactId) {
+    const namedIn = sql`${interactions.id} IN (SELECT ${interactionParticipants.interactionId} FROM ${interactionParticipants} WHERE ${interactionParticipants.workspaceId} = ${workspaceId} AND ${interactionParticipants.contactId} = ${contactId})`;
+    const scope = and(eq(interactions.workspaceId, workspaceId), or(eq(interactions.contactId, contactId), namedIn))!;
+    return [
+      {
+        section: "interactions",
+        file: "interactions.json",
+        holds: "interactions with you recorded by the workspace (emails, meetings, calls, notes), including those you took part in, with the participants listed under `participants`",
+        purpose: "the workspace's relationship history, recommendations and analytics",
+        categories: "communication metadata and content (subjects, summaries, participant addresses)",
+        recipients: "the members of the workspace; Rapport as processor",
+        retention: "as long as your contact record",
+        source: "entered by the workspace's members, imported from a file or calendar, or imported from a connected Gmail account (see `source`)",
+        count: (db) => countOf(db.select({ n: count() }).from(interactions).where(scope)),
+        async *pages(db, size) {
+          for await (const page of keyset(
+            (after, limit) => db.select(interactionColumns).from(interactions).where(after ? and(scope, after) : scope).orderBy(asc(interactions.id)).limit(limit),
+            interactions.id,
+            (row) => row.id,
+            size,
+          )) {
+            const participants = await db
+              .select({ interactionId: interactionParticipants.interactionId, contactId: interactionParticipants.contactId, email: interactionParticipants.email, displayName: interactionParticipants.displayName, role: interactionParticipants.role })
+              .from(interactionParticipants)
+              .where(inArray(interactionParticipants.interactionId, page.map((row) => row.id)))
+              .orderBy(asc(interactionParticipants.id));
+            yield toJson(page.map((row) => ({ ...row, participants: participants.filter((p) => p.interactionId === row.id).map(({ interactionId: _, ...p }) => p) })));
+          }
+        },
+      },
+    ];
   },
   async eraseContact(tx: Tx, workspaceId, contactId, ctx) {
     await tx

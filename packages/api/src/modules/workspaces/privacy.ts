@@ -1,24 +1,27 @@
-import { memberships, workspaces, type Executor, type Tx } from "@rapport/db";
-import { eq } from "drizzle-orm";
+import { memberships, type Tx } from "@rapport/db";
+import { eq, or, sql, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import type { PrivacyHandler } from "../gdpr/registry";
 
 /**
  * GDPR (issue 6): memberships (no personal columns, only the pseudonymous link).
  * Erasure removes them; the engine checks beforehand that the user is nobody's
- * sole owner.
+ * sole owner. A user's memberships are exported in their profile.json (see
+ * ../auth/privacy.ts).
  */
 export const workspacesPrivacy: PrivacyHandler = {
   module: "workspaces",
   erases: [],
-  async exportUser(db: Executor, userId) {
-    const rows = await db
-      .select({ workspaceId: memberships.workspaceId, workspaceName: workspaces.name, role: memberships.role, createdAt: memberships.createdAt })
-      .from(memberships)
-      .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
-      .where(eq(memberships.userId, userId));
-    return [{ file: "preferences.json", records: rows, description: "your workspace memberships and roles" }];
-  },
   async eraseUser(tx: Tx, userId) {
     await tx.delete(memberships).where(eq(memberships.userId, userId));
   },
 };
+
+/**
+ * Exports: the CRM records a user is responsible for — every record of a workspace they own,
+ * and any record they created elsewhere (see the contacts and interactions handlers).
+ */
+export function ownedOrCreatedBy(userId: string, workspaceId: PgColumn, createdBy: PgColumn): SQL {
+  const owned = sql`(SELECT ${memberships.workspaceId} FROM ${memberships} WHERE ${memberships.userId} = ${userId} AND ${memberships.role} = 'owner')`;
+  return or(sql`${workspaceId} IN ${owned}`, eq(createdBy, userId))!;
+}

@@ -22,6 +22,7 @@ import { verifyPassword } from "../../auth/passwords";
 import { recordAudit } from "../../audit/service";
 import type { Actor } from "../../workspaces/service";
 import type { PrivacyRegistry, Subject } from "../registry";
+import { recordOperation } from "../operations";
 import { addressHmac, normalizeAddress } from "../suppression";
 
 const DAY_MS = 86_400_000;
@@ -31,14 +32,6 @@ export const ENDED_SESSION_RETENTION_DAYS = 30;
 export const USER_RESTRICTED_MESSAGE =
   "You have restricted the processing of your data (GDPR Art. 18): recommendations, analytics and syncs are paused until you lift the restriction on your Privacy page.";
 
-/** Art. 12(3): one month from receipt. */
-export function dueDateFor(requestedAt: Date): Date {
-  const due = new Date(requestedAt);
-  due.setUTCMonth(due.getUTCMonth() + 1);
-  return due;
-}
-
-export type GdprOperation = typeof gdprOperations.$inferSelect;
 
 /**
  * Erasure (Art. 17), restriction (Art. 18) and the operations log. Knows no
@@ -83,7 +76,7 @@ export class GdprErasureService {
         .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
         .for("update");
       if (!contact) throw notFound("Contact");
-      const op = await this.insertOperation(tx, {
+      const op = await recordOperation(tx, {
         workspaceId, type: "contact_erasure", subjectKind: "contact", subjectId: contactId, reason,
         requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "in_progress",
       });
@@ -121,7 +114,7 @@ export class GdprErasureService {
         .where(and(eq(gdprOperations.type, "user_deletion"), eq(gdprOperations.subjectId, userId), eq(gdprOperations.status, "pending")));
       const op =
         pending ??
-        (await this.insertOperation(tx, {
+        (await recordOperation(tx, {
           workspaceId: null, type: "user_deletion", subjectKind: "user", subjectId: userId, reason: input.reason,
           requestedBy: userId, authorizedBy: userId, requestedAt: now, status: "pending", effectiveAt,
         }));
@@ -288,7 +281,7 @@ export class GdprErasureService {
       }
       const type = on ? "restriction" : "restriction_lifted";
       if (changed) {
-        const op = await this.insertOperation(tx, {
+        const op = await recordOperation(tx, {
           workspaceId, type, subjectKind: subject.kind, subjectId, reason: null,
           requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "completed", completedAt: now,
         });
@@ -419,19 +412,6 @@ export class GdprErasureService {
 
   // ---------------------------------------------------------------- helpers
 
-  private async insertOperation(
-    tx: Tx,
-    v: {
-      workspaceId: string | null; type: string; subjectKind: "user" | "contact"; subjectId: string; reason: string | null;
-      requestedBy: string; authorizedBy: string | null; requestedAt: Date; status: GdprOperationStatus; effectiveAt?: Date; completedAt?: Date;
-    },
-  ) {
-    const [op] = await tx
-      .insert(gdprOperations)
-      .values({ ...v, dueAt: dueDateFor(v.requestedAt), updatedAt: v.requestedAt })
-      .returning();
-    return op!;
-  }
 
   /** Audit entries refer to the subject by opaque id only; never the reason or any personal value. */
   private audit(tx: Executor, actor: Actor, action: string, workspaceId: string | null, operationId: string, subjectId: string, kind: string) {

@@ -24,10 +24,11 @@ import { recordAudit } from "../../audit/service";
 import type { EventConsumer } from "../../../events/types";
 import type { ServiceDeps } from "../../../runtime";
 import type { WorkspaceService } from "../../workspaces/service";
+import { recordOperation, setOperationStatus } from "../operations";
 import { createDownloadUrl } from "./download-link";
 import { buildReadme } from "./readme";
 import { nativeDeflate } from "./zip";
-import { contactFiles, EXPORT_SECTIONS, PAGE_SIZE, userFiles, type ExportFile, type ExportSectionName } from "./sources";
+import { EXPORT_SECTIONS, PAGE_SIZE, type ExportFile, type ExportSectionName } from "./sources";
 
 export const GDPR_EXPORT_JOB = "gdpr.export";
 /**
@@ -123,7 +124,14 @@ export class GdprExportService {
     let row: ExportRow | undefined;
     try {
       row = await this.deps.transaction(async (tx) => {
-        const [created] = await tx.insert(gdprExports).values({ ...values, createdAt: this.deps.clock.now() }).returning();
+        const now = this.deps.clock.now();
+        // An access request is a data-subject request like any other: it goes to the operations log (due in a month).
+        const operation = await recordOperation(tx, {
+          workspaceId: values.workspaceId, type: values.subjectKind === "user" ? "access_export" : "contact_export",
+          subjectKind: values.subjectKind, subjectId: values.subjectId, reason: null,
+          requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "pending",
+        });
+        const [created] = await tx.insert(gdprExports).values({ ...values, operationId: operation.id, createdAt: now }).returning();
         await recordAudit(tx, {
           action: values.subjectKind === "user" ? "gdpr.export.requested" : "gdpr.contact_export.requested",
           workspaceId: values.workspaceId,
@@ -177,10 +185,11 @@ export class GdprExportService {
     if (!row) return { sizeBytes: 0 };
     if (row.status === "completed") return { sizeBytes: row.fileSizeBytes ?? 0 };
     await db.update(gdprExports).set({ status: "in_progress", progress: 0 }).where(eq(gdprExports.id, exportId));
+    if (row.operationId) await setOperationStatus(db, row.operationId, "in_progress", clock.now());
     try {
       const include = new Set<ExportSectionName>(row.include.length > 0 ? (row.include as ExportSectionName[]) : EXPORT_SECTIONS);
       include.add("profile");
-      const files = (row.subjectKind === "user" ? userFiles(row.subjectId) : contactFiles(row.workspaceId!, row.subjectId)).filter((file) => include.has(file.section));
+      const files = this.deps.privacy.exportFiles(row.subjectKind === "user" ? { kind: "user", userId: row.subjectId } : { kind: "contact", workspaceId: row.workspaceId!, contactId: row.subjectId }, include);
       const counts = await Promise.all(files.map((file) => file.count(db)));
       const total = counts.reduce((sum, n) => sum + n, 0) || 1;
       let written = 0;
@@ -216,6 +225,7 @@ export class GdprExportService {
         // Erasure ran while this export was being written: the file may hold what was erased.
         await this.storage.delete(fileKey);
         await db.update(gdprExports).set({ status: "failed", error: "A subject of this export was erased while it ran; request a new export." }).where(eq(gdprExports.id, exportId));
+        if (row.operationId) await setOperationStatus(db, row.operationId, "failed", clock.now());
         ctx.log.info({ exportId }, "gdpr export discarded: erasure during the export");
         return { sizeBytes: 0 };
       }
@@ -223,6 +233,7 @@ export class GdprExportService {
       const expiresAt = new Date(completedAt.getTime() + config.EXPORT_TTL_DAYS * 86_400_000);
       await this.deps.transaction(async (tx) => {
         await tx.update(gdprExports).set({ status: "completed", progress: 100, fileKey, fileSizeBytes: sizeBytes, completedAt, expiresAt, error: null }).where(eq(gdprExports.id, exportId));
+        if (row.operationId) await setOperationStatus(tx, row.operationId, "completed", completedAt);
         await recordAudit(tx, {
           action: row.subjectKind === "user" ? "gdpr.export.completed" : "gdpr.contact_export.completed",
           workspaceId: row.workspaceId,
@@ -241,6 +252,7 @@ export class GdprExportService {
         .update(gdprExports)
         .set(last ? { status: "failed", error: error instanceof Error ? error.message.slice(0, 500) : "failed" } : { status: "pending" })
         .where(eq(gdprExports.id, exportId));
+      if (row.operationId) await setOperationStatus(db, row.operationId, last ? "failed" : "pending", clock.now());
       throw error;
     }
   }

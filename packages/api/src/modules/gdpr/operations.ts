@@ -1,0 +1,46 @@
+import { gdprOperations, type Executor, type GdprOperationStatus } from "@rapport/db";
+import { eq } from "drizzle-orm";
+
+/**
+ * The GDPR operations log (gdpr_operations): one row per data-subject request —
+ * exports, erasures, restrictions — with its due date, so a DPO sees every
+ * request and which are late. Subjects are opaque ids; the reason is free text
+ * from the requester and is never copied into the audit log.
+ */
+export type GdprOperation = typeof gdprOperations.$inferSelect;
+
+/** Art. 12(3): one month from receipt. */
+export function dueDateFor(requestedAt: Date): Date {
+  const due = new Date(requestedAt);
+  due.setUTCMonth(due.getUTCMonth() + 1);
+  return due;
+}
+
+export interface NewOperation {
+  workspaceId: string | null;
+  type: string;
+  subjectKind: "user" | "contact";
+  subjectId: string;
+  reason: string | null;
+  requestedBy: string;
+  authorizedBy: string | null;
+  requestedAt: Date;
+  status: GdprOperationStatus;
+  effectiveAt?: Date;
+  completedAt?: Date;
+}
+
+export async function recordOperation(db: Executor, operation: NewOperation): Promise<GdprOperation> {
+  const [row] = await db
+    .insert(gdprOperations)
+    .values({ ...operation, dueAt: dueDateFor(operation.requestedAt), updatedAt: operation.requestedAt })
+    .returning();
+  return row!;
+}
+
+export async function setOperationStatus(db: Executor, operationId: string, status: GdprOperationStatus, now: Date): Promise<void> {
+  await db
+    .update(gdprOperations)
+    .set({ status, updatedAt: now, ...(status === "completed" ? { completedAt: now } : {}) })
+    .where(eq(gdprOperations.id, operationId));
+}
