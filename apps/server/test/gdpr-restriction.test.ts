@@ -1,5 +1,7 @@
-import { appRouter } from "@rapport/api";
+import { appRouter, createRuntime } from "@rapport/api";
+import { createRapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRapportServer } from "../src/http";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 
 /**
@@ -108,5 +110,24 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
     );
     const audit = await app.sql<{ action: string }[]>`SELECT action FROM audit_log WHERE action LIKE 'gdpr.restriction%' ORDER BY id`;
     expect(audit.map((a) => a.action)).toEqual(["gdpr.restriction", "gdpr.restriction_lifted"]);
+  });
+
+  it("another API instance on the same database and Redis learns of a restriction and its lift from the events", async () => {
+    const other = await createRuntime(app.runtime.config, { clock: app.clock });
+    await other.start("api");
+    const server = createRapportServer(other);
+    try {
+      const { url } = await server.listen(0, "127.0.0.1");
+      const there = createRapportClient({ url, token: rita.accessToken, batch: false });
+      const codeThere = async () => (await errorOf(there.analytics.metrics.query({ workspaceId: ids.workspaceId }))).code;
+      await expect(there.analytics.metrics.query({ workspaceId: ids.workspaceId })).resolves.toBeDefined();
+      await rita.client.gdpr.restrict.mutate();
+      await expect.poll(codeThere, { timeout: 5_000 }).toBe("FORBIDDEN");
+      await rita.client.gdpr.unrestrict.mutate();
+      await expect.poll(() => there.analytics.metrics.query({ workspaceId: ids.workspaceId }).then(() => "ok", () => "refused"), { timeout: 5_000 }).toBe("ok");
+    } finally {
+      await server.close(1_000);
+      await other.close();
+    }
   });
 });

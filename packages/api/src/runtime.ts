@@ -195,6 +195,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   // never inside the mutation that caused the event.
   dispatcher.register(createBroadcastRelay(redis, bus, config.REDIS_PREFIX, log));
   bus.subscribe((event) => services.workspaces.onEvent(event));
+  bus.subscribe((event) => services.gdprErasure.restrictions.onEvent(event));
   for (const job of contactJobs(services.contacts)) queue.define(job);
   // Cache (issue 4): contact/interaction events bump the workspace's cache generation
   // (durable, at least once); every instance evicts its in-process entries on the bus;
@@ -265,6 +266,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       closed = true;
       await queue.close();
       await dispatcher.stop();
+      services.gdprErasure.restrictions.close();
       await cache.close();
       await probeDatabase?.close();
       await redis?.close();

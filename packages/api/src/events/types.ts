@@ -20,6 +20,9 @@ export interface DomainEventPayloads {
   "contact.restricted": { contactId: string };
   "contact.unrestricted": { contactId: string };
   "user.erased": { userId: string; operationId: string };
+  // No workspace (workspaceId null): they keep every instance's restriction index current.
+  "user.restricted": { userId: string };
+  "user.unrestricted": { userId: string };
 }
 
 export type DomainEventType = keyof DomainEventPayloads;
@@ -39,6 +42,8 @@ export const DOMAIN_EVENT_TYPES = [
   "contact.restricted",
   "contact.unrestricted",
   "user.erased",
+  "user.restricted",
+  "user.unrestricted",
 ] as const satisfies readonly DomainEventType[];
 
 export type EventDraft = {

@@ -31,6 +31,9 @@ const TYPE_LABELS: Record<EventType, string> = {
   "contact.restricted": "Processing restricted",
   "contact.unrestricted": "Restriction lifted",
   "user.erased": "Account erased",
+  // Account-level (no workspace): never in a workspace's feed, so not offered as a filter.
+  "user.restricted": "Account restricted processing",
+  "user.unrestricted": "Account lifted its restriction",
 };
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   { label: "Contacts", types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"] },

@@ -1,6 +1,7 @@
 import { gdprRestrictions, type Executor } from "@rapport/db";
 import { and, eq, inArray } from "drizzle-orm";
 import { forbidden } from "../../errors";
+import type { DomainEvent } from "../../events/types";
 
 /** GDPR (issue 6), Art. 18: FORBIDDEN when any of the contacts is restricted. */
 export async function assertNotRestricted(db: Executor, contactIds: string[], kind: "contact" | "user" = "contact"): Promise<void> {
@@ -14,12 +15,71 @@ export async function assertNotRestricted(db: Executor, contactIds: string[], ki
   if (row) throw forbidden(`Processing is restricted for this ${kind} (GDPR Art. 18); lift the restriction first.`);
 }
 
-/** The ids among `contactIds` whose processing is restricted. */
-export async function restrictedAmong(db: Executor, contactIds: string[]): Promise<Set<string>> {
-  if (contactIds.length === 0) return new Set();
-  const rows = await db
-    .select({ id: gdprRestrictions.subjectId })
-    .from(gdprRestrictions)
-    .where(and(eq(gdprRestrictions.subjectKind, "contact"), inArray(gdprRestrictions.subjectId, [...new Set(contactIds)])));
-  return new Set(rows.map((r) => r.id));
+const RELOAD_EVERY_MS = 60_000;
+
+/**
+ * Which users and contacts restrict processing, held in memory so the hot read paths
+ * (recommendations, analytics) pay no query for it. Loaded once, updated at once on
+ * the instance that commits a change, on the others by the `*.restricted` /
+ * `*.unrestricted` events every instance hears (milliseconds), and reloaded every
+ * minute as a backstop. Writes (interactions.create) check the table in their own
+ * transaction instead (`assertNotRestricted`).
+ */
+export class RestrictionIndex {
+  private subjects = new Set<string>();
+  private loaded: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly db: Executor) {}
+
+  private static key(kind: "user" | "contact", id: string) {
+    return `${kind}:${id}`;
+  }
+
+  private ensureLoaded(): Promise<void> {
+    this.loaded ??= this.reload().catch((error: unknown) => {
+      this.loaded = null;
+      throw error;
+    });
+    return this.loaded;
+  }
+
+  async reload(): Promise<void> {
+    const rows = await this.db.select({ kind: gdprRestrictions.subjectKind, id: gdprRestrictions.subjectId }).from(gdprRestrictions);
+    this.subjects = new Set(rows.map((row) => RestrictionIndex.key(row.kind, row.id)));
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.reload().catch(() => {}), RELOAD_EVERY_MS);
+      this.timer.unref();
+    }
+  }
+
+  set(kind: "user" | "contact", id: string, restricted: boolean): void {
+    if (restricted) this.subjects.add(RestrictionIndex.key(kind, id));
+    else this.subjects.delete(RestrictionIndex.key(kind, id));
+  }
+
+  async isRestricted(kind: "user" | "contact", id: string): Promise<boolean> {
+    await this.ensureLoaded();
+    return this.subjects.has(RestrictionIndex.key(kind, id));
+  }
+
+  /** The ids among `contactIds` whose processing is restricted. */
+  async restrictedContacts(contactIds: string[]): Promise<Set<string>> {
+    await this.ensureLoaded();
+    return new Set(contactIds.filter((id) => this.subjects.has(RestrictionIndex.key("contact", id))));
+  }
+
+  onEvent(event: DomainEvent): void {
+    const payload = event.payload as { contactId?: string; userId?: string };
+    if (event.type === "contact.restricted" || event.type === "contact.unrestricted") {
+      if (payload.contactId) this.set("contact", payload.contactId, event.type === "contact.restricted");
+    } else if (event.type === "user.restricted" || event.type === "user.unrestricted") {
+      if (payload.userId) this.set("user", payload.userId, event.type === "user.restricted");
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
 }

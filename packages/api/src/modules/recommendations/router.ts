@@ -1,5 +1,5 @@
 import { router, workspaceProcessing } from "../../trpc";
-import { assertNotRestricted, restrictedAmong } from "../gdpr/restriction";
+import { forbidden } from "../../errors";
 import { forContactInput } from "./schemas";
 
 export const recommendationsRouter = router({
@@ -11,10 +11,12 @@ export const recommendationsRouter = router({
   forContact: workspaceProcessing("member")
     .input(forContactInput)
     .query(async ({ ctx, input }) => {
-      const db = ctx.runtime.database.db;
-      await assertNotRestricted(db, [input.contactId]);
+      const restrictions = ctx.runtime.services.gdprErasure.restrictions;
+      if (await restrictions.isRestricted("contact", input.contactId)) {
+        throw forbidden("Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.");
+      }
       const list = await ctx.runtime.services.recommendations.forContact(input);
-      const restricted = await restrictedAmong(db, list.items.map((i) => i.contactId));
+      const restricted = await restrictions.restrictedContacts(list.items.map((i) => i.contactId));
       return restricted.size === 0 ? list : { ...list, items: list.items.filter((i) => !restricted.has(i.contactId)) };
     }),
 });

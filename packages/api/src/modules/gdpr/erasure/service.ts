@@ -23,6 +23,7 @@ import { recordAudit } from "../../audit/service";
 import type { Actor } from "../../workspaces/service";
 import type { PrivacyRegistry, Subject } from "../registry";
 import { recordOperation } from "../operations";
+import { RestrictionIndex } from "../restriction";
 import { addressHmac, normalizeAddress } from "../suppression";
 
 const DAY_MS = 86_400_000;
@@ -45,6 +46,8 @@ export class GdprErasureService {
     private readonly invalidateCache: (workspaceId: string) => Promise<unknown> = async () => {},
     /** After commit: drops derived copies elsewhere (export files); the erasure events do it again, durably. */
     private readonly afterErasure: (subject: Subject) => Promise<unknown> = async () => {},
+    /** Who restricts processing, in memory for the read paths (updated here at commit, elsewhere by the events). */
+    readonly restrictions: RestrictionIndex = new RestrictionIndex(deps.db),
   ) {}
 
   private async discardCopies(subject: Subject) {
@@ -263,7 +266,7 @@ export class GdprErasureService {
   private async setRestriction(subject: Subject, workspaceId: string | null, on: boolean, actor: Actor) {
     const subjectId = subject.kind === "user" ? subject.userId : subject.contactId;
     const now = this.deps.clock.now();
-    return this.deps.transaction(async (tx) => {
+    const result = await this.deps.transaction(async (tx) => {
       let changed: boolean;
       if (on) {
         const rows = await tx
@@ -286,15 +289,19 @@ export class GdprErasureService {
           requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "completed", completedAt: now,
         });
         await this.audit(tx, actor, `gdpr.${type}`, workspaceId, op.id, subjectId, subject.kind);
-        // Lifting is told to the subject's side: an activity event (workspace feed) for contacts.
-        if (subject.kind === "contact") {
-          await appendEvents(tx, [
-            { type: on ? "contact.restricted" : "contact.unrestricted", workspaceId: subject.workspaceId, actorId: actor.actorId, payload: { contactId: subjectId } },
-          ]);
-        }
+        // Lifting is told to the subject's side: an activity event (workspace feed) for contacts;
+        // the user's own request history (operations log) for users. Both events keep every
+        // instance's restriction index current.
+        await appendEvents(tx, [
+          subject.kind === "contact"
+            ? { type: on ? "contact.restricted" : "contact.unrestricted", workspaceId: subject.workspaceId, actorId: actor.actorId, payload: { contactId: subjectId } }
+            : { type: on ? "user.restricted" : "user.unrestricted", workspaceId: null, actorId: actor.actorId, payload: { userId: subjectId } },
+        ]);
       }
       return { restricted: on, restrictions: on ? this.registry.restrictions(subject) : [] };
     });
+    this.restrictions.set(subject.kind, subjectId, on);
+    return result;
   }
 
   async isRestricted(kind: "user" | "contact", subjectId: string, db: Executor = this.deps.db): Promise<boolean> {
@@ -307,7 +314,7 @@ export class GdprErasureService {
 
   /** FORBIDDEN while the user restricts processing; guards every procedure that processes the caller's data. */
   async assertProcessingAllowed(userId: string): Promise<void> {
-    if (await this.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE, { reason: "processing_restricted" });
+    if (await this.restrictions.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE, { reason: "processing_restricted" });
   }
 
   async restrictionStatus(userId: string) {
