@@ -1,6 +1,9 @@
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
-const shortAbsolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+/** "Dec 1, 2026": dates in lists and profiles. */
+export const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+/** "Dec 1, 2026, 7:48 AM": timeline entries and requests. */
+export const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ["year", 365 * 86_400],
@@ -27,5 +30,5 @@ export function formatAbsolute(date: Date): string {
 }
 
 export function formatShortAbsolute(date: Date): string {
-  return shortAbsolute.format(date);
+  return dateTimeFormat.format(date);
 }

@@ -5,7 +5,7 @@ import { patchInLists, type Contact } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
-import { dateFormat } from "./fields";
+import { dateFormat } from "../../components/time";
 import { showToast } from "./toast";
 
 type Editable = "name" | "email" | "company" | "title" | "phone";

@@ -3,7 +3,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type K
 import { navigate } from "../../router";
 import { AppLink } from "./AppLink";
 import type { Contact } from "./cache";
-import { dateFormat } from "./fields";
+import { dateFormat } from "../../components/time";
 import { useMediaQuery } from "./hooks";
 import { paths, type ContactSort } from "./listParams";
 

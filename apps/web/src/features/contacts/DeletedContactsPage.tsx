@@ -5,7 +5,7 @@ import { describeError } from "../../errors";
 import { trpc } from "../../trpc";
 import { AppLink } from "./AppLink";
 import { contactKey, refreshLists, removeFromLists, type Contact } from "./cache";
-import { dateFormat } from "./fields";
+import { dateFormat } from "../../components/time";
 import { useSentinel } from "./hooks";
 import { deletedListInput, listHref, paths } from "./listParams";
 import { showToast, ToastRegion } from "./toast";

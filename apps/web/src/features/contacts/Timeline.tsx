@@ -6,7 +6,7 @@ import type { Contact, Interaction, InteractionPage } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, SelectField, TextAreaField, TextField } from "../../components/fields";
-import { dateTimeFormat } from "./fields";
+import { dateTimeFormat } from "../../components/time";
 import { useSentinel } from "./hooks";
 import { timelineInput } from "./listParams";
 import { showToast } from "./toast";

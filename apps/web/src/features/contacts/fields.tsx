@@ -5,6 +5,3 @@ export function splitTags(text: string, separator: RegExp = /[,;]/): string[] {
     .map((tag) => tag.trim())
     .filter(Boolean);
 }
-
-export const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-export const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });

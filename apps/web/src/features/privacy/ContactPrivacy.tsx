@@ -18,7 +18,7 @@ import { trpc, type RouterOutputs } from "../../trpc";
 import { patchInLists } from "../contacts/cache";
 import { ExportProgress, isFinished, useExportJob } from "./ExportProgress";
 import { TextAreaField } from "../../components/fields";
-import { dateTimeFormat } from "./format";
+import { dateTimeFormat } from "../../components/time";
 import { PauseIcon } from "./icons";
 import "./privacy.css";
 

@@ -6,7 +6,8 @@ import { describeError, fieldError } from "../../errors";
 import { Link, paths } from "../../router";
 import { trpc } from "../../trpc";
 import { TextAreaField, TextField } from "../../components/fields";
-import { dateFormat, formatDays } from "./format";
+import { dateFormat } from "../../components/time";
+import { formatDays } from "./format";
 
 /** What the person types to unlock "Schedule account deletion". */
 export const CONFIRM_WORD = "DELETE";

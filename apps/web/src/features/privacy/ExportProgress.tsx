@@ -4,7 +4,8 @@ import { errorCode } from "../../errors";
 import { trpc } from "../../trpc";
 import { formatBytes } from "../cache/format";
 import { downloadExportFile } from "./download";
-import { dateTimeFormat, type ExportStatus } from "./format";
+import { dateTimeFormat } from "../../components/time";
+import type { ExportStatus } from "./format";
 
 /** How often the progress is asked for while an export is being built. */
 export const EXPORT_POLL_MS = 1_000;

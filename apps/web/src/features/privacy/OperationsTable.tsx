@@ -2,7 +2,8 @@ import { useId } from "react";
 import { formatRelative } from "../../components/time";
 import { Link, paths } from "../../router";
 import { trpc } from "../../trpc";
-import { dateFormat, dateTimeFormat, formatDays, isOpen, operationLabel, statusLabel, type Operation } from "./format";
+import { dateFormat, dateTimeFormat } from "../../components/time";
+import { formatDays, isOpen, operationLabel, statusLabel, type Operation } from "./format";
 
 interface Props {
   operations: Operation[];

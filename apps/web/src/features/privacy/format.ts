@@ -4,8 +4,6 @@ export type Operation = RouterOutputs["gdpr"]["operations"][number];
 export type ExportStatus = RouterOutputs["gdpr"]["exportStatus"];
 export type ExportSection = NonNullable<NonNullable<RouterInputs["gdpr"]["requestExport"]>["include"]>[number];
 
-export const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-export const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 const DAY_MS = 86_400_000;
 
