@@ -196,6 +196,7 @@ async function main() {
     REDIS_PREFIX: redisPrefix,
     LOG_LEVEL: "warn",
     JWT_SECRET: randomBytes(36).toString("base64url"),
+    GDPR_SUPPRESSION_KEY: randomBytes(32).toString("hex"),
     LOGIN_MAX_PER_IP: "1000000",
     WEB_DIST_DIR: DIST,
   });
