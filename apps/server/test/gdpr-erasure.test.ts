@@ -52,6 +52,15 @@ const waitFor = async (check: () => Promise<boolean>, ms = 5_000) => {
   throw new Error("condition not met in time");
 };
 
+/** A fresh app with a workspace owned by Olive and a plain member, Milo. */
+async function ownerAndMember(clock: ManualClock, workspaceName: string) {
+  const app = await createTestApp({ clock });
+  const [owner, member] = await Promise.all([app.signUp("Olive Owner"), app.signUp("Milo Member")]);
+  const workspaceId = (await owner.client.workspaces.create.mutate({ name: workspaceName })).id;
+  await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+  return { app, owner, member, workspaceId };
+}
+
 describe("GDPR erasure and restriction", () => {
   let app: TestApp;
   let owner: SignedInUser;
@@ -60,10 +69,7 @@ describe("GDPR erasure and restriction", () => {
   const clock = new ManualClock(new Date("2026-06-01T09:00:00Z"));
 
   beforeAll(async () => {
-    app = await createTestApp({ clock });
-    [owner, member] = await Promise.all([app.signUp("Olive Owner"), app.signUp("Milo Member")]);
-    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Privacy WS" })).id;
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+    ({ app, owner, member, workspaceId } = await ownerAndMember(clock, "Privacy WS"));
   });
   afterAll(() => app.close());
 
@@ -274,10 +280,7 @@ describe("GDPR user deletion", () => {
   const clock = new ManualClock(new Date("2026-06-01T09:00:00Z"));
 
   beforeAll(async () => {
-    app = await createTestApp({ clock });
-    [owner, member] = await Promise.all([app.signUp("Olive Owner"), app.signUp("Milo Member")]);
-    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Deletion WS" })).id;
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+    ({ app, owner, member, workspaceId } = await ownerAndMember(clock, "Deletion WS"));
   });
   afterAll(() => app.close());
 

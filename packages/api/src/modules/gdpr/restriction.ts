@@ -3,16 +3,18 @@ import { and, eq, inArray } from "drizzle-orm";
 import { forbidden } from "../../errors";
 import type { DomainEvent } from "../../events/types";
 
-/** GDPR (issue 6), Art. 18: FORBIDDEN when any of the contacts is restricted. */
-export async function assertNotRestricted(db: Executor, contactIds: string[], kind: "contact" | "user" = "contact"): Promise<void> {
+export const CONTACT_RESTRICTED_MESSAGE = "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
+
+/** GDPR (issue 6), Art. 18: FORBIDDEN when any of the contacts is restricted (read in the caller's transaction). */
+export async function assertNotRestricted(db: Executor, contactIds: string[]): Promise<void> {
   const ids = [...new Set(contactIds)];
   if (ids.length === 0) return;
   const [row] = await db
     .select({ id: gdprRestrictions.subjectId })
     .from(gdprRestrictions)
-    .where(and(eq(gdprRestrictions.subjectKind, kind), inArray(gdprRestrictions.subjectId, ids)))
+    .where(and(eq(gdprRestrictions.subjectKind, "contact"), inArray(gdprRestrictions.subjectId, ids)))
     .limit(1);
-  if (row) throw forbidden(`Processing is restricted for this ${kind} (GDPR Art. 18); lift the restriction first.`);
+  if (row) throw forbidden(CONTACT_RESTRICTED_MESSAGE);
 }
 
 const RELOAD_EVERY_MS = 60_000;

@@ -1,5 +1,6 @@
 import { router, workspaceProcessing } from "../../trpc";
 import { forbidden } from "../../errors";
+import { CONTACT_RESTRICTED_MESSAGE } from "../gdpr/restriction";
 import { forContactInput } from "./schemas";
 
 export const recommendationsRouter = router({
@@ -13,7 +14,7 @@ export const recommendationsRouter = router({
     .query(async ({ ctx, input }) => {
       const restrictions = ctx.runtime.services.gdprErasure.restrictions;
       if (await restrictions.isRestricted("contact", input.contactId)) {
-        throw forbidden("Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.");
+        throw forbidden(CONTACT_RESTRICTED_MESSAGE);
       }
       const list = await ctx.runtime.services.recommendations.forContact(input);
       const restricted = await restrictions.restrictedContacts(list.items.map((i) => i.contactId));

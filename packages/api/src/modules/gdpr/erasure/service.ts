@@ -304,21 +304,13 @@ export class GdprErasureService {
     return result;
   }
 
-  async isRestricted(kind: "user" | "contact", subjectId: string, db: Executor = this.deps.db): Promise<boolean> {
-    const [row] = await db
-      .select({ id: gdprRestrictions.subjectId })
-      .from(gdprRestrictions)
-      .where(and(eq(gdprRestrictions.subjectKind, kind), eq(gdprRestrictions.subjectId, subjectId)));
-    return !!row;
-  }
-
   /** FORBIDDEN while the user restricts processing; guards every procedure that processes the caller's data. */
   async assertProcessingAllowed(userId: string): Promise<void> {
     if (await this.restrictions.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE, { reason: "processing_restricted" });
   }
 
   async restrictionStatus(userId: string) {
-    const restricted = await this.isRestricted("user", userId);
+    const restricted = await this.restrictions.isRestricted("user", userId);
     return { restricted, restrictions: restricted ? this.registry.restrictions({ kind: "user", userId }) : [] };
   }
 
@@ -328,7 +320,7 @@ export class GdprErasureService {
    */
   async contactPrivacy(workspaceId: string, contactId: string) {
     await this.assertContactExists(workspaceId, contactId);
-    const restricted = await this.isRestricted("contact", contactId);
+    const restricted = await this.restrictions.isRestricted("contact", contactId);
     const [erasure] = await this.deps.db
       .select({ completedAt: gdprOperations.completedAt })
       .from(gdprOperations)

@@ -69,7 +69,7 @@ export class GdprExportService {
   /** gdpr.requestExport: the calling user's own data. */
   async requestUserExport(actor: Actor, include?: ExportSectionName[]): Promise<ExportStatusView> {
     const row = await this.openOrCreate({ subjectKind: "user", subjectId: actor.actorId, workspaceId: null, requestedBy: actor.actorId, include: include ?? [] }, actor);
-    return this.view(row, actor.actorId);
+    return this.view(row);
   }
 
   /** gdpr.exportContact: a workspace owner/admin answering a contact's request (role checked by the router). */
@@ -80,14 +80,14 @@ export class GdprExportService {
       .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
     if (!contact) throw notFound("Contact");
     const row = await this.openOrCreate({ subjectKind: "contact", subjectId: contactId, workspaceId, requestedBy: actor.actorId, include: [] }, actor);
-    return this.view(row, actor.actorId);
+    return this.view(row);
   }
 
   /** gdpr.exportStatus: the requester, or for contact exports an owner/admin of the workspace. */
   async status(userId: string, exportId: string): Promise<ExportStatusView> {
     const row = await this.authorizedRow(userId, exportId);
     if (!row) throw notFound("Export");
-    return this.view(row, userId);
+    return this.view(row);
   }
 
   /** The row if `userId` may see and download it, else null (existence is not revealed). */
@@ -156,7 +156,7 @@ export class GdprExportService {
     return row;
   }
 
-  private view(row: ExportRow, _viewer: string): ExportStatusView {
+  private view(row: ExportRow): ExportStatusView {
     const now = this.deps.clock.now();
     const base: ExportStatusView = {
       exportId: row.id,
