@@ -256,6 +256,21 @@ describe("cache (real Redis)", () => {
     const filtered = await owner.client.cache.keys.query({ workspaceId: ws, pattern: "rec:*:c1?:20", limit: 500 });
     expect(filtered.keys.map((k) => k.key.split(":")[3]).sort()).toEqual(["c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19"]);
   });
+
+  it("matches adversarial patterns in linear time and refuses overlong ones", async () => {
+    const ws = (await owner.client.workspaces.create.mutate({ name: "Adversarial" })).id;
+    for (let i = 0; i < 20; i++) await cache().set("rec", ws, `${"c".repeat(40)}${i}:20`, i, { ttlSeconds: 60 });
+    // As a backtracking regex, seven `*?` pairs against these ~110-character keys take minutes;
+    // the event loop would be blocked for all of it.
+    const started = performance.now();
+    for (const pattern of [`${"*?".repeat(7)}#`, `${"*?".repeat(63)}#`, `${"*".repeat(127)}#`]) {
+      const listed = await owner.client.cache.keys.query({ workspaceId: ws, pattern, limit: 500 });
+      expect(listed.keys).toEqual([]);
+    }
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect((await owner.client.cache.keys.query({ workspaceId: ws, pattern: "*?*?*?*?:20", limit: 500 })).keys).toHaveLength(20);
+    expect(await codeOf(owner.client.cache.keys.query({ workspaceId: ws, pattern: "*".repeat(129) }))).toBe("BAD_REQUEST");
+  });
 });
 
 /**

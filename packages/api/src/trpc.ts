@@ -2,6 +2,7 @@ import { hasRole, wireTransformer, type WorkspaceRole } from "@rapport/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z, ZodError } from "zod";
 import { DomainError, toTRPCError } from "./errors";
+import { bearerToken } from "./lib/bearer";
 import type { Logger } from "./logger";
 import type { Runtime } from "./runtime";
 
@@ -92,7 +93,7 @@ const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
 export const publicProcedure = t.procedure.use(errorMapping).meta({ scope: "public" });
 
 export const authed = publicProcedure.meta({ scope: "user" }).use(async ({ ctx, next }) => {
-  const token = ctx.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+  const token = bearerToken(ctx.authorization);
   if (!token) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first (missing bearer token)" });
   const session = await ctx.runtime.services.auth.verifyAccessToken(token);
   return next({ ctx: { ...ctx, user: session, log: ctx.log.child({ userId: session.userId }) } });

@@ -1,4 +1,5 @@
 export * from "./email";
+export * from "./glob";
 export * from "./roles";
 export * from "./random";
 export * from "./wire";

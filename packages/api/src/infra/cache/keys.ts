@@ -101,9 +101,3 @@ export function parseLogical(key: string): ParsedKey | null {
   if (!match) return null;
   return { namespace: match[1] as CacheNamespace, workspaceId: match[2]!, generation: Number(match[3]), rest: match[4]! };
 }
-
-/** A cache.keys pattern (`*` any run, `?` one character, everything else literal) as a RegExp. */
-export function globToRegExp(pattern: string): RegExp {
-  const body = [...pattern].map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&"))).join("");
-  return new RegExp(`^${body}$`);
-}

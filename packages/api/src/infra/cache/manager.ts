@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { matchesGlob } from "@rapport/core";
 import type { Db } from "@rapport/db";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
@@ -6,7 +7,7 @@ import type { Clock } from "../../clock";
 import type { DomainEvent, EventConsumer } from "../../events/types";
 import type { Logger } from "../../logger";
 import { FreshnessFence, type WorkspaceChanges } from "./fence";
-import { CacheKeys, DATA_NAMESPACES, globToRegExp, parseLogical, type CacheNamespace } from "./keys";
+import { CacheKeys, DATA_NAMESPACES, parseLogical, type CacheNamespace } from "./keys";
 import { CacheRedis, CacheUnavailableError } from "./redis";
 import { parseSnapshot, visibleIn } from "./snapshot";
 import { COUNTERS, emptyCounters, LATENCY_BUCKETS_MS, percentileFromBuckets, StatsRecorder, type Counters } from "./stats";
@@ -684,7 +685,7 @@ export class CacheManager {
 
   /** SCAN-based listing, confined to the workspace's data keys; `cursor` from the previous page. */
   async listKeys(workspaceId: string, options: { pattern?: string; cursor?: string | null; limit: number }) {
-    const filter = options.pattern ? globToRegExp(options.pattern) : null;
+    const pattern = options.pattern;
     const keys: { key: string; namespace: CacheNamespace; generation: number; current: boolean; ttlSeconds: number | null }[] = [];
     let cursor = options.cursor ?? "0";
     try {
@@ -696,7 +697,7 @@ export class CacheManager {
           const parsed = this.keys.parseFull(full);
           if (!parsed || parsed.workspaceId !== workspaceId) continue;
           const logical = full.slice(this.keys.root.length);
-          if (filter && !filter.test(logical)) continue;
+          if (pattern && !matchesGlob(pattern, logical)) continue;
           keys.push({ key: logical, namespace: parsed.namespace, generation: parsed.generation, current: parsed.generation === current, ttlSeconds: null });
         }
         if (cursor === "0") break;

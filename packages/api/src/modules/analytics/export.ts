@@ -24,6 +24,7 @@ import Papa from "papaparse";
 import { z } from "zod";
 import type { Config } from "../../config";
 import { DomainError } from "../../errors";
+import { bearerToken } from "../../lib/bearer";
 import type { Runtime } from "../../runtime";
 import type { ExportRow } from "./queries";
 import { exportInput, type ExportFormat } from "./schemas";
@@ -128,7 +129,7 @@ export async function handleAnalyticsExport(runtime: Runtime, req: http.Incoming
       if (!claims) return sendJson(res, 401, { error: "This download link is invalid or has expired; start the export again." });
       request = { workspaceId: claims.w, userId: claims.u, format: claims.f, sortBy: claims.s, asOf: new Date(claims.a) };
     } else {
-      const bearer = (Array.isArray(req.headers.authorization) ? req.headers.authorization[0] : req.headers.authorization)?.match(/^Bearer\s+(.+)$/i)?.[1];
+      const bearer = bearerToken(req.headers.authorization);
       if (!bearer) return sendJson(res, 401, { error: "Sign in first (missing bearer token)" });
       const session = await services.auth.verifyAccessToken(bearer);
       const parsed = exportInput.safeParse(params);

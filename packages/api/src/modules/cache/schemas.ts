@@ -9,10 +9,13 @@ export const deleteKeyInput = z.strictObject({
   key: z.string().trim().min(1).max(300),
 });
 
+/** Longer than any logical key needs; bounds the matching work per key. */
+export const MAX_KEY_PATTERN_LENGTH = 128;
+
 export const keysInput = z.strictObject({
   workspaceId: idSchema,
-  /** Glob over logical keys: `*` any run, `?` one character. */
-  pattern: z.string().trim().min(1).max(200).default("*"),
+  /** Glob over logical keys: `*` any run, `?` one character (matched in linear time, see matchesGlob). */
+  pattern: z.string().trim().min(1).max(MAX_KEY_PATTERN_LENGTH).default("*"),
   /** From the previous page's nextCursor (a Redis SCAN cursor). */
   cursor: z.string().regex(/^\d{1,20}$/, "cursor: from a previous page").nullish(),
   limit: z.number().int().min(1).max(500).default(100),

@@ -7,6 +7,7 @@
  */
 import type http from "node:http";
 import { DomainError } from "../../../errors";
+import { bearerToken } from "../../../lib/bearer";
 import type { Runtime } from "../../../runtime";
 import { verifyDownloadToken } from "./download-link";
 
@@ -23,7 +24,7 @@ export async function handleGdprExportDownload(runtime: Runtime, req: http.Incom
     return sendJson(res, 405, { error: "Method not allowed" });
   }
   const token = new URL(req.url ?? "/", "http://localhost").searchParams.get("token");
-  const bearer = (Array.isArray(req.headers.authorization) ? req.headers.authorization[0] : req.headers.authorization)?.match(/^Bearer\s+(.+)$/i)?.[1];
+  const bearer = bearerToken(req.headers.authorization);
   if (!bearer) return sendJson(res, 401, { error: "Sign in first (missing bearer token)" });
   let userId: string;
   try {
