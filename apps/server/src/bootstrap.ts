@@ -10,6 +10,15 @@ function dotenvDefaults(): Record<string, string> {
   return parseEnv(readFileSync(file, "utf8")) as Record<string, string>;
 }
 
+/**
+ * The process arguments, without a lone leading `--`: pnpm 10 passes the `--` of
+ * `pnpm --filter @rapport/server start -- --role api` through, and parseArgs would
+ * otherwise take every option after it for a positional argument.
+ */
+export function commandLineArgs(argv: readonly string[] = process.argv.slice(2)): string[] {
+  return argv[0] === "--" ? argv.slice(1) : [...argv];
+}
+
 /** Loads the configuration once; a bad value ends the process with a message naming it. */
 export function loadConfigOrExit(overrides: Record<string, string | undefined> = {}): Config {
   try {

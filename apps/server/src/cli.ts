@@ -4,7 +4,7 @@ import { migrate, memberships, workspaces } from "@rapport/db";
 import { seedWorkspace } from "@rapport/db/seed";
 import type { Runtime } from "@rapport/api";
 import { and, eq } from "drizzle-orm";
-import { loadConfigOrExit, startRuntime } from "./bootstrap";
+import { commandLineArgs, loadConfigOrExit, startRuntime } from "./bootstrap";
 import { DEMO_EMAIL, DEMO_PASSWORD } from "./demo";
 
 const USAGE = `Usage: pnpm rapport <command> [options]
@@ -17,9 +17,9 @@ const USAGE = `Usage: pnpm rapport <command> [options]
   workspace:add-member --workspace ID|NAME --email E [--role member|admin|owner]
 `;
 
-const [command, ...rest] = process.argv.slice(2);
+const [command, ...rest] = commandLineArgs();
 const { values } = parseArgs({
-  args: rest,
+  args: commandLineArgs(rest),
   options: {
     contacts: { type: "string" },
     interactions: { type: "string" },

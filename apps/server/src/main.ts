@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
-import { loadConfigOrExit, startRuntime } from "./bootstrap";
+import { commandLineArgs, loadConfigOrExit, startRuntime } from "./bootstrap";
 import { DEMO_EMAIL, DEMO_PASSWORD, ensureDemoData } from "./demo";
 import { createRapportServer } from "./http";
 
 const { values: args } = parseArgs({
+  args: commandLineArgs(),
   options: {
     role: { type: "string" },
     port: { type: "string" },
@@ -14,8 +15,8 @@ const { values: args } = parseArgs({
 const config = loadConfigOrExit({ ROLE: args.role, PORT: args.port });
 const runtime = await startRuntime(config);
 const log = runtime.log;
-if (config.usesDevSecret) {
-  log.warn("JWT_SECRET is not set: using the development secret (never do this in production)");
+if (config.generatedSecrets.length > 0) {
+  log.info({ secrets: config.generatedSecrets, dataDir: config.DATA_DIR }, "using generated secrets (set them in the environment for production)");
 }
 if (args.demo) await ensureDemoData(runtime);
 
@@ -31,6 +32,9 @@ if (address) {
   const lines = [`\n  Rapport is running at ${address.url}`];
   if (args.demo) lines.push(`  Demo login: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
   if (ready.degraded.length > 0) lines.push(`  Degraded: ${ready.degraded.join("; ")}`);
+  if (config.generatedSecrets.length > 0) {
+    lines.push(`  Secrets ${config.generatedSecrets.join(", ")} generated into ${config.DATA_DIR}/secrets.json (development only)`);
+  }
   process.stdout.write(`${lines.join("\n")}\n\n`);
 }
 

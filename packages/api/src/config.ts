@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 
@@ -13,7 +14,19 @@ export function findRepoRoot(start = process.cwd()): string {
   }
 }
 
-const DEV_JWT_SECRET = "rapport-development-secret-do-not-use-in-production";
+/**
+ * Secrets that earlier versions shipped as defaults. They are public (in this
+ * repository's history), so anyone could forge tokens and signed links with
+ * them: refused in every mode.
+ */
+const PUBLISHED_SECRETS: ReadonlySet<string> = new Set([
+  "rapport-development-secret-do-not-use-in-production",
+  "rapport-dev-suppression-key-do-not-use-in-production",
+]);
+
+/** The secrets a production deployment must set and every other mode generates on first start. */
+const SECRET_NAMES = ["JWT_SECRET", "GDPR_SUPPRESSION_KEY"] as const;
+type SecretName = (typeof SECRET_NAMES)[number];
 
 const booleanFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -23,7 +36,9 @@ const envSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     ROLE: z.enum(["api", "worker", "all"]).default("all"),
-    HOST: z.string().min(1).default("0.0.0.0"),
+    // Loopback unless production (containers set 0.0.0.0): a development server
+    // is not reachable from the network by accident.
+    HOST: z.string().min(1).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     PUBLIC_URL: z.url().optional(),
     DATABASE_URL: z
@@ -31,6 +46,8 @@ const envSchema = z
       .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL")
       .optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    // Local state: the embedded database, export files and generated secrets (relative to the repo root).
+    DATA_DIR: z.string().min(1).default(".data"),
     PGLITE_DIR: z.string().min(1).optional(),
     REDIS_URL: z
       .url()
@@ -84,9 +101,9 @@ const envSchema = z
     WARMUP_ON_START: booleanFromEnv.default(false),
     WARMUP_AFTER_IMPORT: booleanFromEnv.default(true),
     WARMUP_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
-    // GDPR erasure (issue 6): HMAC key of the suppression list (server only; dev default
-    // outside production), deletion grace period, audit-log retention, data location.
-    GDPR_SUPPRESSION_KEY: z.string().min(16).default("rapport-dev-suppression-key-do-not-use-in-production"),
+    // GDPR erasure: HMAC key of the suppression list (server only; generated outside
+    // production), deletion grace period, audit-log retention, data location.
+    GDPR_SUPPRESSION_KEY: z.string().min(16, "must be at least 16 characters").optional(),
     GDPR_DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
     AUDIT_RETENTION_DAYS: z.coerce.number().int().min(365).max(36_500).default(7 * 365),
     DATA_REGION: z.string().default("eu-central (self-hosted)"),
@@ -95,8 +112,14 @@ const envSchema = z
 /** Rules across variables, checked on the raw values so they are reported with field errors. */
 function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   const problems: string[] = [];
-  if (raw.NODE_ENV === "production" && !raw.JWT_SECRET) problems.push("JWT_SECRET: is required in production");
-  if (raw.NODE_ENV === "production" && !raw.GDPR_SUPPRESSION_KEY) problems.push("GDPR_SUPPRESSION_KEY: is required in production");
+  for (const name of SECRET_NAMES) {
+    const value = raw[name];
+    if (value !== undefined && PUBLISHED_SECRETS.has(value)) {
+      problems.push(`${name}: is a published development value; generate your own (openssl rand -hex 32)`);
+    } else if (raw.NODE_ENV === "production" && value === undefined) {
+      problems.push(`${name}: is required in production`);
+    }
+  }
   if (["true", "1", "yes"].includes(raw.REDIS_REQUIRED ?? "") && !raw.REDIS_URL) {
     problems.push("REDIS_URL: is required when REDIS_REQUIRED=true");
   }
@@ -105,12 +128,19 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
 
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Omit<Env, "JWT_SECRET" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR"> {
+/** Every environment variable the server reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+export interface Config extends Omit<Env, SecretName | "HOST" | "DATA_DIR" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR"> {
+  HOST: string;
   JWT_SECRET: string;
+  GDPR_SUPPRESSION_KEY: string;
+  DATA_DIR: string;
   EXPORT_DIR: string;
   PGLITE_DIR: string;
   WEB_DIST_DIR: string;
-  usesDevSecret: boolean;
+  /** Secrets the environment did not set, generated (and, outside tests, kept in `DATA_DIR/secrets.json`). */
+  generatedSecrets: SecretName[];
 }
 
 export class ConfigError extends Error {
@@ -132,12 +162,67 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const env = result.data;
   const root = findRepoRoot();
+  const dataDir = resolve(root, env.DATA_DIR);
+  const missing = SECRET_NAMES.filter((name) => env[name] === undefined);
+  // Tests get fresh secrets per process; development and demo keep theirs so sessions survive restarts.
+  const generated = missing.length === 0 ? {} : env.NODE_ENV === "test" ? freshSecrets(missing) : storedSecrets(join(dataDir, "secrets.json"), missing);
   return {
     ...env,
-    JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
-    usesDevSecret: !env.JWT_SECRET,
-    PGLITE_DIR: resolve(root, env.PGLITE_DIR ?? ".data/pglite"),
+    HOST: env.HOST ?? (env.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1"),
+    JWT_SECRET: env.JWT_SECRET ?? generated.JWT_SECRET!,
+    GDPR_SUPPRESSION_KEY: env.GDPR_SUPPRESSION_KEY ?? generated.GDPR_SUPPRESSION_KEY!,
+    generatedSecrets: missing,
+    DATA_DIR: dataDir,
+    PGLITE_DIR: env.PGLITE_DIR ? resolve(root, env.PGLITE_DIR) : join(dataDir, "pglite"),
     WEB_DIST_DIR: resolve(root, env.WEB_DIST_DIR ?? "apps/web/dist"),
-    EXPORT_DIR: resolve(root, env.EXPORT_DIR ?? ".data/exports"),
+    EXPORT_DIR: env.EXPORT_DIR ? resolve(root, env.EXPORT_DIR) : join(dataDir, "exports"),
   };
+}
+
+function freshSecrets(names: readonly SecretName[]): Partial<Record<SecretName, string>> {
+  return Object.fromEntries(names.map((name) => [name, randomBytes(32).toString("hex")]));
+}
+
+/**
+ * Reads the generated secrets from `file`, creating the missing ones. The file is
+ * written owner-only and published with an atomic link/rename, so two processes
+ * starting together (api + worker) end up with the same values.
+ */
+function storedSecrets(file: string, names: readonly SecretName[]): Partial<Record<SecretName, string>> {
+  const read = (): Partial<Record<SecretName, string>> => {
+    if (!existsSync(file)) return {};
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      json = null;
+    }
+    const parsed = z.record(z.string(), z.string()).safeParse(json);
+    if (!parsed.success) throw new ConfigError([`${file}: is not a JSON object of strings; delete it to generate new secrets`]);
+    return parsed.data;
+  };
+  const stored = read();
+  const absent = names.filter((name) => !stored[name] || PUBLISHED_SECRETS.has(stored[name]!));
+  if (absent.length === 0) return stored;
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const next = { ...stored, ...freshSecrets(absent) };
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(temp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  try {
+    if (Object.keys(stored).length === 0) {
+      // First start: only one process may create the file; a loser reads the winner's.
+      try {
+        linkSync(temp, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        return storedSecrets(file, names);
+      }
+    } else {
+      renameSync(temp, file);
+    }
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  return next;
 }

@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRuntime, loadConfig, ManualClock, type Clock, type Runtime } from "@rapport/api";
 import { createRapportClient, type RapportClient } from "@rapport/client";
 import { Redis } from "ioredis";
@@ -66,8 +69,11 @@ let userCounter = 0;
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const redisPrefix = `rapport-test-${randomBytes(4).toString("hex")}:`;
+  // Export files and anything else kept locally go to a temporary directory, never the repository's .data/.
+  const dataDir = mkdtempSync(join(tmpdir(), "rapport-test-data-"));
   const config = loadConfig({
     NODE_ENV: "test",
+    DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     DATABASE_POOL_SIZE: "5",
     REDIS_URL: options.redis === false ? undefined : TEST_REDIS_URL,
@@ -119,6 +125,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await sql.end();
       await database.drop();
       if (options.redis !== false) await deleteRedisPrefix(redisPrefix);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,170 @@
+/**
+ * The configuration a user gets without reading anything: safe defaults outside
+ * production (loopback, generated secrets kept in DATA_DIR), refusals of the
+ * published development secrets everywhere, and a docker-compose.yml whose every
+ * service starts with the environment it passes.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CONFIG_VARIABLES, ConfigError, findRepoRoot, loadConfig } from "@rapport/api";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const ROOT = findRepoRoot();
+const PUBLISHED = ["rapport-development-secret-do-not-use-in-production", "rapport-dev-suppression-key-do-not-use-in-production"];
+const strongSecret = () => `s${Math.random().toString(36).slice(2)}`.padEnd(40, "x");
+
+const tempDirs: string[] = [];
+function tempDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "rapport-config-"));
+  tempDirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("defaults outside production", () => {
+  it("listens on loopback unless production (or HOST) says otherwise", () => {
+    const dataDir = tempDataDir();
+    expect(loadConfig({ DATA_DIR: dataDir }).HOST).toBe("127.0.0.1");
+    expect(loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir }).HOST).toBe("127.0.0.1");
+    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: strongSecret(), GDPR_SUPPRESSION_KEY: strongSecret() }).HOST).toBe("0.0.0.0");
+    expect(loadConfig({ DATA_DIR: dataDir, HOST: "0.0.0.0" }).HOST).toBe("0.0.0.0");
+  });
+
+  it("generates the secrets on first start into DATA_DIR/secrets.json (owner-only) and keeps them across restarts", () => {
+    const dataDir = tempDataDir();
+    const first = loadConfig({ DATA_DIR: dataDir });
+    expect(first.generatedSecrets).toEqual(["JWT_SECRET", "GDPR_SUPPRESSION_KEY"]);
+    expect(PUBLISHED).not.toContain(first.JWT_SECRET);
+    expect(first.JWT_SECRET).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.GDPR_SUPPRESSION_KEY).toMatch(/^[0-9a-f]{64}$/);
+    expect(first.JWT_SECRET).not.toBe(first.GDPR_SUPPRESSION_KEY);
+
+    const file = join(dataDir, "secrets.json");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ JWT_SECRET: first.JWT_SECRET, GDPR_SUPPRESSION_KEY: first.GDPR_SUPPRESSION_KEY });
+
+    const second = loadConfig({ DATA_DIR: dataDir });
+    expect(second.JWT_SECRET).toBe(first.JWT_SECRET);
+    expect(second.GDPR_SUPPRESSION_KEY).toBe(first.GDPR_SUPPRESSION_KEY);
+    // Local state lives under DATA_DIR unless placed elsewhere.
+    expect(second.PGLITE_DIR).toBe(join(dataDir, "pglite"));
+    expect(second.EXPORT_DIR).toBe(join(dataDir, "exports"));
+  });
+
+  it("uses the environment's secrets when given and generates only the missing one", () => {
+    const dataDir = tempDataDir();
+    const jwt = strongSecret();
+    const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: jwt });
+    expect(config.JWT_SECRET).toBe(jwt);
+    expect(config.generatedSecrets).toEqual(["GDPR_SUPPRESSION_KEY"]);
+    expect(Object.keys(JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")))).toEqual(["GDPR_SUPPRESSION_KEY"]);
+  });
+
+  it("tests get fresh secrets per process and write nothing", () => {
+    const dataDir = tempDataDir();
+    const a = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir });
+    const b = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir });
+    expect(a.JWT_SECRET).not.toBe(b.JWT_SECRET);
+    expect(() => statSync(join(dataDir, "secrets.json"))).toThrow();
+  });
+});
+
+describe("refusals", () => {
+  it.each(["development", "test", "production"])("refuses the published development secrets in %s", (mode) => {
+    const problems = problemsOf({ NODE_ENV: mode, DATA_DIR: tempDataDir(), JWT_SECRET: PUBLISHED[0], GDPR_SUPPRESSION_KEY: PUBLISHED[1] });
+    expect(problems).toContainEqual(expect.stringMatching(/^JWT_SECRET: is a published development value/));
+    expect(problems).toContainEqual(expect.stringMatching(/^GDPR_SUPPRESSION_KEY: is a published development value/));
+  });
+
+  it("production refuses missing secrets and generates none", () => {
+    const dataDir = tempDataDir();
+    const problems = problemsOf({ NODE_ENV: "production", DATA_DIR: dataDir });
+    expect(problems).toContain("JWT_SECRET: is required in production");
+    expect(problems).toContain("GDPR_SUPPRESSION_KEY: is required in production");
+    expect(() => statSync(join(dataDir, "secrets.json"))).toThrow();
+  });
+});
+
+/** docker compose's variable interpolation: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}. */
+function interpolate(value: string, shell: Record<string, string | undefined>): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (_, name: string, colon: string, op: string | undefined, arg: string) => {
+    const set = shell[name];
+    const missing = set === undefined || (colon === ":" && set === "");
+    if (op === "?" && missing) throw new Error(`compose refuses to start: ${name}: ${arg}`);
+    if (op === "-" && missing) return arg;
+    return set ?? "";
+  });
+}
+
+/** The ENV instructions of the Dockerfile, the base environment of every container of the image. */
+function imageEnvironment(): Record<string, string> {
+  const text = readFileSync(join(ROOT, "Dockerfile"), "utf8").replace(/\\\n/g, " ");
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("ENV ")) continue;
+    for (const [, key, value] of line.slice(4).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g)) env[key!] = value!;
+  }
+  return env;
+}
+
+function composeAppServices(shell: Record<string, string | undefined>): Array<[string, Record<string, string>]> {
+  const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
+    services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string | number | boolean | null> }>;
+  };
+  const base = imageEnvironment();
+  return Object.entries(compose.services)
+    .filter(([, service]) => service.build !== undefined || service.image?.startsWith("rapport"))
+    .map(([name, service]) => {
+      const env: Record<string, string> = { ...base };
+      for (const [key, value] of Object.entries(service.environment ?? {})) env[key] = interpolate(String(value ?? ""), shell);
+      return [name, env];
+    });
+}
+
+describe("docker-compose.yml", () => {
+  const shell = { JWT_SECRET: strongSecret(), GDPR_SUPPRESSION_KEY: strongSecret() };
+
+  it("every service of the image starts with the environment compose gives it", () => {
+    const services = composeAppServices(shell);
+    expect(services.map(([name]) => name).sort()).toEqual(["api", "worker"]);
+    for (const [name, env] of services) {
+      const unknown = Object.keys(env).filter((key) => !CONFIG_VARIABLES.includes(key) && !["CI", "npm_config_update_notifier"].includes(key));
+      expect(unknown, `${name}: variables the server does not read`).toEqual([]);
+      expect(problemsOf(env), name).toEqual([]);
+      const config = loadConfig(env);
+      expect(config.NODE_ENV, name).toBe("production");
+      expect(config.generatedSecrets, name).toEqual([]);
+      expect(config.HOST, name).toBe("0.0.0.0");
+    }
+  });
+
+  it("refuses to start without each required secret instead of starting insecurely", () => {
+    expect(() => composeAppServices({ JWT_SECRET: shell.JWT_SECRET })).toThrow(/GDPR_SUPPRESSION_KEY/);
+    expect(() => composeAppServices({ GDPR_SUPPRESSION_KEY: shell.GDPR_SUPPRESSION_KEY })).toThrow(/JWT_SECRET/);
+  });
+});
+
+describe("documentation of the configuration", () => {
+  it(".env.example and the README's table name every variable the server reads", () => {
+    const example = readFileSync(join(ROOT, ".env.example"), "utf8");
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    for (const name of CONFIG_VARIABLES) {
+      expect(example, `.env.example: ${name}`).toMatch(new RegExp(`^${name}=`, "m"));
+      expect(readme, `README: ${name}`).toContain(`\`${name}\``);
+    }
+  });
+});
