@@ -69,7 +69,7 @@ describe("cache (real Redis)", () => {
 
   it("refuses a Redis timeout above 50 ms and documents the defaults", () => {
     expect(() => loadConfig({ CACHE_REDIS_TIMEOUT_MS: "51" })).toThrow(/CACHE_REDIS_TIMEOUT_MS/);
-    expect(loadConfig({})).toMatchObject({ CACHE_REDIS_TIMEOUT_MS: 50, CACHE_TTL_SECONDS: 86_400, CACHE_DERIVED_TTL_SECONDS: 7 * 86_400, RECS_HALF_LIFE_DAYS: 90, WARMUP_ON_START: false });
+    expect(loadConfig({ NODE_ENV: "test" })).toMatchObject({ CACHE_REDIS_TIMEOUT_MS: 50, CACHE_TTL_SECONDS: 86_400, CACHE_DERIVED_TTL_SECONDS: 7 * 86_400, RECS_HALF_LIFE_DAYS: 90, WARMUP_ON_START: false });
   });
 
   it("miss returns nothing", async () => {
