@@ -4,9 +4,9 @@
  * published development secrets everywhere, and a docker-compose.yml whose every
  * service starts with the environment it passes.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { CONFIG_VARIABLES, ConfigError, findRepoRoot, loadConfig } from "@rapport/api";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -165,6 +165,20 @@ describe("documentation of the configuration", () => {
     for (const name of CONFIG_VARIABLES) {
       expect(example, `.env.example: ${name}`).toMatch(new RegExp(`^${name}=`, "m"));
       expect(readme, `README: ${name}`).toContain(`\`${name}\``);
+    }
+  });
+
+  it("the README's relative links and file references stay inside the repository and exist", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const targets = [
+      ...[...readme.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)].map((m) => m[1]!).filter((target) => !/^[a-z]+:/i.test(target)),
+      ...[...readme.matchAll(/`((?:\.\.\/|docs\/)[^`\s]+)`/g)].map((m) => m[1]!),
+    ];
+    expect(targets).toContain("docs/architecture.md");
+    for (const target of targets) {
+      const path = resolve(ROOT, target);
+      expect(relative(ROOT, path).startsWith(".."), `${target} points outside the repository`).toBe(false);
+      expect(existsSync(path), `${target} does not exist`).toBe(true);
     }
   });
 });
