@@ -68,7 +68,7 @@ const WORKSPACE_LEVEL_ONLY = ["cache.stats", "cache.invalidateWorkspace", "cache
 const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
 const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "gdpr.requestExport", "gdpr.exportStatus",
   "gdpr.requestDeletion", "gdpr.cancelDeletion", "gdpr.executeDeletion", "gdpr.restrict", "gdpr.unrestrict", "gdpr.restrictionStatus",
-  "gdpr.myOperations", "gdpr.dataLocations"];
+  "gdpr.myOperations", "gdpr.dataLocations", "system.ping"];
 
 type Meta = { scope?: string; minRole?: string } | undefined;
 const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>).map(([path, p]) => ({

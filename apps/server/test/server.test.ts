@@ -112,6 +112,13 @@ describe("http surface", () => {
     expect(res.status).toBe(413);
   });
 
+  it("system.ping answers a signed-in caller and refuses anyone else", async () => {
+    const user = await app.signUp();
+    expect(await user.client.system.ping.query()).toEqual({ ok: true });
+    const anonymous = await fetch(`${app.url}/trpc/system.ping`);
+    expect(anonymous.status).toBe(401);
+  });
+
   it("unknown procedures are 404, not 500", async () => {
     const res = await fetch(`${app.url}/trpc/contacts.nope`);
     expect(res.status).toBe(404);

@@ -7,6 +7,7 @@ import { contactsRouter } from "./modules/contacts/router";
 import { gdprRouter } from "./modules/gdpr/router";
 import { interactionsRouter } from "./modules/interactions/router";
 import { recommendationsRouter } from "./modules/recommendations/router";
+import { systemRouter } from "./modules/system/router";
 import { workspacesRouter } from "./modules/workspaces/router";
 import { router } from "./trpc";
 
@@ -21,6 +22,7 @@ export const appRouter = router({
   cache: cacheRouter,
   analytics: analyticsRouter,
   gdpr: gdprRouter,
+  system: systemRouter,
 });
 
 export type AppRouter = typeof appRouter;
