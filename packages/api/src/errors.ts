@@ -60,7 +60,10 @@ export function toTRPCError(error: unknown): TRPCError {
   if (pg?.code === "23505") {
     return new TRPCError({ code: "CONFLICT", message: "A record with the same unique value already exists", cause: error as Error });
   }
-  if (pg?.code === "22P02" || pg?.code === "22007" || pg?.code === "22008" || pg?.code === "22001") {
+  // Class 22 is "data exception": the value sent cannot be stored or computed
+  // with (NUL in text, a date out of range, bad number format, …). That is the
+  // caller's input, not a fault of the server; validation should have caught it first.
+  if (pg?.code?.startsWith("22")) {
     return new TRPCError({ code: "BAD_REQUEST", message: "Invalid value", cause: error as Error });
   }
   return new TRPCError({

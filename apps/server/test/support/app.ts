@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRuntime, loadConfig, ManualClock, type Clock, type Runtime } from "@rapport/api";
+import { createRuntime, loadConfig, ManualClock, type Clock, type Logger, type Runtime } from "@rapport/api";
 import { createRapportClient, type RapportClient } from "@rapport/client";
 import { Redis } from "ioredis";
 import postgres from "postgres";
@@ -45,6 +45,8 @@ export interface TestAppOptions {
   /** Use Redis (default) or run without it. */
   redis?: boolean;
   role?: "api" | "worker" | "all";
+  /** The runtime's logger (e.g. one writing to a stream the test reads); default: LOG_LEVEL to stdout. */
+  log?: Logger;
 }
 
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -86,7 +88,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock(new Date());
-  const runtime = await createRuntime(config, { clock, migrate: true });
+  const runtime = await createRuntime(config, { clock, migrate: true, log: options.log });
   await runtime.start(options.role ?? "all");
   const server = createRapportServer(runtime);
   const { url } = await server.listen(0, "127.0.0.1");

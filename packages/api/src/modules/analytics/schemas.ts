@@ -1,14 +1,12 @@
 import { ANALYTICS_DAY_MS, TOP_CONTACT_SORTS, TOP_CONTACTS_MAX } from "@rapport/core";
 import { z } from "zod";
-import { idSchema } from "../../lib/schemas";
+import { dateSchema, idSchema, stringSchema } from "../../lib/schemas";
 
 const EARLIEST = new Date("1970-01-01T00:00:00Z");
 const LATEST = new Date("2100-01-01T00:00:00Z");
 
 /** A point in time (the wire revives `asOf`, `from`, `to` as Dates; ISO strings are accepted too). */
-const instant = z.coerce
-  .date()
-  .refine((d) => d >= EARLIEST && d < LATEST, "must be between 1970 and 2100");
+const instant = dateSchema.refine((d) => d >= EARLIEST && d < LATEST, "must be between 1970 and 2100");
 
 /** Omitted = now (rounded up to the minute, so requests in the same minute share the cached answer). */
 export const asOfSchema = instant.optional();
@@ -47,8 +45,7 @@ export const timeseriesInput = z
     to: instant.optional(),
     bucket: z.enum(["day", "week"]).default("day"),
     /** IANA zone the calendar days and weeks (Monday) are counted in. */
-    timeZone: z
-      .string()
+    timeZone: stringSchema
       .max(64)
       .regex(/^[A-Za-z0-9_+\-/]+$/, "must be an IANA time zone such as Europe/Berlin")
       .refine(isTimeZone, "unknown time zone")

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, pageFields } from "../../lib/schemas";
+import { idSchema, pageFields, trimmedString } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
 
 export const auditRouter = router({
@@ -7,7 +7,7 @@ export const auditRouter = router({
     .input(
       z.strictObject({
         workspaceId: idSchema,
-        action: z.string().trim().max(100).nullish(),
+        action: trimmedString(100).nullish(),
         actorId: idSchema.nullish(),
         ...pageFields,
       }),

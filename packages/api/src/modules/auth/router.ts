@@ -1,13 +1,12 @@
 import { z } from "zod";
 import { unauthorized } from "../../errors";
-import { emailSchema, requiredText } from "../../lib/schemas";
+import { emailSchema, requiredText, stringSchema } from "../../lib/schemas";
 import { actorOf, authed, publicProcedure, router, type Context } from "../../trpc";
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from "./cookie";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./passwords";
 import type { AuthTokens } from "./service";
 
-const passwordSchema = z
-  .string()
+const passwordSchema = stringSchema
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
@@ -19,8 +18,8 @@ const refreshTransport = z.enum(["body", "cookie"]).default("body");
 
 const registerInput = z.strictObject({ email: emailSchema, password: passwordSchema, name: requiredText(200), refreshTransport });
 // Login accepts any length up to the maximum so old, shorter passwords still work.
-const loginInput = z.strictObject({ email: emailSchema, password: z.string().min(1).max(PASSWORD_MAX_LENGTH), refreshTransport });
-const refreshInput = z.strictObject({ refreshToken: z.string().min(20).max(200).optional(), refreshTransport });
+const loginInput = z.strictObject({ email: emailSchema, password: stringSchema.min(1).max(PASSWORD_MAX_LENGTH), refreshTransport });
+const refreshInput = z.strictObject({ refreshToken: stringSchema.min(20).max(200).optional(), refreshTransport });
 
 function deliver<T extends AuthTokens>(ctx: Context, result: T, transport: "body" | "cookie"): Omit<T, "refreshToken"> & { refreshToken: string | null } {
   if (transport === "body") return result;

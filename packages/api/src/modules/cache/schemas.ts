@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { idSchema, pageFields } from "../../lib/schemas";
+import { idSchema, pageFields, stringSchema } from "../../lib/schemas";
 
 export const workspaceInput = z.strictObject({ workspaceId: idSchema });
 
 export const deleteKeyInput = z.strictObject({
   workspaceId: idSchema,
   /** A logical key as cache.keys lists it, e.g. rec:{workspaceId}:{generation}:{contactId}:20 */
-  key: z.string().trim().min(1).max(300),
+  key: stringSchema.trim().min(1).max(300),
 });
 
 /** Longer than any logical key needs; bounds the matching work per key. */
@@ -15,9 +15,9 @@ export const MAX_KEY_PATTERN_LENGTH = 128;
 export const keysInput = z.strictObject({
   workspaceId: idSchema,
   /** Glob over logical keys: `*` any run, `?` one character (matched in linear time, see matchesGlob). */
-  pattern: z.string().trim().min(1).max(MAX_KEY_PATTERN_LENGTH).default("*"),
+  pattern: stringSchema.trim().min(1).max(MAX_KEY_PATTERN_LENGTH).default("*"),
   /** From the previous page's nextCursor (a Redis SCAN cursor). */
-  cursor: z.string().regex(/^\d{1,20}$/, "cursor: from a previous page").nullish(),
+  cursor: stringSchema.regex(/^\d{1,20}$/, "cursor: from a previous page").nullish(),
   limit: z.number().int().min(1).max(500).default(100),
   /** Sent by @trpc/react-query's useInfiniteQuery; SCAN only pages forward. */
   direction: pageFields.direction,
@@ -33,5 +33,5 @@ export const warmupInput = z.strictObject({
 
 export const warmupStatusInput = z.strictObject({
   workspaceId: idSchema,
-  jobId: z.string().trim().min(1).max(200),
+  jobId: stringSchema.trim().min(1).max(200),
 });

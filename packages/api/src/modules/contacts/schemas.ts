@@ -1,15 +1,11 @@
 import { CONTACT_SOURCES } from "@rapport/db";
 import { z } from "zod";
-import { emailSchema, idSchema, optionalText, requiredText, pageFields } from "../../lib/schemas";
+import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText, trimmedString } from "../../lib/schemas";
 
 export const MAX_TAGS = 50;
 export const BULK_MAX = 1_000;
 
-const tagSchema = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(50, "must be at most 50 characters")
+const tagSchema = requiredText(50)
   .transform((tag) => tag.toLowerCase());
 
 export const tagsSchema = z
@@ -17,10 +13,7 @@ export const tagsSchema = z
   .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
   .transform((tags) => [...new Set(tags)].sort());
 
-const phoneSchema = z
-  .string()
-  .trim()
-  .max(40, "must be at most 40 characters")
+const phoneSchema = trimmedString(40)
   .regex(/^[+()\d\s.\-/x]*$/i, "may contain only digits, spaces and + ( ) . - / x")
   .transform((value) => (value.length === 0 ? null : value))
   .nullish();
@@ -71,11 +64,11 @@ export const listContactsInput = z.strictObject({
   ...pageFields,
   sort: z.enum(CONTACT_SORTS).default("updated"),
   tag: tagSchema.optional(),
-  company: z.string().trim().min(1).max(200).optional(),
+  company: requiredText(200).optional(),
   source: z.enum(CONTACT_SOURCES).optional(),
-  updatedSince: z.coerce.date().optional(),
+  updatedSince: dateSchema.optional(),
   /** Prefix match on name, email or company. */
-  search: z.string().trim().min(1).max(200).optional(),
+  search: requiredText(200).optional(),
   /** The "Recently deleted" view: soft-deleted contacts still restorable. */
   deleted: z.boolean().default(false),
 });

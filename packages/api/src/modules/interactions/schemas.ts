@@ -1,6 +1,6 @@
 import { INTERACTION_DIRECTIONS, INTERACTION_SOURCES, INTERACTION_TYPES, PARTICIPANT_ROLES } from "@rapport/db";
 import { z } from "zod";
-import { emailSchema, idSchema, optionalText, pageFields } from "../../lib/schemas";
+import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText } from "../../lib/schemas";
 
 const EARLIEST = new Date("1970-01-01T00:00:00Z");
 const ONE_YEAR_MS = 365 * 86_400_000;
@@ -20,15 +20,14 @@ export const createInteractionInput = z
     contactId: idSchema,
     type: z.enum(INTERACTION_TYPES),
     direction: z.enum(INTERACTION_DIRECTIONS),
-    occurredAt: z.coerce
-      .date()
+    occurredAt: dateSchema
       .refine((d) => d >= EARLIEST, "must be after 1970")
       // Scheduled meetings may lie ahead, but not absurdly far.
       .refine((d) => d.getTime() <= Date.now() + ONE_YEAR_MS, "must be at most one year in the future"),
     subject: optionalText(500),
     summary: optionalText(10_000),
     source: z.enum(INTERACTION_SOURCES).default("manual"),
-    externalId: z.string().trim().min(1).max(255).optional(),
+    externalId: requiredText(255).optional(),
     participants: z.array(participantSchema).max(200, "at most 200 participants").default([]),
   })
   .refine((input) => input.source === "manual" || input.externalId, {

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { idSchema } from "../../../lib/schemas";
+import { idSchema, requiredText, stringSchema } from "../../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../../trpc";
 
-const reasonSchema = z.string().trim().min(1).max(1_000);
+const reasonSchema = requiredText(1_000);
 const contactRef = z.strictObject({ workspaceId: idSchema, contactId: idSchema });
 
 /** Inventory, erasure, restriction and operations procedures (issue 6). */
@@ -15,14 +15,14 @@ export const erasureProcedures = {
     ),
   /** Art. 17 for the calling user: scheduled after the grace period, cancellable until then. */
   requestDeletion: authed
-    .input(z.strictObject({ reason: reasonSchema, password: z.string().min(1).max(256) }))
+    .input(z.strictObject({ reason: reasonSchema, password: stringSchema.min(1).max(256) }))
     .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.requestDeletion(ctx.user.userId, input, actorOf(ctx))),
   cancelDeletion: authed
     .input(z.strictObject({}).optional())
     .mutation(({ ctx }) => ctx.runtime.services.gdprErasure.cancelDeletion(ctx.user.userId, actorOf(ctx))),
   /** Runs a scheduled deletion now: the subject with their password, or an owner/admin of all their workspaces. */
   executeDeletion: authed
-    .input(z.strictObject({ deletionId: idSchema, password: z.string().min(1).max(256).optional() }))
+    .input(z.strictObject({ deletionId: idSchema, password: stringSchema.min(1).max(256).optional() }))
     .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.executeDeletion(ctx.user.userId, input, actorOf(ctx))),
   /** Art. 18 for the calling user. */
   restrict: authed

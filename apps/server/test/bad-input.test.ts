@@ -1,0 +1,304 @@
+/**
+ * Every procedure of the app router, called with input that must never reach
+ * the database: a NUL character in each string, and for each date an instant
+ * PostgreSQL cannot hold (`+275760-09-13T00:00:00.000Z`) or `null`, `true`,
+ * `false` (which coercion used to read as 1 January 1970). Each must answer
+ * BAD_REQUEST and write nothing; then the unchanged base input must succeed, so
+ * the refusal is known to come from the bad value and not from a broken base.
+ *
+ * Adding a procedure: add its path to `BASE_INPUTS` below with a function that
+ * returns a VALID input for a fresh fixture (an owner with a workspace, a
+ * contact and an interaction; a second user who is an admin there). Fill in
+ * every optional string and date field, dates as `Date` instances: the bad
+ * variants are derived from the strings and Dates it finds. Procedures without
+ * input map to `() => undefined`. Use `as` for the caller and `setup` for state
+ * the call needs (e.g. a pending deletion). The first test fails, naming the
+ * path, until the entry exists.
+ */
+import { randomBytes } from "node:crypto";
+import { appRouter } from "@rapport/api";
+import type { RapportClient } from "@rapport/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+
+interface Fixture {
+  app: TestApp;
+  owner: SignedInUser;
+  /** Admin of the workspace, owner of nothing (may request their own deletion). */
+  admin: SignedInUser;
+  workspaceId: string;
+  contactId: string;
+  interactionId: string;
+}
+
+type Input = Record<string, unknown> | undefined;
+
+interface BaseInput {
+  input: (f: Fixture) => Input | Promise<Input>;
+  /** Who calls: the workspace owner (default), the admin, or nobody (public procedures). */
+  as?: "owner" | "admin" | "anonymous";
+  /** State the call needs, created before each call (bad and base). */
+  setup?: (f: Fixture) => Promise<void>;
+}
+
+const hourAgo = () => new Date(Date.now() - 3_600_000);
+const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
+const freshEmail = () => `new.${randomBytes(4).toString("hex")}@example.com`;
+
+const BASE_INPUTS: Record<string, BaseInput> = {
+  "auth.register": { as: "anonymous", input: () => ({ email: freshEmail(), password: "a long enough password", name: "New Person" }) },
+  "auth.login": { as: "anonymous", input: (f) => ({ email: f.owner.email, password: f.owner.password }) },
+  "auth.refresh": { as: "anonymous", input: (f) => ({ refreshToken: f.owner.refreshToken }) },
+  "auth.logout": { input: () => undefined },
+  "auth.me": { input: () => undefined },
+
+  "workspaces.create": { input: () => ({ name: "Second workspace" }) },
+  "workspaces.list": { input: () => undefined },
+  "workspaces.members": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "workspaces.addMember": {
+    input: async (f) => ({ workspaceId: f.workspaceId, email: (await f.app.signUp("Third")).email, role: "member" }),
+  },
+  "workspaces.setRole": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId, role: "member" }) },
+  "workspaces.removeMember": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId }) },
+
+  "contacts.create": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      name: "Ana Ruiz",
+      email: "ana.ruiz@example.com",
+      company: "Acme",
+      title: "CTO",
+      phone: "+1 555 0100",
+      tags: ["vip"],
+      source: "manual",
+    }),
+  },
+  "contacts.bulkCreate": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      contacts: [{ name: "Bo Lee", email: "bo.lee@example.com", company: "Initech", title: "CEO", phone: "555 0101", tags: ["lead"], source: "import" }],
+    }),
+  },
+  "contacts.get": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, includeDeleted: false }) },
+  "contacts.list": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      limit: 10,
+      sort: "name",
+      tag: "vip",
+      company: "Acme",
+      source: "manual",
+      updatedSince: daysAgo(7),
+      search: "Car",
+      deleted: false,
+    }),
+  },
+  "contacts.update": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      contactId: f.contactId,
+      patch: { name: "Carla Diaz", email: "carla.d@example.com", company: "Globex", title: "VP", phone: "555 0102", tags: ["customer"] },
+    }),
+  },
+  "contacts.delete": { input: (f) => ({ workspaceId: f.workspaceId, contactIds: [f.contactId] }) },
+  "contacts.restore": {
+    setup: async (f) => {
+      await f.owner.client.contacts.delete.mutate({ workspaceId: f.workspaceId, contactIds: [f.contactId] });
+    },
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }),
+  },
+
+  "interactions.create": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      contactId: f.contactId,
+      type: "meeting",
+      direction: "outbound",
+      occurredAt: hourAgo(),
+      subject: "Kick-off",
+      summary: "Talked about the plan",
+      source: "gmail",
+      externalId: "msg-1",
+      participants: [{ email: "dan.moe@example.com", displayName: "Dan Moe", role: "participant" }],
+    }),
+  },
+  "interactions.listForContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, limit: 10 }) },
+  "interactions.delete": { input: (f) => ({ workspaceId: f.workspaceId, interactionId: f.interactionId }) },
+
+  "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10 }) },
+  "audit.list": { input: (f) => ({ workspaceId: f.workspaceId, action: "contact.created", actorId: f.owner.userId, limit: 10 }) },
+  "recommendations.forContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, k: 5, includeKnown: true }) },
+
+  "cache.stats": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "cache.invalidateWorkspace": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "cache.deleteKey": { input: (f) => ({ workspaceId: f.workspaceId, key: `rec:${f.workspaceId}:0:${f.contactId}:20` }) },
+  "cache.keys": { input: (f) => ({ workspaceId: f.workspaceId, pattern: "rec:*", cursor: "0", limit: 10 }) },
+  "cache.warmup": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, wait: false }) },
+  "cache.warmupStatus": {
+    input: async (f) => {
+      const { jobId } = await f.owner.client.cache.warmup.mutate({ workspaceId: f.workspaceId, limit: 10, wait: false });
+      return { workspaceId: f.workspaceId, jobId };
+    },
+  },
+
+  "analytics.metrics": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo(), sortBy: "clv", limit: 5 }) },
+  "analytics.clv": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo() }) },
+  "analytics.health": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo() }) },
+  "analytics.engagement": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo() }) },
+  "analytics.topContacts": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo(), sortBy: "health", limit: 5 }) },
+  "analytics.timeseries": {
+    input: (f) => ({ workspaceId: f.workspaceId, from: daysAgo(14), to: hourAgo(), bucket: "day", timeZone: "Europe/Berlin" }),
+  },
+  "analytics.setValues": { input: (f) => ({ workspaceId: f.workspaceId, values: { meeting: 120 }, thresholds: { medium: 100, high: 1_000 } }) },
+  "analytics.export": { input: (f) => ({ workspaceId: f.workspaceId, format: "csv", sortBy: "clv", asOf: hourAgo() }) },
+
+  "gdpr.requestExport": { input: () => ({ include: ["contacts"] }) },
+  "gdpr.exportContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+  "gdpr.exportStatus": { input: async (f) => ({ exportId: (await f.owner.client.gdpr.requestExport.mutate({})).exportId }) },
+  "gdpr.eraseContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, reason: "The person asked" }) },
+  "gdpr.requestDeletion": { as: "admin", input: (f) => ({ reason: "Leaving", password: f.admin.password }) },
+  "gdpr.cancelDeletion": {
+    as: "admin",
+    setup: async (f) => {
+      await requestAdminDeletion(f);
+    },
+    input: () => ({}),
+  },
+  "gdpr.executeDeletion": {
+    as: "admin",
+    input: async (f) => ({ deletionId: await requestAdminDeletion(f), password: f.admin.password }),
+  },
+  "gdpr.restrict": { input: () => ({}) },
+  "gdpr.unrestrict": {
+    setup: async (f) => {
+      await f.owner.client.gdpr.restrict.mutate({});
+    },
+    input: () => ({}),
+  },
+  "gdpr.restrictionStatus": { input: () => undefined },
+  "gdpr.restrictContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+  "gdpr.unrestrictContact": {
+    setup: async (f) => {
+      await f.owner.client.gdpr.restrictContact.mutate({ workspaceId: f.workspaceId, contactId: f.contactId });
+    },
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }),
+  },
+  "gdpr.contactPrivacy": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+  "gdpr.operations": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10 }) },
+  "gdpr.myOperations": { input: () => ({ limit: 10 }) },
+  "gdpr.dataLocations": { input: () => undefined },
+};
+
+async function requestAdminDeletion(f: Fixture): Promise<string> {
+  const { deletionId } = await f.admin.client.gdpr.requestDeletion.mutate({ reason: "Leaving", password: f.admin.password });
+  return deletionId;
+}
+
+type Procedure = { _def: { type: "query" | "mutation" | "subscription"; meta?: { scope?: string } } };
+const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Procedure>).map(([path, procedure]) => ({
+  path,
+  type: procedure._def.type,
+}));
+
+const OUT_OF_RANGE = "+275760-09-13T00:00:00.000Z";
+
+interface Variant {
+  label: string;
+  input: unknown;
+}
+
+/** Every bad variant of a valid input: NUL in each string, each date replaced by an impossible value. */
+function badVariants(base: unknown): Variant[] {
+  const variants: Variant[] = [];
+  const walk = (value: unknown, path: (string | number)[], replace: (next: unknown) => unknown) => {
+    const at = path.join(".") || "(input)";
+    if (typeof value === "string") {
+      variants.push({ label: `NUL in ${at}`, input: replace(`${value.slice(0, 1)}\u0000${value.slice(1)}`) });
+    } else if (value instanceof Date) {
+      for (const bad of [OUT_OF_RANGE, null, true, false]) {
+        variants.push({ label: `${JSON.stringify(bad)} as ${at}`, input: replace(bad) });
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => walk(item, [...path, index], (next) => replace(value.map((v, i) => (i === index ? next : v)))));
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, field] of Object.entries(value)) {
+        walk(field, [...path, key], (next) => replace({ ...value, [key]: next }));
+      }
+    }
+  };
+  walk(base, [], (next) => next);
+  return variants;
+}
+
+function call(client: RapportClient, path: string, type: string, input: unknown): Promise<unknown> {
+  const procedure = path.split(".").reduce<any>((node, part) => node[part], client);
+  return type === "query" ? procedure.query(input) : procedure.mutate(input);
+}
+
+describe("bad input answers 400 and writes nothing, on every procedure", () => {
+  let app: TestApp;
+  let tables: string[];
+
+  beforeAll(async () => {
+    // No worker: background jobs would write while the test compares the database.
+    app = await createTestApp({ role: "api" });
+    const rows = await app.sql<{ name: string }[]>`
+      select tablename as name from pg_tables where schemaname = 'public' order by tablename`;
+    // Bookkeeping that moves on its own (applied migrations, event consumers' positions).
+    tables = rows.map((row) => row.name).filter((name) => name !== "schema_migrations" && name !== "event_consumers");
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** A digest of every row of every table, per table. */
+  async function snapshot(): Promise<Record<string, string>> {
+    const columns = tables.map((name) => `(select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "${name}" t) as "${name}"`);
+    const [row] = await app.sql.unsafe(`select ${columns.join(", ")}`);
+    return row as Record<string, string>;
+  }
+
+  async function fixture(): Promise<Fixture> {
+    const owner = await app.signUp("Owner");
+    const admin = await app.signUp("Admin");
+    const workspace = await owner.client.workspaces.create.mutate({ name: "Bad input" });
+    await app.sql`insert into memberships (workspace_id, user_id, role) values (${workspace.id}, ${admin.userId}, 'admin')`;
+    const contact = await owner.client.contacts.create.mutate({ workspaceId: workspace.id, name: "Carla Diaz", email: "carla@example.com", company: "Acme", tags: ["vip"] });
+    const { interaction } = await owner.client.interactions.create.mutate({
+      workspaceId: workspace.id,
+      contactId: contact.id,
+      type: "email",
+      direction: "inbound",
+      occurredAt: daysAgo(2),
+    });
+    return { app, owner, admin, workspaceId: workspace.id, contactId: contact.id, interactionId: interaction.id };
+  }
+
+  it("has a base input for every procedure (add one to BASE_INPUTS at the top of this file)", () => {
+    const missing = PROCEDURES.map((p) => p.path).filter((path) => !(path in BASE_INPUTS));
+    const stale = Object.keys(BASE_INPUTS).filter((path) => !PROCEDURES.some((p) => p.path === path));
+    expect(missing, "procedures without a base input in bad-input.test.ts").toEqual([]);
+    expect(stale, "base inputs for procedures that no longer exist").toEqual([]);
+  });
+
+  it.each(PROCEDURES.filter((p) => p.path in BASE_INPUTS))("$path", async ({ path, type }) => {
+    const entry = BASE_INPUTS[path]!;
+    const f = await fixture();
+    const caller = entry.as === "anonymous" ? app.client() : entry.as === "admin" ? f.admin.client : f.owner.client;
+    await entry.setup?.(f);
+    const base = await entry.input(f);
+
+    const before = await snapshot();
+    const answers: Record<string, string> = {};
+    for (const variant of badVariants(base)) {
+      const { code, message } = await errorOf(call(caller, path, type, variant.input));
+      answers[variant.label] = code === "BAD_REQUEST" ? code : `${code}: ${message}`;
+    }
+    expect(answers).toEqual(Object.fromEntries(Object.keys(answers).map((label) => [label, "BAD_REQUEST"])));
+    expect(await snapshot(), "a refused call wrote to the database").toEqual(before);
+
+    // The base input itself is accepted, so each refusal above came from the bad value.
+    await call(caller, path, type, base);
+  });
+});
