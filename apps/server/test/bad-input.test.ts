@@ -187,6 +187,8 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "gdpr.operations": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10 }) },
   "gdpr.myOperations": { input: () => ({ limit: 10 }) },
   "gdpr.dataLocations": { input: () => undefined },
+
+  "system.ping": { input: () => ({}) },
 };
 
 async function requestAdminDeletion(f: Fixture): Promise<string> {
