@@ -18,8 +18,10 @@ ENV CI=true \
 
 WORKDIR /app
 
-# Dependencies first: `pnpm fetch` needs only the lockfile, so source edits reuse this layer.
+# Dependencies first: `pnpm fetch` needs only the lockfile (and the patches it names in
+# patchedDependencies), so source edits reuse this layer.
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
+COPY patches ./patches
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm fetch
 

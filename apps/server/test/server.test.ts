@@ -1,11 +1,7 @@
-import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfig, type Readiness } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, createTestDatabase, type TestApp } from "./support/app";
-
-const SERVER_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+import { runServer, serverUrl } from "./support/server-process";
 
 describe("configuration", () => {
   it("names every wrong or missing variable", () => {
@@ -31,27 +27,6 @@ describe("configuration", () => {
   });
 });
 
-function runServer(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
-    cwd: SERVER_DIR,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("server process", () => {
   it("exits with a message naming the bad variable", async () => {
     const run = runServer({ PORT: "not-a-port" });
@@ -63,8 +38,7 @@ describe("server process", () => {
     const db = await createTestDatabase();
     const run = runServer({ DATABASE_URL: db.url, REDIS_URL: "redis://127.0.0.1:1", PORT: "0", HOST: "127.0.0.1", JWT_SECRET: "x".repeat(40) });
     try {
-      await waitFor(() => /Rapport is running at (http:\/\/\S+)/.test(run.output()), 30_000);
-      const url = /Rapport is running at (http:\/\/\S+)/.exec(run.output())![1]!;
+      const url = await serverUrl(run);
       const ready = (await (await fetch(`${url}/readyz`)).json()) as Readiness;
       expect(ready.status).toBe("degraded");
       run.child.kill("SIGTERM");

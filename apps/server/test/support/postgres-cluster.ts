@@ -1,0 +1,75 @@
+import { execFile } from "node:child_process";
+import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** Debian's PostgreSQL 15 binaries; PG_BIN overrides (e.g. another version or distribution). */
+const PG_BIN = process.env.PG_BIN ?? "/usr/lib/postgresql/15/bin";
+/** initdb and postgres refuse to run as root: as root, run them as this user instead. */
+const PG_OS_USER = process.env.PG_OS_USER ?? "postgres";
+
+/**
+ * A throwaway PostgreSQL cluster of its own (data directory in a temp dir, its own port),
+ * for fault tests that stop or restart the database. The shared test server is never touched.
+ */
+export interface PostgresCluster {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  port: number;
+  /** `pg_ctl restart -m fast`: disconnects every client, returns once the server accepts again. */
+  restart(): Promise<void>;
+  /** Stops the server and deletes its data directory. */
+  destroy(): Promise<void>;
+}
+
+export async function startPostgresCluster(): Promise<PostgresCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "rapport-pg-"));
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) {
+    const { stdout } = await run("id", ["-u", PG_OS_USER]);
+    const { stdout: gid } = await run("id", ["-g", PG_OS_USER]);
+    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const pg = (binary: string, args: string[]) =>
+    asRoot ? run("runuser", ["-u", PG_OS_USER, "--", join(PG_BIN, binary), ...args]) : run(join(PG_BIN, binary), args);
+
+  const data = join(dir, "data");
+  const port = await freePort();
+  await pg("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions"]);
+  // The socket goes into the temp dir (not /var/run/postgresql); fsync off: a fast restart
+  // is a clean shutdown, and durability across power loss is not what these tests probe.
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+  const ctl = (...args: string[]) => pg("pg_ctl", ["-D", data, "-l", join(dir, "server.log"), "-o", serverOptions, "-w", "-t", "60", ...args]);
+  await ctl("start");
+
+  let destroyed = false;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async restart() {
+      await ctl("restart", "-m", "fast");
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      await ctl("stop", "-m", "immediate").catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const SERVER_DIR = join(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface ServerProcess {
+  child: ReturnType<typeof spawn>;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+}
+
+/** Runs the real server entry point (`src/main.ts`) as its own process. */
+export function runServer(env: Record<string, string>, args: string[] = []): ServerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    cwd: SERVER_DIR,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+/** Waits until the server prints the address it listens on. */
+export async function serverUrl(run: ServerProcess, timeoutMs = 30_000): Promise<string> {
+  const pattern = /Rapport is running at (http:\/\/\S+)/;
+  await waitFor(() => pattern.test(run.output()) || run.child.exitCode !== null, timeoutMs);
+  const match = pattern.exec(run.output());
+  if (!match) throw new Error(`the server did not start:\n${run.output()}`);
+  return match[1]!;
+}
+
+export async function waitFor(check: () => boolean, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
