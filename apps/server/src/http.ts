@@ -4,6 +4,7 @@ import http from "node:http";
 import type { Socket } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
 import { ANALYTICS_EXPORT_PATH, appRouter, createContextFactory, GDPR_EXPORT_DOWNLOAD_PATH, handleAnalyticsExport, handleGdprExportDownload, type Runtime } from "@rapport/api";
+import { clientAddress, type ProxyTrust } from "@rapport/core";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -112,11 +113,10 @@ export function createRapportServer(runtime: Runtime): RapportServer {
   };
 }
 
-function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustProxy: boolean) {
-  const forwarded = trustProxy ? headerValue(req.headers["x-forwarded-for"])?.split(",")[0]?.trim() : undefined;
+function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustProxy: ProxyTrust) {
   return {
     requestId: (req as http.IncomingMessage & { id?: string }).id ?? randomUUID(),
-    ip: forwarded || req.socket.remoteAddress || null,
+    ip: requestAddress(req, trustProxy),
     userAgent: headerValue(req.headers["user-agent"]) ?? null,
     authorization: headerValue(req.headers.authorization) ?? null,
     cookie: headerValue(req.headers.cookie) ?? null,
@@ -125,6 +125,13 @@ function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustP
       res.appendHeader("set-cookie", header);
     },
   };
+}
+
+/** The client's address (see clientAddress: only what trusted proxies appended to X-Forwarded-For counts). */
+export function requestAddress(req: http.IncomingMessage, trustProxy: ProxyTrust): string | null {
+  // Node joins repeated X-Forwarded-For headers with ", ", in order.
+  const forwarded = req.headers["x-forwarded-for"];
+  return clientAddress(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, trustProxy);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

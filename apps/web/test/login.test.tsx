@@ -58,4 +58,23 @@ describe("sign-in form", () => {
     // Browsers keep the refresh token in the httpOnly cookie, never in JavaScript.
     expect(server.callsTo("auth.login")[1]!.input).toMatchObject({ refreshTransport: "cookie" });
   });
+
+  it("registration refuses a common password in the browser, with the server's rule, before sending it", async () => {
+    const { server, user } = await renderApp({ signedIn: false, handlers: { "auth.register": () => authResult() } });
+
+    await screen.findByRole("heading", { name: "Sign in to Rapport" });
+    await user.click(screen.getByRole("button", { name: "Create an account" }));
+    await user.type(screen.getByLabelText("Name"), "Ana");
+    await user.type(screen.getByLabelText("Email"), "ana@example.com");
+    await user.type(screen.getByLabelText("Password"), "Password123");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    await waitFor(() => expect(screen.getByLabelText("Password")).toHaveAccessibleDescription(/most common passwords/));
+    expect(server.callsTo("auth.register")).toHaveLength(0);
+
+    await user.clear(screen.getByLabelText("Password"));
+    await user.type(screen.getByLabelText("Password"), "four random words here");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    expect(await screen.findByRole("button", { name: "Sign out" })).toBeInTheDocument();
+    expect(server.callsTo("auth.register")[0]!.input).toMatchObject({ email: "ana@example.com", password: "four random words here" });
+  });
 });

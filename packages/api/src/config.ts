@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { parseProxyTrust } from "@rapport/core";
 import { z } from "zod";
 
 /** The repository root (where pnpm-workspace.yaml lives), for default data paths. */
@@ -66,10 +67,23 @@ const envSchema = z
       .default("http://localhost:5173,http://localhost:3000")
       .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean)),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
-    TRUST_PROXY: booleanFromEnv.default(false),
+    // Which reverse proxies may tell the client address (X-Forwarded-For): see parseProxyTrust.
+    TRUST_PROXY: z
+      .string()
+      .default("false")
+      .transform((value, ctx) => {
+        const trust = parseProxyTrust(value);
+        if (typeof trust !== "string") return trust;
+        ctx.addIssue({ code: "custom", message: trust });
+        return z.NEVER;
+      }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    // Password guessing (sign-in and password re-entry): see modules/auth/attempts.ts.
     LOGIN_MAX_PER_IP: z.coerce.number().int().min(1).default(30),
-    LOGIN_MAX_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(1_000).default(5),
+    LOGIN_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    LOGIN_MAX_PER_ACCOUNT: z.coerce.number().int().min(1).default(100),
     LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
     SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
@@ -119,6 +133,15 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
     } else if (raw.NODE_ENV === "production" && value === undefined) {
       problems.push(`${name}: is required in production`);
     }
+  }
+  // A limit that silently stopped applying would be worse than refusing to start.
+  if (raw.LOGIN_MAX_PER_EMAIL !== undefined) {
+    problems.push(
+      "LOGIN_MAX_PER_EMAIL: no longer exists (it let anyone lock an account); use LOGIN_MAX_PER_CLIENT (failures per account and client address before backoff) and LOGIN_MAX_PER_ACCOUNT (attempts per account from all addresses)",
+    );
+  }
+  if (Number(raw.LOGIN_BACKOFF_MAX_SECONDS ?? 900) < Number(raw.LOGIN_BACKOFF_SECONDS ?? 60)) {
+    problems.push("LOGIN_BACKOFF_MAX_SECONDS: must be at least LOGIN_BACKOFF_SECONDS");
   }
   if (["true", "1", "yes"].includes(raw.REDIS_REQUIRED ?? "") && !raw.REDIS_URL) {
     problems.push("REDIS_URL: is required when REDIS_REQUIRED=true");

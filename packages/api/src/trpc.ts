@@ -3,6 +3,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { z, ZodError } from "zod";
 import { DomainError, toTRPCError } from "./errors";
 import { bearerToken } from "./lib/bearer";
+import { idSchema } from "./lib/schemas";
 import type { Logger } from "./logger";
 import type { Runtime } from "./runtime";
 
@@ -99,7 +100,7 @@ export const authed = publicProcedure.meta({ scope: "user" }).use(async ({ ctx, 
   return next({ ctx: { ...ctx, user: session, log: ctx.log.child({ userId: session.userId }) } });
 });
 
-const workspaceIdInput = z.object({ workspaceId: z.uuid("workspaceId must be a UUID") });
+const workspaceIdInput = z.object({ workspaceId: idSchema });
 
 /**
  * Guards a workspace-scoped procedure. A non-member learns nothing, not even

@@ -5,3 +5,4 @@ export * from "./random";
 export * from "./wire";
 export * from "./recommendations/index";
 export * from "./analytics/index";
+export * from "./client-address";

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useDocumentTitle, useRetryAfter } from "../components/hooks";
 import { fieldError } from "../errors";
@@ -7,12 +7,19 @@ import { trpc } from "../trpc";
 
 type Mode = "signIn" | "register";
 
+type PasswordRule = typeof import("@rapport/core/password-rule");
+// The server's rule, with its list of common passwords: a chunk of its own, loaded only for registration.
+let passwordRule: Promise<PasswordRule> | null = null;
+const loadPasswordRule = () => (passwordRule ??= import("@rapport/core/password-rule"));
+
 /** Sign in / create an account. The refresh token goes into an httpOnly cookie, never to this code. */
 export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?: (() => void) | undefined }) {
   const [mode, setMode] = useState<Mode>("signIn");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [name, setName] = useState("");
+  // Checked here first so a refused password never leaves the browser; the server checks it again.
+  const [passwordProblem, setPasswordProblem] = useState<string | null>(null);
   const login = trpc.auth.login.useMutation({ onSuccess: signIn });
   const register = trpc.auth.register.useMutation({ onSuccess: signIn });
   const active = mode === "signIn" ? login : register;
@@ -21,15 +28,24 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
   const title = mode === "signIn" ? "Sign in to Rapport" : "Create your Rapport account";
   useDocumentTitle(mode === "signIn" ? "Sign in" : "Create account");
 
-  const submit = (event: FormEvent) => {
+  useEffect(() => {
+    if (mode === "register") void loadPasswordRule().catch(() => undefined);
+  }, [mode]);
+
+  const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (wait > 0) return;
-    if (mode === "signIn") login.mutate({ email, password, refreshTransport: "cookie" });
-    else register.mutate({ email, password, name, refreshTransport: "cookie" });
+    if (mode === "signIn") return login.mutate({ email, password, refreshTransport: "cookie" });
+    // If the rule cannot load, the server still applies it.
+    const rule = await loadPasswordRule().catch(() => null);
+    const problem = rule?.passwordProblem(password, { email }) ?? null;
+    setPasswordProblem(problem);
+    if (!problem) register.mutate({ email, password, name, refreshTransport: "cookie" });
   };
 
   const switchMode = (next: Mode) => {
     setMode(next);
+    setPasswordProblem(null);
     login.reset();
     register.reset();
   };
@@ -37,7 +53,7 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
   const errors = {
     name: fieldError(active.error, "name"),
     email: fieldError(active.error, "email"),
-    password: fieldError(active.error, "password"),
+    password: (mode === "register" ? passwordProblem : null) ?? fieldError(active.error, "password"),
   };
   const describedBy = (field: keyof typeof errors, hint?: string) =>
     [hint, errors[field] ? `${id}-${field}-error` : undefined].filter(Boolean).join(" ") || undefined;
@@ -57,7 +73,7 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
           )}
         </div>
       )}
-      <form onSubmit={submit} className="stack" noValidate>
+      <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
         {mode === "register" && (
           <div className="field">
             <label htmlFor={`${id}-name`}>Name</label>
@@ -109,11 +125,14 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
             aria-invalid={errors.password ? true : undefined}
             aria-describedby={describedBy("password", mode === "register" ? `${id}-password-hint` : undefined)}
             value={password}
-            onChange={(event) => setPassword(event.target.value)}
+            onChange={(event) => {
+              setPassword(event.target.value);
+              setPasswordProblem(null);
+            }}
           />
           {mode === "register" && (
             <p id={`${id}-password-hint`} className="hint">
-              At least 10 characters; a long passphrase is best.
+              At least 10 characters and not a common password; a long passphrase is best.
             </p>
           )}
           {errors.password && (

@@ -12,8 +12,72 @@ export interface RateLimiter {
   hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult>;
   /** Current count without adding a hit. */
   peek(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult>;
+  /**
+   * Reserves one attempt against `key` before the attempt is made, in a single
+   * atomic step, so concurrent attempts can never all pass a check made before
+   * any of them was counted. The first `policy.free` attempts pass at once;
+   * the attempt that uses up the last one starts a backoff of
+   * `backoffMs` that doubles with every further attempt up to `backoffMaxMs`,
+   * during which attempts are refused (and not counted). The count is forgotten
+   * `windowMs` after the last attempt (or after the backoff ends). A successful
+   * attempt should `reset` the key.
+   */
+  reserveAttempt(key: string, policy: AttemptPolicy, nowMs: number): Promise<RateLimitResult>;
   reset(key: string): Promise<void>;
 }
+
+export interface AttemptPolicy {
+  free: number;
+  windowMs: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+}
+
+interface AttemptState {
+  count: number;
+  blockedUntil: number;
+  forgetAt: number;
+}
+
+/** The one definition of the attempt policy; the Lua script below mirrors it line by line. */
+function reserve(state: AttemptState | undefined, policy: AttemptPolicy, now: number): { allowed: boolean; state: AttemptState } {
+  const current = state && state.forgetAt > now ? state : { count: 0, blockedUntil: 0, forgetAt: 0 };
+  if (current.blockedUntil > now) return { allowed: false, state: current };
+  const count = current.count + 1;
+  let blockedUntil = 0;
+  if (count >= policy.free) {
+    const delay = Math.min(policy.backoffMs * 2 ** Math.min(count - policy.free, 30), policy.backoffMaxMs);
+    blockedUntil = now + delay;
+  }
+  return { allowed: true, state: { count, blockedUntil, forgetAt: Math.max(now, blockedUntil) + policy.windowMs } };
+}
+
+function attemptVerdict(allowed: boolean, state: AttemptState, now: number): RateLimitResult {
+  return { allowed, count: state.count, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((state.blockedUntil - now) / 1000)) };
+}
+
+// reserve() in one step inside Redis. ARGV: now, free, window, backoff, backoffMax (ms).
+const RESERVE_SCRIPT = `
+local now = tonumber(ARGV[1])
+local free = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local backoff = tonumber(ARGV[4])
+local backoffMax = tonumber(ARGV[5])
+local stored = redis.call('HMGET', KEYS[1], 'count', 'blockedUntil', 'forgetAt')
+local count = tonumber(stored[1]) or 0
+local blockedUntil = tonumber(stored[2]) or 0
+local forgetAt = tonumber(stored[3]) or 0
+if forgetAt <= now then count = 0; blockedUntil = 0 end
+if blockedUntil > now then return {0, count, blockedUntil} end
+count = count + 1
+blockedUntil = 0
+if count >= free then
+  blockedUntil = now + math.min(backoff * 2 ^ math.min(count - free, 30), backoffMax)
+end
+forgetAt = math.max(now, blockedUntil) + window
+redis.call('HSET', KEYS[1], 'count', count, 'blockedUntil', blockedUntil, 'forgetAt', forgetAt)
+redis.call('PEXPIRE', KEYS[1], forgetAt - now)
+return {1, count, blockedUntil}`;
 
 // INCR + PEXPIRE on first hit, atomically, returning the count and time left.
 const HIT_SCRIPT = `
@@ -47,6 +111,16 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, fallback: R
         return fallback.peek(key, limit, windowSeconds);
       }
     },
+    async reserveAttempt(key, policy, nowMs) {
+      try {
+        const [allowed, count, blockedUntil] = (await redis.eval(
+          RESERVE_SCRIPT, 1, fullKey(key), nowMs, policy.free, policy.windowMs, policy.backoffMs, policy.backoffMaxMs,
+        )) as [number, number, number];
+        return attemptVerdict(allowed === 1, { count, blockedUntil, forgetAt: 0 }, nowMs);
+      } catch {
+        return fallback.reserveAttempt(key, policy, nowMs);
+      }
+    },
     async reset(key) {
       await Promise.allSettled([redis.del(fullKey(key)), fallback.reset(key)]);
     },
@@ -55,6 +129,7 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, fallback: R
 
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
   const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: 100_000 });
+  const attempts = new LRUCache<string, AttemptState>({ max: 100_000 });
   const current = (key: string, windowSeconds: number) => {
     const entry = windows.get(key);
     if (entry && entry.resetAt > now()) return entry;
@@ -72,8 +147,15 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
       const entry = current(key, windowSeconds);
       return verdict(entry.count, limit, entry.resetAt - now());
     },
+    // Synchronous from read to write: nothing else runs in between on this instance.
+    async reserveAttempt(key, policy, nowMs) {
+      const { allowed, state } = reserve(attempts.get(key), policy, nowMs);
+      attempts.set(key, state);
+      return attemptVerdict(allowed, state, nowMs);
+    },
     async reset(key) {
       windows.delete(key);
+      attempts.delete(key);
     },
   };
 }

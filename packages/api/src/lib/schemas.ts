@@ -18,7 +18,12 @@ export const emailSchema = stringSchema
   .refine((email) => email.length <= EMAIL_MAX_LENGTH, `must be at most ${EMAIL_MAX_LENGTH} characters`)
   .refine(isValidEmail, "must be a valid email address");
 
-export const idSchema = z.uuid("must be a UUID");
+/**
+ * A UUID in its canonical lower-case form. Postgres compares uuids regardless of
+ * case, but caches, Redis keys and event payloads compare strings: one id must
+ * have one spelling everywhere.
+ */
+export const idSchema = z.uuid("must be a UUID").transform((id) => id.toLowerCase());
 
 /** Required, trimmed, non-empty text of bounded length. */
 export const requiredText = (max: number) => trimmedString(max).min(1, "must not be empty");

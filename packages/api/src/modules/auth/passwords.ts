@@ -4,9 +4,6 @@ import { hash, verify } from "@node-rs/argon2";
 // a const enum that isolated modules cannot import.)
 const PARAMS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
-export const PASSWORD_MIN_LENGTH = 10;
-export const PASSWORD_MAX_LENGTH = 256;
-
 export function hashPassword(password: string): Promise<string> {
   return hash(password, PARAMS);
 }

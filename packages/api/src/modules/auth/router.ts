@@ -3,12 +3,11 @@ import { unauthorized } from "../../errors";
 import { emailSchema, requiredText, stringSchema } from "../../lib/schemas";
 import { actorOf, authed, publicProcedure, router, type Context } from "../../trpc";
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from "./cookie";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./passwords";
+import { PASSWORD_MAX_LENGTH, passwordProblem } from "@rapport/core/password-rule";
 import type { AuthTokens } from "./service";
 
-const passwordSchema = stringSchema
-  .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
-  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+/** Any password a user may present (new ones must also pass the password rule). */
+export const currentPasswordSchema = stringSchema.min(1).max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /**
  * Where the refresh token goes: `body` for API clients that store it
@@ -16,9 +15,14 @@ const passwordSchema = stringSchema
  */
 const refreshTransport = z.enum(["body", "cookie"]).default("body");
 
-const registerInput = z.strictObject({ email: emailSchema, password: passwordSchema, name: requiredText(200), refreshTransport });
-// Login accepts any length up to the maximum so old, shorter passwords still work.
-const loginInput = z.strictObject({ email: emailSchema, password: stringSchema.min(1).max(PASSWORD_MAX_LENGTH), refreshTransport });
+const registerInput = z
+  .strictObject({ email: emailSchema, password: currentPasswordSchema, name: requiredText(200), refreshTransport })
+  .superRefine((input, ctx) => {
+    const problem = passwordProblem(input.password, { email: input.email });
+    if (problem) ctx.addIssue({ code: "custom", path: ["password"], message: problem });
+  });
+// Login accepts any password up to the maximum so old, shorter ones still work.
+const loginInput = z.strictObject({ email: emailSchema, password: currentPasswordSchema, refreshTransport });
 const refreshInput = z.strictObject({ refreshToken: stringSchema.min(20).max(200).optional(), refreshTransport });
 
 function deliver<T extends AuthTokens>(ctx: Context, result: T, transport: "body" | "cookie"): Omit<T, "refreshToken"> & { refreshToken: string | null } {

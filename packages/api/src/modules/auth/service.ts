@@ -1,10 +1,11 @@
-import { createHash } from "node:crypto";
 import { memberships, refreshTokens, sessions, users, workspaces, type Executor } from "@rapport/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
-import { conflict, tooManyRequests, unauthorized } from "../../errors";
+import { badRequest, conflict, unauthorized } from "../../errors";
 import type { ServiceDeps } from "../../runtime";
 import { recordAudit } from "../audit/service";
+import { passwordProblem } from "@rapport/core/password-rule";
+import { limitPasswordAttempt } from "./attempts";
 import { hashPassword, verifyPassword } from "./passwords";
 import { AccessTokens, hashRefreshToken, newRefreshToken, type AccessClaims, type VerifiedAccessToken } from "./tokens";
 
@@ -43,7 +44,7 @@ export class AuthService {
   }
 
   async register(input: { email: string; password: string; name: string }, meta: RequestMeta) {
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await hashNewPassword(input);
     return this.deps.transaction(async (tx) => {
       const user = await this.insertUser(tx, { ...input, passwordHash });
       await recordAudit(tx, { action: "auth.register", actorId: user.id, targetType: "user", targetId: user.id, ...meta });
@@ -54,7 +55,7 @@ export class AuthService {
 
   /** Creates an account without signing in (CLI, demo data). */
   async createUser(input: { email: string; password: string; name: string }): Promise<PublicUser> {
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await hashNewPassword(input);
     return this.deps.transaction(async (tx) => {
       const user = await this.insertUser(tx, { ...input, passwordHash });
       await recordAudit(tx, { action: "user.created", actorId: null, targetType: "user", targetId: user.id, metadata: { via: "cli" } });
@@ -75,29 +76,16 @@ export class AuthService {
   }
 
   async login(input: { email: string; password: string }, meta: RequestMeta) {
-    const { LOGIN_MAX_PER_IP, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_SECONDS } = this.deps.config;
-    const ipKey = `login:ip:${meta.ip ?? "unknown"}`;
-    // Keyed by a hash so Redis never holds the address itself.
-    const emailKey = `login:email:${createHash("sha256").update(input.email).digest("hex").slice(0, 32)}`;
-    const [byIp, byEmail] = await Promise.all([
-      this.deps.rateLimiter.hit(ipKey, LOGIN_MAX_PER_IP, LOGIN_WINDOW_SECONDS),
-      this.deps.rateLimiter.peek(emailKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_SECONDS),
-    ]);
-    // The address locks after LOGIN_MAX_PER_EMAIL failures, even for the right password.
-    const emailLocked = byEmail.count >= LOGIN_MAX_PER_EMAIL;
-    if (!byIp.allowed || emailLocked) {
-      const retryAfter = Math.max(byIp.allowed ? 0 : byIp.retryAfterSeconds, emailLocked ? byEmail.retryAfterSeconds : 0);
-      await recordAudit(this.deps.db, { action: "auth.login_rate_limited", metadata: { retryAfterSeconds: retryAfter }, ...meta });
-      throw tooManyRequests(retryAfter);
-    }
-
-    const [user] = await this.deps.db
-      .select()
-      .from(users)
-      .where(sql`lower(${users.email}) = ${input.email}`);
-    const valid = await verifyPassword(user?.passwordHash ?? null, input.password);
+    const found: { user?: typeof users.$inferSelect } = {};
+    const valid = await limitPasswordAttempt(this.deps, { email: input.email, ...meta, purpose: "login" }, async () => {
+      [found.user] = await this.deps.db
+        .select()
+        .from(users)
+        .where(sql`lower(${users.email}) = ${input.email}`);
+      return verifyPassword(found.user?.passwordHash ?? null, input.password);
+    });
+    const { user } = found;
     if (!user || !valid) {
-      await this.deps.rateLimiter.hit(emailKey, LOGIN_MAX_PER_EMAIL, LOGIN_WINDOW_SECONDS);
       await recordAudit(this.deps.db, {
         action: "auth.login_failed",
         // The attempted address is not recorded: it may not even be a user's.
@@ -109,7 +97,6 @@ export class AuthService {
       });
       throw unauthorized("Email or password is incorrect");
     }
-    await this.deps.rateLimiter.reset(emailKey);
     return this.deps.transaction(async (tx) => {
       await recordAudit(tx, { action: "auth.login", actorId: user.id, targetType: "user", targetId: user.id, ...meta });
       const tokens = await this.openSession(tx, user.id, meta);
@@ -229,6 +216,13 @@ export class AuthService {
       refreshTokenExpiresAt,
     };
   }
+}
+
+/** Every new password passes the one rule, whichever way the account is created (API, CLI, demo). */
+function hashNewPassword(input: { email: string; password: string }): Promise<string> {
+  const problem = passwordProblem(input.password, { email: input.email });
+  if (problem) throw badRequest(`password: ${problem}`, ["password"]);
+  return hashPassword(input.password);
 }
 
 function toPublicUser(user: { id: string; email: string; name: string; createdAt: Date }): PublicUser {

@@ -25,7 +25,8 @@ export class WorkspaceService {
   constructor(private readonly deps: ServiceDeps) {}
 
   async roleOf(workspaceId: string, userId: string): Promise<WorkspaceRole | null> {
-    const key = `${workspaceId}:${userId}`;
+    // Keyed by the canonical spelling: membership events invalidate that one.
+    const key = `${workspaceId.toLowerCase()}:${userId.toLowerCase()}`;
     const cached = this.roles.get(key);
     if (cached) return cached === "none" ? null : cached;
     const [row] = await this.deps.db

@@ -18,6 +18,7 @@ import { and, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { DomainError, conflict, forbidden, notFound } from "../../../errors";
 import { appendEvents } from "../../../events/outbox";
 import type { ServiceDeps } from "../../../runtime";
+import { limitPasswordAttempt } from "../../auth/attempts";
 import { verifyPassword } from "../../auth/passwords";
 import { recordAudit } from "../../audit/service";
 import type { Actor } from "../../workspaces/service";
@@ -106,7 +107,7 @@ export class GdprErasureService {
   // ------------------------------------------------------------------- users
 
   async requestDeletion(userId: string, input: { reason: string; password: string }, actor: Actor) {
-    await this.checkPassword(userId, input.password);
+    await this.checkPassword(userId, input.password, actor);
     await this.assertNotSoleOwner(this.deps.db, userId);
     const now = this.deps.clock.now();
     const effectiveAt = new Date(now.getTime() + this.deps.config.GDPR_DELETION_GRACE_DAYS * DAY_MS);
@@ -155,7 +156,7 @@ export class GdprErasureService {
     const subjectId = op.subjectId;
     if (callerId === subjectId) {
       if (!input.password) throw forbidden("Re-enter your password to erase your account now.");
-      await this.checkPassword(subjectId, input.password);
+      await this.checkPassword(subjectId, input.password, actor);
     } else {
       const theirs = await this.deps.db.select({ workspaceId: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, subjectId));
       const mine = await this.deps.db
@@ -218,9 +219,13 @@ export class GdprErasureService {
     return result;
   }
 
-  private async checkPassword(userId: string, password: string) {
-    const [user] = await this.deps.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
-    if (!user || !(await verifyPassword(user.passwordHash, password))) throw new DomainError("FORBIDDEN", "Password is incorrect.");
+  /** Password re-entry: limited like sign-in, on the same budget (a stolen session must not become a password oracle). */
+  private async checkPassword(userId: string, password: string, actor: Actor) {
+    const [user] = await this.deps.db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
+    if (!user) throw new DomainError("FORBIDDEN", "Password is incorrect.");
+    const attempt = { email: user.email.toLowerCase(), ip: actor.ip, userAgent: actor.userAgent, purpose: "password_reentry" as const };
+    const valid = await limitPasswordAttempt(this.deps, attempt, () => verifyPassword(user.passwordHash, password));
+    if (!valid) throw new DomainError("FORBIDDEN", "Password is incorrect.");
   }
 
   private async assertNotSoleOwner(db: Executor, userId: string) {
