@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type Job } from "bullmq";
 import type { RedisOptions } from "ioredis";
-import type { Logger } from "../logger";
+import { safeError, safeErrorMessage, type Logger } from "../logger";
 
 export interface JobContext {
   jobId: string;
@@ -98,17 +98,22 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
           const definition = definitions.get(job.name);
           if (!definition) throw new Error(`No handler for job ${job.name}`);
           const jobLog = log.child({ job: job.name, jobId: job.id });
-          return definition.handler(job.data, {
-            jobId: job.id!,
-            attempt: job.attemptsMade + 1,
-            log: jobLog,
-            progress: (percent) => job.updateProgress(percent),
-          });
+          try {
+            return await definition.handler(job.data, {
+              jobId: job.id!,
+              attempt: job.attemptsMade + 1,
+              log: jobLog,
+              progress: (percent) => job.updateProgress(percent),
+            });
+          } catch (error) {
+            // BullMQ stores the message and stack in Redis for days: never the values a query failed on.
+            throw safeError(error);
+          }
         },
         { connection: redisOptions, prefix: `${prefix}bull`, concurrency: 4 },
       );
       worker.on("failed", (job, error) =>
-        log.error({ job: job?.name, jobId: job?.id, err: error.message }, "job failed"),
+        log.error({ job: job?.name, jobId: job?.id, err: error }, "job failed"),
       );
       worker.on("error", (error) => log.warn({ err: error.message }, "worker error"));
     },
@@ -164,8 +169,8 @@ export function createInProcessQueue(log: Logger): JobQueue {
           status.progress = 100;
           return;
         } catch (error) {
-          status.failedReason = error instanceof Error ? error.message : String(error);
-          log.error({ job: definition.name, jobId, attempt, err: status.failedReason }, "job failed");
+          status.failedReason = safeErrorMessage(error);
+          log.error({ job: definition.name, jobId, attempt, err: error }, "job failed");
           if (attempt < attempts && !closed) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 100));
         }
       }

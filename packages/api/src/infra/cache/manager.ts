@@ -272,7 +272,7 @@ export class CacheManager {
       await this.fence.sync();
       return true;
     } catch (error) {
-      this.log.warn({ err: error instanceof Error ? error.message : error }, "freshness probe failed; bypassing the cache");
+      this.log.warn({ err: error }, "freshness probe failed; bypassing the cache");
       return false;
     }
   }

@@ -20,6 +20,7 @@ import JSZip from "jszip";
 import type { ExportStorage } from "../../../infra/storage";
 import type { JobContext } from "../../../infra/queue";
 import { DomainError, notFound } from "../../../errors";
+import { safeErrorMessage } from "../../../logger";
 import { recordAudit } from "../../audit/service";
 import type { EventConsumer } from "../../../events/types";
 import type { ServiceDeps } from "../../../runtime";
@@ -250,7 +251,7 @@ export class GdprExportService {
       const last = ctx.attempt >= maxAttempts;
       await db
         .update(gdprExports)
-        .set(last ? { status: "failed", error: error instanceof Error ? error.message.slice(0, 500) : "failed" } : { status: "pending" })
+        .set(last ? { status: "failed", error: safeErrorMessage(error).slice(0, 500) } : { status: "pending" })
         .where(eq(gdprExports.id, exportId));
       if (row.operationId) await setOperationStatus(db, row.operationId, last ? "failed" : "pending", clock.now());
       throw error;
