@@ -49,7 +49,7 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
   let app: TestApp;
   const clock = new ManualClock(new Date("2026-05-04T08:00:00Z"));
   beforeAll(async () => {
-    app = await createTestApp({ clock, env: { TRUST_PROXY: "true", LOGIN_MAX_PER_ACCOUNT: "20" } });
+    app = await createTestApp({ clock, env: { TRUST_PROXY: "true", LOGIN_MAX_PER_ACCOUNT: "20", LOGIN_MAX_PER_IP: "30" } });
   });
   afterAll(() => app.close());
 
@@ -62,6 +62,14 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
     // The address recorded is the one the proxy saw.
     const rows = await app.sql`SELECT DISTINCT ip FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${victim.userId}`;
     expect(rows.map((r) => r.ip)).toEqual(["203.0.113.9"]);
+  });
+
+  it("one address trying many accounts meets the per-address limit, whatever it writes into X-Forwarded-For", async () => {
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < 40; i++) {
+      outcomes.push(await tryLogin(app, { email: `spray${i}.${randomBytes(3).toString("hex")}@example.com` }, "Winter2026!", `9.9.${i}.1, 203.0.113.200`));
+    }
+    expect(tally(outcomes)).toEqual({ UNAUTHORIZED: 30, TOO_MANY_REQUESTS: 10 });
   });
 
   it("the owner signs in from their address while a stranger hammers the account from another", async () => {
