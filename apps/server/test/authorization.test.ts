@@ -21,6 +21,11 @@ const workspaceProcedures: Record<string, Call> = {
   "workspaces.addMember": (c, ids) => c.workspaces.addMember.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
   "workspaces.setRole": (c, ids) => c.workspaces.setRole.mutate({ workspaceId: ids.workspaceId, userId: ids.userId, role: "member" }),
   "workspaces.removeMember": (c, ids) => c.workspaces.removeMember.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
+  "workspaces.transferOwnership": (c, ids) => c.workspaces.transferOwnership.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
+  // B's name: typed for A it is the wrong confirmation, so nothing here can delete A.
+  "workspaces.requestDeletion": (c, ids) => c.workspaces.requestDeletion.mutate({ workspaceId: ids.workspaceId, confirmation: "B" }),
+  "workspaces.cancelDeletion": (c, ids) => c.workspaces.cancelDeletion.mutate({ workspaceId: ids.workspaceId }),
+  "workspaces.deletionStatus": (c, ids) => c.workspaces.deletionStatus.query({ workspaceId: ids.workspaceId }),
   "contacts.create": (c, ids) => c.contacts.create.mutate({ workspaceId: ids.workspaceId, name: "Intruder" }),
   "contacts.bulkCreate": (c, ids) => c.contacts.bulkCreate.mutate({ workspaceId: ids.workspaceId, contacts: [{ name: "Intruder" }] }),
   "contacts.get": (c, ids) => c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
@@ -66,7 +71,7 @@ const WORKSPACE_LEVEL_ONLY = ["cache.stats", "cache.invalidateWorkspace", "cache
 
 // Procedures that are not workspace-scoped, on purpose.
 const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
-const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "gdpr.requestExport", "gdpr.exportStatus",
+const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "workspaces.soleOwned", "gdpr.requestExport", "gdpr.exportStatus",
   "gdpr.requestDeletion", "gdpr.cancelDeletion", "gdpr.executeDeletion", "gdpr.restrict", "gdpr.unrestrict", "gdpr.restrictionStatus",
   "gdpr.myOperations", "gdpr.dataLocations", "system.ping"];
 
@@ -113,7 +118,7 @@ describe("authorization across workspaces", () => {
     expect(JSON.stringify(error)).not.toContain("bea@b.example");
   });
 
-  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "gdpr.operations", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember"].includes(path)))(
+  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "gdpr.operations", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember", "workspaces.requestDeletion", "workspaces.cancelDeletion", "workspaces.deletionStatus"].includes(path)))(
     "%s with my workspace but another workspace's record ids → NOT_FOUND",
     async (_path, call) => {
       const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId }));

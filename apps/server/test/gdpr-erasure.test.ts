@@ -1,7 +1,7 @@
 import { ManualClock } from "@rapport/api";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, errorOf, TEST_REDIS_URL, type SignedInUser, type TestApp } from "./support/app";
+import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { dumpEverything } from "./support/dump";
 
 /**
  * GDPR erasure and restriction (issue 6) against real Postgres and Redis.
@@ -9,39 +9,6 @@ import { createTestApp, errorOf, TEST_REDIS_URL, type SignedInUser, type TestApp
  * the subject's original email, name or phone.
  */
 const DAY_MS = 86_400_000;
-
-async function dumpEverything(app: TestApp): Promise<string> {
-  const tables = await app.sql<{ name: string }[]>`
-    SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`;
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const rows = await app.sql.unsafe(`SELECT row_to_json(t)::text AS j FROM "${name}" t`);
-    for (const r of rows) parts.push(`${name}: ${r.j}`);
-  }
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
-  await redis.connect();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${app.redisPrefix}*`, "COUNT", 1000);
-      cursor = next;
-      for (const key of keys) {
-        const type = await redis.type(key);
-        let value: unknown = null;
-        if (type === "string") value = (await redis.getBuffer(key))?.toString("latin1");
-        else if (type === "hash") value = await redis.hgetall(key);
-        else if (type === "list") value = await redis.lrange(key, 0, -1);
-        else if (type === "set") value = await redis.smembers(key);
-        else if (type === "zset") value = await redis.zrange(key, 0, -1);
-        else if (type === "stream") value = await redis.xrange(key, "-", "+");
-        parts.push(`redis ${key}: ${JSON.stringify(value)}`);
-      }
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
-  return parts.join("\n").toLowerCase();
-}
 
 const waitFor = async (check: () => Promise<boolean>, ms = 5_000) => {
   const until = Date.now() + ms;

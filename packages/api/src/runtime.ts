@@ -21,6 +21,9 @@ import { warmupAfterImportConsumer } from "./modules/recommendations/events";
 import { recommendationJobs } from "./modules/recommendations/jobs";
 import { RecommendationService } from "./modules/recommendations/service";
 import { WorkspaceService } from "./modules/workspaces/service";
+import { OwnershipService } from "./modules/workspaces/ownership";
+import { WorkspaceDeletionService } from "./modules/workspaces/deletion";
+import { workspaceJobs } from "./modules/workspaces/jobs";
 import { createLocalStorage } from "./infra/storage";
 import { gdprExportJobs } from "./modules/gdpr/export/jobs";
 import { GdprExportService } from "./modules/gdpr/export/service";
@@ -50,6 +53,10 @@ export interface ServiceDeps {
 export interface Services {
   auth: AuthService;
   workspaces: WorkspaceService;
+  /** Handing a workspace to another member. */
+  ownership: OwnershipService;
+  /** Scheduled workspace deletion (grace period, cancel, the daily run). */
+  workspaceDeletion: WorkspaceDeletionService;
   contacts: ContactService;
   interactions: InteractionService;
   activity: ActivityService;
@@ -168,9 +175,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   const recommendations = new RecommendationService(deps, cache);
   const workspaceService = new WorkspaceService(deps);
+  const gdprExports = new GdprExportService(deps, createLocalStorage(config.EXPORT_DIR), workspaceService);
   const services: Services = {
     auth: new AuthService(deps),
     workspaces: workspaceService,
+    ownership: new OwnershipService(deps, workspaceService),
+    workspaceDeletion: new WorkspaceDeletionService(deps, workspaceService, {
+      detachExports: (tx, workspaceId, userIds) => gdprExports.detachForWorkspace(tx, workspaceId, userIds),
+      deleteExportFiles: (keys) => gdprExports.deleteFiles(keys),
+      forgetCache: (workspaceId) => cache.forgetWorkspace(workspaceId),
+      removeJobs: (workspaceId) => recommendations.removeWarmupJobs(workspaceId),
+    }),
     contacts: new ContactService(deps),
     interactions: new InteractionService(deps),
     activity: new ActivityService(database.db),
@@ -181,7 +196,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     // and bus listener registered below invalidate it too; no consumer of its own.
     analytics: new AnalyticsService(deps, cache),
     // GDPR exports (issue 6): ZIPs in local-directory storage (EXPORT_DIR) behind ExportStorage.
-    gdprExports: new GdprExportService(deps, createLocalStorage(config.EXPORT_DIR), workspaceService),
+    gdprExports,
     privacy,
     gdprErasure: new GdprErasureService(
       deps,
@@ -209,6 +224,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   dispatcher.register(services.gdprExports.erasureConsumer());
   // GDPR erasure (issue 6): the daily run of deletions whose grace period has ended.
   for (const job of gdprErasureJobs(services.gdprErasure)) queue.define(job);
+  // Workspace deletion: the daily run of due deletions; Redis leftovers cleaned durably per deletion.
+  for (const job of workspaceJobs(services.workspaceDeletion)) queue.define(job);
+  dispatcher.register(services.workspaceDeletion.consumer());
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;

@@ -6,3 +6,4 @@ export * from "./wire";
 export * from "./recommendations/index";
 export * from "./analytics/index";
 export * from "./client-address";
+export * from "./workspace-lifecycle";

@@ -5,6 +5,12 @@
  */
 export interface DomainEventPayloads {
   "workspace.created": { workspaceId: string };
+  // The workspace's own feed: members see that a deletion is coming, or no longer is.
+  "workspace.deletion_scheduled": { operationId: string };
+  "workspace.deletion_cancelled": { operationId: string };
+  // No workspace (workspaceId null: its rows are gone). Ids only: the members and creators
+  // whose export files were discarded with it.
+  "workspace.deleted": { workspaceId: string; operationId: string; userIds: string[] };
   "contact.created": { contactId: string; source: string };
   "contact.updated": { contactId: string; fields: string[] };
   "contact.deleted": { contactId: string };
@@ -28,6 +34,9 @@ export interface DomainEventPayloads {
 export type DomainEventType = keyof DomainEventPayloads;
 export const DOMAIN_EVENT_TYPES = [
   "workspace.created",
+  "workspace.deletion_scheduled",
+  "workspace.deletion_cancelled",
+  "workspace.deleted",
   "contact.created",
   "contact.updated",
   "contact.deleted",

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type Job } from "bullmq";
-import type { RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { safeError, safeErrorMessage, type Logger } from "../logger";
 
 export interface JobContext {
@@ -35,6 +35,8 @@ export interface JobQueue {
   /** `jobId` makes enqueueing idempotent: the same id is queued once. */
   enqueue<T>(name: string, data: T, options?: { jobId?: string }): Promise<string>;
   status(jobId: string): Promise<JobStatus | null>;
+  /** Removes finished and waiting jobs whose id starts with `jobIdPrefix` (their data too); a running job is left to finish. */
+  removeJobs(jobIdPrefix: string): Promise<number>;
   /** Starts processing (worker role) and registers recurring schedules. */
   start(options: { process: boolean }): Promise<void>;
   /** Stops taking jobs and waits for running ones. */
@@ -80,6 +82,38 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
         result: job.returnvalue,
         failedReason: job.failedReason,
       };
+    },
+    async removeJobs(jobIdPrefix) {
+      // BullMQ hands out its ioredis connection (typed loosely).
+      const client = (await queue.client) as unknown as Redis;
+      const keyPrefix = `${prefix}bull:${QUEUE_NAME}:`;
+      const ids = new Set<string>();
+      let cursor = "0";
+      do {
+        // Job ids are server-made ("warmup-<uuid>-…"): no glob characters.
+        const [next, keys] = await client.scan(cursor, "MATCH", `${keyPrefix}${jobIdPrefix}*`, "COUNT", 1_000);
+        cursor = next;
+        for (const key of keys) ids.add(key.slice(keyPrefix.length).split(":")[0]!);
+      } while (cursor !== "0");
+      let removed = 0;
+      for (const id of ids) {
+        try {
+          removed += await queue.remove(id);
+        } catch (error) {
+          log.warn({ jobId: id, err: error }, "job not removed");
+        }
+      }
+      // The queue's event stream (bounded, for QueueEvents listeners) names the jobs too.
+      const stream = `${keyPrefix}events`;
+      let start = "-";
+      for (let round = 0; round < 1_000; round++) {
+        const entries = await client.xrange(stream, start, "+", "COUNT", 1_000);
+        const naming = entries.filter(([, fields]) => fields.some((field, i) => i % 2 === 1 && field.startsWith(jobIdPrefix))).map(([id]) => id);
+        if (naming.length > 0) await client.xdel(stream, ...naming);
+        if (entries.length < 1_000) break;
+        start = `(${entries[entries.length - 1]![0]}`;
+      }
+      return removed;
     },
     async start({ process }) {
       for (const definition of definitions.values()) {
@@ -196,6 +230,16 @@ export function createInProcessQueue(log: Logger): JobQueue {
     },
     async status(jobId) {
       return statuses.get(jobId) ?? null;
+    },
+    async removeJobs(jobIdPrefix) {
+      let removed = 0;
+      for (const [jobId, status] of statuses) {
+        if (jobId.startsWith(jobIdPrefix) && status.state !== "active") {
+          statuses.delete(jobId);
+          removed++;
+        }
+      }
+      return removed;
     },
     async start({ process }) {
       if (!process || processing) return;

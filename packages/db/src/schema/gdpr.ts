@@ -4,7 +4,8 @@ import { workspaces } from "./workspaces";
 /** GDPR (issue 6). Mirrors migration 0004_gdpr.sql. */
 export const GDPR_OPERATION_STATUSES = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
 export type GdprOperationStatus = (typeof GDPR_OPERATION_STATUSES)[number];
-export type GdprSubjectKind = "user" | "contact";
+/** "workspace": a workspace deletion, requested by one of its owners (subject_id is the workspace's id). */
+export type GdprSubjectKind = "user" | "contact" | "workspace";
 
 export const gdprOperations = pgTable("gdpr_operations", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -36,7 +37,7 @@ export const gdprSuppressions = pgTable(
 export const gdprRestrictions = pgTable(
   "gdpr_restrictions",
   {
-    subjectKind: text("subject_kind").$type<GdprSubjectKind>().notNull(),
+    subjectKind: text("subject_kind").$type<Exclude<GdprSubjectKind, "workspace">>().notNull(),
     subjectId: uuid("subject_id").notNull(),
     workspaceId: uuid("workspace_id").references(() => workspaces.id, { onDelete: "cascade" }),
     restrictedBy: uuid("restricted_by"),

@@ -27,6 +27,10 @@ const TYPE_LABELS: Record<EventType, string> = {
   "member.removed": "Member removed",
   "member.role_changed": "Role changed",
   "workspace.created": "Workspace created",
+  "workspace.deletion_scheduled": "Deletion scheduled",
+  "workspace.deletion_cancelled": "Deletion cancelled",
+  // The workspace is gone with its feed: never listed.
+  "workspace.deleted": "Workspace deleted",
   "contact.erased": "Contact erased",
   "contact.restricted": "Processing restricted",
   "contact.unrestricted": "Restriction lifted",
@@ -39,7 +43,7 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   { label: "Contacts", types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"] },
   { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
   { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
-  { label: "Workspace", types: ["workspace.created"] },
+  { label: "Workspace", types: ["workspace.created", "workspace.deletion_scheduled", "workspace.deletion_cancelled"] },
   { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
 ];
 
@@ -204,6 +208,10 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       return <>{actor} lifted the processing restriction on {contact}</>;
     case "user.erased":
       return <>A member's account was erased (GDPR request)</>;
+    case "workspace.deletion_scheduled":
+      return <>{actor} scheduled this workspace for deletion</>;
+    case "workspace.deletion_cancelled":
+      return <>{actor} cancelled the deletion of this workspace</>;
     case "interaction.created":
       return (
         <>

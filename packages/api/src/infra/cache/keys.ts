@@ -83,6 +83,11 @@ export class CacheKeys {
     return `${this.root}*:${workspaceId}:*`;
   }
 
+  /** SCAN pattern of every cache key naming the workspace (data, locks, generation, statistics). Ids hold no glob characters. */
+  everythingOf(workspaceId: string): string {
+    return `${this.root}*${workspaceId}*`;
+  }
+
   /** A full Redis key → its parsed logical data key, or null for anything else (meta, locks, other prefixes). */
   parseFull(fullKey: string): ParsedKey | null {
     if (!fullKey.startsWith(this.root)) return null;

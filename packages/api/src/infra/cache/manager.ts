@@ -666,6 +666,41 @@ export class CacheManager {
     }
   }
 
+  /**
+   * A deleted workspace: drops everything of it here and tells the other instances to do
+   * the same, then removes every Redis key naming it (data of every generation, locks, the
+   * generation itself, statistics). Throws while Redis is unavailable, so the durable
+   * caller retries; the in-process part is done either way.
+   */
+  async forgetWorkspace(workspaceId: string): Promise<{ removedKeys: number }> {
+    this.forgetLocally(workspaceId);
+    // A statistics flush already under way could write the workspace's counters back.
+    await this.flushing;
+    if (!this.redis.configured) return { removedKeys: 0 };
+    await this.redis.publish(this.keys.channel(), JSON.stringify({ type: "forget", workspaceId, from: this.instanceId }));
+    let cursor = "0";
+    let removed = 0;
+    for (let round = 0; round < 100_000; round++) {
+      const [next, batch] = await this.redis.run("forget scan", (redis) => redis.scan(cursor, "MATCH", this.keys.everythingOf(workspaceId), "COUNT", 1_000));
+      cursor = next;
+      if (batch.length > 0) removed += await this.redis.run("forget unlink", (redis) => redis.unlink(...batch));
+      if (cursor === "0") break;
+    }
+    return { removedKeys: removed };
+  }
+
+  private forgetLocally(workspaceId: string): void {
+    this.bumpLocal(workspaceId);
+    this.versions.delete(workspaceId);
+    this.pending.delete(workspaceId);
+    this.overflowed.delete(workspaceId);
+    this.stats.forget(workspaceId);
+    const sweep = this.sweeps.get(workspaceId);
+    if (sweep) clearTimeout(sweep);
+    this.sweeps.delete(workspaceId);
+    this.notifyInvalidated(workspaceId);
+  }
+
   /** Deletes one key of the workspace. Anything else is refused by the caller (FORBIDDEN). */
   async deleteKey(workspaceId: string, logicalKey: string): Promise<{ deleted: boolean; status: "ok" | "degraded" } | "forbidden"> {
     const parsed = parseLogical(logicalKey);
@@ -901,6 +936,8 @@ export class CacheManager {
       if (parsed.type === "invalidate") {
         this.bumpLocal(parsed.workspaceId);
         this.notifyInvalidated(parsed.workspaceId);
+      } else if (parsed.type === "forget") {
+        this.forgetLocally(parsed.workspaceId);
       } else if (parsed.type === "delete" && parsed.key) {
         this.l1?.delete(parsed.key);
       }

@@ -96,6 +96,12 @@ export class StatsRecorder {
     }
   }
 
+  /** Drops everything counted for a workspace that no longer exists (nothing of it is flushed again). */
+  forget(workspaceId: string): void {
+    this.pending.delete(workspaceId);
+    this.totals.delete(workspaceId);
+  }
+
   /** Unflushed deltas of one workspace (what Redis does not know yet). */
   unflushed(workspaceId: string): Pending | undefined {
     return this.pending.get(workspaceId);

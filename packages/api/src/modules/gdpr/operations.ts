@@ -1,4 +1,4 @@
-import { gdprOperations, type Executor, type GdprOperationStatus } from "@rapport/db";
+import { gdprOperations, type Executor, type GdprOperationStatus, type GdprSubjectKind } from "@rapport/db";
 import { eq } from "drizzle-orm";
 
 /**
@@ -19,7 +19,7 @@ export function dueDateFor(requestedAt: Date): Date {
 export interface NewOperation {
   workspaceId: string | null;
   type: string;
-  subjectKind: "user" | "contact";
+  subjectKind: GdprSubjectKind;
   subjectId: string;
   reason: string | null;
   requestedBy: string;

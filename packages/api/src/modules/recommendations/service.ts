@@ -166,6 +166,11 @@ export class RecommendationService {
     return this.deps.queue.enqueue(WARMUP_JOB, { workspaceId, limit }, { jobId: `warmup-${workspaceId}-${suffix}` });
   }
 
+  /** A deleted workspace: its warm-up jobs (their data names it) go too. */
+  removeWarmupJobs(workspaceId: string): Promise<number> {
+    return this.deps.queue.removeJobs(`warmup-${workspaceId}-`);
+  }
+
   async warmupStatus(workspaceId: string, jobId: string): Promise<WarmupStatus> {
     // Job ids embed their workspace: another workspace's job is simply not found.
     const status = jobId.startsWith(`warmup-${workspaceId}-`) ? await this.deps.queue.status(jobId) : null;

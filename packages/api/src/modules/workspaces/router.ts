@@ -2,6 +2,7 @@ import { WORKSPACE_ROLES } from "@rapport/core";
 import { z } from "zod";
 import { emailSchema, idSchema, requiredText } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
+import { lifecycleProcedures } from "./lifecycle-router";
 
 const roleSchema = z.enum(WORKSPACE_ROLES);
 
@@ -29,4 +30,5 @@ export const workspacesRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.workspaces.removeMember(input.workspaceId, input.userId, ctx.workspace.role, actorOf(ctx)),
     ),
+  ...lifecycleProcedures,
 });

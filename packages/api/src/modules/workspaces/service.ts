@@ -37,11 +37,22 @@ export class WorkspaceService {
     return row?.role ?? null;
   }
 
-  /** Local cache coherence: any membership change drops that user's cached role. */
+  /** Local cache coherence: any membership change drops that user's cached role; a deleted workspace drops all of its. */
   onEvent(event: DomainEvent): void {
     if (event.type.startsWith("member.") && event.workspaceId) {
       this.roles.delete(`${event.workspaceId}:${String(event.payload.userId)}`);
+    } else if (event.type === "workspace.deleted") {
+      this.forgetRoles(String(event.payload.workspaceId));
     }
+  }
+
+  /** Drops cached roles in a workspace: of these users, or of everyone. */
+  forgetRoles(workspaceId: string, userIds?: string[]): void {
+    if (userIds) {
+      for (const userId of userIds) this.roles.delete(`${workspaceId}:${userId}`);
+      return;
+    }
+    for (const key of [...this.roles.keys()]) if (key.startsWith(`${workspaceId}:`)) this.roles.delete(key);
   }
 
   async create(name: string, actor: Actor) {

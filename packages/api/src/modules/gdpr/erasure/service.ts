@@ -18,8 +18,10 @@ import { and, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { DomainError, conflict, forbidden, notFound } from "../../../errors";
 import { appendEvents } from "../../../events/outbox";
 import type { ServiceDeps } from "../../../runtime";
+import { blockingWorkspaces, SOLE_OWNER_WAYS_OUT } from "@rapport/core";
 import { limitPasswordAttempt } from "../../auth/attempts";
 import { verifyPassword } from "../../auth/passwords";
+import { ownedWorkspaces } from "../../workspaces/ownership";
 import { recordAudit } from "../../audit/service";
 import type { Actor } from "../../workspaces/service";
 import type { PrivacyRegistry, Subject } from "../registry";
@@ -108,7 +110,7 @@ export class GdprErasureService {
 
   async requestDeletion(userId: string, input: { reason: string; password: string }, actor: Actor) {
     await this.checkPassword(userId, input.password, actor);
-    await this.assertNotSoleOwner(this.deps.db, userId);
+    await this.assertNotSoleOwner(this.deps.db, userId, "request");
     const now = this.deps.clock.now();
     const effectiveAt = new Date(now.getTime() + this.deps.config.GDPR_DELETION_GRACE_DAYS * DAY_MS);
     return this.deps.transaction(async (tx) => {
@@ -198,7 +200,7 @@ export class GdprErasureService {
     const result = await this.deps.transaction(async (tx) => {
       const [op] = await tx.select().from(gdprOperations).where(eq(gdprOperations.id, operationId)).for("update");
       if (!op || op.status !== "pending") throw conflict("This deletion request is no longer pending.");
-      await this.assertNotSoleOwner(tx, userId);
+      await this.assertNotSoleOwner(tx, userId, "execute");
       await tx.update(gdprOperations).set({ status: "in_progress", authorizedBy, updatedAt: now }).where(eq(gdprOperations.id, operationId));
       await this.audit(tx, { ...actor, ip: null, userAgent: null }, "gdpr.user_deletion.started", null, operationId, userId, "user");
       workspaceIds = (await tx.select({ id: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, userId))).map((r) => r.id);
@@ -228,21 +230,25 @@ export class GdprErasureService {
     if (!valid) throw new DomainError("FORBIDDEN", "Password is incorrect.");
   }
 
-  private async assertNotSoleOwner(db: Executor, userId: string) {
-    const rows = await db
-      .select({ workspaceId: memberships.workspaceId })
-      .from(memberships)
-      .where(
-        and(
-          eq(memberships.userId, userId),
-          eq(memberships.role, "owner"),
-          sql`NOT EXISTS (SELECT 1 FROM memberships o WHERE o.workspace_id = ${memberships.workspaceId} AND o.role = 'owner' AND o.user_id <> ${userId})`,
-        ),
+  /**
+   * A workspace must keep an owner: its sole owner cannot go. The refusal lists the blocking
+   * workspaces and the two ways out (hand it over, or delete it). A workspace already scheduled
+   * for deletion does not block scheduling (it runs out first, with the same grace period); when
+   * the erasure itself runs (`when: "execute"`), the workspace must be gone.
+   */
+  private async assertNotSoleOwner(db: Executor, userId: string, when: "request" | "execute") {
+    const owned = await ownedWorkspaces(db, userId);
+    const blocking = when === "request" ? blockingWorkspaces(owned) : owned.filter((w) => w.otherOwners === 0);
+    if (blocking.length > 0) {
+      const names = blocking.length === 1 ? "a workspace" : `${blocking.length} workspaces`;
+      throw conflict(
+        `You are the sole owner of ${names}; transfer ownership to another member or delete the workspace before deleting your account.`,
+        {
+          workspaceIds: blocking.map((w) => w.workspaceId),
+          workspaces: blocking.map((w) => ({ id: w.workspaceId, name: w.name, members: w.members, deletionScheduledAt: w.deletionScheduledAt })),
+          waysOut: [...SOLE_OWNER_WAYS_OUT],
+        },
       );
-    if (rows.length > 0) {
-      throw conflict("You are the sole owner of a workspace; make another member owner (or delete the workspace) before deleting your account.", {
-        workspaceIds: rows.map((r) => r.workspaceId),
-      });
     }
   }
 
@@ -386,7 +392,11 @@ export class GdprErasureService {
       .where(
         filter.workspaceId
           ? eq(gdprOperations.workspaceId, filter.workspaceId)
-          : and(eq(gdprOperations.subjectKind, "user"), eq(gdprOperations.subjectId, filter.subjectUserId!)),
+          : or(
+              and(eq(gdprOperations.subjectKind, "user"), eq(gdprOperations.subjectId, filter.subjectUserId!)),
+              // Workspace deletions the user asked for (the workspace's own log goes with it).
+              and(eq(gdprOperations.subjectKind, "workspace"), eq(gdprOperations.requestedBy, filter.subjectUserId!)),
+            ),
       )
       .orderBy(desc(gdprOperations.requestedAt))
       .limit(filter.limit);

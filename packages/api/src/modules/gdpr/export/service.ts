@@ -13,7 +13,7 @@
  */
 import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
-import { contacts, domainEvents, gdprExports, memberships, type GdprExportStatus } from "@rapport/db";
+import { contacts, domainEvents, gdprExports, memberships, type Executor, type GdprExportStatus } from "@rapport/db";
 import { hasRole } from "@rapport/core";
 import { and, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import JSZip from "jszip";
@@ -232,8 +232,14 @@ export class GdprExportService {
       }
       const completedAt = clock.now();
       const expiresAt = new Date(completedAt.getTime() + config.EXPORT_TTL_DAYS * 86_400_000);
-      await this.deps.transaction(async (tx) => {
-        await tx.update(gdprExports).set({ status: "completed", progress: 100, fileKey, fileSizeBytes: sizeBytes, completedAt, expiresAt, error: null }).where(eq(gdprExports.id, exportId));
+      const stored = await this.deps.transaction(async (tx) => {
+        const updated = await tx
+          .update(gdprExports)
+          .set({ status: "completed", progress: 100, fileKey, fileSizeBytes: sizeBytes, completedAt, expiresAt, error: null })
+          .where(eq(gdprExports.id, exportId))
+          .returning({ id: gdprExports.id });
+        // The row went with its workspace while the file was written: nothing may keep the file.
+        if (updated.length === 0) return false;
         if (row.operationId) await setOperationStatus(tx, row.operationId, "completed", completedAt);
         await recordAudit(tx, {
           action: row.subjectKind === "user" ? "gdpr.export.completed" : "gdpr.contact_export.completed",
@@ -243,7 +249,13 @@ export class GdprExportService {
           targetId: row.subjectId,
           metadata: { exportId, sizeBytes, files: Object.fromEntries(files.map((file, i) => [file.file, counts[i]])) },
         });
+        return true;
       });
+      if (!stored) {
+        await this.storage.delete(fileKey);
+        ctx.log.info({ exportId }, "gdpr export discarded: its workspace was deleted during the export");
+        return { sizeBytes: 0 };
+      }
       await ctx.progress(100);
       ctx.log.info({ exportId, sizeBytes }, "gdpr export completed");
       return { sizeBytes };
@@ -263,9 +275,14 @@ export class GdprExportService {
     const since = gt(domainEvents.createdAt, row.createdAt);
     const condition =
       row.subjectKind === "contact"
-        ? and(eq(domainEvents.type, "contact.erased"), eq(domainEvents.workspaceId, row.workspaceId!), sql`${domainEvents.payload}->>'contactId' = ${row.subjectId}`)
+        ? or(
+            and(eq(domainEvents.type, "contact.erased"), eq(domainEvents.workspaceId, row.workspaceId!), sql`${domainEvents.payload}->>'contactId' = ${row.subjectId}`),
+            and(eq(domainEvents.type, "workspace.deleted"), sql`${domainEvents.payload}->>'workspaceId' = ${row.workspaceId!}`),
+          )
         : or(
             and(eq(domainEvents.type, "user.erased"), sql`${domainEvents.payload}->>'userId' = ${row.subjectId}`),
+            // A workspace whose records the export may hold was deleted meanwhile.
+            and(eq(domainEvents.type, "workspace.deleted"), sql`${domainEvents.payload}->'userIds' @> jsonb_build_array(${row.subjectId}::text)`),
             and(
               eq(domainEvents.type, "contact.erased"),
               sql`${domainEvents.workspaceId} IN (SELECT ${memberships.workspaceId} FROM ${memberships} WHERE ${memberships.userId} = ${row.subjectId})`,
@@ -300,6 +317,34 @@ export class GdprExportService {
       await this.deps.db.update(gdprExports).set({ fileKey: null, expiresAt: now }).where(eq(gdprExports.id, row.id));
     }
     return { discarded: rows.length };
+  }
+
+  /**
+   * A workspace is being deleted (inside its transaction): every export file that may hold
+   * its data — its contacts' exports and the personal exports of `userIds` (its members and
+   * whoever added its records) — is detached from its row; the caller deletes the returned
+   * keys from storage before it commits. Personal export rows stay (opaque ids), without a file.
+   */
+  async detachForWorkspace(tx: Executor, workspaceId: string, userIds: string[]): Promise<string[]> {
+    const scope = or(
+      eq(gdprExports.workspaceId, workspaceId),
+      userIds.length > 0 ? and(eq(gdprExports.subjectKind, "user"), inArray(gdprExports.subjectId, userIds)) : undefined,
+    );
+    const rows = await tx
+      .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
+      .from(gdprExports)
+      .where(and(isNotNull(gdprExports.fileKey), scope))
+      .for("update");
+    if (rows.length === 0) return [];
+    await tx
+      .update(gdprExports)
+      .set({ fileKey: null, expiresAt: this.deps.clock.now() })
+      .where(inArray(gdprExports.id, rows.map((row) => row.id)));
+    return rows.map((row) => row.fileKey!);
+  }
+
+  async deleteFiles(keys: string[]): Promise<void> {
+    for (const key of keys) await this.storage.delete(key);
   }
 
   /** Durable consumer: `contact.erased` / `user.erased` delete the export files that may hold the subject. */
