@@ -60,6 +60,16 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   },
   "workspaces.setRole": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId, role: "member" }) },
   "workspaces.removeMember": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId }) },
+  "workspaces.transferOwnership": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId }) },
+  "workspaces.requestDeletion": { input: (f) => ({ workspaceId: f.workspaceId, confirmation: "Bad input" }) },
+  "workspaces.cancelDeletion": {
+    setup: async (f) => {
+      await f.owner.client.workspaces.requestDeletion.mutate({ workspaceId: f.workspaceId, confirmation: "Bad input" });
+    },
+    input: (f) => ({ workspaceId: f.workspaceId }),
+  },
+  "workspaces.deletionStatus": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "workspaces.soleOwned": { input: () => undefined },
 
   "contacts.create": {
     input: (f) => ({

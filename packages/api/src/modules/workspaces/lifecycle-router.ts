@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema } from "../../lib/schemas";
+import { idSchema, stringSchema } from "../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../trpc";
 
 /** Handing a workspace over and deleting it (owners), the scheduled deletion's notice (members). */
@@ -10,7 +10,7 @@ export const lifecycleProcedures = {
     .mutation(({ ctx, input }) => ctx.runtime.services.ownership.transfer(input.workspaceId, input.userId, actorOf(ctx))),
   /** Confirmed by typing the workspace's name; runs after GDPR_DELETION_GRACE_DAYS, cancellable until then. */
   requestDeletion: workspaceMember("owner")
-    .input(z.strictObject({ workspaceId: idSchema, confirmation: z.string().max(200) }))
+    .input(z.strictObject({ workspaceId: idSchema, confirmation: stringSchema.max(200) }))
     .mutation(({ ctx, input }) => ctx.runtime.services.workspaceDeletion.requestDeletion(input.workspaceId, input.confirmation, actorOf(ctx))),
   cancelDeletion: workspaceMember("owner")
     .input(z.strictObject({ workspaceId: idSchema }))
