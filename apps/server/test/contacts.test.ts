@@ -216,6 +216,8 @@ describe("contacts", () => {
       expect((await errorOf(owner.client.contacts.get.query({ workspaceId, contactId: c.id }))).code).toBe("NOT_FOUND");
       const bin = await owner.client.contacts.list.query({ workspaceId, deleted: true });
       expect(bin.items.map((x) => x.id)).toContain(c.id);
+      // The list answers the same contact (every field, dates as Dates) as the write did.
+      expect(bin.items.find((x) => x.id === c.id)).toEqual({ ...c, deletedAt: deleted.deletedAt });
       const live = await owner.client.contacts.list.query({ workspaceId, search: "dora" });
       expect(live.items).toHaveLength(0);
       // Deleting again: nothing left to delete.
