@@ -10,13 +10,16 @@
  * returns a VALID input for a fresh fixture (an owner with a workspace, a
  * contact and an interaction; a second user who is an admin there). Fill in
  * every optional string and date field, dates as `Date` instances: the bad
- * variants are derived from the strings and Dates it finds. Procedures without
+ * variants are derived from the strings and Dates it finds, and the test fails
+ * naming any string or date field of the input schema the base leaves out
+ * (cursors: use `encodeCursor` with values of the right shape). Procedures without
  * input map to `() => undefined`. Use `as` for the caller and `setup` for state
  * the call needs (e.g. a pending deletion). The first test fails, naming the
  * path, until the entry exists.
  */
 import { randomBytes } from "node:crypto";
 import { appRouter } from "@rapport/api";
+import { encodeCursor } from "../../../packages/api/src/lib/cursor";
 import type { RapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
@@ -100,6 +103,7 @@ const BASE_INPUTS: Record<string, BaseInput> = {
       source: "manual",
       updatedSince: daysAgo(7),
       search: "Car",
+      cursor: encodeCursor(["carla", f.contactId]),
       deleted: false,
     }),
   },
@@ -129,14 +133,21 @@ const BASE_INPUTS: Record<string, BaseInput> = {
       summary: "Talked about the plan",
       source: "gmail",
       externalId: "msg-1",
-      participants: [{ email: "dan.moe@example.com", displayName: "Dan Moe", role: "participant" }],
+      participants: [
+        { email: "dan.moe@example.com", displayName: "Dan Moe", role: "participant" },
+        { contactId: f.contactId, role: "organizer" },
+      ],
     }),
   },
-  "interactions.listForContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, limit: 10 }) },
+  "interactions.listForContact": {
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, limit: 10, cursor: encodeCursor([new Date().toISOString(), f.interactionId]) }),
+  },
   "interactions.delete": { input: (f) => ({ workspaceId: f.workspaceId, interactionId: f.interactionId }) },
 
-  "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10 }) },
-  "audit.list": { input: (f) => ({ workspaceId: f.workspaceId, action: "contact.created", actorId: f.owner.userId, limit: 10 }) },
+  "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, cursor: encodeCursor([1_000_000]) }) },
+  "audit.list": {
+    input: (f) => ({ workspaceId: f.workspaceId, action: "contact.created", actorId: f.owner.userId, limit: 10, cursor: encodeCursor([1_000_000]) }),
+  },
   "recommendations.forContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, k: 5, includeKnown: true }) },
 
   "cache.stats": { input: (f) => ({ workspaceId: f.workspaceId }) },
@@ -206,11 +217,56 @@ async function requestAdminDeletion(f: Fixture): Promise<string> {
   return deletionId;
 }
 
-type Procedure = { _def: { type: "query" | "mutation" | "subscription"; meta?: { scope?: string } } };
+type Procedure = { _def: { type: "query" | "mutation" | "subscription"; inputs: unknown[] } };
 const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Procedure>).map(([path, procedure]) => ({
   path,
   type: procedure._def.type,
+  fields: procedure._def.inputs.flatMap((schema) => schemaFields(schema, [])),
 }));
+
+type Field = `${string}:${"string" | "date"}`;
+
+/** The string and date fields of an input schema, e.g. "contacts.[].name:string", read from its zod definition. */
+function schemaFields(schema: unknown, path: string[]): Field[] {
+  const def = (schema as { _zod?: { def?: any } })?._zod?.def;
+  if (!def) return [];
+  const here = path.join(".");
+  switch (def.type) {
+    case "object":
+      return Object.entries(def.shape).flatMap(([key, field]) => schemaFields(field, [...path, key]));
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "readonly":
+    case "nonoptional":
+    case "catch":
+      return schemaFields(def.innerType, path);
+    case "pipe":
+      return schemaFields(def.in, path);
+    case "array":
+      return schemaFields(def.element, [...path, "[]"]);
+    case "union":
+      // The shared date schema: a Date or an ISO string.
+      if (def.options.some((option: any) => option._zod.def.type === "date")) return [`${here}:date`];
+      return def.options.flatMap((option: unknown) => schemaFields(option, path));
+    case "string":
+      return [`${here}:string`];
+    case "date":
+      return [`${here}:date`];
+    default:
+      return [];
+  }
+}
+
+/** The string and date fields a base input fills in, in the same notation. */
+function baseFields(value: unknown, path: string[] = []): Field[] {
+  if (typeof value === "string") return [`${path.join(".")}:string`];
+  if (value instanceof Date) return [`${path.join(".")}:date`];
+  if (Array.isArray(value)) return value.flatMap((item) => baseFields(item, [...path, "[]"]));
+  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([key, field]) => baseFields(field, [...path, key]));
+  return [];
+}
 
 const OUT_OF_RANGE = "+275760-09-13T00:00:00.000Z";
 
@@ -294,12 +350,17 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
     expect(stale, "base inputs for procedures that no longer exist").toEqual([]);
   });
 
-  it.each(PROCEDURES.filter((p) => p.path in BASE_INPUTS))("$path", async ({ path, type }) => {
+  it.each(PROCEDURES.filter((p) => p.path in BASE_INPUTS))("$path", async ({ path, type, fields }) => {
     const entry = BASE_INPUTS[path]!;
     const f = await fixture();
     const caller = entry.as === "anonymous" ? app.client() : entry.as === "admin" ? f.admin.client : f.owner.client;
     await entry.setup?.(f);
     const base = await entry.input(f);
+    const filled = new Set(baseFields(base));
+    expect(
+      fields.filter((field) => !filled.has(field)),
+      `fields of ${path}'s input its base input in BASE_INPUTS leaves out`,
+    ).toEqual([]);
 
     const before = await snapshot();
     const answers: Record<string, string> = {};
@@ -312,5 +373,21 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
 
     // The base input itself is accepted, so each refusal above came from the bad value.
     await call(caller, path, type, base);
+  });
+
+  it("cursors forged to carry values the database cannot hold answer 400", async () => {
+    const f = await fixture();
+    const { workspaceId, contactId, interactionId } = f;
+    const forged: [path: string, input: Record<string, unknown>][] = [
+      ["contacts.list", { workspaceId, sort: "name", cursor: encodeCursor(["car\u0000la", contactId]) }],
+      ["contacts.list", { workspaceId, sort: "updated", cursor: encodeCursor(["not a time", contactId]) }],
+      ["contacts.list", { workspaceId, sort: "created", cursor: encodeCursor([OUT_OF_RANGE, contactId]) }],
+      ["interactions.listForContact", { workspaceId, contactId, cursor: encodeCursor(["2026-01-01T00:00:00Z\u0000", interactionId]) }],
+      ["activity.list", { workspaceId, cursor: encodeCursor([1e20]) }],
+      ["audit.list", { workspaceId, cursor: encodeCursor([-1e20]) }],
+    ];
+    const answers = [];
+    for (const [path, input] of forged) answers.push(`${path}: ${(await errorOf(call(f.owner.client, path, "query", input))).code}`);
+    expect(answers).toEqual(forged.map(([path]) => `${path}: BAD_REQUEST`));
   });
 });
