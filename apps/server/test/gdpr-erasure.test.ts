@@ -60,6 +60,11 @@ describe("GDPR erasure and restriction", () => {
         participants: [{ email: EMAIL.toUpperCase(), displayName: NAME, role: "cc" }],
       });
       await owner.client.interactions.create.mutate({ workspaceId, contactId: bobId, type: "note", direction: "outbound", occurredAt: t, summary: `Ask ${NAME} about it` });
+      // Her name recorded under an address the workspace does not know as hers (the text itself does not name her).
+      await owner.client.interactions.create.mutate({
+        workspaceId, contactId: bobId, type: "meeting", direction: "inbound", occurredAt: t, subject: "Board meeting",
+        participants: [{ email: "zq.private@elsewhere.example", displayName: NAME.toUpperCase(), role: "attendee" }, { email: "assistant@elsewhere.example", displayName: `Office of ${NAME}`, role: "attendee" }],
+      });
       // Fill the caches with derived data naming her.
       await owner.client.recommendations.forContact.query({ workspaceId, contactId: bobId });
       await owner.client.recommendations.forContact.query({ workspaceId, contactId: zeldaId });
@@ -73,7 +78,7 @@ describe("GDPR erasure and restriction", () => {
 
     it("erases every trace of the contact, keeps the aggregates, emits contact.erased with ids only", async () => {
       const before = (await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`)[0]!.n;
-      const result = await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: "Art. 17(1)(a) request received by email" });
+      const result = await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: `Art. 17(1)(a) request received by email from ${NAME}` });
       expect(result).toMatchObject({ status: "completed" });
       // The event consumers run after commit; wait until the cache consumer has seen it too.
       await waitFor(async () => (await app.sql`SELECT 1 FROM event_consumers WHERE last_event_id >= (SELECT max(id) FROM domain_events)`).length > 0);
@@ -89,6 +94,12 @@ describe("GDPR erasure and restriction", () => {
       expect(contact).toEqual({ email: null, name: "Erased contact", phone: null, company: null, title: null, tags: [] });
       // Bob is untouched apart from the free text that named her.
       expect((await owner.client.contacts.get.query({ workspaceId, contactId: bobId })).name).toBe("Bob Keeper");
+      // Matched by value: the display names that were her name lose it; the other addresses stay (not known to be hers).
+      const byValue = await app.sql`SELECT email, display_name FROM interaction_participants WHERE email LIKE '%@elsewhere.example' ORDER BY email`;
+      expect(byValue).toEqual([{ email: "assistant@elsewhere.example", display_name: null }, { email: "zq.private@elsewhere.example", display_name: null }]);
+      // The request's reason stays as its record, without her name.
+      const [operation] = await app.sql`SELECT reason FROM gdpr_operations WHERE type = 'contact_erasure' AND subject_id = ${zeldaId}`;
+      expect(operation!.reason).toBe("Art. 17(1)(a) request received by email from [erased]");
 
       const events = await app.sql`SELECT payload FROM domain_events WHERE type = 'contact.erased'`;
       expect(events).toHaveLength(1);
@@ -118,9 +129,25 @@ describe("GDPR erasure and restriction", () => {
       expect(s!.address_hmac).toMatch(/^[0-9a-f]{64}$/);
     });
 
+    it("erases a contact whose address was recorded unlinked on an interaction she also takes part in (one row per person)", async () => {
+      const yusuf = await owner.client.contacts.create.mutate({ workspaceId, name: "Yusuf Unlinked" });
+      // The address was not hers yet when the interaction was logged, so its row stayed unlinked next to hers.
+      const { interaction } = await owner.client.interactions.create.mutate({
+        workspaceId, contactId: bobId, type: "email", direction: "inbound", occurredAt: clock.now(),
+        participants: [{ contactId: yusuf.id, role: "from" }, { email: "yusuf@later.example", displayName: "Y. U.", role: "cc" }, { email: "YUSUF@later.example", role: "bcc" }],
+      });
+      await owner.client.contacts.update.mutate({ workspaceId, contactId: yusuf.id, patch: { email: "yusuf@later.example" } });
+      expect(await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: yusuf.id, reason: "request" })).toMatchObject({ status: "completed" });
+      const rows = await app.sql`SELECT contact_id, email, display_name FROM interaction_participants WHERE interaction_id = ${interaction.id} ORDER BY contact_id`;
+      expect(rows).toEqual([
+        { contact_id: bobId, email: null, display_name: null },
+        { contact_id: yusuf.id, email: null, display_name: null },
+      ].sort((a, b) => a.contact_id.localeCompare(b.contact_id)));
+    });
+
     it("the request is in the operations log with its due date", async () => {
       const ops = await owner.client.gdpr.operations.query({ workspaceId });
-      const op = ops.find((o) => o.type === "contact_erasure")!;
+      const op = ops.find((o) => o.type === "contact_erasure" && o.subjectId === zeldaId)!;
       expect(op).toMatchObject({ subjectKind: "contact", subjectId: zeldaId, status: "completed", overdue: false });
       expect(op.dueAt.toISOString()).toBe("2026-07-01T09:00:00.000Z");
     });

@@ -14,7 +14,7 @@ async function waitForExport(user: SignedInUser, exportId: string, timeoutMs = 3
   const started = Date.now();
   for (;;) {
     const status = await user.client.gdpr.exportStatus.query({ exportId });
-    if (status.status === "completed" || status.status === "failed") return status;
+    if (status.status === "completed" || status.status === "failed" || status.status === "discarded") return status;
     if (Date.now() - started > timeoutMs) throw new Error(`export ${exportId} still ${status.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -292,37 +292,86 @@ describe("gdpr exports: duplicate requests", () => {
 
   const jobContext = { attempt: 1, progress: async () => {}, log: { info: () => {} } as never };
 
-  it("erasure while an export runs: the file is discarded, not served", async () => {
-    const user = await app.signUp("Racer");
-    const ws = await user.client.workspaces.create.mutate({ name: "R" });
-    const contact = await user.client.contacts.create.mutate({ workspaceId: ws.id, name: "Gone Soon", email: "gone@r.example" });
-    const requested = await user.client.gdpr.requestExport.mutate({});
-    // The erasure commits after the export was requested (ids only, as the erasure writes it).
-    await app.sql`INSERT INTO domain_events (workspace_id, type, payload) VALUES (${ws.id}, 'contact.erased', ${app.sql.json({ contactId: contact.id, operationId: "00000000-0000-4000-8000-000000000000" })})`;
-    const result = await app.runtime.services.gdprExports.run(requested.exportId, jobContext);
-    expect(result.sizeBytes).toBe(0);
-    const status = await user.client.gdpr.exportStatus.query({ exportId: requested.exportId });
-    expect(status.status).toBe("failed");
-    expect(status.downloadUrl).toBeUndefined();
-    expect(readdirSync(exportDir).filter((name) => name.includes(requested.exportId))).toEqual([]);
+  /** A workspace where Ana takes part in an interaction on Carl's record, so Carl's export lists her. */
+  async function anaOnCarlsRecord(name: string) {
+    const owner = await app.signUp(`${name} Owner`);
+    const ws = await owner.client.workspaces.create.mutate({ name });
+    const ana = await owner.client.contacts.create.mutate({ workspaceId: ws.id, name: `Ana ${name}-Participant`, email: `ana.${name.toLowerCase()}@p.example`, phone: "+34 600 111 222", company: "Participant SL" });
+    const carl = await owner.client.contacts.create.mutate({ workspaceId: ws.id, name: `Carl ${name}`, email: `carl.${name.toLowerCase()}@c.example` });
+    await owner.client.interactions.create.mutate({
+      workspaceId: ws.id, contactId: carl.id, type: "meeting", direction: "outbound", occurredAt: new Date(), subject: "Planning", participants: [{ contactId: ana.id, role: "attendee" }],
+    });
+    return { owner, workspaceId: ws.id, ana, carl };
+  }
+
+  const filesOf = (...exportIds: string[]) => readdirSync(exportDir).filter((name) => exportIds.some((id) => name.includes(id)));
+
+  it("erasing a contact discards every stored export that may hold them: another contact's, a member's, a former member's", async () => {
+    const { owner, workspaceId, ana, carl } = await anaOnCarlsRecord("Stored");
+    // A former admin who recorded Ana (their export holds the contacts they created), removed before the erasure.
+    const former = await app.signUp("Former Admin");
+    await owner.client.workspaces.addMember.mutate({ workspaceId, email: former.email, role: "admin" });
+    const anaTwin = await former.client.contacts.create.mutate({ workspaceId, name: ana.name, email: "ana.twin@p.example" });
+    const outsider = await app.signUp("Outsider");
+    await outsider.client.workspaces.create.mutate({ name: "Elsewhere" });
+
+    const carlsExport = await owner.client.gdpr.exportContact.mutate({ workspaceId, contactId: carl.id });
+    const ownersExport = await owner.client.gdpr.requestExport.mutate({});
+    const formersExport = await former.client.gdpr.requestExport.mutate({});
+    const outsidersExport = await outsider.client.gdpr.requestExport.mutate({});
+    for (const { exportId } of [carlsExport, ownersExport, formersExport, outsidersExport]) expect((await app.runtime.services.gdprExports.run(exportId, jobContext)).sizeBytes).toBeGreaterThan(0);
+    const carlsLink = (await owner.client.gdpr.exportStatus.query({ exportId: carlsExport.exportId })).downloadUrl!;
+    const zip = await JSZip.loadAsync(await (await download(app, carlsLink, owner.accessToken)).arrayBuffer());
+    expect(await zip.file("interactions.json")!.async("string")).toContain(ana.id);
+    await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: former.userId });
+
+    await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: ana.id, reason: "Art. 17 request" });
+    await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: anaTwin.id, reason: "Art. 17 request, second record" });
+
+    const discarded = [carlsExport.exportId, ownersExport.exportId, formersExport.exportId];
+    for (const [user, exportId] of [[owner, carlsExport.exportId], [owner, ownersExport.exportId], [former, formersExport.exportId]] as const) {
+      const status = await user.client.gdpr.exportStatus.query({ exportId });
+      expect(status).toMatchObject({ status: "discarded", discardReason: "subject_erased" });
+      expect(status.downloadUrl).toBeUndefined();
+    }
+    expect((await download(app, carlsLink, owner.accessToken)).status).toBe(404);
+    expect(filesOf(...discarded)).toEqual([]);
+    expect((await app.sql`SELECT count(*)::int AS n FROM gdpr_exports WHERE id IN ${app.sql(discarded)} AND file_key IS NULL`)[0]!.n).toBe(3);
+    // An export that cannot hold her stays.
+    expect((await outsider.client.gdpr.exportStatus.query({ exportId: outsidersExport.exportId })).downloadUrl).toBeDefined();
+    expect(filesOf(outsidersExport.exportId)).toHaveLength(1);
   });
 
-  it("contact.erased deletes stored export files that may hold the contact (the members' exports and the contact's own)", async () => {
-    const owner = await app.signUp("Keeper");
-    const ws = await owner.client.workspaces.create.mutate({ name: "K" });
-    const contact = await owner.client.contacts.create.mutate({ workspaceId: ws.id, name: "Erase Me", email: "erase@k.example" });
-    const mine = await owner.client.gdpr.requestExport.mutate({});
-    const theirs = await owner.client.gdpr.exportContact.mutate({ workspaceId: ws.id, contactId: contact.id });
-    for (const id of [mine.exportId, theirs.exportId]) expect((await app.runtime.services.gdprExports.run(id, jobContext)).sizeBytes).toBeGreaterThan(0);
-    expect(readdirSync(exportDir).filter((name) => name.includes(mine.exportId) || name.includes(theirs.exportId))).toHaveLength(2);
-    await app.sql`INSERT INTO domain_events (workspace_id, type, payload) VALUES (${ws.id}, 'contact.erased', ${app.sql.json({ contactId: contact.id, operationId: "00000000-0000-4000-8000-000000000000" })})`;
+  it("an export being written while an erasure commits never becomes downloadable", async () => {
+    const { owner, workspaceId, ana, carl } = await anaOnCarlsRecord("Racing");
+    const carlsExport = await owner.client.gdpr.exportContact.mutate({ workspaceId, contactId: carl.id });
+    const ownersExport = await owner.client.gdpr.requestExport.mutate({});
+    // Each export reports progress once its records are read and the file written, then waits here.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const reading = new Set<string>();
+    const gated = (exportId: string) => ({ ...jobContext, progress: async () => { reading.add(exportId); await gate; } });
+    const runs = [carlsExport, ownersExport].map(({ exportId }) => app.runtime.services.gdprExports.run(exportId, gated(exportId)));
     const deadline = Date.now() + 10_000;
-    while (readdirSync(exportDir).some((name) => name.includes(mine.exportId) || name.includes(theirs.exportId))) {
-      if (Date.now() > deadline) throw new Error("export files still there 10 s after contact.erased");
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    while (reading.size < 2) {
+      if (Date.now() > deadline) throw new Error("the exports did not get to their progress report");
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const rows = await app.sql`SELECT file_key FROM gdpr_exports WHERE id IN ${app.sql([mine.exportId, theirs.exportId])}`;
-    expect(rows.map((r) => r.file_key)).toEqual([null, null]);
-    expect((await owner.client.gdpr.exportStatus.query({ exportId: mine.exportId })).downloadUrl).toBeUndefined();
+    await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: ana.id, reason: "Art. 17 request" });
+    release();
+    expect((await Promise.all(runs)).map((r) => r.sizeBytes)).toEqual([0, 0]);
+    for (const { exportId } of [carlsExport, ownersExport]) {
+      const status = await owner.client.gdpr.exportStatus.query({ exportId });
+      expect(status).toMatchObject({ status: "discarded", discardReason: "subject_erased" });
+      expect(status.downloadUrl).toBeUndefined();
+    }
+    expect(filesOf(carlsExport.exportId, ownersExport.exportId)).toEqual([]);
+    // A new export after the erasure is clean and served.
+    const again = await owner.client.gdpr.exportContact.mutate({ workspaceId, contactId: carl.id });
+    expect((await app.runtime.services.gdprExports.run(again.exportId, jobContext)).sizeBytes).toBeGreaterThan(0);
+    const link = (await owner.client.gdpr.exportStatus.query({ exportId: again.exportId })).downloadUrl!;
+    const zip = await JSZip.loadAsync(await (await download(app, link, owner.accessToken)).arrayBuffer());
+    const listed = await zip.file("interactions.json")!.async("string");
+    for (const value of [ana.name, ana.email!, "600 111 222", "Participant SL"]) expect(listed).not.toContain(value);
   });
 });

@@ -61,7 +61,7 @@ function privacyHandlers(extra: Record<string, ProcedureHandler> = {}): Record<s
   };
 }
 
-function exportStatus(status: "pending" | "in_progress" | "completed" | "failed", progress: number, extra: Record<string, unknown> = {}) {
+function exportStatus(status: "pending" | "in_progress" | "completed" | "failed" | "discarded", progress: number, extra: Record<string, unknown> = {}) {
   return {
     exportId: EXPORT_ID,
     subjectKind: "user" as const,
@@ -260,6 +260,33 @@ describe("Download my data", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(server.callsTo("gdpr.exportStatus")).toHaveLength(polls);
     expect(server.unhandled).toEqual([]);
+  });
+
+  it("an export withdrawn because someone it held was erased says why, offers no download, and can be requested again", async () => {
+    let exportCalls = 0;
+    const { server, user } = await renderApp({
+      path: "/privacy",
+      handlers: privacyHandlers({
+        "gdpr.requestExport": () => {
+          exportCalls++;
+          return exportStatus("pending", 0, { exportId: exportCalls === 1 ? EXPORT_ID : DELETION_ID });
+        },
+        "gdpr.exportStatus": (input: { exportId: string }) =>
+          input.exportId === EXPORT_ID ? exportStatus("discarded", 100, { discardReason: "subject_erased" }) : exportStatus("pending", 0, { exportId: DELETION_ID }),
+      }),
+    });
+    const section = await screen.findByRole("region", { name: "Download my data" });
+    await user.click(within(section).getByRole("button", { name: "Request my data" }));
+    const notice = await within(section).findByRole("alert");
+    expect(notice).toHaveTextContent("This export was withdrawn.");
+    expect(notice).toHaveTextContent("Someone whose data it held was erased (GDPR Art. 17)");
+    expect(within(section).queryByRole("button", { name: /Download ZIP/ })).toBeNull();
+    // Finished: no more polling of the withdrawn export.
+    const polls = server.callsTo("gdpr.exportStatus").length;
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(server.callsTo("gdpr.exportStatus").length).toBe(polls);
+    await user.click(within(notice).getByRole("button", { name: "Request a new export" }));
+    await waitFor(() => expect(server.callsTo("gdpr.requestExport")).toHaveLength(2));
   });
 
   it("a failed export says so and Try again starts a new one; a download the server refuses shows its message", async () => {

@@ -202,7 +202,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       deps,
       privacy,
       (workspaceId) => cache.invalidateWorkspace(workspaceId),
-      (subject) => services.gdprExports.discardForErasure(subject),
+      () => services.gdprExports.deleteDiscardedFiles(),
     ),
   };
 

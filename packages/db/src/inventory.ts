@@ -240,7 +240,7 @@ export const INVENTORY: Record<string, TableInventory> = {
   gdpr_exports: {
     subject: "system",
     purpose: "Art. 15/20 export requests; the ZIP (personal data of one subject) lives in export storage under file_key",
-    retention: "files 7 days after completion; rows as the operations log",
+    retention: "files 7 days after completion, or until a person they hold is erased; rows as the operations log",
     columns: {
       id: np,
       subject_kind: np,
@@ -257,6 +257,7 @@ export const INVENTORY: Record<string, TableInventory> = {
       completed_at: np,
       expires_at: np,
       operation_id: np,
+      discard_reason: np,
     },
   },
   gdpr_restrictions: {

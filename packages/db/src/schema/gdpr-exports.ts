@@ -3,7 +3,10 @@ import { users } from "./accounts";
 import { gdprOperations } from "./gdpr";
 import { workspaces } from "./workspaces";
 
-export const GDPR_EXPORT_STATUSES = ["pending", "in_progress", "completed", "failed"] as const;
+export const GDPR_EXPORT_STATUSES = ["pending", "in_progress", "completed", "failed", "discarded"] as const;
+/** Why an export was discarded (0007): `subject_erased` — a person it holds (or may hold) was erased. */
+export const GDPR_EXPORT_DISCARD_REASONS = ["subject_erased"] as const;
+export type GdprExportDiscardReason = (typeof GDPR_EXPORT_DISCARD_REASONS)[number];
 export type GdprExportStatus = (typeof GDPR_EXPORT_STATUSES)[number];
 export type GdprExportSubjectKind = "user" | "contact";
 
@@ -27,4 +30,6 @@ export const gdprExports = pgTable("gdpr_exports", {
   expiresAt: timestamp("expires_at", { withTimezone: true }),
   /** The request's entry in gdpr_operations (0006). */
   operationId: uuid("operation_id").references(() => gdprOperations.id, { onDelete: "set null" }),
+  /** Set exactly when status is `discarded` (0007). */
+  discardReason: text("discard_reason").$type<GdprExportDiscardReason>(),
 });

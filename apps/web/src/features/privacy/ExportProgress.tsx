@@ -11,7 +11,7 @@ import type { ExportStatus } from "./format";
 export const EXPORT_POLL_MS = 1_000;
 
 export function isFinished(status: ExportStatus | undefined): boolean {
-  return status?.status === "completed" || status?.status === "failed";
+  return status?.status === "completed" || status?.status === "failed" || status?.status === "discarded";
 }
 
 function readRemembered(key: string): string | null {
@@ -96,6 +96,13 @@ const STATE_TEXT: Record<ExportStatus["status"], string> = {
   in_progress: "Collecting the data and writing the ZIP…",
   completed: "The export is ready to download.",
   failed: "The export failed.",
+  discarded: "The export was withdrawn.",
+};
+
+/** Why an export was withdrawn, in the user's words. */
+const DISCARD_TEXT: Record<NonNullable<ExportStatus["discardReason"]>, string> = {
+  subject_erased:
+    "Someone whose data it held was erased (GDPR Art. 17), so the file was deleted before anyone could download it again. A new export contains what is left.",
 };
 
 interface ExportProgressProps {
@@ -124,6 +131,7 @@ export function ExportProgress({ status, label, pollError, onRetryPoll, onReques
   const failed = status.status === "failed";
   const completed = status.status === "completed";
   const expired = completed && !status.downloadUrl;
+  const discarded = status.status === "discarded";
 
   const save = async () => {
     if (!status.downloadUrl) return;
@@ -137,7 +145,7 @@ export function ExportProgress({ status, label, pollError, onRetryPoll, onReques
   };
 
   return (
-    <div className={`pv-export${failed ? " pv-export-failed" : completed ? " pv-export-ready" : ""}`}>
+    <div className={`pv-export${failed || discarded ? " pv-export-failed" : completed ? " pv-export-ready" : ""}`}>
       <div className="pv-progress-row">
         <div
           className="pv-progress"
@@ -183,6 +191,17 @@ export function ExportProgress({ status, label, pollError, onRetryPoll, onReques
           <p className="small muted">
             The file was deleted{status.expiresAt ? ` on ${dateTimeFormat.format(status.expiresAt)}` : ""}. Request a new export to get the data again.
           </p>
+          <p>
+            <button type="button" className="button-secondary" onClick={onRequestAgain} disabled={requestAgainPending}>
+              {requestAgainPending ? "Requesting…" : "Request a new export"}
+            </button>
+          </p>
+        </div>
+      )}
+      {discarded && (
+        <div className="alert alert-info" role="alert">
+          <p className="alert-title">This export was withdrawn.</p>
+          <p>{status.discardReason ? DISCARD_TEXT[status.discardReason] : "The file was deleted."}</p>
           <p>
             <button type="button" className="button-secondary" onClick={onRequestAgain} disabled={requestAgainPending}>
               {requestAgainPending ? "Requesting…" : "Request a new export"}

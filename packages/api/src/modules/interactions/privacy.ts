@@ -82,9 +82,10 @@ export const interactionsPrivacy: PrivacyHandler = {
       .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.contactId, contactId)));
     // Free text elsewhere in the workspace that names the person (e.g. a meeting with them logged on another contact).
     // One pass over the workspace's interactions for all terms (LIKE patterns, wildcards escaped).
-    const needles = [...new Set((ctx.terms ?? []).map((t) => t.trim().toLowerCase()).filter((t) => t.length >= 3))];
+    const exact = [...new Set((ctx.terms ?? []).map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0))];
+    const needles = exact.filter((t) => t.length >= 3);
     if (needles.length > 0) {
-      const patterns = needles.map((n) => sql`${`%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+      const patterns = likePatterns(needles);
       await tx
         .update(interactions)
         .set({ subject: null, summary: null })
@@ -96,18 +97,43 @@ export const interactionsPrivacy: PrivacyHandler = {
         );
     }
     const addresses = ctx.addresses ?? [];
-    // Rows that named her only by address are linked to the (now anonymous) contact:
-    // the participants table requires a contact or an address, and the count stays.
-    await tx
-      .update(interactionParticipants)
-      .set({ email: null, displayName: null, contactId })
-      .where(
-        and(
-          eq(interactionParticipants.workspaceId, workspaceId),
-          addresses.length > 0
-            ? or(eq(interactionParticipants.contactId, contactId), inArray(sql`lower(${interactionParticipants.email})`, addresses))
-            : eq(interactionParticipants.contactId, contactId),
-        ),
-      );
+    const byAddress = addresses.length > 0 ? inArray(sql`lower(${interactionParticipants.email})`, addresses) : sql`false`;
+    const hers = and(eq(interactionParticipants.workspaceId, workspaceId), or(eq(interactionParticipants.contactId, contactId), byAddress))!;
+    // Rows that named her only by address are linked to the (now anonymous) contact below, and an
+    // interaction has at most one row per contact: where she already has a row (or an earlier row by
+    // address), the extra address rows go.
+    if (addresses.length > 0) {
+      const hersByAddress = (alias: string) => sql`lower(${sql.raw(alias)}.email) IN (${sql.join(addresses.map((a) => sql`${a}`), sql`, `)})`;
+      await tx.execute(sql`
+        DELETE FROM ${interactionParticipants} p
+        WHERE p.workspace_id = ${workspaceId} AND p.contact_id IS DISTINCT FROM ${contactId}::uuid AND ${hersByAddress("p")}
+          AND EXISTS (
+            SELECT 1 FROM ${interactionParticipants} q
+            WHERE q.interaction_id = p.interaction_id AND q.id <> p.id
+              AND (q.contact_id = ${contactId}::uuid OR (q.id < p.id AND ${hersByAddress("q")})))`);
+    }
+    // The participants table requires a contact or an address, and the count stays.
+    await tx.update(interactionParticipants).set({ email: null, displayName: null, contactId }).where(hers);
+    // Her name (or address, phone) as the display name of a participant recorded under another address:
+    // the name goes, the address (which is not known to be hers) stays.
+    if (exact.length > 0) {
+      await tx
+        .update(interactionParticipants)
+        .set({ displayName: null })
+        .where(
+          and(
+            eq(interactionParticipants.workspaceId, workspaceId),
+            or(
+              inArray(sql`lower(trim(${interactionParticipants.displayName}))`, exact),
+              needles.length > 0 ? sql`lower(${interactionParticipants.displayName}) LIKE ANY (ARRAY[${sql.join(likePatterns(needles), sql`, `)}]::text[])` : undefined,
+            ),
+          ),
+        );
+    }
   },
 };
+
+/** `%needle%` LIKE patterns, wildcards escaped. */
+function likePatterns(needles: string[]) {
+  return needles.map((n) => sql`${`%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+}

@@ -19,6 +19,7 @@ import { appendEvents } from "../../events/outbox";
 import type { EventConsumer } from "../../events/types";
 import type { ServiceDeps } from "../../runtime";
 import { recordAudit } from "../audit/service";
+import { lockErasureScope } from "../gdpr/export/discard";
 import { recordOperation } from "../gdpr/operations";
 import { ownedWorkspaces } from "./ownership";
 import type { Actor, WorkspaceService } from "./service";
@@ -142,6 +143,8 @@ export class WorkspaceDeletionService {
       if (!op || op.type !== WORKSPACE_DELETION) throw notFound("Deletion request");
       if (op.status !== "pending") throw conflict(`This deletion request is ${op.status}.`);
       workspaceId = op.subjectId;
+      // Before the workspace row: an export of it completing now holds this lock shared and then needs that row.
+      await lockErasureScope(tx, { kind: "workspace", workspaceId });
       const [workspace] = await tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).for("update");
       const system: Actor = { actorId: op.requestedBy ?? "", ip: null, userAgent: null };
       let userIds: string[] = [];

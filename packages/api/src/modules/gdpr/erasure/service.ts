@@ -47,7 +47,7 @@ export class GdprErasureService {
     readonly registry: PrivacyRegistry,
     /** Drops the workspace's cached derived data now (bump + sweep), beyond the event-driven bump. */
     private readonly invalidateCache: (workspaceId: string) => Promise<unknown> = async () => {},
-    /** After commit: drops derived copies elsewhere (export files); the erasure events do it again, durably. */
+    /** After commit: deletes the files of the exports the erasure discarded; the erasure events do it again, durably. */
     private readonly afterErasure: (subject: Subject) => Promise<unknown> = async () => {},
     /** Who restricts processing, in memory for the read paths (updated here at commit, elsewhere by the events). */
     readonly restrictions: RestrictionIndex = new RestrictionIndex(deps.db),

@@ -13,9 +13,9 @@
  */
 import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
-import { contacts, domainEvents, gdprExports, memberships, type Executor, type GdprExportStatus } from "@rapport/db";
+import { contacts, gdprExports, type Executor, type GdprExportDiscardReason, type GdprExportStatus } from "@rapport/db";
 import { hasRole } from "@rapport/core";
-import { and, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import JSZip from "jszip";
 import type { ExportStorage } from "../../../infra/storage";
 import type { JobContext } from "../../../infra/queue";
@@ -27,6 +27,7 @@ import type { ServiceDeps } from "../../../runtime";
 import type { WorkspaceService } from "../../workspaces/service";
 import { recordOperation, setOperationStatus } from "../operations";
 import { createDownloadUrl } from "./download-link";
+import { lockErasureScope, lockForCompletion } from "./discard";
 import { buildReadme } from "./readme";
 import { nativeDeflate } from "./zip";
 import { EXPORT_SECTIONS, PAGE_SIZE, type ExportFile, type ExportSectionName } from "./sources";
@@ -50,6 +51,8 @@ export interface ExportStatusView {
   downloadUrl?: string;
   expiresAt?: Date;
   fileSizeBytes?: number;
+  /** Why a `discarded` export's file was deleted before its expiry. */
+  discardReason?: GdprExportDiscardReason;
 }
 
 interface Actor {
@@ -167,6 +170,7 @@ export class GdprExportService {
       createdAt: row.createdAt,
       completedAt: row.completedAt,
     };
+    if (row.status === "discarded" && row.discardReason) return { ...base, discardReason: row.discardReason };
     if (row.status !== "completed" || !row.expiresAt) return base;
     const expired = row.expiresAt <= now || !row.fileKey;
     return {
@@ -185,7 +189,14 @@ export class GdprExportService {
     const [row] = await db.select().from(gdprExports).where(eq(gdprExports.id, exportId));
     if (!row) return { sizeBytes: 0 };
     if (row.status === "completed") return { sizeBytes: row.fileSizeBytes ?? 0 };
-    await db.update(gdprExports).set({ status: "in_progress", progress: 0 }).where(eq(gdprExports.id, exportId));
+    // Conditional: a discarded (or failed) export stays so. The snapshot the export starts reading under
+    // decides later whether an erasure committed while it ran (see ./discard.ts).
+    const [started] = await db
+      .update(gdprExports)
+      .set({ status: "in_progress", progress: 0 })
+      .where(and(eq(gdprExports.id, exportId), inArray(gdprExports.status, ["pending", "in_progress"])))
+      .returning({ snapshot: sql<string>`pg_current_snapshot()::text` });
+    if (!started) return { sizeBytes: 0 };
     if (row.operationId) await setOperationStatus(db, row.operationId, "in_progress", clock.now());
     try {
       const include = new Set<ExportSectionName>(row.include.length > 0 ? (row.include as ExportSectionName[]) : EXPORT_SECTIONS);
@@ -222,24 +233,16 @@ export class GdprExportService {
       const fileKey = `gdpr-export-${row.id}-${randomBytes(8).toString("hex")}.zip`;
       const { sizeBytes } = await this.storage.put(fileKey, zipStream);
       await progressWrites;
-      if (await this.erasedSince(row)) {
-        // Erasure ran while this export was being written: the file may hold what was erased.
-        await this.storage.delete(fileKey);
-        await db.update(gdprExports).set({ status: "failed", error: "A subject of this export was erased while it ran; request a new export." }).where(eq(gdprExports.id, exportId));
-        if (row.operationId) await setOperationStatus(db, row.operationId, "failed", clock.now());
-        ctx.log.info({ exportId }, "gdpr export discarded: erasure during the export");
-        return { sizeBytes: 0 };
-      }
       const completedAt = clock.now();
       const expiresAt = new Date(completedAt.getTime() + config.EXPORT_TTL_DAYS * 86_400_000);
-      const stored = await this.deps.transaction(async (tx) => {
-        const updated = await tx
+      const completed = await this.deps.transaction(async (tx) => {
+        const noErasureSinceStart = await lockForCompletion(tx, row, started.snapshot);
+        const [done] = await tx
           .update(gdprExports)
           .set({ status: "completed", progress: 100, fileKey, fileSizeBytes: sizeBytes, completedAt, expiresAt, error: null })
-          .where(eq(gdprExports.id, exportId))
+          .where(and(eq(gdprExports.id, exportId), eq(gdprExports.status, "in_progress"), noErasureSinceStart))
           .returning({ id: gdprExports.id });
-        // The row went with its workspace while the file was written: nothing may keep the file.
-        if (updated.length === 0) return false;
+        if (!done) return false;
         if (row.operationId) await setOperationStatus(tx, row.operationId, "completed", completedAt);
         await recordAudit(tx, {
           action: row.subjectKind === "user" ? "gdpr.export.completed" : "gdpr.contact_export.completed",
@@ -251,9 +254,16 @@ export class GdprExportService {
         });
         return true;
       });
-      if (!stored) {
+      if (!completed) {
+        // An erasure in scope committed while this export was being written (the file may hold the erased
+        // person), or the row went with its workspace: nothing may keep the file.
         await this.storage.delete(fileKey);
-        ctx.log.info({ exportId }, "gdpr export discarded: its workspace was deleted during the export");
+        await db
+          .update(gdprExports)
+          .set({ status: "discarded", discardReason: "subject_erased", error: null })
+          .where(and(eq(gdprExports.id, exportId), eq(gdprExports.status, "in_progress")));
+        if (row.operationId) await setOperationStatus(db, row.operationId, "failed", clock.now());
+        ctx.log.info({ exportId }, "gdpr export discarded: an erasure or workspace deletion committed while it ran");
         return { sizeBytes: 0 };
       }
       await ctx.progress(100);
@@ -264,59 +274,27 @@ export class GdprExportService {
       await db
         .update(gdprExports)
         .set(last ? { status: "failed", error: safeErrorMessage(error).slice(0, 500) } : { status: "pending" })
-        .where(eq(gdprExports.id, exportId));
+        .where(and(eq(gdprExports.id, exportId), eq(gdprExports.status, "in_progress")));
       if (row.operationId) await setOperationStatus(db, row.operationId, last ? "failed" : "pending", clock.now());
       throw error;
     }
   }
 
-  /** Whether an erasure touching this export's content was committed after it was requested. */
-  private async erasedSince(row: ExportRow): Promise<boolean> {
-    const since = gt(domainEvents.createdAt, row.createdAt);
-    const condition =
-      row.subjectKind === "contact"
-        ? or(
-            and(eq(domainEvents.type, "contact.erased"), eq(domainEvents.workspaceId, row.workspaceId!), sql`${domainEvents.payload}->>'contactId' = ${row.subjectId}`),
-            and(eq(domainEvents.type, "workspace.deleted"), sql`${domainEvents.payload}->>'workspaceId' = ${row.workspaceId!}`),
-          )
-        : or(
-            and(eq(domainEvents.type, "user.erased"), sql`${domainEvents.payload}->>'userId' = ${row.subjectId}`),
-            // A workspace whose records the export may hold was deleted meanwhile.
-            and(eq(domainEvents.type, "workspace.deleted"), sql`${domainEvents.payload}->'userIds' @> jsonb_build_array(${row.subjectId}::text)`),
-            and(
-              eq(domainEvents.type, "contact.erased"),
-              sql`${domainEvents.workspaceId} IN (SELECT ${memberships.workspaceId} FROM ${memberships} WHERE ${memberships.userId} = ${row.subjectId})`,
-            ),
-          );
-    const [hit] = await this.deps.db.select({ id: domainEvents.id }).from(domainEvents).where(and(since, condition)).limit(1);
-    return Boolean(hit);
-  }
-
   /**
-   * Deletes every stored export file that may hold an erased subject's data (Art. 17: no export
-   * file keeps it): for a contact, its own exports and the personal exports of the workspace's
-   * members (they include the workspace's contacts); for a user, their exports. The rows stay
-   * (opaque ids only), with no file. Called by the erasure consumer below; the erasure itself
-   * may call it too, inside its own flow, to make it immediate.
+   * Deletes the files of discarded exports (an erasure discards them in its own transaction, see
+   * ./discard.ts). Runs right after an erasure commits, from the erasure events (durably, in case
+   * that failed) and from the daily purge.
    */
-  async discardForErasure(subject: { kind: "contact"; workspaceId: string; contactId: string } | { kind: "user"; userId: string }): Promise<{ discarded: number }> {
-    const scope =
-      subject.kind === "contact"
-        ? or(
-            and(eq(gdprExports.subjectKind, "contact"), eq(gdprExports.subjectId, subject.contactId)),
-            and(
-              eq(gdprExports.subjectKind, "user"),
-              sql`${gdprExports.subjectId} IN (SELECT ${memberships.userId} FROM ${memberships} WHERE ${memberships.workspaceId} = ${subject.workspaceId})`,
-            ),
-          )
-        : and(eq(gdprExports.subjectKind, "user"), eq(gdprExports.subjectId, subject.userId));
-    const rows = await this.deps.db.select({ id: gdprExports.id, fileKey: gdprExports.fileKey }).from(gdprExports).where(and(isNotNull(gdprExports.fileKey), scope));
-    const now = this.deps.clock.now();
+  async deleteDiscardedFiles(): Promise<{ deleted: number }> {
+    const rows = await this.deps.db
+      .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
+      .from(gdprExports)
+      .where(and(eq(gdprExports.status, "discarded"), isNotNull(gdprExports.fileKey)));
     for (const row of rows) {
       await this.storage.delete(row.fileKey!);
-      await this.deps.db.update(gdprExports).set({ fileKey: null, expiresAt: now }).where(eq(gdprExports.id, row.id));
+      await this.deps.db.update(gdprExports).set({ fileKey: null }).where(eq(gdprExports.id, row.id));
     }
-    return { discarded: rows.length };
+    return { deleted: rows.length };
   }
 
   /**
@@ -326,6 +304,8 @@ export class GdprExportService {
    * keys from storage before it commits. Personal export rows stay (opaque ids), without a file.
    */
   async detachForWorkspace(tx: Executor, workspaceId: string, userIds: string[]): Promise<string[]> {
+    // The erasure lock (see ./discard.ts): an export of this workspace completing now waits, then refuses.
+    await lockErasureScope(tx, { kind: "workspace", workspaceId });
     const scope = or(
       eq(gdprExports.workspaceId, workspaceId),
       userIds.length > 0 ? and(eq(gdprExports.subjectKind, "user"), inArray(gdprExports.subjectId, userIds)) : undefined,
@@ -347,19 +327,13 @@ export class GdprExportService {
     for (const key of keys) await this.storage.delete(key);
   }
 
-  /** Durable consumer: `contact.erased` / `user.erased` delete the export files that may hold the subject. */
+  /** Durable consumer: after `contact.erased` / `user.erased`, the files of the exports the erasure discarded are deleted. */
   erasureConsumer(): EventConsumer {
     return {
       name: "gdpr-exports-erasure",
       startFrom: "now",
       handle: async (events) => {
-        for (const event of events) {
-          if (event.type === "contact.erased" && event.workspaceId) {
-            await this.discardForErasure({ kind: "contact", workspaceId: event.workspaceId, contactId: (event.payload as { contactId: string }).contactId });
-          } else if (event.type === "user.erased") {
-            await this.discardForErasure({ kind: "user", userId: (event.payload as { userId: string }).userId });
-          }
-        }
+        if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased")) await this.deleteDiscardedFiles();
       },
     };
   }
@@ -370,7 +344,7 @@ export class GdprExportService {
     const expired = await this.deps.db
       .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
       .from(gdprExports)
-      .where(and(isNotNull(gdprExports.fileKey), or(lte(gdprExports.expiresAt, now), eq(gdprExports.status, "failed"))));
+      .where(and(isNotNull(gdprExports.fileKey), or(lte(gdprExports.expiresAt, now), inArray(gdprExports.status, ["failed", "discarded"]))));
     for (const row of expired) {
       await this.storage.delete(row.fileKey!);
       await this.deps.db.update(gdprExports).set({ fileKey: null }).where(eq(gdprExports.id, row.id));
