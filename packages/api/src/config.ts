@@ -49,6 +49,10 @@ const envSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     // Local state: the embedded database, export files and generated secrets (relative to the repo root).
     DATA_DIR: z.string().min(1).default(".data"),
+    // A stuck query fails after this long (Postgres statement_timeout; PGlite: waiting for its one connection).
+    DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    // Postgres idle_in_transaction_session_timeout: a transaction left waiting is ended.
+    DATABASE_TRANSACTION_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
     PGLITE_DIR: z.string().min(1).optional(),
     REDIS_URL: z
       .url()

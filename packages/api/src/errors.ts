@@ -1,5 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
+import { DatabaseTimeoutError } from "@rapport/db";
 
 export type DomainErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "TOO_MANY_REQUESTS";
 
@@ -50,6 +51,21 @@ function pgError(error: unknown): PgLikeError | null {
   return null;
 }
 
+/**
+ * The database did not answer in time: our own PGlite connection wait, Postgres
+ * `statement_timeout` (57014 query_canceled) or `idle_in_transaction_session_timeout`
+ * (25P03). The request may be retried; it is not a server bug.
+ */
+function isDatabaseTimeout(error: unknown, pg: PgLikeError | null): boolean {
+  if (pg?.code === "57014" || pg?.code === "25P03") return true;
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current; depth++) {
+    if (current instanceof DatabaseTimeoutError) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The one mapping from anything thrown below a router to what the client sees. */
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
@@ -65,6 +81,9 @@ export function toTRPCError(error: unknown): TRPCError {
   // caller's input, not a fault of the server; validation should have caught it first.
   if (pg?.code?.startsWith("22")) {
     return new TRPCError({ code: "BAD_REQUEST", message: "Invalid value", cause: error as Error });
+  }
+  if (isDatabaseTimeout(error, pg)) {
+    return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "The database is busy; try again shortly", cause: error as Error });
   }
   return new TRPCError({
     code: "INTERNAL_SERVER_ERROR",

@@ -118,7 +118,14 @@ const EVENTS_CHANNEL = "events";
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? systemClock;
-  const database = await createDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolSize: config.DATABASE_POOL_SIZE });
+  const databaseOptions = {
+    queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
+    transactionIdleTimeoutMs: config.DATABASE_TRANSACTION_IDLE_TIMEOUT_MS,
+    // A pool query inside a transaction fails loudly in development and tests; in
+    // production on Postgres it only costs a connection, so the per-query check is skipped.
+    guardPoolInTransaction: config.NODE_ENV !== "production",
+  };
+  const database = await createDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolSize: config.DATABASE_POOL_SIZE, ...databaseOptions });
   if (options.migrate !== false) {
     const result = await migrate(database);
     if (result.applied.length > 0) log.info({ applied: result.applied }, "applied database migrations");
@@ -138,7 +145,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const bus = new LocalEventBus(log);
   // Cache (issue 4): its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
   // breaker, no offline queue) and its own Postgres connection for the freshness probe.
-  const probeDatabase = database.kind === "postgres" && config.DATABASE_URL ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1 }) : null;
+  const probeDatabase = database.kind === "postgres" && config.DATABASE_URL ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1, ...databaseOptions }) : null;
   const cache = new CacheManager({
     settings: {
       prefix: config.REDIS_PREFIX,

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -36,21 +37,114 @@ export interface DatabaseOptions {
   url?: string | undefined;
   pgliteDir?: string | undefined;
   poolSize?: number;
+  /**
+   * Longest a statement may run (Postgres `statement_timeout`) or, on PGlite, wait for
+   * the single connection; past it the call fails with a timeout instead of hanging.
+   */
+  queryTimeoutMs?: number;
+  /** Postgres `idle_in_transaction_session_timeout`: a transaction left waiting is ended. */
+  transactionIdleTimeoutMs?: number;
+  /**
+   * Throw `PoolInTransactionError` when code running inside a transaction queries through
+   * the pool. Always on for PGlite, where that query would wait forever for the one
+   * connection the transaction holds; on Postgres it costs an AsyncLocalStorage lookup
+   * per query (default: on).
+   */
+  guardPoolInTransaction?: boolean;
+}
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+export const DEFAULT_TRANSACTION_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * A query went to the pool from inside an open transaction: on a single connection
+ * (PGlite) it would wait for that transaction, which waits for it. Pass the transaction
+ * (`tx`) down instead.
+ */
+export class PoolInTransactionError extends Error {
+  constructor() {
+    super("A query ran through the pool inside an open transaction; run it on the transaction (tx) instead");
+    this.name = "PoolInTransactionError";
+  }
+}
+
+/** The database did not answer in time (statement timeout, or PGlite's connection stayed busy). */
+export class DatabaseTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseTimeoutError";
+  }
+}
+
+/**
+ * Which transaction the running code is inside, per database. `open` turns false when
+ * the transaction ends, so work that merely started there (timers, detached promises)
+ * may use the pool afterwards.
+ */
+class TransactionGuard {
+  private readonly scope = new AsyncLocalStorage<{ open: boolean }>();
+
+  constructor(private readonly enabled: boolean) {}
+
+  check(): void {
+    if (this.enabled && this.scope.getStore()?.open) throw new PoolInTransactionError();
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.enabled) return fn();
+    const store = { open: true };
+    try {
+      return await this.scope.run(store, fn);
+    } finally {
+      store.open = false;
+    }
+  }
 }
 
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return createPostgres(options.url, options.poolSize ?? 10);
-  return createPglite(options.pgliteDir);
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  if (options.url) {
+    return createPostgres(options.url, {
+      poolSize: options.poolSize ?? 10,
+      queryTimeoutMs,
+      transactionIdleTimeoutMs: options.transactionIdleTimeoutMs ?? DEFAULT_TRANSACTION_IDLE_TIMEOUT_MS,
+      guard: new TransactionGuard(options.guardPoolInTransaction ?? true),
+    });
+  }
+  return createPglite(options.pgliteDir, queryTimeoutMs);
 }
 
-function createPostgres(url: string, poolSize: number): Database {
+/** postgres.js `Sql` methods drizzle calls: `unsafe` for pool queries, `begin` for transactions. */
+function guardPostgresPool(client: postgres.Sql, guard: TransactionGuard): void {
+  const unsafe = client.unsafe.bind(client);
+  const begin = client.begin.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  client.unsafe = ((...args: Parameters<postgres.Sql["unsafe"]>) => {
+    guard.check();
+    return unsafe(...args);
+  }) as postgres.Sql["unsafe"];
+  client.begin = ((...args: unknown[]) => {
+    guard.check();
+    const fn = args[args.length - 1] as (tx: postgres.TransactionSql) => Promise<unknown>;
+    const options = args.length > 1 ? (args[0] as string) : undefined;
+    const guarded = (tx: postgres.TransactionSql) => guard.run(() => fn(tx));
+    return options === undefined ? begin(guarded) : begin(options, guarded);
+  }) as postgres.Sql["begin"];
+}
+
+function createPostgres(url: string, settings: { poolSize: number; queryTimeoutMs: number; transactionIdleTimeoutMs: number; guard: TransactionGuard }): Database {
   const client = postgres(url, {
-    max: poolSize,
+    max: settings.poolSize,
     onnotice: () => {},
     // Fail fast instead of hanging when the server is unreachable.
     connect_timeout: 10,
     idle_timeout: 60,
+    // A stuck statement or a transaction left open becomes an error, never a held connection.
+    connection: {
+      statement_timeout: settings.queryTimeoutMs,
+      idle_in_transaction_session_timeout: settings.transactionIdleTimeoutMs,
+    },
   });
+  guardPostgresPool(client, settings.guard);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   const parsed = new URL(url);
   return {
@@ -59,6 +153,8 @@ function createPostgres(url: string, poolSize: number): Database {
     location: `postgres://${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`,
     runRawTransaction: async (run) => {
       await client.begin(async (tx) => {
+        // Migrations may rewrite large tables: no statement timeout for them.
+        await tx.unsafe("SET LOCAL statement_timeout = 0");
         await run({
           exec: async (script) => {
             await tx.unsafe(script);
@@ -76,17 +172,84 @@ function createPostgres(url: string, poolSize: number): Database {
   };
 }
 
-async function createPglite(dir: string | undefined): Promise<Database> {
+/**
+ * PGlite is one connection: PGlite queues every call behind the running one, with no
+ * limit. Calls go through this gate first, so a call that cannot get the connection
+ * within the timeout fails instead of waiting forever, and never reaches PGlite's queue
+ * (no statement runs after its caller was told it failed).
+ */
+class ConnectionGate {
+  private busy = false;
+  private readonly waiting: { grant(): void }[] = [];
+
+  constructor(private readonly timeoutMs: number) {}
+
+  async run<T>(fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    await this.acquire(timeoutMs);
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private acquire(timeoutMs: number): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        grant: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        reject(new DatabaseTimeoutError(`the embedded database stayed busy for ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next.grant(); // stays busy: handed over
+    else this.busy = false;
+  }
+}
+
+async function createPglite(dir: string | undefined, queryTimeoutMs: number): Promise<Database> {
   if (dir) mkdirSync(dir, { recursive: true });
   const client = new PGlite(dir);
   await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  const gate = new ConnectionGate(queryTimeoutMs);
+  // Always on: here a pool query inside a transaction is a deadlock, not a slowdown.
+  const guard = new TransactionGuard(true);
+  // What drizzle calls on its client. Inside a transaction it is handed PGlite's
+  // transaction object, which runs on the connection the gate already granted.
+  const gated = {
+    query: (...args: Parameters<PGlite["query"]>) => {
+      guard.check();
+      return gate.run(() => client.query(...args));
+    },
+    exec: (...args: Parameters<PGlite["exec"]>) => {
+      guard.check();
+      return gate.run(() => client.exec(...args));
+    },
+    transaction: <T>(fn: Parameters<PGlite["transaction"]>[0]) => {
+      guard.check();
+      return gate.run(() => client.transaction((tx) => guard.run(() => fn(tx) as Promise<T>)));
+    },
+  };
+  const db = drizzlePglite(gated as unknown as PGlite, { schema }) as unknown as Db;
   return {
     kind: "pglite",
     db,
     location: dir ? `pglite:${dir}` : "pglite:memory",
     runRawTransaction: async (run) => {
-      await client.transaction(async (tx) => {
+      await gated.transaction(async (tx) => {
         await run({
           exec: async (script) => {
             await tx.exec(script);
@@ -95,14 +258,17 @@ async function createPglite(dir: string | undefined): Promise<Database> {
         });
       });
     },
+    // Readiness answers within its own bound even while a long transaction holds the connection.
     ping: async () => {
-      await client.query("select 1");
+      await gate.run(() => client.query("select 1"), PING_TIMEOUT_MS);
     },
     close: async () => {
       await client.close();
     },
   };
 }
+
+const PING_TIMEOUT_MS = 2_000;
 
 /** Raw SQL rows from either driver (postgres.js returns an array, PGlite `{ rows }`). */
 export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]> {

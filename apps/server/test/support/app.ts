@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRuntime, loadConfig, ManualClock, type Clock, type Logger, type Runtime } from "@rapport/api";
 import { createRapportClient, type RapportClient } from "@rapport/client";
+import { queryRows } from "@rapport/db";
+import { sql as drizzleSql } from "drizzle-orm";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { inject } from "vitest";
@@ -12,10 +14,14 @@ import { createRapportServer, type RapportServer } from "../../src/http";
 const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+export type TestDriver = "postgres" | "pglite";
+
 export interface TestApp {
+  driver: TestDriver;
   runtime: Runtime;
   server: RapportServer;
   url: string;
+  /** Postgres only ("" on PGlite). */
   databaseUrl: string;
   redisPrefix: string;
   clock: Clock;
@@ -25,8 +31,10 @@ export interface TestApp {
   signUp(name?: string): Promise<SignedInUser>;
   /** Signs the user in again (e.g. after moving the clock past token expiry). */
   signIn(user: SignedInUser): Promise<SignedInUser>;
-  /** Raw SQL against this app's database (assertions only). */
+  /** Raw SQL against this app's database (assertions only). Postgres only: on PGlite use `query`. */
   sql: postgres.Sql;
+  /** Raw SQL rows through the app's own database, on either driver (assertions only). */
+  query<T = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -40,9 +48,14 @@ export interface SignedInUser {
 }
 
 export interface TestAppOptions {
+  /**
+   * Postgres (default; a clone of the migrated template database) or the embedded
+   * PGlite (a copy of the migrated template data directory).
+   */
+  driver?: TestDriver;
   env?: Record<string, string | undefined>;
   clock?: Clock;
-  /** Use Redis (default) or run without it. */
+  /** Use Redis or run without it (default: with Redis on Postgres, without on PGlite, as `pnpm start`). */
   redis?: boolean;
   role?: "api" | "worker" | "all";
   /** The runtime's logger (e.g. one writing to a stream the test reads); default: LOG_LEVEL to stdout. */
@@ -68,17 +81,28 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 
 let userCounter = 0;
 
+/** A fresh embedded data directory, copied from the migrated template (no migration per app). */
+export function createTestPgliteDir(): { dir: string; drop(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), "rapport-test-pglite-"));
+  cpSync(inject("pgliteTemplateDir"), dir, { recursive: true });
+  return { dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+  const driver = options.driver ?? "postgres";
+  const useRedis = options.redis ?? driver === "postgres";
+  const database = driver === "postgres" ? await createTestDatabase() : null;
+  const pglite = driver === "pglite" ? createTestPgliteDir() : null;
   const redisPrefix = `rapport-test-${randomBytes(4).toString("hex")}:`;
   // Export files and anything else kept locally go to a temporary directory, never the repository's .data/.
   const dataDir = mkdtempSync(join(tmpdir(), "rapport-test-data-"));
   const config = loadConfig({
     NODE_ENV: "test",
     DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
+    DATABASE_URL: database?.url,
+    PGLITE_DIR: pglite?.dir,
     DATABASE_POOL_SIZE: "5",
-    REDIS_URL: options.redis === false ? undefined : TEST_REDIS_URL,
+    REDIS_URL: useRedis ? TEST_REDIS_URL : undefined,
     REDIS_PREFIX: redisPrefix,
     JWT_SECRET: randomBytes(32).toString("hex"),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
@@ -92,18 +116,20 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   await runtime.start(options.role ?? "all");
   const server = createRapportServer(runtime);
   const { url } = await server.listen(0, "127.0.0.1");
-  const sql = postgres(database.url, { max: 2, onnotice: () => {} });
+  const sql = database ? postgres(database.url, { max: 2, onnotice: () => {} }) : postgresOnly();
   const client = (token?: string | (() => string | null)) => createRapportClient({ url, token: token ?? null, batch: false });
 
   return {
+    driver,
     runtime,
     server,
     url,
-    databaseUrl: database.url,
+    databaseUrl: database?.url ?? "",
     redisPrefix,
     clock,
     client,
     sql,
+    query: (strings, ...values) => queryRows(runtime.database.db, drizzleSql(strings, ...values)),
     async signUp(name = "Test User") {
       const email = `user${++userCounter}.${randomBytes(3).toString("hex")}@example.com`;
       const password = "correct horse battery staple";
@@ -124,12 +150,23 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await server.close(1_000);
       await runtime.close();
-      await sql.end();
-      await database.drop();
-      if (options.redis !== false) await deleteRedisPrefix(redisPrefix);
+      if (database) {
+        await sql.end();
+        await database.drop();
+      }
+      await pglite?.drop();
+      if (useRedis) await deleteRedisPrefix(redisPrefix);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** `TestApp.sql` on PGlite: there is no second connection to the embedded database. */
+function postgresOnly(): postgres.Sql {
+  const refuse = () => {
+    throw new Error("TestApp.sql needs the postgres driver; use TestApp.query");
+  };
+  return new Proxy((() => {}) as unknown as postgres.Sql, { get: (_, key) => (key === "then" ? undefined : refuse()), apply: refuse });
 }
 
 export async function deleteRedisPrefix(prefix: string): Promise<void> {

@@ -184,7 +184,9 @@ export class EventDispatcher {
             LIMIT ${BATCH_SIZE}`,
       );
       if (rows.length === 0) return 0;
-      await consumer.handle(rows.map(toDomainEvent));
+      // The consumer works on this transaction: its writes commit with the cursor, and on
+      // a single connection (PGlite) a query through the pool here would wait forever.
+      await consumer.handle(rows.map(toDomainEvent), tx);
       const last = rows[rows.length - 1]!;
       await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.tx_id}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
                            WHERE name = ${consumer.name}`);

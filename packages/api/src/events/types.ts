@@ -1,3 +1,4 @@
+import type { Tx } from "@rapport/db";
 /**
  * Domain events: what happened, to which workspace, by whom. Payloads carry ids
  * and field names, never personal values, so the outbox, the activity feed and
@@ -73,7 +74,8 @@ export interface EventConsumer {
   name: string;
   /** Where a consumer seen for the first time starts reading. */
   startFrom?: "beginning" | "now";
-  handle(events: DomainEvent[]): Promise<void>;
+  /** `tx` is the dispatcher's transaction (it holds the cursor): query through it, never the pool. */
+  handle(events: DomainEvent[], tx: Tx): Promise<void>;
 }
 
 /** Runs on every instance for every event it hears of (live subscriptions, local caches). */

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type Job } from "bullmq";
 import type { Redis, RedisOptions } from "ioredis";
@@ -181,11 +182,14 @@ export function createInProcessQueue(log: Logger): JobQueue {
   const timers: NodeJS.Timeout[] = [];
   let processing = false;
   let closed = false;
+  // Jobs run in the queue's own async context, not the enqueuer's: a job queued from
+  // inside a transaction (e.g. by an event consumer) must not count as running in it.
+  const ownContext = AsyncLocalStorage.snapshot();
 
   const run = (definition: JobDefinition<any>, jobId: string, data: unknown) => {
     const status: JobStatus = { id: jobId, name: definition.name, state: "waiting", progress: 0 };
     statuses.set(jobId, status);
-    const task = (async () => {
+    const task = ownContext(async () => {
       await new Promise((resolve) => setImmediate(resolve));
       const attempts = definition.attempts ?? 3;
       for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -209,7 +213,7 @@ export function createInProcessQueue(log: Logger): JobQueue {
         }
       }
       status.state = "failed";
-    })();
+    });
     running.add(task);
     void task.finally(() => running.delete(task));
   };

@@ -285,14 +285,14 @@ export class GdprExportService {
    * ./discard.ts). Runs right after an erasure commits, from the erasure events (durably, in case
    * that failed) and from the daily purge.
    */
-  async deleteDiscardedFiles(): Promise<{ deleted: number }> {
-    const rows = await this.deps.db
+  async deleteDiscardedFiles(db: Executor = this.deps.db): Promise<{ deleted: number }> {
+    const rows = await db
       .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
       .from(gdprExports)
       .where(and(eq(gdprExports.status, "discarded"), isNotNull(gdprExports.fileKey)));
     for (const row of rows) {
       await this.storage.delete(row.fileKey!);
-      await this.deps.db.update(gdprExports).set({ fileKey: null }).where(eq(gdprExports.id, row.id));
+      await db.update(gdprExports).set({ fileKey: null }).where(eq(gdprExports.id, row.id));
     }
     return { deleted: rows.length };
   }
@@ -332,8 +332,9 @@ export class GdprExportService {
     return {
       name: "gdpr-exports-erasure",
       startFrom: "now",
-      handle: async (events) => {
-        if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased")) await this.deleteDiscardedFiles();
+      // On the dispatcher's transaction: on a single connection (PGlite) the pool would wait for it forever.
+      handle: async (events, tx) => {
+        if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased")) await this.deleteDiscardedFiles(tx);
       },
     };
   }
