@@ -129,19 +129,23 @@ describe.each(drivers)("a stuck database answers 503, not a hang, on %s", (drive
   it("a request waiting on a held database gets SERVICE_UNAVAILABLE; /readyz answers within its bound; then all recovers", async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let held!: () => void;
+    const holdingNow = new Promise<void>((resolve) => (held = resolve));
     // Postgres: another session holds a lock the list needs; PGlite: a transaction holds the one connection.
     const holding =
       driver === "postgres"
         ? app.sql.begin(async (tx) => {
             await tx`LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE`;
+            held();
             await released;
           })
         : app.runtime.database.db.transaction(async (tx) => {
             await tx.execute(sql`SELECT 1`);
+            held();
             await released;
           });
     try {
-      await sleep(50);
+      await Promise.race([holdingNow, holding]);
       const started = performance.now();
       const error = await errorOf(user.client.contacts.list.query({ workspaceId }));
       expect(error.code).toBe("SERVICE_UNAVAILABLE");
