@@ -2,10 +2,44 @@ import { randomUUID } from "node:crypto";
 import { createReadStream, existsSync, statSync } from "node:fs";
 import http from "node:http";
 import type { Socket } from "node:net";
-import { extname, join, normalize, resolve } from "node:path";
-import { ANALYTICS_EXPORT_PATH, appRouter, createContextFactory, GDPR_EXPORT_DOWNLOAD_PATH, handleAnalyticsExport, handleGdprExportDownload, type Runtime } from "@rapport/api";
+import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import {
+  ANALYTICS_EXPORT_PATH,
+  appRouter,
+  createContextFactory,
+  GDPR_EXPORT_DOWNLOAD_PATH,
+  handleAnalyticsExport,
+  handleGdprExportDownload,
+  methodNotAllowed,
+  sendError,
+  sendJson,
+  servesHttps,
+  type Runtime,
+} from "@rapport/api";
 import { clientAddress, type ProxyTrust } from "@rapport/core";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+
+/**
+ * The SPA is one module script and one stylesheet from this origin; React and Chart.js
+ * style elements through the CSSOM (not governed by CSP), and the favicon is a data: URL.
+ * No other origin may frame, script or be called. The e2e tests fail on any violation.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** The methods any route answers; everything else (TRACE, PUT, …) is 405 before routing. */
+const ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS";
+const KNOWN_METHODS = new Set(ALLOWED_METHODS.split(", "));
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -37,11 +71,23 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     responseMeta({ errors }) {
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
       const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details?.retryAfterSeconds;
-      return retryAfter ? { headers: { "retry-after": String(retryAfter) } } : {};
+      // tRPC writes its own Vary (trpc-accept, accept) over ours; appended headers survive.
+      const headers = new Headers([["vary", "Origin"]]);
+      if (retryAfter) headers.set("retry-after", String(retryAfter));
+      return { headers };
     },
   });
   const webRoot = resolve(config.WEB_DIST_DIR);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
+  const securityHeaders: Record<string, string> = {
+    "content-security-policy": CONTENT_SECURITY_POLICY,
+    "x-content-type-options": "nosniff",
+    // Download links carry their token in the query string: never pass URLs on.
+    "referrer-policy": "no-referrer",
+    // Responses differ by Origin (CORS), so shared caches must key on it.
+    vary: "Origin",
+    ...(servesHttps(config) ? { "strict-transport-security": "max-age=31536000" } : {}),
+  };
 
   const server = http.createServer(async (req, res) => {
     const requestId = headerValue(req.headers["x-request-id"])?.slice(0, 100) || randomUUID();
@@ -54,26 +100,29 @@ export function createRapportServer(runtime: Runtime): RapportServer {
         "request",
       );
     });
+    for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value);
     applyCors(req, res, allowedOrigins);
+    if (!KNOWN_METHODS.has(req.method ?? "")) return methodNotAllowed(res, ALLOWED_METHODS);
     if (req.method === "OPTIONS") {
       res.writeHead(204).end();
       return;
     }
     const path = (req.url ?? "/").split("?")[0]!;
+    // Every handler is awaited here, so whatever it throws or rejects with is answered,
+    // never left to end the process.
     try {
-      if (path === "/healthz") return json(res, 200, { status: "ok" });
+      if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
       if (path === "/readyz") {
         const readiness = await runtime.readiness();
-        return json(res, readiness.status === "down" ? 503 : 200, readiness);
+        return sendJson(res, readiness.status === "down" ? 503 : 200, readiness);
       }
-      if (path.startsWith("/trpc/")) return trpcHandler(req, res);
-      if (path === ANALYTICS_EXPORT_PATH) return handleAnalyticsExport(runtime, req, res);
-      if (path === GDPR_EXPORT_DOWNLOAD_PATH) return handleGdprExportDownload(runtime, req, res);
+      if (path.startsWith("/trpc/")) return await trpcHandler(req, res);
+      if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
+      if (path === GDPR_EXPORT_DOWNLOAD_PATH) return await handleGdprExportDownload(runtime, req, res);
       if (req.method === "GET" || req.method === "HEAD") return serveStatic(webRoot, path, res);
-      json(res, 404, { error: "Not found" });
+      sendJson(res, 404, { error: "Not found" });
     } catch (error) {
-      log.error({ err: error, requestId }, "unhandled request error");
-      if (!res.headersSent) json(res, 500, { error: "Internal error", requestId });
+      sendError(res, log, error, { requestId, path });
     }
   });
   server.keepAliveTimeout = 65_000;
@@ -120,7 +169,6 @@ function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustP
     userAgent: headerValue(req.headers["user-agent"]) ?? null,
     authorization: headerValue(req.headers.authorization) ?? null,
     cookie: headerValue(req.headers.cookie) ?? null,
-    host: headerValue(req.headers.host) ?? null,
     setCookie: (header: string) => {
       res.appendHeader("set-cookie", header);
     },
@@ -142,17 +190,10 @@ function applyCors(req: http.IncomingMessage, res: http.ServerResponse, allowed:
   const origin = headerValue(req.headers.origin);
   if (!origin || !allowed.has(origin)) return;
   res.setHeader("access-control-allow-origin", origin);
-  res.setHeader("vary", "Origin");
   res.setHeader("access-control-allow-credentials", "true");
   res.setHeader("access-control-allow-headers", "authorization, content-type, x-request-id, trpc-accept");
   res.setHeader("access-control-allow-methods", "GET, POST, OPTIONS");
   res.setHeader("access-control-max-age", "600");
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown) {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "cache-control": "no-store" });
-  res.end(payload);
 }
 
 function serveStatic(root: string, urlPath: string, res: http.ServerResponse) {
@@ -160,22 +201,29 @@ function serveStatic(root: string, urlPath: string, res: http.ServerResponse) {
   try {
     decoded = decodeURIComponent(urlPath);
   } catch {
-    return json(res, 400, { error: "Bad path" });
+    return sendJson(res, 400, { error: "Bad path" });
   }
-  const candidate = normalize(join(root, decoded));
-  const insideRoot = candidate.startsWith(root);
-  const isFile = insideRoot && existsSync(candidate) && statSync(candidate).isFile();
+  const candidate = resolve(root, `.${decoded}`);
+  const isFile = isInside(root, candidate) && existsSync(candidate) && statSync(candidate).isFile();
   // Unknown paths are client-side routes: the SPA's index.html handles them.
   const file = isFile ? candidate : join(root, "index.html");
   // Checked per request: the SPA may be (re)built while the server runs.
-  if (!isFile && !existsSync(file)) return json(res, 404, { error: "Not found (the web app is not built: pnpm --filter @rapport/web build)" });
+  if (!isFile && !existsSync(file)) return sendJson(res, 404, { error: "Not found (the web app is not built: pnpm --filter @rapport/web build)" });
   const hashedAsset = isFile && decoded.startsWith("/assets/");
   res.writeHead(200, {
     "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
     "cache-control": hashedAsset ? "public, max-age=31536000, immutable" : "no-cache",
-    "x-content-type-options": "nosniff",
   });
   createReadStream(file)
     .on("error", () => res.destroy())
     .pipe(res);
+}
+
+/**
+ * Whether `path` lies inside `root`, compared by path segments: a string prefix would
+ * let `<root>-private/…` (a sibling directory) through.
+ */
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && rel.split(sep)[0] !== ".." && !isAbsolute(rel);
 }

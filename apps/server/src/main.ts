@@ -39,10 +39,10 @@ if (address) {
 }
 
 let stopping = false;
-async function shutdown(signal: string) {
+async function shutdown(reason: string, exitCode = 0) {
   if (stopping) return;
   stopping = true;
-  log.info({ signal }, "shutting down: draining requests and jobs");
+  log.info({ reason }, "shutting down: draining requests and jobs");
   const hardStop = setTimeout(() => {
     log.error("shutdown took too long; exiting");
     process.exit(1);
@@ -51,7 +51,18 @@ async function shutdown(signal: string) {
   await http?.close();
   await runtime.close();
   log.info("stopped");
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// A rejection nobody handled is a bug to fix, but the request it belonged to has already
+// failed; every other request and job is fine, so the server keeps serving.
+process.on("unhandledRejection", (reason) => {
+  log.error({ err: reason }, "unhandled promise rejection (the server keeps serving)");
+});
+// After an uncaught exception the process state is unknown: finish what is in flight and
+// exit non-zero so the supervisor starts a clean process.
+process.on("uncaughtException", (error) => {
+  log.fatal({ err: error }, "uncaught exception: draining, then exiting");
+  void shutdown("uncaughtException", 1);
+});

@@ -170,6 +170,15 @@ export interface Config extends Omit<Env, SecretName | "HOST" | "DATA_DIR" | "PG
   generatedSecrets: SecretName[];
 }
 
+/**
+ * Whether browsers reach this server over https (decides the refresh cookie's Secure flag
+ * and HSTS). Taken from PUBLIC_URL, never from a request's Host header, which the client
+ * writes. Without PUBLIC_URL, production is assumed to sit behind TLS.
+ */
+export function servesHttps(config: Pick<Config, "PUBLIC_URL" | "NODE_ENV">): boolean {
+  return config.PUBLIC_URL ? new URL(config.PUBLIC_URL).protocol === "https:" : config.NODE_ENV === "production";
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -1,7 +1,8 @@
 export { appRouter, type AppRouter } from "./root";
 export { createRuntime, type Runtime, type Role, type Readiness, type ServiceDeps } from "./runtime";
 export { createContextFactory, type RequestInfo, type Context } from "./trpc";
-export { loadConfig, ConfigError, CONFIG_VARIABLES, findRepoRoot, type Config } from "./config";
+export { loadConfig, ConfigError, CONFIG_VARIABLES, findRepoRoot, servesHttps, type Config } from "./config";
+export { methodNotAllowed, sendError, sendJson } from "./plain-route";
 export { createLogger, safeErrorMessage, type DestinationStream, type Logger } from "./logger";
 export { ManualClock, systemClock, type Clock } from "./clock";
 export { DOMAIN_EVENT_TYPES, type DomainEvent, type DomainEventType, type EventConsumer } from "./events/types";

@@ -1,10 +1,11 @@
 import { hasRole, wireTransformer, type WorkspaceRole } from "@rapport/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { z, ZodError } from "zod";
-import { DomainError, toTRPCError } from "./errors";
+import { DomainError, forbidden, notFound, toTRPCError, unauthorized } from "./errors";
 import { bearerToken } from "./lib/bearer";
 import { idSchema } from "./lib/schemas";
 import type { Logger } from "./logger";
+import type { AccessClaims } from "./modules/auth/tokens";
 import type { Runtime } from "./runtime";
 
 export interface RequestInfo {
@@ -14,8 +15,6 @@ export interface RequestInfo {
   authorization: string | null;
   /** Raw Cookie header (the refresh-token cookie of browser sessions). */
   cookie: string | null;
-  /** Host header, to decide whether cookies can be Secure. */
-  host: string | null;
   /** Adds a Set-Cookie header to the response. */
   setCookie(header: string): void;
 }
@@ -93,47 +92,66 @@ const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
 
 export const publicProcedure = t.procedure.use(errorMapping).meta({ scope: "public" });
 
+/** The one way a request is authenticated: the access token of `Authorization: Bearer …`. */
+export async function authenticate(runtime: Runtime, authorization: string | readonly string[] | null | undefined): Promise<AccessClaims> {
+  const token = bearerToken(authorization);
+  if (!token) throw unauthorized("Sign in first (missing bearer token)");
+  return runtime.services.auth.verifyAccessToken(token);
+}
+
+export interface WorkspaceAccess {
+  minRole: WorkspaceRole;
+  /** Profiles or derives from the caller's personal data; refused while they restrict processing (GDPR Art. 18). */
+  processesCallerData?: boolean;
+}
+
+/**
+ * The one way access to a workspace is decided, for procedures and plain HTTP routes
+ * alike. A non-member learns nothing, not even that the workspace exists (NOT_FOUND);
+ * a member below `minRole` gets FORBIDDEN; so does a caller who restricted processing,
+ * when the operation processes their data (signing in, viewing and exporting keep working).
+ */
+export async function authorizeWorkspace(runtime: Runtime, userId: string, workspaceId: string, access: WorkspaceAccess): Promise<WorkspaceRole> {
+  const role = await runtime.services.workspaces.roleOf(workspaceId, userId);
+  if (!role) throw notFound("Workspace");
+  if (!hasRole(role, access.minRole)) throw forbidden(`This needs the ${access.minRole} role or higher in this workspace`);
+  if (access.processesCallerData) await runtime.services.gdprErasure.assertProcessingAllowed(userId);
+  return role;
+}
+
 export const authed = publicProcedure.meta({ scope: "user" }).use(async ({ ctx, next }) => {
-  const token = bearerToken(ctx.authorization);
-  if (!token) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first (missing bearer token)" });
-  const session = await ctx.runtime.services.auth.verifyAccessToken(token);
+  const session = await authenticate(ctx.runtime, ctx.authorization);
   return next({ ctx: { ...ctx, user: session, log: ctx.log.child({ userId: session.userId }) } });
 });
 
 const workspaceIdInput = z.object({ workspaceId: idSchema });
 
-/**
- * Guards a workspace-scoped procedure. A non-member learns nothing, not even
- * that the workspace exists (NOT_FOUND); a member below `minRole` gets FORBIDDEN.
- */
+/** A workspace-scoped procedure guarded by authorizeWorkspace with `access`. */
+export function workspaceProcedure(access: WorkspaceAccess) {
+  return authed
+    .meta({ scope: "workspace", ...access })
+    .use(async ({ ctx, next, getRawInput }) => {
+      const parsed = workspaceIdInput.safeParse(await getRawInput());
+      if (!parsed.success) {
+        throw new TRPCError({ code: "BAD_REQUEST", message: "workspaceId: must be a UUID", cause: parsed.error });
+      }
+      const { workspaceId } = parsed.data;
+      const role = await authorizeWorkspace(ctx.runtime, ctx.user.userId, workspaceId, access);
+      return next({ ctx: { ...ctx, workspace: { id: workspaceId, role } } });
+    });
+}
+
+/** A workspace-scoped procedure for members with at least `minRole` (see authorizeWorkspace). */
 export function workspaceMember(minRole: WorkspaceRole) {
-  return authed.meta({ scope: "workspace", minRole }).use(async ({ ctx, next, getRawInput }) => {
-    const parsed = workspaceIdInput.safeParse(await getRawInput());
-    if (!parsed.success) {
-      throw new TRPCError({ code: "BAD_REQUEST", message: "workspaceId: must be a UUID", cause: parsed.error });
-    }
-    const { workspaceId } = parsed.data;
-    const role = await ctx.runtime.services.workspaces.roleOf(workspaceId, ctx.user.userId);
-    if (!role) throw new TRPCError({ code: "NOT_FOUND", message: "Workspace not found" });
-    if (!hasRole(role, minRole)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${minRole} role or higher in this workspace` });
-    }
-    return next({ ctx: { ...ctx, workspace: { id: workspaceId, role } } });
-  });
+  return workspaceProcedure({ minRole });
 }
 
 /**
  * A workspace procedure that processes the caller's personal data (recommendations,
- * analytics, syncs). While the caller has restricted processing (GDPR Art. 18) it
- * answers FORBIDDEN; signing in, viewing and exporting keep working.
+ * analytics, syncs): FORBIDDEN while the caller has restricted processing (GDPR Art. 18).
  */
 export function workspaceProcessing(minRole: WorkspaceRole) {
-  return workspaceMember(minRole)
-    .meta({ scope: "workspace", minRole, processesCallerData: true })
-    .use(async ({ ctx, next }) => {
-      await ctx.runtime.services.gdprErasure.assertProcessingAllowed(ctx.user.userId);
-      return next();
-    });
+  return workspaceProcedure({ minRole, processesCallerData: true });
 }
 
 export type AuthedContext = Context & { user: { userId: string; sessionId: string } };

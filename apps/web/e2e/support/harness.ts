@@ -49,14 +49,26 @@ export interface PageErrors {
   errors: string[];
 }
 
-/** A new context + page that records uncaught page errors. */
+const CSP_VIOLATION = "securitypolicyviolation:";
+
+/** A new context + page that records uncaught page errors and Content-Security-Policy violations. */
 export async function openPage(browser: Browser, baseURL: string, viewport = { width: 1280, height: 800 }) {
   const context: BrowserContext = await browser.newContext({ baseURL, viewport, locale: "en-US", timezoneId: "Europe/Berlin" });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(15_000);
+  // The server's Content-Security-Policy must let the whole dashboard run: any violation
+  // (a blocked script, style, image or request) is a page error.
+  await context.addInitScript((prefix) => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      console.error(`${prefix} ${event.effectiveDirective} blocked ${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`);
+    });
+  }, CSP_VIOLATION);
   const page = await context.newPage();
   const record: PageErrors = { errors: [] };
   page.on("pageerror", (error) => record.errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().startsWith(CSP_VIOLATION)) record.errors.push(message.text());
+  });
   return { context, page, record };
 }
 
@@ -80,7 +92,8 @@ export interface AxeViolation {
 /** Runs axe-core (WCAG 2.x A/AA + best practices) in the page; returns serious and critical violations. */
 export async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> {
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== "undefined");
-  if (!loaded) await page.addScriptTag({ content: axeSource });
+  // Evaluated through the DevTools protocol: an inline <script> would be (rightly) refused by the CSP.
+  if (!loaded) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await axe.run(document, {

@@ -23,9 +23,10 @@ import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { z } from "zod";
 import type { Config } from "../../config";
-import { DomainError } from "../../errors";
-import { bearerToken } from "../../lib/bearer";
+import { DomainError, unauthorized } from "../../errors";
+import { methodNotAllowed, sendError } from "../../plain-route";
 import type { Runtime } from "../../runtime";
+import { authenticate, authorizeWorkspace, type WorkspaceAccess } from "../../trpc";
 import type { ExportRow } from "./queries";
 import { exportInput, type ExportFormat } from "./schemas";
 
@@ -106,52 +107,54 @@ export function createExportLink(config: Config, now: Date, input: { workspaceId
 
 // ---------------------------------------------------------------- the route
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown) {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "cache-control": "no-store" });
-  res.end(payload);
+/** Who may export: exactly what the analytics.export procedure requires (one way to authorize). */
+export const ANALYTICS_EXPORT_ACCESS = { minRole: "member", processesCallerData: true } as const satisfies WorkspaceAccess;
+
+interface ExportRequest {
+  workspaceId: string;
+  userId: string;
+  format: ExportFormat;
+  sortBy: TopContactSort;
+  asOf: Date;
+}
+
+/** The signed link's or the bearer caller's request, authorized like the procedure. */
+async function authorizedRequest(runtime: Runtime, req: http.IncomingMessage, params: Record<string, string>): Promise<ExportRequest> {
+  let request: ExportRequest;
+  if (params.token !== undefined) {
+    const claims = verify(runtime.config, params.token, runtime.clock.now().getTime());
+    if (!claims) throw unauthorized("This download link is invalid or has expired; start the export again.");
+    request = { workspaceId: claims.w, userId: claims.u, format: claims.f, sortBy: claims.s, asOf: new Date(claims.a) };
+  } else {
+    const session = await authenticate(runtime, req.headers.authorization);
+    const parsed = exportInput.safeParse(params);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message }));
+      throw new DomainError("BAD_REQUEST", "Invalid query", { issues });
+    }
+    request = { ...parsed.data, userId: session.userId, asOf: runtime.services.analytics.resolveAsOf(parsed.data.asOf) };
+  }
+  await authorizeWorkspace(runtime, request.userId, request.workspaceId, ANALYTICS_EXPORT_ACCESS);
+  return request;
 }
 
 /** Handles GET/HEAD /api/analytics/export. Never throws. */
 export async function handleAnalyticsExport(runtime: Runtime, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const { services, config, clock, log } = runtime;
-  if (req.method !== "GET" && req.method !== "HEAD") {
-    res.setHeader("allow", "GET, HEAD");
-    return sendJson(res, 405, { error: "Method not allowed" });
-  }
-  const url = new URL(req.url ?? "/", "http://localhost");
-  const params = Object.fromEntries(url.searchParams);
+  const { services, log } = runtime;
+  if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
+  const params = Object.fromEntries(new URL(req.url ?? "/", "http://localhost").searchParams);
 
-  let request: { workspaceId: string; userId: string; format: ExportFormat; sortBy: TopContactSort; asOf: Date };
+  let request: ExportRequest;
   try {
-    if (params.token !== undefined) {
-      const claims = verify(config, params.token, clock.now().getTime());
-      if (!claims) return sendJson(res, 401, { error: "This download link is invalid or has expired; start the export again." });
-      request = { workspaceId: claims.w, userId: claims.u, format: claims.f, sortBy: claims.s, asOf: new Date(claims.a) };
-    } else {
-      const bearer = bearerToken(req.headers.authorization);
-      if (!bearer) return sendJson(res, 401, { error: "Sign in first (missing bearer token)" });
-      const session = await services.auth.verifyAccessToken(bearer);
-      const parsed = exportInput.safeParse(params);
-      if (!parsed.success) {
-        return sendJson(res, 400, { error: "Invalid query", issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) });
-      }
-      request = { ...parsed.data, userId: session.userId, asOf: services.analytics.resolveAsOf(parsed.data.asOf) };
-    }
-    const role = await services.workspaces.roleOf(request.workspaceId, request.userId);
-    if (!role) return sendJson(res, 404, { error: "Workspace not found" });
+    request = await authorizedRequest(runtime, req, params);
   } catch (error) {
-    if (error instanceof DomainError && error.code === "UNAUTHORIZED") return sendJson(res, 401, { error: error.message });
-    if ((error as { code?: string }).code === "22P02") return sendJson(res, 404, { error: "Workspace not found" });
-    log.error({ err: error }, "analytics export: authorization failed");
-    return sendJson(res, 500, { error: "Internal error" });
+    return sendError(res, log, error, { route: ANALYTICS_EXPORT_PATH });
   }
 
   res.writeHead(200, {
     "content-type": EXPORT_CONTENT_TYPES[request.format],
     "content-disposition": `attachment; filename="${exportFilename(request.format, request.asOf)}"`,
     "cache-control": "no-store",
-    "x-content-type-options": "nosniff",
   });
   if (req.method === "HEAD") return void res.end();
 

@@ -1,5 +1,5 @@
-import { actorOf, router, workspaceMember, workspaceProcessing } from "../../trpc";
-import { createExportLink } from "./export";
+import { actorOf, router, workspaceMember, workspaceProcedure, workspaceProcessing } from "../../trpc";
+import { ANALYTICS_EXPORT_ACCESS, createExportLink } from "./export";
 import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesInput, topContactsInput } from "./schemas";
 
 /**
@@ -37,7 +37,7 @@ export const analyticsRouter = router({
    * 60-second download link; GET it for the file (streamed, with
    * Content-Disposition). See ./export.ts.
    */
-  export: workspaceProcessing("member")
+  export: workspaceProcedure(ANALYTICS_EXPORT_ACCESS)
     .input(exportInput)
     .mutation(({ ctx, input }) =>
       createExportLink(ctx.runtime.config, ctx.runtime.clock.now(), {

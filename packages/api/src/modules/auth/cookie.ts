@@ -1,27 +1,26 @@
+import { servesHttps } from "../../config";
 import type { Context } from "../../trpc";
 
 export const REFRESH_COOKIE = "rapport_refresh";
 // Sent only to the API (tRPC batches share the /trpc prefix), never to the SPA's pages.
 const COOKIE_PATH = "/trpc";
 
-function isLocalHost(host: string | null): boolean {
-  const name = (host ?? "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  return name === "localhost" || name === "127.0.0.1" || name === "::1" || name.endsWith(".localhost");
-}
-
 /**
  * The browser's refresh token: httpOnly (scripts never see it), SameSite=Strict
- * (no cross-site request carries it), Secure everywhere but localhost.
+ * (no cross-site request carries it), Secure whenever the server is reached over https
+ * (PUBLIC_URL; see servesHttps).
  */
 export function setRefreshCookie(ctx: Context, token: string, expiresAt: Date): void {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - ctx.runtime.clock.now().getTime()) / 1000));
-  const secure = isLocalHost(ctx.host) ? "" : "; Secure";
-  ctx.setCookie(`${REFRESH_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`);
+  ctx.setCookie(`${REFRESH_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secureFlag(ctx)}`);
 }
 
 export function clearRefreshCookie(ctx: Context): void {
-  const secure = isLocalHost(ctx.host) ? "" : "; Secure";
-  ctx.setCookie(`${REFRESH_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${secure}`);
+  ctx.setCookie(`${REFRESH_COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Strict${secureFlag(ctx)}`);
+}
+
+function secureFlag(ctx: Context): string {
+  return servesHttps(ctx.runtime.config) ? "; Secure" : "";
 }
 
 export function readRefreshCookie(ctx: Context): string | null {

@@ -8,6 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Config } from "../../../config";
+import { idSchema } from "../../../lib/schemas";
 
 export const GDPR_EXPORT_DOWNLOAD_PATH = "/api/gdpr/export/download";
 
@@ -37,7 +38,7 @@ export function verifyDownloadToken(config: Config, token: string, nowMs: number
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: "invalid" };
   try {
     const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Claims;
-    if (typeof claims.x !== "string" || !/^[0-9a-f-]{36}$/i.test(claims.x) || typeof claims.e !== "number") return { ok: false, reason: "invalid" };
+    if (!idSchema.safeParse(claims.x).success || typeof claims.e !== "number") return { ok: false, reason: "invalid" };
     return claims.e > nowMs ? { ok: true, exportId: claims.x } : { ok: false, reason: "expired" };
   } catch {
     return { ok: false, reason: "invalid" };

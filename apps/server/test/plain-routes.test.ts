@@ -1,0 +1,152 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "@rapport/api";
+import { createRapportClient, type RapportClient } from "@rapport/client";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signDownloadToken } from "../../../packages/api/src/modules/gdpr/export/download-link";
+import { createTestDatabase } from "./support/app";
+import { ADMIN_URL } from "./support/global-setup";
+import { runServer, serverUrl, type ServerProcess } from "./support/server-process";
+
+/**
+ * The plain HTTP routes (file downloads outside tRPC) against the real server process:
+ * whatever fails below them is an answer, never the end of the process, and they
+ * authorize exactly like the procedures.
+ */
+
+const JWT_SECRET = randomBytes(32).toString("hex");
+/** The server's JWT_SECRET, to sign download links as it does. */
+const linkConfig = loadConfig({ NODE_ENV: "test", JWT_SECRET });
+
+describe("plain HTTP routes", () => {
+  let database: { url: string; drop(): Promise<void> };
+  let databaseName: string;
+  let admin: postgres.Sql;
+  let exportDir: string;
+  let server: ServerProcess;
+  let url: string;
+  let accessToken: string;
+  let client: RapportClient;
+  let workspaceId: string;
+  let downloadUrl: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    databaseName = new URL(database.url).pathname.slice(1);
+    admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+    exportDir = mkdtempSync(join(tmpdir(), "rapport-exports-"));
+    server = runServer({
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      DATABASE_URL: database.url,
+      REDIS_URL: "",
+      JWT_SECRET,
+      EXPORT_DIR: exportDir,
+      LOG_LEVEL: "warn",
+    });
+    url = await serverUrl(server, 60_000);
+
+    const session = await createRapportClient({ url, batch: false }).auth.register.mutate({
+      email: `plain.${randomBytes(3).toString("hex")}@example.com`,
+      password: "correct horse battery staple",
+      name: "Plain Routes",
+    });
+    accessToken = session.accessToken;
+    client = createRapportClient({ url, token: accessToken, batch: false });
+    workspaceId = (await client.workspaces.create.mutate({ name: "Plain" })).id;
+    await client.contacts.create.mutate({ workspaceId, name: "Ana Example", email: "ana@plain.example" });
+    const { exportId } = await client.gdpr.requestExport.mutate({});
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = await client.gdpr.exportStatus.query({ exportId });
+      if (status.downloadUrl) {
+        downloadUrl = status.downloadUrl;
+        break;
+      }
+      if (status.status === "failed" || Date.now() > deadline) throw new Error(`the export did not complete: ${status.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    server?.child.kill("SIGKILL");
+    await admin?.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS true`).catch(() => {});
+    await admin?.end();
+    await database?.drop();
+    rmSync(exportDir, { recursive: true, force: true });
+  });
+
+  const get = (path: string, token: string | null = accessToken) =>
+    fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(15_000) });
+  const exportLink = (exportId: string) =>
+    `/api/gdpr/export/download?token=${encodeURIComponent(signDownloadToken(linkConfig, { x: exportId, e: Date.now() + 60_000 }))}`;
+
+  async function expectServing() {
+    expect(server.child.exitCode, server.output()).toBeNull();
+    expect((await get("/healthz", null)).status).toBe(200);
+  }
+
+  it("a signed link whose export id is 36 dashes is refused, and the server keeps serving", async () => {
+    const res = await get(exportLink("-".repeat(36)));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ code: "UNAUTHORIZED" });
+    await expectServing();
+    expect((await get(downloadUrl)).status).toBe(200);
+  });
+
+  it("the database failing under each plain route is an error answer, and the server keeps serving", async () => {
+    const link = await client.analytics.export.mutate({ workspaceId, format: "csv" });
+    // Warm: the session and the workspace role are known to the server before the database goes.
+    expect((await get(`/api/analytics/export?workspaceId=${workspaceId}`)).status).toBe(200);
+
+    await admin.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS false`);
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${databaseName}`;
+    try {
+      // GDPR download: the export lookup fails.
+      const gdpr = await get(exportLink(randomUUID()));
+      expect(gdpr.status).toBe(500);
+      expect(await gdpr.json()).toEqual({ error: "Internal error", code: "INTERNAL_SERVER_ERROR" });
+      await expectServing();
+
+      // Analytics export, bearer: the membership lookup of another workspace fails.
+      const bearer = await get(`/api/analytics/export?workspaceId=${randomUUID()}`);
+      expect(bearer.status).toBe(500);
+      expect(await bearer.json()).toEqual({ error: "Internal error", code: "INTERNAL_SERVER_ERROR" });
+      await expectServing();
+
+      // Analytics export, signed link: authorized from memory, then the export query fails
+      // after the headers went out: the download breaks instead of ending incomplete but "fine".
+      const streamed = await get(link.url, null);
+      await expect(streamed.text()).rejects.toThrow();
+      await expectServing();
+    } finally {
+      await admin.unsafe(`ALTER DATABASE ${databaseName} ALLOW_CONNECTIONS true`);
+    }
+
+    // The database is back: so are the routes, without a restart.
+    await expect.poll(async () => (await get(downloadUrl)).status, { timeout: 15_000 }).toBe(200);
+    expect((await get(`/api/analytics/export?workspaceId=${workspaceId}`)).status).toBe(200);
+    await expectServing();
+  });
+
+  it("a user who restricted processing gets no analytics export, by bearer or by link, exactly as from the procedure", async () => {
+    const link = await client.analytics.export.mutate({ workspaceId, format: "csv" });
+    await client.gdpr.restrict.mutate();
+    try {
+      await expect(client.analytics.export.mutate({ workspaceId })).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
+      for (const res of [await get(`/api/analytics/export?workspaceId=${workspaceId}`), await get(link.url, null)]) {
+        expect(res.status).toBe(403);
+        expect(await res.json()).toMatchObject({ code: "FORBIDDEN", details: { reason: "processing_restricted" } });
+      }
+      // Viewing and exporting their own data keep working (Art. 18).
+      expect((await get(downloadUrl)).status).toBe(200);
+    } finally {
+      await client.gdpr.unrestrict.mutate();
+    }
+    expect((await get(`/api/analytics/export?workspaceId=${workspaceId}`)).status).toBe(200);
+  });
+});
