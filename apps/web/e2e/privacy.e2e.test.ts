@@ -231,7 +231,7 @@ describe("privacy", () => {
     await expect.poll(() => toggle.getAttribute("aria-checked")).toBe("false");
     await page.getByRole("table", { name: "My privacy requests" }).getByText("Restriction lifted").waitFor();
 
-    // Delete my account: a sole owner is told to hand over ownership first.
+    // Delete my account: a sole owner is told to hand over ownership or delete the workspace first.
     const remove = page.getByRole("region", { name: "Delete my account" });
     const schedule = remove.getByRole("button", { name: "Schedule account deletion" });
     await remove.getByLabel("Reason").fill("Moving to another tool");
@@ -242,7 +242,8 @@ describe("privacy", () => {
     await schedule.click();
     const refusal = remove.getByRole("alert");
     await refusal.getByText(/You are the sole owner of a workspace/).waitFor();
-    expect(await refusal.getByRole("link", { name: "Members of Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members`);
+    expect(await refusal.getByRole("link", { name: "Transfer ownership of Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#transfer-ownership`);
+    expect(await refusal.getByRole("link", { name: "Delete Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#delete-workspace`);
 
     // Another owner joins; now the deletion is scheduled, with its date, and can be cancelled.
     const other = await app.signUp("Otto Owner");

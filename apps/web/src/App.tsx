@@ -59,6 +59,7 @@ import { readLastWorkspace, rememberWorkspace } from "./features/shell/lastWorks
 import { NotFoundPage, WorkspaceNotFound } from "./features/shell/NotFoundPage";
 import { TopBar } from "./features/shell/TopBar";
 import { WorkspaceContext, type CurrentWorkspace } from "./features/shell/workspace";
+import { DeletionScheduledNotice } from "./features/workspaces/DeletionScheduledNotice";
 import { AuthPage } from "./pages/AuthPage";
 import { lastNavigationKind, navigate, pathOf, paths, useRoute, type Route, type WorkspaceRoute } from "./router";
 import { restoreSession, useSession, type SessionUser } from "./session";
@@ -250,6 +251,15 @@ function WorkspacePage({ route, workspace }: { route: WorkspaceRoute; workspace:
   }[route.page];
   useDocumentTitle(title, workspace.name);
 
+  return (
+    <>
+      <DeletionScheduledNotice workspace={workspace} />
+      <WorkspaceRoutePage route={route} workspace={workspace} />
+    </>
+  );
+}
+
+function WorkspaceRoutePage({ route, workspace }: { route: WorkspaceRoute; workspace: CurrentWorkspace }) {
   // key: a different workspace is a fresh page (no state carried over).
   switch (route.page) {
     case "contacts":

@@ -144,7 +144,7 @@ describe("Delete my account", () => {
     expect(server.unhandled).toEqual([]);
   });
 
-  it("shows a wrong password at the field and the sole-owner conflict with a way out", async () => {
+  it("shows a wrong password at the field and the sole-owner conflict with both ways out", async () => {
     const { server, user } = await renderApp({
       path: "/privacy",
       handlers: privacyHandlers({
@@ -152,8 +152,8 @@ describe("Delete my account", () => {
           if (input.password !== "right") throw domainError("FORBIDDEN", "Password is incorrect.");
           throw domainError(
             "CONFLICT",
-            "You are the sole owner of a workspace; make another member owner (or delete the workspace) before deleting your account.",
-            { workspaceIds: [WORKSPACE_ID] },
+            "You are the sole owner of a workspace; transfer ownership to another member or delete the workspace before deleting your account.",
+            { workspaceIds: [WORKSPACE_ID], workspaces: [{ id: WORKSPACE_ID, name: "Acme Sales", members: 3, deletionScheduledAt: null }], waysOut: ["transfer_ownership", "delete_workspace"] },
           );
         },
       }),
@@ -175,7 +175,8 @@ describe("Delete my account", () => {
     await user.click(within(section).getByRole("button", { name: "Schedule account deletion" }));
     const alert = await within(section).findByRole("alert");
     expect(alert).toHaveTextContent("Could not schedule the deletion: You are the sole owner of a workspace");
-    expect(within(alert).getByRole("link", { name: "Members of Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members`);
+    expect(within(alert).getByRole("link", { name: "Transfer ownership of Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#transfer-ownership`);
+    expect(within(alert).getByRole("link", { name: "Delete Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#delete-workspace`);
     expect(password).not.toHaveAttribute("aria-invalid");
     expect(server.callsTo("gdpr.requestDeletion")).toHaveLength(2);
   });

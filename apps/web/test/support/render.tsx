@@ -39,6 +39,9 @@ export async function renderApp({ path = "/", signedIn = true, role = "owner", h
     "contacts.list": () => ({ items: [], nextCursor: null }),
     // Every contact page asks whether the person's data is restricted or erased (GDPR); by default neither.
     "gdpr.contactPrivacy": () => ({ restricted: false, restrictions: [], erasedAt: null }),
+    // Every workspace page asks whether the workspace is scheduled for deletion; the Privacy page which workspaces only the user owns.
+    "workspaces.deletionStatus": () => ({ scheduled: null }),
+    "workspaces.soleOwned": () => [],
     ...handlers,
   });
   vi.stubGlobal("fetch", server.fetch);

@@ -8,6 +8,8 @@ import { navigate, paths } from "../../router";
 import { useCurrentUser } from "../../session";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { rememberWorkspace } from "../shell/lastWorkspace";
+import { DangerZone } from "../workspaces/DangerZone";
+import { TransferOwnership } from "../workspaces/TransferOwnership";
 import { canManage, ROLE_LABELS, useWorkspace, type WorkspaceRole } from "../shell/workspace";
 
 type Member = RouterOutputs["workspaces"]["members"][number];
@@ -173,6 +175,13 @@ export default function MembersPage() {
           </ul>
         )}
       </section>
+
+      {workspace.role === "owner" && (
+        <>
+          {members.data && <TransferOwnership workspace={workspace} members={members.data} meId={me.id} />}
+          <DangerZone workspace={workspace} />
+        </>
+      )}
 
       <section aria-labelledby={`${id}-leave`} className="card stack">
         <h2 id={`${id}-leave`}>Leave this workspace</h2>

@@ -3,11 +3,11 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
-import { Link, paths } from "../../router";
 import { trpc } from "../../trpc";
 import { TextAreaField, TextField } from "../../components/fields";
 import { dateFormat } from "../../components/time";
 import { formatDays } from "./format";
+import { SoleOwnerBlockers, useBlockingWorkspaces } from "./SoleOwnerBlockers";
 
 /** What the person types to unlock "Schedule account deletion". */
 export const CONFIRM_WORD = "DELETE";
@@ -44,6 +44,8 @@ export function DeleteAccount() {
       requestAnimationFrame(() => cancelRef.current?.focus());
     },
     onError: (error) => {
+      // A refusal may name workspaces this page listed differently (e.g. handed over meanwhile).
+      void utils.workspaces.soleOwned.invalidate();
       const invalid = fieldError(error, "reason") ? "reason" : fieldError(error, "password") || describeError(error).code === "FORBIDDEN" ? "password" : null;
       if (invalid) requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>(`[name="${invalid}"]`)?.focus());
     },
@@ -69,7 +71,8 @@ export function DeleteAccount() {
   const reasonError = fieldError(request.error, "reason");
   // A wrong password is FORBIDDEN "Password is incorrect." — it belongs next to the field, not in a banner.
   const passwordError = fieldError(request.error, "password") ?? (info?.code === "FORBIDDEN" ? info.message : undefined);
-  const soleOwnerOf = info?.code === "CONFLICT" && Array.isArray(info.details.workspaceIds) ? info.details.workspaceIds.map(String) : [];
+  const soleOwnerRefusal = info?.code === "CONFLICT" && (Array.isArray(info.details.workspaceIds) || Array.isArray(info.details.workspaces));
+  const blocking = useBlockingWorkspaces();
   const otherError = request.error && !reasonError && !passwordError ? request.error : null;
 
   const submit = (event: FormEvent) => {
@@ -116,6 +119,7 @@ export function DeleteAccount() {
             Your account, your sign-in sessions and the personal data Rapport holds about you are erased for good after a grace period, during which
             you can cancel. Contacts and interactions you added stay with their workspaces, without your name.
           </p>
+          {!soleOwnerRefusal && <SoleOwnerBlockers workspaces={blocking} />}
           {operations.error && <ErrorMessage error={operations.error} title="Could not check for a scheduled deletion" onRetry={() => void operations.refetch()} />}
           <form ref={formRef} className="pv-form-grid" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
             <TextAreaField
@@ -165,7 +169,7 @@ export function DeleteAccount() {
           </form>
           {otherError && (
             <ErrorMessage error={otherError} title="Could not schedule the deletion">
-              {soleOwnerOf.length > 0 && <SoleOwnerHelp workspaceIds={soleOwnerOf} />}
+              {soleOwnerRefusal && info && <RefusalBlockers details={info.details} />}
             </ErrorMessage>
           )}
         </>
@@ -174,20 +178,14 @@ export function DeleteAccount() {
   );
 }
 
-/** Links to the Members pages where the person can make someone else owner. */
-function SoleOwnerHelp({ workspaceIds }: { workspaceIds: string[] }) {
+/** The refusal's blocking workspaces (server details), named from the workspace list when the details carry no names. */
+function RefusalBlockers({ details }: { details: Record<string, unknown> }) {
   const workspaces = trpc.workspaces.list.useQuery();
   const names = new Map((workspaces.data ?? []).map((workspace) => [workspace.id, workspace.name]));
-  return (
-    <>
-      <p>Make another member owner first, or leave the workspace once someone else owns it:</p>
-      <ul>
-        {workspaceIds.map((workspaceId) => (
-          <li key={workspaceId}>
-            <Link href={paths.members(workspaceId)}>Members of {names.get(workspaceId) ?? "the workspace"}</Link>
-          </li>
-        ))}
-      </ul>
-    </>
-  );
+  const listed = Array.isArray(details.workspaces)
+    ? (details.workspaces as { id: string; name: string; members?: number }[]).map((w) => ({ id: String(w.id), name: String(w.name), members: w.members }))
+    : Array.isArray(details.workspaceIds)
+      ? details.workspaceIds.map((id) => ({ id: String(id), name: names.get(String(id)) ?? "the workspace" }))
+      : [];
+  return <SoleOwnerBlockers workspaces={listed} intro="Transfer each of these workspaces to another member, or delete it:" />;
 }

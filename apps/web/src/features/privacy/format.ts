@@ -12,6 +12,7 @@ const TYPE_LABELS: Record<string, string> = {
   access_export: "Copy of my data",
   contact_export: "Data export",
   user_deletion: "Account deletion",
+  workspace_deletion: "Workspace deletion",
   contact_erasure: "Erasure",
   restriction: "Restriction of processing",
   restriction_lifted: "Restriction lifted",
@@ -31,7 +32,7 @@ export const STATUS_LABELS: Record<Operation["status"], string> = {
 
 /** A deletion waiting for its grace period is "scheduled", not merely pending. */
 export function statusLabel(operation: Pick<Operation, "type" | "status">): string {
-  if (operation.type === "user_deletion" && operation.status === "pending") return "Scheduled";
+  if ((operation.type === "user_deletion" || operation.type === "workspace_deletion") && operation.status === "pending") return "Scheduled";
   return STATUS_LABELS[operation.status] ?? operation.status;
 }
 

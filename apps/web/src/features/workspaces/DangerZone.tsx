@@ -1,0 +1,125 @@
+import { useId, useRef, useState, type FormEvent } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { TextField } from "../../components/fields";
+import { useNow } from "../../components/hooks";
+import { Loading } from "../../components/Status";
+import { dateFormat } from "../../components/time";
+import { describeError, fieldError } from "../../errors";
+import { trpc } from "../../trpc";
+import { formatDays } from "../privacy/format";
+import type { CurrentWorkspace } from "../shell/workspace";
+import { useDeletionStatus } from "./DeletionScheduledNotice";
+import { useAnchorFocus } from "./TransferOwnership";
+import "./lifecycle.css";
+
+/** The server's rule: the name exactly, ends trimmed (see packages/core/src/workspace-lifecycle.ts). */
+function nameTyped(typed: string, name: string) {
+  return typed.trim() === name.trim() && name.trim().length > 0;
+}
+
+/**
+ * "Delete this workspace" (owners): typing the workspace's name schedules its
+ * deletion after the grace period; while scheduled, the date and "Cancel deletion".
+ */
+export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
+  const id = useId();
+  const headingRef = useAnchorFocus("delete-workspace");
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const utils = trpc.useUtils();
+  const now = useNow(60_000);
+  const status = useDeletionStatus(workspace.id);
+  const [typed, setTyped] = useState("");
+
+  const refresh = () =>
+    Promise.all([
+      utils.workspaces.deletionStatus.invalidate({ workspaceId: workspace.id }),
+      utils.workspaces.soleOwned.invalidate(),
+      utils.gdpr.myOperations.invalidate(),
+    ]);
+  const request = trpc.workspaces.requestDeletion.useMutation({
+    onSuccess: async () => {
+      setTyped("");
+      await refresh();
+      requestAnimationFrame(() => cancelRef.current?.focus());
+    },
+  });
+  const cancel = trpc.workspaces.cancelDeletion.useMutation({
+    onSuccess: async () => {
+      request.reset();
+      await refresh();
+      requestAnimationFrame(() => headingRef.current?.focus());
+    },
+  });
+
+  const scheduled = status.data?.scheduled ?? null;
+  const confirmed = nameTyped(typed, workspace.name);
+  const confirmationError = fieldError(request.error, "confirmation") ?? (request.error && describeError(request.error).code === "BAD_REQUEST" ? describeError(request.error).message : undefined);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!confirmed) return;
+    cancel.reset();
+    request.mutate({ workspaceId: workspace.id, confirmation: typed });
+  };
+
+  return (
+    <section id="delete-workspace" className="card stack ws-danger-card" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`} ref={headingRef} tabIndex={-1}>
+        Delete this workspace
+      </h2>
+      {status.isPending ? (
+        <Loading>Checking for a scheduled deletion…</Loading>
+      ) : scheduled ? (
+        <div className="stack-sm">
+          <div className="alert ws-scheduled" role="status">
+            <p className="alert-title">
+              {workspace.name} will be deleted on <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
+              {scheduled.effectiveAt.getTime() > now ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})` : ""}.
+            </p>
+            <p>{request.data?.warning ?? "Its contacts, interactions, exports and cached data will then be erased for good. Any owner can cancel until then."}</p>
+          </div>
+          <p>
+            <button ref={cancelRef} type="button" className="button-secondary" onClick={() => cancel.mutate({ workspaceId: workspace.id })} disabled={cancel.isPending}>
+              {cancel.isPending ? "Cancelling…" : "Cancel deletion"}
+            </button>
+          </p>
+          <ErrorMessage error={cancel.error} title="Could not cancel the deletion" />
+        </div>
+      ) : (
+        <>
+          {cancel.isSuccess && (
+            <p className="alert alert-success" role="status">
+              Deletion cancelled. {workspace.name} stays as it is.
+            </p>
+          )}
+          <p>
+            Every contact, interaction, export and cached result of {workspace.name} is erased for good after a grace period, during which the
+            workspace keeps working, its members see a notice and any owner can cancel. The audit log keeps only anonymous ids.
+          </p>
+          {status.error && <ErrorMessage error={status.error} title="Could not check for a scheduled deletion" onRetry={() => void status.refetch()} />}
+          <form className="stack-sm" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
+            <TextField
+              label={`Type the workspace's name, ${workspace.name}, to confirm`}
+              name="confirmation"
+              autoComplete="off"
+              spellCheck={false}
+              required
+              value={typed}
+              error={confirmationError}
+              onChange={(event) => setTyped(event.target.value)}
+            />
+            <p id={`${id}-gate`} className="small muted" aria-live="polite">
+              {confirmed ? "Confirmed. The deletion can be cancelled until the date shown afterwards." : "Type the name exactly (capitals count) to enable the button."}
+            </p>
+            <div className="button-row">
+              <button type="submit" className="button-danger" disabled={!confirmed || request.isPending}>
+                {request.isPending ? "Scheduling…" : "Schedule workspace deletion"}
+              </button>
+            </div>
+          </form>
+          {request.error && !confirmationError && <ErrorMessage error={request.error} title="Could not schedule the deletion" />}
+        </>
+      )}
+    </section>
+  );
+}
