@@ -178,6 +178,7 @@ interface BenchPage {
   getByRole(role: string, options: { name: string }): Locator;
   getByLabel(label: string): Locator;
   addInitScript(script: string): Promise<void>;
+  waitForURL(url: string): Promise<void>;
   waitForFunction(fn: () => unknown, arg: undefined, options: { timeout: number }): Promise<{ jsonValue(): Promise<unknown> }>;
 }
 interface ChromiumLauncher {
@@ -200,7 +201,7 @@ async function dashboardRuns(env: BenchEnv): Promise<{ runs: number[]; warm: num
     const context = await browser.newContext({ baseURL: env.url, viewport: { width: 1280, height: 1000 } });
     context.setDefaultTimeout(30_000);
     const page = await context.newPage();
-    // Sign in: the bench user's password is not known here, so register a second user and add them.
+    // Sign in: the bench user's password is not known here, so register a second user and invite them.
     const email = `bench-dash-${env.runId}@bench.example`;
     const password = `dashboard-${env.runId}-password`;
     await page.goto("/");
@@ -210,12 +211,17 @@ async function dashboardRuns(env: BenchEnv): Promise<{ runs: number[]; warm: num
     await page.getByLabel("Password").fill(password);
     await page.getByRole("button", { name: "Create account" }).click();
     await page.getByRole("button", { name: "Sign out" }).waitFor();
-    const added = await fetch(`${env.url}/trpc/workspaces.addMember`, {
+    // Membership by consent: the bench user invites the new account, which accepts on the invitation page.
+    const invited = await fetch(`${env.url}/trpc/invitations.invite`, {
       method: "POST",
       headers: { ...env.headers, "content-type": "application/json" },
       body: JSON.stringify({ workspaceId: env.workspaceId, email, role: "member" }),
     });
-    if (!added.ok) throw new Error(`workspaces.addMember answered ${added.status}`);
+    if (!invited.ok) throw new Error(`invitations.invite answered ${invited.status}`);
+    const { result } = (await invited.json()) as { result: { data: { link: string } } };
+    await page.goto(result.data.link);
+    await page.getByRole("button", { name: "Accept invitation" }).click();
+    await page.waitForURL(`**/w/${env.workspaceId}/contacts`);
 
     await page.addInitScript(`(() => {
       const check = () => {

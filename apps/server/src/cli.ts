@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { WORKSPACE_ROLES, type WorkspaceRole } from "@rapport/core";
+import { isValidEmail, normalizeEmail, WORKSPACE_ROLES, type WorkspaceRole } from "@rapport/core";
 import { migrate, memberships, workspaces } from "@rapport/db";
 import { seedWorkspace } from "@rapport/db/seed";
 import type { Runtime } from "@rapport/api";
@@ -14,7 +14,9 @@ const USAGE = `Usage: pnpm rapport <command> [options]
                                             bulk-load realistic demo data
   user:create --email E --name N [--password P]   (or RAPPORT_PASSWORD)
   workspace:create --name N --owner EMAIL
-  workspace:add-member --workspace ID|NAME --email E [--role member|admin|owner]
+  workspace:invite --workspace ID|NAME --email E [--role member|admin|owner]
+                                            print a single-use invitation link (the invitee
+                                            signs in with that address and accepts it)
 `;
 
 const [command, ...rest] = commandLineArgs();
@@ -131,22 +133,27 @@ async function run(runtime: Runtime) {
       process.stdout.write(`Created workspace "${workspace.name}" (${workspace.id}) owned by ${owner.email}\n`);
       return;
     }
-    case "workspace:add-member": {
-      if (!values.workspace || !values.email) fail("workspace:add-member needs --workspace and --email");
+    case "workspace:invite": {
+      if (!values.workspace || !values.email) fail("workspace:invite needs --workspace and --email");
       const role = (values.role ?? "member") as WorkspaceRole;
       if (!WORKSPACE_ROLES.includes(role)) fail(`--role must be one of ${WORKSPACE_ROLES.join(", ")}`);
+      if (!isValidEmail(values.email)) fail("--email must be a valid email address");
       const workspace = await resolveWorkspace(runtime, values.workspace);
       if (!workspace) fail(`No workspace "${values.workspace}"`);
+      // Sent in the name of an owner: only owners may invite owners.
       const [owner] = await runtime.database.db
         .select({ userId: memberships.userId })
         .from(memberships)
         .where(and(eq(memberships.workspaceId, workspace.id), eq(memberships.role, "owner")));
-      const member = await workspaceService.addMember(workspace.id, values.email.trim().toLowerCase(), role, "owner", {
+      const { invitation, link } = await runtime.services.invitations.invite(workspace.id, normalizeEmail(values.email), role, "owner", {
         actorId: owner!.userId,
         ip: null,
         userAgent: "rapport cli",
       });
-      process.stdout.write(`Added ${member.email} to "${workspace.name}" as ${member.role}\n`);
+      process.stdout.write(
+        `Invited ${invitation.email} to "${workspace.name}" as ${invitation.role}; valid until ${invitation.expiresAt.toISOString()}.\n` +
+          `Give them this link (it works once, for that address):\n${link}\n`,
+      );
       return;
     }
     default:

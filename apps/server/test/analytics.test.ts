@@ -3,6 +3,7 @@ import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 const DAY = 86_400_000;
 const A = Date.UTC(2026, 5, 30, 12); // the clock: 2026-06-30T12:00:00Z (a whole minute, so the default asOf is A)
@@ -23,7 +24,7 @@ describe("analytics", () => {
     app = await createTestApp({ clock });
     [owner, member, stranger] = await Promise.all([app.signUp("Owner"), app.signUp("Member"), app.signUp("Stranger")]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Analytics WS" })).id;
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+    await joinWorkspace(owner, workspaceId, member);
     await stranger.client.workspaces.create.mutate({ name: "Elsewhere" });
     for (const name of ["Ana", "Ben", "Cy", "Dee", "Eve"]) {
       ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name, email: `${name.toLowerCase()}@example.com`, company: "Acme" })).id;
@@ -266,7 +267,7 @@ describe("analytics", () => {
       const fresh = await member.client.analytics.export.mutate({ workspaceId });
       await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: member.userId });
       expect((await fetch(`${app.url}${fresh.url}`)).status).toBe(404);
-      await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+      await joinWorkspace(owner, workspaceId, member);
     });
   });
 });

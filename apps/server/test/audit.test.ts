@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 describe("audit log", () => {
   let app: TestApp;
@@ -11,7 +12,7 @@ describe("audit log", () => {
     app = await createTestApp();
     [owner, member] = await Promise.all([app.signUp(), app.signUp()]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Audited" })).id;
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email });
+    await joinWorkspace(owner, workspaceId, member);
   });
   afterAll(() => app.close());
 
@@ -28,8 +29,8 @@ describe("audit log", () => {
     const page = await owner.client.audit.list.query({ workspaceId, limit: 1 });
     expect(page.items).toHaveLength(1);
     expect(page.items[0]!.action).toBe("member.added");
-    const next = await owner.client.audit.list.query({ workspaceId, limit: 1, cursor: page.nextCursor });
-    expect(next.items[0]!.action).toBe("workspace.created");
+    const next = await owner.client.audit.list.query({ workspaceId, limit: 3, cursor: page.nextCursor });
+    expect(next.items.map((i) => i.action)).toEqual(["invitation.accepted", "invitation.created", "workspace.created"]);
     expect(next.nextCursor).toBeNull();
     const filtered = await owner.client.audit.list.query({ workspaceId, action: "workspace.created" });
     expect(filtered.items.map((i) => i.action)).toEqual(["workspace.created"]);

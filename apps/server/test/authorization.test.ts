@@ -2,6 +2,7 @@ import { appRouter } from "@rapport/api";
 import type { RapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 /**
  * Every workspace-scoped procedure, called by a member of workspace A with
@@ -13,12 +14,15 @@ interface Ids {
   contactId: string;
   interactionId: string;
   userId: string;
+  invitationId: string;
 }
 type Call = (client: RapportClient, ids: Ids) => Promise<unknown>;
 
 const workspaceProcedures: Record<string, Call> = {
   "workspaces.members": (c, ids) => c.workspaces.members.query({ workspaceId: ids.workspaceId }),
-  "workspaces.addMember": (c, ids) => c.workspaces.addMember.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
+  "invitations.invite": (c, ids) => c.invitations.invite.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
+  "invitations.listPending": (c, ids) => c.invitations.listPending.query({ workspaceId: ids.workspaceId }),
+  "invitations.revoke": (c, ids) => c.invitations.revoke.mutate({ workspaceId: ids.workspaceId, invitationId: ids.invitationId }),
   "workspaces.setRole": (c, ids) => c.workspaces.setRole.mutate({ workspaceId: ids.workspaceId, userId: ids.userId, role: "member" }),
   "workspaces.removeMember": (c, ids) => c.workspaces.removeMember.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
   "workspaces.transferOwnership": (c, ids) => c.workspaces.transferOwnership.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
@@ -71,7 +75,7 @@ const WORKSPACE_LEVEL_ONLY = ["cache.stats", "cache.invalidateWorkspace", "cache
 
 // Procedures that are not workspace-scoped, on purpose.
 const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
-const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "workspaces.soleOwned", "gdpr.requestExport", "gdpr.exportStatus",
+const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "workspaces.soleOwned", "invitations.preview", "invitations.accept", "invitations.decline", "gdpr.requestExport", "gdpr.exportStatus",
   "gdpr.requestDeletion", "gdpr.cancelDeletion", "gdpr.executeDeletion", "gdpr.restrict", "gdpr.unrestrict", "gdpr.restrictionStatus",
   "gdpr.myOperations", "gdpr.dataLocations", "system.ping"];
 
@@ -94,13 +98,15 @@ describe("authorization across workspaces", () => {
     [alice, bob, mallory] = await Promise.all([app.signUp("Alice"), app.signUp("Bob"), app.signUp("Mallory")]);
     const wa = await alice.client.workspaces.create.mutate({ name: "A" });
     const wb = await bob.client.workspaces.create.mutate({ name: "B" });
-    await alice.client.workspaces.addMember.mutate({ workspaceId: wa.id, email: mallory.email, role: "member" });
+    await joinWorkspace(alice, wa.id, mallory);
     const ca = await alice.client.contacts.create.mutate({ workspaceId: wa.id, name: "Ana", email: "ana@a.example" });
     const cb = await bob.client.contacts.create.mutate({ workspaceId: wb.id, name: "Bea", email: "bea@b.example" });
     const ia = await alice.client.interactions.create.mutate({ workspaceId: wa.id, contactId: ca.id, type: "call", direction: "inbound", occurredAt: new Date() });
     const ib = await bob.client.interactions.create.mutate({ workspaceId: wb.id, contactId: cb.id, type: "call", direction: "inbound", occurredAt: new Date() });
-    a = { workspaceId: wa.id, contactId: ca.id, interactionId: ia.interaction.id, userId: alice.userId };
-    b = { workspaceId: wb.id, contactId: cb.id, interactionId: ib.interaction.id, userId: bob.userId };
+    const inva = await alice.client.invitations.invite.mutate({ workspaceId: wa.id, email: "invited-to-a@example.com" });
+    const invb = await bob.client.invitations.invite.mutate({ workspaceId: wb.id, email: "invited-to-b@example.com" });
+    a = { workspaceId: wa.id, contactId: ca.id, interactionId: ia.interaction.id, userId: alice.userId, invitationId: inva.invitation.id };
+    b = { workspaceId: wb.id, contactId: cb.id, interactionId: ib.interaction.id, userId: bob.userId, invitationId: invb.invitation.id };
   });
   afterAll(() => app.close());
 
@@ -118,10 +124,10 @@ describe("authorization across workspaces", () => {
     expect(JSON.stringify(error)).not.toContain("bea@b.example");
   });
 
-  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "gdpr.operations", "activity.list", "audit.list", "workspaces.members", "workspaces.addMember", "workspaces.requestDeletion", "workspaces.cancelDeletion", "workspaces.deletionStatus"].includes(path)))(
+  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "gdpr.operations", "activity.list", "audit.list", "workspaces.members", "invitations.invite", "invitations.listPending", "workspaces.requestDeletion", "workspaces.cancelDeletion", "workspaces.deletionStatus"].includes(path)))(
     "%s with my workspace but another workspace's record ids → NOT_FOUND",
     async (_path, call) => {
-      const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId }));
+      const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId, invitationId: b.invitationId }));
       expect(error.code).toBe("NOT_FOUND");
     },
   );
@@ -149,5 +155,6 @@ describe("authorization across workspaces", () => {
     expect(timeline.items).toHaveLength(1);
     const members = await bob.client.workspaces.members.query({ workspaceId: b.workspaceId });
     expect(members.map((m) => [m.userId, m.role])).toEqual([[bob.userId, "owner"]]);
+    expect((await bob.client.invitations.listPending.query({ workspaceId: b.workspaceId })).map((i) => i.id)).toEqual([b.invitationId]);
   });
 });

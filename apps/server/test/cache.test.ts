@@ -8,6 +8,7 @@ import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, createTestApp, errorOf, TEST_REDIS_URL, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 const DAY = 86_400;
 
@@ -204,7 +205,7 @@ describe("cache (real Redis)", () => {
 
   it("only admins see the cache, only of their own workspace", async () => {
     const member = await app.signUp("Member");
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+    await joinWorkspace(owner, workspaceId, member);
     const stranger = await app.signUp("Stranger");
     const strangerWorkspace = (await stranger.client.workspaces.create.mutate({ name: "Theirs" })).id;
     const strangerContact = await stranger.client.contacts.create.mutate({ workspaceId: strangerWorkspace, name: "Theirs" });

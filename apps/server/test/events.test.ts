@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventDispatcher } from "../../../packages/api/src/events/dispatcher";
 import { createLogger } from "../../../packages/api/src/logger";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 describe("domain events (outbox)", () => {
   let app: TestApp;
@@ -25,7 +26,7 @@ describe("domain events (outbox)", () => {
     await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contact.id] });
     await owner.client.contacts.restore.mutate({ workspaceId, contactId: contact.id });
     const other = await app.signUp();
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: other.email });
+    await joinWorkspace(owner, workspaceId, other);
     await owner.client.workspaces.setRole.mutate({ workspaceId, userId: other.userId, role: "admin" });
     await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: other.userId });
 
@@ -39,11 +40,15 @@ describe("domain events (outbox)", () => {
       "interaction.deleted",
       "contact.deleted",
       "contact.restored",
+      "invitation.created",
+      "invitation.accepted",
       "member.added",
       "member.role_changed",
       "member.removed",
     ]);
-    expect(rows.every((r) => r.actor_id === owner.userId)).toBe(true);
+    // The invitee accepts (and so joins) themselves; everything else is the owner's doing.
+    expect(rows.filter((r) => r.actor_id !== owner.userId).map((r) => r.type)).toEqual(["invitation.accepted", "member.added"]);
+    expect(rows.filter((r) => r.actor_id !== owner.userId).every((r) => r.actor_id === other.userId)).toBe(true);
     const ids = rows.map((r) => Number(r.id));
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
     expect(rows[3]!.payload).toEqual({ contactId: contact.id, fields: ["company"] });

@@ -2,6 +2,7 @@ import { ManualClock } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { dumpEverything } from "./support/dump";
+import { joinWorkspace } from "./support/members";
 
 /**
  * GDPR erasure and restriction (issue 6) against real Postgres and Redis.
@@ -24,7 +25,7 @@ async function ownerAndMember(clock: ManualClock, workspaceName: string) {
   const app = await createTestApp({ clock });
   const [owner, member] = await Promise.all([app.signUp("Olive Owner"), app.signUp("Milo Member")]);
   const workspaceId = (await owner.client.workspaces.create.mutate({ name: workspaceName })).id;
-  await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+  await joinWorkspace(owner, workspaceId, member);
   return { app, owner, member, workspaceId };
 }
 
@@ -280,7 +281,7 @@ describe("GDPR user deletion", () => {
 
     it("an owner/admin of every workspace the user belongs to can execute it immediately", async () => {
       const uma = await app.signUp("Uma Quickgone");
-      await owner.client.workspaces.addMember.mutate({ workspaceId, email: uma.email, role: "member" });
+      await joinWorkspace(owner, workspaceId, uma);
       const { deletionId } = await uma.client.gdpr.requestDeletion.mutate({ reason: "now", password: uma.password });
       expect(await owner.client.gdpr.executeDeletion.mutate({ deletionId })).toMatchObject({ status: "completed" });
       expect((await errorOf(app.client().auth.login.mutate({ email: uma.email, password: uma.password }))).code).toBe("UNAUTHORIZED");
@@ -290,13 +291,13 @@ describe("GDPR user deletion", () => {
       const NAME = "Yorick Vandermeer-Plinth";
       const yorick = await app.signUp(NAME);
       const own = (await yorick.client.workspaces.create.mutate({ name: "Yorick's" })).id;
-      await owner.client.workspaces.addMember.mutate({ workspaceId, email: yorick.email, role: "member" });
+      await joinWorkspace(owner, workspaceId, yorick);
 
       expect((await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: "wrong password!!" }))).code).toBe("FORBIDDEN");
       const sole = await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password }));
       expect(sole.code).toBe("CONFLICT");
       expect(sole.message).toMatch(/sole owner/);
-      await yorick.client.workspaces.addMember.mutate({ workspaceId: own, email: owner.email, role: "owner" });
+      await joinWorkspace(yorick, own, owner, "owner");
 
       const scheduled = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
       expect(scheduled).toMatchObject({ status: "scheduled" });

@@ -5,6 +5,7 @@ import { ManualClock } from "@rapport/api";
 import JSZip from "jszip";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 /** GDPR access/portability exports (issue 6 §2): real Postgres, Redis/BullMQ, the ZIP opened and read. */
 
@@ -58,8 +59,8 @@ describe("gdpr exports", () => {
     [alice, bob, adam, mallory] = await Promise.all([app.signUp("Alice Owner"), app.signUp("Bob Other"), app.signUp("Adam Admin"), app.signUp("Mallory Member")]);
     const workspace = await alice.client.workspaces.create.mutate({ name: "A" });
     workspaceId = workspace.id;
-    await alice.client.workspaces.addMember.mutate({ workspaceId, email: adam.email, role: "admin" });
-    await alice.client.workspaces.addMember.mutate({ workspaceId, email: mallory.email, role: "member" });
+    await joinWorkspace(alice, workspaceId, adam, "admin");
+    await joinWorkspace(alice, workspaceId, mallory);
     const created = await alice.client.contacts.bulkCreate.mutate({
       workspaceId,
       contacts: Array.from({ length: 25 }, (_, i) => ({ name: `Person ${i}`, email: `person${i}@a.example`, company: "Acme", phone: `+49 30 ${1000 + i}`, tags: ["t"] })),
@@ -89,7 +90,9 @@ describe("gdpr exports", () => {
     expect(status.fileSizeBytes).toBeGreaterThan(0);
 
     const { zip, json, readme } = await openZip(app, alice, status.downloadUrl!);
-    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "preferences.json", "profile.json"]);
+    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "invitations.json", "preferences.json", "profile.json"]);
+    // Alice created the workspace; nobody invited her.
+    expect(await json("invitations.json")).toEqual([]);
 
     const profile = await json("profile.json");
     expect(profile.user).toMatchObject({ id: alice.userId, email: alice.email, name: "Alice Owner" });
@@ -130,7 +133,7 @@ describe("gdpr exports", () => {
     const requested = await bob.client.gdpr.requestExport.mutate({ include: ["contacts"] });
     const status = await waitForExport(bob, requested.exportId);
     const { zip } = await openZip(app, bob, status.downloadUrl!);
-    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "contacts.json", "profile.json"]);
+    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "contacts.json", "invitations.json", "profile.json"]);
   });
 
   it("a contact's export by an admin: profile equals the contact row, interactions with participants", async () => {

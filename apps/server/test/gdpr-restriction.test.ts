@@ -3,6 +3,7 @@ import { createRapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRapportServer } from "../src/http";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 /**
  * GDPR Art. 18 for account users: while a user restricts processing, every
@@ -94,7 +95,7 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
 
   it("another member of the workspace is not affected by Rita's restriction", async () => {
     const olga = await app.signUp("Olga Other");
-    await rita.client.workspaces.addMember.mutate({ workspaceId: ids.workspaceId, email: olga.email, role: "member" });
+    await joinWorkspace(rita, ids.workspaceId, olga);
     await expect(olga.client.analytics.metrics.query({ workspaceId: ids.workspaceId })).resolves.toBeDefined();
   });
 

@@ -1,5 +1,7 @@
+import { appRouter } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 
 describe("workspaces and members", () => {
   let app: TestApp;
@@ -12,8 +14,8 @@ describe("workspaces and members", () => {
     app = await createTestApp();
     [owner, admin, member] = await Promise.all([app.signUp("Olga Owner"), app.signUp("Adam Admin"), app.signUp("Mia Member")]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Team" })).id;
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: admin.email.toUpperCase(), role: "admin" });
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email });
+    await joinWorkspace(owner, workspaceId, admin, "admin");
+    await joinWorkspace(owner, workspaceId, member);
   });
   afterAll(() => app.close());
 
@@ -25,25 +27,24 @@ describe("workspaces and members", () => {
     expect(me.workspaces).toEqual([{ id: workspaceId, name: "Team", role: "admin" }]);
   });
 
-  it("addMember: unknown email is NOT_FOUND, an existing member is CONFLICT", async () => {
-    expect((await errorOf(owner.client.workspaces.addMember.mutate({ workspaceId, email: "ghost@example.com" }))).code).toBe("NOT_FOUND");
-    expect((await errorOf(owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email }))).code).toBe("CONFLICT");
+  it("workspaces.addMember is gone: nobody is added without consent (see invitations.test.ts)", () => {
+    expect(Object.keys(appRouter._def.procedures)).not.toContain("workspaces.addMember");
   });
 
   it("admins manage members but cannot create, demote or remove owners", async () => {
     const extra = await app.signUp();
-    await admin.client.workspaces.addMember.mutate({ workspaceId, email: extra.email });
+    await joinWorkspace(admin, workspaceId, extra);
     expect((await errorOf(admin.client.workspaces.setRole.mutate({ workspaceId, userId: extra.userId, role: "owner" }))).code).toBe("FORBIDDEN");
     expect((await errorOf(admin.client.workspaces.setRole.mutate({ workspaceId, userId: owner.userId, role: "member" }))).code).toBe("FORBIDDEN");
     expect((await errorOf(admin.client.workspaces.removeMember.mutate({ workspaceId, userId: owner.userId }))).code).toBe("FORBIDDEN");
-    expect((await errorOf(admin.client.workspaces.addMember.mutate({ workspaceId, email: (await app.signUp()).email, role: "owner" }))).code).toBe("FORBIDDEN");
+    expect((await errorOf(admin.client.invitations.invite.mutate({ workspaceId, email: (await app.signUp()).email, role: "owner" }))).code).toBe("FORBIDDEN");
     await admin.client.workspaces.removeMember.mutate({ workspaceId, userId: extra.userId });
     expect((await errorOf(extra.client.contacts.list.query({ workspaceId }))).code).toBe("NOT_FOUND");
   });
 
   it("members cannot manage anyone but may leave", async () => {
     const leaver = await app.signUp();
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: leaver.email });
+    await joinWorkspace(owner, workspaceId, leaver);
     expect((await errorOf(member.client.workspaces.removeMember.mutate({ workspaceId, userId: leaver.userId }))).code).toBe("FORBIDDEN");
     await leaver.client.workspaces.removeMember.mutate({ workspaceId, userId: leaver.userId });
     expect(await leaver.client.workspaces.list.query()).toEqual([]);
@@ -69,8 +70,9 @@ describe("workspaces and members", () => {
   it("a role change takes effect on the next request", async () => {
     const user = await app.signUp();
     const [currentOwner] = (await member.client.workspaces.members.query({ workspaceId })).filter((m) => m.role === "owner");
-    const ownerClient = currentOwner!.userId === owner.userId ? owner.client : admin.client;
-    await ownerClient.workspaces.addMember.mutate({ workspaceId, email: user.email, role: "admin" });
+    const ownerUser = currentOwner!.userId === owner.userId ? owner : admin;
+    const ownerClient = ownerUser.client;
+    await joinWorkspace(ownerUser, workspaceId, user, "admin");
     expect((await user.client.audit.list.query({ workspaceId })).items.length).toBeGreaterThan(0);
     await ownerClient.workspaces.setRole.mutate({ workspaceId, userId: user.userId, role: "member" });
     expect((await errorOf(user.client.audit.list.query({ workspaceId }))).code).toBe("FORBIDDEN");
@@ -79,8 +81,9 @@ describe("workspaces and members", () => {
   it("membership changes are audited with actor, target and request metadata", async () => {
     const rows = await app.sql`SELECT action, actor_id, target_id, ip, metadata FROM audit_log WHERE workspace_id = ${workspaceId} AND action LIKE 'member.%' ORDER BY id`;
     expect(rows.length).toBeGreaterThanOrEqual(6);
+    // The invitee joins by accepting: they are the actor, the inviter is recorded with the invitation.
     const added = rows.find((r) => r.action === "member.added" && r.target_id === admin.userId);
-    expect(added).toMatchObject({ actor_id: owner.userId, metadata: { role: "admin" } });
+    expect(added).toMatchObject({ actor_id: admin.userId, metadata: { role: "admin", invitedBy: owner.userId } });
     expect(added!.ip).toMatch(/127\.0\.0\.1/);
   });
 

@@ -10,6 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorOf, type TestApp } from "../../server/test/support/app";
 import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { joinWorkspace } from "../../server/test/support/members";
 
 let app: TestApp;
 let browser: Browser;
@@ -164,11 +165,11 @@ describe("dashboard", () => {
     await context.close();
   });
 
-  it("a member without admin rights sees no member controls, and the server refuses addMember", async () => {
+  it("a member without admin rights sees no member controls, and the server refuses to let them invite", async () => {
     const owner = await app.signUp("Olive Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Members E2E" });
     const member = await app.signUp("Mel Member");
-    await owner.client.workspaces.addMember.mutate({ workspaceId: workspace.id, email: member.email, role: "member" });
+    await joinWorkspace(owner, workspace.id, member);
 
     // Control: the owner does get the controls (so their absence below means something).
     {
@@ -176,7 +177,7 @@ describe("dashboard", () => {
       await page.goto(`/w/${workspace.id}/members`);
       await signIn(page, owner.email, owner.password);
       await page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
-      await page.getByRole("button", { name: "Add member" }).waitFor();
+      await page.getByRole("button", { name: "Create invitation link" }).waitFor();
       await context.close();
     }
 
@@ -185,7 +186,7 @@ describe("dashboard", () => {
     await signIn(page, member.email, member.password);
     await page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
     await page.getByText("Olive Owner").first().waitFor();
-    expect(await page.getByRole("button", { name: "Add member" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Create invitation link" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: /^Remove / }).count()).toBe(0);
     expect(await page.getByRole("combobox", { name: /^Role for / }).count()).toBe(0);
     expect(await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Audit" }).count()).toBe(0);
@@ -194,9 +195,8 @@ describe("dashboard", () => {
     await context.close();
 
     // The server enforces it, whatever the UI shows.
-    const refused = await errorOf(member.client.workspaces.addMember.mutate({ workspaceId: workspace.id, email: "someone@example.com", role: "member" }));
+    const refused = await errorOf(member.client.invitations.invite.mutate({ workspaceId: workspace.id, email: "someone@example.com", role: "member" }));
     expect(refused.code).toBe("FORBIDDEN");
-    const members = await owner.client.workspaces.members.query({ workspaceId: workspace.id });
-    expect(members.map((m) => m.email)).not.toContain("someone@example.com");
+    expect(await owner.client.invitations.listPending.query({ workspaceId: workspace.id })).toEqual([]);
   });
 });

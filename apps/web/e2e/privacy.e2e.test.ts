@@ -21,6 +21,7 @@ import type { Browser, Download, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
 import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { joinWorkspace } from "../../server/test/support/members";
 
 let app: TestApp;
 let browser: Browser;
@@ -247,7 +248,7 @@ describe("privacy", () => {
 
     // Another owner joins; now the deletion is scheduled, with its date, and can be cancelled.
     const other = await app.signUp("Otto Owner");
-    await api.workspaces.addMember.mutate({ workspaceId, email: other.email, role: "owner" });
+    await joinWorkspace({ client: api }, workspaceId, other, "owner");
     await remove.getByLabel("Password").fill(PASSWORD);
     await remove.getByLabel("Type DELETE to confirm").fill("DELETE");
     await schedule.click();

@@ -10,6 +10,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignedInUser, TestApp } from "../../server/test/support/app";
 import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { joinWorkspace } from "../../server/test/support/members";
 
 let app: TestApp;
 let browser: Browser;
@@ -133,7 +134,7 @@ describe("recommendations dashboard", () => {
     const owner = await app.signUp("Owen Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Members only" });
     const member = await app.signUp("Mia Member");
-    await owner.client.workspaces.addMember.mutate({ workspaceId: workspace.id, email: member.email, role: "member" });
+    await joinWorkspace(owner, workspace.id, member);
 
     const { context, page, record } = await openPage(browser, app.url);
     await page.goto(`/w/${workspace.id}/cache`);

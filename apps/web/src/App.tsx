@@ -3,7 +3,7 @@
  *
  * Stable selectors for E2E (accessible names; prefer getByRole/getByLabel):
  *
- * Routes: /  ·  /privacy  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
+ * Routes: /  ·  /privacy  ·  /invite#<token>  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
  *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit  ·  /w/:ws/analytics  ·  /w/:ws/cache  ·  /w/:ws/privacy
  *         (/w/:ws → /w/:ws/contacts)
  *
@@ -28,10 +28,16 @@
  *   textbox "Workspace name", button "Create workspace"
  * /w/:ws/members
  *   heading "Members"; list "Members of <workspace>" with one item per person ("<name>", email, role)
- *   owners/admins: heading "Add a member", textbox "Email", combobox "Role", button "Add member";
+ *   owners/admins: heading "Invite someone", form "Invite someone" with textbox "Email", combobox "Role",
+ *     button "Create invitation link" → group "Invitation for <email> as <role> created" with textbox
+ *     "Invitation link" and button "Copy link"; heading "Pending invitations (n)", a list of rows "<email>"
+ *     with buttons "New link for <email>" and "Withdraw the invitation for <email>";
  *     per person: combobox "Role for <name>", button "Remove <name>" → dialog "Remove <name>?" with
  *     buttons "Yes, remove" / "Cancel"
  *   everyone: button "Leave workspace" → dialog "Leave <workspace>?" with buttons "Yes, leave" / "Cancel"
+ * /invite#<token> (signed out: the sign-in form with a note to use the invited address)
+ *   heading "Invitation"; heading "Join <workspace>?", buttons "Accept invitation" / "Decline";
+ *   alerts for another address, an unknown link; a status for a used, declined, withdrawn or expired one
  * /w/:ws/activity
  *   heading "Activity"; group "Event types" of checkboxes ("Contact created", …), button "Clear filters";
  *   list "Activity feed", items like "Ana Ruiz created a contact" (link "a contact" → the contact);
@@ -75,6 +81,7 @@ const AuditPage = lazy(() => import("./features/audit/AuditPage"));
 const CachePage = lazy(() => import("./features/cache/CachePage"));
 const PrivacyPage = lazy(() => import("./features/privacy/PrivacyPage"));
 const WorkspacePrivacyPage = lazy(() => import("./features/privacy/WorkspacePrivacyPage"));
+const InvitePage = lazy(() => import("./features/invitations/InvitePage"));
 
 /** The first time `/` shows after sign-in (or a reload), open the last workspace instead. */
 let openLastOnHome = true;
@@ -97,14 +104,22 @@ export function App() {
   useEffect(() => {
     if (route.page === "home" || route.page === "notFound") return;
     const canonical = pathOf(route);
-    if (canonical !== window.location.pathname) navigate(canonical + window.location.search, { replace: true });
+    if (canonical !== window.location.pathname) navigate(canonical + window.location.search + window.location.hash, { replace: true });
   }, [route]);
 
   useFocusOnNavigation(window.location.pathname, session.status);
 
   return (
     <>
-      <a className="skip-link" href="#main">
+      {/* Focuses <main> without changing the URL's fragment, which may hold an invitation token (/invite#…). */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById("main")?.focus();
+        }}
+      >
         Skip to content
       </a>
       {signedIn ? (
@@ -121,10 +136,17 @@ export function App() {
             {session.status === "restoring" ? (
               <Loading>Restoring your session…</Loading>
             ) : (
-              <AuthPage
-                notice={session.notice}
-                onRetry={session.canRetry ? () => void restoreSession() : undefined}
-              />
+              <>
+                {route.page === "invite" && (
+                  <p className="alert alert-info auth-card">
+                    You have been invited to a workspace. Sign in, or create an account, with the address the invitation was sent to.
+                  </p>
+                )}
+                <AuthPage
+                  notice={session.notice}
+                  onRetry={session.canRetry ? () => void restoreSession() : undefined}
+                />
+              </>
             )}
           </main>
         </>
@@ -198,6 +220,8 @@ function SignedIn({ user, route }: { user: SessionUser; route: Route }) {
               <NotFoundPage />
             ) : route.page === "myPrivacy" ? (
               <PrivacyPage />
+            ) : route.page === "invite" ? (
+              <InvitePage />
             ) : state.status === "loading" ? (
               <Loading>Loading workspace…</Loading>
             ) : state.status === "error" ? (

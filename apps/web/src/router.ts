@@ -15,6 +15,7 @@ import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type Mo
  *   /w/:ws/analytics                    analytics dashboard (?asOf=YYYY-MM-DD&range=30|90|365&sort=…)
  *   /w/:ws/privacy                      the workspace's data-subject requests (owners/admins)
  *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
+ *   /invite#<token>                     answer an invitation to a workspace (the token stays in the fragment)
  */
 export type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache" | "privacy";
 
@@ -22,6 +23,7 @@ export type Route =
   | { page: "home" }
   | { page: "notFound" }
   | { page: "myPrivacy" }
+  | { page: "invite" }
   | { page: Exclude<WorkspaceSection, "contact">; workspaceId: string }
   | { page: "contact"; workspaceId: string; contactId: string };
 
@@ -45,6 +47,7 @@ export const paths = {
   analytics: (workspaceId: string) => `/w/${workspaceId}/analytics`,
   privacy: (workspaceId: string) => `/w/${workspaceId}/privacy`,
   myPrivacy: () => "/privacy",
+  invite: () => "/invite",
 };
 
 /** How the current location was reached: focus moves to the new page only after push/pop, not after redirects. */
@@ -80,6 +83,7 @@ export function navigate(path: string, { replace = false }: { replace?: boolean 
 export function parseRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { page: "home" };
   if (pathname === "/privacy" || pathname === "/privacy/") return { page: "myPrivacy" };
+  if (pathname === "/invite" || pathname === "/invite/") return { page: "invite" };
   const match = WORKSPACE_PATH.exec(pathname);
   if (!match) return { page: "notFound" };
   const workspaceId = match[1]!.toLowerCase();
@@ -116,6 +120,8 @@ export function pathOf(route: Route): string {
       return "/";
     case "myPrivacy":
       return paths.myPrivacy();
+    case "invite":
+      return paths.invite();
     case "contact":
       return paths.contact(route.workspaceId, route.contactId);
     default:

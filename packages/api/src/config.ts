@@ -96,6 +96,8 @@ const envSchema = z
     // GDPR exports (issue 6): where export ZIPs are stored (local directory storage) and how long links live.
     EXPORT_DIR: z.string().min(1).optional(),
     EXPORT_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
+    // Workspace invitations: how long an invitation link stays valid (expired ones are deleted daily).
+    INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
 
     // Cache and recommendations (README "Recommendations and the cache").
     CACHE_ENABLED: booleanFromEnv.default(true),

@@ -8,12 +8,14 @@ import { gdprRouter } from "./modules/gdpr/router";
 import { interactionsRouter } from "./modules/interactions/router";
 import { recommendationsRouter } from "./modules/recommendations/router";
 import { systemRouter } from "./modules/system/router";
+import { invitationsRouter } from "./modules/workspaces/invitations-router";
 import { workspacesRouter } from "./modules/workspaces/router";
 import { router } from "./trpc";
 
 export const appRouter = router({
   auth: authRouter,
   workspaces: workspacesRouter,
+  invitations: invitationsRouter,
   contacts: contactsRouter,
   interactions: interactionsRouter,
   activity: activityRouter,

@@ -20,6 +20,8 @@ import { InteractionService } from "./modules/interactions/service";
 import { warmupAfterImportConsumer } from "./modules/recommendations/events";
 import { recommendationJobs } from "./modules/recommendations/jobs";
 import { RecommendationService } from "./modules/recommendations/service";
+import { InvitationService } from "./modules/workspaces/invitations";
+import { invitationJobs } from "./modules/workspaces/invitations-jobs";
 import { WorkspaceService } from "./modules/workspaces/service";
 import { OwnershipService } from "./modules/workspaces/ownership";
 import { WorkspaceDeletionService } from "./modules/workspaces/deletion";
@@ -57,6 +59,7 @@ export interface Services {
   ownership: OwnershipService;
   /** Scheduled workspace deletion (grace period, cancel, the daily run). */
   workspaceDeletion: WorkspaceDeletionService;
+  invitations: InvitationService;
   contacts: ContactService;
   interactions: InteractionService;
   activity: ActivityService;
@@ -193,6 +196,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       forgetCache: (workspaceId) => cache.forgetWorkspace(workspaceId),
       removeJobs: (workspaceId) => recommendations.removeWarmupJobs(workspaceId),
     }),
+    invitations: new InvitationService(deps, workspaceService),
     contacts: new ContactService(deps),
     interactions: new InteractionService(deps),
     activity: new ActivityService(database.db),
@@ -219,6 +223,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   bus.subscribe((event) => services.workspaces.onEvent(event));
   bus.subscribe((event) => services.gdprErasure.restrictions.onEvent(event));
   for (const job of contactJobs(services.contacts)) queue.define(job);
+  for (const job of invitationJobs(services.invitations)) queue.define(job);
   // Cache (issue 4): contact/interaction events bump the workspace's cache generation
   // (durable, at least once); every instance evicts its in-process entries on the bus;
   // bulk imports queue a warm-up.

@@ -7,3 +7,4 @@ export * from "./recommendations/index";
 export * from "./analytics/index";
 export * from "./client-address";
 export * from "./workspace-lifecycle";
+export * from "./invitations";

@@ -48,6 +48,7 @@ const AUDIT_EXEMPTION =
 const ACCOUNT = "until the account is erased";
 const CONTACT = "until the contact is erased or purged (30 days after deletion)";
 const AUDIT = "audit log retention (AUDIT_RETENTION_DAYS, default 7 years)";
+const INVITATION = "until the invitation expires (INVITATION_TTL_DAYS, default 7), whether answered or not; then deleted by the daily job";
 
 export const INVENTORY: Record<string, TableInventory> = {
   users: {
@@ -103,6 +104,23 @@ export const INVENTORY: Record<string, TableInventory> = {
     purpose: "authorization within workspaces",
     retention: ACCOUNT,
     columns: { workspace_id: np, user_id: pid("member"), role: np, created_at: np, updated_at: np },
+  },
+  workspace_invitations: {
+    subject: "user",
+    purpose: "inviting a person into a workspace with their consent (they accept or decline)",
+    retention: INVITATION,
+    columns: {
+      id: np,
+      workspace_id: np,
+      email: personal("contact_details", "matching the invitation to the invitee's account", INVITATION),
+      role: np,
+      token_hash: personal("credentials", "single-use invitation link", INVITATION),
+      status: np,
+      invited_by: pid("member who invited"),
+      created_at: np,
+      expires_at: np,
+      responded_at: np,
+    },
   },
   contacts: {
     subject: "contact",

@@ -22,6 +22,11 @@ export interface DomainEventPayloads {
   "member.added": { userId: string; role: string };
   "member.removed": { userId: string; previousRole: string };
   "member.role_changed": { userId: string; from: string; to: string };
+  // Invitations: ids and the role only, never the invited address.
+  "invitation.created": { invitationId: string; role: string };
+  "invitation.accepted": { invitationId: string; userId: string };
+  "invitation.declined": { invitationId: string };
+  "invitation.revoked": { invitationId: string };
   // GDPR (issue 6): ids only (Art. 19 notice to recipients).
   "contact.erased": { contactId: string; operationId: string };
   "contact.restricted": { contactId: string };
@@ -48,6 +53,10 @@ export const DOMAIN_EVENT_TYPES = [
   "member.added",
   "member.removed",
   "member.role_changed",
+  "invitation.created",
+  "invitation.accepted",
+  "invitation.declined",
+  "invitation.revoked",
   "contact.erased",
   "contact.restricted",
   "contact.unrestricted",

@@ -7,3 +7,4 @@ export * from "./audit";
 export * from "./analytics";
 export * from "./gdpr";
 export * from "./gdpr-exports";
+export * from "./invitations";

@@ -26,6 +26,10 @@ const TYPE_LABELS: Record<EventType, string> = {
   "member.added": "Member added",
   "member.removed": "Member removed",
   "member.role_changed": "Role changed",
+  "invitation.created": "Invitation sent",
+  "invitation.accepted": "Invitation accepted",
+  "invitation.declined": "Invitation declined",
+  "invitation.revoked": "Invitation withdrawn",
   "workspace.created": "Workspace created",
   "workspace.deletion_scheduled": "Deletion scheduled",
   "workspace.deletion_cancelled": "Deletion cancelled",
@@ -43,6 +47,7 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   { label: "Contacts", types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"] },
   { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
   { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
+  { label: "Invitations", types: ["invitation.created", "invitation.accepted", "invitation.declined", "invitation.revoked"] },
   { label: "Workspace", types: ["workspace.created", "workspace.deletion_scheduled", "workspace.deletion_cancelled"] },
   { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
 ];
@@ -238,6 +243,18 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
           {actor} changed the role of {person} from {role(payload.from)} to {role(payload.to)}
         </>
       );
+    case "invitation.created":
+      return (
+        <>
+          {actor} invited someone as {role(payload.role)}
+        </>
+      );
+    case "invitation.accepted":
+      return <>{actor} accepted an invitation</>;
+    case "invitation.declined":
+      return <>{actor} declined an invitation</>;
+    case "invitation.revoked":
+      return <>{actor} withdrew an invitation</>;
     default:
       return (
         <>

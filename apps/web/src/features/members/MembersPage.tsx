@@ -1,9 +1,7 @@
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState } from "react";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { useRetryAfter } from "../../components/hooks";
 import { Loading } from "../../components/Status";
-import { fieldError } from "../../errors";
 import { navigate, paths } from "../../router";
 import { useCurrentUser } from "../../session";
 import { trpc, type RouterOutputs } from "../../trpc";
@@ -11,6 +9,7 @@ import { rememberWorkspace } from "../shell/lastWorkspace";
 import { DangerZone } from "../workspaces/DangerZone";
 import { TransferOwnership } from "../workspaces/TransferOwnership";
 import { canManage, ROLE_LABELS, useWorkspace, type WorkspaceRole } from "../shell/workspace";
+import { Invitations } from "./Invitations";
 
 type Member = RouterOutputs["workspaces"]["members"][number];
 
@@ -96,9 +95,9 @@ export default function MembersPage() {
       </div>
 
       {manage ? (
-        <AddMember workspaceId={workspace.id} actorRole={workspace.role} onAdded={(text) => setOutcome({ kind: "done", text })} />
+        <Invitations workspaceId={workspace.id} roles={grantableRoles(workspace.role)} />
       ) : (
-        <p className="muted">Only owners and admins can add members or change roles.</p>
+        <p className="muted">Only owners and admins can invite people or change roles.</p>
       )}
 
       <section aria-labelledby={`${id}-people`} className="stack">
@@ -185,7 +184,7 @@ export default function MembersPage() {
 
       <section aria-labelledby={`${id}-leave`} className="card stack">
         <h2 id={`${id}-leave`}>Leave this workspace</h2>
-        <p className="muted">You lose access to {workspace.name} and its contacts. An owner or admin can add you back later.</p>
+        <p className="muted">You lose access to {workspace.name} and its contacts. An owner or admin can invite you back later.</p>
         <p>
           <button
             type="button"
@@ -211,7 +210,7 @@ export default function MembersPage() {
         onCancel={() => setRemoving(null)}
       >
         <p>
-          {removing?.name} ({removing?.email}) loses access to {workspace.name} at once. You can add them again later.
+          {removing?.name} ({removing?.email}) loses access to {workspace.name} at once. You can invite them again later.
         </p>
       </ConfirmDialog>
 
@@ -225,72 +224,8 @@ export default function MembersPage() {
         onConfirm={() => leave.mutate({ workspaceId: workspace.id, userId: me.id })}
         onCancel={() => setLeaving(false)}
       >
-        <p>You will no longer see this workspace. An owner or admin must add you back to return.</p>
+        <p>You will no longer see this workspace. An owner or admin must invite you back to return.</p>
       </ConfirmDialog>
     </div>
-  );
-}
-
-function AddMember({ workspaceId, actorRole, onAdded }: { workspaceId: string; actorRole: WorkspaceRole; onAdded: (text: string) => void }) {
-  const id = useId();
-  const utils = trpc.useUtils();
-  const [email, setEmail] = useState("");
-  const [role, setRole] = useState<WorkspaceRole>("member");
-  const add = trpc.workspaces.addMember.useMutation({
-    onSuccess: async (member) => {
-      setEmail("");
-      onAdded(`Added ${member.name} as ${member.role === "admin" ? "an" : "a"} ${ROLE_LABELS[member.role].toLowerCase()}.`);
-      await utils.workspaces.members.invalidate({ workspaceId });
-    },
-  });
-  const wait = useRetryAfter(add.error);
-  const emailError = fieldError(add.error, "email");
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    add.mutate({ workspaceId, email, role });
-  };
-
-  return (
-    <section className="card stack" aria-labelledby={`${id}-title`}>
-      <h2 id={`${id}-title`}>Add a member</h2>
-      <form className="inline-form" onSubmit={submit} noValidate>
-        <div className="field grow">
-          <label htmlFor={`${id}-email`}>Email</label>
-          <input
-            id={`${id}-email`}
-            type="email"
-            autoComplete="off"
-            required
-            value={email}
-            aria-invalid={emailError ? true : undefined}
-            aria-describedby={`${id}-email-hint${emailError ? ` ${id}-email-error` : ""}`}
-            onChange={(event) => setEmail(event.target.value)}
-          />
-          <p id={`${id}-email-hint`} className="hint">
-            They need a Rapport account already.
-          </p>
-          {emailError && (
-            <p id={`${id}-email-error`} className="field-error">
-              {emailError}
-            </p>
-          )}
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-role`}>Role</label>
-          <select id={`${id}-role`} value={role} onChange={(event) => setRole(event.target.value as WorkspaceRole)}>
-            {grantableRoles(actorRole).map((option) => (
-              <option key={option} value={option}>
-                {ROLE_LABELS[option]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="submit" disabled={add.isPending || wait > 0}>
-          {add.isPending ? "Adding…" : "Add member"}
-        </button>
-      </form>
-      <ErrorMessage error={add.error} title="Could not add the member" />
-    </section>
   );
 }

@@ -4,6 +4,7 @@ import { auditPrivacy } from "../audit/privacy";
 import { authPrivacy } from "../auth/privacy";
 import { contactsPrivacy } from "../contacts/privacy";
 import { interactionsPrivacy } from "../interactions/privacy";
+import { invitationsPrivacy } from "../workspaces/invitations-privacy";
 import { workspacesPrivacy } from "../workspaces/privacy";
 import { gdprPrivacy } from "./privacy";
 import { PrivacyRegistry } from "./registry";
@@ -19,6 +20,8 @@ export function createPrivacyRegistry(): PrivacyRegistry {
     .register(interactionsPrivacy)
     .register(contactsPrivacy)
     .register(workspacesPrivacy)
+    // Before auth: it finds the invitations by the address the auth handler overwrites.
+    .register(invitationsPrivacy)
     .register(analyticsPrivacy)
     .register(activityPrivacy)
     .register(auditPrivacy)

@@ -1,10 +1,10 @@
 import { WORKSPACE_ROLES } from "@rapport/core";
 import { z } from "zod";
-import { emailSchema, idSchema, requiredText } from "../../lib/schemas";
+import { idSchema, requiredText } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
 import { lifecycleProcedures } from "./lifecycle-router";
 
-const roleSchema = z.enum(WORKSPACE_ROLES);
+export const roleSchema = z.enum(WORKSPACE_ROLES);
 
 export const workspacesRouter = router({
   create: authed
@@ -14,11 +14,6 @@ export const workspacesRouter = router({
   members: workspaceMember("member")
     .input(z.strictObject({ workspaceId: idSchema }))
     .query(({ ctx, input }) => ctx.runtime.services.workspaces.listMembers(input.workspaceId)),
-  addMember: workspaceMember("admin")
-    .input(z.strictObject({ workspaceId: idSchema, email: emailSchema, role: roleSchema.default("member") }))
-    .mutation(({ ctx, input }) =>
-      ctx.runtime.services.workspaces.addMember(input.workspaceId, input.email, input.role, ctx.workspace.role, actorOf(ctx)),
-    ),
   setRole: workspaceMember("admin")
     .input(z.strictObject({ workspaceId: idSchema, userId: idSchema, role: roleSchema }))
     .mutation(({ ctx, input }) =>

@@ -2,7 +2,7 @@ import { checkRoleChange, type WorkspaceRole } from "@rapport/core";
 import { memberships, users, workspaces } from "@rapport/db";
 import { and, count, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
-import { DomainError, conflict, forbidden, notFound } from "../../errors";
+import { DomainError, notFound } from "../../errors";
 import { appendEvents } from "../../events/outbox";
 import type { DomainEvent } from "../../events/types";
 import type { ServiceDeps } from "../../runtime";
@@ -85,23 +85,6 @@ export class WorkspaceService {
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(eq(memberships.workspaceId, workspaceId))
       .orderBy(users.name, users.id);
-  }
-
-  async addMember(workspaceId: string, email: string, role: WorkspaceRole, actorRole: WorkspaceRole, actor: Actor) {
-    if (role === "owner" && actorRole !== "owner") throw forbidden("Only owners can add owners.");
-    return this.deps.transaction(async (tx) => {
-      const [user] = await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(sql`lower(${users.email}) = ${email}`);
-      if (!user) throw new DomainError("NOT_FOUND", "No Rapport account uses this email; ask them to register first.");
-      const inserted = await tx
-        .insert(memberships)
-        .values({ workspaceId, userId: user.id, role })
-        .onConflictDoNothing()
-        .returning({ userId: memberships.userId });
-      if (inserted.length === 0) throw conflict("This person is already a member of the workspace.", { userId: user.id });
-      await appendEvents(tx, [{ type: "member.added", workspaceId, actorId: actor.actorId, payload: { userId: user.id, role } }]);
-      await recordAudit(tx, { action: "member.added", workspaceId, targetType: "user", targetId: user.id, metadata: { role }, ...actor });
-      return { userId: user.id, email: user.email, name: user.name, role };
-    });
   }
 
   async setRole(workspaceId: string, userId: string, role: WorkspaceRole, actorRole: WorkspaceRole, actor: Actor) {
