@@ -58,9 +58,6 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "workspaces.create": { input: () => ({ name: "Second workspace" }) },
   "workspaces.list": { input: () => undefined },
   "workspaces.members": { input: (f) => ({ workspaceId: f.workspaceId }) },
-  "workspaces.addMember": {
-    input: async (f) => ({ workspaceId: f.workspaceId, email: (await f.app.signUp("Third")).email, role: "member" }),
-  },
   "workspaces.setRole": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId, role: "member" }) },
   "workspaces.removeMember": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId }) },
   "workspaces.transferOwnership": { input: (f) => ({ workspaceId: f.workspaceId, userId: f.admin.userId }) },
@@ -73,6 +70,13 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   },
   "workspaces.deletionStatus": { input: (f) => ({ workspaceId: f.workspaceId }) },
   "workspaces.soleOwned": { input: () => undefined },
+
+  "invitations.invite": { input: (f) => ({ workspaceId: f.workspaceId, email: freshEmail(), role: "member" }) },
+  "invitations.listPending": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "invitations.revoke": { input: async (f) => ({ workspaceId: f.workspaceId, invitationId: (await openInvitation(f, f.workspaceId)).invitationId }) },
+  "invitations.preview": { input: async (f) => ({ token: (await openInvitation(f)).token }) },
+  "invitations.accept": { input: async (f) => ({ token: (await openInvitation(f)).token }) },
+  "invitations.decline": { input: async (f) => ({ token: (await openInvitation(f)).token }) },
 
   "contacts.create": {
     input: (f) => ({
@@ -211,6 +215,18 @@ const BASE_INPUTS: Record<string, BaseInput> = {
 
   "system.ping": { input: () => ({}) },
 };
+
+/**
+ * An open invitation for the owner's address (the caller of the invitee's procedures): into a new
+ * workspace of the admin's, or, given `workspaceId`, a fresh address into that one.
+ */
+async function openInvitation(f: Fixture, workspaceId?: string): Promise<{ invitationId: string; token: string }> {
+  const [client, target, email] = workspaceId
+    ? [f.owner.client, workspaceId, freshEmail()]
+    : [f.admin.client, (await f.admin.client.workspaces.create.mutate({ name: "Inviting" })).id, f.owner.email];
+  const { invitation, link } = await client.invitations.invite.mutate({ workspaceId: target, email });
+  return { invitationId: invitation.id, token: link.slice(link.indexOf("#") + 1) };
+}
 
 async function requestAdminDeletion(f: Fixture): Promise<string> {
   const { deletionId } = await f.admin.client.gdpr.requestDeletion.mutate({ reason: "Leaving", password: f.admin.password });

@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { emailSchema, idSchema } from "../../lib/schemas";
+import { emailSchema, idSchema, stringSchema } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
 import { roleSchema } from "./router";
 
 /** An invitation link's token: 32 random bytes in base64url (fixed length, so the pattern is linear). */
-const tokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be an invitation token");
+const tokenSchema = stringSchema.regex(/^[A-Za-z0-9_-]{43}$/, "must be an invitation token");
 const tokenInput = z.strictObject({ token: tokenSchema });
 
 export const invitationsRouter = router({
