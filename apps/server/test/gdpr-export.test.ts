@@ -313,7 +313,7 @@ describe("gdpr exports: duplicate requests", () => {
     const { owner, workspaceId, ana, carl } = await anaOnCarlsRecord("Stored");
     // A former admin who recorded Ana (their export holds the contacts they created), removed before the erasure.
     const former = await app.signUp("Former Admin");
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: former.email, role: "admin" });
+    await joinWorkspace(owner, workspaceId, former, "admin");
     const anaTwin = await former.client.contacts.create.mutate({ workspaceId, name: ana.name, email: "ana.twin@p.example" });
     const outsider = await app.signUp("Outsider");
     await outsider.client.workspaces.create.mutate({ name: "Elsewhere" });

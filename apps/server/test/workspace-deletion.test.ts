@@ -8,6 +8,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRapportServer, type RapportServer } from "../src/http";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
 import { dumpLines } from "./support/dump";
 
 /**
@@ -18,11 +19,6 @@ import { dumpLines } from "./support/dump";
  * their account.
  */
 const DAY_MS = 86_400_000;
-
-/** A second member of a workspace (the owner adds them). */
-async function joinWorkspace(owner: SignedInUser, workspaceId: string, user: SignedInUser, role: "member" | "admin") {
-  await owner.client.workspaces.addMember.mutate({ workspaceId, email: user.email, role });
-}
 
 async function waitForExport(client: RapportClient, exportId: string) {
   for (let i = 0; i < 200; i++) {
@@ -276,7 +272,7 @@ describe("workspace deletion on the embedded database (PGlite)", () => {
     const owner = await signUp("owner@lite.example", "Lite Owner");
     const member = await signUp("member@lite.example", "Lite Member");
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Lite WS" });
-    await owner.client.workspaces.addMember.mutate({ workspaceId, email: member.email, role: "member" });
+    await joinWorkspace(owner, workspaceId, member);
     const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Lite Contact", email: "c@lite.example" });
     await member.client.interactions.create.mutate({ workspaceId, contactId: contact.id, type: "call", direction: "inbound", occurredAt: clock.now() });
 

@@ -3,7 +3,7 @@ import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
 import { workspaces } from "./workspaces";
 
-/** Invitations to a workspace (migration 0007_invitations.sql). */
+/** Invitations to a workspace (migration 0008_invitations.sql). */
 export const workspaceInvitations = pgTable("workspace_invitations", {
   id: uuid("id").primaryKey().defaultRandom(),
   workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
