@@ -2,7 +2,7 @@
  * API benchmark: contacts.list and contacts.create through the real HTTP server.
  *
  *   pnpm bench:api [--contacts 100000] [--interactions 0] [--duration 10] [--warmup 2]
- *                  [--concurrency 20] [--pages 5] [--rounds 2]
+ *                  [--concurrency 20] [--pages 5] [--rounds 3]
  *
  * Creates a throw-away Postgres database and Redis key prefix, starts the real
  * runtime + HTTP server on 127.0.0.1 (NODE_ENV=production, LOG_LEVEL=warn),
@@ -54,7 +54,7 @@ const WARMUP_S = secondsArg(args.warmup, 2, "warmup");
 const CONCURRENCY = intArg(args.concurrency, 20, "concurrency", 1);
 const PAGES = intArg(args.pages, 5, "pages", 1);
 const PAGE_SIZE = 50;
-const ROUNDS = intArg(args.rounds, 2, "rounds", 1);
+const ROUNDS = intArg(args.rounds, 3, "rounds", 1);
 const TARGETS = { list_p99_ms: "< 20", create_per_s: ">= 1000", list_to_trpc_ceiling: ">= 0.5" } as const;
 
 function medianByRps<T extends { rps: number }>(rounds: T[]): T {
