@@ -163,4 +163,23 @@ describe.each(drivers)("a stuck database answers 503, not a hang, on %s", (drive
     }
     expect((await user.client.contacts.list.query({ workspaceId })).items).toHaveLength(1);
   });
+
+  it("an analytics export whose reader stalls does not stop other requests", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let writing!: () => void;
+    const writingNow = new Promise<void>((resolve) => (writing = resolve));
+    // The export handler's onBatch waits for the client to drain; here the client never does, until released.
+    const exporting = app.runtime.services.analytics.streamExport(workspaceId, { sortBy: "clv", asOf: new Date() }, async () => {
+      writing();
+      await released;
+    });
+    try {
+      await Promise.race([writingNow, exporting]);
+      expect((await user.client.contacts.list.query({ workspaceId })).items).toHaveLength(1);
+    } finally {
+      release();
+    }
+    expect(await exporting).toEqual({ rows: 1 });
+  });
 });

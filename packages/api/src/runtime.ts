@@ -1,4 +1,4 @@
-import { createDatabase, migrate, type Database, type Db, type Tx } from "@rapport/db";
+import { createDatabase, migrate, type Database, type DatabaseKind, type Db, type Tx } from "@rapport/db";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import { EventDispatcher } from "./events/dispatcher";
@@ -40,6 +40,8 @@ export type Role = "api" | "worker" | "all";
 export interface ServiceDeps {
   config: Config;
   db: Db;
+  /** PGlite is one connection: there a transaction must never wait on anything but the database. */
+  databaseKind: DatabaseKind;
   clock: Clock;
   log: Logger;
   /** One database transaction; committed events are dispatched right after. */
@@ -171,6 +173,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const deps: ServiceDeps = {
     config,
     db: database.db,
+    databaseKind: database.kind,
     clock,
     log,
     rateLimiter,

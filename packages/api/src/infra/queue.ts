@@ -72,9 +72,10 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
       return job.id!;
     },
     async status(jobId) {
+      // State first: a job read before it completes and then found "completed" would have no result yet.
+      const state = (await queue.getJobState(jobId)) as string;
       const job = await queue.getJob(jobId);
       if (!job) return null;
-      const state = (await job.getState()) as string;
       return {
         id: jobId,
         name: job.name,

@@ -239,6 +239,9 @@ export class AnalyticsService {
    * Streams per-contact figures of the whole workspace in `sortBy` order:
    * a server-side cursor in a read-only transaction, `EXPORT_BATCH` rows at a
    * time, each batch handed to `onBatch` (which may wait for the client).
+   * On PGlite the transaction would hold the one connection while a slow client
+   * reads, stopping every other request: there all batches are read first and
+   * handed over after commit (embedded workspaces are small).
    */
   async streamExport(
     workspaceId: string,
@@ -247,6 +250,7 @@ export class AnalyticsService {
   ): Promise<{ rows: number }> {
     const { settings } = await this.settings(workspaceId);
     let total = 0;
+    const afterCommit: ExportRow[][] | null = this.deps.databaseKind === "pglite" ? [] : null;
     await this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`SET TRANSACTION READ ONLY`);
       await tx.execute(ANALYTICS_SESSION_SETTINGS);
@@ -255,11 +259,13 @@ export class AnalyticsService {
         const rows = await queryRows<ExportRow>(tx, sql`FETCH FORWARD ${sql.raw(String(EXPORT_BATCH))} FROM analytics_export`);
         if (rows.length === 0) break;
         total += rows.length;
-        await onBatch(rows);
+        if (afterCommit) afterCommit.push(rows);
+        else await onBatch(rows);
         if (rows.length < EXPORT_BATCH) break;
       }
       await tx.execute(sql`CLOSE analytics_export`);
     });
+    for (const rows of afterCommit ?? []) await onBatch(rows);
     return { rows: total };
   }
 
