@@ -4,7 +4,8 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRepoRoot } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,10 +65,13 @@ describe("README: running against your own services", () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   const redisPrefix = `rapport-test-${randomBytes(4).toString("hex")}:`;
   let env: Record<string, string>;
+  // Export files of the started servers go here, not into the repository's .data/.
+  const dataDir = mkdtempSync(join(tmpdir(), "rapport-readme-"));
 
   beforeAll(async () => {
     database = await createTestDatabase();
     env = {
+      DATA_DIR: dataDir,
       NODE_ENV: "production",
       DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
@@ -82,6 +86,7 @@ describe("README: running against your own services", () => {
   afterAll(async () => {
     await database?.drop();
     await deleteRedisPrefix(redisPrefix);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("documents the migration and both roles", () => {

@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,11 +16,14 @@ export interface ServerProcess {
 
 /** Runs the real server entry point (`src/main.ts`) as its own process. */
 export function runServer(env: Record<string, string>, args: string[] = []): ServerProcess {
+  // Export files and any other local state go to a temporary directory, never the repository's .data/.
+  const dataDir = mkdtempSync(join(tmpdir(), "rapport-server-data-"));
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
     cwd: SERVER_DIR,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    env: { ...process.env, LOG_LEVEL: "info", DATA_DIR: dataDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  child.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
