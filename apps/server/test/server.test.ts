@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, loadConfig, type Readiness } from "@rapport/api";
+import { createRapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, createTestDatabase, type TestApp } from "./support/app";
 import { runServer, serverUrl } from "./support/server-process";
@@ -49,6 +53,37 @@ describe("server process", () => {
       await db.drop();
     }
   });
+});
+
+describe("development defaults", () => {
+  it("listens on loopback only, generates its secrets once and keeps sessions across a restart", async () => {
+    const db = await createTestDatabase();
+    const dataDir = mkdtempSync(join(tmpdir(), "rapport-dev-defaults-"));
+    // What `pnpm start` gets: no HOST, no secrets.
+    const env = { NODE_ENV: "development", DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: "redis://127.0.0.1:1", PORT: "0" };
+    const stop = async (run: ReturnType<typeof runServer>) => {
+      run.child.kill("SIGTERM");
+      await run.exited;
+    };
+    let run = runServer(env);
+    try {
+      const url = await serverUrl(run);
+      expect(new URL(url).hostname).toBe("127.0.0.1");
+      expect(run.output()).toContain(`Secrets JWT_SECRET, GDPR_SUPPRESSION_KEY generated into ${dataDir}/secrets.json`);
+      const registered = await createRapportClient({ url }).auth.register.mutate({ email: "dev@defaults.example", password: "a long dev passphrase 42", name: "Dev" });
+      await stop(run);
+
+      run = runServer(env);
+      const again = await serverUrl(run);
+      const me = await createRapportClient({ url: again, token: registered.accessToken }).auth.me.query();
+      expect(me.user.email).toBe("dev@defaults.example");
+    } finally {
+      await stop(run);
+      run.child.kill("SIGKILL");
+      rmSync(dataDir, { recursive: true, force: true });
+      await db.drop();
+    }
+  }, 120_000);
 });
 
 describe("http surface", () => {
