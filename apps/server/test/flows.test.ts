@@ -6,6 +6,7 @@ import JSZip from "jszip";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
+import { invitationToken } from "./support/members";
 
 /**
  * Every module's main flows, once on Postgres (with Redis) and once on the embedded
@@ -162,8 +163,27 @@ describe.each(drivers)("main flows on %s", (driver) => {
     await stillServing();
   });
 
+  it("invitations: invite, accept, decline, withdraw; nothing expired yet for the purge job", async () => {
+    const [ina, dan] = await Promise.all([app.signUp("Ina Invitee"), app.signUp("Dan Decliner")]);
+    const accepted = await owner.client.invitations.invite.mutate({ workspaceId, email: ina.email, role: "admin" });
+    expect(await ina.client.invitations.preview.query({ token: invitationToken(accepted.link) })).toMatchObject({ workspaceId, state: "pending" });
+    expect(await ina.client.invitations.accept.mutate({ token: invitationToken(accepted.link) })).toMatchObject({ workspaceId, role: "admin" });
+    await ina.client.contacts.list.query({ workspaceId });
+    const declined = await owner.client.invitations.invite.mutate({ workspaceId, email: dan.email });
+    await dan.client.invitations.decline.mutate({ token: invitationToken(declined.link) });
+    const withdrawn = await owner.client.invitations.invite.mutate({ workspaceId, email: "never@flows.example" });
+    await owner.client.invitations.revoke.mutate({ workspaceId, invitationId: withdrawn.invitation.id });
+    expect(await owner.client.invitations.listPending.query({ workspaceId })).toEqual([]);
+    await owner.client.invitations.invite.mutate({ workspaceId, email: "later@flows.example" });
+    expect(await runJob("workspaces.purge-invitations")).toEqual({ deleted: 0 });
+    expect(await app.runtime.dispatcher.drain()).toBe(true);
+    await stillServing();
+  });
+
   it("GDPR: account deletion runs after the grace period; the user cannot sign in", async () => {
     const leaver = await app.signUp("Lea Leaver");
+    // An open invitation to the leaver's address goes with the account (the retention test counts the rest).
+    await owner.client.invitations.invite.mutate({ workspaceId, email: leaver.email });
     const scheduled = await leaver.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: leaver.password });
     expect(scheduled).toMatchObject({ status: "scheduled" });
     clock.advance(31 * DAY_MS);
@@ -178,6 +198,8 @@ describe.each(drivers)("main flows on %s", (driver) => {
     // The clock is 31 days on: the 4 contacts bulk-deleted above are past the 30-day retention.
     expect(await runJob("contacts.purge-deleted")).toEqual({ purged: 4 });
     expect(await runJob("gdpr.enforce-retention")).toMatchObject({ auditDeleted: 0 });
+    // The four invitations above expired after 7 days; the leaver's went with the erasure.
+    expect(await runJob("workspaces.purge-invitations")).toEqual({ deleted: 4 });
     expect(await app.runtime.dispatcher.drain()).toBe(true);
     await stillServing();
   });
