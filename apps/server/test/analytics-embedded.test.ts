@@ -1,30 +1,20 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
+import { systemClock } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRapportServer, type RapportServer } from "../src/http";
+import { createTestApp, type TestApp } from "./support/app";
 
 /** `pnpm start`'s embedded mode (PGlite, no Redis): the same analytics, cursor export and in-process cache. */
 describe("analytics in embedded mode (PGlite, no Redis)", () => {
-  let dir: string;
-  let runtime: Runtime;
-  let server: RapportServer;
+  let app: TestApp;
   let url: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "rapport-pglite-analytics-"));
-    runtime = await createRuntime(loadConfig({ NODE_ENV: "test", PGLITE_DIR: dir, LOG_LEVEL: "silent", EVENT_POLL_MS: "20" }));
-    await runtime.start("all");
-    server = createRapportServer(runtime);
-    url = (await server.listen(0, "127.0.0.1")).url;
+    app = await createTestApp({ driver: "pglite", clock: systemClock, env: { EVENT_POLL_MS: "20" } });
+    url = app.url;
   });
   afterAll(async () => {
-    await server?.close(1_000);
-    await runtime?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   it("metrics, caching with invalidation, timeseries and a CSV export", async () => {

@@ -6,7 +6,7 @@ import JSZip from "jszip";
 import Papa from "papaparse";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
-import { invitationToken } from "./support/members";
+import { invitationToken, joinWorkspace } from "./support/members";
 
 /**
  * Every module's main flows, once on Postgres (with Redis) and once on the embedded
@@ -25,6 +25,7 @@ describe.each(drivers)("main flows on %s", (driver) => {
   let workspaceId: string;
   let anaId: string;
   let benId: string;
+  let doomedId: string;
 
   /** The server still answers: readiness, a read and a sign-in. */
   async function stillServing() {
@@ -180,6 +181,20 @@ describe.each(drivers)("main flows on %s", (driver) => {
     await stillServing();
   });
 
+  it("workspaces: an admin joins, ownership handed over and back, deletion scheduled", async () => {
+    const ivy = await app.signUp("Ivy Invitee");
+    const name = `Doomed on ${driver}`;
+    doomedId = (await owner.client.workspaces.create.mutate({ name })).id;
+    await owner.client.contacts.create.mutate({ workspaceId: doomedId, name: "Dora Doomed", email: "dora@flows.example" });
+    await joinWorkspace(owner, doomedId, ivy, "admin");
+    expect((await owner.client.workspaces.members.query({ workspaceId: doomedId })).map((m) => m.role).sort()).toEqual(["admin", "owner"]);
+    await owner.client.workspaces.transferOwnership.mutate({ workspaceId: doomedId, userId: ivy.userId });
+    await ivy.client.workspaces.transferOwnership.mutate({ workspaceId: doomedId, userId: owner.userId });
+    expect(await owner.client.workspaces.requestDeletion.mutate({ workspaceId: doomedId, confirmation: name })).toMatchObject({ status: "scheduled" });
+    expect(await app.runtime.dispatcher.drain()).toBe(true);
+    await stillServing();
+  });
+
   it("GDPR: account deletion runs after the grace period; the user cannot sign in", async () => {
     const leaver = await app.signUp("Lea Leaver");
     // An open invitation to the leaver's address goes with the account (the retention test counts the rest).
@@ -190,6 +205,15 @@ describe.each(drivers)("main flows on %s", (driver) => {
     owner = await app.signIn(owner);
     expect(await runJob("gdpr.run-due-deletions")).toEqual({ executed: 1, failed: 0 });
     expect((await errorOf(app.client().auth.login.mutate({ email: leaver.email, password: leaver.password }))).code).toBe("UNAUTHORIZED");
+    expect(await app.runtime.dispatcher.drain()).toBe(true);
+    await stillServing();
+  });
+
+  it("workspaces: the due deletion removes the workspace and its data", async () => {
+    // The clock is 31 days on: past the grace period of the deletion scheduled above.
+    expect(await runJob("workspaces.run-due-deletions")).toEqual({ executed: 1, failed: 0 });
+    expect(await app.query`SELECT id FROM workspaces WHERE id = ${doomedId}`).toEqual([]);
+    expect(await app.query`SELECT id FROM contacts WHERE workspace_id = ${doomedId}`).toEqual([]);
     expect(await app.runtime.dispatcher.drain()).toBe(true);
     await stillServing();
   });
