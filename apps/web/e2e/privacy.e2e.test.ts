@@ -244,7 +244,7 @@ describe("privacy", () => {
     const refusal = remove.getByRole("alert");
     await refusal.getByText(/You are the sole owner of a workspace/).waitFor();
     expect(await refusal.getByRole("link", { name: "Transfer ownership of Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#transfer-ownership`);
-    expect(await refusal.getByRole("link", { name: "Delete Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#delete-workspace`);
+    expect(await refusal.getByRole("link", { name: "Delete workspace Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#delete-workspace`);
 
     // Another owner joins; now the deletion is scheduled, with its date, and can be cancelled.
     const other = await app.signUp("Otto Owner");

@@ -176,7 +176,7 @@ describe("Delete my account", () => {
     const alert = await within(section).findByRole("alert");
     expect(alert).toHaveTextContent("Could not schedule the deletion: You are the sole owner of a workspace");
     expect(within(alert).getByRole("link", { name: "Transfer ownership of Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#transfer-ownership`);
-    expect(within(alert).getByRole("link", { name: "Delete Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#delete-workspace`);
+    expect(within(alert).getByRole("link", { name: "Delete workspace Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#delete-workspace`);
     expect(password).not.toHaveAttribute("aria-invalid");
     expect(server.callsTo("gdpr.requestDeletion")).toHaveLength(2);
   });

@@ -177,7 +177,7 @@ export default function MembersPage() {
 
       {workspace.role === "owner" && (
         <>
-          {members.data && <TransferOwnership workspace={workspace} members={members.data} meId={me.id} />}
+          {members.data && <TransferOwnership workspace={workspace} members={members.data} meId={me.id} onTransferred={(text) => setOutcome({ kind: "done", text })} />}
           <DangerZone workspace={workspace} />
         </>
       )}

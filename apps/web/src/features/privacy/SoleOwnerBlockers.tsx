@@ -44,8 +44,9 @@ export function SoleOwnerBlockers({ workspaces, intro }: { workspaces: OwnedWork
               Transfer ownership
             </Link>
             {" or "}
-            <Link href={`${paths.members(workspace.id)}#delete-workspace`} aria-label={`Delete ${workspace.name}`}>
-              delete the workspace
+            {/* Visible text starts the accessible name (WCAG 2.5.3), which adds the workspace. */}
+            <Link href={`${paths.members(workspace.id)}#delete-workspace`} aria-label={`Delete workspace ${workspace.name}`}>
+              Delete workspace
             </Link>
           </li>
         ))}

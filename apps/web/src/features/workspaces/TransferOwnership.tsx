@@ -23,7 +23,18 @@ export function useAnchorFocus(anchor: string) {
  * "Transfer ownership" (owners): choose a member, confirm; they become owner and
  * you stay as admin. Needed before a sole owner can delete their account.
  */
-export function TransferOwnership({ workspace, members, meId }: { workspace: CurrentWorkspace; members: Member[]; meId: string }) {
+export function TransferOwnership({
+  workspace,
+  members,
+  meId,
+  onTransferred,
+}: {
+  workspace: CurrentWorkspace;
+  members: Member[];
+  meId: string;
+  /** Told once done: this section then disappears (the caller is no longer an owner), so the page says it. */
+  onTransferred: (text: string) => void;
+}) {
   const id = useId();
   const headingRef = useAnchorFocus("transfer-ownership");
   const utils = trpc.useUtils();
@@ -31,9 +42,10 @@ export function TransferOwnership({ workspace, members, meId }: { workspace: Cur
   const [chosen, setChosen] = useState("");
   const [confirming, setConfirming] = useState(false);
   const transfer = trpc.workspaces.transferOwnership.useMutation({
-    onSuccess: async () => {
+    onSuccess: async (result) => {
       setConfirming(false);
       setChosen("");
+      onTransferred(`${result.ownerName || "The member"} now owns ${workspace.name}. You are an admin.`);
       // My role changed (owner → admin): the workspace list carries it.
       await Promise.all([utils.workspaces.members.invalidate({ workspaceId: workspace.id }), utils.workspaces.list.invalidate(), utils.workspaces.soleOwned.invalidate()]);
     },
@@ -56,11 +68,6 @@ export function TransferOwnership({ workspace, members, meId }: { workspace: Cur
         Hand {workspace.name} to another member: they become its owner and you stay as an admin. Do this before deleting your account if you are
         the only owner.
       </p>
-      {transfer.isSuccess && (
-        <p className="alert alert-success" role="status">
-          {transfer.data.ownerName || "The member"} now owns {workspace.name}. You are an admin.
-        </p>
-      )}
       {candidates.length === 0 ? (
         <p className="muted">Nobody else can receive it yet: add a member first.</p>
       ) : (
