@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRapportServer, type RapportServer } from "../src/http";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
-import { joinWorkspace } from "./support/members";
+import { invitationToken, joinWorkspace } from "./support/members";
 import { dumpLines } from "./support/dump";
 
 /**
@@ -96,6 +96,7 @@ describe("ownership transfer and workspace deletion", () => {
     }
     expect(await mia.client.workspaces.deletionStatus.query({ workspaceId })).toEqual({ scheduled: null });
 
+    const { link: pendingInvite } = await olga.client.invitations.invite.mutate({ workspaceId, email: outsider.email, role: "member" });
     const scheduled = await olga.client.workspaces.requestDeletion.mutate({ workspaceId, confirmation: ` ${NAME} ` });
     expect(scheduled).toMatchObject({ status: "scheduled" });
     expect(scheduled.effectiveAt.getTime()).toBe(clock.now().getTime() + 30 * DAY_MS);
@@ -108,6 +109,12 @@ describe("ownership transfer and workspace deletion", () => {
     expect(seen.scheduled!.effectiveAt.getTime()).toBe(scheduled.effectiveAt.getTime());
     // Still writable until it runs.
     await mia.client.contacts.create.mutate({ workspaceId, name: "Still Welcome", email: "still@welcome.example" });
+    // Nobody joins a workspace that is about to go: an open invitation cannot be accepted, no new one sent.
+    const refusedJoin = await errorOf(outsider.client.invitations.accept.mutate({ token: invitationToken(pendingInvite) }));
+    expect(refusedJoin.code).toBe("CONFLICT");
+    expect(refusedJoin.message).toMatch(/scheduled for deletion/);
+    expect((await errorOf(olga.client.invitations.invite.mutate({ workspaceId, email: "late@joiner.example", role: "member" }))).code).toBe("CONFLICT");
+    expect(await app.sql`SELECT 1 FROM memberships WHERE workspace_id = ${workspaceId} AND user_id = ${outsider.userId}`).toHaveLength(0);
     // The owner's request is in their own request history.
     const mine = await olga.client.gdpr.myOperations.query();
     expect(mine.find((op) => op.id === scheduled.deletionId)).toMatchObject({ type: "workspace_deletion", status: "pending", subjectKind: "workspace", subjectId: workspaceId });
@@ -116,6 +123,9 @@ describe("ownership transfer and workspace deletion", () => {
     expect(await olga.client.workspaces.cancelDeletion.mutate({ workspaceId })).toEqual({ deletionId: scheduled.deletionId, status: "cancelled" });
     expect((await errorOf(olga.client.workspaces.cancelDeletion.mutate({ workspaceId }))).code).toBe("NOT_FOUND");
     expect(await mia.client.workspaces.deletionStatus.query({ workspaceId })).toEqual({ scheduled: null });
+    // Cancelled: the open invitation works again.
+    expect(await outsider.client.invitations.accept.mutate({ token: invitationToken(pendingInvite) })).toMatchObject({ workspaceId, role: "member" });
+    await olga.client.workspaces.removeMember.mutate({ workspaceId, userId: outsider.userId });
 
     clock.advance(31 * DAY_MS);
     await signInAll();

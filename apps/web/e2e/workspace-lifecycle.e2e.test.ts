@@ -15,6 +15,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
+import { joinWorkspace } from "../../server/test/support/members";
 import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
 
 let app: TestApp;
@@ -63,7 +64,7 @@ describe("workspace lifecycle", () => {
     const login = await app.client().auth.login.mutate({ email, password: PASSWORD });
     const api = app.client(login.accessToken);
     const bruno = await app.signUp("Bruno Member");
-    await api.workspaces.addMember.mutate({ workspaceId, email: bruno.email, role: "member" });
+    await joinWorkspace({ client: api }, workspaceId, bruno);
     await api.contacts.create.mutate({ workspaceId, name: "Greta Gone", email: "greta@gone.example" });
 
     // Privacy page: the workspace blocks the account's deletion; both ways out are offered.

@@ -26,6 +26,39 @@ import type { Actor, WorkspaceService } from "./service";
 
 export const WORKSPACE_DELETION = "workspace_deletion";
 
+/**
+ * The workspace's pending deletion, if any. Callers that must not race a new request
+ * (joining the workspace) lock the workspace row first: requestDeletion holds it FOR UPDATE.
+ */
+export async function pendingWorkspaceDeletion(db: Executor, workspaceId: string) {
+  const [op] = await db
+    .select()
+    .from(gdprOperations)
+    .where(
+      and(
+        eq(gdprOperations.type, WORKSPACE_DELETION),
+        eq(gdprOperations.subjectKind, "workspace"),
+        eq(gdprOperations.subjectId, workspaceId),
+        eq(gdprOperations.status, "pending"),
+      ),
+    )
+    .orderBy(desc(gdprOperations.requestedAt))
+    .limit(1);
+  return op ?? null;
+}
+
+/** CONFLICT while the workspace is scheduled for deletion: nobody joins a workspace that is about to go. */
+export async function assertNotScheduledForDeletion(tx: Executor, workspaceId: string): Promise<void> {
+  await tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).for("share");
+  const pending = await pendingWorkspaceDeletion(tx, workspaceId);
+  if (pending) {
+    throw conflict(`This workspace is scheduled for deletion on ${pending.effectiveAt!.toISOString().slice(0, 10)}; nobody can join it.`, {
+      reason: "workspace_deletion_scheduled",
+      effectiveAt: pending.effectiveAt,
+    });
+  }
+}
+
 /** What else holds a workspace's data, cleaned by the deletion. */
 export interface WorkspaceCleanup {
   /**
@@ -206,14 +239,8 @@ export class WorkspaceDeletionService {
     return and(eq(gdprOperations.type, WORKSPACE_DELETION), eq(gdprOperations.subjectKind, "workspace"), eq(gdprOperations.subjectId, workspaceId));
   }
 
-  private async pendingOperation(db: Executor, workspaceId: string) {
-    const [op] = await db
-      .select()
-      .from(gdprOperations)
-      .where(and(this.isRequestFor(workspaceId), eq(gdprOperations.status, "pending")))
-      .orderBy(desc(gdprOperations.requestedAt))
-      .limit(1);
-    return op ?? null;
+  private pendingOperation(db: Executor, workspaceId: string) {
+    return pendingWorkspaceDeletion(db, workspaceId);
   }
 
   private async roleIn(db: Executor, workspaceId: string, userId: string) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { checkInvite, checkResponse, invitationExpiry, invitationState, type WorkspaceRole } from "@rapport/core";
 import { memberships, users, workspaceInvitations, workspaces, type Tx } from "@rapport/db";
+import { assertNotScheduledForDeletion } from "./deletion";
 import { and, desc, eq, gt, lte, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { conflict, DomainError, forbidden, notFound } from "../../errors";
@@ -51,6 +52,7 @@ export class InvitationService {
     const { token, hash } = newInvitationToken();
     const now = this.deps.clock.now();
     const invitation = await this.deps.transaction(async (tx) => {
+      await assertNotScheduledForDeletion(tx, workspaceId);
       // Only this workspace's members are compared (admins see them in the member list anyway);
       // whether the address has an account elsewhere is never looked at.
       const [member] = await tx
@@ -153,6 +155,7 @@ export class InvitationService {
   async accept(token: string, actor: Actor) {
     const result = await this.deps.transaction(async (tx) => {
       const { invitation } = await this.answerable(tx, token, actor.actorId);
+      await assertNotScheduledForDeletion(tx, invitation.workspaceId);
       const now = this.deps.clock.now();
       await tx.update(workspaceInvitations).set({ status: "accepted", respondedAt: now }).where(eq(workspaceInvitations.id, invitation.id));
       const inserted = await tx
