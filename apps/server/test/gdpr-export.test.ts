@@ -345,6 +345,24 @@ describe("gdpr exports: duplicate requests", () => {
     expect(filesOf(outsidersExport.exportId)).toHaveLength(1);
   });
 
+  it("a former owner's export, made while they owned the workspace, is discarded too", async () => {
+    const { owner, workspaceId, ana } = await anaOnCarlsRecord("Handover");
+    const successor = await app.signUp("Successor");
+    await joinWorkspace(owner, workspaceId, successor, "admin");
+    // Made while owner: it holds every contact of the workspace, Ana included.
+    const ownersExport = await owner.client.gdpr.requestExport.mutate({});
+    expect((await app.runtime.services.gdprExports.run(ownersExport.exportId, jobContext)).sizeBytes).toBeGreaterThan(0);
+    // Their only tie left is the past membership: the records are the successor's (as after an import by them).
+    await app.sql`UPDATE contacts SET created_by = ${successor.userId} WHERE workspace_id = ${workspaceId}`;
+    await app.sql`UPDATE interactions SET created_by = ${successor.userId} WHERE workspace_id = ${workspaceId}`;
+    await owner.client.workspaces.transferOwnership.mutate({ workspaceId, userId: successor.userId });
+    await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: owner.userId });
+
+    await successor.client.gdpr.eraseContact.mutate({ workspaceId, contactId: ana.id, reason: "Art. 17 request" });
+    expect(await owner.client.gdpr.exportStatus.query({ exportId: ownersExport.exportId })).toMatchObject({ status: "discarded", discardReason: "subject_erased" });
+    expect(filesOf(ownersExport.exportId)).toEqual([]);
+  });
+
   it("an export being written while an erasure commits never becomes downloadable", async () => {
     const { owner, workspaceId, ana, carl } = await anaOnCarlsRecord("Racing");
     const carlsExport = await owner.client.gdpr.exportContact.mutate({ workspaceId, contactId: carl.id });

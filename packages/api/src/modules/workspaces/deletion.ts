@@ -12,14 +12,14 @@
  * of the request outlives what it deleted.
  */
 import { deletionEffectiveAt, checkDeletionRequest } from "@rapport/core";
-import { gdprOperations, memberships, queryRows, users, workspaces, type Executor } from "@rapport/db";
-import { and, desc, eq, lte, sql } from "drizzle-orm";
+import { gdprOperations, memberships, users, workspaces, type Executor } from "@rapport/db";
+import { and, desc, eq, lte } from "drizzle-orm";
 import { DomainError, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../events/outbox";
 import type { EventConsumer } from "../../events/types";
 import type { ServiceDeps } from "../../runtime";
 import { recordAudit } from "../audit/service";
-import { lockErasureScope } from "../gdpr/export/discard";
+import { lockErasureScope, usersTiedToWorkspace } from "../gdpr/export/discard";
 import { recordOperation } from "../gdpr/operations";
 import { ownedWorkspaces } from "./ownership";
 import type { Actor, WorkspaceService } from "./service";
@@ -182,15 +182,8 @@ export class WorkspaceDeletionService {
       const system: Actor = { actorId: op.requestedBy ?? "", ip: null, userAgent: null };
       let userIds: string[] = [];
       if (workspace) {
-        // Whose personal exports may hold the workspace's records: its members and anyone who added one.
-        userIds = (
-          await queryRows<{ id: string }>(
-            tx,
-            sql`SELECT user_id AS id FROM memberships WHERE workspace_id = ${workspaceId}
-                UNION SELECT created_by FROM contacts WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL
-                UNION SELECT created_by FROM interactions WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL`,
-          )
-        ).map((row) => row.id);
+        // Whose personal exports may hold the workspace's records: its members, former members and anyone who added one.
+        userIds = await usersTiedToWorkspace(tx, workspaceId);
         const fileKeys = await this.cleanup.detachExports(tx, workspaceId, userIds);
         // Every table naming the workspace references it ON DELETE CASCADE (the inventory test
         // and workspace-deletion.test.ts's dump check that nothing is left).

@@ -37,6 +37,16 @@ export function userTiedToWorkspace(userId: Ref, workspaceId: Ref): SQL {
   )`;
 }
 
+/** The users tied to a workspace (see userTiedToWorkspace): whose personal exports may hold its records. */
+export async function usersTiedToWorkspace(db: Executor, workspaceId: string): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(db, sql`
+    SELECT user_id AS id FROM ${memberships} WHERE workspace_id = ${workspaceId}
+    UNION SELECT (payload->>'userId')::uuid FROM ${domainEvents} WHERE workspace_id = ${workspaceId} AND type = 'member.removed'
+    UNION SELECT created_by FROM ${contacts} WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL
+    UNION SELECT created_by FROM ${interactions} WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL`);
+  return rows.map((r) => r.id);
+}
+
 /** The workspaces a user is tied to (see userTiedToWorkspace). */
 async function workspacesTiedTo(db: Executor, userId: string): Promise<string[]> {
   const rows = await queryRows<{ id: string }>(db, sql`
