@@ -140,7 +140,7 @@ async function run(runtime: Runtime) {
       if (!isValidEmail(values.email)) fail("--email must be a valid email address");
       const workspace = await resolveWorkspace(runtime, values.workspace);
       if (!workspace) fail(`No workspace "${values.workspace}"`);
-      // Sent in the name of an owner: only owners may invite owners.
+      // Sent in the name of an owner: only owners may invite owners. Without PUBLIC_URL the link points at this machine's port.
       const [owner] = await runtime.database.db
         .select({ userId: memberships.userId })
         .from(memberships)
@@ -152,7 +152,7 @@ async function run(runtime: Runtime) {
       });
       process.stdout.write(
         `Invited ${invitation.email} to "${workspace.name}" as ${invitation.role}; valid until ${invitation.expiresAt.toISOString()}.\n` +
-          `Give them this link (it works once, for that address):\n${link}\n`,
+          `Give them this link (it works once, for that address):\n${new URL(link, runtime.config.PUBLIC_URL ?? `http://localhost:${runtime.config.PORT}`)}\n`,
       );
       return;
     }
