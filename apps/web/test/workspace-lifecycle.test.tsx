@@ -31,6 +31,7 @@ describe("Transfer ownership", () => {
     const { server, user } = await renderApp({
       path: MEMBERS,
       handlers: {
+        "invitations.listPending": () => [],
         "workspaces.members": () => (transferred ? members("admin", "owner") : members("owner")),
         "workspaces.list": () => [workspace(transferred ? "admin" : "owner")],
         "workspaces.transferOwnership": () => {
@@ -72,6 +73,7 @@ describe("Delete this workspace", () => {
     const { server, user } = await renderApp({
       path: MEMBERS,
       handlers: {
+        "invitations.listPending": () => [],
         "workspaces.members": () => members("owner"),
         "workspaces.deletionStatus": () => (pending ? scheduled(effectiveAt) : { scheduled: null }),
         "workspaces.requestDeletion": (input: { confirmation: string }) => {
@@ -138,7 +140,14 @@ describe("Privacy page: sole-owned workspaces", () => {
       path: "/privacy",
       handlers: {
         "gdpr.restrictionStatus": () => ({ restricted: false, restrictions: [] }),
-        "gdpr.myOperations": () => [],
+        "gdpr.myOperations": () => [
+          {
+            id: "99999999-9999-4999-8999-999999999999", workspaceId: null, type: "workspace_deletion", subjectKind: "workspace",
+            subjectId: "88888888-8888-4888-8888-888888888888", reason: null, status: "pending", requestedBy: USER.id, authorizedBy: USER.id,
+            requestedAt: new Date(Date.now() - 25 * DAY), dueAt: new Date(Date.now() + 5 * DAY), effectiveAt: new Date(Date.now() + 5 * DAY),
+            completedAt: null, updatedAt: new Date(Date.now() - 25 * DAY), overdue: false,
+          },
+        ],
         "workspaces.soleOwned": () => [
           { workspaceId: WORKSPACE_ID, name: "Acme Sales", members: 3, otherOwners: 0, deletionScheduledAt: null },
           { workspaceId: "77777777-7777-4777-8777-777777777777", name: "Solo", members: 1, otherOwners: 0, deletionScheduledAt: null },
@@ -152,5 +161,10 @@ describe("Privacy page: sole-owned workspaces", () => {
     expect(within(section).getByRole("link", { name: "Delete workspace Acme Sales" })).toHaveAttribute("href", `${MEMBERS}#delete-workspace`);
     expect(within(section).getByText(/only you: add a member to hand it over/)).toBeInTheDocument();
     expect(within(section).queryByText("Going Away")).toBeNull();
+    // The scheduled workspace deletion is in my requests, with its date.
+    const requests = screen.getByRole("table", { name: "My privacy requests" });
+    expect(within(requests).getByText("Workspace deletion")).toBeInTheDocument();
+    expect(within(requests).getByText("Scheduled")).toBeInTheDocument();
+    expect(within(requests).getByText(/takes effect/)).toBeInTheDocument();
   });
 });

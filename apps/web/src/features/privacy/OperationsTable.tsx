@@ -88,7 +88,7 @@ export function OperationsTable({ operations, caption, now, workspaceId }: Props
                 )}
                 <td data-label="Status">
                   <span className={`pv-status pv-status-${operation.status}`}>{statusLabel(operation)}</span>
-                  {operation.type === "user_deletion" && operation.status === "pending" && operation.effectiveAt && (
+                  {(operation.type === "user_deletion" || operation.type === "workspace_deletion") && operation.status === "pending" && operation.effectiveAt && (
                     <span className="block small muted">
                       takes effect <When date={operation.effectiveAt} now={now} />
                     </span>
