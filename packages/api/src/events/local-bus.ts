@@ -1,9 +1,13 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { DomainEvent, EventListener } from "./types";
 import type { Logger } from "../logger";
 
 /** In-process fan-out of events to this instance's listeners. */
 export class LocalEventBus {
   private readonly listeners = new Set<EventListener>();
+  // Listeners run in the bus's own async context: without Redis the relay publishes from
+  // inside the dispatcher's transaction, which work a listener starts is not part of.
+  private readonly ownContext = AsyncLocalStorage.snapshot();
 
   constructor(private readonly log: Logger) {}
 
@@ -16,7 +20,7 @@ export class LocalEventBus {
     for (const event of events) {
       for (const listener of this.listeners) {
         try {
-          listener(event);
+          this.ownContext(listener, event);
         } catch (error) {
           this.log.error({ err: error, eventId: event.id }, "event listener failed");
         }
