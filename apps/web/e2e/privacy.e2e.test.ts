@@ -213,7 +213,7 @@ describe("privacy", () => {
     const mine = page.getByRole("region", { name: "Download my data" });
     await mine.getByRole("button", { name: "Request my data" }).click();
     const userZip = await openZip(await downloadExport(page, mine));
-    expect(userZip.names).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "preferences.json", "profile.json"]);
+    expect(userZip.names).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "invitations.json", "preferences.json", "profile.json"]);
     expect(JSON.stringify(await userZip.json("profile.json"))).toContain(email);
     expect(JSON.stringify(await userZip.json("contacts.json"))).toContain("Ada Lovelace");
     await mine.getByRole("button", { name: "Request a new export" }).waitFor();
