@@ -241,6 +241,10 @@ describe("ownership transfer and workspace deletion", () => {
     expect((await sam.client.workspaces.soleOwned.query())[0]!.deletionScheduledAt?.getTime()).toBe(effectiveAt.getTime());
     const account = await sam.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: sam.password });
     expect(account).toMatchObject({ status: "scheduled" });
+    // Keeping the workspace now would leave the account's deletion unable to run.
+    const keep = await errorOf(sam.client.workspaces.cancelDeletion.mutate({ workspaceId: solo }));
+    expect(keep.code).toBe("CONFLICT");
+    expect(keep.data.details).toEqual({ reason: "account_deletion_pending" });
 
     // Both fall due; the workspace goes first (as the daily jobs run), then the account.
     clock.advance(31 * DAY_MS);

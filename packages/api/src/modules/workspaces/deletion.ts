@@ -13,7 +13,7 @@
  */
 import { deletionEffectiveAt, checkDeletionRequest } from "@rapport/core";
 import { gdprOperations, memberships, users, workspaces, type Executor } from "@rapport/db";
-import { and, desc, eq, lte } from "drizzle-orm";
+import { and, desc, eq, lte, sql } from "drizzle-orm";
 import { DomainError, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../events/outbox";
 import type { EventConsumer } from "../../events/types";
@@ -111,6 +111,24 @@ export class WorkspaceDeletionService {
     return this.deps.transaction(async (tx) => {
       const actorRole = await this.roleIn(tx, workspaceId, actor.actorId);
       if (actorRole !== "owner") throw new DomainError("FORBIDDEN", "Only an owner can cancel the workspace's deletion.");
+      // A sole owner's scheduled account deletion counts on this workspace being gone first.
+      const [otherOwner] = await tx
+        .select({ userId: memberships.userId })
+        .from(memberships)
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, "owner"), sql`${memberships.userId} <> ${actor.actorId}`))
+        .limit(1);
+      if (!otherOwner) {
+        const [accountDeletion] = await tx
+          .select({ id: gdprOperations.id })
+          .from(gdprOperations)
+          .where(and(eq(gdprOperations.type, "user_deletion"), eq(gdprOperations.subjectId, actor.actorId), eq(gdprOperations.status, "pending")))
+          .limit(1);
+        if (accountDeletion) {
+          throw conflict("Your account's deletion is scheduled and needs this workspace deleted first: cancel your account's deletion, or transfer ownership, before keeping the workspace.", {
+            reason: "account_deletion_pending",
+          });
+        }
+      }
       const cancelled = await tx
         .update(gdprOperations)
         .set({ status: "cancelled", completedAt: now, updatedAt: now })
