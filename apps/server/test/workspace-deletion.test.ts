@@ -1,12 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRuntime, loadConfig, ManualClock, type Runtime } from "@rapport/api";
-import { createRapportClient, type RapportClient } from "@rapport/client";
-import { queryRows } from "@rapport/db";
-import { sql } from "drizzle-orm";
+import { ManualClock } from "@rapport/api";
+import type { RapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRapportServer, type RapportServer } from "../src/http";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { invitationToken, joinWorkspace } from "./support/members";
 import { dumpLines } from "./support/dump";
@@ -258,33 +255,18 @@ describe("ownership transfer and workspace deletion", () => {
 /** The same core flow on the embedded database (PGlite, no Redis): transfer, schedule, cancel, execute. */
 describe("workspace deletion on the embedded database (PGlite)", () => {
   const clock = new ManualClock(new Date("2026-03-02T10:00:00Z"));
-  let dir: string;
-  let runtime: Runtime;
-  let server: RapportServer;
-  let url: string;
+  let app: TestApp;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "rapport-pglite-ws-delete-"));
-    const config = loadConfig({ NODE_ENV: "test", PGLITE_DIR: join(dir, "db"), EXPORT_DIR: join(dir, "exports"), LOG_LEVEL: "silent", EVENT_POLL_MS: "20" });
-    runtime = await createRuntime(config, { clock });
-    await runtime.start("all");
-    server = createRapportServer(runtime);
-    url = (await server.listen(0, "127.0.0.1")).url;
+    app = await createTestApp({ driver: "pglite", clock });
   });
   afterAll(async () => {
-    await server.close(1_000);
-    await runtime.close();
-    rmSync(dir, { recursive: true, force: true });
+    await app?.close();
   });
 
   it("transfers, schedules, cancels and deletes every row of the workspace", async () => {
-    const anonymous = createRapportClient({ url });
-    const signUp = async (email: string, name: string) => {
-      const { accessToken, user } = await anonymous.auth.register.mutate({ email, password: "embedded password", name });
-      return { client: createRapportClient({ url, token: accessToken }), userId: user.id, email };
-    };
-    const owner = await signUp("owner@lite.example", "Lite Owner");
-    const member = await signUp("member@lite.example", "Lite Member");
+    const owner = await app.signUp("Lite Owner");
+    const member = await app.signUp("Lite Member");
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Lite WS" });
     await joinWorkspace(owner, workspaceId, member);
     const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Lite Contact", email: "c@lite.example" });
@@ -300,22 +282,19 @@ describe("workspace deletion on the embedded database (PGlite)", () => {
     expect((await member.client.workspaces.deletionStatus.query({ workspaceId })).scheduled).not.toBeNull();
 
     clock.advance(31 * DAY_MS);
-    expect(await runtime.services.workspaceDeletion.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
-    expect(await runtime.dispatcher.drain()).toBe(true);
-    const [counts] = await queryRows<Record<string, number>>(
-      runtime.database.db,
-      sql`SELECT (SELECT count(*)::int FROM workspaces WHERE id = ${workspaceId}) AS workspaces,
-                 (SELECT count(*)::int FROM memberships WHERE workspace_id = ${workspaceId}) AS memberships,
-                 (SELECT count(*)::int FROM contacts WHERE workspace_id = ${workspaceId}) AS contacts,
-                 (SELECT count(*)::int FROM interactions WHERE workspace_id = ${workspaceId}) AS interactions,
-                 (SELECT count(*)::int FROM domain_events WHERE workspace_id = ${workspaceId}) AS events,
-                 (SELECT count(*)::int FROM audit_log WHERE workspace_id = ${workspaceId}) AS audit`,
-    );
+    expect(await app.runtime.services.workspaceDeletion.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
+    expect(await app.runtime.dispatcher.drain()).toBe(true);
+    const [counts] = await app.query<Record<string, number>>`
+      SELECT (SELECT count(*)::int FROM workspaces WHERE id = ${workspaceId}) AS workspaces,
+             (SELECT count(*)::int FROM memberships WHERE workspace_id = ${workspaceId}) AS memberships,
+             (SELECT count(*)::int FROM contacts WHERE workspace_id = ${workspaceId}) AS contacts,
+             (SELECT count(*)::int FROM interactions WHERE workspace_id = ${workspaceId}) AS interactions,
+             (SELECT count(*)::int FROM domain_events WHERE workspace_id = ${workspaceId}) AS events,
+             (SELECT count(*)::int FROM audit_log WHERE workspace_id = ${workspaceId}) AS audit`;
     expect(counts).toMatchObject({ workspaces: 0, memberships: 0, contacts: 0, interactions: 0, events: 0 });
     expect(counts!.audit).toBeGreaterThan(0);
     // The owner's account deletion is no longer blocked.
-    const relogged = await anonymous.auth.login.mutate({ email: owner.email, password: "embedded password" });
-    const again = createRapportClient({ url, token: relogged.accessToken });
-    expect(await again.gdpr.requestDeletion.mutate({ reason: "done", password: "embedded password" })).toMatchObject({ status: "scheduled" });
+    const again = await app.signIn(owner);
+    expect(await again.client.gdpr.requestDeletion.mutate({ reason: "done", password: owner.password })).toMatchObject({ status: "scheduled" });
   });
 });
