@@ -1,7 +1,7 @@
 import type { DomainEvent, EventConsumer } from "@rapport/api";
 import { createDatabase, domainEvents, type Database } from "@rapport/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventDispatcher } from "../../../packages/api/src/events/dispatcher";
+import { EventDispatcher } from "../../../packages/api/src/platform/events/dispatcher";
 import { createLogger } from "../../../packages/api/src/logger";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";

@@ -82,7 +82,7 @@ const envSchema = z
         return z.NEVER;
       }),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    // Password guessing (sign-in and password re-entry): see modules/auth/attempts.ts.
+    // Password guessing (sign-in and password re-entry): see platform/password-attempts.ts.
     LOGIN_MAX_PER_IP: z.coerce.number().int().min(1).default(30),
     LOGIN_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(1_000).default(5),
     LOGIN_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),

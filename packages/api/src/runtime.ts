@@ -1,9 +1,9 @@
 import { createDatabase, migrate, type Database, type DatabaseKind, type Db, type Tx } from "@rapport/db";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
-import { EventDispatcher } from "./events/dispatcher";
-import { LocalEventBus } from "./events/local-bus";
-import type { DomainEvent, EventConsumer } from "./events/types";
+import { EventDispatcher } from "./platform/events/dispatcher";
+import { LocalEventBus } from "./platform/events/local-bus";
+import type { DomainEvent, EventConsumer } from "./platform/events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
 import { createBullmqQueue, createInProcessQueue, type JobQueue } from "./infra/queue";
 import { CacheManager } from "./infra/cache/manager";
@@ -26,33 +26,18 @@ import { WorkspaceService } from "./modules/workspaces/service";
 import { OwnershipService } from "./modules/workspaces/ownership";
 import { WorkspaceDeletionService } from "./modules/workspaces/deletion";
 import { workspaceJobs } from "./modules/workspaces/jobs";
-import { createLocalStorage } from "./infra/storage";
+import { createLocalStorage } from "./platform/storage";
 import { gdprExportJobs } from "./modules/gdpr/export/jobs";
 import { GdprExportService } from "./modules/gdpr/export/service";
 import { gdprErasureJobs } from "./modules/gdpr/erasure/jobs";
 import { GdprErasureService } from "./modules/gdpr/erasure/service";
 import { createPrivacyRegistry } from "./modules/gdpr/handlers";
-import type { PrivacyRegistry } from "./modules/gdpr/registry";
+import type { ServiceDeps } from "./platform/deps";
+import type { PrivacyRegistry } from "./platform/privacy/registry";
+import { RestrictionIndex } from "./platform/privacy/restriction";
 
 export type Role = "api" | "worker" | "all";
 
-/** What every service is built from. */
-export interface ServiceDeps {
-  config: Config;
-  db: Db;
-  /** PGlite is one connection: there a transaction must never wait on anything but the database. */
-  databaseKind: DatabaseKind;
-  clock: Clock;
-  log: Logger;
-  /** One database transaction; committed events are dispatched right after. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** For single-statement writes outside `transaction`: their events are committed, dispatch them. */
-  eventsCommitted(): void;
-  rateLimiter: RateLimiter;
-  queue: JobQueue;
-  /** GDPR (issue 6): every module's export/erase/restrict handlers. */
-  privacy: PrivacyRegistry;
-}
 
 export interface Services {
   auth: AuthService;
@@ -179,6 +164,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     rateLimiter,
     queue,
     privacy,
+    restrictions: new RestrictionIndex(database.db),
     transaction: async (fn) => {
       const result = await database.db.transaction(fn);
       dispatcher.wake();

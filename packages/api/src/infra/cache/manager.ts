@@ -4,7 +4,7 @@ import type { Db } from "@rapport/db";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../../clock";
-import type { DomainEvent, EventConsumer } from "../../events/types";
+import type { DomainEvent, EventConsumer } from "../../platform/events/types";
 import type { Logger } from "../../logger";
 import { FreshnessFence, type WorkspaceChanges } from "./fence";
 import { CacheKeys, DATA_NAMESPACES, parseLogical, type CacheNamespace } from "./keys";

@@ -1,7 +1,7 @@
 import { domainEvents } from "@rapport/db";
 import { and, eq, or, sql, type SQL } from "drizzle-orm";
-import { numericKey, tableRecords, type ExportFile } from "../gdpr/export/sources";
-import type { PrivacyHandler } from "../gdpr/registry";
+import { numericKey, tableRecords, type ExportFile } from "../../platform/privacy/export-sources";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /** The exported columns of a domain event (activity feed entry), in file order. */
 const eventColumns = {

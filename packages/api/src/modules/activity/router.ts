@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DOMAIN_EVENT_TYPES } from "../../events/types";
+import { DOMAIN_EVENT_TYPES } from "../../platform/events/types";
 import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
 

@@ -2,7 +2,7 @@ import { domainEvents, users, type Db } from "@rapport/db";
 import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
-import type { DomainEventType } from "../../events/types";
+import type { DomainEventType } from "../../platform/events/types";
 
 /** The activity feed is the outbox itself, read newest first per workspace. */
 export class ActivityService {

@@ -15,97 +15,20 @@
  *    workspace and options, so a browser can download natively (a plain link
  *    cannot carry a header). Membership is checked again at download time.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { once } from "node:events";
 import type http from "node:http";
-import { TOP_CONTACT_SORTS, type TopContactSort } from "@rapport/core";
+import type { TopContactSort } from "@rapport/core";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
-import { z } from "zod";
-import type { Config } from "../../config";
 import { DomainError, unauthorized } from "../../errors";
 import { methodNotAllowed, sendError } from "../../plain-route";
 import type { Runtime } from "../../runtime";
 import { authenticate, authorizeWorkspace, type WorkspaceAccess } from "../../trpc";
+import { ANALYTICS_EXPORT_PATH, EXPORT_CONTENT_TYPES, exportFilename, verifyExportToken } from "./link";
 import type { ExportRow } from "./queries";
 import { exportInput, type ExportFormat } from "./schemas";
 
-export const ANALYTICS_EXPORT_PATH = "/api/analytics/export";
-const LINK_TTL_MS = 60_000;
-
-export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
-  csv: "text/csv; charset=utf-8",
-  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-};
-
 export const EXPORT_COLUMNS = ["id", "name", "email", "company", "clv", "health", "recency", "frequency", "last_contact_at", "interaction_count"] as const;
-
-export function exportFilename(format: ExportFormat, asOf: Date): string {
-  return `rapport-analytics-${asOf.toISOString().slice(0, 10)}.${format}`;
-}
-
-// ---------------------------------------------------------------- signed links
-
-interface LinkClaims {
-  /** workspace, user */
-  w: string;
-  u: string;
-  f: ExportFormat;
-  s: TopContactSort;
-  /** asOf (epoch ms) */
-  a: number;
-  /** expires (epoch ms) */
-  e: number;
-}
-
-const claimsSchema = z.strictObject({
-  w: z.uuid(),
-  u: z.uuid(),
-  f: z.enum(["csv", "xlsx"]),
-  s: z.enum(TOP_CONTACT_SORTS),
-  a: z.number().int(),
-  e: z.number().int(),
-});
-
-function linkKey(config: Config): Buffer {
-  return createHmac("sha256", config.JWT_SECRET).update("rapport:analytics-export-link:v1").digest();
-}
-
-function sign(config: Config, claims: LinkClaims): string {
-  const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
-  const mac = createHmac("sha256", linkKey(config)).update(body).digest("base64url");
-  return `${body}.${mac}`;
-}
-
-function verify(config: Config, token: string, nowMs: number): LinkClaims | null {
-  const [body, mac] = token.split(".");
-  if (!body || !mac) return null;
-  const expected = createHmac("sha256", linkKey(config)).update(body).digest();
-  const given = Buffer.from(mac, "base64url");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  try {
-    const claims = claimsSchema.parse(JSON.parse(Buffer.from(body, "base64url").toString("utf8")));
-    return claims.e > nowMs ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
-/** analytics.export: a short-lived link the browser downloads the file from. */
-export function createExportLink(config: Config, now: Date, input: { workspaceId: string; userId: string; format: ExportFormat; sortBy: TopContactSort; asOf: Date }) {
-  const expiresAt = new Date(now.getTime() + LINK_TTL_MS);
-  const token = sign(config, { w: input.workspaceId, u: input.userId, f: input.format, s: input.sortBy, a: input.asOf.getTime(), e: expiresAt.getTime() });
-  return {
-    url: `${ANALYTICS_EXPORT_PATH}?token=${encodeURIComponent(token)}`,
-    filename: exportFilename(input.format, input.asOf),
-    contentType: EXPORT_CONTENT_TYPES[input.format],
-    format: input.format,
-    asOf: input.asOf,
-    expiresAt,
-  };
-}
-
-// ---------------------------------------------------------------- the route
 
 /** Who may export: exactly what the analytics.export procedure requires (one way to authorize). */
 export const ANALYTICS_EXPORT_ACCESS = { minRole: "member", processesCallerData: true } as const satisfies WorkspaceAccess;
@@ -122,7 +45,7 @@ interface ExportRequest {
 async function authorizedRequest(runtime: Runtime, req: http.IncomingMessage, params: Record<string, string>): Promise<ExportRequest> {
   let request: ExportRequest;
   if (params.token !== undefined) {
-    const claims = verify(runtime.config, params.token, runtime.clock.now().getTime());
+    const claims = verifyExportToken(runtime.config, params.token, runtime.clock.now().getTime());
     if (!claims) throw unauthorized("This download link is invalid or has expired; start the export again.");
     request = { workspaceId: claims.w, userId: claims.u, format: claims.f, sortBy: claims.s, asOf: new Date(claims.a) };
   } else {

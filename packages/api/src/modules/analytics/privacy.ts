@@ -1,7 +1,7 @@
 import { analyticsSettings } from "@rapport/db";
 import { asc, count, eq } from "drizzle-orm";
-import { countOf, toJson } from "../gdpr/export/sources";
-import type { PrivacyHandler } from "../gdpr/registry";
+import { countOf, toJson } from "../../platform/privacy/export-sources";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /**
  * GDPR (issue 6): analytics settings name the user who last edited them (a

@@ -1,5 +1,5 @@
 import { actorOf, router, workspaceMember, workspaceProcedure, workspaceProcessing } from "../../trpc";
-import { ANALYTICS_EXPORT_ACCESS, createExportLink } from "./export";
+import { ANALYTICS_EXPORT_ACCESS } from "./export";
 import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesInput, topContactsInput } from "./schemas";
 
 /**
@@ -39,13 +39,5 @@ export const analyticsRouter = router({
    */
   export: workspaceProcedure(ANALYTICS_EXPORT_ACCESS)
     .input(exportInput)
-    .mutation(({ ctx, input }) =>
-      createExportLink(ctx.runtime.config, ctx.runtime.clock.now(), {
-        workspaceId: input.workspaceId,
-        userId: ctx.user.userId,
-        format: input.format,
-        sortBy: input.sortBy,
-        asOf: ctx.runtime.services.analytics.resolveAsOf(input.asOf),
-      }),
-    ),
+    .mutation(({ ctx, input }) => ctx.runtime.services.analytics.exportLink(input, ctx.user.userId)),
 });

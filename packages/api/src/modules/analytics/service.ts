@@ -22,12 +22,13 @@ import { analyticsSettings, queryRows } from "@rapport/db";
 import { eq, sql } from "drizzle-orm";
 import { badRequest } from "../../errors";
 import type { CacheManager } from "../../infra/cache/index";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
-import type { Actor } from "../workspaces/service";
+import type { ServiceDeps } from "../../platform/deps";
+import { recordAudit } from "../../platform/audit";
+import type { Actor } from "../../platform/actor";
 import { AnalyticsCache } from "./cache";
 import { exportQuery, snapshotQuery, timeseriesQuery, toSnapshot, type ExportRow, type SnapshotRow } from "./queries";
-import type { SetValuesInput, TimeseriesInput } from "./schemas";
+import { createExportLink } from "./link";
+import type { ExportInput, SetValuesInput, TimeseriesInput } from "./schemas";
 
 /** A workspace's settings and their revision (0 = never changed: the defaults). */
 export interface StoredSettings {
@@ -66,6 +67,13 @@ export class AnalyticsService {
   /** The asOf of a request: as given, or now rounded up to the minute. */
   resolveAsOf(asOf: Date | undefined): Date {
     return asOf ?? defaultAsOf(this.deps.clock.now());
+  }
+
+  /** analytics.export: a 60-second signed link to the file, for the caller (see ./link.ts, ./export.ts). */
+  exportLink(input: ExportInput, userId: string) {
+    const now = this.deps.clock.now();
+    const { workspaceId, format, sortBy } = input;
+    return createExportLink(this.deps.config, now, { workspaceId, userId, format, sortBy, asOf: this.resolveAsOf(input.asOf) });
   }
 
   async settings(workspaceId: string): Promise<StoredSettings> {

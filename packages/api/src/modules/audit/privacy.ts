@@ -1,7 +1,7 @@
 import { auditLog } from "@rapport/db";
 import { and, eq, or, type SQL } from "drizzle-orm";
-import { numericKey, tableRecords, type ExportFile } from "../gdpr/export/sources";
-import type { PrivacyHandler } from "../gdpr/registry";
+import { numericKey, tableRecords, type ExportFile } from "../../platform/privacy/export-sources";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /** The exported columns of an audit entry, in file order. */
 const auditColumns = {

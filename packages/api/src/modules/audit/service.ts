@@ -1,33 +1,7 @@
-import { auditLog, type Db, type Executor } from "@rapport/db";
+import { auditLog, type Db } from "@rapport/db";
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
-
-export interface AuditEntry {
-  action: string;
-  workspaceId?: string | null;
-  actorId?: string | null;
-  targetType?: string | null;
-  /** Opaque ids only: audit entries never hold personal values. */
-  targetId?: string | null;
-  ip?: string | null;
-  userAgent?: string | null;
-  metadata?: Record<string, unknown>;
-}
-
-/** Appends to the audit log, inside the caller's transaction when given one. */
-export async function recordAudit(executor: Executor, entry: AuditEntry): Promise<void> {
-  await executor.insert(auditLog).values({
-    action: entry.action,
-    workspaceId: entry.workspaceId ?? null,
-    actorId: entry.actorId ?? null,
-    targetType: entry.targetType ?? null,
-    targetId: entry.targetId ?? null,
-    ip: entry.ip ?? null,
-    userAgent: entry.userAgent?.slice(0, 512) ?? null,
-    metadata: entry.metadata ?? {},
-  });
-}
 
 export class AuditService {
   constructor(private readonly db: Db) {}

@@ -1,6 +1,6 @@
 import { memberships, refreshTokens, sessions, users, workspaces, type Tx } from "@rapport/db";
 import { asc, eq } from "drizzle-orm";
-import type { PrivacyHandler } from "../gdpr/registry";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /** The pseudonymous address an erased account keeps (unique, undeliverable). */
 export const erasedUserEmail = (userId: string) => `deleted-${userId}@deleted.invalid`;

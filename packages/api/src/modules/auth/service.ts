@@ -2,11 +2,11 @@ import { memberships, refreshTokens, sessions, users, workspaces, type Executor 
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { badRequest, conflict, unauthorized } from "../../errors";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
+import type { ServiceDeps } from "../../platform/deps";
+import { recordAudit } from "../../platform/audit";
 import { passwordProblem } from "@rapport/core/password-rule";
-import { limitPasswordAttempt } from "./attempts";
-import { hashPassword, verifyPassword } from "./passwords";
+import { limitPasswordAttempt } from "../../platform/password-attempts";
+import { hashPassword, verifyPassword } from "../../platform/passwords";
 import { AccessTokens, hashRefreshToken, newRefreshToken, type AccessClaims, type VerifiedAccessToken } from "./tokens";
 
 export interface RequestMeta {

@@ -1,6 +1,6 @@
 import { forbidden } from "../../errors";
 import type { CacheManager } from "../../infra/cache/manager";
-import type { RecommendationService, WarmupStatus } from "../recommendations/service";
+import type { RecommendationService, WarmupStatus } from "../recommendations/public";
 
 const WAIT_LIMIT_MS = 120_000;
 

@@ -1,8 +1,8 @@
 import { contacts, type Tx } from "@rapport/db";
 import { and, eq, sql } from "drizzle-orm";
-import { tableRecords } from "../gdpr/export/sources";
-import type { PrivacyHandler } from "../gdpr/registry";
-import { ownedOrCreatedBy } from "../workspaces/privacy";
+import { tableRecords } from "../../platform/privacy/export-sources";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
+import { ownedOrCreatedBy } from "../workspaces/public";
 
 /** The exported columns of a contact record, in file order. */
 const contactColumns = {

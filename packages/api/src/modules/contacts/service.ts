@@ -2,11 +2,11 @@ import { contacts, queryRows, queryRowsPrepared, type Executor } from "@rapport/
 import { and, arrayContains, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { DomainError, badRequest, conflict, notFound } from "../../errors";
-import { appendEvents } from "../../events/outbox";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
-import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../gdpr/suppression";
-import type { Actor } from "../workspaces/service";
+import { appendEvents } from "../../platform/events/outbox";
+import type { ServiceDeps } from "../../platform/deps";
+import { recordAudit } from "../../platform/audit";
+import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
+import type { Actor } from "../../platform/actor";
 import type { ContactPatch, ListContactsInput, NewContact } from "./schemas";
 
 export type Contact = typeof contacts.$inferSelect;

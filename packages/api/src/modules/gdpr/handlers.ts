@@ -7,7 +7,7 @@ import { interactionsPrivacy } from "../interactions/privacy";
 import { invitationsPrivacy } from "../workspaces/invitations-privacy";
 import { workspacesPrivacy } from "../workspaces/privacy";
 import { gdprPrivacy } from "./privacy";
-import { PrivacyRegistry } from "./registry";
+import { PrivacyRegistry } from "../../platform/privacy/registry";
 
 /**
  * Every module's privacy handler. A module that adds personal data adds its

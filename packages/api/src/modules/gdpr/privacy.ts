@@ -1,12 +1,12 @@
 import { gdprOperations, type Tx } from "@rapport/db";
 import { and, eq, isNotNull, ne } from "drizzle-orm";
-import { discardExportsForErasure } from "./export/discard";
-import type { PrivacyHandler } from "./registry";
+import { discardExportsForErasure } from "../../platform/privacy/erasure-scope";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /**
  * GDPR's own records: free-text reasons of earlier requests about an erased subject are cleared,
  * reasons of the workspace's other requests that name the erased contact lose those words, and
- * stored exports that may hold the subject are discarded (see ./export/discard.ts).
+ * stored exports that may hold the subject are discarded (see platform/privacy/erasure-scope.ts).
  */
 export const gdprPrivacy: PrivacyHandler = {
   module: "gdpr",

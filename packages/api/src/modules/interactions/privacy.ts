@@ -1,8 +1,8 @@
 import { interactionParticipants, interactions, type Tx } from "@rapport/db";
 import { and, asc, count, eq, inArray, or, sql } from "drizzle-orm";
-import { countOf, keyset, tableRecords, toJson } from "../gdpr/export/sources";
-import type { PrivacyHandler } from "../gdpr/registry";
-import { ownedOrCreatedBy } from "../workspaces/privacy";
+import { countOf, keyset, tableRecords, toJson } from "../../platform/privacy/export-sources";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
+import { ownedOrCreatedBy } from "../workspaces/public";
 
 /** The exported columns of an interaction, in file order. */
 const interactionColumns = {

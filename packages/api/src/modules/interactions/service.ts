@@ -2,12 +2,12 @@ import { contacts, interactionParticipants, interactions, type ParticipantRole, 
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest, notFound } from "../../errors";
-import { appendEvents } from "../../events/outbox";
-import type { ServiceDeps } from "../../runtime";
-import type { Actor } from "../workspaces/service";
+import { appendEvents } from "../../platform/events/outbox";
+import type { ServiceDeps } from "../../platform/deps";
+import type { Actor } from "../../platform/actor";
 import type { CreateInteractionInput } from "./schemas";
-import { assertNotRestricted } from "../gdpr/restriction";
-import { suppressedAddresses } from "../gdpr/suppression";
+import { assertNotRestricted } from "../../platform/privacy/restriction";
+import { suppressedAddresses } from "../../platform/privacy/suppression";
 
 export type Interaction = typeof interactions.$inferSelect;
 

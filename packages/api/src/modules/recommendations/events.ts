@@ -1,4 +1,4 @@
-import type { EventConsumer } from "../../events/types";
+import type { EventConsumer } from "../../platform/events/types";
 import type { Logger } from "../../logger";
 import type { RecommendationService } from "./service";
 

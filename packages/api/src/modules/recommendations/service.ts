@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { buildRelationshipGraph, recommend, scoringInstant, type GraphParams, type Recommendation } from "@rapport/core";
-import { notFound } from "../../errors";
+import { forbidden, notFound } from "../../errors";
 import type { CacheManager } from "../../infra/cache/manager";
 import type { JobStatus } from "../../infra/queue";
-import type { ServiceDeps } from "../../runtime";
+import type { ServiceDeps } from "../../platform/deps";
+import { CONTACT_RESTRICTED_MESSAGE } from "../../platform/privacy/restriction";
 import { WorkspaceGraphs } from "./graph-store";
 import { loadBusiestWorkspaces, loadNeighbourhoodRows, loadTopContacts } from "./loader";
 
@@ -75,8 +76,21 @@ export class RecommendationService {
     this.graphs = new WorkspaceGraphs(deps.db, cache, this.params, config.CACHE_GRAPH_MAX_WORKSPACES, deps.log.child({ component: "recommendations" }));
   }
 
-  /** Ranked suggestions for a contact, through the cache (or computed directly when the cache is off). */
+  /**
+   * Ranked suggestions for a contact, through the cache (or computed directly when the cache is off).
+   * GDPR Art. 18, this module's one enforcement point: a restricted contact gets FORBIDDEN and is
+   * left out of other contacts' lists (the cached lists stay unfiltered: restrictions change without
+   * invalidating them).
+   */
   async forContact(input: ForContactInput): Promise<RecommendationList> {
+    const { restrictions } = this.deps;
+    if (await restrictions.isRestricted("contact", input.contactId)) throw forbidden(CONTACT_RESTRICTED_MESSAGE);
+    const list = await this.ranked(input);
+    const restricted = await restrictions.restrictedContacts(list.items.map((i) => i.contactId));
+    return restricted.size === 0 ? list : { ...list, items: list.items.filter((i) => !restricted.has(i.contactId)) };
+  }
+
+  private async ranked(input: ForContactInput): Promise<RecommendationList> {
     if (!this.deps.config.CACHE_ENABLED) return this.computeUncached(input);
     const asOf = scoringInstant(this.deps.clock.now()).toISOString();
     const key = `${input.contactId}:${input.k}${input.includeKnown ? ":known" : ""}`;
@@ -144,7 +158,7 @@ export class RecommendationService {
     const ids = top.value;
     for (let i = 0; i < ids.length; i++) {
       try {
-        const list = await this.forContact({ workspaceId, contactId: ids[i]!, k: DEFAULT_K, includeKnown: false });
+        const list = await this.ranked({ workspaceId, contactId: ids[i]!, k: DEFAULT_K, includeKnown: false });
         contactsCached++;
         if (!list.cached) recommendationsGenerated += list.items.length;
       } catch (error) {

@@ -15,14 +15,15 @@ import { deletionEffectiveAt, checkDeletionRequest } from "@rapport/core";
 import { gdprOperations, memberships, users, workspaces, type Executor } from "@rapport/db";
 import { and, desc, eq, lte, sql } from "drizzle-orm";
 import { DomainError, conflict, notFound } from "../../errors";
-import { appendEvents } from "../../events/outbox";
-import type { EventConsumer } from "../../events/types";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
-import { lockErasureScope, usersTiedToWorkspace } from "../gdpr/export/discard";
-import { recordOperation } from "../gdpr/operations";
+import { appendEvents } from "../../platform/events/outbox";
+import type { EventConsumer } from "../../platform/events/types";
+import type { ServiceDeps } from "../../platform/deps";
+import { recordAudit } from "../../platform/audit";
+import { lockErasureScope, usersTiedToWorkspace } from "../../platform/privacy/erasure-scope";
+import { recordOperation } from "../../platform/privacy/operations";
 import { ownedWorkspaces } from "./ownership";
-import type { Actor, WorkspaceService } from "./service";
+import type { Actor } from "../../platform/actor";
+import type { WorkspaceService } from "./service";
 
 export const WORKSPACE_DELETION = "workspace_deletion";
 

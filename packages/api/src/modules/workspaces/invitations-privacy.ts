@@ -1,6 +1,6 @@
 import { users, workspaceInvitations, workspaces, type Tx } from "@rapport/db";
 import { asc, eq, sql } from "drizzle-orm";
-import type { PrivacyHandler } from "../gdpr/registry";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /** Invitations addressed to the account's current address. */
 const addressedTo = (userId: string) =>

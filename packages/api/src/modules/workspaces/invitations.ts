@@ -5,10 +5,11 @@ import { assertNotScheduledForDeletion } from "./deletion";
 import { and, desc, eq, gt, lte, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { conflict, DomainError, forbidden, notFound } from "../../errors";
-import { appendEvents } from "../../events/outbox";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
-import type { Actor, WorkspaceService } from "./service";
+import { appendEvents } from "../../platform/events/outbox";
+import type { ServiceDeps } from "../../platform/deps";
+import { recordAudit } from "../../platform/audit";
+import type { Actor } from "../../platform/actor";
+import type { WorkspaceService } from "./service";
 
 export const PURGE_INVITATIONS_JOB = "workspaces.purge-invitations";
 /**

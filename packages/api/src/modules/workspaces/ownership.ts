@@ -2,10 +2,11 @@ import { checkOwnershipTransfer, PREVIOUS_OWNER_ROLE } from "@rapport/core";
 import { memberships, users, workspaces, type Executor } from "@rapport/db";
 import { and, eq, sql } from "drizzle-orm";
 import { DomainError } from "../../errors";
-import { appendEvents } from "../../events/outbox";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
-import type { Actor, WorkspaceService } from "./service";
+import { appendEvents } from "../../platform/events/outbox";
+import type { ServiceDeps } from "../../platform/deps";
+import { recordAudit } from "../../platform/audit";
+import type { Actor } from "../../platform/actor";
+import type { WorkspaceService } from "./service";
 
 /** A workspace the user owns, with what decides whether it keeps them from deleting their account. */
 export interface OwnedWorkspaceRow {

@@ -1,7 +1,7 @@
 import { memberships, type Tx } from "@rapport/db";
 import { eq, or, sql, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import type { PrivacyHandler } from "../gdpr/registry";
+import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /**
  * GDPR (issue 6): memberships (no personal columns, only the pseudonymous link).

@@ -3,16 +3,11 @@ import { memberships, users, workspaces } from "@rapport/db";
 import { and, count, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { DomainError, notFound } from "../../errors";
-import { appendEvents } from "../../events/outbox";
-import type { DomainEvent } from "../../events/types";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
-
-export interface Actor {
-  actorId: string;
-  ip: string | null;
-  userAgent: string | null;
-}
+import { appendEvents } from "../../platform/events/outbox";
+import type { DomainEvent } from "../../platform/events/types";
+import type { ServiceDeps } from "../../platform/deps";
+import type { Actor } from "../../platform/actor";
+import { recordAudit } from "../../platform/audit";
 
 // Membership is checked on every workspace request; caching the answer briefly
 // keeps that check off the database. Member events evict entries on every

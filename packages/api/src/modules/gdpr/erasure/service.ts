@@ -16,18 +16,18 @@ import {
 } from "@rapport/db";
 import { and, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { DomainError, conflict, forbidden, notFound } from "../../../errors";
-import { appendEvents } from "../../../events/outbox";
-import type { ServiceDeps } from "../../../runtime";
+import { appendEvents } from "../../../platform/events/outbox";
+import type { ServiceDeps } from "../../../platform/deps";
 import { blockingWorkspaces, SOLE_OWNER_WAYS_OUT } from "@rapport/core";
-import { limitPasswordAttempt } from "../../auth/attempts";
-import { verifyPassword } from "../../auth/passwords";
-import { ownedWorkspaces } from "../../workspaces/ownership";
-import { recordAudit } from "../../audit/service";
-import type { Actor } from "../../workspaces/service";
-import type { PrivacyRegistry, Subject } from "../registry";
-import { recordOperation } from "../operations";
-import { RestrictionIndex } from "../restriction";
-import { addressHmac, normalizeAddress } from "../suppression";
+import { limitPasswordAttempt } from "../../../platform/password-attempts";
+import { verifyPassword } from "../../../platform/passwords";
+import { ownedWorkspaces } from "../../workspaces/public";
+import { recordAudit } from "../../../platform/audit";
+import type { Actor } from "../../../platform/actor";
+import type { PrivacyRegistry, Subject } from "../../../platform/privacy/registry";
+import { recordOperation } from "../../../platform/privacy/operations";
+import type { RestrictionIndex } from "../../../platform/privacy/restriction";
+import { addressHmac, normalizeAddress } from "../../../platform/privacy/suppression";
 
 const DAY_MS = 86_400_000;
 /** Ended sessions (and their IP / user agent) are kept this long for investigating account misuse. */
@@ -50,7 +50,7 @@ export class GdprErasureService {
     /** After commit: deletes the files of the exports the erasure discarded; the erasure events do it again, durably. */
     private readonly afterErasure: (subject: Subject) => Promise<unknown> = async () => {},
     /** Who restricts processing, in memory for the read paths (updated here at commit, elsewhere by the events). */
-    readonly restrictions: RestrictionIndex = new RestrictionIndex(deps.db),
+    readonly restrictions: RestrictionIndex = deps.restrictions,
   ) {}
 
   private async discardCopies(subject: Subject) {

@@ -1,4 +1,4 @@
-import type { ExportFile } from "./sources";
+import type { ExportFile } from "../../../platform/privacy/export-sources";
 
 /** README.txt: what each file holds, with counts, purposes, categories, recipients, retention, sources and the subject's rights. */
 export function buildReadme(input: { subjectKind: "user" | "contact"; generatedAt: Date; files: ExportFile[]; counts: number[]; retentionDays: number }): string {

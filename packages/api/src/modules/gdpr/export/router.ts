@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { idSchema } from "../../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../../trpc";
-import { EXPORT_SECTIONS } from "./sources";
+import { EXPORT_SECTIONS } from "../../../platform/privacy/export-sources";
 
 export const requestExportInput = z.strictObject({
   /** Sections to include (profile is always included); all when omitted. */

@@ -4,7 +4,7 @@
  * A request creates a `gdpr_exports` row (at most one open per subject: a
  * second request returns it) and queues `gdpr.export`, which writes a ZIP
  * (jszip, generated as a Node stream with streamFiles, each JSON file fed a
- * batch of records at a time as bytes — see ./sources.ts — and deflated by
+ * batch of records at a time as bytes — see platform/privacy/export-sources.ts — and deflated by
  * Node's zlib off the event loop — see ./zip.ts) straight into export storage,
  * with backpressure end to end: memory stays bounded by a few batches whatever
  * the size of the workspace. The file is fetched through a signed,
@@ -17,20 +17,20 @@ import { contacts, gdprExports, type Executor, type GdprExportDiscardReason, typ
 import { hasRole } from "@rapport/core";
 import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import JSZip from "jszip";
-import type { ExportStorage } from "../../../infra/storage";
+import type { ExportStorage } from "../../../platform/storage";
 import type { JobContext } from "../../../infra/queue";
 import { DomainError, notFound } from "../../../errors";
 import { safeErrorMessage } from "../../../logger";
-import { recordAudit } from "../../audit/service";
-import type { EventConsumer } from "../../../events/types";
-import type { ServiceDeps } from "../../../runtime";
-import type { WorkspaceService } from "../../workspaces/service";
-import { recordOperation, setOperationStatus } from "../operations";
+import { recordAudit } from "../../../platform/audit";
+import type { EventConsumer } from "../../../platform/events/types";
+import type { ServiceDeps } from "../../../platform/deps";
+import type { WorkspaceService } from "../../workspaces/public";
+import { recordOperation, setOperationStatus } from "../../../platform/privacy/operations";
 import { createDownloadUrl } from "./download-link";
-import { lockErasureScope, lockForCompletion } from "./discard";
+import { lockErasureScope, lockForCompletion } from "../../../platform/privacy/erasure-scope";
 import { buildReadme } from "./readme";
 import { nativeDeflate } from "./zip";
-import { EXPORT_SECTIONS, PAGE_SIZE, type ExportFile, type ExportSectionName } from "./sources";
+import { EXPORT_SECTIONS, PAGE_SIZE, type ExportFile, type ExportSectionName } from "../../../platform/privacy/export-sources";
 
 export const GDPR_EXPORT_JOB = "gdpr.export";
 /**
@@ -190,7 +190,7 @@ export class GdprExportService {
     if (!row) return { sizeBytes: 0 };
     if (row.status === "completed") return { sizeBytes: row.fileSizeBytes ?? 0 };
     // Conditional: a discarded (or failed) export stays so. The snapshot the export starts reading under
-    // decides later whether an erasure committed while it ran (see ./discard.ts).
+    // decides later whether an erasure committed while it ran (see platform/privacy/erasure-scope.ts).
     const [started] = await db
       .update(gdprExports)
       .set({ status: "in_progress", progress: 0 })
@@ -282,7 +282,7 @@ export class GdprExportService {
 
   /**
    * Deletes the files of discarded exports (an erasure discards them in its own transaction, see
-   * ./discard.ts). Runs right after an erasure commits, from the erasure events (durably, in case
+   * platform/privacy/erasure-scope.ts). Runs right after an erasure commits, from the erasure events (durably, in case
    * that failed) and from the daily purge.
    */
   async deleteDiscardedFiles(db: Executor = this.deps.db): Promise<{ deleted: number }> {
@@ -304,7 +304,7 @@ export class GdprExportService {
    * keys from storage before it commits. Personal export rows stay (opaque ids), without a file.
    */
   async detachForWorkspace(tx: Executor, workspaceId: string, userIds: string[]): Promise<string[]> {
-    // The erasure lock (see ./discard.ts): an export of this workspace completing now waits, then refuses.
+    // The erasure lock (see platform/privacy/erasure-scope.ts): an export of this workspace completing now waits, then refuses.
     await lockErasureScope(tx, { kind: "workspace", workspaceId });
     const scope = or(
       eq(gdprExports.workspaceId, workspaceId),

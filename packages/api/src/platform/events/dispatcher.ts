@@ -1,6 +1,6 @@
 import { eventConsumers, queryRows, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
-import type { Logger } from "../logger";
+import type { Logger } from "../../logger";
 import type { DomainEvent, DomainEventType, EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;

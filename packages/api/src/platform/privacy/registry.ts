@@ -1,5 +1,5 @@
 import type { Tx } from "@rapport/db";
-import { EXPORT_SECTIONS, type ExportFile, type ExportSectionName } from "./export/sources";
+import { EXPORT_SECTIONS, type ExportFile, type ExportSectionName } from "./export-sources";
 
 /**
  * GDPR registry (issue 6). Each module that owns personal data registers one
@@ -45,7 +45,7 @@ export interface PrivacyHandler {
   erases: ColumnRef[];
   /**
    * The export files (Art. 15/20) this module contributes about an account user: what each
-   * holds (for README.txt), its count, and its records read a page at a time (see ./export/sources.ts).
+   * holds (for README.txt), its count, and its records read a page at a time (see ./export-sources.ts).
    */
   exportUser?(userId: string): ExportFile[];
   /** The export files about a contact in one workspace (Art. 15/20 answered by the workspace). */

@@ -1,7 +1,7 @@
 /**
  * The export's files and the machinery they are read with. Each module defines
  * the files for the tables it owns next to its own code (modules/<module>/privacy.ts,
- * registered in the privacy registry, ../registry.ts); the export engine
+ * registered in the privacy registry, ./registry.ts); the export engine
  * (./service.ts) gets its file list only from the registry. Each file is read a
  * batch of rows at a time, in the order of a unique, indexed column, so the ZIP is
  * written a page at a time and memory stays bounded however large the workspace.

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { rateLimitBucket, sameRateLimitBucket } from "@rapport/core";
 import { sessions, users } from "@rapport/db";
 import { desc, eq, sql } from "drizzle-orm";
-import { tooManyRequests } from "../../errors";
-import type { ServiceDeps } from "../../runtime";
-import { recordAudit } from "../audit/service";
+import { tooManyRequests } from "../errors";
+import type { ServiceDeps } from "./deps";
+import { recordAudit } from "./audit";
 
 /**
  * Limits on password guesses, for sign-in and for every password re-entry

@@ -13,7 +13,7 @@
  * JSON was promoted and stayed until the next full GC, which V8 schedules only after
  * the old generation has grown by ~80 MB (≈ +100 MB of worker RSS for the bench's 86
  * MB of JSON). Raw slices that the caller copies and then unlinks from the batch (see
- * `bytesPage` in ./sources.ts) are freed young: the worker grows by ≈ 35 MB.
+ * `bytesPage` in ./export-sources.ts) are freed young: the worker grows by ≈ 35 MB.
  *
  * Other drivers (embedded PGlite) get `null` and the caller pages with keysets.
  * TODO(db): a `stream(query, batchSize)` primitive on packages/db's `Database` would

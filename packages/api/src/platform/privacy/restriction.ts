@@ -1,7 +1,7 @@
 import { gdprRestrictions, type Executor } from "@rapport/db";
 import { and, eq, inArray } from "drizzle-orm";
 import { forbidden } from "../../errors";
-import type { DomainEvent } from "../../events/types";
+import type { DomainEvent } from "../events/types";
 
 export const CONTACT_RESTRICTED_MESSAGE = "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
 

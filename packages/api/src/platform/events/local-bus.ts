@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { DomainEvent, EventListener } from "./types";
-import type { Logger } from "../logger";
+import type { Logger } from "../../logger";
 
 /** In-process fan-out of events to this instance's listeners. */
 export class LocalEventBus {
