@@ -4,10 +4,17 @@
 #   ROLE=api     HTTP API (/trpc, /healthz, /readyz) and the built web app
 #   ROLE=worker  background jobs and event consumers (needs Redis to share work)
 #   ROLE=all     both in one process (single-box installs)
-# The server runs its TypeScript sources directly through tsx.
-FROM node:20-bookworm-slim
+#
+# Two stages: `build` installs everything, builds the web app and compiles the server to
+# JavaScript; the final image holds only the compiled server, its production dependencies
+# (`pnpm deploy:server`) and the built web app, and runs `node dist/main.js`.
 
-# Same pnpm as package.json's "packageManager", so pnpm does not fetch another copy at run time.
+# The current Node LTS. package.json's "engines" (Node ≥ 20.19) is what the code supports.
+ARG NODE_IMAGE=node:24-trixie-slim
+
+FROM ${NODE_IMAGE} AS build
+
+# Same pnpm as package.json's "packageManager", so pnpm does not fetch another copy.
 ARG PNPM_VERSION=10.34.9
 RUN npm install --global "pnpm@${PNPM_VERSION}" \
  && pnpm config set --global store-dir /pnpm/store \
@@ -16,7 +23,7 @@ RUN npm install --global "pnpm@${PNPM_VERSION}" \
 ENV CI=true \
     npm_config_update_notifier=false
 
-WORKDIR /app
+WORKDIR /src
 
 # Dependencies first: `pnpm fetch` needs only the lockfile (and the patches it names in
 # patchedDependencies), so source edits reuse this layer.
@@ -26,27 +33,39 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm fetch
 
 COPY . .
-# Dev dependencies too: the web build needs vite, the server needs tsx at run time.
+# Dev dependencies too: the web build needs vite, the server build esbuild.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
     pnpm install --frozen-lockfile --offline
 
-RUN pnpm --filter @rapport/web build \
+RUN pnpm --filter @rapport/web --filter @rapport/server build \
  && test -f apps/web/dist/index.html \
- && mkdir -p /app/.data \
- && chown node:node /app/.data
+ && test -f apps/server/dist/main.js
+
+# /app: apps/server's package.json, dist/ (server, CLI, SQL migrations) and node_modules
+# with production dependencies only, from the lockfile, with patches/ applied.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
+    pnpm deploy:server --offline /app \
+ && cp -R apps/web/dist /app/web \
+ && mkdir -p /app/.data
+
+FROM ${NODE_IMAGE}
 
 ENV NODE_ENV=production \
     ROLE=api \
     HOST=0.0.0.0 \
-    PORT=3000
+    PORT=3000 \
+    WEB_DIST_DIR=/app/web
+
+WORKDIR /app
+COPY --from=build /app /app
+# DATA_DIR (.data, relative to /app) holds local export files; the server writes only there.
+RUN chown node:node /app/.data
 
 USER node
 EXPOSE 3000
-WORKDIR /app/apps/server
 
-# This is `pnpm --filter @rapport/server start` (tsx src/main.ts) without pnpm in between:
-# on SIGTERM pnpm kills its shell child and exits at once, leaving the server unsignalled
-# and cut off mid-drain. tsx relays SIGTERM to the server and waits for it, so requests
-# and jobs drain for up to SHUTDOWN_TIMEOUT_MS. Run under an init (`init: true` in
-# compose, `docker run --init`) so stray child processes are reaped.
-CMD ["node_modules/.bin/tsx", "src/main.ts"]
+# Node itself is PID 1's child (run under an init: `init: true` in compose, `docker run
+# --init`), so SIGTERM reaches the server, which drains requests and jobs for up to
+# SHUTDOWN_TIMEOUT_MS. The CLI is `node dist/cli.js` (e.g. `docker compose run --rm api
+# node dist/cli.js migrate`).
+CMD ["node", "dist/main.js"]
