@@ -64,8 +64,8 @@ RUN chown node:node /app/.data
 USER node
 EXPOSE 3000
 
-# Node itself is PID 1's child (run under an init: `init: true` in compose, `docker run
-# --init`), so SIGTERM reaches the server, which drains requests and jobs for up to
-# SHUTDOWN_TIMEOUT_MS. The CLI is `node dist/cli.js` (e.g. `docker compose run --rm api
+# Node runs the server directly, with no pnpm or tsx in between, so SIGTERM reaches it and
+# it drains requests and jobs for up to SHUTDOWN_TIMEOUT_MS. Run under an init (`init: true`
+# in compose, `docker run --init`) so stray child processes are reaped. The CLI is `node dist/cli.js` (e.g. `docker compose run --rm api
 # node dist/cli.js migrate`).
 CMD ["node", "dist/main.js"]

@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRepoRoot } from "@rapport/api";
@@ -69,6 +69,11 @@ describe("README: running against your own services", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "rapport-readme-"));
 
   beforeAll(async () => {
+    // `pnpm build` (documented before the start commands) compiles the server the start
+    // commands run; `pnpm test` builds it before Vitest starts.
+    if (!existsSync(join(ROOT, "apps/server/dist/main.js"))) {
+      throw new Error("apps/server/dist/main.js is missing: run `pnpm --filter @rapport/server build` first (`pnpm test` does)");
+    }
     database = await createTestDatabase();
     env = {
       DATA_DIR: dataDir,
@@ -89,7 +94,8 @@ describe("README: running against your own services", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("documents the migration and both roles", () => {
+  it("documents the build, the migration and both roles", () => {
+    expect(readmeCommands("pnpm build")).toHaveLength(1);
     expect(readmeCommands("pnpm db:migrate")).toHaveLength(1);
     expect(readmeCommands("pnpm --filter @rapport/server start").map((command) => /--role (\w+)/.exec(command)?.[1])).toEqual(["api", "worker"]);
   });
