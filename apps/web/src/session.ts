@@ -1,8 +1,8 @@
-import type { AppRouter } from "@rapport/api";
 import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
-import type { inferRouterOutputs } from "@trpc/server";
 import { useSyncExternalStore } from "react";
 import { wireTransformer } from "@rapport/core/wire";
+import type { AppRouter } from "@rapport/api";
+import type { RouterOutputs } from "./trpc";
 
 /**
  * The signed-in session.
@@ -20,9 +20,8 @@ import { wireTransformer } from "@rapport/core/wire";
  * - Sign-outs are broadcast to the other tabs (BroadcastChannel).
  */
 
-type Outputs = inferRouterOutputs<AppRouter>;
-export type AuthTokens = Outputs["auth"]["refresh"];
-export type SessionUser = Outputs["auth"]["login"]["user"];
+export type AuthTokens = RouterOutputs["auth"]["refresh"];
+export type SessionUser = RouterOutputs["auth"]["login"]["user"];
 
 export type SessionState =
   | { status: "restoring"; user: null; notice: null }

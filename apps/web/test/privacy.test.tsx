@@ -9,28 +9,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { domainError, type ProcedureHandler } from "./support/fake-server";
 import { contact, USER, WORKSPACE_ID } from "./support/fixtures";
 import { renderApp } from "./support/render";
+import type { RouterOutputs } from "../src/trpc";
 
 const DAY = 86_400_000;
 const EXPORT_ID = "33333333-3333-4333-8333-333333333333";
 const DELETION_ID = "44444444-4444-4444-8444-444444444444";
 
-interface Operation {
-  id: string;
-  workspaceId: string | null;
-  type: string;
-  subjectKind: "user" | "contact";
-  subjectId: string;
-  reason: string | null;
-  status: "pending" | "in_progress" | "completed" | "failed" | "cancelled";
-  requestedBy: string | null;
-  authorizedBy: string | null;
-  requestedAt: Date;
-  dueAt: Date;
-  effectiveAt: Date | null;
-  completedAt: Date | null;
-  updatedAt: Date;
-  overdue: boolean;
-}
+type Operation = RouterOutputs["gdpr"]["operations"][number];
 
 function deletionOperation(status: Operation["status"], requestedAt: Date): Operation {
   return {

@@ -8,14 +8,9 @@ import { describe, expect, it } from "vitest";
 import { domainError } from "./support/fake-server";
 import { contact, interaction, WORKSPACE_ID, type Contact } from "./support/fixtures";
 import { renderApp } from "./support/render";
+import type { RouterOutputs } from "../src/trpc";
 
-interface Suggestion {
-  contactId: string;
-  name: string;
-  company: string | null;
-  score: number;
-  reasons: string[];
-}
+type Suggestion = RouterOutputs["recommendations"]["forContact"]["items"][number];
 
 function suggestion(person: Contact, score: number, reasons: string[]): Suggestion {
   return { contactId: person.id, name: person.name, company: person.company, score, reasons };

@@ -4,6 +4,7 @@
  * every member sees while a deletion is scheduled, and the Privacy page's list
  * of sole-owned workspaces with both ways out. Only fetch is faked.
  */
+import type { WorkspaceRole } from "../src/trpc";
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { domainError } from "./support/fake-server";
@@ -14,7 +15,7 @@ const DAY = 86_400_000;
 const MEMBERS = `/w/${WORKSPACE_ID}/members`;
 const BEN = { userId: "55555555-5555-4555-8555-555555555555", email: "ben@example.com", name: "Ben Weber", role: "member" as const, joinedAt: new Date("2026-01-02T00:00:00Z") };
 
-function members(myRole: "owner" | "admin" | "member", benRole: "owner" | "admin" | "member" = "member") {
+function members(myRole: WorkspaceRole, benRole: WorkspaceRole = "member") {
   return [
     { userId: USER.id, email: USER.email, name: USER.name, role: myRole, joinedAt: new Date("2026-01-01T00:00:00Z") },
     { ...BEN, role: benRole },

@@ -1,4 +1,6 @@
 /** Rows as the real API returns them (after the wire transformer revives them: Dates are Dates). */
+import type { RouterOutputs, WorkspaceRole } from "../../src/trpc";
+
 let counter = 0;
 const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 
@@ -56,7 +58,7 @@ export function interaction(overrides: Partial<Interaction> = {}): Interaction {
   };
 }
 
-export function workspace(role: "owner" | "admin" | "member" = "owner") {
+export function workspace(role: WorkspaceRole = "owner") {
   return { id: WORKSPACE_ID, name: "Acme Sales", role, createdAt: new Date("2026-01-01T00:00:00Z") };
 }
 
@@ -78,34 +80,6 @@ export function authResult() {
   };
 }
 
-export interface Contact {
-  id: string;
-  workspaceId: string;
-  email: string | null;
-  name: string;
-  company: string | null;
-  title: string | null;
-  phone: string | null;
-  tags: string[];
-  source: "manual" | "gmail" | "import";
-  createdBy: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  deletedAt: Date | null;
-}
+export type Contact = RouterOutputs["contacts"]["get"];
 
-export interface Interaction {
-  id: string;
-  workspaceId: string;
-  contactId: string;
-  type: "email" | "meeting" | "call" | "linkedin" | "note";
-  direction: "inbound" | "outbound";
-  occurredAt: Date;
-  subject: string | null;
-  summary: string | null;
-  source: "manual" | "gmail" | "import" | "calendar";
-  externalId: string | null;
-  createdBy: string | null;
-  createdAt: Date;
-  participants: { contactId: string | null; email: string | null; displayName: string | null; role: string; contactName: string | null }[];
-}
+export type Interaction = RouterOutputs["interactions"]["listForContact"]["items"][number];

@@ -3,6 +3,7 @@
  * the network answered by a fake tRPC server. Every call re-imports the SPA's
  * modules (vi.resetModules), so session and cache state never leak between tests.
  */
+import type { WorkspaceRole } from "../../src/trpc";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
@@ -14,7 +15,7 @@ import { authResult, USER, workspace, WORKSPACE_ID } from "./fixtures";
 export interface RenderAppOptions {
   path?: string;
   signedIn?: boolean;
-  role?: "owner" | "admin" | "member";
+  role?: WorkspaceRole;
   handlers?: Record<string, ProcedureHandler>;
 }
 

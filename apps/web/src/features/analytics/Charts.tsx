@@ -24,12 +24,13 @@ import {
 } from "chart.js";
 import { useId, useMemo, type ReactNode } from "react";
 import { Bar, Doughnut, Line } from "react-chartjs-2";
+import type { RouterOutputs } from "../../trpc";
 import { formatDay, formatInteger, formatMoneyShort, percentOf } from "./format";
 
 ChartJS.register(ArcElement, BarElement, CategoryScale, LinearScale, LineElement, PointElement, Tooltip, Legend);
 
-export const TYPES = ["email", "meeting", "call", "linkedin", "note"] as const;
-export type InteractionType = (typeof TYPES)[number];
+export type InteractionType = Exclude<keyof TimeBucket, "startsAt" | "total">;
+export const TYPES = ["email", "meeting", "call", "linkedin", "note"] as const satisfies readonly InteractionType[];
 export const TYPE_LABELS: Record<InteractionType, string> = { email: "Email", meeting: "Meeting", call: "Call", linkedin: "LinkedIn", note: "Note" };
 const TYPE_STYLE: Record<InteractionType, { color: string; point: PointStyle; dash: number[] }> = {
   email: { color: "#0072B2", point: "circle", dash: [] },
@@ -45,21 +46,15 @@ const HEALTH = [
 ] as const;
 const CLV_COLORS = ["#56B4E9", "#0072B2", "#004A75"];
 
-export interface TimeBucket {
-  startsAt: Date;
-  email: number;
-  meeting: number;
-  call: number;
-  linkedin: number;
-  note: number;
-  total: number;
-}
+type Metrics = RouterOutputs["analytics"]["metrics"];
+type TimeSeries = RouterOutputs["analytics"]["timeseries"];
+export type TimeBucket = TimeSeries["buckets"][number];
 
 export interface ChartsProps {
-  health: { healthy: number; at_risk: number; inactive: number };
-  clv: { low: number; medium: number; high: number };
-  thresholds: { medium: number; high: number };
-  series: { buckets: TimeBucket[]; bucket: "day" | "week" } | null;
+  health: Metrics["health"]["distribution"];
+  clv: Metrics["clv"]["distribution"];
+  thresholds: Metrics["settings"]["thresholds"];
+  series: Pick<TimeSeries, "buckets" | "bucket"> | null;
   seriesError?: string | null;
 }
 

@@ -20,12 +20,12 @@
  *   empty workspace: text "No contacts yet"; loading: status "Loading analytics…"
  */
 import { createElement, lazy, Suspense, useEffect } from "react";
-import { trpc } from "../../trpc";
+import { trpc, type WorkspaceRole } from "../../trpc";
 import { metricsInput, timeseriesInput, topInput, viewFromSearch } from "./params";
 
 export interface AnalyticsPageProps {
   workspaceId: string;
-  role: "owner" | "admin" | "member";
+  role: WorkspaceRole;
 }
 
 const PageChunk = lazy(() => import("./AnalyticsPage"));

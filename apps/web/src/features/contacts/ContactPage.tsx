@@ -7,7 +7,7 @@ import { ContactPrivacyBadges, ContactPrivacyNotice, ContactPrivacyPanel, useCon
 import { canManage } from "../shell/workspace";
 import { describeError } from "../../errors";
 import { navigate } from "../../router";
-import { trpc } from "../../trpc";
+import { trpc, type WorkspaceRole } from "../../trpc";
 import { AppLink } from "./AppLink";
 import { contactKey, findInLists } from "./cache";
 import { ContactProfile, TagEditor } from "./ContactProfile";
@@ -20,7 +20,7 @@ import "./contacts.css";
 export interface ContactPageProps {
   workspaceId: string;
   contactId: string;
-  role: "owner" | "admin" | "member";
+  role: WorkspaceRole;
 }
 
 export default function ContactPage({ workspaceId, contactId, role }: ContactPageProps) {

@@ -2,7 +2,7 @@ import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { describeError } from "../../errors";
-import { trpc } from "../../trpc";
+import { trpc, type WorkspaceRole } from "../../trpc";
 import { AddContactForm } from "./AddContactForm";
 import { AppLink } from "./AppLink";
 import type { Contact } from "./cache";
@@ -28,7 +28,7 @@ import "./contacts.css";
 
 export interface ContactsListPageProps {
   workspaceId: string;
-  role: "owner" | "admin" | "member";
+  role: WorkspaceRole;
 }
 
 type Panel = null | "add" | "import";

@@ -17,14 +17,14 @@ const TYPES = [
   { value: "call", label: "Call" },
   { value: "linkedin", label: "LinkedIn" },
   { value: "note", label: "Note" },
-] as const;
-type InteractionType = (typeof TYPES)[number]["value"];
+] as const satisfies readonly { value: Interaction["type"]; label: string }[];
+type InteractionType = Interaction["type"];
 const TYPE_LABEL = Object.fromEntries(TYPES.map((type) => [type.value, type.label])) as Record<string, string>;
 const DIRECTIONS = [
   { value: "outbound", label: "Outbound" },
   { value: "inbound", label: "Inbound" },
-] as const;
-type Direction = (typeof DIRECTIONS)[number]["value"];
+] as const satisfies readonly { value: Interaction["direction"]; label: string }[];
+type Direction = Interaction["direction"];
 
 type TimelineData = InfiniteData<InteractionPage, string | null>;
 

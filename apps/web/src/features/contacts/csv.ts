@@ -1,3 +1,4 @@
+import type { RouterInputs } from "../../trpc";
 /** RFC 4180 CSV: quoted fields, "" escapes, CRLF/LF/CR line ends, a leading BOM. */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
@@ -39,15 +40,8 @@ export const CSV_COLUMNS = ["name", "email", "company", "title", "phone", "tags"
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 export const CSV_MAX_ROWS = 1_000;
 
-export interface CsvContact {
-  name: string;
-  email: string | null;
-  company: string | null;
-  title: string | null;
-  phone: string | null;
-  tags: string[];
-  source: "import";
-}
+/** One row as contacts.bulkCreate takes it. */
+export type CsvContact = Required<RouterInputs["contacts"]["bulkCreate"]["contacts"][number]> & { source: "import" };
 
 export type CsvResult =
   | { ok: true; contacts: CsvContact[]; ignoredColumns: string[] }

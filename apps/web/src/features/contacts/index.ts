@@ -32,10 +32,8 @@
  *     heading level 1 "Recently deleted"; per contact button "Restore" (described by the contact's name)
  */
 import { createElement, lazy, Suspense, useEffect } from "react";
-import { trpc } from "../../trpc";
+import { trpc, type WorkspaceRole } from "../../trpc";
 import { deletedListInput, filtersFromSearch, listInput, timelineInput } from "./listParams";
-
-export type WorkspaceRole = "owner" | "admin" | "member";
 
 export interface ContactsListPageProps {
   workspaceId: string;

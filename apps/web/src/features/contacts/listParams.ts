@@ -5,8 +5,8 @@ import type { RouterInputs } from "../../trpc";
  * so Back from a contact returns to the same view. Shared by the list page and
  * by index.ts, which prefetches the first page while the list chunk loads.
  */
-export type ContactSort = "updated" | "name" | "created";
-export type ContactSource = "manual" | "gmail" | "import";
+export type ContactSort = NonNullable<RouterInputs["contacts"]["list"]["sort"]>;
+export type ContactSource = NonNullable<RouterInputs["contacts"]["list"]["source"]>;
 export const SORTS: { value: ContactSort; label: string }[] = [
   { value: "updated", label: "Recently updated" },
   { value: "name", label: "Name (A–Z)" },
