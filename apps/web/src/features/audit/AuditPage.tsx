@@ -6,7 +6,7 @@ import { Loading } from "../../components/Status";
 import { formatRelative, formatShortAbsolute } from "../../components/time";
 import { fieldError } from "../../errors";
 import { trpc } from "../../trpc";
-import { canManage, useWorkspace } from "../shell/workspace";
+import { RequireRole } from "../shell/RequireRole";
 
 const PAGE_SIZE = 50;
 
@@ -20,16 +20,11 @@ interface Filters {
 const NO_FILTERS: Filters = { action: "", actorId: "" };
 
 export default function AuditPage() {
-  const workspace = useWorkspace();
-  if (!canManage(workspace.role)) {
-    return (
-      <div className="stack">
-        <h1>Audit log</h1>
-        <p className="alert alert-info">The audit log is for owners and admins. Your role here is {workspace.role}.</p>
-      </div>
-    );
-  }
-  return <AuditLog workspaceId={workspace.id} />;
+  return (
+    <RequireRole minimum="admin" title="Audit log" page="audit log">
+      {(workspace) => <AuditLog workspaceId={workspace.id} />}
+    </RequireRole>
+  );
 }
 
 function AuditLog({ workspaceId }: { workspaceId: string }) {

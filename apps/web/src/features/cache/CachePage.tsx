@@ -24,7 +24,7 @@ import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
-import { canManage, useWorkspace } from "../shell/workspace";
+import { RequireRole } from "../shell/RequireRole";
 import { DASH, formatBytes, formatCount, formatMs, formatRate, formatTime, formatTimeWithSeconds, plural } from "./format";
 import type { ChartPoint } from "./HitRateChart";
 import { KeysBrowser } from "./KeysBrowser";
@@ -41,16 +41,11 @@ export const STATS_POLL_MS = 10_000;
 const MAX_SAMPLES = 360;
 
 export default function CachePage() {
-  const workspace = useWorkspace();
-  if (!canManage(workspace.role)) {
-    return (
-      <div className="stack">
-        <h1>Cache</h1>
-        <p className="alert alert-info">The cache page is for owners and admins. Your role here is {workspace.role}.</p>
-      </div>
-    );
-  }
-  return <CacheAdmin workspaceId={workspace.id} workspaceName={workspace.name} />;
+  return (
+    <RequireRole minimum="admin" title="Cache" page="cache page">
+      {(workspace) => <CacheAdmin workspaceId={workspace.id} workspaceName={workspace.name} />}
+    </RequireRole>
+  );
 }
 
 function CacheAdmin({ workspaceId, workspaceName }: { workspaceId: string; workspaceName: string }) {

@@ -13,7 +13,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
 import { Empty, Loading } from "../../components/Status";
 import { trpc } from "../../trpc";
-import { canManage, useWorkspace } from "../shell/workspace";
+import { RequireRole } from "../shell/RequireRole";
 import { isOpen } from "./format";
 import { OperationsTable } from "./OperationsTable";
 import "./privacy.css";
@@ -22,16 +22,11 @@ import "./privacy.css";
 const LIMIT = 200;
 
 export default function WorkspacePrivacyPage() {
-  const workspace = useWorkspace();
-  if (!canManage(workspace.role)) {
-    return (
-      <div className="stack">
-        <h1>Privacy</h1>
-        <p className="alert alert-info">The privacy page is for owners and admins. Your role here is {workspace.role}.</p>
-      </div>
-    );
-  }
-  return <PrivacyRequests workspaceId={workspace.id} workspaceName={workspace.name} />;
+  return (
+    <RequireRole minimum="admin" title="Privacy" page="privacy page">
+      {(workspace) => <PrivacyRequests workspaceId={workspace.id} workspaceName={workspace.name} />}
+    </RequireRole>
+  );
 }
 
 function PrivacyRequests({ workspaceId, workspaceName }: { workspaceId: string; workspaceName: string }) {
