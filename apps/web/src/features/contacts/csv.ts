@@ -1,39 +1,14 @@
+import Papa from "papaparse";
 import type { RouterInputs } from "../../trpc";
-/** RFC 4180 CSV: quoted fields, "" escapes, CRLF/LF/CR line ends, a leading BOM. */
+
+/**
+ * RFC 4180 CSV through papaparse (as the server's exports): quoted fields, ""
+ * escapes, a leading BOM. Papa detects one line end per file, and spreadsheets
+ * mix them, so CRLF and CR become LF first. Blank lines carry no contact.
+ */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"' && field === "") {
-      quoted = true;
-    } else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else field += ch;
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  // Blank lines carry no contact.
-  return rows.filter((cells) => cells.some((cell) => cell.trim() !== ""));
+  const { data } = Papa.parse<string[]>(text.replace(/\r\n?/g, "\n"), { delimiter: ",", newline: "\n", skipEmptyLines: "greedy" });
+  return data;
 }
 
 export const CSV_COLUMNS = ["name", "email", "company", "title", "phone", "tags"] as const;
