@@ -8,6 +8,7 @@
  */
 export const SORTS = ["clv", "interactions", "recency", "health"] as const;
 export type TopSort = (typeof SORTS)[number];
+export const SORT_LABELS: Record<TopSort, string> = { clv: "CLV", interactions: "interactions", recency: "last contact", health: "health" };
 export const RANGES = [30, 90, 365] as const;
 export type RangeDays = (typeof RANGES)[number];
 
