@@ -68,7 +68,7 @@ describe("the compiled server, installed as the image installs it", () => {
     expect(readFileSync(join(deployed, connection), "utf8")).toBe(readFileSync(join(workspace, connection), "utf8"));
   });
 
-  it("`node dist/main.js` migrates an empty database, serves health, readiness and the SPA, and drains on SIGTERM", async () => {
+  it("`node dist/main.js` migrates an empty database, serves health, readiness and the SPA, drains on SIGTERM; `node dist/cli.js` finds the same migrations", async () => {
     const url = new URL(ADMIN_URL);
     url.pathname = `/${databaseName}`;
     // Only what the image sets: no tsx loader, no repository .env, no test settings.
@@ -113,5 +113,9 @@ describe("the compiled server, installed as the image installs it", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     await waitFor(() => /"msg":"stopped"/.test(output), 5_000);
+
+    // The compiled CLI, as `docker compose run --rm api node dist/cli.js migrate` runs it.
+    const cli = await promisify(execFile)(process.execPath, ["dist/cli.js", "migrate"], { cwd: appDir, env });
+    expect(cli.stdout).toContain(`Migrations: 0 applied, ${migrations.length} already applied`);
   }, 60_000);
 });
