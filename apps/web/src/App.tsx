@@ -48,7 +48,7 @@
  * /w/:ws/cache (owners/admins; others see "The cache page is for owners and admins.")
  *   heading "Cache"; buttons "Invalidate workspace cache", "Warm up cache"; progressbar "Warm-up progress"
  *   (full list in features/cache/CachePage.tsx)
- * /privacy and /w/:ws/privacy: see features/privacy/PrivacyPage.tsx and WorkspacePrivacyPage.tsx
+ * /privacy and /w/:ws/privacy: see features/gdpr/PrivacyPage.tsx and WorkspacePrivacyPage.tsx
  * Errors: heading "Something went wrong" + buttons "Try again"/"Reload" (render errors),
  *   heading "Workspace not found", heading "Page not found".
  */
@@ -66,7 +66,7 @@ import { NotFoundPage, WorkspaceNotFound } from "./features/shell/NotFoundPage";
 import { TopBar } from "./features/shell/TopBar";
 import { WorkspaceContext, type CurrentWorkspace } from "./features/shell/workspace";
 import { DeletionScheduledNotice } from "./features/workspaces/DeletionScheduledNotice";
-import { AuthPage } from "./pages/AuthPage";
+import { AuthPage } from "./features/auth/AuthPage";
 import { lastNavigationKind, navigate, pathOf, paths, useRoute, type Route, type WorkspaceRoute } from "./router";
 import { restoreSession, useSession, type SessionUser } from "./session";
 import { trpc } from "./trpc";
@@ -76,12 +76,12 @@ import { trpc } from "./trpc";
 // prefetch their data in parallel, so it is imported directly.)
 const WorkspacesPage = lazy(() => import("./features/workspaces/WorkspacesPage"));
 const ActivityPage = lazy(() => import("./features/activity/ActivityPage"));
-const MembersPage = lazy(() => import("./features/members/MembersPage"));
+const MembersPage = lazy(() => import("./features/workspaces/MembersPage"));
 const AuditPage = lazy(() => import("./features/audit/AuditPage"));
 const CachePage = lazy(() => import("./features/cache/CachePage"));
-const PrivacyPage = lazy(() => import("./features/privacy/PrivacyPage"));
-const WorkspacePrivacyPage = lazy(() => import("./features/privacy/WorkspacePrivacyPage"));
-const InvitePage = lazy(() => import("./features/invitations/InvitePage"));
+const PrivacyPage = lazy(() => import("./features/gdpr/PrivacyPage"));
+const WorkspacePrivacyPage = lazy(() => import("./features/gdpr/WorkspacePrivacyPage"));
+const InvitePage = lazy(() => import("./features/workspaces/InvitePage"));
 
 /** The first time `/` shows after sign-in (or a reload), open the last workspace instead. */
 let openLastOnHome = true;

@@ -3,7 +3,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 // Recommendations feature (issue 4): the "Suggested connections" panel in the side column.
 import { SuggestedConnections } from "../recommendations/SuggestedConnections";
 // GDPR (issue 6): restriction/erasure state for everyone, privacy actions for owners/admins.
-import { ContactPrivacyBadges, ContactPrivacyNotice, ContactPrivacyPanel, useContactPrivacy } from "../privacy/ContactPrivacy";
+import { ContactPrivacyBadges, ContactPrivacyNotice, ContactPrivacyPanel, useContactPrivacy } from "../gdpr/ContactPrivacy";
 import { canManage } from "../shell/workspace";
 import { describeError } from "../../errors";
 import { navigate } from "../../router";

@@ -22,7 +22,7 @@
  *     button "Dismiss notification"
  *   Contact page (/w/:ws/contacts/:id)
  *     heading level 1 = the contact's name (next to it "Processing restricted" / "Erased"); link "← Contacts"; button "Delete contact"
- *     owners/admins: region "Privacy" (features/privacy/ContactPrivacy.tsx)
+ *     owners/admins: region "Privacy" (features/gdpr/ContactPrivacy.tsx)
  *     button "Edit profile" → fields "Name", "Email", "Company", "Title", "Phone"; buttons "Save changes", "Cancel"
  *     tags: list named "Tags", buttons "Remove tag <tag>", field "New tag", button "Add tag"
  *     button "Log interaction" (hidden while the form is open) → fields "Type", "Direction", "When", "Subject",

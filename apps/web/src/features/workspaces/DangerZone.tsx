@@ -6,7 +6,7 @@ import { Loading } from "../../components/Status";
 import { dateFormat } from "../../components/time";
 import { describeError, fieldError } from "../../errors";
 import { trpc } from "../../trpc";
-import { formatDays } from "../privacy/format";
+import { formatDays } from "../gdpr/format";
 import type { CurrentWorkspace } from "../shell/workspace";
 import { useDeletionStatus } from "./DeletionScheduledNotice";
 import { useAnchorFocus } from "./TransferOwnership";

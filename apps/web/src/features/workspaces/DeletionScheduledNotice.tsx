@@ -2,7 +2,7 @@ import { useNow } from "../../components/hooks";
 import { dateFormat } from "../../components/time";
 import { Link, paths } from "../../router";
 import { trpc } from "../../trpc";
-import { formatDays } from "../privacy/format";
+import { formatDays } from "../gdpr/format";
 import type { CurrentWorkspace } from "../shell/workspace";
 import "./lifecycle.css";
 

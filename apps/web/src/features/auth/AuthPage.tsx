@@ -1,9 +1,9 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { ErrorMessage } from "../components/ErrorMessage";
-import { useDocumentTitle, useRetryAfter } from "../components/hooks";
-import { fieldError } from "../errors";
-import { signIn } from "../session";
-import { trpc } from "../trpc";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { useDocumentTitle, useRetryAfter } from "../../components/hooks";
+import { fieldError } from "../../errors";
+import { signIn } from "../../session";
+import { trpc } from "../../trpc";
 
 type Mode = "signIn" | "register";
 

@@ -6,8 +6,8 @@ import { navigate, paths } from "../../router";
 import { useCurrentUser } from "../../session";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { rememberWorkspace } from "../shell/lastWorkspace";
-import { DangerZone } from "../workspaces/DangerZone";
-import { TransferOwnership } from "../workspaces/TransferOwnership";
+import { DangerZone } from "./DangerZone";
+import { TransferOwnership } from "./TransferOwnership";
 import { canManage, ROLE_LABELS, useWorkspace, type WorkspaceRole } from "../shell/workspace";
 import { Invitations } from "./Invitations";
 
