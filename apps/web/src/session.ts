@@ -2,7 +2,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import { useSyncExternalStore } from "react";
 import { wireTransformer } from "@rapport/core/wire";
 import type { AppRouter } from "@rapport/api";
-import type { RouterOutputs } from "./trpc";
+import type { RouterOutputs } from "./api-types";
 
 /**
  * The signed-in session.

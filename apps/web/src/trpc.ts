@@ -2,12 +2,11 @@ import type { AppRouter } from "@rapport/api";
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
-import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { wireTransformer } from "@rapport/core/wire";
+import type { RouterOutputs } from "./api-types";
 import { authedFetch, getAccessToken, getSession, refreshSession } from "./session";
 
-export type RouterInputs = inferRouterInputs<AppRouter>;
-export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type { RouterInputs, RouterOutputs } from "./api-types";
 export type WorkspaceRole = RouterOutputs["workspaces"]["list"][number]["role"];
 
 export const trpc = createTRPCReact<AppRouter>();
