@@ -156,6 +156,16 @@ describe("contacts", () => {
       expect(names.sort()).toEqual(Array.from({ length: 9 }, (_, i) => `Same ${i}`));
     });
 
+    it("answers the dates a contact read alone has, to the millisecond (microseconds cut, not rounded)", async () => {
+      const ws = (await owner.client.workspaces.create.mutate({ name: "Microseconds" })).id;
+      const c = await owner.client.contacts.create.mutate({ workspaceId: ws, name: "Micro" });
+      await app.sql`UPDATE contacts SET created_at = '2026-04-30 23:59:59.999999+00', updated_at = '2026-05-01 09:00:00.000501+02' WHERE id = ${c.id}`;
+      const alone = await owner.client.contacts.get.query({ workspaceId: ws, contactId: c.id });
+      expect(alone.createdAt.toISOString()).toBe("2026-04-30T23:59:59.999Z");
+      expect(alone.updatedAt.toISOString()).toBe("2026-05-01T07:00:00.000Z");
+      expect((await owner.client.contacts.list.query({ workspaceId: ws })).items).toEqual([alone]);
+    });
+
     it("filters by tag, company (case-insensitive), source, updatedSince and search prefix", async () => {
       expect((await all({ sort: "name", tag: "VIP" })).sort()).toEqual(["Alpha", "charlie", "delta"].sort());
       expect(await all({ sort: "name", company: "acme" })).toEqual(["Alpha", "Bravo", "foxtrot"]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reviveDates, wireTransformer } from "../src/wire";
+import { reviveDates, WireDate, wireTransformer } from "../src/wire";
 
 describe("wire format", () => {
   it("round-trips dates under time-named keys through JSON", () => {
@@ -16,5 +16,15 @@ describe("wire format", () => {
   it("revives nested objects and arrays", () => {
     const value = reviveDates({ a: [{ b: { occurredAt: "2026-01-02T03:04:05Z" } }] });
     expect(value.a[0]!.b.occurredAt).toEqual(new Date("2026-01-02T03:04:05Z"));
+  });
+
+  it("a WireDate is the Date of its text and writes that text to JSON; once changed, it writes like any Date", () => {
+    const text = "2026-01-02T03:04:05.678Z";
+    const date = new WireDate(text);
+    expect(date).toBeInstanceOf(Date);
+    expect(date.getTime()).toBe(Date.parse(text));
+    expect(JSON.stringify({ at: date })).toBe(JSON.stringify({ at: new Date(text) }));
+    date.setTime(0);
+    expect(JSON.stringify({ at: date })).toBe('{"at":"1970-01-01T00:00:00.000Z"}');
   });
 });

@@ -4,7 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import postgres from "postgres";
 import * as schema from "./schema/index";
 
@@ -292,4 +292,14 @@ export async function queryRowsPrepared<T>(db: Db, query: SQL): Promise<T[]> {
   if (!client || typeof (client as Partial<PostgresJsClient>).unsafe !== "function") return queryRows<T>(db, query);
   const { sql, params } = preparedDialect.sqlToQuery(query);
   return (await (client as PostgresJsClient).unsafe(sql, params, { prepare: true })) as T[];
+}
+
+/**
+ * A timestamptz as the text Date.prototype.toJSON writes for it: UTC, milliseconds
+ * (truncated, as a JS Date truncates the microseconds it is parsed from), `Z`. For
+ * reads that hand their dates to JSON as `WireDate`s (see @rapport/core wire.ts).
+ * Alias it to a name other than the column's: ORDER BY a bare name picks the alias.
+ */
+export function isoInstantText(column: SQLWrapper): SQL<string | null> {
+  return sql<string | null>`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
