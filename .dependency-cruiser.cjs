@@ -21,8 +21,8 @@ module.exports = {
       severity: "error",
       comment:
         "A feature module uses another module only through that module's public.ts (its service type, the few queries it publishes) " +
-        "or an event; everything every module needs lives in platform/. The privacy-handler list in gdpr/handlers.ts is a composition point.",
-      from: { path: `${MODULES}([^/]+)/`, pathNot: [`${MODULES}gdpr/handlers\\.ts$`, `${MODULES}index\\.ts$`] },
+        "or an event; everything every module needs lives in platform/. The module list (modules/index.ts) is the one composition point.",
+      from: { path: `${MODULES}([^/]+)/`, pathNot: [`${MODULES}index\\.ts$`] },
       to: {
         path: `${MODULES}[^/]+/`,
         pathNot: [`${MODULES}$1/`, `${MODULES}[^/]+/public\\.ts$`],

@@ -12,6 +12,6 @@ export { handleAnalyticsExport } from "./modules/analytics/export";
 export { ANALYTICS_EXPORT_PATH } from "./modules/analytics/link";
 export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
 export { handleGdprExportDownload } from "./modules/gdpr/export/download";
-export { createPrivacyRegistry } from "./modules/gdpr/handlers";
+export { createPrivacyRegistry } from "./modules/index";
 export { PrivacyRegistry, type PrivacyHandler, type Subject } from "./platform/privacy/registry";
 export type { ExportFile } from "./platform/privacy/export-sources";

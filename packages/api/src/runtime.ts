@@ -1,107 +1,21 @@
-import { createDatabase, migrate, type Database, type DatabaseKind, type Db, type Tx } from "@rapport/db";
-import { systemClock, type Clock } from "./clock";
+import { createDatabase, migrate } from "@rapport/db";
+import { systemClock } from "./clock";
 import type { Config } from "./config";
 import { EventDispatcher } from "./platform/events/dispatcher";
 import { LocalEventBus } from "./platform/events/local-bus";
 import type { DomainEvent, EventConsumer } from "./platform/events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
-import { createBullmqQueue, createInProcessQueue, type JobQueue } from "./infra/queue";
+import { createBullmqQueue, createInProcessQueue } from "./infra/queue";
 import { CacheManager } from "./infra/cache/manager";
-import { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from "./infra/rate-limit";
+import { createMemoryRateLimiter, createRedisRateLimiter } from "./infra/rate-limit";
 import { createLogger, type Logger } from "./logger";
-import { ActivityService } from "./modules/activity/service";
-import { AnalyticsService } from "./modules/analytics/service";
-import { AuditService } from "./modules/audit/service";
-import { AuthService } from "./modules/auth/service";
-import { CacheAdminService } from "./modules/cache/service";
-import { contactJobs } from "./modules/contacts/jobs";
-import { ContactService } from "./modules/contacts/service";
-import { InteractionService } from "./modules/interactions/service";
-import { warmupAfterImportConsumer } from "./modules/recommendations/events";
-import { recommendationJobs } from "./modules/recommendations/jobs";
-import { RecommendationService } from "./modules/recommendations/service";
-import { InvitationService } from "./modules/workspaces/invitations";
-import { invitationJobs } from "./modules/workspaces/invitations-jobs";
-import { WorkspaceService } from "./modules/workspaces/service";
-import { OwnershipService } from "./modules/workspaces/ownership";
-import { WorkspaceDeletionService } from "./modules/workspaces/deletion";
-import { workspaceJobs } from "./modules/workspaces/jobs";
-import { createLocalStorage } from "./platform/storage";
-import { gdprExportJobs } from "./modules/gdpr/export/jobs";
-import { GdprExportService } from "./modules/gdpr/export/service";
-import { gdprErasureJobs } from "./modules/gdpr/erasure/jobs";
-import { GdprErasureService } from "./modules/gdpr/erasure/service";
-import { createPrivacyRegistry } from "./modules/gdpr/handlers";
-import type { ServiceDeps } from "./platform/deps";
-import type { PrivacyRegistry } from "./platform/privacy/registry";
+import { appModules, createPrivacyRegistry } from "./modules/index";
+import type { ServiceDeps, Services } from "./platform/deps";
 import { RestrictionIndex } from "./platform/privacy/restriction";
+import type { CheckResult, Runtime, RuntimeOptions } from "./platform/runtime-types";
 
-export type Role = "api" | "worker" | "all";
-
-
-export interface Services {
-  auth: AuthService;
-  workspaces: WorkspaceService;
-  /** Handing a workspace to another member. */
-  ownership: OwnershipService;
-  /** Scheduled workspace deletion (grace period, cancel, the daily run). */
-  workspaceDeletion: WorkspaceDeletionService;
-  invitations: InvitationService;
-  contacts: ContactService;
-  interactions: InteractionService;
-  activity: ActivityService;
-  audit: AuditService;
-  recommendations: RecommendationService;
-  cache: CacheAdminService;
-  analytics: AnalyticsService;
-  /** GDPR access/portability exports (issue 6). */
-  gdprExports: GdprExportService;
-  /** GDPR (issue 6): every module's export/erase/restrict handlers. */
-  privacy: PrivacyRegistry;
-  /** GDPR erasure, restriction, operations log and data map (issue 6). */
-  gdprErasure: GdprErasureService;
-}
-
-export interface CheckResult {
-  ok: boolean;
-  latencyMs?: number;
-  detail?: string;
-}
-
-export interface Readiness {
-  status: "ok" | "degraded" | "down";
-  degraded: string[];
-  checks: {
-    database: CheckResult & { kind: string; location: string };
-    redis: CheckResult & { configured: boolean };
-    /** The recommendations cache's own Redis client (circuit breaker state). */
-    cache: CheckResult & { configured: boolean; degradedSince: Date | null };
-  };
-}
-
-export interface Runtime {
-  config: Config;
-  log: Logger;
-  clock: Clock;
-  database: Database;
-  redis: RedisConnections | null;
-  queue: JobQueue;
-  rateLimiter: RateLimiter;
-  dispatcher: EventDispatcher;
-  bus: LocalEventBus;
-  cache: CacheManager;
-  services: Services;
-  readiness(): Promise<Readiness>;
-  start(role: Role): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface RuntimeOptions {
-  clock?: Clock;
-  log?: Logger;
-  /** Apply pending migrations while starting (server start, tests). */
-  migrate?: boolean;
-}
+export type { CheckResult, Readiness, Role, Runtime, RuntimeOptions } from "./platform/runtime-types";
+export type { Services } from "./platform/deps";
 
 const EVENTS_CHANNEL = "events";
 
@@ -154,7 +68,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await cache.start();
 
-  const privacy = createPrivacyRegistry();
+  const services = {} as Services;
+  const restrictions = new RestrictionIndex(database.db);
   const deps: ServiceDeps = {
     config,
     db: database.db,
@@ -163,8 +78,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log,
     rateLimiter,
     queue,
-    privacy,
-    restrictions: new RestrictionIndex(database.db),
+    cache,
+    privacy: createPrivacyRegistry(appModules),
+    restrictions,
+    services: builtSoFar(services),
     transaction: async (fn) => {
       const result = await database.db.transaction(fn);
       dispatcher.wake();
@@ -172,62 +89,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
     eventsCommitted: () => dispatcher.wake(),
   };
-  const recommendations = new RecommendationService(deps, cache);
-  const workspaceService = new WorkspaceService(deps);
-  const gdprExports = new GdprExportService(deps, createLocalStorage(config.EXPORT_DIR), workspaceService);
-  const services: Services = {
-    auth: new AuthService(deps),
-    workspaces: workspaceService,
-    ownership: new OwnershipService(deps, workspaceService),
-    workspaceDeletion: new WorkspaceDeletionService(deps, workspaceService, {
-      detachExports: (tx, workspaceId, userIds) => gdprExports.detachForWorkspace(tx, workspaceId, userIds),
-      deleteExportFiles: (keys) => gdprExports.deleteFiles(keys),
-      forgetCache: (workspaceId) => cache.forgetWorkspace(workspaceId),
-      removeJobs: (workspaceId) => recommendations.removeWarmupJobs(workspaceId),
-    }),
-    invitations: new InvitationService(deps, workspaceService),
-    contacts: new ContactService(deps),
-    interactions: new InteractionService(deps),
-    activity: new ActivityService(database.db),
-    audit: new AuditService(database.db),
-    recommendations,
-    cache: new CacheAdminService(cache, recommendations),
-    // Analytics (issue 5): cached on the shared cache layer above, so the cache consumer
-    // and bus listener registered below invalidate it too; no consumer of its own.
-    analytics: new AnalyticsService(deps, cache),
-    // GDPR exports (issue 6): ZIPs in local-directory storage (EXPORT_DIR) behind ExportStorage.
-    gdprExports,
-    privacy,
-    gdprErasure: new GdprErasureService(
-      deps,
-      privacy,
-      (workspaceId) => cache.invalidateWorkspace(workspaceId),
-      () => services.gdprExports.deleteDiscardedFiles(),
-    ),
-  };
+  for (const module of appModules) Object.assign(services, module.createServices?.(deps));
 
-  // Consumers and listeners: each module's reaction to events plugs in here,
-  // never inside the mutation that caused the event.
+  // Each module's reaction to events plugs in here, never inside the mutation that caused
+  // the event; the relay first fans committed events out to every instance's bus.
   dispatcher.register(createBroadcastRelay(redis, bus, config.REDIS_PREFIX, log));
-  bus.subscribe((event) => services.workspaces.onEvent(event));
-  bus.subscribe((event) => services.gdprErasure.restrictions.onEvent(event));
-  for (const job of contactJobs(services.contacts)) queue.define(job);
-  for (const job of invitationJobs(services.invitations)) queue.define(job);
-  // Cache (issue 4): contact/interaction events bump the workspace's cache generation
-  // (durable, at least once); every instance evicts its in-process entries on the bus;
-  // bulk imports queue a warm-up.
-  dispatcher.register(cache.consumer());
-  if (config.WARMUP_AFTER_IMPORT) dispatcher.register(warmupAfterImportConsumer(recommendations, config.WARMUP_LIMIT, log));
-  bus.subscribe((event) => cache.onEvent(event));
-  for (const job of recommendationJobs(recommendations)) queue.define(job);
-  // GDPR exports (issue 6): the export builder and the daily purge of expired files.
-  for (const job of gdprExportJobs(services.gdprExports)) queue.define(job);
-  dispatcher.register(services.gdprExports.erasureConsumer());
-  // GDPR erasure (issue 6): the daily run of deletions whose grace period has ended.
-  for (const job of gdprErasureJobs(services.gdprErasure)) queue.define(job);
-  // Workspace deletion: the daily run of due deletions; Redis leftovers cleaned durably per deletion.
-  for (const job of workspaceJobs(services.workspaceDeletion)) queue.define(job);
-  dispatcher.register(services.workspaceDeletion.consumer());
+  for (const module of appModules) {
+    const { consumers = [], listeners = [] } = module.events?.(deps) ?? {};
+    for (const consumer of consumers) dispatcher.register(consumer);
+    for (const listener of listeners) bus.subscribe(listener);
+    for (const job of module.jobs?.(deps) ?? []) queue.define(job);
+  }
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
@@ -277,7 +149,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await dispatcher.start();
       await queue.start({ process: role !== "api" });
       if (config.WARMUP_ON_START) {
-        recommendations.warmupOnStart().catch((error) => log.warn({ err: error }, "warm-up on start could not be queued"));
+        services.recommendations.warmupOnStart().catch((error) => log.warn({ err: error }, "warm-up on start could not be queued"));
       }
     },
     async close() {
@@ -285,7 +157,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       closed = true;
       await queue.close();
       await dispatcher.stop();
-      services.gdprErasure.restrictions.close();
+      restrictions.close();
       await cache.close();
       await probeDatabase?.close();
       await redis?.close();
@@ -317,6 +189,16 @@ function createBroadcastRelay(redis: RedisConnections | null, bus: LocalEventBus
       }
     },
   };
+}
+
+/** The services built so far; reading one whose module comes later in the list is a mistake in the list's order. */
+function builtSoFar(services: Services): Services {
+  return new Proxy(services, {
+    get(target, key) {
+      if (typeof key === "string" && !(key in target)) throw new Error(`Service "${key}" is read before its module is built: move that module earlier in modules/index.ts`);
+      return Reflect.get(target, key);
+    },
+  });
 }
 
 function reviveEvents(message: string): DomainEvent[] {

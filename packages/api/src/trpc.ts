@@ -6,7 +6,7 @@ import { bearerToken } from "./lib/bearer";
 import { idSchema } from "./lib/schemas";
 import type { Logger } from "./logger";
 import type { AccessClaims } from "./modules/auth/tokens";
-import type { Runtime } from "./runtime";
+import type { Runtime } from "./platform/runtime-types";
 
 export interface RequestInfo {
   requestId: string;

@@ -1,13 +1,22 @@
 import type { DatabaseKind, Db, Tx } from "@rapport/db";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
+import type { CacheManager } from "../infra/cache/manager";
 import type { JobQueue } from "../infra/queue";
 import type { RateLimiter } from "../infra/rate-limit";
 import type { Logger } from "../logger";
 import type { PrivacyRegistry } from "./privacy/registry";
 import type { RestrictionIndex } from "./privacy/restriction";
 
-/** What every service is built from. */
+/**
+ * Every module's services, by name. Each module adds its own entries from its
+ * `module.ts` (`declare module "../../platform/deps" { interface Services { … } }`),
+ * so nothing here imports a feature module and the composition root is no
+ * import cycle; `modules/index.ts` checks that the module list builds exactly these.
+ */
+export interface Services {}
+
+/** The one dependency object every service, consumer and job is built from. */
 export interface ServiceDeps {
   config: Config;
   db: Db;
@@ -25,4 +34,12 @@ export interface ServiceDeps {
   privacy: PrivacyRegistry;
   /** Which users and contacts restrict processing (GDPR Art. 18), for the hot read paths. */
   restrictions: RestrictionIndex;
+  /** The shared cache layer (Redis + in-process tier) derived read models are cached on. */
+  cache: CacheManager;
+  /**
+   * The other modules' services. While services are being built only those of modules
+   * earlier in the list can be read (reading a later one throws); consumers, listeners,
+   * jobs and callbacks run after every service is built.
+   */
+  services: Services;
 }

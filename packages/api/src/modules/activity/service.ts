@@ -2,11 +2,16 @@ import { domainEvents, users, type Db } from "@rapport/db";
 import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
+import type { ServiceDeps } from "../../platform/deps";
 import type { DomainEventType } from "../../platform/events/types";
 
 /** The activity feed is the outbox itself, read newest first per workspace. */
 export class ActivityService {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(deps: ServiceDeps) {
+    this.db = deps.db;
+  }
 
   async list(input: { workspaceId: string; types?: DomainEventType[] | undefined; cursor?: string | null; limit: number }) {
     const conditions: SQL[] = [eq(domainEvents.workspaceId, input.workspaceId)];

@@ -22,7 +22,7 @@ import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { DomainError, unauthorized } from "../../errors";
 import { methodNotAllowed, sendError } from "../../plain-route";
-import type { Runtime } from "../../runtime";
+import type { Runtime } from "../../platform/runtime-types";
 import { authenticate, authorizeWorkspace, type WorkspaceAccess } from "../../trpc";
 import { ANALYTICS_EXPORT_PATH, EXPORT_CONTENT_TYPES, exportFilename, verifyExportToken } from "./link";
 import type { ExportRow } from "./queries";

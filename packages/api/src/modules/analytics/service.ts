@@ -21,7 +21,6 @@ import {
 import { analyticsSettings, queryRows } from "@rapport/db";
 import { eq, sql } from "drizzle-orm";
 import { badRequest } from "../../errors";
-import type { CacheManager } from "../../infra/cache/index";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
@@ -59,9 +58,8 @@ export class AnalyticsService {
 
   constructor(
     private readonly deps: ServiceDeps,
-    cacheManager: CacheManager | null,
   ) {
-    this.cache = new AnalyticsCache(deps.config.CACHE_ENABLED ? cacheManager : null, () => deps.clock.now());
+    this.cache = new AnalyticsCache(deps.config.CACHE_ENABLED ? deps.cache : null, () => deps.clock.now());
   }
 
   /** The asOf of a request: as given, or now rounded up to the minute. */

@@ -2,9 +2,14 @@ import { auditLog, type Db } from "@rapport/db";
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
+import type { ServiceDeps } from "../../platform/deps";
 
 export class AuditService {
-  constructor(private readonly db: Db) {}
+  private readonly db: Db;
+
+  constructor(deps: ServiceDeps) {
+    this.db = deps.db;
+  }
 
   async list(input: { workspaceId: string; action?: string | null; actorId?: string | null; cursor?: string | null; limit: number }) {
     const conditions: SQL[] = [eq(auditLog.workspaceId, input.workspaceId)];

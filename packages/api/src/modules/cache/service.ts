@@ -1,15 +1,22 @@
 import { forbidden } from "../../errors";
 import type { CacheManager } from "../../infra/cache/manager";
-import type { RecommendationService, WarmupStatus } from "../recommendations/public";
+import type { ServiceDeps } from "../../platform/deps";
+import type { WarmupStatus } from "../recommendations/public";
 
 const WAIT_LIMIT_MS = 120_000;
 
 /** Administration of a workspace's cache (owners and admins). */
 export class CacheAdminService {
-  constructor(
-    private readonly cache: CacheManager,
-    private readonly recommendations: RecommendationService,
-  ) {}
+  private readonly cache: CacheManager;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.cache = deps.cache;
+  }
+
+  /** Built after this module's service in the list: read when used. */
+  private get recommendations() {
+    return this.deps.services.recommendations;
+  }
 
   stats(workspaceId: string) {
     return this.cache.workspaceStats(workspaceId);

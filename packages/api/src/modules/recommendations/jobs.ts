@@ -1,7 +1,8 @@
 import type { JobDefinition } from "../../infra/queue";
-import { WARMUP_JOB, type RecommendationService } from "./service";
+import type { ServiceDeps } from "../../platform/deps";
+import { WARMUP_JOB } from "./service";
 
-export function recommendationJobs(recommendations: RecommendationService): JobDefinition[] {
+export function recommendationJobs({ services }: ServiceDeps): JobDefinition[] {
   return [
     {
       name: WARMUP_JOB,
@@ -9,7 +10,7 @@ export function recommendationJobs(recommendations: RecommendationService): JobD
       attempts: 1,
       handler: async (data, { log, progress }) => {
         const { workspaceId, limit } = data as { workspaceId: string; limit: number };
-        const result = await recommendations.warmup(workspaceId, limit, progress);
+        const result = await services.recommendations.warmup(workspaceId, limit, progress);
         log.info({ workspaceId, limit, ...result }, "recommendations warmed up");
         return result;
       },

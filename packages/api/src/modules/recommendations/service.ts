@@ -63,17 +63,17 @@ export class RecommendationService {
   private readonly params: Partial<GraphParams>;
   private readonly graphs: WorkspaceGraphs;
 
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly cache: CacheManager,
-  ) {
+  private readonly cache: CacheManager;
+
+  constructor(private readonly deps: ServiceDeps) {
     const { config } = deps;
+    this.cache = deps.cache;
     this.params = {
       halfLifeDays: config.RECS_HALF_LIFE_DAYS,
       companyWeight: config.RECS_COMPANY_WEIGHT,
       knownThreshold: config.RECS_KNOWN_THRESHOLD,
     };
-    this.graphs = new WorkspaceGraphs(deps.db, cache, this.params, config.CACHE_GRAPH_MAX_WORKSPACES, deps.log.child({ component: "recommendations" }));
+    this.graphs = new WorkspaceGraphs(deps.db, deps.cache, this.params, config.CACHE_GRAPH_MAX_WORKSPACES, deps.log.child({ component: "recommendations" }));
   }
 
   /**

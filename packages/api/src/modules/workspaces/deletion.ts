@@ -16,7 +16,6 @@ import { gdprOperations, memberships, users, workspaces, type Executor } from "@
 import { and, desc, eq, lte, sql } from "drizzle-orm";
 import { DomainError, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
-import type { EventConsumer } from "../../platform/events/types";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { lockErasureScope, usersTiedToWorkspace } from "../../platform/privacy/erasure-scope";
@@ -221,30 +220,19 @@ export class WorkspaceDeletionService {
     return result;
   }
 
-  /** Redis and queue leftovers; the `workspace.deleted` consumer repeats this until it succeeds. */
+  /** Redis and queue leftovers of a deleted workspace; throws while Redis is down (the `workspace.deleted` consumer retries). */
+  async forgetLeftovers(workspaceId: string): Promise<void> {
+    await this.cleanup.forgetCache(workspaceId);
+    await this.cleanup.removeJobs(workspaceId);
+  }
+
+  /** After commit, best effort: the `workspace.deleted` consumer repeats it until it succeeds. */
   private async afterDeletion(workspaceId: string): Promise<void> {
     try {
-      await this.cleanup.forgetCache(workspaceId);
-      await this.cleanup.removeJobs(workspaceId);
+      await this.forgetLeftovers(workspaceId);
     } catch (error) {
       this.deps.log.warn({ err: error, workspaceId }, "cleanup after workspace deletion failed; the workspace.deleted consumer retries it");
     }
-  }
-
-  /** Durable: every `workspace.deleted` drops the workspace's cache entries, Redis keys and jobs (retried while Redis is down). */
-  consumer(): EventConsumer {
-    return {
-      name: "workspace-deletion-cleanup",
-      startFrom: "now",
-      handle: async (events) => {
-        for (const event of events) {
-          if (event.type !== "workspace.deleted") continue;
-          const workspaceId = String(event.payload.workspaceId);
-          await this.cleanup.forgetCache(workspaceId);
-          await this.cleanup.removeJobs(workspaceId);
-        }
-      },
-    };
   }
 
   private isRequestFor(workspaceId: string) {

@@ -8,7 +8,7 @@
 import type http from "node:http";
 import { unauthorized } from "../../../errors";
 import { methodNotAllowed, sendError, sendJson } from "../../../plain-route";
-import type { Runtime } from "../../../runtime";
+import type { Runtime } from "../../../platform/runtime-types";
 import { authenticate } from "../../../trpc";
 import { GDPR_EXPORT_DOWNLOAD_PATH, verifyDownloadToken } from "./download-link";
 

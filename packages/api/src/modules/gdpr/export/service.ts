@@ -17,12 +17,11 @@ import { contacts, gdprExports, type Executor, type GdprExportDiscardReason, typ
 import { hasRole } from "@rapport/core";
 import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import JSZip from "jszip";
-import type { ExportStorage } from "../../../platform/storage";
+import { createLocalStorage, type ExportStorage } from "../../../platform/storage";
 import type { JobContext } from "../../../infra/queue";
 import { DomainError, notFound } from "../../../errors";
 import { safeErrorMessage } from "../../../logger";
 import { recordAudit } from "../../../platform/audit";
-import type { EventConsumer } from "../../../platform/events/types";
 import type { ServiceDeps } from "../../../platform/deps";
 import type { WorkspaceService } from "../../workspaces/public";
 import { recordOperation, setOperationStatus } from "../../../platform/privacy/operations";
@@ -64,11 +63,14 @@ interface Actor {
 type ExportRow = typeof gdprExports.$inferSelect;
 
 export class GdprExportService {
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly storage: ExportStorage,
-    private readonly workspaces: WorkspaceService,
-  ) {}
+  /** ZIPs in a local directory (EXPORT_DIR) behind ExportStorage. */
+  private readonly storage: ExportStorage;
+  private readonly workspaces: WorkspaceService;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.storage = createLocalStorage(deps.config.EXPORT_DIR);
+    this.workspaces = deps.services.workspaces;
+  }
 
   /** gdpr.requestExport: the calling user's own data. */
   async requestUserExport(actor: Actor, include?: ExportSectionName[]): Promise<ExportStatusView> {
@@ -325,18 +327,6 @@ export class GdprExportService {
 
   async deleteFiles(keys: string[]): Promise<void> {
     for (const key of keys) await this.storage.delete(key);
-  }
-
-  /** Durable consumer: after `contact.erased` / `user.erased`, the files of the exports the erasure discarded are deleted. */
-  erasureConsumer(): EventConsumer {
-    return {
-      name: "gdpr-exports-erasure",
-      startFrom: "now",
-      // On the dispatcher's transaction: on a single connection (PGlite) the pool would wait for it forever.
-      handle: async (events, tx) => {
-        if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased")) await this.deleteDiscardedFiles(tx);
-      },
-    };
   }
 
   /** Daily: deletes export files past their expiry (the row stays, as a record of the request). */

@@ -1,0 +1,20 @@
+import type { ServiceDeps } from "../../platform/deps";
+import type { ModuleEvents } from "../../platform/module";
+
+export function gdprEvents({ services, restrictions }: ServiceDeps): ModuleEvents {
+  return {
+    consumers: [
+      {
+        // After `contact.erased` / `user.erased`, the files of the exports the erasure discarded are deleted (durably).
+        name: "gdpr-exports-erasure",
+        startFrom: "now",
+        // On the dispatcher's transaction: on a single connection (PGlite) the pool would wait for it forever.
+        handle: async (events, tx) => {
+          if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased")) await services.gdprExports.deleteDiscardedFiles(tx);
+        },
+      },
+    ],
+    // Who restricts processing is kept in memory on every instance; restriction events on any instance update it.
+    listeners: [(event) => restrictions.onEvent(event)],
+  };
+}

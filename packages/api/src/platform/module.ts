@@ -1,0 +1,38 @@
+import type { AnyRouter } from "@trpc/server";
+import type { JobDefinition } from "../infra/queue";
+import type { ServiceDeps, Services } from "./deps";
+import type { EventConsumer, EventListener } from "./events/types";
+import type { PrivacyHandler } from "./privacy/registry";
+
+/** What a module reacts to: durable outbox consumers and this instance's live bus listeners. */
+export interface ModuleEvents {
+  /** Run by the dispatcher at least once per committed event, on its transaction (`handle(events, tx)`). */
+  consumers?: EventConsumer[];
+  /** Run on every instance for every committed event (best effort: in-process caches, indexes). */
+  listeners?: EventListener[];
+}
+
+export interface ModuleDefinition<TRouters extends Record<string, AnyRouter> = Record<string, AnyRouter>, TServices extends Partial<Services> = Partial<Services>> {
+  /** Unique; names the module in logs and errors. */
+  name: string;
+  /** Mounted on the app router under these keys (the procedure paths). */
+  routers: TRouters;
+  /** Builds the module's services from the shared dependencies. */
+  createServices?(deps: ServiceDeps): TServices;
+  /** The module's event consumers and listeners (its `events.ts`). */
+  events?(deps: ServiceDeps): ModuleEvents;
+  /** The module's queued jobs and schedules (its `jobs.ts`). */
+  jobs?(deps: ServiceDeps): JobDefinition[];
+  /**
+   * Its GDPR handlers for the personal data it stores. Erasure runs handlers in
+   * module-list order, so dependent data's module goes before the record it names.
+   */
+  privacy?: PrivacyHandler[];
+}
+
+/** Declares a module; the identity function that keeps its router and service types. */
+export function defineModule<TRouters extends Record<string, AnyRouter>, TServices extends Partial<Services> = Record<never, never>>(
+  definition: ModuleDefinition<TRouters, TServices>,
+): ModuleDefinition<TRouters, TServices> {
+  return definition;
+}
