@@ -10,11 +10,9 @@ module.exports = {
     {
       name: "no-circular",
       severity: "error",
-      comment:
-        "No import cycles, type-only imports included: a cycle makes load order and ownership unclear. " +
-        "A lazily loaded chunk (import()) may take a type from the module that loads it.",
+      comment: "No import cycles, type-only and import() included: a cycle makes load order and ownership unclear.",
       from: {},
-      to: { circular: true, viaOnly: { dependencyTypesNot: ["dynamic-import"] } },
+      to: { circular: true },
     },
     {
       name: "no-feature-module-internals",

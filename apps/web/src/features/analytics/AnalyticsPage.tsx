@@ -4,7 +4,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { Empty, Loading } from "../../components/Status";
 import { describeError } from "../../errors";
 import { Link, navigate, paths, useSearchParams } from "../../router";
-import { trpc } from "../../trpc";
+import { trpc, type WorkspaceRole } from "../../trpc";
 import { canManage } from "../shell/workspace";
 import "./analytics.css";
 import { ChartsBoundary } from "./ChartsBoundary";
@@ -14,9 +14,13 @@ import { metricsInput, searchOf, timeseriesInput, topInput, viewFromSearch, type
 import { TopContacts } from "./TopContacts";
 import { ValuesForm } from "./ValuesForm";
 import { ViewControls } from "./ViewControls";
-import type { AnalyticsPageProps } from "./index";
 
 const Charts = lazy(() => import("./Charts"));
+
+export interface AnalyticsPageProps {
+  workspaceId: string;
+  role: WorkspaceRole;
+}
 
 /** The dashboard: header and period, key figures, charts, top contacts and (owners/admins) the values form. */
 export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps) {

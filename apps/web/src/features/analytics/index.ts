@@ -20,13 +20,9 @@
  *   empty workspace: text "No contacts yet"; loading: status "Loading analytics…"
  */
 import { createElement, lazy, Suspense, useEffect } from "react";
-import { trpc, type WorkspaceRole } from "../../trpc";
+import { trpc } from "../../trpc";
+import type { AnalyticsPageProps } from "./AnalyticsPage";
 import { metricsInput, timeseriesInput, topInput, viewFromSearch } from "./params";
-
-export interface AnalyticsPageProps {
-  workspaceId: string;
-  role: WorkspaceRole;
-}
 
 const PageChunk = lazy(() => import("./AnalyticsPage"));
 
