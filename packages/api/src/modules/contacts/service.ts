@@ -243,7 +243,10 @@ export class ContactService {
         conditions.push(or(gt(sql`lower(${contacts.name})`, key), and(eq(sql`lower(${contacts.name})`, key), gt(contacts.id, id))));
       } else {
         const column = input.sort === "created" ? contacts.createdAt : contacts.updatedAt;
-        conditions.push(sql`(${column}, ${contacts.id}) < (${key}::timestamptz, ${id}::uuid)`);
+        // The bound as sub-selects: Postgres cannot estimate them for one execution
+        // either, so a generic plan (the same index scan) prices no worse than a custom
+        // one and the prepared statement stops being re-planned on every page.
+        conditions.push(sql`(${column}, ${contacts.id}) < ((SELECT ${key}::timestamptz), (SELECT ${id}::uuid))`);
       }
     }
     const orderBy =
