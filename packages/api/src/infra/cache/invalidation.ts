@@ -1,0 +1,257 @@
+import { LRUCache } from "lru-cache";
+import type { DomainEvent } from "../../events/types";
+import type { WorkspaceChanges } from "./fence";
+import { CacheUnavailableError } from "./redis";
+import { cacheScripts } from "./scripts";
+import { parseSnapshot, visibleIn } from "./snapshot";
+import { redisFailed, type CacheParts } from "./types";
+
+interface PendingChange {
+  txs: bigint[];
+  eventIds: number[];
+}
+
+const SWEEP_DELAY_MS = 5_000;
+const MAX_PENDING_PER_WORKSPACE = 1_000;
+const SEEN_EVENTS = 50_000;
+
+/** Contact and interaction changes are what cached (derived) data is computed from. */
+export function invalidates(event: DomainEvent): event is DomainEvent & { workspaceId: string } {
+  return !!event.workspaceId && (event.type.startsWith("contact.") || event.type.startsWith("interaction."));
+}
+
+/**
+ * Invalidation: a workspace's generation (the number every Redis key of it is
+ * stored under) is bumped, idempotently per event, by every instance that sees a
+ * change and by the durable consumer; manual invalidation bumps it too and tells
+ * the other instances over pub/sub (invalidation only, never values). Old
+ * generations expire by TTL or are swept in the background with SCAN + UNLINK.
+ *
+ * Until Redis confirms a bump, the change stays pending here, and an L2 value
+ * counts only if its snapshot already includes every pending change.
+ */
+export class CacheInvalidation {
+  private readonly pending = new Map<string, PendingChange[]>();
+  private readonly overflowed = new Set<string>();
+  private readonly seenEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
+  /** Events the fence has already reported (pipelined probes may report one twice). */
+  private readonly fencedEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
+  private readonly sweeps = new Map<string, NodeJS.Timeout>();
+  private readonly listeners = new Set<(workspaceId: string) => void>();
+
+  constructor(private readonly parts: CacheParts) {}
+
+  close(): void {
+    for (const timer of this.sweeps.values()) clearTimeout(timer);
+  }
+
+  /** The workspace's current generation (initialised on first use). */
+  async generation(workspaceId: string): Promise<number> {
+    const { keys, redis } = this.parts;
+    const parts = keys.dataParts("rec", workspaceId, "-");
+    const [generation] = await redis.run("generation", (client) =>
+      cacheScripts(client).rapportCacheRead(keys.generation(workspaceId), parts[0], parts[1], "", "", "", "0"),
+    );
+    const parsed = Number(generation);
+    if (!Number.isSafeInteger(parsed)) throw new CacheUnavailableError("unexpected reply from the cache's Redis");
+    return parsed;
+  }
+
+  /** Called with a workspace id after a manual invalidation (here or on another instance). */
+  onInvalidate(listener: (workspaceId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Does a value computed at `snapshotText` include every change this instance knows of but Redis may not? */
+  reflectsKnownChanges(workspaceId: string, snapshotText: string): boolean {
+    if (this.overflowed.has(workspaceId)) return false;
+    const pending = this.pending.get(workspaceId);
+    if (!pending || pending.length === 0) return true;
+    let snapshot;
+    try {
+      snapshot = parseSnapshot(snapshotText);
+    } catch {
+      return false;
+    }
+    return pending.every((change) => change.txs.every((tx) => visibleIn(tx, snapshot)));
+  }
+
+  /** Changes reported by the fence: invalidate locally now, bump the generation in Redis (idempotently) soon. */
+  applyChanges(changes: Map<string, WorkspaceChanges>): void {
+    for (const [workspaceId, change] of changes) {
+      const eventIds = change.eventIds.filter((id) => !this.fencedEvents.has(id));
+      if (eventIds.length === 0) continue;
+      for (const id of eventIds) this.fencedEvents.set(id, true);
+      let fresh = false;
+      for (const id of eventIds) {
+        if (!this.seenEvents.has(id)) {
+          this.seenEvents.set(id, true);
+          fresh = true;
+        }
+      }
+      if (fresh) this.parts.local.bump(workspaceId);
+      if (!this.parts.redis.configured) continue;
+      const list = this.pending.get(workspaceId) ?? [];
+      const entry: PendingChange = { txs: change.txs, eventIds };
+      if (list.length >= MAX_PENDING_PER_WORKSPACE) {
+        // Redis has been away for a long while: trust no L2 value of this workspace until one unconditional bump succeeds.
+        this.overflowed.add(workspaceId);
+        this.pending.set(workspaceId, []);
+      } else {
+        list.push(entry);
+        this.pending.set(workspaceId, list);
+      }
+      void this.confirmBump(workspaceId, entry);
+    }
+  }
+
+  private async confirmBump(workspaceId: string, entry: PendingChange): Promise<void> {
+    try {
+      await this.bump(workspaceId, entry.eventIds.length > 2_000 ? [] : entry.eventIds);
+      const list = this.pending.get(workspaceId);
+      if (list) {
+        const index = list.indexOf(entry);
+        if (index >= 0) list.splice(index, 1);
+        if (list.length === 0) this.pending.delete(workspaceId);
+      }
+    } catch {
+      // Kept pending: L2 values are checked against it until the retry after recovery.
+    }
+  }
+
+  /** Bumps the generation once for these events (or unconditionally with none). Throws if Redis is unavailable. */
+  async bump(workspaceId: string, eventIds: number[]): Promise<number> {
+    const { keys, redis } = this.parts;
+    if (!redis.raw) throw new CacheUnavailableError("cache Redis not configured");
+    const [generation, changed] = await redis.run("bump", (client) =>
+      cacheScripts(client).rapportCacheBump(keys.generation(workspaceId), keys.seen(workspaceId), ...eventIds.map(String)),
+    );
+    if (changed) this.scheduleSweep(workspaceId);
+    return Number(generation);
+  }
+
+  /** Redis answers again: bump what was pending. */
+  recovered(): void {
+    for (const workspaceId of [...this.overflowed]) {
+      this.bump(workspaceId, []).then(
+        () => this.overflowed.delete(workspaceId),
+        () => {},
+      );
+    }
+    for (const [workspaceId, list] of this.pending) for (const entry of [...list]) void this.confirmBump(workspaceId, entry);
+  }
+
+  /** Bus listener (every instance hears every event): evict this instance's entries early. */
+  onEvent(event: DomainEvent): void {
+    if (!invalidates(event)) return;
+    if (this.seenEvents.has(event.id)) return;
+    this.seenEvents.set(event.id, true);
+    this.parts.local.bump(event.workspaceId);
+  }
+
+  /** The durable consumer's batch: one bump per workspace. Throws while Redis is unavailable (the dispatcher retries). */
+  async bumpForEvents(events: DomainEvent[]): Promise<void> {
+    if (!this.parts.redis.configured) return;
+    const byWorkspace = new Map<string, number[]>();
+    for (const event of events) {
+      if (!invalidates(event)) continue;
+      byWorkspace.set(event.workspaceId, [...(byWorkspace.get(event.workspaceId) ?? []), event.id]);
+    }
+    for (const [workspaceId, ids] of byWorkspace) await this.bump(workspaceId, ids);
+  }
+
+  /** Bumps the generation (O(1)), tells the other instances, then sweeps the old keys. */
+  async invalidateWorkspace(workspaceId: string): Promise<{ invalidatedKeys: number; status: "ok" | "degraded" }> {
+    const { keys, redis, local, instanceId } = this.parts;
+    const dropped = local.bump(workspaceId);
+    this.notifyInvalidated(workspaceId);
+    try {
+      const generation = await this.bump(workspaceId, []);
+      await redis.publish(keys.channel(), JSON.stringify({ type: "invalidate", workspaceId, from: instanceId }));
+      const swept = await this.sweep(workspaceId, generation);
+      return { invalidatedKeys: swept, status: "ok" };
+    } catch (error) {
+      redisFailed(this.parts, workspaceId, error);
+      return { invalidatedKeys: dropped, status: "degraded" };
+    }
+  }
+
+  /** A deleted workspace: forgets everything this instance holds or tracks of it. */
+  forgetLocally(workspaceId: string): void {
+    this.parts.local.forget(workspaceId);
+    this.pending.delete(workspaceId);
+    this.overflowed.delete(workspaceId);
+    this.parts.stats.forget(workspaceId);
+    const sweep = this.sweeps.get(workspaceId);
+    if (sweep) clearTimeout(sweep);
+    this.sweeps.delete(workspaceId);
+    this.notifyInvalidated(workspaceId);
+  }
+
+  /** Removes keys of older generations (and their locks). Returns how many were removed. */
+  async sweep(workspaceId: string, currentGeneration: number): Promise<number> {
+    const { keys, redis } = this.parts;
+    let cursor = "0";
+    let removed = 0;
+    for (let round = 0; round < 100_000; round++) {
+      const [next, batch] = await redis.run("sweep scan", (client) => client.scan(cursor, "MATCH", keys.workspacePattern(workspaceId), "COUNT", 1_000));
+      cursor = next;
+      const old = batch.filter((full) => {
+        const parsed = keys.parseFull(full) ?? keys.parseLock(full);
+        return parsed !== null && parsed.workspaceId === workspaceId && parsed.generation < currentGeneration;
+      });
+      if (old.length > 0) removed += await redis.run("sweep unlink", (client) => client.unlink(...old));
+      if (cursor === "0") break;
+    }
+    return removed;
+  }
+
+  /** After a change: sweep the workspace's dead generations a little later (one instance at a time). */
+  private scheduleSweep(workspaceId: string): void {
+    if (this.sweeps.has(workspaceId)) return;
+    const { keys, redis, instanceId } = this.parts;
+    const timer = setTimeout(() => {
+      this.sweeps.delete(workspaceId);
+      void (async () => {
+        try {
+          const claimed = await redis.run("sweep lock", (client) => client.set(keys.sweepLock(workspaceId), instanceId, "PX", SWEEP_DELAY_MS * 2, "NX"));
+          if (claimed !== "OK") return;
+          await this.sweep(workspaceId, await this.generation(workspaceId));
+        } catch {
+          // TTLs remove what a failed sweep leaves.
+        }
+      })();
+    }, SWEEP_DELAY_MS);
+    timer.unref();
+    this.sweeps.set(workspaceId, timer);
+  }
+
+  /** Another instance invalidated, forgot a workspace or deleted a key. */
+  onBroadcast(message: string): void {
+    try {
+      const parsed = JSON.parse(message) as { type: string; workspaceId: string; key?: string; from: string };
+      if (parsed.from === this.parts.instanceId) return;
+      if (parsed.type === "invalidate") {
+        this.parts.local.bump(parsed.workspaceId);
+        this.notifyInvalidated(parsed.workspaceId);
+      } else if (parsed.type === "forget") {
+        this.forgetLocally(parsed.workspaceId);
+      } else if (parsed.type === "delete" && parsed.key) {
+        this.parts.local.delete(parsed.key);
+      }
+    } catch (error) {
+      this.parts.log.warn({ err: error }, "ignored malformed cache broadcast");
+    }
+  }
+
+  private notifyInvalidated(workspaceId: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(workspaceId);
+      } catch (error) {
+        this.parts.log.error({ err: error }, "cache invalidation listener failed");
+      }
+    }
+  }
+}
