@@ -162,15 +162,24 @@ describe("cache (real Redis)", () => {
   it("across instances one computes while the lock is held; the other waits for its value", async () => {
     const ws = randomUUID();
     let computations = 0;
+    let computing!: () => void;
+    const lockHeld = new Promise<void>((resolve) => (computing = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
     const slow = async () => {
       computations++;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      computing();
+      await finished;
       return { value: { by: computations }, snapshot: cache().fence.lastSnapshot!.text };
     };
-    const [a, b] = await Promise.all([
-      cache().getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 }),
-      new Promise((resolve) => setTimeout(resolve, 30)).then(() => other.cache.getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 })),
-    ]);
+    const first = cache().getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 });
+    // The lock is taken in the same round trip as the lookup, before the computation starts.
+    await lockHeld;
+    const second = other.cache.getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 });
+    // The holder finishes only once the other instance is waiting on its lock.
+    await until(() => other.cache.stats.totals.get(ws)?.lockWaits ?? 0, (waits) => waits === 1);
+    finish();
+    const [a, b] = await Promise.all([first, second]);
     expect(computations).toBe(1);
     expect(a.value).toEqual(b.value);
     expect(b).toMatchObject({ cached: true, source: "l2" });

@@ -57,10 +57,13 @@ describe.each(drivers)("database guard on %s", (driver) => {
     expect(await queryRows(db, sql`SELECT count(*)::int AS n FROM guard_probe`)).toEqual([{ n: 0 }]);
     // Work that only started inside a transaction may use the pool once it has ended.
     let later: Promise<unknown> = Promise.resolve();
+    let transactionEnded!: () => void;
+    const ended = new Promise<void>((resolve) => (transactionEnded = resolve));
     await db.transaction(async (tx) => {
       await tx.execute(sql`SELECT 1`);
-      later = sleep(20).then(() => queryRows(db, sql`SELECT 2 AS n`));
+      later = ended.then(() => queryRows(db, sql`SELECT 2 AS n`));
     });
+    transactionEnded();
     expect(await later).toEqual([{ n: 2 }]);
   });
 

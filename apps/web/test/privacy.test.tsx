@@ -10,6 +10,7 @@ import { domainError, type ProcedureHandler } from "./support/fake-server";
 import { contact, USER, WORKSPACE_ID } from "./support/fixtures";
 import { renderApp } from "./support/render";
 import type { RouterOutputs } from "../src/trpc";
+import { useFakeTimersFollowingRealTime } from "./support/timers";
 
 const DAY = 86_400_000;
 const EXPORT_ID = "33333333-3333-4333-8333-333333333333";
@@ -60,6 +61,7 @@ function exportStatus(status: "pending" | "in_progress" | "completed" | "failed"
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 describe("Delete my account", () => {
@@ -169,6 +171,7 @@ describe("Delete my account", () => {
 
 describe("Download my data", () => {
   it("requests the chosen sections, follows the progress bar to 100 %, then downloads the ZIP with the access token", async () => {
+    useFakeTimersFollowingRealTime();
     const { server, user } = await renderApp({
       path: "/privacy",
       handlers: privacyHandlers({
@@ -243,12 +246,13 @@ describe("Download my data", () => {
 
     // A new export can be requested; the old one is not polled again.
     expect(within(section).getByRole("button", { name: "Request a new export" })).toBeEnabled();
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await vi.advanceTimersByTimeAsync(1_200);
     expect(server.callsTo("gdpr.exportStatus")).toHaveLength(polls);
     expect(server.unhandled).toEqual([]);
   });
 
   it("an export withdrawn because someone it held was erased says why, offers no download, and can be requested again", async () => {
+    useFakeTimersFollowingRealTime();
     let exportCalls = 0;
     const { server, user } = await renderApp({
       path: "/privacy",
@@ -269,7 +273,7 @@ describe("Download my data", () => {
     expect(within(section).queryByRole("button", { name: /Download ZIP/ })).toBeNull();
     // Finished: no more polling of the withdrawn export.
     const polls = server.callsTo("gdpr.exportStatus").length;
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await vi.advanceTimersByTimeAsync(1_200);
     expect(server.callsTo("gdpr.exportStatus").length).toBe(polls);
     await user.click(within(notice).getByRole("button", { name: "Request a new export" }));
     await waitFor(() => expect(server.callsTo("gdpr.requestExport")).toHaveLength(2));

@@ -4,11 +4,16 @@
  * Only fetch is faked (support/fake-server.ts); everything else is the real SPA.
  */
 import { screen, waitFor, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { domainError } from "./support/fake-server";
 import { contact, interaction, WORKSPACE_ID, type Contact } from "./support/fixtures";
 import { renderApp } from "./support/render";
 import type { RouterOutputs } from "../src/trpc";
+import { useFakeTimersFollowingRealTime } from "./support/timers";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 type Suggestion = RouterOutputs["recommendations"]["forContact"]["items"][number];
 
@@ -244,6 +249,7 @@ const cacheHandlers = {
 
 describe("Cache page", () => {
   it("shows the figures and runs a warm-up with a progress bar until it completes", async () => {
+    useFakeTimersFollowingRealTime();
     const progression = [warmupStatus("active", 40), warmupStatus("active", 80)];
     const { server, user } = await renderApp({
       path: `/w/${WORKSPACE_ID}/cache`,
@@ -298,7 +304,7 @@ describe("Cache page", () => {
     await waitFor(() => expect(server.callsTo("cache.stats").length).toBeGreaterThan(statsCallsBefore));
     const polls = server.callsTo("cache.warmupStatus").length;
     expect(polls).toBe(3);
-    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await vi.advanceTimersByTimeAsync(1_200);
     expect(server.callsTo("cache.warmupStatus")).toHaveLength(polls);
     expect(server.unhandled).toEqual([]);
   });

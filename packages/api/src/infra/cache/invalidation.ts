@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { DomainEvent } from "../../events/types";
+import type { DomainEvent } from "../../platform/events/types";
 import type { WorkspaceChanges } from "./fence";
 import { CacheUnavailableError } from "./redis";
 import { cacheScripts } from "./scripts";
