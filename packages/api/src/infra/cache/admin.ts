@@ -3,7 +3,8 @@ import type { CacheInvalidation } from "./invalidation";
 import { parseLogical, type CacheNamespace } from "./keys";
 import type { CacheRedis } from "./redis";
 import { COUNTERS, emptyCounters, LATENCY_BUCKETS_MS, percentileFromBuckets, type Counters } from "./stats";
-import { redisFailed, type CacheHealth, type CacheParts } from "./types";
+import { redisFailed, type CacheParts } from "./parts";
+import type { CacheHealth } from "./types";
 
 export function cacheHealth(redis: CacheRedis): CacheHealth {
   return {

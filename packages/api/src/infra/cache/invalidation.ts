@@ -4,7 +4,7 @@ import type { WorkspaceChanges } from "./fence";
 import { CacheUnavailableError } from "./redis";
 import { cacheScripts } from "./scripts";
 import { parseSnapshot, visibleIn } from "./snapshot";
-import { redisFailed, type CacheParts } from "./types";
+import { redisFailed, type CacheParts } from "./parts";
 
 interface PendingChange {
   txs: bigint[];

@@ -12,7 +12,8 @@ import { CacheReader } from "./read-path";
 import { CacheRedis } from "./redis";
 import { defineCacheScripts } from "./scripts";
 import { StatsRecorder } from "./stats";
-import type { CacheHealth, CacheParts, CacheResult, CacheSettings, Computation } from "./types";
+import type { CacheParts } from "./parts";
+import type { CacheHealth, CacheResult, CacheSettings, Computation } from "./types";
 
 export type { CacheHealth, CacheResult, CacheSettings, CacheSource, Computation, ComputeContext } from "./types";
 

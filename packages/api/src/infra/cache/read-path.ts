@@ -4,7 +4,8 @@ import type { CacheInvalidation } from "./invalidation";
 import type { CacheNamespace } from "./keys";
 import { CacheUnavailableError } from "./redis";
 import { cacheScripts } from "./scripts";
-import { redisFailed, type CacheParts, type CacheResult, type Computation, type Envelope } from "./types";
+import { redisFailed, type CacheParts } from "./parts";
+import type { CacheResult, Computation, Envelope } from "./types";
 
 const LOCK_POLL_MS = 20;
 

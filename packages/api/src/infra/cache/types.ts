@@ -1,10 +1,3 @@
-import type { Clock } from "../../clock";
-import type { Logger } from "../../logger";
-import type { CacheKeys } from "./keys";
-import type { LocalTier } from "./local-tier";
-import { CacheUnavailableError, type CacheRedis } from "./redis";
-import type { StatsRecorder } from "./stats";
-
 export interface CacheSettings {
   /** REDIS_PREFIX: the product's key prefix. */
   prefix: string;
@@ -53,25 +46,4 @@ export interface Envelope {
   s: string;
   /** computed at (epoch ms) */
   t: number;
-}
-
-/** The parts of one cache instance that its read path, invalidation and admin share. */
-export interface CacheParts {
-  readonly settings: CacheSettings;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly keys: CacheKeys;
-  readonly redis: CacheRedis;
-  readonly local: LocalTier;
-  readonly stats: StatsRecorder;
-  readonly instanceId: string;
-}
-
-/** Redis being unavailable is counted and absorbed (callers degrade); any other error is a bug and propagates. */
-export function redisFailed(parts: Pick<CacheParts, "redis" | "stats">, workspaceId: string, error: unknown): void {
-  if (error instanceof CacheUnavailableError) {
-    if (parts.redis.configured) parts.stats.count(workspaceId, "redisErrors");
-    return;
-  }
-  throw error;
 }
