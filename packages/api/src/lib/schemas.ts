@@ -1,15 +1,9 @@
 import { EMAIL_MAX_LENGTH, isValidEmail, normalizeEmail } from "@rapport/core";
+import { requiredText, stringSchema, trimmedString } from "@rapport/core/schemas";
 import { z } from "zod";
 
-/**
- * The one string every input field is built from. PostgreSQL text cannot hold
- * NUL (U+0000): such a value fails inside the database (SQLSTATE 22021) after
- * the request was accepted, so it is refused here, with the field's name.
- */
-export const stringSchema = z.string().refine((value) => !value.includes("\u0000"), "must not contain NUL characters");
-
-/** Trimmed text of at most `max` characters (may be empty). */
-export const trimmedString = (max: number) => stringSchema.trim().max(max, `must be at most ${max} characters`);
+// The string rules live in @rapport/core/schemas, where the web app's forms validate with them too.
+export { requiredText, stringSchema, trimmedString };
 
 /** Trimmed, lower-cased, validated address. */
 export const emailSchema = stringSchema
@@ -24,9 +18,6 @@ export const emailSchema = stringSchema
  * have one spelling everywhere.
  */
 export const idSchema = z.uuid("must be a UUID").transform((id) => id.toLowerCase());
-
-/** Required, trimmed, non-empty text of bounded length. */
-export const requiredText = (max: number) => trimmedString(max).min(1, "must not be empty");
 
 /** Optional text: empty or whitespace-only becomes null. */
 export const optionalText = (max: number) =>

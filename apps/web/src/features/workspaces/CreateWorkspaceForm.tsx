@@ -1,4 +1,7 @@
-import { useId, useState, type FormEvent } from "react";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { createWorkspaceInput } from "@rapport/core/schemas";
+import { useId } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useRetryAfter } from "../../components/hooks";
 import { fieldError } from "../../errors";
@@ -7,15 +10,19 @@ import { useCurrentUser } from "../../session";
 import { trpc } from "../../trpc";
 import { rememberWorkspace } from "../shell/lastWorkspace";
 
-/** "Workspace name" + "Create workspace"; opens the new workspace on success. */
+/**
+ * "Workspace name" + "Create workspace"; opens the new workspace on success.
+ * The name is checked with the server's own schema before anything is sent;
+ * the server's answer still wins (its errors show on the same field).
+ */
 export function CreateWorkspaceForm({ onCreated }: { onCreated?: () => void }) {
   const id = useId();
   const user = useCurrentUser();
   const utils = trpc.useUtils();
-  const [name, setName] = useState("");
+  const form = useForm({ resolver: zodResolver(createWorkspaceInput), defaultValues: { name: "" } });
   const create = trpc.workspaces.create.useMutation({
     onSuccess: async (workspace) => {
-      setName("");
+      form.reset();
       rememberWorkspace(user.id, workspace.id);
       await utils.workspaces.list.invalidate();
       onCreated?.();
@@ -23,15 +30,14 @@ export function CreateWorkspaceForm({ onCreated }: { onCreated?: () => void }) {
     },
   });
   const wait = useRetryAfter(create.error);
-  const nameError = fieldError(create.error, "name");
+  const nameError = form.formState.errors.name?.message ?? fieldError(create.error, "name");
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    create.mutate({ name });
-  };
+  const submit = form.handleSubmit((input) => {
+    create.mutate(input);
+  });
 
   return (
-    <form className="stack-sm" onSubmit={submit} noValidate>
+    <form className="stack-sm" onSubmit={(event) => void submit(event)} noValidate>
       <div className="inline-form">
         <div className="field grow">
           <label htmlFor={`${id}-name`}>Workspace name</label>
@@ -40,10 +46,9 @@ export function CreateWorkspaceForm({ onCreated }: { onCreated?: () => void }) {
             required
             maxLength={100}
             autoComplete="off"
-            value={name}
             aria-invalid={nameError ? true : undefined}
             aria-describedby={nameError ? `${id}-name-error` : undefined}
-            onChange={(event) => setName(event.target.value)}
+            {...form.register("name")}
           />
           {nameError && (
             <p id={`${id}-name-error`} className="field-error">

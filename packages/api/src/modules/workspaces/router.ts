@@ -1,6 +1,7 @@
 import { WORKSPACE_ROLES } from "@rapport/core";
+import { createWorkspaceInput } from "@rapport/core/schemas";
 import { z } from "zod";
-import { idSchema, requiredText } from "../../lib/schemas";
+import { idSchema } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
 import { lifecycleProcedures } from "./lifecycle-router";
 
@@ -8,7 +9,7 @@ export const roleSchema = z.enum(WORKSPACE_ROLES);
 
 export const workspacesRouter = router({
   create: authed
-    .input(z.strictObject({ name: requiredText(100) }))
+    .input(createWorkspaceInput)
     .mutation(({ ctx, input }) => ctx.runtime.services.workspaces.create(input.name, actorOf(ctx))),
   list: authed.query(({ ctx }) => ctx.runtime.services.workspaces.listMine(ctx.user.userId)),
   members: workspaceMember("member")
