@@ -1,8 +1,11 @@
-import { useEffect, useId, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useId, useRef, useState } from "react";
+import { Loading } from "../../components/Status";
 import { Link, paths, useRoute, type Route } from "../../router";
 import { trpc } from "../../trpc";
-import { CreateWorkspaceForm } from "../workspaces/CreateWorkspaceForm";
 import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
+
+// Its own chunk: the form brings react-hook-form and zod, which the first page does not need.
+const CreateWorkspaceForm = lazy(() => import("../workspaces/CreateWorkspaceForm").then((module) => ({ default: module.CreateWorkspaceForm })));
 
 /** Where "switch to workspace X" goes: the same section there, when X allows it. */
 function switchPath(route: Route, workspaceId: string, role: WorkspaceRole): string {
@@ -98,7 +101,11 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
         </p>
         <div className="switcher-create">
           <p className="switcher-heading">New workspace</p>
-          {open && <CreateWorkspaceForm onCreated={() => setOpen(false)} />}
+          {open && (
+            <Suspense fallback={<Loading />}>
+              <CreateWorkspaceForm onCreated={() => setOpen(false)} />
+            </Suspense>
+          )}
         </div>
       </div>
     </div>
