@@ -1,5 +1,5 @@
 import { zodResolver } from "@hookform/resolvers/zod";
-import { createWorkspaceInput } from "@rapport/core/schemas";
+import { createWorkspaceInput } from "../../schemas";
 import { useId } from "react";
 import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
