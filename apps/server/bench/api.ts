@@ -110,7 +110,7 @@ await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, a
     res.end(body);
   });
   bare.keepAliveTimeout = 65_000;
-  let ceiling;
+  let ceiling: Awaited<ReturnType<typeof runLoad>>;
   try {
     const port = await new Promise<number>((resolvePromise, reject) => {
       bare.once("error", reject);

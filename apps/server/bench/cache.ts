@@ -91,7 +91,6 @@ await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, a
   const { runtime } = env;
   // bench/env.ts starts the runtime as an API instance; process jobs here too (the warm-up).
   await runtime.queue.start({ process: true });
-  const config = runtime.config;
   const load = { host: HOST, concurrency: CONCURRENCY, headers: env.headers, mode: "get" as const };
 
   // Contacts by interaction count: Zipf rank 0 is the most active one.

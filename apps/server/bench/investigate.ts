@@ -225,9 +225,14 @@ async function sampleWaits(env: BenchEnv, during: Promise<unknown>) {
  * Input validation is reduced to what the service needs; this prices the
  * framework layers, it is not a proposal to drop validation.
  */
+/** A server for handlers that answer every failure themselves (their whole body is one try/catch). */
+function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) {
+  return http.createServer((req, res) => void handler(req, res));
+}
+
 function leanListServer(env: BenchEnv, encoding: "json" | "superjson") {
   const { services } = env.runtime;
-  return http.createServer(async (req, res) => {
+  return serve(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://bench");
       const raw = JSON.parse(url.searchParams.get("input") ?? "{}") as Record<string, unknown>;
@@ -276,7 +281,7 @@ function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
 function leanCreateServer(env: BenchEnv, variant: "service" | "one-statement") {
   const { services } = env.runtime;
   const db = env.runtime.database.db;
-  return http.createServer(async (req, res) => {
+  return serve(async (req, res) => {
     try {
       const input = await readJson(req);
       const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? "";

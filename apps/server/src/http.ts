@@ -89,7 +89,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     ...(servesHttps(config) ? { "strict-transport-security": "max-age=31536000" } : {}),
   };
 
-  const server = http.createServer(async (req, res) => {
+  const handleRequest = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = headerValue(req.headers["x-request-id"])?.slice(0, 100) || randomUUID();
     (req as http.IncomingMessage & { id: string }).id = requestId;
     res.setHeader("x-request-id", requestId);
@@ -116,7 +116,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
         const readiness = await runtime.readiness();
         return sendJson(res, readiness.status === "down" ? 503 : 200, readiness);
       }
-      if (path.startsWith("/trpc/")) return await trpcHandler(req, res);
+      if (path.startsWith("/trpc/")) return trpcHandler(req, res);
       if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
       if (path === GDPR_EXPORT_DOWNLOAD_PATH) return await handleGdprExportDownload(runtime, req, res);
       if (req.method === "GET" || req.method === "HEAD") return serveStatic(webRoot, path, res);
@@ -124,6 +124,10 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     } catch (error) {
       sendError(res, log, error, { requestId, path });
     }
+  };
+  // The handler answers its own failures; this catch is for anything thrown before it could.
+  const server = http.createServer((req, res) => {
+    handleRequest(req, res).catch((error: unknown) => sendError(res, log, error, { path: req.url?.split("?")[0] }));
   });
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -176,7 +180,7 @@ function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustP
 }
 
 /** The client's address (see clientAddress: only what trusted proxies appended to X-Forwarded-For counts). */
-export function requestAddress(req: http.IncomingMessage, trustProxy: ProxyTrust): string | null {
+function requestAddress(req: http.IncomingMessage, trustProxy: ProxyTrust): string | null {
   // Node joins repeated X-Forwarded-For headers with ", ", in order.
   const forwarded = req.headers["x-forwarded-for"];
   return clientAddress(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, trustProxy);

@@ -58,9 +58,9 @@ const workspaceProcedures: Record<string, Call> = {
   "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
   "analytics.setValues": (c, ids) => c.analytics.setValues.mutate({ workspaceId: ids.workspaceId, values: { note: 1 } }),
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
-  // GDPR exports (issue 6); exportStatus is user-scoped (checked per export in gdpr-export.test.ts).
+  // GDPR exports; exportStatus is user-scoped (checked per export in gdpr-export.test.ts).
   "gdpr.exportContact": (c, ids) => c.gdpr.exportContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
-  // GDPR erasure/restriction (issue 6); the calling user's own requests are user-scoped.
+  // GDPR erasure/restriction; the calling user's own requests are user-scoped.
   "gdpr.eraseContact": (c, ids) => c.gdpr.eraseContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, reason: "Art. 17 request" }),
   "gdpr.restrictContact": (c, ids) => c.gdpr.restrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "gdpr.unrestrictContact": (c, ids) => c.gdpr.unrestrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),

@@ -268,7 +268,7 @@ describe("contacts", () => {
         status = await app.runtime.queue.status(jobId);
       }
       expect(status?.state).toBe("completed");
-      expect((status?.result as { purged: number }).purged).toBeGreaterThanOrEqual(1);
+      expect((status?.result as { purged: number } | undefined)?.purged).toBeGreaterThanOrEqual(1);
       expect(await app.sql`SELECT id FROM contacts WHERE id = ${old.id}`).toHaveLength(0);
       expect(await app.sql`SELECT id FROM interactions WHERE contact_id = ${old.id}`).toHaveLength(0);
       expect(await app.sql`SELECT id FROM contacts WHERE id = ${recent.id}`).toHaveLength(1);

@@ -5,7 +5,7 @@ import { dumpEverything } from "./support/dump";
 import { joinWorkspace } from "./support/members";
 
 /**
- * GDPR erasure and restriction (issue 6) against real Postgres and Redis.
+ * GDPR erasure and restriction against real Postgres and Redis.
  * Dump-and-grep: after erasure no table and no Redis key under our prefix holds
  * the subject's original email, name or phone.
  */

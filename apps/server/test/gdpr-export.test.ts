@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
 
-/** GDPR access/portability exports (issue 6 §2): real Postgres, Redis/BullMQ, the ZIP opened and read. */
+/** GDPR access/portability exports : real Postgres, Redis/BullMQ, the ZIP opened and read. */
 
 type Status = Awaited<ReturnType<SignedInUser["client"]["gdpr"]["exportStatus"]["query"]>>;
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "./support/app";
 
 /**
- * GDPR (issue 6): the personal-data inventory cannot go stale. Every column of
+ * GDPR: the personal-data inventory cannot go stale. Every column of
  * every table of the migrated database is classified, and every personal column
  * is erased by some registered privacy handler.
  */

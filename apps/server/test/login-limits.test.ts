@@ -20,7 +20,11 @@ async function tryLogin(app: TestApp, user: { email: string }, password: string,
   }
 }
 
-const tally = (outcomes: Outcome[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
+const tally = (outcomes: Outcome[]) => {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o] = (counts[o] ?? 0) + 1;
+  return counts;
+};
 
 async function failedChecks(app: TestApp, user: SignedInUser): Promise<number> {
   const [row] = await app.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${user.userId}`;

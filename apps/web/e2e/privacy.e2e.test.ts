@@ -1,5 +1,5 @@
 /**
- * GDPR (issue 6) in the dashboard, end to end: the real server (fresh
+ * GDPR in the dashboard, end to end: the real server (fresh
  * database, own Redis prefix, exports written to a temporary directory)
  * serving the built SPA, driven by Debian's Chromium.
  *

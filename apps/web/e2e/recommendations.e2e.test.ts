@@ -1,5 +1,5 @@
 /**
- * Issue 4 dashboard end to end: suggestions on a contact page and the cache
+ * Recommendations dashboard end to end: suggestions on a contact page and the cache
  * admin page, on the real server (fresh database, own Redis prefix) serving
  * the built SPA, driven by Debian's Chromium.
  *

@@ -1,56 +1,5 @@
 /**
  * Rapport SPA shell: session gate, top bar, routes (code-split), error boundary.
- *
- * Stable selectors for E2E (accessible names; prefer getByRole/getByLabel):
- *
- * Routes: /  ·  /privacy  ·  /invite#<token>  ·  /w/:ws/contacts  ·  /w/:ws/contacts/deleted  ·  /w/:ws/contacts/:contactId
- *         /w/:ws/activity  ·  /w/:ws/members  ·  /w/:ws/audit  ·  /w/:ws/analytics  ·  /w/:ws/cache  ·  /w/:ws/privacy
- *         (/w/:ws → /w/:ws/contacts)
- *
- * Everywhere
- *   link "Skip to content"; landmarks banner (header), navigation "Workspace sections", main (#main)
- *   status "Degraded: …" (from /readyz, e.g. "Degraded: no Redis: …"), "Offline: cannot reach the Rapport server…",
- *   status "Restoring your session…" while a reload restores the session from the refresh cookie
- *   Errors are role="alert"; loading lines are role="status".
- * Auth (signed out, at any URL)
- *   heading "Sign in to Rapport" | "Create your Rapport account"
- *   textbox "Name" (register), "Email", "Password"; button "Sign in" | "Create account";
- *   button "Create an account" / "Sign in instead" (switch mode)
- * Top bar (signed in)
- *   link "Rapport" (→ /, the workspace picker), text of the user's name, link "My privacy" (→ /privacy), button "Sign out"
- *   button "Workspace: <name>" (aria-expanded) → list "Switch workspace" of links "<workspace name> <Role>",
- *     link "All workspaces", textbox "Workspace name", button "Create workspace"
- *   nav "Workspace sections": links "Contacts", "Activity", "Analytics", "Members", "Audit", "Privacy", "Cache"
- *     (Audit, Privacy, Cache: owners/admins only);
- *     the current one has aria-current="page"
- * / (workspace picker; right after sign-in it opens the last workspace instead)
- *   heading "Your workspaces", links "<workspace name> <Role>", heading "Create a workspace",
- *   textbox "Workspace name", button "Create workspace"
- * /w/:ws/members
- *   heading "Members"; list "Members of <workspace>" with one item per person ("<name>", email, role)
- *   owners/admins: heading "Invite someone", form "Invite someone" with textbox "Email", combobox "Role",
- *     button "Create invitation link" → group "Invitation for <email> as <role> created" with textbox
- *     "Invitation link" and button "Copy link"; heading "Pending invitations (n)", a list of rows "<email>"
- *     with buttons "New link for <email>" and "Withdraw the invitation for <email>";
- *     per person: combobox "Role for <name>", button "Remove <name>" → dialog "Remove <name>?" with
- *     buttons "Yes, remove" / "Cancel"
- *   everyone: button "Leave workspace" → dialog "Leave <workspace>?" with buttons "Yes, leave" / "Cancel"
- * /invite#<token> (signed out: the sign-in form with a note to use the invited address)
- *   heading "Invitation"; heading "Join <workspace>?", buttons "Accept invitation" / "Decline";
- *   alerts for another address, an unknown link; a status for a used, declined, withdrawn or expired one
- * /w/:ws/activity
- *   heading "Activity"; group "Event types" of checkboxes ("Contact created", …), button "Clear filters";
- *   list "Activity feed", items like "Ana Ruiz created a contact" (link "a contact" → the contact);
- *   button "Load more"
- * /w/:ws/audit (owners/admins; others see "The audit log is for owners and admins.")
- *   heading "Audit log"; textbox "Action", combobox "Actor", buttons "Filter" and "Clear";
- *   table "Audit log entries" with columns Time, Action, Actor, Target, IP, User agent, Details; button "Load more"
- * /w/:ws/cache (owners/admins; others see "The cache page is for owners and admins.")
- *   heading "Cache"; buttons "Invalidate workspace cache", "Warm up cache"; progressbar "Warm-up progress"
- *   (full list in features/cache/CachePage.tsx)
- * /privacy and /w/:ws/privacy: see features/gdpr/PrivacyPage.tsx and WorkspacePrivacyPage.tsx
- * Errors: heading "Something went wrong" + buttons "Try again"/"Reload" (render errors),
- *   heading "Workspace not found", heading "Page not found".
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useLayoutEffect, useMemo, useRef } from "react";
@@ -112,6 +61,7 @@ export function App() {
   return (
     <>
       {/* Focuses <main> without changing the URL's fragment, which may hold an invitation token (/invite#…). */}
+      {/* biome-ignore lint/a11y/useValidAnchor: a skip link is a link to #main; the handler only keeps the URL unchanged */}
       <a
         className="skip-link"
         href="#main"
@@ -189,6 +139,7 @@ function SignedIn({ user, route }: { user: SessionUser; route: Route }) {
   const found = workspaceId ? workspaces.data?.find((candidate) => candidate.id === workspaceId) : undefined;
 
   // A stable object per workspace, so pages depending on it do not re-render for nothing.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the fields, not on the refetched object
   const workspace = useMemo<CurrentWorkspace | null>(
     () => (found ? { id: found.id, name: found.name, role: found.role } : null),
     [found?.id, found?.name, found?.role],

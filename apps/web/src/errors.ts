@@ -21,7 +21,7 @@ interface ErrorData {
   details?: Record<string, unknown>;
 }
 
-export const NETWORK_ERROR_MESSAGE = "Could not reach the Rapport server. Check your connection and try again.";
+const NETWORK_ERROR_MESSAGE = "Could not reach the Rapport server. Check your connection and try again.";
 
 /** What a person should read about a failed call (validation text arrives in `message`). */
 export function describeError(error: unknown): ErrorInfo {

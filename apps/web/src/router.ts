@@ -17,7 +17,7 @@ import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type Mo
  *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
  *   /invite#<token>                     answer an invitation to a workspace (the token stays in the fragment)
  */
-export type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache" | "privacy";
+type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache" | "privacy";
 
 export type Route =
   | { page: "home" }
@@ -80,7 +80,7 @@ export function navigate(path: string, { replace = false }: { replace?: boolean 
   window.dispatchEvent(new Event(NAVIGATE));
 }
 
-export function parseRoute(pathname: string): Route {
+function parseRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { page: "home" };
   if (pathname === "/privacy" || pathname === "/privacy/") return { page: "myPrivacy" };
   if (pathname === "/invite" || pathname === "/invite/") return { page: "invite" };

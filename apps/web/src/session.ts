@@ -52,7 +52,7 @@ let channel: BroadcastChannel | null = null;
 let state: SessionState = { status: "restoring", user: null, notice: null };
 const listeners = new Set<() => void>();
 
-export function subscribe(listener: () => void): () => void {
+function subscribe(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }

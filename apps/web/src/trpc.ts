@@ -45,7 +45,7 @@ function errorData(error: unknown): { httpStatus?: number; code?: string } | und
 }
 
 /** tRPC's query key prefix for workspaces.list. */
-export const WORKSPACES_LIST_KEY = [["workspaces", "list"]];
+const WORKSPACES_LIST_KEY = [["workspaces", "list"]];
 
 export function createQueryClient() {
   const queryClient: QueryClient = new QueryClient({

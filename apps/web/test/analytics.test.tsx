@@ -58,7 +58,10 @@ function fakeContext(canvas: HTMLCanvasElement) {
   };
   return new Proxy(state, {
     get: (target, key) => (key in target ? target[key] : () => {}),
-    set: (target, key, value) => ((target[key] = value), true),
+    set: (target, key, value) => {
+      target[key] = value;
+      return true;
+    },
   });
 }
 
@@ -73,7 +76,10 @@ describe("analytics page", () => {
   it("loads, then shows the key figures, the charts' summaries and the top contacts", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    await renderApp({ path, handlers: { ...handlers, "analytics.metrics": async () => (await gate, metrics) } });
+    await renderApp({ path, handlers: { ...handlers, "analytics.metrics": async () => {
+      await gate;
+      return metrics;
+    } } });
     expect((await screen.findAllByText("Loading analytics…"))[0]).toHaveAttribute("role", "status");
     release();
 

@@ -28,6 +28,6 @@ describe("CSV import", () => {
     expect(contactsFromCsv("")).toEqual({ ok: false, error: "The file is empty." });
     expect(contactsFromCsv("email\na@example.com")).toMatchObject({ ok: false, error: expect.stringContaining('"name" column') });
     expect(contactsFromCsv("name\n")).toEqual({ ok: false, error: "The file has a header row but no contacts." });
-    expect(contactsFromCsv("name\n" + "x\n".repeat(1_001))).toMatchObject({ ok: false, error: expect.stringContaining("at most 1,000") });
+    expect(contactsFromCsv(`name\n${"x\n".repeat(1_001)}`)).toMatchObject({ ok: false, error: expect.stringContaining("at most 1,000") });
   });
 });

@@ -10,7 +10,7 @@ import { USER, WORKSPACE_ID } from "./support/fixtures";
 import { renderApp } from "./support/render";
 import type { RouterOutputs } from "../src/trpc";
 
-const TOKEN = "A".repeat(20) + "b_-" + "9".repeat(20);
+const TOKEN = `${"A".repeat(20)}b_-${"9".repeat(20)}`;
 const INVITATION_ID = "55555555-5555-4555-8555-555555555555";
 const OTHER_WORKSPACE = "66666666-6666-4666-8666-666666666666";
 const EXPIRES = new Date("2026-03-09T10:00:00Z");

@@ -1,5 +1,5 @@
 /**
- * GDPR issue 6: the Privacy page (/privacy). The delete-account form is gated
+ * GDPR: the Privacy page (/privacy). The delete-account form is gated
  * by typing DELETE and shows the server's answers; "Download my data" follows
  * the export's progress to a Download button and fetches the file with the
  * access token. Only fetch is faked (support/fake-server.ts).

@@ -1,5 +1,5 @@
 /**
- * Issue 4 dashboard: the "Suggested connections" panel on a contact page and
+ * Recommendations dashboard: the "Suggested connections" panel on a contact page and
  * the cache admin page (figures, warm-up progress, invalidation, roles).
  * Only fetch is faked (support/fake-server.ts); everything else is the real SPA.
  */

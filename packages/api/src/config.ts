@@ -93,7 +93,7 @@ const envSchema = z
     EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
     WEB_DIST_DIR: z.string().optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
-    // GDPR exports (issue 6): where export ZIPs are stored (local directory storage) and how long links live.
+    // GDPR exports: where export ZIPs are stored (local directory storage) and how long links live.
     EXPORT_DIR: z.string().min(1).optional(),
     EXPORT_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
     // Workspace invitations: how long an invitation link stays valid (expired ones are deleted daily).
@@ -155,7 +155,7 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   return problems;
 }
 
-export type Env = z.infer<typeof envSchema>;
+type Env = z.infer<typeof envSchema>;
 
 /** Every environment variable the server reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);

@@ -115,7 +115,7 @@ function stackFrames(error: Error): string {
 }
 
 /** pino serializer for `err`. */
-export function serializeError(value: unknown, depth = 0): unknown {
+function serializeError(value: unknown, depth = 0): unknown {
   if (!(value instanceof Error)) return value;
   const type = value.constructor?.name ?? value.name ?? "Error";
   const message = ownMessage(value);

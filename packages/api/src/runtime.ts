@@ -14,8 +14,7 @@ import type { ServiceDeps, Services } from "./platform/deps";
 import { RestrictionIndex } from "./platform/privacy/restriction";
 import type { CheckResult, Runtime, RuntimeOptions } from "./platform/runtime-types";
 
-export type { CheckResult, Readiness, Role, Runtime, RuntimeOptions } from "./platform/runtime-types";
-export type { Services } from "./platform/deps";
+export type { Readiness, Role, Runtime, RuntimeOptions } from "./platform/runtime-types";
 
 const EVENTS_CHANNEL = "events";
 
@@ -47,7 +46,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const rateLimiter = redis ? createRedisRateLimiter(redis.command, config.REDIS_PREFIX, memoryLimiter) : memoryLimiter;
   const dispatcher = new EventDispatcher(database, log.child({ component: "events" }), config.EVENT_POLL_MS);
   const bus = new LocalEventBus(log);
-  // Cache (issue 4): its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
+  // Cache: its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
   // breaker, no offline queue) and its own Postgres connection for the freshness probe.
   const probeDatabase = database.kind === "postgres" && config.DATABASE_URL ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1, ...databaseOptions }) : null;
   const cache = new CacheManager({

@@ -33,7 +33,7 @@ export function createContextFactory(runtime: Runtime) {
 }
 
 /** Which procedures guard what; the authorization test reads this. */
-export interface ProcedureMeta {
+interface ProcedureMeta {
   scope: "public" | "user" | "workspace";
   minRole?: WorkspaceRole;
   /** Profiles or derives from the caller's personal data; refused while they restrict processing (GDPR Art. 18). */
@@ -74,7 +74,6 @@ function summarizeIssues(issues: { path: string[]; message: string }[]): string 
 }
 
 export const router = t.router;
-export const createCallerFactory = t.createCallerFactory;
 
 /** Every procedure: domain/driver errors become typed tRPC errors, internals are logged once. */
 const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
@@ -155,7 +154,6 @@ export function workspaceProcessing(minRole: WorkspaceRole) {
 }
 
 export type AuthedContext = Context & { user: { userId: string; sessionId: string } };
-export type WorkspaceContext = AuthedContext & { workspace: { id: string; role: WorkspaceRole } };
 
 /** The actor fields every audited operation records. */
 export function actorOf(ctx: AuthedContext) {

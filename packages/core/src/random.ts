@@ -18,7 +18,7 @@ export function createZipfSampler(n: number, s: number, random: () => number): (
   const cumulative = new Float64Array(n);
   let total = 0;
   for (let k = 0; k < n; k++) {
-    total += 1 / Math.pow(k + 1, s);
+    total += 1 / (k + 1) ** s;
     cumulative[k] = total;
   }
   return () => {

@@ -140,7 +140,7 @@ function randomWorkspace(seed: number, size = 60, count = 400) {
       id: `x${String(i).padStart(5, "0")}`,
       type: random() < 0.7 ? "email" : random() < 0.8 ? "meeting" : "call",
       occurredAt: T - Math.floor(random() * 400) * DAY_MS - Math.floor(random() * DAY_MS),
-      participants: Array.from({ length: n }, () => letters[Math.floor(Math.pow(random(), 2) * size)]!),
+      participants: Array.from({ length: n }, () => letters[Math.floor(random() ** 2 * size)]!),
     };
   });
   return { contacts, interactions, random };

@@ -1,5 +1,5 @@
 /**
- * Personal-data inventory (GDPR issue 6): classifies EVERY column of EVERY table.
+ * Personal-data inventory (GDPR): classifies EVERY column of EVERY table.
  * apps/server/test/gdpr-inventory.test.ts fails when the database has a column
  * this file doesn't classify, and when a personal column has no registered eraser.
  * docs/records-of-processing.md is generated from it (pnpm gdpr:records).

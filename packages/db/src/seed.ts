@@ -111,7 +111,7 @@ export async function seedWorkspace(db: Db, options: SeedOptions): Promise<SeedR
       const type = pickType();
       const span = now.getTime() - person.createdAt.getTime();
       // Skewed toward recent activity.
-      const occurredAt = new Date(person.createdAt.getTime() + span * Math.pow(random(), 0.6));
+      const occurredAt = new Date(person.createdAt.getTime() + span * random() ** 0.6);
       const id = randomUUID();
       interactionRows.push({
         id,

@@ -15,13 +15,13 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { createTestApp, type TestApp, type TestAppOptions } from "../../../server/test/support/app";
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = resolve(here, "../../../..");
-export const WEB_DIST = resolve(REPO_ROOT, "apps/web/dist");
-export const ARTIFACTS = resolve(REPO_ROOT, "e2e-artifacts");
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+const REPO_ROOT = resolve(here, "../../../..");
+const WEB_DIST = resolve(REPO_ROOT, "apps/web/dist");
+const ARTIFACTS = resolve(REPO_ROOT, "e2e-artifacts");
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 
-export function assertBuiltSpa(): void {
+function assertBuiltSpa(): void {
   if (!existsSync(join(WEB_DIST, "index.html"))) {
     throw new Error(`${WEB_DIST}/index.html is missing: build the SPA first (pnpm --filter @rapport/web build; \`pnpm test\` does this).`);
   }
@@ -44,7 +44,7 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 
-export interface PageErrors {
+interface PageErrors {
   /** Uncaught exceptions and console errors seen on the page (excluding expected HTTP 4xx noise). */
   errors: string[];
 }
@@ -81,7 +81,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-export interface AxeViolation {
+interface AxeViolation {
   id: string;
   impact: string | null;
   help: string;
@@ -90,7 +90,7 @@ export interface AxeViolation {
 }
 
 /** Runs axe-core (WCAG 2.x A/AA + best practices) in the page; returns serious and critical violations. */
-export async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> {
+async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> {
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe !== "undefined");
   // Evaluated through the DevTools protocol: an inline <script> would be (rightly) refused by the CSP.
   if (!loaded) await page.evaluate(axeSource);
@@ -111,7 +111,7 @@ export async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> 
   return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
 }
 
-export function formatViolations(where: string, violations: AxeViolation[]): string {
+function formatViolations(where: string, violations: AxeViolation[]): string {
   if (violations.length === 0) return `${where}: no serious or critical axe violations`;
   const lines = [`${where}: ${violations.length} serious/critical axe violation(s)`];
   for (const v of violations) {

@@ -34,6 +34,7 @@ export function ErrorMessage({ error, children, title, onRetry }: Props) {
       {issues.length > 0 && (
         <ul>
           {issues.map((issue, index) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: the issues of one error, rendered once and never reordered
             <li key={index}>
               {issue.path.length > 0 && <strong>{issue.path.join(".")}: </strong>}
               {issue.message}

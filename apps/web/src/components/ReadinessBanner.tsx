@@ -35,7 +35,7 @@ export function ReadinessBanner() {
       }
       if (cancelled) return;
       setReadiness(next);
-      timer = setTimeout(check, next.status === "unreachable" ? UNREACHABLE_POLL_MS : POLL_MS);
+      timer = setTimeout(() => void check(), next.status === "unreachable" ? UNREACHABLE_POLL_MS : POLL_MS);
     };
     void check();
     const recheck = () => void check();

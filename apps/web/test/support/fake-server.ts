@@ -15,7 +15,7 @@ import { wireTransformer } from "@rapport/core/wire";
 
 export type ProcedureHandler = (input: any, request: { headers: Headers; call: number }) => unknown;
 
-export interface RecordedCall {
+interface RecordedCall {
   path: string;
   type: "query" | "mutation";
   input: any;

@@ -110,8 +110,8 @@ window.matchMedia ??= (query: string) =>
     dispatchEvent: () => false,
   }) as MediaQueryList;
 window.scrollTo = () => {};
-Element.prototype.scrollTo = function () {};
-Element.prototype.scrollIntoView = function () {};
+Element.prototype.scrollTo = () => {};
+Element.prototype.scrollIntoView = () => {};
 
 // jsdom has <dialog> (and its `open` attribute) but not the methods that open and close it.
 if (typeof HTMLDialogElement !== "undefined" && !HTMLDialogElement.prototype.showModal) {

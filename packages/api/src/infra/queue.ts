@@ -19,7 +19,7 @@ export interface JobDefinition<T = unknown> {
   attempts?: number;
 }
 
-export type JobState = "waiting" | "active" | "completed" | "failed" | "delayed" | "unknown";
+type JobState = "waiting" | "active" | "completed" | "failed" | "delayed" | "unknown";
 
 export interface JobStatus {
   id: string;
@@ -47,6 +47,7 @@ export interface JobQueue {
 const QUEUE_NAME = "rapport";
 
 export function createBullmqQueue(connection: RedisOptions & { url: string }, prefix: string, log: Logger): JobQueue {
+  // biome-ignore lint/suspicious/noExplicitAny: one map holds jobs of every payload type; each handler validates its own
   const definitions = new Map<string, JobDefinition<any>>();
   const { url, ...options } = connection;
   const redisOptions = { ...options, ...parseRedisUrl(url) };
@@ -177,6 +178,7 @@ function parseRedisUrl(url: string): RedisOptions {
  * Laravel's `sync` driver, but asynchronous): same retries, no durability.
  */
 export function createInProcessQueue(log: Logger): JobQueue {
+  // biome-ignore lint/suspicious/noExplicitAny: one map holds jobs of every payload type; each handler validates its own
   const definitions = new Map<string, JobDefinition<any>>();
   const statuses = new Map<string, JobStatus>();
   const running = new Set<Promise<void>>();
@@ -187,6 +189,7 @@ export function createInProcessQueue(log: Logger): JobQueue {
   // inside a transaction (e.g. by an event consumer) must not count as running in it.
   const ownContext = AsyncLocalStorage.snapshot();
 
+  // biome-ignore lint/suspicious/noExplicitAny: see `definitions`
   const run = (definition: JobDefinition<any>, jobId: string, data: unknown) => {
     const status: JobStatus = { id: jobId, name: definition.name, state: "waiting", progress: 0 };
     statuses.set(jobId, status);

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 
-export interface RateLimitResult {
+interface RateLimitResult {
   allowed: boolean;
   count: number;
   retryAfterSeconds: number;

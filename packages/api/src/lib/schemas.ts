@@ -25,8 +25,8 @@ export const optionalText = (max: number) =>
     .transform((value) => (value.length === 0 ? null : value))
     .nullish();
 
-export const DATE_EARLIEST = new Date("1900-01-01T00:00:00Z");
-export const DATE_LATEST = new Date("2200-01-01T00:00:00Z");
+const DATE_EARLIEST = new Date("1900-01-01T00:00:00Z");
+const DATE_LATEST = new Date("2200-01-01T00:00:00Z");
 
 /**
  * The one point-in-time input: a Date (the wire revives ISO strings under date
@@ -47,8 +47,8 @@ export const dateSchema = z
     "must be between 1900 and 2200",
   );
 
-export const pageLimitSchema = z.number().int().min(1).max(200).default(50);
-export const cursorSchema = stringSchema.max(512).nullish();
+const pageLimitSchema = z.number().int().min(1).max(200).default(50);
+const cursorSchema = stringSchema.max(512).nullish();
 
 /**
  * Keyset pagination input shared by every list. `direction` is sent by

@@ -14,6 +14,7 @@ import type { RestrictionIndex } from "./privacy/restriction";
  * so nothing here imports a feature module and the composition root is no
  * import cycle; `modules/index.ts` checks that the module list builds exactly these.
  */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging, one module at a time
 export interface Services {}
 
 /** The one dependency object every service, consumer and job is built from. */

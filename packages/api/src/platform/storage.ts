@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
-export interface StoredObject {
+interface StoredObject {
   key: string;
   sizeBytes: number;
   modifiedAt: Date;

@@ -86,7 +86,7 @@ interface StoredInteraction {
   participants: number[];
 }
 
-const enum LinkKind {
+enum LinkKind {
   Email = 0,
   Meeting = 1,
   Other = 2,
@@ -289,7 +289,7 @@ export class RelationshipGraph {
     const ids = [...this.byContact[node]!].sort(compareIds);
     for (const interactionId of ids) {
       const interaction = this.interactions.get(interactionId)!;
-      const decay = Math.pow(2, -Math.max(0, asOf - interaction.occurredAt) / halfLifeMs);
+      const decay = 2 ** (-Math.max(0, asOf - interaction.occurredAt) / halfLifeMs);
       for (const p of interaction.participants) {
         if (p === node) continue;
         const other = this.nodes[p]!;

@@ -10,7 +10,7 @@ export type GdprExportDiscardReason = (typeof GDPR_EXPORT_DISCARD_REASONS)[numbe
 export type GdprExportStatus = (typeof GDPR_EXPORT_STATUSES)[number];
 export type GdprExportSubjectKind = "user" | "contact";
 
-/** GDPR access/portability exports (issue 6; migration 0005_gdpr_exports.sql). */
+/** GDPR access/portability exports (migration 0005_gdpr_exports.sql). */
 export const gdprExports = pgTable("gdpr_exports", {
   id: uuid("id").primaryKey().defaultRandom(),
   subjectKind: text("subject_kind").$type<GdprExportSubjectKind>().notNull(),

@@ -1,7 +1,7 @@
 import { pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { workspaces } from "./workspaces";
 
-/** GDPR (issue 6). Mirrors migration 0004_gdpr.sql. */
+/** GDPR. Mirrors migration 0004_gdpr.sql. */
 export const GDPR_OPERATION_STATUSES = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
 export type GdprOperationStatus = (typeof GDPR_OPERATION_STATUSES)[number];
 /** "workspace": a workspace deletion, requested by one of its owners (subject_id is the workspace's id). */

@@ -4,7 +4,6 @@ const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const dayFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const date = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
 export const formatMoney = (dollars: number) => money.format(dollars);
 /** $1,234 (no cents) for large figures on cards and axes. */
@@ -13,7 +12,6 @@ export const formatNumber = (value: number) => number.format(value);
 export const formatInteger = (value: number) => integer.format(value);
 export const formatDay = (value: Date) => dayFormat.format(value);
 export const formatDateTime = (value: Date) => dateTime.format(value);
-export const formatDate = (value: Date) => date.format(value);
 
 export function percentOf(part: number, whole: number): string {
   if (whole === 0) return "0%";

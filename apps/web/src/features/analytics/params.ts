@@ -6,14 +6,13 @@
  * These helpers turn it into the exact tRPC inputs, shared by the route's
  * prefetch (index.ts) and the page, so both hit the same query cache entries.
  */
-export const SORTS = ["clv", "interactions", "recency", "health"] as const;
+const SORTS = ["clv", "interactions", "recency", "health"] as const;
 export type TopSort = (typeof SORTS)[number];
 export const SORT_LABELS: Record<TopSort, string> = { clv: "CLV", interactions: "interactions", recency: "last contact", health: "health" };
 export const RANGES = [30, 90, 365] as const;
 export type RangeDays = (typeof RANGES)[number];
 
-export const TOP_ROWS = 25;
-const DAY_MS = 86_400_000;
+const TOP_ROWS = 25;
 
 export interface ViewParams {
   /** "YYYY-MM-DD" or null for now. */
@@ -61,7 +60,7 @@ export function asOfOf(view: ViewParams): Date | undefined {
   return new Date(start.getFullYear(), start.getMonth(), start.getDate() + 1, 0, 0, 0, -1);
 }
 
-export function browserTimeZone(): string {
+function browserTimeZone(): string {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
   } catch {
@@ -90,4 +89,3 @@ export function timeseriesInput(workspaceId: string, view: ViewParams, now = new
   return { workspaceId, from: firstDay, ...(to ? { to: new Date(to.getTime() + 1) } : {}), bucket, timeZone: browserTimeZone() };
 }
 
-export { DAY_MS };

@@ -1,17 +1,6 @@
 /**
  * /w/:ws/cache — the workspace's recommendation cache, for owners and admins.
  *
- * Stable accessible names (for E2E tests):
- *   heading level 1 "Cache"; members see "The cache page is for owners and admins."
- *   status "Cache degraded since …" (banner) when the cache runs without Redis
- *   list (dl) of figures: "Hit rate", "Memory used", "Total keys", "Recommendations cached", "Evictions",
- *     "Average get latency", "p95 get latency", "Status"
- *   heading "Hit rate over time": img (canvas) named "Hit rate …"; button/summary "Show the numbers" → table
- *   button "Invalidate workspace cache" → dialog "Invalidate the workspace cache?" with "Yes, invalidate" / "Cancel"
- *   button "Warm up cache" → progressbar "Warm-up progress" (aria-valuenow 0–100); at the end status
- *     "Warm-up complete" with "Contacts cached", "Recommendations generated", "Time taken"
- *   heading "Keys": textbox "Key pattern", button "Search keys", table of keys with buttons "Delete", "Load more"
- *
  * Figures refresh every 10 s. The hit-rate chart uses the server's per-minute
  * series (last 60 minutes, all servers); when the server has none (Redis
  * unavailable) it charts samples this page takes at each refresh instead, and
@@ -36,7 +25,7 @@ const HitRateChart = lazy(() => import("./HitRateChart"));
 
 type Stats = RouterOutputs["cache"]["stats"];
 
-export const STATS_POLL_MS = 10_000;
+const STATS_POLL_MS = 10_000;
 /** Client-side samples kept for the chart (an hour at one per 10 s). */
 const MAX_SAMPLES = 360;
 

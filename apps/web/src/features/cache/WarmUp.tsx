@@ -6,7 +6,7 @@ import { formatCount, formatSeconds } from "./format";
 type WarmupStatus = RouterOutputs["cache"]["warmupStatus"];
 
 /** How often the progress is asked for while a warm-up runs. */
-export const WARMUP_POLL_MS = 500;
+const WARMUP_POLL_MS = 500;
 /** The server's default: the most active contacts whose suggestions are precomputed. */
 const WARMUP_CONTACTS = 100;
 

@@ -1,8 +1,8 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { ErrorMessage } from "../../components/ErrorMessage";
-// Recommendations feature (issue 4): the "Suggested connections" panel in the side column.
+// Recommendations feature: the "Suggested connections" panel in the side column.
 import { SuggestedConnections } from "../recommendations/SuggestedConnections";
-// GDPR (issue 6): restriction/erasure state for everyone, privacy actions for owners/admins.
+// GDPR: restriction/erasure state for everyone, privacy actions for owners/admins.
 import { ContactPrivacyBadges, ContactPrivacyNotice, ContactPrivacyPanel, useContactPrivacy } from "../gdpr/ContactPrivacy";
 import { canManage } from "../shell/workspace";
 import { describeError } from "../../errors";
@@ -111,7 +111,7 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
         <div className="ct-contact-side">
           <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} />
           {!erased && <TagEditor workspaceId={workspaceId} contact={contact} />}
-          {/* Recommendations feature (issue 4): whom this contact likely knows, with reasons. Off while restricted (Art. 18) or erased. */}
+          {/* Recommendations feature: whom this contact likely knows, with reasons. Off while restricted (Art. 18) or erased. */}
           {!erased && !restricted && <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />}
           {canManage(role) && !erased && <ContactPrivacyPanel workspaceId={workspaceId} contact={contact} />}
         </div>

@@ -78,6 +78,7 @@ export function ContactsGrid({
     getItemKey: (index) => rows[index]?.id ?? "more",
   });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: rows are re-measured when their height changes
   useEffect(() => {
     virtualizer.measure();
   }, [virtualizer, rowHeight]);

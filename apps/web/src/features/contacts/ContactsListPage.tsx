@@ -48,13 +48,13 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const input = listInput(workspaceId, applied);
   const viewKey = JSON.stringify(input);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `applied` is a new object each render; viewKey is its identity
   useEffect(() => {
     const search = searchFromFilters(applied);
     rememberListSearch(search);
     if (search !== window.location.search) {
       window.history.replaceState(window.history.state, "", `${window.location.pathname}${search}`);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [viewKey]);
 
   const list = trpc.contacts.list.useInfiniteQuery(input, {
@@ -65,6 +65,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
 
   // Multi-select (id → name, for the toast and labels); cleared when the view changes.
   const [selected, setSelected] = useState<ReadonlyMap<string, string>>(new Map());
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the selection is cleared whenever the view changes
   useEffect(() => setSelected(new Map()), [viewKey]);
   const toggle = useCallback((contact: Contact) => {
     setSelected((current) => {

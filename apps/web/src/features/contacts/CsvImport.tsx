@@ -133,6 +133,7 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
               </thead>
               <tbody>
                 {contacts.slice(0, 5).map((contact, index) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: a fixed preview of the file's first rows, in file order
                   <tr key={index}>
                     <td>{index + 2}</td>
                     <td>{contact.name}</td>
@@ -170,6 +171,7 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
                 </thead>
                 <tbody>
                   {problems.slice(0, REPORT_LIMIT).map((problem, index) => (
+                    // biome-ignore lint/suspicious/noArrayIndexKey: a fixed report of the file's problems, in file order
                     <tr key={index}>
                       <td>{problem.index === null ? "—" : problem.index + 2}</td>
                       <td>{problem.index === null ? "" : contacts[problem.index]?.name}</td>

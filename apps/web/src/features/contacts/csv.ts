@@ -12,11 +12,11 @@ export function parseCsv(text: string): string[][] {
 }
 
 export const CSV_COLUMNS = ["name", "email", "company", "title", "phone", "tags"] as const;
-export type CsvColumn = (typeof CSV_COLUMNS)[number];
+type CsvColumn = (typeof CSV_COLUMNS)[number];
 export const CSV_MAX_ROWS = 1_000;
 
 /** One row as contacts.bulkCreate takes it. */
-export type CsvContact = Required<RouterInputs["contacts"]["bulkCreate"]["contacts"][number]> & { source: "import" };
+type CsvContact = Required<RouterInputs["contacts"]["bulkCreate"]["contacts"][number]> & { source: "import" };
 
 export type CsvResult =
   | { ok: true; contacts: CsvContact[]; ignoredColumns: string[] }

@@ -74,7 +74,7 @@ export function deletedListInput(workspaceId: string): ContactListInput {
   return { workspaceId, limit: 50, sort: "updated", deleted: true };
 }
 
-export const TIMELINE_PAGE_SIZE = 25;
+const TIMELINE_PAGE_SIZE = 25;
 
 export function timelineInput(workspaceId: string, contactId: string) {
   return { workspaceId, contactId, limit: TIMELINE_PAGE_SIZE };

@@ -29,7 +29,7 @@ export function showToast(toast: Omit<Toast, "id">): number {
   return current.id;
 }
 
-export function dismissToast(id?: number) {
+function dismissToast(id?: number) {
   if (!current || (id !== undefined && current.id !== id)) return;
   current = null;
   emit();
@@ -93,13 +93,10 @@ export function ToastRegion() {
                 type="button"
                 className="ct-toast-action"
                 disabled={busy}
-                onClick={async () => {
+                onClick={() => {
                   setBusy(true);
-                  try {
-                    await shown.action!.run();
-                  } finally {
-                    setBusy(false);
-                  }
+                  // The action reports its own outcome in a toast; this only clears the busy state.
+                  void Promise.resolve(shown.action!.run()).finally(() => setBusy(false));
                 }}
               >
                 {busy ? "Working…" : shown.action.label}

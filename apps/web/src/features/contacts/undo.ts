@@ -13,7 +13,7 @@ interface Deleted {
 }
 
 /** Restores many contacts, a few dozen calls at a time (the batch link folds each wave into one request). */
-export async function restoreContacts(client: Client, workspaceId: string, ids: string[]) {
+async function restoreContacts(client: Client, workspaceId: string, ids: string[]) {
   const failures: { id: string; error: unknown }[] = [];
   for (let start = 0; start < ids.length; start += 50) {
     const wave = ids.slice(start, start + 50);

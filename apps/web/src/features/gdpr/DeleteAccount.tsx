@@ -10,7 +10,7 @@ import { formatDays } from "./format";
 import { SoleOwnerBlockers, useBlockingWorkspaces } from "./SoleOwnerBlockers";
 
 /** What the person types to unlock "Schedule account deletion". */
-export const CONFIRM_WORD = "DELETE";
+const CONFIRM_WORD = "DELETE";
 
 /** The calling user's own requests (shared by the history table and this form). */
 export function useMyOperations() {

@@ -8,7 +8,7 @@ import { dateTimeFormat } from "../../components/time";
 import type { ExportStatus } from "./format";
 
 /** How often the progress is asked for while an export is being built. */
-export const EXPORT_POLL_MS = 1_000;
+const EXPORT_POLL_MS = 1_000;
 
 export function isFinished(status: ExportStatus | undefined): boolean {
   return status?.status === "completed" || status?.status === "failed" || status?.status === "discarded";

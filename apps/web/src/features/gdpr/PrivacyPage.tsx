@@ -1,20 +1,7 @@
 /**
- * /privacy — the signed-in person's own data (GDPR issue 6): download it,
+ * /privacy — the signed-in person's own data (GDPR): download it,
  * restrict its processing, delete the account, follow the requests, see where
  * it is stored. Linked from the top bar ("My privacy").
- *
- * Stable accessible names (for E2E tests):
- *   heading level 1 "Privacy"
- *   "Download my data": group "Include" of checkboxes ("Profile" (always, disabled), "Contacts", "Interactions",
- *     "Preferences", "Activity", "Security log"); button "Request my data" (later "Request a new export");
- *     progressbar "Export progress" (aria-valuenow 0–100); status "Queued…" / "Collecting…" / "The export is ready to download.";
- *     button "Download ZIP (<size>)" with "Available until <date>"; failed: alert with button "Try again"
- *   "Restrict processing": switch "Restrict processing of my data" (aria-checked), status explaining what stops
- *   "Delete my account": fields "Reason", "Password", "Type DELETE to confirm"; button "Schedule account deletion"
- *     (disabled until DELETE is typed); once scheduled: status "Your account will be deleted on <date>…",
- *     button "Cancel deletion"; sole owners get the server's message with links "Members of <workspace>"
- *   "My requests": table "My privacy requests" (Request, Status, Received, Due, Completed)
- *   "Where my data lives": a disclosure (summary) with the storage, region, processors and retention
  */
 import { useId, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";

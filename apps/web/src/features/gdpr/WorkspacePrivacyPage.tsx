@@ -1,12 +1,5 @@
 /**
  * /w/:ws/privacy — the workspace's data-subject requests (gdpr.operations), for owners and admins.
- *
- * Stable accessible names (for E2E tests):
- *   heading level 1 "Privacy"; members see "The privacy page is for owners and admins."
- *   group "Summary" with "Open", "Overdue", "Completed" counts
- *   heading "Open requests" + table "Open privacy requests"; heading "History" + table "Privacy request history"
- *     columns Request, Subject (link "<contact name>", or "Contact <id prefix>" when it is gone), Status, Received, Due ("⚠ Overdue by …" when late), Completed
- *   empty states "No open requests." / "No requests yet."
  */
 import { useId, useMemo } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";

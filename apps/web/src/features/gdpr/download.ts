@@ -1,7 +1,7 @@
 import { authedFetch, getAccessToken } from "../../session";
 
 /** A failed download, with the server's own message (e.g. 410 "This export has expired; request a new one."). */
-export class DownloadError extends Error {
+class DownloadError extends Error {
   constructor(
     message: string,
     readonly status: number,
@@ -12,7 +12,7 @@ export class DownloadError extends Error {
 }
 
 /** `attachment; filename="rapport-user-data-2026-03-02.zip"` → the file name. */
-export function filenameFromDisposition(header: string | null): string | null {
+function filenameFromDisposition(header: string | null): string | null {
   if (!header) return null;
   const encoded = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header);
   if (encoded) {

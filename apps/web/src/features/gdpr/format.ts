@@ -22,7 +22,7 @@ export function operationLabel(type: string): string {
   return TYPE_LABELS[type] ?? type.replace(/_/g, " ").replace(/^./, (first) => first.toUpperCase());
 }
 
-export const STATUS_LABELS: Record<Operation["status"], string> = {
+const STATUS_LABELS: Record<Operation["status"], string> = {
   pending: "Pending",
   in_progress: "In progress",
   completed: "Completed",

@@ -1,17 +1,9 @@
 /**
  * "Suggested connections" on a contact page: whom this contact is most likely
  * connected to (recommendations.forContact), best first, with the reasons.
- *
- * Stable accessible names (for E2E tests):
- *   region (section) "Suggested connections" with heading level 2 "Suggested connections"
- *   checkbox "Include people they already know"
- *   list "Suggestions for <contact name>": one item per suggestion with a link "<name>" (→ the contact),
- *     the company, "<n>% match" and a list "Reasons" of sentences ("1 shared thread with Ben Ortiz")
- *   text "from cache" when the cache answered; empty state "No suggestions yet — log emails or
- *     meetings with other contacts"; errors are role="alert" with button "Try again"
  */
 import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useState } from "react";
+import { type ReactNode, useEffect, useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Empty, Loading } from "../../components/Status";
 import { formatAbsolute } from "../../components/time";
@@ -20,12 +12,12 @@ import { trpc, type RouterOutputs } from "../../trpc";
 import "./recommendations.css";
 
 /** How many suggestions the panel shows. */
-export const SHOWN = 10;
+const SHOWN = 10;
 /**
  * How many it asks for: the server's default list (k = 20) is the one cache
  * warm-up precomputes, so asking for exactly that is what makes warm-up pay off.
  */
-export const REQUESTED_K = 20;
+const REQUESTED_K = 20;
 
 type Suggestion = RouterOutputs["recommendations"]["forContact"]["items"][number];
 
@@ -49,7 +41,7 @@ export function SuggestedConnections({ workspaceId, contactId, contactName }: Su
   const items = data?.items.slice(0, SHOWN) ?? [];
   const updating = query.isFetching && query.isPlaceholderData;
 
-  let body;
+  let body: ReactNode;
   if (query.isPending) {
     body = <Loading>Loading suggestions…</Loading>;
   } else if (!data) {

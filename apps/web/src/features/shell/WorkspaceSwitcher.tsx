@@ -36,6 +36,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
 
   // Close on navigation, Escape and clicks or focus outside.
   const location = window.location.pathname;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: closes whenever the path changes
   useEffect(() => setOpen(false), [location]);
   useEffect(() => {
     if (!open) return;

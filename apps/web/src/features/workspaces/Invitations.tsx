@@ -54,10 +54,10 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
     revoke.mutate(
       { workspaceId, invitationId },
       {
-        onSuccess: async () => {
+        onSuccess: () => {
           if (created?.email === address) setCreated(null);
           setNotice(`The invitation for ${address} was withdrawn; its link no longer works.`);
-          await utils.invitations.listPending.invalidate({ workspaceId });
+          void utils.invitations.listPending.invalidate({ workspaceId });
         },
       },
     );

@@ -60,9 +60,9 @@ export default function MembersPage() {
     setRole.mutate(
       { workspaceId: workspace.id, userId: member.userId, role },
       {
-        onSuccess: async () => {
+        onSuccess: () => {
           setOutcome({ kind: "done", text: `${member.name} is now ${role === "admin" ? "an" : "a"} ${ROLE_LABELS[role].toLowerCase()}.` });
-          await refresh(member.userId === me.id);
+          void refresh(member.userId === me.id);
         },
         onError: (error) => setOutcome({ kind: "failed", title: `Could not change the role of ${member.name}`, error }),
       },
@@ -75,10 +75,10 @@ export default function MembersPage() {
     remove.mutate(
       { workspaceId: workspace.id, userId: member.userId },
       {
-        onSuccess: async () => {
+        onSuccess: () => {
           setRemoving(null);
           setOutcome({ kind: "done", text: `${member.name} was removed from ${workspace.name}.` });
-          await refresh(false);
+          void refresh(false);
         },
       },
     );

@@ -16,7 +16,7 @@ const MAX_PENDING_PER_WORKSPACE = 1_000;
 const SEEN_EVENTS = 50_000;
 
 /** Contact and interaction changes are what cached (derived) data is computed from. */
-export function invalidates(event: DomainEvent): event is DomainEvent & { workspaceId: string } {
+function invalidates(event: DomainEvent): event is DomainEvent & { workspaceId: string } {
   return !!event.workspaceId && (event.type.startsWith("contact.") || event.type.startsWith("interaction."));
 }
 
@@ -68,7 +68,7 @@ export class CacheInvalidation {
     if (this.overflowed.has(workspaceId)) return false;
     const pending = this.pending.get(workspaceId);
     if (!pending || pending.length === 0) return true;
-    let snapshot;
+    let snapshot: ReturnType<typeof parseSnapshot>;
     try {
       snapshot = parseSnapshot(snapshotText);
     } catch {

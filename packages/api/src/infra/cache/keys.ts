@@ -13,7 +13,7 @@
  * The generation is part of every data key, so bumping it (one INCR)
  * invalidates a workspace in O(1); old keys expire or are swept.
  */
-export const DATA_NAMESPACES = ["rec", "top"] as const;
+const DATA_NAMESPACES = ["rec", "top"] as const;
 export type CacheNamespace = (typeof DATA_NAMESPACES)[number];
 
 const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";

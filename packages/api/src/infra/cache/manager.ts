@@ -6,7 +6,7 @@ import type { Logger } from "../../logger";
 import { CacheAdmin, cacheHealth } from "./admin";
 import { FreshnessFence } from "./fence";
 import { CacheInvalidation } from "./invalidation";
-import { CacheKeys, DATA_NAMESPACES, type CacheNamespace } from "./keys";
+import { CacheKeys, type CacheNamespace } from "./keys";
 import { LocalTier } from "./local-tier";
 import { CacheReader } from "./read-path";
 import { CacheRedis } from "./redis";
@@ -15,10 +15,10 @@ import { StatsRecorder } from "./stats";
 import type { CacheParts } from "./parts";
 import type { CacheHealth, CacheResult, CacheSettings, Computation } from "./types";
 
-export type { CacheHealth, CacheResult, CacheSettings, CacheSource, Computation, ComputeContext } from "./types";
+export type { CacheHealth, CacheResult, Computation } from "./types";
 
 /** The durable consumer's name; the fence reads its cursor at start-up. */
-export const CACHE_CONSUMER_NAME = "cache-invalidation";
+const CACHE_CONSUMER_NAME = "cache-invalidation";
 
 export interface CacheManagerOptions {
   settings: CacheSettings;
@@ -206,4 +206,3 @@ export class CacheManager {
   }
 }
 
-export { DATA_NAMESPACES };

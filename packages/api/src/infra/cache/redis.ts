@@ -229,7 +229,7 @@ function dropSelfConnection(redis: Redis): void {
  * reply that arrived while this process was busy is still read. What is
  * bounded is Redis' share of the wait, never the caller's own CPU time.
  */
-export function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
   let start: NodeJS.Immediate | undefined;
   let timer: NodeJS.Timeout | undefined;
   let last: NodeJS.Immediate | undefined;

@@ -25,7 +25,7 @@ interface Pending {
   minutes: Map<number, [number, number]>;
 }
 
-export function bucketOf(ms: number): number {
+function bucketOf(ms: number): number {
   for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (ms <= LATENCY_BUCKETS_MS[i]!) return i;
   return LATENCY_BUCKETS_MS.length - 1;
 }
@@ -117,4 +117,3 @@ export class StatsRecorder {
   }
 }
 
-export type PendingStats = Pending;

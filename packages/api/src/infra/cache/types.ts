@@ -13,7 +13,7 @@ export interface CacheSettings {
   statsFlushMs: number;
 }
 
-export type CacheSource = "l1" | "l2" | "compute" | "bypass";
+type CacheSource = "l1" | "l2" | "compute" | "bypass";
 
 export interface CacheResult<T> {
   value: T;
@@ -23,7 +23,7 @@ export interface CacheResult<T> {
   computedAt: Date;
 }
 
-export interface ComputeContext {
+interface ComputeContext {
   /** This instance's data version of the workspace when the lookup started. */
   version: number;
   generation: number | null;

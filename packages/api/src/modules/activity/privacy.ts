@@ -24,7 +24,7 @@ const activityFile = (scope: SQL, info: Pick<ExportFile, "holds" | "purpose" | "
 });
 
 /**
- * GDPR (issue 6): the activity feed (domain events). Events refer to subjects by
+ * GDPR: the activity feed (domain events). Events refer to subjects by
  * opaque id only. Export (activity.json) only; no eraser.
  */
 export const activityPrivacy: PrivacyHandler = {

@@ -1,5 +1,5 @@
 /**
- * Analytics on the shared cache layer (issue 4, packages/api/src/infra/cache):
+ * Analytics on the shared cache layer (packages/api/src/infra/cache):
  * its per-workspace generation (bumped by every contact.* / interaction.*
  * event, durably through the outbox consumer and early on every instance
  * through the bus), its read-after-commit fence, single-flight computation,
@@ -14,8 +14,8 @@
 import type { CacheManager } from "../../infra/cache/index";
 
 const NAMESPACE = "top" as const;
-/** One hour (issue 5). */
-export const ANALYTICS_CACHE_TTL_SECONDS = 3_600;
+/** An hour: the workspace's cache generation already invalidates entries, so this only bounds how long an unused one is kept. */
+const ANALYTICS_CACHE_TTL_SECONDS = 3_600;
 
 export interface Cached<T> {
   value: T;

@@ -28,7 +28,7 @@ import { ANALYTICS_EXPORT_PATH, EXPORT_CONTENT_TYPES, exportFilename, verifyExpo
 import type { ExportRow } from "./queries";
 import { exportInput, type ExportFormat } from "./schemas";
 
-export const EXPORT_COLUMNS = ["id", "name", "email", "company", "clv", "health", "recency", "frequency", "last_contact_at", "interaction_count"] as const;
+const EXPORT_COLUMNS = ["id", "name", "email", "company", "clv", "health", "recency", "frequency", "last_contact_at", "interaction_count"] as const;
 
 /** Who may export: exactly what the analytics.export procedure requires (one way to authorize). */
 export const ANALYTICS_EXPORT_ACCESS = { minRole: "member", processesCallerData: true } as const satisfies WorkspaceAccess;

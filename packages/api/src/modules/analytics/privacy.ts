@@ -4,7 +4,7 @@ import { countOf, toJson } from "../../platform/privacy/export-sources";
 import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /**
- * GDPR (issue 6): analytics settings name the user who last edited them (a
+ * GDPR: analytics settings name the user who last edited them (a
  * pseudonymous id). Export (a user's preferences.json) only; no eraser.
  */
 export const analyticsPrivacy: PrivacyHandler = {

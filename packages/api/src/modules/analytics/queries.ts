@@ -30,7 +30,7 @@ const at = (ms: number) => sql`${iso(ms)}::timestamptz`;
 const daysBefore = (ms: number, days: number) => ms - days * ANALYTICS_DAY_MS;
 
 /** Σ-able value of one interaction row `i`, in cents. */
-function valueOf(settings: AnalyticsSettings): SQL {
+function interactionValue(settings: AnalyticsSettings): SQL {
   const v = settings.valuesCents;
   return sql`CASE i.type WHEN 'email' THEN ${v.email}::int WHEN 'meeting' THEN ${v.meeting}::int WHEN 'call' THEN ${v.call}::int
     WHEN 'linkedin' THEN ${v.linkedin}::int WHEN 'note' THEN ${v.note}::int ELSE 0 END`;
@@ -79,7 +79,7 @@ function totals(prefix: "" | "p_", live: SQL, asOfMs: number, settings: Analytic
 }
 
 /** ORDER BY of each top-contacts sort over rows aliased `alias` (core: compareTopContacts). */
-export function orderBy(sortBy: TopContactSort, alias: string): SQL {
+function orderBy(sortBy: TopContactSort, alias: string): SQL {
   const a = alias;
   const order: Record<TopContactSort, string> = {
     clv: `${a}.cents DESC, ${a}.id`,
@@ -108,7 +108,7 @@ function topList(sortBy: TopContactSort, limit: number): SQL {
 export function snapshotQuery(workspaceId: string, asOfMs: number, settings: AnalyticsSettings, topLimit: number): SQL {
   const t0 = asOfMs;
   const t1 = daysBefore(asOfMs, TREND_DAYS);
-  const value = valueOf(settings);
+  const value = interactionValue(settings);
   const tops = TOP_CONTACT_SORTS.map((sortBy) => sql`${topList(sortBy, topLimit)} AS ${sql.raw(`top_${sortBy}`)}`);
   return sql`
     WITH agg AS (
@@ -140,7 +140,7 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
       FROM contacts c
       LEFT JOIN agg a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
-        -- GDPR (issue 6): restricted contacts (Art. 18) are left out of analytics.
+        -- GDPR: restricted contacts (Art. 18) are left out of analytics.
         AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
     )
     SELECT pg_current_snapshot()::text AS snap, totals.current, totals.previous, ${sql.join(tops, sql`, `)}
@@ -221,7 +221,7 @@ export function toSnapshot(row: SnapshotRow, asOfMs: number, settings: Analytics
 
 /** Per-contact figures for the export, in the order of `sortBy` (the whole workspace). */
 export function exportQuery(workspaceId: string, asOfMs: number, settings: AnalyticsSettings, sortBy: TopContactSort): SQL {
-  const value = valueOf(settings);
+  const value = interactionValue(settings);
   return sql`
     SELECT s.id, c.name, c.email, c.company, s.cents::float8 AS cents, s.r, s.f, s.n,
            ${epochMs(sql`s.last_at`)} AS last_ms
@@ -238,7 +238,7 @@ export function exportQuery(workspaceId: string, asOfMs: number, settings: Analy
         GROUP BY i.contact_id
       ) a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
-        -- GDPR (issue 6): restricted contacts (Art. 18) are left out of analytics.
+        -- GDPR: restricted contacts (Art. 18) are left out of analytics.
         AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
     ) s
     JOIN contacts c ON c.id = s.id

@@ -1,6 +1,6 @@
 import { actorOf, router, workspaceMember, workspaceProcedure, workspaceProcessing } from "../../trpc";
 import { ANALYTICS_EXPORT_ACCESS } from "./export";
-import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesInput, topContactsInput } from "./schemas";
+import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesInput } from "./schemas";
 
 /**
  * Analytics of a workspace (definitions: README "Analytics", packages/core/src/analytics).
@@ -21,8 +21,9 @@ export const analyticsRouter = router({
   engagement: workspaceProcessing("member")
     .input(analyticsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.engagement(input)),
+  // The same view as `metrics`: its sort and size of the top list.
   topContacts: workspaceProcessing("member")
-    .input(topContactsInput)
+    .input(metricsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.topContacts(input)),
   /** Interactions per day or week, by type. */
   timeseries: workspaceProcessing("member")

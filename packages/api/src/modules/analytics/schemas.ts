@@ -9,9 +9,9 @@ const LATEST = new Date("2100-01-01T00:00:00Z");
 const instant = dateSchema.refine((d) => d >= EARLIEST && d < LATEST, "must be between 1970 and 2100");
 
 /** Omitted = now (rounded up to the minute, so requests in the same minute share the cached answer). */
-export const asOfSchema = instant.optional();
+const asOfSchema = instant.optional();
 
-export const sortBySchema = z.enum(TOP_CONTACT_SORTS).default("clv");
+const sortBySchema = z.enum(TOP_CONTACT_SORTS).default("clv");
 
 export const analyticsInput = z.strictObject({ workspaceId: idSchema, asOf: asOfSchema });
 
@@ -23,9 +23,7 @@ export const metricsInput = z.strictObject({
   limit: z.number().int().min(1).max(TOP_CONTACTS_MAX).default(10),
 });
 
-export const topContactsInput = metricsInput;
-
-export const MAX_BUCKETS = 400;
+const MAX_BUCKETS = 400;
 
 function isTimeZone(value: string): boolean {
   try {
@@ -91,7 +89,7 @@ export const setValuesInput = z
   .refine((input) => input.reset || input.values || input.thresholds, "give values, thresholds or reset");
 export type SetValuesInput = z.output<typeof setValuesInput>;
 
-export const EXPORT_FORMATS = ["csv", "xlsx"] as const;
+const EXPORT_FORMATS = ["csv", "xlsx"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export const exportInput = z.strictObject({

@@ -27,7 +27,7 @@ const auditFile = (scope: SQL, info: Pick<ExportFile, "holds" | "purpose" | "cat
 });
 
 /**
- * GDPR (issue 6): the audit log is append-only and kept for its retention period
+ * GDPR: the audit log is append-only and kept for its retention period
  * (AUDIT_RETENTION_DAYS). Its entries refer to subjects by opaque id only; the
  * network identifiers are an Art. 17(3) exemption documented in the inventory.
  * Export (audit.json) only; no eraser.

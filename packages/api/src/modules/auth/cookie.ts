@@ -1,7 +1,7 @@
 import { servesHttps } from "../../config";
 import type { Context } from "../../trpc";
 
-export const REFRESH_COOKIE = "rapport_refresh";
+const REFRESH_COOKIE = "rapport_refresh";
 // Sent only to the API (tRPC batches share the /trpc prefix), never to the SPA's pages.
 const COOKIE_PATH = "/trpc";
 

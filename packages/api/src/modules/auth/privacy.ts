@@ -3,11 +3,11 @@ import { asc, eq } from "drizzle-orm";
 import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /** The pseudonymous address an erased account keeps (unique, undeliverable). */
-export const erasedUserEmail = (userId: string) => `deleted-${userId}@deleted.invalid`;
-export const ERASED_USER_NAME = "Deleted User";
+const erasedUserEmail = (userId: string) => `deleted-${userId}@deleted.invalid`;
+const ERASED_USER_NAME = "Deleted User";
 
 /**
- * GDPR (issue 6): the account. Erasure anonymizes the row (ids elsewhere keep
+ * GDPR: the account. Erasure anonymizes the row (ids elsewhere keep
  * pointing at it) and removes every credential, so the user can no longer log in.
  * Export: profile.json, the account with its workspace memberships and sessions.
  */

@@ -7,7 +7,7 @@ import { PASSWORD_MAX_LENGTH, passwordProblem } from "@rapport/core/password-rul
 import type { AuthTokens } from "./service";
 
 /** Any password a user may present (new ones must also pass the password rule). */
-export const currentPasswordSchema = stringSchema.min(1).max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+const currentPasswordSchema = stringSchema.min(1).max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /**
  * Where the refresh token goes: `body` for API clients that store it

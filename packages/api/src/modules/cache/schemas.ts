@@ -10,7 +10,7 @@ export const deleteKeyInput = z.strictObject({
 });
 
 /** Longer than any logical key needs; bounds the matching work per key. */
-export const MAX_KEY_PATTERN_LENGTH = 128;
+const MAX_KEY_PATTERN_LENGTH = 128;
 
 export const keysInput = z.strictObject({
   workspaceId: idSchema,

@@ -1,7 +1,7 @@
 import type { JobDefinition } from "../../infra/queue";
 import type { ServiceDeps } from "../../platform/deps";
 
-export const PURGE_DELETED_CONTACTS_JOB = "contacts.purge-deleted";
+const PURGE_DELETED_CONTACTS_JOB = "contacts.purge-deleted";
 
 export function contactJobs({ services }: ServiceDeps): JobDefinition[] {
   return [

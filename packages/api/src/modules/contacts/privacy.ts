@@ -22,7 +22,7 @@ const contactColumns = {
 };
 
 /**
- * GDPR (issue 6): the contact record itself. The row stays (anonymous) so aggregates keep counting.
+ * GDPR: the contact record itself. The row stays (anonymous) so aggregates keep counting.
  * Exports: a user's contacts.json (every contact of the workspaces they own and those they created
  * elsewhere); a contact's own profile.json.
  */

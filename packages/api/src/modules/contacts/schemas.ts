@@ -2,13 +2,13 @@ import { CONTACT_SOURCES } from "@rapport/db";
 import { z } from "zod";
 import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText, trimmedString } from "../../lib/schemas";
 
-export const MAX_TAGS = 50;
-export const BULK_MAX = 1_000;
+const MAX_TAGS = 50;
+const BULK_MAX = 1_000;
 
 const tagSchema = requiredText(50)
   .transform((tag) => tag.toLowerCase());
 
-export const tagsSchema = z
+const tagsSchema = z
   .array(tagSchema)
   .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
   .transform((tags) => [...new Set(tags)].sort());
@@ -19,7 +19,7 @@ const phoneSchema = trimmedString(40)
   .nullish();
 
 /** Fields a person can set on a contact (create, update, import). */
-export const contactFields = {
+const contactFields = {
   email: emailSchema.nullish(),
   name: requiredText(200),
   company: optionalText(200),
@@ -28,7 +28,7 @@ export const contactFields = {
   tags: tagsSchema.optional(),
 };
 
-export const newContactSchema = z.strictObject({
+const newContactSchema = z.strictObject({
   ...contactFields,
   source: z.enum(CONTACT_SOURCES).default("manual"),
 });
@@ -56,8 +56,7 @@ export const contactRefInput = z.strictObject({ workspaceId: idSchema, contactId
 
 export const getContactInput = contactRefInput.extend({ includeDeleted: z.boolean().default(false) });
 
-export const CONTACT_SORTS = ["name", "updated", "created"] as const;
-export type ContactSort = (typeof CONTACT_SORTS)[number];
+const CONTACT_SORTS = ["name", "updated", "created"] as const;
 
 export const listContactsInput = z.strictObject({
   workspaceId: idSchema,

@@ -14,7 +14,7 @@ export type Contact = typeof contacts.$inferSelect;
 
 const DAY_MS = 86_400_000;
 
-export interface BulkRowError {
+interface BulkRowError {
   index: number;
   field: string;
   message: string;
@@ -32,7 +32,7 @@ export class ContactService {
    */
   async create(workspaceId: string, input: NewContact, actor: Actor): Promise<Contact> {
     const row = toRow(workspaceId, input, actor.actorId, this.deps.clock.now());
-    // GDPR (issue 6): an erased person's address is on the suppression list (keyed HMAC);
+    // GDPR: an erased person's address is on the suppression list (keyed HMAC);
     // the same statement refuses to re-create them.
     const suppression = row.email ? addressHmac(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : null;
     const [inserted] = await queryRows<ContactRow>(
@@ -92,7 +92,7 @@ export class ContactService {
           errors.push({ index, field: "email", message: "a contact with this email already exists", existingContactId: match.id });
         }
       }
-      // GDPR (issue 6): rows for erased people (suppression list) are skipped, not imported.
+      // GDPR: rows for erased people (suppression list) are skipped, not imported.
       const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, emails);
       const accepted = suppressed.size > 0 ? rows.filter((row) => !row.email || !suppressed.has(row.email)) : rows;
       if (errors.length > 0) {
@@ -137,7 +137,7 @@ export class ContactService {
         .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), isNull(contacts.deletedAt)))
         .for("update");
       if (!current) throw notFound("Contact");
-      // GDPR (issue 6): an erased person's address cannot come back through an edit either.
+      // GDPR: an erased person's address cannot come back through an edit either.
       if (patch.email && (await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [patch.email])).size > 0) {
         throw conflict(SUPPRESSED_MESSAGE, { field: "email", reason: "erased" });
       }

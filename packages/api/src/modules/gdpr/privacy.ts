@@ -51,7 +51,7 @@ async function redactReasons(tx: Tx, workspaceId: string, terms: string[]) {
 }
 
 /** `text` with every occurrence of each (lower-case) needle replaced; plain string search, no pattern. */
-export function redactTerms(text: string, needles: string[]): string {
+function redactTerms(text: string, needles: string[]): string {
   let out = text;
   for (const needle of needles) {
     let lower = out.toLowerCase();

@@ -2,7 +2,7 @@ import { router } from "../../trpc";
 import { erasureProcedures } from "./erasure/router";
 import { exportProcedures } from "./export/router";
 
-/** GDPR (issue 6): access/portability exports, erasure, restriction, data map, operations. */
+/** GDPR: access/portability exports, erasure, restriction, data map, operations. */
 export const gdprRouter = router({
   ...exportProcedures,
   ...erasureProcedures,

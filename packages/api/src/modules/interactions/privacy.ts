@@ -21,7 +21,7 @@ const interactionColumns = {
 };
 
 /**
- * GDPR (issue 6): interactions with a contact and participant rows naming them.
+ * GDPR: interactions with a contact and participant rows naming them.
  * Erasure keeps type, direction and date (aggregates keep counting) and clears
  * the content and the addresses/names. Exports: interactions.json, for a user the
  * interactions of the workspaces they own and those they recorded elsewhere, for a

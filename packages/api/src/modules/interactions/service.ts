@@ -46,7 +46,7 @@ export class InteractionService {
       }
 
       const participants = await this.resolveParticipants(tx, workspaceId, input);
-      // GDPR (issue 6): the one place this module refuses to process a restricted contact's data.
+      // GDPR: the one place this module refuses to process a restricted contact's data.
       await assertNotRestricted(tx, [input.contactId, ...participants.flatMap((p) => (p.contactId ? [p.contactId] : []))]);
       const inserted = await tx
         .insert(interactions)
@@ -177,7 +177,7 @@ export class InteractionService {
       if (badIndex >= 0) throw badRequest("not a contact of this workspace", ["participants", badIndex, "contactId"]);
     }
     const unlinkedEmails = [...new Set(drafts.flatMap((p) => (!p.contactId && p.email ? [p.email] : [])))];
-    // GDPR (issue 6): an erased person (suppression list) is not re-recorded: their address and name are dropped.
+    // GDPR: an erased person (suppression list) is not re-recorded: their address and name are dropped.
     const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, unlinkedEmails);
     if (suppressed.size > 0) drafts = drafts.filter((d) => d.contactId || !d.email || !suppressed.has(d.email));
     if (unlinkedEmails.length > 0) {

@@ -2,7 +2,7 @@ import type { ServiceDeps } from "../../platform/deps";
 import type { ModuleEvents } from "../../platform/module";
 
 /** A dispatcher batch with at least this many new contacts in one workspace is a bulk import. */
-export const IMPORT_WARMUP_MIN_CONTACTS = 20;
+const IMPORT_WARMUP_MIN_CONTACTS = 20;
 
 export function recommendationEvents({ config, log, services }: ServiceDeps): ModuleEvents {
   if (!config.WARMUP_AFTER_IMPORT) return {};

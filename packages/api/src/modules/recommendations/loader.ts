@@ -35,7 +35,7 @@ export interface GraphRows {
   interactions: GraphInteraction[];
 }
 
-export async function readOnlySnapshot<T>(db: Db, fn: (tx: Executor, snapshot: string) => Promise<T>): Promise<T> {
+async function readOnlySnapshot<T>(db: Db, fn: (tx: Executor, snapshot: string) => Promise<T>): Promise<T> {
   return db.transaction(
     async (tx) => {
       const [row] = await queryRows<{ snap: string }>(tx, sql`SELECT pg_current_snapshot()::text AS snap`);

@@ -1,2 +1,2 @@
-/** What other modules may use of recommendations: its service's type (the instance comes from the runtime). */
-export type { RecommendationService, WarmupStatus } from "./service";
+/** What other modules may use of recommendations: the shape of a warm-up's progress. */
+export type { WarmupStatus } from "./service";

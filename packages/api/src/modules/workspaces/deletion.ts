@@ -24,13 +24,13 @@ import { ownedWorkspaces } from "./ownership";
 import type { Actor } from "../../platform/actor";
 import type { WorkspaceService } from "./service";
 
-export const WORKSPACE_DELETION = "workspace_deletion";
+const WORKSPACE_DELETION = "workspace_deletion";
 
 /**
  * The workspace's pending deletion, if any. Callers that must not race a new request
  * (joining the workspace) lock the workspace row first: requestDeletion holds it FOR UPDATE.
  */
-export async function pendingWorkspaceDeletion(db: Executor, workspaceId: string) {
+async function pendingWorkspaceDeletion(db: Executor, workspaceId: string) {
   const [op] = await db
     .select()
     .from(gdprOperations)

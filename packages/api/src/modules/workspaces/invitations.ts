@@ -16,7 +16,7 @@ export const PURGE_INVITATIONS_JOB = "workspaces.purge-invitations";
  * The SPA page that answers an invitation. The token travels in the fragment, which
  * browsers never send to a server: it stays out of access logs and Referer headers.
  */
-export const INVITATION_PAGE = "/invite";
+const INVITATION_PAGE = "/invite";
 
 /** 256 random bits; only the SHA-256 of it is stored. */
 function newInvitationToken(): { token: string; hash: string } {

@@ -2,7 +2,7 @@ import type { JobDefinition } from "../../infra/queue";
 import type { ServiceDeps } from "../../platform/deps";
 import { PURGE_INVITATIONS_JOB } from "./invitations";
 
-export const RUN_DUE_WORKSPACE_DELETIONS_JOB = "workspaces.run-due-deletions";
+const RUN_DUE_WORKSPACE_DELETIONS_JOB = "workspaces.run-due-deletions";
 
 export function workspaceJobs({ services }: ServiceDeps): JobDefinition[] {
   return [

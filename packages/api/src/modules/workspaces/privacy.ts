@@ -4,7 +4,7 @@ import type { PgColumn } from "drizzle-orm/pg-core";
 import type { PrivacyHandler } from "../../platform/privacy/registry";
 
 /**
- * GDPR (issue 6): memberships (no personal columns, only the pseudonymous link).
+ * GDPR: memberships (no personal columns, only the pseudonymous link).
  * Erasure removes them; the engine checks beforehand that the user is nobody's
  * sole owner. A user's memberships are exported in their profile.json (see
  * ../auth/privacy.ts).

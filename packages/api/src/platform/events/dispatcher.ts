@@ -195,7 +195,7 @@ export class EventDispatcher {
   }
 }
 
-export function toDomainEvent(row: EventRow): DomainEvent {
+function toDomainEvent(row: EventRow): DomainEvent {
   return {
     id: Number(row.id),
     workspaceId: row.workspace_id,

@@ -4,7 +4,7 @@ import type { Tx } from "@rapport/db";
  * and field names, never personal values, so the outbox, the activity feed and
  * webhook deliveries hold nothing an erasure would have to chase.
  */
-export interface DomainEventPayloads {
+interface DomainEventPayloads {
   "workspace.created": { workspaceId: string };
   // The workspace's own feed: members see that a deletion is coming, or no longer is.
   "workspace.deletion_scheduled": { operationId: string };
@@ -27,7 +27,7 @@ export interface DomainEventPayloads {
   "invitation.accepted": { invitationId: string; userId: string };
   "invitation.declined": { invitationId: string };
   "invitation.revoked": { invitationId: string };
-  // GDPR (issue 6): ids only (Art. 19 notice to recipients).
+  // GDPR: ids only (Art. 19 notice to recipients).
   "contact.erased": { contactId: string; operationId: string };
   "contact.restricted": { contactId: string };
   "contact.unrestricted": { contactId: string };

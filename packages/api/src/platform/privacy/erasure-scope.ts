@@ -26,7 +26,7 @@ type Ref = PgColumn | SQL | string;
 const ref = (value: Ref) => (typeof value === "string" ? sql`${value}::uuid` : value);
 
 /** Whether user `userId` is, was, or created records in workspace `workspaceId` (so their export may hold its contacts). */
-export function userTiedToWorkspace(userId: Ref, workspaceId: Ref): SQL {
+function userTiedToWorkspace(userId: Ref, workspaceId: Ref): SQL {
   const u = ref(userId);
   const w = ref(workspaceId);
   return sql`(

@@ -135,7 +135,7 @@ function bytesPage(batch: (Buffer | null)[][]): JsonPage {
  * pages of up to `pageSize` records. `keyFromText` turns the text of an id back into
  * a value for the next keyset page (`Number` for bigint ids).
  */
-export async function* jsonPages(
+async function* jsonPages(
   db: Db,
   table: PgTable,
   columns: Record<string, PgColumn> & { id: PgColumn },

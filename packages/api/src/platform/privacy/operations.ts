@@ -10,7 +10,7 @@ import { eq } from "drizzle-orm";
 export type GdprOperation = typeof gdprOperations.$inferSelect;
 
 /** Art. 12(3): one month from receipt. */
-export function dueDateFor(requestedAt: Date): Date {
+function dueDateFor(requestedAt: Date): Date {
   const due = new Date(requestedAt);
   due.setUTCMonth(due.getUTCMonth() + 1);
   return due;

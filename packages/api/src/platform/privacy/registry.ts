@@ -2,18 +2,18 @@ import type { Tx } from "@rapport/db";
 import { EXPORT_SECTIONS, type ExportFile, type ExportSectionName } from "./export-sources";
 
 /**
- * GDPR registry (issue 6). Each module that owns personal data registers one
+ * GDPR registry. Each module that owns personal data registers one
  * PrivacyHandler next to its own code (modules/<module>/privacy.ts). The GDPR
  * engines (export, erasure, restriction) only iterate the registry; they never
  * know table names themselves.
  */
 
 /** Who the request is about. Opaque ids only: never an email or a name. */
-export interface UserSubject {
+interface UserSubject {
   kind: "user";
   userId: string;
 }
-export interface ContactSubject {
+interface ContactSubject {
   kind: "contact";
   workspaceId: string;
   contactId: string;
@@ -36,7 +36,7 @@ export interface EraseContext {
 }
 
 /** Columns a handler erases, as "table.column" (checked against the inventory by a test). */
-export type ColumnRef = `${string}.${string}`;
+type ColumnRef = `${string}.${string}`;
 
 export interface PrivacyHandler {
   /** Owning module, e.g. "contacts". */

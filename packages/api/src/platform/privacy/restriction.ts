@@ -5,7 +5,7 @@ import type { DomainEvent } from "../events/types";
 
 export const CONTACT_RESTRICTED_MESSAGE = "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
 
-/** GDPR (issue 6), Art. 18: FORBIDDEN when any of the contacts is restricted (read in the caller's transaction). */
+/** GDPR Art. 18: FORBIDDEN when any of the contacts is restricted (read in the caller's transaction). */
 export async function assertNotRestricted(db: Executor, contactIds: string[]): Promise<void> {
   const ids = [...new Set(contactIds)];
   if (ids.length === 0) return;

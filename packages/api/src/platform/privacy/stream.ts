@@ -53,7 +53,7 @@ export function cursorBatches(db: Db, query: SQL, batchSize: number): AsyncItera
     const next = () => Promise.resolve(cursor.next());
     let pending: Promise<IteratorResult<(Buffer | null)[][]>> | null = next();
     try {
-      while (pending) {
+      while (pending !== null) {
         const batch: IteratorResult<(Buffer | null)[][]> = await pending;
         pending = null;
         if (batch.done) return;

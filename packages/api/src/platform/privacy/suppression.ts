@@ -3,7 +3,7 @@ import { gdprSuppressions, type Executor } from "@rapport/db";
 import { and, eq, inArray } from "drizzle-orm";
 
 /**
- * Suppression list (issue 6): erased contacts' addresses are kept only as a keyed
+ * Suppression list: erased contacts' addresses are kept only as a keyed
  * HMAC (key GDPR_SUPPRESSION_KEY, held by the server), pseudonymous data whose single
  * purpose is to stop imports and participant linking from re-creating the person.
  */

@@ -62,7 +62,7 @@ export async function cancelDeletion(ctx: ErasureContext, userId: string, actor:
  */
 export async function executeDeletion(ctx: ErasureContext, callerId: string, input: { deletionId: string; password?: string }, actor: Actor) {
   const [op] = await ctx.deps.db.select().from(gdprOperations).where(eq(gdprOperations.id, input.deletionId));
-  if (!op || op.type !== "user_deletion") throw notFound("Deletion request");
+  if (op?.type !== "user_deletion") throw notFound("Deletion request");
   const subjectId = op.subjectId;
   if (callerId === subjectId) {
     if (!input.password) throw forbidden("Re-enter your password to erase your account now.");
@@ -107,7 +107,7 @@ async function executeUserErasure(ctx: ErasureContext, operationId: string, user
   let workspaceIds: string[] = [];
   const result = await ctx.deps.transaction(async (tx) => {
     const [op] = await tx.select().from(gdprOperations).where(eq(gdprOperations.id, operationId)).for("update");
-    if (!op || op.status !== "pending") throw conflict("This deletion request is no longer pending.");
+    if (op?.status !== "pending") throw conflict("This deletion request is no longer pending.");
     await assertNotSoleOwner(tx, userId, "execute");
     await tx.update(gdprOperations).set({ status: "in_progress", authorizedBy, updatedAt: now }).where(eq(gdprOperations.id, operationId));
     await auditOperation(tx, { ...actor, ip: null, userAgent: null }, "gdpr.user_deletion.started", null, operationId, userId, "user");

@@ -1,8 +1,8 @@
 import type { JobDefinition } from "../../../infra/queue";
 import type { GdprErasureService } from "./service";
 
-export const RUN_DUE_DELETIONS_JOB = "gdpr.run-due-deletions";
-export const ENFORCE_RETENTION_JOB = "gdpr.enforce-retention";
+const RUN_DUE_DELETIONS_JOB = "gdpr.run-due-deletions";
+const ENFORCE_RETENTION_JOB = "gdpr.enforce-retention";
 
 export function gdprErasureJobs(service: GdprErasureService): JobDefinition[] {
   return [

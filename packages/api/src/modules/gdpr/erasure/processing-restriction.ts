@@ -13,7 +13,7 @@ import { auditOperation, type ErasureContext } from "./context";
  * keeps every instance's restriction index current) and enforced on the read paths.
  */
 
-export const USER_RESTRICTED_MESSAGE =
+const USER_RESTRICTED_MESSAGE =
   "You have restricted the processing of your data (GDPR Art. 18): recommendations, analytics and syncs are paused until you lift the restriction on your Privacy page.";
 
 export async function restrictUser(ctx: ErasureContext, userId: string, actor: Actor) {

@@ -3,7 +3,7 @@ import { lt, or, sql } from "drizzle-orm";
 import { DAY_MS, type ErasureContext } from "./context";
 
 /** Ended sessions (and their IP / user agent) are kept this long for investigating account misuse. */
-export const ENDED_SESSION_RETENTION_DAYS = 30;
+const ENDED_SESSION_RETENTION_DAYS = 30;
 
 /**
  * Daily: deletes audit entries past AUDIT_RETENTION_DAYS (default 7 years). The

@@ -5,7 +5,7 @@ import { actorOf, authed, workspaceMember } from "../../../trpc";
 const reasonSchema = requiredText(1_000);
 const contactRef = z.strictObject({ workspaceId: idSchema, contactId: idSchema });
 
-/** Inventory, erasure, restriction and operations procedures (issue 6). */
+/** Inventory, erasure, restriction and operations procedures. */
 export const erasureProcedures = {
   /** Art. 17 for a contact, answered by the workspace (controller). Irreversible. */
   eraseContact: workspaceMember("admin")

@@ -25,7 +25,7 @@ export async function handleGdprExportDownload(runtime: Runtime, req: http.Incom
       return sendJson(res, 410, { error: "This download link has expired; request a new export." });
     }
     const row = await services.gdprExports.authorizedRow(userId, check.exportId);
-    if (!row || row.status !== "completed") return sendJson(res, 404, { error: "Export not found", code: "NOT_FOUND" });
+    if (row?.status !== "completed") return sendJson(res, 404, { error: "Export not found", code: "NOT_FOUND" });
     if (!row.expiresAt || row.expiresAt <= clock.now() || !row.fileKey) return sendJson(res, 410, { error: "This export has expired; request a new one." });
     const file = await services.gdprExports.openFile(row);
     if (!file) return sendJson(res, 410, { error: "This export has expired; request a new one." });

@@ -1,15 +1,15 @@
-/** Export procedures (issue 6, Art. 15/20): requestExport, exportContact, exportStatus. */
+/** Export procedures (Art. 15/20): requestExport, exportContact, exportStatus. */
 import { z } from "zod";
 import { idSchema } from "../../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../../trpc";
 import { EXPORT_SECTIONS } from "../../../platform/privacy/export-sources";
 
-export const requestExportInput = z.strictObject({
+const requestExportInput = z.strictObject({
   /** Sections to include (profile is always included); all when omitted. */
   include: z.array(z.enum(EXPORT_SECTIONS)).min(1).max(EXPORT_SECTIONS.length).optional(),
 });
-export const exportContactInput = z.strictObject({ workspaceId: idSchema, contactId: idSchema });
-export const exportStatusInput = z.strictObject({ exportId: idSchema });
+const exportContactInput = z.strictObject({ workspaceId: idSchema, contactId: idSchema });
+const exportStatusInput = z.strictObject({ exportId: idSchema });
 
 export const exportProcedures = {
   /** The calling user's own data; a second request while one is open returns that one. */

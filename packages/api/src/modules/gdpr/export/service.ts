@@ -1,5 +1,5 @@
 /**
- * GDPR access and portability exports (issue 6, Art. 15 and 20).
+ * GDPR access and portability exports (Art. 15 and 20).
  *
  * A request creates a `gdpr_exports` row (at most one open per subject: a
  * second request returns it) and queues `gdpr.export`, which writes a ZIP
@@ -19,7 +19,7 @@ import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import JSZip from "jszip";
 import { createLocalStorage, type ExportStorage } from "../../../platform/storage";
 import type { JobContext } from "../../../infra/queue";
-import { DomainError, notFound } from "../../../errors";
+import { notFound } from "../../../errors";
 import { safeErrorMessage } from "../../../logger";
 import { recordAudit } from "../../../platform/audit";
 import type { ServiceDeps } from "../../../platform/deps";

@@ -54,7 +54,7 @@ const GenericWorker = require("jszip/lib/stream/GenericWorker") as GenericWorker
 const compressions = require("jszip/lib/compressions") as Record<string, CompressionMethod>;
 
 /** The jszip `compression` name that selects native DEFLATE (ZIP method 8). */
-export const NATIVE_DEFLATE = "NODE_DEFLATE";
+const NATIVE_DEFLATE = "NODE_DEFLATE";
 
 const toBuffer = (data: unknown): Buffer => {
   if (Buffer.isBuffer(data)) return data;
