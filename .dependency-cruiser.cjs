@@ -29,14 +29,16 @@ module.exports = {
     {
       name: "platform-not-on-modules",
       severity: "error",
-      comment: "platform/ and infra/ are what modules build on: they never import a feature module or the composition root (runtime, root router, tRPC setup).",
+      comment:
+        "platform/ and infra/ are what modules build on: they never import a feature module or the composition root (runtime, root router, tRPC setup).",
       from: { path: `${API}(platform|infra|lib)/` },
       to: { path: [`${MODULES}`, `${API}(runtime|root|trpc|plain-route)\\.ts$`] },
     },
     {
       name: "core-no-io",
       severity: "error",
-      comment: "packages/core is pure domain logic: no file system, network, processes, database or Redis, and no other workspace package.",
+      comment:
+        "packages/core is pure domain logic: no file system, network, processes, database or Redis, and no other workspace package.",
       from: { path: "^packages/core/" },
       to: {
         path: [
@@ -63,7 +65,8 @@ module.exports = {
     {
       name: "web-and-client-use-api-types-only",
       severity: "error",
-      comment: "The browser bundle and the client SDK take the server's types (AppRouter), never its code; apps/server runs it.",
+      comment:
+        "The browser bundle and the client SDK take the server's types (AppRouter), never its code; apps/server runs it.",
       from: { path: ["^apps/web/src/", "^packages/client/src/"] },
       to: { path: "^packages/(api|db)/", dependencyTypesNot: ["type-only"] },
     },

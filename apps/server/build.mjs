@@ -78,7 +78,9 @@ for (const dir of readdirSync(join(here, "../../packages"))) {
   for (const [name, range] of Object.entries(workspacePackage.dependencies ?? {})) {
     if (imported.has(name) && manifest.dependencies[name] !== range) {
       rmSync(outdir, { recursive: true, force: true });
-      process.stderr.write(`apps/server/build.mjs: apps/server/package.json has ${name}@${manifest.dependencies[name]}, ${workspacePackage.name} has ${name}@${range}; use one range.\n`);
+      process.stderr.write(
+        `apps/server/build.mjs: apps/server/package.json has ${name}@${manifest.dependencies[name]}, ${workspacePackage.name} has ${name}@${range}; use one range.\n`,
+      );
       process.exit(1);
     }
   }

@@ -56,7 +56,13 @@ const RUNS = intArg(args.runs, 5, "runs", 1);
 const WARM_RUNS = 50;
 const RESULTS = join(repoRoot, "bench-results/analytics.json");
 const DIST = join(repoRoot, "apps/web/dist");
-const TARGETS = { metrics_cold_ms: 1_500, metrics_cold_vs_floor: 3, metrics_warm_ms: 10, export_peak_rss_mb: 300, dashboard_ready_ms: 2_000 } as const;
+const TARGETS = {
+  metrics_cold_ms: 1_500,
+  metrics_cold_vs_floor: 3,
+  metrics_warm_ms: 10,
+  export_peak_rss_mb: 300,
+  dashboard_ready_ms: 2_000,
+} as const;
 
 function intArg(value: string | undefined, fallback: number, name: string, min: number): number {
   if (value === undefined) return fallback;
@@ -65,12 +71,18 @@ function intArg(value: string | undefined, fallback: number, name: string, min: 
   return n;
 }
 
-const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
 // ---------------------------------------------------------------- seed
 
-async function bulkSeed(env: BenchEnv): Promise<{ contacts: number; interactions: number; deleted: number; ms: number }> {
+async function bulkSeed(
+  env: BenchEnv,
+): Promise<{ contacts: number; interactions: number; deleted: number; ms: number }> {
   const started = performance.now();
   const sql = env.benchSql;
   const ws = env.workspaceId;
@@ -104,7 +116,9 @@ async function bulkSeed(env: BenchEnv): Promise<{ contacts: number; interactions
     note(`seed: interactions ${done + n}/${INTERACTIONS} (${Math.round(performance.now() - chunkStarted)} ms)`);
   }
   const deleted = Math.floor(CONTACTS / 100);
-  await sql.unsafe(`UPDATE contacts SET deleted_at = now() WHERE id IN (SELECT id FROM bench_rank WHERE rank % 100 = 7 LIMIT ${deleted})`);
+  await sql.unsafe(
+    `UPDATE contacts SET deleted_at = now() WHERE id IN (SELECT id FROM bench_rank WHERE rank % 100 = 7 LIMIT ${deleted})`,
+  );
   await sql.unsafe("DROP TABLE bench_rank");
   const vacuumStarted = performance.now();
   await sql.unsafe("VACUUM ANALYZE contacts");
@@ -115,7 +129,11 @@ async function bulkSeed(env: BenchEnv): Promise<{ contacts: number; interactions
 
 // ---------------------------------------------------------------- HTTP
 
-function get(env: BenchEnv, path: string, onData?: (chunk: Buffer) => void): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; bytes: number }> {
+function get(
+  env: BenchEnv,
+  path: string,
+  onData?: (chunk: Buffer) => void,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; bytes: number }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: HOST, port: env.port, path, method: "GET", headers: env.headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -125,7 +143,9 @@ function get(env: BenchEnv, path: string, onData?: (chunk: Buffer) => void): Pro
         if (onData) onData(chunk);
         else chunks.push(chunk);
       });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bytes }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -133,7 +153,8 @@ function get(env: BenchEnv, path: string, onData?: (chunk: Buffer) => void): Pro
   });
 }
 
-const trpcPath = (procedure: string, input: unknown) => `/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
+const trpcPath = (procedure: string, input: unknown) =>
+  `/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const started = performance.now();
@@ -143,8 +164,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 
 async function metricsCall(env: BenchEnv, asOf: Date) {
   const res = await get(env, trpcPath("analytics.metrics", { workspaceId: env.workspaceId, asOf: asOf.toISOString() }));
-  if (res.status !== 200) throw new Error(`analytics.metrics answered ${res.status}: ${res.body.toString().slice(0, 300)}`);
-  return JSON.parse(res.body.toString()).result.data as { cached: boolean; contacts: number; engagement: { interactions30d: number }; clv: { total: number } };
+  if (res.status !== 200)
+    throw new Error(`analytics.metrics answered ${res.status}: ${res.body.toString().slice(0, 300)}`);
+  return JSON.parse(res.body.toString()).result.data as {
+    cached: boolean;
+    contacts: number;
+    engagement: { interactions30d: number };
+    clv: { total: number };
+  };
 }
 
 async function exportRun(env: BenchEnv, format: "csv" | "xlsx") {
@@ -161,8 +188,18 @@ async function exportRun(env: BenchEnv, format: "csv" | "xlsx") {
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
   if (value.status !== 200) throw new Error(`export answered ${value.status}`);
-  note(`export ${format}: ${mb(value.bytes)} MB${format === "csv" ? `, ${lines - 1} data rows` : ""} in ${round(ms / 1000, 2)} s; RSS ${mb(baseline)} → peak ${mb(peak)} MB`);
-  return { seconds: round(ms / 1000, 2), bytes: value.bytes, rows: format === "csv" ? lines - 1 : null, peakRssMb: mb(peak), baselineRssMb: mb(baseline), contentType: value.headers["content-type"], disposition: value.headers["content-disposition"] };
+  note(
+    `export ${format}: ${mb(value.bytes)} MB${format === "csv" ? `, ${lines - 1} data rows` : ""} in ${round(ms / 1000, 2)} s; RSS ${mb(baseline)} → peak ${mb(peak)} MB`,
+  );
+  return {
+    seconds: round(ms / 1000, 2),
+    bytes: value.bytes,
+    rows: format === "csv" ? lines - 1 : null,
+    peakRssMb: mb(peak),
+    baselineRssMb: mb(baseline),
+    contentType: value.headers["content-type"],
+    disposition: value.headers["content-disposition"],
+  };
 }
 
 // ---------------------------------------------------------------- browser
@@ -179,24 +216,39 @@ interface BenchPage {
   getByLabel(label: string): Locator;
   addInitScript(script: string): Promise<void>;
   waitForURL(url: string): Promise<void>;
-  waitForFunction(fn: () => unknown, arg: undefined, options: { timeout: number }): Promise<{ jsonValue(): Promise<unknown> }>;
+  waitForFunction(
+    fn: () => unknown,
+    arg: undefined,
+    options: { timeout: number },
+  ): Promise<{ jsonValue(): Promise<unknown> }>;
 }
 interface ChromiumLauncher {
   launch(options: { executablePath: string; args: string[]; headless: boolean }): Promise<{
-    newContext(options: { baseURL: string; viewport: { width: number; height: number } }): Promise<{ setDefaultTimeout(ms: number): void; newPage(): Promise<BenchPage>; close(): Promise<void> }>;
+    newContext(options: {
+      baseURL: string;
+      viewport: { width: number; height: number };
+    }): Promise<{ setDefaultTimeout(ms: number): void; newPage(): Promise<BenchPage>; close(): Promise<void> }>;
     close(): Promise<void>;
   }>;
 }
 
 async function dashboardRuns(env: BenchEnv): Promise<{ runs: number[]; warm: number[] } | { skipped: string }> {
   if (args["no-browser"]) return { skipped: "--no-browser" };
-  if (!existsSync(join(DIST, "index.html"))) return { skipped: "apps/web/dist is not built (pnpm bench:analytics builds it)" };
+  if (!existsSync(join(DIST, "index.html")))
+    return { skipped: "apps/web/dist is not built (pnpm bench:analytics builds it)" };
   const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
   if (!existsSync(chromiumPath)) return { skipped: `no Chromium at ${chromiumPath}` };
   // playwright-core is the web app's dev dependency; resolve it from there.
-  const loaded = (await import(createRequire(join(repoRoot, "apps/web/package.json")).resolve("playwright-core"))) as { chromium?: ChromiumLauncher; default?: { chromium: ChromiumLauncher } };
+  const loaded = (await import(createRequire(join(repoRoot, "apps/web/package.json")).resolve("playwright-core"))) as {
+    chromium?: ChromiumLauncher;
+    default?: { chromium: ChromiumLauncher };
+  };
   const playwright = { chromium: (loaded.chromium ?? loaded.default?.chromium)! };
-  const browser = await playwright.chromium.launch({ executablePath: chromiumPath, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"], headless: true });
+  const browser = await playwright.chromium.launch({
+    executablePath: chromiumPath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    headless: true,
+  });
   try {
     const context = await browser.newContext({ baseURL: env.url, viewport: { width: 1280, height: 1000 } });
     context.setDefaultTimeout(30_000);
@@ -237,7 +289,11 @@ async function dashboardRuns(env: BenchEnv): Promise<{ runs: number[]; warm: num
       if (cold) await env.runtime.cache.invalidateWorkspace(env.workspaceId);
       await page.goto("about:blank");
       await page.goto(target, { waitUntil: "commit" });
-      const handle = await page.waitForFunction(() => (globalThis as unknown as { __readyAt?: number }).__readyAt, undefined, { timeout: 60_000 });
+      const handle = await page.waitForFunction(
+        () => (globalThis as unknown as { __readyAt?: number }).__readyAt,
+        undefined,
+        { timeout: 60_000 },
+      );
       const ms = round((await handle.jsonValue()) as number, 1);
       note(`dashboard ${label}: ready after ${ms} ms`);
       return ms;
@@ -272,16 +328,22 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: { WE
   await env.benchSql.unsafe(floorQuery);
   const floorRuns: number[] = [];
   for (let run = 0; run < RUNS; run++) floorRuns.push((await timed(() => env.benchSql.unsafe(floorQuery))).ms);
-  const explain = (await env.benchSql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${floorQuery}`)) as { "QUERY PLAN": [{ "Execution Time": number; Plan: { "Node Type": string } }] }[];
+  const explain = (await env.benchSql.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${floorQuery}`)) as {
+    "QUERY PLAN": [{ "Execution Time": number; Plan: { "Node Type": string } }];
+  }[];
   const floorServerMs = round(explain[0]!["QUERY PLAN"][0]["Execution Time"], 1);
   const floorMs = round(median(floorRuns), 1);
-  note(`floor: ${floorRuns.map((ms) => round(ms, 1)).join(", ")} ms → median ${floorMs} ms (server execution ${floorServerMs} ms)`);
+  note(
+    `floor: ${floorRuns.map((ms) => round(ms, 1)).join(", ")} ms → median ${floorMs} ms (server execution ${floorServerMs} ms)`,
+  );
 
   // Cold: a fresh asOf each call (the current minute's asOf is never reused).
   let asOfMs = Math.floor(Date.now() / 60_000) * 60_000;
   const nextAsOf = () => new Date((asOfMs -= 60_000));
   const first = await timed(() => metricsCall(env, nextAsOf()));
-  note(`metrics: first call ${round(first.ms, 1)} ms (cached: ${first.value.cached}; ${first.value.contacts} contacts, ${first.value.engagement.interactions30d} interactions in 30 days)`);
+  note(
+    `metrics: first call ${round(first.ms, 1)} ms (cached: ${first.value.cached}; ${first.value.contacts} contacts, ${first.value.engagement.interactions30d} interactions in 30 days)`,
+  );
   const coldRuns: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const { ms, value } = await timed(() => metricsCall(env, nextAsOf()));
@@ -289,7 +351,9 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: { WE
     coldRuns.push(ms);
   }
   const coldMs = round(median(coldRuns), 1);
-  note(`metrics cold: ${coldRuns.map((ms) => round(ms, 1)).join(", ")} ms → median ${coldMs} ms (${round(coldMs / floorMs, 2)} × floor)`);
+  note(
+    `metrics cold: ${coldRuns.map((ms) => round(ms, 1)).join(", ")} ms → median ${coldMs} ms (${round(coldMs / floorMs, 2)} × floor)`,
+  );
 
   // Warm: the same asOf again and again.
   const warmAsOf = nextAsOf();
@@ -301,7 +365,15 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: { WE
     warmRuns.push(ms);
   }
   const warmMs = round(median(warmRuns), 2);
-  note(`metrics warm: median ${warmMs} ms, p95 ${round(percentile([...warmRuns].sort((a, b) => a - b), 95), 2)} ms over ${WARM_RUNS}`);
+  note(
+    `metrics warm: median ${warmMs} ms, p95 ${round(
+      percentile(
+        [...warmRuns].sort((a, b) => a - b),
+        95,
+      ),
+      2,
+    )} ms over ${WARM_RUNS}`,
+  );
 
   const dashboard = await dashboardRuns(env);
   const dashboardMs = "runs" in dashboard ? round(median(dashboard.runs), 1) : null;
@@ -327,7 +399,13 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: { WE
     metrics_cold_vs_floor: round(coldMs / floorMs, 2),
     metrics_cold_first_ms: round(first.ms, 1),
     metrics_cold_runs_ms: coldRuns.map((ms) => round(ms, 1)),
-    metrics_warm_p95_ms: round(percentile([...warmRuns].sort((a, b) => a - b), 95), 2),
+    metrics_warm_p95_ms: round(
+      percentile(
+        [...warmRuns].sort((a, b) => a - b),
+        95,
+      ),
+      2,
+    ),
     floor_runs_ms: floorRuns.map((ms) => round(ms, 1)),
     floor_server_ms: floorServerMs,
     floor_plan: explain[0]!["QUERY PLAN"][0].Plan["Node Type"],

@@ -71,17 +71,26 @@ function intArg(value: string | undefined, fallback: number, name: string, min: 
 function secondsArg(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 600) throw new Error(`--${name} must be a number of seconds between 0 and 600`);
+  if (!Number.isFinite(n) || n < 0 || n > 600)
+    throw new Error(`--${name} must be a number of seconds between 0 and 600`);
   return n;
 }
 
 const loadAtStart = os.loadavg()[0]!;
-note(`node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAtStart.toFixed(2)}, ${CONTACTS} contacts, concurrency ${CONCURRENCY}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase`);
+note(
+  `node ${process.version}, ${os.cpus().length} CPUs, load average ${loadAtStart.toFixed(2)}, ${CONTACTS} contacts, concurrency ${CONCURRENCY}, ${WARMUP_S} s warm-up + ${DURATION_S} s per phase`,
+);
 
 await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, async (env) => {
   const { paths, first } = await listPagePaths(env, PAGE_SIZE, PAGES);
   note(`list pages cycled: ${paths.length}; first page ${first.body.length} bytes`);
-  const load = { host: HOST, concurrency: CONCURRENCY, warmupMs: WARMUP_S * 1000, durationMs: DURATION_S * 1000, headers: env.headers };
+  const load = {
+    host: HOST,
+    concurrency: CONCURRENCY,
+    warmupMs: WARMUP_S * 1000,
+    durationMs: DURATION_S * 1000,
+    headers: env.headers,
+  };
 
   // contacts.list and system.ping alternate (ROUNDS each), so both see the same machine
   // load; the figures are the median round of each.
@@ -89,7 +98,14 @@ await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, a
   const pingRounds = [];
   for (let r = 1; r <= ROUNDS; r++) {
     listRounds.push(await runLoad(`contacts.list (${r}/${ROUNDS})`, { ...load, port: env.port, mode: "get", paths }));
-    pingRounds.push(await runLoad(`system.ping (${r}/${ROUNDS})`, { ...load, port: env.port, mode: "get", paths: ["/trpc/system.ping"] }));
+    pingRounds.push(
+      await runLoad(`system.ping (${r}/${ROUNDS})`, {
+        ...load,
+        port: env.port,
+        mode: "get",
+        paths: ["/trpc/system.ping"],
+      }),
+    );
   }
   const list = medianByRps(listRounds);
   const ping = medianByRps(pingRounds);
@@ -154,7 +170,14 @@ await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, a
       list_to_trpc_ceiling: listToCeiling >= 0.5,
       create_per_s: create.rps >= 1000 && create.errors === 0 && create.warmup_errors === 0,
     },
-    details: { list, ping, create, ceiling, list_rounds_rps: listRounds.map((r) => r.rps), ping_rounds_rps: pingRounds.map((r) => r.rps) },
+    details: {
+      list,
+      ping,
+      create,
+      ceiling,
+      list_rounds_rps: listRounds.map((r) => r.rps),
+      ping_rounds_rps: pingRounds.map((r) => r.rps),
+    },
   };
 
   const outDir = join(repoRoot, "bench-results");

@@ -62,7 +62,8 @@ const { values: args } = parseArgs({
 const num = (value: string | undefined, fallback: number, min: number, max: number, name: string) => {
   if (value === undefined) return fallback;
   const n = Number(value.replace(/_/g, ""));
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number between ${min} and ${max}`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${name} must be a number between ${min} and ${max}`);
   return n;
 };
 const CONTACTS = num(args.contacts, 10_000, 10, 1_000_000, "contacts");
@@ -78,7 +79,12 @@ const WRITES_S = num(args["writes-duration"], 20, 2, 600, "writes-duration");
 const ZIPF_S = 1.1;
 const SEQUENCE = 200_000;
 let superjsonWire: boolean | null = null;
-const TARGETS = { cached_rps: ">= 0.8 x ceiling_rps", uncached_over_cached_p50: ">= 20", hit_rate: ">= 0.9", wrong_results: "= 0" } as const;
+const TARGETS = {
+  cached_rps: ">= 0.8 x ceiling_rps",
+  uncached_over_cached_p50: ">= 20",
+  hit_rate: ">= 0.9",
+  wrong_results: "= 0",
+} as const;
 
 const loadAtStart = os.loadavg();
 note(
@@ -87,177 +93,248 @@ note(
 );
 
 async function main() {
-await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, async (env) => {
-  const { runtime } = env;
-  // bench/env.ts starts the runtime as an API instance; process jobs here too (the warm-up).
-  await runtime.queue.start({ process: true });
-  const load = { host: HOST, concurrency: CONCURRENCY, headers: env.headers, mode: "get" as const };
+  await withBenchEnvironment({ contacts: CONTACTS, interactions: INTERACTIONS }, async (env) => {
+    const { runtime } = env;
+    // bench/env.ts starts the runtime as an API instance; process jobs here too (the warm-up).
+    await runtime.queue.start({ process: true });
+    const load = { host: HOST, concurrency: CONCURRENCY, headers: env.headers, mode: "get" as const };
 
-  // Contacts by interaction count: Zipf rank 0 is the most active one.
-  const ranked = (
-    await env.benchSql.unsafe(
-      `SELECT c.id FROM contacts c LEFT JOIN interaction_participants p ON p.contact_id = c.id
+    // Contacts by interaction count: Zipf rank 0 is the most active one.
+    const ranked = (
+      await env.benchSql.unsafe(
+        `SELECT c.id FROM contacts c LEFT JOIN interaction_participants p ON p.contact_id = c.id
        WHERE c.workspace_id = '${env.workspaceId}' AND c.deleted_at IS NULL
        GROUP BY c.id ORDER BY count(p.id) DESC, c.id`,
-    )
-  ).map((row) => String(row.id));
-  const input = await inputEncoding(env, ranked[0]!);
-  const sample = (seed: number, n: number) => {
-    const zipf = createZipfSampler(ranked.length, ZIPF_S, createRandom(seed));
-    return Int32Array.from({ length: n }, () => zipf());
-  };
-  const pathsFor = (procedure: string, ranks: Int32Array) =>
-    Array.from(ranks, (rank) => `/trpc/${procedure}?input=${encodeURIComponent(input({ workspaceId: env.workspaceId, contactId: ranked[rank]! }))}`);
-  const readRanks = sample(11, SEQUENCE);
-  const readPaths = pathsFor("recommendations.forContact", readRanks);
-  const readRanksToPaths = (ranks: Int32Array) => pathsFor("recommendations.forContact", ranks);
-  note(`${ranked.length} contacts ranked; ${SEQUENCE} Zipf-distributed request paths`);
+      )
+    ).map((row) => String(row.id));
+    const input = await inputEncoding(env, ranked[0]!);
+    const sample = (seed: number, n: number) => {
+      const zipf = createZipfSampler(ranked.length, ZIPF_S, createRandom(seed));
+      return Int32Array.from({ length: n }, () => zipf());
+    };
+    const pathsFor = (procedure: string, ranks: Int32Array) =>
+      Array.from(
+        ranks,
+        (rank) =>
+          `/trpc/${procedure}?input=${encodeURIComponent(input({ workspaceId: env.workspaceId, contactId: ranked[rank]! }))}`,
+      );
+    const readRanks = sample(11, SEQUENCE);
+    const readPaths = pathsFor("recommendations.forContact", readRanks);
+    const readRanksToPaths = (ranks: Int32Array) => pathsFor("recommendations.forContact", ranks);
+    note(`${ranked.length} contacts ranked; ${SEQUENCE} Zipf-distributed request paths`);
 
-  // --- uncached: the same reads against a runtime with the cache switched off ---------------
-  const uncachedSequential = await withUncachedServer(env, async (port) => {
-    const single: number[] = [];
-    for (let i = 0; i < 30; i++) {
+    // --- uncached: the same reads against a runtime with the cache switched off ---------------
+    const uncachedSequential = await withUncachedServer(env, async (port) => {
+      const single: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const started = performance.now();
+        const response = await httpGet(port, readPaths[i]!, env.headers);
+        if (response.status !== 200)
+          throw new Error(
+            `uncached forContact answered ${response.status}: ${response.body.toString("utf8").slice(0, 300)}`,
+          );
+        single.push(performance.now() - started);
+      }
+      // Each uncached request takes ~0.1–1 s of Postgres and CPU, so 50 of them queue for tens of
+      // seconds: the standard generator's 30 s timeout would cut that off. Requests started in the
+      // first UNCACHED_SKIP_S (the initial burst of 50) are left out; the rest are the steady state.
+      note(
+        `uncached (CACHE_ENABLED=false): ${CONCURRENCY} concurrent for ${UNCACHED_S} s (first ${UNCACHED_SKIP_S} s not measured), 120 s request timeout`,
+      );
+      const record = await recordLoad({
+        port,
+        durationMs: UNCACHED_S * 1_000,
+        timeoutMs: 120_000,
+        hash: false,
+        paths: readPaths,
+        ranks: readRanks,
+        headers: env.headers,
+      });
+      const firstStart = Math.min(...Array.from(record.start.subarray(0, record.count)));
+      const measured: number[] = [];
+      let errors = 0;
+      for (let i = 0; i < record.count; i++) {
+        if (record.start[i]! - firstStart < UNCACHED_SKIP_S * 1_000) continue;
+        if (record.status[i] === 200) measured.push(record.end[i]! - record.start[i]!);
+        else errors++;
+      }
+      const stats = {
+        ...summarize(measured),
+        errors,
+        completed_total: record.count,
+        throughput_rps: round(
+          record.count / ((Math.max(...Array.from(record.end.subarray(0, record.count))) - firstStart) / 1000),
+          2,
+        ),
+      };
+      note(
+        `uncached: ${stats.n} measured requests, p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, ${stats.throughput_rps} req/s, errors ${errors}`,
+      );
+      return { single: summarize(single), loaded: stats };
+    });
+    const uncached = uncachedSequential.loaded;
+
+    // --- warm-up through the API ----------------------------------------------------------------
+    const warmStarted = performance.now();
+    const warm = await api(env, "cache.warmup", "POST", { workspaceId: env.workspaceId, limit: WARM_LIMIT });
+    let warmStatus = warm as {
+      jobId: string;
+      state: string;
+      progress: number;
+      contactsCached: number | null;
+      recommendationsGenerated: number | null;
+      timeTakenSec: number | null;
+    };
+    let lastProgress = -1;
+    while (warmStatus.state !== "completed" && warmStatus.state !== "failed") {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      warmStatus = (await api(env, "cache.warmupStatus", "GET", {
+        workspaceId: env.workspaceId,
+        jobId: warm.jobId,
+      })) as typeof warmStatus;
+      if (warmStatus.progress >= lastProgress + 20) {
+        lastProgress = warmStatus.progress;
+        note(`warm-up ${warmStatus.progress}%`);
+      }
+    }
+    if (warmStatus.state !== "completed") throw new Error(`warm-up ${warmStatus.state}`);
+    const warmEndToEndS = round((performance.now() - warmStarted) / 1000);
+    note(
+      `warm-up: ${warmStatus.contactsCached} contacts, ${warmStatus.recommendationsGenerated} recommendations in ${warmStatus.timeTakenSec} s (job), ${warmEndToEndS} s end to end`,
+    );
+
+    // --- the ceiling: same router, same guard and input schema, the same JSON from memory --------
+    const sampleList = await runtime.services.recommendations.forContact({
+      workspaceId: env.workspaceId,
+      contactId: ranked[0]!,
+      k: 20,
+      includeKnown: false,
+    });
+    const ceilingProcedure = workspaceMember("member")
+      .input(forContactInput)
+      .query(() => sampleList);
+    (appRouter._def.procedures as Record<string, unknown>)["bench.ceiling"] = ceilingProcedure;
+    const ceilingPaths = pathsFor("bench.ceiling", readRanks);
+    const sampleResponse = await httpGet(env.port, readPaths[0]!, env.headers);
+    const ceilingResponse = await httpGet(env.port, ceilingPaths[0]!, env.headers);
+    note(`response ${sampleResponse.body.length} bytes (ceiling answers ${ceilingResponse.body.length} bytes)`);
+
+    // Sequential cached latency, for context.
+    const cachedSingle: number[] = [];
+    for (let i = 0; i < 200; i++) {
       const started = performance.now();
-      const response = await httpGet(port, readPaths[i]!, env.headers);
-      if (response.status !== 200) throw new Error(`uncached forContact answered ${response.status}: ${response.body.toString("utf8").slice(0, 300)}`);
-      single.push(performance.now() - started);
+      await httpGet(env.port, readPaths[i]!, env.headers);
+      cachedSingle.push(performance.now() - started);
     }
-    // Each uncached request takes ~0.1–1 s of Postgres and CPU, so 50 of them queue for tens of
-    // seconds: the standard generator's 30 s timeout would cut that off. Requests started in the
-    // first UNCACHED_SKIP_S (the initial burst of 50) are left out; the rest are the steady state.
-    note(`uncached (CACHE_ENABLED=false): ${CONCURRENCY} concurrent for ${UNCACHED_S} s (first ${UNCACHED_SKIP_S} s not measured), 120 s request timeout`);
-    const record = await recordLoad({ port, durationMs: UNCACHED_S * 1_000, timeoutMs: 120_000, hash: false, paths: readPaths, ranks: readRanks, headers: env.headers });
-    const firstStart = Math.min(...Array.from(record.start.subarray(0, record.count)));
-    const measured: number[] = [];
-    let errors = 0;
-    for (let i = 0; i < record.count; i++) {
-      if (record.start[i]! - firstStart < UNCACHED_SKIP_S * 1_000) continue;
-      if (record.status[i] === 200) measured.push(record.end[i]! - record.start[i]!);
-      else errors++;
+
+    // --- phase a: reads only, interleaved with the ceiling ----------------------------------------
+    const cachedRounds: PhaseStats[] = [];
+    const ceilingRounds: PhaseStats[] = [];
+    const hitWindows: { hits: number; misses: number }[] = [];
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      ceilingRounds.push(
+        await runLoad(`ceiling (round ${round_ + 1})`, {
+          ...load,
+          port: env.port,
+          warmupMs: WARMUP_S * 1_000,
+          durationMs: DURATION_S * 1_000,
+          paths: ceilingPaths,
+        }),
+      );
+      const window = countersDuring(runtime, env.workspaceId, WARMUP_S * 1_000, DURATION_S * 1_000);
+      cachedRounds.push(
+        await runLoad(`cached (round ${round_ + 1})`, {
+          ...load,
+          port: env.port,
+          warmupMs: WARMUP_S * 1_000,
+          durationMs: DURATION_S * 1_000,
+          paths: readPaths,
+        }),
+      );
+      hitWindows.push(await window);
     }
-    const stats = { ...summarize(measured), errors, completed_total: record.count, throughput_rps: round(record.count / ((Math.max(...Array.from(record.end.subarray(0, record.count))) - firstStart) / 1000), 2) };
-    note(`uncached: ${stats.n} measured requests, p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, ${stats.throughput_rps} req/s, errors ${errors}`);
-    return { single: summarize(single), loaded: stats };
+
+    // --- bare node:http with the captured bytes -----------------------------------------------------
+    const bare = await withBareServer(sampleResponse, (port) =>
+      runLoad("bare node:http", {
+        ...load,
+        port,
+        warmupMs: WARMUP_S * 1_000,
+        durationMs: DURATION_S * 1_000,
+        paths: [readPaths[0]!],
+      }),
+    );
+
+    // --- phase b: reads + one write per second, every answer checked ------------------------------
+    const writes = await phaseWithWrites(env, runtime, ranked, sample(12, SEQUENCE), readRanksToPaths);
+
+    const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+    const cachedRps = round(mean(cachedRounds.map((r) => r.rps)), 1);
+    const ceilingRps = round(mean(ceilingRounds.map((r) => r.rps)), 1);
+    const cachedP50 = round(mean(cachedRounds.map((r) => r.p50_ms)));
+    const cachedP99 = round(mean(cachedRounds.map((r) => r.p99_ms)));
+    const hits = hitWindows.reduce((sum, w) => sum + w.hits, 0);
+    const lookups = hits + hitWindows.reduce((sum, w) => sum + w.misses, 0);
+    const hitRate = lookups === 0 ? 0 : round(hits / lookups, 4);
+    const loadAtEnd = os.loadavg();
+
+    const results = {
+      uncached_p50_ms: uncached.p50_ms,
+      cached_p50_ms: cachedP50,
+      cached_p99_ms: cachedP99,
+      cached_rps: cachedRps,
+      hit_rate: hitRate,
+      hit_rate_with_writes: writes.hitRate,
+      wrong_results: writes.wrong,
+      ceiling_rps: ceilingRps,
+      bare_rps: bare.rps,
+      targets: TARGETS,
+      ratios: {
+        cached_over_ceiling_rps: round(cachedRps / ceilingRps, 3),
+        uncached_over_cached_p50: round(uncached.p50_ms / cachedP50, 1),
+      },
+      met: {
+        cached_rps: cachedRps >= 0.8 * ceilingRps,
+        uncached_over_cached_p50: uncached.p50_ms / cachedP50 >= 20,
+        hit_rate: hitRate >= 0.9,
+        wrong_results: writes.wrong === 0 && writes.checked > 0,
+      },
+      setup: {
+        contacts_seeded: env.seeded.contacts,
+        interactions_seeded: env.seeded.interactions,
+        participants_seeded: env.seeded.participants,
+        concurrency: CONCURRENCY,
+        zipf_s: ZIPF_S,
+        rounds: ROUNDS,
+        duration_s: DURATION_S,
+        warmup_s: WARMUP_S,
+        warm_limit: WARM_LIMIT,
+        response_bytes: sampleResponse.body.length,
+        node: process.version,
+        cpus: os.cpus().length,
+        // Other engineers' work shares these 2 vCPUs with the server, Postgres, Redis and the load generator.
+        host_load_avg: { start: loadAtStart.map((l) => round(l)), end: loadAtEnd.map((l) => round(l)) },
+        timestamp: new Date().toISOString(),
+      },
+      details: {
+        warmup: { ...warmStatus, end_to_end_s: warmEndToEndS },
+        uncached: { concurrent: uncached, sequential_ms: uncachedSequential.single },
+        cached_sequential_ms: summarize(cachedSingle),
+        cached_rounds: cachedRounds,
+        ceiling_rounds: ceilingRounds,
+        hit_windows: hitWindows,
+        bare,
+        writes: writes.details,
+      },
+    };
+    const outDir = join(repoRoot, "bench-results");
+    mkdirSync(outDir, { recursive: true });
+    const outFile = join(outDir, "cache.json");
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    writeFileSync(outFile, json);
+    process.stdout.write(json);
+    note(`wrote ${outFile}`);
   });
-  const uncached = uncachedSequential.loaded;
-
-  // --- warm-up through the API ----------------------------------------------------------------
-  const warmStarted = performance.now();
-  const warm = await api(env, "cache.warmup", "POST", { workspaceId: env.workspaceId, limit: WARM_LIMIT });
-  let warmStatus = warm as { jobId: string; state: string; progress: number; contactsCached: number | null; recommendationsGenerated: number | null; timeTakenSec: number | null };
-  let lastProgress = -1;
-  while (warmStatus.state !== "completed" && warmStatus.state !== "failed") {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    warmStatus = (await api(env, "cache.warmupStatus", "GET", { workspaceId: env.workspaceId, jobId: warm.jobId })) as typeof warmStatus;
-    if (warmStatus.progress >= lastProgress + 20) {
-      lastProgress = warmStatus.progress;
-      note(`warm-up ${warmStatus.progress}%`);
-    }
-  }
-  if (warmStatus.state !== "completed") throw new Error(`warm-up ${warmStatus.state}`);
-  const warmEndToEndS = round((performance.now() - warmStarted) / 1000);
-  note(`warm-up: ${warmStatus.contactsCached} contacts, ${warmStatus.recommendationsGenerated} recommendations in ${warmStatus.timeTakenSec} s (job), ${warmEndToEndS} s end to end`);
-
-  // --- the ceiling: same router, same guard and input schema, the same JSON from memory --------
-  const sampleList = await runtime.services.recommendations.forContact({ workspaceId: env.workspaceId, contactId: ranked[0]!, k: 20, includeKnown: false });
-  const ceilingProcedure = workspaceMember("member").input(forContactInput).query(() => sampleList);
-  (appRouter._def.procedures as Record<string, unknown>)["bench.ceiling"] = ceilingProcedure;
-  const ceilingPaths = pathsFor("bench.ceiling", readRanks);
-  const sampleResponse = await httpGet(env.port, readPaths[0]!, env.headers);
-  const ceilingResponse = await httpGet(env.port, ceilingPaths[0]!, env.headers);
-  note(`response ${sampleResponse.body.length} bytes (ceiling answers ${ceilingResponse.body.length} bytes)`);
-
-  // Sequential cached latency, for context.
-  const cachedSingle: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    const started = performance.now();
-    await httpGet(env.port, readPaths[i]!, env.headers);
-    cachedSingle.push(performance.now() - started);
-  }
-
-  // --- phase a: reads only, interleaved with the ceiling ----------------------------------------
-  const cachedRounds: PhaseStats[] = [];
-  const ceilingRounds: PhaseStats[] = [];
-  const hitWindows: { hits: number; misses: number }[] = [];
-  for (let round_ = 0; round_ < ROUNDS; round_++) {
-    ceilingRounds.push(await runLoad(`ceiling (round ${round_ + 1})`, { ...load, port: env.port, warmupMs: WARMUP_S * 1_000, durationMs: DURATION_S * 1_000, paths: ceilingPaths }));
-    const window = countersDuring(runtime, env.workspaceId, WARMUP_S * 1_000, DURATION_S * 1_000);
-    cachedRounds.push(await runLoad(`cached (round ${round_ + 1})`, { ...load, port: env.port, warmupMs: WARMUP_S * 1_000, durationMs: DURATION_S * 1_000, paths: readPaths }));
-    hitWindows.push(await window);
-  }
-
-  // --- bare node:http with the captured bytes -----------------------------------------------------
-  const bare = await withBareServer(sampleResponse, (port) =>
-    runLoad("bare node:http", { ...load, port, warmupMs: WARMUP_S * 1_000, durationMs: DURATION_S * 1_000, paths: [readPaths[0]!] }),
-  );
-
-  // --- phase b: reads + one write per second, every answer checked ------------------------------
-  const writes = await phaseWithWrites(env, runtime, ranked, sample(12, SEQUENCE), readRanksToPaths);
-
-  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
-  const cachedRps = round(mean(cachedRounds.map((r) => r.rps)), 1);
-  const ceilingRps = round(mean(ceilingRounds.map((r) => r.rps)), 1);
-  const cachedP50 = round(mean(cachedRounds.map((r) => r.p50_ms)));
-  const cachedP99 = round(mean(cachedRounds.map((r) => r.p99_ms)));
-  const hits = hitWindows.reduce((sum, w) => sum + w.hits, 0);
-  const lookups = hits + hitWindows.reduce((sum, w) => sum + w.misses, 0);
-  const hitRate = lookups === 0 ? 0 : round(hits / lookups, 4);
-  const loadAtEnd = os.loadavg();
-
-  const results = {
-    uncached_p50_ms: uncached.p50_ms,
-    cached_p50_ms: cachedP50,
-    cached_p99_ms: cachedP99,
-    cached_rps: cachedRps,
-    hit_rate: hitRate,
-    hit_rate_with_writes: writes.hitRate,
-    wrong_results: writes.wrong,
-    ceiling_rps: ceilingRps,
-    bare_rps: bare.rps,
-    targets: TARGETS,
-    ratios: { cached_over_ceiling_rps: round(cachedRps / ceilingRps, 3), uncached_over_cached_p50: round(uncached.p50_ms / cachedP50, 1) },
-    met: {
-      cached_rps: cachedRps >= 0.8 * ceilingRps,
-      uncached_over_cached_p50: uncached.p50_ms / cachedP50 >= 20,
-      hit_rate: hitRate >= 0.9,
-      wrong_results: writes.wrong === 0 && writes.checked > 0,
-    },
-    setup: {
-      contacts_seeded: env.seeded.contacts,
-      interactions_seeded: env.seeded.interactions,
-      participants_seeded: env.seeded.participants,
-      concurrency: CONCURRENCY,
-      zipf_s: ZIPF_S,
-      rounds: ROUNDS,
-      duration_s: DURATION_S,
-      warmup_s: WARMUP_S,
-      warm_limit: WARM_LIMIT,
-      response_bytes: sampleResponse.body.length,
-      node: process.version,
-      cpus: os.cpus().length,
-      // Other engineers' work shares these 2 vCPUs with the server, Postgres, Redis and the load generator.
-      host_load_avg: { start: loadAtStart.map((l) => round(l)), end: loadAtEnd.map((l) => round(l)) },
-      timestamp: new Date().toISOString(),
-    },
-    details: {
-      warmup: { ...warmStatus, end_to_end_s: warmEndToEndS },
-      uncached: { concurrent: uncached, sequential_ms: uncachedSequential.single },
-      cached_sequential_ms: summarize(cachedSingle),
-      cached_rounds: cachedRounds,
-      ceiling_rounds: ceilingRounds,
-      hit_windows: hitWindows,
-      bare,
-      writes: writes.details,
-    },
-  };
-  const outDir = join(repoRoot, "bench-results");
-  mkdirSync(outDir, { recursive: true });
-  const outFile = join(outDir, "cache.json");
-  const json = `${JSON.stringify(results, null, 2)}\n`;
-  writeFileSync(outFile, json);
-  process.stdout.write(json);
-  note(`wrote ${outFile}`);
-});
 }
 
 /** GET input encoding of this server's wire format (plain JSON, or superjson's {"json": …}). */
@@ -265,7 +342,11 @@ async function inputEncoding(env: BenchEnv, contactId: string): Promise<(value: 
   const plain = (value: unknown) => JSON.stringify(value);
   const wrapped = (value: unknown) => JSON.stringify({ json: value });
   for (const encode of [plain, wrapped]) {
-    const response = await httpGet(env.port, `/trpc/recommendations.forContact?input=${encodeURIComponent(encode({ workspaceId: env.workspaceId, contactId }))}`, env.headers);
+    const response = await httpGet(
+      env.port,
+      `/trpc/recommendations.forContact?input=${encodeURIComponent(encode({ workspaceId: env.workspaceId, contactId }))}`,
+      env.headers,
+    );
     if (response.status === 200) return encode;
   }
   throw new Error("recommendations.forContact answers neither plain JSON nor superjson input");
@@ -282,7 +363,12 @@ async function api(env: BenchEnv, path: string, method: "GET" | "POST", payload:
         port: env.port,
         method,
         path: method === "GET" ? `/trpc/${path}?input=${encodeURIComponent(body)}` : `/trpc/${path}`,
-        headers: { ...env.headers, ...(method === "POST" ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) } : {}) },
+        headers: {
+          ...env.headers,
+          ...(method === "POST"
+            ? { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }
+            : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -313,11 +399,22 @@ function unwrap(body: { result: { data: unknown } }): any {
 
 function summarize(samples: number[]) {
   const sorted = Float64Array.from(samples).sort();
-  return { n: sorted.length, p50_ms: round(percentile(sorted, 50)), p90_ms: round(percentile(sorted, 90)), p99_ms: round(percentile(sorted, 99)), max_ms: round(sorted[sorted.length - 1] ?? NaN) };
+  return {
+    n: sorted.length,
+    p50_ms: round(percentile(sorted, 50)),
+    p90_ms: round(percentile(sorted, 90)),
+    p99_ms: round(percentile(sorted, 99)),
+    max_ms: round(sorted[sorted.length - 1] ?? NaN),
+  };
 }
 
 /** The server's own hit/miss counters over the measurement window of a load phase. */
-function countersDuring(runtime: Runtime, workspaceId: string, startMs: number, durationMs: number): Promise<{ hits: number; misses: number }> {
+function countersDuring(
+  runtime: Runtime,
+  workspaceId: string,
+  startMs: number,
+  durationMs: number,
+): Promise<{ hits: number; misses: number }> {
   const read = () => {
     const totals = runtime.cache.stats.totals.get(workspaceId);
     return { hits: (totals?.hitsL1 ?? 0) + (totals?.hitsL2 ?? 0), misses: totals?.misses ?? 0 };
@@ -346,7 +443,10 @@ async function withUncachedServer<T>(env: BenchEnv, body: (port: number) => Prom
   }
 }
 
-async function withBareServer<T>(captured: { headers: http.IncomingHttpHeaders; body: Buffer }, body: (port: number) => Promise<T>): Promise<T> {
+async function withBareServer<T>(
+  captured: { headers: http.IncomingHttpHeaders; body: Buffer },
+  body: (port: number) => Promise<T>,
+): Promise<T> {
   const contentType = captured.headers["content-type"] ?? "application/json";
   const bare = http.createServer((req, res) => {
     req.resume();
@@ -379,10 +479,23 @@ interface ReadRecord {
 }
 
 /** Runs the recording load generator (closed loop, Zipf paths) for `durationMs`; resolves when every request has finished. */
-function recordLoad(spec: { port: number; durationMs: number; timeoutMs?: number; hash: boolean; paths: string[]; ranks: Int32Array; headers: Record<string, string> }): Promise<ReadRecord> {
-  const worker = new Worker(RECORDING_LOADGEN, { eval: true, workerData: { host: HOST, concurrency: CONCURRENCY, ...spec } });
+function recordLoad(spec: {
+  port: number;
+  durationMs: number;
+  timeoutMs?: number;
+  hash: boolean;
+  paths: string[];
+  ranks: Int32Array;
+  headers: Record<string, string>;
+}): Promise<ReadRecord> {
+  const worker = new Worker(RECORDING_LOADGEN, {
+    eval: true,
+    workerData: { host: HOST, concurrency: CONCURRENCY, ...spec },
+  });
   return new Promise<ReadRecord>((resolve, reject) => {
-    worker.once("message", (message: { ok: boolean; error?: string; result?: ReadRecord }) => (message.ok ? resolve(message.result!) : reject(new Error(message.error))));
+    worker.once("message", (message: { ok: boolean; error?: string; result?: ReadRecord }) =>
+      message.ok ? resolve(message.result!) : reject(new Error(message.error)),
+    );
     worker.once("error", reject);
   }).finally(() => void worker.terminate());
 }
@@ -394,10 +507,23 @@ function recordLoad(spec: { port: number; durationMs: number; timeoutMs?: number
  * each write started and was acknowledged. Afterwards every response is compared
  * with a fresh computation on the state as of its request.
  */
-async function phaseWithWrites(env: BenchEnv, runtime: Runtime, ranked: string[], readRanks: Int32Array, toPaths: (ranks: Int32Array) => string[]) {
+async function phaseWithWrites(
+  env: BenchEnv,
+  runtime: Runtime,
+  ranked: string[],
+  readRanks: Int32Array,
+  toPaths: (ranks: Int32Array) => string[],
+) {
   const readPaths = toPaths(readRanks);
   const before = { ...runtime.cache.stats.totals.get(env.workspaceId) };
-  const recorded = recordLoad({ port: env.port, durationMs: WRITES_S * 1_000, hash: true, paths: readPaths, ranks: readRanks, headers: env.headers });
+  const recorded = recordLoad({
+    port: env.port,
+    durationMs: WRITES_S * 1_000,
+    hash: true,
+    paths: readPaths,
+    ranks: readRanks,
+    headers: env.headers,
+  });
   note(`writes: ${CONCURRENCY} concurrent readers for ${WRITES_S} s, one interactions.create per second`);
 
   const writeRandom = createRandom(99);
@@ -420,18 +546,29 @@ async function phaseWithWrites(env: BenchEnv, runtime: Runtime, ranked: string[]
       occurredAt: new Date().toISOString(),
       participants: [{ contactId: b }],
     });
-    writes.push({ startedAt, ackedAt: performance.timeOrigin + performance.now(), interactionId: created.interaction.id, participants: [a, b] });
+    writes.push({
+      startedAt,
+      ackedAt: performance.timeOrigin + performance.now(),
+      interactionId: created.interaction.id,
+      participants: [a, b],
+    });
   }
   const reads = await recorded;
   const after = runtime.cache.stats.totals.get(env.workspaceId)!;
   const hits = after.hitsL1 + after.hitsL2 - ((before?.hitsL1 ?? 0) + (before?.hitsL2 ?? 0));
   const misses = after.misses - (before?.misses ?? 0);
-  note(`writes: ${writes.length} writes, ${reads.count} reads recorded; checking every answer against a fresh computation`);
+  note(
+    `writes: ${writes.length} writes, ${reads.count} reads recorded; checking every answer against a fresh computation`,
+  );
 
   // Fresh computations: the final rows, minus the writes not yet made, rebuilt into a new graph per state.
   const checkStarted = performance.now();
   const rows = await loadWorkspaceRows(runtime.database.db, env.workspaceId);
-  const params = { halfLifeDays: runtime.config.RECS_HALF_LIFE_DAYS, companyWeight: runtime.config.RECS_COMPANY_WEIGHT, knownThreshold: runtime.config.RECS_KNOWN_THRESHOLD };
+  const params = {
+    halfLifeDays: runtime.config.RECS_HALF_LIFE_DAYS,
+    companyWeight: runtime.config.RECS_COMPANY_WEIGHT,
+    knownThreshold: runtime.config.RECS_KNOWN_THRESHOLD,
+  };
   const writeIds = writes.map((w) => w.interactionId);
   const allowed = (i: number): [number, number] => {
     // States a response may show: every write acknowledged before it started … every write begun before it ended.
@@ -457,10 +594,14 @@ async function phaseWithWrites(env: BenchEnv, runtime: Runtime, ranked: string[]
   }
   const expected = new Map<string, Set<string>>(); // `${state}:${rank}` → hashes (one per possible asOf)
   const days = new Set<number>();
-  for (let i = 0; i < reads.count; i++) days.add(scoringInstant(reads.start[i]!).getTime()).add(scoringInstant(reads.end[i]!).getTime());
+  for (let i = 0; i < reads.count; i++)
+    days.add(scoringInstant(reads.start[i]!).getTime()).add(scoringInstant(reads.end[i]!).getTime());
   for (const [state, rankSet] of [...needed].sort((a, b) => a[0] - b[0])) {
     const excluded = new Set(writeIds.slice(state));
-    const graph = buildRelationshipGraph({ contacts: rows.contacts, interactions: rows.interactions.filter((x) => !excluded.has(x.id)) }, params);
+    const graph = buildRelationshipGraph(
+      { contacts: rows.contacts, interactions: rows.interactions.filter((x) => !excluded.has(x.id)) },
+      params,
+    );
     for (const rank of rankSet) {
       const hashes = new Set<string>();
       for (const day of days) hashes.add(sha1(JSON.stringify(recommend(graph, ranked[rank]!, { k: 20, asOf: day }))));
@@ -480,14 +621,21 @@ async function phaseWithWrites(env: BenchEnv, runtime: Runtime, ranked: string[]
     for (let state = lo; state <= hi && !ok; state++) ok = expected.get(`${state}:${reads.rank[i]}`)!.has(got);
     if (!ok) {
       wrong++;
-      if (wrongSamples.length < 5) wrongSamples.push({ contactId: ranked[reads.rank[i]!], states: [lo, hi], startedAt: new Date(reads.start[i]!).toISOString() });
+      if (wrongSamples.length < 5)
+        wrongSamples.push({
+          contactId: ranked[reads.rank[i]!],
+          states: [lo, hi],
+          startedAt: new Date(reads.start[i]!).toISOString(),
+        });
     } else if (lo > 0 && !expected.get(`0:${reads.rank[i]}`)?.has(got)) {
       reflectedWrite++;
     }
   }
   const latencies = Array.from({ length: reads.count }, (_, i) => reads.end[i]! - reads.start[i]!);
   const errors = Array.from(reads.status.subarray(0, reads.count)).filter((s) => s !== 200).length;
-  note(`writes: checked ${checked} answers in ${round((performance.now() - checkStarted) / 1000)} s: ${wrong} wrong, ${reflectedWrite} showed at least one of the new interactions`);
+  note(
+    `writes: checked ${checked} answers in ${round((performance.now() - checkStarted) / 1000)} s: ${wrong} wrong, ${reflectedWrite} showed at least one of the new interactions`,
+  );
   return {
     wrong,
     checked,

@@ -179,7 +179,8 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       if (srv) await step("close server", () => srv.close(2_000));
       if (rt) await step("close runtime", () => rt.close());
       if (bench) await step("close bench connection", () => bench.end({ timeout: 5 }));
-      if (databaseCreated && adm) await step("drop database", () => adm.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+      if (databaseCreated && adm)
+        await step("drop database", () => adm.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
       if (adm) await step("close admin connection", () => adm.end({ timeout: 5 }));
       await step("delete Redis keys", () => deleteRedisKeys(redisUrl, redisPrefix));
       note(`cleaned up (database ${dbName} dropped, Redis prefix ${redisPrefix} cleared)`);
@@ -211,7 +212,10 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
 }
 
 /** Runs `body` with cleanup on success, failure, Ctrl-C and SIGTERM. */
-export async function withBenchEnvironment(options: BenchEnvOptions, body: (env: BenchEnv) => Promise<void>): Promise<void> {
+export async function withBenchEnvironment(
+  options: BenchEnvOptions,
+  body: (env: BenchEnv) => Promise<void>,
+): Promise<void> {
   const environment = createBenchEnvironment(options);
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -246,7 +250,9 @@ export function httpGet(
     const req = http.request({ host: HOST, port, path, method: "GET", headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("end", () =>
+        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
       res.on("error", reject);
     });
     req.setTimeout(30_000, () => req.destroy(new Error("timeout")));
@@ -260,7 +266,8 @@ export async function listPagePaths(env: BenchEnv, pageSize: number, pages: numb
   const baseInput = { workspaceId: env.workspaceId, limit: pageSize, sort: "updated" };
   const paths = [listPath(baseInput)];
   const first = await httpGet(env.port, paths[0]!, env.headers);
-  if (first.status !== 200) throw new Error(`contacts.list answered ${first.status}: ${first.body.toString("utf8").slice(0, 300)}`);
+  if (first.status !== 200)
+    throw new Error(`contacts.list answered ${first.status}: ${first.body.toString("utf8").slice(0, 300)}`);
   let page = first;
   for (let i = 1; i < pages; i++) {
     const parsed = JSON.parse(page.body.toString("utf8")) as { result: { data: { nextCursor: string | null } } };

@@ -52,7 +52,12 @@ const CONTACTS = Number(args.contacts ?? 10_000);
 const INTERACTIONS = Number(args.interactions ?? 200_000);
 const ERASE_INTERACTIONS = 500;
 const RESULTS = join(repoRoot, "bench-results/gdpr.json");
-const TARGETS = { export_s: 5, export_vs_floor: "export_s <= 3 * floor_s + 1", export_peak_rss_mb: 300, erase_contact_ms: 500 } as const;
+const TARGETS = {
+  export_s: 5,
+  export_vs_floor: "export_s <= 3 * floor_s + 1",
+  export_peak_rss_mb: 300,
+  erase_contact_ms: 500,
+} as const;
 const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
 async function bulkSeed(env: BenchEnv): Promise<{ eraseContactId: string; ms: number }> {
@@ -65,7 +70,9 @@ async function bulkSeed(env: BenchEnv): Promise<{ eraseContactId: string; ms: nu
     SELECT '${ws}', 'person' || g || '@company' || (g % 2500) || '.example', 'Person ' || g, 'Company ' || (g % 2500), 'Title', '+49 30 ' || g,
            '{lead}', CASE WHEN g % 3 = 0 THEN 'gmail' ELSE 'import' END, '${env.userId}', now() - (random() * 600) * interval '1 day', now()
     FROM generate_series(1, ${CONTACTS}) g`);
-  await sql.unsafe(`CREATE TEMP TABLE bench_rank AS SELECT row_number() OVER (ORDER BY id)::int AS rank, id FROM contacts WHERE workspace_id = '${ws}'`);
+  await sql.unsafe(
+    `CREATE TEMP TABLE bench_rank AS SELECT row_number() OVER (ORDER BY id)::int AS rank, id FROM contacts WHERE workspace_id = '${ws}'`,
+  );
   await sql.unsafe("CREATE UNIQUE INDEX ON bench_rank (rank)");
   await sql.unsafe(`
     INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, subject, summary, source, created_by, created_at)
@@ -188,91 +195,117 @@ function resetPeakRss(pid: number): boolean {
   }
 }
 
-await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: {
-  EXPORT_DIR: mkdtempSync(join(os.tmpdir(), "rapport-bench-exports-")),
-  // Required in production by the erasure work (suppression-list HMAC key); a throw-away one here.
-  GDPR_SUPPRESSION_KEY: randomBytes(32).toString("hex"),
-} }, async (env) => {
-  // This process is the api role (HTTP, no job processing); the export job runs in a separate
-  // worker process, started after the seed so that its memory is its own.
-  if (env.runtime.queue.driver !== "bullmq") throw new Error("bench:gdpr needs Redis: the export job runs in a separate worker process, through BullMQ");
-  const seed = await bulkSeed(env);
-  const worker = await startWorker(env);
-  try {
-    const pid = worker.child.pid!;
-    const client = createRapportClient({ url: env.url, token: env.token, batch: false });
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // start-up work (schedules, dispatcher) settles
-    const baseline = procStatus(pid).rss;
-    const hwmReset = resetPeakRss(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, procStatus(pid).rss)), 5);
-    const started = performance.now();
-    const requested = await client.gdpr.requestExport.mutate({});
-    let status = requested;
-    while (status.status !== "completed" || !status.downloadUrl) {
-      if (status.status === "failed") throw new Error("export failed");
-      if (performance.now() - started > 300_000) throw new Error(`export still ${status.status} (${status.progress} %) after 5 minutes`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      status = await client.gdpr.exportStatus.query({ exportId: requested.exportId });
-    }
-    const exportSeconds = round((performance.now() - started) / 1000, 2);
-    clearInterval(sampler);
-    const after = procStatus(pid);
-    peak = Math.max(peak, after.rss, hwmReset ? after.hwm : 0);
-    note(`export: ${exportSeconds} s, ${mb(status.fileSizeBytes ?? 0)} MB, worker peak RSS ${mb(peak)} MB (idle ${mb(baseline)} MB; ${hwmReset ? "VmHWM reset before the export + 5 ms samples" : "5 ms samples only"})`);
-    const response = await fetch(`${env.url}${status.downloadUrl}`, { headers: env.headers });
-    const downloaded = (await response.arrayBuffer()).byteLength;
-    if (response.status !== 200 || downloaded !== status.fileSizeBytes) throw new Error(`download: ${response.status}, ${downloaded} bytes`);
-
-    await floor(env); // warm-up
-    const floorRuns = [await floor(env), await floor(env), await floor(env)];
-    const floorRun = [...floorRuns].sort((a, b) => a.seconds - b.seconds)[1]!;
-    note(`floor: ${floorRun.rows} rows in ${floorRuns.map((run) => run.seconds).join(" / ")} s (median ${floorRun.seconds})`);
-
-    let eraseMs: number | null = null;
-    let eraseNote: string | null = null;
-    const gdpr = client.gdpr as unknown as { eraseContact?: { mutate(input: unknown): Promise<unknown> } };
+await withBenchEnvironment(
+  {
+    contacts: 0,
+    interactions: 0,
+    configOverrides: {
+      EXPORT_DIR: mkdtempSync(join(os.tmpdir(), "rapport-bench-exports-")),
+      // Required in production by the erasure work (suppression-list HMAC key); a throw-away one here.
+      GDPR_SUPPRESSION_KEY: randomBytes(32).toString("hex"),
+    },
+  },
+  async (env) => {
+    // This process is the api role (HTTP, no job processing); the export job runs in a separate
+    // worker process, started after the seed so that its memory is its own.
+    if (env.runtime.queue.driver !== "bullmq")
+      throw new Error("bench:gdpr needs Redis: the export job runs in a separate worker process, through BullMQ");
+    const seed = await bulkSeed(env);
+    const worker = await startWorker(env);
     try {
-      const eraseStarted = performance.now();
-      await gdpr.eraseContact!.mutate({ workspaceId: env.workspaceId, contactId: seed.eraseContactId, reason: "benchmark" });
-      eraseMs = Math.round(performance.now() - eraseStarted);
-      note(`erase_contact: ${eraseMs} ms`);
-    } catch (error) {
-      eraseNote = `gdpr.eraseContact not measured: ${(error as Error).message}`;
-      note(eraseNote);
-    }
+      const pid = worker.child.pid!;
+      const client = createRapportClient({ url: env.url, token: env.token, batch: false });
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // start-up work (schedules, dispatcher) settles
+      const baseline = procStatus(pid).rss;
+      const hwmReset = resetPeakRss(pid);
+      let peak = baseline;
+      const sampler = setInterval(() => (peak = Math.max(peak, procStatus(pid).rss)), 5);
+      const started = performance.now();
+      const requested = await client.gdpr.requestExport.mutate({});
+      let status = requested;
+      while (status.status !== "completed" || !status.downloadUrl) {
+        if (status.status === "failed") throw new Error("export failed");
+        if (performance.now() - started > 300_000)
+          throw new Error(`export still ${status.status} (${status.progress} %) after 5 minutes`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        status = await client.gdpr.exportStatus.query({ exportId: requested.exportId });
+      }
+      const exportSeconds = round((performance.now() - started) / 1000, 2);
+      clearInterval(sampler);
+      const after = procStatus(pid);
+      peak = Math.max(peak, after.rss, hwmReset ? after.hwm : 0);
+      note(
+        `export: ${exportSeconds} s, ${mb(status.fileSizeBytes ?? 0)} MB, worker peak RSS ${mb(peak)} MB (idle ${mb(baseline)} MB; ${hwmReset ? "VmHWM reset before the export + 5 ms samples" : "5 ms samples only"})`,
+      );
+      const response = await fetch(`${env.url}${status.downloadUrl}`, { headers: env.headers });
+      const downloaded = (await response.arrayBuffer()).byteLength;
+      if (response.status !== 200 || downloaded !== status.fileSizeBytes)
+        throw new Error(`download: ${response.status}, ${downloaded} bytes`);
 
-    const result = {
-      generatedAt: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, totalMemMb: mb(os.totalmem()), node: process.version, queue: env.runtime.queue.driver },
-      seed: { contacts: CONTACTS + 1, interactions: INTERACTIONS + ERASE_INTERACTIONS, ms: seed.ms },
-      export_s: exportSeconds,
-      export_peak_rss_mb: mb(peak),
-      /** The worker process's RSS when idle, just before the request (info). */
-      export_worker_idle_rss_mb: mb(baseline),
-      export_peak_rss_method: hwmReset ? "worker process: VmHWM reset at the request, plus VmRSS sampled every 5 ms" : "worker process: VmRSS sampled every 5 ms",
-      zip_mb: mb(status.fileSizeBytes ?? 0),
-      floor_s: floorRun.seconds,
-      floor_runs_s: floorRuns.map((run) => run.seconds),
-      floor_rows: floorRun.rows,
-      erase_contact_ms: eraseMs,
-      ...(eraseNote ? { erase_contact_note: eraseNote } : {}),
-      targets: TARGETS,
-      met: {
-        export_s: exportSeconds < TARGETS.export_s,
-        export_vs_floor: exportSeconds <= 3 * floorRun.seconds + 1,
-        export_peak_rss_mb: mb(peak) < TARGETS.export_peak_rss_mb,
-        erase_contact_ms: eraseMs === null ? null : eraseMs < TARGETS.erase_contact_ms,
-      },
-    };
-    mkdirSync(join(repoRoot, "bench-results"), { recursive: true });
-    writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
-    note(`wrote ${RESULTS}`);
-    console.log(JSON.stringify(result, null, 2));
-  } finally {
-    worker.child.kill("SIGTERM");
-    await Promise.race([worker.exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
-    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
-    rmSync(env.runtime.config.EXPORT_DIR, { recursive: true, force: true });
-  }
-});
+      await floor(env); // warm-up
+      const floorRuns = [await floor(env), await floor(env), await floor(env)];
+      const floorRun = [...floorRuns].sort((a, b) => a.seconds - b.seconds)[1]!;
+      note(
+        `floor: ${floorRun.rows} rows in ${floorRuns.map((run) => run.seconds).join(" / ")} s (median ${floorRun.seconds})`,
+      );
+
+      let eraseMs: number | null = null;
+      let eraseNote: string | null = null;
+      const gdpr = client.gdpr as unknown as { eraseContact?: { mutate(input: unknown): Promise<unknown> } };
+      try {
+        const eraseStarted = performance.now();
+        await gdpr.eraseContact!.mutate({
+          workspaceId: env.workspaceId,
+          contactId: seed.eraseContactId,
+          reason: "benchmark",
+        });
+        eraseMs = Math.round(performance.now() - eraseStarted);
+        note(`erase_contact: ${eraseMs} ms`);
+      } catch (error) {
+        eraseNote = `gdpr.eraseContact not measured: ${(error as Error).message}`;
+        note(eraseNote);
+      }
+
+      const result = {
+        generatedAt: new Date().toISOString(),
+        machine: {
+          cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model ?? null,
+          totalMemMb: mb(os.totalmem()),
+          node: process.version,
+          queue: env.runtime.queue.driver,
+        },
+        seed: { contacts: CONTACTS + 1, interactions: INTERACTIONS + ERASE_INTERACTIONS, ms: seed.ms },
+        export_s: exportSeconds,
+        export_peak_rss_mb: mb(peak),
+        /** The worker process's RSS when idle, just before the request (info). */
+        export_worker_idle_rss_mb: mb(baseline),
+        export_peak_rss_method: hwmReset
+          ? "worker process: VmHWM reset at the request, plus VmRSS sampled every 5 ms"
+          : "worker process: VmRSS sampled every 5 ms",
+        zip_mb: mb(status.fileSizeBytes ?? 0),
+        floor_s: floorRun.seconds,
+        floor_runs_s: floorRuns.map((run) => run.seconds),
+        floor_rows: floorRun.rows,
+        erase_contact_ms: eraseMs,
+        ...(eraseNote ? { erase_contact_note: eraseNote } : {}),
+        targets: TARGETS,
+        met: {
+          export_s: exportSeconds < TARGETS.export_s,
+          export_vs_floor: exportSeconds <= 3 * floorRun.seconds + 1,
+          export_peak_rss_mb: mb(peak) < TARGETS.export_peak_rss_mb,
+          erase_contact_ms: eraseMs === null ? null : eraseMs < TARGETS.erase_contact_ms,
+        },
+      };
+      mkdirSync(join(repoRoot, "bench-results"), { recursive: true });
+      writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+      note(`wrote ${RESULTS}`);
+      console.log(JSON.stringify(result, null, 2));
+    } finally {
+      worker.child.kill("SIGTERM");
+      await Promise.race([worker.exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
+      rmSync(env.runtime.config.EXPORT_DIR, { recursive: true, force: true });
+    }
+  },
+);

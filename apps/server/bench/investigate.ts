@@ -71,14 +71,17 @@ async function timeIt(label: string, fn: (i: number) => Promise<unknown>) {
     p99_ms: round(percentile(samples, 99), 3),
     mean_ms: round(samples.reduce((s, v) => s + v, 0) / samples.length, 3),
   };
-  note(`  ${label.padEnd(54)} p50 ${String(row.p50_ms).padStart(8)} ms   p99 ${String(row.p99_ms).padStart(8)} ms   mean ${String(row.mean_ms).padStart(8)} ms`);
+  note(
+    `  ${label.padEnd(54)} p50 ${String(row.p50_ms).padStart(8)} ms   p99 ${String(row.p99_ms).padStart(8)} ms   mean ${String(row.mean_ms).padStart(8)} ms`,
+  );
   return row;
 }
 
 /** The query ContactService.list builds for sort "updated" (mirrors the service; keep in step). */
 function listQuery(env: BenchEnv, cursor?: { key: string; id: string }) {
   const conditions = [eq(contacts.workspaceId, env.workspaceId), isNull(contacts.deletedAt)];
-  if (cursor) conditions.push(sql`(${contacts.updatedAt}, ${contacts.id}) < (${cursor.key}::timestamptz, ${cursor.id}::uuid)`);
+  if (cursor)
+    conditions.push(sql`(${contacts.updatedAt}, ${contacts.id}) < (${cursor.key}::timestamptz, ${cursor.id}::uuid)`);
   return env.runtime.database.db
     .select({ contact: contacts, sortKey: sql<string>`${contacts.updatedAt}::text` })
     .from(contacts)
@@ -132,7 +135,9 @@ function summarizeProfile(profile: CpuProfile) {
     const { url, functionName, lineNumber } = node.callFrame;
     const pkg = packageOf(url, functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + hits);
-    const short = url.replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "").replace(/^file:\/\/.*?\/(packages|apps)\//, "$1/");
+    const short = url
+      .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "")
+      .replace(/^file:\/\/.*?\/(packages|apps)\//, "$1/");
     const key = `${functionName || "(anonymous)"}  ${short}${url ? `:${lineNumber + 1}` : ""}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + hits);
   }
@@ -145,10 +150,16 @@ function summarizeProfile(profile: CpuProfile) {
     const hits = node.hitCount ?? 0;
     if (!hits) continue;
     const seen = new Set<string>();
-    for (let id: number | undefined = node.id, depth = 0; id !== undefined && depth < 500; id = parent.get(id), depth++) {
+    for (
+      let id: number | undefined = node.id, depth = 0;
+      id !== undefined && depth < 500;
+      id = parent.get(id), depth++
+    ) {
       const frame = byId.get(id)!.callFrame;
       if (!frame.url) continue;
-      const short = frame.url.replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "").replace(/^file:\/\/.*?\/(packages|apps)\//, "$1/");
+      const short = frame.url
+        .replace(/^.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, "")
+        .replace(/^file:\/\/.*?\/(packages|apps)\//, "$1/");
       const key = `${frame.functionName || "(anonymous)"}  ${short}:${frame.lineNumber + 1}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -160,7 +171,12 @@ function summarizeProfile(profile: CpuProfile) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
       .map(([name, hits]) => ({ name, percent: round((hits / totalHits) * 100, 1) }));
-  return { samples: totalHits, byPackage: top(byPackage, 15), byFunction: top(byFunction, 25), inclusive: top(inclusive, 45) };
+  return {
+    samples: totalHits,
+    byPackage: top(byPackage, 15),
+    byFunction: top(byFunction, 25),
+    inclusive: top(inclusive, 45),
+  };
 }
 
 function post<T>(session: inspector.Session, method: string, params?: object): Promise<T> {
@@ -211,7 +227,9 @@ async function sampleWaits(env: BenchEnv, during: Promise<unknown>) {
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  const result = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([what, n]) => ({ what, backends_avg: round(n / Math.max(1, samples), 2) }));
+  const result = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([what, n]) => ({ what, backends_avg: round(n / Math.max(1, samples), 2) }));
   note(`pg_stat_activity over ${samples} samples (average backends per state / wait event):`);
   for (const row of result) note(`    ${String(row.backends_avg).padStart(6)}  ${row.what}`);
   return result;
@@ -247,7 +265,10 @@ function leanListServer(env: BenchEnv, encoding: "json" | "superjson") {
         sort: "updated",
         deleted: false,
       });
-      const body = encoding === "json" ? JSON.stringify({ result: { data: result } }) : JSON.stringify({ result: { data: superjson.serialize(result) } });
+      const body =
+        encoding === "json"
+          ? JSON.stringify({ result: { data: result } })
+          : JSON.stringify({ result: { data: superjson.serialize(result) } });
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
     } catch (error) {
@@ -292,7 +313,11 @@ function leanCreateServer(env: BenchEnv, variant: "service" | "one-statement") {
       const email = String(input.email).trim().toLowerCase();
       let contact: unknown;
       if (variant === "service") {
-        contact = await services.contacts.create(workspaceId, { name, email, source: "manual" }, { actorId: claims.userId, ip: HOST, userAgent: "bench" });
+        contact = await services.contacts.create(
+          workspaceId,
+          { name, email, source: "manual" },
+          { actorId: claims.userId, ip: HOST, userAgent: "bench" },
+        );
       } else {
         const rows = await db.execute(sql`
           WITH c AS (
@@ -337,12 +362,21 @@ async function listen(server: http.Server): Promise<{ port: number; close(): Pro
  * Alternates the variants for ROUNDS rounds (so background load on a shared
  * machine hits all of them alike) and reports each one's median figures.
  */
-async function compare(label: string, variants: { name: string; port: number; before?: () => void }[], spec: (port: number) => LoadSpec) {
+async function compare(
+  label: string,
+  variants: { name: string; port: number; before?: () => void }[],
+  spec: (port: number) => LoadSpec,
+) {
   const runs = new Map<string, PhaseStats[]>(variants.map((v) => [v.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const variant of variants) {
       variant.before?.();
-      runs.get(variant.name)!.push(await runLoad(`${label} [${variant.name}] round ${round}/${ROUNDS}`, { ...spec(variant.port), warmupMs: 500 }));
+      runs.get(variant.name)!.push(
+        await runLoad(`${label} [${variant.name}] round ${round}/${ROUNDS}`, {
+          ...spec(variant.port),
+          warmupMs: 500,
+        }),
+      );
     }
   }
   const median = (values: number[]) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -359,27 +393,48 @@ async function compare(label: string, variants: { name: string; port: number; be
   });
   note(`${label}: medians over ${ROUNDS} alternating rounds of ${DURATION_S} s:`);
   for (const row of summary) {
-    note(`    ${row.variant.padEnd(30)} ${String(row.rps_median).padStart(8)} req/s   p50 ${String(row.p50_ms_median).padStart(7)} ms   p99 ${String(row.p99_ms_median).padStart(7)} ms   errors ${row.errors}   (rounds: ${row.rps_per_round.join(", ")})`);
+    note(
+      `    ${row.variant.padEnd(30)} ${String(row.rps_median).padStart(8)} req/s   p50 ${String(row.p50_ms_median).padStart(7)} ms   p99 ${String(row.p99_ms_median).padStart(7)} ms   errors ${row.errors}   (rounds: ${row.rps_per_round.join(", ")})`,
+    );
   }
   return summary;
 }
 
 // ------------------------------------------------------------------- main
 
-note(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+note(
+  `node ${process.version}, ${os.cpus().length} CPUs, load average ${os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(" ")}`,
+);
 
 await withBenchEnvironment(
   { contacts: CONTACTS, interactions: 0, configOverrides: { DATABASE_POOL_SIZE: POOL, LOG_LEVEL } },
   async (env) => {
     const { services } = env.runtime;
-    const base = { host: HOST, concurrency: CONCURRENCY, warmupMs: 1_000, durationMs: DURATION_S * 1000, headers: env.headers };
-    const report: Record<string, unknown> = { contacts: env.seeded.contacts, pool: Number(POOL), logLevel: LOG_LEVEL, cpus: os.cpus().length };
+    const base = {
+      host: HOST,
+      concurrency: CONCURRENCY,
+      warmupMs: 1_000,
+      durationMs: DURATION_S * 1000,
+      headers: env.headers,
+    };
+    const report: Record<string, unknown> = {
+      contacts: env.seeded.contacts,
+      pool: Number(POOL),
+      logLevel: LOG_LEVEL,
+      cpus: os.cpus().length,
+    };
 
     if (POOL_COMPARISON) {
       let second: Runtime | null = null;
       let secondServer: RapportServer | null = null;
       try {
-        second = await createRuntime({ ...env.runtime.config, DATABASE_POOL_SIZE: Number(POOL_COMPARISON) }, { migrate: false });
+        second = await createRuntime(
+          { ...env.runtime.config, DATABASE_POOL_SIZE: Number(POOL_COMPARISON) },
+          { migrate: false },
+        );
         await second.start("api");
         secondServer = createRapportServer(second);
         const { port } = await secondServer.listen(0, HOST);
@@ -389,7 +444,13 @@ await withBenchEnvironment(
           { name: `pool ${POOL}`, port: env.port },
           { name: `pool ${POOL_COMPARISON}`, port },
         ];
-        if (ONLY !== "create") report.poolComparisonList = await compare("contacts.list", variants, (p) => ({ ...base, port: p, mode: "get", paths }));
+        if (ONLY !== "create")
+          report.poolComparisonList = await compare("contacts.list", variants, (p) => ({
+            ...base,
+            port: p,
+            mode: "get",
+            paths,
+          }));
         if (ONLY !== "list") {
           report.poolComparisonCreate = await compare("contacts.create", variants, (p) => ({
             ...base,
@@ -412,15 +473,33 @@ await withBenchEnvironment(
       const last = firstPage[PAGE_SIZE - 1]!;
       report.plans = {
         first: await explain(env, "first page", listQuery(env).toSQL()),
-        cursor: await explain(env, "second page (cursor)", listQuery(env, { key: last.sortKey, id: last.contact.id }).toSQL()),
+        cursor: await explain(
+          env,
+          "second page (cursor)",
+          listQuery(env, { key: last.sortKey, id: last.contact.id }).toSQL(),
+        ),
       };
 
       note(`contacts.list layers, one request at a time (${ITERATIONS} iterations each, after warm-up):`);
-      const input = { workspaceId: env.workspaceId, cursor: null, limit: PAGE_SIZE, sort: "updated" as const, deleted: false };
+      const input = {
+        workspaceId: env.workspaceId,
+        cursor: null,
+        limit: PAGE_SIZE,
+        sort: "updated" as const,
+        deleted: false,
+      };
       const result = await services.contacts.list(input);
       const createContext = createContextFactory(env.runtime);
       // Only the fields the list path reads; cast so other RequestInfo additions don't break this script.
-      const requestInfo = { requestId: "bench", ip: HOST, userAgent: "rapport-bench", authorization: `Bearer ${env.token}`, cookie: null, host: null, setCookie: () => {} };
+      const requestInfo = {
+        requestId: "bench",
+        ip: HOST,
+        userAgent: "rapport-bench",
+        authorization: `Bearer ${env.token}`,
+        cookie: null,
+        host: null,
+        setCookie: () => {},
+      };
       const context = () => createContext(requestInfo as unknown as Parameters<typeof createContext>[0]);
       report.layers = [
         await timeIt("auth.verifyAccessToken (JWT + cached session)", () => services.auth.verifyAccessToken(env.token)),
@@ -428,15 +507,28 @@ await withBenchEnvironment(
         await timeIt("SELECT 1 through the runtime pool", () => env.runtime.database.ping()),
         await timeIt("same SQL via drizzle (round trip + row mapping)", () => listQuery(env)),
         await timeIt("contacts.list service call", () => services.contacts.list(input)),
-        await timeIt("createContext + authed's child logger (pino)", async () => context().log.child({ userId: env.userId })),
-        await timeIt("superjson.serialize + JSON.stringify (page)", async () => JSON.stringify(superjson.serialize(result))),
+        await timeIt("createContext + authed's child logger (pino)", async () =>
+          context().log.child({ userId: env.userId }),
+        ),
+        await timeIt("superjson.serialize + JSON.stringify (page)", async () =>
+          JSON.stringify(superjson.serialize(result)),
+        ),
         await timeIt("JSON.stringify only (page)", async () => JSON.stringify(result)),
-        await timeIt("tRPC caller contacts.list (no HTTP, no serialization)", () => appRouter.createCaller(context()).contacts.list({ workspaceId: env.workspaceId })),
-        await timeIt("HTTP GET /trpc/contacts.list (client in this thread)", () => httpGet(env.port, paths[0]!, env.headers)),
+        await timeIt("tRPC caller contacts.list (no HTTP, no serialization)", () =>
+          appRouter.createCaller(context()).contacts.list({ workspaceId: env.workspaceId }),
+        ),
+        await timeIt("HTTP GET /trpc/contacts.list (client in this thread)", () =>
+          httpGet(env.port, paths[0]!, env.headers),
+        ),
         await timeIt("HTTP GET /healthz (client in this thread)", () => httpGet(env.port, "/healthz", {})),
       ];
 
-      report.listLoad = await profiledLoad(`contacts.list via tRPC (pool ${POOL}, LOG_LEVEL ${LOG_LEVEL})`, { ...base, port: env.port, mode: "get", paths });
+      report.listLoad = await profiledLoad(`contacts.list via tRPC (pool ${POOL}, LOG_LEVEL ${LOG_LEVEL})`, {
+        ...base,
+        port: env.port,
+        mode: "get",
+        paths,
+      });
       if (LOG_COMPARISON) {
         // pino levels can change at run time; per-request child loggers inherit the new level.
         const log = env.runtime.log;
@@ -473,7 +565,11 @@ await withBenchEnvironment(
       const actor = { actorId: env.userId, ip: HOST, userAgent: "rapport-bench" };
       report.createLayers = [
         await timeIt("contacts.create service call (transaction)", (i) =>
-          services.contacts.create(env.workspaceId, { name: `Seq ${i}`, email: `seq-${env.runId}-${i}@load.example`, source: "manual" }, actor),
+          services.contacts.create(
+            env.workspaceId,
+            { name: `Seq ${i}`, email: `seq-${env.runId}-${i}@load.example`, source: "manual" },
+            actor,
+          ),
         ),
       ];
       const load = profiledLoad(`contacts.create via tRPC (pool ${POOL})`, {
@@ -484,7 +580,11 @@ await withBenchEnvironment(
       });
       const waits = await sampleWaits(env, load);
       report.createLoad = { ...(await load), pgWaits: waits };
-      const createSpec = (tag: string) => ({ ...base, mode: "create" as const, create: { path: "/trpc/contacts.create", workspaceId: env.workspaceId, tag: `${env.runId}-${tag}` } });
+      const createSpec = (tag: string) => ({
+        ...base,
+        mode: "create" as const,
+        create: { path: "/trpc/contacts.create", workspaceId: env.workspaceId, tag: `${env.runId}-${tag}` },
+      });
       const leanService = await listen(leanCreateServer(env, "service"));
       const leanOne = await listen(leanCreateServer(env, "one-statement"));
       let runNumber = 0;
@@ -504,7 +604,10 @@ await withBenchEnvironment(
       }
       // Last, because it stops event delivery for the rest of this run.
       await env.runtime.dispatcher.stop();
-      report.createWithoutDispatcher = await runLoad("contacts.create via tRPC, outbox dispatcher stopped", { ...createSpec("nodispatch"), port: env.port });
+      report.createWithoutDispatcher = await runLoad("contacts.create via tRPC, outbox dispatcher stopped", {
+        ...createSpec("nodispatch"),
+        port: env.port,
+      });
     }
 
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -26,7 +26,12 @@ import { parentPort, workerData } from "node:worker_threads";
 const spec = workerData;
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_ERROR_SAMPLES = 3;
-const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency, maxFreeSockets: spec.concurrency, keepAliveMsecs: 1_000 });
+const agent = new http.Agent({
+  keepAlive: true,
+  maxSockets: spec.concurrency,
+  maxFreeSockets: spec.concurrency,
+  keepAliveMsecs: 1_000,
+});
 
 /**
  * @param {string} method
@@ -37,9 +42,10 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency, ma
  */
 function send(method, path, body, keepBodyOnError) {
   return new Promise((resolve) => {
-    const headers = body === undefined
-      ? spec.headers
-      : { ...spec.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
+    const headers =
+      body === undefined
+        ? spec.headers
+        : { ...spec.headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) };
     const req = http.request({ host: spec.host, port: spec.port, method, path, agent, headers }, (res) => {
       let bytes = 0;
       /** @type {Buffer[]} */
@@ -50,7 +56,11 @@ function send(method, path, body, keepBodyOnError) {
         if (status !== 200 && keepBodyOnError && bytes < 4_096) chunks.push(chunk);
       });
       res.on("end", () =>
-        resolve(status === 200 ? { status, bytes } : { status, bytes, errorBody: Buffer.concat(chunks).toString("utf8").slice(0, 500) }),
+        resolve(
+          status === 200
+            ? { status, bytes }
+            : { status, bytes, errorBody: Buffer.concat(chunks).toString("utf8").slice(0, 500) },
+        ),
       );
       res.on("error", (error) => resolve({ status: 0, bytes, error: error.message }));
     });
@@ -87,11 +97,20 @@ async function run() {
       let result;
       if (spec.mode === "create") {
         const { path, workspaceId, tag } = /** @type {NonNullable<LoadSpec["create"]>} */ (spec.create);
-        const body = JSON.stringify({ workspaceId, name: `Bench Contact ${n}`, email: `bench-${tag}-${n}@load.example` });
+        const body = JSON.stringify({
+          workspaceId,
+          name: `Bench Contact ${n}`,
+          email: `bench-${tag}-${n}@load.example`,
+        });
         result = await send("POST", path, body, errorSamples.length < MAX_ERROR_SAMPLES);
       } else {
         const paths = /** @type {string[]} */ (spec.paths);
-        result = await send("GET", /** @type {string} */ (paths[n % paths.length]), undefined, errorSamples.length < MAX_ERROR_SAMPLES);
+        result = await send(
+          "GET",
+          /** @type {string} */ (paths[n % paths.length]),
+          undefined,
+          errorSamples.length < MAX_ERROR_SAMPLES,
+        );
       }
       const t1 = performance.now();
       const failed = result.status !== 200;

@@ -83,7 +83,9 @@ async function run(runtime: Runtime) {
   switch (command) {
     case "migrate": {
       const result = await migrate(runtime.database);
-      process.stdout.write(`Migrations: ${result.applied.length} applied, ${result.alreadyApplied} already applied (${runtime.database.location})\n`);
+      process.stdout.write(
+        `Migrations: ${result.applied.length} applied, ${result.alreadyApplied} already applied (${runtime.database.location})\n`,
+      );
       return;
     }
     case "seed": {
@@ -120,7 +122,8 @@ async function run(runtime: Runtime) {
     }
     case "user:create": {
       const password = values.password ?? process.env.RAPPORT_PASSWORD;
-      if (!values.email || !values.name || !password) fail("user:create needs --email, --name and --password (or RAPPORT_PASSWORD)");
+      if (!values.email || !values.name || !password)
+        fail("user:create needs --email, --name and --password (or RAPPORT_PASSWORD)");
       if (password.length < 10) fail("the password must be at least 10 characters");
       const user = await auth.createUser({ email: values.email.trim().toLowerCase(), name: values.name, password });
       process.stdout.write(`Created user ${user.email} (${user.id})\n`);
@@ -129,7 +132,11 @@ async function run(runtime: Runtime) {
     case "workspace:create": {
       if (!values.name || !values.owner) fail("workspace:create needs --name and --owner");
       const owner = await findOrCreateOwner(runtime, values.owner);
-      const workspace = await workspaceService.create(values.name, { actorId: owner.id, ip: null, userAgent: "rapport cli" });
+      const workspace = await workspaceService.create(values.name, {
+        actorId: owner.id,
+        ip: null,
+        userAgent: "rapport cli",
+      });
       process.stdout.write(`Created workspace "${workspace.name}" (${workspace.id}) owned by ${owner.email}\n`);
       return;
     }
@@ -145,11 +152,17 @@ async function run(runtime: Runtime) {
         .select({ userId: memberships.userId })
         .from(memberships)
         .where(and(eq(memberships.workspaceId, workspace.id), eq(memberships.role, "owner")));
-      const { invitation, link } = await runtime.services.invitations.invite(workspace.id, normalizeEmail(values.email), role, "owner", {
-        actorId: owner!.userId,
-        ip: null,
-        userAgent: "rapport cli",
-      });
+      const { invitation, link } = await runtime.services.invitations.invite(
+        workspace.id,
+        normalizeEmail(values.email),
+        role,
+        "owner",
+        {
+          actorId: owner!.userId,
+          ip: null,
+          userAgent: "rapport cli",
+        },
+      );
       process.stdout.write(
         `Invited ${invitation.email} to "${workspace.name}" as ${invitation.role}; valid until ${invitation.expiresAt.toISOString()}.\n` +
           `Give them this link (it works once, for that address):\n${new URL(link, runtime.config.PUBLIC_URL ?? `http://localhost:${runtime.config.PORT}`)}\n`,
@@ -166,7 +179,9 @@ if (!command || command === "help" || command === "--help") {
   process.exit(0);
 }
 // `migrate` reports what it applies itself; every other command migrates first.
-const runtime = await startRuntime(loadConfigOrExit({ LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" }), { migrate: command !== "migrate" });
+const runtime = await startRuntime(loadConfigOrExit({ LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" }), {
+  migrate: command !== "migrate",
+});
 try {
   await run(runtime);
 } catch (error) {

@@ -70,7 +70,8 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     createContext: ({ req, res }) => createContext(requestInfo(req, res, config.TRUST_PROXY)),
     responseMeta({ errors }) {
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
-      const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details?.retryAfterSeconds;
+      const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details
+        ?.retryAfterSeconds;
       // tRPC writes its own Vary (trpc-accept, accept) over ours; appended headers survive.
       const headers = new Headers([["vary", "Origin"]]);
       if (retryAfter) headers.set("retry-after", String(retryAfter));
@@ -96,7 +97,13 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     const started = performance.now();
     res.on("finish", () => {
       log.info(
-        { requestId, method: req.method, path: req.url?.split("?")[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+        {
+          requestId,
+          method: req.method,
+          path: req.url?.split("?")[0],
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
         "request",
       );
     });
@@ -183,7 +190,11 @@ function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustP
 function requestAddress(req: http.IncomingMessage, trustProxy: ProxyTrust): string | null {
   // Node joins repeated X-Forwarded-For headers with ", ", in order.
   const forwarded = req.headers["x-forwarded-for"];
-  return clientAddress(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(",") : forwarded, trustProxy);
+  return clientAddress(
+    req.socket.remoteAddress,
+    Array.isArray(forwarded) ? forwarded.join(",") : forwarded,
+    trustProxy,
+  );
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -212,7 +223,8 @@ function serveStatic(root: string, urlPath: string, res: http.ServerResponse) {
   // Unknown paths are client-side routes: the SPA's index.html handles them.
   const file = isFile ? candidate : join(root, "index.html");
   // Checked per request: the SPA may be (re)built while the server runs.
-  if (!isFile && !existsSync(file)) return sendJson(res, 404, { error: "Not found (the web app is not built: pnpm --filter @rapport/web build)" });
+  if (!isFile && !existsSync(file))
+    return sendJson(res, 404, { error: "Not found (the web app is not built: pnpm --filter @rapport/web build)" });
   const hashedAsset = isFile && decoded.startsWith("/assets/");
   res.writeHead(200, {
     "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",

@@ -16,7 +16,10 @@ const config = loadConfigOrExit({ ROLE: args.role, PORT: args.port });
 const runtime = await startRuntime(config);
 const log = runtime.log;
 if (config.generatedSecrets.length > 0) {
-  log.info({ secrets: config.generatedSecrets, dataDir: config.DATA_DIR }, "using generated secrets (set them in the environment for production)");
+  log.info(
+    { secrets: config.generatedSecrets, dataDir: config.DATA_DIR },
+    "using generated secrets (set them in the environment for production)",
+  );
 }
 if (args.demo) await ensureDemoData(runtime);
 
@@ -25,7 +28,14 @@ const http = config.ROLE === "worker" ? null : createRapportServer(runtime);
 const address = http ? await http.listen(config.PORT, config.HOST) : null;
 const ready = await runtime.readiness();
 log.info(
-  { role: config.ROLE, url: address?.url, database: runtime.database.location, redis: Boolean(runtime.redis), queue: runtime.queue.driver, status: ready.status },
+  {
+    role: config.ROLE,
+    url: address?.url,
+    database: runtime.database.location,
+    redis: Boolean(runtime.redis),
+    queue: runtime.queue.driver,
+    status: ready.status,
+  },
   "rapport started",
 );
 if (address) {
@@ -33,7 +43,9 @@ if (address) {
   if (args.demo) lines.push(`  Demo login: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
   if (ready.degraded.length > 0) lines.push(`  Degraded: ${ready.degraded.join("; ")}`);
   if (config.generatedSecrets.length > 0) {
-    lines.push(`  Secrets ${config.generatedSecrets.join(", ")} generated into ${config.DATA_DIR}/secrets.json (development only)`);
+    lines.push(
+      `  Secrets ${config.generatedSecrets.join(", ")} generated into ${config.DATA_DIR}/secrets.json (development only)`,
+    );
   }
   process.stdout.write(`${lines.join("\n")}\n\n`);
 }

@@ -18,24 +18,47 @@ describe("analytics in embedded mode (PGlite, no Redis)", () => {
   });
 
   it("metrics, caching with invalidation, timeseries and a CSV export", async () => {
-    const { accessToken } = await createRapportClient({ url }).auth.register.mutate({ email: "an@lite.example", password: "embedded password", name: "Lite" });
+    const { accessToken } = await createRapportClient({ url }).auth.register.mutate({
+      email: "an@lite.example",
+      password: "embedded password",
+      name: "Lite",
+    });
     const client = createRapportClient({ url, token: accessToken });
     const { id: workspaceId } = await client.workspaces.create.mutate({ name: "Embedded analytics" });
     const ana = await client.contacts.create.mutate({ workspaceId, name: "Ana", email: "ana@lite.example" });
     await client.contacts.create.mutate({ workspaceId, name: "Ben" });
-    await client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "meeting", direction: "outbound", occurredAt: new Date(Date.now() - 3_600_000) });
+    await client.interactions.create.mutate({
+      workspaceId,
+      contactId: ana.id,
+      type: "meeting",
+      direction: "outbound",
+      occurredAt: new Date(Date.now() - 3_600_000),
+    });
 
     const first = await client.analytics.metrics.query({ workspaceId });
-    expect(first).toMatchObject({ contacts: 2, clv: { total: 50, average: 25 }, engagement: { interactions30d: 1, contactedContacts: 1 }, cached: false });
+    expect(first).toMatchObject({
+      contacts: 2,
+      clv: { total: 50, average: 25 },
+      engagement: { interactions30d: 1, contactedContacts: 1 },
+      cached: false,
+    });
     expect((await client.analytics.metrics.query({ workspaceId })).cached).toBe(true);
-    await client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "call", direction: "inbound", occurredAt: new Date(Date.now() - 60_000) });
+    await client.interactions.create.mutate({
+      workspaceId,
+      contactId: ana.id,
+      type: "call",
+      direction: "inbound",
+      occurredAt: new Date(Date.now() - 60_000),
+    });
     const second = await client.analytics.metrics.query({ workspaceId });
     expect(second.clv.total).toBe(75);
 
     const series = await client.analytics.timeseries.query({ workspaceId, timeZone: "Europe/Berlin" });
     expect(series.totals.total).toBe(2);
 
-    const res = await fetch(`${url}/api/analytics/export?workspaceId=${workspaceId}&format=csv`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const res = await fetch(`${url}/api/analytics/export?workspaceId=${workspaceId}&format=csv`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
     expect(res.status).toBe(200);
     const rows = Papa.parse<Record<string, string>>(await res.text(), { header: true, skipEmptyLines: true }).data;
     expect(rows.map((row) => [row.name, row.clv, row.interaction_count])).toEqual([

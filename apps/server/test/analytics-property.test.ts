@@ -90,28 +90,58 @@ async function generateWorkspace(seed: number, ownerWorkspace?: string): Promise
   if (contacts[1]) contacts[1].created_at = new Date(asOfs[1]!);
 
   if (contacts.length > 0) await app.sql`INSERT INTO contacts ${app.sql(contacts)}`;
-  for (let i = 0; i < interactions.length; i += 1_000) await app.sql`INSERT INTO interactions ${app.sql(interactions.slice(i, i + 1_000))}`;
+  for (let i = 0; i < interactions.length; i += 1_000)
+    await app.sql`INSERT INTO interactions ${app.sql(interactions.slice(i, i + 1_000))}`;
 
   const settings: AnalyticsSettings =
     seed % 3 === 0
-      ? { valuesCents: { email: 1_000, meeting: 5_000, call: 2_500, linkedin: 500, note: 0 }, thresholdsCents: { medium: 10_000, high: 50_000 } }
+      ? {
+          valuesCents: { email: 1_000, meeting: 5_000, call: 2_500, linkedin: 500, note: 0 },
+          thresholdsCents: { medium: 10_000, high: 50_000 },
+        }
       : {
-          valuesCents: { email: int(3_000), meeting: int(9_000), call: int(5_000), linkedin: int(1_000), note: int(500) },
+          valuesCents: {
+            email: int(3_000),
+            meeting: int(9_000),
+            call: int(5_000),
+            linkedin: int(1_000),
+            note: int(500),
+          },
           thresholdsCents: { medium: 1 + int(20_000), high: 20_001 + int(80_000) },
         };
   return { workspaceId, asOfs, settings };
 }
 
 async function rowsOf(workspaceId: string) {
-  const contacts = await app.sql<{ id: string; name: string; email: string | null; company: string | null; created_at: Date; deleted_at: Date | null }[]>`
+  const contacts = await app.sql<
+    {
+      id: string;
+      name: string;
+      email: string | null;
+      company: string | null;
+      created_at: Date;
+      deleted_at: Date | null;
+    }[]
+  >`
     SELECT id, name, email, company, created_at, deleted_at FROM contacts WHERE workspace_id = ${workspaceId}`;
-  const interactions = await app.sql<{ contact_id: string; type: AnalyticsInteractionRow["type"]; occurred_at: Date }[]>`
+  const interactions = await app.sql<
+    { contact_id: string; type: AnalyticsInteractionRow["type"]; occurred_at: Date }[]
+  >`
     SELECT contact_id, type, occurred_at FROM interactions WHERE workspace_id = ${workspaceId}`;
   return {
     contacts: contacts.map(
-      (c): AnalyticsContactRow => ({ id: c.id, name: c.name, email: c.email, company: c.company, createdAt: c.created_at, deletedAt: c.deleted_at }),
+      (c): AnalyticsContactRow => ({
+        id: c.id,
+        name: c.name,
+        email: c.email,
+        company: c.company,
+        createdAt: c.created_at,
+        deletedAt: c.deleted_at,
+      }),
     ),
-    interactions: interactions.map((i): AnalyticsInteractionRow => ({ contactId: i.contact_id, type: i.type, occurredAt: i.occurred_at })),
+    interactions: interactions.map(
+      (i): AnalyticsInteractionRow => ({ contactId: i.contact_id, type: i.type, occurredAt: i.occurred_at }),
+    ),
   };
 }
 
@@ -123,7 +153,11 @@ describe("analytics: SQL equals the core definitions", () => {
     for (const { workspaceId, asOfs, settings } of generated) {
       const rows = await rowsOf(workspaceId);
       for (const asOf of asOfs) {
-        const { snapshot } = await app.runtime.services.analytics.computeSnapshot(workspaceId, new Date(asOf), settings);
+        const { snapshot } = await app.runtime.services.analytics.computeSnapshot(
+          workspaceId,
+          new Date(asOf),
+          settings,
+        );
         const expected = computeAnalyticsSnapshot({ ...rows, settings, asOf, topLimit: 100 });
         expect(snapshot, `workspace ${workspaceId} as of ${new Date(asOf).toISOString()}`).toEqual(expected);
         compared++;
@@ -140,7 +174,14 @@ describe("analytics: SQL equals the core definitions", () => {
       for (const [i, sortBy] of TOP_CONTACT_SORTS.entries()) {
         const asOf = asOfs[i % asOfs.length]!;
         const expected = live
-          .map((c) => contactAnalytics(c.id, rows.interactions.filter((x) => x.contactId === c.id), asOf, settings.valuesCents))
+          .map((c) =>
+            contactAnalytics(
+              c.id,
+              rows.interactions.filter((x) => x.contactId === c.id),
+              asOf,
+              settings.valuesCents,
+            ),
+          )
           .sort(compareTopContacts(sortBy))
           .map((s) => [s.id, s.clvCents, s.recency, s.frequency, s.interactionCount, s.lastContactMs]);
         // The export reads the workspace's stored settings; store these first.
@@ -150,9 +191,21 @@ describe("analytics: SQL equals the core definitions", () => {
                   ${settings.valuesCents.note}, ${settings.thresholdsCents.medium}, ${settings.thresholdsCents.high})
           ON CONFLICT (workspace_id) DO NOTHING`;
         const exported: unknown[][] = [];
-        await app.runtime.services.analytics.streamExport(workspaceId, { sortBy, asOf: new Date(asOf) }, async (batch) => {
-          for (const r of batch) exported.push([r.id, Number(r.cents), Number(r.r), Number(r.f), Number(r.n), r.last_ms === null ? null : Number(r.last_ms)]);
-        });
+        await app.runtime.services.analytics.streamExport(
+          workspaceId,
+          { sortBy, asOf: new Date(asOf) },
+          async (batch) => {
+            for (const r of batch)
+              exported.push([
+                r.id,
+                Number(r.cents),
+                Number(r.r),
+                Number(r.f),
+                Number(r.n),
+                r.last_ms === null ? null : Number(r.last_ms),
+              ]);
+          },
+        );
         expect(exported, `${sortBy} as of ${new Date(asOf).toISOString()}`).toEqual(expected);
       }
     }
@@ -164,13 +217,33 @@ describe("analytics: SQL equals the core definitions", () => {
     await generateWorkspace(41, workspace.id);
     const rows = await rowsOf(workspace.id);
     const live = new Set(rows.contacts.filter((c) => c.deletedAt === null).map((c) => c.id));
-    const berlinClock = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit", weekday: "short", hourCycle: "h23" });
+    const berlinClock = new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Europe/Berlin",
+      hour: "2-digit",
+      minute: "2-digit",
+      weekday: "short",
+      hourCycle: "h23",
+    });
     const random = createRandom(99);
-    for (const [timeZone, bucket] of [["UTC", "day"], ["Europe/Berlin", "day"], ["Europe/Berlin", "week"], ["UTC", "week"]] as const) {
+    for (const [timeZone, bucket] of [
+      ["UTC", "day"],
+      ["Europe/Berlin", "day"],
+      ["Europe/Berlin", "week"],
+      ["UTC", "week"],
+    ] as const) {
       // Berlin days: across the end of summer time (2025-10-26 has 25 hours).
-      const from = timeZone === "Europe/Berlin" && bucket === "day" ? Date.UTC(2025, 9, 10, 5, 17) : BASE - Math.floor(random() * 200 * DAY);
+      const from =
+        timeZone === "Europe/Berlin" && bucket === "day"
+          ? Date.UTC(2025, 9, 10, 5, 17)
+          : BASE - Math.floor(random() * 200 * DAY);
       const to = from + (bucket === "day" ? 45 : 30 * 7) * DAY + Math.floor(random() * DAY);
-      const series = await owner.client.analytics.timeseries.query({ workspaceId: workspace.id, from: new Date(from), to: new Date(to), bucket, timeZone });
+      const series = await owner.client.analytics.timeseries.query({
+        workspaceId: workspace.id,
+        from: new Date(from),
+        to: new Date(to),
+        bucket,
+        timeZone,
+      });
       const starts = series.buckets.map((b) => b.startsAt.getTime());
       // Bucket starts are local midnights (Mondays for weeks), consecutive, the first at or before `from`.
       expect(starts[0]!).toBeLessThanOrEqual(from);
@@ -184,9 +257,18 @@ describe("analytics: SQL equals the core definitions", () => {
         // A day is 24 hours, or 23 / 25 across a DST change; a week 168 ± 1.
         expect(bucket === "day" ? [23, 24, 25] : [167, 168, 169]).toContain(gapHours);
       }
-      if (timeZone === "Europe/Berlin" && bucket === "day") expect(starts.some((start, i) => i > 0 && start - starts[i - 1]! === 25 * 3_600_000)).toBe(true);
+      if (timeZone === "Europe/Berlin" && bucket === "day")
+        expect(starts.some((start, i) => i > 0 && start - starts[i - 1]! === 25 * 3_600_000)).toBe(true);
       // The reference count: each live interaction in [from, to), placed by binary search over the starts.
-      const expected = starts.map((startsAt) => ({ startsAt, email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 }));
+      const expected = starts.map((startsAt) => ({
+        startsAt,
+        email: 0,
+        meeting: 0,
+        call: 0,
+        linkedin: 0,
+        note: 0,
+        total: 0,
+      }));
       for (const interaction of rows.interactions) {
         const at = (interaction.occurredAt as Date).getTime();
         if (!live.has(interaction.contactId) || at < from || at >= to) continue;
@@ -195,7 +277,10 @@ describe("analytics: SQL equals the core definitions", () => {
         expected[index]![interaction.type]++;
         expected[index]!.total++;
       }
-      expect(series.buckets.map((b) => ({ ...b, startsAt: b.startsAt.getTime() })), `${timeZone} ${bucket}`).toEqual(expected);
+      expect(
+        series.buckets.map((b) => ({ ...b, startsAt: b.startsAt.getTime() })),
+        `${timeZone} ${bucket}`,
+      ).toEqual(expected);
     }
   });
 
@@ -203,7 +288,10 @@ describe("analytics: SQL equals the core definitions", () => {
     const owner = await app.signUp("Property Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Property via API" });
     const { asOfs } = await generateWorkspace(31, workspace.id);
-    const settings: AnalyticsSettings = { valuesCents: { email: 1_234, meeting: 4_321, call: 999, linkedin: 1, note: 50 }, thresholdsCents: { medium: 5_000, high: 12_345 } };
+    const settings: AnalyticsSettings = {
+      valuesCents: { email: 1_234, meeting: 4_321, call: 999, linkedin: 1, note: 50 },
+      thresholdsCents: { medium: 5_000, high: 12_345 },
+    };
     await owner.client.analytics.setValues.mutate({
       workspaceId: workspace.id,
       values: { email: 12.34, meeting: 43.21, call: 9.99, linkedin: 0.01, note: 0.5 },
@@ -212,8 +300,20 @@ describe("analytics: SQL equals the core definitions", () => {
     const rows = await rowsOf(workspace.id);
     for (const asOf of asOfs) {
       for (const sortBy of TOP_CONTACT_SORTS) {
-        const { cached: _cached, computedAt: _computedAt, sortBy: _sortBy, ...metrics } = await owner.client.analytics.metrics.query({ workspaceId: workspace.id, asOf: new Date(asOf), sortBy, limit: 25 });
-        expect(metrics).toEqual(toMetrics(computeAnalyticsSnapshot({ ...rows, settings, asOf }), { sortBy, limit: 25 }));
+        const {
+          cached: _cached,
+          computedAt: _computedAt,
+          sortBy: _sortBy,
+          ...metrics
+        } = await owner.client.analytics.metrics.query({
+          workspaceId: workspace.id,
+          asOf: new Date(asOf),
+          sortBy,
+          limit: 25,
+        });
+        expect(metrics).toEqual(
+          toMetrics(computeAnalyticsSnapshot({ ...rows, settings, asOf }), { sortBy, limit: 25 }),
+        );
       }
     }
   });

@@ -23,7 +23,9 @@ describe("auth", () => {
   it("refuses a second account with the same email in another case", async () => {
     const alice = await app.signUp();
     const error = await errorOf(
-      app.client().auth.register.mutate({ email: alice.email.toUpperCase(), password: "another password!", name: "Dup" }),
+      app
+        .client()
+        .auth.register.mutate({ email: alice.email.toUpperCase(), password: "another password!", name: "Dup" }),
     );
     expect(error.code).toBe("CONFLICT");
   });
@@ -36,7 +38,9 @@ describe("auth", () => {
     const wrong = await errorOf(app.client().auth.login.mutate({ email: bob.email, password: "not the password" }));
     expect(wrong.code).toBe("UNAUTHORIZED");
     expect(wrong.message).toBe("Email or password is incorrect");
-    const unknown = await errorOf(app.client().auth.login.mutate({ email: "nobody@example.com", password: "whatever123" }));
+    const unknown = await errorOf(
+      app.client().auth.login.mutate({ email: "nobody@example.com", password: "whatever123" }),
+    );
     expect(unknown.message).toBe(wrong.message);
   });
 
@@ -58,9 +62,13 @@ describe("auth", () => {
     const second = await app.client().auth.refresh.mutate({ refreshToken: first.refreshToken! });
 
     // The original token was already rotated: presenting it again is theft or replay.
-    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: dana.refreshToken }))).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: dana.refreshToken }))).code).toBe(
+      "UNAUTHORIZED",
+    );
     // Every token of the family is now dead, including the newest one and its access token.
-    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: second.refreshToken! }))).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: second.refreshToken! }))).code).toBe(
+      "UNAUTHORIZED",
+    );
     // The session's access tokens die with it.
     expect((await errorOf(app.client(second.accessToken).auth.me.query())).code).toBe("UNAUTHORIZED");
 
@@ -81,13 +89,19 @@ describe("auth", () => {
     const fay = await app.signUp();
     await fay.client.auth.logout.mutate();
     expect((await errorOf(fay.client.auth.me.query())).code).toBe("UNAUTHORIZED");
-    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: fay.refreshToken }))).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: fay.refreshToken }))).code).toBe(
+      "UNAUTHORIZED",
+    );
   });
 
   it("browser sessions keep the refresh token in an httpOnly, SameSite=Strict cookie", async () => {
     const user = await app.signUp();
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${app.url}/trpc/${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+      fetch(`${app.url}/trpc/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
     const login = await post("auth.login", { email: user.email, password: user.password, refreshTransport: "cookie" });
     const setCookie = login.headers.get("set-cookie")!;
     expect(setCookie).toMatch(/^rapport_refresh=[\w-]{43}; Path=\/trpc; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
@@ -111,13 +125,17 @@ describe("auth", () => {
   it("refresh tokens expire", async () => {
     const gus = await app.signUp();
     clock.advance(31 * 86_400_000);
-    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: gus.refreshToken }))).code).toBe("UNAUTHORIZED");
+    expect((await errorOf(app.client().auth.refresh.mutate({ refreshToken: gus.refreshToken }))).code).toBe(
+      "UNAUTHORIZED",
+    );
   });
 
   it("rate-limits failed logins per account and client with a retry-after, even for the right password", async () => {
     const hal = await app.signUp();
     for (let i = 0; i < 3; i++) {
-      expect((await errorOf(app.client().auth.login.mutate({ email: hal.email, password: "wrong password" }))).code).toBe("UNAUTHORIZED");
+      expect(
+        (await errorOf(app.client().auth.login.mutate({ email: hal.email, password: "wrong password" }))).code,
+      ).toBe("UNAUTHORIZED");
     }
     const limited = await errorOf(app.client().auth.login.mutate({ email: hal.email, password: hal.password }));
     expect(limited.code).toBe("TOO_MANY_REQUESTS");
@@ -146,7 +164,8 @@ describe("auth", () => {
     await errorOf(app.client().auth.login.mutate({ email: ivy.email, password: "bad password" }));
     const session = await app.client().auth.login.mutate({ email: ivy.email, password: ivy.password });
     await app.client(session.accessToken).auth.logout.mutate();
-    const rows = await app.sql`SELECT action, ip, metadata::text AS metadata FROM audit_log WHERE actor_id = ${ivy.userId} ORDER BY id`;
+    const rows =
+      await app.sql`SELECT action, ip, metadata::text AS metadata FROM audit_log WHERE actor_id = ${ivy.userId} ORDER BY id`;
     expect(rows.map((r) => r.action)).toEqual(["auth.register", "auth.login_failed", "auth.login", "auth.logout"]);
     expect(rows.every((r) => r.ip)).toBe(true);
     expect(rows.some((r) => r.metadata.includes(ivy.email))).toBe(false);
@@ -156,12 +175,21 @@ describe("auth", () => {
     const weak = await errorOf(app.client().auth.register.mutate({ email: "a@b.co", password: "short", name: "X" }));
     expect(weak.code).toBe("BAD_REQUEST");
     expect(weak.data.zodIssues[0].path).toEqual(["password"]);
-    const common = await errorOf(app.client().auth.register.mutate({ email: "c@b.co", password: "Password123", name: "X" }));
+    const common = await errorOf(
+      app.client().auth.register.mutate({ email: "c@b.co", password: "Password123", name: "X" }),
+    );
     expect(common.code).toBe("BAD_REQUEST");
-    expect(common.data.zodIssues[0]).toMatchObject({ path: ["password"], message: expect.stringMatching(/most common/) });
+    expect(common.data.zodIssues[0]).toMatchObject({
+      path: ["password"],
+      message: expect.stringMatching(/most common/),
+    });
     // Accounts made without the API (CLI, demo data) follow the same rule.
-    await expect(app.runtime.services.auth.createUser({ email: "cli@b.co", password: "qwertyuiop", name: "X" })).rejects.toThrow(/most common/);
-    const badEmail = await errorOf(app.client().auth.register.mutate({ email: "not-an-email", password: "long enough pw", name: "X" }));
+    await expect(
+      app.runtime.services.auth.createUser({ email: "cli@b.co", password: "qwertyuiop", name: "X" }),
+    ).rejects.toThrow(/most common/);
+    const badEmail = await errorOf(
+      app.client().auth.register.mutate({ email: "not-an-email", password: "long enough pw", name: "X" }),
+    );
     expect(badEmail.data.zodIssues[0].path).toEqual(["email"]);
   });
 });

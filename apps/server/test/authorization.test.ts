@@ -20,67 +20,122 @@ type Call = (client: RapportClient, ids: Ids) => Promise<unknown>;
 
 const workspaceProcedures: Record<string, Call> = {
   "workspaces.members": (c, ids) => c.workspaces.members.query({ workspaceId: ids.workspaceId }),
-  "invitations.invite": (c, ids) => c.invitations.invite.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
+  "invitations.invite": (c, ids) =>
+    c.invitations.invite.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
   "invitations.listPending": (c, ids) => c.invitations.listPending.query({ workspaceId: ids.workspaceId }),
-  "invitations.revoke": (c, ids) => c.invitations.revoke.mutate({ workspaceId: ids.workspaceId, invitationId: ids.invitationId }),
-  "workspaces.setRole": (c, ids) => c.workspaces.setRole.mutate({ workspaceId: ids.workspaceId, userId: ids.userId, role: "member" }),
-  "workspaces.removeMember": (c, ids) => c.workspaces.removeMember.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
-  "workspaces.transferOwnership": (c, ids) => c.workspaces.transferOwnership.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
+  "invitations.revoke": (c, ids) =>
+    c.invitations.revoke.mutate({ workspaceId: ids.workspaceId, invitationId: ids.invitationId }),
+  "workspaces.setRole": (c, ids) =>
+    c.workspaces.setRole.mutate({ workspaceId: ids.workspaceId, userId: ids.userId, role: "member" }),
+  "workspaces.removeMember": (c, ids) =>
+    c.workspaces.removeMember.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
+  "workspaces.transferOwnership": (c, ids) =>
+    c.workspaces.transferOwnership.mutate({ workspaceId: ids.workspaceId, userId: ids.userId }),
   // B's name: typed for A it is the wrong confirmation, so nothing here can delete A.
-  "workspaces.requestDeletion": (c, ids) => c.workspaces.requestDeletion.mutate({ workspaceId: ids.workspaceId, confirmation: "B" }),
+  "workspaces.requestDeletion": (c, ids) =>
+    c.workspaces.requestDeletion.mutate({ workspaceId: ids.workspaceId, confirmation: "B" }),
   "workspaces.cancelDeletion": (c, ids) => c.workspaces.cancelDeletion.mutate({ workspaceId: ids.workspaceId }),
   "workspaces.deletionStatus": (c, ids) => c.workspaces.deletionStatus.query({ workspaceId: ids.workspaceId }),
   "contacts.create": (c, ids) => c.contacts.create.mutate({ workspaceId: ids.workspaceId, name: "Intruder" }),
-  "contacts.bulkCreate": (c, ids) => c.contacts.bulkCreate.mutate({ workspaceId: ids.workspaceId, contacts: [{ name: "Intruder" }] }),
-  "contacts.get": (c, ids) => c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
+  "contacts.bulkCreate": (c, ids) =>
+    c.contacts.bulkCreate.mutate({ workspaceId: ids.workspaceId, contacts: [{ name: "Intruder" }] }),
+  "contacts.get": (c, ids) =>
+    c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
   "contacts.list": (c, ids) => c.contacts.list.query({ workspaceId: ids.workspaceId }),
-  "contacts.update": (c, ids) => c.contacts.update.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, patch: { name: "Hacked" } }),
-  "contacts.delete": (c, ids) => c.contacts.delete.mutate({ workspaceId: ids.workspaceId, contactIds: [ids.contactId] }),
+  "contacts.update": (c, ids) =>
+    c.contacts.update.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, patch: { name: "Hacked" } }),
+  "contacts.delete": (c, ids) =>
+    c.contacts.delete.mutate({ workspaceId: ids.workspaceId, contactIds: [ids.contactId] }),
   "contacts.restore": (c, ids) => c.contacts.restore.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "interactions.create": (c, ids) =>
-    c.interactions.create.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, type: "note", direction: "outbound", occurredAt: new Date() }),
-  "interactions.listForContact": (c, ids) => c.interactions.listForContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
-  "interactions.delete": (c, ids) => c.interactions.delete.mutate({ workspaceId: ids.workspaceId, interactionId: ids.interactionId }),
+    c.interactions.create.mutate({
+      workspaceId: ids.workspaceId,
+      contactId: ids.contactId,
+      type: "note",
+      direction: "outbound",
+      occurredAt: new Date(),
+    }),
+  "interactions.listForContact": (c, ids) =>
+    c.interactions.listForContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "interactions.delete": (c, ids) =>
+    c.interactions.delete.mutate({ workspaceId: ids.workspaceId, interactionId: ids.interactionId }),
   "activity.list": (c, ids) => c.activity.list.query({ workspaceId: ids.workspaceId }),
   "audit.list": (c, ids) => c.audit.list.query({ workspaceId: ids.workspaceId }),
-  "recommendations.forContact": (c, ids) => c.recommendations.forContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "recommendations.forContact": (c, ids) =>
+    c.recommendations.forContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "cache.stats": (c, ids) => c.cache.stats.query({ workspaceId: ids.workspaceId }),
   "cache.invalidateWorkspace": (c, ids) => c.cache.invalidateWorkspace.mutate({ workspaceId: ids.workspaceId }),
-  "cache.deleteKey": (c, ids) => c.cache.deleteKey.mutate({ workspaceId: ids.workspaceId, key: `rec:${ids.workspaceId}:1:${ids.contactId}:20` }),
+  "cache.deleteKey": (c, ids) =>
+    c.cache.deleteKey.mutate({ workspaceId: ids.workspaceId, key: `rec:${ids.workspaceId}:1:${ids.contactId}:20` }),
   "cache.keys": (c, ids) => c.cache.keys.query({ workspaceId: ids.workspaceId }),
   "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
-  "cache.warmupStatus": (c, ids) => c.cache.warmupStatus.query({ workspaceId: ids.workspaceId, jobId: `warmup-${ids.workspaceId}-00000000` }),
+  "cache.warmupStatus": (c, ids) =>
+    c.cache.warmupStatus.query({ workspaceId: ids.workspaceId, jobId: `warmup-${ids.workspaceId}-00000000` }),
   "analytics.metrics": (c, ids) => c.analytics.metrics.query({ workspaceId: ids.workspaceId }),
   "analytics.clv": (c, ids) => c.analytics.clv.query({ workspaceId: ids.workspaceId }),
   "analytics.health": (c, ids) => c.analytics.health.query({ workspaceId: ids.workspaceId }),
   "analytics.engagement": (c, ids) => c.analytics.engagement.query({ workspaceId: ids.workspaceId }),
-  "analytics.topContacts": (c, ids) => c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 100 }),
+  "analytics.topContacts": (c, ids) =>
+    c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 100 }),
   "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
-  "analytics.setValues": (c, ids) => c.analytics.setValues.mutate({ workspaceId: ids.workspaceId, values: { note: 1 } }),
+  "analytics.setValues": (c, ids) =>
+    c.analytics.setValues.mutate({ workspaceId: ids.workspaceId, values: { note: 1 } }),
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
   // GDPR exports; exportStatus is user-scoped (checked per export in gdpr-export.test.ts).
-  "gdpr.exportContact": (c, ids) => c.gdpr.exportContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gdpr.exportContact": (c, ids) =>
+    c.gdpr.exportContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   // GDPR erasure/restriction; the calling user's own requests are user-scoped.
-  "gdpr.eraseContact": (c, ids) => c.gdpr.eraseContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, reason: "Art. 17 request" }),
-  "gdpr.restrictContact": (c, ids) => c.gdpr.restrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
-  "gdpr.unrestrictContact": (c, ids) => c.gdpr.unrestrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gdpr.eraseContact": (c, ids) =>
+    c.gdpr.eraseContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, reason: "Art. 17 request" }),
+  "gdpr.restrictContact": (c, ids) =>
+    c.gdpr.restrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gdpr.unrestrictContact": (c, ids) =>
+    c.gdpr.unrestrictContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "gdpr.operations": (c, ids) => c.gdpr.operations.query({ workspaceId: ids.workspaceId }),
-  "gdpr.contactPrivacy": (c, ids) => c.gdpr.contactPrivacy.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gdpr.contactPrivacy": (c, ids) =>
+    c.gdpr.contactPrivacy.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
 };
 // Analytics takes no record ids (the export route's own checks are in analytics.test.ts).
 const ANALYTICS = Object.keys(workspaceProcedures).filter((path) => path.startsWith("analytics."));
 // Cache keys and warm-up jobs are confined to the workspace in the id itself; cross-workspace
 // keys (FORBIDDEN) and jobs (NOT_FOUND) are covered in cache.test.ts.
-const WORKSPACE_LEVEL_ONLY = ["cache.stats", "cache.invalidateWorkspace", "cache.deleteKey", "cache.keys", "cache.warmup", "cache.warmupStatus"];
+const WORKSPACE_LEVEL_ONLY = [
+  "cache.stats",
+  "cache.invalidateWorkspace",
+  "cache.deleteKey",
+  "cache.keys",
+  "cache.warmup",
+  "cache.warmupStatus",
+];
 
 // Procedures that are not workspace-scoped, on purpose.
 const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
-const USER_SCOPED = ["auth.logout", "auth.me", "workspaces.create", "workspaces.list", "workspaces.soleOwned", "invitations.preview", "invitations.accept", "invitations.decline", "gdpr.requestExport", "gdpr.exportStatus",
-  "gdpr.requestDeletion", "gdpr.cancelDeletion", "gdpr.executeDeletion", "gdpr.restrict", "gdpr.unrestrict", "gdpr.restrictionStatus",
-  "gdpr.myOperations", "gdpr.dataLocations", "system.ping"];
+const USER_SCOPED = [
+  "auth.logout",
+  "auth.me",
+  "workspaces.create",
+  "workspaces.list",
+  "workspaces.soleOwned",
+  "invitations.preview",
+  "invitations.accept",
+  "invitations.decline",
+  "gdpr.requestExport",
+  "gdpr.exportStatus",
+  "gdpr.requestDeletion",
+  "gdpr.cancelDeletion",
+  "gdpr.executeDeletion",
+  "gdpr.restrict",
+  "gdpr.unrestrict",
+  "gdpr.restrictionStatus",
+  "gdpr.myOperations",
+  "gdpr.dataLocations",
+  "system.ping",
+];
 
 type Meta = { scope?: string; minRole?: string } | undefined;
-const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>).map(([path, p]) => ({
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: { meta?: Meta } }>,
+).map(([path, p]) => ({
   path,
   meta: p._def.meta,
 }));
@@ -101,19 +156,52 @@ describe("authorization across workspaces", () => {
     await joinWorkspace(alice, wa.id, mallory);
     const ca = await alice.client.contacts.create.mutate({ workspaceId: wa.id, name: "Ana", email: "ana@a.example" });
     const cb = await bob.client.contacts.create.mutate({ workspaceId: wb.id, name: "Bea", email: "bea@b.example" });
-    const ia = await alice.client.interactions.create.mutate({ workspaceId: wa.id, contactId: ca.id, type: "call", direction: "inbound", occurredAt: new Date() });
-    const ib = await bob.client.interactions.create.mutate({ workspaceId: wb.id, contactId: cb.id, type: "call", direction: "inbound", occurredAt: new Date() });
-    const inva = await alice.client.invitations.invite.mutate({ workspaceId: wa.id, email: "invited-to-a@example.com" });
+    const ia = await alice.client.interactions.create.mutate({
+      workspaceId: wa.id,
+      contactId: ca.id,
+      type: "call",
+      direction: "inbound",
+      occurredAt: new Date(),
+    });
+    const ib = await bob.client.interactions.create.mutate({
+      workspaceId: wb.id,
+      contactId: cb.id,
+      type: "call",
+      direction: "inbound",
+      occurredAt: new Date(),
+    });
+    const inva = await alice.client.invitations.invite.mutate({
+      workspaceId: wa.id,
+      email: "invited-to-a@example.com",
+    });
     const invb = await bob.client.invitations.invite.mutate({ workspaceId: wb.id, email: "invited-to-b@example.com" });
-    a = { workspaceId: wa.id, contactId: ca.id, interactionId: ia.interaction.id, userId: alice.userId, invitationId: inva.invitation.id };
-    b = { workspaceId: wb.id, contactId: cb.id, interactionId: ib.interaction.id, userId: bob.userId, invitationId: invb.invitation.id };
+    a = {
+      workspaceId: wa.id,
+      contactId: ca.id,
+      interactionId: ia.interaction.id,
+      userId: alice.userId,
+      invitationId: inva.invitation.id,
+    };
+    b = {
+      workspaceId: wb.id,
+      contactId: cb.id,
+      interactionId: ib.interaction.id,
+      userId: bob.userId,
+      invitationId: invb.invitation.id,
+    };
   });
   afterAll(() => app.close());
 
   it("the table covers every procedure of the router", () => {
-    const scoped = procedures.filter((p) => p.meta?.scope === "workspace").map((p) => p.path).sort();
+    const scoped = procedures
+      .filter((p) => p.meta?.scope === "workspace")
+      .map((p) => p.path)
+      .sort();
     expect(scoped).toEqual(Object.keys(workspaceProcedures).sort());
-    const others = procedures.filter((p) => p.meta?.scope !== "workspace").map((p) => p.path).sort();
+    const others = procedures
+      .filter((p) => p.meta?.scope !== "workspace")
+      .map((p) => p.path)
+      .sort();
     expect(others).toEqual([...PUBLIC, ...USER_SCOPED].sort());
     for (const path of USER_SCOPED) expect(procedures.find((p) => p.path === path)?.meta?.scope).toBe("user");
   });
@@ -124,13 +212,38 @@ describe("authorization across workspaces", () => {
     expect(JSON.stringify(error)).not.toContain("bea@b.example");
   });
 
-  it.each(Object.entries(workspaceProcedures).filter(([path]) => ![...WORKSPACE_LEVEL_ONLY, ...ANALYTICS, "contacts.create", "contacts.bulkCreate", "contacts.list", "gdpr.operations", "activity.list", "audit.list", "workspaces.members", "invitations.invite", "invitations.listPending", "workspaces.requestDeletion", "workspaces.cancelDeletion", "workspaces.deletionStatus"].includes(path)))(
-    "%s with my workspace but another workspace's record ids → NOT_FOUND",
-    async (_path, call) => {
-      const error = await errorOf(call(alice.client, { ...a, contactId: b.contactId, interactionId: b.interactionId, userId: bob.userId, invitationId: b.invitationId }));
-      expect(error.code).toBe("NOT_FOUND");
-    },
-  );
+  it.each(
+    Object.entries(workspaceProcedures).filter(
+      ([path]) =>
+        ![
+          ...WORKSPACE_LEVEL_ONLY,
+          ...ANALYTICS,
+          "contacts.create",
+          "contacts.bulkCreate",
+          "contacts.list",
+          "gdpr.operations",
+          "activity.list",
+          "audit.list",
+          "workspaces.members",
+          "invitations.invite",
+          "invitations.listPending",
+          "workspaces.requestDeletion",
+          "workspaces.cancelDeletion",
+          "workspaces.deletionStatus",
+        ].includes(path),
+    ),
+  )("%s with my workspace but another workspace's record ids → NOT_FOUND", async (_path, call) => {
+    const error = await errorOf(
+      call(alice.client, {
+        ...a,
+        contactId: b.contactId,
+        interactionId: b.interactionId,
+        userId: bob.userId,
+        invitationId: b.invitationId,
+      }),
+    );
+    expect(error.code).toBe("NOT_FOUND");
+  });
 
   it.each(procedures.filter((p) => p.meta?.minRole === "admin" || p.meta?.minRole === "owner").map((p) => p.path))(
     "%s needs a higher role: a plain member gets FORBIDDEN",
@@ -151,10 +264,15 @@ describe("authorization across workspaces", () => {
     expect(contact).toMatchObject({ name: "Bea", deletedAt: null });
     const list = await bob.client.contacts.list.query({ workspaceId: b.workspaceId });
     expect(list.items.map((c) => c.name)).toEqual(["Bea"]);
-    const timeline = await bob.client.interactions.listForContact.query({ workspaceId: b.workspaceId, contactId: b.contactId });
+    const timeline = await bob.client.interactions.listForContact.query({
+      workspaceId: b.workspaceId,
+      contactId: b.contactId,
+    });
     expect(timeline.items).toHaveLength(1);
     const members = await bob.client.workspaces.members.query({ workspaceId: b.workspaceId });
     expect(members.map((m) => [m.userId, m.role])).toEqual([[bob.userId, "owner"]]);
-    expect((await bob.client.invitations.listPending.query({ workspaceId: b.workspaceId })).map((i) => i.id)).toEqual([b.invitationId]);
+    expect((await bob.client.invitations.listPending.query({ workspaceId: b.workspaceId })).map((i) => i.id)).toEqual([
+      b.invitationId,
+    ]);
   });
 });

@@ -49,7 +49,10 @@ const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000);
 const freshEmail = () => `new.${randomBytes(4).toString("hex")}@example.com`;
 
 const BASE_INPUTS: Record<string, BaseInput> = {
-  "auth.register": { as: "anonymous", input: () => ({ email: freshEmail(), password: "a long enough password", name: "New Person" }) },
+  "auth.register": {
+    as: "anonymous",
+    input: () => ({ email: freshEmail(), password: "a long enough password", name: "New Person" }),
+  },
   "auth.login": { as: "anonymous", input: (f) => ({ email: f.owner.email, password: f.owner.password }) },
   "auth.refresh": { as: "anonymous", input: (f) => ({ refreshToken: f.owner.refreshToken }) },
   "auth.logout": { input: () => undefined },
@@ -73,7 +76,12 @@ const BASE_INPUTS: Record<string, BaseInput> = {
 
   "invitations.invite": { input: (f) => ({ workspaceId: f.workspaceId, email: freshEmail(), role: "member" }) },
   "invitations.listPending": { input: (f) => ({ workspaceId: f.workspaceId }) },
-  "invitations.revoke": { input: async (f) => ({ workspaceId: f.workspaceId, invitationId: (await openInvitation(f, f.workspaceId)).invitationId }) },
+  "invitations.revoke": {
+    input: async (f) => ({
+      workspaceId: f.workspaceId,
+      invitationId: (await openInvitation(f, f.workspaceId)).invitationId,
+    }),
+  },
   "invitations.preview": { input: async (f) => ({ token: (await openInvitation(f)).token }) },
   "invitations.accept": { input: async (f) => ({ token: (await openInvitation(f)).token }) },
   "invitations.decline": { input: async (f) => ({ token: (await openInvitation(f)).token }) },
@@ -93,7 +101,17 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "contacts.bulkCreate": {
     input: (f) => ({
       workspaceId: f.workspaceId,
-      contacts: [{ name: "Bo Lee", email: "bo.lee@example.com", company: "Initech", title: "CEO", phone: "555 0101", tags: ["lead"], source: "import" }],
+      contacts: [
+        {
+          name: "Bo Lee",
+          email: "bo.lee@example.com",
+          company: "Initech",
+          title: "CEO",
+          phone: "555 0101",
+          tags: ["lead"],
+          source: "import",
+        },
+      ],
     }),
   },
   "contacts.get": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, includeDeleted: false }) },
@@ -115,7 +133,14 @@ const BASE_INPUTS: Record<string, BaseInput> = {
     input: (f) => ({
       workspaceId: f.workspaceId,
       contactId: f.contactId,
-      patch: { name: "Carla Diaz", email: "carla.d@example.com", company: "Globex", title: "VP", phone: "555 0102", tags: ["customer"] },
+      patch: {
+        name: "Carla Diaz",
+        email: "carla.d@example.com",
+        company: "Globex",
+        title: "VP",
+        phone: "555 0102",
+        tags: ["customer"],
+      },
     }),
   },
   "contacts.delete": { input: (f) => ({ workspaceId: f.workspaceId, contactIds: [f.contactId] }) },
@@ -144,24 +169,43 @@ const BASE_INPUTS: Record<string, BaseInput> = {
     }),
   },
   "interactions.listForContact": {
-    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, limit: 10, cursor: encodeCursor([new Date().toISOString(), f.interactionId]) }),
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      contactId: f.contactId,
+      limit: 10,
+      cursor: encodeCursor([new Date().toISOString(), f.interactionId]),
+    }),
   },
   "interactions.delete": { input: (f) => ({ workspaceId: f.workspaceId, interactionId: f.interactionId }) },
 
   "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, cursor: encodeCursor([1_000_000]) }) },
   "audit.list": {
-    input: (f) => ({ workspaceId: f.workspaceId, action: "contact.created", actorId: f.owner.userId, limit: 10, cursor: encodeCursor([1_000_000]) }),
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      action: "contact.created",
+      actorId: f.owner.userId,
+      limit: 10,
+      cursor: encodeCursor([1_000_000]),
+    }),
   },
-  "recommendations.forContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, k: 5, includeKnown: true }) },
+  "recommendations.forContact": {
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, k: 5, includeKnown: true }),
+  },
 
   "cache.stats": { input: (f) => ({ workspaceId: f.workspaceId }) },
   "cache.invalidateWorkspace": { input: (f) => ({ workspaceId: f.workspaceId }) },
-  "cache.deleteKey": { input: (f) => ({ workspaceId: f.workspaceId, key: `rec:${f.workspaceId}:0:${f.contactId}:20` }) },
+  "cache.deleteKey": {
+    input: (f) => ({ workspaceId: f.workspaceId, key: `rec:${f.workspaceId}:0:${f.contactId}:20` }),
+  },
   "cache.keys": { input: (f) => ({ workspaceId: f.workspaceId, pattern: "rec:*", cursor: "0", limit: 10 }) },
   "cache.warmup": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, wait: false }) },
   "cache.warmupStatus": {
     input: async (f) => {
-      const { jobId } = await f.owner.client.cache.warmup.mutate({ workspaceId: f.workspaceId, limit: 10, wait: false });
+      const { jobId } = await f.owner.client.cache.warmup.mutate({
+        workspaceId: f.workspaceId,
+        limit: 10,
+        wait: false,
+      });
       return { workspaceId: f.workspaceId, jobId };
     },
   },
@@ -170,17 +214,31 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "analytics.clv": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo() }) },
   "analytics.health": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo() }) },
   "analytics.engagement": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo() }) },
-  "analytics.topContacts": { input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo(), sortBy: "health", limit: 5 }) },
-  "analytics.timeseries": {
-    input: (f) => ({ workspaceId: f.workspaceId, from: daysAgo(14), to: hourAgo(), bucket: "day", timeZone: "Europe/Berlin" }),
+  "analytics.topContacts": {
+    input: (f) => ({ workspaceId: f.workspaceId, asOf: hourAgo(), sortBy: "health", limit: 5 }),
   },
-  "analytics.setValues": { input: (f) => ({ workspaceId: f.workspaceId, values: { meeting: 120 }, thresholds: { medium: 100, high: 1_000 } }) },
+  "analytics.timeseries": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      from: daysAgo(14),
+      to: hourAgo(),
+      bucket: "day",
+      timeZone: "Europe/Berlin",
+    }),
+  },
+  "analytics.setValues": {
+    input: (f) => ({ workspaceId: f.workspaceId, values: { meeting: 120 }, thresholds: { medium: 100, high: 1_000 } }),
+  },
   "analytics.export": { input: (f) => ({ workspaceId: f.workspaceId, format: "csv", sortBy: "clv", asOf: hourAgo() }) },
 
   "gdpr.requestExport": { input: () => ({ include: ["contacts"] }) },
   "gdpr.exportContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
-  "gdpr.exportStatus": { input: async (f) => ({ exportId: (await f.owner.client.gdpr.requestExport.mutate({})).exportId }) },
-  "gdpr.eraseContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, reason: "The person asked" }) },
+  "gdpr.exportStatus": {
+    input: async (f) => ({ exportId: (await f.owner.client.gdpr.requestExport.mutate({})).exportId }),
+  },
+  "gdpr.eraseContact": {
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, reason: "The person asked" }),
+  },
   "gdpr.requestDeletion": { as: "admin", input: (f) => ({ reason: "Leaving", password: f.admin.password }) },
   "gdpr.cancelDeletion": {
     as: "admin",
@@ -229,16 +287,21 @@ async function openInvitation(f: Fixture, workspaceId?: string): Promise<{ invit
 }
 
 async function requestAdminDeletion(f: Fixture): Promise<string> {
-  const { deletionId } = await f.admin.client.gdpr.requestDeletion.mutate({ reason: "Leaving", password: f.admin.password });
+  const { deletionId } = await f.admin.client.gdpr.requestDeletion.mutate({
+    reason: "Leaving",
+    password: f.admin.password,
+  });
   return deletionId;
 }
 
 type Procedure = { _def: { type: "query" | "mutation" | "subscription"; inputs: unknown[] } };
-const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Procedure>).map(([path, procedure]) => ({
-  path,
-  type: procedure._def.type,
-  fields: procedure._def.inputs.flatMap((schema) => schemaFields(schema, [])),
-}));
+const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Procedure>).map(
+  ([path, procedure]) => ({
+    path,
+    type: procedure._def.type,
+    fields: procedure._def.inputs.flatMap((schema) => schemaFields(schema, [])),
+  }),
+);
 
 type Field = `${string}:${"string" | "date"}`;
 
@@ -280,7 +343,8 @@ function baseFields(value: unknown, path: string[] = []): Field[] {
   if (typeof value === "string") return [`${path.join(".")}:string`];
   if (value instanceof Date) return [`${path.join(".")}:date`];
   if (Array.isArray(value)) return value.flatMap((item) => baseFields(item, [...path, "[]"]));
-  if (value !== null && typeof value === "object") return Object.entries(value).flatMap(([key, field]) => baseFields(field, [...path, key]));
+  if (value !== null && typeof value === "object")
+    return Object.entries(value).flatMap(([key, field]) => baseFields(field, [...path, key]));
   return [];
 }
 
@@ -303,7 +367,9 @@ function badVariants(base: unknown): Variant[] {
         variants.push({ label: `${JSON.stringify(bad)} as ${at}`, input: replace(bad) });
       }
     } else if (Array.isArray(value)) {
-      value.forEach((item, index) => walk(item, [...path, index], (next) => replace(value.map((v, i) => (i === index ? next : v)))));
+      value.forEach((item, index) =>
+        walk(item, [...path, index], (next) => replace(value.map((v, i) => (i === index ? next : v)))),
+      );
     } else if (value !== null && typeof value === "object") {
       for (const [key, field] of Object.entries(value)) {
         walk(field, [...path, key], (next) => replace({ ...value, [key]: next }));
@@ -338,7 +404,9 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
 
   /** A digest of every row of every table, per table. */
   async function snapshot(): Promise<Record<string, string>> {
-    const columns = tables.map((name) => `(select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "${name}" t) as "${name}"`);
+    const columns = tables.map(
+      (name) => `(select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) from "${name}" t) as "${name}"`,
+    );
     const [row] = await app.sql.unsafe(`select ${columns.join(", ")}`);
     return row as Record<string, string>;
   }
@@ -348,7 +416,13 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
     const admin = await app.signUp("Admin");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Bad input" });
     await app.sql`insert into memberships (workspace_id, user_id, role) values (${workspace.id}, ${admin.userId}, 'admin')`;
-    const contact = await owner.client.contacts.create.mutate({ workspaceId: workspace.id, name: "Carla Diaz", email: "carla@example.com", company: "Acme", tags: ["vip"] });
+    const contact = await owner.client.contacts.create.mutate({
+      workspaceId: workspace.id,
+      name: "Carla Diaz",
+      email: "carla@example.com",
+      company: "Acme",
+      tags: ["vip"],
+    });
     const { interaction } = await owner.client.interactions.create.mutate({
       workspaceId: workspace.id,
       contactId: contact.id,
@@ -398,12 +472,16 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
       ["contacts.list", { workspaceId, sort: "name", cursor: encodeCursor(["car\u0000la", contactId]) }],
       ["contacts.list", { workspaceId, sort: "updated", cursor: encodeCursor(["not a time", contactId]) }],
       ["contacts.list", { workspaceId, sort: "created", cursor: encodeCursor([OUT_OF_RANGE, contactId]) }],
-      ["interactions.listForContact", { workspaceId, contactId, cursor: encodeCursor(["2026-01-01T00:00:00Z\u0000", interactionId]) }],
+      [
+        "interactions.listForContact",
+        { workspaceId, contactId, cursor: encodeCursor(["2026-01-01T00:00:00Z\u0000", interactionId]) },
+      ],
       ["activity.list", { workspaceId, cursor: encodeCursor([1e20]) }],
       ["audit.list", { workspaceId, cursor: encodeCursor([-1e20]) }],
     ];
     const answers = [];
-    for (const [path, input] of forged) answers.push(`${path}: ${(await errorOf(call(f.owner.client, path, "query", input))).code}`);
+    for (const [path, input] of forged)
+      answers.push(`${path}: ${(await errorOf(call(f.owner.client, path, "query", input))).code}`);
     expect(answers).toEqual(forged.map(([path]) => `${path}: BAD_REQUEST`));
   });
 });

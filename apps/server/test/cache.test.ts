@@ -29,7 +29,11 @@ async function secondInstance(app: TestApp): Promise<Runtime> {
 }
 
 async function readyz(app: TestApp) {
-  return (await (await fetch(`${app.url}/readyz`)).json()) as { status: string; degraded: string[]; checks: { cache: { ok: boolean; configured: boolean; degradedSince: string | null } } };
+  return (await (await fetch(`${app.url}/readyz`)).json()) as {
+    status: string;
+    degraded: string[];
+    checks: { cache: { ok: boolean; configured: boolean; degradedSince: string | null } };
+  };
 }
 
 describe("cache (real Redis)", () => {
@@ -40,7 +44,8 @@ describe("cache (real Redis)", () => {
   let workspaceId: string;
   const ids: Record<string, string> = {};
 
-  const forContact = (name: string, k?: number) => owner.client.recommendations.forContact.query({ workspaceId, contactId: ids[name]!, k });
+  const forContact = (name: string, k?: number) =>
+    owner.client.recommendations.forContact.query({ workspaceId, contactId: ids[name]!, k });
   const cache = () => app.runtime.cache;
 
   beforeAll(async () => {
@@ -49,9 +54,21 @@ describe("cache (real Redis)", () => {
     redis = new Redis(TEST_REDIS_URL);
     owner = await app.signUp("Owner");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Cached" })).id;
-    for (const name of ["Ana", "Ben", "Carla", "Dan"]) ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
-    for (const [from, to] of [["Ana", "Ben"], ["Ben", "Carla"], ["Carla", "Dan"]] as const) {
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: ids[from]!, type: "meeting", direction: "inbound", occurredAt: app.clock.now(), participants: [{ contactId: ids[to]! }] });
+    for (const name of ["Ana", "Ben", "Carla", "Dan"])
+      ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
+    for (const [from, to] of [
+      ["Ana", "Ben"],
+      ["Ben", "Carla"],
+      ["Carla", "Dan"],
+    ] as const) {
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ids[from]!,
+        type: "meeting",
+        direction: "inbound",
+        occurredAt: app.clock.now(),
+        participants: [{ contactId: ids[to]! }],
+      });
     }
   });
   afterAll(async () => {
@@ -70,7 +87,13 @@ describe("cache (real Redis)", () => {
 
   it("refuses a Redis timeout above 50 ms and documents the defaults", () => {
     expect(() => loadConfig({ CACHE_REDIS_TIMEOUT_MS: "51" })).toThrow(/CACHE_REDIS_TIMEOUT_MS/);
-    expect(loadConfig({ NODE_ENV: "test" })).toMatchObject({ CACHE_REDIS_TIMEOUT_MS: 50, CACHE_TTL_SECONDS: 86_400, CACHE_DERIVED_TTL_SECONDS: 7 * 86_400, RECS_HALF_LIFE_DAYS: 90, WARMUP_ON_START: false });
+    expect(loadConfig({ NODE_ENV: "test" })).toMatchObject({
+      CACHE_REDIS_TIMEOUT_MS: 50,
+      CACHE_TTL_SECONDS: 86_400,
+      CACHE_DERIVED_TTL_SECONDS: 7 * 86_400,
+      RECS_HALF_LIFE_DAYS: 90,
+      WARMUP_ON_START: false,
+    });
   });
 
   it("miss returns nothing", async () => {
@@ -79,15 +102,22 @@ describe("cache (real Redis)", () => {
 
   it("invalidates one workspace in O(1) and leaves the others untouched", async () => {
     const [a, b] = [randomUUID(), randomUUID()];
-    for (const ws of [a, b]) for (const key of ["x:1", "x:2", "x:3"]) await cache().set("rec", ws, key, { ws, key }, { ttlSeconds: 60 });
+    for (const ws of [a, b])
+      for (const key of ["x:1", "x:2", "x:3"]) await cache().set("rec", ws, key, { ws, key }, { ttlSeconds: 60 });
     await other.cache.get("rec", a, "x:1"); // now also in the other instance's memory
     const before = await cache().generation(a);
     const result = await app.runtime.services.cache.invalidateWorkspace(a);
     expect(result).toEqual({ invalidatedKeys: 3, status: "ok" });
     expect(await cache().generation(a)).toBe(before + 1);
     expect(await cache().get("rec", a, "x:1")).toBeNull();
-    expect(await until(() => other.cache.get("rec", a, "x:1"), (v) => v === null)).toBeNull();
-    for (const key of ["x:1", "x:2", "x:3"]) expect(await cache().get("rec", b, key)).toMatchObject({ value: { ws: b, key } });
+    expect(
+      await until(
+        () => other.cache.get("rec", a, "x:1"),
+        (v) => v === null,
+      ),
+    ).toBeNull();
+    for (const key of ["x:1", "x:2", "x:3"])
+      expect(await cache().get("rec", b, key)).toMatchObject({ value: { ws: b, key } });
     const left = await redis.keys(`${app.redisPrefix}cache:rec:${a}:*`);
     expect(left).toEqual([]);
     expect(await redis.keys(`${app.redisPrefix}cache:rec:${b}:*`)).toHaveLength(3);
@@ -100,12 +130,16 @@ describe("cache (real Redis)", () => {
     expect(recTtl).toBeGreaterThan(DAY - 10);
     expect(recTtl).toBeLessThanOrEqual(DAY);
     await app.runtime.services.recommendations.warmup(workspaceId, 3);
-    const topTtl = await redis.ttl(`${app.redisPrefix}cache:top:${workspaceId}:${await cache().generation(workspaceId)}:3`);
+    const topTtl = await redis.ttl(
+      `${app.redisPrefix}cache:top:${workspaceId}:${await cache().generation(workspaceId)}:3`,
+    );
     expect(topTtl).toBeGreaterThan(7 * DAY - 10);
     expect(topTtl).toBeLessThanOrEqual(7 * DAY);
     // cache.keys lists them with the same TTLs.
     const listed = await owner.client.cache.keys.query({ workspaceId });
-    expect(listed.keys.find((k) => k.key === `rec:${workspaceId}:${generation}:${ids.Ana}:20`)?.ttlSeconds).toBeGreaterThan(DAY - 10);
+    expect(
+      listed.keys.find((k) => k.key === `rec:${workspaceId}:${generation}:${ids.Ana}:20`)?.ttlSeconds,
+    ).toBeGreaterThan(DAY - 10);
   });
 
   it("stats add up: hits, misses, hit rate, latency, across instances", async () => {
@@ -118,7 +152,15 @@ describe("cache (real Redis)", () => {
     await other.cache.getOrCompute("rec", ws, "s", compute, { ttlSeconds: 60 }); // L2 hit on the other instance
     await other.cache.flushStats();
     const stats = await app.runtime.services.cache.stats(ws);
-    expect(stats).toMatchObject({ hits: 3, misses: 1, hitsL1: 2, hitsL2: 1, computations: 1, degraded: false, instanceOnly: false });
+    expect(stats).toMatchObject({
+      hits: 3,
+      misses: 1,
+      hitsL1: 2,
+      hitsL2: 1,
+      computations: 1,
+      degraded: false,
+      instanceOnly: false,
+    });
     expect(stats.hitRate).toBeCloseTo(3 / 4, 10);
     expect(stats.getLatency.count).toBe(4);
     expect(stats.getLatency.avgMs).toBeGreaterThan(0);
@@ -153,7 +195,9 @@ describe("cache (real Redis)", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return { value: "once", snapshot: cache().fence.lastSnapshot!.text };
     };
-    const all = await Promise.all(Array.from({ length: 100 }, () => cache().getOrCompute("rec", ws, "stampede", slow, { ttlSeconds: 60 })));
+    const all = await Promise.all(
+      Array.from({ length: 100 }, () => cache().getOrCompute("rec", ws, "stampede", slow, { ttlSeconds: 60 })),
+    );
     expect(computations).toBe(1);
     expect(all.every((r) => r.value === "once" && !r.cached)).toBe(true);
     expect(cache().stats.totals.get(ws)).toMatchObject({ computations: 1, coalesced: 99, misses: 100 });
@@ -177,7 +221,10 @@ describe("cache (real Redis)", () => {
     await lockHeld;
     const second = other.cache.getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 });
     // The holder finishes only once the other instance is waiting on its lock.
-    await until(() => other.cache.stats.totals.get(ws)?.lockWaits ?? 0, (waits) => waits === 1);
+    await until(
+      () => other.cache.stats.totals.get(ws)?.lockWaits ?? 0,
+      (waits) => waits === 1,
+    );
     finish();
     const [a, b] = await Promise.all([first, second]);
     expect(computations).toBe(1);
@@ -192,7 +239,13 @@ describe("cache (real Redis)", () => {
     // A holder that took the lock and died: the lock expires after 300 ms.
     await redis.set(`${app.redisPrefix}cache:lock:rec:${ws}:${generation}:orphan`, "dead-holder", "PX", 300);
     const started = Date.now();
-    const result = await cache().getOrCompute("rec", ws, "orphan", async () => ({ value: "mine", snapshot: cache().fence.lastSnapshot!.text }), { ttlSeconds: 60 });
+    const result = await cache().getOrCompute(
+      "rec",
+      ws,
+      "orphan",
+      async () => ({ value: "mine", snapshot: cache().fence.lastSnapshot!.text }),
+      { ttlSeconds: 60 },
+    );
     expect(result).toMatchObject({ value: "mine", cached: false });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(app.runtime.config.CACHE_LOCK_WAIT_MS + 500);
@@ -206,7 +259,12 @@ describe("cache (real Redis)", () => {
     const after = await forContact("Ana");
     expect(after.cached).toBe(false);
     expect(after.items.map((i) => i.name)).toContain("Carla Changed");
-    expect(await until(() => cache().generation(workspaceId), (g) => g > generation)).toBeGreaterThan(generation);
+    expect(
+      await until(
+        () => cache().generation(workspaceId),
+        (g) => g > generation,
+      ),
+    ).toBeGreaterThan(generation);
     // The durable consumer handled it too (idempotently: one bump for one event).
     expect(await app.runtime.dispatcher.drain()).toBe(true);
     expect(await cache().generation(workspaceId)).toBe(generation + 1);
@@ -217,8 +275,14 @@ describe("cache (real Redis)", () => {
     await joinWorkspace(owner, workspaceId, member);
     const stranger = await app.signUp("Stranger");
     const strangerWorkspace = (await stranger.client.workspaces.create.mutate({ name: "Theirs" })).id;
-    const strangerContact = await stranger.client.contacts.create.mutate({ workspaceId: strangerWorkspace, name: "Theirs" });
-    await stranger.client.recommendations.forContact.query({ workspaceId: strangerWorkspace, contactId: strangerContact.id });
+    const strangerContact = await stranger.client.contacts.create.mutate({
+      workspaceId: strangerWorkspace,
+      name: "Theirs",
+    });
+    await stranger.client.recommendations.forContact.query({
+      workspaceId: strangerWorkspace,
+      contactId: strangerContact.id,
+    });
     const theirKey = (await stranger.client.cache.keys.query({ workspaceId: strangerWorkspace })).keys[0]!.key;
     expect(theirKey).toMatch(new RegExp(`^rec:${strangerWorkspace}:`));
     const myKey = (await owner.client.cache.keys.query({ workspaceId, pattern: "rec:*" })).keys[0]!.key;
@@ -230,7 +294,9 @@ describe("cache (real Redis)", () => {
     expect(await codeOf(stranger.client.cache.invalidateWorkspace.mutate({ workspaceId }))).toBe("NOT_FOUND");
     expect(await codeOf(stranger.client.cache.warmup.mutate({ workspaceId }))).toBe("NOT_FOUND");
     // …nor reach them through their own workspace.
-    expect(await codeOf(stranger.client.cache.deleteKey.mutate({ workspaceId: strangerWorkspace, key: myKey }))).toBe("FORBIDDEN");
+    expect(await codeOf(stranger.client.cache.deleteKey.mutate({ workspaceId: strangerWorkspace, key: myKey }))).toBe(
+      "FORBIDDEN",
+    );
     // A plain member of this workspace: FORBIDDEN (admins and owners only).
     expect(await codeOf(member.client.cache.keys.query({ workspaceId }))).toBe("FORBIDDEN");
 
@@ -242,11 +308,18 @@ describe("cache (real Redis)", () => {
     }
     const listing = await owner.client.cache.keys.query({ workspaceId, pattern: `*${strangerWorkspace}*` });
     expect(listing.keys).toEqual([]);
-    expect((await stranger.client.cache.keys.query({ workspaceId: strangerWorkspace })).keys.map((k) => k.key)).toContain(theirKey);
-    expect(await codeOf(owner.client.cache.warmupStatus.query({ workspaceId, jobId: `warmup-${strangerWorkspace}-x` }))).toBe("NOT_FOUND");
+    expect(
+      (await stranger.client.cache.keys.query({ workspaceId: strangerWorkspace })).keys.map((k) => k.key),
+    ).toContain(theirKey);
+    expect(
+      await codeOf(owner.client.cache.warmupStatus.query({ workspaceId, jobId: `warmup-${strangerWorkspace}-x` })),
+    ).toBe("NOT_FOUND");
 
     // Deleting one of ours works and is confined to that key.
-    expect(await owner.client.cache.deleteKey.mutate({ workspaceId, key: myKey })).toEqual({ deleted: true, status: "ok" });
+    expect(await owner.client.cache.deleteKey.mutate({ workspaceId, key: myKey })).toEqual({
+      deleted: true,
+      status: "ok",
+    });
     expect(await redis.exists(`${app.redisPrefix}cache:${myKey}`)).toBe(0);
   });
 
@@ -264,7 +337,18 @@ describe("cache (real Redis)", () => {
     } while (cursor && pages < 100);
     expect(seen.size).toBe(30);
     const filtered = await owner.client.cache.keys.query({ workspaceId: ws, pattern: "rec:*:c1?:20", limit: 500 });
-    expect(filtered.keys.map((k) => k.key.split(":")[3]).sort()).toEqual(["c10", "c11", "c12", "c13", "c14", "c15", "c16", "c17", "c18", "c19"]);
+    expect(filtered.keys.map((k) => k.key.split(":")[3]).sort()).toEqual([
+      "c10",
+      "c11",
+      "c12",
+      "c13",
+      "c14",
+      "c15",
+      "c16",
+      "c17",
+      "c18",
+      "c19",
+    ]);
   });
 
   it("matches adversarial patterns in linear time and refuses overlong ones", async () => {
@@ -278,8 +362,12 @@ describe("cache (real Redis)", () => {
       expect(listed.keys).toEqual([]);
     }
     expect(performance.now() - started).toBeLessThan(2_000);
-    expect((await owner.client.cache.keys.query({ workspaceId: ws, pattern: "*?*?*?*?:20", limit: 500 })).keys).toHaveLength(20);
-    expect(await codeOf(owner.client.cache.keys.query({ workspaceId: ws, pattern: "*".repeat(129) }))).toBe("BAD_REQUEST");
+    expect(
+      (await owner.client.cache.keys.query({ workspaceId: ws, pattern: "*?*?*?*?:20", limit: 500 })).keys,
+    ).toHaveLength(20);
+    expect(await codeOf(owner.client.cache.keys.query({ workspaceId: ws, pattern: "*".repeat(129) }))).toBe(
+      "BAD_REQUEST",
+    );
   });
 });
 
@@ -310,19 +398,54 @@ describe("cache when Redis is unreachable", () => {
   const ids: string[] = [];
 
   const startRedis = () => {
-    execFileSync("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "yes", "--pidfile", `${dir}.pid`, "--dir", tmpdir()]);
+    execFileSync("redis-server", [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "yes",
+      "--pidfile",
+      `${dir}.pid`,
+      "--dir",
+      tmpdir(),
+    ]);
   };
-  const readPid = () => until(() => { try { return Number(readFileSync(`${dir}.pid`, "utf8")); } catch { return 0; } }, (n) => n > 0);
+  const readPid = () =>
+    until(
+      () => {
+        try {
+          return Number(readFileSync(`${dir}.pid`, "utf8"));
+        } catch {
+          return 0;
+        }
+      },
+      (n) => n > 0,
+    );
 
   beforeAll(async () => {
     port = await freePortBelowEphemeralRange();
     // Nothing listens on the cache's port yet: a dead Redis from the start.
-    app = await createTestApp({ env: { CACHE_REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_BREAKER_COOLDOWN_MS: "300" } });
+    app = await createTestApp({
+      env: { CACHE_REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_BREAKER_COOLDOWN_MS: "300" },
+    });
     owner = await app.signUp("Owner");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "No cache" })).id;
-    for (const name of ["Ana", "Ben", "Carla", "Dan", "Eve"]) ids.push((await owner.client.contacts.create.mutate({ workspaceId, name })).id);
+    for (const name of ["Ana", "Ben", "Carla", "Dan", "Eve"])
+      ids.push((await owner.client.contacts.create.mutate({ workspaceId, name })).id);
     for (let i = 1; i < ids.length; i++) {
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: ids[i - 1]!, type: "email", direction: "outbound", occurredAt: app.clock.now(), participants: [{ contactId: ids[i]! }] });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ids[i - 1]!,
+        type: "email",
+        direction: "outbound",
+        occurredAt: app.clock.now(),
+        participants: [{ contactId: ids[i]! }],
+      });
     }
   });
   afterAll(async () => {
@@ -339,7 +462,8 @@ describe("cache when Redis is unreachable", () => {
   });
 
   const ask = (k: number) => owner.client.recommendations.forContact.query({ workspaceId, contactId: ids[1]!, k });
-  const reference = (k: number) => app.runtime.services.recommendations.computeUncached({ workspaceId, contactId: ids[1]!, k, includeKnown: false });
+  const reference = (k: number) =>
+    app.runtime.services.recommendations.computeUncached({ workspaceId, contactId: ids[1]!, k, includeKnown: false });
 
   it("answers correctly and quickly with nothing listening, and says it is degraded", async () => {
     for (let k = 1; k <= 5; k++) {
@@ -362,7 +486,11 @@ describe("cache when Redis is unreachable", () => {
   it("recovers by itself when Redis comes back", async () => {
     startRedis();
     pid = await readPid();
-    const health = await until(() => app.runtime.cache.health(), (h) => !h.degraded, 10_000);
+    const health = await until(
+      () => app.runtime.cache.health(),
+      (h) => !h.degraded,
+      10_000,
+    );
     expect(health.degraded).toBe(false);
     const first = await ask(6);
     expect(first.items).toEqual((await reference(6)).items);
@@ -388,7 +516,15 @@ describe("cache when Redis is unreachable", () => {
     expect(Math.max(...timings.slice(2))).toBeLessThan(150);
     expect(app.runtime.cache.health().degraded).toBe(true);
     process.kill(pid!, "SIGCONT");
-    expect((await until(() => app.runtime.cache.health(), (h) => !h.degraded, 10_000)).degraded).toBe(false);
+    expect(
+      (
+        await until(
+          () => app.runtime.cache.health(),
+          (h) => !h.degraded,
+          10_000,
+        )
+      ).degraded,
+    ).toBe(false);
     expect((await ask(13)).items).toEqual((await reference(13)).items);
   });
 });

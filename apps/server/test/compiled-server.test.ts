@@ -58,7 +58,10 @@ describe("the compiled server, installed as the image installs it", () => {
   it("installs production dependencies only, with the patched postgres.js", () => {
     const installed = readdirSync(join(appDir, "node_modules/.pnpm"));
     for (const devOnly of ["tsx@", "typescript@", "esbuild@", "vite@", "vitest@", "@rapport+"]) {
-      expect(installed.filter((name) => name.startsWith(devOnly)), devOnly).toEqual([]);
+      expect(
+        installed.filter((name) => name.startsWith(devOnly)),
+        devOnly,
+      ).toEqual([]);
     }
     // The deployed copy is byte for byte the workspace's patched one (patches/postgres@3.4.9.patch).
     const connection = "src/connection.js";

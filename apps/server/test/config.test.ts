@@ -12,7 +12,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const ROOT = findRepoRoot();
-const PUBLISHED = ["rapport-development-secret-do-not-use-in-production", "rapport-dev-suppression-key-do-not-use-in-production"];
+const PUBLISHED = [
+  "rapport-development-secret-do-not-use-in-production",
+  "rapport-dev-suppression-key-do-not-use-in-production",
+];
 const strongSecret = () => `s${Math.random().toString(36).slice(2)}`.padEnd(40, "x");
 
 const tempDirs: string[] = [];
@@ -40,7 +43,9 @@ describe("defaults outside production", () => {
     const dataDir = tempDataDir();
     expect(loadConfig({ DATA_DIR: dataDir }).HOST).toBe("127.0.0.1");
     expect(loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir }).HOST).toBe("127.0.0.1");
-    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: strongSecret(), GDPR_SUPPRESSION_KEY: strongSecret() }).HOST).toBe("0.0.0.0");
+    expect(
+      loadConfig({ NODE_ENV: "production", JWT_SECRET: strongSecret(), GDPR_SUPPRESSION_KEY: strongSecret() }).HOST,
+    ).toBe("0.0.0.0");
     expect(loadConfig({ DATA_DIR: dataDir, HOST: "0.0.0.0" }).HOST).toBe("0.0.0.0");
   });
 
@@ -55,7 +60,10 @@ describe("defaults outside production", () => {
 
     const file = join(dataDir, "secrets.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ JWT_SECRET: first.JWT_SECRET, GDPR_SUPPRESSION_KEY: first.GDPR_SUPPRESSION_KEY });
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
+      JWT_SECRET: first.JWT_SECRET,
+      GDPR_SUPPRESSION_KEY: first.GDPR_SUPPRESSION_KEY,
+    });
 
     const second = loadConfig({ DATA_DIR: dataDir });
     expect(second.JWT_SECRET).toBe(first.JWT_SECRET);
@@ -71,7 +79,9 @@ describe("defaults outside production", () => {
     const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: jwt });
     expect(config.JWT_SECRET).toBe(jwt);
     expect(config.generatedSecrets).toEqual(["GDPR_SUPPRESSION_KEY"]);
-    expect(Object.keys(JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")))).toEqual(["GDPR_SUPPRESSION_KEY"]);
+    expect(Object.keys(JSON.parse(readFileSync(join(dataDir, "secrets.json"), "utf8")))).toEqual([
+      "GDPR_SUPPRESSION_KEY",
+    ]);
   });
 
   it("tests get fresh secrets per process and write nothing", () => {
@@ -85,7 +95,12 @@ describe("defaults outside production", () => {
 
 describe("refusals", () => {
   it.each(["development", "test", "production"])("refuses the published development secrets in %s", (mode) => {
-    const problems = problemsOf({ NODE_ENV: mode, DATA_DIR: tempDataDir(), JWT_SECRET: PUBLISHED[0], GDPR_SUPPRESSION_KEY: PUBLISHED[1] });
+    const problems = problemsOf({
+      NODE_ENV: mode,
+      DATA_DIR: tempDataDir(),
+      JWT_SECRET: PUBLISHED[0],
+      GDPR_SUPPRESSION_KEY: PUBLISHED[1],
+    });
     expect(problems).toContainEqual(expect.stringMatching(/^JWT_SECRET: is a published development value/));
     expect(problems).toContainEqual(expect.stringMatching(/^GDPR_SUPPRESSION_KEY: is a published development value/));
   });
@@ -101,13 +116,16 @@ describe("refusals", () => {
 
 /** docker compose's variable interpolation: ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}. */
 function interpolate(value: string, shell: Record<string, string | undefined>): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g, (_, name: string, colon: string, op: string | undefined, arg: string) => {
-    const set = shell[name];
-    const missing = set === undefined || (colon === ":" && set === "");
-    if (op === "?" && missing) throw new Error(`compose refuses to start: ${name}: ${arg}`);
-    if (op === "-" && missing) return arg;
-    return set ?? "";
-  });
+  return value.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+    (_, name: string, colon: string, op: string | undefined, arg: string) => {
+      const set = shell[name];
+      const missing = set === undefined || (colon === ":" && set === "");
+      if (op === "?" && missing) throw new Error(`compose refuses to start: ${name}: ${arg}`);
+      if (op === "-" && missing) return arg;
+      return set ?? "";
+    },
+  );
 }
 
 /** The ENV instructions of the Dockerfile, the base environment of every container of the image. */
@@ -123,14 +141,18 @@ function imageEnvironment(): Record<string, string> {
 
 function composeAppServices(shell: Record<string, string | undefined>): Array<[string, Record<string, string>]> {
   const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
-    services: Record<string, { image?: string; build?: unknown; environment?: Record<string, string | number | boolean | null> }>;
+    services: Record<
+      string,
+      { image?: string; build?: unknown; environment?: Record<string, string | number | boolean | null> }
+    >;
   };
   const base = imageEnvironment();
   return Object.entries(compose.services)
     .filter(([, service]) => service.build !== undefined || service.image?.startsWith("rapport"))
     .map(([name, service]) => {
       const env: Record<string, string> = { ...base };
-      for (const [key, value] of Object.entries(service.environment ?? {})) env[key] = interpolate(String(value ?? ""), shell);
+      for (const [key, value] of Object.entries(service.environment ?? {}))
+        env[key] = interpolate(String(value ?? ""), shell);
       return [name, env];
     });
 }
@@ -142,7 +164,9 @@ describe("docker-compose.yml", () => {
     const services = composeAppServices(shell);
     expect(services.map(([name]) => name).sort()).toEqual(["api", "worker"]);
     for (const [name, env] of services) {
-      const unknown = Object.keys(env).filter((key) => !CONFIG_VARIABLES.includes(key) && !["CI", "npm_config_update_notifier"].includes(key));
+      const unknown = Object.keys(env).filter(
+        (key) => !CONFIG_VARIABLES.includes(key) && !["CI", "npm_config_update_notifier"].includes(key),
+      );
       expect(unknown, `${name}: variables the server does not read`).toEqual([]);
       expect(problemsOf(env), name).toEqual([]);
       const config = loadConfig(env);

@@ -7,9 +7,14 @@ describe("contacts", () => {
   let owner: SignedInUser;
   let workspaceId: string;
   const clock = new ManualClock(new Date("2026-05-01T09:00:00Z"));
-  const countContacts = async () => Number((await app.sql`SELECT count(*)::int AS n FROM contacts WHERE workspace_id = ${workspaceId}`)[0]!.n);
+  const countContacts = async () =>
+    Number((await app.sql`SELECT count(*)::int AS n FROM contacts WHERE workspace_id = ${workspaceId}`)[0]!.n);
   const countEvents = async (type: string) =>
-    Number((await app.sql`SELECT count(*)::int AS n FROM domain_events WHERE workspace_id = ${workspaceId} AND type = ${type}`)[0]!.n);
+    Number(
+      (
+        await app.sql`SELECT count(*)::int AS n FROM domain_events WHERE workspace_id = ${workspaceId} AND type = ${type}`
+      )[0]!.n,
+    );
 
   beforeAll(async () => {
     app = await createTestApp({ clock });
@@ -26,7 +31,13 @@ describe("contacts", () => {
       company: "Acme",
       tags: ["VIP", "customer", "vip"],
     });
-    expect(created).toMatchObject({ name: "Ana Ruiz", email: "ana.ruiz@acme.com", company: "Acme", tags: ["customer", "vip"], source: "manual" });
+    expect(created).toMatchObject({
+      name: "Ana Ruiz",
+      email: "ana.ruiz@acme.com",
+      company: "Acme",
+      tags: ["customer", "vip"],
+      source: "manual",
+    });
     expect(await owner.client.contacts.get.query({ workspaceId, contactId: created.id })).toEqual(created);
   });
 
@@ -40,7 +51,9 @@ describe("contacts", () => {
     const first = await owner.client.contacts.create.mutate({ workspaceId, name: "Ben", email: "ben@example.org" });
     const before = await countContacts();
     const eventsBefore = await countEvents("contact.created");
-    const error = await errorOf(owner.client.contacts.create.mutate({ workspaceId, name: "Ben 2", email: "BEN@example.org" }));
+    const error = await errorOf(
+      owner.client.contacts.create.mutate({ workspaceId, name: "Ben 2", email: "BEN@example.org" }),
+    );
     expect(error.code).toBe("CONFLICT");
     expect(error.data.details.existingContactId).toBe(first.id);
     expect(await countContacts()).toBe(before);
@@ -49,21 +62,31 @@ describe("contacts", () => {
 
   it("concurrent creates of the same email: exactly one wins", async () => {
     const results = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, i) => owner.client.contacts.create.mutate({ workspaceId, name: `Race ${i}`, email: "race@example.org" })),
+      Array.from({ length: 8 }, (_, i) =>
+        owner.client.contacts.create.mutate({ workspaceId, name: `Race ${i}`, email: "race@example.org" }),
+      ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    for (const r of results) if (r.status === "rejected") expect((r.reason as { data: { code: string } }).data.code).toBe("CONFLICT");
+    for (const r of results)
+      if (r.status === "rejected") expect((r.reason as { data: { code: string } }).data.code).toBe("CONFLICT");
   });
 
   it("updates only what changed and records the changed fields", async () => {
     const c = await owner.client.contacts.create.mutate({ workspaceId, name: "Cleo", email: "cleo@example.org" });
     clock.advance(1_000);
-    const updated = await owner.client.contacts.update.mutate({ workspaceId, contactId: c.id, patch: { title: "CTO", name: "Cleo" } });
+    const updated = await owner.client.contacts.update.mutate({
+      workspaceId,
+      contactId: c.id,
+      patch: { title: "CTO", name: "Cleo" },
+    });
     expect(updated.title).toBe("CTO");
     expect(updated.updatedAt.getTime()).toBeGreaterThan(c.updatedAt.getTime());
-    const [event] = await app.sql`SELECT payload FROM domain_events WHERE type = 'contact.updated' AND payload->>'contactId' = ${c.id}`;
+    const [event] =
+      await app.sql`SELECT payload FROM domain_events WHERE type = 'contact.updated' AND payload->>'contactId' = ${c.id}`;
     expect(event!.payload.fields).toEqual(["title"]);
-    const dup = await errorOf(owner.client.contacts.update.mutate({ workspaceId, contactId: c.id, patch: { email: "ben@example.org" } }));
+    const dup = await errorOf(
+      owner.client.contacts.update.mutate({ workspaceId, contactId: c.id, patch: { email: "ben@example.org" } }),
+    );
     expect(dup.code).toBe("CONFLICT");
     const cleared = await owner.client.contacts.update.mutate({ workspaceId, contactId: c.id, patch: { title: "" } });
     expect(cleared.title).toBeNull();
@@ -86,7 +109,9 @@ describe("contacts", () => {
     ];
     it.each(cases)("%s", async (_label, fields, path) => {
       const before = await countContacts();
-      const error = await errorOf(owner.client.contacts.create.mutate({ workspaceId, ...(fields as { name: string }) }));
+      const error = await errorOf(
+        owner.client.contacts.create.mutate({ workspaceId, ...(fields as { name: string }) }),
+      );
       expect(error.code).toBe("BAD_REQUEST");
       expect(error.data.zodIssues.length).toBeGreaterThan(0);
       if (path.length > 0) expect(error.data.zodIssues[0].path).toEqual(path);
@@ -101,8 +126,12 @@ describe("contacts", () => {
         body: "{not json",
       });
       expect(res.status).toBe(400);
-      expect((await errorOf(owner.client.contacts.get.query({ workspaceId: "nope", contactId: "x" }))).code).toBe("BAD_REQUEST");
-      expect((await errorOf(owner.client.contacts.list.query({ workspaceId, cursor: "garbage" }))).code).toBe("BAD_REQUEST");
+      expect((await errorOf(owner.client.contacts.get.query({ workspaceId: "nope", contactId: "x" }))).code).toBe(
+        "BAD_REQUEST",
+      );
+      expect((await errorOf(owner.client.contacts.list.query({ workspaceId, cursor: "garbage" }))).code).toBe(
+        "BAD_REQUEST",
+      );
     });
   });
 
@@ -145,11 +174,19 @@ describe("contacts", () => {
 
     it("keeps pages stable when rows share a timestamp (microsecond keys)", async () => {
       const ws = (await owner.client.workspaces.create.mutate({ name: "Same time" })).id;
-      await owner.client.contacts.bulkCreate.mutate({ workspaceId: ws, contacts: Array.from({ length: 9 }, (_, i) => ({ name: `Same ${i}` })) });
+      await owner.client.contacts.bulkCreate.mutate({
+        workspaceId: ws,
+        contacts: Array.from({ length: 9 }, (_, i) => ({ name: `Same ${i}` })),
+      });
       const names: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { items: { name: string }[]; nextCursor: string | null } = await owner.client.contacts.list.query({ workspaceId: ws, limit: 4, cursor, sort: "created" });
+        const page: { items: { name: string }[]; nextCursor: string | null } = await owner.client.contacts.list.query({
+          workspaceId: ws,
+          limit: 4,
+          cursor,
+          sort: "created",
+        });
         names.push(...page.items.map((c) => c.name));
         cursor = page.nextCursor;
       } while (cursor);
@@ -181,12 +218,26 @@ describe("contacts", () => {
   describe("bulkCreate", () => {
     it("creates up to 1,000 contacts in one call", async () => {
       const ws = (await owner.client.workspaces.create.mutate({ name: "Bulk" })).id;
-      const rows = Array.from({ length: 1_000 }, (_, i) => ({ name: `Person ${i}`, email: `p${i}@bulk.example`, source: "import" as const }));
+      const rows = Array.from({ length: 1_000 }, (_, i) => ({
+        name: `Person ${i}`,
+        email: `p${i}@bulk.example`,
+        source: "import" as const,
+      }));
       const result = await owner.client.contacts.bulkCreate.mutate({ workspaceId: ws, contacts: rows });
       expect(result.created).toBe(1_000);
-      expect(Number((await app.sql`SELECT count(*)::int AS n FROM contacts WHERE workspace_id = ${ws}`)[0]!.n)).toBe(1_000);
-      expect(Number((await app.sql`SELECT count(*)::int AS n FROM domain_events WHERE workspace_id = ${ws} AND type = 'contact.created'`)[0]!.n)).toBe(1_000);
-      const tooMany = await errorOf(owner.client.contacts.bulkCreate.mutate({ workspaceId: ws, contacts: [...rows, { name: "one more" }] }));
+      expect(Number((await app.sql`SELECT count(*)::int AS n FROM contacts WHERE workspace_id = ${ws}`)[0]!.n)).toBe(
+        1_000,
+      );
+      expect(
+        Number(
+          (
+            await app.sql`SELECT count(*)::int AS n FROM domain_events WHERE workspace_id = ${ws} AND type = 'contact.created'`
+          )[0]!.n,
+        ),
+      ).toBe(1_000);
+      const tooMany = await errorOf(
+        owner.client.contacts.bulkCreate.mutate({ workspaceId: ws, contacts: [...rows, { name: "one more" }] }),
+      );
       expect(tooMany.code).toBe("BAD_REQUEST");
     });
 
@@ -206,7 +257,11 @@ describe("contacts", () => {
       const conflicting = await errorOf(
         owner.client.contacts.bulkCreate.mutate({
           workspaceId,
-          contacts: [{ name: "New", email: "new1@example.org" }, { name: "Ben again", email: "ben@example.org" }, { name: "Twin", email: "NEW1@example.org" }],
+          contacts: [
+            { name: "New", email: "new1@example.org" },
+            { name: "Ben again", email: "ben@example.org" },
+            { name: "Twin", email: "NEW1@example.org" },
+          ],
         }),
       );
       expect(conflicting.code).toBe("CONFLICT");
@@ -231,7 +286,9 @@ describe("contacts", () => {
       const live = await owner.client.contacts.list.query({ workspaceId, search: "dora" });
       expect(live.items).toHaveLength(0);
       // Deleting again: nothing left to delete.
-      expect((await errorOf(owner.client.contacts.delete.mutate({ workspaceId, contactIds: [c.id] }))).code).toBe("NOT_FOUND");
+      expect((await errorOf(owner.client.contacts.delete.mutate({ workspaceId, contactIds: [c.id] }))).code).toBe(
+        "NOT_FOUND",
+      );
       clock.advance(29 * 86_400_000);
       owner = await app.signIn(owner);
       const restored = await owner.client.contacts.restore.mutate({ workspaceId, contactId: c.id });
@@ -242,7 +299,11 @@ describe("contacts", () => {
     it("restoring is refused when the email was taken meanwhile", async () => {
       const c = await owner.client.contacts.create.mutate({ workspaceId, name: "Eve", email: "eve@example.org" });
       await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [c.id] });
-      const replacement = await owner.client.contacts.create.mutate({ workspaceId, name: "Eve New", email: "eve@example.org" });
+      const replacement = await owner.client.contacts.create.mutate({
+        workspaceId,
+        name: "Eve New",
+        email: "eve@example.org",
+      });
       const error = await errorOf(owner.client.contacts.restore.mutate({ workspaceId, contactId: c.id }));
       expect(error.code).toBe("CONFLICT");
       expect(error.data.details.existingContactId).toBe(replacement.id);
@@ -250,7 +311,13 @@ describe("contacts", () => {
 
     it("the purge job (through BullMQ) removes contacts deleted more than 30 days ago, with their interactions", async () => {
       const old = await owner.client.contacts.create.mutate({ workspaceId, name: "Old", email: "old@example.org" });
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: old.id, type: "call", direction: "inbound", occurredAt: clock.now() });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: old.id,
+        type: "call",
+        direction: "inbound",
+        occurredAt: clock.now(),
+      });
       const recent = await owner.client.contacts.create.mutate({ workspaceId, name: "Recent" });
       await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [old.id] });
       clock.advance(20 * 86_400_000);
@@ -258,7 +325,9 @@ describe("contacts", () => {
       await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [recent.id] });
       clock.advance(11 * 86_400_000);
       owner = await app.signIn(owner);
-      expect((await errorOf(owner.client.contacts.restore.mutate({ workspaceId, contactId: old.id }))).code).toBe("NOT_FOUND");
+      expect((await errorOf(owner.client.contacts.restore.mutate({ workspaceId, contactId: old.id }))).code).toBe(
+        "NOT_FOUND",
+      );
 
       expect(app.runtime.queue.driver).toBe("bullmq");
       const jobId = await app.runtime.queue.enqueue("contacts.purge-deleted", {});
@@ -278,7 +347,10 @@ describe("contacts", () => {
 
     it("the purge is scheduled daily as a BullMQ job scheduler", async () => {
       const { Queue } = await import("bullmq");
-      const queue = new Queue("rapport", { connection: { host: "127.0.0.1", port: 6379 }, prefix: `${app.redisPrefix}bull` });
+      const queue = new Queue("rapport", {
+        connection: { host: "127.0.0.1", port: 6379 },
+        prefix: `${app.redisPrefix}bull`,
+      });
       const schedulers = await queue.getJobSchedulers();
       await queue.close();
       expect(schedulers.map((s) => [s.key, s.pattern])).toContainEqual(["contacts.purge-deleted", "15 3 * * *"]);

@@ -2,7 +2,15 @@ import type { Readiness } from "@rapport/api";
 import { createDatabase, DatabaseTimeoutError, PoolInTransactionError, queryRows, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTestApp, createTestDatabase, createTestPgliteDir, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
+import {
+  createTestApp,
+  createTestDatabase,
+  createTestPgliteDir,
+  errorOf,
+  type SignedInUser,
+  type TestApp,
+  type TestDriver,
+} from "./support/app";
 
 /**
  * On a single connection (PGlite) a query through the pool from inside a transaction
@@ -15,7 +23,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The error, or its cause, of the given class (drizzle wraps driver errors). */
 function causeOf<T>(error: unknown, type: new (...args: never[]) => T): T | undefined {
-  for (let current = error; current; current = (current as { cause?: unknown }).cause) if (current instanceof type) return current;
+  for (let current = error; current; current = (current as { cause?: unknown }).cause)
+    if (current instanceof type) return current;
   return undefined;
 }
 
@@ -23,7 +32,9 @@ describe.each(drivers)("database guard on %s", (driver) => {
   let database: Database;
   let drop: () => Promise<void> = async () => {};
 
-  async function open(options: { queryTimeoutMs?: number; transactionIdleTimeoutMs?: number; guardPoolInTransaction?: boolean } = {}) {
+  async function open(
+    options: { queryTimeoutMs?: number; transactionIdleTimeoutMs?: number; guardPoolInTransaction?: boolean } = {},
+  ) {
     if (driver === "pglite") {
       const copy = createTestPgliteDir();
       drop = copy.drop;
@@ -194,10 +205,14 @@ describe.each(drivers)("a stuck database answers 503, not a hang, on %s", (drive
     let writing!: () => void;
     const writingNow = new Promise<void>((resolve) => (writing = resolve));
     // The export handler's onBatch waits for the client to drain; here the client never does, until released.
-    const exporting = app.runtime.services.analytics.streamExport(workspaceId, { sortBy: "clv", asOf: new Date() }, async () => {
-      writing();
-      await released;
-    });
+    const exporting = app.runtime.services.analytics.streamExport(
+      workspaceId,
+      { sortBy: "clv", asOf: new Date() },
+      async () => {
+        writing();
+        await released;
+      },
+    );
     try {
       await Promise.race([writingNow, exporting]);
       expect((await user.client.contacts.list.query({ workspaceId })).items).toHaveLength(2);

@@ -21,7 +21,13 @@ describe("domain events (outbox)", () => {
   it("each mutation writes its event with workspace, actor, type and payload", async () => {
     const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Ana", email: "ana@ev.example" });
     await owner.client.contacts.update.mutate({ workspaceId, contactId: contact.id, patch: { company: "Acme" } });
-    const { interaction } = await owner.client.interactions.create.mutate({ workspaceId, contactId: contact.id, type: "email", direction: "outbound", occurredAt: new Date() });
+    const { interaction } = await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: contact.id,
+      type: "email",
+      direction: "outbound",
+      occurredAt: new Date(),
+    });
     await owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id });
     await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contact.id] });
     await owner.client.contacts.restore.mutate({ workspaceId, contactId: contact.id });
@@ -30,7 +36,8 @@ describe("domain events (outbox)", () => {
     await owner.client.workspaces.setRole.mutate({ workspaceId, userId: other.userId, role: "admin" });
     await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: other.userId });
 
-    const rows = await app.sql`SELECT id, type, actor_id, payload FROM domain_events WHERE workspace_id = ${workspaceId} ORDER BY id`;
+    const rows =
+      await app.sql`SELECT id, type, actor_id, payload FROM domain_events WHERE workspace_id = ${workspaceId} ORDER BY id`;
     expect(rows.map((r) => r.type)).toEqual([
       "workspace.created",
       "member.added",
@@ -47,7 +54,10 @@ describe("domain events (outbox)", () => {
       "member.removed",
     ]);
     // The invitee accepts (and so joins) themselves; everything else is the owner's doing.
-    expect(rows.filter((r) => r.actor_id !== owner.userId).map((r) => r.type)).toEqual(["invitation.accepted", "member.added"]);
+    expect(rows.filter((r) => r.actor_id !== owner.userId).map((r) => r.type)).toEqual([
+      "invitation.accepted",
+      "member.added",
+    ]);
     expect(rows.filter((r) => r.actor_id !== owner.userId).every((r) => r.actor_id === other.userId)).toBe(true);
     const ids = rows.map((r) => Number(r.id));
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
@@ -62,15 +72,34 @@ describe("domain events (outbox)", () => {
     await owner.client.contacts.create.mutate({ workspaceId, name: "Bo", email: "bo@ev.example" });
     const mid = await app.sql`SELECT count(*)::int AS n FROM domain_events`;
     expect(mid[0]!.n).toBe(before[0]!.n + 1);
-    await errorOf(owner.client.contacts.bulkCreate.mutate({ workspaceId, contacts: [{ name: "X", email: "x@ev.example" }, { name: "Bo", email: "bo@ev.example" }] }));
-    await errorOf(owner.client.contacts.update.mutate({ workspaceId, contactId: "00000000-0000-4000-8000-000000000000", patch: { name: "nobody" } }));
+    await errorOf(
+      owner.client.contacts.bulkCreate.mutate({
+        workspaceId,
+        contacts: [
+          { name: "X", email: "x@ev.example" },
+          { name: "Bo", email: "bo@ev.example" },
+        ],
+      }),
+    );
+    await errorOf(
+      owner.client.contacts.update.mutate({
+        workspaceId,
+        contactId: "00000000-0000-4000-8000-000000000000",
+        patch: { name: "nobody" },
+      }),
+    );
     const after = await app.sql`SELECT count(*)::int AS n FROM domain_events`;
     expect(after[0]!.n).toBe(mid[0]!.n);
 
     // A transaction that writes an event and then rolls back leaves nothing.
     await app.runtime.database.db
       .transaction(async (tx) => {
-        await tx.insert(domainEvents).values({ workspaceId, actorId: owner.userId, type: "contact.updated", payload: { contactId: "x", fields: [] } });
+        await tx.insert(domainEvents).values({
+          workspaceId,
+          actorId: owner.userId,
+          type: "contact.updated",
+          payload: { contactId: "x", fields: [] },
+        });
         throw new Error("rollback");
       })
       .catch(() => {});
@@ -81,7 +110,8 @@ describe("domain events (outbox)", () => {
     const heard: DomainEvent[] = [];
     const unsubscribe = app.runtime.bus.subscribe((event) => heard.push(event));
     const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Live" });
-    for (let i = 0; i < 50 && !heard.some((e) => e.payload.contactId === contact.id); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !heard.some((e) => e.payload.contactId === contact.id); i++)
+      await new Promise((r) => setTimeout(r, 20));
     unsubscribe();
     const event = heard.find((e) => e.payload.contactId === contact.id);
     expect(event).toMatchObject({ type: "contact.created", workspaceId, actorId: owner.userId });
@@ -95,7 +125,9 @@ describe("domain events (outbox)", () => {
     expect(page2.items[0]!.id).toBeLessThan(page1.items[2]!.id);
     const members = await owner.client.activity.list.query({ workspaceId, types: ["member.added", "member.removed"] });
     expect(new Set(members.items.map((e) => e.type))).toEqual(new Set(["member.added", "member.removed"]));
-    expect((await errorOf(owner.client.activity.list.query({ workspaceId, types: ["nope" as "member.added"] }))).code).toBe("BAD_REQUEST");
+    expect(
+      (await errorOf(owner.client.activity.list.query({ workspaceId, types: ["nope" as "member.added"] }))).code,
+    ).toBe("BAD_REQUEST");
   });
 });
 
@@ -120,7 +152,10 @@ describe("event dispatcher", () => {
 
   it("never skips an event whose lower id commits after a higher one", async () => {
     const seen: number[] = [];
-    const consumer: EventConsumer = { name: "late-commit", handle: async (events) => void seen.push(...events.map((e) => Number(String(e.payload.contactId).slice(1)))) };
+    const consumer: EventConsumer = {
+      name: "late-commit",
+      handle: async (events) => void seen.push(...events.map((e) => Number(String(e.payload.contactId).slice(1)))),
+    };
     const dispatcher = new EventDispatcher(database, log, 10_000);
     dispatcher.register(consumer);
 
@@ -169,7 +204,11 @@ describe("event dispatcher", () => {
     const seen: string[] = [];
     const make = () => {
       const d = new EventDispatcher(database, log, 10_000);
-      d.register({ name: "shared", startFrom: "now", handle: async (events) => void seen.push(...events.map((e) => String(e.payload.contactId))) });
+      d.register({
+        name: "shared",
+        startFrom: "now",
+        handle: async (events) => void seen.push(...events.map((e) => String(e.payload.contactId))),
+      });
       return d;
     };
     const [one, two] = [make(), make()];

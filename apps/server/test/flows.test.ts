@@ -63,24 +63,43 @@ describe.each(drivers)("main flows on %s", (driver) => {
     const refreshed = await app.client().auth.refresh.mutate({ refreshToken: login.refreshToken! });
     expect(refreshed.refreshToken).not.toBe(login.refreshToken);
     expect((await app.client(refreshed.accessToken).auth.me.query()).user.email).toBe(owner.email);
-    expect((await errorOf(app.client().auth.login.mutate({ email: owner.email, password: "not the password" }))).code).toBe("UNAUTHORIZED");
+    expect(
+      (await errorOf(app.client().auth.login.mutate({ email: owner.email, password: "not the password" }))).code,
+    ).toBe("UNAUTHORIZED");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: `Flows on ${driver}` })).id;
   });
 
   it("contacts: create, CSV import (bulk), update, list, bulk delete and restore", async () => {
-    const ana = await owner.client.contacts.create.mutate({ workspaceId, name: "Ana Alvarez", email: "ana@flows.example", company: "Acme", tags: ["vip"] });
-    const ben = await owner.client.contacts.create.mutate({ workspaceId, name: "Ben Brook", email: "ben@flows.example", company: "Acme" });
+    const ana = await owner.client.contacts.create.mutate({
+      workspaceId,
+      name: "Ana Alvarez",
+      email: "ana@flows.example",
+      company: "Acme",
+      tags: ["vip"],
+    });
+    const ben = await owner.client.contacts.create.mutate({
+      workspaceId,
+      name: "Ben Brook",
+      email: "ben@flows.example",
+      company: "Acme",
+    });
     anaId = ana.id;
     benId = ben.id;
     // The import sends parsed CSV rows; 25 new contacts also trigger the recommendations warm-up consumer.
     const imported = await owner.client.contacts.bulkCreate.mutate({
       workspaceId,
-      contacts: Array.from({ length: 25 }, (_, i) => ({ name: `Imported ${i}`, email: `imported${i}@flows.example`, company: i % 2 ? "Acme" : "Globex" })),
+      contacts: Array.from({ length: 25 }, (_, i) => ({
+        name: `Imported ${i}`,
+        email: `imported${i}@flows.example`,
+        company: i % 2 ? "Acme" : "Globex",
+      })),
     });
     expect(imported.created).toBe(25);
     await owner.client.contacts.update.mutate({ workspaceId, contactId: anaId, patch: { title: "CTO" } });
     expect((await owner.client.contacts.get.query({ workspaceId, contactId: anaId })).title).toBe("CTO");
-    expect((await owner.client.contacts.list.query({ workspaceId, tag: "vip" })).items.map((c) => c.id)).toEqual([anaId]);
+    expect((await owner.client.contacts.list.query({ workspaceId, tag: "vip" })).items.map((c) => c.id)).toEqual([
+      anaId,
+    ]);
 
     const removed = await owner.client.contacts.delete.mutate({ workspaceId, contactIds: imported.ids.slice(0, 5) });
     expect(removed.deletedIds).toHaveLength(5);
@@ -92,18 +111,47 @@ describe.each(drivers)("main flows on %s", (driver) => {
 
   it("interactions: create with participants, timeline, delete", async () => {
     const at = (daysAgo: number) => new Date(clock.now().getTime() - daysAgo * DAY_MS);
-    await owner.client.interactions.create.mutate({ workspaceId, contactId: anaId, type: "meeting", direction: "outbound", occurredAt: at(3), subject: "Kick-off", participants: [{ contactId: benId, role: "attendee" }] });
-    await owner.client.interactions.create.mutate({ workspaceId, contactId: anaId, type: "email", direction: "inbound", occurredAt: at(1), subject: "Follow-up" });
-    const call = await owner.client.interactions.create.mutate({ workspaceId, contactId: benId, type: "call", direction: "inbound", occurredAt: at(2) });
-    expect((await owner.client.interactions.listForContact.query({ workspaceId, contactId: anaId })).items).toHaveLength(2);
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: anaId,
+      type: "meeting",
+      direction: "outbound",
+      occurredAt: at(3),
+      subject: "Kick-off",
+      participants: [{ contactId: benId, role: "attendee" }],
+    });
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: anaId,
+      type: "email",
+      direction: "inbound",
+      occurredAt: at(1),
+      subject: "Follow-up",
+    });
+    const call = await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: benId,
+      type: "call",
+      direction: "inbound",
+      occurredAt: at(2),
+    });
+    expect(
+      (await owner.client.interactions.listForContact.query({ workspaceId, contactId: anaId })).items,
+    ).toHaveLength(2);
     await owner.client.interactions.delete.mutate({ workspaceId, interactionId: call.interaction.id });
-    expect((await owner.client.interactions.listForContact.query({ workspaceId, contactId: benId })).items).toHaveLength(0);
+    expect(
+      (await owner.client.interactions.listForContact.query({ workspaceId, contactId: benId })).items,
+    ).toHaveLength(0);
     expect(await app.runtime.dispatcher.drain()).toBe(true);
     await stillServing();
   });
 
   it("recommendations for a contact", async () => {
-    const recs = await owner.client.recommendations.forContact.query({ workspaceId, contactId: benId, includeKnown: true });
+    const recs = await owner.client.recommendations.forContact.query({
+      workspaceId,
+      contactId: benId,
+      includeKnown: true,
+    });
     expect(recs.items.map((item) => item.contactId)).toContain(anaId);
     await stillServing();
   });
@@ -130,7 +178,9 @@ describe.each(drivers)("main flows on %s", (driver) => {
       status = await owner.client.gdpr.exportStatus.query({ exportId: requested.exportId });
     }
     expect(status.status).toBe("completed");
-    const response = await fetch(`${app.url}${status.downloadUrl}`, { headers: { authorization: `Bearer ${owner.accessToken}` } });
+    const response = await fetch(`${app.url}${status.downloadUrl}`, {
+      headers: { authorization: `Bearer ${owner.accessToken}` },
+    });
     expect(response.status).toBe(200);
     const zip = await JSZip.loadAsync(await response.arrayBuffer());
     const contents = await Promise.all(Object.values(zip.files).map((file) => file.async("string")));
@@ -141,12 +191,20 @@ describe.each(drivers)("main flows on %s", (driver) => {
   // The embedded regression: erasure's consumer queried the pool inside the dispatcher's
   // transaction, and every query after it waited forever on PGlite's one connection.
   it("GDPR: contact erasure discards the export, and the server keeps answering", async () => {
-    const result = await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: anaId, reason: "Art. 17 request" });
+    const result = await owner.client.gdpr.eraseContact.mutate({
+      workspaceId,
+      contactId: anaId,
+      reason: "Art. 17 request",
+    });
     expect(result).toMatchObject({ status: "completed" });
     expect(await app.runtime.dispatcher.drain({ timeoutMs: 5_000 })).toBe(true);
-    const exports = await app.query<{ file_key: string | null }>`SELECT file_key FROM gdpr_exports WHERE subject_id = ${anaId}`;
+    const exports = await app.query<{
+      file_key: string | null;
+    }>`SELECT file_key FROM gdpr_exports WHERE subject_id = ${anaId}`;
     expect(exports).toEqual([{ file_key: null }]);
-    expect(await app.query`SELECT name, email FROM contacts WHERE id = ${anaId}`).toEqual([{ name: "Erased contact", email: null }]);
+    expect(await app.query`SELECT name, email FROM contacts WHERE id = ${anaId}`).toEqual([
+      { name: "Erased contact", email: null },
+    ]);
     await owner.client.contacts.create.mutate({ workspaceId, name: "Cleo After", email: "cleo@flows.example" });
     await stillServing();
   }, 15_000);
@@ -154,7 +212,9 @@ describe.each(drivers)("main flows on %s", (driver) => {
   it("GDPR: restriction of a contact and of one's own processing", async () => {
     const restricted = await owner.client.gdpr.restrictContact.mutate({ workspaceId, contactId: benId });
     expect(restricted.restricted).toBe(true);
-    expect((await errorOf(owner.client.recommendations.forContact.query({ workspaceId, contactId: benId }))).code).toBe("FORBIDDEN");
+    expect((await errorOf(owner.client.recommendations.forContact.query({ workspaceId, contactId: benId }))).code).toBe(
+      "FORBIDDEN",
+    );
     await owner.client.gdpr.unrestrictContact.mutate({ workspaceId, contactId: benId });
     const rita = await app.signUp("Rita Restrict");
     expect((await rita.client.gdpr.restrict.mutate()).restricted).toBe(true);
@@ -167,8 +227,14 @@ describe.each(drivers)("main flows on %s", (driver) => {
   it("invitations: invite, accept, decline, withdraw; nothing expired yet for the purge job", async () => {
     const [ina, dan] = await Promise.all([app.signUp("Ina Invitee"), app.signUp("Dan Decliner")]);
     const accepted = await owner.client.invitations.invite.mutate({ workspaceId, email: ina.email, role: "admin" });
-    expect(await ina.client.invitations.preview.query({ token: invitationToken(accepted.link) })).toMatchObject({ workspaceId, state: "pending" });
-    expect(await ina.client.invitations.accept.mutate({ token: invitationToken(accepted.link) })).toMatchObject({ workspaceId, role: "admin" });
+    expect(await ina.client.invitations.preview.query({ token: invitationToken(accepted.link) })).toMatchObject({
+      workspaceId,
+      state: "pending",
+    });
+    expect(await ina.client.invitations.accept.mutate({ token: invitationToken(accepted.link) })).toMatchObject({
+      workspaceId,
+      role: "admin",
+    });
     await ina.client.contacts.list.query({ workspaceId });
     const declined = await owner.client.invitations.invite.mutate({ workspaceId, email: dan.email });
     await dan.client.invitations.decline.mutate({ token: invitationToken(declined.link) });
@@ -185,12 +251,21 @@ describe.each(drivers)("main flows on %s", (driver) => {
     const ivy = await app.signUp("Ivy Invitee");
     const name = `Doomed on ${driver}`;
     doomedId = (await owner.client.workspaces.create.mutate({ name })).id;
-    await owner.client.contacts.create.mutate({ workspaceId: doomedId, name: "Dora Doomed", email: "dora@flows.example" });
+    await owner.client.contacts.create.mutate({
+      workspaceId: doomedId,
+      name: "Dora Doomed",
+      email: "dora@flows.example",
+    });
     await joinWorkspace(owner, doomedId, ivy, "admin");
-    expect((await owner.client.workspaces.members.query({ workspaceId: doomedId })).map((m) => m.role).sort()).toEqual(["admin", "owner"]);
+    expect((await owner.client.workspaces.members.query({ workspaceId: doomedId })).map((m) => m.role).sort()).toEqual([
+      "admin",
+      "owner",
+    ]);
     await owner.client.workspaces.transferOwnership.mutate({ workspaceId: doomedId, userId: ivy.userId });
     await ivy.client.workspaces.transferOwnership.mutate({ workspaceId: doomedId, userId: owner.userId });
-    expect(await owner.client.workspaces.requestDeletion.mutate({ workspaceId: doomedId, confirmation: name })).toMatchObject({ status: "scheduled" });
+    expect(
+      await owner.client.workspaces.requestDeletion.mutate({ workspaceId: doomedId, confirmation: name }),
+    ).toMatchObject({ status: "scheduled" });
     expect(await app.runtime.dispatcher.drain()).toBe(true);
     await stillServing();
   });
@@ -204,7 +279,9 @@ describe.each(drivers)("main flows on %s", (driver) => {
     clock.advance(31 * DAY_MS);
     owner = await app.signIn(owner);
     expect(await runJob("gdpr.run-due-deletions")).toEqual({ executed: 1, failed: 0 });
-    expect((await errorOf(app.client().auth.login.mutate({ email: leaver.email, password: leaver.password }))).code).toBe("UNAUTHORIZED");
+    expect(
+      (await errorOf(app.client().auth.login.mutate({ email: leaver.email, password: leaver.password }))).code,
+    ).toBe("UNAUTHORIZED");
     expect(await app.runtime.dispatcher.drain()).toBe(true);
     await stillServing();
   });

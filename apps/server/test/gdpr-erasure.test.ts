@@ -49,22 +49,70 @@ describe("GDPR erasure and restriction", () => {
     let bobId: string;
 
     beforeAll(async () => {
-      const zelda = await owner.client.contacts.create.mutate({ workspaceId, name: NAME, email: EMAIL, phone: PHONE, company: "Quixote Ltd", title: "CTO", tags: ["vip"] });
-      const bob = await owner.client.contacts.create.mutate({ workspaceId, name: "Bob Keeper", email: "bob@keep.example", company: "Quixote Ltd" });
+      const zelda = await owner.client.contacts.create.mutate({
+        workspaceId,
+        name: NAME,
+        email: EMAIL,
+        phone: PHONE,
+        company: "Quixote Ltd",
+        title: "CTO",
+        tags: ["vip"],
+      });
+      const bob = await owner.client.contacts.create.mutate({
+        workspaceId,
+        name: "Bob Keeper",
+        email: "bob@keep.example",
+        company: "Quixote Ltd",
+      });
       zeldaId = zelda.id;
       bobId = bob.id;
       const t = clock.now();
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: zeldaId, type: "meeting", direction: "outbound", occurredAt: t, subject: `Lunch with ${NAME}`, summary: `Call back on ${PHONE}` });
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: zeldaId, type: "email", direction: "inbound", occurredAt: t, subject: "Quarterly plan" });
       await owner.client.interactions.create.mutate({
-        workspaceId, contactId: bobId, type: "email", direction: "outbound", occurredAt: t, subject: `Intro: Bob meets ${NAME}`,
+        workspaceId,
+        contactId: zeldaId,
+        type: "meeting",
+        direction: "outbound",
+        occurredAt: t,
+        subject: `Lunch with ${NAME}`,
+        summary: `Call back on ${PHONE}`,
+      });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: zeldaId,
+        type: "email",
+        direction: "inbound",
+        occurredAt: t,
+        subject: "Quarterly plan",
+      });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: bobId,
+        type: "email",
+        direction: "outbound",
+        occurredAt: t,
+        subject: `Intro: Bob meets ${NAME}`,
         participants: [{ email: EMAIL.toUpperCase(), displayName: NAME, role: "cc" }],
       });
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: bobId, type: "note", direction: "outbound", occurredAt: t, summary: `Ask ${NAME} about it` });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: bobId,
+        type: "note",
+        direction: "outbound",
+        occurredAt: t,
+        summary: `Ask ${NAME} about it`,
+      });
       // Her name recorded under an address the workspace does not know as hers (the text itself does not name her).
       await owner.client.interactions.create.mutate({
-        workspaceId, contactId: bobId, type: "meeting", direction: "inbound", occurredAt: t, subject: "Board meeting",
-        participants: [{ email: "zq.private@elsewhere.example", displayName: NAME.toUpperCase(), role: "attendee" }, { email: "assistant@elsewhere.example", displayName: `Office of ${NAME}`, role: "attendee" }],
+        workspaceId,
+        contactId: bobId,
+        type: "meeting",
+        direction: "inbound",
+        occurredAt: t,
+        subject: "Board meeting",
+        participants: [
+          { email: "zq.private@elsewhere.example", displayName: NAME.toUpperCase(), role: "attendee" },
+          { email: "assistant@elsewhere.example", displayName: `Office of ${NAME}`, role: "attendee" },
+        ],
       });
       // Fill the caches with derived data naming her.
       await owner.client.recommendations.forContact.query({ workspaceId, contactId: bobId });
@@ -74,56 +122,101 @@ describe("GDPR erasure and restriction", () => {
     });
 
     it("a plain member cannot erase (FORBIDDEN)", async () => {
-      expect((await errorOf(member.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: "x" }))).code).toBe("FORBIDDEN");
+      expect(
+        (await errorOf(member.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: "x" }))).code,
+      ).toBe("FORBIDDEN");
     });
 
     it("erases every trace of the contact, keeps the aggregates, emits contact.erased with ids only", async () => {
-      const before = (await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`)[0]!.n;
-      const result = await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: zeldaId, reason: `Art. 17(1)(a) request received by email from ${NAME}` });
+      const before = (
+        await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`
+      )[0]!.n;
+      const result = await owner.client.gdpr.eraseContact.mutate({
+        workspaceId,
+        contactId: zeldaId,
+        reason: `Art. 17(1)(a) request received by email from ${NAME}`,
+      });
       expect(result).toMatchObject({ status: "completed" });
       // The event consumers run after commit; wait until the cache consumer has seen it too.
-      await waitFor(async () => (await app.sql`SELECT 1 FROM event_consumers WHERE last_event_id >= (SELECT max(id) FROM domain_events)`).length > 0);
+      await waitFor(
+        async () =>
+          (await app.sql`SELECT 1 FROM event_consumers WHERE last_event_id >= (SELECT max(id) FROM domain_events)`)
+            .length > 0,
+      );
 
       const dump = await dumpEverything(app);
-      for (const value of [EMAIL, NAME, PHONE, "quixote-marvell", "7700 900123"]) expect(dump).not.toContain(value.toLowerCase());
+      for (const value of [EMAIL, NAME, PHONE, "quixote-marvell", "7700 900123"])
+        expect(dump).not.toContain(value.toLowerCase());
 
-      const after = (await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`)[0]!.n;
+      const after = (await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`)[0]!
+        .n;
       expect(after).toBe(before);
-      const kept = await app.sql`SELECT type, occurred_at FROM interactions WHERE contact_id = ${zeldaId} ORDER BY type`;
+      const kept =
+        await app.sql`SELECT type, occurred_at FROM interactions WHERE contact_id = ${zeldaId} ORDER BY type`;
       expect(kept.map((r) => r.type)).toEqual(["email", "meeting"]);
-      const [contact] = await app.sql`SELECT email, name, phone, company, title, tags FROM contacts WHERE id = ${zeldaId}`;
-      expect(contact).toEqual({ email: null, name: "Erased contact", phone: null, company: null, title: null, tags: [] });
+      const [contact] =
+        await app.sql`SELECT email, name, phone, company, title, tags FROM contacts WHERE id = ${zeldaId}`;
+      expect(contact).toEqual({
+        email: null,
+        name: "Erased contact",
+        phone: null,
+        company: null,
+        title: null,
+        tags: [],
+      });
       // Bob is untouched apart from the free text that named her.
       expect((await owner.client.contacts.get.query({ workspaceId, contactId: bobId })).name).toBe("Bob Keeper");
       // Matched by value: the display names that were her name lose it; the other addresses stay (not known to be hers).
-      const byValue = await app.sql`SELECT email, display_name FROM interaction_participants WHERE email LIKE '%@elsewhere.example' ORDER BY email`;
-      expect(byValue).toEqual([{ email: "assistant@elsewhere.example", display_name: null }, { email: "zq.private@elsewhere.example", display_name: null }]);
+      const byValue =
+        await app.sql`SELECT email, display_name FROM interaction_participants WHERE email LIKE '%@elsewhere.example' ORDER BY email`;
+      expect(byValue).toEqual([
+        { email: "assistant@elsewhere.example", display_name: null },
+        { email: "zq.private@elsewhere.example", display_name: null },
+      ]);
       // The request's reason stays as its record, without her name.
-      const [operation] = await app.sql`SELECT reason FROM gdpr_operations WHERE type = 'contact_erasure' AND subject_id = ${zeldaId}`;
+      const [operation] =
+        await app.sql`SELECT reason FROM gdpr_operations WHERE type = 'contact_erasure' AND subject_id = ${zeldaId}`;
       expect(operation!.reason).toBe("Art. 17(1)(a) request received by email from [erased]");
 
       const events = await app.sql`SELECT payload FROM domain_events WHERE type = 'contact.erased'`;
       expect(events).toHaveLength(1);
       expect(Object.keys(events[0]!.payload).sort()).toEqual(["contactId", "operationId"]);
 
-      const audit = await app.sql`SELECT action, target_id, metadata FROM audit_log WHERE action LIKE 'gdpr.contact_erasure.%' ORDER BY id`;
+      const audit =
+        await app.sql`SELECT action, target_id, metadata FROM audit_log WHERE action LIKE 'gdpr.contact_erasure.%' ORDER BY id`;
       expect(audit.map((a) => a.action)).toEqual(["gdpr.contact_erasure.started", "gdpr.contact_erasure.completed"]);
       expect(JSON.stringify(audit)).not.toContain("Art. 17(1)(a)");
       expect(audit.every((a) => a.target_id === zeldaId)).toBe(true);
     });
 
     it("the suppression list refuses to re-create her (create: CONFLICT, bulk: skipped, participants: not recorded)", async () => {
-      const error = await errorOf(owner.client.contacts.create.mutate({ workspaceId, name: "Z", email: `  ${EMAIL.toUpperCase()} ` }));
+      const error = await errorOf(
+        owner.client.contacts.create.mutate({ workspaceId, name: "Z", email: `  ${EMAIL.toUpperCase()} ` }),
+      );
       expect(error.code).toBe("CONFLICT");
       expect(error.message).toMatch(/erased/);
-      const bulk = await owner.client.contacts.bulkCreate.mutate({ workspaceId, contacts: [{ name: "Zed", email: EMAIL }, { name: "Newbie", email: "newbie@ok.example" }] });
+      const bulk = await owner.client.contacts.bulkCreate.mutate({
+        workspaceId,
+        contacts: [
+          { name: "Zed", email: EMAIL },
+          { name: "Newbie", email: "newbie@ok.example" },
+        ],
+      });
       expect(bulk).toMatchObject({ created: 1, skippedErased: 1 });
-      expect((await errorOf(owner.client.contacts.update.mutate({ workspaceId, contactId: bobId, patch: { email: EMAIL } }))).code).toBe("CONFLICT");
+      expect(
+        (await errorOf(owner.client.contacts.update.mutate({ workspaceId, contactId: bobId, patch: { email: EMAIL } })))
+          .code,
+      ).toBe("CONFLICT");
       const created = await owner.client.interactions.create.mutate({
-        workspaceId, contactId: bobId, type: "email", direction: "inbound", occurredAt: clock.now(),
+        workspaceId,
+        contactId: bobId,
+        type: "email",
+        direction: "inbound",
+        occurredAt: clock.now(),
         participants: [{ email: EMAIL, displayName: NAME, role: "from" }],
       });
-      const rows = await app.sql`SELECT email, display_name FROM interaction_participants WHERE interaction_id = ${created.interaction.id}`;
+      const rows =
+        await app.sql`SELECT email, display_name FROM interaction_participants WHERE interaction_id = ${created.interaction.id}`;
       expect(rows.every((r) => r.email === null && r.display_name === null)).toBe(true);
       // The suppression entry is a keyed HMAC, not the address.
       const [s] = await app.sql`SELECT address_hmac FROM gdpr_suppressions WHERE workspace_id = ${workspaceId}`;
@@ -134,16 +227,33 @@ describe("GDPR erasure and restriction", () => {
       const yusuf = await owner.client.contacts.create.mutate({ workspaceId, name: "Yusuf Unlinked" });
       // The address was not hers yet when the interaction was logged, so its row stayed unlinked next to hers.
       const { interaction } = await owner.client.interactions.create.mutate({
-        workspaceId, contactId: bobId, type: "email", direction: "inbound", occurredAt: clock.now(),
-        participants: [{ contactId: yusuf.id, role: "from" }, { email: "yusuf@later.example", displayName: "Y. U.", role: "cc" }, { email: "YUSUF@later.example", role: "bcc" }],
+        workspaceId,
+        contactId: bobId,
+        type: "email",
+        direction: "inbound",
+        occurredAt: clock.now(),
+        participants: [
+          { contactId: yusuf.id, role: "from" },
+          { email: "yusuf@later.example", displayName: "Y. U.", role: "cc" },
+          { email: "YUSUF@later.example", role: "bcc" },
+        ],
       });
-      await owner.client.contacts.update.mutate({ workspaceId, contactId: yusuf.id, patch: { email: "yusuf@later.example" } });
-      expect(await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: yusuf.id, reason: "request" })).toMatchObject({ status: "completed" });
-      const rows = await app.sql`SELECT contact_id, email, display_name FROM interaction_participants WHERE interaction_id = ${interaction.id} ORDER BY contact_id`;
-      expect(rows).toEqual([
-        { contact_id: bobId, email: null, display_name: null },
-        { contact_id: yusuf.id, email: null, display_name: null },
-      ].sort((a, b) => a.contact_id.localeCompare(b.contact_id)));
+      await owner.client.contacts.update.mutate({
+        workspaceId,
+        contactId: yusuf.id,
+        patch: { email: "yusuf@later.example" },
+      });
+      expect(
+        await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: yusuf.id, reason: "request" }),
+      ).toMatchObject({ status: "completed" });
+      const rows =
+        await app.sql`SELECT contact_id, email, display_name FROM interaction_participants WHERE interaction_id = ${interaction.id} ORDER BY contact_id`;
+      expect(rows).toEqual(
+        [
+          { contact_id: bobId, email: null, display_name: null },
+          { contact_id: yusuf.id, email: null, display_name: null },
+        ].sort((a, b) => a.contact_id.localeCompare(b.contact_id)),
+      );
     });
 
     it("the request is in the operations log with its due date", async () => {
@@ -161,35 +271,82 @@ describe("GDPR erasure and restriction", () => {
 
     beforeAll(async () => {
       client = (await app.signIn(owner)).client;
-      ruthId = (await client.contacts.create.mutate({ workspaceId, name: "Ruth Restricted", email: "ruth@restrict.example" })).id;
-      otherId = (await client.contacts.create.mutate({ workspaceId, name: "Otto Other", email: "otto@restrict.example" })).id;
+      ruthId = (
+        await client.contacts.create.mutate({ workspaceId, name: "Ruth Restricted", email: "ruth@restrict.example" })
+      ).id;
+      otherId = (
+        await client.contacts.create.mutate({ workspaceId, name: "Otto Other", email: "otto@restrict.example" })
+      ).id;
       await client.interactions.create.mutate({
-        workspaceId, contactId: otherId, type: "meeting", direction: "inbound", occurredAt: clock.now(), participants: [{ contactId: ruthId, role: "attendee" }],
+        workspaceId,
+        contactId: otherId,
+        type: "meeting",
+        direction: "inbound",
+        occurredAt: clock.now(),
+        participants: [{ contactId: ruthId, role: "attendee" }],
       });
     });
 
     it("restrictContact returns what stops; a member cannot restrict", async () => {
-      expect((await errorOf(member.client.gdpr.restrictContact.mutate({ workspaceId, contactId: ruthId }))).code).toBe("FORBIDDEN");
+      expect((await errorOf(member.client.gdpr.restrictContact.mutate({ workspaceId, contactId: ruthId }))).code).toBe(
+        "FORBIDDEN",
+      );
       const result = await client.gdpr.restrictContact.mutate({ workspaceId, contactId: ruthId });
       expect(result.restricted).toBe(true);
       expect(result.restrictions).toEqual(expect.arrayContaining(["recommendations", "analytics"]));
     });
 
-    const processing: [string, (c: SignedInUser["client"], ids: { ruth: string; other: string }) => Promise<unknown>][] = [
-      ["interactions.create (primary contact)", (c, ids) => c.interactions.create.mutate({ workspaceId, contactId: ids.ruth, type: "call", direction: "inbound", occurredAt: clock.now() })],
+    const processing: [
+      string,
+      (c: SignedInUser["client"], ids: { ruth: string; other: string }) => Promise<unknown>,
+    ][] = [
+      [
+        "interactions.create (primary contact)",
+        (c, ids) =>
+          c.interactions.create.mutate({
+            workspaceId,
+            contactId: ids.ruth,
+            type: "call",
+            direction: "inbound",
+            occurredAt: clock.now(),
+          }),
+      ],
       [
         "interactions.create (as a participant)",
-        (c, ids) => c.interactions.create.mutate({ workspaceId, contactId: ids.other, type: "meeting", direction: "inbound", occurredAt: clock.now(), participants: [{ contactId: ids.ruth, role: "attendee" }] }),
+        (c, ids) =>
+          c.interactions.create.mutate({
+            workspaceId,
+            contactId: ids.other,
+            type: "meeting",
+            direction: "inbound",
+            occurredAt: clock.now(),
+            participants: [{ contactId: ids.ruth, role: "attendee" }],
+          }),
       ],
       [
         "interactions.create (linked by address)",
-        (c, ids) => c.interactions.create.mutate({ workspaceId, contactId: ids.other, type: "email", direction: "inbound", occurredAt: clock.now(), participants: [{ email: "ruth@restrict.example", role: "from" }] }),
+        (c, ids) =>
+          c.interactions.create.mutate({
+            workspaceId,
+            contactId: ids.other,
+            type: "email",
+            direction: "inbound",
+            occurredAt: clock.now(),
+            participants: [{ email: "ruth@restrict.example", role: "from" }],
+          }),
       ],
-      ["recommendations.forContact", (c, ids) => c.recommendations.forContact.query({ workspaceId, contactId: ids.ruth })],
+      [
+        "recommendations.forContact",
+        (c, ids) => c.recommendations.forContact.query({ workspaceId, contactId: ids.ruth }),
+      ],
     ];
 
     it("a restricted contact is left out of other contacts' recommendations and of analytics", async () => {
-      const recs = await client.recommendations.forContact.query({ workspaceId, contactId: otherId, includeKnown: true });
+      const recs = await client.recommendations.forContact.query({
+        workspaceId,
+        contactId: otherId,
+        includeKnown: true,
+      });
       expect(recs.items.map((i) => i.contactId)).not.toContain(ruthId);
       await waitFor(async () => {
         const top = await client.analytics.topContacts.query({ workspaceId, sortBy: "clv", limit: 100 });
@@ -204,11 +361,21 @@ describe("GDPR erasure and restriction", () => {
     });
 
     it("lifting is recorded (activity event, operations log) and processing works again", async () => {
-      expect(await client.gdpr.unrestrictContact.mutate({ workspaceId, contactId: ruthId })).toEqual({ restricted: false, restrictions: [] });
+      expect(await client.gdpr.unrestrictContact.mutate({ workspaceId, contactId: ruthId })).toEqual({
+        restricted: false,
+        restrictions: [],
+      });
       for (const [, call] of processing) await call(client, { ruth: ruthId, other: otherId });
-      expect(await app.sql`SELECT 1 FROM domain_events WHERE type = 'contact.unrestricted' AND payload->>'contactId' = ${ruthId}`).toHaveLength(1);
+      expect(
+        await app.sql`SELECT 1 FROM domain_events WHERE type = 'contact.unrestricted' AND payload->>'contactId' = ${ruthId}`,
+      ).toHaveLength(1);
       const ops = await client.gdpr.operations.query({ workspaceId });
-      expect(ops.filter((o) => o.subjectId === ruthId).map((o) => o.type).sort()).toEqual(["restriction", "restriction_lifted"]);
+      expect(
+        ops
+          .filter((o) => o.subjectId === ruthId)
+          .map((o) => o.type)
+          .sort(),
+      ).toEqual(["restriction", "restriction_lifted"]);
     });
 
     it("a user can restrict and unrestrict their own processing", async () => {
@@ -252,7 +419,8 @@ describe("GDPR erasure and restriction", () => {
       VALUES (${inUse}, ${userId}, 'retention-test-expired', ${at(-1)}), (${inUse}, ${userId}, 'retention-test-live', ${at(29)})`;
 
     await app.runtime.services.gdprErasure.enforceRetention();
-    const sessionsLeft = await app.sql`SELECT user_agent FROM sessions WHERE id IN ${app.sql(made.map((m) => m.id))} ORDER BY user_agent`;
+    const sessionsLeft =
+      await app.sql`SELECT user_agent FROM sessions WHERE id IN ${app.sql(made.map((m) => m.id))} ORDER BY user_agent`;
     expect(sessionsLeft.map((r) => r.user_agent)).toEqual(["in use", "revoked recently"]);
     const tokensLeft = await app.sql`SELECT token_hash FROM refresh_tokens WHERE token_hash LIKE 'retention-test-%'`;
     expect(tokensLeft.map((r) => r.token_hash)).toEqual(["retention-test-live"]);
@@ -263,7 +431,9 @@ describe("GDPR erasure and restriction", () => {
     const map = await client.gdpr.dataLocations.query();
     expect(map.primary.kind).toBe("postgres");
     expect(map.processors.map((p) => p.name)).toContain("Google (Gmail API)");
-    expect(Object.keys(map.retentionByCategory)).toEqual(expect.arrayContaining(["identity", "contact_details", "communication_content"]));
+    expect(Object.keys(map.retentionByCategory)).toEqual(
+      expect.arrayContaining(["identity", "contact_details", "communication_content"]),
+    );
   });
 });
 
@@ -279,54 +449,73 @@ describe("GDPR user deletion", () => {
   });
   afterAll(() => app.close());
 
-    it("an owner/admin of every workspace the user belongs to can execute it immediately", async () => {
-      const uma = await app.signUp("Uma Quickgone");
-      await joinWorkspace(owner, workspaceId, uma);
-      const { deletionId } = await uma.client.gdpr.requestDeletion.mutate({ reason: "now", password: uma.password });
-      expect(await owner.client.gdpr.executeDeletion.mutate({ deletionId })).toMatchObject({ status: "completed" });
-      expect((await errorOf(app.client().auth.login.mutate({ email: uma.email, password: uma.password }))).code).toBe("UNAUTHORIZED");
+  it("an owner/admin of every workspace the user belongs to can execute it immediately", async () => {
+    const uma = await app.signUp("Uma Quickgone");
+    await joinWorkspace(owner, workspaceId, uma);
+    const { deletionId } = await uma.client.gdpr.requestDeletion.mutate({ reason: "now", password: uma.password });
+    expect(await owner.client.gdpr.executeDeletion.mutate({ deletionId })).toMatchObject({ status: "completed" });
+    expect((await errorOf(app.client().auth.login.mutate({ email: uma.email, password: uma.password }))).code).toBe(
+      "UNAUTHORIZED",
+    );
+  });
+
+  it("schedules, cancels, refuses a sole owner, executes after the grace period; the user can no longer sign in and leaves no trace", async () => {
+    const NAME = "Yorick Vandermeer-Plinth";
+    const yorick = await app.signUp(NAME);
+    const own = (await yorick.client.workspaces.create.mutate({ name: "Yorick's" })).id;
+    await joinWorkspace(owner, workspaceId, yorick);
+
+    expect(
+      (await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: "wrong password!!" })))
+        .code,
+    ).toBe("FORBIDDEN");
+    const sole = await errorOf(
+      yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password }),
+    );
+    expect(sole.code).toBe("CONFLICT");
+    expect(sole.message).toMatch(/sole owner/);
+    await joinWorkspace(yorick, own, owner, "owner");
+
+    const scheduled = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
+    expect(scheduled).toMatchObject({ status: "scheduled" });
+    expect(scheduled.effectiveAt.getTime()).toBe(clock.now().getTime() + 30 * DAY_MS);
+    expect(scheduled.warning).toMatch(/irreversibl/);
+    // A second request returns the pending one.
+    expect(
+      (await yorick.client.gdpr.requestDeletion.mutate({ reason: "again", password: yorick.password })).deletionId,
+    ).toBe(scheduled.deletionId);
+    expect(await yorick.client.gdpr.cancelDeletion.mutate()).toMatchObject({ status: "cancelled" });
+    const again = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
+    expect(again.deletionId).not.toBe(scheduled.deletionId);
+
+    // Another user who doesn't administer all his workspaces cannot execute it.
+    expect((await errorOf(member.client.gdpr.executeDeletion.mutate({ deletionId: again.deletionId }))).code).toBe(
+      "NOT_FOUND",
+    );
+    expect((await errorOf(yorick.client.gdpr.executeDeletion.mutate({ deletionId: again.deletionId }))).code).toBe(
+      "FORBIDDEN",
+    );
+
+    // Nothing happens before the grace period ends; the daily job executes it after.
+    expect(await app.runtime.services.gdprErasure.runDueDeletions()).toEqual({ executed: 0, failed: 0 });
+    clock.advance(31 * DAY_MS);
+    expect(await app.runtime.services.gdprErasure.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
+
+    const login = await errorOf(app.client().auth.login.mutate({ email: yorick.email, password: yorick.password }));
+    expect(login.code).toBe("UNAUTHORIZED");
+    const [user] = await app.sql`SELECT email, name, password_hash FROM users WHERE id = ${yorick.userId}`;
+    expect(user).toEqual({
+      email: `deleted-${yorick.userId}@deleted.invalid`,
+      name: "Deleted User",
+      password_hash: null,
     });
+    expect(await app.sql`SELECT 1 FROM sessions WHERE user_id = ${yorick.userId}`).toHaveLength(0);
+    expect(await app.sql`SELECT 1 FROM memberships WHERE user_id = ${yorick.userId}`).toHaveLength(0);
+    expect(
+      await app.sql`SELECT 1 FROM domain_events WHERE type = 'user.erased' AND payload->>'userId' = ${yorick.userId}`,
+    ).toHaveLength(1);
 
-    it("schedules, cancels, refuses a sole owner, executes after the grace period; the user can no longer sign in and leaves no trace", async () => {
-      const NAME = "Yorick Vandermeer-Plinth";
-      const yorick = await app.signUp(NAME);
-      const own = (await yorick.client.workspaces.create.mutate({ name: "Yorick's" })).id;
-      await joinWorkspace(owner, workspaceId, yorick);
-
-      expect((await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: "wrong password!!" }))).code).toBe("FORBIDDEN");
-      const sole = await errorOf(yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password }));
-      expect(sole.code).toBe("CONFLICT");
-      expect(sole.message).toMatch(/sole owner/);
-      await joinWorkspace(yorick, own, owner, "owner");
-
-      const scheduled = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
-      expect(scheduled).toMatchObject({ status: "scheduled" });
-      expect(scheduled.effectiveAt.getTime()).toBe(clock.now().getTime() + 30 * DAY_MS);
-      expect(scheduled.warning).toMatch(/irreversibl/);
-      // A second request returns the pending one.
-      expect((await yorick.client.gdpr.requestDeletion.mutate({ reason: "again", password: yorick.password })).deletionId).toBe(scheduled.deletionId);
-      expect(await yorick.client.gdpr.cancelDeletion.mutate()).toMatchObject({ status: "cancelled" });
-      const again = await yorick.client.gdpr.requestDeletion.mutate({ reason: "leaving", password: yorick.password });
-      expect(again.deletionId).not.toBe(scheduled.deletionId);
-
-      // Another user who doesn't administer all his workspaces cannot execute it.
-      expect((await errorOf(member.client.gdpr.executeDeletion.mutate({ deletionId: again.deletionId }))).code).toBe("NOT_FOUND");
-      expect((await errorOf(yorick.client.gdpr.executeDeletion.mutate({ deletionId: again.deletionId }))).code).toBe("FORBIDDEN");
-
-      // Nothing happens before the grace period ends; the daily job executes it after.
-      expect(await app.runtime.services.gdprErasure.runDueDeletions()).toEqual({ executed: 0, failed: 0 });
-      clock.advance(31 * DAY_MS);
-      expect(await app.runtime.services.gdprErasure.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
-
-      const login = await errorOf(app.client().auth.login.mutate({ email: yorick.email, password: yorick.password }));
-      expect(login.code).toBe("UNAUTHORIZED");
-      const [user] = await app.sql`SELECT email, name, password_hash FROM users WHERE id = ${yorick.userId}`;
-      expect(user).toEqual({ email: `deleted-${yorick.userId}@deleted.invalid`, name: "Deleted User", password_hash: null });
-      expect(await app.sql`SELECT 1 FROM sessions WHERE user_id = ${yorick.userId}`).toHaveLength(0);
-      expect(await app.sql`SELECT 1 FROM memberships WHERE user_id = ${yorick.userId}`).toHaveLength(0);
-      expect(await app.sql`SELECT 1 FROM domain_events WHERE type = 'user.erased' AND payload->>'userId' = ${yorick.userId}`).toHaveLength(1);
-
-      const dump = await dumpEverything(app);
-      for (const value of [yorick.email, NAME, "vandermeer"]) expect(dump).not.toContain(value.toLowerCase());
-    });
+    const dump = await dumpEverything(app);
+    for (const value of [yorick.email, NAME, "vandermeer"]) expect(dump).not.toContain(value.toLowerCase());
+  });
 });

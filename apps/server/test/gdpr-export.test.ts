@@ -16,7 +16,8 @@ async function waitForExport(user: SignedInUser, exportId: string, timeoutMs = 3
   for (;;) {
     const status = await user.client.gdpr.exportStatus.query({ exportId });
     if (status.status === "completed" || status.status === "failed" || status.status === "discarded") return status;
-    if (Date.now() - started > timeoutMs) throw new Error(`export ${exportId} still ${status.status} after ${timeoutMs} ms`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`export ${exportId} still ${status.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -36,7 +37,9 @@ async function openZip(app: TestApp, user: SignedInUser, url: string) {
 
 /** Rows as they travel in JSON (dates as ISO strings), sorted by id. */
 const normalize = (rows: readonly unknown[]) =>
-  (JSON.parse(JSON.stringify(rows)) as { id: string | number }[]).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  (JSON.parse(JSON.stringify(rows)) as { id: string | number }[]).sort((a, b) =>
+    String(a.id).localeCompare(String(b.id)),
+  );
 
 const CONTACT_COLUMNS = `id, workspace_id AS "workspaceId", name, email, company, title, phone, tags, source, created_by AS "createdBy", created_at AS "createdAt", updated_at AS "updatedAt", deleted_at AS "deletedAt"`;
 const INTERACTION_COLUMNS = `id, workspace_id AS "workspaceId", contact_id AS "contactId", type, direction, occurred_at AS "occurredAt", subject, summary, source, external_id AS "externalId", created_by AS "createdBy", created_at AS "createdAt"`;
@@ -56,20 +59,40 @@ describe("gdpr exports", () => {
     exportDir = mkdtempSync(join(tmpdir(), "rapport-exports-"));
     clock = new ManualClock(new Date());
     app = await createTestApp({ clock, env: { EXPORT_DIR: exportDir } });
-    [alice, bob, adam, mallory] = await Promise.all([app.signUp("Alice Owner"), app.signUp("Bob Other"), app.signUp("Adam Admin"), app.signUp("Mallory Member")]);
+    [alice, bob, adam, mallory] = await Promise.all([
+      app.signUp("Alice Owner"),
+      app.signUp("Bob Other"),
+      app.signUp("Adam Admin"),
+      app.signUp("Mallory Member"),
+    ]);
     const workspace = await alice.client.workspaces.create.mutate({ name: "A" });
     workspaceId = workspace.id;
     await joinWorkspace(alice, workspaceId, adam, "admin");
     await joinWorkspace(alice, workspaceId, mallory);
     const created = await alice.client.contacts.bulkCreate.mutate({
       workspaceId,
-      contacts: Array.from({ length: 25 }, (_, i) => ({ name: `Person ${i}`, email: `person${i}@a.example`, company: "Acme", phone: `+49 30 ${1000 + i}`, tags: ["t"] })),
+      contacts: Array.from({ length: 25 }, (_, i) => ({
+        name: `Person ${i}`,
+        email: `person${i}@a.example`,
+        company: "Acme",
+        phone: `+49 30 ${1000 + i}`,
+        tags: ["t"],
+      })),
     });
     void created;
-    const [first] = await app.sql<{ id: string }[]>`SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND email = 'person0@a.example'`;
+    const [first] = await app.sql<
+      { id: string }[]
+    >`SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND email = 'person0@a.example'`;
     contactId = first!.id;
     for (let i = 0; i < 12; i++) {
-      await alice.client.interactions.create.mutate({ workspaceId, contactId, type: i % 2 ? "email" : "call", direction: "inbound", occurredAt: new Date(Date.now() - i * 86_400_000), subject: `Subject ${i}` });
+      await alice.client.interactions.create.mutate({
+        workspaceId,
+        contactId,
+        type: i % 2 ? "email" : "call",
+        direction: "inbound",
+        occurredAt: new Date(Date.now() - i * 86_400_000),
+        subject: `Subject ${i}`,
+      });
     }
     const bobWs = await bob.client.workspaces.create.mutate({ name: "B" });
     await bob.client.contacts.create.mutate({ workspaceId: bobWs.id, name: "Bea Bob", email: "bea@b.example" });
@@ -90,7 +113,16 @@ describe("gdpr exports", () => {
     expect(status.fileSizeBytes).toBeGreaterThan(0);
 
     const { zip, json, readme } = await openZip(app, alice, status.downloadUrl!);
-    expect(Object.keys(zip.files).sort()).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "invitations.json", "preferences.json", "profile.json"]);
+    expect(Object.keys(zip.files).sort()).toEqual([
+      "README.txt",
+      "activity.json",
+      "audit.json",
+      "contacts.json",
+      "interactions.json",
+      "invitations.json",
+      "preferences.json",
+      "profile.json",
+    ]);
     // Alice created the workspace; nobody invited her.
     expect(await json("invitations.json")).toEqual([]);
 
@@ -101,15 +133,23 @@ describe("gdpr exports", () => {
     const sessions = await app.sql`SELECT id FROM sessions WHERE user_id = ${alice.userId}`;
     expect(profile.sessions).toHaveLength(sessions.length);
 
-    const contacts = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1`, [workspaceId]);
+    const contacts = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1`, [
+      workspaceId,
+    ]);
     expect(contacts).toHaveLength(25);
     expect(normalize(await json("contacts.json"))).toEqual(normalize(contacts));
-    const interactions = await app.sql.unsafe(`SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE workspace_id = $1`, [workspaceId]);
+    const interactions = await app.sql.unsafe(
+      `SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE workspace_id = $1`,
+      [workspaceId],
+    );
     expect(interactions).toHaveLength(12);
     expect(normalize(await json("interactions.json"))).toEqual(normalize(interactions));
     const events = await app.sql`SELECT id FROM domain_events WHERE actor_id = ${alice.userId}`;
-    expect((await json("activity.json")).map((e: { id: number }) => e.id).sort()).toEqual(events.map((e) => Number(e.id)).sort());
-    const audit = await app.sql`SELECT id FROM audit_log WHERE actor_id = ${alice.userId} OR (target_type = 'user' AND target_id = ${alice.userId})`;
+    expect((await json("activity.json")).map((e: { id: number }) => e.id).sort()).toEqual(
+      events.map((e) => Number(e.id)).sort(),
+    );
+    const audit =
+      await app.sql`SELECT id FROM audit_log WHERE actor_id = ${alice.userId} OR (target_type = 'user' AND target_id = ${alice.userId})`;
     // The "completed" entry is written in the same transaction that finishes the file, after it was built.
     const auditInZip = (await json("audit.json")).map((e: { id: number }) => e.id);
     expect(auditInZip.length).toBeGreaterThan(0);
@@ -120,11 +160,23 @@ describe("gdpr exports", () => {
 
     expect(readme).toContain("contacts.json — 25 records");
     expect(readme).toContain("interactions.json — 12 records");
-    for (const word of ["Purpose:", "Categories:", "Recipients:", "Retention:", "Source:", "Art. 15", "Art. 20", "Erasure (Art. 17)", "supervisory authority", "imported from your Gmail"]) {
+    for (const word of [
+      "Purpose:",
+      "Categories:",
+      "Recipients:",
+      "Retention:",
+      "Source:",
+      "Art. 15",
+      "Art. 20",
+      "Erasure (Art. 17)",
+      "supervisory authority",
+      "imported from your Gmail",
+    ]) {
       expect(readme).toContain(word);
     }
     // Audited by opaque id, never by personal values.
-    const entries = await app.sql`SELECT action, target_id, metadata FROM audit_log WHERE action LIKE 'gdpr.export.%' AND actor_id = ${alice.userId}`;
+    const entries =
+      await app.sql`SELECT action, target_id, metadata FROM audit_log WHERE action LIKE 'gdpr.export.%' AND actor_id = ${alice.userId}`;
     expect(entries.map((e) => e.action).sort()).toEqual(["gdpr.export.completed", "gdpr.export.requested"]);
     expect(JSON.stringify(entries)).not.toContain(alice.email);
   });
@@ -144,9 +196,13 @@ describe("gdpr exports", () => {
     const { json, readme } = await openZip(app, adam, status.downloadUrl!);
     const [row] = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE id = $1`, [contactId]);
     expect(await json("profile.json")).toEqual(JSON.parse(JSON.stringify(row)));
-    const interactions = await app.sql.unsafe(`SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE contact_id = $1`, [contactId]);
+    const interactions = await app.sql.unsafe(`SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE contact_id = $1`, [
+      contactId,
+    ]);
     const inZip = await json("interactions.json");
-    expect(normalize(inZip.map(({ participants: _, ...rest }: Record<string, unknown>) => rest))).toEqual(normalize(interactions));
+    expect(normalize(inZip.map(({ participants: _, ...rest }: Record<string, unknown>) => rest))).toEqual(
+      normalize(interactions),
+    );
     expect(readme).toContain("The workspace that holds your record");
     expect(readme).toContain("interactions.json — 12 records");
     // Nothing about other contacts.
@@ -156,8 +212,12 @@ describe("gdpr exports", () => {
     expect((await download(app, status.downloadUrl!, alice.accessToken)).status).toBe(200);
     expect((await download(app, status.downloadUrl!, mallory.accessToken)).status).toBe(404);
     expect((await download(app, status.downloadUrl!, bob.accessToken)).status).toBe(404);
-    expect((await errorOf(mallory.client.gdpr.exportStatus.query({ exportId: requested.exportId }))).code).toBe("NOT_FOUND");
-    expect((await errorOf(mallory.client.gdpr.exportContact.mutate({ workspaceId, contactId }))).code).toBe("FORBIDDEN");
+    expect((await errorOf(mallory.client.gdpr.exportStatus.query({ exportId: requested.exportId }))).code).toBe(
+      "NOT_FOUND",
+    );
+    expect((await errorOf(mallory.client.gdpr.exportContact.mutate({ workspaceId, contactId }))).code).toBe(
+      "FORBIDDEN",
+    );
   });
 
   it("export requests are in the operations log with their due date and end completed", async () => {
@@ -167,11 +227,14 @@ describe("gdpr exports", () => {
     expect(own).toMatchObject({ type: "access_export", subjectKind: "user", status: "completed", overdue: false });
     expect(own!.dueAt.getTime() - own!.requestedAt.getTime()).toBeGreaterThanOrEqual(28 * 86_400_000);
 
-    const forContact = (await alice.client.gdpr.operations.query({ workspaceId })).filter((o) => o.type === "contact_export" && o.subjectId === contactId);
+    const forContact = (await alice.client.gdpr.operations.query({ workspaceId })).filter(
+      (o) => o.type === "contact_export" && o.subjectId === contactId,
+    );
     expect(forContact.length).toBeGreaterThan(0);
     expect(forContact.every((o) => o.status === "completed" && o.completedAt !== null)).toBe(true);
     // The link from the export row to its operation is what keeps their statuses together.
-    const linked = await app.sql`SELECT e.status AS export, o.status AS operation FROM gdpr_exports e JOIN gdpr_operations o ON o.id = e.operation_id WHERE e.id = ${mine.exportId}`;
+    const linked =
+      await app.sql`SELECT e.status AS export, o.status AS operation FROM gdpr_exports e JOIN gdpr_operations o ON o.id = e.operation_id WHERE e.id = ${mine.exportId}`;
     expect(linked).toEqual([{ export: "completed", operation: "completed" }]);
   });
 
@@ -183,7 +246,9 @@ describe("gdpr exports", () => {
     expect((await download(app, url)).status).toBe(401);
     const tampered = url.replace(/token=([^.]+)\./, (_m, body: string) => `token=${body.slice(0, -2)}AA.`);
     expect((await download(app, tampered, alice.accessToken)).status).toBe(401);
-    expect((await errorOf(bob.client.gdpr.exportStatus.query({ exportId: requested.exportId }))).code).toBe("NOT_FOUND");
+    expect((await errorOf(bob.client.gdpr.exportStatus.query({ exportId: requested.exportId }))).code).toBe(
+      "NOT_FOUND",
+    );
     // Even an owner of the workspace cannot fetch another user's personal export.
     expect((await download(app, url, adam.accessToken)).status).toBe(404);
   });
@@ -193,7 +258,11 @@ describe("gdpr exports", () => {
     await Promise.all(
       users.map(async (user, i) => {
         const ws = await user.client.workspaces.create.mutate({ name: `P${i}` });
-        await user.client.contacts.create.mutate({ workspaceId: ws.id, name: `Only Mine ${i}`, email: `mine${i}@p.example` });
+        await user.client.contacts.create.mutate({
+          workspaceId: ws.id,
+          name: `Only Mine ${i}`,
+          email: `mine${i}@p.example`,
+        });
       }),
     );
     const requests = await Promise.all(users.map((user) => user.client.gdpr.requestExport.mutate({})));
@@ -217,10 +286,18 @@ describe("gdpr exports", () => {
     const big = await app.signUp("Big Owner");
     const ws = await big.client.workspaces.create.mutate({ name: "Big" });
     // 2,001 contacts: one full batch and a last batch of one row.
-    for (const [from, n] of [[0, 1000], [1000, 1000], [2000, 1]] as const) {
+    for (const [from, n] of [
+      [0, 1000],
+      [1000, 1000],
+      [2000, 1],
+    ] as const) {
       await big.client.contacts.bulkCreate.mutate({
         workspaceId: ws.id,
-        contacts: Array.from({ length: n }, (_, i) => ({ name: `Big ${from + i} "quoted" \\ ü`, email: `big${from + i}@big.example`, tags: ["a", "b c"] })),
+        contacts: Array.from({ length: n }, (_, i) => ({
+          name: `Big ${from + i} "quoted" \\ ü`,
+          email: `big${from + i}@big.example`,
+          tags: ["a", "b c"],
+        })),
       });
     }
     const requested = await big.client.gdpr.requestExport.mutate({ include: ["contacts"] });
@@ -230,7 +307,9 @@ describe("gdpr exports", () => {
     const bytes = Buffer.from(await response.arrayBuffer());
     const zip = await JSZip.loadAsync(bytes);
     const text = await zip.file("contacts.json")!.async("string");
-    const rows = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 ORDER BY id`, [ws.id]);
+    const rows = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 ORDER BY id`, [
+      ws.id,
+    ]);
     expect(rows).toHaveLength(2001);
     expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(rows)));
     const lines = text.split("\n");
@@ -284,7 +363,10 @@ describe("gdpr exports: duplicate requests", () => {
 
   it("a second request while one is pending returns the pending one, also when both arrive at once", async () => {
     const user = await app.signUp("Dup");
-    const [a, b] = await Promise.all([user.client.gdpr.requestExport.mutate({}), user.client.gdpr.requestExport.mutate({})]);
+    const [a, b] = await Promise.all([
+      user.client.gdpr.requestExport.mutate({}),
+      user.client.gdpr.requestExport.mutate({}),
+    ]);
     expect(a.exportId).toBe(b.exportId);
     const c = await user.client.gdpr.requestExport.mutate({});
     expect(c).toMatchObject({ exportId: a.exportId, status: "pending", progress: 0 });
@@ -299,22 +381,43 @@ describe("gdpr exports: duplicate requests", () => {
   async function anaOnCarlsRecord(name: string) {
     const owner = await app.signUp(`${name} Owner`);
     const ws = await owner.client.workspaces.create.mutate({ name });
-    const ana = await owner.client.contacts.create.mutate({ workspaceId: ws.id, name: `Ana ${name}-Participant`, email: `ana.${name.toLowerCase()}@p.example`, phone: "+34 600 111 222", company: "Participant SL" });
-    const carl = await owner.client.contacts.create.mutate({ workspaceId: ws.id, name: `Carl ${name}`, email: `carl.${name.toLowerCase()}@c.example` });
+    const ana = await owner.client.contacts.create.mutate({
+      workspaceId: ws.id,
+      name: `Ana ${name}-Participant`,
+      email: `ana.${name.toLowerCase()}@p.example`,
+      phone: "+34 600 111 222",
+      company: "Participant SL",
+    });
+    const carl = await owner.client.contacts.create.mutate({
+      workspaceId: ws.id,
+      name: `Carl ${name}`,
+      email: `carl.${name.toLowerCase()}@c.example`,
+    });
     await owner.client.interactions.create.mutate({
-      workspaceId: ws.id, contactId: carl.id, type: "meeting", direction: "outbound", occurredAt: new Date(), subject: "Planning", participants: [{ contactId: ana.id, role: "attendee" }],
+      workspaceId: ws.id,
+      contactId: carl.id,
+      type: "meeting",
+      direction: "outbound",
+      occurredAt: new Date(),
+      subject: "Planning",
+      participants: [{ contactId: ana.id, role: "attendee" }],
     });
     return { owner, workspaceId: ws.id, ana, carl };
   }
 
-  const filesOf = (...exportIds: string[]) => readdirSync(exportDir).filter((name) => exportIds.some((id) => name.includes(id)));
+  const filesOf = (...exportIds: string[]) =>
+    readdirSync(exportDir).filter((name) => exportIds.some((id) => name.includes(id)));
 
   it("erasing a contact discards every stored export that may hold them: another contact's, a member's, a former member's", async () => {
     const { owner, workspaceId, ana, carl } = await anaOnCarlsRecord("Stored");
     // A former admin who recorded Ana (their export holds the contacts they created), removed before the erasure.
     const former = await app.signUp("Former Admin");
     await joinWorkspace(owner, workspaceId, former, "admin");
-    const anaTwin = await former.client.contacts.create.mutate({ workspaceId, name: ana.name, email: "ana.twin@p.example" });
+    const anaTwin = await former.client.contacts.create.mutate({
+      workspaceId,
+      name: ana.name,
+      email: "ana.twin@p.example",
+    });
     const outsider = await app.signUp("Outsider");
     await outsider.client.workspaces.create.mutate({ name: "Elsewhere" });
 
@@ -322,26 +425,41 @@ describe("gdpr exports: duplicate requests", () => {
     const ownersExport = await owner.client.gdpr.requestExport.mutate({});
     const formersExport = await former.client.gdpr.requestExport.mutate({});
     const outsidersExport = await outsider.client.gdpr.requestExport.mutate({});
-    for (const { exportId } of [carlsExport, ownersExport, formersExport, outsidersExport]) expect((await app.runtime.services.gdprExports.run(exportId, jobContext)).sizeBytes).toBeGreaterThan(0);
+    for (const { exportId } of [carlsExport, ownersExport, formersExport, outsidersExport])
+      expect((await app.runtime.services.gdprExports.run(exportId, jobContext)).sizeBytes).toBeGreaterThan(0);
     const carlsLink = (await owner.client.gdpr.exportStatus.query({ exportId: carlsExport.exportId })).downloadUrl!;
     const zip = await JSZip.loadAsync(await (await download(app, carlsLink, owner.accessToken)).arrayBuffer());
     expect(await zip.file("interactions.json")!.async("string")).toContain(ana.id);
     await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: former.userId });
 
     await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: ana.id, reason: "Art. 17 request" });
-    await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: anaTwin.id, reason: "Art. 17 request, second record" });
+    await owner.client.gdpr.eraseContact.mutate({
+      workspaceId,
+      contactId: anaTwin.id,
+      reason: "Art. 17 request, second record",
+    });
 
     const discarded = [carlsExport.exportId, ownersExport.exportId, formersExport.exportId];
-    for (const [user, exportId] of [[owner, carlsExport.exportId], [owner, ownersExport.exportId], [former, formersExport.exportId]] as const) {
+    for (const [user, exportId] of [
+      [owner, carlsExport.exportId],
+      [owner, ownersExport.exportId],
+      [former, formersExport.exportId],
+    ] as const) {
       const status = await user.client.gdpr.exportStatus.query({ exportId });
       expect(status).toMatchObject({ status: "discarded", discardReason: "subject_erased" });
       expect(status.downloadUrl).toBeUndefined();
     }
     expect((await download(app, carlsLink, owner.accessToken)).status).toBe(404);
     expect(filesOf(...discarded)).toEqual([]);
-    expect((await app.sql`SELECT count(*)::int AS n FROM gdpr_exports WHERE id IN ${app.sql(discarded)} AND file_key IS NULL`)[0]!.n).toBe(3);
+    expect(
+      (
+        await app.sql`SELECT count(*)::int AS n FROM gdpr_exports WHERE id IN ${app.sql(discarded)} AND file_key IS NULL`
+      )[0]!.n,
+    ).toBe(3);
     // An export that cannot hold her stays.
-    expect((await outsider.client.gdpr.exportStatus.query({ exportId: outsidersExport.exportId })).downloadUrl).toBeDefined();
+    expect(
+      (await outsider.client.gdpr.exportStatus.query({ exportId: outsidersExport.exportId })).downloadUrl,
+    ).toBeDefined();
     expect(filesOf(outsidersExport.exportId)).toHaveLength(1);
   });
 
@@ -351,7 +469,9 @@ describe("gdpr exports: duplicate requests", () => {
     await joinWorkspace(owner, workspaceId, successor, "admin");
     // Made while owner: it holds every contact of the workspace, Ana included.
     const ownersExport = await owner.client.gdpr.requestExport.mutate({});
-    expect((await app.runtime.services.gdprExports.run(ownersExport.exportId, jobContext)).sizeBytes).toBeGreaterThan(0);
+    expect((await app.runtime.services.gdprExports.run(ownersExport.exportId, jobContext)).sizeBytes).toBeGreaterThan(
+      0,
+    );
     // Their only tie left is the past membership: the records are the successor's (as after an import by them).
     await app.sql`UPDATE contacts SET created_by = ${successor.userId} WHERE workspace_id = ${workspaceId}`;
     await app.sql`UPDATE interactions SET created_by = ${successor.userId} WHERE workspace_id = ${workspaceId}`;
@@ -359,7 +479,10 @@ describe("gdpr exports: duplicate requests", () => {
     await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: owner.userId });
 
     await successor.client.gdpr.eraseContact.mutate({ workspaceId, contactId: ana.id, reason: "Art. 17 request" });
-    expect(await owner.client.gdpr.exportStatus.query({ exportId: ownersExport.exportId })).toMatchObject({ status: "discarded", discardReason: "subject_erased" });
+    expect(await owner.client.gdpr.exportStatus.query({ exportId: ownersExport.exportId })).toMatchObject({
+      status: "discarded",
+      discardReason: "subject_erased",
+    });
     expect(filesOf(ownersExport.exportId)).toEqual([]);
   });
 
@@ -371,8 +494,16 @@ describe("gdpr exports: duplicate requests", () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const reading = new Set<string>();
-    const gated = (exportId: string) => ({ ...jobContext, progress: async () => { reading.add(exportId); await gate; } });
-    const runs = [carlsExport, ownersExport].map(({ exportId }) => app.runtime.services.gdprExports.run(exportId, gated(exportId)));
+    const gated = (exportId: string) => ({
+      ...jobContext,
+      progress: async () => {
+        reading.add(exportId);
+        await gate;
+      },
+    });
+    const runs = [carlsExport, ownersExport].map(({ exportId }) =>
+      app.runtime.services.gdprExports.run(exportId, gated(exportId)),
+    );
     const deadline = Date.now() + 10_000;
     while (reading.size < 2) {
       if (Date.now() > deadline) throw new Error("the exports did not get to their progress report");

@@ -33,7 +33,11 @@ describe("personal-data inventory", () => {
     await app.sql`CREATE TABLE gdpr_inventory_probe (id uuid PRIMARY KEY, favourite_colour text)`;
     await app.sql`ALTER TABLE contacts ADD COLUMN nickname text`;
     try {
-      expect(unclassifiedColumns(await columnsOf()).sort()).toEqual(["contacts.nickname", "gdpr_inventory_probe.favourite_colour", "gdpr_inventory_probe.id"]);
+      expect(unclassifiedColumns(await columnsOf()).sort()).toEqual([
+        "contacts.nickname",
+        "gdpr_inventory_probe.favourite_colour",
+        "gdpr_inventory_probe.id",
+      ]);
     } finally {
       await app.sql`DROP TABLE gdpr_inventory_probe`;
       await app.sql`ALTER TABLE contacts DROP COLUMN nickname`;
@@ -54,9 +58,11 @@ describe("personal-data inventory", () => {
   it("every personal column has a category, purpose and retention", () => {
     for (const [table, t] of Object.entries(INVENTORY)) {
       for (const [column, c] of Object.entries(t.columns)) {
-        if (c.kind === "personal") expect([c.category, c.purpose, c.retention].every(Boolean), `${table}.${column}`).toBe(true);
+        if (c.kind === "personal")
+          expect([c.category, c.purpose, c.retention].every(Boolean), `${table}.${column}`).toBe(true);
         // A column kept through erasure says why (Art. 17(3)).
-        if (c.kind === "personal" && c.retainedOnErasure !== undefined) expect(c.retainedOnErasure).toMatch(/Art\. 17\(3\)/);
+        if (c.kind === "personal" && c.retainedOnErasure !== undefined)
+          expect(c.retainedOnErasure).toMatch(/Art\. 17\(3\)/);
       }
     }
   });

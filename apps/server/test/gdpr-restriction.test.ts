@@ -23,7 +23,8 @@ const processing: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
   "analytics.clv": (c, ids) => c.analytics.clv.query({ workspaceId: ids.workspaceId }),
   "analytics.health": (c, ids) => c.analytics.health.query({ workspaceId: ids.workspaceId }),
   "analytics.engagement": (c, ids) => c.analytics.engagement.query({ workspaceId: ids.workspaceId }),
-  "analytics.topContacts": (c, ids) => c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 10 }),
+  "analytics.topContacts": (c, ids) =>
+    c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 10 }),
   "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
   "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
@@ -54,7 +55,9 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
     app = await createTestApp();
     rita = await app.signUp("Rita Restrict");
     const workspaceId = (await rita.client.workspaces.create.mutate({ name: "Restricted WS" })).id;
-    const contactId = (await rita.client.contacts.create.mutate({ workspaceId, name: "Carl Contact", email: "carl@restrict.example" })).id;
+    const contactId = (
+      await rita.client.contacts.create.mutate({ workspaceId, name: "Carl Contact", email: "carl@restrict.example" })
+    ).id;
     ids = { workspaceId, contactId };
   });
   afterAll(() => app.close());
@@ -62,7 +65,8 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
   it("the table names exactly the procedures flagged as processing the caller's data, and they cover recommendations, analytics reads and warm-up", () => {
     expect(Object.keys(processing).sort()).toEqual(flagged);
     const mustBeFlagged = Object.keys(appRouter._def.procedures as object).filter(
-      (path) => path.startsWith("recommendations.") || (path.startsWith("analytics.") && path !== "analytics.setValues"),
+      (path) =>
+        path.startsWith("recommendations.") || (path.startsWith("analytics.") && path !== "analytics.setValues"),
     );
     expect(flagged).toEqual(expect.arrayContaining([...mustBeFlagged, "cache.warmup"]));
   });
@@ -73,7 +77,10 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
 
   it("restrict answers with what stops", async () => {
     const result = await rita.client.gdpr.restrict.mutate();
-    expect(result).toEqual({ restricted: true, restrictions: expect.arrayContaining(["recommendations", "analytics", "syncs"]) });
+    expect(result).toEqual({
+      restricted: true,
+      restrictions: expect.arrayContaining(["recommendations", "analytics", "syncs"]),
+    });
   });
 
   it.each(Object.keys(processing))("%s → FORBIDDEN while restricted, saying processing is restricted", async (path) => {
@@ -109,7 +116,9 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
         ["restriction_lifted", "completed"],
       ]),
     );
-    const audit = await app.sql<{ action: string }[]>`SELECT action FROM audit_log WHERE action LIKE 'gdpr.restriction%' ORDER BY id`;
+    const audit = await app.sql<
+      { action: string }[]
+    >`SELECT action FROM audit_log WHERE action LIKE 'gdpr.restriction%' ORDER BY id`;
     expect(audit.map((a) => a.action)).toEqual(["gdpr.restriction", "gdpr.restriction_lifted"]);
   });
 
@@ -120,12 +129,22 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
     try {
       const { url } = await server.listen(0, "127.0.0.1");
       const there = createRapportClient({ url, token: rita.accessToken, batch: false });
-      const codeThere = async () => (await errorOf(there.analytics.metrics.query({ workspaceId: ids.workspaceId }))).code;
+      const codeThere = async () =>
+        (await errorOf(there.analytics.metrics.query({ workspaceId: ids.workspaceId }))).code;
       await expect(there.analytics.metrics.query({ workspaceId: ids.workspaceId })).resolves.toBeDefined();
       await rita.client.gdpr.restrict.mutate();
       await expect.poll(codeThere, { timeout: 5_000 }).toBe("FORBIDDEN");
       await rita.client.gdpr.unrestrict.mutate();
-      await expect.poll(() => there.analytics.metrics.query({ workspaceId: ids.workspaceId }).then(() => "ok", () => "refused"), { timeout: 5_000 }).toBe("ok");
+      await expect
+        .poll(
+          () =>
+            there.analytics.metrics.query({ workspaceId: ids.workspaceId }).then(
+              () => "ok",
+              () => "refused",
+            ),
+          { timeout: 5_000 },
+        )
+        .toBe("ok");
     } finally {
       await server.close(1_000);
       await other.close();

@@ -14,7 +14,13 @@ interface RawResponse {
 }
 
 /** A request exactly as written: no URL normalization (`..` stays) and any method, TRACE included. */
-function raw(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<RawResponse> {
+function raw(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request({ hostname, port, method, path, headers }, (res) => {
@@ -112,7 +118,12 @@ describe("HTTP security", () => {
   });
 
   it("serves only files inside the web root, compared by path segments (a sibling dist-private is not served)", async () => {
-    for (const path of ["/../dist-private/secret.txt", "/%2e%2e/dist-private/secret.txt", "/..%2fdist-private%2fsecret.txt", "/assets/../../dist-private/secret.txt"]) {
+    for (const path of [
+      "/../dist-private/secret.txt",
+      "/%2e%2e/dist-private/secret.txt",
+      "/..%2fdist-private%2fsecret.txt",
+      "/assets/../../dist-private/secret.txt",
+    ]) {
       const response = await raw(app.url, "GET", path);
       expect(response.body, path).not.toContain("TOP SECRET");
       expect(response.body, path).toContain("<title>Rapport</title>"); // the SPA's index instead
@@ -129,7 +140,9 @@ describe("HTTP security", () => {
       { host: "rapport.example.com", "content-type": "application/json" },
       JSON.stringify({ email: user.email, password: user.password, refreshTransport: "cookie" }),
     );
-    expect(String(login.headers["set-cookie"])).toMatch(/^rapport_refresh=[\w-]{43}; Path=\/trpc; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    expect(String(login.headers["set-cookie"])).toMatch(
+      /^rapport_refresh=[\w-]{43}; Path=\/trpc; Max-Age=\d+; HttpOnly; SameSite=Strict$/,
+    );
   });
 });
 

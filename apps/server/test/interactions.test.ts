@@ -34,7 +34,8 @@ describe("interactions", () => {
       ],
     });
     expect(created).toBe(true);
-    const rows = await app.sql`SELECT contact_id, email, role FROM interaction_participants WHERE interaction_id = ${interaction.id} ORDER BY role`;
+    const rows =
+      await app.sql`SELECT contact_id, email, role FROM interaction_participants WHERE interaction_id = ${interaction.id} ORDER BY role`;
     expect(rows).toEqual([
       { contact_id: ben.id, email: "ben@acme.example", role: "cc" },
       { contact_id: ana.id, email: "ana@acme.example", role: "from" },
@@ -43,43 +44,100 @@ describe("interactions", () => {
   });
 
   it("re-importing the same external id returns the first record and duplicates nothing", async () => {
-    const input = { workspaceId, contactId: ana.id, type: "meeting" as const, direction: "outbound" as const, occurredAt: new Date("2026-01-11T10:00:00Z"), source: "calendar" as const, externalId: "evt-9" };
+    const input = {
+      workspaceId,
+      contactId: ana.id,
+      type: "meeting" as const,
+      direction: "outbound" as const,
+      occurredAt: new Date("2026-01-11T10:00:00Z"),
+      source: "calendar" as const,
+      externalId: "evt-9",
+    };
     const results = await Promise.all([1, 2, 3].map(() => owner.client.interactions.create.mutate(input)));
     expect(new Set(results.map((r) => r.interaction.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(await app.sql`SELECT id FROM interactions WHERE external_id = 'evt-9'`).toHaveLength(1);
-    expect(await app.sql`SELECT id FROM domain_events WHERE type = 'interaction.created' AND payload->>'interactionId' = ${results[0]!.interaction.id}`).toHaveLength(1);
+    expect(
+      await app.sql`SELECT id FROM domain_events WHERE type = 'interaction.created' AND payload->>'interactionId' = ${results[0]!.interaction.id}`,
+    ).toHaveLength(1);
   });
 
   it("imported interactions need an external id; participants must be of this workspace", async () => {
-    const noId = await errorOf(owner.client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "email", direction: "inbound", occurredAt: new Date(), source: "gmail" }));
+    const noId = await errorOf(
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ana.id,
+        type: "email",
+        direction: "inbound",
+        occurredAt: new Date(),
+        source: "gmail",
+      }),
+    );
     expect(noId.code).toBe("BAD_REQUEST");
     expect(noId.data.zodIssues[0].path).toEqual(["externalId"]);
     const other = await app.signUp();
     const otherWs = (await other.client.workspaces.create.mutate({ name: "Other" })).id;
     const foreign = await other.client.contacts.create.mutate({ workspaceId: otherWs, name: "Foreign" });
     const bad = await errorOf(
-      owner.client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "meeting", direction: "inbound", occurredAt: new Date(), participants: [{ contactId: foreign.id }] }),
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ana.id,
+        type: "meeting",
+        direction: "inbound",
+        occurredAt: new Date(),
+        participants: [{ contactId: foreign.id }],
+      }),
     );
     expect(bad.code).toBe("BAD_REQUEST");
     expect(bad.data.details.path).toEqual(["participants", 0, "contactId"]);
-    const future = await errorOf(owner.client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "call", direction: "inbound", occurredAt: new Date("2200-01-01") }));
+    const future = await errorOf(
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ana.id,
+        type: "call",
+        direction: "inbound",
+        occurredAt: new Date("2200-01-01"),
+      }),
+    );
     expect(future.code).toBe("BAD_REQUEST");
-    const badType = await errorOf(owner.client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "fax" as "call", direction: "inbound", occurredAt: new Date() }));
+    const badType = await errorOf(
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ana.id,
+        type: "fax" as "call",
+        direction: "inbound",
+        occurredAt: new Date(),
+      }),
+    );
     expect(badType.code).toBe("BAD_REQUEST");
   });
 
   it("the timeline is newest first and pages without gaps or repeats", async () => {
     const times = Array.from({ length: 7 }, (_, i) => new Date(Date.UTC(2025, 5, 1 + i)));
     for (const t of [...times].reverse()) {
-      await owner.client.interactions.create.mutate({ workspaceId, contactId: ben.id, type: "note", direction: "outbound", occurredAt: t, subject: t.toISOString() });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ben.id,
+        type: "note",
+        direction: "outbound",
+        occurredAt: t,
+        subject: t.toISOString(),
+      });
     }
     // Two at the same instant.
-    await owner.client.interactions.create.mutate({ workspaceId, contactId: ben.id, type: "call", direction: "outbound", occurredAt: times[3]!, subject: "same" });
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: ben.id,
+      type: "call",
+      direction: "outbound",
+      occurredAt: times[3]!,
+      subject: "same",
+    });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<ReturnType<typeof owner.client.interactions.listForContact.query>> = await owner.client.interactions.listForContact.query({ workspaceId, contactId: ben.id, limit: 3, cursor });
+      const page: Awaited<ReturnType<typeof owner.client.interactions.listForContact.query>> =
+        await owner.client.interactions.listForContact.query({ workspaceId, contactId: ben.id, limit: 3, cursor });
       seen.push(...page.items.map((i) => i.id));
       const stamps = page.items.map((i) => i.occurredAt.getTime());
       expect([...stamps].sort((a, b) => b - a)).toEqual(stamps);
@@ -89,21 +147,41 @@ describe("interactions", () => {
     expect(seen).toHaveLength(8);
     expect(new Set(seen).size).toBe(8);
     const first = await owner.client.interactions.listForContact.query({ workspaceId, contactId: ben.id, limit: 1 });
-    expect(first.items[0]!.participants).toEqual([expect.objectContaining({ contactId: ben.id, contactName: "Ben", role: "participant" })]);
+    expect(first.items[0]!.participants).toEqual([
+      expect.objectContaining({ contactId: ben.id, contactName: "Ben", role: "participant" }),
+    ]);
   });
 
   it("deletes an interaction and records it", async () => {
-    const { interaction } = await owner.client.interactions.create.mutate({ workspaceId, contactId: ana.id, type: "linkedin", direction: "outbound", occurredAt: new Date() });
+    const { interaction } = await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: ana.id,
+      type: "linkedin",
+      direction: "outbound",
+      occurredAt: new Date(),
+    });
     await owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id });
     expect(await app.sql`SELECT id FROM interactions WHERE id = ${interaction.id}`).toHaveLength(0);
-    expect(await app.sql`SELECT id FROM interaction_participants WHERE interaction_id = ${interaction.id}`).toHaveLength(0);
-    expect((await errorOf(owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id }))).code).toBe("NOT_FOUND");
+    expect(
+      await app.sql`SELECT id FROM interaction_participants WHERE interaction_id = ${interaction.id}`,
+    ).toHaveLength(0);
+    expect(
+      (await errorOf(owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id }))).code,
+    ).toBe("NOT_FOUND");
   });
 
   it("cannot log an interaction on a deleted contact", async () => {
     const gone = await owner.client.contacts.create.mutate({ workspaceId, name: "Gone" });
     await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [gone.id] });
-    const error = await errorOf(owner.client.interactions.create.mutate({ workspaceId, contactId: gone.id, type: "call", direction: "inbound", occurredAt: new Date() }));
+    const error = await errorOf(
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: gone.id,
+        type: "call",
+        direction: "inbound",
+        occurredAt: new Date(),
+      }),
+    );
     expect(error.code).toBe("NOT_FOUND");
   });
 });

@@ -2,16 +2,30 @@ import { randomBytes } from "node:crypto";
 import { loadConfig, ManualClock } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryRateLimiter, createRedisRateLimiter, type AttemptPolicy } from "../../../packages/api/src/infra/rate-limit";
+import {
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  type AttemptPolicy,
+} from "../../../packages/api/src/infra/rate-limit";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 
 /** A client whose requests arrive through the test's "proxy" with this X-Forwarded-For. */
 const via = (app: TestApp, forwardedFor?: string, token?: string) =>
-  createRapportClient({ url: app.url, batch: false, token: token ?? null, headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {} });
+  createRapportClient({
+    url: app.url,
+    batch: false,
+    token: token ?? null,
+    headers: forwardedFor ? { "x-forwarded-for": forwardedFor } : {},
+  });
 
 type Outcome = "ok" | "UNAUTHORIZED" | "TOO_MANY_REQUESTS" | string;
 
-async function tryLogin(app: TestApp, user: { email: string }, password: string, forwardedFor?: string): Promise<Outcome> {
+async function tryLogin(
+  app: TestApp,
+  user: { email: string },
+  password: string,
+  forwardedFor?: string,
+): Promise<Outcome> {
   try {
     await via(app, forwardedFor).auth.login.mutate({ email: user.email, password });
     return "ok";
@@ -27,7 +41,8 @@ const tally = (outcomes: Outcome[]) => {
 };
 
 async function failedChecks(app: TestApp, user: SignedInUser): Promise<number> {
-  const [row] = await app.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${user.userId}`;
+  const [row] =
+    await app.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${user.userId}`;
   return row!.n as number;
 }
 
@@ -53,7 +68,10 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
   let app: TestApp;
   const clock = new ManualClock(new Date("2026-05-04T08:00:00Z"));
   beforeAll(async () => {
-    app = await createTestApp({ clock, env: { TRUST_PROXY: "true", LOGIN_MAX_PER_ACCOUNT: "20", LOGIN_MAX_PER_IP: "30" } });
+    app = await createTestApp({
+      clock,
+      env: { TRUST_PROXY: "true", LOGIN_MAX_PER_ACCOUNT: "20", LOGIN_MAX_PER_IP: "30" },
+    });
   });
   afterAll(() => app.close());
 
@@ -64,14 +82,22 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
     for (let i = 0; i < 20; i++) outcomes.push(await tryLogin(app, victim, `guess ${i}`, `6.6.${i}.${i}, 203.0.113.9`));
     expect(tally(outcomes)).toEqual({ UNAUTHORIZED: 5, TOO_MANY_REQUESTS: 15 });
     // The address recorded is the one the proxy saw.
-    const rows = await app.sql`SELECT DISTINCT ip FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${victim.userId}`;
+    const rows =
+      await app.sql`SELECT DISTINCT ip FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${victim.userId}`;
     expect(rows.map((r) => r.ip)).toEqual(["203.0.113.9"]);
   });
 
   it("one address trying many accounts meets the per-address limit, whatever it writes into X-Forwarded-For", async () => {
     const outcomes: Outcome[] = [];
     for (let i = 0; i < 40; i++) {
-      outcomes.push(await tryLogin(app, { email: `spray${i}.${randomBytes(3).toString("hex")}@example.com` }, "Winter2026!", `9.9.${i}.1, 203.0.113.200`));
+      outcomes.push(
+        await tryLogin(
+          app,
+          { email: `spray${i}.${randomBytes(3).toString("hex")}@example.com` },
+          "Winter2026!",
+          `9.9.${i}.1, 203.0.113.200`,
+        ),
+      );
     }
     expect(tally(outcomes)).toEqual({ UNAUTHORIZED: 30, TOO_MANY_REQUESTS: 10 });
   });
@@ -89,7 +115,8 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
   it("IPv6 clients are counted per /64: rotating the interface id does not give new tries", async () => {
     const victim = await app.signUp();
     const outcomes: Outcome[] = [];
-    for (let i = 1; i <= 8; i++) outcomes.push(await tryLogin(app, victim, `v6 guess ${i}`, `2001:db8:7:7::${i.toString(16)}`));
+    for (let i = 1; i <= 8; i++)
+      outcomes.push(await tryLogin(app, victim, `v6 guess ${i}`, `2001:db8:7:7::${i.toString(16)}`));
     expect(tally(outcomes)).toEqual({ UNAUTHORIZED: 5, TOO_MANY_REQUESTS: 3 });
     // Another /64 is another client.
     expect(await tryLogin(app, victim, victim.password, "2001:db8:7:8::1")).toBe("ok");
@@ -115,7 +142,9 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
     for (let i = 0; i < 5; i++) expect(await tryLogin(app, victim, `bad ${i}`, from)).toBe("UNAUTHORIZED");
     const waits: number[] = [];
     for (let round = 0; round < 6; round++) {
-      const refused = await errorOf(via(app, from).auth.login.mutate({ email: victim.email, password: victim.password }));
+      const refused = await errorOf(
+        via(app, from).auth.login.mutate({ email: victim.email, password: victim.password }),
+      );
       expect(refused.code).toBe("TOO_MANY_REQUESTS");
       const wait = refused.data.details.retryAfterSeconds as number;
       waits.push(wait);
@@ -137,18 +166,28 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
     const from = "203.0.113.88";
     const client = via(app, from, user.accessToken);
     for (let i = 0; i < 3; i++) {
-      expect((await errorOf(client.gdpr.requestDeletion.mutate({ reason: "test", password: `guess ${i}` }))).code).toBe("FORBIDDEN");
+      expect((await errorOf(client.gdpr.requestDeletion.mutate({ reason: "test", password: `guess ${i}` }))).code).toBe(
+        "FORBIDDEN",
+      );
     }
     for (let i = 0; i < 2; i++) expect(await tryLogin(app, user, `login guess ${i}`, from)).toBe("UNAUTHORIZED");
     // Five failures, by either door: even the right password now waits.
     const limited = await errorOf(client.gdpr.requestDeletion.mutate({ reason: "test", password: user.password }));
     expect(limited.code).toBe("TOO_MANY_REQUESTS");
-    const [row] = await app.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.password_rate_limited' AND ip = ${from}`;
+    const [row] =
+      await app.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.password_rate_limited' AND ip = ${from}`;
     expect(row!.n).toBe(1);
     const parallel = await Promise.allSettled(
-      Array.from({ length: 20 }, () => via(app, "203.0.113.89", user.accessToken).gdpr.requestDeletion.mutate({ reason: "x", password: "parallel guess" })),
+      Array.from({ length: 20 }, () =>
+        via(app, "203.0.113.89", user.accessToken).gdpr.requestDeletion.mutate({
+          reason: "x",
+          password: "parallel guess",
+        }),
+      ),
     );
-    const codes = parallel.map((r) => (r.status === "rejected" ? (r.reason as { data?: { code?: string } }).data?.code : "ok"));
+    const codes = parallel.map((r) =>
+      r.status === "rejected" ? (r.reason as { data?: { code?: string } }).data?.code : "ok",
+    );
     expect(tally(codes as Outcome[])).toEqual({ FORBIDDEN: 5, TOO_MANY_REQUESTS: 15 });
   });
 
@@ -161,7 +200,9 @@ describe("login limits behind a proxy (TRUST_PROXY=true)", () => {
     expect((await admin.client.workspaces.members.query({ workspaceId: upper })).length).toBe(2);
     await owner.client.workspaces.removeMember.mutate({ workspaceId: workspace.id, userId: admin.userId });
     expect((await errorOf(admin.client.workspaces.members.query({ workspaceId: upper }))).code).toBe("NOT_FOUND");
-    expect((await errorOf(admin.client.workspaces.members.query({ workspaceId: workspace.id }))).code).toBe("NOT_FOUND");
+    expect((await errorOf(admin.client.workspaces.members.query({ workspaceId: workspace.id }))).code).toBe(
+      "NOT_FOUND",
+    );
   });
 });
 
@@ -182,9 +223,12 @@ describe.each([
     const outcomes: Outcome[] = [];
     for (let i = 0; i < 10; i++) outcomes.push(await tryLogin(app, victim, `guess ${i}`, header(i)));
     expect(tally(outcomes)).toEqual({ UNAUTHORIZED: 5, TOO_MANY_REQUESTS: 5 });
-    const session = await via(app, header(99)).auth.login.mutate({ email: victim.email, password: victim.password }).catch(() => null);
+    const session = await via(app, header(99))
+      .auth.login.mutate({ email: victim.email, password: victim.password })
+      .catch(() => null);
     expect(session).toBeNull();
-    const rows = await app.sql`SELECT DISTINCT ip FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${victim.userId}`;
+    const rows =
+      await app.sql`SELECT DISTINCT ip FROM audit_log WHERE action = 'auth.login_failed' AND actor_id = ${victim.userId}`;
     expect(rows.map((r) => r.ip)).toEqual(["203.0.113.9"]);
   });
 });
@@ -200,7 +244,9 @@ describe("reserveAttempt: the Lua script and the in-process fallback agree", () 
 
   it("grants exactly `free` of 50 concurrent reservations", async () => {
     const redis = createRedisRateLimiter(app.runtime.redis!.command, app.redisPrefix, createMemoryRateLimiter());
-    const results = await Promise.all(Array.from({ length: 50 }, () => redis.reserveAttempt("concurrent", policy, 1_000)));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => redis.reserveAttempt("concurrent", policy, 1_000)),
+    );
     expect(results.filter((r) => r.allowed)).toHaveLength(3);
   });
 
@@ -220,15 +266,28 @@ describe("reserveAttempt: the Lua script and the in-process fallback agree", () 
     const fromRedis = await run(redis);
     expect(fromRedis).toEqual(await run(memory));
     expect(fromRedis).toEqual([
-      "0:ok:1", "1:ok:2", "2:ok:3", "5000:wait 6:3", "10002:ok:4", "10003:wait 20:4", "30003:ok:5",
-      "60003:wait 5:5", "65003:ok:6", "100002:wait 1:6", "100003:ok:7", "800000:ok:1", "800001:ok:2",
+      "0:ok:1",
+      "1:ok:2",
+      "2:ok:3",
+      "5000:wait 6:3",
+      "10002:ok:4",
+      "10003:wait 20:4",
+      "30003:ok:5",
+      "60003:wait 5:5",
+      "65003:ok:6",
+      "100002:wait 1:6",
+      "100003:ok:7",
+      "800000:ok:1",
+      "800001:ok:2",
     ]);
   });
 });
 
 describe("configuration", () => {
   it("refuses to start while the old per-email lock is configured, naming the replacements", () => {
-    expect(() => loadConfig({ LOGIN_MAX_PER_EMAIL: "5" })).toThrow(/LOGIN_MAX_PER_EMAIL.*LOGIN_MAX_PER_CLIENT.*LOGIN_MAX_PER_ACCOUNT/);
+    expect(() => loadConfig({ LOGIN_MAX_PER_EMAIL: "5" })).toThrow(
+      /LOGIN_MAX_PER_EMAIL.*LOGIN_MAX_PER_CLIENT.*LOGIN_MAX_PER_ACCOUNT/,
+    );
   });
 
   it("reads TRUST_PROXY as false, true (one hop), a hop count or CIDR ranges, and names a bad value", () => {

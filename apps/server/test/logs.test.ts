@@ -63,7 +63,12 @@ describe.each([
 
   it("a failed contact write logs neither the contact's email, name nor phone", async () => {
     const error = await errorOf(
-      owner.client.contacts.create.mutate({ workspaceId, name: "Olga Hiddenname", email: "olga.hidden@example.com", phone: "+49 170 5550199" }),
+      owner.client.contacts.create.mutate({
+        workspaceId,
+        name: "Olga Hiddenname",
+        email: "olga.hidden@example.com",
+        phone: "+49 170 5550199",
+      }),
     );
     expect(error.code).toBe("INTERNAL_SERVER_ERROR");
     expect(entries().some((entry) => entry.msg === "procedure failed" && entry.path === "contacts.create")).toBe(true);
@@ -80,7 +85,9 @@ describe.each([
       name: "test.failing-write",
       attempts: 1,
       handler: async (data) => {
-        await app.runtime.database.db.insert(contacts).values({ workspaceId, name: "Pia Jobsecret", email: data.email });
+        await app.runtime.database.db
+          .insert(contacts)
+          .values({ workspaceId, name: "Pia Jobsecret", email: data.email });
       },
     });
     const jobId = await app.runtime.queue.enqueue("test.failing-write", { email });

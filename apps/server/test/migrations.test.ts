@@ -42,7 +42,9 @@ describe("migrations", () => {
       SELECT table_name, column_name, is_nullable FROM information_schema.columns
       WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`;
     await sql.end();
-    const inDb = rows.map((r) => `${r.table_name}.${r.column_name}:${r.is_nullable === "NO" ? "not null" : "null"}`).sort();
+    const inDb = rows
+      .map((r) => `${r.table_name}.${r.column_name}:${r.is_nullable === "NO" ? "not null" : "null"}`)
+      .sort();
     const tables = Object.values(schema).filter((v) => is(v, PgTable)) as unknown as PgTable[];
     const inCode = tables
       .flatMap((table) => {

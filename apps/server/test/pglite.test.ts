@@ -40,13 +40,30 @@ describe("embedded mode (PGlite, no Redis)", () => {
 
   it("register → workspace → contact → interaction → timeline → activity", async () => {
     const anonymous = createRapportClient({ url });
-    const { accessToken } = await anonymous.auth.register.mutate({ email: "pg@lite.example", password: "embedded password", name: "Lite" });
+    const { accessToken } = await anonymous.auth.register.mutate({
+      email: "pg@lite.example",
+      password: "embedded password",
+      name: "Lite",
+    });
     const client = createRapportClient({ url, token: accessToken });
     const { id: workspaceId } = await client.workspaces.create.mutate({ name: "Embedded" });
-    const contact = await client.contacts.create.mutate({ workspaceId, name: "Ana", email: "ANA@lite.example", tags: ["vip"] });
-    const dup = await client.contacts.create.mutate({ workspaceId, name: "Ana 2", email: "ana@lite.example" }).catch((e) => e.data.code);
+    const contact = await client.contacts.create.mutate({
+      workspaceId,
+      name: "Ana",
+      email: "ANA@lite.example",
+      tags: ["vip"],
+    });
+    const dup = await client.contacts.create
+      .mutate({ workspaceId, name: "Ana 2", email: "ana@lite.example" })
+      .catch((e) => e.data.code);
     expect(dup).toBe("CONFLICT");
-    await client.interactions.create.mutate({ workspaceId, contactId: contact.id, type: "meeting", direction: "outbound", occurredAt: new Date() });
+    await client.interactions.create.mutate({
+      workspaceId,
+      contactId: contact.id,
+      type: "meeting",
+      direction: "outbound",
+      occurredAt: new Date(),
+    });
     const timeline = await client.interactions.listForContact.query({ workspaceId, contactId: contact.id });
     expect(timeline.items).toHaveLength(1);
     const list = await client.contacts.list.query({ workspaceId, tag: "vip", sort: "name" });
@@ -72,7 +89,10 @@ describe("embedded mode (PGlite, no Redis)", () => {
   });
 
   it("the audit trigger works on PGlite too", async () => {
-    const [{ n }] = (await queryRows<{ n: number }>(runtime.database.db, sql`SELECT count(*)::int AS n FROM audit_log`)) as [{ n: number }];
+    const [{ n }] = (await queryRows<{ n: number }>(
+      runtime.database.db,
+      sql`SELECT count(*)::int AS n FROM audit_log`,
+    )) as [{ n: number }];
     expect(n).toBeGreaterThan(0);
     const error = await runtime.database.db.execute(sql`DELETE FROM audit_log`).catch((e: Error) => e);
     expect(String((error as Error & { cause?: Error }).cause?.message ?? error)).toMatch(/append-only/);

@@ -67,7 +67,8 @@ describe("plain HTTP routes", () => {
         downloadUrl = status.downloadUrl;
         break;
       }
-      if (status.status === "failed" || Date.now() > deadline) throw new Error(`the export did not complete: ${status.status}`);
+      if (status.status === "failed" || Date.now() > deadline)
+        throw new Error(`the export did not complete: ${status.status}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }, 120_000);
@@ -81,7 +82,10 @@ describe("plain HTTP routes", () => {
   });
 
   const get = (path: string, token: string | null = accessToken) =>
-    fetch(`${url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(15_000) });
+    fetch(`${url}${path}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(15_000),
+    });
   const exportLink = (exportId: string) =>
     `/api/gdpr/export/download?token=${encodeURIComponent(signDownloadToken(linkConfig, { x: exportId, e: Date.now() + 60_000 }))}`;
 
@@ -137,7 +141,9 @@ describe("plain HTTP routes", () => {
     const link = await client.analytics.export.mutate({ workspaceId, format: "csv" });
     await client.gdpr.restrict.mutate();
     try {
-      await expect(client.analytics.export.mutate({ workspaceId })).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
+      await expect(client.analytics.export.mutate({ workspaceId })).rejects.toMatchObject({
+        data: { code: "FORBIDDEN" },
+      });
       for (const res of [await get(`/api/analytics/export?workspaceId=${workspaceId}`), await get(link.url, null)]) {
         expect(res.status).toBe(403);
         expect(await res.json()).toMatchObject({ code: "FORBIDDEN", details: { reason: "processing_restricted" } });

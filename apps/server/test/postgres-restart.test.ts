@@ -68,7 +68,11 @@ describe("Postgres restart under write load", () => {
         const email = `c${++counter}.${randomBytes(3).toString("hex")}@example.com`;
         const attempt: Attempt = { email, started: Date.now(), ended: 0 };
         try {
-          const contact = await client.contacts.create.mutate({ workspaceId: workspace.id, name: `Contact ${counter}`, email });
+          const contact = await client.contacts.create.mutate({
+            workspaceId: workspace.id,
+            name: `Contact ${counter}`,
+            email,
+          });
           attempt.contactId = contact.id;
         } catch (error) {
           attempt.error = (error as Error).message;
@@ -93,7 +97,11 @@ describe("Postgres restart under write load", () => {
       // Let enough writes start after the last recovery period (a slow machine needs longer).
       const recovered = windows.at(-1)!.to + RECOVERY_MS;
       const deadline = Date.now() + 30_000;
-      while (attempts.filter((attempt) => attempt.started > recovered).length < 2 * CONCURRENCY && Date.now() < deadline) await sleep(100);
+      while (
+        attempts.filter((attempt) => attempt.started > recovered).length < 2 * CONCURRENCY &&
+        Date.now() < deadline
+      )
+        await sleep(100);
     } finally {
       running = false;
       await Promise.all(writers);
@@ -107,7 +115,8 @@ describe("Postgres restart under write load", () => {
     // Errors only for writes that overlapped a restart (or the reconnect right after it).
     const failed = attempts.filter((attempt) => attempt.error);
     const outsideWindows = failed.filter(
-      (attempt) => !windows.some((window) => attempt.ended >= window.from && attempt.started <= window.to + RECOVERY_MS),
+      (attempt) =>
+        !windows.some((window) => attempt.ended >= window.from && attempt.started <= window.to + RECOVERY_MS),
     );
     expect(outsideWindows).toEqual([]);
 
@@ -132,7 +141,10 @@ describe("Postgres restart under write load", () => {
       for (const row of rows) rowsByEmail.set(row.email, [...(rowsByEmail.get(row.email) ?? []), row]);
       const eventsById = new Map(events.map((event) => [event.contact_id, event.n]));
       for (const attempt of acknowledged) {
-        expect(rowsByEmail.get(attempt.email)?.map((row) => row.id), attempt.email).toEqual([attempt.contactId]);
+        expect(
+          rowsByEmail.get(attempt.email)?.map((row) => row.id),
+          attempt.email,
+        ).toEqual([attempt.contactId]);
         expect(eventsById.get(attempt.contactId!), attempt.email).toBe(1);
       }
       // Nothing stored twice, and no contact without its event (or event without its contact).

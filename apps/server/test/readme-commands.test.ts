@@ -25,7 +25,12 @@ function readmeCommands(prefix: string): string[] {
 
 function run(command: string, env: Record<string, string>) {
   // Its own process group, so the test can stop pnpm and the server under it together.
-  const child = spawn("sh", ["-c", command], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("sh", ["-c", command], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
@@ -72,7 +77,9 @@ describe("README: running against your own services", () => {
     // `pnpm build` (documented before the start commands) compiles the server the start
     // commands run; `pnpm test` builds it before Vitest starts.
     if (!existsSync(join(ROOT, "apps/server/dist/main.js"))) {
-      throw new Error("apps/server/dist/main.js is missing: run `pnpm --filter @rapport/server build` first (`pnpm test` does)");
+      throw new Error(
+        "apps/server/dist/main.js is missing: run `pnpm --filter @rapport/server build` first (`pnpm test` does)",
+      );
     }
     database = await createTestDatabase();
     env = {
@@ -97,7 +104,9 @@ describe("README: running against your own services", () => {
   it("documents the build, the migration and both roles", () => {
     expect(readmeCommands("pnpm build")).toHaveLength(1);
     expect(readmeCommands("pnpm db:migrate")).toHaveLength(1);
-    expect(readmeCommands("pnpm --filter @rapport/server start").map((command) => /--role (\w+)/.exec(command)?.[1])).toEqual(["api", "worker"]);
+    expect(
+      readmeCommands("pnpm --filter @rapport/server start").map((command) => /--role (\w+)/.exec(command)?.[1]),
+    ).toEqual(["api", "worker"]);
   });
 
   it("`pnpm db:migrate` applies the migrations", async () => {
@@ -106,21 +115,32 @@ describe("README: running against your own services", () => {
     expect(migrate.output()).toMatch(/Migrations: \d+ applied, \d+ already applied/);
   }, 120_000);
 
-  it.each(["api", "worker"])("`pnpm --filter @rapport/server start -- --role %s` starts that role", async (role) => {
-    const command = readmeCommands("pnpm --filter @rapport/server start").find((line) => line.includes(`--role ${role}`))!;
-    const server = run(command, env);
-    try {
-      await waitForOutput(server, /"msg":"rapport started"/, 90_000);
-      const started = JSON.parse(server.output().split("\n").find((line) => line.includes('"msg":"rapport started"'))!) as { role: string; url?: string };
-      expect(started.role).toBe(role);
-      if (role === "api") {
-        const health = await fetch(`${started.url}/healthz`);
-        expect(health.status).toBe(200);
-      } else {
-        expect(started.url).toBeUndefined();
+  it.each(["api", "worker"])(
+    "`pnpm --filter @rapport/server start -- --role %s` starts that role",
+    async (role) => {
+      const command = readmeCommands("pnpm --filter @rapport/server start").find((line) =>
+        line.includes(`--role ${role}`),
+      )!;
+      const server = run(command, env);
+      try {
+        await waitForOutput(server, /"msg":"rapport started"/, 90_000);
+        const started = JSON.parse(
+          server
+            .output()
+            .split("\n")
+            .find((line) => line.includes('"msg":"rapport started"'))!,
+        ) as { role: string; url?: string };
+        expect(started.role).toBe(role);
+        if (role === "api") {
+          const health = await fetch(`${started.url}/healthz`);
+          expect(health.status).toBe(200);
+        } else {
+          expect(started.url).toBeUndefined();
+        }
+      } finally {
+        await server.stop();
       }
-    } finally {
-      await server.stop();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

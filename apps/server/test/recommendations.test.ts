@@ -18,7 +18,12 @@ describe("recommendations.forContact", () => {
   const forContact = (name: string, extra: { k?: number; includeKnown?: boolean } = {}) =>
     owner.client.recommendations.forContact.query({ workspaceId, contactId: ids[name]!, ...extra });
   const uncached = (name: string, extra: { k?: number; includeKnown?: boolean } = {}) =>
-    app.runtime.services.recommendations.computeUncached({ workspaceId, contactId: ids[name]!, k: extra.k ?? 20, includeKnown: extra.includeKnown ?? false });
+    app.runtime.services.recommendations.computeUncached({
+      workspaceId,
+      contactId: ids[name]!,
+      k: extra.k ?? 20,
+      includeKnown: extra.includeKnown ?? false,
+    });
   const email = (...names: string[]) =>
     owner.client.interactions.create.mutate({
       workspaceId,
@@ -33,7 +38,14 @@ describe("recommendations.forContact", () => {
     app = await createTestApp();
     owner = await app.signUp("Owner");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Recs" })).id;
-    for (const [name, company] of [["Ana", "Acme"], ["Ben", "Globex"], ["Carla", "Initech"], ["Dan", "Acme"], ["Eve", null], ["Finn", null]] as const) {
+    for (const [name, company] of [
+      ["Ana", "Acme"],
+      ["Ben", "Globex"],
+      ["Carla", "Initech"],
+      ["Dan", "Acme"],
+      ["Eve", null],
+      ["Finn", null],
+    ] as const) {
       ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name: `${name} Test`, company })).id;
     }
     // Ana knows Ben (2 threads); Ben knows Carla (1 thread); Dan is Ana's colleague at Acme.
@@ -48,12 +60,26 @@ describe("recommendations.forContact", () => {
     // Carla via Ben: w(Ana,Ben)=2, w(Ben,Carla)=1, s(Ben)=3 → raw = 2/ln 4. Dan: colleague, direct β = 0.3.
     const raw = 2 / Math.log(4);
     expect(list.items).toEqual([
-      { contactId: ids.Carla, name: "Carla Test", company: "Initech", score: Math.round((raw / (1 + raw)) * 1e6) / 1e6, reasons: ["1 shared thread with Ben Test"] },
-      { contactId: ids.Dan, name: "Dan Test", company: "Acme", score: Math.round((0.3 / 1.3) * 1e6) / 1e6, reasons: ["same company: Acme"] },
+      {
+        contactId: ids.Carla,
+        name: "Carla Test",
+        company: "Initech",
+        score: Math.round((raw / (1 + raw)) * 1e6) / 1e6,
+        reasons: ["1 shared thread with Ben Test"],
+      },
+      {
+        contactId: ids.Dan,
+        name: "Dan Test",
+        company: "Acme",
+        score: Math.round((0.3 / 1.3) * 1e6) / 1e6,
+        reasons: ["same company: Acme"],
+      },
     ]);
     expect(list).toMatchObject({ contactId: ids.Ana, k: 20, includeKnown: false, cached: false });
     expect(list.asOf).toBeInstanceOf(Date);
-    expect(list.asOf.toISOString()).toBe(new Date(Math.floor(app.clock.now().getTime() / 86_400_000) * 86_400_000).toISOString());
+    expect(list.asOf.toISOString()).toBe(
+      new Date(Math.floor(app.clock.now().getTime() / 86_400_000) * 86_400_000).toISOString(),
+    );
 
     // Ben is known (2 threads ≥ threshold 1) and only listed on request.
     const withKnown = await forContact("Ana", { includeKnown: true });
@@ -78,7 +104,9 @@ describe("recommendations.forContact", () => {
     const stranger = await other.client.contacts.create.mutate({ workspaceId: otherWorkspace, name: "Stranger" });
     const error = await errorOf(owner.client.recommendations.forContact.query({ workspaceId, contactId: stranger.id }));
     expect(error.code).toBe("NOT_FOUND");
-    expect(await codeOf(other.client.recommendations.forContact.query({ workspaceId, contactId: ids.Ana! }))).toBe("NOT_FOUND");
+    expect(await codeOf(other.client.recommendations.forContact.query({ workspaceId, contactId: ids.Ana! }))).toBe(
+      "NOT_FOUND",
+    );
   });
 
   it("reflects every change at once: the answer right after a write already includes it", async () => {
@@ -107,7 +135,9 @@ describe("recommendations.forContact", () => {
     expect((await forContact("Ana")).items.map((i) => i.contactId)).toContain(ids.Finn);
     await owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id });
     expect((await forContact("Ana")).items.map((i) => i.contactId)).not.toContain(ids.Finn);
-    expect(essence(await forContact("Ana", { includeKnown: true }))).toEqual(essence(await uncached("Ana", { includeKnown: true })));
+    expect(essence(await forContact("Ana", { includeKnown: true }))).toEqual(
+      essence(await uncached("Ana", { includeKnown: true })),
+    );
   });
 
   it("warm-up precomputes the most active contacts; its results equal uncached results", async () => {

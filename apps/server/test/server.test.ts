@@ -40,7 +40,13 @@ describe("server process", () => {
 
   it("starts without reachable Redis (degraded) and shuts down cleanly on SIGTERM", async () => {
     const db = await createTestDatabase();
-    const run = runServer({ DATABASE_URL: db.url, REDIS_URL: "redis://127.0.0.1:1", PORT: "0", HOST: "127.0.0.1", JWT_SECRET: "x".repeat(40) });
+    const run = runServer({
+      DATABASE_URL: db.url,
+      REDIS_URL: "redis://127.0.0.1:1",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      JWT_SECRET: "x".repeat(40),
+    });
     try {
       const url = await serverUrl(run);
       const ready = (await (await fetch(`${url}/readyz`)).json()) as Readiness;
@@ -60,7 +66,13 @@ describe("development defaults", () => {
     const db = await createTestDatabase();
     const dataDir = mkdtempSync(join(tmpdir(), "rapport-dev-defaults-"));
     // What `pnpm start` gets: no HOST, no secrets.
-    const env = { NODE_ENV: "development", DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: "redis://127.0.0.1:1", PORT: "0" };
+    const env = {
+      NODE_ENV: "development",
+      DATA_DIR: dataDir,
+      DATABASE_URL: db.url,
+      REDIS_URL: "redis://127.0.0.1:1",
+      PORT: "0",
+    };
     const stop = async (run: ReturnType<typeof runServer>) => {
       run.child.kill("SIGTERM");
       await run.exited;
@@ -70,7 +82,11 @@ describe("development defaults", () => {
       const url = await serverUrl(run);
       expect(new URL(url).hostname).toBe("127.0.0.1");
       expect(run.output()).toContain(`Secrets JWT_SECRET, GDPR_SUPPRESSION_KEY generated into ${dataDir}/secrets.json`);
-      const registered = await createRapportClient({ url }).auth.register.mutate({ email: "dev@defaults.example", password: "a long dev passphrase 42", name: "Dev" });
+      const registered = await createRapportClient({ url }).auth.register.mutate({
+        email: "dev@defaults.example",
+        password: "a long dev passphrase 42",
+        name: "Dev",
+      });
       await stop(run);
 
       run = runServer(env);
@@ -96,7 +112,11 @@ describe("http surface", () => {
   it("/healthz is always ok; /readyz reports Postgres and Redis", async () => {
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = (await (await fetch(`${app.url}/readyz`)).json()) as Readiness;
-    expect(ready).toMatchObject({ status: "ok", degraded: [], checks: { database: { ok: true, kind: "postgres" }, redis: { ok: true, configured: true } } });
+    expect(ready).toMatchObject({
+      status: "ok",
+      degraded: [],
+      checks: { database: { ok: true, kind: "postgres" }, redis: { ok: true, configured: true } },
+    });
   });
 
   it("every response carries a request id (echoed when given)", async () => {
@@ -106,9 +126,15 @@ describe("http surface", () => {
   });
 
   it("allows only configured origins", async () => {
-    const allowed = await fetch(`${app.url}/trpc/auth.me`, { method: "OPTIONS", headers: { origin: "https://app.example.com" } });
+    const allowed = await fetch(`${app.url}/trpc/auth.me`, {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example.com" },
+    });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
-    const denied = await fetch(`${app.url}/trpc/auth.me`, { method: "OPTIONS", headers: { origin: "https://evil.example" } });
+    const denied = await fetch(`${app.url}/trpc/auth.me`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example" },
+    });
     expect(denied.headers.get("access-control-allow-origin")).toBeNull();
   });
 

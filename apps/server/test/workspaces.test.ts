@@ -12,7 +12,11 @@ describe("workspaces and members", () => {
 
   beforeAll(async () => {
     app = await createTestApp();
-    [owner, admin, member] = await Promise.all([app.signUp("Olga Owner"), app.signUp("Adam Admin"), app.signUp("Mia Member")]);
+    [owner, admin, member] = await Promise.all([
+      app.signUp("Olga Owner"),
+      app.signUp("Adam Admin"),
+      app.signUp("Mia Member"),
+    ]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Team" })).id;
     await joinWorkspace(owner, workspaceId, admin, "admin");
     await joinWorkspace(owner, workspaceId, member);
@@ -20,9 +24,15 @@ describe("workspaces and members", () => {
   afterAll(() => app.close());
 
   it("lists my workspaces with my role, and members with theirs", async () => {
-    expect(await member.client.workspaces.list.query()).toEqual([expect.objectContaining({ id: workspaceId, name: "Team", role: "member" })]);
+    expect(await member.client.workspaces.list.query()).toEqual([
+      expect.objectContaining({ id: workspaceId, name: "Team", role: "member" }),
+    ]);
     const members = await member.client.workspaces.members.query({ workspaceId });
-    expect(Object.fromEntries(members.map((m) => [m.userId, m.role]))).toEqual({ [owner.userId]: "owner", [admin.userId]: "admin", [member.userId]: "member" });
+    expect(Object.fromEntries(members.map((m) => [m.userId, m.role]))).toEqual({
+      [owner.userId]: "owner",
+      [admin.userId]: "admin",
+      [member.userId]: "member",
+    });
     const me = await admin.client.auth.me.query();
     expect(me.workspaces).toEqual([{ id: workspaceId, name: "Team", role: "admin" }]);
   });
@@ -34,10 +44,24 @@ describe("workspaces and members", () => {
   it("admins manage members but cannot create, demote or remove owners", async () => {
     const extra = await app.signUp();
     await joinWorkspace(admin, workspaceId, extra);
-    expect((await errorOf(admin.client.workspaces.setRole.mutate({ workspaceId, userId: extra.userId, role: "owner" }))).code).toBe("FORBIDDEN");
-    expect((await errorOf(admin.client.workspaces.setRole.mutate({ workspaceId, userId: owner.userId, role: "member" }))).code).toBe("FORBIDDEN");
-    expect((await errorOf(admin.client.workspaces.removeMember.mutate({ workspaceId, userId: owner.userId }))).code).toBe("FORBIDDEN");
-    expect((await errorOf(admin.client.invitations.invite.mutate({ workspaceId, email: (await app.signUp()).email, role: "owner" }))).code).toBe("FORBIDDEN");
+    expect(
+      (await errorOf(admin.client.workspaces.setRole.mutate({ workspaceId, userId: extra.userId, role: "owner" })))
+        .code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (await errorOf(admin.client.workspaces.setRole.mutate({ workspaceId, userId: owner.userId, role: "member" })))
+        .code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (await errorOf(admin.client.workspaces.removeMember.mutate({ workspaceId, userId: owner.userId }))).code,
+    ).toBe("FORBIDDEN");
+    expect(
+      (
+        await errorOf(
+          admin.client.invitations.invite.mutate({ workspaceId, email: (await app.signUp()).email, role: "owner" }),
+        )
+      ).code,
+    ).toBe("FORBIDDEN");
     await admin.client.workspaces.removeMember.mutate({ workspaceId, userId: extra.userId });
     expect((await errorOf(extra.client.contacts.list.query({ workspaceId }))).code).toBe("NOT_FOUND");
   });
@@ -45,7 +69,9 @@ describe("workspaces and members", () => {
   it("members cannot manage anyone but may leave", async () => {
     const leaver = await app.signUp();
     await joinWorkspace(owner, workspaceId, leaver);
-    expect((await errorOf(member.client.workspaces.removeMember.mutate({ workspaceId, userId: leaver.userId }))).code).toBe("FORBIDDEN");
+    expect(
+      (await errorOf(member.client.workspaces.removeMember.mutate({ workspaceId, userId: leaver.userId }))).code,
+    ).toBe("FORBIDDEN");
     await leaver.client.workspaces.removeMember.mutate({ workspaceId, userId: leaver.userId });
     expect(await leaver.client.workspaces.list.query()).toEqual([]);
   });
@@ -54,7 +80,10 @@ describe("workspaces and members", () => {
     const leave = await errorOf(owner.client.workspaces.removeMember.mutate({ workspaceId, userId: owner.userId }));
     expect(leave.code).toBe("CONFLICT");
     expect(leave.message).toMatch(/last owner/);
-    expect((await errorOf(owner.client.workspaces.setRole.mutate({ workspaceId, userId: owner.userId, role: "admin" }))).code).toBe("CONFLICT");
+    expect(
+      (await errorOf(owner.client.workspaces.setRole.mutate({ workspaceId, userId: owner.userId, role: "admin" })))
+        .code,
+    ).toBe("CONFLICT");
 
     await owner.client.workspaces.setRole.mutate({ workspaceId, userId: admin.userId, role: "owner" });
     // Both owners try to step down at once: exactly one succeeds.
@@ -69,7 +98,9 @@ describe("workspaces and members", () => {
 
   it("a role change takes effect on the next request", async () => {
     const user = await app.signUp();
-    const [currentOwner] = (await member.client.workspaces.members.query({ workspaceId })).filter((m) => m.role === "owner");
+    const [currentOwner] = (await member.client.workspaces.members.query({ workspaceId })).filter(
+      (m) => m.role === "owner",
+    );
     const ownerUser = currentOwner!.userId === owner.userId ? owner : admin;
     const ownerClient = ownerUser.client;
     await joinWorkspace(ownerUser, workspaceId, user, "admin");
@@ -79,7 +110,8 @@ describe("workspaces and members", () => {
   });
 
   it("membership changes are audited with actor, target and request metadata", async () => {
-    const rows = await app.sql`SELECT action, actor_id, target_id, ip, metadata FROM audit_log WHERE workspace_id = ${workspaceId} AND action LIKE 'member.%' ORDER BY id`;
+    const rows =
+      await app.sql`SELECT action, actor_id, target_id, ip, metadata FROM audit_log WHERE workspace_id = ${workspaceId} AND action LIKE 'member.%' ORDER BY id`;
     expect(rows.length).toBeGreaterThanOrEqual(6);
     // The invitee joins by accepting: they are the actor, the inviter is recorded with the invitation.
     const added = rows.find((r) => r.action === "member.added" && r.target_id === admin.userId);

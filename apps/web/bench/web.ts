@@ -118,7 +118,10 @@ const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgres://postgres@12
 const redisUrl = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 type Sql = { unsafe(query: string): Promise<unknown>; end(options?: { timeout?: number }): Promise<void> };
 // postgres is @rapport/db's dependency; resolve it from there.
-const postgres = createRequire(join(REPO_ROOT, "packages/db/package.json"))("postgres") as (url: string, options?: object) => Sql;
+const postgres = createRequire(join(REPO_ROOT, "packages/db/package.json"))("postgres") as (
+  url: string,
+  options?: object,
+) => Sql;
 
 let admin: Sql | null = null;
 let databaseCreated = false;
@@ -139,7 +142,8 @@ function cleanup(): Promise<void> {
     if (browser) await step("close browser", () => browser!.close());
     if (server) await step("close server", () => server!.close(2_000));
     if (runtime) await step("close runtime", () => runtime!.close());
-    if (databaseCreated && admin) await step("drop database", () => admin!.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+    if (databaseCreated && admin)
+      await step("drop database", () => admin!.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
     if (admin) await step("close admin connection", () => admin!.end({ timeout: 5 }));
     await step("delete Redis keys", () => deleteRedisKeys());
     note(`cleaned up (database ${dbName} dropped, Redis prefix ${redisPrefix} cleared)`);
@@ -177,12 +181,15 @@ const ROW_COUNTER = `(() => {
 })()`;
 
 async function main() {
-  if (!existsSync(join(DIST, "index.html"))) throw new Error(`${DIST}/index.html is missing: run pnpm --filter @rapport/web build (pnpm bench:web does)`);
+  if (!existsSync(join(DIST, "index.html")))
+    throw new Error(`${DIST}/index.html is missing: run pnpm --filter @rapport/web build (pnpm bench:web does)`);
   const files = initialJs(DIST);
   const jsKb = round1(files.reduce((sum, file) => sum + file.gzip_bytes, 0) / 1024);
   note(`initial JS: ${files.map((f) => `${f.file} ${round1(f.gzip_bytes / 1024)} kB`).join(", ")} → ${jsKb} kB gzip`);
 
-  note(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}; database ${dbName}, Redis prefix ${redisPrefix}`);
+  note(
+    `node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}; database ${dbName}, Redis prefix ${redisPrefix}`,
+  );
   admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   await admin.unsafe(`CREATE DATABASE "${dbName}"`);
   databaseCreated = true;
@@ -209,8 +216,17 @@ async function main() {
   // Account and workspace through the API (what the SPA would do), then the bulk seed.
   const email = `bench-web-${runId}@bench.example`;
   const password = randomBytes(18).toString("base64url");
-  const registered = await trpcPost<{ accessToken: string; user: { id: string } }>(url, "auth.register", { email, password, name: "Bench User" });
-  const workspace = await trpcPost<{ id: string }>(url, "workspaces.create", { name: `Bench ${runId}` }, registered.accessToken);
+  const registered = await trpcPost<{ accessToken: string; user: { id: string } }>(url, "auth.register", {
+    email,
+    password,
+    name: "Bench User",
+  });
+  const workspace = await trpcPost<{ id: string }>(
+    url,
+    "workspaces.create",
+    { name: `Bench ${runId}` },
+    registered.accessToken,
+  );
   let lastTenth = -1;
   const seeded = await seedWorkspace(runtime.database.db, {
     workspaceId: workspace.id,
@@ -258,7 +274,11 @@ async function main() {
   for (let run = 0; run <= RUNS; run++) {
     await page.goto("about:blank");
     await page.goto(target, { waitUntil: "commit" });
-    const handle = await page.waitForFunction(() => (window as unknown as { __rowsReadyAt?: number }).__rowsReadyAt, undefined, { timeout: 60_000 });
+    const handle = await page.waitForFunction(
+      () => (window as unknown as { __rowsReadyAt?: number }).__rowsReadyAt,
+      undefined,
+      { timeout: 60_000 },
+    );
     const ms = round1((await handle.jsonValue()) as number);
     const shown = (await page.evaluate(ROW_COUNTER)) as number;
     note(`${run === 0 ? "warm-up" : `run ${run}`}: ${ROWS} rows after ${ms} ms (${shown} rows in the DOM)`);
@@ -270,7 +290,10 @@ async function main() {
   const results = {
     js_kb_gzip_initial: jsKb,
     contacts_list_ready_ms: readyMs,
-    targets: { js_kb_gzip_initial: `<= ${TARGETS.js_kb_gzip_initial}`, contacts_list_ready_ms: `<= ${TARGETS.contacts_list_ready_ms}` },
+    targets: {
+      js_kb_gzip_initial: `<= ${TARGETS.js_kb_gzip_initial}`,
+      contacts_list_ready_ms: `<= ${TARGETS.contacts_list_ready_ms}`,
+    },
     met: {
       js_kb_gzip_initial: jsKb <= TARGETS.js_kb_gzip_initial,
       contacts_list_ready_ms: readyMs <= TARGETS.contacts_list_ready_ms,
@@ -299,7 +322,8 @@ async function trpcPost<T>(base: string, path: string, input: unknown, token?: s
     body: JSON.stringify(input),
   });
   const body = (await response.json()) as { result?: { data: T }; error?: unknown };
-  if (!response.ok || !body.result) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body.error ?? body).slice(0, 300)}`);
+  if (!response.ok || !body.result)
+    throw new Error(`${path} answered ${response.status}: ${JSON.stringify(body.error ?? body).slice(0, 300)}`);
   return body.result.data;
 }
 

@@ -24,7 +24,13 @@ beforeAll(async () => {
   [app, browser] = await Promise.all([startServer(), launchBrowser()]);
   owner = await app.signUp("Dana Lead");
   workspaceId = (await owner.client.workspaces.create.mutate({ name: "Northwind Sales" })).id;
-  await seedWorkspace(app.runtime.database.db, { workspaceId, contacts: CONTACTS, interactions: 9_000, createdBy: owner.userId, seed: 7 });
+  await seedWorkspace(app.runtime.database.db, {
+    workspaceId,
+    contacts: CONTACTS,
+    interactions: 9_000,
+    createdBy: owner.userId,
+    seed: 7,
+  });
 });
 
 afterAll(async () => {
@@ -62,14 +68,22 @@ describe("analytics dashboard", () => {
     const metrics = await owner.client.analytics.metrics.query({ workspaceId });
     expect(metrics.contacts).toBe(CONTACTS);
     const fmt = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-    await expect.poll(() => kpi(page, "Interactions (30 days)").textContent()).toContain(fmt.format(metrics.engagement.interactions30d));
-    await expect.poll(() => kpi(page, "Active contacts (30 days)").textContent()).toContain(fmt.format(metrics.engagement.contactedContacts));
+    await expect
+      .poll(() => kpi(page, "Interactions (30 days)").textContent())
+      .toContain(fmt.format(metrics.engagement.interactions30d));
+    await expect
+      .poll(() => kpi(page, "Active contacts (30 days)").textContent())
+      .toContain(fmt.format(metrics.engagement.contactedContacts));
     expect(await kpi(page, "Average health").textContent()).toContain("/ 100");
     expect(await kpi(page, "Average CLV").textContent()).toMatch(/\$[\d,]+\.\d{2}/);
     expect(await kpi(page, "Average CLV").textContent()).toMatch(/vs the previous 30 days|no data/);
 
     // Charts have text alternatives and data tables.
-    for (const name of [/^Doughnut chart of relationship health/, /^Line chart of interactions by type/, /^Bar chart of the CLV distribution/]) {
+    for (const name of [
+      /^Doughnut chart of relationship health/,
+      /^Line chart of interactions by type/,
+      /^Bar chart of the CLV distribution/,
+    ]) {
       await expect.poll(() => page.getByRole("img", { name }).count()).toBe(1);
     }
     const healthFigure = page.getByRole("figure", { name: "Relationship health" });
@@ -81,21 +95,36 @@ describe("analytics dashboard", () => {
     expect(await firstName()).toBe(metrics.topContacts[0]!.name);
     await table.getByRole("button", { name: "Interactions" }).click();
     await page.waitForURL(/sort=interactions/);
-    const byInteractions = await owner.client.analytics.topContacts.query({ workspaceId, sortBy: "interactions", limit: 25 });
+    const byInteractions = await owner.client.analytics.topContacts.query({
+      workspaceId,
+      sortBy: "interactions",
+      limit: 25,
+    });
     await expect.poll(firstName).toBe(byInteractions.items[0]!.name);
-    expect(await table.getByRole("columnheader", { name: "Interactions" }).getAttribute("aria-sort")).toBe("descending");
+    expect(await table.getByRole("columnheader", { name: "Interactions" }).getAttribute("aria-sort")).toBe(
+      "descending",
+    );
     expect(await table.locator("tbody tr").count()).toBe(25);
 
     await expectAccessible(page, "analytics dashboard");
     console.log(`screenshot: ${await screenshot(page, "analytics-dashboard")}`);
 
     // Export CSV: a real download, parsed.
-    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^rapport-analytics-\d{4}-\d{2}-\d{2}\.csv$/);
-    const csv = Papa.parse<Record<string, string>>(readFileSync((await download.path())!, "utf8"), { header: true, skipEmptyLines: true });
+    const csv = Papa.parse<Record<string, string>>(readFileSync((await download.path())!, "utf8"), {
+      header: true,
+      skipEmptyLines: true,
+    });
     expect(csv.errors).toEqual([]);
     expect(csv.data).toHaveLength(CONTACTS);
-    expect(csv.data[0]).toMatchObject({ id: byInteractions.items[0]!.id, interaction_count: String(byInteractions.items[0]!.interactionCount) });
+    expect(csv.data[0]).toMatchObject({
+      id: byInteractions.items[0]!.id,
+      interaction_count: String(byInteractions.items[0]!.interactionCount),
+    });
     await page.getByText(/^Download started: rapport-analytics-/).waitFor();
 
     // Phone width: nothing scrolls sideways.
@@ -103,7 +132,9 @@ describe("analytics dashboard", () => {
     await dashboardReady(page);
     // chart.js resizes its canvases on the next animation frames after the viewport changed.
     await expect
-      .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), { message: "page scrolls sideways at 375 px" })
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), {
+        message: "page scrolls sideways at 375 px",
+      })
       .toBeLessThanOrEqual(1);
     console.log(`screenshot: ${await screenshot(page, "analytics-dashboard-375px")}`);
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -136,7 +136,8 @@ describe("dashboard", () => {
     console.log(`screenshot: ${await screenshot(page, "contact-page")}`);
 
     // Delete, then undo from the toast.
-    const deletedAt = async () => (await app.sql`SELECT deleted_at FROM contacts WHERE name = ${name}`)[0]?.deleted_at ?? null;
+    const deletedAt = async () =>
+      (await app.sql`SELECT deleted_at FROM contacts WHERE name = ${name}`)[0]?.deleted_at ?? null;
     await page.getByRole("button", { name: "Delete contact" }).click();
     const confirm = page.getByRole("dialog").or(page.getByRole("alertdialog"));
     const undo = page.getByRole("status").getByRole("button", { name: "Undo" });
@@ -189,13 +190,21 @@ describe("dashboard", () => {
     expect(await page.getByRole("button", { name: "Create invitation link" }).count()).toBe(0);
     expect(await page.getByRole("button", { name: /^Remove / }).count()).toBe(0);
     expect(await page.getByRole("combobox", { name: /^Role for / }).count()).toBe(0);
-    expect(await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Audit" }).count()).toBe(0);
+    expect(
+      await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Audit" }).count(),
+    ).toBe(0);
     console.log(`screenshot: ${await screenshot(page, "members-as-member")}`);
     expect(record.errors).toEqual([]);
     await context.close();
 
     // The server enforces it, whatever the UI shows.
-    const refused = await errorOf(member.client.invitations.invite.mutate({ workspaceId: workspace.id, email: "someone@example.com", role: "member" }));
+    const refused = await errorOf(
+      member.client.invitations.invite.mutate({
+        workspaceId: workspace.id,
+        email: "someone@example.com",
+        role: "member",
+      }),
+    );
     expect(refused.code).toBe("FORBIDDEN");
     expect(await owner.client.invitations.listPending.query({ workspaceId: workspace.id })).toEqual([]);
   });

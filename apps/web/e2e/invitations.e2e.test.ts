@@ -98,7 +98,12 @@ describe("invitations", () => {
       await context.close();
     }
     const members = await owner.client.workspaces.members.query({ workspaceId: workspace.id });
-    expect(members.map((m) => [m.email, m.role]).sort()).toEqual([[inviteeEmail, "admin"], [owner.email, "owner"]].sort());
+    expect(members.map((m) => [m.email, m.role]).sort()).toEqual(
+      [
+        [inviteeEmail, "admin"],
+        [owner.email, "owner"],
+      ].sort(),
+    );
     expect(await owner.client.invitations.listPending.query({ workspaceId: workspace.id })).toEqual([]);
   });
 

@@ -116,7 +116,13 @@ describe("privacy", () => {
     await exportDialog.getByRole("button", { name: "Yes, export" }).click();
     await exportDialog.waitFor({ state: "hidden" });
     const contactZip = await openZip(await downloadExport(page, panel));
-    expect(contactZip.names).toEqual(["README.txt", "activity.json", "audit.json", "interactions.json", "profile.json"]);
+    expect(contactZip.names).toEqual([
+      "README.txt",
+      "activity.json",
+      "audit.json",
+      "interactions.json",
+      "profile.json",
+    ]);
     expect(JSON.stringify(await contactZip.json("profile.json"))).toContain("ada@analytical.example");
     expect(JSON.stringify(await contactZip.json("interactions.json"))).toContain("Difference engine review");
     expect(contactZip.readme.length).toBeGreaterThan(100);
@@ -142,8 +148,21 @@ describe("privacy", () => {
     // Erase another contact: a reason is required, the warning says it is irreversible; the page then shows the anonymous record.
     const login = await app.client().auth.login.mutate({ email, password: PASSWORD });
     const api = app.client(login.accessToken);
-    const charles = await api.contacts.create.mutate({ workspaceId, name: "Charles Babbage", email: "charles@engines.example", company: "Engines Ltd", tags: ["inventor"] });
-    await api.interactions.create.mutate({ workspaceId, contactId: charles.id, type: "call", direction: "inbound", occurredAt: new Date(), subject: "Call with Charles about the engine" });
+    const charles = await api.contacts.create.mutate({
+      workspaceId,
+      name: "Charles Babbage",
+      email: "charles@engines.example",
+      company: "Engines Ltd",
+      tags: ["inventor"],
+    });
+    await api.interactions.create.mutate({
+      workspaceId,
+      contactId: charles.id,
+      type: "call",
+      direction: "inbound",
+      occurredAt: new Date(),
+      subject: "Call with Charles about the engine",
+    });
     await page.goto(`/w/${workspaceId}/contacts/${charles.id}`);
     await page.getByRole("heading", { level: 1, name: "Charles Babbage" }).waitFor();
     await page.getByRole("region", { name: "Privacy" }).getByRole("button", { name: "Erase…" }).click();
@@ -183,7 +202,9 @@ describe("privacy", () => {
     const overdueRow = open.getByRole("row").filter({ hasText: "Erasure requested by letter" });
     expect(await overdueRow.textContent()).toMatch(/Overdue by 9 days/);
     expect(await overdueRow.getAttribute("class")).toContain("pv-row-overdue");
-    expect(await overdueRow.getByRole("link", { name: "Ada Lovelace" }).getAttribute("href")).toBe(`/w/${workspaceId}/contacts/${contactId}`);
+    expect(await overdueRow.getByRole("link", { name: "Ada Lovelace" }).getAttribute("href")).toBe(
+      `/w/${workspaceId}/contacts/${contactId}`,
+    );
     const history = page.getByRole("table", { name: "Privacy request history" });
     const erasure = history.getByRole("row").filter({ hasText: "Erasure requested by email on 2 March" });
     await erasure.getByText("Completed").waitFor();
@@ -194,8 +215,12 @@ describe("privacy", () => {
     // Due: one month after receipt.
     const due = new Date();
     due.setUTCMonth(due.getUTCMonth() + 1);
-    expect(await restriction.locator('[data-label="Due"] time').getAttribute("datetime")).toMatch(new RegExp(`^${due.toISOString().slice(0, 10)}`));
-    expect(await page.getByRole("term").filter({ hasText: "Overdue" }).locator("xpath=..").textContent()).toMatch(/^Overdue⚠ 1$/);
+    expect(await restriction.locator('[data-label="Due"] time').getAttribute("datetime")).toMatch(
+      new RegExp(`^${due.toISOString().slice(0, 10)}`),
+    );
+    expect(await page.getByRole("term").filter({ hasText: "Overdue" }).locator("xpath=..").textContent()).toMatch(
+      /^Overdue⚠ 1$/,
+    );
     await expectAccessible(page, "workspace privacy page");
     console.log(`screenshot: ${await screenshot(page, "privacy-workspace")}`);
     await expectNoSidewaysScroll(page, "workspace privacy page");
@@ -206,14 +231,27 @@ describe("privacy", () => {
     await page.getByRole("banner").getByRole("link", { name: "My privacy" }).click();
     await page.waitForURL("**/privacy");
     await page.getByRole("heading", { level: 1, name: "Privacy" }).waitFor();
-    await page.getByRole("table", { name: "My privacy requests" }).or(page.getByText("No requests yet.")).first().waitFor();
+    await page
+      .getByRole("table", { name: "My privacy requests" })
+      .or(page.getByText("No requests yet."))
+      .first()
+      .waitFor();
     await expectAccessible(page, "privacy page");
 
     // Download my data: the progress bar reaches 100 %, then the ZIP downloads.
     const mine = page.getByRole("region", { name: "Download my data" });
     await mine.getByRole("button", { name: "Request my data" }).click();
     const userZip = await openZip(await downloadExport(page, mine));
-    expect(userZip.names).toEqual(["README.txt", "activity.json", "audit.json", "contacts.json", "interactions.json", "invitations.json", "preferences.json", "profile.json"]);
+    expect(userZip.names).toEqual([
+      "README.txt",
+      "activity.json",
+      "audit.json",
+      "contacts.json",
+      "interactions.json",
+      "invitations.json",
+      "preferences.json",
+      "profile.json",
+    ]);
     expect(JSON.stringify(await userZip.json("profile.json"))).toContain(email);
     expect(JSON.stringify(await userZip.json("contacts.json"))).toContain("Ada Lovelace");
     await mine.getByRole("button", { name: "Request a new export" }).waitFor();
@@ -243,8 +281,12 @@ describe("privacy", () => {
     await schedule.click();
     const refusal = remove.getByRole("alert");
     await refusal.getByText(/You are the sole owner of a workspace/).waitFor();
-    expect(await refusal.getByRole("link", { name: "Transfer ownership of Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#transfer-ownership`);
-    expect(await refusal.getByRole("link", { name: "Delete workspace Privacy E2E" }).getAttribute("href")).toBe(`/w/${workspaceId}/members#delete-workspace`);
+    expect(await refusal.getByRole("link", { name: "Transfer ownership of Privacy E2E" }).getAttribute("href")).toBe(
+      `/w/${workspaceId}/members#transfer-ownership`,
+    );
+    expect(await refusal.getByRole("link", { name: "Delete workspace Privacy E2E" }).getAttribute("href")).toBe(
+      `/w/${workspaceId}/members#delete-workspace`,
+    );
 
     // Another owner joins; now the deletion is scheduled, with its date, and can be cancelled.
     const other = await app.signUp("Otto Owner");
@@ -257,7 +299,9 @@ describe("privacy", () => {
     expect(await scheduled.textContent()).toMatch(/\(in 29 days\)|\(in 30 days\)/);
     await remove.getByText(/erased irreversibly on \d{4}-\d{2}-\d{2}/).waitFor();
     await page.getByRole("table", { name: "My privacy requests" }).getByText("Scheduled").waitFor();
-    expect((await app.sql`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status)).toEqual(["pending"]);
+    expect(
+      (await app.sql`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status),
+    ).toEqual(["pending"]);
 
     // Where my data lives (collapsible).
     const locations = page.getByRole("region", { name: "Where my data lives" });
@@ -276,7 +320,9 @@ describe("privacy", () => {
     await remove.getByRole("button", { name: "Cancel deletion" }).click();
     await remove.getByText("Deletion cancelled. Your account stays as it is.").waitFor();
     await page.getByRole("table", { name: "My privacy requests" }).getByText("Cancelled").waitFor();
-    expect((await app.sql`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status)).toEqual(["cancelled"]);
+    expect(
+      (await app.sql`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status),
+    ).toEqual(["cancelled"]);
 
     expect(record.errors).toEqual([]);
     await context.close();

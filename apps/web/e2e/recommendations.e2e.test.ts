@@ -38,7 +38,12 @@ describe("recommendations dashboard", () => {
     const owner = await app.signUp("Olive Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Recs E2E" });
     const people: Record<string, string> = {};
-    for (const [name, company] of [["Ana Ruiz", "Acme"], ["Ben Ortiz", "Globex"], ["Carla Diaz", "Initech"], ["Dan Fox", "Acme"]] as const) {
+    for (const [name, company] of [
+      ["Ana Ruiz", "Acme"],
+      ["Ben Ortiz", "Globex"],
+      ["Carla Diaz", "Initech"],
+      ["Dan Fox", "Acme"],
+    ] as const) {
       people[name] = (await owner.client.contacts.create.mutate({ workspaceId: workspace.id, name, company })).id;
     }
     const email = (from: string, subject: string, ...participants: string[]) =>
@@ -94,7 +99,12 @@ describe("recommendations dashboard", () => {
     await expect.poll(() => bar.getAttribute("aria-valuenow"), { timeout: 30_000 }).toBe("100");
     const result = page.getByRole("status").filter({ hasText: "Warm-up complete" });
     await result.waitFor();
-    const figure = async (term: string) => Number(((await result.getByText(term, { exact: true }).locator("xpath=following-sibling::dd").textContent()) ?? "").replace(/[^\d.]/g, ""));
+    const figure = async (term: string) =>
+      Number(
+        (
+          (await result.getByText(term, { exact: true }).locator("xpath=following-sibling::dd").textContent()) ?? ""
+        ).replace(/[^\d.]/g, ""),
+      );
     expect(await figure("Contacts cached")).toBeGreaterThanOrEqual(1);
     expect(await figure("Recommendations generated")).toBeGreaterThanOrEqual(0);
     expect(await result.getByText("Time taken").locator("xpath=following-sibling::dd").textContent()).toMatch(/\d s$/);
@@ -107,7 +117,13 @@ describe("recommendations dashboard", () => {
     await keys.getByText(`rec:${workspace.id}:`, { exact: false }).first().waitFor();
     // Let the progress bar's fill finish its short transition before the screenshot.
     await expect
-      .poll(() => page.evaluate(() => document.querySelector(".cache-progress-fill")!.getBoundingClientRect().width / document.querySelector(".cache-progress")!.getBoundingClientRect().width))
+      .poll(() =>
+        page.evaluate(
+          () =>
+            document.querySelector(".cache-progress-fill")!.getBoundingClientRect().width /
+            document.querySelector(".cache-progress")!.getBoundingClientRect().width,
+        ),
+      )
       .toBeGreaterThan(0.98);
     await expectAccessible(page, "cache page");
     console.log(`screenshot: ${await screenshot(page, "cache-panel")}`);
@@ -141,7 +157,9 @@ describe("recommendations dashboard", () => {
     await signIn(page, member);
     await page.getByRole("heading", { level: 1, name: "Cache" }).waitFor();
     await page.getByText("The cache page is for owners and admins.", { exact: false }).waitFor();
-    expect(await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Cache" }).count()).toBe(0);
+    expect(
+      await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Cache" }).count(),
+    ).toBe(0);
     expect(await page.getByRole("button", { name: "Warm up cache" }).count()).toBe(0);
     expect(record.errors).toEqual([]);
     await context.close();

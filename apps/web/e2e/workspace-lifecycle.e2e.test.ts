@@ -71,7 +71,9 @@ describe("workspace lifecycle", () => {
     await page.goto("/privacy");
     const remove = page.getByRole("region", { name: "Delete my account" });
     await remove.getByText(/You are the only owner of these workspaces/).waitFor();
-    expect(await remove.getByRole("link", { name: `Transfer ownership of ${NAME}` }).getAttribute("href")).toBe(`/w/${workspaceId}/members#transfer-ownership`);
+    expect(await remove.getByRole("link", { name: `Transfer ownership of ${NAME}` }).getAttribute("href")).toBe(
+      `/w/${workspaceId}/members#transfer-ownership`,
+    );
     await remove.getByRole("link", { name: `Delete workspace ${NAME}` }).click();
     await page.waitForURL(new RegExp(`/w/${workspaceId}/members#delete-workspace$`));
 
@@ -116,7 +118,11 @@ describe("workspace lifecycle", () => {
     await main.getByText(`Bruno Member now owns ${NAME}. You are an admin.`).waitFor();
     await main.getByText("You: Admin").waitFor();
     expect(await page.getByRole("region", { name: "Delete this workspace" }).count()).toBe(0);
-    expect((await app.sql`SELECT role FROM memberships WHERE workspace_id = ${workspaceId} ORDER BY role`).map((r) => r.role)).toEqual(["admin", "owner"]);
+    expect(
+      (await app.sql`SELECT role FROM memberships WHERE workspace_id = ${workspaceId} ORDER BY role`).map(
+        (r) => r.role,
+      ),
+    ).toEqual(["admin", "owner"]);
 
     // Nothing blocks the account's deletion any more.
     await page.goto("/privacy");

@@ -53,7 +53,8 @@ export function App() {
   useEffect(() => {
     if (route.page === "home" || route.page === "notFound") return;
     const canonical = pathOf(route);
-    if (canonical !== window.location.pathname) navigate(canonical + window.location.search + window.location.hash, { replace: true });
+    if (canonical !== window.location.pathname)
+      navigate(canonical + window.location.search + window.location.hash, { replace: true });
   }, [route]);
 
   useFocusOnNavigation(window.location.pathname, session.status);
@@ -89,7 +90,8 @@ export function App() {
               <>
                 {route.page === "invite" && (
                   <p className="alert alert-info auth-card">
-                    You have been invited to a workspace. Sign in, or create an account, with the address the invitation was sent to.
+                    You have been invited to a workspace. Sign in, or create an account, with the address the invitation
+                    was sent to.
                   </p>
                 )}
                 <AuthPage
@@ -116,7 +118,8 @@ function useFocusOnNavigation(pathname: string, status: string) {
   useLayoutEffect(() => {
     const before = previous.current;
     previous.current = { pathname, status };
-    const navigated = pathname !== before.pathname && (lastNavigationKind() === "push" || lastNavigationKind() === "pop");
+    const navigated =
+      pathname !== before.pathname && (lastNavigationKind() === "push" || lastNavigationKind() === "pop");
     const signedInOrOut = status !== before.status && before.status !== "restoring" && status !== "restoring";
     if (!navigated && !signedInOrOut) return;
     const main = document.getElementById("main");
@@ -149,7 +152,8 @@ function SignedIn({ user, route }: { user: SessionUser; route: Route }) {
   if (!workspaceId) state = { status: "none" };
   else if (workspace) state = { status: "ready", workspace };
   else if (workspaces.isPending) state = { status: "loading" };
-  else if (workspaces.error) state = { status: "error", error: workspaces.error, retry: () => void workspaces.refetch() };
+  else if (workspaces.error)
+    state = { status: "error", error: workspaces.error, retry: () => void workspaces.refetch() };
   else state = { status: "notFound" };
 
   useEffect(() => {
@@ -189,7 +193,15 @@ function SignedIn({ user, route }: { user: SessionUser; route: Route }) {
   );
 }
 
-function Home({ userId, workspaces, settled }: { userId: string; workspaces: { id: string }[] | undefined; settled: boolean }) {
+function Home({
+  userId,
+  workspaces,
+  settled,
+}: {
+  userId: string;
+  workspaces: { id: string }[] | undefined;
+  settled: boolean;
+}) {
   const last = readLastWorkspace(userId);
   const target = openLastOnHome && last && workspaces?.some((workspace) => workspace.id === last) ? last : null;
   const waiting = openLastOnHome && last !== null && !settled;
@@ -242,7 +254,14 @@ function WorkspaceRoutePage({ route, workspace }: { route: WorkspaceRoute; works
     case "deletedContacts":
       return <DeletedContactsPage key={workspace.id} workspaceId={workspace.id} />;
     case "contact":
-      return <ContactPage key={`${workspace.id}/${route.contactId}`} workspaceId={workspace.id} contactId={route.contactId} role={workspace.role} />;
+      return (
+        <ContactPage
+          key={`${workspace.id}/${route.contactId}`}
+          workspaceId={workspace.id}
+          contactId={route.contactId}
+          role={workspace.role}
+        />
+      );
     case "activity":
       return <ActivityPage key={workspace.id} />;
     case "members":
@@ -257,4 +276,3 @@ function WorkspaceRoutePage({ route, workspace }: { route: WorkspaceRoute; works
       return <WorkspacePrivacyPage key={workspace.id} />;
   }
 }
-

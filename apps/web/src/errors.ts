@@ -31,7 +31,8 @@ export function describeError(error: unknown): ErrorInfo {
       return { message: NETWORK_ERROR_MESSAGE, network: true, issues: [], details: {} };
     }
     const details = data.details ?? {};
-    const retryAfter = typeof details.retryAfterSeconds === "number" ? Math.max(0, Math.ceil(details.retryAfterSeconds)) : undefined;
+    const retryAfter =
+      typeof details.retryAfterSeconds === "number" ? Math.max(0, Math.ceil(details.retryAfterSeconds)) : undefined;
     let message = error.message;
     if (data.code === "INTERNAL_SERVER_ERROR") message = "Something went wrong on the server. Please try again.";
     else if (data.code === "TOO_MANY_REQUESTS") message = "Too many attempts.";

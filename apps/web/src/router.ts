@@ -17,7 +17,16 @@ import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type Mo
  *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
  *   /invite#<token>                     answer an invitation to a workspace (the token stays in the fragment)
  */
-type WorkspaceSection = "contacts" | "deletedContacts" | "contact" | "activity" | "members" | "audit" | "analytics" | "cache" | "privacy";
+type WorkspaceSection =
+  | "contacts"
+  | "deletedContacts"
+  | "contact"
+  | "activity"
+  | "members"
+  | "audit"
+  | "analytics"
+  | "cache"
+  | "privacy";
 
 export type Route =
   | { page: "home" }
@@ -145,7 +154,9 @@ export function useSearchParams(): URLSearchParams {
 
 /** True for clicks the browser should handle itself (new tab, download, …). */
 function isModifiedClick(event: MouseEvent<HTMLAnchorElement>): boolean {
-  return event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.defaultPrevented;
+  return (
+    event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.defaultPrevented
+  );
 }
 
 export interface LinkProps extends AnchorHTMLAttributes<HTMLAnchorElement> {

@@ -39,7 +39,13 @@ const NETWORK_RETRY_MS = 15_000;
 
 /** Auth calls that must never carry (or wait on) an access token. Same-origin fetch sends the cookie. */
 const publicClient = createTRPCClient<AppRouter>({
-  links: [httpLink({ url: "/trpc", transformer: wireTransformer, fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }) })],
+  links: [
+    httpLink({
+      url: "/trpc",
+      transformer: wireTransformer,
+      fetch: (input, init) => fetch(input, { ...init, credentials: "same-origin" }),
+    }),
+  ],
 });
 
 let accessToken: string | null = null;
@@ -81,7 +87,10 @@ function setState(next: SessionState) {
 /** Seconds between `iat` and `exp` in the JWT, so the client clock's offset does not matter. */
 function tokenLifetimeMs(token: string, fallbackExpiresAt: Date): number {
   try {
-    const payload = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as { iat?: number; exp?: number };
+    const payload = JSON.parse(atob(token.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      iat?: number;
+      exp?: number;
+    };
     if (typeof payload.iat === "number" && typeof payload.exp === "number" && payload.exp > payload.iat) {
       return (payload.exp - payload.iat) * 1000;
     }
@@ -164,7 +173,12 @@ async function rotate(): Promise<boolean> {
       setState({ status: "signedOut", user: null, notice, canRetry: false });
     } else if (state.status === "restoring") {
       // Server unreachable while restoring: the cookie may still be good, so offer a retry.
-      setState({ status: "signedOut", user: null, notice: "Could not reach the Rapport server to restore your session.", canRetry: true });
+      setState({
+        status: "signedOut",
+        user: null,
+        notice: "Could not reach the Rapport server to restore your session.",
+        canRetry: true,
+      });
     } else {
       // Network blip while signed in: keep the session and try again soon.
       scheduleRefresh(NETWORK_RETRY_MS);
@@ -181,7 +195,9 @@ export async function restoreSession(): Promise<void> {
   try {
     const token = accessToken;
     const me = await createTRPCClient<AppRouter>({
-      links: [httpLink({ url: "/trpc", transformer: wireTransformer, headers: () => ({ authorization: `Bearer ${token}` }) })],
+      links: [
+        httpLink({ url: "/trpc", transformer: wireTransformer, headers: () => ({ authorization: `Bearer ${token}` }) }),
+      ],
     }).auth.me.query();
     setState({ status: "signedIn", user: me.user, notice: null });
   } catch (error) {
@@ -190,7 +206,9 @@ export async function restoreSession(): Promise<void> {
     setState({
       status: "signedOut",
       user: null,
-      notice: network ? "Could not reach the Rapport server to restore your session." : "Could not restore your session; sign in again.",
+      notice: network
+        ? "Could not reach the Rapport server to restore your session."
+        : "Could not restore your session; sign in again.",
       canRetry: network,
     });
   }
@@ -226,7 +244,11 @@ export function startSession() {
   }
   // Timers are throttled in background tabs: catch up when the tab is shown again.
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && state.status === "signedIn" && accessExpiresAt - Date.now() < 60_000) {
+    if (
+      document.visibilityState === "visible" &&
+      state.status === "signedIn" &&
+      accessExpiresAt - Date.now() < 60_000
+    ) {
       void refreshSession();
     }
   });

@@ -17,7 +17,8 @@ export const trpc = createTRPCReact<AppRouter>();
  * workspace's graph) or a cache.stats (a SCAN over Redis) must not hold back
  * the contact, timeline or warm-up progress sharing the batch.
  */
-const UNBATCHED = (path: string) => path === "recommendations.forContact" || path === "cache.stats" || path === "cache.keys";
+const UNBATCHED = (path: string) =>
+  path === "recommendations.forContact" || path === "cache.stats" || path === "cache.keys";
 
 export function createTrpcClient() {
   const options = {
@@ -41,7 +42,9 @@ export function createTrpcClient() {
 }
 
 function errorData(error: unknown): { httpStatus?: number; code?: string } | undefined {
-  return error instanceof TRPCClientError ? (error.data as { httpStatus?: number; code?: string } | undefined) : undefined;
+  return error instanceof TRPCClientError
+    ? (error.data as { httpStatus?: number; code?: string } | undefined)
+    : undefined;
 }
 
 /** tRPC's query key prefix for workspaces.list. */
@@ -80,7 +83,10 @@ export function createQueryClient() {
    */
   function onApiError(error: unknown) {
     const code = errorData(error)?.code;
-    if (code === "FORBIDDEN" || (code === "NOT_FOUND" && error instanceof Error && error.message === "Workspace not found")) {
+    if (
+      code === "FORBIDDEN" ||
+      (code === "NOT_FOUND" && error instanceof Error && error.message === "Workspace not found")
+    ) {
       void queryClient.invalidateQueries({ queryKey: WORKSPACES_LIST_KEY });
     }
   }

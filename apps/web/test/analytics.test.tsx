@@ -1,4 +1,11 @@
-import { computeAnalyticsSnapshot, DEFAULT_ANALYTICS_SETTINGS, toMetrics, toTopContacts, type AnalyticsContactRow, type AnalyticsInteractionRow } from "@rapport/core";
+import {
+  computeAnalyticsSnapshot,
+  DEFAULT_ANALYTICS_SETTINGS,
+  toMetrics,
+  toTopContacts,
+  type AnalyticsContactRow,
+  type AnalyticsInteractionRow,
+} from "@rapport/core";
 import { screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKSPACE_ID } from "./support/fixtures";
@@ -22,19 +29,41 @@ const contacts: AnalyticsContactRow[] = ["Ada Lovelace", "Grace Hopper", "Alan T
   deletedAt: null,
 }));
 const interactions: AnalyticsInteractionRow[] = [
-  ...Array.from({ length: 12 }, (_, k): AnalyticsInteractionRow => ({ contactId: id(1), type: "meeting", occurredAt: NOW - (k + 1) * 5 * DAY })),
+  ...Array.from(
+    { length: 12 },
+    (_, k): AnalyticsInteractionRow => ({ contactId: id(1), type: "meeting", occurredAt: NOW - (k + 1) * 5 * DAY }),
+  ),
   { contactId: id(2), type: "email", occurredAt: NOW - 3 * DAY },
   { contactId: id(2), type: "call", occurredAt: NOW - 45 * DAY },
 ];
 const snapshot = computeAnalyticsSnapshot({ contacts, interactions, settings: DEFAULT_ANALYTICS_SETTINGS, asOf: NOW });
-const metrics = { ...toMetrics(snapshot, { sortBy: "clv", limit: 10 }), sortBy: "clv", cached: false, computedAt: new Date(NOW) };
-const top = (sortBy: "clv" | "interactions" | "recency" | "health") => ({ asOf: new Date(NOW), sortBy, items: toTopContacts(snapshot, sortBy, 25), cached: true, computedAt: new Date(NOW) });
+const metrics = {
+  ...toMetrics(snapshot, { sortBy: "clv", limit: 10 }),
+  sortBy: "clv",
+  cached: false,
+  computedAt: new Date(NOW),
+};
+const top = (sortBy: "clv" | "interactions" | "recency" | "health") => ({
+  asOf: new Date(NOW),
+  sortBy,
+  items: toTopContacts(snapshot, sortBy, 25),
+  cached: true,
+  computedAt: new Date(NOW),
+});
 const series = {
   from: new Date(NOW - 30 * DAY),
   to: new Date(NOW),
   bucket: "day" as const,
   timeZone: "UTC",
-  buckets: Array.from({ length: 30 }, (_, i) => ({ startsAt: new Date(NOW - (30 - i) * DAY), email: i % 3, meeting: i % 5 === 0 ? 1 : 0, call: 0, linkedin: 0, note: 0, total: (i % 3) + (i % 5 === 0 ? 1 : 0) })),
+  buckets: Array.from({ length: 30 }, (_, i) => ({
+    startsAt: new Date(NOW - (30 - i) * DAY),
+    email: i % 3,
+    meeting: i % 5 === 0 ? 1 : 0,
+    call: 0,
+    linkedin: 0,
+    note: 0,
+    total: (i % 3) + (i % 5 === 0 ? 1 : 0),
+  })),
   totals: { email: 29, meeting: 6, call: 0, linkedin: 0, note: 0, total: 35 },
   cached: false,
   computedAt: new Date(NOW),
@@ -50,7 +79,11 @@ const path = `/w/${WORKSPACE_ID}/analytics`;
 function fakeContext(canvas: HTMLCanvasElement) {
   const state: Record<string | symbol, unknown> = {
     canvas,
-    measureText: (text: string) => ({ width: String(text).length * 7, actualBoundingBoxAscent: 9, actualBoundingBoxDescent: 3 }),
+    measureText: (text: string) => ({
+      width: String(text).length * 7,
+      actualBoundingBoxAscent: 9,
+      actualBoundingBoxDescent: 3,
+    }),
     createLinearGradient: () => ({ addColorStop() {} }),
     getImageData: () => ({ data: new Uint8ClampedArray(4) }),
     getLineDash: () => [],
@@ -76,10 +109,16 @@ describe("analytics page", () => {
   it("loads, then shows the key figures, the charts' summaries and the top contacts", async () => {
     let release: () => void = () => {};
     const gate = new Promise<void>((resolve) => (release = resolve));
-    await renderApp({ path, handlers: { ...handlers, "analytics.metrics": async () => {
-      await gate;
-      return metrics;
-    } } });
+    await renderApp({
+      path,
+      handlers: {
+        ...handlers,
+        "analytics.metrics": async () => {
+          await gate;
+          return metrics;
+        },
+      },
+    });
     expect((await screen.findAllByText("Loading analytics…"))[0]).toHaveAttribute("role", "status");
     release();
 
@@ -88,13 +127,17 @@ describe("analytics page", () => {
     expect(clv).toHaveTextContent("$211.67");
     // 30 days earlier: Ada 7 meetings, Grace a call → (350 + 25) / 3 = $125.
     expect(clv).toHaveTextContent("▲ +$86.67 vs the previous 30 days");
-    expect(screen.getByRole("group", { name: "Interactions (30 days)" })).toHaveTextContent(String(metrics.engagement.interactions30d));
+    expect(screen.getByRole("group", { name: "Interactions (30 days)" })).toHaveTextContent(
+      String(metrics.engagement.interactions30d),
+    );
     expect(screen.getByRole("group", { name: "Average health" })).toHaveTextContent(`${metrics.health.average} / 100`);
 
     const health = await screen.findByRole("figure", { name: "Relationship health" });
     expect(health).toHaveTextContent(/Of 3 contacts, \d+ healthy/);
     expect(within(health).getByRole("img")).toHaveAccessibleName(/^Doughnut chart of relationship health/);
-    expect(screen.getByRole("figure", { name: "CLV distribution" })).toHaveTextContent("CLV of 3 contacts: 2 low (under $100.00), 0 medium ($100.00–$500.00), 1 high ($500.00 and up).");
+    expect(screen.getByRole("figure", { name: "CLV distribution" })).toHaveTextContent(
+      "CLV of 3 contacts: 2 low (under $100.00), 0 medium ($100.00–$500.00), 1 high ($500.00 and up).",
+    );
 
     const table = screen.getByRole("table", { name: "Top contacts" });
     const links = within(table).getAllByRole("link");
@@ -108,10 +151,21 @@ describe("analytics page", () => {
     const table = await screen.findByRole("table", { name: "Top contacts" });
     await within(table).findByRole("link", { name: "Ada Lovelace" });
     await user.click(within(table).getByRole("button", { name: /Last contact/ }));
-    await waitFor(() => expect(server.callsTo("analytics.topContacts").at(-1)?.input).toMatchObject({ sortBy: "recency", limit: 25 }));
+    await waitFor(() =>
+      expect(server.callsTo("analytics.topContacts").at(-1)?.input).toMatchObject({ sortBy: "recency", limit: 25 }),
+    );
     expect(window.location.search).toBe("?sort=recency");
-    await waitFor(() => expect(within(table).getAllByRole("link").map((l) => l.textContent)).toEqual(["Grace Hopper", "Ada Lovelace", "Alan Turing"]));
-    expect(within(table).getByRole("columnheader", { name: /Last contact/ })).toHaveAttribute("aria-sort", "descending");
+    await waitFor(() =>
+      expect(
+        within(table)
+          .getAllByRole("link")
+          .map((l) => l.textContent),
+      ).toEqual(["Grace Hopper", "Ada Lovelace", "Alan Turing"]),
+    );
+    expect(within(table).getByRole("columnheader", { name: /Last contact/ })).toHaveAttribute(
+      "aria-sort",
+      "descending",
+    );
   });
 
   it("without a canvas (blocked or unsupported) the summaries, data tables and the rest of the page stay", async () => {
@@ -128,8 +182,24 @@ describe("analytics page", () => {
   });
 
   it("an empty workspace says so and points to the contacts", async () => {
-    const empty = computeAnalyticsSnapshot({ contacts: [], interactions: [], settings: DEFAULT_ANALYTICS_SETTINGS, asOf: NOW });
-    await renderApp({ path, handlers: { ...handlers, "analytics.metrics": () => ({ ...toMetrics(empty, { sortBy: "clv", limit: 10 }), sortBy: "clv", cached: false, computedAt: new Date(NOW) }) } });
+    const empty = computeAnalyticsSnapshot({
+      contacts: [],
+      interactions: [],
+      settings: DEFAULT_ANALYTICS_SETTINGS,
+      asOf: NOW,
+    });
+    await renderApp({
+      path,
+      handlers: {
+        ...handlers,
+        "analytics.metrics": () => ({
+          ...toMetrics(empty, { sortBy: "clv", limit: 10 }),
+          sortBy: "clv",
+          cached: false,
+          computedAt: new Date(NOW),
+        }),
+      },
+    });
     expect(await screen.findByText("No contacts yet")).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Go to contacts" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/contacts`);
     expect(screen.queryByRole("table", { name: "Top contacts" })).toBeNull();
@@ -138,7 +208,10 @@ describe("analytics page", () => {
   it("owners change the interaction values; members do not see the form", async () => {
     const { server, user } = await renderApp({
       path,
-      handlers: { ...handlers, "analytics.setValues": () => ({ ...metrics.settings, revision: 1, updatedAt: new Date(NOW) }) },
+      handlers: {
+        ...handlers,
+        "analytics.setValues": () => ({ ...metrics.settings, revision: 1, updatedAt: new Date(NOW) }),
+      },
     });
     await user.click(await screen.findByText("Interaction values"));
     const meeting = screen.getByLabelText("Meeting");

@@ -32,7 +32,8 @@ async function loadNextPage(user: Awaited<ReturnType<typeof renderApp>>["user"])
   }
   const grid = screen.getByRole("grid", { name: "Contacts" });
   const sizer = [...grid.querySelectorAll<HTMLElement>("[style]")].find(
-    (element) => !element.hasAttribute("role") && /(^|;)\s*height:\s*[\d.]+px/.test(element.getAttribute("style") ?? ""),
+    (element) =>
+      !element.hasAttribute("role") && /(^|;)\s*height:\s*[\d.]+px/.test(element.getAttribute("style") ?? ""),
   );
   const scroller = sizer?.parentElement ?? grid;
   const end = Math.max(0, parseFloat(sizer?.style.height ?? "0") - scroller.clientHeight);
@@ -68,7 +69,9 @@ describe("contacts list", () => {
     // The first row of page 2 shows up at the end of page 1 (page 1 is kept, not replaced).
     const firstOfPage2 = `Select Person ${String(pageSize + 1).padStart(3, "0")}`;
     expect(await screen.findByRole("checkbox", { name: firstOfPage2 })).toBeInTheDocument();
-    expect(screen.getByRole("checkbox", { name: `Select Person ${String(pageSize).padStart(3, "0")}` })).toBeInTheDocument();
+    expect(
+      screen.getByRole("checkbox", { name: `Select Person ${String(pageSize).padStart(3, "0")}` }),
+    ).toBeInTheDocument();
     expect(listCalls().filter((call) => call.input.cursor === `cursor-${pageSize}`)).toHaveLength(1);
     expect(server.unhandled).toEqual([]);
   });
@@ -88,7 +91,11 @@ describe("contacts list", () => {
           gone = all.filter((c) => input.contactIds.includes(c.id));
           all = all.filter((c) => !input.contactIds.includes(c.id));
           const now = new Date();
-          return { deletedIds: input.contactIds, deletedAt: now, restorableUntil: new Date(now.getTime() + 30 * 86_400_000) };
+          return {
+            deletedIds: input.contactIds,
+            deletedAt: now,
+            restorableUntil: new Date(now.getTime() + 30 * 86_400_000),
+          };
         },
         "contacts.restore": (input: { contactId: string }) => {
           restored.push(input.contactId);

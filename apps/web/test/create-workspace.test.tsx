@@ -14,7 +14,11 @@ describe("create workspace form", () => {
       path: "/",
       handlers: {
         "workspaces.list": () => [],
-        "workspaces.create": (input: { name: string }) => ({ id: WORKSPACE_ID, name: input.name, createdAt: new Date() }),
+        "workspaces.create": (input: { name: string }) => ({
+          id: WORKSPACE_ID,
+          name: input.name,
+          createdAt: new Date(),
+        }),
       },
     });
     const name = await screen.findByRole("textbox", { name: "Workspace name" });

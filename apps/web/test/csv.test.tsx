@@ -18,7 +18,15 @@ describe("CSV import", () => {
       ok: true,
       ignoredColumns: ["notes"],
       contacts: [
-        { name: "Ana", email: "ana@example.com", company: null, title: null, phone: null, tags: ["vip", "lead"], source: "import" },
+        {
+          name: "Ana",
+          email: "ana@example.com",
+          company: null,
+          title: null,
+          phone: null,
+          tags: ["vip", "lead"],
+          source: "import",
+        },
         { name: "Ben", email: null, company: null, title: null, phone: null, tags: [], source: "import" },
       ],
     });
@@ -26,8 +34,14 @@ describe("CSV import", () => {
 
   it("refuses a file without a name column, without rows, or with too many rows", () => {
     expect(contactsFromCsv("")).toEqual({ ok: false, error: "The file is empty." });
-    expect(contactsFromCsv("email\na@example.com")).toMatchObject({ ok: false, error: expect.stringContaining('"name" column') });
+    expect(contactsFromCsv("email\na@example.com")).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('"name" column'),
+    });
     expect(contactsFromCsv("name\n")).toEqual({ ok: false, error: "The file has a header row but no contacts." });
-    expect(contactsFromCsv(`name\n${"x\n".repeat(1_001)}`)).toMatchObject({ ok: false, error: expect.stringContaining("at most 1,000") });
+    expect(contactsFromCsv(`name\n${"x\n".repeat(1_001)}`)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining("at most 1,000"),
+    });
   });
 });

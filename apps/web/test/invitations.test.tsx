@@ -30,7 +30,13 @@ describe("Members page: invitations", () => {
       handlers: {
         "invitations.listPending": () => pending,
         "invitations.invite": (input: { email: string; role: Pending["role"] }) => {
-          const invitation = { id: INVITATION_ID, email: input.email.toLowerCase(), role: input.role, createdAt: new Date(), expiresAt: EXPIRES };
+          const invitation = {
+            id: INVITATION_ID,
+            email: input.email.toLowerCase(),
+            role: input.role,
+            createdAt: new Date(),
+            expiresAt: EXPIRES,
+          };
           pending = [{ ...invitation, invitedByName: USER.name }];
           return { invitation, link: `/invite#${TOKEN}` };
         },
@@ -51,7 +57,9 @@ describe("Members page: invitations", () => {
     const link = within(created).getByLabelText("Invitation link");
     expect(link).toHaveValue(`${window.location.origin}/invite#${TOKEN}`);
     expect(link).toHaveAttribute("readonly");
-    expect(server.callsTo("invitations.invite").map((c) => c.input)).toEqual([{ workspaceId: WORKSPACE_ID, email: "Ben@Example.com", role: "admin" }]);
+    expect(server.callsTo("invitations.invite").map((c) => c.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, email: "Ben@Example.com", role: "admin" },
+    ]);
     await user.click(within(created).getByRole("button", { name: "Copy link" }));
     expect(await navigator.clipboard.readText()).toBe(`${window.location.origin}/invite#${TOKEN}`);
     expect(await within(created).findByText("Link copied.")).toBeInTheDocument();
@@ -59,17 +67,25 @@ describe("Members page: invitations", () => {
     expect(await screen.findByRole("heading", { name: "Pending invitations (1)" })).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Withdraw the invitation for ben@example.com" }));
     expect(await screen.findByText(/The invitation for ben@example.com was withdrawn/)).toBeInTheDocument();
-    expect(server.callsTo("invitations.revoke").map((c) => c.input)).toEqual([{ workspaceId: WORKSPACE_ID, invitationId: INVITATION_ID }]);
+    expect(server.callsTo("invitations.revoke").map((c) => c.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, invitationId: INVITATION_ID },
+    ]);
     expect(await screen.findByText("No pending invitations.")).toBeInTheDocument();
     // The link is no longer offered once withdrawn.
     expect(screen.queryByLabelText("Invitation link")).toBeNull();
   });
 
   it("admins cannot offer the owner role", async () => {
-    await renderApp({ path: `/w/${WORKSPACE_ID}/members`, role: "admin", handlers: { "invitations.listPending": () => [] } });
+    await renderApp({
+      path: `/w/${WORKSPACE_ID}/members`,
+      role: "admin",
+      handlers: { "invitations.listPending": () => [] },
+    });
     expect(await screen.findByText("No pending invitations.")).toBeInTheDocument();
     const form = await screen.findByRole("form", { name: "Invite someone" });
-    const options = within(within(form).getByLabelText("Role")).getAllByRole("option").map((o) => o.textContent);
+    const options = within(within(form).getByLabelText("Role"))
+      .getAllByRole("option")
+      .map((o) => o.textContent);
     expect(options).toEqual(["Member", "Admin"]);
   });
 
@@ -104,7 +120,9 @@ describe("/invite#<token>", () => {
         },
         "workspaces.list": () => [
           { id: WORKSPACE_ID, name: "Acme", role: "owner", createdAt: new Date("2026-01-01") },
-          ...(joined ? [{ id: OTHER_WORKSPACE, name: "Sales Team", role: "admin", createdAt: new Date("2026-01-01") }] : []),
+          ...(joined
+            ? [{ id: OTHER_WORKSPACE, name: "Sales Team", role: "admin", createdAt: new Date("2026-01-01") }]
+            : []),
         ],
       },
     });
@@ -135,11 +153,27 @@ describe("/invite#<token>", () => {
   });
 
   it("another address, an unknown link, a used link and a link without token each get a plain explanation", async () => {
-    await renderApp({ path: `/invite#${TOKEN}`, handlers: { "invitations.preview": () => { throw domainError("FORBIDDEN", "This invitation was sent to another address."); } } });
-    expect(await screen.findByRole("alert")).toHaveTextContent(`This invitation was sent to another address.You are signed in as ${USER.email}`);
+    await renderApp({
+      path: `/invite#${TOKEN}`,
+      handlers: {
+        "invitations.preview": () => {
+          throw domainError("FORBIDDEN", "This invitation was sent to another address.");
+        },
+      },
+    });
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      `This invitation was sent to another address.You are signed in as ${USER.email}`,
+    );
     cleanup();
 
-    await renderApp({ path: `/invite#${TOKEN}`, handlers: { "invitations.preview": () => { throw domainError("NOT_FOUND", "Invitation not found"); } } });
+    await renderApp({
+      path: `/invite#${TOKEN}`,
+      handlers: {
+        "invitations.preview": () => {
+          throw domainError("NOT_FOUND", "Invitation not found");
+        },
+      },
+    });
     expect(await screen.findByText(/This invitation does not exist/)).toBeInTheDocument();
     cleanup();
 
@@ -154,7 +188,9 @@ describe("/invite#<token>", () => {
 
   it("signed out, the sign-in form says to use the invited address and keeps the link", async () => {
     await renderApp({ path: `/invite#${TOKEN}`, signedIn: false });
-    expect(await screen.findByText(/Sign in, or create an account, with the address the invitation was sent to/)).toBeInTheDocument();
+    expect(
+      await screen.findByText(/Sign in, or create an account, with the address the invitation was sent to/),
+    ).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Sign in to Rapport" })).toBeInTheDocument();
     expect(window.location.hash).toBe(`#${TOKEN}`);
   });

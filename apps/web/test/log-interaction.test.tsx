@@ -7,7 +7,12 @@ import { renderApp } from "./support/render";
 describe("log-interaction form", () => {
   it("shows the server's errors on the field, then saves and shows the interaction on the timeline", async () => {
     const person = contact({ name: "Ada Lovelace", email: "ada@example.com", company: "Analytical Engines" });
-    const older = interaction({ contactId: person.id, type: "email", subject: "Intro email", occurredAt: new Date("2026-01-10T09:00:00Z") });
+    const older = interaction({
+      contactId: person.id,
+      type: "email",
+      subject: "Intro email",
+      occurredAt: new Date("2026-01-10T09:00:00Z"),
+    });
     const timeline: Interaction[] = [older];
     let attempts = 0;
     const { server, user } = await renderApp({
@@ -17,7 +22,8 @@ describe("log-interaction form", () => {
         "interactions.listForContact": () => ({ items: [...timeline], nextCursor: null }),
         "interactions.create": (input: Record<string, unknown>) => {
           attempts += 1;
-          if (attempts === 1) throw zodError([{ path: ["occurredAt"], message: "must be at most one year in the future" }]);
+          if (attempts === 1)
+            throw zodError([{ path: ["occurredAt"], message: "must be at most one year in the future" }]);
           const created = interaction({
             contactId: person.id,
             type: input.type as Interaction["type"],
@@ -48,7 +54,9 @@ describe("log-interaction form", () => {
     await user.type(screen.getByLabelText("Summary"), "Talked about the difference engine.");
     await user.click(screen.getByRole("button", { name: "Save interaction" }));
 
-    await waitFor(() => expect(screen.getByLabelText("When")).toHaveAccessibleDescription(/at most one year in the future/));
+    await waitFor(() =>
+      expect(screen.getByLabelText("When")).toHaveAccessibleDescription(/at most one year in the future/),
+    );
     expect(screen.getByLabelText("When")).toHaveAttribute("aria-invalid", "true");
     const first = server.callsTo("interactions.create")[0]!.input;
     expect(first).toMatchObject({

@@ -25,7 +25,10 @@ describe("sign-in form", () => {
     // The wait comes from the server (details.retryAfterSeconds / Retry-After), counting down.
     expect(alert.textContent).toMatch(/\b(42|41|40) ?s(econds?)?\b/);
     expect(server.callsTo("auth.login")).toHaveLength(1);
-    expect(server.callsTo("auth.login")[0]!.input).toMatchObject({ email: "ana@example.com", password: "wrong password" });
+    expect(server.callsTo("auth.login")[0]!.input).toMatchObject({
+      email: "ana@example.com",
+      password: "wrong password",
+    });
     // No second attempt while the limit lasts.
     expect(screen.getByRole("button", { name: "Sign in" })).toBeDisabled();
   });
@@ -48,7 +51,9 @@ describe("sign-in form", () => {
     await user.type(screen.getByLabelText("Password"), "correct horse battery staple");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     // Shown with the field it belongs to.
-    await waitFor(() => expect(screen.getByLabelText("Email")).toHaveAccessibleDescription(/must be a valid email address/));
+    await waitFor(() =>
+      expect(screen.getByLabelText("Email")).toHaveAccessibleDescription(/must be a valid email address/),
+    );
 
     await user.clear(screen.getByLabelText("Email"));
     await user.type(screen.getByLabelText("Email"), "ana@example.com");
@@ -75,6 +80,9 @@ describe("sign-in form", () => {
     await user.type(screen.getByLabelText("Password"), "four random words here");
     await user.click(screen.getByRole("button", { name: "Create account" }));
     expect(await screen.findByRole("button", { name: "Sign out" })).toBeInTheDocument();
-    expect(server.callsTo("auth.register")[0]!.input).toMatchObject({ email: "ana@example.com", password: "four random words here" });
+    expect(server.callsTo("auth.register")[0]!.input).toMatchObject({
+      email: "ana@example.com",
+      password: "four random words here",
+    });
   });
 });

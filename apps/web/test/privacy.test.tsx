@@ -47,7 +47,11 @@ function privacyHandlers(extra: Record<string, ProcedureHandler> = {}): Record<s
   };
 }
 
-function exportStatus(status: "pending" | "in_progress" | "completed" | "failed" | "discarded", progress: number, extra: Record<string, unknown> = {}) {
+function exportStatus(
+  status: "pending" | "in_progress" | "completed" | "failed" | "discarded",
+  progress: number,
+  extra: Record<string, unknown> = {},
+) {
   return {
     exportId: EXPORT_ID,
     subjectKind: "user" as const,
@@ -78,7 +82,8 @@ describe("Delete my account", () => {
             deletionId: DELETION_ID,
             status: "scheduled",
             effectiveAt: operations[0]!.effectiveAt,
-            warning: "Your account and personal data will be erased irreversibly on 2026-04-01. You can cancel until then.",
+            warning:
+              "Your account and personal data will be erased irreversibly on 2026-04-01. You can cancel until then.",
           };
         },
         "gdpr.cancelDeletion": () => {
@@ -116,7 +121,10 @@ describe("Delete my account", () => {
     const scheduled = await within(section).findByText(/Your account will be deleted on/);
     expect(scheduled).toHaveTextContent(/\(in 30 days\)/);
     expect(within(section).getByText(/erased irreversibly on 2026-04-01/)).toBeInTheDocument();
-    expect(server.callsTo("gdpr.requestDeletion")[0]!.input).toEqual({ reason: "Leaving the company", password: "correct horse" });
+    expect(server.callsTo("gdpr.requestDeletion")[0]!.input).toEqual({
+      reason: "Leaving the company",
+      password: "correct horse",
+    });
     expect(within(section).queryByRole("button", { name: "Schedule account deletion" })).toBeNull();
 
     // The request is in the history, as scheduled, with its due date.
@@ -127,7 +135,11 @@ describe("Delete my account", () => {
     await user.click(within(section).getByRole("button", { name: "Cancel deletion" }));
     expect(await within(section).findByText("Deletion cancelled. Your account stays as it is.")).toBeInTheDocument();
     expect(within(section).getByRole("button", { name: "Schedule account deletion" })).toBeDisabled();
-    await waitFor(() => expect(within(screen.getByRole("table", { name: "My privacy requests" })).getByText("Cancelled")).toBeInTheDocument());
+    await waitFor(() =>
+      expect(
+        within(screen.getByRole("table", { name: "My privacy requests" })).getByText("Cancelled"),
+      ).toBeInTheDocument(),
+    );
     expect(server.unhandled).toEqual([]);
   });
 
@@ -140,7 +152,11 @@ describe("Delete my account", () => {
           throw domainError(
             "CONFLICT",
             "You are the sole owner of a workspace; transfer ownership to another member or delete the workspace before deleting your account.",
-            { workspaceIds: [WORKSPACE_ID], workspaces: [{ id: WORKSPACE_ID, name: "Acme Sales", members: 3, deletionScheduledAt: null }], waysOut: ["transfer_ownership", "delete_workspace"] },
+            {
+              workspaceIds: [WORKSPACE_ID],
+              workspaces: [{ id: WORKSPACE_ID, name: "Acme Sales", members: 3, deletionScheduledAt: null }],
+              waysOut: ["transfer_ownership", "delete_workspace"],
+            },
           );
         },
       }),
@@ -162,8 +178,14 @@ describe("Delete my account", () => {
     await user.click(within(section).getByRole("button", { name: "Schedule account deletion" }));
     const alert = await within(section).findByRole("alert");
     expect(alert).toHaveTextContent("Could not schedule the deletion: You are the sole owner of a workspace");
-    expect(within(alert).getByRole("link", { name: "Transfer ownership of Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#transfer-ownership`);
-    expect(within(alert).getByRole("link", { name: "Delete workspace Acme Sales" })).toHaveAttribute("href", `/w/${WORKSPACE_ID}/members#delete-workspace`);
+    expect(within(alert).getByRole("link", { name: "Transfer ownership of Acme Sales" })).toHaveAttribute(
+      "href",
+      `/w/${WORKSPACE_ID}/members#transfer-ownership`,
+    );
+    expect(within(alert).getByRole("link", { name: "Delete workspace Acme Sales" })).toHaveAttribute(
+      "href",
+      `/w/${WORKSPACE_ID}/members#delete-workspace`,
+    );
     expect(password).not.toHaveAttribute("aria-invalid");
     expect(server.callsTo("gdpr.requestDeletion")).toHaveLength(2);
   });
@@ -197,7 +219,10 @@ describe("Download my data", () => {
       if (!url.startsWith("/api/gdpr/export/download")) return serve(input, init);
       downloads.push({ url, authorization: new Headers(init?.headers).get("authorization") });
       return new Response(new Uint8Array([0x50, 0x4b, 0x03, 0x04]), {
-        headers: { "content-type": "application/zip", "content-disposition": 'attachment; filename="rapport-user-data-2026-03-02.zip"' },
+        headers: {
+          "content-type": "application/zip",
+          "content-disposition": 'attachment; filename="rapport-user-data-2026-03-02.zip"',
+        },
       });
     });
     const createObjectURL = vi.fn((_blob: Blob) => "blob:export");
@@ -227,7 +252,9 @@ describe("Download my data", () => {
       { interval: 50, timeout: 8_000 },
     );
     expect(seen).toContain("70");
-    expect(server.callsTo("gdpr.requestExport")[0]!.input).toEqual({ include: ["profile", "contacts", "interactions", "preferences", "activity"] });
+    expect(server.callsTo("gdpr.requestExport")[0]!.input).toEqual({
+      include: ["profile", "contacts", "interactions", "preferences", "activity"],
+    });
     expect(server.callsTo("gdpr.exportStatus").every((call) => call.input.exportId === EXPORT_ID)).toBe(true);
 
     expect(within(section).getByText("The export is ready to download.")).toBeInTheDocument();
@@ -262,7 +289,9 @@ describe("Download my data", () => {
           return exportStatus("pending", 0, { exportId: exportCalls === 1 ? EXPORT_ID : DELETION_ID });
         },
         "gdpr.exportStatus": (input: { exportId: string }) =>
-          input.exportId === EXPORT_ID ? exportStatus("discarded", 100, { discardReason: "subject_erased" }) : exportStatus("pending", 0, { exportId: DELETION_ID }),
+          input.exportId === EXPORT_ID
+            ? exportStatus("discarded", 100, { discardReason: "subject_erased" })
+            : exportStatus("pending", 0, { exportId: DELETION_ID }),
       }),
     });
     const section = await screen.findByRole("region", { name: "Download my data" });
@@ -291,7 +320,12 @@ describe("Download my data", () => {
         "gdpr.exportStatus": (input: { exportId: string }) =>
           input.exportId === EXPORT_ID
             ? exportStatus("failed", 40)
-            : exportStatus("completed", 100, { exportId: DELETION_ID, downloadUrl: "/api/gdpr/export/download?token=t", expiresAt: new Date(Date.now() + 7 * DAY), fileSizeBytes: 900 }),
+            : exportStatus("completed", 100, {
+                exportId: DELETION_ID,
+                downloadUrl: "/api/gdpr/export/download?token=t",
+                expiresAt: new Date(Date.now() + 7 * DAY),
+                fileSizeBytes: 900,
+              }),
       }),
     });
     const serve = server.fetch;
@@ -305,15 +339,23 @@ describe("Download my data", () => {
     await user.click(within(section).getByRole("button", { name: "Request my data" }));
     const failure = await within(section).findByRole("alert");
     expect(failure).toHaveTextContent("The export could not be completed.");
-    expect(within(section).getByRole("progressbar", { name: "Export progress" })).toHaveAttribute("aria-valuenow", "40");
+    expect(within(section).getByRole("progressbar", { name: "Export progress" })).toHaveAttribute(
+      "aria-valuenow",
+      "40",
+    );
 
     await user.click(within(failure).getByRole("button", { name: "Try again" }));
     const download = await within(section).findByRole("button", { name: "Download ZIP (900 B)" });
     expect(server.callsTo("gdpr.requestExport")).toHaveLength(2);
-    expect(within(section).getByRole("progressbar", { name: "Export progress" })).toHaveAttribute("aria-valuenow", "100");
+    expect(within(section).getByRole("progressbar", { name: "Export progress" })).toHaveAttribute(
+      "aria-valuenow",
+      "100",
+    );
 
     await user.click(download);
-    expect(await within(section).findByRole("alert")).toHaveTextContent("Could not download the file: This export has expired; request a new one.");
+    expect(await within(section).findByRole("alert")).toHaveTextContent(
+      "Could not download the file: This export has expired; request a new one.",
+    );
   });
 
   it("finds the last export again after a reload (remembered id)", async () => {
@@ -333,7 +375,11 @@ describe("Download my data", () => {
 describe("Contact page privacy", () => {
   const STOPS = ["recommendations", "analytics", "new or changed interactions", "syncs and imports"];
 
-  function contactHandlers(person: ReturnType<typeof contact>, privacy: () => { restricted: boolean; erasedAt: Date | null }, extra: Record<string, ProcedureHandler> = {}) {
+  function contactHandlers(
+    person: ReturnType<typeof contact>,
+    privacy: () => { restricted: boolean; erasedAt: Date | null },
+    extra: Record<string, ProcedureHandler> = {},
+  ) {
     return {
       "contacts.get": () => person,
       "interactions.listForContact": () => ({ items: [], nextCursor: null }),
@@ -361,7 +407,9 @@ describe("Contact page privacy", () => {
     });
     expect(await screen.findByText("Processing restricted")).toBeInTheDocument();
     expect(screen.getByText("Processing of this person's data is restricted (GDPR Art. 18).")).toBeInTheDocument();
-    expect(screen.getByText(/stopped: recommendations, analytics, new or changed interactions and syncs and imports/)).toBeInTheDocument();
+    expect(
+      screen.getByText(/stopped: recommendations, analytics, new or changed interactions and syncs and imports/),
+    ).toBeInTheDocument();
     expect(screen.queryByRole("region", { name: "Privacy" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Erase…" })).toBeNull();
     expect(screen.queryByRole("region", { name: "Suggested connections" })).toBeNull();
@@ -393,10 +441,15 @@ describe("Contact page privacy", () => {
     await within(panel).findByText("not restricted");
     await user.click(within(panel).getByRole("button", { name: "Restrict processing" }));
     const restrictDialog = await screen.findByRole("dialog", { name: "Restrict processing of Ada Lovelace's data?" });
-    expect(restrictDialog).toHaveTextContent("Stopped: recommendations, analytics, new or changed interactions and syncs and imports.");
+    expect(restrictDialog).toHaveTextContent(
+      "Stopped: recommendations, analytics, new or changed interactions and syncs and imports.",
+    );
     await user.click(within(restrictDialog).getByRole("button", { name: "Yes, restrict" }));
     expect(await screen.findByText("Processing restricted")).toBeInTheDocument();
-    expect(server.callsTo("gdpr.restrictContact")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, contactId: person.id });
+    expect(server.callsTo("gdpr.restrictContact")[0]!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      contactId: person.id,
+    });
     expect(within(panel).getByRole("button", { name: "Lift restriction" })).toBeInTheDocument();
 
     await user.click(within(panel).getByRole("button", { name: "Erase…" }));
@@ -411,7 +464,11 @@ describe("Contact page privacy", () => {
     await user.type(reason, "Requested by email");
     await user.click(within(eraseDialog).getByRole("button", { name: "Erase permanently" }));
     expect(await screen.findByRole("heading", { level: 1, name: "Erased contact" })).toBeInTheDocument();
-    expect(server.callsTo("gdpr.eraseContact")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, contactId: person.id, reason: "Requested by email" });
+    expect(server.callsTo("gdpr.eraseContact")[0]!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      contactId: person.id,
+      reason: "Requested by email",
+    });
     expect(await screen.findByText("Erased")).toBeInTheDocument();
     expect(screen.getByText(/This person's personal data was erased on/)).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Edit profile" })).toBeNull();

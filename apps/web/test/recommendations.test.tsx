@@ -61,7 +61,11 @@ describe("Suggested connections panel", () => {
         "interactions.listForContact": () => ({ items: [], nextCursor: null }),
         "recommendations.forContact": (input: { contactId: string; includeKnown: boolean }) =>
           input.includeKnown
-            ? recommendationList(input.contactId, [suggestion(ben, 0.9, ["2 shared threads with Ada Lovelace"]), ...unknown], { includeKnown: true })
+            ? recommendationList(
+                input.contactId,
+                [suggestion(ben, 0.9, ["2 shared threads with Ada Lovelace"]), ...unknown],
+                { includeKnown: true },
+              )
             : recommendationList(input.contactId, unknown, { cached: true }),
       },
     });
@@ -79,7 +83,11 @@ describe("Suggested connections panel", () => {
     expect(first).toHaveTextContent("Initech");
     expect(first).toHaveTextContent("87% match");
     const reasons = within(first).getByRole("list", { name: "Reasons" });
-    expect(within(reasons).getAllByRole("listitem").map((item) => item.textContent)).toEqual(["1 shared thread with Ben Known", "2 more mutual contacts"]);
+    expect(
+      within(reasons)
+        .getAllByRole("listitem")
+        .map((item) => item.textContent),
+    ).toEqual(["1 shared thread with Ben Known", "2 more mutual contacts"]);
     expect(items[1]).toHaveTextContent("Dan Brooks");
     expect(items[1]).toHaveTextContent("Same company: Analytical Engines");
     expect(items[1]).toHaveTextContent("23% match");
@@ -87,7 +95,12 @@ describe("Suggested connections panel", () => {
     expect(within(region).queryByText("Ben Known", { selector: "a" })).toBeNull();
 
     // The panel asks for the default list (the one warm-up precomputes).
-    expect(server.callsTo("recommendations.forContact")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, contactId: ada.id, k: 20, includeKnown: false });
+    expect(server.callsTo("recommendations.forContact")[0]!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      contactId: ada.id,
+      k: 20,
+      includeKnown: false,
+    });
 
     // Include people they already know.
     const toggle = within(region).getByRole("checkbox", { name: "Include people they already know" });
@@ -126,7 +139,9 @@ describe("Suggested connections panel", () => {
     const alert = await within(region).findByRole("alert");
     expect(alert).toHaveTextContent("Could not load suggestions: Contact not found");
     await user.click(within(alert).getByRole("button", { name: "Try again" }));
-    expect(await within(region).findByText("No suggestions yet — log emails or meetings with other contacts")).toBeInTheDocument();
+    expect(
+      await within(region).findByText("No suggestions yet — log emails or meetings with other contacts"),
+    ).toBeInTheDocument();
     expect(within(region).queryByRole("alert")).toBeNull();
     expect(within(region).queryByText("from cache")).toBeNull();
   });
@@ -142,11 +157,18 @@ describe("Suggested connections panel", () => {
         "interactions.listForContact": () => ({ items: [], nextCursor: null }),
         "interactions.create": (input: Record<string, unknown>) => {
           logged = true;
-          const { participants: _, ...row } = interaction({ contactId: ada.id, type: "email", subject: input.subject as string });
+          const { participants: _, ...row } = interaction({
+            contactId: ada.id,
+            type: "email",
+            subject: input.subject as string,
+          });
           return { interaction: row, created: true };
         },
         "recommendations.forContact": (input: { contactId: string }) =>
-          recommendationList(input.contactId, logged ? [suggestion(ben, 0.5, ["1 shared thread with Ada Lovelace"])] : []),
+          recommendationList(
+            input.contactId,
+            logged ? [suggestion(ben, 0.5, ["1 shared thread with Ada Lovelace"])] : [],
+          ),
       },
     });
     const region = await screen.findByRole("region", { name: "Suggested connections" });
@@ -214,7 +236,11 @@ function stats(overrides: Record<string, unknown> = {}) {
     keyCountApproximate: false,
     redisMemoryBytes: 3 * 1024 * 1024,
     l1: { entries: 40, bytesAllInstance: 512 * 1024, maxBytes: 64 * 1024 * 1024 },
-    series: Array.from({ length: 60 }, (_, i) => ({ startsAt: minute(i), hits: i % 3 === 0 ? 0 : 8, misses: i % 3 === 0 ? 0 : 2 })),
+    series: Array.from({ length: 60 }, (_, i) => ({
+      startsAt: minute(i),
+      hits: i % 3 === 0 ? 0 : 8,
+      misses: i % 3 === 0 ? 0 : 2,
+    })),
     statsSince: new Date(NOW - 86_400_000),
     configured: true,
     degraded: false,
@@ -226,7 +252,11 @@ function stats(overrides: Record<string, unknown> = {}) {
 
 const JOB = `warmup-${WORKSPACE_ID}-5f1c`;
 
-function warmupStatus(state: string, progress: number, result?: { contactsCached: number; recommendationsGenerated: number; timeTakenSec: number }) {
+function warmupStatus(
+  state: string,
+  progress: number,
+  result?: { contactsCached: number; recommendationsGenerated: number; timeTakenSec: number },
+) {
   return {
     jobId: JOB,
     state,
@@ -241,7 +271,15 @@ function warmupStatus(state: string, progress: number, result?: { contactsCached
 const cacheHandlers = {
   "cache.stats": () => stats(),
   "cache.keys": () => ({
-    keys: [{ key: `rec:${WORKSPACE_ID}:7:00000000-0000-4000-8000-000000000001:20`, namespace: "rec", generation: 7, current: true, ttlSeconds: 3600 }],
+    keys: [
+      {
+        key: `rec:${WORKSPACE_ID}:7:00000000-0000-4000-8000-000000000001:20`,
+        namespace: "rec",
+        generation: 7,
+        current: true,
+        ttlSeconds: 3600,
+      },
+    ],
     nextCursor: null,
     status: "ok",
   }),
@@ -257,7 +295,8 @@ describe("Cache page", () => {
         ...cacheHandlers,
         "cache.warmup": () => warmupStatus("waiting", 0),
         "cache.warmupStatus": (_input: unknown, { call }: { call: number }) =>
-          progression[call - 1] ?? warmupStatus("completed", 100, { contactsCached: 37, recommendationsGenerated: 512, timeTakenSec: 1.24 }),
+          progression[call - 1] ??
+          warmupStatus("completed", 100, { contactsCached: 37, recommendationsGenerated: 512, timeTakenSec: 1.24 }),
       },
     });
 
@@ -299,7 +338,11 @@ describe("Cache page", () => {
     expect(screen.getByRole("button", { name: "Warm up cache" })).toBeEnabled();
 
     expect(server.callsTo("cache.warmup")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, limit: 100 });
-    expect(server.callsTo("cache.warmupStatus").every((call) => call.input.jobId === JOB && call.input.workspaceId === WORKSPACE_ID)).toBe(true);
+    expect(
+      server
+        .callsTo("cache.warmupStatus")
+        .every((call) => call.input.jobId === JOB && call.input.workspaceId === WORKSPACE_ID),
+    ).toBe(true);
     // Finished: the figures are fetched again and the polling stops.
     await waitFor(() => expect(server.callsTo("cache.stats").length).toBeGreaterThan(statsCallsBefore));
     const polls = server.callsTo("cache.warmupStatus").length;
@@ -338,7 +381,10 @@ describe("Cache page", () => {
         ...cacheHandlers,
         "cache.keys": (input: { cursor: string | null; pattern: string }) => {
           if (input.pattern !== "*") return { keys: [row(9)], nextCursor: null, status: "ok" };
-          const page = input.cursor === null ? { keys: [row(1), row(2)], nextCursor: "42" } : { keys: [row(2), row(3)], nextCursor: null };
+          const page =
+            input.cursor === null
+              ? { keys: [row(1), row(2)], nextCursor: "42" }
+              : { keys: [row(2), row(3)], nextCursor: null };
           return { ...page, keys: page.keys.filter((entry) => !deleted.has(entry.key)), status: "ok" };
         },
         "cache.deleteKey": (input: { key: string }) => {
@@ -350,11 +396,21 @@ describe("Cache page", () => {
     const table = await screen.findByRole("table", { name: "Cache keys of this workspace" });
     await within(table).findByText(key(1));
     // Exactly what cache.keys' strict schema accepts (no `direction`, which tRPC's infinite queries add).
-    expect(server.callsTo("cache.keys")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, pattern: "*", limit: 50, cursor: null });
+    expect(server.callsTo("cache.keys")[0]!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      pattern: "*",
+      limit: 50,
+      cursor: null,
+    });
 
     await user.click(screen.getByRole("button", { name: "Load more" }));
     await within(table).findByText(key(3));
-    expect(server.callsTo("cache.keys").at(-1)!.input).toEqual({ workspaceId: WORKSPACE_ID, pattern: "*", limit: 50, cursor: "42" });
+    expect(server.callsTo("cache.keys").at(-1)!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      pattern: "*",
+      limit: 50,
+      cursor: "42",
+    });
     // Key 2 came back on both pages: listed once. No further page.
     expect(within(table).getAllByText(key(2))).toHaveLength(1);
     expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
@@ -371,7 +427,12 @@ describe("Cache page", () => {
     await user.type(patternBox, "rec:*9*");
     await user.click(screen.getByRole("button", { name: "Search keys" }));
     expect(await screen.findByText(key(9))).toBeInTheDocument();
-    expect(server.callsTo("cache.keys").at(-1)!.input).toEqual({ workspaceId: WORKSPACE_ID, pattern: "rec:*9*", limit: 50, cursor: null });
+    expect(server.callsTo("cache.keys").at(-1)!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      pattern: "rec:*9*",
+      limit: 50,
+      cursor: null,
+    });
   });
 
   it("says when the cache is degraded, since when, and charts samples taken since the page opened", async () => {

@@ -13,7 +13,13 @@ import { renderApp } from "./support/render";
 
 const DAY = 86_400_000;
 const MEMBERS = `/w/${WORKSPACE_ID}/members`;
-const BEN = { userId: "55555555-5555-4555-8555-555555555555", email: "ben@example.com", name: "Ben Weber", role: "member" as const, joinedAt: new Date("2026-01-02T00:00:00Z") };
+const BEN = {
+  userId: "55555555-5555-4555-8555-555555555555",
+  email: "ben@example.com",
+  name: "Ben Weber",
+  role: "member" as const,
+  joinedAt: new Date("2026-01-02T00:00:00Z"),
+};
 
 function members(myRole: WorkspaceRole, benRole: WorkspaceRole = "member") {
   return [
@@ -23,7 +29,15 @@ function members(myRole: WorkspaceRole, benRole: WorkspaceRole = "member") {
 }
 
 function scheduled(effectiveAt: Date) {
-  return { scheduled: { deletionId: "66666666-6666-4666-8666-666666666666", requestedAt: new Date(effectiveAt.getTime() - 30 * DAY), effectiveAt, requestedBy: USER.id, requestedByName: USER.name } };
+  return {
+    scheduled: {
+      deletionId: "66666666-6666-4666-8666-666666666666",
+      requestedAt: new Date(effectiveAt.getTime() - 30 * DAY),
+      effectiveAt,
+      requestedBy: USER.id,
+      requestedByName: USER.name,
+    },
+  };
 }
 
 describe("Transfer ownership", () => {
@@ -52,7 +66,9 @@ describe("Transfer ownership", () => {
     await user.click(within(dialog).getByRole("button", { name: "Yes, transfer" }));
     // Said by the page: the section itself goes once I am no longer an owner.
     expect(await screen.findByText("Ben Weber now owns Acme Sales. You are an admin.")).toBeInTheDocument();
-    expect(server.callsTo("workspaces.transferOwnership").map((call) => call.input)).toEqual([{ workspaceId: WORKSPACE_ID, userId: BEN.userId }]);
+    expect(server.callsTo("workspaces.transferOwnership").map((call) => call.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, userId: BEN.userId },
+    ]);
     // The lists are fetched again: my role and Ben's changed.
     await waitFor(() => expect(screen.queryByRole("region", { name: "Transfer ownership" })).toBeNull());
     expect(screen.getByText("You: Admin")).toBeInTheDocument();
@@ -78,9 +94,17 @@ describe("Delete this workspace", () => {
         "workspaces.members": () => members("owner"),
         "workspaces.deletionStatus": () => (pending ? scheduled(effectiveAt) : { scheduled: null }),
         "workspaces.requestDeletion": (input: { confirmation: string }) => {
-          if (input.confirmation.trim() !== "Acme Sales") throw domainError("BAD_REQUEST", "Type the workspace's name exactly to confirm its deletion.", { path: ["confirmation"] });
+          if (input.confirmation.trim() !== "Acme Sales")
+            throw domainError("BAD_REQUEST", "Type the workspace's name exactly to confirm its deletion.", {
+              path: ["confirmation"],
+            });
           pending = true;
-          return { deletionId: "66666666-6666-4666-8666-666666666666", status: "scheduled", effectiveAt, warning: "The workspace … will be deleted irreversibly on 2026-04-01. Any owner can cancel until then." };
+          return {
+            deletionId: "66666666-6666-4666-8666-666666666666",
+            status: "scheduled",
+            effectiveAt,
+            warning: "The workspace … will be deleted irreversibly on 2026-04-01. Any owner can cancel until then.",
+          };
         },
         "workspaces.cancelDeletion": () => {
           pending = false;
@@ -103,10 +127,15 @@ describe("Delete this workspace", () => {
     const status = await within(section).findByText(/^Acme Sales will be deleted on /);
     expect(status.textContent).toMatch(/\(in (29|30) days\)/);
     expect(within(section).getByText(/irreversibly on 2026-04-01/)).toBeInTheDocument();
-    expect(server.callsTo("workspaces.requestDeletion").map((call) => call.input)).toEqual([{ workspaceId: WORKSPACE_ID, confirmation: "Acme Sales" }]);
+    expect(server.callsTo("workspaces.requestDeletion").map((call) => call.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, confirmation: "Acme Sales" },
+    ]);
     // Every page of the workspace now carries the notice, with the way to cancel for owners.
     const notice = screen.getAllByRole("status").find((element) => element.textContent?.includes("scheduled it"))!;
-    expect(within(notice).getByRole("link", { name: "Cancel the deletion on the Members page" })).toHaveAttribute("href", `${MEMBERS}#delete-workspace`);
+    expect(within(notice).getByRole("link", { name: "Cancel the deletion on the Members page" })).toHaveAttribute(
+      "href",
+      `${MEMBERS}#delete-workspace`,
+    );
 
     await user.click(within(section).getByRole("button", { name: "Cancel deletion" }));
     expect(await within(section).findByText("Deletion cancelled. Acme Sales stays as it is.")).toBeInTheDocument();
@@ -118,7 +147,11 @@ describe("Delete this workspace", () => {
 describe("scheduled deletion notice", () => {
   it("a member sees when the workspace goes and who asked, on every workspace page", async () => {
     const effectiveAt = new Date(Date.now() + 12 * DAY + 3_600_000);
-    await renderApp({ path: `/w/${WORKSPACE_ID}/contacts`, role: "member", handlers: { "workspaces.deletionStatus": () => scheduled(effectiveAt) } });
+    await renderApp({
+      path: `/w/${WORKSPACE_ID}/contacts`,
+      role: "member",
+      handlers: { "workspaces.deletionStatus": () => scheduled(effectiveAt) },
+    });
     const notice = await screen.findByText(/^Acme Sales will be deleted on /);
     expect(notice.textContent).toMatch(/\(in 12 days\)/);
     const box = notice.closest("[role=status]")!;
@@ -143,23 +176,52 @@ describe("Privacy page: sole-owned workspaces", () => {
         "gdpr.restrictionStatus": () => ({ restricted: false, restrictions: [] }),
         "gdpr.myOperations": () => [
           {
-            id: "99999999-9999-4999-8999-999999999999", workspaceId: null, type: "workspace_deletion", subjectKind: "workspace",
-            subjectId: "88888888-8888-4888-8888-888888888888", reason: null, status: "pending", requestedBy: USER.id, authorizedBy: USER.id,
-            requestedAt: new Date(Date.now() - 25 * DAY), dueAt: new Date(Date.now() + 5 * DAY), effectiveAt: new Date(Date.now() + 5 * DAY),
-            completedAt: null, updatedAt: new Date(Date.now() - 25 * DAY), overdue: false,
+            id: "99999999-9999-4999-8999-999999999999",
+            workspaceId: null,
+            type: "workspace_deletion",
+            subjectKind: "workspace",
+            subjectId: "88888888-8888-4888-8888-888888888888",
+            reason: null,
+            status: "pending",
+            requestedBy: USER.id,
+            authorizedBy: USER.id,
+            requestedAt: new Date(Date.now() - 25 * DAY),
+            dueAt: new Date(Date.now() + 5 * DAY),
+            effectiveAt: new Date(Date.now() + 5 * DAY),
+            completedAt: null,
+            updatedAt: new Date(Date.now() - 25 * DAY),
+            overdue: false,
           },
         ],
         "workspaces.soleOwned": () => [
           { workspaceId: WORKSPACE_ID, name: "Acme Sales", members: 3, otherOwners: 0, deletionScheduledAt: null },
-          { workspaceId: "77777777-7777-4777-8777-777777777777", name: "Solo", members: 1, otherOwners: 0, deletionScheduledAt: null },
-          { workspaceId: "88888888-8888-4888-8888-888888888888", name: "Going Away", members: 2, otherOwners: 0, deletionScheduledAt: new Date(Date.now() + 5 * DAY) },
+          {
+            workspaceId: "77777777-7777-4777-8777-777777777777",
+            name: "Solo",
+            members: 1,
+            otherOwners: 0,
+            deletionScheduledAt: null,
+          },
+          {
+            workspaceId: "88888888-8888-4888-8888-888888888888",
+            name: "Going Away",
+            members: 2,
+            otherOwners: 0,
+            deletionScheduledAt: new Date(Date.now() + 5 * DAY),
+          },
         ],
       },
     });
     const section = await screen.findByRole("region", { name: "Delete my account" });
     await within(section).findByText(/You are the only owner of these workspaces/);
-    expect(within(section).getByRole("link", { name: "Transfer ownership of Acme Sales" })).toHaveAttribute("href", `${MEMBERS}#transfer-ownership`);
-    expect(within(section).getByRole("link", { name: "Delete workspace Acme Sales" })).toHaveAttribute("href", `${MEMBERS}#delete-workspace`);
+    expect(within(section).getByRole("link", { name: "Transfer ownership of Acme Sales" })).toHaveAttribute(
+      "href",
+      `${MEMBERS}#transfer-ownership`,
+    );
+    expect(within(section).getByRole("link", { name: "Delete workspace Acme Sales" })).toHaveAttribute(
+      "href",
+      `${MEMBERS}#delete-workspace`,
+    );
     expect(within(section).getByText(/only you: add a member to hand it over/)).toBeInTheDocument();
     expect(within(section).queryByText("Going Away")).toBeNull();
     // The scheduled workspace deletion is in my requests, with its date.

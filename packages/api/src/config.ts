@@ -33,101 +33,135 @@ const booleanFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
-const envSchema = z
-  .object({
-    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-    ROLE: z.enum(["api", "worker", "all"]).default("all"),
-    // Loopback unless production (containers set 0.0.0.0): a development server
-    // is not reachable from the network by accident.
-    HOST: z.string().min(1).optional(),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    PUBLIC_URL: z.url().optional(),
-    DATABASE_URL: z
-      .url()
-      .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL")
-      .optional(),
-    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-    // Local state: the embedded database, export files and generated secrets (relative to the repo root).
-    DATA_DIR: z.string().min(1).default(".data"),
-    // A stuck query fails after this long (Postgres statement_timeout; PGlite: waiting for its one connection).
-    DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
-    // Postgres idle_in_transaction_session_timeout: a transaction left waiting is ended.
-    DATABASE_TRANSACTION_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-    PGLITE_DIR: z.string().min(1).optional(),
-    REDIS_URL: z
-      .url()
-      .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
-      .optional(),
-    REDIS_REQUIRED: booleanFromEnv.default(false),
-    REDIS_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, ':', '_' or '-' (at most 64)")
-      .default("rapport:"),
-    JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(900),
-    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-    CORS_ORIGINS: z
-      .string()
-      .default("http://localhost:5173,http://localhost:3000")
-      .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean)),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
-    // Which reverse proxies may tell the client address (X-Forwarded-For): see parseProxyTrust.
-    TRUST_PROXY: z
-      .string()
-      .default("false")
-      .transform((value, ctx) => {
-        const trust = parseProxyTrust(value);
-        if (typeof trust !== "string") return trust;
-        ctx.addIssue({ code: "custom", message: trust });
-        return z.NEVER;
-      }),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    // Password guessing (sign-in and password re-entry): see platform/password-attempts.ts.
-    LOGIN_MAX_PER_IP: z.coerce.number().int().min(1).default(30),
-    LOGIN_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(1_000).default(5),
-    LOGIN_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-    LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-    LOGIN_MAX_PER_ACCOUNT: z.coerce.number().int().min(1).default(100),
-    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
-    SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-    EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
-    WEB_DIST_DIR: z.string().optional(),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
-    // GDPR exports: where export ZIPs are stored (local directory storage) and how long links live.
-    EXPORT_DIR: z.string().min(1).optional(),
-    EXPORT_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
-    // Workspace invitations: how long an invitation link stays valid (expired ones are deleted daily).
-    INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  ROLE: z.enum(["api", "worker", "all"]).default("all"),
+  // Loopback unless production (containers set 0.0.0.0): a development server
+  // is not reachable from the network by accident.
+  HOST: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z
+    .url()
+    .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Local state: the embedded database, export files and generated secrets (relative to the repo root).
+  DATA_DIR: z.string().min(1).default(".data"),
+  // A stuck query fails after this long (Postgres statement_timeout; PGlite: waiting for its one connection).
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  // Postgres idle_in_transaction_session_timeout: a transaction left waiting is ended.
+  DATABASE_TRANSACTION_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  PGLITE_DIR: z.string().min(1).optional(),
+  REDIS_URL: z
+    .url()
+    .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
+    .optional(),
+  REDIS_REQUIRED: booleanFromEnv.default(false),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, ':', '_' or '-' (at most 64)")
+    .default("rapport:"),
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  CORS_ORIGINS: z
+    .string()
+    .default("http://localhost:5173,http://localhost:3000")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
+  // Which reverse proxies may tell the client address (X-Forwarded-For): see parseProxyTrust.
+  TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((value, ctx) => {
+      const trust = parseProxyTrust(value);
+      if (typeof trust !== "string") return trust;
+      ctx.addIssue({ code: "custom", message: trust });
+      return z.NEVER;
+    }),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Password guessing (sign-in and password re-entry): see platform/password-attempts.ts.
+  LOGIN_MAX_PER_IP: z.coerce.number().int().min(1).default(30),
+  LOGIN_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(1_000).default(5),
+  LOGIN_BACKOFF_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  LOGIN_MAX_PER_ACCOUNT: z.coerce.number().int().min(1).default(100),
+  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  WEB_DIST_DIR: z.string().optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  // GDPR exports: where export ZIPs are stored (local directory storage) and how long links live.
+  EXPORT_DIR: z.string().min(1).optional(),
+  EXPORT_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
+  // Workspace invitations: how long an invitation link stays valid (expired ones are deleted daily).
+  INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
 
-    // Cache and recommendations (README "Recommendations and the cache").
-    CACHE_ENABLED: booleanFromEnv.default(true),
-    CACHE_REDIS_URL: z
-      .url()
-      .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
-      .optional(),
-    CACHE_REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).max(50, "at most 50 (a cache call must never wait longer)").default(50),
-    CACHE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(3),
-    CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
-    CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
-    CACHE_DERIVED_TTL_SECONDS: z.coerce.number().int().min(1).max(90 * 86_400).default(7 * 86_400),
-    CACHE_L1_MAX_BYTES: z.coerce.number().int().min(0).max(8 * 1024 ** 3).default(64 * 1024 ** 2),
-    CACHE_LOCK_TTL_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
-    CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
-    CACHE_STATS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
-    CACHE_GRAPH_MAX_WORKSPACES: z.coerce.number().int().min(1).max(1_000).default(8),
-    RECS_HALF_LIFE_DAYS: z.coerce.number().positive().max(3_650).default(90),
-    RECS_COMPANY_WEIGHT: z.coerce.number().min(0).max(100).default(0.3),
-    RECS_KNOWN_THRESHOLD: z.coerce.number().positive().max(1_000).default(1),
-    WARMUP_ON_START: booleanFromEnv.default(false),
-    WARMUP_AFTER_IMPORT: booleanFromEnv.default(true),
-    WARMUP_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
-    // GDPR erasure: HMAC key of the suppression list (server only; generated outside
-    // production), deletion grace period, audit-log retention, data location.
-    GDPR_SUPPRESSION_KEY: z.string().min(16, "must be at least 16 characters").optional(),
-    GDPR_DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
-    AUDIT_RETENTION_DAYS: z.coerce.number().int().min(365).max(36_500).default(7 * 365),
-    DATA_REGION: z.string().default("eu-central (self-hosted)"),
-  });
+  // Cache and recommendations (README "Recommendations and the cache").
+  CACHE_ENABLED: booleanFromEnv.default(true),
+  CACHE_REDIS_URL: z
+    .url()
+    .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL")
+    .optional(),
+  CACHE_REDIS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(50, "at most 50 (a cache call must never wait longer)")
+    .default(50),
+  CACHE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(3),
+  CACHE_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(3_000),
+  CACHE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
+  CACHE_DERIVED_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
+  CACHE_L1_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(8 * 1024 ** 3)
+    .default(64 * 1024 ** 2),
+  CACHE_LOCK_TTL_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  CACHE_STATS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  CACHE_GRAPH_MAX_WORKSPACES: z.coerce.number().int().min(1).max(1_000).default(8),
+  RECS_HALF_LIFE_DAYS: z.coerce.number().positive().max(3_650).default(90),
+  RECS_COMPANY_WEIGHT: z.coerce.number().min(0).max(100).default(0.3),
+  RECS_KNOWN_THRESHOLD: z.coerce.number().positive().max(1_000).default(1),
+  WARMUP_ON_START: booleanFromEnv.default(false),
+  WARMUP_AFTER_IMPORT: booleanFromEnv.default(true),
+  WARMUP_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
+  // GDPR erasure: HMAC key of the suppression list (server only; generated outside
+  // production), deletion grace period, audit-log retention, data location.
+  GDPR_SUPPRESSION_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  GDPR_DELETION_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  AUDIT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(365)
+    .max(36_500)
+    .default(7 * 365),
+  DATA_REGION: z.string().default("eu-central (self-hosted)"),
+});
 
 /** Rules across variables, checked on the raw values so they are reported with field errors. */
 function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
@@ -160,7 +194,8 @@ type Env = z.infer<typeof envSchema>;
 /** Every environment variable the server reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
-export interface Config extends Omit<Env, SecretName | "HOST" | "DATA_DIR" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR"> {
+export interface Config
+  extends Omit<Env, SecretName | "HOST" | "DATA_DIR" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR"> {
   HOST: string;
   JWT_SECRET: string;
   GDPR_SUPPRESSION_KEY: string;
@@ -194,7 +229,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
   const result = envSchema.safeParse(cleaned);
   const problems = [
-    ...(result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`)),
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join(".") || "(env)"}: ${issue.message}`)),
     ...crossFieldProblems(cleaned),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
@@ -203,7 +240,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   const dataDir = resolve(root, env.DATA_DIR);
   const missing = SECRET_NAMES.filter((name) => env[name] === undefined);
   // Tests get fresh secrets per process; development and demo keep theirs so sessions survive restarts.
-  const generated = missing.length === 0 ? {} : env.NODE_ENV === "test" ? freshSecrets(missing) : storedSecrets(join(dataDir, "secrets.json"), missing);
+  const generated =
+    missing.length === 0
+      ? {}
+      : env.NODE_ENV === "test"
+        ? freshSecrets(missing)
+        : storedSecrets(join(dataDir, "secrets.json"), missing);
   return {
     ...env,
     HOST: env.HOST ?? (env.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1"),
@@ -236,7 +278,8 @@ function storedSecrets(file: string, names: readonly SecretName[]): Partial<Reco
       json = null;
     }
     const parsed = z.record(z.string(), z.string()).safeParse(json);
-    if (!parsed.success) throw new ConfigError([`${file}: is not a JSON object of strings; delete it to generate new secrets`]);
+    if (!parsed.success)
+      throw new ConfigError([`${file}: is not a JSON object of strings; delete it to generate new secrets`]);
     return parsed.data;
   };
   const stored = read();

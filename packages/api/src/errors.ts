@@ -2,7 +2,13 @@ import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
 import { DatabaseTimeoutError } from "@rapport/db";
 
-export type DomainErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "TOO_MANY_REQUESTS";
+export type DomainErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "TOO_MANY_REQUESTS";
 
 /**
  * Errors a service raises on purpose. `details` travels to the client in
@@ -20,7 +26,8 @@ export class DomainError extends Error {
 }
 
 export const notFound = (what: string) => new DomainError("NOT_FOUND", `${what} not found`);
-export const forbidden = (message: string, details?: Record<string, unknown>) => new DomainError("FORBIDDEN", message, details);
+export const forbidden = (message: string, details?: Record<string, unknown>) =>
+  new DomainError("FORBIDDEN", message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new DomainError("CONFLICT", message, details);
 export const badRequest = (message: string, path?: (string | number)[]) =>
@@ -74,7 +81,11 @@ export function toTRPCError(error: unknown): TRPCError {
   }
   const pg = pgError(error);
   if (pg?.code === "23505") {
-    return new TRPCError({ code: "CONFLICT", message: "A record with the same unique value already exists", cause: error as Error });
+    return new TRPCError({
+      code: "CONFLICT",
+      message: "A record with the same unique value already exists",
+      cause: error as Error,
+    });
   }
   // Class 22 is "data exception": the value sent cannot be stored or computed
   // with (NUL in text, a date out of range, bad number format, …). That is the
@@ -83,7 +94,11 @@ export function toTRPCError(error: unknown): TRPCError {
     return new TRPCError({ code: "BAD_REQUEST", message: "Invalid value", cause: error as Error });
   }
   if (isDatabaseTimeout(error, pg)) {
-    return new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "The database is busy; try again shortly", cause: error as Error });
+    return new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The database is busy; try again shortly",
+      cause: error as Error,
+    });
   }
   return new TRPCError({
     code: "INTERNAL_SERVER_ERROR",

@@ -6,7 +6,12 @@ export { loadConfig, ConfigError, CONFIG_VARIABLES, findRepoRoot, servesHttps, t
 export { methodNotAllowed, sendError, sendJson } from "./plain-route";
 export { createLogger, safeErrorMessage, type DestinationStream, type Logger } from "./logger";
 export { ManualClock, systemClock, type Clock } from "./clock";
-export { DOMAIN_EVENT_TYPES, type DomainEvent, type DomainEventType, type EventConsumer } from "./platform/events/types";
+export {
+  DOMAIN_EVENT_TYPES,
+  type DomainEvent,
+  type DomainEventType,
+  type EventConsumer,
+} from "./platform/events/types";
 export { hashPassword } from "./platform/passwords";
 export { handleAnalyticsExport } from "./modules/analytics/export";
 export { ANALYTICS_EXPORT_PATH } from "./modules/analytics/link";

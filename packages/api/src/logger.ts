@@ -8,7 +8,11 @@ export type { DestinationStream, Logger };
  * what explains a failure and drops the values it failed on. `destination`
  * defaults to stdout (tests pass a stream to read what was logged).
  */
-export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+export function createLogger(
+  level: string,
+  base: Record<string, unknown> = {},
+  destination?: DestinationStream,
+): Logger {
   const options = {
     level,
     base: { service: "rapport", ...base },
@@ -45,9 +49,35 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
  */
 
 /** Identifiers that explain a database error without the values it failed on. */
-const DATABASE_FIELDS = ["code", "severity", "routine", "schema_name", "table_name", "column_name", "constraint_name", "constraint"];
+const DATABASE_FIELDS = [
+  "code",
+  "severity",
+  "routine",
+  "schema_name",
+  "table_name",
+  "column_name",
+  "constraint_name",
+  "constraint",
+];
 /** Properties of any error that may hold values, statements or their parameters. */
-const VALUE_FIELDS = new Set(["query", "params", "parameters", "args", "types", "detail", "hint", "where", "internal_query", "internalQuery", "values", "value", "input", "stack", "message", "cause"]);
+const VALUE_FIELDS = new Set([
+  "query",
+  "params",
+  "parameters",
+  "args",
+  "types",
+  "detail",
+  "hint",
+  "where",
+  "internal_query",
+  "internalQuery",
+  "values",
+  "value",
+  "input",
+  "stack",
+  "message",
+  "cause",
+]);
 const MAX_CAUSE_DEPTH = 5;
 
 function isDatabaseError(error: object): boolean {

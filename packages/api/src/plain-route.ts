@@ -10,7 +10,11 @@ import type { Logger } from "./logger";
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), "cache-control": "no-store" });
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(payload),
+    "cache-control": "no-store",
+  });
   res.end(payload);
 }
 
@@ -19,9 +23,15 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
  * status of errors.ts's mapping, internals logged once and never shown. Once the
  * response has started, the only honest signal left is a broken download.
  */
-export function sendError(res: http.ServerResponse, log: Logger, error: unknown, context: Record<string, unknown> = {}): void {
+export function sendError(
+  res: http.ServerResponse,
+  log: Logger,
+  error: unknown,
+  context: Record<string, unknown> = {},
+): void {
   const mapped = toTRPCError(error);
-  if (mapped.code === "INTERNAL_SERVER_ERROR") log.error({ err: mapped.cause ?? error, ...context }, "plain route failed");
+  if (mapped.code === "INTERNAL_SERVER_ERROR")
+    log.error({ err: mapped.cause ?? error, ...context }, "plain route failed");
   if (res.headersSent) {
     res.destroy();
     return;
@@ -29,7 +39,11 @@ export function sendError(res: http.ServerResponse, log: Logger, error: unknown,
   const details = mapped.cause instanceof DomainError ? mapped.cause.details : undefined;
   const retryAfter = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
   if (mapped.code === "TOO_MANY_REQUESTS" && retryAfter) res.setHeader("retry-after", String(retryAfter));
-  sendJson(res, getHTTPStatusCodeFromError(mapped), { error: mapped.message, code: mapped.code, ...(details ? { details } : {}) });
+  sendJson(res, getHTTPStatusCodeFromError(mapped), {
+    error: mapped.message,
+    code: mapped.code,
+    ...(details ? { details } : {}),
+  });
 }
 
 /** 405 with the methods the route answers. */

@@ -28,7 +28,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     // production on Postgres it only costs a connection, so the per-query check is skipped.
     guardPoolInTransaction: config.NODE_ENV !== "production",
   };
-  const database = await createDatabase({ url: config.DATABASE_URL, pgliteDir: config.PGLITE_DIR, poolSize: config.DATABASE_POOL_SIZE, ...databaseOptions });
+  const database = await createDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.PGLITE_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+    ...databaseOptions,
+  });
   if (options.migrate !== false) {
     const result = await migrate(database);
     if (result.applied.length > 0) log.info({ applied: result.applied }, "applied database migrations");
@@ -48,7 +53,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const bus = new LocalEventBus(log);
   // Cache: its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
   // breaker, no offline queue) and its own Postgres connection for the freshness probe.
-  const probeDatabase = database.kind === "postgres" && config.DATABASE_URL ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1, ...databaseOptions }) : null;
+  const probeDatabase =
+    database.kind === "postgres" && config.DATABASE_URL
+      ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1, ...databaseOptions })
+      : null;
   const cache = new CacheManager({
     settings: {
       prefix: config.REDIS_PREFIX,
@@ -128,19 +136,29 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     services,
     async readiness() {
       const database_ = await timed(() => database.ping(), 2_000);
-      const redis_ = redis ? await timed(async () => void (await redis.command.ping()), 500) : { ok: false, detail: "not configured" };
+      const redis_ = redis
+        ? await timed(async () => void (await redis.command.ping()), 500)
+        : { ok: false, detail: "not configured" };
       const degraded: string[] = [];
       if (!redis) degraded.push("no Redis: jobs, events and rate limits run in this process only");
       else if (!redis_.ok) degraded.push("Redis unreachable");
       const cache_ = cache.health();
-      if (cache_.configured && cache_.degraded) degraded.push(`cache degraded since ${cache_.degradedSince?.toISOString()}: ${cache_.detail}; recommendations are computed directly`);
+      if (cache_.configured && cache_.degraded)
+        degraded.push(
+          `cache degraded since ${cache_.degradedSince?.toISOString()}: ${cache_.detail}; recommendations are computed directly`,
+        );
       return {
         status: !database_.ok ? "down" : degraded.length > 0 ? "degraded" : "ok",
         degraded,
         checks: {
           database: { ...database_, kind: database.kind, location: database.location },
           redis: { ...redis_, configured: Boolean(config.REDIS_URL) },
-          cache: { ok: !cache_.degraded, configured: cache_.configured, degradedSince: cache_.degradedSince, ...(cache_.detail ? { detail: cache_.detail } : {}) },
+          cache: {
+            ok: !cache_.degraded,
+            configured: cache_.configured,
+            degradedSince: cache_.degradedSince,
+            ...(cache_.detail ? { detail: cache_.detail } : {}),
+          },
         },
       };
     },
@@ -148,7 +166,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       await dispatcher.start();
       await queue.start({ process: role !== "api" });
       if (config.WARMUP_ON_START) {
-        services.recommendations.warmupOnStart().catch((error) => log.warn({ err: error }, "warm-up on start could not be queued"));
+        services.recommendations
+          .warmupOnStart()
+          .catch((error) => log.warn({ err: error }, "warm-up on start could not be queued"));
       }
     },
     async close() {
@@ -169,7 +189,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
  * Fans committed events out to every instance's local bus: through Redis
  * pub/sub when there is Redis, directly otherwise.
  */
-function createBroadcastRelay(redis: RedisConnections | null, bus: LocalEventBus, prefix: string, log: Logger): EventConsumer {
+function createBroadcastRelay(
+  redis: RedisConnections | null,
+  bus: LocalEventBus,
+  prefix: string,
+  log: Logger,
+): EventConsumer {
   return {
     name: "broadcast-relay",
     // Live listeners care about what happens from now on, not history.
@@ -194,7 +219,10 @@ function createBroadcastRelay(redis: RedisConnections | null, bus: LocalEventBus
 function builtSoFar(services: Services): Services {
   return new Proxy(services, {
     get(target, key) {
-      if (typeof key === "string" && !(key in target)) throw new Error(`Service "${key}" is read before its module is built: move that module earlier in modules/index.ts`);
+      if (typeof key === "string" && !(key in target))
+        throw new Error(
+          `Service "${key}" is read before its module is built: move that module earlier in modules/index.ts`,
+        );
       return Reflect.get(target, key);
     },
   });

@@ -80,7 +80,8 @@ const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
   const result = await next();
   if (!result.ok) {
     const original = result.error.cause ?? result.error;
-    const mapped = result.error.code === "INTERNAL_SERVER_ERROR" && original !== result.error ? toTRPCError(original) : result.error;
+    const mapped =
+      result.error.code === "INTERNAL_SERVER_ERROR" && original !== result.error ? toTRPCError(original) : result.error;
     if (mapped.code === "INTERNAL_SERVER_ERROR") {
       ctx.log.error({ err: original, path, type }, "procedure failed");
     }
@@ -92,7 +93,10 @@ const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
 export const publicProcedure = t.procedure.use(errorMapping).meta({ scope: "public" });
 
 /** The one way a request is authenticated: the access token of `Authorization: Bearer …`. */
-export async function authenticate(runtime: Runtime, authorization: string | readonly string[] | null | undefined): Promise<AccessClaims> {
+export async function authenticate(
+  runtime: Runtime,
+  authorization: string | readonly string[] | null | undefined,
+): Promise<AccessClaims> {
   const token = bearerToken(authorization);
   if (!token) throw unauthorized("Sign in first (missing bearer token)");
   return runtime.services.auth.verifyAccessToken(token);
@@ -110,10 +114,16 @@ export interface WorkspaceAccess {
  * a member below `minRole` gets FORBIDDEN; so does a caller who restricted processing,
  * when the operation processes their data (signing in, viewing and exporting keep working).
  */
-export async function authorizeWorkspace(runtime: Runtime, userId: string, workspaceId: string, access: WorkspaceAccess): Promise<WorkspaceRole> {
+export async function authorizeWorkspace(
+  runtime: Runtime,
+  userId: string,
+  workspaceId: string,
+  access: WorkspaceAccess,
+): Promise<WorkspaceRole> {
   const role = await runtime.services.workspaces.roleOf(workspaceId, userId);
   if (!role) throw notFound("Workspace");
-  if (!hasRole(role, access.minRole)) throw forbidden(`This needs the ${access.minRole} role or higher in this workspace`);
+  if (!hasRole(role, access.minRole))
+    throw forbidden(`This needs the ${access.minRole} role or higher in this workspace`);
   if (access.processesCallerData) await runtime.services.gdprErasure.assertProcessingAllowed(userId);
   return role;
 }
@@ -127,17 +137,15 @@ const workspaceIdInput = z.object({ workspaceId: idSchema });
 
 /** A workspace-scoped procedure guarded by authorizeWorkspace with `access`. */
 export function workspaceProcedure(access: WorkspaceAccess) {
-  return authed
-    .meta({ scope: "workspace", ...access })
-    .use(async ({ ctx, next, getRawInput }) => {
-      const parsed = workspaceIdInput.safeParse(await getRawInput());
-      if (!parsed.success) {
-        throw new TRPCError({ code: "BAD_REQUEST", message: "workspaceId: must be a UUID", cause: parsed.error });
-      }
-      const { workspaceId } = parsed.data;
-      const role = await authorizeWorkspace(ctx.runtime, ctx.user.userId, workspaceId, access);
-      return next({ ctx: { ...ctx, workspace: { id: workspaceId, role } } });
-    });
+  return authed.meta({ scope: "workspace", ...access }).use(async ({ ctx, next, getRawInput }) => {
+    const parsed = workspaceIdInput.safeParse(await getRawInput());
+    if (!parsed.success) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: "workspaceId: must be a UUID", cause: parsed.error });
+    }
+    const { workspaceId } = parsed.data;
+    const role = await authorizeWorkspace(ctx.runtime, ctx.user.userId, workspaceId, access);
+    return next({ ctx: { ...ctx, workspace: { id: workspaceId, role } } });
+  });
 }
 
 /** A workspace-scoped procedure for members with at least `minRole` (see authorizeWorkspace). */

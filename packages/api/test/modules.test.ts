@@ -16,7 +16,9 @@ describe("the module list", () => {
   });
 
   it("registers the privacy handlers in list order: dependent data before the record it names", () => {
-    const order = createPrivacyRegistry().all().map((handler) => handler.module);
+    const order = createPrivacyRegistry()
+      .all()
+      .map((handler) => handler.module);
     expect(order).toEqual(appModules.flatMap((module) => (module.privacy ?? []).map((handler) => handler.module)));
     // Erasure clears interactions before their contact, and finds invitations by the address auth overwrites.
     expect(order.indexOf("interactions")).toBeLessThan(order.indexOf("contacts"));

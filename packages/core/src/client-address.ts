@@ -9,7 +9,10 @@
  */
 
 /** Who may forward: nobody, the nearest `hops` proxies, or peers inside these ranges. */
-export type ProxyTrust = { kind: "none" } | { kind: "hops"; hops: number } | { kind: "ranges"; ranges: AddressRange[]; text: string };
+export type ProxyTrust =
+  | { kind: "none" }
+  | { kind: "hops"; hops: number }
+  | { kind: "ranges"; ranges: AddressRange[]; text: string };
 
 export interface AddressRange {
   /** 4 or 16 bytes. */
@@ -41,7 +44,10 @@ export function parseProxyTrust(value: string): ProxyTrust | string {
     return hops === 0 ? { kind: "none" } : { kind: "hops", hops };
   }
   const ranges: AddressRange[] = [];
-  for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     for (const cidr of NAMED_RANGES[item] ?? [item]) {
       const range = parseRange(cidr);
       if (!range) return `"${item}" is not true, false, a hop count, an IP address or a CIDR range`;
@@ -55,7 +61,11 @@ export function parseProxyTrust(value: string): ProxyTrust | string {
  * The client's address: the socket peer if no proxy is trusted, otherwise the
  * address the outermost trusted proxy saw. Null when the socket has no address.
  */
-export function clientAddress(socketAddress: string | null | undefined, forwardedFor: string | null | undefined, trust: ProxyTrust): string | null {
+export function clientAddress(
+  socketAddress: string | null | undefined,
+  forwardedFor: string | null | undefined,
+  trust: ProxyTrust,
+): string | null {
   const peer = socketAddress ? canonicalAddress(socketAddress) : null;
   if (!peer || trust.kind === "none" || !forwardedFor) return peer;
   // Nearest first: the peer, then the header from its right end.

@@ -13,7 +13,9 @@ export const PASSWORD_MAX_LENGTH = 256;
 // long enough to pass the length rule can matter, compared case-insensitively.
 let common: Set<string> | null = null;
 function isCommon(password: string): boolean {
-  common ??= new Set(commonPasswords.filter((entry) => entry.length >= PASSWORD_MIN_LENGTH).map((entry) => entry.toLowerCase()));
+  common ??= new Set(
+    commonPasswords.filter((entry) => entry.length >= PASSWORD_MIN_LENGTH).map((entry) => entry.toLowerCase()),
+  );
   return common.has(password.toLowerCase());
 }
 
@@ -26,7 +28,8 @@ export function passwordProblem(password: string, context: { email?: string } = 
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
-  if (isCommon(password)) return "is one of the most common passwords; choose another (a passphrase of a few words works well)";
+  if (isCommon(password))
+    return "is one of the most common passwords; choose another (a passphrase of a few words works well)";
   if (new Set(password).size === 1) return "must not repeat one character; choose another";
   const email = context.email?.trim().toLowerCase();
   if (email) {

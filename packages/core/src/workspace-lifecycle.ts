@@ -5,7 +5,9 @@ import type { WorkspaceRole } from "./roles";
  * the API applies them inside its transactions.
  */
 
-export type LifecycleVerdict = { allowed: true } | { allowed: false; reason: "forbidden" | "not_member" | "invalid"; message: string };
+export type LifecycleVerdict =
+  | { allowed: true }
+  | { allowed: false; reason: "forbidden" | "not_member" | "invalid"; message: string };
 
 export interface OwnershipTransfer {
   actorRole: WorkspaceRole;
@@ -20,9 +22,11 @@ export interface OwnershipTransfer {
  * becomes owner, the giver stays as admin.
  */
 export function checkOwnershipTransfer({ actorRole, targetRole, isSelf }: OwnershipTransfer): LifecycleVerdict {
-  if (actorRole !== "owner") return { allowed: false, reason: "forbidden", message: "Only an owner can transfer ownership." };
+  if (actorRole !== "owner")
+    return { allowed: false, reason: "forbidden", message: "Only an owner can transfer ownership." };
   if (isSelf) return { allowed: false, reason: "invalid", message: "Choose another member to receive ownership." };
-  if (targetRole === null) return { allowed: false, reason: "not_member", message: "Ownership can only go to a member of the workspace." };
+  if (targetRole === null)
+    return { allowed: false, reason: "not_member", message: "Ownership can only go to a member of the workspace." };
   if (targetRole === "owner") return { allowed: false, reason: "invalid", message: "This member is already an owner." };
   return { allowed: true };
 }
@@ -38,8 +42,17 @@ export function deletionConfirmed(typed: string, workspaceName: string): boolean
   return typed.trim() === workspaceName.trim() && workspaceName.trim().length > 0;
 }
 
-export function checkDeletionRequest({ actorRole, typed, workspaceName }: { actorRole: WorkspaceRole; typed: string; workspaceName: string }): LifecycleVerdict {
-  if (actorRole !== "owner") return { allowed: false, reason: "forbidden", message: "Only an owner can delete the workspace." };
+export function checkDeletionRequest({
+  actorRole,
+  typed,
+  workspaceName,
+}: {
+  actorRole: WorkspaceRole;
+  typed: string;
+  workspaceName: string;
+}): LifecycleVerdict {
+  if (actorRole !== "owner")
+    return { allowed: false, reason: "forbidden", message: "Only an owner can delete the workspace." };
   if (!deletionConfirmed(typed, workspaceName)) {
     return { allowed: false, reason: "invalid", message: "Type the workspace's name exactly to confirm its deletion." };
   }

@@ -136,10 +136,19 @@ describe("health, trend and CLV buckets", () => {
 });
 
 describe("windows are half-open: (asOf − n days, asOf]", () => {
-  const at = (ms: number, type: AnalyticsInteractionType = "email"): AnalyticsInteractionRow => ({ contactId: "c", type, occurredAt: ms });
+  const at = (ms: number, type: AnalyticsInteractionType = "email"): AnalyticsInteractionRow => ({
+    contactId: "c",
+    type,
+    occurredAt: ms,
+  });
 
   it("an interaction exactly 30 (90) days before asOf is outside the 30 (90)-day window; one ms later is inside", () => {
-    const stats = contactAnalytics("c", [at(A - 30 * DAY), at(A - 30 * DAY + 1), at(A - 90 * DAY), at(A - 90 * DAY + 1), at(A)], A, VALUES);
+    const stats = contactAnalytics(
+      "c",
+      [at(A - 30 * DAY), at(A - 30 * DAY + 1), at(A - 90 * DAY), at(A - 90 * DAY + 1), at(A)],
+      A,
+      VALUES,
+    );
     expect(stats.interactions30d).toBe(2); // A − 30 d + 1 ms and A itself
     expect(stats.interactions90d).toBe(4); // all but A − 90 d
     expect(stats.interactionCount).toBe(5);
@@ -148,7 +157,14 @@ describe("windows are half-open: (asOf − n days, asOf]", () => {
 
   it("interactions after asOf do not exist yet", () => {
     const stats = contactAnalytics("c", [at(A + 1, "meeting"), at(A - DAY, "call")], A, VALUES);
-    expect(stats).toMatchObject({ interactionCount: 1, clvCents: 2_500, lastContactMs: A - DAY, recency: 100, frequency: 25, healthTwice: 125 });
+    expect(stats).toMatchObject({
+      interactionCount: 1,
+      clvCents: 2_500,
+      lastContactMs: A - DAY,
+      recency: 100,
+      frequency: 25,
+      healthTwice: 125,
+    });
   });
 
   it("the default asOf is the end of the current minute", () => {
@@ -159,9 +175,21 @@ describe("windows are half-open: (asOf − n days, asOf]", () => {
 });
 
 describe("top-contact orders", () => {
-  const row = (id: string, clvCents: number, interactionCount: number, lastContactMs: number | null, healthTwice: number): RankedContact => ({ id, clvCents, interactionCount, lastContactMs, healthTwice });
-  const rows = [row("b", 100, 1, 5, 50), row("a", 100, 2, null, 50), row("c", 300, 1, 5, 125), row("d", 0, 0, null, 25)];
-  const order = (sortBy: Parameters<typeof compareTopContacts>[0]) => [...rows].sort(compareTopContacts(sortBy)).map((r) => r.id);
+  const row = (
+    id: string,
+    clvCents: number,
+    interactionCount: number,
+    lastContactMs: number | null,
+    healthTwice: number,
+  ): RankedContact => ({ id, clvCents, interactionCount, lastContactMs, healthTwice });
+  const rows = [
+    row("b", 100, 1, 5, 50),
+    row("a", 100, 2, null, 50),
+    row("c", 300, 1, 5, 125),
+    row("d", 0, 0, null, 25),
+  ];
+  const order = (sortBy: Parameters<typeof compareTopContacts>[0]) =>
+    [...rows].sort(compareTopContacts(sortBy)).map((r) => r.id);
 
   it("breaks ties by contact id", () => {
     expect(order("clv")).toEqual(["c", "a", "b", "d"]);
@@ -202,7 +230,15 @@ describe("a hand-computed workspace", () => {
   // f: 15 LinkedIn messages 0.5…14.5 days ago (f = 5 → 75, d = 0.5 → 100) and 10 meetings 200…209 days ago. CLV $75 + $500.
   add("f", "linkedin", ...Array.from({ length: 15 }, (_, k) => k + 0.5));
   add("f", "meeting", ...Array.from({ length: 10 }, (_, k) => 200 + k));
-  const contacts = [contact("a", 200), contact("b", 200), contact("c", 10), contact("d", 300), contact("e", 50, true), contact("f", 400), contact("g", 300)];
+  const contacts = [
+    contact("a", 200),
+    contact("b", 200),
+    contact("c", 10),
+    contact("d", 300),
+    contact("e", 50, true),
+    contact("f", 400),
+    contact("g", 300),
+  ];
 
   const snapshot = computeAnalyticsSnapshot({ contacts, interactions, settings: DEFAULT_ANALYTICS_SETTINGS, asOf: A });
   const metrics = toMetrics(snapshot, { sortBy: "clv", limit: 10 });
@@ -255,7 +291,8 @@ describe("a hand-computed workspace", () => {
   });
 
   it("top contacts in each order", () => {
-    const names = (sortBy: "clv" | "interactions" | "recency" | "health") => toMetrics(snapshot, { sortBy, limit: 100 }).topContacts.map((c) => c.name.slice(-1));
+    const names = (sortBy: "clv" | "interactions" | "recency" | "health") =>
+      toMetrics(snapshot, { sortBy, limit: 100 }).topContacts.map((c) => c.name.slice(-1));
     expect(names("interactions")).toEqual(["A", "F", "B", "D", "G", "C"]);
     expect(names("recency")).toEqual(["F", "A", "B", "D", "G", "C"]);
     expect(names("health")).toEqual(["A", "F", "B", "D", "G", "C"]);
@@ -277,17 +314,30 @@ describe("a hand-computed workspace", () => {
 
   it("per-workspace values and thresholds change CLV", () => {
     const settings = { valuesCents: { ...VALUES, note: 100_000 }, thresholdsCents: { medium: 2_500, high: 100_000 } };
-    const custom = toMetrics(computeAnalyticsSnapshot({ contacts, interactions, settings, asOf: A + 2 * DAY }), { sortBy: "clv", limit: 1 });
+    const custom = toMetrics(computeAnalyticsSnapshot({ contacts, interactions, settings, asOf: A + 2 * DAY }), {
+      sortBy: "clv",
+      limit: 1,
+    });
     // d's note now exists (asOf moved 2 days) and is worth $1,000.
     expect(custom.topContacts[0]).toMatchObject({ name: "Person D", clv: 1_025 });
     expect(custom.clv.distribution).toEqual({ low: 1, medium: 4, high: 1 }); // c | a, b, f, g | d
-    expect(custom.settings).toEqual({ values: { email: 10, meeting: 50, call: 25, linkedin: 5, note: 1_000 }, thresholds: { medium: 25, high: 1_000 } });
+    expect(custom.settings).toEqual({
+      values: { email: 10, meeting: 50, call: 25, linkedin: 5, note: 1_000 },
+      thresholds: { medium: 25, high: 1_000 },
+    });
   });
 
   it("an empty workspace", () => {
-    const empty = toMetrics(computeAnalyticsSnapshot({ contacts: [], interactions: [], settings: DEFAULT_ANALYTICS_SETTINGS, asOf: A }), { sortBy: "clv", limit: 10 });
+    const empty = toMetrics(
+      computeAnalyticsSnapshot({ contacts: [], interactions: [], settings: DEFAULT_ANALYTICS_SETTINGS, asOf: A }),
+      { sortBy: "clv", limit: 10 },
+    );
     expect(empty.clv).toEqual({ total: 0, average: 0, distribution: { low: 0, medium: 0, high: 0 }, top10: [] });
-    expect(empty.health).toEqual({ average: 0, distribution: { healthy: 0, at_risk: 0, inactive: 0 }, trend: { direction: "stable", delta: null, previousAverage: null } });
+    expect(empty.health).toEqual({
+      average: 0,
+      distribution: { healthy: 0, at_risk: 0, inactive: 0 },
+      trend: { direction: "stable", delta: null, previousAverage: null },
+    });
     expect(empty.engagement.avgInteractionsPerContact).toBe(0);
   });
 });

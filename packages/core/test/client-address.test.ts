@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { canonicalAddress, clientAddress, parseProxyTrust, rateLimitBucket, type ProxyTrust } from "../src/client-address";
+import {
+  canonicalAddress,
+  clientAddress,
+  parseProxyTrust,
+  rateLimitBucket,
+  type ProxyTrust,
+} from "../src/client-address";
 
 const trust = (value: string): ProxyTrust => {
   const parsed = parseProxyTrust(value);

@@ -25,7 +25,10 @@ describe("email addresses", () => {
 
   it("parses header-style addresses with display names", () => {
     expect(parseEmailAddress("Ana Ruiz <Ana@Acme.com>")).toEqual({ email: "ana@acme.com", displayName: "Ana Ruiz" });
-    expect(parseEmailAddress('"Ruiz, Ana" <ana@acme.com>')).toEqual({ email: "ana@acme.com", displayName: "Ruiz, Ana" });
+    expect(parseEmailAddress('"Ruiz, Ana" <ana@acme.com>')).toEqual({
+      email: "ana@acme.com",
+      displayName: "Ruiz, Ana",
+    });
     expect(parseEmailAddress("ana@acme.com")).toEqual({ email: "ana@acme.com", displayName: null });
     expect(parseEmailAddress("Ana <not an address>")).toBeNull();
   });

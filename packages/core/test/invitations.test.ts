@@ -27,7 +27,14 @@ describe("invitation state and responses", () => {
   it("only the invited address may answer, case-insensitively, and only while pending", () => {
     expect(checkResponse(pending, " Ana@Example.com ", now)).toEqual({ allowed: true });
     expect(checkResponse(pending, "eve@example.com", now)).toMatchObject({ allowed: false, reason: "wrong_address" });
-    expect(checkResponse({ ...pending, status: "revoked" }, "ana@example.com", now)).toMatchObject({ allowed: false, reason: "no_longer_pending", state: "revoked" });
-    expect(checkResponse(pending, "ana@example.com", new Date("2026-03-09T00:00:00Z"))).toMatchObject({ allowed: false, state: "expired" });
+    expect(checkResponse({ ...pending, status: "revoked" }, "ana@example.com", now)).toMatchObject({
+      allowed: false,
+      reason: "no_longer_pending",
+      state: "revoked",
+    });
+    expect(checkResponse(pending, "ana@example.com", new Date("2026-03-09T00:00:00Z"))).toMatchObject({
+      allowed: false,
+      state: "expired",
+    });
   });
 });

@@ -12,7 +12,15 @@ describe("password rule (NIST SP 800-63B: length and common passwords, no compos
   });
 
   it("refuses common passwords from the bundled list, in any case", () => {
-    for (const common of ["1234567890", "qwertyuiop", "password123", "Password123", "iloveyou123", "1q2w3e4r5t", "basketball"]) {
+    for (const common of [
+      "1234567890",
+      "qwertyuiop",
+      "password123",
+      "Password123",
+      "iloveyou123",
+      "1q2w3e4r5t",
+      "basketball",
+    ]) {
       expect(passwordProblem(common), common).toMatch(/most common/);
     }
   });
@@ -24,7 +32,12 @@ describe("password rule (NIST SP 800-63B: length and common passwords, no compos
   });
 
   it("accepts passphrases and the demo password", () => {
-    for (const good of ["correct horse battery staple", "rapport-demo-2026", "Tr0ub4dor&3-but-longer", "ein langes Passwort"]) {
+    for (const good of [
+      "correct horse battery staple",
+      "rapport-demo-2026",
+      "Tr0ub4dor&3-but-longer",
+      "ein langes Passwort",
+    ]) {
       expect(passwordProblem(good), good).toBeNull();
     }
   });

@@ -13,9 +13,19 @@ import {
 // Ids sort in the order of their letter, so tie-breaking by id is easy to read.
 const id = (letter: string) => `00000000-0000-4000-8000-0000000000${letter.charCodeAt(0).toString(16)}`;
 const T = Date.UTC(2026, 0, 15);
-const person = (letter: string, company: string | null = null, live = true): GraphContact => ({ id: id(letter), name: `Person ${letter}`, company, live });
+const person = (letter: string, company: string | null = null, live = true): GraphContact => ({
+  id: id(letter),
+  name: `Person ${letter}`,
+  company,
+  live,
+});
 let seq = 0;
-const email = (at: number, ...letters: string[]): GraphInteraction => ({ id: `i${String(++seq).padStart(4, "0")}`, type: "email", occurredAt: at, participants: letters.map(id) });
+const email = (at: number, ...letters: string[]): GraphInteraction => ({
+  id: `i${String(++seq).padStart(4, "0")}`,
+  type: "email",
+  occurredAt: at,
+  participants: letters.map(id),
+});
 const meeting = (at: number, ...letters: string[]): GraphInteraction => ({ ...email(at, ...letters), type: "meeting" });
 const score = (raw: number) => Math.round((raw / (1 + raw)) * 1e6) / 1e6;
 
@@ -27,7 +37,15 @@ describe("recommendations: weighted Adamic–Adar on the interaction graph", () 
     });
     // w(A,B) = 2, w(B,C) = 1, s(B) = 3 → raw(A,C) = 2·1 / ln(1 + 3); B is known (w_int = 2 ≥ θ = 1).
     const result = recommend(graph, id("A"), { k: 20, asOf: T })!;
-    expect(result).toEqual([{ contactId: id("C"), name: "Person C", company: null, score: score(2 / Math.log(4)), reasons: ["1 shared thread with Person B"] }]);
+    expect(result).toEqual([
+      {
+        contactId: id("C"),
+        name: "Person C",
+        company: null,
+        score: score(2 / Math.log(4)),
+        reasons: ["1 shared thread with Person B"],
+      },
+    ]);
     expect(result[0]!.score).toBeCloseTo(0.590616, 6);
 
     // includeKnown: B comes first with its direct weight (raw 2 → 2/3).
@@ -64,7 +82,15 @@ describe("recommendations: weighted Adamic–Adar on the interaction graph", () 
       interactions: [meeting(T + 5 * DAY_MS, "A", "B"), { ...email(T, "A", "C"), type: "call" }],
     });
     const result = recommend(graph, id("A"), { k: 5, asOf: T, includeKnown: true })!;
-    expect(result).toEqual([{ contactId: id("B"), name: "Person B", company: null, score: score(1), reasons: ["1 shared meeting with Person A"] }]);
+    expect(result).toEqual([
+      {
+        contactId: id("B"),
+        name: "Person B",
+        company: null,
+        score: score(1),
+        reasons: ["1 shared meeting with Person A"],
+      },
+    ]);
   });
 
   it("same company is a weaker link (β = 0.3), compared trimmed and case-insensitively; ties break by id", () => {
@@ -73,21 +99,41 @@ describe("recommendations: weighted Adamic–Adar on the interaction graph", () 
       interactions: [],
     });
     // Each pair of colleagues: w = 0.3, s = 0.6. raw(A,B) = 0.3 (direct) + 0.3·0.3/ln(1.6) (via C); same for C.
-    const raw = 0.3 * 0.3 / Math.log(1.6) + 0.3;
+    const raw = (0.3 * 0.3) / Math.log(1.6) + 0.3;
     const result = recommend(graph, id("A"), { k: 10, asOf: T })!;
     expect(result).toEqual([
-      { contactId: id("B"), name: "Person B", company: "acme", score: score(raw), reasons: ["same company: Acme", "colleague of Person C at acme"] },
-      { contactId: id("C"), name: "Person C", company: " ACME ", score: score(raw), reasons: ["same company: Acme", "colleague of Person B at ACME"] },
+      {
+        contactId: id("B"),
+        name: "Person B",
+        company: "acme",
+        score: score(raw),
+        reasons: ["same company: Acme", "colleague of Person C at acme"],
+      },
+      {
+        contactId: id("C"),
+        name: "Person C",
+        company: " ACME ",
+        score: score(raw),
+        reasons: ["same company: Acme", "colleague of Person B at ACME"],
+      },
     ]);
   });
 
   it("leaves out the contact itself, deleted contacts (as candidates and as bridges) and unknown ids", () => {
     const graph = buildRelationshipGraph({
       contacts: [person("A"), person("B", null, false), person("C"), person("D"), person("E", null, false)],
-      interactions: [email(T, "A", "B"), email(T, "B", "C"), email(T, "A", "D"), email(T, "D", "E"), email(T, "D", "X")],
+      interactions: [
+        email(T, "A", "B"),
+        email(T, "B", "C"),
+        email(T, "A", "D"),
+        email(T, "D", "E"),
+        email(T, "D", "X"),
+      ],
     });
     // B is deleted: C is unreachable. E is deleted and X is not a contact: D's only other links do not count.
-    expect(recommend(graph, id("A"), { k: 10, asOf: T, includeKnown: true })!.map((r) => r.contactId)).toEqual([id("D")]);
+    expect(recommend(graph, id("A"), { k: 10, asOf: T, includeKnown: true })!.map((r) => r.contactId)).toEqual([
+      id("D"),
+    ]);
     expect(recommend(graph, id("A"), { k: 10, asOf: T })).toEqual([]);
     expect(recommend(graph, id("B"), { k: 10, asOf: T })).toBeNull();
     expect(recommend(graph, id("Z"), { k: 10, asOf: T })).toBeNull();
@@ -97,20 +143,38 @@ describe("recommendations: weighted Adamic–Adar on the interaction graph", () 
     const contacts = ["A", "B", "C", "D", "E", "F"].map((l) => person(l));
     const interactions = [
       // A knows B, C, D, E; each of them shares threads/meetings with F.
-      email(T, "A", "B"), email(T, "A", "C"), email(T, "A", "D"), email(T, "A", "E"),
-      email(T, "B", "F"), email(T, "B", "F"), email(T, "B", "F"), meeting(T, "B", "F"),
-      meeting(T, "C", "F"), meeting(T, "C", "F"),
+      email(T, "A", "B"),
+      email(T, "A", "C"),
+      email(T, "A", "D"),
+      email(T, "A", "E"),
+      email(T, "B", "F"),
+      email(T, "B", "F"),
+      email(T, "B", "F"),
+      meeting(T, "B", "F"),
+      meeting(T, "C", "F"),
+      meeting(T, "C", "F"),
       email(T, "D", "F"),
       email(T - 365 * DAY_MS, "E", "F"),
     ];
     const [f] = recommend(buildRelationshipGraph({ contacts, interactions }), id("A"), { k: 1, asOf: T })!;
     expect(f!.contactId).toBe(id("F"));
-    expect(f!.reasons).toEqual(["3 shared threads and 1 meeting with Person B", "2 shared meetings with Person C", "1 shared thread with Person D", "1 more mutual contact"]);
+    expect(f!.reasons).toEqual([
+      "3 shared threads and 1 meeting with Person B",
+      "2 shared meetings with Person C",
+      "1 shared thread with Person D",
+      "1 more mutual contact",
+    ]);
   });
 
   it("returns at most k, ranks by score, and never lists contacts without evidence", () => {
     const contacts = ["A", "B", "C", "D", "E", "F"].map((l) => person(l));
-    const interactions = [email(T, "A", "B"), email(T, "B", "C"), email(T, "B", "D"), email(T, "B", "D"), email(T, "B", "E")];
+    const interactions = [
+      email(T, "A", "B"),
+      email(T, "B", "C"),
+      email(T, "B", "D"),
+      email(T, "B", "D"),
+      email(T, "B", "E"),
+    ];
     const graph = buildRelationshipGraph({ contacts, interactions });
     const all = recommend(graph, id("A"), { k: 100, asOf: T })!;
     expect(all.map((r) => r.contactId)).toEqual([id("D"), id("C"), id("E")]); // F has no link at all
@@ -161,10 +225,18 @@ describe("recommendations: determinism", () => {
   const live = contacts.filter((c) => c.live).map((c) => c.id);
 
   it("the same data in any order gives the same list, bit for bit", () => {
-    const other = buildRelationshipGraph({ contacts: shuffled(contacts, random), interactions: shuffled(interactions, random).map((i) => ({ ...i, participants: shuffled([...i.participants], random) })) });
+    const other = buildRelationshipGraph({
+      contacts: shuffled(contacts, random),
+      interactions: shuffled(interactions, random).map((i) => ({
+        ...i,
+        participants: shuffled([...i.participants], random),
+      })),
+    });
     for (const c of live) {
       for (const includeKnown of [false, true]) {
-        expect(recommend(other, c, { k: 100, asOf: T, includeKnown })).toEqual(recommend(graph, c, { k: 100, asOf: T, includeKnown }));
+        expect(recommend(other, c, { k: 100, asOf: T, includeKnown })).toEqual(
+          recommend(graph, c, { k: 100, asOf: T, includeKnown }),
+        );
       }
     }
     expect(live.some((c) => recommend(graph, c, { k: 100, asOf: T })!.length > 3)).toBe(true);
@@ -174,15 +246,21 @@ describe("recommendations: determinism", () => {
     for (const c of live.slice(0, 25)) {
       const subject = contacts.find((x) => x.id === c)!;
       const neighbours = new Set<string>([c]);
-      for (const i of interactions) if (["email", "meeting"].includes(i.type) && i.participants.includes(c)) i.participants.forEach((p) => neighbours.add(p));
+      for (const i of interactions)
+        if (["email", "meeting"].includes(i.type) && i.participants.includes(c))
+          i.participants.forEach((p) => neighbours.add(p));
       const company = (x: GraphContact) => x.company?.trim().toLowerCase();
       for (const x of contacts) if (x.live && subject.company && company(x) === company(subject)) neighbours.add(x.id);
       const egoInteractions = interactions.filter((i) => i.participants.some((p) => neighbours.has(p)));
       const companies = new Set(contacts.filter((x) => neighbours.has(x.id) && x.live).map(company));
       const needed = new Set(egoInteractions.flatMap((i) => i.participants));
-      const egoContacts = contacts.filter((x) => neighbours.has(x.id) || needed.has(x.id) || (x.live && companies.has(company(x))));
+      const egoContacts = contacts.filter(
+        (x) => neighbours.has(x.id) || needed.has(x.id) || (x.live && companies.has(company(x))),
+      );
       const ego = buildRelationshipGraph({ contacts: egoContacts, interactions: egoInteractions });
-      expect(recommend(ego, c, { k: 100, asOf: T, includeKnown: true })).toEqual(recommend(graph, c, { k: 100, asOf: T, includeKnown: true }));
+      expect(recommend(ego, c, { k: 100, asOf: T, includeKnown: true })).toEqual(
+        recommend(graph, c, { k: 100, asOf: T, includeKnown: true }),
+      );
     }
   });
 
@@ -193,13 +271,21 @@ describe("recommendations: determinism", () => {
     const people = new Map(contacts.map((p) => [p.id, p]));
     const compare = () => {
       const fresh = buildRelationshipGraph({ contacts: people.values(), interactions: rows.values() });
-      for (const c of live) expect(recommend(patched, c, { k: 100, asOf: T, includeKnown: true })).toEqual(recommend(fresh, c, { k: 100, asOf: T, includeKnown: true }));
+      for (const c of live)
+        expect(recommend(patched, c, { k: 100, asOf: T, includeKnown: true })).toEqual(
+          recommend(fresh, c, { k: 100, asOf: T, includeKnown: true }),
+        );
     };
     for (let step = 0; step < 120; step++) {
       if (step % 10 === 0) compare();
       const roll = random();
       if (roll < 0.35) {
-        const added = { id: `y${step}`, type: "email", occurredAt: T - step * DAY_MS, participants: [live[Math.floor(random() * live.length)]!, live[Math.floor(random() * live.length)]!] };
+        const added = {
+          id: `y${step}`,
+          type: "email",
+          occurredAt: T - step * DAY_MS,
+          participants: [live[Math.floor(random() * live.length)]!, live[Math.floor(random() * live.length)]!],
+        };
         rows.set(added.id, added);
         patched.upsertInteraction(added);
       } else if (roll < 0.55) {

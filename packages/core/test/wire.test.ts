@@ -3,7 +3,10 @@ import { reviveDates, WireDate, wireTransformer } from "../src/wire";
 
 describe("wire format", () => {
   it("round-trips dates under time-named keys through JSON", () => {
-    const sent = { items: [{ id: "a", name: "Ana", createdAt: new Date("2026-01-02T03:04:05.678Z"), deletedAt: null }], asOf: new Date(0) };
+    const sent = {
+      items: [{ id: "a", name: "Ana", createdAt: new Date("2026-01-02T03:04:05.678Z"), deletedAt: null }],
+      asOf: new Date(0),
+    };
     const received = wireTransformer.deserialize(JSON.parse(JSON.stringify(wireTransformer.serialize(sent))));
     expect(received).toEqual(sent);
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { blockingWorkspaces, checkDeletionRequest, checkOwnershipTransfer, deletionConfirmed, deletionEffectiveAt } from "../src/workspace-lifecycle";
+import {
+  blockingWorkspaces,
+  checkDeletionRequest,
+  checkOwnershipTransfer,
+  deletionConfirmed,
+  deletionEffectiveAt,
+} from "../src/workspace-lifecycle";
 
 describe("checkOwnershipTransfer", () => {
   it.each([
@@ -26,9 +32,15 @@ describe("workspace deletion", () => {
   });
 
   it("only an owner with the right confirmation may request it", () => {
-    expect(checkDeletionRequest({ actorRole: "owner", typed: "Acme", workspaceName: "Acme" })).toEqual({ allowed: true });
-    expect(checkDeletionRequest({ actorRole: "admin", typed: "Acme", workspaceName: "Acme" })).toMatchObject({ reason: "forbidden" });
-    expect(checkDeletionRequest({ actorRole: "owner", typed: "DELETE", workspaceName: "Acme" })).toMatchObject({ reason: "invalid" });
+    expect(checkDeletionRequest({ actorRole: "owner", typed: "Acme", workspaceName: "Acme" })).toEqual({
+      allowed: true,
+    });
+    expect(checkDeletionRequest({ actorRole: "admin", typed: "Acme", workspaceName: "Acme" })).toMatchObject({
+      reason: "forbidden",
+    });
+    expect(checkDeletionRequest({ actorRole: "owner", typed: "DELETE", workspaceName: "Acme" })).toMatchObject({
+      reason: "invalid",
+    });
   });
 
   it("runs after the grace period", () => {

@@ -131,7 +131,10 @@ function guardPostgresPool(client: postgres.Sql, guard: TransactionGuard): void 
   }) as postgres.Sql["begin"];
 }
 
-function createPostgres(url: string, settings: { poolSize: number; queryTimeoutMs: number; transactionIdleTimeoutMs: number; guard: TransactionGuard }): Database {
+function createPostgres(
+  url: string,
+  settings: { poolSize: number; queryTimeoutMs: number; transactionIdleTimeoutMs: number; guard: TransactionGuard },
+): Database {
   const client = postgres(url, {
     max: settings.poolSize,
     onnotice: () => {},
@@ -215,7 +218,8 @@ class ConnectionGate {
 
   private release(): void {
     const next = this.waiting.shift();
-    if (next) next.grant(); // stays busy: handed over
+    if (next)
+      next.grant(); // stays busy: handed over
     else this.busy = false;
   }
 }

@@ -39,16 +39,28 @@ export interface TableInventory {
 }
 
 const np: ColumnClass = { kind: "not_personal" };
-const pid = (purpose: string, retention = "as long as the row"): ColumnClass => ({ kind: "pseudonymous", purpose, retention });
-const personal = (category: PersonalCategory, purpose: string, retention: string, retainedOnErasure?: string): ColumnClass =>
-  retainedOnErasure ? { kind: "personal", category, purpose, retention, retainedOnErasure } : { kind: "personal", category, purpose, retention };
+const pid = (purpose: string, retention = "as long as the row"): ColumnClass => ({
+  kind: "pseudonymous",
+  purpose,
+  retention,
+});
+const personal = (
+  category: PersonalCategory,
+  purpose: string,
+  retention: string,
+  retainedOnErasure?: string,
+): ColumnClass =>
+  retainedOnErasure
+    ? { kind: "personal", category, purpose, retention, retainedOnErasure }
+    : { kind: "personal", category, purpose, retention };
 const AUDIT_EXEMPTION =
   "append-only security log kept for its retention period (Art. 17(3)(b) and (e): legal obligation, defence of legal claims); deleted by the retention job";
 
 const ACCOUNT = "until the account is erased";
 const CONTACT = "until the contact is erased or purged (30 days after deletion)";
 const AUDIT = "audit log retention (AUDIT_RETENTION_DAYS, default 7 years)";
-const INVITATION = "until the invitation expires (INVITATION_TTL_DAYS, default 7), whether answered or not; then deleted by the daily job";
+const INVITATION =
+  "until the invitation expires (INVITATION_TTL_DAYS, default 7), whether answered or not; then deleted by the daily job";
 
 export const INVENTORY: Record<string, TableInventory> = {
   users: {
@@ -67,7 +79,8 @@ export const INVENTORY: Record<string, TableInventory> = {
   sessions: {
     subject: "user",
     purpose: "authentication sessions",
-    retention: "30 days after the session ends (revoked, or idle past the refresh-token lifetime), or until the account is erased",
+    retention:
+      "30 days after the session ends (revoked, or idle past the refresh-token lifetime), or until the account is erased",
     columns: {
       id: pid("session identifier"),
       user_id: pid("owner of the session"),
@@ -179,7 +192,15 @@ export const INVENTORY: Record<string, TableInventory> = {
     subject: "system",
     purpose: "change feed between modules (payloads carry ids only)",
     retention: "as long as the workspace",
-    columns: { id: np, tx_id: np, workspace_id: np, actor_id: pid("actor"), type: np, payload: pid("ids of changed records"), created_at: np },
+    columns: {
+      id: np,
+      tx_id: np,
+      workspace_id: np,
+      actor_id: pid("actor"),
+      type: np,
+      payload: pid("ids of changed records"),
+      created_at: np,
+    },
   },
   event_consumers: {
     subject: "system",
@@ -253,11 +274,16 @@ export const INVENTORY: Record<string, TableInventory> = {
     subject: "contact",
     purpose: "keyed HMAC of an erased contact's address, kept only to stop re-importing the person",
     retention: "as long as the workspace",
-    columns: { workspace_id: np, address_hmac: pid("suppression of re-import after erasure", "as long as the workspace"), created_at: np },
+    columns: {
+      workspace_id: np,
+      address_hmac: pid("suppression of re-import after erasure", "as long as the workspace"),
+      created_at: np,
+    },
   },
   gdpr_exports: {
     subject: "system",
-    purpose: "Art. 15/20 export requests; the ZIP (personal data of one subject) lives in export storage under file_key",
+    purpose:
+      "Art. 15/20 export requests; the ZIP (personal data of one subject) lives in export storage under file_key",
     retention: "files 7 days after completion, or until a person they hold is erased; rows as the operations log",
     columns: {
       id: np,
@@ -282,7 +308,13 @@ export const INVENTORY: Record<string, TableInventory> = {
     subject: "system",
     purpose: "Art. 18 restrictions in force",
     retention: "until the restriction is lifted",
-    columns: { subject_kind: np, subject_id: pid("restricted subject"), workspace_id: np, restricted_by: pid("member who restricted"), created_at: np },
+    columns: {
+      subject_kind: np,
+      subject_id: pid("restricted subject"),
+      workspace_id: np,
+      restricted_by: pid("member who restricted"),
+      created_at: np,
+    },
   },
 };
 
@@ -296,7 +328,9 @@ export function personalColumns(): string[] {
 /** Personal columns an erasure must clear (all but the documented Art. 17(3) exemptions). */
 export function erasableColumns(): string[] {
   return Object.entries(INVENTORY).flatMap(([table, t]) =>
-    Object.entries(t.columns).flatMap(([column, c]) => (c.kind === "personal" && !c.retainedOnErasure ? [`${table}.${column}`] : [])),
+    Object.entries(t.columns).flatMap(([column, c]) =>
+      c.kind === "personal" && !c.retainedOnErasure ? [`${table}.${column}`] : [],
+    ),
   );
 }
 
@@ -304,17 +338,22 @@ export function erasableColumns(): string[] {
 export function retentionByCategory(): Record<string, string[]> {
   const out: Record<string, Set<string>> = {};
   for (const t of Object.values(INVENTORY))
-    for (const c of Object.values(t.columns)) if (c.kind === "personal") (out[c.category] ??= new Set()).add(c.retention);
+    for (const c of Object.values(t.columns))
+      if (c.kind === "personal") (out[c.category] ??= new Set()).add(c.retention);
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
 }
 
 /** Columns of the database (table, column) that the inventory does not classify. */
 export function unclassifiedColumns(columns: { table: string; column: string }[]): string[] {
-  return columns.filter(({ table, column }) => !INVENTORY[table]?.columns[column]).map(({ table, column }) => `${table}.${column}`);
+  return columns
+    .filter(({ table, column }) => !INVENTORY[table]?.columns[column])
+    .map(({ table, column }) => `${table}.${column}`);
 }
 
 /** Inventory entries that no longer exist in the database (stale classification). */
 export function staleInventoryEntries(columns: { table: string; column: string }[]): string[] {
   const present = new Set(columns.map(({ table, column }) => `${table}.${column}`));
-  return Object.entries(INVENTORY).flatMap(([table, t]) => Object.keys(t.columns).map((c) => `${table}.${c}`)).filter((c) => !present.has(c));
+  return Object.entries(INVENTORY)
+    .flatMap(([table, t]) => Object.keys(t.columns).map((c) => `${table}.${c}`))
+    .filter((c) => !present.has(c));
 }

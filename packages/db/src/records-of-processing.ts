@@ -32,8 +32,18 @@ export function renderRecordsOfProcessing(): string {
     "",
   );
   for (const [table, t] of Object.entries(INVENTORY)) {
-    lines.push(`### \`${table}\``, "", `- Data subject: ${t.subject}`, `- Purpose: ${t.purpose}`, `- Retention: ${t.retention}`, "");
-    lines.push("| Column | Classification | Category | Purpose | Retention | On erasure |", "|---|---|---|---|---|---|");
+    lines.push(
+      `### \`${table}\``,
+      "",
+      `- Data subject: ${t.subject}`,
+      `- Purpose: ${t.purpose}`,
+      `- Retention: ${t.retention}`,
+      "",
+    );
+    lines.push(
+      "| Column | Classification | Category | Purpose | Retention | On erasure |",
+      "|---|---|---|---|---|---|",
+    );
     for (const [column, c] of Object.entries(t.columns)) lines.push(`| \`${column}\` | ${row(c)} |`);
     lines.push("");
   }

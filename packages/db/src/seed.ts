@@ -4,14 +4,169 @@ import type { Db } from "./client";
 import { contacts, interactionParticipants, interactions } from "./schema/index";
 import type { InteractionType } from "./schema/interactions";
 
-const FIRST = ["Ana", "Ben", "Chloé", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kaia", "Liam", "Maya", "Nils", "Olivia", "Pablo", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoe", "Aiko", "Bruno", "Carmen", "Dmitri", "Eva", "Felix", "Giulia", "Hana", "Ivan", "Julia", "Karim", "Lena", "Mateo", "Nora"];
-const LAST = ["Ruiz", "Schmidt", "Dubois", "Rossi", "Novak", "Kowalski", "Jensen", "Silva", "Müller", "Costa", "Nakamura", "Okafor", "Larsen", "Moreau", "Fischer", "Popescu", "Horvat", "Svensson", "Oliveira", "Weber", "Kim", "Haddad", "Bianchi", "Janssen", "Nieminen", "Ivanova", "Murphy", "Papadopoulos", "Yilmaz", "Andersen"];
-const COMPANY_A = ["Acme", "Nordic", "Blue", "Bright", "Atlas", "Vertex", "Lumen", "Quantum", "Harbor", "Summit", "Cedar", "Pixel", "Orbit", "Nova", "Iron", "Silver", "Delta", "Pioneer", "Falcon", "Maple"];
-const COMPANY_B = ["Labs", "Systems", "Capital", "Health", "Logistics", "Foods", "Energy", "Analytics", "Robotics", "Media", "Partners", "Bank", "Studio", "Works", "Cloud"];
-const TITLES = ["CEO", "CTO", "VP Sales", "Head of Marketing", "Account Executive", "Product Manager", "Engineer", "Designer", "Procurement Lead", "Founder", "Investor", "Recruiter", "Operations Manager", "CFO", "Consultant"];
-const TAGS = ["customer", "prospect", "investor", "partner", "vip", "press", "candidate", "advisor", "churn-risk", "newsletter"];
-const SUBJECTS = ["Intro call", "Quarterly review", "Proposal follow-up", "Contract questions", "Coffee next week?", "Demo feedback", "Pricing", "Onboarding kickoff", "Partnership idea", "Board prep", "Hiring referral", "Conference meetup"];
-const TYPE_WEIGHTS: [InteractionType, number][] = [["email", 0.55], ["meeting", 0.15], ["call", 0.15], ["linkedin", 0.1], ["note", 0.05]];
+const FIRST = [
+  "Ana",
+  "Ben",
+  "Chloé",
+  "David",
+  "Elena",
+  "Farid",
+  "Grace",
+  "Hugo",
+  "Ines",
+  "Jonas",
+  "Kaia",
+  "Liam",
+  "Maya",
+  "Nils",
+  "Olivia",
+  "Pablo",
+  "Quinn",
+  "Rosa",
+  "Sven",
+  "Tara",
+  "Umar",
+  "Vera",
+  "Wen",
+  "Ximena",
+  "Yusuf",
+  "Zoe",
+  "Aiko",
+  "Bruno",
+  "Carmen",
+  "Dmitri",
+  "Eva",
+  "Felix",
+  "Giulia",
+  "Hana",
+  "Ivan",
+  "Julia",
+  "Karim",
+  "Lena",
+  "Mateo",
+  "Nora",
+];
+const LAST = [
+  "Ruiz",
+  "Schmidt",
+  "Dubois",
+  "Rossi",
+  "Novak",
+  "Kowalski",
+  "Jensen",
+  "Silva",
+  "Müller",
+  "Costa",
+  "Nakamura",
+  "Okafor",
+  "Larsen",
+  "Moreau",
+  "Fischer",
+  "Popescu",
+  "Horvat",
+  "Svensson",
+  "Oliveira",
+  "Weber",
+  "Kim",
+  "Haddad",
+  "Bianchi",
+  "Janssen",
+  "Nieminen",
+  "Ivanova",
+  "Murphy",
+  "Papadopoulos",
+  "Yilmaz",
+  "Andersen",
+];
+const COMPANY_A = [
+  "Acme",
+  "Nordic",
+  "Blue",
+  "Bright",
+  "Atlas",
+  "Vertex",
+  "Lumen",
+  "Quantum",
+  "Harbor",
+  "Summit",
+  "Cedar",
+  "Pixel",
+  "Orbit",
+  "Nova",
+  "Iron",
+  "Silver",
+  "Delta",
+  "Pioneer",
+  "Falcon",
+  "Maple",
+];
+const COMPANY_B = [
+  "Labs",
+  "Systems",
+  "Capital",
+  "Health",
+  "Logistics",
+  "Foods",
+  "Energy",
+  "Analytics",
+  "Robotics",
+  "Media",
+  "Partners",
+  "Bank",
+  "Studio",
+  "Works",
+  "Cloud",
+];
+const TITLES = [
+  "CEO",
+  "CTO",
+  "VP Sales",
+  "Head of Marketing",
+  "Account Executive",
+  "Product Manager",
+  "Engineer",
+  "Designer",
+  "Procurement Lead",
+  "Founder",
+  "Investor",
+  "Recruiter",
+  "Operations Manager",
+  "CFO",
+  "Consultant",
+];
+const TAGS = [
+  "customer",
+  "prospect",
+  "investor",
+  "partner",
+  "vip",
+  "press",
+  "candidate",
+  "advisor",
+  "churn-risk",
+  "newsletter",
+];
+const SUBJECTS = [
+  "Intro call",
+  "Quarterly review",
+  "Proposal follow-up",
+  "Contract questions",
+  "Coffee next week?",
+  "Demo feedback",
+  "Pricing",
+  "Onboarding kickoff",
+  "Partnership idea",
+  "Board prep",
+  "Hiring referral",
+  "Conference meetup",
+];
+const TYPE_WEIGHTS: [InteractionType, number][] = [
+  ["email", 0.55],
+  ["meeting", 0.15],
+  ["call", 0.15],
+  ["linkedin", 0.1],
+  ["note", 0.05],
+];
 
 const DAY = 86_400_000;
 const HISTORY_DAYS = 548; // 18 months
@@ -71,11 +226,20 @@ export async function seedWorkspace(db: Db, options: SeedOptions): Promise<SeedR
       rows.push({
         id,
         workspaceId: options.workspaceId,
-        email: random() < 0.97 ? `${first}.${last}.${runTag}${i}@${company.domain}`.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "") : null,
+        email:
+          random() < 0.97
+            ? `${first}.${last}.${runTag}${i}@${company.domain}`
+                .toLowerCase()
+                .normalize("NFD")
+                .replace(/[\u0300-\u036f]/g, "")
+            : null,
         name: `${first} ${last}`,
         company: company.name,
         title: pick(TITLES, random),
-        phone: random() < 0.6 ? `+${30 + Math.floor(random() * 20)} ${Math.floor(100 + random() * 900)} ${Math.floor(1_000_000 + random() * 9_000_000)}` : null,
+        phone:
+          random() < 0.6
+            ? `+${30 + Math.floor(random() * 20)} ${Math.floor(100 + random() * 900)} ${Math.floor(1_000_000 + random() * 9_000_000)}`
+            : null,
         tags: [...new Set(Array.from({ length: tagCount }, () => pick(TAGS, random)))].sort(),
         source: random() < 0.6 ? ("gmail" as const) : random() < 0.5 ? ("import" as const) : ("manual" as const),
         createdBy,
@@ -122,7 +286,8 @@ export async function seedWorkspace(db: Db, options: SeedOptions): Promise<SeedR
         occurredAt,
         subject: type === "note" ? null : pick(SUBJECTS, random),
         summary: null,
-        source: type === "email" ? ("gmail" as const) : type === "meeting" ? ("calendar" as const) : ("manual" as const),
+        source:
+          type === "email" ? ("gmail" as const) : type === "meeting" ? ("calendar" as const) : ("manual" as const),
         externalId: type === "email" || type === "meeting" ? `seed-${runTag}-${i}` : null,
         createdBy,
         createdAt: occurredAt,

@@ -117,7 +117,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const server = createRapportServer(runtime);
   const { url } = await server.listen(0, "127.0.0.1");
   const sql = database ? postgres(database.url, { max: 2, onnotice: () => {} }) : postgresOnly();
-  const client = (token?: string | (() => string | null)) => createRapportClient({ url, token: token ?? null, batch: false });
+  const client = (token?: string | (() => string | null)) =>
+    createRapportClient({ url, token: token ?? null, batch: false });
 
   return {
     driver,
@@ -145,7 +146,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async signIn(user) {
       const result = await client().auth.login.mutate({ email: user.email, password: user.password });
-      return { ...user, client: client(result.accessToken), accessToken: result.accessToken, refreshToken: result.refreshToken! };
+      return {
+        ...user,
+        client: client(result.accessToken),
+        accessToken: result.accessToken,
+        refreshToken: result.refreshToken!,
+      };
     },
     async close() {
       await server.close(1_000);
@@ -166,7 +172,10 @@ function postgresOnly(): postgres.Sql {
   const refuse = () => {
     throw new Error("TestApp.sql needs the postgres driver; use TestApp.query");
   };
-  return new Proxy((() => {}) as unknown as postgres.Sql, { get: (_, key) => (key === "then" ? undefined : refuse()), apply: refuse });
+  return new Proxy((() => {}) as unknown as postgres.Sql, {
+    get: (_, key) => (key === "then" ? undefined : refuse()),
+    apply: refuse,
+  });
 }
 
 export async function deleteRedisPrefix(prefix: string): Promise<void> {

@@ -43,7 +43,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   // The socket goes into the temp dir (not /var/run/postgresql); fsync off: a fast restart
   // is a clean shutdown, and durability across power loss is not what these tests probe.
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
-  const ctl = (...args: string[]) => pg("pg_ctl", ["-D", data, "-l", join(dir, "server.log"), "-o", serverOptions, "-w", "-t", "60", ...args]);
+  const ctl = (...args: string[]) =>
+    pg("pg_ctl", ["-D", data, "-l", join(dir, "server.log"), "-o", serverOptions, "-w", "-t", "60", ...args]);
   await ctl("start");
 
   let destroyed = false;

@@ -23,10 +23,14 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 
 function assertBuiltSpa(): void {
   if (!existsSync(join(WEB_DIST, "index.html"))) {
-    throw new Error(`${WEB_DIST}/index.html is missing: build the SPA first (pnpm --filter @rapport/web build; \`pnpm test\` does this).`);
+    throw new Error(
+      `${WEB_DIST}/index.html is missing: build the SPA first (pnpm --filter @rapport/web build; \`pnpm test\` does this).`,
+    );
   }
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does this), or set CHROMIUM_PATH.`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run does this), or set CHROMIUM_PATH.`,
+    );
   }
 }
 
@@ -53,14 +57,21 @@ const CSP_VIOLATION = "securitypolicyviolation:";
 
 /** A new context + page that records uncaught page errors and Content-Security-Policy violations. */
 export async function openPage(browser: Browser, baseURL: string, viewport = { width: 1280, height: 800 }) {
-  const context: BrowserContext = await browser.newContext({ baseURL, viewport, locale: "en-US", timezoneId: "Europe/Berlin" });
+  const context: BrowserContext = await browser.newContext({
+    baseURL,
+    viewport,
+    locale: "en-US",
+    timezoneId: "Europe/Berlin",
+  });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(15_000);
   // The server's Content-Security-Policy must let the whole dashboard run: any violation
   // (a blocked script, style, image or request) is a page error.
   await context.addInitScript((prefix) => {
     document.addEventListener("securitypolicyviolation", (event) => {
-      console.error(`${prefix} ${event.effectiveDirective} blocked ${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`);
+      console.error(
+        `${prefix} ${event.effectiveDirective} blocked ${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`,
+      );
     });
   }, CSP_VIOLATION);
   const page = await context.newPage();
@@ -95,7 +106,11 @@ async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> {
   // Evaluated through the DevTools protocol: an inline <script> would be (rightly) refused by the CSP.
   if (!loaded) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: { run: (context: unknown, options: unknown) => Promise<{ violations: AxeViolation[] }> };
+      }
+    ).axe;
     const result = await axe.run(document, {
       runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
       resultTypes: ["violations"],

@@ -19,7 +19,18 @@ interface Props {
  * A modal confirmation on the native <dialog>: focus moves in and is trapped,
  * Escape cancels, focus returns to the opener on close.
  */
-export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel = "Cancel", pending, error, destructive, onConfirm, onCancel }: Props) {
+export function ConfirmDialog({
+  open,
+  title,
+  children,
+  confirmLabel,
+  cancelLabel = "Cancel",
+  pending,
+  error,
+  destructive,
+  onConfirm,
+  onCancel,
+}: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const id = useId();
@@ -56,7 +67,12 @@ export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel
           {children}
           {error}
           <div className="button-row">
-            <button type="button" className={destructive ? "button-danger" : undefined} onClick={onConfirm} disabled={pending}>
+            <button
+              type="button"
+              className={destructive ? "button-danger" : undefined}
+              onClick={onConfirm}
+              disabled={pending}
+            >
               {pending ? "Please wait…" : confirmLabel}
             </button>
             <button type="button" className="button-secondary" onClick={onCancel} disabled={pending} ref={cancelRef}>

@@ -10,7 +10,9 @@ interface State {
 
 /** A lazily loaded page whose file is gone (a new deploy) fails like this. */
 function isChunkLoadError(error: Error): boolean {
-  return /dynamically imported module|Importing a module script failed|error loading dynamically|Failed to fetch/i.test(error.message);
+  return /dynamically imported module|Importing a module script failed|error loading dynamically|Failed to fetch/i.test(
+    error.message,
+  );
 }
 
 /**
@@ -46,7 +48,11 @@ export class ErrorBoundary extends Component<Props, State> {
               Try again
             </button>
           )}
-          <button type="button" className={chunk ? undefined : "button-secondary"} onClick={() => window.location.reload()}>
+          <button
+            type="button"
+            className={chunk ? undefined : "button-secondary"}
+            onClick={() => window.location.reload()}
+          >
             Reload
           </button>
         </div>

@@ -28,8 +28,19 @@ export function ErrorMessage({ error, children, title, onRetry }: Props) {
   return (
     <div className="alert alert-error" role="alert">
       <p className="alert-title">
-        {issues.length > 0 ? (title ? `${title}: check these fields.` : "Check these fields:") : title ? `${title}: ${info.message}` : info.message}
-        {rateLimited && (wait > 0 ? ` Try again in ${formatWait(wait)}.` : info.retryAfterSeconds !== undefined ? " You can try again now." : " Wait a moment and try again.")}
+        {issues.length > 0
+          ? title
+            ? `${title}: check these fields.`
+            : "Check these fields:"
+          : title
+            ? `${title}: ${info.message}`
+            : info.message}
+        {rateLimited &&
+          (wait > 0
+            ? ` Try again in ${formatWait(wait)}.`
+            : info.retryAfterSeconds !== undefined
+              ? " You can try again now."
+              : " Wait a moment and try again.")}
       </p>
       {issues.length > 0 && (
         <ul>
@@ -59,7 +70,9 @@ export function ErrorMessage({ error, children, title, onRetry }: Props) {
           </button>
         </p>
       )}
-      {info.requestId && info.code === "INTERNAL_SERVER_ERROR" && <p className="muted-on-alert small">Request id: {info.requestId}</p>}
+      {info.requestId && info.code === "INTERNAL_SERVER_ERROR" && (
+        <p className="muted-on-alert small">Request id: {info.requestId}</p>
+      )}
     </div>
   );
 }

@@ -1,4 +1,11 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type Ref, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
+import {
+  useId,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type Ref,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 
 /**
  * Labelled form fields whose hint and server-side message sit right under them,
@@ -45,7 +52,13 @@ export function TextField({
   const id = useId();
   return (
     <Field id={id} label={label} hint={hint} error={error} className={className}>
-      <input ref={inputRef} id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...input} />
+      <input
+        ref={inputRef}
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...input}
+      />
     </Field>
   );
 }
@@ -61,7 +74,13 @@ export function TextAreaField({
   const id = useId();
   return (
     <Field id={id} label={label} hint={hint} error={error} className={className}>
-      <textarea ref={textareaRef} id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...textarea} />
+      <textarea
+        ref={textareaRef}
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...textarea}
+      />
     </Field>
   );
 }
@@ -78,7 +97,13 @@ export function SelectField({
   const id = useId();
   return (
     <Field id={id} label={label} hint={hint} error={error} className={className}>
-      <select ref={selectRef} id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(id, hint, error)} {...select}>
+      <select
+        ref={selectRef}
+        id={id}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        {...select}
+      >
         {children}
       </select>
     </Field>

@@ -33,7 +33,14 @@ class FakeCause extends Error {
   }
 }
 
-type ErrorCode = "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "CONFLICT" | "TOO_MANY_REQUESTS" | "INTERNAL_SERVER_ERROR";
+type ErrorCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "TOO_MANY_REQUESTS"
+  | "INTERNAL_SERVER_ERROR";
 
 /** A domain error as services raise it (`details` reaches the client in `error.data.details`). */
 export function domainError(code: ErrorCode, message: string, details?: Record<string, unknown>): TRPCError {
@@ -42,13 +49,23 @@ export function domainError(code: ErrorCode, message: string, details?: Record<s
 
 /** An input validation failure as zod produces it on the server (BAD_REQUEST with `data.zodIssues`). */
 export function zodError(issues: { path: (string | number)[]; message: string; code?: string }[]): TRPCError {
-  const zodIssues = issues.map((issue) => ({ path: issue.path.map(String), message: issue.message, code: issue.code ?? "custom" }));
-  return new TRPCError({ code: "BAD_REQUEST", message: "Invalid input", cause: new FakeCause("Invalid input", zodIssues) });
+  const zodIssues = issues.map((issue) => ({
+    path: issue.path.map(String),
+    message: issue.message,
+    code: issue.code ?? "custom",
+  }));
+  return new TRPCError({
+    code: "BAD_REQUEST",
+    message: "Invalid input",
+    cause: new FakeCause("Invalid input", zodIssues),
+  });
 }
 
 /** The login rate limit: TOO_MANY_REQUESTS, the server's message, `details.retryAfterSeconds` and a Retry-After header. */
 export function rateLimited(retryAfterSeconds: number): TRPCError {
-  return domainError("TOO_MANY_REQUESTS", `Too many attempts; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  return domainError("TOO_MANY_REQUESTS", `Too many attempts; try again in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+  });
 }
 
 // Same shape as the server's errorFormatter (packages/api/src/trpc.ts).
@@ -130,7 +147,11 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
     const method = (init?.method ?? "GET").toUpperCase();
     const headers = new Headers(init?.headers);
     // jsdom's AbortSignal is not Node's: build the Request without it.
-    const request = new Request(url, { method, headers, body: method === "GET" || method === "HEAD" ? undefined : (init?.body as BodyInit) });
+    const request = new Request(url, {
+      method,
+      headers,
+      body: method === "GET" || method === "HEAD" ? undefined : (init?.body as BodyInit),
+    });
     const paths = decodeURIComponent(url.pathname.slice("/trpc/".length)).split(",");
     const router = buildRouter(paths, method === "GET" ? "query" : "mutation", headers);
     return fetchRequestHandler({

@@ -5,7 +5,12 @@ let counter = 0;
 const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 
 export const WORKSPACE_ID = "11111111-1111-4111-8111-111111111111";
-export const USER = { id: "22222222-2222-4222-8222-222222222222", email: "ana@example.com", name: "Ana Ruiz", createdAt: new Date("2026-01-01T00:00:00Z") };
+export const USER = {
+  id: "22222222-2222-4222-8222-222222222222",
+  email: "ana@example.com",
+  name: "Ana Ruiz",
+  createdAt: new Date("2026-01-01T00:00:00Z"),
+};
 
 function nextId(): string {
   return uuid(++counter);
@@ -34,7 +39,10 @@ export function contact(overrides: Partial<Contact> = {}): Contact {
 
 export function contacts(count: number, prefix = "Person"): Contact[] {
   return Array.from({ length: count }, (_, i) =>
-    contact({ name: `${prefix} ${String(i + 1).padStart(3, "0")}`, email: `${prefix.toLowerCase()}${i + 1}@example.com` }),
+    contact({
+      name: `${prefix} ${String(i + 1).padStart(3, "0")}`,
+      email: `${prefix.toLowerCase()}${i + 1}@example.com`,
+    }),
   );
 }
 
@@ -65,7 +73,8 @@ export function workspace(role: WorkspaceRole = "owner") {
 /** A structurally valid HS256-looking JWT (the SPA only reads iat/exp). */
 function fakeJwt(lifetimeSeconds = 900): string {
   const now = Math.floor(Date.now() / 1000);
-  const encode = (value: object) => btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  const encode = (value: object) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
   return `${encode({ alg: "HS256", typ: "JWT" })}.${encode({ sub: USER.id, iat: now, exp: now + lifetimeSeconds })}.c2lnbmF0dXJl`;
 }
 

@@ -24,7 +24,12 @@ export interface RenderedApp {
   user: ReturnType<typeof userEvent.setup>;
 }
 
-export async function renderApp({ path = "/", signedIn = true, role = "owner", handlers = {} }: RenderAppOptions = {}): Promise<RenderedApp> {
+export async function renderApp({
+  path = "/",
+  signedIn = true,
+  role = "owner",
+  handlers = {},
+}: RenderAppOptions = {}): Promise<RenderedApp> {
   vi.resetModules();
   window.history.replaceState(null, "", path);
   const server = createFakeServer({
@@ -36,7 +41,9 @@ export async function renderApp({ path = "/", signedIn = true, role = "owner", h
     "auth.me": () => ({ user: USER, workspaces: [{ id: WORKSPACE_ID, name: workspace(role).name, role }] }),
     "auth.logout": () => ({ ok: true }),
     "workspaces.list": () => [workspace(role)],
-    "workspaces.members": () => [{ userId: USER.id, email: USER.email, name: USER.name, role, joinedAt: new Date("2026-01-01T00:00:00Z") }],
+    "workspaces.members": () => [
+      { userId: USER.id, email: USER.email, name: USER.name, role, joinedAt: new Date("2026-01-01T00:00:00Z") },
+    ],
     "contacts.list": () => ({ items: [], nextCursor: null }),
     // Every contact page asks whether the person's data is restricted or erased (GDPR); by default neither.
     "gdpr.contactPrivacy": () => ({ restricted: false, restrictions: [], erasedAt: null }),

@@ -25,7 +25,8 @@ Object.defineProperty(window, "innerWidth", { configurable: true, value: VIEWPOR
 Object.defineProperty(window, "innerHeight", { configurable: true, value: VIEWPORT.height });
 // Rows and list items get a row height (virtualizers measure them); everything else fills the viewport.
 const ROW_HEIGHT = 44;
-const isRow = (element: Element) => element.hasAttribute("data-index") || element.matches("tr, li, [role=row], [role=listitem]");
+const isRow = (element: Element) =>
+  element.hasAttribute("data-index") || element.matches("tr, li, [role=row], [role=listitem]");
 for (const prop of ["offsetWidth", "clientWidth"] as const) {
   Object.defineProperty(HTMLElement.prototype, prop, { configurable: true, get: () => VIEWPORT.width });
 }
@@ -47,7 +48,10 @@ class ResizeObserverPolyfill {
     const rect = target.getBoundingClientRect();
     const size = [{ inlineSize: rect.width, blockSize: rect.height }];
     queueMicrotask(() =>
-      this.callback([{ target, contentRect: rect, borderBoxSize: size, contentBoxSize: size, devicePixelContentBoxSize: size }], this as never),
+      this.callback(
+        [{ target, contentRect: rect, borderBoxSize: size, contentBoxSize: size, devicePixelContentBoxSize: size }],
+        this as never,
+      ),
     );
   }
   unobserve() {}
@@ -85,7 +89,15 @@ class IntersectionObserverPolyfill {
       .filter((target) => target.isConnected)
       .map((target) => {
         const rect = target.getBoundingClientRect();
-        return { target, isIntersecting: true, intersectionRatio: 1, boundingClientRect: rect, intersectionRect: rect, rootBounds: rect, time: performance.now() };
+        return {
+          target,
+          isIntersecting: true,
+          intersectionRatio: 1,
+          boundingClientRect: rect,
+          intersectionRect: rect,
+          rootBounds: rect,
+          time: performance.now(),
+        };
       });
     if (entries.length > 0) this.callback(entries, this as never);
   }

@@ -80,7 +80,9 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
       return {
         id: jobId,
         name: job.name,
-        state: (["waiting", "active", "completed", "failed", "delayed"].includes(state) ? state : "unknown") as JobState,
+        state: (["waiting", "active", "completed", "failed", "delayed"].includes(state)
+          ? state
+          : "unknown") as JobState,
         progress: typeof job.progress === "number" ? job.progress : 0,
         result: job.returnvalue,
         failedReason: job.failedReason,
@@ -111,7 +113,9 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
       let start = "-";
       for (let round = 0; round < 1_000; round++) {
         const entries = await client.xrange(stream, start, "+", "COUNT", 1_000);
-        const naming = entries.filter(([, fields]) => fields.some((field, i) => i % 2 === 1 && field.startsWith(jobIdPrefix))).map(([id]) => id);
+        const naming = entries
+          .filter(([, fields]) => fields.some((field, i) => i % 2 === 1 && field.startsWith(jobIdPrefix)))
+          .map(([id]) => id);
         if (naming.length > 0) await client.xdel(stream, ...naming);
         if (entries.length < 1_000) break;
         start = `(${entries[entries.length - 1]![0]}`;
@@ -149,9 +153,7 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
         },
         { connection: redisOptions, prefix: `${prefix}bull`, concurrency: 4 },
       );
-      worker.on("failed", (job, error) =>
-        log.error({ job: job?.name, jobId: job?.id, err: error }, "job failed"),
-      );
+      worker.on("failed", (job, error) => log.error({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
       worker.on("error", (error) => log.warn({ err: error.message }, "worker error"));
     },
     async close() {

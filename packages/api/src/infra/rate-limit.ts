@@ -40,7 +40,11 @@ interface AttemptState {
 }
 
 /** The one definition of the attempt policy; the Lua script below mirrors it line by line. */
-function reserve(state: AttemptState | undefined, policy: AttemptPolicy, now: number): { allowed: boolean; state: AttemptState } {
+function reserve(
+  state: AttemptState | undefined,
+  policy: AttemptPolicy,
+  now: number,
+): { allowed: boolean; state: AttemptState } {
   const current = state && state.forgetAt > now ? state : { count: 0, blockedUntil: 0, forgetAt: 0 };
   if (current.blockedUntil > now) return { allowed: false, state: current };
   const count = current.count + 1;
@@ -53,7 +57,11 @@ function reserve(state: AttemptState | undefined, policy: AttemptPolicy, now: nu
 }
 
 function attemptVerdict(allowed: boolean, state: AttemptState, now: number): RateLimitResult {
-  return { allowed, count: state.count, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((state.blockedUntil - now) / 1000)) };
+  return {
+    allowed,
+    count: state.count,
+    retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((state.blockedUntil - now) / 1000)),
+  };
 }
 
 // reserve() in one step inside Redis. ARGV: now, free, window, backoff, backoffMax (ms).
@@ -114,7 +122,14 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, fallback: R
     async reserveAttempt(key, policy, nowMs) {
       try {
         const [allowed, count, blockedUntil] = (await redis.eval(
-          RESERVE_SCRIPT, 1, fullKey(key), nowMs, policy.free, policy.windowMs, policy.backoffMs, policy.backoffMaxMs,
+          RESERVE_SCRIPT,
+          1,
+          fullKey(key),
+          nowMs,
+          policy.free,
+          policy.windowMs,
+          policy.backoffMs,
+          policy.backoffMaxMs,
         )) as [number, number, number];
         return attemptVerdict(allowed === 1, { count, blockedUntil, forgetAt: 0 }, nowMs);
       } catch {

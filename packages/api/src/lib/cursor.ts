@@ -11,7 +11,8 @@ export function decodeCursor(cursor: string, arity: number): (string | number | 
     const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
     if (!Array.isArray(parsed) || parsed.length !== arity) return null;
     // A cursor's strings go into the query: NUL (which no text column holds) marks it as forged.
-    if (!parsed.every((v) => v === null || (typeof v === "string" && !v.includes("\u0000")) || typeof v === "number")) return null;
+    if (!parsed.every((v) => v === null || (typeof v === "string" && !v.includes("\u0000")) || typeof v === "number"))
+      return null;
     return parsed as (string | number | null)[];
   } catch {
     return null;

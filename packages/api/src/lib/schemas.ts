@@ -36,12 +36,15 @@ const DATE_LATEST = new Date("2200-01-01T00:00:00Z");
  * reach it. Modules narrow the range further where the domain needs it.
  */
 export const dateSchema = z
-  .union([
-    z.date("must be a date-time"),
-    z.iso
-      .datetime({ offset: true, message: "must be an ISO 8601 date-time with Z or an offset" })
-      .transform((value) => new Date(value)),
-  ], "must be a date-time (ISO 8601 with Z or an offset)")
+  .union(
+    [
+      z.date("must be a date-time"),
+      z.iso
+        .datetime({ offset: true, message: "must be an ISO 8601 date-time with Z or an offset" })
+        .transform((value) => new Date(value)),
+    ],
+    "must be a date-time (ISO 8601 with Z or an offset)",
+  )
   .refine(
     (date) => date.getTime() >= DATE_EARLIEST.getTime() && date.getTime() < DATE_LATEST.getTime(),
     "must be between 1900 and 2200",

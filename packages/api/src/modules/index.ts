@@ -37,7 +37,9 @@ export const appModules = [
   systemModule,
 ] as const;
 
-type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void ? I : never;
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
+  ? I
+  : never;
 type Flatten<T> = { [K in keyof T]: T[K] };
 
 type AppModule = (typeof appModules)[number];
@@ -46,7 +48,11 @@ export type AppRouters = Flatten<UnionToIntersection<AppModule["routers"]>>;
 type BuiltServices = UnionToIntersection<ReturnType<NonNullable<AppModule["createServices"]>>>;
 
 // Compile-time check: the list builds exactly the services the modules declare.
-true satisfies [keyof BuiltServices] extends [keyof Services] ? ([keyof Services] extends [keyof BuiltServices] ? true : false) : false;
+true satisfies [keyof BuiltServices] extends [keyof Services]
+  ? [keyof Services] extends [keyof BuiltServices]
+    ? true
+    : false
+  : false;
 
 /** The routers of every module, merged; a key mounted twice is a mistake, not an override. */
 export function appRouters(modules: readonly ModuleDefinition[] = appModules): AppRouters {

@@ -12,7 +12,10 @@ export interface ModuleEvents {
   listeners?: EventListener[];
 }
 
-export interface ModuleDefinition<TRouters extends Record<string, AnyRouter> = Record<string, AnyRouter>, TServices extends Partial<Services> = Partial<Services>> {
+export interface ModuleDefinition<
+  TRouters extends Record<string, AnyRouter> = Record<string, AnyRouter>,
+  TServices extends Partial<Services> = Partial<Services>,
+> {
   /** Unique; names the module in logs and errors. */
   name: string;
   /** Mounted on the app router under these keys (the procedure paths). */
@@ -31,8 +34,9 @@ export interface ModuleDefinition<TRouters extends Record<string, AnyRouter> = R
 }
 
 /** Declares a module; the identity function that keeps its router and service types. */
-export function defineModule<TRouters extends Record<string, AnyRouter>, TServices extends Partial<Services> = Record<never, never>>(
-  definition: ModuleDefinition<TRouters, TServices>,
-): ModuleDefinition<TRouters, TServices> {
+export function defineModule<
+  TRouters extends Record<string, AnyRouter>,
+  TServices extends Partial<Services> = Record<never, never>,
+>(definition: ModuleDefinition<TRouters, TServices>): ModuleDefinition<TRouters, TServices> {
   return definition;
 }

@@ -51,7 +51,11 @@ export async function limitPasswordAttempt(
   const pairKey = `login:client:${account}:${hashed(bucket)}`;
   const now = deps.clock.now().getTime();
 
-  const byIp = await rateLimiter.hit(`login:ip:${hashed(bucket)}`, config.LOGIN_MAX_PER_IP, config.LOGIN_WINDOW_SECONDS);
+  const byIp = await rateLimiter.hit(
+    `login:ip:${hashed(bucket)}`,
+    config.LOGIN_MAX_PER_IP,
+    config.LOGIN_WINDOW_SECONDS,
+  );
   if (!byIp.allowed) return refuse(deps, attempt, byIp.retryAfterSeconds, "client");
 
   const byPair = await rateLimiter.reserveAttempt(
@@ -66,7 +70,11 @@ export async function limitPasswordAttempt(
   );
   if (!byPair.allowed) return refuse(deps, attempt, byPair.retryAfterSeconds, "account_and_client");
 
-  const byAccount = await rateLimiter.hit(`login:account:${account}`, config.LOGIN_MAX_PER_ACCOUNT, config.LOGIN_WINDOW_SECONDS);
+  const byAccount = await rateLimiter.hit(
+    `login:account:${account}`,
+    config.LOGIN_MAX_PER_ACCOUNT,
+    config.LOGIN_WINDOW_SECONDS,
+  );
   if (!byAccount.allowed && !(await signedInFromBefore(deps, attempt))) {
     return refuse(deps, attempt, byAccount.retryAfterSeconds, "account");
   }

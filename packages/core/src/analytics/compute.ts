@@ -96,7 +96,17 @@ export function contactAnalytics(
   }
   const recency = recencyScore(daysBetween(lastContactMs, asOfMs));
   const frequency = frequencyScore(frequencyRate(interactions90d));
-  return { id: contactId, interactionCount, clvCents, lastContactMs, interactions30d, interactions90d, recency, frequency, healthTwice: recency + frequency };
+  return {
+    id: contactId,
+    interactionCount,
+    clvCents,
+    lastContactMs,
+    interactions30d,
+    interactions90d,
+    recency,
+    frequency,
+    healthTwice: recency + frequency,
+  };
 }
 
 // ---------------------------------------------------------------- aggregates
@@ -140,7 +150,13 @@ export function emptyAggregates(): PeriodAggregates {
 }
 
 /** Adds one contact (created at `createdAtMs`) to the totals of the period ending at `asOfMs`. */
-export function addToAggregates(totals: PeriodAggregates, stats: ContactAnalytics, createdAtMs: number, asOfMs: number, settings: AnalyticsSettings): void {
+export function addToAggregates(
+  totals: PeriodAggregates,
+  stats: ContactAnalytics,
+  createdAtMs: number,
+  asOfMs: number,
+  settings: AnalyticsSettings,
+): void {
   totals.contacts++;
   totals.clvCentsTotal += stats.clvCents;
   const bucket = clvBucket(stats.clvCents, settings.thresholdsCents);
@@ -220,7 +236,13 @@ export function computeAnalyticsSnapshot(input: {
     addToAggregates(current, now, createdAtMs, asOfMs, input.settings);
     ranked.push({ ...now, contact });
     if (createdAtMs <= previousAsOfMs) {
-      addToAggregates(previous, contactAnalytics(contact.id, own, previousAsOfMs, input.settings.valuesCents), createdAtMs, previousAsOfMs, input.settings);
+      addToAggregates(
+        previous,
+        contactAnalytics(contact.id, own, previousAsOfMs, input.settings.valuesCents),
+        createdAtMs,
+        previousAsOfMs,
+        input.settings,
+      );
     }
   }
   const top = {} as Record<TopContactSort, TopContactRow[]>;
@@ -321,8 +343,15 @@ const averageOf = (total: number, count: number) => (count === 0 ? 0 : total / c
 
 export function settingsInDollars(settings: AnalyticsSettings): AnalyticsValuesInDollars {
   const values = {} as Record<AnalyticsInteractionType, number>;
-  for (const [type, cents] of Object.entries(settings.valuesCents) as [AnalyticsInteractionType, number][]) values[type] = centsToDollars(cents);
-  return { values, thresholds: { medium: centsToDollars(settings.thresholdsCents.medium), high: centsToDollars(settings.thresholdsCents.high) } };
+  for (const [type, cents] of Object.entries(settings.valuesCents) as [AnalyticsInteractionType, number][])
+    values[type] = centsToDollars(cents);
+  return {
+    values,
+    thresholds: {
+      medium: centsToDollars(settings.thresholdsCents.medium),
+      high: centsToDollars(settings.thresholdsCents.high),
+    },
+  };
 }
 
 export function toTopContact(row: TopContactRow): TopContact {
@@ -391,7 +420,10 @@ export function toPreviousPeriod(snapshot: AnalyticsSnapshot): PreviousPeriod {
 }
 
 /** analytics.metrics: everything in one answer. */
-export function toMetrics(snapshot: AnalyticsSnapshot, top: { sortBy: TopContactSort; limit: number }): AnalyticsMetrics {
+export function toMetrics(
+  snapshot: AnalyticsSnapshot,
+  top: { sortBy: TopContactSort; limit: number },
+): AnalyticsMetrics {
   return {
     asOf: new Date(snapshot.asOfMs),
     contacts: snapshot.current.contacts,

@@ -190,7 +190,14 @@ export class RelationshipGraph {
     const i = this.slot(row.id);
     const previous = this.nodes[i]!;
     const key = companyKey(row.company);
-    const next: ContactNode = { id: row.id, name: row.name, company: row.company, companyKey: key, live: row.live, exists: true };
+    const next: ContactNode = {
+      id: row.id,
+      name: row.name,
+      company: row.company,
+      companyKey: key,
+      live: row.live,
+      exists: true,
+    };
     this.nodes[i] = next;
     const wasLinked = previous.exists && previous.live;
     if (wasLinked === next.live && (!next.live || previous.companyKey === key)) return; // name only: no edge changes

@@ -49,7 +49,11 @@ const MAX_NAMED_MUTUALS = 3;
 const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Ranked recommendations for `contactId`, or null when it is not a live contact of the graph. */
-export function recommend(graph: RelationshipGraph, contactId: string, options: RecommendOptions): Recommendation[] | null {
+export function recommend(
+  graph: RelationshipGraph,
+  contactId: string,
+  options: RecommendOptions,
+): Recommendation[] | null {
   const c = graph.indexOf(contactId);
   const subject = c === undefined ? undefined : graph.nodes[c];
   if (c === undefined || !subject?.exists || !subject.live) return null;
@@ -101,10 +105,12 @@ export function recommend(graph: RelationshipGraph, contactId: string, options: 
     // The k best by raw score, ties by id (a small sorted buffer: k ≤ 100).
     const threshold = graph.params.knownThreshold;
     const top: number[] = [];
-    const better = (v: number, u: number) => scores[v]! > scores[u]! || (scores[v] === scores[u] && compareIds(nodes[v]!.id, nodes[u]!.id) < 0);
+    const better = (v: number, u: number) =>
+      scores[v]! > scores[u]! || (scores[v] === scores[u] && compareIds(nodes[v]!.id, nodes[u]!.id) < 0);
     for (const v of touched) {
       if (!(scores[v]! > 0)) continue;
-      if (!options.includeKnown && ownPosition[v]! > 0 && own.interactionWeight[ownPosition[v]! - 1]! >= threshold) continue;
+      if (!options.includeKnown && ownPosition[v]! > 0 && own.interactionWeight[ownPosition[v]! - 1]! >= threshold)
+        continue;
       if (top.length === k && (k === 0 || !better(v, top[k - 1]!))) continue;
       let at = top.length === k ? k - 1 : top.length;
       while (at > 0 && better(v, top[at - 1]!)) {
@@ -124,14 +130,16 @@ export function recommend(graph: RelationshipGraph, contactId: string, options: 
       const ids = adjacency.ids;
       for (let j = 0; j < ids.length; j++) {
         const slot = marks[ids[j]!]!;
-        if (slot > 0) contributions[slot - 1]!.push({ z: own.ids[a]!, value: factors[a]! * adjacency.weight[j]!, adjacency, j });
+        if (slot > 0)
+          contributions[slot - 1]!.push({ z: own.ids[a]!, value: factors[a]! * adjacency.weight[j]!, adjacency, j });
       }
     }
 
     return top.map((v, i) => {
       const candidate = nodes[v]!;
       const reasons: string[] = [];
-      if (subject.companyKey && subject.companyKey === candidate.companyKey) reasons.push(`same company: ${subject.company!.trim()}`);
+      if (subject.companyKey && subject.companyKey === candidate.companyKey)
+        reasons.push(`same company: ${subject.company!.trim()}`);
       const direct = ownPosition[v]! - 1;
       if (direct >= 0 && own.emails[direct]! + own.meetings[direct]! + own.others[direct]! > 0) {
         reasons.push(`${sharedPhrase(own, direct)} with ${subject.name}`);
@@ -139,13 +147,20 @@ export function recommend(graph: RelationshipGraph, contactId: string, options: 
       const list = contributions[i]!.sort((x, y) => y.value - x.value || compareIds(nodes[x.z]!.id, nodes[y.z]!.id));
       for (const { z, adjacency, j } of list.slice(0, MAX_NAMED_MUTUALS)) {
         const mutual = nodes[z]!;
-        if (adjacency.emails[j]! + adjacency.meetings[j]! + adjacency.others[j]! > 0) reasons.push(`${sharedPhrase(adjacency, j)} with ${mutual.name}`);
+        if (adjacency.emails[j]! + adjacency.meetings[j]! + adjacency.others[j]! > 0)
+          reasons.push(`${sharedPhrase(adjacency, j)} with ${mutual.name}`);
         else reasons.push(`colleague of ${mutual.name} at ${(candidate.company ?? mutual.company ?? "").trim()}`);
       }
       const more = list.length - MAX_NAMED_MUTUALS;
       if (more > 0) reasons.push(`${more} more mutual ${more === 1 ? "contact" : "contacts"}`);
       const raw = scores[v]!;
-      return { contactId: candidate.id, name: candidate.name, company: candidate.company, score: Math.round((raw / (1 + raw)) * 1e6) / 1e6, reasons };
+      return {
+        contactId: candidate.id,
+        name: candidate.name,
+        company: candidate.company,
+        score: Math.round((raw / (1 + raw)) * 1e6) / 1e6,
+        reasons,
+      };
     });
   } finally {
     for (const v of touched) {
@@ -162,6 +177,11 @@ function sharedPhrase(adjacency: Adjacency, j: number): string {
   const meetings = adjacency.meetings[j]!;
   const parts: string[] = [];
   if (threads > 0) parts.push(`${threads} shared ${threads === 1 ? "thread" : "threads"}`);
-  if (meetings > 0) parts.push(parts.length === 0 ? `${meetings} shared ${meetings === 1 ? "meeting" : "meetings"}` : `${meetings} ${meetings === 1 ? "meeting" : "meetings"}`);
+  if (meetings > 0)
+    parts.push(
+      parts.length === 0
+        ? `${meetings} shared ${meetings === 1 ? "meeting" : "meetings"}`
+        : `${meetings} ${meetings === 1 ? "meeting" : "meetings"}`,
+    );
   return parts.join(" and ");
 }

@@ -7,7 +7,9 @@ import { workspaces } from "./workspaces";
  * thresholds (cents). No personal data. Missing row = the defaults.
  */
 export const analyticsSettings = pgTable("analytics_settings", {
-  workspaceId: uuid("workspace_id").primaryKey().references(() => workspaces.id, { onDelete: "cascade" }),
+  workspaceId: uuid("workspace_id")
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: "cascade" }),
   emailCents: integer("email_cents").notNull().default(1000),
   meetingCents: integer("meeting_cents").notNull().default(5000),
   callCents: integer("call_cents").notNull().default(2500),

@@ -7,7 +7,9 @@ export type ContactSource = (typeof CONTACT_SOURCES)[number];
 
 export const contacts = pgTable("contacts", {
   id: uuid("id").primaryKey().defaultRandom(),
-  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+  workspaceId: uuid("workspace_id")
+    .notNull()
+    .references(() => workspaces.id, { onDelete: "cascade" }),
   email: text("email"),
   name: text("name").notNull(),
   company: text("company"),

@@ -27,7 +27,9 @@ export const gdprOperations = pgTable("gdpr_operations", {
 export const gdprSuppressions = pgTable(
   "gdpr_suppressions",
   {
-    workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
     addressHmac: text("address_hmac").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -14,8 +14,12 @@ export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 
 export const interactions = pgTable("interactions", {
   id: uuid("id").primaryKey().defaultRandom(),
-  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
-  contactId: uuid("contact_id").notNull().references(() => contacts.id, { onDelete: "cascade" }),
+  workspaceId: uuid("workspace_id")
+    .notNull()
+    .references(() => workspaces.id, { onDelete: "cascade" }),
+  contactId: uuid("contact_id")
+    .notNull()
+    .references(() => contacts.id, { onDelete: "cascade" }),
   type: text("type").$type<InteractionType>().notNull(),
   direction: text("direction").$type<InteractionDirection>().notNull(),
   occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
@@ -29,8 +33,12 @@ export const interactions = pgTable("interactions", {
 
 export const interactionParticipants = pgTable("interaction_participants", {
   id: uuid("id").primaryKey().defaultRandom(),
-  interactionId: uuid("interaction_id").notNull().references(() => interactions.id, { onDelete: "cascade" }),
-  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+  interactionId: uuid("interaction_id")
+    .notNull()
+    .references(() => interactions.id, { onDelete: "cascade" }),
+  workspaceId: uuid("workspace_id")
+    .notNull()
+    .references(() => workspaces.id, { onDelete: "cascade" }),
   contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "cascade" }),
   email: text("email"),
   displayName: text("display_name"),

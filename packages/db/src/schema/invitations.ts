@@ -6,7 +6,9 @@ import { workspaces } from "./workspaces";
 /** Invitations to a workspace (migration 0008_invitations.sql). */
 export const workspaceInvitations = pgTable("workspace_invitations", {
   id: uuid("id").primaryKey().defaultRandom(),
-  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id, { onDelete: "cascade" }),
+  workspaceId: uuid("workspace_id")
+    .notNull()
+    .references(() => workspaces.id, { onDelete: "cascade" }),
   /** Lower-cased invited address. */
   email: text("email").notNull(),
   role: text("role").$type<WorkspaceRole>().notNull(),

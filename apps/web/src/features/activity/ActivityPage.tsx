@@ -44,10 +44,16 @@ const TYPE_LABELS: Record<EventType, string> = {
   "user.unrestricted": "Account lifted its restriction",
 };
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
-  { label: "Contacts", types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"] },
+  {
+    label: "Contacts",
+    types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"],
+  },
   { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
   { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
-  { label: "Invitations", types: ["invitation.created", "invitation.accepted", "invitation.declined", "invitation.revoked"] },
+  {
+    label: "Invitations",
+    types: ["invitation.created", "invitation.accepted", "invitation.declined", "invitation.revoked"],
+  },
   { label: "Workspace", types: ["workspace.created", "workspace.deletion_scheduled", "workspace.deletion_cancelled"] },
   { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
 ];
@@ -59,7 +65,14 @@ const INTERACTION_NOUNS: Record<string, string> = {
   linkedin: "a LinkedIn message",
   note: "a note",
 };
-const FIELD_LABELS: Record<string, string> = { tags: "tags", company: "company", title: "title", phone: "phone", email: "email", name: "name" };
+const FIELD_LABELS: Record<string, string> = {
+  tags: "tags",
+  company: "company",
+  title: "title",
+  phone: "phone",
+  email: "email",
+  name: "name",
+};
 
 export default function ActivityPage() {
   const workspace = useWorkspace();
@@ -67,7 +80,10 @@ export default function ActivityPage() {
   const [selected, setSelected] = useState<EventType[]>([]);
   const now = useNow(30_000);
   const members = trpc.workspaces.members.useQuery({ workspaceId: workspace.id }, { staleTime: 60_000 });
-  const names = useMemo(() => new Map((members.data ?? []).map((member) => [member.userId, member.name])), [members.data]);
+  const names = useMemo(
+    () => new Map((members.data ?? []).map((member) => [member.userId, member.name])),
+    [members.data],
+  );
 
   const feed = trpc.activity.list.useInfiniteQuery(
     { workspaceId: workspace.id, limit: PAGE_SIZE, ...(selected.length > 0 ? { types: selected } : {}) },
@@ -93,7 +109,9 @@ export default function ActivityPage() {
         <fieldset className="card type-filter" aria-describedby={`${id}-filter-hint`}>
           <legend>Event types</legend>
           <p className="hint" id={`${id}-filter-hint`}>
-            {selected.length === 0 ? "Showing every type. Tick types to show only those." : `Showing ${selected.length} of ${Object.keys(TYPE_LABELS).length} types.`}
+            {selected.length === 0
+              ? "Showing every type. Tick types to show only those."
+              : `Showing ${selected.length} of ${Object.keys(TYPE_LABELS).length} types.`}
           </p>
           <div className="type-groups">
             {TYPE_GROUPS.map((group) => (
@@ -103,7 +121,11 @@ export default function ActivityPage() {
                 </p>
                 {group.types.map((type) => (
                   <label key={type} className="checkbox">
-                    <input type="checkbox" checked={selected.includes(type)} onChange={(event) => toggle(type, event.target.checked)} />
+                    <input
+                      type="checkbox"
+                      checked={selected.includes(type)}
+                      onChange={(event) => toggle(type, event.target.checked)}
+                    />
                     {TYPE_LABELS[type]}
                   </label>
                 ))}
@@ -111,7 +133,12 @@ export default function ActivityPage() {
             ))}
           </div>
           <p>
-            <button type="button" className="button-secondary button-small" onClick={() => setSelected([])} disabled={selected.length === 0}>
+            <button
+              type="button"
+              className="button-secondary button-small"
+              onClick={() => setSelected([])}
+              disabled={selected.length === 0}
+            >
               Clear filters
             </button>
           </p>
@@ -127,7 +154,9 @@ export default function ActivityPage() {
             <ErrorMessage error={feed.error} title="Could not load the activity" onRetry={() => void feed.refetch()} />
           ) : events.length === 0 ? (
             <p className="empty">
-              {selected.length > 0 ? "No events of the selected types yet." : "Nothing has happened in this workspace yet."}
+              {selected.length > 0
+                ? "No events of the selected types yet."
+                : "Nothing has happened in this workspace yet."}
             </p>
           ) : (
             <>
@@ -135,7 +164,11 @@ export default function ActivityPage() {
                 {events.map((event) => (
                   <li key={event.id} className="feed-item">
                     <span className="feed-text">{describe(event, workspace.id, names)}</span>
-                    <time className="feed-time muted small" dateTime={event.createdAt.toISOString()} title={formatAbsolute(event.createdAt)}>
+                    <time
+                      className="feed-time muted small"
+                      dateTime={event.createdAt.toISOString()}
+                      title={formatAbsolute(event.createdAt)}
+                    >
                       {formatRelative(event.createdAt, now)}
                     </time>
                   </li>
@@ -168,12 +201,16 @@ function str(value: unknown): string | null {
 
 /** "Ana Ruiz created a contact", with "a contact" linking to it. */
 function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
-  const actor = event.actorName ?? (event.actorId ? names.get(event.actorId) ?? "A former member" : "Rapport");
+  const actor = event.actorName ?? (event.actorId ? (names.get(event.actorId) ?? "A former member") : "Rapport");
   const payload = event.payload as Record<string, unknown>;
   const contactId = str(payload.contactId);
   const contact = contactId ? <Link href={paths.contact(workspaceId, contactId)}>a contact</Link> : "a contact";
   const userId = str(payload.userId);
-  const person = userId ? (userId === event.actorId ? "themselves" : names.get(userId) ?? "a former member") : "someone";
+  const person = userId
+    ? userId === event.actorId
+      ? "themselves"
+      : (names.get(userId) ?? "a former member")
+    : "someone";
   const role = (value: unknown) => (str(value) ?? "member").replace(/^\w/, (c) => c.toLowerCase());
 
   switch (event.type) {
@@ -189,7 +226,9 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       );
     }
     case "contact.updated": {
-      const fields = Array.isArray(payload.fields) ? payload.fields.map((field) => FIELD_LABELS[String(field)] ?? String(field)) : [];
+      const fields = Array.isArray(payload.fields)
+        ? payload.fields.map((field) => FIELD_LABELS[String(field)] ?? String(field))
+        : [];
       return (
         <>
           {actor} updated {contact}
@@ -198,9 +237,17 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       );
     }
     case "contact.deleted":
-      return <>{actor} deleted {contact}</>;
+      return (
+        <>
+          {actor} deleted {contact}
+        </>
+      );
     case "contact.restored":
-      return <>{actor} restored {contact}</>;
+      return (
+        <>
+          {actor} restored {contact}
+        </>
+      );
     case "contact.purged":
       // Gone for good: nothing to link to.
       return <>{actor} permanently deleted a contact</>;
@@ -208,9 +255,17 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       // The person is anonymized; the row stays for counts but has nothing personal to show.
       return <>{actor} erased a contact's personal data (GDPR request)</>;
     case "contact.restricted":
-      return <>{actor} restricted processing of {contact}</>;
+      return (
+        <>
+          {actor} restricted processing of {contact}
+        </>
+      );
     case "contact.unrestricted":
-      return <>{actor} lifted the processing restriction on {contact}</>;
+      return (
+        <>
+          {actor} lifted the processing restriction on {contact}
+        </>
+      );
     case "user.erased":
       return <>A member's account was erased (GDPR request)</>;
     case "workspace.deletion_scheduled":
@@ -224,7 +279,11 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
         </>
       );
     case "interaction.deleted":
-      return <>{actor} deleted an interaction with {contact}</>;
+      return (
+        <>
+          {actor} deleted an interaction with {contact}
+        </>
+      );
     case "member.added":
       return userId === event.actorId ? (
         <>
@@ -236,7 +295,13 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
         </>
       );
     case "member.removed":
-      return userId === event.actorId ? <>{actor} left the workspace</> : <>{actor} removed {person}</>;
+      return userId === event.actorId ? (
+        <>{actor} left the workspace</>
+      ) : (
+        <>
+          {actor} removed {person}
+        </>
+      );
     case "member.role_changed":
       return (
         <>

@@ -26,17 +26,31 @@ export interface AnalyticsPageProps {
 export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps) {
   const search = useSearchParams().toString();
   const view = useMemo(() => viewFromSearch(search), [search]);
-  const setView = (next: Partial<ViewParams>) => navigate(`${paths.analytics(workspaceId)}${searchOf({ ...view, ...next })}`, { replace: true });
+  const setView = (next: Partial<ViewParams>) =>
+    navigate(`${paths.analytics(workspaceId)}${searchOf({ ...view, ...next })}`, { replace: true });
 
-  const metrics = trpc.analytics.metrics.useQuery(metricsInput(workspaceId, view), { placeholderData: keepPreviousData, staleTime: 60_000 });
-  const top = trpc.analytics.topContacts.useQuery(topInput(workspaceId, view), { placeholderData: keepPreviousData, staleTime: 60_000 });
+  const metrics = trpc.analytics.metrics.useQuery(metricsInput(workspaceId, view), {
+    placeholderData: keepPreviousData,
+    staleTime: 60_000,
+  });
+  const top = trpc.analytics.topContacts.useQuery(topInput(workspaceId, view), {
+    placeholderData: keepPreviousData,
+    staleTime: 60_000,
+  });
   // Recomputed when the view changes; `from` moves once a day.
   const seriesInput = useMemo(() => timeseriesInput(workspaceId, view), [workspaceId, view]);
-  const series = trpc.analytics.timeseries.useQuery(seriesInput, { placeholderData: keepPreviousData, staleTime: 60_000 });
+  const series = trpc.analytics.timeseries.useQuery(seriesInput, {
+    placeholderData: keepPreviousData,
+    staleTime: 60_000,
+  });
 
   const ready = Boolean(metrics.data && series.data && top.data);
   return (
-    <div className="an-page" data-analytics-state={ready ? "ready" : "loading"} aria-busy={metrics.isFetching || series.isFetching || top.isFetching}>
+    <div
+      className="an-page"
+      data-analytics-state={ready ? "ready" : "loading"}
+      aria-busy={metrics.isFetching || series.isFetching || top.isFetching}
+    >
       <div className="an-head">
         <div>
           <h1>Analytics</h1>
@@ -54,7 +68,11 @@ export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps)
       {metrics.isPending ? (
         <Loading>Loading analytics…</Loading>
       ) : metrics.error && !metrics.data ? (
-        <ErrorMessage error={metrics.error} title="Could not load the analytics" onRetry={() => void metrics.refetch()} />
+        <ErrorMessage
+          error={metrics.error}
+          title="Could not load the analytics"
+          onRetry={() => void metrics.refetch()}
+        />
       ) : metrics.data && metrics.data.contacts === 0 ? (
         <Empty>
           <p>

@@ -31,7 +31,13 @@ ChartJS.register(ArcElement, BarElement, CategoryScale, LinearScale, LineElement
 
 export type InteractionType = Exclude<keyof TimeBucket, "startsAt" | "total">;
 export const TYPES = ["email", "meeting", "call", "linkedin", "note"] as const satisfies readonly InteractionType[];
-export const TYPE_LABELS: Record<InteractionType, string> = { email: "Email", meeting: "Meeting", call: "Call", linkedin: "LinkedIn", note: "Note" };
+export const TYPE_LABELS: Record<InteractionType, string> = {
+  email: "Email",
+  meeting: "Meeting",
+  call: "Call",
+  linkedin: "LinkedIn",
+  note: "Note",
+};
 const TYPE_STYLE: Record<InteractionType, { color: string; point: PointStyle; dash: number[] }> = {
   email: { color: "#0072B2", point: "circle", dash: [] },
   meeting: { color: "#E69F00", point: "triangle", dash: [6, 3] },
@@ -60,7 +66,11 @@ export interface ChartsProps {
 
 function themeColors() {
   const style = getComputedStyle(document.documentElement);
-  return { text: style.getPropertyValue("--text").trim() || "#1c1f2a", muted: style.getPropertyValue("--muted").trim() || "#5d6475", grid: style.getPropertyValue("--border").trim() || "#d9dce5" };
+  return {
+    text: style.getPropertyValue("--text").trim() || "#1c1f2a",
+    muted: style.getPropertyValue("--muted").trim() || "#5d6475",
+    grid: style.getPropertyValue("--border").trim() || "#d9dce5",
+  };
 }
 
 function baseOptions() {
@@ -83,10 +93,26 @@ export default function Charts({ health, clv, thresholds, series, seriesError }:
 
 type Theme = ReturnType<typeof themeColors>;
 
-function Figure({ title, summary, children, table, wide }: { title: string; summary: string; children: ReactNode; table: ReactNode; wide?: boolean }) {
+function Figure({
+  title,
+  summary,
+  children,
+  table,
+  wide,
+}: {
+  title: string;
+  summary: string;
+  children: ReactNode;
+  table: ReactNode;
+  wide?: boolean;
+}) {
   const id = useId();
   return (
-    <figure className={`card an-chart${wide ? " an-chart-wide" : ""}`} aria-labelledby={`${id}-title`} aria-describedby={`${id}-summary`}>
+    <figure
+      className={`card an-chart${wide ? " an-chart-wide" : ""}`}
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-summary`}
+    >
       <h2 id={`${id}-title`} className="an-chart-title">
         {title}
       </h2>
@@ -115,7 +141,12 @@ function HealthChart({ health, theme }: { health: ChartsProps["health"]; theme: 
     cutout: "58%",
     plugins: {
       legend: { position: "bottom", labels: { color: theme.text, usePointStyle: true, padding: 14 } },
-      tooltip: { callbacks: { label: (item: TooltipItem<"doughnut">) => ` ${item.label}: ${formatInteger(Number(item.raw))} (${percentOf(Number(item.raw), total)})` } },
+      tooltip: {
+        callbacks: {
+          label: (item: TooltipItem<"doughnut">) =>
+            ` ${item.label}: ${formatInteger(Number(item.raw))} (${percentOf(Number(item.raw), total)})`,
+        },
+      },
     },
   };
   return (
@@ -148,21 +179,46 @@ function HealthChart({ health, theme }: { health: ChartsProps["health"]; theme: 
         options={options}
         data={{
           labels: HEALTH.map((h) => h.label),
-          datasets: [{ data: HEALTH.map((h) => health[h.key]), backgroundColor: HEALTH.map((h) => h.color), borderColor: "transparent", borderWidth: 0 }],
+          datasets: [
+            {
+              data: HEALTH.map((h) => health[h.key]),
+              backgroundColor: HEALTH.map((h) => h.color),
+              borderColor: "transparent",
+              borderWidth: 0,
+            },
+          ],
         }}
       />
     </Figure>
   );
 }
 
-function EngagementChart({ series, error, theme }: { series: ChartsProps["series"]; error: string | null; theme: Theme }) {
+function EngagementChart({
+  series,
+  error,
+  theme,
+}: {
+  series: ChartsProps["series"];
+  error: string | null;
+  theme: Theme;
+}) {
   const buckets = series?.buckets ?? [];
   const weekly = series?.bucket === "week";
   // The bucket that contains now is still filling up: say so instead of letting it look like a drop.
   const now = Date.now();
-  const current = (bucket: TimeBucket) => bucket.startsAt.getTime() <= now && now < bucket.startsAt.getTime() + (weekly ? 7 : 1) * 86_400_000;
-  const label = (bucket: TimeBucket) => (current(bucket) ? (weekly ? "This week (so far)" : "Today (so far)") : weekly ? `Week of ${formatDay(bucket.startsAt)}` : formatDay(bucket.startsAt));
-  const totals = Object.fromEntries(TYPES.map((type) => [type, buckets.reduce((sum, b) => sum + b[type], 0)])) as Record<InteractionType, number>;
+  const current = (bucket: TimeBucket) =>
+    bucket.startsAt.getTime() <= now && now < bucket.startsAt.getTime() + (weekly ? 7 : 1) * 86_400_000;
+  const label = (bucket: TimeBucket) =>
+    current(bucket)
+      ? weekly
+        ? "This week (so far)"
+        : "Today (so far)"
+      : weekly
+        ? `Week of ${formatDay(bucket.startsAt)}`
+        : formatDay(bucket.startsAt);
+  const totals = Object.fromEntries(
+    TYPES.map((type) => [type, buckets.reduce((sum, b) => sum + b[type], 0)]),
+  ) as Record<InteractionType, number>;
   const total = buckets.reduce((sum, b) => sum + b.total, 0);
   const busiest = buckets.reduce<TimeBucket | null>((best, b) => (!best || b.total > best.total ? b : best), null);
   const span = buckets.length > 0 ? `${label(buckets[0]!)} to ${label(buckets[buckets.length - 1]!)}` : "";
@@ -174,7 +230,9 @@ function EngagementChart({ series, error, theme }: { series: ChartsProps["series
         ? `No interactions from ${span}.`
         : `${formatInteger(total)} interactions from ${span}: ${TYPES.filter((t) => totals[t] > 0)
             .map((t) => `${formatInteger(totals[t])} ${TYPE_LABELS[t].toLowerCase()}`)
-            .join(", ")}. Busiest ${weekly ? "week" : "day"}: ${label(busiest!)} with ${formatInteger(busiest!.total)}.`;
+            .join(
+              ", ",
+            )}. Busiest ${weekly ? "week" : "day"}: ${label(busiest!)} with ${formatInteger(busiest!.total)}.`;
   const options: ChartOptions<"line"> = {
     responsive: true,
     maintainAspectRatio: false,
@@ -186,7 +244,12 @@ function EngagementChart({ series, error, theme }: { series: ChartsProps["series
     },
     plugins: {
       legend: { position: "bottom", labels: { color: theme.text, usePointStyle: true, padding: 14 } },
-      tooltip: { callbacks: { footer: (items: TooltipItem<"line">[]) => `Total: ${formatInteger(items.reduce((sum, item) => sum + Number(item.raw), 0))}` } },
+      tooltip: {
+        callbacks: {
+          footer: (items: TooltipItem<"line">[]) =>
+            `Total: ${formatInteger(items.reduce((sum, item) => sum + Number(item.raw), 0))}`,
+        },
+      },
     },
   };
   return (
@@ -245,7 +308,15 @@ function EngagementChart({ series, error, theme }: { series: ChartsProps["series
   );
 }
 
-function ClvChart({ clv, thresholds, theme }: { clv: ChartsProps["clv"]; thresholds: ChartsProps["thresholds"]; theme: Theme }) {
+function ClvChart({
+  clv,
+  thresholds,
+  theme,
+}: {
+  clv: ChartsProps["clv"];
+  thresholds: ChartsProps["thresholds"];
+  theme: Theme;
+}) {
   const total = clv.low + clv.medium + clv.high;
   const labels = [
     `Low (under ${formatMoneyShort(thresholds.medium)})`,
@@ -253,18 +324,31 @@ function ClvChart({ clv, thresholds, theme }: { clv: ChartsProps["clv"]; thresho
     `High (${formatMoneyShort(thresholds.high)} and up)`,
   ];
   const counts = [clv.low, clv.medium, clv.high];
-  const summary = total === 0 ? "No contacts yet." : `CLV of ${formatInteger(total)} contacts: ${labels.map((l, i) => `${formatInteger(counts[i]!)} ${l.toLowerCase()}`).join(", ")}.`;
+  const summary =
+    total === 0
+      ? "No contacts yet."
+      : `CLV of ${formatInteger(total)} contacts: ${labels.map((l, i) => `${formatInteger(counts[i]!)} ${l.toLowerCase()}`).join(", ")}.`;
   const options: ChartOptions<"bar"> = {
     responsive: true,
     maintainAspectRatio: false,
     animation: false,
     scales: {
       x: { ticks: { color: theme.muted }, grid: { display: false } },
-      y: { beginAtZero: true, ticks: { color: theme.muted, precision: 0 }, grid: { color: theme.grid }, title: { display: true, text: "Contacts", color: theme.muted } },
+      y: {
+        beginAtZero: true,
+        ticks: { color: theme.muted, precision: 0 },
+        grid: { color: theme.grid },
+        title: { display: true, text: "Contacts", color: theme.muted },
+      },
     },
     plugins: {
       legend: { display: false },
-      tooltip: { callbacks: { label: (item: TooltipItem<"bar">) => ` ${formatInteger(Number(item.raw))} contacts (${percentOf(Number(item.raw), total)})` } },
+      tooltip: {
+        callbacks: {
+          label: (item: TooltipItem<"bar">) =>
+            ` ${formatInteger(Number(item.raw))} contacts (${percentOf(Number(item.raw), total)})`,
+        },
+      },
     },
   };
   return (
@@ -295,7 +379,10 @@ function ClvChart({ clv, thresholds, theme }: { clv: ChartsProps["clv"]; thresho
       <Bar
         aria-label={`Bar chart of the CLV distribution. ${summary}`}
         options={options}
-        data={{ labels: ["Low", "Medium", "High"], datasets: [{ label: "Contacts", data: counts, backgroundColor: CLV_COLORS, borderRadius: 4 }] }}
+        data={{
+          labels: ["Low", "Medium", "High"],
+          datasets: [{ label: "Contacts", data: counts, backgroundColor: CLV_COLORS, borderRadius: 4 }],
+        }}
       />
     </Figure>
   );

@@ -22,10 +22,20 @@ export function ExportButtons({ workspaceId, view }: { workspaceId: string; view
   return (
     <div className="an-export">
       <div className="button-row">
-        <button type="button" className="button-secondary button-small" disabled={exportLink.isPending} onClick={() => void download("csv").catch(() => {})}>
+        <button
+          type="button"
+          className="button-secondary button-small"
+          disabled={exportLink.isPending}
+          onClick={() => void download("csv").catch(() => {})}
+        >
           Export CSV
         </button>
-        <button type="button" className="button-secondary button-small" disabled={exportLink.isPending} onClick={() => void download("xlsx").catch(() => {})}>
+        <button
+          type="button"
+          className="button-secondary button-small"
+          disabled={exportLink.isPending}
+          onClick={() => void download("xlsx").catch(() => {})}
+        >
           Export Excel
         </button>
       </div>

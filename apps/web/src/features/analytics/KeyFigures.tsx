@@ -38,13 +38,21 @@ export function KeyFigures({ metrics }: { metrics: Metrics }) {
         <Kpi
           label="Active contacts (30 days)"
           value={formatInteger(engagement.contactedContacts)}
-          change={describeChange(engagement.contactedContacts, hadContacts ? previous.contactedContacts : null, formatInteger)}
+          change={describeChange(
+            engagement.contactedContacts,
+            hadContacts ? previous.contactedContacts : null,
+            formatInteger,
+          )}
           note={`${formatInteger(engagement.inactiveContacts)} with nothing in 90 days`}
         />
         <Kpi
           label="Interactions (30 days)"
           value={formatInteger(engagement.interactions30d)}
-          change={describeChange(engagement.interactions30d, hadContacts ? previous.interactions30d : null, formatInteger)}
+          change={describeChange(
+            engagement.interactions30d,
+            hadContacts ? previous.interactions30d : null,
+            formatInteger,
+          )}
           note={`${formatNumber(engagement.avgInteractionsPerContact)} per contact overall · ${formatInteger(engagement.newContacts30d)} new contacts`}
         />
       </div>
@@ -52,7 +60,17 @@ export function KeyFigures({ metrics }: { metrics: Metrics }) {
   );
 }
 
-function Kpi({ label, value, change, note }: { label: string; value: ReactNode; change: { text: string; direction: Direction }; note: string }) {
+function Kpi({
+  label,
+  value,
+  change,
+  note,
+}: {
+  label: string;
+  value: ReactNode;
+  change: { text: string; direction: Direction };
+  note: string;
+}) {
   const id = useId();
   const arrow = change.direction === "up" ? "▲" : change.direction === "down" ? "▼" : "■";
   return (

@@ -52,7 +52,8 @@ export function TopContacts({
         <ExportButtons workspaceId={workspaceId} view={view} />
       </div>
       <p className="hint">
-        Sorted by {SORT_LABELS[view.sort]}, best first{rows.length > 0 ? ` (top ${rows.length})` : ""}. Choose a column heading to sort by it.
+        Sorted by {SORT_LABELS[view.sort]}, best first{rows.length > 0 ? ` (top ${rows.length})` : ""}. Choose a column
+        heading to sort by it.
       </p>
       {top.error && !top.data ? (
         <ErrorMessage error={top.error} title="Could not load the top contacts" onRetry={() => void top.refetch()} />
@@ -92,7 +93,10 @@ export function TopContacts({
                     </td>
                     <td>
                       {contact.lastContactAt ? (
-                        <time dateTime={contact.lastContactAt.toISOString()} title={formatAbsolute(contact.lastContactAt)}>
+                        <time
+                          dateTime={contact.lastContactAt.toISOString()}
+                          title={formatAbsolute(contact.lastContactAt)}
+                        >
                           {formatRelative(contact.lastContactAt, now)}
                         </time>
                       ) : (

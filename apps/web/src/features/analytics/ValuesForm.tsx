@@ -42,7 +42,10 @@ export function ValuesForm({ workspaceId, settings }: { workspaceId: string; set
     const number = (key: string) => Number(values[key]);
     setValues.mutate({
       workspaceId,
-      values: Object.fromEntries(VALUE_FIELDS.map(([key]) => [key, number(key)])) as Record<(typeof VALUE_FIELDS)[number][0], number>,
+      values: Object.fromEntries(VALUE_FIELDS.map(([key]) => [key, number(key)])) as Record<
+        (typeof VALUE_FIELDS)[number][0],
+        number
+      >,
       thresholds: { medium: number("medium"), high: number("high") },
     });
   };
@@ -78,7 +81,8 @@ export function ValuesForm({ workspaceId, settings }: { workspaceId: string; set
       <summary>Interaction values</summary>
       <form onSubmit={submit} className="stack" aria-labelledby={`${id}-legend`}>
         <p className="hint" id={`${id}-legend`}>
-          What one interaction of each type is worth (dollars), and where the CLV buckets start. Owners and admins only; applies to every figure at once.
+          What one interaction of each type is worth (dollars), and where the CLV buckets start. Owners and admins only;
+          applies to every figure at once.
         </p>
         <fieldset className="an-values-grid">
           <legend>Value per interaction</legend>
@@ -94,7 +98,12 @@ export function ValuesForm({ workspaceId, settings }: { workspaceId: string; set
           <button type="submit" disabled={setValues.isPending}>
             {setValues.isPending ? "Saving…" : "Save values"}
           </button>
-          <button type="button" className="button-secondary" disabled={setValues.isPending} onClick={() => setValues.mutate({ workspaceId, reset: true })}>
+          <button
+            type="button"
+            className="button-secondary"
+            disabled={setValues.isPending}
+            onClick={() => setValues.mutate({ workspaceId, reset: true })}
+          >
             Reset to defaults
           </button>
         </div>

@@ -18,7 +18,9 @@ export function ViewControls({ view, onChange }: { view: ViewParams; onChange: (
             max={today}
             value={view.asOfDay ?? ""}
             aria-describedby={`${id}-asof-hint`}
-            onChange={(event) => onChange({ asOfDay: event.target.value && event.target.value < today ? event.target.value : null })}
+            onChange={(event) =>
+              onChange({ asOfDay: event.target.value && event.target.value < today ? event.target.value : null })
+            }
           />
           {view.asOfDay && (
             <button type="button" className="button-secondary button-small" onClick={() => onChange({ asOfDay: null })}>
@@ -32,7 +34,11 @@ export function ViewControls({ view, onChange }: { view: ViewParams; onChange: (
       </div>
       <div className="field">
         <label htmlFor={`${id}-range`}>Chart range</label>
-        <select id={`${id}-range`} value={view.range} onChange={(event) => onChange({ range: Number(event.target.value) as RangeDays })}>
+        <select
+          id={`${id}-range`}
+          value={view.range}
+          onChange={(event) => onChange({ range: Number(event.target.value) as RangeDays })}
+        >
           {RANGES.map((range) => (
             <option key={range} value={range}>
               {RANGE_LABELS[range]}

@@ -7,7 +7,8 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeS
 
 export const formatMoney = (dollars: number) => money.format(dollars);
 /** $1,234 (no cents) for large figures on cards and axes. */
-export const formatMoneyShort = (dollars: number) => (Math.abs(dollars) >= 1_000 ? moneyWhole.format(dollars) : money.format(dollars));
+export const formatMoneyShort = (dollars: number) =>
+  Math.abs(dollars) >= 1_000 ? moneyWhole.format(dollars) : money.format(dollars);
 export const formatNumber = (value: number) => number.format(value);
 export const formatInteger = (value: number) => integer.format(value);
 export const formatDay = (value: Date) => dayFormat.format(value);
@@ -21,7 +22,11 @@ export function percentOf(part: number, whole: number): string {
 export type Direction = "up" | "down" | "flat";
 
 /** A change, spelled out for everyone (the arrow and colour only repeat it). */
-export function describeChange(current: number, previous: number | null, format: (value: number) => string): { text: string; direction: Direction } {
+export function describeChange(
+  current: number,
+  previous: number | null,
+  format: (value: number) => string,
+): { text: string; direction: Direction } {
   if (previous === null) return { text: "no data for the previous 30 days", direction: "flat" };
   const delta = current - previous;
   if (Math.abs(delta) < 1e-9) return { text: "no change vs the previous 30 days", direction: "flat" };

@@ -8,7 +8,12 @@
  */
 const SORTS = ["clv", "interactions", "recency", "health"] as const;
 export type TopSort = (typeof SORTS)[number];
-export const SORT_LABELS: Record<TopSort, string> = { clv: "CLV", interactions: "interactions", recency: "last contact", health: "health" };
+export const SORT_LABELS: Record<TopSort, string> = {
+  clv: "CLV",
+  interactions: "interactions",
+  recency: "last contact",
+  health: "health",
+};
 export const RANGES = [30, 90, 365] as const;
 export type RangeDays = (typeof RANGES)[number];
 
@@ -86,6 +91,11 @@ export function timeseriesInput(workspaceId: string, view: ViewParams, now = new
   const firstDay = new Date(end.getFullYear(), end.getMonth(), end.getDate() - (view.range - 1));
   const bucket = view.range > 90 ? ("week" as const) : ("day" as const);
   const to = asOfOf(view);
-  return { workspaceId, from: firstDay, ...(to ? { to: new Date(to.getTime() + 1) } : {}), bucket, timeZone: browserTimeZone() };
+  return {
+    workspaceId,
+    from: firstDay,
+    ...(to ? { to: new Date(to.getTime() + 1) } : {}),
+    bucket,
+    timeZone: browserTimeZone(),
+  };
 }
-

@@ -33,7 +33,10 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [applied, setApplied] = useState<Filters>(NO_FILTERS);
   const members = trpc.workspaces.members.useQuery({ workspaceId }, { staleTime: 60_000 });
-  const names = useMemo(() => new Map((members.data ?? []).map((member) => [member.userId, member.name])), [members.data]);
+  const names = useMemo(
+    () => new Map((members.data ?? []).map((member) => [member.userId, member.name])),
+    [members.data],
+  );
 
   const log = trpc.audit.list.useInfiniteQuery(
     { workspaceId, limit: PAGE_SIZE, action: applied.action || null, actorId: applied.actorId || null },
@@ -86,7 +89,11 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
         </div>
         <div className="field grow">
           <label htmlFor={`${id}-actor`}>Actor</label>
-          <select id={`${id}-actor`} value={draft.actorId} onChange={(event) => setDraft({ ...draft, actorId: event.target.value })}>
+          <select
+            id={`${id}-actor`}
+            value={draft.actorId}
+            onChange={(event) => setDraft({ ...draft, actorId: event.target.value })}
+          >
             <option value="">Anyone</option>
             {(members.data ?? []).map((member) => (
               <option key={member.userId} value={member.userId}>
@@ -97,7 +104,12 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
         </div>
         <div className="button-row toolbar-buttons">
           <button type="submit">Filter</button>
-          <button type="button" className="button-secondary" onClick={clear} disabled={!filtered && draft === NO_FILTERS}>
+          <button
+            type="button"
+            className="button-secondary"
+            onClick={clear}
+            disabled={!filtered && draft === NO_FILTERS}
+          >
             Clear
           </button>
         </div>
@@ -163,7 +175,9 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
                           <>
                             <span className="block">
                               {entry.targetType ?? "—"}
-                              {entry.targetType === "user" && entry.targetId && names.get(entry.targetId) ? `: ${names.get(entry.targetId)}` : ""}
+                              {entry.targetType === "user" && entry.targetId && names.get(entry.targetId)
+                                ? `: ${names.get(entry.targetId)}`
+                                : ""}
                             </span>
                             {entry.targetId && <code className="id">{entry.targetId}</code>}
                           </>
@@ -183,7 +197,12 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
             </div>
             {log.error && <ErrorMessage error={log.error} title="Could not load more" />}
             {log.hasNextPage && (
-              <button type="button" className="button-secondary load-more" onClick={() => void log.fetchNextPage()} disabled={log.isFetchingNextPage}>
+              <button
+                type="button"
+                className="button-secondary load-more"
+                onClick={() => void log.fetchNextPage()}
+                disabled={log.isFetchingNextPage}
+              >
                 {log.isFetchingNextPage ? "Loading…" : "Load more"}
               </button>
             )}
@@ -197,5 +216,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
 function formatMetadata(metadata: Record<string, unknown> | null | undefined): string {
   const entries = Object.entries(metadata ?? {});
   if (entries.length === 0) return "";
-  return entries.map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`).join(", ");
+  return entries
+    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(", ");
 }

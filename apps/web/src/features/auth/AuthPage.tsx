@@ -148,7 +148,11 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
       </form>
       <p className="muted switch-mode">
         {mode === "signIn" ? "New to Rapport? " : "Already have an account? "}
-        <button type="button" className="link-button" onClick={() => switchMode(mode === "signIn" ? "register" : "signIn")}>
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => switchMode(mode === "signIn" ? "register" : "signIn")}
+        >
           {mode === "signIn" ? "Create an account" : "Sign in instead"}
         </button>
       </p>

@@ -14,7 +14,16 @@ import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
-import { DASH, formatBytes, formatCount, formatMs, formatRate, formatTime, formatTimeWithSeconds, plural } from "./format";
+import {
+  DASH,
+  formatBytes,
+  formatCount,
+  formatMs,
+  formatRate,
+  formatTime,
+  formatTimeWithSeconds,
+  plural,
+} from "./format";
 import type { ChartPoint } from "./HitRateChart";
 import { KeysBrowser } from "./KeysBrowser";
 import { WarmUp } from "./WarmUp";
@@ -50,9 +59,7 @@ function CacheAdmin({ workspaceId, workspaceName }: { workspaceId: string; works
     <div className="stack-lg cache-page">
       <div>
         <h1>Cache</h1>
-        <p className="muted">
-          How well cached suggestions serve {workspaceName}. Figures refresh every 10 seconds.
-        </p>
+        <p className="muted">How well cached suggestions serve {workspaceName}. Figures refresh every 10 seconds.</p>
       </div>
 
       {stats.data?.degraded && <DegradedBanner stats={stats.data} />}
@@ -60,10 +67,16 @@ function CacheAdmin({ workspaceId, workspaceName }: { workspaceId: string; works
       {stats.isPending ? (
         <Loading>Loading cache statistics…</Loading>
       ) : !stats.data ? (
-        <ErrorMessage error={stats.error} title="Could not load the cache statistics" onRetry={() => void stats.refetch()} />
+        <ErrorMessage
+          error={stats.error}
+          title="Could not load the cache statistics"
+          onRetry={() => void stats.refetch()}
+        />
       ) : (
         <>
-          {stats.error && <ErrorMessage error={stats.error} title="Could not refresh the statistics; showing the last ones" />}
+          {stats.error && (
+            <ErrorMessage error={stats.error} title="Could not refresh the statistics; showing the last ones" />
+          )}
           <Figures stats={stats.data} />
           <HitRateSection stats={stats.data} samples={samples} />
         </>
@@ -95,8 +108,8 @@ function DegradedBanner({ stats }: { stats: Stats }) {
       </p>
       <p>
         {stats.detail ? `${stats.detail}. ` : ""}
-        Suggestions still work: they are computed from the database (slower), and the figures below are this server&apos;s own since it
-        started.
+        Suggestions still work: they are computed from the database (slower), and the figures below are this
+        server&apos;s own since it started.
       </p>
     </div>
   );
@@ -105,7 +118,10 @@ function DegradedBanner({ stats }: { stats: Stats }) {
 function Figures({ stats }: { stats: Stats }) {
   const lookups = stats.hits + stats.misses;
   const evictions = (stats.evictions.redis ?? 0) + stats.evictions.local;
-  const totalKeys = stats.keysUnderPrefix === null ? DASH : `${stats.keyCountApproximate ? "≈ " : ""}${formatCount(stats.keysUnderPrefix)}`;
+  const totalKeys =
+    stats.keysUnderPrefix === null
+      ? DASH
+      : `${stats.keyCountApproximate ? "≈ " : ""}${formatCount(stats.keysUnderPrefix)}`;
   return (
     <section aria-labelledby="cache-figures-title" className="stack-sm">
       <h2 id="cache-figures-title">Overview</h2>
@@ -121,14 +137,26 @@ function Figures({ stats }: { stats: Stats }) {
           note={`Redis (whole server) · in-process ${formatBytes(stats.l1.bytesAllInstance)} of ${formatBytes(stats.l1.maxBytes)}`}
         />
         <Figure term="Total keys" value={totalKeys} note={`${formatCount(stats.workspaceKeys)} of this workspace`} />
-        <Figure term="Recommendations cached" value={formatCount(stats.recommendationsCached)} note="Current suggestion lists" />
+        <Figure
+          term="Recommendations cached"
+          value={formatCount(stats.recommendationsCached)}
+          note="Current suggestion lists"
+        />
         <Figure
           term="Evictions"
           value={formatCount(evictions)}
           note={`Redis ${stats.evictions.redis === null ? "n/a" : formatCount(stats.evictions.redis)} · in-process ${formatCount(stats.evictions.local)}`}
         />
-        <Figure term="Average get latency" value={formatMs(stats.getLatency.avgMs)} note={plural(stats.getLatency.count, "lookup")} />
-        <Figure term="p95 get latency" value={stats.getLatency.p95Ms === null ? DASH : `≤ ${formatMs(stats.getLatency.p95Ms)}`} note="Histogram bucket bound" />
+        <Figure
+          term="Average get latency"
+          value={formatMs(stats.getLatency.avgMs)}
+          note={plural(stats.getLatency.count, "lookup")}
+        />
+        <Figure
+          term="p95 get latency"
+          value={stats.getLatency.p95Ms === null ? DASH : `≤ ${formatMs(stats.getLatency.p95Ms)}`}
+          note="Histogram bucket bound"
+        />
         <Figure
           term="Status"
           value={stats.degraded ? "Degraded" : "Healthy"}
@@ -163,7 +191,9 @@ function useSamples(stats: Stats | undefined, updatedAt: number): Sample[] {
   useEffect(() => {
     if (!stats || updatedAt === 0) return;
     setSamples((previous) =>
-      previous.at(-1)?.at.getTime() === updatedAt ? previous : [...previous, { at: new Date(updatedAt), hitRate: stats.hitRate }].slice(-MAX_SAMPLES),
+      previous.at(-1)?.at.getTime() === updatedAt
+        ? previous
+        : [...previous, { at: new Date(updatedAt), hitRate: stats.hitRate }].slice(-MAX_SAMPLES),
     );
   }, [stats, updatedAt]);
   return samples;
@@ -175,7 +205,12 @@ function HitRateSection({ stats, samples }: { stats: Stats; samples: Sample[] })
   const points: (ChartPoint & { at: Date; lookups: number | null })[] = fromServer
     ? stats.series.map((slot) => {
         const lookups = slot.hits + slot.misses;
-        return { at: slot.startsAt, label: formatTime(slot.startsAt), value: lookups === 0 ? null : (slot.hits / lookups) * 100, lookups };
+        return {
+          at: slot.startsAt,
+          label: formatTime(slot.startsAt),
+          value: lookups === 0 ? null : (slot.hits / lookups) * 100,
+          lookups,
+        };
       })
     : samples.map((sample) => ({
         at: sample.at,
@@ -234,7 +269,15 @@ function HitRateSection({ stats, samples }: { stats: Stats; samples: Sample[] })
   );
 }
 
-function Invalidate({ workspaceId, workspaceName, onDone }: { workspaceId: string; workspaceName: string; onDone: () => void }) {
+function Invalidate({
+  workspaceId,
+  workspaceName,
+  onDone,
+}: {
+  workspaceId: string;
+  workspaceName: string;
+  onDone: () => void;
+}) {
   const id = useId();
   const [confirming, setConfirming] = useState(false);
   const invalidate = trpc.cache.invalidateWorkspace.useMutation({
@@ -247,7 +290,9 @@ function Invalidate({ workspaceId, workspaceName, onDone }: { workspaceId: strin
   return (
     <section className="card stack-sm" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Invalidate</h2>
-      <p className="hint">Drops every cached suggestion of this workspace. They are computed again when next needed (slower at first).</p>
+      <p className="hint">
+        Drops every cached suggestion of this workspace. They are computed again when next needed (slower at first).
+      </p>
       <div className="button-row">
         <button
           type="button"
@@ -263,7 +308,8 @@ function Invalidate({ workspaceId, workspaceName, onDone }: { workspaceId: strin
       <div role="status">
         {result && (
           <p className={`alert ${result.status === "ok" ? "alert-success" : "alert-info"}`}>
-            Cache invalidated: {formatCount(result.invalidatedKeys)} {result.invalidatedKeys === 1 ? "key" : "keys"} removed
+            Cache invalidated: {formatCount(result.invalidatedKeys)} {result.invalidatedKeys === 1 ? "key" : "keys"}{" "}
+            removed
             {result.status === "degraded" ? " (from this server only: Redis is unavailable)" : ""}.
           </p>
         )}
@@ -274,13 +320,17 @@ function Invalidate({ workspaceId, workspaceName, onDone }: { workspaceId: strin
         confirmLabel="Yes, invalidate"
         destructive
         pending={invalidate.isPending}
-        error={invalidate.error ? <ErrorMessage error={invalidate.error} title="Could not invalidate the cache" /> : undefined}
+        error={
+          invalidate.error ? (
+            <ErrorMessage error={invalidate.error} title="Could not invalidate the cache" />
+          ) : undefined
+        }
         onConfirm={() => invalidate.mutate({ workspaceId })}
         onCancel={() => setConfirming(false)}
       >
         <p>
-          Every cached suggestion of {workspaceName} is dropped. Contact pages stay correct but are slower until the cache fills again (or
-          until you warm it up).
+          Every cached suggestion of {workspaceName} is dropped. Contact pages stay correct but are slower until the
+          cache fills again (or until you warm it up).
         </p>
       </ConfirmDialog>
     </section>

@@ -3,7 +3,18 @@
  * chart.js never weighs on the first route's JavaScript. Only the pieces a
  * line chart needs are registered, which keeps the chunk tree-shaken.
  */
-import { CategoryScale, Chart as ChartJS, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartData, type ChartOptions } from "chart.js";
+import {
+  CategoryScale,
+  Chart as ChartJS,
+  Filler,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartData,
+  type ChartOptions,
+} from "chart.js";
 import { Component, type ReactNode } from "react";
 import { Line } from "react-chartjs-2";
 
@@ -89,7 +100,9 @@ function LineChart({ points, label }: HitRateChartProps) {
         tension: 0.25,
         // Dense series draw a line without dots, but a minute with lookups between two
         // minutes without any has no line to be part of: it gets a dot, or it would not show.
-        pointRadius: points.map((point, i) => (point.value === null ? 0 : points.length <= 40 || isolated(points, i) ? 3 : 0)),
+        pointRadius: points.map((point, i) =>
+          point.value === null ? 0 : points.length <= 40 || isolated(points, i) ? 3 : 0,
+        ),
         pointHoverRadius: 4,
         spanGaps: false,
       },
@@ -117,7 +130,9 @@ function LineChart({ points, label }: HitRateChartProps) {
     plugins: {
       legend: { display: false },
       tooltip: {
-        callbacks: { label: (item) => (item.parsed.y === null ? "no lookups" : `Hit rate ${item.parsed.y.toFixed(1)}%`) },
+        callbacks: {
+          label: (item) => (item.parsed.y === null ? "no lookups" : `Hit rate ${item.parsed.y.toFixed(1)}%`),
+        },
       },
     },
   };

@@ -22,7 +22,9 @@ export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; o
   const [pattern, setPattern] = useState("*");
   // The SCAN cursor of every page shown: the first page, then each "Load more".
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const pages = trpc.useQueries((t) => cursors.map((cursor) => t.cache.keys({ workspaceId, pattern, limit: PAGE_SIZE, cursor }, { staleTime: 0 })));
+  const pages = trpc.useQueries((t) =>
+    cursors.map((cursor) => t.cache.keys({ workspaceId, pattern, limit: PAGE_SIZE, cursor }, { staleTime: 0 })),
+  );
   const first = pages[0]!;
   const last = pages.at(-1)!;
   const nextCursor = last.data?.nextCursor ?? null;
@@ -142,7 +144,12 @@ export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; o
         </p>
       )}
       {keys.hasNextPage && (
-        <button type="button" className="button-secondary load-more" disabled={keys.isFetchingNextPage} onClick={keys.fetchNextPage}>
+        <button
+          type="button"
+          className="button-secondary load-more"
+          disabled={keys.isFetchingNextPage}
+          onClick={keys.fetchNextPage}
+        >
           {keys.isFetchingNextPage ? "Loading…" : "Load more"}
         </button>
       )}

@@ -85,7 +85,10 @@ export function WarmUp({ workspaceId, onFinished }: { workspaceId: string; onFin
               aria-valuenow={progress}
               aria-valuetext={`${progress}% · ${STATE_LABELS[status.state]}`}
             >
-              <div className={`cache-progress-fill${status.state === "failed" ? " failed" : ""}`} style={{ width: `${progress}%` }} />
+              <div
+                className={`cache-progress-fill${status.state === "failed" ? " failed" : ""}`}
+                style={{ width: `${progress}%` }}
+              />
             </div>
             <span className="cache-progress-text" aria-hidden="true">
               {progress}%

@@ -43,7 +43,10 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
           setValues(EMPTY);
           create.reset();
           void refreshLists(queryClient, workspaceId);
-          showToast({ message: `Added ${contact.name}.`, link: { label: "Open contact", href: paths.contact(workspaceId, contact.id) } });
+          showToast({
+            message: `Added ${contact.name}.`,
+            link: { label: "Open contact", href: paths.contact(workspaceId, contact.id) },
+          });
           onClose();
         },
         onError: () => focusFirstInvalid(formRef.current),
@@ -53,13 +56,67 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
   return (
     <section className="card ct-panel" aria-labelledby={headingId}>
       <h2 id={headingId}>Add contact</h2>
-      <form ref={formRef} className="ct-form-grid" onSubmit={submit} onKeyDown={(event) => event.key === "Escape" && onClose()} noValidate>
-        <TextField inputRef={nameRef} label="Name" name="name" autoComplete="off" required maxLength={200} value={values.name} onChange={set("name")} error={errors.fields.name} />
-        <TextField label="Email" name="email" type="email" autoComplete="off" value={values.email} onChange={set("email")} error={errors.fields.email} />
-        <TextField label="Company" name="company" autoComplete="off" value={values.company} onChange={set("company")} error={errors.fields.company} />
-        <TextField label="Title" name="title" autoComplete="off" value={values.title} onChange={set("title")} error={errors.fields.title} />
-        <TextField label="Phone" name="phone" type="tel" autoComplete="off" value={values.phone} onChange={set("phone")} error={errors.fields.phone} />
-        <TextField label="Tags" name="tags" autoComplete="off" value={values.tags} onChange={set("tags")} error={errors.fields.tags} hint="Separate tags with commas" />
+      <form
+        ref={formRef}
+        className="ct-form-grid"
+        onSubmit={submit}
+        onKeyDown={(event) => event.key === "Escape" && onClose()}
+        noValidate
+      >
+        <TextField
+          inputRef={nameRef}
+          label="Name"
+          name="name"
+          autoComplete="off"
+          required
+          maxLength={200}
+          value={values.name}
+          onChange={set("name")}
+          error={errors.fields.name}
+        />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="off"
+          value={values.email}
+          onChange={set("email")}
+          error={errors.fields.email}
+        />
+        <TextField
+          label="Company"
+          name="company"
+          autoComplete="off"
+          value={values.company}
+          onChange={set("company")}
+          error={errors.fields.company}
+        />
+        <TextField
+          label="Title"
+          name="title"
+          autoComplete="off"
+          value={values.title}
+          onChange={set("title")}
+          error={errors.fields.title}
+        />
+        <TextField
+          label="Phone"
+          name="phone"
+          type="tel"
+          autoComplete="off"
+          value={values.phone}
+          onChange={set("phone")}
+          error={errors.fields.phone}
+        />
+        <TextField
+          label="Tags"
+          name="tags"
+          autoComplete="off"
+          value={values.tags}
+          onChange={set("tags")}
+          error={errors.fields.tags}
+          hint="Separate tags with commas"
+        />
         <FormErrorAlert errors={errors} workspaceId={workspaceId} />
         <div className="ct-actions ct-span-all">
           <button type="submit" disabled={create.isPending}>

@@ -3,7 +3,12 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 // Recommendations feature: the "Suggested connections" panel in the side column.
 import { SuggestedConnections } from "../recommendations/SuggestedConnections";
 // GDPR: restriction/erasure state for everyone, privacy actions for owners/admins.
-import { ContactPrivacyBadges, ContactPrivacyNotice, ContactPrivacyPanel, useContactPrivacy } from "../gdpr/ContactPrivacy";
+import {
+  ContactPrivacyBadges,
+  ContactPrivacyNotice,
+  ContactPrivacyPanel,
+  useContactPrivacy,
+} from "../gdpr/ContactPrivacy";
 import { canManage } from "../shell/workspace";
 import { describeError } from "../../errors";
 import { navigate } from "../../router";
@@ -99,7 +104,12 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
           {subtitle && <p className="muted ct-subtitle">{subtitle}</p>}
         </div>
         <div className="ct-head-actions">
-          <button type="button" className="button-danger" disabled={remove.isPending} onClick={() => remove.mutate({ workspaceId, contactIds: [contact.id] })}>
+          <button
+            type="button"
+            className="button-danger"
+            disabled={remove.isPending}
+            onClick={() => remove.mutate({ workspaceId, contactIds: [contact.id] })}
+          >
             {remove.isPending ? "Deleting…" : "Delete contact"}
           </button>
         </div>
@@ -112,7 +122,9 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
           <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} />
           {!erased && <TagEditor workspaceId={workspaceId} contact={contact} />}
           {/* Recommendations feature: whom this contact likely knows, with reasons. Off while restricted (Art. 18) or erased. */}
-          {!erased && !restricted && <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />}
+          {!erased && !restricted && (
+            <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />
+          )}
           {canManage(role) && !erased && <ContactPrivacyPanel workspaceId={workspaceId} contact={contact} />}
         </div>
         <Timeline workspaceId={workspaceId} contact={contact} />

@@ -35,7 +35,15 @@ function patchOf(contact: Contact, values: Record<Editable, string>) {
 }
 
 /** Shows the profile; "Edit profile" turns it into a form in place (not offered when `readOnly`, e.g. an erased contact). */
-export function ContactProfile({ workspaceId, contact, readOnly = false }: { workspaceId: string; contact: Contact; readOnly?: boolean }) {
+export function ContactProfile({
+  workspaceId,
+  contact,
+  readOnly = false,
+}: {
+  workspaceId: string;
+  contact: Contact;
+  readOnly?: boolean;
+}) {
   const id = useId();
   const [editing, setEditing] = useState(false);
   const editButton = useRef<HTMLButtonElement>(null);
@@ -60,7 +68,13 @@ export function ContactProfile({ workspaceId, contact, readOnly = false }: { wor
         <dl className="ct-details">
           <div>
             <dt>Email</dt>
-            <dd>{contact.email ? <a href={`mailto:${contact.email}`}>{contact.email}</a> : <span className="muted">Not set</span>}</dd>
+            <dd>
+              {contact.email ? (
+                <a href={`mailto:${contact.email}`}>{contact.email}</a>
+              ) : (
+                <span className="muted">Not set</span>
+              )}
+            </dd>
           </div>
           <div>
             <dt>Company</dt>
@@ -72,7 +86,13 @@ export function ContactProfile({ workspaceId, contact, readOnly = false }: { wor
           </div>
           <div>
             <dt>Phone</dt>
-            <dd>{contact.phone ? <a href={`tel:${contact.phone.replace(/[^\d+]/g, "")}`}>{contact.phone}</a> : <span className="muted">Not set</span>}</dd>
+            <dd>
+              {contact.phone ? (
+                <a href={`tel:${contact.phone.replace(/[^\d+]/g, "")}`}>{contact.phone}</a>
+              ) : (
+                <span className="muted">Not set</span>
+              )}
+            </dd>
           </div>
           <div>
             <dt>Source</dt>
@@ -107,7 +127,8 @@ function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; co
 
   useEffect(() => firstRef.current?.focus(), []);
 
-  const set = (field: Editable) => (event: { target: { value: string } }) => setValues((current) => ({ ...current, [field]: event.target.value }));
+  const set = (field: Editable) => (event: { target: { value: string } }) =>
+    setValues((current) => ({ ...current, [field]: event.target.value }));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -135,11 +156,46 @@ function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; co
   };
   return (
     <form ref={formRef} className="ct-form-grid" onSubmit={submit} onKeyDown={onKeyDown} noValidate>
-      <TextField inputRef={firstRef} label="Name" required maxLength={200} autoComplete="off" value={values.name} onChange={set("name")} error={errors.fields.name} />
-      <TextField label="Email" type="email" autoComplete="off" value={values.email} onChange={set("email")} error={errors.fields.email} />
-      <TextField label="Company" autoComplete="off" value={values.company} onChange={set("company")} error={errors.fields.company} />
-      <TextField label="Title" autoComplete="off" value={values.title} onChange={set("title")} error={errors.fields.title} />
-      <TextField label="Phone" type="tel" autoComplete="off" value={values.phone} onChange={set("phone")} error={errors.fields.phone} />
+      <TextField
+        inputRef={firstRef}
+        label="Name"
+        required
+        maxLength={200}
+        autoComplete="off"
+        value={values.name}
+        onChange={set("name")}
+        error={errors.fields.name}
+      />
+      <TextField
+        label="Email"
+        type="email"
+        autoComplete="off"
+        value={values.email}
+        onChange={set("email")}
+        error={errors.fields.email}
+      />
+      <TextField
+        label="Company"
+        autoComplete="off"
+        value={values.company}
+        onChange={set("company")}
+        error={errors.fields.company}
+      />
+      <TextField
+        label="Title"
+        autoComplete="off"
+        value={values.title}
+        onChange={set("title")}
+        error={errors.fields.title}
+      />
+      <TextField
+        label="Phone"
+        type="tel"
+        autoComplete="off"
+        value={values.phone}
+        onChange={set("phone")}
+        error={errors.fields.phone}
+      />
       <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">
         <button type="submit" disabled={update.isPending}>

@@ -1,5 +1,14 @@
 import { useVirtualizer, type Range } from "@tanstack/react-virtual";
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type MouseEvent,
+} from "react";
 import { navigate } from "../../router";
 import { AppLink } from "./AppLink";
 import type { Contact } from "./cache";
@@ -102,7 +111,8 @@ export function ContactsGrid({
   const items = virtualizer.getVirtualItems();
   const lastRendered = items.length > 0 ? items[items.length - 1]!.index : 0;
   useEffect(() => {
-    if (hasNextPage && !isFetchingNextPage && !nextPageFailed && lastRendered >= rows.length - PREFETCH_ROWS) fetchNextPage();
+    if (hasNextPage && !isFetchingNextPage && !nextPageFailed && lastRendered >= rows.length - PREFETCH_ROWS)
+      fetchNextPage();
   }, [hasNextPage, isFetchingNextPage, nextPageFailed, lastRendered, rows.length, fetchNextPage]);
 
   // Roving focus: exactly one cell is tabbable.
@@ -286,7 +296,18 @@ interface GridRowProps {
   onOpen: (contact: Contact) => void;
 }
 
-const GridRow = memo(function GridRow({ contact, index, top, height, workspaceId, isSelected, tabCol, dateField, onToggle, onOpen }: GridRowProps) {
+const GridRow = memo(function GridRow({
+  contact,
+  index,
+  top,
+  height,
+  workspaceId,
+  isSelected,
+  tabCol,
+  dateField,
+  onToggle,
+  onOpen,
+}: GridRowProps) {
   const cellProps = (col: number) => ({ "data-cell": `${index}:${col}`, tabIndex: tabCol === col ? 0 : -1 });
   const onClick = (event: MouseEvent<HTMLDivElement>) => {
     if ((event.target as HTMLElement).closest("a, input, button, label")) return;
@@ -305,7 +326,13 @@ const GridRow = memo(function GridRow({ contact, index, top, height, workspaceId
       onClick={onClick}
     >
       <div role="gridcell" className="c-select">
-        <input type="checkbox" aria-label={`Select ${contact.name}`} checked={isSelected} onChange={() => onToggle(contact)} {...cellProps(0)} />
+        <input
+          type="checkbox"
+          aria-label={`Select ${contact.name}`}
+          checked={isSelected}
+          onChange={() => onToggle(contact)}
+          {...cellProps(0)}
+        />
       </div>
       <div role="rowheader" className="c-name">
         <AppLink href={paths.contact(workspaceId, contact.id)} {...cellProps(1)}>

@@ -90,7 +90,13 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
     setDeleting(true);
     setDeleteError(null);
     try {
-      const deletedIds = new Set(await deleteContacts(utils.client, workspaceId, doomed.map((contact) => contact.id)));
+      const deletedIds = new Set(
+        await deleteContacts(
+          utils.client,
+          workspaceId,
+          doomed.map((contact) => contact.id),
+        ),
+      );
       setSelected(new Map());
       afterDelete(
         queryClient,
@@ -105,7 +111,8 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
     }
   };
 
-  const set = <K extends keyof ListFilters>(key: K, value: ListFilters[K]) => setFilters((current) => ({ ...current, [key]: value }));
+  const set = <K extends keyof ListFilters>(key: K, value: ListFilters[K]) =>
+    setFilters((current) => ({ ...current, [key]: value }));
   const filtered = Boolean(applied.search.trim() || applied.tag.trim() || applied.company.trim() || applied.source);
   const closePanel = (which: Exclude<Panel, null>) => {
     setPanel(null);
@@ -116,7 +123,10 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const fetchNextPage = useCallback(() => void fetchMore(), [fetchMore]);
   const notFound = describeError(list.error).code === "NOT_FOUND" && rows.length === 0;
   const updating = list.isFetching && list.isPlaceholderData;
-  const liveText = list.isPending || updating ? "Updating the list…" : listSummary(list.data?.pages.length ?? 0, rows.length, list.hasNextPage, filtered);
+  const liveText =
+    list.isPending || updating
+      ? "Updating the list…"
+      : listSummary(list.data?.pages.length ?? 0, rows.length, list.hasNextPage, filtered);
 
   return (
     <div className="ct-page cl-page">
@@ -143,7 +153,12 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
       {panel === "add" && <AddContactForm workspaceId={workspaceId} onClose={() => closePanel("add")} />}
       {panel === "import" && <CsvImport workspaceId={workspaceId} onClose={() => closePanel("import")} />}
 
-      <form className="cl-filters" role="search" aria-label="Filter contacts" onSubmit={(event) => event.preventDefault()}>
+      <form
+        className="cl-filters"
+        role="search"
+        aria-label="Filter contacts"
+        onSubmit={(event) => event.preventDefault()}
+      >
         <div className="field cl-search">
           <label htmlFor={`${id}-search`}>Search contacts</label>
           <input
@@ -158,7 +173,13 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         </div>
         <div className="field">
           <label htmlFor={`${id}-tag`}>Tag filter</label>
-          <input id={`${id}-tag`} maxLength={50} autoComplete="off" value={filters.tag} onChange={(event) => set("tag", event.target.value)} />
+          <input
+            id={`${id}-tag`}
+            maxLength={50}
+            autoComplete="off"
+            value={filters.tag}
+            onChange={(event) => set("tag", event.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor={`${id}-company`}>Employer</label>
@@ -173,7 +194,11 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         </div>
         <div className="field">
           <label htmlFor={`${id}-source`}>Source</label>
-          <select id={`${id}-source`} value={filters.source} onChange={(event) => set("source", event.target.value as ListFilters["source"])}>
+          <select
+            id={`${id}-source`}
+            value={filters.source}
+            onChange={(event) => set("source", event.target.value as ListFilters["source"])}
+          >
             <option value="">Any source</option>
             {SOURCES.map((option) => (
               <option key={option.value} value={option.value}>
@@ -184,7 +209,11 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         </div>
         <div className="field">
           <label htmlFor={`${id}-sort`}>Sort by</label>
-          <select id={`${id}-sort`} value={filters.sort} onChange={(event) => set("sort", event.target.value as ContactSort)}>
+          <select
+            id={`${id}-sort`}
+            value={filters.sort}
+            onChange={(event) => set("sort", event.target.value as ContactSort)}
+          >
             {SORTS.map((option) => (
               <option key={option.value} value={option.value}>
                 {option.label}
@@ -193,7 +222,11 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           </select>
         </div>
         {filtered && (
-          <button type="button" className="button-secondary cl-clear" onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}>
+          <button
+            type="button"
+            className="button-secondary cl-clear"
+            onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}
+          >
             Clear filters
           </button>
         )}
@@ -220,7 +253,11 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           {filtered ? (
             <>
               <p>No contacts match these filters.</p>
-              <button type="button" className="button-secondary" onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}>
+              <button
+                type="button"
+                className="button-secondary"
+                onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}
+              >
                 Clear filters
               </button>
             </>
@@ -239,12 +276,21 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
                 ref={selectAll}
                 type="checkbox"
                 checked={allLoadedSelected}
-                onChange={() => setSelected(allLoadedSelected ? new Map() : new Map(rows.map((row) => [row.id, row.name])))}
+                onChange={() =>
+                  setSelected(allLoadedSelected ? new Map() : new Map(rows.map((row) => [row.id, row.name])))
+                }
               />
               Select all loaded ({rows.length.toLocaleString()})
             </label>
-            <span className="cl-selected-count muted">{selected.size > 0 ? `${selected.size.toLocaleString()} selected` : ""}</span>
-            <button type="button" className="button-danger" disabled={selected.size === 0 || deleting} onClick={() => void deleteSelected()}>
+            <span className="cl-selected-count muted">
+              {selected.size > 0 ? `${selected.size.toLocaleString()} selected` : ""}
+            </span>
+            <button
+              type="button"
+              className="button-danger"
+              disabled={selected.size === 0 || deleting}
+              onClick={() => void deleteSelected()}
+            >
               {deleting ? "Deleting…" : "Delete selected"}
             </button>
             {selected.size > 0 && (

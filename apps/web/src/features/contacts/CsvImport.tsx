@@ -71,7 +71,9 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
       {
         onSuccess: (result) => {
           void refreshLists(queryClient, workspaceId);
-          showToast({ message: `Imported ${result.created.toLocaleString()} contact${result.created === 1 ? "" : "s"}.` });
+          showToast({
+            message: `Imported ${result.created.toLocaleString()} contact${result.created === 1 ? "" : "s"}.`,
+          });
           onClose();
         },
       },
@@ -83,7 +85,11 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
   const contacts = parsed?.ok ? parsed.contacts : [];
 
   return (
-    <section className="card ct-panel" aria-labelledby={`${id}-title`} onKeyDown={(event) => event.key === "Escape" && onClose()}>
+    <section
+      className="card ct-panel"
+      aria-labelledby={`${id}-title`}
+      onKeyDown={(event) => event.key === "Escape" && onClose()}
+    >
       <h2 id={`${id}-title`}>Import contacts from CSV</h2>
       <p className="hint" id={`${id}-format`}>
         Header row <code>{CSV_COLUMNS.join(",")}</code>; separate several tags with <code>;</code>. Up to{" "}
@@ -181,7 +187,9 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
                         {problem.existingContactId && (
                           <>
                             {" "}
-                            <AppLink href={paths.contact(workspaceId, problem.existingContactId)}>Open existing contact</AppLink>
+                            <AppLink href={paths.contact(workspaceId, problem.existingContactId)}>
+                              Open existing contact
+                            </AppLink>
                           </>
                         )}
                       </td>
@@ -191,7 +199,9 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
               </table>
             </div>
           )}
-          {problems.length > REPORT_LIMIT && <p>…and {problems.length - REPORT_LIMIT} more. Fix these and import again.</p>}
+          {problems.length > REPORT_LIMIT && (
+            <p>…and {problems.length - REPORT_LIMIT} more. Fix these and import again.</p>
+          )}
           <p className="small">Row numbers count the header as row 1, as in a spreadsheet.</p>
         </div>
       )}

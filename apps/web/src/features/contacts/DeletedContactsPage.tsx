@@ -37,7 +37,10 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
         <AppLink href={listHref(workspaceId)}>← Contacts</AppLink>
       </nav>
       <h1 id={`${id}-title`}>Recently deleted</h1>
-      <p className="muted">Deleted contacts can be restored for {RETENTION_DAYS} days. After that they are purged permanently, with their interactions.</p>
+      <p className="muted">
+        Deleted contacts can be restored for {RETENTION_DAYS} days. After that they are purged permanently, with their
+        interactions.
+      </p>
 
       {list.isPending ? (
         <p className="muted">Loading deleted contacts…</p>
@@ -61,7 +64,12 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
           {list.isFetchNextPageError && <ErrorMessage error={list.error} />}
           {list.hasNextPage && (
             <div ref={sentinel} className="tl-more">
-              <button type="button" className="button-secondary" disabled={list.isFetchingNextPage} onClick={() => void list.fetchNextPage()}>
+              <button
+                type="button"
+                className="button-secondary"
+                disabled={list.isFetchingNextPage}
+                onClick={() => void list.fetchNextPage()}
+              >
                 {list.isFetchingNextPage ? "Loading…" : "Load more"}
               </button>
             </div>
@@ -80,7 +88,10 @@ function DeletedRow({ workspaceId, contact }: { workspaceId: string; contact: Co
       removeFromLists(queryClient, workspaceId, [restored.id], true);
       void refreshLists(queryClient, workspaceId);
       void queryClient.invalidateQueries({ queryKey: contactKey(workspaceId, restored.id) });
-      showToast({ message: `Restored ${restored.name}.`, link: { label: "Open contact", href: paths.contact(workspaceId, restored.id) } });
+      showToast({
+        message: `Restored ${restored.name}.`,
+        link: { label: "Open contact", href: paths.contact(workspaceId, restored.id) },
+      });
     },
   });
   const deletedAt = contact.deletedAt ?? contact.updatedAt;
@@ -110,7 +121,13 @@ function DeletedRow({ workspaceId, contact }: { workspaceId: string; contact: Co
           </div>
         )}
       </div>
-      <button type="button" className="button-secondary" aria-describedby={`${id}-name`} disabled={restore.isPending} onClick={() => restore.mutate({ workspaceId, contactId: contact.id })}>
+      <button
+        type="button"
+        className="button-secondary"
+        aria-describedby={`${id}-name`}
+        disabled={restore.isPending}
+        onClick={() => restore.mutate({ workspaceId, contactId: contact.id })}
+      >
         {restore.isPending ? "Restoring…" : "Restore"}
       </button>
     </li>

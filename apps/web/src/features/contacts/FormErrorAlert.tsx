@@ -8,7 +8,9 @@ export function FormErrorAlert({ errors, workspaceId }: { errors: FieldErrors; w
   const hasFieldErrors = Object.keys(errors.fields).length > 0;
   return (
     <div className="alert alert-error ct-span-all" role="alert">
-      <p className="alert-title">{hasFieldErrors && errors.info.code === "BAD_REQUEST" ? "Check the highlighted fields." : errors.info.message}</p>
+      <p className="alert-title">
+        {hasFieldErrors && errors.info.code === "BAD_REQUEST" ? "Check the highlighted fields." : errors.info.message}
+      </p>
       {errors.other.length > 0 && (
         <ul>
           {errors.other.map((message) => (

@@ -54,7 +54,10 @@ function insertInteraction(data: TimelineData | undefined, item: Interaction): T
 
 function removeInteraction(data: TimelineData | undefined, interactionId: string): TimelineData | undefined {
   if (!data) return data;
-  return { ...data, pages: data.pages.map((page) => ({ ...page, items: page.items.filter((item) => item.id !== interactionId) })) };
+  return {
+    ...data,
+    pages: data.pages.map((page) => ({ ...page, items: page.items.filter((item) => item.id !== interactionId) })),
+  };
 }
 
 /** yyyy-MM-ddTHH:mm in local time, for <input type="datetime-local">. */
@@ -110,14 +113,25 @@ export function Timeline({ workspaceId, contact }: { workspaceId: string; contac
         <>
           <ol className="tl-list" aria-label="Timeline">
             {items.map((item) => (
-              <TimelineItem key={item.id} workspaceId={workspaceId} contactId={contact.id} item={item} onDeleted={() => heading.current?.focus()} />
+              <TimelineItem
+                key={item.id}
+                workspaceId={workspaceId}
+                contactId={contact.id}
+                item={item}
+                onDeleted={() => heading.current?.focus()}
+              />
             ))}
           </ol>
           {items.length === 0 && <p className="muted">No interactions yet. Log the first one.</p>}
           {timeline.isFetchNextPageError && <ErrorMessage error={timeline.error} />}
           {timeline.hasNextPage && (
             <div ref={sentinel} className="tl-more">
-              <button type="button" className="button-secondary" disabled={timeline.isFetchingNextPage} onClick={() => void timeline.fetchNextPage()}>
+              <button
+                type="button"
+                className="button-secondary"
+                disabled={timeline.isFetchingNextPage}
+                onClick={() => void timeline.fetchNextPage()}
+              >
                 {timeline.isFetchingNextPage ? "Loading…" : "Load older interactions"}
               </button>
             </div>
@@ -128,7 +142,17 @@ export function Timeline({ workspaceId, contact }: { workspaceId: string; contac
   );
 }
 
-function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId: string; contactId: string; item: Interaction; onDeleted: () => void }) {
+function TimelineItem({
+  workspaceId,
+  contactId,
+  item,
+  onDeleted,
+}: {
+  workspaceId: string;
+  contactId: string;
+  item: Interaction;
+  onDeleted: () => void;
+}) {
   const id = useId();
   const utils = trpc.useUtils();
   const [confirming, setConfirming] = useState(false);
@@ -136,7 +160,9 @@ function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId
   const deleteButton = useRef<HTMLButtonElement>(null);
   const remove = trpc.interactions.delete.useMutation({
     onSuccess: () => {
-      utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contactId), (data) => removeInteraction(data, item.id));
+      utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contactId), (data) =>
+        removeInteraction(data, item.id),
+      );
       showToast({ message: "Interaction deleted." });
       onDeleted();
     },
@@ -146,7 +172,9 @@ function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId
   }, [confirming]);
 
   const others = item.participants.filter((participant) => participant.contactId !== contactId);
-  const names = others.map((participant) => participant.contactName ?? participant.displayName ?? participant.email).filter(Boolean);
+  const names = others
+    .map((participant) => participant.contactName ?? participant.displayName ?? participant.email)
+    .filter(Boolean);
   const typeLabel = TYPE_LABEL[item.type] ?? item.type;
   return (
     <li className={`tl-item tl-${item.type}`}>
@@ -172,7 +200,13 @@ function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId
         {confirming ? (
           <div className="tl-confirm" role="group" aria-label="Confirm delete">
             <span className="small">Delete this interaction?</span>
-            <button ref={confirmButton} type="button" className="button-danger" disabled={remove.isPending} onClick={() => remove.mutate({ workspaceId, interactionId: item.id })}>
+            <button
+              ref={confirmButton}
+              type="button"
+              className="button-danger"
+              disabled={remove.isPending}
+              onClick={() => remove.mutate({ workspaceId, interactionId: item.id })}
+            >
               {remove.isPending ? "Deleting…" : "Yes, delete"}
             </button>
             <button
@@ -187,7 +221,13 @@ function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId
             </button>
           </div>
         ) : (
-          <button ref={deleteButton} type="button" className="button-secondary tl-delete" aria-describedby={`${id}-subject`} onClick={() => setConfirming(true)}>
+          <button
+            ref={deleteButton}
+            type="button"
+            className="button-secondary tl-delete"
+            aria-describedby={`${id}-subject`}
+            onClick={() => setConfirming(true)}
+          >
             Delete interaction
           </button>
         )}
@@ -196,7 +236,15 @@ function TimelineItem({ workspaceId, contactId, item, onDeleted }: { workspaceId
   );
 }
 
-function LogInteractionForm({ workspaceId, contact, onClose }: { workspaceId: string; contact: Contact; onClose: () => void }) {
+function LogInteractionForm({
+  workspaceId,
+  contact,
+  onClose,
+}: {
+  workspaceId: string;
+  contact: Contact;
+  onClose: () => void;
+}) {
   const id = useId();
   const utils = trpc.useUtils();
   const formRef = useRef<HTMLFormElement>(null);
@@ -227,9 +275,13 @@ function LogInteractionForm({ workspaceId, contact, onClose }: { workspaceId: st
         onSuccess: ({ interaction }) => {
           const item: Interaction = {
             ...interaction,
-            participants: [{ contactId: contact.id, email: null, displayName: null, role: "participant", contactName: contact.name }],
+            participants: [
+              { contactId: contact.id, email: null, displayName: null, role: "participant", contactName: contact.name },
+            ],
           };
-          utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contact.id), (data) => insertInteraction(data, item));
+          utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contact.id), (data) =>
+            insertInteraction(data, item),
+          );
           showToast({ message: "Interaction logged." });
           onClose();
         },
@@ -245,27 +297,68 @@ function LogInteractionForm({ workspaceId, contact, onClose }: { workspaceId: st
     }
   };
   return (
-    <form ref={formRef} className="card ct-panel ct-form-grid tl-form" aria-labelledby={`${id}-title`} onSubmit={submit} onKeyDown={onKeyDown} noValidate>
+    <form
+      ref={formRef}
+      className="card ct-panel ct-form-grid tl-form"
+      aria-labelledby={`${id}-title`}
+      onSubmit={submit}
+      onKeyDown={onKeyDown}
+      noValidate
+    >
       <h3 id={`${id}-title`} className="ct-span-all">
         Log interaction
       </h3>
-      <SelectField selectRef={typeRef} label="Type" value={type} onChange={(event) => setType(event.target.value as InteractionType)} error={errors.fields.type}>
+      <SelectField
+        selectRef={typeRef}
+        label="Type"
+        value={type}
+        onChange={(event) => setType(event.target.value as InteractionType)}
+        error={errors.fields.type}
+      >
         {TYPES.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
           </option>
         ))}
       </SelectField>
-      <SelectField label="Direction" value={direction} onChange={(event) => setDirection(event.target.value as Direction)} error={errors.fields.direction}>
+      <SelectField
+        label="Direction"
+        value={direction}
+        onChange={(event) => setDirection(event.target.value as Direction)}
+        error={errors.fields.direction}
+      >
         {DIRECTIONS.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
           </option>
         ))}
       </SelectField>
-      <TextField label="When" type="datetime-local" required value={when} onChange={(event) => setWhen(event.target.value)} error={whenError ?? errors.fields.occurredAt} />
-      <TextField label="Subject" className="ct-span-all" maxLength={500} autoComplete="off" value={subject} onChange={(event) => setSubject(event.target.value)} error={errors.fields.subject} />
-      <TextAreaField label="Summary" className="ct-span-all" rows={4} maxLength={10_000} value={summary} onChange={(event) => setSummary(event.target.value)} error={errors.fields.summary} />
+      <TextField
+        label="When"
+        type="datetime-local"
+        required
+        value={when}
+        onChange={(event) => setWhen(event.target.value)}
+        error={whenError ?? errors.fields.occurredAt}
+      />
+      <TextField
+        label="Subject"
+        className="ct-span-all"
+        maxLength={500}
+        autoComplete="off"
+        value={subject}
+        onChange={(event) => setSubject(event.target.value)}
+        error={errors.fields.subject}
+      />
+      <TextAreaField
+        label="Summary"
+        className="ct-span-all"
+        rows={4}
+        maxLength={10_000}
+        value={summary}
+        onChange={(event) => setSummary(event.target.value)}
+        error={errors.fields.summary}
+      />
       <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">
         <button type="submit" disabled={create.isPending}>

@@ -20,9 +20,12 @@ export function useSentinel<T extends Element>(onVisible: () => void, enabled: b
   useEffect(() => {
     const node = ref.current;
     if (!node || !enabled || typeof IntersectionObserver === "undefined") return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting)) callback.current();
-    }, { rootMargin: "400px 0px" });
+    const observer = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((entry) => entry.isIntersecting)) callback.current();
+      },
+      { rootMargin: "400px 0px" },
+    );
     observer.observe(node);
     return () => observer.disconnect();
   }, [enabled]);

@@ -35,7 +35,11 @@ export function ContactsListPage(props: ContactsListPageProps) {
   useEffect(() => {
     void utils.contacts.list.prefetchInfinite(listInput(props.workspaceId, filtersFromSearch(window.location.search)));
   }, [utils, props.workspaceId]);
-  return createElement(Suspense, { fallback: fallback("Loading contacts…") }, createElement(ListChunk, { key: props.workspaceId, ...props }));
+  return createElement(
+    Suspense,
+    { fallback: fallback("Loading contacts…") },
+    createElement(ListChunk, { key: props.workspaceId, ...props }),
+  );
 }
 
 export function ContactPage(props: ContactPageProps) {

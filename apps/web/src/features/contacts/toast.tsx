@@ -108,7 +108,12 @@ export function ToastRegion() {
               {shown.link.label}
             </AppLink>
           )}
-          <button type="button" className="ct-toast-close" aria-label="Dismiss notification" onClick={() => dismissToast(shown.id)}>
+          <button
+            type="button"
+            className="ct-toast-close"
+            aria-label="Dismiss notification"
+            onClick={() => dismissToast(shown.id)}
+          >
             ×
           </button>
         </div>

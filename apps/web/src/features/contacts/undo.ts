@@ -17,7 +17,9 @@ async function restoreContacts(client: Client, workspaceId: string, ids: string[
   const failures: { id: string; error: unknown }[] = [];
   for (let start = 0; start < ids.length; start += 50) {
     const wave = ids.slice(start, start + 50);
-    const results = await Promise.allSettled(wave.map((contactId) => client.contacts.restore.mutate({ workspaceId, contactId })));
+    const results = await Promise.allSettled(
+      wave.map((contactId) => client.contacts.restore.mutate({ workspaceId, contactId })),
+    );
     results.forEach((result, index) => {
       if (result.status === "rejected") failures.push({ id: wave[index]!, error: result.reason });
     });
@@ -47,12 +49,20 @@ export function afterDelete(queryClient: QueryClient, client: Client, workspaceI
       run: async () => {
         const failures = await restoreContacts(client, workspaceId, ids);
         void refreshLists(queryClient, workspaceId);
-        removeFromLists(queryClient, workspaceId, ids.filter((id) => !failures.some((f) => f.id === id)), true);
+        removeFromLists(
+          queryClient,
+          workspaceId,
+          ids.filter((id) => !failures.some((f) => f.id === id)),
+          true,
+        );
         for (const id of ids) void queryClient.invalidateQueries({ queryKey: contactKey(workspaceId, id) });
         if (failures.length === 0) {
           showToast(
             deleted.length === 1
-              ? { message: `Restored ${deleted[0]!.name}.`, link: { label: "Open contact", href: paths.contact(workspaceId, deleted[0]!.id) } }
+              ? {
+                  message: `Restored ${deleted[0]!.name}.`,
+                  link: { label: "Open contact", href: paths.contact(workspaceId, deleted[0]!.id) },
+                }
               : { message: `Restored ${deleted.length} contacts.` },
           );
         } else {

@@ -55,11 +55,12 @@ export function ContactPrivacyNotice({ privacy }: { privacy: ContactPrivacyState
       <div className="alert alert-info pv-notice">
         <p className="alert-title">
           This person&apos;s personal data was erased on{" "}
-          <time dateTime={privacy.erasedAt.toISOString()}>{dateTimeFormat.format(privacy.erasedAt)}</time> (GDPR Art. 17).
+          <time dateTime={privacy.erasedAt.toISOString()}>{dateTimeFormat.format(privacy.erasedAt)}</time> (GDPR Art.
+          17).
         </p>
         <p>
-          Name, contact details, tags and the text of their interactions are gone for good. The anonymous record stays so that the workspace&apos;s
-          figures remain correct, and their address cannot be imported again.
+          Name, contact details, tags and the text of their interactions are gone for good. The anonymous record stays
+          so that the workspace&apos;s figures remain correct, and their address cannot be imported again.
         </p>
       </div>
     );
@@ -69,8 +70,9 @@ export function ContactPrivacyNotice({ privacy }: { privacy: ContactPrivacyState
       <div className="alert pv-notice pv-notice-restricted">
         <p className="alert-title">Processing of this person&apos;s data is restricted (GDPR Art. 18).</p>
         <p>
-          The record is kept and can be viewed and exported{privacy.restrictions.length > 0 ? `, but these are stopped: ${list(privacy.restrictions)}` : ""}.
-          An owner or admin can lift the restriction.
+          The record is kept and can be viewed and exported
+          {privacy.restrictions.length > 0 ? `, but these are stopped: ${list(privacy.restrictions)}` : ""}. An owner or
+          admin can lift the restriction.
         </p>
       </div>
     );
@@ -84,7 +86,13 @@ type Dialog = "export" | "restrict" | "unrestrict" | "erase" | null;
  * The contact's privacy actions for owners and admins: export the person's
  * data (progress, then download), restrict or lift the restriction, erase.
  */
-export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: string; contact: { id: string; name: string } }) {
+export function ContactPrivacyPanel({
+  workspaceId,
+  contact,
+}: {
+  workspaceId: string;
+  contact: { id: string; name: string };
+}) {
   const id = useId();
   // The same query as the page's badge and notice (one request).
   const privacyQuery = useContactPrivacy(workspaceId, contact.id);
@@ -168,7 +176,11 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
         <p className="small muted">Answer this person&apos;s data requests (GDPR). Each action is recorded.</p>
       </div>
       {privacyQuery.error && !privacy && (
-        <ErrorMessage error={privacyQuery.error} title="Could not check whether processing is restricted" onRetry={() => void privacyQuery.refetch()} />
+        <ErrorMessage
+          error={privacyQuery.error}
+          title="Could not check whether processing is restricted"
+          onRetry={() => void privacyQuery.refetch()}
+        />
       )}
       <p className="pv-contact-state">
         Processing:{" "}
@@ -196,7 +208,12 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
           {running ? "Exporting…" : "Export this person's data"}
         </button>
         {/* One button whose label flips, so focus returns to it after the dialog. */}
-        <button type="button" className="button-secondary" onClick={() => open(restricted ? "unrestrict" : "restrict")} disabled={privacy === undefined}>
+        <button
+          type="button"
+          className="button-secondary"
+          onClick={() => open(restricted ? "unrestrict" : "restrict")}
+          disabled={privacy === undefined}
+        >
           {restricted ? "Lift restriction" : "Restrict processing"}
         </button>
         <button type="button" className="button-danger-outline" onClick={() => open("erase")}>
@@ -226,7 +243,9 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
           />
         )
       )}
-      {dialog === null && exportData.error && <ErrorMessage error={exportData.error} title="Could not start the export" />}
+      {dialog === null && exportData.error && (
+        <ErrorMessage error={exportData.error} title="Could not start the export" />
+      )}
 
       <ConfirmDialog
         open={dialog === "export"}
@@ -238,10 +257,12 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
         onCancel={() => setDialog(null)}
       >
         <p>
-          Builds a ZIP with everything this workspace holds about {contact.name}: the contact record, their interactions, and the activity and
-          audit entries about them — to answer their access request (GDPR Art. 15).
+          Builds a ZIP with everything this workspace holds about {contact.name}: the contact record, their
+          interactions, and the activity and audit entries about them — to answer their access request (GDPR Art. 15).
         </p>
-        <p className="small muted">Owners and admins of this workspace can download it here until it expires; then the file is deleted.</p>
+        <p className="small muted">
+          Owners and admins of this workspace can download it here until it expires; then the file is deleted.
+        </p>
       </ConfirmDialog>
 
       <ConfirmDialog
@@ -255,7 +276,9 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
       >
         <p>The data is kept, but Rapport stops using it until the restriction is lifted (GDPR Art. 18).</p>
         {stops.length > 0 && <p>Stopped: {list(stops)}.</p>}
-        <p className="small muted">Everyone in the workspace can still view the contact, and you can still export their data.</p>
+        <p className="small muted">
+          Everyone in the workspace can still view the contact, and you can still export their data.
+        </p>
       </ConfirmDialog>
 
       <ConfirmDialog
@@ -267,7 +290,10 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
         onConfirm={() => unrestrict.mutate(input)}
         onCancel={() => setDialog(null)}
       >
-        <p>Rapport resumes processing this person&apos;s data{stops.length > 0 ? `: ${list(stops)}` : ""}. Lift it only once the reason for the restriction is settled.</p>
+        <p>
+          Rapport resumes processing this person&apos;s data{stops.length > 0 ? `: ${list(stops)}` : ""}. Lift it only
+          once the reason for the restriction is settled.
+        </p>
       </ConfirmDialog>
 
       <ConfirmDialog
@@ -283,11 +309,15 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
         <div className="alert alert-error pv-irreversible">
           <p className="alert-title">This cannot be undone.</p>
           <p>
-            Their name, email, company, title, phone and tags are removed, the text of their interactions is cleared (also where they are named on
-            other contacts), and exports that may hold them are deleted. Their address is blocked from being imported again.
+            Their name, email, company, title, phone and tags are removed, the text of their interactions is cleared
+            (also where they are named on other contacts), and exports that may hold them are deleted. Their address is
+            blocked from being imported again.
           </p>
         </div>
-        <p className="small">The anonymous record and the types and dates of interactions stay, so the workspace&apos;s figures remain correct.</p>
+        <p className="small">
+          The anonymous record and the types and dates of interactions stay, so the workspace&apos;s figures remain
+          correct.
+        </p>
         <TextAreaField
           textareaRef={reasonRef}
           label="Reason for the erasure"
@@ -307,4 +337,3 @@ export function ContactPrivacyPanel({ workspaceId, contact }: { workspaceId: str
     </section>
   );
 }
-

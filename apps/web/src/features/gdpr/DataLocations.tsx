@@ -6,7 +6,11 @@ import { humanize } from "./format";
 
 type Locations = RouterOutputs["gdpr"]["dataLocations"];
 
-const STORE_LABELS: Record<string, string> = { postgres: "PostgreSQL", pglite: "Embedded PostgreSQL (PGlite)", redis: "Redis" };
+const STORE_LABELS: Record<string, string> = {
+  postgres: "PostgreSQL",
+  pglite: "Embedded PostgreSQL (PGlite)",
+  redis: "Redis",
+};
 
 function formatRetentionDays(days: number): string {
   if (days % 365 === 0) return `${days / 365} year${days === 365 ? "" : "s"}`;
@@ -32,13 +36,19 @@ export function DataLocations() {
           <h2 id={`${id}-title`} className="pv-summary-title">
             Where my data lives
           </h2>
-          <span className="small muted pv-summary-hint">Storage, region, processors and how long each kind of data is kept</span>
+          <span className="small muted pv-summary-hint">
+            Storage, region, processors and how long each kind of data is kept
+          </span>
         </summary>
         <div className="pv-details-body stack">
           {locations.isPending ? (
             <Loading>Loading…</Loading>
           ) : !locations.data ? (
-            <ErrorMessage error={locations.error} title="Could not load where your data lives" onRetry={() => void locations.refetch()} />
+            <ErrorMessage
+              error={locations.error}
+              title="Could not load where your data lives"
+              onRetry={() => void locations.refetch()}
+            />
           ) : (
             <LocationDetails data={locations.data} />
           )}
@@ -62,7 +72,11 @@ function LocationDetails({ data }: { data: Locations }) {
         </div>
         <div>
           <dt>Cache</dt>
-          <dd>{data.cache ? `${STORE_LABELS[data.cache.kind] ?? data.cache.kind}: ${data.cache.note}` : "None (everything is read from the database)"}</dd>
+          <dd>
+            {data.cache
+              ? `${STORE_LABELS[data.cache.kind] ?? data.cache.kind}: ${data.cache.note}`
+              : "None (everything is read from the database)"}
+          </dd>
         </div>
         <div>
           <dt>Backups</dt>

@@ -46,8 +46,13 @@ export function DeleteAccount() {
     onError: (error) => {
       // A refusal may name workspaces this page listed differently (e.g. handed over meanwhile).
       void utils.workspaces.soleOwned.invalidate();
-      const invalid = fieldError(error, "reason") ? "reason" : fieldError(error, "password") || describeError(error).code === "FORBIDDEN" ? "password" : null;
-      if (invalid) requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>(`[name="${invalid}"]`)?.focus());
+      const invalid = fieldError(error, "reason")
+        ? "reason"
+        : fieldError(error, "password") || describeError(error).code === "FORBIDDEN"
+          ? "password"
+          : null;
+      if (invalid)
+        requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>(`[name="${invalid}"]`)?.focus());
     },
   });
   const cancel = trpc.gdpr.cancelDeletion.useMutation({
@@ -59,9 +64,14 @@ export function DeleteAccount() {
     },
   });
 
-  const pending = operations.data?.find((operation) => operation.type === "user_deletion" && operation.status === "pending");
+  const pending = operations.data?.find(
+    (operation) => operation.type === "user_deletion" && operation.status === "pending",
+  );
   const scheduled = pending?.effectiveAt
-    ? { effectiveAt: pending.effectiveAt, warning: request.data?.deletionId === pending.id ? request.data.warning : null }
+    ? {
+        effectiveAt: pending.effectiveAt,
+        warning: request.data?.deletionId === pending.id ? request.data.warning : null,
+      }
     : request.data && !cancel.isSuccess
       ? { effectiveAt: request.data.effectiveAt, warning: request.data.warning }
       : null;
@@ -70,8 +80,10 @@ export function DeleteAccount() {
   const info = request.error ? describeError(request.error) : null;
   const reasonError = fieldError(request.error, "reason");
   // A wrong password is FORBIDDEN "Password is incorrect." — it belongs next to the field, not in a banner.
-  const passwordError = fieldError(request.error, "password") ?? (info?.code === "FORBIDDEN" ? info.message : undefined);
-  const soleOwnerRefusal = info?.code === "CONFLICT" && (Array.isArray(info.details.workspaceIds) || Array.isArray(info.details.workspaces));
+  const passwordError =
+    fieldError(request.error, "password") ?? (info?.code === "FORBIDDEN" ? info.message : undefined);
+  const soleOwnerRefusal =
+    info?.code === "CONFLICT" && (Array.isArray(info.details.workspaceIds) || Array.isArray(info.details.workspaces));
   const blocking = useBlockingWorkspaces();
   const otherError = request.error && !reasonError && !passwordError ? request.error : null;
 
@@ -93,8 +105,12 @@ export function DeleteAccount() {
         <div className="stack-sm">
           <div className="pv-scheduled" role="status">
             <p className="alert-title">
-              Your account will be deleted on <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
-              {scheduled.effectiveAt.getTime() > now ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})` : ""}.
+              Your account will be deleted on{" "}
+              <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
+              {scheduled.effectiveAt.getTime() > now
+                ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})`
+                : ""}
+              .
             </p>
             <p>
               {scheduled.warning ??
@@ -102,7 +118,13 @@ export function DeleteAccount() {
             </p>
           </div>
           <p>
-            <button ref={cancelRef} type="button" className="button-secondary" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+            <button
+              ref={cancelRef}
+              type="button"
+              className="button-secondary"
+              onClick={() => cancel.mutate()}
+              disabled={cancel.isPending}
+            >
               {cancel.isPending ? "Cancelling…" : "Cancel deletion"}
             </button>
           </p>
@@ -116,11 +138,18 @@ export function DeleteAccount() {
             </p>
           )}
           <p>
-            Your account, your sign-in sessions and the personal data Rapport holds about you are erased for good after a grace period, during which
-            you can cancel. Contacts and interactions you added stay with their workspaces, without your name.
+            Your account, your sign-in sessions and the personal data Rapport holds about you are erased for good after
+            a grace period, during which you can cancel. Contacts and interactions you added stay with their workspaces,
+            without your name.
           </p>
           {!soleOwnerRefusal && <SoleOwnerBlockers workspaces={blocking} />}
-          {operations.error && <ErrorMessage error={operations.error} title="Could not check for a scheduled deletion" onRetry={() => void operations.refetch()} />}
+          {operations.error && (
+            <ErrorMessage
+              error={operations.error}
+              title="Could not check for a scheduled deletion"
+              onRetry={() => void operations.refetch()}
+            />
+          )}
           <form ref={formRef} className="pv-form-grid" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
             <TextAreaField
               className="pv-span-all"
@@ -158,7 +187,9 @@ export function DeleteAccount() {
             />
             <div className="pv-span-all stack-sm">
               <p id={`${id}-gate`} className="small muted" aria-live="polite">
-                {confirmed ? "Confirmed. Scheduling can be cancelled until the date shown afterwards." : `Type ${CONFIRM_WORD} above to enable the button.`}
+                {confirmed
+                  ? "Confirmed. Scheduling can be cancelled until the date shown afterwards."
+                  : `Type ${CONFIRM_WORD} above to enable the button.`}
               </p>
               <div className="button-row">
                 <button type="submit" className="button-danger" disabled={!confirmed || request.isPending}>
@@ -183,9 +214,15 @@ function RefusalBlockers({ details }: { details: Record<string, unknown> }) {
   const workspaces = trpc.workspaces.list.useQuery();
   const names = new Map((workspaces.data ?? []).map((workspace) => [workspace.id, workspace.name]));
   const listed = Array.isArray(details.workspaces)
-    ? (details.workspaces as { id: string; name: string; members?: number }[]).map((w) => ({ id: String(w.id), name: String(w.name), members: w.members }))
+    ? (details.workspaces as { id: string; name: string; members?: number }[]).map((w) => ({
+        id: String(w.id),
+        name: String(w.name),
+        members: w.members,
+      }))
     : Array.isArray(details.workspaceIds)
       ? details.workspaceIds.map((id) => ({ id: String(id), name: names.get(String(id)) ?? "the workspace" }))
       : [];
-  return <SoleOwnerBlockers workspaces={listed} intro="Transfer each of these workspaces to another member, or delete it:" />;
+  return (
+    <SoleOwnerBlockers workspaces={listed} intro="Transfer each of these workspaces to another member, or delete it:" />
+  );
 }

@@ -123,8 +123,18 @@ interface ExportProgressProps {
  * once completed a Download button with the file's size and expiry; a failed
  * or expired export offers to start again.
  */
-export function ExportProgress({ status, label, pollError, onRetryPoll, onRequestAgain, requestAgainPending, fallbackFilename }: ExportProgressProps) {
-  const [download, setDownload] = useState<{ state: "idle" } | { state: "pending" } | { state: "done"; name: string } | { state: "failed"; error: unknown }>({
+export function ExportProgress({
+  status,
+  label,
+  pollError,
+  onRetryPoll,
+  onRequestAgain,
+  requestAgainPending,
+  fallbackFilename,
+}: ExportProgressProps) {
+  const [download, setDownload] = useState<
+    { state: "idle" } | { state: "pending" } | { state: "done"; name: string } | { state: "failed"; error: unknown }
+  >({
     state: "idle",
   });
   const progress = status.status === "completed" ? 100 : Math.max(0, Math.min(100, Math.round(status.progress)));
@@ -170,11 +180,15 @@ export function ExportProgress({ status, label, pollError, onRetryPoll, onReques
       {completed && !expired && (
         <div className="pv-download">
           <button type="button" onClick={() => void save()} disabled={download.state === "pending"}>
-            {download.state === "pending" ? "Downloading…" : `Download ZIP${status.fileSizeBytes !== undefined ? ` (${formatBytes(status.fileSizeBytes)})` : ""}`}
+            {download.state === "pending"
+              ? "Downloading…"
+              : `Download ZIP${status.fileSizeBytes !== undefined ? ` (${formatBytes(status.fileSizeBytes)})` : ""}`}
           </button>
           {status.expiresAt && (
             <p className="small muted pv-download-meta">
-              Available until <time dateTime={status.expiresAt.toISOString()}>{dateTimeFormat.format(status.expiresAt)}</time>, then deleted.
+              Available until{" "}
+              <time dateTime={status.expiresAt.toISOString()}>{dateTimeFormat.format(status.expiresAt)}</time>, then
+              deleted.
             </p>
           )}
         </div>
@@ -189,7 +203,8 @@ export function ExportProgress({ status, label, pollError, onRetryPoll, onReques
       {expired && (
         <div className="stack-sm">
           <p className="small muted">
-            The file was deleted{status.expiresAt ? ` on ${dateTimeFormat.format(status.expiresAt)}` : ""}. Request a new export to get the data again.
+            The file was deleted{status.expiresAt ? ` on ${dateTimeFormat.format(status.expiresAt)}` : ""}. Request a
+            new export to get the data again.
           </p>
           <p>
             <button type="button" className="button-secondary" onClick={onRequestAgain} disabled={requestAgainPending}>

@@ -21,7 +21,10 @@ interface Props {
  * is gone, "Contact <id prefix>".
  */
 function ContactLink({ workspaceId, contactId }: { workspaceId: string; contactId: string }) {
-  const contact = trpc.contacts.get.useQuery({ workspaceId, contactId, includeDeleted: true }, { staleTime: 60_000, retry: false });
+  const contact = trpc.contacts.get.useQuery(
+    { workspaceId, contactId, includeDeleted: true },
+    { staleTime: 60_000, retry: false },
+  );
   const name = contact.data?.name;
   return (
     <Link className="pv-subject" href={paths.contact(workspaceId, contactId)} title={`Contact ${contactId}`}>
@@ -88,11 +91,13 @@ export function OperationsTable({ operations, caption, now, workspaceId }: Props
                 )}
                 <td data-label="Status">
                   <span className={`pv-status pv-status-${operation.status}`}>{statusLabel(operation)}</span>
-                  {(operation.type === "user_deletion" || operation.type === "workspace_deletion") && operation.status === "pending" && operation.effectiveAt && (
-                    <span className="block small muted">
-                      takes effect <When date={operation.effectiveAt} now={now} />
-                    </span>
-                  )}
+                  {(operation.type === "user_deletion" || operation.type === "workspace_deletion") &&
+                    operation.status === "pending" &&
+                    operation.effectiveAt && (
+                      <span className="block small muted">
+                        takes effect <When date={operation.effectiveAt} now={now} />
+                      </span>
+                    )}
                 </td>
                 <td data-label="Received" className="nowrap">
                   <When date={operation.requestedAt} now={now} withTime />

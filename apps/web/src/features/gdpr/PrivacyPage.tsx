@@ -28,8 +28,8 @@ export default function PrivacyPage() {
         </nav>
         <h1>Privacy</h1>
         <p className="muted pv-lead">
-          Your personal data in Rapport: take a copy, pause its use, or delete your account. Every request is answered within one month (GDPR
-          Art. 12), most of them at once.
+          Your personal data in Rapport: take a copy, pause its use, or delete your account. Every request is answered
+          within one month (GDPR Art. 12), most of them at once.
         </p>
       </div>
       <div className="pv-grid">
@@ -74,8 +74,8 @@ function DownloadMyData() {
     <section className="card stack" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Download my data</h2>
       <p className="muted">
-        A ZIP with everything Rapport holds about you, as JSON files and a README explaining each one. It takes a few seconds, longer for large
-        workspaces; you can leave this page meanwhile.
+        A ZIP with everything Rapport holds about you, as JSON files and a README explaining each one. It takes a few
+        seconds, longer for large workspaces; you can leave this page meanwhile.
       </p>
 
       {job.checking ? (
@@ -137,12 +137,18 @@ function MyRequests() {
     <section className="card stack" aria-labelledby={`${id}-title`}>
       <div>
         <h2 id={`${id}-title`}>My requests</h2>
-        <p className="muted small">Copies of your data, deletions and restrictions you asked for. Each is due one month after it was received.</p>
+        <p className="muted small">
+          Copies of your data, deletions and restrictions you asked for. Each is due one month after it was received.
+        </p>
       </div>
       {operations.isPending ? (
         <Loading>Loading your requests…</Loading>
       ) : !operations.data ? (
-        <ErrorMessage error={operations.error} title="Could not load your requests" onRetry={() => void operations.refetch()} />
+        <ErrorMessage
+          error={operations.error}
+          title="Could not load your requests"
+          onRetry={() => void operations.refetch()}
+        />
       ) : operations.data.length === 0 ? (
         <Empty>
           <p>No requests yet.</p>

@@ -6,7 +6,12 @@ import { trpc, type RouterOutputs } from "../../trpc";
 type Restriction = RouterOutputs["gdpr"]["restrictionStatus"];
 
 /** What keeps working while processing is restricted (GDPR Art. 18 lets the person keep access). */
-const STILL_WORKING = ["signing in", "viewing your workspaces and contacts", "downloading your data", "deleting your account"];
+const STILL_WORKING = [
+  "signing in",
+  "viewing your workspaces and contacts",
+  "downloading your data",
+  "deleting your account",
+];
 
 function list(items: string[]): string {
   if (items.length <= 1) return items.join("");
@@ -43,13 +48,17 @@ export function RestrictProcessing() {
     <section className="card stack" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Restrict processing</h2>
       <p className="muted">
-        You can ask Rapport to keep your data but stop using it — for example while you contest whether it is accurate. You can lift the
-        restriction at any time.
+        You can ask Rapport to keep your data but stop using it — for example while you contest whether it is accurate.
+        You can lift the restriction at any time.
       </p>
       {status.isPending ? (
         <Loading>Loading your restriction status…</Loading>
       ) : !status.data ? (
-        <ErrorMessage error={status.error} title="Could not load your restriction status" onRetry={() => void status.refetch()} />
+        <ErrorMessage
+          error={status.error}
+          title="Could not load your restriction status"
+          onRetry={() => void status.refetch()}
+        />
       ) : (
         <>
           <div className="pv-switch-row">
@@ -78,17 +87,23 @@ export function RestrictProcessing() {
             {restricted ? (
               <>
                 <p className="alert-title">Processing of your data is restricted.</p>
-                {status.data.restrictions.length > 0 && <p>Stopped until you lift it: {list(status.data.restrictions)}.</p>}
+                {status.data.restrictions.length > 0 && (
+                  <p>Stopped until you lift it: {list(status.data.restrictions)}.</p>
+                )}
               </>
             ) : (
               <p>
-                <strong>Not restricted.</strong> Turning this on pauses the features that use your data, such as suggestions, analytics and syncs.
+                <strong>Not restricted.</strong> Turning this on pauses the features that use your data, such as
+                suggestions, analytics and syncs.
               </p>
             )}
             <p className="small">Still working either way: {list(STILL_WORKING)}.</p>
           </div>
           {pending && <p className="small muted">{restricted ? "Lifting the restriction…" : "Restricting…"}</p>}
-          <ErrorMessage error={error} title={restricted ? "Could not lift the restriction" : "Could not restrict processing"} />
+          <ErrorMessage
+            error={error}
+            title={restricted ? "Could not lift the restriction" : "Could not restrict processing"}
+          />
         </>
       )}
     </section>

@@ -15,7 +15,12 @@ export function useBlockingWorkspaces(): OwnedWorkspace[] {
   const owned = trpc.workspaces.soleOwned.useQuery();
   return (owned.data ?? [])
     .filter((workspace) => workspace.deletionScheduledAt === null)
-    .map((workspace) => ({ id: workspace.workspaceId, name: workspace.name, members: workspace.members, deletionScheduledAt: workspace.deletionScheduledAt }));
+    .map((workspace) => ({
+      id: workspace.workspaceId,
+      name: workspace.name,
+      members: workspace.members,
+      deletionScheduledAt: workspace.deletionScheduledAt,
+    }));
 }
 
 /**
@@ -37,15 +42,24 @@ export function SoleOwnerBlockers({ workspaces, intro }: { workspaces: OwnedWork
             <strong>{workspace.name}</strong>
             {workspace.members === 1 && <span className="muted"> (only you: add a member to hand it over)</span>}
             {workspace.deletionScheduledAt && (
-              <span className="muted"> (deletion scheduled for {dateFormat.format(workspace.deletionScheduledAt)})</span>
+              <span className="muted">
+                {" "}
+                (deletion scheduled for {dateFormat.format(workspace.deletionScheduledAt)})
+              </span>
             )}
             {": "}
-            <Link href={`${paths.members(workspace.id)}#transfer-ownership`} aria-label={`Transfer ownership of ${workspace.name}`}>
+            <Link
+              href={`${paths.members(workspace.id)}#transfer-ownership`}
+              aria-label={`Transfer ownership of ${workspace.name}`}
+            >
               Transfer ownership
             </Link>
             {" or "}
             {/* Visible text starts the accessible name (WCAG 2.5.3), which adds the workspace. */}
-            <Link href={`${paths.members(workspace.id)}#delete-workspace`} aria-label={`Delete workspace ${workspace.name}`}>
+            <Link
+              href={`${paths.members(workspace.id)}#delete-workspace`}
+              aria-label={`Delete workspace ${workspace.name}`}
+            >
               Delete workspace
             </Link>
           </li>

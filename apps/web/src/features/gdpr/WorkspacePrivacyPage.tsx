@@ -29,7 +29,11 @@ function PrivacyRequests({ workspaceId, workspaceName }: { workspaceId: string; 
   const { open, history, overdue } = useMemo(() => {
     const all = operations.data ?? [];
     const openOnes = all.filter(isOpen).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime());
-    return { open: openOnes, history: all.filter((operation) => !isOpen(operation)), overdue: openOnes.filter((operation) => operation.overdue).length };
+    return {
+      open: openOnes,
+      history: all.filter((operation) => !isOpen(operation)),
+      overdue: openOnes.filter((operation) => operation.overdue).length,
+    };
   }, [operations.data]);
 
   return (
@@ -37,18 +41,24 @@ function PrivacyRequests({ workspaceId, workspaceName }: { workspaceId: string; 
       <div>
         <h1>Privacy</h1>
         <p className="muted pv-lead">
-          Data-subject requests about the people in {workspaceName}. Each must be answered within one month of receipt (GDPR Art. 12(3)). Export,
-          restrict or erase a person&apos;s data from their contact page.
+          Data-subject requests about the people in {workspaceName}. Each must be answered within one month of receipt
+          (GDPR Art. 12(3)). Export, restrict or erase a person&apos;s data from their contact page.
         </p>
       </div>
 
       {operations.isPending ? (
         <Loading>Loading privacy requests…</Loading>
       ) : !operations.data ? (
-        <ErrorMessage error={operations.error} title="Could not load the privacy requests" onRetry={() => void operations.refetch()} />
+        <ErrorMessage
+          error={operations.error}
+          title="Could not load the privacy requests"
+          onRetry={() => void operations.refetch()}
+        />
       ) : (
         <>
-          {operations.error && <ErrorMessage error={operations.error} title="Could not refresh the requests; showing the last ones" />}
+          {operations.error && (
+            <ErrorMessage error={operations.error} title="Could not refresh the requests; showing the last ones" />
+          )}
           <dl className="pv-summary" aria-label="Summary">
             <div className="pv-summary-item">
               <dt>Open</dt>
@@ -83,11 +93,18 @@ function PrivacyRequests({ workspaceId, workspaceName }: { workspaceId: string; 
             {history.length === 0 ? (
               <Empty>
                 <p>No requests yet.</p>
-                <p className="small">Restrictions and erasures of contacts appear here, with when they were received and completed.</p>
+                <p className="small">
+                  Restrictions and erasures of contacts appear here, with when they were received and completed.
+                </p>
               </Empty>
             ) : (
               <>
-                <OperationsTable operations={history} caption="Privacy request history" now={now} workspaceId={workspaceId} />
+                <OperationsTable
+                  operations={history}
+                  caption="Privacy request history"
+                  now={now}
+                  workspaceId={workspaceId}
+                />
                 {operations.data.length >= LIMIT && <p className="small muted">Showing the latest {LIMIT} requests.</p>}
               </>
             )}

@@ -42,7 +42,11 @@ export async function downloadExportFile(url: string, fallbackName = "rapport-da
   if (!token) throw new DownloadError("Your session ended; sign in again to download the file.", 401);
   let response: Response;
   try {
-    response = await authedFetch(url, { headers: { authorization: `Bearer ${token}` }, credentials: "same-origin", cache: "no-store" });
+    response = await authedFetch(url, {
+      headers: { authorization: `Bearer ${token}` },
+      credentials: "same-origin",
+      cache: "no-store",
+    });
   } catch {
     throw new DownloadError("Could not reach the Rapport server. Check your connection and try again.", 0);
   }

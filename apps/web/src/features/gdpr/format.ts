@@ -4,7 +4,6 @@ export type Operation = RouterOutputs["gdpr"]["operations"][number];
 export type ExportStatus = RouterOutputs["gdpr"]["exportStatus"];
 export type ExportSection = NonNullable<NonNullable<RouterInputs["gdpr"]["requestExport"]>["include"]>[number];
 
-
 const DAY_MS = 86_400_000;
 
 /** What kind of request an operation is (gdpr_operations.type). */
@@ -32,7 +31,8 @@ const STATUS_LABELS: Record<Operation["status"], string> = {
 
 /** A deletion waiting for its grace period is "scheduled", not merely pending. */
 export function statusLabel(operation: Pick<Operation, "type" | "status">): string {
-  if ((operation.type === "user_deletion" || operation.type === "workspace_deletion") && operation.status === "pending") return "Scheduled";
+  if ((operation.type === "user_deletion" || operation.type === "workspace_deletion") && operation.status === "pending")
+    return "Scheduled";
   return STATUS_LABELS[operation.status] ?? operation.status;
 }
 
@@ -49,12 +49,28 @@ export function formatDays(ms: number): string {
 
 /** The sections a person can choose for their own export (profile is always included). */
 export const EXPORT_SECTIONS: { value: ExportSection; label: string; description: string }[] = [
-  { value: "profile", label: "Profile", description: "Your account, workspace memberships and sign-in sessions (always included)." },
-  { value: "contacts", label: "Contacts", description: "Contacts of the workspaces you own, and those you added elsewhere." },
-  { value: "interactions", label: "Interactions", description: "Emails, meetings, calls and notes of those workspaces, and those you logged." },
+  {
+    value: "profile",
+    label: "Profile",
+    description: "Your account, workspace memberships and sign-in sessions (always included).",
+  },
+  {
+    value: "contacts",
+    label: "Contacts",
+    description: "Contacts of the workspaces you own, and those you added elsewhere.",
+  },
+  {
+    value: "interactions",
+    label: "Interactions",
+    description: "Emails, meetings, calls and notes of those workspaces, and those you logged.",
+  },
   { value: "preferences", label: "Preferences", description: "Settings you changed, such as analytics values." },
   { value: "activity", label: "Activity", description: "Activity feed entries of things you did." },
-  { value: "audit", label: "Security log", description: "Sign-ins and other audited actions, with IP address and browser." },
+  {
+    value: "audit",
+    label: "Security log",
+    description: "Sign-ins and other audited actions, with IP address and browser.",
+  },
 ];
 
 /** "contact_details" → "Contact details". */

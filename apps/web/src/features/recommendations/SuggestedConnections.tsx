@@ -50,7 +50,9 @@ export function SuggestedConnections({ workspaceId, contactId, contactName }: Su
     body = (
       <Empty>
         <p>No suggestions yet — log emails or meetings with other contacts</p>
-        {!includeKnown && <p className="small">People {contactName} already knows are hidden unless you include them.</p>}
+        {!includeKnown && (
+          <p className="small">People {contactName} already knows are hidden unless you include them.</p>
+        )}
       </Empty>
     );
   } else {
@@ -80,7 +82,9 @@ export function SuggestedConnections({ workspaceId, contactId, contactName }: Su
       </label>
       {updating && <Loading>Updating suggestions…</Loading>}
       {/* A failed refetch (e.g. after the toggle) keeps the last list and says so. */}
-      {data && query.error && <ErrorMessage error={query.error} title="Could not update suggestions" onRetry={() => void query.refetch()} />}
+      {data && query.error && (
+        <ErrorMessage error={query.error} title="Could not update suggestions" onRetry={() => void query.refetch()} />
+      )}
       {body}
     </section>
   );
@@ -130,7 +134,10 @@ function useRefreshAfterTimelineChange(workspaceId: string, contactId: string) {
     () =>
       queryClient.getQueryCache().subscribe((event) => {
         if (event.type !== "updated" || event.action.type !== "success" || !event.action.manual) return;
-        const [path, meta] = event.query.queryKey as [unknown, { input?: { workspaceId?: string; contactId?: string } } | undefined];
+        const [path, meta] = event.query.queryKey as [
+          unknown,
+          { input?: { workspaceId?: string; contactId?: string } } | undefined,
+        ];
         if (!Array.isArray(path) || path.join(".") !== "interactions.listForContact") return;
         if (meta?.input?.workspaceId !== workspaceId || meta.input.contactId !== contactId) return;
         void utils.recommendations.forContact.invalidate({ workspaceId, contactId });

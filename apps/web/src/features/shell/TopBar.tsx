@@ -38,9 +38,29 @@ export function TopBar({ user, route }: { user: SessionUser; route: Route }) {
         </span>
         <Link className="topbar-link" href={paths.myPrivacy()} current={route.page === "myPrivacy"} title="My privacy">
           {/* Narrow screens show the shield only; the text stays for screen readers. */}
-          <svg className="topbar-link-icon" viewBox="0 0 16 16" width="20" height="20" aria-hidden="true" focusable="false">
-            <path d="M8 1.25 2.5 3.4v4.1c0 3.3 2.3 6 5.5 7.25 3.2-1.25 5.5-3.95 5.5-7.25V3.4L8 1.25Z" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" />
-            <path d="m5.6 8 1.7 1.7 3.2-3.4" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
+          <svg
+            className="topbar-link-icon"
+            viewBox="0 0 16 16"
+            width="20"
+            height="20"
+            aria-hidden="true"
+            focusable="false"
+          >
+            <path
+              d="M8 1.25 2.5 3.4v4.1c0 3.3 2.3 6 5.5 7.25 3.2-1.25 5.5-3.95 5.5-7.25V3.4L8 1.25Z"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="1.5"
+              strokeLinejoin="round"
+            />
+            <path
+              d="m5.6 8 1.7 1.7 3.2-3.4"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="1.5"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
           </svg>
           <span className="topbar-link-text">My privacy</span>
         </Link>
@@ -61,13 +81,55 @@ function SectionNav({ route, workspaceId, manage }: { route: Route; workspaceId:
   const inContacts = route.page === "contacts" || route.page === "deletedContacts" || route.page === "contact";
   const links = [
     { label: "Contacts", href: paths.contacts(workspaceId), current: route.page === "contacts", active: inContacts },
-    { label: "Activity", href: paths.activity(workspaceId), current: route.page === "activity", active: route.page === "activity" },
-    { label: "Analytics", href: paths.analytics(workspaceId), current: route.page === "analytics", active: route.page === "analytics" },
+    {
+      label: "Activity",
+      href: paths.activity(workspaceId),
+      current: route.page === "activity",
+      active: route.page === "activity",
+    },
+    {
+      label: "Analytics",
+      href: paths.analytics(workspaceId),
+      current: route.page === "analytics",
+      active: route.page === "analytics",
+    },
     // Everyone sees Members: plain members get the read-only list and "Leave workspace".
-    { label: "Members", href: paths.members(workspaceId), current: route.page === "members", active: route.page === "members" },
-    ...(manage ? [{ label: "Audit", href: paths.audit(workspaceId), current: route.page === "audit", active: route.page === "audit" }] : []),
-    ...(manage ? [{ label: "Privacy", href: paths.privacy(workspaceId), current: route.page === "privacy", active: route.page === "privacy" }] : []),
-    ...(manage ? [{ label: "Cache", href: paths.cache(workspaceId), current: route.page === "cache", active: route.page === "cache" }] : []),
+    {
+      label: "Members",
+      href: paths.members(workspaceId),
+      current: route.page === "members",
+      active: route.page === "members",
+    },
+    ...(manage
+      ? [
+          {
+            label: "Audit",
+            href: paths.audit(workspaceId),
+            current: route.page === "audit",
+            active: route.page === "audit",
+          },
+        ]
+      : []),
+    ...(manage
+      ? [
+          {
+            label: "Privacy",
+            href: paths.privacy(workspaceId),
+            current: route.page === "privacy",
+            active: route.page === "privacy",
+          },
+        ]
+      : []),
+    ...(manage
+      ? [
+          {
+            label: "Cache",
+            href: paths.cache(workspaceId),
+            current: route.page === "cache",
+            active: route.page === "cache",
+          },
+        ]
+      : []),
   ];
   return (
     <nav className="mainnav" aria-label="Workspace sections">

@@ -5,7 +5,9 @@ import { trpc } from "../../trpc";
 import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
 
 // Its own chunk: the form brings react-hook-form and zod, which the first page does not need.
-const CreateWorkspaceForm = lazy(() => import("../workspaces/CreateWorkspaceForm").then((module) => ({ default: module.CreateWorkspaceForm })));
+const CreateWorkspaceForm = lazy(() =>
+  import("../workspaces/CreateWorkspaceForm").then((module) => ({ default: module.CreateWorkspaceForm })),
+);
 
 /** Where "switch to workspace X" goes: the same section there, when X allows it. */
 function switchPath(route: Route, workspaceId: string, role: WorkspaceRole): string {

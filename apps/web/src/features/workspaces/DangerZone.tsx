@@ -53,7 +53,11 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
 
   const scheduled = status.data?.scheduled ?? null;
   const confirmed = nameTyped(typed, workspace.name);
-  const confirmationError = fieldError(request.error, "confirmation") ?? (request.error && describeError(request.error).code === "BAD_REQUEST" ? describeError(request.error).message : undefined);
+  const confirmationError =
+    fieldError(request.error, "confirmation") ??
+    (request.error && describeError(request.error).code === "BAD_REQUEST"
+      ? describeError(request.error).message
+      : undefined);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -73,13 +77,26 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
         <div className="stack-sm">
           <div className="alert ws-scheduled" role="status">
             <p className="alert-title">
-              {workspace.name} will be deleted on <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
-              {scheduled.effectiveAt.getTime() > now ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})` : ""}.
+              {workspace.name} will be deleted on{" "}
+              <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
+              {scheduled.effectiveAt.getTime() > now
+                ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})`
+                : ""}
+              .
             </p>
-            <p>{request.data?.warning ?? "Its contacts, interactions, exports and cached data will then be erased for good. Any owner can cancel until then."}</p>
+            <p>
+              {request.data?.warning ??
+                "Its contacts, interactions, exports and cached data will then be erased for good. Any owner can cancel until then."}
+            </p>
           </div>
           <p>
-            <button ref={cancelRef} type="button" className="button-secondary" onClick={() => cancel.mutate({ workspaceId: workspace.id })} disabled={cancel.isPending}>
+            <button
+              ref={cancelRef}
+              type="button"
+              className="button-secondary"
+              onClick={() => cancel.mutate({ workspaceId: workspace.id })}
+              disabled={cancel.isPending}
+            >
               {cancel.isPending ? "Cancelling…" : "Cancel deletion"}
             </button>
           </p>
@@ -93,10 +110,17 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
             </p>
           )}
           <p>
-            Every contact, interaction, export and cached result of {workspace.name} is erased for good after a grace period, during which the
-            workspace keeps working, its members see a notice and any owner can cancel. The audit log keeps only anonymous ids.
+            Every contact, interaction, export and cached result of {workspace.name} is erased for good after a grace
+            period, during which the workspace keeps working, its members see a notice and any owner can cancel. The
+            audit log keeps only anonymous ids.
           </p>
-          {status.error && <ErrorMessage error={status.error} title="Could not check for a scheduled deletion" onRetry={() => void status.refetch()} />}
+          {status.error && (
+            <ErrorMessage
+              error={status.error}
+              title="Could not check for a scheduled deletion"
+              onRetry={() => void status.refetch()}
+            />
+          )}
           <form className="stack-sm" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
             <TextField
               label={`Type the workspace's name, ${workspace.name}, to confirm`}
@@ -109,7 +133,9 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
               onChange={(event) => setTyped(event.target.value)}
             />
             <p id={`${id}-gate`} className="small muted" aria-live="polite">
-              {confirmed ? "Confirmed. The deletion can be cancelled until the date shown afterwards." : "Type the name exactly (capitals count) to enable the button."}
+              {confirmed
+                ? "Confirmed. The deletion can be cancelled until the date shown afterwards."
+                : "Type the name exactly (capitals count) to enable the button."}
             </p>
             <div className="button-row">
               <button type="submit" className="button-danger" disabled={!confirmed || request.isPending}>
@@ -117,7 +143,9 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
               </button>
             </div>
           </form>
-          {request.error && !confirmationError && <ErrorMessage error={request.error} title="Could not schedule the deletion" />}
+          {request.error && !confirmationError && (
+            <ErrorMessage error={request.error} title="Could not schedule the deletion" />
+          )}
         </>
       )}
     </section>

@@ -27,12 +27,13 @@ export function DeletionScheduledNotice({ workspace }: { workspace: CurrentWorks
   return (
     <div className="alert ws-scheduled" role="status">
       <p className="alert-title">
-        {workspace.name} will be deleted on <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
+        {workspace.name} will be deleted on{" "}
+        <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
         {left > 0 ? ` (in ${formatDays(left)})` : ""}.
       </p>
       <p>
-        {scheduled.requestedByName ?? "An owner"} scheduled it. Its contacts, interactions, exports and cached data are then erased for good; until
-        then everything works as usual.{" "}
+        {scheduled.requestedByName ?? "An owner"} scheduled it. Its contacts, interactions, exports and cached data are
+        then erased for good; until then everything works as usual.{" "}
         {workspace.role === "owner" ? (
           <Link href={`${paths.members(workspace.id)}#delete-workspace`}>Cancel the deletion on the Members page</Link>
         ) : (

@@ -35,7 +35,12 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
     onSuccess: async ({ invitation, link }) => {
       setEmail("");
       setNotice(null);
-      setCreated({ email: invitation.email, role: invitation.role, url: absolute(link), expiresAt: invitation.expiresAt });
+      setCreated({
+        email: invitation.email,
+        role: invitation.role,
+        url: absolute(link),
+        expiresAt: invitation.expiresAt,
+      });
       await utils.invitations.listPending.invalidate({ workspaceId });
     },
   });
@@ -102,7 +107,11 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
       {pending.isPending ? (
         <Loading>Loading invitations…</Loading>
       ) : pending.error ? (
-        <ErrorMessage error={pending.error} title="Could not load the invitations" onRetry={() => void pending.refetch()} />
+        <ErrorMessage
+          error={pending.error}
+          title="Could not load the invitations"
+          onRetry={() => void pending.refetch()}
+        />
       ) : list.length === 0 ? (
         <p className="empty">No pending invitations.</p>
       ) : (
@@ -136,7 +145,10 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
                   type="button"
                   className="button-secondary button-small"
                   aria-label={`Withdraw the invitation for ${invitation.email}`}
-                  disabled={(revoke.isPending && revoke.variables?.invitationId === invitation.id) || !roles.includes(invitation.role)}
+                  disabled={
+                    (revoke.isPending && revoke.variables?.invitationId === invitation.id) ||
+                    !roles.includes(invitation.role)
+                  }
                   onClick={() => withdraw(invitation.id, invitation.email)}
                 >
                   Withdraw
@@ -174,7 +186,14 @@ function CreatedInvitation({ link }: { link: CreatedLink }) {
         <time dateTime={link.expiresAt.toISOString()}>{dateFormat.format(link.expiresAt)}</time>. It is shown only now.
       </p>
       <div className="inline-form">
-        <TextField label="Invitation link" className="grow" readOnly value={link.url} inputRef={input} onFocus={(event) => event.target.select()} />
+        <TextField
+          label="Invitation link"
+          className="grow"
+          readOnly
+          value={link.url}
+          inputRef={input}
+          onFocus={(event) => event.target.select()}
+        />
         <button type="button" onClick={() => void copy()}>
           Copy link
         </button>

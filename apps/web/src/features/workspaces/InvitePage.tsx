@@ -54,7 +54,9 @@ function Invitation({ token }: { token: string }) {
       navigate(paths.contacts(joined.workspaceId));
     },
   });
-  const decline = trpc.invitations.decline.useMutation({ onSuccess: () => utils.invitations.preview.invalidate({ token }) });
+  const decline = trpc.invitations.decline.useMutation({
+    onSuccess: () => utils.invitations.preview.invalidate({ token }),
+  });
 
   if (preview.isPending) return <Loading>Loading the invitation…</Loading>;
   if (preview.error) {
@@ -64,8 +66,8 @@ function Invitation({ token }: { token: string }) {
         <div className="alert alert-error stack" role="alert">
           <p className="alert-title">This invitation was sent to another address.</p>
           <p>
-            You are signed in as {me.email}. Sign out (top right), then sign in or create an account with the address the invitation was sent
-            to, and open the link again.
+            You are signed in as {me.email}. Sign out (top right), then sign in or create an account with the address
+            the invitation was sent to, and open the link again.
           </p>
         </div>
       );
@@ -73,11 +75,18 @@ function Invitation({ token }: { token: string }) {
     if (code === "NOT_FOUND") {
       return (
         <p className="alert alert-error" role="alert">
-          This invitation does not exist (any more): it may have expired and been removed. Ask the workspace for a new one.
+          This invitation does not exist (any more): it may have expired and been removed. Ask the workspace for a new
+          one.
         </p>
       );
     }
-    return <ErrorMessage error={preview.error} title="Could not load the invitation" onRetry={() => void preview.refetch()} />;
+    return (
+      <ErrorMessage
+        error={preview.error}
+        title="Could not load the invitation"
+        onRetry={() => void preview.refetch()}
+      />
+    );
   }
 
   const invitation = preview.data;
@@ -104,8 +113,9 @@ function Invitation({ token }: { token: string }) {
     <section className="card stack" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Join {invitation.workspaceName}?</h2>
       <p>
-        {invitation.invitedByName ?? "A member"} invited you to join <strong>{invitation.workspaceName}</strong> as {role === "admin" ? "an" : "a"}{" "}
-        {role}. The invitation is valid until <time dateTime={invitation.expiresAt.toISOString()}>{dateFormat.format(invitation.expiresAt)}</time>.
+        {invitation.invitedByName ?? "A member"} invited you to join <strong>{invitation.workspaceName}</strong> as{" "}
+        {role === "admin" ? "an" : "a"} {role}. The invitation is valid until{" "}
+        <time dateTime={invitation.expiresAt.toISOString()}>{dateFormat.format(invitation.expiresAt)}</time>.
       </p>
       <p className="muted small">
         Members of a workspace see its contacts and interactions; the other members see your name and email address.

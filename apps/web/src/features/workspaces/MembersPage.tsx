@@ -61,7 +61,10 @@ export default function MembersPage() {
       { workspaceId: workspace.id, userId: member.userId, role },
       {
         onSuccess: () => {
-          setOutcome({ kind: "done", text: `${member.name} is now ${role === "admin" ? "an" : "a"} ${ROLE_LABELS[role].toLowerCase()}.` });
+          setOutcome({
+            kind: "done",
+            text: `${member.name} is now ${role === "admin" ? "an" : "a"} ${ROLE_LABELS[role].toLowerCase()}.`,
+          });
           void refresh(member.userId === me.id);
         },
         onError: (error) => setOutcome({ kind: "failed", title: `Could not change the role of ${member.name}`, error }),
@@ -103,16 +106,18 @@ export default function MembersPage() {
       <section aria-labelledby={`${id}-people`} className="stack">
         <h2 id={`${id}-people`}>People{members.data ? ` (${list.length})` : ""}</h2>
         <div aria-live="polite">
-          {outcome?.kind === "done" && (
-            <p className="alert alert-success">{outcome.text}</p>
-          )}
+          {outcome?.kind === "done" && <p className="alert alert-success">{outcome.text}</p>}
         </div>
         {outcome?.kind === "failed" && <ErrorMessage error={outcome.error} title={outcome.title} />}
 
         {members.isPending ? (
           <Loading>Loading members…</Loading>
         ) : members.error ? (
-          <ErrorMessage error={members.error} title="Could not load the members" onRetry={() => void members.refetch()} />
+          <ErrorMessage
+            error={members.error}
+            title="Could not load the members"
+            onRetry={() => void members.refetch()}
+          />
         ) : list.length === 0 ? (
           <p className="empty">No members.</p>
         ) : (
@@ -177,14 +182,23 @@ export default function MembersPage() {
 
       {workspace.role === "owner" && (
         <>
-          {members.data && <TransferOwnership workspace={workspace} members={members.data} meId={me.id} onTransferred={(text) => setOutcome({ kind: "done", text })} />}
+          {members.data && (
+            <TransferOwnership
+              workspace={workspace}
+              members={members.data}
+              meId={me.id}
+              onTransferred={(text) => setOutcome({ kind: "done", text })}
+            />
+          )}
           <DangerZone workspace={workspace} />
         </>
       )}
 
       <section aria-labelledby={`${id}-leave`} className="card stack">
         <h2 id={`${id}-leave`}>Leave this workspace</h2>
-        <p className="muted">You lose access to {workspace.name} and its contacts. An owner or admin can invite you back later.</p>
+        <p className="muted">
+          You lose access to {workspace.name} and its contacts. An owner or admin can invite you back later.
+        </p>
         <p>
           <button
             type="button"
@@ -210,7 +224,8 @@ export default function MembersPage() {
         onCancel={() => setRemoving(null)}
       >
         <p>
-          {removing?.name} ({removing?.email}) loses access to {workspace.name} at once. You can invite them again later.
+          {removing?.name} ({removing?.email}) loses access to {workspace.name} at once. You can invite them again
+          later.
         </p>
       </ConfirmDialog>
 

@@ -47,7 +47,11 @@ export function TransferOwnership({
       setChosen("");
       onTransferred(`${result.ownerName || "The member"} now owns ${workspace.name}. You are an admin.`);
       // My role changed (owner → admin): the workspace list carries it.
-      await Promise.all([utils.workspaces.members.invalidate({ workspaceId: workspace.id }), utils.workspaces.list.invalidate(), utils.workspaces.soleOwned.invalidate()]);
+      await Promise.all([
+        utils.workspaces.members.invalidate({ workspaceId: workspace.id }),
+        utils.workspaces.list.invalidate(),
+        utils.workspaces.soleOwned.invalidate(),
+      ]);
     },
   });
   const receiver = candidates.find((member) => member.userId === chosen) ?? null;
@@ -65,14 +69,19 @@ export function TransferOwnership({
         Transfer ownership
       </h2>
       <p className="muted">
-        Hand {workspace.name} to another member: they become its owner and you stay as an admin. Do this before deleting your account if you are
-        the only owner.
+        Hand {workspace.name} to another member: they become its owner and you stay as an admin. Do this before deleting
+        your account if you are the only owner.
       </p>
       {candidates.length === 0 ? (
         <p className="muted">Nobody else can receive it yet: add a member first.</p>
       ) : (
         <form className="inline-form" onSubmit={submit} noValidate>
-          <SelectField label="New owner" className="grow" value={chosen} onChange={(event) => setChosen(event.target.value)}>
+          <SelectField
+            label="New owner"
+            className="grow"
+            value={chosen}
+            onChange={(event) => setChosen(event.target.value)}
+          >
             <option value="">Choose a member…</option>
             {candidates.map((member) => (
               <option key={member.userId} value={member.userId}>
@@ -95,7 +104,8 @@ export function TransferOwnership({
         onCancel={() => setConfirming(false)}
       >
         <p>
-          {receiver?.name} becomes the owner of {workspace.name}. You become an admin: you can no longer delete the workspace or manage owners.
+          {receiver?.name} becomes the owner of {workspace.name}. You become an admin: you can no longer delete the
+          workspace or manage owners.
         </p>
       </ConfirmDialog>
     </section>

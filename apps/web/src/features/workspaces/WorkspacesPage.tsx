@@ -20,9 +20,15 @@ export default function WorkspacesPage() {
         {workspaces.isPending ? (
           <Loading>Loading workspaces…</Loading>
         ) : workspaces.error ? (
-          <ErrorMessage error={workspaces.error} title="Could not load your workspaces" onRetry={() => void workspaces.refetch()} />
+          <ErrorMessage
+            error={workspaces.error}
+            title="Could not load your workspaces"
+            onRetry={() => void workspaces.refetch()}
+          />
         ) : workspaces.data.length === 0 ? (
-          <p className="empty">You are not in any workspace yet. Create one below, or ask a colleague to add you to theirs.</p>
+          <p className="empty">
+            You are not in any workspace yet. Create one below, or ask a colleague to add you to theirs.
+          </p>
         ) : (
           <ul className="workspace-list">
             {workspaces.data.map((workspace) => (

@@ -11,7 +11,11 @@ export function cacheHealth(redis: CacheRedis): CacheHealth {
     configured: redis.configured,
     degraded: redis.degraded,
     degradedSince: redis.degradedSince,
-    detail: redis.degraded ? (redis.configured ? `Redis unreachable: ${redis.lastError ?? "circuit open"}` : "no Redis configured: memory only") : null,
+    detail: redis.degraded
+      ? redis.configured
+        ? `Redis unreachable: ${redis.lastError ?? "circuit open"}`
+        : "no Redis configured: memory only"
+      : null,
   };
 }
 
@@ -44,7 +48,9 @@ export class CacheAdmin {
     let cursor = "0";
     let removed = 0;
     for (let round = 0; round < 100_000; round++) {
-      const [next, batch] = await redis.run("forget scan", (client) => client.scan(cursor, "MATCH", keys.everythingOf(workspaceId), "COUNT", 1_000));
+      const [next, batch] = await redis.run("forget scan", (client) =>
+        client.scan(cursor, "MATCH", keys.everythingOf(workspaceId), "COUNT", 1_000),
+      );
       cursor = next;
       if (batch.length > 0) removed += await redis.run("forget unlink", (client) => client.unlink(...batch));
       if (cursor === "0") break;
@@ -53,7 +59,10 @@ export class CacheAdmin {
   }
 
   /** Deletes one key of the workspace. Anything else is refused by the caller (FORBIDDEN). */
-  async deleteKey(workspaceId: string, logicalKey: string): Promise<{ deleted: boolean; status: "ok" | "degraded" } | "forbidden"> {
+  async deleteKey(
+    workspaceId: string,
+    logicalKey: string,
+  ): Promise<{ deleted: boolean; status: "ok" | "degraded" } | "forbidden"> {
     const { keys, redis, local, instanceId } = this.parts;
     const parsed = parseLogical(logicalKey);
     if (!parsed || parsed.workspaceId !== workspaceId) return "forbidden";
@@ -61,7 +70,9 @@ export class CacheAdmin {
     const droppedLocally = local.delete(localKey);
     try {
       const removed = await redis.run("delete", (client) => client.unlink(keys.root + logicalKey));
-      await redis.publish(keys.channel(), JSON.stringify({ type: "delete", workspaceId, key: localKey, from: instanceId })).catch(() => {});
+      await redis
+        .publish(keys.channel(), JSON.stringify({ type: "delete", workspaceId, key: localKey, from: instanceId }))
+        .catch(() => {});
       return { deleted: removed > 0 || droppedLocally, status: "ok" };
     } catch (error) {
       redisFailed(this.parts, workspaceId, error);
@@ -73,19 +84,33 @@ export class CacheAdmin {
   async listKeys(workspaceId: string, options: { pattern?: string; cursor?: string | null; limit: number }) {
     const { keys: cacheKeys, redis } = this.parts;
     const pattern = options.pattern;
-    const keys: { key: string; namespace: CacheNamespace; generation: number; current: boolean; ttlSeconds: number | null }[] = [];
+    const keys: {
+      key: string;
+      namespace: CacheNamespace;
+      generation: number;
+      current: boolean;
+      ttlSeconds: number | null;
+    }[] = [];
     let cursor = options.cursor ?? "0";
     try {
       const current = await this.invalidation.generation(workspaceId);
       for (let round = 0; round < 20 && keys.length < options.limit; round++) {
-        const [next, batch] = await redis.run("scan", (client) => client.scan(cursor, "MATCH", cacheKeys.workspacePattern(workspaceId), "COUNT", 1_000));
+        const [next, batch] = await redis.run("scan", (client) =>
+          client.scan(cursor, "MATCH", cacheKeys.workspacePattern(workspaceId), "COUNT", 1_000),
+        );
         cursor = next;
         for (const full of batch) {
           const parsed = cacheKeys.parseFull(full);
           if (!parsed || parsed.workspaceId !== workspaceId) continue;
           const logical = full.slice(cacheKeys.root.length);
           if (pattern && !matchesGlob(pattern, logical)) continue;
-          keys.push({ key: logical, namespace: parsed.namespace, generation: parsed.generation, current: parsed.generation === current, ttlSeconds: null });
+          keys.push({
+            key: logical,
+            namespace: parsed.namespace,
+            generation: parsed.generation,
+            current: parsed.generation === current,
+            ttlSeconds: null,
+          });
         }
         if (cursor === "0") break;
       }
@@ -152,7 +177,11 @@ export class CacheAdmin {
       const totals = stats.totals.get(workspaceId) ?? emptyCounters();
       return {
         workspaceId,
-        ...figures(totals, LATENCY_BUCKETS_MS.map(() => 0), true),
+        ...figures(
+          totals,
+          LATENCY_BUCKETS_MS.map(() => 0),
+          true,
+        ),
         generation: null,
         recommendationsCached: null,
         workspaceKeys: null,
@@ -177,7 +206,9 @@ export class CacheAdmin {
     let recommendations = 0;
     const deadline = performance.now() + 2_000;
     do {
-      const [next, batch] = await redis.run("scan", (client) => client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 2_000));
+      const [next, batch] = await redis.run("scan", (client) =>
+        client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 2_000),
+      );
       cursor = next;
       total += batch.length;
       for (const full of batch) {
@@ -204,7 +235,8 @@ export class CacheAdmin {
           for (const [workspaceId, delta] of taken) {
             const statsKey = keys.stats(workspaceId);
             pipeline.hsetnx(statsKey, "since", String(now));
-            for (const name of COUNTERS) if (delta.counters[name] !== 0) pipeline.hincrby(statsKey, name, delta.counters[name]);
+            for (const name of COUNTERS)
+              if (delta.counters[name] !== 0) pipeline.hincrby(statsKey, name, delta.counters[name]);
             delta.buckets.forEach((n, i) => n !== 0 && pipeline.hincrby(keys.latency(workspaceId), String(i), n));
             for (const [minute, [hits, misses]] of delta.minutes) {
               const seriesKey = keys.series(workspaceId, Math.floor(minute / 60));
@@ -244,7 +276,10 @@ function figures(counters: Counters, buckets: number[], instanceOnly: boolean) {
       count: counters.getCount,
       avgMs: counters.getCount === 0 ? null : counters.getMicros / counters.getCount / 1000,
       p95Ms: percentileFromBuckets(buckets, 95),
-      bucketsMs: LATENCY_BUCKETS_MS.map((bound, i) => ({ upToMs: Number.isFinite(bound) ? bound : null, count: buckets[i] ?? 0 })),
+      bucketsMs: LATENCY_BUCKETS_MS.map((bound, i) => ({
+        upToMs: Number.isFinite(bound) ? bound : null,
+        count: buckets[i] ?? 0,
+      })),
     },
     evictions: { local: counters.evictions, redis: null as number | null },
     instanceOnly,

@@ -104,9 +104,15 @@ export class FreshnessFence {
                AND (e.type LIKE 'contact.%' OR e.type LIKE 'interaction.%')`;
       let timer: NodeJS.Timeout | undefined;
       const rows = await Promise.race([
-        queryRows<{ snap: string; workspace_id: string | null; tx: string | null; id: string | number | null }>(this.db, query),
+        queryRows<{ snap: string; workspace_id: string | null; tx: string | null; id: string | number | null }>(
+          this.db,
+          query,
+        ),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`freshness probe: no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+          timer = setTimeout(
+            () => reject(new Error(`freshness probe: no answer within ${PROBE_TIMEOUT_MS} ms`)),
+            PROBE_TIMEOUT_MS,
+          );
           timer.unref?.();
         }),
       ]).finally(() => clearTimeout(timer));

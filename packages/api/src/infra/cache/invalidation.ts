@@ -125,7 +125,11 @@ export class CacheInvalidation {
     const { keys, redis } = this.parts;
     if (!redis.raw) throw new CacheUnavailableError("cache Redis not configured");
     const [generation, changed] = await redis.run("bump", (client) =>
-      cacheScripts(client).rapportCacheBump(keys.generation(workspaceId), keys.seen(workspaceId), ...eventIds.map(String)),
+      cacheScripts(client).rapportCacheBump(
+        keys.generation(workspaceId),
+        keys.seen(workspaceId),
+        ...eventIds.map(String),
+      ),
     );
     if (changed) this.scheduleSweep(workspaceId);
     return Number(generation);
@@ -139,7 +143,8 @@ export class CacheInvalidation {
         () => {},
       );
     }
-    for (const [workspaceId, list] of this.pending) for (const entry of [...list]) void this.confirmBump(workspaceId, entry);
+    for (const [workspaceId, list] of this.pending)
+      for (const entry of [...list]) void this.confirmBump(workspaceId, entry);
   }
 
   /** Bus listener (every instance hears every event): evict this instance's entries early. */
@@ -195,7 +200,9 @@ export class CacheInvalidation {
     let cursor = "0";
     let removed = 0;
     for (let round = 0; round < 100_000; round++) {
-      const [next, batch] = await redis.run("sweep scan", (client) => client.scan(cursor, "MATCH", keys.workspacePattern(workspaceId), "COUNT", 1_000));
+      const [next, batch] = await redis.run("sweep scan", (client) =>
+        client.scan(cursor, "MATCH", keys.workspacePattern(workspaceId), "COUNT", 1_000),
+      );
       cursor = next;
       const old = batch.filter((full) => {
         const parsed = keys.parseFull(full) ?? keys.parseLock(full);
@@ -215,7 +222,9 @@ export class CacheInvalidation {
       this.sweeps.delete(workspaceId);
       void (async () => {
         try {
-          const claimed = await redis.run("sweep lock", (client) => client.set(keys.sweepLock(workspaceId), instanceId, "PX", SWEEP_DELAY_MS * 2, "NX"));
+          const claimed = await redis.run("sweep lock", (client) =>
+            client.set(keys.sweepLock(workspaceId), instanceId, "PX", SWEEP_DELAY_MS * 2, "NX"),
+          );
           if (claimed !== "OK") return;
           await this.sweep(workspaceId, await this.generation(workspaceId));
         } catch {

@@ -96,7 +96,9 @@ export class CacheKeys {
 
   /** Lock keys of a workspace, with their generation (swept with old data). */
   parseLock(fullKey: string): { workspaceId: string; generation: number } | null {
-    const match = new RegExp(`^lock:(?:${DATA_NAMESPACES.join("|")}):(${UUID}):(\\d{1,20}):`).exec(fullKey.slice(this.root.length));
+    const match = new RegExp(`^lock:(?:${DATA_NAMESPACES.join("|")}):(${UUID}):(\\d{1,20}):`).exec(
+      fullKey.slice(this.root.length),
+    );
     return match ? { workspaceId: match[1]!, generation: Number(match[2]) } : null;
   }
 }
@@ -104,5 +106,10 @@ export class CacheKeys {
 export function parseLogical(key: string): ParsedKey | null {
   const match = LOGICAL.exec(key);
   if (!match) return null;
-  return { namespace: match[1] as CacheNamespace, workspaceId: match[2]!, generation: Number(match[3]), rest: match[4]! };
+  return {
+    namespace: match[1] as CacheNamespace,
+    workspaceId: match[2]!,
+    generation: Number(match[3]),
+    rest: match[4]!,
+  };
 }

@@ -51,13 +51,27 @@ export class LocalTier {
     return version;
   }
 
-  get(namespace: CacheNamespace, workspaceId: string, key: string, version: number, accept: (value: unknown) => boolean): CacheResult<unknown> | null {
+  get(
+    namespace: CacheNamespace,
+    workspaceId: string,
+    key: string,
+    version: number,
+    accept: (value: unknown) => boolean,
+  ): CacheResult<unknown> | null {
     const entry = this.l1?.get(`${namespace}|${workspaceId}|${key}`);
     if (!entry || entry.version !== version || !accept(entry.value)) return null;
     return { value: entry.value, cached: true, source: "l1", computedAt: new Date(entry.computedAt) };
   }
 
-  set(namespace: CacheNamespace, workspaceId: string, key: string, version: number, value: unknown, computedAt: number, size: number): void {
+  set(
+    namespace: CacheNamespace,
+    workspaceId: string,
+    key: string,
+    version: number,
+    value: unknown,
+    computedAt: number,
+    size: number,
+  ): void {
     if (!this.l1) return;
     // A change learned of meanwhile makes this value stale; keep the newer one.
     if (version !== this.version(workspaceId)) return;

@@ -75,7 +75,12 @@ export class CacheManager {
       instanceId: this.instanceId,
     };
     this.invalidation = new CacheInvalidation(parts);
-    this.fence = new FreshnessFence(options.probeDb, CACHE_CONSUMER_NAME, (changes) => this.invalidation.applyChanges(changes), log);
+    this.fence = new FreshnessFence(
+      options.probeDb,
+      CACHE_CONSUMER_NAME,
+      (changes) => this.invalidation.applyChanges(changes),
+      log,
+    );
     this.reader = new CacheReader(parts, this.fence, this.invalidation);
     this.admin = new CacheAdmin(parts, this.invalidation);
   }
@@ -116,7 +121,13 @@ export class CacheManager {
   }
 
   /** Stores a value (both tiers). `snapshot` is the pg_snapshot it reflects (default: the fence's latest). */
-  set<T>(namespace: CacheNamespace, workspaceId: string, key: string, value: T, options: { ttlSeconds: number; snapshot?: string }): Promise<{ stored: boolean }> {
+  set<T>(
+    namespace: CacheNamespace,
+    workspaceId: string,
+    key: string,
+    value: T,
+    options: { ttlSeconds: number; snapshot?: string },
+  ): Promise<{ stored: boolean }> {
     return this.reader.set(namespace, workspaceId, key, value, options);
   }
 
@@ -180,7 +191,10 @@ export class CacheManager {
   }
 
   /** Deletes one key of the workspace. Anything else is refused by the caller (FORBIDDEN). */
-  deleteKey(workspaceId: string, logicalKey: string): Promise<{ deleted: boolean; status: "ok" | "degraded" } | "forbidden"> {
+  deleteKey(
+    workspaceId: string,
+    logicalKey: string,
+  ): Promise<{ deleted: boolean; status: "ok" | "degraded" } | "forbidden"> {
     return this.admin.deleteKey(workspaceId, logicalKey);
   }
 
@@ -205,4 +219,3 @@ export class CacheManager {
     void this.flushStats();
   }
 }
-

@@ -67,7 +67,15 @@ export class CacheReader {
     const remote = await this.remoteGet(namespace, workspaceId, key, null, () => true);
     if (remote.value) {
       stats.count(workspaceId, "hitsL2");
-      local.set(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime(), remote.size);
+      local.set(
+        namespace,
+        workspaceId,
+        key,
+        version,
+        remote.value.value,
+        remote.value.computedAt.getTime(),
+        remote.size,
+      );
     } else {
       stats.count(workspaceId, "misses");
     }
@@ -76,7 +84,13 @@ export class CacheReader {
   }
 
   /** Stores a value (both tiers). `snapshot` is the pg_snapshot it reflects (default: the fence's latest). */
-  async set<T>(namespace: CacheNamespace, workspaceId: string, key: string, value: T, options: { ttlSeconds: number; snapshot?: string }): Promise<{ stored: boolean }> {
+  async set<T>(
+    namespace: CacheNamespace,
+    workspaceId: string,
+    key: string,
+    value: T,
+    options: { ttlSeconds: number; snapshot?: string },
+  ): Promise<{ stored: boolean }> {
     const { local, keys, redis, clock } = this.parts;
     await this.fenced();
     const version = local.version(workspaceId);
@@ -86,7 +100,9 @@ export class CacheReader {
     local.set(namespace, workspaceId, key, version, value, envelope.t, json.length);
     try {
       const generation = await this.invalidation.generation(workspaceId);
-      await redis.run("set", (client) => client.set(keys.data(namespace, workspaceId, generation, key), json, "EX", options.ttlSeconds));
+      await redis.run("set", (client) =>
+        client.set(keys.data(namespace, workspaceId, generation, key), json, "EX", options.ttlSeconds),
+      );
       return { stored: true };
     } catch (error) {
       redisFailed(this.parts, workspaceId, error);
@@ -130,7 +146,16 @@ export class CacheReader {
       stats.latency(workspaceId, performance.now() - started);
       return { ...(result as CacheResult<T>), cached: result.cached };
     }
-    const promise = this.load(namespace, workspaceId, key, version, compute as Computation<unknown>, options.ttlSeconds, accept, started);
+    const promise = this.load(
+      namespace,
+      workspaceId,
+      key,
+      version,
+      compute as Computation<unknown>,
+      options.ttlSeconds,
+      accept,
+      started,
+    );
     this.inflight.set(flightKey, promise);
     try {
       return (await promise) as CacheResult<T>;
@@ -156,7 +181,15 @@ export class CacheReader {
     if (remote.value) {
       stats.count(workspaceId, "hitsL2");
       stats.latency(workspaceId, performance.now() - started);
-      local.set(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime(), remote.size);
+      local.set(
+        namespace,
+        workspaceId,
+        key,
+        version,
+        remote.value.value,
+        remote.value.computedAt.getTime(),
+        remote.size,
+      );
       return remote.value;
     }
     stats.count(workspaceId, "misses");
@@ -169,7 +202,9 @@ export class CacheReader {
       if (remote.rejected) {
         // A stale value sits under the key (the script only locks absent keys): lock explicitly.
         try {
-          const acquired = await redis.run("lock", (client) => client.set(this.lockKey(namespace, workspaceId, generation, key), token!, "PX", settings.lockTtlMs, "NX"));
+          const acquired = await redis.run("lock", (client) =>
+            client.set(this.lockKey(namespace, workspaceId, generation, key), token!, "PX", settings.lockTtlMs, "NX"),
+          );
           if (acquired !== "OK") token = null;
         } catch (error) {
           token = null;
@@ -188,7 +223,11 @@ export class CacheReader {
       stats.count(workspaceId, "computations");
       const computed = await compute({ version, generation });
       const computedAt = clock.now();
-      const json = JSON.stringify({ v: computed.value, s: computed.snapshot, t: computedAt.getTime() } satisfies Envelope);
+      const json = JSON.stringify({
+        v: computed.value,
+        s: computed.snapshot,
+        t: computedAt.getTime(),
+      } satisfies Envelope);
       if (generation !== null) {
         try {
           // Stored under the generation read *before* computing: if a change bumped it meanwhile, this key is already dead.
@@ -232,7 +271,15 @@ export class CacheReader {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
       const remote = await this.remoteGet(namespace, workspaceId, key, "", accept);
       if (remote.value) {
-        this.parts.local.set(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime(), remote.size);
+        this.parts.local.set(
+          namespace,
+          workspaceId,
+          key,
+          version,
+          remote.value.value,
+          remote.value.computedAt.getTime(),
+          remote.size,
+        );
         return remote.value;
       }
       // The holder died or gave up (lock gone, no value), the generation moved, or Redis went away.
@@ -245,7 +292,13 @@ export class CacheReader {
    * L2 lookup. `lockToken`: null = no lock information; "" = report whether a
    * lock is held; a token = also take the lock if the value is absent.
    */
-  private async remoteGet(namespace: CacheNamespace, workspaceId: string, key: string, lockToken: string | null, accept: (value: unknown) => boolean): Promise<RemoteLookup> {
+  private async remoteGet(
+    namespace: CacheNamespace,
+    workspaceId: string,
+    key: string,
+    lockToken: string | null,
+    accept: (value: unknown) => boolean,
+  ): Promise<RemoteLookup> {
     const { keys, redis, settings, stats } = this.parts;
     const none = { value: null, generation: null, lockAlive: false, acquired: false, rejected: false, size: 0 };
     if (!redis.configured) return none;
@@ -254,7 +307,15 @@ export class CacheReader {
     let reply: [string, string | null, number, number];
     try {
       reply = await redis.run("get", (client) =>
-        cacheScripts(client).rapportCacheRead(keys.generation(workspaceId), dataPrefix, dataSuffix, lockPrefix, lockSuffix, lockToken ?? "", String(settings.lockTtlMs)),
+        cacheScripts(client).rapportCacheRead(
+          keys.generation(workspaceId),
+          dataPrefix,
+          dataSuffix,
+          lockPrefix,
+          lockSuffix,
+          lockToken ?? "",
+          String(settings.lockTtlMs),
+        ),
       );
     } catch (error) {
       redisFailed(this.parts, workspaceId, error);
@@ -280,7 +341,14 @@ export class CacheReader {
       stats.count(workspaceId, "staleRejected");
       return { ...miss, rejected: true };
     }
-    return { value: { value: envelope.v, cached: true, source: "l2", computedAt: new Date(envelope.t) }, generation, lockAlive, acquired: false, rejected: false, size: raw.length };
+    return {
+      value: { value: envelope.v, cached: true, source: "l2", computedAt: new Date(envelope.t) },
+      generation,
+      lockAlive,
+      acquired: false,
+      rejected: false,
+      size: raw.length,
+    };
   }
 
   private lockKey(namespace: CacheNamespace, workspaceId: string, generation: number, key: string): string {

@@ -86,7 +86,8 @@ export class CacheRedis {
     this.subscriber.on("error", (error) => this.noteError(error));
     // A reconnect loop aimed at a dead local port in the ephemeral range can connect a
     // socket to itself (TCP simultaneous open) and read its own commands back as replies.
-    for (const connection of [this.client, this.subscriber]) connection.on("connect", () => dropSelfConnection(connection));
+    for (const connection of [this.client, this.subscriber])
+      connection.on("connect", () => dropSelfConnection(connection));
     this.subscriber.on("message", (channel: string, message: string) => this.handlers.get(channel)?.(message));
   }
 
@@ -122,15 +123,19 @@ export class CacheRedis {
    * CacheUnavailableError without sending anything while the circuit is open.
    */
   async run<T>(label: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
-    if (!this.client || this.closed) throw new CacheUnavailableError(this.configured ? "cache closed" : "cache Redis not configured");
-    if (!this.breaker.allow()) throw new CacheUnavailableError(`cache Redis unavailable (circuit open): ${this.lastError ?? "unknown"}`);
+    if (!this.client || this.closed)
+      throw new CacheUnavailableError(this.configured ? "cache closed" : "cache Redis not configured");
+    if (!this.breaker.allow())
+      throw new CacheUnavailableError(`cache Redis unavailable (circuit open): ${this.lastError ?? "unknown"}`);
     try {
       const result = await withTimeout(fn(this.client), this.options.timeoutMs, label);
       if (this.breaker.success()) this.recovered();
       return result;
     } catch (error) {
       this.markFailure(error, false);
-      throw error instanceof CacheUnavailableError ? error : new CacheUnavailableError(`${label}: ${errorMessage(error)}`);
+      throw error instanceof CacheUnavailableError
+        ? error
+        : new CacheUnavailableError(`${label}: ${errorMessage(error)}`);
     }
   }
 
@@ -193,7 +198,10 @@ export class CacheRedis {
     const opened = immediately ? this.breaker.trip() : this.breaker.failure();
     if (opened) {
       this.degradedSince = new Date();
-      this.options.log.warn({ err: this.lastError, redis: redactUrl(this.options.url!) }, "cache Redis unavailable: serving from memory and computing directly");
+      this.options.log.warn(
+        { err: this.lastError, redis: redactUrl(this.options.url!) },
+        "cache Redis unavailable: serving from memory and computing directly",
+      );
     }
   }
 
@@ -214,7 +222,11 @@ export class CacheRedis {
 }
 
 function dropSelfConnection(redis: Redis): void {
-  const socket = (redis as unknown as { stream?: { localPort?: number; remotePort?: number; localAddress?: string; remoteAddress?: string } }).stream;
+  const socket = (
+    redis as unknown as {
+      stream?: { localPort?: number; remotePort?: number; localAddress?: string; remoteAddress?: string };
+    }
+  ).stream;
   if (socket && socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
     redis.disconnect(true);
   }

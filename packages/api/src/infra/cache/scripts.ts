@@ -16,7 +16,13 @@ type ReadScript = (
   lockTtlMs: string,
 ) => Promise<[string, string | null, number, number]>;
 type BumpScript = (genKey: string, seenKey: string, ...eventIds: string[]) => Promise<[number, number]>;
-type StoreScript = (dataKey: string, lockKey: string, json: string, ttlSeconds: string, token: string) => Promise<number>;
+type StoreScript = (
+  dataKey: string,
+  lockKey: string,
+  json: string,
+  ttlSeconds: string,
+  token: string,
+) => Promise<number>;
 type ReleaseScript = (lockKey: string, token: string) => Promise<number>;
 
 export interface CacheScripts {

@@ -6,11 +6,40 @@
  * histogram, per-minute hit/miss buckets for the chart). If Redis is down the
  * deltas wait in memory (bounded: counters and a fixed number of buckets).
  */
-export const COUNTERS = ["hitsL1", "hitsL2", "misses", "computations", "coalesced", "lockWaits", "staleRejected", "redisErrors", "bypassed", "evictions", "getCount", "getMicros"] as const;
+export const COUNTERS = [
+  "hitsL1",
+  "hitsL2",
+  "misses",
+  "computations",
+  "coalesced",
+  "lockWaits",
+  "staleRejected",
+  "redisErrors",
+  "bypassed",
+  "evictions",
+  "getCount",
+  "getMicros",
+] as const;
 export type Counter = (typeof COUNTERS)[number];
 
 /** Upper bounds (ms) of the latency buckets; the last one is open-ended. */
-export const LATENCY_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1_000, 2_500, Number.POSITIVE_INFINITY] as const;
+export const LATENCY_BUCKETS_MS = [
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2,
+  5,
+  10,
+  20,
+  50,
+  100,
+  250,
+  500,
+  1_000,
+  2_500,
+  Number.POSITIVE_INFINITY,
+] as const;
 
 export type Counters = Record<Counter, number>;
 
@@ -116,4 +145,3 @@ export class StatsRecorder {
     return entry;
   }
 }
-

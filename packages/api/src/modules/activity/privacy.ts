@@ -14,7 +14,10 @@ const eventColumns = {
 };
 
 /** activity.json: the events in `scope`, described for README.txt by `info`. */
-const activityFile = (scope: SQL, info: Pick<ExportFile, "holds" | "purpose" | "categories" | "source">): ExportFile => ({
+const activityFile = (
+  scope: SQL,
+  info: Pick<ExportFile, "holds" | "purpose" | "categories" | "source">,
+): ExportFile => ({
   section: "activity",
   file: "activity.json",
   ...info,
@@ -40,7 +43,13 @@ export const activityPrivacy: PrivacyHandler = {
   ],
   exportContact: (workspaceId, contactId) => [
     activityFile(
-      and(eq(domainEvents.workspaceId, workspaceId), or(sql`${domainEvents.payload}->>'contactId' = ${contactId}`, sql`${domainEvents.payload}->'contactIds' ? ${contactId}`))!,
+      and(
+        eq(domainEvents.workspaceId, workspaceId),
+        or(
+          sql`${domainEvents.payload}->>'contactId' = ${contactId}`,
+          sql`${domainEvents.payload}->'contactIds' ? ${contactId}`,
+        ),
+      )!,
       {
         holds: "activity feed entries about your record (created, changed, deleted)",
         purpose: "showing the workspace's team what changed",

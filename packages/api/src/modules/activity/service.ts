@@ -13,7 +13,12 @@ export class ActivityService {
     this.db = deps.db;
   }
 
-  async list(input: { workspaceId: string; types?: DomainEventType[] | undefined; cursor?: string | null; limit: number }) {
+  async list(input: {
+    workspaceId: string;
+    types?: DomainEventType[] | undefined;
+    cursor?: string | null;
+    limit: number;
+  }) {
     const conditions: SQL[] = [eq(domainEvents.workspaceId, input.workspaceId)];
     if (input.types && input.types.length > 0) conditions.push(inArray(domainEvents.type, input.types));
     if (input.cursor) {

@@ -35,7 +35,11 @@ export class AnalyticsCache {
    * rows came from, so a value computed before a concurrent commit is never
    * served after that commit has been seen.
    */
-  async getOrCompute<T>(workspaceId: string, key: string, compute: () => Promise<{ value: T; snapshot: string }>): Promise<Cached<T>> {
+  async getOrCompute<T>(
+    workspaceId: string,
+    key: string,
+    compute: () => Promise<{ value: T; snapshot: string }>,
+  ): Promise<Cached<T>> {
     if (!this.manager) {
       const { value } = await compute();
       return { value, cached: false, computedAt: this.now() };

@@ -28,10 +28,24 @@ import { ANALYTICS_EXPORT_PATH, EXPORT_CONTENT_TYPES, exportFilename, verifyExpo
 import type { ExportRow } from "./queries";
 import { exportInput, type ExportFormat } from "./schemas";
 
-const EXPORT_COLUMNS = ["id", "name", "email", "company", "clv", "health", "recency", "frequency", "last_contact_at", "interaction_count"] as const;
+const EXPORT_COLUMNS = [
+  "id",
+  "name",
+  "email",
+  "company",
+  "clv",
+  "health",
+  "recency",
+  "frequency",
+  "last_contact_at",
+  "interaction_count",
+] as const;
 
 /** Who may export: exactly what the analytics.export procedure requires (one way to authorize). */
-export const ANALYTICS_EXPORT_ACCESS = { minRole: "member", processesCallerData: true } as const satisfies WorkspaceAccess;
+export const ANALYTICS_EXPORT_ACCESS = {
+  minRole: "member",
+  processesCallerData: true,
+} as const satisfies WorkspaceAccess;
 
 interface ExportRequest {
   workspaceId: string;
@@ -42,7 +56,11 @@ interface ExportRequest {
 }
 
 /** The signed link's or the bearer caller's request, authorized like the procedure. */
-async function authorizedRequest(runtime: Runtime, req: http.IncomingMessage, params: Record<string, string>): Promise<ExportRequest> {
+async function authorizedRequest(
+  runtime: Runtime,
+  req: http.IncomingMessage,
+  params: Record<string, string>,
+): Promise<ExportRequest> {
   let request: ExportRequest;
   if (params.token !== undefined) {
     const claims = verifyExportToken(runtime.config, params.token, runtime.clock.now().getTime());
@@ -55,14 +73,22 @@ async function authorizedRequest(runtime: Runtime, req: http.IncomingMessage, pa
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message }));
       throw new DomainError("BAD_REQUEST", "Invalid query", { issues });
     }
-    request = { ...parsed.data, userId: session.userId, asOf: runtime.services.analytics.resolveAsOf(parsed.data.asOf) };
+    request = {
+      ...parsed.data,
+      userId: session.userId,
+      asOf: runtime.services.analytics.resolveAsOf(parsed.data.asOf),
+    };
   }
   await authorizeWorkspace(runtime, request.userId, request.workspaceId, ANALYTICS_EXPORT_ACCESS);
   return request;
 }
 
 /** Handles GET/HEAD /api/analytics/export. Never throws. */
-export async function handleAnalyticsExport(runtime: Runtime, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function handleAnalyticsExport(
+  runtime: Runtime,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const { services, log } = runtime;
   if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
   const params = Object.fromEntries(new URL(req.url ?? "/", "http://localhost").searchParams);
@@ -89,14 +115,22 @@ export async function handleAnalyticsExport(runtime: Runtime, req: http.Incoming
   const started = performance.now();
   try {
     const writer = request.format === "csv" ? csvWriter(res) : xlsxWriter(res, request.asOf);
-    const { rows } = await services.analytics.streamExport(request.workspaceId, { sortBy: request.sortBy, asOf: request.asOf }, async (batch) => {
-      if (gone) throw new ExportAborted();
-      await writer.write(batch);
-    });
+    const { rows } = await services.analytics.streamExport(
+      request.workspaceId,
+      { sortBy: request.sortBy, asOf: request.asOf },
+      async (batch) => {
+        if (gone) throw new ExportAborted();
+        await writer.write(batch);
+      },
+    );
     await writer.end();
-    log.info({ workspaceId: request.workspaceId, format: request.format, rows, ms: Math.round(performance.now() - started) }, "analytics export");
+    log.info(
+      { workspaceId: request.workspaceId, format: request.format, rows, ms: Math.round(performance.now() - started) },
+      "analytics export",
+    );
   } catch (error) {
-    if (!(error instanceof ExportAborted)) log.error({ err: error, workspaceId: request.workspaceId }, "analytics export failed");
+    if (!(error instanceof ExportAborted))
+      log.error({ err: error, workspaceId: request.workspaceId }, "analytics export failed");
     // Headers are out: the only honest signal left is a broken download.
     res.destroy(error instanceof Error ? error : undefined);
   }
@@ -135,7 +169,8 @@ function csvWriter(res: http.ServerResponse): ExportWriter {
         Number(row.n),
       ]);
       // escapeFormulae: a name like "=HYPERLINK(…)" stays text in a spreadsheet.
-      if (!res.write(`${Papa.unparse(data, { header: false, newline: "\r\n", escapeFormulae: true })}\r\n`)) await drained(res);
+      if (!res.write(`${Papa.unparse(data, { header: false, newline: "\r\n", escapeFormulae: true })}\r\n`))
+        await drained(res);
     },
     async end() {
       await new Promise<void>((resolve) => res.end(resolve));

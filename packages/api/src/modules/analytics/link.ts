@@ -52,9 +52,20 @@ export function verifyExportToken(config: Config, token: string, nowMs: number):
 }
 
 /** analytics.export: a short-lived link the browser downloads the file from. */
-export function createExportLink(config: Config, now: Date, input: { workspaceId: string; userId: string; format: ExportFormat; sortBy: TopContactSort; asOf: Date }) {
+export function createExportLink(
+  config: Config,
+  now: Date,
+  input: { workspaceId: string; userId: string; format: ExportFormat; sortBy: TopContactSort; asOf: Date },
+) {
   const expiresAt = new Date(now.getTime() + LINK_TTL_MS);
-  const token = signClaims(linkKey(config), { w: input.workspaceId, u: input.userId, f: input.format, s: input.sortBy, a: input.asOf.getTime(), e: expiresAt.getTime() });
+  const token = signClaims(linkKey(config), {
+    w: input.workspaceId,
+    u: input.userId,
+    f: input.format,
+    s: input.sortBy,
+    a: input.asOf.getTime(),
+    e: expiresAt.getTime(),
+  });
   return {
     url: `${ANALYTICS_EXPORT_PATH}?token=${encodeURIComponent(token)}`,
     filename: exportFilename(input.format, input.asOf),

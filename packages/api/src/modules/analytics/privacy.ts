@@ -16,7 +16,8 @@ export const analyticsPrivacy: PrivacyHandler = {
       {
         section: "preferences",
         file: "preferences.json",
-        holds: "settings you changed: analytics interaction values and thresholds of workspaces where you last edited them",
+        holds:
+          "settings you changed: analytics interaction values and thresholds of workspaces where you last edited them",
         purpose: "applying your settings",
         categories: "preferences",
         recipients: "the members of the workspace",
@@ -24,7 +25,9 @@ export const analyticsPrivacy: PrivacyHandler = {
         source: "you",
         count: (db) => countOf(db.select({ n: count() }).from(analyticsSettings).where(scope)),
         async *pages(db) {
-          yield toJson(await db.select().from(analyticsSettings).where(scope).orderBy(asc(analyticsSettings.workspaceId)));
+          yield toJson(
+            await db.select().from(analyticsSettings).where(scope).orderBy(asc(analyticsSettings.workspaceId)),
+          );
         },
       },
     ];

@@ -220,7 +220,12 @@ export function toSnapshot(row: SnapshotRow, asOfMs: number, settings: Analytics
 // ---------------------------------------------------------------- export
 
 /** Per-contact figures for the export, in the order of `sortBy` (the whole workspace). */
-export function exportQuery(workspaceId: string, asOfMs: number, settings: AnalyticsSettings, sortBy: TopContactSort): SQL {
+export function exportQuery(
+  workspaceId: string,
+  asOfMs: number,
+  settings: AnalyticsSettings,
+  sortBy: TopContactSort,
+): SQL {
   const value = interactionValue(settings);
   return sql`
     SELECT s.id, c.name, c.email, c.company, s.cents::float8 AS cents, s.r, s.f, s.n,
@@ -267,7 +272,13 @@ export interface ExportRow {
  * search), not converted to local time row by row; deleted contacts are
  * left out with an anti-join on the few deleted ones (partial index).
  */
-export function timeseriesQuery(workspaceId: string, fromMs: number, toMs: number, bucket: "day" | "week", timeZone: string): SQL {
+export function timeseriesQuery(
+  workspaceId: string,
+  fromMs: number,
+  toMs: number,
+  bucket: "day" | "week",
+  timeZone: string,
+): SQL {
   const step = bucket === "day" ? "1 day" : "7 days";
   return sql`
     WITH buckets AS (

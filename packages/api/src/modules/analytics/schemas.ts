@@ -49,7 +49,10 @@ export const timeseriesInput = z
       .refine(isTimeZone, "unknown time zone")
       .default("UTC"),
   })
-  .refine((input) => !input.from || !input.to || input.from < input.to, { message: "from must be before to", path: ["from"] })
+  .refine((input) => !input.from || !input.to || input.from < input.to, {
+    message: "from must be before to",
+    path: ["from"],
+  })
   .refine(
     (input) => {
       if (!input.from || !input.to) return true;
@@ -82,7 +85,9 @@ export const setValuesInput = z
       })
       .optional(),
     /** CLV bucket thresholds in dollars: low < medium ≤ CLV < high ≤ CLV. */
-    thresholds: z.strictObject({ medium: money(1_000_000_000).optional(), high: money(1_000_000_000).optional() }).optional(),
+    thresholds: z
+      .strictObject({ medium: money(1_000_000_000).optional(), high: money(1_000_000_000).optional() })
+      .optional(),
     /** Back to the defaults (then `values` / `thresholds` apply on top). */
     reset: z.boolean().default(false),
   })

@@ -56,9 +56,7 @@ const ANALYTICS_SESSION_SETTINGS = sql`SELECT set_config('jit', 'off', true), se
 export class AnalyticsService {
   private readonly cache: AnalyticsCache;
 
-  constructor(
-    private readonly deps: ServiceDeps,
-  ) {
+  constructor(private readonly deps: ServiceDeps) {
     this.cache = new AnalyticsCache(deps.config.CACHE_ENABLED ? deps.cache : null, () => deps.clock.now());
   }
 
@@ -71,15 +69,30 @@ export class AnalyticsService {
   exportLink(input: ExportInput, userId: string) {
     const now = this.deps.clock.now();
     const { workspaceId, format, sortBy } = input;
-    return createExportLink(this.deps.config, now, { workspaceId, userId, format, sortBy, asOf: this.resolveAsOf(input.asOf) });
+    return createExportLink(this.deps.config, now, {
+      workspaceId,
+      userId,
+      format,
+      sortBy,
+      asOf: this.resolveAsOf(input.asOf),
+    });
   }
 
   async settings(workspaceId: string): Promise<StoredSettings> {
-    const [row] = await this.deps.db.select().from(analyticsSettings).where(eq(analyticsSettings.workspaceId, workspaceId));
+    const [row] = await this.deps.db
+      .select()
+      .from(analyticsSettings)
+      .where(eq(analyticsSettings.workspaceId, workspaceId));
     if (!row) return { settings: DEFAULT_ANALYTICS_SETTINGS, revision: 0 };
     return {
       settings: {
-        valuesCents: { email: row.emailCents, meeting: row.meetingCents, call: row.callCents, linkedin: row.linkedinCents, note: row.noteCents },
+        valuesCents: {
+          email: row.emailCents,
+          meeting: row.meetingCents,
+          call: row.callCents,
+          linkedin: row.linkedinCents,
+          note: row.noteCents,
+        },
         thresholdsCents: { medium: Number(row.mediumThresholdCents), high: Number(row.highThresholdCents) },
       },
       revision: row.revision,
@@ -87,10 +100,17 @@ export class AnalyticsService {
   }
 
   /** Computes the snapshot directly (no cache): one SQL statement over the whole workspace. */
-  async computeSnapshot(workspaceId: string, asOf: Date, settings: AnalyticsSettings): Promise<{ snapshot: AnalyticsSnapshot; pgSnapshot: string }> {
+  async computeSnapshot(
+    workspaceId: string,
+    asOf: Date,
+    settings: AnalyticsSettings,
+  ): Promise<{ snapshot: AnalyticsSnapshot; pgSnapshot: string }> {
     const row = await this.deps.db.transaction(async (tx) => {
       await tx.execute(ANALYTICS_SESSION_SETTINGS);
-      const [result] = await queryRows<SnapshotRow>(tx, snapshotQuery(workspaceId, asOf.getTime(), settings, TOP_CONTACTS_MAX));
+      const [result] = await queryRows<SnapshotRow>(
+        tx,
+        snapshotQuery(workspaceId, asOf.getTime(), settings, TOP_CONTACTS_MAX),
+      );
       return result!;
     });
     return { snapshot: toSnapshot(row, asOf.getTime(), settings), pgSnapshot: row.snap };
@@ -109,17 +129,34 @@ export class AnalyticsService {
 
   async metrics(input: { workspaceId: string; asOf?: Date; sortBy: TopContactSort; limit: number }) {
     const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
-    return { ...toMetrics(snapshot, { sortBy: input.sortBy, limit: input.limit }), sortBy: input.sortBy, cached, computedAt };
+    return {
+      ...toMetrics(snapshot, { sortBy: input.sortBy, limit: input.limit }),
+      sortBy: input.sortBy,
+      cached,
+      computedAt,
+    };
   }
 
   async clv(input: { workspaceId: string; asOf?: Date }) {
     const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
-    return { asOf: new Date(snapshot.asOfMs), contacts: snapshot.current.contacts, ...toClvMetrics(snapshot), cached, computedAt };
+    return {
+      asOf: new Date(snapshot.asOfMs),
+      contacts: snapshot.current.contacts,
+      ...toClvMetrics(snapshot),
+      cached,
+      computedAt,
+    };
   }
 
   async health(input: { workspaceId: string; asOf?: Date }) {
     const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
-    return { asOf: new Date(snapshot.asOfMs), contacts: snapshot.current.contacts, ...toHealthMetrics(snapshot), cached, computedAt };
+    return {
+      asOf: new Date(snapshot.asOfMs),
+      contacts: snapshot.current.contacts,
+      ...toHealthMetrics(snapshot),
+      cached,
+      computedAt,
+    };
   }
 
   async engagement(input: { workspaceId: string; asOf?: Date }) {
@@ -136,7 +173,13 @@ export class AnalyticsService {
 
   async topContacts(input: { workspaceId: string; asOf?: Date; sortBy: TopContactSort; limit: number }) {
     const { snapshot, cached, computedAt } = await this.snapshot(input.workspaceId, input.asOf);
-    return { asOf: new Date(snapshot.asOfMs), sortBy: input.sortBy, items: toTopContacts(snapshot, input.sortBy, input.limit), cached, computedAt };
+    return {
+      asOf: new Date(snapshot.asOfMs),
+      sortBy: input.sortBy,
+      items: toTopContacts(snapshot, input.sortBy, input.limit),
+      cached,
+      computedAt,
+    };
   }
 
   /** Interactions per calendar day or week (in `timeZone`) and type, for [from, to). */
@@ -145,34 +188,47 @@ export class AnalyticsService {
     const from = input.from ?? new Date(to.getTime() - 30 * ANALYTICS_DAY_MS);
     if (from >= to) throw badRequest("from must be before to", ["from"]);
     const zoneKey = createHash("sha256").update(input.timeZone).digest("hex").slice(0, 16);
-    const result = await this.cache.getOrCompute(input.workspaceId, `ts:${input.bucket}:${zoneKey}:${from.getTime()}:${to.getTime()}`, async () => {
-      let rows: { starts_ms: number; type: AnalyticsInteractionType | null; n: number; snap: string }[];
-      try {
-        rows = await this.deps.db.transaction(async (tx) => {
-          await tx.execute(ANALYTICS_SESSION_SETTINGS);
-          return queryRows(tx, timeseriesQuery(input.workspaceId, from.getTime(), to.getTime(), input.bucket, input.timeZone));
-        });
-      } catch (error) {
-        // A zone the browser knows but this PostgreSQL does not.
-        if (/time zone/i.test(String((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message))) {
-          throw badRequest(`timeZone: PostgreSQL does not know "${input.timeZone}"`, ["timeZone"]);
+    const result = await this.cache.getOrCompute(
+      input.workspaceId,
+      `ts:${input.bucket}:${zoneKey}:${from.getTime()}:${to.getTime()}`,
+      async () => {
+        let rows: { starts_ms: number; type: AnalyticsInteractionType | null; n: number; snap: string }[];
+        try {
+          rows = await this.deps.db.transaction(async (tx) => {
+            await tx.execute(ANALYTICS_SESSION_SETTINGS);
+            return queryRows(
+              tx,
+              timeseriesQuery(input.workspaceId, from.getTime(), to.getTime(), input.bucket, input.timeZone),
+            );
+          });
+        } catch (error) {
+          // A zone the browser knows but this PostgreSQL does not.
+          if (
+            /time zone/i.test(
+              String((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message),
+            )
+          ) {
+            throw badRequest(`timeZone: PostgreSQL does not know "${input.timeZone}"`, ["timeZone"]);
+          }
+          throw error;
         }
-        throw error;
-      }
-      const buckets: Bucket[] = [];
-      for (const row of rows) {
-        const startsMs = Number(row.starts_ms);
-        let bucket = buckets.at(-1);
-        if (!bucket || bucket.startsMs !== startsMs) buckets.push((bucket = { startsMs, email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 }));
-        if (row.type) {
-          bucket[row.type] += Number(row.n);
-          bucket.total += Number(row.n);
+        const buckets: Bucket[] = [];
+        for (const row of rows) {
+          const startsMs = Number(row.starts_ms);
+          let bucket = buckets.at(-1);
+          if (!bucket || bucket.startsMs !== startsMs)
+            buckets.push((bucket = { startsMs, email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 }));
+          if (row.type) {
+            bucket[row.type] += Number(row.n);
+            bucket.total += Number(row.n);
+          }
         }
-      }
-      return { value: buckets, snapshot: rows[0]?.snap ?? (await this.currentSnapshot()) };
-    });
+        return { value: buckets, snapshot: rows[0]?.snap ?? (await this.currentSnapshot()) };
+      },
+    );
     const totals = { email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 };
-    for (const bucket of result.value) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += bucket[key];
+    for (const bucket of result.value)
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += bucket[key];
     return {
       from,
       to,
@@ -188,13 +244,26 @@ export class AnalyticsService {
   /** Owners/admins: change values and thresholds. The new revision makes every cached answer of the workspace obsolete. */
   async setValues(input: SetValuesInput, actor: Actor) {
     return this.deps.transaction(async (tx) => {
-      const [current] = await tx.select().from(analyticsSettings).where(eq(analyticsSettings.workspaceId, input.workspaceId)).for("update");
+      const [current] = await tx
+        .select()
+        .from(analyticsSettings)
+        .where(eq(analyticsSettings.workspaceId, input.workspaceId))
+        .for("update");
       const base: AnalyticsSettings =
         !current || input.reset
           ? DEFAULT_ANALYTICS_SETTINGS
           : {
-              valuesCents: { email: current.emailCents, meeting: current.meetingCents, call: current.callCents, linkedin: current.linkedinCents, note: current.noteCents },
-              thresholdsCents: { medium: Number(current.mediumThresholdCents), high: Number(current.highThresholdCents) },
+              valuesCents: {
+                email: current.emailCents,
+                meeting: current.meetingCents,
+                call: current.callCents,
+                linkedin: current.linkedinCents,
+                note: current.noteCents,
+              },
+              thresholdsCents: {
+                medium: Number(current.mediumThresholdCents),
+                high: Number(current.highThresholdCents),
+              },
             };
       const valuesCents = { ...base.valuesCents };
       for (const type of ANALYTICS_INTERACTION_TYPES) {
@@ -202,7 +271,10 @@ export class AnalyticsService {
         if (dollars !== undefined) valuesCents[type] = dollarsToCents(dollars);
       }
       const thresholdsCents = {
-        medium: input.thresholds?.medium !== undefined ? dollarsToCents(input.thresholds.medium) : base.thresholdsCents.medium,
+        medium:
+          input.thresholds?.medium !== undefined
+            ? dollarsToCents(input.thresholds.medium)
+            : base.thresholdsCents.medium,
         high: input.thresholds?.high !== undefined ? dollarsToCents(input.thresholds.high) : base.thresholdsCents.high,
       };
       if (thresholdsCents.high <= thresholdsCents.medium) {
@@ -223,7 +295,10 @@ export class AnalyticsService {
       const [saved] = await tx
         .insert(analyticsSettings)
         .values({ workspaceId: input.workspaceId, ...row, revision: 1 })
-        .onConflictDoUpdate({ target: analyticsSettings.workspaceId, set: { ...row, revision: sql`${analyticsSettings.revision} + 1` } })
+        .onConflictDoUpdate({
+          target: analyticsSettings.workspaceId,
+          set: { ...row, revision: sql`${analyticsSettings.revision} + 1` },
+        })
         .returning({ revision: analyticsSettings.revision });
       const settings: AnalyticsSettings = { valuesCents, thresholdsCents };
       const dollars = settingsInDollars(settings);
@@ -260,9 +335,14 @@ export class AnalyticsService {
     await this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`SET TRANSACTION READ ONLY`);
       await tx.execute(ANALYTICS_SESSION_SETTINGS);
-      await tx.execute(sql`DECLARE analytics_export NO SCROLL CURSOR FOR ${exportQuery(workspaceId, options.asOf.getTime(), settings, options.sortBy)}`);
+      await tx.execute(
+        sql`DECLARE analytics_export NO SCROLL CURSOR FOR ${exportQuery(workspaceId, options.asOf.getTime(), settings, options.sortBy)}`,
+      );
       for (;;) {
-        const rows = await queryRows<ExportRow>(tx, sql`FETCH FORWARD ${sql.raw(String(EXPORT_BATCH))} FROM analytics_export`);
+        const rows = await queryRows<ExportRow>(
+          tx,
+          sql`FETCH FORWARD ${sql.raw(String(EXPORT_BATCH))} FROM analytics_export`,
+        );
         if (rows.length === 0) break;
         total += rows.length;
         if (afterCommit) afterCommit.push(rows);

@@ -18,7 +18,10 @@ const auditColumns = {
 };
 
 /** audit.json: the entries in `scope`, described for README.txt by `info`. */
-const auditFile = (scope: SQL, info: Pick<ExportFile, "holds" | "purpose" | "categories" | "recipients" | "source">): ExportFile => ({
+const auditFile = (
+  scope: SQL,
+  info: Pick<ExportFile, "holds" | "purpose" | "categories" | "recipients" | "source">,
+): ExportFile => ({
   section: "audit",
   file: "audit.json",
   ...info,
@@ -37,7 +40,8 @@ export const auditPrivacy: PrivacyHandler = {
   erases: [],
   exportUser: (userId) => [
     auditFile(or(eq(auditLog.actorId, userId), and(eq(auditLog.targetType, "user"), eq(auditLog.targetId, userId)))!, {
-      holds: "security audit entries of actions you performed or that concerned your account (sign-ins, changes), with IP address and browser",
+      holds:
+        "security audit entries of actions you performed or that concerned your account (sign-ins, changes), with IP address and browser",
       purpose: "security and accountability (legitimate interest, Art. 6(1)(f); Art. 5(2))",
       categories: "technical/connection data, usage data (subjects referred to by opaque id only)",
       recipients: "workspace owners and admins (for workspace entries); Rapport as processor",

@@ -11,7 +11,13 @@ export class AuditService {
     this.db = deps.db;
   }
 
-  async list(input: { workspaceId: string; action?: string | null; actorId?: string | null; cursor?: string | null; limit: number }) {
+  async list(input: {
+    workspaceId: string;
+    action?: string | null;
+    actorId?: string | null;
+    cursor?: string | null;
+    limit: number;
+  }) {
     const conditions: SQL[] = [eq(auditLog.workspaceId, input.workspaceId)];
     if (input.action) conditions.push(eq(auditLog.action, input.action));
     if (input.actorId) conditions.push(eq(auditLog.actorId, input.actorId));

@@ -12,7 +12,9 @@ const COOKIE_PATH = "/trpc";
  */
 export function setRefreshCookie(ctx: Context, token: string, expiresAt: Date): void {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - ctx.runtime.clock.now().getTime()) / 1000));
-  ctx.setCookie(`${REFRESH_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secureFlag(ctx)}`);
+  ctx.setCookie(
+    `${REFRESH_COOKIE}=${token}; Path=${COOKIE_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secureFlag(ctx)}`,
+  );
 }
 
 export function clearRefreshCookie(ctx: Context): void {

@@ -7,7 +7,9 @@ import { PASSWORD_MAX_LENGTH, passwordProblem } from "@rapport/core/password-rul
 import type { AuthTokens } from "./service";
 
 /** Any password a user may present (new ones must also pass the password rule). */
-const currentPasswordSchema = stringSchema.min(1).max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
+const currentPasswordSchema = stringSchema
+  .min(1)
+  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /**
  * Where the refresh token goes: `body` for API clients that store it
@@ -25,7 +27,11 @@ const registerInput = z
 const loginInput = z.strictObject({ email: emailSchema, password: currentPasswordSchema, refreshTransport });
 const refreshInput = z.strictObject({ refreshToken: stringSchema.min(20).max(200).optional(), refreshTransport });
 
-function deliver<T extends AuthTokens>(ctx: Context, result: T, transport: "body" | "cookie"): Omit<T, "refreshToken"> & { refreshToken: string | null } {
+function deliver<T extends AuthTokens>(
+  ctx: Context,
+  result: T,
+  transport: "body" | "cookie",
+): Omit<T, "refreshToken"> & { refreshToken: string | null } {
   if (transport === "body") return result;
   setRefreshCookie(ctx, result.refreshToken, result.refreshTokenExpiresAt);
   return { ...result, refreshToken: null };
@@ -34,12 +40,16 @@ function deliver<T extends AuthTokens>(ctx: Context, result: T, transport: "body
 const meta = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.userAgent });
 
 export const authRouter = router({
-  register: publicProcedure.input(registerInput).mutation(async ({ ctx, input: { refreshTransport: transport, ...input } }) => {
-    return deliver(ctx, await ctx.runtime.services.auth.register(input, meta(ctx)), transport);
-  }),
-  login: publicProcedure.input(loginInput).mutation(async ({ ctx, input: { refreshTransport: transport, ...input } }) => {
-    return deliver(ctx, await ctx.runtime.services.auth.login(input, meta(ctx)), transport);
-  }),
+  register: publicProcedure
+    .input(registerInput)
+    .mutation(async ({ ctx, input: { refreshTransport: transport, ...input } }) => {
+      return deliver(ctx, await ctx.runtime.services.auth.register(input, meta(ctx)), transport);
+    }),
+  login: publicProcedure
+    .input(loginInput)
+    .mutation(async ({ ctx, input: { refreshTransport: transport, ...input } }) => {
+      return deliver(ctx, await ctx.runtime.services.auth.login(input, meta(ctx)), transport);
+    }),
   refresh: publicProcedure.input(refreshInput).mutation(async ({ ctx, input }) => {
     const token = input.refreshToken ?? readRefreshCookie(ctx);
     if (!token) throw unauthorized("No session to refresh; sign in");

@@ -47,7 +47,13 @@ export class AuthService {
     const passwordHash = await hashNewPassword(input);
     return this.deps.transaction(async (tx) => {
       const user = await this.insertUser(tx, { ...input, passwordHash });
-      await recordAudit(tx, { action: "auth.register", actorId: user.id, targetType: "user", targetId: user.id, ...meta });
+      await recordAudit(tx, {
+        action: "auth.register",
+        actorId: user.id,
+        targetType: "user",
+        targetId: user.id,
+        ...meta,
+      });
       const tokens = await this.openSession(tx, user.id, meta);
       return { user, ...tokens };
     });
@@ -58,7 +64,13 @@ export class AuthService {
     const passwordHash = await hashNewPassword(input);
     return this.deps.transaction(async (tx) => {
       const user = await this.insertUser(tx, { ...input, passwordHash });
-      await recordAudit(tx, { action: "user.created", actorId: null, targetType: "user", targetId: user.id, metadata: { via: "cli" } });
+      await recordAudit(tx, {
+        action: "user.created",
+        actorId: null,
+        targetType: "user",
+        targetId: user.id,
+        metadata: { via: "cli" },
+      });
       return user;
     });
   }
@@ -68,7 +80,10 @@ export class AuthService {
     return user ? toPublicUser(user) : null;
   }
 
-  private async insertUser(tx: Executor, input: { email: string; name: string; passwordHash: string }): Promise<PublicUser> {
+  private async insertUser(
+    tx: Executor,
+    input: { email: string; name: string; passwordHash: string },
+  ): Promise<PublicUser> {
     const [existing] = await tx.select({ id: users.id }).from(users).where(sql`lower(${users.email}) = ${input.email}`);
     if (existing) throw conflict("An account with this email already exists; sign in instead.");
     const [user] = await tx.insert(users).values(input).returning();
@@ -78,10 +93,7 @@ export class AuthService {
   async login(input: { email: string; password: string }, meta: RequestMeta) {
     const found: { user?: typeof users.$inferSelect } = {};
     const valid = await limitPasswordAttempt(this.deps, { email: input.email, ...meta, purpose: "login" }, async () => {
-      [found.user] = await this.deps.db
-        .select()
-        .from(users)
-        .where(sql`lower(${users.email}) = ${input.email}`);
+      [found.user] = await this.deps.db.select().from(users).where(sql`lower(${users.email}) = ${input.email}`);
       return verifyPassword(found.user?.passwordHash ?? null, input.password);
     });
     const { user } = found;
@@ -147,7 +159,13 @@ export class AuthService {
         .update(sessions)
         .set({ revokedAt: this.deps.clock.now(), revokedReason: "logout" })
         .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt)));
-      await recordAudit(tx, { action: "auth.logout", actorId: claims.userId, targetType: "session", targetId: claims.sessionId, ...meta });
+      await recordAudit(tx, {
+        action: "auth.logout",
+        actorId: claims.userId,
+        targetType: "session",
+        targetId: claims.sessionId,
+        ...meta,
+      });
     });
     this.activeSessions.delete(claims.sessionId);
   }
@@ -178,7 +196,8 @@ export class AuthService {
         .select({ revokedAt: sessions.revokedAt, userId: sessions.userId })
         .from(sessions)
         .where(eq(sessions.id, claims.sessionId));
-      if (!session || session.revokedAt || session.userId !== claims.userId) throw unauthorized("Session ended; sign in again");
+      if (!session || session.revokedAt || session.userId !== claims.userId)
+        throw unauthorized("Session ended; sign in again");
       this.activeSessions.set(claims.sessionId, true);
     }
     return { userId: claims.userId, sessionId: claims.sessionId };
@@ -190,7 +209,13 @@ export class AuthService {
         .update(sessions)
         .set({ revokedAt: this.deps.clock.now(), revokedReason: "refresh_token_reuse" })
         .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
-      await recordAudit(tx, { action: "auth.refresh_reuse", actorId: userId, targetType: "session", targetId: sessionId, ...meta });
+      await recordAudit(tx, {
+        action: "auth.refresh_reuse",
+        actorId: userId,
+        targetType: "session",
+        targetId: sessionId,
+        ...meta,
+      });
     });
     this.activeSessions.delete(sessionId);
   }
@@ -207,7 +232,9 @@ export class AuthService {
     const now = this.deps.clock.now();
     const refresh = newRefreshToken();
     const refreshTokenExpiresAt = new Date(now.getTime() + this.deps.config.REFRESH_TOKEN_TTL_DAYS * 86_400_000);
-    await tx.insert(refreshTokens).values({ sessionId, userId, tokenHash: refresh.hash, expiresAt: refreshTokenExpiresAt });
+    await tx
+      .insert(refreshTokens)
+      .values({ sessionId, userId, tokenHash: refresh.hash, expiresAt: refreshTokenExpiresAt });
     const access = await this.accessTokens.sign({ userId, sessionId }, now);
     return {
       accessToken: access.token,

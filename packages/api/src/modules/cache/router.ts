@@ -14,7 +14,9 @@ export const cacheRouter = router({
     .mutation(({ ctx, input }) => ctx.runtime.services.cache.deleteKey(input.workspaceId, input.key)),
   keys: workspaceMember("admin")
     .input(keysInput)
-    .query(({ ctx, input }) => ctx.runtime.services.cache.keys(input.workspaceId, input.pattern, input.cursor, input.limit)),
+    .query(({ ctx, input }) =>
+      ctx.runtime.services.cache.keys(input.workspaceId, input.pattern, input.cursor, input.limit),
+    ),
   warmup: workspaceProcessing("admin")
     .input(warmupInput)
     .mutation(({ ctx, input }) => ctx.runtime.services.cache.warmup(input.workspaceId, input.limit, input.wait)),

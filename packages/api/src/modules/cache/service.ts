@@ -28,7 +28,8 @@ export class CacheAdminService {
 
   async deleteKey(workspaceId: string, key: string) {
     const result = await this.cache.deleteKey(workspaceId, key);
-    if (result === "forbidden") throw forbidden("Only this workspace's cache keys (as cache.keys lists them) can be deleted here.");
+    if (result === "forbidden")
+      throw forbidden("Only this workspace's cache keys (as cache.keys lists them) can be deleted here.");
     return result;
   }
 
@@ -41,7 +42,11 @@ export class CacheAdminService {
     const jobId = await this.recommendations.startWarmup(workspaceId, limit);
     let status = await this.warmupStatus(workspaceId, jobId);
     const deadline = Date.now() + WAIT_LIMIT_MS;
-    while (wait && (status.state === "waiting" || status.state === "active" || status.state === "delayed") && Date.now() < deadline) {
+    while (
+      wait &&
+      (status.state === "waiting" || status.state === "active" || status.state === "delayed") &&
+      Date.now() < deadline
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       status = await this.warmupStatus(workspaceId, jobId);
     }

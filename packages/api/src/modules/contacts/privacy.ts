@@ -37,8 +37,10 @@ export const contactsPrivacy: PrivacyHandler = {
       purpose: "your relationship management (the workspace's CRM records)",
       categories: "identity and contact details of third parties, professional information, tags",
       recipients: "the members of the workspace; Rapport as processor",
-      retention: "until deleted by the workspace; deleted contacts are purged after the soft-delete retention (default 30 days)",
-      source: "entered by you or your team, imported from a file, or imported from a connected Gmail account (see each record's `source`)",
+      retention:
+        "until deleted by the workspace; deleted contacts are purged after the soft-delete retention (default 30 days)",
+      source:
+        "entered by you or your team, imported from a file, or imported from a connected Gmail account (see each record's `source`)",
       ...tableRecords(contacts, contactColumns, ownedOrCreatedBy(userId, contacts.workspaceId, contacts.createdBy)),
     },
   ],
@@ -51,12 +53,17 @@ export const contactsPrivacy: PrivacyHandler = {
         holds: "your record in this workspace's contact list: name, email, company, title, phone, tags",
         purpose: "the workspace's relationship management (the workspace is the controller; Rapport is its processor)",
         categories: "identity, contact details, professional information",
-        recipients: "the members of the workspace; Rapport as processor and its hosting provider; Google when the workspace syncs Gmail",
-        retention: "until the workspace deletes the record; deleted records are purged after the soft-delete retention (default 30 days)",
+        recipients:
+          "the members of the workspace; Rapport as processor and its hosting provider; Google when the workspace syncs Gmail",
+        retention:
+          "until the workspace deletes the record; deleted records are purged after the soft-delete retention (default 30 days)",
         source: "see `source`: entered manually, imported from a file, or imported from a connected Gmail account",
         count: async () => 1,
         async read(db) {
-          const [row] = await db.select(contactColumns).from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
+          const [row] = await db
+            .select(contactColumns)
+            .from(contacts)
+            .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
           return row ?? null;
         },
       },
@@ -65,8 +72,17 @@ export const contactsPrivacy: PrivacyHandler = {
   async eraseContact(tx: Tx, workspaceId, contactId, ctx) {
     await tx
       .update(contacts)
-      .set({ email: null, name: "Erased contact", company: null, title: null, phone: null, tags: sql`'{}'::text[]`, updatedAt: ctx.now })
+      .set({
+        email: null,
+        name: "Erased contact",
+        company: null,
+        title: null,
+        phone: null,
+        tags: sql`'{}'::text[]`,
+        updatedAt: ctx.now,
+      })
       .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
   },
-  restricts: (s) => (s.kind === "contact" ? ["recommendations", "analytics", "new or changed interactions", "syncs and imports"] : []),
+  restricts: (s) =>
+    s.kind === "contact" ? ["recommendations", "analytics", "new or changed interactions", "syncs and imports"] : [],
 };

@@ -23,10 +23,14 @@ export const contactsRouter = router({
     ),
   bulkCreate: workspaceMember("member")
     .input(bulkCreateInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.contacts.bulkCreate(input.workspaceId, input.contacts, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.contacts.bulkCreate(input.workspaceId, input.contacts, actorOf(ctx)),
+    ),
   get: workspaceMember("member")
     .input(getContactInput)
-    .query(({ ctx, input }) => ctx.runtime.services.contacts.get(input.workspaceId, input.contactId, input.includeDeleted)),
+    .query(({ ctx, input }) =>
+      ctx.runtime.services.contacts.get(input.workspaceId, input.contactId, input.includeDeleted),
+    ),
   list: workspaceMember("member")
     .input(listContactsInput)
     .query(({ ctx, input }) => ctx.runtime.services.contacts.list(input)),
@@ -38,8 +42,12 @@ export const contactsRouter = router({
   /** Soft delete of one or many (bulk delete in the list); restorable for the retention period. */
   delete: workspaceMember("member")
     .input(deleteInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.contacts.softDelete(input.workspaceId, input.contactIds, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.contacts.softDelete(input.workspaceId, input.contactIds, actorOf(ctx)),
+    ),
   restore: workspaceMember("member")
     .input(contactRefInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.contacts.restore(input.workspaceId, input.contactId, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.contacts.restore(input.workspaceId, input.contactId, actorOf(ctx)),
+    ),
 });

@@ -1,12 +1,19 @@
 import { CONTACT_SOURCES } from "@rapport/db";
 import { z } from "zod";
-import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText, trimmedString } from "../../lib/schemas";
+import {
+  dateSchema,
+  emailSchema,
+  idSchema,
+  optionalText,
+  pageFields,
+  requiredText,
+  trimmedString,
+} from "../../lib/schemas";
 
 const MAX_TAGS = 50;
 const BULK_MAX = 1_000;
 
-const tagSchema = requiredText(50)
-  .transform((tag) => tag.toLowerCase());
+const tagSchema = requiredText(50).transform((tag) => tag.toLowerCase());
 
 const tagsSchema = z
   .array(tagSchema)
@@ -75,5 +82,8 @@ export type ListContactsInput = z.output<typeof listContactsInput>;
 
 export const bulkCreateInput = z.strictObject({
   workspaceId: idSchema,
-  contacts: z.array(newContactSchema).min(1, "at least one contact").max(BULK_MAX, `at most ${BULK_MAX} contacts per call`),
+  contacts: z
+    .array(newContactSchema)
+    .min(1, "at least one contact")
+    .max(BULK_MAX, `at most ${BULK_MAX} contacts per call`),
 });

@@ -1,6 +1,21 @@
 import { WireDate } from "@rapport/core";
 import { contacts, isoInstantText, queryRows, queryRowsPrepared, type Executor } from "@rapport/db";
-import { and, arrayContains, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  arrayContains,
+  asc,
+  desc,
+  eq,
+  gt,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  or,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { DomainError, badRequest, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
@@ -52,7 +67,10 @@ export class ContactService {
           SELECT * FROM inserted`,
     );
     if (!inserted) {
-      if ((await suppressedAddresses(this.deps.db, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [row.email!])).size > 0) {
+      if (
+        (await suppressedAddresses(this.deps.db, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [row.email!]))
+          .size > 0
+      ) {
         throw conflict(SUPPRESSED_MESSAGE, { field: "email", reason: "erased" });
       }
       await this.assertEmailFree(this.deps.db, workspaceId, input.email!);
@@ -86,10 +104,21 @@ export class ContactService {
         const existing = await tx
           .select({ id: contacts.id, email: contacts.email })
           .from(contacts)
-          .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), inArray(sql`lower(${contacts.email})`, emails)));
+          .where(
+            and(
+              eq(contacts.workspaceId, workspaceId),
+              isNull(contacts.deletedAt),
+              inArray(sql`lower(${contacts.email})`, emails),
+            ),
+          );
         for (const match of existing) {
           const index = firstIndexByEmail.get(match.email!.toLowerCase())!;
-          errors.push({ index, field: "email", message: "a contact with this email already exists", existingContactId: match.id });
+          errors.push({
+            index,
+            field: "email",
+            message: "a contact with this email already exists",
+            existingContactId: match.id,
+          });
         }
       }
       // GDPR: rows for erased people (suppression list) are skipped, not imported.
@@ -97,16 +126,23 @@ export class ContactService {
       const accepted = suppressed.size > 0 ? rows.filter((row) => !row.email || !suppressed.has(row.email)) : rows;
       if (errors.length > 0) {
         errors.sort((a, b) => a.index - b.index);
-        throw new DomainError("CONFLICT", `${errors.length} row(s) conflict with existing contacts or each other; nothing was imported`, {
-          rows: errors,
-        });
+        throw new DomainError(
+          "CONFLICT",
+          `${errors.length} row(s) conflict with existing contacts or each other; nothing was imported`,
+          {
+            rows: errors,
+          },
+        );
       }
-      const inserted = accepted.length === 0 ? [] : await guardUniqueEmail(() =>
-        tx
-          .insert(contacts)
-          .values(accepted.map((row) => toRow(workspaceId, row, actor.actorId, now)))
-          .returning({ id: contacts.id, source: contacts.source }),
-      );
+      const inserted =
+        accepted.length === 0
+          ? []
+          : await guardUniqueEmail(() =>
+              tx
+                .insert(contacts)
+                .values(accepted.map((row) => toRow(workspaceId, row, actor.actorId, now)))
+                .returning({ id: contacts.id, source: contacts.source }),
+            );
       await appendEvents(
         tx,
         inserted.map((row) => ({
@@ -116,7 +152,11 @@ export class ContactService {
           payload: { contactId: row.id, source: row.source },
         })),
       );
-      return { created: inserted.length, ids: inserted.map((row) => row.id), skippedErased: rows.length - accepted.length };
+      return {
+        created: inserted.length,
+        ids: inserted.map((row) => row.id),
+        skippedErased: rows.length - accepted.length,
+      };
     });
   }
 
@@ -124,7 +164,13 @@ export class ContactService {
     const [contact] = await this.deps.db
       .select()
       .from(contacts)
-      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), includeDeleted ? undefined : isNull(contacts.deletedAt)));
+      .where(
+        and(
+          eq(contacts.workspaceId, workspaceId),
+          eq(contacts.id, contactId),
+          includeDeleted ? undefined : isNull(contacts.deletedAt),
+        ),
+      );
     if (!contact) throw notFound("Contact");
     return contact;
   }
@@ -138,14 +184,18 @@ export class ContactService {
         .for("update");
       if (!current) throw notFound("Contact");
       // GDPR: an erased person's address cannot come back through an edit either.
-      if (patch.email && (await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [patch.email])).size > 0) {
+      if (
+        patch.email &&
+        (await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [patch.email])).size > 0
+      ) {
         throw conflict(SUPPRESSED_MESSAGE, { field: "email", reason: "erased" });
       }
       const changes: Partial<Contact> = {};
       for (const [field, value] of Object.entries(patch) as [keyof ContactPatch, unknown][]) {
         if (value === undefined) continue;
         const next = value ?? null;
-        if (JSON.stringify(current[field] ?? null) !== JSON.stringify(next)) (changes as Record<string, unknown>)[field] = next;
+        if (JSON.stringify(current[field] ?? null) !== JSON.stringify(next))
+          (changes as Record<string, unknown>)[field] = next;
       }
       const fields = Object.keys(changes);
       if (fields.length === 0) return current;
@@ -157,7 +207,9 @@ export class ContactService {
           .where(eq(contacts.id, contactId))
           .returning(),
       );
-      await appendEvents(tx, [{ type: "contact.updated", workspaceId, actorId: actor.actorId, payload: { contactId, fields } }]);
+      await appendEvents(tx, [
+        { type: "contact.updated", workspaceId, actorId: actor.actorId, payload: { contactId, fields } },
+      ]);
       return updated!;
     });
   }
@@ -173,7 +225,12 @@ export class ContactService {
       if (deleted.length === 0) throw notFound("Contact");
       await appendEvents(
         tx,
-        deleted.map((row) => ({ type: "contact.deleted" as const, workspaceId, actorId: actor.actorId, payload: { contactId: row.id } })),
+        deleted.map((row) => ({
+          type: "contact.deleted" as const,
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { contactId: row.id },
+        })),
       );
       return {
         deletedIds: deleted.map((row) => row.id),
@@ -203,7 +260,9 @@ export class ContactService {
         .set({ deletedAt: null, updatedAt: now })
         .where(eq(contacts.id, contactId))
         .returning();
-      await appendEvents(tx, [{ type: "contact.restored", workspaceId, actorId: actor.actorId, payload: { contactId } }]);
+      await appendEvents(tx, [
+        { type: "contact.restored", workspaceId, actorId: actor.actorId, payload: { contactId } },
+      ]);
       return restored!;
     });
   }
@@ -231,7 +290,11 @@ export class ContactService {
     // Keyset pagination. Timestamp keys travel as Postgres text so the
     // microseconds survive the round trip (a JS Date would drop them).
     const sortKey =
-      input.sort === "name" ? sql<string>`lower(${contacts.name})` : input.sort === "created" ? sql<string>`${contacts.createdAt}::text` : sql<string>`${contacts.updatedAt}::text`;
+      input.sort === "name"
+        ? sql<string>`lower(${contacts.name})`
+        : input.sort === "created"
+          ? sql<string>`${contacts.createdAt}::text`
+          : sql<string>`${contacts.updatedAt}::text`;
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 2);
       if (!decoded || typeof decoded[0] !== "string" || typeof decoded[1] !== "string") {
@@ -240,7 +303,9 @@ export class ContactService {
       const [key, id] = decoded as [string, string];
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw badRequest("cursor: invalid", ["cursor"]);
       if (input.sort === "name") {
-        conditions.push(or(gt(sql`lower(${contacts.name})`, key), and(eq(sql`lower(${contacts.name})`, key), gt(contacts.id, id))));
+        conditions.push(
+          or(gt(sql`lower(${contacts.name})`, key), and(eq(sql`lower(${contacts.name})`, key), gt(contacts.id, id))),
+        );
       } else {
         const column = input.sort === "created" ? contacts.createdAt : contacts.updatedAt;
         // The bound as sub-selects: Postgres cannot estimate them for one execution
@@ -299,13 +364,29 @@ export class ContactService {
           .limit(batchSize)
           .for("update", { skipLocked: true });
         if (victims.length === 0) return 0;
-        await tx.delete(contacts).where(inArray(contacts.id, victims.map((v) => v.id)));
+        await tx.delete(contacts).where(
+          inArray(
+            contacts.id,
+            victims.map((v) => v.id),
+          ),
+        );
         await appendEvents(
           tx,
-          victims.map((v) => ({ type: "contact.purged" as const, workspaceId: v.workspaceId, actorId: null, payload: { contactId: v.id } })),
+          victims.map((v) => ({
+            type: "contact.purged" as const,
+            workspaceId: v.workspaceId,
+            actorId: null,
+            payload: { contactId: v.id },
+          })),
         );
         for (const v of victims) {
-          await recordAudit(tx, { action: "contact.purged", workspaceId: v.workspaceId, targetType: "contact", targetId: v.id, metadata: { reason: "retention" } });
+          await recordAudit(tx, {
+            action: "contact.purged",
+            workspaceId: v.workspaceId,
+            targetType: "contact",
+            targetId: v.id,
+            metadata: { reason: "retention" },
+          });
         }
         return victims.length;
       });
@@ -327,7 +408,10 @@ export class ContactService {
         ),
       );
     if (existing) {
-      throw conflict("A contact with this email already exists in this workspace.", { existingContactId: existing.id, field: "email" });
+      throw conflict("A contact with this email already exists in this workspace.", {
+        existingContactId: existing.id,
+        field: "email",
+      });
     }
   }
 }
@@ -338,7 +422,8 @@ async function guardUniqueEmail<T>(write: () => Promise<T>): Promise<T> {
     return await write();
   } catch (error) {
     const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-    if (code === "23505") throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
+    if (code === "23505")
+      throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
     throw error;
   }
 }

@@ -10,7 +10,8 @@ export function gdprEvents({ services, restrictions }: ServiceDeps): ModuleEvent
         startFrom: "now",
         // On the dispatcher's transaction: on a single connection (PGlite) the pool would wait for it forever.
         handle: async (events, tx) => {
-          if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased")) await services.gdprExports.deleteDiscardedFiles(tx);
+          if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased"))
+            await services.gdprExports.deleteDiscardedFiles(tx);
         },
       },
     ],

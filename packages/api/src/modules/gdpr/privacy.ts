@@ -28,7 +28,9 @@ async function clearReasons(tx: Tx, kind: "user" | "contact", subjectId: string,
   await tx
     .update(gdprOperations)
     .set({ reason: null })
-    .where(and(eq(gdprOperations.subjectKind, kind), eq(gdprOperations.subjectId, subjectId), ne(gdprOperations.id, keep)));
+    .where(
+      and(eq(gdprOperations.subjectKind, kind), eq(gdprOperations.subjectId, subjectId), ne(gdprOperations.id, keep)),
+    );
 }
 
 const REDACTED = "[erased]";
@@ -38,7 +40,9 @@ const REDACTED = "[erased]";
  * that identify the person: each term is replaced wherever it occurs, case-insensitively.
  */
 async function redactReasons(tx: Tx, workspaceId: string, terms: string[]) {
-  const needles = [...new Set(terms.map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0))].sort((a, b) => b.length - a.length);
+  const needles = [...new Set(terms.map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0))].sort(
+    (a, b) => b.length - a.length,
+  );
   if (needles.length === 0) return;
   const rows = await tx
     .select({ id: gdprOperations.id, reason: gdprOperations.reason })
@@ -46,7 +50,8 @@ async function redactReasons(tx: Tx, workspaceId: string, terms: string[]) {
     .where(and(eq(gdprOperations.workspaceId, workspaceId), isNotNull(gdprOperations.reason)));
   for (const row of rows) {
     const redacted = redactTerms(row.reason!, needles);
-    if (redacted !== row.reason) await tx.update(gdprOperations).set({ reason: redacted }).where(eq(gdprOperations.id, row.id));
+    if (redacted !== row.reason)
+      await tx.update(gdprOperations).set({ reason: redacted }).where(eq(gdprOperations.id, row.id));
   }
 }
 

@@ -29,18 +29,29 @@ const interactionColumns = {
  */
 export const interactionsPrivacy: PrivacyHandler = {
   module: "interactions",
-  erases: ["interactions.subject", "interactions.summary", "interaction_participants.email", "interaction_participants.display_name"],
+  erases: [
+    "interactions.subject",
+    "interactions.summary",
+    "interaction_participants.email",
+    "interaction_participants.display_name",
+  ],
   exportUser: (userId) => [
     {
       section: "interactions",
       file: "interactions.json",
-      holds: "the interactions (emails, meetings, calls, notes) of the workspaces you own and those you recorded elsewhere",
+      holds:
+        "the interactions (emails, meetings, calls, notes) of the workspaces you own and those you recorded elsewhere",
       purpose: "your relationship management: history, recommendations and analytics",
       categories: "communication metadata and content (subjects, summaries)",
       recipients: "the members of the workspace; Rapport as processor",
       retention: "as long as the contact they belong to",
-      source: "entered by you or your team, imported from a file or calendar, or imported from your Gmail (see each record's `source`)",
-      ...tableRecords(interactions, interactionColumns, ownedOrCreatedBy(userId, interactions.workspaceId, interactions.createdBy)),
+      source:
+        "entered by you or your team, imported from a file or calendar, or imported from your Gmail (see each record's `source`)",
+      ...tableRecords(
+        interactions,
+        interactionColumns,
+        ownedOrCreatedBy(userId, interactions.workspaceId, interactions.createdBy),
+      ),
     },
   ],
   exportContact(workspaceId, contactId) {
@@ -50,26 +61,52 @@ export const interactionsPrivacy: PrivacyHandler = {
       {
         section: "interactions",
         file: "interactions.json",
-        holds: "interactions with you recorded by the workspace (emails, meetings, calls, notes), including those you took part in, with the participants listed under `participants`",
+        holds:
+          "interactions with you recorded by the workspace (emails, meetings, calls, notes), including those you took part in, with the participants listed under `participants`",
         purpose: "the workspace's relationship history, recommendations and analytics",
         categories: "communication metadata and content (subjects, summaries, participant addresses)",
         recipients: "the members of the workspace; Rapport as processor",
         retention: "as long as your contact record",
-        source: "entered by the workspace's members, imported from a file or calendar, or imported from a connected Gmail account (see `source`)",
+        source:
+          "entered by the workspace's members, imported from a file or calendar, or imported from a connected Gmail account (see `source`)",
         count: (db) => countOf(db.select({ n: count() }).from(interactions).where(scope)),
         async *pages(db, size) {
           for await (const page of keyset(
-            (after, limit) => db.select(interactionColumns).from(interactions).where(after ? and(scope, after) : scope).orderBy(asc(interactions.id)).limit(limit),
+            (after, limit) =>
+              db
+                .select(interactionColumns)
+                .from(interactions)
+                .where(after ? and(scope, after) : scope)
+                .orderBy(asc(interactions.id))
+                .limit(limit),
             interactions.id,
             (row) => row.id,
             size,
           )) {
             const participants = await db
-              .select({ interactionId: interactionParticipants.interactionId, contactId: interactionParticipants.contactId, email: interactionParticipants.email, displayName: interactionParticipants.displayName, role: interactionParticipants.role })
+              .select({
+                interactionId: interactionParticipants.interactionId,
+                contactId: interactionParticipants.contactId,
+                email: interactionParticipants.email,
+                displayName: interactionParticipants.displayName,
+                role: interactionParticipants.role,
+              })
               .from(interactionParticipants)
-              .where(inArray(interactionParticipants.interactionId, page.map((row) => row.id)))
+              .where(
+                inArray(
+                  interactionParticipants.interactionId,
+                  page.map((row) => row.id),
+                ),
+              )
               .orderBy(asc(interactionParticipants.id));
-            yield toJson(page.map((row) => ({ ...row, participants: participants.filter((p) => p.interactionId === row.id).map(({ interactionId: _, ...p }) => p) })));
+            yield toJson(
+              page.map((row) => ({
+                ...row,
+                participants: participants
+                  .filter((p) => p.interactionId === row.id)
+                  .map(({ interactionId: _, ...p }) => p),
+              })),
+            );
           }
         },
       },
@@ -97,13 +134,21 @@ export const interactionsPrivacy: PrivacyHandler = {
         );
     }
     const addresses = ctx.addresses ?? [];
-    const byAddress = addresses.length > 0 ? inArray(sql`lower(${interactionParticipants.email})`, addresses) : sql`false`;
-    const hers = and(eq(interactionParticipants.workspaceId, workspaceId), or(eq(interactionParticipants.contactId, contactId), byAddress))!;
+    const byAddress =
+      addresses.length > 0 ? inArray(sql`lower(${interactionParticipants.email})`, addresses) : sql`false`;
+    const hers = and(
+      eq(interactionParticipants.workspaceId, workspaceId),
+      or(eq(interactionParticipants.contactId, contactId), byAddress),
+    )!;
     // Rows that named her only by address are linked to the (now anonymous) contact below, and an
     // interaction has at most one row per contact: where she already has a row (or an earlier row by
     // address), the extra address rows go.
     if (addresses.length > 0) {
-      const hersByAddress = (alias: string) => sql`lower(${sql.raw(alias)}.email) IN (${sql.join(addresses.map((a) => sql`${a}`), sql`, `)})`;
+      const hersByAddress = (alias: string) =>
+        sql`lower(${sql.raw(alias)}.email) IN (${sql.join(
+          addresses.map((a) => sql`${a}`),
+          sql`, `,
+        )})`;
       await tx.execute(sql`
         DELETE FROM ${interactionParticipants} p
         WHERE p.workspace_id = ${workspaceId} AND p.contact_id IS DISTINCT FROM ${contactId}::uuid AND ${hersByAddress("p")}
@@ -125,7 +170,9 @@ export const interactionsPrivacy: PrivacyHandler = {
             eq(interactionParticipants.workspaceId, workspaceId),
             or(
               inArray(sql`lower(trim(${interactionParticipants.displayName}))`, exact),
-              needles.length > 0 ? sql`lower(${interactionParticipants.displayName}) LIKE ANY (ARRAY[${sql.join(likePatterns(needles), sql`, `)}]::text[])` : undefined,
+              needles.length > 0
+                ? sql`lower(${interactionParticipants.displayName}) LIKE ANY (ARRAY[${sql.join(likePatterns(needles), sql`, `)}]::text[])`
+                : undefined,
             ),
           ),
         );

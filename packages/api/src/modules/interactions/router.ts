@@ -10,5 +10,7 @@ export const interactionsRouter = router({
     .query(({ ctx, input }) => ctx.runtime.services.interactions.listForContact(input)),
   delete: workspaceMember("member")
     .input(deleteInteractionInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.interactions.delete(input.workspaceId, input.interactionId, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.interactions.delete(input.workspaceId, input.interactionId, actorOf(ctx)),
+    ),
 });

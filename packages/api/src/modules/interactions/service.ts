@@ -32,7 +32,9 @@ export class InteractionService {
       const [contact] = await tx
         .select({ id: contacts.id })
         .from(contacts)
-        .where(and(eq(contacts.id, input.contactId), eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt)));
+        .where(
+          and(eq(contacts.id, input.contactId), eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt)),
+        );
       if (!contact) throw notFound("Contact");
 
       if (input.externalId) {
@@ -40,14 +42,21 @@ export class InteractionService {
           .select()
           .from(interactions)
           .where(
-            and(eq(interactions.workspaceId, workspaceId), eq(interactions.source, input.source), eq(interactions.externalId, input.externalId)),
+            and(
+              eq(interactions.workspaceId, workspaceId),
+              eq(interactions.source, input.source),
+              eq(interactions.externalId, input.externalId),
+            ),
           );
         if (existing) return { interaction: existing, created: false };
       }
 
       const participants = await this.resolveParticipants(tx, workspaceId, input);
       // GDPR: the one place this module refuses to process a restricted contact's data.
-      await assertNotRestricted(tx, [input.contactId, ...participants.flatMap((p) => (p.contactId ? [p.contactId] : []))]);
+      await assertNotRestricted(tx, [
+        input.contactId,
+        ...participants.flatMap((p) => (p.contactId ? [p.contactId] : [])),
+      ]);
       const inserted = await tx
         .insert(interactions)
         .values({
@@ -71,17 +80,30 @@ export class InteractionService {
         const [existing] = await tx
           .select()
           .from(interactions)
-          .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.source, input.source), eq(interactions.externalId, input.externalId!)));
+          .where(
+            and(
+              eq(interactions.workspaceId, workspaceId),
+              eq(interactions.source, input.source),
+              eq(interactions.externalId, input.externalId!),
+            ),
+          );
         return { interaction: existing!, created: false };
       }
-      await tx.insert(interactionParticipants).values(participants.map((p) => ({ ...p, interactionId: interaction.id, workspaceId })));
+      await tx
+        .insert(interactionParticipants)
+        .values(participants.map((p) => ({ ...p, interactionId: interaction.id, workspaceId })));
       const participantContactIds = participants.flatMap((p) => (p.contactId ? [p.contactId] : []));
       await appendEvents(tx, [
         {
           type: "interaction.created",
           workspaceId,
           actorId: actor.actorId,
-          payload: { interactionId: interaction.id, contactId: input.contactId, type: input.type, participantContactIds },
+          payload: {
+            interactionId: interaction.id,
+            contactId: input.contactId,
+            type: input.type,
+            participantContactIds,
+          },
         },
       ]);
       return { interaction, created: true };
@@ -97,10 +119,17 @@ export class InteractionService {
     const conditions = [eq(interactions.contactId, input.contactId), eq(interactions.workspaceId, input.workspaceId)];
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 2);
-      if (!decoded || typeof decoded[0] !== "string" || typeof decoded[1] !== "string" || !/^[0-9a-f-]{36}$/i.test(decoded[1])) {
+      if (
+        !decoded ||
+        typeof decoded[0] !== "string" ||
+        typeof decoded[1] !== "string" ||
+        !/^[0-9a-f-]{36}$/i.test(decoded[1])
+      ) {
         throw badRequest("cursor: invalid", ["cursor"]);
       }
-      conditions.push(sql`(${interactions.occurredAt}, ${interactions.id}) < (${decoded[0]}::timestamptz, ${decoded[1]}::uuid)`);
+      conditions.push(
+        sql`(${interactions.occurredAt}, ${interactions.id}) < (${decoded[0]}::timestamptz, ${decoded[1]}::uuid)`,
+      );
     }
     const rows = await this.deps.db
       .select({ interaction: interactions, key: sql<string>`${interactions.occurredAt}::text` })
@@ -126,7 +155,8 @@ export class InteractionService {
             .leftJoin(contacts, and(eq(contacts.id, interactionParticipants.contactId), isNull(contacts.deletedAt)))
             .where(inArray(interactionParticipants.interactionId, ids));
     const byInteraction = new Map<string, typeof participants>();
-    for (const p of participants) byInteraction.set(p.interactionId, [...(byInteraction.get(p.interactionId) ?? []), p]);
+    for (const p of participants)
+      byInteraction.set(p.interactionId, [...(byInteraction.get(p.interactionId) ?? []), p]);
     const last = page[page.length - 1];
     return {
       items: page.map(({ interaction }) => ({
@@ -145,7 +175,12 @@ export class InteractionService {
         .returning({ id: interactions.id, contactId: interactions.contactId });
       if (!deleted) throw notFound("Interaction");
       await appendEvents(tx, [
-        { type: "interaction.deleted", workspaceId, actorId: actor.actorId, payload: { interactionId, contactId: deleted.contactId } },
+        {
+          type: "interaction.deleted",
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { interactionId, contactId: deleted.contactId },
+        },
       ]);
       return { id: deleted.id };
     });
@@ -171,22 +206,36 @@ export class InteractionService {
       const found = await tx
         .select({ id: contacts.id })
         .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, contactIds), isNull(contacts.deletedAt)));
+        .where(
+          and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, contactIds), isNull(contacts.deletedAt)),
+        );
       const known = new Set(found.map((row) => row.id));
       const badIndex = drafts.findIndex((p) => p.contactId && !known.has(p.contactId));
       if (badIndex >= 0) throw badRequest("not a contact of this workspace", ["participants", badIndex, "contactId"]);
     }
     const unlinkedEmails = [...new Set(drafts.flatMap((p) => (!p.contactId && p.email ? [p.email] : [])))];
     // GDPR: an erased person (suppression list) is not re-recorded: their address and name are dropped.
-    const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, unlinkedEmails);
+    const suppressed = await suppressedAddresses(
+      tx,
+      this.deps.config.GDPR_SUPPRESSION_KEY,
+      workspaceId,
+      unlinkedEmails,
+    );
     if (suppressed.size > 0) drafts = drafts.filter((d) => d.contactId || !d.email || !suppressed.has(d.email));
     if (unlinkedEmails.length > 0) {
       const matches = await tx
         .select({ id: contacts.id, email: contacts.email })
         .from(contacts)
-        .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), inArray(sql`lower(${contacts.email})`, unlinkedEmails)));
+        .where(
+          and(
+            eq(contacts.workspaceId, workspaceId),
+            isNull(contacts.deletedAt),
+            inArray(sql`lower(${contacts.email})`, unlinkedEmails),
+          ),
+        );
       const byEmail = new Map(matches.map((m) => [m.email!.toLowerCase(), m.id]));
-      for (const draft of drafts) if (!draft.contactId && draft.email) draft.contactId = byEmail.get(draft.email) ?? null;
+      for (const draft of drafts)
+        if (!draft.contactId && draft.email) draft.contactId = byEmail.get(draft.email) ?? null;
     }
     if (!drafts.some((p) => p.contactId === input.contactId)) {
       drafts.unshift({ contactId: input.contactId, email: null, displayName: null, role: "participant" });

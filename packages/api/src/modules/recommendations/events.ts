@@ -15,7 +15,8 @@ export function recommendationEvents({ config, log, services }: ServiceDeps): Mo
         async handle(events) {
           const created = new Map<string, number>();
           for (const event of events) {
-            if (event.type === "contact.created" && event.workspaceId) created.set(event.workspaceId, (created.get(event.workspaceId) ?? 0) + 1);
+            if (event.type === "contact.created" && event.workspaceId)
+              created.set(event.workspaceId, (created.get(event.workspaceId) ?? 0) + 1);
           }
           for (const [workspaceId, count] of created) {
             if (count < IMPORT_WARMUP_MIN_CONTACTS) continue;

@@ -56,7 +56,9 @@ export class WorkspaceGraphs {
       if (!job) {
         // The version is read before the snapshot is taken, so the snapshot includes what it stands for.
         const version = this.cache.version(workspaceId);
-        job = (entry ? this.patch(workspaceId, entry, version) : this.build(workspaceId, version)).finally(() => this.jobs.delete(workspaceId));
+        job = (entry ? this.patch(workspaceId, entry, version) : this.build(workspaceId, version)).finally(() =>
+          this.jobs.delete(workspaceId),
+        );
         this.jobs.set(workspaceId, job);
       }
       await job;
@@ -78,12 +80,17 @@ export class WorkspaceGraphs {
     }
     const entry = { graph, snapshot: rows.snapshot, version };
     this.entries.set(workspaceId, entry);
-    this.log.debug({ workspaceId, ...entry.graph.size, ms: Math.round(performance.now() - started) }, "built relationship graph");
+    this.log.debug(
+      { workspaceId, ...entry.graph.size, ms: Math.round(performance.now() - started) },
+      "built relationship graph",
+    );
     return entry;
   }
 
   private async patch(workspaceId: string, entry: GraphEntry, version: number): Promise<GraphEntry> {
-    const delta = await loadDelta(this.db, workspaceId, entry.snapshot, (contactId) => entry.graph.interactionIdsOf(contactId));
+    const delta = await loadDelta(this.db, workspaceId, entry.snapshot, (contactId) =>
+      entry.graph.interactionIdsOf(contactId),
+    );
     if (delta.rebuild || this.entries.get(workspaceId) !== entry) return this.build(workspaceId, version);
     // All at once, synchronously: a computation never sees half a patch.
     const { graph } = entry;

@@ -45,7 +45,12 @@ async function readOnlySnapshot<T>(db: Db, fn: (tx: Executor, snapshot: string) 
   );
 }
 
-const toContact = (row: ContactRow): GraphContact => ({ id: row.id, name: row.name, company: row.company, live: Boolean(row.live) });
+const toContact = (row: ContactRow): GraphContact => ({
+  id: row.id,
+  name: row.name,
+  company: row.company,
+  live: Boolean(row.live),
+});
 
 const toInteraction = (row: InteractionRow): GraphInteraction => ({
   id: row.id,
@@ -149,7 +154,12 @@ const MAX_PATCH_EVENTS = 20_000;
  * snapshot. `interactionsOf` names the interactions a purged contact took
  * part in (their participant rows were cascaded away).
  */
-export async function loadDelta(db: Db, workspaceId: string, since: string, interactionsOf: (contactId: string) => string[]): Promise<GraphDelta> {
+export async function loadDelta(
+  db: Db,
+  workspaceId: string,
+  since: string,
+  interactionsOf: (contactId: string) => string[],
+): Promise<GraphDelta> {
   return readOnlySnapshot(db, async (tx, snapshot) => {
     const events = await queryRows<{ type: string; payload: Record<string, unknown> | string }>(
       tx,
@@ -160,12 +170,20 @@ export async function loadDelta(db: Db, workspaceId: string, since: string, inte
             AND (type LIKE 'contact.%' OR type LIKE 'interaction.%')
           LIMIT ${MAX_PATCH_EVENTS + 1}`,
     );
-    const empty = { snapshot, rebuild: false, contacts: [], missingContacts: [], interactions: [], missingInteractions: [] };
+    const empty = {
+      snapshot,
+      rebuild: false,
+      contacts: [],
+      missingContacts: [],
+      interactions: [],
+      missingInteractions: [],
+    };
     if (events.length > MAX_PATCH_EVENTS) return { ...empty, rebuild: true };
     const contactIds = new Set<string>();
     const interactionIds = new Set<string>();
     for (const event of events) {
-      const payload = typeof event.payload === "string" ? (JSON.parse(event.payload) as Record<string, unknown>) : event.payload;
+      const payload =
+        typeof event.payload === "string" ? (JSON.parse(event.payload) as Record<string, unknown>) : event.payload;
       if (event.type.startsWith("contact.") && typeof payload.contactId === "string") {
         contactIds.add(payload.contactId);
         if (event.type === "contact.purged") for (const id of interactionsOf(payload.contactId)) interactionIds.add(id);
@@ -199,7 +217,11 @@ export async function loadDelta(db: Db, workspaceId: string, since: string, inte
 }
 
 /** The workspace's most active live contacts (participations), most active first. */
-export async function loadTopContacts(db: Db, workspaceId: string, limit: number): Promise<{ snapshot: string; contactIds: string[] }> {
+export async function loadTopContacts(
+  db: Db,
+  workspaceId: string,
+  limit: number,
+): Promise<{ snapshot: string; contactIds: string[] }> {
   return readOnlySnapshot(db, async (tx, snapshot) => {
     const rows = await queryRows<{ contact_id: string }>(
       tx,
@@ -223,4 +245,3 @@ export async function loadBusiestWorkspaces(db: Db, limit: number): Promise<stri
   );
   return rows.map((row) => row.workspace_id);
 }
-

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { buildRelationshipGraph, recommend, scoringInstant, type GraphParams, type Recommendation } from "@rapport/core";
+import {
+  buildRelationshipGraph,
+  recommend,
+  scoringInstant,
+  type GraphParams,
+  type Recommendation,
+} from "@rapport/core";
 import { forbidden, notFound } from "../../errors";
 import type { CacheManager } from "../../infra/cache/manager";
 import type { JobStatus } from "../../infra/queue";
@@ -73,7 +79,13 @@ export class RecommendationService {
       companyWeight: config.RECS_COMPANY_WEIGHT,
       knownThreshold: config.RECS_KNOWN_THRESHOLD,
     };
-    this.graphs = new WorkspaceGraphs(deps.db, deps.cache, this.params, config.CACHE_GRAPH_MAX_WORKSPACES, deps.log.child({ component: "recommendations" }));
+    this.graphs = new WorkspaceGraphs(
+      deps.db,
+      deps.cache,
+      this.params,
+      config.CACHE_GRAPH_MAX_WORKSPACES,
+      deps.log.child({ component: "recommendations" }),
+    );
   }
 
   /**
@@ -102,9 +114,16 @@ export class RecommendationService {
         const entry = await this.graphs.current(input.workspaceId, version);
         // Synchronous from here: the graph and its snapshot belong together.
         const snapshot = entry.snapshot;
-        const items = recommend(entry.graph, input.contactId, { k: input.k, includeKnown: input.includeKnown, asOf: Date.parse(asOf) });
+        const items = recommend(entry.graph, input.contactId, {
+          k: input.k,
+          includeKnown: input.includeKnown,
+          asOf: Date.parse(asOf),
+        });
         if (!items) throw notFound("Contact");
-        return { value: { contactId: input.contactId, k: input.k, includeKnown: input.includeKnown, asOf, items }, snapshot };
+        return {
+          value: { contactId: input.contactId, k: input.k, includeKnown: input.includeKnown, asOf, items },
+          snapshot,
+        };
       },
       // Scores are as of a day: yesterday's list is a miss today.
       { ttlSeconds: this.deps.config.CACHE_TTL_SECONDS, accept: (value) => value.asOf === asOf },
@@ -131,7 +150,11 @@ export class RecommendationService {
     const asOf = scoringInstant(this.deps.clock.now());
     const rows = await loadNeighbourhoodRows(this.deps.db, input.workspaceId, input.contactId);
     if (!rows) throw notFound("Contact");
-    const items = recommend(buildRelationshipGraph(rows, this.params), input.contactId, { k: input.k, includeKnown: input.includeKnown, asOf })!;
+    const items = recommend(buildRelationshipGraph(rows, this.params), input.contactId, {
+      k: input.k,
+      includeKnown: input.includeKnown,
+      asOf,
+    })!;
     return { ...input, items, cached: false, source: "uncached", asOf, computedAt: this.deps.clock.now() };
   }
 
@@ -139,7 +162,11 @@ export class RecommendationService {
    * Precomputes the default list (k = 20) of the workspace's most active
    * contacts (by interaction count). Reports progress from 0 to 100.
    */
-  async warmup(workspaceId: string, limit: number, progress: (percent: number) => Promise<void> = async () => {}): Promise<WarmupResult> {
+  async warmup(
+    workspaceId: string,
+    limit: number,
+    progress: (percent: number) => Promise<void> = async () => {},
+  ): Promise<WarmupResult> {
     const started = performance.now();
     if (!this.deps.config.CACHE_ENABLED) return { contactsCached: 0, recommendationsGenerated: 0, timeTakenSec: 0 };
     const top = await this.cache.getOrCompute<string[]>(
@@ -170,13 +197,22 @@ export class RecommendationService {
         await progress(percent);
       }
     }
-    return { contactsCached, recommendationsGenerated, timeTakenSec: Math.round((performance.now() - started) / 10) / 100 };
+    return {
+      contactsCached,
+      recommendationsGenerated,
+      timeTakenSec: Math.round((performance.now() - started) / 10) / 100,
+    };
   }
 
   /** Queues a warm-up; the id answers `warmupStatus`. */
-  async startWarmup(workspaceId: string, limit: number, reason: "manual" | "import" | "start" = "manual"): Promise<string> {
+  async startWarmup(
+    workspaceId: string,
+    limit: number,
+    reason: "manual" | "import" | "start" = "manual",
+  ): Promise<string> {
     // Import- and start-triggered runs share an id per minute so bursts queue one job.
-    const suffix = reason === "manual" ? randomUUID() : `${reason}-${Math.floor(this.deps.clock.now().getTime() / 60_000)}`;
+    const suffix =
+      reason === "manual" ? randomUUID() : `${reason}-${Math.floor(this.deps.clock.now().getTime() / 60_000)}`;
     return this.deps.queue.enqueue(WARMUP_JOB, { workspaceId, limit }, { jobId: `warmup-${workspaceId}-${suffix}` });
   }
 
@@ -204,6 +240,8 @@ export class RecommendationService {
   /** On server start (WARMUP_ON_START): the busiest workspaces. */
   async warmupOnStart(): Promise<string[]> {
     const workspaces = await loadBusiestWorkspaces(this.deps.db, 20);
-    return Promise.all(workspaces.map((workspaceId) => this.startWarmup(workspaceId, this.deps.config.WARMUP_LIMIT, "start")));
+    return Promise.all(
+      workspaces.map((workspaceId) => this.startWarmup(workspaceId, this.deps.config.WARMUP_LIMIT, "start")),
+    );
   }
 }

@@ -52,10 +52,13 @@ export async function assertNotScheduledForDeletion(tx: Executor, workspaceId: s
   await tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).for("share");
   const pending = await pendingWorkspaceDeletion(tx, workspaceId);
   if (pending) {
-    throw conflict(`This workspace is scheduled for deletion on ${pending.effectiveAt!.toISOString().slice(0, 10)}; nobody can join it.`, {
-      reason: "workspace_deletion_scheduled",
-      effectiveAt: pending.effectiveAt,
-    });
+    throw conflict(
+      `This workspace is scheduled for deletion on ${pending.effectiveAt!.toISOString().slice(0, 10)}; nobody can join it.`,
+      {
+        reason: "workspace_deletion_scheduled",
+        effectiveAt: pending.effectiveAt,
+      },
+    );
   }
 }
 
@@ -85,22 +88,37 @@ export class WorkspaceDeletionService {
     const now = this.deps.clock.now();
     return this.deps.transaction(async (tx) => {
       // One request at a time per workspace: the workspace row is the lock.
-      const [workspace] = await tx.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.id, workspaceId)).for("update");
+      const [workspace] = await tx
+        .select({ name: workspaces.name })
+        .from(workspaces)
+        .where(eq(workspaces.id, workspaceId))
+        .for("update");
       if (!workspace) throw notFound("Workspace");
       const actorRole = await this.roleIn(tx, workspaceId, actor.actorId);
       if (!actorRole) throw notFound("Workspace");
       const verdict = checkDeletionRequest({ actorRole, typed: confirmation, workspaceName: workspace.name });
       if (!verdict.allowed) {
-        throw verdict.reason === "forbidden" ? new DomainError("FORBIDDEN", verdict.message) : new DomainError("BAD_REQUEST", verdict.message, { path: ["confirmation"] });
+        throw verdict.reason === "forbidden"
+          ? new DomainError("FORBIDDEN", verdict.message)
+          : new DomainError("BAD_REQUEST", verdict.message, { path: ["confirmation"] });
       }
       const pending = await this.pendingOperation(tx, workspaceId);
       if (pending) return this.scheduledView(pending);
       const op = await recordOperation(tx, {
-        workspaceId: null, type: WORKSPACE_DELETION, subjectKind: "workspace", subjectId: workspaceId, reason: null,
-        requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "pending",
+        workspaceId: null,
+        type: WORKSPACE_DELETION,
+        subjectKind: "workspace",
+        subjectId: workspaceId,
+        reason: null,
+        requestedBy: actor.actorId,
+        authorizedBy: actor.actorId,
+        requestedAt: now,
+        status: "pending",
         effectiveAt: deletionEffectiveAt(now, this.deps.config.GDPR_DELETION_GRACE_DAYS),
       });
-      await appendEvents(tx, [{ type: "workspace.deletion_scheduled", workspaceId, actorId: actor.actorId, payload: { operationId: op.id } }]);
+      await appendEvents(tx, [
+        { type: "workspace.deletion_scheduled", workspaceId, actorId: actor.actorId, payload: { operationId: op.id } },
+      ]);
       await this.audit(tx, actor, "workspace.deletion_requested", workspaceId, op.id);
       return this.scheduledView(op);
     });
@@ -110,23 +128,39 @@ export class WorkspaceDeletionService {
     const now = this.deps.clock.now();
     return this.deps.transaction(async (tx) => {
       const actorRole = await this.roleIn(tx, workspaceId, actor.actorId);
-      if (actorRole !== "owner") throw new DomainError("FORBIDDEN", "Only an owner can cancel the workspace's deletion.");
+      if (actorRole !== "owner")
+        throw new DomainError("FORBIDDEN", "Only an owner can cancel the workspace's deletion.");
       // A sole owner's scheduled account deletion counts on this workspace being gone first.
       const [otherOwner] = await tx
         .select({ userId: memberships.userId })
         .from(memberships)
-        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.role, "owner"), sql`${memberships.userId} <> ${actor.actorId}`))
+        .where(
+          and(
+            eq(memberships.workspaceId, workspaceId),
+            eq(memberships.role, "owner"),
+            sql`${memberships.userId} <> ${actor.actorId}`,
+          ),
+        )
         .limit(1);
       if (!otherOwner) {
         const [accountDeletion] = await tx
           .select({ id: gdprOperations.id })
           .from(gdprOperations)
-          .where(and(eq(gdprOperations.type, "user_deletion"), eq(gdprOperations.subjectId, actor.actorId), eq(gdprOperations.status, "pending")))
+          .where(
+            and(
+              eq(gdprOperations.type, "user_deletion"),
+              eq(gdprOperations.subjectId, actor.actorId),
+              eq(gdprOperations.status, "pending"),
+            ),
+          )
           .limit(1);
         if (accountDeletion) {
-          throw conflict("Your account's deletion is scheduled and needs this workspace deleted first: cancel your account's deletion, or transfer ownership, before keeping the workspace.", {
-            reason: "account_deletion_pending",
-          });
+          throw conflict(
+            "Your account's deletion is scheduled and needs this workspace deleted first: cancel your account's deletion, or transfer ownership, before keeping the workspace.",
+            {
+              reason: "account_deletion_pending",
+            },
+          );
         }
       }
       const cancelled = await tx
@@ -136,7 +170,9 @@ export class WorkspaceDeletionService {
         .returning({ id: gdprOperations.id });
       if (cancelled.length === 0) throw notFound("Scheduled deletion");
       const operationId = cancelled[0]!.id;
-      await appendEvents(tx, [{ type: "workspace.deletion_cancelled", workspaceId, actorId: actor.actorId, payload: { operationId } }]);
+      await appendEvents(tx, [
+        { type: "workspace.deletion_cancelled", workspaceId, actorId: actor.actorId, payload: { operationId } },
+      ]);
       await this.audit(tx, actor, "workspace.deletion_cancelled", workspaceId, operationId);
       return { deletionId: operationId, status: "cancelled" as const };
     });
@@ -146,7 +182,9 @@ export class WorkspaceDeletionService {
   async status(workspaceId: string) {
     const op = await this.pendingOperation(this.deps.db, workspaceId);
     if (!op) return { scheduled: null };
-    const [requester] = op.requestedBy ? await this.deps.db.select({ name: users.name }).from(users).where(eq(users.id, op.requestedBy)) : [];
+    const [requester] = op.requestedBy
+      ? await this.deps.db.select({ name: users.name }).from(users).where(eq(users.id, op.requestedBy))
+      : [];
     return {
       scheduled: {
         deletionId: op.id,
@@ -169,7 +207,13 @@ export class WorkspaceDeletionService {
     const due = await this.deps.db
       .select({ id: gdprOperations.id })
       .from(gdprOperations)
-      .where(and(eq(gdprOperations.type, WORKSPACE_DELETION), eq(gdprOperations.status, "pending"), lte(gdprOperations.effectiveAt, this.deps.clock.now())))
+      .where(
+        and(
+          eq(gdprOperations.type, WORKSPACE_DELETION),
+          eq(gdprOperations.status, "pending"),
+          lte(gdprOperations.effectiveAt, this.deps.clock.now()),
+        ),
+      )
       .orderBy(gdprOperations.effectiveAt);
     let executed = 0;
     let failed = 0;
@@ -179,7 +223,10 @@ export class WorkspaceDeletionService {
         executed++;
       } catch (error) {
         failed++;
-        this.deps.log.warn({ err: error instanceof DomainError ? error.message : error, operationId: op.id }, "scheduled workspace deletion failed");
+        this.deps.log.warn(
+          { err: error instanceof DomainError ? error.message : error, operationId: op.id },
+          "scheduled workspace deletion failed",
+        );
       }
     }
     return { executed, failed };
@@ -196,7 +243,11 @@ export class WorkspaceDeletionService {
       workspaceId = op.subjectId;
       // Before the workspace row: an export of it completing now holds this lock shared and then needs that row.
       await lockErasureScope(tx, { kind: "workspace", workspaceId });
-      const [workspace] = await tx.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.id, workspaceId)).for("update");
+      const [workspace] = await tx
+        .select({ id: workspaces.id })
+        .from(workspaces)
+        .where(eq(workspaces.id, workspaceId))
+        .for("update");
       const system: Actor = { actorId: op.requestedBy ?? "", ip: null, userAgent: null };
       let userIds: string[] = [];
       if (workspace) {
@@ -210,8 +261,13 @@ export class WorkspaceDeletionService {
         // a committed deletion never leaves a file behind.
         await this.cleanup.deleteExportFiles(fileKeys);
       }
-      await tx.update(gdprOperations).set({ status: "completed", completedAt: now, updatedAt: now, authorizedBy: op.requestedBy }).where(eq(gdprOperations.id, operationId));
-      await appendEvents(tx, [{ type: "workspace.deleted", workspaceId: null, actorId: null, payload: { workspaceId, operationId, userIds } }]);
+      await tx
+        .update(gdprOperations)
+        .set({ status: "completed", completedAt: now, updatedAt: now, authorizedBy: op.requestedBy })
+        .where(eq(gdprOperations.id, operationId));
+      await appendEvents(tx, [
+        { type: "workspace.deleted", workspaceId: null, actorId: null, payload: { workspaceId, operationId, userIds } },
+      ]);
       await this.audit(tx, system, "workspace.deleted", workspaceId, operationId);
       return { deletionId: operationId, status: "completed" as const, completedAt: now };
     });
@@ -231,12 +287,19 @@ export class WorkspaceDeletionService {
     try {
       await this.forgetLeftovers(workspaceId);
     } catch (error) {
-      this.deps.log.warn({ err: error, workspaceId }, "cleanup after workspace deletion failed; the workspace.deleted consumer retries it");
+      this.deps.log.warn(
+        { err: error, workspaceId },
+        "cleanup after workspace deletion failed; the workspace.deleted consumer retries it",
+      );
     }
   }
 
   private isRequestFor(workspaceId: string) {
-    return and(eq(gdprOperations.type, WORKSPACE_DELETION), eq(gdprOperations.subjectKind, "workspace"), eq(gdprOperations.subjectId, workspaceId));
+    return and(
+      eq(gdprOperations.type, WORKSPACE_DELETION),
+      eq(gdprOperations.subjectKind, "workspace"),
+      eq(gdprOperations.subjectId, workspaceId),
+    );
   }
 
   private pendingOperation(db: Executor, workspaceId: string) {
@@ -264,8 +327,14 @@ export class WorkspaceDeletionService {
   /** Opaque ids only: the workspace, the operation; never its name. */
   private audit(tx: Executor, actor: Actor, action: string, workspaceId: string, operationId: string) {
     return recordAudit(tx, {
-      action, workspaceId, actorId: actor.actorId || null, targetType: "workspace", targetId: workspaceId,
-      ip: actor.ip, userAgent: actor.userAgent, metadata: { operationId },
+      action,
+      workspaceId,
+      actorId: actor.actorId || null,
+      targetType: "workspace",
+      targetId: workspaceId,
+      ip: actor.ip,
+      userAgent: actor.userAgent,
+      metadata: { operationId },
     });
   }
 }

@@ -10,7 +10,8 @@ export function workspaceEvents({ services }: ServiceDeps): ModuleEvents {
         startFrom: "now",
         handle: async (events) => {
           for (const event of events) {
-            if (event.type === "workspace.deleted") await services.workspaceDeletion.forgetLeftovers(String(event.payload.workspaceId));
+            if (event.type === "workspace.deleted")
+              await services.workspaceDeletion.forgetLeftovers(String(event.payload.workspaceId));
           }
         },
       },

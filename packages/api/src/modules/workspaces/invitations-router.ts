@@ -12,7 +12,13 @@ export const invitationsRouter = router({
   invite: workspaceMember("admin")
     .input(z.strictObject({ workspaceId: idSchema, email: emailSchema, role: roleSchema.default("member") }))
     .mutation(({ ctx, input }) =>
-      ctx.runtime.services.invitations.invite(input.workspaceId, input.email, input.role, ctx.workspace.role, actorOf(ctx)),
+      ctx.runtime.services.invitations.invite(
+        input.workspaceId,
+        input.email,
+        input.role,
+        ctx.workspace.role,
+        actorOf(ctx),
+      ),
     ),
   listPending: workspaceMember("admin")
     .input(z.strictObject({ workspaceId: idSchema }))
@@ -23,7 +29,13 @@ export const invitationsRouter = router({
       ctx.runtime.services.invitations.revoke(input.workspaceId, input.invitationId, ctx.workspace.role, actorOf(ctx)),
     ),
   // The invitee: holds the link's token and is signed in with the invited address.
-  preview: authed.input(tokenInput).query(({ ctx, input }) => ctx.runtime.services.invitations.preview(input.token, ctx.user.userId)),
-  accept: authed.input(tokenInput).mutation(({ ctx, input }) => ctx.runtime.services.invitations.accept(input.token, actorOf(ctx))),
-  decline: authed.input(tokenInput).mutation(({ ctx, input }) => ctx.runtime.services.invitations.decline(input.token, actorOf(ctx))),
+  preview: authed
+    .input(tokenInput)
+    .query(({ ctx, input }) => ctx.runtime.services.invitations.preview(input.token, ctx.user.userId)),
+  accept: authed
+    .input(tokenInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.invitations.accept(input.token, actorOf(ctx))),
+  decline: authed
+    .input(tokenInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.invitations.decline(input.token, actorOf(ctx))),
 });

@@ -66,14 +66,33 @@ export class InvitationService {
       const replaced = await tx
         .update(workspaceInvitations)
         .set({ status: "revoked", respondedAt: now })
-        .where(and(eq(workspaceInvitations.workspaceId, workspaceId), eq(workspaceInvitations.email, email), eq(workspaceInvitations.status, "pending")))
+        .where(
+          and(
+            eq(workspaceInvitations.workspaceId, workspaceId),
+            eq(workspaceInvitations.email, email),
+            eq(workspaceInvitations.status, "pending"),
+          ),
+        )
         .returning({ id: workspaceInvitations.id });
       const [row] = await tx
         .insert(workspaceInvitations)
-        .values({ workspaceId, email, role, tokenHash: hash, invitedBy: actor.actorId, createdAt: now, expiresAt: invitationExpiry(now, this.deps.config.INVITATION_TTL_DAYS) })
+        .values({
+          workspaceId,
+          email,
+          role,
+          tokenHash: hash,
+          invitedBy: actor.actorId,
+          createdAt: now,
+          expiresAt: invitationExpiry(now, this.deps.config.INVITATION_TTL_DAYS),
+        })
         .returning();
       await appendEvents(tx, [
-        ...replaced.map((r) => ({ type: "invitation.revoked" as const, workspaceId, actorId: actor.actorId, payload: { invitationId: r.id } })),
+        ...replaced.map((r) => ({
+          type: "invitation.revoked" as const,
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { invitationId: r.id },
+        })),
         { type: "invitation.created", workspaceId, actorId: actor.actorId, payload: { invitationId: row!.id, role } },
       ]);
       await recordAudit(tx, {
@@ -87,7 +106,13 @@ export class InvitationService {
       return row!;
     });
     return {
-      invitation: { id: invitation.id, email: invitation.email, role: invitation.role, createdAt: invitation.createdAt, expiresAt: invitation.expiresAt },
+      invitation: {
+        id: invitation.id,
+        email: invitation.email,
+        role: invitation.role,
+        createdAt: invitation.createdAt,
+        expiresAt: invitation.expiresAt,
+      },
       /** Shown once to the inviter to hand over (no mail is sent); it cannot be shown again. */
       link: this.link(token),
     };
@@ -121,7 +146,13 @@ export class InvitationService {
       const [row] = await tx
         .select({ role: workspaceInvitations.role })
         .from(workspaceInvitations)
-        .where(and(eq(workspaceInvitations.id, invitationId), eq(workspaceInvitations.workspaceId, workspaceId), eq(workspaceInvitations.status, "pending")))
+        .where(
+          and(
+            eq(workspaceInvitations.id, invitationId),
+            eq(workspaceInvitations.workspaceId, workspaceId),
+            eq(workspaceInvitations.status, "pending"),
+          ),
+        )
         .for("update");
       if (!row) throw notFound("Invitation");
       const verdict = checkInvite(actorRole, row.role);
@@ -130,8 +161,16 @@ export class InvitationService {
         .update(workspaceInvitations)
         .set({ status: "revoked", respondedAt: this.deps.clock.now() })
         .where(eq(workspaceInvitations.id, invitationId));
-      await appendEvents(tx, [{ type: "invitation.revoked", workspaceId, actorId: actor.actorId, payload: { invitationId } }]);
-      await recordAudit(tx, { action: "invitation.revoked", workspaceId, targetType: "invitation", targetId: invitationId, ...actor });
+      await appendEvents(tx, [
+        { type: "invitation.revoked", workspaceId, actorId: actor.actorId, payload: { invitationId } },
+      ]);
+      await recordAudit(tx, {
+        action: "invitation.revoked",
+        workspaceId,
+        targetType: "invitation",
+        targetId: invitationId,
+        ...actor,
+      });
       return { id: invitationId, status: "revoked" as const };
     });
   }
@@ -158,7 +197,10 @@ export class InvitationService {
       const { invitation } = await this.answerable(tx, token, actor.actorId);
       await assertNotScheduledForDeletion(tx, invitation.workspaceId);
       const now = this.deps.clock.now();
-      await tx.update(workspaceInvitations).set({ status: "accepted", respondedAt: now }).where(eq(workspaceInvitations.id, invitation.id));
+      await tx
+        .update(workspaceInvitations)
+        .set({ status: "accepted", respondedAt: now })
+        .where(eq(workspaceInvitations.id, invitation.id));
       const inserted = await tx
         .insert(memberships)
         .values({ workspaceId: invitation.workspaceId, userId: actor.actorId, role: invitation.role })
@@ -166,10 +208,30 @@ export class InvitationService {
         .returning({ role: memberships.role });
       const { workspaceId } = invitation;
       await appendEvents(tx, [
-        { type: "invitation.accepted", workspaceId, actorId: actor.actorId, payload: { invitationId: invitation.id, userId: actor.actorId } },
-        ...(inserted.length > 0 ? [{ type: "member.added" as const, workspaceId, actorId: actor.actorId, payload: { userId: actor.actorId, role: invitation.role } }] : []),
+        {
+          type: "invitation.accepted",
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { invitationId: invitation.id, userId: actor.actorId },
+        },
+        ...(inserted.length > 0
+          ? [
+              {
+                type: "member.added" as const,
+                workspaceId,
+                actorId: actor.actorId,
+                payload: { userId: actor.actorId, role: invitation.role },
+              },
+            ]
+          : []),
       ]);
-      await recordAudit(tx, { action: "invitation.accepted", workspaceId, targetType: "invitation", targetId: invitation.id, ...actor });
+      await recordAudit(tx, {
+        action: "invitation.accepted",
+        workspaceId,
+        targetType: "invitation",
+        targetId: invitation.id,
+        ...actor,
+      });
       if (inserted.length === 0) {
         // Already a member (e.g. through another invitation): the link is used up, the role stays.
         const [existing] = await tx
@@ -195,9 +257,25 @@ export class InvitationService {
   async decline(token: string, actor: Actor) {
     return this.deps.transaction(async (tx) => {
       const { invitation } = await this.answerable(tx, token, actor.actorId);
-      await tx.update(workspaceInvitations).set({ status: "declined", respondedAt: this.deps.clock.now() }).where(eq(workspaceInvitations.id, invitation.id));
-      await appendEvents(tx, [{ type: "invitation.declined", workspaceId: invitation.workspaceId, actorId: actor.actorId, payload: { invitationId: invitation.id } }]);
-      await recordAudit(tx, { action: "invitation.declined", workspaceId: invitation.workspaceId, targetType: "invitation", targetId: invitation.id, ...actor });
+      await tx
+        .update(workspaceInvitations)
+        .set({ status: "declined", respondedAt: this.deps.clock.now() })
+        .where(eq(workspaceInvitations.id, invitation.id));
+      await appendEvents(tx, [
+        {
+          type: "invitation.declined",
+          workspaceId: invitation.workspaceId,
+          actorId: actor.actorId,
+          payload: { invitationId: invitation.id },
+        },
+      ]);
+      await recordAudit(tx, {
+        action: "invitation.declined",
+        workspaceId: invitation.workspaceId,
+        targetType: "invitation",
+        targetId: invitation.id,
+        ...actor,
+      });
       return { id: invitation.id, status: "declined" as const };
     });
   }

@@ -7,14 +7,20 @@ export const lifecycleProcedures = {
   /** The receiving member becomes owner; the caller stays as admin. */
   transferOwnership: workspaceMember("owner")
     .input(z.strictObject({ workspaceId: idSchema, userId: idSchema }))
-    .mutation(({ ctx, input }) => ctx.runtime.services.ownership.transfer(input.workspaceId, input.userId, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.ownership.transfer(input.workspaceId, input.userId, actorOf(ctx)),
+    ),
   /** Confirmed by typing the workspace's name; runs after GDPR_DELETION_GRACE_DAYS, cancellable until then. */
   requestDeletion: workspaceMember("owner")
     .input(z.strictObject({ workspaceId: idSchema, confirmation: stringSchema.max(200) }))
-    .mutation(({ ctx, input }) => ctx.runtime.services.workspaceDeletion.requestDeletion(input.workspaceId, input.confirmation, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.workspaceDeletion.requestDeletion(input.workspaceId, input.confirmation, actorOf(ctx)),
+    ),
   cancelDeletion: workspaceMember("owner")
     .input(z.strictObject({ workspaceId: idSchema }))
-    .mutation(({ ctx, input }) => ctx.runtime.services.workspaceDeletion.cancelDeletion(input.workspaceId, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.workspaceDeletion.cancelDeletion(input.workspaceId, actorOf(ctx)),
+    ),
   /** Any member: whether (and when) the workspace is scheduled for deletion. */
   deletionStatus: workspaceMember("member")
     .input(z.strictObject({ workspaceId: idSchema }))

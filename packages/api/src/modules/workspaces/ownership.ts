@@ -56,28 +56,54 @@ export class OwnershipService {
       const roles = await tx
         .select({ userId: memberships.userId, role: memberships.role })
         .from(memberships)
-        .where(and(eq(memberships.workspaceId, workspaceId), sql`${memberships.userId} IN (${actor.actorId}, ${toUserId})`));
+        .where(
+          and(eq(memberships.workspaceId, workspaceId), sql`${memberships.userId} IN (${actor.actorId}, ${toUserId})`),
+        );
       const roleOf = (userId: string) => roles.find((r) => r.userId === userId)?.role ?? null;
       const actorRole = roleOf(actor.actorId);
       if (!actorRole) throw new DomainError("NOT_FOUND", "Workspace not found");
-      const verdict = checkOwnershipTransfer({ actorRole, targetRole: roleOf(toUserId), isSelf: toUserId === actor.actorId });
+      const verdict = checkOwnershipTransfer({
+        actorRole,
+        targetRole: roleOf(toUserId),
+        isSelf: toUserId === actor.actorId,
+      });
       if (!verdict.allowed) {
-        throw new DomainError(verdict.reason === "forbidden" ? "FORBIDDEN" : verdict.reason === "not_member" ? "NOT_FOUND" : "BAD_REQUEST", verdict.message);
+        throw new DomainError(
+          verdict.reason === "forbidden" ? "FORBIDDEN" : verdict.reason === "not_member" ? "NOT_FOUND" : "BAD_REQUEST",
+          verdict.message,
+        );
       }
       const now = this.deps.clock.now();
       const from = roleOf(toUserId)!;
-      await tx.update(memberships).set({ role: "owner", updatedAt: now }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)));
+      await tx
+        .update(memberships)
+        .set({ role: "owner", updatedAt: now })
+        .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)));
       await tx
         .update(memberships)
         .set({ role: PREVIOUS_OWNER_ROLE, updatedAt: now })
         .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, actor.actorId)));
       await appendEvents(tx, [
-        { type: "member.role_changed", workspaceId, actorId: actor.actorId, payload: { userId: toUserId, from, to: "owner" } },
-        { type: "member.role_changed", workspaceId, actorId: actor.actorId, payload: { userId: actor.actorId, from: "owner", to: PREVIOUS_OWNER_ROLE } },
+        {
+          type: "member.role_changed",
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { userId: toUserId, from, to: "owner" },
+        },
+        {
+          type: "member.role_changed",
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { userId: actor.actorId, from: "owner", to: PREVIOUS_OWNER_ROLE },
+        },
       ]);
       await recordAudit(tx, {
-        action: "workspace.ownership_transferred", workspaceId, targetType: "user", targetId: toUserId,
-        metadata: { previousOwnerRole: PREVIOUS_OWNER_ROLE }, ...actor,
+        action: "workspace.ownership_transferred",
+        workspaceId,
+        targetType: "user",
+        targetId: toUserId,
+        metadata: { previousOwnerRole: PREVIOUS_OWNER_ROLE },
+        ...actor,
       });
       const [receiver] = await tx.select({ name: users.name }).from(users).where(eq(users.id, toUserId));
       return { workspaceId, ownerId: toUserId, ownerName: receiver?.name ?? "", yourRole: PREVIOUS_OWNER_ROLE };

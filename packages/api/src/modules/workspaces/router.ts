@@ -18,7 +18,13 @@ export const workspacesRouter = router({
   setRole: workspaceMember("admin")
     .input(z.strictObject({ workspaceId: idSchema, userId: idSchema, role: roleSchema }))
     .mutation(({ ctx, input }) =>
-      ctx.runtime.services.workspaces.setRole(input.workspaceId, input.userId, input.role, ctx.workspace.role, actorOf(ctx)),
+      ctx.runtime.services.workspaces.setRole(
+        input.workspaceId,
+        input.userId,
+        input.role,
+        ctx.workspace.role,
+        actorOf(ctx),
+      ),
     ),
   // Members may call this to leave (userId = themselves); the service decides.
   removeMember: workspaceMember("member")

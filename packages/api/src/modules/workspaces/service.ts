@@ -55,10 +55,26 @@ export class WorkspaceService {
       const [workspace] = await tx.insert(workspaces).values({ name, createdBy: actor.actorId }).returning();
       await tx.insert(memberships).values({ workspaceId: workspace!.id, userId: actor.actorId, role: "owner" });
       await appendEvents(tx, [
-        { type: "workspace.created", workspaceId: workspace!.id, actorId: actor.actorId, payload: { workspaceId: workspace!.id } },
-        { type: "member.added", workspaceId: workspace!.id, actorId: actor.actorId, payload: { userId: actor.actorId, role: "owner" } },
+        {
+          type: "workspace.created",
+          workspaceId: workspace!.id,
+          actorId: actor.actorId,
+          payload: { workspaceId: workspace!.id },
+        },
+        {
+          type: "member.added",
+          workspaceId: workspace!.id,
+          actorId: actor.actorId,
+          payload: { userId: actor.actorId, role: "owner" },
+        },
       ]);
-      await recordAudit(tx, { action: "workspace.created", workspaceId: workspace!.id, targetType: "workspace", targetId: workspace!.id, ...actor });
+      await recordAudit(tx, {
+        action: "workspace.created",
+        workspaceId: workspace!.id,
+        targetType: "workspace",
+        targetId: workspace!.id,
+        ...actor,
+      });
       this.roles.delete(`${workspace!.id}:${actor.actorId}`);
       return { ...workspace!, role: "owner" as const };
     });
@@ -75,7 +91,13 @@ export class WorkspaceService {
 
   async listMembers(workspaceId: string) {
     return this.deps.db
-      .select({ userId: users.id, email: users.email, name: users.name, role: memberships.role, joinedAt: memberships.createdAt })
+      .select({
+        userId: users.id,
+        email: users.email,
+        name: users.name,
+        role: memberships.role,
+        joinedAt: memberships.createdAt,
+      })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
       .where(eq(memberships.workspaceId, workspaceId))
@@ -121,9 +143,25 @@ export class WorkspaceService {
         throw new DomainError(verdict.reason === "last_owner" ? "CONFLICT" : "FORBIDDEN", verdict.message);
       }
       if (newRole === null) {
-        await tx.delete(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
-        await appendEvents(tx, [{ type: "member.removed", workspaceId, actorId: actor.actorId, payload: { userId, previousRole: target.role } }]);
-        await recordAudit(tx, { action: "member.removed", workspaceId, targetType: "user", targetId: userId, metadata: { previousRole: target.role }, ...actor });
+        await tx
+          .delete(memberships)
+          .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+        await appendEvents(tx, [
+          {
+            type: "member.removed",
+            workspaceId,
+            actorId: actor.actorId,
+            payload: { userId, previousRole: target.role },
+          },
+        ]);
+        await recordAudit(tx, {
+          action: "member.removed",
+          workspaceId,
+          targetType: "user",
+          targetId: userId,
+          metadata: { previousRole: target.role },
+          ...actor,
+        });
         return { userId, role: null };
       }
       if (newRole === target.role) return { userId, role: newRole };
@@ -131,8 +169,22 @@ export class WorkspaceService {
         .update(memberships)
         .set({ role: newRole, updatedAt: this.deps.clock.now() })
         .where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
-      await appendEvents(tx, [{ type: "member.role_changed", workspaceId, actorId: actor.actorId, payload: { userId, from: target.role, to: newRole } }]);
-      await recordAudit(tx, { action: "member.role_changed", workspaceId, targetType: "user", targetId: userId, metadata: { from: target.role, to: newRole }, ...actor });
+      await appendEvents(tx, [
+        {
+          type: "member.role_changed",
+          workspaceId,
+          actorId: actor.actorId,
+          payload: { userId, from: target.role, to: newRole },
+        },
+      ]);
+      await recordAudit(tx, {
+        action: "member.role_changed",
+        workspaceId,
+        targetType: "user",
+        targetId: userId,
+        metadata: { from: target.role, to: newRole },
+        ...actor,
+      });
       return { userId, role: newRole };
     });
     this.roles.delete(`${workspaceId}:${userId}`);

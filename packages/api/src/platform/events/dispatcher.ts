@@ -96,7 +96,10 @@ export class EventDispatcher {
       const [behind] = await queryRows<{ n: number | string }>(
         this.database.db,
         sql`SELECT count(*) AS n FROM event_consumers
-            WHERE name IN (${sql.join(names.map((name) => sql`${name}`), sql`, `)})
+            WHERE name IN (${sql.join(
+              names.map((name) => sql`${name}`),
+              sql`, `,
+            )})
               AND (last_tx_id, last_event_id) < (${target.tx_id}::xid8, ${Number(target.id)}::bigint)`,
       );
       if (Number(behind?.n ?? 0) === 0) return true;
@@ -137,7 +140,10 @@ export class EventDispatcher {
           FROM domain_events
           ON CONFLICT (name) DO NOTHING`);
       } else {
-        await this.database.db.insert(eventConsumers).values({ name: consumer.name, lastTxId: "0", lastEventId: 0 }).onConflictDoNothing();
+        await this.database.db
+          .insert(eventConsumers)
+          .values({ name: consumer.name, lastTxId: "0", lastEventId: 0 })
+          .onConflictDoNothing();
       }
     }
   }
@@ -167,7 +173,10 @@ export class EventDispatcher {
   private async runBatch(consumer: EventConsumer): Promise<number> {
     return this.database.db.transaction(async (tx) => {
       // Snapshot first, before this transaction holds any xid of its own.
-      const [horizon] = await queryRows<{ xmin: string }>(tx, sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`);
+      const [horizon] = await queryRows<{ xmin: string }>(
+        tx,
+        sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`,
+      );
       const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
         tx,
         sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers

@@ -66,7 +66,12 @@ export const DOMAIN_EVENT_TYPES = [
 ] as const satisfies readonly DomainEventType[];
 
 export type EventDraft = {
-  [K in DomainEventType]: { type: K; workspaceId: string | null; actorId: string | null; payload: DomainEventPayloads[K] };
+  [K in DomainEventType]: {
+    type: K;
+    workspaceId: string | null;
+    actorId: string | null;
+    payload: DomainEventPayloads[K];
+  };
 }[DomainEventType];
 
 export interface DomainEvent {

@@ -39,27 +39,34 @@ function userTiedToWorkspace(userId: Ref, workspaceId: Ref): SQL {
 
 /** The users tied to a workspace (see userTiedToWorkspace): whose personal exports may hold its records. */
 export async function usersTiedToWorkspace(db: Executor, workspaceId: string): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(db, sql`
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`
     SELECT user_id AS id FROM ${memberships} WHERE workspace_id = ${workspaceId}
     UNION SELECT (payload->>'userId')::uuid FROM ${domainEvents} WHERE workspace_id = ${workspaceId} AND type = 'member.removed'
     UNION SELECT created_by FROM ${contacts} WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL
-    UNION SELECT created_by FROM ${interactions} WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL`);
+    UNION SELECT created_by FROM ${interactions} WHERE workspace_id = ${workspaceId} AND created_by IS NOT NULL`,
+  );
   return rows.map((r) => r.id);
 }
 
 /** The workspaces a user is tied to (see userTiedToWorkspace). */
 async function workspacesTiedTo(db: Executor, userId: string): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(db, sql`
+  const rows = await queryRows<{ id: string }>(
+    db,
+    sql`
     SELECT workspace_id AS id FROM ${memberships} WHERE user_id = ${userId}
     UNION SELECT workspace_id FROM ${domainEvents} WHERE type = 'member.removed' AND payload->>'userId' = ${userId} AND workspace_id IS NOT NULL
     UNION SELECT workspace_id FROM ${contacts} WHERE created_by = ${userId}
-    UNION SELECT workspace_id FROM ${interactions} WHERE created_by = ${userId}`);
+    UNION SELECT workspace_id FROM ${interactions} WHERE created_by = ${userId}`,
+  );
   return rows.map((r) => r.id);
 }
 
 export type ErasureScope = { kind: "workspace"; workspaceId: string } | { kind: "user"; userId: string };
 
-const lockKey = (scope: ErasureScope) => sql`hashtextextended(${scope.kind === "workspace" ? `gdpr-export:w:${scope.workspaceId}` : `gdpr-export:u:${scope.userId}`}, 0)`;
+const lockKey = (scope: ErasureScope) =>
+  sql`hashtextextended(${scope.kind === "workspace" ? `gdpr-export:w:${scope.workspaceId}` : `gdpr-export:u:${scope.userId}`}, 0)`;
 
 /** The exports an erasure of this scope discards. */
 function exportsIn(scope: ErasureScope): SQL {
@@ -105,7 +112,12 @@ export async function lockForCompletion(tx: Executor, row: ExportSubject, snapsh
   const scopes: ErasureScope[] =
     row.subjectKind === "contact"
       ? [{ kind: "workspace", workspaceId: row.workspaceId! }]
-      : [{ kind: "user", userId: row.subjectId }, ...(await workspacesTiedTo(tx, row.subjectId)).sort().map((workspaceId) => ({ kind: "workspace" as const, workspaceId }))];
+      : [
+          { kind: "user", userId: row.subjectId },
+          ...(await workspacesTiedTo(tx, row.subjectId))
+            .sort()
+            .map((workspaceId) => ({ kind: "workspace" as const, workspaceId })),
+        ];
   for (const scope of scopes) await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(${lockKey(scope)})`);
   const erasedInScope =
     row.subjectKind === "contact"
@@ -113,10 +125,18 @@ export async function lockForCompletion(tx: Executor, row: ExportSubject, snapsh
       : or(
           and(eq(domainEvents.type, "user.erased"), sql`${domainEvents.payload}->>'userId' = ${row.subjectId}`),
           // A workspace whose records the export may hold was deleted (its own events went with it).
-          and(eq(domainEvents.type, "workspace.deleted"), sql`${domainEvents.payload}->'userIds' @> jsonb_build_array(${row.subjectId}::text)`),
+          and(
+            eq(domainEvents.type, "workspace.deleted"),
+            sql`${domainEvents.payload}->'userIds' @> jsonb_build_array(${row.subjectId}::text)`,
+          ),
           and(
             eq(domainEvents.type, "contact.erased"),
-            scopes.length > 1 ? inArray(domainEvents.workspaceId, scopes.flatMap((s) => (s.kind === "workspace" ? [s.workspaceId] : []))) : sql`false`,
+            scopes.length > 1
+              ? inArray(
+                  domainEvents.workspaceId,
+                  scopes.flatMap((s) => (s.kind === "workspace" ? [s.workspaceId] : [])),
+                )
+              : sql`false`,
           ),
         );
   return sql`NOT EXISTS (

@@ -149,7 +149,11 @@ async function* jsonPages(
   );
   const ordered = (where: SQL) => sql`SELECT ${fields} FROM ${table} WHERE ${where} ORDER BY ${columns.id}`;
 
-  const batches = cursorBatches(db, sql`SELECT row_to_json(r)::text AS json FROM (${ordered(scope)}) r ORDER BY r.id`, pageSize);
+  const batches = cursorBatches(
+    db,
+    sql`SELECT row_to_json(r)::text AS json FROM (${ordered(scope)}) r ORDER BY r.id`,
+    pageSize,
+  );
   if (batches) {
     for await (const batch of batches) yield bytesPage(batch);
     return;
@@ -157,7 +161,10 @@ async function* jsonPages(
   let after: unknown;
   for (;;) {
     const where = after === undefined ? scope : and(scope, gt(columns.id, after))!;
-    const rows = await queryRows<{ json: string; key: string }>(db, sql`SELECT row_to_json(r)::text AS json, r.id::text AS key FROM (${ordered(where)} LIMIT ${pageSize}) r ORDER BY r.id`);
+    const rows = await queryRows<{ json: string; key: string }>(
+      db,
+      sql`SELECT row_to_json(r)::text AS json, r.id::text AS key FROM (${ordered(where)} LIMIT ${pageSize}) r ORDER BY r.id`,
+    );
     if (rows.length > 0) yield jsonPage(rows.map((row) => row.json));
     if (rows.length < pageSize) return;
     after = keyFromText(rows[rows.length - 1]!.key);

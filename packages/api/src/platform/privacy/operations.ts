@@ -38,7 +38,12 @@ export async function recordOperation(db: Executor, operation: NewOperation): Pr
   return row!;
 }
 
-export async function setOperationStatus(db: Executor, operationId: string, status: GdprOperationStatus, now: Date): Promise<void> {
+export async function setOperationStatus(
+  db: Executor,
+  operationId: string,
+  status: GdprOperationStatus,
+  now: Date,
+): Promise<void> {
   await db
     .update(gdprOperations)
     .set({ status, updatedAt: now, ...(status === "completed" ? { completedAt: now } : {}) })

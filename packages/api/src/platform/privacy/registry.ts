@@ -62,7 +62,8 @@ export class PrivacyRegistry {
   private readonly handlers: PrivacyHandler[] = [];
 
   register(handler: PrivacyHandler): this {
-    if (this.handlers.some((h) => h.module === handler.module)) throw new Error(`privacy handler for ${handler.module} registered twice`);
+    if (this.handlers.some((h) => h.module === handler.module))
+      throw new Error(`privacy handler for ${handler.module} registered twice`);
     this.handlers.push(handler);
     return this;
   }
@@ -77,7 +78,12 @@ export class PrivacyRegistry {
    */
   exportFiles(subject: Subject, include: ReadonlySet<ExportSectionName> = new Set(EXPORT_SECTIONS)): ExportFile[] {
     const files = this.handlers
-      .flatMap((h) => (subject.kind === "user" ? h.exportUser?.(subject.userId) : h.exportContact?.(subject.workspaceId, subject.contactId)) ?? [])
+      .flatMap(
+        (h) =>
+          (subject.kind === "user"
+            ? h.exportUser?.(subject.userId)
+            : h.exportContact?.(subject.workspaceId, subject.contactId)) ?? [],
+      )
       .filter((file) => include.has(file.section))
       .sort((a, b) => EXPORT_SECTIONS.indexOf(a.section) - EXPORT_SECTIONS.indexOf(b.section));
     const names = files.map((file) => file.file);
@@ -89,7 +95,8 @@ export class PrivacyRegistry {
   async eraseSubject(tx: Tx, subject: Subject, ctx: EraseContext): Promise<void> {
     for (const h of this.handlers) {
       if (subject.kind === "user" && h.eraseUser) await h.eraseUser(tx, subject.userId, ctx);
-      if (subject.kind === "contact" && h.eraseContact) await h.eraseContact(tx, subject.workspaceId, subject.contactId, ctx);
+      if (subject.kind === "contact" && h.eraseContact)
+        await h.eraseContact(tx, subject.workspaceId, subject.contactId, ctx);
     }
   }
 

@@ -3,7 +3,8 @@ import { and, eq, inArray } from "drizzle-orm";
 import { forbidden } from "../../errors";
 import type { DomainEvent } from "../events/types";
 
-export const CONTACT_RESTRICTED_MESSAGE = "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
+export const CONTACT_RESTRICTED_MESSAGE =
+  "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
 
 /** GDPR Art. 18: FORBIDDEN when any of the contacts is restricted (read in the caller's transaction). */
 export async function assertNotRestricted(db: Executor, contactIds: string[]): Promise<void> {
@@ -47,7 +48,9 @@ export class RestrictionIndex {
   }
 
   async reload(): Promise<void> {
-    const rows = await this.db.select({ kind: gdprRestrictions.subjectKind, id: gdprRestrictions.subjectId }).from(gdprRestrictions);
+    const rows = await this.db
+      .select({ kind: gdprRestrictions.subjectKind, id: gdprRestrictions.subjectId })
+      .from(gdprRestrictions);
     this.subjects = new Set(rows.map((row) => RestrictionIndex.key(row.kind, row.id)));
     if (!this.timer) {
       this.timer = setInterval(() => void this.reload().catch(() => {}), RELOAD_EVERY_MS);

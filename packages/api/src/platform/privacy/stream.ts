@@ -25,7 +25,10 @@ import { PgDialect } from "drizzle-orm/pg-core";
 
 /** The slice of a postgres.js `Sql` used here. */
 interface CursorClient {
-  unsafe(query: string, parameters: unknown[]): {
+  unsafe(
+    query: string,
+    parameters: unknown[],
+  ): {
     raw(): { cursor(rows: number): AsyncIterable<(Buffer | null)[][]> };
   };
 }
@@ -34,7 +37,9 @@ const dialect = new PgDialect();
 
 function cursorClient(db: Db): CursorClient | null {
   const client = (db as unknown as { $client?: { unsafe?: unknown; begin?: unknown } }).$client;
-  return client && typeof client.unsafe === "function" && typeof client.begin === "function" ? (client as unknown as CursorClient) : null;
+  return client && typeof client.unsafe === "function" && typeof client.begin === "function"
+    ? (client as unknown as CursorClient)
+    : null;
 }
 
 /**

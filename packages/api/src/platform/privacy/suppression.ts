@@ -16,7 +16,12 @@ export function addressHmac(key: string, address: string): string {
 }
 
 /** The subset of `addresses` (as given) that are suppressed in the workspace. */
-export async function suppressedAddresses(db: Executor, key: string, workspaceId: string, addresses: string[]): Promise<Set<string>> {
+export async function suppressedAddresses(
+  db: Executor,
+  key: string,
+  workspaceId: string,
+  addresses: string[],
+): Promise<Set<string>> {
   const byHmac = new Map<string, string[]>();
   for (const a of addresses) {
     const h = addressHmac(key, a);
@@ -26,8 +31,11 @@ export async function suppressedAddresses(db: Executor, key: string, workspaceId
   const rows = await db
     .select({ h: gdprSuppressions.addressHmac })
     .from(gdprSuppressions)
-    .where(and(eq(gdprSuppressions.workspaceId, workspaceId), inArray(gdprSuppressions.addressHmac, [...byHmac.keys()])));
+    .where(
+      and(eq(gdprSuppressions.workspaceId, workspaceId), inArray(gdprSuppressions.addressHmac, [...byHmac.keys()])),
+    );
   return new Set(rows.flatMap((r) => byHmac.get(r.h) ?? []));
 }
 
-export const SUPPRESSED_MESSAGE = "This person's data was erased at their request (GDPR Art. 17); they cannot be added again.";
+export const SUPPRESSED_MESSAGE =
+  "This person's data was erased at their request (GDPR Art. 17); they cannot be added again.";

@@ -16,7 +16,12 @@ import { auditOperation, DAY_MS, type ErasureContext } from "./context";
  * daily job or early on request. A workspace must keep an owner throughout.
  */
 
-export async function requestDeletion(ctx: ErasureContext, userId: string, input: { reason: string; password: string }, actor: Actor) {
+export async function requestDeletion(
+  ctx: ErasureContext,
+  userId: string,
+  input: { reason: string; password: string },
+  actor: Actor,
+) {
   await checkPassword(ctx, userId, input.password, actor);
   await assertNotSoleOwner(ctx.deps.db, userId, "request");
   const now = ctx.deps.clock.now();
@@ -25,12 +30,26 @@ export async function requestDeletion(ctx: ErasureContext, userId: string, input
     const [pending] = await tx
       .select()
       .from(gdprOperations)
-      .where(and(eq(gdprOperations.type, "user_deletion"), eq(gdprOperations.subjectId, userId), eq(gdprOperations.status, "pending")));
+      .where(
+        and(
+          eq(gdprOperations.type, "user_deletion"),
+          eq(gdprOperations.subjectId, userId),
+          eq(gdprOperations.status, "pending"),
+        ),
+      );
     const op =
       pending ??
       (await recordOperation(tx, {
-        workspaceId: null, type: "user_deletion", subjectKind: "user", subjectId: userId, reason: input.reason,
-        requestedBy: userId, authorizedBy: userId, requestedAt: now, status: "pending", effectiveAt,
+        workspaceId: null,
+        type: "user_deletion",
+        subjectKind: "user",
+        subjectId: userId,
+        reason: input.reason,
+        requestedBy: userId,
+        authorizedBy: userId,
+        requestedAt: now,
+        status: "pending",
+        effectiveAt,
       }));
     if (!pending) await auditOperation(tx, actor, "gdpr.user_deletion.requested", null, op.id, userId, "user");
     return {
@@ -48,7 +67,13 @@ export async function cancelDeletion(ctx: ErasureContext, userId: string, actor:
     const cancelled = await tx
       .update(gdprOperations)
       .set({ status: "cancelled", completedAt: now, updatedAt: now })
-      .where(and(eq(gdprOperations.type, "user_deletion"), eq(gdprOperations.subjectId, userId), eq(gdprOperations.status, "pending")))
+      .where(
+        and(
+          eq(gdprOperations.type, "user_deletion"),
+          eq(gdprOperations.subjectId, userId),
+          eq(gdprOperations.status, "pending"),
+        ),
+      )
       .returning({ id: gdprOperations.id });
     if (cancelled.length === 0) throw notFound("Pending deletion request");
     await auditOperation(tx, actor, "gdpr.user_deletion.cancelled", null, cancelled[0]!.id, userId, "user");
@@ -60,7 +85,12 @@ export async function cancelDeletion(ctx: ErasureContext, userId: string, actor:
  * Runs a scheduled deletion now: the user themself (re-confirming with their
  * password) or someone who is owner/admin of every workspace the user belongs to.
  */
-export async function executeDeletion(ctx: ErasureContext, callerId: string, input: { deletionId: string; password?: string }, actor: Actor) {
+export async function executeDeletion(
+  ctx: ErasureContext,
+  callerId: string,
+  input: { deletionId: string; password?: string },
+  actor: Actor,
+) {
   const [op] = await ctx.deps.db.select().from(gdprOperations).where(eq(gdprOperations.id, input.deletionId));
   if (op?.type !== "user_deletion") throw notFound("Deletion request");
   const subjectId = op.subjectId;
@@ -68,7 +98,10 @@ export async function executeDeletion(ctx: ErasureContext, callerId: string, inp
     if (!input.password) throw forbidden("Re-enter your password to erase your account now.");
     await checkPassword(ctx, subjectId, input.password, actor);
   } else {
-    const theirs = await ctx.deps.db.select({ workspaceId: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, subjectId));
+    const theirs = await ctx.deps.db
+      .select({ workspaceId: memberships.workspaceId })
+      .from(memberships)
+      .where(eq(memberships.userId, subjectId));
     const mine = await ctx.deps.db
       .select({ workspaceId: memberships.workspaceId })
       .from(memberships)
@@ -87,41 +120,89 @@ export async function runDueDeletions(ctx: ErasureContext): Promise<{ executed: 
   const due = await ctx.deps.db
     .select({ id: gdprOperations.id, subjectId: gdprOperations.subjectId })
     .from(gdprOperations)
-    .where(and(eq(gdprOperations.type, "user_deletion"), eq(gdprOperations.status, "pending"), lte(gdprOperations.effectiveAt, now)));
+    .where(
+      and(
+        eq(gdprOperations.type, "user_deletion"),
+        eq(gdprOperations.status, "pending"),
+        lte(gdprOperations.effectiveAt, now),
+      ),
+    );
   let executed = 0;
   let failed = 0;
   for (const op of due) {
     try {
-      await executeUserErasure(ctx, op.id, op.subjectId, op.subjectId, { actorId: op.subjectId, ip: null, userAgent: null });
+      await executeUserErasure(ctx, op.id, op.subjectId, op.subjectId, {
+        actorId: op.subjectId,
+        ip: null,
+        userAgent: null,
+      });
       executed++;
     } catch (error) {
       failed++;
-      ctx.deps.log.warn({ err: error instanceof DomainError ? error.message : error, operationId: op.id }, "scheduled user deletion failed");
+      ctx.deps.log.warn(
+        { err: error instanceof DomainError ? error.message : error, operationId: op.id },
+        "scheduled user deletion failed",
+      );
     }
   }
   return { executed, failed };
 }
 
-async function executeUserErasure(ctx: ErasureContext, operationId: string, userId: string, authorizedBy: string, actor: Actor) {
+async function executeUserErasure(
+  ctx: ErasureContext,
+  operationId: string,
+  userId: string,
+  authorizedBy: string,
+  actor: Actor,
+) {
   const now = ctx.deps.clock.now();
   let workspaceIds: string[] = [];
   const result = await ctx.deps.transaction(async (tx) => {
     const [op] = await tx.select().from(gdprOperations).where(eq(gdprOperations.id, operationId)).for("update");
     if (op?.status !== "pending") throw conflict("This deletion request is no longer pending.");
     await assertNotSoleOwner(tx, userId, "execute");
-    await tx.update(gdprOperations).set({ status: "in_progress", authorizedBy, updatedAt: now }).where(eq(gdprOperations.id, operationId));
-    await auditOperation(tx, { ...actor, ip: null, userAgent: null }, "gdpr.user_deletion.started", null, operationId, userId, "user");
-    workspaceIds = (await tx.select({ id: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, userId))).map((r) => r.id);
+    await tx
+      .update(gdprOperations)
+      .set({ status: "in_progress", authorizedBy, updatedAt: now })
+      .where(eq(gdprOperations.id, operationId));
+    await auditOperation(
+      tx,
+      { ...actor, ip: null, userAgent: null },
+      "gdpr.user_deletion.started",
+      null,
+      operationId,
+      userId,
+      "user",
+    );
+    workspaceIds = (
+      await tx.select({ id: memberships.workspaceId }).from(memberships).where(eq(memberships.userId, userId))
+    ).map((r) => r.id);
     await ctx.registry.eraseSubject(tx, { kind: "user", userId }, { operationId, now });
-    await tx.delete(gdprRestrictions).where(and(eq(gdprRestrictions.subjectKind, "user"), eq(gdprRestrictions.subjectId, userId)));
-    await tx.update(gdprOperations).set({ status: "completed", completedAt: now, updatedAt: now }).where(eq(gdprOperations.id, operationId));
+    await tx
+      .delete(gdprRestrictions)
+      .where(and(eq(gdprRestrictions.subjectKind, "user"), eq(gdprRestrictions.subjectId, userId)));
+    await tx
+      .update(gdprOperations)
+      .set({ status: "completed", completedAt: now, updatedAt: now })
+      .where(eq(gdprOperations.id, operationId));
     await appendEvents(tx, [
       { type: "user.erased", workspaceId: null, actorId: null, payload: { userId, operationId } },
       ...workspaceIds.map((workspaceId) => ({
-        type: "member.removed" as const, workspaceId, actorId: null, payload: { userId, previousRole: "erased" },
+        type: "member.removed" as const,
+        workspaceId,
+        actorId: null,
+        payload: { userId, previousRole: "erased" },
       })),
     ]);
-    await auditOperation(tx, { actorId: authorizedBy, ip: null, userAgent: null }, "gdpr.user_deletion.completed", null, operationId, userId, "user");
+    await auditOperation(
+      tx,
+      { actorId: authorizedBy, ip: null, userAgent: null },
+      "gdpr.user_deletion.completed",
+      null,
+      operationId,
+      userId,
+      "user",
+    );
     return { deletionId: operationId, status: "completed" as const, completedAt: now };
   });
   await ctx.dropCaches(workspaceIds);
@@ -131,9 +212,17 @@ async function executeUserErasure(ctx: ErasureContext, operationId: string, user
 
 /** Password re-entry: limited like sign-in, on the same budget (a stolen session must not become a password oracle). */
 async function checkPassword(ctx: ErasureContext, userId: string, password: string, actor: Actor) {
-  const [user] = await ctx.deps.db.select({ email: users.email, passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
+  const [user] = await ctx.deps.db
+    .select({ email: users.email, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.id, userId));
   if (!user) throw new DomainError("FORBIDDEN", "Password is incorrect.");
-  const attempt = { email: user.email.toLowerCase(), ip: actor.ip, userAgent: actor.userAgent, purpose: "password_reentry" as const };
+  const attempt = {
+    email: user.email.toLowerCase(),
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    purpose: "password_reentry" as const,
+  };
   const valid = await limitPasswordAttempt(ctx.deps, attempt, () => verifyPassword(user.passwordHash, password));
   if (!valid) throw new DomainError("FORBIDDEN", "Password is incorrect.");
 }
@@ -153,7 +242,12 @@ async function assertNotSoleOwner(db: Executor, userId: string, when: "request" 
       `You are the sole owner of ${names}; transfer ownership to another member or delete the workspace before deleting your account.`,
       {
         workspaceIds: blocking.map((w) => w.workspaceId),
-        workspaces: blocking.map((w) => ({ id: w.workspaceId, name: w.name, members: w.members, deletionScheduledAt: w.deletionScheduledAt })),
+        workspaces: blocking.map((w) => ({
+          id: w.workspaceId,
+          name: w.name,
+          members: w.members,
+          deletionScheduledAt: w.deletionScheduledAt,
+        })),
         waysOut: [...SOLE_OWNER_WAYS_OUT],
       },
     );

@@ -12,7 +12,13 @@ import { auditOperation, type ErasureContext } from "./context";
  * holds of the contact (privacy registry), the address is suppressed against
  * re-import, and the operation is logged and audited. Irreversible.
  */
-export async function eraseContact(ctx: ErasureContext, workspaceId: string, contactId: string, reason: string, actor: Actor) {
+export async function eraseContact(
+  ctx: ErasureContext,
+  workspaceId: string,
+  contactId: string,
+  reason: string,
+  actor: Actor,
+) {
   const { deps, registry } = ctx;
   const now = deps.clock.now();
   const result = await deps.transaction(async (tx) => {
@@ -23,21 +29,45 @@ export async function eraseContact(ctx: ErasureContext, workspaceId: string, con
       .for("update");
     if (!contact) throw notFound("Contact");
     const op = await recordOperation(tx, {
-      workspaceId, type: "contact_erasure", subjectKind: "contact", subjectId: contactId, reason,
-      requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "in_progress",
+      workspaceId,
+      type: "contact_erasure",
+      subjectKind: "contact",
+      subjectId: contactId,
+      reason,
+      requestedBy: actor.actorId,
+      authorizedBy: actor.actorId,
+      requestedAt: now,
+      status: "in_progress",
     });
     await auditOperation(tx, actor, "gdpr.contact_erasure.started", workspaceId, op.id, contactId, "contact");
     const addresses = contact.email ? [normalizeAddress(contact.email)] : [];
-    const terms = [contact.email, contact.name, contact.phone].filter((t): t is string => !!t && t !== "Erased contact");
-    await registry.eraseSubject(tx, { kind: "contact", workspaceId, contactId }, { operationId: op.id, now, addresses, terms });
+    const terms = [contact.email, contact.name, contact.phone].filter(
+      (t): t is string => !!t && t !== "Erased contact",
+    );
+    await registry.eraseSubject(
+      tx,
+      { kind: "contact", workspaceId, contactId },
+      { operationId: op.id, now, addresses, terms },
+    );
     if (addresses.length > 0) {
       await tx
         .insert(gdprSuppressions)
-        .values(addresses.map((a) => ({ workspaceId, addressHmac: addressHmac(deps.config.GDPR_SUPPRESSION_KEY, a), createdAt: now })))
+        .values(
+          addresses.map((a) => ({
+            workspaceId,
+            addressHmac: addressHmac(deps.config.GDPR_SUPPRESSION_KEY, a),
+            createdAt: now,
+          })),
+        )
         .onConflictDoNothing();
     }
-    await tx.update(gdprOperations).set({ status: "completed", completedAt: now, updatedAt: now }).where(eq(gdprOperations.id, op.id));
-    await appendEvents(tx, [{ type: "contact.erased", workspaceId, actorId: actor.actorId, payload: { contactId, operationId: op.id } }]);
+    await tx
+      .update(gdprOperations)
+      .set({ status: "completed", completedAt: now, updatedAt: now })
+      .where(eq(gdprOperations.id, op.id));
+    await appendEvents(tx, [
+      { type: "contact.erased", workspaceId, actorId: actor.actorId, payload: { contactId, operationId: op.id } },
+    ]);
     await auditOperation(tx, actor, "gdpr.contact_erasure.completed", workspaceId, op.id, contactId, "contact");
     return { operationId: op.id, status: "completed" as const, completedAt: now };
   });

@@ -21,9 +21,23 @@ export interface ErasureContext {
 }
 
 /** Audit entries refer to the subject by opaque id only; never the reason or any personal value. */
-export function auditOperation(tx: Executor, actor: Actor, action: string, workspaceId: string | null, operationId: string, subjectId: string, kind: string) {
+export function auditOperation(
+  tx: Executor,
+  actor: Actor,
+  action: string,
+  workspaceId: string | null,
+  operationId: string,
+  subjectId: string,
+  kind: string,
+) {
   return recordAudit(tx, {
-    action, workspaceId, actorId: actor.actorId, targetType: kind, targetId: subjectId,
-    ip: actor.ip, userAgent: actor.userAgent, metadata: { operationId },
+    action,
+    workspaceId,
+    actorId: actor.actorId,
+    targetType: kind,
+    targetId: subjectId,
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    metadata: { operationId },
   });
 }

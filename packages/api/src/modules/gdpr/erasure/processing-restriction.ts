@@ -35,11 +35,20 @@ export async function unrestrictContact(ctx: ErasureContext, workspaceId: string
 }
 
 async function assertContactExists(ctx: ErasureContext, workspaceId: string, contactId: string) {
-  const [c] = await ctx.deps.db.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
+  const [c] = await ctx.deps.db
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
   if (!c) throw notFound("Contact");
 }
 
-async function setRestriction(ctx: ErasureContext, subject: Subject, workspaceId: string | null, on: boolean, actor: Actor) {
+async function setRestriction(
+  ctx: ErasureContext,
+  subject: Subject,
+  workspaceId: string | null,
+  on: boolean,
+  actor: Actor,
+) {
   const subjectId = subject.kind === "user" ? subject.userId : subject.contactId;
   const now = ctx.deps.clock.now();
   const result = await ctx.deps.transaction(async (tx) => {
@@ -61,8 +70,16 @@ async function setRestriction(ctx: ErasureContext, subject: Subject, workspaceId
     const type = on ? "restriction" : "restriction_lifted";
     if (changed) {
       const op = await recordOperation(tx, {
-        workspaceId, type, subjectKind: subject.kind, subjectId, reason: null,
-        requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "completed", completedAt: now,
+        workspaceId,
+        type,
+        subjectKind: subject.kind,
+        subjectId,
+        reason: null,
+        requestedBy: actor.actorId,
+        authorizedBy: actor.actorId,
+        requestedAt: now,
+        status: "completed",
+        completedAt: now,
       });
       await auditOperation(tx, actor, `gdpr.${type}`, workspaceId, op.id, subjectId, subject.kind);
       // Lifting is told to the subject's side: an activity event (workspace feed) for contacts;
@@ -70,8 +87,18 @@ async function setRestriction(ctx: ErasureContext, subject: Subject, workspaceId
       // instance's restriction index current.
       await appendEvents(tx, [
         subject.kind === "contact"
-          ? { type: on ? "contact.restricted" : "contact.unrestricted", workspaceId: subject.workspaceId, actorId: actor.actorId, payload: { contactId: subjectId } }
-          : { type: on ? "user.restricted" : "user.unrestricted", workspaceId: null, actorId: actor.actorId, payload: { userId: subjectId } },
+          ? {
+              type: on ? "contact.restricted" : "contact.unrestricted",
+              workspaceId: subject.workspaceId,
+              actorId: actor.actorId,
+              payload: { contactId: subjectId },
+            }
+          : {
+              type: on ? "user.restricted" : "user.unrestricted",
+              workspaceId: null,
+              actorId: actor.actorId,
+              payload: { userId: subjectId },
+            },
       ]);
     }
     return { restricted: on, restrictions: on ? ctx.registry.restrictions(subject) : [] };
@@ -82,7 +109,8 @@ async function setRestriction(ctx: ErasureContext, subject: Subject, workspaceId
 
 /** FORBIDDEN while the user restricts processing; guards every procedure that processes the caller's data. */
 export async function assertProcessingAllowed(ctx: ErasureContext, userId: string): Promise<void> {
-  if (await ctx.restrictions.isRestricted("user", userId)) throw forbidden(USER_RESTRICTED_MESSAGE, { reason: "processing_restricted" });
+  if (await ctx.restrictions.isRestricted("user", userId))
+    throw forbidden(USER_RESTRICTED_MESSAGE, { reason: "processing_restricted" });
 }
 
 export async function restrictionStatus(ctx: ErasureContext, userId: string) {

@@ -13,7 +13,9 @@ const ENDED_SESSION_RETENTION_DAYS = 30;
  * (revoked, or idle past the refresh-token lifetime) more than
  * ENDED_SESSION_RETENTION_DAYS ago, with the IP and user agent they hold.
  */
-export async function enforceRetention(ctx: ErasureContext): Promise<{ auditDeleted: number; refreshTokensDeleted: number; sessionsDeleted: number }> {
+export async function enforceRetention(
+  ctx: ErasureContext,
+): Promise<{ auditDeleted: number; refreshTokensDeleted: number; sessionsDeleted: number }> {
   const now = ctx.deps.clock.now();
   const cutoff = new Date(now.getTime() - ctx.deps.config.AUDIT_RETENTION_DAYS * DAY_MS);
   const auditDeleted = await ctx.deps.transaction(async (tx) => {
@@ -21,7 +23,9 @@ export async function enforceRetention(ctx: ErasureContext): Promise<{ auditDele
     const rows = await tx.delete(auditLog).where(lt(auditLog.createdAt, cutoff)).returning({ id: auditLog.id });
     return rows.length;
   });
-  const refreshTokensDeleted = (await ctx.deps.db.delete(refreshTokens).where(lt(refreshTokens.expiresAt, now)).returning({ id: refreshTokens.id })).length;
+  const refreshTokensDeleted = (
+    await ctx.deps.db.delete(refreshTokens).where(lt(refreshTokens.expiresAt, now)).returning({ id: refreshTokens.id })
+  ).length;
   const sessionCutoff = new Date(now.getTime() - ENDED_SESSION_RETENTION_DAYS * DAY_MS);
   const idleCutoff = new Date(sessionCutoff.getTime() - ctx.deps.config.REFRESH_TOKEN_TTL_DAYS * DAY_MS);
   const sessionsDeleted = (

@@ -16,14 +16,18 @@ export const erasureProcedures = {
   /** Art. 17 for the calling user: scheduled after the grace period, cancellable until then. */
   requestDeletion: authed
     .input(z.strictObject({ reason: reasonSchema, password: stringSchema.min(1).max(256) }))
-    .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.requestDeletion(ctx.user.userId, input, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.gdprErasure.requestDeletion(ctx.user.userId, input, actorOf(ctx)),
+    ),
   cancelDeletion: authed
     .input(z.strictObject({}).optional())
     .mutation(({ ctx }) => ctx.runtime.services.gdprErasure.cancelDeletion(ctx.user.userId, actorOf(ctx))),
   /** Runs a scheduled deletion now: the subject with their password, or an owner/admin of all their workspaces. */
   executeDeletion: authed
     .input(z.strictObject({ deletionId: idSchema, password: stringSchema.min(1).max(256).optional() }))
-    .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.executeDeletion(ctx.user.userId, input, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.gdprErasure.executeDeletion(ctx.user.userId, input, actorOf(ctx)),
+    ),
   /** Art. 18 for the calling user. */
   restrict: authed
     .input(z.strictObject({}).optional())
@@ -35,10 +39,14 @@ export const erasureProcedures = {
   /** Art. 18 for a contact, by the workspace. */
   restrictContact: workspaceMember("admin")
     .input(contactRef)
-    .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.restrictContact(input.workspaceId, input.contactId, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.gdprErasure.restrictContact(input.workspaceId, input.contactId, actorOf(ctx)),
+    ),
   unrestrictContact: workspaceMember("admin")
     .input(contactRef)
-    .mutation(({ ctx, input }) => ctx.runtime.services.gdprErasure.unrestrictContact(input.workspaceId, input.contactId, actorOf(ctx))),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.gdprErasure.unrestrictContact(input.workspaceId, input.contactId, actorOf(ctx)),
+    ),
   /** A contact's privacy state for the contact page: restricted (and what that stops), erased when. Any member may read it. */
   contactPrivacy: workspaceMember("member")
     .input(contactRef)
@@ -46,7 +54,9 @@ export const erasureProcedures = {
   /** The workspace's data-subject requests, newest first, overdue ones flagged (due = received + 1 month). */
   operations: workspaceMember("admin")
     .input(z.strictObject({ workspaceId: idSchema, limit: z.number().int().min(1).max(500).default(100) }))
-    .query(({ ctx, input }) => ctx.runtime.services.gdprErasure.listOperations({ workspaceId: input.workspaceId, limit: input.limit })),
+    .query(({ ctx, input }) =>
+      ctx.runtime.services.gdprErasure.listOperations({ workspaceId: input.workspaceId, limit: input.limit }),
+    ),
   /** The calling user's own requests. */
   myOperations: authed
     .input(z.strictObject({ limit: z.number().int().min(1).max(500).default(100) }).optional())

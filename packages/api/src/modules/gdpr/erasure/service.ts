@@ -42,7 +42,10 @@ export class GdprErasureService {
           try {
             await invalidateCache(id);
           } catch (error) {
-            deps.log.warn({ err: error, workspaceId: id }, "cache invalidation after erasure failed; the erasure event bumps it again");
+            deps.log.warn(
+              { err: error, workspaceId: id },
+              "cache invalidation after erasure failed; the erasure event bumps it again",
+            );
           }
         }
       },

@@ -8,7 +8,10 @@ import type { ErasureContext } from "./context";
  * personal data lives, who processes it and for how long.
  */
 
-export async function listOperations(ctx: ErasureContext, filter: { workspaceId?: string; subjectUserId?: string; limit: number }) {
+export async function listOperations(
+  ctx: ErasureContext,
+  filter: { workspaceId?: string; subjectUserId?: string; limit: number },
+) {
   const now = ctx.deps.clock.now();
   const rows = await ctx.deps.db
     .select()
@@ -39,12 +42,25 @@ export function dataLocations(ctx: ErasureContext) {
   }
   return {
     primary: { kind: c.DATABASE_URL ? "postgres" : "pglite", host, region: c.DATA_REGION },
-    cache: c.REDIS_URL ? { kind: "redis", note: "derived data only (recommendations, analytics), keyed by opaque ids" } : null,
+    cache: c.REDIS_URL
+      ? { kind: "redis", note: "derived data only (recommendations, analytics), keyed by opaque ids" }
+      : null,
     backups: { note: "database backups follow the primary's region; erased data leaves backups as they rotate" },
-    processors: [{ name: "Google (Gmail API)", purpose: "importing the connected mailbox's messages as interactions", when: "only if a Gmail account is connected" }],
+    processors: [
+      {
+        name: "Google (Gmail API)",
+        purpose: "importing the connected mailbox's messages as interactions",
+        when: "only if a Gmail account is connected",
+      },
+    ],
     retentionByCategory: retentionByCategory(),
     auditRetentionDays: c.AUDIT_RETENTION_DAYS,
-    tables: Object.entries(INVENTORY).map(([table, t]) => ({ table, subject: t.subject, purpose: t.purpose, retention: t.retention })),
+    tables: Object.entries(INVENTORY).map(([table, t]) => ({
+      table,
+      subject: t.subject,
+      purpose: t.purpose,
+      retention: t.retention,
+    })),
   };
 }
 

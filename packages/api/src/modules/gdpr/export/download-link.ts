@@ -31,7 +31,8 @@ export type TokenCheck = { ok: true; exportId: string } | { ok: false; reason: "
 
 export function verifyDownloadToken(config: Config, token: string, nowMs: number): TokenCheck {
   const claims = verifiedClaims(key(config), token) as Partial<Claims> | null | undefined;
-  if (!claims || !idSchema.safeParse(claims.x).success || typeof claims.e !== "number") return { ok: false, reason: "invalid" };
+  if (!claims || !idSchema.safeParse(claims.x).success || typeof claims.e !== "number")
+    return { ok: false, reason: "invalid" };
   return claims.e > nowMs ? { ok: true, exportId: claims.x! } : { ok: false, reason: "expired" };
 }
 

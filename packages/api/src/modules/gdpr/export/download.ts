@@ -13,7 +13,11 @@ import { authenticate } from "../../../trpc";
 import { GDPR_EXPORT_DOWNLOAD_PATH, verifyDownloadToken } from "./download-link";
 
 /** Handles GET/HEAD of the download route. Never throws: every failure is an answer. */
-export async function handleGdprExportDownload(runtime: Runtime, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function handleGdprExportDownload(
+  runtime: Runtime,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const { services, config, clock, log } = runtime;
   if (req.method !== "GET" && req.method !== "HEAD") return methodNotAllowed(res, "GET, HEAD");
   const token = new URL(req.url ?? "/", "http://localhost").searchParams.get("token");
@@ -26,7 +30,8 @@ export async function handleGdprExportDownload(runtime: Runtime, req: http.Incom
     }
     const row = await services.gdprExports.authorizedRow(userId, check.exportId);
     if (row?.status !== "completed") return sendJson(res, 404, { error: "Export not found", code: "NOT_FOUND" });
-    if (!row.expiresAt || row.expiresAt <= clock.now() || !row.fileKey) return sendJson(res, 410, { error: "This export has expired; request a new one." });
+    if (!row.expiresAt || row.expiresAt <= clock.now() || !row.fileKey)
+      return sendJson(res, 410, { error: "This export has expired; request a new one." });
     const file = await services.gdprExports.openFile(row);
     if (!file) return sendJson(res, 410, { error: "This export has expired; request a new one." });
     res.writeHead(200, {

@@ -1,7 +1,13 @@
 import type { ExportFile } from "../../../platform/privacy/export-sources";
 
 /** README.txt: what each file holds, with counts, purposes, categories, recipients, retention, sources and the subject's rights. */
-export function buildReadme(input: { subjectKind: "user" | "contact"; generatedAt: Date; files: ExportFile[]; counts: number[]; retentionDays: number }): string {
+export function buildReadme(input: {
+  subjectKind: "user" | "contact";
+  generatedAt: Date;
+  files: ExportFile[];
+  counts: number[];
+  retentionDays: number;
+}): string {
   const { subjectKind, generatedAt, files, counts } = input;
   const controller =
     subjectKind === "user"
@@ -41,7 +47,7 @@ export function buildReadme(input: { subjectKind: "user" | "contact"; generatedA
     "------------------------",
     "Rapport does not sell or share personal data. Recipients are the members of the workspace, Rapport as",
     "processor, its hosting provider (database and backups), and — only for workspaces that connect Gmail —",
-    "Google, from whom email metadata is imported (\"imported from your Gmail\").",
+    'Google, from whom email metadata is imported ("imported from your Gmail").',
     "",
     "YOUR RIGHTS",
     "-----------",

@@ -19,7 +19,9 @@ export const exportProcedures = {
   /** Owners/admins answering a contact's access request (the workspace is the controller). */
   exportContact: workspaceMember("admin")
     .input(exportContactInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.gdprExports.requestContactExport(actorOf(ctx), input.workspaceId, input.contactId)),
+    .mutation(({ ctx, input }) =>
+      ctx.runtime.services.gdprExports.requestContactExport(actorOf(ctx), input.workspaceId, input.contactId),
+    ),
   /** Progress and, once completed, the signed download link (the requester or the workspace's owners/admins only). */
   exportStatus: authed
     .input(exportStatusInput)

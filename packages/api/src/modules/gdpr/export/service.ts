@@ -29,7 +29,12 @@ import { createDownloadUrl } from "./download-link";
 import { lockErasureScope, lockForCompletion } from "../../../platform/privacy/erasure-scope";
 import { buildReadme } from "./readme";
 import { nativeDeflate } from "./zip";
-import { EXPORT_SECTIONS, PAGE_SIZE, type ExportFile, type ExportSectionName } from "../../../platform/privacy/export-sources";
+import {
+  EXPORT_SECTIONS,
+  PAGE_SIZE,
+  type ExportFile,
+  type ExportSectionName,
+} from "../../../platform/privacy/export-sources";
 
 export const GDPR_EXPORT_JOB = "gdpr.export";
 /**
@@ -74,7 +79,16 @@ export class GdprExportService {
 
   /** gdpr.requestExport: the calling user's own data. */
   async requestUserExport(actor: Actor, include?: ExportSectionName[]): Promise<ExportStatusView> {
-    const row = await this.openOrCreate({ subjectKind: "user", subjectId: actor.actorId, workspaceId: null, requestedBy: actor.actorId, include: include ?? [] }, actor);
+    const row = await this.openOrCreate(
+      {
+        subjectKind: "user",
+        subjectId: actor.actorId,
+        workspaceId: null,
+        requestedBy: actor.actorId,
+        include: include ?? [],
+      },
+      actor,
+    );
     return this.view(row);
   }
 
@@ -85,7 +99,10 @@ export class GdprExportService {
       .from(contacts)
       .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
     if (!contact) throw notFound("Contact");
-    const row = await this.openOrCreate({ subjectKind: "contact", subjectId: contactId, workspaceId, requestedBy: actor.actorId, include: [] }, actor);
+    const row = await this.openOrCreate(
+      { subjectKind: "contact", subjectId: contactId, workspaceId, requestedBy: actor.actorId, include: [] },
+      actor,
+    );
     return this.view(row);
   }
 
@@ -110,7 +127,13 @@ export class GdprExportService {
   }
 
   private async openOrCreate(
-    values: { subjectKind: "user" | "contact"; subjectId: string; workspaceId: string | null; requestedBy: string; include: string[] },
+    values: {
+      subjectKind: "user" | "contact";
+      subjectId: string;
+      workspaceId: string | null;
+      requestedBy: string;
+      include: string[];
+    },
     actor: Actor,
   ): Promise<ExportRow> {
     const open = () =>
@@ -133,11 +156,20 @@ export class GdprExportService {
         const now = this.deps.clock.now();
         // An access request is a data-subject request like any other: it goes to the operations log (due in a month).
         const operation = await recordOperation(tx, {
-          workspaceId: values.workspaceId, type: values.subjectKind === "user" ? "access_export" : "contact_export",
-          subjectKind: values.subjectKind, subjectId: values.subjectId, reason: null,
-          requestedBy: actor.actorId, authorizedBy: actor.actorId, requestedAt: now, status: "pending",
+          workspaceId: values.workspaceId,
+          type: values.subjectKind === "user" ? "access_export" : "contact_export",
+          subjectKind: values.subjectKind,
+          subjectId: values.subjectId,
+          reason: null,
+          requestedBy: actor.actorId,
+          authorizedBy: actor.actorId,
+          requestedAt: now,
+          status: "pending",
         });
-        const [created] = await tx.insert(gdprExports).values({ ...values, operationId: operation.id, createdAt: now }).returning();
+        const [created] = await tx
+          .insert(gdprExports)
+          .values({ ...values, operationId: operation.id, createdAt: now })
+          .returning();
         await recordAudit(tx, {
           action: values.subjectKind === "user" ? "gdpr.export.requested" : "gdpr.contact_export.requested",
           workspaceId: values.workspaceId,
@@ -152,7 +184,10 @@ export class GdprExportService {
       });
     } catch (error) {
       // Two requests at once: the partial unique index lets one in; the other returns it.
-      if ((error as { code?: string; cause?: { code?: string } }).code === "23505" || (error as { cause?: { code?: string } }).cause?.code === "23505") {
+      if (
+        (error as { code?: string; cause?: { code?: string } }).code === "23505" ||
+        (error as { cause?: { code?: string } }).cause?.code === "23505"
+      ) {
         const [winner] = await open();
         if (winner) return winner;
       }
@@ -179,14 +214,20 @@ export class GdprExportService {
       ...base,
       expiresAt: row.expiresAt,
       ...(row.fileSizeBytes !== null ? { fileSizeBytes: row.fileSizeBytes } : {}),
-      ...(expired ? {} : { downloadUrl: createDownloadUrl(this.deps.config, { exportId: row.id, expiresAt: row.expiresAt }) }),
+      ...(expired
+        ? {}
+        : { downloadUrl: createDownloadUrl(this.deps.config, { exportId: row.id, expiresAt: row.expiresAt }) }),
     };
   }
 
   // ------------------------------------------------------------------ the job
 
   /** Builds the ZIP for one export row (the `gdpr.export` job). */
-  async run(exportId: string, ctx: Pick<JobContext, "progress" | "log" | "attempt">, maxAttempts = 2): Promise<{ sizeBytes: number }> {
+  async run(
+    exportId: string,
+    ctx: Pick<JobContext, "progress" | "log" | "attempt">,
+    maxAttempts = 2,
+  ): Promise<{ sizeBytes: number }> {
     const { db, clock, config } = this.deps;
     const [row] = await db.select().from(gdprExports).where(eq(gdprExports.id, exportId));
     if (!row) return { sizeBytes: 0 };
@@ -201,9 +242,16 @@ export class GdprExportService {
     if (!started) return { sizeBytes: 0 };
     if (row.operationId) await setOperationStatus(db, row.operationId, "in_progress", clock.now());
     try {
-      const include = new Set<ExportSectionName>(row.include.length > 0 ? (row.include as ExportSectionName[]) : EXPORT_SECTIONS);
+      const include = new Set<ExportSectionName>(
+        row.include.length > 0 ? (row.include as ExportSectionName[]) : EXPORT_SECTIONS,
+      );
       include.add("profile");
-      const files = this.deps.privacy.exportFiles(row.subjectKind === "user" ? { kind: "user", userId: row.subjectId } : { kind: "contact", workspaceId: row.workspaceId!, contactId: row.subjectId }, include);
+      const files = this.deps.privacy.exportFiles(
+        row.subjectKind === "user"
+          ? { kind: "user", userId: row.subjectId }
+          : { kind: "contact", workspaceId: row.workspaceId!, contactId: row.subjectId },
+        include,
+      );
       const counts = await Promise.all(files.map((file) => file.count(db)));
       const total = counts.reduce((sum, n) => sum + n, 0) || 1;
       let written = 0;
@@ -225,10 +273,24 @@ export class GdprExportService {
 
       const zip = new JSZip();
       const generatedAt = clock.now();
-      zip.file("README.txt", buildReadme({ subjectKind: row.subjectKind, generatedAt, files, counts, retentionDays: config.EXPORT_TTL_DAYS }));
+      zip.file(
+        "README.txt",
+        buildReadme({
+          subjectKind: row.subjectKind,
+          generatedAt,
+          files,
+          counts,
+          retentionDays: config.EXPORT_TTL_DAYS,
+        }),
+      );
       const sources = files.map((file) => jsonStream(file, db, report));
       files.forEach((file, i) => zip.file(file.file, sources[i] as unknown as NodeJS.ReadableStream, { binary: true }));
-      const zipStream = zip.generateNodeStream({ type: "nodebuffer", streamFiles: true, compression: nativeDeflate, compressionOptions: { level: DEFLATE_LEVEL } }) as unknown as Readable;
+      const zipStream = zip.generateNodeStream({
+        type: "nodebuffer",
+        streamFiles: true,
+        compression: nativeDeflate,
+        compressionOptions: { level: DEFLATE_LEVEL },
+      }) as unknown as Readable;
       // jszip drops an error of a source it has paused (NodejsStreamInputAdapter), which would leave
       // the export waiting forever: a failing source fails the output, and with it this attempt.
       for (const source of sources) source.once("error", (error) => zipStream.destroy(error));
@@ -241,7 +303,15 @@ export class GdprExportService {
         const noErasureSinceStart = await lockForCompletion(tx, row, started.snapshot);
         const [done] = await tx
           .update(gdprExports)
-          .set({ status: "completed", progress: 100, fileKey, fileSizeBytes: sizeBytes, completedAt, expiresAt, error: null })
+          .set({
+            status: "completed",
+            progress: 100,
+            fileKey,
+            fileSizeBytes: sizeBytes,
+            completedAt,
+            expiresAt,
+            error: null,
+          })
           .where(and(eq(gdprExports.id, exportId), eq(gdprExports.status, "in_progress"), noErasureSinceStart))
           .returning({ id: gdprExports.id });
         if (!done) return false;
@@ -310,7 +380,9 @@ export class GdprExportService {
     await lockErasureScope(tx, { kind: "workspace", workspaceId });
     const scope = or(
       eq(gdprExports.workspaceId, workspaceId),
-      userIds.length > 0 ? and(eq(gdprExports.subjectKind, "user"), inArray(gdprExports.subjectId, userIds)) : undefined,
+      userIds.length > 0
+        ? and(eq(gdprExports.subjectKind, "user"), inArray(gdprExports.subjectId, userIds))
+        : undefined,
     );
     const rows = await tx
       .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
@@ -321,7 +393,12 @@ export class GdprExportService {
     await tx
       .update(gdprExports)
       .set({ fileKey: null, expiresAt: this.deps.clock.now() })
-      .where(inArray(gdprExports.id, rows.map((row) => row.id)));
+      .where(
+        inArray(
+          gdprExports.id,
+          rows.map((row) => row.id),
+        ),
+      );
     return rows.map((row) => row.fileKey!);
   }
 
@@ -335,7 +412,12 @@ export class GdprExportService {
     const expired = await this.deps.db
       .select({ id: gdprExports.id, fileKey: gdprExports.fileKey })
       .from(gdprExports)
-      .where(and(isNotNull(gdprExports.fileKey), or(lte(gdprExports.expiresAt, now), inArray(gdprExports.status, ["failed", "discarded"]))));
+      .where(
+        and(
+          isNotNull(gdprExports.fileKey),
+          or(lte(gdprExports.expiresAt, now), inArray(gdprExports.status, ["failed", "discarded"])),
+        ),
+      );
     for (const row of expired) {
       await this.storage.delete(row.fileKey!);
       await this.deps.db.update(gdprExports).set({ fileKey: null }).where(eq(gdprExports.id, row.id));
