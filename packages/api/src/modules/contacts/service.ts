@@ -428,7 +428,8 @@ async function guardUniqueEmail<T>(write: () => Promise<T>): Promise<T> {
   }
 }
 
-interface ContactRow {
+/** The columns a contact row carries whatever way its dates are read. */
+interface ContactColumns {
   id: string;
   workspace_id: string;
   email: string | null;
@@ -439,49 +440,23 @@ interface ContactRow {
   tags: string[];
   source: Contact["source"];
   created_by: string | null;
+}
+
+interface ContactRow extends ContactColumns {
   created_at: Date | string;
   updated_at: Date | string;
   deleted_at: Date | string | null;
 }
 
-const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
-
-function toContact(row: ContactRow): Contact {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    email: row.email,
-    name: row.name,
-    company: row.company,
-    title: row.title,
-    phone: row.phone,
-    tags: row.tags,
-    source: row.source,
-    createdBy: row.created_by,
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-    deletedAt: row.deleted_at === null ? null : toDate(row.deleted_at),
-  };
-}
-
-interface ContactListRow {
-  id: string;
-  workspace_id: string;
-  email: string | null;
-  name: string;
-  company: string | null;
-  title: string | null;
-  phone: string | null;
-  tags: string[];
-  source: Contact["source"];
-  created_by: string | null;
+/** A list row: Postgres writes the dates as the JSON text they are sent as. */
+interface ContactListRow extends ContactColumns {
   created_at_iso: string;
   updated_at_iso: string;
   deleted_at_iso: string | null;
   sort_key: string;
 }
 
-function toListedContact(row: ContactListRow): Contact {
+function contactColumns(row: ContactColumns): Omit<Contact, "createdAt" | "updatedAt" | "deletedAt"> {
   return {
     id: row.id,
     workspaceId: row.workspace_id,
@@ -493,6 +468,23 @@ function toListedContact(row: ContactListRow): Contact {
     tags: row.tags,
     source: row.source,
     createdBy: row.created_by,
+  };
+}
+
+const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+
+function toContact(row: ContactRow): Contact {
+  return {
+    ...contactColumns(row),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    deletedAt: row.deleted_at === null ? null : toDate(row.deleted_at),
+  };
+}
+
+function toListedContact(row: ContactListRow): Contact {
+  return {
+    ...contactColumns(row),
     createdAt: new WireDate(row.created_at_iso),
     updatedAt: new WireDate(row.updated_at_iso),
     deletedAt: row.deleted_at_iso === null ? null : new WireDate(row.deleted_at_iso),
