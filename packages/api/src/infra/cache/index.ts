@@ -1,1 +1,1 @@
-export { CacheManager } from "./manager";
+export { CACHE_CONSUMER_NAME, CacheManager } from "./manager";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "@rapport/db";
 import type { Clock } from "../../clock";
-import type { DomainEvent, EventConsumer } from "../../platform/events/types";
+import type { DomainEvent } from "../../platform/events/types";
 import type { Logger } from "../../logger";
 import { CacheAdmin, cacheHealth } from "./admin";
 import { FreshnessFence } from "./fence";
@@ -17,8 +17,8 @@ import type { CacheHealth, CacheResult, CacheSettings, Computation } from "./typ
 
 export type { CacheHealth, CacheResult, Computation } from "./types";
 
-/** The durable consumer's name; the fence reads its cursor at start-up. */
-const CACHE_CONSUMER_NAME = "cache-invalidation";
+/** The cache module's durable consumer; the fence reads its cursor at start-up. */
+export const CACHE_CONSUMER_NAME = "cache-invalidation";
 
 export interface CacheManagerOptions {
   settings: CacheSettings;
@@ -165,12 +165,12 @@ export class CacheManager {
   }
 
   /**
-   * Durable consumer: any contact or interaction change bumps its workspace's
-   * generation. Throws while Redis is unavailable so the dispatcher retries:
+   * Any contact or interaction change among `events` bumps its workspace's
+   * generation. Throws while Redis is unavailable so the durable consumer retries:
    * a bump must not be lost, or an old entry could outlive its data.
    */
-  consumer(): EventConsumer {
-    return { name: CACHE_CONSUMER_NAME, startFrom: "now", handle: (events) => this.invalidation.bumpForEvents(events) };
+  bumpForEvents(events: DomainEvent[]): Promise<void> {
+    return this.invalidation.bumpForEvents(events);
   }
 
   /** Bumps the generation (O(1)), tells the other instances, then sweeps the old keys. */

@@ -1,13 +1,15 @@
+import { CACHE_CONSUMER_NAME } from "../../infra/cache/index";
 import type { ServiceDeps } from "../../platform/deps";
 import type { ModuleEvents } from "../../platform/module";
 
 /**
  * Contact and interaction events bump the workspace's cache generation (durable,
- * at least once); every instance evicts its in-process entries on the bus.
+ * at least once; it starts from now because a fresh cache holds nothing older);
+ * every instance evicts its in-process entries on the bus.
  */
 export function cacheEvents({ cache }: ServiceDeps): ModuleEvents {
   return {
-    consumers: [cache.consumer()],
+    consumers: [{ name: CACHE_CONSUMER_NAME, startFrom: "now", handle: (events) => cache.bumpForEvents(events) }],
     listeners: [(event) => cache.onEvent(event)],
   };
 }

@@ -21,19 +21,11 @@ declare module "../../platform/deps" {
 export const gdprModule = defineModule({
   name: "gdpr",
   routers: { gdpr: gdprRouter },
-  createServices: (deps) => {
-    const gdprExports = new GdprExportService(deps);
-    return {
-      gdprExports,
-      privacy: deps.privacy,
-      gdprErasure: new GdprErasureService(
-        deps,
-        deps.privacy,
-        (workspaceId) => deps.cache.invalidateWorkspace(workspaceId),
-        () => gdprExports.deleteDiscardedFiles(),
-      ),
-    };
-  },
+  createServices: (deps) => ({
+    gdprExports: new GdprExportService(deps),
+    privacy: deps.privacy,
+    gdprErasure: new GdprErasureService(deps),
+  }),
   events: gdprEvents,
   jobs: gdprJobs,
   privacy: [gdprPrivacy],

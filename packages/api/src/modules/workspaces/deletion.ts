@@ -22,7 +22,6 @@ import { lockErasureScope, usersTiedToWorkspace } from "../../platform/privacy/e
 import { recordOperation } from "../../platform/privacy/operations";
 import { ownedWorkspaces } from "./ownership";
 import type { Actor } from "../../platform/actor";
-import type { WorkspaceService } from "./service";
 
 const WORKSPACE_DELETION = "workspace_deletion";
 
@@ -62,27 +61,8 @@ export async function assertNotScheduledForDeletion(tx: Executor, workspaceId: s
   }
 }
 
-/** What else holds a workspace's data, cleaned by the deletion. */
-export interface WorkspaceCleanup {
-  /**
-   * Inside the deletion's transaction: detaches every export file that may hold the
-   * workspace's data (its contacts' exports, the personal exports of `userIds`) and
-   * returns the storage keys to delete.
-   */
-  detachExports(tx: Executor, workspaceId: string, userIds: string[]): Promise<string[]>;
-  deleteExportFiles(keys: string[]): Promise<void>;
-  /** Cache entries on every instance and every Redis key naming the workspace; throws while Redis is down. */
-  forgetCache(workspaceId: string): Promise<unknown>;
-  /** Queued and finished jobs about the workspace (their data names it). */
-  removeJobs(workspaceId: string): Promise<unknown>;
-}
-
 export class WorkspaceDeletionService {
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly workspaces: WorkspaceService,
-    private readonly cleanup: WorkspaceCleanup,
-  ) {}
+  constructor(private readonly deps: ServiceDeps) {}
 
   async requestDeletion(workspaceId: string, confirmation: string, actor: Actor) {
     const now = this.deps.clock.now();
@@ -253,13 +233,14 @@ export class WorkspaceDeletionService {
       if (workspace) {
         // Whose personal exports may hold the workspace's records: its members, former members and anyone who added one.
         userIds = await usersTiedToWorkspace(tx, workspaceId);
-        const fileKeys = await this.cleanup.detachExports(tx, workspaceId, userIds);
+        // Every export file that may hold the workspace's data: its contacts' exports and those users' personal ones.
+        const fileKeys = await this.deps.services.gdprExports.detachForWorkspace(tx, workspaceId, userIds);
         // Every table naming the workspace references it ON DELETE CASCADE (the inventory test
         // and workspace-deletion.test.ts's dump check that nothing is left).
         await tx.delete(workspaces).where(eq(workspaces.id, workspaceId));
         // Files before commit: if the commit fails the request stays pending and runs again;
         // a committed deletion never leaves a file behind.
-        await this.cleanup.deleteExportFiles(fileKeys);
+        await this.deps.services.gdprExports.deleteFiles(fileKeys);
       }
       await tx
         .update(gdprOperations)
@@ -271,15 +252,17 @@ export class WorkspaceDeletionService {
       await this.audit(tx, system, "workspace.deleted", workspaceId, operationId);
       return { deletionId: operationId, status: "completed" as const, completedAt: now };
     });
-    this.workspaces.forgetRoles(workspaceId);
+    this.deps.services.workspaces.forgetRoles(workspaceId);
     await this.afterDeletion(workspaceId);
     return result;
   }
 
   /** Redis and queue leftovers of a deleted workspace; throws while Redis is down (the `workspace.deleted` consumer retries). */
   async forgetLeftovers(workspaceId: string): Promise<void> {
-    await this.cleanup.forgetCache(workspaceId);
-    await this.cleanup.removeJobs(workspaceId);
+    // Cache entries on every instance and every Redis key naming the workspace.
+    await this.deps.cache.forgetWorkspace(workspaceId);
+    // Queued and finished jobs about the workspace (their data names it).
+    await this.deps.services.recommendations.removeWarmupJobs(workspaceId);
   }
 
   /** After commit, best effort: the `workspace.deleted` consumer repeats it until it succeeds. */

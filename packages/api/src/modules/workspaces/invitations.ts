@@ -9,7 +9,6 @@ import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
-import type { WorkspaceService } from "./service";
 
 export const PURGE_INVITATIONS_JOB = "workspaces.purge-invitations";
 /**
@@ -37,10 +36,7 @@ const inviter = alias(users, "inviter");
  * address has one (no account enumeration).
  */
 export class InvitationService {
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly workspaces: WorkspaceService,
-  ) {}
+  constructor(private readonly deps: ServiceDeps) {}
 
   private link(token: string): string {
     const path = `${INVITATION_PAGE}#${token}`;
@@ -250,7 +246,7 @@ export class InvitationService {
       });
       return { workspaceId, workspaceName: invitation.workspaceName, role: invitation.role };
     });
-    this.workspaces.forgetRoles(result.workspaceId, [actor.actorId]);
+    this.deps.services.workspaces.forgetRoles(result.workspaceId, [actor.actorId]);
     return result;
   }
 

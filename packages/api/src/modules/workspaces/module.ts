@@ -24,22 +24,12 @@ declare module "../../platform/deps" {
 export const workspacesModule = defineModule({
   name: "workspaces",
   routers: { workspaces: workspacesRouter, invitations: invitationsRouter },
-  createServices: (deps) => {
-    const workspaces = new WorkspaceService(deps);
-    const { services, cache } = deps;
-    return {
-      workspaces,
-      ownership: new OwnershipService(deps, workspaces),
-      // The GDPR export and recommendation services are built later: read them when a deletion runs.
-      workspaceDeletion: new WorkspaceDeletionService(deps, workspaces, {
-        detachExports: (tx, workspaceId, userIds) => services.gdprExports.detachForWorkspace(tx, workspaceId, userIds),
-        deleteExportFiles: (keys) => services.gdprExports.deleteFiles(keys),
-        forgetCache: (workspaceId) => cache.forgetWorkspace(workspaceId),
-        removeJobs: (workspaceId) => services.recommendations.removeWarmupJobs(workspaceId),
-      }),
-      invitations: new InvitationService(deps, workspaces),
-    };
-  },
+  createServices: (deps) => ({
+    workspaces: new WorkspaceService(deps),
+    ownership: new OwnershipService(deps),
+    workspaceDeletion: new WorkspaceDeletionService(deps),
+    invitations: new InvitationService(deps),
+  }),
   events: workspaceEvents,
   jobs: workspaceJobs,
   // Invitations after workspaces and before auth: it finds them by the address the auth handler overwrites.

@@ -6,7 +6,6 @@ import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
-import type { WorkspaceService } from "./service";
 
 /** A workspace the user owns, with what decides whether it keeps them from deleting their account. */
 export interface OwnedWorkspaceRow {
@@ -44,10 +43,7 @@ export async function ownedWorkspaces(db: Executor, userId: string): Promise<Own
 
 /** Hands a workspace to another member: they become owner, the previous owner stays as admin. */
 export class OwnershipService {
-  constructor(
-    private readonly deps: ServiceDeps,
-    private readonly workspaces: WorkspaceService,
-  ) {}
+  constructor(private readonly deps: ServiceDeps) {}
 
   async transfer(workspaceId: string, toUserId: string, actor: Actor) {
     const result = await this.deps.transaction(async (tx) => {
@@ -108,7 +104,7 @@ export class OwnershipService {
       const [receiver] = await tx.select({ name: users.name }).from(users).where(eq(users.id, toUserId));
       return { workspaceId, ownerId: toUserId, ownerName: receiver?.name ?? "", yourRole: PREVIOUS_OWNER_ROLE };
     });
-    this.workspaces.forgetRoles(workspaceId, [actor.actorId, toUserId]);
+    this.deps.services.workspaces.forgetRoles(workspaceId, [actor.actorId, toUserId]);
     return result;
   }
 }

@@ -1,7 +1,5 @@
 import type { ServiceDeps } from "../../../platform/deps";
 import type { Actor } from "../../../platform/actor";
-import type { PrivacyRegistry, Subject } from "../../../platform/privacy/registry";
-import type { RestrictionIndex } from "../../../platform/privacy/restriction";
 import * as accountDeletion from "./account-deletion";
 import { eraseContact } from "./contact-erasure";
 import type { ErasureContext } from "./context";
@@ -23,24 +21,16 @@ import { dataLocations, listOperations } from "./transparency";
 export class GdprErasureService {
   private readonly ctx: ErasureContext;
 
-  constructor(
-    deps: ServiceDeps,
-    readonly registry: PrivacyRegistry,
-    /** Drops the workspace's cached derived data now (bump + sweep), beyond the event-driven bump. */
-    invalidateCache: (workspaceId: string) => Promise<unknown> = async () => {},
-    /** After commit: deletes the files of the exports the erasure discarded; the erasure events do it again, durably. */
-    afterErasure: (subject: Subject) => Promise<unknown> = async () => {},
-    /** Who restricts processing, in memory for the read paths (updated here at commit, elsewhere by the events). */
-    readonly restrictions: RestrictionIndex = deps.restrictions,
-  ) {
+  constructor(deps: ServiceDeps) {
     this.ctx = {
       deps,
-      registry,
-      restrictions,
+      registry: deps.privacy,
+      restrictions: deps.restrictions,
       dropCaches: async (workspaceIds) => {
         for (const id of workspaceIds) {
           try {
-            await invalidateCache(id);
+            // Drops the cached derived data now (bump + sweep), beyond the event-driven bump.
+            await deps.cache.invalidateWorkspace(id);
           } catch (error) {
             deps.log.warn(
               { err: error, workspaceId: id },
@@ -49,9 +39,10 @@ export class GdprErasureService {
           }
         }
       },
-      discardCopies: async (subject) => {
+      discardCopies: async () => {
         try {
-          await afterErasure(subject);
+          // The files of the exports the erasure discarded; the erasure events delete them again, durably.
+          await deps.services.gdprExports.deleteDiscardedFiles();
         } catch (error) {
           deps.log.warn({ err: error }, "discarding derived copies after erasure failed; the erasure event retries it");
         }
