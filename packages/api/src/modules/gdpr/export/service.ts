@@ -23,7 +23,6 @@ import { notFound } from "../../../errors";
 import { safeErrorMessage } from "../../../logger";
 import { recordAudit } from "../../../platform/audit";
 import type { ServiceDeps } from "../../../platform/deps";
-import type { WorkspaceService } from "../../workspaces/public";
 import { recordOperation, setOperationStatus } from "../../../platform/privacy/operations";
 import { createDownloadUrl } from "./download-link";
 import { lockErasureScope, lockForCompletion } from "../../../platform/privacy/erasure-scope";
@@ -70,11 +69,9 @@ type ExportRow = typeof gdprExports.$inferSelect;
 export class GdprExportService {
   /** ZIPs in a local directory (EXPORT_DIR) behind ExportStorage. */
   private readonly storage: ExportStorage;
-  private readonly workspaces: WorkspaceService;
 
   constructor(private readonly deps: ServiceDeps) {
     this.storage = createLocalStorage(deps.config.EXPORT_DIR);
-    this.workspaces = deps.services.workspaces;
   }
 
   /** gdpr.requestExport: the calling user's own data. */
@@ -118,7 +115,7 @@ export class GdprExportService {
     const [row] = await this.deps.db.select().from(gdprExports).where(eq(gdprExports.id, exportId));
     if (!row) return null;
     if (row.subjectKind === "user") return row.requestedBy === userId && row.subjectId === userId ? row : null;
-    const role = row.workspaceId ? await this.workspaces.roleOf(row.workspaceId, userId) : null;
+    const role = row.workspaceId ? await this.deps.services.workspaces.roleOf(row.workspaceId, userId) : null;
     return role && hasRole(role, "admin") ? row : null;
   }
 
