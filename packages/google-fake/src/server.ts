@@ -772,16 +772,22 @@ export class GoogleFake {
 
 function faultError(fault: Extract<FaultSpec, { status: number }>, now: number): ApiError {
   const retryAt = fault.retryAfterSec !== undefined ? new Date(now + fault.retryAfterSec * 1000) : null;
+  const retryAfter: Record<string, string> =
+    fault.retryAfterSec !== undefined ? { "retry-after": String(Math.ceil(fault.retryAfterSec)) } : {};
   switch (fault.status) {
     case 429:
-      return googleErrors.tooManyRequests(retryAt);
+      return withHeaders(googleErrors.tooManyRequests(retryAt), retryAfter);
     case 403:
-      return googleErrors.rateLimit403(fault.reason ?? "userRateLimitExceeded", retryAt);
+      return withHeaders(googleErrors.rateLimit403(fault.reason ?? "userRateLimitExceeded", retryAt), retryAfter);
     case 500:
       return googleErrors.backendError();
     case 503:
       return googleErrors.unavailable();
   }
+}
+
+function withHeaders(error: ApiError, headers: Record<string, string>): ApiError {
+  return { ...error, headers: { ...error.headers, ...headers } };
 }
 
 /** Names a request by the API method it calls, for stats and fault targeting. */

@@ -1,10 +1,10 @@
 /**
- * Drives the fake with Google's own client libraries (googleapis + google-auth-library),
+ * Drives the fake with Google's own client libraries (@googleapis/gmail + google-auth-library),
  * pointed at it through `rootUrl` and OAuth2Client `endpoints`: if the shapes were not
  * Google's, these clients would fail to parse, refresh or retry the way they do here.
  */
 import { CodeChallengeMethod, OAuth2Client } from "google-auth-library";
-import { type gmail_v1, google } from "googleapis";
+import { gmail as gmailApi, type gmail_v1 } from "@googleapis/gmail";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GMAIL_SCOPES, type GoogleFake, Mailbox, startGoogleFake } from "../src/index";
 
@@ -55,18 +55,21 @@ async function connect(scope: string = GMAIL_SCOPES.readonly): Promise<{ auth: O
   );
   const { tokens } = await auth.getToken({ code: query.get("code")!, codeVerifier });
   auth.setCredentials(tokens);
-  return { auth, gmail: google.gmail({ version: "v1", rootUrl: fake.rootUrl, auth }) };
+  return { auth, gmail: gmailApi({ version: "v1", rootUrl: fake.rootUrl, auth }) };
 }
 
 /** The Google error body a failed googleapis call carries. */
-async function failure(call: Promise<unknown>): Promise<{ status: number; data: any }> {
+async function failure(
+  call: Promise<unknown>,
+): Promise<{ status: number; data: any; headers: Record<string, string> }> {
   const error = (await call.then(
     () => {
       throw new Error("expected the call to fail");
     },
     (e: unknown) => e,
-  )) as { status?: number; response?: { status: number; data: unknown } };
-  return { status: error.response!.status, data: error.response!.data };
+  )) as { response?: { status: number; data: unknown; headers: Headers } };
+  const { status, data, headers } = error.response!;
+  return { status, data, headers: Object.fromEntries(headers.entries()) };
 }
 
 describe("OAuth", () => {
@@ -88,7 +91,7 @@ describe("OAuth", () => {
     const code = query.get("code")!;
 
     const wrong = await failure(auth.getToken({ code, codeVerifier: `${codeVerifier}x` }));
-    expect(wrong).toEqual({
+    expect({ status: wrong.status, data: wrong.data }).toEqual({
       status: 400,
       data: { error: "invalid_grant", error_description: "Invalid code verifier." },
     });
@@ -193,7 +196,7 @@ describe("OAuth", () => {
     auth.forceRefreshOnFailure = true;
     const denied = await failure(gmail.users.getProfile({ userId: "me" }));
     // The client refreshed after the 401 and the refresh itself failed.
-    expect(denied).toEqual({
+    expect({ status: denied.status, data: denied.data }).toEqual({
       status: 400,
       data: { error: "invalid_grant", error_description: "Token has been expired or revoked." },
     });
@@ -304,7 +307,7 @@ describe("Gmail v1", () => {
     const missing = await failure(
       gmail.users.messages.get({ userId: "me", id: "0000000000000001", format: "metadata" }),
     );
-    expect(missing).toEqual({
+    expect({ status: missing.status, data: missing.data }).toEqual({
       status: 404,
       data: {
         error: {
@@ -398,6 +401,7 @@ describe("fault injection", () => {
     expect(tooMany.data.error.errors[0].reason).toBe("rateLimitExceeded");
     const retryAfter = /Retry after (\S+)$/.exec(tooMany.data.error.message)![1]!;
     expect(Date.parse(retryAfter) - Date.now()).toBeGreaterThan(25_000);
+    expect(tooMany.headers["retry-after"]).toBe("30");
 
     fake.failNext(1, { status: 403, reason: "userRateLimitExceeded", retryAfterSec: 2 });
     const limited = await failure(gmail.users.getProfile({ userId: "me" }, { retry: false }));
