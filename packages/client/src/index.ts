@@ -57,3 +57,16 @@ export function errorDetails(error: unknown) {
     | undefined;
   return { message: error.message, code: data?.code, ...data };
 }
+
+/**
+ * Receivers of Rapport's webhooks: `await verifyWebhook({ secret, headers, body })`
+ * returns the event or throws `WebhookVerificationError` (see its `code`).
+ */
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookInput,
+  type WebhookEvent,
+  type WebhookHeaders,
+  type WebhookVerificationErrorCode,
+} from "@rapport/core/webhook-signature";
