@@ -105,6 +105,23 @@ describe("refusals", () => {
     expect(problems).toContainEqual(expect.stringMatching(/^GDPR_SUPPRESSION_KEY: is a published development value/));
   });
 
+  it("reads the webhook allow-lists and refuses a range that is not one", () => {
+    const config = loadConfig({
+      NODE_ENV: "test",
+      WEBHOOK_ALLOWED_CIDRS: "10.20.0.0/16, fd00::/8,127.0.0.1",
+      WEBHOOK_PLAIN_HTTP_HOSTS: "Receiver.Local, 127.0.0.1",
+    });
+    expect(config.WEBHOOK_ALLOWED_CIDRS).toEqual(["10.20.0.0/16", "fd00::/8", "127.0.0.1"]);
+    expect(config.WEBHOOK_PLAIN_HTTP_HOSTS).toEqual(["receiver.local", "127.0.0.1"]);
+    expect(loadConfig({ NODE_ENV: "test" }).WEBHOOK_ALLOWED_CIDRS).toEqual([]);
+    expect(problemsOf({ NODE_ENV: "test", WEBHOOK_ALLOWED_CIDRS: "10.0.0.0/33" })).toEqual([
+      'WEBHOOK_ALLOWED_CIDRS: "10.0.0.0/33" is not an IP address or CIDR range',
+    ]);
+    expect(problemsOf({ NODE_ENV: "test", WEBHOOK_ALLOWED_CIDRS: "intranet" })).toEqual([
+      'WEBHOOK_ALLOWED_CIDRS: "intranet" is not an IP address or CIDR range',
+    ]);
+  });
+
   it("production refuses missing secrets and generates none", () => {
     const dataDir = tempDataDir();
     const problems = problemsOf({ NODE_ENV: "production", DATA_DIR: dataDir });

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, r
 import { dirname, join, resolve } from "node:path";
 import { parseProxyTrust } from "@rapport/core";
 import { z } from "zod";
+import { blockListOf } from "./lib/cidr";
 
 /** The repository root (where pnpm-workspace.yaml lives), for default data paths. */
 export function findRepoRoot(start = process.cwd()): string {
@@ -161,7 +162,30 @@ const envSchema = z.object({
     .max(36_500)
     .default(7 * 365),
   DATA_REGION: z.string().default("eu-central (self-hosted)"),
+  // Outgoing webhooks: private, loopback and link-local destinations are refused unless listed here
+  // (comma-separated CIDR ranges or addresses); plain http only for the listed host names.
+  WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default("")
+    .transform((value, ctx) => {
+      const cidrs = commaList(value);
+      try {
+        blockListOf(cidrs);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+      return cidrs;
+    }),
+  WEBHOOK_PLAIN_HTTP_HOSTS: z.string().default("").transform(commaList),
 });
+
+function commaList(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean);
+}
 
 /** Rules across variables, checked on the raw values so they are reported with field errors. */
 function crossFieldProblems(raw: Record<string, string | undefined>): string[] {

@@ -147,7 +147,9 @@ function signedContent(id: string, timestamp: string, body: string | Uint8Array)
   return content;
 }
 
-async function importKey(secret: string, usage: "sign" | "verify"): Promise<CryptoKey> {
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+async function importKey(secret: string, usage: "sign" | "verify"): Promise<HmacKey> {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const bytes = fromBase64(encoded);
   if (!bytes || bytes.length === 0) {
