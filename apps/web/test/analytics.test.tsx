@@ -146,6 +146,29 @@ describe("analytics page", () => {
     expect(within(table).getByRole("columnheader", { name: /CLV/ })).toHaveAttribute("aria-sort", "descending");
   });
 
+  it("keeps allowed query values and shows the view they describe", async () => {
+    const { server } = await renderApp({ path: `${path}?asOf=2026-01-15&range=365&sort=health`, handlers });
+    await screen.findByRole("table", { name: "Top contacts" });
+    expect(server.callsTo("analytics.topContacts")[0]?.input).toMatchObject({ sortBy: "health" });
+    expect(server.callsTo("analytics.timeseries")[0]?.input).toMatchObject({ bucket: "week" });
+    expect(screen.getByLabelText("As of")).toHaveValue("2026-01-15");
+    expect(screen.getByLabelText("Chart range")).toHaveValue("365");
+    expect(window.location.search).toBe("?asOf=2026-01-15&range=365&sort=health");
+  });
+
+  it("falls back to the defaults for query values it does not allow, and drops them from the address", async () => {
+    const { server } = await renderApp({ path: `${path}?asOf=2026-13-45&range=7&sort=name`, handlers });
+    await screen.findByRole("table", { name: "Top contacts" });
+    // Now, 30 days of daily buckets, top contacts by CLV: the dashboard's defaults.
+    expect(server.callsTo("analytics.metrics")[0]?.input.asOf).toBeUndefined();
+    expect(server.callsTo("analytics.topContacts")[0]?.input).toMatchObject({ sortBy: "clv" });
+    expect(server.callsTo("analytics.timeseries")[0]?.input).toMatchObject({ bucket: "day" });
+    expect(screen.getByLabelText("As of")).toHaveValue("");
+    expect(screen.getByLabelText("Chart range")).toHaveValue("30");
+    await waitFor(() => expect(window.location.search).toBe(""));
+    expect(window.location.pathname).toBe(path);
+  });
+
   it("sorts the table by another column (kept in the URL)", async () => {
     const { server, user } = await renderApp({ path, handlers });
     const table = await screen.findByRole("table", { name: "Top contacts" });

@@ -1,6 +1,6 @@
 import type { ReactNode } from "react";
 import { describeError, formatWait } from "../errors";
-import { Link, paths } from "../router";
+import { Link } from "@tanstack/react-router";
 import { useRetryAfter } from "./hooks";
 
 interface Props {
@@ -57,7 +57,7 @@ export function ErrorMessage({ error, children, title, onRetry }: Props) {
         (info.details.reason === "processing_restricted" ? (
           // The caller's own GDPR restriction, not a missing role: they can lift it themselves.
           <p className="small">
-            <Link href={paths.myPrivacy()}>Open your Privacy page</Link> to lift the restriction.
+            <Link to="/privacy">Open your Privacy page</Link> to lift the restriction.
           </p>
         ) : (
           <p className="small">Ask a workspace owner or admin if you need this.</p>

@@ -4,7 +4,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { useWorkspace } from "../shell/workspace";
 
@@ -204,7 +204,13 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
   const actor = event.actorName ?? (event.actorId ? (names.get(event.actorId) ?? "A former member") : "Rapport");
   const payload = event.payload as Record<string, unknown>;
   const contactId = str(payload.contactId);
-  const contact = contactId ? <Link href={paths.contact(workspaceId, contactId)}>a contact</Link> : "a contact";
+  const contact = contactId ? (
+    <Link to="/w/$workspaceId/contacts/$contactId" params={{ workspaceId, contactId }}>
+      a contact
+    </Link>
+  ) : (
+    "a contact"
+  );
   const userId = str(payload.userId);
   const person = userId
     ? userId === event.actorId

@@ -1,9 +1,9 @@
 import { keepPreviousData } from "@tanstack/react-query";
+import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { lazy, Suspense, useMemo } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Empty, Loading } from "../../components/Status";
 import { describeError } from "../../errors";
-import { Link, navigate, paths, useSearchParams } from "../../router";
 import { trpc, type WorkspaceRole } from "../../trpc";
 import { canManage } from "../shell/workspace";
 import "./analytics.css";
@@ -24,10 +24,17 @@ export interface AnalyticsPageProps {
 
 /** The dashboard: header and period, key figures, charts, top contacts and (owners/admins) the values form. */
 export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps) {
-  const search = useSearchParams().toString();
+  const search = useSearch({ from: "/w/$workspaceId/analytics" });
   const view = useMemo(() => viewFromSearch(search), [search]);
+  const navigate = useNavigate();
   const setView = (next: Partial<ViewParams>) =>
-    navigate(`${paths.analytics(workspaceId)}${searchOf({ ...view, ...next })}`, { replace: true });
+    void navigate({
+      to: "/w/$workspaceId/analytics",
+      params: { workspaceId },
+      search: searchOf({ ...view, ...next }),
+      replace: true,
+      resetScroll: false,
+    });
 
   const metrics = trpc.analytics.metrics.useQuery(metricsInput(workspaceId, view), {
     placeholderData: keepPreviousData,
@@ -80,7 +87,9 @@ export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps)
             {view.asOfDay ? " as of this day." : "."} Analytics appear once the workspace has contacts and interactions.
           </p>
           <p>
-            <Link href={paths.contacts(workspaceId)}>Go to contacts</Link>
+            <Link to="/w/$workspaceId/contacts" params={{ workspaceId }}>
+              Go to contacts
+            </Link>
           </p>
         </Empty>
       ) : metrics.data ? (

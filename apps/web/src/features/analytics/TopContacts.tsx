@@ -3,7 +3,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import type { RouterOutputs } from "../../trpc";
 import { ExportButtons } from "./ExportButtons";
 import { formatInteger, formatMoney, formatNumber } from "./format";
@@ -83,7 +83,9 @@ export function TopContacts({
                 rows.map((contact: TopContact) => (
                   <tr key={contact.id}>
                     <th scope="row" className="an-name">
-                      <Link href={paths.contact(workspaceId, contact.id)}>{contact.name}</Link>
+                      <Link to="/w/$workspaceId/contacts/$contactId" params={{ workspaceId, contactId: contact.id }}>
+                        {contact.name}
+                      </Link>
                       {contact.email && <span className="muted small truncate an-email">{contact.email}</span>}
                     </th>
                     <td className="hide-sm truncate">{contact.company ?? "—"}</td>

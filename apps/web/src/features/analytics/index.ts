@@ -5,6 +5,7 @@
  * the page's three requests and the chart library download at once, while the
  * page's own chunk loads; the page then finds its data in the query cache.
  */
+import { useSearch } from "@tanstack/react-router";
 import { createElement, lazy, Suspense, useEffect } from "react";
 import { trpc } from "../../trpc";
 import type { AnalyticsPageProps } from "./AnalyticsPage";
@@ -14,8 +15,10 @@ const PageChunk = lazy(() => import("./AnalyticsPage"));
 
 export function AnalyticsPage(props: AnalyticsPageProps) {
   const utils = trpc.useUtils();
+  const search = useSearch({ from: "/w/$workspaceId/analytics" });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the view the page opens with
   useEffect(() => {
-    const view = viewFromSearch(window.location.search);
+    const view = viewFromSearch(search);
     void utils.analytics.metrics.prefetch(metricsInput(props.workspaceId, view));
     void utils.analytics.topContacts.prefetch(topInput(props.workspaceId, view));
     void utils.analytics.timeseries.prefetch(timeseriesInput(props.workspaceId, view));

@@ -3,6 +3,8 @@
  *   ?asOf=YYYY-MM-DD   figures as of the end of that local day (absent: now)
  *   ?range=30|90|365   the engagement chart's span in days (365 = weekly buckets)
  *   ?sort=clv|interactions|recency|health   the top-contacts order
+ * A value that is not one of these is dropped by the route's validateSearch, so the
+ * view falls back to its default (now, 30 days, CLV).
  * These helpers turn it into the exact tRPC inputs, shared by the route's
  * prefetch (index.ts) and the page, so both hit the same query cache entries.
  */
@@ -26,25 +28,35 @@ export interface ViewParams {
   sort: TopSort;
 }
 
-export function viewFromSearch(search: string): ViewParams {
-  const params = new URLSearchParams(search);
-  const day = params.get("asOf");
-  const range = Number(params.get("range"));
-  const sort = params.get("sort") as TopSort | null;
+/** The dashboard's query string, validated by its route: values that are not allowed are dropped. */
+export interface AnalyticsSearch {
+  asOf?: string;
+  range?: RangeDays;
+  sort?: TopSort;
+}
+
+export function validateAnalyticsSearch(raw: Record<string, unknown>): AnalyticsSearch {
+  const day = typeof raw.asOf === "string" ? raw.asOf : "";
+  const range = Number(raw.range);
   return {
-    asOfDay: day && /^\d{4}-\d{2}-\d{2}$/.test(day) && !Number.isNaN(parseDay(day).getTime()) ? day : null,
-    range: (RANGES as readonly number[]).includes(range) ? (range as RangeDays) : 30,
-    sort: sort && (SORTS as readonly string[]).includes(sort) ? sort : "clv",
+    // A real calendar day: 2026-02-30 would silently become 2 March.
+    asOf: /^\d{4}-\d{2}-\d{2}$/.test(day) && dayOf(parseDay(day)) === day ? day : undefined,
+    range: RANGES.find((days) => days === range && days !== 30),
+    sort: SORTS.find((sort) => sort === raw.sort && sort !== "clv"),
   };
 }
 
-export function searchOf(view: ViewParams): string {
-  const params = new URLSearchParams();
-  if (view.asOfDay) params.set("asOf", view.asOfDay);
-  if (view.range !== 30) params.set("range", String(view.range));
-  if (view.sort !== "clv") params.set("sort", view.sort);
-  const text = params.toString();
-  return text ? `?${text}` : "";
+export function viewFromSearch(search: AnalyticsSearch): ViewParams {
+  return { asOfDay: search.asOf ?? null, range: search.range ?? 30, sort: search.sort ?? "clv" };
+}
+
+/** The query string of a view (defaults left out). */
+export function searchOf(view: ViewParams): AnalyticsSearch {
+  return {
+    asOf: view.asOfDay ?? undefined,
+    range: view.range !== 30 ? view.range : undefined,
+    sort: view.sort !== "clv" ? view.sort : undefined,
+  };
 }
 
 function parseDay(day: string): Date {

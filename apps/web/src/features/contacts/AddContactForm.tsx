@@ -6,7 +6,6 @@ import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
 import { splitTags } from "./fields";
-import { paths } from "./listParams";
 import { showToast } from "./toast";
 
 const EMPTY = { name: "", email: "", company: "", title: "", phone: "", tags: "" };
@@ -45,7 +44,11 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
           void refreshLists(queryClient, workspaceId);
           showToast({
             message: `Added ${contact.name}.`,
-            link: { label: "Open contact", href: paths.contact(workspaceId, contact.id) },
+            link: {
+              label: "Open contact",
+              to: "/w/$workspaceId/contacts/$contactId",
+              params: { workspaceId, contactId: contact.id },
+            },
           });
           onClose();
         },

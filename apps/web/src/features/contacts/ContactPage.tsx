@@ -11,12 +11,11 @@ import {
 } from "../gdpr/ContactPrivacy";
 import { canManage } from "../shell/workspace";
 import { describeError } from "../../errors";
-import { navigate } from "../../router";
 import { trpc, type WorkspaceRole } from "../../trpc";
-import { AppLink } from "./AppLink";
+import { Link, useNavigate } from "@tanstack/react-router";
 import { contactKey, findInLists } from "./cache";
 import { ContactProfile, TagEditor } from "./ContactProfile";
-import { listHref, paths } from "./listParams";
+import { lastListSearch } from "./listParams";
 import { Timeline } from "./Timeline";
 import { ToastRegion } from "./toast";
 import { afterDelete } from "./undo";
@@ -31,6 +30,7 @@ export interface ContactPageProps {
 export default function ContactPage({ workspaceId, contactId, role }: ContactPageProps) {
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
+  const navigate = useNavigate();
   const contactQuery = trpc.contacts.get.useQuery(
     { workspaceId, contactId },
     // Paint at once from the list the person came from; contacts.get still confirms.
@@ -45,7 +45,7 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
     onSuccess: () => {
       if (!contact) return;
       afterDelete(queryClient, utils.client, workspaceId, [{ id: contact.id, name: contact.name }]);
-      navigate(listHref(workspaceId));
+      void navigate({ to: "/w/$workspaceId/contacts", params: { workspaceId }, search: lastListSearch() });
       // After the page has gone, so nothing refetches a contact that is now deleted.
       setTimeout(() => queryClient.removeQueries({ queryKey: contactKey(workspaceId, contactId) }), 0);
     },
@@ -53,7 +53,14 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
 
   const backLink = (
     <nav aria-label="Breadcrumb" className="ct-breadcrumb">
-      <AppLink href={listHref(workspaceId)}>← Contacts</AppLink>
+      <Link
+        to="/w/$workspaceId/contacts"
+        params={{ workspaceId }}
+        search={lastListSearch()}
+        activeOptions={{ exact: true }}
+      >
+        ← Contacts
+      </Link>
     </nav>
   );
 
@@ -77,7 +84,10 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
         {notFound ? (
           <p>
             This contact does not exist or was deleted. Deleted contacts can be restored from{" "}
-            <AppLink href={paths.deleted(workspaceId)}>Recently deleted</AppLink> for 30 days.
+            <Link to="/w/$workspaceId/contacts/deleted" params={{ workspaceId }}>
+              Recently deleted
+            </Link>{" "}
+            for 30 days.
           </p>
         ) : (
           <ErrorMessage error={contactQuery.error}>

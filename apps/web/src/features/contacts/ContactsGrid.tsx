@@ -9,12 +9,11 @@ import {
   type KeyboardEvent,
   type MouseEvent,
 } from "react";
-import { navigate } from "../../router";
-import { AppLink } from "./AppLink";
+import { Link, useNavigate } from "@tanstack/react-router";
 import type { Contact } from "./cache";
 import { dateFormat } from "../../components/time";
 import { useMediaQuery } from "./hooks";
-import { paths, type ContactSort } from "./listParams";
+import type { ContactSort } from "./listParams";
 
 /** Rows kept in the DOM at least (so the first 50 contacts paint at once); the rest is virtual. */
 const MIN_RENDERED = 50;
@@ -132,7 +131,12 @@ export function ContactsGrid({
     }
   });
 
-  const open = useCallback((contact: Contact) => navigate(paths.contact(workspaceId, contact.id)), [workspaceId]);
+  const navigate = useNavigate();
+  const open = useCallback(
+    (contact: Contact) =>
+      void navigate({ to: "/w/$workspaceId/contacts/$contactId", params: { workspaceId, contactId: contact.id } }),
+    [workspaceId, navigate],
+  );
 
   const moveTo = (row: number, col: number) => {
     const nextRow = Math.max(0, Math.min(row, rows.length - 1));
@@ -335,9 +339,13 @@ const GridRow = memo(function GridRow({
         />
       </div>
       <div role="rowheader" className="c-name">
-        <AppLink href={paths.contact(workspaceId, contact.id)} {...cellProps(1)}>
+        <Link
+          to="/w/$workspaceId/contacts/$contactId"
+          params={{ workspaceId, contactId: contact.id }}
+          {...cellProps(1)}
+        >
           {contact.name}
-        </AppLink>
+        </Link>
       </div>
       <div role="gridcell" className="c-email" {...cellProps(2)}>
         {contact.email ?? <Empty />}

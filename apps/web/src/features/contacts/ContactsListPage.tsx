@@ -1,10 +1,10 @@
 import { keepPreviousData, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { describeError } from "../../errors";
 import { trpc, type WorkspaceRole } from "../../trpc";
 import { AddContactForm } from "./AddContactForm";
-import { AppLink } from "./AppLink";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
 import { CsvImport } from "./CsvImport";
@@ -14,7 +14,6 @@ import {
   filtersFromSearch,
   listInput,
   PAGE_SIZE,
-  paths,
   rememberListSearch,
   searchFromFilters,
   SORTS,
@@ -37,7 +36,9 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const id = useId();
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
-  const [filters, setFilters] = useState<ListFilters>(() => filtersFromSearch(window.location.search));
+  const search = useSearch({ from: "/w/$workspaceId/contacts" });
+  const navigate = useNavigate();
+  const [filters, setFilters] = useState<ListFilters>(() => filtersFromSearch(search));
   const [panel, setPanel] = useState<Panel>(null);
   const addButton = useRef<HTMLButtonElement>(null);
   const importButton = useRef<HTMLButtonElement>(null);
@@ -50,11 +51,17 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: `applied` is a new object each render; viewKey is its identity
   useEffect(() => {
-    const search = searchFromFilters(applied);
-    rememberListSearch(search);
-    if (search !== window.location.search) {
-      window.history.replaceState(window.history.state, "", `${window.location.pathname}${search}`);
-    }
+    const next = searchFromFilters(applied);
+    rememberListSearch(next);
+    // The address follows the view (replace: typing is not a page to go Back to).
+    if (JSON.stringify(next) !== JSON.stringify(searchFromFilters(filtersFromSearch(search))))
+      void navigate({
+        to: "/w/$workspaceId/contacts",
+        params: { workspaceId },
+        search: next,
+        replace: true,
+        resetScroll: false,
+      });
   }, [viewKey]);
 
   const list = trpc.contacts.list.useInfiniteQuery(input, {
@@ -144,9 +151,9 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               Import CSV
             </button>
           )}
-          <AppLink className="ct-head-link" href={paths.deleted(workspaceId)}>
+          <Link className="ct-head-link" to="/w/$workspaceId/contacts/deleted" params={{ workspaceId }}>
             Recently deleted
-          </AppLink>
+          </Link>
         </div>
       </div>
 

@@ -2,10 +2,9 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState } from "react";
 import { describeError } from "../../errors";
 import { trpc } from "../../trpc";
-import { AppLink } from "./AppLink";
+import { Link } from "@tanstack/react-router";
 import { refreshLists } from "./cache";
 import { contactsFromCsv, CSV_COLUMNS, CSV_MAX_ROWS, type CsvResult } from "./csv";
-import { paths } from "./listParams";
 import { showToast } from "./toast";
 
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -187,9 +186,12 @@ export function CsvImport({ workspaceId, onClose }: { workspaceId: string; onClo
                         {problem.existingContactId && (
                           <>
                             {" "}
-                            <AppLink href={paths.contact(workspaceId, problem.existingContactId)}>
+                            <Link
+                              to="/w/$workspaceId/contacts/$contactId"
+                              params={{ workspaceId, contactId: problem.existingContactId }}
+                            >
                               Open existing contact
-                            </AppLink>
+                            </Link>
                           </>
                         )}
                       </td>

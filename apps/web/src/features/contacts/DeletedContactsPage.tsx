@@ -3,11 +3,11 @@ import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { describeError } from "../../errors";
 import { trpc } from "../../trpc";
-import { AppLink } from "./AppLink";
+import { Link } from "@tanstack/react-router";
 import { contactKey, refreshLists, removeFromLists, type Contact } from "./cache";
 import { dateFormat } from "../../components/time";
 import { useSentinel } from "./hooks";
-import { deletedListInput, listHref, paths } from "./listParams";
+import { deletedListInput, lastListSearch } from "./listParams";
 import { showToast, ToastRegion } from "./toast";
 import "./contacts.css";
 
@@ -34,7 +34,14 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
     <div className="ct-page">
       <ToastRegion />
       <nav aria-label="Breadcrumb" className="ct-breadcrumb">
-        <AppLink href={listHref(workspaceId)}>← Contacts</AppLink>
+        <Link
+          to="/w/$workspaceId/contacts"
+          params={{ workspaceId }}
+          search={lastListSearch()}
+          activeOptions={{ exact: true }}
+        >
+          ← Contacts
+        </Link>
       </nav>
       <h1 id={`${id}-title`}>Recently deleted</h1>
       <p className="muted">
@@ -90,7 +97,11 @@ function DeletedRow({ workspaceId, contact }: { workspaceId: string; contact: Co
       void queryClient.invalidateQueries({ queryKey: contactKey(workspaceId, restored.id) });
       showToast({
         message: `Restored ${restored.name}.`,
-        link: { label: "Open contact", href: paths.contact(workspaceId, restored.id) },
+        link: {
+          label: "Open contact",
+          to: "/w/$workspaceId/contacts/$contactId",
+          params: { workspaceId, contactId: restored.id },
+        },
       });
     },
   });
@@ -115,7 +126,9 @@ function DeletedRow({ workspaceId, contact }: { workspaceId: string; contact: Co
             <p>{error.message}</p>
             {existing && (
               <p>
-                <AppLink href={paths.contact(workspaceId, existing)}>Open the contact that has this email now</AppLink>
+                <Link to="/w/$workspaceId/contacts/$contactId" params={{ workspaceId, contactId: existing }}>
+                  Open the contact that has this email now
+                </Link>
               </p>
             )}
           </div>

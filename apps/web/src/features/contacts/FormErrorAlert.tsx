@@ -1,6 +1,5 @@
-import { AppLink } from "./AppLink";
+import { Link } from "@tanstack/react-router";
 import type { FieldErrors } from "./fieldErrors";
-import { paths } from "./listParams";
 
 /** The summary under a form: what failed, messages that name no field, and a link to the contact a duplicate collides with. */
 export function FormErrorAlert({ errors, workspaceId }: { errors: FieldErrors; workspaceId: string }) {
@@ -20,7 +19,9 @@ export function FormErrorAlert({ errors, workspaceId }: { errors: FieldErrors; w
       )}
       {errors.existingContactId && (
         <p>
-          <AppLink href={paths.contact(workspaceId, errors.existingContactId)}>Open the existing contact</AppLink>
+          <Link to="/w/$workspaceId/contacts/$contactId" params={{ workspaceId, contactId: errors.existingContactId }}>
+            Open the existing contact
+          </Link>
         </p>
       )}
     </div>

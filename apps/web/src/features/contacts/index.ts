@@ -5,6 +5,7 @@
  * page lazily (inside their own Suspense) and, meanwhile, prefetch the page's
  * first data so the request and the chunk download overlap.
  */
+import { useSearch } from "@tanstack/react-router";
 import { createElement, lazy, Suspense, useEffect } from "react";
 import { trpc, type WorkspaceRole } from "../../trpc";
 import { deletedListInput, filtersFromSearch, listInput, timelineInput } from "./listParams";
@@ -32,8 +33,10 @@ function fallback(text: string) {
 
 export function ContactsListPage(props: ContactsListPageProps) {
   const utils = trpc.useUtils();
+  const search = useSearch({ from: "/w/$workspaceId/contacts" });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the first page of the view the list opens with
   useEffect(() => {
-    void utils.contacts.list.prefetchInfinite(listInput(props.workspaceId, filtersFromSearch(window.location.search)));
+    void utils.contacts.list.prefetchInfinite(listInput(props.workspaceId, filtersFromSearch(search)));
   }, [utils, props.workspaceId]);
   return createElement(
     Suspense,

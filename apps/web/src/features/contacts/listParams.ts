@@ -33,28 +33,42 @@ export const PAGE_SIZE = 100;
 
 export type ContactListInput = Omit<RouterInputs["contacts"]["list"], "cursor" | "direction">;
 
-export function filtersFromSearch(search: string): ListFilters {
-  const params = new URLSearchParams(search);
-  const sort = params.get("sort");
-  const source = params.get("source");
+/** The list's query string, validated by its route: values that are not allowed are dropped. */
+export interface ContactsSearch {
+  q?: string;
+  tag?: string;
+  company?: string;
+  source?: ContactSource;
+  sort?: ContactSort;
+}
+
+const text = (value: unknown) => (typeof value === "string" && value.trim() ? value : undefined);
+
+export function validateContactsSearch(raw: Record<string, unknown>): ContactsSearch {
+  const source = SOURCES.find((option) => option.value === raw.source)?.value;
+  const sort = SORTS.find((option) => option.value === raw.sort && option.value !== "updated")?.value;
+  return { q: text(raw.q), tag: text(raw.tag), company: text(raw.company), source, sort };
+}
+
+export function filtersFromSearch(search: ContactsSearch): ListFilters {
   return {
-    search: params.get("q") ?? "",
-    tag: params.get("tag") ?? "",
-    company: params.get("company") ?? "",
-    source: SOURCES.some((option) => option.value === source) ? (source as ContactSource) : "",
-    sort: SORTS.some((option) => option.value === sort) ? (sort as ContactSort) : "updated",
+    search: search.q ?? "",
+    tag: search.tag ?? "",
+    company: search.company ?? "",
+    source: search.source ?? "",
+    sort: search.sort ?? "updated",
   };
 }
 
-export function searchFromFilters(filters: ListFilters): string {
-  const params = new URLSearchParams();
-  if (filters.search.trim()) params.set("q", filters.search.trim());
-  if (filters.tag.trim()) params.set("tag", filters.tag.trim());
-  if (filters.company.trim()) params.set("company", filters.company.trim());
-  if (filters.source) params.set("source", filters.source);
-  if (filters.sort !== "updated") params.set("sort", filters.sort);
-  const text = params.toString();
-  return text ? `?${text}` : "";
+/** The query string of a view (defaults left out, so the plain list is plain /contacts). */
+export function searchFromFilters(filters: ListFilters): ContactsSearch {
+  return {
+    q: filters.search.trim() || undefined,
+    tag: filters.tag.trim() || undefined,
+    company: filters.company.trim() || undefined,
+    source: filters.source || undefined,
+    sort: filters.sort !== "updated" ? filters.sort : undefined,
+  };
 }
 
 /** The exact contacts.list input for a view; the same object shape makes the same query key. */
@@ -80,17 +94,11 @@ export function timelineInput(workspaceId: string, contactId: string) {
   return { workspaceId, contactId, limit: TIMELINE_PAGE_SIZE };
 }
 
-export const paths = {
-  list: (workspaceId: string, search = "") => `/w/${workspaceId}/contacts${search}`,
-  deleted: (workspaceId: string) => `/w/${workspaceId}/contacts/deleted`,
-  contact: (workspaceId: string, contactId: string) => `/w/${workspaceId}/contacts/${contactId}`,
-};
-
 /** The list view last shown, so "← Contacts" on a contact page returns to it. */
-let lastListSearch = "";
-export function rememberListSearch(search: string) {
-  lastListSearch = search;
+let listSearch: ContactsSearch = {};
+export function rememberListSearch(search: ContactsSearch) {
+  listSearch = search;
 }
-export function listHref(workspaceId: string) {
-  return paths.list(workspaceId, lastListSearch);
+export function lastListSearch(): ContactsSearch {
+  return listSearch;
 }

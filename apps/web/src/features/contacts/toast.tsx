@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { AppLink } from "./AppLink";
+import { Link } from "@tanstack/react-router";
 
 /**
  * One toast at a time, kept outside React so it survives navigation (deleting
@@ -10,8 +10,14 @@ export interface Toast {
   message: string;
   tone?: "info" | "error";
   action?: { label: string; run: () => Promise<void> | void };
-  link?: { label: string; href: string };
+  link?: ToastLink;
 }
+
+/** Where a toast's link goes: a contact, or the recently deleted list. */
+type ToastLink = { label: string } & (
+  | { to: "/w/$workspaceId/contacts/$contactId"; params: { workspaceId: string; contactId: string } }
+  | { to: "/w/$workspaceId/contacts/deleted"; params: { workspaceId: string } }
+);
 
 const DISMISS_AFTER_MS = 15_000;
 
@@ -104,9 +110,14 @@ export function ToastRegion() {
             </>
           )}
           {shown.link && (
-            <AppLink className="ct-toast-link" href={shown.link.href} onClick={() => dismissToast(shown.id)}>
+            <Link
+              className="ct-toast-link"
+              to={shown.link.to}
+              params={shown.link.params}
+              onClick={() => dismissToast(shown.id)}
+            >
               {shown.link.label}
-            </AppLink>
+            </Link>
           )}
           <button
             type="button"

@@ -2,7 +2,6 @@ import type { QueryClient } from "@tanstack/react-query";
 import { describeError } from "../../errors";
 import type { trpc } from "../../trpc";
 import { contactKey, refreshLists, removeFromLists } from "./cache";
-import { paths } from "./listParams";
 import { showToast } from "./toast";
 
 type Client = ReturnType<typeof trpc.useUtils>["client"];
@@ -61,7 +60,11 @@ export function afterDelete(queryClient: QueryClient, client: Client, workspaceI
             deleted.length === 1
               ? {
                   message: `Restored ${deleted[0]!.name}.`,
-                  link: { label: "Open contact", href: paths.contact(workspaceId, deleted[0]!.id) },
+                  link: {
+                    label: "Open contact",
+                    to: "/w/$workspaceId/contacts/$contactId",
+                    params: { workspaceId, contactId: deleted[0]!.id },
+                  },
                 }
               : { message: `Restored ${deleted.length} contacts.` },
           );
@@ -73,7 +76,7 @@ export function afterDelete(queryClient: QueryClient, client: Client, workspaceI
               failures.length === ids.length
                 ? `Could not restore: ${reason}`
                 : `Restored ${ids.length - failures.length} of ${ids.length}; ${failures.length} failed: ${reason}`,
-            link: { label: "Recently deleted", href: paths.deleted(workspaceId) },
+            link: { label: "Recently deleted", to: "/w/$workspaceId/contacts/deleted", params: { workspaceId } },
           });
         }
       },

@@ -1,6 +1,6 @@
 import { useId } from "react";
 import { formatRelative } from "../../components/time";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
 import { dateFormat, dateTimeFormat } from "../../components/time";
 import { formatDays, isOpen, operationLabel, statusLabel, type Operation } from "./format";
@@ -27,7 +27,12 @@ function ContactLink({ workspaceId, contactId }: { workspaceId: string; contactI
   );
   const name = contact.data?.name;
   return (
-    <Link className="pv-subject" href={paths.contact(workspaceId, contactId)} title={`Contact ${contactId}`}>
+    <Link
+      className="pv-subject"
+      to="/w/$workspaceId/contacts/$contactId"
+      params={{ workspaceId, contactId }}
+      title={`Contact ${contactId}`}
+    >
       {name ?? `Contact ${contactId.slice(0, 8)}`}
     </Link>
   );

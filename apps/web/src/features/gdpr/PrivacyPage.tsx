@@ -7,7 +7,7 @@ import { useId, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle, useNow } from "../../components/hooks";
 import { Empty, Loading } from "../../components/Status";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { useCurrentUser } from "../../session";
 import { trpc } from "../../trpc";
 import { DataLocations } from "./DataLocations";
@@ -24,7 +24,7 @@ export default function PrivacyPage() {
     <div className="stack-lg pv-page">
       <div>
         <nav aria-label="Breadcrumb" className="breadcrumb">
-          <Link href={paths.home()}>← Your workspaces</Link>
+          <Link to="/">← Your workspaces</Link>
         </nav>
         <h1>Privacy</h1>
         <p className="muted pv-lead">

@@ -1,5 +1,5 @@
 import { dateFormat } from "../../components/time";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
 import "../workspaces/lifecycle.css";
 
@@ -49,7 +49,9 @@ export function SoleOwnerBlockers({ workspaces, intro }: { workspaces: OwnedWork
             )}
             {": "}
             <Link
-              href={`${paths.members(workspace.id)}#transfer-ownership`}
+              to="/w/$workspaceId/members"
+              params={{ workspaceId: workspace.id }}
+              hash="transfer-ownership"
               aria-label={`Transfer ownership of ${workspace.name}`}
             >
               Transfer ownership
@@ -57,7 +59,9 @@ export function SoleOwnerBlockers({ workspaces, intro }: { workspaces: OwnedWork
             {" or "}
             {/* Visible text starts the accessible name (WCAG 2.5.3), which adds the workspace. */}
             <Link
-              href={`${paths.members(workspace.id)}#delete-workspace`}
+              to="/w/$workspaceId/members"
+              params={{ workspaceId: workspace.id }}
+              hash="delete-workspace"
               aria-label={`Delete workspace ${workspace.name}`}
             >
               Delete workspace

@@ -7,7 +7,7 @@ import { type ReactNode, useEffect, useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Empty, Loading } from "../../components/Status";
 import { formatAbsolute } from "../../components/time";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { trpc, type RouterOutputs } from "../../trpc";
 import "./recommendations.css";
 
@@ -95,7 +95,11 @@ function SuggestionItem({ workspaceId, item }: { workspaceId: string; item: Sugg
   return (
     <li className="rec-item">
       <div className="rec-who">
-        <Link className="rec-name" href={paths.contact(workspaceId, item.contactId)}>
+        <Link
+          className="rec-name"
+          to="/w/$workspaceId/contacts/$contactId"
+          params={{ workspaceId, contactId: item.contactId }}
+        >
           {item.name}
         </Link>
         {item.company && <span className="rec-company">{item.company}</span>}

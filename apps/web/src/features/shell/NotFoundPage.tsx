@@ -1,5 +1,5 @@
 import { useDocumentTitle } from "../../components/hooks";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 
 export function NotFoundPage() {
   useDocumentTitle("Page not found");
@@ -8,7 +8,7 @@ export function NotFoundPage() {
       <h1 id="not-found-title">Page not found</h1>
       <p>There is nothing at this address.</p>
       <p>
-        <Link href={paths.home()}>Go to your workspaces</Link>
+        <Link to="/">Go to your workspaces</Link>
       </p>
     </section>
   );
@@ -22,7 +22,7 @@ export function WorkspaceNotFound() {
       <h1 id="ws-not-found-title">Workspace not found</h1>
       <p>This workspace does not exist, or you are not a member of it (any more).</p>
       <p>
-        <Link href={paths.home()}>Go to your workspaces</Link>
+        <Link to="/">Go to your workspaces</Link>
       </p>
     </section>
   );

@@ -1,42 +1,43 @@
+import { Link, useMatches, useNavigate } from "@tanstack/react-router";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { describeError } from "../../errors";
-import { Link, navigate, paths, type Route } from "../../router";
 import { signOutLocally, type SessionUser } from "../../session";
 import { trpc } from "../../trpc";
 import { canManage, useOptionalWorkspace } from "./workspace";
 import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
 /** Brand, workspace switcher, section links and "Sign out". */
-export function TopBar({ user, route }: { user: SessionUser; route: Route }) {
+export function TopBar({ user }: { user: SessionUser }) {
   const workspace = useOptionalWorkspace();
+  const navigate = useNavigate();
   const logout = trpc.auth.logout.useMutation({
     onSuccess: () => {
       signOutLocally();
-      navigate(paths.home());
+      void navigate({ to: "/" });
     },
     onError: (error) => {
       // Already signed out on the server: finish here too. Any other failure
       // keeps the session (its cookie is still live) and says so.
       if (describeError(error).code === "UNAUTHORIZED") {
         signOutLocally();
-        navigate(paths.home());
+        void navigate({ to: "/" });
       }
     },
   });
 
   return (
     <div className="container topbar-inner">
-      <Link className="brand" href={paths.home()}>
+      <Link className="brand" to="/" activeProps={{}}>
         Rapport
       </Link>
       {workspace && <WorkspaceSwitcher current={workspace} />}
       {/* DOM order = visual order on wide screens; narrow ones move the sections to a second row. */}
-      {workspace && <SectionNav route={route} workspaceId={workspace.id} manage={canManage(workspace.role)} />}
+      {workspace && <SectionNav workspaceId={workspace.id} manage={canManage(workspace.role)} />}
       <div className="topbar-user">
         <span className="topbar-name" title={user.email}>
           {user.name}
         </span>
-        <Link className="topbar-link" href={paths.myPrivacy()} current={route.page === "myPrivacy"} title="My privacy">
+        <Link className="topbar-link" to="/privacy" activeProps={{}} title="My privacy">
           {/* Narrow screens show the shield only; the text stays for screen readers. */}
           <svg
             className="topbar-link-icon"
@@ -77,67 +78,43 @@ export function TopBar({ user, route }: { user: SessionUser; route: Route }) {
   );
 }
 
-function SectionNav({ route, workspaceId, manage }: { route: Route; workspaceId: string; manage: boolean }) {
-  const inContacts = route.page === "contacts" || route.page === "deletedContacts" || route.page === "contact";
-  const links = [
-    { label: "Contacts", href: paths.contacts(workspaceId), current: route.page === "contacts", active: inContacts },
-    {
-      label: "Activity",
-      href: paths.activity(workspaceId),
-      current: route.page === "activity",
-      active: route.page === "activity",
-    },
-    {
-      label: "Analytics",
-      href: paths.analytics(workspaceId),
-      current: route.page === "analytics",
-      active: route.page === "analytics",
-    },
-    // Everyone sees Members: plain members get the read-only list and "Leave workspace".
-    {
-      label: "Members",
-      href: paths.members(workspaceId),
-      current: route.page === "members",
-      active: route.page === "members",
-    },
-    ...(manage
-      ? [
-          {
-            label: "Audit",
-            href: paths.audit(workspaceId),
-            current: route.page === "audit",
-            active: route.page === "audit",
-          },
-        ]
-      : []),
-    ...(manage
-      ? [
-          {
-            label: "Privacy",
-            href: paths.privacy(workspaceId),
-            current: route.page === "privacy",
-            active: route.page === "privacy",
-          },
-        ]
-      : []),
-    ...(manage
-      ? [
-          {
-            label: "Cache",
-            href: paths.cache(workspaceId),
-            current: route.page === "cache",
-            active: route.page === "cache",
-          },
-        ]
-      : []),
-  ];
+type Section = {
+  label: string;
+  to:
+    | "/w/$workspaceId/contacts"
+    | `/w/$workspaceId/${"activity" | "analytics" | "members" | "audit" | "privacy" | "cache"}`;
+  /** Also highlighted on these pages (the contact pages belong to Contacts). */
+  within?: string;
+  manage?: boolean;
+};
+
+// Everyone sees Members: plain members get the read-only list and "Leave workspace".
+const SECTIONS: Section[] = [
+  { label: "Contacts", to: "/w/$workspaceId/contacts", within: "/w/$workspaceId/contacts" },
+  { label: "Activity", to: "/w/$workspaceId/activity" },
+  { label: "Analytics", to: "/w/$workspaceId/analytics" },
+  { label: "Members", to: "/w/$workspaceId/members" },
+  { label: "Audit", to: "/w/$workspaceId/audit", manage: true },
+  { label: "Privacy", to: "/w/$workspaceId/privacy", manage: true },
+  { label: "Cache", to: "/w/$workspaceId/cache", manage: true },
+];
+
+function SectionNav({ workspaceId, manage }: { workspaceId: string; manage: boolean }) {
+  const routeId = useMatches({ select: (matches) => matches.at(-1)?.routeId });
   return (
     <nav className="mainnav" aria-label="Workspace sections">
       <ul>
-        {links.map((link) => (
-          <li key={link.label}>
-            <Link href={link.href} current={link.current} className={link.active ? "active" : undefined}>
-              {link.label}
+        {SECTIONS.filter((section) => manage || !section.manage).map((section) => (
+          <li key={section.label}>
+            {/* aria-current on the section's own page; "active" also on the pages within it. */}
+            <Link
+              to={section.to}
+              params={{ workspaceId }}
+              activeOptions={{ exact: true, includeSearch: false }}
+              activeProps={{}}
+              className={routeId === section.to || routeId?.startsWith(`${section.within}/`) ? "active" : undefined}
+            >
+              {section.label}
             </Link>
           </li>
         ))}

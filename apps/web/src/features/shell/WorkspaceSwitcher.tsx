@@ -1,6 +1,6 @@
+import { Link, useLocation, useMatches } from "@tanstack/react-router";
 import { lazy, Suspense, useEffect, useId, useRef, useState } from "react";
 import { Loading } from "../../components/Status";
-import { Link, paths, useRoute, type Route } from "../../router";
 import { trpc } from "../../trpc";
 import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
 
@@ -9,18 +9,26 @@ const CreateWorkspaceForm = lazy(() =>
   import("../workspaces/CreateWorkspaceForm").then((module) => ({ default: module.CreateWorkspaceForm })),
 );
 
+type SwitchTarget =
+  | "/w/$workspaceId/contacts"
+  | "/w/$workspaceId/contacts/deleted"
+  | "/w/$workspaceId/activity"
+  | "/w/$workspaceId/members"
+  | "/w/$workspaceId/audit"
+  | "/w/$workspaceId/privacy";
+
 /** Where "switch to workspace X" goes: the same section there, when X allows it. */
-function switchPath(route: Route, workspaceId: string, role: WorkspaceRole): string {
-  switch (route.page) {
-    case "activity":
-    case "members":
-    case "deletedContacts":
-      return paths[route.page](workspaceId);
-    case "audit":
-    case "privacy":
-      return canManage(role) ? paths[route.page](workspaceId) : paths.contacts(workspaceId);
+function switchTarget(routeId: string | undefined, role: WorkspaceRole): SwitchTarget {
+  switch (routeId) {
+    case "/w/$workspaceId/activity":
+    case "/w/$workspaceId/members":
+    case "/w/$workspaceId/contacts/deleted":
+      return routeId;
+    case "/w/$workspaceId/audit":
+    case "/w/$workspaceId/privacy":
+      return canManage(role) ? routeId : "/w/$workspaceId/contacts";
     default:
-      return paths.contacts(workspaceId);
+      return "/w/$workspaceId/contacts";
   }
 }
 
@@ -30,14 +38,14 @@ function switchPath(route: Route, workspaceId: string, role: WorkspaceRole): str
  */
 export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
   const id = useId();
-  const route = useRoute();
+  const routeId = useMatches({ select: (matches) => matches.at(-1)?.routeId });
   const workspaces = trpc.workspaces.list.useQuery();
   const [open, setOpen] = useState(false);
   const rootRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
 
   // Close on navigation, Escape and clicks or focus outside.
-  const location = window.location.pathname;
+  const location = useLocation({ select: (current) => current.pathname });
   // biome-ignore lint/correctness/useExhaustiveDependencies: closes whenever the path changes
   useEffect(() => setOpen(false), [location]);
   useEffect(() => {
@@ -88,8 +96,10 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
             {(workspaces.data ?? []).map((workspace) => (
               <li key={workspace.id}>
                 <Link
-                  href={switchPath(route, workspace.id, workspace.role)}
-                  current={workspace.id === current.id}
+                  to={switchTarget(routeId, workspace.role)}
+                  params={{ workspaceId: workspace.id }}
+                  activeProps={{}}
+                  aria-current={workspace.id === current.id ? "page" : undefined}
                   className="switcher-link"
                 >
                   <span className="switcher-link-name">{workspace.name}</span>
@@ -100,7 +110,9 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
           </ul>
         )}
         <p className="small">
-          <Link href={paths.home()}>All workspaces</Link>
+          <Link to="/" activeProps={{}}>
+            All workspaces
+          </Link>
         </p>
         <div className="switcher-create">
           <p className="switcher-heading">New workspace</p>

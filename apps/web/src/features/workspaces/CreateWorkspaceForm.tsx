@@ -1,11 +1,11 @@
 import { zodResolver } from "@hookform/resolvers/zod";
+import { useNavigate } from "@tanstack/react-router";
 import { createWorkspaceInput } from "../../schemas";
 import { useId } from "react";
 import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useRetryAfter } from "../../components/hooks";
 import { fieldError } from "../../errors";
-import { navigate, paths } from "../../router";
 import { useCurrentUser } from "../../session";
 import { trpc } from "../../trpc";
 import { rememberWorkspace } from "../shell/lastWorkspace";
@@ -18,6 +18,7 @@ import { rememberWorkspace } from "../shell/lastWorkspace";
 export function CreateWorkspaceForm({ onCreated }: { onCreated?: () => void }) {
   const id = useId();
   const user = useCurrentUser();
+  const navigate = useNavigate();
   const utils = trpc.useUtils();
   const form = useForm({ resolver: zodResolver(createWorkspaceInput), defaultValues: { name: "" } });
   const create = trpc.workspaces.create.useMutation({
@@ -26,7 +27,7 @@ export function CreateWorkspaceForm({ onCreated }: { onCreated?: () => void }) {
       rememberWorkspace(user.id, workspace.id);
       await utils.workspaces.list.invalidate();
       onCreated?.();
-      navigate(paths.contacts(workspace.id));
+      await navigate({ to: "/w/$workspaceId/contacts", params: { workspaceId: workspace.id } });
     },
   });
   const wait = useRetryAfter(create.error);

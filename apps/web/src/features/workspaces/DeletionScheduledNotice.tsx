@@ -1,6 +1,6 @@
 import { useNow } from "../../components/hooks";
 import { dateFormat } from "../../components/time";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
 import { formatDays } from "../gdpr/format";
 import type { CurrentWorkspace } from "../shell/workspace";
@@ -35,7 +35,9 @@ export function DeletionScheduledNotice({ workspace }: { workspace: CurrentWorks
         {scheduled.requestedByName ?? "An owner"} scheduled it. Its contacts, interactions, exports and cached data are
         then erased for good; until then everything works as usual.{" "}
         {workspace.role === "owner" ? (
-          <Link href={`${paths.members(workspace.id)}#delete-workspace`}>Cancel the deletion on the Members page</Link>
+          <Link to="/w/$workspaceId/members" params={{ workspaceId: workspace.id }} hash="delete-workspace">
+            Cancel the deletion on the Members page
+          </Link>
         ) : (
           "Ask an owner if it should stay."
         )}

@@ -1,10 +1,10 @@
-import { useId, useSyncExternalStore } from "react";
+import { Link, useLocation, useNavigate } from "@tanstack/react-router";
+import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { dateFormat } from "../../components/time";
 import { errorCode } from "../../errors";
-import { Link, navigate, paths } from "../../router";
 import { useCurrentUser } from "../../session";
 import { trpc } from "../../trpc";
 import { ROLE_LABELS } from "../shell/workspace";
@@ -14,13 +14,7 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /** The token travels in the fragment (`/invite#<token>`), which browsers never send to the server. */
 function useInvitationToken(): string | null {
-  const hash = useSyncExternalStore(
-    (listener) => {
-      window.addEventListener("hashchange", listener);
-      return () => window.removeEventListener("hashchange", listener);
-    },
-    () => window.location.hash,
-  );
+  const hash = useLocation({ select: (location) => location.hash });
   const token = decodeURIComponent(hash.replace(/^#/, ""));
   return TOKEN.test(token) ? token : null;
 }
@@ -46,12 +40,13 @@ export default function InvitePage() {
 function Invitation({ token }: { token: string }) {
   const id = useId();
   const me = useCurrentUser();
+  const navigate = useNavigate();
   const utils = trpc.useUtils();
   const preview = trpc.invitations.preview.useQuery({ token }, { retry: false });
   const accept = trpc.invitations.accept.useMutation({
     onSuccess: async (joined) => {
       await utils.workspaces.list.invalidate();
-      navigate(paths.contacts(joined.workspaceId));
+      await navigate({ to: "/w/$workspaceId/contacts", params: { workspaceId: joined.workspaceId } });
     },
   });
   const decline = trpc.invitations.decline.useMutation({
@@ -102,7 +97,7 @@ function Invitation({ token }: { token: string }) {
       <div className="card stack" role="status">
         <p>{text}</p>
         <p>
-          <Link href={paths.home()}>Go to your workspaces</Link>
+          <Link to="/">Go to your workspaces</Link>
         </p>
       </div>
     );

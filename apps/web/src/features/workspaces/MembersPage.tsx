@@ -1,8 +1,8 @@
+import { useNavigate } from "@tanstack/react-router";
 import { useId, useState } from "react";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Loading } from "../../components/Status";
-import { navigate, paths } from "../../router";
 import { useCurrentUser } from "../../session";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { rememberWorkspace } from "../shell/lastWorkspace";
@@ -32,6 +32,7 @@ type Outcome = { kind: "done"; text: string } | { kind: "failed"; title: string;
 export default function MembersPage() {
   const workspace = useWorkspace();
   const me = useCurrentUser();
+  const navigate = useNavigate();
   const id = useId();
   const utils = trpc.useUtils();
   const members = trpc.workspaces.members.useQuery({ workspaceId: workspace.id });
@@ -50,7 +51,7 @@ export default function MembersPage() {
   const leave = trpc.workspaces.removeMember.useMutation({
     onSuccess: async () => {
       rememberWorkspace(me.id, null);
-      navigate(paths.home());
+      void navigate({ to: "/" });
       await utils.workspaces.list.invalidate();
     },
   });

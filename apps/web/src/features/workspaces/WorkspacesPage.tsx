@@ -2,7 +2,7 @@ import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle } from "../../components/hooks";
 import { Loading } from "../../components/Status";
-import { Link, paths } from "../../router";
+import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
 import { ROLE_LABELS } from "../shell/workspace";
 import { CreateWorkspaceForm } from "./CreateWorkspaceForm";
@@ -33,7 +33,7 @@ export default function WorkspacesPage() {
           <ul className="workspace-list">
             {workspaces.data.map((workspace) => (
               <li key={workspace.id}>
-                <Link className="workspace-link" href={paths.contacts(workspace.id)}>
+                <Link className="workspace-link" to="/w/$workspaceId/contacts" params={{ workspaceId: workspace.id }}>
                   <span className="workspace-name">{workspace.name}</span>
                   <span className="badge">{ROLE_LABELS[workspace.role]}</span>
                 </Link>
