@@ -81,6 +81,8 @@ const workspaceProcedures: Record<string, Call> = {
   "analytics.setValues": (c, ids) =>
     c.analytics.setValues.mutate({ workspaceId: ids.workspaceId, values: { note: 1 } }),
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
+  "analytics.contactRelationship": (c, ids) =>
+    c.analytics.contactRelationship.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   // GDPR exports; exportStatus is user-scoped (checked per export in gdpr-export.test.ts).
   "gdpr.exportContact": (c, ids) =>
     c.gdpr.exportContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
@@ -95,8 +97,10 @@ const workspaceProcedures: Record<string, Call> = {
   "gdpr.contactPrivacy": (c, ids) =>
     c.gdpr.contactPrivacy.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
 };
-// Analytics takes no record ids (the export route's own checks are in analytics.test.ts).
-const ANALYTICS = Object.keys(workspaceProcedures).filter((path) => path.startsWith("analytics."));
+// Analytics takes no record ids but the one contact's (the export route's own checks are in analytics.test.ts).
+const ANALYTICS = Object.keys(workspaceProcedures).filter(
+  (path) => path.startsWith("analytics.") && path !== "analytics.contactRelationship",
+);
 // Cache keys and warm-up jobs are confined to the workspace in the id itself; cross-workspace
 // keys (FORBIDDEN) and jobs (NOT_FOUND) are covered in cache.test.ts.
 const WORKSPACE_LEVEL_ONLY = [

@@ -229,6 +229,9 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "analytics.setValues": {
     input: (f) => ({ workspaceId: f.workspaceId, values: { meeting: 120 }, thresholds: { medium: 100, high: 1_000 } }),
   },
+  "analytics.contactRelationship": {
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, asOf: hourAgo() }),
+  },
   "analytics.export": { input: (f) => ({ workspaceId: f.workspaceId, format: "csv", sortBy: "clv", asOf: hourAgo() }) },
 
   "gdpr.requestExport": { input: () => ({ include: ["contacts"] }) },

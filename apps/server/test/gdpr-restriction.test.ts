@@ -27,6 +27,7 @@ const processing: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
     c.analytics.topContacts.query({ workspaceId: ids.workspaceId, sortBy: "clv", limit: 10 }),
   "analytics.timeseries": (c, ids) => c.analytics.timeseries.query({ workspaceId: ids.workspaceId }),
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
+  "analytics.contactRelationship": (c, ids) => c.analytics.contactRelationship.query(ids),
   "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
 };
 

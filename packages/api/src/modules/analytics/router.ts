@@ -1,6 +1,13 @@
 import { actorOf, router, workspaceMember, workspaceProcedure, workspaceProcessing } from "../../trpc";
 import { ANALYTICS_EXPORT_ACCESS } from "./export";
-import { analyticsInput, exportInput, metricsInput, setValuesInput, timeseriesInput } from "./schemas";
+import {
+  analyticsInput,
+  contactRelationshipInput,
+  exportInput,
+  metricsInput,
+  setValuesInput,
+  timeseriesInput,
+} from "./schemas";
 
 /**
  * Analytics of a workspace (definitions: README "Analytics", packages/core/src/analytics).
@@ -25,6 +32,13 @@ export const analyticsRouter = router({
   topContacts: workspaceProcessing("member")
     .input(metricsInput)
     .query(({ ctx, input }) => ctx.runtime.services.analytics.topContacts(input)),
+  /**
+   * One contact's relationship figures (health with its recency and frequency parts, CLV, last
+   * contact), by the same definitions as the workspace figures. A restricted contact: FORBIDDEN.
+   */
+  contactRelationship: workspaceProcessing("member")
+    .input(contactRelationshipInput)
+    .query(({ ctx, input }) => ctx.runtime.services.analytics.contactRelationship(input)),
   /** Interactions per day or week, by type. */
   timeseries: workspaceProcessing("member")
     .input(timeseriesInput)

@@ -15,6 +15,12 @@ const sortBySchema = z.enum(TOP_CONTACT_SORTS).default("clv");
 
 export const analyticsInput = z.strictObject({ workspaceId: idSchema, asOf: asOfSchema });
 
+export const contactRelationshipInput = z.strictObject({
+  workspaceId: idSchema,
+  contactId: idSchema,
+  asOf: asOfSchema,
+});
+
 export const metricsInput = z.strictObject({
   workspaceId: idSchema,
   asOf: asOfSchema,

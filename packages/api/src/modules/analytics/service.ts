@@ -2,9 +2,19 @@ import { createHash } from "node:crypto";
 import {
   ANALYTICS_DAY_MS,
   ANALYTICS_INTERACTION_TYPES,
+  centsToDollars,
+  clvBucket,
+  daysBetween,
   defaultAsOf,
   DEFAULT_ANALYTICS_SETTINGS,
   dollarsToCents,
+  ENGAGEMENT_WINDOW_DAYS,
+  FREQUENCY_WINDOW_DAYS,
+  frequencyRate,
+  frequencyScore,
+  healthBucket,
+  healthScore,
+  recencyScore,
   settingsInDollars,
   toClvMetrics,
   toEngagementMetrics,
@@ -20,10 +30,11 @@ import {
 } from "@rapport/core";
 import { analyticsSettings, queryRows } from "@rapport/db";
 import { eq, sql } from "drizzle-orm";
-import { badRequest } from "../../errors";
+import { badRequest, forbidden } from "../../errors";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
+import { CONTACT_RESTRICTED_MESSAGE } from "../../platform/privacy/restriction";
 import { AnalyticsCache } from "./cache";
 import { exportQuery, snapshotQuery, timeseriesQuery, toSnapshot, type ExportRow, type SnapshotRow } from "./queries";
 import { createExportLink } from "./link";
@@ -125,6 +136,62 @@ export class AnalyticsService {
       return { value: snapshot, snapshot: pgSnapshot };
     });
     return { snapshot: result.value, cached: result.cached, computedAt: result.computedAt };
+  }
+
+  /**
+   * One contact's figures as of `asOf`, by the definitions of the workspace figures (README
+   * "Analytics"): its interactions grouped by type in one statement, scored with the core rules.
+   */
+  async contactRelationship(input: { workspaceId: string; contactId: string; asOf?: Date }) {
+    const { workspaceId, contactId } = input;
+    // NOT_FOUND for another workspace's or a deleted contact.
+    await this.deps.services.contacts.get(workspaceId, contactId);
+    if (await this.deps.restrictions.isRestricted("contact", contactId)) throw forbidden(CONTACT_RESTRICTED_MESSAGE);
+    const asOf = this.resolveAsOf(input.asOf);
+    const t0 = asOf.getTime();
+    const { settings } = await this.settings(workspaceId);
+    const since = (days: number) => new Date(t0 - days * ANALYTICS_DAY_MS).toISOString();
+    const rows = await queryRows<{
+      type: AnalyticsInteractionType;
+      n: number;
+      last_ms: number;
+      n30: number;
+      n90: number;
+    }>(
+      this.deps.db,
+      sql`SELECT type, count(*)::int AS n, (extract(epoch FROM max(occurred_at)) * 1000)::float8 AS last_ms,
+                 count(*) FILTER (WHERE occurred_at > ${since(ENGAGEMENT_WINDOW_DAYS)}::timestamptz)::int AS n30,
+                 count(*) FILTER (WHERE occurred_at > ${since(FREQUENCY_WINDOW_DAYS)}::timestamptz)::int AS n90
+          FROM interactions
+          WHERE workspace_id = ${workspaceId}::uuid AND contact_id = ${contactId}::uuid
+            AND occurred_at <= ${asOf.toISOString()}::timestamptz
+          GROUP BY type`,
+    );
+    let interactions = 0;
+    let interactions30d = 0;
+    let interactions90d = 0;
+    let cents = 0;
+    let lastMs: number | null = null;
+    for (const row of rows) {
+      interactions += Number(row.n);
+      interactions30d += Number(row.n30);
+      interactions90d += Number(row.n90);
+      cents += Number(row.n) * (settings.valuesCents[row.type] ?? 0);
+      lastMs = lastMs === null ? Number(row.last_ms) : Math.max(lastMs, Number(row.last_ms));
+    }
+    const recency = recencyScore(daysBetween(lastMs, t0));
+    const frequency = frequencyScore(frequencyRate(interactions90d));
+    const score = healthScore(recency, frequency);
+    return {
+      contactId,
+      asOf,
+      health: { score, recency, frequency, bucket: healthBucket(score) },
+      clv: { value: centsToDollars(cents), bucket: clvBucket(cents, settings.thresholdsCents) },
+      lastContactAt: lastMs === null ? null : new Date(lastMs),
+      interactions,
+      interactions30d,
+      interactions90d,
+    };
   }
 
   async metrics(input: { workspaceId: string; asOf?: Date; sortBy: TopContactSort; limit: number }) {
