@@ -42,6 +42,8 @@ const workspaceProcedures: Record<string, Call> = {
   "contacts.get": (c, ids) =>
     c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
   "contacts.list": (c, ids) => c.contacts.list.query({ workspaceId: ids.workspaceId }),
+  "search.query": (c, ids) => c.search.query.query({ workspaceId: ids.workspaceId, q: "bea" }),
+  "search.suggest": (c, ids) => c.search.suggest.query({ workspaceId: ids.workspaceId, q: "bea" }),
   "contacts.update": (c, ids) =>
     c.contacts.update.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId, patch: { name: "Hacked" } }),
   "contacts.delete": (c, ids) =>
@@ -225,6 +227,8 @@ describe("authorization across workspaces", () => {
           "contacts.create",
           "contacts.bulkCreate",
           "contacts.list",
+          "search.query",
+          "search.suggest",
           "gdpr.operations",
           "activity.list",
           "audit.list",

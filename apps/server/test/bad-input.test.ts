@@ -129,6 +129,10 @@ const BASE_INPUTS: Record<string, BaseInput> = {
       deleted: false,
     }),
   },
+  "search.query": {
+    input: (f) => ({ workspaceId: f.workspaceId, q: "Car", types: ["contact", "interaction"], limit: 10 }),
+  },
+  "search.suggest": { input: (f) => ({ workspaceId: f.workspaceId, q: "Car", limit: 5 }) },
   "contacts.update": {
     input: (f) => ({
       workspaceId: f.workspaceId,

@@ -8,3 +8,4 @@ export * from "./analytics/index";
 export * from "./client-address";
 export * from "./workspace-lifecycle";
 export * from "./invitations";
+export * from "./search/index";

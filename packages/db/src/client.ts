@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -226,7 +228,8 @@ class ConnectionGate {
 
 async function createPglite(dir: string | undefined, queryTimeoutMs: number): Promise<Database> {
   if (dir) mkdirSync(dir, { recursive: true });
-  const client = new PGlite(dir);
+  // The contrib extensions the migrations create (search): PGlite loads only those it is given.
+  const client = new PGlite({ dataDir: dir, extensions: { pg_trgm, unaccent } });
   await client.waitReady;
   const gate = new ConnectionGate(queryTimeoutMs);
   // Always on: here a pool query inside a transaction is a deadlock, not a slowdown.

@@ -10,6 +10,7 @@ import { gdprModule } from "./gdpr/module";
 import { interactionsModule } from "./interactions/module";
 import { PrivacyRegistry } from "../platform/privacy/registry";
 import { recommendationsModule } from "./recommendations/module";
+import { searchModule } from "./search/module";
 import { systemModule } from "./system/module";
 import { workspacesModule } from "./workspaces/module";
 
@@ -33,6 +34,7 @@ export const appModules = [
   authModule,
   gdprModule,
   recommendationsModule,
+  searchModule,
   cacheModule,
   systemModule,
 ] as const;

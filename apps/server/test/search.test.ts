@@ -1,0 +1,360 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
+import { joinWorkspace } from "./support/members";
+
+/**
+ * Search over a labelled set of people whose names carry accents, hyphens, apostrophes
+ * and letters that transliterate (ø, ł, ü, ß), on Postgres and on the embedded PGlite:
+ * the same queries must give the same results, in the same order, on both.
+ */
+const drivers: TestDriver[] = ["postgres", "pglite"];
+
+const PEOPLE = [
+  { name: "Anna Jensen-Holt", email: "anna.jensen@acme.com", company: "Acme", title: "CTO" },
+  { name: "Anna Svensson", email: "anna@svensson.se", phone: "+46 (70) 123-4567", tags: ["vip"] },
+  { name: "Hanna Jensen", email: "hanna@example.dk", company: "Nordlys" },
+  { name: "Mark Lee", email: "mark@jp.example", company: "Jensen Partners" },
+  { name: "Jens Berg", email: "jens@berg.no", company: "Berg AS" },
+  { name: "José Álvarez", email: "jose.alvarez@ejemplo.es", company: "Ejemplo" },
+  { name: "Jürgen Müller", email: "j.mueller@example.de", company: "Müller GmbH" },
+  { name: "Björn Jørgensen", email: "bjorn@fjord.dk", company: "Fjord" },
+  { name: "Zoë O'Brien", email: "zoe@obrien.ie", title: "Head of Sales" },
+  { name: "Łukasz Wałęsa", email: "lukasz@gdansk.pl", company: "Stocznia" },
+  { name: "Gregor Straße", email: "gregor@strasse.de" },
+];
+
+describe.each(drivers)("search on %s", (driver) => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let workspaceId: string;
+  const ids = new Map<string, string>();
+
+  const search = (q: string, extra: { types?: ("contact" | "interaction")[]; limit?: number } = {}) =>
+    owner.client.search.query.query({ workspaceId, q, ...extra });
+  const names = async (q: string) => (await search(q, { types: ["contact"] })).contacts.items.map((c) => c.name);
+
+  beforeAll(async () => {
+    app = await createTestApp({ driver });
+    owner = await app.signUp("Owner");
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Search WS" })).id;
+    for (const person of PEOPLE) {
+      const contact = await owner.client.contacts.create.mutate({ workspaceId, ...person });
+      ids.set(person.name, contact.id);
+    }
+    const at = (day: number) => new Date(Date.UTC(2026, 2, day, 10));
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: ids.get("Anna Jensen-Holt")!,
+      type: "meeting",
+      direction: "outbound",
+      occurredAt: at(3),
+      subject: "Quarterly review with Acme",
+      summary: "Discussed the renewal and the pricing for the Zürich office.",
+    });
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: ids.get("Hanna Jensen")!,
+      type: "call",
+      direction: "inbound",
+      occurredAt: at(5),
+      subject: "Intro call",
+      summary: "Met at the conference in Malmö; wants a quarterly check-in.",
+    });
+  }, 60_000);
+  afterAll(() => app?.close());
+
+  it("exact matches come first, accent- and case-insensitively", async () => {
+    const result = await search("jose alvarez", { types: ["contact"] });
+    expect(result.contacts.items[0]).toMatchObject({ name: "José Álvarez", tier: "exact" });
+    expect(result.contacts.items[0]!.highlights).toEqual([{ field: "name", text: "José Álvarez", ranges: [[0, 12]] }]);
+    expect((await search("ŁUKASZ WAŁĘSA")).contacts.items[0]).toMatchObject({ name: "Łukasz Wałęsa", tier: "exact" });
+    expect((await search("lukasz walesa")).contacts.items[0]).toMatchObject({ name: "Łukasz Wałęsa", tier: "exact" });
+  });
+
+  it("prefixes before words anywhere: 'anna' lists the Annas, then Hanna (inside a word)", async () => {
+    const result = await search("anna", { types: ["contact"] });
+    expect(result.contacts.items.map((c) => [c.name, c.tier])).toEqual([
+      ["Anna Jensen-Holt", "prefix"],
+      ["Anna Svensson", "prefix"],
+      ["Hanna Jensen", "infix"],
+    ]);
+    expect(result.contacts.items[0]!.highlights[0]).toEqual({
+      field: "name",
+      text: "Anna Jensen-Holt",
+      ranges: [[0, 4]],
+    });
+  });
+
+  it("'jensen' finds the word inside a hyphenated name, after a company starting with it", async () => {
+    const result = await search("jensen", { types: ["contact"] });
+    const rows = result.contacts.items.map((c) => [c.name, c.tier]);
+    expect(rows.slice(0, 3)).toEqual([
+      ["Mark Lee", "prefix"],
+      ["Anna Jensen-Holt", "word"],
+      ["Hanna Jensen", "word"],
+    ]);
+    expect(result.contacts.items[1]!.highlights[0]).toEqual({
+      field: "name",
+      text: "Anna Jensen-Holt",
+      ranges: [[5, 11]],
+    });
+    expect(result.contacts.items[0]!.highlights[0]).toMatchObject({ field: "company", ranges: [[0, 6]] });
+  });
+
+  it("several words may match across fields", async () => {
+    const result = await search("anna acme", { types: ["contact"] });
+    expect(result.contacts.items[0]).toMatchObject({ name: "Anna Jensen-Holt", tier: "word" });
+    expect(result.contacts.items[0]!.highlights.map((h) => h.field)).toEqual(["name", "email", "company"]);
+  });
+
+  it("tolerates typos: 'jonsen' finds the Jensens, highlighting the word", async () => {
+    const result = await search("jonsen", { types: ["contact"] });
+    const found = result.contacts.items.map((c) => c.name);
+    expect(found).toEqual(expect.arrayContaining(["Anna Jensen-Holt", "Hanna Jensen", "Mark Lee"]));
+    for (const item of result.contacts.items) expect(item.tier).toBe("fuzzy");
+    const anna = result.contacts.items.find((c) => c.name === "Anna Jensen-Holt")!;
+    expect(anna.highlights[0]!.field).toBe("name");
+    expect(anna.highlights[0]!.ranges).toEqual([[5, 11]]);
+    expect(await names("Jurgen Mueler")).toContain("Jürgen Müller");
+  });
+
+  it("transliterations: ø, ł and ß fold to their letters; ue/oe spellings are found as near matches", async () => {
+    expect((await search("jorgensen")).contacts.items[0]).toMatchObject({ name: "Björn Jørgensen", tier: "word" });
+    expect((await search("strasse")).contacts.items[0]).toMatchObject({ name: "Gregor Straße", tier: "word" });
+    expect(await names("joergensen")).toContain("Björn Jørgensen");
+    // "mueller" is a word of the email; "müller" matches the name and (as a prefix) the company.
+    expect((await search("mueller")).contacts.items[0]).toMatchObject({ name: "Jürgen Müller", tier: "word" });
+    expect((await search("müller")).contacts.items[0]).toMatchObject({ name: "Jürgen Müller", tier: "prefix" });
+  });
+
+  it("apostrophes, titles, tags and phone numbers", async () => {
+    expect((await search("o'brien")).contacts.items[0]).toMatchObject({ name: "Zoë O'Brien", tier: "word" });
+    expect((await search("obrien")).contacts.items[0]).toMatchObject({ name: "Zoë O'Brien", tier: "word" });
+    expect((await search("zoe")).contacts.items[0]).toMatchObject({ name: "Zoë O'Brien", tier: "prefix" });
+    expect((await search("head of sales")).contacts.items[0]).toMatchObject({ name: "Zoë O'Brien", tier: "exact" });
+    expect((await search("vip")).contacts.items[0]).toMatchObject({ name: "Anna Svensson", tier: "exact" });
+    const byPhone = await search("123-4567");
+    // Its digits are the phone's words here; "1234567" is found inside the number.
+    expect(byPhone.contacts.items[0]).toMatchObject({ name: "Anna Svensson", tier: "word" });
+    expect(byPhone.contacts.items[0]!.highlights).toEqual([
+      {
+        field: "phone",
+        text: "+46 (70) 123-4567",
+        ranges: [
+          [9, 12],
+          [13, 17],
+        ],
+      },
+    ]);
+    const byDigits = await search("1234567");
+    expect(byDigits.contacts.items[0]).toMatchObject({ name: "Anna Svensson", tier: "infix" });
+    expect(byDigits.contacts.items[0]!.highlights).toEqual([
+      { field: "phone", text: "+46 (70) 123-4567", ranges: [[9, 17]] },
+    ]);
+    expect((await search("+46 70 123 4567")).contacts.items[0]).toMatchObject({ name: "Anna Svensson", tier: "exact" });
+  });
+
+  it("interactions: subject and summary, with the matched words highlighted", async () => {
+    const result = await search("quarterly");
+    expect(result.interactions.items.map((i) => [i.subject, i.tier, i.contactName])).toEqual([
+      ["Quarterly review with Acme", "prefix", "Anna Jensen-Holt"],
+      ["Intro call", "word", "Hanna Jensen"],
+    ]);
+    const zurich = (await search("zurich", { types: ["interaction"] })).interactions.items;
+    expect(zurich).toHaveLength(1);
+    expect(zurich[0]!.highlights).toEqual([
+      {
+        field: "summary",
+        text: "Discussed the renewal and the pricing for the Zürich office.",
+        ranges: [[46, 52]],
+      },
+    ]);
+    expect(zurich[0]!.occurredAt).toBeInstanceOf(Date);
+    const typo = (await search("quartrly review", { types: ["interaction"] })).interactions.items;
+    expect(typo[0]).toMatchObject({ subject: "Quarterly review with Acme", tier: "fuzzy" });
+  });
+
+  it("suggest: contacts as you type, best first", async () => {
+    const { items } = await owner.client.search.suggest.query({ workspaceId, q: "an", limit: 3 });
+    // Two letters: name and word prefixes only (a typo needs at least three).
+    expect(items.map((c) => c.name)).toEqual(["Anna Jensen-Holt", "Anna Svensson"]);
+    expect(items[0]!.highlights[0]!.ranges).toEqual([[0, 2]]);
+  });
+
+  it("only the caller's workspace; any member may search; strangers get NOT_FOUND", async () => {
+    const stranger = await app.signUp("Stranger");
+    const other = (await stranger.client.workspaces.create.mutate({ name: "Other" })).id;
+    await stranger.client.contacts.create.mutate({ workspaceId: other, name: "Anna Outsider" });
+    expect(await names("anna")).not.toContain("Anna Outsider");
+    expect((await errorOf(stranger.client.search.query.query({ workspaceId, q: "anna" }))).code).toBe("NOT_FOUND");
+    expect((await errorOf(stranger.client.search.suggest.query({ workspaceId, q: "anna" }))).code).toBe("NOT_FOUND");
+    const member = await app.signUp("Member");
+    await joinWorkspace(owner, workspaceId, member, "member");
+    const asMember = await member.client.search.query.query({ workspaceId, q: "anna" });
+    expect(asMember.contacts.items.map((c) => c.name)).toContain("Anna Svensson");
+    expect((await errorOf(app.client().search.query.query({ workspaceId, q: "anna" }))).code).toBe("UNAUTHORIZED");
+  });
+
+  it("bad input is a 400, never a 500", async () => {
+    for (const input of [
+      { workspaceId, q: "" },
+      { workspaceId, q: "   " },
+      { workspaceId, q: "x".repeat(201) },
+      { workspaceId, q: "a\u0000b" },
+      { workspaceId, q: "anna", limit: 0 },
+      { workspaceId, q: "anna", types: [] },
+      { workspaceId, q: "anna", types: ["user"] },
+      { workspaceId, q: "anna", extra: 1 },
+    ]) {
+      expect((await errorOf(owner.client.search.query.query(input as never))).code).toBe("BAD_REQUEST");
+    }
+    // Query syntax characters are plain text.
+    for (const q of ["%", "_", "\\", "'", "a & b | !c", "(:*)", "@@", "<%"]) {
+      const result = await search(q);
+      expect(result.contacts.items.every((c) => c.name.length > 0)).toBe(true);
+    }
+  });
+
+  it("GDPR: deleted and erased contacts are not found; a restricted one is, flagged, without its interactions", async () => {
+    const deleted = await owner.client.contacts.create.mutate({ workspaceId, name: "Dana Gone" });
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [deleted.id] });
+    expect(await names("dana")).toEqual([]);
+
+    const erased = await owner.client.contacts.create.mutate({
+      workspaceId,
+      name: "Erin Forgotten",
+      email: "erin@forgotten.example",
+    });
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: erased.id,
+      type: "note",
+      direction: "outbound",
+      occurredAt: new Date(Date.UTC(2026, 2, 7)),
+      subject: "Erin's secret plans",
+    });
+    expect(await names("erin")).toEqual(["Erin Forgotten"]);
+    await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: erased.id, reason: "Art. 17 request" });
+    expect(await names("erin")).toEqual([]);
+    // The anonymous row's placeholder name is not a search hit either.
+    expect(await names("erased contact")).toEqual([]);
+    expect((await search("secret plans")).interactions.items).toEqual([]);
+
+    await owner.client.gdpr.restrictContact.mutate({ workspaceId, contactId: ids.get("Hanna Jensen")! });
+    const restricted = await search("hanna");
+    expect(restricted.contacts.items[0]).toMatchObject({ name: "Hanna Jensen", restricted: true });
+    expect(restricted.interactions.items).toEqual([]);
+    expect((await search("intro call")).interactions.items).toEqual([]);
+    expect((await search("anna")).contacts.items.find((c) => c.name === "Anna Svensson")?.restricted).toBe(false);
+    await owner.client.gdpr.unrestrictContact.mutate({ workspaceId, contactId: ids.get("Hanna Jensen")! });
+    expect((await search("intro call")).interactions.items.map((i) => i.subject)).toEqual(["Intro call"]);
+  });
+
+  it("limits per type and says when there is more", async () => {
+    const result = await search("a", { limit: 2, types: ["contact"] });
+    expect(result.contacts.items).toHaveLength(2);
+    expect(result.contacts.more).toBe(true);
+    expect(result.interactions).toEqual({ items: [], more: false });
+  });
+});
+
+describe("search gives the same results on Postgres and PGlite", () => {
+  const QUERIES = [
+    "anna",
+    "jensen",
+    "jonsen",
+    "jen",
+    "j",
+    "anna jen",
+    "jose",
+    "álvarez",
+    "alvares",
+    "muller",
+    "mueller",
+    "jorgensen",
+    "joergensen",
+    "bjorn",
+    "o'brien",
+    "obrien",
+    "lukasz",
+    "walesa",
+    "strasse",
+    "straße",
+    "acme",
+    "acme.com",
+    "nordlys",
+    "berg",
+    "jens",
+    "sales",
+    "vip",
+    "4567",
+    "+46 70",
+    "quarterly",
+    "zurich",
+    "malmo",
+    "renewal pricing",
+    "quartrly",
+    "intro",
+  ];
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    for (const driver of drivers) {
+      const app = await createTestApp({ driver });
+      apps.push(app);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+  });
+
+  it("for every labelled query", async () => {
+    const outputs: unknown[][] = [];
+    for (const app of apps) {
+      const owner = await app.signUp("Owner");
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Parity" })).id;
+      const byName = new Map<string, string>();
+      for (const person of PEOPLE) {
+        byName.set(person.name, (await owner.client.contacts.create.mutate({ workspaceId, ...person })).id);
+      }
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: byName.get("Anna Jensen-Holt")!,
+        type: "meeting",
+        direction: "outbound",
+        occurredAt: new Date(Date.UTC(2026, 2, 3)),
+        subject: "Quarterly review with Acme",
+        summary: "Discussed the renewal and the pricing for the Zürich office.",
+      });
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: byName.get("Hanna Jensen")!,
+        type: "call",
+        direction: "inbound",
+        occurredAt: new Date(Date.UTC(2026, 2, 5)),
+        subject: "Intro call",
+        summary: "Met at the conference in Malmö; wants a quarterly check-in.",
+      });
+      const output: unknown[] = [];
+      for (const q of QUERIES) {
+        const result = await owner.client.search.query.query({ workspaceId, q });
+        const suggest = await owner.client.search.suggest.query({ workspaceId, q });
+        output.push({
+          q,
+          contacts: result.contacts.items.map(({ name, tier, highlights }) => ({ name, tier, highlights })),
+          interactions: result.interactions.items.map(({ subject, tier, highlights }) => ({
+            subject,
+            tier,
+            highlights,
+          })),
+          suggest: suggest.items.map((c) => c.name),
+        });
+      }
+      outputs.push(output);
+    }
+    expect(outputs[0]!.length).toBe(QUERIES.length);
+    expect(outputs[1]).toEqual(outputs[0]);
+    // And the set is not trivially empty.
+    expect(outputs[0]!.filter((o) => (o as { contacts: unknown[] }).contacts.length > 0).length).toBeGreaterThan(25);
+  }, 300_000);
+});

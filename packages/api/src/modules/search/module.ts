@@ -1,0 +1,17 @@
+import { defineModule } from "../../platform/module";
+import { searchPrivacy } from "./privacy";
+import { searchRouter } from "./router";
+import { SearchService } from "./service";
+
+declare module "../../platform/deps" {
+  interface Services {
+    search: SearchService;
+  }
+}
+
+export const searchModule = defineModule({
+  name: "search",
+  routers: { search: searchRouter },
+  createServices: (deps) => ({ search: new SearchService(deps) }),
+  privacy: [searchPrivacy],
+});
