@@ -47,6 +47,17 @@ export async function renderApp({
     "contacts.list": () => ({ items: [], nextCursor: null }),
     // Every contact page asks whether the person's data is restricted or erased (GDPR); by default neither.
     "gdpr.contactPrivacy": () => ({ restricted: false, restrictions: [], erasedAt: null }),
+    // …and shows the relationship figures: by default a contact never contacted.
+    "analytics.contactRelationship": (input: { contactId: string }) => ({
+      contactId: input.contactId,
+      asOf: new Date("2026-03-01T00:00:00Z"),
+      health: { score: 12.5, recency: 0, frequency: 25, bucket: "inactive" },
+      clv: { value: 0, bucket: "low" },
+      lastContactAt: null,
+      interactions: 0,
+      interactions30d: 0,
+      interactions90d: 0,
+    }),
     // Every workspace page asks whether the workspace is scheduled for deletion; the Privacy page which workspaces only the user owns.
     "workspaces.deletionStatus": () => ({ scheduled: null }),
     "workspaces.soleOwned": () => [],

@@ -1,5 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { ErrorMessage } from "../../components/ErrorMessage";
+// Analytics feature: the contact's relationship figures in the side column.
+import { RelationshipPanel } from "../analytics/RelationshipPanel";
 // Recommendations feature: the "Suggested connections" panel in the side column.
 import { SuggestedConnections } from "../recommendations/SuggestedConnections";
 // GDPR: restriction/erasure state for everyone, privacy actions for owners/admins.
@@ -131,6 +133,8 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
         <div className="ct-contact-side">
           <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} />
           {!erased && <TagEditor workspaceId={workspaceId} contact={contact} />}
+          {/* Analytics: health, CLV, last contact. Asked for only once the contact is known not to be restricted (Art. 18) or erased. */}
+          {privacy && !erased && !restricted && <RelationshipPanel workspaceId={workspaceId} contactId={contact.id} />}
           {/* Recommendations feature: whom this contact likely knows, with reasons. Off while restricted (Art. 18) or erased. */}
           {!erased && !restricted && (
             <SuggestedConnections workspaceId={workspaceId} contactId={contact.id} contactName={contact.name} />
