@@ -9,3 +9,5 @@ export * from "./client-address";
 export * from "./workspace-lifecycle";
 export * from "./invitations";
 export * from "./search/index";
+export * from "./contacts";
+export * from "./interactions";

@@ -1,13 +1,13 @@
 /// <reference path="./types/zxcvbn-passwords.d.ts" />
 import commonPasswords from "@zxcvbn-ts/language-common/dist/passwords.json.mjs";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./password-length";
 
 /**
  * The password rule of NIST SP 800-63B (5.1.1.2): length and a check against
  * passwords known to be common, nothing else (no composition rules). Shared by
  * the API's validation and the registration form, so both say the same thing.
  */
-export const PASSWORD_MIN_LENGTH = 10;
-export const PASSWORD_MAX_LENGTH = 256;
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH };
 
 // zxcvbn-ts' list of ~49k passwords seen most often in breaches; only entries
 // long enough to pass the length rule can matter, compared case-insensitively.

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { createRandom, createZipfSampler, pick } from "@rapport/core";
+import { createRandom, createZipfSampler, type InteractionType, pick } from "@rapport/core";
 import type { Db } from "./client";
 import { contacts, interactionParticipants, interactions } from "./schema/index";
-import type { InteractionType } from "./schema/interactions";
 
 const FIRST = [
   "Ana",

@@ -8,8 +8,10 @@ import {
 } from "react";
 
 /**
- * Labelled form fields whose hint and server-side message sit right under them,
- * wired with aria-describedby and aria-invalid, used by every form in the SPA.
+ * Labelled form fields whose hint and message (the schema's, or the server's)
+ * sit right under them, wired with aria-describedby and aria-invalid, used by
+ * every form in the SPA. `{...form.register(name)}` spreads onto them: its `ref`
+ * reaches the control, so react-hook-form can focus the first invalid field.
  */
 interface FieldProps {
   label: string;
@@ -48,7 +50,8 @@ export function TextField({
   className,
   inputRef,
   ...input
-}: FieldProps & InputHTMLAttributes<HTMLInputElement> & { inputRef?: Ref<HTMLInputElement> }) {
+}: FieldProps &
+  InputHTMLAttributes<HTMLInputElement> & { inputRef?: Ref<HTMLInputElement>; ref?: Ref<HTMLInputElement> }) {
   const id = useId();
   return (
     <Field id={id} label={label} hint={hint} error={error} className={className}>
@@ -70,7 +73,11 @@ export function TextAreaField({
   className,
   textareaRef,
   ...textarea
-}: FieldProps & TextareaHTMLAttributes<HTMLTextAreaElement> & { textareaRef?: Ref<HTMLTextAreaElement> }) {
+}: FieldProps &
+  TextareaHTMLAttributes<HTMLTextAreaElement> & {
+    textareaRef?: Ref<HTMLTextAreaElement>;
+    ref?: Ref<HTMLTextAreaElement>;
+  }) {
   const id = useId();
   return (
     <Field id={id} label={label} hint={hint} error={error} className={className}>
@@ -93,7 +100,8 @@ export function SelectField({
   children,
   selectRef,
   ...select
-}: FieldProps & SelectHTMLAttributes<HTMLSelectElement> & { selectRef?: Ref<HTMLSelectElement> }) {
+}: FieldProps &
+  SelectHTMLAttributes<HTMLSelectElement> & { selectRef?: Ref<HTMLSelectElement>; ref?: Ref<HTMLSelectElement> }) {
   const id = useId();
   return (
     <Field id={id} label={label} hint={hint} error={error} className={className}>

@@ -1,9 +1,8 @@
+import type { ContactSource } from "@rapport/core";
 import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
 import { workspaces } from "./workspaces";
 
-export const CONTACT_SOURCES = ["manual", "gmail", "import"] as const;
-export type ContactSource = (typeof CONTACT_SOURCES)[number];
 
 export const contacts = pgTable("contacts", {
   id: uuid("id").primaryKey().defaultRandom(),

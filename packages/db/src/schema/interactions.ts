@@ -1,16 +1,8 @@
+import type { InteractionDirection, InteractionSource, InteractionType, ParticipantRole } from "@rapport/core";
 import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
 import { contacts } from "./contacts";
 import { workspaces } from "./workspaces";
-
-export const INTERACTION_TYPES = ["email", "meeting", "call", "linkedin", "note"] as const;
-export type InteractionType = (typeof INTERACTION_TYPES)[number];
-export const INTERACTION_DIRECTIONS = ["inbound", "outbound"] as const;
-export type InteractionDirection = (typeof INTERACTION_DIRECTIONS)[number];
-export const INTERACTION_SOURCES = ["manual", "gmail", "import", "calendar"] as const;
-export type InteractionSource = (typeof INTERACTION_SOURCES)[number];
-export const PARTICIPANT_ROLES = ["from", "to", "cc", "bcc", "organizer", "attendee", "participant"] as const;
-export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 
 export const interactions = pgTable("interactions", {
   id: uuid("id").primaryKey().defaultRandom(),

@@ -1,10 +1,14 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useForm } from "react-hook-form";
+import { schemaResolver } from "../../components/form";
+import { updateContactInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { patchInLists, type Contact } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
+import { splitTags } from "./fields";
 import { dateFormat } from "../../components/time";
 import { showToast } from "./toast";
 
@@ -119,34 +123,36 @@ export function ContactProfile({
 function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; contact: Contact; onDone: () => void }) {
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
-  const [values, setValues] = useState(() => valuesOf(contact));
   const formRef = useRef<HTMLFormElement>(null);
-  const firstRef = useRef<HTMLInputElement>(null);
+  // Checked with contacts.update's schema, field by field, before anything is sent.
+  const form = useForm<Record<Editable, string>, unknown, RouterInputs["contacts"]["update"]>({
+    mode: "onTouched",
+    defaultValues: valuesOf(contact),
+    resolver: schemaResolver(
+      updateContactInput,
+      (values: Record<Editable, string>) => ({ workspaceId, contactId: contact.id, patch: patchOf(contact, values) }),
+      { prefix: ["patch"] },
+    ),
+  });
   const update = trpc.contacts.update.useMutation();
   const errors = fieldErrors(update.error, ["patch"]);
+  const error = (field: Editable) => form.formState.errors[field]?.message ?? errors.fields[field];
 
-  useEffect(() => firstRef.current?.focus(), []);
+  const { setFocus } = form;
+  useEffect(() => setFocus("name"), [setFocus]);
 
-  const set = (field: Editable) => (event: { target: { value: string } }) =>
-    setValues((current) => ({ ...current, [field]: event.target.value }));
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const patch = patchOf(contact, values);
-    if (Object.keys(patch).length === 0) return onDone();
-    update.mutate(
-      { workspaceId, contactId: contact.id, patch },
-      {
-        onSuccess: (updated) => {
-          utils.contacts.get.setData({ workspaceId, contactId: contact.id }, updated);
-          patchInLists(queryClient, workspaceId, updated);
-          showToast({ message: "Profile saved." });
-          onDone();
-        },
-        onError: () => focusFirstInvalid(formRef.current),
+  const submit = form.handleSubmit((input) => {
+    if (Object.keys(input.patch).length === 0) return onDone();
+    update.mutate(input, {
+      onSuccess: (updated) => {
+        utils.contacts.get.setData({ workspaceId, contactId: contact.id }, updated);
+        patchInLists(queryClient, workspaceId, updated);
+        showToast({ message: "Profile saved." });
+        onDone();
       },
-    );
-  };
+      onError: () => focusFirstInvalid(formRef.current),
+    });
+  });
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === "Escape") {
@@ -155,47 +161,25 @@ function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; co
     }
   };
   return (
-    <form ref={formRef} className="ct-form-grid" onSubmit={submit} onKeyDown={onKeyDown} noValidate>
+    <form
+      ref={formRef}
+      className="ct-form-grid"
+      onSubmit={(event) => void submit(event)}
+      onKeyDown={onKeyDown}
+      noValidate
+    >
       <TextField
-        inputRef={firstRef}
         label="Name"
         required
         maxLength={200}
         autoComplete="off"
-        value={values.name}
-        onChange={set("name")}
-        error={errors.fields.name}
+        {...form.register("name")}
+        error={error("name")}
       />
-      <TextField
-        label="Email"
-        type="email"
-        autoComplete="off"
-        value={values.email}
-        onChange={set("email")}
-        error={errors.fields.email}
-      />
-      <TextField
-        label="Company"
-        autoComplete="off"
-        value={values.company}
-        onChange={set("company")}
-        error={errors.fields.company}
-      />
-      <TextField
-        label="Title"
-        autoComplete="off"
-        value={values.title}
-        onChange={set("title")}
-        error={errors.fields.title}
-      />
-      <TextField
-        label="Phone"
-        type="tel"
-        autoComplete="off"
-        value={values.phone}
-        onChange={set("phone")}
-        error={errors.fields.phone}
-      />
+      <TextField label="Email" type="email" autoComplete="off" {...form.register("email")} error={error("email")} />
+      <TextField label="Company" autoComplete="off" {...form.register("company")} error={error("company")} />
+      <TextField label="Title" autoComplete="off" {...form.register("title")} error={error("title")} />
+      <TextField label="Phone" type="tel" autoComplete="off" {...form.register("phone")} error={error("phone")} />
       <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">
         <button type="submit" disabled={update.isPending}>
@@ -214,8 +198,22 @@ export function TagEditor({ workspaceId, contact }: { workspaceId: string; conta
   const id = useId();
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
-  const [draft, setDraft] = useState("");
-  const inputRef = useRef<HTMLInputElement>(null);
+  const inputRef = useRef<HTMLInputElement | null>(null);
+  const newTags = (text: string) => splitTags(text).map((tag) => tag.toLowerCase());
+  // The new tags are checked with contacts.update's schema (length, how many) before anything is sent.
+  const form = useForm<{ tags: string }, unknown, RouterInputs["contacts"]["update"]>({
+    mode: "onSubmit",
+    defaultValues: { tags: "" },
+    resolver: schemaResolver(
+      updateContactInput,
+      (values: { tags: string }) => ({
+        workspaceId,
+        contactId: contact.id,
+        patch: { tags: [...contact.tags, ...newTags(values.tags)] },
+      }),
+      { prefix: ["patch"] },
+    ),
+  });
   const update = trpc.contacts.update.useMutation({
     onSuccess: (updated) => {
       utils.contacts.get.setData({ workspaceId, contactId: contact.id }, updated);
@@ -223,23 +221,21 @@ export function TagEditor({ workspaceId, contact }: { workspaceId: string; conta
     },
   });
   const errors = fieldErrors(update.error, ["patch"]);
-  const error = errors.fields.tags ?? errors.info?.message;
+  const error = form.formState.errors.tags?.message ?? errors.fields.tags ?? errors.info?.message;
 
   const save = (tags: string[], after?: () => void) =>
     update.mutate({ workspaceId, contactId: contact.id, patch: { tags } }, { onSuccess: () => after?.() });
 
-  const add = (event: FormEvent) => {
-    event.preventDefault();
-    const tags = draft
-      .split(/[,;]/)
-      .map((tag) => tag.trim().toLowerCase())
-      .filter(Boolean);
-    if (tags.length === 0) return;
-    save([...contact.tags, ...tags], () => {
-      setDraft("");
-      inputRef.current?.focus();
+  const add = form.handleSubmit((input) => {
+    if (newTags(form.getValues("tags")).length === 0) return;
+    update.mutate(input, {
+      onSuccess: () => {
+        form.reset();
+        inputRef.current?.focus();
+      },
     });
-  };
+  });
+  const { ref: registerRef, ...tagsField } = form.register("tags");
 
   return (
     <section className="card ct-tags" aria-labelledby={`${id}-title`}>
@@ -268,16 +264,18 @@ export function TagEditor({ workspaceId, contact }: { workspaceId: string; conta
           ))}
         </ul>
       )}
-      <form className="ct-tag-form" onSubmit={add} noValidate>
+      <form className="ct-tag-form" onSubmit={(event) => void add(event)} noValidate>
         <div className="field ct-field">
           <label htmlFor={`${id}-new`}>New tag</label>
           <input
-            ref={inputRef}
+            ref={(element) => {
+              registerRef(element);
+              inputRef.current = element;
+            }}
             id={`${id}-new`}
             maxLength={50}
             autoComplete="off"
-            value={draft}
-            onChange={(event) => setDraft(event.target.value)}
+            {...tagsField}
             aria-invalid={error ? true : undefined}
             aria-describedby={error ? `${id}-error` : undefined}
           />

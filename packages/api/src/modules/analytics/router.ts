@@ -1,13 +1,7 @@
 import { actorOf, router, workspaceMember, workspaceProcedure, workspaceProcessing } from "../../trpc";
 import { ANALYTICS_EXPORT_ACCESS } from "./export";
-import {
-  analyticsInput,
-  contactRelationshipInput,
-  exportInput,
-  metricsInput,
-  setValuesInput,
-  timeseriesInput,
-} from "./schemas";
+import { setValuesInput } from "@rapport/core/schemas";
+import { analyticsInput, contactRelationshipInput, exportInput, metricsInput, timeseriesInput } from "./schemas";
 
 /**
  * Analytics of a workspace (definitions: README "Analytics", packages/core/src/analytics).

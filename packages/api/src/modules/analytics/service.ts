@@ -38,7 +38,8 @@ import { CONTACT_RESTRICTED_MESSAGE } from "../../platform/privacy/restriction";
 import { AnalyticsCache } from "./cache";
 import { exportQuery, snapshotQuery, timeseriesQuery, toSnapshot, type ExportRow, type SnapshotRow } from "./queries";
 import { createExportLink } from "./link";
-import type { ExportInput, SetValuesInput, TimeseriesInput } from "./schemas";
+import type { SetValuesInput } from "@rapport/core/schemas";
+import type { ExportInput, TimeseriesInput } from "./schemas";
 
 /** A workspace's settings and their revision (0 = never changed: the defaults). */
 export interface StoredSettings {

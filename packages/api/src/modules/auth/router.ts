@@ -1,31 +1,13 @@
 import { z } from "zod";
 import { unauthorized } from "../../errors";
-import { emailSchema, requiredText, stringSchema } from "../../lib/schemas";
+import { loginInput, refreshTransportSchema } from "@rapport/core/schemas";
+import { registerInput } from "@rapport/core/schemas/register";
+import { stringSchema } from "../../lib/schemas";
 import { actorOf, authed, publicProcedure, router, type Context } from "../../trpc";
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from "./cookie";
-import { PASSWORD_MAX_LENGTH, passwordProblem } from "@rapport/core/password-rule";
 import type { AuthTokens } from "./service";
 
-/** Any password a user may present (new ones must also pass the password rule). */
-const currentPasswordSchema = stringSchema
-  .min(1)
-  .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
-
-/**
- * Where the refresh token goes: `body` for API clients that store it
- * themselves, `cookie` for browsers (an httpOnly cookie; the body then has none).
- */
-const refreshTransport = z.enum(["body", "cookie"]).default("body");
-
-const registerInput = z
-  .strictObject({ email: emailSchema, password: currentPasswordSchema, name: requiredText(200), refreshTransport })
-  .superRefine((input, ctx) => {
-    const problem = passwordProblem(input.password, { email: input.email });
-    if (problem) ctx.addIssue({ code: "custom", path: ["password"], message: problem });
-  });
-// Login accepts any password up to the maximum so old, shorter ones still work.
-const loginInput = z.strictObject({ email: emailSchema, password: currentPasswordSchema, refreshTransport });
-const refreshInput = z.strictObject({ refreshToken: stringSchema.min(20).max(200).optional(), refreshTransport });
+const refreshInput = z.strictObject({ refreshToken: stringSchema.min(20).max(200).optional(), refreshTransport: refreshTransportSchema });
 
 function deliver<T extends AuthTokens>(
   ctx: Context,

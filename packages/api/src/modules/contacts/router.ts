@@ -8,7 +8,7 @@ import {
   getContactInput,
   listContactsInput,
   updateContactInput,
-} from "./schemas";
+} from "@rapport/core/schemas";
 
 const deleteInput = z.strictObject({
   workspaceId: idSchema,

@@ -23,7 +23,7 @@ import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
 import type { Actor } from "../../platform/actor";
-import type { ContactPatch, ListContactsInput, NewContact } from "./schemas";
+import type { ContactPatch, ListContactsInput, NewContact } from "@rapport/core/schemas";
 
 export type Contact = typeof contacts.$inferSelect;
 

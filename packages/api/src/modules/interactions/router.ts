@@ -1,5 +1,5 @@
 import { actorOf, router, workspaceMember } from "../../trpc";
-import { createInteractionInput, deleteInteractionInput, listForContactInput } from "./schemas";
+import { createInteractionInput, deleteInteractionInput, listForContactInput } from "@rapport/core/schemas";
 
 export const interactionsRouter = router({
   create: workspaceMember("member")

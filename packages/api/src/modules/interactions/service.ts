@@ -1,11 +1,12 @@
-import { contacts, interactionParticipants, interactions, type ParticipantRole, type Tx } from "@rapport/db";
+import type { ParticipantRole } from "@rapport/core";
+import { contacts, interactionParticipants, interactions, type Tx } from "@rapport/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import type { Actor } from "../../platform/actor";
-import type { CreateInteractionInput } from "./schemas";
+import type { CreateInteractionInput } from "@rapport/core/schemas";
 import { assertNotRestricted } from "../../platform/privacy/restriction";
 import { suppressedAddresses } from "../../platform/privacy/suppression";
 

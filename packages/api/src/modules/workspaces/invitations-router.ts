@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { emailSchema, idSchema, stringSchema } from "../../lib/schemas";
+import { inviteMemberInput } from "@rapport/core/schemas";
+import { idSchema, stringSchema } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
-import { roleSchema } from "./router";
 
 /** An invitation link's token: 32 random bytes in base64url (fixed length, so the pattern is linear). */
 const tokenSchema = stringSchema.regex(/^[A-Za-z0-9_-]{43}$/, "must be an invitation token");
@@ -10,7 +10,7 @@ const tokenInput = z.strictObject({ token: tokenSchema });
 export const invitationsRouter = router({
   // Owners and admins of the workspace.
   invite: workspaceMember("admin")
-    .input(z.strictObject({ workspaceId: idSchema, email: emailSchema, role: roleSchema.default("member") }))
+    .input(inviteMemberInput)
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.invitations.invite(
         input.workspaceId,

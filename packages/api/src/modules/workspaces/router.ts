@@ -1,11 +1,8 @@
-import { WORKSPACE_ROLES } from "@rapport/core";
-import { createWorkspaceInput } from "@rapport/core/schemas";
+import { createWorkspaceInput, workspaceRoleSchema } from "@rapport/core/schemas";
 import { z } from "zod";
 import { idSchema } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
 import { lifecycleProcedures } from "./lifecycle-router";
-
-export const roleSchema = z.enum(WORKSPACE_ROLES);
 
 export const workspacesRouter = router({
   create: authed
@@ -16,7 +13,7 @@ export const workspacesRouter = router({
     .input(z.strictObject({ workspaceId: idSchema }))
     .query(({ ctx, input }) => ctx.runtime.services.workspaces.listMembers(input.workspaceId)),
   setRole: workspaceMember("admin")
-    .input(z.strictObject({ workspaceId: idSchema, userId: idSchema, role: roleSchema }))
+    .input(z.strictObject({ workspaceId: idSchema, userId: idSchema, role: workspaceRoleSchema }))
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.workspaces.setRole(
         input.workspaceId,

@@ -1,6 +1,6 @@
-import { INTERACTION_DIRECTIONS, INTERACTION_SOURCES, INTERACTION_TYPES, PARTICIPANT_ROLES } from "@rapport/db";
 import { z } from "zod";
-import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText } from "../../lib/schemas";
+import { INTERACTION_DIRECTIONS, INTERACTION_SOURCES, INTERACTION_TYPES, PARTICIPANT_ROLES } from "../interactions";
+import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText } from "./common";
 
 const EARLIEST = new Date("1970-01-01T00:00:00Z");
 const ONE_YEAR_MS = 365 * 86_400_000;

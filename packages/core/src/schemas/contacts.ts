@@ -1,14 +1,6 @@
-import { CONTACT_SOURCES } from "@rapport/db";
 import { z } from "zod";
-import {
-  dateSchema,
-  emailSchema,
-  idSchema,
-  optionalText,
-  pageFields,
-  requiredText,
-  trimmedString,
-} from "../../lib/schemas";
+import { CONTACT_SOURCES } from "../contacts";
+import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredText, trimmedString } from "./common";
 
 const MAX_TAGS = 50;
 const BULK_MAX = 1_000;

@@ -1,0 +1,11 @@
+/**
+ * Input schemas shared by the server (tRPC inputs) and the web app (form
+ * validation before sending), so a field's rule and its message are written once.
+ * Pure zod: nothing here may reach a database, the network or Node built-ins.
+ */
+export * from "./analytics";
+export * from "./auth";
+export * from "./common";
+export * from "./contacts";
+export * from "./interactions";
+export * from "./workspaces";
