@@ -1,9 +1,7 @@
 // The input rules live in @rapport/core/schemas, where the web app's forms validate with them too.
 export {
   dateSchema,
-  emailSchema,
   idSchema,
-  optionalText,
   pageFields,
   requiredText,
   stringSchema,

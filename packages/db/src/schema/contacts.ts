@@ -3,7 +3,6 @@ import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
 import { workspaces } from "./workspaces";
 
-
 export const contacts = pgTable("contacts", {
   id: uuid("id").primaryKey().defaultRandom(),
   workspaceId: uuid("workspace_id")

@@ -7,7 +7,10 @@ import { actorOf, authed, publicProcedure, router, type Context } from "../../tr
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from "./cookie";
 import type { AuthTokens } from "./service";
 
-const refreshInput = z.strictObject({ refreshToken: stringSchema.min(20).max(200).optional(), refreshTransport: refreshTransportSchema });
+const refreshInput = z.strictObject({
+  refreshToken: stringSchema.min(20).max(200).optional(),
+  refreshTransport: refreshTransportSchema,
+});
 
 function deliver<T extends AuthTokens>(
   ctx: Context,
