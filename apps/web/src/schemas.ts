@@ -2,3 +2,9 @@
 import "./zod-config";
 
 export * from "@rapport/core/schemas";
+
+/**
+ * auth.register's schema with the password rule: its list of common passwords is
+ * a chunk of its own, loaded only for registration.
+ */
+export const loadRegisterInput = () => import("@rapport/core/schemas/register").then((module) => module.registerInput);

@@ -46,8 +46,9 @@ describe("sign-in form", () => {
       },
     });
 
+    // An address the browser's copy of the schema accepts; the server's answer is what shows.
     await screen.findByRole("heading", { name: "Sign in to Rapport" });
-    await user.type(screen.getByLabelText("Email"), "ana@example");
+    await user.type(screen.getByLabelText("Email"), "ana@example.org");
     await user.type(screen.getByLabelText("Password"), "correct horse battery staple");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     // Shown with the field it belongs to.
@@ -84,5 +85,58 @@ describe("sign-in form", () => {
       email: "ana@example.com",
       password: "four random words here",
     });
+  });
+
+  it("sign-up checks every field with auth.register's schema on blur and on submit, sending nothing while one is invalid", async () => {
+    const { server, user } = await renderApp({ signedIn: false, handlers: { "auth.register": () => authResult() } });
+
+    await screen.findByRole("heading", { name: "Sign in to Rapport" });
+    await user.click(screen.getByRole("button", { name: "Create an account" }));
+    const name = screen.getByLabelText("Name");
+    const email = screen.getByLabelText("Email");
+    const password = screen.getByLabelText("Password");
+    await user.type(email, "ana@example");
+    await user.tab();
+    // On leaving the field, with the server's own message.
+    expect(email).toHaveAccessibleDescription("must be a valid email address");
+    expect(email).toHaveAttribute("aria-invalid", "true");
+
+    await user.type(password, "short");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    await waitFor(() => expect(password).toHaveAccessibleDescription(/must be at least 10 characters/));
+    expect(password).toHaveAttribute("aria-invalid", "true");
+    expect(name).toHaveAccessibleDescription("must not be empty");
+    expect(name).toHaveAttribute("aria-invalid", "true");
+    // Focus goes to the first field in error.
+    expect(name).toHaveFocus();
+    expect(server.callsTo("auth.register")).toHaveLength(0);
+
+    await user.type(name, "Ana");
+    await user.clear(email);
+    await user.type(email, "Ana@Example.com");
+    await user.clear(password);
+    await user.type(password, "four random words here");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    expect(await screen.findByRole("button", { name: "Sign out" })).toBeInTheDocument();
+    expect(server.callsTo("auth.register")).toHaveLength(1);
+    expect(server.callsTo("auth.register")[0]!.input).toEqual({
+      name: "Ana",
+      email: "Ana@Example.com",
+      password: "four random words here",
+      refreshTransport: "cookie",
+    });
+  });
+
+  it("sign-in checks the email before sending it", async () => {
+    const { server, user } = await renderApp({ signedIn: false, handlers: { "auth.login": () => authResult() } });
+
+    await screen.findByRole("heading", { name: "Sign in to Rapport" });
+    const email = screen.getByLabelText("Email");
+    await user.type(email, "ana@example");
+    await user.type(screen.getByLabelText("Password"), "correct horse battery staple");
+    await user.click(screen.getByRole("button", { name: "Sign in" }));
+    await waitFor(() => expect(email).toHaveAccessibleDescription("must be a valid email address"));
+    expect(email).toHaveFocus();
+    expect(server.callsTo("auth.login")).toHaveLength(0);
   });
 });

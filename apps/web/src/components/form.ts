@@ -14,6 +14,9 @@ type InputSchema<TInput> = z.ZodType<unknown, TInput>;
  * form shows that answer. What the form submits is the input, not the parsed
  * result: the server parses it again.
  *
+ * `local` adds checks only the form can make (text the browser could not read
+ * as a date, say), by field, before the schema's.
+ *
  * `schema` may be a loader, for a rule too large for the first chunk (the
  * password rule): until it arrives the form waits; if it cannot load, `fallback`
  * checks the rest and the server still applies the whole rule.
@@ -21,17 +24,28 @@ type InputSchema<TInput> = z.ZodType<unknown, TInput>;
 export function schemaResolver<TValues extends FieldValues, TInput>(
   schema: InputSchema<TInput> | (() => Promise<InputSchema<TInput>>),
   toInput: (values: TValues) => TInput,
-  { prefix = [], fallback }: { prefix?: string[]; fallback?: InputSchema<TInput> } = {},
+  {
+    prefix = [],
+    fallback,
+    local,
+  }: {
+    prefix?: string[];
+    fallback?: InputSchema<TInput>;
+    local?: (values: TValues) => Partial<Record<keyof TValues & string, string>>;
+  } = {},
 ): Resolver<TValues, unknown, TInput> {
   return async (values, _context, options) => {
     const input = toInput(values);
     const resolved = typeof schema === "function" ? await schema().catch(() => fallback) : schema;
     const result = resolved ? await resolved.safeParseAsync(input) : { success: true as const };
     const messages = new Map<string, string[]>();
+    for (const [field, message] of Object.entries(local?.(values) ?? {})) {
+      if (message && field in options.fields) messages.set(field, [message as string]);
+    }
     for (const issue of result.success ? [] : result.error.issues) {
       const path = issue.path.map(String);
       const field = prefix.every((segment, index) => path[index] === segment) ? path[prefix.length] : undefined;
-      if (!field || !(field in options.fields)) continue;
+      if (!field || !(field in options.fields) || local?.(values)[field]) continue;
       const list = messages.get(field) ?? [];
       if (!list.includes(issue.message)) messages.set(field, [...list, issue.message]);
     }

@@ -1,25 +1,46 @@
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { focusFirstInvalid } from "../../components/fields";
+import { schemaResolver } from "../../components/form";
 import { useDocumentTitle, useRetryAfter } from "../../components/hooks";
 import { fieldError } from "../../errors";
+import { loadRegisterInput, loginInput, registerFieldsInput } from "../../schemas";
 import { signIn } from "../../session";
-import { trpc } from "../../trpc";
+import { trpc, type RouterInputs } from "../../trpc";
 
 type Mode = "signIn" | "register";
+interface Values {
+  name: string;
+  email: string;
+  password: string;
+}
 
-type PasswordRule = typeof import("@rapport/core/password-rule");
-// The server's rule, with its list of common passwords: a chunk of its own, loaded only for registration.
-let passwordRule: Promise<PasswordRule> | null = null;
-const loadPasswordRule = () => (passwordRule ??= import("@rapport/core/password-rule"));
-
-/** Sign in / create an account. The refresh token goes into an httpOnly cookie, never to this code. */
+/**
+ * Sign in / create an account. The refresh token goes into an httpOnly cookie, never to this code.
+ * Fields are checked with auth.login's and auth.register's own schemas before anything is sent;
+ * registration's includes the password rule (its list of common passwords loads when the
+ * person switches to "Create an account"; if it cannot load, the server still applies it).
+ */
 export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?: (() => void) | undefined }) {
   const [mode, setMode] = useState<Mode>("signIn");
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [name, setName] = useState("");
-  // Checked here first so a refused password never leaves the browser; the server checks it again.
-  const [passwordProblem, setPasswordProblem] = useState<string | null>(null);
+  const form = useForm<Values, unknown, RouterInputs["auth"]["login"] | RouterInputs["auth"]["register"]>({
+    mode: "onTouched",
+    shouldFocusError: false,
+    defaultValues: { name: "", email: "", password: "" },
+    resolver:
+      mode === "signIn"
+        ? schemaResolver(loginInput, ({ email, password }: Values) => ({
+            email,
+            password,
+            refreshTransport: "cookie" as const,
+          }))
+        : schemaResolver(
+            loadRegisterInput,
+            ({ email, password, name }: Values) => ({ email, password, name, refreshTransport: "cookie" as const }),
+            { fallback: registerFieldsInput },
+          ),
+  });
   const login = trpc.auth.login.useMutation({ onSuccess: signIn });
   const register = trpc.auth.register.useMutation({ onSuccess: signIn });
   const active = mode === "signIn" ? login : register;
@@ -29,31 +50,32 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
   useDocumentTitle(mode === "signIn" ? "Sign in" : "Create account");
 
   useEffect(() => {
-    if (mode === "register") void loadPasswordRule().catch(() => undefined);
+    if (mode === "register") void loadRegisterInput().catch(() => undefined);
   }, [mode]);
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (wait > 0) return;
-    if (mode === "signIn") return login.mutate({ email, password, refreshTransport: "cookie" });
-    // If the rule cannot load, the server still applies it.
-    const rule = await loadPasswordRule().catch(() => null);
-    const problem = rule?.passwordProblem(password, { email }) ?? null;
-    setPasswordProblem(problem);
-    if (!problem) register.mutate({ email, password, name, refreshTransport: "cookie" });
-  };
+  const formRef = useRef<HTMLFormElement>(null);
+  const submit = form.handleSubmit(
+    (input) => {
+      if (wait > 0) return;
+      if ("name" in input) register.mutate(input);
+      else login.mutate(input);
+    },
+    // In page order: "Name" appears above fields registered before it.
+    () => focusFirstInvalid(formRef.current),
+  );
 
   const switchMode = (next: Mode) => {
     setMode(next);
-    setPasswordProblem(null);
+    form.clearErrors();
     login.reset();
     register.reset();
   };
 
+  const { errors: formErrors } = form.formState;
   const errors = {
-    name: fieldError(active.error, "name"),
-    email: fieldError(active.error, "email"),
-    password: (mode === "register" ? passwordProblem : null) ?? fieldError(active.error, "password"),
+    name: formErrors.name?.message ?? fieldError(active.error, "name"),
+    email: formErrors.email?.message ?? fieldError(active.error, "email"),
+    password: formErrors.password?.message ?? fieldError(active.error, "password"),
   };
   const describedBy = (field: keyof typeof errors, hint?: string) =>
     [hint, errors[field] ? `${id}-${field}-error` : undefined].filter(Boolean).join(" ") || undefined;
@@ -73,20 +95,18 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
           )}
         </div>
       )}
-      <form onSubmit={(event) => void submit(event)} className="stack" noValidate>
+      <form ref={formRef} onSubmit={(event) => void submit(event)} className="stack" noValidate>
         {mode === "register" && (
           <div className="field">
             <label htmlFor={`${id}-name`}>Name</label>
             <input
               id={`${id}-name`}
-              name="name"
               autoComplete="name"
               required
               maxLength={200}
-              value={name}
               aria-invalid={errors.name ? true : undefined}
               aria-describedby={describedBy("name")}
-              onChange={(event) => setName(event.target.value)}
+              {...form.register("name")}
             />
             {errors.name && (
               <p id={`${id}-name-error`} className="field-error">
@@ -99,14 +119,12 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
           <label htmlFor={`${id}-email`}>Email</label>
           <input
             id={`${id}-email`}
-            name="email"
             type="email"
             autoComplete={mode === "signIn" ? "username" : "email"}
             required
-            value={email}
             aria-invalid={errors.email ? true : undefined}
             aria-describedby={describedBy("email")}
-            onChange={(event) => setEmail(event.target.value)}
+            {...form.register("email")}
           />
           {errors.email && (
             <p id={`${id}-email-error`} className="field-error">
@@ -118,17 +136,12 @@ export function AuthPage({ notice, onRetry }: { notice: string | null; onRetry?:
           <label htmlFor={`${id}-password`}>Password</label>
           <input
             id={`${id}-password`}
-            name="password"
             type="password"
             autoComplete={mode === "signIn" ? "current-password" : "new-password"}
             required
             aria-invalid={errors.password ? true : undefined}
             aria-describedby={describedBy("password", mode === "register" ? `${id}-password-hint` : undefined)}
-            value={password}
-            onChange={(event) => {
-              setPassword(event.target.value);
-              setPasswordProblem(null);
-            }}
+            {...form.register("password")}
           />
           {mode === "register" && (
             <p id={`${id}-password-hint`} className="hint">

@@ -1,7 +1,10 @@
 import type { InfiniteData } from "@tanstack/react-query";
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { useForm } from "react-hook-form";
+import { schemaResolver } from "../../components/form";
+import { createInteractionInput } from "../../schemas";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { trpc } from "../../trpc";
+import { trpc, type RouterInputs } from "../../trpc";
 import type { Contact, Interaction, InteractionPage } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
@@ -25,6 +28,14 @@ const DIRECTIONS = [
   { value: "inbound", label: "Inbound" },
 ] as const satisfies readonly { value: Interaction["direction"]; label: string }[];
 type Direction = Interaction["direction"];
+/** The log form's fields as typed; `occurredAt` is a datetime-local value (the person's time). */
+interface LogValues {
+  type: InteractionType;
+  direction: Direction;
+  occurredAt: string;
+  subject: string;
+  summary: string;
+}
 
 type TimelineData = InfiniteData<InteractionPage, string | null>;
 
@@ -248,47 +259,62 @@ function LogInteractionForm({
   const id = useId();
   const utils = trpc.useUtils();
   const formRef = useRef<HTMLFormElement>(null);
-  const typeRef = useRef<HTMLSelectElement>(null);
-  const [type, setType] = useState<InteractionType>("email");
-  const [direction, setDirection] = useState<Direction>("outbound");
-  const [when, setWhen] = useState(() => toLocalInput(new Date()));
-  const [subject, setSubject] = useState("");
-  const [summary, setSummary] = useState("");
-  const [whenError, setWhenError] = useState<string | null>(null);
+  // Checked with interactions.create's schema before anything is sent; "When" is the person's local time.
+  const form = useForm<LogValues, unknown, RouterInputs["interactions"]["create"]>({
+    mode: "onTouched",
+    defaultValues: {
+      type: "email",
+      direction: "outbound",
+      occurredAt: toLocalInput(new Date()),
+      subject: "",
+      summary: "",
+    },
+    resolver: schemaResolver(
+      createInteractionInput,
+      (values: LogValues) => ({
+        workspaceId,
+        contactId: contact.id,
+        type: values.type,
+        direction: values.direction,
+        occurredAt: new Date(values.occurredAt),
+        subject: values.subject,
+        summary: values.summary,
+      }),
+      {
+        local: (values: LogValues) => ({
+          occurredAt:
+            !values.occurredAt || Number.isNaN(new Date(values.occurredAt).getTime())
+              ? "Enter a date and time."
+              : undefined,
+        }),
+      },
+    ),
+  });
   const create = trpc.interactions.create.useMutation();
   const errors = fieldErrors(create.error);
+  const error = (field: keyof LogValues) => form.formState.errors[field]?.message ?? errors.fields[field];
 
-  useEffect(() => typeRef.current?.focus(), []);
+  const { setFocus } = form;
+  useEffect(() => setFocus("type"), [setFocus]);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const occurredAt = new Date(when);
-    if (!when || Number.isNaN(occurredAt.getTime())) {
-      setWhenError("Enter a date and time.");
-      focusFirstInvalid(formRef.current);
-      return;
-    }
-    setWhenError(null);
-    create.mutate(
-      { workspaceId, contactId: contact.id, type, direction, occurredAt, subject, summary },
-      {
-        onSuccess: ({ interaction }) => {
-          const item: Interaction = {
-            ...interaction,
-            participants: [
-              { contactId: contact.id, email: null, displayName: null, role: "participant", contactName: contact.name },
-            ],
-          };
-          utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contact.id), (data) =>
-            insertInteraction(data, item),
-          );
-          showToast({ message: "Interaction logged." });
-          onClose();
-        },
-        onError: () => focusFirstInvalid(formRef.current),
+  const submit = form.handleSubmit((input) => {
+    create.mutate(input, {
+      onSuccess: ({ interaction }) => {
+        const item: Interaction = {
+          ...interaction,
+          participants: [
+            { contactId: contact.id, email: null, displayName: null, role: "participant", contactName: contact.name },
+          ],
+        };
+        utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contact.id), (data) =>
+          insertInteraction(data, item),
+        );
+        showToast({ message: "Interaction logged." });
+        onClose();
       },
-    );
-  };
+      onError: () => focusFirstInvalid(formRef.current),
+    });
+  });
 
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === "Escape") {
@@ -301,32 +327,21 @@ function LogInteractionForm({
       ref={formRef}
       className="card ct-panel ct-form-grid tl-form"
       aria-labelledby={`${id}-title`}
-      onSubmit={submit}
+      onSubmit={(event) => void submit(event)}
       onKeyDown={onKeyDown}
       noValidate
     >
       <h3 id={`${id}-title`} className="ct-span-all">
         Log interaction
       </h3>
-      <SelectField
-        selectRef={typeRef}
-        label="Type"
-        value={type}
-        onChange={(event) => setType(event.target.value as InteractionType)}
-        error={errors.fields.type}
-      >
+      <SelectField label="Type" {...form.register("type")} error={error("type")}>
         {TYPES.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
           </option>
         ))}
       </SelectField>
-      <SelectField
-        label="Direction"
-        value={direction}
-        onChange={(event) => setDirection(event.target.value as Direction)}
-        error={errors.fields.direction}
-      >
+      <SelectField label="Direction" {...form.register("direction")} error={error("direction")}>
         {DIRECTIONS.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
@@ -337,27 +352,24 @@ function LogInteractionForm({
         label="When"
         type="datetime-local"
         required
-        value={when}
-        onChange={(event) => setWhen(event.target.value)}
-        error={whenError ?? errors.fields.occurredAt}
+        {...form.register("occurredAt")}
+        error={error("occurredAt")}
       />
       <TextField
         label="Subject"
         className="ct-span-all"
         maxLength={500}
         autoComplete="off"
-        value={subject}
-        onChange={(event) => setSubject(event.target.value)}
-        error={errors.fields.subject}
+        {...form.register("subject")}
+        error={error("subject")}
       />
       <TextAreaField
         label="Summary"
         className="ct-span-all"
         rows={4}
         maxLength={10_000}
-        value={summary}
-        onChange={(event) => setSummary(event.target.value)}
-        error={errors.fields.summary}
+        {...form.register("summary")}
+        error={error("summary")}
       />
       <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">
