@@ -82,7 +82,7 @@ describe("dashboard", () => {
     await page.waitForURL(/\/w\/[0-9a-f-]{36}\/contacts$/);
     const workspaceId = /\/w\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
 
-    // Add a contact: the server's validation error shows on the field first.
+    // Add a contact: the validation error (the server's schema, checked in the browser) shows on the field first.
     await page.getByRole("button", { name: "Add contact" }).click();
     await page.getByLabel("Name", { exact: true }).fill(name);
     await page.getByLabel("Email", { exact: true }).fill("grace@invalid");
