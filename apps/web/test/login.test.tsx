@@ -108,7 +108,7 @@ describe("sign-in form", () => {
     expect(name).toHaveAccessibleDescription("must not be empty");
     expect(name).toHaveAttribute("aria-invalid", "true");
     // Focus goes to the first field in error.
-    expect(name).toHaveFocus();
+    await waitFor(() => expect(name).toHaveFocus());
     expect(server.callsTo("auth.register")).toHaveLength(0);
 
     await user.type(name, "Ana");
@@ -136,7 +136,7 @@ describe("sign-in form", () => {
     await user.type(screen.getByLabelText("Password"), "correct horse battery staple");
     await user.click(screen.getByRole("button", { name: "Sign in" }));
     await waitFor(() => expect(email).toHaveAccessibleDescription("must be a valid email address"));
-    expect(email).toHaveFocus();
+    await waitFor(() => expect(email).toHaveFocus());
     expect(server.callsTo("auth.login")).toHaveLength(0);
   });
 });
