@@ -10,7 +10,8 @@ import {
   type SearchMatch,
   type SearchTier,
 } from "@rapport/core";
-import { queryRows, type Executor, type InteractionType } from "@rapport/db";
+import type { InteractionType } from "@rapport/core";
+import { queryRows, type Executor } from "@rapport/db";
 import { sql, type SQL } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
 import type { SearchQueryInput, SearchSuggestInput, SearchType } from "./schemas";
