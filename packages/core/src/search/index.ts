@@ -81,7 +81,14 @@ export function foldText(value: string): FoldedText {
   let offset = 0;
   for (const char of value) {
     const end = offset + char.length;
-    const mapped = (SPECIAL_FOLDS[char] ?? char.normalize("NFD").replace(COMBINING_MARK, "")).toLowerCase();
+    const code = char.charCodeAt(0);
+    // ASCII (most text) needs no decomposition.
+    const mapped =
+      code < 128
+        ? code >= 65 && code <= 90
+          ? String.fromCharCode(code + 32)
+          : char
+        : (SPECIAL_FOLDS[char] ?? char.normalize("NFD").replace(COMBINING_MARK, "")).toLowerCase();
     for (let i = 0; i < mapped.length; i++) {
       starts.push(offset);
       ends.push(end);

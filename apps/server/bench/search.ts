@@ -1,0 +1,351 @@
+/**
+ * Search benchmark (`pnpm bench:search`; not part of the tests).
+ *
+ *   pnpm bench:search [--contacts 100000] [--interactions 2000000] [--seconds 20] [--scan-sample 20]
+ *
+ * 1. A throw-away database and Redis prefix with the real runtime and HTTP server
+ *    (bench/env.ts). Bulk seed in SQL (INSERT … SELECT generate_series, as
+ *    bench:analytics): contacts whose names, companies and titles come from pools
+ *    with accents and hyphens, phones and tags; interactions with subjects and
+ *    summaries from a vocabulary. The search indexes are dropped for the load and
+ *    rebuilt from their own definitions afterwards (as a bulk import would), then
+ *    VACUUM ANALYZE.
+ * 2. A mix of 200 queries: name prefixes, words inside names (infix), one-letter
+ *    typos, company words and interaction subject words.
+ * 3. search_p50_ms / search_p99_ms: search.query over HTTP, concurrency 10, the 200
+ *    queries cycled, after a warm-up.
+ * 4. suggest_p99_ms: search.suggest over HTTP, concurrency 10, prefixes of 2–4 letters.
+ * 5. scan_p50_ms: the floor an index-less search would pay, measured in the same run:
+ *    a sequential `ILIKE '%q%'` over the same fields (contacts and interactions) for
+ *    every --scan-sample-th query of the mix, one at a time, median.
+ *
+ * Writes bench-results/search.json at the repo root; progress goes to stderr.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { HOST, repoRoot, withBenchEnvironment, type BenchEnv } from "./env";
+import { note, percentile, round, runLoad } from "./load";
+
+const { values: args } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+  options: {
+    contacts: { type: "string" },
+    interactions: { type: "string" },
+    seconds: { type: "string" },
+    "scan-sample": { type: "string" },
+  },
+});
+const CONTACTS = intArg(args.contacts, 100_000, "contacts", 100);
+const INTERACTIONS = intArg(args.interactions, 2_000_000, "interactions", 0);
+const SECONDS = intArg(args.seconds, 20, "seconds", 1);
+const SCAN_EVERY = intArg(args["scan-sample"], 10, "scan-sample", 1);
+const CONCURRENCY = 10;
+const RESULTS = join(repoRoot, "bench-results/search.json");
+const TARGETS = { search_p99_ms: 50, search_p99_vs_scan_p50: 0.1, suggest_p99_ms: 30 } as const;
+
+function intArg(value: string | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/_/g, ""));
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+  return n;
+}
+
+const FIRST = [
+  "Ana",
+  "Ben",
+  "Chloé",
+  "David",
+  "Elena",
+  "Farid",
+  "Grace",
+  "Hugo",
+  "Inès",
+  "Jonas",
+  "Kaia",
+  "Liam",
+  "Maya",
+  "Nils",
+  "Olivia",
+  "Pablo",
+  "Zoë",
+  "Søren",
+  "Łukasz",
+  "José",
+  "Anneliese",
+  "Björn",
+  "Dmitri",
+  "Aoife",
+];
+const LAST = [
+  "Ruiz",
+  "Schmidt",
+  "Dubois",
+  "Rossi",
+  "Novak",
+  "Kowalski",
+  "Jensen-Holt",
+  "Silva",
+  "Müller",
+  "Costa",
+  "Nakamura",
+  "Okafor",
+  "O'Brien",
+  "Jørgensen",
+  "Wałęsa",
+  "Álvarez",
+  "Lindqvist",
+  "Straße",
+  "Papadopoulos",
+  "Van der Berg",
+  "Fernández",
+  "Kim",
+  "Nguyen",
+  "Haddad",
+  "Mbeki",
+  "Sørensen",
+  "García-Márquez",
+  "Ivanova",
+  "Dupont",
+  "Yilmaz",
+];
+const COMPANY = [
+  "Acme",
+  "Globex",
+  "Initech",
+  "Umbrella",
+  "Hooli",
+  "Vandelay",
+  "Stark",
+  "Wayne",
+  "Tyrell",
+  "Cyberdyne",
+  "Soylent",
+  "Nordlys",
+  "Fjord",
+  "Ejemplo",
+  "Zürich Re",
+  "Malmö Energi",
+];
+const TITLE = ["CTO", "Head of Sales", "Engineer", "Founder", "Procurement Lead", "Designer", "Partner"];
+const SUBJECT = [
+  "Quarterly review",
+  "Renewal pricing",
+  "Intro call",
+  "Security questionnaire",
+  "Roadmap workshop",
+  "Contract redlines",
+  "Onboarding kickoff",
+  "Invoice question",
+  "Partnership proposal",
+  "Conference follow-up",
+];
+const SUMMARY_WORDS = [
+  "discussed",
+  "budget",
+  "timeline",
+  "integration",
+  "migration",
+  "pilot",
+  "procurement",
+  "legal",
+  "pricing",
+  "renewal",
+  "expansion",
+  "feedback",
+  "dashboard",
+  "analytics",
+  "support",
+  "escalation",
+  "travel",
+  "workshop",
+];
+
+const sqlArray = (values: string[]) => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`;
+
+// ---------------------------------------------------------------- seed
+
+async function bulkSeed(env: BenchEnv) {
+  const sql = env.benchSql;
+  const ws = env.workspaceId;
+  const started = performance.now();
+  // The search indexes, dropped for the load and rebuilt from their own definitions.
+  const indexes = (await sql.unsafe(
+    `SELECT indexname, indexdef FROM pg_indexes
+     WHERE schemaname = 'public' AND indexname LIKE '%search%' ORDER BY indexname`,
+  )) as { indexname: string; indexdef: string }[];
+  for (const index of indexes) await sql.unsafe(`DROP INDEX ${index.indexname}`);
+  await sql.unsafe("SELECT setseed(0.42)");
+  await sql.unsafe(`
+    INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
+    SELECT '${ws}',
+           'person' || g || '@' || lower(replace(c.company, ' ', '')) || (g % 997) || '.example',
+           n.first || ' ' || n.last, c.company || ' ' || (g % 97), (${sqlArray(TITLE)})[1 + (g % ${TITLE.length})],
+           '+1 (' || (200 + g % 700) || ') ' || lpad((g * 7919 % 10000000)::text, 7, '0'),
+           CASE WHEN g % 10 = 0 THEN ARRAY['vip'] WHEN g % 7 = 0 THEN ARRAY['lead', 'emea'] ELSE '{}' END,
+           'import', '${env.userId}', t, t
+    FROM (SELECT g, now() - (random() * 600) * interval '1 day' AS t FROM generate_series(1, ${CONTACTS}) g) s
+    CROSS JOIN LATERAL (SELECT (${sqlArray(FIRST)})[1 + (g % ${FIRST.length})] AS first,
+                               (${sqlArray(LAST)})[1 + ((g / ${FIRST.length}) % ${LAST.length})] || CASE WHEN g % 3 = 0 THEN '' ELSE ' ' || (g % 401) END AS last) n
+    CROSS JOIN LATERAL (SELECT (${sqlArray(COMPANY)})[1 + (g % ${COMPANY.length})] AS company) c`);
+  note(`seed: ${CONTACTS} contacts in ${Math.round(performance.now() - started)} ms`);
+  await sql.unsafe(`CREATE TEMP TABLE bench_rank AS
+    SELECT row_number() OVER (ORDER BY random())::int AS rank, id, created_at FROM contacts WHERE workspace_id = '${ws}'`);
+  await sql.unsafe("CREATE UNIQUE INDEX ON bench_rank (rank)");
+  const chunk = 250_000;
+  for (let done = 0; done < INTERACTIONS; done += chunk) {
+    const n = Math.min(chunk, INTERACTIONS - done);
+    const chunkStarted = performance.now();
+    await sql.unsafe(`
+      INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, subject, summary, source, created_by, created_at)
+      SELECT '${ws}', r.id, 'email', CASE WHEN x.v < 0.5 THEN 'inbound' ELSE 'outbound' END,
+             r.created_at + (now() - r.created_at) * x.w,
+             (${sqlArray(SUBJECT)})[1 + floor(x.u * ${SUBJECT.length})::int] || ' #' || (x.g % 5000),
+             'We ' || (${sqlArray(SUMMARY_WORDS)})[1 + (x.g % ${SUMMARY_WORDS.length})] || ' the '
+               || (${sqlArray(SUMMARY_WORDS)})[1 + ((x.g / 7) % ${SUMMARY_WORDS.length})] || ' and the '
+               || (${sqlArray(SUMMARY_WORDS)})[1 + ((x.g / 131) % ${SUMMARY_WORDS.length})] || ' with the team in '
+               || (${sqlArray(COMPANY)})[1 + (x.g % ${COMPANY.length})] || '.',
+             'import', '${env.userId}', now()
+      FROM (SELECT g, least(${CONTACTS}, floor(exp(random() * ln(${CONTACTS} + 1)))::int) AS rank, random() AS u, random() AS v, random() AS w
+            FROM generate_series(${done + 1}, ${done + n}) g) x
+      JOIN bench_rank r ON r.rank = x.rank`);
+    note(`seed: interactions ${done + n}/${INTERACTIONS} (${Math.round(performance.now() - chunkStarted)} ms)`);
+  }
+  await sql.unsafe("DROP TABLE bench_rank");
+  await sql.unsafe("SET maintenance_work_mem = '256MB'");
+  for (const index of indexes) {
+    const indexStarted = performance.now();
+    await sql.unsafe(index.indexdef);
+    note(`seed: ${index.indexname} built in ${Math.round(performance.now() - indexStarted)} ms`);
+  }
+  await sql.unsafe("VACUUM ANALYZE contacts");
+  await sql.unsafe("VACUUM ANALYZE interactions");
+  return { contacts: CONTACTS, interactions: INTERACTIONS, ms: Math.round(performance.now() - started) };
+}
+
+// ---------------------------------------------------------------- queries
+
+/** Deterministic pseudo-random picks (the mix is the same every run). */
+function picker(seed: number) {
+  let state = seed;
+  return <T>(values: readonly T[]): T => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return values[state % values.length]!;
+  };
+}
+
+function typo(word: string, pick: ReturnType<typeof picker>): string {
+  const letters = [...word.toLowerCase()];
+  const at = 1 + (letters.length > 3 ? pick([0, 1, 2]) : 0);
+  letters[Math.min(at, letters.length - 1)] = pick(["a", "e", "o", "i"]);
+  return letters.join("");
+}
+
+function queryMix(): { kind: string; q: string }[] {
+  const pick = picker(7);
+  const mix: { kind: string; q: string }[] = [];
+  const lastWords = LAST.flatMap((last) => last.split(/[\s-]+/)).filter((w) => w.length >= 4);
+  for (let i = 0; i < 40; i++) {
+    const name = `${pick(FIRST)} ${pick(LAST)}`;
+    mix.push({ kind: "prefix", q: name.slice(0, 3 + (i % 6)) });
+  }
+  for (let i = 0; i < 40; i++) mix.push({ kind: "infix", q: pick(lastWords) });
+  for (let i = 0; i < 40; i++) mix.push({ kind: "typo", q: typo(pick(lastWords), pick) });
+  for (let i = 0; i < 40; i++) mix.push({ kind: "company", q: `${pick(COMPANY)}${i % 2 ? ` ${i}` : ""}` });
+  for (let i = 0; i < 40; i++) {
+    const subject = pick(SUBJECT);
+    mix.push({ kind: "subject", q: i % 2 ? subject : `${subject.split(" ")[0]} #${(i * 37) % 5000}` });
+  }
+  return mix;
+}
+
+const trpcPath = (procedure: string, input: unknown) =>
+  `/trpc/${procedure}?input=${encodeURIComponent(JSON.stringify(input))}`;
+
+// ---------------------------------------------------------------- scan floor
+
+async function scanFloor(env: BenchEnv, queries: string[]): Promise<number[]> {
+  const times: number[] = [];
+  for (const q of queries) {
+    const pattern = `'%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`).replace(/'/g, "''")}%'`;
+    const started = performance.now();
+    await env.benchSql.unsafe(`
+      SELECT id FROM contacts WHERE workspace_id = '${env.workspaceId}' AND deleted_at IS NULL
+        AND (name ILIKE ${pattern} OR email ILIKE ${pattern} OR company ILIKE ${pattern} OR title ILIKE ${pattern} OR phone ILIKE ${pattern})
+      LIMIT 10`);
+    await env.benchSql.unsafe(`
+      SELECT id FROM interactions WHERE workspace_id = '${env.workspaceId}'
+        AND (subject ILIKE ${pattern} OR summary ILIKE ${pattern})
+      ORDER BY occurred_at DESC LIMIT 10`);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+// ---------------------------------------------------------------- main
+
+await withBenchEnvironment({ contacts: 0, interactions: 0 }, async (env) => {
+  note(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}`);
+  const loadStart = os.loadavg()[0]!;
+  const seeded = await bulkSeed(env);
+  note(`seeded in ${seeded.ms} ms`);
+
+  const mix = queryMix();
+  const searchPaths = mix.map(({ q }) => trpcPath("search.query", { workspaceId: env.workspaceId, q, limit: 10 }));
+  const suggestPaths = mix
+    .filter((m) => m.kind === "prefix" || m.kind === "infix")
+    .map(({ q }, i) => trpcPath("search.suggest", { workspaceId: env.workspaceId, q: q.slice(0, 2 + (i % 3)) }));
+  // Every query answers 200 before anything is timed.
+  for (const path of [...searchPaths.slice(0, 5), ...suggestPaths.slice(0, 2)]) {
+    const response = await fetch(`${env.url}${path}`, { headers: env.headers });
+    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  }
+
+  const load = { host: HOST, port: env.port, concurrency: CONCURRENCY, headers: env.headers, mode: "get" as const };
+  const search = await runLoad("search.query", {
+    ...load,
+    paths: searchPaths,
+    warmupMs: 3_000,
+    durationMs: SECONDS * 1_000,
+  });
+  const suggest = await runLoad("search.suggest", {
+    ...load,
+    paths: suggestPaths,
+    warmupMs: 2_000,
+    durationMs: SECONDS * 1_000,
+  });
+
+  const scanQueries = mix.filter((_, i) => i % SCAN_EVERY === 0).map((m) => m.q);
+  note(`scan floor: ${scanQueries.length} queries, sequential ILIKE '%q%'`);
+  const scans = (await scanFloor(env, scanQueries)).sort((a, b) => a - b);
+  const scanP50 = round(percentile(scans, 50));
+  note(`scan floor: p50 ${scanP50} ms`);
+
+  const result = {
+    generated_at: new Date().toISOString(),
+    host: { cpus: os.cpus().length, load_at_start: round(loadStart), load_at_end: round(os.loadavg()[0]!) },
+    data: { contacts: seeded.contacts, interactions: seeded.interactions, seed_ms: seeded.ms },
+    queries: { mix: mix.length, kinds: ["prefix", "infix", "typo", "company", "subject"], concurrency: CONCURRENCY },
+    search_p50_ms: search.p50_ms,
+    search_p99_ms: search.p99_ms,
+    search_rps: search.rps,
+    search_errors: search.errors,
+    suggest_p50_ms: suggest.p50_ms,
+    suggest_p99_ms: suggest.p99_ms,
+    suggest_errors: suggest.errors,
+    scan_p50_ms: scanP50,
+    scan_queries: scanQueries.length,
+    search_p99_vs_scan_p50: round(search.p99_ms / scanP50, 3),
+    targets: TARGETS,
+    met: {
+      search_p99_ms: search.p99_ms < TARGETS.search_p99_ms,
+      search_p99_vs_scan_p50: search.p99_ms <= TARGETS.search_p99_vs_scan_p50 * scanP50,
+      suggest_p99_ms: suggest.p99_ms < TARGETS.suggest_p99_ms,
+    },
+  };
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+  note(`wrote ${RESULTS}`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+});
