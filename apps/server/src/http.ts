@@ -67,7 +67,8 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: config.BODY_LIMIT_BYTES,
-    createContext: ({ req, res }) => createContext(requestInfo(req, res, config.TRUST_PROXY)),
+    createContext: ({ req, res, info }) =>
+      createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token)),
     responseMeta({ errors }) {
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
       const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details
@@ -145,6 +146,15 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+  // Event streams never finish on their own; their clients resume from their last event
+  // id on any instance, so a shutdown ends them at once instead of waiting for them.
+  const eventStreams = new Set<Socket>();
+  server.on("request", (req: http.IncomingMessage) => {
+    if (!headerValue(req.headers.accept)?.includes("text/event-stream")) return;
+    const socket = req.socket;
+    eventStreams.add(socket);
+    socket.once("close", () => eventStreams.delete(socket));
+  });
 
   return {
     server,
@@ -162,6 +172,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       const closed = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
       server.closeIdleConnections();
+      for (const socket of eventStreams) socket.destroy();
       const timer = setTimeout(() => {
         log.warn({ open: sockets.size }, "shutdown timeout: closing remaining connections");
         for (const socket of sockets) socket.destroy();
@@ -173,15 +184,28 @@ export function createRapportServer(runtime: Runtime): RapportServer {
   };
 }
 
-function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustProxy: ProxyTrust) {
+/**
+ * `streamToken`: an event stream's access token. A browser's EventSource cannot send an
+ * Authorization header, so subscriptions pass it as a connection parameter; the header wins.
+ */
+function requestInfo(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  trustProxy: ProxyTrust,
+  streamToken: string | undefined,
+) {
+  const header = headerValue(req.headers.authorization);
   return {
     requestId: (req as http.IncomingMessage & { id?: string }).id ?? randomUUID(),
     ip: requestAddress(req, trustProxy),
     userAgent: headerValue(req.headers["user-agent"]) ?? null,
-    authorization: headerValue(req.headers.authorization) ?? null,
+    authorization: header ?? (streamToken ? `Bearer ${streamToken}` : null),
     cookie: headerValue(req.headers.cookie) ?? null,
     setCookie: (header: string) => {
       res.appendHeader("set-cookie", header);
+    },
+    dropConnection: () => {
+      res.destroy();
     },
   };
 }

@@ -101,6 +101,10 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  // Live event streams (activity.live): events held for one client that reads too slowly
+  // before it is dropped (it resumes from its last id), and open streams per user per instance.
+  LIVE_STREAM_BUFFER: z.coerce.number().int().min(10).max(100_000).default(1_000),
+  LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000).default(12),
   WEB_DIST_DIR: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   // GDPR exports: where export ZIPs are stored (local directory storage) and how long links live.

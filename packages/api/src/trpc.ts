@@ -5,7 +5,7 @@ import { DomainError, forbidden, notFound, toTRPCError, unauthorized } from "./e
 import { bearerToken } from "./lib/bearer";
 import { idSchema } from "./lib/schemas";
 import type { Logger } from "./logger";
-import type { AccessClaims } from "./modules/auth/tokens";
+import type { VerifiedAccessToken } from "./modules/auth/tokens";
 import type { Runtime } from "./platform/runtime-types";
 
 export interface RequestInfo {
@@ -17,6 +17,8 @@ export interface RequestInfo {
   cookie: string | null;
   /** Adds a Set-Cookie header to the response. */
   setCookie(header: string): void;
+  /** Drops the connection without a response (an event stream whose client stopped reading). */
+  dropConnection?(): void;
 }
 
 export interface Context extends RequestInfo {
@@ -45,6 +47,13 @@ const t = initTRPC
   .meta<ProcedureMeta>()
   .create({
     transformer: wireTransformer,
+    // Event streams (subscriptions over SSE): a comment-sized ping keeps proxies from
+    // closing an idle stream, and a client that hears nothing for 30 s (a dead connection
+    // the OS has not noticed) reconnects and resumes from its last event id.
+    sse: {
+      ping: { enabled: true, intervalMs: 12_000 },
+      client: { reconnectAfterInactivityMs: 30_000 },
+    },
     errorFormatter({ shape, error, ctx }) {
       const cause = error.cause;
       const zodIssues =
@@ -96,7 +105,7 @@ export const publicProcedure = t.procedure.use(errorMapping).meta({ scope: "publ
 export async function authenticate(
   runtime: Runtime,
   authorization: string | readonly string[] | null | undefined,
-): Promise<AccessClaims> {
+): Promise<VerifiedAccessToken> {
   const token = bearerToken(authorization);
   if (!token) throw unauthorized("Sign in first (missing bearer token)");
   return runtime.services.auth.verifyAccessToken(token);

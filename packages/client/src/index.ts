@@ -1,5 +1,13 @@
 import type { AppRouter } from "@rapport/api";
-import { createTRPCClient, httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  type TRPCLink,
+} from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { wireTransformer } from "@rapport/core/wire";
 
@@ -17,6 +25,11 @@ export interface RapportClientOptions {
   batch?: boolean;
   fetch?: typeof globalThis.fetch;
   headers?: Record<string, string>;
+  /**
+   * The EventSource that subscriptions (`activity.live`) stream over; default the
+   * global one (browsers, Node 22+). In older Node pass one, e.g. the `eventsource` package's.
+   */
+  EventSource?: typeof globalThis.EventSource;
 }
 
 /** The typed tRPC client for every Rapport procedure. */
@@ -27,16 +40,32 @@ export function createRapportClient(options: RapportClientOptions) {
     return { ...options.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) };
   };
   const common = { url, transformer: wireTransformer, headers, fetch: options.fetch };
+  const requests: TRPCLink<AppRouter> =
+    options.batch === false
+      ? httpLink(common)
+      : splitLink({
+          // Uploads (bulk imports) go alone so they never hit URL or batch limits.
+          condition: (op) => op.type === "mutation" && op.path.endsWith("bulkCreate"),
+          true: httpLink(common),
+          false: httpBatchLink({ ...common, maxURLLength: 4_000 }),
+        });
   return createTRPCClient<AppRouter>({
     links: [
-      options.batch === false
-        ? httpLink(common)
-        : splitLink({
-            // Uploads (bulk imports) go alone so they never hit URL or batch limits.
-            condition: (op) => op.type === "mutation" && op.path.endsWith("bulkCreate"),
-            true: httpLink(common),
-            false: httpBatchLink({ ...common, maxURLLength: 4_000 }),
-          }),
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        // An EventSource cannot send headers: the token goes as a connection parameter,
+        // read again on every reconnect so a refreshed token is used.
+        true: httpSubscriptionLink({
+          url,
+          transformer: wireTransformer,
+          EventSource: options.EventSource ?? globalThis.EventSource,
+          connectionParams: async () => {
+            const token = typeof options.token === "function" ? await options.token() : options.token;
+            return token ? { token } : {};
+          },
+        }),
+        false: requests,
+      }),
     ],
   });
 }

@@ -11,3 +11,4 @@ export * from "./invitations";
 export * from "./search/index";
 export * from "./contacts";
 export * from "./interactions";
+export * from "./event-audience";

@@ -6,6 +6,7 @@ import { createRuntime, loadConfig, ManualClock, type Clock, type Logger, type R
 import { createRapportClient, type RapportClient } from "@rapport/client";
 import { queryRows } from "@rapport/db";
 import { sql as drizzleSql } from "drizzle-orm";
+import { EventSource } from "eventsource";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { inject } from "vitest";
@@ -60,6 +61,11 @@ export interface TestAppOptions {
   role?: "api" | "worker" | "all";
   /** The runtime's logger (e.g. one writing to a stream the test reads); default: LOG_LEVEL to stdout. */
   log?: Logger;
+  /**
+   * Another instance of `app`: the same Postgres database, Redis prefix and secrets, its
+   * own runtime and port (closing it leaves the shared database to `app`). Postgres only.
+   */
+  instanceOf?: TestApp;
 }
 
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -89,11 +95,17 @@ export function createTestPgliteDir(): { dir: string; drop(): Promise<void> } {
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const shared = options.instanceOf;
+  if (shared && shared.driver !== "postgres") throw new Error("a second instance needs the postgres driver");
   const driver = options.driver ?? "postgres";
-  const useRedis = options.redis ?? driver === "postgres";
-  const database = driver === "postgres" ? await createTestDatabase() : null;
+  const useRedis = options.redis ?? (shared ? shared.runtime.redis !== null : driver === "postgres");
+  const database = shared
+    ? { url: shared.databaseUrl, drop: async () => {} }
+    : driver === "postgres"
+      ? await createTestDatabase()
+      : null;
   const pglite = driver === "pglite" ? createTestPgliteDir() : null;
-  const redisPrefix = `rapport-test-${randomBytes(4).toString("hex")}:`;
+  const redisPrefix = shared?.redisPrefix ?? `rapport-test-${randomBytes(4).toString("hex")}:`;
   // Export files and anything else kept locally go to a temporary directory, never the repository's .data/.
   const dataDir = mkdtempSync(join(tmpdir(), "rapport-test-data-"));
   const config = loadConfig({
@@ -104,7 +116,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     DATABASE_POOL_SIZE: "5",
     REDIS_URL: useRedis ? TEST_REDIS_URL : undefined,
     REDIS_PREFIX: redisPrefix,
-    JWT_SECRET: randomBytes(32).toString("hex"),
+    JWT_SECRET: shared?.runtime.config.JWT_SECRET ?? randomBytes(32).toString("hex"),
+    ...(shared ? { GDPR_SUPPRESSION_KEY: shared.runtime.config.GDPR_SUPPRESSION_KEY } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     EVENT_POLL_MS: "50",
     // Tests sign in often from one address; auth.test.ts sets its own limits.
@@ -118,7 +131,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const { url } = await server.listen(0, "127.0.0.1");
   const sql = database ? postgres(database.url, { max: 2, onnotice: () => {} }) : postgresOnly();
   const client = (token?: string | (() => string | null)) =>
-    createRapportClient({ url, token: token ?? null, batch: false });
+    createRapportClient({
+      url,
+      token: token ?? null,
+      batch: false,
+      // Node 20 has no EventSource; subscriptions use the WHATWG-compliant `eventsource` package.
+      EventSource: EventSource as unknown as typeof globalThis.EventSource,
+    });
 
   return {
     driver,
@@ -161,7 +180,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         await database.drop();
       }
       await pglite?.drop();
-      if (useRedis) await deleteRedisPrefix(redisPrefix);
+      if (useRedis && !shared) await deleteRedisPrefix(redisPrefix);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

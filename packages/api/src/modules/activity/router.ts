@@ -1,4 +1,6 @@
+import { tracked } from "@trpc/server";
 import { z } from "zod";
+import { toTRPCError } from "../../errors";
 import { DOMAIN_EVENT_TYPES } from "../../platform/events/types";
 import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
@@ -13,4 +15,41 @@ export const activityRouter = router({
       }),
     )
     .query(({ ctx, input }) => ctx.runtime.services.activity.list(input)),
+
+  /**
+   * The workspace's events as they commit, over SSE. Each event is `tracked` with its
+   * outbox id: a reconnecting client sends it back as `lastEventId` (tRPC does this
+   * itself) and receives exactly what it missed, in order, from any instance. The first
+   * message says whether that worked (`resumed: false`: beyond the replay window, refetch).
+   */
+  live: workspaceMember("member")
+    .input(
+      z.strictObject({
+        workspaceId: idSchema,
+        types: z.array(z.enum(DOMAIN_EVENT_TYPES)).max(DOMAIN_EVENT_TYPES.length).optional(),
+        lastEventId: z
+          .string()
+          .regex(/^[0-9]{1,15}$/, "must be an event id")
+          .transform(Number)
+          .nullish(),
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      const stream = ctx.runtime.services.liveFeed.stream({
+        workspaceId: input.workspaceId,
+        userId: ctx.user.userId,
+        role: ctx.workspace.role,
+        tokenExpiresAtMs: ctx.user.expiresAtMs,
+        types: input.types,
+        lastEventId: input.lastEventId,
+        signal,
+        dropConnection: ctx.dropConnection,
+      });
+      try {
+        for await (const item of stream) yield item.id ? tracked(item.id, item.message) : item.message;
+      } catch (error) {
+        // Thrown while streaming, so past the error-mapping middleware: map it here.
+        throw toTRPCError(error);
+      }
+    }),
 });

@@ -183,7 +183,7 @@ export class AuthService {
   }
 
   /** Checks signature, expiry and that the session was not logged out or revoked. */
-  async verifyAccessToken(token: string): Promise<AccessClaims> {
+  async verifyAccessToken(token: string): Promise<VerifiedAccessToken> {
     const now = this.deps.clock.now();
     let claims: VerifiedAccessToken | "expired" | "invalid" | undefined = this.verifiedTokens.get(token);
     if (claims && claims.expiresAtMs <= now.getTime()) claims = "expired";
@@ -200,7 +200,7 @@ export class AuthService {
         throw unauthorized("Session ended; sign in again");
       this.activeSessions.set(claims.sessionId, true);
     }
-    return { userId: claims.userId, sessionId: claims.sessionId };
+    return { userId: claims.userId, sessionId: claims.sessionId, expiresAtMs: claims.expiresAtMs };
   }
 
   private async revokeReusedSession(sessionId: string, userId: string, meta: RequestMeta) {

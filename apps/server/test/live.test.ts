@@ -1,0 +1,291 @@
+import http from "node:http";
+import type { ManualClock } from "@rapport/api";
+import type { RapportClient } from "@rapport/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, type SignedInUser, type TestApp } from "./support/app";
+import { joinWorkspace } from "./support/members";
+
+type LiveInput = Parameters<RapportClient["activity"]["live"]["subscribe"]>[0];
+interface LiveEvent {
+  id: number;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** A live stream through the real tRPC client and EventSource, recording what it hears. */
+function listen(client: RapportClient, input: LiveInput) {
+  const events: LiveEvent[] = [];
+  const ready: (boolean | null)[] = [];
+  let error: { code: string; message: string } | null = null;
+  const subscription = client.activity.live.subscribe(input, {
+    onData(data) {
+      if ("kind" in data) ready.push(data.resumed);
+      else if (data.data.kind === "event") events.push(data.data.event as LiveEvent);
+    },
+    onError(cause) {
+      error = { code: (cause.data as { code?: string } | undefined)?.code ?? "UNKNOWN", message: cause.message };
+    },
+  });
+  const until = async (what: string, done: () => boolean, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+  return {
+    events,
+    ready,
+    get error() {
+      return error;
+    },
+    until,
+    whenReady: () => until("the stream to open", () => ready.length > 0 || error !== null),
+    close: () => subscription.unsubscribe(),
+  };
+}
+
+const settle = (ms = 400) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("activity.live across two instances sharing Postgres and Redis", () => {
+  let a: TestApp;
+  let b: TestApp;
+  let owner: SignedInUser;
+  let ownerOnB: RapportClient;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    a = await createTestApp();
+    b = await createTestApp({ instanceOf: a });
+    owner = await a.signUp("Owner");
+    ownerOnB = b.client(owner.accessToken);
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Live" })).id;
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it("an event committed through instance A reaches a subscriber on instance B", async () => {
+    const stream = listen(ownerOnB, { workspaceId });
+    await stream.whenReady();
+    expect(stream.ready).toEqual([null]);
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Ana Lima" });
+    await stream.until("the contact's event", () => stream.events.some((e) => e.payload.contactId === contact.id));
+    expect(stream.events.find((e) => e.payload.contactId === contact.id)?.type).toBe("contact.created");
+    stream.close();
+  });
+
+  it("resumes on the other instance with exactly the missed events, in commit order, once each", async () => {
+    const first = listen(owner.client, { workspaceId });
+    await first.whenReady();
+    const seen = await owner.client.contacts.create.mutate({ workspaceId, name: "Seen" });
+    await first.until("the first event", () => first.events.some((e) => e.payload.contactId === seen.id));
+    const lastEventId = first.events.at(-1)!.id;
+    first.close();
+
+    // 50 events while disconnected, committed concurrently (ids and commit order differ).
+    for (let batch = 0; batch < 5; batch++)
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          owner.client.contacts.create.mutate({ workspaceId, name: `Missed ${batch * 10 + i}` }),
+        ),
+      );
+    const missed = await a.query<{ id: string | number }>`
+      SELECT id FROM domain_events
+      WHERE workspace_id = ${workspaceId}
+        AND (tx_id, id) > ((SELECT tx_id FROM domain_events WHERE id = ${lastEventId}), ${lastEventId}::bigint)
+      ORDER BY tx_id, id`;
+    expect(missed).toHaveLength(50);
+
+    const resumed = listen(ownerOnB, { workspaceId, lastEventId: String(lastEventId) });
+    await resumed.until("50 events", () => resumed.events.length >= 50);
+    await settle();
+    expect(resumed.ready).toEqual([true]);
+    expect(resumed.events.map((e) => e.id)).toEqual(missed.map((row) => Number(row.id)));
+
+    // And the stream goes on live after its backlog, without repeating any of it.
+    const next = await owner.client.contacts.create.mutate({ workspaceId, name: "After" });
+    await resumed.until("the live event", () => resumed.events.some((e) => e.payload.contactId === next.id));
+    await settle();
+    expect(resumed.events).toHaveLength(51);
+    resumed.close();
+  });
+
+  it("says resumed: false for an id older than the window (24 h and 10,000 events)", async () => {
+    const [oldest] = await a.query<{ id: string | number }>`
+      SELECT id FROM domain_events WHERE workspace_id = ${workspaceId} ORDER BY id LIMIT 1`;
+    const clock = b.clock as ManualClock;
+    clock.advance(25 * 60 * 60 * 1000);
+    const fresh = await b.signIn(owner);
+
+    // Older than 24 h but fewer than 10,000 events behind: still resumed.
+    const within = listen(fresh.client, { workspaceId, lastEventId: String(oldest!.id) });
+    await within.whenReady();
+    expect(within.ready).toEqual([true]);
+    within.close();
+
+    await a.sql`
+      INSERT INTO domain_events (workspace_id, type, payload)
+      SELECT ${workspaceId}, 'contact.updated', jsonb_build_object('contactId', gen_random_uuid(), 'fields', '[]'::jsonb)
+      FROM generate_series(1, 10001)`;
+    const beyond = listen(fresh.client, { workspaceId, lastEventId: String(oldest!.id) });
+    await beyond.whenReady();
+    await settle();
+    expect(beyond.ready).toEqual([false]);
+    expect(beyond.events).toEqual([]); // nothing replayed: the client refetches instead
+    beyond.close();
+
+    const unknown = listen(fresh.client, { workspaceId, lastEventId: "999999999" });
+    await unknown.whenReady();
+    expect(unknown.ready).toEqual([false]);
+    unknown.close();
+  });
+
+  it("refuses non-members, filters admin-only events by role and closes a removed member's stream", async () => {
+    // B's clock ran ahead (the window test): users streaming on B sign up there.
+    const outsider = await b.signUp("Outsider");
+    const refused = listen(b.client(outsider.accessToken), { workspaceId });
+    await refused.whenReady();
+    expect(refused.error?.code).toBe("NOT_FOUND");
+
+    const member = await b.signUp("Member");
+    await joinWorkspace(owner, workspaceId, member, "member");
+    const memberStream = listen(b.client(member.accessToken), { workspaceId });
+    const ownerStream = listen((await b.signIn(owner)).client, { workspaceId });
+    await Promise.all([memberStream.whenReady(), ownerStream.whenReady()]);
+
+    const invited = await b.signUp("Invited");
+    await owner.client.invitations.invite.mutate({ workspaceId, email: invited.email, role: "member" });
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Shared" });
+    await memberStream.until("the contact", () => memberStream.events.some((e) => e.payload.contactId === contact.id));
+    await ownerStream.until("the contact", () => ownerStream.events.some((e) => e.payload.contactId === contact.id));
+    expect(ownerStream.events.map((e) => e.type)).toContain("invitation.created");
+    expect(memberStream.events.map((e) => e.type)).not.toContain("invitation.created");
+
+    await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: member.userId });
+    await memberStream.until("the stream to close", () => memberStream.error !== null);
+    expect(memberStream.error!.code).toBe("UNAUTHORIZED");
+    await ownerStream.until("the removal", () => ownerStream.events.some((e) => e.type === "member.removed"));
+    expect(ownerStream.error).toBeNull();
+    ownerStream.close();
+  });
+
+  it("closes a stream when its access token expires", async () => {
+    const user = await b.signUp("Expiring");
+    const ws = (await user.client.workspaces.create.mutate({ name: "Expiry" })).id;
+    const stream = listen(user.client, { workspaceId: ws });
+    await stream.whenReady();
+    (b.clock as ManualClock).advance(16 * 60 * 1000);
+    await stream.until("the stream to close", () => stream.error !== null);
+    expect(stream.error!.code).toBe("UNAUTHORIZED");
+  });
+});
+
+describe("activity.live with a client that stops reading", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp({ env: { LIVE_STREAM_BUFFER: "50", LIVE_STREAMS_PER_USER: "2" } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("drops the slow stream with a bounded queue, and the client resumes the rest from its last id", async () => {
+    const owner = await app.signUp("Slow reader");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Slow" })).id;
+    const url = new URL(`${app.url}/trpc/activity.live`);
+    url.searchParams.set("input", JSON.stringify({ workspaceId }));
+    url.searchParams.set("connectionParams", JSON.stringify({ token: owner.accessToken }));
+
+    let received = "";
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(url, { headers: { accept: "text/event-stream" } }, resolve).on("error", reject),
+    );
+    response.setEncoding("utf8");
+    const ended = new Promise<void>((resolve) => {
+      response.on("close", resolve);
+      response.on("end", resolve);
+    });
+    response.on("data", (chunk: string) => {
+      received += chunk;
+      // Read up to the first event, then stop reading altogether.
+      if (/^id: \d+\n/m.test(received)) response.pause();
+    });
+    const deadline = Date.now() + 5_000;
+    while (!received.includes('"kind":"ready"') && Date.now() < deadline) await settle(20);
+    await owner.client.contacts.create.mutate({ workspaceId, name: "Before" });
+    while (!/^id: \d+\n/m.test(received) && Date.now() < deadline) await settle(20);
+
+    // ~2 KB each: far more than the socket buffers between server and client hold.
+    const total = 8_000;
+    const filler = "x".repeat(2_000);
+    await app.sql`
+      INSERT INTO domain_events (workspace_id, type, payload)
+      SELECT ${workspaceId}, 'contact.updated',
+             jsonb_build_object('contactId', gen_random_uuid(), 'fields', jsonb_build_array(${filler}::text, n))
+      FROM generate_series(1, ${total}) AS n`;
+    app.runtime.dispatcher.wake();
+
+    const until = Date.now() + 20_000;
+    while (app.runtime.services.liveFeed.stats().streams > 0 && Date.now() < until) await settle(50);
+    const stats = app.runtime.services.liveFeed.stats();
+    expect(stats.streams).toBe(0); // dropped
+    expect(stats.peakQueued).toBeLessThanOrEqual(50); // never buffered more than the limit
+
+    response.resume();
+    await ended;
+    const ids = [...received.matchAll(/^id: (\d+)\n/gm)].map((match) => Number(match[1]));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThan(total);
+
+    // Reconnecting with the last id it got delivers exactly the rest.
+    const resumed = listen(owner.client, { workspaceId, lastEventId: String(ids.at(-1) ?? 0) });
+    await resumed.until("the rest", () => resumed.events.length >= total + 1 - ids.length, 60_000);
+    await settle();
+    expect(resumed.ready).toEqual([true]);
+    // The contact created first, then the filler: every one exactly once between the two connections.
+    expect(resumed.events).toHaveLength(total + 1 - ids.length);
+    expect(new Set([...ids, ...resumed.events.map((e) => e.id)]).size).toBe(total + 1);
+    resumed.close();
+  }, 90_000);
+
+  it("caps open streams per user", async () => {
+    const user = await app.signUp("Many tabs");
+    const workspaceId = (await user.client.workspaces.create.mutate({ name: "Tabs" })).id;
+    const streams = [listen(user.client, { workspaceId }), listen(user.client, { workspaceId })];
+    await Promise.all(streams.map((s) => s.whenReady()));
+    const third = listen(user.client, { workspaceId });
+    await third.whenReady();
+    expect(third.error?.code).toBe("TOO_MANY_REQUESTS");
+    for (const s of streams) s.close();
+  });
+});
+
+describe("activity.live on the embedded database without Redis", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp({ driver: "pglite" });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("delivers committed events and resumes in one process", async () => {
+    const owner = await app.signUp("Embedded");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Embedded" })).id;
+    const stream = listen(owner.client, { workspaceId });
+    await stream.whenReady();
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Local" });
+    await stream.until("the event", () => stream.events.some((e) => e.payload.contactId === contact.id));
+    const lastEventId = stream.events.at(-1)!.id;
+    stream.close();
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: contact.id, patch: { company: "Acme" } });
+    const resumed = listen(owner.client, { workspaceId, lastEventId: String(lastEventId) });
+    await resumed.until("the missed update", () => resumed.events.length >= 1);
+    await settle();
+    expect(resumed.ready).toEqual([true]);
+    expect(resumed.events.map((e) => e.type)).toEqual(["contact.updated"]);
+    resumed.close();
+  });
+});

@@ -1,0 +1,450 @@
+import { eventVisibleTo, type WorkspaceRole } from "@rapport/core";
+import { queryRows, type Db } from "@rapport/db";
+import { sql } from "drizzle-orm";
+import type { Clock } from "../../clock";
+import { DomainError, notFound, tooManyRequests, unauthorized } from "../../errors";
+import type { Logger } from "../../logger";
+import type { ServiceDeps } from "../../platform/deps";
+import type { DomainEvent, DomainEventType } from "../../platform/events/types";
+import type { RestrictionIndex } from "../../platform/privacy/restriction";
+
+/** An outbox event and its place in commit order (transaction id, then id). */
+interface FeedEvent extends DomainEvent {
+  txId: bigint;
+}
+
+interface Position {
+  txId: bigint;
+  id: number;
+}
+
+interface EventRow {
+  id: string | number;
+  tx_id: string;
+  workspace_id: string | null;
+  actor_id: string | null;
+  type: string;
+  payload: Record<string, unknown> | string;
+  created_at: Date | string;
+}
+
+/** What a live stream sends: once at the start whether it resumed, then events. */
+export type LiveMessage =
+  | { kind: "ready"; resumed: boolean | null }
+  | {
+      kind: "event";
+      event: Pick<DomainEvent, "id" | "type" | "workspaceId" | "actorId" | "payload" | "createdAt">;
+    };
+
+/** A message and, for events, the id a client resumes after. */
+export interface LiveItem {
+  id: string | null;
+  message: LiveMessage;
+}
+
+/** Replay is guaranteed for this long or this many events of the workspace, whichever reaches further. */
+export const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const REPLAY_WINDOW_EVENTS = 10_000;
+const READ_BATCH = 1_000;
+const BACKLOG_PAGE = 500;
+/**
+ * While anyone listens, the outbox is read this often even without a broadcast (one may
+ * be lost), and streams whose token expired are ended.
+ */
+const SAFETY_READ_MS = 2_000;
+/** Restriction lifecycle events name a restricted contact by design; they are not about its data. */
+const RESTRICTION_EVENTS: ReadonlySet<string> = new Set(["contact.restricted", "contact.unrestricted"]);
+
+type StreamEnd = { reason: "slow" } | { reason: "closed" } | { reason: "refused"; error: DomainError };
+
+/** One open stream: a bounded queue the feed fills and the stream drains. */
+class Subscriber {
+  private queue: FeedEvent[] = [];
+  private waiting: (() => void) | null = null;
+  ended: StreamEnd | null = null;
+
+  constructor(
+    readonly workspaceId: string,
+    readonly userId: string,
+    readonly tokenExpiresAtMs: number,
+    private readonly limit: number,
+    private readonly onPeak: (queued: number) => void,
+    private readonly dropConnection: (() => void) | undefined,
+  ) {}
+
+  offer(event: FeedEvent): void {
+    if (this.ended) return;
+    // A client that does not keep up is dropped rather than buffered without bound; it
+    // reconnects with its last event id and reads the rest from the outbox. The stream
+    // itself is stuck writing to that client, so the connection is what gets closed.
+    if (this.queue.length >= this.limit) {
+      this.end({ reason: "slow" });
+      this.dropConnection?.();
+      return;
+    }
+    this.queue.push(event);
+    this.onPeak(this.queue.length);
+    this.notify();
+  }
+
+  end(end: StreamEnd): void {
+    if (this.ended) return;
+    this.ended = end;
+    this.queue = [];
+    this.notify();
+  }
+
+  /** The queued events, waiting for some; null once the stream has ended. */
+  async take(): Promise<FeedEvent[] | null> {
+    while (!this.ended) {
+      if (this.queue.length > 0) {
+        const events = this.queue;
+        this.queue = [];
+        return events;
+      }
+      await new Promise<void>((resolve) => {
+        this.waiting = resolve;
+      });
+    }
+    return null;
+  }
+
+  private notify(): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.();
+  }
+}
+
+export interface LiveStreamInput {
+  workspaceId: string;
+  userId: string;
+  role: WorkspaceRole;
+  /** When the access token the stream was opened with expires: the stream ends then. */
+  tokenExpiresAtMs: number;
+  types?: readonly DomainEventType[] | undefined;
+  /** The last event id the client has; the stream replays what came after it. */
+  lastEventId?: number | null | undefined;
+  signal?: AbortSignal | undefined;
+  /** Called when a slow client is dropped: the connection goes, not just the stream. */
+  dropConnection?: (() => void) | undefined;
+}
+
+/**
+ * The live activity stream of this instance. Every instance tails the outbox itself,
+ * in commit order (tx_id, id) and only below the oldest running transaction, exactly as
+ * the dispatcher does; broadcasts of committed events (Redis pub/sub, or the local bus
+ * without Redis) only wake it up. So what a stream delivers never depends on a
+ * broadcast arriving, and any instance can resume any client: a stream registers for
+ * new events first, then replays the outbox after the client's last event id, and drops
+ * whatever it has already sent by comparing commit positions.
+ */
+export class LiveFeed {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly restrictions: RestrictionIndex;
+  private readonly bufferLimit: number;
+  private readonly perUserLimit: number;
+  private readonly byWorkspace = new Map<string, Set<Subscriber>>();
+  private readonly perUser = new Map<string, number>();
+  private position: Position | null = null;
+  private positioning: Promise<void> | null = null;
+  /** Bumped when the last stream closes: a read begun before belongs to no one. */
+  private epoch = 0;
+  private reading: Promise<void> | null = null;
+  private readAgain = false;
+  private safetyTimer: NodeJS.Timeout | null = null;
+  private peakQueued = 0;
+
+  constructor(deps: ServiceDeps) {
+    this.db = deps.db;
+    this.clock = deps.clock;
+    this.log = deps.log.child({ component: "live" });
+    this.restrictions = deps.restrictions;
+    this.bufferLimit = deps.config.LIVE_STREAM_BUFFER;
+    this.perUserLimit = deps.config.LIVE_STREAMS_PER_USER;
+  }
+
+  /** The bus listener: something was committed somewhere; read the outbox if anyone listens. */
+  readonly onEvent = (_event: DomainEvent): void => {
+    if (this.byWorkspace.size > 0) this.wake();
+  };
+
+  /** Open streams and the most events one of them has had queued (tests, diagnostics). */
+  stats(): { streams: number; peakQueued: number } {
+    let streams = 0;
+    for (const set of this.byWorkspace.values()) streams += set.size;
+    return { streams, peakQueued: this.peakQueued };
+  }
+
+  async *stream(input: LiveStreamInput): AsyncGenerator<LiveItem, void> {
+    const subscriber = await this.open(input);
+    const abort = () => subscriber.end({ reason: "closed" });
+    input.signal?.addEventListener("abort", abort, { once: true });
+    let role = input.role;
+    let sent: Position | null = null;
+    const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
+    const visible = async (event: FeedEvent) => {
+      if (types && !types.has(event.type)) return false;
+      if (!eventVisibleTo(event.type, role)) return false;
+      const contactId = event.payload.contactId;
+      if (typeof contactId === "string" && !RESTRICTION_EVENTS.has(event.type)) {
+        // Processing of a restricted person's record stops (GDPR Art. 18): no live news of it.
+        if (await this.restrictions.isRestricted("contact", contactId)) return false;
+      }
+      return true;
+    };
+    const item = (event: FeedEvent): LiveItem => ({
+      id: String(event.id),
+      message: {
+        kind: "event",
+        event: {
+          id: event.id,
+          type: event.type,
+          workspaceId: event.workspaceId,
+          actorId: event.actorId,
+          payload: event.payload,
+          createdAt: event.createdAt,
+        },
+      },
+    });
+    try {
+      const from = input.lastEventId != null ? await this.resumePoint(input.workspaceId, input.lastEventId) : null;
+      yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
+      if (from) {
+        sent = from;
+        while (!subscriber.ended) {
+          const page = await this.backlog(input.workspaceId, sent);
+          for (const event of page) {
+            sent = event;
+            if (await visible(event)) yield item(event);
+          }
+          if (page.length < BACKLOG_PAGE) break;
+        }
+      }
+      while (true) {
+        const events = await subscriber.take();
+        if (!events) break;
+        for (const event of events) {
+          if (sent && !after(event, sent)) continue; // replayed already, or a broadcast heard twice
+          sent = event;
+          const control = this.control(event, input, subscriber);
+          if (control?.role) role = control.role;
+          if (subscriber.ended) break;
+          if (await visible(event)) yield item(event);
+        }
+      }
+      const end = subscriber.ended as StreamEnd | null;
+      if (end?.reason === "refused") throw end.error;
+      if (end?.reason === "slow")
+        this.log.info({ userId: input.userId }, "live stream dropped: client reads too slowly");
+    } finally {
+      input.signal?.removeEventListener("abort", abort);
+      this.close(subscriber);
+    }
+  }
+
+  /** Membership changes that concern the stream's own user. */
+  private control(event: FeedEvent, input: LiveStreamInput, subscriber: Subscriber): { role?: WorkspaceRole } | null {
+    const payload = event.payload as { userId?: string; userIds?: string[]; workspaceId?: string; to?: string };
+    const aboutMe = payload.userId === input.userId;
+    if (event.type === "member.removed" && aboutMe) {
+      subscriber.end({ reason: "refused", error: unauthorized("You are no longer a member of this workspace") });
+    } else if (event.type === "user.erased" && aboutMe) {
+      subscriber.end({ reason: "refused", error: unauthorized("This account was deleted") });
+    } else if (event.type === "workspace.deleted" && payload.workspaceId === input.workspaceId) {
+      subscriber.end({ reason: "refused", error: notFound("Workspace") });
+    } else if (event.type === "member.role_changed" && aboutMe) {
+      return { role: payload.to as WorkspaceRole };
+    }
+    return null;
+  }
+
+  private async open(input: LiveStreamInput): Promise<Subscriber> {
+    const { workspaceId, userId } = input;
+    const open = this.perUser.get(userId) ?? 0;
+    if (open >= this.perUserLimit) throw tooManyRequests(5);
+    const subscriber = new Subscriber(
+      workspaceId,
+      userId,
+      input.tokenExpiresAtMs,
+      this.bufferLimit,
+      (queued) => {
+        if (queued > this.peakQueued) this.peakQueued = queued;
+      },
+      input.dropConnection,
+    );
+    this.perUser.set(userId, open + 1);
+    let set = this.byWorkspace.get(workspaceId);
+    if (!set) this.byWorkspace.set(workspaceId, (set = new Set()));
+    set.add(subscriber);
+    try {
+      // The feed's position must be fixed before the stream reads its backlog: every
+      // event after it is delivered live, every event before it is in the backlog.
+      await this.ensurePosition();
+    } catch (error) {
+      this.close(subscriber);
+      throw error;
+    }
+    if (!this.safetyTimer) {
+      this.safetyTimer = setInterval(() => {
+        this.endExpired();
+        this.wake();
+      }, SAFETY_READ_MS);
+      this.safetyTimer.unref();
+    }
+    return subscriber;
+  }
+
+  private close(subscriber: Subscriber): void {
+    subscriber.end({ reason: "closed" });
+    const set = this.byWorkspace.get(subscriber.workspaceId);
+    if (!set?.delete(subscriber)) return;
+    if (set.size === 0) this.byWorkspace.delete(subscriber.workspaceId);
+    const open = (this.perUser.get(subscriber.userId) ?? 1) - 1;
+    if (open > 0) this.perUser.set(subscriber.userId, open);
+    else this.perUser.delete(subscriber.userId);
+    if (this.byWorkspace.size === 0) {
+      // Nobody listens: stop reading, and start from the then-newest event next time.
+      this.epoch++;
+      this.position = null;
+      this.positioning = null;
+      if (this.safetyTimer) clearInterval(this.safetyTimer);
+      this.safetyTimer = null;
+    }
+  }
+
+  /**
+   * A stream lives no longer than the token it was opened with: the client reconnects
+   * with a fresh one (and so is authorized again), or stays out.
+   */
+  private endExpired(): void {
+    const now = this.clock.now().getTime();
+    for (const set of this.byWorkspace.values())
+      for (const subscriber of set)
+        if (subscriber.tokenExpiresAtMs <= now)
+          subscriber.end({ reason: "refused", error: unauthorized("Access token expired; refresh it") });
+  }
+
+  private ensurePosition(): Promise<void> {
+    this.positioning ??= (async () => {
+      const epoch = this.epoch;
+      const [head] = await queryRows<{ tx_id: string; id: string | number }>(
+        this.db,
+        sql`SELECT tx_id::text AS tx_id, id FROM domain_events
+            WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY tx_id DESC, id DESC LIMIT 1`,
+      );
+      if (epoch === this.epoch)
+        this.position = head ? { txId: BigInt(head.tx_id), id: Number(head.id) } : { txId: 0n, id: 0 };
+    })().catch((error: unknown) => {
+      this.positioning = null;
+      throw error;
+    });
+    return this.positioning;
+  }
+
+  private wake(): void {
+    if (this.reading) {
+      this.readAgain = true;
+      return;
+    }
+    this.reading = this.readNew()
+      .catch((error: unknown) => this.log.warn({ err: error }, "live feed could not read the outbox; retrying"))
+      .finally(() => {
+        this.reading = null;
+        if (this.readAgain) {
+          this.readAgain = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Reads everything committed after the feed's position and hands it to the streams. */
+  private async readNew(): Promise<void> {
+    while (this.position && this.byWorkspace.size > 0) {
+      const epoch = this.epoch;
+      const rows = await queryRows<EventRow>(
+        this.db,
+        sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+            FROM domain_events
+            WHERE (tx_id, id) > (${this.position.txId.toString()}::xid8, ${this.position.id}::bigint)
+              AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY tx_id, id
+            LIMIT ${READ_BATCH}`,
+      );
+      if (epoch !== this.epoch || rows.length === 0) return;
+      for (const row of rows) this.deliver(toFeedEvent(row));
+      const last = toFeedEvent(rows[rows.length - 1]!);
+      this.position = { txId: last.txId, id: last.id };
+      if (rows.length < READ_BATCH) return;
+    }
+  }
+
+  private deliver(event: FeedEvent): void {
+    if (event.workspaceId) {
+      for (const subscriber of this.byWorkspace.get(event.workspaceId) ?? []) subscriber.offer(event);
+      return;
+    }
+    // Events of no workspace (an erased account, a deleted workspace) go to the streams they end.
+    const payload = event.payload as { userId?: string; workspaceId?: string };
+    for (const [workspaceId, set] of this.byWorkspace)
+      for (const subscriber of set)
+        if (payload.userId === subscriber.userId || payload.workspaceId === workspaceId) subscriber.offer(event);
+  }
+
+  /**
+   * Where to resume after `lastEventId`, or null when it is outside the replay window:
+   * not an event of this workspace, or older than the window's time and more than its
+   * count of events back.
+   */
+  private async resumePoint(workspaceId: string, lastEventId: number): Promise<Position | null> {
+    const [row] = await queryRows<{ tx_id: string; created_at: Date | string }>(
+      this.db,
+      sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${lastEventId} AND workspace_id = ${workspaceId}`,
+    );
+    if (!row) return null;
+    const position = { txId: BigInt(row.tx_id), id: lastEventId };
+    if (new Date(row.created_at).getTime() >= this.clock.now().getTime() - REPLAY_WINDOW_MS) return position;
+    const [since] = await queryRows<{ n: number | string }>(
+      this.db,
+      sql`SELECT count(*) AS n FROM (
+            SELECT 1 FROM domain_events
+            WHERE workspace_id = ${workspaceId} AND (tx_id, id) > (${row.tx_id}::xid8, ${lastEventId}::bigint)
+            LIMIT ${REPLAY_WINDOW_EVENTS + 1}) AS missed`,
+    );
+    return Number(since?.n ?? 0) <= REPLAY_WINDOW_EVENTS ? position : null;
+  }
+
+  /** A page of the workspace's committed events after `from`, in commit order. */
+  private async backlog(workspaceId: string, from: Position): Promise<FeedEvent[]> {
+    const rows = await queryRows<EventRow>(
+      this.db,
+      sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+          FROM domain_events
+          WHERE workspace_id = ${workspaceId}
+            AND (tx_id, id) > (${from.txId.toString()}::xid8, ${from.id}::bigint)
+            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY tx_id, id
+          LIMIT ${BACKLOG_PAGE}`,
+    );
+    return rows.map(toFeedEvent);
+  }
+}
+
+function after(event: Position, than: Position): boolean {
+  return event.txId > than.txId || (event.txId === than.txId && event.id > than.id);
+}
+
+function toFeedEvent(row: EventRow): FeedEvent {
+  return {
+    id: Number(row.id),
+    txId: BigInt(row.tx_id),
+    workspaceId: row.workspace_id,
+    actorId: row.actor_id,
+    type: row.type as DomainEventType,
+    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
+    createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+  };
+}
