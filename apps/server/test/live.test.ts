@@ -19,8 +19,9 @@ function listen(client: RapportClient, input: LiveInput) {
   let error: { code: string; message: string } | null = null;
   const subscription = client.activity.live.subscribe(input, {
     onData(data) {
-      if ("kind" in data) ready.push(data.resumed);
-      else if (data.data.kind === "event") events.push(data.data.event as LiveEvent);
+      if ("kind" in data) {
+        if (data.kind === "ready") ready.push(data.resumed);
+      } else if (data.data.kind === "event") events.push(data.data.event as LiveEvent);
     },
     onError(cause) {
       error = { code: (cause.data as { code?: string } | undefined)?.code ?? "UNKNOWN", message: cause.message };

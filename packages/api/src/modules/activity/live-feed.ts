@@ -2,7 +2,7 @@ import { eventVisibleTo, type WorkspaceRole } from "@rapport/core";
 import { queryRows, type Db } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import type { Clock } from "../../clock";
-import { DomainError, notFound, tooManyRequests, unauthorized } from "../../errors";
+import { type DomainError, notFound, tooManyRequests, unauthorized } from "../../errors";
 import type { Logger } from "../../logger";
 import type { ServiceDeps } from "../../platform/deps";
 import type { DomainEvent, DomainEventType } from "../../platform/events/types";
@@ -29,7 +29,7 @@ interface EventRow {
 }
 
 /** What a live stream sends: once at the start whether it resumed, then events. */
-export type LiveMessage =
+type LiveMessage =
   | { kind: "ready"; resumed: boolean | null }
   | {
       kind: "event";
@@ -43,8 +43,8 @@ export interface LiveItem {
 }
 
 /** Replay is guaranteed for this long or this many events of the workspace, whichever reaches further. */
-export const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
-export const REPLAY_WINDOW_EVENTS = 10_000;
+const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const REPLAY_WINDOW_EVENTS = 10_000;
 const READ_BATCH = 1_000;
 const BACKLOG_PAGE = 500;
 /**
