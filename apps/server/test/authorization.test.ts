@@ -18,6 +18,23 @@ interface Ids {
 }
 type Call = (client: RapportClient, ids: Ids) => Promise<unknown>;
 
+/** A subscription's first message, or the error that refused it. */
+function firstMessage(
+  subscribe: (handlers: { onData(data: unknown): void; onError(error: unknown): void }) => {
+    unsubscribe(): void;
+  },
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const subscription = subscribe({
+      onData(data) {
+        subscription.unsubscribe();
+        resolve(data);
+      },
+      onError: reject,
+    });
+  });
+}
+
 const workspaceProcedures: Record<string, Call> = {
   "workspaces.members": (c, ids) => c.workspaces.members.query({ workspaceId: ids.workspaceId }),
   "invitations.invite": (c, ids) =>
@@ -62,6 +79,8 @@ const workspaceProcedures: Record<string, Call> = {
   "interactions.delete": (c, ids) =>
     c.interactions.delete.mutate({ workspaceId: ids.workspaceId, interactionId: ids.interactionId }),
   "activity.list": (c, ids) => c.activity.list.query({ workspaceId: ids.workspaceId }),
+  "activity.live": (c, ids) =>
+    firstMessage((handlers) => c.activity.live.subscribe({ workspaceId: ids.workspaceId }, handlers)),
   "audit.list": (c, ids) => c.audit.list.query({ workspaceId: ids.workspaceId }),
   "recommendations.forContact": (c, ids) =>
     c.recommendations.forContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
@@ -231,6 +250,7 @@ describe("authorization across workspaces", () => {
           "search.suggest",
           "gdpr.operations",
           "activity.list",
+          "activity.live",
           "audit.list",
           "workspaces.members",
           "invitations.invite",
