@@ -59,6 +59,7 @@ const AUDIT_EXEMPTION =
 const ACCOUNT = "until the account is erased";
 const CONTACT = "until the contact is erased or purged (30 days after deletion)";
 const AUDIT = "audit log retention (AUDIT_RETENTION_DAYS, default 7 years)";
+const WEBHOOK = "webhook log retention (WEBHOOK_RETENTION_DAYS, default 30 days); scrubbed when the person is erased";
 const INVITATION =
   "until the invitation expires (INVITATION_TTL_DAYS, default 7), whether answered or not; then deleted by the daily job";
 
@@ -241,6 +242,80 @@ export const INVENTORY: Record<string, TableInventory> = {
       revision: np,
       updated_by: pid("member who changed the settings"),
       updated_at: np,
+    },
+  },
+  webhook_endpoints: {
+    subject: "workspace",
+    purpose: "outgoing webhooks: where the workspace's events are sent, signed with the endpoint's secret",
+    retention: "until the endpoint or the workspace is deleted",
+    columns: {
+      id: np,
+      workspace_id: np,
+      url: np,
+      description: np,
+      event_types: np,
+      enabled: np,
+      disabled_reason: np,
+      disabled_at: np,
+      secret_sealed: np,
+      previous_secret_sealed: np,
+      previous_secret_expires_at: np,
+      secret_rotated_at: np,
+      rate_limit_per_second: np,
+      failing_since: np,
+      created_by: pid("member who created the endpoint"),
+      created_at: np,
+      updated_at: np,
+    },
+  },
+  webhook_messages: {
+    subject: "contact",
+    purpose: "outgoing webhooks: the event as sent to the workspace's endpoint, resent unchanged on every retry",
+    retention: WEBHOOK,
+    columns: {
+      id: np,
+      workspace_id: np,
+      endpoint_id: np,
+      event_id: np,
+      event_type: np,
+      body: personal(
+        "contact_details",
+        "delivering the event (a snapshot of the contact or interaction) to the workspace's endpoint",
+        WEBHOOK,
+      ),
+      contact_ids: pid("contacts the body holds (to scrub it on erasure)", WEBHOOK),
+      status: np,
+      attempts: np,
+      next_attempt_at: np,
+      queued_until: np,
+      last_status_code: np,
+      created_at: np,
+      delivered_at: np,
+    },
+  },
+  webhook_attempts: {
+    subject: "contact",
+    purpose: "outgoing webhooks: the delivery log shown to the workspace's admins",
+    retention: WEBHOOK,
+    columns: {
+      id: np,
+      message_id: np,
+      endpoint_id: np,
+      workspace_id: np,
+      attempt: np,
+      trigger: np,
+      status_code: np,
+      ok: np,
+      duration_ms: np,
+      request_headers: np,
+      response_body: personal(
+        "communication_content",
+        "debugging deliveries (the receiver's answer may echo the event)",
+        WEBHOOK,
+      ),
+      error: np,
+      next_attempt_at: np,
+      created_at: np,
     },
   },
   schema_migrations: {

@@ -17,6 +17,18 @@ export interface JobDefinition<T = unknown> {
   /** Recurring: `cron` for BullMQ's scheduler, `everyMs` for the in-process driver. */
   schedule?: { cron: string; everyMs: number };
   attempts?: number;
+  /**
+   * Jobs run at most this many at a time per process, on their own BullMQ queue and worker,
+   * so slow jobs of this kind (network calls) never hold the slots other jobs run in.
+   */
+  concurrency?: number;
+}
+
+interface EnqueueOptions {
+  /** Makes enqueueing idempotent: the same id is queued once. */
+  jobId?: string;
+  /** Run no sooner than this many ms from now. */
+  delayMs?: number;
 }
 
 type JobState = "waiting" | "active" | "completed" | "failed" | "delayed" | "unknown";
@@ -33,8 +45,9 @@ export interface JobStatus {
 export interface JobQueue {
   readonly driver: "bullmq" | "in-process";
   define<T>(definition: JobDefinition<T>): void;
-  /** `jobId` makes enqueueing idempotent: the same id is queued once. */
-  enqueue<T>(name: string, data: T, options?: { jobId?: string }): Promise<string>;
+  enqueue<T>(name: string, data: T, options?: EnqueueOptions): Promise<string>;
+  /** Many jobs of one kind in one round trip. */
+  enqueueMany<T>(name: string, jobs: { data: T; options?: EnqueueOptions }[]): Promise<void>;
   status(jobId: string): Promise<JobStatus | null>;
   /** Removes finished and waiting jobs whose id starts with `jobIdPrefix` (their data too); a running job is left to finish. */
   removeJobs(jobIdPrefix: string): Promise<number>;
@@ -53,7 +66,27 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
   const redisOptions = { ...options, ...parseRedisUrl(url) };
   const queue = new Queue(QUEUE_NAME, { connection: redisOptions, prefix: `${prefix}bull` });
   queue.on("error", (error) => log.warn({ err: error.message }, "queue error"));
-  let worker: Worker | null = null;
+  // Definitions with their own concurrency get their own queue (named after the job).
+  const ownQueues = new Map<string, Queue>();
+  const queueOf = (definition: JobDefinition<unknown>): Queue => {
+    if (definition.concurrency === undefined) return queue;
+    let own = ownQueues.get(definition.name);
+    if (!own) {
+      own = new Queue(definition.name, { connection: redisOptions, prefix: `${prefix}bull` });
+      own.on("error", (error) => log.warn({ err: error.message }, "queue error"));
+      ownQueues.set(definition.name, own);
+    }
+    return own;
+  };
+  const jobOptions = (definition: JobDefinition<unknown>, opts: EnqueueOptions | undefined) => ({
+    jobId: opts?.jobId,
+    delay: opts?.delayMs && opts.delayMs > 0 ? Math.round(opts.delayMs) : undefined,
+    attempts: definition.attempts ?? 3,
+    backoff: { type: "exponential", delay: 1_000 },
+    removeOnComplete: { age: 24 * 3600, count: 1_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  });
+  const workers: Worker[] = [];
 
   return {
     driver: "bullmq",
@@ -63,14 +96,16 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
     async enqueue(name, data, opts) {
       const definition = definitions.get(name);
       if (!definition) throw new Error(`Unknown job ${name}`);
-      const job = await queue.add(name, data, {
-        jobId: opts?.jobId,
-        attempts: definition.attempts ?? 3,
-        backoff: { type: "exponential", delay: 1_000 },
-        removeOnComplete: { age: 24 * 3600, count: 1_000 },
-        removeOnFail: { age: 7 * 24 * 3600 },
-      });
+      const job = await queueOf(definition).add(name, data, jobOptions(definition, opts));
       return job.id!;
+    },
+    async enqueueMany(name, jobs) {
+      const definition = definitions.get(name);
+      if (!definition) throw new Error(`Unknown job ${name}`);
+      if (jobs.length === 0) return;
+      await queueOf(definition).addBulk(
+        jobs.map((job) => ({ name, data: job.data, opts: jobOptions(definition, job.options) })),
+      );
     },
     async status(jobId) {
       // State first: a job read before it completes and then found "completed" would have no result yet.
@@ -133,32 +168,40 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
         }
       }
       if (!process) return;
-      worker = new Worker(
-        QUEUE_NAME,
-        async (job: Job) => {
-          const definition = definitions.get(job.name);
-          if (!definition) throw new Error(`No handler for job ${job.name}`);
-          const jobLog = log.child({ job: job.name, jobId: job.id });
-          try {
-            return await definition.handler(job.data, {
-              jobId: job.id!,
-              attempt: job.attemptsMade + 1,
-              log: jobLog,
-              progress: (percent) => job.updateProgress(percent),
-            });
-          } catch (error) {
-            // BullMQ stores the message and stack in Redis for days: never the values a query failed on.
-            throw safeError(error);
-          }
-        },
-        { connection: redisOptions, prefix: `${prefix}bull`, concurrency: 4 },
-      );
-      worker.on("failed", (job, error) => log.error({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
-      worker.on("error", (error) => log.warn({ err: error.message }, "worker error"));
+      const processor = async (job: Job) => {
+        const definition = definitions.get(job.name);
+        if (!definition) throw new Error(`No handler for job ${job.name}`);
+        const jobLog = log.child({ job: job.name, jobId: job.id });
+        try {
+          return await definition.handler(job.data, {
+            jobId: job.id!,
+            attempt: job.attemptsMade + 1,
+            log: jobLog,
+            progress: (percent) => job.updateProgress(percent),
+          });
+        } catch (error) {
+          // BullMQ stores the message and stack in Redis for days: never the values a query failed on.
+          throw safeError(error);
+        }
+      };
+      const startWorker = (name: string, concurrency: number) => {
+        const worker = new Worker(name, processor, { connection: redisOptions, prefix: `${prefix}bull`, concurrency });
+        worker.on("failed", (job, error) => log.error({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
+        worker.on("error", (error) => log.warn({ err: error.message }, "worker error"));
+        workers.push(worker);
+      };
+      startWorker(QUEUE_NAME, 4);
+      for (const definition of definitions.values()) {
+        if (definition.concurrency !== undefined) {
+          queueOf(definition);
+          startWorker(definition.name, definition.concurrency);
+        }
+      }
     },
     async close() {
-      await worker?.close();
+      await Promise.all(workers.map((worker) => worker.close()));
       await queue.close();
+      await Promise.all([...ownQueues.values()].map((own) => own.close()));
     },
   };
 }
@@ -185,6 +228,7 @@ export function createInProcessQueue(log: Logger): JobQueue {
   const statuses = new Map<string, JobStatus>();
   const running = new Set<Promise<void>>();
   const timers: NodeJS.Timeout[] = [];
+  const delayed = new Map<NodeJS.Timeout, () => void>();
   let processing = false;
   let closed = false;
   // Jobs run in the queue's own async context, not the enqueuer's: a job queued from
@@ -192,10 +236,27 @@ export function createInProcessQueue(log: Logger): JobQueue {
   const ownContext = AsyncLocalStorage.snapshot();
 
   // biome-ignore lint/suspicious/noExplicitAny: see `definitions`
-  const run = (definition: JobDefinition<any>, jobId: string, data: unknown) => {
-    const status: JobStatus = { id: jobId, name: definition.name, state: "waiting", progress: 0 };
+  const run = (definition: JobDefinition<any>, jobId: string, data: unknown, delayMs = 0) => {
+    const status: JobStatus = {
+      id: jobId,
+      name: definition.name,
+      state: delayMs > 0 ? "delayed" : "waiting",
+      progress: 0,
+    };
     statuses.set(jobId, status);
     const task = ownContext(async () => {
+      if (delayMs > 0) {
+        // Not durable (nothing here is): whoever queued it finds it again after a restart.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            delayed.delete(timer);
+            resolve();
+          }, delayMs);
+          delayed.set(timer, resolve);
+        });
+        if (closed) return;
+        status.state = "waiting";
+      }
       await new Promise((resolve) => setImmediate(resolve));
       const attempts = definition.attempts ?? 3;
       for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -234,9 +295,12 @@ export function createInProcessQueue(log: Logger): JobQueue {
       if (!definition) throw new Error(`Unknown job ${name}`);
       const jobId = opts?.jobId ?? randomUUID();
       const existing = statuses.get(jobId);
-      if (existing && (existing.state === "waiting" || existing.state === "active")) return jobId;
-      run(definition, jobId, data);
+      if (existing && ["waiting", "active", "delayed"].includes(existing.state)) return jobId;
+      run(definition, jobId, data, opts?.delayMs);
       return jobId;
+    },
+    async enqueueMany(name, jobs) {
+      for (const job of jobs) await this.enqueue(name, job.data, job.options);
     },
     async status(jobId) {
       return statuses.get(jobId) ?? null;
@@ -264,6 +328,10 @@ export function createInProcessQueue(log: Logger): JobQueue {
     async close() {
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      for (const [timer, resolve] of delayed) {
+        clearTimeout(timer);
+        resolve();
+      }
       await Promise.allSettled([...running]);
     },
   };

@@ -12,6 +12,7 @@ import { PrivacyRegistry } from "../platform/privacy/registry";
 import { recommendationsModule } from "./recommendations/module";
 import { searchModule } from "./search/module";
 import { systemModule } from "./system/module";
+import { webhooksModule } from "./webhooks/module";
 import { workspacesModule } from "./workspaces/module";
 
 /**
@@ -37,6 +38,7 @@ export const appModules = [
   searchModule,
   cacheModule,
   systemModule,
+  webhooksModule,
 ] as const;
 
 type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void

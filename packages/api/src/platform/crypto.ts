@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * Signed tokens for links the server hands out and later accepts (download links): a JSON body
@@ -26,4 +26,27 @@ export function verifiedClaims(key: Buffer, token: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Secrets the server must read back (webhook signing secrets), encrypted at rest with
+ * AES-256-GCM under a purpose key: `v1.<iv>.<ciphertext>.<tag>`, base64url. A database
+ * dump holds no usable secret without the server's key.
+ */
+export function sealSecret(key: Buffer, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  return ["v1", iv, ciphertext, cipher.getAuthTag()]
+    .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
+    .join(".");
+}
+
+/** The plaintext of `sealSecret`; throws when the value was not sealed under `key`. */
+export function openSecret(key: Buffer, sealed: string): string {
+  const [version, iv, ciphertext, tag] = sealed.split(".");
+  if (version !== "v1" || !iv || !ciphertext || !tag) throw new Error("not a sealed secret");
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+  decipher.setAuthTag(Buffer.from(tag, "base64url"));
+  return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
 }

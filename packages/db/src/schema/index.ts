@@ -8,3 +8,4 @@ export * from "./analytics";
 export * from "./gdpr";
 export * from "./gdpr-exports";
 export * from "./invitations";
+export * from "./webhooks";

@@ -42,6 +42,7 @@ const TYPE_LABELS: Record<EventType, string> = {
   // Account-level (no workspace): never in a workspace's feed, so not offered as a filter.
   "user.restricted": "Account restricted processing",
   "user.unrestricted": "Account lifted its restriction",
+  "webhook.endpoint_disabled": "Webhook endpoint disabled",
 };
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   {
@@ -56,6 +57,7 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   },
   { label: "Workspace", types: ["workspace.created", "workspace.deletion_scheduled", "workspace.deletion_cancelled"] },
   { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
+  { label: "Webhooks", types: ["webhook.endpoint_disabled"] },
 ];
 
 const INTERACTION_NOUNS: Record<string, string> = {
@@ -326,6 +328,8 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       return <>{actor} declined an invitation</>;
     case "invitation.revoked":
       return <>{actor} withdrew an invitation</>;
+    case "webhook.endpoint_disabled":
+      return <>A webhook endpoint was disabled: {String(payload.reason ?? "")}</>;
     default:
       return (
         <>

@@ -155,6 +155,7 @@ export class EventDispatcher {
       if (!ignoreBackoff && (this.backoffUntil.get(consumer.name) ?? 0) > Date.now()) continue;
       try {
         const delivered = await this.runBatch(consumer);
+        if (delivered > 0) consumer.committed?.();
         if (delivered === BATCH_SIZE) more = true;
         this.failures.delete(consumer.name);
         this.backoffUntil.delete(consumer.name);

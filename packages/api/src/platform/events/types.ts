@@ -35,6 +35,8 @@ interface DomainEventPayloads {
   // No workspace (workspaceId null): they keep every instance's restriction index current.
   "user.restricted": { userId: string };
   "user.unrestricted": { userId: string };
+  // Outgoing webhooks: an endpoint stopped receiving (failing for days, or 410 Gone); the reason is fixed text.
+  "webhook.endpoint_disabled": { endpointId: string; reason: string };
 }
 
 export type DomainEventType = keyof DomainEventPayloads;
@@ -63,6 +65,7 @@ export const DOMAIN_EVENT_TYPES = [
   "user.erased",
   "user.restricted",
   "user.unrestricted",
+  "webhook.endpoint_disabled",
 ] as const satisfies readonly DomainEventType[];
 
 export type EventDraft = {
@@ -90,6 +93,12 @@ export interface EventConsumer {
   startFrom?: "beginning" | "now";
   /** `tx` is the dispatcher's transaction (it holds the cursor): query through it, never the pool. */
   handle(events: DomainEvent[], tx: Tx): Promise<void>;
+  /**
+   * Called (not awaited) once a batch's transaction has committed: for work that must only
+   * start once what `handle` wrote is visible to other connections, e.g. queueing it.
+   * Best effort: a crash between commit and this call must be recovered some other way.
+   */
+  committed?(): void;
 }
 
 /** Runs on every instance for every event it hears of (live subscriptions, local caches). */

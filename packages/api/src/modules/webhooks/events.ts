@@ -1,0 +1,198 @@
+import { WEBHOOK_MAX_BODY_BYTES, webhookWants } from "@rapport/core/webhooks";
+import { gdprRestrictions, webhookEndpoints, webhookMessages, type Tx } from "@rapport/db";
+import { and, eq, inArray } from "drizzle-orm";
+import type { ServiceDeps } from "../../platform/deps";
+import type { DomainEvent, DomainEventType } from "../../platform/events/types";
+import type { ModuleEvents } from "../../platform/module";
+import { contactSnapshots } from "../contacts/public";
+import { interactionSnapshots } from "../interactions/public";
+
+/** Outbox event types a receiver can subscribe to (the catalogue in @rapport/core/webhooks, but for webhook.test). */
+const DELIVERED: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
+  "contact.created",
+  "contact.updated",
+  "contact.deleted",
+  "contact.restored",
+  "contact.erased",
+  "interaction.created",
+  "interaction.deleted",
+  "member.added",
+  "member.removed",
+  "member.role_changed",
+  "user.erased",
+]);
+
+const CONTACT_SNAPSHOT_TYPES: ReadonlySet<string> = new Set([
+  "contact.created",
+  "contact.updated",
+  "contact.deleted",
+  "contact.restored",
+]);
+
+export function webhookEvents(deps: ServiceDeps): ModuleEvents {
+  return {
+    consumers: [
+      {
+        // One message per event and subscribed endpoint, written with the consumer's cursor:
+        // an event that committed gets its messages, one that rolled back never existed.
+        name: "webhooks-messages",
+        startFrom: "now",
+        handle: (events, tx) => createMessages(events, tx, deps.clock.now()),
+        // Queue them once they are visible to the workers (the sweeper catches what a crash drops here).
+        committed: () => {
+          deps.services.webhooks.dispatchDue().catch((error: unknown) => {
+            deps.log.warn({ err: error }, "webhook dispatch after commit failed; the sweeper will queue them");
+          });
+        },
+      },
+    ],
+  };
+}
+
+interface Draft {
+  event: DomainEvent;
+  data: Record<string, unknown>;
+  contactIds: string[];
+}
+
+async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise<void> {
+  const relevant = events.filter((event) => event.workspaceId && DELIVERED.has(event.type));
+  if (relevant.length === 0) return;
+  const workspaceIds = [...new Set(relevant.map((event) => event.workspaceId!))];
+  const endpoints = await tx
+    .select({
+      id: webhookEndpoints.id,
+      workspaceId: webhookEndpoints.workspaceId,
+      eventTypes: webhookEndpoints.eventTypes,
+    })
+    .from(webhookEndpoints)
+    .where(and(inArray(webhookEndpoints.workspaceId, workspaceIds), eq(webhookEndpoints.enabled, true)));
+  if (endpoints.length === 0) return;
+  const wanted = relevant.filter((event) =>
+    endpoints.some(
+      (endpoint) => endpoint.workspaceId === event.workspaceId && webhookWants(endpoint.eventTypes, event.type),
+    ),
+  );
+  if (wanted.length === 0) return;
+
+  const drafts = await draftsOf(tx, wanted);
+  const rows = drafts.flatMap((draft) =>
+    endpoints
+      .filter(
+        (endpoint) =>
+          endpoint.workspaceId === draft.event.workspaceId && webhookWants(endpoint.eventTypes, draft.event.type),
+      )
+      .map((endpoint) => ({
+        workspaceId: draft.event.workspaceId!,
+        endpointId: endpoint.id,
+        eventId: draft.event.id,
+        eventType: draft.event.type,
+        body: bodyOf(draft),
+        contactIds: draft.contactIds,
+        nextAttemptAt: now,
+        createdAt: now,
+      })),
+  );
+  for (let i = 0; i < rows.length; i += 1_000)
+    await tx
+      .insert(webhookMessages)
+      .values(rows.slice(i, i + 1_000))
+      .onConflictDoNothing();
+}
+
+/** The stored body: under 20 kB, or the event's ids alone when a snapshot would not fit. */
+function bodyOf(draft: Draft): string {
+  const body = JSON.stringify({
+    type: draft.event.type,
+    timestamp: draft.event.createdAt.toISOString(),
+    data: draft.data,
+  });
+  if (Buffer.byteLength(body) <= WEBHOOK_MAX_BODY_BYTES) return body;
+  return JSON.stringify({
+    type: draft.event.type,
+    timestamp: draft.event.createdAt.toISOString(),
+    data: { ...idsOf(draft.event), truncated: true },
+  });
+}
+
+/** The ids an event names, under the names receivers see. */
+function idsOf(event: DomainEvent): Record<string, unknown> {
+  const { contactId, interactionId } = event.payload as { contactId?: string; interactionId?: string };
+  if (event.type.startsWith("contact.")) return { id: contactId };
+  if (event.type.startsWith("interaction.")) return { id: interactionId, contactId };
+  return { ...event.payload };
+}
+
+/**
+ * Each event's `data`: a snapshot of the object's public fields now (so every retry sends
+ * the same bytes), ids only for erasures and membership. GDPR: an event about a contact
+ * whose processing is restricted is not delivered at all (Art. 18); an erasure is announced
+ * with the id alone (Art. 19).
+ */
+async function draftsOf(tx: Tx, events: DomainEvent[]): Promise<Draft[]> {
+  const involved = (event: DomainEvent): string[] => {
+    const payload = event.payload as { contactId?: string; participantContactIds?: string[] };
+    return [...(payload.contactId ? [payload.contactId] : []), ...(payload.participantContactIds ?? [])];
+  };
+  const allContacts = [...new Set(events.flatMap(involved))];
+  const restricted = new Set(
+    allContacts.length === 0
+      ? []
+      : (
+          await tx
+            .select({ id: gdprRestrictions.subjectId })
+            .from(gdprRestrictions)
+            .where(and(eq(gdprRestrictions.subjectKind, "contact"), inArray(gdprRestrictions.subjectId, allContacts)))
+        ).map((row) => row.id),
+  );
+  const deliverable = events.filter(
+    (event) => event.type === "contact.erased" || !involved(event).some((id) => restricted.has(id)),
+  );
+
+  const byWorkspace = new Map<string, DomainEvent[]>();
+  for (const event of deliverable) {
+    const list = byWorkspace.get(event.workspaceId!) ?? [];
+    list.push(event);
+    byWorkspace.set(event.workspaceId!, list);
+  }
+  const drafts: Draft[] = [];
+  for (const [workspaceId, list] of byWorkspace) {
+    const contactIds = list
+      .filter((event) => CONTACT_SNAPSHOT_TYPES.has(event.type))
+      .map((event) => (event.payload as { contactId: string }).contactId);
+    const interactionIds = list
+      .filter((event) => event.type === "interaction.created")
+      .map((event) => (event.payload as { interactionId: string }).interactionId);
+    const contacts = await contactSnapshots(tx, workspaceId, contactIds);
+    const interactions = await interactionSnapshots(tx, workspaceId, interactionIds);
+    for (const event of list) {
+      const payload = event.payload as {
+        contactId?: string;
+        interactionId?: string;
+        userId?: string;
+        fields?: string[];
+      };
+      if (CONTACT_SNAPSHOT_TYPES.has(event.type)) {
+        const contact = contacts.get(payload.contactId!);
+        drafts.push({
+          event,
+          data: contact
+            ? { ...contact, ...(event.type === "contact.updated" && { changedFields: payload.fields ?? [] }) }
+            : { id: payload.contactId },
+          contactIds: [payload.contactId!],
+        });
+      } else if (event.type === "interaction.created") {
+        const interaction = interactions.get(payload.interactionId!);
+        drafts.push({
+          event,
+          data: interaction ? { ...interaction } : idsOf(event),
+          contactIds: interaction ? [...new Set([interaction.contactId, ...interaction.participantContactIds])] : [],
+        });
+      } else {
+        // Erasures, deletions and membership: ids only, nothing personal to scrub later.
+        drafts.push({ event, data: idsOf(event), contactIds: [] });
+      }
+    }
+  }
+  return drafts;
+}
