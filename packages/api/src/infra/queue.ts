@@ -58,6 +58,7 @@ export interface JobQueue {
 }
 
 const QUEUE_NAME = "rapport";
+const KEEP_FINISHED = 10_000;
 
 export function createBullmqQueue(connection: RedisOptions & { url: string }, prefix: string, log: Logger): JobQueue {
   // biome-ignore lint/suspicious/noExplicitAny: one map holds jobs of every payload type; each handler validates its own
@@ -235,6 +236,14 @@ export function createInProcessQueue(log: Logger): JobQueue {
   // inside a transaction (e.g. by an event consumer) must not count as running in it.
   const ownContext = AsyncLocalStorage.snapshot();
 
+  // Finished jobs are remembered for `status`, the oldest forgotten past a bound (like BullMQ's removeOnComplete).
+  const forgetOldest = () => {
+    for (const [id, status] of statuses) {
+      if (statuses.size <= KEEP_FINISHED) return;
+      if (status.state === "completed" || status.state === "failed") statuses.delete(id);
+    }
+  };
+
   // biome-ignore lint/suspicious/noExplicitAny: see `definitions`
   const run = (definition: JobDefinition<any>, jobId: string, data: unknown, delayMs = 0) => {
     const status: JobStatus = {
@@ -272,6 +281,7 @@ export function createInProcessQueue(log: Logger): JobQueue {
           });
           status.state = "completed";
           status.progress = 100;
+          forgetOldest();
           return;
         } catch (error) {
           status.failedReason = safeErrorMessage(error);
@@ -280,6 +290,7 @@ export function createInProcessQueue(log: Logger): JobQueue {
         }
       }
       status.state = "failed";
+      forgetOldest();
     });
     running.add(task);
     void task.finally(() => running.delete(task));
