@@ -22,7 +22,7 @@ describe("webhook delivery survives a worker killed mid-delivery", () => {
 
   it("SIGKILL during the POST, restart: delivered, same webhook-id", async () => {
     const env = {
-      WEBHOOK_HTTP_ALLOWED_HOSTS: "127.0.0.1",
+      WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1",
       WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8",
       WEBHOOK_TIMEOUT_MS: "60000",
     };

@@ -9,7 +9,7 @@ import { startReceiver, type WebhookReceiver } from "./support/webhook-receiver"
 const DAY_MS = 86_400_000;
 // Loopback receivers: plain http to 127.0.0.1, and the SSRF guard told to let loopback through.
 const WEBHOOK_ENV = {
-  WEBHOOK_HTTP_ALLOWED_HOSTS: "127.0.0.1",
+  WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1",
   WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8",
   WEBHOOK_RETRY_DELAY_SCALE: "0.001",
   WEBHOOK_TIMEOUT_MS: "2000",

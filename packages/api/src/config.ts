@@ -34,17 +34,6 @@ const booleanFromEnv = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((value) => value === "true" || value === "1" || value === "yes");
 
-/** A comma-separated list (empty: none), trimmed, lower-cased. */
-const commaList = z
-  .string()
-  .default("")
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim().toLowerCase())
-      .filter(Boolean),
-  );
-
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   ROLE: z.enum(["api", "worker", "all"]).default("all"),
@@ -124,11 +113,8 @@ const envSchema = z.object({
   // Workspace invitations: how long an invitation link stays valid (expired ones are deleted daily).
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
 
-  // Outgoing webhooks: plain-http hosts (tests, local development), CIDRs the SSRF guard
-  // lets through, how long messages and attempts are kept, the receiver timeout, and a
-  // factor on the retry schedule (tests run it in milliseconds).
-  WEBHOOK_HTTP_ALLOWED_HOSTS: commaList,
-  WEBHOOK_ALLOWED_CIDRS: commaList,
+  // Outgoing webhooks: how long messages and attempts are kept, the receiver timeout, and
+  // a factor on the retry schedule (tests run it in milliseconds).
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   WEBHOOK_RETRY_DELAY_SCALE: z.coerce.number().positive().max(1).default(1),

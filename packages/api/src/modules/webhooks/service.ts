@@ -24,8 +24,9 @@ import { recordAudit } from "../../platform/audit";
 import { openSecret, purposeKey, sealSecret } from "../../platform/crypto";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
-import { signWebhook } from "./signing";
-import { createHttpTransport, type PostResult, type WebhookTransport } from "./transport";
+import { signWebhook } from "@rapport/core/webhook-signature";
+import { DestinationRefusedError } from "./outbound/destination-guard";
+import { createOutboundClient, OutboundRequestError, type OutboundClient } from "./outbound/post";
 
 export const DELIVER_JOB = "webhooks.deliver";
 export const RECOVER_JOB = "webhooks.recover";
@@ -57,6 +58,16 @@ export interface EndpointPatch {
   rateLimitPerSecond?: number | undefined;
 }
 
+/** What one POST to a receiver came to. `status` 0: no HTTP answer (network error, timeout, refused address). */
+interface PostResult {
+  status: number;
+  /** The first 4 KB of the answer, as text. */
+  body: string | null;
+  retryAfter: string | null;
+  error: string | null;
+  durationMs: number;
+}
+
 /** What `deliver` did with a queued attempt. */
 type DeliverOutcome = "sent" | "stale" | "deferred";
 
@@ -65,12 +76,39 @@ export class WebhookService {
   private readonly inFlight = new Map<string, number>();
   private dispatching: Promise<number> | null = null;
   private dispatchAgain = false;
-  /** Where attempts are sent; tests and the benchmark may point it elsewhere. */
-  transport: WebhookTransport;
+  /** Every POST goes through the SSRF guard: addresses checked at connect time, no redirects. */
+  private readonly outbound: OutboundClient;
 
   constructor(private readonly deps: ServiceDeps) {
     this.secretKey = purposeKey(deps.config.JWT_SECRET, "webhook-endpoint-secrets");
-    this.transport = createHttpTransport();
+    this.outbound = createOutboundClient({
+      allowedCidrs: deps.config.WEBHOOK_ALLOWED_CIDRS,
+      plainHttpHosts: deps.config.WEBHOOK_PLAIN_HTTP_HOSTS,
+      userAgent: USER_AGENT,
+    });
+  }
+
+  private async post(request: { url: string; headers: Record<string, string>; body: string }): Promise<PostResult> {
+    try {
+      const response = await this.outbound.post({ ...request, timeoutMs: this.deps.config.WEBHOOK_TIMEOUT_MS });
+      const retryAfter = response.headers["retry-after"];
+      return {
+        status: response.status,
+        body: response.body.length > 0 ? response.body : null,
+        retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+        error: null,
+        durationMs: Math.round(response.durationMs),
+      };
+    } catch (error) {
+      if (!(error instanceof OutboundRequestError)) throw error;
+      return {
+        status: 0,
+        body: null,
+        retryAfter: null,
+        error: error.message,
+        durationMs: Math.round(error.durationMs),
+      };
+    }
   }
 
   // ---- endpoints -------------------------------------------------------------------------
@@ -458,14 +496,9 @@ export class WebhookService {
       "user-agent": USER_AGENT,
       "webhook-id": message.id,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": signWebhook({ id: message.id, timestamp, body: message.body, secrets }),
+      "webhook-signature": await signWebhook({ id: message.id, timestamp, body: message.body, secrets }),
     };
-    const result = await this.transport({
-      url: endpoint.url,
-      headers,
-      body: message.body,
-      timeoutMs: this.deps.config.WEBHOOK_TIMEOUT_MS,
-    });
+    const result = await this.post({ url: endpoint.url, headers, body: message.body });
     const now = this.deps.clock.now();
     const ok = result.status >= 200 && result.status < 300;
     const attemptNumber = message.attempts + 1;
@@ -612,15 +645,14 @@ export class WebhookService {
 
   // ---- helpers ---------------------------------------------------------------------------
 
-  /** https, or plain http for a host the configuration lists (tests, local development). */
+  /** https (or plain http for a configured host) to an address the SSRF guard allows; the error says why not. */
   private assertUrlAllowed(value: string) {
-    const url = new URL(value);
-    if (url.protocol === "https:") return;
-    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    if (!this.deps.config.WEBHOOK_HTTP_ALLOWED_HOSTS.includes(host))
-      throw badRequest("url: must be https (plain http is allowed only for hosts the server is configured for)", [
-        "url",
-      ]);
+    try {
+      this.outbound.checkUrl(value);
+    } catch (error) {
+      if (error instanceof DestinationRefusedError) throw badRequest(`url: ${error.message}`, ["url"]);
+      throw error;
+    }
   }
 
   private async endpointRow(executor: Executor, workspaceId: string, endpointId: string, lock = false) {
