@@ -35,7 +35,27 @@ function firstMessage(
   });
 }
 
+// Webhook endpoints and messages of no workspace the caller may see (ids that exist nowhere answer like another's).
+const ENDPOINT_ID = "00000000-0000-4000-8000-00000000e001";
+const MESSAGE_ID = "00000000-0000-4000-8000-00000000e002";
+const endpointRef = (ids: Ids) => ({ workspaceId: ids.workspaceId, endpointId: ENDPOINT_ID });
+
 const workspaceProcedures: Record<string, Call> = {
+  "webhooks.eventTypes": (c, ids) => c.webhooks.eventTypes.query({ workspaceId: ids.workspaceId }),
+  "webhooks.list": (c, ids) => c.webhooks.list.query({ workspaceId: ids.workspaceId }),
+  "webhooks.get": (c, ids) => c.webhooks.get.query(endpointRef(ids)),
+  "webhooks.create": (c, ids) =>
+    c.webhooks.create.mutate({ workspaceId: ids.workspaceId, url: "https://hooks.example.com/", eventTypes: ["*"] }),
+  "webhooks.update": (c, ids) => c.webhooks.update.mutate({ ...endpointRef(ids), enabled: false }),
+  "webhooks.delete": (c, ids) => c.webhooks.delete.mutate(endpointRef(ids)),
+  "webhooks.rotateSecret": (c, ids) => c.webhooks.rotateSecret.mutate(endpointRef(ids)),
+  "webhooks.messages": (c, ids) => c.webhooks.messages.query(endpointRef(ids)),
+  "webhooks.attempts": (c, ids) => c.webhooks.attempts.query({ workspaceId: ids.workspaceId, messageId: MESSAGE_ID }),
+  "webhooks.replay": (c, ids) => c.webhooks.replay.mutate({ workspaceId: ids.workspaceId, messageId: MESSAGE_ID }),
+  "webhooks.sendTest": (c, ids) => c.webhooks.sendTest.mutate(endpointRef(ids)),
+  "webhooks.recover": (c, ids) => c.webhooks.recover.mutate({ ...endpointRef(ids), since: new Date() }),
+  "webhooks.recoverStatus": (c, ids) =>
+    c.webhooks.recoverStatus.query({ workspaceId: ids.workspaceId, jobId: "webhook-recover-unknown" }),
   "workspaces.members": (c, ids) => c.workspaces.members.query({ workspaceId: ids.workspaceId }),
   "invitations.invite": (c, ids) =>
     c.invitations.invite.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
@@ -248,6 +268,9 @@ describe("authorization across workspaces", () => {
           "contacts.list",
           "search.query",
           "search.suggest",
+          "webhooks.eventTypes",
+          "webhooks.list",
+          "webhooks.create",
           "gdpr.operations",
           "activity.list",
           "activity.live",
