@@ -3,11 +3,13 @@
  * prefix, the real runtime and HTTP server on 127.0.0.1, one user and workspace
  * created through the API, and seeded contacts. `cleanup()` removes all of it.
  */
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
@@ -209,6 +211,63 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * The production worker (`src/main.ts --role worker`, as the Dockerfile runs it) on the
+ * bench's database, Redis prefix and secrets, plus `extraEnv`; resolves once it is ready.
+ * BENCH_WORKER_NODE_ARGS adds Node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+export async function startWorker(
+  env: BenchEnv,
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+  const config = env.runtime.config;
+  const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts", "--role", "worker"], {
+    cwd: join(repoRoot, "apps/server"),
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      ROLE: "worker",
+      DATABASE_URL: env.databaseUrl,
+      DATABASE_POOL_SIZE: String(config.DATABASE_POOL_SIZE),
+      REDIS_URL: config.REDIS_URL ?? "",
+      REDIS_PREFIX: env.redisPrefix,
+      JWT_SECRET: config.JWT_SECRET,
+      GDPR_SUPPRESSION_KEY: config.GDPR_SUPPRESSION_KEY,
+      LOG_LEVEL: "info",
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Interrupted (Ctrl-C ends this process from bench/env.ts): the worker goes with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  void exited.then(() => process.off("exit", killOnExit));
+  const tail: string[] = [];
+  const keep = (line: string) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    if (/"level":(40|50|60)/.test(line)) note(`worker: ${line.slice(0, 400)}`);
+  };
+  createInterface({ input: child.stderr! }).on("line", keep);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker not ready after 60 s:\n${tail.join("\n")}`)), 60_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      keep(line);
+      if (line.includes('"rapport started"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before it was ready:\n${tail.join("\n")}`));
+    });
+  });
+  return { child, exited };
 }
 
 /** Runs `body` with cleanup on success, failure, Ctrl-C and SIGTERM. */

@@ -33,15 +33,13 @@
  * --cpu-prof-dir=/tmp/prof" to profile the export). Writes bench-results/gdpr.json at
  * the repo root; progress goes to stderr.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
-import { repoRoot, withBenchEnvironment, type BenchEnv } from "./env";
+import { repoRoot, startWorker, withBenchEnvironment, type BenchEnv } from "./env";
 import { note, round } from "./load";
 
 const { values: args } = parseArgs({
@@ -129,55 +127,6 @@ async function floor(env: BenchEnv): Promise<{ seconds: number; rows: number }> 
 }
 
 /** A `--role worker` process (src/main.ts, as in production) on the bench database and Redis prefix. */
-async function startWorker(env: BenchEnv): Promise<{ child: ChildProcess; exited: Promise<void> }> {
-  const config = env.runtime.config;
-  const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts", "--role", "worker"], {
-    cwd: join(repoRoot, "apps/server"),
-    env: {
-      ...process.env,
-      NODE_ENV: "production",
-      ROLE: "worker",
-      DATABASE_URL: env.databaseUrl,
-      DATABASE_POOL_SIZE: String(config.DATABASE_POOL_SIZE),
-      REDIS_URL: config.REDIS_URL ?? "",
-      REDIS_PREFIX: env.redisPrefix,
-      JWT_SECRET: config.JWT_SECRET,
-      GDPR_SUPPRESSION_KEY: config.GDPR_SUPPRESSION_KEY,
-      EXPORT_DIR: config.EXPORT_DIR,
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Interrupted (Ctrl-C ends this process from bench/env.ts): the worker goes with it.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  void exited.then(() => process.off("exit", killOnExit));
-  const tail: string[] = [];
-  const keep = (line: string) => {
-    tail.push(line);
-    if (tail.length > 20) tail.shift();
-    if (/"level":(40|50|60)/.test(line)) note(`worker: ${line.slice(0, 400)}`);
-  };
-  createInterface({ input: child.stderr! }).on("line", keep);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker not ready after 60 s:\n${tail.join("\n")}`)), 60_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      keep(line);
-      if (line.includes('"rapport started"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited (${code}) before it was ready:\n${tail.join("\n")}`));
-    });
-  });
-  return { child, exited };
-}
-
 const KB = 1024;
 function procStatus(pid: number): { rss: number; hwm: number } {
   const text = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -211,7 +160,7 @@ await withBenchEnvironment(
     if (env.runtime.queue.driver !== "bullmq")
       throw new Error("bench:gdpr needs Redis: the export job runs in a separate worker process, through BullMQ");
     const seed = await bulkSeed(env);
-    const worker = await startWorker(env);
+    const worker = await startWorker(env, { EXPORT_DIR: env.runtime.config.EXPORT_DIR });
     try {
       const pid = worker.child.pid!;
       const client = createRapportClient({ url: env.url, token: env.token, batch: false });
