@@ -5,6 +5,8 @@ import type { Socket } from "node:net";
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import {
   ANALYTICS_EXPORT_PATH,
+  GOOGLE_OAUTH_CALLBACK_PATH,
+  handleGoogleOAuthCallback,
   appRouter,
   createContextFactory,
   GDPR_EXPORT_DOWNLOAD_PATH,
@@ -127,6 +129,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
       if (path.startsWith("/trpc/")) return trpcHandler(req, res);
       if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
       if (path === GDPR_EXPORT_DOWNLOAD_PATH) return await handleGdprExportDownload(runtime, req, res);
+      if (path === GOOGLE_OAUTH_CALLBACK_PATH) return await handleGoogleOAuthCallback(runtime, req, res);
       if (req.method === "GET" || req.method === "HEAD") return serveStatic(webRoot, path, res);
       sendJson(res, 404, { error: "Not found" });
     } catch (error) {

@@ -112,6 +112,19 @@ const workspaceProcedures: Record<string, Call> = {
   "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
   "cache.warmupStatus": (c, ids) =>
     c.cache.warmupStatus.query({ workspaceId: ids.workspaceId, jobId: `warmup-${ids.workspaceId}-00000000` }),
+  "gmail.status": (c, ids) => c.gmail.status.query({ workspaceId: ids.workspaceId }),
+  "gmail.authUrl": (c, ids) => c.gmail.authUrl.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.completeOAuth": (c, ids) =>
+    c.gmail.completeOAuth.mutate({ workspaceId: ids.workspaceId, code: "4/0code", state: "state.mac" }),
+  "gmail.syncNow": (c, ids) => c.gmail.syncNow.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.pause": (c, ids) => c.gmail.pause.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.resume": (c, ids) => c.gmail.resume.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.setFrequency": (c, ids) => c.gmail.setFrequency.mutate({ workspaceId: ids.workspaceId, minutes: 30 }),
+  "gmail.disconnect": (c, ids) => c.gmail.disconnect.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.contactInsights": (c, ids) =>
+    c.gmail.contactInsights.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "gmail.enrichContact": (c, ids) =>
+    c.gmail.enrichContact.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "analytics.metrics": (c, ids) => c.analytics.metrics.query({ workspaceId: ids.workspaceId }),
   "analytics.clv": (c, ids) => c.analytics.clv.query({ workspaceId: ids.workspaceId }),
   "analytics.health": (c, ids) => c.analytics.health.query({ workspaceId: ids.workspaceId }),
@@ -281,6 +294,10 @@ describe("authorization across workspaces", () => {
           "workspaces.requestDeletion",
           "workspaces.cancelDeletion",
           "workspaces.deletionStatus",
+          // The caller's own mailbox connection: no record ids.
+          "gmail.status",
+          "gmail.authUrl",
+          "gmail.completeOAuth",
         ].includes(path),
     ),
   )("%s with my workspace but another workspace's record ids → NOT_FOUND", async (_path, call) => {

@@ -18,6 +18,7 @@
  * path, until the entry exists.
  */
 import { randomBytes } from "node:crypto";
+import { startGoogleFake, type GoogleFake } from "@rapport/google-fake";
 import { appRouter } from "@rapport/api";
 import { encodeCursor } from "../../../packages/api/src/lib/cursor";
 import type { RapportClient } from "@rapport/client";
@@ -182,6 +183,19 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   },
   "interactions.delete": { input: (f) => ({ workspaceId: f.workspaceId, interactionId: f.interactionId }) },
 
+  "gmail.status": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "gmail.authUrl": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "gmail.completeOAuth": {
+    input: async (f) => ({ workspaceId: f.workspaceId, ...(await gmailConsent(f)) }),
+  },
+  "gmail.syncNow": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId, maxEmails: 10 }) },
+  "gmail.pause": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId }) },
+  "gmail.resume": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId }) },
+  "gmail.setFrequency": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId, minutes: 30 }) },
+  "gmail.disconnect": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId }) },
+  "gmail.contactInsights": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+  "gmail.enrichContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+
   "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, cursor: encodeCursor([1_000_000]) }) },
   "audit.list": {
     input: (f) => ({
@@ -301,6 +315,18 @@ async function requestAdminDeletion(f: Fixture): Promise<string> {
   return deletionId;
 }
 
+/** The owner consents at the fake Google; the code and state the Integrations page would receive. */
+async function gmailConsent(f: Fixture): Promise<{ code: string; state: string }> {
+  const { url } = await f.owner.client.gmail.authUrl.mutate({ workspaceId: f.workspaceId });
+  const atGoogle = await fetch(url, { redirect: "manual" });
+  const back = new URL(atGoogle.headers.get("location")!);
+  return { code: back.searchParams.get("code")!, state: back.searchParams.get("state")! };
+}
+
+async function connectGmail(f: Fixture): Promise<void> {
+  await f.owner.client.gmail.completeOAuth.mutate({ workspaceId: f.workspaceId, ...(await gmailConsent(f)) });
+}
+
 type Procedure = { _def: { type: "query" | "mutation" | "subscription"; inputs: unknown[] } };
 const PROCEDURES = Object.entries(appRouter._def.procedures as unknown as Record<string, Procedure>).map(
   ([path, procedure]) => ({
@@ -392,13 +418,27 @@ function call(client: RapportClient, path: string, type: string, input: unknown)
   return type === "query" ? procedure.query(input) : procedure.mutate(input);
 }
 
+let google: GoogleFake;
+
 describe("bad input answers 400 and writes nothing, on every procedure", () => {
   let app: TestApp;
   let tables: string[];
 
   beforeAll(async () => {
     // No worker: background jobs would write while the test compares the database.
-    app = await createTestApp({ role: "api" });
+    google = await startGoogleFake();
+    google.addMailbox({ email: "bad.input@gmail.example", messages: 1 });
+    app = await createTestApp({
+      role: "api",
+      env: {
+        GOOGLE_CLIENT_ID: google.clientId,
+        GOOGLE_CLIENT_SECRET: google.clientSecret,
+        GOOGLE_API_ROOT_URL: google.rootUrl,
+        GOOGLE_OAUTH_AUTH_URL: google.oauthEndpoints.oauth2AuthBaseUrl,
+        GOOGLE_OAUTH_TOKEN_URL: google.oauthEndpoints.oauth2TokenUrl,
+        GOOGLE_OAUTH_REVOKE_URL: google.oauthEndpoints.oauth2RevokeUrl,
+      },
+    });
     const rows = await app.sql<{ name: string }[]>`
       select tablename as name from pg_tables where schemaname = 'public' order by tablename`;
     // Bookkeeping that moves on its own (applied migrations, event consumers' positions).
@@ -407,6 +447,7 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
 
   afterAll(async () => {
     await app?.close();
+    await google?.close();
   });
 
   /** A digest of every row of every table, per table. */

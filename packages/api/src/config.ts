@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseProxyTrust } from "@rapport/core";
@@ -188,6 +188,49 @@ const envSchema = z.object({
       return cidrs;
     }),
   WEBHOOK_PLAIN_HTTP_HOSTS: z.string().default("").transform(commaList),
+
+  // Gmail sync (README "Gmail sync"). The Google endpoints can point at a local fake (tests, the demo).
+  GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  GOOGLE_OAUTH_REDIRECT_URL: z.url().optional(),
+  GOOGLE_API_ROOT_URL: z.url().optional(),
+  GOOGLE_OAUTH_AUTH_URL: z.url().optional(),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().optional(),
+  GOOGLE_OAUTH_REVOKE_URL: z.url().optional(),
+  // Keys sealing stored third-party tokens: "keyId:base64 of 32 bytes", comma-separated, the first seals.
+  SECRET_SEALING_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const keys = new Map<string, Buffer>();
+      for (const entry of value.split(",")) {
+        const [id, key, ...rest] = entry.trim().split(":");
+        const bytes = key ? Buffer.from(key, "base64") : Buffer.alloc(0);
+        if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || rest.length > 0 || bytes.length !== 32 || keys.has(id)) {
+          ctx.addIssue({
+            code: "custom",
+            message:
+              'each entry must be "keyId:<base64 of 32 random bytes>" with a unique id (openssl rand -base64 32)',
+          });
+          return z.NEVER;
+        }
+        keys.set(id, bytes);
+      }
+      return { currentKeyId: [...keys.keys()][0]!, keys };
+    }),
+  GMAIL_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(10),
+  GMAIL_SYNC_FREQUENCY_MIN: z.coerce.number().int().min(1).max(1_440).default(5),
+  GMAIL_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(6),
+  GMAIL_AUTOMATED_SENDERS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value
+        ?.split(",")
+        .map((pattern) => pattern.trim().toLowerCase())
+        .filter(Boolean),
+    ),
 });
 
 function commaList(value: string): string[] {
@@ -217,6 +260,12 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   if (Number(raw.LOGIN_BACKOFF_MAX_SECONDS ?? 900) < Number(raw.LOGIN_BACKOFF_SECONDS ?? 60)) {
     problems.push("LOGIN_BACKOFF_MAX_SECONDS: must be at least LOGIN_BACKOFF_SECONDS");
   }
+  if (raw.NODE_ENV === "production" && raw.GOOGLE_CLIENT_ID && !raw.SECRET_SEALING_KEYS) {
+    problems.push("SECRET_SEALING_KEYS: is required in production when GOOGLE_CLIENT_ID is set");
+  }
+  if (Boolean(raw.GOOGLE_CLIENT_ID) !== Boolean(raw.GOOGLE_CLIENT_SECRET)) {
+    problems.push("GOOGLE_CLIENT_SECRET: GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together");
+  }
   if (["true", "1", "yes"].includes(raw.REDIS_REQUIRED ?? "") && !raw.REDIS_URL) {
     problems.push("REDIS_URL: is required when REDIS_REQUIRED=true");
   }
@@ -229,7 +278,12 @@ type Env = z.infer<typeof envSchema>;
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config
-  extends Omit<Env, SecretName | "HOST" | "DATA_DIR" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR"> {
+  extends Omit<
+    Env,
+    SecretName | "HOST" | "DATA_DIR" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR" | "SECRET_SEALING_KEYS"
+  > {
+  /** Seals stored secrets (Google tokens, webhook signing secrets); without SECRET_SEALING_KEYS (outside production) one key derived from JWT_SECRET. */
+  SECRET_SEALING_KEYS: { currentKeyId: string; keys: ReadonlyMap<string, Buffer> };
   HOST: string;
   JWT_SECRET: string;
   GDPR_SUPPRESSION_KEY: string;
@@ -280,10 +334,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       : env.NODE_ENV === "test"
         ? freshSecrets(missing)
         : storedSecrets(join(dataDir, "secrets.json"), missing);
+  const jwtSecret = env.JWT_SECRET ?? generated.JWT_SECRET!;
   return {
     ...env,
     HOST: env.HOST ?? (env.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1"),
-    JWT_SECRET: env.JWT_SECRET ?? generated.JWT_SECRET!,
+    JWT_SECRET: jwtSecret,
+    SECRET_SEALING_KEYS: env.SECRET_SEALING_KEYS ?? {
+      currentKeyId: "derived",
+      keys: new Map([["derived", createHmac("sha256", jwtSecret).update("token-sealing").digest()]]),
+    },
     GDPR_SUPPRESSION_KEY: env.GDPR_SUPPRESSION_KEY ?? generated.GDPR_SUPPRESSION_KEY!,
     generatedSecrets: missing,
     DATA_DIR: dataDir,

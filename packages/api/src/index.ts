@@ -17,6 +17,7 @@ export { handleAnalyticsExport } from "./modules/analytics/export";
 export { ANALYTICS_EXPORT_PATH } from "./modules/analytics/link";
 export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
 export { handleGdprExportDownload } from "./modules/gdpr/export/download";
+export { GOOGLE_OAUTH_CALLBACK_PATH, handleGoogleOAuthCallback } from "./modules/gmail/callback";
 export { createPrivacyRegistry } from "./modules/index";
 export { PrivacyRegistry, type PrivacyHandler, type Subject } from "./platform/privacy/registry";
 export type { ExportFile } from "./platform/privacy/export-sources";

@@ -12,3 +12,4 @@ export * from "./search/index";
 export * from "./contacts";
 export * from "./interactions";
 export * from "./event-audience";
+export * from "./mail-headers";

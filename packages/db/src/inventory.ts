@@ -58,6 +58,7 @@ const AUDIT_EXEMPTION =
 
 const ACCOUNT = "until the account is erased";
 const CONTACT = "until the contact is erased or purged (30 days after deletion)";
+const GMAIL = "until the member disconnects the mailbox, leaves the workspace or erases the account";
 const AUDIT = "audit log retention (AUDIT_RETENTION_DAYS, default 7 years)";
 const WEBHOOK = "webhook log retention (WEBHOOK_RETENTION_DAYS, default 30 days); scrubbed when the person is erased";
 const INVITATION =
@@ -187,6 +188,99 @@ export const INVENTORY: Record<string, TableInventory> = {
       email: personal("contact_details", "linking participants to contacts", CONTACT),
       display_name: personal("identity", "relationship history", CONTACT),
       role: np,
+    },
+  },
+  gmail_connections: {
+    subject: "user",
+    purpose: "importing the member's Gmail correspondence into the workspace (contacts and interactions)",
+    retention: GMAIL,
+    columns: {
+      id: np,
+      workspace_id: np,
+      user_id: pid("member whose mailbox is connected"),
+      google_email: personal(
+        "contact_details",
+        "showing which mailbox is connected; skipping the owner's own address",
+        GMAIL,
+      ),
+      refresh_token_sealed: personal(
+        "credentials",
+        "reading the mailbox on the member's behalf (sealed, AES-256-GCM)",
+        GMAIL,
+      ),
+      access_token_sealed: personal(
+        "credentials",
+        "reading the mailbox on the member's behalf (sealed, AES-256-GCM)",
+        GMAIL,
+      ),
+      access_token_expires_at: np,
+      status: np,
+      last_error: np,
+      sync_frequency_min: np,
+      max_emails: np,
+      history_id: np,
+      sync_cursor: np,
+      full_sync_due: np,
+      last_sync_at: np,
+      last_full_sync_at: np,
+      next_sync_at: np,
+      lease_until: np,
+      lease_token: np,
+      progress_processed: np,
+      progress_total: np,
+      progress_started_at: np,
+      throttled_runs: np,
+      skipped_reason: np,
+      skipped_at: np,
+      contacts_synced: np,
+      interactions_logged: np,
+      aliases: personal("contact_details", "skipping the owner's own addresses", GMAIL),
+      created_at: np,
+      updated_at: np,
+    },
+  },
+  gmail_oauth_states: {
+    subject: "user",
+    purpose: "protecting the Gmail consent flow (CSRF, PKCE)",
+    retention: "10 minutes; deleted when used, by the daily job when expired, or when the account is erased",
+    columns: {
+      nonce: np,
+      user_id: pid("member who started the consent flow"),
+      workspace_id: np,
+      code_verifier_sealed: personal("credentials", "PKCE proof of the consent flow (sealed)", "10 minutes"),
+      expires_at: np,
+      created_at: np,
+    },
+  },
+  gmail_revocations: {
+    subject: "user",
+    purpose: "revoking the Google grant of a removed connection (disconnect, account erasure)",
+    retention: "until Google confirms the revocation (retried with backoff); then deleted",
+    columns: {
+      id: np,
+      // Erased by the gmail handler's revocation: revoked at Google within minutes, then deleted.
+      token_sealed: personal(
+        "credentials",
+        "revoking the grant at Google",
+        "until revoked (minutes; retried with backoff)",
+      ),
+      attempts: np,
+      next_attempt_at: np,
+      created_at: np,
+    },
+  },
+  gmail_contact_stats: {
+    subject: "contact",
+    purpose: "relationship figures from synced mail shown on the contact page",
+    retention: CONTACT,
+    columns: {
+      contact_id: pid("the contact the figures are about"),
+      workspace_id: np,
+      total_emails: np,
+      last_email_at: np,
+      last_subject: personal("communication_content", "relationship history", CONTACT),
+      emails_per_month: np,
+      computed_at: np,
     },
   },
   domain_events: {

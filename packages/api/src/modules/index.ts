@@ -7,6 +7,7 @@ import { authModule } from "./auth/module";
 import { cacheModule } from "./cache/module";
 import { contactsModule } from "./contacts/module";
 import { gdprModule } from "./gdpr/module";
+import { gmailModule } from "./gmail/module";
 import { interactionsModule } from "./interactions/module";
 import { PrivacyRegistry } from "../platform/privacy/registry";
 import { recommendationsModule } from "./recommendations/module";
@@ -28,6 +29,7 @@ import { workspacesModule } from "./workspaces/module";
 export const appModules = [
   interactionsModule,
   contactsModule,
+  gmailModule,
   workspacesModule,
   analyticsModule,
   activityModule,

@@ -29,24 +29,40 @@ export function verifiedClaims(key: Buffer, token: string): unknown {
 }
 
 /**
- * Secrets the server must read back (webhook signing secrets), encrypted at rest with
- * AES-256-GCM under a purpose key: `v1.<iv>.<ciphertext>.<tag>`, base64url. A database
- * dump holds no usable secret without the server's key.
+ * Keys for secrets the server must read back (third-party tokens, webhook signing secrets),
+ * encrypted at rest, by key id; a database dump holds no usable secret without them. The first key seals;
+ * every key opens, so a key can rotate: add a new first key, re-seal, then drop the old one.
  */
-export function sealSecret(key: Buffer, plaintext: string): string {
+export interface SealingKeys {
+  currentKeyId: string;
+  keys: ReadonlyMap<string, Buffer>;
+}
+
+const SEALED_VERSION = "v1";
+
+/** AES-256-GCM with a fresh 96-bit IV: `v1.<keyId>.<iv>.<tag>.<ciphertext>` (base64url parts). */
+export function sealSecret(keys: SealingKeys, plaintext: string): string {
+  const key = keys.keys.get(keys.currentKeyId);
+  if (!key) throw new Error("The current sealing key is missing");
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
+  // The key id is authenticated too: a sealed value cannot be relabelled to another key.
+  cipher.setAAD(Buffer.from(keys.currentKeyId));
   const ciphertext = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
-  return ["v1", iv, ciphertext, cipher.getAuthTag()]
+  return [SEALED_VERSION, keys.currentKeyId, iv, cipher.getAuthTag(), ciphertext]
     .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
     .join(".");
 }
 
-/** The plaintext of `sealSecret`; throws when the value was not sealed under `key`. */
-export function openSecret(key: Buffer, sealed: string): string {
-  const [version, iv, ciphertext, tag] = sealed.split(".");
-  if (version !== "v1" || !iv || !ciphertext || !tag) throw new Error("not a sealed secret");
+/** The plaintext of a `sealSecret` value; throws (without echoing it) when the key is unknown or it was altered. */
+export function openSecret(keys: SealingKeys, sealed: string): string {
+  const [version, keyId, iv, tag, ciphertext] = sealed.split(".");
+  if (version !== SEALED_VERSION || !keyId || !iv || !tag || ciphertext === undefined)
+    throw new Error("Not a sealed secret");
+  const key = keys.keys.get(keyId);
+  if (!key) throw new Error(`No sealing key with id ${keyId}`);
   const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+  decipher.setAAD(Buffer.from(keyId));
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");
 }

@@ -9,3 +9,4 @@ export * from "./gdpr";
 export * from "./gdpr-exports";
 export * from "./invitations";
 export * from "./webhooks";
+export * from "./gmail";

@@ -43,6 +43,10 @@ const TYPE_LABELS: Record<EventType, string> = {
   "user.restricted": "Account restricted processing",
   "user.unrestricted": "Account lifted its restriction",
   "webhook.endpoint_disabled": "Webhook endpoint disabled",
+  "gmail.connected": "Gmail connected",
+  "gmail.disconnected": "Gmail disconnected",
+  "gmail.sync.completed": "Gmail sync completed",
+  "gmail.sync.failed": "Gmail sync failed",
 };
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   {
@@ -58,6 +62,7 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   { label: "Workspace", types: ["workspace.created", "workspace.deletion_scheduled", "workspace.deletion_cancelled"] },
   { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
   { label: "Webhooks", types: ["webhook.endpoint_disabled"] },
+  { label: "Gmail", types: ["gmail.connected", "gmail.disconnected", "gmail.sync.completed", "gmail.sync.failed"] },
 ];
 
 const INTERACTION_NOUNS: Record<string, string> = {

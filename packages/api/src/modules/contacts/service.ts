@@ -1,5 +1,13 @@
 import { WireDate } from "@rapport/core";
-import { contacts, isoInstantText, queryRows, queryRowsPrepared, type Executor } from "@rapport/db";
+import {
+  contacts,
+  gdprRestrictions,
+  isoInstantText,
+  queryRows,
+  queryRowsPrepared,
+  type Executor,
+  type Tx,
+} from "@rapport/db";
 import {
   and,
   arrayContains,
@@ -158,6 +166,113 @@ export class ContactService {
         skippedErased: rows.length - accepted.length,
       };
     });
+  }
+
+  /**
+   * The people a mailbox import met, as contacts, inside the importer's transaction: each
+   * address becomes one live contact (found case-insensitively, or created with `source`).
+   * A contact's name is filled in only while it is still the address it was created with,
+   * never over a name someone typed. Erased people (suppression list) are not re-created;
+   * restricted contacts (GDPR Art. 18) are neither updated nor returned, so nothing new is
+   * linked to them.
+   */
+  async importPeople(
+    tx: Tx,
+    workspaceId: string,
+    people: { email: string; displayName: string | null }[],
+    source: "gmail" | "import",
+    actorId: string,
+  ): Promise<{ contactIds: Map<string, string>; created: number; updated: number }> {
+    const byEmail = new Map<string, string | null>();
+    for (const person of people) {
+      const email = person.email.toLowerCase();
+      const displayName = person.displayName?.slice(0, 200) || null;
+      if (!byEmail.has(email) || (byEmail.get(email) === null && displayName)) byEmail.set(email, displayName);
+    }
+    const contactIds = new Map<string, string>();
+    if (byEmail.size === 0) return { contactIds, created: 0, updated: 0 };
+    const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, [
+      ...byEmail.keys(),
+    ]);
+    for (const email of suppressed) byEmail.delete(email);
+    const now = this.deps.clock.now();
+    const missing = () => [...byEmail.keys()].filter((email) => !contactIds.has(email));
+    const readExisting = async (emails: string[]) => {
+      if (emails.length === 0) return [];
+      return tx
+        .select({ id: contacts.id, email: contacts.email, name: contacts.name })
+        .from(contacts)
+        .where(
+          and(
+            eq(contacts.workspaceId, workspaceId),
+            isNull(contacts.deletedAt),
+            inArray(sql`lower(${contacts.email})`, emails),
+          ),
+        );
+    };
+    const existing = await readExisting([...byEmail.keys()]);
+    const inserted =
+      existing.length === byEmail.size
+        ? []
+        : await tx
+            .insert(contacts)
+            .values(
+              [...byEmail]
+                .filter(([email]) => !existing.some((row) => row.email?.toLowerCase() === email))
+                .map(([email, displayName]) =>
+                  toRow(workspaceId, { email, name: displayName ?? email, tags: [], source }, actorId, now),
+                ),
+            )
+            // A concurrent import may have created some of them since: those are read below.
+            .onConflictDoNothing()
+            .returning({ id: contacts.id, email: contacts.email });
+    for (const row of inserted) contactIds.set(row.email!.toLowerCase(), row.id);
+    const raced = await readExisting(missing());
+    const found = [...existing, ...raced];
+    const restricted = new Set(
+      found.length === 0
+        ? []
+        : (
+            await tx
+              .select({ id: gdprRestrictions.subjectId })
+              .from(gdprRestrictions)
+              .where(
+                and(
+                  eq(gdprRestrictions.subjectKind, "contact"),
+                  inArray(
+                    gdprRestrictions.subjectId,
+                    found.map((row) => row.id),
+                  ),
+                ),
+              )
+          ).map((row) => row.id),
+    );
+    const renamed: string[] = [];
+    for (const row of found) {
+      if (restricted.has(row.id)) continue;
+      const email = row.email!.toLowerCase();
+      contactIds.set(email, row.id);
+      const displayName = byEmail.get(email);
+      if (displayName && row.name.toLowerCase() === email) {
+        renamed.push(row.id);
+        await tx.update(contacts).set({ name: displayName, updatedAt: now }).where(eq(contacts.id, row.id));
+      }
+    }
+    await appendEvents(tx, [
+      ...inserted.map((row) => ({
+        type: "contact.created" as const,
+        workspaceId,
+        actorId,
+        payload: { contactId: row.id, source },
+      })),
+      ...renamed.map((contactId) => ({
+        type: "contact.updated" as const,
+        workspaceId,
+        actorId,
+        payload: { contactId, fields: ["name"] },
+      })),
+    ]);
+    return { contactIds, created: inserted.length, updated: renamed.length };
   }
 
   async get(workspaceId: string, contactId: string, includeDeleted = false): Promise<Contact> {

@@ -49,3 +49,6 @@ export async function interactionSnapshots(
     rows.map((row) => [row.id, { ...row, participantContactIds: [...new Set(byInteraction.get(row.id) ?? [])] }]),
   );
 }
+/** What other modules may use of interactions: the shape importers hand to `importMany` (in their transaction) and the email figures per contact. */
+export type { ImportedInteraction } from "./service";
+export { emailFigures } from "./figures";

@@ -1,4 +1,4 @@
-import type { ParticipantRole } from "@rapport/core";
+import type { InteractionDirection, InteractionSource, InteractionType, ParticipantRole } from "@rapport/core";
 import { contacts, interactionParticipants, interactions, type Tx } from "@rapport/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
@@ -11,6 +11,17 @@ import { assertNotRestricted } from "../../platform/privacy/restriction";
 import { suppressedAddresses } from "../../platform/privacy/suppression";
 
 export type Interaction = typeof interactions.$inferSelect;
+
+/** One imported message or meeting; `participants[0]` is the contact it is filed under. */
+export interface ImportedInteraction {
+  externalId: string;
+  source: InteractionSource;
+  type: InteractionType;
+  direction: InteractionDirection;
+  occurredAt: Date;
+  subject: string | null;
+  participants: { contactId: string; email: string | null; displayName: string | null; role: ParticipantRole }[];
+}
 
 interface ParticipantDraft {
   contactId: string | null;
@@ -109,6 +120,76 @@ export class InteractionService {
       ]);
       return { interaction, created: true };
     });
+  }
+
+  /**
+   * Imported messages or meetings, inside the importer's transaction: one interaction each
+   * (its primary contact first among `participants`), idempotent by (workspace, source,
+   * externalId) — one already stored is skipped, not duplicated. Participants are contacts
+   * the importer resolved (restricted and erased people already left out).
+   */
+  async importMany(
+    tx: Tx,
+    workspaceId: string,
+    items: ImportedInteraction[],
+    actorId: string,
+  ): Promise<{ logged: number; loggedExternalIds: string[] }> {
+    const usable = items.filter((item) => item.participants.length > 0);
+    if (usable.length === 0) return { logged: 0, loggedExternalIds: [] };
+    const now = this.deps.clock.now();
+    const inserted = await tx
+      .insert(interactions)
+      .values(
+        usable.map((item) => ({
+          workspaceId,
+          contactId: item.participants[0]!.contactId,
+          type: item.type,
+          direction: item.direction,
+          occurredAt: item.occurredAt,
+          subject: item.subject?.slice(0, 500) ?? null,
+          source: item.source,
+          externalId: item.externalId,
+          createdBy: actorId,
+          createdAt: now,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ id: interactions.id, externalId: interactions.externalId, contactId: interactions.contactId });
+    if (inserted.length === 0) return { logged: 0, loggedExternalIds: [] };
+    const byExternalId = new Map(usable.map((item) => [item.externalId, item]));
+    const participantRows = inserted.flatMap((row) => {
+      const seen = new Set<string>();
+      return byExternalId.get(row.externalId!)!.participants.flatMap((p) => {
+        if (seen.has(p.contactId)) return [];
+        seen.add(p.contactId);
+        return [
+          {
+            interactionId: row.id,
+            workspaceId,
+            contactId: p.contactId,
+            email: p.email,
+            displayName: p.displayName?.slice(0, 200) ?? null,
+            role: p.role,
+          },
+        ];
+      });
+    });
+    await tx.insert(interactionParticipants).values(participantRows);
+    await appendEvents(
+      tx,
+      inserted.map((row) => ({
+        type: "interaction.created" as const,
+        workspaceId,
+        actorId,
+        payload: {
+          interactionId: row.id,
+          contactId: row.contactId,
+          type: byExternalId.get(row.externalId!)!.type,
+          participantContactIds: [...new Set(byExternalId.get(row.externalId!)!.participants.map((p) => p.contactId))],
+        },
+      })),
+    );
+    return { logged: inserted.length, loggedExternalIds: inserted.map((row) => row.externalId!) };
   }
 
   async listForContact(input: { workspaceId: string; contactId: string; cursor?: string | null; limit: number }) {

@@ -21,7 +21,7 @@ import { badRequest, conflict, notFound } from "../../errors";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import type { Actor } from "../../platform/actor";
 import { recordAudit } from "../../platform/audit";
-import { openSecret, purposeKey, sealSecret } from "../../platform/crypto";
+import { openSecret, type SealingKeys, sealSecret } from "../../platform/crypto";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
 import { signWebhook } from "@rapport/core/webhook-signature";
@@ -72,7 +72,7 @@ interface PostResult {
 type DeliverOutcome = "sent" | "stale" | "deferred";
 
 export class WebhookService {
-  private readonly secretKey: Buffer;
+  private readonly secretKey: SealingKeys;
   private readonly inFlight = new Map<string, number>();
   private dispatching: Promise<number> | null = null;
   private dispatchAgain = false;
@@ -80,7 +80,7 @@ export class WebhookService {
   private readonly outbound: OutboundClient;
 
   constructor(private readonly deps: ServiceDeps) {
-    this.secretKey = purposeKey(deps.config.JWT_SECRET, "webhook-endpoint-secrets");
+    this.secretKey = deps.config.SECRET_SEALING_KEYS;
     this.outbound = createOutboundClient({
       allowedCidrs: deps.config.WEBHOOK_ALLOWED_CIDRS,
       plainHttpHosts: deps.config.WEBHOOK_PLAIN_HTTP_HOSTS,

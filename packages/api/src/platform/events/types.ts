@@ -37,6 +37,22 @@ interface DomainEventPayloads {
   "user.unrestricted": { userId: string };
   // Outgoing webhooks: an endpoint stopped receiving (failing for days, or 410 Gone); the reason is fixed text.
   "webhook.endpoint_disabled": { endpointId: string; reason: string };
+  // Gmail sync: ids and counts only (never the mailbox address).
+  "gmail.connected": { connectionId: string; userId: string };
+  "gmail.disconnected": { connectionId: string; userId: string };
+  "gmail.sync.completed": GmailSyncCounts & { connectionId: string; mode: GmailSyncMode };
+  "gmail.sync.failed": GmailSyncCounts & { connectionId: string; mode: GmailSyncMode; reason: GmailFailureReason };
+}
+
+export type GmailSyncMode = "full" | "incremental" | "resync";
+/** Why a sync stopped: the user must reconnect, Google throttled it (it resumes later), or another error. */
+export type GmailFailureReason = "reconnect_needed" | "throttled" | "error";
+export interface GmailSyncCounts {
+  contactsCreated: number;
+  contactsUpdated: number;
+  interactionsLogged: number;
+  emailsProcessed: number;
+  timeTakenSec: number;
 }
 
 export type DomainEventType = keyof DomainEventPayloads;
@@ -66,6 +82,10 @@ export const DOMAIN_EVENT_TYPES = [
   "user.restricted",
   "user.unrestricted",
   "webhook.endpoint_disabled",
+  "gmail.connected",
+  "gmail.disconnected",
+  "gmail.sync.completed",
+  "gmail.sync.failed",
 ] as const satisfies readonly DomainEventType[];
 
 export type EventDraft = {
