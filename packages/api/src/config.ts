@@ -197,7 +197,7 @@ const envSchema = z.object({
   GOOGLE_OAUTH_AUTH_URL: z.url().optional(),
   GOOGLE_OAUTH_TOKEN_URL: z.url().optional(),
   GOOGLE_OAUTH_REVOKE_URL: z.url().optional(),
-  // Keys sealing stored third-party tokens: "keyId:base64 of 32 bytes", comma-separated, the first seals.
+  // Keys sealing stored secrets (Google tokens, webhook signing secrets): "keyId:base64 of 32 bytes", comma-separated, the first seals.
   SECRET_SEALING_KEYS: z
     .string()
     .optional()
