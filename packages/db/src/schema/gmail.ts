@@ -6,7 +6,7 @@ import { workspaces } from "./workspaces";
 export const GMAIL_CONNECTION_STATUSES = ["active", "paused", "error"] as const;
 export type GmailConnectionStatus = (typeof GMAIL_CONNECTION_STATUSES)[number];
 
-/** Where an unfinished full sync stopped, so the next run resumes there (migration 0010_gmail.sql). */
+/** Where an unfinished full sync stopped, so the next run resumes there (migration 0011_gmail.sql). */
 export interface GmailSyncCursor {
   /** The messages.list page being worked through (null: the first page). */
   pageToken: string | null;
