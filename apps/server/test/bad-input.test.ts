@@ -18,6 +18,8 @@
  * path, until the entry exists.
  */
 import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { startGoogleFake, type GoogleFake } from "@rapport/google-fake";
 import { appRouter } from "@rapport/api";
 import { encodeCursor } from "../../../packages/api/src/lib/cursor";
@@ -196,7 +198,63 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "gmail.contactInsights": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
   "gmail.enrichContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
 
+  "webhooks.eventTypes": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "webhooks.list": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "webhooks.create": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      url: receiverUrl(),
+      description: "Warehouse sync",
+      eventTypes: ["interaction.deleted"],
+      enabled: true,
+      rateLimitPerSecond: 10,
+    }),
+  },
+  "webhooks.get": { setup: createWebhook, input: (f) => webhookRef(f) },
+  "webhooks.update": {
+    setup: createWebhook,
+    input: (f) => ({
+      ...webhookRef(f),
+      url: receiverUrl(),
+      description: "Renamed",
+      eventTypes: ["interaction.deleted"],
+      enabled: false,
+      rateLimitPerSecond: 5,
+    }),
+  },
+  "webhooks.delete": { setup: createWebhook, input: (f) => webhookRef(f) },
+  "webhooks.rotateSecret": { setup: createWebhook, input: (f) => webhookRef(f) },
+  "webhooks.messages": {
+    setup: createWebhook,
+    input: (f) => ({
+      ...webhookRef(f),
+      status: "failed",
+      limit: 10,
+      cursor: encodeCursor([new Date().toISOString(), "00000000-0000-4000-8000-000000000000"]),
+    }),
+  },
+  "webhooks.sendTest": { setup: createWebhook, input: (f) => webhookRef(f) },
+  "webhooks.attempts": {
+    setup: sendWebhookTest,
+    input: (f) => ({ workspaceId: f.workspaceId, messageId: webhooksOf(f).messageId! }),
+  },
+  "webhooks.replay": {
+    setup: sendWebhookTest,
+    input: (f) => ({ workspaceId: f.workspaceId, messageId: webhooksOf(f).messageId! }),
+  },
+  "webhooks.recover": { setup: createWebhook, input: (f) => ({ ...webhookRef(f), since: hourAgo() }) },
+  "webhooks.recoverStatus": {
+    setup: async (f) => {
+      await createWebhook(f);
+      webhooksOf(f).jobId = (
+        await f.owner.client.webhooks.recover.mutate({ ...webhookRef(f), since: hourAgo() })
+      ).jobId;
+    },
+    input: (f) => ({ workspaceId: f.workspaceId, jobId: webhooksOf(f).jobId! }),
+  },
+
   "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, cursor: encodeCursor([1_000_000]) }) },
+  "activity.live": { input: (f) => ({ workspaceId: f.workspaceId, types: ["contact.created"], lastEventId: "1" }) },
   "audit.list": {
     input: (f) => ({
       workspaceId: f.workspaceId,
@@ -315,6 +373,32 @@ async function requestAdminDeletion(f: Fixture): Promise<string> {
   return deletionId;
 }
 
+/** A loopback receiver answering 200, which the test app's configuration lets webhooks reach. */
+let receiver: Server;
+const receiverUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+const webhookState = new WeakMap<Fixture, { endpointId?: string; messageId?: string; jobId?: string }>();
+function webhooksOf(f: Fixture) {
+  let state = webhookState.get(f);
+  if (!state) webhookState.set(f, (state = {}));
+  return state;
+}
+const webhookRef = (f: Fixture) => ({ workspaceId: f.workspaceId, endpointId: webhooksOf(f).endpointId! });
+
+/** An endpoint for an event type the fixture never produces, so nothing is queued behind the test's back. */
+async function createWebhook(f: Fixture): Promise<void> {
+  const { endpoint } = await f.owner.client.webhooks.create.mutate({
+    workspaceId: f.workspaceId,
+    url: receiverUrl(),
+    eventTypes: ["interaction.deleted"],
+  });
+  webhooksOf(f).endpointId = endpoint.id;
+}
+
+async function sendWebhookTest(f: Fixture): Promise<void> {
+  await createWebhook(f);
+  webhooksOf(f).messageId = (await f.owner.client.webhooks.sendTest.mutate(webhookRef(f))).messageId;
+}
+
 /** The owner consents at the fake Google; the code and state the Integrations page would receive. */
 async function gmailConsent(f: Fixture): Promise<{ code: string; state: string }> {
   const { url } = await f.owner.client.gmail.authUrl.mutate({ workspaceId: f.workspaceId });
@@ -415,6 +499,21 @@ function badVariants(base: unknown): Variant[] {
 
 function call(client: RapportClient, path: string, type: string, input: unknown): Promise<unknown> {
   const procedure = path.split(".").reduce<any>((node, part) => node[part], client);
+  if (type === "subscription") {
+    // Its first message (or its refusal) is the answer.
+    return new Promise((resolve, reject) => {
+      const subscription = procedure.subscribe(input, {
+        onData(data: unknown) {
+          subscription.unsubscribe();
+          resolve(data);
+        },
+        onError(error: unknown) {
+          subscription.unsubscribe();
+          reject(error);
+        },
+      });
+    });
+  }
   return type === "query" ? procedure.query(input) : procedure.mutate(input);
 }
 
@@ -428,9 +527,13 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
     // No worker: background jobs would write while the test compares the database.
     google = await startGoogleFake();
     google.addMailbox({ email: "bad.input@gmail.example", messages: 1 });
+    receiver = createServer((_request, response) => response.end("ok"));
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     app = await createTestApp({
       role: "api",
       env: {
+        WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1",
+        WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8",
         GOOGLE_CLIENT_ID: google.clientId,
         GOOGLE_CLIENT_SECRET: google.clientSecret,
         GOOGLE_API_ROOT_URL: google.rootUrl,
@@ -448,6 +551,7 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
   afterAll(async () => {
     await app?.close();
     await google?.close();
+    await new Promise((resolve) => receiver?.close(resolve));
   });
 
   /** A digest of every row of every table, per table. */

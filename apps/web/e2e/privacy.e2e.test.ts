@@ -122,6 +122,7 @@ describe("privacy", () => {
       "audit.json",
       "interactions.json",
       "profile.json",
+      "webhook-messages.json",
     ]);
     expect(JSON.stringify(await contactZip.json("profile.json"))).toContain("ada@analytical.example");
     expect(JSON.stringify(await contactZip.json("interactions.json"))).toContain("Difference engine review");
@@ -247,6 +248,7 @@ describe("privacy", () => {
       "activity.json",
       "audit.json",
       "contacts.json",
+      "gmail-connections.json",
       "interactions.json",
       "invitations.json",
       "preferences.json",
