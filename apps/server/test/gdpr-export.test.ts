@@ -118,13 +118,15 @@ describe("gdpr exports", () => {
       "activity.json",
       "audit.json",
       "contacts.json",
+      "gmail-connections.json",
       "interactions.json",
       "invitations.json",
       "preferences.json",
       "profile.json",
     ]);
-    // Alice created the workspace; nobody invited her.
+    // Alice created the workspace; nobody invited her. She connected no mailbox.
     expect(await json("invitations.json")).toEqual([]);
+    expect(await json("gmail-connections.json")).toEqual([]);
 
     const profile = await json("profile.json");
     expect(profile.user).toMatchObject({ id: alice.userId, email: alice.email, name: "Alice Owner" });

@@ -1,4 +1,5 @@
 import { appRouter, createRuntime } from "@rapport/api";
+import { startGoogleFake, type GoogleFake } from "@rapport/google-fake";
 import { createRapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRapportServer } from "../src/http";
@@ -29,7 +30,24 @@ const processing: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
   "analytics.export": (c, ids) => c.analytics.export.mutate({ workspaceId: ids.workspaceId, format: "csv" }),
   "analytics.contactRelationship": (c, ids) => c.analytics.contactRelationship.query(ids),
   "cache.warmup": (c, ids) => c.cache.warmup.mutate({ workspaceId: ids.workspaceId, limit: 1 }),
+  // Connecting a mailbox and syncing it (in this order: the later ones need the connection).
+  "gmail.authUrl": (c, ids) => c.gmail.authUrl.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.completeOAuth": (c, ids) =>
+    c.gmail.completeOAuth.mutate({ workspaceId: ids.workspaceId, ...gmailConsents.shift()! }),
+  "gmail.syncNow": (c, ids) => c.gmail.syncNow.mutate({ workspaceId: ids.workspaceId, maxEmails: 5 }),
+  "gmail.resume": (c, ids) => c.gmail.resume.mutate({ workspaceId: ids.workspaceId }),
 };
+
+/** Consents given at the fake Google up front: one for each call of gmail.completeOAuth. */
+const gmailConsents: { code: string; state: string }[] = [];
+let google: GoogleFake;
+
+async function gmailConsent(c: Client, workspaceId: string): Promise<{ code: string; state: string }> {
+  const { url } = await c.gmail.authUrl.mutate({ workspaceId });
+  const atGoogle = await fetch(url, { redirect: "manual" });
+  const back = new URL(atGoogle.headers.get("location")!);
+  return { code: back.searchParams.get("code")!, state: back.searchParams.get("state")! };
+}
 
 /** What a restricted user can still do. */
 const stillAllowed: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
@@ -53,15 +71,31 @@ describe("restriction of processing by the user themself (Art. 18)", () => {
   let ids: Ids;
 
   beforeAll(async () => {
-    app = await createTestApp();
+    google = await startGoogleFake();
+    google.addMailbox({ email: "rita@gmail.example", messages: 2 });
+    app = await createTestApp({
+      env: {
+        GOOGLE_CLIENT_ID: google.clientId,
+        GOOGLE_CLIENT_SECRET: google.clientSecret,
+        GOOGLE_API_ROOT_URL: google.rootUrl,
+        GOOGLE_OAUTH_AUTH_URL: google.oauthEndpoints.oauth2AuthBaseUrl,
+        GOOGLE_OAUTH_TOKEN_URL: google.oauthEndpoints.oauth2TokenUrl,
+        GOOGLE_OAUTH_REVOKE_URL: google.oauthEndpoints.oauth2RevokeUrl,
+      },
+    });
     rita = await app.signUp("Rita Restrict");
     const workspaceId = (await rita.client.workspaces.create.mutate({ name: "Restricted WS" })).id;
     const contactId = (
       await rita.client.contacts.create.mutate({ workspaceId, name: "Carl Contact", email: "carl@restrict.example" })
     ).id;
     ids = { workspaceId, contactId };
+    // Before the restriction, while restricted, and after lifting it.
+    for (let i = 0; i < 3; i += 1) gmailConsents.push(await gmailConsent(rita.client, workspaceId));
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    await google?.close();
+  });
 
   it("the table names exactly the procedures flagged as processing the caller's data, and they cover recommendations, analytics reads and warm-up", () => {
     expect(Object.keys(processing).sort()).toEqual(flagged);
