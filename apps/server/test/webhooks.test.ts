@@ -15,7 +15,9 @@ const WEBHOOK_ENV = {
   WEBHOOK_TIMEOUT_MS: "2000",
 };
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+// Generous: the dispatcher reads events only below the oldest transaction open anywhere on the
+// Postgres server, so other test files running in parallel can hold delivery back for a while.
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -564,7 +566,7 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
       (page) => page.items.length === 3,
     );
     await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
-  });
+  }, 120_000);
 
   it("sendTest answers with the attempt; the daily job purges messages past retention", async () => {
     const hook = await receiver(() => ({ status: 202, body: "accepted" }));
