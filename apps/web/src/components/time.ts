@@ -32,3 +32,16 @@ export function formatAbsolute(date: Date): string {
 export function formatShortAbsolute(date: Date): string {
   return dateTimeFormat.format(date);
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * "3 days", "1 day", "less than a day" between two instants, to the nearest
+ * day: a 30-day grace period reads "30 days" when it starts, whether the
+ * countdown's clock last ticked before or after the request.
+ */
+export function formatDays(ms: number): string {
+  const days = Math.round(Math.abs(ms) / DAY_MS);
+  if (days === 0) return "less than a day";
+  return `${days} day${days === 1 ? "" : "s"}`;
+}

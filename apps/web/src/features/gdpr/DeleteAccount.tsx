@@ -1,12 +1,10 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { useNow } from "../../components/hooks";
+import { ScheduledDeletion } from "../../components/ScheduledDeletion";
 import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
 import { trpc } from "../../trpc";
 import { TextAreaField, TextField } from "../../components/fields";
-import { dateFormat } from "../../components/time";
-import { formatDays } from "./format";
 import { SoleOwnerBlockers, useBlockingWorkspaces } from "./SoleOwnerBlockers";
 
 /** What the person types to unlock "Schedule account deletion". */
@@ -25,7 +23,6 @@ export function useMyOperations() {
 export function DeleteAccount() {
   const id = useId();
   const utils = trpc.useUtils();
-  const now = useNow(60_000);
   const operations = useMyOperations();
   const [reason, setReason] = useState("");
   const [password, setPassword] = useState("");
@@ -103,20 +100,10 @@ export function DeleteAccount() {
         <Loading>Checking for a scheduled deletion…</Loading>
       ) : scheduled ? (
         <div className="stack-sm">
-          <div className="pv-scheduled" role="status">
-            <p className="alert-title">
-              Your account will be deleted on{" "}
-              <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
-              {scheduled.effectiveAt.getTime() > now
-                ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})`
-                : ""}
-              .
-            </p>
-            <p>
-              {scheduled.warning ??
-                "Your account and personal data will then be erased irreversibly. You can keep using Rapport and cancel until then."}
-            </p>
-          </div>
+          <ScheduledDeletion subject="Your account" effectiveAt={scheduled.effectiveAt}>
+            {scheduled.warning ??
+              "Your account and personal data will then be erased irreversibly. You can keep using Rapport and cancel until then."}
+          </ScheduledDeletion>
           <p>
             <button
               ref={cancelRef}

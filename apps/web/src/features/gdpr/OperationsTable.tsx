@@ -2,8 +2,8 @@ import { useId } from "react";
 import { formatRelative } from "../../components/time";
 import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
-import { dateFormat, dateTimeFormat } from "../../components/time";
-import { formatDays, isOpen, operationLabel, statusLabel, type Operation } from "./format";
+import { dateFormat, dateTimeFormat, formatDays } from "../../components/time";
+import { isOpen, operationLabel, statusLabel, type Operation } from "./format";
 
 interface Props {
   operations: Operation[];

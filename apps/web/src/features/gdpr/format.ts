@@ -4,8 +4,6 @@ export type Operation = RouterOutputs["gdpr"]["operations"][number];
 export type ExportStatus = RouterOutputs["gdpr"]["exportStatus"];
 export type ExportSection = NonNullable<NonNullable<RouterInputs["gdpr"]["requestExport"]>["include"]>[number];
 
-const DAY_MS = 86_400_000;
-
 /** What kind of request an operation is (gdpr_operations.type). */
 const TYPE_LABELS: Record<string, string> = {
   access_export: "Copy of my data",
@@ -38,13 +36,6 @@ export function statusLabel(operation: Pick<Operation, "type" | "status">): stri
 
 export function isOpen(operation: Pick<Operation, "status">): boolean {
   return operation.status === "pending" || operation.status === "in_progress";
-}
-
-/** "3 days", "1 day", "less than a day" between two instants. */
-export function formatDays(ms: number): string {
-  const days = Math.floor(Math.abs(ms) / DAY_MS);
-  if (days === 0) return "less than a day";
-  return `${days} day${days === 1 ? "" : "s"}`;
 }
 
 /** The sections a person can choose for their own export (profile is always included). */

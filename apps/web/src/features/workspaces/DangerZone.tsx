@@ -1,12 +1,10 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { TextField } from "../../components/fields";
-import { useNow } from "../../components/hooks";
+import { ScheduledDeletion } from "../../components/ScheduledDeletion";
 import { Loading } from "../../components/Status";
-import { dateFormat } from "../../components/time";
 import { describeError, fieldError } from "../../errors";
 import { trpc } from "../../trpc";
-import { formatDays } from "../gdpr/format";
 import type { CurrentWorkspace } from "../shell/workspace";
 import { useDeletionStatus } from "./DeletionScheduledNotice";
 import { useAnchorFocus } from "./TransferOwnership";
@@ -26,7 +24,6 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
   const headingRef = useAnchorFocus("delete-workspace");
   const cancelRef = useRef<HTMLButtonElement>(null);
   const utils = trpc.useUtils();
-  const now = useNow(60_000);
   const status = useDeletionStatus(workspace.id);
   const [typed, setTyped] = useState("");
 
@@ -75,20 +72,10 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
         <Loading>Checking for a scheduled deletion…</Loading>
       ) : scheduled ? (
         <div className="stack-sm">
-          <div className="alert ws-scheduled" role="status">
-            <p className="alert-title">
-              {workspace.name} will be deleted on{" "}
-              <time dateTime={scheduled.effectiveAt.toISOString()}>{dateFormat.format(scheduled.effectiveAt)}</time>
-              {scheduled.effectiveAt.getTime() > now
-                ? ` (in ${formatDays(scheduled.effectiveAt.getTime() - now)})`
-                : ""}
-              .
-            </p>
-            <p>
-              {request.data?.warning ??
-                "Its contacts, interactions, exports and cached data will then be erased for good. Any owner can cancel until then."}
-            </p>
-          </div>
+          <ScheduledDeletion subject={workspace.name} effectiveAt={scheduled.effectiveAt}>
+            {request.data?.warning ??
+              "Its contacts, interactions, exports and cached data will then be erased for good. Any owner can cancel until then."}
+          </ScheduledDeletion>
           <p>
             <button
               ref={cancelRef}
