@@ -263,7 +263,7 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     clock.advance(DAY_MS + 1_000);
     try {
       // Access tokens follow the clock too: call the service directly while it is moved.
-      await app.runtime.services.webhooks.sendTest(workspaceId, endpoint.id);
+      await app.runtime.services.webhooks.delivery.sendTest(workspaceId, endpoint.id);
       const second = hook.received[1]!;
       const headers = second.headers as Record<string, string>;
       expect(headers["webhook-signature"]!.split(" ")).toHaveLength(1);
@@ -412,7 +412,7 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const flaky = await receiver((_r, index) => ({ status: index === 1 ? 200 : 500 }));
     const { endpoint: flakyEndpoint } = await createEndpoint(flaky.url, ["contact.created"]);
     const start = clock.now();
-    const service = app.runtime.services.webhooks;
+    const service = app.runtime.services.webhooks.endpoints;
     // Access tokens follow the clock: sign in again after each move.
     const contactAt = async (name: string) =>
       (await app.signIn(owner)).client.contacts.create.mutate({ workspaceId, name });
@@ -581,9 +581,13 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const start = clock.now();
     clock.advance(31 * DAY_MS);
     try {
-      const { deleted } = await app.runtime.services.webhooks.purge();
+      const { deleted } = await app.runtime.services.webhooks.log.purge();
       expect(deleted).toBeGreaterThanOrEqual(1);
-      const left = await app.runtime.services.webhooks.messages({ workspaceId, endpointId: endpoint.id, limit: 10 });
+      const left = await app.runtime.services.webhooks.log.messages({
+        workspaceId,
+        endpointId: endpoint.id,
+        limit: 10,
+      });
       expect(left.items).toHaveLength(0);
     } finally {
       clock.set(start);

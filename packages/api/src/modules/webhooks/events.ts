@@ -40,7 +40,7 @@ export function webhookEvents(deps: ServiceDeps): ModuleEvents {
         handle: (events, tx) => createMessages(events, tx, deps.clock.now()),
         // Queue them once they are visible to the workers (the sweeper catches what a crash drops here).
         committed: () => {
-          deps.services.webhooks.dispatchDue().catch((error: unknown) => {
+          deps.services.webhooks.delivery.dispatchDue().catch((error: unknown) => {
             deps.log.warn({ err: error }, "webhook dispatch after commit failed; the sweeper will queue them");
           });
         },

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { JobDefinition } from "../../infra/queue";
 import type { ServiceDeps } from "../../platform/deps";
-import { DELIVER_JOB, RECOVER_JOB } from "./service";
+import { DELIVER_JOB, RECOVER_JOB } from "./shared";
 
 const deliverData = z.object({ messageId: z.uuid(), attempt: z.number().int().min(1) });
 const recoverData = z.object({ workspaceId: z.uuid(), endpointId: z.uuid(), since: z.iso.datetime() });
@@ -17,7 +17,7 @@ export function webhookJobs({ services }: ServiceDeps): JobDefinition[] {
       concurrency: 32,
       handler: async (data) => {
         const { messageId, attempt } = deliverData.parse(data);
-        return services.webhooks.deliver(messageId, attempt);
+        return services.webhooks.delivery.deliver(messageId, attempt);
       },
     },
     {
@@ -25,14 +25,14 @@ export function webhookJobs({ services }: ServiceDeps): JobDefinition[] {
       name: "webhooks.sweep",
       attempts: 1,
       schedule: { cron: "* * * * *", everyMs: 60_000 },
-      handler: async () => ({ queued: await services.webhooks.dispatchDue() }),
+      handler: async () => ({ queued: await services.webhooks.delivery.dispatchDue() }),
     },
     {
       name: RECOVER_JOB,
       attempts: 1,
       handler: async (data, { progress }) => {
         const input = recoverData.parse(data);
-        return services.webhooks.runRecover({ ...input, since: new Date(input.since) }, progress);
+        return services.webhooks.recovery.runRecover({ ...input, since: new Date(input.since) }, progress);
       },
     },
     {
@@ -40,7 +40,7 @@ export function webhookJobs({ services }: ServiceDeps): JobDefinition[] {
       attempts: 3,
       schedule: { cron: "40 3 * * *", everyMs: 86_400_000 },
       handler: async (_data, { log }) => {
-        const result = await services.webhooks.purge();
+        const result = await services.webhooks.log.purge();
         log.info(result, "webhook messages past retention deleted");
         return result;
       },
