@@ -13,3 +13,4 @@ export * from "./contacts";
 export * from "./interactions";
 export * from "./event-audience";
 export * from "./mail-headers";
+export * from "./reconnect/index";
