@@ -104,6 +104,21 @@ const workspaceProcedures: Record<string, Call> = {
   "audit.list": (c, ids) => c.audit.list.query({ workspaceId: ids.workspaceId }),
   "recommendations.forContact": (c, ids) =>
     c.recommendations.forContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "reconnect.list": (c, ids) => c.reconnect.list.query({ workspaceId: ids.workspaceId }),
+  "reconnect.get": (c, ids) => c.reconnect.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "reconnect.setKeepInTouch": (c, ids) =>
+    c.reconnect.setKeepInTouch.mutate({
+      workspaceId: ids.workspaceId,
+      contactId: ids.contactId,
+      keepInTouch: { every: "week" },
+    }),
+  "reconnect.snooze": (c, ids) =>
+    c.reconnect.snooze.mutate({
+      workspaceId: ids.workspaceId,
+      contactId: ids.contactId,
+      until: new Date(Date.now() + 7 * 86_400_000),
+    }),
+  "reconnect.done": (c, ids) => c.reconnect.done.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
   "cache.stats": (c, ids) => c.cache.stats.query({ workspaceId: ids.workspaceId }),
   "cache.invalidateWorkspace": (c, ids) => c.cache.invalidateWorkspace.mutate({ workspaceId: ids.workspaceId }),
   "cache.deleteKey": (c, ids) =>
@@ -281,6 +296,7 @@ describe("authorization across workspaces", () => {
           "contacts.list",
           "search.query",
           "search.suggest",
+          "reconnect.list",
           "webhooks.eventTypes",
           "webhooks.list",
           "webhooks.create",

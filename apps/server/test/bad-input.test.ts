@@ -267,6 +267,19 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "recommendations.forContact": {
     input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, k: 5, includeKnown: true }),
   },
+  "reconnect.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10 }) },
+  "reconnect.get": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+  "reconnect.setKeepInTouch": {
+    input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId, keepInTouch: { every: "custom", days: 45 } }),
+  },
+  "reconnect.snooze": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      contactId: f.contactId,
+      until: new Date(Date.now() + 7 * 86_400_000),
+    }),
+  },
+  "reconnect.done": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
 
   "cache.stats": { input: (f) => ({ workspaceId: f.workspaceId }) },
   "cache.invalidateWorkspace": { input: (f) => ({ workspaceId: f.workspaceId }) },

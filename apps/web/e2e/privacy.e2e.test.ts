@@ -121,6 +121,7 @@ describe("privacy", () => {
       "activity.json",
       "audit.json",
       "interactions.json",
+      "keep-in-touch.json",
       "profile.json",
       "webhook-messages.json",
     ]);

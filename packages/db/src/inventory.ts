@@ -283,6 +283,19 @@ export const INVENTORY: Record<string, TableInventory> = {
       computed_at: np,
     },
   },
+  contact_reconnect: {
+    subject: "contact",
+    purpose: "keep-in-touch reminders: the Reconnect list",
+    retention: CONTACT,
+    columns: {
+      contact_id: pid("the contact the reminder is about"),
+      workspace_id: np,
+      keep_in_touch_days: personal("preferences", "how often the workspace wants to be in touch", CONTACT),
+      snoozed_until: personal("preferences", "not suggesting the contact before this time", CONTACT),
+      done_at: personal("preferences", "restarting the keep-in-touch clock", CONTACT),
+      updated_at: np,
+    },
+  },
   domain_events: {
     subject: "system",
     purpose: "change feed between modules (payloads carry ids only)",

@@ -11,6 +11,7 @@ import { gmailModule } from "./gmail/module";
 import { interactionsModule } from "./interactions/module";
 import { PrivacyRegistry } from "../platform/privacy/registry";
 import { recommendationsModule } from "./recommendations/module";
+import { reconnectModule } from "./reconnect/module";
 import { searchModule } from "./search/module";
 import { systemModule } from "./system/module";
 import { webhooksModule } from "./webhooks/module";
@@ -37,6 +38,7 @@ export const appModules = [
   authModule,
   gdprModule,
   recommendationsModule,
+  reconnectModule,
   searchModule,
   cacheModule,
   systemModule,

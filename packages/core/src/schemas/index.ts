@@ -9,3 +9,4 @@ export * from "./common";
 export * from "./contacts";
 export * from "./interactions";
 export * from "./workspaces";
+export * from "./reconnect";

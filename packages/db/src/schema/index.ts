@@ -10,3 +10,4 @@ export * from "./gdpr-exports";
 export * from "./invitations";
 export * from "./webhooks";
 export * from "./gmail";
+export * from "./reconnect";

@@ -21,6 +21,7 @@ const TYPE_LABELS: Record<EventType, string> = {
   "contact.deleted": "Contact deleted",
   "contact.restored": "Contact restored",
   "contact.purged": "Contact purged",
+  "contact.reconnect_changed": "Keep-in-touch changed",
   "interaction.created": "Interaction logged",
   "interaction.deleted": "Interaction deleted",
   "member.added": "Member added",
@@ -51,7 +52,14 @@ const TYPE_LABELS: Record<EventType, string> = {
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   {
     label: "Contacts",
-    types: ["contact.created", "contact.updated", "contact.deleted", "contact.restored", "contact.purged"],
+    types: [
+      "contact.created",
+      "contact.updated",
+      "contact.deleted",
+      "contact.restored",
+      "contact.purged",
+      "contact.reconnect_changed",
+    ],
   },
   { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
   { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
@@ -259,6 +267,18 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       return (
         <>
           {actor} restored {contact}
+        </>
+      );
+    case "contact.reconnect_changed":
+      return (
+        <>
+          {actor}{" "}
+          {payload.change === "snoozed"
+            ? "snoozed the reminder to reconnect with"
+            : payload.change === "done"
+              ? "marked as done the reminder to reconnect with"
+              : "changed how often to keep in touch with"}{" "}
+          {contact}
         </>
       );
     case "contact.purged":

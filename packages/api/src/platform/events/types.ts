@@ -17,6 +17,8 @@ interface DomainEventPayloads {
   "contact.deleted": { contactId: string };
   "contact.restored": { contactId: string };
   "contact.purged": { contactId: string };
+  // Keeping in touch: a chosen frequency, a snooze or "done" (which logs nothing).
+  "contact.reconnect_changed": { contactId: string; change: "keep_in_touch" | "snoozed" | "done" };
   "interaction.created": { interactionId: string; contactId: string; type: string; participantContactIds: string[] };
   "interaction.deleted": { interactionId: string; contactId: string };
   "member.added": { userId: string; role: string };
@@ -66,6 +68,7 @@ export const DOMAIN_EVENT_TYPES = [
   "contact.deleted",
   "contact.restored",
   "contact.purged",
+  "contact.reconnect_changed",
   "interaction.created",
   "interaction.deleted",
   "member.added",
