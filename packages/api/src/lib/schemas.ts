@@ -5,5 +5,4 @@ export {
   pageFields,
   requiredText,
   stringSchema,
-  trimmedString,
 } from "@rapport/core/schemas";

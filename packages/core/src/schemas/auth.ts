@@ -4,7 +4,7 @@ import { emailSchema, requiredText, stringSchema } from "./common";
 
 /** Any password a user may present (new ones must also pass the password rule). */
 export const currentPasswordSchema = stringSchema
-  .min(1)
+  .min(1, "must not be empty")
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
 
 /**

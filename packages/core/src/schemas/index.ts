@@ -4,9 +4,12 @@
  * Pure zod: nothing here may reach a database, the network or Node built-ins.
  */
 export * from "./analytics";
+export * from "./audit";
 export * from "./auth";
+export * from "./cache";
 export * from "./common";
 export * from "./contacts";
+export * from "./gdpr";
 export * from "./interactions";
 export * from "./workspaces";
 export * from "./reconnect";

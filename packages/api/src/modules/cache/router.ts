@@ -1,5 +1,6 @@
 import { router, workspaceMember, workspaceProcessing } from "../../trpc";
-import { deleteKeyInput, keysInput, warmupInput, warmupStatusInput, workspaceInput } from "./schemas";
+import { cacheKeysInput } from "@rapport/core/schemas";
+import { deleteKeyInput, warmupInput, warmupStatusInput, workspaceInput } from "./schemas";
 
 /** The workspace's cache, for its owners and admins. */
 export const cacheRouter = router({
@@ -13,7 +14,7 @@ export const cacheRouter = router({
     .input(deleteKeyInput)
     .mutation(({ ctx, input }) => ctx.runtime.services.cache.deleteKey(input.workspaceId, input.key)),
   keys: workspaceMember("admin")
-    .input(keysInput)
+    .input(cacheKeysInput)
     .query(({ ctx, input }) =>
       ctx.runtime.services.cache.keys(input.workspaceId, input.pattern, input.cursor, input.limit),
     ),

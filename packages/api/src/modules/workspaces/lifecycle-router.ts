@@ -1,18 +1,19 @@
 import { z } from "zod";
-import { idSchema, stringSchema } from "../../lib/schemas";
+import { transferOwnershipInput, workspaceDeletionInput } from "@rapport/core/schemas";
+import { idSchema } from "../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../trpc";
 
 /** Handing a workspace over and deleting it (owners), the scheduled deletion's notice (members). */
 export const lifecycleProcedures = {
   /** The receiving member becomes owner; the caller stays as admin. */
   transferOwnership: workspaceMember("owner")
-    .input(z.strictObject({ workspaceId: idSchema, userId: idSchema }))
+    .input(transferOwnershipInput)
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.ownership.transfer(input.workspaceId, input.userId, actorOf(ctx)),
     ),
   /** Confirmed by typing the workspace's name; runs after GDPR_DELETION_GRACE_DAYS, cancellable until then. */
   requestDeletion: workspaceMember("owner")
-    .input(z.strictObject({ workspaceId: idSchema, confirmation: stringSchema.max(200) }))
+    .input(workspaceDeletionInput)
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.workspaceDeletion.requestDeletion(input.workspaceId, input.confirmation, actorOf(ctx)),
     ),

@@ -1,21 +1,21 @@
 import { z } from "zod";
-import { idSchema, requiredText, stringSchema } from "../../../lib/schemas";
+import { accountDeletionInput, requestReasonSchema } from "@rapport/core/schemas";
+import { idSchema, stringSchema } from "../../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../../trpc";
 
-const reasonSchema = requiredText(1_000);
 const contactRef = z.strictObject({ workspaceId: idSchema, contactId: idSchema });
 
 /** Inventory, erasure, restriction and operations procedures. */
 export const erasureProcedures = {
   /** Art. 17 for a contact, answered by the workspace (controller). Irreversible. */
   eraseContact: workspaceMember("admin")
-    .input(z.strictObject({ workspaceId: idSchema, contactId: idSchema, reason: reasonSchema }))
+    .input(z.strictObject({ workspaceId: idSchema, contactId: idSchema, reason: requestReasonSchema }))
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.gdprErasure.eraseContact(input.workspaceId, input.contactId, input.reason, actorOf(ctx)),
     ),
   /** Art. 17 for the calling user: scheduled after the grace period, cancellable until then. */
   requestDeletion: authed
-    .input(z.strictObject({ reason: reasonSchema, password: stringSchema.min(1).max(256) }))
+    .input(accountDeletionInput)
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.gdprErasure.requestDeletion(ctx.user.userId, input, actorOf(ctx)),
     ),
