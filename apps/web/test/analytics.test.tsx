@@ -251,6 +251,47 @@ describe("analytics page", () => {
     expect(await screen.findByText(/Saved \(revision 1\)/)).toBeInTheDocument();
   });
 
+  it("checks the values with the server's schema: mistakes show on their fields and nothing is sent", async () => {
+    const { server, user } = await renderApp({
+      path,
+      handlers: {
+        ...handlers,
+        "analytics.setValues": () => ({ ...metrics.settings, revision: 1, updatedAt: new Date(NOW) }),
+      },
+    });
+    await user.click(await screen.findByText("Interaction values"));
+    const meeting = screen.getByLabelText("Meeting");
+    const call = screen.getByLabelText("Call");
+    const high = screen.getByLabelText("High from");
+    await user.clear(meeting);
+    await user.type(meeting, "-5");
+    await user.clear(call);
+    await user.type(call, "12.345");
+    await user.clear(high);
+    await user.click(screen.getByRole("button", { name: "Save values" }));
+
+    expect(await screen.findByText("must not be negative")).toBeInTheDocument();
+    expect(meeting).toHaveAccessibleDescription("must not be negative");
+    expect(call).toHaveAccessibleDescription("at most two decimals (cents)");
+    // An emptied field is not read as 0.
+    expect(high).toHaveAccessibleDescription("must be a number");
+    expect(meeting).toHaveAttribute("aria-invalid", "true");
+    expect(server.callsTo("analytics.setValues")).toHaveLength(0);
+
+    await user.clear(meeting);
+    await user.type(meeting, "60");
+    await user.clear(call);
+    await user.type(call, "12.34");
+    await user.type(high, "400");
+    await user.click(screen.getByRole("button", { name: "Save values" }));
+    await waitFor(() => expect(server.callsTo("analytics.setValues")).toHaveLength(1));
+    expect(server.callsTo("analytics.setValues")[0]!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      values: { email: 10, meeting: 60, call: 12.34, linkedin: 5, note: 0 },
+      thresholds: { medium: 100, high: 400 },
+    });
+  });
+
   it("members see no values form", async () => {
     await renderApp({ path, role: "member", handlers });
     await screen.findByRole("table", { name: "Top contacts" });

@@ -75,6 +75,22 @@ describe("Members page: invitations", () => {
     expect(screen.queryByLabelText("Invitation link")).toBeNull();
   });
 
+  it("checks the address with the server's schema: an invalid one shows on the field and nothing is sent", async () => {
+    const { server, user } = await renderApp({
+      path: `/w/${WORKSPACE_ID}/members`,
+      handlers: { "invitations.listPending": () => [] },
+    });
+    const form = await screen.findByRole("form", { name: "Invite someone" });
+    const email = within(form).getByLabelText("Email");
+    await user.click(within(form).getByRole("button", { name: "Create invitation link" }));
+    expect(await within(form).findByText("must be a valid email address")).toBeInTheDocument();
+    await user.type(email, "ben@");
+    await user.click(within(form).getByRole("button", { name: "Create invitation link" }));
+    expect(email).toHaveAttribute("aria-invalid", "true");
+    expect(email).toHaveAccessibleDescription(expect.stringContaining("must be a valid email address"));
+    expect(server.callsTo("invitations.invite")).toHaveLength(0);
+  });
+
   it("admins cannot offer the owner role", async () => {
     await renderApp({
       path: `/w/${WORKSPACE_ID}/members`,

@@ -15,7 +15,9 @@ type InputSchema<TInput> = z.ZodType<unknown, TInput>;
  * result: the server parses it again.
  *
  * `local` adds checks only the form can make (text the browser could not read
- * as a date, say), by field, before the schema's.
+ * as a date, say), by field, before the schema's. `fieldOf` replaces `prefix`
+ * where the input nests its fields deeper (analytics.setValues'
+ * `values.email` is the form's `email` field).
  *
  * `schema` may be a loader, for a rule too large for the first chunk (the
  * password rule): until it arrives the form waits; if it cannot load, `fallback`
@@ -26,10 +28,12 @@ export function schemaResolver<TValues extends FieldValues, TInput>(
   toInput: (values: TValues) => TInput,
   {
     prefix = [],
+    fieldOf = (path) => (prefix.every((segment, index) => path[index] === segment) ? path[prefix.length] : undefined),
     fallback,
     local,
   }: {
     prefix?: string[];
+    fieldOf?: (path: string[]) => string | undefined;
     fallback?: InputSchema<TInput>;
     local?: (values: TValues) => Partial<Record<keyof TValues & string, string>>;
   } = {},
@@ -43,8 +47,7 @@ export function schemaResolver<TValues extends FieldValues, TInput>(
       if (message && field in options.fields) messages.set(field, [message as string]);
     }
     for (const issue of result.success ? [] : result.error.issues) {
-      const path = issue.path.map(String);
-      const field = prefix.every((segment, index) => path[index] === segment) ? path[prefix.length] : undefined;
+      const field = fieldOf(issue.path.map(String));
       if (!field || !(field in options.fields) || local?.(values)[field]) continue;
       const list = messages.get(field) ?? [];
       if (!list.includes(issue.message)) messages.set(field, [...list, issue.message]);

@@ -1,8 +1,12 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useId, useState, type FormEvent } from "react";
+import { useId, useMemo, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { TextField } from "../../components/fields";
+import { schemaResolver } from "../../components/form";
 import { describeError } from "../../errors";
-import { trpc, type RouterOutputs } from "../../trpc";
+import { setValuesInput } from "../../schemas";
+import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 
 type Settings = RouterOutputs["analytics"]["metrics"]["settings"];
 
@@ -13,73 +17,88 @@ const VALUE_FIELDS = [
   ["linkedin", "LinkedIn"],
   ["note", "Note"],
 ] as const;
+type ValueKey = (typeof VALUE_FIELDS)[number][0];
+/** Every field as typed: one per interaction type, then the two CLV thresholds. */
+type Values = Record<ValueKey | "medium" | "high", string>;
 
-/** Owners and admins: what each interaction type is worth and where the CLV buckets start. */
+function valuesOf(settings: Settings): Values {
+  const text = (value: number) => String(value);
+  return {
+    email: text(settings.values.email),
+    meeting: text(settings.values.meeting),
+    call: text(settings.values.call),
+    linkedin: text(settings.values.linkedin),
+    note: text(settings.values.note),
+    medium: text(settings.thresholds.medium),
+    high: text(settings.thresholds.high),
+  };
+}
+
+/** A number field the browser could read; an empty one is not zero. */
+const notANumber = (text: string) =>
+  text.trim() === "" || !Number.isFinite(Number(text)) ? "must be a number" : undefined;
+
+/**
+ * Owners and admins: what each interaction type is worth and where the CLV
+ * buckets start. Checked with analytics.setValues' own schema before sending;
+ * the server's messages land on the same fields.
+ */
 export function ValuesForm({ workspaceId, settings }: { workspaceId: string; settings: Settings }) {
   const id = useId();
   const queryClient = useQueryClient();
-  const [draft, setDraft] = useState<Record<string, string> | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const current: Record<string, string> = {
-    ...Object.fromEntries(VALUE_FIELDS.map(([key]) => [key, String(settings.values[key])])),
-    medium: String(settings.thresholds.medium),
-    high: String(settings.thresholds.high),
-  };
-  const values = draft ?? current;
+  const current = useMemo(() => valuesOf(settings), [settings]);
+  const form = useForm<Values, unknown, RouterInputs["analytics"]["setValues"]>({
+    mode: "onTouched",
+    // Follows the saved settings (after a save, or a change made elsewhere) until the owner edits.
+    values: current,
+    resolver: schemaResolver(
+      setValuesInput,
+      (values: Values) => ({
+        workspaceId,
+        values: Object.fromEntries(VALUE_FIELDS.map(([key]) => [key, Number(values[key])])) as Record<ValueKey, number>,
+        thresholds: { medium: Number(values.medium), high: Number(values.high) },
+      }),
+      {
+        // values.email → email, thresholds.medium → medium.
+        fieldOf: (path) => (path[0] === "values" || path[0] === "thresholds" ? path[1] : undefined),
+        local: (values) => Object.fromEntries(Object.entries(values).map(([key, text]) => [key, notANumber(text)])),
+      },
+    ),
+  });
   const setValues = trpc.analytics.setValues.useMutation({
     onSuccess: async (result) => {
-      setDraft(null);
       setSaved(`Saved (revision ${result.revision}). The figures above use the new values.`);
       await queryClient.invalidateQueries({ queryKey: [["analytics"]] });
     },
   });
   const issues = setValues.error ? describeError(setValues.error).issues : [];
-  const fieldError = (path: string[]) => issues.find((issue) => issue.path.join(".") === path.join("."))?.message;
+  const fieldError = (key: keyof Values, path: string[]) =>
+    form.formState.errors[key]?.message ?? issues.find((issue) => issue.path.join(".") === path.join("."))?.message;
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = form.handleSubmit((input) => {
     setSaved(null);
-    const number = (key: string) => Number(values[key]);
-    setValues.mutate({
-      workspaceId,
-      values: Object.fromEntries(VALUE_FIELDS.map(([key]) => [key, number(key)])) as Record<
-        (typeof VALUE_FIELDS)[number][0],
-        number
-      >,
-      thresholds: { medium: number("medium"), high: number("high") },
-    });
-  };
+    setValues.mutate(input);
+  });
 
-  const input = (key: string, label: string, path: string[]) => {
-    const error = fieldError(path);
-    return (
-      <div className="field" key={key}>
-        <label htmlFor={`${id}-${key}`}>{label}</label>
-        <input
-          id={`${id}-${key}`}
-          type="number"
-          inputMode="decimal"
-          min={0}
-          step={0.01}
-          required
-          value={values[key]}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-${key}-error` : undefined}
-          onChange={(event) => setDraft({ ...values, [key]: event.target.value })}
-        />
-        {error && (
-          <p className="field-error" id={`${id}-${key}-error`}>
-            {error}
-          </p>
-        )}
-      </div>
-    );
-  };
+  const input = (key: keyof Values, label: string, path: string[]) => (
+    <TextField
+      key={key}
+      label={label}
+      type="number"
+      inputMode="decimal"
+      min={0}
+      step={0.01}
+      required
+      error={fieldError(key, path)}
+      {...form.register(key)}
+    />
+  );
 
   return (
     <details className="card an-values">
       <summary>Interaction values</summary>
-      <form onSubmit={submit} className="stack" aria-labelledby={`${id}-legend`}>
+      <form onSubmit={(event) => void submit(event)} className="stack" aria-labelledby={`${id}-legend`} noValidate>
         <p className="hint" id={`${id}-legend`}>
           What one interaction of each type is worth (dollars), and where the CLV buckets start. Owners and admins only;
           applies to every figure at once.
@@ -102,7 +121,10 @@ export function ValuesForm({ workspaceId, settings }: { workspaceId: string; set
             type="button"
             className="button-secondary"
             disabled={setValues.isPending}
-            onClick={() => setValues.mutate({ workspaceId, reset: true })}
+            onClick={() => {
+              form.clearErrors();
+              setValues.mutate({ workspaceId, reset: true });
+            }}
           >
             Reset to defaults
           </button>

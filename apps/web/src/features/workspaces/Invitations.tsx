@@ -1,11 +1,14 @@
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useId, useRef, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { SelectField, TextField } from "../../components/fields";
+import { schemaResolver } from "../../components/form";
 import { useRetryAfter } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { dateFormat } from "../../components/time";
 import { fieldError } from "../../errors";
-import { trpc } from "../../trpc";
+import { inviteMemberInput } from "../../schemas";
+import { trpc, type RouterInputs } from "../../trpc";
 import { ROLE_LABELS, type WorkspaceRole } from "../shell/workspace";
 
 /** A freshly created link: shown once (only a hash of its token is stored), to copy and hand over. */
@@ -26,14 +29,21 @@ const absolute = (link: string) => new URL(link, window.location.origin).toStrin
 export function Invitations({ workspaceId, roles }: { workspaceId: string; roles: WorkspaceRole[] }) {
   const id = useId();
   const utils = trpc.useUtils();
-  const [email, setEmail] = useState("");
-  const [role, setRole] = useState<WorkspaceRole>("member");
+  const form = useForm<{ email: string; role: WorkspaceRole }, unknown, RouterInputs["invitations"]["invite"]>({
+    mode: "onTouched",
+    defaultValues: { email: "", role: "member" },
+    resolver: schemaResolver(inviteMemberInput, (values: { email: string; role: WorkspaceRole }) => ({
+      workspaceId,
+      email: values.email,
+      role: values.role,
+    })),
+  });
   const [created, setCreated] = useState<CreatedLink | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const pending = trpc.invitations.listPending.useQuery({ workspaceId });
   const invite = trpc.invitations.invite.useMutation({
     onSuccess: async ({ invitation, link }) => {
-      setEmail("");
+      form.resetField("email");
       setNotice(null);
       setCreated({
         email: invitation.email,
@@ -46,13 +56,12 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
   });
   const revoke = trpc.invitations.revoke.useMutation();
   const wait = useRetryAfter(invite.error);
-  const emailError = fieldError(invite.error, "email");
+  const emailError = form.formState.errors.email?.message ?? fieldError(invite.error, "email");
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = form.handleSubmit((input) => {
     setCreated(null);
-    invite.mutate({ workspaceId, email, role });
-  };
+    invite.mutate(input);
+  });
 
   const withdraw = (invitationId: string, address: string) => {
     setNotice(null);
@@ -72,19 +81,18 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
   return (
     <section className="card stack" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Invite someone</h2>
-      <form className="inline-form" onSubmit={submit} noValidate aria-label="Invite someone">
+      <form className="inline-form" onSubmit={(event) => void submit(event)} noValidate aria-label="Invite someone">
         <TextField
           label="Email"
           className="grow"
           type="email"
           autoComplete="off"
           required
-          value={email}
           error={emailError}
           hint="They join only once they open the link, signed in with this address, and accept."
-          onChange={(event) => setEmail(event.target.value)}
+          {...form.register("email")}
         />
-        <SelectField label="Role" value={role} onChange={(event) => setRole(event.target.value as WorkspaceRole)}>
+        <SelectField label="Role" {...form.register("role")}>
           {roles.map((option) => (
             <option key={option} value={option}>
               {ROLE_LABELS[option]}
