@@ -143,6 +143,24 @@ describe("Delete my account", () => {
     expect(server.unhandled).toEqual([]);
   });
 
+  it("checks reason and password with the server's schema: blanks show on their fields and nothing is sent", async () => {
+    const { server, user } = await renderApp({ path: "/privacy", handlers: privacyHandlers() });
+    const section = await screen.findByRole("region", { name: "Delete my account" });
+    const reason = await within(section).findByLabelText("Reason");
+    const password = within(section).getByLabelText("Password");
+    await user.type(reason, "   ");
+    await user.type(within(section).getByLabelText("Type DELETE to confirm"), "DELETE");
+    await user.click(within(section).getByRole("button", { name: "Schedule account deletion" }));
+
+    expect(await within(section).findAllByText("must not be empty")).toHaveLength(2);
+    expect(reason).toHaveAttribute("aria-invalid", "true");
+    expect(reason).toHaveAccessibleDescription(expect.stringContaining("must not be empty"));
+    expect(password).toHaveAccessibleDescription(expect.stringContaining("must not be empty"));
+    // The first field in error has the keyboard.
+    expect(reason).toHaveFocus();
+    expect(server.callsTo("gdpr.requestDeletion")).toHaveLength(0);
+  });
+
   it("shows a wrong password at the field and the sole-owner conflict with both ways out", async () => {
     const { server, user } = await renderApp({
       path: "/privacy",

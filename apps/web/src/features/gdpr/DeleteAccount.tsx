@@ -1,14 +1,23 @@
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useId, useRef } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ScheduledDeletion } from "../../components/ScheduledDeletion";
 import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
-import { trpc } from "../../trpc";
+import { accountDeletionInput } from "../../schemas";
+import { trpc, type RouterInputs } from "../../trpc";
 import { TextAreaField, TextField } from "../../components/fields";
+import { schemaResolver } from "../../components/form";
 import { SoleOwnerBlockers, useBlockingWorkspaces } from "./SoleOwnerBlockers";
 
 /** What the person types to unlock "Schedule account deletion". */
 const CONFIRM_WORD = "DELETE";
+
+interface Values {
+  reason: string;
+  password: string;
+  confirmation: string;
+}
 
 /** The calling user's own requests (shared by the history table and this form). */
 export function useMyOperations() {
@@ -24,9 +33,14 @@ export function DeleteAccount() {
   const id = useId();
   const utils = trpc.useUtils();
   const operations = useMyOperations();
-  const [reason, setReason] = useState("");
-  const [password, setPassword] = useState("");
-  const [typed, setTyped] = useState("");
+  const form = useForm<Values, unknown, RouterInputs["gdpr"]["requestDeletion"]>({
+    mode: "onTouched",
+    defaultValues: { reason: "", password: "", confirmation: "" },
+    resolver: schemaResolver(accountDeletionInput, (values: Values) => ({
+      reason: values.reason,
+      password: values.password,
+    })),
+  });
   const formRef = useRef<HTMLFormElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -35,8 +49,8 @@ export function DeleteAccount() {
   const refresh = () => utils.gdpr.myOperations.invalidate();
   const request = trpc.gdpr.requestDeletion.useMutation({
     onSuccess: async () => {
-      setPassword("");
-      setTyped("");
+      form.resetField("password");
+      form.resetField("confirmation");
       await refresh();
       requestAnimationFrame(() => cancelRef.current?.focus());
     },
@@ -73,23 +87,24 @@ export function DeleteAccount() {
       ? { effectiveAt: request.data.effectiveAt, warning: request.data.warning }
       : null;
 
-  const confirmed = typed.trim() === CONFIRM_WORD;
+  const confirmed = form.watch("confirmation").trim() === CONFIRM_WORD;
   const info = request.error ? describeError(request.error) : null;
-  const reasonError = fieldError(request.error, "reason");
+  const serverReasonError = fieldError(request.error, "reason");
+  const reasonError = form.formState.errors.reason?.message ?? serverReasonError;
   // A wrong password is FORBIDDEN "Password is incorrect." — it belongs next to the field, not in a banner.
-  const passwordError =
+  const serverPasswordError =
     fieldError(request.error, "password") ?? (info?.code === "FORBIDDEN" ? info.message : undefined);
+  const passwordError = form.formState.errors.password?.message ?? serverPasswordError;
   const soleOwnerRefusal =
     info?.code === "CONFLICT" && (Array.isArray(info.details.workspaceIds) || Array.isArray(info.details.workspaces));
   const blocking = useBlockingWorkspaces();
-  const otherError = request.error && !reasonError && !passwordError ? request.error : null;
+  const otherError = request.error && !serverReasonError && !serverPasswordError ? request.error : null;
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = form.handleSubmit((input) => {
     if (!confirmed) return;
     cancel.reset();
-    request.mutate({ reason, password });
-  };
+    request.mutate(input);
+  });
 
   return (
     <section className="card stack pv-danger-card" aria-labelledby={`${id}-title`}>
@@ -137,40 +152,40 @@ export function DeleteAccount() {
               onRetry={() => void operations.refetch()}
             />
           )}
-          <form ref={formRef} className="pv-form-grid" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
+          <form
+            ref={formRef}
+            className="pv-form-grid"
+            onSubmit={(event) => void submit(event)}
+            noValidate
+            aria-describedby={`${id}-gate`}
+          >
             <TextAreaField
               className="pv-span-all"
               label="Reason"
-              name="reason"
               required
               maxLength={1000}
               rows={3}
-              value={reason}
               hint="Recorded with your request; a few words are enough."
               error={reasonError}
-              onChange={(event) => setReason(event.target.value)}
+              {...form.register("reason")}
             />
             <TextField
               label="Password"
-              name="password"
               type="password"
               autoComplete="current-password"
               required
-              value={password}
               hint="Your current password, to confirm it is you."
               error={passwordError}
-              onChange={(event) => setPassword(event.target.value)}
+              {...form.register("password")}
             />
             <TextField
               label={`Type ${CONFIRM_WORD} to confirm`}
-              name="confirmation"
               autoComplete="off"
               autoCapitalize="characters"
               spellCheck={false}
               required
-              value={typed}
               hint={`In capitals. This unlocks the button below.`}
-              onChange={(event) => setTyped(event.target.value)}
+              {...form.register("confirmation")}
             />
             <div className="pv-span-all stack-sm">
               <p id={`${id}-gate`} className="small muted" aria-live="polite">
