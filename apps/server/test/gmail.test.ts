@@ -496,6 +496,31 @@ describe("privacy and access", () => {
     expect(google.grants(email).every((grant) => grant.revoked)).toBe(true);
     expect(await app.query`SELECT 1 FROM gmail_revocations`).toHaveLength(0);
   });
+
+  it("deleting the workspace revokes every member's grant at Google, not only deletes it", async () => {
+    const first = await connect({ messages: 2 });
+    const colleague = await app.signUp("Colleague With Mailbox");
+    await joinWorkspace(first.user, first.workspaceId, colleague);
+    const second = await connect({ messages: 2, user: colleague, workspaceId: first.workspaceId });
+    // Another workspace of the same owner keeps its connection.
+    const elsewhere = await connect({ messages: 2, user: first.user });
+    const [workspace] = await app.query<{ name: string }>`SELECT name FROM workspaces WHERE id = ${first.workspaceId}`;
+    const { deletionId } = await first.user.client.workspaces.requestDeletion.mutate({
+      workspaceId: first.workspaceId,
+      confirmation: workspace!.name,
+    });
+    await app.runtime.services.workspaceDeletion.execute(deletionId);
+    expect(await app.query`SELECT 1 FROM gmail_connections WHERE workspace_id = ${first.workspaceId}`).toHaveLength(0);
+    // Queued, outliving the cascade; the tick revokes them.
+    expect(await app.query`SELECT 1 FROM gmail_revocations`).toHaveLength(2);
+    await app.runtime.services.gmail.revokePending();
+    for (const { email } of [first, second]) expect(google.grants(email).every((grant) => grant.revoked)).toBe(true);
+    expect(await app.query`SELECT 1 FROM gmail_revocations`).toHaveLength(0);
+    expect(google.grants(elsewhere.email).some((grant) => !grant.revoked)).toBe(true);
+    expect(await first.user.client.gmail.status.query({ workspaceId: elsewhere.workspaceId })).toMatchObject({
+      connected: true,
+    });
+  });
 });
 
 describe("schedule", () => {

@@ -1,13 +1,5 @@
 import { WireDate } from "@rapport/core";
-import {
-  contacts,
-  gdprRestrictions,
-  isoInstantText,
-  queryRows,
-  queryRowsPrepared,
-  type Executor,
-  type Tx,
-} from "@rapport/db";
+import { contacts, isoInstantText, queryRows, queryRowsPrepared, type Executor, type Tx } from "@rapport/db";
 import {
   and,
   arrayContains,
@@ -196,67 +188,69 @@ export class ContactService {
     ]);
     for (const email of suppressed) byEmail.delete(email);
     const now = this.deps.clock.now();
-    const missing = () => [...byEmail.keys()].filter((email) => !contactIds.has(email));
-    const readExisting = async (emails: string[]) => {
-      if (emails.length === 0) return [];
-      return tx
-        .select({ id: contacts.id, email: contacts.email, name: contacts.name })
+    // One statement for the whole batch: who exists (and is restricted), the missing ones
+    // created, and a name filled in where the contact still shows only its address — never a
+    // name a user typed, never a restricted contact (GDPR Art. 18: not updated).
+    const input = JSON.stringify([...byEmail].map(([email, name]) => ({ email, name })));
+    const at = now.toISOString();
+    const rows = await queryRows<{ kind: "created" | "existing" | "renamed"; id: string; email: string | null }>(
+      tx,
+      sql`
+      WITH input AS (
+        SELECT email, name FROM jsonb_to_recordset(${input}::jsonb) AS t(email text, name text)
+      ),
+      existing AS (
+        SELECT c.id, lower(c.email) AS email, c.name,
+               EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = c.id) AS restricted
+        FROM contacts c
+        WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
+          AND lower(c.email) IN (SELECT email FROM input)
+      ),
+      inserted AS (
+        INSERT INTO contacts (workspace_id, email, name, tags, source, created_by, created_at, updated_at)
+        SELECT ${workspaceId}::uuid, i.email, coalesce(i.name, i.email), '{}', ${source}::text, ${actorId}::uuid,
+               ${at}::timestamptz, ${at}::timestamptz
+        FROM input i WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.email = i.email)
+        -- A concurrent import may have created some of them since: those are read below.
+        ON CONFLICT DO NOTHING
+        RETURNING id, lower(email) AS email
+      ),
+      renamed AS (
+        UPDATE contacts c SET name = i.name, updated_at = ${at}::timestamptz
+        FROM existing e JOIN input i ON i.email = e.email
+        WHERE c.id = e.id AND NOT e.restricted AND i.name IS NOT NULL AND lower(e.name) = e.email
+        RETURNING c.id
+      )
+      SELECT 'created' AS kind, id, email FROM inserted
+      UNION ALL SELECT 'existing', id, email FROM existing WHERE NOT restricted
+      UNION ALL SELECT 'renamed', id, NULL FROM renamed
+    `,
+    );
+    const inserted: { id: string }[] = [];
+    const renamed: string[] = [];
+    const restrictedOrRaced = new Set(byEmail.keys());
+    for (const row of rows) {
+      if (row.kind === "renamed") renamed.push(row.id);
+      else {
+        contactIds.set(row.email!, row.id);
+        restrictedOrRaced.delete(row.email!);
+        if (row.kind === "created") inserted.push({ id: row.id });
+      }
+    }
+    // Created by a concurrent import between this statement's snapshot and its insert (rare).
+    if (restrictedOrRaced.size > 0) {
+      const raced = await tx
+        .select({ id: contacts.id, email: contacts.email })
         .from(contacts)
         .where(
           and(
             eq(contacts.workspaceId, workspaceId),
             isNull(contacts.deletedAt),
-            inArray(sql`lower(${contacts.email})`, emails),
+            inArray(sql`lower(${contacts.email})`, [...restrictedOrRaced]),
+            sql`NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${contacts.id})`,
           ),
         );
-    };
-    const existing = await readExisting([...byEmail.keys()]);
-    const inserted =
-      existing.length === byEmail.size
-        ? []
-        : await tx
-            .insert(contacts)
-            .values(
-              [...byEmail]
-                .filter(([email]) => !existing.some((row) => row.email?.toLowerCase() === email))
-                .map(([email, displayName]) =>
-                  toRow(workspaceId, { email, name: displayName ?? email, tags: [], source }, actorId, now),
-                ),
-            )
-            // A concurrent import may have created some of them since: those are read below.
-            .onConflictDoNothing()
-            .returning({ id: contacts.id, email: contacts.email });
-    for (const row of inserted) contactIds.set(row.email!.toLowerCase(), row.id);
-    const raced = await readExisting(missing());
-    const found = [...existing, ...raced];
-    const restricted = new Set(
-      found.length === 0
-        ? []
-        : (
-            await tx
-              .select({ id: gdprRestrictions.subjectId })
-              .from(gdprRestrictions)
-              .where(
-                and(
-                  eq(gdprRestrictions.subjectKind, "contact"),
-                  inArray(
-                    gdprRestrictions.subjectId,
-                    found.map((row) => row.id),
-                  ),
-                ),
-              )
-          ).map((row) => row.id),
-    );
-    const renamed: string[] = [];
-    for (const row of found) {
-      if (restricted.has(row.id)) continue;
-      const email = row.email!.toLowerCase();
-      contactIds.set(email, row.id);
-      const displayName = byEmail.get(email);
-      if (displayName && row.name.toLowerCase() === email) {
-        renamed.push(row.id);
-        await tx.update(contacts).set({ name: displayName, updatedAt: now }).where(eq(contacts.id, row.id));
-      }
+      for (const row of raced) contactIds.set(row.email!.toLowerCase(), row.id);
     }
     await appendEvents(tx, [
       ...inserted.map((row) => ({

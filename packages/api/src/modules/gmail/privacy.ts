@@ -26,7 +26,7 @@ const connectionColumns = {
  * GDPR: a member's mailbox connections. Export: their non-secret settings and figures. Erasure
  * of the account: the connections and consent states go, and each refresh token is queued for
  * revocation at Google (the tick revokes and deletes it; network calls never run inside the
- * erasure's transaction). A contact's erasure removes the figures computed about them.
+ * erasure's transaction); so is a deleted workspace's. A contact's erasure removes the figures computed about them.
  */
 export const gmailPrivacy: PrivacyHandler = {
   module: "gmail",
@@ -57,6 +57,11 @@ export const gmailPrivacy: PrivacyHandler = {
   async eraseUser(tx: Tx, userId, ctx) {
     await removeConnections(tx, eq(gmailConnections.userId, userId), ctx.now);
     await tx.delete(gmailOauthStates).where(eq(gmailOauthStates.userId, userId));
+  },
+  // The workspace's connections would cascade away with their grants still valid at Google:
+  // the tokens are queued for revocation first (the tick revokes them after the deletion commits).
+  async eraseWorkspace(tx: Tx, workspaceId, ctx) {
+    await removeConnections(tx, eq(gmailConnections.workspaceId, workspaceId), ctx.now);
   },
   async eraseContact(tx: Tx, workspaceId, contactId) {
     await tx

@@ -29,8 +29,10 @@ export interface SyncHost {
 
 /** A running sync holds its connection this long, renewed with every stored chunk. */
 const LEASE_MS = 10 * 60_000;
-/** Messages fetched and stored together (one transaction each). */
+/** Messages whose metadata is read together (progress moves a chunk at a time). */
 const CHUNK = 100;
+/** Chunks read ahead of what is stored; what is read while a store runs is stored together next. */
+const FETCH_AHEAD = 5;
 const PAGE_SIZE = 500;
 /** A wait Google names that is longer than this ends the run; the next one starts after it. */
 const MAX_INLINE_WAIT_MS = 30_000;
@@ -319,9 +321,11 @@ export class GmailSync {
   }
 
   /**
-   * Fetches and stores `ids` from `start`, a chunk per transaction; the next chunk's metadata is
-   * fetched while the current one is written. `cursorAt(offset)` is the resume position stored
-   * with each chunk (null: incremental runs resume from their historyId).
+   * Fetches and stores `ids` from `start`. Metadata is read a chunk at a time (each with the
+   * full request concurrency), up to FETCH_AHEAD chunks ahead of what is stored, while the
+   * store writes everything already read in one transaction: when the database is slower
+   * than Google, batches grow instead of the reads waiting. `cursorAt(offset)` is the resume
+   * position stored with each batch (null: incremental runs resume from their historyId).
    */
   private async importIds(
     run: Run,
@@ -331,19 +335,43 @@ export class GmailSync {
   ): Promise<void> {
     const chunks: { from: number; ids: string[] }[] = [];
     for (let from = start; from < ids.length; from += CHUNK) chunks.push({ from, ids: ids.slice(from, from + CHUNK) });
-    let pending = chunks[0] ? this.metadata(run, chunks[0].ids) : null;
+    const reads: Promise<(gmail_v1.Schema$Message | null)[]>[] = [];
+    const read: boolean[] = [];
+    let stopped = false;
+    const readUpTo = (limit: number) => {
+      while (reads.length < Math.min(limit, chunks.length)) {
+        const index = reads.length;
+        const chunk = chunks[index]!;
+        // One chunk after the other; a failed read (or a stopped run) fails every later one unread.
+        const previous = reads[index - 1] ?? Promise.resolve([]);
+        const next = previous.then(() => {
+          if (stopped) throw new LeaseLostError();
+          return this.metadata(run, chunk.ids);
+        });
+        // Reported when its turn comes; until then it must not go unhandled.
+        next.then(
+          () => (read[index] = true),
+          () => {},
+        );
+        reads.push(next);
+      }
+    };
+    let stored = 0;
     try {
-      for (let i = 0; i < chunks.length; i++) {
-        const messages = await pending!;
-        pending = chunks[i + 1] ? this.metadata(run, chunks[i + 1]!.ids) : null;
-        // A failed prefetch is reported when its turn comes; until then it must not go unhandled.
-        pending?.catch(() => {});
-        const chunk = chunks[i]!;
-        await this.store(run, messages, cursorAt ? cursorAt(chunk.from + chunk.ids.length) : undefined);
+      while (stored < chunks.length) {
+        readUpTo(stored + FETCH_AHEAD);
+        const batch = [...(await reads[stored]!)];
+        let end = stored + 1;
+        while (end < reads.length && read[end]) batch.push(...(await reads[end++]!));
+        readUpTo(end + FETCH_AHEAD);
+        const last = chunks[end - 1]!;
+        await this.store(run, batch, cursorAt ? cursorAt(last.from + last.ids.length) : undefined);
+        stored = end;
       }
     } finally {
-      // A store that failed leaves a prefetch running: the run ends only when it has.
-      await pending?.catch(() => {});
+      // A run that ends early leaves no read running behind it.
+      stopped = true;
+      await Promise.allSettled(reads);
     }
   }
 

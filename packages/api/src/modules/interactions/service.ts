@@ -1,5 +1,5 @@
 import type { InteractionDirection, InteractionSource, InteractionType, ParticipantRole } from "@rapport/core";
-import { contacts, interactionParticipants, interactions, type Tx } from "@rapport/db";
+import { contacts, interactionParticipants, interactions, queryRows, type Tx } from "@rapport/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest, notFound } from "../../errors";
@@ -136,45 +136,65 @@ export class InteractionService {
   ): Promise<{ logged: number; loggedExternalIds: string[] }> {
     const usable = items.filter((item) => item.participants.length > 0);
     if (usable.length === 0) return { logged: 0, loggedExternalIds: [] };
-    const now = this.deps.clock.now();
-    const inserted = await tx
-      .insert(interactions)
-      .values(
-        usable.map((item) => ({
-          workspaceId,
-          contactId: item.participants[0]!.contactId,
-          type: item.type,
-          direction: item.direction,
-          occurredAt: item.occurredAt,
-          subject: item.subject?.slice(0, 500) ?? null,
-          source: item.source,
-          externalId: item.externalId,
-          createdBy: actorId,
-          createdAt: now,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning({ id: interactions.id, externalId: interactions.externalId, contactId: interactions.contactId });
-    if (inserted.length === 0) return { logged: 0, loggedExternalIds: [] };
+    const now = this.deps.clock.now().toISOString();
     const byExternalId = new Map(usable.map((item) => [item.externalId, item]));
-    const participantRows = inserted.flatMap((row) => {
-      const seen = new Set<string>();
-      return byExternalId.get(row.externalId!)!.participants.flatMap((p) => {
-        if (seen.has(p.contactId)) return [];
-        seen.add(p.contactId);
-        return [
-          {
-            interactionId: row.id,
-            workspaceId,
-            contactId: p.contactId,
-            email: p.email,
-            displayName: p.displayName?.slice(0, 200) ?? null,
-            role: p.role,
-          },
-        ];
-      });
-    });
-    await tx.insert(interactionParticipants).values(participantRows);
+    const rows = JSON.stringify(
+      [...byExternalId.values()].map((item) => ({
+        external_id: item.externalId,
+        contact_id: item.participants[0]!.contactId,
+        type: item.type,
+        direction: item.direction,
+        occurred_at: item.occurredAt.toISOString(),
+        subject: item.subject?.slice(0, 500) ?? null,
+        source: item.source,
+      })),
+    );
+    const participantRows = JSON.stringify(
+      [...byExternalId.values()].flatMap((item) => {
+        const seen = new Set<string>();
+        return item.participants.flatMap((p) => {
+          if (seen.has(p.contactId)) return [];
+          seen.add(p.contactId);
+          return [
+            {
+              external_id: item.externalId,
+              contact_id: p.contactId,
+              email: p.email,
+              display_name: p.displayName?.slice(0, 200) ?? null,
+              role: p.role,
+            },
+          ];
+        });
+      }),
+    );
+    // One statement per batch: the interactions not stored yet (the external id is unique, so a
+    // re-run stores nothing twice) and, for exactly those, every participant.
+    const inserted = await queryRows<{ id: string; externalId: string; contactId: string }>(
+      tx,
+      sql`
+        WITH input AS (
+          SELECT * FROM jsonb_to_recordset(${rows}::jsonb)
+            AS t(external_id text, contact_id uuid, type text, direction text, occurred_at timestamptz, subject text, source text)
+        ),
+        inserted AS (
+          INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, subject, source, external_id, created_by, created_at)
+          SELECT ${workspaceId}::uuid, contact_id, type, direction, occurred_at, subject, source, external_id,
+                 ${actorId}::uuid, ${now}::timestamptz
+          FROM input
+          ON CONFLICT DO NOTHING
+          RETURNING id, external_id, contact_id
+        ),
+        participants AS (
+          INSERT INTO interaction_participants (interaction_id, workspace_id, contact_id, email, display_name, role)
+          SELECT i.id, ${workspaceId}::uuid, p.contact_id, p.email, p.display_name, p.role
+          FROM jsonb_to_recordset(${participantRows}::jsonb)
+            AS p(external_id text, contact_id uuid, email text, display_name text, role text)
+          JOIN inserted i ON i.external_id = p.external_id
+        )
+        SELECT id, external_id AS "externalId", contact_id AS "contactId" FROM inserted
+      `,
+    );
+    if (inserted.length === 0) return { logged: 0, loggedExternalIds: [] };
     await appendEvents(
       tx,
       inserted.map((row) => ({

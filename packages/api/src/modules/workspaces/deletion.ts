@@ -235,6 +235,8 @@ export class WorkspaceDeletionService {
         userIds = await usersTiedToWorkspace(tx, workspaceId);
         // Every export file that may hold the workspace's data: its contacts' exports and those users' personal ones.
         const fileKeys = await this.deps.services.gdprExports.detachForWorkspace(tx, workspaceId, userIds);
+        // What the cascade would lose but must outlive it (e.g. Google grants still to revoke).
+        await this.deps.privacy.eraseWorkspace(tx, workspaceId, { now });
         // Every table naming the workspace references it ON DELETE CASCADE (the inventory test
         // and workspace-deletion.test.ts's dump check that nothing is left).
         await tx.delete(workspaces).where(eq(workspaces.id, workspaceId));

@@ -54,6 +54,11 @@ export interface PrivacyHandler {
   eraseUser?(tx: Tx, userId: string, ctx: EraseContext): Promise<void>;
   /** Erase the contact's personal data and data naming it, inside the erasure transaction. */
   eraseContact?(tx: Tx, workspaceId: string, contactId: string, ctx: EraseContext): Promise<void>;
+  /**
+   * Work that must happen inside the workspace deletion's transaction before its rows cascade
+   * away (e.g. queueing secrets that must be revoked elsewhere, which the cascade would lose).
+   */
+  eraseWorkspace?(tx: Tx, workspaceId: string, ctx: { now: Date }): Promise<void>;
   /** Human-readable list of processing that stops while the subject is restricted. */
   restricts?(subject: Subject): string[];
 }
@@ -98,6 +103,11 @@ export class PrivacyRegistry {
       if (subject.kind === "contact" && h.eraseContact)
         await h.eraseContact(tx, subject.workspaceId, subject.contactId, ctx);
     }
+  }
+
+  /** Every handler's workspace hook, in registration order (inside the deletion's transaction). */
+  async eraseWorkspace(tx: Tx, workspaceId: string, ctx: { now: Date }): Promise<void> {
+    for (const h of this.handlers) if (h.eraseWorkspace) await h.eraseWorkspace(tx, workspaceId, ctx);
   }
 
   restrictions(subject: Subject): string[] {
