@@ -202,6 +202,14 @@ const USER_SCOPED = [
   "gdpr.restrictionStatus",
   "gdpr.myOperations",
   "gdpr.dataLocations",
+  "notifications.list",
+  "notifications.unreadCount",
+  "notifications.markRead",
+  "notifications.markAllRead",
+  "notifications.preferences",
+  "notifications.updatePreferences",
+  "jobs.get",
+  "jobs.progress",
   "system.ping",
 ];
 

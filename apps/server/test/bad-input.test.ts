@@ -254,6 +254,15 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   },
 
   "activity.list": { input: (f) => ({ workspaceId: f.workspaceId, limit: 10, cursor: encodeCursor([1_000_000]) }) },
+  "notifications.list": { input: () => ({ unreadOnly: true, limit: 10, cursor: encodeCursor([1_000_000]) }) },
+  "notifications.unreadCount": { input: () => undefined },
+  "notifications.markRead": { input: () => ({ ids: ["00000000-0000-4000-8000-0000000000a1"] }) },
+  "notifications.markAllRead": { input: () => undefined },
+  "notifications.preferences": { input: () => undefined },
+  "notifications.updatePreferences": { input: () => ({ preferences: { "member.added": false } }) },
+  // An export queued (no worker here): its progress exists from the request on.
+  "jobs.get": { setup: queueExport, input: (f) => ({ jobId: exportJobs.get(f)! }) },
+  "jobs.progress": { setup: queueExport, input: (f) => ({ jobId: exportJobs.get(f)! }) },
   "activity.live": { input: (f) => ({ workspaceId: f.workspaceId, types: ["contact.created"], lastEventId: "1" }) },
   "audit.list": {
     input: (f) => ({
@@ -390,6 +399,12 @@ async function requestAdminDeletion(f: Fixture): Promise<string> {
 let receiver: Server;
 const receiverUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 const webhookState = new WeakMap<Fixture, { endpointId?: string; messageId?: string; jobId?: string }>();
+/** The owner's own export, queued: its id is the job whose progress `jobs.*` read. */
+const exportJobs = new WeakMap<Fixture, string>();
+async function queueExport(f: Fixture): Promise<void> {
+  exportJobs.set(f, (await f.owner.client.gdpr.requestExport.mutate({})).exportId);
+}
+
 function webhooksOf(f: Fixture) {
   let state = webhookState.get(f);
   if (!state) webhookState.set(f, (state = {}));

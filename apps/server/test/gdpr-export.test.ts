@@ -121,12 +121,16 @@ describe("gdpr exports", () => {
       "gmail-connections.json",
       "interactions.json",
       "invitations.json",
+      "notification-preferences.json",
+      "notifications.json",
       "preferences.json",
       "profile.json",
     ]);
     // Alice created the workspace; nobody invited her. She connected no mailbox.
     expect(await json("invitations.json")).toEqual([]);
     expect(await json("gmail-connections.json")).toEqual([]);
+    // She chose nothing: the defaults apply, and the file says so.
+    expect(await json("notification-preferences.json")).toEqual({ choices: {}, updatedAt: null });
 
     const profile = await json("profile.json");
     expect(profile.user).toMatchObject({ id: alice.userId, email: alice.email, name: "Alice Owner" });

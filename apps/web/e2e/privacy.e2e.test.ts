@@ -252,6 +252,8 @@ describe("privacy", () => {
       "gmail-connections.json",
       "interactions.json",
       "invitations.json",
+      "notification-preferences.json",
+      "notifications.json",
       "preferences.json",
       "profile.json",
     ]);

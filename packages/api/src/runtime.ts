@@ -12,6 +12,7 @@ import { createLogger, type Logger } from "./logger";
 import { appModules, createPrivacyRegistry } from "./modules/index";
 import type { ServiceDeps, Services } from "./platform/deps";
 import { RestrictionIndex } from "./platform/privacy/restriction";
+import { ProgressTracker } from "./platform/progress";
 import type { CheckResult, Runtime, RuntimeOptions } from "./platform/runtime-types";
 
 export type { Readiness, Role, Runtime, RuntimeOptions } from "./platform/runtime-types";
@@ -77,6 +78,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 
   const services = {} as Services;
   const restrictions = new RestrictionIndex(database.db);
+  const progress = new ProgressTracker(
+    clock,
+    log,
+    redis ? { command: redis.command, prefix: config.REDIS_PREFIX } : null,
+  );
   const deps: ServiceDeps = {
     config,
     db: database.db,
@@ -88,6 +94,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     cache,
     privacy: createPrivacyRegistry(appModules),
     restrictions,
+    progress,
     services: builtSoFar(services),
     transaction: async (fn) => {
       const result = await database.db.transaction(fn);
@@ -110,8 +117,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
-    await redis.subscriber.subscribe(channel);
+    await redis.subscriber.subscribe(channel, progress.redisChannel);
     redis.subscriber.on("message", (from, message) => {
+      if (from === progress.redisChannel) progress.received(message);
       if (from !== channel) return;
       try {
         bus.publish(reviveEvents(message));

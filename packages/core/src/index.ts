@@ -14,3 +14,4 @@ export * from "./interactions";
 export * from "./event-audience";
 export * from "./mail-headers";
 export * from "./reconnect/index";
+export * from "./notifications";

@@ -498,6 +498,31 @@ export const INVENTORY: Record<string, TableInventory> = {
       created_at: np,
     },
   },
+  notifications: {
+    subject: "user",
+    purpose: "telling a user what needs their attention (a disabled webhook, a mailbox to reconnect, an export ready)",
+    retention: "until the user erases their account or the workspace is deleted",
+    columns: {
+      id: np,
+      user_id: pid("recipient"),
+      workspace_id: np,
+      kind: np,
+      event_id: np,
+      payload: pid("ids of what the notification is about"),
+      created_at: np,
+      read_at: np,
+    },
+  },
+  notification_preferences: {
+    subject: "user",
+    purpose: "which kinds of notification a user wants",
+    retention: ACCOUNT,
+    columns: {
+      user_id: pid("account identifier"),
+      choices: np,
+      updated_at: np,
+    },
+  },
 };
 
 /** Every personal column as "table.column". */

@@ -9,6 +9,8 @@ import { contactsModule } from "./contacts/module";
 import { gdprModule } from "./gdpr/module";
 import { gmailModule } from "./gmail/module";
 import { interactionsModule } from "./interactions/module";
+import { jobsModule } from "./jobs/module";
+import { notificationsModule } from "./notifications/module";
 import { PrivacyRegistry } from "../platform/privacy/registry";
 import { recommendationsModule } from "./recommendations/module";
 import { reconnectModule } from "./reconnect/module";
@@ -34,6 +36,7 @@ export const appModules = [
   workspacesModule,
   analyticsModule,
   activityModule,
+  notificationsModule,
   auditModule,
   authModule,
   gdprModule,
@@ -43,6 +46,7 @@ export const appModules = [
   cacheModule,
   systemModule,
   webhooksModule,
+  jobsModule,
 ] as const;
 
 type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void

@@ -6,6 +6,7 @@ import type { JobQueue } from "../infra/queue";
 import type { RateLimiter } from "../infra/rate-limit";
 import type { Logger } from "../logger";
 import type { PrivacyRegistry } from "./privacy/registry";
+import type { ProgressTracker } from "./progress";
 import type { RestrictionIndex } from "./privacy/restriction";
 
 /**
@@ -35,6 +36,8 @@ export interface ServiceDeps {
   privacy: PrivacyRegistry;
   /** Which users and contacts restrict processing (GDPR Art. 18), for the hot read paths. */
   restrictions: RestrictionIndex;
+  /** Long jobs publish their progress here; `jobs.get` and `jobs.progress` read it. */
+  progress: ProgressTracker;
   /** The shared cache layer (Redis + in-process tier) derived read models are cached on. */
   cache: CacheManager;
   /**

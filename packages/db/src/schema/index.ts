@@ -11,3 +11,4 @@ export * from "./invitations";
 export * from "./webhooks";
 export * from "./gmail";
 export * from "./reconnect";
+export * from "./notifications";

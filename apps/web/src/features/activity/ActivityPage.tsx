@@ -48,6 +48,9 @@ const TYPE_LABELS: Record<EventType, string> = {
   "gmail.disconnected": "Gmail disconnected",
   "gmail.sync.completed": "Gmail sync completed",
   "gmail.sync.failed": "Gmail sync failed",
+  // Personal (no workspace): the requester's and recipient's own news, never in a workspace's feed.
+  "gdpr.export.completed": "Data export ready",
+  "notification.created": "Notification",
 };
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   {

@@ -44,6 +44,10 @@ interface DomainEventPayloads {
   "gmail.disconnected": { connectionId: string; userId: string };
   "gmail.sync.completed": GmailSyncCounts & { connectionId: string; mode: GmailSyncMode };
   "gmail.sync.failed": GmailSyncCounts & { connectionId: string; mode: GmailSyncMode; reason: GmailFailureReason };
+  // No workspace (workspaceId null): news for the requester alone, whoever the subject.
+  "gdpr.export.completed": { exportId: string; userId: string; subjectKind: "user" | "contact" };
+  // No workspace: tells the recipient's open tabs (their live streams) that the bell has news.
+  "notification.created": { notificationId: string; userId: string; kind: string };
 }
 
 export type GmailSyncMode = "full" | "incremental" | "resync";
@@ -89,6 +93,8 @@ export const DOMAIN_EVENT_TYPES = [
   "gmail.disconnected",
   "gmail.sync.completed",
   "gmail.sync.failed",
+  "gdpr.export.completed",
+  "notification.created",
 ] as const satisfies readonly DomainEventType[];
 
 export type EventDraft = {

@@ -22,6 +22,8 @@ import type { JobContext } from "../../../infra/queue";
 import { notFound } from "../../../errors";
 import { safeErrorMessage } from "../../../logger";
 import { recordAudit } from "../../../platform/audit";
+import { appendEvents } from "../../../platform/events/outbox";
+import type { ProgressScope } from "../../../platform/progress";
 import type { ServiceDeps } from "../../../platform/deps";
 import { recordOperation, setOperationStatus } from "../../../platform/privacy/operations";
 import { createDownloadUrl } from "./download-link";
@@ -190,6 +192,8 @@ export class GdprExportService {
       }
       throw error;
     }
+    // Before queueing: a progress watcher opened with the answer finds the export at once.
+    await this.deps.progress.begin(row.id, { kind: GDPR_EXPORT_JOB, scope: progressScope(row), state: "queued" });
     await this.deps.queue.enqueue(GDPR_EXPORT_JOB, { exportId: row.id }, { jobId: `gdpr-export-${row.id}` });
     return row;
   }
@@ -238,6 +242,11 @@ export class GdprExportService {
       .returning({ snapshot: sql<string>`pg_current_snapshot()::text` });
     if (!started) return { sizeBytes: 0 };
     if (row.operationId) await setOperationStatus(db, row.operationId, "in_progress", clock.now());
+    const progress = await this.deps.progress.begin(exportId, {
+      kind: GDPR_EXPORT_JOB,
+      scope: progressScope(row),
+      stage: "counting",
+    });
     try {
       const include = new Set<ExportSectionName>(
         row.include.length > 0 ? (row.include as ExportSectionName[]) : EXPORT_SECTIONS,
@@ -251,12 +260,14 @@ export class GdprExportService {
       );
       const counts = await Promise.all(files.map((file) => file.count(db)));
       const total = counts.reduce((sum, n) => sum + n, 0) || 1;
+      progress.update({ done: 0, total, stage: "writing" });
       let written = 0;
       let reported = -1;
       // Progress is written in the background (in order), never holding up the stream.
       let progressWrites = Promise.resolve();
       const report = (rows: number) => {
         written += rows;
+        progress.update({ done: Math.min(written, total), total });
         const percent = Math.min(99, Math.floor((written / total) * 100));
         if (percent < reported + 5) return;
         reported = percent;
@@ -294,6 +305,7 @@ export class GdprExportService {
       const fileKey = `gdpr-export-${row.id}-${randomBytes(8).toString("hex")}.zip`;
       const { sizeBytes } = await this.storage.put(fileKey, zipStream);
       await progressWrites;
+      progress.update({ done: total, total, stage: "finishing" });
       const completedAt = clock.now();
       const expiresAt = new Date(completedAt.getTime() + config.EXPORT_TTL_DAYS * 86_400_000);
       const completed = await this.deps.transaction(async (tx) => {
@@ -321,6 +333,16 @@ export class GdprExportService {
           targetId: row.subjectId,
           metadata: { exportId, sizeBytes, files: Object.fromEntries(files.map((file, i) => [file.file, counts[i]])) },
         });
+        // No workspace: the news is the requester's alone (their streams and notifications), whoever the subject.
+        if (row.requestedBy)
+          await appendEvents(tx, [
+            {
+              type: "gdpr.export.completed",
+              workspaceId: null,
+              actorId: null,
+              payload: { exportId, userId: row.requestedBy, subjectKind: row.subjectKind },
+            },
+          ]);
         return true;
       });
       if (!completed) {
@@ -332,10 +354,12 @@ export class GdprExportService {
           .set({ status: "discarded", discardReason: "subject_erased", error: null })
           .where(and(eq(gdprExports.id, exportId), eq(gdprExports.status, "in_progress")));
         if (row.operationId) await setOperationStatus(db, row.operationId, "failed", clock.now());
+        await progress.fail("The export was discarded: its subject was erased while it was being written");
         ctx.log.info({ exportId }, "gdpr export discarded: an erasure or workspace deletion committed while it ran");
         return { sizeBytes: 0 };
       }
       await ctx.progress(100);
+      await progress.complete();
       ctx.log.info({ exportId, sizeBytes }, "gdpr export completed");
       return { sizeBytes };
     } catch (error) {
@@ -345,6 +369,8 @@ export class GdprExportService {
         .set(last ? { status: "failed", error: safeErrorMessage(error).slice(0, 500) } : { status: "pending" })
         .where(and(eq(gdprExports.id, exportId), eq(gdprExports.status, "in_progress")));
       if (row.operationId) await setOperationStatus(db, row.operationId, last ? "failed" : "pending", clock.now());
+      if (last) await progress.fail("The export failed; request a new one");
+      else progress.update({ done: 0, stage: "retrying" });
       throw error;
     }
   }
@@ -444,4 +470,11 @@ function jsonStream(file: ExportFile, db: ServiceDeps["db"], report: (rows: numb
     yield first ? EMPTY : CLOSE;
   }
   return Readable.from(generate(), { objectMode: false, highWaterMark: 64 * 1024 });
+}
+
+/** Who may follow an export's progress: exactly who may see its status (`authorizedRow`). */
+function progressScope(row: ExportRow): ProgressScope {
+  return row.subjectKind === "user" || !row.workspaceId
+    ? { userId: row.subjectId }
+    : { workspaceId: row.workspaceId, minRole: "admin" };
 }
