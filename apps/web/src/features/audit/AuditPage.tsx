@@ -1,11 +1,14 @@
 import { keepPreviousData } from "@tanstack/react-query";
-import { useId, useMemo, useState, type FormEvent } from "react";
+import { useId, useMemo, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { formatRelative, formatShortAbsolute } from "../../components/time";
 import { fieldError } from "../../errors";
-import { trpc } from "../../trpc";
+import { auditListInput } from "../../schemas";
+import { trpc, type RouterInputs } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
 
 const PAGE_SIZE = 50;
@@ -30,7 +33,15 @@ export default function AuditPage() {
 function AuditLog({ workspaceId }: { workspaceId: string }) {
   const id = useId();
   const now = useNow(60_000);
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
+  const form = useForm<Filters, unknown, RouterInputs["audit"]["list"]>({
+    defaultValues: NO_FILTERS,
+    resolver: schemaResolver(auditListInput, (values: Filters) => ({
+      workspaceId,
+      limit: PAGE_SIZE,
+      action: values.action.trim() || null,
+      actorId: values.actorId || null,
+    })),
+  });
   const [applied, setApplied] = useState<Filters>(NO_FILTERS);
   const members = trpc.workspaces.members.useQuery({ workspaceId }, { staleTime: 60_000 });
   const names = useMemo(
@@ -44,14 +55,13 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
   );
   const entries = log.data?.pages.flatMap((page) => page.items) ?? [];
   const filtered = applied.action !== "" || applied.actorId !== "";
-  const actionError = fieldError(log.error, "action");
+  const actionError = form.formState.errors.action?.message ?? fieldError(log.error, "action");
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setApplied({ action: draft.action.trim(), actorId: draft.actorId });
-  };
+  const submit = form.handleSubmit((input) => {
+    setApplied({ action: input.action ?? "", actorId: input.actorId ?? "" });
+  });
   const clear = () => {
-    setDraft(NO_FILTERS);
+    form.reset(NO_FILTERS);
     setApplied(NO_FILTERS);
   };
 
@@ -59,19 +69,23 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
     <div className="stack-lg">
       <h1>Audit log</h1>
 
-      <form className="card toolbar" role="search" aria-label="Filter the audit log" onSubmit={submit} noValidate>
+      <form
+        className="card toolbar"
+        role="search"
+        aria-label="Filter the audit log"
+        onSubmit={(event) => void submit(event)}
+        noValidate
+      >
         <div className="field grow">
           <label htmlFor={`${id}-action`}>Action</label>
           <input
             id={`${id}-action`}
             list={`${id}-actions`}
-            maxLength={100}
             placeholder="e.g. member.added"
             autoComplete="off"
-            value={draft.action}
             aria-describedby={`${id}-action-hint${actionError ? ` ${id}-action-error` : ""}`}
             aria-invalid={actionError ? true : undefined}
-            onChange={(event) => setDraft({ ...draft, action: event.target.value })}
+            {...form.register("action")}
           />
           <datalist id={`${id}-actions`}>
             {KNOWN_ACTIONS.map((action) => (
@@ -89,11 +103,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
         </div>
         <div className="field grow">
           <label htmlFor={`${id}-actor`}>Actor</label>
-          <select
-            id={`${id}-actor`}
-            value={draft.actorId}
-            onChange={(event) => setDraft({ ...draft, actorId: event.target.value })}
-          >
+          <select id={`${id}-actor`} {...form.register("actorId")}>
             <option value="">Anyone</option>
             {(members.data ?? []).map((member) => (
               <option key={member.userId} value={member.userId}>
@@ -108,7 +118,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
             type="button"
             className="button-secondary"
             onClick={clear}
-            disabled={!filtered && draft === NO_FILTERS}
+            disabled={!filtered && !form.formState.isDirty}
           >
             Clear
           </button>

@@ -1,7 +1,10 @@
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { schemaResolver } from "../../components/form";
 import { Empty, Loading } from "../../components/Status";
-import { trpc } from "../../trpc";
+import { cacheKeysInput } from "../../schemas";
+import { trpc, type RouterInputs } from "../../trpc";
 import { formatCount } from "./format";
 
 const PAGE_SIZE = 50;
@@ -18,7 +21,15 @@ const NAMESPACES: Record<string, string> = { rec: "Suggestions", top: "Most acti
  */
 export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; onChanged: () => void }) {
   const id = useId();
-  const [draft, setDraft] = useState("*");
+  const form = useForm<{ pattern: string }, unknown, RouterInputs["cache"]["keys"]>({
+    defaultValues: { pattern: "*" },
+    resolver: schemaResolver(cacheKeysInput, (values: { pattern: string }) => ({
+      workspaceId,
+      pattern: values.pattern.trim() || "*",
+      limit: PAGE_SIZE,
+    })),
+  });
+  const patternError = form.formState.errors.pattern?.message;
   const [pattern, setPattern] = useState("*");
   // The SCAN cursor of every page shown: the first page, then each "Load more".
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -51,31 +62,40 @@ export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; o
   const rows = pages.flatMap((page) => page.data?.keys ?? []).filter((row) => !seen.has(row.key) && seen.add(row.key));
   const degraded = pages.some((page) => page.data?.status === "degraded");
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = form.handleSubmit((input) => {
     setNotice(null);
-    setPattern(draft.trim() || "*");
+    setPattern(input.pattern ?? "*");
     setCursors([null]);
-  };
+  });
 
   return (
     <section className="card stack cache-keys" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Keys</h2>
-      <form className="toolbar" role="search" aria-label="Filter cache keys" onSubmit={submit} noValidate>
+      <form
+        className="toolbar"
+        role="search"
+        aria-label="Filter cache keys"
+        onSubmit={(event) => void submit(event)}
+        noValidate
+      >
         <div className="field grow">
           <label htmlFor={`${id}-pattern`}>Key pattern</label>
           <input
             id={`${id}-pattern`}
-            value={draft}
-            maxLength={200}
             autoComplete="off"
             spellCheck={false}
-            aria-describedby={`${id}-pattern-hint`}
-            onChange={(event) => setDraft(event.target.value)}
+            aria-invalid={patternError ? true : undefined}
+            aria-describedby={`${id}-pattern-hint${patternError ? ` ${id}-pattern-error` : ""}`}
+            {...form.register("pattern")}
           />
           <p className="hint" id={`${id}-pattern-hint`}>
             <code>*</code> matches any run of characters, <code>?</code> one character, e.g. <code>rec:*</code>
           </p>
+          {patternError && (
+            <p id={`${id}-pattern-error`} className="field-error">
+              {patternError}
+            </p>
+          )}
         </div>
         <div className="toolbar-buttons">
           <button type="submit">Search keys</button>

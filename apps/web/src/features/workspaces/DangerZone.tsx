@@ -1,10 +1,13 @@
-import { useId, useRef, useState, type FormEvent } from "react";
+import { useId, useRef } from "react";
+import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { TextField } from "../../components/fields";
+import { schemaResolver } from "../../components/form";
 import { ScheduledDeletion } from "../../components/ScheduledDeletion";
 import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
-import { trpc } from "../../trpc";
+import { workspaceDeletionInput } from "../../schemas";
+import { trpc, type RouterInputs } from "../../trpc";
 import type { CurrentWorkspace } from "../shell/workspace";
 import { useDeletionStatus } from "./DeletionScheduledNotice";
 import { useAnchorFocus } from "./TransferOwnership";
@@ -25,7 +28,14 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
   const cancelRef = useRef<HTMLButtonElement>(null);
   const utils = trpc.useUtils();
   const status = useDeletionStatus(workspace.id);
-  const [typed, setTyped] = useState("");
+  const form = useForm<{ confirmation: string }, unknown, RouterInputs["workspaces"]["requestDeletion"]>({
+    defaultValues: { confirmation: "" },
+    // The button stays locked until the name matches (no Enter around it: a disabled default button blocks implicit submission).
+    resolver: schemaResolver(workspaceDeletionInput, (values: { confirmation: string }) => ({
+      workspaceId: workspace.id,
+      confirmation: values.confirmation,
+    })),
+  });
 
   const refresh = () =>
     Promise.all([
@@ -35,7 +45,7 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
     ]);
   const request = trpc.workspaces.requestDeletion.useMutation({
     onSuccess: async () => {
-      setTyped("");
+      form.reset();
       await refresh();
       requestAnimationFrame(() => cancelRef.current?.focus());
     },
@@ -49,19 +59,18 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
   });
 
   const scheduled = status.data?.scheduled ?? null;
-  const confirmed = nameTyped(typed, workspace.name);
+  const confirmed = nameTyped(form.watch("confirmation"), workspace.name);
   const confirmationError =
+    form.formState.errors.confirmation?.message ??
     fieldError(request.error, "confirmation") ??
     (request.error && describeError(request.error).code === "BAD_REQUEST"
       ? describeError(request.error).message
       : undefined);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!confirmed) return;
+  const submit = form.handleSubmit((input) => {
     cancel.reset();
-    request.mutate({ workspaceId: workspace.id, confirmation: typed });
-  };
+    request.mutate(input);
+  });
 
   return (
     <section id="delete-workspace" className="card stack ws-danger-card" aria-labelledby={`${id}-title`}>
@@ -108,16 +117,19 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
               onRetry={() => void status.refetch()}
             />
           )}
-          <form className="stack-sm" onSubmit={submit} noValidate aria-describedby={`${id}-gate`}>
+          <form
+            className="stack-sm"
+            onSubmit={(event) => void submit(event)}
+            noValidate
+            aria-describedby={`${id}-gate`}
+          >
             <TextField
               label={`Type the workspace's name, ${workspace.name}, to confirm`}
-              name="confirmation"
               autoComplete="off"
               spellCheck={false}
               required
-              value={typed}
               error={confirmationError}
-              onChange={(event) => setTyped(event.target.value)}
+              {...form.register("confirmation")}
             />
             <p id={`${id}-gate`} className="small muted" aria-live="polite">
               {confirmed

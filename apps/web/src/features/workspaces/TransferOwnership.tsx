@@ -1,12 +1,16 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { SelectField } from "../../components/fields";
-import { trpc, type RouterOutputs } from "../../trpc";
+import { schemaResolver } from "../../components/form";
+import { transferOwnershipInput } from "../../schemas";
+import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { ROLE_LABELS, type CurrentWorkspace } from "../shell/workspace";
 import "./lifecycle.css";
 
 type Member = RouterOutputs["workspaces"]["members"][number];
+type TransferInput = RouterInputs["workspaces"]["transferOwnership"];
 
 /** Focuses a section's heading when the page was opened at its anchor (links from the Privacy page). */
 export function useAnchorFocus(anchor: string) {
@@ -39,12 +43,20 @@ export function TransferOwnership({
   const headingRef = useAnchorFocus("transfer-ownership");
   const utils = trpc.useUtils();
   const candidates = members.filter((member) => member.userId !== meId && member.role !== "owner");
-  const [chosen, setChosen] = useState("");
-  const [confirming, setConfirming] = useState(false);
+  const form = useForm<{ userId: string }, unknown, TransferInput>({
+    defaultValues: { userId: "" },
+    // The button stays locked until a member is chosen.
+    resolver: schemaResolver(transferOwnershipInput, (values: { userId: string }) => ({
+      workspaceId: workspace.id,
+      userId: values.userId,
+    })),
+  });
+  // The checked input, held while the owner confirms.
+  const [confirming, setConfirming] = useState<TransferInput | null>(null);
   const transfer = trpc.workspaces.transferOwnership.useMutation({
     onSuccess: async (result) => {
-      setConfirming(false);
-      setChosen("");
+      setConfirming(null);
+      form.reset();
       onTransferred(`${result.ownerName || "The member"} now owns ${workspace.name}. You are an admin.`);
       // My role changed (owner → admin): the workspace list carries it.
       await Promise.all([
@@ -54,14 +66,13 @@ export function TransferOwnership({
       ]);
     },
   });
+  const chosen = form.watch("userId");
   const receiver = candidates.find((member) => member.userId === chosen) ?? null;
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!receiver) return;
+  const submit = form.handleSubmit((input) => {
     transfer.reset();
-    setConfirming(true);
-  };
+    setConfirming(input);
+  });
 
   return (
     <section id="transfer-ownership" className="card stack ws-transfer" aria-labelledby={`${id}-title`}>
@@ -75,12 +86,12 @@ export function TransferOwnership({
       {candidates.length === 0 ? (
         <p className="muted">Nobody else can receive it yet: add a member first.</p>
       ) : (
-        <form className="inline-form" onSubmit={submit} noValidate>
+        <form className="inline-form" onSubmit={(event) => void submit(event)} noValidate>
           <SelectField
             label="New owner"
             className="grow"
-            value={chosen}
-            onChange={(event) => setChosen(event.target.value)}
+            error={form.formState.errors.userId?.message}
+            {...form.register("userId")}
           >
             <option value="">Choose a member…</option>
             {candidates.map((member) => (
@@ -95,13 +106,13 @@ export function TransferOwnership({
         </form>
       )}
       <ConfirmDialog
-        open={confirming && receiver !== null}
+        open={confirming !== null && receiver !== null}
         title={`Make ${receiver?.name ?? ""} the owner?`}
         confirmLabel="Yes, transfer"
         pending={transfer.isPending}
         error={<ErrorMessage error={transfer.error} title="Could not transfer ownership" />}
-        onConfirm={() => receiver && transfer.mutate({ workspaceId: workspace.id, userId: receiver.userId })}
-        onCancel={() => setConfirming(false)}
+        onConfirm={() => confirming && transfer.mutate(confirming)}
+        onCancel={() => setConfirming(null)}
       >
         <p>
           {receiver?.name} becomes the owner of {workspace.name}. You become an admin: you can no longer delete the
