@@ -24,6 +24,8 @@ const PAGES = [
   "WorkspacePrivacyPage",
   "PrivacyPage",
   "InvitePage",
+  "IntegrationsPage",
+  "CompleteGmailPage",
 ];
 
 /** The JavaScript files a first page load fetches: the entry module and its modulepreloads. */

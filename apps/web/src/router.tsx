@@ -32,6 +32,8 @@ import { useWorkspace } from "./features/shell/workspace";
  *   /w/:ws/cache                        recommendation cache admin (owners/admins)
  *   /w/:ws/analytics                    analytics dashboard (?asOf=YYYY-MM-DD&range=30|90|365&sort=…)
  *   /w/:ws/privacy                      the workspace's data-subject requests (owners/admins)
+ *   /w/:ws/integrations                 the member's own Gmail connection
+ *   /integrations?workspace=&gmailCode=&gmailState=   where Google's consent returns (completes, then → /w/:ws/integrations)
  *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
  *   /invite#<token>                     answer an invitation to a workspace (the token stays in the fragment)
  *
@@ -95,6 +97,12 @@ const myPrivacyRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/privacy",
   component: lazyRouteComponent(() => import("./features/gdpr/PrivacyPage")),
+});
+
+const completeGmailRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/integrations",
+  component: lazyRouteComponent(() => import("./features/integrations/CompleteGmailPage")),
 });
 
 const inviteRoute = createRoute({
@@ -181,10 +189,18 @@ const workspacePrivacyRoute = createRoute({
   component: lazyRouteComponent(() => import("./features/gdpr/WorkspacePrivacyPage")),
 });
 
+const integrationsRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "integrations",
+  staticData: { title: "Integrations" },
+  component: lazyRouteComponent(() => import("./features/integrations/IntegrationsPage")),
+});
+
 const routeTree = rootRoute.addChildren([
   homeRoute,
   myPrivacyRoute,
   inviteRoute,
+  completeGmailRoute,
   workspaceRoute.addChildren([
     contactsRoute,
     deletedContactsRoute,
@@ -195,6 +211,7 @@ const routeTree = rootRoute.addChildren([
     cacheRoute,
     analyticsRoute,
     workspacePrivacyRoute,
+    integrationsRoute,
   ]),
 ]);
 

@@ -197,6 +197,8 @@ const envSchema = z.object({
   GOOGLE_OAUTH_AUTH_URL: z.url().optional(),
   GOOGLE_OAUTH_TOKEN_URL: z.url().optional(),
   GOOGLE_OAUTH_REVOKE_URL: z.url().optional(),
+  // Set by `--demo` when it starts the local demo Google: the Integrations page labels the connection so.
+  GOOGLE_DEMO: booleanFromEnv.default(false),
   // Keys sealing stored secrets (Google tokens, webhook signing secrets): "keyId:base64 of 32 bytes", comma-separated, the first seals.
   SECRET_SEALING_KEYS: z
     .string()

@@ -13,3 +13,4 @@ export * from "./gdpr";
 export * from "./interactions";
 export * from "./workspaces";
 export * from "./reconnect";
+export * from "./gmail";

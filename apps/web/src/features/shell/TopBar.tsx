@@ -82,7 +82,7 @@ type Section = {
   label: string;
   to:
     | "/w/$workspaceId/contacts"
-    | `/w/$workspaceId/${"activity" | "analytics" | "members" | "audit" | "privacy" | "cache"}`;
+    | `/w/$workspaceId/${"activity" | "analytics" | "members" | "integrations" | "audit" | "privacy" | "cache"}`;
   /** Also highlighted on these pages (the contact pages belong to Contacts). */
   within?: string;
   manage?: boolean;
@@ -94,6 +94,7 @@ const SECTIONS: Section[] = [
   { label: "Activity", to: "/w/$workspaceId/activity" },
   { label: "Analytics", to: "/w/$workspaceId/analytics" },
   { label: "Members", to: "/w/$workspaceId/members" },
+  { label: "Integrations", to: "/w/$workspaceId/integrations" },
   { label: "Audit", to: "/w/$workspaceId/audit", manage: true },
   { label: "Privacy", to: "/w/$workspaceId/privacy", manage: true },
   { label: "Cache", to: "/w/$workspaceId/cache", manage: true },

@@ -29,9 +29,6 @@ import { GmailSync, type SyncOutcome } from "./sync";
 export type GmailConnection = typeof gmailConnections.$inferSelect;
 
 export const SYNC_JOB = "gmail.sync";
-export const MIN_FREQUENCY_MIN = 5;
-export const MAX_FREQUENCY_MIN = 1_440;
-export const MAX_EMAILS_LIMIT = 10_000;
 
 const REVOCATION_RETRY_MS = 5 * 60_000;
 const REVOCATION_MAX_ATTEMPTS = 20;
@@ -39,6 +36,8 @@ const REVOCATION_MAX_ATTEMPTS = 20;
 export interface GmailStatus {
   /** Whether this server has a Google OAuth client configured at all. */
   configured: boolean;
+  /** Google is the local demo stand-in (`--demo` without Google credentials), not Google. */
+  demo: boolean;
   connected: boolean;
   googleEmail: string | null;
   status: GmailConnectionStatus | null;
@@ -271,6 +270,7 @@ export class GmailService {
       ? this.toStatus(row)
       : {
           configured: this.configured,
+          demo: this.deps.config.GOOGLE_DEMO,
           connected: false,
           googleEmail: null,
           status: null,
@@ -295,6 +295,7 @@ export class GmailService {
     const remaining = Math.max(0, row.progressTotal - row.progressProcessed);
     return {
       configured: this.configured,
+      demo: this.deps.config.GOOGLE_DEMO,
       connected: true,
       googleEmail: row.googleEmail,
       status: row.status,
