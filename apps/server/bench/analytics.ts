@@ -38,7 +38,8 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { HOST, repoRoot, withBenchEnvironment, type BenchEnv } from "./env";
+import { FIRST_NAMES, LAST_NAMES } from "@rapport/db/seed";
+import { type BenchEnv, bulkSeed, HOST, intArg, repoRoot, sqlArray, withBenchEnvironment, zipfSample } from "./env";
 import { note, percentile, round } from "./load";
 
 const { values: args } = parseArgs({
@@ -64,13 +65,6 @@ const TARGETS = {
   dashboard_ready_ms: 2_000,
 } as const;
 
-function intArg(value: string | undefined, fallback: number, name: string, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return n;
-}
-
 const median = (values: number[]) =>
   percentile(
     [...values].sort((a, b) => a - b),
@@ -80,51 +74,38 @@ const mb = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
 // ---------------------------------------------------------------- seed
 
-async function bulkSeed(
-  env: BenchEnv,
-): Promise<{ contacts: number; interactions: number; deleted: number; ms: number }> {
-  const started = performance.now();
+async function seed(env: BenchEnv): Promise<{ contacts: number; interactions: number; deleted: number; ms: number }> {
   const sql = env.benchSql;
   const ws = env.workspaceId;
-  await sql.unsafe("SELECT setseed(0.42)");
-  await sql.unsafe(`
+  const deleted = Math.floor(CONTACTS / 100);
+  const ms = await bulkSeed(env, {
+    contacts: CONTACTS,
+    interactions: INTERACTIONS,
+    chunk: 500_000,
+    insertContacts: `
     INSERT INTO contacts (workspace_id, email, name, company, title, tags, source, created_by, created_at, updated_at)
     SELECT '${ws}', 'person' || g || '@company' || (g % 12500) || '.example',
-           (ARRAY['Ana','Ben','Chloé','David','Elena','Farid','Grace','Hugo','Ines','Jonas','Kaia','Liam','Maya','Nils','Olivia','Pablo'])[1 + (g % 16)]
-             || ' ' || (ARRAY['Ruiz','Schmidt','Dubois','Rossi','Novak','Kowalski','Jensen','Silva','Müller','Costa','Nakamura','Okafor'])[1 + ((g / 16) % 12)],
+           (${sqlArray(FIRST_NAMES.slice(0, 16))})[1 + (g % 16)]
+             || ' ' || (${sqlArray(LAST_NAMES.slice(0, 12))})[1 + ((g / 16) % 12)],
            'Company ' || (g % 12500), 'Title', '{}', 'import', '${env.userId}', t, t
-    FROM (SELECT g, now() - (random() * 600) * interval '1 day' AS t FROM generate_series(1, ${CONTACTS}) g) s`);
-  note(`seed: ${CONTACTS} contacts in ${Math.round(performance.now() - started)} ms`);
-  // Activity rank: a random permutation of the contacts; rank r gets ~1/r of the activity.
-  await sql.unsafe(`CREATE TEMP TABLE bench_rank AS
-    SELECT row_number() OVER (ORDER BY random())::int AS rank, id, created_at FROM contacts WHERE workspace_id = '${ws}'`);
-  await sql.unsafe("CREATE UNIQUE INDEX ON bench_rank (rank)");
-  const chunk = 500_000;
-  for (let done = 0; done < INTERACTIONS; done += chunk) {
-    const n = Math.min(chunk, INTERACTIONS - done);
-    const chunkStarted = performance.now();
-    await sql.unsafe(`
+    FROM (SELECT g, now() - (random() * 600) * interval '1 day' AS t FROM generate_series(1, ${CONTACTS}) g) s`,
+    insertInteractions: (first, last) => `
       INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, source, created_by, created_at)
       SELECT '${ws}', r.id,
              CASE WHEN x.u < 0.55 THEN 'email' WHEN x.u < 0.70 THEN 'meeting' WHEN x.u < 0.85 THEN 'call' WHEN x.u < 0.95 THEN 'linkedin' ELSE 'note' END,
              CASE WHEN x.v < 0.5 THEN 'inbound' ELSE 'outbound' END,
              r.created_at + (now() - r.created_at) * power(x.w, 0.6),
              'import', '${env.userId}', r.created_at + (now() - r.created_at) * power(x.w, 0.6)
-      FROM (SELECT least(${CONTACTS}, floor(exp(random() * ln(${CONTACTS} + 1)))::int) AS rank, random() AS u, random() AS v, random() AS w
-            FROM generate_series(1, ${n})) x
-      JOIN bench_rank r ON r.rank = x.rank`);
-    note(`seed: interactions ${done + n}/${INTERACTIONS} (${Math.round(performance.now() - chunkStarted)} ms)`);
-  }
-  const deleted = Math.floor(CONTACTS / 100);
-  await sql.unsafe(
-    `UPDATE contacts SET deleted_at = now() WHERE id IN (SELECT id FROM bench_rank WHERE rank % 100 = 7 LIMIT ${deleted})`,
-  );
-  await sql.unsafe("DROP TABLE bench_rank");
-  const vacuumStarted = performance.now();
-  await sql.unsafe("VACUUM ANALYZE contacts");
-  await sql.unsafe("VACUUM ANALYZE interactions");
-  note(`seed: VACUUM ANALYZE in ${Math.round(performance.now() - vacuumStarted)} ms`);
-  return { contacts: CONTACTS, interactions: INTERACTIONS, deleted, ms: Math.round(performance.now() - started) };
+      FROM ${zipfSample(CONTACTS, first, last)} x
+      JOIN bench_rank r ON r.rank = x.rank`,
+    // One contact in a hundred soft-deleted: the figures must leave them out.
+    afterLoad: async () => {
+      await sql.unsafe(
+        `UPDATE contacts SET deleted_at = now() WHERE id IN (SELECT id FROM bench_rank WHERE rank % 100 = 7 LIMIT ${deleted})`,
+      );
+    },
+  });
+  return { contacts: CONTACTS, interactions: INTERACTIONS, deleted, ms };
 }
 
 // ---------------------------------------------------------------- HTTP
@@ -315,7 +296,7 @@ async function dashboardRuns(env: BenchEnv): Promise<{ runs: number[]; warm: num
 await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: { WEB_DIST_DIR: DIST } }, async (env) => {
   note(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}`);
   const loadStart = os.loadavg()[0]!;
-  const seeded = await bulkSeed(env);
+  const seeded = await seed(env);
 
   // Exports first, while this process holds nothing but the server: the RSS
   // measured is the server's (the floor query below parses 100k rows in this

@@ -31,7 +31,7 @@ import http from "node:http";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { HOST, listPagePaths, repoRoot, withBenchEnvironment } from "./env";
+import { HOST, intArg, listPagePaths, repoRoot, withBenchEnvironment } from "./env";
 import { note, round, runLoad } from "./load";
 
 const { values: args } = parseArgs({
@@ -59,13 +59,6 @@ const TARGETS = { list_p99_ms: "< 20", create_per_s: ">= 1000", list_to_trpc_cei
 
 function medianByRps<T extends { rps: number }>(rounds: T[]): T {
   return [...rounds].sort((a, b) => a.rps - b.rps)[Math.floor((rounds.length - 1) / 2)]!;
-}
-
-function intArg(value: string | undefined, fallback: number, name: string, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return n;
 }
 
 function secondsArg(value: string | undefined, fallback: number, name: string): number {

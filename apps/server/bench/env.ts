@@ -339,3 +339,68 @@ export async function listPagePaths(env: BenchEnv, pageSize: number, pages: numb
   }
   return { paths, first };
 }
+
+/** `--name 100_000`: an integer of at least `min`, or `fallback` when absent. */
+export function intArg(value: string | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/_/g, ""));
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
+  return n;
+}
+
+export interface BulkSeedPlan {
+  contacts: number;
+  interactions: number;
+  /** Interactions per INSERT statement. */
+  chunk: number;
+  /** INSERT INTO contacts … of `contacts` rows in the bench workspace. */
+  insertContacts: string;
+  /**
+   * INSERT INTO interactions … for the sample rows `first`..`last`: select from
+   * `zipfSample(first, last)` AS x JOIN bench_rank r ON r.rank = x.rank.
+   */
+  insertInteractions: (first: number, last: number) => string;
+  /** Runs once everything is loaded, while bench_rank still exists (rebuild indexes, mark some contacts…). */
+  afterLoad?: () => Promise<void>;
+}
+
+/**
+ * The one bulk load of the benchmarks that need millions of rows (the row-by-row
+ * `seedWorkspace` of @rapport/db would take minutes): contacts and interactions
+ * written by INSERT … SELECT generate_series, deterministic (`setseed`), activity
+ * per contact Zipf-like over a random permutation of the contacts (bench_rank:
+ * rank r gets about 1/r of it), then VACUUM ANALYZE so plans see the real sizes.
+ */
+export async function bulkSeed(env: BenchEnv, plan: BulkSeedPlan): Promise<number> {
+  const sql = env.benchSql;
+  const started = performance.now();
+  await sql.unsafe("SELECT setseed(0.42)");
+  await sql.unsafe(plan.insertContacts);
+  note(`seed: ${plan.contacts} contacts in ${Math.round(performance.now() - started)} ms`);
+  await sql.unsafe(`CREATE TEMP TABLE bench_rank AS
+    SELECT row_number() OVER (ORDER BY random())::int AS rank, id, created_at FROM contacts WHERE workspace_id = '${env.workspaceId}'`);
+  await sql.unsafe("CREATE UNIQUE INDEX ON bench_rank (rank)");
+  for (let done = 0; done < plan.interactions; done += plan.chunk) {
+    const n = Math.min(plan.chunk, plan.interactions - done);
+    const chunkStarted = performance.now();
+    await sql.unsafe(plan.insertInteractions(done + 1, done + n));
+    note(`seed: interactions ${done + n}/${plan.interactions} (${Math.round(performance.now() - chunkStarted)} ms)`);
+  }
+  await plan.afterLoad?.();
+  await sql.unsafe("DROP TABLE bench_rank");
+  const vacuumStarted = performance.now();
+  await sql.unsafe("VACUUM ANALYZE contacts");
+  await sql.unsafe("VACUUM ANALYZE interactions");
+  note(`seed: VACUUM ANALYZE in ${Math.round(performance.now() - vacuumStarted)} ms`);
+  return Math.round(performance.now() - started);
+}
+
+/** Sample rows `first`..`last` (column g) with a Zipf-like contact rank and three uniform draws u, v, w. */
+export function zipfSample(contacts: number, first: number, last: number): string {
+  return `(SELECT g, least(${contacts}, floor(exp(random() * ln(${contacts} + 1)))::int) AS rank, random() AS u, random() AS v, random() AS w
+           FROM generate_series(${first}, ${last}) g)`;
+}
+
+/** A SQL text array literal of `values` (quotes doubled). */
+export const sqlArray = (values: readonly string[]) =>
+  `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`;

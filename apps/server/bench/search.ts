@@ -25,7 +25,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { HOST, repoRoot, withBenchEnvironment, type BenchEnv } from "./env";
+import { type BenchEnv, bulkSeed, HOST, intArg, repoRoot, sqlArray, withBenchEnvironment, zipfSample } from "./env";
 import { note, percentile, round, runLoad } from "./load";
 
 const { values: args } = parseArgs({
@@ -44,13 +44,6 @@ const SCAN_EVERY = intArg(args["scan-sample"], 10, "scan-sample", 1);
 const CONCURRENCY = 10;
 const RESULTS = join(repoRoot, "bench-results/search.json");
 const TARGETS = { search_p99_ms: 50, search_p99_vs_scan_p50: 0.1, suggest_p99_ms: 30 } as const;
-
-function intArg(value: string | undefined, fallback: number, name: string, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/_/g, ""));
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}`);
-  return n;
-}
 
 const FIRST = [
   "Ana",
@@ -162,22 +155,22 @@ const SUMMARY_WORDS = [
   "workshop",
 ];
 
-const sqlArray = (values: string[]) => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(",")}]`;
-
 // ---------------------------------------------------------------- seed
 
-async function bulkSeed(env: BenchEnv) {
+async function seed(env: BenchEnv) {
   const sql = env.benchSql;
   const ws = env.workspaceId;
-  const started = performance.now();
-  // The search indexes, dropped for the load and rebuilt from their own definitions.
+  // The search indexes, dropped for the load and rebuilt from their own definitions (as a bulk import would).
   const indexes = (await sql.unsafe(
     `SELECT indexname, indexdef FROM pg_indexes
      WHERE schemaname = 'public' AND indexname LIKE '%search%' ORDER BY indexname`,
   )) as { indexname: string; indexdef: string }[];
   for (const index of indexes) await sql.unsafe(`DROP INDEX ${index.indexname}`);
-  await sql.unsafe("SELECT setseed(0.42)");
-  await sql.unsafe(`
+  const ms = await bulkSeed(env, {
+    contacts: CONTACTS,
+    interactions: INTERACTIONS,
+    chunk: 250_000,
+    insertContacts: `
     INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
     SELECT '${ws}',
            'person' || g || '@' || lower(replace(c.company, ' ', '')) || (g % 997) || '.example',
@@ -188,16 +181,8 @@ async function bulkSeed(env: BenchEnv) {
     FROM (SELECT g, now() - (random() * 600) * interval '1 day' AS t FROM generate_series(1, ${CONTACTS}) g) s
     CROSS JOIN LATERAL (SELECT (${sqlArray(FIRST)})[1 + (g % ${FIRST.length})] AS first,
                                (${sqlArray(LAST)})[1 + ((g / ${FIRST.length}) % ${LAST.length})] || CASE WHEN g % 3 = 0 THEN '' ELSE ' ' || (g % 401) END AS last) n
-    CROSS JOIN LATERAL (SELECT (${sqlArray(COMPANY)})[1 + (g % ${COMPANY.length})] AS company) c`);
-  note(`seed: ${CONTACTS} contacts in ${Math.round(performance.now() - started)} ms`);
-  await sql.unsafe(`CREATE TEMP TABLE bench_rank AS
-    SELECT row_number() OVER (ORDER BY random())::int AS rank, id, created_at FROM contacts WHERE workspace_id = '${ws}'`);
-  await sql.unsafe("CREATE UNIQUE INDEX ON bench_rank (rank)");
-  const chunk = 250_000;
-  for (let done = 0; done < INTERACTIONS; done += chunk) {
-    const n = Math.min(chunk, INTERACTIONS - done);
-    const chunkStarted = performance.now();
-    await sql.unsafe(`
+    CROSS JOIN LATERAL (SELECT (${sqlArray(COMPANY)})[1 + (g % ${COMPANY.length})] AS company) c`,
+    insertInteractions: (first, last) => `
       INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, subject, summary, source, created_by, created_at)
       SELECT '${ws}', r.id, 'email', CASE WHEN x.v < 0.5 THEN 'inbound' ELSE 'outbound' END,
              r.created_at + (now() - r.created_at) * x.w,
@@ -207,21 +192,18 @@ async function bulkSeed(env: BenchEnv) {
                || (${sqlArray(SUMMARY_WORDS)})[1 + ((x.g / 131) % ${SUMMARY_WORDS.length})] || ' with the team in '
                || (${sqlArray(COMPANY)})[1 + (x.g % ${COMPANY.length})] || '.',
              'import', '${env.userId}', now()
-      FROM (SELECT g, least(${CONTACTS}, floor(exp(random() * ln(${CONTACTS} + 1)))::int) AS rank, random() AS u, random() AS v, random() AS w
-            FROM generate_series(${done + 1}, ${done + n}) g) x
-      JOIN bench_rank r ON r.rank = x.rank`);
-    note(`seed: interactions ${done + n}/${INTERACTIONS} (${Math.round(performance.now() - chunkStarted)} ms)`);
-  }
-  await sql.unsafe("DROP TABLE bench_rank");
-  await sql.unsafe("SET maintenance_work_mem = '256MB'");
-  for (const index of indexes) {
-    const indexStarted = performance.now();
-    await sql.unsafe(index.indexdef);
-    note(`seed: ${index.indexname} built in ${Math.round(performance.now() - indexStarted)} ms`);
-  }
-  await sql.unsafe("VACUUM ANALYZE contacts");
-  await sql.unsafe("VACUUM ANALYZE interactions");
-  return { contacts: CONTACTS, interactions: INTERACTIONS, ms: Math.round(performance.now() - started) };
+      FROM ${zipfSample(CONTACTS, first, last)} x
+      JOIN bench_rank r ON r.rank = x.rank`,
+    afterLoad: async () => {
+      await sql.unsafe("SET maintenance_work_mem = '256MB'");
+      for (const index of indexes) {
+        const indexStarted = performance.now();
+        await sql.unsafe(index.indexdef);
+        note(`seed: ${index.indexname} built in ${Math.round(performance.now() - indexStarted)} ms`);
+      }
+    },
+  });
+  return { contacts: CONTACTS, interactions: INTERACTIONS, ms };
 }
 
 // ---------------------------------------------------------------- queries
@@ -288,7 +270,7 @@ async function scanFloor(env: BenchEnv, queries: string[]): Promise<number[]> {
 await withBenchEnvironment({ contacts: 0, interactions: 0 }, async (env) => {
   note(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(2)}`);
   const loadStart = os.loadavg()[0]!;
-  const seeded = await bulkSeed(env);
+  const seeded = await seed(env);
   note(`seeded in ${seeded.ms} ms`);
 
   const mix = queryMix();

@@ -3,7 +3,8 @@ import { createRandom, createZipfSampler, type InteractionType, pick } from "@ra
 import type { Db } from "./client";
 import { contacts, interactionParticipants, interactions } from "./schema/index";
 
-const FIRST = [
+/** First and last names of seeded people (the benchmarks' bulk loads draw from them too). */
+export const FIRST_NAMES = [
   "Ana",
   "Ben",
   "Chloé",
@@ -45,7 +46,7 @@ const FIRST = [
   "Mateo",
   "Nora",
 ];
-const LAST = [
+export const LAST_NAMES = [
   "Ruiz",
   "Schmidt",
   "Dubois",
@@ -211,8 +212,8 @@ export async function seedWorkspace(db: Db, options: SeedOptions): Promise<SeedR
   for (let start = 0; start < options.contacts; start += BATCH) {
     const rows = [];
     for (let i = start; i < Math.min(options.contacts, start + BATCH); i++) {
-      const first = pick(FIRST, random);
-      const last = pick(LAST, random);
+      const first = pick(FIRST_NAMES, random);
+      const last = pick(LAST_NAMES, random);
       const companyIndex = Math.floor(random() * companyCount);
       const company = companies[companyIndex]!;
       // Most contacts exist from the start of the history; some joined later.
