@@ -437,6 +437,15 @@ describe("privacy and access", () => {
     const linkedAfter = await app.query<{ n: number }>`
       SELECT count(*)::int AS n FROM interaction_participants WHERE contact_id = ${restrictedRow!.id}`;
     expect(Number(linkedAfter[0]!.n)).toBe(Number(linkedBefore[0]!.n));
+    // Its email figures are refused while restricted (as its analytics are), and come back after.
+    for (const call of [
+      () => user.client.gmail.contactInsights.query({ workspaceId, contactId: restrictedRow!.id }),
+      () => user.client.gmail.enrichContact.mutate({ workspaceId, contactId: restrictedRow!.id }),
+    ])
+      await expect(call()).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
+    await user.client.gdpr.unrestrictContact.mutate({ workspaceId, contactId: restrictedRow!.id });
+    const insights = await user.client.gmail.contactInsights.query({ workspaceId, contactId: restrictedRow!.id });
+    expect(insights.totalEmails).toBeGreaterThan(0);
   });
 
   it("disconnect revokes the grant at Google, deletes the token and keeps contacts and interactions", async () => {

@@ -63,6 +63,38 @@ describe("Relationship panel", () => {
     expect(server.unhandled).toEqual([]);
   });
 
+  it("shows the imported email figures: total, most recent subject and a chart of emails per month over 90 days", async () => {
+    const ada = contact({ name: "Ada Lovelace" });
+    const { server } = await renderApp({
+      path: `/w/${WORKSPACE_ID}/contacts/${ada.id}`,
+      handlers: {
+        "contacts.get": () => ada,
+        "interactions.listForContact": () => ({ items: [], nextCursor: null }),
+        "recommendations.forContact": () => {
+          throw domainError("NOT_FOUND", "none");
+        },
+        "gmail.contactInsights": () => ({
+          totalEmails: 17,
+          lastEmailAt: new Date("2026-02-27T09:00:00Z"),
+          lastSubject: "Re: the analytical engine",
+          emailsPerMonth: [
+            { month: "2025-12", count: 2 },
+            { month: "2026-01", count: 0 },
+            { month: "2026-02", count: 5 },
+          ],
+          computedAt: AS_OF,
+        }),
+      },
+    });
+    const panel = await screen.findByRole("region", { name: "Relationship" });
+    const emails = await within(panel).findByRole("group", { name: "Email" });
+    expect(emails).toHaveTextContent("Total emails17");
+    expect(emails).toHaveTextContent("Re: the analytical engine");
+    expect(emails).toHaveTextContent("7 emails in the last 90 days: Dec 2025 2, Jan 2026 0, Feb 2026 5.");
+    expect(await within(emails).findByRole("img", { name: /^Bar chart of emails per month\./ })).toBeInTheDocument();
+    expect(server.callsTo("gmail.contactInsights")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, contactId: ada.id });
+  });
+
   it("says Never for a contact never contacted", async () => {
     const cy = contact({ name: "Cy Newman" });
     await renderApp({

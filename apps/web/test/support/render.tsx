@@ -58,6 +58,14 @@ export async function renderApp({
       interactions30d: 0,
       interactions90d: 0,
     }),
+    // …and the emails imported from Gmail with them: by default none (the figures stay hidden).
+    "gmail.contactInsights": () => ({
+      totalEmails: 0,
+      lastEmailAt: null,
+      lastSubject: null,
+      emailsPerMonth: [],
+      computedAt: null,
+    }),
     // Every workspace page asks whether the workspace is scheduled for deletion; the Privacy page which workspaces only the user owns.
     "workspaces.deletionStatus": () => ({ scheduled: null }),
     "workspaces.soleOwned": () => [],

@@ -3,7 +3,7 @@
  * parts it averages, CLV, last contact and interaction counts (analytics.contactRelationship,
  * the same definitions as the Analytics page).
  */
-import { useId } from "react";
+import { lazy, Suspense, useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { Loading } from "../../components/Status";
 import { dateFormat, formatAbsolute, formatRelative } from "../../components/time";
@@ -12,6 +12,9 @@ import { formatInteger, formatMoney, formatNumber } from "./format";
 import "./relationship.css";
 
 type Relationship = RouterOutputs["analytics"]["contactRelationship"];
+
+const EmailsChart = lazy(() => import("./EmailsChart"));
+const monthFormat = new Intl.DateTimeFormat(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
 
 const HEALTH_LABELS: Record<Relationship["health"]["bucket"], string> = {
   healthy: "Healthy",
@@ -43,6 +46,7 @@ export function RelationshipPanel({ workspaceId, contactId }: RelationshipPanelP
       ) : (
         <RelationshipFigures data={data} />
       )}
+      <EmailFigures workspaceId={workspaceId} contactId={contactId} />
     </section>
   );
 }
@@ -88,6 +92,62 @@ function RelationshipFigures({ data }: { data: Relationship }) {
         </dd>
       </div>
     </dl>
+  );
+}
+
+/** Imported Gmail figures (gmail.contactInsights): shown once any email with the contact was imported. */
+function EmailFigures({ workspaceId, contactId }: RelationshipPanelProps) {
+  const id = useId();
+  const query = trpc.gmail.contactInsights.useQuery({ workspaceId, contactId });
+  const data = query.data;
+  if (query.error)
+    return (
+      <ErrorMessage error={query.error} title="Could not load the email figures" onRetry={() => void query.refetch()} />
+    );
+  if (!data || data.totalEmails === 0) return null;
+  const months = data.emailsPerMonth.map((m) => ({
+    label: monthFormat.format(new Date(`${m.month}-01T00:00:00Z`)),
+    count: m.count,
+  }));
+  const inWindow = months.reduce((sum, m) => sum + m.count, 0);
+  const summary =
+    months.length === 0
+      ? "No months to show."
+      : `${formatInteger(inWindow)} emails in the last 90 days: ${months
+          .map((m) => `${m.label} ${formatInteger(m.count)}`)
+          .join(", ")}.`;
+  return (
+    <div className="rel-emails" aria-labelledby={`${id}-title`} role="group">
+      <h3 id={`${id}-title`}>Email</h3>
+      <dl className="rel-figures">
+        <div>
+          <dt>Total emails</dt>
+          <dd>{formatInteger(data.totalEmails)}</dd>
+        </div>
+        <div>
+          <dt>Most recent subject</dt>
+          <dd className="truncate" title={data.lastSubject ?? undefined}>
+            {data.lastSubject ?? "(no subject)"}
+            {data.lastEmailAt && (
+              <>
+                {" "}
+                <time dateTime={data.lastEmailAt.toISOString()} className="rel-bucket">
+                  ({dateFormat.format(data.lastEmailAt)})
+                </time>
+              </>
+            )}
+          </dd>
+        </div>
+      </dl>
+      <figure className="rel-emails-chart" aria-describedby={`${id}-summary`}>
+        <figcaption id={`${id}-summary`}>Emails per month, last 90 days. {summary}</figcaption>
+        <div className="rel-emails-canvas">
+          <Suspense fallback={<Loading>Loading chart…</Loading>}>
+            <EmailsChart months={months} summary={summary} />
+          </Suspense>
+        </div>
+      </figure>
+    </div>
   );
 }
 

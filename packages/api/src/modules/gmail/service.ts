@@ -12,6 +12,7 @@ import { badRequest, DomainError, forbidden, notFound } from "../../errors";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
 import { openSecret, sealSecret } from "../../platform/crypto";
+import { CONTACT_RESTRICTED_MESSAGE } from "../../platform/privacy/restriction";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
 import { emailFigures } from "../interactions/public";
@@ -507,8 +508,14 @@ export class GmailService {
 
   // ------------------------------------------------------------------ enrichment
 
+  /**
+   * A contact's stored email figures. Refused (FORBIDDEN) while the contact restricts processing,
+   * like analytics.contactRelationship: figures about a person are a use of their data, which
+   * Art. 18 stops; their records stay stored and return when the restriction is lifted.
+   */
   async contactInsights(workspaceId: string, contactId: string): Promise<ContactEmailInsights> {
     await this.deps.services.contacts.get(workspaceId, contactId);
+    if (await this.deps.restrictions.isRestricted("contact", contactId)) throw forbidden(CONTACT_RESTRICTED_MESSAGE);
     const [row] = await this.deps.db
       .select()
       .from(gmailContactStats)
@@ -526,6 +533,7 @@ export class GmailService {
   /** Recomputes and stores one contact's email figures. */
   async enrichContact(workspaceId: string, contactId: string): Promise<ContactEmailInsights> {
     await this.deps.services.contacts.get(workspaceId, contactId);
+    if (await this.deps.restrictions.isRestricted("contact", contactId)) throw forbidden(CONTACT_RESTRICTED_MESSAGE);
     await this.enrich(workspaceId, [contactId]);
     return this.contactInsights(workspaceId, contactId);
   }
