@@ -61,6 +61,8 @@ interface ProgressStore {
   get(jobId: string): Promise<StoredProgress | null>;
   /** Writes the snapshot and tells every instance's watchers. */
   put(stored: StoredProgress): Promise<void>;
+  /** Drops every job scoped to the workspace (it was deleted: nothing may name it any more). */
+  forgetWorkspace(workspaceId: string): Promise<void>;
 }
 
 function memoryStore(deliver: (stored: StoredProgress) => void, clock: Clock): ProgressStore {
@@ -81,11 +83,18 @@ function memoryStore(deliver: (stored: StoredProgress) => void, clock: Clock): P
       }
       deliver(stored);
     },
+    async forgetWorkspace(workspaceId) {
+      for (const [jobId, entry] of entries)
+        if ("workspaceId" in entry.stored.scope && entry.stored.scope.workspaceId === workspaceId)
+          entries.delete(jobId);
+    },
   };
 }
 
 function redisStore(command: Redis, prefix: string): ProgressStore {
   const key = (jobId: string) => `${prefix}progress:${jobId}`;
+  // The jobs of each workspace, so a deleted workspace's can be found (job ids hold no colon).
+  const workspaceKey = (workspaceId: string) => `${prefix}progress:workspace:${workspaceId}`;
   return {
     async get(jobId) {
       const raw = await command.get(key(jobId));
@@ -93,11 +102,16 @@ function redisStore(command: Redis, prefix: string): ProgressStore {
     },
     async put(stored) {
       const raw = JSON.stringify(stored);
-      await command
-        .multi()
-        .set(key(stored.progress.jobId), raw, "EX", TTL_SEC)
-        .publish(`${prefix}${CHANNEL}`, raw)
-        .exec();
+      const multi = command.multi().set(key(stored.progress.jobId), raw, "EX", TTL_SEC);
+      if ("workspaceId" in stored.scope)
+        multi
+          .sadd(workspaceKey(stored.scope.workspaceId), stored.progress.jobId)
+          .expire(workspaceKey(stored.scope.workspaceId), TTL_SEC);
+      await multi.publish(`${prefix}${CHANNEL}`, raw).exec();
+    },
+    async forgetWorkspace(workspaceId) {
+      const jobIds = await command.smembers(workspaceKey(workspaceId));
+      await command.del(workspaceKey(workspaceId), ...jobIds.map(key));
     },
   };
 }
@@ -272,6 +286,11 @@ export class ProgressTracker {
 
   get(jobId: string): Promise<StoredProgress | null> {
     return this.store.get(jobId);
+  }
+
+  /** A deleted workspace: its jobs' progress goes too (throws while Redis is down; the caller retries). */
+  forgetWorkspace(workspaceId: string): Promise<void> {
+    return this.store.forgetWorkspace(workspaceId);
   }
 
   /** Used by reporters: a failed write is logged, never thrown into the job. */

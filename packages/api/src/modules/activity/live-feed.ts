@@ -5,28 +5,18 @@ import type { Clock } from "../../clock";
 import { type DomainError, notFound, tooManyRequests, unauthorized } from "../../errors";
 import type { Logger } from "../../logger";
 import type { ServiceDeps } from "../../platform/deps";
+import {
+  type CommitPosition,
+  type CommittedEvent,
+  committedAfter,
+  newestCommittedPosition,
+  readCommittedEvents,
+} from "../../platform/events/committed";
 import type { DomainEvent, DomainEventType } from "../../platform/events/types";
 import type { RestrictionIndex } from "../../platform/privacy/restriction";
 
-/** An outbox event and its place in commit order (transaction id, then id). */
-interface FeedEvent extends DomainEvent {
-  txId: bigint;
-}
-
-interface Position {
-  txId: bigint;
-  id: number;
-}
-
-interface EventRow {
-  id: string | number;
-  tx_id: string;
-  workspace_id: string | null;
-  actor_id: string | null;
-  type: string;
-  payload: Record<string, unknown> | string;
-  created_at: Date | string;
-}
+type FeedEvent = CommittedEvent;
+type Position = CommitPosition;
 
 /** What a live stream sends: once at the start whether it resumed, then events. */
 type LiveMessage =
@@ -227,7 +217,7 @@ export class LiveFeed {
         const events = await subscriber.take();
         if (!events) break;
         for (const event of events) {
-          if (sent && !after(event, sent)) continue; // replayed already, or a broadcast heard twice
+          if (sent && !committedAfter(event, sent)) continue; // replayed already, or a broadcast heard twice
           sent = event;
           const control = this.control(event, input, subscriber);
           if (control?.role) role = control.role;
@@ -330,14 +320,8 @@ export class LiveFeed {
   private ensurePosition(): Promise<void> {
     this.positioning ??= (async () => {
       const epoch = this.epoch;
-      const [head] = await queryRows<{ tx_id: string; id: string | number }>(
-        this.db,
-        sql`SELECT tx_id::text AS tx_id, id FROM domain_events
-            WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY tx_id DESC, id DESC LIMIT 1`,
-      );
-      if (epoch === this.epoch)
-        this.position = head ? { txId: BigInt(head.tx_id), id: Number(head.id) } : { txId: 0n, id: 0 };
+      const head = await newestCommittedPosition(this.db);
+      if (epoch === this.epoch) this.position = head;
     })().catch((error: unknown) => {
       this.positioning = null;
       throw error;
@@ -365,18 +349,10 @@ export class LiveFeed {
   private async readNew(): Promise<void> {
     while (this.position && this.byWorkspace.size > 0) {
       const epoch = this.epoch;
-      const rows = await queryRows<EventRow>(
-        this.db,
-        sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
-            FROM domain_events
-            WHERE (tx_id, id) > (${this.position.txId.toString()}::xid8, ${this.position.id}::bigint)
-              AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY tx_id, id
-            LIMIT ${READ_BATCH}`,
-      );
+      const rows = await readCommittedEvents(this.db, { after: this.position, limit: READ_BATCH });
       if (epoch !== this.epoch || rows.length === 0) return;
-      for (const row of rows) this.deliver(toFeedEvent(row));
-      const last = toFeedEvent(rows[rows.length - 1]!);
+      for (const row of rows) this.deliver(row);
+      const last = rows[rows.length - 1]!;
       this.position = { txId: last.txId, id: last.id };
       if (rows.length < READ_BATCH) return;
     }
@@ -405,7 +381,7 @@ export class LiveFeed {
       sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${lastEventId} AND workspace_id = ${workspaceId}`,
     );
     if (!row) return null;
-    const position = { txId: BigInt(row.tx_id), id: lastEventId };
+    const position = { txId: row.tx_id, id: lastEventId };
     if (new Date(row.created_at).getTime() >= this.clock.now().getTime() - REPLAY_WINDOW_MS) return position;
     const [since] = await queryRows<{ n: number | string }>(
       this.db,
@@ -419,32 +395,6 @@ export class LiveFeed {
 
   /** A page of the workspace's committed events after `from`, in commit order. */
   private async backlog(workspaceId: string, from: Position): Promise<FeedEvent[]> {
-    const rows = await queryRows<EventRow>(
-      this.db,
-      sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
-          FROM domain_events
-          WHERE workspace_id = ${workspaceId}
-            AND (tx_id, id) > (${from.txId.toString()}::xid8, ${from.id}::bigint)
-            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY tx_id, id
-          LIMIT ${BACKLOG_PAGE}`,
-    );
-    return rows.map(toFeedEvent);
+    return readCommittedEvents(this.db, { after: from, workspaceId, limit: BACKLOG_PAGE });
   }
-}
-
-function after(event: Position, than: Position): boolean {
-  return event.txId > than.txId || (event.txId === than.txId && event.id > than.id);
-}
-
-function toFeedEvent(row: EventRow): FeedEvent {
-  return {
-    id: Number(row.id),
-    txId: BigInt(row.tx_id),
-    workspaceId: row.workspace_id,
-    actorId: row.actor_id,
-    type: row.type as DomainEventType,
-    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
-    createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
-  };
 }

@@ -14,7 +14,7 @@ export const activityRouter = router({
         ...pageFields,
       }),
     )
-    .query(({ ctx, input }) => ctx.runtime.services.activity.list(input)),
+    .query(({ ctx, input }) => ctx.runtime.services.activity.list({ ...input, role: ctx.workspace.role })),
 
   /**
    * The workspace's events as they commit, over SSE. Each event is `tracked` with its

@@ -1,9 +1,10 @@
+import { eventVisibleTo, type WorkspaceRole } from "@rapport/core";
 import { domainEvents, users, type Db } from "@rapport/db";
 import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
 import type { ServiceDeps } from "../../platform/deps";
-import type { DomainEventType } from "../../platform/events/types";
+import { DOMAIN_EVENT_TYPES, type DomainEventType } from "../../platform/events/types";
 
 /** The activity feed is the outbox itself, read newest first per workspace. */
 export class ActivityService {
@@ -15,12 +16,16 @@ export class ActivityService {
 
   async list(input: {
     workspaceId: string;
+    /** The reader's role: events above it (invitations, restrictions) are not theirs to see, as in the live feed. */
+    role: WorkspaceRole;
     types?: DomainEventType[] | undefined;
     cursor?: string | null;
     limit: number;
   }) {
     const conditions: SQL[] = [eq(domainEvents.workspaceId, input.workspaceId)];
-    if (input.types && input.types.length > 0) conditions.push(inArray(domainEvents.type, input.types));
+    const asked = input.types && input.types.length > 0 ? input.types : DOMAIN_EVENT_TYPES;
+    const visible = asked.filter((type) => eventVisibleTo(type, input.role));
+    if (visible.length < DOMAIN_EVENT_TYPES.length) conditions.push(inArray(domainEvents.type, visible));
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 1);
       if (!decoded || typeof decoded[0] !== "number") throw badRequest("cursor: invalid", ["cursor"]);

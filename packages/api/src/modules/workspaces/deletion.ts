@@ -265,6 +265,8 @@ export class WorkspaceDeletionService {
     await this.deps.cache.forgetWorkspace(workspaceId);
     // Queued and finished jobs about the workspace (their data names it).
     await this.deps.services.recommendations.removeWarmupJobs(workspaceId);
+    // Progress of its jobs (exports of its contacts) names it too.
+    await this.deps.progress.forgetWorkspace(workspaceId);
   }
 
   /** After commit, best effort: the `workspace.deleted` consumer repeats it until it succeeds. */

@@ -1,21 +1,12 @@
 import { eventConsumers, queryRows, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../logger";
-import type { DomainEvent, DomainEventType, EventConsumer } from "./types";
+import { readCommittedEvents } from "./committed";
+import type { EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;
 const MAX_BACKOFF_MS = 30_000;
 const WAKE_COALESCE_MS = 5;
-
-interface EventRow {
-  id: string | number;
-  tx_id: string;
-  workspace_id: string | null;
-  actor_id: string | null;
-  type: string;
-  payload: Record<string, unknown> | string;
-  created_at: Date | string;
-}
 
 /**
  * Delivers committed outbox events to durable consumers, at least once and in
@@ -184,34 +175,22 @@ export class EventDispatcher {
             WHERE name = ${consumer.name} FOR UPDATE SKIP LOCKED`,
       );
       if (!cursor || !horizon) return 0; // another instance holds this consumer
-      const rows = await queryRows<EventRow>(
-        tx,
-        sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
-            FROM domain_events
-            WHERE (tx_id, id) > (${cursor.last_tx_id}::xid8, ${Number(cursor.last_event_id)}::bigint)
-              AND tx_id < ${horizon.xmin}::xid8
-            ORDER BY tx_id, id
-            LIMIT ${BATCH_SIZE}`,
-      );
+      const rows = await readCommittedEvents(tx, {
+        after: { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) },
+        below: horizon.xmin,
+        limit: BATCH_SIZE,
+      });
       if (rows.length === 0) return 0;
       // The consumer works on this transaction: its writes commit with the cursor, and on
       // a single connection (PGlite) a query through the pool here would wait forever.
-      await consumer.handle(rows.map(toDomainEvent), tx);
+      await consumer.handle(
+        rows.map(({ txId: _txId, ...event }) => event),
+        tx,
+      );
       const last = rows[rows.length - 1]!;
-      await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.tx_id}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
+      await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
                            WHERE name = ${consumer.name}`);
       return rows.length;
     });
   }
-}
-
-function toDomainEvent(row: EventRow): DomainEvent {
-  return {
-    id: Number(row.id),
-    workspaceId: row.workspace_id,
-    actorId: row.actor_id,
-    type: row.type as DomainEventType,
-    payload: typeof row.payload === "string" ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload,
-    createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
-  };
 }
