@@ -47,7 +47,8 @@ const externalPackages = {
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: here,
-  entryPoints: { main: "src/main.ts", cli: "src/cli.ts" },
+  // demo-google: loaded by main only for `--demo` without Google credentials (the fake stays out of main).
+  entryPoints: { main: "src/main.ts", cli: "src/cli.ts", "demo-google": "src/demo-google.ts" },
   outdir,
   bundle: true,
   // Shared code goes into chunks beside the entry points, not in a subfolder: code that

@@ -12,7 +12,17 @@ const { values: args } = parseArgs({
   },
 });
 
-const config = loadConfigOrExit({ ROLE: args.role, PORT: args.port });
+let config = loadConfigOrExit({ ROLE: args.role, PORT: args.port });
+// The demo without Google credentials gets a labelled local stand-in for Google, from its own
+// file (dist/demo-google.js when built) so that the server's bundle never carries the fake.
+let demoGoogleUrl: string | null = null;
+if (args.demo && !config.GOOGLE_CLIENT_ID) {
+  const entry = import.meta.url.endsWith(".ts") ? "./demo-google.ts" : "./demo-google.js";
+  const { startDemoGoogle } = (await import(entry)) as typeof import("./demo-google");
+  const demoGoogle = await startDemoGoogle();
+  demoGoogleUrl = demoGoogle.url;
+  config = loadConfigOrExit({ ROLE: args.role, PORT: args.port, ...demoGoogle.env });
+}
 const runtime = await startRuntime(config);
 const log = runtime.log;
 if (config.generatedSecrets.length > 0) {
@@ -41,6 +51,8 @@ log.info(
 if (address) {
   const lines = [`\n  Rapport is running at ${address.url}`];
   if (args.demo) lines.push(`  Demo login: ${DEMO_EMAIL} / ${DEMO_PASSWORD}`);
+  if (demoGoogleUrl)
+    lines.push(`  Demo Google (a local stand-in, not Google) at ${demoGoogleUrl}: Integrations → Connect Gmail`);
   if (ready.degraded.length > 0) lines.push(`  Degraded: ${ready.degraded.join("; ")}`);
   if (config.generatedSecrets.length > 0) {
     lines.push(
