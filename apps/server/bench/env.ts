@@ -69,6 +69,11 @@ export interface BenchEnv {
   headers: Record<string, string>;
   /** Connection to the bench database as the admin user (EXPLAIN, stats). */
   benchSql: AdminSql;
+  /**
+   * Signs the bench user in again and puts the new access token in `token` and `headers`:
+   * access tokens live minutes, a large seed can take longer.
+   */
+  signIn(): Promise<void>;
 }
 
 /**
@@ -119,11 +124,8 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
     // Account and workspace through the real API.
     let token: string | null = null;
     const client = createRapportClient({ url, token: () => token, batch: false });
-    const registered = await client.auth.register.mutate({
-      email: `bench-${runId}@bench.example`,
-      password: randomBytes(18).toString("base64url"),
-      name: "Bench User",
-    });
+    const credentials = { email: `bench-${runId}@bench.example`, password: randomBytes(18).toString("base64url") };
+    const registered = await client.auth.register.mutate({ ...credentials, name: "Bench User" });
     token = registered.accessToken;
     const workspace = await client.workspaces.create.mutate({ name: `Bench ${runId}` });
     note(`registered ${registered.user.email} through the API, workspace ${workspace.id}`);
@@ -150,7 +152,7 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
     await benchSql.unsafe("ANALYZE");
     note(`ANALYZE in ${Math.round(performance.now() - analyzeStarted)} ms`);
 
-    return {
+    const env: BenchEnv = {
       runId,
       dbName,
       databaseUrl: databaseUrl.toString(),
@@ -165,7 +167,13 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       seeded,
       headers: { authorization: `Bearer ${token}`, accept: "application/json", "user-agent": "rapport-bench" },
       benchSql,
+      signIn: async () => {
+        const signedIn = await client.auth.login.mutate(credentials);
+        env.token = signedIn.accessToken;
+        env.headers.authorization = `Bearer ${signedIn.accessToken}`;
+      },
     };
+    return env;
   }
 
   async function cleanup(): Promise<void> {
@@ -181,7 +189,9 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       if (srv) await step("close server", () => srv.close(2_000));
       if (rt) await step("close runtime", () => rt.close());
       if (bench) await step("close bench connection", () => bench.end({ timeout: 5 }));
-      if (databaseCreated && adm)
+      // BENCH_KEEP_DATABASE=1 leaves the database for EXPLAIN after the run (drop it by hand).
+      if (databaseCreated && adm && process.env.BENCH_KEEP_DATABASE === "1") note(`kept database ${dbName}`);
+      else if (databaseCreated && adm)
         await step("drop database", () => adm.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
       if (adm) await step("close admin connection", () => adm.end({ timeout: 5 }));
       await step("delete Redis keys", () => deleteRedisKeys(redisUrl, redisPrefix));

@@ -79,6 +79,7 @@ const workspaceProcedures: Record<string, Call> = {
   "contacts.get": (c, ids) =>
     c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
   "contacts.list": (c, ids) => c.contacts.list.query({ workspaceId: ids.workspaceId }),
+  "contacts.count": (c, ids) => c.contacts.count.query({ workspaceId: ids.workspaceId }),
   "search.query": (c, ids) => c.search.query.query({ workspaceId: ids.workspaceId, q: "bea" }),
   "search.suggest": (c, ids) => c.search.suggest.query({ workspaceId: ids.workspaceId, q: "bea" }),
   "contacts.update": (c, ids) =>
@@ -302,6 +303,7 @@ describe("authorization across workspaces", () => {
           "contacts.create",
           "contacts.bulkCreate",
           "contacts.list",
+          "contacts.count",
           "search.query",
           "search.suggest",
           "reconnect.list",

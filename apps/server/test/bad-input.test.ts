@@ -132,6 +132,16 @@ const BASE_INPUTS: Record<string, BaseInput> = {
       deleted: false,
     }),
   },
+  "contacts.count": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      tag: "vip",
+      company: "Acme",
+      source: "manual",
+      search: "Car",
+      deleted: false,
+    }),
+  },
   "search.query": {
     input: (f) => ({ workspaceId: f.workspaceId, q: "Car", types: ["contact", "interaction"], limit: 10 }),
   },

@@ -215,6 +215,19 @@ describe("contacts", () => {
     });
   });
 
+  describe("count", () => {
+    it("counts what the list's filters select, exactly, as the list pages them", async () => {
+      const listWs = (await owner.client.workspaces.list.query()).find((w) => w.name === "List WS")!.id;
+      const count = (input: Record<string, unknown>) =>
+        owner.client.contacts.count.query({ workspaceId: listWs, ...input });
+      expect(await count({})).toEqual({ count: 7, exact: true });
+      expect(await count({ tag: "VIP" })).toEqual({ count: 3, exact: true });
+      expect(await count({ company: "acme", search: "b" })).toEqual({ count: 1, exact: true });
+      expect(await count({ search: "glob", source: "manual" })).toEqual({ count: 3, exact: true });
+      expect(await count({ deleted: true })).toEqual({ count: 0, exact: true });
+    });
+  });
+
   describe("bulkCreate", () => {
     it("creates up to 1,000 contacts in one call", async () => {
       const ws = (await owner.client.workspaces.create.mutate({ name: "Bulk" })).id;
@@ -356,4 +369,26 @@ describe("contacts", () => {
       expect(schedulers.map((s) => [s.key, s.pattern])).toContainEqual(["contacts.purge-deleted", "15 3 * * *"]);
     });
   });
+});
+
+describe.each(["postgres", "pglite"] as const)("contacts.count on %s", (driver) => {
+  let app: TestApp;
+  afterAll(() => app?.close());
+
+  it("is exact up to 10,000 and then says '10,000 or more' without counting further", async () => {
+    app = await createTestApp({ driver });
+    const owner = await app.signUp("Counter");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Many" })).id;
+    await app.query`INSERT INTO contacts (workspace_id, name, tags)
+      SELECT ${workspaceId}::uuid, 'Person ' || g, CASE WHEN g % 2 = 0 THEN ARRAY['even'] ELSE '{}' END
+      FROM generate_series(1, 10000) g`;
+    expect(await owner.client.contacts.count.query({ workspaceId })).toEqual({ count: 10_000, exact: true });
+    expect(await owner.client.contacts.count.query({ workspaceId, tag: "even" })).toEqual({
+      count: 5_000,
+      exact: true,
+    });
+    await owner.client.contacts.create.mutate({ workspaceId, name: "One more" });
+    expect(await owner.client.contacts.count.query({ workspaceId })).toEqual({ count: 10_000, exact: false });
+    expect(await owner.client.contacts.count.query({ workspaceId, search: "one" })).toEqual({ count: 1, exact: true });
+  }, 120_000);
 });

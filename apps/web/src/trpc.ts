@@ -17,8 +17,13 @@ export const trpc = createTRPCReact<AppRouter>();
  * workspace's graph) or a cache.stats (a SCAN over Redis) must not hold back
  * the contact, timeline or warm-up progress sharing the batch.
  */
+// Searches travel alone: typing on cancels the one in flight, which a batch would not allow.
 const UNBATCHED = (path: string) =>
-  path === "recommendations.forContact" || path === "cache.stats" || path === "cache.keys";
+  path === "recommendations.forContact" ||
+  path === "cache.stats" ||
+  path === "cache.keys" ||
+  path === "search.query" ||
+  path === "search.suggest";
 
 export function createTrpcClient() {
   const options = {

@@ -155,6 +155,12 @@ export const INVENTORY: Record<string, TableInventory> = {
       created_at: np,
       updated_at: np,
       deleted_at: np,
+      search_text: personal("contact_details", "search (name, email, company, title, phone, tags, folded)", CONTACT),
+      search_doc: personal(
+        "contact_details",
+        "search (the words of name, email, company, title, phone, tags)",
+        CONTACT,
+      ),
     },
   },
   interactions: {
@@ -170,6 +176,7 @@ export const INVENTORY: Record<string, TableInventory> = {
       occurred_at: np,
       subject: personal("communication_content", "relationship history", CONTACT),
       summary: personal("communication_content", "relationship history", CONTACT),
+      search_doc: personal("communication_content", "search (the words of the subject and summary)", CONTACT),
       source: np,
       external_id: pid("de-duplication of imports (e.g. Gmail message id)"),
       created_by: pid("workspace member who logged it"),

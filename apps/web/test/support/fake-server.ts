@@ -13,7 +13,11 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { wireTransformer } from "@rapport/core/wire";
 
-export type ProcedureHandler = (input: any, request: { headers: Headers; call: number }) => unknown;
+export type ProcedureHandler = (
+  input: any,
+  /** `signal`: the page's abort signal for this request (aborted when it cancels the request). */
+  request: { headers: Headers; call: number; signal: AbortSignal | null },
+) => unknown;
 
 interface RecordedCall {
   path: string;
@@ -111,7 +115,7 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
   const unhandled: string[] = [];
   const counts = new Map<string, number>();
 
-  function buildRouter(paths: string[], type: "query" | "mutation", headers: Headers) {
+  function buildRouter(paths: string[], type: "query" | "mutation", headers: Headers, signal: AbortSignal | null) {
     const tree: Record<string, any> = {};
     for (const path of paths) {
       const parts = path.split(".");
@@ -127,7 +131,7 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
           unhandled.push(path);
           throw new TRPCError({ code: "NOT_FOUND", message: `No procedure on path "${path}" (fake server)` });
         }
-        return await handler(input, { headers, call });
+        return await handler(input, { headers, call, signal });
       };
       node[parts.at(-1)!] = type === "query" ? procedure.query(resolve) : procedure.mutation(resolve);
     }
@@ -153,7 +157,7 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
       body: method === "GET" || method === "HEAD" ? undefined : (init?.body as BodyInit),
     });
     const paths = decodeURIComponent(url.pathname.slice("/trpc/".length)).split(",");
-    const router = buildRouter(paths, method === "GET" ? "query" : "mutation", headers);
+    const router = buildRouter(paths, method === "GET" ? "query" : "mutation", headers, init?.signal ?? null);
     return fetchRequestHandler({
       endpoint: "/trpc",
       req: request,

@@ -45,6 +45,7 @@ export async function renderApp({
       { userId: USER.id, email: USER.email, name: USER.name, role, joinedAt: new Date("2026-01-01T00:00:00Z") },
     ],
     "contacts.list": () => ({ items: [], nextCursor: null }),
+    "contacts.count": () => ({ count: 0, exact: true }),
     // Every contact page asks whether the person's data is restricted or erased (GDPR); by default neither.
     "gdpr.contactPrivacy": () => ({ restricted: false, restrictions: [], erasedAt: null }),
     // …and shows the relationship figures: by default a contact never contacted.

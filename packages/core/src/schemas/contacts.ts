@@ -72,6 +72,19 @@ export const listContactsInput = z.strictObject({
 });
 export type ListContactsInput = z.output<typeof listContactsInput>;
 
+/** Counts above this are shown as "10,000+". */
+export const CONTACT_COUNT_BOUND = 10_000;
+
+/** The list's filters, counted (exactly up to CONTACT_COUNT_BOUND). */
+export const countContactsInput = listContactsInput.omit({
+  cursor: true,
+  limit: true,
+  direction: true,
+  sort: true,
+  updatedSince: true,
+});
+export type CountContactsInput = z.output<typeof countContactsInput>;
+
 export const bulkCreateInput = z.strictObject({
   workspaceId: idSchema,
   contacts: z

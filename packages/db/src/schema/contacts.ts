@@ -1,7 +1,11 @@
 import type { ContactSource } from "@rapport/core";
-import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { customType, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
 import { workspaces } from "./workspaces";
+
+/** Postgres full-text words; written only by the database (generated columns). */
+export const tsvector = customType<{ data: string; driverData: string }>({ dataType: () => "tsvector" });
 
 export const contacts = pgTable("contacts", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -19,4 +23,9 @@ export const contacts = pgTable("contacts", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  /** Folded searchable text and its words (0014), kept by the database for search. */
+  searchText: text("search_text").generatedAlwaysAs(sql`contact_search_text(name, email, company, title, phone, tags)`),
+  searchDoc: tsvector("search_doc").generatedAlwaysAs(
+    sql`contact_search_doc(name, email, company, title, phone, tags)`,
+  ),
 });

@@ -1,7 +1,8 @@
 import type { InteractionDirection, InteractionSource, InteractionType, ParticipantRole } from "@rapport/core";
+import { sql } from "drizzle-orm";
 import { pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { users } from "./accounts";
-import { contacts } from "./contacts";
+import { contacts, tsvector } from "./contacts";
 import { workspaces } from "./workspaces";
 
 export const interactions = pgTable("interactions", {
@@ -21,6 +22,8 @@ export const interactions = pgTable("interactions", {
   externalId: text("external_id"),
   createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  /** The subject's and summary's words for full-text search (0014), kept by the database. */
+  searchDoc: tsvector("search_doc").generatedAlwaysAs(sql`interaction_search_doc(subject, summary)`),
 });
 
 export const interactionParticipants = pgTable("interaction_participants", {

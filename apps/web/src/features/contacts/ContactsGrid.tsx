@@ -49,6 +49,8 @@ export interface ContactsGridProps {
   fetchNextPage: () => void;
   selected: ReadonlyMap<string, string>;
   onToggle: (contact: Contact) => void;
+  /** Sorts by a column when its heading is clicked. */
+  onSort: (sort: ContactSort) => void;
 }
 
 /**
@@ -67,6 +69,7 @@ export function ContactsGrid({
   fetchNextPage,
   selected,
   onToggle,
+  onSort,
 }: ContactsGridProps) {
   const narrow = useMediaQuery("(max-width: 640px)");
   const rowHeight = narrow ? NARROW_ROW : WIDE_ROW;
@@ -217,7 +220,15 @@ export function ContactsGrid({
             <span className="visually-hidden">Selected</span>
           </div>
           <div role="columnheader" className="c-name" aria-sort={sort === "name" ? "ascending" : undefined}>
-            Name
+            <button
+              type="button"
+              className="cl-sort"
+              tabIndex={-1}
+              title="Sort by name (A–Z)"
+              onClick={() => onSort("name")}
+            >
+              Name{sort === "name" ? <span aria-hidden="true"> ▲</span> : null}
+            </button>
           </div>
           <div role="columnheader" className="c-email">
             Email
@@ -232,7 +243,17 @@ export function ContactsGrid({
             Tags
           </div>
           <div role="columnheader" className="c-date" aria-sort={sort === "name" ? undefined : "descending"}>
-            {dateLabel}
+            <button
+              type="button"
+              className="cl-sort"
+              tabIndex={-1}
+              // Newest first; clicking again switches between last updated and added.
+              title={sort === "updated" ? "Sort by date added (newest first)" : "Sort by last update (newest first)"}
+              onClick={() => onSort(sort === "updated" ? "created" : "updated")}
+            >
+              {dateLabel}
+              {sort === "name" ? null : <span aria-hidden="true"> ▼</span>}
+            </button>
           </div>
         </div>
       </div>

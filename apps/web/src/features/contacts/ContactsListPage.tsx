@@ -8,6 +8,7 @@ import { AddContactForm } from "./AddContactForm";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
 import { CsvImport } from "./CsvImport";
+import { SearchResults } from "./SearchResults";
 import { useDebounced } from "../../components/hooks";
 import {
   EMPTY_FILTERS,
@@ -64,10 +65,23 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
       });
   }, [viewKey]);
 
+  // Text in the search box: the best matches of the workspace's search (ranked, typo-tolerant)
+  // instead of the list. Stale searches are cancelled as the person types on.
+  const query = applied.search.trim().slice(0, 200);
+  const searching = query.length > 0;
+  const found = trpc.search.query.useQuery(
+    { workspaceId, q: query, types: ["contact"], limit: SEARCH_LIMIT },
+    { enabled: searching, placeholderData: keepPreviousData, trpc: { abortOnUnmount: true } },
+  );
+  const hits = found.data?.contacts.items ?? [];
+
   const list = trpc.contacts.list.useInfiniteQuery(input, {
     getNextPageParam: (page) => page.nextCursor ?? undefined,
     placeholderData: keepPreviousData,
+    enabled: !searching,
   });
+  const { limit: _limit, sort: _sort, ...countInput } = input;
+  const total = trpc.contacts.count.useQuery(countInput, { enabled: !searching, placeholderData: keepPreviousData });
   const rows = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
 
   // Multi-select (id → name, for the toast and labels); cleared when the view changes.
@@ -130,10 +144,18 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const fetchNextPage = useCallback(() => void fetchMore(), [fetchMore]);
   const notFound = describeError(list.error).code === "NOT_FOUND" && rows.length === 0;
   const updating = list.isFetching && list.isPlaceholderData;
-  const liveText =
-    list.isPending || updating
+  const totalText = total.data ? countText(total.data, filtered) : null;
+  const liveText = searching
+    ? found.isFetching
+      ? "Searching…"
+      : found.data
+        ? searchSummary(hits.length, found.data.contacts.more)
+        : ""
+    : list.isPending || updating
       ? "Updating the list…"
-      : listSummary(list.data?.pages.length ?? 0, rows.length, list.hasNextPage, filtered);
+      : totalText
+        ? `List updated: ${totalText}.`
+        : listSummary(list.data?.pages.length ?? 0, rows.length, list.hasNextPage, filtered);
 
   return (
     <div className="ct-page cl-page">
@@ -171,7 +193,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           <input
             id={`${id}-search`}
             type="search"
-            placeholder="Name, email or company starts with…"
+            placeholder="Name, email, company, phone, tag…"
             maxLength={200}
             autoComplete="off"
             value={filters.search}
@@ -228,6 +250,11 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             ))}
           </select>
         </div>
+        {searching && (applied.tag.trim() || applied.company.trim() || applied.source) ? (
+          <p className="muted small cl-search-note">
+            The search looks through every contact; the tag, employer and source filters apply to the list.
+          </p>
+        ) : null}
         {filtered && (
           <button
             type="button"
@@ -243,7 +270,29 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         {liveText}
       </p>
 
-      {notFound ? (
+      {searching ? (
+        found.error && hits.length === 0 ? (
+          <ErrorMessage error={found.error}>
+            <button type="button" className="button-secondary" onClick={() => void found.refetch()}>
+              Try again
+            </button>
+          </ErrorMessage>
+        ) : found.isPending ? (
+          <p className="muted cl-state">Searching…</p>
+        ) : hits.length === 0 ? (
+          <div className="card cl-empty">
+            <p>No contacts match “{query}”.</p>
+          </div>
+        ) : (
+          <>
+            <p className="cl-count muted small">
+              {searchSummary(hits.length, found.data?.contacts.more ?? false)}
+              {found.isFetching ? " · updating…" : ""}
+            </p>
+            <SearchResults workspaceId={workspaceId} hits={hits} />
+          </>
+        )
+      ) : notFound ? (
         <ErrorMessage error={list.error}>
           <p>This workspace does not exist or you are not a member.</p>
         </ErrorMessage>
@@ -306,8 +355,8 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               </button>
             )}
             <span className="cl-count muted small">
-              {rows.length.toLocaleString()}
-              {list.hasNextPage ? "+" : ""} contact{rows.length === 1 && !list.hasNextPage ? "" : "s"}
+              {totalText ??
+                `${rows.length.toLocaleString()}${list.hasNextPage ? "+" : ""} contact${rows.length === 1 && !list.hasNextPage ? "" : "s"}`}
               {updating ? " · updating…" : ""}
             </span>
           </div>
@@ -323,11 +372,27 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             fetchNextPage={fetchNextPage}
             selected={selected}
             onToggle={toggle}
+            onSort={(sort) => set("sort", sort)}
           />
         </>
       )}
     </div>
   );
+}
+
+/** Best matches shown for a search (the search ranks, it does not page). */
+const SEARCH_LIMIT = 50;
+
+/** "1,234 contacts", "10,000+ contacts", "3 matches". */
+function countText({ count, exact }: { count: number; exact: boolean }, filtered: boolean): string {
+  const noun = filtered ? (count === 1 && exact ? "match" : "matches") : count === 1 && exact ? "contact" : "contacts";
+  return `${count.toLocaleString()}${exact ? "" : "+"} ${noun}`;
+}
+
+function searchSummary(shown: number, more: boolean): string {
+  if (shown === 0) return "No matches.";
+  if (more) return `The ${shown} best matches (there are more: type more to narrow)`;
+  return `${shown} ${shown === 1 ? "match" : "matches"}`;
 }
 
 function listSummary(pages: number, rows: number, hasMore: boolean, filtered: boolean): string {

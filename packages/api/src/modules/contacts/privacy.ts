@@ -28,7 +28,17 @@ const contactColumns = {
  */
 export const contactsPrivacy: PrivacyHandler = {
   module: "contacts",
-  erases: ["contacts.email", "contacts.name", "contacts.company", "contacts.title", "contacts.phone", "contacts.tags"],
+  erases: [
+    "contacts.email",
+    "contacts.name",
+    "contacts.company",
+    "contacts.title",
+    "contacts.phone",
+    "contacts.tags",
+    // Derived from the columns above by the database: rewritten when they are cleared.
+    "contacts.search_text",
+    "contacts.search_doc",
+  ],
   exportUser: (userId) => [
     {
       section: "contacts",

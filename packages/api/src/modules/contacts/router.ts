@@ -4,6 +4,7 @@ import { actorOf, router, workspaceMember } from "../../trpc";
 import {
   bulkCreateInput,
   contactRefInput,
+  countContactsInput,
   createContactInput,
   getContactInput,
   listContactsInput,
@@ -34,6 +35,10 @@ export const contactsRouter = router({
   list: workspaceMember("member")
     .input(listContactsInput)
     .query(({ ctx, input }) => ctx.runtime.services.contacts.list(input)),
+  /** How many contacts the list's filters select (exact up to a bound; the list shows "10,000+" beyond). */
+  count: workspaceMember("member")
+    .input(countContactsInput)
+    .query(({ ctx, input }) => ctx.runtime.services.contacts.count(input)),
   update: workspaceMember("member")
     .input(updateContactInput)
     .mutation(({ ctx, input }) =>

@@ -6,6 +6,7 @@ import {
   asc,
   desc,
   eq,
+  getTableColumns,
   gt,
   gte,
   inArray,
@@ -23,9 +24,19 @@ import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
 import type { Actor } from "../../platform/actor";
-import type { ContactPatch, ListContactsInput, NewContact } from "@rapport/core/schemas";
+import {
+  CONTACT_COUNT_BOUND,
+  type ContactPatch,
+  type CountContactsInput,
+  type ListContactsInput,
+  type NewContact,
+} from "@rapport/core/schemas";
 
-export type Contact = typeof contacts.$inferSelect;
+type ContactFilterInput = CountContactsInput & { updatedSince?: Date };
+
+/** A contact as the API shows it: every column but the search text the database derives. */
+const { searchText: _searchText, searchDoc: _searchDoc, ...contactRow } = getTableColumns(contacts);
+export type Contact = Omit<typeof contacts.$inferSelect, "searchText" | "searchDoc">;
 
 const DAY_MS = 86_400_000;
 
@@ -271,7 +282,7 @@ export class ContactService {
 
   async get(workspaceId: string, contactId: string, includeDeleted = false): Promise<Contact> {
     const [contact] = await this.deps.db
-      .select()
+      .select(contactRow)
       .from(contacts)
       .where(
         and(
@@ -287,7 +298,7 @@ export class ContactService {
   async update(workspaceId: string, contactId: string, patch: ContactPatch, actor: Actor): Promise<Contact> {
     return this.deps.transaction(async (tx) => {
       const [current] = await tx
-        .select()
+        .select(contactRow)
         .from(contacts)
         .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), isNull(contacts.deletedAt)))
         .for("update");
@@ -314,7 +325,7 @@ export class ContactService {
           .update(contacts)
           .set({ ...changes, updatedAt: this.deps.clock.now() })
           .where(eq(contacts.id, contactId))
-          .returning(),
+          .returning(contactRow),
       );
       await appendEvents(tx, [
         { type: "contact.updated", workspaceId, actorId: actor.actorId, payload: { contactId, fields } },
@@ -354,7 +365,7 @@ export class ContactService {
     const cutoff = new Date(now.getTime() - this.deps.config.SOFT_DELETE_RETENTION_DAYS * DAY_MS);
     return this.deps.transaction(async (tx) => {
       const [current] = await tx
-        .select()
+        .select(contactRow)
         .from(contacts)
         .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)))
         .for("update");
@@ -368,7 +379,7 @@ export class ContactService {
         .update(contacts)
         .set({ deletedAt: null, updatedAt: now })
         .where(eq(contacts.id, contactId))
-        .returning();
+        .returning(contactRow);
       await appendEvents(tx, [
         { type: "contact.restored", workspaceId, actorId: actor.actorId, payload: { contactId } },
       ]);
@@ -376,7 +387,8 @@ export class ContactService {
     });
   }
 
-  async list(input: ListContactsInput) {
+  /** The list's filters as SQL conditions (shared by the list and its count). */
+  private filterConditions(input: ContactFilterInput): (SQL | undefined)[] {
     const conditions: (SQL | undefined)[] = [
       eq(contacts.workspaceId, input.workspaceId),
       input.deleted ? isNotNull(contacts.deletedAt) : isNull(contacts.deletedAt),
@@ -395,6 +407,26 @@ export class ContactService {
         ),
       );
     }
+    return conditions;
+  }
+
+  /**
+   * How many contacts the list's filters select: exact up to `CONTACT_COUNT_BOUND`, beyond
+   * which counting would read every matching row for a number nobody reads digit by digit.
+   */
+  async count(input: CountContactsInput): Promise<{ count: number; exact: boolean }> {
+    const [row] = await queryRows<{ n: number | string }>(
+      this.deps.db,
+      sql`SELECT count(*) AS n FROM (
+            SELECT 1 FROM contacts WHERE ${and(...this.filterConditions(input))}
+            LIMIT ${sql.raw(String(CONTACT_COUNT_BOUND + 1))}) bounded`,
+    );
+    const n = Number(row?.n ?? 0);
+    return n > CONTACT_COUNT_BOUND ? { count: CONTACT_COUNT_BOUND, exact: false } : { count: n, exact: true };
+  }
+
+  async list(input: ListContactsInput) {
+    const conditions = this.filterConditions(input);
 
     // Keyset pagination. Timestamp keys travel as Postgres text so the
     // microseconds survive the round trip (a JS Date would drop them).

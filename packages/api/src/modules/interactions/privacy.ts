@@ -32,6 +32,8 @@ export const interactionsPrivacy: PrivacyHandler = {
   erases: [
     "interactions.subject",
     "interactions.summary",
+    // Derived from the subject and summary by the database: emptied when they are cleared.
+    "interactions.search_doc",
     "interaction_participants.email",
     "interaction_participants.display_name",
   ],

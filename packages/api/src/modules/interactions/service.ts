@@ -1,6 +1,6 @@
 import type { InteractionDirection, InteractionSource, InteractionType, ParticipantRole } from "@rapport/core";
 import { contacts, interactionParticipants, interactions, queryRows, type Tx } from "@rapport/db";
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
@@ -10,7 +10,9 @@ import type { CreateInteractionInput } from "@rapport/core/schemas";
 import { assertNotRestricted } from "../../platform/privacy/restriction";
 import { suppressedAddresses } from "../../platform/privacy/suppression";
 
-export type Interaction = typeof interactions.$inferSelect;
+/** An interaction as the API shows it: every column but the search words the database derives. */
+const { searchDoc: _searchDoc, ...interactionRow } = getTableColumns(interactions);
+export type Interaction = Omit<typeof interactions.$inferSelect, "searchDoc">;
 
 /** One imported message or meeting; `participants[0]` is the contact it is filed under. */
 export interface ImportedInteraction {
@@ -51,7 +53,7 @@ export class InteractionService {
 
       if (input.externalId) {
         const [existing] = await tx
-          .select()
+          .select(interactionRow)
           .from(interactions)
           .where(
             and(
@@ -85,12 +87,12 @@ export class InteractionService {
           createdAt: this.deps.clock.now(),
         })
         .onConflictDoNothing()
-        .returning();
+        .returning(interactionRow);
       const interaction = inserted[0];
       if (!interaction) {
         // A concurrent import of the same externalId won the race.
         const [existing] = await tx
-          .select()
+          .select(interactionRow)
           .from(interactions)
           .where(
             and(
@@ -234,7 +236,7 @@ export class InteractionService {
       );
     }
     const rows = await this.deps.db
-      .select({ interaction: interactions, key: sql<string>`${interactions.occurredAt}::text` })
+      .select({ interaction: interactionRow, key: sql<string>`${interactions.occurredAt}::text` })
       .from(interactions)
       .where(and(...conditions))
       .orderBy(desc(interactions.occurredAt), desc(interactions.id))

@@ -11,7 +11,7 @@ import {
   type SearchTier,
 } from "@rapport/core";
 import type { InteractionType } from "@rapport/core";
-import { queryRows, type Executor } from "@rapport/db";
+import { queryRows, queryRowsPrepared, type Executor } from "@rapport/db";
 import { sql, type SQL } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
 import type { SearchQueryInput, SearchSuggestInput, SearchType } from "./schemas";
@@ -58,9 +58,16 @@ export interface SearchResults {
  * wrong letter in a six-letter name ("jonsen" for "jensen") scores about 0.43.
  */
 const FUZZY_THRESHOLD = "0.4";
-/** Candidates read per index before ranking (the ranking keeps the best `limit`). */
-const WORD_CANDIDATES = 200;
-const FUZZY_CANDIDATES = 100;
+/**
+ * Rows a trigram scan reads before the most similar are kept. Common letters match a large
+ * share of a workspace (every "Jonas" is 0.43 from "jonsen"), and ordering them all by
+ * similarity would cost in proportion; the first ones the index yields are ranked instead.
+ */
+const FUZZY_SCAN = 200;
+/** Newest interactions a search reads first, before asking the full-text index for all matches. */
+const RECENT_SCAN = 1_000;
+/** The last code point: every string starting with a prefix sorts (bytewise) before prefix + this. */
+const PREFIX_END = "\u{10FFFF}";
 
 interface ContactRow {
   id: string;
@@ -111,16 +118,28 @@ const notErased = (contactId: SQL) => sql`NOT EXISTS (
 const restricted = (contactId: SQL) => sql`EXISTS (
   SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${contactId})`;
 
-const contactText = sql`contact_search_text(c.name, c.email, c.company, c.title, c.phone, c.tags)`;
-const contactDoc = sql`contact_search_doc(c.name, c.email, c.company, c.title, c.phone, c.tags)`;
+/** Stored by the database (generated columns, migration 0014). */
+const contactText = sql`c.search_text`;
+const contactDoc = sql`c.search_doc`;
 const contactColumns = sql`c.id, c.name, c.email, c.company, c.title, c.phone, c.tags, ${restricted(sql`c.id`)} AS restricted`;
 
 const interactionColumns = sql`i.id, i.contact_id, c.name AS contact_name, i.type, i.occurred_at, i.subject, i.summary`;
 
 /**
- * One search over a workspace's contacts and interactions. The database finds candidates
- * through its indexes (name prefixes in order, full-text word prefixes, then trigram
- * similarity when those leave room); `@rapport/core` ranks them and says what matched.
+ * One search over a workspace's contacts and interactions. The database finds a bounded
+ * set of candidates through its indexes, in an order that approximates the ranking, and
+ * `@rapport/core` ranks them and says what matched:
+ *
+ * - contacts: exact and prefix matches on the name, email and company, each the first
+ *   `limit + 1` in that field's order (b-tree ranges); when those do not fill the page,
+ *   full-text word prefixes; when those do not either, trigram similarity (typos, and
+ *   text inside words).
+ * - interactions: the newest `limit`-fold full-text matches (the planner walks the
+ *   workspace's timeline for common words and the full-text index for rare ones); when
+ *   too few, the subjects most similar to the query.
+ *
+ * Every step reads at most a few hundred rows whatever the workspace's size, so a page of
+ * a very common word holds its best matches among the first found, not among all of them.
  */
 export class SearchService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -146,28 +165,58 @@ export class SearchService {
   }
 
   private async searchContacts(workspaceId: string, plan: QueryPlan, limit: number): Promise<SearchGroup<ContactHit>> {
+    // One more than the page, to know whether there is more.
+    const take = limit + 1;
     const inWorkspace = sql`c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND ${notErased(sql`c.id`)}`;
-    const branches: SQL[] = [
-      // Name prefixes in name order, so the best matches survive however many words match.
-      sql`(SELECT c.id FROM contacts c
-           WHERE ${inWorkspace} AND search_fold(c.name) LIKE ${likePrefix(plan.text)}
-           ORDER BY search_fold(c.name), c.id LIMIT ${Math.max(limit * 3, 20)})`,
-    ];
-    if (plan.tsQuery) {
-      branches.push(sql`(SELECT c.id FROM contacts c
-           WHERE ${inWorkspace} AND ${contactDoc} @@ to_tsquery('simple', search_fold(${plan.tsQuery}))
-           LIMIT ${WORD_CANDIDATES})`);
+    const candidates = new Candidates<ContactRow>();
+    const whole = normalizeQuery(plan.text);
+    if (whole) {
+      // Exact matches sort first in each field's order, then its prefixes. The range is
+      // spelled out (text_pattern_ops' byte order, which is also the ORDER BY's) so that a
+      // prepared statement's generic plan reads it from the index as a custom plan would.
+      const inOrder = (field: SQL) =>
+        sql`(SELECT c.id FROM contacts c
+             WHERE ${inWorkspace} AND search_fold(${field}) ~>=~ ${whole} AND search_fold(${field}) ~<~ ${whole + PREFIX_END}
+               AND search_fold(${field}) LIKE ${likePrefix(plan.text)}
+             ORDER BY search_fold(${field}) USING ~<~, c.id LIMIT ${sql.raw(String(take))})`;
+      candidates.add(
+        await queryRowsPrepared<ContactRow>(
+          this.deps.db,
+          sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c
+              WHERE c.id IN (${inOrder(sql`c.name`)} UNION ALL ${inOrder(sql`c.email`)} UNION ALL ${inOrder(sql`c.company`)})`,
+        ),
+      );
     }
-    const rows = await queryRows<ContactRow>(
-      this.deps.db,
-      sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c
-          WHERE c.id IN (${sql.join(branches, sql` UNION `)})`,
-    );
-    if (rows.length <= limit && plan.fuzzy) {
-      rows.push(...(await this.fuzzyContacts(plan, inWorkspace, new Set(rows.map((row) => row.id)))));
+    if (candidates.size < take && plan.tsQuery) {
+      candidates.add(
+        await queryRowsPrepared<ContactRow>(
+          this.deps.db,
+          sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c
+              WHERE ${inWorkspace} AND ${contactDoc} @@ to_tsquery('simple', search_fold(${plan.tsQuery}))
+              LIMIT ${sql.raw(String(Math.max(take * 3, 30) + candidates.size))}`,
+        ),
+      );
+    }
+    if (candidates.size < take && plan.fuzzy) {
+      const infix = plan.digits ?? whole;
+      candidates.add(
+        await this.withFuzzyThreshold((tx) =>
+          queryRows<ContactRow>(
+            tx,
+            sql`SELECT * FROM (
+                  SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
+                  FROM contacts c
+                  WHERE ${inWorkspace}
+                    AND (search_fold(${plan.text}) <% ${contactText} OR ${contactText} LIKE ${likeInfix(infix)})
+                  LIMIT ${FUZZY_SCAN}) found
+                ORDER BY similarity DESC, id
+                LIMIT ${take + candidates.size}`,
+          ),
+        ),
+      );
     }
     return rank(
-      rows.map((row) => ({
+      candidates.rows.map((row) => ({
         match: matchFields(plan.text, contactFields(row)),
         similarity: Number(row.similarity),
         tieBreak: row.name.toLowerCase(),
@@ -187,56 +236,72 @@ export class SearchService {
     );
   }
 
-  private async fuzzyContacts(plan: QueryPlan, inWorkspace: SQL, seen: Set<string>): Promise<ContactRow[]> {
-    const infix = plan.digits ?? normalizeQuery(plan.text);
-    const rows = await this.withFuzzyThreshold((tx) =>
-      queryRows<ContactRow>(
-        tx,
-        sql`SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
-            FROM contacts c
-            WHERE ${inWorkspace}
-              AND (search_fold(${plan.text}) <% ${contactText} OR ${contactText} LIKE ${likeInfix(infix)})
-            ORDER BY similarity DESC, c.id
-            LIMIT ${FUZZY_CANDIDATES + seen.size}`,
-      ),
-    );
-    return rows.filter((row) => !seen.has(row.id));
-  }
-
   private async searchInteractions(
     workspaceId: string,
     plan: QueryPlan,
     limit: number,
   ): Promise<SearchGroup<InteractionHit>> {
+    const take = limit + 1;
     // Interactions of restricted contacts are not processed (GDPR Art. 18); an erased
     // contact's interactions have no subject or summary left to match.
     const visible = sql`i.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}`;
-    const rows = plan.tsQuery
-      ? await queryRows<InteractionRow>(
+    const candidates = new Candidates<InteractionRow>();
+    if (plan.tsQuery) {
+      const words = sql`i.search_doc @@ to_tsquery('simple', search_fold(${plan.tsQuery}))`;
+      const page = sql.raw(String(take * 2));
+      // The newest interactions first: a common word is among them, found without reading
+      // its every match. Filtering after the limit keeps the read bounded.
+      candidates.add(
+        await queryRowsPrepared<InteractionRow>(
           this.deps.db,
           sql`SELECT ${interactionColumns}, 0 AS similarity
-              FROM interactions i JOIN contacts c ON c.id = i.contact_id
-              WHERE ${visible} AND interaction_search_doc(i.subject, i.summary) @@ to_tsquery('simple', search_fold(${plan.tsQuery}))
+              FROM (SELECT * FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
+                    ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}) i
+              JOIN contacts c ON c.id = i.contact_id
+              WHERE ${words} AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
               ORDER BY i.occurred_at DESC, i.id DESC
-              LIMIT ${WORD_CANDIDATES}`,
-        )
-      : [];
-    if (rows.length <= limit && plan.fuzzy && !plan.digits) {
-      const seen = new Set(rows.map((row) => row.id));
-      const fuzzy = await this.withFuzzyThreshold((tx) =>
-        queryRows<InteractionRow>(
-          tx,
-          sql`SELECT ${interactionColumns}, word_similarity(search_fold(${plan.text}), search_fold(i.subject)) AS similarity
-              FROM interactions i JOIN contacts c ON c.id = i.contact_id
-              WHERE ${visible} AND search_fold(${plan.text}) <% search_fold(i.subject)
-              ORDER BY similarity DESC, i.id
-              LIMIT ${FUZZY_CANDIDATES + seen.size}`,
+              LIMIT ${page}`,
         ),
       );
-      rows.push(...fuzzy.filter((row) => !seen.has(row.id)));
+      // A rarer word: all its matches through the full-text index, the newest kept. The
+      // matches are gathered first (MATERIALIZED): ordered by date, the planner would walk
+      // the whole timeline testing rows instead, having no good estimate for word prefixes.
+      if (candidates.size < take) {
+        candidates.add(
+          await queryRowsPrepared<InteractionRow>(
+            this.deps.db,
+            sql`WITH found AS MATERIALIZED (
+                  SELECT i.id, i.occurred_at FROM interactions i
+                  WHERE i.workspace_id = ${workspaceId}::uuid AND ${words})
+                SELECT ${interactionColumns}, 0 AS similarity
+                FROM (SELECT id FROM found ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
+                JOIN interactions i ON i.id = newest.id
+                JOIN contacts c ON c.id = i.contact_id
+                WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
+                ORDER BY i.occurred_at DESC, i.id DESC
+                LIMIT ${page}`,
+          ),
+        );
+      }
+    }
+    if (candidates.size < take && plan.fuzzy && !plan.digits) {
+      candidates.add(
+        await this.withFuzzyThreshold((tx) =>
+          queryRows<InteractionRow>(
+            tx,
+            sql`SELECT * FROM (
+                  SELECT ${interactionColumns}, word_similarity(search_fold(${plan.text}), search_fold(i.subject)) AS similarity
+                  FROM interactions i JOIN contacts c ON c.id = i.contact_id
+                  WHERE ${visible} AND search_fold(${plan.text}) <% search_fold(i.subject)
+                  LIMIT ${FUZZY_SCAN}) found
+                ORDER BY similarity DESC, id
+                LIMIT ${take + candidates.size}`,
+          ),
+        ),
+      );
     }
     return rank(
-      rows.map((row) => {
+      candidates.rows.map((row) => {
         const occurredAt = row.occurred_at instanceof Date ? row.occurred_at : new Date(row.occurred_at);
         return {
           match: matchFields<InteractionSearchField>(plan.text, [
@@ -269,6 +334,24 @@ export class SearchService {
       await tx.execute(sql`SELECT set_config('pg_trgm.word_similarity_threshold', ${FUZZY_THRESHOLD}, true)`);
       return run(tx);
     });
+  }
+}
+
+/** Rows found by successive steps, each row once, in the order first found. */
+class Candidates<R extends { id: string }> {
+  readonly rows: R[] = [];
+  private readonly seen = new Set<string>();
+
+  get size(): number {
+    return this.rows.length;
+  }
+
+  add(rows: R[]): void {
+    for (const row of rows) {
+      if (this.seen.has(row.id)) continue;
+      this.seen.add(row.id);
+      this.rows.push(row);
+    }
   }
 }
 
