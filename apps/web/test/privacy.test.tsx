@@ -4,7 +4,7 @@
  * the export's progress to a Download button and fetches the file with the
  * access token. Only fetch is faked (support/fake-server.ts).
  */
-import { screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { domainError, type ProcedureHandler } from "./support/fake-server";
 import { contact, USER, WORKSPACE_ID } from "./support/fixtures";
@@ -477,7 +477,14 @@ describe("Contact page privacy", () => {
     const reason = within(eraseDialog).getByLabelText("Reason for the erasure");
     expect(reason).toHaveAttribute("aria-invalid", "true");
     expect(reason).toHaveAccessibleDescription(expect.stringContaining("Give the reason for the erasure."));
+    expect(reason).toHaveFocus();
     expect(server.callsTo("gdpr.eraseContact")).toHaveLength(0);
+    // Longer than the server takes (pasted, say): its own message, still nothing sent.
+    fireEvent.change(reason, { target: { value: "x".repeat(1_001) } });
+    await user.click(within(eraseDialog).getByRole("button", { name: "Erase permanently" }));
+    expect(await within(eraseDialog).findByText("must be at most 1000 characters")).toBeInTheDocument();
+    expect(server.callsTo("gdpr.eraseContact")).toHaveLength(0);
+    await user.clear(reason);
 
     await user.type(reason, "Requested by email");
     await user.click(within(eraseDialog).getByRole("button", { name: "Erase permanently" }));

@@ -10,11 +10,14 @@
  *   and button "Download ZIP (<size>)" once ready.
  */
 import { useQueryClient } from "@tanstack/react-query";
-import { useId, useRef, useState } from "react";
+import { useId, useState } from "react";
+import { useForm } from "react-hook-form";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { schemaResolver } from "../../components/form";
 import { fieldError } from "../../errors";
-import { trpc, type RouterOutputs } from "../../trpc";
+import { contactErasureInput } from "../../schemas";
+import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { patchInLists } from "../contacts/cache";
 import { ExportProgress, isFinished, useExportJob } from "./ExportProgress";
 import { TextAreaField } from "../../components/fields";
@@ -101,9 +104,14 @@ export function ContactPrivacyPanel({
   const utils = trpc.useUtils();
   const input = { workspaceId, contactId: contact.id };
   const [dialog, setDialog] = useState<Dialog>(null);
-  const [reason, setReason] = useState("");
-  const [reasonMissing, setReasonMissing] = useState(false);
-  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  const form = useForm<{ reason: string }, unknown, RouterInputs["gdpr"]["eraseContact"]>({
+    defaultValues: { reason: "" },
+    resolver: schemaResolver(
+      contactErasureInput,
+      (values: { reason: string }) => ({ workspaceId, contactId: contact.id, reason: values.reason }),
+      { local: (values) => ({ reason: values.reason.trim() ? undefined : "Give the reason for the erasure." }) },
+    ),
+  });
   const [done, setDone] = useState<string | null>(null);
 
   const job = useExportJob(`rapport.privacy.contactExport.${workspaceId}.${contact.id}`);
@@ -126,7 +134,7 @@ export function ContactPrivacyPanel({
   const erase = trpc.gdpr.eraseContact.useMutation({
     onSuccess: async () => {
       setDialog(null);
-      setReason("");
+      form.reset();
       // This panel goes away with the personal data; start reading the page (now the anonymous record) from the top.
       requestAnimationFrame(() => document.getElementById("main")?.focus());
       // The record is anonymous now: show it as the server has it, everywhere.
@@ -148,7 +156,7 @@ export function ContactPrivacyPanel({
   const running = job.status !== undefined && !isFinished(job.status);
   const restricted = privacy?.restricted ?? false;
   const stops = privacy?.restrictions ?? [];
-  const reasonError = reasonMissing ? "Give the reason for the erasure." : fieldError(erase.error, "reason");
+  const reasonError = form.formState.errors.reason?.message ?? fieldError(erase.error, "reason");
 
   const open = (next: Dialog) => {
     setDone(null);
@@ -156,18 +164,12 @@ export function ContactPrivacyPanel({
     restrict.reset();
     unrestrict.reset();
     erase.reset();
-    setReasonMissing(false);
+    form.clearErrors();
     setDialog(next);
   };
 
-  const confirmErase = () => {
-    if (!reason.trim()) {
-      setReasonMissing(true);
-      reasonRef.current?.focus();
-      return;
-    }
-    erase.mutate({ ...input, reason: reason.trim() });
-  };
+  // A blank or too long reason stays on its field, with the keyboard there; nothing is sent.
+  const confirmErase = form.handleSubmit((checked) => erase.mutate(checked));
 
   return (
     <section className="card stack pv-contact-panel" aria-labelledby={`${id}-title`}>
@@ -303,7 +305,7 @@ export function ContactPrivacyPanel({
         destructive
         pending={erase.isPending}
         error={reasonError ? null : <ErrorMessage error={erase.error} title="Could not erase" />}
-        onConfirm={confirmErase}
+        onConfirm={() => void confirmErase()}
         onCancel={() => setDialog(null)}
       >
         <div className="alert alert-error pv-irreversible">
@@ -319,19 +321,13 @@ export function ContactPrivacyPanel({
           correct.
         </p>
         <TextAreaField
-          textareaRef={reasonRef}
           label="Reason for the erasure"
-          name="reason"
           rows={3}
           maxLength={1000}
           required
-          value={reason}
           hint="Recorded with the request, e.g. “Erasure requested by email on 3 March”."
           error={reasonError}
-          onChange={(event) => {
-            setReason(event.target.value);
-            if (event.target.value.trim()) setReasonMissing(false);
-          }}
+          {...form.register("reason")}
         />
       </ConfirmDialog>
     </section>

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { accountDeletionInput, requestReasonSchema } from "@rapport/core/schemas";
+import { accountDeletionInput, contactErasureInput } from "@rapport/core/schemas";
 import { idSchema, stringSchema } from "../../../lib/schemas";
 import { actorOf, authed, workspaceMember } from "../../../trpc";
 
@@ -9,7 +9,7 @@ const contactRef = z.strictObject({ workspaceId: idSchema, contactId: idSchema }
 export const erasureProcedures = {
   /** Art. 17 for a contact, answered by the workspace (controller). Irreversible. */
   eraseContact: workspaceMember("admin")
-    .input(z.strictObject({ workspaceId: idSchema, contactId: idSchema, reason: requestReasonSchema }))
+    .input(contactErasureInput)
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.gdprErasure.eraseContact(input.workspaceId, input.contactId, input.reason, actorOf(ctx)),
     ),
