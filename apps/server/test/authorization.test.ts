@@ -15,6 +15,7 @@ interface Ids {
   interactionId: string;
   userId: string;
   invitationId: string;
+  taskId: string;
 }
 type Call = (client: RapportClient, ids: Ids) => Promise<unknown>;
 
@@ -120,6 +121,20 @@ const workspaceProcedures: Record<string, Call> = {
       until: new Date(Date.now() + 7 * 86_400_000),
     }),
   "reconnect.done": (c, ids) => c.reconnect.done.mutate({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
+  "tasks.create": (c, ids) =>
+    c.tasks.create.mutate({
+      workspaceId: ids.workspaceId,
+      title: "Follow up",
+      dueAt: new Date(Date.now() + 86_400_000),
+      contactId: ids.contactId,
+      interactionId: ids.interactionId,
+    }),
+  "tasks.list": (c, ids) => c.tasks.list.query({ workspaceId: ids.workspaceId, assignee: "all" }),
+  "tasks.update": (c, ids) =>
+    c.tasks.update.mutate({ workspaceId: ids.workspaceId, taskId: ids.taskId, patch: { title: "Hacked" } }),
+  "tasks.complete": (c, ids) => c.tasks.complete.mutate({ workspaceId: ids.workspaceId, taskId: ids.taskId }),
+  "tasks.reopen": (c, ids) => c.tasks.reopen.mutate({ workspaceId: ids.workspaceId, taskId: ids.taskId }),
+  "tasks.delete": (c, ids) => c.tasks.delete.mutate({ workspaceId: ids.workspaceId, taskId: ids.taskId }),
   "cache.stats": (c, ids) => c.cache.stats.query({ workspaceId: ids.workspaceId }),
   "cache.invalidateWorkspace": (c, ids) => c.cache.invalidateWorkspace.mutate({ workspaceId: ids.workspaceId }),
   "cache.deleteKey": (c, ids) =>
@@ -257,12 +272,16 @@ describe("authorization across workspaces", () => {
       email: "invited-to-a@example.com",
     });
     const invb = await bob.client.invitations.invite.mutate({ workspaceId: wb.id, email: "invited-to-b@example.com" });
+    const due = new Date(Date.now() + 86_400_000);
+    const ta = await alice.client.tasks.create.mutate({ workspaceId: wa.id, title: "Call Ana", dueAt: due });
+    const tb = await bob.client.tasks.create.mutate({ workspaceId: wb.id, title: "Call Bea", dueAt: due });
     a = {
       workspaceId: wa.id,
       contactId: ca.id,
       interactionId: ia.interaction.id,
       userId: alice.userId,
       invitationId: inva.invitation.id,
+      taskId: ta.id,
     };
     b = {
       workspaceId: wb.id,
@@ -270,6 +289,7 @@ describe("authorization across workspaces", () => {
       interactionId: ib.interaction.id,
       userId: bob.userId,
       invitationId: invb.invitation.id,
+      taskId: tb.id,
     };
   });
   afterAll(() => app.close());
@@ -307,6 +327,7 @@ describe("authorization across workspaces", () => {
           "search.query",
           "search.suggest",
           "reconnect.list",
+          "tasks.list",
           "webhooks.eventTypes",
           "webhooks.list",
           "webhooks.create",
@@ -334,6 +355,7 @@ describe("authorization across workspaces", () => {
         interactionId: b.interactionId,
         userId: bob.userId,
         invitationId: b.invitationId,
+        taskId: b.taskId,
       }),
     );
     expect(error.code).toBe("NOT_FOUND");

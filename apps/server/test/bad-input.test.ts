@@ -299,6 +299,42 @@ const BASE_INPUTS: Record<string, BaseInput> = {
     }),
   },
   "reconnect.done": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
+  "tasks.create": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      title: "Follow up on the proposal",
+      dueAt: new Date(Date.now() + 86_400_000),
+      contactId: f.contactId,
+      interactionId: f.interactionId,
+      assigneeId: f.admin.userId,
+    }),
+  },
+  "tasks.list": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      assignee: "all",
+      view: "today",
+      contactId: f.contactId,
+      timeZone: "Europe/Berlin",
+      limit: 10,
+      cursor: encodeCursor([new Date().toISOString(), f.contactId]),
+    }),
+  },
+  "tasks.update": {
+    setup: createTask,
+    input: (f) => ({
+      ...taskRef(f),
+      patch: {
+        title: "Call back",
+        dueAt: new Date(Date.now() + 2 * 86_400_000),
+        assigneeId: f.admin.userId,
+        contactId: f.contactId,
+      },
+    }),
+  },
+  "tasks.complete": { setup: createTask, input: (f) => taskRef(f) },
+  "tasks.reopen": { setup: (f) => createTask(f, { completed: true }), input: (f) => taskRef(f) },
+  "tasks.delete": { setup: createTask, input: (f) => taskRef(f) },
 
   "cache.stats": { input: (f) => ({ workspaceId: f.workspaceId }) },
   "cache.invalidateWorkspace": { input: (f) => ({ workspaceId: f.workspaceId }) },
@@ -421,6 +457,18 @@ function webhooksOf(f: Fixture) {
   return state;
 }
 const webhookRef = (f: Fixture) => ({ workspaceId: f.workspaceId, endpointId: webhooksOf(f).endpointId! });
+
+const taskState = new WeakMap<Fixture, string>();
+const taskRef = (f: Fixture) => ({ workspaceId: f.workspaceId, taskId: taskState.get(f)! });
+async function createTask(f: Fixture, options: { completed?: boolean } = {}): Promise<void> {
+  const task = await f.owner.client.tasks.create.mutate({
+    workspaceId: f.workspaceId,
+    title: "Follow up",
+    dueAt: new Date(Date.now() + 86_400_000),
+  });
+  if (options.completed) await f.owner.client.tasks.complete.mutate({ workspaceId: f.workspaceId, taskId: task.id });
+  taskState.set(f, task.id);
+}
 
 /** An endpoint for an event type the fixture never produces, so nothing is queued behind the test's back. */
 async function createWebhook(f: Fixture): Promise<void> {

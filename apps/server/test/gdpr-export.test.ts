@@ -125,12 +125,14 @@ describe("gdpr exports", () => {
       "notifications.json",
       "preferences.json",
       "profile.json",
+      "tasks.json",
     ]);
     // Alice created the workspace; nobody invited her. She connected no mailbox.
     expect(await json("invitations.json")).toEqual([]);
     expect(await json("gmail-connections.json")).toEqual([]);
     // She chose nothing: the defaults apply, and the file says so.
     expect(await json("notification-preferences.json")).toEqual({ choices: {}, updatedAt: null });
+    expect(await json("tasks.json")).toEqual([]);
 
     const profile = await json("profile.json");
     expect(profile.user).toMatchObject({ id: alice.userId, email: alice.email, name: "Alice Owner" });

@@ -123,6 +123,7 @@ describe("privacy", () => {
       "interactions.json",
       "keep-in-touch.json",
       "profile.json",
+      "tasks.json",
       "webhook-messages.json",
     ]);
     expect(JSON.stringify(await contactZip.json("profile.json"))).toContain("ada@analytical.example");
@@ -256,6 +257,7 @@ describe("privacy", () => {
       "notifications.json",
       "preferences.json",
       "profile.json",
+      "tasks.json",
     ]);
     expect(JSON.stringify(await userZip.json("profile.json"))).toContain(email);
     expect(JSON.stringify(await userZip.json("contacts.json"))).toContain("Ada Lovelace");

@@ -5,4 +5,5 @@ export {
   pageFields,
   requiredText,
   stringSchema,
+  timeZoneSchema,
 } from "@rapport/core/schemas";

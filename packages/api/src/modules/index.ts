@@ -16,6 +16,7 @@ import { recommendationsModule } from "./recommendations/module";
 import { reconnectModule } from "./reconnect/module";
 import { searchModule } from "./search/module";
 import { systemModule } from "./system/module";
+import { tasksModule } from "./tasks/module";
 import { webhooksModule } from "./webhooks/module";
 import { workspacesModule } from "./workspaces/module";
 
@@ -42,6 +43,7 @@ export const appModules = [
   gdprModule,
   recommendationsModule,
   reconnectModule,
+  tasksModule,
   searchModule,
   cacheModule,
   systemModule,

@@ -72,3 +72,18 @@ export const pageFields = {
   limit: pageLimitSchema,
   direction: z.enum(["forward", "backward"]).optional(),
 };
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An IANA time zone such as Europe/Berlin (calendar days are counted in it). */
+export const timeZoneSchema = stringSchema
+  .max(64)
+  .regex(/^[A-Za-z0-9_+\-/]+$/, "must be an IANA time zone such as Europe/Berlin")
+  .refine(isTimeZone, "unknown time zone");

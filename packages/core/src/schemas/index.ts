@@ -14,3 +14,4 @@ export * from "./interactions";
 export * from "./workspaces";
 export * from "./reconnect";
 export * from "./gmail";
+export * from "./tasks";

@@ -12,3 +12,4 @@ export * from "./webhooks";
 export * from "./gmail";
 export * from "./reconnect";
 export * from "./notifications";
+export * from "./tasks";

@@ -22,6 +22,12 @@ const TYPE_LABELS: Record<EventType, string> = {
   "contact.restored": "Contact restored",
   "contact.purged": "Contact purged",
   "contact.reconnect_changed": "Keep-in-touch changed",
+  "task.created": "Follow-up created",
+  "task.updated": "Follow-up changed",
+  "task.completed": "Follow-up done",
+  "task.reopened": "Follow-up reopened",
+  "task.deleted": "Follow-up deleted",
+  "task.due": "Follow-up due",
   "interaction.created": "Interaction logged",
   "interaction.deleted": "Interaction deleted",
   "member.added": "Member added",
@@ -65,6 +71,10 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
     ],
   },
   { label: "Interactions", types: ["interaction.created", "interaction.deleted"] },
+  {
+    label: "Follow-ups",
+    types: ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted", "task.due"],
+  },
   { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
   {
     label: "Invitations",
@@ -284,6 +294,30 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
           {contact}
         </>
       );
+    case "task.created":
+    case "task.updated":
+    case "task.completed":
+    case "task.reopened":
+    case "task.deleted": {
+      const verb = {
+        "task.created": "created",
+        "task.updated": "changed",
+        "task.completed": "completed",
+        "task.reopened": "reopened",
+        "task.deleted": "deleted",
+      }[event.type];
+      return payload.contactId ? (
+        <>
+          {actor} {verb} a follow-up about {contact}
+        </>
+      ) : (
+        <>
+          {actor} {verb} a follow-up
+        </>
+      );
+    }
+    case "task.due":
+      return payload.contactId ? <>A follow-up about {contact} is due</> : <>A follow-up is due</>;
     case "contact.purged":
       // Gone for good: nothing to link to.
       return <>{actor} permanently deleted a contact</>;

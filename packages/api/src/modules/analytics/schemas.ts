@@ -1,6 +1,6 @@
 import { ANALYTICS_DAY_MS, TOP_CONTACT_SORTS, TOP_CONTACTS_MAX } from "@rapport/core";
 import { z } from "zod";
-import { dateSchema, idSchema, stringSchema } from "../../lib/schemas";
+import { dateSchema, idSchema, timeZoneSchema } from "../../lib/schemas";
 
 const EARLIEST = new Date("1970-01-01T00:00:00Z");
 const LATEST = new Date("2100-01-01T00:00:00Z");
@@ -31,15 +31,6 @@ export const metricsInput = z.strictObject({
 
 const MAX_BUCKETS = 400;
 
-function isTimeZone(value: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const timeseriesInput = z
   .strictObject({
     workspaceId: idSchema,
@@ -49,11 +40,7 @@ export const timeseriesInput = z
     to: instant.optional(),
     bucket: z.enum(["day", "week"]).default("day"),
     /** IANA zone the calendar days and weeks (Monday) are counted in. */
-    timeZone: stringSchema
-      .max(64)
-      .regex(/^[A-Za-z0-9_+\-/]+$/, "must be an IANA time zone such as Europe/Berlin")
-      .refine(isTimeZone, "unknown time zone")
-      .default("UTC"),
+    timeZone: timeZoneSchema.default("UTC"),
   })
   .refine((input) => !input.from || !input.to || input.from < input.to, {
     message: "from must be before to",

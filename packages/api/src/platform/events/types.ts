@@ -19,6 +19,14 @@ interface DomainEventPayloads {
   "contact.purged": { contactId: string };
   // Keeping in touch: a chosen frequency, a snooze or "done" (which logs nothing).
   "contact.reconnect_changed": { contactId: string; change: "keep_in_touch" | "snoozed" | "done" };
+  // Follow-ups: ids and field names only (a title may name a person).
+  "task.created": { taskId: string; contactId: string | null; assigneeId: string | null };
+  "task.updated": { taskId: string; contactId: string | null; fields: string[] };
+  "task.completed": { taskId: string; contactId: string | null };
+  "task.reopened": { taskId: string; contactId: string | null };
+  "task.deleted": { taskId: string; contactId: string | null };
+  // The due time came: the reminder for the assignee (or the creator of an unassigned one).
+  "task.due": { taskId: string; contactId: string | null; userId: string | null };
   "interaction.created": { interactionId: string; contactId: string; type: string; participantContactIds: string[] };
   "interaction.deleted": { interactionId: string; contactId: string };
   "member.added": { userId: string; role: string };
@@ -73,6 +81,12 @@ export const DOMAIN_EVENT_TYPES = [
   "contact.restored",
   "contact.purged",
   "contact.reconnect_changed",
+  "task.created",
+  "task.updated",
+  "task.completed",
+  "task.reopened",
+  "task.deleted",
+  "task.due",
   "interaction.created",
   "interaction.deleted",
   "member.added",
