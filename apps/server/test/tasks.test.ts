@@ -7,6 +7,7 @@ import { ManualClock } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
 import { joinWorkspace } from "./support/members";
+import { until } from "./support/until";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -112,6 +113,13 @@ describe.each(drivers)("tasks on %s", (driver) => {
     const events = await dueEvents();
     expect(events).toHaveLength(before + 1);
     expect(events.at(-1)!.payload.userId).toBe(member.userId);
+    // The member hears of it: first that the owner assigned them a follow-up, then that it is due.
+    const kinds = await until("the due notification", async () => {
+      const { items } = await member.client.notifications.list.query({});
+      const found = items.map((n) => n.kind);
+      return found.includes("task.due") ? found : null;
+    });
+    expect(kinds.filter((kind) => kind.startsWith("task."))).toEqual(["task.due", "task.assigned"]);
 
     clock.advance(7 * HOUR); // "Later today" is due now
     try {

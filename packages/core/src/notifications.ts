@@ -11,6 +11,8 @@ export const NOTIFICATION_KINDS = [
   "gdpr.export_ready",
   "member.added",
   "member.role_changed",
+  "task.assigned",
+  "task.due",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -24,6 +26,8 @@ export const NOTIFICATION_DEFAULTS: Readonly<Record<NotificationKind, boolean>> 
   "gdpr.export_ready": true,
   "member.added": true,
   "member.role_changed": true,
+  "task.assigned": true,
+  "task.due": true,
 };
 
 /** Who receives a notification: a named user, the workspace's owners and admins, or a mailbox's owner. */
@@ -59,6 +63,15 @@ export function notificationFor(type: string, payload: Record<string, unknown>):
     case "member.role_changed":
       return typeof payload.userId === "string"
         ? { kind: "member.role_changed", recipients: { kind: "user", userId: payload.userId } }
+        : null;
+    // Follow-ups: the member someone else assigned one to, and whoever it is for when it falls due.
+    case "task.created":
+      return typeof payload.assigneeId === "string"
+        ? { kind: "task.assigned", recipients: { kind: "user", userId: payload.assigneeId } }
+        : null;
+    case "task.due":
+      return typeof payload.userId === "string"
+        ? { kind: "task.due", recipients: { kind: "user", userId: payload.userId } }
         : null;
     default:
       return null;
