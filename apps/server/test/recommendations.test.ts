@@ -153,6 +153,12 @@ describe("recommendations.forContact", () => {
     expect(status).toMatchObject({ state: "completed", progress: 100, contactsCached: 4 });
     expect(status.recommendationsGenerated).toBeGreaterThan(0);
     expect(status.timeTakenSec).toBeGreaterThanOrEqual(0);
+    // The same job's progress through the platform's progress channel.
+    expect(await owner.client.jobs.get.query({ jobId: started.jobId })).toMatchObject({
+      kind: "recommendations.warmup",
+      state: "completed",
+      percent: 100,
+    });
     for (const name of ["Ana", "Ben", "Carla", "Eve"]) {
       const cached = await forContact(name);
       expect(cached.cached).toBe(true);
