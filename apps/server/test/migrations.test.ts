@@ -1,6 +1,9 @@
 import { createDatabase, loadMigrations, migrate, schema } from "@rapport/db";
 import { is } from "drizzle-orm";
 import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -34,6 +37,14 @@ describe("migrations", () => {
     const db = await createDatabase({ url, poolSize: 1 });
     await expect(migrate(db, edited)).rejects.toThrow(/changed after it was applied/);
     await db.close();
+  });
+
+  it("refuses two migration files with the same version (two branches each took the next number)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rapport-migrations-"));
+    writeFileSync(join(dir, "0001_a.sql"), "SELECT 1;");
+    writeFileSync(join(dir, "0001_b.sql"), "SELECT 2;");
+    expect(() => loadMigrations(dir)).toThrow(/Two migrations have version 1/);
+    expect(new Set(loadMigrations().map((m) => m.version)).size).toBe(loadMigrations().length);
   });
 
   it("the drizzle schema matches the migrated database column for column", async () => {

@@ -17,7 +17,7 @@ export interface Migration {
 }
 
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
+  const migrations = readdirSync(dir)
     .filter((file) => /^\d{4}_[\w-]+\.sql$/.test(file))
     .sort()
     .map((file) => {
@@ -29,6 +29,10 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
         checksum: createHash("sha256").update(sql).digest("hex"),
       };
     });
+  // Two branches can each add the next number; the version is the key of schema_migrations.
+  const twice = migrations.find((m, i) => i > 0 && migrations[i - 1]!.version === m.version);
+  if (twice) throw new Error(`Two migrations have version ${twice.version}; renumber the newer one (${twice.name})`);
+  return migrations;
 }
 
 export interface MigrationResult {
