@@ -568,6 +568,53 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
   }, 120_000);
 
+  it("one endpoint gets at most 4 requests at once, across worker instances; every message arrives once", async () => {
+    // A second instance of the app (same database and Redis, its own workers) competes for the same jobs.
+    const second = await createTestApp({ instanceOf: app, clock, env: WEBHOOK_ENV, role: "worker" });
+    let inFlight = 0;
+    let most = 0;
+    const seen = new Set<string>();
+    // Every first attempt fails at once, so the 24 retries come due together, each its own job;
+    // the retries are answered slowly, and the receiver counts how many it holds at a time.
+    const slow = await receiver((request) => {
+      const id = String(request.headers["webhook-id"]);
+      if (!seen.has(id)) {
+        seen.add(id);
+        return { status: 500 };
+      }
+      inFlight++;
+      most = Math.max(most, inFlight);
+      // Registered before the reply's own timer (same delay): the count drops before the answer leaves.
+      setTimeout(() => inFlight--, 300);
+      return { status: 200, delayMs: 300 };
+    });
+    // A rate limit far above what is sent: the concurrency cap is what holds the requests back.
+    const { endpoint } = await owner.client.webhooks.create.mutate({
+      workspaceId,
+      url: slow.url,
+      eventTypes: ["contact.created"],
+      rateLimitPerSecond: 1_000,
+    });
+    try {
+      await owner.client.contacts.bulkCreate.mutate({
+        workspaceId,
+        contacts: Array.from({ length: 24 }, (_, i) => ({ name: `Queued ${i}` })),
+      });
+      const received = await slow.waitFor(48, 60_000);
+      await until(
+        () => messagesOf(endpoint.id),
+        (items) => items.length === 24 && items.every((m) => m.status === "delivered"),
+      );
+      expect(new Set(received.map((r) => r.headers["webhook-id"])).size).toBe(24);
+      expect(received).toHaveLength(48);
+      expect(most).toBeLessThanOrEqual(4);
+      expect(most).toBeGreaterThanOrEqual(2);
+    } finally {
+      await second.close();
+    }
+    await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
+  });
+
   it("sendTest answers with the attempt; the daily job purges messages past retention", async () => {
     const hook = await receiver(() => ({ status: 202, body: "accepted" }));
     const { endpoint } = await createEndpoint(hook.url, ["contact.created"]);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { LRUCache } from "lru-cache";
 
@@ -24,6 +25,24 @@ export interface RateLimiter {
    */
   reserveAttempt(key: string, policy: AttemptPolicy, nowMs: number): Promise<RateLimitResult>;
   reset(key: string): Promise<void>;
+  /**
+   * Takes up to `wanted` hits against `key` in a fixed window, as many as `limit` still
+   * leaves, in one step (a batch asks once, not once per item). `granted` may be 0; then
+   * `retryAfterMs` is the time left in the window.
+   */
+  take(
+    key: string,
+    limit: number,
+    windowSeconds: number,
+    wanted: number,
+  ): Promise<{ granted: number; retryAfterMs: number }>;
+  /**
+   * One of `limit` slots of `key`, held until `releaseSlot` or for `leaseMs` at most (a
+   * process that dies never keeps one); null when all are taken. On Redis the slots are
+   * shared by every process, so the limit holds across the cluster.
+   */
+  acquireSlot(key: string, limit: number, leaseMs: number): Promise<string | null>;
+  releaseSlot(key: string, token: string): Promise<void>;
 }
 
 export interface AttemptPolicy {
@@ -95,6 +114,30 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
 
+// As many hits as the window still allows, up to ARGV[2]. ARGV: limit, wanted, window (ms).
+const TAKE_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local granted = math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) - count)
+if granted < 0 then granted = 0 end
+if granted > 0 then redis.call('INCRBY', KEYS[1], granted) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  if granted > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+  ttl = tonumber(ARGV[3])
+end
+return {granted, ttl}`;
+
+// A slot in a sorted set scored by lease expiry (Redis' own clock, so hosts' clocks don't matter).
+// ARGV: limit, lease (ms), token.
+const ACQUIRE_SLOT_SCRIPT = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
 function verdict(count: number, limit: number, ttlMs: number): RateLimitResult {
   return { allowed: count <= limit, count, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
 }
@@ -139,12 +182,40 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, fallback: R
     async reset(key) {
       await Promise.allSettled([redis.del(fullKey(key)), fallback.reset(key)]);
     },
+    async take(key, limit, windowSeconds, wanted) {
+      try {
+        const [granted, ttl] = (await redis.eval(
+          TAKE_SCRIPT,
+          1,
+          fullKey(key),
+          limit,
+          wanted,
+          windowSeconds * 1000,
+        )) as [number, number];
+        return { granted, retryAfterMs: ttl };
+      } catch {
+        return fallback.take(key, limit, windowSeconds, wanted);
+      }
+    },
+    async acquireSlot(key, limit, leaseMs) {
+      const token = randomUUID();
+      try {
+        const acquired = await redis.eval(ACQUIRE_SLOT_SCRIPT, 1, fullKey(`slot:${key}`), limit, leaseMs, token);
+        return acquired === 1 ? token : null;
+      } catch {
+        return fallback.acquireSlot(key, limit, leaseMs);
+      }
+    },
+    async releaseSlot(key, token) {
+      await Promise.allSettled([redis.zrem(fullKey(`slot:${key}`), token), fallback.releaseSlot(key, token)]);
+    },
   };
 }
 
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
   const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: 100_000 });
   const attempts = new LRUCache<string, AttemptState>({ max: 100_000 });
+  const slots = new Map<string, Map<string, number>>();
   const current = (key: string, windowSeconds: number) => {
     const entry = windows.get(key);
     if (entry && entry.resetAt > now()) return entry;
@@ -171,6 +242,27 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
     async reset(key) {
       windows.delete(key);
       attempts.delete(key);
+    },
+    async take(key, limit, windowSeconds, wanted) {
+      const entry = current(key, windowSeconds);
+      const granted = Math.max(0, Math.min(wanted, limit - entry.count));
+      entry.count += granted;
+      return { granted, retryAfterMs: Math.max(0, entry.resetAt - now()) };
+    },
+    async acquireSlot(key, limit, leaseMs) {
+      const at = now();
+      const held = slots.get(key) ?? new Map<string, number>();
+      for (const [token, expiresAt] of held) if (expiresAt <= at) held.delete(token);
+      if (held.size >= limit) return null;
+      const token = randomUUID();
+      held.set(token, at + leaseMs);
+      slots.set(key, held);
+      return token;
+    },
+    async releaseSlot(key, token) {
+      const held = slots.get(key);
+      held?.delete(token);
+      if (held?.size === 0) slots.delete(key);
     },
   };
 }

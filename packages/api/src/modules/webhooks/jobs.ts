@@ -1,23 +1,32 @@
 import { z } from "zod";
 import type { JobDefinition } from "../../infra/queue";
 import type { ServiceDeps } from "../../platform/deps";
+import { DELIVERY_BATCH } from "./delivery";
 import { DELIVER_JOB, RECOVER_JOB } from "./shared";
 
-const deliverData = z.object({ messageId: z.uuid(), attempt: z.number().int().min(1) });
+const item = z.object({ id: z.uuid(), attempt: z.number().int().min(1) });
+const deliverData = z.union([
+  z.object({ endpointId: z.uuid(), messages: z.array(item).min(1).max(DELIVERY_BATCH) }),
+  // Jobs queued before deliveries went in batches: one message each.
+  z.object({ messageId: z.uuid(), attempt: z.number().int().min(1) }),
+]);
 const recoverData = z.object({ workspaceId: z.uuid(), endpointId: z.uuid(), since: z.iso.datetime() });
 
 export function webhookJobs({ services }: ServiceDeps): JobDefinition[] {
   return [
     {
-      // One attempt of one message. Failures are the message's business (recorded, retried on
-      // its own schedule); a job fails only when the database does, and is then retried.
+      // The attempts of a batch of one endpoint's messages. Failures are each message's business
+      // (recorded, retried on its own schedule); a job fails only when the database does, and is
+      // then retried (a message already attempted is skipped as stale).
       name: DELIVER_JOB,
       attempts: 5,
       // Its own worker and slots: receivers may take up to the timeout to answer.
       concurrency: 32,
       handler: async (data) => {
-        const { messageId, attempt } = deliverData.parse(data);
-        return services.webhooks.delivery.deliver(messageId, attempt);
+        const parsed = deliverData.parse(data);
+        return services.webhooks.delivery.deliver(
+          "messages" in parsed ? parsed.messages : [{ id: parsed.messageId, attempt: parsed.attempt }],
+        );
       },
     },
     {
