@@ -201,6 +201,16 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       deliveredInDatabase = Number(row?.n ?? 0);
     }
     if (!complete) note(`only ${count}/${expected} arrived within ${DEADLINE_MS / 60_000} minutes`);
+    // Where the time went: event commit -> message written (the outbox consumer), message -> delivered (queue and worker).
+    const [stages] = await env.benchSql.unsafe(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag_ms) AS message_p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY lag_ms) AS message_p99,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY send_ms) AS send_p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY send_ms) AS send_p99
+       FROM (SELECT extract(epoch FROM created_at - (body::jsonb->>'timestamp')::timestamptz) * 1000 AS lag_ms,
+                    extract(epoch FROM delivered_at - created_at) * 1000 AS send_ms
+             FROM webhook_messages WHERE status = 'delivered') AS t`,
+    );
 
     // The floor, after the deliveries: the same receivers, a fresh tally.
     const concurrency = ENDPOINTS * PER_ENDPOINT_CONCURRENCY;
@@ -226,6 +236,11 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       p50_commit_to_delivery_ms: round(percentile(latencies, 50), 1),
       p99_commit_to_delivery_ms: round(p99, 1),
       max_commit_to_delivery_ms: round(latencies.at(-1) ?? Number.NaN, 1),
+      // The two stages of that time, from the database: the outbox consumer writing messages, then the queue and worker.
+      p50_commit_to_message_ms: round(Number(stages?.message_p50 ?? Number.NaN), 1),
+      p99_commit_to_message_ms: round(Number(stages?.message_p99 ?? Number.NaN), 1),
+      p50_message_to_delivered_ms: round(Number(stages?.send_p50 ?? Number.NaN), 1),
+      p99_message_to_delivered_ms: round(Number(stages?.send_p99 ?? Number.NaN), 1),
       floor_per_s: round(floorPerSecond, 1),
       floor_concurrency: concurrency,
       ratio_to_floor: round(deliveriesPerSecond / floorPerSecond, 3),
