@@ -26,6 +26,7 @@ const PAGES = [
   "InvitePage",
   "IntegrationsPage",
   "CompleteGmailPage",
+  "WebhooksPage",
 ];
 
 /** The JavaScript files a first page load fetches: the entry module and its modulepreloads. */

@@ -34,6 +34,7 @@ import { useWorkspace } from "./features/shell/workspace";
  *   /w/:ws/privacy                      the workspace's data-subject requests (owners/admins)
  *   /w/:ws/integrations                 the member's own Gmail connection
  *   /integrations?workspace=&gmailCode=&gmailState=   where Google's consent returns (completes, then → /w/:ws/integrations)
+ *   /w/:ws/webhooks                     outgoing webhook endpoints and their delivery log (owners/admins)
  *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
  *   /invite#<token>                     answer an invitation to a workspace (the token stays in the fragment)
  *
@@ -196,6 +197,13 @@ const integrationsRoute = createRoute({
   component: lazyRouteComponent(() => import("./features/integrations/IntegrationsPage")),
 });
 
+const webhooksRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "webhooks",
+  staticData: { title: "Webhooks" },
+  component: lazyRouteComponent(() => import("./features/webhooks/WebhooksPage")),
+});
+
 const routeTree = rootRoute.addChildren([
   homeRoute,
   myPrivacyRoute,
@@ -212,6 +220,7 @@ const routeTree = rootRoute.addChildren([
     analyticsRoute,
     workspacePrivacyRoute,
     integrationsRoute,
+    webhooksRoute,
   ]),
 ]);
 

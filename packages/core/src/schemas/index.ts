@@ -11,6 +11,7 @@ export * from "./common";
 export * from "./contacts";
 export * from "./gdpr";
 export * from "./interactions";
+export * from "./webhooks";
 export * from "./workspaces";
 export * from "./reconnect";
 export * from "./gmail";

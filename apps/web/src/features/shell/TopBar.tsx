@@ -82,7 +82,7 @@ type Section = {
   label: string;
   to:
     | "/w/$workspaceId/contacts"
-    | `/w/$workspaceId/${"activity" | "analytics" | "members" | "integrations" | "audit" | "privacy" | "cache"}`;
+    | `/w/$workspaceId/${"activity" | "analytics" | "members" | "integrations" | "audit" | "privacy" | "cache" | "webhooks"}`;
   /** Also highlighted on these pages (the contact pages belong to Contacts). */
   within?: string;
   manage?: boolean;
@@ -98,6 +98,7 @@ const SECTIONS: Section[] = [
   { label: "Audit", to: "/w/$workspaceId/audit", manage: true },
   { label: "Privacy", to: "/w/$workspaceId/privacy", manage: true },
   { label: "Cache", to: "/w/$workspaceId/cache", manage: true },
+  { label: "Webhooks", to: "/w/$workspaceId/webhooks", manage: true },
 ];
 
 function SectionNav({ workspaceId, manage }: { workspaceId: string; manage: boolean }) {

@@ -15,7 +15,8 @@ type SwitchTarget =
   | "/w/$workspaceId/activity"
   | "/w/$workspaceId/members"
   | "/w/$workspaceId/audit"
-  | "/w/$workspaceId/privacy";
+  | "/w/$workspaceId/privacy"
+  | "/w/$workspaceId/webhooks";
 
 /** Where "switch to workspace X" goes: the same section there, when X allows it. */
 function switchTarget(routeId: string | undefined, role: WorkspaceRole): SwitchTarget {
@@ -26,6 +27,7 @@ function switchTarget(routeId: string | undefined, role: WorkspaceRole): SwitchT
       return routeId;
     case "/w/$workspaceId/audit":
     case "/w/$workspaceId/privacy":
+    case "/w/$workspaceId/webhooks":
       return canManage(role) ? routeId : "/w/$workspaceId/contacts";
     default:
       return "/w/$workspaceId/contacts";

@@ -1,4 +1,5 @@
-import { webhookEndpointFields, WEBHOOK_EVENT_CATALOGUE } from "@rapport/core/webhooks";
+import { webhookEndpointFields } from "@rapport/core/schemas";
+import { WEBHOOK_EVENT_CATALOGUE } from "@rapport/core/webhooks";
 import { z } from "zod";
 import { dateSchema, idSchema, pageFields, stringSchema } from "../../lib/schemas";
 
