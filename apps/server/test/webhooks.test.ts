@@ -400,6 +400,17 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await createContact("Gone Again");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(hook.received).toHaveLength(1);
+    // The workspace's admins are notified (the notifications module reads the same event); a plain member is not.
+    const notified = await until(
+      async () => (await admin.client.notifications.list.query({})).items,
+      (items) => items.some((n) => n.kind === "webhook.endpoint_disabled"),
+    );
+    expect(notified.find((n) => n.kind === "webhook.endpoint_disabled")?.payload).toMatchObject({
+      endpointId: endpoint.id,
+    });
+    expect(
+      (await member.client.notifications.list.query({})).items.some((n) => n.kind === "webhook.endpoint_disabled"),
+    ).toBe(false);
     const enabled = await owner.client.webhooks.update.mutate({ workspaceId, endpointId: endpoint.id, enabled: true });
     expect(enabled).toMatchObject({ enabled: true, disabledReason: null });
     await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
