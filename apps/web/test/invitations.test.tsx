@@ -207,7 +207,7 @@ describe("/invite#<token>", () => {
     expect(
       await screen.findByText(/Sign in, or create an account, with the address the invitation was sent to/),
     ).toBeInTheDocument();
-    expect(screen.getByRole("heading", { name: "Sign in to Rapport" })).toBeInTheDocument();
+    expect(await screen.findByRole("heading", { name: "Sign in to Rapport" })).toBeInTheDocument();
     expect(window.location.hash).toBe(`#${TOKEN}`);
   });
 });

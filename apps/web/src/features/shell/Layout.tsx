@@ -12,7 +12,6 @@ import { ReadinessBanner } from "../../components/ReadinessBanner";
 import { Loading } from "../../components/Status";
 import { restoreSession, useSession, type SessionUser } from "../../session";
 import { trpc } from "../../trpc";
-import { AuthPage } from "../auth/AuthPage";
 import { DeletionScheduledNotice } from "../workspaces/DeletionScheduledNotice";
 import { readLastWorkspace, rememberWorkspace } from "./lastWorkspace";
 import { WorkspaceNotFound } from "./NotFoundPage";
@@ -20,6 +19,8 @@ import { TopBar } from "./TopBar";
 import { useOptionalWorkspace, WorkspaceContext, type CurrentWorkspace } from "./workspace";
 
 const WorkspacesPage = lazy(() => import("../workspaces/WorkspacesPage"));
+// Signed-in visits never need the sign-in form, its schemas or zod: they load with it.
+const AuthPage = lazy(() => import("../auth/AuthPage").then((module) => ({ default: module.AuthPage })));
 
 /** The first time `/` shows after sign-in (or a reload), open the last workspace instead. */
 let openLastOnHome = true;
@@ -75,10 +76,12 @@ export function RootLayout() {
                     was sent to.
                   </p>
                 )}
-                <AuthPage
-                  notice={session.notice}
-                  onRetry={session.canRetry ? () => void restoreSession() : undefined}
-                />
+                <Suspense fallback={<Loading>Loading…</Loading>}>
+                  <AuthPage
+                    notice={session.notice}
+                    onRetry={session.canRetry ? () => void restoreSession() : undefined}
+                  />
+                </Suspense>
               </>
             )}
           </main>
