@@ -1,3 +1,5 @@
+// First: zod must be told not to compile with eval (the page's CSP) before any chunk builds a schema.
+import "./zod-config";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";

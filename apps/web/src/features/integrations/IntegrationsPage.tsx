@@ -4,7 +4,7 @@
  * status, last sync and its counts, the next sync's countdown, the last error with Reconnect —
  * Sync now with a live progress bar, the sync frequency, pause/resume and disconnect.
  */
-import { gmailSetFrequencyInput } from "@rapport/core/schemas";
+import { gmailSetFrequencyInput } from "../../schemas";
 import { useId, useState } from "react";
 import { useForm } from "react-hook-form";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
