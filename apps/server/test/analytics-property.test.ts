@@ -7,7 +7,10 @@
  * The generator puts interactions exactly on the window boundaries of the
  * chosen asOf values (7, 30, 60, 90, 120 days before, asOf itself, one ms
  * either side), in the future, on soft-deleted contacts, before a contact's
- * creation, and in a second workspace that must not leak in.
+ * creation, and in a second workspace that must not leak in. Some interactions have other
+ * contacts taking part (an email's co-recipients, deleted ones too, the filed-under contact listed
+ * again, addresses that are no contact): they count on each of those contacts' figures and once in
+ * the workspace totals.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -65,6 +68,7 @@ async function generateWorkspace(seed: number, ownerWorkspace?: string): Promise
   const interactions: Record<string, unknown>[] = [];
   const add = (contactId: string, occurredAt: number) =>
     interactions.push({
+      id: randomUUID(),
       workspace_id: workspaceId,
       contact_id: contactId,
       type: pick(ANALYTICS_INTERACTION_TYPES, random),
@@ -89,9 +93,33 @@ async function generateWorkspace(seed: number, ownerWorkspace?: string): Promise
   if (contacts[0]) contacts[0].created_at = new Date(asOfs[0]! - 30 * DAY);
   if (contacts[1]) contacts[1].created_at = new Date(asOfs[1]!);
 
+  const participants: Record<string, unknown>[] = [];
+  for (const interaction of interactions) {
+    if (random() >= 0.4) continue;
+    const taking = new Set<string>();
+    if (random() < 0.5) taking.add(interaction.contact_id as string);
+    for (let k = 1 + int(3); k > 0; k--) taking.add(pick(contacts, random).id);
+    for (const contactId of taking)
+      participants.push({
+        interaction_id: interaction.id,
+        workspace_id: workspaceId,
+        contact_id: contactId,
+        email: null,
+      });
+    if (random() < 0.3)
+      participants.push({
+        interaction_id: interaction.id,
+        workspace_id: workspaceId,
+        contact_id: null,
+        email: `stranger${int(1_000)}@example.org`,
+      });
+  }
+
   if (contacts.length > 0) await app.sql`INSERT INTO contacts ${app.sql(contacts)}`;
   for (let i = 0; i < interactions.length; i += 1_000)
     await app.sql`INSERT INTO interactions ${app.sql(interactions.slice(i, i + 1_000))}`;
+  for (let i = 0; i < participants.length; i += 1_000)
+    await app.sql`INSERT INTO interaction_participants ${app.sql(participants.slice(i, i + 1_000))}`;
 
   const settings: AnalyticsSettings =
     seed % 3 === 0
@@ -125,9 +153,15 @@ async function rowsOf(workspaceId: string) {
   >`
     SELECT id, name, email, company, created_at, deleted_at FROM contacts WHERE workspace_id = ${workspaceId}`;
   const interactions = await app.sql<
-    { contact_id: string; type: AnalyticsInteractionRow["type"]; occurred_at: Date }[]
+    { id: string; contact_id: string; type: AnalyticsInteractionRow["type"]; occurred_at: Date }[]
   >`
-    SELECT contact_id, type, occurred_at FROM interactions WHERE workspace_id = ${workspaceId}`;
+    SELECT id, contact_id, type, occurred_at FROM interactions WHERE workspace_id = ${workspaceId}`;
+  const participants = await app.sql<{ interaction_id: string; contact_id: string }[]>`
+    SELECT interaction_id, contact_id FROM interaction_participants
+    WHERE workspace_id = ${workspaceId} AND contact_id IS NOT NULL`;
+  const takingPart = new Map<string, string[]>();
+  for (const p of participants)
+    takingPart.set(p.interaction_id, [...(takingPart.get(p.interaction_id) ?? []), p.contact_id]);
   return {
     contacts: contacts.map(
       (c): AnalyticsContactRow => ({
@@ -140,7 +174,12 @@ async function rowsOf(workspaceId: string) {
       }),
     ),
     interactions: interactions.map(
-      (i): AnalyticsInteractionRow => ({ contactId: i.contact_id, type: i.type, occurredAt: i.occurred_at }),
+      (i): AnalyticsInteractionRow => ({
+        contactId: i.contact_id,
+        participantContactIds: takingPart.get(i.id) ?? [],
+        type: i.type,
+        occurredAt: i.occurred_at,
+      }),
     ),
   };
 }
@@ -177,7 +216,7 @@ describe("analytics: SQL equals the core definitions", () => {
           .map((c) =>
             contactAnalytics(
               c.id,
-              rows.interactions.filter((x) => x.contactId === c.id),
+              rows.interactions.filter((x) => x.contactId === c.id || x.participantContactIds?.includes(c.id)),
               asOf,
               settings.valuesCents,
             ),

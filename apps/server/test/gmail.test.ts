@@ -9,6 +9,7 @@ import { startGoogleFake, type GoogleFake } from "@rapport/google-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
 import { joinWorkspace } from "./support/members";
+import { until } from "./support/until";
 
 let google: GoogleFake;
 let app: TestApp;
@@ -111,6 +112,50 @@ async function interactionCount(target: TestApp, workspaceId: string): Promise<n
 }
 
 const personal = (email: string) => google.mailbox(email).messages.filter((m) => m.kind === "personal" && !m.deleted);
+
+/**
+ * One message with three people on it (From/To/Cc): it is one interaction, on each of the three
+ * contacts' timelines once, counted once on each contact's figures and once in the workspace's.
+ */
+async function expectOneEmailWithThreeContacts(target: TestApp) {
+  const { email, workspaceId, connectionId, user } = await connect({ messages: 0, target });
+  const [message] = google.mailbox(email).addMessages(1);
+  // Where a queued first sync runs in the process (embedded mode), this one may find it running: run again.
+  await until("the message imported", async () => {
+    await target.runtime.services.gmail.syncConnection(connectionId);
+    return (await interactionCount(target, workspaceId)) > 0;
+  });
+  const people = [message!.from, ...message!.to, ...message!.cc].filter((p) => p.email !== email);
+  expect(people).toHaveLength(3);
+  expect(await interactionCount(target, workspaceId)).toBe(1);
+  const asOf = new Date(message!.internalDate + 60_000);
+  const metrics = await user.client.analytics.metrics.query({ workspaceId, asOf, sortBy: "interactions", limit: 10 });
+  expect(metrics.contacts).toBe(3);
+  expect(metrics.engagement).toMatchObject({ interactions30d: 1, contactedContacts: 3, inactiveContacts: 0 });
+  expect(metrics.clv.total).toBe(30);
+  for (const person of people) {
+    const [contact] = await target.query<{ id: string }>`
+      SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND lower(email) = ${person.email}`;
+    const contactId = contact!.id;
+    const timeline = await user.client.interactions.listForContact.query({ workspaceId, contactId });
+    expect(
+      timeline.items.map((item) => item.externalId),
+      person.email,
+    ).toEqual([message!.id]);
+    expect(new Set(timeline.items[0]!.participants.map((p) => p.contactId)).size).toBe(3);
+    const relationship = await user.client.analytics.contactRelationship.query({ workspaceId, contactId, asOf });
+    expect(relationship, person.email).toMatchObject({
+      interactions: 1,
+      interactions30d: 1,
+      lastContactAt: new Date(message!.internalDate),
+      clv: { value: 10 },
+      health: { recency: 100 },
+    });
+    expect(metrics.topContacts.find((row) => row.id === contactId)?.interactionCount).toBe(1);
+    const insights = await user.client.gmail.contactInsights.query({ workspaceId, contactId });
+    expect(insights).toMatchObject({ totalEmails: 1, lastSubject: message!.subject });
+  }
+}
 
 describe("OAuth", () => {
   it("asks Google for offline, read-only access with PKCE (S256) and a signed state", async () => {
@@ -258,6 +303,10 @@ describe("sync", () => {
     expect(status.lastFullSyncAt).toBeInstanceOf(Date);
     expect(status.nextSyncInSec).toBeGreaterThan(4 * 60);
     expect(status.nextSyncInSec).toBeLessThanOrEqual(6 * 60);
+  });
+
+  it("puts an email on the timeline of every contact on it, counted once for each", async () => {
+    await expectOneEmailWithThreeContacts(app);
   });
 
   it("continues incrementally from the stored historyId, and resyncs fully when history is too old", async () => {
@@ -576,6 +625,7 @@ describe.each<TestDriver>(["pglite"])("on %s", (driver) => {
       expect(status, JSON.stringify(status)).toMatchObject({ lastError: null, status: "active" });
       expect(await contactEmails(embedded, workspaceId)).toEqual(google.mailbox(email).expectedContacts());
       expect(await interactionCount(embedded, workspaceId)).toBe(personal(email).length);
+      await expectOneEmailWithThreeContacts(embedded);
     } finally {
       await embedded.close();
     }

@@ -143,11 +143,14 @@ describe("interactions", () => {
       expect([...stamps].sort((a, b) => b - a)).toEqual(stamps);
       cursor = page.nextCursor;
     } while (cursor);
-    // Ben also appears as participant of the first email, but his own timeline is his interactions.
-    expect(seen).toHaveLength(8);
-    expect(new Set(seen).size).toBe(8);
-    const first = await owner.client.interactions.listForContact.query({ workspaceId, contactId: ben.id, limit: 1 });
-    expect(first.items[0]!.participants).toEqual([
+    // His eight, and the first email (filed under Ana) that he was copied on: once, at its place in time.
+    const [intro] = await app.sql<{ id: string }[]>`SELECT id FROM interactions WHERE external_id = 'msg-1'`;
+    expect(seen).toHaveLength(9);
+    expect(new Set(seen).size).toBe(9);
+    expect(seen[0]).toBe(intro!.id);
+    const first = await owner.client.interactions.listForContact.query({ workspaceId, contactId: ben.id, limit: 2 });
+    expect(first.items[0]!.participants.map((p) => p.contactId)).toEqual(expect.arrayContaining([ana.id, ben.id]));
+    expect(first.items[1]!.participants).toEqual([
       expect.objectContaining({ contactId: ben.id, contactName: "Ben", role: "participant" }),
     ]);
   });

@@ -341,3 +341,40 @@ describe("a hand-computed workspace", () => {
     expect(empty.engagement.avgInteractionsPerContact).toBe(0);
   });
 });
+
+describe("an interaction with several contacts", () => {
+  const contact = (id: string): AnalyticsContactRow => ({
+    id,
+    name: `Person ${id}`,
+    email: null,
+    company: null,
+    createdAt: A - 100 * DAY,
+    deletedAt: null,
+  });
+  // One email filed under p, sent to q and r too (q listed twice, p listed again), plus a call with q alone.
+  const interactions: AnalyticsInteractionRow[] = [
+    { contactId: "p", participantContactIds: ["q", "r", "q", "p"], type: "email", occurredAt: A - DAY },
+    { contactId: "q", type: "call", occurredAt: A - 2 * DAY },
+  ];
+  const snapshot = computeAnalyticsSnapshot({
+    contacts: [contact("p"), contact("q"), contact("r"), contact("s")],
+    interactions,
+    settings: DEFAULT_ANALYTICS_SETTINGS,
+    asOf: A,
+  });
+  const byId = new Map(snapshot.top.interactions.map((row) => [row.id, row]));
+
+  it("counts once on each participant's figures", () => {
+    expect(byId.get("p")).toMatchObject({ interactionCount: 1, clvCents: 1_000, lastContactMs: A - DAY });
+    expect(byId.get("q")).toMatchObject({ interactionCount: 2, clvCents: 3_500, lastContactMs: A - DAY });
+    expect(byId.get("r")).toMatchObject({ interactionCount: 1, clvCents: 1_000, recency: 100 });
+    expect(byId.get("s")).toMatchObject({ interactionCount: 0, recency: 0 });
+  });
+
+  it("counts once in the workspace's interaction totals", () => {
+    expect(snapshot.current.interactions30d).toBe(2);
+    expect(snapshot.current.interactionsTotal).toBe(2);
+    expect(snapshot.current.contactedContacts).toBe(3);
+    expect(snapshot.current.clvCentsTotal).toBe(5_500);
+  });
+});

@@ -46,8 +46,15 @@ export interface AnalyticsContactRow {
   deletedAt: Date | number | null;
 }
 
+/**
+ * An interaction belongs to every contact taking part in it: the one it is filed under
+ * (`contactId`) and each of `participantContactIds`. It counts once on each of their figures,
+ * and once (under `contactId`) in the workspace's interaction totals.
+ */
 export interface AnalyticsInteractionRow {
   contactId: string;
+  /** The other contacts taking part (an email's co-recipients); repeats and `contactId` itself are ignored. */
+  participantContactIds?: readonly string[];
   type: AnalyticsInteractionType;
   occurredAt: Date | number;
 }
@@ -66,13 +73,17 @@ export interface ContactAnalytics {
   interactions30d: number;
   /** Interactions in (asOf − 90 d, asOf]. */
   interactions90d: number;
+  /** Of `interactionCount`, those filed under this contact (the workspace totals count only these). */
+  filedInteractionCount: number;
+  /** Of `interactions30d`, those filed under this contact. */
+  filedInteractions30d: number;
   recency: RecencyScore;
   frequency: FrequencyScore;
   /** recency + frequency: twice the health, always an integer. */
   healthTwice: number;
 }
 
-/** A contact's figures as of `asOfMs` from its interactions (later ones are ignored). */
+/** A contact's figures as of `asOfMs` from the interactions it takes part in (later ones are ignored). */
 export function contactAnalytics(
   contactId: string,
   interactions: readonly AnalyticsInteractionRow[],
@@ -84,14 +95,21 @@ export function contactAnalytics(
   let lastContactMs: number | null = null;
   let interactions30d = 0;
   let interactions90d = 0;
+  let filedInteractionCount = 0;
+  let filedInteractions30d = 0;
   for (const interaction of interactions) {
     const at = ms(interaction.occurredAt);
     if (at > asOfMs) continue;
+    const filed = interaction.contactId === contactId;
     interactionCount++;
+    if (filed) filedInteractionCount++;
     clvCents += values[interaction.type] ?? 0;
     if (lastContactMs === null || at > lastContactMs) lastContactMs = at;
     const ageDays = (asOfMs - at) / ANALYTICS_DAY_MS;
-    if (ageDays < ENGAGEMENT_WINDOW_DAYS) interactions30d++;
+    if (ageDays < ENGAGEMENT_WINDOW_DAYS) {
+      interactions30d++;
+      if (filed) filedInteractions30d++;
+    }
     if (ageDays < FREQUENCY_WINDOW_DAYS) interactions90d++;
   }
   const recency = recencyScore(daysBetween(lastContactMs, asOfMs));
@@ -103,6 +121,8 @@ export function contactAnalytics(
     lastContactMs,
     interactions30d,
     interactions90d,
+    filedInteractionCount,
+    filedInteractions30d,
     recency,
     frequency,
     healthTwice: recency + frequency,
@@ -168,12 +188,12 @@ export function addToAggregates(
   if (health === "healthy") totals.healthy++;
   else if (health === "at_risk") totals.atRisk++;
   else totals.inactiveHealth++;
-  totals.interactions30d += stats.interactions30d;
+  totals.interactions30d += stats.filedInteractions30d;
   const createdAgeDays = (asOfMs - createdAtMs) / ANALYTICS_DAY_MS;
   if (createdAgeDays >= 0 && createdAgeDays < ENGAGEMENT_WINDOW_DAYS) totals.newContacts30d++;
   if (stats.interactions30d > 0) totals.contactedContacts++;
   if (stats.interactions90d === 0) totals.inactiveContacts++;
-  totals.interactionsTotal += stats.interactionCount;
+  totals.interactionsTotal += stats.filedInteractionCount;
 }
 
 // ---------------------------------------------------------------- snapshot
@@ -224,7 +244,10 @@ export function computeAnalyticsSnapshot(input: {
   const topLimit = input.topLimit ?? TOP_CONTACTS_MAX;
   const live = input.contacts.filter((contact) => contact.deletedAt === null);
   const byContact = new Map<string, AnalyticsInteractionRow[]>(live.map((contact) => [contact.id, []]));
-  for (const interaction of input.interactions) byContact.get(interaction.contactId)?.push(interaction);
+  for (const interaction of input.interactions) {
+    const takingPart = new Set([interaction.contactId, ...(interaction.participantContactIds ?? [])]);
+    for (const contactId of takingPart) byContact.get(contactId)?.push(interaction);
+  }
 
   const current = emptyAggregates();
   const previous = emptyAggregates();

@@ -24,6 +24,7 @@ import {
   type TopContactSort,
 } from "@rapport/core";
 import { sql, type SQL } from "drizzle-orm";
+import { contactInteractionLinks } from "../interactions/public";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const at = (ms: number) => sql`${iso(ms)}::timestamptz`;
@@ -70,11 +71,12 @@ function totals(prefix: "" | "p_", live: SQL, asOfMs: number, settings: Analytic
     'healthy', count(*) FILTER (WHERE ${live} AND ${h2} >= 140),
     'atRisk', count(*) FILTER (WHERE ${live} AND ${h2} >= 80 AND ${h2} < 140),
     'inactiveHealth', count(*) FILTER (WHERE ${live} AND ${h2} < 80),
-    'interactions30d', coalesce(sum(${col("n30")}) FILTER (WHERE ${live}), 0),
+    -- Interactions filed under the contacts: an email to three of them is counted once here.
+    'interactions30d', coalesce(sum(${col("fn30")}) FILTER (WHERE ${live}), 0),
     'newContacts30d', count(*) FILTER (WHERE ${live} AND created_at > ${at(daysBefore(asOfMs, ENGAGEMENT_WINDOW_DAYS))} AND created_at <= ${at(asOfMs)}),
     'contactedContacts', count(*) FILTER (WHERE ${live} AND ${col("n30")} > 0),
     'inactiveContacts', count(*) FILTER (WHERE ${live} AND ${col("n90")} = 0),
-    'interactionsTotal', coalesce(sum(${col("n")}) FILTER (WHERE ${live}), 0)
+    'interactionsTotal', coalesce(sum(${col("fn")}) FILTER (WHERE ${live}), 0)
   )`;
 }
 
@@ -118,23 +120,28 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
              max(i.occurred_at) AS last_at,
              count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t0, ENGAGEMENT_WINDOW_DAYS))})::int AS n30,
              count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t0, FREQUENCY_WINDOW_DAYS))})::int AS n90,
+             count(*) FILTER (WHERE i.filed)::int AS fn,
+             count(*) FILTER (WHERE i.filed AND i.occurred_at > ${at(daysBefore(t0, ENGAGEMENT_WINDOW_DAYS))})::int AS fn30,
              count(*) FILTER (WHERE i.occurred_at <= ${at(t1)})::int AS p_n,
              coalesce(sum(${value}) FILTER (WHERE i.occurred_at <= ${at(t1)}), 0)::bigint AS p_cents,
              max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${at(t1)}) AS p_last_at,
              count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t1, ENGAGEMENT_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_n30,
-             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t1, FREQUENCY_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_n90
-      FROM interactions i
-      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${at(t0)}
+             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t1, FREQUENCY_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_n90,
+             count(*) FILTER (WHERE i.filed AND i.occurred_at <= ${at(t1)})::int AS p_fn,
+             count(*) FILTER (WHERE i.filed AND i.occurred_at > ${at(daysBefore(t1, ENGAGEMENT_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_fn30
+      FROM ${contactInteractionLinks(workspaceId, at(t0))} i
       GROUP BY i.contact_id
     ), scored AS MATERIALIZED (
       SELECT c.id, c.created_at,
              coalesce(a.n, 0) AS n, coalesce(a.cents, 0) AS cents, a.last_at,
              coalesce(a.n30, 0) AS n30, coalesce(a.n90, 0) AS n90,
+             coalesce(a.fn, 0) AS fn, coalesce(a.fn30, 0) AS fn30,
              ${recency(sql`a.last_at`, t0)} AS r,
              ${frequency(sql`coalesce(a.n90, 0)`)} AS f,
              c.created_at <= ${at(t1)} AS p_live,
              coalesce(a.p_n, 0) AS p_n, coalesce(a.p_cents, 0) AS p_cents,
              coalesce(a.p_n30, 0) AS p_n30, coalesce(a.p_n90, 0) AS p_n90,
+             coalesce(a.p_fn, 0) AS p_fn, coalesce(a.p_fn30, 0) AS p_fn30,
              ${recency(sql`a.p_last_at`, t1)} AS p_r,
              ${frequency(sql`coalesce(a.p_n90, 0)`)} AS p_f
       FROM contacts c
@@ -238,8 +245,7 @@ export function exportQuery(
       LEFT JOIN (
         SELECT i.contact_id, count(*)::int AS n, sum(${value})::bigint AS cents, max(i.occurred_at) AS last_at,
                count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(asOfMs, FREQUENCY_WINDOW_DAYS))})::int AS n90
-        FROM interactions i
-        WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${at(asOfMs)}
+        FROM ${contactInteractionLinks(workspaceId, at(asOfMs))} i
         GROUP BY i.contact_id
       ) a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL

@@ -35,6 +35,7 @@ import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
 import { CONTACT_RESTRICTED_MESSAGE } from "../../platform/privacy/restriction";
+import { contactInteractionLinks } from "../interactions/public";
 import { AnalyticsCache } from "./cache";
 import { exportQuery, snapshotQuery, timeseriesQuery, toSnapshot, type ExportRow, type SnapshotRow } from "./queries";
 import { createExportLink } from "./link";
@@ -141,7 +142,8 @@ export class AnalyticsService {
 
   /**
    * One contact's figures as of `asOf`, by the definitions of the workspace figures (README
-   * "Analytics"): its interactions grouped by type in one statement, scored with the core rules.
+   * "Analytics"): the interactions it takes part in grouped by type in one statement, scored with
+   * the core rules.
    */
   async contactRelationship(input: { workspaceId: string; contactId: string; asOf?: Date }) {
     const { workspaceId, contactId } = input;
@@ -163,9 +165,8 @@ export class AnalyticsService {
       sql`SELECT type, count(*)::int AS n, (extract(epoch FROM max(occurred_at)) * 1000)::float8 AS last_ms,
                  count(*) FILTER (WHERE occurred_at > ${since(ENGAGEMENT_WINDOW_DAYS)}::timestamptz)::int AS n30,
                  count(*) FILTER (WHERE occurred_at > ${since(FREQUENCY_WINDOW_DAYS)}::timestamptz)::int AS n90
-          FROM interactions
-          WHERE workspace_id = ${workspaceId}::uuid AND contact_id = ${contactId}::uuid
-            AND occurred_at <= ${asOf.toISOString()}::timestamptz
+          FROM ${contactInteractionLinks(workspaceId, sql`${asOf.toISOString()}::timestamptz`)} i
+          WHERE contact_id = ${contactId}::uuid
           GROUP BY type`,
     );
     let interactions = 0;

@@ -49,6 +49,10 @@ export async function interactionSnapshots(
     rows.map((row) => [row.id, { ...row, participantContactIds: [...new Set(byInteraction.get(row.id) ?? [])] }]),
   );
 }
-/** What other modules may use of interactions: the shape importers hand to `importMany` (in their transaction) and the email figures per contact. */
+/**
+ * What other modules may use of interactions: the shape importers hand to `importMany` (in their
+ * transaction), the email figures per contact, and which contacts each interaction belongs to.
+ */
 export type { ImportedInteraction } from "./service";
 export { emailFigures } from "./figures";
+export { contactInteractionLinks } from "./links";

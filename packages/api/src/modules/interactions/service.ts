@@ -220,7 +220,15 @@ export class InteractionService {
       .from(contacts)
       .where(and(eq(contacts.id, input.contactId), eq(contacts.workspaceId, input.workspaceId)));
     if (!contact) throw notFound("Contact");
-    const conditions = [eq(interactions.contactId, input.contactId), eq(interactions.workspaceId, input.workspaceId)];
+    // The contact's timeline: what is filed under it and what it took part in (an email it was copied on).
+    const conditions = [
+      eq(interactions.workspaceId, input.workspaceId),
+      sql`${interactions.id} IN (
+        SELECT ${interactions.id} FROM ${interactions} WHERE ${interactions.contactId} = ${input.contactId}
+        UNION ALL
+        SELECT ${interactionParticipants.interactionId} FROM ${interactionParticipants}
+        WHERE ${interactionParticipants.contactId} = ${input.contactId})`,
+    ];
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 2);
       if (
