@@ -10,10 +10,12 @@ const POLL_MS = 30_000;
 const UNREACHABLE_POLL_MS = 10_000;
 
 /**
- * Polls /readyz every 30 s and says when the server runs degraded (e.g. "no
- * Redis"), when its database is down, or when it cannot be reached at all.
+ * Polls /readyz every 30 s and says when the server's database is down or it
+ * cannot be reached at all (everyone is affected), and — to operators only
+ * (`showDegraded`: owners and admins) — when it runs degraded (e.g. "no Redis"):
+ * a member's work goes on, and what does fail says so where it fails.
  */
-export function ReadinessBanner() {
+export function ReadinessBanner({ showDegraded = false }: { showDegraded?: boolean }) {
   const [readiness, setReadiness] = useState<Readiness | null>(null);
 
   useEffect(() => {
@@ -64,7 +66,7 @@ export function ReadinessBanner() {
       </div>
     );
   }
-  if (readiness.degraded.length === 0) return null;
+  if (!showDegraded || readiness.degraded.length === 0) return null;
   return (
     <div className="banner banner-degraded" role="status">
       <strong>Degraded:</strong> {readiness.degraded.join("; ")}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useState, type RefObject } from "react";
 import { describeError } from "../errors";
 
 /** Date.now(), re-rendering every `intervalMs` (for relative times and countdowns). */
@@ -42,4 +42,36 @@ export function useDocumentTitle(...parts: (string | null | undefined)[]) {
   useEffect(() => {
     document.title = title;
   }, [title]);
+}
+
+/**
+ * While `open`, closes a popover (disclosure panel, menu) on Escape — handing focus back
+ * to its button — and on a click or focus outside `root`.
+ */
+export function useDismiss(
+  open: boolean,
+  close: () => void,
+  root: RefObject<HTMLElement | null>,
+  button: RefObject<HTMLElement | null>,
+) {
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") {
+        close();
+        button.current?.focus();
+      }
+    };
+    const onOutside = (event: Event) => {
+      if (root.current && !root.current.contains(event.target as Node)) close();
+    };
+    document.addEventListener("keydown", onKey);
+    document.addEventListener("pointerdown", onOutside);
+    document.addEventListener("focusin", onOutside);
+    return () => {
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("pointerdown", onOutside);
+      document.removeEventListener("focusin", onOutside);
+    };
+  }, [open, close, root, button]);
 }

@@ -107,6 +107,8 @@ export interface FakeServer {
   on(handlers: Record<string, ProcedureHandler>): void;
   /** Paths requested that had no handler (answered NOT_FOUND); a test can assert this is empty. */
   unhandled: string[];
+  /** What /readyz answers from now on (default: ok, nothing degraded). */
+  setReadiness(body: { status: string; degraded: string[] }): void;
 }
 
 export function createFakeServer(initial: Record<string, ProcedureHandler> = {}): FakeServer {
@@ -114,6 +116,7 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
   const calls: RecordedCall[] = [];
   const unhandled: string[] = [];
   const counts = new Map<string, number>();
+  let readiness = { status: "ok", degraded: [] as string[] };
 
   function buildRouter(paths: string[], type: "query" | "mutation", headers: Headers, signal: AbortSignal | null) {
     const tree: Record<string, any> = {};
@@ -144,7 +147,7 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
     if (init?.signal?.aborted) throw new DOMException("The operation was aborted.", "AbortError");
     // Let React Query's state updates of the previous response settle first, like a real network would.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    if (url.pathname === "/readyz") return Response.json({ status: "ok", degraded: [] });
+    if (url.pathname === "/readyz") return Response.json(readiness);
     if (url.pathname === "/healthz") return Response.json({ status: "ok" });
     if (!url.pathname.startsWith("/trpc/")) return new Response("Not found", { status: 404 });
 
@@ -178,6 +181,9 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
     callsTo: (path) => calls.filter((call) => call.path === path),
     on(next) {
       Object.assign(handlers, next);
+    },
+    setReadiness(body) {
+      readiness = body;
     },
   };
 }

@@ -17,6 +17,8 @@ export interface RenderAppOptions {
   signedIn?: boolean;
   role?: WorkspaceRole;
   handlers?: Record<string, ProcedureHandler>;
+  /** What /readyz answers (default: ok). */
+  readiness?: { status: string; degraded: string[] };
 }
 
 export interface RenderedApp {
@@ -29,6 +31,7 @@ export async function renderApp({
   signedIn = true,
   role = "owner",
   handlers = {},
+  readiness,
 }: RenderAppOptions = {}): Promise<RenderedApp> {
   vi.resetModules();
   window.history.replaceState(null, "", path);
@@ -72,6 +75,7 @@ export async function renderApp({
     "workspaces.soleOwned": () => [],
     ...handlers,
   });
+  if (readiness) server.setReadiness(readiness);
   vi.stubGlobal("fetch", server.fetch);
 
   // The production modules, freshly evaluated for this test (as on a page load).

@@ -16,7 +16,7 @@ import { DeletionScheduledNotice } from "../workspaces/DeletionScheduledNotice";
 import { readLastWorkspace, rememberWorkspace } from "./lastWorkspace";
 import { WorkspaceNotFound } from "./NotFoundPage";
 import { TopBar } from "./TopBar";
-import { useOptionalWorkspace, WorkspaceContext, type CurrentWorkspace } from "./workspace";
+import { canManage, useOptionalWorkspace, WorkspaceContext, type CurrentWorkspace } from "./workspace";
 
 const WorkspacesPage = lazy(() => import("../workspaces/WorkspacesPage"));
 // Signed-in visits never need the sign-in form, its schemas or zod: they load with it.
@@ -135,7 +135,7 @@ function SignedIn({ user }: { user: SessionUser }) {
   return (
     <WorkspaceContext.Provider value={workspace}>
       <header className="topbar">
-        <ReadinessBanner />
+        <ReadinessBanner showDegraded={workspace !== null && canManage(workspace.role)} />
         <TopBar user={user} />
       </header>
       <main id="main" className="container" tabIndex={-1}>

@@ -1,15 +1,31 @@
-import { Link, useMatches, useNavigate } from "@tanstack/react-router";
+import { Link, useLocation, useMatches, useNavigate } from "@tanstack/react-router";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { useDismiss } from "../../components/hooks";
 import { describeError } from "../../errors";
 import { signOutLocally, type SessionUser } from "../../session";
 import { trpc } from "../../trpc";
 import { canManage, useOptionalWorkspace } from "./workspace";
+import { HEADER_ACTIONS } from "./headerActions";
 import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
-/** Brand, workspace switcher, section links and "Sign out". */
+/**
+ * Brand, workspace switcher, section links, header actions and the user's links.
+ * At phone widths (CSS) only brand, switcher and a "Menu" button stay in the bar;
+ * the button opens the rest as a panel below it (one DOM for both layouts).
+ */
 export function TopBar({ user }: { user: SessionUser }) {
+  const id = useId();
   const workspace = useOptionalWorkspace();
   const navigate = useNavigate();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const closeMenu = useCallback(() => setMenuOpen(false), []);
+  const rootRef = useRef<HTMLDivElement>(null);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const pathname = useLocation({ select: (location) => location.pathname });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: closes whenever the page changes
+  useEffect(() => setMenuOpen(false), [pathname]);
+  useDismiss(menuOpen, closeMenu, rootRef, menuButton);
   const logout = trpc.auth.logout.useMutation({
     onSuccess: () => {
       signOutLocally();
@@ -26,48 +42,57 @@ export function TopBar({ user }: { user: SessionUser }) {
   });
 
   return (
-    <div className="container topbar-inner">
+    <div className="container topbar-inner" ref={rootRef}>
       <Link className="brand" to="/" activeProps={{}}>
         Rapport
       </Link>
       {workspace && <WorkspaceSwitcher current={workspace} />}
-      {/* DOM order = visual order on wide screens; narrow ones move the sections to a second row. */}
-      {workspace && <SectionNav workspaceId={workspace.id} manage={canManage(workspace.role)} />}
-      <div className="topbar-user">
-        <span className="topbar-name" title={user.email}>
-          {user.name}
-        </span>
-        <Link className="topbar-link" to="/privacy" activeProps={{}} title="My privacy">
-          {/* Narrow screens show the shield only; the text stays for screen readers. */}
-          <svg
-            className="topbar-link-icon"
-            viewBox="0 0 16 16"
-            width="20"
-            height="20"
-            aria-hidden="true"
-            focusable="false"
+      <button
+        ref={menuButton}
+        type="button"
+        className="button-secondary topbar-menu-button"
+        aria-expanded={menuOpen}
+        aria-controls={`${id}-menu`}
+        onClick={() => setMenuOpen((open) => !open)}
+      >
+        <svg viewBox="0 0 16 16" width="18" height="18" aria-hidden="true" focusable="false">
+          <path
+            d={menuOpen ? "m3.5 3.5 9 9m0-9-9 9" : "M2 4h12M2 8h12M2 12h12"}
+            stroke="currentColor"
+            strokeWidth="1.6"
+            strokeLinecap="round"
+          />
+        </svg>
+        {/* The icon is the button's face; its name stays for screen readers. */}
+        <span className="visually-hidden">Menu</span>
+      </button>
+      {/* Wide screens: its children are the bar's own items (display: contents). */}
+      <div id={`${id}-menu`} className="topbar-menu" data-open={menuOpen || undefined}>
+        {/* DOM order = visual order on wide screens; narrow ones move the sections to a second row. */}
+        {workspace && <SectionNav workspaceId={workspace.id} manage={canManage(workspace.role)} />}
+        {HEADER_ACTIONS.length > 0 && (
+          <div className="topbar-actions">
+            {HEADER_ACTIONS.map(({ key, Component }) => (
+              <Component key={key} />
+            ))}
+          </div>
+        )}
+        <div className="topbar-user">
+          <span className="topbar-name" title={user.email}>
+            {user.name}
+          </span>
+          <Link className="topbar-link" to="/privacy" activeProps={{}}>
+            My privacy
+          </Link>
+          <button
+            type="button"
+            className="button-secondary"
+            onClick={() => logout.mutate()}
+            disabled={logout.isPending}
           >
-            <path
-              d="M8 1.25 2.5 3.4v4.1c0 3.3 2.3 6 5.5 7.25 3.2-1.25 5.5-3.95 5.5-7.25V3.4L8 1.25Z"
-              fill="none"
-              stroke="currentColor"
-              strokeWidth="1.5"
-              strokeLinejoin="round"
-            />
-            <path
-              d="m5.6 8 1.7 1.7 3.2-3.4"
-              fill="none"
-              stroke="currentColor"
-              strokeWidth="1.5"
-              strokeLinecap="round"
-              strokeLinejoin="round"
-            />
-          </svg>
-          <span className="topbar-link-text">My privacy</span>
-        </Link>
-        <button type="button" className="button-secondary" onClick={() => logout.mutate()} disabled={logout.isPending}>
-          {logout.isPending ? "Signing out…" : "Sign out"}
-        </button>
+            {logout.isPending ? "Signing out…" : "Sign out"}
+          </button>
+        </div>
       </div>
       {logout.error && (
         <div className="topbar-error">
@@ -85,7 +110,8 @@ type Section = {
     | `/w/$workspaceId/${"activity" | "analytics" | "members" | "integrations" | "audit" | "privacy" | "cache" | "webhooks"}`;
   /** Also highlighted on these pages (the contact pages belong to Contacts). */
   within?: string;
-  manage?: boolean;
+  /** Operators' pages (owners and admins only), grouped apart under "Admin". */
+  admin?: boolean;
 };
 
 // Everyone sees Members: plain members get the read-only list and "Leave workspace".
@@ -95,32 +121,40 @@ const SECTIONS: Section[] = [
   { label: "Analytics", to: "/w/$workspaceId/analytics" },
   { label: "Members", to: "/w/$workspaceId/members" },
   { label: "Integrations", to: "/w/$workspaceId/integrations" },
-  { label: "Audit", to: "/w/$workspaceId/audit", manage: true },
-  { label: "Privacy", to: "/w/$workspaceId/privacy", manage: true },
-  { label: "Cache", to: "/w/$workspaceId/cache", manage: true },
-  { label: "Webhooks", to: "/w/$workspaceId/webhooks", manage: true },
+  { label: "Audit", to: "/w/$workspaceId/audit", admin: true },
+  { label: "Privacy", to: "/w/$workspaceId/privacy", admin: true },
+  { label: "Webhooks", to: "/w/$workspaceId/webhooks", admin: true },
+  { label: "Cache", to: "/w/$workspaceId/cache", admin: true },
 ];
 
 function SectionNav({ workspaceId, manage }: { workspaceId: string; manage: boolean }) {
+  const id = useId();
   const routeId = useMatches({ select: (matches) => matches.at(-1)?.routeId });
+  const link = (section: Section) => (
+    <li key={section.label}>
+      {/* aria-current on the section's own page; "active" also on the pages within it. */}
+      <Link
+        to={section.to}
+        params={{ workspaceId }}
+        activeOptions={{ exact: true, includeSearch: false }}
+        activeProps={{}}
+        className={routeId === section.to || routeId?.startsWith(`${section.within}/`) ? "active" : undefined}
+      >
+        {section.label}
+      </Link>
+    </li>
+  );
   return (
     <nav className="mainnav" aria-label="Workspace sections">
-      <ul>
-        {SECTIONS.filter((section) => manage || !section.manage).map((section) => (
-          <li key={section.label}>
-            {/* aria-current on the section's own page; "active" also on the pages within it. */}
-            <Link
-              to={section.to}
-              params={{ workspaceId }}
-              activeOptions={{ exact: true, includeSearch: false }}
-              activeProps={{}}
-              className={routeId === section.to || routeId?.startsWith(`${section.within}/`) ? "active" : undefined}
-            >
-              {section.label}
-            </Link>
-          </li>
-        ))}
-      </ul>
+      <ul>{SECTIONS.filter((section) => !section.admin).map(link)}</ul>
+      {manage && (
+        <div className="mainnav-group">
+          <span id={`${id}-admin`} className="mainnav-group-label">
+            Admin
+          </span>
+          <ul aria-labelledby={`${id}-admin`}>{SECTIONS.filter((section) => section.admin).map(link)}</ul>
+        </div>
+      )}
     </nav>
   );
 }

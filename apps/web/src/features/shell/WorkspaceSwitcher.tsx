@@ -1,5 +1,6 @@
 import { Link, useLocation, useMatches } from "@tanstack/react-router";
-import { lazy, Suspense, useEffect, useId, useRef, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useId, useRef, useState } from "react";
+import { useDismiss } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { trpc } from "../../trpc";
 import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
@@ -43,6 +44,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
   const routeId = useMatches({ select: (matches) => matches.at(-1)?.routeId });
   const workspaces = trpc.workspaces.list.useQuery();
   const [open, setOpen] = useState(false);
+  const close = useCallback(() => setOpen(false), []);
   const rootRef = useRef<HTMLDivElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
 
@@ -50,26 +52,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
   const location = useLocation({ select: (current) => current.pathname });
   // biome-ignore lint/correctness/useExhaustiveDependencies: closes whenever the path changes
   useEffect(() => setOpen(false), [location]);
-  useEffect(() => {
-    if (!open) return;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === "Escape") {
-        setOpen(false);
-        buttonRef.current?.focus();
-      }
-    };
-    const onOutside = (event: Event) => {
-      if (rootRef.current && !rootRef.current.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener("keydown", onKey);
-    document.addEventListener("pointerdown", onOutside);
-    document.addEventListener("focusin", onOutside);
-    return () => {
-      document.removeEventListener("keydown", onKey);
-      document.removeEventListener("pointerdown", onOutside);
-      document.removeEventListener("focusin", onOutside);
-    };
-  }, [open]);
+  useDismiss(open, close, rootRef, buttonRef);
 
   return (
     <div className="switcher" ref={rootRef}>

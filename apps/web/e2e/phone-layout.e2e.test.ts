@@ -1,0 +1,121 @@
+/**
+ * The dashboard at phone width (375 × 812, an iPhone's CSS viewport), on the real
+ * server serving the built SPA, in Debian's Chromium: the top bar is one short row
+ * (brand, the whole workspace name, "Menu"), the menu opens the sections and the
+ * user's links, nothing makes the page scroll sideways, and axe finds no serious
+ * or critical violations either way.
+ *
+ * Screenshots: e2e-artifacts/header-375.png (collapsed) and header-375-open.png (menu open).
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SignedInUser, TestApp } from "../../server/test/support/app";
+import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+
+let app: TestApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+const PHONE = { width: 375, height: 812 };
+
+async function signIn(page: Page, user: SignedInUser) {
+  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("button", { name: "Menu" }).waitFor();
+}
+
+/** How far the page scrolls sideways (0 when nothing overflows the viewport). */
+function horizontalOverflow(page: Page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+describe("phone layout (375 px)", () => {
+  it("collapses the top bar to brand, workspace and Menu; the menu opens the sections and closes on navigation", async () => {
+    const owner = await app.signUp("Olive Owner");
+    const name = "Northwind Traders Europe";
+    const workspace = await owner.client.workspaces.create.mutate({ name });
+    for (const [contact, company] of [
+      ["Ana Ruiz", "Acme Corporation International"],
+      ["Ben Ortiz", "Globex"],
+      ["Carla Diaz-Fernández de la Vega", "Initech"],
+    ] as const) {
+      await owner.client.contacts.create.mutate({
+        workspaceId: workspace.id,
+        name: contact,
+        company,
+        email: `${contact.split(" ")[0]!.toLowerCase()}@example.com`,
+      });
+    }
+
+    const { context, page, record } = await openPage(browser, app.url, PHONE);
+    await page.goto(`/w/${workspace.id}/contacts`);
+    await signIn(page, owner);
+    await page.getByRole("heading", { level: 1, name: "Contacts" }).waitFor();
+    await page.getByRole("link", { name: "Carla Diaz-Fernández de la Vega" }).first().waitFor();
+
+    const header = page.getByRole("banner");
+    const menuButton = header.getByRole("button", { name: "Menu" });
+    const nav = page.getByRole("navigation", { name: "Workspace sections" });
+
+    // Collapsed: one short row; the sections and the user's links wait behind "Menu".
+    expect(await menuButton.getAttribute("aria-expanded")).toBe("false");
+    expect(await nav.isVisible()).toBe(false);
+    expect(await header.getByRole("button", { name: "Sign out" }).isVisible()).toBe(false);
+    const headerBox = (await header.boundingBox())!;
+    expect(headerBox.height).toBeLessThan(PHONE.height * 0.1);
+
+    // The workspace name is all there: not cut, not ellipsized, inside the viewport.
+    const switcherName = header.locator(".switcher-name");
+    expect(await switcherName.textContent()).toBe(name);
+    const fits = await switcherName.evaluate((element) => element.scrollWidth <= element.clientWidth);
+    expect(fits).toBe(true);
+    const nameBox = (await switcherName.boundingBox())!;
+    expect(nameBox.x).toBeGreaterThanOrEqual(0);
+    expect(nameBox.x + nameBox.width).toBeLessThanOrEqual(PHONE.width);
+    const buttonBox = (await menuButton.boundingBox())!;
+    expect(buttonBox.x + buttonBox.width).toBeLessThanOrEqual(PHONE.width);
+
+    expect(await horizontalOverflow(page)).toBe(0);
+    await expectAccessible(page, "contacts list at 375 px, menu closed");
+    console.log(`screenshot: ${await screenshot(page, "header-375")}`);
+
+    // Open: the sections (operators' ones under Admin) and the user's links.
+    await menuButton.click();
+    expect(await menuButton.getAttribute("aria-expanded")).toBe("true");
+    await nav.waitFor();
+    for (const section of ["Contacts", "Activity", "Analytics", "Members", "Integrations", "Cache"])
+      expect(await nav.getByRole("link", { name: section, exact: true }).isVisible()).toBe(true);
+    expect(await nav.getByRole("list", { name: "Admin" }).getByRole("link", { name: "Cache" }).isVisible()).toBe(true);
+    expect(await header.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
+    expect(await header.getByRole("link", { name: "My privacy" }).isVisible()).toBe(true);
+    expect(await horizontalOverflow(page)).toBe(0);
+    await expectAccessible(page, "contacts list at 375 px, menu open");
+    console.log(`screenshot: ${await screenshot(page, "header-375-open")}`);
+
+    // Escape closes it and returns focus to the button.
+    await page.keyboard.press("Escape");
+    expect(await menuButton.getAttribute("aria-expanded")).toBe("false");
+    expect(await menuButton.evaluate((element) => element === document.activeElement)).toBe(true);
+
+    // Keyboard: open it, go to Members; the menu closes on the new page.
+    await page.keyboard.press("Enter");
+    await nav.getByRole("link", { name: "Members" }).click();
+    await page.getByRole("heading", { level: 1, name: "Members" }).waitFor();
+    await expect.poll(() => menuButton.getAttribute("aria-expanded")).toBe("false");
+    expect(await nav.isVisible()).toBe(false);
+    expect(await horizontalOverflow(page)).toBe(0);
+
+    expect(record.errors).toEqual([]);
+    await context.close();
+  });
+});

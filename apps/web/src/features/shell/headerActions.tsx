@@ -1,0 +1,9 @@
+import type { ComponentType } from "react";
+
+/**
+ * Controls on the right of the top bar (before the user's links), in this order.
+ * Wide screens show them in the bar; at phone widths they move into the header's
+ * menu with the sections. Each renders its own button(s) and keeps its own state;
+ * adding one is one line here.
+ */
+export const HEADER_ACTIONS: readonly { key: string; Component: ComponentType }[] = [];
