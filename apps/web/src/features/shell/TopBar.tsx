@@ -1,11 +1,11 @@
-import { Link, useLocation, useMatches, useNavigate } from "@tanstack/react-router";
-import { useCallback, useEffect, useId, useRef, useState } from "react";
+import { Link, useMatches, useNavigate } from "@tanstack/react-router";
+import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { useDismiss } from "../../components/hooks";
 import { describeError } from "../../errors";
 import { signOutLocally, type SessionUser } from "../../session";
 import { trpc } from "../../trpc";
 import { canManage, useOptionalWorkspace } from "./workspace";
+import { useDisclosure } from "./disclosure";
 import { HEADER_ACTIONS } from "./headerActions";
 import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
@@ -18,14 +18,8 @@ export function TopBar({ user }: { user: SessionUser }) {
   const id = useId();
   const workspace = useOptionalWorkspace();
   const navigate = useNavigate();
-  const [menuOpen, setMenuOpen] = useState(false);
-  const closeMenu = useCallback(() => setMenuOpen(false), []);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const menuButton = useRef<HTMLButtonElement>(null);
-  const pathname = useLocation({ select: (location) => location.pathname });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: closes whenever the page changes
-  useEffect(() => setMenuOpen(false), [pathname]);
-  useDismiss(menuOpen, closeMenu, rootRef, menuButton);
+  const menu = useDisclosure<HTMLDivElement>();
+  const menuOpen = menu.open;
   const logout = trpc.auth.logout.useMutation({
     onSuccess: () => {
       signOutLocally();
@@ -42,18 +36,18 @@ export function TopBar({ user }: { user: SessionUser }) {
   });
 
   return (
-    <div className="container topbar-inner" ref={rootRef}>
+    <div className="container topbar-inner" ref={menu.rootRef}>
       <Link className="brand" to="/" activeProps={{}}>
         Rapport
       </Link>
       {workspace && <WorkspaceSwitcher current={workspace} />}
       <button
-        ref={menuButton}
+        ref={menu.buttonRef}
         type="button"
         className="button-secondary topbar-menu-button"
         aria-expanded={menuOpen}
         aria-controls={`${id}-menu`}
-        onClick={() => setMenuOpen((open) => !open)}
+        onClick={menu.toggle}
       >
         <svg viewBox="0 0 16 16" width="18" height="18" aria-hidden="true" focusable="false">
           <path

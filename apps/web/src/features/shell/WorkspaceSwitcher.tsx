@@ -1,8 +1,8 @@
-import { Link, useLocation, useMatches } from "@tanstack/react-router";
-import { lazy, Suspense, useCallback, useEffect, useId, useRef, useState } from "react";
-import { useDismiss } from "../../components/hooks";
+import { Link, useMatches } from "@tanstack/react-router";
+import { lazy, Suspense, useId } from "react";
 import { Loading } from "../../components/Status";
 import { trpc } from "../../trpc";
+import { useDisclosure } from "./disclosure";
 import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
 
 // Its own chunk: the form brings react-hook-form and zod, which the first page does not need.
@@ -43,16 +43,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
   const id = useId();
   const routeId = useMatches({ select: (matches) => matches.at(-1)?.routeId });
   const workspaces = trpc.workspaces.list.useQuery();
-  const [open, setOpen] = useState(false);
-  const close = useCallback(() => setOpen(false), []);
-  const rootRef = useRef<HTMLDivElement>(null);
-  const buttonRef = useRef<HTMLButtonElement>(null);
-
-  // Close on navigation, Escape and clicks or focus outside.
-  const location = useLocation({ select: (current) => current.pathname });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: closes whenever the path changes
-  useEffect(() => setOpen(false), [location]);
-  useDismiss(open, close, rootRef, buttonRef);
+  const { open, toggle, close, rootRef, buttonRef } = useDisclosure<HTMLDivElement>();
 
   return (
     <div className="switcher" ref={rootRef}>
@@ -62,7 +53,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
         className="switcher-button"
         aria-expanded={open}
         aria-controls={`${id}-panel`}
-        onClick={() => setOpen((value) => !value)}
+        onClick={toggle}
       >
         <span className="visually-hidden">Workspace: </span>
         <span className="switcher-name">{current.name}</span>
@@ -103,7 +94,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
           <p className="switcher-heading">New workspace</p>
           {open && (
             <Suspense fallback={<Loading />}>
-              <CreateWorkspaceForm onCreated={() => setOpen(false)} />
+              <CreateWorkspaceForm onCreated={close} />
             </Suspense>
           )}
         </div>
