@@ -83,7 +83,7 @@ describe("recommendations.forContact", () => {
 
     // Ben is known (2 threads ≥ threshold 1) and only listed on request.
     const withKnown = await forContact("Ana", { includeKnown: true });
-    expect(withKnown.items[0]).toMatchObject({ contactId: ids.Ben, reasons: ["2 shared threads with Ana Test"] });
+    expect(withKnown.items[0]).toMatchObject({ contactId: ids.Ben, reasons: ["already in touch: 2 shared threads"] });
   });
 
   it("answers the second time from the cache, identically, and like the uncached computation", async () => {

@@ -41,7 +41,7 @@ function suggestionItems(list: HTMLElement): HTMLElement[] {
 }
 
 describe("Suggested connections panel", () => {
-  it("shows up to 10 suggestions with link, company, score and reasons; the toggle asks again with includeKnown", async () => {
+  it("shows the top 3 suggestions (up to 10 after Show more) with link, company, score and reasons; the toggle asks again with includeKnown", async () => {
     const ada = contact({ name: "Ada Lovelace", company: "Analytical Engines" });
     const carla = contact({ name: "Carla Diaz", company: "Initech" });
     const dan = contact({ name: "Dan Brooks", company: "Analytical Engines" });
@@ -63,7 +63,7 @@ describe("Suggested connections panel", () => {
           input.includeKnown
             ? recommendationList(
                 input.contactId,
-                [suggestion(ben, 0.9, ["2 shared threads with Ada Lovelace"]), ...unknown],
+                [suggestion(ben, 0.9, ["already in touch: 2 shared threads"]), ...unknown],
                 { includeKnown: true },
               )
             : recommendationList(input.contactId, unknown, { cached: true }),
@@ -74,7 +74,13 @@ describe("Suggested connections panel", () => {
     expect(within(region).getByRole("heading", { level: 2, name: "Suggested connections" })).toBeInTheDocument();
     const list = await within(region).findByRole("list", { name: "Suggestions for Ada Lovelace" });
 
-    // At most 10 of the 12 the server ranked, best first.
+    // The best 3 first; "Show more" opens up to 10 of the 12 the server ranked, best first.
+    expect(suggestionItems(list)).toHaveLength(3);
+    const more = within(region).getByRole("button", { name: "Show 7 more" });
+    expect(more).toHaveAttribute("aria-expanded", "false");
+    await user.click(more);
+    expect(more).toHaveAttribute("aria-expanded", "true");
+    expect(more).toHaveTextContent("Show fewer");
     const items = suggestionItems(list);
     expect(items).toHaveLength(10);
     const first = items[0]!;
@@ -109,7 +115,7 @@ describe("Suggested connections panel", () => {
     expect(toggle).toBeChecked();
     const known = await within(region).findByRole("link", { name: "Ben Known" });
     expect(suggestionItems(list)[0]).toContainElement(known);
-    expect(suggestionItems(list)[0]).toHaveTextContent("2 shared threads with Ada Lovelace");
+    expect(suggestionItems(list)[0]).toHaveTextContent("Already in touch: 2 shared threads");
     expect(server.callsTo("recommendations.forContact").at(-1)!.input).toMatchObject({ includeKnown: true });
     // Computed for this request, not from the cache.
     await waitFor(() => expect(within(region).queryByText("from cache")).toBeNull());
@@ -167,7 +173,7 @@ describe("Suggested connections panel", () => {
         "recommendations.forContact": (input: { contactId: string }) =>
           recommendationList(
             input.contactId,
-            logged ? [suggestion(ben, 0.5, ["1 shared thread with Ada Lovelace"])] : [],
+            logged ? [suggestion(ben, 0.5, ["already in touch: 1 shared thread"])] : [],
           ),
       },
     });

@@ -54,7 +54,7 @@ describe("recommendations: weighted Adamic–Adar on the interaction graph", () 
       [id("B"), score(2)],
       [id("C"), score(2 / Math.log(4))],
     ]);
-    expect(all[0]!.reasons).toEqual(["2 shared threads with Person A"]);
+    expect(all[0]!.reasons).toEqual(["already in touch: 2 shared threads"]);
   });
 
   it("decays with the half-life: a 90-day-old thread weighs 1/2 and no longer means 'known'", () => {
@@ -88,7 +88,7 @@ describe("recommendations: weighted Adamic–Adar on the interaction graph", () 
         name: "Person B",
         company: null,
         score: score(1),
-        reasons: ["1 shared meeting with Person A"],
+        reasons: ["already in touch: 1 shared meeting"],
       },
     ]);
   });
@@ -240,6 +240,23 @@ describe("recommendations: determinism", () => {
       }
     }
     expect(live.some((c) => recommend(graph, c, { k: 100, asOf: T })!.length > 3)).toBe(true);
+  });
+
+  it("reasons never name the contact they are for (they are read on that contact's page)", () => {
+    const names = new Map(contacts.map((c) => [c.id, c.name]));
+    let reasons = 0;
+    for (const c of live) {
+      for (const suggestion of recommend(graph, c, { k: 100, asOf: T, includeKnown: true })!) {
+        for (const reason of suggestion.reasons) {
+          reasons++;
+          expect(reason).not.toContain(names.get(c)!);
+        }
+      }
+    }
+    expect(reasons).toBeGreaterThan(100);
+    // The known ones still say how they know each other.
+    const known = live.flatMap((c) => recommend(graph, c, { k: 100, asOf: T, includeKnown: true })!);
+    expect(known.some((s) => s.reasons.some((reason) => /^already in touch: \d+ shared/.test(reason)))).toBe(true);
   });
 
   it("only the neighbourhood is needed: c's and its neighbours' interactions plus their companies", () => {

@@ -142,7 +142,8 @@ export function recommend(
         reasons.push(`same company: ${subject.company!.trim()}`);
       const direct = ownPosition[v]! - 1;
       if (direct >= 0 && own.emails[direct]! + own.meetings[direct]! + own.others[direct]! > 0) {
-        reasons.push(`${sharedPhrase(own, direct)} with ${subject.name}`);
+        // Shown on the subject's own page: never name them ("with Ana" on Ana's page reads as noise).
+        reasons.push(`already in touch: ${sharedPhrase(own, direct)}`);
       }
       const list = contributions[i]!.sort((x, y) => y.value - x.value || compareIds(nodes[x.z]!.id, nodes[y.z]!.id));
       for (const { z, adjacency, j } of list.slice(0, MAX_NAMED_MUTUALS)) {

@@ -3,6 +3,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useForm } from "react-hook-form";
 import { schemaResolver } from "../../components/form";
 import { createInteractionInput } from "../../schemas";
+import { ActionsMenu, type MenuAction } from "../../components/ActionsMenu";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { trpc, type RouterInputs } from "../../trpc";
 import type { Contact, Interaction, InteractionPage } from "./cache";
@@ -164,11 +165,10 @@ function TimelineItem({
   item: Interaction;
   onDeleted: () => void;
 }) {
-  const id = useId();
   const utils = trpc.useUtils();
   const [confirming, setConfirming] = useState(false);
   const confirmButton = useRef<HTMLButtonElement>(null);
-  const deleteButton = useRef<HTMLButtonElement>(null);
+  const actionsRef = useRef<HTMLDivElement>(null);
   const remove = trpc.interactions.delete.useMutation({
     onSuccess: () => {
       utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contactId), (data) =>
@@ -187,6 +187,11 @@ function TimelineItem({
     .map((participant) => participant.contactName ?? participant.displayName ?? participant.email)
     .filter(Boolean);
   const typeLabel = TYPE_LABEL[item.type] ?? item.type;
+  const subject = item.subject ?? `${typeLabel} (no subject)`;
+  // The item's "⋯" menu, in order (one line per action).
+  const actions: MenuAction[] = [
+    { key: "delete", label: "Delete interaction", danger: true, onSelect: () => setConfirming(true) },
+  ];
   return (
     <li className={`tl-item tl-${item.type}`}>
       <span className="tl-icon" aria-hidden="true">
@@ -200,14 +205,12 @@ function TimelineItem({
           <span aria-hidden="true"> · </span>
           <time dateTime={item.occurredAt.toISOString()}>{dateTimeFormat.format(item.occurredAt)}</time>
         </p>
-        <h3 className="tl-subject" id={`${id}-subject`}>
-          {item.subject ?? `${typeLabel} (no subject)`}
-        </h3>
+        <h3 className="tl-subject">{subject}</h3>
         {item.summary && <p className="tl-summary">{item.summary}</p>}
         {names.length > 0 && <p className="tl-people muted small">With {names.join(", ")}</p>}
         {remove.error && <ErrorMessage error={remove.error} />}
       </div>
-      <div className="tl-actions">
+      <div className="tl-actions" ref={actionsRef}>
         {confirming ? (
           <div className="tl-confirm" role="group" aria-label="Confirm delete">
             <span className="small">Delete this interaction?</span>
@@ -225,22 +228,14 @@ function TimelineItem({
               className="button-secondary"
               onClick={() => {
                 setConfirming(false);
-                requestAnimationFrame(() => deleteButton.current?.focus());
+                requestAnimationFrame(() => actionsRef.current?.querySelector("button")?.focus());
               }}
             >
               Cancel
             </button>
           </div>
         ) : (
-          <button
-            ref={deleteButton}
-            type="button"
-            className="button-secondary tl-delete"
-            aria-describedby={`${id}-subject`}
-            onClick={() => setConfirming(true)}
-          >
-            Delete interaction
-          </button>
+          <ActionsMenu label={`Actions for ${subject}`} actions={actions} />
         )}
       </div>
     </li>

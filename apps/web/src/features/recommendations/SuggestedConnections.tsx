@@ -11,7 +11,8 @@ import { Link } from "@tanstack/react-router";
 import { trpc, type RouterOutputs } from "../../trpc";
 import "./recommendations.css";
 
-/** How many suggestions the panel shows. */
+/** How many suggestions the panel shows at first, and at most after "Show more". */
+const COLLAPSED = 3;
 const SHOWN = 10;
 /**
  * How many it asks for: the server's default list (k = 20) is the one cache
@@ -30,6 +31,7 @@ export interface SuggestedConnectionsProps {
 export function SuggestedConnections({ workspaceId, contactId, contactName }: SuggestedConnectionsProps) {
   const id = useId();
   const [includeKnown, setIncludeKnown] = useState(false);
+  const [expanded, setExpanded] = useState(false);
   const input = { workspaceId, contactId, k: REQUESTED_K, includeKnown };
   const query = trpc.recommendations.forContact.useQuery(input, {
     // Flipping the toggle keeps the current list on screen until the new one arrives.
@@ -38,7 +40,9 @@ export function SuggestedConnections({ workspaceId, contactId, contactName }: Su
   useRefreshAfterTimelineChange(workspaceId, contactId);
 
   const data = query.data;
-  const items = data?.items.slice(0, SHOWN) ?? [];
+  const available = data?.items.slice(0, SHOWN) ?? [];
+  const items = expanded ? available : available.slice(0, COLLAPSED);
+  const hidden = available.length - COLLAPSED;
   const updating = query.isFetching && query.isPlaceholderData;
 
   let body: ReactNode;
@@ -57,11 +61,24 @@ export function SuggestedConnections({ workspaceId, contactId, contactName }: Su
     );
   } else {
     body = (
-      <ol className="rec-list" aria-label={`Suggestions for ${contactName}`}>
-        {items.map((item) => (
-          <SuggestionItem key={item.contactId} workspaceId={workspaceId} item={item} />
-        ))}
-      </ol>
+      <>
+        <ol id={`${id}-list`} className="rec-list" aria-label={`Suggestions for ${contactName}`}>
+          {items.map((item) => (
+            <SuggestionItem key={item.contactId} workspaceId={workspaceId} item={item} />
+          ))}
+        </ol>
+        {hidden > 0 && (
+          <button
+            type="button"
+            className="button-secondary rec-more"
+            aria-expanded={expanded}
+            aria-controls={`${id}-list`}
+            onClick={() => setExpanded((value) => !value)}
+          >
+            {expanded ? "Show fewer" : `Show ${hidden} more`}
+          </button>
+        )}
+      </>
     );
   }
 
