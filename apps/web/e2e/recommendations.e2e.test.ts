@@ -80,7 +80,7 @@ describe("recommendations dashboard", () => {
     await region.getByRole("checkbox", { name: "Include people they already know" }).check();
     const ben = suggestions.getByRole("listitem").filter({ has: page.getByRole("link", { name: "Ben Ortiz" }) });
     await ben.waitFor();
-    expect(await ben.textContent()).toContain("already in touch: 1 shared thread");
+    expect(await ben.textContent()).toContain("Already in touch: 1 shared thread");
     await region.getByRole("checkbox", { name: "Include people they already know" }).uncheck();
     await expect.poll(() => suggestions.getByRole("link", { name: "Ben Ortiz" }).count()).toBe(0);
     await expectAccessible(page, "contact page with suggestions");
