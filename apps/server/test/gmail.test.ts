@@ -280,7 +280,7 @@ describe("sync", () => {
     await user.client.contacts.update.mutate({ workspaceId, contactId: contact!.id, patch: { name: "Typed By Hand" } });
 
     // Running again duplicates nothing.
-    await app.runtime.services.gmail.syncNow(workspaceId, user.userId, 60);
+    await app.runtime.services.gmail.syncNow({ workspaceId, userId: user.userId }, 60);
     const again = await app.runtime.services.gmail.syncConnection(connectionId);
     expect(again).toMatchObject({ result: "completed", counts: { contactsCreated: 0, interactionsLogged: 0 } });
     expect(await interactionCount(app, workspaceId)).toBe(personal(email).length);
@@ -475,7 +475,7 @@ describe("privacy and access", () => {
 
     // New mail with both of them, and a full pass over everything again.
     mailbox.addMessages(10);
-    await app.runtime.services.gmail.syncNow(workspaceId, user.userId, 100);
+    await app.runtime.services.gmail.syncNow({ workspaceId, userId: user.userId }, 100);
     await app.runtime.services.gmail.syncConnection(connectionId);
     expect(await contactEmails(app, workspaceId)).not.toContain(erased);
     const [{ n }] = (await app.query<{ n: number }>`

@@ -1,44 +1,38 @@
 import { actorOf, router, workspaceMember, workspaceProcessing } from "../../trpc";
 import { completeOAuthInput, contactInput, setFrequencyInput, syncNowInput, workspaceInput } from "./schemas";
 
-/**
- * The caller's own mailbox connection in a workspace. Connecting and syncing process the
- * caller's data (refused while they restrict processing); viewing, pausing and disconnecting
- * are always allowed.
- */
+/** Puts the caller's own mailbox in the workspace the input names in `ctx.owner`: what these procedures act on. */
+function onOwnMailbox(procedure: ReturnType<typeof workspaceMember>) {
+  return procedure.use(({ ctx, next }) =>
+    next({ ctx: { owner: { workspaceId: ctx.workspace.id, userId: ctx.user.userId } } }),
+  );
+}
+
+/** Viewing, pausing and disconnecting one's mailbox: always allowed. */
+const viewOwnMailbox = onOwnMailbox(workspaceMember("member"));
+/** Connecting and syncing process the caller's data: refused while they restrict processing. */
+const processOwnMailbox = onOwnMailbox(workspaceProcessing("member"));
+
+/** The caller's own mailbox connection in a workspace, and the email figures of its contacts. */
 export const gmailRouter = router({
-  status: workspaceMember("member")
-    .input(workspaceInput)
-    .query(({ ctx, input }) => ctx.runtime.services.gmail.status(input.workspaceId, ctx.user.userId)),
-  authUrl: workspaceProcessing("member")
-    .input(workspaceInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.gmail.authUrl(input.workspaceId, ctx.user.userId)),
-  completeOAuth: workspaceProcessing("member")
+  status: viewOwnMailbox.input(workspaceInput).query(({ ctx }) => ctx.runtime.services.gmail.status(ctx.owner)),
+  authUrl: processOwnMailbox.input(workspaceInput).mutation(({ ctx }) => ctx.runtime.services.gmail.authUrl(ctx.owner)),
+  completeOAuth: processOwnMailbox
     .input(completeOAuthInput)
     .mutation(({ ctx, input }) =>
-      ctx.runtime.services.gmail.completeOAuth(input.workspaceId, input.code, input.state, actorOf(ctx)),
+      ctx.runtime.services.gmail.completeOAuth(ctx.owner, input.code, input.state, actorOf(ctx)),
     ),
-  syncNow: workspaceProcessing("member")
+  syncNow: processOwnMailbox
     .input(syncNowInput)
-    .mutation(({ ctx, input }) =>
-      ctx.runtime.services.gmail.syncNow(input.workspaceId, ctx.user.userId, input.maxEmails),
-    ),
-  pause: workspaceMember("member")
-    .input(workspaceInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.gmail.pause(input.workspaceId, ctx.user.userId)),
-  resume: workspaceProcessing("member")
-    .input(workspaceInput)
-    .mutation(({ ctx, input }) => ctx.runtime.services.gmail.resume(input.workspaceId, ctx.user.userId)),
-  setFrequency: workspaceMember("member")
+    .mutation(({ ctx, input }) => ctx.runtime.services.gmail.syncNow(ctx.owner, input.maxEmails)),
+  pause: viewOwnMailbox.input(workspaceInput).mutation(({ ctx }) => ctx.runtime.services.gmail.pause(ctx.owner)),
+  resume: processOwnMailbox.input(workspaceInput).mutation(({ ctx }) => ctx.runtime.services.gmail.resume(ctx.owner)),
+  setFrequency: viewOwnMailbox
     .input(setFrequencyInput)
-    .mutation(({ ctx, input }) =>
-      ctx.runtime.services.gmail.setFrequency(input.workspaceId, ctx.user.userId, input.minutes),
-    ),
-  disconnect: workspaceMember("member")
+    .mutation(({ ctx, input }) => ctx.runtime.services.gmail.setFrequency(ctx.owner, input.minutes)),
+  disconnect: viewOwnMailbox
     .input(workspaceInput)
-    .mutation(({ ctx, input }) =>
-      ctx.runtime.services.gmail.disconnect(input.workspaceId, ctx.user.userId, actorOf(ctx)),
-    ),
+    .mutation(({ ctx }) => ctx.runtime.services.gmail.disconnect(ctx.owner, actorOf(ctx))),
   contactInsights: workspaceMember("member")
     .input(contactInput)
     .query(({ ctx, input }) => ctx.runtime.services.gmail.contactInsights(input.workspaceId, input.contactId)),

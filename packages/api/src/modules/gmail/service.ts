@@ -29,6 +29,12 @@ import { GmailSync, type SyncOutcome } from "./sync";
 
 export type GmailConnection = typeof gmailConnections.$inferSelect;
 
+/** Whose mailbox connection: a connection belongs to one user in one workspace. */
+export interface MailboxOwner {
+  workspaceId: string;
+  userId: string;
+}
+
 export const SYNC_JOB = "gmail.sync";
 
 const REVOCATION_RETRY_MS = 5 * 60_000;
@@ -97,7 +103,7 @@ export class GmailService {
   // ------------------------------------------------------------------ OAuth
 
   /** Google's consent URL for the caller's mailbox: offline access, read-only scope, PKCE (S256), signed single-use state. */
-  async authUrl(workspaceId: string, userId: string): Promise<{ url: string; expiresAt: Date }> {
+  async authUrl({ workspaceId, userId }: MailboxOwner): Promise<{ url: string; expiresAt: Date }> {
     const client = this.oauthClient();
     const now = this.deps.clock.now();
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
@@ -128,7 +134,12 @@ export class GmailService {
    * Redeems the state (once) and the authorization code: reads the mailbox's address, stores
    * the refresh token sealed, creates or renews the connection and queues its first sync.
    */
-  async completeOAuth(workspaceId: string, code: string, state: string, actor: Actor): Promise<GmailStatus> {
+  async completeOAuth(
+    { workspaceId, userId }: MailboxOwner,
+    code: string,
+    state: string,
+    actor: Actor,
+  ): Promise<GmailStatus> {
     const client = this.oauthClient();
     const now = this.deps.clock.now();
     const verdict = this.states.verify(state, now);
@@ -140,7 +151,7 @@ export class GmailService {
         ["state"],
       );
     const { claims } = verdict;
-    if (claims.u !== actor.actorId || claims.w !== workspaceId)
+    if (claims.u !== userId || claims.w !== workspaceId)
       throw forbidden("This Gmail authorization was started by another user or in another workspace.");
     // Single use: the row goes now, whatever happens next.
     const [redeemed] = await this.deps.db
@@ -187,7 +198,7 @@ export class GmailService {
       const [previous] = await tx
         .select()
         .from(gmailConnections)
-        .where(and(eq(gmailConnections.workspaceId, workspaceId), eq(gmailConnections.userId, actor.actorId)))
+        .where(and(eq(gmailConnections.workspaceId, workspaceId), eq(gmailConnections.userId, userId)))
         .for("update");
       const sameMailbox = previous?.googleEmail === googleEmail;
       const values = {
@@ -220,7 +231,7 @@ export class GmailService {
           .values({
             ...values,
             workspaceId,
-            userId: actor.actorId,
+            userId,
             syncFrequencyMin: this.deps.config.GMAIL_SYNC_FREQUENCY_MIN,
             createdAt: now,
           })
@@ -231,7 +242,7 @@ export class GmailService {
           type: "gmail.connected",
           workspaceId,
           actorId: actor.actorId,
-          payload: { connectionId: row.id, userId: actor.actorId },
+          payload: { connectionId: row.id, userId },
         },
       ]);
       await recordAudit(tx, {
@@ -251,7 +262,7 @@ export class GmailService {
 
   // ------------------------------------------------------------------ status and controls
 
-  private async connectionOf(workspaceId: string, userId: string): Promise<GmailConnection | undefined> {
+  private async connectionOf({ workspaceId, userId }: MailboxOwner): Promise<GmailConnection | undefined> {
     const [row] = await this.deps.db
       .select()
       .from(gmailConnections)
@@ -259,14 +270,14 @@ export class GmailService {
     return row;
   }
 
-  private async requireConnection(workspaceId: string, userId: string): Promise<GmailConnection> {
-    const row = await this.connectionOf(workspaceId, userId);
+  private async requireConnection(owner: MailboxOwner): Promise<GmailConnection> {
+    const row = await this.connectionOf(owner);
     if (!row) throw notFound("Gmail connection");
     return row;
   }
 
-  async status(workspaceId: string, userId: string): Promise<GmailStatus> {
-    const row = await this.connectionOf(workspaceId, userId);
+  async status(owner: MailboxOwner): Promise<GmailStatus> {
+    const row = await this.connectionOf(owner);
     return row
       ? this.toStatus(row)
       : {
@@ -326,8 +337,8 @@ export class GmailService {
     };
   }
 
-  async syncNow(workspaceId: string, userId: string, maxEmails?: number): Promise<GmailStatus> {
-    const row = await this.requireConnection(workspaceId, userId);
+  async syncNow(owner: MailboxOwner, maxEmails?: number): Promise<GmailStatus> {
+    const row = await this.requireConnection(owner);
     if (row.status === "error")
       throw new DomainError("CONFLICT", "Gmail needs to be reconnected before it can sync.", {
         reason: "reconnect_needed",
@@ -345,20 +356,20 @@ export class GmailService {
     return this.toStatus(updated!);
   }
 
-  async pause(workspaceId: string, userId: string): Promise<GmailStatus> {
-    const row = await this.requireConnection(workspaceId, userId);
+  async pause(owner: MailboxOwner): Promise<GmailStatus> {
+    const row = await this.requireConnection(owner);
     if (row.status === "error") throw new DomainError("CONFLICT", "Gmail needs to be reconnected first.");
     return this.update(row.id, { status: "paused", nextSyncAt: null });
   }
 
-  async resume(workspaceId: string, userId: string): Promise<GmailStatus> {
-    const row = await this.requireConnection(workspaceId, userId);
+  async resume(owner: MailboxOwner): Promise<GmailStatus> {
+    const row = await this.requireConnection(owner);
     if (row.status === "error") throw new DomainError("CONFLICT", "Gmail needs to be reconnected first.");
     return this.update(row.id, { status: "active", throttledRuns: 0, nextSyncAt: this.deps.clock.now() });
   }
 
-  async setFrequency(workspaceId: string, userId: string, minutes: number): Promise<GmailStatus> {
-    const row = await this.requireConnection(workspaceId, userId);
+  async setFrequency(owner: MailboxOwner, minutes: number): Promise<GmailStatus> {
+    const row = await this.requireConnection(owner);
     return this.update(row.id, {
       syncFrequencyMin: minutes,
       nextSyncAt: row.status === "active" ? this.nextRunAfter(this.deps.clock.now(), minutes) : row.nextSyncAt,
@@ -379,7 +390,7 @@ export class GmailService {
    * Ends the connection: the refresh token is revoked at Google and deleted, the schedule
    * stops; the contacts and interactions it imported stay (they are the workspace's records).
    */
-  async disconnect(workspaceId: string, userId: string, actor: Actor): Promise<{ disconnected: true }> {
+  async disconnect({ workspaceId, userId }: MailboxOwner, actor: Actor): Promise<{ disconnected: true }> {
     const revocationIds = await this.deps.transaction(async (tx) => {
       const [row] = await tx
         .select({ id: gmailConnections.id })
