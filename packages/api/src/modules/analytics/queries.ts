@@ -5,12 +5,10 @@
  * to Node. apps/server/test/analytics-property.test.ts checks that these give
  * exactly what the core functions give on the same rows.
  *
- * Every window boundary is computed in JavaScript (asOf − n × 86,400,000 ms)
- * and passed in, so "days" are real days on both sides and the comparisons
- * are the core's: d < 7 ⇔ last > asOf − 7 d; f > 10 ⇔ count > 30; etc.
+ * The scoring fragments (recency, frequency, interaction value) are shared
+ * with reconnect: ../../platform/analytics-sql.ts.
  */
 import {
-  ANALYTICS_DAY_MS,
   ENGAGEMENT_WINDOW_DAYS,
   FREQUENCY_WINDOW_DAYS,
   TOP_CONTACT_SORTS,
@@ -24,34 +22,17 @@ import {
   type TopContactSort,
 } from "@rapport/core";
 import { sql, type SQL } from "drizzle-orm";
+import {
+  atInstant,
+  daysBefore,
+  epochMs,
+  frequencySql,
+  interactionValueSql,
+  recencySql,
+} from "../../platform/analytics-sql";
 import { contactInteractionLinks } from "../interactions/public";
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const at = (ms: number) => sql`${iso(ms)}::timestamptz`;
-const daysBefore = (ms: number, days: number) => ms - days * ANALYTICS_DAY_MS;
-
-/** Σ-able value of one interaction row `i`, in cents. */
-function interactionValue(settings: AnalyticsSettings): SQL {
-  const v = settings.valuesCents;
-  return sql`CASE i.type WHEN 'email' THEN ${v.email}::int WHEN 'meeting' THEN ${v.meeting}::int WHEN 'call' THEN ${v.call}::int
-    WHEN 'linkedin' THEN ${v.linkedin}::int WHEN 'note' THEN ${v.note}::int ELSE 0 END`;
-}
-
-/** Recency score of a last-interaction column as of `asOfMs` (d < 7 ⇔ last > asOf − 7 d, …). */
-function recency(last: SQL, asOfMs: number): SQL {
-  return sql`CASE WHEN ${last} IS NULL THEN 0
-    WHEN ${last} > ${at(daysBefore(asOfMs, 7))} THEN 100
-    WHEN ${last} > ${at(daysBefore(asOfMs, 30))} THEN 75
-    WHEN ${last} > ${at(daysBefore(asOfMs, 90))} THEN 50
-    ELSE 25 END`;
-}
-
-/** Frequency score of a 90-day count: f = n / 3 > 10 ⇔ n > 30; f ≥ 5 ⇔ n ≥ 15; f ≥ 1 ⇔ n ≥ 3. */
-function frequency(count90: SQL): SQL {
-  return sql`CASE WHEN ${count90} > 30 THEN 100 WHEN ${count90} >= 15 THEN 75 WHEN ${count90} >= 3 THEN 50 ELSE 25 END`;
-}
-
-const epochMs = (column: SQL) => sql`floor(extract(epoch FROM ${column}) * 1000)::float8`;
+const interactionValue = (settings: AnalyticsSettings) => interactionValueSql(settings.valuesCents);
 
 /**
  * The totals of one period over the `scored` rows: `prefix` selects its columns
@@ -73,7 +54,7 @@ function totals(prefix: "" | "p_", live: SQL, asOfMs: number, settings: Analytic
     'inactiveHealth', count(*) FILTER (WHERE ${live} AND ${h2} < 80),
     -- Interactions filed under the contacts: an email to three of them is counted once here.
     'interactions30d', coalesce(sum(${col("fn30")}) FILTER (WHERE ${live}), 0),
-    'newContacts30d', count(*) FILTER (WHERE ${live} AND created_at > ${at(daysBefore(asOfMs, ENGAGEMENT_WINDOW_DAYS))} AND created_at <= ${at(asOfMs)}),
+    'newContacts30d', count(*) FILTER (WHERE ${live} AND created_at > ${atInstant(daysBefore(asOfMs, ENGAGEMENT_WINDOW_DAYS))} AND created_at <= ${atInstant(asOfMs)}),
     'contactedContacts', count(*) FILTER (WHERE ${live} AND ${col("n30")} > 0),
     'inactiveContacts', count(*) FILTER (WHERE ${live} AND ${col("n90")} = 0),
     'interactionsTotal', coalesce(sum(${col("fn")}) FILTER (WHERE ${live}), 0)
@@ -118,32 +99,32 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
              count(*)::int AS n,
              sum(${value})::bigint AS cents,
              max(i.occurred_at) AS last_at,
-             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t0, ENGAGEMENT_WINDOW_DAYS))})::int AS n30,
-             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t0, FREQUENCY_WINDOW_DAYS))})::int AS n90,
+             count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t0, ENGAGEMENT_WINDOW_DAYS))})::int AS n30,
+             count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t0, FREQUENCY_WINDOW_DAYS))})::int AS n90,
              count(*) FILTER (WHERE i.filed)::int AS fn,
-             count(*) FILTER (WHERE i.filed AND i.occurred_at > ${at(daysBefore(t0, ENGAGEMENT_WINDOW_DAYS))})::int AS fn30,
-             count(*) FILTER (WHERE i.occurred_at <= ${at(t1)})::int AS p_n,
-             coalesce(sum(${value}) FILTER (WHERE i.occurred_at <= ${at(t1)}), 0)::bigint AS p_cents,
-             max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${at(t1)}) AS p_last_at,
-             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t1, ENGAGEMENT_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_n30,
-             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t1, FREQUENCY_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_n90,
-             count(*) FILTER (WHERE i.filed AND i.occurred_at <= ${at(t1)})::int AS p_fn,
-             count(*) FILTER (WHERE i.filed AND i.occurred_at > ${at(daysBefore(t1, ENGAGEMENT_WINDOW_DAYS))} AND i.occurred_at <= ${at(t1)})::int AS p_fn30
-      FROM ${contactInteractionLinks(workspaceId, at(t0))} i
+             count(*) FILTER (WHERE i.filed AND i.occurred_at > ${atInstant(daysBefore(t0, ENGAGEMENT_WINDOW_DAYS))})::int AS fn30,
+             count(*) FILTER (WHERE i.occurred_at <= ${atInstant(t1)})::int AS p_n,
+             coalesce(sum(${value}) FILTER (WHERE i.occurred_at <= ${atInstant(t1)}), 0)::bigint AS p_cents,
+             max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${atInstant(t1)}) AS p_last_at,
+             count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t1, ENGAGEMENT_WINDOW_DAYS))} AND i.occurred_at <= ${atInstant(t1)})::int AS p_n30,
+             count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t1, FREQUENCY_WINDOW_DAYS))} AND i.occurred_at <= ${atInstant(t1)})::int AS p_n90,
+             count(*) FILTER (WHERE i.filed AND i.occurred_at <= ${atInstant(t1)})::int AS p_fn,
+             count(*) FILTER (WHERE i.filed AND i.occurred_at > ${atInstant(daysBefore(t1, ENGAGEMENT_WINDOW_DAYS))} AND i.occurred_at <= ${atInstant(t1)})::int AS p_fn30
+      FROM ${contactInteractionLinks(workspaceId, atInstant(t0))} i
       GROUP BY i.contact_id
     ), scored AS MATERIALIZED (
       SELECT c.id, c.created_at,
              coalesce(a.n, 0) AS n, coalesce(a.cents, 0) AS cents, a.last_at,
              coalesce(a.n30, 0) AS n30, coalesce(a.n90, 0) AS n90,
              coalesce(a.fn, 0) AS fn, coalesce(a.fn30, 0) AS fn30,
-             ${recency(sql`a.last_at`, t0)} AS r,
-             ${frequency(sql`coalesce(a.n90, 0)`)} AS f,
-             c.created_at <= ${at(t1)} AS p_live,
+             ${recencySql(sql`a.last_at`, t0)} AS r,
+             ${frequencySql(sql`coalesce(a.n90, 0)`)} AS f,
+             c.created_at <= ${atInstant(t1)} AS p_live,
              coalesce(a.p_n, 0) AS p_n, coalesce(a.p_cents, 0) AS p_cents,
              coalesce(a.p_n30, 0) AS p_n30, coalesce(a.p_n90, 0) AS p_n90,
              coalesce(a.p_fn, 0) AS p_fn, coalesce(a.p_fn30, 0) AS p_fn30,
-             ${recency(sql`a.p_last_at`, t1)} AS p_r,
-             ${frequency(sql`coalesce(a.p_n90, 0)`)} AS p_f
+             ${recencySql(sql`a.p_last_at`, t1)} AS p_r,
+             ${frequencySql(sql`coalesce(a.p_n90, 0)`)} AS p_f
       FROM contacts c
       LEFT JOIN agg a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
@@ -239,13 +220,13 @@ export function exportQuery(
            ${epochMs(sql`s.last_at`)} AS last_ms
     FROM (
       SELECT c.id, coalesce(a.n, 0) AS n, coalesce(a.cents, 0) AS cents, a.last_at,
-             ${recency(sql`a.last_at`, asOfMs)} AS r,
-             ${frequency(sql`coalesce(a.n90, 0)`)} AS f
+             ${recencySql(sql`a.last_at`, asOfMs)} AS r,
+             ${frequencySql(sql`coalesce(a.n90, 0)`)} AS f
       FROM contacts c
       LEFT JOIN (
         SELECT i.contact_id, count(*)::int AS n, sum(${value})::bigint AS cents, max(i.occurred_at) AS last_at,
-               count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(asOfMs, FREQUENCY_WINDOW_DAYS))})::int AS n90
-        FROM ${contactInteractionLinks(workspaceId, at(asOfMs))} i
+               count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(asOfMs, FREQUENCY_WINDOW_DAYS))})::int AS n90
+        FROM ${contactInteractionLinks(workspaceId, atInstant(asOfMs))} i
         GROUP BY i.contact_id
       ) a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
@@ -290,13 +271,13 @@ export function timeseriesQuery(
     WITH buckets AS (
       SELECT (local_start AT TIME ZONE ${timeZone}::text) AS starts_at, row_number() OVER (ORDER BY local_start)::int AS k
       FROM generate_series(
-             date_trunc(${bucket}::text, ${at(fromMs)} AT TIME ZONE ${timeZone}::text),
-             (${at(toMs)} AT TIME ZONE ${timeZone}::text) - interval '1 microsecond',
+             date_trunc(${bucket}::text, ${atInstant(fromMs)} AT TIME ZONE ${timeZone}::text),
+             (${atInstant(toMs)} AT TIME ZONE ${timeZone}::text) - interval '1 microsecond',
              ${step}::interval) AS local_start
     ), counts AS (
       SELECT width_bucket(i.occurred_at, (SELECT array_agg(starts_at ORDER BY k) FROM buckets)) AS k, i.type, count(*)::int AS n
       FROM interactions i
-      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at >= ${at(fromMs)} AND i.occurred_at < ${at(toMs)}
+      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at >= ${atInstant(fromMs)} AND i.occurred_at < ${atInstant(toMs)}
         AND NOT EXISTS (SELECT 1 FROM contacts d WHERE d.id = i.contact_id AND d.workspace_id = ${workspaceId} AND d.deleted_at IS NOT NULL)
         AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = i.contact_id)
       GROUP BY 1, 2

@@ -31,6 +31,7 @@ import {
 import { analyticsSettings, queryRows } from "@rapport/db";
 import { eq, sql } from "drizzle-orm";
 import { badRequest, forbidden } from "../../errors";
+import { useAnalyticalSettings } from "../../platform/analytics-sql";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import type { Actor } from "../../platform/actor";
@@ -49,14 +50,6 @@ export interface StoredSettings {
 }
 
 const EXPORT_BATCH = 2_000;
-
-/**
- * For this transaction only: no JIT (on a 2M-row workspace the planner's cost
- * estimate switches it on, and compiling took ~170 ms of a ~1 s query for no
- * gain), and enough memory for the per-contact hash aggregate to stay in
- * memory instead of spilling to disk in batches (100k groups × 11 aggregates).
- */
-const ANALYTICS_SESSION_SETTINGS = sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`;
 
 /**
  * Analytics of a workspace: CLV, relationship health, engagement, top
@@ -119,7 +112,7 @@ export class AnalyticsService {
     settings: AnalyticsSettings,
   ): Promise<{ snapshot: AnalyticsSnapshot; pgSnapshot: string }> {
     const row = await this.deps.db.transaction(async (tx) => {
-      await tx.execute(ANALYTICS_SESSION_SETTINGS);
+      await useAnalyticalSettings(tx);
       const [result] = await queryRows<SnapshotRow>(
         tx,
         snapshotQuery(workspaceId, asOf.getTime(), settings, TOP_CONTACTS_MAX),
@@ -264,7 +257,7 @@ export class AnalyticsService {
         let rows: { starts_ms: number; type: AnalyticsInteractionType | null; n: number; snap: string }[];
         try {
           rows = await this.deps.db.transaction(async (tx) => {
-            await tx.execute(ANALYTICS_SESSION_SETTINGS);
+            await useAnalyticalSettings(tx);
             return queryRows(
               tx,
               timeseriesQuery(input.workspaceId, from.getTime(), to.getTime(), input.bucket, input.timeZone),
@@ -403,7 +396,7 @@ export class AnalyticsService {
     const afterCommit: ExportRow[][] | null = this.deps.databaseKind === "pglite" ? [] : null;
     await this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`SET TRANSACTION READ ONLY`);
-      await tx.execute(ANALYTICS_SESSION_SETTINGS);
+      await useAnalyticalSettings(tx);
       await tx.execute(
         sql`DECLARE analytics_export NO SCROLL CURSOR FOR ${exportQuery(workspaceId, options.asOf.getTime(), settings, options.sortBy)}`,
       );

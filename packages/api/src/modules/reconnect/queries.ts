@@ -15,26 +15,7 @@ import {
   type InteractionValues,
 } from "@rapport/core";
 import { sql, type SQL } from "drizzle-orm";
-
-const at = (ms: number) => sql`${new Date(ms).toISOString()}::timestamptz`;
-const daysBefore = (ms: number, days: number) => ms - days * ANALYTICS_DAY_MS;
-const epochMs = (column: SQL) => sql`floor(extract(epoch FROM ${column}) * 1000)::float8`;
-
-function interactionValue(values: InteractionValues): SQL {
-  return sql`CASE i.type WHEN 'email' THEN ${values.email}::int WHEN 'meeting' THEN ${values.meeting}::int
-    WHEN 'call' THEN ${values.call}::int WHEN 'linkedin' THEN ${values.linkedin}::int WHEN 'note' THEN ${values.note}::int
-    ELSE 0 END`;
-}
-
-/** Twice the health as of `asOfMs` from the last interaction and the 90-day count (core: contactAnalytics). */
-function healthTwice(last: SQL, count90: SQL, asOfMs: number): SQL {
-  return sql`(CASE WHEN ${last} IS NULL THEN 0
-      WHEN ${last} > ${at(daysBefore(asOfMs, 7))} THEN 100
-      WHEN ${last} > ${at(daysBefore(asOfMs, 30))} THEN 75
-      WHEN ${last} > ${at(daysBefore(asOfMs, 90))} THEN 50
-      ELSE 25 END
-    + CASE WHEN ${count90} > 30 THEN 100 WHEN ${count90} >= 15 THEN 75 WHEN ${count90} >= 3 THEN 50 ELSE 25 END)`;
-}
+import { atInstant, daysBefore, epochMs, healthTwiceSql, interactionValueSql } from "../../platform/analytics-sql";
 
 export interface ReconnectRow {
   id: string;
@@ -66,8 +47,8 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
     WITH touch AS (
       SELECT DISTINCT i.contact_id, floor(extract(epoch FROM i.occurred_at) / 86400)::int AS day
       FROM interactions i
-      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${at(t0)}
-        AND i.occurred_at > ${at(daysBefore(t0, CADENCE_WINDOW_DAYS))}
+      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${atInstant(t0)}
+        AND i.occurred_at > ${atInstant(daysBefore(t0, CADENCE_WINDOW_DAYS))}
     ), gap AS (
       SELECT contact_id, day - lag(day) OVER (PARTITION BY contact_id ORDER BY day) AS gap FROM touch
     ), learned AS (
@@ -77,12 +58,12 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
     ), agg AS (
       SELECT i.contact_id,
              max(i.occurred_at) AS last_at,
-             sum(${interactionValue(values)})::bigint AS cents,
-             max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${at(t1)}) AS p_last_at,
-             count(*) FILTER (WHERE i.occurred_at > ${at(daysBefore(t1, FREQUENCY_WINDOW_DAYS))}
-                                AND i.occurred_at <= ${at(t1)})::int AS p_n90
+             sum(${interactionValueSql(values)})::bigint AS cents,
+             max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${atInstant(t1)}) AS p_last_at,
+             count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t1, FREQUENCY_WINDOW_DAYS))}
+                                AND i.occurred_at <= ${atInstant(t1)})::int AS p_n90
       FROM interactions i
-      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${at(t0)}
+      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${atInstant(t0)}
       GROUP BY i.contact_id
     ), d AS (
       SELECT c.id, c.name, c.email, c.company,
@@ -91,13 +72,13 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
              coalesce(r.keep_in_touch_days::float8, l.days) AS cadence,
              ${epochMs(sql`a.last_at`)} AS last_ms,
              ${epochMs(sql`greatest(a.last_at, r.done_at)`)} AS clock_ms,
-             ${healthTwice(sql`a.p_last_at`, sql`coalesce(a.p_n90, 0)`, t1)} AS health_then_twice
+             ${healthTwiceSql(sql`a.p_last_at`, sql`coalesce(a.p_n90, 0)`, t1)} AS health_then_twice
       FROM contacts c
       LEFT JOIN agg a ON a.contact_id = c.id
       LEFT JOIN learned l ON l.contact_id = c.id
       LEFT JOIN contact_reconnect r ON r.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
-        AND (r.snoozed_until IS NULL OR r.snoozed_until <= ${at(t0)})
+        AND (r.snoozed_until IS NULL OR r.snoozed_until <= ${atInstant(t0)})
         AND (r.keep_in_touch_days IS NOT NULL OR l.days IS NOT NULL)
         AND (a.last_at IS NOT NULL OR r.done_at IS NOT NULL)
         -- GDPR: restricted contacts are not processed (Art. 18); erased ones are anonymous rows (Art. 17).

@@ -14,10 +14,11 @@ import {
   type ReconnectContactInput,
 } from "@rapport/core/schemas";
 import { contactReconnect, contacts, queryRows, type Tx } from "@rapport/db";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { badRequest, notFound } from "../../errors";
 import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
+import { useAnalyticalSettings } from "../../platform/analytics-sql";
 import { appendEvents } from "../../platform/events/outbox";
 import { assertNotRestricted } from "../../platform/privacy/restriction";
 import { reconnectQuery, type ReconnectRow } from "./queries";
@@ -32,9 +33,6 @@ export interface ReconnectItem extends ReconnectCandidate {
 
 type ReconnectChange = "keep_in_touch" | "snoozed" | "done";
 
-/** The SQL's settings: planning a one-off analytical statement with the JIT costs more than it saves. */
-const SESSION_SETTINGS = sql`SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`;
-
 export class ReconnectService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -43,7 +41,7 @@ export class ReconnectService {
     const asOf = this.deps.clock.now();
     const { settings } = await this.deps.services.analytics.settings(input.workspaceId);
     const rows = await this.deps.db.transaction(async (tx) => {
-      await tx.execute(SESSION_SETTINGS);
+      await useAnalyticalSettings(tx);
       return queryRows<ReconnectRow>(
         tx,
         reconnectQuery({
