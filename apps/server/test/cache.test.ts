@@ -9,17 +9,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, createTestApp, errorOf, TEST_REDIS_URL, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
+import { untilAccepted } from "./support/until";
 
 const DAY = 86_400;
-
-async function until<T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** A second instance of the same deployment: same database, same Redis prefix. */
 async function secondInstance(app: TestApp): Promise<Runtime> {
@@ -111,7 +103,8 @@ describe("cache (real Redis)", () => {
     expect(await cache().generation(a)).toBe(before + 1);
     expect(await cache().get("rec", a, "x:1")).toBeNull();
     expect(
-      await until(
+      await untilAccepted(
+        "the other instance to drop the entry",
         () => other.cache.get("rec", a, "x:1"),
         (v) => v === null,
       ),
@@ -221,7 +214,8 @@ describe("cache (real Redis)", () => {
     await lockHeld;
     const second = other.cache.getOrCompute("rec", ws, "lock", slow, { ttlSeconds: 60 });
     // The holder finishes only once the other instance is waiting on its lock.
-    await until(
+    await untilAccepted(
+      "the other instance to wait on the lock",
       () => other.cache.stats.totals.get(ws)?.lockWaits ?? 0,
       (waits) => waits === 1,
     );
@@ -260,7 +254,8 @@ describe("cache (real Redis)", () => {
     expect(after.cached).toBe(false);
     expect(after.items.map((i) => i.name)).toContain("Carla Changed");
     expect(
-      await until(
+      await untilAccepted(
+        "the workspace's cache generation to move",
         () => cache().generation(workspaceId),
         (g) => g > generation,
       ),
@@ -416,7 +411,8 @@ describe("cache when Redis is unreachable", () => {
     ]);
   };
   const readPid = () =>
-    until(
+    untilAccepted(
+      "Redis's pid file",
       () => {
         try {
           return Number(readFileSync(`${dir}.pid`, "utf8"));
@@ -486,7 +482,8 @@ describe("cache when Redis is unreachable", () => {
   it("recovers by itself when Redis comes back", async () => {
     startRedis();
     pid = await readPid();
-    const health = await until(
+    const health = await untilAccepted(
+      "the cache to leave degraded mode",
       () => app.runtime.cache.health(),
       (h) => !h.degraded,
       10_000,
@@ -518,7 +515,8 @@ describe("cache when Redis is unreachable", () => {
     process.kill(pid!, "SIGCONT");
     expect(
       (
-        await until(
+        await untilAccepted(
+          "the cache to leave degraded mode after SIGCONT",
           () => app.runtime.cache.health(),
           (h) => !h.degraded,
           10_000,

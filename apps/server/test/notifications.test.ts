@@ -2,19 +2,10 @@ import type { RapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
+import { until } from "./support/until";
 
 // The dispatcher reads below the oldest transaction open on the whole server, which parallel test files hold back.
 const WAIT_MS = 45_000;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 type Progress = Awaited<ReturnType<RapportClient["jobs"]["get"]["query"]>>;
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { dumpLines } from "./support/dump";
 import { joinWorkspace } from "./support/members";
+import { untilAccepted } from "./support/until";
 import { startReceiver, type WebhookReceiver } from "./support/webhook-receiver";
 
 const DAY_MS = 86_400_000;
@@ -14,18 +15,6 @@ const WEBHOOK_ENV = {
   WEBHOOK_RETRY_DELAY_SCALE: "0.001",
   WEBHOOK_TIMEOUT_MS: "2000",
 };
-
-// Generous: the dispatcher reads events only below the oldest transaction open anywhere on the
-// Postgres server, so other test files running in parallel can hold delivery back for a while.
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
   let app: TestApp;
@@ -148,7 +137,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const hook = await receiver();
     const { endpoint } = await createEndpoint(hook.url, ["contact.created"]);
     await createContact("Visible Only Here");
-    const [message] = await until(
+    const [message] = await untilAccepted(
+      "the message to be written",
       () => messagesOf(endpoint.id),
       (items) => items.length === 1,
     );
@@ -199,7 +189,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
       new Webhook(secret).verify(request!.body.replace("Ada", "Eve"), request!.headers as Record<string, string>),
     ).toThrow();
 
-    const [message] = await until(
+    const [message] = await untilAccepted(
+      "the delivery",
       () => messagesOf(endpoint.id),
       (items) => items[0]?.status === "delivered",
     );
@@ -289,7 +280,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const requests = await hook.waitFor(4);
     expect(new Set(requests.map((r) => r.headers["webhook-id"])).size).toBe(1);
     expect(new Set(requests.map((r) => r.body)).size).toBe(1);
-    const [message] = await until(
+    const [message] = await untilAccepted(
+      "the delivery after retries",
       () => messagesOf(endpoint.id),
       (items) => items[0]?.status === "delivered",
     );
@@ -322,7 +314,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
       });
       await user.client.contacts.create.mutate({ workspaceId: space, name: "Scheduled Sam" });
       const requests = await hook.waitFor(8, 30_000);
-      const page = await until(
+      const page = await untilAccepted(
+        "the message to fail for good",
         () => user.client.webhooks.messages.query({ workspaceId: space, endpointId: endpoint.id, limit: 10 }),
         (p) => p.items[0]?.status === "failed",
       );
@@ -362,7 +355,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const { endpoint } = await createEndpoint(hook.url, ["contact.created"]);
     await createContact("Throttled Theo");
     await hook.waitFor(2);
-    const [message] = await until(
+    const [message] = await untilAccepted(
+      "the delivery after Retry-After",
       () => messagesOf(endpoint.id),
       (items) => items[0]?.status === "delivered",
     );
@@ -380,7 +374,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const { endpoint } = await createEndpoint(hook.url, ["contact.created"]);
     await createContact("Gone Gus");
     await hook.waitFor(1);
-    const disabled = await until(
+    const disabled = await untilAccepted(
+      "the endpoint to be disabled by the 410",
       () => owner.client.webhooks.get.query({ workspaceId, endpointId: endpoint.id }),
       (e) => !e.enabled,
     );
@@ -401,7 +396,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(hook.received).toHaveLength(1);
     // The workspace's admins are notified (the notifications module reads the same event); a plain member is not.
-    const notified = await until(
+    const notified = await untilAccepted(
+      "the admin's notification",
       async () => (await admin.client.notifications.list.query({})).items,
       (items) => items.some((n) => n.kind === "webhook.endpoint_disabled"),
     );
@@ -434,21 +430,24 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
       clock.advance(4 * DAY_MS);
       await contactAt("Day Four");
       await hook.waitFor(2);
-      await until(
+      await untilAccepted(
+        "the failing endpoint's first attempt",
         () => service.get(workspaceId, endpoint.id),
         (e) => e.health.attempts24h >= 1,
       );
       expect((await service.get(workspaceId, endpoint.id)).enabled).toBe(true);
       clock.advance(DAY_MS + 60_000);
       await contactAt("Day Five");
-      const disabled = await until(
+      const disabled = await untilAccepted(
+        "the failing endpoint to be disabled",
         () => service.get(workspaceId, endpoint.id),
         (e) => !e.enabled,
       );
       expect(disabled.disabledReason).toMatch(/5 days/);
       // The flaky endpoint succeeded on day zero: its failures started on day four, it stays enabled.
       await flaky.waitFor(4);
-      await until(
+      await untilAccepted(
+        "the flaky endpoint's attempt",
         () => service.get(workspaceId, flakyEndpoint.id),
         (e) => e.health.attempts24h >= 1,
       );
@@ -472,12 +471,14 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     // A change to the restricted contact commits, but is not sent; the next change, to someone else, is.
     await owner.client.contacts.update.mutate({ workspaceId, contactId: restricted.id, patch: { title: "Secret" } });
     await owner.client.contacts.update.mutate({ workspaceId, contactId: erased.id, patch: { title: "Visible" } });
-    await until(
+    await untilAccepted(
+      "the contact.updated delivery",
       async () => types(),
       (list) => list.some((p) => p.type === "contact.updated"),
     );
     await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: erased.id, reason: "asked to be forgotten" });
-    await until(
+    await untilAccepted(
+      "the contact.erased delivery",
       async () => types(),
       (list) => list.some((p) => p.type === "contact.erased"),
     );
@@ -525,7 +526,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     const hook = await receiver(() => ({ status: up ? 200 : 410 }));
     const { endpoint } = await createEndpoint(hook.url, ["contact.created"]);
     await createContact("Lost Lola");
-    await until(
+    await untilAccepted(
+      "the endpoint to be disabled",
       () => owner.client.webhooks.get.query({ workspaceId, endpointId: endpoint.id }),
       (e) => !e.enabled,
     );
@@ -540,11 +542,13 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await owner.client.webhooks.update.mutate({ workspaceId, endpointId: endpoint.id, enabled: true });
     await createContact("Lost Lena");
     await createContact("Lost Lars");
-    await until(
+    await untilAccepted(
+      "the endpoint to be disabled",
       () => owner.client.webhooks.get.query({ workspaceId, endpointId: endpoint.id }),
       (e) => !e.enabled,
     );
-    await until(
+    await untilAccepted(
+      "both messages to fail",
       () => owner.client.webhooks.messages.query({ workspaceId, endpointId: endpoint.id, status: "failed", limit: 10 }),
       (page) => page.items.length === 2,
     );
@@ -566,12 +570,14 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
       endpointId: endpoint.id,
       since: new Date(clock.now().getTime() - DAY_MS),
     });
-    const status = await until(
+    const status = await untilAccepted(
+      "the recovery job",
       () => owner.client.webhooks.recoverStatus.query({ workspaceId, jobId }),
       (s) => s.state === "completed",
     );
     expect(status).toMatchObject({ progress: 100, result: { requeued: 2 } });
-    await until(
+    await untilAccepted(
+      "the recovered deliveries",
       () =>
         owner.client.webhooks.messages.query({ workspaceId, endpointId: endpoint.id, status: "delivered", limit: 10 }),
       (page) => page.items.length === 3,
@@ -612,7 +618,8 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
         contacts: Array.from({ length: 24 }, (_, i) => ({ name: `Queued ${i}` })),
       });
       const received = await slow.waitFor(48, 60_000);
-      await until(
+      await untilAccepted(
+        "every message delivered once",
         () => messagesOf(endpoint.id),
         (items) => items.length === 24 && items.every((m) => m.status === "delivered"),
       );
@@ -672,7 +679,8 @@ describe("outgoing webhooks on the embedded database (PGlite, no Redis)", () => 
         type: "contact.created",
         data: { id: contact.id, name: "Emma Embedded" },
       });
-      await until(
+      await untilAccepted(
+        "the delivery through the in-process queue",
         () => owner.client.webhooks.messages.query({ workspaceId, endpointId: endpoint.id, limit: 10 }),
         (page) => page.items[0]?.status === "delivered",
       );

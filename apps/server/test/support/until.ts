@@ -16,3 +16,21 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Reads until `accept` holds for what was read (which may be falsy, e.g. null), and returns that. */
+export async function untilAccepted<T>(
+  what: string,
+  read: () => Promise<T> | T,
+  accept: (value: T) => boolean,
+  timeoutMs?: number,
+): Promise<T> {
+  const found = await until(
+    what,
+    async () => {
+      const value = await read();
+      return accept(value) ? { value } : null;
+    },
+    timeoutMs,
+  );
+  return found.value;
+}
