@@ -192,4 +192,60 @@ describe.each(drivers)("tasks on %s", (driver) => {
     await owner.client.tasks.delete.mutate({ workspaceId, taskId: task!.id });
     expect(await codeOf(owner.client.tasks.delete.mutate({ workspaceId, taskId: task!.id }))).toBe("NOT_FOUND");
   });
+  it("a member who leaves or is removed hands their open follow-ups back to whoever set them, or to nobody, in that transaction", async () => {
+    const [leaver, removed] = await Promise.all([app.signUp("Leaver"), app.signUp("Removed")]);
+    await joinWorkspace(owner, workspaceId, leaver);
+    await joinWorkspace(owner, workspaceId, removed);
+    const create = async (as: SignedInUser, title: string, assigneeId?: string, dueAt = new Date(A + DAY)) =>
+      (await as.client.tasks.create.mutate({ workspaceId, title, dueAt, assigneeId })).id;
+    const ownerAskedRemoved = await create(owner, "Owner asked Removed", removed.userId);
+    const ownerAskedLeaver = await create(owner, "Owner asked Leaver", leaver.userId);
+    const leaversOwn = await create(leaver, "Leaver's own", leaver.userId);
+    const leaverDid = await create(owner, "Leaver did this", leaver.userId);
+    await leaver.client.tasks.complete.mutate({ workspaceId, taskId: leaverDid });
+    const leaverAskedOwner = await create(leaver, "Leaver asked Owner", owner.userId);
+    const removedAskedLeaver = await create(removed, "Removed asked Leaver", leaver.userId);
+    const leaversUnassigned = await create(leaver, "Leaver's unassigned, due", undefined, new Date(A - HOUR));
+    const assignees = async () =>
+      Object.fromEntries(
+        (
+          await app.query<{ id: string; assignee_id: string | null }>`
+            SELECT id, assignee_id FROM tasks WHERE workspace_id = ${workspaceId}`
+        ).map((row) => [row.id, row.assignee_id]),
+      );
+    // The follow-up events committed with a member's removal.
+    const releasedWith = async (userId: string) =>
+      (
+        await app.query<{ task_id: string; actor_id: string }>`
+          SELECT e.payload->>'taskId' AS task_id, e.actor_id FROM domain_events e
+          JOIN domain_events m ON m.tx_id = e.tx_id AND m.type = 'member.removed' AND m.payload->>'userId' = ${userId}
+          WHERE e.type = 'task.updated' AND e.workspace_id = ${workspaceId} AND e.payload->'fields' = '["assigneeId"]'::jsonb`
+      )
+        .map((row) => [row.task_id, row.actor_id])
+        .sort();
+
+    // Removed by an owner: their follow-up goes back to the owner who set it.
+    await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: removed.userId });
+    expect((await assignees())[ownerAskedRemoved]).toBe(owner.userId);
+    expect(await releasedWith(removed.userId)).toEqual([[ownerAskedRemoved, owner.userId]]);
+
+    // Leaving: to the creator if still a member; their own and the removed member's to nobody.
+    await leaver.client.workspaces.removeMember.mutate({ workspaceId, userId: leaver.userId });
+    const after = await assignees();
+    expect(after[ownerAskedLeaver]).toBe(owner.userId);
+    expect(after[leaversOwn]).toBeNull();
+    expect(after[removedAskedLeaver]).toBeNull();
+    expect(after[leaverDid]).toBe(leaver.userId); // done: history stays as it was
+    expect(after[leaverAskedOwner]).toBe(owner.userId);
+    expect(await releasedWith(leaver.userId)).toEqual(
+      [ownerAskedLeaver, leaversOwn, removedAskedLeaver].map((id) => [id, leaver.userId]).sort(),
+    );
+    const ownersNow = (await titles(owner, { assignee: "me" })).filter((title) => title.startsWith("Owner asked"));
+    expect(ownersNow.sort()).toEqual(["Owner asked Leaver", "Owner asked Removed"]);
+
+    // Nobody is reminded on behalf of someone who left: the due event names no one.
+    await app.runtime.services.tasks.remindDue();
+    const due = (await dueEvents()).find((event) => event.payload.taskId === leaversUnassigned);
+    expect(due?.payload.userId).toBeNull();
+  });
 });

@@ -7,6 +7,7 @@ import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
 import { assertNotRestricted } from "../../platform/privacy/restriction";
+import { isMemberSql } from "../workspaces/public";
 
 export type Task = typeof tasks.$inferSelect;
 
@@ -219,7 +220,10 @@ export class TaskService {
               WHERE id IN (SELECT id FROM tasks
                            WHERE completed_at IS NULL AND reminded_at IS NULL AND due_at <= ${now.toISOString()}::timestamptz
                            ORDER BY due_at LIMIT ${REMINDER_BATCH} FOR UPDATE SKIP LOCKED)
-              RETURNING id, workspace_id, contact_id, coalesce(assignee_id, created_by) AS user_id`,
+              RETURNING id, workspace_id, contact_id,
+                        -- Whoever it is for, unless they have left the workspace since.
+                        CASE WHEN ${isMemberSql(sql`workspace_id`, sql`coalesce(assignee_id, created_by)`)}
+                             THEN coalesce(assignee_id, created_by) END AS user_id`,
         );
         await appendEvents(
           tx,
@@ -235,6 +239,35 @@ export class TaskService {
       reminded += batch;
       if (batch < REMINDER_BATCH) return { reminded };
     }
+  }
+
+  /**
+   * A member left or was removed — called inside that transaction, after their membership
+   * row is gone. Their open follow-ups go back to whoever created them when that person is
+   * still a member (they wanted it done), otherwise they become unassigned (the workspace's,
+   * in everyone's "all" list). Done ones keep their assignee: that is history. One
+   * `task.updated` (field assigneeId) per follow-up, in the same transaction.
+   */
+  async releaseAssignee(tx: Tx, workspaceId: string, userId: string, actor: Actor): Promise<{ released: number }> {
+    const released = await queryRows<{ id: string; contact_id: string | null }>(
+      tx,
+      sql`UPDATE tasks t
+          SET assignee_id = CASE WHEN t.created_by <> ${userId} AND ${isMemberSql(sql`t.workspace_id`, sql`t.created_by`)}
+                                 THEN t.created_by END,
+              updated_at = ${this.deps.clock.now().toISOString()}::timestamptz
+          WHERE t.workspace_id = ${workspaceId} AND t.assignee_id = ${userId} AND t.completed_at IS NULL
+          RETURNING t.id, t.contact_id`,
+    );
+    await appendEvents(
+      tx,
+      released.map((row) => ({
+        type: "task.updated" as const,
+        workspaceId,
+        actorId: actor.actorId,
+        payload: { taskId: row.id, contactId: row.contact_id, fields: ["assigneeId"] },
+      })),
+    );
+    return { released: released.length };
   }
 
   private async setCompleted(input: TaskRefInput, actor: Actor, completed: boolean): Promise<Task> {

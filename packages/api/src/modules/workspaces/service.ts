@@ -154,6 +154,8 @@ export class WorkspaceService {
             payload: { userId, previousRole: target.role },
           },
         ]);
+        // Their open follow-ups do not leave with them (the tasks module decides to whom they go).
+        await this.deps.services.tasks.releaseAssignee(tx, workspaceId, userId, actor);
         await recordAudit(tx, {
           action: "member.removed",
           workspaceId,
