@@ -11,8 +11,8 @@ import {
  *
  * A contact's cadence is the median gap, in days, between the UTC days on which it was touched
  * over the last year. Counting days rather than interactions keeps an email thread or a day of
- * meetings from making the relationship look like a daily one, and is what SQL computes the same
- * way (DISTINCT day, lag, percentile_cont). The median ignores the odd long holiday.
+ * meetings from making the relationship look like a daily one, and SQL computes the same in one
+ * ordered pass (lag, percentile_cont). The median ignores the odd long holiday.
  */
 
 export const CADENCE_WINDOW_DAYS = 365;
