@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createRuntime, loadConfig, type Runtime } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
-import { seedWorkspace, type SeedResult } from "@rapport/db/seed";
+import { FIRST_NAMES, LAST_NAMES, seedWorkspace, type SeedResult } from "@rapport/db/seed";
 import { Redis } from "ioredis";
 import { createRapportServer, type RapportServer } from "../src/http";
 import { note } from "./load";
@@ -403,6 +403,50 @@ export async function bulkSeed(env: BenchEnv, plan: BulkSeedPlan): Promise<numbe
   await sql.unsafe("VACUUM ANALYZE interactions");
   note(`seed: VACUUM ANALYZE in ${Math.round(performance.now() - vacuumStarted)} ms`);
   return Math.round(performance.now() - started);
+}
+
+/**
+ * The CRM workload of the analytics-style benchmarks: `contacts` contacts (1 % soft-deleted)
+ * created over 20 months, `interactions` interactions with log-uniform (Zipf(1)-like)
+ * activity per contact, skewed toward recent dates, types email 55 % / meeting 15 % /
+ * call 15 % / linkedin 10 % / note 5 %. `afterLoad` runs after the soft-deletes, while
+ * bench_rank (rank, id, created_at) still exists.
+ */
+export function crmSeedPlan(
+  env: BenchEnv,
+  options: { contacts: number; interactions: number; afterLoad?: () => Promise<void> },
+): BulkSeedPlan & { deleted: number } {
+  const ws = env.workspaceId;
+  const deleted = Math.floor(options.contacts / 100);
+  return {
+    contacts: options.contacts,
+    interactions: options.interactions,
+    deleted,
+    chunk: 500_000,
+    insertContacts: `
+    INSERT INTO contacts (workspace_id, email, name, company, title, tags, source, created_by, created_at, updated_at)
+    SELECT '${ws}', 'person' || g || '@company' || (g % 12500) || '.example',
+           (${sqlArray(FIRST_NAMES.slice(0, 16))})[1 + (g % 16)]
+             || ' ' || (${sqlArray(LAST_NAMES.slice(0, 12))})[1 + ((g / 16) % 12)],
+           'Company ' || (g % 12500), 'Title', '{}', 'import', '${env.userId}', t, t
+    FROM (SELECT g, now() - (random() * 600) * interval '1 day' AS t FROM generate_series(1, ${options.contacts}) g) s`,
+    insertInteractions: (first, last) => `
+      INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, source, created_by, created_at)
+      SELECT '${ws}', r.id,
+             CASE WHEN x.u < 0.55 THEN 'email' WHEN x.u < 0.70 THEN 'meeting' WHEN x.u < 0.85 THEN 'call' WHEN x.u < 0.95 THEN 'linkedin' ELSE 'note' END,
+             CASE WHEN x.v < 0.5 THEN 'inbound' ELSE 'outbound' END,
+             r.created_at + (now() - r.created_at) * power(x.w, 0.6),
+             'import', '${env.userId}', r.created_at + (now() - r.created_at) * power(x.w, 0.6)
+      FROM ${zipfSample(options.contacts, first, last)} x
+      JOIN bench_rank r ON r.rank = x.rank`,
+    // One contact in a hundred soft-deleted: the figures must leave them out.
+    afterLoad: async () => {
+      await env.benchSql.unsafe(
+        `UPDATE contacts SET deleted_at = now() WHERE id IN (SELECT id FROM bench_rank WHERE rank % 100 = 7 LIMIT ${deleted})`,
+      );
+      await options.afterLoad?.();
+    },
+  };
 }
 
 /** Sample rows `first`..`last` (column g) with a Zipf-like contact rank and three uniform draws u, v, w. */

@@ -21,3 +21,6 @@ export { GOOGLE_OAUTH_CALLBACK_PATH, handleGoogleOAuthCallback } from "./modules
 export { createPrivacyRegistry } from "./modules/index";
 export { PrivacyRegistry, type PrivacyHandler, type Subject } from "./platform/privacy/registry";
 export type { ExportFile } from "./platform/privacy/export-sources";
+// For benchmarks: EXPLAIN of the Reconnect statement exactly as the service runs it.
+export { useAnalyticalSettings } from "./platform/analytics-sql";
+export { reconnectQuery } from "./modules/reconnect/queries";
