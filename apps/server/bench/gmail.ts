@@ -19,7 +19,6 @@
  *
  * Writes bench-results/gmail.json at the repo root; progress goes to stderr.
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
@@ -28,6 +27,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
 import { Mailbox } from "@rapport/google-fake";
+import { googleEnv } from "../test/support/google";
 import { repoRoot, withBenchEnvironment } from "./env";
 import { note, round } from "./load";
 
@@ -102,14 +102,7 @@ try {
       contacts: 0,
       interactions: 0,
       configOverrides: {
-        GOOGLE_CLIENT_ID: google.clientId,
-        GOOGLE_CLIENT_SECRET: google.clientSecret,
-        GOOGLE_API_ROOT_URL: google.rootUrl,
-        GOOGLE_OAUTH_AUTH_URL: google.oauthEndpoints.oauth2AuthBaseUrl,
-        GOOGLE_OAUTH_TOKEN_URL: google.oauthEndpoints.oauth2TokenUrl,
-        GOOGLE_OAUTH_REVOKE_URL: google.oauthEndpoints.oauth2RevokeUrl,
-        GOOGLE_OAUTH_REDIRECT_URL: "http://127.0.0.1:9/oauth/google/callback",
-        SECRET_SEALING_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+        ...googleEnv(google),
         GMAIL_SYNC_CONCURRENCY: String(CONCURRENCY),
       },
     },

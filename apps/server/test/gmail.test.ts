@@ -5,9 +5,9 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { createLogger, createPrivacyRegistry, ManualClock } from "@rapport/api";
-import { startGoogleFake, type GoogleFake } from "@rapport/google-fake";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
+import { googleEnv, startGoogleFake, type GoogleFake } from "./support/google";
 import { joinWorkspace } from "./support/members";
 import { until } from "./support/until";
 
@@ -16,27 +16,16 @@ let app: TestApp;
 let clock: ManualClock;
 const logLines: string[] = [];
 
-function googleEnv(fake: GoogleFake): Record<string, string> {
-  return {
-    GOOGLE_CLIENT_ID: fake.clientId,
-    GOOGLE_CLIENT_SECRET: fake.clientSecret,
-    GOOGLE_API_ROOT_URL: fake.rootUrl,
-    GOOGLE_OAUTH_AUTH_URL: fake.oauthEndpoints.oauth2AuthBaseUrl,
-    GOOGLE_OAUTH_TOKEN_URL: fake.oauthEndpoints.oauth2TokenUrl,
-    GOOGLE_OAUTH_REVOKE_URL: fake.oauthEndpoints.oauth2RevokeUrl,
-    GOOGLE_OAUTH_REDIRECT_URL: "http://127.0.0.1:9/oauth/google/callback",
-    SECRET_SEALING_KEYS: `k1:${randomBytes(32).toString("base64")}`,
-    // Queued syncs are run by the tests themselves (syncConnection), deterministically.
-    GMAIL_SYNC_CONCURRENCY: "8",
-    GMAIL_MAX_RETRIES: "3",
-  };
+/** Google played by `fake`; queued syncs are run by the tests themselves (syncConnection), deterministically. */
+function gmailTestEnv(fake: GoogleFake): Record<string, string> {
+  return { ...googleEnv(fake), GMAIL_SYNC_CONCURRENCY: "8", GMAIL_MAX_RETRIES: "3" };
 }
 
 beforeAll(async () => {
   google = await startGoogleFake();
   clock = new ManualClock(new Date());
   const log = createLogger("debug", {}, { write: (line: string) => void logLines.push(line) });
-  app = await createTestApp({ clock, env: googleEnv(google), log, role: "api" });
+  app = await createTestApp({ clock, env: gmailTestEnv(google), log, role: "api" });
 });
 
 afterAll(async () => {
@@ -584,7 +573,7 @@ describe("privacy and access", () => {
 describe("schedule", () => {
   it("runs the first sync as a job, then queues the connection when due and syncs the new mail", async () => {
     const workerClock = new ManualClock(new Date());
-    const worker = await createTestApp({ clock: workerClock, env: googleEnv(google) });
+    const worker = await createTestApp({ clock: workerClock, env: gmailTestEnv(google) });
     try {
       const { email, workspaceId, user } = await connect({ messages: 6, target: worker });
       const waitFor = async (done: (status: Awaited<ReturnType<typeof user.client.gmail.status.query>>) => boolean) => {
@@ -615,7 +604,7 @@ describe("schedule", () => {
 describe.each<TestDriver>(["pglite"])("on %s", (driver) => {
   it("connects and syncs", { timeout: 60_000 }, async () => {
     // Without Redis the queued first sync runs in the process right away.
-    const embedded = await createTestApp({ driver, env: googleEnv(google) });
+    const embedded = await createTestApp({ driver, env: gmailTestEnv(google) });
     try {
       const { email, workspaceId, user } = await connect({ messages: 15, target: embedded });
       const deadline = Date.now() + 20_000;

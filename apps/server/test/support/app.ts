@@ -66,6 +66,8 @@ export interface TestAppOptions {
    * own runtime and port (closing it leaves the shared database to `app`). Postgres only.
    */
   instanceOf?: TestApp;
+  /** The port to listen on (default: one the system picks), for a URL the configuration names before the server starts. */
+  port?: number;
 }
 
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -128,7 +130,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const runtime = await createRuntime(config, { clock, migrate: true, log: options.log });
   await runtime.start(options.role ?? "all");
   const server = createRapportServer(runtime);
-  const { url } = await server.listen(0, "127.0.0.1");
+  const { url } = await server.listen(options.port ?? 0, "127.0.0.1");
   const sql = database ? postgres(database.url, { max: 2, onnotice: () => {} }) : postgresOnly();
   const client = (token?: string | (() => string | null)) =>
     createRapportClient({

@@ -83,6 +83,15 @@ export async function openPage(browser: Browser, baseURL: string, viewport = { w
   return { context, page, record };
 }
 
+/** Fills the sign-in page the app shows to a signed-out visitor, and waits until signed in. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);

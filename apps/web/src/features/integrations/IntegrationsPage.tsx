@@ -51,17 +51,26 @@ export default function IntegrationsPage() {
 function GmailCard({ workspaceId }: { workspaceId: string }) {
   const id = useId();
   const utils = trpc.useUtils();
+  // When "Sync now" was pressed: until a sync has run since, one is queued and the page waits for it.
+  const [requestedAt, setRequestedAt] = useState<number | null>(null);
   const status = trpc.gmail.status.useQuery(
     { workspaceId },
-    // While a sync runs its progress is polled every second; otherwise the state is refreshed now and then.
-    { refetchInterval: (query) => (query.state.data?.syncing ? 1_000 : 15_000) },
+    // While a sync runs, or one is awaited (the first after connecting, or one asked for), the state
+    // is polled every second so its progress shows; otherwise it is refreshed now and then.
+    { refetchInterval: (query) => (query.state.data && syncAwaited(query.state.data, requestedAt) ? 1_000 : 15_000) },
   );
   const data = status.data;
   const apply = (next: GmailStatus) => utils.gmail.status.setData({ workspaceId }, next);
   const connect = trpc.gmail.authUrl.useMutation({
     onSuccess: ({ url }) => window.location.assign(url),
   });
-  const syncNow = trpc.gmail.syncNow.useMutation({ onSuccess: apply });
+  const syncNow = trpc.gmail.syncNow.useMutation({
+    onSuccess: (next) => {
+      setRequestedAt(Date.now());
+      apply(next);
+    },
+  });
+  const queued = data ? !data.syncing && syncAwaited(data, requestedAt) : false;
   const pause = trpc.gmail.pause.useMutation({ onSuccess: apply });
   const resume = trpc.gmail.resume.useMutation({ onSuccess: apply });
   const disconnect = trpc.gmail.disconnect.useMutation({
@@ -122,9 +131,9 @@ function GmailCard({ workspaceId }: { workspaceId: string }) {
             <button
               type="button"
               onClick={() => syncNow.mutate({ workspaceId })}
-              disabled={syncNow.isPending || data.syncing || data.status !== "active"}
+              disabled={syncNow.isPending || data.syncing || queued || data.status !== "active"}
             >
-              {data.syncing ? "Syncing…" : "Sync now"}
+              {data.syncing ? "Syncing…" : queued ? "Sync queued…" : "Sync now"}
             </button>
             {data.status === "paused" ? (
               <button
@@ -170,6 +179,16 @@ function GmailCard({ workspaceId }: { workspaceId: string }) {
       )}
     </section>
   );
+}
+
+/**
+ * Whether a sync is running or about to: the connection's first, or one asked for at `requestedAt`
+ * (epoch ms) that has not finished since. A request older than a minute is no longer waited for.
+ */
+function syncAwaited(data: GmailStatus, requestedAt: number | null): boolean {
+  if (!data.connected || data.status !== "active") return false;
+  if (data.syncing || !data.lastSyncAt) return true;
+  return requestedAt !== null && Date.now() - requestedAt < 60_000 && data.lastSyncAt.getTime() < requestedAt;
 }
 
 function Connection({
