@@ -33,6 +33,7 @@ describe("analytics in embedded mode (PGlite, no Redis)", () => {
       type: "meeting",
       direction: "outbound",
       occurredAt: new Date(Date.now() - 3_600_000),
+      subject: "Catch-up",
     });
 
     const first = await client.analytics.metrics.query({ workspaceId });
@@ -49,6 +50,7 @@ describe("analytics in embedded mode (PGlite, no Redis)", () => {
       type: "call",
       direction: "inbound",
       occurredAt: new Date(Date.now() - 60_000),
+      subject: "Catch-up",
     });
     const second = await client.analytics.metrics.query({ workspaceId });
     expect(second.clv.total).toBe(75);

@@ -22,8 +22,9 @@ describe("analytics", () => {
       workspaceId,
       contactId: ids[contact]!,
       type,
-      direction: "outbound",
+      direction: type === "note" ? undefined : "outbound",
       occurredAt: new Date(occurredAt),
+      subject: "Catch-up",
     });
 
   beforeAll(async () => {

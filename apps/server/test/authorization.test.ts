@@ -93,8 +93,8 @@ const workspaceProcedures: Record<string, Call> = {
       workspaceId: ids.workspaceId,
       contactId: ids.contactId,
       type: "note",
-      direction: "outbound",
       occurredAt: new Date(),
+      subject: "Catch-up",
     }),
   "interactions.listForContact": (c, ids) =>
     c.interactions.listForContact.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),
@@ -259,6 +259,7 @@ describe("authorization across workspaces", () => {
       type: "call",
       direction: "inbound",
       occurredAt: new Date(),
+      subject: "Catch-up",
     });
     const ib = await bob.client.interactions.create.mutate({
       workspaceId: wb.id,
@@ -266,6 +267,7 @@ describe("authorization across workspaces", () => {
       type: "call",
       direction: "inbound",
       occurredAt: new Date(),
+      subject: "Catch-up",
     });
     const inva = await alice.client.invitations.invite.mutate({
       workspaceId: wa.id,

@@ -667,6 +667,7 @@ describe("bad input answers 400 and writes nothing, on every procedure", () => {
       type: "email",
       direction: "inbound",
       occurredAt: daysAgo(2),
+      subject: "Catch-up",
     });
     return { app, owner, admin, workspaceId: workspace.id, contactId: contact.id, interactionId: interaction.id };
   }

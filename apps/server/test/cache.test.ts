@@ -59,6 +59,7 @@ describe("cache (real Redis)", () => {
         type: "meeting",
         direction: "inbound",
         occurredAt: app.clock.now(),
+        subject: "Catch-up",
         participants: [{ contactId: ids[to]! }],
       });
     }
@@ -440,6 +441,7 @@ describe("cache when Redis is unreachable", () => {
         type: "email",
         direction: "outbound",
         occurredAt: app.clock.now(),
+        subject: "Catch-up",
         participants: [{ contactId: ids[i]! }],
       });
     }

@@ -26,8 +26,9 @@ describe.each(drivers)("analytics.contactRelationship on %s", (driver) => {
       workspaceId,
       contactId: ids[contact]!,
       type,
-      direction: "inbound",
+      direction: type === "note" ? undefined : "inbound",
       occurredAt: new Date(occurredAt),
+      subject: "Catch-up",
     });
 
   beforeAll(async () => {

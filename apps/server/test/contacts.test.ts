@@ -330,6 +330,7 @@ describe("contacts", () => {
         type: "call",
         direction: "inbound",
         occurredAt: clock.now(),
+        subject: "Catch-up",
       });
       const recent = await owner.client.contacts.create.mutate({ workspaceId, name: "Recent" });
       await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [old.id] });

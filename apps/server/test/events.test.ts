@@ -27,6 +27,7 @@ describe("domain events (outbox)", () => {
       type: "email",
       direction: "outbound",
       occurredAt: new Date(),
+      subject: "Catch-up",
     });
     await owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id });
     await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contact.id] });

@@ -134,6 +134,7 @@ describe.each(drivers)("main flows on %s", (driver) => {
       type: "call",
       direction: "inbound",
       occurredAt: at(2),
+      subject: "Catch-up",
     });
     expect(
       (await owner.client.interactions.listForContact.query({ workspaceId, contactId: anaId })).items,

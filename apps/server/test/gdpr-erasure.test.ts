@@ -97,7 +97,6 @@ describe("GDPR erasure and restriction", () => {
         workspaceId,
         contactId: bobId,
         type: "note",
-        direction: "outbound",
         occurredAt: t,
         summary: `Ask ${NAME} about it`,
       });
@@ -213,6 +212,7 @@ describe("GDPR erasure and restriction", () => {
         type: "email",
         direction: "inbound",
         occurredAt: clock.now(),
+        subject: "Catch-up",
         participants: [{ email: EMAIL, displayName: NAME, role: "from" }],
       });
       const rows =
@@ -232,6 +232,7 @@ describe("GDPR erasure and restriction", () => {
         type: "email",
         direction: "inbound",
         occurredAt: clock.now(),
+        subject: "Catch-up",
         participants: [
           { contactId: yusuf.id, role: "from" },
           { email: "yusuf@later.example", displayName: "Y. U.", role: "cc" },
@@ -283,6 +284,7 @@ describe("GDPR erasure and restriction", () => {
         type: "meeting",
         direction: "inbound",
         occurredAt: clock.now(),
+        subject: "Catch-up",
         participants: [{ contactId: ruthId, role: "attendee" }],
       });
     });
@@ -309,6 +311,7 @@ describe("GDPR erasure and restriction", () => {
             type: "call",
             direction: "inbound",
             occurredAt: clock.now(),
+            subject: "Catch-up",
           }),
       ],
       [
@@ -320,6 +323,7 @@ describe("GDPR erasure and restriction", () => {
             type: "meeting",
             direction: "inbound",
             occurredAt: clock.now(),
+            subject: "Catch-up",
             participants: [{ contactId: ids.ruth, role: "attendee" }],
           }),
       ],
@@ -332,6 +336,7 @@ describe("GDPR erasure and restriction", () => {
             type: "email",
             direction: "inbound",
             occurredAt: clock.now(),
+            subject: "Catch-up",
             participants: [{ email: "ruth@restrict.example", role: "from" }],
           }),
       ],

@@ -70,6 +70,7 @@ describe("interactions", () => {
         type: "email",
         direction: "inbound",
         occurredAt: new Date(),
+        subject: "Catch-up",
         source: "gmail",
       }),
     );
@@ -85,6 +86,7 @@ describe("interactions", () => {
         type: "meeting",
         direction: "inbound",
         occurredAt: new Date(),
+        subject: "Catch-up",
         participants: [{ contactId: foreign.id }],
       }),
     );
@@ -97,6 +99,7 @@ describe("interactions", () => {
         type: "call",
         direction: "inbound",
         occurredAt: new Date("2200-01-01"),
+        subject: "Catch-up",
       }),
     );
     expect(future.code).toBe("BAD_REQUEST");
@@ -107,9 +110,77 @@ describe("interactions", () => {
         type: "fax" as "call",
         direction: "inbound",
         occurredAt: new Date(),
+        subject: "Catch-up",
       }),
     );
     expect(badType.code).toBe("BAD_REQUEST");
+  });
+
+  it.each([
+    {
+      name: "a manual interaction with neither subject nor summary",
+      input: { type: "call", direction: "outbound" },
+      path: ["subject"],
+      message: /give a subject or a summary/,
+    },
+    {
+      name: "blank subject and summary (only spaces)",
+      input: { type: "meeting", direction: "inbound", subject: "   ", summary: " " },
+      path: ["subject"],
+      message: /give a subject or a summary/,
+    },
+    {
+      name: "a note with a direction",
+      input: { type: "note", direction: "outbound", summary: "Likes sailing" },
+      path: ["direction"],
+      message: /a note has no direction/,
+    },
+    {
+      name: "an email without a direction",
+      input: { type: "email", subject: "Hello" },
+      path: ["direction"],
+      message: /inbound or outbound/,
+    },
+  ])("refuses $name with a typed 400 and writes nothing", async ({ input, path, message }) => {
+    const before = await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`;
+    const error = await errorOf(
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ana.id,
+        occurredAt: new Date("2026-01-12T10:00:00Z"),
+        ...(input as { type: "call" }),
+      }),
+    );
+    expect(error.code).toBe("BAD_REQUEST");
+    const issue = (error.data.zodIssues as { path: unknown[]; message: string }[]).find(
+      (candidate) => JSON.stringify(candidate.path) === JSON.stringify(path),
+    );
+    expect(issue?.message).toMatch(message);
+    const after = await app.sql`SELECT count(*)::int AS n FROM interactions WHERE workspace_id = ${workspaceId}`;
+    expect(after[0]!.n).toBe(before[0]!.n);
+  });
+
+  it("stores a note without a direction; imports need no subject", async () => {
+    const { interaction } = await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: ana.id,
+      type: "note",
+      occurredAt: new Date("2026-01-12T11:00:00Z"),
+      summary: "Prefers calls in the morning",
+    });
+    expect(interaction.direction).toBeNull();
+    const [row] = await app.sql`SELECT direction FROM interactions WHERE id = ${interaction.id}`;
+    expect(row!.direction).toBeNull();
+    const imported = await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: ana.id,
+      type: "email",
+      direction: "inbound",
+      occurredAt: new Date("2026-01-12T12:00:00Z"),
+      source: "gmail",
+      externalId: "msg-no-subject",
+    });
+    expect(imported.created).toBe(true);
   });
 
   it("the timeline is newest first and pages without gaps or repeats", async () => {
@@ -119,7 +190,6 @@ describe("interactions", () => {
         workspaceId,
         contactId: ben.id,
         type: "note",
-        direction: "outbound",
         occurredAt: t,
         subject: t.toISOString(),
       });
@@ -162,6 +232,7 @@ describe("interactions", () => {
       type: "linkedin",
       direction: "outbound",
       occurredAt: new Date(),
+      subject: "Catch-up",
     });
     await owner.client.interactions.delete.mutate({ workspaceId, interactionId: interaction.id });
     expect(await app.sql`SELECT id FROM interactions WHERE id = ${interaction.id}`).toHaveLength(0);
@@ -183,6 +254,7 @@ describe("interactions", () => {
         type: "call",
         direction: "inbound",
         occurredAt: new Date(),
+        subject: "Catch-up",
       }),
     );
     expect(error.code).toBe("NOT_FOUND");

@@ -63,6 +63,7 @@ describe("embedded mode (PGlite, no Redis)", () => {
       type: "meeting",
       direction: "outbound",
       occurredAt: new Date(),
+      subject: "Catch-up",
     });
     const timeline = await client.interactions.listForContact.query({ workspaceId, contactId: contact.id });
     expect(timeline.items).toHaveLength(1);

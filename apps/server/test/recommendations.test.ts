@@ -31,6 +31,7 @@ describe("recommendations.forContact", () => {
       type: "email",
       direction: "outbound",
       occurredAt: app.clock.now(),
+      subject: "Catch-up",
       participants: names.slice(1).map((name) => ({ contactId: ids[name]! })),
     });
 

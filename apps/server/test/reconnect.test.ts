@@ -40,6 +40,7 @@ describe.each(drivers)("reconnect on %s", (driver) => {
       type: "meeting",
       direction: "outbound",
       occurredAt: new Date(A - daysAgo * DAY),
+      subject: "Catch-up",
     });
   const listed = async (as: SignedInUser = member) =>
     (await as.client.reconnect.list.query({ workspaceId })).items.map((item) => [item.name, item.reason]);

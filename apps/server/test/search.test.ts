@@ -229,7 +229,6 @@ describe.each(drivers)("search on %s", (driver) => {
       workspaceId,
       contactId: erased.id,
       type: "note",
-      direction: "outbound",
       occurredAt: new Date(Date.UTC(2026, 2, 7)),
       subject: "Erin's secret plans",
     });

@@ -427,6 +427,7 @@ describe("workspace deletion on the embedded database (PGlite)", () => {
       type: "call",
       direction: "inbound",
       occurredAt: clock.now(),
+      subject: "Catch-up",
     });
 
     await owner.client.workspaces.transferOwnership.mutate({ workspaceId, userId: member.userId });

@@ -8,7 +8,6 @@ import {
   useParams,
 } from "@tanstack/react-router";
 import type { ReactNode } from "react";
-import { Loading } from "./components/Status";
 import { PageError } from "./components/PageError";
 import { AnalyticsPage } from "./features/analytics";
 import { validateAnalyticsSearch } from "./features/analytics/params";
@@ -17,6 +16,7 @@ import { validateContactsSearch } from "./features/contacts/listParams";
 import { HomePage, RootLayout, WorkspaceLayout } from "./features/shell/Layout";
 import { NotFoundPage } from "./features/shell/NotFoundPage";
 import { useWorkspace } from "./features/shell/workspace";
+import { Skeleton } from "./components/Skeleton";
 
 /**
  * The SPA's routes (TanStack Router, code-based). Every URL:
@@ -249,7 +249,7 @@ export function createAppRouter() {
     defaultNotFoundComponent: NotFoundPage,
     defaultErrorComponent: PageError,
     defaultOnCatch: (error, info) => console.error("Page failed to render", error, info.componentStack),
-    defaultPendingComponent: () => <Loading>Loading…</Loading>,
+    defaultPendingComponent: () => <Skeleton shape="page" rows={6} label="Loading…" />,
   });
 }
 

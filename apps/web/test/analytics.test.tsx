@@ -6,7 +6,7 @@ import {
   type AnalyticsContactRow,
   type AnalyticsInteractionRow,
 } from "@rapport/core";
-import { screen, waitFor, within } from "@testing-library/react";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { WORKSPACE_ID } from "./support/fixtures";
 import { renderApp } from "./support/render";
@@ -119,7 +119,10 @@ describe("analytics page", () => {
         },
       },
     });
-    expect((await screen.findAllByText("Loading analytics…"))[0]).toHaveAttribute("role", "status");
+    expect((await screen.findAllByText("Loading analytics…"))[0]!.closest("[role=status]")).toHaveAttribute(
+      "aria-busy",
+      "true",
+    );
     release();
 
     const clv = await screen.findByRole("group", { name: "Average CLV" });
@@ -167,6 +170,36 @@ describe("analytics page", () => {
     expect(screen.getByLabelText("Chart range")).toHaveValue("30");
     await waitFor(() => expect(window.location.search).toBe(""));
     expect(window.location.pathname).toBe(path);
+  });
+
+  it("refuses a future as-of day with a message and keeps the view; a past day is taken", async () => {
+    const { server } = await renderApp({ path, handlers });
+    await screen.findByRole("table", { name: "Top contacts" });
+    const asOf = screen.getByLabelText("As of");
+    const calls = server.callsTo("analytics.metrics").length;
+    const day = (offset: number) => {
+      const date = new Date(Date.now() + offset * 86_400_000);
+      const pad = (n: number) => String(n).padStart(2, "0");
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+    };
+    // "Today" is there from the start (disabled), so choosing a day does not shift the controls.
+    expect(screen.getByRole("button", { name: "Today" })).toBeDisabled();
+
+    fireEvent.change(asOf, { target: { value: day(3) } });
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent(`${day(3)} is in the future. Pick today or an earlier day.`);
+    expect(asOf).toHaveAttribute("aria-invalid", "true");
+    expect(asOf).toHaveAccessibleDescription(/is in the future/);
+    expect(asOf).toHaveValue(day(3));
+    expect(window.location.search).toBe("");
+    expect(server.callsTo("analytics.metrics")).toHaveLength(calls);
+
+    fireEvent.change(asOf, { target: { value: day(-10) } });
+    await waitFor(() => expect(window.location.search).toBe(`?asOf=${day(-10)}`));
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(asOf).not.toHaveAttribute("aria-invalid");
+    await waitFor(() => expect(server.callsTo("analytics.metrics").at(-1)?.input.asOf).toBeDefined());
+    expect(screen.getByRole("button", { name: "Today" })).toBeEnabled();
   });
 
   it("sorts the table by another column (kept in the URL)", async () => {

@@ -282,7 +282,8 @@ export async function seedWorkspace(db: Db, options: SeedOptions): Promise<SeedR
         workspaceId: options.workspaceId,
         contactId: person.id,
         type,
-        direction: random() < 0.5 ? ("inbound" as const) : ("outbound" as const),
+        // Drawn for notes too (which have none), so a seed gives the same data as before.
+        direction: withoutDirectionForNotes(type, random() < 0.5 ? ("inbound" as const) : ("outbound" as const)),
         occurredAt,
         subject: type === "note" ? null : pick(SUBJECTS, random),
         summary: null,
@@ -324,4 +325,8 @@ export async function seedWorkspace(db: Db, options: SeedOptions): Promise<SeedR
     participants: participantsWritten,
     ms: Math.round(performance.now() - started),
   };
+}
+
+function withoutDirectionForNotes<D>(type: string, direction: D): D | null {
+  return type === "note" ? null : direction;
 }

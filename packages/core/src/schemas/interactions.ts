@@ -19,7 +19,8 @@ export const createInteractionInput = z
     workspaceId: idSchema,
     contactId: idSchema,
     type: z.enum(INTERACTION_TYPES),
-    direction: z.enum(INTERACTION_DIRECTIONS),
+    /** Inbound or outbound; required, except for notes, which have none. */
+    direction: z.enum(INTERACTION_DIRECTIONS).optional(),
     occurredAt: dateSchema
       .refine((d) => d >= EARLIEST, "must be after 1970")
       // Scheduled meetings may lie ahead, but not absurdly far.
@@ -33,6 +34,20 @@ export const createInteractionInput = z
   .refine((input) => input.source === "manual" || input.externalId, {
     message: "externalId is required for imported interactions (it keeps re-imports from duplicating)",
     path: ["externalId"],
+  })
+  // A note is written down, not sent or received: a direction on one is a mistake, not a detail to drop.
+  .refine((input) => input.type !== "note" || input.direction === undefined, {
+    message: "a note has no direction",
+    path: ["direction"],
+  })
+  .refine((input) => input.type === "note" || input.direction !== undefined, {
+    message: "say whether it was inbound or outbound",
+    path: ["direction"],
+  })
+  // Something a person logs says what happened; imports may carry no subject.
+  .refine((input) => input.source !== "manual" || input.subject || input.summary, {
+    message: "give a subject or a summary",
+    path: ["subject"],
   });
 export type CreateInteractionInput = z.output<typeof createInteractionInput>;
 

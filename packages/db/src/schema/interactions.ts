@@ -14,7 +14,8 @@ export const interactions = pgTable("interactions", {
     .notNull()
     .references(() => contacts.id, { onDelete: "cascade" }),
   type: text("type").$type<InteractionType>().notNull(),
-  direction: text("direction").$type<InteractionDirection>().notNull(),
+  // Null for notes (a note is neither sent nor received).
+  direction: text("direction").$type<InteractionDirection>(),
   occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
   subject: text("subject"),
   summary: text("summary"),

@@ -2,11 +2,11 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { useId, useMemo, useState, type ReactNode } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { Link } from "@tanstack/react-router";
 import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { useWorkspace } from "../shell/workspace";
+import { Skeleton } from "../../components/Skeleton";
 
 type EventType = NonNullable<RouterInputs["activity"]["list"]["types"]>[number];
 type ActivityEvent = RouterOutputs["activity"]["list"]["items"][number];
@@ -177,7 +177,7 @@ export default function ActivityPage() {
             Events
           </h2>
           {feed.isPending ? (
-            <Loading>Loading activity…</Loading>
+            <Skeleton shape="list" rows={6} label="Loading activity…" />
           ) : feed.error && events.length === 0 ? (
             <ErrorMessage error={feed.error} title="Could not load the activity" onRetry={() => void feed.refetch()} />
           ) : events.length === 0 ? (

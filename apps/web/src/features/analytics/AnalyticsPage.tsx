@@ -2,7 +2,7 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { lazy, Suspense, useMemo } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { Empty, Loading } from "../../components/Status";
+import { Empty } from "../../components/Status";
 import { describeError } from "../../errors";
 import { trpc, type WorkspaceRole } from "../../trpc";
 import { canManage } from "../shell/workspace";
@@ -14,6 +14,7 @@ import { metricsInput, searchOf, timeseriesInput, topInput, viewFromSearch, type
 import { TopContacts } from "./TopContacts";
 import { ValuesForm } from "./ValuesForm";
 import { ViewControls } from "./ViewControls";
+import { Skeleton } from "../../components/Skeleton";
 
 const Charts = lazy(() => import("./Charts"));
 
@@ -61,19 +62,27 @@ export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps)
       <div className="an-head">
         <div>
           <h1>Analytics</h1>
-          {metrics.data && (
-            <p className="muted small an-asof">
-              As of <time dateTime={metrics.data.asOf.toISOString()}>{formatDateTime(metrics.data.asOf)}</time>
-              {view.asOfDay ? " (end of the chosen day)" : ""}
-              {metrics.data.cached ? ` · computed ${formatDateTime(metrics.data.computedAt)}` : ""}
-            </p>
-          )}
+          {/* The line keeps its place while loading, so the header does not jump. */}
+          <p className="muted small an-asof">
+            {metrics.data ? (
+              <>
+                As of <time dateTime={metrics.data.asOf.toISOString()}>{formatDateTime(metrics.data.asOf)}</time>
+                {view.asOfDay ? " (end of the chosen day)" : ""}
+                {metrics.data.cached ? ` · computed ${formatDateTime(metrics.data.computedAt)}` : ""}
+              </>
+            ) : (
+              <span className="sk-bar sk-w60" aria-hidden="true" />
+            )}
+          </p>
         </div>
         <ViewControls view={view} onChange={setView} />
       </div>
 
       {metrics.isPending ? (
-        <Loading>Loading analytics…</Loading>
+        <>
+          <Skeleton shape="figures" rows={4} label="Loading analytics…" />
+          <Skeleton shape="chart" label="Loading charts…" />
+        </>
       ) : metrics.error && !metrics.data ? (
         <ErrorMessage
           error={metrics.error}
@@ -96,7 +105,7 @@ export default function AnalyticsPage({ workspaceId, role }: AnalyticsPageProps)
         <>
           <KeyFigures metrics={metrics.data} />
           <ChartsBoundary>
-            <Suspense fallback={<Loading>Loading charts…</Loading>}>
+            <Suspense fallback={<Skeleton shape="chart" label="Loading charts…" />}>
               <Charts
                 health={metrics.data.health.distribution}
                 clv={metrics.data.clv.distribution}

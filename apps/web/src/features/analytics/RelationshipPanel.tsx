@@ -5,11 +5,11 @@
  */
 import { lazy, Suspense, useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { Loading } from "../../components/Status";
 import { dateFormat, formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { formatInteger, formatMoney, formatNumber } from "./format";
 import "./relationship.css";
+import { Skeleton } from "../../components/Skeleton";
 
 type Relationship = RouterOutputs["analytics"]["contactRelationship"];
 
@@ -36,7 +36,7 @@ export function RelationshipPanel({ workspaceId, contactId }: RelationshipPanelP
     <section className="card rel-panel" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Relationship</h2>
       {query.isPending ? (
-        <Loading>Loading relationship…</Loading>
+        <Skeleton shape="figures" rows={4} label="Loading relationship…" />
       ) : !data ? (
         <ErrorMessage
           error={query.error}
@@ -142,7 +142,7 @@ function EmailFigures({ workspaceId, contactId }: RelationshipPanelProps) {
       <figure className="rel-emails-chart" aria-describedby={`${id}-summary`}>
         <figcaption id={`${id}-summary`}>Emails per month, last 90 days. {summary}</figcaption>
         <div className="rel-emails-canvas">
-          <Suspense fallback={<Loading>Loading chart…</Loading>}>
+          <Suspense fallback={<Skeleton shape="chart" label="Loading chart…" />}>
             <EmailsChart months={months} summary={summary} />
           </Suspense>
         </div>

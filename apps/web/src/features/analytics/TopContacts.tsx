@@ -1,13 +1,13 @@
 import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { Link } from "@tanstack/react-router";
 import type { RouterOutputs } from "../../trpc";
 import { ExportButtons } from "./ExportButtons";
 import { formatInteger, formatMoney, formatNumber } from "./format";
 import { SORT_LABELS, type TopSort, type ViewParams } from "./params";
+import { Skeleton } from "../../components/Skeleton";
 
 type TopContact = RouterOutputs["analytics"]["topContacts"]["items"][number];
 export interface TopQuery {
@@ -76,7 +76,7 @@ export function TopContacts({
               {top.isPending ? (
                 <tr>
                   <td colSpan={6}>
-                    <Loading>Loading top contacts…</Loading>
+                    <Skeleton shape="text" rows={5} label="Loading top contacts…" />
                   </td>
                 </tr>
               ) : (

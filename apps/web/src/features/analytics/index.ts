@@ -7,6 +7,7 @@
  */
 import { useSearch } from "@tanstack/react-router";
 import { createElement, lazy, Suspense, useEffect } from "react";
+import { Skeleton } from "../../components/Skeleton";
 import { trpc } from "../../trpc";
 import type { AnalyticsPageProps } from "./AnalyticsPage";
 import { metricsInput, timeseriesInput, topInput, viewFromSearch } from "./params";
@@ -26,7 +27,7 @@ export function AnalyticsPage(props: AnalyticsPageProps) {
   }, [utils, props.workspaceId]);
   return createElement(
     Suspense,
-    { fallback: createElement("p", { className: "muted", role: "status" }, "Loading analytics…") },
+    { fallback: createElement(Skeleton, { shape: "page", rows: 6, label: "Loading analytics…" }) },
     createElement(PageChunk, { key: props.workspaceId, ...props }),
   );
 }

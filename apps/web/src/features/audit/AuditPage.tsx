@@ -4,12 +4,12 @@ import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { formatRelative, formatShortAbsolute } from "../../components/time";
 import { fieldError } from "../../errors";
 import { auditListInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
+import { Skeleton } from "../../components/Skeleton";
 
 const PAGE_SIZE = 50;
 
@@ -130,7 +130,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
           Entries
         </h2>
         {log.isPending ? (
-          <Loading>Loading the audit log…</Loading>
+          <Skeleton shape="table" rows={8} label="Loading the audit log…" />
         ) : log.error && entries.length === 0 ? (
           <ErrorMessage error={log.error} title="Could not load the audit log" onRetry={() => void log.refetch()} />
         ) : entries.length === 0 ? (

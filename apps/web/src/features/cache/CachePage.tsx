@@ -10,7 +10,6 @@ import { lazy, Suspense, useCallback, useEffect, useId, useState } from "react";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
@@ -28,6 +27,7 @@ import type { ChartPoint } from "./HitRateChart";
 import { KeysBrowser } from "./KeysBrowser";
 import { WarmUp } from "./WarmUp";
 import "./cache.css";
+import { Skeleton } from "../../components/Skeleton";
 
 // chart.js is loaded only when the chart is shown (its own chunk).
 const HitRateChart = lazy(() => import("./HitRateChart"));
@@ -65,7 +65,7 @@ function CacheAdmin({ workspaceId, workspaceName }: { workspaceId: string; works
       {stats.data?.degraded && <DegradedBanner stats={stats.data} />}
 
       {stats.isPending ? (
-        <Loading>Loading cache statistics…</Loading>
+        <Skeleton shape="figures" rows={4} label="Loading cache statistics…" />
       ) : !stats.data ? (
         <ErrorMessage
           error={stats.error}
@@ -236,7 +236,7 @@ function HitRateSection({ stats, samples }: { stats: Stats; samples: Sample[] })
         <p className="empty">{fromServer ? "No lookups in the last hour." : "No lookups since this page opened."}</p>
       ) : (
         <>
-          <Suspense fallback={<Loading>Loading chart…</Loading>}>
+          <Suspense fallback={<Skeleton shape="chart" label="Loading chart…" />}>
             <HitRateChart points={points} label={label} />
           </Suspense>
           <details className="cache-numbers">

@@ -2,10 +2,11 @@ import { useId, useState } from "react";
 import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { schemaResolver } from "../../components/form";
-import { Empty, Loading } from "../../components/Status";
+import { Empty } from "../../components/Status";
 import { cacheKeysInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { formatCount } from "./format";
+import { Skeleton } from "../../components/Skeleton";
 
 const PAGE_SIZE = 50;
 
@@ -106,7 +107,7 @@ export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; o
       </div>
       {remove.error && <ErrorMessage error={remove.error} title="Could not delete the key" />}
       {keys.isPending ? (
-        <Loading>Loading keys…</Loading>
+        <Skeleton shape="table" rows={5} label="Loading keys…" />
       ) : keys.error && rows.length === 0 ? (
         <ErrorMessage error={keys.error} title="Could not list the keys" onRetry={() => void keys.refetch()} />
       ) : degraded && rows.length === 0 ? (

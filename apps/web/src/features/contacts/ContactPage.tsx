@@ -22,6 +22,7 @@ import { Timeline } from "./Timeline";
 import { ToastRegion } from "./toast";
 import { afterDelete } from "./undo";
 import "./contacts.css";
+import { Skeleton } from "../../components/Skeleton";
 
 export interface ContactPageProps {
   workspaceId: string;
@@ -71,7 +72,7 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
       <div className="ct-page">
         <ToastRegion />
         {backLink}
-        <p className="muted">Loading contact…</p>
+        <Skeleton shape="page" rows={6} label="Loading contact…" />
       </div>
     );
   }

@@ -25,6 +25,7 @@ import {
 import { ToastRegion } from "./toast";
 import { afterDelete, deleteContacts } from "./undo";
 import "./contacts.css";
+import { Skeleton } from "../../components/Skeleton";
 
 export interface ContactsListPageProps {
   workspaceId: string;
@@ -297,7 +298,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           <p>This workspace does not exist or you are not a member.</p>
         </ErrorMessage>
       ) : list.isPending ? (
-        <p className="muted cl-state">Loading contacts…</p>
+        <Skeleton shape="list" rows={8} label="Loading contacts…" />
       ) : list.error && rows.length === 0 ? (
         <ErrorMessage error={list.error}>
           <button type="button" className="button-secondary" onClick={() => void list.refetch()}>

@@ -13,7 +13,9 @@ import { focusFirstInvalid, SelectField, TextAreaField, TextField } from "../../
 import { dateTimeFormat } from "../../components/time";
 import { useSentinel } from "./hooks";
 import { timelineInput } from "./listParams";
+import { ParticipantPicker, type PickedContact } from "./ParticipantPicker";
 import { showToast } from "./toast";
+import { Skeleton } from "../../components/Skeleton";
 
 const TYPES = [
   { value: "email", label: "Email" },
@@ -27,10 +29,11 @@ const TYPE_LABEL = Object.fromEntries(TYPES.map((type) => [type.value, type.labe
 const DIRECTIONS = [
   { value: "outbound", label: "Outbound" },
   { value: "inbound", label: "Inbound" },
-] as const satisfies readonly { value: Interaction["direction"]; label: string }[];
-type Direction = Interaction["direction"];
+] as const satisfies readonly { value: Direction; label: string }[];
+type Direction = NonNullable<Interaction["direction"]>;
 /** The log form's fields as typed; `occurredAt` is a datetime-local value (the person's time). */
 interface LogValues {
+  participants: PickedContact[];
   type: InteractionType;
   direction: Direction;
   occurredAt: string;
@@ -114,7 +117,7 @@ export function Timeline({ workspaceId, contact }: { workspaceId: string; contac
       {logging && <LogInteractionForm workspaceId={workspaceId} contact={contact} onClose={closeForm} />}
 
       {timeline.isPending ? (
-        <p className="muted">Loading timeline…</p>
+        <Skeleton shape="list" rows={3} label="Loading timeline…" />
       ) : timeline.error && items.length === 0 ? (
         <ErrorMessage error={timeline.error}>
           <button type="button" className="button-secondary" onClick={() => void timeline.refetch()}>
@@ -201,8 +204,12 @@ function TimelineItem({
         <p className="tl-meta">
           <span className="tl-type">{typeLabel}</span>
           <span aria-hidden="true"> · </span>
-          <span>{item.direction === "inbound" ? "Inbound" : "Outbound"}</span>
-          <span aria-hidden="true"> · </span>
+          {item.direction && (
+            <>
+              <span>{item.direction === "inbound" ? "Inbound" : "Outbound"}</span>
+              <span aria-hidden="true"> · </span>
+            </>
+          )}
           <time dateTime={item.occurredAt.toISOString()}>{dateTimeFormat.format(item.occurredAt)}</time>
         </p>
         <h3 className="tl-subject">{subject}</h3>
@@ -258,6 +265,7 @@ function LogInteractionForm({
   const form = useForm<LogValues, unknown, RouterInputs["interactions"]["create"]>({
     mode: "onTouched",
     defaultValues: {
+      participants: [],
       type: "email",
       direction: "outbound",
       occurredAt: toLocalInput(new Date()),
@@ -270,10 +278,12 @@ function LogInteractionForm({
         workspaceId,
         contactId: contact.id,
         type: values.type,
-        direction: values.direction,
+        // A note has no direction: the field is hidden and nothing is sent.
+        direction: values.type === "note" ? undefined : values.direction,
         occurredAt: new Date(values.occurredAt),
         subject: values.subject,
         summary: values.summary,
+        participants: values.participants.map((participant) => ({ contactId: participant.id })),
       }),
       {
         local: (values: LogValues) => ({
@@ -292,14 +302,21 @@ function LogInteractionForm({
   const { setFocus } = form;
   useEffect(() => setFocus("type"), [setFocus]);
 
+  const type = form.watch("type");
+  const participants = form.watch("participants");
+
   const submit = form.handleSubmit((input) => {
     create.mutate(input, {
       onSuccess: ({ interaction }) => {
         const item: Interaction = {
           ...interaction,
-          participants: [
-            { contactId: contact.id, email: null, displayName: null, role: "participant", contactName: contact.name },
-          ],
+          participants: [contact, ...participants].map((person) => ({
+            contactId: person.id,
+            email: null,
+            displayName: null,
+            role: "participant" as const,
+            contactName: person.name,
+          })),
         };
         utils.interactions.listForContact.setInfiniteData(timelineInput(workspaceId, contact.id), (data) =>
           insertInteraction(data, item),
@@ -336,13 +353,15 @@ function LogInteractionForm({
           </option>
         ))}
       </SelectField>
-      <SelectField label="Direction" {...form.register("direction")} error={error("direction")}>
-        {DIRECTIONS.map((option) => (
-          <option key={option.value} value={option.value}>
-            {option.label}
-          </option>
-        ))}
-      </SelectField>
+      {type !== "note" && (
+        <SelectField label="Direction" {...form.register("direction")} error={error("direction")}>
+          {DIRECTIONS.map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </SelectField>
+      )}
       <TextField
         label="When"
         type="datetime-local"
@@ -365,6 +384,12 @@ function LogInteractionForm({
         maxLength={10_000}
         {...form.register("summary")}
         error={error("summary")}
+      />
+      <ParticipantPicker
+        workspaceId={workspaceId}
+        excludeId={contact.id}
+        value={participants}
+        onChange={(next) => form.setValue("participants", next, { shouldDirty: true })}
       />
       <FormErrorAlert errors={errors} workspaceId={workspaceId} />
       <div className="ct-actions ct-span-all">

@@ -7,6 +7,7 @@
  */
 import { useSearch } from "@tanstack/react-router";
 import { createElement, lazy, Suspense, useEffect } from "react";
+import { Skeleton } from "../../components/Skeleton";
 import { trpc, type WorkspaceRole } from "../../trpc";
 import { deletedListInput, filtersFromSearch, listInput, timelineInput } from "./listParams";
 
@@ -27,8 +28,8 @@ const ListChunk = lazy(() => import("./ContactsListPage"));
 const ContactChunk = lazy(() => import("./ContactPage"));
 const DeletedChunk = lazy(() => import("./DeletedContactsPage"));
 
-function fallback(text: string) {
-  return createElement("p", { className: "muted" }, text);
+function fallback(label: string) {
+  return createElement(Skeleton, { shape: "page", rows: 6, label });
 }
 
 export function ContactsListPage(props: ContactsListPageProps) {

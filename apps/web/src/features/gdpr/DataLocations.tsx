@@ -1,8 +1,8 @@
 import { useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { Loading } from "../../components/Status";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { humanize } from "./format";
+import { Skeleton } from "../../components/Skeleton";
 
 type Locations = RouterOutputs["gdpr"]["dataLocations"];
 
@@ -42,7 +42,7 @@ export function DataLocations() {
         </summary>
         <div className="pv-details-body stack">
           {locations.isPending ? (
-            <Loading>Loading…</Loading>
+            <Skeleton shape="text" rows={3} label="Loading…" />
           ) : !locations.data ? (
             <ErrorMessage
               error={locations.error}

@@ -2,13 +2,13 @@ import { useId, useRef } from "react";
 import { useForm } from "react-hook-form";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ScheduledDeletion } from "../../components/ScheduledDeletion";
-import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
 import { accountDeletionInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { TextAreaField, TextField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { SoleOwnerBlockers, useBlockingWorkspaces } from "./SoleOwnerBlockers";
+import { Skeleton } from "../../components/Skeleton";
 
 /** What the person types to unlock "Schedule account deletion". */
 const CONFIRM_WORD = "DELETE";
@@ -112,7 +112,7 @@ export function DeleteAccount() {
         Delete my account
       </h2>
       {operations.isPending && !scheduled ? (
-        <Loading>Checking for a scheduled deletion…</Loading>
+        <Skeleton shape="text" rows={2} label="Checking for a scheduled deletion…" />
       ) : scheduled ? (
         <div className="stack-sm">
           <ScheduledDeletion subject="Your account" effectiveAt={scheduled.effectiveAt}>

@@ -6,7 +6,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle, useNow } from "../../components/hooks";
-import { Empty, Loading } from "../../components/Status";
+import { Empty } from "../../components/Status";
 import { Link } from "@tanstack/react-router";
 import { useCurrentUser } from "../../session";
 import { trpc } from "../../trpc";
@@ -17,6 +17,7 @@ import { EXPORT_SECTIONS, type ExportSection } from "./format";
 import { OperationsTable } from "./OperationsTable";
 import { RestrictProcessing } from "./RestrictProcessing";
 import "./privacy.css";
+import { Skeleton } from "../../components/Skeleton";
 
 export default function PrivacyPage() {
   useDocumentTitle("Privacy");
@@ -79,7 +80,7 @@ function DownloadMyData() {
       </p>
 
       {job.checking ? (
-        <Loading>Checking your last export…</Loading>
+        <Skeleton shape="text" rows={2} label="Checking your last export…" />
       ) : (
         job.status && (
           <ExportProgress
@@ -142,7 +143,7 @@ function MyRequests() {
         </p>
       </div>
       {operations.isPending ? (
-        <Loading>Loading your requests…</Loading>
+        <Skeleton shape="table" rows={3} label="Loading your requests…" />
       ) : !operations.data ? (
         <ErrorMessage
           error={operations.error}

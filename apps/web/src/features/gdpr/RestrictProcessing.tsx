@@ -1,7 +1,7 @@
 import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { Loading } from "../../components/Status";
 import { trpc, type RouterOutputs } from "../../trpc";
+import { Skeleton } from "../../components/Skeleton";
 
 type Restriction = RouterOutputs["gdpr"]["restrictionStatus"];
 
@@ -52,7 +52,7 @@ export function RestrictProcessing() {
         You can lift the restriction at any time.
       </p>
       {status.isPending ? (
-        <Loading>Loading your restriction status…</Loading>
+        <Skeleton shape="text" rows={2} label="Loading your restriction status…" />
       ) : !status.data ? (
         <ErrorMessage
           error={status.error}

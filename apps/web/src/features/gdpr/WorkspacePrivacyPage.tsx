@@ -4,12 +4,13 @@
 import { useId, useMemo } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
-import { Empty, Loading } from "../../components/Status";
+import { Empty } from "../../components/Status";
 import { trpc } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
 import { isOpen } from "./format";
 import { OperationsTable } from "./OperationsTable";
 import "./privacy.css";
+import { Skeleton } from "../../components/Skeleton";
 
 /** Newest first; the server's maximum is 500. */
 const LIMIT = 200;
@@ -47,7 +48,7 @@ function PrivacyRequests({ workspaceId, workspaceName }: { workspaceId: string; 
       </div>
 
       {operations.isPending ? (
-        <Loading>Loading privacy requests…</Loading>
+        <Skeleton shape="table" rows={4} label="Loading privacy requests…" />
       ) : !operations.data ? (
         <ErrorMessage
           error={operations.error}

@@ -12,11 +12,11 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { SelectField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { useWorkspace } from "../shell/workspace";
 import "./integrations.css";
+import { Skeleton } from "../../components/Skeleton";
 
 type GmailStatus = RouterOutputs["gmail"]["status"];
 
@@ -95,7 +95,7 @@ function GmailCard({ workspaceId }: { workspaceId: string }) {
         )}
       </div>
       {status.isPending ? (
-        <Loading>Loading the Gmail connection…</Loading>
+        <Skeleton shape="text" rows={3} label="Loading the Gmail connection…" />
       ) : !data ? (
         <ErrorMessage
           error={status.error}

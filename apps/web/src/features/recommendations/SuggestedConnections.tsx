@@ -10,6 +10,7 @@ import { formatAbsolute } from "../../components/time";
 import { Link } from "@tanstack/react-router";
 import { trpc, type RouterOutputs } from "../../trpc";
 import "./recommendations.css";
+import { Skeleton } from "../../components/Skeleton";
 
 /** How many suggestions the panel shows at first, and at most after "Show more". */
 const COLLAPSED = 3;
@@ -47,7 +48,7 @@ export function SuggestedConnections({ workspaceId, contactId, contactName }: Su
 
   let body: ReactNode;
   if (query.isPending) {
-    body = <Loading>Loading suggestions…</Loading>;
+    body = <Skeleton shape="list" rows={3} label="Loading suggestions…" />;
   } else if (!data) {
     body = <ErrorMessage error={query.error} title="Could not load suggestions" onRetry={() => void query.refetch()} />;
   } else if (items.length === 0) {

@@ -17,6 +17,7 @@ import { readLastWorkspace, rememberWorkspace } from "./lastWorkspace";
 import { WorkspaceNotFound } from "./NotFoundPage";
 import { TopBar } from "./TopBar";
 import { canManage, useOptionalWorkspace, WorkspaceContext, type CurrentWorkspace } from "./workspace";
+import { Skeleton } from "../../components/Skeleton";
 
 const WorkspacesPage = lazy(() => import("../workspaces/WorkspacesPage"));
 // Signed-in visits never need the sign-in form, its schemas or zod: they load with it.
@@ -76,7 +77,7 @@ export function RootLayout() {
                     was sent to.
                   </p>
                 )}
-                <Suspense fallback={<Loading>Loading…</Loading>}>
+                <Suspense fallback={<Skeleton shape="text" rows={4} label="Loading…" />}>
                   <AuthPage
                     notice={session.notice}
                     onRetry={session.canRetry ? () => void restoreSession() : undefined}
@@ -139,7 +140,7 @@ function SignedIn({ user }: { user: SessionUser }) {
         <TopBar user={user} />
       </header>
       <main id="main" className="container" tabIndex={-1}>
-        <Suspense fallback={<Loading>Loading…</Loading>}>
+        <Suspense fallback={<Skeleton shape="page" rows={6} label="Loading…" />}>
           <Outlet />
         </Suspense>
       </main>
@@ -180,7 +181,7 @@ export function WorkspaceLayout() {
   const workspace = useOptionalWorkspace();
   const workspaces = trpc.workspaces.list.useQuery();
   if (workspace) return <WorkspacePage workspace={workspace} />;
-  if (workspaces.isPending) return <Loading>Loading workspace…</Loading>;
+  if (workspaces.isPending) return <Skeleton shape="page" rows={6} label="Loading workspace…" />;
   if (workspaces.error)
     return (
       <ErrorMessage

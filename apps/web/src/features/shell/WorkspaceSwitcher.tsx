@@ -1,9 +1,9 @@
 import { Link, useMatches } from "@tanstack/react-router";
 import { lazy, Suspense, useId } from "react";
-import { Loading } from "../../components/Status";
 import { trpc } from "../../trpc";
 import { useDisclosure } from "./disclosure";
 import { canManage, ROLE_LABELS, type CurrentWorkspace, type WorkspaceRole } from "./workspace";
+import { Skeleton } from "../../components/Skeleton";
 
 // Its own chunk: the form brings react-hook-form and zod, which the first page does not need.
 const CreateWorkspaceForm = lazy(() =>
@@ -66,7 +66,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
           Switch workspace
         </p>
         {workspaces.isPending ? (
-          <p className="muted small">Loading…</p>
+          <Skeleton shape="list" rows={2} label="Loading workspaces…" />
         ) : (
           <ul className="switcher-list" aria-labelledby={`${id}-label`}>
             {(workspaces.data ?? []).map((workspace) => (
@@ -93,7 +93,7 @@ export function WorkspaceSwitcher({ current }: { current: CurrentWorkspace }) {
         <div className="switcher-create">
           <p className="switcher-heading">New workspace</p>
           {open && (
-            <Suspense fallback={<Loading />}>
+            <Suspense fallback={<Skeleton shape="text" rows={2} label="Loading…" />}>
               <CreateWorkspaceForm onCreated={close} />
             </Suspense>
           )}

@@ -6,13 +6,13 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { focusFirstInvalid, SelectField, TextField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { dateTimeFormat, formatRelative } from "../../components/time";
 import { fieldError } from "../../errors";
 import { createWebhookInput } from "../../schemas";
 import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
 import "./webhooks.css";
+import { Skeleton } from "../../components/Skeleton";
 
 type Endpoint = RouterOutputs["webhooks"]["list"][number];
 type Message = RouterOutputs["webhooks"]["messages"]["items"][number];
@@ -72,7 +72,7 @@ function Webhooks({ workspaceId }: { workspaceId: string }) {
       <section className="card stack" aria-labelledby="webhook-endpoints">
         <h2 id="webhook-endpoints">Endpoints{endpoints.data ? ` (${endpoints.data.length})` : ""}</h2>
         {endpoints.isPending ? (
-          <Loading>Loading endpoints…</Loading>
+          <Skeleton shape="table" rows={3} label="Loading endpoints…" />
         ) : endpoints.error ? (
           <ErrorMessage
             error={endpoints.error}
@@ -248,7 +248,7 @@ function CreateEndpoint({
           </label>
           {!allEvents &&
             (catalogue.isPending ? (
-              <Loading>Loading event types…</Loading>
+              <Skeleton shape="text" rows={3} label="Loading event types…" />
             ) : catalogue.error ? (
               <ErrorMessage error={catalogue.error} title="Could not load the event types" />
             ) : (
@@ -533,7 +533,7 @@ function EndpointLog({ workspaceId, endpoint }: { workspaceId: string; endpoint:
         </SelectField>
       </div>
       {log.isPending ? (
-        <Loading>Loading messages…</Loading>
+        <Skeleton shape="table" rows={5} label="Loading messages…" />
       ) : log.error ? (
         <ErrorMessage error={log.error} title="Could not load the messages" onRetry={() => void log.refetch()} />
       ) : messages.length === 0 ? (
@@ -655,7 +655,7 @@ function MessageDetails({ workspaceId, messageId }: { workspaceId: string; messa
       void utils.webhooks.list.invalidate({ workspaceId });
     },
   });
-  if (details.isPending) return <Loading>Loading attempts…</Loading>;
+  if (details.isPending) return <Skeleton shape="table" rows={2} label="Loading attempts…" />;
   if (details.error) return <ErrorMessage error={details.error} title="Could not load the attempts" />;
   const { message, attempts } = details.data;
   return (

@@ -4,7 +4,6 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { TextField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { ScheduledDeletion } from "../../components/ScheduledDeletion";
-import { Loading } from "../../components/Status";
 import { describeError, fieldError } from "../../errors";
 import { workspaceDeletionInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
@@ -12,6 +11,7 @@ import type { CurrentWorkspace } from "../shell/workspace";
 import { useDeletionStatus } from "./DeletionScheduledNotice";
 import { useAnchorFocus } from "./TransferOwnership";
 import "./lifecycle.css";
+import { Skeleton } from "../../components/Skeleton";
 
 /** The server's rule: the name exactly, ends trimmed (see packages/core/src/workspace-lifecycle.ts). */
 function nameTyped(typed: string, name: string) {
@@ -78,7 +78,7 @@ export function DangerZone({ workspace }: { workspace: CurrentWorkspace }) {
         Delete this workspace
       </h2>
       {status.isPending ? (
-        <Loading>Checking for a scheduled deletion…</Loading>
+        <Skeleton shape="text" rows={2} label="Checking for a scheduled deletion…" />
       ) : scheduled ? (
         <div className="stack-sm">
           <ScheduledDeletion subject={workspace.name} effectiveAt={scheduled.effectiveAt}>

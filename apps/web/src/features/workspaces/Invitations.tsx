@@ -4,12 +4,12 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { SelectField, TextField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { useRetryAfter } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { dateFormat } from "../../components/time";
 import { fieldError } from "../../errors";
 import { inviteMemberInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { ROLE_LABELS, type WorkspaceRole } from "../shell/workspace";
+import { Skeleton } from "../../components/Skeleton";
 
 /** A freshly created link: shown once (only a hash of its token is stored), to copy and hand over. */
 interface CreatedLink {
@@ -113,7 +113,7 @@ export function Invitations({ workspaceId, roles }: { workspaceId: string; roles
 
       <h3 id={`${id}-pending`}>Pending invitations{pending.data ? ` (${list.length})` : ""}</h3>
       {pending.isPending ? (
-        <Loading>Loading invitations…</Loading>
+        <Skeleton shape="table" rows={3} label="Loading invitations…" />
       ) : pending.error ? (
         <ErrorMessage
           error={pending.error}

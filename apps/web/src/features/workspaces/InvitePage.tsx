@@ -2,12 +2,12 @@ import { Link, useLocation, useNavigate } from "@tanstack/react-router";
 import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { dateFormat } from "../../components/time";
 import { errorCode } from "../../errors";
 import { useCurrentUser } from "../../session";
 import { trpc } from "../../trpc";
 import { ROLE_LABELS } from "../shell/workspace";
+import { Skeleton } from "../../components/Skeleton";
 
 /** An invitation token: 32 random bytes in base64url. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -53,7 +53,7 @@ function Invitation({ token }: { token: string }) {
     onSuccess: () => utils.invitations.preview.invalidate({ token }),
   });
 
-  if (preview.isPending) return <Loading>Loading the invitation…</Loading>;
+  if (preview.isPending) return <Skeleton shape="page" rows={3} label="Loading the invitation…" />;
   if (preview.error) {
     const code = errorCode(preview.error);
     if (code === "FORBIDDEN") {

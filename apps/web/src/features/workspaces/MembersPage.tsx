@@ -2,7 +2,6 @@ import { useNavigate } from "@tanstack/react-router";
 import { useId, useState } from "react";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { Loading } from "../../components/Status";
 import { useCurrentUser } from "../../session";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { rememberWorkspace } from "../shell/lastWorkspace";
@@ -10,6 +9,7 @@ import { DangerZone } from "./DangerZone";
 import { TransferOwnership } from "./TransferOwnership";
 import { canManage, ROLE_LABELS, useWorkspace, type WorkspaceRole } from "../shell/workspace";
 import { Invitations } from "./Invitations";
+import { Skeleton } from "../../components/Skeleton";
 
 type Member = RouterOutputs["workspaces"]["members"][number];
 
@@ -112,7 +112,7 @@ export default function MembersPage() {
         {outcome?.kind === "failed" && <ErrorMessage error={outcome.error} title={outcome.title} />}
 
         {members.isPending ? (
-          <Loading>Loading members…</Loading>
+          <Skeleton shape="table" rows={4} label="Loading members…" />
         ) : members.error ? (
           <ErrorMessage
             error={members.error}

@@ -1,11 +1,11 @@
 import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle } from "../../components/hooks";
-import { Loading } from "../../components/Status";
 import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
 import { ROLE_LABELS } from "../shell/workspace";
 import { CreateWorkspaceForm } from "./CreateWorkspaceForm";
+import { Skeleton } from "../../components/Skeleton";
 
 /** `/`: the workspaces the user belongs to, and a form to create one. */
 export default function WorkspacesPage() {
@@ -18,7 +18,7 @@ export default function WorkspacesPage() {
       <section aria-labelledby={`${id}-list`} className="stack">
         <h1 id={`${id}-list`}>Your workspaces</h1>
         {workspaces.isPending ? (
-          <Loading>Loading workspaces…</Loading>
+          <Skeleton shape="list" rows={3} label="Loading workspaces…" />
         ) : workspaces.error ? (
           <ErrorMessage
             error={workspaces.error}

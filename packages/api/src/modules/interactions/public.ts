@@ -6,7 +6,8 @@ export interface InteractionSnapshot {
   id: string;
   contactId: string;
   type: string;
-  direction: string;
+  /** Null for notes. */
+  direction: string | null;
   occurredAt: Date;
   subject: string | null;
   source: string;

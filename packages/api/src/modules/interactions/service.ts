@@ -77,7 +77,7 @@ export class InteractionService {
           workspaceId,
           contactId: input.contactId,
           type: input.type,
-          direction: input.direction,
+          direction: input.direction ?? null,
           occurredAt: input.occurredAt,
           subject: input.subject ?? null,
           summary: input.summary ?? null,
