@@ -544,6 +544,7 @@ async function phaseWithWrites(
       type: "email",
       direction: "outbound",
       occurredAt: new Date().toISOString(),
+      subject: "Bench write",
       participants: [{ contactId: b }],
     });
     writes.push({
