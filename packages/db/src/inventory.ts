@@ -422,6 +422,7 @@ export const INVENTORY: Record<string, TableInventory> = {
       attempts: np,
       next_attempt_at: np,
       queued_until: np,
+      lease_token: np,
       last_status_code: np,
       created_at: np,
       delivered_at: np,

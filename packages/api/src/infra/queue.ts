@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import { Queue, Worker, type Job } from "bullmq";
+import { Queue, Worker, type Job, type JobsOptions } from "bullmq";
 import type { Redis, RedisOptions } from "ioredis";
 import { safeError, safeErrorMessage, type Logger } from "../logger";
 
@@ -25,7 +25,11 @@ export interface JobDefinition<T = unknown> {
 }
 
 interface EnqueueOptions {
-  /** Makes enqueueing idempotent: the same id is queued once. */
+  /**
+   * Makes enqueueing idempotent while the job is waiting, delayed or running: the same id is
+   * queued once. A finished job kept under that id (for `status`) is replaced, so a later
+   * enqueue with a reused id runs again rather than being dropped.
+   */
   jobId?: string;
   /** Run no sooner than this many ms from now. */
   delayMs?: number;
@@ -79,7 +83,7 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
     }
     return own;
   };
-  const jobOptions = (definition: JobDefinition<unknown>, opts: EnqueueOptions | undefined) => ({
+  const jobOptions = (definition: JobDefinition<unknown>, opts: EnqueueOptions | undefined): JobsOptions => ({
     jobId: opts?.jobId,
     delay: opts?.delayMs && opts.delayMs > 0 ? Math.round(opts.delayMs) : undefined,
     attempts: definition.attempts ?? 3,
@@ -97,16 +101,20 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
     async enqueue(name, data, opts) {
       const definition = definitions.get(name);
       if (!definition) throw new Error(`Unknown job ${name}`);
-      const job = await queueOf(definition).add(name, data, jobOptions(definition, opts));
+      const target = queueOf(definition);
+      const options = jobOptions(definition, opts);
+      const job = await target.add(name, data, options);
+      await replaceIfFinished(target, name, data, options, job);
       return job.id!;
     },
     async enqueueMany(name, jobs) {
       const definition = definitions.get(name);
       if (!definition) throw new Error(`Unknown job ${name}`);
       if (jobs.length === 0) return;
-      await queueOf(definition).addBulk(
-        jobs.map((job) => ({ name, data: job.data, opts: jobOptions(definition, job.options) })),
-      );
+      const target = queueOf(definition);
+      const bulk = jobs.map((job) => ({ name, data: job.data, opts: jobOptions(definition, job.options) }));
+      const added = await target.addBulk(bulk);
+      await Promise.all(bulk.map((job, i) => replaceIfFinished(target, name, job.data, job.opts, added[i]!)));
     },
     async status(jobId) {
       // State first: a job read before it completes and then found "completed" would have no result yet.
@@ -205,6 +213,26 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
       await Promise.all([...ownQueues.values()].map((own) => own.close()));
     },
   };
+}
+
+/**
+ * BullMQ ignores an add whose job id is taken, also by a finished job it keeps for a while
+ * (removeOnComplete/removeOnFail): such an enqueue would be dropped without a word. The add
+ * was ours when the stored job carries our timestamp; otherwise a finished one is removed
+ * and the job added again, and an unfinished one is the same job already queued.
+ */
+async function replaceIfFinished(
+  target: Queue,
+  name: string,
+  data: unknown,
+  options: JobsOptions,
+  added: Job,
+): Promise<void> {
+  if (options.jobId === undefined) return;
+  const stored = await target.getJob(options.jobId);
+  if (!stored || stored.timestamp === added.timestamp || !stored.finishedOn) return;
+  await stored.remove();
+  await target.add(name, data, options);
 }
 
 function parseRedisUrl(url: string): RedisOptions {

@@ -39,9 +39,11 @@ export interface RateLimiter {
   /**
    * One of `limit` slots of `key`, held until `releaseSlot` or for `leaseMs` at most (a
    * process that dies never keeps one); null when all are taken. On Redis the slots are
-   * shared by every process, so the limit holds across the cluster.
+   * shared by every process, so the limit holds across the cluster. `holder` names the slot
+   * (default: a fresh name): the same holder asking again gets its slot back, its lease
+   * renewed — a job run again after its process died takes over what that run held.
    */
-  acquireSlot(key: string, limit: number, leaseMs: number): Promise<string | null>;
+  acquireSlot(key: string, limit: number, leaseMs: number, holder?: string): Promise<string | null>;
   releaseSlot(key: string, token: string): Promise<void>;
 }
 
@@ -133,7 +135,7 @@ const ACQUIRE_SLOT_SCRIPT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
@@ -197,13 +199,12 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, fallback: R
         return fallback.take(key, limit, windowSeconds, wanted);
       }
     },
-    async acquireSlot(key, limit, leaseMs) {
-      const token = randomUUID();
+    async acquireSlot(key, limit, leaseMs, holder = randomUUID()) {
       try {
-        const acquired = await redis.eval(ACQUIRE_SLOT_SCRIPT, 1, fullKey(`slot:${key}`), limit, leaseMs, token);
-        return acquired === 1 ? token : null;
+        const acquired = await redis.eval(ACQUIRE_SLOT_SCRIPT, 1, fullKey(`slot:${key}`), limit, leaseMs, holder);
+        return acquired === 1 ? holder : null;
       } catch {
-        return fallback.acquireSlot(key, limit, leaseMs);
+        return fallback.acquireSlot(key, limit, leaseMs, holder);
       }
     },
     async releaseSlot(key, token) {
@@ -249,15 +250,14 @@ export function createMemoryRateLimiter(now: () => number = Date.now): RateLimit
       entry.count += granted;
       return { granted, retryAfterMs: Math.max(0, entry.resetAt - now()) };
     },
-    async acquireSlot(key, limit, leaseMs) {
+    async acquireSlot(key, limit, leaseMs, holder = randomUUID()) {
       const at = now();
       const held = slots.get(key) ?? new Map<string, number>();
       for (const [token, expiresAt] of held) if (expiresAt <= at) held.delete(token);
-      if (held.size >= limit) return null;
-      const token = randomUUID();
-      held.set(token, at + leaseMs);
+      if (!held.has(holder) && held.size >= limit) return null;
+      held.set(holder, at + leaseMs);
       slots.set(key, held);
-      return token;
+      return holder;
     },
     async releaseSlot(key, token) {
       const held = slots.get(key);

@@ -1,4 +1,5 @@
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 import { users } from "./accounts";
 import { workspaces } from "./workspaces";
 
@@ -53,8 +54,10 @@ export const webhookMessages = pgTable(
     status: text("status").$type<WebhookMessageStatus>().notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
-    /** Handed to the queue until then; past it, the sweeper queues the message again. */
+    /** Being sent until then (a send lease, taken right before the POST); past it, another job may claim it. */
     queuedUntil: timestamp("queued_until", { withTimezone: true }),
+    /** The delivery job holding the send lease (migration 0016_webhook_send_leases.sql). */
+    leaseToken: text("lease_token"),
     lastStatusCode: integer("last_status_code"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
@@ -62,6 +65,9 @@ export const webhookMessages = pgTable(
   (table) => [
     unique("webhook_messages_endpoint_event_key").on(table.endpointId, table.eventId),
     index("webhook_messages_endpoint_idx").on(table.endpointId, table.createdAt),
+    index("webhook_messages_endpoint_due_idx")
+      .on(table.endpointId, table.nextAttemptAt)
+      .where(sql`status = 'pending'`),
   ],
 );
 

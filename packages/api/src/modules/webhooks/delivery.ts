@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { nextWebhookAttemptDelay, parseRetryAfter, WEBHOOK_FAILING_DISABLE_MS } from "@rapport/core/webhooks";
 import { signWebhook } from "@rapport/core/webhook-signature";
 import {
@@ -10,7 +9,7 @@ import {
   type WebhookAttemptTrigger,
   type WebhookMessageStatus,
 } from "@rapport/db";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordAudit } from "../../platform/audit";
 import { openSecret, type SealingKeys } from "../../platform/crypto";
 import type { ServiceDeps } from "../../platform/deps";
@@ -27,23 +26,25 @@ import {
   USER_AGENT,
 } from "./shared";
 
-/** Messages handed to the queue are its own for this long; past it the sweeper queues them again. */
-const LEASE_MS = 5 * 60_000;
 /**
  * POSTs to one endpoint in flight at once, across every worker process: a slow receiver
  * holds at most this many, and one receiver never gets more than this many connections.
  */
 const ENDPOINT_CONCURRENCY = 4;
-/** Messages of one endpoint per delivery job: the database and queue work is paid once per batch. */
-export const DELIVERY_BATCH = 25;
-/** A batch stops starting POSTs after this long and hands the rest on, so it never outlives its lease. */
-const BATCH_BUDGET_MS = 30_000;
-const CLAIM_BATCH = 1_000;
+/** Messages a sending lane claims at once: the claim and the record are paid once per chunk. */
+const SEND_CHUNK = 10;
+/** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
+const DRAIN_BUDGET_MS = 30_000;
+/** Retries of one endpoint falling due this close together share one wake-up job. */
+const WAKE_BUCKET_MS = 50;
+/** At most this many retries named by one wake-up job. */
+export const WAKE_MAX_MESSAGES = 100;
 
-/** One message of a delivery job: the attempt it is for (a job for an attempt already made is stale). */
-export interface DeliveryItem {
-  id: string;
-  attempt: number;
+/** What a delivery job's data says: the endpoint to deliver to, and the retries it was queued for. */
+export interface DrainRequest {
+  endpointId: string;
+  /** Retries the job was delayed for: due by `by` on the queue's word, whatever this process's clock says. */
+  retries?: { ids: string[]; by: string };
 }
 
 /** What one POST to a receiver came to. `status` 0: no HTTP answer (network error, timeout, refused address). */
@@ -65,21 +66,27 @@ interface Sent {
   at: Date;
 }
 
-/** What `deliver` did with a queued batch. */
-interface DeliverOutcome {
+/** What one delivery job did for its endpoint. */
+interface DrainOutcome {
   sent: number;
-  stale: number;
-  /** Handed on to a later job: the endpoint was at its concurrency or rate limit, or the batch ran out of time. */
-  deferred: number;
+  /** The endpoint's concurrency slots it held (0: others hold them all and deliver what is due). */
+  lanes: number;
 }
 
 /**
- * Delivery: due messages handed to the queue in per-endpoint batches, each attempt signed,
- * POSTed through the SSRF guard and recorded with its consequences (retry, delivered,
- * failed, endpoint disabled).
+ * Delivery. A delivery job wakes up one endpoint: it takes as many of the endpoint's
+ * concurrency slots as are free (shared by every worker), and in each slot claims due
+ * messages a few at a time — a conditional UPDATE that gives the job a short send lease on
+ * each, so an attempt is claimed once however many jobs are queued for the endpoint —
+ * signs and POSTs them through the SSRF guard within the endpoint's rate limit, and
+ * records each attempt with its consequences (retry, delivered, failed, endpoint disabled),
+ * until nothing is due. Jobs are woken after each commit of new messages, by retries
+ * coming due and, as the backstop, by the sweeper.
  */
 export class WebhookDelivery {
   private readonly secretKey: SealingKeys;
+  /** How long a claim keeps a message from other jobs: the whole job, a POST's timeout and slack. */
+  private readonly sendLeaseMs: number;
   private dispatching: Promise<number> | null = null;
   private dispatchAgain = false;
 
@@ -89,6 +96,7 @@ export class WebhookDelivery {
     private readonly outbound: OutboundClient,
   ) {
     this.secretKey = deps.config.SECRET_SEALING_KEYS;
+    this.sendLeaseMs = DRAIN_BUDGET_MS + deps.config.WEBHOOK_TIMEOUT_MS + 30_000;
   }
 
   /** Sends the message again now (trigger "manual"), whatever its state; a success marks it delivered. */
@@ -115,10 +123,10 @@ export class WebhookDelivery {
   }
 
   /**
-   * Hands every due pending message to the queue, marking it as handed over (a lease) in
-   * the same statement, so concurrent sweeps on several instances never queue one twice.
-   * Runs after the outbox consumer commits, and on a schedule as the backstop for
-   * anything a crash or a lost queue left behind.
+   * Wakes a delivery job for every endpoint with due messages nobody is sending. Runs after
+   * the outbox consumer commits, and on a schedule as the backstop for anything a crash or a
+   * lost queue left behind. Nothing is handed over here: jobs claim messages themselves, so
+   * a wake-up too many costs a slot check and nothing else.
    */
   dispatchDue(): Promise<number> {
     if (this.dispatching) {
@@ -130,11 +138,7 @@ export class WebhookDelivery {
       try {
         do {
           this.dispatchAgain = false;
-          for (;;) {
-            const claimed = await this.claimDue();
-            total += claimed;
-            if (claimed < CLAIM_BATCH) break;
-          }
+          total += await this.wakeDue();
         } while (this.dispatchAgain);
       } finally {
         this.dispatching = null;
@@ -144,165 +148,249 @@ export class WebhookDelivery {
     return this.dispatching;
   }
 
-  private async claimDue(): Promise<number> {
-    const now = this.deps.clock.now();
-    const leaseUntil = new Date(now.getTime() + LEASE_MS);
-    const rows = await queryRows<{
-      id: string;
-      endpoint_id: string;
-      attempts: number;
-      next_attempt_at: Date | string;
-      created_at: Date | string;
-    }>(
+  private async wakeDue(): Promise<number> {
+    const now = this.deps.clock.now().toISOString();
+    const rows = await queryRows<{ id: string }>(
       this.deps.db,
-      sql`UPDATE webhook_messages m SET queued_until = ${leaseUntil.toISOString()}::timestamptz
-          FROM (SELECT id FROM webhook_messages
-                WHERE status = 'pending' AND next_attempt_at <= ${now.toISOString()}::timestamptz
-                  AND (queued_until IS NULL OR queued_until < ${now.toISOString()}::timestamptz)
-                ORDER BY next_attempt_at LIMIT ${CLAIM_BATCH}
-                FOR UPDATE SKIP LOCKED) due
-          WHERE m.id = due.id
-          RETURNING m.id, m.endpoint_id, m.attempts, m.next_attempt_at, m.created_at`,
+      sql`SELECT e.id FROM webhook_endpoints e
+          WHERE EXISTS (SELECT 1 FROM webhook_messages m
+                        WHERE m.endpoint_id = e.id AND m.status = 'pending'
+                          AND m.next_attempt_at <= ${now}::timestamptz
+                          AND (m.queued_until IS NULL OR m.queued_until < ${now}::timestamptz))`,
     );
-    // Oldest first within each endpoint (RETURNING keeps no order).
-    const ordered = [...rows].sort(
-      (a, b) =>
-        new Date(a.next_attempt_at).getTime() - new Date(b.next_attempt_at).getTime() ||
-        new Date(a.created_at).getTime() - new Date(b.created_at).getTime(),
+    await this.deps.queue.enqueueMany<DrainRequest>(
+      DELIVER_JOB,
+      rows.map(({ id }) => ({ data: { endpointId: id } })),
     );
-    const byEndpoint = new Map<string, DeliveryItem[]>();
-    for (const row of ordered) {
-      const items = byEndpoint.get(row.endpoint_id) ?? [];
-      items.push({ id: row.id, attempt: Number(row.attempts) + 1 });
-      byEndpoint.set(row.endpoint_id, items);
-    }
-    const jobs: { data: { endpointId: string; messages: DeliveryItem[] }; options: { jobId: string } }[] = [];
-    for (const [endpointId, items] of byEndpoint) {
-      for (let i = 0; i < items.length; i += DELIVERY_BATCH) {
-        const messages = items.slice(i, i + DELIVERY_BATCH);
-        // A claim is unique (its lease); the id keeps a retried enqueue of this very claim from doubling it.
-        jobs.push({
-          data: { endpointId, messages },
-          options: { jobId: `webhook-${messages[0]!.id}-${messages[0]!.attempt}-${leaseUntil.getTime()}` },
-        });
-      }
-    }
-    await this.deps.queue.enqueueMany(DELIVER_JOB, jobs);
     return rows.length;
   }
 
   /**
-   * The delivery job: the scheduled attempts of a batch of one endpoint's messages, except
-   * those no longer due. It holds one of the endpoint's concurrency slots (shared by every
-   * worker) and sends one message at a time, within the endpoint's rate limit; what it
-   * cannot send now goes to a later job. Attempts are recorded together at the end.
+   * The delivery job for one endpoint (`token`: the job's id, the name of its claims and
+   * slots, the same when the job runs again after its worker died). A job that gets no slot
+   * ends at once: the jobs holding the slots look for due messages after letting them go.
    */
-  async deliver(items: DeliveryItem[]): Promise<DeliverOutcome> {
-    const outcome: DeliverOutcome = { sent: 0, stale: 0, deferred: 0 };
-    if (items.length === 0) return outcome;
-    const wanted = new Map(items.map((item) => [item.id, item.attempt]));
-    const rows = await this.deps.db
-      .select({ message: webhookMessages, endpoint: webhookEndpoints })
-      .from(webhookMessages)
-      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookMessages.endpointId))
-      .where(inArray(webhookMessages.id, [...wanted.keys()]));
-    const due = rows
-      .filter((row) => row.message.status === "pending" && row.message.attempts + 1 === wanted.get(row.message.id))
-      .sort(
-        (a, b) =>
-          items.findIndex((item) => item.id === a.message.id) - items.findIndex((item) => item.id === b.message.id),
-      );
-    outcome.stale = items.length - due.length;
-    // A batch is one endpoint's by construction; group anyway rather than trust it.
-    const byEndpoint = new Map<string, { endpoint: EndpointRow; messages: MessageRow[] }>();
-    for (const row of due) {
-      const group = byEndpoint.get(row.endpoint.id) ?? { endpoint: row.endpoint, messages: [] };
-      group.messages.push(row.message);
-      byEndpoint.set(row.endpoint.id, group);
-    }
-    for (const { endpoint, messages } of byEndpoint.values()) {
-      const result = await this.deliverToEndpoint(endpoint, messages);
-      outcome.sent += result.sent;
-      outcome.stale += result.stale;
-      outcome.deferred += result.deferred;
-    }
-    return outcome;
-  }
-
-  private async deliverToEndpoint(endpoint: EndpointRow, messages: MessageRow[]): Promise<DeliverOutcome> {
+  async drain(request: DrainRequest, token: string): Promise<DrainOutcome> {
+    const outcome: DrainOutcome = { sent: 0, lanes: 0 };
+    const [endpoint] = await this.deps.db
+      .select()
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.id, request.endpointId));
+    // Deleted: its messages went with it.
+    if (!endpoint) return outcome;
     if (!endpoint.enabled) {
-      await this.deps.db
-        .update(webhookMessages)
-        .set({ status: "failed", nextAttemptAt: null, queuedUntil: null })
-        .where(
-          and(
-            inArray(
-              webhookMessages.id,
-              messages.map((message) => message.id),
-            ),
-            eq(webhookMessages.status, "pending"),
-          ),
-        );
-      return { sent: 0, stale: messages.length, deferred: 0 };
+      await this.failPending(endpoint.id);
+      return outcome;
     }
     const slotKey = `webhook:${endpoint.id}`;
-    const started = Date.now();
-    const slot = await this.deps.rateLimiter.acquireSlot(
-      slotKey,
-      ENDPOINT_CONCURRENCY,
-      BATCH_BUDGET_MS + 2 * this.deps.config.WEBHOOK_TIMEOUT_MS,
-    );
-    if (!slot) {
-      // Not an attempt: the endpoint already has all its POSTs in flight; try shortly.
-      await this.handOn(endpoint.id, messages, 50 + 200 * Math.random());
-      return { sent: 0, stale: 0, deferred: messages.length };
+    const slots: string[] = [];
+    while (slots.length < ENDPOINT_CONCURRENCY) {
+      const slot = await this.deps.rateLimiter.acquireSlot(
+        slotKey,
+        ENDPOINT_CONCURRENCY,
+        this.sendLeaseMs,
+        `${token}:${slots.length}`,
+      );
+      if (!slot) break;
+      slots.push(slot);
     }
-    const sent: Sent[] = [];
-    let next = 0;
-    try {
-      const secrets = this.secretsOf(endpoint, this.deps.clock.now());
-      let tokens = 0;
-      while (next < messages.length) {
-        if (Date.now() - started > BATCH_BUDGET_MS) {
-          await this.handOn(endpoint.id, messages.slice(next), 0);
-          break;
-        }
-        if (tokens === 0) {
+    outcome.lanes = slots.length;
+    if (slots.length === 0) return outcome;
+
+    const started = Date.now();
+    const secrets = this.secretsOf(endpoint, this.deps.clock.now());
+    // Claimed by an earlier run of this very job whose worker died before recording them, then the retries it is for.
+    const first = await this.reclaim(endpoint.id, token);
+    if (request.retries)
+      first.push(
+        ...(await this.claim(endpoint.id, token, WAKE_MAX_MESSAGES, {
+          ids: request.retries.ids,
+          by: new Date(request.retries.by),
+        })),
+      );
+    let gone = false;
+    let rateLimitedForMs: number | null = null;
+    const sending = () => !gone && rateLimitedForMs === null && Date.now() - started < DRAIN_BUDGET_MS;
+
+    const lane = async (slot: string) => {
+      let recording: Promise<unknown> = Promise.resolve();
+      try {
+        while (sending()) {
+          const claimed =
+            first.length > 0 ? first.splice(0, SEND_CHUNK) : await this.claim(endpoint.id, token, SEND_CHUNK);
+          if (claimed.length === 0) break;
           const rate = await this.deps.rateLimiter.take(
             `webhook-rate:${endpoint.id}`,
             endpoint.rateLimitPerSecond,
             1,
-            messages.length - next,
+            claimed.length,
           );
-          tokens = rate.granted;
-          if (tokens === 0) {
-            // At the endpoint's rate limit: the rest waits for the next window (plus jitter, so batches spread).
-            await this.handOn(endpoint.id, messages.slice(next), rate.retryAfterMs + 100 * Math.random());
-            break;
+          // At the endpoint's rate limit: what is left waits for the next window.
+          if (rate.granted < claimed.length) rateLimitedForMs = rate.retryAfterMs;
+          const sent: Sent[] = [];
+          for (const message of claimed.slice(0, rate.granted)) {
+            if (gone || Date.now() - started >= DRAIN_BUDGET_MS) break;
+            const attempt = await this.send(message, endpoint, secrets, "scheduled");
+            sent.push(attempt);
+            // 410 Gone disables the endpoint: nothing more is sent to it.
+            if (attempt.result.status === 410) gone = true;
           }
+          outcome.sent += sent.length;
+          const unsent = claimed.slice(sent.length);
+          // One chunk is recorded while the next is sent; the endpoint's state goes from one record to the next.
+          await recording;
+          recording = Promise.all([
+            sent.length > 0 ? this.record(endpoint, sent) : null,
+            this.release(unsent, token),
+          ]);
         }
-        tokens--;
-        const message = messages[next++]!;
-        const attempt = await this.send(message, endpoint, secrets, "scheduled");
-        sent.push(attempt);
-        // 410 Gone disables the endpoint: the rest of the batch fails with it rather than being sent.
-        if (attempt.result.status === 410) break;
+      } finally {
+        try {
+          await recording;
+        } finally {
+          await this.deps.rateLimiter.releaseSlot(slotKey, slot);
+        }
       }
-    } finally {
-      await this.deps.rateLimiter.releaseSlot(slotKey, slot);
+    };
+    const lanes = await Promise.allSettled(slots.map(lane));
+    const failed = lanes.find((result) => result.status === "rejected");
+    // The job fails and runs again (same claims): what was claimed and not recorded is sent again.
+    if (failed) throw failed.reason;
+
+    if (!gone && endpoint.enabled) {
+      // A job that found the slots taken ended without sending: its messages are due here, now or soon.
+      const more = rateLimitedForMs !== null || (await this.hasClaimable(endpoint.id));
+      if (more) {
+        await this.deps.queue.enqueue<DrainRequest>(
+          DELIVER_JOB,
+          { endpointId: endpoint.id, ...(request.retries ? { retries: request.retries } : {}) },
+          rateLimitedForMs !== null ? { delayMs: rateLimitedForMs + 100 * Math.random() } : {},
+        );
+      }
     }
-    if (sent.length > 0) await this.record(endpoint, sent);
-    return { sent: sent.length, stale: 0, deferred: messages.length - next };
+    return outcome;
   }
 
-  /** Queues these messages' attempts again after `delayMs` (not an attempt: nothing was sent). */
-  private async handOn(endpointId: string, messages: MessageRow[], delayMs: number) {
+  /** The endpoint a message is for (null: gone). */
+  async endpointOf(messageId: string): Promise<string | null> {
+    const [row] = await this.deps.db
+      .select({ endpointId: webhookMessages.endpointId })
+      .from(webhookMessages)
+      .where(eq(webhookMessages.id, messageId));
+    return row?.endpointId ?? null;
+  }
+
+  /** Where nobody sends: pending, due and not claimed (or the claim ran out). */
+  private claimable(endpointId: string, now: Date, only?: { ids: string[]; by: Date }) {
+    return and(
+      eq(webhookMessages.endpointId, endpointId),
+      eq(webhookMessages.status, "pending"),
+      only ? inArray(webhookMessages.id, only.ids) : undefined,
+      lte(webhookMessages.nextAttemptAt, only && only.by.getTime() > now.getTime() ? only.by : now),
+      or(isNull(webhookMessages.queuedUntil), lt(webhookMessages.queuedUntil, now)),
+    );
+  }
+
+  /**
+   * Up to `limit` of the endpoint's due messages, oldest first, each now this job's to send
+   * (a send lease): one statement, rows others hold skipped, so a message's attempt is
+   * claimed by one job. `only`: just these retries, due by `by`.
+   */
+  private async claim(
+    endpointId: string,
+    token: string,
+    limit: number,
+    only?: { ids: string[]; by: Date },
+  ): Promise<MessageRow[]> {
+    const now = this.deps.clock.now();
+    const due = this.deps.db
+      .select({ id: webhookMessages.id })
+      .from(webhookMessages)
+      .where(this.claimable(endpointId, now, only))
+      .orderBy(webhookMessages.nextAttemptAt)
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    const rows = await this.deps.db
+      .update(webhookMessages)
+      .set({ queuedUntil: new Date(now.getTime() + this.sendLeaseMs), leaseToken: token })
+      .where(inArray(webhookMessages.id, due))
+      .returning();
+    return oldestFirst(rows);
+  }
+
+  /** The messages an earlier run of this job claimed and never recorded, claimed afresh. */
+  private async reclaim(endpointId: string, token: string): Promise<MessageRow[]> {
+    const now = this.deps.clock.now();
+    const rows = await this.deps.db
+      .update(webhookMessages)
+      .set({ queuedUntil: new Date(now.getTime() + this.sendLeaseMs) })
+      .where(
+        and(
+          eq(webhookMessages.endpointId, endpointId),
+          eq(webhookMessages.status, "pending"),
+          eq(webhookMessages.leaseToken, token),
+          sql`${webhookMessages.queuedUntil} >= ${now.toISOString()}::timestamptz`,
+        ),
+      )
+      .returning();
+    return oldestFirst(rows);
+  }
+
+  /** Claims not used (out of time, at the rate limit, endpoint gone): free for the next job at once. */
+  private async release(messages: MessageRow[], token: string) {
     if (messages.length === 0) return;
-    const first = messages[0]!;
-    await this.deps.queue.enqueue(
+    await this.deps.db
+      .update(webhookMessages)
+      .set({ queuedUntil: null, leaseToken: null })
+      .where(
+        and(
+          inArray(
+            webhookMessages.id,
+            messages.map((message) => message.id),
+          ),
+          eq(webhookMessages.leaseToken, token),
+        ),
+      );
+  }
+
+  private async hasClaimable(endpointId: string): Promise<boolean> {
+    const [row] = await this.deps.db
+      .select({ id: webhookMessages.id })
+      .from(webhookMessages)
+      .where(this.claimable(endpointId, this.deps.clock.now()))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  /** A disabled endpoint's pending messages fail (`recover` can send them later); those being sent are left to their record. */
+  private async failPending(endpointId: string) {
+    const now = this.deps.clock.now();
+    await this.deps.db
+      .update(webhookMessages)
+      .set({ status: "failed", nextAttemptAt: null, queuedUntil: null, leaseToken: null })
+      .where(
+        and(
+          eq(webhookMessages.endpointId, endpointId),
+          eq(webhookMessages.status, "pending"),
+          or(isNull(webhookMessages.queuedUntil), lt(webhookMessages.queuedUntil, now)),
+        ),
+      );
+  }
+
+  /** Delivery jobs for when these retries fall due (retries close together share one). */
+  private async wakeFor(endpointId: string, retries: { id: string; at: Date }[]) {
+    const now = this.deps.clock.now().getTime();
+    const buckets = new Map<number, string[]>();
+    for (const { id, at } of retries) {
+      const bucket = Math.ceil(at.getTime() / WAKE_BUCKET_MS) * WAKE_BUCKET_MS;
+      buckets.set(bucket, [...(buckets.get(bucket) ?? []), id]);
+    }
+    await this.deps.queue.enqueueMany<DrainRequest>(
       DELIVER_JOB,
-      { endpointId, messages: messages.map((message) => ({ id: message.id, attempt: message.attempts + 1 })) },
-      { jobId: `${deliverJobId(first.id, first.attempts + 1)}-w${randomBytes(4).toString("hex")}`, delayMs },
+      [...buckets].map(([bucket, ids]) => ({
+        data: { endpointId, retries: { ids, by: new Date(bucket).toISOString() } },
+        options: { delayMs: Math.max(0, bucket - now) },
+      })),
     );
   }
 
@@ -371,7 +459,8 @@ export class WebhookDelivery {
    * Records attempts to one endpoint and their consequences in one transaction: each
    * message delivered, scheduled again or failed for good; the endpoint's failing clock
    * reset (any success) or started; the endpoint disabled on 410 Gone or after five days
-   * of failures only. Then queues the retries.
+   * of failures only; a scheduled attempt's claim ends with it. Then wakes delivery for the
+   * retries. `endpoint` is updated to match.
    */
   private async record(endpoint: EndpointRow, attempts: Sent[]): Promise<AttemptRow[]> {
     const plans = attempts.map((attempt) => {
@@ -415,7 +504,6 @@ export class WebhookDelivery {
         ({ message, result, plan, at }) =>
           sql`(${message.id}::uuid, ${result.status}::int, ${plan.status ?? null}::text, ${plan.status !== undefined}::boolean,
                ${plan.nextAttemptAt?.toISOString() ?? null}::timestamptz,
-               ${plan.nextAttemptAt ? new Date(plan.nextAttemptAt.getTime() + LEASE_MS).toISOString() : null}::timestamptz,
                ${at.toISOString()}::timestamptz)`,
       );
       await tx.execute(
@@ -425,8 +513,9 @@ export class WebhookDelivery {
               status = CASE WHEN v.planned THEN v.status ELSE m.status END,
               delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE m.delivered_at END,
               next_attempt_at = CASE WHEN v.planned THEN v.next_attempt_at ELSE m.next_attempt_at END,
-              queued_until = CASE WHEN v.planned THEN v.queued_until ELSE m.queued_until END
-            FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, status_code, status, planned, next_attempt_at, queued_until, at)
+              queued_until = CASE WHEN v.planned THEN NULL ELSE m.queued_until END,
+              lease_token = CASE WHEN v.planned THEN NULL ELSE m.lease_token END
+            FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, status_code, status, planned, next_attempt_at, at)
             WHERE m.id = v.id`,
       );
       if (failingSince === null) {
@@ -445,15 +534,16 @@ export class WebhookDelivery {
       if (disableReason) await this.disable(tx, endpoint, disableReason, last.at);
       return rows;
     });
-    if (!disableReason) {
+    // The caller's copy of the endpoint follows (a job's next record starts from it).
+    endpoint.failingSince = failingSince;
+    if (disableReason) endpoint.enabled = false;
+    else {
       const retries = plans.filter(({ plan }) => plan.status === "pending" && plan.nextAttemptAt);
-      await this.deps.queue.enqueueMany(
-        DELIVER_JOB,
-        retries.map(({ message, number, plan }) => ({
-          data: { endpointId: endpoint.id, messages: [{ id: message.id, attempt: number + 1 }] },
-          options: { jobId: deliverJobId(message.id, number + 1), delayMs: plan.delayMs },
-        })),
-      );
+      if (retries.length > 0)
+        await this.wakeFor(
+          endpoint.id,
+          retries.map(({ message, plan }) => ({ id: message.id, at: plan.nextAttemptAt! })),
+        );
     }
     // The attempts in the order they were made (RETURNING keeps no order).
     const byMessage = new Map(recorded.map((row) => [`${row.messageId}:${row.attempt}`, row]));
@@ -465,7 +555,7 @@ export class WebhookDelivery {
     { message, result, trigger, at }: Sent,
     ok: boolean,
     attemptNumber: number,
-  ): { status?: WebhookMessageStatus; nextAttemptAt: Date | null; delayMs?: number } {
+  ): { status?: WebhookMessageStatus; nextAttemptAt: Date | null } {
     if (ok) return { status: "delivered", nextAttemptAt: null };
     if (result.status === 410) return { status: "failed", nextAttemptAt: null };
     // A manual attempt that failed leaves a message that is still being retried alone; anything else failed.
@@ -482,7 +572,7 @@ export class WebhookDelivery {
       this.deps.config.WEBHOOK_RETRY_DELAY_SCALE,
     );
     if (delayMs === null) return { status: "failed", nextAttemptAt: null };
-    return { status: "pending", nextAttemptAt: new Date(at.getTime() + delayMs), delayMs };
+    return { status: "pending", nextAttemptAt: new Date(at.getTime() + delayMs) };
   }
 
   /** Disables the endpoint (its pending messages fail; `recover` can send them later) and tells the workspace's feed. */
@@ -519,6 +609,11 @@ export class WebhookDelivery {
   }
 }
 
-function deliverJobId(messageId: string, attempt: number): string {
-  return `webhook-${messageId}-${attempt}`;
+/** Oldest due first (RETURNING keeps no order). */
+function oldestFirst(rows: MessageRow[]): MessageRow[] {
+  return rows.sort(
+    (a, b) =>
+      (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) ||
+      a.createdAt.getTime() - b.createdAt.getTime(),
+  );
 }

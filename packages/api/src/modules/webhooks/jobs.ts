@@ -1,40 +1,46 @@
 import { z } from "zod";
 import type { JobDefinition } from "../../infra/queue";
 import type { ServiceDeps } from "../../platform/deps";
-import { DELIVERY_BATCH } from "./delivery";
+import { WAKE_MAX_MESSAGES } from "./delivery";
 import { DELIVER_JOB, RECOVER_JOB } from "./shared";
 
-const item = z.object({ id: z.uuid(), attempt: z.number().int().min(1) });
 const deliverData = z.union([
-  z.object({ endpointId: z.uuid(), messages: z.array(item).min(1).max(DELIVERY_BATCH) }),
-  // Jobs queued before deliveries went in batches: one message each.
-  z.object({ messageId: z.uuid(), attempt: z.number().int().min(1) }),
+  z.object({
+    endpointId: z.uuid(),
+    retries: z
+      .object({ ids: z.array(z.uuid()).min(1).max(WAKE_MAX_MESSAGES), by: z.iso.datetime() })
+      .optional(),
+  }),
+  // Jobs queued before delivery jobs claimed their own messages: one message each.
+  z.object({ messageId: z.uuid() }),
 ]);
 const recoverData = z.object({ workspaceId: z.uuid(), endpointId: z.uuid(), since: z.iso.datetime() });
 
 export function webhookJobs({ services }: ServiceDeps): JobDefinition[] {
   return [
     {
-      // The attempts of a batch of one endpoint's messages. Failures are each message's business
-      // (recorded, retried on its own schedule); a job fails only when the database does, and is
-      // then retried (a message already attempted is skipped as stale).
+      // Delivery to one endpoint: what is due there, in as many of its slots as are free.
+      // Failures are each message's business (recorded, retried on its own schedule); a job
+      // fails only when the database does, and then runs again under the same id, taking
+      // back the messages it had claimed.
       name: DELIVER_JOB,
       attempts: 5,
       // Its own worker and slots: receivers may take up to the timeout to answer.
       concurrency: 32,
-      handler: async (data) => {
+      handler: async (data, { jobId }) => {
         const parsed = deliverData.parse(data);
-        return services.webhooks.delivery.deliver(
-          "messages" in parsed ? parsed.messages : [{ id: parsed.messageId, attempt: parsed.attempt }],
-        );
+        const delivery = services.webhooks.delivery;
+        if ("endpointId" in parsed) return delivery.drain(parsed, jobId);
+        const endpointId = await delivery.endpointOf(parsed.messageId);
+        return endpointId ? delivery.drain({ endpointId }, jobId) : { sent: 0, lanes: 0 };
       },
     },
     {
-      // The backstop: queues due messages the queue lost or never got (a crash after commit).
+      // The backstop: wakes delivery for due messages nobody sends (a crash after commit, a lost job).
       name: "webhooks.sweep",
       attempts: 1,
       schedule: { cron: "* * * * *", everyMs: 60_000 },
-      handler: async () => ({ queued: await services.webhooks.delivery.dispatchDue() }),
+      handler: async () => ({ woken: await services.webhooks.delivery.dispatchDue() }),
     },
     {
       name: RECOVER_JOB,

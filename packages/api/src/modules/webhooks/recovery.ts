@@ -56,7 +56,8 @@ export class WebhookRecovery {
       const now = this.deps.clock.now();
       const rows = await queryRows<{ id: string }>(
         this.deps.db,
-        sql`UPDATE webhook_messages SET status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz, queued_until = NULL
+        sql`UPDATE webhook_messages SET status = 'pending', next_attempt_at = ${now.toISOString()}::timestamptz,
+                queued_until = NULL, lease_token = NULL
             WHERE id IN (SELECT id FROM webhook_messages WHERE ${scope} ORDER BY created_at LIMIT 500)
             RETURNING id`,
       );
