@@ -168,7 +168,8 @@ export class WebhookDelivery {
   /**
    * The delivery job for one endpoint (`token`: the job's id, the name of its claims and
    * slots, the same when the job runs again after its worker died). A job that gets no slot
-   * ends at once: the jobs holding the slots look for due messages after letting them go.
+   * ends at once (the jobs holding the slots look for due messages after letting them go),
+   * unless it was queued for retries.
    */
   async drain(request: DrainRequest, token: string): Promise<DrainOutcome> {
     const outcome: DrainOutcome = { sent: 0, lanes: 0 };
@@ -195,7 +196,12 @@ export class WebhookDelivery {
       slots.push(slot);
     }
     outcome.lanes = slots.length;
-    if (slots.length === 0) return outcome;
+    if (slots.length === 0) {
+      // Retries are due on the queue's word, which the slot holders' clocks may not share yet: try again shortly.
+      if (request.retries)
+        await this.deps.queue.enqueue<DrainRequest>(DELIVER_JOB, request, { delayMs: 100 + 200 * Math.random() });
+      return outcome;
+    }
 
     const started = Date.now();
     const secrets = this.secretsOf(endpoint, this.deps.clock.now());
@@ -478,7 +484,18 @@ export class WebhookDelivery {
         ? "Every delivery failed for 5 days"
         : null;
 
+    const touchesEndpoint =
+      disableReason !== null ||
+      (failingSince === null ? endpoint.failingSince !== null : !endpoint.failingSince || plans.some(({ ok }) => ok));
     const recorded = await this.deps.transaction(async (tx) => {
+      // The endpoint's row before any message's: a disable fails all its pending messages, the
+      // messages other jobs are recording among them; locked the other way round, they deadlock.
+      if (touchesEndpoint)
+        await tx
+          .select({ id: webhookEndpoints.id })
+          .from(webhookEndpoints)
+          .where(eq(webhookEndpoints.id, endpoint.id))
+          .for("no key update");
       const rows = await tx
         .insert(webhookAttempts)
         .values(
@@ -585,7 +602,7 @@ export class WebhookDelivery {
     if (!changed) return;
     await tx
       .update(webhookMessages)
-      .set({ status: "failed", nextAttemptAt: null, queuedUntil: null })
+      .set({ status: "failed", nextAttemptAt: null, queuedUntil: null, leaseToken: null })
       .where(and(eq(webhookMessages.endpointId, endpoint.id), eq(webhookMessages.status, "pending")));
     await appendEvents(tx, [
       {
