@@ -259,6 +259,8 @@ export class WebhookDelivery {
       }
     };
     const lanes = await Promise.allSettled(slots.map(lane));
+    // Taken back or queued for, and left when the lanes stopped (out of time, rate limit, 410).
+    await this.release(first, token);
     const failed = lanes.find((result) => result.status === "rejected");
     // The job fails and runs again (same claims): what was claimed and not recorded is sent again.
     if (failed) throw failed.reason;
