@@ -18,7 +18,7 @@
  *    transaction time, at or just before its commit, so the figure is an upper bound).
  * 4. deliveries_per_s: expected / (last arrival − first bulkCreate call).
  * 5. floor_per_s: in the same run, the same number of POSTs to the same receivers from a
- *    plain loop in this process, each signed (webhookSignatureHeaders) like a delivery,
+ *    plain loop in this process, each signed (webhookSigner, nodeHmac) like a delivery,
  *    over keep-alive connections at the worker's concurrency (4 per endpoint, the
  *    delivery's per-endpoint limit) — no database, no queue.
  *
@@ -30,8 +30,9 @@ import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { nodeHmac } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
-import { webhookSignatureHeaders } from "@rapport/core/webhook-signature";
+import { webhookSigner } from "@rapport/core/webhook-signature";
 import { HOST, repoRoot, startWorker, withBenchEnvironment } from "./env";
 import { note, percentile, round } from "./load";
 
@@ -116,7 +117,8 @@ async function waitForArrivals(receivers: Receiver[], expected: number, label: s
 /** The plain loop: `total` signed POSTs spread over the receivers, `concurrency` at a time. */
 async function floorRun(receivers: Receiver[], total: number, concurrency: number): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: PER_ENDPOINT_CONCURRENCY });
-  const secret = `whsec_${randomBytes(24).toString("base64")}`;
+  // Signed as a delivery job signs: one signer, Node's HMAC.
+  const sign = await webhookSigner([`whsec_${randomBytes(24).toString("base64")}`], nodeHmac);
   let next = 0;
   const post = (url: string, headers: Record<string, string>, body: string) =>
     new Promise<void>((resolve, reject) => {
@@ -138,10 +140,14 @@ async function floorRun(receivers: Receiver[], total: number, concurrency: numbe
         const id = `floor_${index}`;
         const body = JSON.stringify({ type: "contact.created", timestamp: new Date().toISOString(), data: { id } });
         const timestamp = Math.floor(Date.now() / 1000);
-        const signature = await webhookSignatureHeaders({ id, timestamp, body, secrets: [secret] });
+        const headers = {
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": await sign({ id, timestamp, body }),
+        };
         await post(
           receiver.url,
-          { ...signature, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
+          { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
           body,
         );
       }

@@ -19,6 +19,7 @@ export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
 export { handleGdprExportDownload } from "./modules/gdpr/export/download";
 export { GOOGLE_OAUTH_CALLBACK_PATH, handleGoogleOAuthCallback } from "./modules/gmail/callback";
 export { createPrivacyRegistry } from "./modules/index";
+export { nodeHmac } from "./modules/webhooks/delivery";
 export { PrivacyRegistry, type PrivacyHandler, type Subject } from "./platform/privacy/registry";
 export type { ExportFile } from "./platform/privacy/export-sources";
 // For benchmarks: EXPLAIN of the Reconnect statement exactly as the service runs it.

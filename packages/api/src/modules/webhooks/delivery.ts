@@ -1,5 +1,6 @@
+import { createHmac } from "node:crypto";
 import { nextWebhookAttemptDelay, parseRetryAfter, WEBHOOK_FAILING_DISABLE_MS } from "@rapport/core/webhooks";
-import { signWebhook } from "@rapport/core/webhook-signature";
+import { type HmacSha256, webhookSigner } from "@rapport/core/webhook-signature";
 import {
   queryRows,
   webhookAttempts,
@@ -9,7 +10,7 @@ import {
   type WebhookAttemptTrigger,
   type WebhookMessageStatus,
 } from "@rapport/db";
-import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { recordAudit } from "../../platform/audit";
 import { openSecret, type SealingKeys } from "../../platform/crypto";
 import type { ServiceDeps } from "../../platform/deps";
@@ -32,7 +33,7 @@ import {
  */
 const ENDPOINT_CONCURRENCY = 4;
 /** Messages a sending lane claims at once: the claim and the record are paid once per chunk. */
-const SEND_CHUNK = 10;
+const SEND_CHUNK = 25;
 /** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
 const DRAIN_BUDGET_MS = 30_000;
 /** Retries of one endpoint falling due this close together share one wake-up job. */
@@ -56,6 +57,8 @@ interface PostResult {
   error: string | null;
   durationMs: number;
 }
+
+type Signer = Awaited<ReturnType<typeof webhookSigner>>;
 
 /** One attempt made, not yet recorded. */
 interface Sent {
@@ -204,7 +207,7 @@ export class WebhookDelivery {
     }
 
     const started = Date.now();
-    const secrets = this.secretsOf(endpoint, this.deps.clock.now());
+    const sign = await webhookSigner(this.secretsOf(endpoint, this.deps.clock.now()), nodeHmac);
     // Claimed by an earlier run of this very job whose worker died before recording them, then the retries it is for.
     const first = await this.reclaim(endpoint.id, token);
     if (request.retries)
@@ -236,7 +239,7 @@ export class WebhookDelivery {
           const sent: Sent[] = [];
           for (const message of claimed.slice(0, rate.granted)) {
             if (gone || Date.now() - started >= DRAIN_BUDGET_MS) break;
-            const attempt = await this.send(message, endpoint, secrets, "scheduled");
+            const attempt = await this.send(message, endpoint, sign, "scheduled");
             sent.push(attempt);
             // 410 Gone disables the endpoint: nothing more is sent to it.
             if (attempt.result.status === 410) gone = true;
@@ -404,8 +407,21 @@ export class WebhookDelivery {
 
   /** One manual attempt (replay, test), sent and recorded now. */
   private async attemptNow(message: MessageRow, endpoint: EndpointRow): Promise<AttemptRow> {
-    const attempt = await this.send(message, endpoint, this.secretsOf(endpoint, this.deps.clock.now()), "manual");
-    const [recorded] = await this.record(endpoint, [attempt]);
+    const sign = await webhookSigner(this.secretsOf(endpoint, this.deps.clock.now()), nodeHmac);
+    const attempt = await this.send(message, endpoint, sign, "manual");
+    await this.record(endpoint, [attempt]);
+    const [recorded] = await this.deps.db
+      .select()
+      .from(webhookAttempts)
+      .where(
+        and(
+          eq(webhookAttempts.messageId, message.id),
+          eq(webhookAttempts.attempt, message.attempts + 1),
+          eq(webhookAttempts.trigger, "manual"),
+        ),
+      )
+      .orderBy(desc(webhookAttempts.createdAt))
+      .limit(1);
     return recorded!;
   }
 
@@ -425,7 +441,7 @@ export class WebhookDelivery {
   private async send(
     message: MessageRow,
     endpoint: EndpointRow,
-    secrets: string[],
+    sign: Signer,
     trigger: WebhookAttemptTrigger,
   ): Promise<Sent> {
     const timestamp = Math.floor(this.deps.clock.now().getTime() / 1_000);
@@ -434,7 +450,7 @@ export class WebhookDelivery {
       "user-agent": USER_AGENT,
       "webhook-id": message.id,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": await signWebhook({ id: message.id, timestamp, body: message.body, secrets }),
+      "webhook-signature": await sign({ id: message.id, timestamp, body: message.body }),
     };
     const result = await this.post({ url: endpoint.url, headers, body: message.body });
     return { message, trigger, headers, result, at: this.deps.clock.now() };
@@ -470,7 +486,7 @@ export class WebhookDelivery {
    * of failures only; a scheduled attempt's claim ends with it. Then wakes delivery for the
    * retries. `endpoint` is updated to match.
    */
-  private async record(endpoint: EndpointRow, attempts: Sent[]): Promise<AttemptRow[]> {
+  private async record(endpoint: EndpointRow, attempts: Sent[]): Promise<void> {
     const plans = attempts.map((attempt) => {
       const ok = attempt.result.status >= 200 && attempt.result.status < 300;
       const number = attempt.message.attempts + 1;
@@ -489,7 +505,7 @@ export class WebhookDelivery {
     const touchesEndpoint =
       disableReason !== null ||
       (failingSince === null ? endpoint.failingSince !== null : !endpoint.failingSince || plans.some(({ ok }) => ok));
-    const recorded = await this.deps.transaction(async (tx) => {
+    await this.deps.transaction(async (tx) => {
       // The endpoint's row before any message's: a disable fails all its pending messages, the
       // messages other jobs are recording among them; locked the other way round, they deadlock.
       if (touchesEndpoint)
@@ -498,33 +514,31 @@ export class WebhookDelivery {
           .from(webhookEndpoints)
           .where(eq(webhookEndpoints.id, endpoint.id))
           .for("no key update");
-      const rows = await tx
-        .insert(webhookAttempts)
-        .values(
-          plans.map(({ message, trigger, headers, result, ok, number, plan, at }) => ({
-            messageId: message.id,
-            endpointId: endpoint.id,
-            workspaceId: message.workspaceId,
-            attempt: number,
-            trigger,
-            statusCode: result.status,
-            ok,
-            durationMs: result.durationMs,
-            requestHeaders: headers,
-            responseBody: result.body,
-            error: result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`,
-            nextAttemptAt: plan.nextAttemptAt,
-            createdAt: at,
-          })),
-        )
-        .returning();
-      // Every message in one statement; a plan without a status leaves status, schedule and lease alone.
-      const values = plans.map(
-        ({ message, result, plan, at }) =>
-          sql`(${message.id}::uuid, ${result.status}::int, ${plan.status ?? null}::text, ${plan.status !== undefined}::boolean,
-               ${plan.nextAttemptAt?.toISOString() ?? null}::timestamptz,
-               ${at.toISOString()}::timestamptz)`,
+      // Fixed statements with one array per column (not a parameter per value): the same text
+      // for every chunk, so it is prepared once, and little to build per attempt.
+      const column = (pick: (plan: (typeof plans)[number]) => string | number | boolean | null) =>
+        arrayLiteral(plans.map((plan) => pick(plan)));
+      const ids = column(({ message }) => message.id);
+      const numbers = column(({ number }) => number);
+      const statusCodes = column(({ result }) => result.status);
+      const nextAttempts = column(({ plan }) => plan.nextAttemptAt?.toISOString() ?? null);
+      const ats = column(({ at }) => at.toISOString());
+      await tx.execute(
+        sql`INSERT INTO webhook_attempts (message_id, endpoint_id, workspace_id, attempt, trigger, status_code, ok,
+                                          duration_ms, request_headers, response_body, error, next_attempt_at, created_at)
+            SELECT v.message_id, ${endpoint.id}::uuid, ${endpoint.workspaceId}::uuid, v.attempt, v.trigger, v.status_code,
+                   v.ok, v.duration_ms, v.request_headers, v.response_body, v.error, v.next_attempt_at, v.created_at
+            FROM unnest(${ids}::uuid[], ${numbers}::int[], ${column(({ trigger }) => trigger)}::text[],
+                        ${statusCodes}::int[], ${column(({ ok }) => ok)}::boolean[],
+                        ${column(({ result }) => result.durationMs)}::int[],
+                        ${column(({ headers }) => JSON.stringify(headers))}::jsonb[],
+                        ${column(({ result }) => result.body)}::text[],
+                        ${column(({ result, ok }) => (result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`))}::text[],
+                        ${nextAttempts}::timestamptz[], ${ats}::timestamptz[])
+              AS v(message_id, attempt, trigger, status_code, ok, duration_ms, request_headers, response_body, error,
+                   next_attempt_at, created_at)`,
       );
+      // A plan without a status leaves status, schedule and lease alone.
       await tx.execute(
         sql`UPDATE webhook_messages m SET
               attempts = m.attempts + 1,
@@ -534,7 +548,10 @@ export class WebhookDelivery {
               next_attempt_at = CASE WHEN v.planned THEN v.next_attempt_at ELSE m.next_attempt_at END,
               queued_until = CASE WHEN v.planned THEN NULL ELSE m.queued_until END,
               lease_token = CASE WHEN v.planned THEN NULL ELSE m.lease_token END
-            FROM (VALUES ${sql.join(values, sql`, `)}) AS v(id, status_code, status, planned, next_attempt_at, at)
+            FROM unnest(${ids}::uuid[], ${statusCodes}::int[], ${column(({ plan }) => plan.status ?? null)}::text[],
+                        ${column(({ plan }) => plan.status !== undefined)}::boolean[], ${nextAttempts}::timestamptz[],
+                        ${ats}::timestamptz[])
+              AS v(id, status_code, status, planned, next_attempt_at, at)
             WHERE m.id = v.id`,
       );
       if (failingSince === null) {
@@ -551,7 +568,6 @@ export class WebhookDelivery {
           );
       }
       if (disableReason) await this.disable(tx, endpoint, disableReason, last.at);
-      return rows;
     });
     // The caller's copy of the endpoint follows (a job's next record starts from it).
     endpoint.failingSince = failingSince;
@@ -564,9 +580,6 @@ export class WebhookDelivery {
           retries.map(({ message, plan }) => ({ id: message.id, at: plan.nextAttemptAt! })),
         );
     }
-    // The attempts in the order they were made (RETURNING keeps no order).
-    const byMessage = new Map(recorded.map((row) => [`${row.messageId}:${row.attempt}`, row]));
-    return plans.map(({ message, number }) => byMessage.get(`${message.id}:${number}`)!);
   }
 
   /** What becomes of the message after an attempt (no status: unchanged). */
@@ -635,4 +648,15 @@ function oldestFirst(rows: MessageRow[]): MessageRow[] {
       (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) ||
       a.createdAt.getTime() - b.createdAt.getTime(),
   );
+}
+
+/** Node's HMAC for the webhook signer: synchronous, a few microseconds a message (a Web Crypto job costs far more). */
+export const nodeHmac: HmacSha256 = (key, content) => createHmac("sha256", key).update(content).digest();
+
+/** A Postgres array literal (`{"a","b",NULL}`): one parameter for a whole column of values. */
+function arrayLiteral(values: (string | number | boolean | null)[]): string {
+  const items = values.map((value) =>
+    value === null ? "NULL" : `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
+  );
+  return `{${items.join(",")}}`;
 }
