@@ -32,7 +32,11 @@ import {
  * holds at most this many, and one receiver never gets more than this many connections.
  */
 const ENDPOINT_CONCURRENCY = 4;
-/** Messages a sending lane claims at once: the claim and the record are paid once per chunk. */
+/**
+ * The most messages a sending lane claims at once: the claim and the record are paid once
+ * per chunk. A lane starts with one and doubles while it finds as many as it asked for, so a
+ * few messages spread over the slots and a backlog goes in large chunks.
+ */
 const SEND_CHUNK = 25;
 /** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
 const DRAIN_BUDGET_MS = 30_000;
@@ -221,12 +225,18 @@ export class WebhookDelivery {
     let rateLimitedForMs: number | null = null;
     const sending = () => !gone && rateLimitedForMs === null && Date.now() - started < DRAIN_BUDGET_MS;
 
+    const firstShare = Math.min(SEND_CHUNK, Math.ceil(first.length / slots.length));
     const lane = async (slot: string) => {
       let recording: Promise<unknown> = Promise.resolve();
+      let chunk = 1;
       try {
         while (sending()) {
-          const claimed =
-            first.length > 0 ? first.splice(0, SEND_CHUNK) : await this.claim(endpoint.id, token, SEND_CHUNK);
+          let claimed: MessageRow[];
+          if (first.length > 0) claimed = first.splice(0, firstShare);
+          else {
+            claimed = await this.claim(endpoint.id, token, chunk);
+            if (claimed.length === chunk) chunk = Math.min(SEND_CHUNK, chunk * 2);
+          }
           if (claimed.length === 0) break;
           const rate = await this.deps.rateLimiter.take(
             `webhook-rate:${endpoint.id}`,
