@@ -66,8 +66,7 @@ describe("webhook delivery under a backlog (Postgres, Redis, BullMQ)", () => {
     expect(receiver.received).toHaveLength(0);
 
     // Two workers take the queued jobs, while the sweeper keeps running.
-    for (let i = 0; i < 2; i++)
-      apps.push(await createTestApp({ instanceOf: api, role: "worker", env: WEBHOOK_ENV }));
+    for (let i = 0; i < 2; i++) apps.push(await createTestApp({ instanceOf: api, role: "worker", env: WEBHOOK_ENV }));
     let sweeping = true;
     const sweeper = (async () => {
       while (sweeping) {

@@ -96,7 +96,8 @@ export async function webhookSigner(
     : await Promise.all(
         secrets.map(async (secret) => {
           const key = await importKey(secret, "sign");
-          return async (content: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
+          return async (content: Uint8Array<ArrayBuffer>) =>
+            new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
         }),
       );
   return async ({ id, timestamp, body }) => {

@@ -65,9 +65,7 @@ export const webhookMessages = pgTable(
   (table) => [
     unique("webhook_messages_endpoint_event_key").on(table.endpointId, table.eventId),
     index("webhook_messages_endpoint_idx").on(table.endpointId, table.createdAt),
-    index("webhook_messages_endpoint_due_idx")
-      .on(table.endpointId, table.nextAttemptAt)
-      .where(sql`status = 'pending'`),
+    index("webhook_messages_endpoint_due_idx").on(table.endpointId, table.nextAttemptAt).where(sql`status = 'pending'`),
   ],
 );
 

@@ -258,10 +258,7 @@ export class WebhookDelivery {
           const unsent = claimed.slice(sent.length);
           // One chunk is recorded while the next is sent; the endpoint's state goes from one record to the next.
           await recording;
-          recording = Promise.all([
-            sent.length > 0 ? this.record(endpoint, sent) : null,
-            this.release(unsent, token),
-          ]);
+          recording = Promise.all([sent.length > 0 ? this.record(endpoint, sent) : null, this.release(unsent, token)]);
         }
       } finally {
         try {

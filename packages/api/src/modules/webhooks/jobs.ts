@@ -7,9 +7,7 @@ import { DELIVER_JOB, RECOVER_JOB } from "./shared";
 const deliverData = z.union([
   z.object({
     endpointId: z.uuid(),
-    retries: z
-      .object({ ids: z.array(z.uuid()).min(1).max(WAKE_MAX_MESSAGES), by: z.iso.datetime() })
-      .optional(),
+    retries: z.object({ ids: z.array(z.uuid()).min(1).max(WAKE_MAX_MESSAGES), by: z.iso.datetime() }).optional(),
   }),
   // Jobs queued before delivery jobs claimed their own messages: one message each.
   z.object({ messageId: z.uuid() }),
