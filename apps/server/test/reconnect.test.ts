@@ -178,6 +178,23 @@ describe.each(drivers)("reconnect on %s", (driver) => {
       "NOT_FOUND",
     );
   });
+  it("keeps a computed list until a contact or interaction of the workspace changes, or the hour turns", async () => {
+    const asOf = async (as: SignedInUser = member) =>
+      (await as.client.reconnect.list.query({ workspaceId })).asOf.getTime();
+    const computed = await asOf(); // as of A: nothing changed since the last list
+    clock.set(new Date(A + 2 * 60_000));
+    try {
+      expect(await asOf()).toBe(computed);
+      // "Done" on Cy (any contact.* or interaction.* event does it): the next list is computed anew.
+      await member.client.reconnect.done.mutate({ workspaceId, contactId: ids.Cy! });
+      expect(await asOf()).toBe(A + 2 * 60_000);
+      expect(await asOf()).toBe(A + 2 * 60_000);
+      clock.set(new Date(A + 60 * 60_000));
+      expect(await asOf(await app.signIn(member))).toBe(A + 60 * 60_000);
+    } finally {
+      clock.set(new Date(A));
+    }
+  });
 });
 
 describe("reconnect: the SQL list equals the core rules on random workspaces", () => {

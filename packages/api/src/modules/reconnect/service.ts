@@ -14,7 +14,7 @@ import {
   type ReconnectContactInput,
 } from "@rapport/core/schemas";
 import { contactReconnect, contacts, queryRows, type Tx } from "@rapport/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { badRequest, notFound } from "../../errors";
 import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
@@ -33,27 +33,55 @@ export interface ReconnectItem extends ReconnectCandidate {
 
 type ReconnectChange = "keep_in_touch" | "snoozed" | "done";
 
+/** A cached list is recomputed at the next hour at the latest (any change to the workspace's contacts replaces it sooner). */
+const LIST_REFRESH_MS = 3_600_000;
+
 export class ReconnectService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  /** Relationships going cold as of now, most valuable and most overdue first. */
+  /**
+   * Relationships going cold as of now, most valuable and most overdue first. The list is a
+   * whole-workspace computation (seconds at millions of interactions), so it is kept on the
+   * shared cache layer: any contact.* or interaction.* event of the workspace — snooze, done
+   * and keep-in-touch included — replaces it at once, and otherwise it is recomputed every
+   * hour (going cold is judged in days).
+   */
   async list(input: ReconnectListInput): Promise<{ asOf: Date; items: ReconnectItem[] }> {
-    const asOf = this.deps.clock.now();
-    const { settings } = await this.deps.services.analytics.settings(input.workspaceId);
-    const rows = await this.deps.db.transaction(async (tx) => {
-      await useAnalyticalSettings(tx);
-      return queryRows<ReconnectRow>(
-        tx,
-        reconnectQuery({
-          workspaceId: input.workspaceId,
-          asOfMs: asOf.getTime(),
-          values: settings.valuesCents,
-          coldFactor: DEFAULT_COLD_FACTOR,
-          limit: input.limit,
-        }),
-      );
-    });
-    return { asOf, items: rows.map((row) => toItem(row, asOf.getTime())) };
+    const now = this.deps.clock.now();
+    const { settings, revision } = await this.deps.services.analytics.settings(input.workspaceId);
+    const compute = async () => {
+      const asOfMs = this.deps.clock.now().getTime();
+      const { rows, snapshot } = await this.deps.db.transaction(async (tx) => {
+        // Taken before the statement: a commit in between only makes the cache distrust the value sooner.
+        const [snap] = await queryRows<{ snap: string }>(tx, sql`SELECT pg_current_snapshot()::text AS snap`);
+        await useAnalyticalSettings(tx);
+        const found = await queryRows<ReconnectRow>(
+          tx,
+          reconnectQuery({
+            workspaceId: input.workspaceId,
+            asOfMs,
+            values: settings.valuesCents,
+            coldFactor: DEFAULT_COLD_FACTOR,
+            limit: input.limit,
+          }),
+        );
+        return { rows: found, snapshot: snap!.snap };
+      });
+      return { value: { asOfMs, items: rows.map((row) => toItem(row, asOfMs)) }, snapshot };
+    };
+    const hour = Math.floor(now.getTime() / LIST_REFRESH_MS);
+    const { asOfMs, items } = this.deps.config.CACHE_ENABLED
+      ? (
+          await this.deps.cache.getOrCompute(
+            "top",
+            input.workspaceId,
+            `reconnect:${revision}:${input.limit}:${hour}`,
+            compute,
+            { ttlSeconds: LIST_REFRESH_MS / 1000 },
+          )
+        ).value
+      : (await compute()).value;
+    return { asOf: new Date(asOfMs), items };
   }
 
   async setKeepInTouch(input: SetKeepInTouchInput, actor: Actor) {
