@@ -27,6 +27,8 @@ const PAGES = [
   "IntegrationsPage",
   "CompleteGmailPage",
   "WebhooksPage",
+  "TodayPage",
+  "TasksPage",
 ];
 
 /** The JavaScript files a first page load fetches: the entry module and its modulepreloads. */

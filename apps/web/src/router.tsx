@@ -14,6 +14,7 @@ import { validateAnalyticsSearch } from "./features/analytics/params";
 import { ContactPage, ContactsListPage, DeletedContactsPage } from "./features/contacts";
 import { validateContactsSearch } from "./features/contacts/listParams";
 import { HomePage, RootLayout, WorkspaceLayout } from "./features/shell/Layout";
+import { TodayPage } from "./features/today";
 import { NotFoundPage } from "./features/shell/NotFoundPage";
 import { useWorkspace } from "./features/shell/workspace";
 import { Skeleton } from "./components/Skeleton";
@@ -21,8 +22,10 @@ import { Skeleton } from "./components/Skeleton";
 /**
  * The SPA's routes (TanStack Router, code-based). Every URL:
  *
- *   /                                   workspace picker (or the last workspace)
- *   /w/:ws                              → /w/:ws/contacts
+ *   /                                   workspace picker (or the last workspace, or the only one)
+ *   /w/:ws                              → /w/:ws/today
+ *   /w/:ws/today                        the workspace's home: follow-ups due, Reconnect, activity, health
+ *   /w/:ws/tasks                        follow-ups (mine / everyone's; overdue, today, upcoming, completed)
  *   /w/:ws/contacts                     contacts list (?q=&tag=&company=&source=&sort=)
  *   /w/:ws/contacts/deleted             deleted contacts
  *   /w/:ws/contacts/:contactId          one contact
@@ -46,7 +49,7 @@ import { Skeleton } from "./components/Skeleton";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `/w/:ws` opens contacts; ids are lower case; no trailing slash. */
+/** `/w/:ws` opens Today; ids are lower case; no trailing slash. */
 function canonicalPath(pathname: string): string {
   let path = pathname.length > 1 ? pathname.replace(/\/+$/, "") || "/" : pathname;
   path = path
@@ -54,7 +57,7 @@ function canonicalPath(pathname: string): string {
     .map((segment) => (UUID.test(segment) ? segment.toLowerCase() : segment))
     .join("/");
   const workspaceHome = /^\/w\/([^/]+)$/.exec(path);
-  if (workspaceHome && UUID.test(workspaceHome[1]!)) path = `${path}/contacts`;
+  if (workspaceHome && UUID.test(workspaceHome[1]!)) path = `${path}/today`;
   return path;
 }
 
@@ -72,6 +75,10 @@ function ContactRoute(): ReactNode {
   const workspace = useWorkspace();
   const contactId = useParams({ strict: false }).contactId ?? "";
   return <ContactPage workspaceId={workspace.id} contactId={contactId} role={workspace.role} />;
+}
+
+function TodayRoute(): ReactNode {
+  return <TodayPage workspaceId={useWorkspace().id} />;
 }
 
 function AnalyticsRoute(): ReactNode {
@@ -120,6 +127,20 @@ const workspaceRoute = createRoute({
     if (!UUID.test(params.workspaceId)) throw notFound();
   },
   component: WorkspaceLayout,
+});
+
+const todayRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "today",
+  staticData: { title: "Today" },
+  component: TodayRoute,
+});
+
+const tasksRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "tasks",
+  staticData: { title: "Follow-ups" },
+  component: lazyRouteComponent(() => import("./features/tasks/TasksPage")),
 });
 
 const contactsRoute = createRoute({
@@ -210,6 +231,8 @@ const routeTree = rootRoute.addChildren([
   inviteRoute,
   completeGmailRoute,
   workspaceRoute.addChildren([
+    todayRoute,
+    tasksRoute,
     contactsRoute,
     deletedContactsRoute,
     contactRoute,

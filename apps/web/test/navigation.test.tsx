@@ -11,10 +11,16 @@ import { renderApp } from "./support/render";
 const main = () => document.getElementById("main");
 
 describe("navigation", () => {
-  it("opens /w/:ws/ as the contacts list, in place, leaving focus alone", async () => {
-    await renderApp({ path: `/w/${WORKSPACE_ID}/` });
-    await waitFor(() => expect(window.location.pathname).toBe(`/w/${WORKSPACE_ID}/contacts`));
-    await screen.findByRole("heading", { name: "Contacts", level: 1 });
+  it("opens /w/:ws/ as the workspace's Today page, in place, leaving focus alone", async () => {
+    await renderApp({
+      path: `/w/${WORKSPACE_ID}/`,
+      handlers: {
+        "reconnect.list": () => ({ asOf: new Date(), items: [] }),
+        "activity.list": () => ({ items: [], nextCursor: null }),
+      },
+    });
+    await waitFor(() => expect(window.location.pathname).toBe(`/w/${WORKSPACE_ID}/today`));
+    await screen.findByRole("heading", { name: "Today", level: 1 });
     expect(main()).not.toHaveFocus();
   });
 

@@ -45,3 +45,14 @@ export function formatDays(ms: number): string {
   if (days === 0) return "less than a day";
   return `${days} day${days === 1 ? "" : "s"}`;
 }
+
+/** yyyy-MM-ddTHH:mm in local time, for <input type="datetime-local">. */
+export function toLocalInput(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** The IANA time zone the browser counts "today" in. */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}

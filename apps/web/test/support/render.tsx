@@ -70,6 +70,12 @@ export async function renderApp({
       emailsPerMonth: [],
       computedAt: null,
     }),
+    // …and its open follow-ups and keep-in-touch frequency: by default none chosen.
+    "tasks.list": () => ({ items: [], nextCursor: null }),
+    "reconnect.get": () => ({ keepInTouchDays: null, snoozedUntil: null, doneAt: null }),
+    // An empty workspace shows the first-run checklist: the member's Gmail connection and pending invitations.
+    "gmail.status": () => ({ configured: true, demo: false, connected: false, syncing: false }),
+    "invitations.listPending": () => [],
     // Every workspace page asks whether the workspace is scheduled for deletion; the Privacy page which workspaces only the user owns.
     "workspaces.deletionStatus": () => ({ scheduled: null }),
     "workspaces.soleOwned": () => [],

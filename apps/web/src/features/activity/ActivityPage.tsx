@@ -228,7 +228,7 @@ function str(value: unknown): string | null {
 }
 
 /** "Ana Ruiz created a contact", with "a contact" linking to it. */
-function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
+export function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
   const actor = event.actorName ?? (event.actorId ? (names.get(event.actorId) ?? "A former member") : "Rapport");
   const payload = event.payload as Record<string, unknown>;
   const contactId = str(payload.contactId);

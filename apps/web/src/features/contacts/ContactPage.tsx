@@ -12,6 +12,8 @@ import {
   useContactPrivacy,
 } from "../gdpr/ContactPrivacy";
 import { canManage } from "../shell/workspace";
+// Tasks feature: the contact's open follow-ups and how often to keep in touch.
+import { ContactFollowUps } from "../tasks/ContactFollowUps";
 import { describeError } from "../../errors";
 import { trpc, type WorkspaceRole } from "../../trpc";
 import { Link, useNavigate } from "@tanstack/react-router";
@@ -134,6 +136,10 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
         <div className="ct-contact-side">
           <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} />
           {!erased && <TagEditor workspaceId={workspaceId} contact={contact} />}
+          {/* Follow-ups and keep-in-touch reminders are processing too: off while restricted (Art. 18) or erased. */}
+          {privacy && !erased && !restricted && (
+            <ContactFollowUps workspaceId={workspaceId} contact={{ id: contact.id, name: contact.name }} />
+          )}
           {/* Analytics: health, CLV, last contact. Asked for only once the contact is known not to be restricted (Art. 18) or erased. */}
           {privacy && !erased && !restricted && <RelationshipPanel workspaceId={workspaceId} contactId={contact.id} />}
           {/* Recommendations feature: whom this contact likely knows, with reasons. Off while restricted (Art. 18) or erased. */}

@@ -24,6 +24,9 @@ import {
 } from "./listParams";
 import { ToastRegion } from "./toast";
 import { afterDelete, deleteContacts } from "./undo";
+// Shell and Today: the first-run checklist stands in for "No contacts yet" in a new workspace.
+import { useWorkspace } from "../shell/workspace";
+import { FirstRunChecklist } from "../today/FirstRun";
 import "./contacts.css";
 import { Skeleton } from "../../components/Skeleton";
 
@@ -35,6 +38,7 @@ export interface ContactsListPageProps {
 type Panel = null | "add" | "import";
 
 export default function ContactsListPage({ workspaceId }: ContactsListPageProps) {
+  const workspace = useWorkspace();
   const id = useId();
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
@@ -319,10 +323,16 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               </button>
             </>
           ) : (
-            <>
-              <p>No contacts yet.</p>
-              <p className="muted">Add your first contact or import a CSV file.</p>
-            </>
+            <FirstRunChecklist
+              workspace={workspace}
+              compact
+              otherwise={
+                <>
+                  <p>No contacts yet.</p>
+                  <p className="muted">Add your first contact or import a CSV file.</p>
+                </>
+              }
+            />
           )}
         </div>
       ) : (

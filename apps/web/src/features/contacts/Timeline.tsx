@@ -10,7 +10,9 @@ import type { Contact, Interaction, InteractionPage } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, SelectField, TextAreaField, TextField } from "../../components/fields";
-import { dateTimeFormat } from "../../components/time";
+import { dateFormat, dateTimeFormat, toLocalInput } from "../../components/time";
+// Tasks feature: "Follow up" on a timeline item.
+import { FollowUpDialog } from "../tasks/FollowUpDialog";
 import { useSentinel } from "./hooks";
 import { timelineInput } from "./listParams";
 import { ParticipantPicker, type PickedContact } from "./ParticipantPicker";
@@ -75,12 +77,6 @@ function removeInteraction(data: TimelineData | undefined, interactionId: string
   };
 }
 
-/** yyyy-MM-ddTHH:mm in local time, for <input type="datetime-local">. */
-function toLocalInput(date: Date) {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
 /** The interaction timeline, newest first, with infinite scroll and "Log interaction". */
 export function Timeline({ workspaceId, contact }: { workspaceId: string; contact: Contact }) {
   const id = useId();
@@ -132,6 +128,7 @@ export function Timeline({ workspaceId, contact }: { workspaceId: string; contac
                 key={item.id}
                 workspaceId={workspaceId}
                 contactId={contact.id}
+                contactName={contact.name}
                 item={item}
                 onDeleted={() => heading.current?.focus()}
               />
@@ -160,16 +157,19 @@ export function Timeline({ workspaceId, contact }: { workspaceId: string; contac
 function TimelineItem({
   workspaceId,
   contactId,
+  contactName,
   item,
   onDeleted,
 }: {
   workspaceId: string;
   contactId: string;
+  contactName: string;
   item: Interaction;
   onDeleted: () => void;
 }) {
   const utils = trpc.useUtils();
   const [confirming, setConfirming] = useState(false);
+  const [followingUp, setFollowingUp] = useState(false);
   const confirmButton = useRef<HTMLButtonElement>(null);
   const actionsRef = useRef<HTMLDivElement>(null);
   const remove = trpc.interactions.delete.useMutation({
@@ -193,6 +193,7 @@ function TimelineItem({
   const subject = item.subject ?? `${typeLabel} (no subject)`;
   // The item's "⋯" menu, in order (one line per action).
   const actions: MenuAction[] = [
+    { key: "follow-up", label: "Follow up", onSelect: () => setFollowingUp(true) },
     { key: "delete", label: "Delete interaction", danger: true, onSelect: () => setConfirming(true) },
   ];
   return (
@@ -245,18 +246,36 @@ function TimelineItem({
           <ActionsMenu label={`Actions for ${subject}`} actions={actions} />
         )}
       </div>
+      {followingUp && (
+        <FollowUpDialog
+          workspaceId={workspaceId}
+          draft={{
+            title: `Follow up on ${item.subject ?? `${typeLabel.toLowerCase()} of ${dateFormat.format(item.occurredAt)}`}`,
+            dueInDays: 3,
+            contact: { id: contactId, name: contactName },
+            interactionId: item.id,
+          }}
+          onClose={() => {
+            setFollowingUp(false);
+            requestAnimationFrame(() => actionsRef.current?.querySelector("button")?.focus());
+          }}
+        />
+      )}
     </li>
   );
 }
 
-function LogInteractionForm({
+/** "Log interaction" for one contact; also opened from the Reconnect list (`onLogged` then refreshes it). */
+export function LogInteractionForm({
   workspaceId,
   contact,
   onClose,
+  onLogged,
 }: {
   workspaceId: string;
-  contact: Contact;
+  contact: Pick<Contact, "id" | "name">;
   onClose: () => void;
+  onLogged?: () => void;
 }) {
   const id = useId();
   const utils = trpc.useUtils();
@@ -322,6 +341,7 @@ function LogInteractionForm({
           insertInteraction(data, item),
         );
         showToast({ message: "Interaction logged." });
+        onLogged?.();
         onClose();
       },
       onError: () => focusFirstInvalid(formRef.current),

@@ -148,20 +148,28 @@ function SignedIn({ user }: { user: SessionUser }) {
   );
 }
 
-/** `/`: the workspace picker, or (first time after sign-in) the last workspace. */
+/**
+ * `/`: the workspace picker, or (first time after sign-in) the workspace to work in:
+ * the last one opened, or the only one there is. It opens on Today.
+ */
 export function HomePage() {
   const user = useSession();
   const userId = user.status === "signedIn" ? user.user.id : "";
   const workspaces = trpc.workspaces.list.useQuery();
   const navigate = useNavigate();
   const last = readLastWorkspace(userId);
-  const target = openLastOnHome && last && workspaces.data?.some((workspace) => workspace.id === last) ? last : null;
-  const waiting = openLastOnHome && last !== null && workspaces.isPending;
+  const only = workspaces.data?.length === 1 ? workspaces.data[0]!.id : null;
+  const target = openLastOnHome
+    ? last && workspaces.data?.some((workspace) => workspace.id === last)
+      ? last
+      : only
+    : null;
+  const waiting = openLastOnHome && workspaces.isPending;
 
   useEffect(() => {
     if (waiting) return;
     if (target) {
-      void navigate({ to: "/w/$workspaceId/contacts", params: { workspaceId: target }, replace: true });
+      void navigate({ to: "/w/$workspaceId/today", params: { workspaceId: target }, replace: true });
     } else if (last && workspaces.data && !workspaces.data.some((workspace) => workspace.id === last)) {
       rememberWorkspace(userId, null); // removed from it, or it is gone
     }

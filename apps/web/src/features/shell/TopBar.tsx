@@ -101,7 +101,7 @@ type Section = {
   label: string;
   to:
     | "/w/$workspaceId/contacts"
-    | `/w/$workspaceId/${"activity" | "analytics" | "members" | "integrations" | "audit" | "privacy" | "cache" | "webhooks"}`;
+    | `/w/$workspaceId/${"today" | "tasks" | "activity" | "analytics" | "members" | "integrations" | "audit" | "privacy" | "cache" | "webhooks"}`;
   /** Also highlighted on these pages (the contact pages belong to Contacts). */
   within?: string;
   /** Operators' pages (owners and admins only), grouped apart under "Admin". */
@@ -110,7 +110,9 @@ type Section = {
 
 // Everyone sees Members: plain members get the read-only list and "Leave workspace".
 const SECTIONS: Section[] = [
+  { label: "Today", to: "/w/$workspaceId/today" },
   { label: "Contacts", to: "/w/$workspaceId/contacts", within: "/w/$workspaceId/contacts" },
+  { label: "Follow-ups", to: "/w/$workspaceId/tasks" },
   { label: "Activity", to: "/w/$workspaceId/activity" },
   { label: "Analytics", to: "/w/$workspaceId/analytics" },
   { label: "Members", to: "/w/$workspaceId/members" },

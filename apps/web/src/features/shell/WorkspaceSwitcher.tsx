@@ -11,6 +11,8 @@ const CreateWorkspaceForm = lazy(() =>
 );
 
 type SwitchTarget =
+  | "/w/$workspaceId/today"
+  | "/w/$workspaceId/tasks"
   | "/w/$workspaceId/contacts"
   | "/w/$workspaceId/contacts/deleted"
   | "/w/$workspaceId/activity"
@@ -22,6 +24,8 @@ type SwitchTarget =
 /** Where "switch to workspace X" goes: the same section there, when X allows it. */
 function switchTarget(routeId: string | undefined, role: WorkspaceRole): SwitchTarget {
   switch (routeId) {
+    case "/w/$workspaceId/today":
+    case "/w/$workspaceId/tasks":
     case "/w/$workspaceId/activity":
     case "/w/$workspaceId/members":
     case "/w/$workspaceId/contacts/deleted":

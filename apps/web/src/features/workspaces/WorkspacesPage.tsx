@@ -33,7 +33,7 @@ export default function WorkspacesPage() {
           <ul className="workspace-list">
             {workspaces.data.map((workspace) => (
               <li key={workspace.id}>
-                <Link className="workspace-link" to="/w/$workspaceId/contacts" params={{ workspaceId: workspace.id }}>
+                <Link className="workspace-link" to="/w/$workspaceId/today" params={{ workspaceId: workspace.id }}>
                   <span className="workspace-name">{workspace.name}</span>
                   <span className="badge">{ROLE_LABELS[workspace.role]}</span>
                 </Link>
