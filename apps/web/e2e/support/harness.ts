@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "@rapport/api";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { createTestApp, type TestApp, type TestAppOptions } from "../../../server/test/support/app";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -92,10 +92,12 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByRole("button", { name: "Sign out" }).waitFor();
 }
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+/** The whole page, or only `part` of it (one section, say). */
+export async function screenshot(page: Page, name: string, part?: Locator): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  if (part) await part.screenshot({ path });
+  else await page.screenshot({ path, fullPage: true });
   return path;
 }
 

@@ -36,7 +36,8 @@ function writeState(workspaceId: string, state: "started" | "hidden") {
  */
 function useFirstRun(workspace: CurrentWorkspace) {
   const workspaceId = workspace.id;
-  const focus = { refetchOnWindowFocus: true } as const;
+  // Each step may have been done on another page a moment ago: asked again whenever the checklist shows.
+  const focus = { refetchOnWindowFocus: true, refetchOnMount: "always" } as const;
   const all = trpc.contacts.count.useQuery({ workspaceId }, focus);
   const imported = trpc.contacts.count.useQuery({ workspaceId, source: "import" }, focus);
   const manual = trpc.contacts.count.useQuery({ workspaceId, source: "manual" }, focus);

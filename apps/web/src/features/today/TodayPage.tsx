@@ -18,8 +18,9 @@ import "../contacts/contacts.css";
 import "../tasks/tasks.css";
 import "./today.css";
 
-// Until live updates reach it, Today is asked again whenever the window comes back into focus.
-const FOCUS = { refetchOnWindowFocus: true } as const;
+// Until live updates reach it, Today is asked again whenever the window comes back into focus,
+// and whenever the person comes back to it (the wrapper's prefetch, moments before, still counts).
+const FOCUS = { refetchOnWindowFocus: true, staleTime: 5_000 } as const;
 
 /**
  * /w/:ws/today, a workspace's home: my overdue and due-today follow-ups, whom to
