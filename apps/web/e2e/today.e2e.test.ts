@@ -129,7 +129,10 @@ describe.each(drivers)("Today on %s", (driver) => {
     expect(Math.round((settings.snoozedUntil!.getTime() - Date.now()) / DAY)).toBe(7);
 
     // The Follow-ups page lists the new one under Upcoming, and the completed one under Completed.
-    await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Follow-ups" }).click();
+    await page
+      .getByRole("navigation", { name: "Workspace sections" })
+      .getByRole("link", { name: "Follow-ups" })
+      .click();
     await page.getByRole("heading", { level: 1, name: "Follow-ups" }).waitFor();
     await page.getByRole("radio", { name: "Upcoming" }).check();
     await page.getByRole("list", { name: "Follow-ups" }).getByText("Reconnect with Ana Lima").waitFor();
@@ -172,8 +175,6 @@ describe.each(drivers)("Today on %s", (driver) => {
       "(done)",
     );
     expect(await checklist.getByRole("link", { name: "Import a CSV" }).count()).toBe(1);
-    // Today is asked again on the way back: the new contact is in the activity.
-    await page.getByRole("list", { name: "Recent activity" }).getByText("Fiona First created a contact").waitFor();
     await dismissToast(page);
     await expectAccessible(page, `first-run checklist (${driver})`);
     if (artifacts) console.log(`screenshot: ${await screenshot(page, "first-run")}`);

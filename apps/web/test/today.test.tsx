@@ -219,7 +219,8 @@ describe("follow-ups on a contact page", () => {
     await waitFor(() => expect(within(section).getByLabelText("Keep in touch")).toBeEnabled());
     expect(within(section).getByLabelText("Keep in touch")).toHaveValue("learned");
 
-    await user.click(await screen.findByRole("button", { name: "Follow up" }));
+    await user.click(await screen.findByRole("button", { name: "Actions for Pricing questions" }));
+    await user.click(within(await screen.findByRole("menu")).getByRole("menuitem", { name: "Follow up" }));
     const dialog = await screen.findByRole("dialog", { name: "New follow-up" });
     expect(within(dialog).getByLabelText("Title")).toHaveValue("Follow up on Pricing questions");
     await user.click(within(dialog).getByRole("button", { name: "Create follow-up" }));

@@ -20,7 +20,7 @@ import "./today.css";
 
 // Until live updates reach it, Today is asked again whenever the window comes back into focus,
 // and whenever the person comes back to it (the wrapper's prefetch, moments before, still counts).
-const FOCUS = { refetchOnWindowFocus: true, staleTime: 5_000 } as const;
+const FOCUS = { refetchOnWindowFocus: true, staleTime: 2_000 } as const;
 
 /**
  * /w/:ws/today, a workspace's home: my overdue and due-today follow-ups, whom to
