@@ -9,19 +9,11 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp, TestDriver } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import type { TestApp, TestDriver } from "../../server/test/support/app";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 
 const DAY = 86_400_000;
 const drivers: TestDriver[] = ["postgres", "pglite"];
-
-async function signIn(page: Page, user: SignedInUser) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 /** A toast left from an earlier step would cover part of a screenshot. */
 async function dismissToast(page: Page) {
@@ -71,7 +63,7 @@ describe.each(drivers)("Today on %s", (driver) => {
 
     const { context, page, record } = await openPage(browser, app.url);
     await page.goto("/");
-    await signIn(page, owner);
+    await signIn(page, owner.email, owner.password);
     // One workspace: signing in opens its Today page, not the picker.
     await page.waitForURL(`**/w/${workspaceId}/today`);
     await page.getByTestId("today-ready").waitFor();
@@ -149,7 +141,7 @@ describe.each(drivers)("Today on %s", (driver) => {
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "First Run E2E" });
     const { context, page, record } = await openPage(browser, app.url);
     await page.goto("/");
-    await signIn(page, owner);
+    await signIn(page, owner.email, owner.password);
     await page.waitForURL(`**/w/${workspaceId}/today`);
     const checklist = page.getByRole("region", { name: "Get started" });
     await checklist.waitFor();

@@ -12,6 +12,10 @@ import { reconnectInput } from "./params";
 type ReconnectItem = RouterOutputs["reconnect"]["list"]["items"][number];
 
 const DAY_MS = 86_400_000;
+const SNOOZES = [
+  ["1 week", 7],
+  ["1 month", 30],
+] as const;
 
 /**
  * Relationships going cold, with the reason in words, and what to do about each in
@@ -122,22 +126,17 @@ function ReconnectEntry({ workspaceId, item }: { workspaceId: string; item: Reco
       </div>
       {panel === "snooze" && (
         <div className="td-rc-snooze" role="group" aria-label={`Snooze ${item.name}`}>
-          <button
-            type="button"
-            className="button-secondary button-small"
-            disabled={snooze.isPending}
-            onClick={() => snoozeFor(7)}
-          >
-            1 week
-          </button>
-          <button
-            type="button"
-            className="button-secondary button-small"
-            disabled={snooze.isPending}
-            onClick={() => snoozeFor(30)}
-          >
-            1 month
-          </button>
+          {SNOOZES.map(([label, days]) => (
+            <button
+              key={label}
+              type="button"
+              className="button-secondary button-small"
+              disabled={snooze.isPending}
+              onClick={() => snoozeFor(days)}
+            >
+              {label}
+            </button>
+          ))}
           <form
             className="td-rc-until"
             onSubmit={(event) => {
