@@ -25,7 +25,7 @@ const FOCUS = { refetchOnWindowFocus: true, staleTime: 2_000 } as const;
 /**
  * /w/:ws/today, a workspace's home: my overdue and due-today follow-ups, whom to
  * reconnect with (and why), what happened lately and the workspace's health.
- * `data-testid="today-ready"` marks the page once its lists have loaded (benchmarks wait for it).
+ * `data-testid="today-ready"` marks the page once all of it has loaded (pnpm bench:today waits for it).
  */
 export default function TodayPage() {
   const workspace = useWorkspace();
@@ -36,7 +36,10 @@ export default function TodayPage() {
   const overdue = trpc.tasks.list.useQuery(dueTasksInput(workspaceId, "overdue"), FOCUS);
   const today = trpc.tasks.list.useQuery(dueTasksInput(workspaceId, "today"), FOCUS);
   const reconnect = trpc.reconnect.list.useQuery(reconnectInput(workspaceId), FOCUS);
-  const ready = !overdue.isPending && !today.isPending && !reconnect.isPending;
+  // The side column's queries too (the same cache entries its sections read): "ready" means everything is shown.
+  const activity = trpc.activity.list.useQuery(recentActivityInput(workspaceId), FOCUS);
+  const health = trpc.analytics.metrics.useQuery(healthInput(workspaceId), FOCUS);
+  const ready = [overdue, today, reconnect, activity, health].every((query) => !query.isPending);
 
   const due = [...(overdue.data?.items ?? []), ...(today.data?.items ?? [])];
   const dueError = overdue.error ?? today.error;
