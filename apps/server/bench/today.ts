@@ -198,7 +198,11 @@ await withBenchEnvironment(
     note(`reconnect statement: execution ${explained.executionMs} ms (EXPLAIN ANALYZE)`);
     for (const line of explained.plan) note(`    ${line}`);
 
-    const page = await pageRuns(env);
+    // The server-side figures are written even when the page cannot be measured.
+    const page = await pageRuns(env).catch((error: unknown) => {
+      note(`Today page not measured: ${error instanceof Error ? error.message : String(error)}`);
+      return { failed: error instanceof Error ? error.message.slice(0, 500) : String(error) };
+    });
     const pageMs = "runs" in page ? round(median(page.runs), 1) : null;
 
     const results = {
