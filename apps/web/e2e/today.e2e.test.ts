@@ -41,6 +41,7 @@ describe.each(drivers)("Today on %s", (driver) => {
       (await owner.client.contacts.create.mutate({ workspaceId, name, company })).id;
     const ana = await person("Ana Lima", "Acme");
     const ben = await person("Ben Okafor", "Globex");
+    const cy = await person("Cy Tanaka", "Initech");
     const now = Date.now();
     const meet = (contactId: string, daysAgo: number) =>
       owner.client.interactions.create.mutate({
@@ -53,6 +54,8 @@ describe.each(drivers)("Today on %s", (driver) => {
       });
     // Ana: every 12 days until 31 days ago (going cold). Ben: every 12 days until 5 days ago (on rhythm).
     for (const age of [31, 43, 55, 67, 79, 91]) await meet(ana, age);
+    // Cy: the same rhythm, but less valuable (fewer meetings): listed after Ana.
+    for (const age of [31, 43, 55]) await meet(cy, age);
     for (const age of [5, 17, 29, 41]) await meet(ben, age);
     await owner.client.tasks.create.mutate({
       workspaceId,
@@ -80,7 +83,7 @@ describe.each(drivers)("Today on %s", (driver) => {
       "usually every 12 days, last contact 31 days ago; was healthy a month ago",
     );
     expect(await reconnect.getByRole("link", { name: "Ben Okafor" }).count()).toBe(0);
-    await page.getByRole("img", { name: /^Relationship health of 2 contacts/ }).waitFor();
+    await page.getByRole("img", { name: /^Relationship health of 3 contacts/ }).waitFor();
     await page.getByRole("list", { name: "Recent activity" }).waitFor();
     await expectAccessible(page, `Today (${driver})`);
     if (artifacts) console.log(`screenshot: ${await screenshot(page, "today")}`);
@@ -107,6 +110,15 @@ describe.each(drivers)("Today on %s", (driver) => {
     expect(
       new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" }).format(dueAt),
     ).toBe("09:00");
+
+    // Log interaction, from the list: Cy is in touch again and leaves it.
+    const cyEntry = reconnect.getByRole("listitem").filter({ has: page.getByRole("link", { name: "Cy Tanaka" }) });
+    await cyEntry.getByRole("button", { name: "Log interaction" }).click();
+    await cyEntry.getByLabel("Subject").fill("Catch-up call");
+    await cyEntry.getByRole("button", { name: "Save interaction" }).click();
+    await cyEntry.waitFor({ state: "detached" });
+    const cyTimeline = await owner.client.interactions.listForContact.query({ workspaceId, contactId: cy });
+    expect(cyTimeline.items[0]).toMatchObject({ subject: "Catch-up call" });
 
     // Snooze: a week, a month or until a date.
     await anaEntry.getByRole("button", { name: "Snooze" }).click();
