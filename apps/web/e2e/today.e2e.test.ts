@@ -144,6 +144,13 @@ describe.each(drivers)("Today on %s", (driver) => {
     await page.getByRole("list", { name: "Follow-ups" }).getByText("Send Ana the proposal").waitFor();
     await expectAccessible(page, `Follow-ups page (${driver})`);
 
+    // At phone width Today fits the screen: nothing scrolls sideways.
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`/w/${workspaceId}/today`);
+    await page.getByTestId("today-ready").waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await expectAccessible(page, `Today at 375 px (${driver})`);
+
     expect(record.errors).toEqual([]);
     await context.close();
   });
