@@ -134,6 +134,26 @@ describe("domain events (outbox)", () => {
     ).toBe("BAD_REQUEST");
   });
 
+  it("activity.list names each event's contact as it is now; a restricted contact goes unnamed", async () => {
+    const named = await owner.client.contacts.create.mutate({ workspaceId, name: "Jens Holt" });
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: named.id, patch: { name: "Jens Holt-Berg" } });
+    const restricted = await owner.client.contacts.create.mutate({ workspaceId, name: "Private Person" });
+    await owner.client.gdpr.restrictContact.mutate({ workspaceId, contactId: restricted.id });
+    const { items } = await owner.client.activity.list.query({
+      workspaceId,
+      types: ["contact.created", "contact.updated"],
+      limit: 3,
+    });
+    expect(items.map((item) => [item.type, item.payload.contactId, item.contactName])).toEqual([
+      ["contact.created", restricted.id, null],
+      ["contact.updated", named.id, "Jens Holt-Berg"],
+      ["contact.created", named.id, "Jens Holt-Berg"],
+    ]);
+    // Events of no contact carry no name.
+    const [created] = (await owner.client.activity.list.query({ workspaceId, types: ["workspace.created"] })).items;
+    expect(created?.contactName).toBeNull();
+  });
+
   it("activity.list shows a plain member what the live feed would: no invitations or restrictions", async () => {
     const member = await app.signUp();
     await joinWorkspace(owner, workspaceId, member);

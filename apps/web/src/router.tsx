@@ -39,6 +39,7 @@ import { Skeleton } from "./components/Skeleton";
  *   /integrations?workspace=&gmailCode=&gmailState=   where Google's consent returns (completes, then → /w/:ws/integrations)
  *   /w/:ws/webhooks                     outgoing webhook endpoints and their delivery log (owners/admins)
  *   /privacy                            the signed-in person's own privacy page (export, restrict, delete account)
+ *   /settings/notifications             which kinds of news notify the signed-in person
  *   /invite#<token>                     answer an invitation to a workspace (the token stays in the fragment)
  *
  * Each page is its own chunk (lazyRouteComponent, or a feature's index.ts wrapper that
@@ -105,6 +106,12 @@ const myPrivacyRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/privacy",
   component: lazyRouteComponent(() => import("./features/gdpr/PrivacyPage")),
+});
+
+const notificationSettingsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/settings/notifications",
+  component: lazyRouteComponent(() => import("./features/notifications/NotificationSettingsPage")),
 });
 
 const completeGmailRoute = createRoute({
@@ -228,6 +235,7 @@ const webhooksRoute = createRoute({
 const routeTree = rootRoute.addChildren([
   homeRoute,
   myPrivacyRoute,
+  notificationSettingsRoute,
   inviteRoute,
   completeGmailRoute,
   workspaceRoute.addChildren([

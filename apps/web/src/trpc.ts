@@ -1,6 +1,6 @@
 import type { AppRouter } from "@rapport/api";
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
-import { httpBatchLink, httpLink, splitLink, TRPCClientError } from "@trpc/client";
+import { httpBatchLink, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
 import { wireTransformer } from "@rapport/core/wire";
 import type { RouterOutputs } from "./api-types";
@@ -38,9 +38,22 @@ export function createTrpcClient() {
   return trpc.createClient({
     links: [
       splitLink({
-        condition: (op) => UNBATCHED(op.path),
-        true: httpLink(options),
-        false: httpBatchLink({ ...options, maxURLLength: 4_000 }),
+        condition: (op) => op.type === "subscription",
+        // Event streams (activity.live, jobs.progress) over SSE. An EventSource cannot send
+        // headers: the token goes as a connection parameter, read again on every (re)connect.
+        true: httpSubscriptionLink({
+          url: "/trpc",
+          transformer: wireTransformer,
+          connectionParams: async () => {
+            const token = await getAccessToken();
+            return token ? { token } : {};
+          },
+        }),
+        false: splitLink({
+          condition: (op) => UNBATCHED(op.path),
+          true: httpLink(options),
+          false: httpBatchLink({ ...options, maxURLLength: 4_000 }),
+        }),
       }),
     ],
   });

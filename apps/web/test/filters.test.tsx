@@ -1,9 +1,9 @@
 /**
- * The audit log's and the cache keys' filters check their fields with the
- * server's own input schemas (@rapport/core/schemas): a value the server would
- * refuse shows its message on the field and no request is made with it.
+ * The audit log's filter picks from the actions it records; the cache keys' filter
+ * checks its field with the server's own input schema (@rapport/core/schemas): a value
+ * the server would refuse shows its message on the field and no request is made with it.
  */
-import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { USER, WORKSPACE_ID } from "./support/fixtures";
 import { renderApp } from "./support/render";
@@ -17,25 +17,37 @@ interface KeysInput {
 }
 
 describe("audit log filter", () => {
-  it("refuses an action longer than the server allows on the field, then filters by action and actor", async () => {
+  it("picks an action from the list (in words) and an actor, and shows entries' actions in words", async () => {
     const { server, user } = await renderApp({
       path: `/w/${WORKSPACE_ID}/audit`,
-      handlers: { "audit.list": () => ({ items: [], nextCursor: null }) },
+      handlers: {
+        "audit.list": (input: AuditInput) => ({
+          items:
+            input.action === "member.added"
+              ? [
+                  {
+                    id: 1,
+                    action: "member.added",
+                    actorId: USER.id,
+                    targetType: "user",
+                    targetId: USER.id,
+                    ip: null,
+                    userAgent: null,
+                    metadata: {},
+                    createdAt: new Date("2026-03-01T10:00:00Z"),
+                  },
+                ]
+              : [],
+          nextCursor: null,
+        }),
+      },
     });
     const form = await screen.findByRole("search", { name: "Filter the audit log" });
     await waitFor(() => expect(server.callsTo("audit.list")).toHaveLength(1));
     const action = within(form).getByLabelText("Action");
-    // Pasted, say: longer than any action name.
-    fireEvent.change(action, { target: { value: "member.".repeat(15) } });
-    await user.click(within(form).getByRole("button", { name: "Filter" }));
+    expect(within(action).getByRole("option", { name: "Any action" })).toBeInTheDocument();
 
-    expect(await within(form).findByText("must be at most 100 characters")).toBeInTheDocument();
-    expect(action).toHaveAttribute("aria-invalid", "true");
-    expect(action).toHaveAccessibleDescription(expect.stringContaining("must be at most 100 characters"));
-    expect(server.callsTo("audit.list")).toHaveLength(1);
-
-    await user.clear(action);
-    await user.type(action, " member.added ");
+    await user.selectOptions(action, "Member added");
     await user.selectOptions(within(form).getByLabelText("Actor"), USER.id);
     await user.click(within(form).getByRole("button", { name: "Filter" }));
     await waitFor(() =>
@@ -43,7 +55,7 @@ describe("audit log filter", () => {
         expect.objectContaining({ action: "member.added", actorId: USER.id }),
       ),
     );
-    expect(action).not.toHaveAttribute("aria-invalid");
+    expect(await screen.findByRole("cell", { name: "Member added" })).toBeInTheDocument();
   });
 });
 

@@ -13,15 +13,20 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { wireTransformer } from "@rapport/core/wire";
 
+/**
+ * A procedure's answer. An async generator function answers a subscription: the page
+ * receives what it yields over SSE (wrap with `tracked(id, data)` for event ids), the
+ * way httpSubscriptionLink reads the real server's streams.
+ */
 export type ProcedureHandler = (
   input: any,
-  /** `signal`: the page's abort signal for this request (aborted when it cancels the request). */
+  /** `signal`: the page's abort signal for this request (aborted when it cancels the request or stream). */
   request: { headers: Headers; call: number; signal: AbortSignal | null },
 ) => unknown;
 
 interface RecordedCall {
   path: string;
-  type: "query" | "mutation";
+  type: "query" | "mutation" | "subscription";
   input: any;
   authorization: string | null;
 }
@@ -118,13 +123,24 @@ export function createFakeServer(initial: Record<string, ProcedureHandler> = {})
   const counts = new Map<string, number>();
   let readiness = { status: "ok", degraded: [] as string[] };
 
-  function buildRouter(paths: string[], type: "query" | "mutation", headers: Headers, signal: AbortSignal | null) {
+  function buildRouter(paths: string[], method: "query" | "mutation", headers: Headers, signal: AbortSignal | null) {
     const tree: Record<string, any> = {};
     for (const path of paths) {
       const parts = path.split(".");
       let node = tree;
       for (const part of parts.slice(0, -1)) node = node[part] ??= {};
       const procedure = t.procedure.input((raw: unknown) => raw);
+      const streams = handlers[path]?.constructor.name === "AsyncGeneratorFunction";
+      if (streams) {
+        node[parts.at(-1)!] = procedure.subscription(({ input, signal: streamSignal }) => {
+          const call = (counts.get(path) ?? 0) + 1;
+          counts.set(path, call);
+          calls.push({ path, type: "subscription", input, authorization: null });
+          return handlers[path]!(input, { headers, call, signal: streamSignal ?? null }) as AsyncGenerator;
+        });
+        continue;
+      }
+      const type = method;
       const resolve = async ({ input }: { input: unknown }) => {
         const handler = handlers[path];
         const call = (counts.get(path) ?? 0) + 1;

@@ -78,6 +78,8 @@ export async function renderApp({
     "invitations.listPending": () => [],
     // Every workspace page asks whether the workspace is scheduled for deletion; the Privacy page which workspaces only the user owns.
     "workspaces.deletionStatus": () => ({ scheduled: null }),
+    // The header's bell: no notifications unless a test says otherwise.
+    "notifications.unreadCount": () => ({ unread: 0 }),
     "workspaces.soleOwned": () => [],
     ...handlers,
   });

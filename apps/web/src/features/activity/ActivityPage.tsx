@@ -1,63 +1,23 @@
 import { keepPreviousData } from "@tanstack/react-query";
-import { useId, useMemo, useState, type ReactNode } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { Link } from "@tanstack/react-router";
-import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
+import { trpc, type RouterOutputs } from "../../trpc";
+import { TYPE_LABELS, type EventType } from "./eventLabels";
+import { useLiveStatus } from "../live/LiveProvider";
 import { useWorkspace } from "../shell/workspace";
 import { Skeleton } from "../../components/Skeleton";
 
-type EventType = NonNullable<RouterInputs["activity"]["list"]["types"]>[number];
 type ActivityEvent = RouterOutputs["activity"]["list"]["items"][number];
 
 const PAGE_SIZE = 50;
+/** Without a live stream (offline, or a browser without EventSource) the feed is asked for this often. */
 const POLL_MS = 15_000;
+/** Scrolled further down than this, new events wait behind an "N new" button instead of moving the page. */
+const TOP_PX = 200;
 
-/** Every event type, grouped for the filter; the Record makes TypeScript flag a missing one. */
-const TYPE_LABELS: Record<EventType, string> = {
-  "contact.created": "Contact created",
-  "contact.updated": "Contact updated",
-  "contact.deleted": "Contact deleted",
-  "contact.restored": "Contact restored",
-  "contact.purged": "Contact purged",
-  "contact.reconnect_changed": "Keep-in-touch changed",
-  "task.created": "Follow-up created",
-  "task.updated": "Follow-up changed",
-  "task.completed": "Follow-up done",
-  "task.reopened": "Follow-up reopened",
-  "task.deleted": "Follow-up deleted",
-  "task.due": "Follow-up due",
-  "interaction.created": "Interaction logged",
-  "interaction.deleted": "Interaction deleted",
-  "member.added": "Member added",
-  "member.removed": "Member removed",
-  "member.role_changed": "Role changed",
-  "invitation.created": "Invitation sent",
-  "invitation.accepted": "Invitation accepted",
-  "invitation.declined": "Invitation declined",
-  "invitation.revoked": "Invitation withdrawn",
-  "workspace.created": "Workspace created",
-  "workspace.deletion_scheduled": "Deletion scheduled",
-  "workspace.deletion_cancelled": "Deletion cancelled",
-  // The workspace is gone with its feed: never listed.
-  "workspace.deleted": "Workspace deleted",
-  "contact.erased": "Contact erased",
-  "contact.restricted": "Processing restricted",
-  "contact.unrestricted": "Restriction lifted",
-  "user.erased": "Account erased",
-  // Account-level (no workspace): never in a workspace's feed, so not offered as a filter.
-  "user.restricted": "Account restricted processing",
-  "user.unrestricted": "Account lifted its restriction",
-  "webhook.endpoint_disabled": "Webhook endpoint disabled",
-  "gmail.connected": "Gmail connected",
-  "gmail.disconnected": "Gmail disconnected",
-  "gmail.sync.completed": "Gmail sync completed",
-  "gmail.sync.failed": "Gmail sync failed",
-  // Personal (no workspace): the requester's and recipient's own news, never in a workspace's feed.
-  "gdpr.export.completed": "Data export ready",
-  "notification.created": "Notification",
-};
 const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
   {
     label: "Contacts",
@@ -113,15 +73,18 @@ export default function ActivityPage() {
     [members.data],
   );
 
+  // Live events refetch the feed (features/live); it polls only while there is no stream.
+  const live = useLiveStatus();
   const feed = trpc.activity.list.useInfiniteQuery(
     { workspaceId: workspace.id, limit: PAGE_SIZE, ...(selected.length > 0 ? { types: selected } : {}) },
     {
       getNextPageParam: (page) => page.nextCursor ?? undefined,
-      refetchInterval: POLL_MS,
+      refetchInterval: live?.status === "live" ? false : POLL_MS,
       placeholderData: keepPreviousData,
     },
   );
   const events = feed.data?.pages.flatMap((page) => page.items) ?? [];
+  const fresh = useFreshEvents(events, feed.isPlaceholderData);
 
   const toggle = (type: EventType, on: boolean) =>
     setSelected((current) => (on ? [...current, type] : current.filter((candidate) => candidate !== type)));
@@ -130,7 +93,9 @@ export default function ActivityPage() {
     <div className="stack-lg">
       <div className="page-head">
         <h1>Activity</h1>
-        <span className="muted small">Updates every 15 seconds</span>
+        <span className="muted small">
+          {live?.status === "live" ? "New events appear as they happen" : "Updates every 15 seconds"}
+        </span>
       </div>
 
       <div className="activity-layout">
@@ -188,9 +153,14 @@ export default function ActivityPage() {
             </p>
           ) : (
             <>
+              {fresh.waiting > 0 && (
+                <button type="button" className="feed-new-pill" onClick={fresh.showNew}>
+                  {fresh.waiting} new {fresh.waiting === 1 ? "event" : "events"} ↑
+                </button>
+              )}
               <ol className="feed" aria-label="Activity feed" aria-busy={feed.isFetching && feed.isPlaceholderData}>
                 {events.map((event) => (
-                  <li key={event.id} className="feed-item">
+                  <li key={event.id} className={`feed-item${fresh.isNew(event.id) ? " feed-item-new" : ""}`}>
                     <span className="feed-text">{describe(event, workspace.id, names)}</span>
                     <time
                       className="feed-time muted small"
@@ -223,22 +193,73 @@ export default function ActivityPage() {
   );
 }
 
+/**
+ * Events that arrived after the feed first showed: they slide in at the top. Someone
+ * reading further down is not moved; a button says how many arrived and goes up.
+ */
+function useFreshEvents(events: ActivityEvent[], placeholder: boolean) {
+  const newest = events[0]?.id ?? null;
+  const seen = useRef<number | null>(null);
+  const [marked, setMarked] = useState<ReadonlySet<number>>(new Set());
+  const [waiting, setWaiting] = useState(0);
+
+  useEffect(() => {
+    if (newest === null || placeholder) return;
+    if (seen.current === null) {
+      seen.current = newest;
+      return;
+    }
+    const previous = seen.current;
+    if (newest <= previous) return;
+    seen.current = newest;
+    const arrived = events.filter((event) => event.id > previous).map((event) => event.id);
+    setMarked(new Set(arrived));
+    if (window.scrollY > TOP_PX) setWaiting((count) => count + arrived.length);
+  }, [newest, placeholder, events]);
+
+  useEffect(() => {
+    if (waiting === 0) return;
+    const onScroll = () => {
+      if (window.scrollY <= TOP_PX) setWaiting(0);
+    };
+    window.addEventListener("scroll", onScroll, { passive: true });
+    return () => window.removeEventListener("scroll", onScroll);
+  }, [waiting]);
+
+  return {
+    waiting,
+    isNew: (id: number) => marked.has(id),
+    showNew: () => {
+      setWaiting(0);
+      window.scrollTo({ top: 0, behavior: "smooth" });
+    },
+  };
+}
+
 function str(value: unknown): string | null {
   return typeof value === "string" && value.length > 0 ? value : null;
 }
 
-/** "Ana Ruiz created a contact", with "a contact" linking to it. */
+/** "email and company", "tags, email and company". */
+function listInWords(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/** "Ana Ruiz added contact Jens Holt", with the contact's name linking to it. */
 export function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
   const actor = event.actorName ?? (event.actorId ? (names.get(event.actorId) ?? "A former member") : "Rapport");
   const payload = event.payload as Record<string, unknown>;
   const contactId = str(payload.contactId);
+  // The contact's name now (resolved by the server), or "a contact" when it is gone or restricted.
+  const contactName = event.contactName;
   const contact = contactId ? (
     <Link to="/w/$workspaceId/contacts/$contactId" params={{ workspaceId, contactId }}>
-      a contact
+      {contactName ?? "a contact"}
     </Link>
   ) : (
     "a contact"
   );
+  const namedContact = contactName ? <>contact {contact}</> : contact;
   const userId = str(payload.userId);
   const person = userId
     ? userId === event.actorId
@@ -254,7 +275,7 @@ export function describe(event: ActivityEvent, workspaceId: string, names: Map<s
       const source = str(payload.source);
       return (
         <>
-          {actor} created {contact}
+          {actor} added {namedContact}
           {source === "import" ? " (CSV import)" : source === "gmail" ? " (from Gmail)" : ""}
         </>
       );
@@ -263,23 +284,26 @@ export function describe(event: ActivityEvent, workspaceId: string, names: Map<s
       const fields = Array.isArray(payload.fields)
         ? payload.fields.map((field) => FIELD_LABELS[String(field)] ?? String(field))
         : [];
-      return (
+      return fields.length > 0 ? (
         <>
-          {actor} updated {contact}
-          {fields.length > 0 ? ` (${fields.join(", ")})` : ""}
+          {actor} changed {listInWords(fields)} of {contact}
+        </>
+      ) : (
+        <>
+          {actor} updated {namedContact}
         </>
       );
     }
     case "contact.deleted":
       return (
         <>
-          {actor} deleted {contact}
+          {actor} deleted {namedContact}
         </>
       );
     case "contact.restored":
       return (
         <>
-          {actor} restored {contact}
+          {actor} restored {namedContact}
         </>
       );
     case "contact.reconnect_changed":
@@ -342,12 +366,17 @@ export function describe(event: ActivityEvent, workspaceId: string, names: Map<s
       return <>{actor} scheduled this workspace for deletion</>;
     case "workspace.deletion_cancelled":
       return <>{actor} cancelled the deletion of this workspace</>;
-    case "interaction.created":
+    case "interaction.created": {
+      const others = Array.isArray(payload.participantContactIds)
+        ? payload.participantContactIds.filter((id) => id !== contactId).length
+        : 0;
       return (
         <>
           {actor} logged {INTERACTION_NOUNS[str(payload.type) ?? ""] ?? "an interaction"} with {contact}
+          {others > 0 ? ` and ${others} other${others === 1 ? "" : "s"}` : ""}
         </>
       );
+    }
     case "interaction.deleted":
       return (
         <>
@@ -392,6 +421,22 @@ export function describe(event: ActivityEvent, workspaceId: string, names: Map<s
       return <>{actor} withdrew an invitation</>;
     case "webhook.endpoint_disabled":
       return <>A webhook endpoint was disabled: {String(payload.reason ?? "")}</>;
+    case "gmail.connected":
+      return <>{actor} connected their Gmail</>;
+    case "gmail.disconnected":
+      return <>{actor} disconnected their Gmail</>;
+    case "gmail.sync.completed": {
+      const emails = Number(payload.emailsProcessed ?? 0);
+      const added = Number(payload.contactsCreated ?? 0);
+      return (
+        <>
+          Gmail sync finished: {emails} email{emails === 1 ? "" : "s"} read, {added} contact{added === 1 ? "" : "s"}{" "}
+          added
+        </>
+      );
+    }
+    case "gmail.sync.failed":
+      return <>Gmail sync failed{payload.reason === "reconnect_needed" ? ": the mailbox must be reconnected" : ""}</>;
     default:
       return (
         <>

@@ -8,13 +8,51 @@ import { formatRelative, formatShortAbsolute } from "../../components/time";
 import { fieldError } from "../../errors";
 import { auditListInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
+import { TYPE_LABELS } from "../activity/eventLabels";
 import { RequireRole } from "../shell/RequireRole";
 import { Skeleton } from "../../components/Skeleton";
 
 const PAGE_SIZE = 50;
 
-/** Actions recorded against a workspace (suggestions for the exact-match filter). */
-const KNOWN_ACTIONS = ["workspace.created", "member.added", "member.removed", "member.role_changed", "contact.purged"];
+/** The actions recorded against a workspace, grouped for the picker, in words. */
+const ACTION_GROUPS: { label: string; actions: Record<string, string> }[] = [
+  {
+    label: "Workspace",
+    actions: {
+      "workspace.created": TYPE_LABELS["workspace.created"],
+      "workspace.ownership_transferred": "Ownership transferred",
+      "workspace.deletion_requested": "Deletion requested",
+      "workspace.deletion_cancelled": TYPE_LABELS["workspace.deletion_cancelled"],
+      "analytics.values_changed": "Relationship values changed",
+    },
+  },
+  {
+    label: "Members",
+    actions: {
+      "member.added": TYPE_LABELS["member.added"],
+      "member.removed": TYPE_LABELS["member.removed"],
+      "member.role_changed": TYPE_LABELS["member.role_changed"],
+      "invitation.created": TYPE_LABELS["invitation.created"],
+      "invitation.accepted": TYPE_LABELS["invitation.accepted"],
+      "invitation.declined": TYPE_LABELS["invitation.declined"],
+      "invitation.revoked": TYPE_LABELS["invitation.revoked"],
+    },
+  },
+  { label: "Contacts", actions: { "contact.purged": "Contact permanently deleted" } },
+  {
+    label: "Integrations",
+    actions: {
+      "gmail.connected": TYPE_LABELS["gmail.connected"],
+      "gmail.disconnected": TYPE_LABELS["gmail.disconnected"],
+      "webhook.endpoint_created": "Webhook endpoint created",
+      "webhook.endpoint_updated": "Webhook endpoint changed",
+      "webhook.endpoint_disabled": TYPE_LABELS["webhook.endpoint_disabled"],
+      "webhook.endpoint_deleted": "Webhook endpoint deleted",
+      "webhook.secret_rotated": "Webhook secret rotated",
+    },
+  },
+];
+const ACTION_LABELS = new Map(ACTION_GROUPS.flatMap((group) => Object.entries(group.actions)));
 
 interface Filters {
   action: string;
@@ -78,23 +116,23 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
       >
         <div className="field grow">
           <label htmlFor={`${id}-action`}>Action</label>
-          <input
+          <select
             id={`${id}-action`}
-            list={`${id}-actions`}
-            placeholder="e.g. member.added"
-            autoComplete="off"
-            aria-describedby={`${id}-action-hint${actionError ? ` ${id}-action-error` : ""}`}
+            aria-describedby={actionError ? `${id}-action-error` : undefined}
             aria-invalid={actionError ? true : undefined}
             {...form.register("action")}
-          />
-          <datalist id={`${id}-actions`}>
-            {KNOWN_ACTIONS.map((action) => (
-              <option key={action} value={action} />
+          >
+            <option value="">Any action</option>
+            {ACTION_GROUPS.map((group) => (
+              <optgroup key={group.label} label={group.label}>
+                {Object.entries(group.actions).map(([action, label]) => (
+                  <option key={action} value={action}>
+                    {label}
+                  </option>
+                ))}
+              </optgroup>
             ))}
-          </datalist>
-          <p id={`${id}-action-hint`} className="hint">
-            Exact action name.
-          </p>
+          </select>
           {actionError && (
             <p id={`${id}-action-error`} className="field-error">
               {actionError}
@@ -167,9 +205,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
                           {formatShortAbsolute(entry.createdAt)}
                         </time>
                       </td>
-                      <td>
-                        <code>{entry.action}</code>
-                      </td>
+                      <td>{ACTION_LABELS.get(entry.action) ?? <code>{entry.action}</code>}</td>
                       <td>
                         {entry.actorId ? (
                           <>

@@ -9,7 +9,7 @@ import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
 import { splitTags } from "./fields";
-import { showToast } from "./toast";
+import { showToast } from "../../components/toast";
 
 const EMPTY = { name: "", email: "", company: "", title: "", phone: "", tags: "" };
 type Values = typeof EMPTY;

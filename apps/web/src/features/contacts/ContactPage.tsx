@@ -21,7 +21,6 @@ import { contactKey, findInLists } from "./cache";
 import { ContactProfile, TagEditor } from "./ContactProfile";
 import { lastListSearch } from "./listParams";
 import { Timeline } from "./Timeline";
-import { ToastRegion } from "./toast";
 import { afterDelete } from "./undo";
 import "./contacts.css";
 import { Skeleton } from "../../components/Skeleton";
@@ -72,7 +71,6 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
   if (contactQuery.isPending) {
     return (
       <div className="ct-page">
-        <ToastRegion />
         {backLink}
         <Skeleton shape="page" rows={6} label="Loading contact…" />
       </div>
@@ -83,7 +81,6 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
     const notFound = describeError(contactQuery.error).code === "NOT_FOUND";
     return (
       <div className="ct-page">
-        <ToastRegion />
         {backLink}
         <h1>{notFound ? "Contact not found" : "Could not load this contact"}</h1>
         {notFound ? (
@@ -108,7 +105,6 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
   const subtitle = [contact.title, contact.company].filter(Boolean).join(" at ");
   return (
     <div className="ct-page">
-      <ToastRegion />
       {backLink}
       <div className="ct-page-head ct-contact-head">
         <div className="ct-contact-title">

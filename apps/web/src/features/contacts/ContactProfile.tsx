@@ -10,7 +10,7 @@ import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
 import { splitTags } from "./fields";
 import { dateFormat } from "../../components/time";
-import { showToast } from "./toast";
+import { showToast } from "../../components/toast";
 
 type Editable = "name" | "email" | "company" | "title" | "phone";
 const SOURCE_LABEL: Record<string, string> = { manual: "Added by hand", import: "CSV import", gmail: "Gmail" };

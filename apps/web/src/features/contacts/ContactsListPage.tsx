@@ -22,7 +22,6 @@ import {
   type ContactSort,
   type ListFilters,
 } from "./listParams";
-import { ToastRegion } from "./toast";
 import { afterDelete, deleteContacts } from "./undo";
 // Shell and Today: the first-run checklist stands in for "No contacts yet" in a new workspace.
 import { useWorkspace } from "../shell/workspace";
@@ -164,7 +163,6 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
 
   return (
     <div className="ct-page cl-page">
-      <ToastRegion />
       <div className="ct-page-head">
         <h1>Contacts</h1>
         <div className="ct-head-actions">

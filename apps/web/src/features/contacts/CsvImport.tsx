@@ -5,7 +5,7 @@ import { trpc } from "../../trpc";
 import { Link } from "@tanstack/react-router";
 import { refreshLists } from "./cache";
 import { contactsFromCsv, CSV_COLUMNS, CSV_MAX_ROWS, type CsvResult } from "./csv";
-import { showToast } from "./toast";
+import { showToast } from "../../components/toast";
 
 const MAX_FILE_BYTES = 5 * 1024 * 1024;
 const REPORT_LIMIT = 200;

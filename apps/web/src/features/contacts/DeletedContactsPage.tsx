@@ -8,7 +8,7 @@ import { contactKey, refreshLists, removeFromLists, type Contact } from "./cache
 import { dateFormat } from "../../components/time";
 import { useSentinel } from "./hooks";
 import { deletedListInput, lastListSearch } from "./listParams";
-import { showToast, ToastRegion } from "./toast";
+import { showToast } from "../../components/toast";
 import "./contacts.css";
 
 /** How long the API keeps soft-deleted contacts (SOFT_DELETE_RETENTION_DAYS). */
@@ -32,7 +32,6 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
 
   return (
     <div className="ct-page">
-      <ToastRegion />
       <nav aria-label="Breadcrumb" className="ct-breadcrumb">
         <Link
           to="/w/$workspaceId/contacts"

@@ -16,7 +16,7 @@ import { FollowUpDialog } from "../tasks/FollowUpDialog";
 import { useSentinel } from "./hooks";
 import { timelineInput } from "./listParams";
 import { ParticipantPicker, type PickedContact } from "./ParticipantPicker";
-import { showToast } from "./toast";
+import { showToast } from "../../components/toast";
 import { Skeleton } from "../../components/Skeleton";
 
 const TYPES = [

@@ -2,7 +2,7 @@ import type { QueryClient } from "@tanstack/react-query";
 import { describeError } from "../../errors";
 import type { trpc } from "../../trpc";
 import { contactKey, refreshLists, removeFromLists } from "./cache";
-import { showToast } from "./toast";
+import { showToast } from "../../components/toast";
 
 type Client = ReturnType<typeof trpc.useUtils>["client"];
 

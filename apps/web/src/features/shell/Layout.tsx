@@ -11,7 +11,9 @@ import { useDocumentTitle } from "../../components/hooks";
 import { ReadinessBanner } from "../../components/ReadinessBanner";
 import { Loading } from "../../components/Status";
 import { restoreSession, useSession, type SessionUser } from "../../session";
+import { ToastRegion } from "../../components/toast";
 import { trpc } from "../../trpc";
+import { LiveProvider } from "../live/LiveProvider";
 import { DeletionScheduledNotice } from "../workspaces/DeletionScheduledNotice";
 import { readLastWorkspace, rememberWorkspace } from "./lastWorkspace";
 import { WorkspaceNotFound } from "./NotFoundPage";
@@ -135,15 +137,19 @@ function SignedIn({ user }: { user: SessionUser }) {
 
   return (
     <WorkspaceContext.Provider value={workspace}>
-      <header className="topbar">
-        <ReadinessBanner showDegraded={workspace !== null && canManage(workspace.role)} />
-        <TopBar user={user} />
-      </header>
-      <main id="main" className="container" tabIndex={-1}>
-        <Suspense fallback={<Skeleton shape="page" rows={6} label="Loading…" />}>
-          <Outlet />
-        </Suspense>
-      </main>
+      {/* The open workspace's views update live (one stream, shared with the user's other tabs on it). */}
+      <LiveProvider workspaceId={workspace?.id ?? null} userId={user.id}>
+        <header className="topbar">
+          <ReadinessBanner showDegraded={workspace !== null && canManage(workspace.role)} />
+          <TopBar user={user} />
+        </header>
+        <main id="main" className="container" tabIndex={-1}>
+          <Suspense fallback={<Skeleton shape="page" rows={6} label="Loading…" />}>
+            <Outlet />
+          </Suspense>
+          <ToastRegion />
+        </main>
+      </LiveProvider>
     </WorkspaceContext.Provider>
   );
 }

@@ -1,5 +1,5 @@
 import { eventVisibleTo, type WorkspaceRole } from "@rapport/core";
-import { domainEvents, users, type Db } from "@rapport/db";
+import { contacts, domainEvents, users, type Db } from "@rapport/db";
 import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
@@ -10,7 +10,7 @@ import { DOMAIN_EVENT_TYPES, type DomainEventType } from "../../platform/events/
 export class ActivityService {
   private readonly db: Db;
 
-  constructor(deps: ServiceDeps) {
+  constructor(private readonly deps: ServiceDeps) {
     this.db = deps.db;
   }
 
@@ -45,7 +45,33 @@ export class ActivityService {
       .where(and(...conditions))
       .orderBy(desc(domainEvents.id))
       .limit(input.limit + 1);
-    const items = rows.slice(0, input.limit);
-    return { items, nextCursor: rows.length > input.limit ? encodeCursor([items[items.length - 1]!.id]) : null };
+    const page = rows.slice(0, input.limit);
+    const names = await this.contactNames(input.workspaceId, page);
+    const items = page.map((row) => {
+      const contactId = row.payload.contactId;
+      return { ...row, contactName: typeof contactId === "string" ? (names.get(contactId) ?? null) : null };
+    });
+    return { items, nextCursor: rows.length > input.limit ? encodeCursor([page[page.length - 1]!.id]) : null };
+  }
+
+  /**
+   * The current names of the contacts the events are about. Events keep ids only, so a
+   * renamed contact reads with its new name and an erased one as "Erased contact" (what
+   * erasure leaves). A contact whose processing is restricted is not named (GDPR Art. 18),
+   * nor one purged for good (no row).
+   */
+  private async contactNames(workspaceId: string, rows: { payload: Record<string, unknown> }[]) {
+    const ids = [
+      ...new Set(rows.map((row) => row.payload.contactId).filter((id): id is string => typeof id === "string")),
+    ];
+    if (ids.length === 0) return new Map<string, string>();
+    const [found, restricted] = await Promise.all([
+      this.db
+        .select({ id: contacts.id, name: contacts.name })
+        .from(contacts)
+        .where(and(eq(contacts.workspaceId, workspaceId), inArray(contacts.id, ids))),
+      this.deps.restrictions.restrictedContacts(ids),
+    ]);
+    return new Map(found.filter((row) => !restricted.has(row.id)).map((row) => [row.id, row.name]));
   }
 }

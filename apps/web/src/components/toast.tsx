@@ -2,8 +2,8 @@ import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { Link } from "@tanstack/react-router";
 
 /**
- * One toast at a time, kept outside React so it survives navigation (deleting
- * a contact returns to the list, which shows "Contact deleted — Undo").
+ * The SPA's toasts: one at a time, kept outside React so it survives navigation
+ * (deleting a contact returns to the list, which shows "Contact deleted — Undo").
  */
 export interface Toast {
   id: number;
@@ -29,7 +29,13 @@ function emit() {
   for (const listener of listeners) listener();
 }
 
-export function showToast(toast: Omit<Toast, "id">): number {
+/**
+ * Shows a toast in place of the current one. `interrupt: false` (news that arrived on
+ * its own, like a notification) leaves a toast offering an action (Undo) in place: the
+ * person may be about to click it. Returns the toast's id, or null when it was not shown.
+ */
+export function showToast(toast: Omit<Toast, "id">, { interrupt = true }: { interrupt?: boolean } = {}): number | null {
+  if (!interrupt && current?.action) return null;
   current = { ...toast, id: nextId++ };
   emit();
   return current.id;
@@ -52,7 +58,7 @@ function useToast() {
 }
 
 /**
- * The live region (role="status") each contacts page renders. It exists
+ * The live region (role="status") the shell renders once, inside <main>. It exists
  * before its content so screen readers announce new toasts; auto-dismiss
  * pauses while the pointer or focus is inside.
  */
@@ -81,7 +87,7 @@ export function ToastRegion() {
       ref={region}
       role="status"
       aria-live="polite"
-      className="ct-toast-region"
+      className="toast-region"
       onMouseEnter={() => setPaused(true)}
       onMouseLeave={() => setPaused(false)}
       onFocus={() => setPaused(true)}
@@ -90,14 +96,14 @@ export function ToastRegion() {
       }}
     >
       {shown && (
-        <div className={`ct-toast${shown.tone === "error" ? " ct-toast-error" : ""}`}>
-          <span className="ct-toast-message">{shown.message}</span>
+        <div className={`toast${shown.tone === "error" ? " toast-error" : ""}`}>
+          <span className="toast-message">{shown.message}</span>
           {shown.action && (
             <>
               <span aria-hidden="true"> — </span>
               <button
                 type="button"
-                className="ct-toast-action"
+                className="toast-action"
                 disabled={busy}
                 onClick={() => {
                   setBusy(true);
@@ -111,7 +117,7 @@ export function ToastRegion() {
           )}
           {shown.link && (
             <Link
-              className="ct-toast-link"
+              className="toast-link"
               to={shown.link.to}
               params={shown.link.params}
               onClick={() => dismissToast(shown.id)}
@@ -121,7 +127,7 @@ export function ToastRegion() {
           )}
           <button
             type="button"
-            className="ct-toast-close"
+            className="toast-close"
             aria-label="Dismiss notification"
             onClick={() => dismissToast(shown.id)}
           >
