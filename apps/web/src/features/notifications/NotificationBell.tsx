@@ -1,11 +1,12 @@
 import { Link } from "@tanstack/react-router";
-import { useCallback, useId, useRef, useState } from "react";
+import { useId } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { useDismiss, useNow } from "../../components/hooks";
+import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { useLiveStatus } from "../live/LiveProvider";
+import { useDisclosure } from "../shell/disclosure";
 import "./notifications.css";
 
 type Notification = RouterOutputs["notifications"]["list"]["items"][number];
@@ -21,24 +22,19 @@ export function NotificationBell() {
   const unread = trpc.notifications.unreadCount.useQuery(undefined, {
     refetchInterval: live?.status === "live" ? false : POLL_MS,
   });
-  const [open, setOpen] = useState(false);
-  const root = useRef<HTMLDivElement>(null);
-  const button = useRef<HTMLButtonElement>(null);
+  const panel = useDisclosure<HTMLDivElement>();
   const count = unread.data?.unread ?? 0;
 
-  const close = useCallback(() => setOpen(false), []);
-  useDismiss(open, close, root, button);
-
   return (
-    <div className="bell" ref={root}>
+    <div className="bell" ref={panel.rootRef}>
       <button
-        ref={button}
+        ref={panel.buttonRef}
         type="button"
         className="bell-button"
-        aria-expanded={open}
+        aria-expanded={panel.open}
         aria-controls={`${id}-panel`}
         aria-label={count > 0 ? `Notifications, ${count} unread` : "Notifications"}
-        onClick={() => setOpen((current) => !current)}
+        onClick={panel.toggle}
       >
         <svg viewBox="0 0 16 16" width="20" height="20" aria-hidden="true" focusable="false">
           <path
@@ -55,9 +51,9 @@ export function NotificationBell() {
           </span>
         )}
       </button>
-      {open && (
+      {panel.open && (
         <div className="bell-panel" id={`${id}-panel`} role="region" aria-labelledby={`${id}-title`}>
-          <NotificationPanel titleId={`${id}-title`} unread={count} onNavigate={() => setOpen(false)} />
+          <NotificationPanel titleId={`${id}-title`} unread={count} onNavigate={panel.close} />
         </div>
       )}
     </div>

@@ -1,4 +1,6 @@
 import type { ComponentType } from "react";
+import { ConnectionIndicator } from "../live/ConnectionIndicator";
+import { NotificationBell } from "../notifications/NotificationBell";
 
 /**
  * Controls on the right of the top bar (before the user's links), in this order.
@@ -6,4 +8,7 @@ import type { ComponentType } from "react";
  * menu with the sections. Each renders its own button(s) and keeps its own state;
  * adding one is one line here.
  */
-export const HEADER_ACTIONS: readonly { key: string; Component: ComponentType }[] = [];
+export const HEADER_ACTIONS: readonly { key: string; Component: ComponentType }[] = [
+  { key: "live", Component: ConnectionIndicator },
+  { key: "notifications", Component: NotificationBell },
+];
