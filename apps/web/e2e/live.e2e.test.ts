@@ -1,0 +1,136 @@
+/**
+ * Live updates end to end, two people of one workspace in two browsers: what one adds
+ * shows on the other's contacts list and Activity feed within a second, without a
+ * reload (their two tabs share one event stream); a notification raises the bell's
+ * count; after the server drops every connection the stream resumes from the last
+ * event id and nothing committed meanwhile is missing. axe-core checks the page with
+ * the notifications panel open.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestApp } from "../../server/test/support/app";
+import { joinWorkspace } from "../../server/test/support/members";
+import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+
+let app: TestApp;
+let browser: Browser;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** The header's connection indicator reads "Live". */
+const live = (page: Page) => page.getByRole("status").filter({ hasText: "Live" }).first().waitFor();
+
+describe("live updates", () => {
+  it("a colleague's new contact appears in the list and in Activity within a second; the bell counts a notification; a dropped stream resumes with no gap", async () => {
+    const ana = await app.signUp("Ana Lima");
+    const ben = await app.signUp("Ben Okafor");
+    const workspace = await ana.client.workspaces.create.mutate({ name: "Live E2E" });
+    await joinWorkspace(ana, workspace.id, ben);
+
+    // Ben: the contacts list in one tab, the Activity feed in another (one browser, one stream).
+    const benSide = await openPage(browser, app.url);
+    const benList = benSide.page;
+    await benList.goto(`/w/${workspace.id}/contacts`);
+    await signIn(benList, ben.email, ben.password);
+    await benList.getByRole("heading", { name: "Contacts" }).waitFor();
+    const benFeed = await benSide.context.newPage();
+    await benFeed.goto(`/w/${workspace.id}/activity`);
+    await benFeed.getByRole("list", { name: "Activity feed" }).waitFor();
+    await Promise.all([live(benList), live(benFeed)]);
+
+    // Ana adds a contact in her browser.
+    const anaSide = await openPage(browser, app.url);
+    const anaPage = anaSide.page;
+    await anaPage.goto(`/w/${workspace.id}/contacts`);
+    await signIn(anaPage, ana.email, ana.password);
+    await anaPage.getByRole("button", { name: "Add contact" }).click();
+    await anaPage.getByLabel("Name", { exact: true }).fill("Jens Holt");
+    await anaPage.getByRole("button", { name: "Save contact" }).click();
+    await anaPage.getByText("Added Jens Holt.").waitFor();
+    const added = Date.now();
+
+    // Ben sees it in both tabs, without reloading either.
+    await Promise.all([
+      benList.getByRole("link", { name: "Jens Holt" }).first().waitFor({ timeout: 5_000 }),
+      benFeed
+        .getByRole("list", { name: "Activity feed" })
+        .getByText("Ana Lima added contact Jens Holt")
+        .waitFor({ timeout: 5_000 }),
+    ]);
+    const seenAfterMs = Date.now() - added;
+    console.log(`contact added by Ana → visible in Ben's list and feed after ${seenAfterMs} ms`);
+    expect(seenAfterMs).toBeLessThan(1_000);
+    // Only one of Ben's tabs holds a stream to the server; the other hears it from that tab.
+    expect(app.runtime.services.liveFeed.stats().streams).toBe(2); // Ana's one and Ben's one
+
+    // Ana makes Ben an admin: Ben is notified, the bell says so at once.
+    const bell = benList.getByRole("button", { name: /^Notifications/ });
+    await expect.poll(() => bell.getAttribute("aria-label")).toBe("Notifications");
+    await ana.client.workspaces.setRole.mutate({ workspaceId: workspace.id, userId: ben.userId, role: "admin" });
+    await expect.poll(() => bell.getAttribute("aria-label"), { timeout: 5_000 }).toBe("Notifications, 1 unread");
+    await benList.getByText("Your role in Live E2E is now admin").first().waitFor(); // the toast
+    await bell.click();
+    const panel = benList.getByRole("region", { name: "Notifications" });
+    await panel.getByText("Your role in Live E2E is now admin").waitFor();
+    await expectAccessible(benList, "contacts list with the notifications panel open");
+    console.log(`screenshot: ${await screenshot(benList, "notifications")}`);
+    await panel.getByRole("button", { name: "Mark all read" }).click();
+    await expect.poll(() => bell.getAttribute("aria-label")).toBe("Notifications");
+
+    // The server drops every connection; contacts added meanwhile all arrive once it is back,
+    // resumed from the last event id (not refetched from scratch: the workspaces query stays).
+    const streamOpens: { url: string; lastEventId: string | undefined }[] = [];
+    let workspaceFetches = 0;
+    for (const page of [benList, benFeed])
+      page.on("request", (request) => {
+        const url = request.url();
+        if (url.includes("/trpc/activity.live"))
+          streamOpens.push({ url, lastEventId: request.headers()["last-event-id"] });
+        if (url.includes("workspaces.list")) workspaceFetches++;
+      });
+    app.server.server.closeAllConnections();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const missed = ["Kira Nakamura", "Luis Ortega", "Mia Svensson"];
+    for (const name of missed) await ana.client.contacts.create.mutate({ workspaceId: workspace.id, name });
+    const feed = benFeed.getByRole("list", { name: "Activity feed" });
+    for (const name of missed) {
+      await feed.getByText(`Ana Lima added contact ${name}`).waitFor({ timeout: 15_000 });
+      await benList.getByRole("link", { name }).first().waitFor();
+    }
+    await live(benList);
+    expect(streamOpens.length).toBeGreaterThan(0);
+    expect(
+      streamOpens.every((open) => open.lastEventId !== undefined || /lastEventId/.test(decodeURIComponent(open.url))),
+    ).toBe(true);
+    expect(workspaceFetches).toBe(0);
+    // Each once, newest first.
+    const lines = await feed.getByRole("listitem").allTextContents();
+    const at = (name: string) => lines.findIndex((line) => line.includes(`added contact ${name}`));
+    expect(
+      [...missed, "Jens Holt"].map((name) => lines.filter((line) => line.includes(`contact ${name}`)).length),
+    ).toEqual([1, 1, 1, 1]);
+    expect([at("Mia Svensson"), at("Luis Ortega"), at("Kira Nakamura"), at("Jens Holt")]).toEqual(
+      [0, 1, 2, 3].map((offset) => at("Mia Svensson") + offset),
+    );
+
+    expect(benSide.record.errors).toEqual([]);
+    expect(anaSide.record.errors).toEqual([]);
+    await benSide.context.close();
+    await anaSide.context.close();
+  });
+});
