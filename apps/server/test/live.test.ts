@@ -113,6 +113,30 @@ describe("activity.live across two instances sharing Postgres and Redis", () => 
     resumed.close();
   });
 
+  it("resumes after a personal event (a notification) with the workspace's and the user's own missed events", async () => {
+    const member = await a.signUp("Notified");
+    await joinWorkspace(owner, workspaceId, member);
+    const first = listen(member.client, { workspaceId });
+    await first.whenReady();
+    await owner.client.workspaces.setRole.mutate({ workspaceId, userId: member.userId, role: "admin" });
+    await first.until("the notification", () => first.events.some((e) => e.type === "notification.created"));
+    await settle();
+    const last = first.events.at(-1)!;
+    expect(last.type).toBe("notification.created");
+    first.close();
+
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "While away" });
+    await owner.client.workspaces.setRole.mutate({ workspaceId, userId: member.userId, role: "member" });
+    const resumed = listen(b.client(member.accessToken), { workspaceId, lastEventId: String(last.id) });
+    await resumed.until("the missed notification", () => resumed.events.some((e) => e.type === "notification.created"));
+    expect(resumed.ready).toEqual([true]);
+    const types = resumed.events.map((e) => e.type);
+    expect(types).toContain("contact.created");
+    expect(resumed.events.find((e) => e.type === "contact.created")?.payload.contactId).toBe(contact.id);
+    expect(types.indexOf("member.role_changed")).toBeLessThan(types.indexOf("notification.created"));
+    resumed.close();
+  });
+
   it("says resumed: false for an id older than the window (24 h and 10,000 events)", async () => {
     const [oldest] = await a.query<{ id: string | number }>`
       SELECT id FROM domain_events WHERE workspace_id = ${workspaceId} ORDER BY id LIMIT 1`;

@@ -34,7 +34,10 @@ function liveServer({ resumes = true }: { resumes?: boolean } = {}) {
   async function* handler(input: LiveInput, { signal }: { signal: AbortSignal | null }) {
     inputs.push(input);
     end = false;
-    yield { kind: "ready", resumed: input.lastEventId ? resumes : null };
+    // A browser's EventSource repeats the last event id on a message sent without one, so a
+    // resumed stream's "ready" reaches the page as if tracked: served that way here.
+    if (input.lastEventId) yield tracked(input.lastEventId, { kind: "ready", resumed: resumes });
+    else yield { kind: "ready", resumed: null };
     while (!signal?.aborted) {
       if (end) return;
       const next = queue.shift();

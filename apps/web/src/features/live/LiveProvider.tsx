@@ -89,9 +89,11 @@ export function LiveProvider({
         { workspaceId, ...(lastEventId ? { lastEventId } : {}) },
         {
           onData(data) {
-            if ("kind" in data) {
-              if (data.kind === "ready") callbacks.ready(data.resumed);
-            } else if (data.data.kind === "event") callbacks.event(data.id, data.data.event as LiveEvent);
+            // A browser's EventSource repeats the last event id on messages sent without one,
+            // so the untracked "ready" may come wrapped like a tracked event: read the kind.
+            const message = "kind" in data ? data : data.data;
+            if (message.kind === "ready") callbacks.ready(message.resumed);
+            else if (message.kind === "event" && "id" in data) callbacks.event(data.id, message.event as LiveEvent);
           },
           onConnectionStateChange(state) {
             if (state.state === "connecting" && state.error) callbacks.retrying();

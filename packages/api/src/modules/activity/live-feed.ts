@@ -9,6 +9,7 @@ import {
   type CommitPosition,
   type CommittedEvent,
   committedAfter,
+  eventOf,
   newestCommittedPosition,
   readCommittedEvents,
 } from "../../platform/events/committed";
@@ -200,12 +201,13 @@ export class LiveFeed {
       },
     });
     try {
-      const from = input.lastEventId != null ? await this.resumePoint(input.workspaceId, input.lastEventId) : null;
+      const from =
+        input.lastEventId != null ? await this.resumePoint(input.workspaceId, input.userId, input.lastEventId) : null;
       yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
       if (from) {
         sent = from;
         while (!subscriber.ended) {
-          const page = await this.backlog(input.workspaceId, sent);
+          const page = await this.backlog(input.workspaceId, input.userId, sent);
           for (const event of page) {
             sent = event;
             if (await visible(event)) yield item(event);
@@ -372,13 +374,14 @@ export class LiveFeed {
 
   /**
    * Where to resume after `lastEventId`, or null when it is outside the replay window:
-   * not an event of this workspace, or older than the window's time and more than its
-   * count of events back.
+   * not an event of this stream (the workspace's, or the user's own personal ones such as
+   * notification.created), or older than the window's time and more than its count of
+   * events back.
    */
-  private async resumePoint(workspaceId: string, lastEventId: number): Promise<Position | null> {
+  private async resumePoint(workspaceId: string, userId: string, lastEventId: number): Promise<Position | null> {
     const [row] = await queryRows<{ tx_id: string; created_at: Date | string }>(
       this.db,
-      sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${lastEventId} AND workspace_id = ${workspaceId}`,
+      sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${lastEventId} AND ${eventOf(workspaceId, userId)}`,
     );
     if (!row) return null;
     const position = { txId: row.tx_id, id: lastEventId };
@@ -393,8 +396,8 @@ export class LiveFeed {
     return Number(since?.n ?? 0) <= REPLAY_WINDOW_EVENTS ? position : null;
   }
 
-  /** A page of the workspace's committed events after `from`, in commit order. */
-  private async backlog(workspaceId: string, from: Position): Promise<FeedEvent[]> {
-    return readCommittedEvents(this.db, { after: from, workspaceId, limit: BACKLOG_PAGE });
+  /** A page of the stream's committed events after `from` (the workspace's and the user's own), in commit order. */
+  private async backlog(workspaceId: string, userId: string, from: Position): Promise<FeedEvent[]> {
+    return readCommittedEvents(this.db, { after: from, workspaceId, personalTo: userId, limit: BACKLOG_PAGE });
   }
 }

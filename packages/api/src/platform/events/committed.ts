@@ -1,5 +1,5 @@
 import { queryRows, type Executor } from "@rapport/db";
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { DomainEvent, DomainEventType } from "./types";
 
 /** An event's place in commit order: its transaction id (xid8, as a decimal string), then its id. */
@@ -38,7 +38,14 @@ const OUTBOX_START: CommitPosition = { txId: "0", id: 0 };
  */
 export async function readCommittedEvents(
   db: Executor,
-  options: { after: CommitPosition; limit: number; workspaceId?: string; below?: string },
+  options: {
+    after: CommitPosition;
+    limit: number;
+    workspaceId?: string;
+    /** With `workspaceId`: also this user's personal events (no workspace, `payload.userId` them). */
+    personalTo?: string;
+    below?: string;
+  },
 ): Promise<CommittedEvent[]> {
   const horizon = options.below ? sql`${options.below}::xid8` : sql`pg_snapshot_xmin(pg_current_snapshot())`;
   const rows = await queryRows<EventRow>(
@@ -47,11 +54,18 @@ export async function readCommittedEvents(
         FROM domain_events
         WHERE (tx_id, id) > (${options.after.txId}::xid8, ${options.after.id}::bigint)
           AND tx_id < ${horizon}
-          ${options.workspaceId ? sql`AND workspace_id = ${options.workspaceId}` : sql``}
+          ${options.workspaceId ? sql`AND ${eventOf(options.workspaceId, options.personalTo)}` : sql``}
         ORDER BY tx_id, id
         LIMIT ${options.limit}`,
   );
   return rows.map(toCommittedEvent);
+}
+
+/** Events of the workspace and, when `userId` is given, that user's personal ones (a live stream's events). */
+export function eventOf(workspaceId: string, userId?: string): SQL {
+  return userId
+    ? sql`(workspace_id = ${workspaceId} OR (workspace_id IS NULL AND payload->>'userId' = ${userId}))`
+    : sql`workspace_id = ${workspaceId}`;
 }
 
 /** The newest committed position (below the oldest running transaction); the start of the outbox if empty. */
