@@ -3,7 +3,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
 import { localTimeZone } from "../../components/time";
 import { trpc, type RouterInputs } from "../../trpc";
-import { showToast } from "../contacts/toast";
+import { showToast } from "../../components/toast";
 import { FollowUpDialog, type FollowUpContact } from "./FollowUpDialog";
 import { TaskList } from "./TaskList";
 import "./tasks.css";

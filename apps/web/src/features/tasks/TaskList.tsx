@@ -4,7 +4,7 @@ import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc } from "../../trpc";
-import { showToast } from "../contacts/toast";
+import { showToast } from "../../components/toast";
 import { FollowUpDialog, type ListedTask } from "./FollowUpDialog";
 
 /** Complete (with Undo), reopen and delete a follow-up; every list of follow-ups refetches after. */

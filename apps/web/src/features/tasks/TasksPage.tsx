@@ -5,7 +5,6 @@ import { useNow } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { localTimeZone } from "../../components/time";
 import { trpc } from "../../trpc";
-import { ToastRegion } from "../contacts/toast";
 import { useWorkspace } from "../shell/workspace";
 import { FollowUpDialog } from "./FollowUpDialog";
 import { TaskList } from "./TaskList";
@@ -52,7 +51,6 @@ export default function TasksPage() {
 
   return (
     <div className="stack-lg">
-      <ToastRegion />
       <div className="page-head">
         <h1>Follow-ups</h1>
         <button type="button" onClick={() => setCreating(true)}>

@@ -5,7 +5,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { toLocalInput } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { LogInteractionForm } from "../contacts/Timeline";
-import { showToast } from "../contacts/toast";
+import { showToast } from "../../components/toast";
 import { dueIn, FollowUpDialog, type FollowUpDraft } from "../tasks/FollowUpDialog";
 import { reconnectInput } from "./params";
 

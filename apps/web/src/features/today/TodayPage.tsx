@@ -7,7 +7,6 @@ import { trpc, type RouterOutputs } from "../../trpc";
 // Activity feature: the same sentences as the feed ("Ana logged a call with a contact").
 import { describe } from "../activity/ActivityPage";
 import { formatInteger, formatNumber } from "../analytics/format";
-import { ToastRegion } from "../contacts/toast";
 import { useWorkspace } from "../shell/workspace";
 import { FollowUpDialog } from "../tasks/FollowUpDialog";
 import { TaskList } from "../tasks/TaskList";
@@ -47,7 +46,6 @@ export default function TodayPage() {
 
   return (
     <div className="td-page" data-testid={ready ? "today-ready" : undefined}>
-      <ToastRegion />
       <div className="page-head">
         <h1>Today</h1>
         <button type="button" onClick={() => setCreating(true)}>
