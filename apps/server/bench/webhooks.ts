@@ -1,7 +1,7 @@
 /**
  * Webhooks benchmark (`pnpm bench:webhooks`; not part of the tests).
  *
- *   pnpm bench:webhooks [--events 10000] [--endpoints 5] [--batch 100]
+ *   pnpm bench:webhooks [--events 10000] [--endpoints 5] [--batch 100] [--events-per-s N]
  *
  * 1. A throw-away database and Redis prefix with the real runtime and HTTP server in
  *    this process as the api role (HTTP and the outbox dispatcher: it creates the
@@ -16,13 +16,16 @@
  *    Each receiver counts distinct webhook-ids and records, per delivery, the time from
  *    the event's commit to its arrival: arrival minus the body's `timestamp` (the event's
  *    transaction time, at or just before its commit, so the figure is an upper bound).
+ *    --events-per-s paces them (a production rate rather than as fast as the API takes them):
+ *    then p99_commit_to_delivery_ms is the latency at that rate, and deliveries_per_s is
+ *    bounded by it (the ratio to the floor means nothing in such a run).
  * 4. deliveries_per_s: expected / (last arrival − first bulkCreate call).
  * 5. floor_per_s: in the same run, the same number of POSTs to the same receivers from a
  *    plain loop in this process, each signed (webhookSigner, nodeHmac) like a delivery,
  *    over keep-alive connections at the worker's concurrency (4 per endpoint, the
  *    delivery's per-endpoint limit) — no database, no queue.
  *
- * Writes bench-results/webhooks.json at the repo root; progress goes to stderr.
+ * Writes bench-results/webhooks.json (paced: webhooks-paced.json) at the repo root; progress goes to stderr.
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -38,15 +41,22 @@ import { note, percentile, round } from "./load";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
-  options: { events: { type: "string" }, endpoints: { type: "string" }, batch: { type: "string" } },
+  options: {
+    events: { type: "string" },
+    endpoints: { type: "string" },
+    batch: { type: "string" },
+    "events-per-s": { type: "string" },
+  },
 });
 const EVENTS = Number(args.events ?? 10_000);
 const ENDPOINTS = Number(args.endpoints ?? 5);
 const BATCH = Number(args.batch ?? 100);
+const EVENTS_PER_S = args["events-per-s"] ? Number(args["events-per-s"]) : null;
 /** The delivery's per-endpoint concurrency (webhooks service), so the floor gets the same parallelism. */
 const PER_ENDPOINT_CONCURRENCY = 4;
 const DEADLINE_MS = 15 * 60_000;
-const RESULTS = join(repoRoot, "bench-results/webhooks.json");
+// A paced run answers another question (latency at a production rate): its own file.
+const RESULTS = join(repoRoot, EVENTS_PER_S ? "bench-results/webhooks-paced.json" : "bench-results/webhooks.json");
 const TARGETS = { delivered: "= expected", deliveries_vs_floor: 0.5, p99_commit_to_delivery_ms: 500 } as const;
 const WEBHOOK_ENV = { WEBHOOK_ALLOWED_CIDRS: "127.0.0.1/32", WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1" };
 
@@ -190,6 +200,10 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
           company: `Company ${(offset + i) % 100}`,
         })),
       });
+      if (EVENTS_PER_S) {
+        const due = started + ((offset + size) / EVENTS_PER_S) * 1000;
+        if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+      }
     }
     note(`${EVENTS} contacts created in ${round((Date.now() - started) / 1000, 1)} s; waiting for deliveries`);
     const complete = await delivered;
@@ -233,6 +247,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       events: EVENTS,
       endpoints: ENDPOINTS,
       batch: BATCH,
+      producer_events_per_s: EVENTS_PER_S ?? "unpaced",
       expected,
       delivered: count,
       delivered_in_database: deliveredInDatabase,
