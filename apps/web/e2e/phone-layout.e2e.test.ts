@@ -5,7 +5,8 @@
  * user's links, nothing makes the page scroll sideways, and axe finds no serious
  * or critical violations either way.
  *
- * Screenshots: e2e-artifacts/header-375.png (collapsed) and header-375-open.png (menu open).
+ * Screenshots: e2e-artifacts/header-375.png (collapsed), header-375-open.png (menu open) and
+ * table-scroll-375.png (a wide table scrolling inside its box).
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,6 +115,23 @@ describe("phone layout (375 px)", () => {
     await expect.poll(() => menuButton.getAttribute("aria-expanded")).toBe("false");
     expect(await nav.isVisible()).toBe(false);
     expect(await horizontalOverflow(page)).toBe(0);
+
+    // A wide table (the audit log) scrolls inside its box, and says so; the page itself does not.
+    await menuButton.click();
+    await nav.getByRole("link", { name: "Audit" }).click();
+    await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
+    const scroller = page.locator(".table-scroll").first();
+    await scroller.locator("tbody tr").first().waitFor();
+    expect(await horizontalOverflow(page)).toBe(0);
+    await expect.poll(() => scroller.getAttribute("data-more-right")).toBe("true");
+    expect(await scroller.getAttribute("data-more-left")).toBeNull();
+    expect(await page.getByText("Scroll for more →").isVisible()).toBe(true);
+    console.log(`screenshot: ${await screenshot(page, "table-scroll-375")}`);
+    await scroller.locator(".table-wrap").evaluate((element) => element.scrollBy({ left: 10_000 }));
+    await expect.poll(() => scroller.getAttribute("data-more-left")).toBe("true");
+    await expect.poll(() => scroller.getAttribute("data-more-right")).toBeNull();
+    expect(await horizontalOverflow(page)).toBe(0);
+    await expectAccessible(page, "audit log at 375 px");
 
     expect(record.errors).toEqual([]);
     await context.close();

@@ -8,6 +8,7 @@ import { ExportButtons } from "./ExportButtons";
 import { formatInteger, formatMoney, formatNumber } from "./format";
 import { SORT_LABELS, type TopSort, type ViewParams } from "./params";
 import { Skeleton } from "../../components/Skeleton";
+import { TableScroll } from "../../components/TableScroll";
 
 type TopContact = RouterOutputs["analytics"]["topContacts"]["items"][number];
 export interface TopQuery {
@@ -58,7 +59,7 @@ export function TopContacts({
       {top.error && !top.data ? (
         <ErrorMessage error={top.error} title="Could not load the top contacts" onRetry={() => void top.refetch()} />
       ) : (
-        <div className="table-wrap">
+        <TableScroll>
           <table className="data-table an-top" aria-labelledby={`${id}-title`} aria-busy={top.isFetching}>
             <thead>
               <tr>
@@ -111,7 +112,7 @@ export function TopContacts({
               )}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </section>
   );

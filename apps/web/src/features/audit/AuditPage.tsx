@@ -11,6 +11,7 @@ import { trpc, type RouterInputs } from "../../trpc";
 import { TYPE_LABELS } from "../activity/eventLabels";
 import { RequireRole } from "../shell/RequireRole";
 import { Skeleton } from "../../components/Skeleton";
+import { TableScroll } from "../../components/TableScroll";
 
 const PAGE_SIZE = 50;
 
@@ -181,7 +182,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
               {filtered ? " matching the filters" : ""}
               {log.isFetching && !log.isFetchingNextPage ? " · updating…" : ""}
             </p>
-            <div className="table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-caption`}>
+            <TableScroll tabIndex={0} role="region" aria-labelledby={`${id}-caption`}>
               <table className="data-table audit-table">
                 <caption id={`${id}-caption`} className="visually-hidden">
                   Audit log entries
@@ -240,7 +241,7 @@ function AuditLog({ workspaceId }: { workspaceId: string }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
             {log.error && <ErrorMessage error={log.error} title="Could not load more" />}
             {log.hasNextPage && (
               <button

@@ -28,6 +28,7 @@ import { KeysBrowser } from "./KeysBrowser";
 import { WarmUp } from "./WarmUp";
 import "./cache.css";
 import { Skeleton } from "../../components/Skeleton";
+import { TableScroll } from "../../components/TableScroll";
 
 // chart.js is loaded only when the chart is shown (its own chunk).
 const HitRateChart = lazy(() => import("./HitRateChart"));
@@ -241,7 +242,7 @@ function HitRateSection({ stats, samples }: { stats: Stats; samples: Sample[] })
           </Suspense>
           <details className="cache-numbers">
             <summary>Show the numbers</summary>
-            <div className="table-wrap">
+            <TableScroll>
               <table className="data-table">
                 <caption className="visually-hidden">{label}</caption>
                 <thead>
@@ -261,7 +262,7 @@ function HitRateSection({ stats, samples }: { stats: Stats; samples: Sample[] })
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableScroll>
           </details>
         </>
       )}

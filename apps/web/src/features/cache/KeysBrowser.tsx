@@ -7,6 +7,7 @@ import { cacheKeysInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { formatCount } from "./format";
 import { Skeleton } from "../../components/Skeleton";
+import { TableScroll } from "../../components/TableScroll";
 
 const PAGE_SIZE = 50;
 
@@ -115,7 +116,7 @@ export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; o
       ) : rows.length === 0 ? (
         <Empty>No keys match {pattern}.</Empty>
       ) : (
-        <div className="table-wrap">
+        <TableScroll>
           <table className="data-table cache-keys-table">
             <caption className="visually-hidden">Cache keys of this workspace</caption>
             <thead>
@@ -157,7 +158,7 @@ export function KeysBrowser({ workspaceId, onChanged }: { workspaceId: string; o
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       {rows.length > 0 && (
         <p className="small muted">

@@ -3,6 +3,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { humanize } from "./format";
 import { Skeleton } from "../../components/Skeleton";
+import { TableScroll } from "../../components/TableScroll";
 
 type Locations = RouterOutputs["gdpr"]["dataLocations"];
 
@@ -117,7 +118,7 @@ function LocationDetails({ data }: { data: Locations }) {
 
       <details className="pv-tables">
         <summary>Every table that holds personal data ({data.tables.length})</summary>
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Tables holding personal data">
+        <TableScroll tabIndex={0} role="region" aria-label="Tables holding personal data">
           <table className="data-table">
             <thead>
               <tr>
@@ -140,7 +141,7 @@ function LocationDetails({ data }: { data: Locations }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       </details>
     </>
   );

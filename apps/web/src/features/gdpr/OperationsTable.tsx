@@ -4,6 +4,7 @@ import { Link } from "@tanstack/react-router";
 import { trpc } from "../../trpc";
 import { dateFormat, dateTimeFormat, formatDays } from "../../components/time";
 import { isOpen, operationLabel, statusLabel, type Operation } from "./format";
+import { TableScroll } from "../../components/TableScroll";
 
 interface Props {
   operations: Operation[];
@@ -56,7 +57,7 @@ function When({ date, now, withTime = false }: { date: Date | null; now: number;
 export function OperationsTable({ operations, caption, now, workspaceId }: Props) {
   const id = useId();
   return (
-    <div className="table-wrap pv-table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-caption`}>
+    <TableScroll className="pv-table-wrap" tabIndex={0} role="region" aria-labelledby={`${id}-caption`}>
       <table className="data-table pv-table">
         <caption id={`${id}-caption`} className="visually-hidden">
           {caption}
@@ -125,6 +126,6 @@ export function OperationsTable({ operations, caption, now, workspaceId }: Props
           })}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }

@@ -104,7 +104,7 @@ function GmailCard({ workspaceId }: { workspaceId: string }) {
         />
       ) : !data.configured ? (
         <p className="muted">
-          Gmail sync is not set up on this server (an administrator sets GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET).
+          Gmail sync is not set up on this server yet. Ask an administrator of this Rapport server to turn it on.
         </p>
       ) : !data.connected ? (
         <div className="stack">

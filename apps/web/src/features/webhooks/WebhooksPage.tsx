@@ -13,6 +13,7 @@ import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
 import { RequireRole } from "../shell/RequireRole";
 import "./webhooks.css";
 import { Skeleton } from "../../components/Skeleton";
+import { TableScroll } from "../../components/TableScroll";
 
 type Endpoint = RouterOutputs["webhooks"]["list"][number];
 type Message = RouterOutputs["webhooks"]["messages"]["items"][number];
@@ -539,7 +540,7 @@ function EndpointLog({ workspaceId, endpoint }: { workspaceId: string; endpoint:
       ) : messages.length === 0 ? (
         <p className="empty">{status ? `No ${STATUS_LABELS[status].toLowerCase()} messages.` : "No messages yet."}</p>
       ) : (
-        <div className="table-wrap">
+        <TableScroll>
           <table className="data-table" aria-labelledby={`${id}-title`}>
             <thead>
               <tr>
@@ -566,7 +567,7 @@ function EndpointLog({ workspaceId, endpoint }: { workspaceId: string; endpoint:
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
       {log.hasNextPage && (
         <button
