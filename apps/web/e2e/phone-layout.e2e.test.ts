@@ -10,8 +10,8 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import type { TestApp } from "../../server/test/support/app";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 
 let app: TestApp;
 let browser: Browser;
@@ -26,14 +26,6 @@ afterAll(async () => {
 });
 
 const PHONE = { width: 375, height: 812 };
-
-async function signIn(page: Page, user: SignedInUser) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Menu" }).waitFor();
-}
 
 /** How far the page scrolls sideways (0 when nothing overflows the viewport). */
 function horizontalOverflow(page: Page) {
@@ -60,7 +52,7 @@ describe("phone layout (375 px)", () => {
 
     const { context, page, record } = await openPage(browser, app.url, PHONE);
     await page.goto(`/w/${workspace.id}/contacts`);
-    await signIn(page, owner);
+    await signIn(page, owner.email, owner.password);
     await page.getByRole("heading", { level: 1, name: "Contacts" }).waitFor();
     await page.getByRole("link", { name: "Carla Diaz-Fernández de la Vega" }).first().waitFor();
 

@@ -89,7 +89,8 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
+  // The signed-in top bar; its "Menu" button is hidden on wide screens, its "Sign out" inside the menu on phones.
+  await page.getByRole("button", { name: "Menu", includeHidden: true }).waitFor({ state: "attached" });
 }
 
 /** The whole page, or only `part` of it (one section, say). */
