@@ -21,13 +21,14 @@ function daysAgo(...ages: number[]): number[] {
 }
 
 function input(ages: number[], overrides: Partial<ReconnectInput> = {}): ReconnectInput {
+  const contactId = overrides.contactId ?? "c1";
   const interactions: AnalyticsInteractionRow[] = daysAgo(...ages).map((at) => ({
-    contactId: "c1",
+    contactId,
     type: "meeting",
     occurredAt: at,
   }));
   return {
-    contactId: "c1",
+    contactId,
     interactions,
     keepInTouchDays: null,
     snoozedUntilMs: null,
@@ -119,6 +120,14 @@ describe("going cold", () => {
     );
   });
 
+  it("interactions the contact is only cc'd on count as touches; other contacts' interactions do not", () => {
+    const ccOnly = (contactId: string) =>
+      input(coldHistory).interactions.map((i) => ({ ...i, contactId: "boss", participantContactIds: [contactId] }));
+    const cc = reconnectCandidate({ ...input([]), interactions: ccOnly("c1") }, A, SETTINGS);
+    expect(cc).toEqual(reconnectCandidate(input(coldHistory), A, SETTINGS));
+    expect(reconnectCandidate({ ...input([]), interactions: ccOnly("someone-else") }, A, SETTINGS)).toBeNull();
+  });
+
   it("within 1.5 × the cadence → not suggested", () => {
     expect(reconnectCandidate(input([17, 29, 41, 53, 65]), A, SETTINGS)).toBeNull();
     expect(reconnectCandidate(input([19, 31, 43, 55, 67]), A, SETTINGS)).not.toBeNull();
@@ -169,17 +178,17 @@ describe("going cold", () => {
 
   it("ranks by CLV × how overdue; contacts without values still rank by lateness", () => {
     const values = { ...SETTINGS.values, meeting: 0 };
-    const late = reconnectCandidate({ ...input([60], { keepInTouchDays: 30 }), contactId: "late" }, A, {
+    const late = reconnectCandidate(input([60], { keepInTouchDays: 30, contactId: "late" }), A, {
       ...SETTINGS,
       values,
     })!;
-    const later = reconnectCandidate({ ...input([90], { keepInTouchDays: 30 }), contactId: "later" }, A, {
+    const later = reconnectCandidate(input([90], { keepInTouchDays: 30, contactId: "later" }), A, {
       ...SETTINGS,
       values,
     })!;
     expect([late, later].sort(compareReconnect).map((c) => c.contactId)).toEqual(["later", "late"]);
     const valuable = reconnectCandidate(
-      { ...input([60], { keepInTouchDays: 30 }), contactId: "valuable" },
+      input([60], { keepInTouchDays: 30, contactId: "valuable" }),
       A,
       SETTINGS,
     )!;

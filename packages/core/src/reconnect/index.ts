@@ -51,6 +51,11 @@ export function cadenceDays(occurredAtMs: readonly number[], asOfMs: number): nu
 
 export interface ReconnectInput {
   contactId: string;
+  /**
+   * Interactions to judge from; only those the contact takes part in count — filed under it
+   * (`contactId`) or with it among `participantContactIds`, as in its analytics figures — so
+   * a contact cc'd on emails has a rhythm like one they are filed under.
+   */
   interactions: readonly AnalyticsInteractionRow[];
   /** A keep-in-touch frequency the user chose (days); it overrides the learned cadence. */
   keepInTouchDays: number | null;
@@ -99,12 +104,15 @@ export function reconnectCandidate(
 ): ReconnectCandidate | null {
   if (input.restricted) return null;
   if (input.snoozedUntilMs !== null && input.snoozedUntilMs > asOfMs) return null;
-  const times = input.interactions.map((i) => +i.occurredAt).filter((at) => at <= asOfMs);
+  const interactions = input.interactions.filter(
+    (i) => i.contactId === input.contactId || (i.participantContactIds ?? []).includes(input.contactId),
+  );
+  const times = interactions.map((i) => +i.occurredAt).filter((at) => at <= asOfMs);
   const lastContactMs = times.length === 0 ? null : Math.max(...times);
   const clockMs = Math.max(lastContactMs ?? Number.NEGATIVE_INFINITY, input.doneAtMs ?? Number.NEGATIVE_INFINITY);
   if (!Number.isFinite(clockMs)) return null; // never contacted and never marked done: nothing to measure from
   const daysSinceClock = (asOfMs - clockMs) / DAY;
-  const now = contactAnalytics(input.contactId, input.interactions, asOfMs, settings.values);
+  const now = contactAnalytics(input.contactId, interactions, asOfMs, settings.values);
 
   let cadence: number;
   let cadenceSource: ReconnectCandidate["cadenceSource"];
@@ -121,7 +129,7 @@ export function reconnectCandidate(
     if (daysSinceClock <= cadence * settings.coldFactor) return null;
     const then = contactAnalytics(
       input.contactId,
-      input.interactions,
+      interactions,
       asOfMs - HEALTH_LOOKBACK_DAYS * DAY,
       settings.values,
     );

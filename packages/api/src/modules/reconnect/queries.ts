@@ -1,6 +1,7 @@
 /**
  * The Reconnect rules of packages/core/src/reconnect in SQL, over the whole workspace in one
- * statement that reads the workspace's interactions once, in (contact, time) order: touch
+ * statement that reads each contact's interactions — the same (interaction, contact) pairs as
+ * analytics, so a contact cc'd on emails has a rhythm too — once, in (contact, time) order: touch
  * days, their gaps and the median per contact, the last interaction, CLV and the health a
  * month ago; then only the cold contacts, ranked, come back to Node.
  * apps/server/test/reconnect.test.ts checks that this gives exactly what the core gives on
@@ -17,6 +18,7 @@ import {
 } from "@rapport/core";
 import { sql, type SQL } from "drizzle-orm";
 import { atInstant, daysBefore, epochMs, healthTwiceSql, interactionValueSql } from "../../platform/analytics-sql";
+import { contactInteractionLinks } from "../interactions/public";
 
 /**
  * The UTC day of a timestamptz, as the core's touchDays counts them (days since the epoch);
@@ -55,11 +57,10 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
     AND ${utcDay(sql`i.occurred_at`)} > ${utcDay(sql`i.prev_at`)}`;
   return sql`
     WITH seq AS (
-      -- Each interaction with the one before it for the same contact, in time order: the
-      -- order of the (workspace_id, contact_id, occurred_at) index, so no sort is needed.
+      -- Each interaction a contact takes part in (filed under it or among its participants, as
+      -- analytics counts them) with the one before it for the same contact, in time order.
       SELECT i.contact_id, i.type, i.occurred_at, lag(i.occurred_at) OVER w AS prev_at
-      FROM interactions i
-      WHERE i.workspace_id = ${workspaceId} AND i.occurred_at <= ${atInstant(t0)}
+      FROM ${contactInteractionLinks(workspaceId, atInstant(t0))} i
       WINDOW w AS (PARTITION BY i.contact_id ORDER BY i.occurred_at)
     ), agg AS (
       -- One pass per contact. In time order the touch days never go down, so the gaps between
