@@ -29,6 +29,7 @@ import {
 } from "@rapport/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "./support/app";
+import { randomParticipants } from "./support/participants";
 
 let app: TestApp;
 beforeAll(async () => {
@@ -65,7 +66,7 @@ async function generateWorkspace(seed: number, ownerWorkspace?: string): Promise
       deleted_at: random() < 0.15 ? new Date(createdAt + int(30 * DAY)) : null,
     };
   });
-  const interactions: Record<string, unknown>[] = [];
+  const interactions: (Record<string, unknown> & { id: string; contact_id: string })[] = [];
   const add = (contactId: string, occurredAt: number) =>
     interactions.push({
       id: randomUUID(),
@@ -93,27 +94,7 @@ async function generateWorkspace(seed: number, ownerWorkspace?: string): Promise
   if (contacts[0]) contacts[0].created_at = new Date(asOfs[0]! - 30 * DAY);
   if (contacts[1]) contacts[1].created_at = new Date(asOfs[1]!);
 
-  const participants: Record<string, unknown>[] = [];
-  for (const interaction of interactions) {
-    if (random() >= 0.4) continue;
-    const taking = new Set<string>();
-    if (random() < 0.5) taking.add(interaction.contact_id as string);
-    for (let k = 1 + int(3); k > 0; k--) taking.add(pick(contacts, random).id);
-    for (const contactId of taking)
-      participants.push({
-        interaction_id: interaction.id,
-        workspace_id: workspaceId,
-        contact_id: contactId,
-        email: null,
-      });
-    if (random() < 0.3)
-      participants.push({
-        interaction_id: interaction.id,
-        workspace_id: workspaceId,
-        contact_id: null,
-        email: `stranger${int(1_000)}@example.org`,
-      });
-  }
+  const participants = randomParticipants(interactions, contacts, workspaceId, random);
 
   if (contacts.length > 0) await app.sql`INSERT INTO contacts ${app.sql(contacts)}`;
   for (let i = 0; i < interactions.length; i += 1_000)

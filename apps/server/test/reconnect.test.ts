@@ -1,7 +1,8 @@
 /**
  * Reconnect: relationships going cold against their own cadence, keep-in-touch frequencies,
- * snooze and done — through the API on Postgres and PGlite; and, on random workspaces, the
- * SQL list equals what packages/core computes from the same rows.
+ * snooze and done — through the API on Postgres and PGlite; and, on random workspaces (with
+ * co-recipients on some interactions), the SQL list equals what packages/core computes from the
+ * same rows.
  */
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "@rapport/api";
@@ -21,6 +22,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
 import { joinWorkspace } from "./support/members";
+import { randomParticipants } from "./support/participants";
 
 const A = Date.UTC(2026, 5, 30, 12);
 const drivers: TestDriver[] = ["postgres", "pglite"];
@@ -195,6 +197,38 @@ describe.each(drivers)("reconnect on %s", (driver) => {
       clock.set(new Date(A));
     }
   });
+
+  it("a contact only cc'd on regular emails has a cadence and goes cold, as its own figures say", async () => {
+    const contact = async (name: string) =>
+      (await owner.client.contacts.create.mutate({ workspaceId, name, email: `${name.toLowerCase()}@recon.example` }))
+        .id;
+    const [gil, hal] = [await contact("Gil"), await contact("Hal")];
+    // Emails filed under Hal with Gil in cc: every 10 days until 5 days ago — on rhythm for Gil.
+    const email = (daysAgo: number) =>
+      owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: hal,
+        type: "email",
+        direction: "outbound",
+        occurredAt: new Date(A - daysAgo * DAY),
+        subject: "Weekly figures",
+        participants: [{ contactId: gil, role: "cc" }],
+      });
+    for (const age of [5, 15, 25, 35, 45]) await email(age);
+    expect((await listed()).map(([name]) => name)).not.toContain("Gil");
+
+    clock.set(new Date(A + 20 * DAY));
+    try {
+      const again = await app.signIn(member);
+      const gilEntry = (await again.client.reconnect.list.query({ workspaceId })).items.find(
+        (i) => i.contactId === gil,
+      );
+      expect(gilEntry?.reason).toBe("usually every 10 days, last contact 25 days ago; was healthy a month ago");
+      expect(gilEntry?.cadenceDays).toBe(10);
+    } finally {
+      clock.set(new Date(A));
+    }
+  });
 });
 
 describe("reconnect: the SQL list equals the core rules on random workspaces", () => {
@@ -220,7 +254,7 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
         deleted_at: random() < 0.1 ? new Date(A - int(20) * DAY) : null,
       }));
       await app.sql`INSERT INTO contacts ${app.sql(contacts)}`;
-      const interactions: (AnalyticsInteractionRow & { contactId: string })[] = [];
+      const interactions: (AnalyticsInteractionRow & { id: string })[] = [];
       for (const contact of contacts) {
         const style = int(4);
         const count = style === 0 ? int(3) : 3 + int(25);
@@ -231,14 +265,28 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
           const age =
             style === 3 ? int(400) : start + k * period + (random() < 0.3 ? random() : 0) - (random() < 0.05 ? 30 : 0);
           interactions.push({
+            id: randomUUID(),
             contactId: contact.id,
             type: pick(ANALYTICS_INTERACTION_TYPES, random),
             occurredAt: Math.round(A - age * DAY + int(DAY)), // whole ms, as the database keeps them
           });
         }
       }
+      // Co-recipients: an interaction counts for every contact taking part, as in analytics.
+      const participants = randomParticipants(
+        interactions.map((i) => ({ id: i.id, contact_id: i.contactId })),
+        contacts,
+        workspaceId,
+        random,
+      );
+      for (const p of participants)
+        if (p.contact_id !== null) {
+          const interaction = interactions.find((i) => i.id === p.interaction_id)!;
+          interaction.participantContactIds = [...(interaction.participantContactIds ?? []), p.contact_id];
+        }
       if (interactions.length > 0) {
         const rows = interactions.map((i) => ({
+          id: i.id,
           workspace_id: workspaceId,
           contact_id: i.contactId,
           type: i.type,
@@ -247,6 +295,8 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
         }));
         for (let i = 0; i < rows.length; i += 1_000)
           await app.sql`INSERT INTO interactions ${app.sql(rows.slice(i, i + 1_000))}`;
+        for (let i = 0; i < participants.length; i += 1_000)
+          await app.sql`INSERT INTO interaction_participants ${app.sql(participants.slice(i, i + 1_000))}`;
       }
       const reconnect = contacts
         .filter(() => random() < 0.3)
@@ -270,7 +320,7 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
         const candidate = reconnectCandidate(
           {
             contactId: contact.id,
-            interactions: interactions.filter((i) => i.contactId === contact.id),
+            interactions,
             keepInTouchDays: row?.keep_in_touch_days ?? null,
             snoozedUntilMs: row?.snoozed_until?.getTime() ?? null,
             doneAtMs: row?.done_at?.getTime() ?? null,

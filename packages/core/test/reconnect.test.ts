@@ -187,11 +187,7 @@ describe("going cold", () => {
       values,
     })!;
     expect([late, later].sort(compareReconnect).map((c) => c.contactId)).toEqual(["later", "late"]);
-    const valuable = reconnectCandidate(
-      input([60], { keepInTouchDays: 30, contactId: "valuable" }),
-      A,
-      SETTINGS,
-    )!;
+    const valuable = reconnectCandidate(input([60], { keepInTouchDays: 30, contactId: "valuable" }), A, SETTINGS)!;
     expect(valuable.clvCents).toBeGreaterThan(0);
     expect([later, valuable].sort(compareReconnect)[0]!.contactId).toBe("valuable");
   });

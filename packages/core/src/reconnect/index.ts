@@ -127,12 +127,7 @@ export function reconnectCandidate(
     cadence = learned;
     cadenceSource = "learned";
     if (daysSinceClock <= cadence * settings.coldFactor) return null;
-    const then = contactAnalytics(
-      input.contactId,
-      interactions,
-      asOfMs - HEALTH_LOOKBACK_DAYS * DAY,
-      settings.values,
-    );
+    const then = contactAnalytics(input.contactId, interactions, asOfMs - HEALTH_LOOKBACK_DAYS * DAY, settings.values);
     healthThen = healthBucket(then.healthTwice / 2);
     if (healthThen === "inactive") return null;
   }
