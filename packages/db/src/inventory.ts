@@ -242,6 +242,8 @@ export const INVENTORY: Record<string, TableInventory> = {
       contacts_synced: np,
       interactions_logged: np,
       aliases: personal("contact_details", "skipping the owner's own addresses", GMAIL),
+      configured_aliases: personal("contact_details", "skipping the addresses the owner named as their own", GMAIL),
+      delete_with_messages: np,
       created_at: np,
       updated_at: np,
     },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, stringSchema } from "./common";
+import { emailSchema, idSchema, stringSchema } from "./common";
 
 /** Sync frequency bounds: no more often than every 5 minutes, at least once a day. */
 export const GMAIL_MIN_FREQUENCY_MIN = 5;
@@ -35,5 +35,22 @@ export const gmailSetFrequencyInput = z.strictObject({
     .max(GMAIL_MAX_FREQUENCY_MIN, "at most once a day"),
 });
 export type GmailSetFrequencyInput = z.input<typeof gmailSetFrequencyInput>;
+
+/** How many addresses of their own a member may name per connection. */
+export const GMAIL_MAX_ALIASES = 20;
+
+/** A connection's own settings; what is left out stays as it is. */
+export const gmailUpdateSettingsInput = z.strictObject({
+  workspaceId: idSchema,
+  /** Addresses the owner also receives mail at (replaces the list). */
+  aliases: z
+    .array(emailSchema)
+    .max(GMAIL_MAX_ALIASES, `at most ${GMAIL_MAX_ALIASES} addresses`)
+    .refine((aliases) => new Set(aliases).size === aliases.length, "must not name an address twice")
+    .optional(),
+  /** A message deleted in Gmail deletes the interaction imported from it. */
+  deleteWithMessages: z.boolean().optional(),
+});
+export type GmailUpdateSettingsInput = z.input<typeof gmailUpdateSettingsInput>;
 
 export const gmailContactInput = z.strictObject({ workspaceId: idSchema, contactId: idSchema });

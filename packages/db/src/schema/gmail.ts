@@ -60,6 +60,10 @@ export const gmailConnections = pgTable("gmail_connections", {
   interactionsLogged: integer("interactions_logged").notNull().default(0),
   /** The owner's other addresses (send-as aliases), lower-cased: never imported as contacts. */
   aliases: text("aliases").array().notNull().default([]),
+  /** Other addresses the owner named (e.g. an old one forwarding here), lower-cased: never imported as contacts either. */
+  configuredAliases: text("configured_aliases").array().notNull().default([]),
+  /** A message deleted in Gmail deletes the interaction imported from it (off: the record of contact stays). */
+  deleteWithMessages: boolean("delete_with_messages").notNull().default(false),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

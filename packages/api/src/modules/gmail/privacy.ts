@@ -13,6 +13,8 @@ const connectionColumns = {
   syncFrequencyMin: gmailConnections.syncFrequencyMin,
   maxEmails: gmailConnections.maxEmails,
   aliases: gmailConnections.aliases,
+  configuredAliases: gmailConnections.configuredAliases,
+  deleteWithMessages: gmailConnections.deleteWithMessages,
   lastSyncAt: gmailConnections.lastSyncAt,
   lastFullSyncAt: gmailConnections.lastFullSyncAt,
   lastError: gmailConnections.lastError,
@@ -35,6 +37,7 @@ export const gmailPrivacy: PrivacyHandler = {
     "gmail_connections.refresh_token_sealed",
     "gmail_connections.access_token_sealed",
     "gmail_connections.aliases",
+    "gmail_connections.configured_aliases",
     "gmail_oauth_states.code_verifier_sealed",
     "gmail_contact_stats.last_subject",
     // Queued by eraseUser, revoked at Google and deleted by the tick (a network call never runs in the erasure).

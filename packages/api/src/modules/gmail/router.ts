@@ -1,5 +1,12 @@
 import { actorOf, router, workspaceMember, workspaceProcessing } from "../../trpc";
-import { completeOAuthInput, contactInput, setFrequencyInput, syncNowInput, workspaceInput } from "./schemas";
+import {
+  completeOAuthInput,
+  contactInput,
+  setFrequencyInput,
+  syncNowInput,
+  updateSettingsInput,
+  workspaceInput,
+} from "./schemas";
 
 /** Puts the caller's own mailbox in the workspace the input names in `ctx.owner`: what these procedures act on. */
 function onOwnMailbox(procedure: ReturnType<typeof workspaceMember>) {
@@ -30,6 +37,10 @@ export const gmailRouter = router({
   setFrequency: viewOwnMailbox
     .input(setFrequencyInput)
     .mutation(({ ctx, input }) => ctx.runtime.services.gmail.setFrequency(ctx.owner, input.minutes)),
+  // Settings change what the sync does with the caller's mail: processing, refused while restricted.
+  updateSettings: processOwnMailbox
+    .input(updateSettingsInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.gmail.updateSettings(ctx.owner, input)),
   disconnect: viewOwnMailbox
     .input(workspaceInput)
     .mutation(({ ctx }) => ctx.runtime.services.gmail.disconnect(ctx.owner, actorOf(ctx))),

@@ -4,5 +4,6 @@ export {
   gmailContactInput as contactInput,
   gmailSetFrequencyInput as setFrequencyInput,
   gmailSyncNowInput as syncNowInput,
+  gmailUpdateSettingsInput as updateSettingsInput,
   gmailWorkspaceInput as workspaceInput,
 } from "@rapport/core/schemas";

@@ -60,6 +60,12 @@ export interface GmailStatus {
   progress: { processed: number; total: number; etaSec: number | null } | null;
   /** Why the last scheduled run did nothing (processing restricted), while that is still the latest news. */
   skipped: string | null;
+  /** The owner's send-as addresses as Google lists them (read at connect). */
+  sendAsAliases: string[];
+  /** Addresses the owner named as their own. Neither list ever becomes a contact. */
+  aliases: string[];
+  /** Whether a message deleted in Gmail deletes the interaction imported from it. */
+  deleteWithMessages: boolean;
 }
 
 export interface ContactEmailInsights {
@@ -297,6 +303,9 @@ export class GmailService {
           syncing: false,
           progress: null,
           skipped: null,
+          sendAsAliases: [],
+          aliases: [],
+          deleteWithMessages: false,
         };
   }
 
@@ -334,6 +343,9 @@ export class GmailService {
         row.skippedReason && row.skippedAt && (!row.lastSyncAt || row.skippedAt > row.lastSyncAt)
           ? row.skippedReason
           : null,
+      sendAsAliases: row.aliases,
+      aliases: row.configuredAliases,
+      deleteWithMessages: row.deleteWithMessages,
     };
   }
 
@@ -373,6 +385,23 @@ export class GmailService {
     return this.update(row.id, {
       syncFrequencyMin: minutes,
       nextSyncAt: row.status === "active" ? this.nextRunAfter(this.deps.clock.now(), minutes) : row.nextSyncAt,
+    });
+  }
+
+  /**
+   * The connection's own settings. Aliases apply from the next sync on (what was imported before
+   * stays); deletions are followed from the next incremental sync on.
+   */
+  async updateSettings(
+    owner: MailboxOwner,
+    settings: { aliases?: string[] | undefined; deleteWithMessages?: boolean | undefined },
+  ): Promise<GmailStatus> {
+    const row = await this.requireConnection(owner);
+    const own = settings.aliases?.findIndex((alias) => alias === row.googleEmail) ?? -1;
+    if (own >= 0) throw badRequest("aliases: this is the mailbox's own address, already skipped", ["aliases", own]);
+    return this.update(row.id, {
+      ...(settings.aliases !== undefined ? { configuredAliases: settings.aliases } : {}),
+      ...(settings.deleteWithMessages !== undefined ? { deleteWithMessages: settings.deleteWithMessages } : {}),
     });
   }
 

@@ -1,7 +1,7 @@
 import type { gmail_v1 } from "@googleapis/gmail";
 import { classifyMessage, decodeEncodedWords, DEFAULT_AUTOMATED_SENDERS } from "@rapport/core";
 import { gmailConnections, type GmailSyncCursor } from "@rapport/db";
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { safeErrorMessage } from "../../logger";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
@@ -136,8 +136,15 @@ export class GmailSync {
       connection,
       leaseToken,
       gmail: gmailClient(this.deps.config, auth),
-      ownAddresses: [connection.googleEmail, ...connection.aliases],
-      counts: { contactsCreated: 0, contactsUpdated: 0, interactionsLogged: 0, emailsProcessed: 0, timeTakenSec: 0 },
+      ownAddresses: [connection.googleEmail, ...connection.aliases, ...connection.configuredAliases],
+      counts: {
+        contactsCreated: 0,
+        contactsUpdated: 0,
+        interactionsLogged: 0,
+        interactionsDeleted: 0,
+        emailsProcessed: 0,
+        timeTakenSec: 0,
+      },
       touchedContacts: new Set(),
       startedMs: Date.now(),
       tokenSaves: [],
@@ -277,10 +284,16 @@ export class GmailSync {
     run.connection.historyId = cursor.historyId;
   }
 
-  /** Returns false when the stored historyId is too old (Google answers 404): a full resync is due. */
+  /**
+   * Imports what history says was added since the stored historyId and, when the connection
+   * asks for it, deletes the interactions of messages deleted since. Returns false when the
+   * stored historyId is too old (Google answers 404): a full resync is due.
+   */
   private async incremental(run: Run): Promise<boolean> {
     const ids: string[] = [];
     const seen = new Set<string>();
+    const deleted = new Set<string>();
+    const followDeletions = run.connection.deleteWithMessages;
     let pageToken: string | undefined;
     let latest = run.connection.historyId!;
     try {
@@ -289,7 +302,7 @@ export class GmailSync {
           run.gmail.users.history.list({
             userId: "me",
             startHistoryId: run.connection.historyId!,
-            historyTypes: ["messageAdded"],
+            historyTypes: followDeletions ? ["messageAdded", "messageDeleted"] : ["messageAdded"],
             maxResults: PAGE_SIZE,
             ...(pageToken ? { pageToken } : {}),
           }),
@@ -302,6 +315,8 @@ export class GmailSync {
               ids.push(id);
             }
           }
+        for (const record of page.history ?? [])
+          for (const removed of record.messagesDeleted ?? []) if (removed.message?.id) deleted.add(removed.message.id);
         if (page.historyId) latest = String(page.historyId);
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken);
@@ -314,10 +329,40 @@ export class GmailSync {
       }
       throw error;
     }
-    await this.setProgress(run, { progressTotal: ids.length });
-    await this.importIds(run, ids, 0, null);
+    // A message added and deleted since the last run is not fetched at all.
+    const added = ids.filter((id) => !deleted.has(id));
+    await this.setProgress(run, { progressTotal: added.length });
+    await this.importIds(run, added, 0, null);
+    if (followDeletions && deleted.size > 0) await this.deleteInteractions(run, [...deleted]);
     run.connection.historyId = latest;
     return true;
+  }
+
+  /** Deletes the interactions this mailbox imported from `messageIds` (and their events) in one transaction. */
+  private async deleteInteractions(run: Run, messageIds: string[]): Promise<void> {
+    const { connection } = run;
+    await this.deps.transaction(async (tx) => {
+      const { deleted, contactIds } = await this.deps.services.interactions.deleteImported(
+        tx,
+        connection.workspaceId,
+        "gmail",
+        messageIds,
+        connection.userId,
+      );
+      // The card's count is of the emails the workspace holds from this mailbox.
+      const [still] = await tx
+        .update(gmailConnections)
+        .set({
+          interactionsLogged: sql`greatest(0, ${gmailConnections.interactionsLogged} - ${deleted})`,
+          leaseUntil: new Date(this.now().getTime() + LEASE_MS),
+        })
+        .where(and(eq(gmailConnections.id, connection.id), eq(gmailConnections.leaseToken, run.leaseToken)))
+        .returning({ id: gmailConnections.id });
+      // Disconnected (or taken over): nothing is deleted.
+      if (!still) throw new LeaseLostError();
+      for (const contactId of contactIds) run.touchedContacts.add(contactId);
+      run.counts.interactionsDeleted += deleted;
+    });
   }
 
   /**

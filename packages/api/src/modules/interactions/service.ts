@@ -299,6 +299,49 @@ export class InteractionService {
   }
 
   /**
+   * Deletes, inside the importer's transaction, the interactions it imported from `externalIds`
+   * of `source` (those `importedBy` stored), each with its `interaction.deleted` event as
+   * `delete` does. Returns the contacts that took part, whose figures change.
+   */
+  async deleteImported(
+    tx: Tx,
+    workspaceId: string,
+    source: InteractionSource,
+    externalIds: string[],
+    importedBy: string,
+  ): Promise<{ deleted: number; contactIds: string[] }> {
+    if (externalIds.length === 0) return { deleted: 0, contactIds: [] };
+    const mine = and(
+      eq(interactions.workspaceId, workspaceId),
+      eq(interactions.source, source),
+      inArray(interactions.externalId, [...new Set(externalIds)]),
+      eq(interactions.createdBy, importedBy),
+    );
+    const participants = await tx
+      .selectDistinct({ contactId: interactionParticipants.contactId })
+      .from(interactionParticipants)
+      .innerJoin(interactions, eq(interactions.id, interactionParticipants.interactionId))
+      .where(mine);
+    const deleted = await tx
+      .delete(interactions)
+      .where(mine)
+      .returning({ id: interactions.id, contactId: interactions.contactId });
+    if (deleted.length === 0) return { deleted: 0, contactIds: [] };
+    await appendEvents(
+      tx,
+      deleted.map((row) => ({
+        type: "interaction.deleted" as const,
+        workspaceId,
+        actorId: importedBy,
+        payload: { interactionId: row.id, contactId: row.contactId },
+      })),
+    );
+    const contactIds = new Set(deleted.map((row) => row.contactId));
+    for (const row of participants) if (row.contactId) contactIds.add(row.contactId);
+    return { deleted: deleted.length, contactIds: [...contactIds] };
+  }
+
+  /**
    * The primary contact always takes part. Listed contacts must belong to the
    * workspace; listed addresses are linked to a live contact when one has it.
    */

@@ -65,6 +65,8 @@ export interface GmailSyncCounts {
   contactsCreated: number;
   contactsUpdated: number;
   interactionsLogged: number;
+  /** Interactions deleted with their messages (only when the connection asks for it). */
+  interactionsDeleted: number;
   emailsProcessed: number;
   timeTakenSec: number;
 }
