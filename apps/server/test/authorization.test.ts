@@ -151,6 +151,8 @@ const workspaceProcedures: Record<string, Call> = {
   "gmail.pause": (c, ids) => c.gmail.pause.mutate({ workspaceId: ids.workspaceId }),
   "gmail.resume": (c, ids) => c.gmail.resume.mutate({ workspaceId: ids.workspaceId }),
   "gmail.setFrequency": (c, ids) => c.gmail.setFrequency.mutate({ workspaceId: ids.workspaceId, minutes: 30 }),
+  "gmail.updateSettings": (c, ids) =>
+    c.gmail.updateSettings.mutate({ workspaceId: ids.workspaceId, aliases: ["old@alias.example"] }),
   "gmail.disconnect": (c, ids) => c.gmail.disconnect.mutate({ workspaceId: ids.workspaceId }),
   "gmail.contactInsights": (c, ids) =>
     c.gmail.contactInsights.query({ workspaceId: ids.workspaceId, contactId: ids.contactId }),

@@ -204,6 +204,10 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "gmail.pause": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId }) },
   "gmail.resume": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId }) },
   "gmail.setFrequency": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId, minutes: 30 }) },
+  "gmail.updateSettings": {
+    setup: connectGmail,
+    input: (f) => ({ workspaceId: f.workspaceId, aliases: ["old@alias.example"], deleteWithMessages: true }),
+  },
   "gmail.disconnect": { setup: connectGmail, input: (f) => ({ workspaceId: f.workspaceId }) },
   "gmail.contactInsights": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },
   "gmail.enrichContact": { input: (f) => ({ workspaceId: f.workspaceId, contactId: f.contactId }) },

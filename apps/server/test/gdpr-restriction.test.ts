@@ -36,6 +36,8 @@ const processing: Record<string, (c: Client, ids: Ids) => Promise<unknown>> = {
     c.gmail.completeOAuth.mutate({ workspaceId: ids.workspaceId, ...gmailConsents.shift()! }),
   "gmail.syncNow": (c, ids) => c.gmail.syncNow.mutate({ workspaceId: ids.workspaceId, maxEmails: 5 }),
   "gmail.resume": (c, ids) => c.gmail.resume.mutate({ workspaceId: ids.workspaceId }),
+  "gmail.updateSettings": (c, ids) =>
+    c.gmail.updateSettings.mutate({ workspaceId: ids.workspaceId, aliases: ["old@alias.example"] }),
 };
 
 /** Consents given at the fake Google up front: one for each call of gmail.completeOAuth. */

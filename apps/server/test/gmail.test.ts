@@ -8,6 +8,7 @@ import { createLogger, createPrivacyRegistry, ManualClock } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
 import { googleEnv, startGoogleFake, type GoogleFake } from "./support/google";
+import type { FakeMessage } from "@rapport/google-fake";
 import { joinWorkspace } from "./support/members";
 import { until } from "./support/until";
 
@@ -316,6 +317,82 @@ describe("sync", () => {
     expect(await contactEmails(app, workspaceId)).toEqual(google.mailbox(email).expectedContacts());
   });
 
+  it("never imports an address the owner named as their own alias", async () => {
+    const { email, workspaceId, connectionId, user } = await connect({ messages: 0 });
+    const [message] = google.mailbox(email).addMessages(1);
+    const people = [message!.from, ...message!.to, ...message!.cc].map((p) => p.email).filter((e) => e !== email);
+    expect(people).toHaveLength(3);
+    const [alias, ...others] = people as [string, ...string[]];
+    // The mailbox's own address is refused (already skipped); an alias is stored lower-cased.
+    await expect(
+      user.client.gmail.updateSettings.mutate({ workspaceId, aliases: [email.toUpperCase()] }),
+    ).rejects.toMatchObject({ data: { code: "BAD_REQUEST" } });
+    const settings = await user.client.gmail.updateSettings.mutate({ workspaceId, aliases: [alias.toUpperCase()] });
+    expect(settings).toMatchObject({ aliases: [alias], deleteWithMessages: false });
+
+    await app.runtime.services.gmail.syncConnection(connectionId);
+    expect(await contactEmails(app, workspaceId)).toEqual(new Set(others));
+    const participants = await app.query<{ email: string }>`
+      SELECT p.email FROM interaction_participants p JOIN interactions i ON i.id = p.interaction_id
+      WHERE i.workspace_id = ${workspaceId} AND i.external_id = ${message!.id}`;
+    expect(new Set(participants.map((p) => p.email))).toEqual(new Set(others));
+    // Mail from the alias is the owner's own: sent, not received.
+    if (message!.from.email === alias) {
+      const [row] = await app.query<{ direction: string }>`
+        SELECT direction FROM interactions WHERE workspace_id = ${workspaceId} AND external_id = ${message!.id}`;
+      expect(row!.direction).toBe("outbound");
+    }
+  });
+
+  it("keeps the interaction of a deleted message unless the connection deletes with messages", async () => {
+    const { email, workspaceId, connectionId, user } = await connect({ messages: 10 });
+    await app.runtime.services.gmail.syncConnection(connectionId);
+    const mailbox = google.mailbox(email);
+    const [kept, removed] = personal(email) as [FakeMessage, FakeMessage];
+    const interactionOf = async (messageId: string) =>
+      (
+        await app.query<{ id: string }>`
+          SELECT id FROM interactions WHERE workspace_id = ${workspaceId} AND source = 'gmail' AND external_id = ${messageId}`
+      )[0]?.id;
+    const keptId = await interactionOf(kept.id);
+    const removedId = await interactionOf(removed.id);
+    expect(keptId).toBeDefined();
+    expect(removedId).toBeDefined();
+    const logged = (await user.client.gmail.status.query({ workspaceId })).interactionsLogged;
+
+    // Off (the default): the user's record of contact stays.
+    mailbox.deleteMessage(kept.id);
+    const off = await app.runtime.services.gmail.syncConnection(connectionId);
+    expect(off).toMatchObject({ result: "completed", mode: "incremental", counts: { interactionsDeleted: 0 } });
+    expect(await interactionOf(kept.id)).toBe(keptId);
+
+    // On: a deletion from now on deletes its interaction, with the event interactions.delete writes.
+    await user.client.gmail.updateSettings.mutate({ workspaceId, deleteWithMessages: true });
+    mailbox.deleteMessage(removed.id);
+    const [newer] = mailbox.addMessages(1);
+    const on = await app.runtime.services.gmail.syncConnection(connectionId);
+    expect(on).toMatchObject({
+      result: "completed",
+      mode: "incremental",
+      counts: { interactionsDeleted: 1, interactionsLogged: 1 },
+    });
+    expect(await interactionOf(removed.id)).toBeUndefined();
+    expect(await interactionOf(kept.id)).toBe(keptId);
+    expect(await interactionOf(newer!.id)).toBeDefined();
+    const events = await app.query<{ actor_id: string }>`
+      SELECT actor_id FROM domain_events
+      WHERE workspace_id = ${workspaceId} AND type = 'interaction.deleted' AND payload->>'interactionId' = ${removedId!}`;
+    expect(events).toEqual([{ actor_id: user.userId }]);
+    expect((await user.client.gmail.status.query({ workspaceId })).interactionsLogged).toBe(logged);
+    // The figures of the people on it no longer count it.
+    const [person] = await app.query<{ id: string }>`
+      SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND lower(email) = ${removed.from.email === email ? removed.to[0]!.email : removed.from.email}`;
+    const timeline = await user.client.interactions.listForContact.query({ workspaceId, contactId: person!.id });
+    expect(timeline.items.map((item) => item.externalId)).not.toContain(removed.id);
+    const insights = await user.client.gmail.contactInsights.query({ workspaceId, contactId: person!.id });
+    expect(insights.totalEmails).toBe(timeline.items.filter((item) => item.source === "gmail").length);
+  });
+
   it("refreshes the access token before it expires and keeps the new one (sealed)", async () => {
     const { connectionId } = await connect({ messages: 3 });
     await app.runtime.services.gmail.syncConnection(connectionId);
@@ -523,7 +600,12 @@ describe("privacy and access", () => {
   });
 
   it("exports the connection without secrets and erases it (revoking the grant) with the account", async () => {
-    const { email, user, connectionId } = await connect({ messages: 2 });
+    const { email, user, connectionId, workspaceId } = await connect({ messages: 2 });
+    await user.client.gmail.updateSettings.mutate({
+      workspaceId,
+      aliases: ["old@alias.example"],
+      deleteWithMessages: true,
+    });
     const handler = createPrivacyRegistry()
       .all()
       .find((h) => h.module === "gmail")!;
@@ -532,7 +614,15 @@ describe("privacy and access", () => {
     const records: Record<string, unknown>[] = [];
     for await (const page of file.pages(app.runtime.database.db, 100))
       records.push(...(JSON.parse(`[${page.json.toString("utf8")}]`) as Record<string, unknown>[]));
-    expect(records).toEqual([expect.objectContaining({ id: connectionId, googleEmail: email, status: "active" })]);
+    expect(records).toEqual([
+      expect.objectContaining({
+        id: connectionId,
+        googleEmail: email,
+        status: "active",
+        configuredAliases: ["old@alias.example"],
+        deleteWithMessages: true,
+      }),
+    ]);
     expect(JSON.stringify(records)).not.toMatch(/sealed|token/i);
 
     await app.runtime.database.db.transaction(async (tx) => {
@@ -606,7 +696,7 @@ describe.each<TestDriver>(["pglite"])("on %s", (driver) => {
     // Without Redis the queued first sync runs in the process right away.
     const embedded = await createTestApp({ driver, env: gmailTestEnv(google) });
     try {
-      const { email, workspaceId, user } = await connect({ messages: 15, target: embedded });
+      const { email, workspaceId, user, connectionId } = await connect({ messages: 15, target: embedded });
       const deadline = Date.now() + 20_000;
       while (Date.now() < deadline && !(await user.client.gmail.status.query({ workspaceId })).lastSyncAt)
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -614,6 +704,13 @@ describe.each<TestDriver>(["pglite"])("on %s", (driver) => {
       expect(status, JSON.stringify(status)).toMatchObject({ lastError: null, status: "active" });
       expect(await contactEmails(embedded, workspaceId)).toEqual(google.mailbox(email).expectedContacts());
       expect(await interactionCount(embedded, workspaceId)).toBe(personal(email).length);
+      // A message deleted in Gmail deletes its interaction when the connection asks for it.
+      await user.client.gmail.updateSettings.mutate({ workspaceId, deleteWithMessages: true });
+      google.mailbox(email).deleteMessage(personal(email)[0]!.id);
+      await until("the deleted message's interaction gone", async () => {
+        await embedded.runtime.services.gmail.syncConnection(connectionId);
+        return (await interactionCount(embedded, workspaceId)) === personal(email).length;
+      });
       await expectOneEmailWithThreeContacts(embedded);
     } finally {
       await embedded.close();

@@ -30,6 +30,9 @@ function status(overrides: Record<string, unknown> = {}) {
     syncing: false,
     progress: null,
     skipped: null,
+    sendAsAliases: ["ada@work.example"],
+    aliases: [],
+    deleteWithMessages: false,
     ...overrides,
   };
 }
@@ -139,6 +142,39 @@ describe("Integrations page", () => {
     await user.click(within(form).getByRole("button", { name: "Save" }));
     await waitFor(() => expect(server.callsTo("gmail.setFrequency")).toHaveLength(1));
     expect(server.callsTo("gmail.setFrequency")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, minutes: 60 });
+  });
+
+  it("mailbox settings: the owner's other addresses (checked with the server's schema) and deleting with messages", async () => {
+    let current = status();
+    const { server, user } = await renderApp({
+      path: PAGE,
+      handlers: {
+        "gmail.status": () => current,
+        "gmail.updateSettings": (input: { aliases: string[]; deleteWithMessages: boolean }) =>
+          (current = status({ aliases: input.aliases, deleteWithMessages: input.deleteWithMessages })),
+      },
+    });
+    const card = await screen.findByRole("region", { name: "Gmail" });
+    await user.click(await within(card).findByText("Mailbox settings"));
+    const form = within(card).getByRole("form", { name: "Mailbox settings" });
+    expect(form).toHaveTextContent("Already known from Gmail: ada@work.example");
+    const addresses = within(form).getByLabelText("Your other addresses");
+    await user.type(addresses, "not an address");
+    await user.click(within(form).getByRole("button", { name: "Save settings" }));
+    expect(await within(form).findByText(/must be a valid email address/)).toBeInTheDocument();
+    expect(server.callsTo("gmail.updateSettings")).toHaveLength(0);
+
+    await user.clear(addresses);
+    await user.type(addresses, "Ada.Old@Example.com{enter}ada@home.example");
+    await user.click(within(form).getByRole("checkbox", { name: /deleted in Gmail/ }));
+    await user.click(within(form).getByRole("button", { name: "Save settings" }));
+    await waitFor(() => expect(server.callsTo("gmail.updateSettings")).toHaveLength(1));
+    expect(server.callsTo("gmail.updateSettings")[0]!.input).toEqual({
+      workspaceId: WORKSPACE_ID,
+      aliases: ["Ada.Old@Example.com", "ada@home.example"],
+      deleteWithMessages: true,
+    });
+    expect(server.unhandled).toEqual([]);
   });
 
   it("disconnects only after confirming", async () => {

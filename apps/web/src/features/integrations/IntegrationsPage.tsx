@@ -2,14 +2,15 @@
  * Integrations: the signed-in member's own Gmail connection in this workspace. Connect (Google's
  * consent page, back through /integrations), the connection's state at all times — address,
  * status, last sync and its counts, the next sync's countdown, the last error with Reconnect —
- * Sync now with a live progress bar, the sync frequency, pause/resume and disconnect.
+ * Sync now with a live progress bar, the sync frequency, the mailbox's settings (the owner's other
+ * addresses, whether deleted mail deletes its interactions), pause/resume and disconnect.
  */
-import { gmailSetFrequencyInput } from "../../schemas";
+import { GMAIL_MAX_ALIASES, gmailSetFrequencyInput, gmailUpdateSettingsInput } from "../../schemas";
 import { useId, useState } from "react";
 import { useForm } from "react-hook-form";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
-import { SelectField } from "../../components/fields";
+import { SelectField, TextAreaField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
 import { formatAbsolute, formatRelative } from "../../components/time";
@@ -160,6 +161,7 @@ function GmailCard({ workspaceId }: { workspaceId: string }) {
           </div>
           <ErrorMessage error={syncNow.error ?? pause.error ?? resume.error} title="Gmail did not accept that" />
           <FrequencyForm workspaceId={workspaceId} current={data.syncFrequencyMin} onSaved={apply} />
+          <SettingsForm workspaceId={workspaceId} data={data} onSaved={apply} />
           <ConfirmDialog
             open={confirming}
             title="Disconnect Gmail?"
@@ -324,6 +326,77 @@ function FrequencyForm({
       </button>
       <ErrorMessage error={save.error} title="Could not change the frequency" />
     </form>
+  );
+}
+
+type SettingsValues = { aliases: string; deleteWithMessages: boolean };
+
+/** One address per line (commas and spaces separate too); blank lines are nothing. */
+function aliasesOf(text: string): string[] {
+  return text.split(/[\s,;]+/).filter((address) => address.length > 0);
+}
+
+function SettingsForm({
+  workspaceId,
+  data,
+  onSaved,
+}: {
+  workspaceId: string;
+  data: GmailStatus;
+  onSaved: (status: GmailStatus) => void;
+}) {
+  const saved = (status: GmailStatus): SettingsValues => ({
+    aliases: status.aliases.join("\n"),
+    deleteWithMessages: status.deleteWithMessages,
+  });
+  const form = useForm<SettingsValues, unknown, RouterInputs["gmail"]["updateSettings"]>({
+    defaultValues: saved(data),
+    resolver: schemaResolver(gmailUpdateSettingsInput, (values: SettingsValues) => ({
+      workspaceId,
+      aliases: aliasesOf(values.aliases),
+      deleteWithMessages: values.deleteWithMessages,
+    })),
+  });
+  const save = trpc.gmail.updateSettings.useMutation({
+    onSuccess: (status) => {
+      onSaved(status);
+      form.reset(saved(status));
+    },
+  });
+  return (
+    <details className="gmail-settings">
+      <summary>Mailbox settings</summary>
+      <form
+        className="stack"
+        aria-label="Mailbox settings"
+        noValidate
+        onSubmit={(event) => void form.handleSubmit((input) => save.mutate(input))(event)}
+      >
+        <TextAreaField
+          label="Your other addresses"
+          rows={3}
+          placeholder="old.address@example.com"
+          error={form.formState.errors.aliases?.message}
+          hint={
+            <>
+              Mail from or to these is yours: they never become contacts. One per line, up to {GMAIL_MAX_ALIASES}
+              {data.sendAsAliases.length > 0 ? `. Already known from Gmail: ${data.sendAsAliases.join(", ")}.` : "."}
+            </>
+          }
+          {...form.register("aliases")}
+        />
+        <label className="checkbox">
+          <input type="checkbox" {...form.register("deleteWithMessages")} />
+          Delete an email from Rapport when it is deleted in Gmail (off: the record of contact stays)
+        </label>
+        <div>
+          <button type="submit" className="button-secondary" disabled={save.isPending || !form.formState.isDirty}>
+            {save.isPending ? "Saving…" : "Save settings"}
+          </button>
+        </div>
+        <ErrorMessage error={save.error} title="Could not save the mailbox settings" />
+      </form>
+    </details>
   );
 }
 

@@ -397,7 +397,7 @@ export class GmailService {
     settings: { aliases?: string[] | undefined; deleteWithMessages?: boolean | undefined },
   ): Promise<GmailStatus> {
     const row = await this.requireConnection(owner);
-    const own = settings.aliases?.findIndex((alias) => alias === row.googleEmail) ?? -1;
+    const own = settings.aliases?.indexOf(row.googleEmail) ?? -1;
     if (own >= 0) throw badRequest("aliases: this is the mailbox's own address, already skipped", ["aliases", own]);
     return this.update(row.id, {
       ...(settings.aliases !== undefined ? { configuredAliases: settings.aliases } : {}),
