@@ -540,8 +540,12 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
 
     up = false;
     await owner.client.webhooks.update.mutate({ workspaceId, endpointId: endpoint.id, enabled: true });
-    await createContact("Lost Lena");
-    await createContact("Lost Lars");
+    // One transaction, so both events get their messages before the first 410 disables the
+    // endpoint (an event committed after that has no message: disabled endpoints get none).
+    await owner.client.contacts.bulkCreate.mutate({
+      workspaceId,
+      contacts: [{ name: "Lost Lena" }, { name: "Lost Lars" }],
+    });
     await untilAccepted(
       "the endpoint to be disabled",
       () => owner.client.webhooks.get.query({ workspaceId, endpointId: endpoint.id }),
