@@ -195,6 +195,9 @@ export const INVENTORY: Record<string, TableInventory> = {
       email: personal("contact_details", "linking participants to contacts", CONTACT),
       display_name: personal("identity", "relationship history", CONTACT),
       role: np,
+      occurred_at: np,
+      type: np,
+      filed_contact_id: pid("the contact the interaction is filed under (a copy of interactions.contact_id)"),
     },
   },
   gmail_connections: {

@@ -39,4 +39,8 @@ export const interactionParticipants = pgTable("interaction_participants", {
   email: text("email"),
   displayName: text("display_name"),
   role: text("role").$type<ParticipantRole>().notNull().default("participant"),
+  // Copies of the interaction's, kept equal by triggers (migration 0020) for Reconnect's ordered read; never written here.
+  occurredAt: timestamp("occurred_at", { withTimezone: true }),
+  type: text("type"),
+  filedContactId: uuid("filed_contact_id"),
 });

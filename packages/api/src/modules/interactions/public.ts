@@ -56,4 +56,4 @@ export async function interactionSnapshots(
  */
 export type { ImportedInteraction } from "./service";
 export { emailFigures } from "./figures";
-export { contactInteractionLinks } from "./links";
+export { contactInteractionLinks, contactInteractionTimes } from "./links";

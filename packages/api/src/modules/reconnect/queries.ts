@@ -18,7 +18,7 @@ import {
 } from "@rapport/core";
 import { sql, type SQL } from "drizzle-orm";
 import { atInstant, daysBefore, epochMs, healthTwiceSql, interactionValueSql } from "../../platform/analytics-sql";
-import { contactInteractionLinks } from "../interactions/public";
+import { contactInteractionTimes } from "../interactions/public";
 
 /**
  * The UTC day of a timestamptz, as the core's touchDays counts them (days since the epoch);
@@ -60,7 +60,7 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
       -- Each interaction a contact takes part in (filed under it or among its participants, as
       -- analytics counts them) with the one before it for the same contact, in time order.
       SELECT i.contact_id, i.type, i.occurred_at, lag(i.occurred_at) OVER w AS prev_at
-      FROM ${contactInteractionLinks(workspaceId, atInstant(t0))} i
+      FROM ${contactInteractionTimes(workspaceId, atInstant(t0))} i
       WINDOW w AS (PARTITION BY i.contact_id ORDER BY i.occurred_at)
     ), agg AS (
       -- One pass per contact. In time order the touch days never go down, so the gaps between
