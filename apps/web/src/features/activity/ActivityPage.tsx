@@ -161,14 +161,7 @@ export default function ActivityPage() {
               <ol className="feed" aria-label="Activity feed" aria-busy={feed.isFetching && feed.isPlaceholderData}>
                 {events.map((event) => (
                   <li key={event.id} className={`feed-item${fresh.isNew(event.id) ? " feed-item-new" : ""}`}>
-                    <span className="feed-text">{describe(event, workspace.id, names)}</span>
-                    <time
-                      className="feed-time muted small"
-                      dateTime={event.createdAt.toISOString()}
-                      title={formatAbsolute(event.createdAt)}
-                    >
-                      {formatRelative(event.createdAt, now)}
-                    </time>
+                    <ActivityEntry event={event} workspaceId={workspace.id} names={names} now={now} />
                   </li>
                 ))}
               </ol>
@@ -245,8 +238,35 @@ function listInWords(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
+/** One event as a sentence and how long ago it happened (the Activity page, Today's recent activity). */
+export function ActivityEntry({
+  event,
+  workspaceId,
+  names,
+  now,
+}: {
+  event: ActivityEvent;
+  workspaceId: string;
+  names: Map<string, string>;
+  /** Milliseconds since the epoch (`useNow`). */
+  now: number;
+}) {
+  return (
+    <>
+      <span className="feed-text">{describe(event, workspaceId, names)}</span>{" "}
+      <time
+        className="feed-time muted small"
+        dateTime={event.createdAt.toISOString()}
+        title={formatAbsolute(event.createdAt)}
+      >
+        {formatRelative(event.createdAt, now)}
+      </time>
+    </>
+  );
+}
+
 /** "Ana Ruiz added contact Jens Holt", with the contact's name linking to it. */
-export function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
+function describe(event: ActivityEvent, workspaceId: string, names: Map<string, string>): ReactNode {
   const actor = event.actorName ?? (event.actorId ? (names.get(event.actorId) ?? "A former member") : "Rapport");
   const payload = event.payload as Record<string, unknown>;
   const contactId = str(payload.contactId);

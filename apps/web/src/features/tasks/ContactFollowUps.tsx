@@ -1,5 +1,6 @@
 import { useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { Skeleton } from "../../components/Skeleton";
 import { useNow } from "../../components/hooks";
 import { localTimeZone } from "../../components/time";
 import { trpc, type RouterInputs } from "../../trpc";
@@ -31,7 +32,7 @@ export function ContactFollowUps({ workspaceId, contact }: { workspaceId: string
         </button>
       </div>
       {open.isPending ? (
-        <p className="muted small">Loading follow-ups…</p>
+        <Skeleton shape="list" rows={2} label="Loading follow-ups…" />
       ) : open.error ? (
         <ErrorMessage error={open.error} title="Could not load the follow-ups" onRetry={() => void open.refetch()} />
       ) : tasks.length === 0 ? (

@@ -2,7 +2,7 @@ import { keepPreviousData } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { useNow } from "../../components/hooks";
-import { Loading } from "../../components/Status";
+import { Skeleton } from "../../components/Skeleton";
 import { localTimeZone } from "../../components/time";
 import { trpc } from "../../trpc";
 import { useWorkspace } from "../shell/workspace";
@@ -99,7 +99,7 @@ export default function TasksPage() {
           {VIEWS.find((option) => option.value === view)?.label}
         </h2>
         {list.isPending ? (
-          <Loading>Loading follow-ups…</Loading>
+          <Skeleton shape="list" rows={4} label="Loading follow-ups…" />
         ) : list.error && tasks.length === 0 ? (
           <ErrorMessage error={list.error} title="Could not load the follow-ups" onRetry={() => void list.refetch()} />
         ) : tasks.length === 0 ? (

@@ -2,6 +2,7 @@ import type { UseQueryResult } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useId, useRef, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { Skeleton } from "../../components/Skeleton";
 import { toLocalInput } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 import { LogInteractionForm } from "../contacts/Timeline";
@@ -30,7 +31,7 @@ export function ReconnectList({
   query: UseQueryResult<RouterOutputs["reconnect"]["list"], unknown>;
 }) {
   const items = query.data?.items ?? [];
-  if (query.isPending) return <p className="muted">Loading suggestions…</p>;
+  if (query.isPending) return <Skeleton shape="list" rows={3} label="Loading suggestions…" />;
   if (query.error && items.length === 0)
     return (
       <ErrorMessage

@@ -1,11 +1,11 @@
 import { Link } from "@tanstack/react-router";
 import { useId, useMemo, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { Skeleton } from "../../components/Skeleton";
 import { useNow } from "../../components/hooks";
-import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterOutputs } from "../../trpc";
 // Activity feature: the same sentences as the feed ("Ana logged a call with a contact").
-import { describe } from "../activity/ActivityPage";
+import { ActivityEntry } from "../activity/ActivityPage";
 import { formatInteger, formatNumber } from "../analytics/format";
 import { useWorkspace } from "../shell/workspace";
 import { FollowUpDialog } from "../tasks/FollowUpDialog";
@@ -63,7 +63,7 @@ export default function TodayPage() {
               </Link>
             </div>
             {overdue.isPending || today.isPending ? (
-              <p className="muted">Loading follow-ups…</p>
+              <Skeleton shape="list" rows={2} label="Loading follow-ups…" />
             ) : dueError && due.length === 0 ? (
               <ErrorMessage
                 error={dueError}
@@ -125,7 +125,7 @@ function HealthGlance({ workspaceId }: { workspaceId: string }) {
         </Link>
       </div>
       {metrics.isPending ? (
-        <p className="muted">Loading…</p>
+        <Skeleton shape="figures" rows={1} label="Loading the figures…" />
       ) : metrics.error ? (
         <ErrorMessage error={metrics.error} title="Could not load the figures" onRetry={() => void metrics.refetch()} />
       ) : (
@@ -198,7 +198,7 @@ function RecentActivity({ workspaceId, now }: { workspaceId: string; now: number
         </Link>
       </div>
       {feed.isPending ? (
-        <p className="muted">Loading…</p>
+        <Skeleton shape="list" rows={4} label="Loading the activity…" />
       ) : feed.error ? (
         <ErrorMessage error={feed.error} title="Could not load the activity" onRetry={() => void feed.refetch()} />
       ) : events.length === 0 ? (
@@ -207,14 +207,7 @@ function RecentActivity({ workspaceId, now }: { workspaceId: string; now: number
         <ol className="td-activity" aria-label="Recent activity">
           {events.map((event) => (
             <li key={event.id}>
-              <span>{describe(event, workspaceId, names)}</span>{" "}
-              <time
-                className="muted small"
-                dateTime={event.createdAt.toISOString()}
-                title={formatAbsolute(event.createdAt)}
-              >
-                {formatRelative(event.createdAt, now)}
-              </time>
+              <ActivityEntry event={event} workspaceId={workspaceId} names={names} now={now} />
             </li>
           ))}
         </ol>
