@@ -580,6 +580,14 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
       (s) => s.state === "completed",
     );
     expect(status).toMatchObject({ progress: 100, result: { requeued: 2 } });
+    // The same job on the one progress channel the dashboard follows.
+    expect(await owner.client.jobs.get.query({ jobId })).toMatchObject({
+      kind: "webhooks.recover",
+      state: "completed",
+      percent: 100,
+      done: 2,
+      total: 2,
+    });
     await untilAccepted(
       "the recovered deliveries",
       () =>

@@ -77,6 +77,18 @@ async function downloadExport(page: Page, scope: Locator) {
 describe("privacy", () => {
   it("contact export + restriction, the workspace's requests, and my own Privacy page", async () => {
     const { context, page, record } = await openPage(browser, app.url);
+    // Every server-sent event the page receives, to tell live progress from polling.
+    await page.addInitScript(() => {
+      const messages: { url: string; data: string }[] = [];
+      (window as unknown as { sseMessages: typeof messages }).sseMessages = messages;
+      const Original = window.EventSource;
+      window.EventSource = class extends Original {
+        constructor(url: string | URL, init?: EventSourceInit) {
+          super(url, init);
+          this.addEventListener("message", (event) => messages.push({ url: this.url, data: String(event.data) }));
+        }
+      };
+    });
     const email = `privacy.${Date.now()}@example.com`;
     const main = page.getByRole("main");
 
@@ -242,9 +254,26 @@ describe("privacy", () => {
     await expectAccessible(page, "privacy page");
 
     // Download my data: the progress bar reaches 100 %, then the ZIP downloads.
+    // The bar follows the export's job live (one jobs.progress stream to its end), not by polling its status.
     const mine = page.getByRole("region", { name: "Download my data" });
+    let statusReads = 0;
+    const countStatusReads = (request: { url(): string }) => {
+      if (new URL(request.url()).pathname.includes("gdpr.exportStatus")) statusReads++;
+    };
+    page.on("request", countStatusReads);
     await mine.getByRole("button", { name: "Request my data" }).click();
     const userZip = await openZip(await downloadExport(page, mine));
+    page.off("request", countStatusReads);
+    const progressEvents = await page.evaluate(() =>
+      (window as unknown as { sseMessages: { url: string; data: string }[] }).sseMessages
+        .filter((message) => new URL(message.url).pathname === "/trpc/jobs.progress")
+        .map((message) => message.data),
+    );
+    expect(progressEvents.some((data) => data.includes('"kind":"gdpr.export"'))).toBe(true);
+    expect(progressEvents.at(-1)).toContain('"state":"completed"');
+    expect(progressEvents.at(-1)).toContain('"percent":100');
+    // Its status is read when it starts and once it ended (again only if the status lagged the job).
+    expect(statusReads).toBeLessThanOrEqual(3);
     expect(userZip.names).toEqual([
       "README.txt",
       "activity.json",

@@ -120,8 +120,8 @@ describe("recommendations dashboard", () => {
       .poll(() =>
         page.evaluate(
           () =>
-            document.querySelector(".cache-progress-fill")!.getBoundingClientRect().width /
-            document.querySelector(".cache-progress")!.getBoundingClientRect().width,
+            document.querySelector(".progress-fill")!.getBoundingClientRect().width /
+            document.querySelector(".progress")!.getBoundingClientRect().width,
         ),
       )
       .toBeGreaterThan(0.98);

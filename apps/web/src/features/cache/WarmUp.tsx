@@ -1,11 +1,13 @@
 import { useEffect, useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ProgressBar } from "../../components/ProgressBar";
 import { trpc, type RouterOutputs } from "../../trpc";
+import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
 import { formatCount, formatSeconds } from "./format";
 
 type WarmupStatus = RouterOutputs["cache"]["warmupStatus"];
 
-/** How often the progress is asked for while a warm-up runs. */
+/** How often the status is asked for while a warm-up runs, only when its progress cannot be followed live. */
 const WARMUP_POLL_MS = 500;
 /** The server's default: the most active contacts whose suggestions are precomputed. */
 const WARMUP_CONTACTS = 100;
@@ -22,24 +24,34 @@ const STATE_LABELS: Record<WarmupStatus["state"], string> = {
 };
 
 /**
- * "Warm up cache": starts cache.warmup, then polls cache.warmupStatus until
- * the job completes or fails, showing a progress bar and, at the end, what
- * the job did.
+ * "Warm up cache": starts cache.warmup, follows the job live (jobs.progress) with a
+ * progress bar, and once it ends reads cache.warmupStatus for what the job did.
  */
 export function WarmUp({ workspaceId, onFinished }: { workspaceId: string; onFinished: () => void }) {
   const id = useId();
   const [jobId, setJobId] = useState<string | null>(null);
   const start = trpc.cache.warmup.useMutation({ onSuccess: (status) => setJobId(status.jobId) });
+  const live = useJobProgress(jobId);
   const poll = trpc.cache.warmupStatus.useQuery(
     { workspaceId, jobId: jobId ?? "" },
     {
-      enabled: jobId !== null,
+      enabled: jobId !== null && (isJobFinished(live.progress) || live.unfollowable),
       staleTime: 0,
+      // Until the queue also says the job ended (it finishes just after its last progress).
       refetchInterval: (query) => (finished(query.state.data) ? false : WARMUP_POLL_MS),
     },
   );
-  // cache.warmup answers with the job's first status; the polls take over from there.
-  const status = poll.data ?? (start.data?.jobId === jobId ? start.data : undefined);
+  // cache.warmup answers with the job's first status; the live progress moves the bar, and
+  // the status read at the end brings the figures.
+  const answered = poll.data ?? (start.data?.jobId === jobId ? start.data : undefined);
+  const status =
+    answered && live.progress && !finished(answered)
+      ? {
+          ...answered,
+          state: live.progress.state === "queued" ? ("waiting" as const) : ("active" as const),
+          progress: Math.min(99, live.progress.percent),
+        }
+      : answered;
   const done = finished(status);
   const running = start.isPending || (jobId !== null && !done && !poll.error);
 
@@ -75,25 +87,12 @@ export function WarmUp({ workspaceId, onFinished }: { workspaceId: string; onFin
       {start.error && <ErrorMessage error={start.error} title="Could not start the warm-up" />}
       {status && (
         <div className="stack-sm">
-          <div className="cache-progress-row">
-            <div
-              className="cache-progress"
-              role="progressbar"
-              aria-label="Warm-up progress"
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={progress}
-              aria-valuetext={`${progress}% · ${STATE_LABELS[status.state]}`}
-            >
-              <div
-                className={`cache-progress-fill${status.state === "failed" ? " failed" : ""}`}
-                style={{ width: `${progress}%` }}
-              />
-            </div>
-            <span className="cache-progress-text" aria-hidden="true">
-              {progress}%
-            </span>
-          </div>
+          <ProgressBar
+            percent={progress}
+            label="Warm-up progress"
+            valueText={STATE_LABELS[status.state]}
+            tone={status.state === "failed" ? "failed" : status.state === "completed" ? "done" : "running"}
+          />
           {!done && <p className="small muted">{STATE_LABELS[status.state]}</p>}
         </div>
       )}

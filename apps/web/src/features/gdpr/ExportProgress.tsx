@@ -1,13 +1,15 @@
 import { useCallback, useEffect, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ProgressBar } from "../../components/ProgressBar";
 import { errorCode } from "../../errors";
 import { trpc } from "../../trpc";
 import { formatBytes } from "../cache/format";
 import { downloadExportFile } from "./download";
 import { dateTimeFormat } from "../../components/time";
 import type { ExportStatus } from "./format";
+import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
 
-/** How often the progress is asked for while an export is being built. */
+/** How often the status is asked for while an export is built, only when its progress cannot be followed live. */
 const EXPORT_POLL_MS = 1_000;
 
 export function isFinished(status: ExportStatus | undefined): boolean {
@@ -33,7 +35,7 @@ function remember(key: string, exportId: string | null) {
 
 export interface ExportJob {
   exportId: string | null;
-  /** The export's latest status (polled until it completes or fails). */
+  /** The export's latest status; its `progress` follows the job live (jobs.progress) while it runs. */
   status: ExportStatus | undefined;
   /** Looking up a remembered export after a reload. */
   checking: boolean;
@@ -45,8 +47,10 @@ export interface ExportJob {
 
 /**
  * One export being followed: its id is remembered under `rememberKey` (an
- * opaque id, in localStorage) so a reload finds the export again, and its
- * status is polled every second until it completes or fails.
+ * opaque id, in localStorage) so a reload finds the export again. While it runs,
+ * its progress comes live over jobs.progress (the export's id is its job's id),
+ * and its status is read again once the job ends (for the download link); only
+ * when the progress cannot be followed is the status polled every second.
  */
 export function useExportJob(rememberKey: string): ExportJob {
   const utils = trpc.useUtils();
@@ -58,14 +62,25 @@ export function useExportJob(rememberKey: string): ExportJob {
     },
     [rememberKey],
   );
+  const stored = utils.gdpr.exportStatus.getData({ exportId: exportId ?? "" });
+  const live = useJobProgress(exportId && !isFinished(stored) ? exportId : null);
+  const ended = isJobFinished(live.progress);
   const query = trpc.gdpr.exportStatus.useQuery(
     { exportId: exportId ?? "" },
     {
       enabled: exportId !== null,
       staleTime: 0,
-      refetchInterval: (current) => (isFinished(current.state.data) || current.state.error ? false : EXPORT_POLL_MS),
+      // Polled only when the progress cannot be followed, or once the job ended, until its status says so.
+      refetchInterval: (current) =>
+        isFinished(current.state.data) || current.state.error || !(live.unfollowable || ended) ? false : EXPORT_POLL_MS,
     },
   );
+
+  // The job ended: its status now has the file (or the failure).
+  const { refetch } = query;
+  useEffect(() => {
+    if (ended) void refetch();
+  }, [ended, refetch]);
 
   // Gone (or no longer ours to see): forget it, the person can request a new one.
   const gone = errorCode(query.error) === "NOT_FOUND";
@@ -81,9 +96,21 @@ export function useExportJob(rememberKey: string): ExportJob {
     [utils, setExportId],
   );
 
+  const status =
+    exportId && query.data && live.progress && !isFinished(query.data)
+      ? {
+          ...query.data,
+          status: live.progress.state === "queued" ? ("pending" as const) : ("in_progress" as const),
+          // 100 only once the status says completed (the download link comes with it).
+          progress: Math.min(99, live.progress.percent),
+        }
+      : exportId
+        ? query.data
+        : undefined;
+
   return {
     exportId,
-    status: exportId ? query.data : undefined,
+    status,
     checking: exportId !== null && query.isPending && !query.data,
     error: gone ? null : query.error,
     refetch: () => void query.refetch(),
@@ -137,7 +164,7 @@ export function ExportProgress({
   >({
     state: "idle",
   });
-  const progress = status.status === "completed" ? 100 : Math.max(0, Math.min(100, Math.round(status.progress)));
+  const progress = status.status === "completed" ? 100 : status.progress;
   const failed = status.status === "failed";
   const completed = status.status === "completed";
   const expired = completed && !status.downloadUrl;
@@ -156,22 +183,12 @@ export function ExportProgress({
 
   return (
     <div className={`pv-export${failed || discarded ? " pv-export-failed" : completed ? " pv-export-ready" : ""}`}>
-      <div className="pv-progress-row">
-        <div
-          className="pv-progress"
-          role="progressbar"
-          aria-label={label}
-          aria-valuemin={0}
-          aria-valuemax={100}
-          aria-valuenow={progress}
-          aria-valuetext={`${progress}% · ${STATE_TEXT[status.status]}`}
-        >
-          <div className="pv-progress-fill" style={{ width: `${progress}%` }} />
-        </div>
-        <span className="pv-progress-text" aria-hidden="true">
-          {progress}%
-        </span>
-      </div>
+      <ProgressBar
+        percent={progress}
+        label={label}
+        valueText={STATE_TEXT[status.status]}
+        tone={failed || discarded ? "failed" : completed ? "done" : "running"}
+      />
       {/* Announced when the state changes, not at every percent. */}
       <p role="status" className="small pv-export-state">
         {expired ? "This export has expired." : STATE_TEXT[status.status]}

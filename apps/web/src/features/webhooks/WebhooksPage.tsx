@@ -3,6 +3,7 @@ import { useEffect, useId, useRef, useState } from "react";
 import { useForm } from "react-hook-form";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ProgressBar } from "../../components/ProgressBar";
 import { focusFirstInvalid, SelectField, TextField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
@@ -10,6 +11,7 @@ import { dateTimeFormat, formatRelative } from "../../components/time";
 import { fieldError } from "../../errors";
 import { createWebhookInput } from "../../schemas";
 import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
+import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
 import { RequireRole } from "../shell/RequireRole";
 import "./webhooks.css";
 import { Skeleton } from "../../components/Skeleton";
@@ -21,7 +23,7 @@ type Attempt = RouterOutputs["webhooks"]["attempts"]["attempts"][number];
 type MessageStatus = Message["status"];
 
 const PAGE_SIZE = 25;
-/** How often a running recovery's progress is asked for. */
+/** How often a running recovery's status is asked for, only when its progress cannot be followed live. */
 const RECOVER_POLL_MS = 1_000;
 const DAY_MS = 86_400_000;
 
@@ -731,19 +733,24 @@ function Recover({ workspaceId, endpointId }: { workspaceId: string; endpointId:
   const [jobId, setJobId] = useState<string | null>(null);
   const utils = trpc.useUtils();
   const recover = trpc.webhooks.recover.useMutation({ onSuccess: ({ jobId }) => setJobId(jobId) });
+  // The bar follows the job live; its result (how many went out again) is read once it ends.
+  const live = useJobProgress(jobId);
+  const ended = isJobFinished(live.progress);
   const status = trpc.webhooks.recoverStatus.useQuery(
     { workspaceId, jobId: jobId ?? "" },
     {
-      enabled: jobId !== null,
+      enabled: jobId !== null && (ended || live.unfollowable),
+      // Until the queue also says the job ended (it finishes just after its last progress).
       refetchInterval: (query) =>
         query.state.data && ["completed", "failed"].includes(query.state.data.state) ? false : RECOVER_POLL_MS,
     },
   );
-  const done = status.data?.state === "completed";
+  const failed = live.progress?.state === "failed" || status.data?.state === "failed";
+  const done = !failed && (status.data?.state === "completed" || live.progress?.state === "completed");
   useEffect(() => {
     if (done) void utils.webhooks.messages.invalidate();
   }, [done, utils]);
-  const progress = done ? 100 : Math.round(status.data?.progress ?? 0);
+  const progress = done ? 100 : (live.progress?.percent ?? status.data?.progress ?? 0);
   const sinceError = fieldError(recover.error, "since");
 
   return (
@@ -768,20 +775,21 @@ function Recover({ workspaceId, endpointId }: { workspaceId: string; endpointId:
         hint="At most 14 days back."
         onChange={(event) => setSince(event.target.value)}
       />
-      <button
-        type="submit"
-        disabled={recover.isPending || (jobId !== null && !done && status.data?.state !== "failed")}
-      >
+      <button type="submit" disabled={recover.isPending || (jobId !== null && !done && !failed)}>
         Recover
       </button>
       {jobId && (
         <div className="stack-sm grow" id={`${id}-progress`}>
-          <progress max={100} value={progress} aria-label="Recovery progress" />
+          <ProgressBar
+            percent={progress}
+            label="Recovery progress"
+            tone={failed ? "failed" : done ? "done" : "running"}
+          />
           <p role="status" className="small">
-            {status.data?.state === "failed"
-              ? `Recovery failed: ${status.data.failedReason ?? "unknown error"}`
+            {failed
+              ? `Recovery failed: ${status.data?.failedReason ?? live.progress?.error ?? "unknown error"}`
               : done
-                ? `Recovery done: ${status.data?.result?.requeued ?? 0} message(s) queued again.`
+                ? `Recovery done: ${status.data?.result?.requeued ?? live.progress?.done ?? 0} message(s) queued again.`
                 : `Recovering… ${progress}%`}
           </p>
         </div>

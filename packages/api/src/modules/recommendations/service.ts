@@ -213,7 +213,16 @@ export class RecommendationService {
     // Import- and start-triggered runs share an id per minute so bursts queue one job.
     const suffix =
       reason === "manual" ? randomUUID() : `${reason}-${Math.floor(this.deps.clock.now().getTime() / 60_000)}`;
-    return this.deps.queue.enqueue(WARMUP_JOB, { workspaceId, limit }, { jobId: `warmup-${workspaceId}-${suffix}` });
+    const jobId = `warmup-${workspaceId}-${suffix}`;
+    // A manual run has an id of its own: announced before queueing, so a progress watcher opened with
+    // the answer finds it at once. (Shared ids may name a running job, whose progress must not restart.)
+    if (reason === "manual")
+      await this.deps.progress.begin(jobId, {
+        kind: WARMUP_JOB,
+        scope: { workspaceId, minRole: "admin" },
+        state: "queued",
+      });
+    return this.deps.queue.enqueue(WARMUP_JOB, { workspaceId, limit }, { jobId });
   }
 
   /** A deleted workspace: its warm-up jobs (their data names it) go too. */

@@ -43,9 +43,9 @@ export function webhookJobs({ services }: ServiceDeps): JobDefinition[] {
     {
       name: RECOVER_JOB,
       attempts: 1,
-      handler: async (data, { progress }) => {
+      handler: async (data, { jobId }) => {
         const input = recoverData.parse(data);
-        return services.webhooks.recovery.runRecover({ ...input, since: new Date(input.since) }, progress);
+        return services.webhooks.recovery.runRecover({ ...input, since: new Date(input.since) }, jobId);
       },
     },
     {

@@ -4,6 +4,7 @@ import { queryRows, webhookMessages } from "@rapport/db";
 import { and, count, eq, sql } from "drizzle-orm";
 import { badRequest, notFound } from "../../errors";
 import type { ServiceDeps } from "../../platform/deps";
+import type { ProgressReporter } from "../../platform/progress";
 import type { WebhookDelivery } from "./delivery";
 import { endpointRow, RECOVER_JOB } from "./shared";
 
@@ -19,30 +20,43 @@ export class WebhookRecovery {
     await endpointRow(this.deps.db, workspaceId, endpointId);
     if (since.getTime() < this.deps.clock.now().getTime() - WEBHOOK_RECOVER_MAX_MS)
       throw badRequest("since: at most 14 days back", ["since"]);
-    const jobId = await this.deps.queue.enqueue(
-      RECOVER_JOB,
-      { workspaceId, endpointId, since: since.toISOString() },
-      { jobId: `webhook-recover-${workspaceId}-${endpointId}-${randomBytes(6).toString("hex")}` },
-    );
+    const jobId = `webhook-recover-${workspaceId}-${endpointId}-${randomBytes(6).toString("hex")}`;
+    // Before queueing: a progress watcher opened with the answer finds the job at once.
+    await this.deps.progress.begin(jobId, { kind: RECOVER_JOB, scope: recoverScope(workspaceId), state: "queued" });
+    await this.deps.queue.enqueue(RECOVER_JOB, { workspaceId, endpointId, since: since.toISOString() }, { jobId });
     return { jobId };
   }
 
   async recoverStatus(workspaceId: string, jobId: string) {
     const status = jobId.startsWith(`webhook-recover-${workspaceId}-`) ? await this.deps.queue.status(jobId) : null;
     if (!status) throw notFound("Recovery job");
+    const progress = await this.deps.progress.get(jobId);
     return {
       state: status.state,
-      progress: status.progress,
+      progress: status.state === "completed" ? 100 : (progress?.progress.percent ?? 0),
       result: status.result as { requeued: number } | undefined,
       failedReason: status.failedReason ?? null,
     };
   }
 
   /** The recovery job: failed messages since `since` become pending again, a page at a time, with progress. */
-  async runRecover(
-    input: { workspaceId: string; endpointId: string; since: Date },
-    progress: (percent: number) => Promise<void>,
-  ) {
+  async runRecover(input: { workspaceId: string; endpointId: string; since: Date }, jobId: string) {
+    const progress = await this.deps.progress.begin(jobId, {
+      kind: RECOVER_JOB,
+      scope: recoverScope(input.workspaceId),
+      stage: "requeueing",
+    });
+    try {
+      const result = await this.requeue(input, progress);
+      await progress.complete();
+      return result;
+    } catch (error) {
+      await progress.fail("The recovery failed; start it again");
+      throw error;
+    }
+  }
+
+  private async requeue(input: { workspaceId: string; endpointId: string; since: Date }, progress: ProgressReporter) {
     const scope = and(
       eq(webhookMessages.workspaceId, input.workspaceId),
       eq(webhookMessages.endpointId, input.endpointId),
@@ -52,6 +66,7 @@ export class WebhookRecovery {
     const [total] = await this.deps.db.select({ n: count() }).from(webhookMessages).where(scope);
     const totalCount = Number(total?.n ?? 0);
     let requeued = 0;
+    progress.update({ done: 0, total: totalCount });
     for (;;) {
       const now = this.deps.clock.now();
       const rows = await queryRows<{ id: string }>(
@@ -64,9 +79,12 @@ export class WebhookRecovery {
       if (rows.length === 0) break;
       requeued += rows.length;
       await this.delivery.dispatchDue();
-      await progress(totalCount === 0 ? 100 : Math.min(99, Math.round((requeued / totalCount) * 100)));
+      // Messages that failed meanwhile join in: the total grows with them.
+      progress.update({ done: requeued, total: Math.max(totalCount, requeued) });
     }
-    await progress(100);
     return { requeued };
   }
 }
+
+/** Recovery is for the workspace's owners and admins (webhooks are theirs): so is following it. */
+const recoverScope = (workspaceId: string) => ({ workspaceId, minRole: "admin" as const });
