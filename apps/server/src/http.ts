@@ -12,6 +12,10 @@ import {
   GDPR_EXPORT_DOWNLOAD_PATH,
   handleAnalyticsExport,
   handleGdprExportDownload,
+  handleImportReport,
+  handleImportUpload,
+  IMPORT_REPORT_PATH,
+  IMPORT_UPLOAD_PATH,
   methodNotAllowed,
   sendError,
   sendJson,
@@ -129,6 +133,8 @@ export function createRapportServer(runtime: Runtime): RapportServer {
       if (path.startsWith("/trpc/")) return trpcHandler(req, res);
       if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
       if (path === GDPR_EXPORT_DOWNLOAD_PATH) return await handleGdprExportDownload(runtime, req, res);
+      if (path === IMPORT_UPLOAD_PATH) return await handleImportUpload(runtime, req, res);
+      if (path === IMPORT_REPORT_PATH) return await handleImportReport(runtime, req, res);
       if (path === GOOGLE_OAUTH_CALLBACK_PATH) return await handleGoogleOAuthCallback(runtime, req, res);
       if (req.method === "GET" || req.method === "HEAD") return serveStatic(webRoot, path, res);
       sendJson(res, 404, { error: "Not found" });

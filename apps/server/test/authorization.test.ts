@@ -40,8 +40,32 @@ function firstMessage(
 const ENDPOINT_ID = "00000000-0000-4000-8000-00000000e001";
 const MESSAGE_ID = "00000000-0000-4000-8000-00000000e002";
 const endpointRef = (ids: Ids) => ({ workspaceId: ids.workspaceId, endpointId: ENDPOINT_ID });
+// An import and a mapping template of no workspace the caller may see.
+const IMPORT_ID = "00000000-0000-4000-8000-00000000e003";
+const TEMPLATE_ID = "00000000-0000-4000-8000-00000000e004";
 
 const workspaceProcedures: Record<string, Call> = {
+  "imports.preview": (c, ids) => c.imports.preview.query({ workspaceId: ids.workspaceId, importId: IMPORT_ID }),
+  "imports.start": (c, ids) =>
+    c.imports.start.mutate({
+      workspaceId: ids.workspaceId,
+      importId: IMPORT_ID,
+      mapping: ["name"],
+      badRows: "skip",
+      existing: "fill",
+    }),
+  "imports.get": (c, ids) => c.imports.get.query({ workspaceId: ids.workspaceId, importId: IMPORT_ID }),
+  "imports.list": (c, ids) => c.imports.list.query({ workspaceId: ids.workspaceId }),
+  "imports.templates": (c, ids) => c.imports.templates.query({ workspaceId: ids.workspaceId }),
+  "imports.saveTemplate": (c, ids) =>
+    c.imports.saveTemplate.mutate({
+      workspaceId: ids.workspaceId,
+      name: "Intruder",
+      headers: ["n"],
+      mapping: ["name"],
+    }),
+  "imports.deleteTemplate": (c, ids) =>
+    c.imports.deleteTemplate.mutate({ workspaceId: ids.workspaceId, templateId: TEMPLATE_ID }),
   "webhooks.eventTypes": (c, ids) => c.webhooks.eventTypes.query({ workspaceId: ids.workspaceId }),
   "webhooks.list": (c, ids) => c.webhooks.list.query({ workspaceId: ids.workspaceId }),
   "webhooks.get": (c, ids) => c.webhooks.get.query(endpointRef(ids)),
@@ -327,6 +351,9 @@ describe("authorization across workspaces", () => {
           "contacts.create",
           "contacts.bulkCreate",
           "contacts.list",
+          "imports.list",
+          "imports.templates",
+          "imports.saveTemplate",
           "contacts.count",
           "search.query",
           "search.suggest",

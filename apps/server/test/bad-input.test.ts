@@ -161,6 +161,37 @@ const BASE_INPUTS: Record<string, BaseInput> = {
     }),
   },
   "contacts.delete": { input: (f) => ({ workspaceId: f.workspaceId, contactIds: [f.contactId] }) },
+  "imports.preview": {
+    input: async (f) => ({
+      workspaceId: f.workspaceId,
+      importId: await uploadImport(f),
+      mapping: ["name", "email"],
+      templateId: await importTemplate(f),
+    }),
+  },
+  "imports.start": {
+    input: async (f) => ({
+      workspaceId: f.workspaceId,
+      importId: await uploadImport(f),
+      mapping: ["name", "email"],
+      badRows: "skip",
+      existing: "fill",
+    }),
+  },
+  "imports.get": { input: async (f) => ({ workspaceId: f.workspaceId, importId: await uploadImport(f) }) },
+  "imports.list": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "imports.templates": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "imports.saveTemplate": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      name: "Partners",
+      headers: ["Name", "Email"],
+      mapping: ["name", "email"],
+    }),
+  },
+  "imports.deleteTemplate": {
+    input: async (f) => ({ workspaceId: f.workspaceId, templateId: await importTemplate(f) }),
+  },
   "contacts.restore": {
     setup: async (f) => {
       await f.owner.client.contacts.delete.mutate({ workspaceId: f.workspaceId, contactIds: [f.contactId] });
@@ -429,6 +460,27 @@ const BASE_INPUTS: Record<string, BaseInput> = {
  * An open invitation for the owner's address (the caller of the invitee's procedures): into a new
  * workspace of the admin's, or, given `workspaceId`, a fresh address into that one.
  */
+/** A small CSV uploaded through the import's plain route; its import id. */
+async function uploadImport(f: Fixture): Promise<string> {
+  const response = await fetch(`${f.app.url}/api/imports/upload?workspaceId=${f.workspaceId}&format=csv`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${f.owner.accessToken}` },
+    body: "Name,Email\nIda Import,ida@example.com\n",
+  });
+  if (response.status !== 201) throw new Error(`upload answered ${response.status}`);
+  return ((await response.json()) as { importId: string }).importId;
+}
+
+async function importTemplate(f: Fixture): Promise<string> {
+  const template = await f.owner.client.imports.saveTemplate.mutate({
+    workspaceId: f.workspaceId,
+    name: `Template ${randomBytes(3).toString("hex")}`,
+    headers: ["Name", "Email"],
+    mapping: ["name", "email"],
+  });
+  return template.id;
+}
+
 async function openInvitation(f: Fixture, workspaceId?: string): Promise<{ invitationId: string; token: string }> {
   const [client, target, email] = workspaceId
     ? [f.owner.client, workspaceId, freshEmail()]

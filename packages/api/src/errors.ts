@@ -8,7 +8,8 @@ export type DomainErrorCode =
   | "FORBIDDEN"
   | "NOT_FOUND"
   | "CONFLICT"
-  | "TOO_MANY_REQUESTS";
+  | "TOO_MANY_REQUESTS"
+  | "PAYLOAD_TOO_LARGE";
 
 /**
  * Errors a service raises on purpose. `details` travels to the client in

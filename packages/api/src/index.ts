@@ -17,6 +17,12 @@ export { handleAnalyticsExport } from "./modules/analytics/export";
 export { ANALYTICS_EXPORT_PATH } from "./modules/analytics/link";
 export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
 export { handleGdprExportDownload } from "./modules/gdpr/export/download";
+export {
+  IMPORT_REPORT_PATH,
+  IMPORT_UPLOAD_PATH,
+  handleImportReport,
+  handleImportUpload,
+} from "./modules/imports/upload";
 export { GOOGLE_OAUTH_CALLBACK_PATH, handleGoogleOAuthCallback } from "./modules/gmail/callback";
 export { createPrivacyRegistry } from "./modules/index";
 export { nodeHmac } from "./modules/webhooks/delivery";

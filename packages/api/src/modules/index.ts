@@ -8,6 +8,7 @@ import { cacheModule } from "./cache/module";
 import { contactsModule } from "./contacts/module";
 import { gdprModule } from "./gdpr/module";
 import { gmailModule } from "./gmail/module";
+import { importsModule } from "./imports/module";
 import { interactionsModule } from "./interactions/module";
 import { jobsModule } from "./jobs/module";
 import { notificationsModule } from "./notifications/module";
@@ -33,6 +34,7 @@ import { workspacesModule } from "./workspaces/module";
 export const appModules = [
   interactionsModule,
   contactsModule,
+  importsModule,
   gmailModule,
   workspacesModule,
   analyticsModule,

@@ -7,7 +7,7 @@ const BULK_MAX = 1_000;
 
 const tagSchema = requiredText(50).transform((tag) => tag.toLowerCase());
 
-const tagsSchema = z
+export const tagsSchema = z
   .array(tagSchema)
   .max(MAX_TAGS, `at most ${MAX_TAGS} tags`)
   .transform((tags) => [...new Set(tags)].sort());
@@ -18,7 +18,7 @@ const phoneSchema = trimmedString(40)
   .nullish();
 
 /** Fields a person can set on a contact (create, update, import). */
-const contactFields = {
+export const contactFields = {
   email: emailSchema.nullish(),
   name: requiredText(200),
   company: optionalText(200),

@@ -16,3 +16,4 @@ export * from "./workspaces";
 export * from "./reconnect";
 export * from "./gmail";
 export * from "./tasks";
+export * from "./imports";

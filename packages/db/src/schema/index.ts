@@ -13,3 +13,4 @@ export * from "./gmail";
 export * from "./reconnect";
 export * from "./notifications";
 export * from "./tasks";
+export * from "./imports";

@@ -2,13 +2,12 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef } from "react";
 import { useForm } from "react-hook-form";
 import { schemaResolver } from "../../components/form";
-import { createContactInput } from "../../schemas";
+import { createContactInput, splitTags } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { refreshLists } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
-import { splitTags } from "./fields";
 import { showToast } from "../../components/toast";
 
 const EMPTY = { name: "", email: "", company: "", title: "", phone: "", tags: "" };

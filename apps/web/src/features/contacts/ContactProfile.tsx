@@ -2,13 +2,12 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useForm } from "react-hook-form";
 import { schemaResolver } from "../../components/form";
-import { updateContactInput } from "../../schemas";
+import { splitTags, updateContactInput } from "../../schemas";
 import { trpc, type RouterInputs } from "../../trpc";
 import { patchInLists, type Contact } from "./cache";
 import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
-import { splitTags } from "./fields";
 import { dateFormat } from "../../components/time";
 import { showToast } from "../../components/toast";
 

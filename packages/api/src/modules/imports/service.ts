@@ -1,0 +1,695 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { Transform, type Readable } from "node:stream";
+import {
+  guessMapping,
+  headerKey,
+  IMPORT_MAX_ROWS,
+  readImportRow,
+  type ImportCellProblem,
+  type ImportedContact,
+  type ImportField,
+  type ImportMapping,
+  type ImportOptions,
+} from "@rapport/core/schemas";
+import { contactImports, contactImportTemplates, queryRows, type Tx } from "@rapport/db";
+import { and, desc, eq, sql } from "drizzle-orm";
+import { conflict, DomainError, notFound } from "../../errors";
+import type { JobContext } from "../../infra/queue";
+import type { Actor } from "../../platform/actor";
+import type { ServiceDeps } from "../../platform/deps";
+import { appendEvents } from "../../platform/events/outbox";
+import { suppressedAddresses } from "../../platform/privacy/suppression";
+import type { ProgressReporter } from "../../platform/progress";
+import { createLocalStorage, type ExportStorage } from "../../platform/storage";
+import { readRows, type ImportFormat } from "./reader";
+
+export const IMPORT_RUN_JOB = "imports.run";
+export const IMPORT_PURGE_JOB = "imports.purge-uploads";
+/** Enough for 100,000 wide rows; a bigger body is refused while it streams. */
+export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+const PREVIEW_ROWS = 10;
+/** Rows per transaction: one statement per kind of write, progress after each. */
+const BATCH_ROWS = 1_000;
+/** An upload never started is deleted after this long. */
+const UPLOAD_TTL_MS = 24 * 3_600_000;
+/** Problems shown in `get` (the downloadable report has them all). */
+const PROBLEMS_SHOWN = 100;
+
+const REASONS = {
+  exists: "a contact with this email already exists (skipped, as chosen)",
+  erased: "this person was erased from the workspace and is not imported again",
+  restricted: "the existing contact's processing is restricted (GDPR Art. 18): not changed",
+  raced: "a contact with this email was created while the import ran",
+} as const;
+
+interface StoredOptions extends ImportOptions {
+  actorId: string;
+}
+
+interface RowEntry {
+  rowNumber: number;
+  contact: ImportedContact | null;
+  problems: { field: string; message: string }[];
+}
+
+interface ProblemRow {
+  row: number;
+  field: string;
+  reason: string;
+  contactId: string | null;
+}
+
+interface ImportSummary {
+  id: string;
+  status: string;
+  format: ImportFormat;
+  totalRows: number | null;
+  processedRows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  skipped: number;
+  error: string | null;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+/**
+ * Contact imports from CSV or XLSX: the file is uploaded once (streamed to import
+ * storage), previewed with a mapping, then run as a job that reads it twice as a
+ * stream (count and check, then write) in transactions of BATCH_ROWS rows. Each
+ * batch records how far it got, so a retried job resumes where the last one committed.
+ */
+export class ImportService {
+  private readonly storage: ExportStorage;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.storage = createLocalStorage(join(deps.config.DATA_DIR, "imports"));
+  }
+
+  /** Streams the body to storage (refused beyond IMPORT_MAX_BYTES) and records the upload. */
+  async upload(workspaceId: string, actor: Actor, format: ImportFormat, body: Readable): Promise<{ importId: string }> {
+    const importId = randomUUID();
+    await this.deps.db.insert(contactImports).values({ id: importId, workspaceId, createdBy: actor.actorId, format });
+    let bytes = 0;
+    const limited = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytes += chunk.length;
+        if (bytes > IMPORT_MAX_BYTES)
+          callback(
+            new DomainError("PAYLOAD_TOO_LARGE", `The file is larger than ${IMPORT_MAX_BYTES / 1024 / 1024} MB.`),
+          );
+        else callback(null, chunk);
+      },
+    });
+    body.on("error", (error) => limited.destroy(error));
+    try {
+      await this.storage.put(fileKey(importId), body.pipe(limited));
+      if (bytes === 0) throw new DomainError("BAD_REQUEST", "The file is empty.");
+    } catch (error) {
+      await this.storage.delete(fileKey(importId));
+      await this.deps.db.delete(contactImports).where(eq(contactImports.id, importId));
+      throw error;
+    }
+    return { importId };
+  }
+
+  /** The file's headers, a mapping (given, from a template, or guessed) and its first rows checked cell by cell. */
+  async preview(input: { workspaceId: string; importId: string; mapping?: ImportMapping; templateId?: string }) {
+    const job = await this.find(input.workspaceId, input.importId);
+    const file = await this.storage.get(fileKey(job.id));
+    if (!file) throw conflict("This upload has been used or has expired; upload the file again.");
+    const rows: string[][] = [];
+    let headers: string[] | null = null;
+    try {
+      for await (const cells of readRows(file, job.format)) {
+        if (!headers) headers = cells.map((cell) => cell.trim());
+        else rows.push(cells);
+        if (rows.length >= PREVIEW_ROWS) break;
+      }
+    } catch {
+      throw new DomainError("BAD_REQUEST", `The file could not be read as ${job.format.toUpperCase()}.`);
+    }
+    if (!headers) throw new DomainError("BAD_REQUEST", "The file is empty.");
+    let mapping: ImportMapping;
+    if (input.mapping) {
+      mapping = headers.map((_, i) => input.mapping![i] ?? null);
+    } else if (input.templateId) {
+      const [template] = await this.deps.db
+        .select()
+        .from(contactImportTemplates)
+        .where(
+          and(
+            eq(contactImportTemplates.workspaceId, input.workspaceId),
+            eq(contactImportTemplates.id, input.templateId),
+          ),
+        );
+      if (!template) throw notFound("Mapping template");
+      mapping = guessMapping(headers, template.mapping as Record<string, ImportField>);
+    } else mapping = guessMapping(headers);
+    return {
+      importId: job.id,
+      format: job.format,
+      status: job.status,
+      headers,
+      mapping,
+      rows: rows.map((cells, index) => {
+        const checked = readImportRow(cells, mapping);
+        return {
+          rowNumber: index + 2,
+          cells: headers!.map((_, column) => ({
+            value: (cells[column] ?? "").slice(0, 200),
+            problem: problemOfColumn(checked.problems, mapping, column),
+          })),
+        };
+      }),
+    };
+  }
+
+  /** Queues the run; its progress is the job `importId` (jobs.get / jobs.progress). */
+  async start(workspaceId: string, importId: string, options: ImportOptions, actor: Actor) {
+    const stored: StoredOptions = { ...options, actorId: actor.actorId };
+    const [job] = await this.deps.db
+      .update(contactImports)
+      .set({ status: "queued", options: stored })
+      .where(
+        and(
+          eq(contactImports.workspaceId, workspaceId),
+          eq(contactImports.id, importId),
+          eq(contactImports.status, "uploaded"),
+        ),
+      )
+      .returning({ id: contactImports.id });
+    if (!job) {
+      await this.find(workspaceId, importId);
+      throw conflict("This import has already been started.");
+    }
+    await this.deps.progress.begin(importId, {
+      kind: "contacts.import",
+      scope: { workspaceId, minRole: "member" },
+      state: "queued",
+    });
+    await this.deps.queue.enqueue(IMPORT_RUN_JOB, { importId }, { jobId: `import-${importId}` });
+    return { importId, jobId: importId };
+  }
+
+  async get(workspaceId: string, importId: string) {
+    const job = await this.find(workspaceId, importId);
+    const problems = await this.problems(importId, PROBLEMS_SHOWN);
+    return { ...summary(job), problems };
+  }
+
+  async list(workspaceId: string) {
+    const rows = await this.deps.db
+      .select()
+      .from(contactImports)
+      .where(eq(contactImports.workspaceId, workspaceId))
+      .orderBy(desc(contactImports.createdAt))
+      .limit(20);
+    return rows.map(summary);
+  }
+
+  /** The report: every skipped row with its reasons, in file order, in pages the caller writes out. */
+  async streamReport(
+    workspaceId: string,
+    importId: string,
+    write: (problems: ProblemRow[]) => Promise<void>,
+  ): Promise<ImportSummary> {
+    const job = await this.find(workspaceId, importId);
+    let after = { row: 0, field: "" };
+    for (;;) {
+      const page = await queryRows<{ row: number; field: string; reason: string; contact_id: string | null }>(
+        this.deps.db,
+        sql`SELECT row_number AS row, field, reason, contact_id FROM contact_import_problems
+            WHERE import_id = ${importId}::uuid AND (row_number, field) > (${after.row}::int, ${after.field}::text)
+            ORDER BY row_number, field LIMIT 2000`,
+      );
+      if (page.length === 0) break;
+      await write(page.map((p) => ({ row: p.row, field: p.field, reason: p.reason, contactId: p.contact_id })));
+      const last = page[page.length - 1]!;
+      after = { row: last.row, field: last.field };
+    }
+    return summary(job);
+  }
+
+  /** The job: checks the whole file, then writes it batch by batch. Never throws for the file's content. */
+  async run(importId: string, ctx: Pick<JobContext, "log">): Promise<unknown> {
+    const [job] = await this.deps.db.select().from(contactImports).where(eq(contactImports.id, importId));
+    if (!job || job.status === "completed" || job.status === "failed" || !job.options) return { skipped: true };
+    const options = job.options as StoredOptions;
+    const progress = await this.deps.progress.begin(importId, {
+      kind: "contacts.import",
+      scope: { workspaceId: job.workspaceId, minRole: "member" },
+      stage: "checking",
+    });
+    await this.deps.db.update(contactImports).set({ status: "running" }).where(eq(contactImports.id, importId));
+    try {
+      const checked = await this.check(job.id, job.format, options, progress);
+      if (typeof checked === "string") return await this.finishFailed(importId, progress, checked);
+      if (checked.problems.length > 0) {
+        // "Import nothing": the report names every bad row; no contact was written.
+        await this.deps.transaction(async (tx) => {
+          await insertProblems(tx, importId, checked.problems);
+          await tx
+            .update(contactImports)
+            .set({ totalRows: checked.total, skippedCount: checked.badRows })
+            .where(eq(contactImports.id, importId));
+        });
+        return await this.finishFailed(
+          importId,
+          progress,
+          `${checked.badRows.toLocaleString("en")} row(s) have problems; nothing was imported.`,
+        );
+      }
+      await this.deps.db
+        .update(contactImports)
+        .set({ totalRows: checked.total })
+        .where(eq(contactImports.id, importId));
+      await this.write(job.id, job.workspaceId, job.format, options, job.processedRows, checked.total, progress);
+      await this.deps.db
+        .update(contactImports)
+        .set({ status: "completed", finishedAt: this.deps.clock.now() })
+        .where(eq(contactImports.id, importId));
+      await this.storage.delete(fileKey(importId));
+      await progress.complete();
+      const [done] = await this.deps.db.select().from(contactImports).where(eq(contactImports.id, importId));
+      ctx.log.info({ importId, rows: checked.total }, "contact import completed");
+      return summary(done!);
+    } catch (error) {
+      if (error instanceof UnreadableFile) return await this.finishFailed(importId, progress, error.message);
+      throw error;
+    }
+  }
+
+  /** Pass 1: counts the rows (for progress and the size limit); "import nothing" also checks every row. */
+  private async check(
+    importId: string,
+    format: ImportFormat,
+    options: StoredOptions,
+    progress: ProgressReporter,
+  ): Promise<string | { total: number; problems: ProblemRow[]; badRows: number }> {
+    const file = await this.openFile(importId);
+    let total = -1;
+    const problems: ProblemRow[] = [];
+    let badRows = 0;
+    const seen = new Map<string, number>();
+    for await (const entry of this.entries(file, format, options.mapping, seen)) {
+      total = entry.rowNumber - 1;
+      if (total > IMPORT_MAX_ROWS)
+        return `The file has more than ${IMPORT_MAX_ROWS.toLocaleString("en")} rows; split it and import each part.`;
+      if (options.badRows === "abort" && entry.problems.length > 0) {
+        badRows++;
+        for (const p of entry.problems)
+          problems.push({ row: entry.rowNumber, field: p.field, reason: p.message, contactId: null });
+      }
+      if (total % 5_000 === 0) progress.update({ done: 0, total: null, stage: "checking" });
+    }
+    if (total <= 0) return "The file has no rows under its header.";
+    return { total, problems, badRows };
+  }
+
+  /** Pass 2: every row after `resumeAfter` (rows a previous attempt committed), BATCH_ROWS per transaction. */
+  private async write(
+    importId: string,
+    workspaceId: string,
+    format: ImportFormat,
+    options: StoredOptions,
+    resumeAfter: number,
+    total: number,
+    progress: ProgressReporter,
+  ): Promise<void> {
+    const file = await this.openFile(importId);
+    const seen = new Map<string, number>();
+    let batch: RowEntry[] = [];
+    let position = 0;
+    progress.update({ done: resumeAfter, total, stage: "importing" });
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const entries = batch;
+      batch = [];
+      await this.writeBatch(importId, workspaceId, options, entries, position);
+      progress.update({ done: position, total, stage: "importing" });
+    };
+    for await (const entry of this.entries(file, format, options.mapping, seen)) {
+      position = entry.rowNumber - 1;
+      if (position <= resumeAfter) continue;
+      batch.push(entry);
+      if (batch.length >= BATCH_ROWS) await flush();
+    }
+    await flush();
+  }
+
+  /** The file's data rows checked, with duplicates of an earlier row's email as problems. */
+  private async *entries(
+    file: Readable,
+    format: ImportFormat,
+    mapping: ImportMapping,
+    seen: Map<string, number>,
+  ): AsyncGenerator<RowEntry> {
+    let rowNumber = 0;
+    try {
+      for await (const cells of readRows(file, format)) {
+        rowNumber++;
+        if (rowNumber === 1) continue;
+        const checked = readImportRow(cells, mapping);
+        if (checked.problems) {
+          yield { rowNumber, contact: null, problems: checked.problems };
+          continue;
+        }
+        const email = checked.contact.email;
+        if (email) {
+          const first = seen.get(email);
+          if (first !== undefined) {
+            yield {
+              rowNumber,
+              contact: null,
+              problems: [{ field: "email", message: `duplicates the email of row ${first}` }],
+            };
+            continue;
+          }
+          seen.set(email, rowNumber);
+        }
+        yield { rowNumber, contact: checked.contact, problems: [] };
+      }
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new UnreadableFile(`The file could not be read as ${format.toUpperCase()} (near row ${rowNumber + 1}).`);
+    }
+  }
+
+  /**
+   * One batch in one transaction: erased people skipped, existing contacts (by email,
+   * locked) skipped, filled or overwritten as chosen, the rest inserted; the events, the
+   * report's rows and the import's counters and position with them.
+   */
+  private async writeBatch(
+    importId: string,
+    workspaceId: string,
+    options: StoredOptions,
+    entries: RowEntry[],
+    position: number,
+  ): Promise<void> {
+    await this.deps.transaction(async (tx) => {
+      const problems: ProblemRow[] = [];
+      for (const entry of entries)
+        for (const p of entry.problems)
+          problems.push({ row: entry.rowNumber, field: p.field, reason: p.message, contactId: null });
+      const valid = entries.filter((entry) => entry.contact !== null) as (RowEntry & { contact: ImportedContact })[];
+      const emails = valid.flatMap((entry) => (entry.contact.email ? [entry.contact.email] : []));
+      const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, emails);
+      const existing = new Map<string, ExistingContact>();
+      const candidates = emails.filter((email) => !suppressed.has(email));
+      if (candidates.length > 0) {
+        const rows = await queryRows<ExistingContact>(
+          tx,
+          sql`SELECT c.id, lower(c.email) AS email, c.name, c.company, c.title, c.phone, c.tags,
+                     EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = c.id) AS restricted
+              FROM contacts c
+              WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
+                AND lower(c.email) IN (SELECT jsonb_array_elements_text(${JSON.stringify(candidates)}::jsonb))
+              FOR UPDATE OF c`,
+        );
+        for (const row of rows) existing.set(row.email, row);
+      }
+      const inserts: { row: number; contact: ImportedContact }[] = [];
+      const updates: { id: string; fields: string[]; next: ContactValues }[] = [];
+      let unchanged = 0;
+      let skipped = new Set(problems.map((p) => p.row)).size;
+      for (const { rowNumber, contact } of valid) {
+        const email = contact.email ?? null;
+        if (email && suppressed.has(email)) {
+          problems.push({ row: rowNumber, field: "email", reason: REASONS.erased, contactId: null });
+          skipped++;
+          continue;
+        }
+        const match = email ? existing.get(email) : undefined;
+        if (!match) {
+          inserts.push({ row: rowNumber, contact });
+          continue;
+        }
+        if (options.existing === "skip" || match.restricted) {
+          problems.push({
+            row: rowNumber,
+            field: "email",
+            reason: match.restricted ? REASONS.restricted : REASONS.exists,
+            contactId: match.id,
+          });
+          skipped++;
+          continue;
+        }
+        const change = merged(match, contact, options.existing);
+        if (change.fields.length === 0) unchanged++;
+        else updates.push({ id: match.id, ...change });
+      }
+      const now = this.deps.clock.now().toISOString();
+      let created: { id: string; email: string | null }[] = [];
+      if (inserts.length > 0) {
+        const input = JSON.stringify(
+          inserts.map(({ contact }) => ({
+            email: contact.email ?? null,
+            name: contact.name,
+            company: contact.company ?? null,
+            title: contact.title ?? null,
+            phone: contact.phone ?? null,
+            tags: contact.tags ?? [],
+          })),
+        );
+        created = await queryRows<{ id: string; email: string | null }>(
+          tx,
+          sql`INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
+              SELECT ${workspaceId}::uuid, i.email, i.name, i.company, i.title, i.phone,
+                     ARRAY(SELECT jsonb_array_elements_text(i.tags)), 'import', ${options.actorId}::uuid,
+                     ${now}::timestamptz, ${now}::timestamptz
+              FROM jsonb_to_recordset(${input}::jsonb) AS i(email text, name text, company text, title text, phone text, tags jsonb)
+              ON CONFLICT DO NOTHING
+              RETURNING id, lower(email) AS email`,
+        );
+        if (created.length < inserts.length) {
+          // Created by someone else since the lookup above (the unique index decided).
+          const made = new Set(created.map((row) => row.email));
+          for (const { row, contact } of inserts)
+            if (contact.email && !made.has(contact.email)) {
+              problems.push({ row, field: "email", reason: REASONS.raced, contactId: null });
+              skipped++;
+            }
+        }
+      }
+      if (updates.length > 0) {
+        const input = JSON.stringify(updates.map(({ id, next }) => ({ id, ...next })));
+        await queryRows(
+          tx,
+          sql`UPDATE contacts c SET name = i.name, company = i.company, title = i.title, phone = i.phone,
+                     tags = ARRAY(SELECT jsonb_array_elements_text(i.tags)), updated_at = ${now}::timestamptz
+              FROM jsonb_to_recordset(${input}::jsonb) AS i(id uuid, name text, company text, title text, phone text, tags jsonb)
+              WHERE c.id = i.id`,
+        );
+      }
+      await appendEvents(tx, [
+        ...created.map((row) => ({
+          type: "contact.created" as const,
+          workspaceId,
+          actorId: options.actorId,
+          payload: { contactId: row.id, source: "import" },
+        })),
+        ...updates.map((update) => ({
+          type: "contact.updated" as const,
+          workspaceId,
+          actorId: options.actorId,
+          payload: { contactId: update.id, fields: update.fields },
+        })),
+      ]);
+      await insertProblems(tx, importId, problems);
+      await tx
+        .update(contactImports)
+        .set({
+          processedRows: position,
+          createdCount: sql`${contactImports.createdCount} + ${created.length}`,
+          updatedCount: sql`${contactImports.updatedCount} + ${updates.length}`,
+          unchangedCount: sql`${contactImports.unchangedCount} + ${unchanged}`,
+          skippedCount: sql`${contactImports.skippedCount} + ${skipped}`,
+        })
+        .where(eq(contactImports.id, importId));
+    });
+  }
+
+  private async finishFailed(importId: string, progress: ProgressReporter, message: string) {
+    await this.deps.db
+      .update(contactImports)
+      .set({ status: "failed", error: message, finishedAt: this.deps.clock.now() })
+      .where(eq(contactImports.id, importId));
+    await this.storage.delete(fileKey(importId));
+    await progress.fail(message);
+    return { failed: message };
+  }
+
+  private async openFile(importId: string): Promise<Readable> {
+    const file = await this.storage.get(fileKey(importId));
+    if (!file) throw new UnreadableFile("The uploaded file is gone; upload it again.");
+    return file;
+  }
+
+  private async problems(importId: string, limit: number): Promise<ProblemRow[]> {
+    const rows = await queryRows<{ row: number; field: string; reason: string; contact_id: string | null }>(
+      this.deps.db,
+      sql`SELECT row_number AS row, field, reason, contact_id FROM contact_import_problems
+          WHERE import_id = ${importId}::uuid ORDER BY row_number, field LIMIT ${limit}`,
+    );
+    return rows.map((p) => ({ row: p.row, field: p.field, reason: p.reason, contactId: p.contact_id }));
+  }
+
+  private async find(workspaceId: string, importId: string) {
+    const [job] = await this.deps.db
+      .select()
+      .from(contactImports)
+      .where(and(eq(contactImports.workspaceId, workspaceId), eq(contactImports.id, importId)));
+    if (!job) throw notFound("Import");
+    return job;
+  }
+
+  /** Uploads never started within a day: the file (personal data) is deleted, the row marked failed. */
+  async purgeUploads(): Promise<{ purged: number }> {
+    const cutoff = new Date(this.deps.clock.now().getTime() - UPLOAD_TTL_MS);
+    const stale = await queryRows<{ id: string }>(
+      this.deps.db,
+      sql`UPDATE contact_imports SET status = 'failed', error = 'The upload expired before it was imported.',
+                 finished_at = ${this.deps.clock.now().toISOString()}::timestamptz
+          WHERE status = 'uploaded' AND created_at < ${cutoff.toISOString()}::timestamptz
+          RETURNING id`,
+    );
+    for (const { id } of stale) await this.storage.delete(fileKey(id));
+    return { purged: stale.length };
+  }
+
+  // Mapping templates -------------------------------------------------------------
+
+  async listTemplates(workspaceId: string) {
+    return this.deps.db
+      .select({
+        id: contactImportTemplates.id,
+        name: contactImportTemplates.name,
+        mapping: contactImportTemplates.mapping,
+        updatedAt: contactImportTemplates.updatedAt,
+      })
+      .from(contactImportTemplates)
+      .where(eq(contactImportTemplates.workspaceId, workspaceId))
+      .orderBy(sql`lower(${contactImportTemplates.name})`);
+  }
+
+  /** Saves (or replaces, by name) a mapping, keyed by header so it fits any file with those headers. */
+  async saveTemplate(workspaceId: string, name: string, headers: string[], mapping: ImportMapping, actor: Actor) {
+    const byHeader: Record<string, ImportField> = {};
+    headers.forEach((header, i) => {
+      const field = mapping[i];
+      if (field) byHeader[headerKey(header)] = field;
+    });
+    const now = this.deps.clock.now();
+    const [saved] = await queryRows<{ id: string }>(
+      this.deps.db,
+      sql`INSERT INTO contact_import_templates (workspace_id, name, mapping, created_by, created_at, updated_at)
+          VALUES (${workspaceId}::uuid, ${name}, ${JSON.stringify(byHeader)}::jsonb, ${actor.actorId}::uuid,
+                  ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz)
+          ON CONFLICT (workspace_id, lower(name)) DO UPDATE SET mapping = EXCLUDED.mapping, updated_at = EXCLUDED.updated_at
+          RETURNING id`,
+    );
+    return { id: saved!.id, name, mapping: byHeader };
+  }
+
+  async deleteTemplate(workspaceId: string, templateId: string) {
+    const deleted = await this.deps.db
+      .delete(contactImportTemplates)
+      .where(and(eq(contactImportTemplates.workspaceId, workspaceId), eq(contactImportTemplates.id, templateId)))
+      .returning({ id: contactImportTemplates.id });
+    if (deleted.length === 0) throw notFound("Mapping template");
+    return { deleted: true };
+  }
+}
+
+class UnreadableFile extends Error {}
+
+const fileKey = (importId: string) => `import-${importId}`;
+
+interface ContactValues {
+  name: string;
+  company: string | null;
+  title: string | null;
+  phone: string | null;
+  tags: string[];
+}
+
+interface ExistingContact extends ContactValues {
+  id: string;
+  email: string;
+  restricted: boolean;
+}
+
+const MERGED_FIELDS = ["name", "company", "title", "phone", "tags"] as const;
+
+/**
+ * What an existing contact becomes. "fill": only its empty fields take the row's value;
+ * "overwrite": every mapped field with a value in the row replaces it. An empty cell never
+ * clears anything (an import adds what it knows).
+ */
+function merged(
+  current: ContactValues,
+  row: ImportedContact,
+  mode: "fill" | "overwrite",
+): { fields: string[]; next: ContactValues } {
+  const next: ContactValues = { ...current, tags: current.tags ?? [] };
+  const fields: string[] = [];
+  for (const field of MERGED_FIELDS) {
+    const value = row[field];
+    if (value === undefined || value === null) continue;
+    if (field === "tags") {
+      const tags = value as string[];
+      if (tags.length === 0) continue;
+      if (mode === "fill" && next.tags.length > 0) continue;
+      if (JSON.stringify(tags) === JSON.stringify(next.tags)) continue;
+      next.tags = tags;
+      fields.push(field);
+      continue;
+    }
+    const empty = current[field] === null || current[field] === "";
+    if (mode === "fill" && !empty) continue;
+    if (current[field] === value) continue;
+    (next as unknown as Record<string, unknown>)[field] = value;
+    fields.push(field);
+  }
+  return { fields, next };
+}
+
+async function insertProblems(tx: Tx, importId: string, problems: ProblemRow[]): Promise<void> {
+  for (let i = 0; i < problems.length; i += 5_000) {
+    const input = JSON.stringify(problems.slice(i, i + 5_000));
+    await queryRows(
+      tx,
+      sql`INSERT INTO contact_import_problems (import_id, row_number, field, reason, contact_id)
+          SELECT ${importId}::uuid, p.row, p.field, p.reason, p."contactId"
+          FROM jsonb_to_recordset(${input}::jsonb) AS p(row int, field text, reason text, "contactId" uuid)
+          ON CONFLICT DO NOTHING`,
+    );
+  }
+}
+
+function problemOfColumn(problems: ImportCellProblem[] | null, mapping: ImportMapping, column: number): string | null {
+  const field = mapping[column];
+  if (!problems || !field) return null;
+  return problems.find((p) => p.field === field)?.message ?? null;
+}
+
+function summary(job: typeof contactImports.$inferSelect): ImportSummary {
+  return {
+    id: job.id,
+    status: job.status,
+    format: job.format,
+    totalRows: job.totalRows,
+    processedRows: job.processedRows,
+    created: job.createdCount,
+    updated: job.updatedCount,
+    unchanged: job.unchangedCount,
+    skipped: job.skippedCount,
+    error: job.error,
+    createdAt: job.createdAt,
+    finishedAt: job.finishedAt,
+  };
+}
