@@ -15,3 +15,4 @@ export * from "./event-audience";
 export * from "./mail-headers";
 export * from "./reconnect/index";
 export * from "./notifications";
+export * from "./duplicates/index";

@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import {
+  compareContacts,
+  companyMatchKey,
+  emailMatchKey,
+  findDuplicatePairs,
+  likelyDuplicates,
+  nameSimilarity,
+  phoneMatchKey,
+  planMerge,
+  type DedupContact,
+} from "../src/duplicates/index";
+
+const contact = (id: string, fields: Partial<DedupContact> & { name: string }): DedupContact => ({
+  id,
+  email: null,
+  phone: null,
+  company: null,
+  ...fields,
+});
+
+describe("email keys", () => {
+  it("folds case everywhere, dots and +tags only where the provider ignores them", () => {
+    expect(emailMatchKey("Ana.Lima+crm@GoogleMail.com")).toBe("analima@gmail.com");
+    expect(emailMatchKey("analima@gmail.com")).toBe("analima@gmail.com");
+    expect(emailMatchKey("ana.lima+news@outlook.com")).toBe("ana.lima@outlook.com");
+    // A company domain may route a dot or a + to another mailbox: only the case is folded.
+    expect(emailMatchKey("Ana.Lima+x@Acme.com")).toBe("ana.lima+x@acme.com");
+    expect(emailMatchKey("not-an-address")).toBeNull();
+  });
+});
+
+describe("phone keys", () => {
+  it("reads numbers as E.164 whatever the punctuation", () => {
+    expect(phoneMatchKey("+49 (151) 123-45678")).toBe("+4915112345678");
+    expect(phoneMatchKey("+4915112345678")).toBe("+4915112345678");
+    expect(phoneMatchKey("0151 12345678", "DE")).toBe("+4915112345678");
+  });
+  it("falls back to the digits when no country can be told, and ignores fragments", () => {
+    expect(phoneMatchKey("555 0101")).toBe("digits:5550101");
+    expect(phoneMatchKey("555-0101")).toBe("digits:5550101");
+    expect(phoneMatchKey("12 34")).toBeNull();
+  });
+});
+
+describe("names and companies", () => {
+  it("compares names by trigrams, whatever the word order and accents", () => {
+    expect(nameSimilarity("Ana Lima", "Anna Lima")).toBeGreaterThan(0.7);
+    expect(nameSimilarity("Lima, Ana", "Ana Lima")).toBe(1);
+    expect(nameSimilarity("José Núñez", "Jose Nunez")).toBe(1);
+    expect(nameSimilarity("John Smith", "Jane Smith")).toBeLessThan(0.55);
+    expect(nameSimilarity("Ana Lima", "Ana Silva")).toBeLessThan(0.4);
+  });
+  it("drops legal forms and punctuation from companies", () => {
+    expect(companyMatchKey("Acme, Inc.")).toBe("acme");
+    expect(companyMatchKey("ACME GmbH")).toBe("acme");
+    expect(companyMatchKey("Société Générale SA")).toBe("societe generale");
+    expect(companyMatchKey("  ")).toBeNull();
+  });
+});
+
+describe("pairs", () => {
+  it("gives each pair a score and its reasons", () => {
+    const pair = compareContacts(
+      contact("b", { name: "Ana Lima", email: "ana.lima@gmail.com", company: "Acme" }),
+      contact("a", { name: "Anna Lima", email: "analima+crm@googlemail.com", company: "ACME Inc", phone: "555 0101" }),
+    );
+    expect(pair).toMatchObject({ contactAId: "a", contactBId: "b" });
+    expect(pair!.reasons.map((r) => r.kind)).toEqual(["email", "name"]);
+    expect(pair!.score).toBeGreaterThan(0.95);
+  });
+  it("does not pair same-named people at different companies, or different people at one", () => {
+    expect(
+      compareContacts(
+        contact("a", { name: "Ana Lima", company: "Acme" }),
+        contact("b", { name: "Ana Lima", company: "Initech" }),
+      ),
+    ).toBeNull();
+    expect(
+      compareContacts(
+        contact("a", { name: "John Smith", company: "Acme" }),
+        contact("b", { name: "Jane Smith", company: "Acme" }),
+      ),
+    ).toBeNull();
+  });
+  it("finds pairs in a large workspace by grouping, best first, and ignores shared switchboards", () => {
+    const contacts: DedupContact[] = [];
+    for (let i = 0; i < 5_000; i++)
+      contacts.push(
+        contact(`c${String(i).padStart(5, "0")}`, {
+          name: `Person ${i} Example${i % 97}`,
+          company: `Company ${i % 10}`,
+          email: `p${i}@example.com`,
+        }),
+      );
+    contacts.push(contact("x1", { name: "Ana Lima", company: "Acme", email: "ana.lima@gmail.com" }));
+    contacts.push(contact("x2", { name: "Anna Lima", company: "Acme Ltd" }));
+    contacts.push(contact("x3", { name: "Bo Chen", phone: "+1 415 555 2671" }));
+    contacts.push(contact("x4", { name: "B. Chen", phone: "+14155552671", email: "analima@gmail.com" }));
+    for (let i = 0; i < 6; i++)
+      contacts.push(contact(`s${i}`, { name: `Desk ${i * 7919}`, phone: "+44 20 7946 0000" }));
+    const started = performance.now();
+    const pairs = findDuplicatePairs(contacts);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const ids = pairs.map((p) => `${p.contactAId}-${p.contactBId}`);
+    expect(ids).toContain("x1-x2");
+    expect(ids).toContain("x3-x4");
+    expect(ids).toContain("x1-x4");
+    expect(ids.some((id) => id.startsWith("s"))).toBe(false);
+    expect(pairs.map((p) => p.score)).toEqual([...pairs.map((p) => p.score)].sort((a, b) => b - a));
+  });
+  it("finds the existing contacts a new one probably is", () => {
+    const existing = [
+      contact("1", { name: "Ana Lima", company: "Acme" }),
+      contact("2", { name: "Ana Lima", company: "Other" }),
+      contact("3", { name: "Zed", email: "a.n.a@gmail.com" }),
+    ];
+    const found = likelyDuplicates(
+      { name: "Anna Lima", company: "acme", email: "ana@gmail.com", phone: null },
+      existing,
+    );
+    expect(found.map((f) => f.contactId)).toEqual(["3", "1"]);
+  });
+});
+
+describe("merge plan", () => {
+  const survivor = { name: "Ana Lima", email: "ana@acme.com", company: null, title: "CTO", phone: null, tags: ["vip"] };
+  const merged = {
+    name: "Anna Lima",
+    email: "ana@gmail.com",
+    company: "Acme",
+    title: null,
+    phone: "+1 555",
+    tags: ["lead", "vip"],
+  };
+  it("keeps the survivor's values, fills its gaps and unions the tags by default", () => {
+    const plan = planMerge(survivor, merged);
+    expect(plan.values).toEqual({
+      name: "Ana Lima",
+      email: "ana@acme.com",
+      company: "Acme",
+      title: "CTO",
+      phone: "+1 555",
+      tags: ["lead", "vip"],
+    });
+    expect(plan.changed).toEqual(["company", "phone", "tags"]);
+  });
+  it("takes what was chosen field by field", () => {
+    const plan = planMerge(survivor, merged, { name: "merged", title: "merged", company: "survivor" });
+    expect(plan.values).toMatchObject({ name: "Anna Lima", title: null, company: null });
+    expect(plan.sides).toMatchObject({ name: "merged", title: "merged", company: "survivor", phone: "merged" });
+  });
+});
