@@ -43,6 +43,14 @@ const endpointRef = (ids: Ids) => ({ workspaceId: ids.workspaceId, endpointId: E
 // An import and a mapping template of no workspace the caller may see.
 const IMPORT_ID = "00000000-0000-4000-8000-00000000e003";
 const TEMPLATE_ID = "00000000-0000-4000-8000-00000000e004";
+// The other contact of a pair and a merge that exist nowhere: the pair is refused for the contact of B.
+const OTHER_CONTACT_ID = "00000000-0000-4000-8000-00000000d001";
+const MERGE_ID = "00000000-0000-4000-8000-00000000d002";
+const mergeRef = (ids: Ids) => ({
+  workspaceId: ids.workspaceId,
+  survivorId: ids.contactId,
+  mergedId: OTHER_CONTACT_ID,
+});
 
 const workspaceProcedures: Record<string, Call> = {
   "imports.preview": (c, ids) => c.imports.preview.query({ workspaceId: ids.workspaceId, importId: IMPORT_ID }),
@@ -105,6 +113,16 @@ const workspaceProcedures: Record<string, Call> = {
     c.contacts.get.query({ workspaceId: ids.workspaceId, contactId: ids.contactId, includeDeleted: true }),
   "contacts.list": (c, ids) => c.contacts.list.query({ workspaceId: ids.workspaceId }),
   "contacts.count": (c, ids) => c.contacts.count.query({ workspaceId: ids.workspaceId }),
+  "duplicates.scan": (c, ids) => c.duplicates.scan.mutate({ workspaceId: ids.workspaceId }),
+  "duplicates.list": (c, ids) => c.duplicates.list.query({ workspaceId: ids.workspaceId }),
+  "duplicates.check": (c, ids) => c.duplicates.check.query({ workspaceId: ids.workspaceId, name: "Bea", company: "B" }),
+  "duplicates.dismiss": (c, ids) =>
+    c.duplicates.dismiss.mutate({ workspaceId: ids.workspaceId, contactIds: [ids.contactId, OTHER_CONTACT_ID] }),
+  "duplicates.previewMerge": (c, ids) => c.duplicates.previewMerge.query(mergeRef(ids)),
+  "duplicates.merge": (c, ids) => c.duplicates.merge.mutate(mergeRef(ids)),
+  "duplicates.undoMerge": (c, ids) =>
+    c.duplicates.undoMerge.mutate({ workspaceId: ids.workspaceId, mergeId: MERGE_ID }),
+  "duplicates.merges": (c, ids) => c.duplicates.merges.query({ workspaceId: ids.workspaceId }),
   "search.query": (c, ids) => c.search.query.query({ workspaceId: ids.workspaceId, q: "bea" }),
   "search.suggest": (c, ids) => c.search.suggest.query({ workspaceId: ids.workspaceId, q: "bea" }),
   "contacts.update": (c, ids) =>
@@ -357,6 +375,10 @@ describe("authorization across workspaces", () => {
           "contacts.count",
           "search.query",
           "search.suggest",
+          "duplicates.scan",
+          "duplicates.list",
+          "duplicates.check",
+          "duplicates.merges",
           "reconnect.list",
           "tasks.list",
           "webhooks.eventTypes",

@@ -146,6 +146,37 @@ const BASE_INPUTS: Record<string, BaseInput> = {
     input: (f) => ({ workspaceId: f.workspaceId, q: "Car", types: ["contact", "interaction"], limit: 10 }),
   },
   "search.suggest": { input: (f) => ({ workspaceId: f.workspaceId, q: "Car", limit: 5 }) },
+  "duplicates.scan": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "duplicates.list": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      cursor: encodeCursor([0.9, f.contactId, f.interactionId]),
+      limit: 10,
+    }),
+  },
+  "duplicates.check": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      name: "Carla Diaz",
+      email: "carla.diaz@example.com",
+      company: "Acme",
+      phone: "+1 555 0100",
+    }),
+  },
+  "duplicates.dismiss": {
+    setup: createTwin,
+    input: (f) => ({ workspaceId: f.workspaceId, contactIds: [f.contactId, twinState.get(f)!] }),
+  },
+  "duplicates.previewMerge": { setup: createTwin, input: (f) => mergeInput(f) },
+  "duplicates.merge": { setup: createTwin, input: (f) => mergeInput(f) },
+  "duplicates.undoMerge": {
+    setup: async (f) => {
+      await createTwin(f);
+      mergeState.set(f, (await f.owner.client.duplicates.merge.mutate(mergeInput(f))).mergeId);
+    },
+    input: (f) => ({ workspaceId: f.workspaceId, mergeId: mergeState.get(f)! }),
+  },
+  "duplicates.merges": { input: (f) => ({ workspaceId: f.workspaceId, limit: 5 }) },
   "contacts.update": {
     input: (f) => ({
       workspaceId: f.workspaceId,
@@ -525,6 +556,20 @@ async function createTask(f: Fixture, options: { completed?: boolean } = {}): Pr
   if (options.completed) await f.owner.client.tasks.complete.mutate({ workspaceId: f.workspaceId, taskId: task.id });
   taskState.set(f, task.id);
 }
+
+/** A second contact, like the fixture's, to dismiss or merge the pair. */
+const twinState = new WeakMap<Fixture, string>();
+const mergeState = new WeakMap<Fixture, string>();
+async function createTwin(f: Fixture): Promise<void> {
+  const twin = await f.owner.client.contacts.create.mutate({ workspaceId: f.workspaceId, name: "Carla Diaz (twin)" });
+  twinState.set(f, twin.id);
+}
+const mergeInput = (f: Fixture) => ({
+  workspaceId: f.workspaceId,
+  survivorId: f.contactId,
+  mergedId: twinState.get(f)!,
+  choices: { name: "survivor" as const, email: "survivor" as const, title: "merged" as const },
+});
 
 /** An endpoint for an event type the fixture never produces, so nothing is queued behind the test's back. */
 async function createWebhook(f: Fixture): Promise<void> {

@@ -59,6 +59,7 @@ const AUDIT_EXEMPTION =
 const ACCOUNT = "until the account is erased";
 const CONTACT = "until the contact is erased or purged (30 days after deletion)";
 const GMAIL = "until the member disconnects the mailbox, leaves the workspace or erases the account";
+const MERGE = "30 days after the merge (the undo period), or until undone or the contact is erased";
 const AUDIT = "audit log retention (AUDIT_RETENTION_DAYS, default 7 years)";
 const WEBHOOK = "webhook log retention (WEBHOOK_RETENTION_DAYS, default 30 days); scrubbed when the person is erased";
 const INVITATION =
@@ -306,6 +307,57 @@ export const INVENTORY: Record<string, TableInventory> = {
       snoozed_until: personal("preferences", "not suggesting the contact before this time", CONTACT),
       done_at: personal("preferences", "restarting the keep-in-touch clock", CONTACT),
       updated_at: np,
+    },
+  },
+  duplicate_candidates: {
+    subject: "contact",
+    purpose: "likely duplicate contacts found by a scan (ids, a score and reason codes, never the values)",
+    retention: "until the next scan of the workspace, or with either contact",
+    columns: {
+      workspace_id: np,
+      contact_a_id: pid("one contact of the pair"),
+      contact_b_id: pid("the other contact of the pair"),
+      score: np,
+      reasons: np,
+      found_at: np,
+    },
+  },
+  duplicate_dismissals: {
+    subject: "contact",
+    purpose: "pairs a member said are different people, so they are not proposed again",
+    retention: "with either contact",
+    columns: {
+      workspace_id: np,
+      contact_a_id: pid("one contact of the pair"),
+      contact_b_id: pid("the other contact of the pair"),
+      dismissed_by: pid("the member who dismissed the pair"),
+      dismissed_at: np,
+    },
+  },
+  contact_merges: {
+    subject: "contact",
+    purpose: "undoing a merge of two contacts: the merged contact and every row the merge moved",
+    retention: MERGE,
+    columns: {
+      id: np,
+      workspace_id: np,
+      survivor_id: pid("the contact that was kept"),
+      merged_contact_id: pid("the contact merged into it"),
+      merged_by: pid("the member who merged them"),
+      merged_at: np,
+      undo_until: np,
+      merged_contact: personal(
+        "identity",
+        "putting the merged contact back (name, email, phone, company, title, tags)",
+        MERGE,
+      ),
+      survivor_before: personal("identity", "putting the kept contact's values back", MERGE),
+      survivor_after: personal("identity", "telling which of the kept contact's values an undo may put back", MERGE),
+      moved: personal(
+        "contact_details",
+        "putting back participant entries and reminders the merge moved or removed",
+        MERGE,
+      ),
     },
   },
   tasks: {

@@ -6,6 +6,7 @@ import { auditModule } from "./audit/module";
 import { authModule } from "./auth/module";
 import { cacheModule } from "./cache/module";
 import { contactsModule } from "./contacts/module";
+import { duplicatesModule } from "./duplicates/module";
 import { gdprModule } from "./gdpr/module";
 import { gmailModule } from "./gmail/module";
 import { importsModule } from "./imports/module";
@@ -35,6 +36,8 @@ export const appModules = [
   interactionsModule,
   contactsModule,
   importsModule,
+  // After contacts: its merge records go with the kept contact (foreign key) or by the merged id.
+  duplicatesModule,
   gmailModule,
   workspacesModule,
   analyticsModule,

@@ -17,3 +17,4 @@ export * from "./reconnect";
 export * from "./gmail";
 export * from "./tasks";
 export * from "./imports";
+export * from "./duplicates";

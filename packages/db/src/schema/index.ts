@@ -14,3 +14,4 @@ export * from "./reconnect";
 export * from "./notifications";
 export * from "./tasks";
 export * from "./imports";
+export * from "./duplicates";

@@ -27,6 +27,8 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
       "contact.deleted",
       "contact.restored",
       "contact.purged",
+      "contact.merged",
+      "contact.unmerged",
       "contact.reconnect_changed",
     ],
   },
@@ -324,6 +326,19 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
       return (
         <>
           {actor} restored {namedContact}
+        </>
+      );
+    case "contact.merged":
+      // The merged contact is gone (until an undo): only the one kept can be linked.
+      return (
+        <>
+          {actor} merged a duplicate into {contact}
+        </>
+      );
+    case "contact.unmerged":
+      return (
+        <>
+          {actor} undid a merge into {contact}
         </>
       );
     case "contact.reconnect_changed":

@@ -9,6 +9,8 @@ export const TYPE_LABELS: Record<EventType, string> = {
   "contact.deleted": "Contact deleted",
   "contact.restored": "Contact restored",
   "contact.purged": "Contact purged",
+  "contact.merged": "Contacts merged",
+  "contact.unmerged": "Merge undone",
   "contact.reconnect_changed": "Keep-in-touch changed",
   "task.created": "Follow-up created",
   "task.updated": "Follow-up changed",

@@ -178,7 +178,12 @@ export async function loadDelta(
       interactions: [],
       missingInteractions: [],
     };
-    if (events.length > MAX_PATCH_EVENTS) return { ...empty, rebuild: true };
+    // A merge (or its undo) moves a contact's whole timeline to another id: rebuilt, not patched.
+    if (
+      events.length > MAX_PATCH_EVENTS ||
+      events.some((event) => event.type === "contact.merged" || event.type === "contact.unmerged")
+    )
+      return { ...empty, rebuild: true };
     const contactIds = new Set<string>();
     const interactionIds = new Set<string>();
     for (const event of events) {

@@ -13,6 +13,8 @@ const DELIVERED: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
   "contact.updated",
   "contact.deleted",
   "contact.restored",
+  "contact.merged",
+  "contact.unmerged",
   "contact.erased",
   "interaction.created",
   "interaction.deleted",
@@ -27,6 +29,8 @@ const CONTACT_SNAPSHOT_TYPES: ReadonlySet<string> = new Set([
   "contact.updated",
   "contact.deleted",
   "contact.restored",
+  "contact.merged",
+  "contact.unmerged",
 ]);
 
 export function webhookEvents(deps: ServiceDeps): ModuleEvents {
@@ -171,15 +175,22 @@ async function draftsOf(tx: Tx, events: DomainEvent[]): Promise<Draft[]> {
         interactionId?: string;
         userId?: string;
         fields?: string[];
+        mergedContactId?: string;
+        restoredContactId?: string;
       };
       if (CONTACT_SNAPSHOT_TYPES.has(event.type)) {
         const contact = contacts.get(payload.contactId!);
+        // A merge names the contact that went (or came back) too: its id, for the receiver to follow.
+        const other = payload.mergedContactId ?? payload.restoredContactId;
+        const related = {
+          ...(event.type === "contact.updated" && { changedFields: payload.fields ?? [] }),
+          ...(payload.mergedContactId && { mergedContactId: payload.mergedContactId }),
+          ...(payload.restoredContactId && { restoredContactId: payload.restoredContactId }),
+        };
         drafts.push({
           event,
-          data: contact
-            ? { ...contact, ...(event.type === "contact.updated" && { changedFields: payload.fields ?? [] }) }
-            : { id: payload.contactId },
-          contactIds: [payload.contactId!],
+          data: contact ? { ...contact, ...related } : { id: payload.contactId, ...related },
+          contactIds: other ? [payload.contactId!, other] : [payload.contactId!],
         });
       } else if (event.type === "interaction.created") {
         const interaction = interactions.get(payload.interactionId!);

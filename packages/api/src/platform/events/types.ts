@@ -17,6 +17,10 @@ interface DomainEventPayloads {
   "contact.deleted": { contactId: string };
   "contact.restored": { contactId: string };
   "contact.purged": { contactId: string };
+  // Two contacts became one: `contactId` stayed, `mergedContactId` is gone (its links moved to it).
+  "contact.merged": { contactId: string; mergedContactId: string; mergeId: string };
+  // A merge undone: `restoredContactId` is back with what it had.
+  "contact.unmerged": { contactId: string; restoredContactId: string; mergeId: string };
   // Keeping in touch: a chosen frequency, a snooze or "done" (which logs nothing).
   "contact.reconnect_changed": { contactId: string; change: "keep_in_touch" | "snoozed" | "done" };
   // Follow-ups: ids and field names only (a title may name a person).
@@ -82,6 +86,8 @@ export const DOMAIN_EVENT_TYPES = [
   "contact.deleted",
   "contact.restored",
   "contact.purged",
+  "contact.merged",
+  "contact.unmerged",
   "contact.reconnect_changed",
   "task.created",
   "task.updated",
