@@ -201,7 +201,20 @@ describe("gdpr exports", () => {
     expect(requested.subjectKind).toBe("contact");
     const status = await waitForExport(adam, requested.exportId);
     expect(status.status).toBe("completed");
-    const { json, readme } = await openZip(app, adam, status.downloadUrl!);
+    const { zip, json, readme } = await openZip(app, adam, status.downloadUrl!);
+    expect(Object.keys(zip.files).sort()).toEqual([
+      "README.txt",
+      "activity.json",
+      "audit.json",
+      "contact-merges.json",
+      "interactions.json",
+      "keep-in-touch.json",
+      "profile.json",
+      "tasks.json",
+      "webhook-messages.json",
+    ]);
+    // No merge of this contact to undo.
+    expect(await json("contact-merges.json")).toEqual([]);
     const [row] = await app.sql.unsafe(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE id = $1`, [contactId]);
     expect(await json("profile.json")).toEqual(JSON.parse(JSON.stringify(row)));
     const interactions = await app.sql.unsafe(`SELECT ${INTERACTION_COLUMNS} FROM interactions WHERE contact_id = $1`, [

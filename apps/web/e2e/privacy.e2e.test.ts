@@ -132,6 +132,7 @@ describe("privacy", () => {
       "README.txt",
       "activity.json",
       "audit.json",
+      "contact-merges.json",
       "interactions.json",
       "keep-in-touch.json",
       "profile.json",
