@@ -190,12 +190,13 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       if (rt) await step("close runtime", () => rt.close());
       if (bench) await step("close bench connection", () => bench.end({ timeout: 5 }));
       // BENCH_KEEP_DATABASE=1 leaves the database for EXPLAIN after the run (drop it by hand).
-      if (databaseCreated && adm && process.env.BENCH_KEEP_DATABASE === "1") note(`kept database ${dbName}`);
+      const keep = databaseCreated && process.env.BENCH_KEEP_DATABASE === "1";
+      if (keep) note(`kept database ${dbName}`);
       else if (databaseCreated && adm)
         await step("drop database", () => adm.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
       if (adm) await step("close admin connection", () => adm.end({ timeout: 5 }));
       await step("delete Redis keys", () => deleteRedisKeys(redisUrl, redisPrefix));
-      note(`cleaned up (database ${dbName} dropped, Redis prefix ${redisPrefix} cleared)`);
+      note(`cleaned up (database ${dbName} ${keep ? "kept" : "dropped"}, Redis prefix ${redisPrefix} cleared)`);
     })();
     return cleaned;
   }

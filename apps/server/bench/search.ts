@@ -27,6 +27,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type BenchEnv, bulkSeed, HOST, intArg, repoRoot, sqlArray, withBenchEnvironment, zipfSample } from "./env";
 import { note, percentile, round, runLoad } from "./load";
+import { COMPANY, FIRST, LAST, queryMix, SUBJECT, SUMMARY_WORDS, TITLE } from "./search-mix";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -45,116 +46,6 @@ const CONCURRENCY = 10;
 const RESULTS = join(repoRoot, "bench-results/search.json");
 const TARGETS = { search_p99_ms: 50, search_p99_vs_scan_p50: 0.1, suggest_p99_ms: 30 } as const;
 
-const FIRST = [
-  "Ana",
-  "Ben",
-  "Chloé",
-  "David",
-  "Elena",
-  "Farid",
-  "Grace",
-  "Hugo",
-  "Inès",
-  "Jonas",
-  "Kaia",
-  "Liam",
-  "Maya",
-  "Nils",
-  "Olivia",
-  "Pablo",
-  "Zoë",
-  "Søren",
-  "Łukasz",
-  "José",
-  "Anneliese",
-  "Björn",
-  "Dmitri",
-  "Aoife",
-];
-const LAST = [
-  "Ruiz",
-  "Schmidt",
-  "Dubois",
-  "Rossi",
-  "Novak",
-  "Kowalski",
-  "Jensen-Holt",
-  "Silva",
-  "Müller",
-  "Costa",
-  "Nakamura",
-  "Okafor",
-  "O'Brien",
-  "Jørgensen",
-  "Wałęsa",
-  "Álvarez",
-  "Lindqvist",
-  "Straße",
-  "Papadopoulos",
-  "Van der Berg",
-  "Fernández",
-  "Kim",
-  "Nguyen",
-  "Haddad",
-  "Mbeki",
-  "Sørensen",
-  "García-Márquez",
-  "Ivanova",
-  "Dupont",
-  "Yilmaz",
-];
-const COMPANY = [
-  "Acme",
-  "Globex",
-  "Initech",
-  "Umbrella",
-  "Hooli",
-  "Vandelay",
-  "Stark",
-  "Wayne",
-  "Tyrell",
-  "Cyberdyne",
-  "Soylent",
-  "Nordlys",
-  "Fjord",
-  "Ejemplo",
-  "Zürich Re",
-  "Malmö Energi",
-];
-const TITLE = ["CTO", "Head of Sales", "Engineer", "Founder", "Procurement Lead", "Designer", "Partner"];
-const SUBJECT = [
-  "Quarterly review",
-  "Renewal pricing",
-  "Intro call",
-  "Security questionnaire",
-  "Roadmap workshop",
-  "Contract redlines",
-  "Onboarding kickoff",
-  "Invoice question",
-  "Partnership proposal",
-  "Conference follow-up",
-];
-const SUMMARY_WORDS = [
-  "discussed",
-  "budget",
-  "timeline",
-  "integration",
-  "migration",
-  "pilot",
-  "procurement",
-  "legal",
-  "pricing",
-  "renewal",
-  "expansion",
-  "feedback",
-  "dashboard",
-  "analytics",
-  "support",
-  "escalation",
-  "travel",
-  "workshop",
-];
-
 // ---------------------------------------------------------------- seed
 
 async function seed(env: BenchEnv) {
@@ -163,7 +54,7 @@ async function seed(env: BenchEnv) {
   // The search indexes, dropped for the load and rebuilt from their own definitions (as a bulk import would).
   const indexes = (await sql.unsafe(
     `SELECT indexname, indexdef FROM pg_indexes
-     WHERE schemaname = 'public' AND indexname LIKE '%search%' ORDER BY indexname`,
+     WHERE schemaname = 'public' AND indexname LIKE '%search%' AND indexname NOT LIKE '%_pkey' ORDER BY indexname`,
   )) as { indexname: string; indexdef: string }[];
   for (const index of indexes) await sql.unsafe(`DROP INDEX ${index.indexname}`);
   const ms = await bulkSeed(env, {
@@ -204,42 +95,6 @@ async function seed(env: BenchEnv) {
     },
   });
   return { contacts: CONTACTS, interactions: INTERACTIONS, ms };
-}
-
-// ---------------------------------------------------------------- queries
-
-/** Deterministic pseudo-random picks (the mix is the same every run). */
-function picker(seed: number) {
-  let state = seed;
-  return <T>(values: readonly T[]): T => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return values[state % values.length]!;
-  };
-}
-
-function typo(word: string, pick: ReturnType<typeof picker>): string {
-  const letters = [...word.toLowerCase()];
-  const at = 1 + (letters.length > 3 ? pick([0, 1, 2]) : 0);
-  letters[Math.min(at, letters.length - 1)] = pick(["a", "e", "o", "i"]);
-  return letters.join("");
-}
-
-function queryMix(): { kind: string; q: string }[] {
-  const pick = picker(7);
-  const mix: { kind: string; q: string }[] = [];
-  const lastWords = LAST.flatMap((last) => last.split(/[\s-]+/)).filter((w) => w.length >= 4);
-  for (let i = 0; i < 40; i++) {
-    const name = `${pick(FIRST)} ${pick(LAST)}`;
-    mix.push({ kind: "prefix", q: name.slice(0, 3 + (i % 6)) });
-  }
-  for (let i = 0; i < 40; i++) mix.push({ kind: "infix", q: pick(lastWords) });
-  for (let i = 0; i < 40; i++) mix.push({ kind: "typo", q: typo(pick(lastWords), pick) });
-  for (let i = 0; i < 40; i++) mix.push({ kind: "company", q: `${pick(COMPANY)}${i % 2 ? ` ${i}` : ""}` });
-  for (let i = 0; i < 40; i++) {
-    const subject = pick(SUBJECT);
-    mix.push({ kind: "subject", q: i % 2 ? subject : `${subject.split(" ")[0]} #${(i * 37) % 5000}` });
-  }
-  return mix;
 }
 
 const trpcPath = (procedure: string, input: unknown) =>

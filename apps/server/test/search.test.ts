@@ -174,6 +174,47 @@ describe.each(drivers)("search on %s", (driver) => {
     expect(typo[0]).toMatchObject({ subject: "Quarterly review with Acme", tier: "fuzzy" });
   });
 
+  it("typos are corrected against the workspace's words, kept as contacts and interactions change", async () => {
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Ingrid Fjellheim" });
+    expect((await search("fjelheim", { types: ["contact"] })).contacts.items[0]).toMatchObject({
+      name: "Ingrid Fjellheim",
+      tier: "fuzzy",
+    });
+    await owner.client.contacts.update.mutate({
+      workspaceId,
+      contactId: contact.id,
+      patch: { company: "Tromsøbanken" },
+    });
+    expect((await search("tromsobanen", { types: ["contact"] })).contacts.items[0]).toMatchObject({
+      name: "Ingrid Fjellheim",
+      highlights: [{ field: "company", text: "Tromsøbanken", ranges: [[0, 12]] }],
+    });
+    await owner.client.interactions.create.mutate({
+      workspaceId,
+      contactId: contact.id,
+      type: "note",
+      occurredAt: new Date(Date.UTC(2026, 2, 9)),
+      subject: "Hydrogen pipeline",
+    });
+    // Several words, each corrected on its own; a one-letter word is a prefix.
+    const typo = await search("hydrogan pipelime", { types: ["interaction"] });
+    expect(typo.interactions.items.map((i) => [i.subject, i.tier])).toEqual([["Hydrogen pipeline", "fuzzy"]]);
+    expect((await search("hydrogen p", { types: ["interaction"] })).interactions.items[0]?.subject).toBe(
+      "Hydrogen pipeline",
+    );
+    // A word nothing uses any more leaves the vocabulary with the daily prune.
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: contact.id, patch: { company: "Nordlys" } });
+    const vocabulary = async () =>
+      (await app.query<{ term: string }>`SELECT term FROM search_terms WHERE workspace_id = ${workspaceId}::uuid`).map(
+        (row) => row.term,
+      );
+    expect(await vocabulary()).toContain("tromsobanken");
+    expect((await app.runtime.services.search.pruneTerms()).removed).toBeGreaterThan(0);
+    expect(await vocabulary()).not.toContain("tromsobanken");
+    expect(await vocabulary()).toEqual(expect.arrayContaining(["fjellheim", "hydrogen", "nordlys"]));
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contact.id] });
+  });
+
   it("suggest: contacts as you type, best first", async () => {
     const { items } = await owner.client.search.suggest.query({ workspaceId, q: "an", limit: 3 });
     // Two letters: name and word prefixes only (a typo needs at least three).
@@ -238,6 +279,14 @@ describe.each(drivers)("search on %s", (driver) => {
     // The anonymous row's placeholder name is not a search hit either.
     expect(await names("erased contact")).toEqual([]);
     expect((await search("secret plans")).interactions.items).toEqual([]);
+    // The words of her name and email left the typo vocabulary; words others use stay.
+    const vocabulary = async () =>
+      (await app.query<{ term: string }>`SELECT term FROM search_terms WHERE workspace_id = ${workspaceId}::uuid`).map(
+        (row) => row.term,
+      );
+    expect(await vocabulary()).not.toEqual(expect.arrayContaining(["erin"]));
+    expect(await vocabulary()).not.toEqual(expect.arrayContaining(["forgotten"]));
+    expect(await vocabulary()).toEqual(expect.arrayContaining(["jensen", "quarterly", "example"]));
 
     await owner.client.gdpr.restrictContact.mutate({ workspaceId, contactId: ids.get("Hanna Jensen")! });
     const restricted = await search("hanna");
@@ -294,6 +343,11 @@ describe("search gives the same results on Postgres and PGlite", () => {
     "renewal pricing",
     "quartrly",
     "intro",
+    "jonsen anna",
+    "zoe o",
+    "hana",
+    "acme q",
+    "discused renewel",
   ];
   const apps: TestApp[] = [];
 

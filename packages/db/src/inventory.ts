@@ -184,6 +184,16 @@ export const INVENTORY: Record<string, TableInventory> = {
       created_at: np,
     },
   },
+  search_terms: {
+    subject: "contact",
+    purpose:
+      "typo-tolerant search (the distinct words of the workspace's contacts and interactions, with no link to a person)",
+    retention: CONTACT,
+    columns: {
+      workspace_id: np,
+      term: personal("identity", "search (words a typo in a query may stand for)", CONTACT),
+    },
+  },
   interaction_participants: {
     subject: "contact",
     purpose: "who took part in an interaction",

@@ -138,8 +138,29 @@ export function phoneDigits(query: string): string | null {
  */
 export function prefixTsQuery(query: string): string | null {
   const tokens = queryTokens(query);
-  if (tokens.length === 0) return null;
-  return tokens.map((token) => `'${token}':*`).join(" & ");
+  return tokens.length === 0 ? null : wordsTsQuery(tokens);
+}
+
+/** A lexeme quoted for to_tsquery: inside quotes, a quote is doubled and a backslash escaped. */
+function quoteLexeme(lexeme: string): string {
+  return `'${lexeme.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+}
+
+/**
+ * Every token as the start of a word or, where given, as one of its alternatives (typo
+ * corrections, words containing it): "jonsen" with ["jensen"] → `('jonsen':* | 'jensen')`.
+ */
+export function wordsTsQuery(
+  tokens: string[],
+  alternatives: ReadonlyMap<string, readonly string[]> = new Map(),
+): string {
+  return tokens
+    .map((token) => {
+      const terms = alternatives.get(token) ?? [];
+      if (terms.length === 0) return `'${token}':*`;
+      return `(${[`'${token}':*`, ...terms.map(quoteLexeme)].join(" | ")})`;
+    })
+    .join(" & ");
 }
 
 /** Escapes LIKE wildcards (the default escape character is the backslash). */

@@ -1,4 +1,5 @@
 import { defineModule } from "../../platform/module";
+import { searchJobs } from "./jobs";
 import { searchPrivacy } from "./privacy";
 import { searchRouter } from "./router";
 import { SearchService } from "./service";
@@ -13,5 +14,6 @@ export const searchModule = defineModule({
   name: "search",
   routers: { search: searchRouter },
   createServices: (deps) => ({ search: new SearchService(deps) }),
+  jobs: searchJobs,
   privacy: [searchPrivacy],
 });

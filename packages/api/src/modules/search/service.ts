@@ -3,7 +3,8 @@ import {
   matchFields,
   normalizeQuery,
   phoneDigits,
-  prefixTsQuery,
+  queryTokens,
+  wordsTsQuery,
   escapeLike,
   type SearchField,
   type SearchHighlight,
@@ -11,10 +12,11 @@ import {
   type SearchTier,
 } from "@rapport/core";
 import type { InteractionType } from "@rapport/core";
-import { queryRows, queryRowsPrepared, type Executor } from "@rapport/db";
+import { queryRows, queryRowsPrepared } from "@rapport/db";
 import { sql, type SQL } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
 import type { SearchQueryInput, SearchSuggestInput, SearchType } from "./schemas";
+import { deleteUnusedTerms } from "./terms";
 
 type ContactSearchField = "name" | "email" | "company" | "title" | "phone" | "tags";
 type InteractionSearchField = "subject" | "summary";
@@ -54,18 +56,19 @@ export interface SearchResults {
 }
 
 /**
- * pg_trgm's word similarity at or above which a word counts as a typo of the query: one
- * wrong letter in a six-letter name ("jonsen" for "jensen") scores about 0.43.
+ * pg_trgm's similarity at or above which a workspace word counts as a typo of a query
+ * word (pg_trgm's default, which its `%` operator uses): one wrong letter in a six-letter
+ * name ("jonsen" for "jensen") scores 0.4.
  */
-const FUZZY_THRESHOLD = "0.4";
-/**
- * Rows a trigram scan reads before the most similar are kept. Common letters match a large
- * share of a workspace (every "Jonas" is 0.43 from "jonsen"), and ordering them all by
- * similarity would cost in proportion; the first ones the index yields are ranked instead.
- */
+const FUZZY_THRESHOLD = 0.3;
+/** Workspace words a query word may stand for (the most similar, words containing it first). */
+const TERMS_PER_WORD = 6;
+/** Rows a typo-tolerant read takes before the most similar are kept. */
 const FUZZY_SCAN = 200;
 /** Newest interactions a search reads first, before asking the full-text index for all matches. */
 const RECENT_SCAN = 1_000;
+/** Matches read through the full-text index, of which the newest are kept. */
+const INDEXED_SCAN = 500;
 /** The last code point: every string starting with a prefix sorts (bytewise) before prefix + this. */
 const PREFIX_END = "\u{10FFFF}";
 
@@ -96,17 +99,92 @@ interface InteractionRow {
 interface QueryPlan {
   text: string;
   /** Every query word as a word prefix, or null when the query has no letters or digits. */
-  tsQuery: string | null;
+  words: WordsMatch | null;
   /** The phone digits when the query looks like a phone number. */
   digits: string | null;
   /** Whether typo-tolerant matching applies (trigrams need three characters). */
   fuzzy: boolean;
+  /** The words with typo-tolerant alternatives (asked for once, when needed), or null when there are none. */
+  typoWords: () => Promise<WordsMatch | null>;
 }
 
-function planQuery(q: string): QueryPlan {
+/**
+ * A full-text condition on a tsvector. Over interactions, a one-letter word prefix is
+ * tested on the rows the other words find, never looked up in the index by itself: every
+ * indexed word starting with that letter would be read ("zoe d" reads the "zoe" words,
+ * then tests "d"). A digit stays in the index lookup: numbers starting with it are far
+ * fewer, and rarely the common part of a query ("intro #0").
+ */
+interface WordsMatch {
+  /** What the interactions' index looks up, or null when every word is one letter. */
+  indexed: ((doc: SQL) => SQL) | null;
+  /** The whole condition, for rows read otherwise. */
+  all: (doc: SQL) => SQL;
+}
+
+function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonly string[]>): WordsMatch | null {
+  if (tokens.length === 0) return null;
+  const tsQuery = (words: string[]) => sql`to_tsquery('simple', search_fold(${wordsTsQuery(words, alternatives)}))`;
+  const all = (doc: SQL) => sql`${doc} @@ ${tsQuery(tokens)}`;
+  const long = tokens.filter((token) => token.length > 1 || /\d/.test(token));
+  if (long.length === tokens.length) return { indexed: all, all };
+  if (long.length === 0) return { indexed: null, all };
+  return { indexed: (doc) => sql`${doc} @@ ${tsQuery(long)} AND (${all(doc)}) IS TRUE`, all };
+}
+
+function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan {
   const whole = normalizeQuery(q);
   const digits = phoneDigits(q);
-  return { text: q, tsQuery: prefixTsQuery(q), digits, fuzzy: whole.length >= 3 || digits !== null };
+  const tokens = queryTokens(q);
+  let typo: Promise<WordsMatch | null> | null = null;
+  return {
+    text: q,
+    words: wordsMatch(tokens),
+    digits,
+    fuzzy: whole.length >= 3 || digits !== null,
+    typoWords: () =>
+      (typo ??= typoAlternatives(deps, workspaceId, tokens).then((alternatives) =>
+        alternatives ? wordsMatch(tokens, alternatives) : null,
+      )),
+  };
+}
+
+/**
+ * For each query word of three letters or more without digits, the workspace words it
+ * may stand for: those containing it ("anna" → "hanna") and those
+ * most similar to it ("jonsen" → "jensen"), from the trigram-indexed vocabulary (words
+ * it starts are found by the word prefix already). Null when no word has any, so that
+ * nothing new would be found.
+ */
+async function typoAlternatives(
+  deps: ServiceDeps,
+  workspaceId: string,
+  tokens: string[],
+): Promise<Map<string, string[]> | null> {
+  const correctable = [...new Set(tokens.filter((token) => token.length >= 3 && !/\d/.test(token)))];
+  if (correctable.length === 0) return null;
+  // Similarity at or above pg_trgm's default threshold, which `%` (and so the index) uses;
+  // spelled out too, so a server configured otherwise cannot widen it.
+  const rows = await queryRowsPrepared<{ token: string; term: string }>(
+    deps.db,
+    sql`SELECT q.token, t.term
+        FROM unnest(ARRAY[${sql.join(
+          correctable.map((token) => sql`${token}`),
+          sql`, `,
+        )}]::text[]) q(token)
+        CROSS JOIN LATERAL (
+          SELECT s.term FROM search_terms s
+          WHERE s.workspace_id = ${workspaceId}::uuid
+            AND s.term NOT LIKE (q.token || '%')
+            AND ((s.term % q.token AND similarity(s.term, q.token) >= ${FUZZY_THRESHOLD}::real)
+                 OR s.term LIKE ('%' || q.token || '%'))
+          ORDER BY s.term LIKE ('%' || q.token || '%') DESC, similarity(s.term, q.token) DESC, s.term
+          LIMIT ${sql.raw(String(TERMS_PER_WORD))}) t`,
+  );
+  if (rows.length === 0) return null;
+  const alternatives = new Map<string, string[]>();
+  for (const row of rows) alternatives.set(row.token, [...(alternatives.get(row.token) ?? []), row.term]);
+  return alternatives;
 }
 
 /** Not erased (GDPR Art. 17): an erased contact's row stays, anonymous, and must not be found. */
@@ -146,7 +224,7 @@ export class SearchService {
 
   async query(input: SearchQueryInput): Promise<SearchResults> {
     const types = new Set<SearchType>(input.types ?? ["contact", "interaction"]);
-    const plan = planQuery(input.q);
+    const plan = planQuery(input.q, input.workspaceId, this.deps);
     // Sequential on purpose: on PGlite there is one connection, and on Postgres a
     // request holding two pool connections halves how many searches run at once.
     const contacts = types.has("contact")
@@ -160,8 +238,26 @@ export class SearchService {
 
   /** Autocomplete: contacts only, the same ranking. */
   async suggest(input: SearchSuggestInput): Promise<{ items: ContactHit[] }> {
-    const { items } = await this.searchContacts(input.workspaceId, planQuery(input.q), input.limit);
+    const { items } = await this.searchContacts(
+      input.workspaceId,
+      planQuery(input.q, input.workspaceId, this.deps),
+      input.limit,
+    );
     return { items };
+  }
+
+  /**
+   * Removes from every workspace's typo vocabulary the words nothing uses any more (purged
+   * contacts, deleted or edited interactions), one workspace at a time.
+   */
+  async pruneTerms(): Promise<{ workspaces: number; removed: number }> {
+    const workspaces = await queryRows<{ id: string }>(
+      this.deps.db,
+      sql`SELECT DISTINCT workspace_id AS id FROM search_terms ORDER BY 1`,
+    );
+    let removed = 0;
+    for (const { id } of workspaces) removed += await deleteUnusedTerms(this.deps.db, id);
+    return { workspaces: workspaces.length, removed };
   }
 
   private async searchContacts(workspaceId: string, plan: QueryPlan, limit: number): Promise<SearchGroup<ContactHit>> {
@@ -187,33 +283,34 @@ export class SearchService {
         ),
       );
     }
-    if (candidates.size < take && plan.tsQuery) {
+    // Contacts are looked up by every word, one letter or not: the index's read is bounded
+    // by the number of contacts, and a one-letter query is what the palette asks first.
+    const byWords = plan.words?.all;
+    if (candidates.size < take && byWords) {
       candidates.add(
         await queryRowsPrepared<ContactRow>(
           this.deps.db,
           sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c
-              WHERE ${inWorkspace} AND ${contactDoc} @@ to_tsquery('simple', search_fold(${plan.tsQuery}))
+              WHERE ${inWorkspace} AND ${byWords(contactDoc)}
               LIMIT ${sql.raw(String(Math.max(take * 3, 30) + candidates.size))}`,
         ),
       );
     }
     if (candidates.size < take && plan.fuzzy) {
-      const infix = plan.digits ?? whole;
-      candidates.add(
-        await this.withFuzzyThreshold((tx) =>
-          queryRows<ContactRow>(
-            tx,
-            sql`SELECT * FROM (
-                  SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
-                  FROM contacts c
-                  WHERE ${inWorkspace}
-                    AND (search_fold(${plan.text}) <% ${contactText} OR ${contactText} LIKE ${likeInfix(infix)})
-                  LIMIT ${FUZZY_SCAN}) found
-                ORDER BY similarity DESC, id
-                LIMIT ${take + candidates.size}`,
+      // Typos and words inside words, through the vocabulary and the full-text index;
+      // a phone number's digits anywhere in it, through the trigram index.
+      const typo = plan.digits ? null : (await plan.typoWords())?.all;
+      const found = typo ? typo(contactDoc) : plan.digits ? sql`${contactText} LIKE ${likeInfix(plan.digits)}` : null;
+      if (found) {
+        candidates.add(
+          await queryRowsPrepared<ContactRow>(
+            this.deps.db,
+            sql`SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
+                FROM contacts c WHERE ${inWorkspace} AND ${found}
+                LIMIT ${sql.raw(String(FUZZY_SCAN))}`,
           ),
-        ),
-      );
+        );
+      }
     }
     return rank(
       candidates.rows.map((row) => ({
@@ -242,63 +339,11 @@ export class SearchService {
     limit: number,
   ): Promise<SearchGroup<InteractionHit>> {
     const take = limit + 1;
-    // Interactions of restricted contacts are not processed (GDPR Art. 18); an erased
-    // contact's interactions have no subject or summary left to match.
-    const visible = sql`i.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}`;
     const candidates = new Candidates<InteractionRow>();
-    if (plan.tsQuery) {
-      const words = sql`i.search_doc @@ to_tsquery('simple', search_fold(${plan.tsQuery}))`;
-      const page = sql.raw(String(take * 2));
-      // The newest interactions first: a common word is among them, found without reading
-      // its every match. Filtering after the limit keeps the read bounded.
-      candidates.add(
-        await queryRowsPrepared<InteractionRow>(
-          this.deps.db,
-          sql`SELECT ${interactionColumns}, 0 AS similarity
-              FROM (SELECT * FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
-                    ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}) i
-              JOIN contacts c ON c.id = i.contact_id
-              WHERE ${words} AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
-              ORDER BY i.occurred_at DESC, i.id DESC
-              LIMIT ${page}`,
-        ),
-      );
-      // A rarer word: all its matches through the full-text index, the newest kept. The
-      // matches are gathered first (MATERIALIZED): ordered by date, the planner would walk
-      // the whole timeline testing rows instead, having no good estimate for word prefixes.
-      if (candidates.size < take) {
-        candidates.add(
-          await queryRowsPrepared<InteractionRow>(
-            this.deps.db,
-            sql`WITH found AS MATERIALIZED (
-                  SELECT i.id, i.occurred_at FROM interactions i
-                  WHERE i.workspace_id = ${workspaceId}::uuid AND ${words})
-                SELECT ${interactionColumns}, 0 AS similarity
-                FROM (SELECT id FROM found ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
-                JOIN interactions i ON i.id = newest.id
-                JOIN contacts c ON c.id = i.contact_id
-                WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
-                ORDER BY i.occurred_at DESC, i.id DESC
-                LIMIT ${page}`,
-          ),
-        );
-      }
-    }
+    if (plan.words) await this.interactionsWithWords(workspaceId, plan.words, take, candidates);
     if (candidates.size < take && plan.fuzzy && !plan.digits) {
-      candidates.add(
-        await this.withFuzzyThreshold((tx) =>
-          queryRows<InteractionRow>(
-            tx,
-            sql`SELECT * FROM (
-                  SELECT ${interactionColumns}, word_similarity(search_fold(${plan.text}), search_fold(i.subject)) AS similarity
-                  FROM interactions i JOIN contacts c ON c.id = i.contact_id
-                  WHERE ${visible} AND search_fold(${plan.text}) <% search_fold(i.subject)
-                  LIMIT ${FUZZY_SCAN}) found
-                ORDER BY similarity DESC, id
-                LIMIT ${take + candidates.size}`,
-          ),
-        ),
-      );
+      const typo = await plan.typoWords();
+      if (typo) await this.interactionsWithWords(workspaceId, typo, take, candidates);
     }
     return rank(
       candidates.rows.map((row) => {
@@ -328,12 +373,54 @@ export class SearchService {
     );
   }
 
-  /** Trigram operators read their threshold from a setting: set it for one read-only transaction. */
-  private withFuzzyThreshold<T>(run: (tx: Executor) => Promise<T>): Promise<T> {
-    return this.deps.transaction(async (tx) => {
-      await tx.execute(sql`SELECT set_config('pg_trgm.word_similarity_threshold', ${FUZZY_THRESHOLD}, true)`);
-      return run(tx);
-    });
+  /**
+   * The newest interactions matching `words`, added to `candidates` until it holds
+   * `take`. Interactions of restricted contacts are not processed (GDPR Art. 18); an
+   * erased contact's interactions have no subject or summary left to match.
+   */
+  private async interactionsWithWords(
+    workspaceId: string,
+    words: WordsMatch,
+    take: number,
+    candidates: Candidates<InteractionRow>,
+  ): Promise<void> {
+    const doc = sql`i.search_doc`;
+    const page = sql.raw(String(take * 2));
+    // The newest interactions first: a common word is among them, found without reading
+    // its every match. Filtering after the limit keeps the read bounded.
+    candidates.add(
+      await queryRowsPrepared<InteractionRow>(
+        this.deps.db,
+        sql`SELECT ${interactionColumns}, 0 AS similarity
+            FROM (SELECT * FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
+                  ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}) i
+            JOIN contacts c ON c.id = i.contact_id
+            WHERE ${words.all(doc)} AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
+            ORDER BY i.occurred_at DESC, i.id DESC
+            LIMIT ${page}`,
+      ),
+    );
+    if (candidates.size >= take || !words.indexed) return;
+    // A rarer word: its matches through the full-text index, the newest kept. The matches
+    // are gathered first (MATERIALIZED): ordered by date, the planner would walk the whole
+    // timeline testing rows instead, having no good estimate for word prefixes. At most
+    // INDEXED_SCAN are read: a word that common is mostly found among the newest already.
+    candidates.add(
+      await queryRowsPrepared<InteractionRow>(
+        this.deps.db,
+        sql`WITH found AS MATERIALIZED (
+              SELECT i.id, i.occurred_at FROM interactions i
+              WHERE i.workspace_id = ${workspaceId}::uuid AND ${words.indexed(doc)}
+              LIMIT ${sql.raw(String(INDEXED_SCAN))})
+            SELECT ${interactionColumns}, 0 AS similarity
+            FROM (SELECT id FROM found ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
+            JOIN interactions i ON i.id = newest.id
+            JOIN contacts c ON c.id = i.contact_id
+            WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
+            ORDER BY i.occurred_at DESC, i.id DESC
+            LIMIT ${page}`,
+      ),
+    );
   }
 }
 
