@@ -89,7 +89,8 @@ describe("invitations", () => {
       await expectAccessible(page, "invitation page");
       console.log(`screenshot: ${await screenshot(page, "invitation")}`);
       await card.getByRole("button", { name: "Accept invitation" }).click();
-      await page.waitForURL(`**/w/${workspace.id}/contacts`);
+      await page.waitForURL(`**/w/${workspace.id}/today`);
+      await page.getByRole("heading", { level: 1, name: "Today" }).waitFor();
       await page.getByRole("button", { name: "Workspace: Invite E2E" }).waitFor();
       // Used once: opening the link again says so.
       await page.goto(link);

@@ -102,8 +102,10 @@ describe("privacy", () => {
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     await main.getByLabel("Workspace name").fill("Privacy E2E");
     await main.getByRole("button", { name: "Create workspace" }).click();
-    await page.waitForURL(/\/w\/[0-9a-f-]{36}\/contacts$/);
+    await page.waitForURL(/\/w\/[0-9a-f-]{36}\/today$/);
     const workspaceId = /\/w\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
+    await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Contacts" }).click();
+    await page.waitForURL(`**/w/${workspaceId}/contacts`);
 
     // Add a contact and log an interaction with her.
     await page.getByRole("button", { name: "Add contact" }).click();

@@ -58,7 +58,7 @@ describe("workspace lifecycle", () => {
     await page.getByRole("button", { name: "Sign out" }).waitFor();
     await main.getByLabel("Workspace name").fill(NAME);
     await main.getByRole("button", { name: "Create workspace" }).click();
-    await page.waitForURL(/\/w\/[0-9a-f-]{36}\/contacts$/);
+    await page.waitForURL(/\/w\/[0-9a-f-]{36}\/today$/);
     const workspaceId = /\/w\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
 
     const login = await app.client().auth.login.mutate({ email, password: PASSWORD });

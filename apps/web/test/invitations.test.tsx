@@ -124,7 +124,7 @@ describe("/invite#<token>", () => {
     state,
   });
 
-  it("shows who invited the person where and as what; accepting opens the workspace", async () => {
+  it("shows who invited the person where and as what; accepting opens the workspace on Today", async () => {
     let joined = false;
     const { server, user } = await renderApp({
       path: `/invite#${TOKEN}`,
@@ -146,7 +146,8 @@ describe("/invite#<token>", () => {
     expect(card).toHaveTextContent("Olga Owner invited you to join Sales Team as an admin.");
     expect(server.callsTo("invitations.preview").map((c) => c.input)).toEqual([{ token: TOKEN }]);
     await user.click(within(card).getByRole("button", { name: "Accept invitation" }));
-    await waitFor(() => expect(window.location.pathname).toBe(`/w/${OTHER_WORKSPACE}/contacts`));
+    await waitFor(() => expect(window.location.pathname).toBe(`/w/${OTHER_WORKSPACE}/today`));
+    await screen.findByRole("heading", { level: 1, name: "Today" });
     expect(server.callsTo("invitations.accept").map((c) => c.input)).toEqual([{ token: TOKEN }]);
   });
 

@@ -27,7 +27,7 @@ export function CreateWorkspaceForm({ onCreated }: { onCreated?: () => void }) {
       rememberWorkspace(user.id, workspace.id);
       await utils.workspaces.list.invalidate();
       onCreated?.();
-      await navigate({ to: "/w/$workspaceId/contacts", params: { workspaceId: workspace.id } });
+      await navigate({ to: "/w/$workspaceId/today", params: { workspaceId: workspace.id } });
     },
   });
   const wait = useRetryAfter(create.error);

@@ -46,7 +46,7 @@ function Invitation({ token }: { token: string }) {
   const accept = trpc.invitations.accept.useMutation({
     onSuccess: async (joined) => {
       await utils.workspaces.list.invalidate();
-      await navigate({ to: "/w/$workspaceId/contacts", params: { workspaceId: joined.workspaceId } });
+      await navigate({ to: "/w/$workspaceId/today", params: { workspaceId: joined.workspaceId } });
     },
   });
   const decline = trpc.invitations.decline.useMutation({
