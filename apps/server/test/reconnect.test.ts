@@ -2,7 +2,7 @@
  * Reconnect: relationships going cold against their own cadence, keep-in-touch frequencies,
  * snooze and done — through the API on Postgres and PGlite; and, on random workspaces (with
  * co-recipients on some interactions), the SQL list equals what packages/core computes from the
- * same rows.
+ * same rows, on both drivers.
  */
 import { randomUUID } from "node:crypto";
 import { ManualClock } from "@rapport/api";
@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { codeOf, createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
 import { joinWorkspace } from "./support/members";
 import { randomParticipants } from "./support/participants";
+import { insertRows } from "./support/rows";
 
 const A = Date.UTC(2026, 5, 30, 12);
 const drivers: TestDriver[] = ["postgres", "pglite"];
@@ -231,12 +232,12 @@ describe.each(drivers)("reconnect on %s", (driver) => {
   });
 });
 
-describe("reconnect: the SQL list equals the core rules on random workspaces", () => {
+describe.each(drivers)("reconnect on %s: the SQL list equals the core rules on random workspaces", (driver) => {
   let app: TestApp;
   let user: SignedInUser;
   const clock = new ManualClock(new Date(A));
   beforeAll(async () => {
-    app = await createTestApp({ clock });
+    app = await createTestApp({ driver, clock });
     user = await app.signUp("Property");
   });
   afterAll(() => app?.close());
@@ -253,7 +254,7 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
         name: `Contact ${seed}-${i}`,
         deleted_at: random() < 0.1 ? new Date(A - int(20) * DAY) : null,
       }));
-      await app.sql`INSERT INTO contacts ${app.sql(contacts)}`;
+      await insertRows(app, "contacts", contacts);
       const interactions: (AnalyticsInteractionRow & { id: string })[] = [];
       for (const contact of contacts) {
         const style = int(4);
@@ -293,10 +294,8 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
           direction: "inbound",
           occurred_at: new Date(+i.occurredAt),
         }));
-        for (let i = 0; i < rows.length; i += 1_000)
-          await app.sql`INSERT INTO interactions ${app.sql(rows.slice(i, i + 1_000))}`;
-        for (let i = 0; i < participants.length; i += 1_000)
-          await app.sql`INSERT INTO interaction_participants ${app.sql(participants.slice(i, i + 1_000))}`;
+        await insertRows(app, "interactions", rows);
+        await insertRows(app, "interaction_participants", participants);
       }
       const reconnect = contacts
         .filter(() => random() < 0.3)
@@ -307,10 +306,13 @@ describe("reconnect: the SQL list equals the core rules on random workspaces", (
           snoozed_until: random() < 0.3 ? new Date(A + (int(20) - 10) * DAY) : null,
           done_at: random() < 0.3 ? new Date(A - int(60) * DAY) : null,
         }));
-      if (reconnect.length > 0) await app.sql`INSERT INTO contact_reconnect ${app.sql(reconnect)}`;
+      await insertRows(app, "contact_reconnect", reconnect);
       const restricted = new Set(contacts.filter(() => random() < 0.1).map((c) => c.id));
-      for (const id of restricted)
-        await app.sql`INSERT INTO gdpr_restrictions (subject_kind, subject_id, workspace_id) VALUES ('contact', ${id}, ${workspaceId})`;
+      await insertRows(
+        app,
+        "gdpr_restrictions",
+        [...restricted].map((id) => ({ subject_kind: "contact", subject_id: id, workspace_id: workspaceId })),
+      );
 
       const settings = { values: DEFAULT_ANALYTICS_SETTINGS.valuesCents, coldFactor: DEFAULT_COLD_FACTOR };
       const expected: ReconnectCandidate[] = [];

@@ -21,22 +21,55 @@ export function contactInteractionLinks(workspaceId: string, upTo: SQL): SQL {
   )`;
 }
 
+/** Which of a workspace's (interaction, contact) pairs `contactInteractionTimes` reads, and how. */
+interface InteractionTimesOptions {
+  /** Only this contact's pairs: an id, or a column of the enclosing query (e.g. in a LATERAL join). */
+  contactId?: SQL;
+  /** Only interactions strictly after this instant. */
+  after?: SQL;
+  /**
+   * Each half in (contact, time) order straight from its index, so a reader that needs every
+   * contact's interactions in time order gets them merged instead of sorting every pair.
+   * Without it the halves come in any order, so an aggregate over them may scan in parallel.
+   */
+  ordered?: boolean;
+}
+
 /**
- * The same pairs as `contactInteractionLinks`, only `(contact_id, type, occurred_at)`, each half
- * in (contact, time) order straight from its index (participant rows carry copies of their
- * interaction's time, type and filed-under contact), so a reader that needs every contact's
- * interactions in time order gets them merged instead of sorting every pair.
+ * The same pairs as `contactInteractionLinks`, only `(contact_id, type, occurred_at)`, read
+ * without a join: participant rows carry copies of their interaction's time, type and
+ * filed-under contact (kept by triggers), so each half is one index or table scan.
  */
-export function contactInteractionTimes(workspaceId: string, upTo: SQL): SQL {
+export function contactInteractionTimes(
+  workspaceId: string,
+  upTo: SQL,
+  { contactId, after, ordered = false }: InteractionTimesOptions = {},
+): SQL {
+  const filed = [
+    sql`i.workspace_id = ${workspaceId}::uuid`,
+    contactId && sql`i.contact_id = ${contactId}`,
+    after && sql`i.occurred_at > ${after}`,
+    sql`i.occurred_at <= ${upTo}`,
+  ];
+  const taking = [
+    sql`p.workspace_id = ${workspaceId}::uuid`,
+    contactId && sql`p.contact_id = ${contactId}`,
+    sql`p.contact_id <> p.filed_contact_id`,
+    after && sql`p.occurred_at > ${after}`,
+    sql`p.occurred_at <= ${upTo}`,
+  ];
+  const where = (conditions: (SQL | undefined)[]) =>
+    sql.join(
+      conditions.filter((c): c is SQL => c !== undefined),
+      sql` AND `,
+    );
   return sql`(
     (SELECT i.contact_id, i.type, i.occurred_at
      FROM interactions i
-     WHERE i.workspace_id = ${workspaceId}::uuid AND i.occurred_at <= ${upTo}
-     ORDER BY i.contact_id, i.occurred_at)
+     WHERE ${where(filed)}${ordered ? sql` ORDER BY i.contact_id, i.occurred_at` : sql``})
     UNION ALL
     (SELECT p.contact_id, p.type, p.occurred_at
      FROM interaction_participants p
-     WHERE p.workspace_id = ${workspaceId}::uuid AND p.contact_id <> p.filed_contact_id AND p.occurred_at <= ${upTo}
-     ORDER BY p.contact_id, p.occurred_at)
+     WHERE ${where(taking)}${ordered ? sql` ORDER BY p.contact_id, p.occurred_at` : sql``})
   )`;
 }

@@ -1,11 +1,19 @@
 /**
  * The Reconnect rules of packages/core/src/reconnect in SQL, over the whole workspace in one
- * statement that reads each contact's interactions — the same (interaction, contact) pairs as
- * analytics, so a contact cc'd on emails has a rhythm too — once, in (contact, time) order: touch
- * days, their gaps and the median per contact, the last interaction, CLV and the health a
- * month ago; then only the cold contacts, ranked, come back to Node.
- * apps/server/test/reconnect.test.ts checks that this gives exactly what the core gives on
- * the same rows.
+ * statement, in two steps:
+ *
+ * 1. Every contact's interactions — the same (interaction, contact) pairs as analytics, so a
+ *    contact cc'd on emails has a rhythm too — aggregated in any order (a scan that may run in
+ *    parallel, like any GROUP BY): the last interaction, CLV and the health a month ago.
+ * 2. Only the contacts that can still be going cold get a cadence. A chosen one is a column; a
+ *    learned one is at least MIN_CADENCE_DAYS, so a contact whose clock is younger than
+ *    coldFactor × MIN_CADENCE_DAYS, or that was inactive a month ago, is not cold whatever its
+ *    median gap, and its touch days are never read. For the others, the median of the gaps
+ *    between the touch days of the last year, from that contact's rows in time order (two
+ *    index range scans merged).
+ *
+ * Then only the cold contacts, ranked, come back to Node. apps/server/test/reconnect.test.ts
+ * checks that this gives exactly what the core gives on the same rows.
  */
 import {
   ANALYTICS_DAY_MS,
@@ -51,38 +59,29 @@ export interface ReconnectQuery {
 export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit }: ReconnectQuery): SQL {
   const t0 = asOfMs;
   const t1 = daysBefore(asOfMs, HEALTH_LOOKBACK_DAYS);
-  const since = sql`((${t0}::float8 - d.clock_ms) / ${ANALYTICS_DAY_MS}::float8)`;
-  const overdue = sql`(${since} / d.cadence)`;
-  const gapInWindow = sql`i.prev_at > ${atInstant(daysBefore(t0, CADENCE_WINDOW_DAYS))}
-    AND ${utcDay(sql`i.occurred_at`)} > ${utcDay(sql`i.prev_at`)}`;
+  const since = (alias: SQL) => sql`((${t0}::float8 - ${alias}.clock_ms) / ${ANALYTICS_DAY_MS}::float8)`;
+  const overdue = sql`(${since(sql`k`)} / k.cadence)`;
+  const touches = contactInteractionTimes(workspaceId, atInstant(t0), {
+    contactId: sql`d.id`,
+    after: atInstant(daysBefore(t0, CADENCE_WINDOW_DAYS)),
+    ordered: true,
+  });
   return sql`
-    WITH seq AS (
-      -- Each interaction a contact takes part in (filed under it or among its participants, as
-      -- analytics counts them) with the one before it for the same contact, in time order.
-      SELECT i.contact_id, i.type, i.occurred_at, lag(i.occurred_at) OVER w AS prev_at
-      FROM ${contactInteractionTimes(workspaceId, atInstant(t0))} i
-      WINDOW w AS (PARTITION BY i.contact_id ORDER BY i.occurred_at)
-    ), agg AS (
-      -- One pass per contact. In time order the touch days never go down, so the gaps between
-      -- consecutive distinct touch days of the last year are the non-zero day steps between
-      -- consecutive interactions that are both in that year.
+    WITH agg AS (
+      -- Step 1: each interaction a contact takes part in (filed under it or among its
+      -- participants, as analytics counts them), in any order.
       SELECT i.contact_id,
              max(i.occurred_at) AS last_at,
              sum(${interactionValueSql(values)})::bigint AS cents,
              max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${atInstant(t1)}) AS p_last_at,
              count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t1, FREQUENCY_WINDOW_DAYS))}
-                                AND i.occurred_at <= ${atInstant(t1)})::int AS p_n90,
-             CASE WHEN count(*) FILTER (WHERE ${gapInWindow}) >= ${MIN_TOUCHES_FOR_CADENCE - 1}
-                  THEN greatest(percentile_cont(0.5) WITHIN GROUP (ORDER BY (${utcDay(sql`i.occurred_at`)} - ${utcDay(sql`i.prev_at`)})::float8)
-                                  FILTER (WHERE ${gapInWindow}),
-                                ${MIN_CADENCE_DAYS}::float8) END AS learned_days
-      FROM seq i
+                                AND i.occurred_at <= ${atInstant(t1)})::int AS p_n90
+      FROM ${contactInteractionTimes(workspaceId, atInstant(t0))} i
       GROUP BY i.contact_id
     ), d AS (
       SELECT c.id, c.name, c.email, c.company,
              coalesce(a.cents, 0) AS cents,
              r.keep_in_touch_days,
-             coalesce(r.keep_in_touch_days::float8, a.learned_days) AS cadence,
              ${epochMs(sql`a.last_at`)} AS last_ms,
              ${epochMs(sql`greatest(a.last_at, r.done_at)`)} AS clock_ms,
              ${healthTwiceSql(sql`a.p_last_at`, sql`coalesce(a.p_n90, 0)`, t1)} AS health_then_twice
@@ -91,18 +90,37 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
       LEFT JOIN contact_reconnect r ON r.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
         AND (r.snoozed_until IS NULL OR r.snoozed_until <= ${atInstant(t0)})
-        AND (r.keep_in_touch_days IS NOT NULL OR a.learned_days IS NOT NULL)
         AND (a.last_at IS NOT NULL OR r.done_at IS NOT NULL)
         -- GDPR: restricted contacts are not processed (Art. 18); erased ones are anonymous rows (Art. 17).
         AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions x WHERE x.subject_kind = 'contact' AND x.subject_id = c.id)
         AND NOT EXISTS (SELECT 1 FROM gdpr_operations o WHERE o.subject_kind = 'contact' AND o.subject_id = c.id
                           AND o.type = 'contact_erasure' AND o.status = 'completed')
+    ), k AS (
+      -- Step 2: the cadence of the contacts that can still be cold (see above).
+      SELECT d.*, coalesce(d.keep_in_touch_days::float8, learned.days) AS cadence
+      FROM d
+      CROSS JOIN LATERAL (
+        -- In time order the touch days never go down, so the gaps between consecutive distinct
+        -- touch days of the last year are the non-zero day steps between consecutive interactions
+        -- of that year.
+        SELECT CASE WHEN count(*) >= ${MIN_TOUCHES_FOR_CADENCE - 1}
+                    THEN greatest(percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap), ${MIN_CADENCE_DAYS}::float8) END AS days
+        FROM (
+          SELECT (${utcDay(sql`t.occurred_at`)} - ${utcDay(sql`lag(t.occurred_at) OVER (ORDER BY t.occurred_at)`)})::float8 AS gap
+          FROM ${touches} t
+          WHERE d.keep_in_touch_days IS NULL
+        ) g
+        WHERE g.gap > 0
+      ) learned
+      WHERE (d.keep_in_touch_days IS NOT NULL AND ${since(sql`d`)} > d.keep_in_touch_days)
+         OR (d.keep_in_touch_days IS NULL AND ${since(sql`d`)} > ${MIN_CADENCE_DAYS}::float8 * ${coldFactor}::float8
+             AND d.health_then_twice >= 80)
     )
-    SELECT d.id, d.name, d.email, d.company, d.cents, d.keep_in_touch_days, d.cadence, d.last_ms, d.clock_ms,
-           d.health_then_twice
-    FROM d
-    WHERE (d.keep_in_touch_days IS NOT NULL AND ${since} > d.cadence)
-       OR (d.keep_in_touch_days IS NULL AND ${since} > d.cadence * ${coldFactor}::float8 AND d.health_then_twice >= 80)
-    ORDER BY greatest(d.cents, 1)::float8 * ${overdue} DESC, ${overdue} DESC, d.id
+    SELECT k.id, k.name, k.email, k.company, k.cents, k.keep_in_touch_days, k.cadence, k.last_ms, k.clock_ms,
+           k.health_then_twice
+    FROM k
+    WHERE (k.keep_in_touch_days IS NOT NULL AND ${since(sql`k`)} > k.cadence)
+       OR (k.keep_in_touch_days IS NULL AND ${since(sql`k`)} > k.cadence * ${coldFactor}::float8 AND k.health_then_twice >= 80)
+    ORDER BY greatest(k.cents, 1)::float8 * ${overdue} DESC, ${overdue} DESC, k.id
     LIMIT ${limit}`;
 }
