@@ -128,4 +128,78 @@ describe("live updates", () => {
     await benSide.context.close();
     await anaSide.context.close();
   });
+
+  it("browser notifications are off until turned on in the settings (which asks once); then a notification shows as one while the tab is hidden, not while it is in view", async () => {
+    const ana = await app.signUp("Ana Costa");
+    const ben = await app.signUp("Ben Adeyemi");
+    const workspace = await ana.client.workspaces.create.mutate({ name: "Notify E2E" });
+    await joinWorkspace(ana, workspace.id, ben);
+
+    const { context, page, record } = await openPage(browser, app.url);
+    await context.grantPermissions(["notifications"], { origin: app.url });
+    // Records every system notification the page shows, and lets the test hide the tab.
+    await page.addInitScript(() => {
+      const shown: { title: string; body: string | undefined; tag: string | undefined }[] = [];
+      const Real = window.Notification;
+      window.Notification = class extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          shown.push({ title, body: options?.body, tag: options?.tag });
+          super(title, options);
+        }
+      };
+      let hidden = false;
+      Object.defineProperty(Document.prototype, "visibilityState", {
+        configurable: true,
+        get: () => (hidden ? "hidden" : "visible"),
+      });
+      Object.assign(window, {
+        shownNotifications: shown,
+        setHidden: (value: boolean) => {
+          hidden = value;
+          document.dispatchEvent(new Event("visibilitychange"));
+        },
+      });
+    });
+    const shown = () =>
+      page.evaluate(() => (window as unknown as { shownNotifications: { body?: string }[] }).shownNotifications);
+    const setHidden = (value: boolean) =>
+      page.evaluate((v) => (window as unknown as { setHidden: (v: boolean) => void }).setHidden(v), value);
+
+    await page.goto(`/w/${workspace.id}/contacts`);
+    await signIn(page, ben.email, ben.password);
+    await live(page);
+
+    // Off by default: hidden, a notification makes no system notification.
+    await setHidden(true);
+    await ana.client.workspaces.setRole.mutate({ workspaceId: workspace.id, userId: ben.userId, role: "admin" });
+    const bell = page.getByRole("button", { name: /^Notifications/ });
+    await expect.poll(() => bell.getAttribute("aria-label"), { timeout: 5_000 }).toBe("Notifications, 1 unread");
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await shown()).toEqual([]);
+    await setHidden(false);
+
+    // Turned on from the settings.
+    await page.goto("/settings/notifications");
+    const settings = page.getByRole("region", { name: "Browser notifications" });
+    const toggle = settings.getByRole("checkbox", { name: "Show system notifications from this browser" });
+    expect(await toggle.isChecked()).toBe(false);
+    await toggle.check();
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    await page.goto(`/w/${workspace.id}/contacts`);
+    await live(page);
+
+    // In view: a toast, no system notification.
+    await ana.client.workspaces.setRole.mutate({ workspaceId: workspace.id, userId: ben.userId, role: "member" });
+    await page.getByText("Your role in Notify E2E is now member").first().waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(await shown()).toEqual([]);
+
+    // Hidden: one system notification with the notification's sentence.
+    await setHidden(true);
+    await ana.client.workspaces.setRole.mutate({ workspaceId: workspace.id, userId: ben.userId, role: "admin" });
+    await expect.poll(shown, { timeout: 5_000 }).toHaveLength(1);
+    expect((await shown())[0]).toMatchObject({ title: "Rapport", body: "Your role in Notify E2E is now admin" });
+    expect(record.errors).toEqual([]);
+    await context.close();
+  });
 });

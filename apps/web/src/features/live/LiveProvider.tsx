@@ -4,6 +4,7 @@ import { errorCode } from "../../errors";
 import { refreshSession } from "../../session";
 import { trpc } from "../../trpc";
 import { showToast } from "../../components/toast";
+import { claimNotification, showBrowserNotification } from "../notifications/browserNotifications";
 import { routersAffectedBy } from "./invalidation";
 import { LiveStream, type LiveEvent, type LiveStatus, type OpenStream } from "./stream";
 
@@ -139,13 +140,19 @@ export function LiveProvider({
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
 
-/** A new notification, in words, in the tab the person is looking at. */
+/**
+ * A new notification, in words: a toast in the tab the person is looking at, or (if they
+ * turned them on) a system notification while no tab of Rapport is in view.
+ */
 async function toastNotification(utils: ReturnType<typeof trpc.useUtils>, notificationId: string): Promise<void> {
-  if (document.visibilityState !== "visible") return;
+  const visible = document.visibilityState === "visible";
+  if (visible) claimNotification(notificationId);
   try {
     const page = await utils.notifications.list.fetch({ limit: 20 }, { staleTime: 0 });
     const notification = page.items.find((item) => item.id === notificationId);
-    if (notification && !notification.readAt) showToast({ message: notification.text }, { interrupt: false });
+    if (!notification || notification.readAt) return;
+    if (visible) showToast({ message: notification.text }, { interrupt: false });
+    else showBrowserNotification(notificationId, notification.text);
   } catch {
     // The bell still shows it.
   }

@@ -3,6 +3,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { useDocumentTitle } from "../../components/hooks";
 import { Loading } from "../../components/Status";
 import { trpc, type RouterOutputs } from "../../trpc";
+import { useBrowserNotifications } from "./browserNotifications";
 import "./notifications.css";
 
 type Kind = keyof RouterOutputs["notifications"]["preferences"];
@@ -82,6 +83,43 @@ export default function NotificationSettingsPage() {
           {update.error && <ErrorMessage error={update.error} title="Could not save the change" />}
         </fieldset>
       )}
+      <BrowserNotifications />
     </div>
+  );
+}
+
+/** The optional system notifications of this browser (see browserNotifications.ts). */
+function BrowserNotifications() {
+  const id = useId();
+  const { state, asking, turnOn, turnOff } = useBrowserNotifications();
+  return (
+    <section className="card stack-sm" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Browser notifications</h2>
+      <p className="hint" id={`${id}-hint`}>
+        While Rapport is open in a tab you are not looking at, your browser can show the notifications above as system
+        notifications. Only this browser; off unless you turn it on.
+      </p>
+      {state === "unsupported" ? (
+        <p className="small muted">This browser cannot show notifications.</p>
+      ) : (
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            checked={state === "on"}
+            disabled={asking || state === "blocked"}
+            aria-describedby={`${id}-hint`}
+            onChange={(event) => (event.target.checked ? void turnOn() : turnOff())}
+          />
+          <span>Show system notifications from this browser</span>
+        </label>
+      )}
+      <p role="status" className="small muted">
+        {asking
+          ? "Your browser asks whether Rapport may show notifications…"
+          : state === "blocked"
+            ? "Your browser blocks notifications from Rapport. Allow them in the site settings of your browser, then come back here."
+            : ""}
+      </p>
+    </section>
   );
 }
