@@ -229,18 +229,39 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
  * bench's database, Redis prefix and secrets, plus `extraEnv`; resolves once it is ready.
  * BENCH_WORKER_NODE_ARGS adds Node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
-export async function startWorker(
+export function startWorker(
   env: BenchEnv,
   extraEnv: Record<string, string> = {},
 ): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+  return startInstance(env, "worker", extraEnv);
+}
+
+/**
+ * Another API instance (`src/main.ts --role api --port <port>`) in its own process on the
+ * bench's database, Redis prefix and secrets (so it accepts the bench's tokens), plus `extraEnv`.
+ */
+export function startApiInstance(
+  env: BenchEnv,
+  port: number,
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+  return startInstance(env, "api", extraEnv, ["--port", String(port)]);
+}
+
+async function startInstance(
+  env: BenchEnv,
+  role: "worker" | "api",
+  extraEnv: Record<string, string>,
+  extraArgs: string[] = [],
+): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   const config = env.runtime.config;
   const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts", "--role", "worker"], {
+  const child = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts", "--role", role, ...extraArgs], {
     cwd: join(repoRoot, "apps/server"),
     env: {
       ...process.env,
       NODE_ENV: "production",
-      ROLE: "worker",
+      ROLE: role,
       DATABASE_URL: env.databaseUrl,
       DATABASE_POOL_SIZE: String(config.DATABASE_POOL_SIZE),
       REDIS_URL: config.REDIS_URL ?? "",
@@ -253,7 +274,7 @@ export async function startWorker(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Interrupted (Ctrl-C ends this process from bench/env.ts): the worker goes with it.
+  // Interrupted (Ctrl-C ends this process from bench/env.ts): the child goes with it.
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
   void exited.then(() => process.off("exit", killOnExit));
@@ -261,11 +282,14 @@ export async function startWorker(
   const keep = (line: string) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
-    if (/"level":(40|50|60)/.test(line)) note(`worker: ${line.slice(0, 400)}`);
+    if (/"level":(40|50|60)/.test(line)) note(`${role}: ${line.slice(0, 400)}`);
   };
   createInterface({ input: child.stderr! }).on("line", keep);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker not ready after 60 s:\n${tail.join("\n")}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${role} not ready after 60 s:\n${tail.join("\n")}`));
+    }, 60_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
       keep(line);
       if (line.includes('"rapport started"')) {
@@ -275,7 +299,7 @@ export async function startWorker(
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`worker exited (${code}) before it was ready:\n${tail.join("\n")}`));
+      reject(new Error(`${role} exited (${code}) before it was ready:\n${tail.join("\n")}`));
     });
   });
   return { child, exited };

@@ -1,0 +1,72 @@
+/**
+ * The peer of bench/realtime.ts: what most teams would build for live updates — a
+ * Socket.IO server with the Redis Streams adapter, clients joined to their workspace's
+ * room, and a handler that commits the change to Postgres and then emits it to the
+ * room. Run as two processes sharing Redis (spawned by the bench):
+ *
+ *   node --import tsx bench/realtime-peer.ts   (env: PORT, DATABASE_URL, REDIS_URL, PEER_PREFIX)
+ *
+ * POST /commit?room=<workspace> inserts a row in bench_peer_events (one transaction)
+ * and emits { id, room, committedAt } with the transaction's time (now(), as the
+ * outbox's created_at is), so both systems measure from the same point.
+ * No authentication, no replay, no per-client filtering: the peer does less than the
+ * system it is compared with.
+ */
+import http from "node:http";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { createAdapter } from "@socket.io/redis-streams-adapter";
+import { Redis } from "ioredis";
+import { Server } from "socket.io";
+
+type Sql = (<T>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>) & {
+  end(options?: { timeout?: number }): Promise<void>;
+};
+const repoRoot = join(import.meta.dirname, "../../..");
+// Resolved from @rapport/db, which owns the dependency (as bench/env.ts does).
+const postgres = createRequire(join(repoRoot, "packages/db/package.json"))("postgres") as (
+  url: string,
+  options: Record<string, unknown>,
+) => Sql;
+const sql = postgres(process.env.DATABASE_URL ?? "", { max: 10, onnotice: () => {} });
+const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+const prefix = process.env.PEER_PREFIX ?? "";
+
+const server = http.createServer((request, response) => {
+  const url = new URL(request.url ?? "/", "http://peer");
+  if (request.method !== "POST" || url.pathname !== "/commit") {
+    response.writeHead(404).end();
+    return;
+  }
+  const room = url.searchParams.get("room") ?? "";
+  request.resume();
+  request.on("end", () => {
+    sql<{ id: string; committed_at: Date }>`
+      INSERT INTO bench_peer_events (room) VALUES (${room}) RETURNING id::text AS id, now() AS committed_at`
+      .then(([row]) => {
+        if (!row) throw new Error("no row");
+        io.to(room).emit("event", { id: row.id, room, committedAt: row.committed_at.toISOString() });
+        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: row.id }));
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`commit failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        response.writeHead(500).end();
+      });
+  });
+});
+const io = new Server(server, {
+  adapter: createAdapter(redis, { streamName: `${prefix}socket.io`, channelPrefix: `${prefix}socket.io` }),
+});
+io.on("connection", (socket) => {
+  const room = socket.handshake.query.room;
+  if (typeof room === "string") void socket.join(room);
+  socket.emit("ready");
+});
+server.listen(Number(process.env.PORT), "127.0.0.1", () => process.stdout.write("peer ready\n"));
+const stop = () => {
+  void io.close();
+  redis.disconnect();
+  void sql.end({ timeout: 1 }).finally(() => process.exit(0));
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);

@@ -1,0 +1,502 @@
+/**
+ * Live delivery benchmark (`pnpm bench:realtime`; not part of the tests).
+ *
+ *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--no-peer]
+ *
+ * 1. A throw-away database and Redis prefix (bench/env.ts) with --workspaces workspaces of
+ *    the bench user, and two more API instances in their own processes (`--role api`,
+ *    sharing that Postgres and Redis, as in production).
+ * 2. --subscribers activity.live streams (raw SSE over HTTP, as a browser's EventSource),
+ *    spread evenly over the two instances and the workspaces (the user's cap on streams
+ *    is raised to that number: one user stands for every member).
+ * 3. --rate contacts.create per second for --seconds, alternately through either instance
+ *    and round-robin over the workspaces, open-loop (paced by the clock, not by answers).
+ *    Every subscriber must receive every contact.created of its workspace once:
+ *    expected = Σ over workspaces of its subscribers × its events.
+ *    Latency = receipt − the event's created_at (its transaction's start, at or before the
+ *    commit: an upper bound of commit → receipt); *_from_answer_ms = receipt − the commit's
+ *    answer reaching the bench (after the commit: a lower bound).
+ * 4. Memory: each instance's RSS every second; flat = the last fifth's mean within 10 % (or
+ *    20 MB) of the second fifth's.
+ * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
+ *    adapter (bench/realtime-peer.ts, two processes): clients in per-workspace rooms,
+ *    a POST that commits a row and emits to the room; latency from the same point
+ *    (the transaction's now()).
+ * 6. The load it ran under: the host's load average, and the age of the oldest open
+ *    transaction on the Postgres server (sampled each second): the outbox is read below
+ *    it, so a long transaction anywhere on the server (another database's seed, tests)
+ *    holds events back from every stream.
+ *
+ * Writes bench-results/realtime.json at the repo root; progress goes to stderr.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { createRapportClient } from "@rapport/client";
+import { io as connectPeer, type Socket } from "socket.io-client";
+import { HOST, intArg, repoRoot, startApiInstance, withBenchEnvironment } from "./env";
+import { note, percentile, round } from "./load";
+
+const { values: args } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== "--"),
+  options: {
+    subscribers: { type: "string" },
+    workspaces: { type: "string" },
+    rate: { type: "string" },
+    seconds: { type: "string" },
+    "no-peer": { type: "boolean" },
+  },
+});
+const SUBSCRIBERS = intArg(args.subscribers, 1_000, "subscribers", 2);
+const WORKSPACES = intArg(args.workspaces, 10, "workspaces", 1);
+const RATE = intArg(args.rate, 100, "rate", 1);
+const SECONDS = intArg(args.seconds, 60, "seconds", 1);
+/** After the last commit, how long deliveries may still arrive. */
+const DRAIN_MS = 15_000;
+const RESULTS = join(repoRoot, "bench-results/realtime.json");
+const TARGETS = { deliveries: "= expected", p99_ms: 100, p99_vs_peer: "<= peer_p99_ms", memory: "flat" } as const;
+const LIVE_ENV = { LIVE_STREAMS_PER_USER: String(Math.min(1_000, SUBSCRIBERS)) };
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function rssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** What the subscribers of one phase received. */
+class Tally {
+  latencies: number[] = [];
+  /** Receipt − the commit's answer (after the commit: a lower bound; negative when the event came first). */
+  fromAnswer: number[] = [];
+  /** When each commit's answer came. */
+  readonly answeredAt = new Map<string, number>();
+  deliveries = 0;
+  duplicates = 0;
+  foreign = 0;
+  private readonly seen: Set<string>[];
+  constructor(
+    subscribers: number,
+    /** The ids this phase committed, with their workspace. */
+    readonly sent: Map<string, string>,
+  ) {
+    this.seen = Array.from({ length: subscribers }, () => new Set());
+  }
+  receive(subscriber: number, id: string, workspace: string, createdAt: string, at: number): void {
+    if (this.sent.get(id) !== workspace) {
+      // Not one of ours (a commit still unanswered is counted once its answer is in).
+      if (!this.sent.has(id)) this.pending.push({ subscriber, id, workspace, createdAt, at });
+      else this.foreign++;
+      return;
+    }
+    if (this.seen[subscriber]!.has(id)) {
+      this.duplicates++;
+      return;
+    }
+    this.seen[subscriber]!.add(id);
+    this.deliveries++;
+    this.latencies.push(at - Date.parse(createdAt));
+    this.fromAnswer.push(at - (this.answeredAt.get(id) ?? at));
+  }
+  /** Receipts that came before their commit's answer did. */
+  pending: { subscriber: number; id: string; workspace: string; createdAt: string; at: number }[] = [];
+  settle(): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const p of pending) {
+      if (this.sent.has(p.id)) this.receive(p.subscriber, p.id, p.workspace, p.createdAt, p.at);
+      else this.foreign++;
+    }
+  }
+}
+
+/** RSS of the instances each second, and the Postgres server's oldest open transaction. */
+function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
+  const series: number[][] = pids.map(() => []);
+  const xact: number[] = [];
+  const timer = setInterval(() => {
+    pids.forEach((pid, i) => series[i]!.push(rssMb(pid)));
+    oldestXactSec().then(
+      (s) => xact.push(s),
+      () => {},
+    );
+  }, 1_000);
+  return {
+    stop() {
+      clearInterval(timer);
+      const fifth = (values: number[], k: number) => {
+        const n = Math.max(1, Math.floor(values.length / 5));
+        const part = values.slice(k * n, (k + 1) * n);
+        return part.reduce((a, b) => a + b, 0) / Math.max(1, part.length);
+      };
+      const instances = series.map((values) => ({
+        start_mb: round(values[0] ?? 0, 1),
+        peak_mb: round(Math.max(...values), 1),
+        end_mb: round(values.at(-1) ?? 0, 1),
+        second_fifth_mean_mb: round(fifth(values, 1), 1),
+        last_fifth_mean_mb: round(fifth(values, 4), 1),
+      }));
+      const flat = instances.every(
+        (i) => i.last_fifth_mean_mb - i.second_fifth_mean_mb <= Math.max(20, i.second_fifth_mean_mb * 0.1),
+      );
+      return {
+        instances,
+        server_rss_mb: round(
+          instances.reduce((sum, i) => sum + i.peak_mb, 0),
+          1,
+        ),
+        memory_flat: flat,
+        pg_oldest_xact_max_s: round(Math.max(0, ...xact), 1),
+        pg_oldest_xact_p50_s: round(
+          percentile(
+            [...xact].sort((a, b) => a - b),
+            50,
+          ),
+          1,
+        ),
+      };
+    },
+  };
+}
+
+/** Open-loop commits: `RATE` a second for `SECONDS`, `commit(k)` for the k-th; resolves when all answered. */
+async function paced(commit: (k: number) => Promise<void>): Promise<{ sent: number; failed: number }> {
+  const total = RATE * SECONDS;
+  let sent = 0;
+  let failed = 0;
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  for (let k = 0; k < total; k++) {
+    const due = started + (k * 1_000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(
+      commit(k).then(
+        () => {
+          sent++;
+        },
+        (error: unknown) => {
+          failed++;
+          if (failed <= 5) note(`commit failed: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      ),
+    );
+    if (k % (RATE * 10) === 0 && k > 0) note(`committed ${k}/${total}`);
+  }
+  await Promise.all(inFlight);
+  return { sent, failed };
+}
+
+function summary(tally: Tally, expected: number) {
+  const sorted = Float64Array.from(tally.latencies).sort();
+  const fromAnswer = Float64Array.from(tally.fromAnswer).sort();
+  return {
+    expected_deliveries: expected,
+    deliveries: tally.deliveries,
+    duplicates: tally.duplicates,
+    p50_ms: round(percentile(sorted, 50), 1),
+    p99_ms: round(percentile(sorted, 99), 1),
+    max_ms: round(sorted.at(-1) ?? 0, 1),
+    p50_from_answer_ms: round(percentile(fromAnswer, 50), 1),
+    p99_from_answer_ms: round(percentile(fromAnswer, 99), 1),
+  };
+}
+
+async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) {
+      note(`gave up waiting for ${what}`);
+      return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+  });
+}
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE_ENV }, async (env) => {
+  if (!env.runtime.redis) throw new Error("bench:realtime needs Redis: two instances share it");
+  const load = { loadavg_start: loadavg().map((n) => round(n, 2)), loadavg_end: [] as number[] };
+  const client = createRapportClient({ url: env.url, token: () => env.token, batch: false });
+  const workspaces = [env.workspaceId];
+  for (let i = 1; i < WORKSPACES; i++)
+    workspaces.push((await client.workspaces.create.mutate({ name: `Bench live ${i}` })).id);
+  const oldestXactSec = async () => {
+    const [row] = await env.benchSql.unsafe(
+      "SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0)::float8 AS s FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend'",
+    );
+    return Number(row?.s ?? 0);
+  };
+
+  // ---- Rapport: activity.live on two instances ----
+  const ports = [await freePort(), await freePort()];
+  const instances: Awaited<ReturnType<typeof startApiInstance>>[] = [];
+  // Whatever happens below, the instances (and the peers) end before the database is dropped.
+  const children: ChildProcess[] = [];
+  try {
+    for (const port of ports) {
+      instances.push(await startApiInstance(env, port, LIVE_ENV));
+      children.push(instances.at(-1)!.child);
+    }
+    note(`instances on ${ports.join(", ")} (pids ${instances.map((i) => i.child.pid).join(", ")})`);
+    await env.signIn(); // a fresh token: streams live as long as the token they opened with
+
+    const sent = new Map<string, string>();
+    const tally = new Tally(SUBSCRIBERS, sent);
+    const perWorkspace = new Map<string, number>();
+    const requests: http.ClientRequest[] = [];
+    let ready = 0;
+    let ended = 0;
+    loopDelay.enable();
+    for (let s = 0; s < SUBSCRIBERS; s++) {
+      const workspaceId = workspaces[s % WORKSPACES]!;
+      perWorkspace.set(workspaceId, (perWorkspace.get(workspaceId) ?? 0) + 1);
+      const url = new URL(`http://${HOST}:${ports[s % 2]}/trpc/activity.live`);
+      url.searchParams.set("input", JSON.stringify({ workspaceId, types: ["contact.created"] }));
+      url.searchParams.set("connectionParams", JSON.stringify({ token: env.token }));
+      const request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } }, (response) => {
+        response.setEncoding("utf8");
+        let buffer = "";
+        response.on("data", (chunk: string) => {
+          const at = Date.now();
+          buffer += chunk;
+          let end = buffer.indexOf("\n\n");
+          while (end >= 0) {
+            const message = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            end = buffer.indexOf("\n\n");
+            const data = message.split("\n").find((line) => line.startsWith("data: "));
+            if (!data) continue;
+            const parsed = JSON.parse(data.slice(6)) as {
+              kind?: string;
+              event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
+            };
+            if (parsed.kind === "ready") ready++;
+            else if (parsed.kind === "event" && parsed.event)
+              tally.receive(s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at);
+          }
+        });
+        response.on("close", () => ended++);
+      });
+      request.on("error", () => {});
+      requests.push(request);
+      if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20)); // not all in one burst
+    }
+    await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
+    note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
+
+    const clients = ports.map((port) =>
+      createRapportClient({ url: `http://${HOST}:${port}`, token: () => env.token, batch: false }),
+    );
+    const watch = monitor(
+      instances.map((i) => i.child.pid!),
+      oldestXactSec,
+    );
+    const commitStarted = Date.now();
+    const commits = await paced(async (k) => {
+      const workspaceId = workspaces[k % WORKSPACES]!;
+      const contact = await clients[k % 2]!.contacts.create.mutate({ workspaceId, name: `Live ${k}` });
+      tally.answeredAt.set(contact.id, Date.now());
+      sent.set(contact.id, workspaceId);
+    });
+    note(`committed ${commits.sent} (${commits.failed} failed) in ${round((Date.now() - commitStarted) / 1000, 1)} s`);
+    const countsPerWorkspace = new Map<string, number>();
+    for (const workspaceId of sent.values())
+      countsPerWorkspace.set(workspaceId, (countsPerWorkspace.get(workspaceId) ?? 0) + 1);
+    const expected = [...countsPerWorkspace].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
+    tally.settle();
+    await waitFor(
+      "the last deliveries",
+      () => {
+        tally.settle();
+        return tally.deliveries >= expected;
+      },
+      DRAIN_MS,
+    );
+    const rapportMemory = watch.stop();
+    const rapport = { ...summary(tally, expected), streams_closed_early: ended, ...rapportMemory };
+    note(`rapport: ${JSON.stringify(rapport)}`);
+    for (const request of requests) request.destroy();
+    await Promise.all(instances.map((i) => kill(i.child)));
+
+    // ---- The peer: Socket.IO + Redis Streams adapter on two processes ----
+    let peer: Record<string, unknown> | null = null;
+    if (!args["no-peer"]) {
+      await env.benchSql.unsafe(
+        "CREATE TABLE bench_peer_events (id bigserial PRIMARY KEY, room text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+      );
+      const peerPorts = [await freePort(), await freePort()];
+      const peers = await Promise.all(
+        peerPorts.map(
+          (port) =>
+            new Promise<ChildProcess>((resolve, reject) => {
+              const child = spawn(process.execPath, ["--import", "tsx", "bench/realtime-peer.ts"], {
+                cwd: join(repoRoot, "apps/server"),
+                env: {
+                  ...process.env,
+                  PORT: String(port),
+                  DATABASE_URL: env.databaseUrl,
+                  REDIS_URL: env.runtime.config.REDIS_URL ?? "",
+                  PEER_PREFIX: env.redisPrefix,
+                },
+                stdio: ["ignore", "pipe", "inherit"],
+              });
+              children.push(child);
+              process.once("exit", () => child.kill("SIGKILL"));
+              createInterface({ input: child.stdout! }).on("line", (line) => {
+                if (line === "peer ready") resolve(child);
+              });
+              child.once("exit", (code) => reject(new Error(`peer exited (${code})`)));
+            }),
+        ),
+      );
+      const peerSent = new Map<string, string>();
+      const peerTally = new Tally(SUBSCRIBERS, peerSent);
+      const sockets: Socket[] = [];
+      let peerReady = 0;
+      for (let s = 0; s < SUBSCRIBERS; s++) {
+        const room = workspaces[s % WORKSPACES]!;
+        const socket = connectPeer(`http://${HOST}:${peerPorts[s % 2]}`, {
+          forceNew: true,
+          transports: ["websocket"],
+          query: { room },
+        });
+        socket.on("ready", () => peerReady++);
+        socket.on("event", (event: { id: string; room: string; committedAt: string }) =>
+          peerTally.receive(s, event.id, event.room, event.committedAt, Date.now()),
+        );
+        sockets.push(socket);
+        if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await waitFor("every peer socket to join", () => peerReady >= SUBSCRIBERS, 60_000);
+      note(`${peerReady}/${SUBSCRIBERS} peer sockets joined`);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+      const peerWatch = monitor(
+        peers.map((p) => p.pid!),
+        oldestXactSec,
+      );
+      const peerCommits = await paced(
+        (k) =>
+          new Promise<void>((resolve, reject) => {
+            const room = workspaces[k % WORKSPACES]!;
+            const request = http.request(
+              { host: HOST, port: peerPorts[k % 2], path: `/commit?room=${room}`, method: "POST", agent },
+              (response) => {
+                let body = "";
+                response.setEncoding("utf8");
+                response.on("data", (chunk: string) => (body += chunk));
+                response.on("end", () => {
+                  if (response.statusCode !== 200) return reject(new Error(`peer answered ${response.statusCode}`));
+                  const { id } = JSON.parse(body) as { id: string };
+                  peerTally.answeredAt.set(id, Date.now());
+                  peerSent.set(id, room);
+                  resolve();
+                });
+              },
+            );
+            request.on("error", reject);
+            request.end();
+          }),
+      );
+      const peerCounts = new Map<string, number>();
+      for (const room of peerSent.values()) peerCounts.set(room, (peerCounts.get(room) ?? 0) + 1);
+      const peerExpected = [...peerCounts].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
+      await waitFor(
+        "the peer's last deliveries",
+        () => {
+          peerTally.settle();
+          return peerTally.deliveries >= peerExpected;
+        },
+        DRAIN_MS,
+      );
+      const peerMemory = peerWatch.stop();
+      const peerSummary = summary(peerTally, peerExpected);
+      peer = { events_sent: peerCommits.sent, ...peerSummary, ...peerMemory };
+      note(`peer: ${JSON.stringify(peer)}`);
+      for (const socket of sockets) socket.disconnect();
+      agent.destroy();
+      await Promise.all(peers.map(kill));
+    }
+    loopDelay.disable();
+    load.loadavg_end = loadavg().map((n) => round(n, 2));
+
+    const p99 = rapport.p99_ms;
+    const peerP99 = (peer?.p99_ms as number | undefined) ?? null;
+    const results = {
+      benchmark: "realtime",
+      measured_at: new Date().toISOString(),
+      subscribers: SUBSCRIBERS,
+      workspaces: WORKSPACES,
+      rate_per_s: RATE,
+      seconds: SECONDS,
+      events_sent: commits.sent,
+      commits_failed: commits.failed,
+      expected_deliveries: rapport.expected_deliveries,
+      deliveries: rapport.deliveries,
+      duplicates: rapport.duplicates,
+      p50_ms: rapport.p50_ms,
+      p99_ms: p99,
+      max_ms: rapport.max_ms,
+      p50_from_answer_ms: rapport.p50_from_answer_ms,
+      p99_from_answer_ms: rapport.p99_from_answer_ms,
+      server_rss_mb: rapport.server_rss_mb,
+      memory_flat: rapport.memory_flat,
+      instances: rapport.instances,
+      streams_closed_early: rapport.streams_closed_early,
+      peer_events_sent: peer?.events_sent ?? null,
+      peer_expected_deliveries: peer?.expected_deliveries ?? null,
+      peer_deliveries: peer?.deliveries ?? null,
+      peer_duplicates: peer?.duplicates ?? null,
+      peer_p50_ms: peer?.p50_ms ?? null,
+      peer_p99_ms: peerP99,
+      peer_max_ms: peer?.max_ms ?? null,
+      peer_p50_from_answer_ms: peer?.p50_from_answer_ms ?? null,
+      peer_p99_from_answer_ms: peer?.p99_from_answer_ms ?? null,
+      peer_server_rss_mb: peer?.server_rss_mb ?? null,
+      peer_memory_flat: peer?.memory_flat ?? null,
+      load: {
+        ...load,
+        pg_oldest_xact_max_s: rapport.pg_oldest_xact_max_s,
+        pg_oldest_xact_p50_s: rapport.pg_oldest_xact_p50_s,
+        peer_pg_oldest_xact_max_s: peer?.pg_oldest_xact_max_s ?? null,
+        bench_process_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6, 1),
+      },
+      targets: TARGETS,
+      passed: {
+        no_loss: rapport.deliveries === rapport.expected_deliveries && rapport.duplicates === 0,
+        p99_under_100: p99 < 100,
+        p99_at_most_peer: peerP99 === null ? null : p99 <= peerP99,
+        memory_flat: rapport.memory_flat,
+      },
+    };
+    mkdirSync(join(repoRoot, "bench-results"), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    note(`wrote ${RESULTS}`);
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } finally {
+    await Promise.all(children.map(kill));
+  }
+});
