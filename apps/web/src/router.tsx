@@ -28,6 +28,7 @@ import { Skeleton } from "./components/Skeleton";
  *   /w/:ws/tasks                        follow-ups (mine / everyone's; overdue, today, upcoming, completed)
  *   /w/:ws/contacts                     contacts list (?q=&tag=&company=&source=&sort=)
  *   /w/:ws/contacts/deleted             deleted contacts
+ *   /w/:ws/contacts/duplicates          likely duplicates: find, dismiss, merge (with preview) and undo
  *   /w/:ws/contacts/:contactId          one contact
  *   /w/:ws/activity                     activity feed
  *   /w/:ws/members                      members
@@ -165,6 +166,13 @@ const deletedContactsRoute = createRoute({
   component: DeletedContactsRoute,
 });
 
+const duplicatesRoute = createRoute({
+  getParentRoute: () => workspaceRoute,
+  path: "contacts/duplicates",
+  staticData: { title: "Duplicates" },
+  component: lazyRouteComponent(() => import("./features/duplicates/DuplicatesPage")),
+});
+
 const contactRoute = createRoute({
   getParentRoute: () => workspaceRoute,
   path: "contacts/$contactId",
@@ -243,6 +251,7 @@ const routeTree = rootRoute.addChildren([
     tasksRoute,
     contactsRoute,
     deletedContactsRoute,
+    duplicatesRoute,
     contactRoute,
     activityRoute,
     membersRoute,

@@ -10,7 +10,7 @@ export const scanDuplicatesInput = z.strictObject(workspaceOnly);
 /** The likely duplicate pairs of the last scan, best first. */
 export const listDuplicatesInput = z.strictObject({
   ...workspaceOnly,
-  cursor: pageFields.cursor,
+  ...pageFields,
   limit: z.number().int().min(1).max(100).default(25),
 });
 

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useEffect, useId, useRef } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { useForm } from "react-hook-form";
 import { schemaResolver } from "../../components/form";
 import { createContactInput, splitTags } from "../../schemas";
@@ -9,6 +9,7 @@ import { fieldErrors } from "./fieldErrors";
 import { FormErrorAlert } from "./FormErrorAlert";
 import { focusFirstInvalid, TextField } from "../../components/fields";
 import { showToast } from "../../components/toast";
+import { LikelyDuplicates } from "./LikelyDuplicates";
 
 const EMPTY = { name: "", email: "", company: "", title: "", phone: "", tags: "" };
 type Values = typeof EMPTY;
@@ -39,6 +40,7 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
   const errors = fieldErrors(create.error);
   const error = (field: keyof Values) => form.formState.errors[field]?.message ?? errors.fields[field];
 
+  const [likelyDuplicate, setLikelyDuplicate] = useState(false);
   const { setFocus } = form;
   useEffect(() => setFocus("name"), [setFocus]);
 
@@ -91,9 +93,10 @@ export function AddContactForm({ workspaceId, onClose }: { workspaceId: string; 
           hint="Separate tags with commas"
         />
         <FormErrorAlert errors={errors} workspaceId={workspaceId} />
+        <LikelyDuplicates workspaceId={workspaceId} values={form.watch()} onFound={setLikelyDuplicate} />
         <div className="ct-actions ct-span-all">
           <button type="submit" disabled={create.isPending}>
-            {create.isPending ? "Saving…" : "Save contact"}
+            {create.isPending ? "Saving…" : likelyDuplicate ? "Create anyway" : "Save contact"}
           </button>
           <button type="button" className="button-secondary" onClick={onClose}>
             Cancel

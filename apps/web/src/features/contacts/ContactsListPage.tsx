@@ -176,6 +176,9 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               Import CSV
             </button>
           )}
+          <Link className="ct-head-link" to="/w/$workspaceId/contacts/duplicates" params={{ workspaceId }}>
+            Duplicates
+          </Link>
           <Link className="ct-head-link" to="/w/$workspaceId/contacts/deleted" params={{ workspaceId }}>
             Recently deleted
           </Link>

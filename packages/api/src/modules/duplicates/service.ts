@@ -103,6 +103,8 @@ interface Moved {
   merges: string[];
   /** Import report rows naming the merged contact as the existing one a row matched. */
   importProblems: unknown[];
+  /** The last scan's pairs with the merged contact (they are proposed again after an undo). */
+  candidates?: unknown[];
 }
 
 const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
@@ -446,6 +448,11 @@ export class DuplicatesService {
           sql`DELETE FROM duplicate_dismissals d WHERE d.contact_a_id = ${mergedId} OR d.contact_b_id = ${mergedId}
               RETURNING to_jsonb(d) AS row`,
         ),
+        candidates: await jsonRows(
+          tx,
+          sql`DELETE FROM duplicate_candidates d WHERE d.contact_a_id = ${mergedId} OR d.contact_b_id = ${mergedId}
+              RETURNING to_jsonb(d) AS row`,
+        ),
         merges: await ids(
           tx,
           sql`UPDATE contact_merges SET survivor_id = ${survivorId} WHERE survivor_id = ${mergedId} RETURNING id`,
@@ -632,7 +639,8 @@ export class DuplicatesService {
         await tx.execute(sql`UPDATE gmail_contact_stats SET contact_id = ${mergedId} WHERE contact_id = ${survivorId}
           AND NOT EXISTS (SELECT 1 FROM gmail_contact_stats WHERE contact_id = ${mergedId})`);
       await reinsert(tx, "gmail_contact_stats", moved.removedGmailStats);
-      await reinsertDismissals(tx, moved.dismissals);
+      await reinsertPairs(tx, "duplicate_dismissals", moved.dismissals);
+      await reinsertPairs(tx, "duplicate_candidates", moved.candidates ?? []);
       if (moved.merges.length > 0)
         await tx.execute(sql`UPDATE contact_merges SET survivor_id = ${mergedId}
           WHERE survivor_id = ${survivorId} AND id = ANY(${pgArray(moved.merges)}::uuid[])`);
@@ -786,10 +794,11 @@ async function reinsert(
     ON CONFLICT DO NOTHING`);
 }
 
-async function reinsertDismissals(tx: Tx, rows: unknown[]) {
+async function reinsertPairs(tx: Tx, table: "duplicate_dismissals" | "duplicate_candidates", rows: unknown[]) {
   if (rows.length === 0) return;
-  await tx.execute(sql`INSERT INTO duplicate_dismissals
-    SELECT r.* FROM jsonb_populate_recordset(NULL::duplicate_dismissals, ${JSON.stringify(rows)}::jsonb) r
+  const name = sql.raw(table);
+  await tx.execute(sql`INSERT INTO ${name}
+    SELECT r.* FROM jsonb_populate_recordset(NULL::${name}, ${JSON.stringify(rows)}::jsonb) r
     WHERE EXISTS (SELECT 1 FROM contacts c WHERE c.id = r.contact_a_id)
       AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = r.contact_b_id)
     ON CONFLICT DO NOTHING`);
