@@ -33,11 +33,13 @@ import {
  */
 const ENDPOINT_CONCURRENCY = 4;
 /**
- * The most messages a sending lane claims at once: the claim and the record are paid once
- * per chunk. A lane starts with one and doubles while it finds as many as it asked for, so a
- * few messages spread over the slots and a backlog goes in large chunks.
+ * Messages claimed at once per slot a job holds (within the endpoint's rate limit): one
+ * statement claims for all its slots, and the next claim is made while the last of these
+ * are sent.
  */
 const SEND_CHUNK = 25;
+/** Sent and not yet recorded: past this, sending waits for the record to catch up. */
+const RECORD_BACKLOG = 200;
 /** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
 const DRAIN_BUDGET_MS = 30_000;
 /** Retries of one endpoint falling due this close together share one wake-up job. */
@@ -82,12 +84,13 @@ interface DrainOutcome {
 
 /**
  * Delivery. A delivery job wakes up one endpoint: it takes as many of the endpoint's
- * concurrency slots as are free (shared by every worker), and in each slot claims due
- * messages a few at a time — a conditional UPDATE that gives the job a short send lease on
- * each, so an attempt is claimed once however many jobs are queued for the endpoint —
- * signs and POSTs them through the SSRF guard within the endpoint's rate limit, and
- * records each attempt with its consequences (retry, delivered, failed, endpoint disabled),
- * until nothing is due. Jobs are woken after each commit of new messages, by retries
+ * concurrency slots as are free (shared by every worker) and claims due messages for all of
+ * them at once — a conditional UPDATE returning the whole rows that gives the job a short
+ * send lease on each, so an attempt is claimed once however many jobs are queued for the
+ * endpoint. Its lanes, one per slot, sign and POST them one by one through the SSRF guard
+ * within the endpoint's rate limit, and one recorder records the attempts waiting since
+ * its last record, with their consequences (retry, delivered, failed, endpoint disabled),
+ * in one statement, until nothing is due. Jobs are woken after each commit of new messages, by retries
  * coming due and, as the backstop, by the sweeper.
  */
 export class WebhookDelivery {
@@ -129,10 +132,17 @@ export class WebhookDelivery {
     return toAttempt(await this.attemptNow(message!, endpoint));
   }
 
+  /** Wakes a delivery job for each of these endpoints (new messages for them just committed). */
+  async wake(endpointIds: string[]): Promise<void> {
+    await this.deps.queue.enqueueMany<DrainRequest>(
+      DELIVER_JOB,
+      endpointIds.map((endpointId) => ({ data: { endpointId } })),
+    );
+  }
+
   /**
-   * Wakes a delivery job for every endpoint with due messages nobody is sending. Runs after
-   * the outbox consumer commits, and on a schedule as the backstop for anything a crash or a
-   * lost queue left behind. Nothing is handed over here: jobs claim messages themselves, so
+   * Wakes a delivery job for every endpoint with due messages nobody is sending: on a
+   * schedule, the backstop for anything a crash or a lost queue left behind. Nothing is handed over here: jobs claim messages themselves, so
    * a wake-up too many costs a slot check and nothing else.
    */
   dispatchDue(): Promise<number> {
@@ -191,17 +201,14 @@ export class WebhookDelivery {
       return outcome;
     }
     const slotKey = `webhook:${endpoint.id}`;
-    const slots: string[] = [];
-    while (slots.length < ENDPOINT_CONCURRENCY) {
-      const slot = await this.deps.rateLimiter.acquireSlot(
-        slotKey,
-        ENDPOINT_CONCURRENCY,
-        this.sendLeaseMs,
-        `${token}:${slots.length}`,
-      );
-      if (!slot) break;
-      slots.push(slot);
-    }
+    // All at once (each is atomic): a job's slots are named after it, so its next run gets them back.
+    const slots = (
+      await Promise.all(
+        Array.from({ length: ENDPOINT_CONCURRENCY }, (_, i) =>
+          this.deps.rateLimiter.acquireSlot(slotKey, ENDPOINT_CONCURRENCY, this.sendLeaseMs, `${token}:${i}`),
+        ),
+      )
+    ).filter((slot): slot is string => slot !== null);
     outcome.lanes = slots.length;
     if (slots.length === 0) {
       // Retries are due on the queue's word, which the slot holders' clocks may not share yet: try again shortly.
@@ -212,68 +219,119 @@ export class WebhookDelivery {
 
     const started = Date.now();
     const sign = await webhookSigner(this.secretsOf(endpoint, this.deps.clock.now()), nodeHmac);
-    // Claimed by an earlier run of this very job whose worker died before recording them, then the retries it is for.
-    const first = await this.reclaim(endpoint.id, token);
-    if (request.retries)
-      first.push(
-        ...(await this.claim(endpoint.id, token, WAKE_MAX_MESSAGES, {
-          ids: request.retries.ids,
-          by: new Date(request.retries.by),
-        })),
-      );
+    const batchSize = Math.max(1, Math.min(SEND_CHUNK * slots.length, endpoint.rateLimitPerSecond));
     let gone = false;
     let rateLimitedForMs: number | null = null;
-    const sending = () => !gone && rateLimitedForMs === null && Date.now() - started < DRAIN_BUDGET_MS;
+    /** A claim or a record failed: the job stops and fails (its next run takes its claims back). */
+    let failure: { error: unknown } | null = null;
+    const sending = () =>
+      !gone && failure === null && rateLimitedForMs === null && Date.now() - started < DRAIN_BUDGET_MS;
 
-    const firstShare = Math.min(SEND_CHUNK, Math.ceil(first.length / slots.length));
+    // Claimed and not yet sent, shared by the lanes: each takes the next one, so a slow
+    // receiver holds up one lane while the others go on, and one claim feeds them all.
+    const claimed: MessageRow[] = [];
+    let nothingDue = false;
+    let claiming: Promise<void> | null = null;
+    const admit = async (rows: MessageRow[]) => {
+      if (rows.length === 0) return;
+      const rate = await this.deps.rateLimiter.take(
+        `webhook-rate:${endpoint.id}`,
+        endpoint.rateLimitPerSecond,
+        1,
+        rows.length,
+      );
+      // At the endpoint's rate limit: what is left waits for the next window.
+      if (rate.granted < rows.length) {
+        rateLimitedForMs = rate.retryAfterMs;
+        await this.release(rows.slice(rate.granted), token);
+      }
+      claimed.push(...rows.slice(0, rate.granted));
+    };
+    const refill = (): Promise<void> => {
+      claiming ??= (async () => {
+        try {
+          const rows = await this.claim(endpoint.id, token, batchSize);
+          if (rows.length === 0) nothingDue = true;
+          await admit(rows);
+        } catch (error) {
+          failure ??= { error };
+        } finally {
+          claiming = null;
+        }
+      })();
+      return claiming;
+    };
+    try {
+      // Claimed by an earlier run of this very job whose worker died before recording them, and the retries it is for.
+      // One after the other: the claim's rows carry this job's name, so a take-back running after it would take them again.
+      const own = await this.reclaim(endpoint.id, token);
+      const retries = request.retries
+        ? await this.claim(endpoint.id, token, WAKE_MAX_MESSAGES, {
+            ids: request.retries.ids,
+            by: new Date(request.retries.by),
+          })
+        : [];
+      await admit(oldestFirst([...own, ...retries]));
+    } catch (error) {
+      failure = { error };
+    }
+
+    // Attempts made and not yet recorded: one recording at a time takes all that are waiting,
+    // so the records grow with the rate of sending instead of costing a transaction per message.
+    const unrecorded: Sent[] = [];
+    let recording: Promise<void> | null = null;
+    const flush = (): Promise<void> => {
+      recording ??= (async () => {
+        try {
+          while (unrecorded.length > 0 && failure === null) await this.record(endpoint, unrecorded.splice(0));
+        } catch (error) {
+          failure ??= { error };
+        } finally {
+          recording = null;
+        }
+      })();
+      return recording;
+    };
+
+    const next = async (): Promise<MessageRow | null> => {
+      while (sending()) {
+        // Recording fell behind: let it catch up before sending more.
+        if (unrecorded.length >= RECORD_BACKLOG) await flush();
+        const message = claimed.shift();
+        if (message) {
+          // The next claim is made while the last claimed messages are sent.
+          if (claimed.length < slots.length && !nothingDue) void refill();
+          return message;
+        }
+        if (nothingDue && !claiming) return null;
+        await refill();
+      }
+      return null;
+    };
     const lane = async (slot: string) => {
-      let recording: Promise<unknown> = Promise.resolve();
-      let chunk = 1;
       try {
-        while (sending()) {
-          let claimed: MessageRow[];
-          if (first.length > 0) claimed = first.splice(0, firstShare);
-          else {
-            claimed = await this.claim(endpoint.id, token, chunk);
-            if (claimed.length === chunk) chunk = Math.min(SEND_CHUNK, chunk * 2);
-          }
-          if (claimed.length === 0) break;
-          const rate = await this.deps.rateLimiter.take(
-            `webhook-rate:${endpoint.id}`,
-            endpoint.rateLimitPerSecond,
-            1,
-            claimed.length,
-          );
-          // At the endpoint's rate limit: what is left waits for the next window.
-          if (rate.granted < claimed.length) rateLimitedForMs = rate.retryAfterMs;
-          const sent: Sent[] = [];
-          for (const message of claimed.slice(0, rate.granted)) {
-            if (gone || Date.now() - started >= DRAIN_BUDGET_MS) break;
-            const attempt = await this.send(message, endpoint, sign, "scheduled");
-            sent.push(attempt);
-            // 410 Gone disables the endpoint: nothing more is sent to it.
-            if (attempt.result.status === 410) gone = true;
-          }
-          outcome.sent += sent.length;
-          const unsent = claimed.slice(sent.length);
-          // One chunk is recorded while the next is sent; the endpoint's state goes from one record to the next.
-          await recording;
-          recording = Promise.all([sent.length > 0 ? this.record(endpoint, sent) : null, this.release(unsent, token)]);
+        for (let message = await next(); message; message = await next()) {
+          const attempt = await this.send(message, endpoint, sign, "scheduled");
+          outcome.sent++;
+          unrecorded.push(attempt);
+          // 410 Gone disables the endpoint (when recorded): nothing more is sent to it.
+          if (attempt.result.status === 410) gone = true;
+          void flush();
         }
       } finally {
-        try {
-          await recording;
-        } finally {
-          await this.deps.rateLimiter.releaseSlot(slotKey, slot);
-        }
+        await this.deps.rateLimiter.releaseSlot(slotKey, slot);
       }
     };
     const lanes = await Promise.allSettled(slots.map(lane));
-    // Taken back or queued for, and left when the lanes stopped (out of time, rate limit, 410).
-    await this.release(first, token);
-    const failed = lanes.find((result) => result.status === "rejected");
+    await claiming;
+    while (unrecorded.length > 0 && failure === null) await flush();
+    await recording;
+    // Claimed and left when the lanes stopped (out of time, rate limit, 410).
+    await this.release(claimed, token);
+    const laneFailure = lanes.find((result) => result.status === "rejected");
     // The job fails and runs again (same claims): what was claimed and not recorded is sent again.
-    if (failed) throw failed.reason;
+    if (failure) throw failure.error;
+    if (laneFailure) throw laneFailure.reason;
 
     if (!gone && endpoint.enabled) {
       // A job that found the slots taken ended without sending: its messages are due here, now or soon.
@@ -512,70 +570,69 @@ export class WebhookDelivery {
     const touchesEndpoint =
       disableReason !== null ||
       (failingSince === null ? endpoint.failingSince !== null : !endpoint.failingSince || plans.some(({ ok }) => ok));
-    await this.deps.transaction(async (tx) => {
-      // The endpoint's row before any message's: a disable fails all its pending messages, the
-      // messages other jobs are recording among them; locked the other way round, they deadlock.
-      if (touchesEndpoint)
+    // One statement with one array per column (not a parameter per value): the same text for
+    // every record, so it is prepared once, and little to build per attempt. The attempts are
+    // inserted and their messages updated together (a plan without a status leaves status,
+    // schedule and lease alone).
+    const column = (pick: (plan: (typeof plans)[number]) => string | number | boolean | null) =>
+      arrayLiteral(plans.map((plan) => pick(plan)));
+    const recordAttempts = sql`
+      WITH v AS (
+        SELECT * FROM unnest(${column(({ message }) => message.id)}::uuid[], ${column(({ number }) => number)}::int[],
+                             ${column(({ trigger }) => trigger)}::text[], ${column(({ result }) => result.status)}::int[],
+                             ${column(({ ok }) => ok)}::boolean[], ${column(({ result }) => result.durationMs)}::int[],
+                             ${column(({ headers }) => JSON.stringify(headers))}::jsonb[],
+                             ${column(({ result }) => result.body)}::text[],
+                             ${column(({ result, ok }) => (result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`))}::text[],
+                             ${column(({ plan }) => plan.nextAttemptAt?.toISOString() ?? null)}::timestamptz[],
+                             ${column(({ at }) => at.toISOString())}::timestamptz[],
+                             ${column(({ plan }) => plan.status ?? null)}::text[],
+                             ${column(({ plan }) => plan.status !== undefined)}::boolean[])
+          AS v(message_id, attempt, trigger, status_code, ok, duration_ms, request_headers, response_body, error,
+               next_attempt_at, created_at, status, planned)
+      ), inserted AS (
+        INSERT INTO webhook_attempts (message_id, endpoint_id, workspace_id, attempt, trigger, status_code, ok,
+                                      duration_ms, request_headers, response_body, error, next_attempt_at, created_at)
+        SELECT v.message_id, ${endpoint.id}::uuid, ${endpoint.workspaceId}::uuid, v.attempt, v.trigger, v.status_code,
+               v.ok, v.duration_ms, v.request_headers, v.response_body, v.error, v.next_attempt_at, v.created_at
+        FROM v
+      )
+      UPDATE webhook_messages m SET
+        attempts = m.attempts + 1,
+        last_status_code = v.status_code,
+        status = CASE WHEN v.planned THEN v.status ELSE m.status END,
+        delivered_at = CASE WHEN v.status = 'delivered' THEN v.created_at ELSE m.delivered_at END,
+        next_attempt_at = CASE WHEN v.planned THEN v.next_attempt_at ELSE m.next_attempt_at END,
+        queued_until = CASE WHEN v.planned THEN NULL ELSE m.queued_until END,
+        lease_token = CASE WHEN v.planned THEN NULL ELSE m.lease_token END
+      FROM v WHERE m.id = v.message_id`;
+    // Nothing changes for the endpoint (the usual success): one statement, one round trip.
+    if (!touchesEndpoint) await this.deps.db.execute(recordAttempts);
+    else
+      await this.deps.transaction(async (tx) => {
+        // The endpoint's row before any message's: a disable fails all its pending messages, the
+        // messages other jobs are recording among them; locked the other way round, they deadlock.
         await tx
           .select({ id: webhookEndpoints.id })
           .from(webhookEndpoints)
           .where(eq(webhookEndpoints.id, endpoint.id))
           .for("no key update");
-      // Fixed statements with one array per column (not a parameter per value): the same text
-      // for every chunk, so it is prepared once, and little to build per attempt.
-      const column = (pick: (plan: (typeof plans)[number]) => string | number | boolean | null) =>
-        arrayLiteral(plans.map((plan) => pick(plan)));
-      const ids = column(({ message }) => message.id);
-      const numbers = column(({ number }) => number);
-      const statusCodes = column(({ result }) => result.status);
-      const nextAttempts = column(({ plan }) => plan.nextAttemptAt?.toISOString() ?? null);
-      const ats = column(({ at }) => at.toISOString());
-      await tx.execute(
-        sql`INSERT INTO webhook_attempts (message_id, endpoint_id, workspace_id, attempt, trigger, status_code, ok,
-                                          duration_ms, request_headers, response_body, error, next_attempt_at, created_at)
-            SELECT v.message_id, ${endpoint.id}::uuid, ${endpoint.workspaceId}::uuid, v.attempt, v.trigger, v.status_code,
-                   v.ok, v.duration_ms, v.request_headers, v.response_body, v.error, v.next_attempt_at, v.created_at
-            FROM unnest(${ids}::uuid[], ${numbers}::int[], ${column(({ trigger }) => trigger)}::text[],
-                        ${statusCodes}::int[], ${column(({ ok }) => ok)}::boolean[],
-                        ${column(({ result }) => result.durationMs)}::int[],
-                        ${column(({ headers }) => JSON.stringify(headers))}::jsonb[],
-                        ${column(({ result }) => result.body)}::text[],
-                        ${column(({ result, ok }) => (result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`))}::text[],
-                        ${nextAttempts}::timestamptz[], ${ats}::timestamptz[])
-              AS v(message_id, attempt, trigger, status_code, ok, duration_ms, request_headers, response_body, error,
-                   next_attempt_at, created_at)`,
-      );
-      // A plan without a status leaves status, schedule and lease alone.
-      await tx.execute(
-        sql`UPDATE webhook_messages m SET
-              attempts = m.attempts + 1,
-              last_status_code = v.status_code,
-              status = CASE WHEN v.planned THEN v.status ELSE m.status END,
-              delivered_at = CASE WHEN v.status = 'delivered' THEN v.at ELSE m.delivered_at END,
-              next_attempt_at = CASE WHEN v.planned THEN v.next_attempt_at ELSE m.next_attempt_at END,
-              queued_until = CASE WHEN v.planned THEN NULL ELSE m.queued_until END,
-              lease_token = CASE WHEN v.planned THEN NULL ELSE m.lease_token END
-            FROM unnest(${ids}::uuid[], ${statusCodes}::int[], ${column(({ plan }) => plan.status ?? null)}::text[],
-                        ${column(({ plan }) => plan.status !== undefined)}::boolean[], ${nextAttempts}::timestamptz[],
-                        ${ats}::timestamptz[])
-              AS v(id, status_code, status, planned, next_attempt_at, at)
-            WHERE m.id = v.id`,
-      );
-      if (failingSince === null) {
-        if (endpoint.failingSince)
-          await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id));
-      } else if (!endpoint.failingSince || plans.some(({ ok }) => ok)) {
-        await tx
-          .update(webhookEndpoints)
-          .set({ failingSince })
-          .where(
-            endpoint.failingSince
-              ? eq(webhookEndpoints.id, endpoint.id)
-              : and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} IS NULL`),
-          );
-      }
-      if (disableReason) await this.disable(tx, endpoint, disableReason, last.at);
-    });
+        await tx.execute(recordAttempts);
+        if (failingSince === null) {
+          if (endpoint.failingSince)
+            await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, endpoint.id));
+        } else if (!endpoint.failingSince || plans.some(({ ok }) => ok)) {
+          await tx
+            .update(webhookEndpoints)
+            .set({ failingSince })
+            .where(
+              endpoint.failingSince
+                ? eq(webhookEndpoints.id, endpoint.id)
+                : and(eq(webhookEndpoints.id, endpoint.id), sql`${webhookEndpoints.failingSince} IS NULL`),
+            );
+        }
+        if (disableReason) await this.disable(tx, endpoint, disableReason, last.at);
+      });
     // The caller's copy of the endpoint follows (a job's next record starts from it).
     endpoint.failingSince = failingSince;
     if (disableReason) endpoint.enabled = false;

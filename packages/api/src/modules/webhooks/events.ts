@@ -34,6 +34,8 @@ const CONTACT_SNAPSHOT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 export function webhookEvents(deps: ServiceDeps): ModuleEvents {
+  // The endpoints the batch being handled wrote messages for (batches of one consumer run one at a time).
+  let written = new Set<string>();
   return {
     consumers: [
       {
@@ -41,11 +43,17 @@ export function webhookEvents(deps: ServiceDeps): ModuleEvents {
         // an event that committed gets its messages, one that rolled back never existed.
         name: "webhooks-messages",
         startFrom: "now",
-        handle: (events, tx) => createMessages(events, tx, deps.clock.now()),
-        // Queue them once they are visible to the workers (the sweeper catches what a crash drops here).
+        handle: async (events, tx) => {
+          written = await createMessages(events, tx, deps.clock.now());
+        },
+        // Wakes delivery to those endpoints once the messages are visible to the workers,
+        // without looking for them first (the sweeper catches what a crash drops here).
         committed: () => {
-          deps.services.webhooks.delivery.dispatchDue().catch((error: unknown) => {
-            deps.log.warn({ err: error }, "webhook dispatch after commit failed; the sweeper will queue them");
+          const endpointIds = [...written];
+          written = new Set();
+          if (endpointIds.length === 0) return;
+          deps.services.webhooks.delivery.wake(endpointIds).catch((error: unknown) => {
+            deps.log.warn({ err: error }, "webhook wake-up after commit failed; the sweeper will queue them");
           });
         },
       },
@@ -59,9 +67,11 @@ interface Draft {
   contactIds: string[];
 }
 
-async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise<void> {
+/** Writes the batch's messages; the endpoints they are for. */
+async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise<Set<string>> {
+  const written = new Set<string>();
   const relevant = events.filter((event) => event.workspaceId && DELIVERED.has(event.type));
-  if (relevant.length === 0) return;
+  if (relevant.length === 0) return written;
   const workspaceIds = [...new Set(relevant.map((event) => event.workspaceId!))];
   const endpoints = await tx
     .select({
@@ -71,13 +81,13 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
     })
     .from(webhookEndpoints)
     .where(and(inArray(webhookEndpoints.workspaceId, workspaceIds), eq(webhookEndpoints.enabled, true)));
-  if (endpoints.length === 0) return;
+  if (endpoints.length === 0) return written;
   const wanted = relevant.filter((event) =>
     endpoints.some(
       (endpoint) => endpoint.workspaceId === event.workspaceId && webhookWants(endpoint.eventTypes, event.type),
     ),
   );
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return written;
 
   const drafts = await draftsOf(tx, wanted);
   const rows = drafts.flatMap((draft) =>
@@ -102,6 +112,8 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
       .insert(webhookMessages)
       .values(rows.slice(i, i + 1_000))
       .onConflictDoNothing();
+  for (const row of rows) written.add(row.endpointId);
+  return written;
 }
 
 /** The stored body: under 20 kB, or the event's ids alone when a snapshot would not fit. */
