@@ -346,9 +346,20 @@ export class GdprExportService {
         return true;
       });
       if (!completed) {
+        await this.storage.delete(fileKey);
+        // Another run of this job (one the queue thought stalled) completed it first: its file and its news stand.
+        const [now] = await db
+          .select({ status: gdprExports.status })
+          .from(gdprExports)
+          .where(eq(gdprExports.id, exportId));
+        if (now?.status === "completed") {
+          ctx.log.info({ exportId }, "gdpr export: completed by another run of the job; this file deleted");
+          // Its progress ends as the export did, whatever this run reported after the other finished.
+          await progress.complete();
+          return { sizeBytes: 0 };
+        }
         // An erasure in scope committed while this export was being written (the file may hold the erased
         // person), or the row went with its workspace: nothing may keep the file.
-        await this.storage.delete(fileKey);
         await db
           .update(gdprExports)
           .set({ status: "discarded", discardReason: "subject_erased", error: null })
