@@ -52,6 +52,13 @@ export class CircuitBreaker {
     return false;
   }
 
+  /** Lets the next call through as a trial now, without waiting for the rest of the cool-down. */
+  probeNow(): void {
+    if (this.state !== "open") return;
+    this.state = "half-open";
+    this.trialInFlight = false;
+  }
+
   /** Opens at once (e.g. Redis not answering at start-up). */
   trip(): boolean {
     const opened = this.state === "closed";

@@ -1,5 +1,3 @@
-import { queryRows, type Db } from "@rapport/db";
-import { sql } from "drizzle-orm";
 import type { Logger } from "../../logger";
 import { parseSnapshot, type PgSnapshot } from "./snapshot";
 
@@ -10,6 +8,22 @@ export interface WorkspaceChanges {
 }
 
 export type ChangeListener = (changes: Map<string, WorkspaceChanges>, snapshot: PgSnapshot) => void;
+
+/** One committed contact/interaction event a probe reports. */
+export interface ProbedChange {
+  workspaceId: string;
+  /** xid8 of its transaction, as text */
+  tx: string;
+  eventId: number;
+}
+
+/**
+ * Asks the database what changed: `since` null = everything the cache consumer
+ * has not processed yet, else what became visible since that snapshot. Returns
+ * the statement's snapshot and the changes (fence-postgres.ts; injectable so
+ * that loading the cache loads no database driver).
+ */
+export type FreshnessProbe = (since: PgSnapshot | null) => Promise<{ snapshot: string; changes: ProbedChange[] }>;
 
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -45,8 +59,7 @@ export class FreshnessFence {
   probeMillis = 0;
 
   constructor(
-    private readonly db: Db,
-    private readonly consumerName: string,
+    private readonly ask: FreshnessProbe,
     private readonly onChanges: ChangeListener,
     private readonly log: Logger,
   ) {}
@@ -83,31 +96,9 @@ export class FreshnessFence {
     const started = performance.now();
     const since = this.previous;
     try {
-      // First probe: everything the cache consumer has not processed yet counts
-      // as changed (an instance starting up may find entries in Redis that a
-      // not-yet-delivered event makes stale). Later: what became visible since.
-      const query = since
-        ? sql`SELECT pg_current_snapshot()::text AS snap, e.workspace_id, e.tx_id::text AS tx, e.id
-              FROM (SELECT 1) AS one
-              LEFT JOIN domain_events e
-                ON e.tx_id >= pg_snapshot_xmin(${since.text}::pg_snapshot)
-               AND NOT pg_visible_in_snapshot(e.tx_id, ${since.text}::pg_snapshot)
-               AND e.workspace_id IS NOT NULL
-               AND (e.type LIKE 'contact.%' OR e.type LIKE 'interaction.%')`
-        : sql`SELECT pg_current_snapshot()::text AS snap, e.workspace_id, e.tx_id::text AS tx, e.id
-              FROM (SELECT 1) AS one
-              LEFT JOIN event_consumers c ON c.name = ${this.consumerName}
-              LEFT JOIN domain_events e
-                ON c.name IS NOT NULL
-               AND (e.tx_id, e.id) > (c.last_tx_id, c.last_event_id)
-               AND e.workspace_id IS NOT NULL
-               AND (e.type LIKE 'contact.%' OR e.type LIKE 'interaction.%')`;
       let timer: NodeJS.Timeout | undefined;
-      const rows = await Promise.race([
-        queryRows<{ snap: string; workspace_id: string | null; tx: string | null; id: string | number | null }>(
-          this.db,
-          query,
-        ),
+      const answer = await Promise.race([
+        this.ask(since),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`freshness probe: no answer within ${PROBE_TIMEOUT_MS} ms`)),
@@ -116,15 +107,14 @@ export class FreshnessFence {
           timer.unref?.();
         }),
       ]).finally(() => clearTimeout(timer));
-      const snapshot = parseSnapshot(rows[0]!.snap);
+      const snapshot = parseSnapshot(answer.snapshot);
       const changes = new Map<string, WorkspaceChanges>();
-      for (const row of rows) {
-        if (!row.workspace_id || row.tx === null || row.id === null) continue;
-        let entry = changes.get(row.workspace_id);
-        if (!entry) changes.set(row.workspace_id, (entry = { txs: [], eventIds: [] }));
-        const tx = BigInt(row.tx);
+      for (const change of answer.changes) {
+        let entry = changes.get(change.workspaceId);
+        if (!entry) changes.set(change.workspaceId, (entry = { txs: [], eventIds: [] }));
+        const tx = BigInt(change.tx);
         if (!entry.txs.includes(tx)) entry.txs.push(tx);
-        entry.eventIds.push(Number(row.id));
+        entry.eventIds.push(change.eventId);
       }
       // Apply before releasing the reads: they must see the invalidation.
       if (changes.size > 0) {

@@ -3,12 +3,12 @@ import type { DomainEvent } from "../../platform/events/types";
 import type { WorkspaceChanges } from "./fence";
 import { CacheUnavailableError } from "./redis";
 import { cacheScripts } from "./scripts";
-import { parseSnapshot, visibleIn } from "./snapshot";
 import { redisFailed, type CacheParts } from "./parts";
 
 interface PendingChange {
-  txs: bigint[];
   eventIds: number[];
+  /** The local version right after this change was applied. */
+  version: number;
 }
 
 const SWEEP_DELAY_MS = 5_000;
@@ -27,8 +27,11 @@ function invalidates(event: DomainEvent): event is DomainEvent & { workspaceId: 
  * the other instances over pub/sub (invalidation only, never values). Old
  * generations expire by TTL or are swept in the background with SCAN + UNLINK.
  *
- * Until Redis confirms a bump, the change stays pending here, and an L2 value
- * counts only if its snapshot already includes every pending change.
+ * Every instance bumps the generation itself for each change it hears of (bus
+ * event or fence report), so the generation it then holds (local-tier.ts) is
+ * known to include every change it has heard of: reading Redis under it is one
+ * GET. Until Redis confirms such a bump the change stays pending, and the
+ * workspace's Redis entries are neither read nor written here.
  */
 export class CacheInvalidation {
   private readonly pending = new Map<string, PendingChange[]>();
@@ -38,6 +41,8 @@ export class CacheInvalidation {
   private readonly fencedEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
   private readonly sweeps = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<(workspaceId: string) => void>();
+  /** Bumps under way per workspace (each bounded by the Redis timeout, or refused at once while it is down). */
+  private readonly confirming = new Map<string, Set<Promise<void>>>();
 
   constructor(private readonly parts: CacheParts) {}
 
@@ -63,18 +68,9 @@ export class CacheInvalidation {
     return () => this.listeners.delete(listener);
   }
 
-  /** Does a value computed at `snapshotText` include every change this instance knows of but Redis may not? */
-  reflectsKnownChanges(workspaceId: string, snapshotText: string): boolean {
-    if (this.overflowed.has(workspaceId)) return false;
-    const pending = this.pending.get(workspaceId);
-    if (!pending || pending.length === 0) return true;
-    let snapshot: ReturnType<typeof parseSnapshot>;
-    try {
-      snapshot = parseSnapshot(snapshotText);
-    } catch {
-      return false;
-    }
-    return pending.every((change) => change.txs.every((tx) => visibleIn(tx, snapshot)));
+  /** Changes of the workspace heard here that Redis has not confirmed yet (its L2 entries are not to be trusted). */
+  hasPending(workspaceId: string): boolean {
+    return this.overflowed.has(workspaceId) || (this.pending.get(workspaceId)?.length ?? 0) > 0;
   }
 
   /** Changes reported by the fence: invalidate locally now, bump the generation in Redis (idempotently) soon. */
@@ -83,40 +79,65 @@ export class CacheInvalidation {
       const eventIds = change.eventIds.filter((id) => !this.fencedEvents.has(id));
       if (eventIds.length === 0) continue;
       for (const id of eventIds) this.fencedEvents.set(id, true);
-      let fresh = false;
-      for (const id of eventIds) {
-        if (!this.seenEvents.has(id)) {
-          this.seenEvents.set(id, true);
-          fresh = true;
-        }
-      }
-      if (fresh) this.parts.local.bump(workspaceId);
-      if (!this.parts.redis.configured) continue;
-      const list = this.pending.get(workspaceId) ?? [];
-      const entry: PendingChange = { txs: change.txs, eventIds };
-      if (list.length >= MAX_PENDING_PER_WORKSPACE) {
-        // Redis has been away for a long while: trust no L2 value of this workspace until one unconditional bump succeeds.
-        this.overflowed.add(workspaceId);
-        this.pending.set(workspaceId, []);
-      } else {
-        list.push(entry);
-        this.pending.set(workspaceId, list);
-      }
-      void this.confirmBump(workspaceId, entry);
+      this.changed(workspaceId, eventIds);
     }
+  }
+
+  /** A change heard of (bus event or fence): local entries go now, the Redis generation moves (idempotently) next. */
+  private changed(workspaceId: string, eventIds: number[]): void {
+    let fresh = false;
+    for (const id of eventIds) {
+      if (!this.seenEvents.has(id)) {
+        this.seenEvents.set(id, true);
+        fresh = true;
+      }
+    }
+    if (!fresh) return;
+    const { local, redis } = this.parts;
+    local.bump(workspaceId);
+    if (!redis.configured) return;
+    const list = this.pending.get(workspaceId) ?? [];
+    const entry: PendingChange = { eventIds, version: local.version(workspaceId) };
+    if (list.length >= MAX_PENDING_PER_WORKSPACE) {
+      // Redis has been away for a long while: one unconditional bump after it returns covers them all.
+      this.overflowed.add(workspaceId);
+      this.pending.set(workspaceId, []);
+    } else {
+      list.push(entry);
+      this.pending.set(workspaceId, list);
+    }
+    this.track(workspaceId, this.confirmBump(workspaceId, entry));
+  }
+
+  /** Resolves once the bumps under way for the workspace have succeeded or failed (null: none). */
+  confirmed(workspaceId: string): Promise<unknown> | null {
+    const set = this.confirming.get(workspaceId);
+    return set && set.size > 0 ? Promise.all(set) : null;
+  }
+
+  private track(workspaceId: string, promise: Promise<void>): void {
+    let set = this.confirming.get(workspaceId);
+    if (!set) this.confirming.set(workspaceId, (set = new Set()));
+    set.add(promise);
+    void promise.finally(() => {
+      set.delete(promise);
+      if (set.size === 0 && this.confirming.get(workspaceId) === set) this.confirming.delete(workspaceId);
+    });
   }
 
   private async confirmBump(workspaceId: string, entry: PendingChange): Promise<void> {
     try {
-      await this.bump(workspaceId, entry.eventIds.length > 2_000 ? [] : entry.eventIds);
+      const generation = await this.bump(workspaceId, entry.eventIds.length > 2_000 ? [] : entry.eventIds);
       const list = this.pending.get(workspaceId);
       if (list) {
         const index = list.indexOf(entry);
         if (index >= 0) list.splice(index, 1);
         if (list.length === 0) this.pending.delete(workspaceId);
       }
+      // The last change heard of is confirmed: this generation includes everything heard so far.
+      if (!this.hasPending(workspaceId)) this.parts.local.setGeneration(workspaceId, entry.version, generation);
     } catch {
-      // Kept pending: L2 values are checked against it until the retry after recovery.
+      // Kept pending: the workspace's Redis entries stay unused here until the retry after recovery.
     }
   }
 
@@ -139,20 +160,22 @@ export class CacheInvalidation {
   recovered(): void {
     for (const workspaceId of [...this.overflowed]) {
       this.bump(workspaceId, []).then(
-        () => this.overflowed.delete(workspaceId),
+        () => {
+          this.overflowed.delete(workspaceId);
+          // Its version moves so that nothing derived before is stored under the new generation.
+          this.parts.local.bump(workspaceId);
+        },
         () => {},
       );
     }
     for (const [workspaceId, list] of this.pending)
-      for (const entry of [...list]) void this.confirmBump(workspaceId, entry);
+      for (const entry of [...list]) this.track(workspaceId, this.confirmBump(workspaceId, entry));
   }
 
   /** Bus listener (every instance hears every event): evict this instance's entries early. */
   onEvent(event: DomainEvent): void {
     if (!invalidates(event)) return;
-    if (this.seenEvents.has(event.id)) return;
-    this.seenEvents.set(event.id, true);
-    this.parts.local.bump(event.workspaceId);
+    this.changed(event.workspaceId, [event.id]);
   }
 
   /** The durable consumer's batch: one bump per workspace. Throws while Redis is unavailable (the dispatcher retries). */
@@ -170,9 +193,11 @@ export class CacheInvalidation {
   async invalidateWorkspace(workspaceId: string): Promise<{ invalidatedKeys: number; status: "ok" | "degraded" }> {
     const { keys, redis, local, instanceId } = this.parts;
     const dropped = local.bump(workspaceId);
+    const version = local.version(workspaceId);
     this.notifyInvalidated(workspaceId);
     try {
       const generation = await this.bump(workspaceId, []);
+      if (!this.hasPending(workspaceId)) local.setGeneration(workspaceId, version, generation);
       await redis.publish(keys.channel(), JSON.stringify({ type: "invalidate", workspaceId, from: instanceId }));
       const swept = await this.sweep(workspaceId, generation);
       return { invalidatedKeys: swept, status: "ok" };

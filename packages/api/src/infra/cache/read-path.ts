@@ -5,7 +5,7 @@ import type { CacheNamespace } from "./keys";
 import { CacheUnavailableError } from "./redis";
 import { cacheScripts } from "./scripts";
 import { redisFailed, type CacheParts } from "./parts";
-import type { CacheResult, Computation, Envelope } from "./types";
+import type { CacheFreshness, CacheResult, Computation } from "./types";
 
 const LOCK_POLL_MS = 20;
 
@@ -15,22 +15,34 @@ interface RemoteLookup {
   lockAlive: boolean;
   acquired: boolean;
   rejected: boolean;
-  size: number;
+}
+
+const NONE: RemoteLookup = { value: null, generation: null, lockAlive: false, acquired: false, rejected: false };
+
+/** What is stored in Redis under a data key: `{computedAt ms}|{JSON of the value}`. */
+function storedForm(value: unknown, computedAt: number): string {
+  return `${computedAt}|${JSON.stringify(value)}`;
 }
 
 /**
  * The read path (`getOrCompute`):
- *  1. fence: wait for a freshness probe that started after the call, which
- *     reports (and applies) every change committed before it (see fence.ts);
+ *  1. freshness, per namespace (types.ts): "read-after-commit" waits for a
+ *     freshness probe that started after the call, which reports (and applies)
+ *     every change committed before it (fence.ts); "event-bounded" asks nothing:
+ *     a change is seen once its event reaches this instance;
  *  2. L1: an entry is valid if it was stored under the workspace's current
- *     local version (bumped by every reported change, bus event or manual
- *     invalidation);
- *  3. L2 (one script: read the generation, then the value under it): valid if
- *     the snapshot it was computed from already includes every change this
- *     instance has seen but not yet confirmed as bumped in Redis;
+ *     local version (bumped by every change heard of, or manual invalidation);
+ *  3. L2: one GET under the generation this instance confirmed for its current
+ *     version (local-tier.ts); only when it knows none (first use, after a
+ *     manual invalidation elsewhere) one script reads the generation and the
+ *     value together. While a change heard of is not confirmed in Redis the
+ *     workspace's L2 entries are skipped;
  *  4. miss: one computation per process (single-flight map keyed by version),
  *     and across instances one while a short SET NX PX lock is held; others
  *     poll for the value and compute themselves if the holder dies.
+ *
+ * Values are stored as `{computedAt ms}|{JSON of the value}`: a read parses
+ * nothing but the value.
  */
 export class CacheReader {
   private readonly inflight = new Map<string, Promise<CacheResult<unknown>>>();
@@ -39,7 +51,13 @@ export class CacheReader {
     private readonly parts: CacheParts,
     private readonly fence: FreshnessFence,
     private readonly invalidation: CacheInvalidation,
+    private readonly freshness: Record<CacheNamespace, CacheFreshness>,
   ) {}
+
+  /** The namespace's freshness: true = go on (fenced if it asks for it), false = the fence failed, bypass. */
+  private ready(namespace: CacheNamespace): boolean | Promise<boolean> {
+    return this.freshness[namespace] === "read-after-commit" ? this.fenced() : true;
+  }
 
   /** Waits for the freshness fence; false if the probe failed (callers then bypass the cache). */
   async fenced(): Promise<boolean> {
@@ -56,26 +74,19 @@ export class CacheReader {
   async get<T>(namespace: CacheNamespace, workspaceId: string, key: string): Promise<CacheResult<T> | null> {
     const { local, stats } = this.parts;
     const started = performance.now();
-    if (!(await this.fenced())) return null;
-    const version = local.version(workspaceId);
+    if (!(await this.ready(namespace))) return null;
+    let version = local.version(workspaceId);
     const hit = local.get(namespace, workspaceId, key, version, () => true);
     if (hit) {
       stats.count(workspaceId, "hitsL1");
       stats.latency(workspaceId, performance.now() - started);
       return hit as CacheResult<T>;
     }
-    const remote = await this.remoteGet(namespace, workspaceId, key, null, () => true);
+    const remote = await this.remoteGet(namespace, workspaceId, key, version, null, () => true);
+    if (remote.version !== null) version = remote.version;
     if (remote.value) {
       stats.count(workspaceId, "hitsL2");
-      local.set(
-        namespace,
-        workspaceId,
-        key,
-        version,
-        remote.value.value,
-        remote.value.computedAt.getTime(),
-        remote.size,
-      );
+      local.set(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime());
     } else {
       stats.count(workspaceId, "misses");
     }
@@ -83,7 +94,7 @@ export class CacheReader {
     return (remote.value as CacheResult<T> | null) ?? null;
   }
 
-  /** Stores a value (both tiers). `snapshot` is the pg_snapshot it reflects (default: the fence's latest). */
+  /** Stores a value (both tiers), under the workspace's state as this instance knows it. */
   async set<T>(
     namespace: CacheNamespace,
     workspaceId: string,
@@ -92,16 +103,25 @@ export class CacheReader {
     options: { ttlSeconds: number; snapshot?: string },
   ): Promise<{ stored: boolean }> {
     const { local, keys, redis, clock } = this.parts;
-    await this.fenced();
-    const version = local.version(workspaceId);
-    const snapshot = options.snapshot ?? this.fence.lastSnapshot?.text ?? "1:1:";
-    const envelope: Envelope = { v: value, s: snapshot, t: clock.now().getTime() };
-    const json = JSON.stringify(envelope);
-    local.set(namespace, workspaceId, key, version, value, envelope.t, json.length);
+    await this.ready(namespace);
+    let version = local.version(workspaceId);
+    const computedAt = clock.now().getTime();
+    local.set(namespace, workspaceId, key, version, value, computedAt);
+    if (!redis.configured) return { stored: false };
+    if (this.invalidation.hasPending(workspaceId)) await this.invalidation.confirmed(workspaceId);
+    if (this.invalidation.hasPending(workspaceId)) return { stored: false };
     try {
-      const generation = await this.invalidation.generation(workspaceId);
+      let generation = local.generationAt(workspaceId, version);
+      if (generation === null) {
+        generation = await this.invalidation.generation(workspaceId);
+        const adopted = local.adoptGeneration(workspaceId, version, generation);
+        if (adopted === null) return { stored: false };
+        version = adopted;
+        local.set(namespace, workspaceId, key, version, value, computedAt);
+      }
+      const stored = storedForm(value, computedAt);
       await redis.run("set", (client) =>
-        client.set(keys.data(namespace, workspaceId, generation, key), json, "EX", options.ttlSeconds),
+        client.set(keys.data(namespace, workspaceId, generation, key), stored, "EX", options.ttlSeconds),
       );
       return { stored: true };
     } catch (error) {
@@ -125,7 +145,8 @@ export class CacheReader {
     const { local, stats, clock } = this.parts;
     const started = performance.now();
     const accept = (options.accept ?? (() => true)) as (value: unknown) => boolean;
-    if (!(await this.fenced())) {
+    const ready = this.ready(namespace);
+    if (ready !== true && !(await ready)) {
       stats.count(workspaceId, "bypassed");
       const computed = await compute({ version: local.version(workspaceId), generation: null });
       return { value: computed.value, cached: false, source: "bypass", computedAt: clock.now() };
@@ -175,21 +196,15 @@ export class CacheReader {
     started: number,
   ): Promise<CacheResult<unknown>> {
     const { local, stats, keys, redis, clock, settings } = this.parts;
-    // Looks up and, on a miss, takes the stampede lock in the same round trip.
+    // Looks up and, on a miss, takes the stampede lock.
     let token: string | null = randomUUID();
-    const remote = await this.remoteGet(namespace, workspaceId, key, token, accept);
+    const remote = await this.remoteGet(namespace, workspaceId, key, version, token, accept);
+    // A generation read from Redis moved the local version on: compute for the new one.
+    if (remote.version !== null) version = remote.version;
     if (remote.value) {
       stats.count(workspaceId, "hitsL2");
       stats.latency(workspaceId, performance.now() - started);
-      local.set(
-        namespace,
-        workspaceId,
-        key,
-        version,
-        remote.value.value,
-        remote.value.computedAt.getTime(),
-        remote.size,
-      );
+      local.set(namespace, workspaceId, key, version, remote.value.value, remote.value.computedAt.getTime());
       return remote.value;
     }
     stats.count(workspaceId, "misses");
@@ -197,10 +212,10 @@ export class CacheReader {
 
     const { generation } = remote;
     if (generation === null) {
-      token = null; // Redis unavailable: compute directly
+      token = null; // Redis unavailable or not to be trusted now: compute directly
     } else if (!remote.acquired) {
       if (remote.rejected) {
-        // A stale value sits under the key (the script only locks absent keys): lock explicitly.
+        // A value we cannot use sits under the key (the lock is only taken for absent ones): lock explicitly.
         try {
           const acquired = await redis.run("lock", (client) =>
             client.set(this.lockKey(namespace, workspaceId, generation, key), token!, "PX", settings.lockTtlMs, "NX"),
@@ -223,11 +238,7 @@ export class CacheReader {
       stats.count(workspaceId, "computations");
       const computed = await compute({ version, generation });
       const computedAt = clock.now();
-      const json = JSON.stringify({
-        v: computed.value,
-        s: computed.snapshot,
-        t: computedAt.getTime(),
-      } satisfies Envelope);
+      const value = storedForm(computed.value, computedAt.getTime());
       if (generation !== null) {
         try {
           // Stored under the generation read *before* computing: if a change bumped it meanwhile, this key is already dead.
@@ -235,7 +246,7 @@ export class CacheReader {
             cacheScripts(client).rapportCacheStore(
               keys.data(namespace, workspaceId, generation, key),
               this.lockKey(namespace, workspaceId, generation, key),
-              json,
+              value,
               String(ttlSeconds),
               token ?? "",
             ),
@@ -245,15 +256,21 @@ export class CacheReader {
           redisFailed(this.parts, workspaceId, error);
         }
       }
-      local.set(namespace, workspaceId, key, version, computed.value, computedAt.getTime(), json.length);
+      local.set(namespace, workspaceId, key, version, computed.value, computedAt.getTime());
       return { value: computed.value, cached: false, source: "compute", computedAt };
     } finally {
       if (token !== null && generation !== null && !stored) {
         // The computation failed (or the store did): let the next one try at once.
-        const lockKey = this.lockKey(namespace, workspaceId, generation, key);
-        void redis.run("unlock", (client) => cacheScripts(client).rapportCacheRelease(lockKey, token!)).catch(() => {});
+        this.release(namespace, workspaceId, generation, key, token);
       }
     }
+  }
+
+  private release(namespace: CacheNamespace, workspaceId: string, generation: number, key: string, token: string) {
+    const lockKey = this.lockKey(namespace, workspaceId, generation, key);
+    void this.parts.redis
+      .run("unlock", (client) => cacheScripts(client).rapportCacheRelease(lockKey, token))
+      .catch(() => {});
   }
 
   /** Another instance holds the lock: poll briefly for its value; null = compute ourselves. */
@@ -269,7 +286,7 @@ export class CacheReader {
     const deadline = performance.now() + this.parts.settings.lockWaitMs;
     while (performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-      const remote = await this.remoteGet(namespace, workspaceId, key, "", accept);
+      const remote = await this.scriptedGet(namespace, workspaceId, key, "", accept);
       if (remote.value) {
         this.parts.local.set(
           namespace,
@@ -278,7 +295,6 @@ export class CacheReader {
           version,
           remote.value.value,
           remote.value.computedAt.getTime(),
-          remote.size,
         );
         return remote.value;
       }
@@ -289,19 +305,76 @@ export class CacheReader {
   }
 
   /**
-   * L2 lookup. `lockToken`: null = no lock information; "" = report whether a
-   * lock is held; a token = also take the lock if the value is absent.
+   * L2 lookup at `version`. With the generation known for it: one GET (and, on
+   * a miss with a token, one SET NX for the lock). Without: the read script
+   * (generation + value + lock in one round trip), whose generation is then
+   * adopted — `version` in the answer is the new local version, to compute for.
+   * `lockToken`: null = no lock information; a token = also take the lock if the value is absent.
    */
   private async remoteGet(
+    namespace: CacheNamespace,
+    workspaceId: string,
+    key: string,
+    version: number,
+    lockToken: string | null,
+    accept: (value: unknown) => boolean,
+  ): Promise<RemoteLookup & { version: number | null }> {
+    const { keys, redis, local, settings } = this.parts;
+    if (!redis.configured) return { ...NONE, version: null };
+    if (this.invalidation.hasPending(workspaceId)) {
+      // A change heard of is being confirmed in Redis (one round trip, bounded by the timeout): wait for it.
+      await this.invalidation.confirmed(workspaceId);
+      if (this.invalidation.hasPending(workspaceId)) return { ...NONE, version: null };
+    }
+    const generation = local.generationAt(workspaceId, version);
+    if (generation === null) {
+      const remote = await this.scriptedGet(namespace, workspaceId, key, lockToken, accept);
+      if (remote.generation === null) return { ...remote, version: null };
+      const adopted = local.adoptGeneration(workspaceId, version, remote.generation);
+      if (adopted === null) {
+        // A change arrived while the generation was read: not to be trusted for this lookup (and
+        // a lock it took would only make others wait).
+        if (remote.acquired && lockToken) this.release(namespace, workspaceId, remote.generation, key, lockToken);
+        return { ...NONE, version: null };
+      }
+      return { ...remote, version: adopted };
+    }
+    const dataKey = keys.data(namespace, workspaceId, generation, key);
+    let raw: string | null;
+    try {
+      raw = await redis.run("get", (client) => client.get(dataKey));
+    } catch (error) {
+      redisFailed(this.parts, workspaceId, error);
+      return { ...NONE, version: null };
+    }
+    const found = this.decode(workspaceId, raw, accept);
+    if (found) return { value: found, generation, lockAlive: false, acquired: false, rejected: false, version: null };
+    const miss = { value: null, generation, lockAlive: false, acquired: false, rejected: raw !== null, version: null };
+    if (lockToken === null || raw !== null) return miss;
+    try {
+      const acquired = await redis.run("lock", (client) =>
+        client.set(this.lockKey(namespace, workspaceId, generation, key), lockToken, "PX", settings.lockTtlMs, "NX"),
+      );
+      return acquired === "OK" ? { ...miss, acquired: true } : { ...miss, lockAlive: true };
+    } catch (error) {
+      redisFailed(this.parts, workspaceId, error);
+      return { ...NONE, version: null };
+    }
+  }
+
+  /**
+   * The read script: the generation Redis holds, the value under it and (optionally) the lock.
+   * `lockToken`: null = no lock information; "" = report whether a lock is held; a token = also
+   * take the lock if the value is absent.
+   */
+  private async scriptedGet(
     namespace: CacheNamespace,
     workspaceId: string,
     key: string,
     lockToken: string | null,
     accept: (value: unknown) => boolean,
   ): Promise<RemoteLookup> {
-    const { keys, redis, settings, stats } = this.parts;
-    const none = { value: null, generation: null, lockAlive: false, acquired: false, rejected: false, size: 0 };
-    if (!redis.configured) return none;
+    const { keys, redis, settings } = this.parts;
     const [dataPrefix, dataSuffix] = keys.dataParts(namespace, workspaceId, key);
     const [lockPrefix, lockSuffix] = lockToken !== null ? keys.lockParts(namespace, workspaceId, key) : ["", ""];
     let reply: [string, string | null, number, number];
@@ -319,36 +392,41 @@ export class CacheReader {
       );
     } catch (error) {
       redisFailed(this.parts, workspaceId, error);
-      return none;
+      return NONE;
     }
     const generation = Number(reply?.[0]);
     if (!Array.isArray(reply) || !Number.isSafeInteger(generation)) {
       redisFailed(this.parts, workspaceId, new CacheUnavailableError("unexpected reply from the cache's Redis"));
-      return none;
+      return NONE;
     }
     const lockAlive = Number(reply[2]) > 0 || Number(reply[2]) === -1;
     const acquired = Number(reply[3]) === 1;
     const raw = reply[1];
-    const miss = { value: null, generation, lockAlive, acquired, rejected: false, size: 0 };
-    if (!raw) return miss;
-    let envelope: Envelope;
+    const value = this.decode(workspaceId, raw, accept);
+    return { value, generation, lockAlive, acquired: value ? false : acquired, rejected: !value && raw !== null };
+  }
+
+  /** A stored value, or null if absent, unreadable (e.g. an older format) or not accepted. */
+  private decode(
+    workspaceId: string,
+    raw: string | null,
+    accept: (value: unknown) => boolean,
+  ): CacheResult<unknown> | null {
+    if (raw === null) return null;
+    const bar = raw.indexOf("|");
+    const computedAt = bar > 0 && bar < 17 ? Number(raw.slice(0, bar)) : Number.NaN;
+    if (!Number.isSafeInteger(computedAt)) return null;
+    let value: unknown;
     try {
-      envelope = JSON.parse(raw) as Envelope;
+      value = JSON.parse(raw.slice(bar + 1));
     } catch {
-      return { ...miss, rejected: true };
+      return null;
     }
-    if (!this.invalidation.reflectsKnownChanges(workspaceId, envelope.s) || !accept(envelope.v)) {
-      stats.count(workspaceId, "staleRejected");
-      return { ...miss, rejected: true };
+    if (!accept(value)) {
+      this.parts.stats.count(workspaceId, "staleRejected");
+      return null;
     }
-    return {
-      value: { value: envelope.v, cached: true, source: "l2", computedAt: new Date(envelope.t) },
-      generation,
-      lockAlive,
-      acquired: false,
-      rejected: false,
-      size: raw.length,
-    };
+    return { value, cached: true, source: "l2", computedAt: new Date(computedAt) };
   }
 
   private lockKey(namespace: CacheNamespace, workspaceId: string, generation: number, key: string): string {

@@ -23,6 +23,7 @@ export interface CacheRedisOptions {
 }
 
 const HEALTH_INTERVAL_MS = 500;
+const RECONNECT_MAX_MS = 200;
 
 /**
  * The cache's own Redis connections, separate from the runtime's (whose
@@ -34,8 +35,9 @@ const HEALTH_INTERVAL_MS = 500;
  *    command fails at once instead of waiting for a reconnect;
  *  - a circuit breaker stops sending anything for `breakerCooldownMs` after
  *    `breakerFailures` consecutive failures; a health ping lets one trial
- *    through after the cooldown, so the cache heals by itself when Redis is
- *    back (ioredis reconnects forever with a capped backoff).
+ *    through after the cooldown, or as soon as the connection is ready again
+ *    (ioredis reconnects forever, at most 200 ms apart), so writes resume
+ *    within a fraction of a second of Redis' return.
  *
  * A caller therefore never waits longer than the timeout, and usually not at
  * all while Redis is known to be down.
@@ -68,8 +70,9 @@ export class CacheRedis {
     const base: RedisOptions = {
       lazyConnect: true,
       connectTimeout: 1_000,
-      // Reconnect forever, quickly at first and then once a second: Redis coming back heals the cache.
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
+      // Reconnect forever, at most 200 ms apart (a refused local connect costs nothing):
+      // Redis coming back heals the cache within a fraction of a second.
+      retryStrategy: (attempt) => Math.min(50 * attempt, RECONNECT_MAX_MS),
     };
     this.client = new Redis(options.url, {
       ...base,
@@ -89,6 +92,12 @@ export class CacheRedis {
     for (const connection of [this.client, this.subscriber])
       connection.on("connect", () => dropSelfConnection(connection));
     this.subscriber.on("message", (channel: string, message: string) => this.handlers.get(channel)?.(message));
+    // The connection is back: try Redis now (half-open) rather than after the rest of the cool-down.
+    this.client.on("ready", () => {
+      if (this.closed || this.breaker.state === "closed") return;
+      this.breaker.probeNow();
+      void this.check();
+    });
   }
 
   /** The raw client, for defineCommand. Use `run` to send anything. */

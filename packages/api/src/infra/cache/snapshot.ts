@@ -1,8 +1,6 @@
 /**
  * PostgreSQL snapshots (`pg_current_snapshot()::text`, "xmin:xmax:xip,…") and
- * the visibility rule of pg_visible_in_snapshot, so a cached value can say
- * "computed from this state of the database" and a reader can tell whether a
- * given committed transaction is already reflected in it.
+ * what the freshness fence remembers between probes.
  */
 export interface PgSnapshot {
   text: string;
@@ -20,11 +18,4 @@ export function parseSnapshot(text: string): PgSnapshot {
     xmax: BigInt(match[2]!),
     xip: new Set(match[3] ? match[3].split(",").map((x) => BigInt(x)) : []),
   };
-}
-
-/** Whether transaction `tx` had committed (or was otherwise visible) as of `snapshot`. */
-export function visibleIn(tx: bigint, snapshot: PgSnapshot): boolean {
-  if (tx < snapshot.xmin) return true;
-  if (tx >= snapshot.xmax) return false;
-  return !snapshot.xip.has(tx);
 }

@@ -38,12 +38,13 @@ export interface CacheHealth {
   detail: string | null;
 }
 
-/** What is stored in Redis under a data key. */
-export interface Envelope {
-  /** value */
-  v: unknown;
-  /** pg_snapshot of the data it was computed from */
-  s: string;
-  /** computed at (epoch ms) */
-  t: number;
-}
+/**
+ * What a read of a namespace may see:
+ *  - "read-after-commit": every change committed before the read started, on any
+ *    instance (the fence asks Postgres before serving; fence.ts);
+ *  - "event-bounded": every change whose event has reached this instance (bus
+ *    event → local entries dropped, generation bumped). A hit asks neither
+ *    Postgres nor, from the memory tier, Redis. The staleness is bounded by
+ *    the event's delivery to the instance (outbox → dispatcher → pub/sub).
+ */
+export type CacheFreshness = "read-after-commit" | "event-bounded";
