@@ -12,6 +12,7 @@ import {
   useContactPrivacy,
 } from "../gdpr/ContactPrivacy";
 import { canManage } from "../shell/workspace";
+import { useRememberRecentContact } from "../palette/recent";
 // Tasks feature: the contact's open follow-ups and how often to keep in touch.
 import { ContactFollowUps } from "../tasks/ContactFollowUps";
 import { describeError } from "../../errors";
@@ -41,6 +42,7 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
     { placeholderData: () => findInLists(queryClient, workspaceId, contactId) },
   );
   const contact = contactQuery.data;
+  useRememberRecentContact(workspaceId, contact);
   const privacy = useContactPrivacy(workspaceId, contactId).data;
   const erased = Boolean(privacy?.erasedAt);
   const restricted = Boolean(privacy?.restricted);

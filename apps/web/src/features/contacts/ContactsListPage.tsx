@@ -10,6 +10,7 @@ import { ContactsGrid } from "./ContactsGrid";
 import { CsvImport } from "./CsvImport";
 import { SearchResults } from "./SearchResults";
 import { useDebounced } from "../../components/hooks";
+import { useIntent } from "../shell/intents";
 import {
   EMPTY_FILTERS,
   filtersFromSearch,
@@ -45,6 +46,8 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const navigate = useNavigate();
   const [filters, setFilters] = useState<ListFilters>(() => filtersFromSearch(search));
   const [panel, setPanel] = useState<Panel>(null);
+  // "Add contact" from the command palette.
+  useIntent("contact.add", () => setPanel("add"));
   const addButton = useRef<HTMLButtonElement>(null);
   const importButton = useRef<HTMLButtonElement>(null);
 

@@ -18,6 +18,7 @@ import { timelineInput } from "./listParams";
 import { ParticipantPicker, type PickedContact } from "./ParticipantPicker";
 import { showToast } from "../../components/toast";
 import { Skeleton } from "../../components/Skeleton";
+import { useIntent } from "../shell/intents";
 
 const TYPES = [
   { value: "email", label: "Email" },
@@ -81,6 +82,8 @@ function removeInteraction(data: TimelineData | undefined, interactionId: string
 export function Timeline({ workspaceId, contact }: { workspaceId: string; contact: Contact }) {
   const id = useId();
   const [logging, setLogging] = useState(false);
+  // "Log interaction…" from the command palette.
+  useIntent("interaction.log", () => setLogging(true));
   const logButton = useRef<HTMLButtonElement>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const input = timelineInput(workspaceId, contact.id);

@@ -14,6 +14,7 @@ import { restoreSession, useSession, type SessionUser } from "../../session";
 import { ToastRegion } from "../../components/toast";
 import { trpc } from "../../trpc";
 import { LiveProvider } from "../live/LiveProvider";
+import { CommandPalette } from "../palette/CommandPalette";
 import { DeletionScheduledNotice } from "../workspaces/DeletionScheduledNotice";
 import { readLastWorkspace, rememberWorkspace } from "./lastWorkspace";
 import { WorkspaceNotFound } from "./NotFoundPage";
@@ -149,6 +150,7 @@ function SignedIn({ user }: { user: SessionUser }) {
           </Suspense>
           <ToastRegion />
         </main>
+        <CommandPalette />
       </LiveProvider>
     </WorkspaceContext.Provider>
   );

@@ -97,7 +97,7 @@ export function TopBar({ user }: { user: SessionUser }) {
   );
 }
 
-type Section = {
+export type Section = {
   label: string;
   to:
     | "/w/$workspaceId/contacts"
@@ -109,7 +109,7 @@ type Section = {
 };
 
 // Everyone sees Members: plain members get the read-only list and "Leave workspace".
-const SECTIONS: Section[] = [
+export const SECTIONS: Section[] = [
   { label: "Today", to: "/w/$workspaceId/today" },
   { label: "Contacts", to: "/w/$workspaceId/contacts", within: "/w/$workspaceId/contacts" },
   { label: "Follow-ups", to: "/w/$workspaceId/tasks" },

@@ -1,6 +1,7 @@
 import type { ComponentType } from "react";
 import { ConnectionIndicator } from "../live/ConnectionIndicator";
 import { NotificationBell } from "../notifications/NotificationBell";
+import { PaletteButton } from "../palette/CommandPalette";
 
 /**
  * Controls on the right of the top bar (before the user's links), in this order.
@@ -9,6 +10,7 @@ import { NotificationBell } from "../notifications/NotificationBell";
  * adding one is one line here.
  */
 export const HEADER_ACTIONS: readonly { key: string; Component: ComponentType }[] = [
+  { key: "palette", Component: PaletteButton },
   { key: "live", Component: ConnectionIndicator },
   { key: "notifications", Component: NotificationBell },
 ];

@@ -1,0 +1,142 @@
+/**
+ * The command palette end to end, by keyboard only, on Postgres and on the embedded PGlite:
+ * Ctrl-K opens it from any page, a typo finds the contact (search.suggest) and Enter opens
+ * it; the contact is then among "Recent"; "Add contact" opens the contacts page's form;
+ * "Log interaction…" asks with whom and opens that contact's form; another workspace is
+ * one "Switch to …" away; Escape closes it and gives focus back. The combobox's active
+ * option is announced (aria-activedescendant → aria-selected), and axe-core finds no
+ * serious or critical violation with the palette open.
+ *
+ * Screenshot (Postgres run): e2e-artifacts/palette.png.
+ */
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestApp, TestDriver } from "../../server/test/support/app";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+
+const drivers: TestDriver[] = ["postgres", "pglite"];
+
+async function openPalette(page: Page) {
+  await page.keyboard.press("Control+k");
+  const dialog = page.getByRole("dialog", { name: "Command palette" });
+  await dialog.waitFor();
+  const box = dialog.getByRole("combobox");
+  await expect.poll(() => box.evaluate((element) => element === document.activeElement)).toBe(true);
+  return { dialog, box };
+}
+
+/** The option the combobox points at (aria-activedescendant), which must be the selected one. */
+async function activeOption(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const box = document.querySelector('dialog[open] [role="combobox"]');
+    const option = document.getElementById(box?.getAttribute("aria-activedescendant") ?? "");
+    if (option?.getAttribute("aria-selected") !== "true") return "(none)";
+    return option.textContent ?? "";
+  });
+}
+
+describe.each(drivers)("command palette on %s", (driver) => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it("finds contacts, opens pages and runs actions from the keyboard", async () => {
+    const owner = await app.signUp("Olive Owner");
+    const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Palette E2E" });
+    const { id: secondId } = await owner.client.workspaces.create.mutate({ name: "Second Office" });
+    const contact = async (name: string, company: string) =>
+      (await owner.client.contacts.create.mutate({ workspaceId, name, company })).id;
+    const anna = await contact("Anna Jensen-Holt", "Acme");
+    const hanna = await contact("Hanna Lindqvist", "Nordlys");
+    await contact("Björn Jørgensen", "Fjord");
+
+    const { context, page, record } = await openPage(browser, app.url);
+    await page.goto(`/w/${workspaceId}/today`);
+    await signIn(page, owner.email, owner.password);
+    await page.getByRole("heading", { level: 1, name: "Today" }).waitFor();
+
+    // A typo finds her; the combobox announces the active option.
+    let { dialog, box } = await openPalette(page);
+    expect(await box.getAttribute("aria-expanded")).toBe("true");
+    await box.pressSequentially("jensan");
+    const annaOption = dialog.getByRole("option", { name: /Anna Jensen-Holt/ });
+    await annaOption.waitFor();
+    expect(await dialog.getByRole("group", { name: "Contacts" }).getByRole("option").count()).toBe(1);
+    expect(await activeOption(page)).toContain("Anna Jensen-Holt");
+    await expectAccessible(page, `command palette (${driver})`);
+    if (driver === "postgres") console.log(`screenshot: ${await screenshot(page, "palette")}`);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/w/${workspaceId}/contacts/${anna}`);
+    await page.getByRole("heading", { level: 1, name: "Anna Jensen-Holt" }).waitFor();
+    expect(await dialog.count()).toBe(0);
+
+    // Opened once: she is among the recent items, before the actions and pages.
+    ({ dialog, box } = await openPalette(page));
+    const recent = dialog.getByRole("group", { name: "Recent" });
+    await recent.getByRole("option", { name: "Anna Jensen-Holt" }).waitFor();
+    // Arrows move through every option, wrapping around.
+    await page.keyboard.press("ArrowUp");
+    expect(await activeOption(page)).toContain("Switch to Second Office");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowDown");
+    expect(await activeOption(page)).toBe(await dialog.getByRole("option").nth(1).textContent());
+
+    // "Add contact": the contacts page with its form open.
+    await box.fill("");
+    await box.pressSequentially("add con");
+    await expect.poll(() => activeOption(page)).toBe("Add contact");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/w/${workspaceId}/contacts`);
+    await page.getByRole("heading", { level: 2, name: "Add contact" }).waitFor();
+    await page.getByLabel("Name", { exact: true }).waitFor();
+
+    // "Log interaction…" asks with whom, then opens that contact's form.
+    ({ dialog, box } = await openPalette(page));
+    await box.pressSequentially("log inter");
+    await expect.poll(() => activeOption(page)).toBe("Log interaction…");
+    await page.keyboard.press("Enter");
+    await dialog.getByText("Log an interaction with…").waitFor();
+    expect(await dialog.getByRole("group", { name: "Pages" }).count()).toBe(0);
+    await box.pressSequentially("hanna");
+    await dialog.getByRole("option", { name: /Hanna Lindqvist/ }).waitFor();
+    await expect.poll(() => activeOption(page)).toContain("Hanna Lindqvist");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/w/${workspaceId}/contacts/${hanna}`);
+    await page.getByRole("form", { name: "Log interaction" }).waitFor();
+
+    // Pages by name, and Escape closes, giving focus back.
+    await page.getByLabel("Subject").focus();
+    ({ dialog, box } = await openPalette(page));
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe("subject");
+
+    ({ dialog, box } = await openPalette(page));
+    await box.pressSequentially("members");
+    await expect.poll(() => activeOption(page)).toBe("Members");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/w/${workspaceId}/members`);
+
+    // Another workspace.
+    ({ dialog, box } = await openPalette(page));
+    await box.pressSequentially("second");
+    await expect.poll(() => activeOption(page)).toBe("Switch to Second Office");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`**/w/${secondId}/today`);
+
+    // The header's button opens the same palette.
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("dialog", { name: "Command palette" }).waitFor();
+    await page.keyboard.press("Escape");
+
+    expect(record.errors).toEqual([]);
+    await context.close();
+  });
+});
