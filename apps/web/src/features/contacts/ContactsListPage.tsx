@@ -7,7 +7,7 @@ import { trpc, type WorkspaceRole } from "../../trpc";
 import { AddContactForm } from "./AddContactForm";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
-import { CsvImport } from "./CsvImport";
+import { ContactImport } from "./ContactImport";
 import { SearchResults } from "./SearchResults";
 import { useDebounced } from "../../components/hooks";
 import { useIntent } from "../shell/intents";
@@ -176,7 +176,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           )}
           {panel !== "import" && (
             <button ref={importButton} type="button" className="button-secondary" onClick={() => setPanel("import")}>
-              Import CSV
+              Import
             </button>
           )}
           <Link className="ct-head-link" to="/w/$workspaceId/contacts/duplicates" params={{ workspaceId }}>
@@ -189,7 +189,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
       </div>
 
       {panel === "add" && <AddContactForm workspaceId={workspaceId} onClose={() => closePanel("add")} />}
-      {panel === "import" && <CsvImport workspaceId={workspaceId} onClose={() => closePanel("import")} />}
+      {panel === "import" && <ContactImport workspaceId={workspaceId} onClose={() => closePanel("import")} />}
 
       <form
         className="cl-filters"
