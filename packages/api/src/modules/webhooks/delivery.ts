@@ -576,8 +576,14 @@ export class WebhookDelivery {
     // schedule and lease alone).
     const column = (pick: (plan: (typeof plans)[number]) => string | number | boolean | null) =>
       arrayLiteral(plans.map((plan) => pick(plan)));
+    // The endpoint's row is locked (KEY SHARE, as the attempts' foreign key would) before any
+    // message's: deleting an endpoint (or its workspace) locks it, then its messages; the other
+    // way round the two deadlock. An uncorrelated condition is checked once, before the update
+    // reads a row; the insert runs after the update. Gone meanwhile: nothing is recorded.
     const recordAttempts = sql`
-      WITH v AS (
+      WITH endpoint AS (
+        SELECT id FROM webhook_endpoints WHERE id = ${endpoint.id}::uuid FOR KEY SHARE
+      ), v AS (
         SELECT * FROM unnest(${column(({ message }) => message.id)}::uuid[], ${column(({ number }) => number)}::int[],
                              ${column(({ trigger }) => trigger)}::text[], ${column(({ result }) => result.status)}::int[],
                              ${column(({ ok }) => ok)}::boolean[], ${column(({ result }) => result.durationMs)}::int[],
@@ -595,7 +601,7 @@ export class WebhookDelivery {
                                       duration_ms, request_headers, response_body, error, next_attempt_at, created_at)
         SELECT v.message_id, ${endpoint.id}::uuid, ${endpoint.workspaceId}::uuid, v.attempt, v.trigger, v.status_code,
                v.ok, v.duration_ms, v.request_headers, v.response_body, v.error, v.next_attempt_at, v.created_at
-        FROM v
+        FROM v WHERE EXISTS (SELECT 1 FROM endpoint)
       )
       UPDATE webhook_messages m SET
         attempts = m.attempts + 1,
@@ -605,7 +611,7 @@ export class WebhookDelivery {
         next_attempt_at = CASE WHEN v.planned THEN v.next_attempt_at ELSE m.next_attempt_at END,
         queued_until = CASE WHEN v.planned THEN NULL ELSE m.queued_until END,
         lease_token = CASE WHEN v.planned THEN NULL ELSE m.lease_token END
-      FROM v WHERE m.id = v.message_id`;
+      FROM v WHERE m.id = v.message_id AND EXISTS (SELECT 1 FROM endpoint)`;
     // Nothing changes for the endpoint (the usual success): one statement, one round trip.
     if (!touchesEndpoint) await this.deps.db.execute(recordAttempts);
     else
