@@ -235,6 +235,34 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
   });
 
+  it("a Gmail sync's completion and failure go out with ids and counts; they are in the catalogue", async () => {
+    const catalogue = await owner.client.webhooks.eventTypes.query({ workspaceId });
+    expect(catalogue.map((entry) => entry.type)).toEqual(
+      expect.arrayContaining(["gmail.sync.completed", "gmail.sync.failed"]),
+    );
+    const hook = await receiver();
+    const { endpoint } = await createEndpoint(hook.url, ["gmail.sync.completed", "gmail.sync.failed"]);
+    // The rows the Gmail module's sync writes to the outbox when it ends (gmail.test.ts runs real syncs).
+    const counts = {
+      contactsCreated: 2,
+      contactsUpdated: 1,
+      interactionsLogged: 14,
+      interactionsDeleted: 0,
+      emailsProcessed: 20,
+    };
+    const connectionId = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
+    await app.sql`INSERT INTO domain_events (workspace_id, actor_id, type, payload) VALUES
+      (${workspaceId}, ${owner.userId}, 'gmail.sync.completed', ${app.sql.json({ connectionId, mode: "incremental", ...counts })}),
+      (${workspaceId}, ${owner.userId}, 'gmail.sync.failed', ${app.sql.json({ connectionId, mode: "full", reason: "throttled", ...counts })})`;
+    const requests = await hook.waitFor(2);
+    const bodies = requests.map((request) => JSON.parse(request.body)).sort((a, b) => a.type.localeCompare(b.type));
+    expect(bodies.map(({ type, data }) => ({ type, data }))).toEqual([
+      { type: "gmail.sync.completed", data: { connectionId, mode: "incremental", ...counts } },
+      { type: "gmail.sync.failed", data: { connectionId, mode: "full", reason: "throttled", ...counts } },
+    ]);
+    await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
+  });
+
   it("after a rotation both secrets sign for 24 h; then only the new one", async () => {
     const hook = await receiver();
     const { endpoint, secret: oldSecret } = await createEndpoint(hook.url, ["contact.created"]);

@@ -4,7 +4,11 @@
  * caller passes the clock's time and the random draw.
  */
 
-/** What a receiver may subscribe to, with the shape of `data` it gets. */
+/**
+ * What a receiver may subscribe to, with the shape of `data` it gets. `gdpr.export.completed`
+ * is not among them: it is the requester's own news (it belongs to no workspace), not the
+ * workspace's.
+ */
 export const WEBHOOK_EVENT_CATALOGUE = [
   {
     type: "contact.created",
@@ -137,6 +141,35 @@ export const WEBHOOK_EVENT_CATALOGUE = [
     type: "user.erased",
     description: "A user's account was erased on request (GDPR Art. 17): delete everything you hold about this id.",
     example: { userId: "0b7e8a52-3c55-4f7a-9a0e-77f0e5f1f001" },
+  },
+  {
+    type: "gmail.sync.completed",
+    description:
+      "A member's Gmail sync finished (`mode`: full, incremental or resync); counts of what it stored. Ids and counts only.",
+    example: {
+      connectionId: "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+      mode: "incremental",
+      contactsCreated: 2,
+      contactsUpdated: 1,
+      interactionsLogged: 14,
+      interactionsDeleted: 0,
+      emailsProcessed: 20,
+    },
+  },
+  {
+    type: "gmail.sync.failed",
+    description:
+      "A member's Gmail sync stopped (`reason`: reconnect_needed, throttled — it resumes later — or error); what it stored so far stays.",
+    example: {
+      connectionId: "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7",
+      mode: "full",
+      reason: "throttled",
+      contactsCreated: 5,
+      contactsUpdated: 0,
+      interactionsLogged: 40,
+      interactionsDeleted: 0,
+      emailsProcessed: 50,
+    },
   },
   {
     type: "webhook.test",

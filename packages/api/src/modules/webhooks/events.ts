@@ -22,6 +22,8 @@ const DELIVERED: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
   "member.removed",
   "member.role_changed",
   "user.erased",
+  "gmail.sync.completed",
+  "gmail.sync.failed",
 ]);
 
 const CONTACT_SNAPSHOT_TYPES: ReadonlySet<string> = new Set([
@@ -212,7 +214,7 @@ async function draftsOf(tx: Tx, events: DomainEvent[]): Promise<Draft[]> {
           contactIds: interaction ? [...new Set([interaction.contactId, ...interaction.participantContactIds])] : [],
         });
       } else {
-        // Erasures, deletions and membership: ids only, nothing personal to scrub later.
+        // Erasures, deletions, membership and Gmail syncs: ids (and counts) only, nothing personal to scrub later.
         drafts.push({ event, data: idsOf(event), contactIds: [] });
       }
     }
