@@ -232,6 +232,14 @@ describe("sync", () => {
     const { email, workspaceId, connectionId, user } = await connect({ messages: 60 });
     const outcome = await app.runtime.services.gmail.syncConnection(connectionId);
     expect(outcome).toMatchObject({ result: "completed", mode: "full" });
+    // The run reported on the progress channel the dashboard follows, to its owner.
+    const [run] = await app.query<{ progress_started_at: Date }>`
+      SELECT progress_started_at FROM gmail_connections WHERE id = ${connectionId}`;
+    const jobId = `gmail-sync-${connectionId}-${new Date(run!.progress_started_at).getTime()}`;
+    const progress = await user.client.jobs.get.query({ jobId });
+    expect(progress).toMatchObject({ kind: "gmail.sync", state: "completed", percent: 100 });
+    expect(progress.done).toBe(progress.total);
+    expect(progress.total).toBeGreaterThan(0);
     const mailbox = google.mailbox(email);
     const expected = mailbox.expectedContacts();
     expect(await contactEmails(app, workspaceId)).toEqual(expected);

@@ -6,15 +6,17 @@
  * addresses, whether deleted mail deletes its interactions), pause/resume and disconnect.
  */
 import { GMAIL_MAX_ALIASES, gmailSetFrequencyInput, gmailUpdateSettingsInput } from "../../schemas";
-import { useId, useState } from "react";
+import { useEffect, useId, useMemo, useState } from "react";
 import { useForm } from "react-hook-form";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ProgressBar } from "../../components/ProgressBar";
 import { SelectField, TextAreaField } from "../../components/fields";
 import { schemaResolver } from "../../components/form";
 import { useNow } from "../../components/hooks";
 import { formatAbsolute, formatRelative } from "../../components/time";
 import { trpc, type RouterInputs, type RouterOutputs } from "../../trpc";
+import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
 import { useWorkspace } from "../shell/workspace";
 import "./integrations.css";
 import { Skeleton } from "../../components/Skeleton";
@@ -54,13 +56,49 @@ function GmailCard({ workspaceId }: { workspaceId: string }) {
   const utils = trpc.useUtils();
   // When "Sync now" was pressed: until a sync has run since, one is queued and the page waits for it.
   const [requestedAt, setRequestedAt] = useState<number | null>(null);
+  const [followed, setFollowed] = useState<string | null>(null);
+  // A running sync's progress comes live (jobs.progress); its state is read again once it ends.
+  const live = useJobProgress(followed);
   const status = trpc.gmail.status.useQuery(
     { workspaceId },
-    // While a sync runs, or one is awaited (the first after connecting, or one asked for), the state
-    // is polled every second so its progress shows; otherwise it is refreshed now and then.
-    { refetchInterval: (query) => (query.state.data && syncAwaited(query.state.data, requestedAt) ? 1_000 : 15_000) },
+    // While a sync is awaited (the first after connecting, or one asked for) or runs without a live
+    // progress to follow, the state is polled every second; otherwise it is refreshed now and then.
+    {
+      refetchInterval: (query) =>
+        query.state.data &&
+        syncAwaited(query.state.data, requestedAt) &&
+        !(query.state.data.syncing && query.state.data.progress?.jobId && !live.unfollowable)
+          ? 1_000
+          : 15_000,
+    },
   );
-  const data = status.data;
+  const read = status.data;
+  const runJobId = read?.syncing ? (read.progress?.jobId ?? null) : null;
+  useEffect(() => {
+    if (runJobId) setFollowed(runJobId);
+  }, [runJobId]);
+  const runEnded = isJobFinished(live.progress);
+  const { refetch } = status;
+  useEffect(() => {
+    if (runEnded) void refetch();
+  }, [runEnded, refetch]);
+  // The run's figures as they come live, in the status's shape.
+  const liveProgress = live.progress;
+  const data = useMemo(
+    () =>
+      read?.syncing && read.progress && liveProgress && liveProgress.jobId === read.progress.jobId && !runEnded
+        ? {
+            ...read,
+            progress: {
+              ...read.progress,
+              processed: liveProgress.done,
+              total: liveProgress.total ?? 0,
+              etaSec: liveProgress.etaSec,
+            },
+          }
+        : read,
+    [read, liveProgress, runEnded],
+  );
   const apply = (next: GmailStatus) => utils.gmail.status.setData({ workspaceId }, next);
   const connect = trpc.gmail.authUrl.useMutation({
     onSuccess: ({ url }) => window.location.assign(url),
@@ -265,17 +303,21 @@ function Connection({
   );
 }
 
-function SyncProgress({ progress }: { progress: NonNullable<GmailStatus["progress"]> }) {
-  const id = useId();
+function SyncProgress({
+  progress,
+}: {
+  progress: Pick<NonNullable<GmailStatus["progress"]>, "processed" | "total" | "etaSec">;
+}) {
   const known = progress.total > 0;
+  const text = `Syncing: ${integerFormat.format(progress.processed)}${known ? ` of ${integerFormat.format(progress.total)}` : ""} emails${
+    progress.etaSec !== null && progress.etaSec > 0 ? `, about ${formatCountdown(progress.etaSec)} left` : ""
+  }`;
   return (
-    <div className="gmail-progress">
-      <label htmlFor={id}>
-        Syncing: {integerFormat.format(progress.processed)}
-        {known ? ` of ${integerFormat.format(progress.total)}` : ""} emails
-        {progress.etaSec !== null && progress.etaSec > 0 ? `, about ${formatCountdown(progress.etaSec)} left` : ""}
-      </label>
-      <progress id={id} value={known ? progress.processed : undefined} max={known ? progress.total : undefined} />
+    <div className="gmail-progress stack-sm">
+      <p className="small" aria-hidden="true">
+        {text}
+      </p>
+      <ProgressBar percent={known ? Math.min(99, (progress.processed / progress.total) * 100) : null} label={text} />
     </div>
   );
 }

@@ -25,7 +25,7 @@ import {
   type OAuth2Client,
 } from "./google";
 import { OAuthStateSigner, type StateClaims } from "./oauth-state";
-import { GmailSync, type SyncOutcome } from "./sync";
+import { GmailSync, gmailSyncJobId, type SyncOutcome } from "./sync";
 
 export type GmailConnection = typeof gmailConnections.$inferSelect;
 
@@ -57,7 +57,8 @@ export interface GmailStatus {
   lastFullSyncAt: Date | null;
   maxEmails: number;
   syncing: boolean;
-  progress: { processed: number; total: number; etaSec: number | null } | null;
+  /** `jobId` follows the run live on jobs.progress. */
+  progress: { processed: number; total: number; etaSec: number | null; jobId: string | null } | null;
   /** Why the last scheduled run did nothing (processing restricted), while that is still the latest news. */
   skipped: string | null;
   /** The owner's send-as addresses as Google lists them (read at connect). */
@@ -337,6 +338,7 @@ export class GmailService {
             processed: row.progressProcessed,
             total: row.progressTotal,
             etaSec: row.progressProcessed > 0 ? Math.round((elapsed / row.progressProcessed) * remaining) : null,
+            jobId: row.progressStartedAt ? gmailSyncJobId(row.id, row.progressStartedAt) : null,
           }
         : null,
       skipped:

@@ -4,6 +4,7 @@ import { gmailConnections, type GmailSyncCursor } from "@rapport/db";
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { safeErrorMessage } from "../../logger";
 import type { ServiceDeps } from "../../platform/deps";
+import type { ProgressReporter } from "../../platform/progress";
 import { appendEvents } from "../../platform/events/outbox";
 import type { GmailFailureReason, GmailSyncCounts, GmailSyncMode } from "../../platform/events/types";
 import type { ImportedInteraction } from "../interactions/public";
@@ -56,7 +57,15 @@ interface Run {
   startedMs: number;
   /** Token refreshes being persisted (the client's `tokens` event); awaited before the run ends. */
   tokenSaves: Promise<void>[];
+  /** The run's live progress (deps.progress); the columns keep it across restarts. */
+  progress: ProgressReporter | null;
+  done: number;
+  total: number;
 }
+
+/** A sync run's job id on the progress channel: the connection and when the run started (gmail.status names it). */
+export const gmailSyncJobId = (connectionId: string, startedAt: Date) =>
+  `gmail-sync-${connectionId}-${startedAt.getTime()}`;
 
 class LeaseLostError extends Error {
   constructor() {
@@ -148,6 +157,9 @@ export class GmailSync {
       touchedContacts: new Set(),
       startedMs: Date.now(),
       tokenSaves: [],
+      progress: null,
+      done: 0,
+      total: 0,
     };
     // The client refreshes the access token before it expires; what it gets is kept (sealed).
     auth.on("tokens", (tokens) => {
@@ -159,7 +171,14 @@ export class GmailSync {
     });
     let mode: GmailSyncMode = connection.fullSyncDue || !connection.historyId ? "full" : "incremental";
     try {
-      await this.setProgress(run, { progressProcessed: 0, progressTotal: 0, progressStartedAt: this.now() });
+      const startedAt = this.now();
+      await this.setProgress(run, { progressProcessed: 0, progressTotal: 0, progressStartedAt: startedAt });
+      // The mailbox is its owner's: so is following its sync.
+      run.progress = await this.deps.progress.begin(gmailSyncJobId(connection.id, startedAt), {
+        kind: "gmail.sync",
+        scope: { userId: connection.userId },
+        stage: "syncing",
+      });
       if (mode === "incremental") {
         const done = await this.incremental(run);
         if (!done) {
@@ -172,8 +191,11 @@ export class GmailSync {
       }
       await Promise.all(run.tokenSaves);
       await this.service.enrich(connection.workspaceId, [...run.touchedContacts]);
-      return await this.finish(run, mode);
+      const outcome = await this.finish(run, mode);
+      await run.progress?.complete();
+      return outcome;
     } catch (error) {
+      await run.progress?.fail("The sync stopped; the Integrations page says why");
       await Promise.all(run.tokenSaves);
       if (run.touchedContacts.size > 0)
         await this.service.enrich(connection.workspaceId, [...run.touchedContacts]).catch(() => {});
@@ -508,6 +530,9 @@ export class GmailSync {
       // Disconnected (or the lease expired and another run took over): this chunk is not stored.
       if (!still) throw new LeaseLostError();
     });
+    this.reportProgress(run, {
+      progressProcessed: cursor ? cursor.processed + cursor.offset : run.counts.emailsProcessed,
+    });
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -519,6 +544,15 @@ export class GmailSync {
       .where(and(eq(gmailConnections.id, run.connection.id), eq(gmailConnections.leaseToken, run.leaseToken)))
       .returning({ id: gmailConnections.id });
     if (!still) throw new LeaseLostError();
+    this.reportProgress(run, values);
+  }
+
+  /** What the columns now say, to whoever follows the run live. */
+  private reportProgress(run: Run, values: Partial<GmailConnection>): void {
+    if (values.progressProcessed !== undefined) run.done = values.progressProcessed;
+    if (values.progressTotal !== undefined) run.total = values.progressTotal;
+    if (values.progressProcessed !== undefined || values.progressTotal !== undefined)
+      run.progress?.update({ done: Math.min(run.done, run.total || run.done), total: run.total || null });
   }
 
   private async saveTokens(connectionId: string, tokens: Credentials): Promise<void> {
