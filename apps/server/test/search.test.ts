@@ -304,6 +304,27 @@ describe.each(drivers)("search on %s", (driver) => {
     expect(result.contacts.more).toBe(true);
     expect(result.interactions).toEqual({ items: [], more: false });
   });
+
+  it("a long history: words common among the newest are not looked up one by one, rare ones are", async () => {
+    const contactId = (await owner.client.contacts.create.mutate({ workspaceId, name: "Paula Archive" })).id;
+    // 1,200 interactions, half "Weekly sync" and half "Budget planning", newest last; the oldest
+    // two say "Weekly budget planning" and "Zanzibar weekly sync".
+    await app.query`
+      INSERT INTO interactions (workspace_id, contact_id, type, direction, occurred_at, subject, source, created_at)
+      SELECT ${workspaceId}::uuid, ${contactId}::uuid, 'note', NULL, timestamptz '2020-01-01' + g * interval '1 hour',
+             CASE g WHEN 1 THEN 'Weekly budget planning' WHEN 2 THEN 'Zanzibar weekly sync'
+                    ELSE CASE WHEN g % 2 = 0 THEN 'Weekly sync' ELSE 'Budget planning' END END,
+             'manual', now()
+      FROM generate_series(1, 1200) g`;
+    const subjects = async (q: string) =>
+      (await search(q, { types: ["interaction"] })).interactions.items.map((i) => i.subject);
+    // Both words are in half of the newest 1,000, never together: read further back in time.
+    expect(await subjects("weekly budget")).toEqual(["Weekly budget planning"]);
+    // "zanzibar" is rare: through the index, tested for "weekly" there.
+    expect(await subjects("zanzibar weekly")).toEqual(["Zanzibar weekly sync"]);
+    expect((await search("weekly", { types: ["interaction"], limit: 3 })).interactions).toMatchObject({ more: true });
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contactId] });
+  });
 });
 
 describe("search gives the same results on Postgres and PGlite", () => {

@@ -69,6 +69,13 @@ const FUZZY_SCAN = 200;
 const RECENT_SCAN = 1_000;
 /** Matches read through the full-text index, of which the newest are kept. */
 const INDEXED_SCAN = 500;
+/**
+ * A word matching fewer of the newest RECENT_SCAN interactions than this (0.5 %) is rare
+ * enough to look up in the full-text index; the others are tested on what it finds.
+ */
+const RARE_AMONG_RECENT = 5;
+/** Newest interactions read when every word of the query is common but not together. */
+const COMMON_SCAN = 5_000;
 /** The last code point: every string starting with a prefix sorts (bytewise) before prefix + this. */
 const PREFIX_END = "\u{10FFFF}";
 
@@ -109,27 +116,30 @@ interface QueryPlan {
 }
 
 /**
- * A full-text condition on a tsvector. Over interactions, a one-letter word prefix is
- * tested on the rows the other words find, never looked up in the index by itself: every
- * indexed word starting with that letter would be read ("zoe d" reads the "zoe" words,
- * then tests "d"). A digit stays in the index lookup: numbers starting with it are far
- * fewer, and rarely the common part of a query ("intro #0").
+ * A full-text condition on a tsvector, word by word (each with its alternatives). Over
+ * interactions, only rare words are looked up in the index (see interactionsWithWords);
+ * a one-letter word never is: every indexed word starting with that letter would be read.
+ * A digit may be: numbers starting with it are far fewer.
  */
 interface WordsMatch {
-  /** What the interactions' index looks up, or null when every word is one letter. */
-  indexed: ((doc: SQL) => SQL) | null;
-  /** The whole condition, for rows read otherwise. */
+  /** Each query word, with its alternatives, in to_tsquery syntax. */
+  parts: string[];
+  /** Whether the word may be looked up in the interactions' index by itself. */
+  indexable: boolean[];
+  /** Every word. */
   all: (doc: SQL) => SQL;
 }
 
+const tsQueryOf = (parts: string[]) => sql`to_tsquery('simple', search_fold(${parts.join(" & ")}))`;
+
 function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonly string[]>): WordsMatch | null {
   if (tokens.length === 0) return null;
-  const tsQuery = (words: string[]) => sql`to_tsquery('simple', search_fold(${wordsTsQuery(words, alternatives)}))`;
-  const all = (doc: SQL) => sql`${doc} @@ ${tsQuery(tokens)}`;
-  const long = tokens.filter((token) => token.length > 1 || /\d/.test(token));
-  if (long.length === tokens.length) return { indexed: all, all };
-  if (long.length === 0) return { indexed: null, all };
-  return { indexed: (doc) => sql`${doc} @@ ${tsQuery(long)} AND (${all(doc)}) IS TRUE`, all };
+  const parts = tokens.map((token) => wordsTsQuery([token], alternatives));
+  return {
+    parts,
+    indexable: tokens.map((token) => token.length > 1 || /\d/.test(token)),
+    all: (doc) => sql`${doc} @@ ${tsQueryOf(parts)}`,
+  };
 }
 
 function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan {
@@ -384,34 +394,52 @@ export class SearchService {
     take: number,
     candidates: Candidates<InteractionRow>,
   ): Promise<void> {
-    const doc = sql`i.search_doc`;
     const page = sql.raw(String(take * 2));
     // The newest interactions first: a common word is among them, found without reading
-    // its every match. Filtering after the limit keeps the read bounded.
-    candidates.add(
-      await queryRowsPrepared<InteractionRow>(
-        this.deps.db,
-        sql`SELECT ${interactionColumns}, 0 AS similarity
-            FROM (SELECT * FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
-                  ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}) i
-            JOIN contacts c ON c.id = i.contact_id
-            WHERE ${words.all(doc)} AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
+    // its every match. They also tell how common each word is (its matches among them),
+    // which decides what the index is asked for next.
+    const recent = await queryRowsPrepared<InteractionRow & { hits: number[] }>(
+      this.deps.db,
+      sql`WITH recent AS MATERIALIZED (
+            SELECT i.id, i.search_doc FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
+            ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}),
+          hits AS (SELECT ARRAY[${sql.join(
+            words.parts.map((part) => sql`count(*) FILTER (WHERE r.search_doc @@ ${tsQueryOf([part])})`),
+            sql`, `,
+          )}]::int[] AS hits FROM recent r)
+          SELECT hits.hits, m.* FROM hits LEFT JOIN LATERAL (
+            SELECT ${interactionColumns}, 0 AS similarity
+            FROM recent r JOIN interactions i ON i.id = r.id JOIN contacts c ON c.id = i.contact_id
+            WHERE ${words.all(sql`r.search_doc`)} AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
             ORDER BY i.occurred_at DESC, i.id DESC
-            LIMIT ${page}`,
-      ),
+            LIMIT ${page}) m ON true`,
     );
-    if (candidates.size >= take || !words.indexed) return;
-    // A rarer word: its matches through the full-text index, the newest kept. The matches
-    // are gathered first (MATERIALIZED): ordered by date, the planner would walk the whole
-    // timeline testing rows instead, having no good estimate for word prefixes. At most
-    // INDEXED_SCAN are read: a word that common is mostly found among the newest already.
+    candidates.add(recent.filter((row) => row.id !== null));
+    if (candidates.size >= take) return;
+    // Reading a word's every match through the index costs in proportion to them (a word in
+    // a tenth of two million interactions: 200,000 to gather). So only the rare words (few
+    // among the newest) are looked up, and the others tested on what they find; the matches
+    // are gathered first (MATERIALIZED: ordered by date, the planner would walk the timeline
+    // instead, having no estimate for word prefixes), at most INDEXED_SCAN, newest kept.
+    // When every word is common, only a longer stretch of the newest is read.
+    const hits = recent[0]?.hits ?? [];
+    const rare = words.parts.filter(
+      (_, index) => words.indexable[index] && Number(hits[index] ?? 0) < RARE_AMONG_RECENT,
+    );
+    const found =
+      rare.length > 0
+        ? sql`SELECT i.id, i.occurred_at FROM interactions i
+              WHERE i.workspace_id = ${workspaceId}::uuid AND i.search_doc @@ ${tsQueryOf(rare)}
+                ${rare.length < words.parts.length ? sql`AND (${words.all(sql`i.search_doc`)}) IS TRUE` : sql``}
+              LIMIT ${sql.raw(String(INDEXED_SCAN))}`
+        : sql`SELECT r.id, r.occurred_at FROM (
+                SELECT i.id, i.occurred_at, i.search_doc FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
+                ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(COMMON_SCAN))}) r
+              WHERE ${words.all(sql`r.search_doc`)}`;
     candidates.add(
       await queryRowsPrepared<InteractionRow>(
         this.deps.db,
-        sql`WITH found AS MATERIALIZED (
-              SELECT i.id, i.occurred_at FROM interactions i
-              WHERE i.workspace_id = ${workspaceId}::uuid AND ${words.indexed(doc)}
-              LIMIT ${sql.raw(String(INDEXED_SCAN))})
+        sql`WITH found AS MATERIALIZED (${found})
             SELECT ${interactionColumns}, 0 AS similarity
             FROM (SELECT id FROM found ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
             JOIN interactions i ON i.id = newest.id
