@@ -22,6 +22,8 @@ function listen(client: RapportClient, input: LiveInput) {
       if ("kind" in data) {
         if (data.kind === "ready") ready.push(data.resumed);
       } else if (data.data.kind === "event") events.push(data.data.event as LiveEvent);
+      // After a reconnect EventSource repeats the last id on the untracked "ready": it comes wrapped.
+      else if (data.data.kind === "ready") ready.push(data.data.resumed);
     },
     onError(cause) {
       error = { code: (cause.data as { code?: string } | undefined)?.code ?? "UNKNOWN", message: cause.message };
@@ -264,14 +266,25 @@ describe("activity.live with a client that stops reading", () => {
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.length).toBeLessThan(total);
 
-    // Reconnecting with the last id it got delivers exactly the rest.
+    // Reconnecting with the last id it got delivers exactly the rest, in commit order. (The first
+    // stream may also have begun before "Before": a new stream starts at the newest event visible
+    // to every transaction, so on a loaded server it can include events committed just before it opened.)
+    const all = (
+      await app.sql<
+        { id: string }[]
+      >`SELECT id FROM domain_events WHERE workspace_id = ${workspaceId} ORDER BY tx_id, id`
+    ).map((row) => Number(row.id));
+    const rest = all.slice(all.indexOf(ids.at(-1)!) + 1);
+    expect(rest.length).toBeGreaterThanOrEqual(total + 1 - ids.length);
     const resumed = listen(owner.client, { workspaceId, lastEventId: String(ids.at(-1) ?? 0) });
-    await resumed.until("the rest", () => resumed.events.length >= total + 1 - ids.length, 60_000);
+    await resumed.until("the rest", () => resumed.events.length >= rest.length, 60_000);
     await settle();
-    expect(resumed.ready).toEqual([true]);
-    // The contact created first, then the filler: every one exactly once between the two connections.
-    expect(resumed.events).toHaveLength(total + 1 - ids.length);
-    expect(new Set([...ids, ...resumed.events.map((e) => e.id)]).size).toBe(total + 1);
+    // Resumed (and, if the loaded host made the client reconnect again, resumed each time).
+    expect(resumed.ready.length).toBeGreaterThan(0);
+    expect(resumed.ready.every((r) => r === true)).toBe(true);
+    // Every one exactly once between the two connections.
+    expect(resumed.events.map((e) => e.id)).toEqual(rest);
+    expect(new Set([...ids, ...rest]).size).toBe(ids.length + rest.length);
     resumed.close();
   }, 90_000);
 
