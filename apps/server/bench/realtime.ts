@@ -270,6 +270,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
     const requests: http.ClientRequest[] = [];
     let ready = 0;
     let ended = 0;
+    let malformed = 0;
     loopDelay.enable();
     for (let s = 0; s < SUBSCRIBERS; s++) {
       const workspaceId = workspaces[s % WORKSPACES]!;
@@ -288,12 +289,20 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
             const message = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
             end = buffer.indexOf("\n\n");
+            // Only data messages (not pings or the stream's end), one `data:` line each.
+            if (/^event: (?!message)/m.test(message)) continue;
             const data = message.split("\n").find((line) => line.startsWith("data: "));
-            if (!data) continue;
-            const parsed = JSON.parse(data.slice(6)) as {
+            if (!data || data.length <= 6) continue;
+            let parsed: {
               kind?: string;
               event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
             };
+            try {
+              parsed = JSON.parse(data.slice(6)) as typeof parsed;
+            } catch {
+              malformed++;
+              continue;
+            }
             if (parsed.kind === "ready") ready++;
             else if (parsed.kind === "event" && parsed.event)
               tally.receive(s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at);
@@ -337,7 +346,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
       DRAIN_MS,
     );
     const rapportMemory = watch.stop();
-    const rapport = { ...summary(tally, expected), streams_closed_early: ended, ...rapportMemory };
+    const rapport = { ...summary(tally, expected), streams_closed_early: ended, malformed, ...rapportMemory };
     note(`rapport: ${JSON.stringify(rapport)}`);
     for (const request of requests) request.destroy();
     await Promise.all(instances.map((i) => kill(i.child)));
