@@ -53,6 +53,8 @@ const mergeRef = (ids: Ids) => ({
 });
 
 const workspaceProcedures: Record<string, Call> = {
+  "contacts.bulk": (c, ids) =>
+    c.contacts.bulk.mutate({ workspaceId: ids.workspaceId, filter: {}, action: "tag", tag: "intruder" }),
   "imports.preview": (c, ids) => c.imports.preview.query({ workspaceId: ids.workspaceId, importId: IMPORT_ID }),
   "imports.start": (c, ids) =>
     c.imports.start.mutate({
@@ -370,6 +372,7 @@ describe("authorization across workspaces", () => {
           "contacts.bulkCreate",
           "contacts.list",
           "imports.list",
+          "contacts.bulk",
           "imports.templates",
           "imports.saveTemplate",
           "contacts.count",

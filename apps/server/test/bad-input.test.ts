@@ -192,6 +192,14 @@ const BASE_INPUTS: Record<string, BaseInput> = {
     }),
   },
   "contacts.delete": { input: (f) => ({ workspaceId: f.workspaceId, contactIds: [f.contactId] }) },
+  "contacts.bulk": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      filter: { tag: "vip", company: "Acme", search: "Ana", source: "manual", deleted: false },
+      action: "tag",
+      tag: "fair",
+    }),
+  },
   "imports.preview": {
     input: async (f) => ({
       workspaceId: f.workspaceId,

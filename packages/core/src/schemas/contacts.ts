@@ -92,3 +92,27 @@ export const bulkCreateInput = z.strictObject({
     .min(1, "at least one contact")
     .max(BULK_MAX, `at most ${BULK_MAX} contacts per call`),
 });
+
+/** What a bulk operation does to every contact a filter selects. */
+export const CONTACT_BULK_ACTIONS = ["tag", "untag", "delete", "restore"] as const;
+
+/**
+ * A bulk operation on "all N contacts matching this filter" (the list's filters, not the
+ * rows on screen): tag/untag need `tag`; delete acts on live contacts, restore on deleted ones.
+ */
+export const contactBulkInput = z
+  .strictObject({
+    workspaceId: idSchema,
+    filter: countContactsInput.omit({ workspaceId: true }),
+    action: z.enum(CONTACT_BULK_ACTIONS),
+    tag: tagSchema.optional(),
+  })
+  .superRefine((input, ctx) => {
+    if ((input.action === "tag" || input.action === "untag") && !input.tag)
+      ctx.addIssue({ code: "custom", path: ["tag"], message: "is required to tag or untag" });
+    if (input.action === "delete" && input.filter.deleted)
+      ctx.addIssue({ code: "custom", path: ["filter", "deleted"], message: "delete acts on live contacts" });
+    if (input.action === "restore" && !input.filter.deleted)
+      ctx.addIssue({ code: "custom", path: ["filter", "deleted"], message: "restore acts on deleted contacts" });
+  });
+export type ContactBulkInput = z.output<typeof contactBulkInput>;

@@ -1,4 +1,5 @@
 import { defineModule } from "../../platform/module";
+import { ContactBulkService, contactBulkJobs } from "./bulk";
 import { contactJobs } from "./jobs";
 import { contactsPrivacy } from "./privacy";
 import { contactsRouter } from "./router";
@@ -7,13 +8,17 @@ import { ContactService } from "./service";
 declare module "../../platform/deps" {
   interface Services {
     contacts: ContactService;
+    contactBulk: ContactBulkService;
   }
 }
 
 export const contactsModule = defineModule({
   name: "contacts",
   routers: { contacts: contactsRouter },
-  createServices: (deps) => ({ contacts: new ContactService(deps) }),
-  jobs: contactJobs,
+  createServices: (deps) => {
+    const contacts = new ContactService(deps);
+    return { contacts, contactBulk: new ContactBulkService(deps, contacts) };
+  },
+  jobs: (deps) => [...contactJobs(deps), ...contactBulkJobs(deps)],
   privacy: [contactsPrivacy],
 });

@@ -3,6 +3,7 @@ import { idSchema } from "../../lib/schemas";
 import { actorOf, router, workspaceMember } from "../../trpc";
 import {
   bulkCreateInput,
+  contactBulkInput,
   contactRefInput,
   countContactsInput,
   createContactInput,
@@ -50,6 +51,13 @@ export const contactsRouter = router({
     .mutation(({ ctx, input }) =>
       ctx.runtime.services.contacts.softDelete(input.workspaceId, input.contactIds, actorOf(ctx)),
     ),
+  /**
+   * Tag, untag, delete or restore every contact the list's filters select (not only the
+   * loaded rows): up to 1,000 at once (`result`), more as a job (`jobId` for jobs.get/progress).
+   */
+  bulk: workspaceMember("member")
+    .input(contactBulkInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.contactBulk.start(input, actorOf(ctx))),
   restore: workspaceMember("member")
     .input(contactRefInput)
     .mutation(({ ctx, input }) =>

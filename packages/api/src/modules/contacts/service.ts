@@ -388,7 +388,7 @@ export class ContactService {
   }
 
   /** The list's filters as SQL conditions (shared by the list and its count). */
-  private filterConditions(input: ContactFilterInput): (SQL | undefined)[] {
+  filterConditions(input: ContactFilterInput): (SQL | undefined)[] {
     const conditions: (SQL | undefined)[] = [
       eq(contacts.workspaceId, input.workspaceId),
       input.deleted ? isNotNull(contacts.deletedAt) : isNull(contacts.deletedAt),

@@ -1,0 +1,120 @@
+/**
+ * Bulk operations on "all N contacts matching this filter", on Postgres and PGlite: a filter
+ * selecting more contacts than a list page loads (and more than run inline) is tagged,
+ * untagged, deleted and restored as a job with progress; a small one runs in the request;
+ * contacts outside the filter are never touched.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
+import { until } from "./support/until";
+
+const drivers: TestDriver[] = ["postgres", "pglite"];
+const ACME = 1_250;
+
+describe.each(drivers)("bulk operations by filter on %s", (driver) => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let outsider: SignedInUser;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    app = await createTestApp({ driver });
+    [owner, outsider] = await Promise.all([app.signUp("Owner"), app.signUp("Outsider")]);
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: `Bulk on ${driver}` })).id;
+    for (let start = 0; start < ACME; start += 1_000) {
+      const size = Math.min(1_000, ACME - start);
+      await owner.client.contacts.bulkCreate.mutate({
+        workspaceId,
+        contacts: Array.from({ length: size }, (_, i) => ({
+          name: `Acme person ${start + i}`,
+          email: `p${start + i}@acme.example`,
+          company: "Acme",
+        })),
+      });
+    }
+    await owner.client.contacts.bulkCreate.mutate({
+      workspaceId,
+      contacts: Array.from({ length: 30 }, (_, i) => ({ name: `Globex person ${i}`, company: "Globex", tags: ["x"] })),
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const count = async (filter: Record<string, unknown>) =>
+    (await owner.client.contacts.count.query({ workspaceId, ...filter })).count;
+
+  const finished = async (jobId: string) =>
+    until(`bulk job ${jobId}`, async () => {
+      const progress = await owner.client.jobs.get.query({ jobId });
+      return progress.state === "completed" || progress.state === "failed" ? progress : null;
+    });
+
+  it("tags every contact the filter selects, beyond the loaded page, as a job with progress", async () => {
+    const page = await owner.client.contacts.list.query({ workspaceId, company: "Acme", limit: 50 });
+    expect(page.items).toHaveLength(50);
+    const started = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { company: "acme" },
+      action: "tag",
+      tag: "Fair-2026",
+    });
+    expect(started).toMatchObject({ matched: ACME, result: null });
+    const progress = await finished(started.jobId!);
+    expect(progress).toMatchObject({ state: "completed", percent: 100, done: ACME, total: ACME });
+    expect(await count({ tag: "fair-2026" })).toBe(ACME);
+    expect(await count({ company: "Globex", tag: "fair-2026" })).toBe(0);
+    const events = await app.query<{ n: number | string }>`
+      SELECT count(*) AS n FROM domain_events WHERE workspace_id = ${workspaceId} AND type = 'contact.updated'`;
+    expect(Number(events[0]!.n)).toBe(ACME);
+  });
+
+  it("untags a small selection in the request", async () => {
+    const result = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { company: "Globex" },
+      action: "untag",
+      tag: "x",
+    });
+    expect(result).toEqual({ jobId: null, matched: 30, result: { matched: 30, changed: 30, skipped: 0 } });
+    expect(await count({ tag: "x" })).toBe(0);
+  });
+
+  it("deletes all matching contacts and restores them from Recently deleted", async () => {
+    const deleted = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { tag: "fair-2026" },
+      action: "delete",
+    });
+    expect((await finished(deleted.jobId!)).state).toBe("completed");
+    expect(await count({ company: "Acme" })).toBe(0);
+    expect(await count({ company: "Globex" })).toBe(30);
+    expect(await count({ deleted: true })).toBe(ACME);
+
+    // One of them is taken again by a live contact: that one cannot come back.
+    await owner.client.contacts.create.mutate({ workspaceId, name: "New P0", email: "p0@acme.example" });
+    const restored = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { deleted: true },
+      action: "restore",
+    });
+    expect((await finished(restored.jobId!)).state).toBe("completed");
+    expect(await count({ company: "Acme" })).toBe(ACME - 1);
+    expect(await count({ deleted: true })).toBe(1);
+  });
+
+  it("refuses an action that does not fit its filter, and other workspaces", async () => {
+    expect((await errorOf(owner.client.contacts.bulk.mutate({ workspaceId, filter: {}, action: "tag" }))).code).toBe(
+      "BAD_REQUEST",
+    );
+    expect(
+      (await errorOf(owner.client.contacts.bulk.mutate({ workspaceId, filter: { deleted: true }, action: "delete" })))
+        .code,
+    ).toBe("BAD_REQUEST");
+    expect(
+      (await errorOf(outsider.client.contacts.bulk.mutate({ workspaceId, filter: {}, action: "delete" }))).code,
+    ).toBe("NOT_FOUND");
+    expect(await count({ company: "Acme" })).toBe(ACME - 1);
+  });
+});

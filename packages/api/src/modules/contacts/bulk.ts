@@ -1,0 +1,192 @@
+import { randomUUID } from "node:crypto";
+import type { ContactBulkInput } from "@rapport/core/schemas";
+import { queryRows } from "@rapport/db";
+import { and, sql } from "drizzle-orm";
+import type { JobDefinition } from "../../infra/queue";
+import type { Actor } from "../../platform/actor";
+import type { ServiceDeps } from "../../platform/deps";
+import { appendEvents } from "../../platform/events/outbox";
+import type { ProgressReporter } from "../../platform/progress";
+import type { ContactService } from "./service";
+
+export const CONTACT_BULK_JOB = "contacts.bulk";
+/** Up to this many run in the request; more run as a job with progress. */
+const INLINE_LIMIT = 1_000;
+/** Contacts per transaction. */
+const BATCH = 1_000;
+const DAY_MS = 86_400_000;
+
+interface BulkJob {
+  input: ContactBulkInput;
+  actorId: string;
+  jobId: string;
+}
+
+export interface BulkResult {
+  /** How many the filter selected when the operation started. */
+  matched: number;
+  /** How many it changed (already tagged, already deleted, … are not counted). */
+  changed: number;
+  /** Restores refused because a live contact has the same email now. */
+  skipped: number;
+}
+
+/**
+ * Bulk operations on every contact the list's filters select (not only the rows a page
+ * loaded): tag, untag, soft delete (restorable for the retention period), restore. The
+ * rows are walked in id order, BATCH per transaction with their events, so a job that
+ * stops part-way leaves whole batches done and can simply be run again (each action is
+ * idempotent).
+ */
+export class ContactBulkService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly contactService: ContactService,
+  ) {}
+
+  /** Small selections at once; larger ones as a job whose progress is `jobId`. */
+  async start(
+    input: ContactBulkInput,
+    actor: Actor,
+  ): Promise<{ jobId: string | null; matched: number; result: BulkResult | null }> {
+    const matched = await this.count(input);
+    if (matched <= INLINE_LIMIT) return { jobId: null, matched, result: await this.run(input, actor.actorId, null) };
+    const jobId = randomUUID();
+    await this.deps.progress.begin(jobId, {
+      kind: `contacts.bulk.${input.action}`,
+      scope: { workspaceId: input.workspaceId, minRole: "member" },
+      state: "queued",
+      total: matched,
+    });
+    await this.deps.queue.enqueue<BulkJob>(CONTACT_BULK_JOB, { input, actorId: actor.actorId, jobId }, { jobId });
+    return { jobId, matched, result: null };
+  }
+
+  private async count(input: ContactBulkInput): Promise<number> {
+    const [row] = await queryRows<{ n: number | string }>(
+      this.deps.db,
+      sql`SELECT count(*) AS n FROM contacts WHERE ${and(...this.conditions(input))}`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  private conditions(input: ContactBulkInput) {
+    return this.contactService.filterConditions({ ...input.filter, workspaceId: input.workspaceId });
+  }
+
+  async run(input: ContactBulkInput, actorId: string, progress: ProgressReporter | null): Promise<BulkResult> {
+    const total = await this.count(input);
+    const result: BulkResult = { matched: total, changed: 0, skipped: 0 };
+    let after = "00000000-0000-0000-0000-000000000000";
+    let done = 0;
+    progress?.update({ done, total, stage: input.action });
+    for (;;) {
+      const ids = await queryRows<{ id: string }>(
+        this.deps.db,
+        sql`SELECT id FROM contacts WHERE ${and(...this.conditions(input))} AND id > ${after}::uuid
+            ORDER BY id LIMIT ${sql.raw(String(BATCH))}`,
+      );
+      if (ids.length === 0) break;
+      after = ids[ids.length - 1]!.id;
+      const batch = await this.apply(
+        input,
+        actorId,
+        ids.map((row) => row.id),
+      );
+      result.changed += batch.changed;
+      result.skipped += batch.skipped;
+      done += ids.length;
+      progress?.update({ done: Math.min(done, total), total: Math.max(total, done), stage: input.action });
+    }
+    return result;
+  }
+
+  private apply(
+    input: ContactBulkInput,
+    actorId: string,
+    ids: string[],
+  ): Promise<{ changed: number; skipped: number }> {
+    const workspaceId = input.workspaceId;
+    const idList = JSON.stringify(ids);
+    const inBatch = sql`c.workspace_id = ${workspaceId}::uuid
+      AND c.id IN (SELECT jsonb_array_elements_text(${idList}::jsonb)::uuid)`;
+    const now = this.deps.clock.now();
+    const at = now.toISOString();
+    return this.deps.transaction(async (tx) => {
+      let changed: { id: string }[];
+      let skipped = 0;
+      let type: "contact.updated" | "contact.deleted" | "contact.restored";
+      if (input.action === "tag" || input.action === "untag") {
+        const tag = input.tag!;
+        changed = await queryRows<{ id: string }>(
+          tx,
+          input.action === "tag"
+            ? sql`UPDATE contacts c SET tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY[${tag}::text]) t ORDER BY t),
+                         updated_at = ${at}::timestamptz
+                  WHERE ${inBatch} AND c.deleted_at IS NULL AND NOT (c.tags @> ARRAY[${tag}::text]) RETURNING c.id`
+            : sql`UPDATE contacts c SET tags = array_remove(c.tags, ${tag}::text), updated_at = ${at}::timestamptz
+                  WHERE ${inBatch} AND c.deleted_at IS NULL AND c.tags @> ARRAY[${tag}::text] RETURNING c.id`,
+        );
+        type = "contact.updated";
+      } else if (input.action === "delete") {
+        changed = await queryRows<{ id: string }>(
+          tx,
+          sql`UPDATE contacts c SET deleted_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+              WHERE ${inBatch} AND c.deleted_at IS NULL RETURNING c.id`,
+        );
+        type = "contact.deleted";
+      } else {
+        const cutoff = new Date(now.getTime() - this.deps.config.SOFT_DELETE_RETENTION_DAYS * DAY_MS).toISOString();
+        // A contact comes back only if no live contact has its email now (the unique index
+        // would refuse it) and, among deleted ones sharing an email, only the most recent.
+        changed = await queryRows<{ id: string }>(
+          tx,
+          sql`UPDATE contacts c SET deleted_at = NULL, updated_at = ${at}::timestamptz
+              WHERE ${inBatch} AND c.deleted_at IS NOT NULL AND c.deleted_at >= ${cutoff}::timestamptz
+                AND (c.email IS NULL OR (
+                  NOT EXISTS (SELECT 1 FROM contacts l WHERE l.workspace_id = c.workspace_id AND l.deleted_at IS NULL
+                              AND lower(l.email) = lower(c.email))
+                  AND NOT EXISTS (SELECT 1 FROM contacts d WHERE d.workspace_id = c.workspace_id AND d.id <> c.id
+                              AND d.deleted_at IS NOT NULL AND lower(d.email) = lower(c.email)
+                              AND (d.deleted_at, d.id) > (c.deleted_at, c.id))))
+              RETURNING c.id`,
+        );
+        skipped = ids.length - changed.length;
+        type = "contact.restored";
+      }
+      await appendEvents(
+        tx,
+        changed.map(({ id }) =>
+          type === "contact.updated"
+            ? { type, workspaceId, actorId, payload: { contactId: id, fields: ["tags"] } }
+            : { type, workspaceId, actorId, payload: { contactId: id } },
+        ),
+      );
+      return { changed: changed.length, skipped };
+    });
+  }
+}
+
+export function contactBulkJobs(deps: ServiceDeps): JobDefinition[] {
+  return [
+    {
+      name: CONTACT_BULK_JOB,
+      attempts: 3,
+      handler: async (data) => {
+        const job = data as BulkJob;
+        const progress = await deps.progress.begin(job.jobId, {
+          kind: `contacts.bulk.${job.input.action}`,
+          scope: { workspaceId: job.input.workspaceId, minRole: "member" },
+        });
+        try {
+          const result = await deps.services.contactBulk.run(job.input, job.actorId, progress);
+          await progress.complete();
+          return result;
+        } catch (error) {
+          await progress.fail("The bulk operation stopped; run it again to finish it.");
+          throw error;
+        }
+      },
+    },
+  ];
+}
