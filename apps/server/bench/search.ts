@@ -27,6 +27,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { type BenchEnv, bulkSeed, HOST, intArg, repoRoot, sqlArray, withBenchEnvironment, zipfSample } from "./env";
 import { note, percentile, round, runLoad } from "./load";
+import { importBench } from "./search-import";
 import { COMPANY, FIRST, LAST, queryMix, SUBJECT, SUMMARY_WORDS, TITLE } from "./search-mix";
 
 const { values: args } = parseArgs({
@@ -204,6 +205,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0 }, async (env) => {
       suggest_p99_ms: suggest.p99_ms < TARGETS.suggest_p99_ms,
     },
   };
+  Object.assign(result, await importBench(env));
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
   note(`wrote ${RESULTS}`);
