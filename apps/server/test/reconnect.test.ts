@@ -230,6 +230,34 @@ describe.each(drivers)("reconnect on %s", (driver) => {
       clock.set(new Date(A));
     }
   });
+
+  it("a learned cadence is at least a week: seen every other day, a contact is cold 11 days after, not 10", async () => {
+    const ivo = (await owner.client.contacts.create.mutate({ workspaceId, name: "Ivo", email: "ivo@recon.example" }))
+      .id;
+    for (let age = 11; age <= 41; age += 2)
+      await owner.client.interactions.create.mutate({
+        workspaceId,
+        contactId: ivo,
+        type: "meeting",
+        direction: "outbound",
+        occurredAt: new Date(A - age * DAY),
+        subject: "Stand-up",
+      });
+    const entry = (await member.client.reconnect.list.query({ workspaceId, limit: 100 })).items.find(
+      (i) => i.contactId === ivo,
+    );
+    expect(entry?.cadenceDays).toBe(7);
+    expect(entry?.reason).toMatch(/^usually every week, last contact 11 days ago; was (healthy|at risk) a month ago$/);
+
+    clock.set(new Date(A - 0.75 * DAY)); // 10.25 days after the last touch: within 1.5 × 7
+    try {
+      const again = await app.signIn(member);
+      const items = (await again.client.reconnect.list.query({ workspaceId, limit: 100 })).items;
+      expect(items.map((i) => i.contactId)).not.toContain(ivo);
+    } finally {
+      clock.set(new Date(A));
+    }
+  });
 });
 
 describe.each(drivers)("reconnect on %s: the SQL list equals the core rules on random workspaces", (driver) => {

@@ -33,43 +33,42 @@ interface InteractionTimesOptions {
    * Without it the halves come in any order, so an aggregate over them may scan in parallel.
    */
   ordered?: boolean;
+  /**
+   * Instead of the pairs, these aggregates (over `i.type` and `i.occurred_at`) per contact and
+   * half: rows `(contact_id, …aggregates)`, up to two per contact, for the caller to combine.
+   * Each half aggregates straight from its own scan (in parallel, like any GROUP BY), with no
+   * union of every pair in between.
+   */
+  aggregates?: SQL;
 }
 
 /**
- * The same pairs as `contactInteractionLinks`, only `(contact_id, type, occurred_at)`, read
- * without a join: participant rows carry copies of their interaction's time, type and
- * filed-under contact (kept by triggers), so each half is one index or table scan.
+ * The same pairs as `contactInteractionLinks`, only `(contact_id, type, occurred_at)` (both
+ * halves under the alias `i`), read without a join: participant rows carry copies of their
+ * interaction's time, type and filed-under contact (kept by triggers), so each half is one
+ * index or table scan.
  */
 export function contactInteractionTimes(
   workspaceId: string,
   upTo: SQL,
-  { contactId, after, ordered = false }: InteractionTimesOptions = {},
+  { contactId, after, ordered = false, aggregates }: InteractionTimesOptions = {},
 ): SQL {
-  const filed = [
-    sql`i.workspace_id = ${workspaceId}::uuid`,
-    contactId && sql`i.contact_id = ${contactId}`,
-    after && sql`i.occurred_at > ${after}`,
-    sql`i.occurred_at <= ${upTo}`,
-  ];
-  const taking = [
-    sql`p.workspace_id = ${workspaceId}::uuid`,
-    contactId && sql`p.contact_id = ${contactId}`,
-    sql`p.contact_id <> p.filed_contact_id`,
-    after && sql`p.occurred_at > ${after}`,
-    sql`p.occurred_at <= ${upTo}`,
-  ];
-  const where = (conditions: (SQL | undefined)[]) =>
-    sql.join(
-      conditions.filter((c): c is SQL => c !== undefined),
-      sql` AND `,
-    );
+  const half = (table: SQL, only?: SQL) => {
+    const conditions = [
+      sql`i.workspace_id = ${workspaceId}::uuid`,
+      contactId && sql`i.contact_id = ${contactId}`,
+      only,
+      after && sql`i.occurred_at > ${after}`,
+      sql`i.occurred_at <= ${upTo}`,
+    ].filter((c): c is SQL => c !== undefined);
+    const columns = aggregates ?? sql`i.type, i.occurred_at`;
+    return sql`(SELECT i.contact_id, ${columns}
+     FROM ${table} i
+     WHERE ${sql.join(conditions, sql` AND `)}${aggregates ? sql` GROUP BY i.contact_id` : sql``}${ordered ? sql` ORDER BY i.contact_id, i.occurred_at` : sql``})`;
+  };
   return sql`(
-    (SELECT i.contact_id, i.type, i.occurred_at
-     FROM interactions i
-     WHERE ${where(filed)}${ordered ? sql` ORDER BY i.contact_id, i.occurred_at` : sql``})
+    ${half(sql`interactions`)}
     UNION ALL
-    (SELECT p.contact_id, p.type, p.occurred_at
-     FROM interaction_participants p
-     WHERE ${where(taking)}${ordered ? sql` ORDER BY p.contact_id, p.occurred_at` : sql``})
+    ${half(sql`interaction_participants`, sql`i.contact_id <> i.filed_contact_id`)}
   )`;
 }

@@ -61,6 +61,9 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
   const t1 = daysBefore(asOfMs, HEALTH_LOOKBACK_DAYS);
   const since = (alias: SQL) => sql`((${t0}::float8 - ${alias}.clock_ms) / ${ANALYTICS_DAY_MS}::float8)`;
   const overdue = sql`(${since(sql`k`)} / k.cadence)`;
+  // A learned cadence is at least MIN_CADENCE_DAYS, so a clock after this instant is not cold
+  // (rounded up to a whole millisecond: the test may keep a few too many, never too few).
+  const youngestColdMs = Math.ceil(daysBefore(t0, MIN_CADENCE_DAYS * coldFactor));
   const touches = contactInteractionTimes(workspaceId, atInstant(t0), {
     contactId: sql`d.id`,
     after: atInstant(daysBefore(t0, CADENCE_WINDOW_DAYS)),
@@ -69,20 +72,26 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
   return sql`
     WITH agg AS (
       -- Step 1: each interaction a contact takes part in (filed under it or among its
-      -- participants, as analytics counts them), in any order.
-      SELECT i.contact_id,
-             max(i.occurred_at) AS last_at,
-             sum(${interactionValueSql(values)})::bigint AS cents,
-             max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${atInstant(t1)}) AS p_last_at,
-             count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t1, FREQUENCY_WINDOW_DAYS))}
-                                AND i.occurred_at <= ${atInstant(t1)})::int AS p_n90
-      FROM ${contactInteractionTimes(workspaceId, atInstant(t0))} i
-      GROUP BY i.contact_id
+      -- participants, as analytics counts them), in any order, each half aggregated on its own.
+      SELECT h.contact_id,
+             max(h.last_at) AS last_at,
+             sum(h.cents)::bigint AS cents,
+             max(h.p_last_at) AS p_last_at,
+             sum(h.p_n90)::int AS p_n90
+      FROM ${contactInteractionTimes(workspaceId, atInstant(t0), {
+        aggregates: sql`max(i.occurred_at) AS last_at,
+          sum(${interactionValueSql(values)})::bigint AS cents,
+          max(i.occurred_at) FILTER (WHERE i.occurred_at <= ${atInstant(t1)}) AS p_last_at,
+          count(*) FILTER (WHERE i.occurred_at > ${atInstant(daysBefore(t1, FREQUENCY_WINDOW_DAYS))}
+                             AND i.occurred_at <= ${atInstant(t1)}) AS p_n90`,
+      })} h
+      GROUP BY h.contact_id
     ), d AS (
       SELECT c.id, c.name, c.email, c.company,
              coalesce(a.cents, 0) AS cents,
              r.keep_in_touch_days,
              ${epochMs(sql`a.last_at`)} AS last_ms,
+             greatest(a.last_at, r.done_at) AS clock_at,
              ${epochMs(sql`greatest(a.last_at, r.done_at)`)} AS clock_ms,
              ${healthTwiceSql(sql`a.p_last_at`, sql`coalesce(a.p_n90, 0)`, t1)} AS health_then_twice
       FROM contacts c
@@ -113,8 +122,7 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
         WHERE g.gap > 0
       ) learned
       WHERE (d.keep_in_touch_days IS NOT NULL AND ${since(sql`d`)} > d.keep_in_touch_days)
-         OR (d.keep_in_touch_days IS NULL AND ${since(sql`d`)} > ${MIN_CADENCE_DAYS}::float8 * ${coldFactor}::float8
-             AND d.health_then_twice >= 80)
+         OR (d.keep_in_touch_days IS NULL AND d.clock_at <= ${atInstant(youngestColdMs)} AND d.health_then_twice >= 80)
     )
     SELECT k.id, k.name, k.email, k.company, k.cents, k.keep_in_touch_days, k.cadence, k.last_ms, k.clock_ms,
            k.health_then_twice
