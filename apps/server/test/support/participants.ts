@@ -1,11 +1,12 @@
 import { pick } from "@rapport/core";
 
-export interface GeneratedParticipant {
+// A type alias rather than an interface so the rows fit insertRows' Record<string, unknown>.
+export type GeneratedParticipant = {
   interaction_id: string;
   workspace_id: string;
   contact_id: string | null;
   email: string | null;
-}
+};
 
 /**
  * Random interaction_participants rows for property tests: about 40% of the interactions get
