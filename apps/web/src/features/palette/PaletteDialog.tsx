@@ -6,7 +6,7 @@ import { Highlighted } from "../../components/Highlighted";
 import { useSession } from "../../session";
 import { trpc } from "../../trpc";
 import { requestIntent } from "../shell/intents";
-import { SECTIONS } from "../shell/TopBar";
+import { SECTIONS } from "../shell/sections";
 import { canManage, useOptionalWorkspace } from "../shell/workspace";
 import { readRecentContacts } from "./recent";
 import { closePalette } from "./store";
