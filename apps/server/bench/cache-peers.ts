@@ -17,7 +17,9 @@
  *                  Map). Rapport runs twice: with the freshness recommendations use (bounded
  *                  staleness: nothing asked per read) and with the read-after-commit fence whose
  *                  probe costs 1 ms (a Postgres round trip). Memory growth = peak RSS − RSS before
- *                  the library was imported (peak, and after a full GC at the end).
+ *                  the library was imported (peak, and after a full GC at the end);
+ *                  memory_tier_mb = after-GC growth with the memory tier − the same library's
+ *                  after-GC growth in redis_only: the tier's own footprint.
  *   redis_only     Redis tier only.
  *   stampede       two instances × 100 concurrent calls for one cold key: loader calls.
  *   redis_killed   memory + Redis on a redis-server of its own (never the shared one): killed
@@ -36,7 +38,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRandom, createZipfSampler } from "@rapport/core";
 import { Redis } from "ioredis";
-import { median, note, percentile, round } from "./load";
+import { median, note, numberArg, percentile, round } from "./load";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -52,13 +54,7 @@ const { values: args } = parseArgs({
     lib: { type: "string" },
   },
 });
-const num = (value: string | undefined, fallback: number, min: number, max: number, name: string) => {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/_/g, ""));
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new Error(`--${name} must be a number between ${min} and ${max}`);
-  return n;
-};
+const num = numberArg;
 const KEYS = num(args.keys, 10_000, 10, 1_000_000, "keys");
 const CONCURRENCY = num(args.concurrency, 50, 1, 1_000, "concurrency");
 const DURATION_S = num(args.duration, 8, 1, 600, "duration");
@@ -536,6 +532,16 @@ async function parent() {
       (medians[setting] ??= {})[lib] = out;
     }
   }
+  // The memory tier's own footprint: what stays after a full GC with it, less the same library without it.
+  if (medians.memory_redis && medians.redis_only) {
+    for (const [lib, figures] of Object.entries(medians.memory_redis)) {
+      const without = medians.redis_only[lib === "rapport_fenced_1ms" ? "rapport" : lib]?.rss_after_gc_growth_mb;
+      figures.memory_tier_mb =
+        figures.rss_after_gc_growth_mb == null || without == null
+          ? null
+          : round(figures.rss_after_gc_growth_mb - without, 1);
+    }
+  }
   const ratio = (a: number | null | undefined, b: number | null | undefined) =>
     a == null || b == null || b === 0 ? null : round(a / b, 3);
   const ratios: Record<string, Record<string, Record<string, number | null>>> = {};
@@ -545,7 +551,7 @@ async function parent() {
         ? ["loader_calls"]
         : setting === "redis_killed"
           ? ["max_ms", "writes_resume_ms"]
-          : ["ops_per_s", "p50_ms", "p99_ms", "rss_growth_mb", "rss_after_gc_growth_mb"];
+          : ["ops_per_s", "p50_ms", "p99_ms", "rss_growth_mb", "rss_after_gc_growth_mb", "memory_tier_mb"];
     for (const lib of ["rapport", "rapport_fenced_1ms"] as const) {
       if (!byLib[lib]) continue;
       const name = lib === "rapport" ? "" : `${lib}:`;
@@ -585,6 +591,10 @@ async function parent() {
       m.memory_redis?.rapport?.rss_growth_mb == null
         ? null
         : m.memory_redis.rapport.rss_growth_mb! <= 1.5 * (L1_BYTES / 2 ** 20);
+    met.memory_tier_within_1_5x_bound =
+      m.memory_redis?.rapport?.memory_tier_mb == null
+        ? null
+        : m.memory_redis.rapport.memory_tier_mb! <= 1.5 * (L1_BYTES / 2 ** 20);
     met.memory_after_gc_within_1_5x_bound =
       m.memory_redis?.rapport?.rss_after_gc_growth_mb == null
         ? null

@@ -44,7 +44,7 @@ import { forContactInput } from "../../../packages/api/src/modules/recommendatio
 import { workspaceMember } from "../../../packages/api/src/trpc";
 import { createRapportServer } from "../src/http";
 import { HOST, httpGet, repoRoot, withBenchEnvironment, type BenchEnv } from "./env";
-import { note, percentile, round, runLoad, type PhaseStats } from "./load";
+import { note, numberArg, percentile, round, runLoad, type PhaseStats } from "./load";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -61,13 +61,7 @@ const { values: args } = parseArgs({
   },
 });
 
-const num = (value: string | undefined, fallback: number, min: number, max: number, name: string) => {
-  if (value === undefined) return fallback;
-  const n = Number(value.replace(/_/g, ""));
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new Error(`--${name} must be a number between ${min} and ${max}`);
-  return n;
-};
+const num = numberArg;
 const CONTACTS = num(args.contacts, 10_000, 10, 1_000_000, "contacts");
 const INTERACTIONS = num(args.interactions, 200_000, 0, 10_000_000, "interactions");
 const CONCURRENCY = num(args.concurrency, 50, 1, 1_000, "concurrency");

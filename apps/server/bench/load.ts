@@ -51,6 +51,15 @@ export interface PhaseStats {
   process_cpu_cores: number;
 }
 
+/** A numeric command-line option (underscores allowed: 10_000), or `fallback` when absent. */
+export function numberArg(value: string | undefined, fallback: number, min: number, max: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value.replace(/_/g, ""));
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${name} must be a number between ${min} and ${max}`);
+  return n;
+}
+
 export function note(message: string) {
   process.stderr.write(`[bench] ${message}\n`);
 }
