@@ -38,8 +38,8 @@ const ENDPOINT_CONCURRENCY = 4;
  * are sent.
  */
 const SEND_CHUNK = 25;
-/** Sent and not yet recorded: past this, sending waits for the record to catch up. */
-const RECORD_BACKLOG = 200;
+/** Sent and not yet recorded: past this, sending waits for the record being written. */
+const RECORD_BACKLOG = 500;
 /** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
 const DRAIN_BUDGET_MS = 30_000;
 /** Retries of one endpoint falling due this close together share one wake-up job. */
@@ -280,10 +280,15 @@ export class WebhookDelivery {
     // so the records grow with the rate of sending instead of costing a transaction per message.
     const unrecorded: Sent[] = [];
     let recording: Promise<void> | null = null;
+    /** The one record being written (`recording` goes on while attempts are waiting). */
+    let record: Promise<void> = Promise.resolve();
     const flush = (): Promise<void> => {
       recording ??= (async () => {
         try {
-          while (unrecorded.length > 0 && failure === null) await this.record(endpoint, unrecorded.splice(0));
+          while (unrecorded.length > 0 && failure === null) {
+            record = this.record(endpoint, unrecorded.splice(0));
+            await record;
+          }
         } catch (error) {
           failure ??= { error };
         } finally {
@@ -295,12 +300,12 @@ export class WebhookDelivery {
 
     const next = async (): Promise<MessageRow | null> => {
       while (sending()) {
-        // Recording fell behind: let it catch up before sending more.
-        if (unrecorded.length >= RECORD_BACKLOG) await flush();
+        // Recording fell behind: sending waits for the record being written, not for all.
+        if (unrecorded.length >= RECORD_BACKLOG) await record.catch(() => {});
         const message = claimed.shift();
         if (message) {
-          // The next claim is made while the last claimed messages are sent.
-          if (claimed.length < slots.length && !nothingDue) void refill();
+          // The next claim is made while the second half of these is sent, so the lanes never wait for it.
+          if (claimed.length <= batchSize / 2 && !nothingDue) void refill();
           return message;
         }
         if (nothingDue && !claiming) return null;
