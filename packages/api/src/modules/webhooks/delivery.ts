@@ -231,7 +231,8 @@ export class WebhookDelivery {
     // receiver holds up one lane while the others go on, and one claim feeds them all.
     const claimed: MessageRow[] = [];
     let nothingDue = false;
-    let claiming: Promise<void> | null = null;
+    // Typed by a cast: set inside closures, which control-flow narrowing does not see.
+    let claiming = null as Promise<void> | null;
     const admit = async (rows: MessageRow[]) => {
       if (rows.length === 0) return;
       const rate = await this.deps.rateLimiter.take(
@@ -279,7 +280,7 @@ export class WebhookDelivery {
     // Attempts made and not yet recorded: one recording at a time takes all that are waiting,
     // so the records grow with the rate of sending instead of costing a transaction per message.
     const unrecorded: Sent[] = [];
-    let recording: Promise<void> | null = null;
+    let recording = null as Promise<void> | null;
     /** The one record being written (`recording` goes on while attempts are waiting). */
     let record: Promise<void> = Promise.resolve();
     const flush = (): Promise<void> => {
