@@ -7,6 +7,7 @@ import { trpc, type WorkspaceRole } from "../../trpc";
 import { AddContactForm } from "./AddContactForm";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
+import { BulkByFilter } from "./BulkByFilter";
 import { ContactImport } from "./ContactImport";
 import { SearchResults } from "./SearchResults";
 import { useDebounced } from "../../components/hooks";
@@ -376,6 +377,18 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             </span>
           </div>
           {deleteError ? <ErrorMessage error={deleteError} /> : null}
+          {!searching && total.data && total.data.count > 0 && (
+            <BulkByFilter
+              workspaceId={workspaceId}
+              filter={{
+                tag: countInput.tag,
+                company: countInput.company,
+                source: countInput.source,
+                search: countInput.search,
+              }}
+              matching={total.data.count}
+            />
+          )}
           <ContactsGrid
             workspaceId={workspaceId}
             rows={rows}

@@ -1,0 +1,60 @@
+/**
+ * Acting on every contact the list's filters select, in Chromium: a workspace with more
+ * matching contacts than a list page loads, filtered by employer, tagged in one action
+ * (a job with a progress bar), then all of them deleted; contacts outside the filter stay.
+ * Runs axe-core on the list with the bulk panel open.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SignedInUser, TestApp } from "../../server/test/support/app";
+import { expectAccessible, launchBrowser, openPage, signIn, startServer } from "./support/harness";
+
+let app: TestApp;
+let browser: Browser;
+let owner: SignedInUser;
+let workspaceId: string;
+const ACME = 1_100;
+
+beforeAll(async () => {
+  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
+  owner = await app.signUp("Bo Bulk");
+  workspaceId = (await owner.client.workspaces.create.mutate({ name: "Bulk Co" })).id;
+  for (let start = 0; start < ACME; start += 1_000) {
+    const size = Math.min(1_000, ACME - start);
+    await owner.client.contacts.bulkCreate.mutate({
+      workspaceId,
+      contacts: Array.from({ length: size }, (_, i) => ({ name: `Acme ${start + i}`, company: "Acme" })),
+    });
+  }
+  await owner.client.contacts.create.mutate({ workspaceId, name: "Gina Globex", company: "Globex" });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe("bulk operations on the filtered list", () => {
+  it("tags and deletes all matching contacts, not only the loaded rows", async () => {
+    const { context, page, record } = await openPage(browser, app.url);
+    await page.goto("/");
+    await signIn(page, owner.email, owner.password);
+    await page.goto(`/w/${workspaceId}/contacts`);
+    await page.getByLabel("Employer").fill("Acme");
+    const summary = page.getByText(`Act on all ${ACME.toLocaleString("en-US")} matching`);
+    await summary.click();
+    await page.getByLabel("Tag", { exact: true }).fill("fair");
+    await page.getByRole("button", { name: `Add tag to all ${ACME.toLocaleString("en-US")}` }).click();
+    await page.getByText(`Tagged ${ACME.toLocaleString("en-US")} contacts.`).waitFor({ timeout: 30_000 });
+    expect((await owner.client.contacts.count.query({ workspaceId, tag: "fair" })).count).toBe(ACME);
+    await expectAccessible(page, "contacts list with the bulk panel");
+
+    await page.getByRole("button", { name: `Delete all ${ACME.toLocaleString("en-US")}…` }).click();
+    await page.getByRole("button", { name: `Confirm: delete all ${ACME.toLocaleString("en-US")}` }).click();
+    await page.getByText(`Deleted ${ACME.toLocaleString("en-US")} contacts.`).waitFor({ timeout: 30_000 });
+    expect((await owner.client.contacts.count.query({ workspaceId })).count).toBe(1);
+    expect((await owner.client.contacts.count.query({ workspaceId, deleted: true })).count).toBe(ACME);
+    expect(record.errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,105 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useState } from "react";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { ProgressBar } from "../../components/ProgressBar";
+import { showToast } from "../../components/toast";
+import { trpc, type RouterInputs } from "../../trpc";
+import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
+import { refreshLists } from "./cache";
+
+type Filter = RouterInputs["contacts"]["bulk"]["filter"];
+type Action = "tag" | "untag" | "delete";
+
+const DONE: Record<Action, string> = { tag: "Tagged", untag: "Untagged", delete: "Deleted" };
+
+/**
+ * Acts on every contact the list's filters select, not only the loaded rows: add or remove
+ * a tag, or delete them all (restorable from "Recently deleted"). More than 1,000 run as a
+ * job whose progress bar follows it.
+ */
+export function BulkByFilter({
+  workspaceId,
+  filter,
+  matching,
+}: {
+  workspaceId: string;
+  filter: Filter;
+  matching: number;
+}) {
+  const id = useId();
+  const queryClient = useQueryClient();
+  const [tag, setTag] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const [running, setRunning] = useState<{ action: Action; jobId: string } | null>(null);
+  const bulk = trpc.contacts.bulk.useMutation();
+  const { progress } = useJobProgress(running?.jobId ?? null);
+
+  const finish = (action: Action, changed: number | null) => {
+    void refreshLists(queryClient, workspaceId);
+    showToast({
+      message:
+        changed === null
+          ? `${DONE[action]} every matching contact.`
+          : `${DONE[action]} ${changed.toLocaleString()} contact${changed === 1 ? "" : "s"}.`,
+    });
+  };
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reacts to the job finishing, once
+  useEffect(() => {
+    if (running && isJobFinished(progress) && progress?.state === "completed") {
+      finish(running.action, progress.done);
+      setRunning(null);
+    }
+  }, [progress?.state]);
+
+  const run = (action: Action) => {
+    setConfirming(false);
+    bulk.mutate(
+      { workspaceId, filter, action, ...(action === "delete" ? {} : { tag: tag.trim() }) },
+      {
+        onSuccess: (started) => {
+          if (started.jobId) setRunning({ action, jobId: started.jobId });
+          else finish(action, started.result?.changed ?? 0);
+        },
+      },
+    );
+  };
+  const busy = bulk.isPending || running !== null;
+  const all = `all ${matching.toLocaleString()}`;
+
+  return (
+    <details className="cl-bulk-all">
+      <summary>Act on {all} matching</summary>
+      <div className="cl-bulk-all-body">
+        <div className="field ct-field">
+          <label htmlFor={`${id}-tag`}>Tag</label>
+          <input id={`${id}-tag`} value={tag} maxLength={50} onChange={(event) => setTag(event.target.value)} />
+        </div>
+        <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("tag")}>
+          Add tag to {all}
+        </button>
+        <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("untag")}>
+          Remove tag from {all}
+        </button>
+        {confirming ? (
+          <button type="button" className="button-danger" disabled={busy} onClick={() => run("delete")}>
+            Confirm: delete {all}
+          </button>
+        ) : (
+          <button type="button" className="button-danger" disabled={busy} onClick={() => setConfirming(true)}>
+            Delete {all}…
+          </button>
+        )}
+      </div>
+      {running && (
+        <ProgressBar
+          label="Bulk operation progress"
+          percent={progress?.percent ?? null}
+          tone={progress?.state === "failed" ? "failed" : "running"}
+        />
+      )}
+      {progress?.state === "failed" && <p className="alert alert-error">{progress.error}</p>}
+      {bulk.error ? <ErrorMessage error={bulk.error} /> : null}
+    </details>
+  );
+}
