@@ -12,6 +12,8 @@ import {
   GDPR_EXPORT_DOWNLOAD_PATH,
   handleAnalyticsExport,
   handleGdprExportDownload,
+  CONTACTS_EXPORT_PATH,
+  handleContactsExport,
   handleImportReport,
   handleImportUpload,
   IMPORT_REPORT_PATH,
@@ -133,6 +135,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
       if (path.startsWith("/trpc/")) return trpcHandler(req, res);
       if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
       if (path === GDPR_EXPORT_DOWNLOAD_PATH) return await handleGdprExportDownload(runtime, req, res);
+      if (path === CONTACTS_EXPORT_PATH) return await handleContactsExport(runtime, req, res);
       if (path === IMPORT_UPLOAD_PATH) return await handleImportUpload(runtime, req, res);
       if (path === IMPORT_REPORT_PATH) return await handleImportReport(runtime, req, res);
       if (path === GOOGLE_OAUTH_CALLBACK_PATH) return await handleGoogleOAuthCallback(runtime, req, res);

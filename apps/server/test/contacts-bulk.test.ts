@@ -4,6 +4,7 @@
  * untagged, deleted and restored as a job with progress; a small one runs in the request;
  * contacts outside the filter are never touched.
  */
+import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
 import { until } from "./support/until";
@@ -68,6 +69,28 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
     const events = await app.query<{ n: number | string }>`
       SELECT count(*) AS n FROM domain_events WHERE workspace_id = ${workspaceId} AND type = 'contact.updated'`;
     expect(Number(events[0]!.n)).toBe(ACME);
+  });
+
+  it("exports the filtered list with the chosen columns as CSV and XLSX, streamed past one page", async () => {
+    const url = (query: string) => `${app.url}/api/contacts/export?workspaceId=${workspaceId}&${query}`;
+    const auth = { authorization: `Bearer ${owner.accessToken}` };
+    const csv = await fetch(url("format=csv&company=Acme&sort=name&columns=name,email,tags"), { headers: auth });
+    expect(csv.status).toBe(200);
+    const lines = (await csv.text()).trim().split("\r\n");
+    expect(lines).toHaveLength(ACME + 1);
+    expect(lines[0]).toBe("name,email,tags");
+    expect(lines[1]).toBe("Acme person 0,p0@acme.example,fair-2026");
+    const xlsx = await fetch(url("format=xlsx&tag=x&columns=name,company"), { headers: auth });
+    expect(xlsx.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as unknown as ArrayBuffer);
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.rowCount).toBe(31);
+    expect(sheet.getRow(2).values).toEqual([undefined, expect.stringMatching(/^Globex person/), "Globex"]);
+    const foreign = await fetch(url("format=csv"), { headers: { authorization: `Bearer ${outsider.accessToken}` } });
+    expect(foreign.status).toBe(404);
+    expect((await fetch(url("format=csv&columns=password"), { headers: auth })).status).toBe(400);
+    expect((await fetch(url("format=csv"))).status).toBe(401);
   });
 
   it("untags a small selection in the request", async () => {

@@ -17,6 +17,7 @@ export { handleAnalyticsExport } from "./modules/analytics/export";
 export { ANALYTICS_EXPORT_PATH } from "./modules/analytics/link";
 export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";
 export { handleGdprExportDownload } from "./modules/gdpr/export/download";
+export { CONTACTS_EXPORT_PATH, handleContactsExport } from "./modules/contacts/export";
 export {
   IMPORT_REPORT_PATH,
   IMPORT_UPLOAD_PATH,

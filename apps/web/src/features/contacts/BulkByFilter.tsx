@@ -3,12 +3,50 @@ import { useEffect, useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ProgressBar } from "../../components/ProgressBar";
 import { showToast } from "../../components/toast";
+import { authedFetch, getAccessToken } from "../../session";
 import { trpc, type RouterInputs } from "../../trpc";
 import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
 import { refreshLists } from "./cache";
 
 type Filter = RouterInputs["contacts"]["bulk"]["filter"];
 type Action = "tag" | "untag" | "delete";
+
+const COLUMNS = ["name", "email", "company", "title", "phone", "tags", "source", "created_at", "updated_at"] as const;
+const COLUMN_LABELS: Record<(typeof COLUMNS)[number], string> = {
+  name: "Name",
+  email: "Email",
+  company: "Company",
+  title: "Title",
+  phone: "Phone",
+  tags: "Tags",
+  source: "Source",
+  created_at: "Created",
+  updated_at: "Updated",
+};
+
+/** Downloads the filtered list (streamed by the server) with the chosen columns. */
+async function downloadExport(
+  workspaceId: string,
+  filter: Filter,
+  sort: string,
+  columns: string[],
+  format: "csv" | "xlsx",
+) {
+  const params = new URLSearchParams({ workspaceId, format, sort, columns: columns.join(",") });
+  for (const [key, value] of Object.entries(filter))
+    if (value !== undefined && value !== "") params.set(key, String(value));
+  const token = await getAccessToken();
+  const response = await authedFetch(`/api/contacts/export?${params}`, {
+    headers: { authorization: `Bearer ${token ?? ""}` },
+  });
+  if (!response.ok) throw new Error(`The export failed (${response.status}).`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `rapport-contacts.${format}`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 const DONE: Record<Action, string> = { tag: "Tagged", untag: "Untagged", delete: "Deleted" };
 
@@ -20,16 +58,26 @@ const DONE: Record<Action, string> = { tag: "Tagged", untag: "Untagged", delete:
 export function BulkByFilter({
   workspaceId,
   filter,
+  sort,
   matching,
 }: {
   workspaceId: string;
   filter: Filter;
+  sort: string;
   matching: number;
 }) {
   const id = useId();
   const queryClient = useQueryClient();
   const [tag, setTag] = useState("");
   const [confirming, setConfirming] = useState(false);
+  const [columns, setColumns] = useState<string[]>(["name", "email", "company", "title", "phone", "tags"]);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const exportAs = (format: "csv" | "xlsx") => {
+    setExportError(null);
+    downloadExport(workspaceId, filter, sort, columns, format).catch((error: unknown) =>
+      setExportError(error instanceof Error ? error.message : "The export failed."),
+    );
+  };
   const [running, setRunning] = useState<{ action: Action; jobId: string } | null>(null);
   const bulk = trpc.contacts.bulk.useMutation();
   const { progress } = useJobProgress(running?.jobId ?? null);
@@ -91,6 +139,42 @@ export function BulkByFilter({
           </button>
         )}
       </div>
+      <fieldset className="cl-export">
+        <legend>Export {all} with these columns</legend>
+        {COLUMNS.map((column) => (
+          <label className="checkbox" key={column}>
+            <input
+              type="checkbox"
+              checked={columns.includes(column)}
+              onChange={() =>
+                setColumns((current) =>
+                  current.includes(column)
+                    ? current.filter((c) => c !== column)
+                    : COLUMNS.filter((c) => c === column || current.includes(c)),
+                )
+              }
+            />
+            {COLUMN_LABELS[column]}
+          </label>
+        ))}
+        <button
+          type="button"
+          className="button-secondary"
+          disabled={columns.length === 0}
+          onClick={() => exportAs("csv")}
+        >
+          Export CSV
+        </button>
+        <button
+          type="button"
+          className="button-secondary"
+          disabled={columns.length === 0}
+          onClick={() => exportAs("xlsx")}
+        >
+          Export Excel
+        </button>
+        {exportError && <p className="alert alert-error">{exportError}</p>}
+      </fieldset>
       {running && (
         <ProgressBar
           label="Bulk operation progress"

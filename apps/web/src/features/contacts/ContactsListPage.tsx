@@ -386,6 +386,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
                 source: countInput.source,
                 search: countInput.search,
               }}
+              sort={applied.sort}
               matching={total.data.count}
             />
           )}
