@@ -15,7 +15,9 @@
  *    expected = Σ over workspaces of its subscribers × its events.
  *    Latency = receipt − the event's created_at (its transaction's start, at or before the
  *    commit: an upper bound of commit → receipt); *_from_answer_ms = receipt − the commit's
- *    answer reaching the bench (after the commit: a lower bound).
+ *    answer reaching the bench (after the commit: a lower bound); to_relay_* = the outbox
+ *    relay's Redis broadcast of the event reaching the bench − its transaction start (outbox
+ *    visibility + the dispatcher), after_relay_* = receipt − that broadcast (the feeds and streams).
  * 4. Memory: each instance's RSS every second; flat = the last fifth's mean within 10 % (or
  *    20 MB) of the second fifth's.
  * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
@@ -39,6 +41,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
+import { Redis } from "ioredis";
 import { io as connectPeer, type Socket } from "socket.io-client";
 import { HOST, intArg, repoRoot, startApiInstance, withBenchEnvironment } from "./env";
 import { note, percentile, round } from "./load";
@@ -83,6 +86,13 @@ class Tally {
   fromAnswer: number[] = [];
   /** When each commit's answer came. */
   readonly answeredAt = new Map<string, number>();
+  /** When the outbox relay's Redis broadcast of each event reached the bench (Rapport only). */
+  readonly relayedAt = new Map<string, number>();
+  /** Per event: broadcast − transaction start (outbox visibility + dispatcher). */
+  toRelay: number[] = [];
+  /** Per delivery: receipt − broadcast (each instance's feed read and the streams). */
+  afterRelay: number[] = [];
+  private readonly relayCounted = new Set<string>();
   deliveries = 0;
   duplicates = 0;
   foreign = 0;
@@ -109,6 +119,14 @@ class Tally {
     this.deliveries++;
     this.latencies.push(at - Date.parse(createdAt));
     this.fromAnswer.push(at - (this.answeredAt.get(id) ?? at));
+    const relayed = this.relayedAt.get(id);
+    if (relayed !== undefined) {
+      this.afterRelay.push(at - relayed);
+      if (!this.relayCounted.has(id)) {
+        this.relayCounted.add(id);
+        this.toRelay.push(relayed - Date.parse(createdAt));
+      }
+    }
   }
   /** Receipts that came before their commit's answer did. */
   pending: { subscriber: number; id: string; workspace: string; createdAt: string; at: number }[] = [];
@@ -202,6 +220,8 @@ async function paced(commit: (k: number) => Promise<void>): Promise<{ sent: numb
 function summary(tally: Tally, expected: number) {
   const sorted = Float64Array.from(tally.latencies).sort();
   const fromAnswer = Float64Array.from(tally.fromAnswer).sort();
+  const toRelay = Float64Array.from(tally.toRelay).sort();
+  const afterRelay = Float64Array.from(tally.afterRelay).sort();
   return {
     expected_deliveries: expected,
     deliveries: tally.deliveries,
@@ -211,6 +231,14 @@ function summary(tally: Tally, expected: number) {
     max_ms: round(sorted.at(-1) ?? 0, 1),
     p50_from_answer_ms: round(percentile(fromAnswer, 50), 1),
     p99_from_answer_ms: round(percentile(fromAnswer, 99), 1),
+    ...(toRelay.length > 0
+      ? {
+          to_relay_p50_ms: round(percentile(toRelay, 50), 1),
+          to_relay_p99_ms: round(percentile(toRelay, 99), 1),
+          after_relay_p50_ms: round(percentile(afterRelay, 50), 1),
+          after_relay_p99_ms: round(percentile(afterRelay, 99), 1),
+        }
+      : {}),
   };
 }
 
@@ -256,6 +284,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
   const instances: Awaited<ReturnType<typeof startApiInstance>>[] = [];
   // Whatever happens below, the instances (and the peers) end before the database is dropped.
   const children: ChildProcess[] = [];
+  let relayListener: Redis | null = null;
   try {
     for (const port of ports) {
       instances.push(await startApiInstance(env, port, LIVE_ENV));
@@ -317,6 +346,15 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
     await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
     note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
 
+    // The relay's broadcasts, to split the latency into "until broadcast" and "after".
+    relayListener = new Redis(env.runtime.config.REDIS_URL ?? "redis://127.0.0.1:6379");
+    await relayListener.subscribe(`${env.redisPrefix}events`);
+    relayListener.on("message", (_channel: string, message: string) => {
+      const at = Date.now();
+      for (const event of JSON.parse(message) as { type: string; payload: { contactId?: string } }[])
+        if (event.type === "contact.created" && event.payload.contactId)
+          tally.relayedAt.set(event.payload.contactId, at);
+    });
     const clients = ports.map((port) =>
       createRapportClient({ url: `http://${HOST}:${port}`, token: () => env.token, batch: false }),
     );
@@ -469,6 +507,10 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
       p50_ms: rapport.p50_ms,
       p99_ms: p99,
       max_ms: rapport.max_ms,
+      to_relay_p50_ms: rapport.to_relay_p50_ms ?? null,
+      to_relay_p99_ms: rapport.to_relay_p99_ms ?? null,
+      after_relay_p50_ms: rapport.after_relay_p50_ms ?? null,
+      after_relay_p99_ms: rapport.after_relay_p99_ms ?? null,
       p50_from_answer_ms: rapport.p50_from_answer_ms,
       p99_from_answer_ms: rapport.p99_from_answer_ms,
       server_rss_mb: rapport.server_rss_mb,
@@ -506,6 +548,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE
     note(`wrote ${RESULTS}`);
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } finally {
+    relayListener?.disconnect();
     await Promise.all(children.map(kill));
   }
 });
