@@ -255,7 +255,8 @@ async function waitFor(what: string, done: () => boolean, timeoutMs: number): Pr
 }
 
 function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  // Already gone (by its own exit or a signal): "exit" will not come again.
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
     child.kill("SIGTERM");
