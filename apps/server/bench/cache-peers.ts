@@ -18,8 +18,10 @@
  *                  staleness: nothing asked per read) and with the read-after-commit fence whose
  *                  probe costs 1 ms (a Postgres round trip). Memory growth = peak RSS − RSS before
  *                  the library was imported (peak, and after a full GC at the end);
- *                  memory_tier_mb = after-GC growth with the memory tier − the same library's
- *                  after-GC growth in redis_only: the tier's own footprint.
+ *                  live_after_gc_growth_mb: V8 heap + external still reachable after that GC
+ *                  (RSS keeps the high-water mark of the run's garbage, which grows with
+ *                  throughput); memory_tier_mb = that with the memory tier − the same library's
+ *                  in redis_only: the tier's own footprint.
  *   redis_only     Redis tier only.
  *   stampede       two instances × 100 concurrent calls for one cold key: loader calls.
  *   redis_killed   memory + Redis on a redis-server of its own (never the shared one): killed
@@ -286,6 +288,12 @@ async function createPeer(
 async function child(setting: Setting, lib: Lib): Promise<unknown> {
   const prefix = `bench:peers:${process.pid}:${Date.now()}:`;
   const rssBefore = process.memoryUsage().rss;
+  const live = () => {
+    const usage = process.memoryUsage();
+    return usage.heapUsed + usage.external;
+  };
+  (globalThis as { gc?: () => void }).gc?.();
+  const liveBefore = live();
   let peakRss = rssBefore;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -301,6 +309,7 @@ async function child(setting: Setting, lib: Lib): Promise<unknown> {
       await sleep(200);
       gc?.();
       const rssAfterGc = process.memoryUsage().rss;
+      const liveAfterGc = live();
       await peer.close();
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const { timeline: _t, timelineCount: _c, ...rest } = figures;
@@ -309,6 +318,8 @@ async function child(setting: Setting, lib: Lib): Promise<unknown> {
         import_mb: round((rssAfterImport - rssBefore) / 2 ** 20, 1),
         rss_growth_mb: round((peakRss - rssBefore) / 2 ** 20, 1),
         rss_after_gc_growth_mb: round((rssAfterGc - rssBefore) / 2 ** 20, 1),
+        // What is still reachable then (V8 heap + external): RSS keeps the high-water mark of the garbage.
+        live_after_gc_growth_mb: round((liveAfterGc - liveBefore) / 2 ** 20, 1),
       };
     }
     if (setting === "stampede") {
@@ -535,11 +546,11 @@ async function parent() {
   // The memory tier's own footprint: what stays after a full GC with it, less the same library without it.
   if (medians.memory_redis && medians.redis_only) {
     for (const [lib, figures] of Object.entries(medians.memory_redis)) {
-      const without = medians.redis_only[lib === "rapport_fenced_1ms" ? "rapport" : lib]?.rss_after_gc_growth_mb;
+      const without = medians.redis_only[lib === "rapport_fenced_1ms" ? "rapport" : lib]?.live_after_gc_growth_mb;
       figures.memory_tier_mb =
-        figures.rss_after_gc_growth_mb == null || without == null
+        figures.live_after_gc_growth_mb == null || without == null
           ? null
-          : round(figures.rss_after_gc_growth_mb - without, 1);
+          : round(figures.live_after_gc_growth_mb - without, 1);
     }
   }
   const ratio = (a: number | null | undefined, b: number | null | undefined) =>
@@ -551,7 +562,15 @@ async function parent() {
         ? ["loader_calls"]
         : setting === "redis_killed"
           ? ["max_ms", "writes_resume_ms"]
-          : ["ops_per_s", "p50_ms", "p99_ms", "rss_growth_mb", "rss_after_gc_growth_mb", "memory_tier_mb"];
+          : [
+              "ops_per_s",
+              "p50_ms",
+              "p99_ms",
+              "rss_growth_mb",
+              "rss_after_gc_growth_mb",
+              "live_after_gc_growth_mb",
+              "memory_tier_mb",
+            ];
     for (const lib of ["rapport", "rapport_fenced_1ms"] as const) {
       if (!byLib[lib]) continue;
       const name = lib === "rapport" ? "" : `${lib}:`;
