@@ -165,7 +165,7 @@ const ENTRY_OVERHEAD = 320;
  * the heap holds — not the length of the JSON — is what keeps the tier's real
  * footprint near its configured bound (the JSON length undercounts ~3-5×).
  */
-export function retainedBytes(value: unknown): number {
+function retainedBytes(value: unknown): number {
   let bytes = 0;
   const stack: unknown[] = [value];
   while (stack.length > 0) {

@@ -15,15 +15,15 @@ import { StatsRecorder } from "./stats";
 import type { CacheParts } from "./parts";
 import type { CacheFreshness, CacheHealth, CacheResult, CacheSettings, Computation } from "./types";
 
-export type { CacheFreshness, CacheHealth, CacheResult, Computation } from "./types";
+export type { CacheHealth, CacheResult, Computation } from "./types";
 
 /**
  * What each namespace's reads may see (types.ts). Recommendations tolerate the
- * time an event takes to reach the instance (measured by bench:cache; p99 well
- * under 50 ms on a quiet host) and so never wait for Postgres; the warm-up's
+ * time an event takes to reach the instance (bench:cache reports it; it is bound by
+ * the oldest open transaction on the Postgres server) and so never wait for Postgres; the warm-up's
  * list of top contacts is read rarely and stays read-after-commit.
  */
-export const DEFAULT_FRESHNESS: Record<CacheNamespace, CacheFreshness> = {
+const DEFAULT_FRESHNESS: Record<CacheNamespace, CacheFreshness> = {
   rec: "event-bounded",
   top: "read-after-commit",
 };
