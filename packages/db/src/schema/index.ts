@@ -15,3 +15,4 @@ export * from "./notifications";
 export * from "./tasks";
 export * from "./imports";
 export * from "./duplicates";
+export * from "./search";

@@ -9,7 +9,7 @@ import { appendEvents } from "../../platform/events/outbox";
 import type { ProgressReporter } from "../../platform/progress";
 import type { ContactService } from "./service";
 
-export const CONTACT_BULK_JOB = "contacts.bulk";
+const CONTACT_BULK_JOB = "contacts.bulk";
 /** Up to this many run in the request; more run as a job with progress. */
 const INLINE_LIMIT = 1_000;
 /** Contacts per transaction. */
