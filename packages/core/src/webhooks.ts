@@ -4,6 +4,21 @@
  * caller passes the clock's time and the random draw.
  */
 
+/** A contact's snapshot as webhooks send it; the contact examples below vary it. */
+const EXAMPLE_CONTACT = {
+  id: "5f0c7f1e-8a40-4f57-9a57-0b5d2b5a3c11",
+  name: "Ada Lovelace",
+  email: "ada@example.com",
+  company: "Analytical Engines",
+  title: "Engineer",
+  phone: null,
+  tags: ["vip"],
+  source: "manual",
+  createdAt: "2026-01-01T10:00:00.000Z",
+  updatedAt: "2026-01-01T10:00:00.000Z",
+  deletedAt: null,
+};
+
 /**
  * What a receiver may subscribe to, with the shape of `data` it gets. `gdpr.export.completed`
  * is not among them: it is the requester's own news (it belongs to no workspace), not the
@@ -13,35 +28,16 @@ export const WEBHOOK_EVENT_CATALOGUE = [
   {
     type: "contact.created",
     description: "A contact was created (by hand, by an import or by a sync).",
-    example: {
-      id: "5f0c7f1e-8a40-4f57-9a57-0b5d2b5a3c11",
-      name: "Ada Lovelace",
-      email: "ada@example.com",
-      company: "Analytical Engines",
-      title: "Engineer",
-      phone: null,
-      tags: ["vip"],
-      source: "manual",
-      createdAt: "2026-01-01T10:00:00.000Z",
-      updatedAt: "2026-01-01T10:00:00.000Z",
-      deletedAt: null,
-    },
+    example: EXAMPLE_CONTACT,
   },
   {
     type: "contact.updated",
     description: "Fields of a contact changed; `changedFields` names them.",
     example: {
-      id: "5f0c7f1e-8a40-4f57-9a57-0b5d2b5a3c11",
+      ...EXAMPLE_CONTACT,
       name: "Ada King",
-      email: "ada@example.com",
-      company: "Analytical Engines",
       title: "Countess",
-      phone: null,
-      tags: ["vip"],
-      source: "manual",
-      createdAt: "2026-01-01T10:00:00.000Z",
       updatedAt: "2026-01-02T10:00:00.000Z",
-      deletedAt: null,
       changedFields: ["name", "title"],
     },
   },
@@ -64,17 +60,8 @@ export const WEBHOOK_EVENT_CATALOGUE = [
     description:
       "Two contacts were merged: the contact in `data` stayed and `mergedContactId` is gone; its interactions and links now belong to the one that stayed. Undoable for 30 days (`contact.unmerged`).",
     example: {
-      id: "5f0c7f1e-8a40-4f57-9a57-0b5d2b5a3c11",
-      name: "Ada Lovelace",
-      email: "ada@example.com",
-      company: "Analytical Engines",
-      title: "Engineer",
-      phone: null,
-      tags: ["vip"],
-      source: "manual",
-      createdAt: "2026-01-01T10:00:00.000Z",
+      ...EXAMPLE_CONTACT,
       updatedAt: "2026-01-04T10:00:00.000Z",
-      deletedAt: null,
       mergedContactId: "7a1d9e2b-3c4f-4a5b-8c6d-0e1f2a3b4c5d",
     },
   },
@@ -83,17 +70,8 @@ export const WEBHOOK_EVENT_CATALOGUE = [
     description:
       "A merge was undone: `restoredContactId` exists again with the interactions and links it had; the contact in `data` has its values from before the merge.",
     example: {
-      id: "5f0c7f1e-8a40-4f57-9a57-0b5d2b5a3c11",
-      name: "Ada Lovelace",
-      email: "ada@example.com",
-      company: "Analytical Engines",
-      title: "Engineer",
-      phone: null,
-      tags: ["vip"],
-      source: "manual",
-      createdAt: "2026-01-01T10:00:00.000Z",
+      ...EXAMPLE_CONTACT,
       updatedAt: "2026-01-03T10:00:00.000Z",
-      deletedAt: null,
       restoredContactId: "7a1d9e2b-3c4f-4a5b-8c6d-0e1f2a3b4c5d",
     },
   },

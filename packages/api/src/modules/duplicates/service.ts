@@ -34,14 +34,8 @@ const WRITE_BATCH = 1_000;
 const DAY_MS = 86_400_000;
 
 /** A contact as the duplicates page and the merge preview show it. */
-export interface DuplicateContact {
+export interface DuplicateContact extends MergeableContact {
   id: string;
-  name: string;
-  email: string | null;
-  company: string | null;
-  title: string | null;
-  phone: string | null;
-  tags: string[];
   createdAt: Date;
   interactionCount: number;
 }
