@@ -43,6 +43,8 @@ const endpointRef = (ids: Ids) => ({ workspaceId: ids.workspaceId, endpointId: E
 // An import and a mapping template of no workspace the caller may see.
 const IMPORT_ID = "00000000-0000-4000-8000-00000000e003";
 const TEMPLATE_ID = "00000000-0000-4000-8000-00000000e004";
+// A saved view of no workspace the caller may see.
+const VIEW_ID = "00000000-0000-4000-8000-00000000e005";
 // The other contact of a pair and a merge that exist nowhere: the pair is refused for the contact of B.
 const OTHER_CONTACT_ID = "00000000-0000-4000-8000-00000000d001";
 const MERGE_ID = "00000000-0000-4000-8000-00000000d002";
@@ -76,6 +78,19 @@ const workspaceProcedures: Record<string, Call> = {
     }),
   "imports.deleteTemplate": (c, ids) =>
     c.imports.deleteTemplate.mutate({ workspaceId: ids.workspaceId, templateId: TEMPLATE_ID }),
+  "views.list": (c, ids) => c.views.list.query({ workspaceId: ids.workspaceId }),
+  "views.create": (c, ids) =>
+    c.views.create.mutate({
+      workspaceId: ids.workspaceId,
+      name: "Intruder",
+      shared: true,
+      filters: {},
+      sort: "name",
+      columns: ["name"],
+    }),
+  "views.update": (c, ids) =>
+    c.views.update.mutate({ workspaceId: ids.workspaceId, viewId: VIEW_ID, patch: { name: "Intruder" } }),
+  "views.delete": (c, ids) => c.views.delete.mutate({ workspaceId: ids.workspaceId, viewId: VIEW_ID }),
   "webhooks.eventTypes": (c, ids) => c.webhooks.eventTypes.query({ workspaceId: ids.workspaceId }),
   "webhooks.list": (c, ids) => c.webhooks.list.query({ workspaceId: ids.workspaceId }),
   "webhooks.get": (c, ids) => c.webhooks.get.query(endpointRef(ids)),

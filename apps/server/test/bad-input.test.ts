@@ -231,6 +231,31 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "imports.deleteTemplate": {
     input: async (f) => ({ workspaceId: f.workspaceId, templateId: await importTemplate(f) }),
   },
+  "views.list": { input: (f) => ({ workspaceId: f.workspaceId }) },
+  "views.create": {
+    input: (f) => ({
+      workspaceId: f.workspaceId,
+      name: `Customers ${randomBytes(3).toString("hex")}`,
+      shared: true,
+      filters: { tag: "vip", company: "Acme", search: "Ana", source: "manual" },
+      sort: "name",
+      columns: ["name", "email", "company"],
+    }),
+  },
+  "views.update": {
+    input: async (f) => ({
+      workspaceId: f.workspaceId,
+      viewId: await savedView(f),
+      patch: {
+        name: `Renamed ${randomBytes(3).toString("hex")}`,
+        shared: false,
+        filters: { tag: "vip", company: "Acme", search: "Ana", source: "import" },
+        sort: "created",
+        columns: ["name", "tags"],
+      },
+    }),
+  },
+  "views.delete": { input: async (f) => ({ workspaceId: f.workspaceId, viewId: await savedView(f) }) },
   "contacts.restore": {
     setup: async (f) => {
       await f.owner.client.contacts.delete.mutate({ workspaceId: f.workspaceId, contactIds: [f.contactId] });
@@ -518,6 +543,18 @@ async function importTemplate(f: Fixture): Promise<string> {
     mapping: ["name", "email"],
   });
   return template.id;
+}
+
+async function savedView(f: Fixture): Promise<string> {
+  const view = await f.owner.client.views.create.mutate({
+    workspaceId: f.workspaceId,
+    name: `View ${randomBytes(3).toString("hex")}`,
+    shared: false,
+    filters: {},
+    sort: "updated",
+    columns: ["name"],
+  });
+  return view.id;
 }
 
 async function openInvitation(f: Fixture, workspaceId?: string): Promise<{ invitationId: string; token: string }> {

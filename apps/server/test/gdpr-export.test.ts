@@ -103,6 +103,14 @@ describe("gdpr exports", () => {
   });
 
   it("a user's export: the ZIP's JSON files equal the database rows for that user, README covers purposes, recipients, retention, rights", async () => {
+    const view = await alice.client.views.create.mutate({
+      workspaceId,
+      name: "Key accounts",
+      shared: false,
+      filters: { tag: "vip" },
+      sort: "name",
+      columns: ["name", "email"],
+    });
     const requested = await alice.client.gdpr.requestExport.mutate({});
     expect(["pending", "in_progress", "completed"]).toContain(requested.status);
     const status = await waitForExport(alice, requested.exportId);
@@ -125,6 +133,7 @@ describe("gdpr exports", () => {
       "notifications.json",
       "preferences.json",
       "profile.json",
+      "saved-views.json",
       "tasks.json",
     ]);
     // Alice created the workspace; nobody invited her. She connected no mailbox.
@@ -133,6 +142,17 @@ describe("gdpr exports", () => {
     // She chose nothing: the defaults apply, and the file says so.
     expect(await json("notification-preferences.json")).toEqual({ choices: {}, updatedAt: null });
     expect(await json("tasks.json")).toEqual([]);
+    expect(await json("saved-views.json")).toEqual([
+      expect.objectContaining({
+        id: view.id,
+        workspaceId,
+        name: "Key accounts",
+        shared: false,
+        filters: { tag: "vip" },
+        sort: "name",
+        columns: ["name", "email"],
+      }),
+    ]);
 
     const profile = await json("profile.json");
     expect(profile.user).toMatchObject({ id: alice.userId, email: alice.email, name: "Alice Owner" });
@@ -210,6 +230,7 @@ describe("gdpr exports", () => {
       "interactions.json",
       "keep-in-touch.json",
       "profile.json",
+      "saved-views.json",
       "tasks.json",
       "webhook-messages.json",
     ]);

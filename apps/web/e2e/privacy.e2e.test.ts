@@ -138,6 +138,7 @@ describe("privacy", () => {
       "interactions.json",
       "keep-in-touch.json",
       "profile.json",
+      "saved-views.json",
       "tasks.json",
       "webhook-messages.json",
     ]);
@@ -289,6 +290,7 @@ describe("privacy", () => {
       "notifications.json",
       "preferences.json",
       "profile.json",
+      "saved-views.json",
       "tasks.json",
     ]);
     expect(JSON.stringify(await userZip.json("profile.json"))).toContain(email);

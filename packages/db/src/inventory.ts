@@ -606,6 +606,24 @@ export const INVENTORY: Record<string, TableInventory> = {
       updated_at: np,
     },
   },
+  saved_views: {
+    subject: "user",
+    purpose: "saved views of the contacts list (filters, sort, columns), private to a member or shared with the workspace",
+    retention:
+      "until deleted by their owner (or an admin, for shared ones); private ones with the owner's account, shared ones with the workspace",
+    columns: {
+      id: np,
+      workspace_id: np,
+      owner_id: pid("member who saved the view (cleared when they are erased; their private views are deleted)"),
+      name: np,
+      shared: np,
+      filters: np,
+      sort: np,
+      columns: np,
+      created_at: np,
+      updated_at: np,
+    },
+  },
   gdpr_exports: {
     subject: "system",
     purpose:

@@ -19,6 +19,7 @@ import { reconnectModule } from "./reconnect/module";
 import { searchModule } from "./search/module";
 import { systemModule } from "./system/module";
 import { tasksModule } from "./tasks/module";
+import { viewsModule } from "./views/module";
 import { webhooksModule } from "./webhooks/module";
 import { workspacesModule } from "./workspaces/module";
 
@@ -36,6 +37,7 @@ export const appModules = [
   interactionsModule,
   contactsModule,
   importsModule,
+  viewsModule,
   // After contacts: its merge records go with the kept contact (foreign key) or by the merged id.
   duplicatesModule,
   gmailModule,

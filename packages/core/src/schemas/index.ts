@@ -18,3 +18,4 @@ export * from "./gmail";
 export * from "./tasks";
 export * from "./imports";
 export * from "./duplicates";
+export * from "./views";

@@ -16,3 +16,4 @@ export * from "./tasks";
 export * from "./imports";
 export * from "./duplicates";
 export * from "./search";
+export * from "./views";

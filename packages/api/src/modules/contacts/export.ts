@@ -10,7 +10,7 @@
 import { once } from "node:events";
 import type http from "node:http";
 import { CONTACT_SOURCES } from "@rapport/core";
-import { idSchema, requiredText, TAG_SEPARATOR, type ListContactsInput } from "@rapport/core/schemas";
+import { CONTACT_LIST_COLUMNS, idSchema, requiredText, TAG_SEPARATOR, type ListContactsInput } from "@rapport/core/schemas";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { z } from "zod";
@@ -22,17 +22,7 @@ import type { Contact } from "./service";
 
 export const CONTACTS_EXPORT_PATH = "/api/contacts/export";
 
-const EXPORT_COLUMNS = [
-  "name",
-  "email",
-  "company",
-  "title",
-  "phone",
-  "tags",
-  "source",
-  "created_at",
-  "updated_at",
-] as const;
+const EXPORT_COLUMNS = CONTACT_LIST_COLUMNS;
 type ExportColumn = (typeof EXPORT_COLUMNS)[number];
 const PAGE = 1_000;
 
