@@ -416,6 +416,9 @@ describe("authorization across workspaces", () => {
           "gmail.status",
           "gmail.authUrl",
           "gmail.completeOAuth",
+          // The caller's own and the workspace's shared views: no record ids.
+          "views.list",
+          "views.create",
         ].includes(path),
     ),
   )("%s with my workspace but another workspace's record ids → NOT_FOUND", async (_path, call) => {

@@ -230,7 +230,6 @@ describe("gdpr exports", () => {
       "interactions.json",
       "keep-in-touch.json",
       "profile.json",
-      "saved-views.json",
       "tasks.json",
       "webhook-messages.json",
     ]);

@@ -138,7 +138,6 @@ describe("privacy", () => {
       "interactions.json",
       "keep-in-touch.json",
       "profile.json",
-      "saved-views.json",
       "tasks.json",
       "webhook-messages.json",
     ]);
