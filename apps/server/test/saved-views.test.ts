@@ -97,9 +97,7 @@ describe.each(drivers)("saved views on %s", (driver) => {
 
   it("a member who is not an admin cannot delete someone else's shared view", async () => {
     const view = await create(admin, "Admin's shared", true);
-    expect((await errorOf(member.client.views.delete.mutate({ workspaceId, viewId: view.id }))).code).toBe(
-      "FORBIDDEN",
-    );
+    expect((await errorOf(member.client.views.delete.mutate({ workspaceId, viewId: view.id }))).code).toBe("FORBIDDEN");
     expect(await names(member)).toContain("Admin's shared");
   });
 
@@ -140,7 +138,11 @@ describe.each(drivers)("saved views on %s", (driver) => {
     expect(
       (
         await errorOf(
-          member.client.views.update.mutate({ workspaceId, viewId: view.id, patch: { filters: { source: "fax" } } } as never),
+          member.client.views.update.mutate({
+            workspaceId,
+            viewId: view.id,
+            patch: { filters: { source: "fax" } },
+          } as never),
         )
       ).code,
     ).toBe("BAD_REQUEST");
@@ -165,7 +167,9 @@ describe.each(drivers)("saved views on %s", (driver) => {
       await handler.eraseUser!(tx, leaver.userId, { operationId: randomUUID(), now: app.clock.now() });
     });
     expect(await app.query`SELECT 1 FROM saved_views WHERE id = ${privateView.id}`).toHaveLength(0);
-    const [kept] = await app.query<{ owner_id: string | null }>`SELECT owner_id FROM saved_views WHERE id = ${sharedView.id}`;
+    const [kept] = await app.query<{
+      owner_id: string | null;
+    }>`SELECT owner_id FROM saved_views WHERE id = ${sharedView.id}`;
     expect(kept).toEqual({ owner_id: null });
     // Nobody owns it now: an admin may delete it.
     await admin.client.views.delete.mutate({ workspaceId, viewId: sharedView.id });

@@ -608,7 +608,8 @@ export const INVENTORY: Record<string, TableInventory> = {
   },
   saved_views: {
     subject: "user",
-    purpose: "saved views of the contacts list (filters, sort, columns), private to a member or shared with the workspace",
+    purpose:
+      "saved views of the contacts list (filters, sort, columns), private to a member or shared with the workspace",
     retention:
       "until deleted by their owner (or an admin, for shared ones); private ones with the owner's account, shared ones with the workspace",
     columns: {

@@ -10,7 +10,13 @@
 import { once } from "node:events";
 import type http from "node:http";
 import { CONTACT_SOURCES } from "@rapport/core";
-import { CONTACT_LIST_COLUMNS, idSchema, requiredText, TAG_SEPARATOR, type ListContactsInput } from "@rapport/core/schemas";
+import {
+  CONTACT_LIST_COLUMNS,
+  idSchema,
+  requiredText,
+  TAG_SEPARATOR,
+  type ListContactsInput,
+} from "@rapport/core/schemas";
 import ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { z } from "zod";
