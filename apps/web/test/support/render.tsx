@@ -49,6 +49,8 @@ export async function renderApp({
     ],
     "contacts.list": () => ({ items: [], nextCursor: null }),
     "contacts.count": () => ({ count: 0, exact: true }),
+    // The contacts list's "Views" menu: by default no saved views.
+    "views.list": () => [],
     // Every contact page asks whether the person's data is restricted or erased (GDPR); by default neither.
     "gdpr.contactPrivacy": () => ({ restricted: false, restrictions: [], erasedAt: null }),
     // …and shows the relationship figures: by default a contact never contacted.

@@ -2,6 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ProgressBar } from "../../components/ProgressBar";
+import { CONTACT_LIST_COLUMNS, type ContactListColumn } from "../../schemas";
 import { showToast } from "../../components/toast";
 import { authedFetch, getAccessToken } from "../../session";
 import { trpc, type RouterInputs } from "../../trpc";
@@ -11,8 +12,8 @@ import { refreshLists } from "./cache";
 type Filter = RouterInputs["contacts"]["bulk"]["filter"];
 type Action = "tag" | "untag" | "delete";
 
-const COLUMNS = ["name", "email", "company", "title", "phone", "tags", "source", "created_at", "updated_at"] as const;
-const COLUMN_LABELS: Record<(typeof COLUMNS)[number], string> = {
+const COLUMNS = CONTACT_LIST_COLUMNS;
+const COLUMN_LABELS: Record<ContactListColumn, string> = {
   name: "Name",
   email: "Email",
   company: "Company",
@@ -60,17 +61,21 @@ export function BulkByFilter({
   filter,
   sort,
   matching,
+  columns,
+  onColumnsChange,
 }: {
   workspaceId: string;
   filter: Filter;
   sort: string;
   matching: number;
+  /** The export's columns: the list view's, kept in its address. */
+  columns: ContactListColumn[];
+  onColumnsChange(columns: ContactListColumn[]): void;
 }) {
   const id = useId();
   const queryClient = useQueryClient();
   const [tag, setTag] = useState("");
   const [confirming, setConfirming] = useState(false);
-  const [columns, setColumns] = useState<string[]>(["name", "email", "company", "title", "phone", "tags"]);
   const [exportError, setExportError] = useState<string | null>(null);
   const exportAs = (format: "csv" | "xlsx") => {
     setExportError(null);
@@ -147,10 +152,10 @@ export function BulkByFilter({
               type="checkbox"
               checked={columns.includes(column)}
               onChange={() =>
-                setColumns((current) =>
-                  current.includes(column)
-                    ? current.filter((c) => c !== column)
-                    : COLUMNS.filter((c) => c === column || current.includes(c)),
+                onColumnsChange(
+                  columns.includes(column)
+                    ? columns.filter((c) => c !== column)
+                    : COLUMNS.filter((c) => c === column || columns.includes(c)),
                 )
               }
             />

@@ -9,6 +9,7 @@ import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
 import { BulkByFilter } from "./BulkByFilter";
 import { ContactImport } from "./ContactImport";
+import { SavedViewsMenu } from "./SavedViewsMenu";
 import { SearchResults } from "./SearchResults";
 import { useDebounced } from "../../components/hooks";
 import { useIntent } from "../shell/intents";
@@ -71,7 +72,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         replace: true,
         resetScroll: false,
       });
-  }, [viewKey]);
+  }, [viewKey, applied.columns.join(",")]);
 
   // Text in the search box: the best matches of the workspace's search (ranked, typo-tolerant)
   // instead of the list. Stale searches are cancelled as the person types on.
@@ -269,12 +270,13 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           <button
             type="button"
             className="button-secondary cl-clear"
-            onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}
+            onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort, columns: filters.columns })}
           >
             Clear filters
           </button>
         )}
       </form>
+      <SavedViewsMenu workspaceId={workspaceId} current={applied} onApply={setFilters} />
 
       <p className="visually-hidden" aria-live="polite">
         {liveText}
@@ -322,7 +324,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               <button
                 type="button"
                 className="button-secondary"
-                onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort })}
+                onClick={() => setFilters({ ...EMPTY_FILTERS, sort: filters.sort, columns: filters.columns })}
               >
                 Clear filters
               </button>
@@ -388,6 +390,8 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               }}
               sort={applied.sort}
               matching={total.data.count}
+              columns={applied.columns}
+              onColumnsChange={(columns) => set("columns", columns)}
             />
           )}
           <ContactsGrid

@@ -1,7 +1,8 @@
+import { CONTACT_LIST_COLUMNS, type ContactListColumn } from "../../schemas";
 import type { RouterInputs } from "../../trpc";
 
 /**
- * The list's filters live in the query string (?q=&tag=&company=&source=&sort=)
+ * The list's filters live in the query string (?q=&tag=&company=&source=&sort=&cols=)
  * so Back from a contact returns to the same view. Shared by the list page and
  * by index.ts, which prefetches the first page while the list chunk loads.
  */
@@ -24,9 +25,20 @@ export interface ListFilters {
   company: string;
   source: ContactSource | "";
   sort: ContactSort;
+  /** The columns the list's export (and a saved view) uses, in order. */
+  columns: ContactListColumn[];
 }
 
-export const EMPTY_FILTERS: ListFilters = { search: "", tag: "", company: "", source: "", sort: "updated" };
+export const DEFAULT_COLUMNS: ContactListColumn[] = ["name", "email", "company", "title", "phone", "tags"];
+
+export const EMPTY_FILTERS: ListFilters = {
+  search: "",
+  tag: "",
+  company: "",
+  source: "",
+  sort: "updated",
+  columns: DEFAULT_COLUMNS,
+};
 
 /** Rows per contacts.list call. */
 export const PAGE_SIZE = 100;
@@ -40,6 +52,21 @@ export interface ContactsSearch {
   company?: string;
   source?: ContactSource;
   sort?: ContactSort;
+  /** Comma-separated columns, left out when they are the default ones. */
+  cols?: string;
+}
+
+/** Known columns of a comma list, once each, in the order given. */
+function parseColumns(value: unknown): ContactListColumn[] {
+  if (typeof value !== "string") return [];
+  const known = new Set<string>(CONTACT_LIST_COLUMNS);
+  return [...new Set(value.split(","))].filter((column): column is ContactListColumn => known.has(column));
+}
+
+const sameColumns = (a: readonly string[], b: readonly string[]) => a.join(",") === b.join(",");
+
+function colsParam(columns: ContactListColumn[]): string | undefined {
+  return columns.length > 0 && !sameColumns(columns, DEFAULT_COLUMNS) ? columns.join(",") : undefined;
 }
 
 const text = (value: unknown) => (typeof value === "string" && value.trim() ? value : undefined);
@@ -47,7 +74,7 @@ const text = (value: unknown) => (typeof value === "string" && value.trim() ? va
 export function validateContactsSearch(raw: Record<string, unknown>): ContactsSearch {
   const source = SOURCES.find((option) => option.value === raw.source)?.value;
   const sort = SORTS.find((option) => option.value === raw.sort && option.value !== "updated")?.value;
-  return { q: text(raw.q), tag: text(raw.tag), company: text(raw.company), source, sort };
+  return { q: text(raw.q), tag: text(raw.tag), company: text(raw.company), source, sort, cols: colsParam(parseColumns(raw.cols)) };
 }
 
 export function filtersFromSearch(search: ContactsSearch): ListFilters {
@@ -57,6 +84,7 @@ export function filtersFromSearch(search: ContactsSearch): ListFilters {
     company: search.company ?? "",
     source: search.source ?? "",
     sort: search.sort ?? "updated",
+    columns: search.cols ? parseColumns(search.cols) : DEFAULT_COLUMNS,
   };
 }
 
@@ -68,6 +96,7 @@ export function searchFromFilters(filters: ListFilters): ContactsSearch {
     company: filters.company.trim() || undefined,
     source: filters.source || undefined,
     sort: filters.sort !== "updated" ? filters.sort : undefined,
+    cols: colsParam(filters.columns),
   };
 }
 
