@@ -49,7 +49,11 @@ describe("saved views on the contacts list", () => {
       expect(params.get("cols")).toBe("name,email");
     });
     await waitFor(() =>
-      expect(server.callsTo("contacts.list").at(-1)!.input).toMatchObject({ tag: "vip", source: "gmail", sort: "name" }),
+      expect(server.callsTo("contacts.list").at(-1)!.input).toMatchObject({
+        tag: "vip",
+        source: "gmail",
+        sort: "name",
+      }),
     );
     expect(screen.getByLabelText("Tag filter")).toHaveValue("vip");
 
@@ -64,7 +68,8 @@ describe("saved views on the contacts list", () => {
     const { server, user } = await renderApp({
       path: `${LIST}?tag=lead&sort=created&cols=name,tags`,
       handlers: {
-        "views.create": (input: Record<string, unknown>) => view("00000000-0000-4000-8000-0000000000a3", "Leads", true, input),
+        "views.create": (input: Record<string, unknown>) =>
+          view("00000000-0000-4000-8000-0000000000a3", "Leads", true, input),
       },
     });
     await user.click(await screen.findByText("Views"));

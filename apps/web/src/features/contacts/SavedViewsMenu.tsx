@@ -6,11 +6,7 @@ import { trpc } from "../../trpc";
 import { EMPTY_FILTERS, SORTS, SOURCES, type ContactSort, type ListFilters } from "./listParams";
 
 /** A saved view as the list applies it: the view's filters over empty ones. */
-function filtersOfView(view: {
-  filters: Record<string, unknown>;
-  sort: string;
-  columns: string[];
-}): ListFilters {
+function filtersOfView(view: { filters: Record<string, unknown>; sort: string; columns: string[] }): ListFilters {
   const text = (value: unknown) => (typeof value === "string" ? value : "");
   return {
     ...EMPTY_FILTERS,

@@ -29,7 +29,7 @@ export interface ListFilters {
   columns: ContactListColumn[];
 }
 
-export const DEFAULT_COLUMNS: ContactListColumn[] = ["name", "email", "company", "title", "phone", "tags"];
+const DEFAULT_COLUMNS: ContactListColumn[] = ["name", "email", "company", "title", "phone", "tags"];
 
 export const EMPTY_FILTERS: ListFilters = {
   search: "",
@@ -74,7 +74,14 @@ const text = (value: unknown) => (typeof value === "string" && value.trim() ? va
 export function validateContactsSearch(raw: Record<string, unknown>): ContactsSearch {
   const source = SOURCES.find((option) => option.value === raw.source)?.value;
   const sort = SORTS.find((option) => option.value === raw.sort && option.value !== "updated")?.value;
-  return { q: text(raw.q), tag: text(raw.tag), company: text(raw.company), source, sort, cols: colsParam(parseColumns(raw.cols)) };
+  return {
+    q: text(raw.q),
+    tag: text(raw.tag),
+    company: text(raw.company),
+    source,
+    sort,
+    cols: colsParam(parseColumns(raw.cols)),
+  };
 }
 
 export function filtersFromSearch(search: ContactsSearch): ListFilters {
