@@ -1,4 +1,4 @@
-import { CONTACT_LIST_COLUMNS, type ContactListColumn } from "../../schemas";
+import type { ContactListColumn } from "../../schemas";
 import type { RouterInputs } from "../../trpc";
 
 /**
@@ -56,11 +56,28 @@ export interface ContactsSearch {
   cols?: string;
 }
 
+/**
+ * Every column, checked complete by its type. Not the shared schemas' list: this module is
+ * loaded with the router, before the chunk that builds the schemas (and zod's jitless setting).
+ */
+const KNOWN_COLUMNS: Record<ContactListColumn, true> = {
+  name: true,
+  email: true,
+  company: true,
+  title: true,
+  phone: true,
+  tags: true,
+  source: true,
+  created_at: true,
+  updated_at: true,
+};
+
 /** Known columns of a comma list, once each, in the order given. */
 function parseColumns(value: unknown): ContactListColumn[] {
   if (typeof value !== "string") return [];
-  const known = new Set<string>(CONTACT_LIST_COLUMNS);
-  return [...new Set(value.split(","))].filter((column): column is ContactListColumn => known.has(column));
+  return [...new Set(value.split(","))].filter((column): column is ContactListColumn =>
+    Object.hasOwn(KNOWN_COLUMNS, column),
+  );
 }
 
 const sameColumns = (a: readonly string[], b: readonly string[]) => a.join(",") === b.join(",");
