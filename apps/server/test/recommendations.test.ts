@@ -24,12 +24,16 @@ describe("recommendations.forContact", () => {
       k: extra.k ?? 20,
       includeKnown: extra.includeKnown ?? false,
     });
-  /** Runs a write and waits until its event has reached this instance: recommendations follow events. */
-  const heard = async <T>(write: () => Promise<T>): Promise<T> => {
+  /**
+   * Runs writes and waits until their `events` events have reached this instance:
+   * recommendations follow events, so an event heard late would move the cache on.
+   */
+  const heard = async <T>(write: () => Promise<T>, events = 1): Promise<T> => {
     let stop = () => {};
+    let left = events;
     const arrived = new Promise<void>((resolve) => {
       stop = app.runtime.bus.subscribe((event) => {
-        if (event.workspaceId === workspaceId && /^(contact|interaction)\./.test(event.type)) resolve();
+        if (event.workspaceId === workspaceId && /^(contact|interaction)\./.test(event.type) && --left === 0) resolve();
       });
     });
     try {
@@ -55,20 +59,23 @@ describe("recommendations.forContact", () => {
     app = await createTestApp();
     owner = await app.signUp("Owner");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Recs" })).id;
-    for (const [name, company] of [
-      ["Ana", "Acme"],
-      ["Ben", "Globex"],
-      ["Carla", "Initech"],
-      ["Dan", "Acme"],
-      ["Eve", null],
-      ["Finn", null],
-    ] as const) {
-      ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name: `${name} Test`, company })).id;
-    }
-    // Ana knows Ben (2 threads); Ben knows Carla (1 thread); Dan is Ana's colleague at Acme.
-    await email("Ana", "Ben");
-    await email("Ben", "Ana");
-    await email("Ben", "Carla");
+    // 6 contacts and 3 emails: 9 events, all heard before the first test reads.
+    await heard(async () => {
+      for (const [name, company] of [
+        ["Ana", "Acme"],
+        ["Ben", "Globex"],
+        ["Carla", "Initech"],
+        ["Dan", "Acme"],
+        ["Eve", null],
+        ["Finn", null],
+      ] as const) {
+        ids[name] = (await owner.client.contacts.create.mutate({ workspaceId, name: `${name} Test`, company })).id;
+      }
+      // Ana knows Ben (2 threads); Ben knows Carla (1 thread); Dan is Ana's colleague at Acme.
+      await email("Ana", "Ben");
+      await email("Ben", "Ana");
+      await email("Ben", "Carla");
+    }, 9);
   });
   afterAll(() => app.close());
 
