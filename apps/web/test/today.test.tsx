@@ -20,6 +20,12 @@ const BEN = "00000000-0000-4000-8000-00000000a002";
 const TASK = "00000000-0000-4000-8000-00000000b001";
 
 const now = Date.now();
+/** The local calendar day `days` after today, as Date#toDateString gives it. */
+const daysFromToday = (days: number) => {
+  const day = new Date();
+  day.setDate(day.getDate() + days);
+  return day.toDateString();
+};
 const contacts: AnalyticsContactRow[] = [ANA, BEN].map((id, i) => ({
   id,
   name: `Person ${i}`,
@@ -169,7 +175,7 @@ describe("Today", () => {
     // Tomorrow at 9:00, the person's time.
     const dueAt = new Date(created.dueAt);
     expect(dueAt.getHours()).toBe(9);
-    expect(Math.round((dueAt.getTime() - now) / DAY)).toBeLessThanOrEqual(1);
+    expect(dueAt.toDateString()).toBe(daysFromToday(1));
     await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
 
     await user.click(within(entry).getByRole("button", { name: "Snooze" }));
@@ -231,6 +237,9 @@ describe("follow-ups on a contact page", () => {
       interactionId: email.id,
       title: "Follow up on Pricing questions",
     });
-    expect(Math.round((new Date(input.dueAt).getTime() - Date.now()) / DAY)).toBe(3);
+    // 9:00 on the third calendar day from today (not 3 × 24 h: at night that rounds to 2).
+    const dueAt = new Date(input.dueAt);
+    expect(dueAt.getHours()).toBe(9);
+    expect(dueAt.toDateString()).toBe(daysFromToday(3));
   });
 });
