@@ -67,8 +67,8 @@ describe.each(drivers)("duplicates on %s", (driver) => {
 
     // The form: a likely duplicate is named before anything is created.
     await page.getByRole("button", { name: "Add contact" }).click();
-    await page.getByLabel("Name").fill("Ana Lima");
-    await page.getByLabel("Email").fill("a.n.a.lima@gmail.com");
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill("Ana Lima");
+    await page.getByRole("textbox", { name: "Email", exact: true }).fill("a.n.a.lima@gmail.com");
     const warning = page.getByText("This may already be in your contacts.");
     await warning.waitFor();
     await page.getByRole("link", { name: "Ana Lima at Acme" }).waitFor();

@@ -95,7 +95,7 @@ describe.each(drivers)("command palette on %s", (driver) => {
     await page.keyboard.press("Enter");
     await page.waitForURL(`**/w/${workspaceId}/contacts`);
     await page.getByRole("heading", { level: 2, name: "Add contact" }).waitFor();
-    await page.getByLabel("Name", { exact: true }).waitFor();
+    await page.getByRole("textbox", { name: "Name", exact: true }).waitFor();
 
     // "Log interaction…" asks with whom, then opens that contact's form.
     ({ dialog, box } = await openPalette(page));

@@ -75,7 +75,6 @@ export function BulkByFilter({
   const id = useId();
   const queryClient = useQueryClient();
   const [tag, setTag] = useState("");
-  const [open, setOpen] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
   const exportAs = (format: "csv" | "xlsx") => {
@@ -122,90 +121,74 @@ export function BulkByFilter({
   const all = `all ${matching.toLocaleString()}`;
 
   return (
-    <details className="cl-bulk-all" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>
+    <details className="cl-bulk-all">
       <summary>Act on {all} matching</summary>
-      {/* Rendered only while open: closed, its Name/Email/… checkboxes would be a second
-          control of each name next to the contact form's fields. */}
-      {open && (
-        <>
-          <div className="cl-bulk-all-body">
-            <div className="field ct-field">
-              <label htmlFor={`${id}-tag`}>Tag</label>
-              <input id={`${id}-tag`} value={tag} maxLength={50} onChange={(event) => setTag(event.target.value)} />
-            </div>
-            <button
-              type="button"
-              className="button-secondary"
-              disabled={busy || !tag.trim()}
-              onClick={() => run("tag")}
-            >
-              Add tag to {all}
-            </button>
-            <button
-              type="button"
-              className="button-secondary"
-              disabled={busy || !tag.trim()}
-              onClick={() => run("untag")}
-            >
-              Remove tag from {all}
-            </button>
-            {confirming ? (
-              <button type="button" className="button-danger" disabled={busy} onClick={() => run("delete")}>
-                Confirm: delete {all}
-              </button>
-            ) : (
-              <button type="button" className="button-danger" disabled={busy} onClick={() => setConfirming(true)}>
-                Delete {all}…
-              </button>
-            )}
-          </div>
-          <fieldset className="cl-export">
-            <legend>Export {all} with these columns</legend>
-            {COLUMNS.map((column) => (
-              <label className="checkbox" key={column}>
-                <input
-                  type="checkbox"
-                  checked={columns.includes(column)}
-                  onChange={() =>
-                    onColumnsChange(
-                      columns.includes(column)
-                        ? columns.filter((c) => c !== column)
-                        : COLUMNS.filter((c) => c === column || columns.includes(c)),
-                    )
-                  }
-                />
-                {COLUMN_LABELS[column]}
-              </label>
-            ))}
-            <button
-              type="button"
-              className="button-secondary"
-              disabled={columns.length === 0}
-              onClick={() => exportAs("csv")}
-            >
-              Export CSV
-            </button>
-            <button
-              type="button"
-              className="button-secondary"
-              disabled={columns.length === 0}
-              onClick={() => exportAs("xlsx")}
-            >
-              Export Excel
-            </button>
-            {exportError && <p className="alert alert-error">{exportError}</p>}
-          </fieldset>
-          {running && (
-            <ProgressBar
-              label="Bulk operation progress"
-              percent={progress?.percent ?? null}
-              tone={progress?.state === "failed" ? "failed" : "running"}
+      <div className="cl-bulk-all-body">
+        <div className="field ct-field">
+          <label htmlFor={`${id}-tag`}>Tag</label>
+          <input id={`${id}-tag`} value={tag} maxLength={50} onChange={(event) => setTag(event.target.value)} />
+        </div>
+        <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("tag")}>
+          Add tag to {all}
+        </button>
+        <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("untag")}>
+          Remove tag from {all}
+        </button>
+        {confirming ? (
+          <button type="button" className="button-danger" disabled={busy} onClick={() => run("delete")}>
+            Confirm: delete {all}
+          </button>
+        ) : (
+          <button type="button" className="button-danger" disabled={busy} onClick={() => setConfirming(true)}>
+            Delete {all}…
+          </button>
+        )}
+      </div>
+      <fieldset className="cl-export">
+        <legend>Export {all} with these columns</legend>
+        {COLUMNS.map((column) => (
+          <label className="checkbox" key={column}>
+            <input
+              type="checkbox"
+              checked={columns.includes(column)}
+              onChange={() =>
+                onColumnsChange(
+                  columns.includes(column)
+                    ? columns.filter((c) => c !== column)
+                    : COLUMNS.filter((c) => c === column || columns.includes(c)),
+                )
+              }
             />
-          )}
-          {progress?.state === "failed" && <p className="alert alert-error">{progress.error}</p>}
-          {bulk.error ? <ErrorMessage error={bulk.error} /> : null}
-        </>
+            {COLUMN_LABELS[column]}
+          </label>
+        ))}
+        <button
+          type="button"
+          className="button-secondary"
+          disabled={columns.length === 0}
+          onClick={() => exportAs("csv")}
+        >
+          Export CSV
+        </button>
+        <button
+          type="button"
+          className="button-secondary"
+          disabled={columns.length === 0}
+          onClick={() => exportAs("xlsx")}
+        >
+          Export Excel
+        </button>
+        {exportError && <p className="alert alert-error">{exportError}</p>}
+      </fieldset>
+      {running && (
+        <ProgressBar
+          label="Bulk operation progress"
+          percent={progress?.percent ?? null}
+          tone={progress?.state === "failed" ? "failed" : "running"}
+        />
       )}
+      {progress?.state === "failed" && <p className="alert alert-error">{progress.error}</p>}
+      {bulk.error ? <ErrorMessage error={bulk.error} /> : null}
     </details>
   );
 }
