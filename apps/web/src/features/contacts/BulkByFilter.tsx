@@ -56,35 +56,16 @@ const DONE: Record<Action, string> = { tag: "Tagged", untag: "Untagged", delete:
  * a tag, or delete them all (restorable from "Recently deleted"). More than 1,000 run as a
  * job whose progress bar follows it.
  */
-export function BulkByFilter({
-  workspaceId,
-  filter,
-  sort,
-  matching,
-  columns,
-  onColumnsChange,
-}: {
-  workspaceId: string;
-  filter: Filter;
-  sort: string;
-  matching: number;
-  /** The export's columns: the list view's, kept in its address. */
-  columns: ContactListColumn[];
-  onColumnsChange(columns: ContactListColumn[]): void;
-}) {
-  const id = useId();
+type BulkJob = ReturnType<typeof useBulkJob>;
+
+/**
+ * A bulk operation's job, followed by the page rather than by the panel that started it:
+ * the panel unmounts when nothing matches any more (a bulk delete empties the list before
+ * its job reports completion), and the result must still be told.
+ */
+export function useBulkJob(workspaceId: string) {
   const queryClient = useQueryClient();
-  const [tag, setTag] = useState("");
-  const [confirming, setConfirming] = useState(false);
-  const [exportError, setExportError] = useState<string | null>(null);
-  const exportAs = (format: "csv" | "xlsx") => {
-    setExportError(null);
-    downloadExport(workspaceId, filter, sort, columns, format).catch((error: unknown) =>
-      setExportError(error instanceof Error ? error.message : "The export failed."),
-    );
-  };
   const [running, setRunning] = useState<{ action: Action; jobId: string } | null>(null);
-  const bulk = trpc.contacts.bulk.useMutation();
   const { progress } = useJobProgress(running?.jobId ?? null);
 
   const finish = (action: Action, changed: number | null) => {
@@ -105,13 +86,65 @@ export function BulkByFilter({
     }
   }, [progress?.state]);
 
+  return { running, progress, finish, follow: setRunning };
+}
+
+/** The progress of a bulk operation running as a job, and its failure. */
+export function BulkJobStatus({ job }: { job: BulkJob }) {
+  const { running, progress } = job;
+  return (
+    <>
+      {running && (
+        <ProgressBar
+          label="Bulk operation progress"
+          percent={progress?.percent ?? null}
+          tone={progress?.state === "failed" ? "failed" : "running"}
+        />
+      )}
+      {running && progress?.state === "failed" && <p className="alert alert-error">{progress.error}</p>}
+    </>
+  );
+}
+
+export function BulkByFilter({
+  workspaceId,
+  filter,
+  sort,
+  matching,
+  columns,
+  onColumnsChange,
+  job,
+}: {
+  workspaceId: string;
+  /** The page's follower of the operation's job (see useBulkJob). */
+  job: BulkJob;
+  filter: Filter;
+  sort: string;
+  matching: number;
+  /** The export's columns: the list view's, kept in its address. */
+  columns: ContactListColumn[];
+  onColumnsChange(columns: ContactListColumn[]): void;
+}) {
+  const id = useId();
+  const [tag, setTag] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const exportAs = (format: "csv" | "xlsx") => {
+    setExportError(null);
+    downloadExport(workspaceId, filter, sort, columns, format).catch((error: unknown) =>
+      setExportError(error instanceof Error ? error.message : "The export failed."),
+    );
+  };
+  const bulk = trpc.contacts.bulk.useMutation();
+  const { running, finish, follow } = job;
+
   const run = (action: Action) => {
     setConfirming(false);
     bulk.mutate(
       { workspaceId, filter, action, ...(action === "delete" ? {} : { tag: tag.trim() }) },
       {
         onSuccess: (started) => {
-          if (started.jobId) setRunning({ action, jobId: started.jobId });
+          if (started.jobId) follow({ action, jobId: started.jobId });
           else finish(action, started.result?.changed ?? 0);
         },
       },
@@ -180,14 +213,6 @@ export function BulkByFilter({
         </button>
         {exportError && <p className="alert alert-error">{exportError}</p>}
       </fieldset>
-      {running && (
-        <ProgressBar
-          label="Bulk operation progress"
-          percent={progress?.percent ?? null}
-          tone={progress?.state === "failed" ? "failed" : "running"}
-        />
-      )}
-      {progress?.state === "failed" && <p className="alert alert-error">{progress.error}</p>}
       {bulk.error ? <ErrorMessage error={bulk.error} /> : null}
     </details>
   );

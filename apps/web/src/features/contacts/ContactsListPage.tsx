@@ -7,7 +7,7 @@ import { trpc, type WorkspaceRole } from "../../trpc";
 import { AddContactForm } from "./AddContactForm";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
-import { BulkByFilter } from "./BulkByFilter";
+import { BulkByFilter, BulkJobStatus, useBulkJob } from "./BulkByFilter";
 import { ContactImport } from "./ContactImport";
 import { SavedViewsMenu } from "./SavedViewsMenu";
 import { SearchResults } from "./SearchResults";
@@ -48,6 +48,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const navigate = useNavigate();
   const [filters, setFilters] = useState<ListFilters>(() => filtersFromSearch(search));
   const [panel, setPanel] = useState<Panel>(null);
+  const bulkJob = useBulkJob(workspaceId);
   // "Add contact" from the command palette.
   useIntent("contact.add", () => setPanel("add"));
   const addButton = useRef<HTMLButtonElement>(null);
@@ -392,8 +393,10 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
               matching={total.data.count}
               columns={applied.columns}
               onColumnsChange={(columns) => set("columns", columns)}
+              job={bulkJob}
             />
           )}
+          <BulkJobStatus job={bulkJob} />
           <ContactsGrid
             workspaceId={workspaceId}
             rows={rows}
