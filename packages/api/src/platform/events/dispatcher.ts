@@ -1,7 +1,7 @@
 import { eventConsumers, queryRows, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../logger";
-import { readCommittedEvents } from "./committed";
+import { eventHorizon, readCommittedEvents } from "./committed";
 import type { EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;
@@ -16,8 +16,9 @@ const WAKE_COALESCE_MS = 5;
  *
  * Ordering by id alone would skip events: ids are taken at INSERT but become
  * visible at COMMIT, so id 11 can commit before id 10. Each event therefore
- * records its transaction id, and a batch only reads transactions older than
- * the oldest one still running (pg_snapshot_xmin), ordered by (tx_id, id).
+ * records its transaction id, and a batch only reads transactions below the
+ * horizon of this database (`eventHorizon`: the oldest transaction of THIS
+ * database still running, not of the whole server), ordered by (tx_id, id).
  * Nothing that is still in flight can later appear behind the cursor.
  */
 export class EventDispatcher {
@@ -163,34 +164,36 @@ export class EventDispatcher {
   }
 
   private async runBatch(consumer: EventConsumer): Promise<number> {
-    return this.database.db.transaction(async (tx) => {
-      // Snapshot first, before this transaction holds any xid of its own.
-      const [horizon] = await queryRows<{ xmin: string }>(
-        tx,
-        sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin`,
-      );
-      const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
-        tx,
-        sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers
+    return this.database.db.transaction(
+      async (tx) => {
+        // The horizon first, in a statement of its own (the read below is a later statement
+        // with a newer snapshot, which READ COMMITTED gives; it is asked for explicitly below),
+        // and before this transaction holds an xid of its own, which would hold it back.
+        const horizon = await eventHorizon(tx);
+        const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
+          tx,
+          sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers
             WHERE name = ${consumer.name} FOR UPDATE SKIP LOCKED`,
-      );
-      if (!cursor || !horizon) return 0; // another instance holds this consumer
-      const rows = await readCommittedEvents(tx, {
-        after: { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) },
-        below: horizon.xmin,
-        limit: BATCH_SIZE,
-      });
-      if (rows.length === 0) return 0;
-      // The consumer works on this transaction: its writes commit with the cursor, and on
-      // a single connection (PGlite) a query through the pool here would wait forever.
-      await consumer.handle(
-        rows.map(({ txId: _txId, ...event }) => event),
-        tx,
-      );
-      const last = rows[rows.length - 1]!;
-      await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
+        );
+        if (!cursor) return 0; // another instance holds this consumer
+        const rows = await readCommittedEvents(tx, {
+          after: { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) },
+          below: horizon,
+          limit: BATCH_SIZE,
+        });
+        if (rows.length === 0) return 0;
+        // The consumer works on this transaction: its writes commit with the cursor, and on
+        // a single connection (PGlite) a query through the pool here would wait forever.
+        await consumer.handle(
+          rows.map(({ txId: _txId, ...event }) => event),
+          tx,
+        );
+        const last = rows[rows.length - 1]!;
+        await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
                            WHERE name = ${consumer.name}`);
-      return rows.length;
-    });
+        return rows.length;
+      },
+      { isolationLevel: "read committed" },
+    );
   }
 }
