@@ -444,7 +444,8 @@ export class SearchService {
                 SELECT i.id, i.occurred_at, i.search_doc FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
                 ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(COMMON_SCAN))}) r
               WHERE ${words.all(sql`r.search_doc`)}`;
-    const read = rare.length > 0 ? sql`(SELECT id, occurred_at FROM found LIMIT ${sql.raw(String(INDEXED_SCAN))})` : sql`found`;
+    const read =
+      rare.length > 0 ? sql`(SELECT id, occurred_at FROM found LIMIT ${sql.raw(String(INDEXED_SCAN))})` : sql`found`;
     candidates.add(
       await queryRowsPrepared<InteractionRow>(
         this.deps.db,
