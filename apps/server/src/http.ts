@@ -26,6 +26,7 @@ import {
 } from "@rapport/api";
 import { clientAddress, type ProxyTrust } from "@rapport/core";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { createSubscriptionResponder } from "./sse";
 
 /**
  * The SPA is one module script and one stylesheet from this origin; React and Chart.js
@@ -87,6 +88,12 @@ export function createRapportServer(runtime: Runtime): RapportServer {
       return { headers };
     },
   });
+  const serveSubscription = createSubscriptionResponder({
+    router: appRouter,
+    basePath: "/trpc/",
+    createContext: ({ req, res, info }) =>
+      createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token)),
+  });
   const webRoot = resolve(config.WEB_DIST_DIR);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
   const securityHeaders: Record<string, string> = {
@@ -132,7 +139,10 @@ export function createRapportServer(runtime: Runtime): RapportServer {
         const readiness = await runtime.readiness();
         return sendJson(res, readiness.status === "down" ? 503 : 200, readiness);
       }
-      if (path.startsWith("/trpc/")) return trpcHandler(req, res);
+      if (path.startsWith("/trpc/")) {
+        if (await serveSubscription(req, res, new URL(req.url ?? "/", "http://rapport"))) return;
+        return trpcHandler(req, res);
+      }
       if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
       if (path === GDPR_EXPORT_DOWNLOAD_PATH) return await handleGdprExportDownload(runtime, req, res);
       if (path === CONTACTS_EXPORT_PATH) return await handleContactsExport(runtime, req, res);

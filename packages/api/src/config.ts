@@ -101,8 +101,10 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
-  // Live event streams (activity.live): events held for one client that reads too slowly
-  // before it is dropped (it resumes from its last id), and open streams per user per instance.
+  // Live event streams (activity.live): a client that reads too slowly is dropped (it resumes
+  // from its last id) once it is this far behind, or holds this many events in a burst; and
+  // open streams per user per instance.
+  LIVE_STREAM_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   LIVE_STREAM_BUFFER: z.coerce.number().int().min(10).max(100_000).default(1_000),
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000).default(12),
   WEB_DIST_DIR: z.string().optional(),

@@ -8,7 +8,6 @@ import type { ServiceDeps } from "../../platform/deps";
 import {
   type CommitPosition,
   type CommittedEvent,
-  committedAfter,
   eventOf,
   newestCommittedPosition,
   readCommittedEvents,
@@ -33,6 +32,30 @@ export interface LiveItem {
   message: LiveMessage;
 }
 
+/** A commit position with its transaction id as a number, compared per stream per event. */
+interface Mark {
+  tx: bigint;
+  id: number;
+}
+
+/**
+ * An event as this instance's feed hands it to its streams: what every stream needs to
+ * know about it is worked out once here, not once per stream — whether it is about a
+ * restricted contact, and the message itself, frozen so that the SSE writer serializes
+ * it once for all the streams it goes to.
+ */
+interface FeedEntry extends Mark {
+  event: FeedEvent;
+  restricted: boolean;
+  item: LiveItem;
+  /** When the feed read it (performance.now()): how far behind a stream that still holds it is. */
+  readAt: number;
+}
+
+function after(a: Mark, b: Mark): boolean {
+  return a.tx > b.tx || (a.tx === b.tx && a.id > b.id);
+}
+
 /** Replay is guaranteed for this long or this many events of the workspace, whichever reaches further. */
 const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const REPLAY_WINDOW_EVENTS = 10_000;
@@ -48,9 +71,9 @@ const RESTRICTION_EVENTS: ReadonlySet<string> = new Set(["contact.restricted", "
 
 type StreamEnd = { reason: "slow" } | { reason: "closed" } | { reason: "refused"; error: DomainError };
 
-/** One open stream: a bounded queue the feed fills and the stream drains. */
+/** One open stream: a queue the feed fills and the stream drains, bounded in time and length. */
 class Subscriber {
-  private queue: FeedEvent[] = [];
+  private queue: FeedEntry[] = [];
   private waiting: (() => void) | null = null;
   ended: StreamEnd | null = null;
 
@@ -59,21 +82,25 @@ class Subscriber {
     readonly userId: string,
     readonly tokenExpiresAtMs: number,
     private readonly limit: number,
+    private readonly maxLagMs: number,
     private readonly onPeak: (queued: number) => void,
     private readonly dropConnection: (() => void) | undefined,
   ) {}
 
-  offer(event: FeedEvent): void {
+  offer(entry: FeedEntry): void {
     if (this.ended) return;
-    // A client that does not keep up is dropped rather than buffered without bound; it
-    // reconnects with its last event id and reads the rest from the outbox. The stream
-    // itself is stuck writing to that client, so the connection is what gets closed.
-    if (this.queue.length >= this.limit) {
+    // A client that does not keep up is dropped rather than buffered without bound: once
+    // the oldest event it has not taken is older than the lag limit (or, in a burst, the
+    // queue is full). It reconnects with its last event id and reads the rest from the
+    // outbox. The stream itself is stuck writing to that client, so the connection is
+    // what gets closed. Entries are shared by all streams: a queue costs a pointer each.
+    const oldest = this.queue[0];
+    if (this.queue.length >= this.limit || (oldest && entry.readAt - oldest.readAt > this.maxLagMs)) {
       this.end({ reason: "slow" });
       this.dropConnection?.();
       return;
     }
-    this.queue.push(event);
+    this.queue.push(entry);
     this.onPeak(this.queue.length);
     this.notify();
   }
@@ -86,7 +113,7 @@ class Subscriber {
   }
 
   /** The queued events, waiting for some; null once the stream has ended. */
-  async take(): Promise<FeedEvent[] | null> {
+  async take(): Promise<FeedEntry[] | null> {
     while (!this.ended) {
       if (this.queue.length > 0) {
         const events = this.queue;
@@ -136,6 +163,7 @@ export class LiveFeed {
   private readonly log: Logger;
   private readonly restrictions: RestrictionIndex;
   private readonly bufferLimit: number;
+  private readonly maxLagMs: number;
   private readonly perUserLimit: number;
   private readonly byWorkspace = new Map<string, Set<Subscriber>>();
   private readonly perUser = new Map<string, number>();
@@ -154,6 +182,7 @@ export class LiveFeed {
     this.log = deps.log.child({ component: "live" });
     this.restrictions = deps.restrictions;
     this.bufferLimit = deps.config.LIVE_STREAM_BUFFER;
+    this.maxLagMs = deps.config.LIVE_STREAM_MAX_LAG_MS;
     this.perUserLimit = deps.config.LIVE_STREAMS_PER_USER;
   }
 
@@ -174,57 +203,39 @@ export class LiveFeed {
     const abort = () => subscriber.end({ reason: "closed" });
     input.signal?.addEventListener("abort", abort, { once: true });
     let role = input.role;
-    let sent: Position | null = null;
+    let sent: Mark | null = null;
     const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
-    const visible = async (event: FeedEvent) => {
-      if (types && !types.has(event.type)) return false;
-      if (!eventVisibleTo(event.type, role)) return false;
-      const contactId = event.payload.contactId;
-      if (typeof contactId === "string" && !RESTRICTION_EVENTS.has(event.type)) {
-        // Processing of a restricted person's record stops (GDPR Art. 18): no live news of it.
-        if (await this.restrictions.isRestricted("contact", contactId)) return false;
-      }
-      return true;
-    };
-    const item = (event: FeedEvent): LiveItem => ({
-      id: String(event.id),
-      message: {
-        kind: "event",
-        event: {
-          id: event.id,
-          type: event.type,
-          workspaceId: event.workspaceId,
-          actorId: event.actorId,
-          payload: event.payload,
-          createdAt: event.createdAt,
-        },
-      },
-    });
+    // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
+    const visible = (entry: FeedEntry) =>
+      !entry.restricted && (!types || types.has(entry.event.type)) && eventVisibleTo(entry.event.type, role);
     try {
       const from =
         input.lastEventId != null ? await this.resumePoint(input.workspaceId, input.userId, input.lastEventId) : null;
       yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
       if (from) {
-        sent = from;
+        let position: Position = from;
+        sent = { tx: BigInt(from.txId), id: from.id };
         while (!subscriber.ended) {
-          const page = await this.backlog(input.workspaceId, input.userId, sent);
-          for (const event of page) {
-            sent = event;
-            if (await visible(event)) yield item(event);
+          const page = await this.backlog(input.workspaceId, input.userId, position);
+          for (const entry of await this.entries(page)) {
+            sent = entry;
+            if (visible(entry)) yield entry.item;
           }
+          const last = page.at(-1);
+          if (last) position = last;
           if (page.length < BACKLOG_PAGE) break;
         }
       }
       while (true) {
-        const events = await subscriber.take();
-        if (!events) break;
-        for (const event of events) {
-          if (sent && !committedAfter(event, sent)) continue; // replayed already, or a broadcast heard twice
-          sent = event;
-          const control = this.control(event, input, subscriber);
+        const entries = await subscriber.take();
+        if (!entries) break;
+        for (const entry of entries) {
+          if (sent && !after(entry, sent)) continue; // replayed already, or a broadcast heard twice
+          sent = entry;
+          const control = this.control(entry.event, input, subscriber);
           if (control?.role) role = control.role;
           if (subscriber.ended) break;
-          if (await visible(event)) yield item(event);
+          if (visible(entry)) yield entry.item;
         }
       }
       const end = subscriber.ended as StreamEnd | null;
@@ -235,6 +246,44 @@ export class LiveFeed {
       input.signal?.removeEventListener("abort", abort);
       this.close(subscriber);
     }
+  }
+
+  /** The feed's entries for events read from the outbox, in their order. */
+  private async entries(events: FeedEvent[]): Promise<FeedEntry[]> {
+    const contactIds = new Set<string>();
+    for (const event of events) {
+      const contactId = event.payload.contactId;
+      if (typeof contactId === "string" && !RESTRICTION_EVENTS.has(event.type)) contactIds.add(contactId);
+    }
+    // Processing of a restricted person's record stops (GDPR Art. 18): no live news of it.
+    const restricted = contactIds.size > 0 ? await this.restrictions.restrictedContacts([...contactIds]) : null;
+    const readAt = performance.now();
+    return events.map((event) => {
+      const contactId = event.payload.contactId;
+      const message: LiveMessage = Object.freeze({
+        kind: "event",
+        event: {
+          id: event.id,
+          type: event.type,
+          workspaceId: event.workspaceId,
+          actorId: event.actorId,
+          payload: event.payload,
+          createdAt: event.createdAt,
+        },
+      });
+      return {
+        tx: BigInt(event.txId),
+        id: event.id,
+        event,
+        restricted:
+          restricted !== null &&
+          typeof contactId === "string" &&
+          !RESTRICTION_EVENTS.has(event.type) &&
+          restricted.has(contactId),
+        item: { id: String(event.id), message },
+        readAt,
+      };
+    });
   }
 
   /** Membership changes that concern the stream's own user. */
@@ -262,6 +311,7 @@ export class LiveFeed {
       userId,
       input.tokenExpiresAtMs,
       this.bufferLimit,
+      this.maxLagMs,
       (queued) => {
         if (queued > this.peakQueued) this.peakQueued = queued;
       },
@@ -353,23 +403,26 @@ export class LiveFeed {
       const epoch = this.epoch;
       const rows = await readCommittedEvents(this.db, { after: this.position, limit: READ_BATCH });
       if (epoch !== this.epoch || rows.length === 0) return;
-      for (const row of rows) this.deliver(row);
+      const entries = await this.entries(rows);
+      if (epoch !== this.epoch) return;
+      for (const entry of entries) this.deliver(entry);
       const last = rows[rows.length - 1]!;
       this.position = { txId: last.txId, id: last.id };
       if (rows.length < READ_BATCH) return;
     }
   }
 
-  private deliver(event: FeedEvent): void {
+  private deliver(entry: FeedEntry): void {
+    const event = entry.event;
     if (event.workspaceId) {
-      for (const subscriber of this.byWorkspace.get(event.workspaceId) ?? []) subscriber.offer(event);
+      for (const subscriber of this.byWorkspace.get(event.workspaceId) ?? []) subscriber.offer(entry);
       return;
     }
     // Events of no workspace (an erased account, a deleted workspace) go to the streams they end.
     const payload = event.payload as { userId?: string; workspaceId?: string };
     for (const [workspaceId, set] of this.byWorkspace)
       for (const subscriber of set)
-        if (payload.userId === subscriber.userId || payload.workspaceId === workspaceId) subscriber.offer(event);
+        if (payload.userId === subscriber.userId || payload.workspaceId === workspaceId) subscriber.offer(entry);
   }
 
   /**
