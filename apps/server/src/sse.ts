@@ -87,10 +87,14 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     res.once("close", () => abort.abort());
     res.writeHead(200, sseHeaders);
     res.write(connected);
-    const pinger = pingMs > 0 ? setTimeout(function beat() {
-      res.write(ping);
-      pinger?.refresh();
-    }, pingMs) : null;
+    // A ping after every `pingMs` without a message, as tRPC's producer sends.
+    let pinger: NodeJS.Timeout | null = null;
+    if (pingMs > 0) {
+      pinger = setTimeout(() => {
+        res.write(ping);
+        pinger?.refresh();
+      }, pingMs);
+    }
     let ctx: unknown;
     try {
       ctx = await opts.createContext({ req, res, info: { connectionParams } });

@@ -8,6 +8,7 @@ import type { ServiceDeps } from "../../platform/deps";
 import {
   type CommitPosition,
   type CommittedEvent,
+  committedAfter,
   eventOf,
   newestCommittedPosition,
   readCommittedEvents,
@@ -32,28 +33,18 @@ export interface LiveItem {
   message: LiveMessage;
 }
 
-/** A commit position with its transaction id as a number, compared per stream per event. */
-interface Mark {
-  tx: bigint;
-  id: number;
-}
-
 /**
  * An event as this instance's feed hands it to its streams: what every stream needs to
  * know about it is worked out once here, not once per stream — whether it is about a
  * restricted contact, and the message itself, frozen so that the SSE writer serializes
  * it once for all the streams it goes to.
  */
-interface FeedEntry extends Mark {
+interface FeedEntry {
   event: FeedEvent;
   restricted: boolean;
   item: LiveItem;
   /** When the feed read it (performance.now()): how far behind a stream that still holds it is. */
   readAt: number;
-}
-
-function after(a: Mark, b: Mark): boolean {
-  return a.tx > b.tx || (a.tx === b.tx && a.id > b.id);
 }
 
 /** Replay is guaranteed for this long or this many events of the workspace, whichever reaches further. */
@@ -203,7 +194,7 @@ export class LiveFeed {
     const abort = () => subscriber.end({ reason: "closed" });
     input.signal?.addEventListener("abort", abort, { once: true });
     let role = input.role;
-    let sent: Mark | null = null;
+    let sent: Position | null = null;
     const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
     // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
     const visible = (entry: FeedEntry) =>
@@ -213,16 +204,13 @@ export class LiveFeed {
         input.lastEventId != null ? await this.resumePoint(input.workspaceId, input.userId, input.lastEventId) : null;
       yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
       if (from) {
-        let position: Position = from;
-        sent = { tx: BigInt(from.txId), id: from.id };
+        sent = from;
         while (!subscriber.ended) {
-          const page = await this.backlog(input.workspaceId, input.userId, position);
+          const page = await this.backlog(input.workspaceId, input.userId, sent);
           for (const entry of await this.entries(page)) {
-            sent = entry;
+            sent = entry.event;
             if (visible(entry)) yield entry.item;
           }
-          const last = page.at(-1);
-          if (last) position = last;
           if (page.length < BACKLOG_PAGE) break;
         }
       }
@@ -230,8 +218,8 @@ export class LiveFeed {
         const entries = await subscriber.take();
         if (!entries) break;
         for (const entry of entries) {
-          if (sent && !after(entry, sent)) continue; // replayed already, or a broadcast heard twice
-          sent = entry;
+          if (sent && !committedAfter(entry.event, sent)) continue; // replayed already, or a broadcast heard twice
+          sent = entry.event;
           const control = this.control(entry.event, input, subscriber);
           if (control?.role) role = control.role;
           if (subscriber.ended) break;
@@ -272,8 +260,6 @@ export class LiveFeed {
         },
       });
       return {
-        tx: BigInt(event.txId),
-        id: event.id,
         event,
         restricted:
           restricted !== null &&
