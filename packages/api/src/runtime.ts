@@ -18,6 +18,7 @@ import type { CheckResult, Runtime, RuntimeOptions } from "./platform/runtime-ty
 export type { Readiness, Role, Runtime, RuntimeOptions } from "./platform/runtime-types";
 
 const EVENTS_CHANNEL = "events";
+const COMMITS_CHANNEL = "commits";
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
@@ -76,6 +77,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await cache.start();
 
+  const commitListeners: (() => void)[] = [];
+  const commitsChannel = `${config.REDIS_PREFIX}${COMMITS_CHANNEL}`;
+  const notifyCommitListeners = () => {
+    for (const listener of commitListeners) listener();
+  };
+  /**
+   * After a commit that may have written events: the dispatcher delivers them, and every
+   * instance's outbox readers are woken at once (through Redis, or in this process). The
+   * relay's broadcast would wake them too, but only after the dispatcher's pass over all
+   * its consumers, each in its own transaction.
+   */
+  const committed = () => {
+    dispatcher.wake();
+    if (!redis) return notifyCommitListeners();
+    redis.command.publish(commitsChannel, "").catch(notifyCommitListeners);
+  };
   const services = {} as Services;
   const restrictions = new RestrictionIndex(database.db);
   const progress = new ProgressTracker(
@@ -98,10 +115,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     services: builtSoFar(services),
     transaction: async (fn) => {
       const result = await database.db.transaction(fn);
-      dispatcher.wake();
+      committed();
       return result;
     },
-    eventsCommitted: () => dispatcher.wake(),
+    eventsCommitted: committed,
   };
   for (const module of appModules) Object.assign(services, module.createServices?.(deps));
 
@@ -109,16 +126,18 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   // the event; the relay first fans committed events out to every instance's bus.
   dispatcher.register(createBroadcastRelay(redis, bus, config.REDIS_PREFIX, log));
   for (const module of appModules) {
-    const { consumers = [], listeners = [] } = module.events?.(deps) ?? {};
+    const { consumers = [], listeners = [], commitListeners: onCommit = [] } = module.events?.(deps) ?? {};
     for (const consumer of consumers) dispatcher.register(consumer);
     for (const listener of listeners) bus.subscribe(listener);
+    commitListeners.push(...onCommit);
     for (const job of module.jobs?.(deps) ?? []) queue.define(job);
   }
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
-    await redis.subscriber.subscribe(channel, progress.redisChannel);
+    await redis.subscriber.subscribe(channel, progress.redisChannel, commitsChannel);
     redis.subscriber.on("message", (from, message) => {
+      if (from === commitsChannel) return notifyCommitListeners();
       if (from === progress.redisChannel) progress.received(message);
       if (from !== channel) return;
       try {

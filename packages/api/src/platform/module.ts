@@ -10,6 +10,12 @@ export interface ModuleEvents {
   consumers?: EventConsumer[];
   /** Run on every instance for every committed event (best effort: in-process caches, indexes). */
   listeners?: EventListener[];
+  /**
+   * Run on every instance right after any instance commits a write that may have added
+   * events: a wake-up that carries nothing, for readers that tail the outbox themselves
+   * (the live feed) and should not wait for the dispatcher's next pass over its consumers.
+   */
+  commitListeners?: (() => void)[];
 }
 
 export interface ModuleDefinition<

@@ -177,8 +177,13 @@ export class LiveFeed {
     this.perUserLimit = deps.config.LIVE_STREAMS_PER_USER;
   }
 
-  /** The bus listener: something was committed somewhere; read the outbox if anyone listens. */
+  /** The bus listener: the relay broadcast committed events; read the outbox if anyone listens. */
   readonly onEvent = (_event: DomainEvent): void => {
+    if (this.byWorkspace.size > 0) this.wake();
+  };
+
+  /** Some instance just committed a write (usually before the relay gets to it): read the outbox if anyone listens. */
+  readonly onCommit = (): void => {
     if (this.byWorkspace.size > 0) this.wake();
   };
 
