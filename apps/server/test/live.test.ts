@@ -300,6 +300,56 @@ describe("activity.live with a client that stops reading", () => {
   });
 });
 
+describe("activity.live with a client that falls behind in time", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    // The count limit out of reach: only the lag can drop the stream.
+    app = await createTestApp({ env: { LIVE_STREAM_MAX_LAG_MS: "1500", LIVE_STREAM_BUFFER: "100000" } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("drops a stream whose oldest undelivered event is older than the lag limit", async () => {
+    const owner = await app.signUp("Late reader");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Late" })).id;
+    const url = new URL(`${app.url}/trpc/activity.live`);
+    url.searchParams.set("input", JSON.stringify({ workspaceId }));
+    url.searchParams.set("connectionParams", JSON.stringify({ token: owner.accessToken }));
+    let received = "";
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get(url, { headers: { accept: "text/event-stream" } }, resolve).on("error", reject),
+    );
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => {
+      received += chunk;
+      if (received.includes('"kind":"ready"')) response.pause(); // and read nothing more
+    });
+    const deadline = Date.now() + 5_000;
+    while (!received.includes('"kind":"ready"') && Date.now() < deadline) await settle(20);
+
+    // More than the socket buffers hold, so the rest waits in the stream's queue...
+    const filler = "x".repeat(2_000);
+    const burst = () => app.sql`
+      INSERT INTO domain_events (workspace_id, type, payload)
+      SELECT ${workspaceId}, 'contact.updated',
+             jsonb_build_object('contactId', gen_random_uuid(), 'fields', jsonb_build_array(${filler}::text, n))
+      FROM generate_series(1, 6000) AS n`;
+    await burst();
+    app.runtime.dispatcher.wake();
+    await settle(2_500);
+    // ...where nothing is dropped for its length; 2.5 s later its oldest event is past the lag limit.
+    expect(app.runtime.services.liveFeed.stats().streams).toBe(1);
+    await burst();
+    app.runtime.dispatcher.wake();
+    const until = Date.now() + 10_000;
+    while (app.runtime.services.liveFeed.stats().streams > 0 && Date.now() < until) await settle(50);
+    expect(app.runtime.services.liveFeed.stats().streams).toBe(0);
+    expect(app.runtime.services.liveFeed.stats().peakQueued).toBeLessThan(12_000);
+    response.destroy();
+  }, 60_000);
+});
+
 describe("activity.live on the embedded database without Redis", () => {
   let app: TestApp;
   beforeAll(async () => {
