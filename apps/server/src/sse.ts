@@ -61,8 +61,9 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
 
   return async function serve(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
     if (req.method !== "GET" || !url.pathname.startsWith(opts.basePath)) return false;
-    const path = decodeURIComponent(url.pathname.slice(opts.basePath.length));
-    if (path.includes(",") || url.searchParams.has("batch")) return false;
+    const path = url.pathname.slice(opts.basePath.length);
+    // A batch, or anything encoded, is tRPC's to answer.
+    if (!/^[\w.]+$/.test(path) || url.searchParams.has("batch")) return false;
     const procedure = await getProcedureAtPath(opts.router, path);
     if (procedure?._def.type !== "subscription") return false;
     let input: unknown;
