@@ -3,6 +3,7 @@ import { nextWebhookAttemptDelay, parseRetryAfter, WEBHOOK_FAILING_DISABLE_MS } 
 import { type HmacSha256, webhookSigner } from "@rapport/core/webhook-signature";
 import {
   queryRows,
+  queryRowsPrepared,
   webhookAttempts,
   webhookEndpoints,
   webhookMessages,
@@ -40,6 +41,13 @@ const ENDPOINT_CONCURRENCY = 4;
 const SEND_CHUNK = 25;
 /** Sent and not yet recorded: past this, sending waits for the record being written. */
 const RECORD_BACKLOG = 500;
+/**
+ * While lanes are sending, a record waits up to this long for this many attempts: each record
+ * is a statement (and a round trip) for Postgres, so a few attempts each would spend the
+ * database's time on statements instead of rows.
+ */
+const RECORD_GATHER = 100;
+const RECORD_GATHER_MS = 20;
 /** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
 const DRAIN_BUDGET_MS = 30_000;
 /** Retries of one endpoint falling due this close together share one wake-up job. */
@@ -66,9 +74,15 @@ interface PostResult {
 
 type Signer = Awaited<ReturnType<typeof webhookSigner>>;
 
+/** What sending a message and recording its attempt need of it (a claim returns no more). */
+type SendableMessage = Pick<MessageRow, "id" | "body" | "attempts" | "status" | "nextAttemptAt" | "createdAt">;
+const SENDABLE_COLUMNS = sql.raw(
+  `id, body, attempts, status, next_attempt_at AS "nextAttemptAt", created_at AS "createdAt"`,
+);
+
 /** One attempt made, not yet recorded. */
 interface Sent {
-  message: MessageRow;
+  message: SendableMessage;
   trigger: WebhookAttemptTrigger;
   headers: Record<string, string>;
   result: PostResult;
@@ -229,11 +243,11 @@ export class WebhookDelivery {
 
     // Claimed and not yet sent, shared by the lanes: each takes the next one, so a slow
     // receiver holds up one lane while the others go on, and one claim feeds them all.
-    const claimed: MessageRow[] = [];
+    const claimed: SendableMessage[] = [];
     let nothingDue = false;
     // Typed by a cast: set inside closures, which control-flow narrowing does not see.
     let claiming = null as Promise<void> | null;
-    const admit = async (rows: MessageRow[]) => {
+    const admit = async (rows: SendableMessage[]) => {
       if (rows.length === 0) return;
       const rate = await this.deps.rateLimiter.take(
         `webhook-rate:${endpoint.id}`,
@@ -280,6 +294,7 @@ export class WebhookDelivery {
     // Attempts made and not yet recorded: one recording at a time takes all that are waiting,
     // so the records grow with the rate of sending instead of costing a transaction per message.
     const unrecorded: Sent[] = [];
+    let lanesSending = true;
     let recording = null as Promise<void> | null;
     /** The one record being written (`recording` goes on while attempts are waiting). */
     let record: Promise<void> = Promise.resolve();
@@ -287,6 +302,8 @@ export class WebhookDelivery {
       recording ??= (async () => {
         try {
           while (unrecorded.length > 0 && failure === null) {
+            if (lanesSending && unrecorded.length < RECORD_GATHER)
+              await new Promise((resolve) => setTimeout(resolve, RECORD_GATHER_MS));
             record = this.record(endpoint, unrecorded.splice(0));
             await record;
           }
@@ -299,7 +316,7 @@ export class WebhookDelivery {
       return recording;
     };
 
-    const next = async (): Promise<MessageRow | null> => {
+    const next = async (): Promise<SendableMessage | null> => {
       while (sending()) {
         // Recording fell behind: sending waits for the record being written, not for all.
         if (unrecorded.length >= RECORD_BACKLOG) await record.catch(() => {});
@@ -329,6 +346,7 @@ export class WebhookDelivery {
       }
     };
     const lanes = await Promise.allSettled(slots.map(lane));
+    lanesSending = false;
     await claiming;
     while (unrecorded.length > 0 && failure === null) await flush();
     await recording;
@@ -363,12 +381,11 @@ export class WebhookDelivery {
   }
 
   /** Where nobody sends: pending, due and not claimed (or the claim ran out). */
-  private claimable(endpointId: string, now: Date, only?: { ids: string[]; by: Date }) {
+  private claimable(endpointId: string, now: Date) {
     return and(
       eq(webhookMessages.endpointId, endpointId),
       eq(webhookMessages.status, "pending"),
-      only ? inArray(webhookMessages.id, only.ids) : undefined,
-      lte(webhookMessages.nextAttemptAt, only && only.by.getTime() > now.getTime() ? only.by : now),
+      lte(webhookMessages.nextAttemptAt, now),
       or(isNull(webhookMessages.queuedUntil), lt(webhookMessages.queuedUntil, now)),
     );
   }
@@ -383,25 +400,31 @@ export class WebhookDelivery {
     token: string,
     limit: number,
     only?: { ids: string[]; by: Date },
-  ): Promise<MessageRow[]> {
+  ): Promise<SendableMessage[]> {
     const now = this.deps.clock.now();
-    const due = this.deps.db
-      .select({ id: webhookMessages.id })
-      .from(webhookMessages)
-      .where(this.claimable(endpointId, now, only))
-      .orderBy(webhookMessages.nextAttemptAt)
-      .limit(limit)
-      .for("update", { skipLocked: true });
-    const rows = await this.deps.db
-      .update(webhookMessages)
-      .set({ queuedUntil: new Date(now.getTime() + this.sendLeaseMs), leaseToken: token })
-      .where(inArray(webhookMessages.id, due))
-      .returning();
-    return oldestFirst(rows);
+    const dueBy = only && only.by.getTime() > now.getTime() ? only.by : now;
+    // Prepared (one text per shape, the values as parameters): a backlog is claimed many
+    // times a second, and an unprepared statement costs Postgres a parse and a plan and the
+    // driver a round trip to describe it each time. Only the columns a send needs come back.
+    const rows = await queryRowsPrepared<SendableMessage>(
+      this.deps.db,
+      sql`UPDATE webhook_messages SET queued_until = ${new Date(now.getTime() + this.sendLeaseMs).toISOString()}::timestamptz,
+                                      lease_token = ${token}
+          WHERE id IN (SELECT id FROM webhook_messages
+                       WHERE endpoint_id = ${endpointId}::uuid AND status = 'pending'
+                         ${only ? sql`AND id = ANY(${arrayLiteral(only.ids)}::uuid[])` : sql``}
+                         AND next_attempt_at <= ${dueBy.toISOString()}::timestamptz
+                         AND (queued_until IS NULL OR queued_until < ${now.toISOString()}::timestamptz)
+                       ORDER BY next_attempt_at
+                       LIMIT ${limit}::int
+                       FOR UPDATE SKIP LOCKED)
+          RETURNING ${SENDABLE_COLUMNS}`,
+    );
+    return oldestFirst(rows.map(sendable));
   }
 
   /** The messages an earlier run of this job claimed and never recorded, claimed afresh. */
-  private async reclaim(endpointId: string, token: string): Promise<MessageRow[]> {
+  private async reclaim(endpointId: string, token: string): Promise<SendableMessage[]> {
     const now = this.deps.clock.now();
     const rows = await this.deps.db
       .update(webhookMessages)
@@ -414,12 +437,19 @@ export class WebhookDelivery {
           sql`${webhookMessages.queuedUntil} >= ${now.toISOString()}::timestamptz`,
         ),
       )
-      .returning();
+      .returning({
+        id: webhookMessages.id,
+        body: webhookMessages.body,
+        attempts: webhookMessages.attempts,
+        status: webhookMessages.status,
+        nextAttemptAt: webhookMessages.nextAttemptAt,
+        createdAt: webhookMessages.createdAt,
+      });
     return oldestFirst(rows);
   }
 
   /** Claims not used (out of time, at the rate limit, endpoint gone): free for the next job at once. */
-  private async release(messages: MessageRow[], token: string) {
+  private async release(messages: SendableMessage[], token: string) {
     if (messages.length === 0) return;
     await this.deps.db
       .update(webhookMessages)
@@ -510,7 +540,7 @@ export class WebhookDelivery {
 
   /** Signs and POSTs the stored body (the same bytes on every attempt). */
   private async send(
-    message: MessageRow,
+    message: SendableMessage,
     endpoint: EndpointRow,
     sign: Signer,
     trigger: WebhookAttemptTrigger,
@@ -619,7 +649,8 @@ export class WebhookDelivery {
         lease_token = CASE WHEN v.planned THEN NULL ELSE m.lease_token END
       FROM v WHERE m.id = v.message_id AND EXISTS (SELECT 1 FROM endpoint)`;
     // Nothing changes for the endpoint (the usual success): one statement, one round trip.
-    if (!touchesEndpoint) await this.deps.db.execute(recordAttempts);
+    // Prepared, as the claim: the text is the same for every record.
+    if (!touchesEndpoint) await queryRowsPrepared(this.deps.db, recordAttempts);
     else
       await this.deps.transaction(async (tx) => {
         // The endpoint's row before any message's: a disable fails all its pending messages, the
@@ -718,12 +749,18 @@ export class WebhookDelivery {
 }
 
 /** Oldest due first (RETURNING keeps no order). */
-function oldestFirst(rows: MessageRow[]): MessageRow[] {
+function oldestFirst(rows: SendableMessage[]): SendableMessage[] {
   return rows.sort(
     (a, b) =>
       (a.nextAttemptAt?.getTime() ?? 0) - (b.nextAttemptAt?.getTime() ?? 0) ||
       a.createdAt.getTime() - b.createdAt.getTime(),
   );
+}
+
+/** A claimed row as a message (a driver may hand timestamps back as text). */
+function sendable(row: SendableMessage): SendableMessage {
+  const date = (value: Date | string | null) => (value === null || value instanceof Date ? value : new Date(value));
+  return { ...row, nextAttemptAt: date(row.nextAttemptAt), createdAt: date(row.createdAt)! };
 }
 
 /** Node's HMAC for the webhook signer: synchronous, a few microseconds a message (a Web Crypto job costs far more). */
