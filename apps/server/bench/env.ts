@@ -227,7 +227,7 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
 /**
  * The production worker (`src/main.ts --role worker`, as the Dockerfile runs it) on the
  * bench's database, Redis prefix and secrets, plus `extraEnv`; resolves once it is ready.
- * BENCH_WORKER_NODE_ARGS adds Node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * BENCH_WORKER_NODE_ARGS adds Node options (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); BENCH_BUILT=1 runs the build.
  */
 export function startWorker(
   env: BenchEnv,
@@ -256,7 +256,12 @@ async function startInstance(
 ): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   const config = env.runtime.config;
   const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, "--import", "tsx", "src/main.ts", "--role", role, ...extraArgs], {
+  // BENCH_BUILT=1: the build (`dist/main.js`, what the image runs), not the sources through tsx
+  // (whose loader and transformed sources add ~100 MB to each process's baseline).
+  const entry = process.env.BENCH_BUILT === "1" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  if (entry[0] === "dist/main.js" && !existsSync(join(repoRoot, "apps/server/dist/main.js")))
+    throw new Error("BENCH_BUILT=1 needs the server built first (pnpm --filter @rapport/server build)");
+  const child = spawn(process.execPath, [...extra, ...entry, "--role", role, ...extraArgs], {
     cwd: join(repoRoot, "apps/server"),
     env: {
       ...process.env,

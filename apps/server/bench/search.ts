@@ -1,7 +1,10 @@
 /**
  * Search benchmark (`pnpm bench:search`; not part of the tests).
  *
- *   pnpm bench:search [--contacts 100000] [--interactions 2000000] [--seconds 20] [--scan-sample 20]
+ *   pnpm bench:search [--contacts 100000] [--interactions 2000000] [--seconds 20] [--scan-sample 20] [--only import]
+ *
+ * `--only import` seeds as asked, then runs only the import part (7.) and writes
+ * bench-results/search-import.json instead (search.json keeps the last full run).
  *
  * 1. A throw-away database and Redis prefix with the real runtime and HTTP server
  *    (bench/env.ts). Bulk seed in SQL (INSERT … SELECT generate_series, as
@@ -20,6 +23,8 @@
  *    every --scan-sample-th query of the mix, one at a time, median.
  *
  * 6. dedup_scan_s: the duplicates scan of the workspace as a job (bench/dedup-scan.ts).
+ * 7. import_100k_s, import_floor_s, import_peak_rss_mb: a 100,000-row CSV import against a raw
+ *    COPY of the same rows (bench/search-import.ts).
  *
  * Writes bench-results/search.json at the repo root; progress goes to stderr.
  */
@@ -40,8 +45,11 @@ const { values: args } = parseArgs({
     interactions: { type: "string" },
     seconds: { type: "string" },
     "scan-sample": { type: "string" },
+    only: { type: "string" },
   },
 });
+if (args.only !== undefined && args.only !== "import") throw new Error("--only takes: import");
+const ONLY_IMPORT = args.only === "import";
 const CONTACTS = intArg(args.contacts, 100_000, "contacts", 100);
 const INTERACTIONS = intArg(args.interactions, 2_000_000, "interactions", 0);
 const SECONDS = intArg(args.seconds, 20, "seconds", 1);
@@ -133,6 +141,20 @@ await withBenchEnvironment({ contacts: 0, interactions: 0 }, async (env) => {
   note(`seeded in ${seeded.ms} ms`);
   // The access token signed at setup may have expired during a long seed.
   await env.signIn();
+  if (ONLY_IMPORT) {
+    const result = {
+      generated_at: new Date().toISOString(),
+      data: { contacts: seeded.contacts, interactions: seeded.interactions, seed_ms: seeded.ms },
+      ...(await importBench(env)),
+      host: { cpus: os.cpus().length, load_at_start: round(loadStart), load_at_end: round(os.loadavg()[0]!) },
+    };
+    const path = join(repoRoot, "bench-results/search-import.json");
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${JSON.stringify(result, null, 2)}\n`);
+    note(`wrote ${path}`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
 
   const mix = queryMix();
   const searchPaths = mix.map(({ q }) => trpcPath("search.query", { workspaceId: env.workspaceId, q, limit: 10 }));

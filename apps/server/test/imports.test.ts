@@ -2,8 +2,10 @@
  * Contact import from CSV and XLSX on Postgres and PGlite: upload through the plain route
  * (authorized like the procedures), the mapping guessed from headers and kept as a template,
  * the preview checked cell by cell, a file of mixed good and bad rows in both modes (skip and
- * report, or import nothing), existing contacts filled, overwritten or skipped, the report.
+ * report, or import nothing), existing contacts filled, overwritten or skipped, the report,
+ * rows that look like existing contacts flagged in the preview and the report.
  */
+import type { ManualClock } from "@rapport/api";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, errorOf, type SignedInUser, type TestApp, type TestDriver } from "./support/app";
@@ -167,10 +169,10 @@ describe.each(drivers)("contact import on %s", (driver) => {
     expect(report.status).toBe(200);
     expect(report.headers.get("content-type")).toContain("text/csv");
     expect((await report.text()).trim().split("\r\n")).toEqual([
-      "row,field,problem,existing_contact_id",
-      "3,email,must be a valid email address,",
-      "4,name,must not be empty,",
-      "6,email,duplicates the email of row 2,",
+      "row,outcome,field,problem,existing_contact_id",
+      "3,skipped,email,must be a valid email address,",
+      "4,skipped,name,must not be empty,",
+      "6,skipped,email,duplicates the email of row 2,",
     ]);
     const foreign = await fetch(`${app.url}/api/imports/report?workspaceId=${workspaceId}&importId=${importId}`, {
       headers: { authorization: `Bearer ${outsider.accessToken}` },
@@ -231,6 +233,75 @@ describe.each(drivers)("contact import on %s", (driver) => {
       company: "Initech",
       tags: ["partner"],
     });
+  });
+
+  it("flags rows that look like existing contacts (same number, similar name at the same company) and imports them", async () => {
+    const ivan = await owner.client.contacts.create.mutate({
+      workspaceId,
+      name: "Ivan Petrov",
+      company: "Stark Industries",
+    });
+    const hana = await owner.client.contacts.create.mutate({
+      workspaceId,
+      name: "Hana Sato",
+      email: "hana@flag.example",
+      phone: "+44 20 7946 0958",
+    });
+    // The run compares rows with the contacts created before it started.
+    (app.clock as ManualClock).advance(1_000);
+    const file = [
+      "Name,Email,Company,Phone",
+      "Ivan Petrow,ivan.p@flag.example,Stark Industries,", // 2: similar name at the same company
+      "H. Sato,sato@flag.example,,+442079460958", // 3: the same number, written otherwise
+      "Zed Other,zed@flag.example,Stark Industries,", // 4: same company, another person
+      "Hana S.,hana@flag.example,,+44 20 7946 0958", // 5: same email: an update, not a possible duplicate
+    ].join("\n");
+    const importId = await uploaded(file);
+    const preview = await owner.client.imports.preview.query({ workspaceId, importId });
+    expect(preview.rows.map((row) => row.possibleDuplicate?.contactId ?? null)).toEqual([ivan.id, hana.id, null, null]);
+    expect(preview.rows[0]!.possibleDuplicate).toMatchObject({
+      name: "Ivan Petrov",
+      company: "Stark Industries",
+      reasons: ["name"],
+    });
+    expect(preview.rows[1]!.possibleDuplicate!.reasons).toEqual(["phone"]);
+
+    await owner.client.imports.start.mutate({
+      workspaceId,
+      importId,
+      mapping: preview.mapping,
+      badRows: "skip",
+      existing: "fill",
+    });
+    const done = await finished(importId);
+    expect(done).toMatchObject({ status: "completed", created: 3, updated: 0, unchanged: 1, skipped: 0, flagged: 2 });
+    expect(done.problems.map((p) => [p.row, p.outcome, p.field, p.contactId])).toEqual([
+      [2, "flagged", "name", ivan.id],
+      [3, "flagged", "phone", hana.id],
+    ]);
+    const report = await fetch(`${app.url}/api/imports/report?workspaceId=${workspaceId}&importId=${importId}`, {
+      headers: { authorization: `Bearer ${owner.accessToken}` },
+    });
+    expect((await report.text()).trim().split("\r\n")).toEqual([
+      "row,outcome,field,problem,existing_contact_id",
+      `2,flagged,name,imported; possibly the same person as an existing contact (a similar name at the same company),${ivan.id}`,
+      `3,flagged,phone,imported; possibly the same person as an existing contact (the same phone number),${hana.id}`,
+    ]);
+    // The contacts are there, and the workspace's duplicates scan proposes the pairs.
+    const { jobId } = await owner.client.duplicates.scan.mutate({ workspaceId });
+    await until("the duplicates scan", async () => {
+      const progress = await owner.client.jobs.get.query({ jobId });
+      return progress.state === "completed" ? progress : null;
+    });
+    const pairs = (await owner.client.duplicates.list.query({ workspaceId })).items.map((item) =>
+      item.contacts.map((c) => c.name).sort(),
+    );
+    expect(pairs).toEqual(
+      expect.arrayContaining([
+        ["Ivan Petrov", "Ivan Petrow"],
+        ["H. Sato", "Hana Sato"],
+      ]),
+    );
   });
 
   it("keeps a mapping as a template that maps another file with the same headers", async () => {

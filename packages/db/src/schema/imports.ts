@@ -27,6 +27,8 @@ export const contactImports = pgTable(
     updatedCount: integer("updated_count").notNull().default(0),
     unchangedCount: integer("unchanged_count").notNull().default(0),
     skippedCount: integer("skipped_count").notNull().default(0),
+    /** Rows imported that may duplicate a contact the workspace already had. */
+    flaggedCount: integer("flagged_count").notNull().default(0),
     /** Why the whole run failed (fixed text). */
     error: text("error"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -46,6 +48,8 @@ export const contactImportProblems = pgTable(
     field: text("field").notNull(),
     reason: text("reason").notNull(),
     contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "set null" }),
+    /** "skipped": not imported, for `reason`; "flagged": imported, possibly a duplicate of `contactId`. */
+    outcome: text("outcome").$type<"skipped" | "flagged">().notNull().default("skipped"),
   },
   (t) => [primaryKey({ columns: [t.importId, t.rowNumber, t.field] })],
 );

@@ -206,6 +206,7 @@ export function ContactImport({ workspaceId, onClose }: { workspaceId: string; o
               <thead>
                 <tr>
                   <th scope="col">Row</th>
+                  <th scope="col">Looks like</th>
                   {shown.headers.map((header, column) => (
                     // biome-ignore lint/suspicious/noArrayIndexKey: the file's columns, in file order
                     <th scope="col" key={column}>
@@ -230,6 +231,21 @@ export function ContactImport({ workspaceId, onClose }: { workspaceId: string; o
                 {shown.rows.map((row) => (
                   <tr key={row.rowNumber}>
                     <th scope="row">{row.rowNumber}</th>
+                    <td className={row.possibleDuplicate ? "ct-cell-warn" : undefined}>
+                      {row.possibleDuplicate && (
+                        <>
+                          Looks like{" "}
+                          <Link
+                            to="/w/$workspaceId/contacts/$contactId"
+                            params={{ workspaceId, contactId: row.possibleDuplicate.contactId }}
+                          >
+                            {row.possibleDuplicate.name}
+                            {row.possibleDuplicate.company ? ` at ${row.possibleDuplicate.company}` : ""}
+                          </Link>{" "}
+                          ({row.possibleDuplicate.reasons.map((reason) => DUPLICATE_REASON_LABELS[reason]).join(", ")})
+                        </>
+                      )}
+                    </td>
                     {row.cells.map((cell, column) => (
                       <td
                         // biome-ignore lint/suspicious/noArrayIndexKey: the file's columns, in file order
@@ -245,7 +261,11 @@ export function ContactImport({ workspaceId, onClose }: { workspaceId: string; o
               </tbody>
             </table>
           </div>
-          <p className="small">Row numbers count the header as row 1, as in a spreadsheet.</p>
+          <p className="small">
+            Row numbers count the header as row 1, as in a spreadsheet. A row that looks like an existing contact is
+            still imported as a new one (unless its email matches); the report lists them, and the duplicates page can
+            merge them afterwards.
+          </p>
           {problem && (
             <p className="alert alert-error" role="alert">
               Mapping: {problem}.
@@ -344,9 +364,19 @@ export function ContactImport({ workspaceId, onClose }: { workspaceId: string; o
 
 type ImportState = RouterOutputs["imports"]["get"];
 
+const DUPLICATE_REASON_LABELS = {
+  email: "same mailbox",
+  phone: "same phone number",
+  name: "similar name at the same company",
+} as const;
+
 function ImportResult({ workspaceId, result }: { workspaceId: string; result: ImportState }) {
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const counts = `${result.created.toLocaleString()} created, ${result.updated.toLocaleString()} updated, ${result.unchanged.toLocaleString()} unchanged, ${result.skipped.toLocaleString()} skipped`;
+  const flagged =
+    result.flagged > 0
+      ? ` ${result.flagged.toLocaleString()} imported row(s) look like existing contacts: review them on the duplicates page (scan for duplicates).`
+      : "";
   return (
     <div>
       {result.status === "failed" ? (
@@ -355,17 +385,20 @@ function ImportResult({ workspaceId, result }: { workspaceId: string; result: Im
         </p>
       ) : (
         <p className="alert alert-success" role="status">
-          Import finished: {counts}.
+          Import finished: {counts}.{flagged}
         </p>
       )}
       {result.problems.length > 0 && (
         <>
-          <div className="ct-table-wrap" tabIndex={0} role="region" aria-label="Skipped rows">
+          <div className="ct-table-wrap" tabIndex={0} role="region" aria-label="Report">
             <table className="ct-table ct-report">
-              <caption className="visually-hidden">Skipped rows and why (the header is row 1)</caption>
+              <caption className="visually-hidden">
+                Rows skipped and why, rows imported that look like existing contacts (the header is row 1)
+              </caption>
               <thead>
                 <tr>
                   <th scope="col">Row</th>
+                  <th scope="col">Outcome</th>
                   <th scope="col">Field</th>
                   <th scope="col">Problem</th>
                 </tr>
@@ -374,6 +407,7 @@ function ImportResult({ workspaceId, result }: { workspaceId: string; result: Im
                 {result.problems.map((problem) => (
                   <tr key={`${problem.row}-${problem.field}`}>
                     <td>{problem.row}</td>
+                    <td>{problem.outcome === "flagged" ? "Imported, possible duplicate" : "Skipped"}</td>
                     <td>{problem.field}</td>
                     <td>
                       {problem.reason}

@@ -43,6 +43,8 @@ export class CacheInvalidation {
   private readonly listeners = new Set<(workspaceId: string) => void>();
   /** Bumps under way per workspace (each bounded by the Redis timeout, or refused at once while it is down). */
   private readonly confirming = new Map<string, Set<Promise<void>>>();
+  /** Events heard on the bus in this turn, per workspace, for one bump each (onEvent). */
+  private readonly heard = new Map<string, number[]>();
 
   constructor(private readonly parts: CacheParts) {}
 
@@ -172,10 +174,26 @@ export class CacheInvalidation {
       for (const entry of [...list]) this.track(workspaceId, this.confirmBump(workspaceId, entry));
   }
 
-  /** Bus listener (every instance hears every event): evict this instance's entries early. */
+  /**
+   * Bus listener (every instance hears every event): evict this instance's entries early.
+   * The Redis bump waits for the end of the bus's synchronous delivery, so the events of one
+   * publish (an import's batch is a thousand) cost one bump per workspace, not one each.
+   */
   onEvent(event: DomainEvent): void {
-    if (!invalidates(event)) return;
-    this.changed(event.workspaceId, [event.id]);
+    if (!invalidates(event) || this.seenEvents.has(event.id)) return;
+    this.parts.local.bump(event.workspaceId);
+    let ids = this.heard.get(event.workspaceId);
+    if (!ids) {
+      if (this.heard.size === 0) queueMicrotask(() => this.changedHeard());
+      this.heard.set(event.workspaceId, (ids = []));
+    }
+    ids.push(event.id);
+  }
+
+  private changedHeard(): void {
+    const heard = [...this.heard];
+    this.heard.clear();
+    for (const [workspaceId, eventIds] of heard) this.changed(workspaceId, eventIds);
   }
 
   /** The durable consumer's batch: one bump per workspace. Throws while Redis is unavailable (the dispatcher retries). */
@@ -184,7 +202,9 @@ export class CacheInvalidation {
     const byWorkspace = new Map<string, number[]>();
     for (const event of events) {
       if (!invalidates(event)) continue;
-      byWorkspace.set(event.workspaceId, [...(byWorkspace.get(event.workspaceId) ?? []), event.id]);
+      const ids = byWorkspace.get(event.workspaceId);
+      if (ids) ids.push(event.id);
+      else byWorkspace.set(event.workspaceId, [event.id]);
     }
     for (const [workspaceId, ids] of byWorkspace) await this.bump(workspaceId, ids);
   }

@@ -12,7 +12,8 @@ import {
   type ImportMapping,
   type ImportOptions,
 } from "@rapport/core/schemas";
-import { contactImports, contactImportTemplates, queryRows, type Tx } from "@rapport/db";
+import { likelyDuplicates, type DuplicateReason } from "@rapport/core";
+import { contactImports, contactImportTemplates, queryRows, type Executor } from "@rapport/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { conflict, DomainError, notFound } from "../../errors";
 import type { JobContext } from "../../infra/queue";
@@ -43,8 +44,23 @@ const REASONS = {
   raced: "a contact with this email was created while the import ran",
 } as const;
 
+/** A flagged row's reason names the rules that matched, never the values. */
+const FLAG_RULES: Record<DuplicateReason["kind"], string> = {
+  email: "the same mailbox",
+  phone: "the same phone number",
+  name: "a similar name at the same company",
+};
+/** Problems of an "import nothing" check held before they are written to the report. */
+const PROBLEMS_BUFFERED = 2_000;
+
 interface StoredOptions extends ImportOptions {
   actorId: string;
+  /**
+   * When the run was started: rows are compared for possible duplicates with the contacts
+   * created before it (not with those the import itself creates). Absent on runs queued
+   * before it was recorded: nothing is flagged.
+   */
+  existingBefore?: string;
 }
 
 interface RowEntry {
@@ -58,6 +74,16 @@ interface ProblemRow {
   field: string;
   reason: string;
   contactId: string | null;
+  /** "skipped": the row was not imported; "flagged": it was, and may duplicate `contactId`. */
+  outcome: "skipped" | "flagged";
+}
+
+/** An existing contact a row being created probably duplicates (the best match). */
+interface PossibleDuplicate {
+  contactId: string;
+  name: string;
+  company: string | null;
+  reasons: DuplicateReason["kind"][];
 }
 
 interface ImportSummary {
@@ -70,6 +96,7 @@ interface ImportSummary {
   updated: number;
   unchanged: number;
   skipped: number;
+  flagged: number;
   error: string | null;
   createdAt: Date;
   finishedAt: Date | null;
@@ -148,6 +175,16 @@ export class ImportService {
       if (!template) throw notFound("Mapping template");
       mapping = guessMapping(headers, template.mapping as Record<string, ImportField>);
     } else mapping = guessMapping(headers);
+    const checkedRows = rows.map((cells) => readImportRow(cells, mapping));
+    const candidates = checkedRows.flatMap((checked, index) =>
+      checked.contact ? [{ row: index + 2, contact: checked.contact }] : [],
+    );
+    const duplicates = await possibleDuplicates(
+      this.deps.db,
+      input.workspaceId,
+      this.deps.clock.now().toISOString(),
+      candidates,
+    );
     return {
       importId: job.id,
       format: job.format,
@@ -155,13 +192,15 @@ export class ImportService {
       headers,
       mapping,
       rows: rows.map((cells, index) => {
-        const checked = readImportRow(cells, mapping);
+        const checked = checkedRows[index]!;
         return {
           rowNumber: index + 2,
           cells: headers!.map((_, column) => ({
             value: (cells[column] ?? "").slice(0, 200),
             problem: problemOfColumn(checked.problems, mapping, column),
           })),
+          /** An existing contact this row looks like (imported as a new contact unless its email matches one). */
+          possibleDuplicate: duplicates.get(index + 2) ?? null,
         };
       }),
     };
@@ -169,7 +208,11 @@ export class ImportService {
 
   /** Queues the run; its progress is the job `importId` (jobs.get / jobs.progress). */
   async start(workspaceId: string, importId: string, options: ImportOptions, actor: Actor) {
-    const stored: StoredOptions = { ...options, actorId: actor.actorId };
+    const stored: StoredOptions = {
+      ...options,
+      actorId: actor.actorId,
+      existingBefore: this.deps.clock.now().toISOString(),
+    };
     const [job] = await this.deps.db
       .update(contactImports)
       .set({ status: "queued", options: stored })
@@ -219,14 +262,14 @@ export class ImportService {
     const job = await this.find(workspaceId, importId);
     let after = { row: 0, field: "" };
     for (;;) {
-      const page = await queryRows<{ row: number; field: string; reason: string; contact_id: string | null }>(
+      const page = await queryRows<ProblemRecord>(
         this.deps.db,
-        sql`SELECT row_number AS row, field, reason, contact_id FROM contact_import_problems
+        sql`SELECT row_number AS row, field, reason, contact_id, outcome FROM contact_import_problems
             WHERE import_id = ${importId}::uuid AND (row_number, field) > (${after.row}::int, ${after.field}::text)
             ORDER BY row_number, field LIMIT 2000`,
       );
       if (page.length === 0) break;
-      await write(page.map((p) => ({ row: p.row, field: p.field, reason: p.reason, contactId: p.contact_id })));
+      await write(page.map(problemRow));
       const last = page[page.length - 1]!;
       after = { row: last.row, field: last.field };
     }
@@ -247,15 +290,12 @@ export class ImportService {
     try {
       const checked = await this.check(job.id, job.format, options, progress);
       if (typeof checked === "string") return await this.finishFailed(importId, progress, checked);
-      if (checked.problems.length > 0) {
-        // "Import nothing": the report names every bad row; no contact was written.
-        await this.deps.transaction(async (tx) => {
-          await insertProblems(tx, importId, checked.problems);
-          await tx
-            .update(contactImports)
-            .set({ totalRows: checked.total, skippedCount: checked.badRows })
-            .where(eq(contactImports.id, importId));
-        });
+      if (checked.badRows > 0) {
+        // "Import nothing": the report (written as the check went) names every bad row; no contact was written.
+        await this.deps.db
+          .update(contactImports)
+          .set({ totalRows: checked.total, skippedCount: checked.badRows })
+          .where(eq(contactImports.id, importId));
         return await this.finishFailed(
           importId,
           progress,
@@ -282,16 +322,20 @@ export class ImportService {
     }
   }
 
-  /** Pass 1: counts the rows (for progress and the size limit); "import nothing" also checks every row. */
+  /**
+   * Pass 1: counts the rows (for progress and the size limit); "import nothing" also checks
+   * every row, writing the bad ones to the report as it goes (a file of bad rows is not held
+   * in memory; a retry writes the same rows again, which the report's key absorbs).
+   */
   private async check(
     importId: string,
     format: ImportFormat,
     options: StoredOptions,
     progress: ProgressReporter,
-  ): Promise<string | { total: number; problems: ProblemRow[]; badRows: number }> {
+  ): Promise<string | { total: number; badRows: number }> {
     const file = await this.openFile(importId);
     let total = -1;
-    const problems: ProblemRow[] = [];
+    let problems: ProblemRow[] = [];
     let badRows = 0;
     const seen = new Map<string, number>();
     for await (const entry of this.entries(file, format, options.mapping, seen)) {
@@ -300,13 +344,17 @@ export class ImportService {
         return `The file has more than ${IMPORT_MAX_ROWS.toLocaleString("en")} rows; split it and import each part.`;
       if (options.badRows === "abort" && entry.problems.length > 0) {
         badRows++;
-        for (const p of entry.problems)
-          problems.push({ row: entry.rowNumber, field: p.field, reason: p.message, contactId: null });
+        for (const p of entry.problems) problems.push(skippedRow(entry.rowNumber, p.field, p.message, null));
+        if (problems.length >= PROBLEMS_BUFFERED) {
+          await insertProblems(this.deps.db, importId, problems);
+          problems = [];
+        }
       }
       if (total % 5_000 === 0) progress.update({ done: 0, total: null, stage: "checking" });
     }
     if (total <= 0) return "The file has no rows under its header.";
-    return { total, problems, badRows };
+    await insertProblems(this.deps.db, importId, problems);
+    return { total, badRows };
   }
 
   /** Pass 2: every row after `resumeAfter` (rows a previous attempt committed), BATCH_ROWS per transaction. */
@@ -393,8 +441,7 @@ export class ImportService {
     await this.deps.transaction(async (tx) => {
       const problems: ProblemRow[] = [];
       for (const entry of entries)
-        for (const p of entry.problems)
-          problems.push({ row: entry.rowNumber, field: p.field, reason: p.message, contactId: null });
+        for (const p of entry.problems) problems.push(skippedRow(entry.rowNumber, p.field, p.message, null));
       const valid = entries.filter((entry) => entry.contact !== null) as (RowEntry & { contact: ImportedContact })[];
       const emails = valid.flatMap((entry) => (entry.contact.email ? [entry.contact.email] : []));
       const suppressed = await suppressedAddresses(tx, this.deps.config.GDPR_SUPPRESSION_KEY, workspaceId, emails);
@@ -419,7 +466,7 @@ export class ImportService {
       for (const { rowNumber, contact } of valid) {
         const email = contact.email ?? null;
         if (email && suppressed.has(email)) {
-          problems.push({ row: rowNumber, field: "email", reason: REASONS.erased, contactId: null });
+          problems.push(skippedRow(rowNumber, "email", REASONS.erased, null));
           skipped++;
           continue;
         }
@@ -429,12 +476,9 @@ export class ImportService {
           continue;
         }
         if (options.existing === "skip" || match.restricted) {
-          problems.push({
-            row: rowNumber,
-            field: "email",
-            reason: match.restricted ? REASONS.restricted : REASONS.exists,
-            contactId: match.id,
-          });
+          problems.push(
+            skippedRow(rowNumber, "email", match.restricted ? REASONS.restricted : REASONS.exists, match.id),
+          );
           skipped++;
           continue;
         }
@@ -443,6 +487,10 @@ export class ImportService {
         else updates.push({ id: match.id, ...change });
       }
       const now = this.deps.clock.now().toISOString();
+      // Before the insert, so that the batch's own rows are not among the candidates.
+      const duplicates = options.existingBefore
+        ? await possibleDuplicates(tx, workspaceId, options.existingBefore, inserts)
+        : new Map<number, PossibleDuplicate>();
       let created: { id: string; email: string | null }[] = [];
       if (inserts.length > 0) {
         const input = JSON.stringify(
@@ -470,7 +518,8 @@ export class ImportService {
           const made = new Set(created.map((row) => row.email));
           for (const { row, contact } of inserts)
             if (contact.email && !made.has(contact.email)) {
-              problems.push({ row, field: "email", reason: REASONS.raced, contactId: null });
+              problems.push(skippedRow(row, "email", REASONS.raced, null));
+              duplicates.delete(row);
               skipped++;
             }
         }
@@ -499,11 +548,13 @@ export class ImportService {
           payload: { contactId: update.id, fields: update.fields },
         })),
       ]);
+      for (const [row, duplicate] of duplicates) problems.push(flaggedRow(row, duplicate));
       await insertProblems(tx, importId, problems);
       await tx
         .update(contactImports)
         .set({
           processedRows: position,
+          flaggedCount: sql`${contactImports.flaggedCount} + ${duplicates.size}`,
           createdCount: sql`${contactImports.createdCount} + ${created.length}`,
           updatedCount: sql`${contactImports.updatedCount} + ${updates.length}`,
           unchangedCount: sql`${contactImports.unchangedCount} + ${unchanged}`,
@@ -530,12 +581,12 @@ export class ImportService {
   }
 
   private async problems(importId: string, limit: number): Promise<ProblemRow[]> {
-    const rows = await queryRows<{ row: number; field: string; reason: string; contact_id: string | null }>(
+    const rows = await queryRows<ProblemRecord>(
       this.deps.db,
-      sql`SELECT row_number AS row, field, reason, contact_id FROM contact_import_problems
+      sql`SELECT row_number AS row, field, reason, contact_id, outcome FROM contact_import_problems
           WHERE import_id = ${importId}::uuid ORDER BY row_number, field LIMIT ${limit}`,
     );
-    return rows.map((p) => ({ row: p.row, field: p.field, reason: p.reason, contactId: p.contact_id }));
+    return rows.map(problemRow);
   }
 
   private async find(workspaceId: string, importId: string) {
@@ -658,17 +709,143 @@ function merged(
   return { fields, next };
 }
 
-async function insertProblems(tx: Tx, importId: string, problems: ProblemRow[]): Promise<void> {
+async function insertProblems(db: Executor, importId: string, problems: ProblemRow[]): Promise<void> {
   for (let i = 0; i < problems.length; i += 5_000) {
     const input = JSON.stringify(problems.slice(i, i + 5_000));
     await queryRows(
-      tx,
-      sql`INSERT INTO contact_import_problems (import_id, row_number, field, reason, contact_id)
-          SELECT ${importId}::uuid, p.row, p.field, p.reason, p."contactId"
-          FROM jsonb_to_recordset(${input}::jsonb) AS p(row int, field text, reason text, "contactId" uuid)
+      db,
+      sql`INSERT INTO contact_import_problems (import_id, row_number, field, reason, contact_id, outcome)
+          SELECT ${importId}::uuid, p.row, p.field, p.reason, p."contactId", p.outcome
+          FROM jsonb_to_recordset(${input}::jsonb) AS p(row int, field text, reason text, "contactId" uuid, outcome text)
           ON CONFLICT DO NOTHING`,
     );
   }
+}
+
+const skippedRow = (row: number, field: string, reason: string, contactId: string | null): ProblemRow => ({
+  row,
+  field,
+  reason,
+  contactId,
+  outcome: "skipped",
+});
+
+function flaggedRow(row: number, duplicate: PossibleDuplicate): ProblemRow {
+  return {
+    row,
+    // The strongest evidence names the field.
+    field: (["email", "phone", "name"] as const).find((kind) => duplicate.reasons.includes(kind)) ?? "name",
+    reason: `imported; possibly the same person as an existing contact (${duplicate.reasons.map((kind) => FLAG_RULES[kind]).join(", ")})`,
+    contactId: duplicate.contactId,
+    outcome: "flagged",
+  };
+}
+
+interface ProblemRecord {
+  row: number;
+  field: string;
+  reason: string;
+  contact_id: string | null;
+  outcome: "skipped" | "flagged";
+}
+
+const problemRow = (p: ProblemRecord): ProblemRow => ({
+  row: p.row,
+  field: p.field,
+  reason: p.reason,
+  contactId: p.contact_id,
+  outcome: p.outcome,
+});
+
+/** Candidates of one rule per row at most: enough to find the best, bounded for a very common key. */
+const CANDIDATES_PER_RULE = 20;
+
+/**
+ * The existing contacts (created before `before`, live, not restricted) that rows about to
+ * be created probably are: the best per row, keyed by row number. One statement for the
+ * whole batch: the database narrows each row to the contacts sharing its number's last six
+ * digits or its folded company and the first two letters of its folded name (both indexed,
+ * migration 0025); the rules in `@rapport/core` decide, as for the contact form's check.
+ * Duplicates among the file's own rows are left to the workspace's duplicates scan.
+ */
+async function possibleDuplicates(
+  db: Executor,
+  workspaceId: string,
+  before: string,
+  rows: { row: number; contact: ImportedContact }[],
+): Promise<Map<number, PossibleDuplicate>> {
+  const probes = rows.flatMap(({ row, contact }) => {
+    const digits = contact.phone?.replace(/\D/g, "") ?? "";
+    const tail = digits.length >= 6 ? digits.slice(-6) : null;
+    const company = contact.company?.trim() ? contact.company : null;
+    return tail || company ? [{ n: row, tail, name: contact.name, company }] : [];
+  });
+  const found = new Map<number, PossibleDuplicate>();
+  if (probes.length === 0) return found;
+  const candidates = await queryRows<{
+    n: number;
+    id: string;
+    name: string;
+    email: string | null;
+    phone: string | null;
+    company: string | null;
+  }>(
+    db,
+    sql`WITH i AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(probes)}::jsonb) AS i(n int, tail text, name text, company text))
+        SELECT d.* FROM (
+          SELECT i.n, c.id, c.name, c.email, c.phone, c.company FROM i
+          CROSS JOIN LATERAL (
+            SELECT c.id, c.name, c.email, c.phone, c.company FROM contacts c
+            WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.phone IS NOT NULL
+              AND right(regexp_replace(c.phone, '[^0-9]', '', 'g'), 6) = i.tail
+              AND c.created_at < ${before}::timestamptz
+            LIMIT ${CANDIDATES_PER_RULE}) c
+          WHERE i.tail IS NOT NULL
+          UNION
+          SELECT i.n, c.id, c.name, c.email, c.phone, c.company FROM i
+          CROSS JOIN LATERAL (
+            SELECT c.id, c.name, c.email, c.phone, c.company FROM contacts c
+            WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.company IS NOT NULL
+              AND search_fold(c.company) = search_fold(i.company)
+              AND left(search_fold(c.name), 2) = left(search_fold(i.name), 2)
+              AND c.created_at < ${before}::timestamptz
+            LIMIT ${CANDIDATES_PER_RULE}) c
+          WHERE i.company IS NOT NULL
+        ) d
+        WHERE NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = d.id)`,
+  );
+  if (candidates.length === 0) return found;
+  const byRow = new Map<number, typeof candidates>();
+  for (const candidate of candidates) {
+    const list = byRow.get(candidate.n);
+    if (list) list.push(candidate);
+    else byRow.set(candidate.n, [candidate]);
+  }
+  for (const { row, contact } of rows) {
+    const list = byRow.get(row);
+    if (!list) continue;
+    const [best] = likelyDuplicates(
+      {
+        name: contact.name,
+        email: contact.email ?? null,
+        phone: contact.phone ?? null,
+        company: contact.company ?? null,
+      },
+      list,
+      1,
+    );
+    const match = best && list.find((candidate) => candidate.id === best.contactId);
+    if (!best || !match) continue;
+    // Same address: that is "match by email" (an update), not a possible duplicate.
+    if (contact.email && match.email?.toLowerCase() === contact.email) continue;
+    found.set(row, {
+      contactId: match.id,
+      name: match.name,
+      company: match.company,
+      reasons: best.reasons.map((reason) => reason.kind),
+    });
+  }
+  return found;
 }
 
 function problemOfColumn(problems: ImportCellProblem[] | null, mapping: ImportMapping, column: number): string | null {
@@ -688,6 +865,7 @@ function summary(job: typeof contactImports.$inferSelect): ImportSummary {
     updated: job.updatedCount,
     unchanged: job.unchangedCount,
     skipped: job.skippedCount,
+    flagged: job.flaggedCount,
     error: job.error,
     createdAt: job.createdAt,
     finishedAt: job.finishedAt,

@@ -4,7 +4,8 @@
  * `authorizeWorkspace`, member and up; a non-member gets 404):
  *  - `POST IMPORT_UPLOAD_PATH?workspaceId=…&format=csv|xlsx` with the file as the body
  *    (streamed to import storage, refused beyond IMPORT_MAX_BYTES) → `{ importId }`;
- *  - `GET IMPORT_REPORT_PATH?workspaceId=…&importId=…` → the report as CSV.
+ *  - `GET IMPORT_REPORT_PATH?workspaceId=…&importId=…` → the report as CSV: every row
+ *    skipped and why, every row imported that may duplicate an existing contact.
  * Both take `Authorization: Bearer <access token>` (the web app's fetch sends it).
  */
 import { once } from "node:events";
@@ -88,10 +89,12 @@ export async function handleImportReport(
   });
   if (req.method === "HEAD") return void res.end();
   try {
-    res.write("row,field,problem,existing_contact_id\r\n");
+    // outcome: "skipped" (not imported, for the problem given) or "flagged" (imported, possibly
+    // the same person as existing_contact_id).
+    res.write("row,outcome,field,problem,existing_contact_id\r\n");
     await runtime.services.imports.streamReport(query.workspaceId, query.importId, async (problems) => {
       const text = Papa.unparse(
-        problems.map((p) => [p.row, p.field, p.reason, p.contactId ?? ""]),
+        problems.map((p) => [p.row, p.outcome, p.field, p.reason, p.contactId ?? ""]),
         { header: false, newline: "\r\n", escapeFormulae: true },
       );
       if (!res.write(`${text}\r\n`) && !res.destroyed) await Promise.race([once(res, "drain"), once(res, "close")]);
