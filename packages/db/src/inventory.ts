@@ -575,6 +575,7 @@ export const INVENTORY: Record<string, TableInventory> = {
       updated_count: np,
       unchanged_count: np,
       skipped_count: np,
+      flagged_count: np,
       error: np,
       created_at: np,
       finished_at: np,
@@ -582,7 +583,8 @@ export const INVENTORY: Record<string, TableInventory> = {
   },
   contact_import_problems: {
     subject: "workspace",
-    purpose: "an import's report: the rows it skipped (row number, field, fixed reason), never the cells themselves",
+    purpose:
+      "an import's report: the rows it skipped and those it imported that may duplicate an existing contact (row number, field, fixed reason), never the cells themselves",
     retention: "with its import",
     columns: {
       import_id: np,
@@ -590,6 +592,7 @@ export const INVENTORY: Record<string, TableInventory> = {
       field: np,
       reason: np,
       contact_id: pid("the existing contact a row matched (set null when it is purged or erased)"),
+      outcome: np,
     },
   },
   contact_import_templates: {
