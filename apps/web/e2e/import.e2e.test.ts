@@ -2,8 +2,8 @@
  * Contact import in the browser, end to end (real server, built SPA, Chromium): choose a
  * CSV whose headers are not the app's field names, see the mapping guessed and the first
  * rows checked cell by cell, fix the mapping by keyboard-reachable selects, save it as a
- * template, run the import (bad rows skipped and reported) and follow its progress to the
- * report. Saves e2e-artifacts/import-mapping.png; runs axe-core on the mapping and the result.
+ * template, run the import (bad rows skipped and reported, a row that looks like an existing
+ * contact flagged in the preview and the report) and follow its progress to the report. Saves e2e-artifacts/import-mapping.png; runs axe-core on the mapping and the result.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +30,7 @@ describe.each(drivers)("contact import on %s", (driver) => {
     [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
     owner = await app.signUp("Ida Importer");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Import Co" })).id;
+    await owner.client.contacts.create.mutate({ workspaceId, name: "Cara Dias", company: "Globex" });
   });
 
   afterAll(async () => {
@@ -60,6 +61,8 @@ describe.each(drivers)("contact import on %s", (driver) => {
       // Each bad cell says what is wrong with it.
       await expect.poll(() => mapping.getByText("must be a valid email address").count()).toBe(1);
       await expect.poll(() => mapping.getByText("must not be empty").count()).toBe(1);
+      // Cara Diaz at Globex looks like the workspace's Cara Dias at Globex.
+      await expect.poll(() => mapping.getByRole("link", { name: "Cara Dias at Globex" }).count()).toBe(1);
 
       // Mapping a second column to Email frees the first: one column per field.
       await field("Notes").selectOption("email");
@@ -83,8 +86,10 @@ describe.each(drivers)("contact import on %s", (driver) => {
         .getByText("Import finished: 2 created, 0 updated, 0 unchanged, 2 skipped.")
         .waitFor({ timeout: 30_000 });
       expect(await progress.getAttribute("aria-valuenow")).toBe("100");
-      const report = page.getByRole("region", { name: "Skipped rows" });
-      expect(await report.getByRole("row").count()).toBe(3);
+      await page.getByText("1 imported row(s) look like existing contacts").waitFor();
+      const report = page.getByRole("region", { name: "Report" });
+      expect(await report.getByRole("row").count()).toBe(4);
+      expect(await report.getByText("Imported, possible duplicate").count()).toBe(1);
       await expectAccessible(page, "import result");
 
       const download = page.waitForEvent("download");
@@ -94,6 +99,7 @@ describe.each(drivers)("contact import on %s", (driver) => {
       const contacts = await owner.client.contacts.list.query({ workspaceId, sort: "name" });
       expect(contacts.items.map((c) => [c.name, c.tags])).toEqual([
         ["Ana Lima", ["lead", "vip"]],
+        ["Cara Dias", []],
         ["Cara Diaz", ["partner"]],
       ]);
       expect(record.errors).toEqual([]);
