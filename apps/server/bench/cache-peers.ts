@@ -5,7 +5,7 @@
  *
  *   pnpm bench:cache-peers [--keys 10000] [--concurrency 50] [--duration 8] [--warmup 2]
  *                          [--rounds 3] [--settings memory_redis,redis_only,stampede,redis_killed]
- *                          [--down 7]
+ *                          [--down 7] [--l1-mb N]
  *
  * Workload: --keys keys requested with Zipf(1.1), values ~7 KB of JSON (a
  * recommendation list), a 2 ms loader, --concurrency callers in a closed loop.
@@ -13,7 +13,7 @@
  * that library's own; the order of the libraries rotates every round.
  *
  *   memory_redis   memory + Redis tiers with each library's default memory bound
- *                  (Rapport: 64 MiB; BentoCache: 1,000 items; cache-manager: an unbounded Keyv
+ *                  (Rapport: CACHE_L1_MAX_BYTES' default, or --l1-mb; BentoCache: 1,000 items; cache-manager: an unbounded Keyv
  *                  Map). Rapport runs twice: with the freshness recommendations use (bounded
  *                  staleness: nothing asked per read) and with the read-after-commit fence whose
  *                  probe costs 1 ms (a Postgres round trip). Memory growth = peak RSS − RSS before
@@ -54,6 +54,8 @@ const { values: args } = parseArgs({
     down: { type: "string" },
     child: { type: "string" },
     lib: { type: "string" },
+    "l1-mb": { type: "string" },
+    "l1-bytes": { type: "string" },
   },
 });
 const num = numberArg;
@@ -67,7 +69,14 @@ const ZIPF_S = 1.1;
 const LOADER_MS = 2;
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const WORKSPACE = "0b7c3a52-3f52-4d5e-9a57-0d1f3c0e6a11";
-const L1_BYTES = 64 * 1024 * 1024;
+/** Rapport's memory bound: the product's default unless --l1-mb (the parent resolves it; children get --l1-bytes). */
+const L1_BYTES = args["l1-bytes"]
+  ? num(args["l1-bytes"], 0, 1, 8 * 1024 ** 3, "l1-bytes")
+  : args["l1-mb"]
+    ? num(args["l1-mb"], 0, 1, 8_192, "l1-mb") * 2 ** 20
+    : args.child
+      ? 0
+      : (await import("../../../packages/api/src/config")).loadConfig({ NODE_ENV: "test" }).CACHE_L1_MAX_BYTES;
 
 type Setting = "memory_redis" | "redis_only" | "stampede" | "redis_killed";
 const SETTINGS: Setting[] = ["memory_redis", "redis_only", "stampede", "redis_killed"];
@@ -241,15 +250,9 @@ async function createPeer(
     await cache.start();
     return {
       async getOrSet(key, loader) {
-        const result = await cache.getOrCompute(
-          "rec",
-          WORKSPACE,
-          key,
-          async () => ({ value: await loader(), snapshot: "1:1:" }),
-          {
-            ttlSeconds,
-          },
-        );
+        const result = await cache.getOrCompute("rec", WORKSPACE, key, async () => ({ value: await loader() }), {
+          ttlSeconds,
+        });
         return result.value;
       },
       close: () => cache.close(),
@@ -480,7 +483,10 @@ function runChild(setting: Setting, lib: Lib): Promise<Record<string, number | n
   return new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ["--expose-gc", "--import", "tsx", self, "--child", setting, "--lib", lib, ...forwarded],
+      [
+        ...["--expose-gc", "--import", "tsx", self, "--child", setting, "--lib", lib],
+        ...["--l1-bytes", String(L1_BYTES), ...forwarded],
+      ],
       {
         cwd: dirname(dirname(self)),
         stdio: ["ignore", "pipe", "pipe"],

@@ -297,16 +297,17 @@ describe("cache (real Redis)", () => {
         delays.push(Math.max(0, arrivedAt - ackedAt));
       }
     }
-    // The bound itself is the event's delivery (outbox → dispatcher → pub/sub); bench:cache measures its
-    // p99 on a quiet host. Here, with other test files holding transactions open, only loosely.
-    expect(Math.max(...delays)).toBeLessThan(10_000);
+    // The bound itself is the event's delivery (outbox → dispatcher → pub/sub); bench:cache measures
+    // its p99 on a quiet host (< 50 ms). Transactions other test files hold open are in other
+    // databases and do not hold it back (the outbox horizon is per database): here, on a busy host, 1 s.
+    expect(Math.max(...delays)).toBeLessThan(1_000);
   });
 
   it("read-after-commit where a namespace asks for it; event-bounded recommendations wait for the event", async () => {
     const ws = workspaceId;
     const readRecs = () =>
       other.services.recommendations.forContact({ workspaceId: ws, contactId: ids.Ana!, k: 20, includeKnown: false });
-    await cache().getOrCompute("top", ws, "fenced", async () => ({ value: "old", snapshot: "" }), { ttlSeconds: 60 });
+    await cache().getOrCompute("top", ws, "fenced", async () => ({ value: "old" }), { ttlSeconds: 60 });
     await readRecs();
     // No event is delivered anywhere while the dispatchers stand still.
     await app.runtime.dispatcher.stop();
@@ -318,7 +319,7 @@ describe("cache (real Redis)", () => {
         contactId: ids.Carla!,
         patch: { name: "Carla Fenced" },
       });
-      const after = await cache().getOrCompute("top", ws, "fenced", async () => ({ value: "new", snapshot: "" }), {
+      const after = await cache().getOrCompute("top", ws, "fenced", async () => ({ value: "new" }), {
         ttlSeconds: 60,
       });
       expect(cache().fence.probes).toBeGreaterThan(probesBefore);
@@ -637,6 +638,49 @@ describe("cache recovery with the default cool-down", () => {
     }
     rmSync(pidFile, { force: true });
     await app?.close();
+  });
+
+  it("a stampede lock whose command timed out is released: no other caller waits for a value that never comes", async () => {
+    const cache = app.runtime.cache;
+    const other = await secondInstance(app);
+    const probe = new Redis(`redis://127.0.0.1:${port}`);
+    const lockKeys = (ws: string) => probe.keys(`${app.redisPrefix}cache:lock:rec:${ws}:*`);
+    try {
+      const known = randomUUID();
+      // This instance knows `known`'s generation (a plain GET, then SET NX for the lock); a new
+      // workspace goes through the read script, which takes the lock itself.
+      await cache.getOrCompute("rec", known, "warm", async () => ({ value: "w" }), { ttlSeconds: 60 });
+      for (const ws of [known, randomUUID()]) {
+        // Writes (the lock's SET, the read script) wait 200 ms in Redis: past the 50 ms timeout, and
+        // then they still run. The caller computes without Redis meanwhile.
+        await probe.call("CLIENT", "PAUSE", "200", "WRITE");
+        const first = await cache.getOrCompute("rec", ws, "k", async () => ({ value: "a" }), {
+          ttlSeconds: 60,
+        });
+        expect(first).toMatchObject({ value: "a", source: "compute" });
+        await untilAccepted(
+          "the pause to end",
+          () => probe.dbsize(),
+          () => true,
+        );
+        await untilAccepted(
+          "our lock to be released",
+          () => lockKeys(ws),
+          (keys) => keys.length === 0,
+          2_000,
+        );
+        // Another instance computes at once instead of waiting CACHE_LOCK_WAIT_MS (1 s) for a value.
+        const started = performance.now();
+        const second = await other.cache.getOrCompute("rec", ws, "k", async () => ({ value: "b" }), {
+          ttlSeconds: 60,
+        });
+        expect(second).toMatchObject({ value: "b", source: "compute" });
+        expect(performance.now() - started).toBeLessThan(300);
+      }
+    } finally {
+      await probe.quit();
+      await other.close();
+    }
   });
 
   it("writes reach Redis again within 1 s of its return (not after the 3 s cool-down), no call waiting meanwhile", async () => {

@@ -152,7 +152,7 @@ const envSchema = z.object({
     .int()
     .min(0)
     .max(8 * 1024 ** 3)
-    .default(64 * 1024 ** 2),
+    .default(16 * 1024 ** 2),
   CACHE_LOCK_TTL_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
   CACHE_LOCK_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   CACHE_STATS_FLUSH_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),

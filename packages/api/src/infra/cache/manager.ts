@@ -19,8 +19,8 @@ export type { CacheHealth, CacheResult, Computation } from "./types";
 
 /**
  * What each namespace's reads may see (types.ts). Recommendations tolerate the
- * time an event takes to reach the instance (bench:cache reports it; it is bound by
- * the oldest open transaction on the Postgres server) and so never wait for Postgres; the warm-up's
+ * time an event takes to reach the instance (bench:cache reports it; only transactions
+ * of this database hold it back: the outbox horizon is per database) and so never wait for Postgres; the warm-up's
  * list of top contacts is read rarely and stays read-after-commit.
  */
 const DEFAULT_FRESHNESS: Record<CacheNamespace, CacheFreshness> = {
@@ -143,7 +143,7 @@ export class CacheManager {
     workspaceId: string,
     key: string,
     value: T,
-    options: { ttlSeconds: number; snapshot?: string },
+    options: { ttlSeconds: number },
   ): Promise<{ stored: boolean }> {
     return this.reader.set(namespace, workspaceId, key, value, options);
   }

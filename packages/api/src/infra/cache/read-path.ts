@@ -100,7 +100,7 @@ export class CacheReader {
     workspaceId: string,
     key: string,
     value: T,
-    options: { ttlSeconds: number; snapshot?: string },
+    options: { ttlSeconds: number },
   ): Promise<{ stored: boolean }> {
     const { local, keys, redis, clock } = this.parts;
     await this.ready(namespace);
@@ -222,6 +222,8 @@ export class CacheReader {
           );
           if (acquired !== "OK") token = null;
         } catch (error) {
+          // The SET may still have reached Redis (a timeout says nothing about that): release it.
+          this.release(namespace, workspaceId, generation, key, token!);
           token = null;
           redisFailed(this.parts, workspaceId, error);
         }
@@ -266,11 +268,22 @@ export class CacheReader {
     }
   }
 
+  /**
+   * Releases our stampede lock if we still hold it. Sent even while the breaker is open (nobody
+   * waits for it, and a lock left behind stalls every caller of the key for lockWaitMs).
+   */
   private release(namespace: CacheNamespace, workspaceId: string, generation: number, key: string, token: string) {
     const lockKey = this.lockKey(namespace, workspaceId, generation, key);
-    void this.parts.redis
-      .run("unlock", (client) => cacheScripts(client).rapportCacheRelease(lockKey, token))
-      .catch(() => {});
+    this.parts.redis.bestEffort((client) => cacheScripts(client).rapportCacheRelease(lockKey, token));
+  }
+
+  /** `release` for a lock the read script may have taken under a generation we never learned. */
+  private releaseCurrent(namespace: CacheNamespace, workspaceId: string, key: string, token: string) {
+    const { keys, redis } = this.parts;
+    const [lockPrefix, lockSuffix] = keys.lockParts(namespace, workspaceId, key);
+    redis.bestEffort((client) =>
+      cacheScripts(client).rapportCacheReleaseCurrent(keys.generation(workspaceId), lockPrefix, lockSuffix, token),
+    );
   }
 
   /** Another instance holds the lock: poll briefly for its value; null = compute ourselves. */
@@ -357,6 +370,9 @@ export class CacheReader {
       );
       return acquired === "OK" ? { ...miss, acquired: true } : { ...miss, lockAlive: true };
     } catch (error) {
+      // The SET may still have reached Redis: a lock nobody will store under would make every
+      // other caller of this key wait for it (lockWaitMs) until it expires. Release it.
+      this.release(namespace, workspaceId, generation, key, lockToken);
       redisFailed(this.parts, workspaceId, error);
       return { ...NONE, version: null };
     }
@@ -391,6 +407,8 @@ export class CacheReader {
         ),
       );
     } catch (error) {
+      // With a token the script may have taken the lock before the answer was lost.
+      if (lockToken) this.releaseCurrent(namespace, workspaceId, key, lockToken);
       redisFailed(this.parts, workspaceId, error);
       return NONE;
     }

@@ -149,6 +149,15 @@ export class CacheRedis {
   }
 
   /**
+   * Sends a command nobody waits for (releasing a lock), even while the circuit is open: it
+   * fails at once if the connection is down, and its outcome counts for nothing.
+   */
+  bestEffort(fn: (redis: Redis) => Promise<unknown>): void {
+    if (!this.client || this.closed) return;
+    fn(this.client).catch(() => {});
+  }
+
+  /**
    * Runs a pipeline under the same rules. ioredis resolves `exec()` with
    * per-command errors (e.g. while disconnected) instead of rejecting: any
    * error in the replies counts as a failure here.

@@ -24,6 +24,7 @@ type StoreScript = (
   token: string,
 ) => Promise<number>;
 type ReleaseScript = (lockKey: string, token: string) => Promise<number>;
+type ReleaseCurrentScript = (genKey: string, lockPrefix: string, lockSuffix: string, token: string) => Promise<number>;
 
 export interface CacheScripts {
   /** Generation, value under it and (optionally) the stampede lock: `[generation, value, lock PTTL, acquired]`. */
@@ -34,6 +35,8 @@ export interface CacheScripts {
   rapportCacheStore: StoreScript;
   /** Releases the lock if we still hold it. */
   rapportCacheRelease: ReleaseScript;
+  /** The same for the lock under the generation Redis holds now (the read script took it there). */
+  rapportCacheReleaseCurrent: ReleaseCurrentScript;
 }
 
 // Generations start from the Redis clock in ms, so a generation key lost to
@@ -79,12 +82,19 @@ const STORE_LUA = `redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1`;
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+// KEYS: the generation key; the lock's name depends on the generation read here.
+const RELEASE_CURRENT_LUA = `local g = redis.call('GET', KEYS[1])
+if not g then return 0 end
+local lockKey = ARGV[1] .. g .. ARGV[2]
+if redis.call('GET', lockKey) == ARGV[3] then return redis.call('DEL', lockKey) end
+return 0`;
 
 export function defineCacheScripts(redis: Redis): void {
   redis.defineCommand("rapportCacheRead", { numberOfKeys: 0, lua: READ_LUA });
   redis.defineCommand("rapportCacheBump", { numberOfKeys: 2, lua: BUMP_LUA });
   redis.defineCommand("rapportCacheStore", { numberOfKeys: 2, lua: STORE_LUA });
   redis.defineCommand("rapportCacheRelease", { numberOfKeys: 1, lua: RELEASE_LUA });
+  redis.defineCommand("rapportCacheReleaseCurrent", { numberOfKeys: 1, lua: RELEASE_CURRENT_LUA });
 }
 
 /** The scripts of a connection `defineCacheScripts` ran on (call them as methods of the result). */

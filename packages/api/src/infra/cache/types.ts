@@ -29,7 +29,7 @@ interface ComputeContext {
   generation: number | null;
 }
 
-export type Computation<T> = (ctx: ComputeContext) => Promise<{ value: T; snapshot: string }>;
+export type Computation<T> = (ctx: ComputeContext) => Promise<{ value: T }>;
 
 export interface CacheHealth {
   configured: boolean;

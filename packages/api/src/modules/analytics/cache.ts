@@ -31,15 +31,9 @@ export class AnalyticsCache {
 
   /**
    * The value under `key` for the workspace's current data, or `compute()` it
-   * once and keep it for an hour. `compute` returns the pg_snapshot its
-   * rows came from, so a value computed before a concurrent commit is never
-   * served after that commit has been seen.
+   * once and keep it for an hour.
    */
-  async getOrCompute<T>(
-    workspaceId: string,
-    key: string,
-    compute: () => Promise<{ value: T; snapshot: string }>,
-  ): Promise<Cached<T>> {
+  async getOrCompute<T>(workspaceId: string, key: string, compute: () => Promise<{ value: T }>): Promise<Cached<T>> {
     if (!this.manager) {
       const { value } = await compute();
       return { value, cached: false, computedAt: this.now() };

@@ -85,8 +85,7 @@ function topList(sortBy: TopContactSort, limit: number): SQL {
 
 /**
  * One statement: every figure of `AnalyticsSnapshot` for the workspace as of
- * `asOfMs` (and as of asOfMs − 30 days for the trend and the KPI changes), plus
- * the pg_snapshot it was computed from (the cache checks freshness with it).
+ * `asOfMs` (and as of asOfMs − 30 days for the trend and the KPI changes).
  */
 export function snapshotQuery(workspaceId: string, asOfMs: number, settings: AnalyticsSettings, topLimit: number): SQL {
   const t0 = asOfMs;
@@ -131,7 +130,7 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
         -- GDPR: restricted contacts (Art. 18) are left out of analytics.
         AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
     )
-    SELECT pg_current_snapshot()::text AS snap, totals.current, totals.previous, ${sql.join(tops, sql`, `)}
+    SELECT totals.current, totals.previous, ${sql.join(tops, sql`, `)}
     FROM (
       SELECT ${totals("", sql`true`, t0, settings)} AS current,
              ${totals("p_", sql`p_live`, t1, settings)} AS previous
@@ -140,7 +139,6 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
 }
 
 export interface SnapshotRow {
-  snap: string;
   current: unknown;
   previous: unknown;
   top_clv: unknown;
@@ -282,7 +280,7 @@ export function timeseriesQuery(
         AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = i.contact_id)
       GROUP BY 1, 2
     )
-    SELECT ${epochMs(sql`b.starts_at`)} AS starts_ms, c.type, coalesce(c.n, 0)::int AS n, pg_current_snapshot()::text AS snap
+    SELECT ${epochMs(sql`b.starts_at`)} AS starts_ms, c.type, coalesce(c.n, 0)::int AS n
     FROM buckets b
     LEFT JOIN counts c ON c.k = b.k
     ORDER BY b.k, c.type`;

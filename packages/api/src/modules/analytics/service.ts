@@ -110,7 +110,7 @@ export class AnalyticsService {
     workspaceId: string,
     asOf: Date,
     settings: AnalyticsSettings,
-  ): Promise<{ snapshot: AnalyticsSnapshot; pgSnapshot: string }> {
+  ): Promise<{ snapshot: AnalyticsSnapshot }> {
     const row = await this.deps.db.transaction(async (tx) => {
       await useAnalyticalSettings(tx);
       const [result] = await queryRows<SnapshotRow>(
@@ -119,7 +119,7 @@ export class AnalyticsService {
       );
       return result!;
     });
-    return { snapshot: toSnapshot(row, asOf.getTime(), settings), pgSnapshot: row.snap };
+    return { snapshot: toSnapshot(row, asOf.getTime(), settings) };
   }
 
   /** The snapshot through the cache: one computation serves metrics, clv, health, engagement and topContacts. */
@@ -127,8 +127,8 @@ export class AnalyticsService {
     const asOf = this.resolveAsOf(asOfInput);
     const { settings, revision } = await this.settings(workspaceId);
     const result = await this.cache.getOrCompute(workspaceId, `snapshot:r${revision}:${asOf.getTime()}`, async () => {
-      const { snapshot, pgSnapshot } = await this.computeSnapshot(workspaceId, asOf, settings);
-      return { value: snapshot, snapshot: pgSnapshot };
+      const { snapshot } = await this.computeSnapshot(workspaceId, asOf, settings);
+      return { value: snapshot };
     });
     return { snapshot: result.value, cached: result.cached, computedAt: result.computedAt };
   }
@@ -254,7 +254,7 @@ export class AnalyticsService {
       input.workspaceId,
       `ts:${input.bucket}:${zoneKey}:${from.getTime()}:${to.getTime()}`,
       async () => {
-        let rows: { starts_ms: number; type: AnalyticsInteractionType | null; n: number; snap: string }[];
+        let rows: { starts_ms: number; type: AnalyticsInteractionType | null; n: number }[];
         try {
           rows = await this.deps.db.transaction(async (tx) => {
             await useAnalyticalSettings(tx);
@@ -285,7 +285,7 @@ export class AnalyticsService {
             bucket.total += Number(row.n);
           }
         }
-        return { value: buckets, snapshot: rows[0]?.snap ?? (await this.currentSnapshot()) };
+        return { value: buckets };
       },
     );
     const totals = { email: 0, meeting: 0, call: 0, linkedin: 0, note: 0, total: 0 };
@@ -415,11 +415,6 @@ export class AnalyticsService {
     });
     for (const rows of afterCommit ?? []) await onBatch(rows);
     return { rows: total };
-  }
-
-  private async currentSnapshot(): Promise<string> {
-    const [row] = await queryRows<{ snap: string }>(this.deps.db, sql`SELECT pg_current_snapshot()::text AS snap`);
-    return row!.snap;
   }
 }
 

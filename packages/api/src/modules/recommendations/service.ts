@@ -112,8 +112,6 @@ export class RecommendationService {
       key,
       async ({ version }) => {
         const entry = await this.graphs.current(input.workspaceId, version);
-        // Synchronous from here: the graph and its snapshot belong together.
-        const snapshot = entry.snapshot;
         const items = recommend(entry.graph, input.contactId, {
           k: input.k,
           includeKnown: input.includeKnown,
@@ -122,7 +120,6 @@ export class RecommendationService {
         if (!items) throw notFound("Contact");
         return {
           value: { contactId: input.contactId, k: input.k, includeKnown: input.includeKnown, asOf, items },
-          snapshot,
         };
       },
       // Scores are as of a day: yesterday's list is a miss today.
@@ -175,7 +172,7 @@ export class RecommendationService {
       String(limit),
       async () => {
         const loaded = await loadTopContacts(this.deps.db, workspaceId, limit);
-        return { value: loaded.contactIds, snapshot: loaded.snapshot };
+        return { value: loaded.contactIds };
       },
       { ttlSeconds: this.deps.config.CACHE_DERIVED_TTL_SECONDS },
     );

@@ -14,7 +14,7 @@ import {
   type ReconnectContactInput,
 } from "@rapport/core/schemas";
 import { contactReconnect, contacts, queryRows, type Tx } from "@rapport/db";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { badRequest, notFound } from "../../errors";
 import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
@@ -51,9 +51,7 @@ export class ReconnectService {
     const { settings, revision } = await this.deps.services.analytics.settings(input.workspaceId);
     const compute = async () => {
       const asOfMs = this.deps.clock.now().getTime();
-      const { rows, snapshot } = await this.deps.db.transaction(async (tx) => {
-        // Taken before the statement: a commit in between only makes the cache distrust the value sooner.
-        const [snap] = await queryRows<{ snap: string }>(tx, sql`SELECT pg_current_snapshot()::text AS snap`);
+      const rows = await this.deps.db.transaction(async (tx) => {
         await useAnalyticalSettings(tx);
         const found = await queryRows<ReconnectRow>(
           tx,
@@ -65,9 +63,9 @@ export class ReconnectService {
             limit: input.limit,
           }),
         );
-        return { rows: found, snapshot: snap!.snap };
+        return found;
       });
-      return { value: { asOfMs, items: rows.map((row) => toItem(row, asOfMs)) }, snapshot };
+      return { value: { asOfMs, items: rows.map((row) => toItem(row, asOfMs)) } };
     };
     const hour = Math.floor(now.getTime() / LIST_REFRESH_MS);
     const { asOfMs, items } = this.deps.config.CACHE_ENABLED
