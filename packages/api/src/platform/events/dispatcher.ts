@@ -1,7 +1,13 @@
 import { eventConsumers, queryRows, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../logger";
-import { eventHorizon, readCommittedEvents } from "./committed";
+import {
+  type CommitPosition,
+  committedAfter,
+  eventHorizon,
+  newestCommittedPosition,
+  readCommittedEvents,
+} from "./committed";
 import type { EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;
@@ -20,11 +26,19 @@ const WAKE_COALESCE_MS = 5;
  * horizon of this database (`eventHorizon`: the oldest transaction of THIS
  * database still running, not of the whole server), ordered by (tx_id, id).
  * Nothing that is still in flight can later appear behind the cursor.
+ *
+ * A pass first reads the newest committed position (two statements) and skips every
+ * consumer whose cursor, as this instance last read it, is already there: an idle pass
+ * costs two queries, not a transaction per consumer, so a wake-up after a commit rarely
+ * waits behind a pass that had nothing to do (under load that wait was most of the
+ * time an event took to reach the instances).
  */
 export class EventDispatcher {
   private readonly consumers = new Map<string, EventConsumer>();
   private readonly backoffUntil = new Map<string, number>();
   private readonly failures = new Map<string, number>();
+  /** Each consumer's cursor as this instance last read or moved it (another instance may have moved it on). */
+  private readonly cursors = new Map<string, CommitPosition>();
   private timer: NodeJS.Timeout | null = null;
   private dueAt = 0;
   private running: Promise<void> | null = null;
@@ -124,6 +138,7 @@ export class EventDispatcher {
   }
 
   private async ensureCursors(): Promise<void> {
+    this.cursors.clear();
     for (const consumer of this.consumers.values()) {
       if (consumer.startFrom === "now") {
         await this.database.db.execute(sql`
@@ -143,8 +158,11 @@ export class EventDispatcher {
   /** One pass over all consumers. Returns true when some consumer may have more. */
   private async tick(ignoreBackoff: boolean): Promise<boolean> {
     let more = false;
+    const head = await newestCommittedPosition(this.database.db);
     for (const consumer of this.consumers.values()) {
       if (!ignoreBackoff && (this.backoffUntil.get(consumer.name) ?? 0) > Date.now()) continue;
+      const known = this.cursors.get(consumer.name);
+      if (known && !committedAfter(head, known)) continue; // nothing committed after its cursor
       try {
         const delivered = await this.runBatch(consumer);
         if (delivered > 0) consumer.committed?.();
@@ -164,7 +182,8 @@ export class EventDispatcher {
   }
 
   private async runBatch(consumer: EventConsumer): Promise<number> {
-    return this.database.db.transaction(
+    let position: CommitPosition | null = null;
+    const delivered = await this.database.db.transaction(
       async (tx) => {
         // The horizon first, in a statement of its own (the read below is a later statement
         // with a newer snapshot, which READ COMMITTED gives; it is asked for explicitly below),
@@ -176,12 +195,16 @@ export class EventDispatcher {
             WHERE name = ${consumer.name} FOR UPDATE SKIP LOCKED`,
         );
         if (!cursor) return 0; // another instance holds this consumer
+        const after = { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) };
         const rows = await readCommittedEvents(tx, {
-          after: { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) },
+          after,
           below: horizon,
           limit: BATCH_SIZE,
         });
-        if (rows.length === 0) return 0;
+        if (rows.length === 0) {
+          this.cursors.set(consumer.name, after);
+          return 0;
+        }
         // The consumer works on this transaction: its writes commit with the cursor, and on
         // a single connection (PGlite) a query through the pool here would wait forever.
         await consumer.handle(
@@ -191,9 +214,13 @@ export class EventDispatcher {
         const last = rows[rows.length - 1]!;
         await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
                            WHERE name = ${consumer.name}`);
+        // Known once committed: a failed batch leaves the cursor where it was.
+        position = { txId: last.txId, id: Number(last.id) };
         return rows.length;
       },
       { isolationLevel: "read committed" },
     );
+    if (position) this.cursors.set(consumer.name, position);
+    return delivered;
   }
 }
