@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server/rpc";
-import { DatabaseTimeoutError } from "@rapport/db";
+import { DatabaseTimeoutError, isDatabaseUnavailable } from "@rapport/db";
 
 export type DomainErrorCode =
   | "BAD_REQUEST"
@@ -98,6 +98,15 @@ export function toTRPCError(error: unknown): TRPCError {
     return new TRPCError({
       code: "SERVICE_UNAVAILABLE",
       message: "The database is busy; try again shortly",
+      cause: error as Error,
+    });
+  }
+  // Unreachable, restarting, or the connection ended under the query: what could be run
+  // again safely already was (packages/db), so the caller is told to retry.
+  if (isDatabaseUnavailable(error)) {
+    return new TRPCError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The database is unavailable; try again shortly",
       cause: error as Error,
     });
   }

@@ -78,6 +78,80 @@ export class DatabaseTimeoutError extends Error {
   }
 }
 
+/** postgres.js's own codes for a connection that failed to open or closed under a query. */
+const DRIVER_CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * Errors the server sends while it cannot take connections: starting up or shutting
+ * down (57P01-57P03), too many connections (53300), or (55000) this database refusing
+ * connections. They arrive before the query ran, or end the session under it.
+ */
+const SERVER_UNAVAILABLE_CODES = new Set(["57P01", "57P02", "57P03", "53300"]);
+
+/** The code of the driver error, looking through drizzle's wrapper (`cause`). */
+function errorWithCode(error: unknown): { code: string; message: string } | null {
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current; depth++) {
+    if (typeof current === "object" && current !== null && typeof (current as { code?: unknown }).code === "string")
+      return current as { code: string; message: string };
+    current = (current as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/**
+ * The database could not be reached, or the connection ended under the query: nothing
+ * wrong with the request, which may succeed once the database is back.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const found = errorWithCode(error);
+  if (!found) return false;
+  if (DRIVER_CONNECTION_CODES.has(found.code) || SERVER_UNAVAILABLE_CODES.has(found.code)) return true;
+  // Class 08: connection exception.
+  if (found.code.startsWith("08")) return true;
+  return found.code === "55000" && /not currently accepting connections/.test(String(found.message));
+}
+
+/**
+ * The error proves the statement never reached the server (the connection could not be
+ * opened), so running it again cannot run it twice.
+ */
+function failedBeforeSending(error: unknown): boolean {
+  const code = errorWithCode(error)?.code;
+  if (!code) return false;
+  return (
+    ["ECONNREFUSED", "CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "53300", "57P03"].includes(
+      code,
+    ) || (code === "55000" && isDatabaseUnavailable(error))
+  );
+}
+
+/**
+ * How often a failed pool query or transaction start is run again. Another pooled
+ * connection may be dead as well (a restart ends them all, and the pool notices each
+ * only when its socket's end is read), hence more than once; the pause lets the pool
+ * read those ends before the next try.
+ */
+const SAFE_RETRIES = 3;
+const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+
+
+/** A statement that only reads (autocommit), so running it again is harmless. */
+const READ_ONLY_STATEMENT = /^\s*(?:select|show|values)\b/i;
+
 /**
  * Which transaction the running code is inside, per database. `open` turns false when
  * the transaction ends, so work that merely started there (timers, detached promises)
@@ -116,20 +190,91 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return createPglite(options.pgliteDir, queryTimeoutMs);
 }
 
-/** postgres.js `Sql` methods drizzle calls: `unsafe` for pool queries, `begin` for transactions. */
+/**
+ * A pool query run once more when its connection failed and running it again is safe:
+ * the statement never reached the server, or it only reads. After a database restart the
+ * pool's connections are dead until used; the first query on each would otherwise fail
+ * a request that a fresh connection answers. Awaiting the returned query (with
+ * `.values()`/`.raw()` applied) retries; anything else (`.cursor()`) runs it once.
+ */
+function retryingQuery(
+  run: () => postgres.PendingQuery<postgres.Row[]>,
+  text: string,
+): postgres.PendingQuery<postgres.Row[]> {
+  const first = run();
+  const modifiers: ("values" | "raw")[] = [];
+  const again = () => {
+    let query = run();
+    for (const modifier of modifiers) query = query[modifier]() as unknown as postgres.PendingQuery<postgres.Row[]>;
+    return query;
+  };
+  const settled = async () => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await (attempt === 0 ? first : again());
+      } catch (error) {
+        if (
+          attempt >= SAFE_RETRIES ||
+          !isDatabaseUnavailable(error) ||
+          !(failedBeforeSending(error) || READ_ONLY_STATEMENT.test(text))
+        )
+          throw error;
+        await retryPause(attempt);
+      }
+    }
+  };
+  let retrying: Promise<unknown> | undefined;
+  const proxy: postgres.PendingQuery<postgres.Row[]> = new Proxy(first, {
+    get(target, property, receiver) {
+      if (property === "values" || property === "raw")
+        return () => {
+          target[property]();
+          modifiers.push(property);
+          return proxy;
+        };
+      if (property === "then" || property === "catch" || property === "finally") {
+        retrying ??= settled();
+        const promise = retrying;
+        return (...args: unknown[]) => (promise[property] as (...a: unknown[]) => unknown).apply(promise, args);
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return proxy;
+}
+
+/**
+ * postgres.js `Sql` methods drizzle calls: `unsafe` for pool queries, `begin` for
+ * transactions. Both are guarded against use inside a transaction, and run once more
+ * when the connection failed where that is safe (see `retryingQuery`; a transaction
+ * whose body had not started yet).
+ */
 function guardPostgresPool(client: postgres.Sql, guard: TransactionGuard): void {
   const unsafe = client.unsafe.bind(client);
   const begin = client.begin.bind(client) as (...args: unknown[]) => Promise<unknown>;
   client.unsafe = ((...args: Parameters<postgres.Sql["unsafe"]>) => {
     guard.check();
-    return unsafe(...args);
+    return retryingQuery(() => unsafe(...args), args[0]);
   }) as postgres.Sql["unsafe"];
-  client.begin = ((...args: unknown[]) => {
+  client.begin = (async (...args: unknown[]) => {
     guard.check();
     const fn = args[args.length - 1] as (tx: postgres.TransactionSql) => Promise<unknown>;
     const options = args.length > 1 ? (args[0] as string) : undefined;
-    const guarded = (tx: postgres.TransactionSql) => guard.run(() => fn(tx));
-    return options === undefined ? begin(guarded) : begin(options, guarded);
+    let started = false;
+    const guarded = (tx: postgres.TransactionSql) => {
+      started = true;
+      return guard.run(() => fn(tx));
+    };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await (options === undefined ? begin(guarded) : begin(options, guarded));
+      } catch (error) {
+        // The connection failed while opening the transaction: its body never ran.
+        if (attempt >= SAFE_RETRIES || started || !isDatabaseUnavailable(error)) throw error;
+        await retryPause(attempt);
+      }
+    }
   }) as postgres.Sql["begin"];
 }
 
@@ -143,6 +288,11 @@ function createPostgres(
     // Fail fast instead of hanging when the server is unreachable.
     connect_timeout: 10,
     idle_timeout: 60,
+    // postgres.js waits before each new connect after failed ones, growing to 20 s: a
+    // request arriving during an outage would wait that long before even trying. Each
+    // attempt is driven by a waiting query, so keep the pause short: the request fails
+    // fast (503) while the database is away and succeeds as soon as it is back.
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
     // A stuck statement or a transaction left open becomes an error, never a held connection.
     connection: {
       statement_timeout: settings.queryTimeoutMs,
