@@ -1,3 +1,5 @@
+import { createDatabase } from "@rapport/db";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "./support/app";
 import { until } from "./support/until";
@@ -48,5 +50,30 @@ describe.each([
     await until("the delayed run", async () => (await queue.status("reenqueue-c"))?.state === "completed");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(runs).toEqual(["first", "second", "fails", "after failure", "delayed"]);
+  });
+
+  it("runs a job again when the database was unreachable, without spending its only attempt", async () => {
+    // A real connection failure: a database nobody listens for.
+    const unreachable = await createDatabase({ url: "postgres://postgres@127.0.0.1:1/none", poolSize: 1 });
+    let calls = 0;
+    app.runtime.queue.define<Record<string, never>>({
+      name: "test.database-outage",
+      attempts: 1,
+      handler: async () => {
+        if (++calls <= 2) await unreachable.db.execute(sql`select 1`);
+        return { calls };
+      },
+    });
+    try {
+      await app.runtime.queue.enqueue("test.database-outage", {}, { jobId: "database-outage" });
+      await until(
+        "the run after the outage",
+        async () => (await app.runtime.queue.status("database-outage"))?.state === "completed",
+        20_000,
+      );
+      expect(calls).toBe(3);
+    } finally {
+      await unreachable.close();
+    }
   });
 });

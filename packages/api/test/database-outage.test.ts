@@ -5,7 +5,7 @@
  * first ones after it succeed, on connections the pool opens again by itself.
  */
 import { randomBytes } from "node:crypto";
-import { createDatabase, isDatabaseUnavailable, type Database } from "@rapport/db";
+import { createDatabase, isDatabaseUnavailable, queryRows, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toTRPCError } from "../src/errors";
@@ -89,7 +89,7 @@ describe("the Postgres pool through a database outage", () => {
     }
     // Back: the very first queries succeed (no stale startup error from the outage).
     await within(5_000, () => database.ping());
-    const [row] = await within(5_000, () => database.db.execute<{ n: number }>(sql`select 1 as n`));
+    const [row] = await within(5_000, () => queryRows<{ n: number }>(database.db, sql`select 1 as n`));
     expect(row).toEqual({ n: 1 });
   });
 
@@ -98,10 +98,10 @@ describe("the Postgres pool through a database outage", () => {
     await Promise.all([1, 2].map(() => database.db.execute(sql`select pg_sleep(0.05)`)));
     for (let round = 0; round < 3; round++) {
       await terminateSessions();
-      const [read] = await within(5_000, () => database.db.execute<{ n: number }>(sql`select 2 as n`));
+      const [read] = await within(5_000, () => queryRows<{ n: number }>(database.db, sql`select 2 as n`));
       expect(read).toEqual({ n: 2 });
       const written = await within(5_000, () =>
-        database.db.transaction(async (tx) => (await tx.execute<{ n: number }>(sql`select 3 as n`))[0]),
+        database.db.transaction(async (tx) => (await queryRows<{ n: number }>(tx, sql`select 3 as n`))[0]),
       );
       expect(written).toEqual({ n: 3 });
     }
@@ -111,7 +111,7 @@ describe("the Postgres pool through a database outage", () => {
     const unreachable = await createDatabase({ url: "postgres://postgres@127.0.0.1:1/none", poolSize: 2 });
     try {
       for (let i = 0; i < 15; i++) {
-        const error = await within(1_500, () => failureOf(() => unreachable.db.execute(sql`select 1`)));
+        const error = await within(3_000, () => failureOf(() => unreachable.db.execute(sql`select 1`)));
         expect(toTRPCError(error).code).toBe("SERVICE_UNAVAILABLE");
       }
     } finally {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import { Queue, Worker, type Job, type JobsOptions } from "bullmq";
+import { isDatabaseUnavailable } from "@rapport/db";
+import { DelayedError, Queue, Worker, type Job, type JobsOptions } from "bullmq";
 import type { Redis, RedisOptions } from "ioredis";
 import { safeError, safeErrorMessage, type Logger } from "../logger";
 
@@ -34,6 +35,14 @@ interface EnqueueOptions {
   /** Run no sooner than this many ms from now. */
   delayMs?: number;
 }
+
+/**
+ * A job that failed because the database was unreachable (a restart, a failover) is
+ * run again after this pause without spending one of its attempts, for as long as an
+ * outage plausibly lasts: a restart must not turn queued work into failed jobs.
+ */
+const DATABASE_RETRY_MS = 2_000;
+const DATABASE_RETRIES = 150;
 
 type JobState = "waiting" | "active" | "completed" | "failed" | "delayed" | "unknown";
 
@@ -177,7 +186,7 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
         }
       }
       if (!process) return;
-      const processor = async (job: Job) => {
+      const processor = async (job: Job, token?: string) => {
         const definition = definitions.get(job.name);
         if (!definition) throw new Error(`No handler for job ${job.name}`);
         const jobLog = log.child({ job: job.name, jobId: job.id });
@@ -189,6 +198,11 @@ export function createBullmqQueue(connection: RedisOptions & { url: string }, pr
             progress: (percent) => job.updateProgress(percent),
           });
         } catch (error) {
+          if (isDatabaseUnavailable(error) && token && job.attemptsStarted <= DATABASE_RETRIES) {
+            jobLog.warn({ err: safeErrorMessage(error) }, "database unavailable; job will run again");
+            await job.moveToDelayed(Date.now() + DATABASE_RETRY_MS, token);
+            throw new DelayedError();
+          }
           // BullMQ stores the message and stack in Redis for days: never the values a query failed on.
           throw safeError(error);
         }
@@ -296,6 +310,7 @@ export function createInProcessQueue(log: Logger): JobQueue {
       }
       await new Promise((resolve) => setImmediate(resolve));
       const attempts = definition.attempts ?? 3;
+      let databaseRetries = 0;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         status.state = "active";
         try {
@@ -313,6 +328,14 @@ export function createInProcessQueue(log: Logger): JobQueue {
           return;
         } catch (error) {
           status.failedReason = safeErrorMessage(error);
+          if (isDatabaseUnavailable(error) && databaseRetries < DATABASE_RETRIES && !closed) {
+            databaseRetries++;
+            attempt--;
+            log.warn({ job: definition.name, jobId, err: safeErrorMessage(error) }, "database unavailable; job will run again");
+            status.state = "delayed";
+            await new Promise((resolve) => setTimeout(resolve, DATABASE_RETRY_MS));
+            continue;
+          }
           log.error({ job: definition.name, jobId, attempt, err: error }, "job failed");
           if (attempt < attempts && !closed) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 100));
         }
