@@ -133,9 +133,17 @@ function failedBeforeSending(error: unknown): boolean {
   const code = errorWithCode(error)?.code;
   if (!code) return false;
   return (
-    ["ECONNREFUSED", "CONNECT_TIMEOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "53300", "57P03"].includes(
-      code,
-    ) || (code === "55000" && isDatabaseUnavailable(error))
+    [
+      "ECONNREFUSED",
+      "CONNECT_TIMEOUT",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "EHOSTUNREACH",
+      "ENETUNREACH",
+      "53300",
+      "57P03",
+    ].includes(code) ||
+    (code === "55000" && isDatabaseUnavailable(error))
   );
 }
 
@@ -147,7 +155,6 @@ function failedBeforeSending(error: unknown): boolean {
  */
 const SAFE_RETRIES = 3;
 const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
-
 
 /** A statement that only reads (autocommit), so running it again is harmless. */
 const READ_ONLY_STATEMENT = /^\s*(?:select|show|values)\b/i;

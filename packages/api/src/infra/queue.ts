@@ -331,7 +331,10 @@ export function createInProcessQueue(log: Logger): JobQueue {
           if (isDatabaseUnavailable(error) && databaseRetries < DATABASE_RETRIES && !closed) {
             databaseRetries++;
             attempt--;
-            log.warn({ job: definition.name, jobId, err: safeErrorMessage(error) }, "database unavailable; job will run again");
+            log.warn(
+              { job: definition.name, jobId, err: safeErrorMessage(error) },
+              "database unavailable; job will run again",
+            );
             status.state = "delayed";
             await new Promise((resolve) => setTimeout(resolve, DATABASE_RETRY_MS));
             continue;
