@@ -235,7 +235,8 @@ function retryingQuery(
     get(target, property, receiver) {
       if (property === "values" || property === "raw")
         return () => {
-          target[property]();
+          // Sets the mode on the (lazy) query and returns it; it runs when awaited.
+          void target[property]();
           modifiers.push(property);
           return proxy;
         };
