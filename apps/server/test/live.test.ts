@@ -221,14 +221,9 @@ describe("activity.live with a client that stops reading", () => {
   it("drops the slow stream with a bounded queue, and the client resumes the rest from its last id", async () => {
     const owner = await app.signUp("Slow reader");
     const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Slow" })).id;
-    const url = new URL(`${app.url}/trpc/activity.live`);
-    url.searchParams.set("input", JSON.stringify({ workspaceId }));
-    url.searchParams.set("connectionParams", JSON.stringify({ token: owner.accessToken }));
 
     let received = "";
-    const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
-      http.get(url, { headers: { accept: "text/event-stream" } }, resolve).on("error", reject),
-    );
+    const response = await openRawStream(app, owner.accessToken, workspaceId);
     response.setEncoding("utf8");
     const ended = new Promise<void>((resolve) => {
       response.on("close", resolve);
@@ -244,14 +239,8 @@ describe("activity.live with a client that stops reading", () => {
     await owner.client.contacts.create.mutate({ workspaceId, name: "Before" });
     while (!/^id: \d+\n/m.test(received) && Date.now() < deadline) await settle(20);
 
-    // ~2 KB each: far more than the socket buffers between server and client hold.
     const total = 8_000;
-    const filler = "x".repeat(2_000);
-    await app.sql`
-      INSERT INTO domain_events (workspace_id, type, payload)
-      SELECT ${workspaceId}, 'contact.updated',
-             jsonb_build_object('contactId', gen_random_uuid(), 'fields', jsonb_build_array(${filler}::text, n))
-      FROM generate_series(1, ${total}) AS n`;
+    await insertLargeEvents(app, workspaceId, total);
     app.runtime.dispatcher.wake();
 
     const until = Date.now() + 20_000;
@@ -313,13 +302,8 @@ describe("activity.live with a client that falls behind in time", () => {
   it("drops a stream whose oldest undelivered event is older than the lag limit", async () => {
     const owner = await app.signUp("Late reader");
     const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Late" })).id;
-    const url = new URL(`${app.url}/trpc/activity.live`);
-    url.searchParams.set("input", JSON.stringify({ workspaceId }));
-    url.searchParams.set("connectionParams", JSON.stringify({ token: owner.accessToken }));
     let received = "";
-    const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
-      http.get(url, { headers: { accept: "text/event-stream" } }, resolve).on("error", reject),
-    );
+    const response = await openRawStream(app, owner.accessToken, workspaceId);
     response.setEncoding("utf8");
     response.on("data", (chunk: string) => {
       received += chunk;
@@ -329,12 +313,7 @@ describe("activity.live with a client that falls behind in time", () => {
     while (!received.includes('"kind":"ready"') && Date.now() < deadline) await settle(20);
 
     // More than the socket buffers hold, so the rest waits in the stream's queue...
-    const filler = "x".repeat(2_000);
-    const burst = () => app.sql`
-      INSERT INTO domain_events (workspace_id, type, payload)
-      SELECT ${workspaceId}, 'contact.updated',
-             jsonb_build_object('contactId', gen_random_uuid(), 'fields', jsonb_build_array(${filler}::text, n))
-      FROM generate_series(1, 6000) AS n`;
+    const burst = () => insertLargeEvents(app, workspaceId, 6_000);
     await burst();
     app.runtime.dispatcher.wake();
     await settle(2_500);
@@ -377,3 +356,23 @@ describe("activity.live on the embedded database without Redis", () => {
     resumed.close();
   });
 });
+
+/** A raw SSE request for the workspace's live stream, so a test can stop reading it. */
+function openRawStream(app: TestApp, token: string, workspaceId: string): Promise<http.IncomingMessage> {
+  const url = new URL(`${app.url}/trpc/activity.live`);
+  url.searchParams.set("input", JSON.stringify({ workspaceId }));
+  url.searchParams.set("connectionParams", JSON.stringify({ token }));
+  return new Promise((resolve, reject) =>
+    http.get(url, { headers: { accept: "text/event-stream" } }, resolve).on("error", reject),
+  );
+}
+
+/** `count` committed events of ~2 KB each: far more than the socket buffers between server and client hold. */
+async function insertLargeEvents(app: TestApp, workspaceId: string, count: number): Promise<void> {
+  const filler = "x".repeat(2_000);
+  await app.sql`
+    INSERT INTO domain_events (workspace_id, type, payload)
+    SELECT ${workspaceId}, 'contact.updated',
+           jsonb_build_object('contactId', gen_random_uuid(), 'fields', jsonb_build_array(${filler}::text, n))
+    FROM generate_series(1, ${count}) AS n`;
+}
