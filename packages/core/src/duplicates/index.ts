@@ -196,6 +196,18 @@ function keyed(contact: DedupContact, defaultCountry?: CountryCode): Keyed {
   };
 }
 
+/**
+ * Keys made once per contact object. Keying parses the phone number, the dearest step;
+ * an import batch checks a thousand rows against candidates that recur from row to row
+ * (the same company, the same number), so each candidate object is keyed once.
+ */
+const keyedContacts = new WeakMap<DedupContact, Keyed>();
+function keyedOnce(contact: DedupContact): Keyed {
+  let entry = keyedContacts.get(contact);
+  if (!entry) keyedContacts.set(contact, (entry = keyed(contact)));
+  return entry;
+}
+
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
 /** The score of a set of reasons: independent evidence, each lowering the chance they differ. */
@@ -237,7 +249,7 @@ export function likelyDuplicates(
   const probe = keyed({ ...candidate, id: "" });
   return existing
     .flatMap((contact) => {
-      const pair = compareKeyed(probe, keyed(contact));
+      const pair = compareKeyed(probe, keyedOnce(contact));
       return pair ? [{ contactId: contact.id, score: pair.score, reasons: pair.reasons }] : [];
     })
     .sort((x, y) => y.score - x.score || (x.contactId < y.contactId ? -1 : 1))

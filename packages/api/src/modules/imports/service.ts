@@ -816,10 +816,15 @@ async function possibleDuplicates(
   );
   if (candidates.length === 0) return found;
   const byRow = new Map<number, typeof candidates>();
-  for (const candidate of candidates) {
-    const list = byRow.get(candidate.n);
+  // One object per contact however many rows it is a candidate for: the core keys each
+  // contact object once (parsing its number), not once per row it is compared with.
+  const byId = new Map<string, (typeof candidates)[number]>();
+  for (const row of candidates) {
+    let candidate = byId.get(row.id);
+    if (!candidate) byId.set(row.id, (candidate = row));
+    const list = byRow.get(row.n);
     if (list) list.push(candidate);
-    else byRow.set(candidate.n, [candidate]);
+    else byRow.set(row.n, [candidate]);
   }
   for (const { row, contact } of rows) {
     const list = byRow.get(row);
