@@ -72,12 +72,21 @@ export interface RapportServer {
 export function createRapportServer(runtime: Runtime): RapportServer {
   const { config, log } = runtime;
   const createContext = createContextFactory(runtime);
+  /** One context for tRPC's handler and the subscription responder: the same checks either way. */
+  const contextOf = ({
+    req,
+    res,
+    info,
+  }: {
+    req: http.IncomingMessage;
+    res: http.ServerResponse;
+    info: { connectionParams: { token?: string } | null };
+  }) => createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token));
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: config.BODY_LIMIT_BYTES,
-    createContext: ({ req, res, info }) =>
-      createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token)),
+    createContext: contextOf,
     responseMeta({ errors }) {
       const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
       const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details
@@ -91,8 +100,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
   const serveSubscription = createSubscriptionResponder({
     router: appRouter,
     basePath: "/trpc/",
-    createContext: ({ req, res, info }) =>
-      createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token)),
+    createContext: contextOf,
   });
   const webRoot = resolve(config.WEB_DIST_DIR);
   const allowedOrigins = new Set(config.CORS_ORIGINS);
