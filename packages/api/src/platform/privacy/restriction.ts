@@ -24,12 +24,15 @@ const RELOAD_EVERY_MS = 60_000;
  * Which users and contacts restrict processing, held in memory so the hot read paths
  * (recommendations, analytics) pay no query for it. Loaded once, updated at once on
  * the instance that commits a change, on the others by the `*.restricted` /
- * `*.unrestricted` events every instance hears (milliseconds), and reloaded every
+ * `*.unrestricted` events every instance hears (milliseconds; each makes it read that
+ * subject's row, since events may arrive after a later change was applied), and reloaded every
  * minute as a backstop. Writes (interactions.create) check the table in their own
  * transaction instead (`assertNotRestricted`).
  */
 export class RestrictionIndex {
   private subjects = new Set<string>();
+  /** Per subject, bumped by every change and read: a read overtaken by a newer one is not applied. */
+  private readonly versions = new Map<string, number>();
   private loaded: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -59,8 +62,35 @@ export class RestrictionIndex {
   }
 
   set(kind: "user" | "contact", id: string, restricted: boolean): void {
-    if (restricted) this.subjects.add(RestrictionIndex.key(kind, id));
-    else this.subjects.delete(RestrictionIndex.key(kind, id));
+    this.nextVersion(RestrictionIndex.key(kind, id));
+    this.apply(RestrictionIndex.key(kind, id), restricted);
+  }
+
+  private apply(key: string, restricted: boolean): void {
+    if (restricted) this.subjects.add(key);
+    else this.subjects.delete(key);
+  }
+
+  private nextVersion(key: string): number {
+    const version = (this.versions.get(key) ?? 0) + 1;
+    this.versions.set(key, version);
+    return version;
+  }
+
+  /**
+   * Reads one subject's state from the table. An event only says that the state changed:
+   * the bus may bring a `restricted` event after this instance already applied the later
+   * lifting, so the table decides, and a read that a newer change overtook is dropped.
+   */
+  private async refresh(kind: "user" | "contact", id: string): Promise<void> {
+    const key = RestrictionIndex.key(kind, id);
+    const version = this.nextVersion(key);
+    const rows = await this.db
+      .select({ id: gdprRestrictions.subjectId })
+      .from(gdprRestrictions)
+      .where(and(eq(gdprRestrictions.subjectKind, kind), eq(gdprRestrictions.subjectId, id)))
+      .limit(1);
+    if (this.versions.get(key) === version) this.apply(key, rows.length > 0);
   }
 
   async isRestricted(kind: "user" | "contact", id: string): Promise<boolean> {
@@ -76,11 +106,14 @@ export class RestrictionIndex {
 
   onEvent(event: DomainEvent): void {
     const payload = event.payload as { contactId?: string; userId?: string };
-    if (event.type === "contact.restricted" || event.type === "contact.unrestricted") {
-      if (payload.contactId) this.set("contact", payload.contactId, event.type === "contact.restricted");
-    } else if (event.type === "user.restricted" || event.type === "user.unrestricted") {
-      if (payload.userId) this.set("user", payload.userId, event.type === "user.restricted");
-    }
+    const subject =
+      event.type === "contact.restricted" || event.type === "contact.unrestricted"
+        ? payload.contactId && { kind: "contact" as const, id: payload.contactId }
+        : event.type === "user.restricted" || event.type === "user.unrestricted"
+          ? payload.userId && { kind: "user" as const, id: payload.userId }
+          : null;
+    // Unreadable now (the database away): the minute's reload brings the index back.
+    if (subject) this.refresh(subject.kind, subject.id).catch(() => {});
   }
 
   close(): void {
