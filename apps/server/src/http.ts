@@ -19,6 +19,7 @@ import {
   IMPORT_REPORT_PATH,
   IMPORT_UPLOAD_PATH,
   methodNotAllowed,
+  retryAfterSeconds,
   sendError,
   sendJson,
   servesHttps,
@@ -88,9 +89,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     maxBodySize: config.BODY_LIMIT_BYTES,
     createContext: contextOf,
     responseMeta({ errors }) {
-      const limited = errors.find((error) => error.code === "TOO_MANY_REQUESTS");
-      const retryAfter = (limited?.cause as { details?: { retryAfterSeconds?: number } } | undefined)?.details
-        ?.retryAfterSeconds;
+      const retryAfter = errors.map(retryAfterSeconds).find((seconds) => seconds !== undefined);
       // tRPC writes its own Vary (trpc-accept, accept) over ours; appended headers survive.
       const headers = new Headers([["vary", "Origin"]]);
       if (retryAfter) headers.set("retry-after", String(retryAfter));

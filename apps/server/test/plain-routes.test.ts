@@ -114,6 +114,7 @@ describe("plain HTTP routes", () => {
       // GDPR download: the export lookup fails, at once, as "unavailable, retry" (not a bug: no 500).
       const gdpr = await get(exportLink(randomUUID()));
       expect(gdpr.status).toBe(503);
+      expect(gdpr.headers.get("retry-after")).toBe("1");
       expect(await gdpr.json()).toEqual(unavailable);
       await expectServing();
 
@@ -126,10 +127,13 @@ describe("plain HTTP routes", () => {
       }
       await expectServing();
 
-      // A procedure answers the same typed error.
+      // A procedure answers the same typed error, and the same Retry-After.
       await expect(client.contacts.list.query({ workspaceId })).rejects.toMatchObject({
         data: { code: "SERVICE_UNAVAILABLE" },
       });
+      const procedure = await get(`/trpc/contacts.list?input=${encodeURIComponent(JSON.stringify({ workspaceId }))}`);
+      expect(procedure.status).toBe(503);
+      expect(procedure.headers.get("retry-after")).toBe("1");
 
       // Not ready while the database is away (the load balancer stops sending traffic).
       const readiness = await get("/readyz", null);

@@ -74,6 +74,20 @@ function isDatabaseTimeout(error: unknown, pg: PgLikeError | null): boolean {
   return false;
 }
 
+/** How long a client told "unavailable" is asked to wait: an outage is retried within half a second. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The `Retry-After` (seconds) an error answers with, for tRPC responses and plain routes
+ * alike: what a rate limit names, or a short wait while the database is unavailable.
+ */
+export function retryAfterSeconds(error: TRPCError): number | undefined {
+  if (error.code === "SERVICE_UNAVAILABLE") return UNAVAILABLE_RETRY_AFTER_SECONDS;
+  if (error.code !== "TOO_MANY_REQUESTS" || !(error.cause instanceof DomainError)) return undefined;
+  const seconds = error.cause.details?.retryAfterSeconds;
+  return typeof seconds === "number" && seconds > 0 ? Math.ceil(seconds) : undefined;
+}
+
 /** The one mapping from anything thrown below a router to what the client sees. */
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;

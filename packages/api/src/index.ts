@@ -4,6 +4,7 @@ export type { ServiceDeps } from "./platform/deps";
 export { createContextFactory, type RequestInfo, type Context } from "./trpc";
 export { loadConfig, ConfigError, CONFIG_VARIABLES, findRepoRoot, servesHttps, type Config } from "./config";
 export { methodNotAllowed, sendError, sendJson } from "./plain-route";
+export { retryAfterSeconds } from "./errors";
 export { createLogger, safeErrorMessage, type DestinationStream, type Logger } from "./logger";
 export { ManualClock, systemClock, type Clock } from "./clock";
 export {

@@ -5,7 +5,7 @@
  */
 import type http from "node:http";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
-import { DomainError, toTRPCError } from "./errors";
+import { DomainError, retryAfterSeconds, toTRPCError } from "./errors";
 import type { Logger } from "./logger";
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -37,8 +37,8 @@ export function sendError(
     return;
   }
   const details = mapped.cause instanceof DomainError ? mapped.cause.details : undefined;
-  const retryAfter = (details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-  if (mapped.code === "TOO_MANY_REQUESTS" && retryAfter) res.setHeader("retry-after", String(retryAfter));
+  const retryAfter = retryAfterSeconds(mapped);
+  if (retryAfter) res.setHeader("retry-after", String(retryAfter));
   sendJson(res, getHTTPStatusCodeFromError(mapped), {
     error: mapped.message,
     code: mapped.code,
