@@ -171,6 +171,24 @@ describe.each(["postgres", "pglite"] as const)("notifications and job progress o
     }
   });
 
+  it("the daily job deletes notifications older than the retention period, read or not, and keeps newer ones", async () => {
+    const rows = await app.query<{ id: string }>`SELECT id FROM notifications WHERE user_id = ${owner.userId}`;
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const [expired, kept] = rows as [{ id: string }, { id: string }];
+    const daysAgo = (days: number) => new Date(app.clock.now().getTime() - days * 86_400_000).toISOString();
+    await app.query`UPDATE notifications SET created_at = ${daysAgo(91)}::timestamptz WHERE id = ${expired.id}`;
+    await app.query`UPDATE notifications SET created_at = ${daysAgo(89)}::timestamptz WHERE id = ${kept.id}`;
+
+    const jobId = await app.runtime.queue.enqueue("notifications.purge", {});
+    await until("the purge job", async () => (await app.runtime.queue.status(jobId))?.state === "completed");
+    expect((await app.runtime.queue.status(jobId))?.result).toMatchObject({ deleted: 1 });
+    const left = (await app.query<{ id: string }>`SELECT id FROM notifications WHERE user_id = ${owner.userId}`).map(
+      (row) => row.id,
+    );
+    expect(left).not.toContain(expired.id);
+    expect(left).toContain(kept.id);
+  });
+
   it("an erased account's notifications and preferences go with it", async () => {
     const uma = await app.signUp("Uma");
     await joinWorkspace(owner, workspaceId, uma);

@@ -115,6 +115,9 @@ const envSchema = z.object({
   // Workspace invitations: how long an invitation link stays valid (expired ones are deleted daily).
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(30).default(7),
 
+  // Notifications older than this are deleted daily, read or not: old news is no longer news.
+  NOTIFICATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(90),
+
   // Outgoing webhooks: how long messages and attempts are kept, the receiver timeout, and
   // a factor on the retry schedule (tests run it in milliseconds).
   WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),

@@ -667,7 +667,8 @@ export const INVENTORY: Record<string, TableInventory> = {
   notifications: {
     subject: "user",
     purpose: "telling a user what needs their attention (a disabled webhook, a mailbox to reconnect, an export ready)",
-    retention: "until the user erases their account or the workspace is deleted",
+    retention:
+      "notification retention (NOTIFICATION_RETENTION_DAYS, default 90 days), then deleted by the daily job; sooner when the user erases their account or the workspace is deleted",
     columns: {
       id: np,
       user_id: pid("recipient"),

@@ -1,5 +1,6 @@
 import { defineModule } from "../../platform/module";
 import { notificationEvents } from "./events";
+import { notificationJobs } from "./jobs";
 import { notificationsPrivacy } from "./privacy";
 import { notificationsRouter } from "./router";
 import { NotificationService } from "./service";
@@ -15,5 +16,6 @@ export const notificationsModule = defineModule({
   routers: { notifications: notificationsRouter },
   createServices: (deps) => ({ notifications: new NotificationService(deps) }),
   events: notificationEvents,
+  jobs: notificationJobs,
   privacy: [notificationsPrivacy],
 });

@@ -123,6 +123,18 @@ export class NotificationService {
     return { updated: rows.length };
   }
 
+  /** The daily retention job: notifications older than NOTIFICATION_RETENTION_DAYS are deleted. */
+  async purgeExpired(): Promise<{ deleted: number }> {
+    const cutoff = new Date(
+      this.deps.clock.now().getTime() - this.deps.config.NOTIFICATION_RETENTION_DAYS * 86_400_000,
+    );
+    const rows = await this.db
+      .delete(notifications)
+      .where(lt(notifications.createdAt, cutoff))
+      .returning({ id: notifications.id });
+    return { deleted: rows.length };
+  }
+
   /** Every kind with whether it notifies the user (their choice, or the default). */
   async preferences(userId: string): Promise<Record<NotificationKind, boolean>> {
     const [row] = await this.db
