@@ -24,6 +24,7 @@ import {
   endpointRow,
   type MessageRow,
   messageRow,
+  arrayLiteral,
   toAttempt,
   USER_AGENT,
 } from "./shared";
@@ -765,11 +766,3 @@ function sendable(row: SendableMessage): SendableMessage {
 
 /** Node's HMAC for the webhook signer: synchronous, a few microseconds a message (a Web Crypto job costs far more). */
 export const nodeHmac: HmacSha256 = (key, content) => createHmac("sha256", key).update(content).digest();
-
-/** A Postgres array literal (`{"a","b",NULL}`): one parameter for a whole column of values. */
-function arrayLiteral(values: (string | number | boolean | null)[]): string {
-  const items = values.map((value) =>
-    value === null ? "NULL" : `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
-  );
-  return `{${items.join(",")}}`;
-}

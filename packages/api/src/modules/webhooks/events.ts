@@ -1,11 +1,12 @@
 import { WEBHOOK_MAX_BODY_BYTES, webhookWants } from "@rapport/core/webhooks";
-import { gdprRestrictions, webhookEndpoints, webhookMessages, type Tx } from "@rapport/db";
-import { and, eq, inArray } from "drizzle-orm";
+import { gdprRestrictions, webhookEndpoints, type Tx } from "@rapport/db";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
 import type { DomainEvent, DomainEventType } from "../../platform/events/types";
 import type { ModuleEvents } from "../../platform/module";
 import { contactSnapshots } from "../contacts/public";
 import { interactionSnapshots } from "../interactions/public";
+import { arrayLiteral } from "./shared";
 
 /** Outbox event types a receiver can subscribe to (the catalogue in @rapport/core/webhooks, but for webhook.test). */
 const DELIVERED: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
@@ -92,28 +93,34 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
   if (wanted.length === 0) return written;
 
   const drafts = await draftsOf(tx, wanted);
-  const rows = drafts.flatMap((draft) =>
-    endpoints
+  const rows = drafts.flatMap((draft) => {
+    const body = bodyOf(draft);
+    const contactIds = arrayLiteral(draft.contactIds);
+    return endpoints
       .filter(
         (endpoint) =>
           endpoint.workspaceId === draft.event.workspaceId && webhookWants(endpoint.eventTypes, draft.event.type),
       )
-      .map((endpoint) => ({
-        workspaceId: draft.event.workspaceId!,
-        endpointId: endpoint.id,
-        eventId: draft.event.id,
-        eventType: draft.event.type,
-        body: bodyOf(draft),
-        contactIds: draft.contactIds,
-        nextAttemptAt: now,
-        createdAt: now,
-      })),
-  );
-  for (let i = 0; i < rows.length; i += 1_000)
-    await tx
-      .insert(webhookMessages)
-      .values(rows.slice(i, i + 1_000))
-      .onConflictDoNothing();
+      .map((endpoint) => ({ endpointId: endpoint.id, draft, body, contactIds }));
+  });
+  if (rows.length === 0) return written;
+  // One statement with one array per column, not a parameter per value: a batch of events
+  // becomes thousands of messages, and binding (and building) a parameter each cost more
+  // than writing them. The body is built once per event and shared by its endpoints.
+  const column = (pick: (row: (typeof rows)[number]) => string | number) => arrayLiteral(rows.map(pick));
+  await tx.execute(sql`
+    INSERT INTO webhook_messages (workspace_id, endpoint_id, event_id, event_type, body, contact_ids,
+                                  next_attempt_at, created_at)
+    SELECT v.workspace_id, v.endpoint_id, v.event_id, v.event_type, v.body, v.contact_ids::uuid[],
+           ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
+    FROM unnest(${column(({ draft }) => draft.event.workspaceId!)}::uuid[],
+                ${column(({ endpointId }) => endpointId)}::uuid[],
+                ${column(({ draft }) => draft.event.id)}::bigint[],
+                ${column(({ draft }) => draft.event.type)}::text[],
+                ${column(({ body }) => body)}::text[],
+                ${column(({ contactIds }) => contactIds)}::text[])
+      AS v(workspace_id, endpoint_id, event_id, event_type, body, contact_ids)
+    ON CONFLICT (endpoint_id, event_id) DO NOTHING`);
   for (const row of rows) written.add(row.endpointId);
   return written;
 }

@@ -88,3 +88,11 @@ export async function messageRow(executor: Executor, workspaceId: string, messag
   if (!row) throw notFound("Webhook message");
   return row;
 }
+
+/** A Postgres array literal (`{"a","b",NULL}`): one parameter for a whole column of values. */
+export function arrayLiteral(values: (string | number | boolean | null)[]): string {
+  const items = values.map((value) =>
+    value === null ? "NULL" : `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
+  );
+  return `{${items.join(",")}}`;
+}

@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { createDestinationGuard, type DestinationPolicy, DestinationRefusedError } from "./destination-guard";
 
 /**
@@ -56,25 +57,58 @@ export interface OutboundClient {
   close(): void;
 }
 
+/** A checked receiver URL: the transport and the request options it comes to. */
+interface Target {
+  transport: typeof http | typeof https;
+  options: http.RequestOptions;
+}
+
+/** Receiver URLs remembered by one client; past this many the memory starts again. */
+const MAX_TARGETS = 10_000;
+
 export function createOutboundClient(options: OutboundClientOptions = {}): OutboundClient {
   const guard = createDestinationGuard(options);
   const maxResponseBytes = options.maxResponseBytes ?? 4096;
   const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 10, lookup: guard.lookup };
   const agents = { "http:": new http.Agent(agentOptions), "https:": new https.Agent(agentOptions) };
   const userAgent = options.userAgent ?? "Rapport-Webhooks/1.0";
+  // What each receiver URL came to under the policy (which never changes for this client):
+  // delivery POSTs to the same few URLs thousands of times, and parsing and checking the URL
+  // each time was a twentieth of a busy worker's time. The connect-time check of the
+  // addresses its host resolves to still runs for every new connection.
+  const targets = new Map<string, Target | DestinationRefusedError>();
+  const targetOf = (text: string): Target => {
+    let target = targets.get(text);
+    if (!target) {
+      try {
+        const url = guard.checkUrl(text);
+        const secure = url.protocol === "https:";
+        target = {
+          transport: secure ? https : http,
+          options: { ...urlToHttpOptions(url), method: "POST", agent: agents[secure ? "https:" : "http:"] },
+        };
+      } catch (error) {
+        if (!(error instanceof DestinationRefusedError)) throw error;
+        target = error;
+      }
+      if (targets.size >= MAX_TARGETS) targets.clear();
+      targets.set(text, target);
+    }
+    if (target instanceof DestinationRefusedError) throw target;
+    return target;
+  };
 
   function post(input: OutboundPostInput): Promise<OutboundResponse> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    let url: URL;
+    let target: Target;
     try {
-      url = guard.checkUrl(input.url);
+      target = targetOf(input.url);
     } catch (error) {
       return Promise.reject(new OutboundRequestError("refused", (error as Error).message, elapsed()));
     }
-    const body = typeof input.body === "string" ? Buffer.from(input.body) : input.body;
-    const transport = url.protocol === "https:" ? https : http;
-    const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
+    const { body } = input;
+    const length = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
 
     return new Promise<OutboundResponse>((resolve, reject) => {
       let settled = false;
@@ -87,15 +121,14 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
         reject(new OutboundRequestError(failure, message, elapsed()));
       };
       const onAbort = () => fail("aborted", "The request was cancelled");
-      const request = transport.request(url, {
-        method: "POST",
-        agent,
+      const request = target.transport.request({
+        ...target.options,
         lookup: guard.lookup,
         headers: {
           "user-agent": userAgent,
           "content-type": "application/json",
           ...input.headers,
-          "content-length": String(body.byteLength),
+          "content-length": String(length),
         },
       });
       const timer = setTimeout(() => fail("timeout", `No response within ${input.timeoutMs} ms`), input.timeoutMs);
