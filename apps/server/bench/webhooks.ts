@@ -11,7 +11,9 @@
  *    allow-list), nothing else changes.
  * 2. --endpoints loopback receivers (node:http in this process) answering 200 at once,
  *    each registered through webhooks.create for contact.created, with the highest
- *    per-endpoint rate limit (1000/s) so the rate limit is not what is measured.
+ *    per-endpoint rate limit (10,000/s, above any rate a run reaches, as the floor has no
+ *    rate limit) so the rate limit is not what is measured: at 1,000/s, 5 endpoints could
+ *    take at most 5,000 deliveries/s, and each endpoint's job paused at every window's end.
  *    Each receiver counts distinct webhook-ids and records, per delivery, the time from
  *    the event's commit to its arrival: arrival minus the body's `timestamp` (the event's
  *    transaction time, at or just before its commit, so the figure is an upper bound).
@@ -195,7 +197,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
         url: receiver.url,
         description: "bench receiver",
         eventTypes: ["contact.created"],
-        rateLimitPerSecond: 1_000,
+        rateLimitPerSecond: 10_000,
       });
     }
     note(`${ENDPOINTS} endpoints on loopback receivers; worker pid ${worker.child.pid}`);

@@ -3,7 +3,8 @@ import { WEBHOOK_EVENT_CATALOGUE } from "@rapport/core/webhooks";
 import { z } from "zod";
 import { dateSchema, idSchema, pageFields, stringSchema } from "../../lib/schemas";
 
-const rateLimitSchema = z.number().int().min(1).max(1_000).optional();
+/** Messages per second to one endpoint: a receiver such as a data warehouse can take thousands. */
+const rateLimitSchema = z.number().int().min(1).max(10_000).optional();
 const endpointRef = { workspaceId: idSchema, endpointId: idSchema };
 
 export const createEndpointInput = z.strictObject({
