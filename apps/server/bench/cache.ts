@@ -22,9 +22,11 @@
  *              Zipf-chosen contacts). Every response is checked afterwards against the
  *              recommendations' stated freshness (event-bounded): it must equal a fresh
  *              computation (a graph rebuilt from the rows) on the data as of that request —
- *              every write whose event had reached the server before it started, none begun
- *              after it ended. How long an event takes to arrive after the write's
- *              acknowledgement (the staleness bound) is reported as event_delivery_ms.
+ *              every write the server's cache had learned of before it started (commit
+ *              wake-up and probe, or the event), none begun after it ended. How long after
+ *              the write's acknowledgement the cache learned of it (the staleness bound) is
+ *              invalidation_ms; when the event itself reached the server's bus through the
+ *              outbox dispatcher (the fallback path) is event_delivery_ms.
  *
  * hit rates come from the server's own counters for the measurement windows. Results go
  * to bench-results/cache.json and stdout; progress to stderr. Everything created is
@@ -80,7 +82,7 @@ const TARGETS = {
   uncached_over_cached_p50: ">= 20",
   hit_rate: ">= 0.9",
   wrong_results: "= 0",
-  event_delivery_p99_ms: "< 50",
+  invalidation_p99_ms: "< 50",
 } as const;
 
 const loadAtStart = os.loadavg();
@@ -283,7 +285,7 @@ async function main() {
       hit_rate: hitRate,
       hit_rate_with_writes: writes.hitRate,
       wrong_results: writes.wrong,
-      event_delivery_p99_ms: writes.details.event_delivery_ms.p99_ms,
+      invalidation_p99_ms: writes.details.invalidation_ms.p99_ms,
       ceiling_rps: ceilingRps,
       bare_rps: bare.rps,
       targets: TARGETS,
@@ -296,7 +298,7 @@ async function main() {
         uncached_over_cached_p50: uncached.p50_ms / cachedP50 >= 20,
         hit_rate: hitRate >= 0.9,
         wrong_results: writes.wrong === 0 && writes.checked > 0,
-        event_delivery_p99_ms: writes.details.event_delivery_ms.p99_ms < 50,
+        invalidation_p99_ms: writes.details.invalidation_ms.p99_ms < 50,
       },
       setup: {
         contacts_seeded: env.seeded.contacts,
@@ -528,11 +530,17 @@ async function phaseWithWrites(
   const writeRandom = createRandom(99);
   const writeZipf = createZipfSampler(ranked.length, ZIPF_S, writeRandom);
   const writes: { startedAt: number; ackedAt: number; interactionId: string; participants: string[] }[] = [];
-  // When each write's event reached this server's bus (after the cache's own listener, which registered first).
-  const heardAt = new Map<string, number>();
+  // When this server's cache learned of each change (by event id), and when each write's event reached its bus.
+  const learnedAt = new Map<number, number>();
+  const stopLearning = runtime.cache.onChange((workspaceId, eventIds) => {
+    if (workspaceId !== env.workspaceId) return;
+    const at = performance.timeOrigin + performance.now();
+    for (const id of eventIds) learnedAt.set(id, at);
+  });
+  const relayedAt = new Map<string, number>();
   const stopListening = runtime.bus.subscribe((event) => {
     if (event.type === "interaction.created" && event.workspaceId === env.workspaceId)
-      heardAt.set(String(event.payload.interactionId), performance.timeOrigin + performance.now());
+      relayedAt.set(String(event.payload.interactionId), performance.timeOrigin + performance.now());
   });
   const phaseStart = Date.now();
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -562,6 +570,25 @@ async function phaseWithWrites(
   const reads = await recorded;
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   stopListening();
+  stopLearning();
+  // Ids the API returned (UUIDs), checked before they go into the query text.
+  const written = writes.map((w) => w.interactionId).filter((id) => /^[0-9a-f-]{36}$/.test(id));
+  const eventOf = new Map(
+    written.length === 0
+      ? []
+      : (
+          await env.benchSql.unsafe(
+            `SELECT id::text AS id, payload->>'interactionId' AS interaction_id FROM domain_events
+             WHERE workspace_id = '${env.workspaceId}' AND type = 'interaction.created'
+               AND payload->>'interactionId' IN (${written.map((id) => `'${id}'`).join(", ")})`,
+          )
+        ).map((row) => [String(row.interaction_id), Number(row.id)] as const),
+  );
+  const heardAt = new Map<string, number>();
+  for (const w of writes) {
+    const at = learnedAt.get(eventOf.get(w.interactionId) ?? -1);
+    if (at !== undefined) heardAt.set(w.interactionId, at);
+  }
   const after = runtime.cache.stats.totals.get(env.workspaceId)!;
   const hits = after.hitsL1 + after.hitsL2 - ((before?.hitsL1 ?? 0) + (before?.hitsL2 ?? 0));
   const misses = after.misses - (before?.misses ?? 0);
@@ -651,11 +678,15 @@ async function phaseWithWrites(
     details: {
       writes: writes.length,
       write_latency_ms: summarize(writes.map((w) => w.ackedAt - w.startedAt)),
-      // From the write's acknowledgement until its event reached the server (0 if it came first).
-      event_delivery_ms: summarize(
+      // From the write's acknowledgement until the server's cache learned of it (0 if it came first).
+      invalidation_ms: summarize(
         writes.map((w) => Math.max(0, (heardAt.get(w.interactionId) ?? Number.POSITIVE_INFINITY) - w.ackedAt)),
       ),
-      events_not_heard: writes.filter((w) => !heardAt.has(w.interactionId)).length,
+      changes_not_learned: writes.filter((w) => !heardAt.has(w.interactionId)).length,
+      // From the acknowledgement until the event reached the server's bus (outbox → dispatcher → pub/sub).
+      event_delivery_ms: summarize(
+        writes.map((w) => Math.max(0, (relayedAt.get(w.interactionId) ?? Number.POSITIVE_INFINITY) - w.ackedAt)),
+      ),
       reads: reads.count,
       read_errors: errors,
       rps: round(reads.count / WRITES_S, 1),

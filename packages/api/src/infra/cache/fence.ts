@@ -48,7 +48,9 @@ const PROBE_TIMEOUT_MS = 2_000;
  * (measured: ~25 reads per probe at 2.5k req/s; pipelining a probe per
  * event-loop turn instead made 4× more probes and longer waits). The probe
  * uses its own connection so it never queues behind slow queries. Applying
- * a change is idempotent (event ids are deduplicated by the listener).
+ * a change is idempotent (event ids are deduplicated by the listener). Every
+ * commit's wake-up runs a probe too (CacheManager.onCommit): that is how
+ * event-bounded namespaces learn of a change without a probe per read.
  */
 export class FreshnessFence {
   private previous: PgSnapshot | null = null;

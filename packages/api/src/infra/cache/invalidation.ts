@@ -41,6 +41,7 @@ export class CacheInvalidation {
   private readonly fencedEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
   private readonly sweeps = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<(workspaceId: string) => void>();
+  private readonly changeListeners = new Set<(workspaceId: string, eventIds: readonly number[]) => void>();
   /** Bumps under way per workspace (each bounded by the Redis timeout, or refused at once while it is down). */
   private readonly confirming = new Map<string, Set<Promise<void>>>();
   /** Events heard on the bus in this turn, per workspace, for one bump each (onEvent). */
@@ -70,6 +71,12 @@ export class CacheInvalidation {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called for every change heard of (fence or bus), once per event, after the local entries went. */
+  onChange(listener: (workspaceId: string, eventIds: readonly number[]) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
   /** Changes of the workspace heard here that Redis has not confirmed yet (its L2 entries are not to be trusted). */
   hasPending(workspaceId: string): boolean {
     return this.overflowed.has(workspaceId) || (this.pending.get(workspaceId)?.length ?? 0) > 0;
@@ -87,16 +94,18 @@ export class CacheInvalidation {
 
   /** A change heard of (bus event or fence): local entries go now, the Redis generation moves (idempotently) next. */
   private changed(workspaceId: string, eventIds: number[]): void {
-    let fresh = false;
-    for (const id of eventIds) {
-      if (!this.seenEvents.has(id)) {
-        this.seenEvents.set(id, true);
-        fresh = true;
-      }
-    }
-    if (!fresh) return;
+    const fresh = eventIds.filter((id) => !this.seenEvents.has(id));
+    if (fresh.length === 0) return;
+    for (const id of fresh) this.seenEvents.set(id, true);
     const { local, redis } = this.parts;
     local.bump(workspaceId);
+    for (const listener of this.changeListeners) {
+      try {
+        listener(workspaceId, fresh);
+      } catch (error) {
+        this.parts.log.error({ err: error }, "cache change listener failed");
+      }
+    }
     if (!redis.configured) return;
     const list = this.pending.get(workspaceId) ?? [];
     const entry: PendingChange = { eventIds, version: local.version(workspaceId) };

@@ -18,10 +18,10 @@ import type { CacheFreshness, CacheHealth, CacheResult, CacheSettings, Computati
 export type { CacheHealth, CacheResult, Computation } from "./types";
 
 /**
- * What each namespace's reads may see (types.ts). Recommendations tolerate the
- * time an event takes to reach the instance (bench:cache reports it; only transactions
- * of this database hold it back: the outbox horizon is per database) and so never wait for Postgres; the warm-up's
- * list of top contacts is read rarely and stays read-after-commit.
+ * What each namespace's reads may see (types.ts). Recommendations tolerate the time a
+ * commit's wake-up takes to reach the instance and its probe to answer (bench:cache
+ * reports it) and so never wait for Postgres on a read; the warm-up's list of top
+ * contacts is read rarely and stays read-after-commit.
  */
 const DEFAULT_FRESHNESS: Record<CacheNamespace, CacheFreshness> = {
   rec: "event-bounded",
@@ -64,10 +64,12 @@ export class CacheManager {
   private readonly reader: CacheReader;
   private readonly admin: CacheAdmin;
   private statsTimer: NodeJS.Timeout | null = null;
+  private readonly log: Logger;
 
   constructor(private readonly options: CacheManagerOptions) {
     const { settings } = options;
     const log = options.log.child({ component: "cache" });
+    this.log = log;
     this.keys = new CacheKeys(settings.prefix);
     this.redis = new CacheRedis({
       url: settings.redisUrl,
@@ -179,6 +181,25 @@ export class CacheManager {
   /** Bus listener (every instance hears every event): evict this instance's entries early. */
   onEvent(event: DomainEvent): void {
     this.invalidation.onEvent(event);
+  }
+
+  /**
+   * Some instance just committed a write (runtime's commit wake-up: Redis, or this
+   * process). The fence's probe asks Postgres what it changed and applies it here, so an
+   * event-bounded read sees the change without waiting for its outbox event, which the
+   * dispatcher delivers only after its pass over the durable consumers. Probes coalesce
+   * (one in flight, one queued). If this wake-up is lost, the event still invalidates.
+   */
+  onCommit(): void {
+    if (!this.options.probe && !this.options.probeDb) return;
+    this.fence.sync().catch((error: unknown) => {
+      this.log.warn({ err: error }, "could not ask what a commit changed; its event will invalidate instead");
+    });
+  }
+
+  /** Called for every change this instance learns of (commit probe, bus event), once per event: diagnostics, benchmarks. */
+  onChange(listener: (workspaceId: string, eventIds: readonly number[]) => void): () => void {
+    return this.invalidation.onChange(listener);
   }
 
   /**
