@@ -5,6 +5,7 @@ import { EventDispatcher } from "../../../packages/api/src/platform/events/dispa
 import { createLogger } from "../../../packages/api/src/logger";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
+import { until } from "./support/until";
 
 describe("domain events (outbox)", () => {
   let app: TestApp;
@@ -216,6 +217,41 @@ describe("event dispatcher", () => {
     releaseSlow();
     expect(await dispatcher.drain()).toBe(true);
     expect(seen).toEqual([1, 2]);
+  });
+
+  it("a slow consumer holds back only itself: the others' batches run beside it", async () => {
+    const dispatcher = new EventDispatcher(database, log, 10_000, 2);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slow: string[] = [];
+    const fast: string[] = [];
+    // Registered first: a dispatcher that ran its consumers one after another would wait for it.
+    dispatcher.register({
+      name: "slow-lane",
+      startFrom: "now",
+      handle: async (events) => {
+        await released;
+        slow.push(...events.map((e) => String(e.payload.contactId)));
+      },
+    });
+    dispatcher.register({
+      name: "fast-lane",
+      startFrom: "now",
+      handle: async (events) => void fast.push(...events.map((e) => String(e.payload.contactId))),
+    });
+    await dispatcher.start();
+    try {
+      await insertEvent(database.db, 300);
+      dispatcher.wake();
+      await until("the fast consumer to get the event", async () => fast.includes("c300"), 5_000);
+      expect(slow).toEqual([]);
+    } finally {
+      release();
+    }
+    expect(await dispatcher.drain()).toBe(true);
+    await dispatcher.stop();
+    expect(slow).toEqual(["c300"]);
+    expect(fast).toEqual(["c300"]);
   });
 
   it("redelivers after a consumer failure (at least once), in order", async () => {

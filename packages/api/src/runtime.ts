@@ -51,7 +51,14 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : createInProcessQueue(log);
   const memoryLimiter = createMemoryRateLimiter();
   const rateLimiter = redis ? createRedisRateLimiter(redis.command, config.REDIS_PREFIX, memoryLimiter) : memoryLimiter;
-  const dispatcher = new EventDispatcher(database, log.child({ component: "events" }), config.EVENT_POLL_MS);
+  // Consumers' batches run side by side on up to a third of the pool (the requests keep the
+  // rest); on PGlite's one connection one at a time.
+  const dispatcher = new EventDispatcher(
+    database,
+    log.child({ component: "events" }),
+    config.EVENT_POLL_MS,
+    database.kind === "pglite" ? 1 : Math.floor(config.DATABASE_POOL_SIZE / 3),
+  );
   const bus = new LocalEventBus(log);
   // Cache: its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
   // breaker, no offline queue) and its own Postgres connection for the freshness probe.

@@ -14,6 +14,19 @@ const BATCH_SIZE = 500;
 const MAX_BACKOFF_MS = 30_000;
 const WAKE_COALESCE_MS = 5;
 
+/** One consumer's delivery on this instance: its batches run one after another (commit order). */
+interface Lane {
+  consumer: EventConsumer;
+  /** The lane's batches so far, chained; never rejects. */
+  tail: Promise<void>;
+  /** A run is chained behind `tail` and has not started: it will read whatever a later wake-up is about. */
+  queued: boolean;
+  failures: number;
+  backoffUntil: number;
+  /** Its cursor as this instance last read or moved it (another instance may have moved it on). */
+  cursor: CommitPosition | null;
+}
+
 /**
  * Delivers committed outbox events to durable consumers, at least once and in
  * commit order. Every instance may run it: a consumer's cursor row is locked
@@ -27,21 +40,21 @@ const WAKE_COALESCE_MS = 5;
  * database still running, not of the whole server), ordered by (tx_id, id).
  * Nothing that is still in flight can later appear behind the cursor.
  *
- * A pass first reads the newest committed position (two statements) and skips every
- * consumer whose cursor, as this instance last read it, is already there: an idle pass
- * costs two queries, not a transaction per consumer, so a wake-up after a commit rarely
- * waits behind a pass that had nothing to do (under load that wait was most of the
- * time an event took to reach the instances).
+ * A pass reads the newest committed position (two statements) and starts every
+ * consumer whose cursor, as this instance last read it, is behind it: an idle pass
+ * costs two queries, not a transaction per consumer. Each consumer then runs in a
+ * lane of its own: its batches one after another, each in its own transaction, but
+ * independently of the other consumers', up to `concurrency` batches at a time (in
+ * the order they asked). So a consumer whose batch is slow (a webhook's snapshots, a
+ * notification's recipients) holds back only itself, never the relay to the
+ * instances' buses or another consumer.
  */
 export class EventDispatcher {
-  private readonly consumers = new Map<string, EventConsumer>();
-  private readonly backoffUntil = new Map<string, number>();
-  private readonly failures = new Map<string, number>();
-  /** Each consumer's cursor as this instance last read or moved it (another instance may have moved it on). */
-  private readonly cursors = new Map<string, CommitPosition>();
+  private readonly lanes = new Map<string, Lane>();
+  private readonly slots: Slots;
   private timer: NodeJS.Timeout | null = null;
   private dueAt = 0;
-  private running: Promise<void> | null = null;
+  private scanning: Promise<void> | null = null;
   private wakeRequested = false;
   private stopped = true;
 
@@ -49,11 +62,22 @@ export class EventDispatcher {
     private readonly database: Database,
     private readonly log: Logger,
     private readonly pollMs: number,
-  ) {}
+    /** Batches (transactions) at once across consumers; each holds a connection while it runs. */
+    concurrency = 1,
+  ) {
+    this.slots = new Slots(concurrency);
+  }
 
   register(consumer: EventConsumer): void {
-    if (this.consumers.has(consumer.name)) throw new Error(`Duplicate event consumer ${consumer.name}`);
-    this.consumers.set(consumer.name, consumer);
+    if (this.lanes.has(consumer.name)) throw new Error(`Duplicate event consumer ${consumer.name}`);
+    this.lanes.set(consumer.name, {
+      consumer,
+      tail: Promise.resolve(),
+      queued: false,
+      failures: 0,
+      backoffUntil: 0,
+      cursor: null,
+    });
   }
 
   async start(): Promise<void> {
@@ -65,7 +89,7 @@ export class EventDispatcher {
   /** Called after a commit that wrote events: deliver soon rather than at the next poll. */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.scanning) {
       this.wakeRequested = true;
       return;
     }
@@ -78,7 +102,8 @@ export class EventDispatcher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.running;
+    await this.scanning;
+    await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
   }
 
   /**
@@ -89,16 +114,23 @@ export class EventDispatcher {
    */
   async drain({ timeoutMs = 10_000 }: { timeoutMs?: number } = {}): Promise<boolean> {
     await this.ensureCursors();
-    await this.running;
+    await this.scanning;
     const [target] = await queryRows<{ tx_id: string; id: string | number }>(
       this.database.db,
       sql`SELECT tx_id::text AS tx_id, id FROM domain_events ORDER BY tx_id DESC, id DESC LIMIT 1`,
     );
     if (!target) return true;
-    const names = [...this.consumers.keys()];
+    const names = [...this.lanes.keys()];
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      await this.tick(true);
+      // Every lane, backing off or not, after what it is already running.
+      const runs = [...this.lanes.values()].map((lane) => {
+        const run = lane.tail.then(() => this.deliver(lane, true));
+        lane.tail = run.catch(() => {});
+        return run;
+      });
+      const failed = (await Promise.allSettled(runs)).find((run) => run.status === "rejected");
+      if (failed) throw failed.reason;
       const [behind] = await queryRows<{ n: number | string }>(
         this.database.db,
         sql`SELECT count(*) AS n FROM event_consumers
@@ -120,15 +152,15 @@ export class EventDispatcher {
     this.dueAt = Date.now() + delay;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.running = this.tick(false)
-        .then((more) => {
-          this.running = null;
-          const again = more || this.wakeRequested;
+      this.scanning = this.scan()
+        .then(() => {
+          this.scanning = null;
+          const again = this.wakeRequested;
           this.wakeRequested = false;
-          this.schedule(more ? 0 : again ? WAKE_COALESCE_MS : this.pollMs);
+          this.schedule(again ? WAKE_COALESCE_MS : this.pollMs);
         })
         .catch((error) => {
-          this.running = null;
+          this.scanning = null;
           // The database itself is failing: back off instead of logging every poll.
           this.log.error({ err: error }, "event dispatcher tick failed");
           this.schedule(Math.max(this.pollMs, 5_000));
@@ -138,8 +170,9 @@ export class EventDispatcher {
   }
 
   private async ensureCursors(): Promise<void> {
-    this.cursors.clear();
-    for (const consumer of this.consumers.values()) {
+    for (const lane of this.lanes.values()) {
+      lane.cursor = null;
+      const { consumer } = lane;
       if (consumer.startFrom === "now") {
         await this.database.db.execute(sql`
           INSERT INTO event_consumers (name, last_tx_id, last_event_id)
@@ -155,33 +188,58 @@ export class EventDispatcher {
     }
   }
 
-  /** One pass over all consumers. Returns true when some consumer may have more. */
-  private async tick(ignoreBackoff: boolean): Promise<boolean> {
-    let more = false;
+  /** Starts every consumer that is behind the newest committed event and not backing off; does not wait for them. */
+  private async scan(): Promise<void> {
     const head = await newestCommittedPosition(this.database.db);
-    for (const consumer of this.consumers.values()) {
-      if (!ignoreBackoff && (this.backoffUntil.get(consumer.name) ?? 0) > Date.now()) continue;
-      const known = this.cursors.get(consumer.name);
-      if (known && !committedAfter(head, known)) continue; // nothing committed after its cursor
-      try {
-        const delivered = await this.runBatch(consumer);
-        if (delivered > 0) consumer.committed?.();
-        if (delivered === BATCH_SIZE) more = true;
-        this.failures.delete(consumer.name);
-        this.backoffUntil.delete(consumer.name);
-      } catch (error) {
-        const failures = (this.failures.get(consumer.name) ?? 0) + 1;
-        this.failures.set(consumer.name, failures);
-        const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** failures);
-        this.backoffUntil.set(consumer.name, Date.now() + delay);
-        this.log.error({ err: error, consumer: consumer.name, retryInMs: delay }, "event consumer failed; will retry");
-        if (ignoreBackoff) throw error;
-      }
+    const now = Date.now();
+    for (const lane of this.lanes.values()) {
+      if (lane.queued || lane.backoffUntil > now) continue;
+      if (lane.cursor && !committedAfter(head, lane.cursor)) continue; // nothing committed after its cursor
+      lane.queued = true;
+      lane.tail = lane.tail
+        .then(() => {
+          lane.queued = false;
+          return this.deliver(lane, false);
+        })
+        .catch((error: unknown) => this.log.error({ err: error, consumer: lane.consumer.name }, "event lane failed"));
     }
-    return more;
   }
 
-  private async runBatch(consumer: EventConsumer): Promise<number> {
+  /**
+   * Runs the consumer's batches until it is caught up (or stopped). A failure backs the
+   * consumer off (the next polls skip it) and, when draining, is thrown.
+   */
+  private async deliver(lane: Lane, draining: boolean): Promise<void> {
+    while (draining || !this.stopped) {
+      let delivered: number;
+      try {
+        delivered = await this.slots.run(() => this.runBatch(lane));
+      } catch (error) {
+        lane.failures++;
+        const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** lane.failures);
+        lane.backoffUntil = Date.now() + delay;
+        this.log.error(
+          { err: error, consumer: lane.consumer.name, retryInMs: delay },
+          "event consumer failed; will retry",
+        );
+        if (draining) throw error;
+        return;
+      }
+      lane.failures = 0;
+      lane.backoffUntil = 0;
+      if (delivered > 0) {
+        try {
+          lane.consumer.committed?.();
+        } catch (error) {
+          this.log.error({ err: error, consumer: lane.consumer.name }, "event consumer's after-commit hook failed");
+        }
+      }
+      if (delivered < BATCH_SIZE) return;
+    }
+  }
+
+  private async runBatch(lane: Lane): Promise<number> {
+    const { consumer } = lane;
     let position: CommitPosition | null = null;
     const delivered = await this.database.db.transaction(
       async (tx) => {
@@ -202,7 +260,7 @@ export class EventDispatcher {
           limit: BATCH_SIZE,
         });
         if (rows.length === 0) {
-          this.cursors.set(consumer.name, after);
+          lane.cursor = after;
           return 0;
         }
         // The consumer works on this transaction: its writes commit with the cursor, and on
@@ -220,7 +278,32 @@ export class EventDispatcher {
       },
       { isolationLevel: "read committed" },
     );
-    if (position) this.cursors.set(consumer.name, position);
+    if (position) lane.cursor = position;
     return delivered;
+  }
+}
+
+/** At most `limit` tasks at a time; the others wait in the order they asked. */
+class Slots {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = Math.max(1, Math.floor(limit));
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      // Handed over: the slot stays taken.
+      if (next) next();
+      else this.running--;
+    }
   }
 }
