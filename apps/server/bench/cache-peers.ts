@@ -149,51 +149,61 @@ async function drive(
   let wrong = 0;
   let loaderCalls = 0;
   let measuredDone = 0;
-  let hardTimer: NodeJS.Timeout | undefined;
-  const hardStop = new Promise<typeof STUCK>((resolve) => {
-    hardTimer = setTimeout(() => resolve(STUCK), options.warmupMs + options.durationMs + 10_000);
-  });
   const loader = (key: string) => async () => {
     loaderCalls++;
     await sleep(LOADER_MS);
     return valueFor(key);
   };
-  async function caller() {
+  const record = (t0: number, t1: number, ok: boolean) => {
+    if (timelineCount < timeline.length / 2) {
+      timeline[timelineCount * 2] = t0 - started;
+      timeline[timelineCount * 2 + 1] = t1 - t0;
+      timelineCount++;
+    }
+    if (t0 >= measureFrom) {
+      if (!ok) errors++;
+      if (count < latencies.length) latencies[count++] = t1 - t0;
+      if (t1 <= end) measuredDone++;
+    } else if (!ok) errors++;
+  };
+  // When each caller's call in flight started (NaN: none). A call still unanswered 10 s after the
+  // window is counted as an error and its caller stops. The callers are raced against that
+  // deadline as a whole, once: racing every call against one long-lived promise would keep each
+  // call's reaction and answer reachable until the deadline (~40 MB/s here), and the collector's
+  // pauses for that garbage would be measured as the library's latency.
+  const callStartedAt = new Float64Array(CONCURRENCY).fill(Number.NaN);
+  let hardStopped = false;
+  async function caller(index: number) {
     for (;;) {
       const t0 = performance.now();
-      if (t0 >= end) return;
+      if (t0 >= end || hardStopped) return;
       const key = `k${zipf()}`;
       let ok = true;
-      let stuck = false;
+      callStartedAt[index] = t0;
       try {
-        // A call still unanswered 10 s after the window is counted as an error (and stops this caller).
-        const value = (await Promise.race([peer.getOrSet(key, loader(key)), hardStop])) as
-          | { id?: string }
-          | typeof STUCK
-          | undefined;
-        if (value === STUCK) {
-          ok = false;
-          stuck = true;
-        } else if (!value || (value as { id?: string }).id !== key) wrong++;
+        const value = (await peer.getOrSet(key, loader(key))) as { id?: string } | undefined;
+        if (!value || value.id !== key) wrong++;
       } catch {
         ok = false;
       }
-      const t1 = performance.now();
-      if (timelineCount < timeline.length / 2) {
-        timeline[timelineCount * 2] = t0 - started;
-        timeline[timelineCount * 2 + 1] = t1 - t0;
-        timelineCount++;
-      }
-      if (t0 >= measureFrom) {
-        if (!ok) errors++;
-        if (count < latencies.length) latencies[count++] = t1 - t0;
-        if (t1 <= end) measuredDone++;
-      } else if (!ok) errors++;
-      if (stuck) return;
+      callStartedAt[index] = Number.NaN;
+      if (hardStopped) return; // counted as stuck already
+      record(t0, performance.now(), ok);
     }
   }
   const ticker = options.onTick ? setInterval(() => options.onTick!(performance.now() - started), 10) : null;
-  await Promise.all(Array.from({ length: CONCURRENCY }, caller));
+  let hardTimer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => caller(i))),
+    new Promise<typeof STUCK>((resolve) => {
+      hardTimer = setTimeout(() => resolve(STUCK), options.warmupMs + options.durationMs + 10_000);
+    }),
+  ]);
+  if (outcome === STUCK) {
+    hardStopped = true;
+    const now = performance.now();
+    for (const t0 of callStartedAt) if (!Number.isNaN(t0)) record(t0, now, false);
+  }
   if (ticker) clearInterval(ticker);
   clearTimeout(hardTimer);
   const sorted = latencies.subarray(0, count).sort();

@@ -29,7 +29,7 @@ function storedForm(value: unknown, computedAt: number): string {
  *  1. freshness, per namespace (types.ts): "read-after-commit" waits for a
  *     freshness probe that started after the call, which reports (and applies)
  *     every change committed before it (fence.ts); "event-bounded" asks nothing:
- *     a change is seen once its event reaches this instance;
+ *     a change is seen once its commit's wake-up (or its event) reaches this instance;
  *  2. L1: an entry is valid if it was stored under the workspace's current
  *     local version (bumped by every change heard of, or manual invalidation);
  *  3. L2: one GET under the generation this instance confirmed for its current
@@ -240,8 +240,9 @@ export class CacheReader {
       stats.count(workspaceId, "computations");
       const computed = await compute({ version, generation });
       const computedAt = clock.now();
-      const value = storedForm(computed.value, computedAt.getTime());
       if (generation !== null) {
+        // Serialized only when it goes to Redis: while Redis is away nothing is (a 7 KB string per miss).
+        const value = storedForm(computed.value, computedAt.getTime());
         try {
           // Stored under the generation read *before* computing: if a change bumped it meanwhile, this key is already dead.
           await redis.run("store", (client) =>

@@ -53,6 +53,7 @@ export class CacheRedis {
   private checking = false;
   private closed = false;
   private lastLog = 0;
+  private circuitOpen: CacheUnavailableError | null = null;
   degradedSince: Date | null = null;
   lastError: string | null = null;
 
@@ -134,8 +135,11 @@ export class CacheRedis {
   async run<T>(label: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
     if (!this.client || this.closed)
       throw new CacheUnavailableError(this.configured ? "cache closed" : "cache Redis not configured");
+    // One error object for every refusal while the circuit stays open: no allocation per call while Redis is away.
     if (!this.breaker.allow())
-      throw new CacheUnavailableError(`cache Redis unavailable (circuit open): ${this.lastError ?? "unknown"}`);
+      throw (this.circuitOpen ??= new CacheUnavailableError(
+        `cache Redis unavailable (circuit open): ${this.lastError ?? "unknown"}`,
+      ));
     try {
       const result = await withTimeout(fn(this.client), this.options.timeoutMs, label);
       if (this.breaker.success()) this.recovered();
@@ -213,6 +217,7 @@ export class CacheRedis {
 
   private markFailure(error: unknown, immediately: boolean): void {
     this.lastError = errorMessage(error);
+    this.circuitOpen = null;
     const opened = immediately ? this.breaker.trip() : this.breaker.failure();
     if (opened) {
       this.degradedSince = new Date();
@@ -232,6 +237,7 @@ export class CacheRedis {
 
   private noteError(error: Error): void {
     this.lastError = error.message;
+    this.circuitOpen = null;
     if (Date.now() - this.lastLog > 10_000) {
       this.lastLog = Date.now();
       this.options.log.debug({ err: error.message }, "cache Redis connection error");
