@@ -64,23 +64,15 @@ try {
   const timed = (target: Unsafe) => {
     const unsafe = target.unsafe.bind(target);
     target.unsafe = (text, params, options) => {
-      const query = unsafe(text, params, options) as PromiseLike<unknown>;
       const log = recording;
-      if (!log) return query as never;
-      // postgres.js runs a query when it is first awaited: time it from there.
-      const then = query.then.bind(query);
-      // biome-ignore lint/suspicious/noThenProperty: wraps the thenable's own then, to time its run
-      (query as { then: unknown }).then = (
-        resolve?: (rows: unknown) => unknown,
-        reject?: (error: unknown) => unknown,
-      ) => {
-        const started = performance.now();
-        return then((rows) => {
-          log.push({ text, params: params ?? [], ms: performance.now() - started });
-          return resolve ? resolve(rows) : rows;
-        }, reject);
-      };
-      return query as never;
+      if (!log) return unsafe(text, params, options) as never;
+      // The pool's unsafe runs the statement at once (it retries on a lost connection), and
+      // awaiting a native promise does not go through an overridden then: time the call itself.
+      const started = performance.now();
+      return Promise.resolve(unsafe(text, params, options)).then((rows) => {
+        log.push({ text, params: params ?? [], ms: performance.now() - started });
+        return rows;
+      }) as never;
     };
   };
   timed(client);

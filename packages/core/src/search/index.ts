@@ -73,8 +73,23 @@ export interface FoldedText {
   ends: number[];
 }
 
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 128) return false;
+  return true;
+}
+
 /** Lower case without accents, with a map back to the original's offsets. */
 export function foldText(value: string): FoldedText {
+  // ASCII (most text) folds to its lower case, one unit for one.
+  if (isAscii(value)) {
+    const starts = new Array<number>(value.length);
+    const ends = new Array<number>(value.length);
+    for (let i = 0; i < value.length; i++) {
+      starts[i] = i;
+      ends[i] = i + 1;
+    }
+    return { folded: value.toLowerCase(), starts, ends };
+  }
   let folded = "";
   const starts: number[] = [];
   const ends: number[] = [];
@@ -168,11 +183,18 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
 
+/** Whether a unit of folded text is a letter or digit (ASCII answered without the regular expression). */
+function isWordChar(folded: string, i: number): boolean {
+  const code = folded.charCodeAt(i);
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
+  return WORD_CHAR.test(folded[i]!);
+}
+
 function wordStarts(folded: string): number[] {
   const starts: number[] = [];
   let previousIsWord = false;
   for (let i = 0; i < folded.length; i++) {
-    const isWord = WORD_CHAR.test(folded[i]!);
+    const isWord = isWordChar(folded, i);
     if (isWord && !previousIsWord) starts.push(i);
     previousIsWord = isWord;
   }
@@ -188,8 +210,10 @@ function trigrams(word: string): Set<string> {
 
 /** Trigram similarity of two words (shared trigrams over all trigrams), as pg_trgm counts them. */
 export function trigramSimilarity(a: string, b: string): number {
-  const left = trigrams(a);
-  const right = trigrams(b);
+  return setSimilarity(trigrams(a), trigrams(b));
+}
+
+function setSimilarity(left: Set<string>, right: Set<string>): number {
   let shared = 0;
   for (const gram of left) if (right.has(gram)) shared++;
   const total = left.size + right.size - shared;
@@ -258,9 +282,7 @@ const TIER_RANK: Record<SearchTier, number> = { exact: 0, prefix: 1, word: 2, in
  * Otherwise the most similar word is highlighted as a typo-tolerant match.
  */
 export function matchFields<F extends string>(query: string, fields: SearchField<F>[]): SearchMatch<F> | null {
-  const whole = normalizeQuery(query);
-  const tokens = queryTokens(query);
-  const digits = phoneDigits(query);
+  const { whole, tokens, digits, tokenTrigrams } = analyzeQuery(query);
   const folded = fields.map((f) => (f.value ? foldText(f.value) : null));
 
   let best: { tier: SearchTier; fieldRank: number; range: [number, number] } | null = null;
@@ -338,14 +360,37 @@ export function matchFields<F extends string>(query: string, fields: SearchField
       highlights: [highlight(fields[chosen.fieldRank]!.field, fields[chosen.fieldRank]!.value!, [chosen.range])],
     };
   }
-  return fuzzyMatch(tokens, fields, folded);
+  return fuzzyMatch(tokenTrigrams, fields, folded);
+}
+
+interface QueryAnalysis {
+  whole: string;
+  tokens: string[];
+  digits: string | null;
+  tokenTrigrams: Set<string>[];
+}
+
+/** The last query analysed: a page of candidates is matched against the same query, row after row. */
+let lastAnalysis: { query: string; analysis: QueryAnalysis } | null = null;
+
+function analyzeQuery(query: string): QueryAnalysis {
+  if (lastAnalysis?.query === query) return lastAnalysis.analysis;
+  const tokens = queryTokens(query);
+  const analysis = {
+    whole: normalizeQuery(query),
+    tokens,
+    digits: phoneDigits(query),
+    tokenTrigrams: tokens.map(trigrams),
+  };
+  lastAnalysis = { query, analysis };
+  return analysis;
 }
 
 const FUZZY_HIGHLIGHT_MIN = 0.2;
 
 /** The typo-tolerant tier: the field word most similar to a query word, highlighted. */
 function fuzzyMatch<F extends string>(
-  tokens: string[],
+  tokenTrigrams: Set<string>[],
   fields: SearchField<F>[],
   folded: (FoldedText | null)[],
 ): SearchMatch<F> | null {
@@ -355,10 +400,10 @@ function fuzzyMatch<F extends string>(
     const starts = wordStarts(text.folded);
     for (const start of starts) {
       let end = start;
-      while (end < text.folded.length && WORD_CHAR.test(text.folded[end]!)) end++;
-      const word = text.folded.slice(start, end);
-      for (const token of tokens) {
-        const score = trigramSimilarity(token, word);
+      while (end < text.folded.length && isWordChar(text.folded, end)) end++;
+      const wordTrigrams = trigrams(text.folded.slice(start, end));
+      for (const tokenSet of tokenTrigrams) {
+        const score = setSimilarity(tokenSet, wordTrigrams);
         if (score >= FUZZY_HIGHLIGHT_MIN && (!best || score > best.score)) {
           best = { score, index, range: originalRange(text, start, end) };
         }

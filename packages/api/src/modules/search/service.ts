@@ -113,6 +113,8 @@ interface QueryPlan {
   fuzzy: boolean;
   /** The words with typo-tolerant alternatives (asked for once, when needed), or null when there are none. */
   typoWords: () => Promise<WordsMatch | null>;
+  /** The same, once a step has asked for them; null before. */
+  typoWordsAsked: () => Promise<WordsMatch | null> | null;
 }
 
 /**
@@ -156,6 +158,7 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
       (typo ??= typoAlternatives(deps, workspaceId, tokens).then((alternatives) =>
         alternatives ? wordsMatch(tokens, alternatives) : null,
       )),
+    typoWordsAsked: () => typo,
   };
 }
 
@@ -350,10 +353,20 @@ export class SearchService {
   ): Promise<SearchGroup<InteractionHit>> {
     const take = limit + 1;
     const candidates = new Candidates<InteractionRow>();
-    if (plan.words) await this.interactionsWithWords(workspaceId, plan.words, take, candidates);
-    if (candidates.size < take && plan.fuzzy && !plan.digits) {
+    const typoCapable = plan.fuzzy && !plan.digits;
+    // When the contacts' search already asked for the typo alternatives, the newest
+    // interactions are read once for both the words and their alternatives.
+    const typoKnown = typoCapable ? await plan.typoWordsAsked() : null;
+    const passes = [plan.words, typoKnown].filter((words): words is WordsMatch => words !== null);
+    const recent = passes.length > 0 ? await this.recentWithWords(workspaceId, passes, take) : [];
+    if (plan.words) await this.interactionsWithWords(workspaceId, plan.words, take, candidates, recent[0]!);
+    if (candidates.size < take && typoCapable) {
       const typo = await plan.typoWords();
-      if (typo) await this.interactionsWithWords(workspaceId, typo, take, candidates);
+      if (typo) {
+        const typoRecent =
+          typo === typoKnown ? recent[passes.length - 1]! : (await this.recentWithWords(workspaceId, [typo], take))[0]!;
+        await this.interactionsWithWords(workspaceId, typo, take, candidates, typoRecent);
+      }
     }
     return rank(
       candidates.rows.map((row) => {
@@ -384,37 +397,63 @@ export class SearchService {
   }
 
   /**
+   * The newest interactions matching each of `passes`, among the RECENT_SCAN newest (read
+   * once for all of them), and how many of those each word of each pass matches. A
+   * common word is among them, found without reading its every match; how common each
+   * word is decides what the index is asked for next (interactionsWithWords). Interactions
+   * of restricted contacts are not processed (GDPR Art. 18); an erased contact's
+   * interactions have no subject or summary left to match.
+   */
+  private async recentWithWords(workspaceId: string, passes: WordsMatch[], take: number): Promise<RecentMatches[]> {
+    const page = sql.raw(String(take * 2));
+    // The matches are put in order before the contacts are joined, so only the page's
+    // contacts are read (OFFSET 0 keeps the order below the join).
+    const matches = (words: WordsMatch, pass: number) =>
+      sql`(SELECT ${sql.raw(String(pass))} AS pass, n.id, n.contact_id, c.name AS contact_name, n.type, n.occurred_at, n.subject, n.summary, 0 AS similarity
+           FROM (SELECT * FROM recent r WHERE ${words.all(sql`r.search_doc`)} ORDER BY r.occurred_at DESC, r.id DESC OFFSET 0) n
+           JOIN contacts c ON c.id = n.contact_id
+           WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`n.contact_id`)}
+           ORDER BY n.occurred_at DESC, n.id DESC
+           LIMIT ${page})`;
+    const rows = await queryRowsPrepared<InteractionRow & { hits: number[]; pass: number | null }>(
+      this.deps.db,
+      sql`WITH recent AS MATERIALIZED (
+            SELECT i.id, i.contact_id, i.type, i.occurred_at, i.subject, i.summary, i.search_doc
+            FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
+            ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}),
+          hits AS (SELECT ARRAY[${sql.join(
+            passes.flatMap((words) =>
+              words.parts.map((part) => sql`count(*) FILTER (WHERE r.search_doc @@ ${tsQueryOf([part])})`),
+            ),
+            sql`, `,
+          )}]::int[] AS hits FROM recent r)
+          SELECT hits.hits, m.* FROM hits LEFT JOIN LATERAL (${sql.join(
+            passes.map((words, pass) => matches(words, pass)),
+            sql` UNION ALL `,
+          )}) m ON true`,
+    );
+    const hits = (rows[0]?.hits ?? []).map(Number);
+    let offset = 0;
+    return passes.map((words, pass) => {
+      const own = hits.slice(offset, offset + words.parts.length);
+      offset += words.parts.length;
+      return { rows: rows.filter((row) => row.pass === pass), hits: own };
+    });
+  }
+
+  /**
    * The newest interactions matching `words`, added to `candidates` until it holds
-   * `take`. Interactions of restricted contacts are not processed (GDPR Art. 18); an
-   * erased contact's interactions have no subject or summary left to match.
+   * `take`: those among the newest (`recent`), then, when too few, through the index.
    */
   private async interactionsWithWords(
     workspaceId: string,
     words: WordsMatch,
     take: number,
     candidates: Candidates<InteractionRow>,
+    recent: RecentMatches,
   ): Promise<void> {
     const page = sql.raw(String(take * 2));
-    // The newest interactions first: a common word is among them, found without reading
-    // its every match. They also tell how common each word is (its matches among them),
-    // which decides what the index is asked for next.
-    const recent = await queryRowsPrepared<InteractionRow & { hits: number[] }>(
-      this.deps.db,
-      sql`WITH recent AS MATERIALIZED (
-            SELECT i.id, i.search_doc FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
-            ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}),
-          hits AS (SELECT ARRAY[${sql.join(
-            words.parts.map((part) => sql`count(*) FILTER (WHERE r.search_doc @@ ${tsQueryOf([part])})`),
-            sql`, `,
-          )}]::int[] AS hits FROM recent r)
-          SELECT hits.hits, m.* FROM hits LEFT JOIN LATERAL (
-            SELECT ${interactionColumns}, 0 AS similarity
-            FROM recent r JOIN interactions i ON i.id = r.id JOIN contacts c ON c.id = i.contact_id
-            WHERE ${words.all(sql`r.search_doc`)} AND c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
-            ORDER BY i.occurred_at DESC, i.id DESC
-            LIMIT ${page}) m ON true`,
-    );
-    candidates.add(recent.filter((row) => row.id !== null));
+    candidates.add(recent.rows);
     if (candidates.size >= take) return;
     // Reading a word's every match through the index costs in proportion to them (a word in
     // a tenth of two million interactions: 200,000 to gather). So only the rare words (few
@@ -431,9 +470,8 @@ export class SearchService {
     // load). So the planner is given the estimate the search already knows (the words are
     // rare: the query is a parameter it cannot look into, estimated at 0.5 %), and plans the
     // lookup for all its matches (the cap is applied outside the CTE, as rows are drawn from it).
-    const hits = recent[0]?.hits ?? [];
     const rare = words.parts.filter(
-      (_, index) => words.indexable[index] && Number(hits[index] ?? 0) < RARE_AMONG_RECENT,
+      (_, index) => words.indexable[index] && (recent.hits[index] ?? 0) < RARE_AMONG_RECENT,
     );
     const found =
       rare.length > 0
@@ -460,6 +498,12 @@ export class SearchService {
       ),
     );
   }
+}
+
+/** A pass's matches among the newest interactions, and how many of those each of its words matches. */
+interface RecentMatches {
+  rows: InteractionRow[];
+  hits: number[];
 }
 
 /** Rows found by successive steps, each row once, in the order first found. */
