@@ -63,8 +63,12 @@ export interface SearchResults {
 const FUZZY_THRESHOLD = 0.3;
 /** Workspace words a query word may stand for (the most similar, words containing it first). */
 const TERMS_PER_WORD = 6;
-/** Rows a typo-tolerant read takes before the most similar are kept. */
-const FUZZY_SCAN = 200;
+/**
+ * Rows a typo-tolerant read takes per result asked for (plus one), before the most similar
+ * are kept. Its rows come in no order (the index cannot rank by similarity), so more rows
+ * only widen an arbitrary sample; five per result fill a page with the most similar of them.
+ */
+const FUZZY_SCAN_PER_RESULT = 5;
 /** Newest interactions a search reads first, before asking the full-text index for all matches. */
 const RECENT_SCAN = 1_000;
 /** Matches read through the full-text index, of which the newest are kept. */
@@ -320,7 +324,7 @@ export class SearchService {
             this.deps.db,
             sql`SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
                 FROM contacts c WHERE ${inWorkspace} AND ${found}
-                LIMIT ${sql.raw(String(FUZZY_SCAN))}`,
+                LIMIT ${sql.raw(String(take * FUZZY_SCAN_PER_RESULT))}`,
           ),
         );
       }
