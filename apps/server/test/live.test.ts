@@ -329,6 +329,46 @@ describe("activity.live with a client that falls behind in time", () => {
   }, 60_000);
 });
 
+describe("activity.live with an older transaction still open", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    // The dispatcher's poll (and so the relay's broadcast) and the feed's safety read out of the
+    // picture: what delivers is the feed reading again after the commit it was told of.
+    app = await createTestApp({ env: { EVENT_POLL_MS: "60000", LIVE_SAFETY_READ_MS: "60000" } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("delivers an event held back behind it as soon as it ends, without waiting for another commit", async () => {
+    const owner = await app.signUp("Held back");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Held back" })).id;
+    const stream = listen(owner.client, { workspaceId });
+    await stream.whenReady();
+    // An older transaction with an xid: the contact's event, committed after it started, stays
+    // above the outbox's horizon (unreadable in commit order) until it ends.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const older = app.sql.begin(async (tx) => {
+      await tx`SELECT pg_current_xact_id()`;
+      holding();
+      await released;
+    });
+    await held;
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Behind" });
+    await settle(300);
+    expect(stream.events.some((e) => e.payload.contactId === contact.id)).toBe(false);
+    release();
+    await older;
+    const endedAt = Date.now();
+    await stream.until("the held-back event", () => stream.events.some((e) => e.payload.contactId === contact.id));
+    expect(Date.now() - endedAt).toBeLessThan(1_000);
+    stream.close();
+  });
+});
+
 describe("activity.live on the embedded database without Redis", () => {
   let app: TestApp;
   beforeAll(async () => {

@@ -107,6 +107,9 @@ const envSchema = z.object({
   LIVE_STREAM_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   LIVE_STREAM_BUFFER: z.coerce.number().int().min(10).max(100_000).default(1_000),
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1_000).default(12),
+  // While anyone listens, the live feed reads the outbox this often even with no commit heard
+  // (a wake-up may be lost), and ends streams whose token expired.
+  LIVE_SAFETY_READ_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   WEB_DIST_DIR: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   // GDPR exports: where export ZIPs are stored (local directory storage) and how long links live.

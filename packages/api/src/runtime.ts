@@ -3,6 +3,7 @@ import { systemClock } from "./clock";
 import type { Config } from "./config";
 import { EventDispatcher } from "./platform/events/dispatcher";
 import { LocalEventBus } from "./platform/events/local-bus";
+import { eventTransactionOf } from "./platform/events/outbox";
 import type { DomainEvent, EventConsumer } from "./platform/events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
 import { createBullmqQueue, createInProcessQueue } from "./infra/queue";
@@ -84,21 +85,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await cache.start();
 
-  const commitListeners: (() => void)[] = [];
+  const commitListeners: ((txId: string | null) => void)[] = [];
   const commitsChannel = `${config.REDIS_PREFIX}${COMMITS_CHANNEL}`;
-  const notifyCommitListeners = () => {
-    for (const listener of commitListeners) listener();
+  const notifyCommitListeners = (txId: string | null) => {
+    for (const listener of commitListeners) listener(txId);
   };
   /**
    * After a commit that may have written events: the dispatcher delivers them, and every
-   * instance's outbox readers are woken at once (through Redis, or in this process). The
-   * relay's broadcast would wake them too, but only after the dispatcher's pass over all
-   * its consumers, each in its own transaction.
+   * instance's outbox readers are woken at once (through Redis, or in this process), told
+   * the committed transaction's id when it is known. The relay's broadcast would wake them
+   * too, but only after the dispatcher's pass over all its consumers, each in its own
+   * transaction.
    */
-  const committed = () => {
+  const committed = (txId: string | null = null) => {
     dispatcher.wake();
-    if (!redis) return notifyCommitListeners();
-    redis.command.publish(commitsChannel, "").catch(notifyCommitListeners);
+    if (!redis) return notifyCommitListeners(txId);
+    redis.command.publish(commitsChannel, txId ?? "").catch(() => notifyCommitListeners(txId));
   };
   const services = {} as Services;
   const restrictions = new RestrictionIndex(database.db);
@@ -121,8 +123,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     progress,
     services: builtSoFar(services),
     transaction: async (fn) => {
-      const result = await database.db.transaction(fn);
-      committed();
+      let txId: string | null = null;
+      const result = await database.db.transaction(async (tx) => {
+        const value = await fn(tx);
+        txId = eventTransactionOf(tx);
+        return value;
+      });
+      committed(txId);
       return result;
     },
     eventsCommitted: committed,
@@ -144,7 +151,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
     await redis.subscriber.subscribe(channel, progress.redisChannel, commitsChannel);
     redis.subscriber.on("message", (from, message) => {
-      if (from === commitsChannel) return notifyCommitListeners();
+      if (from === commitsChannel) return notifyCommitListeners(/^[0-9]{1,20}$/.test(message) ? message : null);
       if (from === progress.redisChannel) progress.received(message);
       if (from !== channel) return;
       try {

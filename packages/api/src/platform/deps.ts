@@ -28,8 +28,12 @@ export interface ServiceDeps {
   log: Logger;
   /** One database transaction; committed events are dispatched right after. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** For single-statement writes outside `transaction`: their events are committed, dispatch them. */
-  eventsCommitted(): void;
+  /**
+   * For single-statement writes outside `transaction`: their events are committed, dispatch
+   * them. `txId`, the writing transaction's id (`pg_current_xact_id()`), lets the live feed
+   * know when it has read them.
+   */
+  eventsCommitted(txId?: string | null): void;
   rateLimiter: RateLimiter;
   queue: JobQueue;
   /** GDPR: every module's export/erase/restrict handlers. */

@@ -12,10 +12,12 @@ export interface ModuleEvents {
   listeners?: EventListener[];
   /**
    * Run on every instance right after any instance commits a write that may have added
-   * events: a wake-up that carries nothing, for readers that tail the outbox themselves
-   * (the live feed) and should not wait for the dispatcher's next pass over its consumers.
+   * events: a wake-up for readers that tail the outbox themselves (the live feed) and
+   * should not wait for the dispatcher's next pass over its consumers. It carries the
+   * committed transaction's id (xid8, decimal) when the writer knew it, else null; never
+   * the events, which the reader takes from the outbox.
    */
-  commitListeners?: (() => void)[];
+  commitListeners?: ((txId: string | null) => void)[];
 }
 
 export interface ModuleDefinition<

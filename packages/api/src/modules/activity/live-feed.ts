@@ -12,6 +12,7 @@ import {
   eventOf,
   newestCommittedPosition,
   readCommittedEvents,
+  readCommittedEventsBelowHorizon,
 } from "../../platform/events/committed";
 import type { DomainEvent, DomainEventType } from "../../platform/events/types";
 import type { RestrictionIndex } from "../../platform/privacy/restriction";
@@ -53,10 +54,14 @@ const REPLAY_WINDOW_EVENTS = 10_000;
 const READ_BATCH = 1_000;
 const BACKLOG_PAGE = 500;
 /**
- * While anyone listens, the outbox is read this often even without a broadcast (one may
- * be lost), and streams whose token expired are ended.
+ * A committed transaction this instance was told of is still above the outbox's horizon
+ * (an older transaction, usually a dispatcher's batch, is still open): read again after
+ * this long, doubling up to the maximum while it stays held back.
  */
-const SAFETY_READ_MS = 2_000;
+const HELD_BACK_FIRST_RETRY_MS = 2;
+const HELD_BACK_MAX_RETRY_MS = 250;
+/** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
+const RECENT_IDS = 4_096;
 /** Restriction lifecycle events name a restricted contact by design; they are not about its data. */
 const RESTRICTION_EVENTS: ReadonlySet<string> = new Set(["contact.restricted", "contact.unrestricted"]);
 
@@ -156,6 +161,8 @@ export class LiveFeed {
   private readonly bufferLimit: number;
   private readonly maxLagMs: number;
   private readonly perUserLimit: number;
+  /** While anyone listens, the outbox is read this often even without a wake-up (one may be lost). */
+  private readonly safetyReadMs: number;
   private readonly byWorkspace = new Map<string, Set<Subscriber>>();
   private readonly perUser = new Map<string, number>();
   private position: Position | null = null;
@@ -166,6 +173,12 @@ export class LiveFeed {
   private readAgain = false;
   private safetyTimer: NodeJS.Timeout | null = null;
   private peakQueued = 0;
+  /** The newest committed transaction this instance was told of and has not read below the horizon yet. */
+  private awaitedTx: bigint | null = null;
+  private heldBackTimer: NodeJS.Timeout | null = null;
+  private heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+  /** Ids of the events most recently handed to the streams (insertion order, bounded). */
+  private readonly recentIds = new Set<number>();
 
   constructor(deps: ServiceDeps) {
     this.db = deps.db;
@@ -175,16 +188,30 @@ export class LiveFeed {
     this.bufferLimit = deps.config.LIVE_STREAM_BUFFER;
     this.maxLagMs = deps.config.LIVE_STREAM_MAX_LAG_MS;
     this.perUserLimit = deps.config.LIVE_STREAMS_PER_USER;
+    this.safetyReadMs = deps.config.LIVE_SAFETY_READ_MS;
   }
 
-  /** The bus listener: the relay broadcast committed events; read the outbox if anyone listens. */
-  readonly onEvent = (_event: DomainEvent): void => {
-    if (this.byWorkspace.size > 0) this.wake();
+  /**
+   * The bus listener: the relay broadcast committed events; read the outbox if anyone
+   * listens and the event is not one this feed has just handed out (the commit's own
+   * wake-up usually got there first).
+   */
+  readonly onEvent = (event: DomainEvent): void => {
+    if (this.byWorkspace.size > 0 && !this.recentIds.has(event.id)) this.wake();
   };
 
-  /** Some instance just committed a write (usually before the relay gets to it): read the outbox if anyone listens. */
-  readonly onCommit = (): void => {
-    if (this.byWorkspace.size > 0) this.wake();
+  /**
+   * Some instance just committed a write (usually before the relay gets to it): read the
+   * outbox if anyone listens. With the transaction's id, the feed knows what it waits for:
+   * until its reads reach past that transaction, it reads again shortly after each.
+   */
+  readonly onCommit = (txId: string | null): void => {
+    if (this.byWorkspace.size === 0) return;
+    if (txId !== null) {
+      const tx = BigInt(txId);
+      if (this.awaitedTx === null || tx > this.awaitedTx) this.awaitedTx = tx;
+    }
+    this.wake();
   };
 
   /** Open streams and the most events one of them has had queued (tests, diagnostics). */
@@ -324,7 +351,7 @@ export class LiveFeed {
       this.safetyTimer = setInterval(() => {
         this.endExpired();
         this.wake();
-      }, SAFETY_READ_MS);
+      }, this.safetyReadMs);
       this.safetyTimer.unref();
     }
     return subscriber;
@@ -345,6 +372,11 @@ export class LiveFeed {
       this.positioning = null;
       if (this.safetyTimer) clearInterval(this.safetyTimer);
       this.safetyTimer = null;
+      if (this.heldBackTimer) clearTimeout(this.heldBackTimer);
+      this.heldBackTimer = null;
+      this.awaitedTx = null;
+      this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+      this.recentIds.clear();
     }
   }
 
@@ -390,21 +422,51 @@ export class LiveFeed {
 
   /** Reads everything committed after the feed's position and hands it to the streams. */
   private async readNew(): Promise<void> {
+    let horizon: string | null = null;
     while (this.position && this.byWorkspace.size > 0) {
       const epoch = this.epoch;
-      const rows = await readCommittedEvents(this.db, { after: this.position, limit: READ_BATCH });
-      if (epoch !== this.epoch || rows.length === 0) return;
-      const entries = await this.entries(rows);
+      const read = await readCommittedEventsBelowHorizon(this.db, { after: this.position, limit: READ_BATCH });
       if (epoch !== this.epoch) return;
-      for (const entry of entries) this.deliver(entry);
-      const last = rows[rows.length - 1]!;
-      this.position = { txId: last.txId, id: last.id };
-      if (rows.length < READ_BATCH) return;
+      const rows = read.events;
+      horizon = read.horizon;
+      if (rows.length > 0) {
+        const entries = await this.entries(rows);
+        if (epoch !== this.epoch) return;
+        for (const entry of entries) this.deliver(entry);
+        const last = rows[rows.length - 1]!;
+        this.position = { txId: last.txId, id: last.id };
+      }
+      if (rows.length < READ_BATCH) break;
     }
+    if (horizon !== null) this.readAgainIfHeldBack(BigInt(horizon));
+  }
+
+  /**
+   * A transaction this instance was told had committed is not below the horizon yet: its
+   * events are not readable until the older transaction that holds the horizon ends, which
+   * nothing announces. Read again shortly (backing off while it stays held back) rather
+   * than waiting for the next commit, the relay or the safety read.
+   */
+  private readAgainIfHeldBack(horizon: bigint): void {
+    if (this.awaitedTx === null) return;
+    if (this.awaitedTx < horizon) {
+      this.awaitedTx = null;
+      this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+      return;
+    }
+    if (this.heldBackTimer) return;
+    this.heldBackTimer = setTimeout(() => {
+      this.heldBackTimer = null;
+      this.wake();
+    }, this.heldBackRetryMs);
+    this.heldBackTimer.unref();
+    this.heldBackRetryMs = Math.min(this.heldBackRetryMs * 2, HELD_BACK_MAX_RETRY_MS);
   }
 
   private deliver(entry: FeedEntry): void {
     const event = entry.event;
+    this.recentIds.add(event.id);
+    if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
     if (event.workspaceId) {
       for (const subscriber of this.byWorkspace.get(event.workspaceId) ?? []) subscriber.offer(entry);
       return;

@@ -61,7 +61,7 @@ export class ContactService {
     // GDPR: an erased person's address is on the suppression list (keyed HMAC);
     // the same statement refuses to re-create them.
     const suppression = row.email ? addressHmac(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : null;
-    const [inserted] = await queryRows<ContactRow>(
+    const [inserted] = await queryRows<ContactRow & { event_tx_id: string }>(
       this.deps.db,
       sql`WITH inserted AS (
             INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
@@ -75,7 +75,7 @@ export class ContactService {
             INSERT INTO domain_events (workspace_id, actor_id, type, payload)
             SELECT workspace_id, ${actor.actorId}, 'contact.created', jsonb_build_object('contactId', id, 'source', source) FROM inserted
           )
-          SELECT * FROM inserted`,
+          SELECT inserted.*, pg_current_xact_id()::text AS event_tx_id FROM inserted`,
     );
     if (!inserted) {
       if (
@@ -87,7 +87,7 @@ export class ContactService {
       await this.assertEmailFree(this.deps.db, workspaceId, input.email!);
       throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
     }
-    this.deps.eventsCommitted();
+    this.deps.eventsCommitted(inserted.event_tx_id);
     return toContact(inserted);
   }
 

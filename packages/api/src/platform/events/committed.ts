@@ -75,16 +75,47 @@ export async function eventHorizon(db: Executor): Promise<string> {
 }
 
 /**
+ * The horizon of the statement it is part of, from that statement's own snapshot (a CTE
+ * `horizon` with the column `below`, an xid8), so that a read below it is one statement.
+ *
+ * Every transaction below the snapshot's xmax and not in its in-progress list (xip) had
+ * ended when the snapshot was taken, so the snapshot sees all it committed. Of the
+ * in-progress ones, those that pg_stat_activity (or pg_prepared_xacts) shows belonging to
+ * another database cannot write this outbox and do not hold it back; every other one does
+ * — including one that ended between the snapshot and that read, whose database is no
+ * longer known (it holds back this read only). So nothing of this database below the
+ * horizon is missing from the snapshot, unlike `least(xmax, running now)` in one
+ * statement (`eventHorizon`), which would miss a transaction that ended in between. A
+ * stale view of pg_stat_activity (read earlier in the same transaction) only holds back
+ * more. xip holds top-level xids, which is what tx_id records; the 32-bit xids of
+ * pg_stat_activity match an xid8 of xip by its low 32 bits (all within 2^31 of xmax).
+ */
+const SNAPSHOT_HORIZON = sql`horizon AS (
+    SELECT least(
+      pg_snapshot_xmax(current.snap)::text::bigint,
+      (SELECT min(xip::text::bigint) FROM pg_snapshot_xip(current.snap) AS xip
+       WHERE xip::text::bigint % 4294967296 NOT IN (
+         SELECT backend_xid::text::bigint FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL
+           AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+         UNION ALL
+         SELECT transaction::text::bigint FROM pg_prepared_xacts WHERE database <> current_database()))
+    )::text::xid8 AS below
+    FROM (SELECT pg_current_snapshot() AS snap) AS current
+  )`;
+
+/**
  * Events committed after `after`, in commit order (tx_id, id), and only of transactions
- * below the horizon (`eventHorizon`).
+ * below the horizon, with that horizon (xid8, decimal).
  *
  * Ids are taken at INSERT but become visible at COMMIT, so id 11 can commit before id 10:
  * a reader that went by id alone would skip 10. Below the horizon nothing of this
  * database is in flight any more, so nothing can later appear behind a reader's
  * position. `below` is that horizon when the caller took it itself (the dispatcher, first
- * thing in its transaction); otherwise it is taken here, in a statement of its own.
+ * thing in its transaction, `eventHorizon`); otherwise the read takes it from its own
+ * snapshot (`SNAPSHOT_HORIZON`): one statement.
  */
-export async function readCommittedEvents(
+export async function readCommittedEventsBelowHorizon(
   db: Executor,
   options: {
     after: CommitPosition;
@@ -94,19 +125,34 @@ export async function readCommittedEvents(
     personalTo?: string;
     below?: string;
   },
-): Promise<CommittedEvent[]> {
-  const horizon = options.below ?? (await eventHorizon(db));
-  const rows = await queryRows<EventRow>(
+): Promise<{ events: CommittedEvent[]; horizon: string }> {
+  const rows = await queryRows<{ horizon: string } & { [K in keyof EventRow]: EventRow[K] | null }>(
     db,
-    sql`SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
-        FROM domain_events
-        WHERE (tx_id, id) > (${options.after.txId}::xid8, ${options.after.id}::bigint)
-          AND tx_id < ${horizon}::xid8
-          ${options.workspaceId ? sql`AND ${eventOf(options.workspaceId, options.personalTo)}` : sql``}
-        ORDER BY tx_id, id
-        LIMIT ${options.limit}`,
+    sql`WITH ${options.below === undefined ? SNAPSHOT_HORIZON : sql`horizon AS (SELECT ${options.below}::xid8 AS below)`}
+        SELECT horizon.below::text AS horizon, e.*
+        FROM horizon LEFT JOIN LATERAL (
+          SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+          FROM domain_events
+          WHERE (tx_id, id) > (${options.after.txId}::xid8, ${options.after.id}::bigint)
+            AND tx_id < horizon.below
+            ${options.workspaceId ? sql`AND ${eventOf(options.workspaceId, options.personalTo)}` : sql``}
+          ORDER BY tx_id, id
+          LIMIT ${options.limit}
+        ) AS e ON true`,
   );
-  return rows.map(toCommittedEvent);
+  const horizon = rows[0]?.horizon;
+  if (horizon === undefined) throw new Error("outbox read returned no horizon");
+  const events: CommittedEvent[] = [];
+  for (const row of rows) if (row.id !== null) events.push(toCommittedEvent(row as EventRow));
+  return { events, horizon };
+}
+
+/** `readCommittedEventsBelowHorizon`'s events. */
+export async function readCommittedEvents(
+  db: Executor,
+  options: Parameters<typeof readCommittedEventsBelowHorizon>[1],
+): Promise<CommittedEvent[]> {
+  return (await readCommittedEventsBelowHorizon(db, options)).events;
 }
 
 /** Events of the workspace and, when `userId` is given, that user's personal ones (a live stream's events). */
@@ -116,13 +162,13 @@ export function eventOf(workspaceId: string, userId?: string): SQL {
     : sql`workspace_id = ${workspaceId}`;
 }
 
-/** The newest committed position (below the horizon, `eventHorizon`); the start of the outbox if empty. */
+/** The newest committed position (below the horizon, `SNAPSHOT_HORIZON`); the start of the outbox if empty. */
 export async function newestCommittedPosition(db: Executor): Promise<CommitPosition> {
-  const horizon = await eventHorizon(db);
   const [head] = await queryRows<{ tx_id: string; id: string | number }>(
     db,
-    sql`SELECT tx_id::text AS tx_id, id FROM domain_events
-        WHERE tx_id < ${horizon}::xid8
+    sql`WITH ${SNAPSHOT_HORIZON}
+        SELECT tx_id::text AS tx_id, id FROM domain_events, horizon
+        WHERE tx_id < horizon.below
         ORDER BY tx_id DESC, id DESC LIMIT 1`,
   );
   return head ? { txId: head.tx_id, id: Number(head.id) } : OUTBOX_START;
