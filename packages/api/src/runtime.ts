@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createDatabase, migrate } from "@rapport/db";
 import { systemClock } from "./clock";
 import type { Config } from "./config";
@@ -87,20 +88,31 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 
   const commitListeners: ((txId: string | null) => void)[] = [];
   const commitsChannel = `${config.REDIS_PREFIX}${COMMITS_CHANNEL}`;
+  // Names this instance in its commit wake-ups, so that it skips its own.
+  const instanceId = randomUUID();
+  // Run in the committer's own call: one that throws must not fail its write.
   const notifyCommitListeners = (txId: string | null) => {
-    for (const listener of commitListeners) listener(txId);
+    for (const listener of commitListeners) {
+      try {
+        listener(txId);
+      } catch (error) {
+        log.error({ err: error }, "commit listener failed");
+      }
+    }
   };
   /**
    * After a commit that may have written events: the dispatcher delivers them, and every
-   * instance's outbox readers are woken at once (through Redis, or in this process), told
-   * the committed transaction's id when it is known. The relay's broadcast would wake them
-   * too, but only after the dispatcher's pass over all its consumers, each in its own
-   * transaction.
+   * instance's outbox readers are woken at once, told the committed transaction's id when
+   * it is known: this instance's here and now, the others' through Redis (`{txId}|{sender}`).
+   * The relay's broadcast would wake them too, but only after the dispatcher's pass over
+   * its consumers, each in its own transaction.
    */
   const committed = (txId: string | null = null) => {
     dispatcher.wake();
-    if (!redis) return notifyCommitListeners(txId);
-    redis.command.publish(commitsChannel, txId ?? "").catch(() => notifyCommitListeners(txId));
+    notifyCommitListeners(txId);
+    redis?.command.publish(commitsChannel, `${txId ?? ""}|${instanceId}`).catch((error: unknown) => {
+      log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
+    });
   };
   const services = {} as Services;
   const restrictions = new RestrictionIndex(database.db);
@@ -151,7 +163,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
     await redis.subscriber.subscribe(channel, progress.redisChannel, commitsChannel);
     redis.subscriber.on("message", (from, message) => {
-      if (from === commitsChannel) return notifyCommitListeners(/^[0-9]{1,20}$/.test(message) ? message : null);
+      if (from === commitsChannel) {
+        const [txId = "", sender] = message.split("|", 2);
+        if (sender !== instanceId) notifyCommitListeners(/^[0-9]{1,20}$/.test(txId) ? txId : null);
+        return;
+      }
       if (from === progress.redisChannel) progress.received(message);
       if (from !== channel) return;
       try {
