@@ -186,11 +186,29 @@ interface Keyed {
   trigrams: Set<string>;
 }
 
+/**
+ * Phone keys by the number as written, kept across calls (bounded: emptied when full). Parsing
+ * is the dearest step of keying a contact, and an import meets the same numbers again and
+ * again: a row and the contact it duplicates usually write the number alike, and a batch's
+ * candidates recur in the next batch.
+ */
+const PHONE_KEYS_KEPT = 10_000;
+const phoneKeys = new Map<string, string | null>();
+function rememberedPhoneKey(phone: string, defaultCountry?: CountryCode): string | null {
+  const id = `${defaultCountry ?? ""}|${phone}`;
+  let key = phoneKeys.get(id);
+  if (key === undefined) {
+    if (phoneKeys.size >= PHONE_KEYS_KEPT) phoneKeys.clear();
+    phoneKeys.set(id, (key = phoneMatchKey(phone, defaultCountry)));
+  }
+  return key;
+}
+
 function keyed(contact: DedupContact, defaultCountry?: CountryCode): Keyed {
   return {
     contact,
     email: contact.email ? emailMatchKey(contact.email) : null,
-    phone: contact.phone ? phoneMatchKey(contact.phone, defaultCountry) : null,
+    phone: contact.phone ? rememberedPhoneKey(contact.phone, defaultCountry) : null,
     company: companyMatchKey(contact.company),
     trigrams: nameTrigrams(contact.name),
   };

@@ -12,7 +12,7 @@ import {
   type ImportMapping,
   type ImportOptions,
 } from "@rapport/core/schemas";
-import { likelyDuplicates, type DuplicateReason } from "@rapport/core";
+import { likelyDuplicates, type DedupContact, type DuplicateReason } from "@rapport/core";
 import { contactImports, contactImportTemplates, queryRows, type Executor } from "@rapport/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { conflict, DomainError, notFound } from "../../errors";
@@ -448,13 +448,15 @@ export class ImportService {
       const existing = new Map<string, ExistingContact>();
       const candidates = emails.filter((email) => !suppressed.has(email));
       if (candidates.length > 0) {
+        // `= ANY (ARRAY(…))`: the unique index probed once per address. Written `IN (SELECT …)`
+        // it was planned as a hash join over every contact of the workspace, once per batch.
         const rows = await queryRows<ExistingContact>(
           tx,
           sql`SELECT c.id, lower(c.email) AS email, c.name, c.company, c.title, c.phone, c.tags,
                      EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = c.id) AS restricted
               FROM contacts c
               WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
-                AND lower(c.email) IN (SELECT jsonb_array_elements_text(${JSON.stringify(candidates)}::jsonb))
+                AND lower(c.email) = ANY (ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(candidates)}::jsonb)))
               FOR UPDATE OF c`,
         );
         for (const row of rows) existing.set(row.email, row);
@@ -782,17 +784,19 @@ async function possibleDuplicates(
   });
   const found = new Map<number, PossibleDuplicate>();
   if (probes.length === 0) return found;
+  // One row per candidate contact, with the rows it was found for: a company's first contacts
+  // are candidates of most rows of a batch, and are sent and read once, not once per row.
   const candidates = await queryRows<{
-    n: number;
     id: string;
     name: string;
     email: string | null;
     phone: string | null;
     company: string | null;
+    rows: string;
   }>(
     db,
     sql`WITH i AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(probes)}::jsonb) AS i(n int, tail text, name text, company text))
-        SELECT d.* FROM (
+        SELECT d.id, d.name, d.email, d.phone, d.company, string_agg(d.n::text, ',') AS rows FROM (
           SELECT i.n, c.id, c.name, c.email, c.phone, c.company FROM i
           CROSS JOIN LATERAL (
             SELECT c.id, c.name, c.email, c.phone, c.company FROM contacts c
@@ -812,19 +816,22 @@ async function possibleDuplicates(
             LIMIT ${CANDIDATES_PER_RULE}) c
           WHERE i.company IS NOT NULL
         ) d
-        WHERE NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = d.id)`,
+        WHERE NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = d.id)
+        GROUP BY d.id, d.name, d.email, d.phone, d.company`,
   );
   if (candidates.length === 0) return found;
-  const byRow = new Map<number, typeof candidates>();
   // One object per contact however many rows it is a candidate for: the core keys each
-  // contact object once (parsing its number), not once per row it is compared with.
-  const byId = new Map<string, (typeof candidates)[number]>();
-  for (const row of candidates) {
-    let candidate = byId.get(row.id);
-    if (!candidate) byId.set(row.id, (candidate = row));
-    const list = byRow.get(row.n);
-    if (list) list.push(candidate);
-    else byRow.set(row.n, [candidate]);
+  // contact object once, not once per row it is compared with.
+  const byRow = new Map<number, DedupContact[]>();
+  const contacts = new Map<string, (typeof candidates)[number]>();
+  for (const candidate of candidates) {
+    contacts.set(candidate.id, candidate);
+    for (const n of candidate.rows.split(",")) {
+      const row = Number(n);
+      const list = byRow.get(row);
+      if (list) list.push(candidate);
+      else byRow.set(row, [candidate]);
+    }
   }
   for (const { row, contact } of rows) {
     const list = byRow.get(row);
@@ -839,7 +846,7 @@ async function possibleDuplicates(
       list,
       1,
     );
-    const match = best && list.find((candidate) => candidate.id === best.contactId);
+    const match = best && contacts.get(best.contactId);
     if (!best || !match) continue;
     // Same address: that is "match by email" (an update), not a possible duplicate.
     if (contact.email && match.email?.toLowerCase() === contact.email) continue;
