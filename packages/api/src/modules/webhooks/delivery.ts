@@ -44,11 +44,13 @@ const SEND_CHUNK = 25;
 const RECORD_BACKLOG = 500;
 /**
  * While lanes are sending, a record waits up to this long for this many attempts: each record
- * is a statement (and a round trip) for Postgres, so a few attempts each would spend the
- * database's time on statements instead of rows.
+ * is a statement (and a round trip) for Postgres and a query built and read by the worker, so
+ * a few attempts each would spend both processes' time on statements instead of rows. Waiting
+ * delays only the record (what the log shows, what a crash makes the worker send again), never
+ * a POST.
  */
-const RECORD_GATHER = 100;
-const RECORD_GATHER_MS = 20;
+const RECORD_GATHER = 250;
+const RECORD_GATHER_MS = 50;
 /** A delivery job stops claiming after this long and hands the endpoint to a fresh job. */
 const DRAIN_BUDGET_MS = 30_000;
 /** Retries of one endpoint falling due this close together share one wake-up job. */

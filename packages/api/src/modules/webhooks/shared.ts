@@ -91,8 +91,6 @@ export async function messageRow(executor: Executor, workspaceId: string, messag
 
 /** A Postgres array literal (`{"a","b",NULL}`): one parameter for a whole column of values. */
 export function arrayLiteral(values: (string | number | boolean | null)[]): string {
-  const items = values.map((value) =>
-    value === null ? "NULL" : `"${String(value).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`,
-  );
+  const items = values.map((value) => (value === null ? "NULL" : `"${String(value).replace(/["\\]/g, "\\$&")}"`));
   return `{${items.join(",")}}`;
 }
