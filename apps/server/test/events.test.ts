@@ -254,6 +254,44 @@ describe("event dispatcher", () => {
     expect(fast).toEqual(["c300"]);
   });
 
+  it("a batch in progress does not hold back the horizon: events committed during it reach the other consumers", async () => {
+    const dispatcher = new EventDispatcher(database, log, 10_000, 2);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let slowStarted!: () => void;
+    const started = new Promise<void>((resolve) => (slowStarted = resolve));
+    const fast: string[] = [];
+    dispatcher.register({
+      name: "slow-reader",
+      startFrom: "now",
+      handle: async () => {
+        slowStarted();
+        await released;
+      },
+    });
+    dispatcher.register({
+      name: "quick-reader",
+      startFrom: "now",
+      handle: async (events) => void fast.push(...events.map((e) => String(e.payload.contactId))),
+    });
+    await dispatcher.start();
+    try {
+      await insertEvent(database.db, 400);
+      dispatcher.wake();
+      await started;
+      // Committed while the slow batch's transaction is open: were that transaction holding
+      // an xid (a row lock takes one), the horizon would stay below this event until it ended.
+      await insertEvent(database.db, 401);
+      dispatcher.wake();
+      await until("the quick consumer to get the later event", async () => fast.includes("c401"), 5_000);
+    } finally {
+      release();
+    }
+    expect(await dispatcher.drain()).toBe(true);
+    await dispatcher.stop();
+    expect(fast).toEqual(["c400", "c401"]);
+  });
+
   it("redelivers after a consumer failure (at least once), in order", async () => {
     const seen: string[] = [];
     let failures = 1;

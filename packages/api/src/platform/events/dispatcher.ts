@@ -29,9 +29,12 @@ interface Lane {
 
 /**
  * Delivers committed outbox events to durable consumers, at least once and in
- * commit order. Every instance may run it: a consumer's cursor row is locked
- * with FOR UPDATE SKIP LOCKED while its batch runs, so one instance at a time
- * owns a consumer and the others move on.
+ * commit order. Every instance may run it: a batch holds its consumer's transaction-level
+ * advisory lock (tried, not waited for), so one instance at a time owns a consumer and
+ * the others move on. Not a row lock: `FOR UPDATE` gives the batch's transaction an xid
+ * from its first statement, and an open xid holds back the outbox horizon of every reader
+ * (live feeds, the other consumers) for the whole batch; an advisory lock takes none, so
+ * a batch that writes nothing but its cursor holds the horizon back only for that update.
  *
  * Ordering by id alone would skip events: ids are taken at INSERT but become
  * visible at COMMIT, so id 11 can commit before id 10. Each event therefore
@@ -247,12 +250,18 @@ export class EventDispatcher {
         // with a newer snapshot, which READ COMMITTED gives; it is asked for explicitly below),
         // and before this transaction holds an xid of its own, which would hold it back.
         const horizon = await eventHorizon(tx);
+        const [claim] = await queryRows<{ claimed: boolean }>(
+          tx,
+          sql`SELECT pg_try_advisory_xact_lock(hashtext('event_consumers'), hashtext(${consumer.name})) AS claimed`,
+        );
+        if (!claim?.claimed) return 0; // another instance holds this consumer
+        // A later statement than the claim, so its snapshot sees the cursor the previous
+        // holder committed before it let go.
         const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
           tx,
-          sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers
-            WHERE name = ${consumer.name} FOR UPDATE SKIP LOCKED`,
+          sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers WHERE name = ${consumer.name}`,
         );
-        if (!cursor) return 0; // another instance holds this consumer
+        if (!cursor) return 0;
         const after = { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) };
         const rows = await readCommittedEvents(tx, {
           after,
