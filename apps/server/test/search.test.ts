@@ -305,6 +305,21 @@ describe.each(drivers)("search on %s", (driver) => {
     expect(result.interactions).toEqual({ items: [], more: false });
   });
 
+  it("a typo finds the closest contact even when many others match its corrections", async () => {
+    const crowded = (await owner.client.workspaces.create.mutate({ name: "Crowded WS" })).id;
+    // 150 Bergmanns first, then the one Bergman: stored last, read last by an unordered scan.
+    await app.query`INSERT INTO contacts (workspace_id, name)
+      SELECT ${crowded}::uuid, 'Mara Bergmann ' || chr(64 + g % 26) || chr(65 + g / 26) FROM generate_series(1, 150) g`;
+    await owner.client.contacts.create.mutate({ workspaceId: crowded, name: "Mara Bergman" });
+    const { contacts } = await owner.client.search.query.query({
+      workspaceId: crowded,
+      q: "bergmam",
+      types: ["contact"],
+      limit: 10,
+    });
+    expect(contacts.items[0]?.name).toBe("Mara Bergman");
+  });
+
   it("a long history: words common among the newest are not looked up one by one, rare ones are", async () => {
     const contactId = (await owner.client.contacts.create.mutate({ workspaceId, name: "Paula Archive" })).id;
     // 1,200 interactions, half "Weekly sync" and half "Budget planning", newest last; the oldest

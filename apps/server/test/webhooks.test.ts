@@ -327,6 +327,28 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
   });
 
+  it("a receiver's answer holding a NUL byte is recorded (the NUL replaced), not sent again and again", async () => {
+    const hook = await receiver((_request, index) =>
+      index === 0 ? { status: 500, body: "bad\u0000answer" } : { status: 204 },
+    );
+    const { endpoint } = await createEndpoint(hook.url, ["contact.created"]);
+    await createContact("Nul Answer");
+    const [message] = await untilAccepted(
+      "the delivery after one retry",
+      () => messagesOf(endpoint.id),
+      (items) => items[0]?.status === "delivered",
+    );
+    expect(message).toMatchObject({ attempts: 2 });
+    expect(hook.received).toHaveLength(2);
+    const { attempts } = await owner.client.webhooks.attempts.query({ workspaceId, messageId: message!.id });
+    expect(attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+      [2, 204],
+      [1, 500],
+    ]);
+    expect(attempts[1]!.responseBody).toBe("bad\uFFFDanswer");
+    await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
+  });
+
   it("retries follow the schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, ±20 %), then the message fails", async () => {
     // Its own app, with the schedule shrunk 10,000 times (the eight attempts take ~10 s),
     // the clock standing still: each attempt records the delay it planned.

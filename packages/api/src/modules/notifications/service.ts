@@ -4,11 +4,21 @@ import {
   notificationPreferences as withDefaults,
   type NotificationKind,
 } from "@rapport/core";
-import { memberships, notificationPreferences, notifications, users, workspaces, type Db } from "@rapport/db";
+import {
+  memberships,
+  notificationPreferences,
+  notifications,
+  queryRows,
+  users,
+  workspaces,
+  type Db,
+} from "@rapport/db";
 import { and, count, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import { badRequest } from "../../errors";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import type { ServiceDeps } from "../../platform/deps";
+
+const PURGE_BATCH = 5_000;
 
 export interface NotificationView {
   id: string;
@@ -123,16 +133,26 @@ export class NotificationService {
     return { updated: rows.length };
   }
 
-  /** The daily retention job: notifications older than NOTIFICATION_RETENTION_DAYS are deleted. */
+  /**
+   * The daily retention job: notifications older than NOTIFICATION_RETENTION_DAYS are deleted,
+   * PURGE_BATCH at a time, each batch its own short transaction: one long delete would hold an
+   * xid, and with it every reader's outbox horizon, for as long as it ran.
+   */
   async purgeExpired(): Promise<{ deleted: number }> {
     const cutoff = new Date(
       this.deps.clock.now().getTime() - this.deps.config.NOTIFICATION_RETENTION_DAYS * 86_400_000,
-    );
-    const rows = await this.db
-      .delete(notifications)
-      .where(lt(notifications.createdAt, cutoff))
-      .returning({ id: notifications.id });
-    return { deleted: rows.length };
+    ).toISOString();
+    let deleted = 0;
+    while (true) {
+      const rows = await queryRows<{ gone: number }>(
+        this.db,
+        sql`DELETE FROM notifications WHERE id IN (
+              SELECT id FROM notifications WHERE created_at < ${cutoff}::timestamptz LIMIT ${PURGE_BATCH})
+            RETURNING 1 AS gone`,
+      );
+      deleted += rows.length;
+      if (rows.length < PURGE_BATCH) return { deleted };
+    }
   }
 
   /** Every kind with whether it notifies the user (their choice, or the default). */

@@ -64,10 +64,11 @@ const FUZZY_THRESHOLD = 0.3;
 /** Workspace words a query word may stand for (the most similar, words containing it first). */
 const TERMS_PER_WORD = 6;
 /**
- * Rows a typo-tolerant read takes per result asked for (plus one), before the most similar
- * are kept. Its rows come in no order (the index cannot rank by similarity), so more rows
- * only widen an arbitrary sample; five per result fill a page with the most similar of them.
+ * A typo-tolerant read takes up to FUZZY_POOL matching rows (in no order: the index cannot
+ * rank by similarity), and Postgres returns the most similar FUZZY_SCAN_PER_RESULT per result
+ * asked for: the pool decides which close matches can be found, the page needs only the best.
  */
+const FUZZY_POOL = 200;
 const FUZZY_SCAN_PER_RESULT = 5;
 /** Newest interactions a search reads first, before asking the full-text index for all matches. */
 const RECENT_SCAN = 1_000;
@@ -322,8 +323,15 @@ export class SearchService {
         candidates.add(
           await queryRowsPrepared<ContactRow>(
             this.deps.db,
-            sql`SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
-                FROM contacts c WHERE ${inWorkspace} AND ${found}
+            // word_similarity ties for every word sharing the query's trigrams ("bergman" and
+            // "bergmann" for "bergmam"); the whole-word measure tells the closer one first.
+            sql`SELECT * FROM (
+                  SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity,
+                         strict_word_similarity(search_fold(${plan.text}), ${contactText}) AS closeness
+                  FROM contacts c WHERE ${inWorkspace} AND ${found}
+                  LIMIT ${sql.raw(String(Math.max(FUZZY_POOL, take * FUZZY_SCAN_PER_RESULT)))}
+                ) AS pool
+                ORDER BY closeness DESC, similarity DESC
                 LIMIT ${sql.raw(String(take * FUZZY_SCAN_PER_RESULT))}`,
           ),
         );

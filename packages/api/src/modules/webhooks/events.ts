@@ -70,6 +70,15 @@ interface Draft {
   contactIds: string[];
 }
 
+/** One message to write: an event's stored body for one endpoint. */
+interface MessageRow {
+  endpointId: string;
+  draft: Draft;
+  body: string;
+  /** The contact ids as a Postgres array literal. */
+  contactIds: string;
+}
+
 /** Writes the batch's messages; the endpoints they are for. */
 async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise<Set<string>> {
   const written = new Set<string>();
@@ -93,7 +102,7 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
   if (wanted.length === 0) return written;
 
   const drafts = await draftsOf(tx, wanted);
-  const rows = drafts.flatMap((draft) => {
+  const rows = drafts.flatMap((draft): MessageRow[] => {
     const body = bodyOf(draft);
     const contactIds = arrayLiteral(draft.contactIds);
     return endpoints
@@ -107,7 +116,36 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
   // One statement with one array per column, not a parameter per value: a batch of events
   // becomes thousands of messages, and binding (and building) a parameter each cost more
   // than writing them. The body is built once per event and shared by its endpoints.
-  const column = (pick: (row: (typeof rows)[number]) => string | number) => arrayLiteral(rows.map(pick));
+  for (const chunk of insertChunks(rows, (row) => row.body.length)) await insertMessages(tx, chunk, now);
+  for (const row of rows) written.add(row.endpointId);
+  return written;
+}
+
+/**
+ * Rows in statements of at most MESSAGES_PER_INSERT rows and about MESSAGE_BYTES_PER_INSERT of
+ * bodies: a batch of large bodies to many endpoints would otherwise be one string of hundreds
+ * of megabytes, copied again by the driver and by Postgres.
+ */
+const MESSAGES_PER_INSERT = 1_000;
+const MESSAGE_BYTES_PER_INSERT = 4 * 1024 * 1024;
+
+function* insertChunks<T>(rows: T[], size: (row: T) => number): Generator<T[]> {
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    if (chunk.length > 0 && (chunk.length >= MESSAGES_PER_INSERT || bytes + size(row) > MESSAGE_BYTES_PER_INSERT)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += size(row);
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+async function insertMessages(tx: Tx, rows: MessageRow[], now: Date): Promise<void> {
+  const column = (pick: (row: MessageRow) => string | number) => arrayLiteral(rows.map(pick));
   await tx.execute(sql`
     INSERT INTO webhook_messages (workspace_id, endpoint_id, event_id, event_type, body, contact_ids,
                                   next_attempt_at, created_at)
@@ -121,8 +159,6 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
                 ${column(({ contactIds }) => contactIds)}::text[])
       AS v(workspace_id, endpoint_id, event_id, event_type, body, contact_ids)
     ON CONFLICT (endpoint_id, event_id) DO NOTHING`);
-  for (const row of rows) written.add(row.endpointId);
-  return written;
 }
 
 /** The stored body: under 20 kB, or the event's ids alone when a snapshot would not fit. */

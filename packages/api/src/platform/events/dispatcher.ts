@@ -213,6 +213,8 @@ export class EventDispatcher {
    * consumer off (the next polls skip it) and, when draining, is thrown.
    */
   private async deliver(lane: Lane, draining: boolean): Promise<void> {
+    // A run queued behind the batch that failed starts after the back-off was set.
+    if (!draining && lane.backoffUntil > Date.now()) return;
     while (draining || !this.stopped) {
       let delivered: number;
       try {

@@ -154,7 +154,9 @@ export function createOutboundClient(options: OutboundClientOptions = {}): Outbo
           resolve({
             status: response.statusCode ?? 0,
             headers: response.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
+            // Stored as text, where Postgres refuses U+0000: one such answer would fail the
+            // whole record, and every message it held would be sent again.
+            body: Buffer.concat(chunks).toString("utf8").replaceAll("\u0000", "\uFFFD"),
             durationMs: elapsed(),
           });
         };
