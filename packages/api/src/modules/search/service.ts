@@ -324,15 +324,19 @@ export class SearchService {
           await queryRowsPrepared<ContactRow>(
             this.deps.db,
             // word_similarity ties for every word sharing the query's trigrams ("bergman" and
-            // "bergmann" for "bergmam"); the whole-word measure tells the closer one first.
-            sql`SELECT * FROM (
-                  SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity,
-                         strict_word_similarity(search_fold(${plan.text}), ${contactText}) AS closeness
-                  FROM contacts c WHERE ${inWorkspace} AND ${found}
-                  LIMIT ${sql.raw(String(Math.max(FUZZY_POOL, take * FUZZY_SCAN_PER_RESULT)))}
-                ) AS pool
-                ORDER BY closeness DESC, similarity DESC
-                LIMIT ${sql.raw(String(take * FUZZY_SCAN_PER_RESULT))}`,
+            // "bergmann" for "bergmam"); the whole-word measure tells the closer one first. Only
+            // the closest are read in full (columns, restriction, the similarity ranked on).
+            sql`SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
+                FROM (
+                  SELECT id FROM (
+                    SELECT c.id, strict_word_similarity(search_fold(${plan.text}), ${contactText}) AS closeness
+                    FROM contacts c WHERE ${inWorkspace} AND ${found}
+                    LIMIT ${sql.raw(String(Math.max(FUZZY_POOL, take * FUZZY_SCAN_PER_RESULT)))}
+                  ) AS pool
+                  ORDER BY closeness DESC
+                  LIMIT ${sql.raw(String(take * FUZZY_SCAN_PER_RESULT))}
+                ) AS closest
+                JOIN contacts c ON c.id = closest.id`,
           ),
         );
       }
