@@ -1,7 +1,9 @@
 import type { DomainEvent, EventConsumer } from "@rapport/api";
 import { createDatabase, domainEvents, type Database } from "@rapport/db";
+import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventDispatcher } from "../../../packages/api/src/platform/events/dispatcher";
+import { newestCommittedPosition, readCommittedEvents } from "../../../packages/api/src/platform/events/committed";
 import { createLogger } from "../../../packages/api/src/logger";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
@@ -191,6 +193,24 @@ describe("event dispatcher", () => {
 
   const insertEvent = (tx: Database["db"], n: number) =>
     tx.insert(domainEvents).values({ type: "contact.updated", payload: { contactId: `c${n}`, fields: [] } });
+
+  it("reads in transaction-id order when the ids gain a digit (9 before 10), for consumers and for the newest position", async () => {
+    // Runs first, on an empty outbox: transaction ids 9 and 10 are long finished on any cluster.
+    await database.db
+      .insert(domainEvents)
+      .values(
+        ["10", "9"].map((txId) => ({ txId, type: "contact.updated", payload: { contactId: `c${txId}`, fields: [] } })),
+      );
+    try {
+      const firstOne = await readCommittedEvents(database.db, { after: { txId: "8", id: 0 }, limit: 1 });
+      expect(firstOne.map((e) => e.txId)).toEqual(["9"]);
+      const both = await readCommittedEvents(database.db, { after: { txId: "8", id: 0 }, limit: 10 });
+      expect(both.map((e) => e.txId)).toEqual(["9", "10"]);
+      expect((await newestCommittedPosition(database.db)).txId).toBe("10");
+    } finally {
+      await database.db.delete(domainEvents).where(inArray(domainEvents.txId, ["9", "10"]));
+    }
+  });
 
   it("never skips an event whose lower id commits after a higher one", async () => {
     const seen: number[] = [];

@@ -74,7 +74,10 @@ function isDatabaseTimeout(error: unknown, pg: PgLikeError | null): boolean {
   return false;
 }
 
-/** How long a client told "unavailable" is asked to wait: an outage is retried within half a second. */
+/**
+ * How long a client told "unavailable" is asked to wait: the server tries the database again
+ * at least every half second, so a second later it has either reconnected or still answers 503.
+ */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 
 /**

@@ -141,7 +141,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         txId = eventTransactionOf(tx);
         return value;
       });
-      committed(txId);
+      // No event written, nothing for the outbox's readers or the cache's probe to find:
+      // waking every instance for it would only cost them a read each.
+      if (txId !== null) committed(txId);
       return result;
     },
     eventsCommitted: committed,

@@ -114,6 +114,9 @@ const SNAPSHOT_HORIZON = sql`horizon AS (
  * position. `below` is that horizon when the caller took it itself (the dispatcher, first
  * thing in its transaction, `eventHorizon`); otherwise the read takes it from its own
  * snapshot (`SNAPSHOT_HORIZON`): one statement.
+ *
+ * Ordered by the xid8 itself: `ORDER BY tx_id` under a `tx_id::text AS tx_id` output column
+ * would sort the text, and "10" before "9" would skip events whenever xids gain a digit.
  */
 export async function readCommittedEventsBelowHorizon(
   db: Executor,
@@ -129,16 +132,17 @@ export async function readCommittedEventsBelowHorizon(
   const rows = await queryRows<{ horizon: string } & { [K in keyof EventRow]: EventRow[K] | null }>(
     db,
     sql`WITH ${options.below === undefined ? SNAPSHOT_HORIZON : sql`horizon AS (SELECT ${options.below}::xid8 AS below)`}
-        SELECT horizon.below::text AS horizon, e.*
+        SELECT horizon.below::text AS horizon, e.id, e.tx_id, e.workspace_id, e.actor_id, e.type, e.payload, e.created_at
         FROM horizon LEFT JOIN LATERAL (
-          SELECT id, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+          SELECT id, tx_id AS tx_order, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
           FROM domain_events
           WHERE (tx_id, id) > (${options.after.txId}::xid8, ${options.after.id}::bigint)
             AND tx_id < horizon.below
             ${options.workspaceId ? sql`AND ${eventOf(options.workspaceId, options.personalTo)}` : sql``}
-          ORDER BY tx_id, id
+          ORDER BY tx_order, id
           LIMIT ${options.limit}
-        ) AS e ON true`,
+        ) AS e ON true
+        ORDER BY e.tx_order, e.id`,
   );
   const horizon = rows[0]?.horizon;
   if (horizon === undefined) throw new Error("outbox read returned no horizon");
@@ -167,9 +171,9 @@ export async function newestCommittedPosition(db: Executor): Promise<CommitPosit
   const [head] = await queryRows<{ tx_id: string; id: string | number }>(
     db,
     sql`WITH ${SNAPSHOT_HORIZON}
-        SELECT tx_id::text AS tx_id, id FROM domain_events, horizon
-        WHERE tx_id < horizon.below
-        ORDER BY tx_id DESC, id DESC LIMIT 1`,
+        SELECT e.tx_id::text AS tx_id, e.id FROM domain_events AS e, horizon
+        WHERE e.tx_id < horizon.below
+        ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`,
   );
   return head ? { txId: head.tx_id, id: Number(head.id) } : OUTBOX_START;
 }

@@ -120,7 +120,7 @@ export class EventDispatcher {
     await this.scanning;
     const [target] = await queryRows<{ tx_id: string; id: string | number }>(
       this.database.db,
-      sql`SELECT tx_id::text AS tx_id, id FROM domain_events ORDER BY tx_id DESC, id DESC LIMIT 1`,
+      sql`SELECT e.tx_id::text AS tx_id, e.id FROM domain_events AS e ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`,
     );
     if (!target) return true;
     const names = [...this.lanes.keys()];
