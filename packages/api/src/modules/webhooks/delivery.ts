@@ -609,12 +609,29 @@ export class WebhookDelivery {
     const touchesEndpoint =
       disableReason !== null ||
       (failingSince === null ? endpoint.failingSince !== null : !endpoint.failingSince || plans.some(({ ok }) => ok));
-    // One statement with one array per column (not a parameter per value): the same text for
-    // every record, so it is prepared once, and little to build per attempt. The attempts are
-    // inserted and their messages updated together (a plan without a status leaves status,
-    // schedule and lease alone).
-    const column = (pick: (plan: (typeof plans)[number]) => string | number | boolean | null) =>
-      arrayLiteral(plans.map((plan) => pick(plan)));
+    // One statement with the attempts as one JSON array (not a parameter per value): the same
+    // text for every record, so it is prepared once, and one JSON.stringify builds the lot —
+    // an array literal per column, every value escaped by hand, took ~13 µs an attempt and
+    // held the event loop (every lane's next POST) for 3–4 ms per record of 250. The attempts
+    // are inserted and their messages updated together (a plan without a status leaves
+    // status, schedule and lease alone).
+    const attemptsJson = JSON.stringify(
+      plans.map(({ message, number, trigger, result, ok, headers, plan, at }) => ({
+        message_id: message.id,
+        attempt: number,
+        trigger,
+        status_code: result.status,
+        ok,
+        duration_ms: result.durationMs,
+        request_headers: headers,
+        response_body: result.body,
+        error: result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`,
+        next_attempt_at: plan.nextAttemptAt?.toISOString() ?? null,
+        created_at: at.toISOString(),
+        status: plan.status ?? null,
+        planned: plan.status !== undefined,
+      })),
+    );
     // The endpoint's row is locked (KEY SHARE, as the attempts' foreign key would) before any
     // message's: deleting an endpoint (or its workspace) locks it, then its messages; the other
     // way round the two deadlock. An uncorrelated condition is checked once, before the update
@@ -623,18 +640,10 @@ export class WebhookDelivery {
       WITH endpoint AS (
         SELECT id FROM webhook_endpoints WHERE id = ${endpoint.id}::uuid FOR KEY SHARE
       ), v AS (
-        SELECT * FROM unnest(${column(({ message }) => message.id)}::uuid[], ${column(({ number }) => number)}::int[],
-                             ${column(({ trigger }) => trigger)}::text[], ${column(({ result }) => result.status)}::int[],
-                             ${column(({ ok }) => ok)}::boolean[], ${column(({ result }) => result.durationMs)}::int[],
-                             ${column(({ headers }) => JSON.stringify(headers))}::jsonb[],
-                             ${column(({ result }) => result.body)}::text[],
-                             ${column(({ result, ok }) => (result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`))}::text[],
-                             ${column(({ plan }) => plan.nextAttemptAt?.toISOString() ?? null)}::timestamptz[],
-                             ${column(({ at }) => at.toISOString())}::timestamptz[],
-                             ${column(({ plan }) => plan.status ?? null)}::text[],
-                             ${column(({ plan }) => plan.status !== undefined)}::boolean[])
-          AS v(message_id, attempt, trigger, status_code, ok, duration_ms, request_headers, response_body, error,
-               next_attempt_at, created_at, status, planned)
+        SELECT * FROM json_to_recordset(${attemptsJson}::json)
+          AS v(message_id uuid, attempt int, trigger text, status_code int, ok boolean, duration_ms int,
+               request_headers jsonb, response_body text, error text, next_attempt_at timestamptz,
+               created_at timestamptz, status text, planned boolean)
       ), inserted AS (
         INSERT INTO webhook_attempts (message_id, endpoint_id, workspace_id, attempt, trigger, status_code, ok,
                                       duration_ms, request_headers, response_body, error, next_attempt_at, created_at)
