@@ -4,8 +4,9 @@ import { systemClock } from "./clock";
 import type { Config } from "./config";
 import { EventDispatcher } from "./platform/events/dispatcher";
 import { LocalEventBus } from "./platform/events/local-bus";
-import { eventTransactionOf } from "./platform/events/outbox";
-import type { DomainEvent, EventConsumer } from "./platform/events/types";
+import { decodeCommitMessage, encodeCommitMessage } from "./platform/events/commit-message";
+import { commitNoticeOf } from "./platform/events/outbox";
+import { UNKNOWN_COMMIT, type CommitNotice, type DomainEvent, type EventConsumer } from "./platform/events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
 import { createBullmqQueue, createInProcessQueue } from "./infra/queue";
 import { CacheManager } from "./infra/cache/manager";
@@ -86,15 +87,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   await cache.start();
 
-  const commitListeners: ((txId: string | null) => void)[] = [];
+  const commitListeners: ((commit: CommitNotice) => void)[] = [];
   const commitsChannel = `${config.REDIS_PREFIX}${COMMITS_CHANNEL}`;
   // Names this instance in its commit wake-ups, so that it skips its own.
   const instanceId = randomUUID();
   // Run in the committer's own call: one that throws must not fail its write.
-  const notifyCommitListeners = (txId: string | null) => {
+  const notifyCommitListeners = (commit: CommitNotice) => {
     for (const listener of commitListeners) {
       try {
-        listener(txId);
+        listener(commit);
       } catch (error) {
         log.error({ err: error }, "commit listener failed");
       }
@@ -102,15 +103,16 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   /**
    * After a commit that may have written events: the dispatcher delivers them, and every
-   * instance's outbox readers are woken at once, told the committed transaction's id when
-   * it is known: this instance's here and now, the others' through Redis (`{txId}|{sender}`).
-   * The relay's broadcast would wake them too, but only after the dispatcher's pass over
-   * its consumers, each in its own transaction.
+   * instance's commit listeners are woken at once, told the committed transaction's id and
+   * events when they are known: this instance's here and now (before the writer answers),
+   * the others' through Redis (`{txId}|{sender}|{events}`, commit-message.ts). The relay's
+   * broadcast would tell them too, but only after the dispatcher's pass over its consumers,
+   * each in its own transaction.
    */
-  const committed = (txId: string | null = null) => {
+  const committed = (commit: CommitNotice = UNKNOWN_COMMIT) => {
     dispatcher.wake();
-    notifyCommitListeners(txId);
-    redis?.command.publish(commitsChannel, `${txId ?? ""}|${instanceId}`).catch((error: unknown) => {
+    notifyCommitListeners(commit);
+    redis?.command.publish(commitsChannel, encodeCommitMessage(commit, instanceId)).catch((error: unknown) => {
       log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
     });
   };
@@ -135,15 +137,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     progress,
     services: builtSoFar(services),
     transaction: async (fn) => {
-      let txId: string | null = null;
+      let commit: CommitNotice | null = null;
       const result = await database.db.transaction(async (tx) => {
         const value = await fn(tx);
-        txId = eventTransactionOf(tx);
+        commit = commitNoticeOf(tx);
         return value;
       });
-      // No event written, nothing for the outbox's readers or the cache's probe to find:
+      // No event written, nothing for the outbox's readers or the cache to learn:
       // waking every instance for it would only cost them a read each.
-      if (txId !== null) committed(txId);
+      if (commit !== null) committed(commit);
       return result;
     },
     eventsCommitted: committed,
@@ -166,8 +168,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     await redis.subscriber.subscribe(channel, progress.redisChannel, commitsChannel);
     redis.subscriber.on("message", (from, message) => {
       if (from === commitsChannel) {
-        const [txId = "", sender] = message.split("|", 2);
-        if (sender !== instanceId) notifyCommitListeners(/^[0-9]{1,20}$/.test(txId) ? txId : null);
+        const commit = decodeCommitMessage(message, instanceId);
+        if (commit) notifyCommitListeners(commit);
         return;
       }
       if (from === progress.redisChannel) progress.received(message);

@@ -5,6 +5,7 @@ import type { CacheManager } from "../infra/cache/manager";
 import type { JobQueue } from "../infra/queue";
 import type { RateLimiter } from "../infra/rate-limit";
 import type { Logger } from "../logger";
+import type { CommitNotice } from "./events/types";
 import type { PrivacyRegistry } from "./privacy/registry";
 import type { ProgressTracker } from "./progress";
 import type { RestrictionIndex } from "./privacy/restriction";
@@ -30,10 +31,10 @@ export interface ServiceDeps {
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * For single-statement writes outside `transaction`: their events are committed, dispatch
-   * them. `txId`, the writing transaction's id (`pg_current_xact_id()`), lets the live feed
-   * know when it has read them.
+   * them. `commit` names the writing transaction (`pg_current_xact_id()`), which lets the live
+   * feed know when it has read them, and its events, which lets the caches drop what they changed.
    */
-  eventsCommitted(txId?: string | null): void;
+  eventsCommitted(commit?: CommitNotice): void;
   rateLimiter: RateLimiter;
   queue: JobQueue;
   /** GDPR: every module's export/erase/restrict handlers. */

@@ -1,7 +1,7 @@
 import type { AnyRouter } from "@trpc/server";
 import type { JobDefinition } from "../infra/queue";
 import type { ServiceDeps, Services } from "./deps";
-import type { EventConsumer, EventListener } from "./events/types";
+import type { CommitNotice, EventConsumer, EventListener } from "./events/types";
 import type { PrivacyHandler } from "./privacy/registry";
 
 /** What a module reacts to: durable outbox consumers and this instance's live bus listeners. */
@@ -12,12 +12,13 @@ export interface ModuleEvents {
   listeners?: EventListener[];
   /**
    * Run on every instance right after any instance commits a write that may have added
-   * events: a wake-up for readers that tail the outbox themselves (the live feed) and
-   * should not wait for the dispatcher's next pass over its consumers. It carries the
-   * committed transaction's id (xid8, decimal) when the writer knew it, else null; never
-   * the events, which the reader takes from the outbox.
+   * events: a wake-up for readers that tail the outbox themselves (the live feed) or hold
+   * what the events change (the cache), which should not wait for the dispatcher's next pass
+   * over its consumers. It carries the committed transaction's id (xid8, decimal) and its
+   * events' ids, workspaces and types when the writer knew them (each else null); never a
+   * payload, which the reader takes from the outbox.
    */
-  commitListeners?: ((txId: string | null) => void)[];
+  commitListeners?: ((commit: CommitNotice) => void)[];
 }
 
 export interface ModuleDefinition<

@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { DomainEvent } from "../../platform/events/types";
+import type { CommittedEvent, DomainEvent } from "../../platform/events/types";
 import type { WorkspaceChanges } from "./fence";
 import { CacheUnavailableError } from "./redis";
 import { cacheScripts } from "./scripts";
@@ -16,8 +16,22 @@ const MAX_PENDING_PER_WORKSPACE = 1_000;
 const SEEN_EVENTS = 50_000;
 
 /** Contact and interaction changes are what cached (derived) data is computed from. */
-function invalidates(event: DomainEvent): event is DomainEvent & { workspaceId: string } {
+function invalidates<E extends Pick<DomainEvent, "workspaceId" | "type">>(
+  event: E,
+): event is E & { workspaceId: string } {
   return !!event.workspaceId && (event.type.startsWith("contact.") || event.type.startsWith("interaction."));
+}
+
+/** The ids of the events that invalidate, per workspace. */
+function invalidatingByWorkspace(events: readonly Pick<DomainEvent, "id" | "workspaceId" | "type">[]) {
+  const byWorkspace = new Map<string, number[]>();
+  for (const event of events) {
+    if (!invalidates(event)) continue;
+    const ids = byWorkspace.get(event.workspaceId);
+    if (ids) ids.push(event.id);
+    else byWorkspace.set(event.workspaceId, [event.id]);
+  }
+  return byWorkspace;
 }
 
 /**
@@ -27,8 +41,8 @@ function invalidates(event: DomainEvent): event is DomainEvent & { workspaceId: 
  * the other instances over pub/sub (invalidation only, never values). Old
  * generations expire by TTL or are swept in the background with SCAN + UNLINK.
  *
- * Every instance bumps the generation itself for each change it hears of (bus
- * event or fence report), so the generation it then holds (local-tier.ts) is
+ * Every instance bumps the generation itself for each change it hears of (commit
+ * wake-up, bus event or fence report), so the generation it then holds (local-tier.ts) is
  * known to include every change it has heard of: reading Redis under it is one
  * GET. Until Redis confirms such a bump the change stays pending, and the
  * workspace's Redis entries are neither read nor written here.
@@ -92,7 +106,12 @@ export class CacheInvalidation {
     }
   }
 
-  /** A change heard of (bus event or fence): local entries go now, the Redis generation moves (idempotently) next. */
+  /** The events a commit's wake-up names (this instance's commit, or another's through Redis). */
+  applyCommitted(events: readonly CommittedEvent[]): void {
+    for (const [workspaceId, ids] of invalidatingByWorkspace(events)) this.changed(workspaceId, ids);
+  }
+
+  /** A change heard of (commit, bus event or fence): local entries go now, the Redis generation moves (idempotently) next. */
   private changed(workspaceId: string, eventIds: number[]): void {
     const fresh = eventIds.filter((id) => !this.seenEvents.has(id));
     if (fresh.length === 0) return;
@@ -208,14 +227,7 @@ export class CacheInvalidation {
   /** The durable consumer's batch: one bump per workspace. Throws while Redis is unavailable (the dispatcher retries). */
   async bumpForEvents(events: DomainEvent[]): Promise<void> {
     if (!this.parts.redis.configured) return;
-    const byWorkspace = new Map<string, number[]>();
-    for (const event of events) {
-      if (!invalidates(event)) continue;
-      const ids = byWorkspace.get(event.workspaceId);
-      if (ids) ids.push(event.id);
-      else byWorkspace.set(event.workspaceId, [event.id]);
-    }
-    for (const [workspaceId, ids] of byWorkspace) await this.bump(workspaceId, ids);
+    for (const [workspaceId, ids] of invalidatingByWorkspace(events)) await this.bump(workspaceId, ids);
   }
 
   /** Bumps the generation (O(1)), tells the other instances, then sweeps the old keys. */

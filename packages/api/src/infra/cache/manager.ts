@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db } from "@rapport/db";
 import type { Clock } from "../../clock";
-import type { DomainEvent } from "../../platform/events/types";
+import type { CommitNotice, DomainEvent } from "../../platform/events/types";
 import type { Logger } from "../../logger";
 import { CacheAdmin, cacheHealth } from "./admin";
 import { FreshnessFence, type FreshnessProbe } from "./fence";
@@ -19,8 +19,8 @@ export type { CacheHealth, CacheResult, Computation } from "./types";
 
 /**
  * What each namespace's reads may see (types.ts). Recommendations tolerate the time a
- * commit's wake-up takes to reach the instance and its probe to answer (bench:cache
- * reports it) and so never wait for Postgres on a read; the warm-up's list of top
+ * commit's wake-up takes to reach another instance (bench:cache reports it) and so
+ * never wait for Postgres on a read; the warm-up's list of top
  * contacts is read rarely and stays read-after-commit.
  */
 const DEFAULT_FRESHNESS: Record<CacheNamespace, CacheFreshness> = {
@@ -184,20 +184,27 @@ export class CacheManager {
   }
 
   /**
-   * Some instance just committed a write (runtime's commit wake-up: Redis, or this
-   * process). The fence's probe asks Postgres what it changed and applies it here, so an
-   * event-bounded read sees the change without waiting for its outbox event, which the
-   * dispatcher delivers only after its pass over the durable consumers. Probes coalesce
-   * (one in flight, one queued). If this wake-up is lost, the event still invalidates.
+   * Some instance just committed a write (runtime's commit wake-up: this process, before
+   * the writer answers, or Redis), so that an event-bounded read sees the change without
+   * waiting for its outbox event, which the dispatcher delivers only after its pass over
+   * the durable consumers. A wake-up that names its events is applied at once (local
+   * entries dropped, the Redis bump pending, like a bus event); one that does not (a
+   * consumer's commit, a large batch) makes the fence's probe ask Postgres what changed
+   * (probes coalesce: one in flight, one queued). If the wake-up is lost, the event still
+   * invalidates.
    */
-  onCommit(): void {
+  onCommit(commit: CommitNotice): void {
+    if (commit.events) {
+      this.invalidation.applyCommitted(commit.events);
+      return;
+    }
     if (!this.options.probe && !this.options.probeDb) return;
     this.fence.sync().catch((error: unknown) => {
       this.log.warn({ err: error }, "could not ask what a commit changed; its event will invalidate instead");
     });
   }
 
-  /** Called for every change this instance learns of (commit probe, bus event), once per event: diagnostics, benchmarks. */
+  /** Called for every change this instance learns of (commit wake-up or probe, bus event), once per event: diagnostics, benchmarks. */
   onChange(listener: (workspaceId: string, eventIds: readonly number[]) => void): () => void {
     return this.invalidation.onChange(listener);
   }

@@ -29,7 +29,8 @@ function storedForm(value: unknown, computedAt: number): string {
  *  1. freshness, per namespace (types.ts): "read-after-commit" waits for a
  *     freshness probe that started after the call, which reports (and applies)
  *     every change committed before it (fence.ts); "event-bounded" asks nothing:
- *     a change is seen once its commit's wake-up (or its event) reaches this instance;
+ *     a change is seen once its commit's wake-up (or its event) reaches this
+ *     instance — on the committing instance, before the write is answered;
  *  2. L1: an entry is valid if it was stored under the workspace's current
  *     local version (bumped by every change heard of, or manual invalidation);
  *  3. L2: one GET under the generation this instance confirmed for its current

@@ -43,11 +43,14 @@ export interface CacheHealth {
  *  - "read-after-commit": every change committed before the read started, on any
  *    instance (the fence asks Postgres before serving; fence.ts);
  *  - "event-bounded": every change whose commit has reached this instance. Each
- *    commit wakes every instance (Redis `commits` message, or this process), whose
- *    fence probe (one statement on its own connection) reports what became visible:
- *    local entries dropped, generation bumped. A hit asks neither Postgres nor,
- *    from the memory tier, Redis. The staleness is bounded by that wake-up and
- *    probe (bench:cache: p99 < 50 ms); if a wake-up is lost, by the event's
- *    delivery through the outbox (dispatcher → pub/sub → bus).
+ *    commit's wake-up names the events it wrote: on the committing instance it is
+ *    applied before the write is answered (read-your-writes there), on the others
+ *    when its Redis `commits` message arrives: local entries dropped, generation
+ *    bumped (until Redis confirms that, the workspace's Redis entries are not read).
+ *    A wake-up that names no events (a batch of over 100) makes the fence's probe
+ *    (one statement on its own connection) ask what became visible. A hit asks
+ *    neither Postgres nor, from the memory tier, Redis. The staleness is bounded by
+ *    that message (bench:cache: p99 < 50 ms, this instance and another); if it is
+ *    lost, by the event's delivery through the outbox (dispatcher → pub/sub → bus).
  */
 export type CacheFreshness = "read-after-commit" | "event-bounded";

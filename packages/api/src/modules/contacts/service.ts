@@ -61,7 +61,7 @@ export class ContactService {
     // GDPR: an erased person's address is on the suppression list (keyed HMAC);
     // the same statement refuses to re-create them.
     const suppression = row.email ? addressHmac(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : null;
-    const [inserted] = await queryRows<ContactRow & { event_tx_id: string }>(
+    const [inserted] = await queryRows<ContactRow & { event_tx_id: string; event_id: string | number }>(
       this.deps.db,
       sql`WITH inserted AS (
             INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
@@ -74,8 +74,9 @@ export class ContactService {
           ), event AS (
             INSERT INTO domain_events (workspace_id, actor_id, type, payload)
             SELECT workspace_id, ${actor.actorId}, 'contact.created', jsonb_build_object('contactId', id, 'source', source) FROM inserted
+            RETURNING id
           )
-          SELECT inserted.*, pg_current_xact_id()::text AS event_tx_id FROM inserted`,
+          SELECT inserted.*, pg_current_xact_id()::text AS event_tx_id, (SELECT id FROM event) AS event_id FROM inserted`,
     );
     if (!inserted) {
       if (
@@ -87,7 +88,10 @@ export class ContactService {
       await this.assertEmailFree(this.deps.db, workspaceId, input.email!);
       throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
     }
-    this.deps.eventsCommitted(inserted.event_tx_id);
+    this.deps.eventsCommitted({
+      txId: inserted.event_tx_id,
+      events: [{ id: Number(inserted.event_id), workspaceId, type: "contact.created" }],
+    });
     return toContact(inserted);
   }
 

@@ -1,9 +1,9 @@
 import { queryRows, type Executor } from "@rapport/db";
 import { sql } from "drizzle-orm";
-import type { EventDraft } from "./types";
+import type { CommitNotice, CommittedEvent, EventDraft } from "./types";
 
-/** The transaction id of the events each executor (a transaction) has written, for `eventTransactionOf`. */
-const eventTransactions = new WeakMap<Executor, string>();
+/** The transaction id and the events each executor (a transaction) has written, for `commitNoticeOf`. */
+const eventTransactions = new WeakMap<Executor, { txId: string; events: CommittedEvent[] | null }>();
 
 /**
  * Writes events inside the caller's transaction: they exist iff it commits. One statement
@@ -15,24 +15,34 @@ export async function appendEvents(tx: Executor, drafts: EventDraft[]): Promise<
   const input = JSON.stringify(
     drafts.map((draft) => ({ w: draft.workspaceId, a: draft.actorId, t: draft.type, p: draft.payload })),
   );
-  const [row] = await queryRows<{ tx_id: string }>(
+  const [row] = await queryRows<{ tx_id: string; ids: string }>(
     tx,
     sql`WITH inserted AS (
           INSERT INTO domain_events (workspace_id, actor_id, type, payload)
           SELECT (e.value->>'w')::uuid, (e.value->>'a')::uuid, e.value->>'t', coalesce(e.value->'p', '{}'::jsonb)
           FROM jsonb_array_elements(${input}::jsonb) WITH ORDINALITY AS e(value, n)
           ORDER BY e.n
-          RETURNING 1
+          RETURNING id
         )
-        SELECT pg_current_xact_id()::text AS tx_id FROM inserted LIMIT 1`,
+        SELECT pg_current_xact_id()::text AS tx_id, string_agg(id::text, ',' ORDER BY id) AS ids FROM inserted`,
   );
-  if (row) eventTransactions.set(tx, row.tx_id);
+  if (!row) return;
+  const written = eventTransactions.get(tx) ?? { txId: row.tx_id, events: [] };
+  const ids = row.ids.split(",");
+  if (written.events && ids.length === drafts.length) {
+    for (let i = 0; i < drafts.length; i++)
+      written.events.push({ id: Number(ids[i]), workspaceId: drafts[i]!.workspaceId, type: drafts[i]!.type });
+  } else {
+    written.events = null;
+  }
+  eventTransactions.set(tx, written);
 }
 
 /**
- * The id of the transaction `tx` if `appendEvents` wrote events in it (null otherwise): told
- * to the outbox's readers after the commit, so they know which transaction to wait for.
+ * What `tx` wrote to the outbox (null if `appendEvents` wrote nothing in it): its transaction
+ * id and events, told to the outbox's readers after the commit so that they know which
+ * transaction to wait for, and to the caches so that they drop what it changed at once.
  */
-export function eventTransactionOf(tx: Executor): string | null {
+export function commitNoticeOf(tx: Executor): CommitNotice | null {
   return eventTransactions.get(tx) ?? null;
 }

@@ -154,3 +154,22 @@ export interface EventConsumer {
 
 /** Runs on every instance for every event it hears of (live subscriptions, local caches). */
 export type EventListener = (event: DomainEvent) => void;
+
+/** An event a transaction wrote, as its commit's wake-up names it (the payload stays in the outbox). */
+export interface CommittedEvent {
+  id: number;
+  workspaceId: string | null;
+  type: DomainEventType;
+}
+
+/**
+ * A commit that may have written events: the transaction's id (xid8, decimal) and the events
+ * it wrote, each when the writer knew them (null otherwise: a reader then asks the outbox).
+ */
+export interface CommitNotice {
+  txId: string | null;
+  events: readonly CommittedEvent[] | null;
+}
+
+/** What is known of a commit whose writer knew nothing of its events. */
+export const UNKNOWN_COMMIT: CommitNotice = Object.freeze({ txId: null, events: null });

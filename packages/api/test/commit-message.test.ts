@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { decodeCommitMessage, encodeCommitMessage } from "../src/platform/events/commit-message";
+import type { CommittedEvent } from "../src/platform/events/types";
+
+const WORKSPACE = "0b7c3a52-3f52-4d5e-9a57-0d1f3c0e6a11";
+const events: CommittedEvent[] = [
+  { id: 41, workspaceId: WORKSPACE, type: "interaction.created" },
+  { id: 42, workspaceId: null, type: "user.restricted" },
+];
+
+describe("commit wake-up message", () => {
+  it("names the transaction and its events to the other instances, never to the sender", () => {
+    const message = encodeCommitMessage({ txId: "123456", events }, "a");
+    expect(decodeCommitMessage(message, "b")).toEqual({ txId: "123456", events });
+    expect(decodeCommitMessage(message, "a")).toBeNull();
+    expect(decodeCommitMessage(encodeCommitMessage({ txId: null, events: [] }, "a"), "b")).toEqual({
+      txId: null,
+      events: [],
+    });
+  });
+
+  it("names no events when they are unknown or too many: the readers then ask the outbox", () => {
+    const many = Array.from({ length: 101 }, (_, i) => ({ ...events[0]!, id: i + 1 }));
+    for (const commit of [
+      { txId: "7", events: null },
+      { txId: "7", events: many },
+    ])
+      expect(decodeCommitMessage(encodeCommitMessage(commit, "a"), "b")).toEqual({ txId: "7", events: null });
+    // An older instance's message: `{txId}|{sender}`.
+    expect(decodeCommitMessage("7|a", "b")).toEqual({ txId: "7", events: null });
+  });
+
+  it("reads nothing from a malformed message", () => {
+    expect(decodeCommitMessage("7; DROP|a|", "b")).toEqual({ txId: null, events: null });
+    for (const bad of [
+      '7|a|[[1,"not-a-uuid","contact.created"]]',
+      '7|a|[[1,null,"contact.invented"]]',
+      '7|a|[[0,null,"contact.created"]]',
+      '7|a|[[1.5,null,"contact.created"]]',
+      "7|a|[[1,null]]",
+      '7|a|{"id":1}',
+      '7|a|[[1,null,"contact.created"]',
+    ]) {
+      expect(decodeCommitMessage(bad, "b"), bad).toEqual({ txId: "7", events: null });
+    }
+  });
+});
