@@ -232,8 +232,14 @@ async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
 export function startWorker(
   env: BenchEnv,
   extraEnv: Record<string, string> = {},
+  options: InstanceOptions = {},
 ): Promise<{ child: ChildProcess; exited: Promise<void> }> {
-  return startInstance(env, "worker", extraEnv);
+  return startInstance(env, "worker", extraEnv, [], options);
+}
+
+export interface InstanceOptions {
+  /** Run the build (`dist/main.js`) whatever BENCH_BUILT says: for figures such as RSS that tsx would inflate. */
+  built?: boolean;
 }
 
 /**
@@ -244,8 +250,18 @@ export function startApiInstance(
   env: BenchEnv,
   port: number,
   extraEnv: Record<string, string> = {},
+  options: InstanceOptions = {},
 ): Promise<{ child: ChildProcess; exited: Promise<void> }> {
-  return startInstance(env, "api", extraEnv, ["--port", String(port)]);
+  return startInstance(env, "api", extraEnv, ["--port", String(port)], options);
+}
+
+/** A port nothing listens on now (for another instance to take). */
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function startInstance(
@@ -253,14 +269,16 @@ async function startInstance(
   role: "worker" | "api",
   extraEnv: Record<string, string>,
   extraArgs: string[] = [],
+  options: InstanceOptions = {},
 ): Promise<{ child: ChildProcess; exited: Promise<void> }> {
   const config = env.runtime.config;
   const extra = process.env.BENCH_WORKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   // BENCH_BUILT=1: the build (`dist/main.js`, what the image runs), not the sources through tsx
   // (whose loader and transformed sources add ~100 MB to each process's baseline).
-  const entry = process.env.BENCH_BUILT === "1" ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
-  if (entry[0] === "dist/main.js" && !existsSync(join(repoRoot, "apps/server/dist/main.js")))
-    throw new Error("BENCH_BUILT=1 needs the server built first (pnpm --filter @rapport/server build)");
+  const built = options.built === true || process.env.BENCH_BUILT === "1";
+  const entry = built ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  if (built && !existsSync(join(repoRoot, "apps/server/dist/main.js")))
+    throw new Error("the built server is needed first (pnpm --filter @rapport/server build)");
   const child = spawn(process.execPath, [...extra, ...entry, "--role", role, ...extraArgs], {
     cwd: join(repoRoot, "apps/server"),
     env: {

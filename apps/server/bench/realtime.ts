@@ -35,7 +35,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -44,7 +43,7 @@ import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
 import { Redis } from "ioredis";
 import { io as connectPeer, type Socket } from "socket.io-client";
-import { HOST, intArg, repoRoot, startApiInstance, withBenchEnvironment } from "./env";
+import { freePort, HOST, intArg, repoRoot, startApiInstance, withBenchEnvironment } from "./env";
 import { note, percentile, round } from "./load";
 
 const { values: args } = parseArgs({
@@ -66,14 +65,6 @@ const DRAIN_MS = 15_000;
 const RESULTS = join(repoRoot, "bench-results/realtime.json");
 const TARGETS = { deliveries: "= expected", p99_ms: 100, p99_vs_peer: "<= peer_p99_ms", memory: "flat" } as const;
 const LIVE_ENV = { LIVE_STREAMS_PER_USER: String(Math.min(1_000, SUBSCRIBERS)) };
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
