@@ -149,9 +149,11 @@ export function companyMatchKey(company: string | null): string | null {
   return words.length > 0 ? words.join(" ") : null;
 }
 
+const NOT_WORD = /[^\p{L}\p{N}]+/u;
+
 function words_(value: string): string[] {
   return searchFold(value)
-    .split(/[^\p{L}\p{N}]+/u)
+    .split(NOT_WORD)
     .filter((word) => word.length > 0);
 }
 
@@ -265,13 +267,12 @@ export function likelyDuplicates(
   limit = 5,
 ): { contactId: string; score: number; reasons: DuplicateReason[] }[] {
   const probe = keyed({ ...candidate, id: "" });
-  return existing
-    .flatMap((contact) => {
-      const pair = compareKeyed(probe, keyedOnce(contact));
-      return pair ? [{ contactId: contact.id, score: pair.score, reasons: pair.reasons }] : [];
-    })
-    .sort((x, y) => y.score - x.score || (x.contactId < y.contactId ? -1 : 1))
-    .slice(0, limit);
+  const found: { contactId: string; score: number; reasons: DuplicateReason[] }[] = [];
+  for (const contact of existing) {
+    const pair = compareKeyed(probe, keyedOnce(contact));
+    if (pair) found.push({ contactId: contact.id, score: pair.score, reasons: pair.reasons });
+  }
+  return found.sort((x, y) => y.score - x.score || (x.contactId < y.contactId ? -1 : 1)).slice(0, limit);
 }
 
 /**

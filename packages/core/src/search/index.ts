@@ -116,7 +116,9 @@ export function foldText(value: string): FoldedText {
 
 /** The folded form only (what `search_fold` computes in SQL). */
 export function searchFold(value: string): string {
-  return foldText(value).folded;
+  // ASCII folds to its lower case (as in foldText), without the offsets nobody reads here:
+  // an import keys every row's and every candidate's name and company through this.
+  return isAscii(value) ? value.toLowerCase() : foldText(value).folded;
 }
 
 /** The query's words, folded: runs of letters and digits. */

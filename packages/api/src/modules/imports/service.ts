@@ -337,12 +337,16 @@ export class ImportService {
     let total = -1;
     let problems: ProblemRow[] = [];
     let badRows = 0;
-    const seen = new Map<string, number>();
-    for await (const entry of this.entries(file, format, options.mapping, seen)) {
+    // "Skip and report": the write pass checks each row as it goes; here the rows are only counted.
+    const rows =
+      options.badRows === "abort"
+        ? this.entries(file, format, options.mapping, new Map<string, number>())
+        : this.dataRows(file, format);
+    for await (const entry of rows) {
       total = entry.rowNumber - 1;
       if (total > IMPORT_MAX_ROWS)
         return `The file has more than ${IMPORT_MAX_ROWS.toLocaleString("en")} rows; split it and import each part.`;
-      if (options.badRows === "abort" && entry.problems.length > 0) {
+      if ("problems" in entry && entry.problems.length > 0) {
         badRows++;
         for (const p of entry.problems) problems.push(skippedRow(entry.rowNumber, p.field, p.message, null));
         if (problems.length >= PROBLEMS_BUFFERED) {
@@ -395,30 +399,39 @@ export class ImportService {
     mapping: ImportMapping,
     seen: Map<string, number>,
   ): AsyncGenerator<RowEntry> {
+    for await (const { rowNumber, cells } of this.dataRows(file, format)) {
+      const checked = readImportRow(cells, mapping);
+      if (checked.problems) {
+        yield { rowNumber, contact: null, problems: checked.problems };
+        continue;
+      }
+      const email = checked.contact.email;
+      if (email) {
+        const first = seen.get(email);
+        if (first !== undefined) {
+          yield {
+            rowNumber,
+            contact: null,
+            problems: [{ field: "email", message: `duplicates the email of row ${first}` }],
+          };
+          continue;
+        }
+        seen.set(detached(email), rowNumber);
+      }
+      yield { rowNumber, contact: checked.contact, problems: [] };
+    }
+  }
+
+  /** The file's rows under its header, numbered as a spreadsheet shows them (the header is row 1). */
+  private async *dataRows(
+    file: Readable,
+    format: ImportFormat,
+  ): AsyncGenerator<{ rowNumber: number; cells: string[] }> {
     let rowNumber = 0;
     try {
       for await (const cells of readRows(file, format)) {
         rowNumber++;
-        if (rowNumber === 1) continue;
-        const checked = readImportRow(cells, mapping);
-        if (checked.problems) {
-          yield { rowNumber, contact: null, problems: checked.problems };
-          continue;
-        }
-        const email = checked.contact.email;
-        if (email) {
-          const first = seen.get(email);
-          if (first !== undefined) {
-            yield {
-              rowNumber,
-              contact: null,
-              problems: [{ field: "email", message: `duplicates the email of row ${first}` }],
-            };
-            continue;
-          }
-          seen.set(email, rowNumber);
-        }
-        yield { rowNumber, contact: checked.contact, problems: [] };
+        if (rowNumber > 1) yield { rowNumber, cells };
       }
     } catch (error) {
       if (error instanceof DomainError) throw error;
@@ -659,6 +672,13 @@ export class ImportService {
 }
 
 class UnreadableFile extends Error {}
+
+/**
+ * A copy of `text` that refers to nothing else. A parsed cell can be a slice of the parser's
+ * whole input chunk: kept as is (every address of the file, to find repeated ones) it would
+ * keep every chunk of the file, the whole file's text, alive until the import ends.
+ */
+const detached = (text: string) => Buffer.from(text, "utf16le").toString("utf16le");
 
 const fileKey = (importId: string) => `import-${importId}`;
 
