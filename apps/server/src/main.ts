@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { commandLineArgs, loadConfigOrExit, startRuntime } from "./bootstrap";
 import { DEMO_EMAIL, DEMO_PASSWORD, ensureDemoData } from "./demo";
 import { createRapportServer } from "./http";
@@ -23,6 +24,12 @@ if (args.demo && !config.GOOGLE_CLIENT_ID) {
   demoGoogleUrl = demoGoogle.url;
   config = loadConfigOrExit({ ROLE: args.role, PORT: args.port, ...demoGoogle.env });
 }
+// A process that runs jobs allocates fast and keeps little (a 100,000-row import holds ~70 MB
+// live): V8's default lets the old generation grow to up to four times its live size before a
+// full collection, which is ~200 MB of garbage held as resident memory. Growing by half instead
+// costs a full collection every few seconds of such a job (tens of ms each) and keeps the
+// process near its live size. The API-only role keeps V8's default (request latency first).
+if (config.ROLE !== "api") setFlagsFromString("--heap-growing-percent=50");
 const runtime = await startRuntime(config);
 const log = runtime.log;
 if (config.generatedSecrets.length > 0) {
