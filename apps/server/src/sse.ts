@@ -1,4 +1,5 @@
 import type http from "node:http";
+import type { Socket } from "node:net";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import {
   getErrorShape,
@@ -13,6 +14,13 @@ import {
 } from "@trpc/server/unstable-core-do-not-import";
 
 type ConnectionParams = ReturnType<typeof parseConnectionParamsFromString>;
+
+/** One SSE message: its bytes, and the same bytes as one HTTP/1.1 chunk (size line, message, CRLF). */
+interface Frame {
+  id: string | null;
+  message: Buffer;
+  chunk: Buffer;
+}
 
 /**
  * Serves tRPC subscriptions (GET /trpc/<path>) as Server-Sent Events, writing tRPC v11's
@@ -47,16 +55,23 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
   const ping = "event: ping\ndata: \n\n";
   const finished = "event: return\ndata: \n\n";
   const serialize = (value: unknown): string => JSON.stringify(config.transformer.output.serialize(value));
-  /** The JSON of frozen values, made once: it cannot change while anyone still holds the value. */
-  const encoded = new WeakMap<object, string>();
-  const json = (value: unknown): string => {
-    if (value === null || typeof value !== "object" || !Object.isFrozen(value)) return serialize(value);
-    let text = encoded.get(value);
-    if (text === undefined) {
-      text = serialize(value);
-      encoded.set(value, text);
-    }
-    return text;
+  /**
+   * The message of a frozen value, made once as the bytes of a whole HTTP chunk: it cannot
+   * change while anyone still holds the value, and a feed hands the same frozen value to
+   * every stream it goes to, so each of them writes the same buffer. Keyed by the value;
+   * the id it was made with is kept too (a tracked value's id comes with the envelope).
+   */
+  const frames = new WeakMap<object, Frame>();
+  const frameOf = (data: unknown, id: string | null): Frame => {
+    const shared = data !== null && typeof data === "object" && Object.isFrozen(data);
+    const known = shared ? frames.get(data) : undefined;
+    if (known && known.id === id) return known;
+    const text = id === null ? `data: ${serialize(data)}\n\n` : `data: ${serialize(data)}\nid: ${id}\n\n`;
+    const size = Buffer.byteLength(text).toString(16);
+    const chunk = Buffer.from(`${size}\r\n${text}\r\n`);
+    const frame = { id, chunk, message: chunk.subarray(size.length + 2, -2) };
+    if (shared) frames.set(data, frame);
+    return frame;
   };
 
   return async function serve(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
@@ -88,6 +103,12 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     res.once("close", () => abort.abort());
     res.writeHead(200, sseHeaders);
     res.write(connected);
+    // Messages go to the socket as whole chunks, in one write each: through res.write a
+    // message is four writes (size, CRLF, data, CRLF) into a socket corked until the next
+    // tick, and at hundreds of streams per event that bookkeeping was most of what each
+    // delivery allocated. Only while the response owns its socket (not queued behind
+    // another response on it) and is chunked; otherwise res.write frames it.
+    const socket = res.socket && res.chunkedEncoding ? res.socket : null;
     // A ping after every `pingMs` without a message, as tRPC's producer sends.
     let pinger: NodeJS.Timeout | null = null;
     if (pingMs > 0) {
@@ -111,12 +132,11 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
         throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Subscription ${path} is not an AsyncIterable` });
       for await (const value of data) {
         if (abort.signal.aborted) break;
-        const written = res.write(
-          isTrackedEnvelope(value) ? `data: ${json(value[1])}\nid: ${value[0]}\n\n` : `data: ${json(value)}\n\n`,
-        );
+        const frame = isTrackedEnvelope(value) ? frameOf(value[1], String(value[0])) : frameOf(value, null);
+        const written = socket ? socket.write(frame.chunk) : res.write(frame.message);
         pinger?.refresh();
         // Backpressure: the procedure's own buffer decides what a slow client costs.
-        if (!written) await drained(res);
+        if (!written) await drained(socket ?? res);
       }
       if (!abort.signal.aborted) res.write(finished);
     } catch (cause) {
@@ -133,15 +153,15 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
   };
 }
 
-function drained(res: http.ServerResponse): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
+function drained(stream: http.ServerResponse | Socket): Promise<void> {
+  if (stream.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
+      stream.off("drain", done);
+      stream.off("close", done);
       resolve();
     };
-    res.on("drain", done);
-    res.on("close", done);
+    stream.on("drain", done);
+    stream.on("close", done);
   });
 }

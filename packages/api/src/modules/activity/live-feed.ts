@@ -8,7 +8,6 @@ import type { ServiceDeps } from "../../platform/deps";
 import {
   type CommitPosition,
   type CommittedEvent,
-  committedAfter,
   eventOf,
   newestCommittedPosition,
   readCommittedEvents,
@@ -42,6 +41,8 @@ export interface LiveItem {
  */
 interface FeedEntry {
   event: FeedEvent;
+  /** The event's transaction id, parsed once: every stream compares it with what it sent. */
+  tx: bigint;
   restricted: boolean;
   item: LiveItem;
   /** When the feed read it (performance.now()): how far behind a stream that still holds it is. */
@@ -62,14 +63,24 @@ const HELD_BACK_FIRST_RETRY_MS = 2;
 const HELD_BACK_MAX_RETRY_MS = 250;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
 const RECENT_IDS = 4_096;
+/** A stream's queue starts this long (a power of two) and doubles as it fills. */
+const RING_START = 8;
 /** Restriction lifecycle events name a restricted contact by design; they are not about its data. */
 const RESTRICTION_EVENTS: ReadonlySet<string> = new Set(["contact.restricted", "contact.unrestricted"]);
 
 type StreamEnd = { reason: "slow" } | { reason: "closed" } | { reason: "refused"; error: DomainError };
 
-/** One open stream: a queue the feed fills and the stream drains, bounded in time and length. */
+/**
+ * One open stream: a queue the feed fills and the stream drains, bounded in time and length.
+ * The queue is a ring that grows by doubling and is reused: a busy feed offers every event
+ * to hundreds of streams, so whatever an offer or a take allocates (an array per take,
+ * grown by the offers) is multiplied by them.
+ */
 class Subscriber {
-  private queue: FeedEntry[] = [];
+  private ring: (FeedEntry | undefined)[] = new Array<FeedEntry | undefined>(RING_START);
+  /** Index of the oldest queued entry in `ring`, and how many are queued. */
+  private head = 0;
+  private queued = 0;
   private waiting: (() => void) | null = null;
   ended: StreamEnd | null = null;
 
@@ -90,37 +101,52 @@ class Subscriber {
     // queue is full). It reconnects with its last event id and reads the rest from the
     // outbox. The stream itself is stuck writing to that client, so the connection is
     // what gets closed. Entries are shared by all streams: a queue costs a pointer each.
-    const oldest = this.queue[0];
-    if (this.queue.length >= this.limit || (oldest && entry.readAt - oldest.readAt > this.maxLagMs)) {
+    const oldest = this.queued > 0 ? this.ring[this.head] : undefined;
+    if (this.queued >= this.limit || (oldest && entry.readAt - oldest.readAt > this.maxLagMs)) {
       this.end({ reason: "slow" });
       this.dropConnection?.();
       return;
     }
-    this.queue.push(entry);
-    this.onPeak(this.queue.length);
+    if (this.queued === this.ring.length) this.grow();
+    this.ring[(this.head + this.queued) & (this.ring.length - 1)] = entry;
+    this.queued++;
+    this.onPeak(this.queued);
     this.notify();
   }
 
   end(end: StreamEnd): void {
     if (this.ended) return;
     this.ended = end;
-    this.queue = [];
+    this.ring = new Array<FeedEntry | undefined>(RING_START);
+    this.head = 0;
+    this.queued = 0;
     this.notify();
   }
 
-  /** The queued events, waiting for some; null once the stream has ended. */
-  async take(): Promise<FeedEntry[] | null> {
-    while (!this.ended) {
-      if (this.queue.length > 0) {
-        const events = this.queue;
-        this.queue = [];
-        return events;
-      }
-      await new Promise<void>((resolve) => {
-        this.waiting = resolve;
-      });
-    }
-    return null;
+  /** The oldest queued entry, taken off the queue; null when none is queued or the stream has ended. */
+  next(): FeedEntry | null {
+    if (this.ended || this.queued === 0) return null;
+    const entry = this.ring[this.head]!;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) & (this.ring.length - 1);
+    this.queued--;
+    return entry;
+  }
+
+  /** Resolves once an entry is queued or the stream has ended. */
+  wait(): Promise<void> {
+    if (this.ended || this.queued > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  /** Doubles the ring (its length stays a power of two), the queued entries first and in order. */
+  private grow(): void {
+    const ring = new Array<FeedEntry | undefined>(this.ring.length * 2);
+    for (let i = 0; i < this.queued; i++) ring[i] = this.ring[(this.head + i) & (this.ring.length - 1)];
+    this.ring = ring;
+    this.head = 0;
   }
 
   private notify(): void {
@@ -226,7 +252,9 @@ export class LiveFeed {
     const abort = () => subscriber.end({ reason: "closed" });
     input.signal?.addEventListener("abort", abort, { once: true });
     let role = input.role;
+    // The commit position of the last event sent (or resumed after): nothing at or before it is sent again.
     let sent: Position | null = null;
+    let sentTx = -1n;
     const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
     // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
     const visible = (entry: FeedEntry) =>
@@ -237,26 +265,32 @@ export class LiveFeed {
       yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
       if (from) {
         sent = from;
+        sentTx = BigInt(from.txId);
         while (!subscriber.ended) {
           const page = await this.backlog(input.workspaceId, input.userId, sent);
           for (const entry of await this.entries(page)) {
             sent = entry.event;
+            sentTx = entry.tx;
             if (visible(entry)) yield entry.item;
           }
           if (page.length < BACKLOG_PAGE) break;
         }
       }
       while (true) {
-        const entries = await subscriber.take();
-        if (!entries) break;
-        for (const entry of entries) {
-          if (sent && !committedAfter(entry.event, sent)) continue; // replayed already, or a broadcast heard twice
-          sent = entry.event;
-          const control = this.control(entry.event, input, subscriber);
-          if (control?.role) role = control.role;
+        const entry = subscriber.next();
+        if (!entry) {
           if (subscriber.ended) break;
-          if (visible(entry)) yield entry.item;
+          await subscriber.wait();
+          continue;
         }
+        // Replayed already, or a broadcast heard twice: commit order (tx_id, id), on the parsed tx id.
+        if (sent && (entry.tx < sentTx || (entry.tx === sentTx && entry.event.id <= sent.id))) continue;
+        sent = entry.event;
+        sentTx = entry.tx;
+        const control = this.control(entry.event, input, subscriber);
+        if (control?.role) role = control.role;
+        if (subscriber.ended) break;
+        if (visible(entry)) yield entry.item;
       }
       const end = subscriber.ended as StreamEnd | null;
       if (end?.reason === "refused") throw end.error;
@@ -293,6 +327,7 @@ export class LiveFeed {
       });
       return {
         event,
+        tx: BigInt(event.txId),
         restricted:
           restricted !== null &&
           typeof contactId === "string" &&
