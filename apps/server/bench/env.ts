@@ -50,6 +50,11 @@ export interface BenchEnvOptions {
   interactions: number;
   /** Extra configuration variables (e.g. LOG_LEVEL, DATABASE_POOL_SIZE). */
   configOverrides?: Record<string, string>;
+  /**
+   * Create the database as a file copy of this one (a seed an earlier run kept, see
+   * `cleanup({ keepAs })`) instead of empty; migrations newer than the copy still run.
+   */
+  templateDatabase?: string;
 }
 
 export interface BenchEnv {
@@ -100,7 +105,12 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
   async function setup(): Promise<BenchEnv> {
     note(`run ${runId}: database ${dbName}, Redis prefix ${redisPrefix}`);
     admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-    await admin.unsafe(`CREATE DATABASE "${dbName}"`);
+    if (options.templateDatabase) {
+      const copyStarted = performance.now();
+      // FILE_COPY: copies the files (one checkpoint) instead of writing every page to the WAL.
+      await admin.unsafe(`CREATE DATABASE "${dbName}" TEMPLATE "${options.templateDatabase}" STRATEGY FILE_COPY`);
+      note(`database copied from ${options.templateDatabase} in ${Math.round(performance.now() - copyStarted)} ms`);
+    } else await admin.unsafe(`CREATE DATABASE "${dbName}"`);
     databaseCreated = true;
 
     const config = loadConfig({
@@ -176,7 +186,11 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
     return env;
   }
 
-  async function cleanup(): Promise<void> {
+  /**
+   * Closes and removes everything. `keepAs`: the database is renamed to that name (with
+   * `comment` as its comment) instead of dropped, for later runs to copy (`templateDatabase`).
+   */
+  async function cleanup(options: { keepAs?: string; comment?: string } = {}): Promise<void> {
     cleaned ??= (async () => {
       const step = async (label: string, fn: () => Promise<unknown>) => {
         try {
@@ -192,11 +206,30 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       // BENCH_KEEP_DATABASE=1 leaves the database for EXPLAIN after the run (drop it by hand).
       const keep = databaseCreated && process.env.BENCH_KEEP_DATABASE === "1";
       if (keep) note(`kept database ${dbName}`);
-      else if (databaseCreated && adm)
+      else if (databaseCreated && adm && options.keepAs) {
+        const keepAs = options.keepAs;
+        await step("keep database", async () => {
+          // A closed pool's backends may take a moment to leave the database.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await adm.unsafe(`ALTER DATABASE "${dbName}" RENAME TO "${keepAs}"`);
+              break;
+            } catch (error) {
+              if (attempt >= 20 || !/being accessed by other users/.test(String(error))) throw error;
+              await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+            }
+          }
+          if (options.comment !== undefined)
+            await adm.unsafe(`COMMENT ON DATABASE "${keepAs}" IS '${options.comment.replace(/'/g, "''")}'`);
+          note(`kept database ${dbName} as ${keepAs}`);
+        });
+      } else if (databaseCreated && adm)
         await step("drop database", () => adm.unsafe(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
       if (adm) await step("close admin connection", () => adm.end({ timeout: 5 }));
       await step("delete Redis keys", () => deleteRedisKeys(redisUrl, redisPrefix));
-      note(`cleaned up (database ${dbName} ${keep ? "kept" : "dropped"}, Redis prefix ${redisPrefix} cleared)`);
+      note(
+        `cleaned up (database ${dbName} ${keep || options.keepAs ? "kept" : "dropped"}, Redis prefix ${redisPrefix} cleared)`,
+      );
     })();
     return cleaned;
   }

@@ -14,10 +14,17 @@ export interface LoadSpec {
   paths?: string[];
   /** Create mode: POST target; each request gets a unique email. */
   create?: { path: string; workspaceId: string; tag: string };
+  /**
+   * GET mode: a label for each of `paths` (e.g. the kind of query). The phase's figures are
+   * also given per label (`by_group`), from the same requests.
+   */
+  groups?: string[];
 }
 
 interface LoadResult {
   latencies: Float64Array;
+  /** GET mode: the index in `paths` of each latency's request. */
+  pathIndices: Int32Array;
   statusCounts: Record<string, number>;
   errors: number;
   errorSamples: string[];
@@ -49,6 +56,19 @@ export interface PhaseStats {
   server_loop_delay_p99_ms: number;
   /** CPU of this whole process (server thread, load-generator thread, GC) per wall-clock second. */
   process_cpu_cores: number;
+  /**
+   * With `groups`: each label's requests' percentiles, and how many of the phase's slowest
+   * 1 % (at or above its p99) it had.
+   */
+  by_group?: Record<string, GroupStats>;
+}
+
+export interface GroupStats {
+  requests: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  in_slowest_1pct: number;
 }
 
 /** A numeric command-line option (underscores allowed: 10_000), or `fallback` when absent. */
@@ -82,7 +102,8 @@ export async function runLoad(label: string, spec: LoadSpec): Promise<PhaseStats
     cpuCores = (used.user + used.system) / 1000 / (performance.now() - wallAtWindow);
   }, spec.warmupMs + spec.durationMs);
 
-  const worker = new Worker(new URL("./loadgen.mjs", import.meta.url), { workerData: spec });
+  const { groups, ...workerSpec } = spec;
+  const worker = new Worker(new URL("./loadgen.mjs", import.meta.url), { workerData: workerSpec });
   try {
     const result = await new Promise<LoadResult>((resolvePromise, reject) => {
       worker.once("message", (message: { ok: true; result: LoadResult } | { ok: false; error: string }) => {
@@ -107,12 +128,17 @@ export async function runLoad(label: string, spec: LoadSpec): Promise<PhaseStats
       error_samples: result.errorSamples,
       server_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6),
       process_cpu_cores: round(cpuCores),
+      ...(groups ? { by_group: groupStats(result, groups, percentile(sorted, 99)) } : {}),
     };
     note(
       `${label}: ${stats.requests} requests, ${stats.rps} req/s, p50 ${stats.p50_ms} ms, p99 ${stats.p99_ms} ms, ` +
         `max ${stats.max_ms} ms, errors ${stats.errors}${result.warmupErrors ? ` (+${result.warmupErrors} in warm-up)` : ""}, ` +
         `process CPU ${stats.process_cpu_cores} cores, loop delay p99 ${stats.server_loop_delay_p99_ms} ms`,
     );
+    for (const [group, g] of Object.entries(stats.by_group ?? {}))
+      note(
+        `${label}: ${group}: ${g.requests} requests, p50 ${g.p50_ms} ms, p99 ${g.p99_ms} ms, max ${g.max_ms} ms, ${g.in_slowest_1pct} in the slowest 1 %`,
+      );
     for (const sample of result.errorSamples) note(`${label}: error sample: ${sample}`);
     return stats;
   } finally {
@@ -121,6 +147,29 @@ export async function runLoad(label: string, spec: LoadSpec): Promise<PhaseStats
     loopDelay.disable();
     await worker.terminate();
   }
+}
+
+function groupStats(result: LoadResult, groups: string[], p99: number): Record<string, GroupStats> {
+  const latencies = new Map<string, number[]>();
+  for (const [i, ms] of result.latencies.entries()) {
+    const group = groups[result.pathIndices[i]!] ?? "?";
+    const values = latencies.get(group);
+    if (values) values.push(ms);
+    else latencies.set(group, [ms]);
+  }
+  return Object.fromEntries(
+    [...latencies].map(([group, values]) => {
+      const sorted = values.sort((a, b) => a - b);
+      const stats: GroupStats = {
+        requests: sorted.length,
+        p50_ms: round(percentile(sorted, 50)),
+        p99_ms: round(percentile(sorted, 99)),
+        max_ms: round(sorted[sorted.length - 1]!),
+        in_slowest_1pct: sorted.filter((ms) => ms >= p99).length,
+      };
+      return [group, stats];
+    }),
+  );
 }
 
 /** Nearest-rank percentile of an ascending array. */

@@ -74,6 +74,9 @@ async function run() {
   const maxRequests = spec.maxRequests ?? 5_000_000;
   /** @type {number[]} */
   const latencies = [];
+  /** GET mode: the index in `paths` of each latency's request. */
+  /** @type {number[]} */
+  const pathIndices = [];
   /** @type {Record<string, number>} */
   const statusCounts = {};
   /** @type {string[]} */
@@ -122,6 +125,7 @@ async function run() {
         if (failed) warmupErrors++;
       } else {
         latencies.push(t1 - t0);
+        if (spec.mode === "get") pathIndices.push(n % /** @type {string[]} */ (spec.paths).length);
         statusCounts[String(result.status)] = (statusCounts[String(result.status)] ?? 0) + 1;
         if (failed) errors++;
         bytes += result.bytes;
@@ -136,6 +140,7 @@ async function run() {
   const samples = Float64Array.from(latencies);
   return {
     latencies: samples,
+    pathIndices: Int32Array.from(pathIndices),
     statusCounts,
     errors,
     errorSamples,
@@ -149,6 +154,6 @@ async function run() {
 }
 
 run().then(
-  (result) => parentPort?.postMessage({ ok: true, result }, [result.latencies.buffer]),
+  (result) => parentPort?.postMessage({ ok: true, result }, [result.latencies.buffer, result.pathIndices.buffer]),
   (error) => parentPort?.postMessage({ ok: false, error: error instanceof Error ? error.stack : String(error) }),
 );

@@ -1,6 +1,7 @@
 /**
  * Where does a search spend its time? Diagnostics behind bench:search's figures (not part
- * of the benchmark): against a database a run kept (`BENCH_KEEP_DATABASE=1 pnpm bench:search`),
+ * of the benchmark): against a database a run kept (`BENCH_KEEP_DATABASE=1 pnpm bench:search`, or
+ * the seed `pnpm bench:search --seed-cache` keeps),
  *
  *   cd apps/server && tsx bench/search-explain.ts --database rapport_bench_… [--top 8] [--rounds 3]
  *
@@ -21,8 +22,10 @@ const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
   options: { database: { type: "string" }, top: { type: "string" }, rounds: { type: "string" } },
 });
-if (!args.database || !/^rapport_bench_[0-9a-f]+$/.test(args.database)) {
-  throw new Error("--database rapport_bench_… (a database kept by BENCH_KEEP_DATABASE=1) is required");
+if (!args.database || !/^rapport_bench_(search_seed_)?[0-9a-f]+$/.test(args.database)) {
+  throw new Error(
+    "--database rapport_bench_… (kept by BENCH_KEEP_DATABASE=1 or bench:search --seed-cache) is required",
+  );
 }
 const TOP = intArg(args.top, 8, "top", 1);
 const ROUNDS = intArg(args.rounds, 3, "rounds", 1);
