@@ -138,6 +138,14 @@ interface WordsMatch {
 }
 
 const tsQueryOf = (parts: string[]) => sql`to_tsquery('simple', search_fold(${parts.join(" & ")}))`;
+/**
+ * The same, computed once per statement (an InitPlan) rather than for every row it is
+ * tested on: in a prepared statement's generic plan the query text is a parameter, and
+ * `to_tsquery(search_fold($n))` would be folded again for each of thousands of rows. The
+ * planner, which cannot look into it either way, then costs the generic plan like a custom
+ * one and keeps it instead of planning every run again.
+ */
+const tsQueryOnce = (parts: string[]) => sql`(SELECT ${tsQueryOf(parts)})`;
 
 function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonly string[]>): WordsMatch | null {
   if (tokens.length === 0) return null;
@@ -317,8 +325,14 @@ export class SearchService {
     if (candidates.size < take && plan.fuzzy) {
       // Typos and words inside words, through the vocabulary and the full-text index;
       // a phone number's digits anywhere in it, through the trigram index.
-      const typo = plan.digits ? null : (await plan.typoWords())?.all;
-      const found = typo ? typo(contactDoc) : plan.digits ? sql`${contactText} LIKE ${likeInfix(plan.digits)}` : null;
+      const typo = plan.digits ? null : await plan.typoWords();
+      const found = typo
+        ? sql`${contactDoc} @@ ${tsQueryOnce(typo.parts)}`
+        : plan.digits
+          ? sql`${contactText} LIKE ${likeInfix(plan.digits)}`
+          : null;
+      // Folded once per statement, not for each row compared (see tsQueryOnce).
+      const folded = sql`(SELECT search_fold(${plan.text}))`;
       if (found) {
         candidates.add(
           await queryRowsPrepared<ContactRow>(
@@ -326,10 +340,10 @@ export class SearchService {
             // word_similarity ties for every word sharing the query's trigrams ("bergman" and
             // "bergmann" for "bergmam"); the whole-word measure tells the closer one first. Only
             // the closest are read in full (columns, restriction, the similarity ranked on).
-            sql`SELECT ${contactColumns}, word_similarity(search_fold(${plan.text}), ${contactText}) AS similarity
+            sql`SELECT ${contactColumns}, word_similarity(${folded}, ${contactText}) AS similarity
                 FROM (
                   SELECT id FROM (
-                    SELECT c.id, strict_word_similarity(search_fold(${plan.text}), ${contactText}) AS closeness
+                    SELECT c.id, strict_word_similarity(${folded}, ${contactText}) AS closeness
                     FROM contacts c WHERE ${inWorkspace} AND ${found}
                     LIMIT ${sql.raw(String(Math.max(FUZZY_POOL, take * FUZZY_SCAN_PER_RESULT)))}
                   ) AS pool
@@ -426,7 +440,7 @@ export class SearchService {
     // contacts are read (OFFSET 0 keeps the order below the join).
     const matches = (words: WordsMatch, pass: number) =>
       sql`(SELECT ${sql.raw(String(pass))} AS pass, n.id, n.contact_id, c.name AS contact_name, n.type, n.occurred_at, n.subject, n.summary, 0 AS similarity
-           FROM (SELECT * FROM recent r WHERE ${words.all(sql`r.search_doc`)} ORDER BY r.occurred_at DESC, r.id DESC OFFSET 0) n
+           FROM (SELECT * FROM recent r WHERE r.search_doc @@ ${tsQueryOnce(words.parts)} ORDER BY r.occurred_at DESC, r.id DESC OFFSET 0) n
            JOIN contacts c ON c.id = n.contact_id
            WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`n.contact_id`)}
            ORDER BY n.occurred_at DESC, n.id DESC
@@ -439,7 +453,7 @@ export class SearchService {
             ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}),
           hits AS (SELECT ARRAY[${sql.join(
             passes.flatMap((words) =>
-              words.parts.map((part) => sql`count(*) FILTER (WHERE r.search_doc @@ ${tsQueryOf([part])})`),
+              words.parts.map((part) => sql`count(*) FILTER (WHERE r.search_doc @@ ${tsQueryOnce([part])})`),
             ),
             sql`, `,
           )}]::int[] AS hits FROM recent r)
@@ -492,12 +506,12 @@ export class SearchService {
     const found =
       rare.length > 0
         ? sql`SELECT i.id, i.occurred_at FROM interactions i
-              WHERE i.workspace_id = ${workspaceId}::uuid AND i.search_doc @@ (SELECT ${tsQueryOf(rare)})
-                ${rare.length < words.parts.length ? sql`AND (${words.all(sql`i.search_doc`)}) IS TRUE` : sql``}`
+              WHERE i.workspace_id = ${workspaceId}::uuid AND i.search_doc @@ ${tsQueryOnce(rare)}
+                ${rare.length < words.parts.length ? sql`AND (i.search_doc @@ ${tsQueryOnce(words.parts)}) IS TRUE` : sql``}`
         : sql`SELECT r.id, r.occurred_at FROM (
                 SELECT i.id, i.occurred_at, i.search_doc FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
                 ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(COMMON_SCAN))}) r
-              WHERE ${words.all(sql`r.search_doc`)}`;
+              WHERE r.search_doc @@ ${tsQueryOnce(words.parts)}`;
     const read =
       rare.length > 0 ? sql`(SELECT id, occurred_at FROM found LIMIT ${sql.raw(String(INDEXED_SCAN))})` : sql`found`;
     candidates.add(
