@@ -100,6 +100,12 @@ describe.each(drivers)("database guard on %s", (driver) => {
       expect(await queryRows(database.db, sql`SELECT 1 AS n`)).toEqual([{ n: 1 }]);
     });
 
+    it("sequential scans start at the table's first page (no synchronized scans): a LIMIT without ORDER BY reads the same rows every time", async () => {
+      database = await open();
+      const rows = await queryRows<{ synchronize_seqscans: string }>(database.db, sql`SHOW synchronize_seqscans`);
+      expect(rows).toEqual([{ synchronize_seqscans: "off" }]);
+    });
+
     it("with the guard off (production on Postgres) a pool query inside a transaction runs on another connection", async () => {
       database = await open({ guardPoolInTransaction: false });
       const { db } = database;

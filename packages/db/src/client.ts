@@ -305,6 +305,11 @@ function createPostgres(
     connection: {
       statement_timeout: settings.queryTimeoutMs,
       idle_in_transaction_session_timeout: settings.transactionIdleTimeoutMs,
+      // A bounded read without ORDER BY (search's candidate reads: "any 33 rows matching")
+      // returns the same rows every run. With synchronized scans a sequential scan of a large
+      // table starts wherever a concurrent one is, so equally good results changed from one
+      // request to the next.
+      synchronize_seqscans: "off",
     },
   });
   guardPostgresPool(client, settings.guard);
