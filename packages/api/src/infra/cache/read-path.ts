@@ -8,6 +8,8 @@ import { redisFailed, type CacheParts } from "./parts";
 import type { CacheFreshness, CacheResult, Computation } from "./types";
 
 const LOCK_POLL_MS = 20;
+/** Accepts any stored value (one function for every read, not one per call). */
+const ANY_VALUE = () => true;
 
 interface RemoteLookup {
   value: CacheResult<unknown> | null;
@@ -77,13 +79,13 @@ export class CacheReader {
     const started = performance.now();
     if (!(await this.ready(namespace))) return null;
     let version = local.version(workspaceId);
-    const hit = local.get(namespace, workspaceId, key, version, () => true);
+    const hit = local.get(namespace, workspaceId, key, version, ANY_VALUE);
     if (hit) {
       stats.count(workspaceId, "hitsL1");
       stats.latency(workspaceId, performance.now() - started);
       return hit as CacheResult<T>;
     }
-    const remote = await this.remoteGet(namespace, workspaceId, key, version, null, () => true);
+    const remote = await this.remoteGet(namespace, workspaceId, key, version, null, ANY_VALUE);
     if (remote.version !== null) version = remote.version;
     if (remote.value) {
       stats.count(workspaceId, "hitsL2");
@@ -145,7 +147,7 @@ export class CacheReader {
   ): Promise<CacheResult<T>> {
     const { local, stats, clock } = this.parts;
     const started = performance.now();
-    const accept = (options.accept ?? (() => true)) as (value: unknown) => boolean;
+    const accept = (options.accept ?? ANY_VALUE) as (value: unknown) => boolean;
     const ready = this.ready(namespace);
     if (ready !== true && !(await ready)) {
       stats.count(workspaceId, "bypassed");
