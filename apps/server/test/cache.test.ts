@@ -292,6 +292,13 @@ describe("cache (real Redis)", () => {
         for (const runtime of [app.runtime, other]) await read(runtime);
         for (const runtime of [app.runtime, other]) expect((await read(runtime)).source).toBe("l1");
         const probes = [app.runtime, other].map((runtime) => runtime.cache.fence.probes);
+        // How many probes each instance had made when it learnt of the change.
+        const probesWhenLearnt: number[][] = [[], []];
+        const stopWatching = [app.runtime, other].map((runtime, i) =>
+          runtime.cache.onChange((changed) => {
+            if (changed === workspaceId) probesWhenLearnt[i]!.push(runtime.cache.fence.probes);
+          }),
+        );
         const name = `Carla ${round}`;
         const seen = new Promise<{ names: string[]; arrivedAt: number }>((resolve, reject) => {
           const stop = other.cache.onChange((changed) => {
@@ -306,10 +313,11 @@ describe("cache (real Redis)", () => {
         // The writer's instance applied its commit before answering: the very next read sees it.
         expect((await read(app.runtime)).items.map((i) => i.name)).toContain(name);
         const { names, arrivedAt } = await seen;
+        for (const stop of stopWatching) stop();
         expect(names).toContain(name);
         delays.push(Math.max(0, arrivedAt - ackedAt));
-        // The commit named its events: no instance had to ask Postgres what changed.
-        expect([app.runtime, other].map((runtime) => runtime.cache.fence.probes)).toEqual(probes);
+        // The commit named its events: each instance knew before any probe could have told it.
+        expect(probesWhenLearnt.map((counts) => counts[0])).toEqual(probes);
       }
       expect(relayed).toEqual([]);
     } finally {
@@ -495,6 +503,24 @@ describe("cache on the embedded database (PGlite, no Redis)", () => {
   });
   afterAll(() => app?.close());
 
+  it("keeps the fence's question short: writes named by their commits start a probe once the last is a second old", async () => {
+    // A read-after-commit read asks for every change since the last probe; commits that name
+    // their events start none, so without this a long import would make that question huge.
+    expect(await app.runtime.cache.fenced()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const probes = app.runtime.cache.fence.probes;
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: ids.Ben!, patch: { title: "Refreshed" } });
+    await untilAccepted(
+      "a background probe",
+      () => app.runtime.cache.fence.probes,
+      (n) => n > probes,
+      5_000,
+    );
+    const settled = app.runtime.cache.fence.probes;
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: ids.Ben!, patch: { title: "Again" } });
+    expect(app.runtime.cache.fence.probes).toBe(settled); // the last probe is fresh: none started
+  });
+
   it("a change reaches the recommendations before the write is answered, with the dispatcher standing still", async () => {
     const read = () =>
       app.runtime.services.recommendations.forContact({ workspaceId, contactId: ids.Ana!, k: 20, includeKnown: false });
@@ -503,10 +529,17 @@ describe("cache on the embedded database (PGlite, no Redis)", () => {
     await app.runtime.dispatcher.stop();
     try {
       for (const name of ["Carla Local", "Carla Again"]) {
-        await owner.client.contacts.update.mutate({ workspaceId, contactId: ids.Carla!, patch: { name } });
+        // Learnt from the commit's own events, not from a probe that happened to finish first.
+        const probes = app.runtime.cache.fence.probes;
+        const probesWhenLearnt: number[] = [];
+        const stop = app.runtime.cache.onChange(() => probesWhenLearnt.push(app.runtime.cache.fence.probes));
+        await owner.client.contacts.update
+          .mutate({ workspaceId, contactId: ids.Carla!, patch: { name } })
+          .finally(stop);
         const after = await read();
         expect(after.items.map((i) => i.name)).toContain(name);
         expect(after.source).toBe("compute");
+        expect(probesWhenLearnt).toEqual([probes]);
         expect((await read()).source).toBe("l1");
       }
     } finally {

@@ -54,6 +54,8 @@ const PROBE_TIMEOUT_MS = 2_000;
  */
 export class FreshnessFence {
   private previous: PgSnapshot | null = null;
+  /** When the probe whose snapshot is `previous` started (performance.now()). */
+  private previousAt = 0;
   private running: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   probes = 0;
@@ -83,6 +85,18 @@ export class FreshnessFence {
         });
     }
     return this.queued;
+  }
+
+  /**
+   * Probes in the background when the last applied probe is older than `maxAgeMs`. A
+   * read-after-commit read's probe asks for every change since the previous probe, and
+   * writes whose events their commit notices name start none: after a long import that
+   * question could outgrow the probe's time limit, and a probe that times out leaves it to
+   * grow further. Called on such commits, it keeps the question to about `maxAgeMs` of writes.
+   */
+  refreshIfOlderThan(maxAgeMs: number): void {
+    if (this.running || !this.previous || performance.now() - this.previousAt < maxAgeMs) return;
+    this.start().catch((error: unknown) => this.log.debug({ err: error }, "background freshness probe failed"));
   }
 
   private start(): Promise<void> {
@@ -128,6 +142,7 @@ export class FreshnessFence {
         }
       }
       this.previous = snapshot;
+      this.previousAt = started;
     } finally {
       this.probeMillis += performance.now() - started;
     }

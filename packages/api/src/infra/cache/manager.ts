@@ -28,6 +28,9 @@ const DEFAULT_FRESHNESS: Record<CacheNamespace, CacheFreshness> = {
   top: "read-after-commit",
 };
 
+/** How old the fence's last probe may get while commits name their changes (see refreshIfOlderThan). */
+const FENCE_REFRESH_MS = 1_000;
+
 /** The cache module's durable consumer; the fence reads its cursor at start-up. */
 export const CACHE_CONSUMER_NAME = "cache-invalidation";
 
@@ -194,11 +197,13 @@ export class CacheManager {
    * invalidates.
    */
   onCommit(commit: CommitNotice): void {
+    const probes = Boolean(this.options.probe ?? this.options.probeDb);
     if (commit.events) {
       this.invalidation.applyCommitted(commit.events);
+      if (probes) this.fence.refreshIfOlderThan(FENCE_REFRESH_MS);
       return;
     }
-    if (!this.options.probe && !this.options.probeDb) return;
+    if (!probes) return;
     this.fence.sync().catch((error: unknown) => {
       this.log.warn({ err: error }, "could not ask what a commit changed; its event will invalidate instead");
     });

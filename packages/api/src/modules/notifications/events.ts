@@ -15,8 +15,11 @@ export function notificationEvents(deps: ServiceDeps): ModuleEvents {
         name: "notifications",
         startFrom: "now",
         handle: (events, tx) => createNotifications(events, tx),
-        // The notification.created events just committed: relay them to the recipients' streams now.
-        committed: () => deps.eventsCommitted(),
+        // The notification.created events just committed (if the batch made any): wake the
+        // recipients' streams now.
+        committed: (commit) => {
+          if (commit) deps.eventsCommitted(commit);
+        },
       },
     ],
   };

@@ -625,7 +625,7 @@ export class WebhookDelivery {
         duration_ms: result.durationMs,
         request_headers: headers,
         response_body: result.body,
-        error: result.error ? result.error.slice(0, 500) : ok ? null : `HTTP ${result.status}`,
+        error: result.error ? storableText(result.error, 500) : ok ? null : `HTTP ${result.status}`,
         next_attempt_at: plan.nextAttemptAt?.toISOString() ?? null,
         created_at: at.toISOString(),
         status: plan.status ?? null,
@@ -777,3 +777,12 @@ function sendable(row: SendableMessage): SendableMessage {
 
 /** Node's HMAC for the webhook signer: synchronous, a few microseconds a message (a Web Crypto job costs far more). */
 export const nodeHmac: HmacSha256 = (key, content) => createHmac("sha256", key).update(content).digest();
+
+/**
+ * Free text as the attempts' JSON parameter can carry it: cut to `max` UTF-16 units, where a
+ * character cut in half (or any lone surrogate) becomes U+FFFD through the UTF-8 round trip,
+ * and U+0000 replaced — Postgres refuses either in json/text, and the whole record with it.
+ */
+function storableText(text: string, max: number): string {
+  return Buffer.from(text.slice(0, max), "utf8").toString("utf8").replaceAll("\u0000", "\uFFFD");
+}

@@ -37,7 +37,8 @@ export function decodeCommitMessage(message: string, self: string): CommitNotice
 }
 
 function parseEvents(text: string): CommittedEvent[] | null {
-  if (text === "") return null;
+  // A listed event takes well under 160 characters: anything longer is not ours, unparsed.
+  if (text === "" || text.length > EVENTS_MAX * 160) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -8,7 +8,8 @@ import {
   newestCommittedPosition,
   readCommittedEvents,
 } from "./committed";
-import type { EventConsumer } from "./types";
+import { commitNoticeOf } from "./outbox";
+import type { CommitNotice, EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;
 const MAX_BACKOFF_MS = 30_000;
@@ -217,8 +218,9 @@ export class EventDispatcher {
     if (!draining && lane.backoffUntil > Date.now()) return;
     while (draining || !this.stopped) {
       let delivered: number;
+      let commit: CommitNotice | null;
       try {
-        delivered = await this.slots.run(() => this.runBatch(lane));
+        ({ delivered, commit } = await this.slots.run(() => this.runBatch(lane)));
       } catch (error) {
         lane.failures++;
         const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** lane.failures);
@@ -234,7 +236,7 @@ export class EventDispatcher {
       lane.backoffUntil = 0;
       if (delivered > 0) {
         try {
-          lane.consumer.committed?.();
+          lane.consumer.committed?.(commit);
         } catch (error) {
           this.log.error({ err: error, consumer: lane.consumer.name }, "event consumer's after-commit hook failed");
         }
@@ -243,9 +245,10 @@ export class EventDispatcher {
     }
   }
 
-  private async runBatch(lane: Lane): Promise<number> {
+  private async runBatch(lane: Lane): Promise<{ delivered: number; commit: CommitNotice | null }> {
     const { consumer } = lane;
     let position: CommitPosition | null = null;
+    let commit: CommitNotice | null = null;
     const delivered = await this.database.db.transaction(
       async (tx) => {
         // The horizon first, in a statement of its own (the read below is a later statement
@@ -285,12 +288,13 @@ export class EventDispatcher {
                            WHERE name = ${consumer.name}`);
         // Known once committed: a failed batch leaves the cursor where it was.
         position = { txId: last.txId, id: Number(last.id) };
+        commit = commitNoticeOf(tx);
         return rows.length;
       },
       { isolationLevel: "read committed" },
     );
     if (position) lane.cursor = position;
-    return delivered;
+    return { delivered, commit };
   }
 }
 

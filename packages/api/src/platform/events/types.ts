@@ -148,8 +148,9 @@ export interface EventConsumer {
    * Called (not awaited) once a batch's transaction has committed: for work that must only
    * start once what `handle` wrote is visible to other connections, e.g. queueing it.
    * Best effort: a crash between commit and this call must be recovered some other way.
+   * `commit` names the events `handle` wrote through the outbox (null: it wrote none).
    */
-  committed?(): void;
+  committed?(commit: CommitNotice | null): void;
 }
 
 /** Runs on every instance for every event it hears of (live subscriptions, local caches). */
