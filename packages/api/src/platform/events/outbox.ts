@@ -1,9 +1,12 @@
 import { queryRows, type Executor } from "@rapport/db";
 import { sql } from "drizzle-orm";
-import type { CommitNotice, CommittedEvent, EventDraft } from "./types";
+import type { CommitNotice, CommittedEvent, DomainEventType, EventDraft } from "./types";
 
 /** The transaction id and the events each executor (a transaction) has written, for `commitNoticeOf`. */
-const eventTransactions = new WeakMap<Executor, { txId: string; events: CommittedEvent[] | null }>();
+const eventTransactions = new WeakMap<Executor, { txId: string; events: CommittedEvent[] }>();
+
+/** An event as `appendEvents` reads it back: id (bigint, maybe as text), workspace, type. */
+type WrittenEvent = [number | string, string | null, DomainEventType];
 
 /**
  * Writes events inside the caller's transaction: they exist iff it commits. One statement
@@ -15,26 +18,24 @@ export async function appendEvents(tx: Executor, drafts: EventDraft[]): Promise<
   const input = JSON.stringify(
     drafts.map((draft) => ({ w: draft.workspaceId, a: draft.actorId, t: draft.type, p: draft.payload })),
   );
-  const [row] = await queryRows<{ tx_id: string; ids: string }>(
+  // Each event's id with its own workspace and type, as written: no reliance on the order
+  // in which the INSERT took ids from the sequence.
+  const [row] = await queryRows<{ tx_id: string; events: WrittenEvent[] | string }>(
     tx,
     sql`WITH inserted AS (
           INSERT INTO domain_events (workspace_id, actor_id, type, payload)
           SELECT (e.value->>'w')::uuid, (e.value->>'a')::uuid, e.value->>'t', coalesce(e.value->'p', '{}'::jsonb)
           FROM jsonb_array_elements(${input}::jsonb) WITH ORDINALITY AS e(value, n)
           ORDER BY e.n
-          RETURNING id
+          RETURNING id, workspace_id, type
         )
-        SELECT pg_current_xact_id()::text AS tx_id, string_agg(id::text, ',' ORDER BY id) AS ids FROM inserted`,
+        SELECT pg_current_xact_id()::text AS tx_id, json_agg(json_build_array(id, workspace_id, type) ORDER BY id) AS events
+        FROM inserted`,
   );
-  if (!row) return;
+  if (!row?.events) return;
+  const rows = typeof row.events === "string" ? (JSON.parse(row.events) as WrittenEvent[]) : row.events;
   const written = eventTransactions.get(tx) ?? { txId: row.tx_id, events: [] };
-  const ids = row.ids.split(",");
-  if (written.events && ids.length === drafts.length) {
-    for (let i = 0; i < drafts.length; i++)
-      written.events.push({ id: Number(ids[i]), workspaceId: drafts[i]!.workspaceId, type: drafts[i]!.type });
-  } else {
-    written.events = null;
-  }
+  for (const [id, workspaceId, type] of rows) written.events.push({ id: Number(id), workspaceId, type });
   eventTransactions.set(tx, written);
 }
 
