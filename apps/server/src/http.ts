@@ -8,6 +8,7 @@ import {
   GOOGLE_OAUTH_CALLBACK_PATH,
   handleGoogleOAuthCallback,
   appRouter,
+  type Context,
   createContextFactory,
   GDPR_EXPORT_DOWNLOAD_PATH,
   handleAnalyticsExport,
@@ -19,6 +20,7 @@ import {
   IMPORT_REPORT_PATH,
   IMPORT_UPLOAD_PATH,
   methodNotAllowed,
+  procedureError,
   retryAfterSeconds,
   sendError,
   sendJson,
@@ -100,6 +102,8 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     router: appRouter,
     basePath: "/trpc/",
     createContext: contextOf,
+    streamError: ({ cause, ctx, path }) =>
+      procedureError(cause, (ctx as Context | undefined)?.log ?? log, { path, type: "subscription" }),
   });
   const webRoot = resolve(config.WEB_DIST_DIR);
   const allowedOrigins = new Set(config.CORS_ORIGINS);

@@ -48,6 +48,11 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     res: http.ServerResponse;
     info: { connectionParams: ConnectionParams };
   }) => unknown;
+  /**
+   * What the client is told when the stream fails after it started (the procedure's own
+   * middlewares saw only its start): the same mapping and logging as any procedure's failure.
+   */
+  streamError: (opts: { cause: unknown; ctx: unknown; path: string }) => TRPCError;
 }) {
   const config = opts.router._def._config;
   const pingMs = config.sse?.ping?.enabled ? (config.sse.ping.intervalMs ?? 1_000) : 0;
@@ -118,6 +123,7 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
       }, pingMs);
     }
     let ctx: unknown;
+    let streaming = false;
     try {
       ctx = await opts.createContext({ req, res, info: { connectionParams } });
       const data: unknown = await procedure({
@@ -130,6 +136,7 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
       });
       if (!isAsyncIterable(data))
         throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Subscription ${path} is not an AsyncIterable` });
+      streaming = true;
       for await (const value of data) {
         if (abort.signal.aborted) break;
         const frame = isTrackedEnvelope(value) ? frameOf(value[1], String(value[0])) : frameOf(value, null);
@@ -141,7 +148,7 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
       if (!abort.signal.aborted) res.write(finished);
     } catch (cause) {
       if (!abort.signal.aborted && !isAbortError(cause)) {
-        const error = getTRPCErrorFromUnknown(cause);
+        const error = streaming ? opts.streamError({ cause, ctx, path }) : getTRPCErrorFromUnknown(cause);
         const shape = getErrorShape({ config, ctx, error, input, path, type: "subscription" });
         res.write(`event: serialized-error\ndata: ${serialize(shape)}\n\n`);
       }

@@ -1,7 +1,7 @@
 export { appRouter, type AppRouter } from "./root";
 export { createRuntime, type Runtime, type Role, type Readiness } from "./runtime";
 export type { ServiceDeps } from "./platform/deps";
-export { createContextFactory, type RequestInfo, type Context } from "./trpc";
+export { createContextFactory, procedureError, type RequestInfo, type Context } from "./trpc";
 export { loadConfig, ConfigError, CONFIG_VARIABLES, findRepoRoot, servesHttps, type Config } from "./config";
 export { methodNotAllowed, sendError, sendJson } from "./plain-route";
 export { retryAfterSeconds } from "./errors";

@@ -84,18 +84,25 @@ function summarizeIssues(issues: { path: string[]; message: string }[]): string 
 
 export const router = t.router;
 
-/** Every procedure: domain/driver errors become typed tRPC errors, internals are logged once. */
+/**
+ * What the caller is told when a procedure fails: domain and driver errors become typed tRPC
+ * errors (a database that is away: SERVICE_UNAVAILABLE), anything else "Internal error",
+ * logged here once with its cause. tRPC wraps what a procedure throws; an event stream's
+ * failure after it started comes unwrapped.
+ */
+export function procedureError(failure: unknown, log: Logger, where: { path: string; type: string }): TRPCError {
+  const wrapped = failure instanceof TRPCError ? failure : null;
+  const original = wrapped?.cause ?? failure;
+  const mapped =
+    wrapped && !(wrapped.code === "INTERNAL_SERVER_ERROR" && original !== wrapped) ? wrapped : toTRPCError(original);
+  if (mapped.code === "INTERNAL_SERVER_ERROR") log.error({ err: original, ...where }, "procedure failed");
+  return mapped;
+}
+
+/** Every procedure: its failure mapped and logged by `procedureError`. */
 const errorMapping = t.middleware(async ({ ctx, next, path, type }) => {
   const result = await next();
-  if (!result.ok) {
-    const original = result.error.cause ?? result.error;
-    const mapped =
-      result.error.code === "INTERNAL_SERVER_ERROR" && original !== result.error ? toTRPCError(original) : result.error;
-    if (mapped.code === "INTERNAL_SERVER_ERROR") {
-      ctx.log.error({ err: original, path, type }, "procedure failed");
-    }
-    (result as { error: TRPCError }).error = mapped;
-  }
+  if (!result.ok) (result as { error: TRPCError }).error = procedureError(result.error, ctx.log, { path, type });
   return result;
 });
 

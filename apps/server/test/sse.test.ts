@@ -1,0 +1,88 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createLogger, procedureError } from "@rapport/api";
+import { initTRPC, TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSubscriptionResponder } from "../src/sse";
+
+/**
+ * The subscription responder on a router of its own: what a client is told when a stream
+ * fails after it started. The procedure's middlewares only see the stream start, so the
+ * responder maps the failure itself, as every other procedure's failure is mapped.
+ */
+const t = initTRPC.create({ sse: { ping: { enabled: false } } });
+const router = t.router({
+  breaks: t.procedure.subscription(async function* () {
+    yield { n: 1 };
+    throw new Error('relation "internal_table" does not exist');
+  }),
+  endsSession: t.procedure.subscription(async function* () {
+    yield { n: 1 };
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended" });
+  }),
+});
+
+describe("subscription responder", () => {
+  const lines: string[] = [];
+  const log = createLogger("info", {}, { write: (line: string) => void lines.push(line) });
+  const serve = createSubscriptionResponder({
+    router,
+    basePath: "/trpc/",
+    createContext: () => ({}),
+    streamError: ({ cause, path }) => procedureError(cause, log, { path, type: "subscription" }),
+  });
+  const server = http.createServer((req, res) => {
+    void serve(req, res, new URL(req.url ?? "/", "http://test")).then((served) => {
+      if (!served) res.writeHead(404).end();
+    });
+  });
+  let base = "";
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** The stream's messages: each one's `event:` (or "message") and parsed `data:`. */
+  async function messages(path: string): Promise<{ event: string; data: unknown }[]> {
+    const response = await fetch(`${base}/trpc/${path}`, { headers: { accept: "text/event-stream" } });
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const text = await response.text();
+    return text
+      .split("\n\n")
+      .filter((block) => block.trim() !== "")
+      .map((block) => {
+        const fields = new Map(
+          block.split("\n").map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+        );
+        const data = fields.get("data") ?? "";
+        return { event: fields.get("event") ?? "message", data: data === "" ? null : JSON.parse(data) };
+      });
+  }
+
+  it("tells the client only 'Internal error' when a stream breaks, and logs the cause once", async () => {
+    lines.length = 0;
+    const received = await messages("breaks");
+    expect(received.map((m) => m.event)).toEqual(["connected", "message", "serialized-error"]);
+    expect(received[1]!.data).toEqual({ n: 1 });
+    const shape = received[2]!.data as { message: string; data: { code: string; httpStatus: number } };
+    expect(shape.message).toBe("Internal error");
+    expect(shape.data.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(JSON.stringify(received)).not.toContain("internal_table");
+    const failures = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => l.msg === "procedure failed");
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ path: "breaks", type: "subscription", level: 50 });
+    expect(JSON.stringify(failures[0])).toContain("internal_table");
+  });
+
+  it("passes a typed error on as it is, without logging it", async () => {
+    lines.length = 0;
+    const received = await messages("endsSession");
+    const shape = received.at(-1)!.data as { message: string; data: { code: string } };
+    expect(received.at(-1)!.event).toBe("serialized-error");
+    expect(shape).toMatchObject({ message: "Your session has ended", data: { code: "UNAUTHORIZED" } });
+    expect(lines.filter((line) => line.includes("procedure failed"))).toEqual([]);
+  });
+});
