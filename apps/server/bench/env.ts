@@ -209,6 +209,11 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       else if (databaseCreated && adm && options.keepAs) {
         const keepAs = options.keepAs;
         await step("keep database", async () => {
+          // Commented before it is renamed (a comment belongs to the database, not its name): a
+          // database under the kept name is complete, and a run stopped in between leaves only
+          // its own run's database behind, not a kept name without its description.
+          if (options.comment !== undefined)
+            await adm.unsafe(`COMMENT ON DATABASE "${dbName}" IS '${options.comment.replace(/'/g, "''")}'`);
           // A closed pool's backends may take a moment to leave the database.
           for (let attempt = 1; ; attempt++) {
             try {
@@ -219,8 +224,6 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
               await new Promise((resolveWait) => setTimeout(resolveWait, 250));
             }
           }
-          if (options.comment !== undefined)
-            await adm.unsafe(`COMMENT ON DATABASE "${keepAs}" IS '${options.comment.replace(/'/g, "''")}'`);
           note(`kept database ${dbName} as ${keepAs}`);
         });
       } else if (databaseCreated && adm)

@@ -148,7 +148,8 @@ interface SeedCacheEntry {
 
 /**
  * The kept seed for these sizes, seed SQL and migrations (created first when there is
- * none): a database seeded as a full run seeds, renamed instead of dropped.
+ * none): a database seeded as a full run seeds, described (its comment) and then renamed
+ * instead of dropped, so that the kept name only ever names a complete seed.
  */
 async function cachedSeed(): Promise<{ database: string; entry: SeedCacheEntry }> {
   const migrationsDir = join(repoRoot, "packages/db/src/migrations");
@@ -176,6 +177,12 @@ async function cachedSeed(): Promise<{ database: string; entry: SeedCacheEntry }
     if (kept?.comment) {
       note(`seed cache: using ${database}`);
       return { database, entry: JSON.parse(kept.comment) as SeedCacheEntry };
+    }
+    // Kept but never described: left by a run stopped between renaming and commenting (the
+    // rename came first before); what it holds is unknown, and it would block the new keep.
+    if (kept) {
+      note(`seed cache: ${database} has no description, dropping it`);
+      await admin.unsafe(`DROP DATABASE "${database}" WITH (FORCE)`);
     }
   } finally {
     await admin.end();
