@@ -189,6 +189,21 @@ describe.each(["postgres", "pglite"] as const)("notifications and job progress o
     expect(left).toContain(kept.id);
   });
 
+  it("the purge goes on batch after batch until nothing expired is left", async () => {
+    const kind = "member.role_changed";
+    const daysAgo = (days: number) => new Date(app.clock.now().getTime() - days * 86_400_000).toISOString();
+    for (let i = 0; i < 5; i++) {
+      await app.query`INSERT INTO notifications (user_id, workspace_id, kind, event_id, created_at)
+        VALUES (${owner.userId}, ${workspaceId}, ${kind}, ${-1 - i}, ${daysAgo(100 + i)}::timestamptz)`;
+    }
+    const fresh = await app.query<{ id: string }>`INSERT INTO notifications (user_id, workspace_id, kind, event_id)
+      VALUES (${owner.userId}, ${workspaceId}, ${kind}, -10) RETURNING id`;
+    // Two at a time: three batches, the last one short.
+    expect(await app.runtime.services.notifications.purgeExpired(2)).toEqual({ deleted: 5 });
+    const left = await app.query<{ id: string }>`SELECT id FROM notifications WHERE event_id < 0`;
+    expect(left.map((row) => row.id)).toEqual([fresh[0]!.id]);
+  });
+
   it("an erased account's notifications and preferences go with it", async () => {
     const uma = await app.signUp("Uma");
     await joinWorkspace(owner, workspaceId, uma);

@@ -135,10 +135,10 @@ export class NotificationService {
 
   /**
    * The daily retention job: notifications older than NOTIFICATION_RETENTION_DAYS are deleted,
-   * PURGE_BATCH at a time, each batch its own short transaction: one long delete would hold an
+   * a batch at a time (PURGE_BATCH), each batch its own short transaction: one long delete would hold an
    * xid, and with it every reader's outbox horizon, for as long as it ran.
    */
-  async purgeExpired(): Promise<{ deleted: number }> {
+  async purgeExpired(batchSize = PURGE_BATCH): Promise<{ deleted: number }> {
     const cutoff = new Date(
       this.deps.clock.now().getTime() - this.deps.config.NOTIFICATION_RETENTION_DAYS * 86_400_000,
     ).toISOString();
@@ -147,11 +147,11 @@ export class NotificationService {
       const rows = await queryRows<{ gone: number }>(
         this.db,
         sql`DELETE FROM notifications WHERE id IN (
-              SELECT id FROM notifications WHERE created_at < ${cutoff}::timestamptz LIMIT ${PURGE_BATCH})
+              SELECT id FROM notifications WHERE created_at < ${cutoff}::timestamptz LIMIT ${batchSize})
             RETURNING 1 AS gone`,
       );
       deleted += rows.length;
-      if (rows.length < PURGE_BATCH) return { deleted };
+      if (rows.length < batchSize) return { deleted };
     }
   }
 
