@@ -9,14 +9,19 @@
  *    messages) (bench/env.ts), and the production worker in a child process, which
  *    delivers them through BullMQ. Both allow plain http to 127.0.0.1 (the SSRF guard's
  *    allow-list), nothing else changes.
- * 2. --endpoints loopback receivers (node:http in this process) answering 200 at once,
- *    each registered through webhooks.create for contact.created, with the highest
- *    per-endpoint rate limit (10,000/s, above any rate a run reaches, as the floor has no
- *    rate limit) so the rate limit is not what is measured: at 1,000/s, 5 endpoints could
- *    take at most 5,000 deliveries/s, and each endpoint's job paused at every window's end.
- *    Each receiver counts distinct webhook-ids and records, per delivery, the time from
- *    the event's commit to its arrival: arrival minus the body's `timestamp` (the event's
- *    transaction time, at or just before its commit, so the figure is an upper bound).
+ * 2. --endpoints loopback receivers (node:http) answering 200 at once, in a process of their
+ *    own (bench/webhook-receivers.ts, forked with an IPC channel): neither the delivery nor the
+ *    floor shares an event loop with them. Each is registered through webhooks.create for
+ *    contact.created, with the highest per-endpoint rate limit (10,000/s, above any rate a run
+ *    reaches, as the floor has no rate limit) so the rate limit is not what is measured: at
+ *    1,000/s, 5 endpoints could take at most 5,000 deliveries/s, and each endpoint's job paused
+ *    at every window's end. The receivers parse every body, count distinct webhook-ids and
+ *    record, per delivery, its arrival time and the time from the event's commit to its
+ *    arrival: arrival minus the body's `timestamp` (the event's transaction time, at or just
+ *    before its commit, so the figure is an upper bound). They report these to the bench in
+ *    batches; the times are taken at arrival from the host's clock (the bench's clock too), so
+ *    batching changes no figure. One warm-up event (not measured) is delivered first: the path
+ *    runs once, and its stored message is what the floor sends.
  * 3. Throughput: --events contact.created events, contacts.bulkCreate calls of --batch
  *    contacts one after another as fast as the API takes them, so every event goes to
  *    every endpoint: expected = events × endpoints. deliveries_per_s: expected / (last
@@ -37,29 +42,32 @@
  *    the message (commit_to_message), waiting to be claimed and sent (message_to_post) and
  *    the POST (post).
  * 5. floor_per_s: in the same run, the same number of POSTs as step 3 to the same receivers
- *    from a plain loop in this process, each signed (webhookSigner, nodeHmac) like a
- *    delivery, over keep-alive connections at the worker's concurrency (4 per endpoint,
- *    the delivery's per-endpoint limit) — no database, no queue. Measured in three rounds
- *    interleaved with the phases (before the throughput phase, between the phases, after the
- *    latency phase) and reported as their median, each round in floor_rounds_per_s: on a
- *    shared host one round swung between 4k and 15k/s from run to run, so a single round
- *    after the phases made the ratio as much the host's load as the delivery's. The receivers
- *    do the same work for a floor POST as for a delivery (parse the body, count the id) and
- *    keep the two tallies apart.
+ *    from a plain loop in a process of its own (bench/webhook-floor.ts, as the delivery runs in
+ *    the worker's): the warm-up message's stored body and headers (so the same bytes as a
+ *    delivery), each POST signed like a delivery (webhookSigner, nodeHmac, one secret), over
+ *    keep-alive connections at the worker's concurrency (4 per endpoint, the delivery's
+ *    per-endpoint limit) — no database, no queue. Its own process, because a sender on the
+ *    receivers' event loop pays for parsing every POST it sends, which understates the floor
+ *    and flatters the ratio. After an unmeasured warm-up of 5,000 POSTs (the sender's process
+ *    starts cold), measured in three rounds interleaved with the phases (before the throughput phase, between the phases, after the
+ *    latency phase) and reported as their median, each round in floor_rounds_per_s (and the
+ *    ratio to each in ratio_to_floor_rounds): on a shared host one round swung between 4k and
+ *    15k/s from run to run, so a single round after the phases made the ratio as much the
+ *    host's load as the delivery's. The receivers do the same work for a floor POST as for a
+ *    delivery (parse the body, count the id) and keep the two tallies apart.
  *
  * Writes bench-results/webhooks.json at the repo root; progress goes to stderr.
  */
-import { randomBytes } from "node:crypto";
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import http, { type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { nodeHmac } from "@rapport/api";
 import { createRapportClient } from "@rapport/client";
-import { webhookSigner } from "@rapport/core/webhook-signature";
-import { HOST, repoRoot, startWorker, withBenchEnvironment } from "./env";
+import { repoRoot, startWorker, withBenchEnvironment } from "./env";
 import { note, percentile, round } from "./load";
+import type { FloorCommand, FloorMessage, FloorRun } from "./webhook-floor";
+import type { FlushedMessage, ReceiversCommand, ReceiversMessage } from "./webhook-receivers";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -80,63 +88,88 @@ const LATENCY_EVENTS_PER_S = Number(args["latency-events-per-s"] ?? 40);
 const LATENCY_BATCH = Number(args["latency-batch"] ?? 10);
 /** The delivery's per-endpoint concurrency (webhooks service), so the floor gets the same parallelism. */
 const PER_ENDPOINT_CONCURRENCY = 4;
+/** POSTs the floor's process sends, unmeasured, before its first round. */
+const FLOOR_WARM_UP_POSTS = 5_000;
 const DEADLINE_MS = 15 * 60_000;
 const RESULTS = join(repoRoot, "bench-results/webhooks.json");
 const TARGETS = { delivered: "= expected", deliveries_vs_floor: 0.5, p99_commit_to_delivery_ms: 500 } as const;
 const WEBHOOK_ENV = { WEBHOOK_ALLOWED_CIDRS: "127.0.0.1/32", WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1" };
 
-interface Receiver {
-  server: Server;
-  url: string;
-  ids: Set<string>;
-  requests: number;
-  /** The floor's POSTs, apart from the deliveries. */
-  floorIds: Set<string>;
+/** The receivers' process (bench/webhook-receivers.ts) and what it has told the bench. */
+interface Receivers {
+  child: ChildProcess;
+  urls: string[];
+  /** Arrival time (epoch ms) of every distinct delivery so far, in the order reported. */
+  arrivals: number[];
+  /** Commit-to-arrival ms of the same deliveries, same order. */
+  latencies: number[];
+  /** Called after each report of new arrivals. */
+  onArrival: () => void;
+  /** The receivers' totals, after everything they saw before this call has been reported. */
+  flush(): Promise<FlushedMessage>;
 }
 
-const FLOOR_ID_PREFIX = "floor_";
+const benchDir = dirname(fileURLToPath(import.meta.url));
 
-/** What every receiver saw, for the phase being measured. */
-const tally = { latencies: [] as number[], lastArrival: 0, onArrival: () => {} };
+/** A forked bench process (TypeScript through tsx, as the worker runs), with its IPC channel. */
+function forkBenchProcess(file: string, args: string[] = []): ChildProcess {
+  const child = fork(join(benchDir, file), args, {
+    cwd: join(repoRoot, "apps/server"),
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  // Interrupted: the child goes with the bench.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+  return child;
+}
 
-async function startReceiver(): Promise<Receiver> {
-  const receiver: Receiver = { server: http.createServer(), url: "", ids: new Set(), requests: 0, floorIds: new Set() };
-  receiver.server.keepAliveTimeout = 60_000;
-  receiver.server.on("request", (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const arrival = Date.now();
-      const id = request.headers["webhook-id"];
-      if (typeof id === "string" && id.startsWith(FLOOR_ID_PREFIX)) {
-        JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        receiver.floorIds.add(id);
-      } else receiver.requests++;
-      if (typeof id === "string" && !id.startsWith(FLOOR_ID_PREFIX) && !receiver.ids.has(id)) {
-        receiver.ids.add(id);
-        const { timestamp } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { timestamp: string };
-        tally.latencies.push(arrival - Date.parse(timestamp));
-        tally.lastArrival = arrival;
-        tally.onArrival();
+async function startReceivers(count: number): Promise<Receivers> {
+  const child = forkBenchProcess("webhook-receivers.ts", [String(count)]);
+  let nonce = 0;
+  const flushes = new Map<number, (message: FlushedMessage) => void>();
+  const receivers: Receivers = {
+    child,
+    urls: [],
+    arrivals: [],
+    latencies: [],
+    onArrival: () => {},
+    flush: () =>
+      new Promise((resolve) => {
+        const id = ++nonce;
+        flushes.set(id, resolve);
+        child.send({ type: "flush", nonce: id } satisfies ReceiversCommand);
+      }),
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the receivers' process exited (${code})`)));
+    child.on("message", (message: ReceiversMessage) => {
+      if (message.type === "ready") {
+        receivers.urls = message.urls;
+        resolve();
+      } else if (message.type === "arrivals") {
+        for (let i = 0; i < message.arrivals.length; i++) {
+          receivers.arrivals.push(message.arrivals[i]!);
+          receivers.latencies.push(message.latencies[i]!);
+        }
+        receivers.onArrival();
+      } else if (message.type === "flushed") {
+        flushes.get(message.nonce)?.(message);
+        flushes.delete(message.nonce);
       }
-      response.writeHead(200, { "content-type": "text/plain" }).end("ok");
     });
   });
-  await new Promise<void>((resolve) => receiver.server.listen(0, HOST, resolve));
-  receiver.url = `http://${HOST}:${(receiver.server.address() as AddressInfo).port}/hook`;
-  return receiver;
+  await ready;
+  return receivers;
 }
 
-function arrivals(receivers: Receiver[]): number {
-  return receivers.reduce((sum, receiver) => sum + receiver.ids.size, 0);
-}
-
-async function waitForArrivals(receivers: Receiver[], expected: number, label: string): Promise<boolean> {
+async function waitForArrivals(receivers: Receivers, expected: number, label: string): Promise<boolean> {
   const started = Date.now();
-  let shown = arrivals(receivers);
+  let shown = receivers.arrivals.length;
   return new Promise((resolve) => {
     const check = () => {
-      const got = arrivals(receivers);
+      const got = receivers.arrivals.length;
       if (got >= expected) return finish(true);
       if (Date.now() - started > DEADLINE_MS) return finish(false);
       if (got - shown >= expected / 10) {
@@ -147,100 +180,134 @@ async function waitForArrivals(receivers: Receiver[], expected: number, label: s
     const timer = setInterval(check, 200);
     const finish = (done: boolean) => {
       clearInterval(timer);
-      tally.onArrival = () => {};
+      receivers.onArrival = () => {};
       resolve(done);
     };
-    tally.onArrival = () => {
-      if (arrivals(receivers) >= expected) check();
+    receivers.onArrival = () => {
+      if (receivers.arrivals.length >= expected) check();
     };
   });
 }
 
-/** The plain loop: `total` signed POSTs spread over the receivers, `concurrency` at a time. */
-async function floorRun(
-  receivers: Receiver[],
-  total: number,
-  concurrency: number,
-  roundNumber: number,
-): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: PER_ENDPOINT_CONCURRENCY });
-  // Signed as a delivery job signs: one signer, Node's HMAC.
-  const sign = await webhookSigner([`whsec_${randomBytes(24).toString("base64")}`], nodeHmac);
-  let next = 0;
-  const post = (url: string, headers: Record<string, string>, body: string) =>
-    new Promise<void>((resolve, reject) => {
-      const request = http.request(url, { method: "POST", agent, headers }, (response) => {
-        response.resume();
-        response.on("end", () =>
-          response.statusCode === 200 ? resolve() : reject(new Error(`status ${response.statusCode}`)),
-        );
+/** The floor's sender process (bench/webhook-floor.ts): one round at a time. */
+function startFloorSender() {
+  const child = forkBenchProcess("webhook-floor.ts");
+  const run = (request: FloorRun) =>
+    new Promise<number>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the floor's process exited (${code})`));
+      child.once("exit", onExit);
+      child.once("message", (message: FloorMessage) => {
+        child.off("exit", onExit);
+        if (message.type === "done") resolve(message.seconds);
+        else reject(new Error(`floor round ${request.label}: ${message.error}`));
       });
-      request.on("error", reject);
-      request.end(body);
+      child.send({ type: "run", ...request } satisfies FloorCommand);
     });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const index = next++;
-        const receiver = receivers[index % receivers.length]!;
-        const id = `${FLOOR_ID_PREFIX}${roundNumber}_${index}`;
-        const body = JSON.stringify({ type: "contact.created", timestamp: new Date().toISOString(), data: { id } });
-        const timestamp = Math.floor(Date.now() / 1000);
-        const headers = {
-          "webhook-id": id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": await sign({ id, timestamp, body }),
-        };
-        await post(
-          receiver.url,
-          { ...headers, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
-          body,
-        );
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  const arrived = receivers.reduce((sum, receiver) => sum + receiver.floorIds.size, 0);
-  if (arrived !== total) throw new Error(`floor round ${roundNumber}: ${arrived} of ${total} POSTs arrived`);
-  for (const receiver of receivers) receiver.floorIds.clear();
-  return total / seconds;
+  return { child, run };
+}
+
+/** Asks a forked process to stop and waits a moment for it. */
+async function stopChild(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
 
 await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBHOOK_ENV }, async (env) => {
   if (env.runtime.queue.driver !== "bullmq")
     throw new Error("bench:webhooks needs Redis: deliveries run in a separate worker process, through BullMQ");
-  const receivers = await Promise.all(Array.from({ length: ENDPOINTS }, startReceiver));
+  const receivers = await startReceivers(ENDPOINTS);
+  const floorSender = startFloorSender();
   const worker = await startWorker(env, WEBHOOK_ENV);
   try {
     const client = createRapportClient({ url: env.url, token: env.token, batch: false });
-    for (const receiver of receivers) {
+    for (const url of receivers.urls) {
       await client.webhooks.create.mutate({
         workspaceId: env.workspaceId,
-        url: receiver.url,
+        url,
         description: "bench receiver",
         eventTypes: ["contact.created"],
         rateLimitPerSecond: 10_000,
       });
     }
-    note(`${ENDPOINTS} endpoints on loopback receivers; worker pid ${worker.child.pid}`);
+    note(
+      `${ENDPOINTS} endpoints on loopback receivers (pid ${receivers.child.pid}); worker pid ${worker.child.pid}; floor sender pid ${floorSender.child.pid}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // start-up work (schedules, dispatcher) settles
 
+    let created = 0;
+    const contactsFrom = (first: number, size: number) =>
+      Array.from({ length: size }, (_, i) => ({
+        name: `Bench Person ${first + i}`,
+        email: `person${first + i}@bench-${env.runId}.example`,
+        company: `Company ${(first + i) % 100}`,
+      }));
+
+    // One event before anything is measured: the path (worker, receivers) runs once, and its
+    // message is what the floor sends — the stored body and the headers of a real delivery.
+    const warmUpArrived = waitForArrivals(receivers, ENDPOINTS, "warm-up");
+    await client.contacts.bulkCreate.mutate({ workspaceId: env.workspaceId, contacts: contactsFrom(0, 1) });
+    created += 1;
+    if (!(await warmUpArrived)) throw new Error("the warm-up event was not delivered");
+    const warmUpDelivered = receivers.arrivals.length;
+    let template: { body: string; headers: Record<string, string> } | null = null;
+    for (let wait = 0; wait < 50 && !template; wait++) {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      const [row] = await env.benchSql.unsafe(
+        `SELECT m.body, a.request_headers::text AS headers FROM webhook_messages m
+         JOIN webhook_attempts a ON a.message_id = m.id AND a.ok LIMIT 1`,
+      );
+      if (row)
+        template = {
+          body: String(row.body),
+          headers: JSON.parse(String(row.headers)) as Record<string, string>,
+        };
+    }
+    if (!template) throw new Error("the warm-up delivery was not recorded");
+    const floorHeaders = Object.fromEntries(
+      Object.entries(template.headers).filter(([name]) => !name.toLowerCase().startsWith("webhook-")),
+    );
+    const floorBodyBytes = Buffer.byteLength(template.body);
+    note(`floor body: a delivered message's, ${floorBodyBytes} bytes; headers ${Object.keys(floorHeaders).join(", ")}`);
+
     const floorConcurrency = ENDPOINTS * PER_ENDPOINT_CONCURRENCY;
+    /** `total` signed POSTs from the floor's process; their rate. */
+    const floorPosts = async (label: string, total: number) => {
+      receivers.child.send({ type: "floor-reset" } satisfies ReceiversCommand);
+      const seconds = await floorSender.run({
+        urls: receivers.urls,
+        total,
+        concurrency: floorConcurrency,
+        perEndpoint: PER_ENDPOINT_CONCURRENCY,
+        label,
+        body: template.body,
+        headers: floorHeaders,
+      });
+      // Every POST was answered 200 before the sender stopped its clock; the receivers say how many were distinct.
+      const { floorDistinct } = await receivers.flush();
+      if (floorDistinct !== total) throw new Error(`floor ${label}: ${floorDistinct} of ${total} POSTs arrived`);
+      return total / seconds;
+    };
+    // Not measured: the floor's process (started cold, unlike the worker that has just delivered the
+    // warm-up event) compiles its hot path first, so that its first round is not the slowest for that alone.
+    note(
+      `floor warm-up: ${FLOOR_WARM_UP_POSTS} signed POSTs (${round(await floorPosts("warmup", FLOOR_WARM_UP_POSTS), 1)}/s)`,
+    );
     const floorRounds: number[] = [];
     const floorRound = async () => {
-      note(`floor round ${floorRounds.length + 1}: ${EVENTS * ENDPOINTS} signed POSTs, ${floorConcurrency} concurrent`);
-      floorRounds.push(await floorRun(receivers, EVENTS * ENDPOINTS, floorConcurrency, floorRounds.length + 1));
-      note(`floor round ${floorRounds.length}: ${round(floorRounds.at(-1)!, 1)}/s`);
+      const label = String(floorRounds.length + 1);
+      note(`floor round ${label}: ${EVENTS * ENDPOINTS} signed POSTs, ${floorConcurrency} concurrent`);
+      floorRounds.push(await floorPosts(label, EVENTS * ENDPOINTS));
+      note(`floor round ${label}: ${round(floorRounds.at(-1)!, 1)}/s`);
     };
 
-    let created = 0;
     /** One phase: `events` contacts created in commits of `batch`, at `eventsPerS` (null: as fast as the API takes them). */
     const phase = async (label: string, events: number, batch: number, eventsPerS: number | null) => {
       // Ids are kept across phases: a late second request for an earlier phase's message is no arrival here.
-      const before = arrivals(receivers);
-      tally.latencies = [];
+      await receivers.flush();
+      const before = receivers.arrivals.length;
       const expected = events * ENDPOINTS;
       const delivered = waitForArrivals(receivers, before + expected, `${label}: delivered`);
       const [{ now: phaseStart } = { now: "" }] = (await env.benchSql.unsafe("SELECT now()::text AS now")) as {
@@ -251,11 +318,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
         const size = Math.min(batch, events - offset);
         await client.contacts.bulkCreate.mutate({
           workspaceId: env.workspaceId,
-          contacts: Array.from({ length: size }, (_, i) => ({
-            name: `Bench Person ${created + offset + i}`,
-            email: `person${created + offset + i}@bench-${env.runId}.example`,
-            company: `Company ${(offset + i) % 100}`,
-          })),
+          contacts: contactsFrom(created + offset, size),
         });
         if (eventsPerS) {
           const due = started + ((offset + size) / eventsPerS) * 1000;
@@ -266,14 +329,18 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       // Deliveries while the producer ran share the host with it (the API, the outbox consumer and
       // Postgres writing the contacts and messages); after it, delivery has the host alone.
       const produced = Date.now();
-      const deliveredWhileProducing = arrivals(receivers) - before;
       note(
         `${label}: ${events} contacts created in ${round((Date.now() - started) / 1000, 1)} s; waiting for deliveries`,
       );
       const complete = await delivered;
-      const count = arrivals(receivers) - before;
+      await receivers.flush();
+      const arrivals = receivers.arrivals.slice(before);
+      const count = arrivals.length;
       if (!complete) note(`${label}: only ${count}/${expected} arrived within ${DEADLINE_MS / 60_000} minutes`);
-      const latencies = Float64Array.from(tally.latencies).sort();
+      // Arrival times are the receivers' (same host clock), so the split at `produced` is exact.
+      const deliveredWhileProducing = arrivals.filter((arrival) => arrival <= produced).length;
+      const lastArrival = arrivals.reduce((last, arrival) => Math.max(last, arrival), 0);
+      const latencies = Float64Array.from(receivers.latencies.slice(before)).sort();
       // The receiver answers before the worker records the success: give the last ones a moment.
       let deliveredInDatabase = 0;
       for (let wait = 0; wait < 50 && deliveredInDatabase < count; wait++) {
@@ -291,9 +358,11 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY wait_ms) AS wait_p50,
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY wait_ms) AS wait_p99,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS post_p50,
-                percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS post_p99
+                percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS post_p99,
+                avg(body_bytes) AS body_bytes
          FROM (SELECT extract(epoch FROM m.created_at - (m.body::jsonb->>'timestamp')::timestamptz) * 1000 AS lag_ms,
-                      extract(epoch FROM a.created_at - m.created_at) * 1000 - a.duration_ms AS wait_ms, a.duration_ms
+                      extract(epoch FROM a.created_at - m.created_at) * 1000 - a.duration_ms AS wait_ms, a.duration_ms,
+                      octet_length(m.body) AS body_bytes
                FROM webhook_messages m JOIN webhook_attempts a ON a.message_id = m.id AND a.attempt = 1
                WHERE m.created_at >= '${phaseStart}') AS t`,
       );
@@ -302,14 +371,14 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
         expected,
         delivered: count,
         delivered_in_database: deliveredInDatabase,
-        seconds: (tally.lastArrival - started) / 1000,
+        seconds: (lastArrival - started) / 1000,
         produceSeconds: (produced - started) / 1000,
         whileProducingPerSecond: deliveredWhileProducing / ((produced - started) / 1000),
-        afterProducingPerSecond:
-          (count - deliveredWhileProducing) / Math.max(0.001, (tally.lastArrival - produced) / 1000),
+        afterProducingPerSecond: (count - deliveredWhileProducing) / Math.max(0.001, (lastArrival - produced) / 1000),
         p50: round(percentile(latencies, 50), 1),
         p99: round(percentile(latencies, 99), 1),
         max: round(latencies.at(-1) ?? Number.NaN, 1),
+        bodyBytes: stage(stages?.body_bytes),
         stages: {
           p50_commit_to_message_ms: stage(stages?.message_p50),
           p99_commit_to_message_ms: stage(stages?.message_p99),
@@ -327,8 +396,8 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
     await floorRound();
     const latency = await phase("latency", LATENCY_EVENTS, LATENCY_BATCH, LATENCY_EVENTS_PER_S);
     await floorRound();
-    const duplicates =
-      receivers.reduce((sum, receiver) => sum + receiver.requests, 0) - throughput.delivered - latency.delivered;
+    const { requests } = await receivers.flush();
+    const duplicates = requests - warmUpDelivered - throughput.delivered - latency.delivered;
     const floorPerSecond = [...floorRounds].sort((a, b) => a - b)[Math.floor(floorRounds.length / 2)]!;
 
     const deliveriesPerSecond = throughput.delivered / throughput.seconds;
@@ -352,7 +421,13 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       floor_per_s: round(floorPerSecond, 1),
       floor_rounds_per_s: floorRounds.map((value) => round(value, 1)),
       floor_concurrency: floorConcurrency,
+      // What the floor runs as: its own process sending to the receivers' process (see the header).
+      floor_process: "separate (bench/webhook-floor.ts)",
+      receivers_process: "separate (bench/webhook-receivers.ts)",
+      floor_body_bytes: floorBodyBytes,
+      delivery_body_bytes_avg: throughput.bodyBytes,
       ratio_to_floor: round(deliveriesPerSecond / floorPerSecond, 3),
+      ratio_to_floor_rounds: floorRounds.map((value) => round(deliveriesPerSecond / value, 3)),
       // The unpaced producer's backlog: how long the queue grew, not a latency (see the header).
       backlog_p50_commit_to_delivery_ms: throughput.p50,
       backlog_p99_commit_to_delivery_ms: throughput.p99,
@@ -382,9 +457,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
     worker.child.kill("SIGTERM");
     await Promise.race([worker.exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
     if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
-    for (const receiver of receivers) {
-      receiver.server.closeAllConnections();
-      receiver.server.close();
-    }
+    await stopChild(floorSender.child);
+    await stopChild(receivers.child);
   }
 });
