@@ -1,3 +1,4 @@
+import { getCountries, getCountryCallingCode, parsePhoneNumberFromString } from "libphonenumber-js";
 import { describe, expect, it } from "vitest";
 import {
   compareContacts,
@@ -40,6 +41,53 @@ describe("phone keys", () => {
     expect(phoneMatchKey("555 0101")).toBe("digits:5550101");
     expect(phoneMatchKey("555-0101")).toBe("digits:5550101");
     expect(phoneMatchKey("12 34")).toBeNull();
+  });
+  it("keeps the length rules of the country a shared calling code's number belongs to", () => {
+    // Seven digits after +1 are possible in Canada (310 numbers) and nowhere else of the +1 countries.
+    expect(phoneMatchKey("+1 310 1234")).toBe("+13101234");
+    expect(phoneMatchKey("3101234", "US")).toBe("+13101234");
+    expect(phoneMatchKey("+1 242 1234")).toBe("digits:12421234");
+    expect(phoneMatchKey("+1 555 0000001")).toBe("+15550000001");
+    // +599: eight digits are possible in Curaçao (the code's main country), not in Bonaire.
+    expect(phoneMatchKey("+599 9 1234567")).toBe("+59991234567");
+    expect(phoneMatchKey("+599 7123 4567")).toBe("digits:59971234567");
+    expect(phoneMatchKey("+44 1624 123456")).toBe("+441624123456");
+  });
+  it("gives the key the full parse gives, for every calling code, length and default country", () => {
+    // The key the library's own entry point gives: parse, then E.164 when possible.
+    const reference = (phone: string, defaultCountry?: Parameters<typeof phoneMatchKey>[1]) => {
+      const digits = phone.replace(/\D/g, "");
+      if (digits.length < 6) return null;
+      try {
+        const parsed = parsePhoneNumberFromString(phone, defaultCountry ? { defaultCountry } : undefined);
+        if (parsed?.isPossible()) return parsed.number;
+      } catch {
+        // As phoneMatchKey: the digits.
+      }
+      return `digits:${digits}`;
+    };
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return Math.floor((seed / 2_147_483_648) * below);
+    };
+    const countries = getCountries();
+    const codes = [...new Set(countries.map((country) => getCountryCallingCode(country)))];
+    const cases: [string, (typeof countries)[number] | undefined][] = [];
+    for (const code of codes)
+      for (let length = 4; length <= 15; length++)
+        for (let i = 0; i < 12; i++) {
+          const national = Array.from({ length }, () => random(10)).join("");
+          const defaultCountry = i % 3 === 0 ? countries[random(countries.length)] : undefined;
+          cases.push(
+            [`+${code} ${national}`, undefined],
+            [national, defaultCountry],
+            [`00${code}${national}`, defaultCountry],
+          );
+        }
+    const differing = cases.filter(([phone, country]) => phoneMatchKey(phone, country) !== reference(phone, country));
+    expect(cases.length).toBeGreaterThan(20_000);
+    expect(differing).toEqual([]);
   });
 });
 

@@ -1,5 +1,8 @@
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js";
+import type { CountryCode } from "libphonenumber-js/core";
 import { searchFold } from "../search/index";
+import { phoneMatchKey } from "./phone";
+
+export { phoneMatchKey };
 
 /**
  * Duplicate contacts: which two contacts are probably one person, how sure that is and
@@ -93,23 +96,6 @@ export function emailMatchKey(email: string): string | null {
 function untagged(local: string): string {
   const plus = local.indexOf("+");
   return plus < 0 ? local : local.slice(0, plus);
-}
-
-/**
- * The number in E.164 (`+4915112345678`) when it can be read as one (with a country code, or
- * with `defaultCountry`); otherwise its digits, so the same digits written differently still
- * match. Null when there are too few digits to mean anything.
- */
-export function phoneMatchKey(phone: string, defaultCountry?: CountryCode): string | null {
-  const digits = phone.replace(/\D/g, "");
-  if (digits.length < 6) return null;
-  try {
-    const parsed = parsePhoneNumberFromString(phone, defaultCountry ? { defaultCountry } : undefined);
-    if (parsed?.isPossible()) return parsed.number;
-  } catch {
-    // Unreadable as a number: fall back to its digits.
-  }
-  return `digits:${digits}`;
 }
 
 /** Legal-form words that do not tell two companies apart ("Acme Inc." is "Acme"). */
