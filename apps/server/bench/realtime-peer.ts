@@ -7,8 +7,9 @@
  *   node --import tsx bench/realtime-peer.ts   (env: PORT, DATABASE_URL, REDIS_URL, PEER_PREFIX)
  *
  * POST /commit?room=<workspace> inserts a row in bench_peer_events (one transaction)
- * and emits { id, room, committedAt } with the transaction's time (now(), as the
- * outbox's created_at is), so both systems measure from the same point.
+ * and emits { id, room, txStartedAt } with the transaction's start (now(), as the
+ * outbox's created_at is). The bench measures both systems from each row's commit
+ * time as Postgres recorded it (pg_xact_commit_timestamp), and from txStartedAt as well.
  * No authentication, no replay, no per-client filtering: the peer does less than the
  * system it is compared with.
  */
@@ -41,11 +42,11 @@ const server = http.createServer((request, response) => {
   const room = url.searchParams.get("room") ?? "";
   request.resume();
   request.on("end", () => {
-    sql<{ id: string; committed_at: Date }>`
-      INSERT INTO bench_peer_events (room) VALUES (${room}) RETURNING id::text AS id, now() AS committed_at`
+    sql<{ id: string; tx_started_at: Date }>`
+      INSERT INTO bench_peer_events (room) VALUES (${room}) RETURNING id::text AS id, now() AS tx_started_at`
       .then(([row]) => {
         if (!row) throw new Error("no row");
-        io.to(room).emit("event", { id: row.id, room, committedAt: row.committed_at.toISOString() });
+        io.to(room).emit("event", { id: row.id, room, txStartedAt: row.tx_started_at.toISOString() });
         response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: row.id }));
       })
       .catch((error: unknown) => {

@@ -3,8 +3,10 @@
  *
  *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--no-peer]
  *
- * 1. A throw-away database and Redis prefix (bench/env.ts) with --workspaces workspaces of
- *    the bench user, and two more API instances in their own processes (`--role api`,
+ * 1. A throw-away Postgres cluster of the bench's own (initdb + pg_ctl on a free port, durable as
+ *    the shared server, with track_commit_timestamp=on; BENCH_ADMIN_DATABASE_URL instead names a
+ *    server that already records commit times), in it a throw-away database, a Redis prefix
+ *    (bench/env.ts) and --workspaces workspaces of the bench user, and two more API instances in their own processes (`--role api`,
  *    sharing that Postgres and Redis, as in production); the bench's own runtime, which set
  *    this up, stops its event dispatcher.
  * 2. --subscribers activity.live streams (raw SSE over HTTP, as a browser's EventSource),
@@ -14,21 +16,25 @@
  *    and round-robin over the workspaces, open-loop (paced by the clock, not by answers).
  *    Every subscriber must receive every contact.created of its workspace once:
  *    expected = Σ over workspaces of its subscribers × its events.
- *    Latency = receipt − the event's created_at (its transaction's start, at or before the
- *    commit: an upper bound of commit → receipt); *_from_answer_ms = receipt − the commit's
- *    answer reaching the bench (after the commit: a lower bound); to_relay_* = the outbox
- *    relay's Redis broadcast of the event reaching the bench − its transaction start (outbox
- *    visibility + the dispatcher), after_relay_* = receipt − that broadcast (the feeds and streams).
+ *    Latency (p50_ms, p99_ms) = receipt − the commit: after the run, each event's commit time
+ *    as Postgres recorded it (pg_xact_commit_timestamp of the outbox row's tx_id; taken just
+ *    before the commit record is written, so it also counts the commit's WAL flush, ~1 ms).
+ *    Kept to compare with earlier runs: *_from_tx_start_ms = receipt − the event's created_at
+ *    (now(), its transaction's start: counts the whole writing transaction), *_from_answer_ms =
+ *    receipt − the commit's answer reaching the bench (after the commit: a lower bound);
+ *    to_relay_* = the outbox relay's Redis broadcast of the event reaching the bench − its
+ *    commit (outbox visibility + the dispatcher), after_relay_* = receipt − that broadcast.
  * 4. Memory: each instance's RSS every second; flat = the last fifth's mean within 10 % (or
  *    20 MB) of the second fifth's.
  * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
  *    adapter (bench/realtime-peer.ts, two processes): clients in per-workspace rooms,
- *    a POST that commits a row and emits to the room; latency from the same point
- *    (the transaction's now()).
+ *    a POST that commits a row and emits to the room; latency from the same point (the
+ *    row's commit time, pg_xact_commit_timestamp of its xmin; from its now() as *_from_tx_start_ms).
  * 6. The load it ran under: the host's load average, and the age of the oldest open
  *    transaction on the Postgres server (sampled each second): the outbox is read below
  *    it, so a long transaction anywhere on the server (another database's seed, tests)
- *    holds events back from every stream.
+ *    holds events back from every stream (with the bench's own cluster, only the bench's
+ *    transactions are on it).
  *
  * Writes bench-results/realtime.json at the repo root; progress goes to stderr.
  */
@@ -43,6 +49,7 @@ import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
 import { Redis } from "ioredis";
 import { io as connectPeer, type Socket } from "socket.io-client";
+import { startPostgresCluster, type PostgresCluster } from "../test/support/postgres-cluster";
 import { freePort, HOST, intArg, repoRoot, startApiInstance, withBenchEnvironment } from "./env";
 import { note, percentile, round } from "./load";
 
@@ -73,18 +80,24 @@ function rssMb(pid: number): number {
 
 /** What the subscribers of one phase received. */
 class Tally {
-  latencies: number[] = [];
+  /** Per delivery: the event (its index in `events`) and when it was received. */
+  private readonly receivedEvent: number[] = [];
+  private readonly receivedAt: number[] = [];
+  /** The events received, in the order first received, and their index. */
+  readonly events: string[] = [];
+  private readonly eventIndex = new Map<string, number>();
+  /** Per event: its transaction's start (created_at, now()), ms since the epoch. */
+  private readonly txStartedAt: number[] = [];
+  /** Receipt − the transaction's start (counts the whole writing transaction: an upper bound). */
+  fromTxStart: number[] = [];
   /** Receipt − the commit's answer (after the commit: a lower bound; negative when the event came first). */
   fromAnswer: number[] = [];
   /** When each commit's answer came. */
   readonly answeredAt = new Map<string, number>();
   /** When the outbox relay's Redis broadcast of each event reached the bench (Rapport only). */
   readonly relayedAt = new Map<string, number>();
-  /** Per event: broadcast − transaction start (outbox visibility + dispatcher). */
-  toRelay: number[] = [];
   /** Per delivery: receipt − broadcast (each instance's feed read and the streams). */
   afterRelay: number[] = [];
-  private readonly relayCounted = new Set<string>();
   deliveries = 0;
   duplicates = 0;
   foreign = 0;
@@ -109,16 +122,39 @@ class Tally {
     }
     this.seen[subscriber]!.add(id);
     this.deliveries++;
-    this.latencies.push(at - Date.parse(createdAt));
+    let index = this.eventIndex.get(id);
+    if (index === undefined) {
+      index = this.events.length;
+      this.events.push(id);
+      this.eventIndex.set(id, index);
+      this.txStartedAt.push(Date.parse(createdAt));
+    }
+    this.receivedEvent.push(index);
+    this.receivedAt.push(at);
+    this.fromTxStart.push(at - this.txStartedAt[index]!);
     this.fromAnswer.push(at - (this.answeredAt.get(id) ?? at));
     const relayed = this.relayedAt.get(id);
-    if (relayed !== undefined) {
-      this.afterRelay.push(at - relayed);
-      if (!this.relayCounted.has(id)) {
-        this.relayCounted.add(id);
-        this.toRelay.push(relayed - Date.parse(createdAt));
-      }
+    if (relayed !== undefined) this.afterRelay.push(at - relayed);
+  }
+  /**
+   * Receipt − commit for every delivery, and broadcast − commit per broadcast event, given each
+   * event's commit time (ms since the epoch); `missing` counts deliveries whose commit time is unknown.
+   */
+  fromCommit(committedAt: Map<string, number>): { latencies: number[]; toRelay: number[]; missing: number } {
+    const latencies: number[] = [];
+    let missing = 0;
+    for (let i = 0; i < this.receivedAt.length; i++) {
+      const committed = committedAt.get(this.events[this.receivedEvent[i]!]!);
+      if (committed === undefined) missing++;
+      else latencies.push(this.receivedAt[i]! - committed);
     }
+    const toRelay: number[] = [];
+    for (const id of this.events) {
+      const relayed = this.relayedAt.get(id);
+      const committed = committedAt.get(id);
+      if (relayed !== undefined && committed !== undefined) toRelay.push(relayed - committed);
+    }
+    return { latencies, toRelay, missing };
   }
   /** Receipts that came before their commit's answer did. */
   pending: { subscriber: number; id: string; workspace: string; createdAt: string; at: number }[] = [];
@@ -209,18 +245,37 @@ async function paced(commit: (k: number) => Promise<void>): Promise<{ sent: numb
   return { sent, failed };
 }
 
-function summary(tally: Tally, expected: number) {
-  const sorted = Float64Array.from(tally.latencies).sort();
+/**
+ * Each committed row's commit time (ms since the epoch) by its id, as Postgres recorded it
+ * (track_commit_timestamp): `query` selects `id` (text) and `committed_ms` (float8).
+ */
+async function commitTimes(
+  env: { benchSql: { unsafe(q: string): Promise<Record<string, unknown>[]> } },
+  query: string,
+) {
+  const times = new Map<string, number>();
+  for (const row of await env.benchSql.unsafe(query))
+    if (row.committed_ms !== null) times.set(String(row.id), Number(row.committed_ms));
+  return times;
+}
+
+function summary(tally: Tally, expected: number, committedAt: Map<string, number>) {
+  const fromCommit = tally.fromCommit(committedAt);
+  const sorted = Float64Array.from(fromCommit.latencies).sort();
+  const fromTxStart = Float64Array.from(tally.fromTxStart).sort();
   const fromAnswer = Float64Array.from(tally.fromAnswer).sort();
-  const toRelay = Float64Array.from(tally.toRelay).sort();
+  const toRelay = Float64Array.from(fromCommit.toRelay).sort();
   const afterRelay = Float64Array.from(tally.afterRelay).sort();
   return {
     expected_deliveries: expected,
     deliveries: tally.deliveries,
     duplicates: tally.duplicates,
+    deliveries_without_commit_time: fromCommit.missing,
     p50_ms: round(percentile(sorted, 50), 1),
     p99_ms: round(percentile(sorted, 99), 1),
     max_ms: round(sorted.at(-1) ?? 0, 1),
+    p50_from_tx_start_ms: round(percentile(fromTxStart, 50), 1),
+    p99_from_tx_start_ms: round(percentile(fromTxStart, 99), 1),
     p50_from_answer_ms: round(percentile(fromAnswer, 50), 1),
     p99_from_answer_ms: round(percentile(fromAnswer, 99), 1),
     ...(toRelay.length > 0
@@ -258,298 +313,350 @@ function kill(child: ChildProcess): Promise<void> {
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
-await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE_ENV }, async (env) => {
-  if (!env.runtime.redis) throw new Error("bench:realtime needs Redis: two instances share it");
-  const load = { loadavg_start: loadavg().map((n) => round(n, 2)), loadavg_end: [] as number[] };
-  const client = createRapportClient({ url: env.url, token: () => env.token, batch: false });
-  const workspaces = [env.workspaceId];
-  for (let i = 1; i < WORKSPACES; i++)
-    workspaces.push((await client.workspaces.create.mutate({ name: `Bench live ${i}` })).id);
-  const oldestXactSec = async () => {
-    const [row] = await env.benchSql.unsafe(
-      "SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0)::float8 AS s FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend'",
-    );
-    return Number(row?.s ?? 0);
-  };
+/**
+ * The bench's own Postgres cluster: latency is taken from each commit's recorded time, which
+ * needs track_commit_timestamp (a restart to turn on, so never on the shared server); the
+ * same durability as the shared server (fsync, synchronous_commit on).
+ */
+let cluster: PostgresCluster | null = null;
+if (!process.env.BENCH_ADMIN_DATABASE_URL) {
+  cluster = await startPostgresCluster({
+    durable: true,
+    maxConnections: 100,
+    settings: { track_commit_timestamp: "on" },
+  });
+  const started = cluster;
+  process.once("exit", () => started.destroySync());
+  process.env.BENCH_ADMIN_DATABASE_URL = cluster.url;
+  note(`own Postgres cluster on port ${cluster.port} (track_commit_timestamp on)`);
+}
 
-  // ---- Rapport: activity.live on two instances ----
-  const ports = [await freePort(), await freePort()];
-  const instances: Awaited<ReturnType<typeof startApiInstance>>[] = [];
-  // Whatever happens below, the instances (and the peers) end before the database is dropped.
-  const children: ChildProcess[] = [];
-  let relayListener: Redis | null = null;
-  try {
-    for (const port of ports) {
-      instances.push(await startApiInstance(env, port, LIVE_ENV));
-      children.push(instances.at(-1)!.child);
-    }
-    note(`instances on ${ports.join(", ")} (pids ${instances.map((i) => i.child.pid).join(", ")})`);
-    // The bench's own runtime only set the run up: the two instances are the system measured,
-    // and their dispatchers deliver the outbox. A third one here would load the process that
-    // timestamps every receipt (the peer phase has nothing like it).
-    await env.runtime.dispatcher.stop();
-    await env.signIn(); // a fresh token: streams live as long as the token they opened with
-
-    const sent = new Map<string, string>();
-    const tally = new Tally(SUBSCRIBERS, sent);
-    const perWorkspace = new Map<string, number>();
-    const requests: http.ClientRequest[] = [];
-    let ready = 0;
-    let ended = 0;
-    let malformed = 0;
-    loopDelay.enable();
-    for (let s = 0; s < SUBSCRIBERS; s++) {
-      const workspaceId = workspaces[s % WORKSPACES]!;
-      perWorkspace.set(workspaceId, (perWorkspace.get(workspaceId) ?? 0) + 1);
-      const url = new URL(`http://${HOST}:${ports[s % 2]}/trpc/activity.live`);
-      url.searchParams.set("input", JSON.stringify({ workspaceId, types: ["contact.created"] }));
-      url.searchParams.set("connectionParams", JSON.stringify({ token: env.token }));
-      const request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } }, (response) => {
-        response.setEncoding("utf8");
-        let buffer = "";
-        response.on("data", (chunk: string) => {
-          const at = Date.now();
-          buffer += chunk;
-          let end = buffer.indexOf("\n\n");
-          while (end >= 0) {
-            const message = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf("\n\n");
-            // Only data messages (not pings or the stream's end: they start with their `event:`
-            // line), one `data:` line each. As cheap as the peer's client: no regex, no split.
-            if (message.startsWith("event:") || message.startsWith("\nevent:")) continue;
-            const data = message.indexOf("data: ");
-            if (data < 0) continue;
-            const lineEnd = message.indexOf("\n", data);
-            const json = message.slice(data + 6, lineEnd < 0 ? undefined : lineEnd);
-            if (json.length === 0) continue;
-            let parsed: {
-              kind?: string;
-              event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
-            };
-            try {
-              parsed = JSON.parse(json) as typeof parsed;
-            } catch {
-              malformed++;
-              continue;
-            }
-            if (parsed.kind === "ready") ready++;
-            else if (parsed.kind === "event" && parsed.event)
-              tally.receive(s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at);
-          }
-        });
-        response.on("close", () => ended++);
-      });
-      request.on("error", () => {});
-      requests.push(request);
-      if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20)); // not all in one burst
-    }
-    await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
-    note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
-
-    // The relay's broadcasts, to split the latency into "until broadcast" and "after".
-    relayListener = new Redis(env.runtime.config.REDIS_URL ?? "redis://127.0.0.1:6379");
-    await relayListener.subscribe(`${env.redisPrefix}events`);
-    relayListener.on("message", (_channel: string, message: string) => {
-      const at = Date.now();
-      for (const event of JSON.parse(message) as { type: string; payload: { contactId?: string } }[])
-        if (event.type === "contact.created" && event.payload.contactId)
-          tally.relayedAt.set(event.payload.contactId, at);
-    });
-    const clients = ports.map((port) =>
-      createRapportClient({ url: `http://${HOST}:${port}`, token: () => env.token, batch: false }),
-    );
-    const watch = monitor(
-      instances.map((i) => i.child.pid!),
-      oldestXactSec,
-    );
-    const commitStarted = Date.now();
-    const commits = await paced(async (k) => {
-      const workspaceId = workspaces[k % WORKSPACES]!;
-      const contact = await clients[k % 2]!.contacts.create.mutate({ workspaceId, name: `Live ${k}` });
-      tally.answeredAt.set(contact.id, Date.now());
-      sent.set(contact.id, workspaceId);
-    });
-    note(`committed ${commits.sent} (${commits.failed} failed) in ${round((Date.now() - commitStarted) / 1000, 1)} s`);
-    const countsPerWorkspace = new Map<string, number>();
-    for (const workspaceId of sent.values())
-      countsPerWorkspace.set(workspaceId, (countsPerWorkspace.get(workspaceId) ?? 0) + 1);
-    const expected = [...countsPerWorkspace].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
-    tally.settle();
-    await waitFor(
-      "the last deliveries",
-      () => {
-        tally.settle();
-        return tally.deliveries >= expected;
-      },
-      DRAIN_MS,
-    );
-    const rapportMemory = watch.stop();
-    const rapport = { ...summary(tally, expected), streams_closed_early: ended, malformed, ...rapportMemory };
-    note(`rapport: ${JSON.stringify(rapport)}`);
-    for (const request of requests) request.destroy();
-    await Promise.all(instances.map((i) => kill(i.child)));
-
-    // ---- The peer: Socket.IO + Redis Streams adapter on two processes ----
-    let peer: Record<string, unknown> | null = null;
-    if (!args["no-peer"]) {
-      await env.benchSql.unsafe(
-        "CREATE TABLE bench_peer_events (id bigserial PRIMARY KEY, room text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+try {
+  await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: LIVE_ENV }, async (env) => {
+    if (!env.runtime.redis) throw new Error("bench:realtime needs Redis: two instances share it");
+    const [tracking] = await env.benchSql.unsafe("SHOW track_commit_timestamp");
+    if (tracking?.track_commit_timestamp !== "on")
+      throw new Error("bench:realtime needs track_commit_timestamp=on on BENCH_ADMIN_DATABASE_URL's server");
+    const load = { loadavg_start: loadavg().map((n) => round(n, 2)), loadavg_end: [] as number[] };
+    const client = createRapportClient({ url: env.url, token: () => env.token, batch: false });
+    const workspaces = [env.workspaceId];
+    for (let i = 1; i < WORKSPACES; i++)
+      workspaces.push((await client.workspaces.create.mutate({ name: `Bench live ${i}` })).id);
+    const oldestXactSec = async () => {
+      const [row] = await env.benchSql.unsafe(
+        "SELECT coalesce(extract(epoch FROM max(now() - xact_start)), 0)::float8 AS s FROM pg_stat_activity WHERE xact_start IS NOT NULL AND backend_type = 'client backend'",
       );
-      const peerPorts = [await freePort(), await freePort()];
-      const peers = await Promise.all(
-        peerPorts.map(
-          (port) =>
-            new Promise<ChildProcess>((resolve, reject) => {
-              const child = spawn(process.execPath, ["--import", "tsx", "bench/realtime-peer.ts"], {
-                cwd: join(repoRoot, "apps/server"),
-                env: {
-                  ...process.env,
-                  PORT: String(port),
-                  DATABASE_URL: env.databaseUrl,
-                  REDIS_URL: env.runtime.config.REDIS_URL ?? "",
-                  PEER_PREFIX: env.redisPrefix,
-                },
-                stdio: ["ignore", "pipe", "inherit"],
-              });
-              children.push(child);
-              process.once("exit", () => child.kill("SIGKILL"));
-              createInterface({ input: child.stdout! }).on("line", (line) => {
-                if (line === "peer ready") resolve(child);
-              });
-              child.once("exit", (code) => reject(new Error(`peer exited (${code})`)));
-            }),
-        ),
-      );
-      const peerSent = new Map<string, string>();
-      const peerTally = new Tally(SUBSCRIBERS, peerSent);
-      const sockets: Socket[] = [];
-      let peerReady = 0;
-      for (let s = 0; s < SUBSCRIBERS; s++) {
-        const room = workspaces[s % WORKSPACES]!;
-        const socket = connectPeer(`http://${HOST}:${peerPorts[s % 2]}`, {
-          forceNew: true,
-          transports: ["websocket"],
-          query: { room },
-        });
-        socket.on("ready", () => peerReady++);
-        socket.on("event", (event: { id: string; room: string; committedAt: string }) =>
-          peerTally.receive(s, event.id, event.room, event.committedAt, Date.now()),
-        );
-        sockets.push(socket);
-        if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20));
+      return Number(row?.s ?? 0);
+    };
+
+    // ---- Rapport: activity.live on two instances ----
+    const ports = [await freePort(), await freePort()];
+    const instances: Awaited<ReturnType<typeof startApiInstance>>[] = [];
+    // Whatever happens below, the instances (and the peers) end before the database is dropped.
+    const children: ChildProcess[] = [];
+    let relayListener: Redis | null = null;
+    try {
+      for (const port of ports) {
+        instances.push(await startApiInstance(env, port, LIVE_ENV));
+        children.push(instances.at(-1)!.child);
       }
-      await waitFor("every peer socket to join", () => peerReady >= SUBSCRIBERS, 60_000);
-      note(`${peerReady}/${SUBSCRIBERS} peer sockets joined`);
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-      const peerWatch = monitor(
-        peers.map((p) => p.pid!),
+      note(`instances on ${ports.join(", ")} (pids ${instances.map((i) => i.child.pid).join(", ")})`);
+      // The bench's own runtime only set the run up: the two instances are the system measured,
+      // and their dispatchers deliver the outbox. A third one here would load the process that
+      // timestamps every receipt (the peer phase has nothing like it).
+      await env.runtime.dispatcher.stop();
+      await env.signIn(); // a fresh token: streams live as long as the token they opened with
+
+      const sent = new Map<string, string>();
+      const tally = new Tally(SUBSCRIBERS, sent);
+      const perWorkspace = new Map<string, number>();
+      const requests: http.ClientRequest[] = [];
+      let ready = 0;
+      let ended = 0;
+      let malformed = 0;
+      loopDelay.enable();
+      for (let s = 0; s < SUBSCRIBERS; s++) {
+        const workspaceId = workspaces[s % WORKSPACES]!;
+        perWorkspace.set(workspaceId, (perWorkspace.get(workspaceId) ?? 0) + 1);
+        const url = new URL(`http://${HOST}:${ports[s % 2]}/trpc/activity.live`);
+        url.searchParams.set("input", JSON.stringify({ workspaceId, types: ["contact.created"] }));
+        url.searchParams.set("connectionParams", JSON.stringify({ token: env.token }));
+        const request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } }, (response) => {
+          response.setEncoding("utf8");
+          let buffer = "";
+          response.on("data", (chunk: string) => {
+            const at = Date.now();
+            buffer += chunk;
+            let end = buffer.indexOf("\n\n");
+            while (end >= 0) {
+              const message = buffer.slice(0, end);
+              buffer = buffer.slice(end + 2);
+              end = buffer.indexOf("\n\n");
+              // Only data messages (not pings or the stream's end: they start with their `event:`
+              // line), one `data:` line each. As cheap as the peer's client: no regex, no split.
+              if (message.startsWith("event:") || message.startsWith("\nevent:")) continue;
+              const data = message.indexOf("data: ");
+              if (data < 0) continue;
+              const lineEnd = message.indexOf("\n", data);
+              const json = message.slice(data + 6, lineEnd < 0 ? undefined : lineEnd);
+              if (json.length === 0) continue;
+              let parsed: {
+                kind?: string;
+                event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
+              };
+              try {
+                parsed = JSON.parse(json) as typeof parsed;
+              } catch {
+                malformed++;
+                continue;
+              }
+              if (parsed.kind === "ready") ready++;
+              else if (parsed.kind === "event" && parsed.event)
+                tally.receive(s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at);
+            }
+          });
+          response.on("close", () => ended++);
+        });
+        request.on("error", () => {});
+        requests.push(request);
+        if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20)); // not all in one burst
+      }
+      await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
+      note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
+
+      // The relay's broadcasts, to split the latency into "until broadcast" and "after".
+      relayListener = new Redis(env.runtime.config.REDIS_URL ?? "redis://127.0.0.1:6379");
+      await relayListener.subscribe(`${env.redisPrefix}events`);
+      relayListener.on("message", (_channel: string, message: string) => {
+        const at = Date.now();
+        for (const event of JSON.parse(message) as { type: string; payload: { contactId?: string } }[])
+          if (event.type === "contact.created" && event.payload.contactId)
+            tally.relayedAt.set(event.payload.contactId, at);
+      });
+      const clients = ports.map((port) =>
+        createRapportClient({ url: `http://${HOST}:${port}`, token: () => env.token, batch: false }),
+      );
+      const watch = monitor(
+        instances.map((i) => i.child.pid!),
         oldestXactSec,
       );
-      const peerCommits = await paced(
-        (k) =>
-          new Promise<void>((resolve, reject) => {
-            const room = workspaces[k % WORKSPACES]!;
-            const request = http.request(
-              { host: HOST, port: peerPorts[k % 2], path: `/commit?room=${room}`, method: "POST", agent },
-              (response) => {
-                let body = "";
-                response.setEncoding("utf8");
-                response.on("data", (chunk: string) => (body += chunk));
-                response.on("end", () => {
-                  if (response.statusCode !== 200) return reject(new Error(`peer answered ${response.statusCode}`));
-                  const { id } = JSON.parse(body) as { id: string };
-                  peerTally.answeredAt.set(id, Date.now());
-                  peerSent.set(id, room);
-                  resolve();
-                });
-              },
-            );
-            request.on("error", reject);
-            request.end();
-          }),
+      const commitStarted = Date.now();
+      const commits = await paced(async (k) => {
+        const workspaceId = workspaces[k % WORKSPACES]!;
+        const contact = await clients[k % 2]!.contacts.create.mutate({ workspaceId, name: `Live ${k}` });
+        tally.answeredAt.set(contact.id, Date.now());
+        sent.set(contact.id, workspaceId);
+      });
+      note(
+        `committed ${commits.sent} (${commits.failed} failed) in ${round((Date.now() - commitStarted) / 1000, 1)} s`,
       );
-      const peerCounts = new Map<string, number>();
-      for (const room of peerSent.values()) peerCounts.set(room, (peerCounts.get(room) ?? 0) + 1);
-      const peerExpected = [...peerCounts].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
+      const countsPerWorkspace = new Map<string, number>();
+      for (const workspaceId of sent.values())
+        countsPerWorkspace.set(workspaceId, (countsPerWorkspace.get(workspaceId) ?? 0) + 1);
+      const expected = [...countsPerWorkspace].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
+      tally.settle();
       await waitFor(
-        "the peer's last deliveries",
+        "the last deliveries",
         () => {
-          peerTally.settle();
-          return peerTally.deliveries >= peerExpected;
+          tally.settle();
+          return tally.deliveries >= expected;
         },
         DRAIN_MS,
       );
-      const peerMemory = peerWatch.stop();
-      const peerSummary = summary(peerTally, peerExpected);
-      peer = { events_sent: peerCommits.sent, ...peerSummary, ...peerMemory };
-      note(`peer: ${JSON.stringify(peer)}`);
-      for (const socket of sockets) socket.disconnect();
-      agent.destroy();
-      await Promise.all(peers.map(kill));
-    }
-    loopDelay.disable();
-    load.loadavg_end = loadavg().map((n) => round(n, 2));
+      const rapportMemory = watch.stop();
+      const committedAt = await commitTimes(
+        env,
+        `SELECT payload->>'contactId' AS id, extract(epoch FROM pg_xact_commit_timestamp(xid(tx_id))) * 1000 AS committed_ms
+       FROM domain_events WHERE type = 'contact.created'`,
+      );
+      const rapport = {
+        ...summary(tally, expected, committedAt),
+        streams_closed_early: ended,
+        malformed,
+        ...rapportMemory,
+      };
+      note(`rapport: ${JSON.stringify(rapport)}`);
+      for (const request of requests) request.destroy();
+      await Promise.all(instances.map((i) => kill(i.child)));
 
-    const p99 = rapport.p99_ms;
-    const peerP99 = (peer?.p99_ms as number | undefined) ?? null;
-    const results = {
-      benchmark: "realtime",
-      measured_at: new Date().toISOString(),
-      subscribers: SUBSCRIBERS,
-      workspaces: WORKSPACES,
-      rate_per_s: RATE,
-      seconds: SECONDS,
-      events_sent: commits.sent,
-      commits_failed: commits.failed,
-      expected_deliveries: rapport.expected_deliveries,
-      deliveries: rapport.deliveries,
-      duplicates: rapport.duplicates,
-      p50_ms: rapport.p50_ms,
-      p99_ms: p99,
-      max_ms: rapport.max_ms,
-      to_relay_p50_ms: rapport.to_relay_p50_ms ?? null,
-      to_relay_p99_ms: rapport.to_relay_p99_ms ?? null,
-      after_relay_p50_ms: rapport.after_relay_p50_ms ?? null,
-      after_relay_p99_ms: rapport.after_relay_p99_ms ?? null,
-      p50_from_answer_ms: rapport.p50_from_answer_ms,
-      p99_from_answer_ms: rapport.p99_from_answer_ms,
-      server_rss_mb: rapport.server_rss_mb,
-      memory_flat: rapport.memory_flat,
-      instances: rapport.instances,
-      streams_closed_early: rapport.streams_closed_early,
-      peer_events_sent: peer?.events_sent ?? null,
-      peer_expected_deliveries: peer?.expected_deliveries ?? null,
-      peer_deliveries: peer?.deliveries ?? null,
-      peer_duplicates: peer?.duplicates ?? null,
-      peer_p50_ms: peer?.p50_ms ?? null,
-      peer_p99_ms: peerP99,
-      peer_max_ms: peer?.max_ms ?? null,
-      peer_p50_from_answer_ms: peer?.p50_from_answer_ms ?? null,
-      peer_p99_from_answer_ms: peer?.p99_from_answer_ms ?? null,
-      peer_server_rss_mb: peer?.server_rss_mb ?? null,
-      peer_memory_flat: peer?.memory_flat ?? null,
-      load: {
-        ...load,
-        pg_oldest_xact_max_s: rapport.pg_oldest_xact_max_s,
-        pg_oldest_xact_p50_s: rapport.pg_oldest_xact_p50_s,
-        peer_pg_oldest_xact_max_s: peer?.pg_oldest_xact_max_s ?? null,
-        bench_process_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6, 1),
-      },
-      targets: TARGETS,
-      passed: {
-        no_loss: rapport.deliveries === rapport.expected_deliveries && rapport.duplicates === 0,
-        p99_under_100: p99 < 100,
-        p99_at_most_peer: peerP99 === null ? null : p99 <= peerP99,
+      // ---- The peer: Socket.IO + Redis Streams adapter on two processes ----
+      let peer: Record<string, unknown> | null = null;
+      if (!args["no-peer"]) {
+        await env.benchSql.unsafe(
+          "CREATE TABLE bench_peer_events (id bigserial PRIMARY KEY, room text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
+        );
+        const peerPorts = [await freePort(), await freePort()];
+        const peers = await Promise.all(
+          peerPorts.map(
+            (port) =>
+              new Promise<ChildProcess>((resolve, reject) => {
+                const child = spawn(process.execPath, ["--import", "tsx", "bench/realtime-peer.ts"], {
+                  cwd: join(repoRoot, "apps/server"),
+                  env: {
+                    ...process.env,
+                    PORT: String(port),
+                    DATABASE_URL: env.databaseUrl,
+                    REDIS_URL: env.runtime.config.REDIS_URL ?? "",
+                    PEER_PREFIX: env.redisPrefix,
+                  },
+                  stdio: ["ignore", "pipe", "inherit"],
+                });
+                children.push(child);
+                process.once("exit", () => child.kill("SIGKILL"));
+                createInterface({ input: child.stdout! }).on("line", (line) => {
+                  if (line === "peer ready") resolve(child);
+                });
+                child.once("exit", (code) => reject(new Error(`peer exited (${code})`)));
+              }),
+          ),
+        );
+        const peerSent = new Map<string, string>();
+        const peerTally = new Tally(SUBSCRIBERS, peerSent);
+        const sockets: Socket[] = [];
+        let peerReady = 0;
+        for (let s = 0; s < SUBSCRIBERS; s++) {
+          const room = workspaces[s % WORKSPACES]!;
+          const socket = connectPeer(`http://${HOST}:${peerPorts[s % 2]}`, {
+            forceNew: true,
+            transports: ["websocket"],
+            query: { room },
+          });
+          socket.on("ready", () => peerReady++);
+          socket.on("event", (event: { id: string; room: string; txStartedAt: string }) =>
+            peerTally.receive(s, event.id, event.room, event.txStartedAt, Date.now()),
+          );
+          sockets.push(socket);
+          if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await waitFor("every peer socket to join", () => peerReady >= SUBSCRIBERS, 60_000);
+        note(`${peerReady}/${SUBSCRIBERS} peer sockets joined`);
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+        const peerWatch = monitor(
+          peers.map((p) => p.pid!),
+          oldestXactSec,
+        );
+        const peerCommits = await paced(
+          (k) =>
+            new Promise<void>((resolve, reject) => {
+              const room = workspaces[k % WORKSPACES]!;
+              const request = http.request(
+                { host: HOST, port: peerPorts[k % 2], path: `/commit?room=${room}`, method: "POST", agent },
+                (response) => {
+                  let body = "";
+                  response.setEncoding("utf8");
+                  response.on("data", (chunk: string) => (body += chunk));
+                  response.on("end", () => {
+                    if (response.statusCode !== 200) return reject(new Error(`peer answered ${response.statusCode}`));
+                    const { id } = JSON.parse(body) as { id: string };
+                    peerTally.answeredAt.set(id, Date.now());
+                    peerSent.set(id, room);
+                    resolve();
+                  });
+                },
+              );
+              request.on("error", reject);
+              request.end();
+            }),
+        );
+        const peerCounts = new Map<string, number>();
+        for (const room of peerSent.values()) peerCounts.set(room, (peerCounts.get(room) ?? 0) + 1);
+        const peerExpected = [...peerCounts].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
+        await waitFor(
+          "the peer's last deliveries",
+          () => {
+            peerTally.settle();
+            return peerTally.deliveries >= peerExpected;
+          },
+          DRAIN_MS,
+        );
+        const peerMemory = peerWatch.stop();
+        const peerSummary = summary(
+          peerTally,
+          peerExpected,
+          await commitTimes(
+            env,
+            "SELECT id::text AS id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS committed_ms FROM bench_peer_events",
+          ),
+        );
+        peer = { events_sent: peerCommits.sent, ...peerSummary, ...peerMemory };
+        note(`peer: ${JSON.stringify(peer)}`);
+        for (const socket of sockets) socket.disconnect();
+        agent.destroy();
+        await Promise.all(peers.map(kill));
+      }
+      loopDelay.disable();
+      load.loadavg_end = loadavg().map((n) => round(n, 2));
+
+      const p99 = rapport.p99_ms;
+      const peerP99 = (peer?.p99_ms as number | undefined) ?? null;
+      const results = {
+        benchmark: "realtime",
+        measured_at: new Date().toISOString(),
+        subscribers: SUBSCRIBERS,
+        workspaces: WORKSPACES,
+        rate_per_s: RATE,
+        seconds: SECONDS,
+        events_sent: commits.sent,
+        commits_failed: commits.failed,
+        expected_deliveries: rapport.expected_deliveries,
+        deliveries: rapport.deliveries,
+        duplicates: rapport.duplicates,
+        latency_from: "commit (pg_xact_commit_timestamp) to receipt",
+        deliveries_without_commit_time: rapport.deliveries_without_commit_time,
+        p50_ms: rapport.p50_ms,
+        p99_ms: p99,
+        max_ms: rapport.max_ms,
+        p50_from_tx_start_ms: rapport.p50_from_tx_start_ms,
+        p99_from_tx_start_ms: rapport.p99_from_tx_start_ms,
+        to_relay_p50_ms: rapport.to_relay_p50_ms ?? null,
+        to_relay_p99_ms: rapport.to_relay_p99_ms ?? null,
+        after_relay_p50_ms: rapport.after_relay_p50_ms ?? null,
+        after_relay_p99_ms: rapport.after_relay_p99_ms ?? null,
+        p50_from_answer_ms: rapport.p50_from_answer_ms,
+        p99_from_answer_ms: rapport.p99_from_answer_ms,
+        server_rss_mb: rapport.server_rss_mb,
         memory_flat: rapport.memory_flat,
-      },
-    };
-    mkdirSync(join(repoRoot, "bench-results"), { recursive: true });
-    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
-    note(`wrote ${RESULTS}`);
-    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  } finally {
-    relayListener?.disconnect();
-    await Promise.all(children.map(kill));
-  }
-});
+        instances: rapport.instances,
+        streams_closed_early: rapport.streams_closed_early,
+        peer_events_sent: peer?.events_sent ?? null,
+        peer_expected_deliveries: peer?.expected_deliveries ?? null,
+        peer_deliveries: peer?.deliveries ?? null,
+        peer_duplicates: peer?.duplicates ?? null,
+        peer_p50_ms: peer?.p50_ms ?? null,
+        peer_p99_ms: peerP99,
+        peer_max_ms: peer?.max_ms ?? null,
+        peer_deliveries_without_commit_time: peer?.deliveries_without_commit_time ?? null,
+        peer_p50_from_tx_start_ms: peer?.p50_from_tx_start_ms ?? null,
+        peer_p99_from_tx_start_ms: peer?.p99_from_tx_start_ms ?? null,
+        peer_p50_from_answer_ms: peer?.p50_from_answer_ms ?? null,
+        peer_p99_from_answer_ms: peer?.p99_from_answer_ms ?? null,
+        peer_server_rss_mb: peer?.server_rss_mb ?? null,
+        peer_memory_flat: peer?.memory_flat ?? null,
+        load: {
+          ...load,
+          postgres: cluster ? "the bench's own cluster (track_commit_timestamp on)" : "BENCH_ADMIN_DATABASE_URL",
+          pg_oldest_xact_max_s: rapport.pg_oldest_xact_max_s,
+          pg_oldest_xact_p50_s: rapport.pg_oldest_xact_p50_s,
+          peer_pg_oldest_xact_max_s: peer?.pg_oldest_xact_max_s ?? null,
+          bench_process_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6, 1),
+        },
+        targets: TARGETS,
+        passed: {
+          no_loss: rapport.deliveries === rapport.expected_deliveries && rapport.duplicates === 0,
+          p99_under_100: p99 < 100,
+          p99_at_most_peer: peerP99 === null ? null : p99 <= peerP99,
+          memory_flat: rapport.memory_flat,
+        },
+      };
+      mkdirSync(join(repoRoot, "bench-results"), { recursive: true });
+      writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+      note(`wrote ${RESULTS}`);
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    } finally {
+      relayListener?.disconnect();
+      await Promise.all(children.map(kill));
+    }
+  });
+} finally {
+  await cluster?.destroy();
+}

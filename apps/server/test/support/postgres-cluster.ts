@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -24,9 +24,23 @@ export interface PostgresCluster {
   restart(): Promise<void>;
   /** Stops the server and deletes its data directory. */
   destroy(): Promise<void>;
+  /** The same, synchronously: for a process's "exit" handler (Ctrl-C), where nothing async runs. */
+  destroySync(): void;
 }
 
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export interface PostgresClusterOptions {
+  /**
+   * fsync on, as the shared server runs: for figures (benchmarks) rather than fault tests,
+   * which skip it to restart fast.
+   */
+  durable?: boolean;
+  /** More server settings (`-c name=value`), e.g. track_commit_timestamp=on. */
+  settings?: Record<string, string>;
+  /** max_connections (default 50). */
+  maxConnections?: number;
+}
+
+export async function startPostgresCluster(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
   const dir = mkdtempSync(join(tmpdir(), "rapport-pg-"));
   const asRoot = userInfo().uid === 0;
   if (asRoot) {
@@ -40,9 +54,17 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const data = join(dir, "data");
   const port = await freePort();
   await pg("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "--no-instructions"]);
-  // The socket goes into the temp dir (not /var/run/postgresql); fsync off: a fast restart
-  // is a clean shutdown, and durability across power loss is not what these tests probe.
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50`;
+  // The socket goes into the temp dir (not /var/run/postgresql); fsync off unless durable: a
+  // fast restart is a clean shutdown, and durability across power loss is not what these tests probe.
+  const settings: Record<string, string> = {
+    listen_addresses: "127.0.0.1",
+    fsync: options.durable ? "on" : "off",
+    max_connections: String(options.maxConnections ?? 50),
+    ...options.settings,
+  };
+  const serverOptions = [`-p ${port}`, `-k ${dir}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(
+    " ",
+  );
   const ctl = (...args: string[]) =>
     pg("pg_ctl", ["-D", data, "-l", join(dir, "server.log"), "-o", serverOptions, "-w", "-t", "60", ...args]);
   await ctl("start");
@@ -58,6 +80,18 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       if (destroyed) return;
       destroyed = true;
       await ctl("stop", "-m", "immediate").catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+    destroySync() {
+      if (destroyed) return;
+      destroyed = true;
+      const args = ["-D", data, "-w", "stop", "-m", "immediate"];
+      try {
+        if (asRoot) execFileSync("runuser", ["-u", PG_OS_USER, "--", join(PG_BIN, "pg_ctl"), ...args]);
+        else execFileSync(join(PG_BIN, "pg_ctl"), args);
+      } catch {
+        // Already stopped.
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
