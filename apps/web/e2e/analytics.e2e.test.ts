@@ -12,7 +12,7 @@ import Papa from "papaparse";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignedInUser, TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 
 let app: TestApp;
 let browser: Browser;
@@ -38,14 +38,6 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function signIn(page: Page, user: SignedInUser) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
-
 async function dashboardReady(page: Page) {
   await page.locator('[data-analytics-state="ready"]').waitFor();
   await expect.poll(() => page.locator("main canvas").count()).toBe(3);
@@ -57,7 +49,7 @@ describe("analytics dashboard", () => {
   it("shows KPIs, charts and the top contacts of a seeded workspace; sorts, exports, links; accessible; phone width", async () => {
     const { context, page, record } = await openPage(browser, app.url);
     await page.goto("/");
-    await signIn(page, owner);
+    await signIn(page, owner.email, owner.password);
     await page.goto(`/w/${workspaceId}/contacts`);
     await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Analytics" }).click();
     await page.waitForURL(/\/analytics$/);
@@ -152,7 +144,7 @@ describe("analytics dashboard", () => {
   it("an as-of day in the past, and an empty workspace", async () => {
     const { context, page, record } = await openPage(browser, app.url);
     await page.goto("/");
-    await signIn(page, owner);
+    await signIn(page, owner.email, owner.password);
     await page.goto(`/w/${workspaceId}/analytics`);
     await dashboardReady(page);
     const day = new Date(Date.now() - 60 * 86_400_000);

@@ -9,7 +9,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorOf, type TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 import { joinWorkspace } from "../../server/test/support/members";
 
 let app: TestApp;
@@ -25,14 +25,6 @@ afterAll(async () => {
 });
 
 const PASSWORD = "correct horse battery staple";
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 /** Closes the toast, if one is showing, so screenshots show the page itself. */
 async function dismissToast(page: Page) {

@@ -5,10 +5,10 @@
  * leaves the list. axe-core checks the Members page with a link showing and the
  * invitation page.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 
 let app: TestApp;
 let browser: Browser;
@@ -23,14 +23,6 @@ afterAll(async () => {
 });
 
 const PASSWORD = "correct horse battery staple";
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 describe("invitations", () => {
   it("owner creates and copies a link → another account is refused → the invitee registers with the address and accepts", async () => {

@@ -6,10 +6,10 @@
  * Screenshots: e2e-artifacts/suggestions.png and e2e-artifacts/cache-panel.png.
  * axe-core runs on the contact page and the cache page (no serious/critical violations).
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import type { TestApp } from "../../server/test/support/app";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 import { joinWorkspace } from "../../server/test/support/members";
 
 let app: TestApp;
@@ -23,14 +23,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.close();
 });
-
-async function signIn(page: Page, user: SignedInUser) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(user.email);
-  await page.getByLabel("Password").fill(user.password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 describe("recommendations dashboard", () => {
   it("suggests a co-participant's contact with a reason, and an owner warms the cache up", async () => {
@@ -63,7 +55,7 @@ describe("recommendations dashboard", () => {
 
     // The contact page of Ana: Carla is suggested through Ben.
     await page.goto(`/w/${workspace.id}/contacts/${people["Ana Ruiz"]}`);
-    await signIn(page, owner);
+    await signIn(page, owner.email, owner.password);
     await page.getByRole("heading", { level: 1, name: "Ana Ruiz" }).waitFor();
     const region = page.getByRole("region", { name: "Suggested connections" });
     await region.getByRole("heading", { level: 2, name: "Suggested connections" }).waitFor();
@@ -154,7 +146,7 @@ describe("recommendations dashboard", () => {
 
     const { context, page, record } = await openPage(browser, app.url);
     await page.goto(`/w/${workspace.id}/cache`);
-    await signIn(page, member);
+    await signIn(page, member.email, member.password);
     await page.getByRole("heading", { level: 1, name: "Cache" }).waitFor();
     await page.getByText("The cache page is for owners and admins.", { exact: false }).waitFor();
     expect(

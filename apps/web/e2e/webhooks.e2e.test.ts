@@ -7,11 +7,11 @@
  * checks the page with the secret showing and with the log open.
  */
 import { verifyWebhook } from "@rapport/core/webhook-signature";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
 import { startReceiver, type WebhookReceiver } from "../../server/test/support/webhook-receiver";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 
 let app: TestApp;
 let browser: Browser;
@@ -30,14 +30,6 @@ afterAll(async () => {
   await receiver?.close();
   await app?.close();
 });
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 describe("webhooks page", () => {
   it("add an endpoint and copy its secret → a contact arrives signed → log, attempt, replay, test, disable", async () => {

@@ -12,11 +12,11 @@
  * Saves e2e-artifacts/workspace-danger-zone.png and workspace-deletion-notice.png;
  * runs axe-core on the Members page (scheduled) and the member's notice.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
 import { joinWorkspace } from "../../server/test/support/members";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
 
 let app: TestApp;
 let browser: Browser;
@@ -32,15 +32,6 @@ afterAll(async () => {
 
 const PASSWORD = "correct horse battery staple";
 const NAME = "Lifecycle E2E";
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/");
-  await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 describe("workspace lifecycle", () => {
   it("sole owner: delete link → danger zone → scheduled (members see it) → cancel → transfer → account deletion possible → new owner deletes it", async () => {
@@ -97,6 +88,7 @@ describe("workspace lifecycle", () => {
 
     // The member sees the notice on every page, and the workspace still works.
     const member = await openPage(browser, app.url);
+    await member.page.goto("/");
     await signIn(member.page, bruno.email, bruno.password);
     await member.page.goto(`/w/${workspaceId}/contacts`);
     const notice = member.page.getByRole("status").filter({ hasText: "scheduled it" });
