@@ -159,7 +159,7 @@ export function prefixTsQuery(query: string): string | null {
 }
 
 /** A lexeme quoted for to_tsquery: inside quotes, a quote is doubled and a backslash escaped. */
-function quoteLexeme(lexeme: string): string {
+export function quoteLexeme(lexeme: string): string {
   return `'${lexeme.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 

@@ -4,6 +4,7 @@ import {
   normalizeQuery,
   phoneDigits,
   queryTokens,
+  quoteLexeme,
   wordsTsQuery,
   escapeLike,
   type SearchField,
@@ -117,9 +118,27 @@ interface QueryPlan {
   /** Whether typo-tolerant matching applies (trigrams need three characters). */
   fuzzy: boolean;
   /** The words with typo-tolerant alternatives (asked for once, when needed), or null when there are none. */
-  typoWords: () => Promise<WordsMatch | null>;
+  typoWords: () => Promise<TypoWords | null>;
   /** The same, once a step has asked for them; null before. */
-  typoWordsAsked: () => Promise<WordsMatch | null> | null;
+  typoWordsAsked: () => Promise<TypoWords | null> | null;
+}
+
+/** A workspace word a query word may stand for, and how similar the two are (pg_trgm). */
+interface Alternative {
+  term: string;
+  similarity: number;
+}
+
+/** The query words with their alternatives, and how close a document holding some of them is. */
+interface TypoWords extends WordsMatch {
+  /**
+   * For each query word, the similarity of the closest form of it the document holds (1 for
+   * the word itself as a word prefix), summed over the words. The alternatives are
+   * whole words from the same vocabulary the documents are made of, so testing which of
+   * them a document holds (a lookup in its sorted lexemes) ranks it as trigram similarity
+   * of its closest word would, without computing trigrams over its whole text.
+   */
+  closeness: (doc: SQL) => SQL;
 }
 
 /**
@@ -157,11 +176,40 @@ function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonl
   };
 }
 
+function typoWords(tokens: string[], alternatives: ReadonlyMap<string, readonly Alternative[]>): TypoWords | null {
+  const words = wordsMatch(
+    tokens,
+    new Map([...alternatives].map(([token, terms]) => [token, terms.map((alternative) => alternative.term)])),
+  );
+  if (!words) return null;
+  const holds = (doc: SQL, lexemes: string, score: number) =>
+    sql`CASE WHEN ${doc} @@ ${tsQueryOnce([lexemes])} THEN ${score}::real ELSE 0 END`;
+  return {
+    ...words,
+    closeness: (doc) =>
+      sql.join(
+        tokens.map(
+          (token) =>
+            sql`GREATEST(${sql.join(
+              [
+                holds(doc, wordsTsQuery([token]), 1),
+                ...(alternatives.get(token) ?? []).map(({ term, similarity }) =>
+                  holds(doc, quoteLexeme(term), similarity),
+                ),
+              ],
+              sql`, `,
+            )})`,
+        ),
+        sql` + `,
+      ),
+  };
+}
+
 function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan {
   const whole = normalizeQuery(q);
   const digits = phoneDigits(q);
   const tokens = queryTokens(q);
-  let typo: Promise<WordsMatch | null> | null = null;
+  let typo: Promise<TypoWords | null> | null = null;
   return {
     text: q,
     words: wordsMatch(tokens),
@@ -169,7 +217,7 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
     fuzzy: whole.length >= 3 || digits !== null,
     typoWords: () =>
       (typo ??= typoAlternatives(deps, workspaceId, tokens).then((alternatives) =>
-        alternatives ? wordsMatch(tokens, alternatives) : null,
+        alternatives ? typoWords(tokens, alternatives) : null,
       )),
     typoWordsAsked: () => typo,
   };
@@ -186,20 +234,20 @@ async function typoAlternatives(
   deps: ServiceDeps,
   workspaceId: string,
   tokens: string[],
-): Promise<Map<string, string[]> | null> {
+): Promise<Map<string, Alternative[]> | null> {
   const correctable = [...new Set(tokens.filter((token) => token.length >= 3 && !/\d/.test(token)))];
   if (correctable.length === 0) return null;
   // Similarity at or above pg_trgm's default threshold, which `%` (and so the index) uses;
   // spelled out too, so a server configured otherwise cannot widen it.
-  const rows = await queryRowsPrepared<{ token: string; term: string }>(
+  const rows = await queryRowsPrepared<{ token: string; term: string; similarity: number | string }>(
     deps.db,
-    sql`SELECT q.token, t.term
+    sql`SELECT q.token, t.term, t.similarity
         FROM unnest(ARRAY[${sql.join(
           correctable.map((token) => sql`${token}`),
           sql`, `,
         )}]::text[]) q(token)
         CROSS JOIN LATERAL (
-          SELECT s.term FROM search_terms s
+          SELECT s.term, similarity(s.term, q.token) AS similarity FROM search_terms s
           WHERE s.workspace_id = ${workspaceId}::uuid
             AND s.term NOT LIKE (q.token || '%')
             AND ((s.term % q.token AND similarity(s.term, q.token) >= ${FUZZY_THRESHOLD}::real)
@@ -208,8 +256,11 @@ async function typoAlternatives(
           LIMIT ${sql.raw(String(TERMS_PER_WORD))}) t`,
   );
   if (rows.length === 0) return null;
-  const alternatives = new Map<string, string[]>();
-  for (const row of rows) alternatives.set(row.token, [...(alternatives.get(row.token) ?? []), row.term]);
+  const alternatives = new Map<string, Alternative[]>();
+  for (const row of rows) {
+    const alternative = { term: row.term, similarity: Number(row.similarity) };
+    alternatives.set(row.token, [...(alternatives.get(row.token) ?? []), alternative]);
+  }
   return alternatives;
 }
 
@@ -333,17 +384,19 @@ export class SearchService {
           : null;
       // Folded once per statement, not for each row compared (see tsQueryOnce).
       const folded = sql`(SELECT search_fold(${plan.text}))`;
+      // Which rows of the pool are closest: by the closest form of each word they hold (see
+      // TypoWords); digits, which have no vocabulary, by the whole-word trigram measure
+      // (word_similarity ties for every word sharing the query's trigrams).
+      const closeness = typo ? typo.closeness(contactDoc) : sql`strict_word_similarity(${folded}, ${contactText})`;
       if (found) {
         candidates.add(
           await queryRowsPrepared<ContactRow>(
             this.deps.db,
-            // word_similarity ties for every word sharing the query's trigrams ("bergman" and
-            // "bergmann" for "bergmam"); the whole-word measure tells the closer one first. Only
-            // the closest are read in full (columns, restriction, the similarity ranked on).
+            // Only the closest are read in full (columns, restriction, the similarity ranked on).
             sql`SELECT ${contactColumns}, word_similarity(${folded}, ${contactText}) AS similarity
                 FROM (
                   SELECT id FROM (
-                    SELECT c.id, strict_word_similarity(${folded}, ${contactText}) AS closeness
+                    SELECT c.id, ${closeness} AS closeness
                     FROM contacts c WHERE ${inWorkspace} AND ${found}
                     LIMIT ${sql.raw(String(Math.max(FUZZY_POOL, take * FUZZY_SCAN_PER_RESULT)))}
                   ) AS pool
