@@ -55,12 +55,18 @@
  *    15k/s from run to run, so a single round after the phases made the ratio as much the
  *    host's load as the delivery's. The receivers do the same work for a floor POST as for a
  *    delivery (parse the body, count the id) and keep the two tallies apart.
+ * 6. Not targets, to explain the ratio: the CPU seconds (from /proc) that this process, the
+ *    worker, the receivers, the floor's sender and the bench database's Postgres backends used
+ *    during the throughput phase and each floor round, and per delivery or POST. On a host with
+ *    few CPUs the ratio can be no better than the floor's CPU per POST over the delivery's per
+ *    delivery (producing the events included), whatever waits are removed.
  *
  * Writes bench-results/webhooks.json at the repo root; progress goes to stderr.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
@@ -162,6 +168,56 @@ async function startReceivers(count: number): Promise<Receivers> {
   });
   await ready;
   return receivers;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 once it is gone. */
+function cpuSecondsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces), in parentheses: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by each process a phase or a floor round runs on. */
+interface CpuSample {
+  /** This process: the API, the outbox consumer writing the messages, the producer's client. */
+  bench: number;
+  worker: number;
+  receivers: number;
+  floor: number;
+  /** Each Postgres backend connected to the bench's database, by pid. */
+  postgres: Map<number, number>;
+}
+
+/** What the processes used between two samples, in CPU seconds. */
+function cpuUsed(from: CpuSample, to: CpuSample) {
+  let postgres = 0;
+  for (const [pid, seconds] of to.postgres) postgres += seconds - (from.postgres.get(pid) ?? 0);
+  const used = {
+    bench_api: to.bench - from.bench,
+    worker: to.worker - from.worker,
+    receivers: to.receivers - from.receivers,
+    floor_sender: to.floor - from.floor,
+    postgres,
+  };
+  const total = Object.values(used).reduce((sum, seconds) => sum + seconds, 0);
+  return Object.fromEntries(
+    Object.entries({ ...used, total }).map(([name, seconds]) => [name, round(seconds, 2)]),
+  ) as typeof used & { total: number };
 }
 
 async function waitForArrivals(receivers: Receivers, expected: number, label: string): Promise<boolean> {
@@ -272,10 +328,23 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
     const floorBodyBytes = Buffer.byteLength(template.body);
     note(`floor body: a delivered message's, ${floorBodyBytes} bytes; headers ${Object.keys(floorHeaders).join(", ")}`);
 
+    const cpuSample = async (): Promise<CpuSample> => {
+      const backends = await env.benchSql.unsafe("SELECT pid FROM pg_stat_activity WHERE datname = current_database()");
+      const usage = process.cpuUsage();
+      return {
+        bench: (usage.user + usage.system) / 1e6,
+        worker: cpuSecondsOf(worker.child.pid),
+        receivers: cpuSecondsOf(receivers.child.pid),
+        floor: cpuSecondsOf(floorSender.child.pid),
+        postgres: new Map(backends.map(({ pid }) => [Number(pid), cpuSecondsOf(Number(pid))])),
+      };
+    };
+
     const floorConcurrency = ENDPOINTS * PER_ENDPOINT_CONCURRENCY;
     /** `total` signed POSTs from the floor's process; their rate. */
     const floorPosts = async (label: string, total: number) => {
       receivers.child.send({ type: "floor-reset" } satisfies ReceiversCommand);
+      const cpuBefore = await cpuSample();
       const seconds = await floorSender.run({
         urls: receivers.urls,
         total,
@@ -288,18 +357,21 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       // Every POST was answered 200 before the sender stopped its clock; the receivers say how many were distinct.
       const { floorDistinct } = await receivers.flush();
       if (floorDistinct !== total) throw new Error(`floor ${label}: ${floorDistinct} of ${total} POSTs arrived`);
-      return total / seconds;
+      return { perSecond: total / seconds, cpu: cpuUsed(cpuBefore, await cpuSample()) };
     };
     // Not measured: the floor's process (started cold, unlike the worker that has just delivered the
     // warm-up event) compiles its hot path first, so that its first round is not the slowest for that alone.
     note(
-      `floor warm-up: ${FLOOR_WARM_UP_POSTS} signed POSTs (${round(await floorPosts("warmup", FLOOR_WARM_UP_POSTS), 1)}/s)`,
+      `floor warm-up: ${FLOOR_WARM_UP_POSTS} signed POSTs (${round((await floorPosts("warmup", FLOOR_WARM_UP_POSTS)).perSecond, 1)}/s)`,
     );
     const floorRounds: number[] = [];
+    const floorRoundsCpu: ReturnType<typeof cpuUsed>[] = [];
     const floorRound = async () => {
       const label = String(floorRounds.length + 1);
       note(`floor round ${label}: ${EVENTS * ENDPOINTS} signed POSTs, ${floorConcurrency} concurrent`);
-      floorRounds.push(await floorPosts(label, EVENTS * ENDPOINTS));
+      const { perSecond, cpu } = await floorPosts(label, EVENTS * ENDPOINTS);
+      floorRounds.push(perSecond);
+      floorRoundsCpu.push(cpu);
       note(`floor round ${label}: ${round(floorRounds.at(-1)!, 1)}/s`);
     };
 
@@ -313,6 +385,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       const [{ now: phaseStart } = { now: "" }] = (await env.benchSql.unsafe("SELECT now()::text AS now")) as {
         now: string;
       }[];
+      const cpuBefore = await cpuSample();
       const started = Date.now();
       for (let offset = 0; offset < events; offset += batch) {
         const size = Math.min(batch, events - offset);
@@ -333,6 +406,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
         `${label}: ${events} contacts created in ${round((Date.now() - started) / 1000, 1)} s; waiting for deliveries`,
       );
       const complete = await delivered;
+      const cpu = cpuUsed(cpuBefore, await cpuSample());
       await receivers.flush();
       const arrivals = receivers.arrivals.slice(before);
       const count = arrivals.length;
@@ -379,6 +453,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
         p99: round(percentile(latencies, 99), 1),
         max: round(latencies.at(-1) ?? Number.NaN, 1),
         bodyBytes: stage(stages?.body_bytes),
+        cpu,
         stages: {
           p50_commit_to_message_ms: stage(stages?.message_p50),
           p99_commit_to_message_ms: stage(stages?.message_p99),
@@ -428,6 +503,12 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       delivery_body_bytes_avg: throughput.bodyBytes,
       ratio_to_floor: round(deliveriesPerSecond / floorPerSecond, 3),
       ratio_to_floor_rounds: floorRounds.map((value) => round(deliveriesPerSecond / value, 3)),
+      // Not targets: CPU seconds each process used (see the header), and per delivery or floor POST.
+      throughput_cpu_s: throughput.cpu,
+      throughput_cpu_ms_per_delivery: round((throughput.cpu.total * 1000) / throughput.expected, 3),
+      floor_rounds_cpu_s: floorRoundsCpu,
+      floor_cpu_ms_per_post: floorRoundsCpu.map(({ total }) => round((total * 1000) / (EVENTS * ENDPOINTS), 3)),
+      host_cpus: availableParallelism(),
       // The unpaced producer's backlog: how long the queue grew, not a latency (see the header).
       backlog_p50_commit_to_delivery_ms: throughput.p50,
       backlog_p99_commit_to_delivery_ms: throughput.p99,
