@@ -343,33 +343,37 @@ export class SearchService {
     const inWorkspace = sql`c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND ${notErased(sql`c.id`)}`;
     const candidates = new Candidates<ContactRow>();
     const whole = normalizeQuery(plan.text);
-    if (whole) {
-      // Exact matches sort first in each field's order, then its prefixes. The range is
-      // spelled out (text_pattern_ops' byte order, which is also the ORDER BY's) so that a
-      // prepared statement's generic plan reads it from the index as a custom plan would.
-      const inOrder = (field: SQL) =>
-        sql`(SELECT c.id FROM contacts c
-             WHERE ${inWorkspace} AND search_fold(${field}) ~>=~ ${whole} AND search_fold(${field}) ~<~ ${whole + PREFIX_END}
-               AND search_fold(${field}) LIKE ${likePrefix(plan.text)}
-             ORDER BY search_fold(${field}) USING ~<~, c.id LIMIT ${sql.raw(String(take))})`;
-      candidates.add(
-        await queryRowsPrepared<ContactRow>(
-          this.deps.db,
-          sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c
-              WHERE c.id IN (${inOrder(sql`c.name`)} UNION ALL ${inOrder(sql`c.email`)} UNION ALL ${inOrder(sql`c.company`)})`,
-        ),
-      );
-    }
+    // Exact matches sort first in each field's order, then its prefixes. The range is
+    // spelled out (text_pattern_ops' byte order, which is also the ORDER BY's) so that a
+    // prepared statement's generic plan reads it from the index as a custom plan would.
+    const inOrder = (field: SQL) =>
+      sql`(SELECT c.id FROM contacts c
+           WHERE ${inWorkspace} AND search_fold(${field}) ~>=~ ${whole} AND search_fold(${field}) ~<~ ${whole + PREFIX_END}
+             AND search_fold(${field}) LIKE ${likePrefix(plan.text)}
+           ORDER BY search_fold(${field}) USING ~<~, c.id LIMIT ${sql.raw(String(take))})`;
+    const prefixed = whole
+      ? sql`${inOrder(sql`c.name`)} UNION ALL ${inOrder(sql`c.email`)} UNION ALL ${inOrder(sql`c.company`)}`
+      : null;
     // Contacts are looked up by every word, one letter or not: the index's read is bounded
     // by the number of contacts, and a one-letter query is what the palette asks first.
+    // Only when the exact and prefix matches do not fill the page, and then as many more as
+    // they found (some may be among them): asked in the same statement, decided there.
     const byWords = plan.words?.all;
-    if (candidates.size < take && byWords) {
+    if (prefixed || byWords) {
+      const prefixCount = sql`(SELECT count(DISTINCT p.id) FROM prefixed p)`;
       candidates.add(
         await queryRowsPrepared<ContactRow>(
           this.deps.db,
-          sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c
-              WHERE ${inWorkspace} AND ${byWords(contactDoc)}
-              LIMIT ${sql.raw(String(Math.max(take * 3, 30) + candidates.size))}`,
+          sql`WITH prefixed AS MATERIALIZED (${prefixed ?? sql`SELECT c.id FROM contacts c WHERE false`})${
+            byWords
+              ? sql`, worded AS MATERIALIZED (
+                  SELECT c.id FROM contacts c
+                  WHERE ${inWorkspace} AND ${byWords(contactDoc)} AND ${prefixCount} < ${sql.raw(String(take))}
+                  LIMIT ${prefixCount} + ${sql.raw(String(Math.max(take * 3, 30)))})`
+              : sql``
+          }
+              SELECT ${contactColumns}, 0 AS similarity FROM contacts c
+              WHERE c.id IN (SELECT p.id FROM prefixed p${byWords ? sql` UNION ALL SELECT w.id FROM worded w` : sql``})`,
         ),
       );
     }
