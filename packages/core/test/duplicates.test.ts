@@ -99,6 +99,15 @@ describe("names and companies", () => {
     expect(nameSimilarity("John Smith", "Jane Smith")).toBeLessThan(0.55);
     expect(nameSimilarity("Ana Lima", "Ana Silva")).toBeLessThan(0.4);
   });
+  it("counts each distinct trigram once, as pg_trgm's similarity does", () => {
+    expect(nameSimilarity("Ana Ana", "Ana")).toBe(1);
+    // "  a", " an", "ana", "na " against those and "  l", " li", "lim", "ima", "ma ": 4 of 9.
+    expect(nameSimilarity("Ana", "Ana Lima")).toBe(4 / 9);
+    // "anna": "  a", " an", "ann", "nna", "na " — 3 shared of 6 with "ana".
+    expect(nameSimilarity("Anna", "Ana")).toBe(0.5);
+    expect(nameSimilarity("", "Ana")).toBe(0);
+    expect(nameSimilarity("", "")).toBe(0);
+  });
   it("drops legal forms and punctuation from companies", () => {
     expect(companyMatchKey("Acme, Inc.")).toBe("acme");
     expect(companyMatchKey("ACME GmbH")).toBe("acme");

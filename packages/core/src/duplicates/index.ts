@@ -143,20 +143,39 @@ function words_(value: string): string[] {
     .filter((word) => word.length > 0);
 }
 
-/** The trigrams of each word of a name, as pg_trgm makes them (two spaces before a word, one after). */
-export function nameTrigrams(name: string): Set<string> {
-  const grams = new Set<string>();
+/**
+ * The distinct trigrams of each word of a name, as pg_trgm makes them (two spaces before a
+ * word, one after), each packed into one number (its three UTF-16 code units, 16 bits each:
+ * exact in a double) and sorted. Two names then compare by merging two short arrays of
+ * numbers instead of looking strings up in a set, and an import compares each row's name
+ * with twenty or more candidates.
+ */
+function nameTrigrams(name: string): Float64Array {
+  const packed: number[] = [];
   for (const word of words_(name)) {
     const padded = `  ${word} `;
-    for (let i = 0; i + 3 <= padded.length; i++) grams.add(padded.slice(i, i + 3));
+    for (let i = 0; i + 3 <= padded.length; i++)
+      packed.push(padded.charCodeAt(i) * 4_294_967_296 + padded.charCodeAt(i + 1) * 65_536 + padded.charCodeAt(i + 2));
   }
-  return grams;
+  const sorted = Float64Array.from(packed).sort();
+  let distinct = 0;
+  for (let i = 0; i < sorted.length; i++)
+    if (distinct === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i]!;
+  return sorted.subarray(0, distinct);
 }
 
-function jaccard(left: Set<string>, right: Set<string>): number {
+/** Shared trigrams over all trigrams of the two (both sorted and distinct). */
+function jaccard(left: Float64Array, right: Float64Array): number {
   let shared = 0;
-  for (const gram of left) if (right.has(gram)) shared++;
-  const total = left.size + right.size - shared;
+  for (let i = 0, j = 0; i < left.length && j < right.length; ) {
+    if (left[i] === right[j]) {
+      shared++;
+      i++;
+      j++;
+    } else if (left[i]! < right[j]!) i++;
+    else j++;
+  }
+  const total = left.length + right.length - shared;
   return total === 0 ? 0 : shared / total;
 }
 
@@ -165,14 +184,15 @@ export function nameSimilarity(a: string, b: string): number {
   return jaccard(nameTrigrams(a), nameTrigrams(b));
 }
 
-/** A contact's comparison keys, computed once per contact. */
-interface Keyed {
+/** A contact's comparison keys, computed once per contact (`keyContact`). */
+export interface KeyedContact {
   contact: DedupContact;
   email: string | null;
   phone: string | null;
   company: string | null;
-  trigrams: Set<string>;
+  trigrams: Float64Array;
 }
+type Keyed = KeyedContact;
 
 /**
  * Phone keys by the number as written, kept across calls (bounded: emptied when full). Parsing
@@ -203,15 +223,12 @@ function keyed(contact: DedupContact, defaultCountry?: CountryCode): Keyed {
 }
 
 /**
- * Keys made once per contact object. Keying parses the phone number, the dearest step;
- * an import batch checks a thousand rows against candidates that recur from row to row
- * (the same company, the same number), so each candidate object is keyed once.
+ * A contact keyed for `likelyDuplicatesAmong`. Keying parses the phone number, the dearest
+ * step; an import batch checks a thousand rows against candidates that recur from row to
+ * row (the same company, the same number), so it keys each candidate once.
  */
-const keyedContacts = new WeakMap<DedupContact, Keyed>();
-function keyedOnce(contact: DedupContact): Keyed {
-  let entry = keyedContacts.get(contact);
-  if (!entry) keyedContacts.set(contact, (entry = keyed(contact)));
-  return entry;
+export function keyContact(contact: DedupContact): KeyedContact {
+  return keyed(contact);
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
@@ -252,11 +269,24 @@ export function likelyDuplicates(
   existing: readonly DedupContact[],
   limit = 5,
 ): { contactId: string; score: number; reasons: DuplicateReason[] }[] {
+  return likelyDuplicatesAmong(
+    candidate,
+    existing.map((contact) => keyed(contact)),
+    limit,
+  );
+}
+
+/** `likelyDuplicates` among contacts keyed beforehand (`keyContact`). */
+export function likelyDuplicatesAmong(
+  candidate: Omit<DedupContact, "id">,
+  existing: readonly KeyedContact[],
+  limit = 5,
+): { contactId: string; score: number; reasons: DuplicateReason[] }[] {
   const probe = keyed({ ...candidate, id: "" });
   const found: { contactId: string; score: number; reasons: DuplicateReason[] }[] = [];
   for (const contact of existing) {
-    const pair = compareKeyed(probe, keyedOnce(contact));
-    if (pair) found.push({ contactId: contact.id, score: pair.score, reasons: pair.reasons });
+    const pair = compareKeyed(probe, contact);
+    if (pair) found.push({ contactId: contact.contact.id, score: pair.score, reasons: pair.reasons });
   }
   return found.sort((x, y) => y.score - x.score || (x.contactId < y.contactId ? -1 : 1)).slice(0, limit);
 }
@@ -317,7 +347,7 @@ function similarNames(group: readonly Keyed[], visit: (a: Keyed, b: Keyed) => vo
     eachPair(group, visit);
     return;
   }
-  const postings = new Map<string, number[]>();
+  const postings = new Map<number, number[]>();
   group.forEach((entry, index) => {
     for (const gram of entry.trigrams) push(postings, gram, index);
   });
@@ -329,7 +359,7 @@ function similarNames(group: readonly Keyed[], visit: (a: Keyed, b: Keyed) => vo
       for (const j of list) if (j > i) shared.set(j, (shared.get(j) ?? 0) + 1);
     }
     // Similarity ≥ the threshold needs at least that share of the smaller set in common.
-    const needed = Math.max(1, Math.floor(group[i]!.trigrams.size * NAME_SIMILARITY_THRESHOLD * 0.5));
+    const needed = Math.max(1, Math.floor(group[i]!.trigrams.length * NAME_SIMILARITY_THRESHOLD * 0.5));
     for (const [j, count] of shared) if (count >= needed) visit(group[i]!, group[j]!);
   }
 }

@@ -12,7 +12,7 @@ import {
   type ImportMapping,
   type ImportOptions,
 } from "@rapport/core/schemas";
-import { likelyDuplicates, type DedupContact, type DuplicateReason } from "@rapport/core";
+import { type DuplicateReason, type KeyedContact, keyContact, likelyDuplicatesAmong } from "@rapport/core";
 import { contactImports, contactImportTemplates, queryRows, type Executor } from "@rapport/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { conflict, DomainError, notFound } from "../../errors";
@@ -840,23 +840,24 @@ async function possibleDuplicates(
         GROUP BY d.id, d.name, d.email, d.phone, d.company`,
   );
   if (candidates.length === 0) return found;
-  // One object per contact however many rows it is a candidate for: the core keys each
-  // contact object once, not once per row it is compared with.
-  const byRow = new Map<number, DedupContact[]>();
+  // Each contact keyed once however many rows it is a candidate for, not once per row it is
+  // compared with.
+  const byRow = new Map<number, KeyedContact[]>();
   const contacts = new Map<string, (typeof candidates)[number]>();
   for (const candidate of candidates) {
     contacts.set(candidate.id, candidate);
+    const keyed = keyContact(candidate);
     for (const n of candidate.rows.split(",")) {
       const row = Number(n);
       const list = byRow.get(row);
-      if (list) list.push(candidate);
-      else byRow.set(row, [candidate]);
+      if (list) list.push(keyed);
+      else byRow.set(row, [keyed]);
     }
   }
   for (const { row, contact } of rows) {
     const list = byRow.get(row);
     if (!list) continue;
-    const [best] = likelyDuplicates(
+    const [best] = likelyDuplicatesAmong(
       {
         name: contact.name,
         email: contact.email ?? null,
