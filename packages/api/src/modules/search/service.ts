@@ -121,6 +121,19 @@ interface QueryPlan {
   typoWords: () => Promise<TypoWords | null>;
   /** The same, once a step has asked for them; null before. */
   typoWordsAsked: () => Promise<TypoWords | null> | null;
+  /**
+   * The statement that finds the typo alternatives (see alternativesQuery), for a step to
+   * ask along with its own; null when no query word is corrected.
+   */
+  typoQuery: SQL | null;
+  /** Hands over the alternatives another statement found with typoQuery. */
+  typoFound: (rows: AlternativeRow[]) => void;
+}
+
+interface AlternativeRow {
+  token: string;
+  term: string;
+  similarity: number | string;
 }
 
 /** A workspace word a query word may stand for, and how similar the two are (pg_trgm). */
@@ -209,39 +222,41 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
   const whole = normalizeQuery(q);
   const digits = phoneDigits(q);
   const tokens = queryTokens(q);
+  // Query words of three letters or more without digits: typos in numbers are not corrected.
+  const correctable = [...new Set(tokens.filter((token) => token.length >= 3 && !/\d/.test(token)))];
   let typo: Promise<TypoWords | null> | null = null;
+  let found: Map<string, Alternative[]> | null | undefined;
+  const alternatives = async () => {
+    if (found !== undefined) return found;
+    if (correctable.length === 0) return null;
+    return alternativesOf(
+      await queryRowsPrepared<AlternativeRow>(deps.db, alternativesQuery(workspaceId, correctable)),
+    );
+  };
   return {
     text: q,
     words: wordsMatch(tokens),
     digits,
     fuzzy: whole.length >= 3 || digits !== null,
-    typoWords: () =>
-      (typo ??= typoAlternatives(deps, workspaceId, tokens).then((alternatives) =>
-        alternatives ? typoWords(tokens, alternatives) : null,
-      )),
+    typoWords: () => (typo ??= alternatives().then((terms) => (terms ? typoWords(tokens, terms) : null))),
     typoWordsAsked: () => typo,
+    typoQuery: correctable.length > 0 ? alternativesQuery(workspaceId, correctable) : null,
+    typoFound: (rows) => {
+      found ??= alternativesOf(rows);
+    },
   };
 }
 
 /**
- * For each query word of three letters or more without digits, the workspace words it
+ * For each query word given (three letters or more, no digits), the workspace words it
  * may stand for: those containing it ("anna" → "hanna") and those
  * most similar to it ("jonsen" → "jensen"), from the trigram-indexed vocabulary (words
- * it starts are found by the word prefix already). Null when no word has any, so that
- * nothing new would be found.
+ * it starts are found by the word prefix already), with their similarity.
  */
-async function typoAlternatives(
-  deps: ServiceDeps,
-  workspaceId: string,
-  tokens: string[],
-): Promise<Map<string, Alternative[]> | null> {
-  const correctable = [...new Set(tokens.filter((token) => token.length >= 3 && !/\d/.test(token)))];
-  if (correctable.length === 0) return null;
+function alternativesQuery(workspaceId: string, correctable: string[]): SQL {
   // Similarity at or above pg_trgm's default threshold, which `%` (and so the index) uses;
   // spelled out too, so a server configured otherwise cannot widen it.
-  const rows = await queryRowsPrepared<{ token: string; term: string; similarity: number | string }>(
-    deps.db,
-    sql`SELECT q.token, t.term, t.similarity
+  return sql`SELECT q.token, t.term, t.similarity
         FROM unnest(ARRAY[${sql.join(
           correctable.map((token) => sql`${token}`),
           sql`, `,
@@ -253,8 +268,11 @@ async function typoAlternatives(
             AND ((s.term % q.token AND similarity(s.term, q.token) >= ${FUZZY_THRESHOLD}::real)
                  OR s.term LIKE ('%' || q.token || '%'))
           ORDER BY s.term LIKE ('%' || q.token || '%') DESC, similarity(s.term, q.token) DESC, s.term
-          LIMIT ${sql.raw(String(TERMS_PER_WORD))}) t`,
-  );
+          LIMIT ${sql.raw(String(TERMS_PER_WORD))}) t`;
+}
+
+/** The alternatives by query word; null when no word has any, so that nothing new would be found. */
+function alternativesOf(rows: AlternativeRow[]): Map<string, Alternative[]> | null {
   if (rows.length === 0) return null;
   const alternatives = new Map<string, Alternative[]>();
   for (const row of rows) {
@@ -361,21 +379,43 @@ export class SearchService {
     const byWords = plan.words?.all;
     if (prefixed || byWords) {
       const prefixCount = sql`(SELECT count(DISTINCT p.id) FROM prefixed p)`;
-      candidates.add(
-        await queryRowsPrepared<ContactRow>(
+      const found = sql`SELECT p.id FROM prefixed p${byWords ? sql` UNION ALL SELECT w.id FROM worded w` : sql``}`;
+      const steps = sql`WITH prefixed AS MATERIALIZED (${prefixed ?? sql`SELECT c.id FROM contacts c WHERE false`})${
+        byWords
+          ? sql`, worded AS MATERIALIZED (
+              SELECT c.id FROM contacts c
+              WHERE ${inWorkspace} AND ${byWords(contactDoc)} AND ${prefixCount} < ${sql.raw(String(take))}
+              LIMIT ${prefixCount} + ${sql.raw(String(Math.max(take * 3, 30)))})`
+          : sql``
+      }`;
+      const rows = sql`SELECT ${contactColumns}, 0 AS similarity FROM contacts c WHERE c.id IN (${found})`;
+      // When these do not fill the page either, the typo step below needs the query words'
+      // alternatives: found in the same statement (one round trip fewer), and only then.
+      const corrections = plan.fuzzy && !plan.digits ? plan.typoQuery : null;
+      if (corrections) {
+        const read = await queryRowsPrepared<
+          Partial<ContactRow> & { tokens: string[] | null; terms: string[] | null; similarities: unknown[] | null }
+        >(
           this.deps.db,
-          sql`WITH prefixed AS MATERIALIZED (${prefixed ?? sql`SELECT c.id FROM contacts c WHERE false`})${
-            byWords
-              ? sql`, worded AS MATERIALIZED (
-                  SELECT c.id FROM contacts c
-                  WHERE ${inWorkspace} AND ${byWords(contactDoc)} AND ${prefixCount} < ${sql.raw(String(take))}
-                  LIMIT ${prefixCount} + ${sql.raw(String(Math.max(take * 3, 30)))})`
-              : sql``
-          }
-              SELECT ${contactColumns}, 0 AS similarity FROM contacts c
-              WHERE c.id IN (SELECT p.id FROM prefixed p${byWords ? sql` UNION ALL SELECT w.id FROM worded w` : sql``})`,
-        ),
-      );
+          sql`${steps}, corrections AS MATERIALIZED (
+                SELECT k.token, k.term, k.similarity FROM (${corrections}) k
+                WHERE (SELECT count(DISTINCT f.id) FROM (${found}) f) < ${sql.raw(String(take))})
+              SELECT a.tokens, a.terms, a.similarities, r.*
+              FROM (SELECT array_agg(x.token) AS tokens, array_agg(x.term) AS terms, array_agg(x.similarity) AS similarities
+                    FROM corrections x) a
+              LEFT JOIN LATERAL (${rows}) r ON true`,
+        );
+        // A row without a contact carries only the alternatives (none of the contacts matched).
+        candidates.add(read.filter((row): row is ContactRow & (typeof read)[number] => typeof row.id === "string"));
+        if (candidates.size < take) {
+          const { tokens, terms, similarities } = read[0] ?? { tokens: null, terms: null, similarities: null };
+          plan.typoFound(
+            (tokens ?? []).map((token, i) => ({ token, term: terms![i]!, similarity: Number(similarities![i]) })),
+          );
+        }
+      } else {
+        candidates.add(await queryRowsPrepared<ContactRow>(this.deps.db, sql`${steps} ${rows}`));
+      }
     }
     if (candidates.size < take && plan.fuzzy) {
       // Typos and words inside words, through the vocabulary and the full-text index;
