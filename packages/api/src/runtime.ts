@@ -235,8 +235,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     async close() {
       if (closed) return;
       closed = true;
-      await queue.close();
+      // The event consumers first: their batches enqueue jobs (webhook deliveries), which a
+      // closed queue refuses. What a job still running commits stays in the outbox for the next start.
       await dispatcher.stop();
+      await queue.close();
       restrictions.close();
       await cache.close();
       await probeDatabase?.close();
