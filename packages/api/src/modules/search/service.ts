@@ -156,7 +156,7 @@ interface TypoWords extends WordsMatch {
 
 /**
  * A full-text condition on a tsvector, word by word (each with its alternatives). Over
- * interactions, only rare words are looked up in the index (see interactionsWithWords);
+ * interactions, only rare words are looked up in the index (see SearchService.lookup);
  * a one-letter word never is: every indexed word starting with that letter would be read.
  * A digit may be: numbers starting with it are far fewer.
  */
@@ -486,13 +486,47 @@ export class SearchService {
     const typoKnown = typoCapable ? await plan.typoWordsAsked() : null;
     const passes = [plan.words, typoKnown].filter((words): words is WordsMatch => words !== null);
     const recent = passes.length > 0 ? await this.recentWithWords(workspaceId, passes, take) : [];
-    if (plan.words) await this.interactionsWithWords(workspaceId, plan.words, take, candidates, recent[0]!);
+    const knownTypoRecent = typoKnown ? recent[passes.length - 1]! : null;
+    // The alternatives' lookup, when asked along with the words' (see below).
+    let typoLookup: InteractionRow[] | null = null;
+    if (plan.words) {
+      candidates.add(recent[0]!.rows);
+      if (candidates.size < take) {
+        const words = this.lookup(workspaceId, plan.words, take, recent[0]!);
+        // When the alternatives are known and their matches among the newest cannot fill
+        // the page either, their lookup follows whatever the words' finds (it is skipped only
+        // when those fill the page, rare for a word that is not among the newest): both are
+        // asked in one statement, one round trip instead of two.
+        if (
+          typoKnown &&
+          knownTypoRecent &&
+          candidates.size + knownTypoRecent.rows.filter((row) => !candidates.has(row.id)).length < take
+        ) {
+          const typo = this.lookup(workspaceId, typoKnown, take, knownTypoRecent);
+          const rows = await queryRowsPrepared<InteractionRow & { pass: number | string }>(
+            this.deps.db,
+            sql`SELECT 0 AS pass, w.* FROM (${words}) w UNION ALL SELECT 1 AS pass, t.* FROM (${typo}) t`,
+          );
+          candidates.add(rows.filter((row) => Number(row.pass) === 0));
+          typoLookup = rows.filter((row) => Number(row.pass) === 1);
+        } else {
+          candidates.add(await queryRowsPrepared<InteractionRow>(this.deps.db, words));
+        }
+      }
+    }
     if (candidates.size < take && typoCapable) {
       const typo = await plan.typoWords();
       if (typo) {
         const typoRecent =
-          typo === typoKnown ? recent[passes.length - 1]! : (await this.recentWithWords(workspaceId, [typo], take))[0]!;
-        await this.interactionsWithWords(workspaceId, typo, take, candidates, typoRecent);
+          typo === typoKnown ? knownTypoRecent! : (await this.recentWithWords(workspaceId, [typo], take))[0]!;
+        candidates.add(typoRecent.rows);
+        if (candidates.size < take) {
+          candidates.add(
+            typo === typoKnown && typoLookup
+              ? typoLookup
+              : await queryRowsPrepared<InteractionRow>(this.deps.db, this.lookup(workspaceId, typo, take, typoRecent)),
+          );
+        }
       }
     }
     return rank(
@@ -527,7 +561,7 @@ export class SearchService {
    * The newest interactions matching each of `passes`, among the RECENT_SCAN newest (read
    * once for all of them), and how many of those each word of each pass matches. A
    * common word is among them, found without reading its every match; how common each
-   * word is decides what the index is asked for next (interactionsWithWords). Interactions
+   * word is decides what the index is asked for next (lookup). Interactions
    * of restricted contacts are not processed (GDPR Art. 18); an erased contact's
    * interactions have no subject or summary left to match.
    */
@@ -569,19 +603,11 @@ export class SearchService {
   }
 
   /**
-   * The newest interactions matching `words`, added to `candidates` until it holds
-   * `take`: those among the newest (`recent`), then, when too few, through the index.
+   * The statement reading the newest interactions matching `words` beyond those among the
+   * newest (`recent`, which decides how): asked when those do not fill the page.
    */
-  private async interactionsWithWords(
-    workspaceId: string,
-    words: WordsMatch,
-    take: number,
-    candidates: Candidates<InteractionRow>,
-    recent: RecentMatches,
-  ): Promise<void> {
+  private lookup(workspaceId: string, words: WordsMatch, take: number, recent: RecentMatches): SQL {
     const page = sql.raw(String(take * 2));
-    candidates.add(recent.rows);
-    if (candidates.size >= take) return;
     // Reading a word's every match through the index costs in proportion to them (a word in
     // a tenth of two million interactions: 200,000 to gather). So only the rare words (few
     // among the newest) are looked up, and the others tested on what they find; the matches
@@ -611,19 +637,14 @@ export class SearchService {
               WHERE r.search_doc @@ ${tsQueryOnce(words.parts)}`;
     const read =
       rare.length > 0 ? sql`(SELECT id, occurred_at FROM found LIMIT ${sql.raw(String(INDEXED_SCAN))})` : sql`found`;
-    candidates.add(
-      await queryRowsPrepared<InteractionRow>(
-        this.deps.db,
-        sql`WITH found AS MATERIALIZED (${found})
+    return sql`WITH found AS MATERIALIZED (${found})
             SELECT ${interactionColumns}, 0 AS similarity
             FROM (SELECT id FROM ${read} f ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
             JOIN interactions i ON i.id = newest.id
             JOIN contacts c ON c.id = i.contact_id
             WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
             ORDER BY i.occurred_at DESC, i.id DESC
-            LIMIT ${page}`,
-      ),
-    );
+            LIMIT ${page}`;
   }
 }
 
@@ -640,6 +661,10 @@ class Candidates<R extends { id: string }> {
 
   get size(): number {
     return this.rows.length;
+  }
+
+  has(id: string): boolean {
+    return this.seen.has(id);
   }
 
   add(rows: R[]): void {
