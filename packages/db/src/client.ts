@@ -310,6 +310,10 @@ function createPostgres(
       // table starts wherever a concurrent one is, so equally good results changed from one
       // request to the next.
       synchronize_seqscans: "off",
+      // Whatever the server's default: the outbox's readers (the dispatcher's batches) rely on
+      // each statement seeing what committed before it. Set once per connection rather than
+      // per transaction (a statement each).
+      default_transaction_isolation: "read committed",
     },
   });
   guardPostgresPool(client, settings.guard);

@@ -4,7 +4,7 @@ import type { Logger } from "../../logger";
 import {
   type CommitPosition,
   committedAfter,
-  eventHorizon,
+  eventHorizonWith,
   newestCommittedPosition,
   readCommittedEvents,
 } from "./committed";
@@ -249,50 +249,51 @@ export class EventDispatcher {
     const { consumer } = lane;
     let position: CommitPosition | null = null;
     let commit: CommitNotice | null = null;
-    const delivered = await this.database.db.transaction(
-      async (tx) => {
-        // The horizon first, in a statement of its own (the read below is a later statement
-        // with a newer snapshot, which READ COMMITTED gives; it is asked for explicitly below),
-        // and before this transaction holds an xid of its own, which would hold it back.
-        const horizon = await eventHorizon(tx);
-        const [claim] = await queryRows<{ claimed: boolean }>(
-          tx,
-          sql`SELECT pg_try_advisory_xact_lock(hashtext('event_consumers'), hashtext(${consumer.name})) AS claimed`,
-        );
-        if (!claim?.claimed) return 0; // another instance holds this consumer
-        // A later statement than the claim, so its snapshot sees the cursor the previous
-        // holder committed before it let go.
-        const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
-          tx,
-          sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers WHERE name = ${consumer.name}`,
-        );
-        if (!cursor) return 0;
-        const after = { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) };
-        const rows = await readCommittedEvents(tx, {
-          after,
-          below: horizon,
-          limit: BATCH_SIZE,
-        });
-        if (rows.length === 0) {
-          lane.cursor = after;
-          return 0;
-        }
-        // The consumer works on this transaction: its writes commit with the cursor, and on
-        // a single connection (PGlite) a query through the pool here would wait forever.
-        await consumer.handle(
-          rows.map(({ txId: _txId, ...event }) => event),
-          tx,
-        );
-        const last = rows[rows.length - 1]!;
-        await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
+    const delivered = await this.database.db.transaction(async (tx) => {
+      // The horizon first, in a statement before the read (the read is a later statement
+      // with a newer snapshot, which READ COMMITTED gives: every connection's default, set
+      // when it connects — not per transaction, which would be one more statement each),
+      // and before this transaction holds an xid of its own, which would hold it back. The
+      // consumer's lock is tried in the same statement (it takes no xid): every statement
+      // is a round trip that, on a loaded host, also hands the CPU to a backend, and a
+      // batch runs per consumer per commit or so. A horizon from before the lock is only
+      // older, so still a safe bound for the read.
+      const { horizon, claimed } = await eventHorizonWith<{ claimed: boolean }>(
+        tx,
+        sql`pg_try_advisory_xact_lock(hashtext('event_consumers'), hashtext(${consumer.name})) AS claimed`,
+      );
+      if (!claimed) return 0; // another instance holds this consumer
+      // A later statement than the claim, so its snapshot sees the cursor the previous
+      // holder committed before it let go.
+      const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
+        tx,
+        sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers WHERE name = ${consumer.name}`,
+      );
+      if (!cursor) return 0;
+      const after = { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) };
+      const rows = await readCommittedEvents(tx, {
+        after,
+        below: horizon,
+        limit: BATCH_SIZE,
+      });
+      if (rows.length === 0) {
+        lane.cursor = after;
+        return 0;
+      }
+      // The consumer works on this transaction: its writes commit with the cursor, and on
+      // a single connection (PGlite) a query through the pool here would wait forever.
+      await consumer.handle(
+        rows.map(({ txId: _txId, ...event }) => event),
+        tx,
+      );
+      const last = rows[rows.length - 1]!;
+      await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
                            WHERE name = ${consumer.name}`);
-        // Known once committed: a failed batch leaves the cursor where it was.
-        position = { txId: last.txId, id: Number(last.id) };
-        commit = commitNoticeOf(tx);
-        return rows.length;
-      },
-      { isolationLevel: "read committed" },
-    );
+      // Known once committed: a failed batch leaves the cursor where it was.
+      position = { txId: last.txId, id: Number(last.id) };
+      commit = commitNoticeOf(tx);
+      return rows.length;
+    });
     if (position) lane.cursor = position;
     return { delivered, commit };
   }
