@@ -162,6 +162,40 @@ export async function readCommittedEventsBelowHorizon(
   return { events, horizon };
 }
 
+/**
+ * A durable consumer's batch in one statement: its cursor (event_consumers) and the events
+ * committed after it below `below`, in commit order; null when the consumer has no cursor
+ * row. The statement must come after the consumer's lock was taken, so that its snapshot
+ * sees the cursor the previous holder committed.
+ */
+export async function readConsumerBatch(
+  db: Executor,
+  options: { consumer: string; below: string; limit: number },
+): Promise<{ cursor: CommitPosition; events: CommittedEvent[] } | null> {
+  const rows = await queryRows<
+    { cursor_tx_id: string; cursor_event_id: string | number } & { [K in keyof EventRow]: EventRow[K] | null }
+  >(
+    db,
+    sql`WITH cursor AS (SELECT last_tx_id, last_event_id FROM event_consumers WHERE name = ${options.consumer})
+        SELECT cursor.last_tx_id::text AS cursor_tx_id, cursor.last_event_id AS cursor_event_id,
+               e.id, e.tx_id, e.workspace_id, e.actor_id, e.type, e.payload, e.created_at
+        FROM cursor LEFT JOIN LATERAL (
+          SELECT id, tx_id AS tx_order, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+          FROM domain_events
+          WHERE (tx_id, id) > (cursor.last_tx_id, cursor.last_event_id)
+            AND tx_id < ${options.below}::xid8
+          ORDER BY tx_order, id
+          LIMIT ${options.limit}
+        ) AS e ON true
+        ORDER BY e.tx_order, e.id`,
+  );
+  const first = rows[0];
+  if (!first) return null;
+  const events: CommittedEvent[] = [];
+  for (const row of rows) if (row.id !== null) events.push(toCommittedEvent(row as EventRow));
+  return { cursor: { txId: first.cursor_tx_id, id: Number(first.cursor_event_id) }, events };
+}
+
 /** `readCommittedEventsBelowHorizon`'s events. */
 export async function readCommittedEvents(
   db: Executor,

@@ -6,7 +6,7 @@ import {
   committedAfter,
   eventHorizonWith,
   newestCommittedPosition,
-  readCommittedEvents,
+  readConsumerBatch,
 } from "./committed";
 import { commitNoticeOf } from "./outbox";
 import type { CommitNotice, EventConsumer } from "./types";
@@ -264,18 +264,10 @@ export class EventDispatcher {
       );
       if (!claimed) return 0; // another instance holds this consumer
       // A later statement than the claim, so its snapshot sees the cursor the previous
-      // holder committed before it let go.
-      const [cursor] = await queryRows<{ last_tx_id: string; last_event_id: string | number }>(
-        tx,
-        sql`SELECT last_tx_id::text AS last_tx_id, last_event_id FROM event_consumers WHERE name = ${consumer.name}`,
-      );
-      if (!cursor) return 0;
-      const after = { txId: cursor.last_tx_id, id: Number(cursor.last_event_id) };
-      const rows = await readCommittedEvents(tx, {
-        after,
-        below: horizon,
-        limit: BATCH_SIZE,
-      });
+      // holder committed before it let go; the cursor and the events after it in one.
+      const batch = await readConsumerBatch(tx, { consumer: consumer.name, below: horizon, limit: BATCH_SIZE });
+      if (!batch) return 0;
+      const { cursor: after, events: rows } = batch;
       if (rows.length === 0) {
         lane.cursor = after;
         return 0;
