@@ -323,7 +323,8 @@ if (!process.env.BENCH_ADMIN_DATABASE_URL) {
   cluster = await startPostgresCluster({
     durable: true,
     maxConnections: 100,
-    settings: { track_commit_timestamp: "on" },
+    // pg_stat_statements: which statements the instances send per commit (the most called go to stderr).
+    settings: { track_commit_timestamp: "on", shared_preload_libraries: "pg_stat_statements" },
   });
   const started = cluster;
   process.once("exit", () => started.destroySync());
@@ -436,6 +437,11 @@ try {
       const clients = ports.map((port) =>
         createRapportClient({ url: `http://${HOST}:${port}`, token: () => env.token, batch: false }),
       );
+      const statements = cluster !== null;
+      if (statements) {
+        await env.benchSql.unsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        await env.benchSql.unsafe("SELECT pg_stat_statements_reset()");
+      }
       const watch = monitor(
         instances.map((i) => i.child.pid!),
         oldestXactSec,
@@ -464,6 +470,18 @@ try {
         DRAIN_MS,
       );
       const rapportMemory = watch.stop();
+      let statementsPerCommit: number | null = null;
+      if (statements) {
+        const top = await env.benchSql.unsafe(
+          `SELECT calls::float8 AS calls, round(total_exec_time::numeric, 1)::float8 AS ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 140) AS query
+           FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           ORDER BY calls DESC`,
+        );
+        const calls = top.reduce((sum, row) => sum + Number(row.calls), 0);
+        statementsPerCommit = round(calls / Math.max(1, sent.size), 1);
+        note(`statements: ${calls} (${statementsPerCommit} per commit); most called:`);
+        for (const row of top.slice(0, 15)) note(`  ${row.calls} calls, ${row.ms} ms: ${row.query}`);
+      }
       const committedAt = await commitTimes(
         env,
         `SELECT payload->>'contactId' AS id, extract(epoch FROM pg_xact_commit_timestamp(xid(tx_id))) * 1000 AS committed_ms
@@ -614,6 +632,7 @@ try {
         after_relay_p99_ms: rapport.after_relay_p99_ms ?? null,
         p50_from_answer_ms: rapport.p50_from_answer_ms,
         p99_from_answer_ms: rapport.p99_from_answer_ms,
+        statements_per_commit: statementsPerCommit,
         server_rss_mb: rapport.server_rss_mb,
         memory_flat: rapport.memory_flat,
         instances: rapport.instances,
