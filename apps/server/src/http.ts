@@ -19,6 +19,7 @@ import {
   handleImportUpload,
   IMPORT_REPORT_PATH,
   IMPORT_UPLOAD_PATH,
+  type Logger,
   methodNotAllowed,
   procedureError,
   retryAfterSeconds,
@@ -72,6 +73,15 @@ export interface RapportServer {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * What a client is told when its event stream fails after it started: mapped and logged as
+ * any procedure's failure is (the procedure's middlewares saw only the stream's start).
+ */
+export function streamErrorMapping(log: Logger) {
+  return ({ cause, ctx, path }: { cause: unknown; ctx: unknown; path: string }) =>
+    procedureError(cause, (ctx as Context | undefined)?.log ?? log, { path, type: "subscription" });
+}
+
 export function createRapportServer(runtime: Runtime): RapportServer {
   const { config, log } = runtime;
   const createContext = createContextFactory(runtime);
@@ -102,8 +112,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     router: appRouter,
     basePath: "/trpc/",
     createContext: contextOf,
-    streamError: ({ cause, ctx, path }) =>
-      procedureError(cause, (ctx as Context | undefined)?.log ?? log, { path, type: "subscription" }),
+    streamError: streamErrorMapping(log),
   });
   const webRoot = resolve(config.WEB_DIST_DIR);
   const allowedOrigins = new Set(config.CORS_ORIGINS);

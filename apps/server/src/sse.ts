@@ -48,10 +48,7 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     res: http.ServerResponse;
     info: { connectionParams: ConnectionParams };
   }) => unknown;
-  /**
-   * What the client is told when the stream fails after it started (the procedure's own
-   * middlewares saw only its start): the same mapping and logging as any procedure's failure.
-   */
+  /** What the client is told when the stream fails after it started (the middlewares saw only its start). */
   streamError: (opts: { cause: unknown; ctx: unknown; path: string }) => TRPCError;
 }) {
   const config = opts.router._def._config;

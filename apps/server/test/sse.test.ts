@@ -1,20 +1,26 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createLogger, procedureError } from "@rapport/api";
+import { createLogger } from "@rapport/api";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { streamErrorMapping } from "../src/http";
 import { createSubscriptionResponder } from "../src/sse";
 
 /**
- * The subscription responder on a router of its own: what a client is told when a stream
- * fails after it started. The procedure's middlewares only see the stream start, so the
- * responder maps the failure itself, as every other procedure's failure is mapped.
+ * The subscription responder, with the server's own mapping of a stream's failure, on a
+ * router of its own: what a client is told when a stream fails after it started. The
+ * procedure's middlewares only see the stream start, so the responder maps the failure
+ * itself, as every other procedure's failure is mapped.
  */
 const t = initTRPC.create({ sse: { ping: { enabled: false } } });
 const router = t.router({
   breaks: t.procedure.subscription(async function* () {
     yield { n: 1 };
     throw new Error('relation "internal_table" does not exist');
+  }),
+  losesDatabase: t.procedure.subscription(async function* () {
+    yield { n: 1 };
+    throw Object.assign(new Error("write CONNECTION_ENDED 10.1.2.3:5432"), { code: "CONNECTION_ENDED" });
   }),
   endsSession: t.procedure.subscription(async function* () {
     yield { n: 1 };
@@ -29,7 +35,7 @@ describe("subscription responder", () => {
     router,
     basePath: "/trpc/",
     createContext: () => ({}),
-    streamError: ({ cause, path }) => procedureError(cause, log, { path, type: "subscription" }),
+    streamError: streamErrorMapping(log),
   });
   const server = http.createServer((req, res) => {
     void serve(req, res, new URL(req.url ?? "/", "http://test")).then((served) => {
@@ -75,6 +81,16 @@ describe("subscription responder", () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ path: "breaks", type: "subscription", level: 50 });
     expect(JSON.stringify(failures[0])).toContain("internal_table");
+  });
+
+  it("tells the client to retry when the database went away under a stream", async () => {
+    lines.length = 0;
+    const received = await messages("losesDatabase");
+    const shape = received.at(-1)!.data as { message: string; data: { code: string; httpStatus: number } };
+    expect(received.at(-1)!.event).toBe("serialized-error");
+    expect(shape).toMatchObject({ data: { code: "SERVICE_UNAVAILABLE", httpStatus: 503 } });
+    expect(JSON.stringify(received)).not.toContain("10.1.2.3");
+    expect(lines.filter((line) => line.includes("procedure failed"))).toEqual([]);
   });
 
   it("passes a typed error on as it is, without logging it", async () => {

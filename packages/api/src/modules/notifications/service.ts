@@ -139,6 +139,7 @@ export class NotificationService {
    * xid, and with it every reader's outbox horizon, for as long as it ran.
    */
   async purgeExpired(batchSize = PURGE_BATCH): Promise<{ deleted: number }> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError("batchSize must be a whole number above 0");
     const cutoff = new Date(
       this.deps.clock.now().getTime() - this.deps.config.NOTIFICATION_RETENTION_DAYS * 86_400_000,
     ).toISOString();
