@@ -291,6 +291,23 @@ export function startApiInstance(
   return startInstance(env, "api", extraEnv, ["--port", String(port)], options);
 }
 
+/** The child goes with this process, however it ends (Ctrl-C ends it from withBenchEnvironment). */
+export function killedWithBench(child: ChildProcess): ChildProcess {
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
+  return child;
+}
+
+/** Asks a child process to stop (SIGTERM), waits up to `graceMs` for it, then kills it. */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
 /** A port nothing listens on now (for another instance to take). */
 export async function freePort(): Promise<number> {
   const server = http.createServer();
@@ -333,10 +350,7 @@ async function startInstance(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Interrupted (Ctrl-C ends this process from bench/env.ts): the child goes with it.
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-  void exited.then(() => process.off("exit", killOnExit));
+  killedWithBench(child);
   const tail: string[] = [];
   const keep = (line: string) => {
     tail.push(line);
