@@ -299,13 +299,17 @@ export function killedWithBench(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** Asks a child process to stop (SIGTERM), waits up to `graceMs` for it, then kills it. */
+/** Asks a child process to stop (SIGTERM), waits up to `graceMs` for it, then kills it; resolves once it is gone. */
 export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  // Already gone (by its own exit or a signal): "exit" will not come again.
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs))]);
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGKILL");
+    await exited;
+  }
 }
 
 /** A port nothing listens on now (for another instance to take). */
