@@ -320,6 +320,31 @@ describe.each(drivers)("search on %s", (driver) => {
     expect(contacts.items[0]?.name).toBe("Mara Bergman");
   });
 
+  it.each([
+    ["first", 0],
+    ["in the middle", 75],
+    ["last", 150],
+  ])(
+    "a typo search keeps the contact whose other word is exact over many it only starts (stored %s)",
+    async (_, before) => {
+      const crowded = (await owner.client.workspaces.create.mutate({ name: "Anneliese WS" })).id;
+      const anneliese = (from: number, to: number) => app.query`INSERT INTO contacts (workspace_id, name)
+        SELECT ${crowded}::uuid, 'Anneliese Bergman ' || chr(65 + g % 26) || chr(65 + g / 26)
+        FROM generate_series(${from}::int, ${to}::int) g`;
+      if (before > 0) await anneliese(1, before);
+      await app.query`INSERT INTO contacts (workspace_id, name) VALUES (${crowded}::uuid, 'Ann Bergman')`;
+      if (before < 150) await anneliese(before + 1, 150);
+      const { contacts } = await owner.client.search.query.query({
+        workspaceId: crowded,
+        q: "ann bergmam",
+        types: ["contact"],
+        limit: 10,
+      });
+      // "ann" is all of Ann's first name and only the start of Anneliese's.
+      expect(contacts.items[0]?.name).toBe("Ann Bergman");
+    },
+  );
+
   it("a long history: words common among the newest are not looked up one by one, rare ones are", async () => {
     const contactId = (await owner.client.contacts.create.mutate({ workspaceId, name: "Paula Archive" })).id;
     // 1,200 interactions, half "Weekly sync" and half "Budget planning", newest last; the oldest

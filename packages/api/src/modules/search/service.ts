@@ -64,6 +64,17 @@ export interface SearchResults {
 const FUZZY_THRESHOLD = 0.3;
 /** Workspace words a query word may stand for (the most similar, words containing it first). */
 const TERMS_PER_WORD = 6;
+/** Workspace words a query word starts whose closeness ranks a typo read's pool (the most similar). */
+const COMPLETIONS_PER_WORD = 3;
+/**
+ * A typo read ranks its pool by how each query word is found in a document, in the order
+ * the results are ranked: the word itself (1), a word it starts (from PREFIX_SCORE), a word
+ * containing it (from INFIX_SCORE), a typo (from 0); within each, by the pg_trgm similarity
+ * of the word found, scaled into a third.
+ */
+const PREFIX_SCORE = 2 / 3;
+const INFIX_SCORE = 1 / 3;
+const SIMILARITY_SCALE = 1 / 3;
 /**
  * A typo-tolerant read takes up to FUZZY_POOL matching rows (in no order: the index cannot
  * rank by similarity), and Postgres returns the most similar FUZZY_SCAN_PER_RESULT per result
@@ -136,20 +147,28 @@ interface AlternativeRow {
   similarity: number | string;
 }
 
-/** A workspace word a query word may stand for, and how similar the two are (pg_trgm). */
+/** A workspace word, and how similar a query word and it are (pg_trgm). */
 interface Alternative {
   term: string;
   similarity: number;
 }
 
+/** A query word's forms in the workspace's vocabulary. */
+interface WordForms {
+  /** The closest words it starts (not the word itself), at most COMPLETIONS_PER_WORD. */
+  completions: Alternative[];
+  /** The words it may stand for (containing it, or similar), at most TERMS_PER_WORD. */
+  alternatives: Alternative[];
+}
+
 /** The query words with their alternatives, and how close a document holding some of them is. */
 interface TypoWords extends WordsMatch {
   /**
-   * For each query word, the similarity of the closest form of it the document holds (1 for
-   * the word itself as a word prefix), summed over the words. The alternatives are
-   * whole words from the same vocabulary the documents are made of, so testing which of
-   * them a document holds (a lookup in its sorted lexemes) ranks it as trigram similarity
-   * of its closest word would, without computing trigrams over its whole text.
+   * For each query word, the score of the closest form of it the document holds (see
+   * PREFIX_SCORE), summed over the words. The forms are whole words from the same
+   * vocabulary the documents are made of, so testing which of them a document holds (a
+   * lookup in its sorted lexemes) ranks it as the similarity of its closest word would,
+   * without computing trigrams over its whole text.
    */
   closeness: (doc: SQL) => SQL;
 }
@@ -189,13 +208,15 @@ function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonl
   };
 }
 
-function typoWords(tokens: string[], alternatives: ReadonlyMap<string, readonly Alternative[]>): TypoWords | null {
+function typoWords(tokens: string[], forms: ReadonlyMap<string, WordForms>): TypoWords | null {
   const words = wordsMatch(
     tokens,
-    new Map([...alternatives].map(([token, terms]) => [token, terms.map((alternative) => alternative.term)])),
+    new Map(
+      [...forms].map(([token, { alternatives }]) => [token, alternatives.map((alternative) => alternative.term)]),
+    ),
   );
   if (!words) return null;
-  const holds = (doc: SQL, lexemes: string, score: number) =>
+  const holds = (doc: SQL, [lexemes, score]: ScoredForm) =>
     sql`CASE WHEN ${doc} @@ ${tsQueryOnce([lexemes])} THEN ${score}::real ELSE 0 END`;
   return {
     ...words,
@@ -204,18 +225,50 @@ function typoWords(tokens: string[], alternatives: ReadonlyMap<string, readonly 
         tokens.map(
           (token) =>
             sql`GREATEST(${sql.join(
-              [
-                holds(doc, wordsTsQuery([token]), 1),
-                ...(alternatives.get(token) ?? []).map(({ term, similarity }) =>
-                  holds(doc, quoteLexeme(term), similarity),
-                ),
-              ],
+              scoredForms(token, forms.get(token)).map((form) => holds(doc, form)),
               sql`, `,
             )})`,
         ),
         sql` + `,
       ),
   };
+}
+
+/** A form of a query word in to_tsquery syntax, and the closeness of a document holding it. */
+type ScoredForm = [lexemes: string, score: number];
+
+/**
+ * A query word's forms, scored (see PREFIX_SCORE), always as many whatever the vocabulary
+ * holds: a prepared statement's text then depends on the number of query words only, not
+ * on how many forms each has (which would make a connection keep a statement for every
+ * combination). A missing form is filled with the word itself at 0, which cannot raise
+ * the word's maximum.
+ */
+function scoredForms(token: string, forms: WordForms | undefined): ScoredForm[] {
+  const exact = quoteLexeme(token);
+  const filled = (scored: ScoredForm[], slots: number): ScoredForm[] => [
+    ...scored,
+    ...Array.from({ length: slots - scored.length }, (): ScoredForm => [exact, 0]),
+  ];
+  return [
+    [exact, 1],
+    // Any word it starts; those it starts that are closest score by their similarity.
+    [wordsTsQuery([token]), PREFIX_SCORE],
+    ...filled(
+      (forms?.completions ?? []).map(({ term, similarity }) => [
+        quoteLexeme(term),
+        PREFIX_SCORE + similarity * SIMILARITY_SCALE,
+      ]),
+      COMPLETIONS_PER_WORD,
+    ),
+    ...filled(
+      (forms?.alternatives ?? []).map(({ term, similarity }) => [
+        quoteLexeme(term),
+        (term.includes(token) ? INFIX_SCORE : 0) + similarity * SIMILARITY_SCALE,
+      ]),
+      TERMS_PER_WORD,
+    ),
+  ];
 }
 
 function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan {
@@ -225,7 +278,7 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
   // Query words of three letters or more without digits: typos in numbers are not corrected.
   const correctable = [...new Set(tokens.filter((token) => token.length >= 3 && !/\d/.test(token)))];
   let typo: Promise<TypoWords | null> | null = null;
-  let found: Map<string, Alternative[]> | null | undefined;
+  let found: Map<string, WordForms> | null | undefined;
   const alternatives = async () => {
     if (found !== undefined) return found;
     if (correctable.length === 0) return null;
@@ -251,7 +304,9 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
  * For each query word given (three letters or more, no digits), the workspace words it
  * may stand for: those containing it ("anna" → "hanna") and those
  * most similar to it ("jonsen" → "jensen"), from the trigram-indexed vocabulary (words
- * it starts are found by the word prefix already), with their similarity.
+ * it starts are found by the word prefix already); and the words it starts that are
+ * closest to it ("ann" → "anna" before "anneliese"), which only rank what is found. Each
+ * with its similarity.
  */
 function alternativesQuery(workspaceId: string, correctable: string[]): SQL {
   // Similarity at or above pg_trgm's default threshold, which `%` (and so the index) uses;
@@ -262,24 +317,38 @@ function alternativesQuery(workspaceId: string, correctable: string[]): SQL {
           sql`, `,
         )}]::text[]) q(token)
         CROSS JOIN LATERAL (
-          SELECT s.term, similarity(s.term, q.token) AS similarity FROM search_terms s
-          WHERE s.workspace_id = ${workspaceId}::uuid
-            AND s.term NOT LIKE (q.token || '%')
-            AND ((s.term % q.token AND similarity(s.term, q.token) >= ${FUZZY_THRESHOLD}::real)
-                 OR s.term LIKE ('%' || q.token || '%'))
-          ORDER BY s.term LIKE ('%' || q.token || '%') DESC, similarity(s.term, q.token) DESC, s.term
-          LIMIT ${sql.raw(String(TERMS_PER_WORD))}) t`;
+          (SELECT s.term, similarity(s.term, q.token) AS similarity FROM search_terms s
+           WHERE s.workspace_id = ${workspaceId}::uuid
+             AND s.term NOT LIKE (q.token || '%')
+             AND ((s.term % q.token AND similarity(s.term, q.token) >= ${FUZZY_THRESHOLD}::real)
+                  OR s.term LIKE ('%' || q.token || '%'))
+           ORDER BY s.term LIKE ('%' || q.token || '%') DESC, similarity(s.term, q.token) DESC, s.term
+           LIMIT ${sql.raw(String(TERMS_PER_WORD))})
+          UNION ALL
+          (SELECT s.term, similarity(s.term, q.token) AS similarity FROM search_terms s
+           WHERE s.workspace_id = ${workspaceId}::uuid AND s.term LIKE (q.token || '%') AND s.term <> q.token
+           ORDER BY similarity(s.term, q.token) DESC, s.term
+           LIMIT ${sql.raw(String(COMPLETIONS_PER_WORD))})) t`;
 }
 
-/** The alternatives by query word; null when no word has any, so that nothing new would be found. */
-function alternativesOf(rows: AlternativeRow[]): Map<string, Alternative[]> | null {
-  if (rows.length === 0) return null;
-  const alternatives = new Map<string, Alternative[]>();
+/**
+ * The forms by query word (a word it starts is a completion, any other an alternative);
+ * null when no word has an alternative, so that nothing new would be found.
+ */
+function alternativesOf(rows: AlternativeRow[]): Map<string, WordForms> | null {
+  const forms = new Map<string, WordForms>();
+  let alternatives = 0;
   for (const row of rows) {
-    const alternative = { term: row.term, similarity: Number(row.similarity) };
-    alternatives.set(row.token, [...(alternatives.get(row.token) ?? []), alternative]);
+    const form = { term: row.term, similarity: Number(row.similarity) };
+    const word = forms.get(row.token) ?? { completions: [], alternatives: [] };
+    forms.set(row.token, word);
+    if (row.term.startsWith(row.token)) word.completions.push(form);
+    else {
+      word.alternatives.push(form);
+      alternatives++;
+    }
   }
-  return alternatives;
+  return alternatives > 0 ? forms : null;
 }
 
 /** Not erased (GDPR Art. 17): an erased contact's row stays, anonymous, and must not be found. */
