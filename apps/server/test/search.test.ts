@@ -472,3 +472,26 @@ describe("search gives the same results on Postgres and PGlite", () => {
     expect(outputs[0]!.filter((o) => (o as { contacts: unknown[] }).contacts.length > 0).length).toBeGreaterThan(25);
   }, 300_000);
 });
+
+describe("search's prepared statements on Postgres", () => {
+  it("one typo read per number of query words, however many alternatives each word has", async () => {
+    // One connection, so the statements it has prepared are those listed below.
+    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
+    try {
+      const owner = await app.signUp("Owner");
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Statements" })).id;
+      for (const person of PEOPLE) await owner.client.contacts.create.mutate({ workspaceId, ...person });
+      // One-word typos whose words have from one to several alternatives in this vocabulary.
+      const typos = ["jonsen", "alvares", "hana", "joergensen", "strase", "walesa", "bjorm"];
+      for (const q of typos) {
+        const { contacts } = await owner.client.search.query.query({ workspaceId, q, types: ["contact"] });
+        expect(contacts.items.length, q).toBeGreaterThan(0);
+      }
+      const [prepared] = await app.query<{ typoReads: number }>`
+        SELECT count(*)::int AS "typoReads" FROM pg_prepared_statements WHERE statement LIKE '%AS closeness%'`;
+      expect(prepared?.typoReads).toBe(1);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+});
