@@ -114,6 +114,28 @@ export function foldText(value: string): FoldedText {
   return { folded, starts, ends };
 }
 
+/**
+ * Folded text as matching reads it: ASCII (most text) folds one unit for one, so its
+ * offsets are its own and no map back is built (a search matches every field of every
+ * candidate; the maps were most of what that allocated).
+ */
+interface MatchText {
+  folded: string;
+  /** As FoldedText's, or null when every unit maps to itself. */
+  starts: number[] | null;
+  ends: number[] | null;
+  /** Where its words start, computed when first asked. */
+  wordStarts?: number[];
+}
+
+function matchText(value: string): MatchText {
+  return isAscii(value) ? { folded: value.toLowerCase(), starts: null, ends: null } : foldText(value);
+}
+
+function wordStartsOf(text: MatchText): number[] {
+  return (text.wordStarts ??= wordStarts(text.folded));
+}
+
 /** The folded form only (what `search_fold` computes in SQL). */
 export function searchFold(value: string): string {
   // ASCII folds to its lower case (as in foldText), without the offsets nobody reads here:
@@ -255,8 +277,8 @@ function mergeRanges(ranges: [number, number][]): [number, number][] {
 }
 
 /** Original offsets of a folded range. */
-function originalRange(text: FoldedText, start: number, end: number): [number, number] {
-  return [text.starts[start]!, text.ends[end - 1]!];
+function originalRange(text: MatchText, start: number, end: number): [number, number] {
+  return text.starts && text.ends ? [text.starts[start]!, text.ends[end - 1]!] : [start, end];
 }
 
 /** The offsets of the digits of `value` that spell `digits` consecutively, if they do. */
@@ -285,7 +307,7 @@ const TIER_RANK: Record<SearchTier, number> = { exact: 0, prefix: 1, word: 2, in
  */
 export function matchFields<F extends string>(query: string, fields: SearchField<F>[]): SearchMatch<F> | null {
   const { whole, tokens, digits, tokenTrigrams } = analyzeQuery(query);
-  const folded = fields.map((f) => (f.value ? foldText(f.value) : null));
+  const folded = fields.map((f) => (f.value ? matchText(f.value) : null));
 
   let best: { tier: SearchTier; fieldRank: number; range: [number, number] } | null = null;
   const consider = (tier: SearchTier, fieldRank: number, range: [number, number]) => {
@@ -325,7 +347,7 @@ export function matchFields<F extends string>(query: string, fields: SearchField
       let found = false;
       folded.forEach((text, index) => {
         if (!text) return;
-        for (const start of wordStarts(text.folded)) {
+        for (const start of wordStartsOf(text)) {
           if (text.folded.startsWith(token, start)) {
             found = true;
             wordRank = Math.min(wordRank, index);
@@ -394,12 +416,12 @@ const FUZZY_HIGHLIGHT_MIN = 0.2;
 function fuzzyMatch<F extends string>(
   tokenTrigrams: Set<string>[],
   fields: SearchField<F>[],
-  folded: (FoldedText | null)[],
+  folded: (MatchText | null)[],
 ): SearchMatch<F> | null {
   let best: { score: number; index: number; range: [number, number] } | null = null;
   folded.forEach((text, index) => {
     if (!text) return;
-    const starts = wordStarts(text.folded);
+    const starts = wordStartsOf(text);
     for (const start of starts) {
       let end = start;
       while (end < text.folded.length && isWordChar(text.folded, end)) end++;
