@@ -636,29 +636,56 @@ export class SearchService {
    */
   private async recentWithWords(workspaceId: string, passes: WordsMatch[], take: number): Promise<RecentMatches[]> {
     const page = sql.raw(String(take * 2));
+    const parts = passes.flatMap((words) => words.parts);
+    const name = (prefix: string, index: number) => sql.identifier(`${prefix}_${index}`);
+    // The newest are read in one pass, each row tested there for every pass and every word,
+    // and folded into one row: the counts, and each pass's matches as arrays of their id,
+    // contact and date. Nothing is materialized for all RECENT_SCAN rows (a CTE holding
+    // them cost as much as reading them), and the subject, summary and type are read back
+    // for the page's rows alone.
+    const tests = sql.join(
+      [
+        ...passes.map((words, pass) => sql`i.search_doc @@ ${tsQueryOnce(words.parts)} AS ${name("pass", pass)}`),
+        ...parts.map((part, index) => sql`i.search_doc @@ ${tsQueryOnce([part])} AS ${name("word", index)}`),
+      ],
+      sql`, `,
+    );
+    const folded = sql.join(
+      [
+        sql`ARRAY[${sql.join(
+          parts.map((_, index) => sql`count(*) FILTER (WHERE r.${name("word", index)})`),
+          sql`, `,
+        )}]::int[] AS hits`,
+        ...passes.flatMap((_, pass) =>
+          ["id", "contact_id", "occurred_at"].map(
+            (column) =>
+              sql`array_agg(r.${sql.identifier(column)}) FILTER (WHERE r.${name("pass", pass)}) AS ${name(column, pass)}`,
+          ),
+        ),
+      ],
+      sql`, `,
+    );
     // The matches are put in order before the contacts are joined, so only the page's
     // contacts are read (OFFSET 0 keeps the order below the join).
-    const matches = (words: WordsMatch, pass: number) =>
-      sql`(SELECT ${sql.raw(String(pass))} AS pass, n.id, n.contact_id, c.name AS contact_name, n.type, n.occurred_at, n.subject, n.summary, 0 AS similarity
-           FROM (SELECT * FROM recent r WHERE r.search_doc @@ ${tsQueryOnce(words.parts)} ORDER BY r.occurred_at DESC, r.id DESC OFFSET 0) n
+    const matches = (pass: number) =>
+      sql`(SELECT ${sql.raw(String(pass))} AS pass, n.id, n.contact_id, c.name AS contact_name, i.type, n.occurred_at, i.subject, i.summary, 0 AS similarity
+           FROM (SELECT u.id, u.contact_id, u.occurred_at
+                 FROM unnest(newest.${name("id", pass)}, newest.${name("contact_id", pass)}, newest.${name("occurred_at", pass)}) AS u(id, contact_id, occurred_at)
+                 ORDER BY u.occurred_at DESC, u.id DESC OFFSET 0) n
            JOIN contacts c ON c.id = n.contact_id
+           JOIN interactions i ON i.id = n.id
            WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`n.contact_id`)}
            ORDER BY n.occurred_at DESC, n.id DESC
            LIMIT ${page})`;
     const rows = await queryRowsPrepared<InteractionRow & { hits: number[]; pass: number | null }>(
       this.deps.db,
-      sql`WITH recent AS MATERIALIZED (
-            SELECT i.id, i.contact_id, i.type, i.occurred_at, i.subject, i.summary, i.search_doc
-            FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
-            ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}),
-          hits AS (SELECT ARRAY[${sql.join(
-            passes.flatMap((words) =>
-              words.parts.map((part) => sql`count(*) FILTER (WHERE r.search_doc @@ ${tsQueryOnce([part])})`),
-            ),
-            sql`, `,
-          )}]::int[] AS hits FROM recent r)
-          SELECT hits.hits, m.* FROM hits LEFT JOIN LATERAL (${sql.join(
-            passes.map((words, pass) => matches(words, pass)),
+      sql`WITH newest AS (
+            SELECT ${folded}
+            FROM (SELECT i.id, i.contact_id, i.occurred_at, ${tests}
+                  FROM interactions i WHERE i.workspace_id = ${workspaceId}::uuid
+                  ORDER BY i.occurred_at DESC LIMIT ${sql.raw(String(RECENT_SCAN))}) r)
+          SELECT newest.hits, m.* FROM newest LEFT JOIN LATERAL (${sql.join(
+            passes.map((_, pass) => matches(pass)),
             sql` UNION ALL `,
           )}) m ON true`,
     );
