@@ -1,6 +1,6 @@
 import type { DomainEvent, EventConsumer } from "@rapport/api";
 import { createDatabase, domainEvents, type Database } from "@rapport/db";
-import { inArray } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventDispatcher } from "../../../packages/api/src/platform/events/dispatcher";
 import { newestCommittedPosition, readCommittedEvents } from "../../../packages/api/src/platform/events/committed";
@@ -207,6 +207,16 @@ describe("event dispatcher", () => {
       const both = await readCommittedEvents(database.db, { after: { txId: "8", id: 0 }, limit: 10 });
       expect(both.map((e) => e.txId)).toEqual(["9", "10"]);
       expect((await newestCommittedPosition(database.db)).txId).toBe("10");
+      // And a consumer's batch, from the start of the outbox.
+      const seen: string[] = [];
+      const dispatcher = new EventDispatcher(database, log, 10_000);
+      dispatcher.register({
+        name: "digit-order",
+        startFrom: "beginning",
+        handle: async (events) => void seen.push(...events.map((e) => String(e.payload.contactId))),
+      });
+      expect(await dispatcher.drain()).toBe(true);
+      expect(seen).toEqual(["c9", "c10"]);
     } finally {
       await database.db.delete(domainEvents).where(inArray(domainEvents.txId, ["9", "10"]));
     }
@@ -333,6 +343,32 @@ describe("event dispatcher", () => {
     // Nothing is delivered twice once acknowledged.
     await dispatcher.drain();
     expect(seen).toEqual(["c10", "c11"]);
+  });
+
+  it("refuses to run a batch on a connection whose transactions are not READ COMMITTED", async () => {
+    // One connection, its transactions switched to REPEATABLE READ as a pooler or a session
+    // setting could: the batch would read a stale cursor, or pass a running transaction.
+    const { createTestDatabase } = await import("./support/app");
+    const created = await createTestDatabase();
+    const single = await createDatabase({ url: created.url, poolSize: 1 });
+    try {
+      await single.db.execute(sql`SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
+      const seen: string[] = [];
+      const dispatcher = new EventDispatcher(single, log, 10_000);
+      dispatcher.register({
+        name: "isolated",
+        handle: async (events) => void seen.push(...events.map((e) => String(e.payload.contactId))),
+      });
+      await insertEvent(single.db, 1);
+      await expect(dispatcher.drain()).rejects.toThrow("READ COMMITTED");
+      expect(seen).toEqual([]);
+      await single.db.execute(sql`SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED`);
+      expect(await dispatcher.drain()).toBe(true);
+      expect(seen).toEqual(["c1"]);
+    } finally {
+      await single.close();
+      await created.drop();
+    }
   });
 
   it("two dispatchers (two instances) deliver each event once between them", async () => {

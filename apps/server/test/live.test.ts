@@ -370,6 +370,12 @@ describe("activity.live with an older transaction still open", () => {
     const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Behind" });
     await settle(300);
     expect(stream.events.some((e) => e.payload.contactId === contact.id)).toBe(false);
+    // A hold that lasts: the feed reads again less and less often (20 ms apart while young,
+    // then doubling to 250 ms), not 50 times a second for as long as it lasts.
+    const readsBefore = app.runtime.services.liveFeed.stats().outboxReads;
+    await settle(1_000);
+    expect(app.runtime.services.liveFeed.stats().outboxReads - readsBefore).toBeLessThanOrEqual(8);
+    expect(stream.events.some((e) => e.payload.contactId === contact.id)).toBe(false);
     release();
     await older;
     const endedAt = Date.now();

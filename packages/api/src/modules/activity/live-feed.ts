@@ -60,11 +60,16 @@ const BACKLOG_PAGE = 500;
  * this long, doubling up to the maximum while it stays held back. The older transaction's
  * end is announced only if it wrote events (a dispatcher batch that moved its cursor does
  * not), so the retry is what delivers once it ends: with doubling up to 250 ms a batch
- * open for 35 ms added ~30 ms to every event behind it. Capped at 20 ms, a horizon held
- * for long (an import's transaction) costs an instance at most 50 cheap reads a second.
+ * open for 35 ms added ~30 ms to every event behind it. So the retries stay at most 20 ms
+ * apart while a hold is young (a batch lasts tens of ms), and go on doubling to 250 ms
+ * once the same horizon has held it longer: a horizon held for long (an import's transaction, an open
+ * psql session) costs an instance 4 reads a second, not 50, each of them reading
+ * pg_stat_activity.
  */
 const HELD_BACK_FIRST_RETRY_MS = 2;
-const HELD_BACK_MAX_RETRY_MS = 20;
+const HELD_BACK_YOUNG_MAX_RETRY_MS = 20;
+const HELD_BACK_YOUNG_MS = 250;
+const HELD_BACK_MAX_RETRY_MS = 250;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
 const RECENT_IDS = 4_096;
 /** A stream's queue starts this long (a power of two) and doubles as it fills. */
@@ -207,6 +212,11 @@ export class LiveFeed {
   private awaitedTx: bigint | null = null;
   private heldBackTimer: NodeJS.Timeout | null = null;
   private heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+  /** The horizon holding the awaited transaction back, and since when (performance.now()): a hold is one horizon that does not move. */
+  private heldBackHorizon: bigint | null = null;
+  private heldBackSince = 0;
+  /** Reads of the outbox so far (stats). */
+  private outboxReads = 0;
   /** Ids of the events most recently handed to the streams (insertion order, bounded). */
   private readonly recentIds = new Set<number>();
 
@@ -245,10 +255,10 @@ export class LiveFeed {
   };
 
   /** Open streams and the most events one of them has had queued (tests, diagnostics). */
-  stats(): { streams: number; peakQueued: number } {
+  stats(): { streams: number; peakQueued: number; outboxReads: number } {
     let streams = 0;
     for (const set of this.byWorkspace.values()) streams += set.size;
-    return { streams, peakQueued: this.peakQueued };
+    return { streams, peakQueued: this.peakQueued, outboxReads: this.outboxReads };
   }
 
   async *stream(input: LiveStreamInput): AsyncGenerator<LiveItem, void> {
@@ -415,6 +425,7 @@ export class LiveFeed {
       this.heldBackTimer = null;
       this.awaitedTx = null;
       this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+      this.heldBackHorizon = null;
       this.recentIds.clear();
     }
   }
@@ -464,6 +475,7 @@ export class LiveFeed {
     let horizon: string | null = null;
     while (this.position && this.byWorkspace.size > 0) {
       const epoch = this.epoch;
+      this.outboxReads++;
       const read = await readCommittedEventsBelowHorizon(this.db, { after: this.position, limit: READ_BATCH });
       if (epoch !== this.epoch) return;
       const rows = read.events;
@@ -491,15 +503,25 @@ export class LiveFeed {
     if (this.awaitedTx < horizon) {
       this.awaitedTx = null;
       this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+      this.heldBackHorizon = null;
       return;
     }
     if (this.heldBackTimer) return;
+    if (this.heldBackHorizon !== horizon) {
+      this.heldBackHorizon = horizon;
+      this.heldBackSince = performance.now();
+      this.heldBackRetryMs = Math.min(this.heldBackRetryMs, HELD_BACK_YOUNG_MAX_RETRY_MS);
+    }
     this.heldBackTimer = setTimeout(() => {
       this.heldBackTimer = null;
       this.wake();
     }, this.heldBackRetryMs);
     this.heldBackTimer.unref();
-    this.heldBackRetryMs = Math.min(this.heldBackRetryMs * 2, HELD_BACK_MAX_RETRY_MS);
+    const young = performance.now() - this.heldBackSince < HELD_BACK_YOUNG_MS;
+    this.heldBackRetryMs = Math.min(
+      this.heldBackRetryMs * 2,
+      young ? HELD_BACK_YOUNG_MAX_RETRY_MS : HELD_BACK_MAX_RETRY_MS,
+    );
   }
 
   private deliver(entry: FeedEntry): void {

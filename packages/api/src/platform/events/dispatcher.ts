@@ -258,10 +258,17 @@ export class EventDispatcher {
       // is a round trip that, on a loaded host, also hands the CPU to a backend, and a
       // batch runs per consumer per commit or so. A horizon from before the lock is only
       // older, so still a safe bound for the read.
-      const { horizon, claimed } = await eventHorizonWith<{ claimed: boolean }>(
+      const { horizon, claimed, isolation } = await eventHorizonWith<{ claimed: boolean; isolation: string }>(
         tx,
-        sql`pg_try_advisory_xact_lock(hashtext('event_consumers'), hashtext(${consumer.name})) AS claimed`,
+        sql`pg_try_advisory_xact_lock(hashtext('event_consumers'), hashtext(${consumer.name})) AS claimed,
+            current_setting('transaction_isolation') AS isolation`,
       );
+      // With one snapshot for the whole transaction the cursor read would not see what the
+      // previous holder committed (events again), and the horizon, read later than the
+      // snapshot, could pass a transaction the snapshot still saw running (events lost). The
+      // connections' default makes it READ COMMITTED; anything that changed it is refused here.
+      if (isolation !== "read committed")
+        throw new Error(`event consumer batches need READ COMMITTED; this connection runs ${isolation}`);
       if (!claimed) return 0; // another instance holds this consumer
       // A later statement than the claim, so its snapshot sees the cursor the previous
       // holder committed before it let go; the cursor and the events after it in one.
