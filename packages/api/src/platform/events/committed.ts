@@ -122,9 +122,8 @@ const SNAPSHOT_HORIZON = sql`horizon AS (
  * Ids are taken at INSERT but become visible at COMMIT, so id 11 can commit before id 10:
  * a reader that went by id alone would skip 10. Below the horizon nothing of this
  * database is in flight any more, so nothing can later appear behind a reader's
- * position. `below` is that horizon when the caller took it itself (the dispatcher, first
- * thing in its transaction, `eventHorizon`); otherwise the read takes it from its own
- * snapshot (`SNAPSHOT_HORIZON`): one statement.
+ * position. The read takes that horizon from its own snapshot (`SNAPSHOT_HORIZON`): one
+ * statement.
  *
  * Ordered by the xid8 itself: `ORDER BY tx_id` under a `tx_id::text AS tx_id` output column
  * would sort the text, and "10" before "9" would skip events whenever xids gain a digit.
@@ -137,29 +136,49 @@ export async function readCommittedEventsBelowHorizon(
     workspaceId?: string;
     /** With `workspaceId`: also this user's personal events (no workspace, `payload.userId` them). */
     personalTo?: string;
-    below?: string;
   },
 ): Promise<{ events: CommittedEvent[]; horizon: string }> {
-  const rows = await queryRows<{ horizon: string } & { [K in keyof EventRow]: EventRow[K] | null }>(
+  const rows = await queryRows<{ horizon: string } & OptionalEventRow>(
     db,
-    sql`WITH ${options.below === undefined ? SNAPSHOT_HORIZON : sql`horizon AS (SELECT ${options.below}::xid8 AS below)`}
-        SELECT horizon.below::text AS horizon, e.id, e.tx_id, e.workspace_id, e.actor_id, e.type, e.payload, e.created_at
-        FROM horizon LEFT JOIN LATERAL (
-          SELECT id, tx_id AS tx_order, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
-          FROM domain_events
-          WHERE (tx_id, id) > (${options.after.txId}::xid8, ${options.after.id}::bigint)
-            AND tx_id < horizon.below
-            ${options.workspaceId ? sql`AND ${eventOf(options.workspaceId, options.personalTo)}` : sql``}
-          ORDER BY tx_order, id
-          LIMIT ${options.limit}
-        ) AS e ON true
-        ORDER BY e.tx_order, e.id`,
+    sql`WITH ${SNAPSHOT_HORIZON}
+        SELECT horizon.below::text AS horizon, ${EVENT_COLUMNS}
+        FROM horizon ${eventsAfter({
+          after: sql`(${options.after.txId}::xid8, ${options.after.id}::bigint)`,
+          below: sql`horizon.below`,
+          limit: options.limit,
+          where: options.workspaceId ? sql`AND ${eventOf(options.workspaceId, options.personalTo)}` : sql``,
+        })}`,
   );
   const horizon = rows[0]?.horizon;
   if (horizon === undefined) throw new Error("outbox read returned no horizon");
+  return { events: eventsOf(rows), horizon };
+}
+
+type OptionalEventRow = { [K in keyof EventRow]: EventRow[K] | null };
+const EVENT_COLUMNS = sql`e.id, e.tx_id, e.workspace_id, e.actor_id, e.type, e.payload, e.created_at`;
+
+/**
+ * The events committed after the position `after` (a row of tx_id and id) below `below`, at
+ * most `limit`, in commit order, joined to the row before it as `e` (no event: one row of
+ * nulls). Ordered by the xid8 itself (`tx_order`), never its text.
+ */
+function eventsAfter(read: { after: SQL; below: SQL; limit: number; where?: SQL }): SQL {
+  return sql`LEFT JOIN LATERAL (
+          SELECT id, tx_id AS tx_order, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
+          FROM domain_events
+          WHERE (tx_id, id) > ${read.after}
+            AND tx_id < ${read.below}
+            ${read.where ?? sql``}
+          ORDER BY tx_order, id
+          LIMIT ${read.limit}
+        ) AS e ON true
+        ORDER BY e.tx_order, e.id`;
+}
+
+function eventsOf(rows: OptionalEventRow[]): CommittedEvent[] {
   const events: CommittedEvent[] = [];
   for (const row of rows) if (row.id !== null) events.push(toCommittedEvent(row as EventRow));
-  return { events, horizon };
+  return events;
 }
 
 /**
@@ -172,28 +191,19 @@ export async function readConsumerBatch(
   db: Executor,
   options: { consumer: string; below: string; limit: number },
 ): Promise<{ cursor: CommitPosition; events: CommittedEvent[] } | null> {
-  const rows = await queryRows<
-    { cursor_tx_id: string; cursor_event_id: string | number } & { [K in keyof EventRow]: EventRow[K] | null }
-  >(
+  const rows = await queryRows<{ cursor_tx_id: string; cursor_event_id: string | number } & OptionalEventRow>(
     db,
     sql`WITH cursor AS (SELECT last_tx_id, last_event_id FROM event_consumers WHERE name = ${options.consumer})
-        SELECT cursor.last_tx_id::text AS cursor_tx_id, cursor.last_event_id AS cursor_event_id,
-               e.id, e.tx_id, e.workspace_id, e.actor_id, e.type, e.payload, e.created_at
-        FROM cursor LEFT JOIN LATERAL (
-          SELECT id, tx_id AS tx_order, tx_id::text AS tx_id, workspace_id, actor_id, type, payload, created_at
-          FROM domain_events
-          WHERE (tx_id, id) > (cursor.last_tx_id, cursor.last_event_id)
-            AND tx_id < ${options.below}::xid8
-          ORDER BY tx_order, id
-          LIMIT ${options.limit}
-        ) AS e ON true
-        ORDER BY e.tx_order, e.id`,
+        SELECT cursor.last_tx_id::text AS cursor_tx_id, cursor.last_event_id AS cursor_event_id, ${EVENT_COLUMNS}
+        FROM cursor ${eventsAfter({
+          after: sql`(cursor.last_tx_id, cursor.last_event_id)`,
+          below: sql`${options.below}::xid8`,
+          limit: options.limit,
+        })}`,
   );
   const first = rows[0];
   if (!first) return null;
-  const events: CommittedEvent[] = [];
-  for (const row of rows) if (row.id !== null) events.push(toCommittedEvent(row as EventRow));
-  return { cursor: { txId: first.cursor_tx_id, id: Number(first.cursor_event_id) }, events };
+  return { cursor: { txId: first.cursor_tx_id, id: Number(first.cursor_event_id) }, events: eventsOf(rows) };
 }
 
 /** `readCommittedEventsBelowHorizon`'s events. */

@@ -250,23 +250,22 @@ export class EventDispatcher {
     let position: CommitPosition | null = null;
     let commit: CommitNotice | null = null;
     const delivered = await this.database.db.transaction(async (tx) => {
-      // The horizon first, in a statement before the read (the read is a later statement
-      // with a newer snapshot, which READ COMMITTED gives: every connection's default, set
-      // when it connects — not per transaction, which would be one more statement each),
-      // and before this transaction holds an xid of its own, which would hold it back. The
-      // consumer's lock is tried in the same statement (it takes no xid): every statement
-      // is a round trip that, on a loaded host, also hands the CPU to a backend, and a
-      // batch runs per consumer per commit or so. A horizon from before the lock is only
-      // older, so still a safe bound for the read.
+      // The horizon first, in a statement before the read and before this transaction holds
+      // an xid of its own, which would hold it back. The consumer's lock is tried in the same
+      // statement (it takes no xid; every statement is a round trip that, on a loaded host,
+      // also hands the CPU to a backend): a horizon from before the lock is only older, so
+      // still a safe bound for the read.
       const { horizon, claimed, isolation } = await eventHorizonWith<{ claimed: boolean; isolation: string }>(
         tx,
         sql`pg_try_advisory_xact_lock(hashtext('event_consumers'), hashtext(${consumer.name})) AS claimed,
             current_setting('transaction_isolation') AS isolation`,
       );
-      // With one snapshot for the whole transaction the cursor read would not see what the
+      // The read must be a later statement with a newer snapshot, which READ COMMITTED gives:
+      // with one snapshot for the whole transaction the cursor read would not see what the
       // previous holder committed (events again), and the horizon, read later than the
-      // snapshot, could pass a transaction the snapshot still saw running (events lost). The
-      // connections' default makes it READ COMMITTED; anything that changed it is refused here.
+      // snapshot, could pass a transaction the snapshot still saw running (events lost). It is
+      // every connection's default (set when it connects, not a statement per transaction);
+      // anything that changed it is refused here.
       if (isolation !== "read committed")
         throw new Error(`event consumer batches need READ COMMITTED; this connection runs ${isolation}`);
       if (!claimed) return 0; // another instance holds this consumer
