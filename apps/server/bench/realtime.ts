@@ -298,6 +298,25 @@ function summary(tally: Tally, expected: number, committedAt: Map<string, number
   };
 }
 
+/** Every event sent (id → workspace) reaches each subscriber of its workspace once. */
+function expectedDeliveries(sent: Map<string, string>, subscribersPerWorkspace: Map<string, number>): number {
+  let expected = 0;
+  for (const workspaceId of sent.values()) expected += subscribersPerWorkspace.get(workspaceId) ?? 0;
+  return expected;
+}
+
+/** Waits (up to DRAIN_MS) until the tally has counted `expected` deliveries. */
+function untilDelivered(tally: Tally, expected: number, what: string): Promise<boolean> {
+  return waitFor(
+    what,
+    () => {
+      tally.settle();
+      return tally.deliveries >= expected;
+    },
+    DRAIN_MS,
+  );
+}
+
 async function waitFor(what: string, done: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!done()) {
@@ -455,19 +474,8 @@ try {
       note(
         `committed ${commits.sent} (${commits.failed} failed) in ${round((Date.now() - commitStarted) / 1000, 1)} s`,
       );
-      const countsPerWorkspace = new Map<string, number>();
-      for (const workspaceId of sent.values())
-        countsPerWorkspace.set(workspaceId, (countsPerWorkspace.get(workspaceId) ?? 0) + 1);
-      const expected = [...countsPerWorkspace].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
-      tally.settle();
-      await waitFor(
-        "the last deliveries",
-        () => {
-          tally.settle();
-          return tally.deliveries >= expected;
-        },
-        DRAIN_MS,
-      );
+      const expected = expectedDeliveries(sent, perWorkspace);
+      await untilDelivered(tally, expected, "the last deliveries");
       const rapportMemory = watch.stop();
       let statementsPerCommit: number | null = null;
       if (statements) {
@@ -576,17 +584,8 @@ try {
               request.end();
             }),
         );
-        const peerCounts = new Map<string, number>();
-        for (const room of peerSent.values()) peerCounts.set(room, (peerCounts.get(room) ?? 0) + 1);
-        const peerExpected = [...peerCounts].reduce((sum, [ws, n]) => sum + n * (perWorkspace.get(ws) ?? 0), 0);
-        await waitFor(
-          "the peer's last deliveries",
-          () => {
-            peerTally.settle();
-            return peerTally.deliveries >= peerExpected;
-          },
-          DRAIN_MS,
-        );
+        const peerExpected = expectedDeliveries(peerSent, perWorkspace);
+        await untilDelivered(peerTally, peerExpected, "the peer's last deliveries");
         const peerMemory = peerWatch.stop();
         const peerSummary = summary(
           peerTally,
