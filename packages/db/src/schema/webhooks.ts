@@ -39,9 +39,8 @@ export const webhookMessages = pgTable(
   {
     /** Sent as `webhook-id`: the same on every attempt. */
     id: uuid("id").primaryKey().defaultRandom(),
-    workspaceId: uuid("workspace_id")
-      .notNull()
-      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** The endpoint's workspace: no foreign key of its own, the endpoint's cascades (migration 0027_webhook_write_path.sql). */
+    workspaceId: uuid("workspace_id").notNull(),
     endpointId: uuid("endpoint_id")
       .notNull()
       .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
@@ -75,12 +74,9 @@ export const webhookAttempts = pgTable("webhook_attempts", {
   messageId: uuid("message_id")
     .notNull()
     .references(() => webhookMessages.id, { onDelete: "cascade" }),
-  endpointId: uuid("endpoint_id")
-    .notNull()
-    .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
-  workspaceId: uuid("workspace_id")
-    .notNull()
-    .references(() => workspaces.id, { onDelete: "cascade" }),
+  /** The message's endpoint and workspace: no foreign keys of their own, the message's cascades (migration 0027_webhook_write_path.sql). */
+  endpointId: uuid("endpoint_id").notNull(),
+  workspaceId: uuid("workspace_id").notNull(),
   attempt: integer("attempt").notNull(),
   trigger: text("trigger").$type<WebhookAttemptTrigger>().notNull(),
   /** HTTP status, 0 for a network error or timeout. */
