@@ -69,9 +69,9 @@ interface Draft {
   contactIds: string[];
 }
 
-/** One message to write: an event's stored body for one endpoint. */
-interface MessageRow {
-  endpointId: string;
+/** An event's messages to write: its stored body, once, for each of these endpoints. */
+interface MessageGroup {
+  endpointIds: string[];
   draft: Draft;
   body: string;
 }
@@ -99,53 +99,61 @@ async function createMessages(events: DomainEvent[], tx: Tx, now: Date): Promise
   if (wanted.length === 0) return written;
 
   const drafts = await draftsOf(tx, wanted);
-  const rows = drafts.flatMap((draft): MessageRow[] => {
-    const body = bodyOf(draft);
-    return endpoints
+  const groups = drafts.flatMap((draft): MessageGroup[] => {
+    const endpointIds = endpoints
       .filter(
         (endpoint) =>
           endpoint.workspaceId === draft.event.workspaceId && webhookWants(endpoint.eventTypes, draft.event.type),
       )
-      .map((endpoint) => ({ endpointId: endpoint.id, draft, body }));
+      .map((endpoint) => endpoint.id);
+    return endpointIds.length === 0 ? [] : [{ endpointIds, draft, body: bodyOf(draft) }];
   });
-  if (rows.length === 0) return written;
+  if (groups.length === 0) return written;
   // One statement with the messages as one JSON array, not a parameter per value: a batch of
   // events becomes thousands of messages, and binding (and building) a parameter each cost more
   // than writing them; one JSON.stringify builds them ~4× faster than an array literal per
-  // column escaped by hand. The body is built once per event and shared by its endpoints.
-  for (const chunk of insertChunks(rows, (row) => row.body.length)) await insertMessages(tx, chunk, now);
-  for (const row of rows) written.add(row.endpointId);
+  // column escaped by hand. Each event's body is in it once, with the endpoints it goes to:
+  // Postgres parses it once, not once per endpoint.
+  for (const chunk of insertChunks(groups)) await insertMessages(tx, chunk, now);
+  for (const group of groups) for (const endpointId of group.endpointIds) written.add(endpointId);
   return written;
 }
 
 /**
- * Rows in statements of at most MESSAGES_PER_INSERT rows and about MESSAGE_BYTES_PER_INSERT of
- * bodies: a batch of large bodies to many endpoints would otherwise be one string of hundreds
- * of megabytes, copied again by the driver and by Postgres.
+ * Events in statements of at most MESSAGES_PER_INSERT messages and about
+ * MESSAGE_BYTES_PER_INSERT of bodies: a batch of large bodies would otherwise be one string of
+ * hundreds of megabytes, copied again by the driver and by Postgres.
  */
 const MESSAGES_PER_INSERT = 1_000;
 const MESSAGE_BYTES_PER_INSERT = 4 * 1024 * 1024;
 
-function* insertChunks<T>(rows: T[], size: (row: T) => number): Generator<T[]> {
-  let chunk: T[] = [];
+function* insertChunks(groups: MessageGroup[]): Generator<MessageGroup[]> {
+  let chunk: MessageGroup[] = [];
+  let messages = 0;
   let bytes = 0;
-  for (const row of rows) {
-    if (chunk.length > 0 && (chunk.length >= MESSAGES_PER_INSERT || bytes + size(row) > MESSAGE_BYTES_PER_INSERT)) {
+  for (const group of groups) {
+    const size = group.body.length;
+    if (
+      chunk.length > 0 &&
+      (messages + group.endpointIds.length > MESSAGES_PER_INSERT || bytes + size > MESSAGE_BYTES_PER_INSERT)
+    ) {
       yield chunk;
       chunk = [];
+      messages = 0;
       bytes = 0;
     }
-    chunk.push(row);
-    bytes += size(row);
+    chunk.push(group);
+    messages += group.endpointIds.length;
+    bytes += size;
   }
   if (chunk.length > 0) yield chunk;
 }
 
-async function insertMessages(tx: Tx, rows: MessageRow[], now: Date): Promise<void> {
-  const messages = JSON.stringify(
-    rows.map(({ draft, endpointId, body }) => ({
+async function insertMessages(tx: Tx, groups: MessageGroup[], now: Date): Promise<void> {
+  const events = JSON.stringify(
+    groups.map(({ draft, endpointIds, body }) => ({
       workspace_id: draft.event.workspaceId,
-      endpoint_id: endpointId,
+      endpoint_ids: endpointIds,
       event_id: draft.event.id,
       event_type: draft.event.type,
       body,
@@ -155,10 +163,11 @@ async function insertMessages(tx: Tx, rows: MessageRow[], now: Date): Promise<vo
   await tx.execute(sql`
     INSERT INTO webhook_messages (workspace_id, endpoint_id, event_id, event_type, body, contact_ids,
                                   next_attempt_at, created_at)
-    SELECT v.workspace_id, v.endpoint_id, v.event_id, v.event_type, v.body, v.contact_ids,
+    SELECT v.workspace_id, e.endpoint_id, v.event_id, v.event_type, v.body, v.contact_ids,
            ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
-    FROM json_to_recordset(${messages}::json)
-      AS v(workspace_id uuid, endpoint_id uuid, event_id bigint, event_type text, body text, contact_ids uuid[])
+    FROM json_to_recordset(${events}::json)
+      AS v(workspace_id uuid, endpoint_ids uuid[], event_id bigint, event_type text, body text, contact_ids uuid[])
+    CROSS JOIN LATERAL unnest(v.endpoint_ids) AS e(endpoint_id)
     ON CONFLICT (endpoint_id, event_id) DO NOTHING`);
 }
 
