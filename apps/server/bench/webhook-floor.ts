@@ -4,8 +4,8 @@
  * signed POSTs to the loopback receivers (another process) — no database, no queue.
  *
  * Each POST is what a delivery sends: the stored body of a real message (the same bytes every
- * time, as a retry), signed per request with the delivery's signer (webhookSigner with Node's
- * HMAC, one secret), the delivery's headers, over keep-alive connections at most
+ * time, as a retry), signed per request with the delivery's signer (nodeWebhookSigner, one
+ * secret), the delivery's headers, over keep-alive connections at most
  * `perEndpoint` per receiver (the delivery's per-endpoint concurrency), `concurrency` in all.
  *
  * Messages from the parent: {type: "run", ...FloorRun} → {type: "done", seconds} or
@@ -14,8 +14,7 @@
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { pathToFileURL } from "node:url";
-import { nodeHmac } from "@rapport/api";
-import { webhookSigner } from "@rapport/core/webhook-signature";
+import { nodeWebhookSigner } from "@rapport/api";
 import { FLOOR_ID_PREFIX } from "./webhook-receivers";
 
 export interface FloorRun {
@@ -34,7 +33,7 @@ export type FloorMessage = { type: "done"; seconds: number } | { type: "failed";
 
 async function run({ urls, total, concurrency, perEndpoint, label, body, headers }: FloorRun): Promise<number> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: perEndpoint });
-  const sign = await webhookSigner([`whsec_${randomBytes(24).toString("base64")}`], nodeHmac);
+  const sign = nodeWebhookSigner([`whsec_${randomBytes(24).toString("base64")}`]);
   const contentLength = String(Buffer.byteLength(body));
   let next = 0;
   const post = (url: string, requestHeaders: Record<string, string>) =>
@@ -59,7 +58,7 @@ async function run({ urls, total, concurrency, perEndpoint, label, body, headers
           ...headers,
           "webhook-id": id,
           "webhook-timestamp": String(timestamp),
-          "webhook-signature": await sign({ id, timestamp, body }),
+          "webhook-signature": sign({ id, timestamp, body }),
           "content-length": contentLength,
         });
       }

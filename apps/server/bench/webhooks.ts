@@ -44,7 +44,7 @@
  * 5. floor_per_s: in the same run, the same number of POSTs as step 3 to the same receivers
  *    from a plain loop in a process of its own (bench/webhook-floor.ts, as the delivery runs in
  *    the worker's): the warm-up message's stored body and headers (so the same bytes as a
- *    delivery), each POST signed like a delivery (webhookSigner, nodeHmac, one secret), over
+ *    delivery), each POST signed like a delivery (nodeWebhookSigner, one secret), over
  *    keep-alive connections at the worker's concurrency (4 per endpoint, the delivery's
  *    per-endpoint limit) — no database, no queue. Its own process, because a sender on the
  *    receivers' event loop pays for parsing every POST it sends, which understates the floor

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { nodeWebhookSigner } from "@rapport/api";
 import { verifyWebhook, WebhookVerificationError } from "@rapport/client";
 import { signWebhook, webhookSignatureHeaders } from "@rapport/core/webhook-signature";
 import { Webhook } from "standardwebhooks";
@@ -30,6 +31,23 @@ describe("Standard Webhooks signatures", () => {
     expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
     // The reference implementation refuses it under another secret: the check is real.
     expect(() => new Webhook(newSecret()).verify(body, headers)).toThrow(/No matching signature/);
+  });
+
+  it("the delivery's signer (Node's HMAC) sends the header webhookSigner makes, one secret or two", async () => {
+    const secrets = [newSecret(), newSecret().slice("whsec_".length)];
+    const timestamp = nowSeconds();
+    for (const used of [secrets.slice(0, 1), secrets]) {
+      const signature = nodeWebhookSigner(used)({ id, timestamp, body });
+      expect(signature).toBe(await signWebhook({ id, timestamp, body, secrets: used }));
+      expect(
+        new Webhook(used[0]!).verify(body, {
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signature,
+        }),
+      ).toEqual(JSON.parse(body));
+    }
+    expect(() => nodeWebhookSigner([])).toThrow(WebhookVerificationError);
   });
 
   it("the reference implementation's signature verifies with verifyWebhook, with or without the whsec_ prefix", async () => {

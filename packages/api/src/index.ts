@@ -27,7 +27,7 @@ export {
 } from "./modules/imports/upload";
 export { GOOGLE_OAUTH_CALLBACK_PATH, handleGoogleOAuthCallback } from "./modules/gmail/callback";
 export { createPrivacyRegistry } from "./modules/index";
-export { nodeHmac } from "./modules/webhooks/delivery";
+export { nodeWebhookSigner } from "./modules/webhooks/delivery";
 export { PrivacyRegistry, type PrivacyHandler, type Subject } from "./platform/privacy/registry";
 export type { ExportFile } from "./platform/privacy/export-sources";
 // For benchmarks: EXPLAIN of the Reconnect statement exactly as the service runs it.

@@ -176,6 +176,11 @@ async function importKey(secret: string, usage: "sign" | "verify"): Promise<Hmac
   return crypto.subtle.importKey("raw", secretBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 
+/** The key bytes of a `whsec_…` secret (the prefix is optional); throws `invalid_secret` when it is not base64. */
+export function webhookSecretBytes(secret: string): Uint8Array<ArrayBuffer> {
+  return secretBytes(secret);
+}
+
 function secretBytes(secret: string): Uint8Array<ArrayBuffer> {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const bytes = fromBase64(encoded);
