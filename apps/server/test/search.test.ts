@@ -363,6 +363,16 @@ describe.each(drivers)("search on %s", (driver) => {
     // "zanzibar" is rare: through the index, tested for "weekly" there.
     expect(await subjects("zanzibar weekly")).toEqual(["Zanzibar weekly sync"]);
     expect((await search("weekly", { types: ["interaction"], limit: 3 })).interactions).toMatchObject({ more: true });
+    // With no statistics yet every word passes for rare and is looked up in the index first;
+    // "weekly" has more matches than a lookup reads, so the newest are read after all: the
+    // page holds the newest, not the newest of the first matches the index gave.
+    const newest = await app.query<{ at: Date | string }>`
+      SELECT occurred_at AS at FROM interactions
+      WHERE contact_id = ${contactId}::uuid AND subject ILIKE '%weekly%' ORDER BY occurred_at DESC LIMIT 3`;
+    const page = (await search("weekly", { types: ["interaction"], limit: 3 })).interactions.items;
+    expect(page.map((i) => new Date(i.occurredAt).toISOString())).toEqual(
+      newest.map(({ at }) => new Date(at).toISOString()),
+    );
     await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [contactId] });
   });
 });
@@ -474,6 +484,40 @@ describe("search gives the same results on Postgres and PGlite", () => {
 });
 
 describe("search's prepared statements on Postgres", () => {
+  it("a word the interactions' statistics call rare is looked up in the index without reading the newest", async () => {
+    // One connection, so the statements it has prepared are those listed below.
+    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
+    try {
+      const owner = await app.signUp("Owner");
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Statistics" })).id;
+      const { id: contactId } = await owner.client.contacts.create.mutate({ workspaceId, name: "Anna Jensen" });
+      await app.query`
+        INSERT INTO interactions (workspace_id, contact_id, type, occurred_at, subject, source)
+        SELECT ${workspaceId}::uuid, ${contactId}::uuid, 'note', timestamptz '2026-01-01' + g * interval '1 hour',
+               'Weekly sync', 'manual'
+        FROM generate_series(1, 200) g`;
+      await app.query`ANALYZE interactions`;
+      const newestReads = async () =>
+        (
+          await app.query<{ reads: number }>`
+            SELECT count(*)::int AS reads FROM pg_prepared_statements WHERE statement LIKE '%LIMIT 1000%'`
+        )[0]?.reads;
+
+      // Every interaction holds "weekly", none "jensen": the name goes to the index at once.
+      const byName = await owner.client.search.query.query({ workspaceId, q: "jensen" });
+      expect(byName.contacts.items.map((c) => c.name)).toEqual(["Anna Jensen"]);
+      expect(byName.interactions.items).toEqual([]);
+      expect(await newestReads()).toBe(0);
+
+      // A common word is found among the newest.
+      const common = await owner.client.search.query.query({ workspaceId, q: "weekly", types: ["interaction"] });
+      expect(common.interactions.items).toHaveLength(10);
+      expect(await newestReads()).toBe(1);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+
   it("one typo read per number of query words, however many alternatives each word has", async () => {
     // One connection, so the statements it has prepared are those listed below.
     const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { foldText, matchFields, prefixTsQuery, phoneDigits, queryTokens, searchFold } from "../src/search/index";
+import {
+  estimatedShare,
+  foldText,
+  matchFields,
+  prefixTsQuery,
+  phoneDigits,
+  queryTokens,
+  searchFold,
+} from "../src/search/index";
 
 describe("search rules", () => {
   it("folds accents, case and letters without decomposition, mapping back to the original offsets", () => {
@@ -65,5 +73,26 @@ describe("search rules", () => {
     expect(highlight.text.startsWith("…")).toBe(true);
     const [start, end] = highlight.ranges[0]!;
     expect(highlight.text.slice(start, end)).toBe("needle");
+  });
+});
+
+describe("estimatedShare", () => {
+  const statistics = { lexemes: ["budget", "budgets", "review", "jensen"], shares: [0.16, 0.01, 0.1, 0.002] };
+
+  it("sums the common lexemes a word starts, and its alternatives", () => {
+    expect(estimatedShare(statistics, { prefix: "budget", terms: [] })).toBeCloseTo(0.17);
+    expect(estimatedShare(statistics, { prefix: "bud", terms: ["review"] })).toBeCloseTo(0.27);
+    expect(estimatedShare(statistics, { prefix: "jonsen", terms: ["jensen"] })).toBeCloseTo(0.002);
+  });
+
+  it("estimates a word no common lexeme matches at 0, and never above every row", () => {
+    expect(estimatedShare(statistics, { prefix: "zzq", terms: [] })).toBe(0);
+    expect(estimatedShare({ lexemes: [], shares: [] }, { prefix: "budget", terms: [] })).toBe(0);
+    expect(estimatedShare({ lexemes: ["abc", "abcd"], shares: [0.9, 0.8] }, { prefix: "abc", terms: [] })).toBe(1);
+  });
+
+  it("knows nothing of a word too short to tell: it may start many rare lexemes", () => {
+    expect(estimatedShare(statistics, { prefix: "3", terms: [] })).toBe(1);
+    expect(estimatedShare(statistics, { prefix: "zz", terms: [] })).toBe(1);
   });
 });

@@ -454,3 +454,38 @@ export function compareMatches(
     b.similarity - a.similarity
   );
 }
+
+/** The shortest query word whose share estimatedShare can tell from the statistics. */
+export const SHARE_KNOWN_FROM = 3;
+
+/**
+ * A column's most common lexemes with the share of rows holding each, as Postgres's
+ * statistics give them (pg_stats.most_common_elems and most_common_elem_freqs).
+ */
+export interface LexemeStatistics {
+  lexemes: readonly string[];
+  shares: readonly number[];
+}
+
+/**
+ * The share of rows a query word matches at most, as far as the statistics know: the word
+ * as the start of a lexeme plus the exact `terms` standing for it (its typo
+ * alternatives), summed over the common lexemes that match (a row holding two of them is
+ * counted twice: an upper bound). A word matching no common lexeme is rarer than every one
+ * of them and estimated at 0 — unless it is shorter than SHARE_KNOWN_FROM: it may start
+ * many lexemes each too rare to be listed ("3" starts every number from 3 to 3999), so it
+ * is estimated at 1 (unknown, so common).
+ */
+export function estimatedShare(
+  statistics: LexemeStatistics,
+  word: { prefix: string; terms: readonly string[] },
+): number {
+  if (word.prefix.length < SHARE_KNOWN_FROM) return 1;
+  let share = 0;
+  const { lexemes, shares } = statistics;
+  for (let i = 0; i < lexemes.length; i++) {
+    const lexeme = lexemes[i]!;
+    if (lexeme.startsWith(word.prefix) || word.terms.includes(lexeme)) share += shares[i] ?? 0;
+  }
+  return Math.min(share, 1);
+}

@@ -1,5 +1,6 @@
 import {
   compareMatches,
+  estimatedShare,
   matchFields,
   normalizeQuery,
   phoneDigits,
@@ -7,6 +8,7 @@ import {
   quoteLexeme,
   wordsTsQuery,
   escapeLike,
+  type LexemeStatistics,
   type SearchField,
   type SearchHighlight,
   type SearchMatch,
@@ -93,6 +95,8 @@ const INDEXED_SCAN = 500;
 const RARE_AMONG_RECENT = 5;
 /** Newest interactions read when every word of the query is common but not together. */
 const COMMON_SCAN = 5_000;
+/** How long the interactions' lexeme statistics (which words are common) are used before they are read again. */
+const STATISTICS_TTL_MS = 5 * 60_000;
 /** The last code point: every string starting with a prefix sorts (bytewise) before prefix + this. */
 const PREFIX_END = "\u{10FFFF}";
 
@@ -184,6 +188,8 @@ interface WordsMatch {
   parts: string[];
   /** Whether the word may be looked up in the interactions' index by itself. */
   indexable: boolean[];
+  /** Each word as the start of a lexeme, with the lexemes standing for it (see estimatedShare). */
+  forms: { prefix: string; terms: readonly string[] }[];
   /** Every word. */
   all: (doc: SQL) => SQL;
 }
@@ -204,6 +210,7 @@ function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonl
   return {
     parts,
     indexable: tokens.map((token) => token.length > 1 || /\d/.test(token)),
+    forms: tokens.map((token) => ({ prefix: token, terms: alternatives?.get(token) ?? [] })),
     all: (doc) => sql`${doc} @@ ${tsQueryOf(parts)}`,
   };
 }
@@ -384,6 +391,8 @@ const interactionColumns = sql`i.id, i.contact_id, c.name AS contact_name, i.typ
  * a very common word holds its best matches among the first found, not among all of them.
  */
 export class SearchService {
+  private statistics: { readAt: number; read: Promise<LexemeStatistics> } | null = null;
+
   constructor(private readonly deps: ServiceDeps) {}
 
   async query(input: SearchQueryInput): Promise<SearchResults> {
@@ -554,14 +563,17 @@ export class SearchService {
     // interactions are read once for both the words and their alternatives.
     const typoKnown = typoCapable ? await plan.typoWordsAsked() : null;
     const passes = [plan.words, typoKnown].filter((words): words is WordsMatch => words !== null);
-    const recent = passes.length > 0 ? await this.recentWithWords(workspaceId, passes, take) : [];
-    const knownTypoRecent = typoKnown ? recent[passes.length - 1]! : null;
+    const indexed = passes.length > 0 ? await this.indexFirst(workspaceId, passes, take) : null;
+    const recent = passes.length > 0 && !indexed ? await this.recentWithWords(workspaceId, passes, take) : [];
+    const knownTypoRecent = typoKnown && !indexed ? recent[passes.length - 1]! : null;
     // The alternatives' lookup, when asked along with the words' (see below).
     let typoLookup: InteractionRow[] | null = null;
-    if (plan.words) {
+    if (plan.words && indexed) {
+      candidates.add(indexed[0]!);
+    } else if (plan.words) {
       candidates.add(recent[0]!.rows);
       if (candidates.size < take) {
-        const words = this.lookup(workspaceId, plan.words, take, recent[0]!);
+        const words = this.lookup(workspaceId, plan.words, take, recent[0]!.hits);
         // When the alternatives are known and their matches among the newest cannot fill
         // the page either, their lookup follows whatever the words' finds (it is skipped only
         // when those fill the page, rare for a word that is not among the newest): both are
@@ -571,7 +583,7 @@ export class SearchService {
           knownTypoRecent &&
           candidates.size + knownTypoRecent.rows.filter((row) => !candidates.has(row.id)).length < take
         ) {
-          const typo = this.lookup(workspaceId, typoKnown, take, knownTypoRecent);
+          const typo = this.lookup(workspaceId, typoKnown, take, knownTypoRecent.hits);
           const rows = await queryRowsPrepared<InteractionRow & { pass: number | string }>(
             this.deps.db,
             sql`SELECT 0 AS pass, w.* FROM (${words}) w UNION ALL SELECT 1 AS pass, t.* FROM (${typo}) t`,
@@ -585,7 +597,15 @@ export class SearchService {
     }
     if (candidates.size < take && typoCapable) {
       const typo = await plan.typoWords();
-      if (typo) {
+      const typoIndexed =
+        typo && indexed && typo === typoKnown
+          ? indexed[1]!
+          : typo && typo !== typoKnown
+            ? ((await this.indexFirst(workspaceId, [typo], take))?.[0] ?? null)
+            : null;
+      if (typoIndexed) {
+        candidates.add(typoIndexed);
+      } else if (typo) {
         const typoRecent =
           typo === typoKnown ? knownTypoRecent! : (await this.recentWithWords(workspaceId, [typo], take))[0]!;
         candidates.add(typoRecent.rows);
@@ -593,7 +613,10 @@ export class SearchService {
           candidates.add(
             typo === typoKnown && typoLookup
               ? typoLookup
-              : await queryRowsPrepared<InteractionRow>(this.deps.db, this.lookup(workspaceId, typo, take, typoRecent)),
+              : await queryRowsPrepared<InteractionRow>(
+                  this.deps.db,
+                  this.lookup(workspaceId, typo, take, typoRecent.hits),
+                ),
           );
         }
       }
@@ -699,10 +722,69 @@ export class SearchService {
   }
 
   /**
-   * The statement reading the newest interactions matching `words` beyond those among the
-   * newest (`recent`, which decides how): asked when those do not fill the page.
+   * The lookups of `passes` through the full-text index alone, without reading the newest
+   * interactions first, when the statistics say that each pass has a word rare enough to
+   * look up (most searches are for a person, whose name no interaction holds). Its rows by
+   * pass; null when a pass has no such word, or when a lookup found more matches than it
+   * reads (INDEXED_SCAN): it did not see them all, so the newest are read as usual. A
+   * lookup that saw every match holds the newest of them, which is what reading the newest
+   * would have found among them.
    */
-  private lookup(workspaceId: string, words: WordsMatch, take: number, recent: RecentMatches): SQL {
+  private async indexFirst(
+    workspaceId: string,
+    passes: WordsMatch[],
+    take: number,
+  ): Promise<InteractionRow[][] | null> {
+    const statistics = await this.interactionStatistics();
+    // In the terms of the newest's count (see RARE_AMONG_RECENT): how many of RECENT_SCAN rows would hold each word.
+    const hits = passes.map((words) => words.forms.map((form) => estimatedShare(statistics, form) * RECENT_SCAN));
+    if (passes.some((words, pass) => rareWords(words, hits[pass]!).length === 0)) return null;
+    const rows = await queryRowsPrepared<InteractionRow & { pass: number | string; truncated: boolean }>(
+      this.deps.db,
+      sql.join(
+        passes.map(
+          (words, pass) =>
+            sql`SELECT ${sql.raw(String(pass))} AS pass, l.* FROM (${this.lookup(workspaceId, words, take, hits[pass]!, true)}) l`,
+        ),
+        sql` UNION ALL `,
+      ),
+    );
+    if (rows.some((row) => row.truncated)) return null;
+    // A lookup that found nothing carries only its flag.
+    return passes.map((_, pass) => rows.filter((row) => Number(row.pass) === pass && row.id !== null));
+  }
+
+  /**
+   * The interactions' most common lexemes and the share of rows holding each, from the
+   * table's statistics (ANALYZE; none yet: every word is rare), read again every
+   * STATISTICS_TTL_MS. The table's, not the workspace's: a word common in one workspace
+   * only may be looked up first and found too often, which costs one statement more.
+   */
+  private interactionStatistics(): Promise<LexemeStatistics> {
+    const now = this.deps.clock.now().getTime();
+    if (!this.statistics || now - this.statistics.readAt > STATISTICS_TTL_MS) {
+      const read = queryRows<{ lexemes: string[] | null; shares: (number | string)[] | null }>(
+        this.deps.db,
+        sql`SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares
+            FROM pg_stats
+            WHERE schemaname = current_schema() AND tablename = 'interactions' AND attname = 'search_doc'`,
+      ).then(([row]) => ({ lexemes: row?.lexemes ?? [], shares: (row?.shares ?? []).map(Number) }));
+      this.statistics = { readAt: now, read };
+      // A failed read fails its search, and the next one reads again.
+      read.catch(() => {
+        if (this.statistics?.read === read) this.statistics = null;
+      });
+    }
+    return this.statistics.read;
+  }
+
+  /**
+   * The statement reading the newest interactions matching `words` beyond those among the
+   * newest (their `hits` there decide how): asked when those do not fill the page. With
+   * `flagTruncated` (only for a lookup of rare words), every row says whether the index
+   * found more matches than were read, and a row with only that flag comes when none is left.
+   */
+  private lookup(workspaceId: string, words: WordsMatch, take: number, hits: number[], flagTruncated = false): SQL {
     const page = sql.raw(String(take * 2));
     // Reading a word's every match through the index costs in proportion to them (a word in
     // a tenth of two million interactions: 200,000 to gather). So only the rare words (few
@@ -719,9 +801,7 @@ export class SearchService {
     // load). So the planner is given the estimate the search already knows (the words are
     // rare: the query is a parameter it cannot look into, estimated at 0.5 %), and plans the
     // lookup for all its matches (the cap is applied outside the CTE, as rows are drawn from it).
-    const rare = words.parts.filter(
-      (_, index) => words.indexable[index] && (recent.hits[index] ?? 0) < RARE_AMONG_RECENT,
-    );
+    const rare = rareWords(words, hits);
     const found =
       rare.length > 0
         ? sql`SELECT i.id, i.occurred_at FROM interactions i
@@ -733,15 +813,28 @@ export class SearchService {
               WHERE r.search_doc @@ ${tsQueryOnce(words.parts)}`;
     const read =
       rare.length > 0 ? sql`(SELECT id, occurred_at FROM found LIMIT ${sql.raw(String(INDEXED_SCAN))})` : sql`found`;
-    return sql`WITH found AS MATERIALIZED (${found})
-            SELECT ${interactionColumns}, 0 AS similarity
+    const newest = sql`SELECT ${interactionColumns}, 0 AS similarity
             FROM (SELECT id FROM ${read} f ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
             JOIN interactions i ON i.id = newest.id
             JOIN contacts c ON c.id = i.contact_id
             WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
             ORDER BY i.occurred_at DESC, i.id DESC
             LIMIT ${page}`;
+    if (!flagTruncated) return sql`WITH found AS MATERIALIZED (${found}) ${newest}`;
+    return sql`WITH found AS MATERIALIZED (${found})
+            SELECT x.truncated, n.*
+            FROM (SELECT count(*) > ${sql.raw(String(INDEXED_SCAN))} AS truncated
+                  FROM (SELECT 1 FROM found LIMIT ${sql.raw(String(INDEXED_SCAN + 1))}) f) x
+            LEFT JOIN LATERAL (${newest}) n ON true`;
   }
+}
+
+/**
+ * The words of `words` to look up in the full-text index: those that may be, and that
+ * match fewer than RARE_AMONG_RECENT of the newest RECENT_SCAN (`hits`, word by word).
+ */
+function rareWords(words: WordsMatch, hits: number[]): string[] {
+  return words.parts.filter((_, index) => words.indexable[index] && (hits[index] ?? 0) < RARE_AMONG_RECENT);
 }
 
 /** A pass's matches among the newest interactions, and how many of those each of its words matches. */
