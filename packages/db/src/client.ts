@@ -3,12 +3,13 @@ import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
-import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import postgres from "postgres";
 import * as schema from "./schema/index";
+import { sqlText } from "./sql-text";
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -220,12 +221,7 @@ function retryingQuery(
       try {
         return await (attempt === 0 ? first : again());
       } catch (error) {
-        if (
-          attempt >= SAFE_RETRIES ||
-          !isDatabaseUnavailable(error) ||
-          !(failedBeforeSending(error) || READ_ONLY_STATEMENT.test(text))
-        )
-          throw error;
+        if (!worthRetrying(error, text, attempt)) throw error;
         await retryPause(attempt);
       }
     }
@@ -252,6 +248,23 @@ function retryingQuery(
   return proxy;
 }
 
+/** Whether a pool query that failed this way on this attempt runs again (see retryingQuery). */
+function worthRetrying(error: unknown, text: string, attempt: number): boolean {
+  return (
+    attempt < SAFE_RETRIES &&
+    isDatabaseUnavailable(error) &&
+    (failedBeforeSending(error) || READ_ONLY_STATEMENT.test(text))
+  );
+}
+
+/**
+ * The pool's query for a statement awaited as it is (see queryRowsPrepared): guarded and
+ * run again as `unsafe` is, without the wrapper that `unsafe`'s lazy query needs for its
+ * modifiers (`.values()`, `.raw()`) and whose `then` is looked up through a Proxy.
+ */
+const POOL_QUERY = Symbol("rapport.poolQuery");
+type PoolQuery = (text: string, params: unknown[], options: { prepare: boolean }) => Promise<unknown[]>;
+
 /**
  * postgres.js `Sql` methods drizzle calls: `unsafe` for pool queries, `begin` for
  * transactions. Both are guarded against use inside a transaction, and run once more
@@ -265,6 +278,18 @@ function guardPostgresPool(client: postgres.Sql, guard: TransactionGuard): void 
     guard.check();
     return retryingQuery(() => unsafe(...args), args[0]);
   }) as postgres.Sql["unsafe"];
+  const poolQuery: PoolQuery = async (text, params, options) => {
+    guard.check();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await unsafe(text, params as postgres.ParameterOrJSON<never>[], options);
+      } catch (error) {
+        if (!worthRetrying(error, text, attempt)) throw error;
+        await retryPause(attempt);
+      }
+    }
+  };
+  (client as unknown as { [POOL_QUERY]: PoolQuery })[POOL_QUERY] = poolQuery;
   client.begin = (async (...args: unknown[]) => {
     guard.check();
     const fn = args[args.length - 1] as (tx: postgres.TransactionSql) => Promise<unknown>;
@@ -451,10 +476,9 @@ export async function queryRows<T>(executor: Executor, query: SQL): Promise<T[]>
 }
 
 interface PostgresJsClient {
-  unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown[]>;
+  unsafe: PoolQuery;
+  [POOL_QUERY]?: PoolQuery;
 }
-const preparedDialect = new PgDialect();
-
 /**
  * `queryRows` for a hot read on the pool: on Postgres the statement is prepared
  * once per connection (postgres.js keeps it by its text) instead of parsed and
@@ -464,8 +488,10 @@ const preparedDialect = new PgDialect();
 export async function queryRowsPrepared<T>(db: Db, query: SQL): Promise<T[]> {
   const client = (db as unknown as { $client?: unknown }).$client;
   if (!client || typeof (client as Partial<PostgresJsClient>).unsafe !== "function") return queryRows<T>(db, query);
-  const { sql, params } = preparedDialect.sqlToQuery(query);
-  return (await (client as PostgresJsClient).unsafe(sql, params, { prepare: true })) as T[];
+  const { sql, params } = sqlText(query);
+  const pool = client as PostgresJsClient;
+  const direct = pool[POOL_QUERY];
+  return (await (direct ? direct(sql, params, { prepare: true }) : pool.unsafe(sql, params, { prepare: true }))) as T[];
 }
 
 /**
