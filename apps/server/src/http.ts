@@ -29,7 +29,9 @@ import {
   type Runtime,
 } from "@rapport/api";
 import { clientAddress, type ProxyTrust } from "@rapport/core";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { createQueryResponder } from "./query";
 import { createSubscriptionResponder } from "./sse";
 
 /**
@@ -95,18 +97,25 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     res: http.ServerResponse;
     info: { connectionParams: { token?: string } | null };
   }) => createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token));
+  const responseMeta = ({ errors }: { errors: TRPCError[] }) => {
+    const retryAfter = errors.map(retryAfterSeconds).find((seconds) => seconds !== undefined);
+    // tRPC writes its own Vary (trpc-accept, accept) over ours; appended headers survive.
+    const headers = new Headers([["vary", "Origin"]]);
+    if (retryAfter) headers.set("retry-after", String(retryAfter));
+    return { headers };
+  };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: config.BODY_LIMIT_BYTES,
     createContext: contextOf,
-    responseMeta({ errors }) {
-      const retryAfter = errors.map(retryAfterSeconds).find((seconds) => seconds !== undefined);
-      // tRPC writes its own Vary (trpc-accept, accept) over ours; appended headers survive.
-      const headers = new Headers([["vary", "Origin"]]);
-      if (retryAfter) headers.set("retry-after", String(retryAfter));
-      return { headers };
-    },
+    responseMeta,
+  });
+  const serveQuery = createQueryResponder({
+    router: appRouter,
+    basePath: "/trpc/",
+    createContext: contextOf,
+    responseMeta,
   });
   const serveSubscription = createSubscriptionResponder({
     router: appRouter,
@@ -160,7 +169,9 @@ export function createRapportServer(runtime: Runtime): RapportServer {
         return sendJson(res, readiness.status === "down" ? 503 : 200, readiness);
       }
       if (path.startsWith("/trpc/")) {
-        if (await serveSubscription(req, res, new URL(req.url ?? "/", "http://rapport"))) return;
+        const url = new URL(req.url ?? "/", "http://rapport");
+        if (await serveQuery(req, res, url)) return;
+        if (await serveSubscription(req, res, url)) return;
         return trpcHandler(req, res);
       }
       if (path === ANALYTICS_EXPORT_PATH) return await handleAnalyticsExport(runtime, req, res);
