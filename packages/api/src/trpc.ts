@@ -4,7 +4,7 @@ import { z, ZodError } from "zod";
 import { DomainError, forbidden, notFound, toTRPCError, unauthorized } from "./errors";
 import { bearerToken } from "./lib/bearer";
 import { idSchema } from "./lib/schemas";
-import type { Logger } from "./logger";
+import { lazyChild, type Logger } from "./logger";
 import type { VerifiedAccessToken } from "./modules/auth/tokens";
 import type { Runtime } from "./platform/runtime-types";
 
@@ -30,7 +30,7 @@ export function createContextFactory(runtime: Runtime) {
   return (info: RequestInfo): Context => ({
     ...info,
     runtime,
-    log: runtime.log.child({ requestId: info.requestId }),
+    log: lazyChild(runtime.log, { requestId: info.requestId }),
   });
 }
 

@@ -1,7 +1,7 @@
 import { createDatabase, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, safeErrorMessage } from "../src/logger";
+import { createLogger, lazyChild, safeErrorMessage } from "../src/logger";
 
 const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const PERSONAL = "ana.personal@example.com";
@@ -40,5 +40,32 @@ describe.each(["postgres", "pglite"] as const)("database errors in logs on %s", 
     const message = safeErrorMessage(await failure());
     expect(message).not.toContain(PERSONAL);
     expect(message).toMatch(/^Failed query: invalid input syntax for type integer: "…" \(SQLSTATE 22P02\)$/);
+  });
+});
+
+describe("lazyChild", () => {
+  it("writes the lines an eager child writes, and makes the child only when it is used", () => {
+    const lines: string[] = [];
+    const root = createLogger("info", {}, { write: (line: string) => void lines.push(line) });
+    const made: unknown[] = [];
+    const parent = Object.assign(Object.create(root) as typeof root, {
+      child: (bindings: Record<string, unknown>) => {
+        made.push(bindings);
+        return root.child(bindings);
+      },
+    });
+    const lazy = lazyChild(parent, { requestId: "r1" }).child({ userId: "u1" });
+    expect(made).toEqual([]);
+    lazy.debug("below the level");
+    expect(lazy.isLevelEnabled("debug")).toBe(false);
+    lazy.info({ n: 1, token: "secret" }, "hello");
+    root.child({ requestId: "r1" }).child({ userId: "u1" }).info({ n: 1, token: "secret" }, "hello");
+    expect(made).toEqual([{ requestId: "r1" }]);
+    const [deferredLine, eagerLine] = lines.map((line) => {
+      const { time: _, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return rest;
+    });
+    expect(deferredLine).toEqual(eagerLine);
+    expect(deferredLine).toMatchObject({ requestId: "r1", userId: "u1", n: 1, token: "[redacted]", msg: "hello" });
   });
 });
