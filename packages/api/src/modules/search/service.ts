@@ -725,10 +725,11 @@ export class SearchService {
    * The lookups of `passes` through the full-text index alone, without reading the newest
    * interactions first, when the statistics say that each pass has a word rare enough to
    * look up (most searches are for a person, whose name no interaction holds). Its rows by
-   * pass; null when a pass has no such word, or when a lookup found more matches than it
-   * reads (INDEXED_SCAN): it did not see them all, so the newest are read as usual. A
-   * lookup that saw every match holds the newest of them, which is what reading the newest
-   * would have found among them.
+   * pass; null when there are no statistics, when a pass has no such word, or when a lookup
+   * may have missed a newer match: it found more than it reads (INDEXED_SCAN), or more than
+   * it keeps before leaving out those of deleted and restricted contacts and then could not
+   * fill the page. Otherwise its page is the newest matches of all, which is what reading
+   * the newest would have found.
    */
   private async indexFirst(
     workspaceId: string,
@@ -736,10 +737,11 @@ export class SearchService {
     take: number,
   ): Promise<InteractionRow[][] | null> {
     const statistics = await this.interactionStatistics();
+    if (statistics.lexemes.length === 0) return null;
     // In the terms of the newest's count (see RARE_AMONG_RECENT): how many of RECENT_SCAN rows would hold each word.
     const hits = passes.map((words) => words.forms.map((form) => estimatedShare(statistics, form) * RECENT_SCAN));
     if (passes.some((words, pass) => rareWords(words, hits[pass]!).length === 0)) return null;
-    const rows = await queryRowsPrepared<InteractionRow & { pass: number | string; truncated: boolean }>(
+    const rows = await queryRowsPrepared<InteractionRow & { pass: number | string; found: number | string }>(
       this.deps.db,
       sql.join(
         passes.map(
@@ -749,16 +751,23 @@ export class SearchService {
         sql` UNION ALL `,
       ),
     );
-    if (rows.some((row) => row.truncated)) return null;
-    // A lookup that found nothing carries only its flag.
-    return passes.map((_, pass) => rows.filter((row) => Number(row.pass) === pass && row.id !== null));
+    const byPass = passes.map((_, pass) => rows.filter((row) => Number(row.pass) === pass));
+    const missed = byPass.some((own) => {
+      const found = Number(own[0]?.found ?? 0);
+      const kept = own.filter((row) => row.id !== null).length;
+      return found > INDEXED_SCAN || (found > lookupKeeps(take) && kept < lookupPage(take));
+    });
+    // A lookup whose matches were all left out carries only its count.
+    return missed ? null : byPass.map((own) => own.filter((row) => row.id !== null));
   }
 
   /**
    * The interactions' most common lexemes and the share of rows holding each, from the
    * table's statistics (ANALYZE; none yet: every word is rare), read again every
    * STATISTICS_TTL_MS. The table's, not the workspace's: a word common in one workspace
-   * only may be looked up first and found too often, which costs one statement more.
+   * only, or a short prefix of many words each too rare to be listed, may be looked up
+   * first and found too often; that lookup then reads the index for all its matches (not
+   * their rows) before the newest are read.
    */
   private interactionStatistics(): Promise<LexemeStatistics> {
     const now = this.deps.clock.now().getTime();
@@ -781,11 +790,11 @@ export class SearchService {
   /**
    * The statement reading the newest interactions matching `words` beyond those among the
    * newest (their `hits` there decide how): asked when those do not fill the page. With
-   * `flagTruncated` (only for a lookup of rare words), every row says whether the index
-   * found more matches than were read, and a row with only that flag comes when none is left.
+   * `counted` (only for a lookup of rare words), every row says how many matches the index
+   * found (up to one more than are read), and a row with only that count comes when none is left.
    */
-  private lookup(workspaceId: string, words: WordsMatch, take: number, hits: number[], flagTruncated = false): SQL {
-    const page = sql.raw(String(take * 2));
+  private lookup(workspaceId: string, words: WordsMatch, take: number, hits: number[], counted = false): SQL {
+    const page = sql.raw(String(lookupPage(take)));
     // Reading a word's every match through the index costs in proportion to them (a word in
     // a tenth of two million interactions: 200,000 to gather). So only the rare words (few
     // among the newest) are looked up, and the others tested on what they find; the matches
@@ -814,20 +823,24 @@ export class SearchService {
     const read =
       rare.length > 0 ? sql`(SELECT id, occurred_at FROM found LIMIT ${sql.raw(String(INDEXED_SCAN))})` : sql`found`;
     const newest = sql`SELECT ${interactionColumns}, 0 AS similarity
-            FROM (SELECT id FROM ${read} f ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(take * 4))}) newest
+            FROM (SELECT id FROM ${read} f ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(lookupKeeps(take)))}) newest
             JOIN interactions i ON i.id = newest.id
             JOIN contacts c ON c.id = i.contact_id
             WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
             ORDER BY i.occurred_at DESC, i.id DESC
             LIMIT ${page}`;
-    if (!flagTruncated) return sql`WITH found AS MATERIALIZED (${found}) ${newest}`;
+    if (!counted) return sql`WITH found AS MATERIALIZED (${found}) ${newest}`;
     return sql`WITH found AS MATERIALIZED (${found})
-            SELECT x.truncated, n.*
-            FROM (SELECT count(*) > ${sql.raw(String(INDEXED_SCAN))} AS truncated
-                  FROM (SELECT 1 FROM found LIMIT ${sql.raw(String(INDEXED_SCAN + 1))}) f) x
+            SELECT x.found, n.*
+            FROM (SELECT count(*) AS found FROM (SELECT 1 FROM found LIMIT ${sql.raw(String(INDEXED_SCAN + 1))}) f) x
             LEFT JOIN LATERAL (${newest}) n ON true`;
   }
 }
+
+/** Rows a lookup returns at most: the newest of its matches. */
+const lookupPage = (take: number) => take * 2;
+/** Matches a lookup keeps, newest first, before leaving out those of deleted and restricted contacts. */
+const lookupKeeps = (take: number) => take * 4;
 
 /**
  * The words of `words` to look up in the full-text index: those that may be, and that

@@ -237,8 +237,9 @@ export class WorkspaceDeletionService {
         const fileKeys = await this.deps.services.gdprExports.detachForWorkspace(tx, workspaceId, userIds);
         // What the cascade would lose but must outlive it (e.g. Google grants still to revoke).
         await this.deps.privacy.eraseWorkspace(tx, workspaceId, { now });
-        // Every table naming the workspace references it ON DELETE CASCADE (the inventory test
-        // and workspace-deletion.test.ts's dump check that nothing is left).
+        // Every table naming the workspace references it ON DELETE CASCADE, or hangs off a row
+        // that does (webhook messages and attempts through their endpoint); the inventory test
+        // and workspace-deletion.test.ts's dump check that nothing is left.
         await tx.delete(workspaces).where(eq(workspaces.id, workspaceId));
         // Files before commit: if the commit fails the request stays pending and runs again;
         // a committed deletion never leaves a file behind.
