@@ -3,6 +3,7 @@ import { createDatabase, domainEvents, type Database } from "@rapport/db";
 import { inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventDispatcher } from "../../../packages/api/src/platform/events/dispatcher";
+import { advisoryLease } from "../../../packages/api/src/platform/events/lease";
 import { newestCommittedPosition, readCommittedEvents } from "../../../packages/api/src/platform/events/committed";
 import { createLogger } from "../../../packages/api/src/logger";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
@@ -177,12 +178,14 @@ describe("domain events (outbox)", () => {
 
 describe("event dispatcher", () => {
   let database: Database;
+  let url: string;
   let drop: () => Promise<void>;
   const log = createLogger("silent");
 
   beforeAll(async () => {
     const { createTestDatabase } = await import("./support/app");
     const created = await createTestDatabase();
+    url = created.url;
     drop = created.drop;
     database = await createDatabase({ url: created.url, poolSize: 4 });
   });
@@ -387,5 +390,111 @@ describe("event dispatcher", () => {
     for (let i = 100; i < 160; i++) await insertEvent(database.db, i);
     await Promise.all([one.drain(), two.drain()]);
     expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => `c${100 + i}`));
+  });
+
+  it("with a lease, one instance runs the batches and the other none; when the holder dies, the other takes over", async () => {
+    const handled: string[] = [];
+    const make = async (instance: string) => {
+      // The lease's connection stands for the instance's session: closing it is the process dying.
+      const leaseDatabase = await createDatabase({ url, poolSize: 1 });
+      const lease = advisoryLease(leaseDatabase);
+      // A process that dies gives nothing up: only its session's end frees the lease.
+      const dispatcher = new EventDispatcher(database, log, 10_000, 1, {
+        lease: { ...lease, release: async () => {} },
+        leaseCheckMs: 50,
+      });
+      dispatcher.register({
+        name: "leased",
+        startFrom: "now",
+        handle: async (events) => void handled.push(...events.map((e) => `${instance}:${String(e.payload.contactId)}`)),
+      });
+      await dispatcher.start();
+      return { dispatcher, leaseDatabase };
+    };
+    const one = await make("one");
+    const two = await make("two");
+    try {
+      expect(one.dispatcher.isLeading).toBe(true);
+      expect(two.dispatcher.isLeading).toBe(false);
+      for (let i = 500; i < 510; i++) {
+        await insertEvent(database.db, i);
+        one.dispatcher.wake();
+        two.dispatcher.wake();
+      }
+      await until("the holder to deliver the events", async () => handled.includes("one:c509"), 5_000);
+      // A few lease checks later the other still has run nothing.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(two.dispatcher.isLeading).toBe(false);
+      expect(handled).toEqual(Array.from({ length: 10 }, (_, i) => `one:c${500 + i}`));
+
+      // The holder dies: it runs nothing more, and what commits meanwhile waits, until its
+      // session ends and the other instance takes the lease over and catches up.
+      await one.dispatcher.stop();
+      await insertEvent(database.db, 510);
+      two.dispatcher.wake();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(two.dispatcher.isLeading).toBe(false);
+      expect(handled).toHaveLength(10);
+      await one.leaseDatabase.close();
+      await until("the other instance to take over and deliver", async () => handled.includes("two:c510"), 5_000);
+      expect(two.dispatcher.isLeading).toBe(true);
+      expect(handled.slice(10)).toEqual(["two:c510"]);
+
+      // It holds on to the lease over its later checks, and delivers what it is woken for.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(two.dispatcher.isLeading).toBe(true);
+      await insertEvent(database.db, 511);
+      two.dispatcher.wake();
+      await until("the new holder to deliver a woken event", async () => handled.includes("two:c511"), 5_000);
+    } finally {
+      await one.dispatcher.stop();
+      await two.dispatcher.stop();
+      await one.leaseDatabase.close().catch(() => {});
+      await two.leaseDatabase.close();
+    }
+  });
+
+  it("a consumer of some types runs for commits that name one of them, catching up on the others in order", async () => {
+    const dispatcher = new EventDispatcher(database, log, 10_000, 2, { catchUpMs: 60_000 });
+    const everything: string[] = [];
+    const removals: string[] = [];
+    dispatcher.register({
+      name: "every-type",
+      startFrom: "now",
+      handle: async (events) => void everything.push(...events.map((e) => e.type)),
+    });
+    dispatcher.register({
+      name: "removals-only",
+      startFrom: "now",
+      types: ["member.removed"],
+      handle: async (events) => void removals.push(...events.map((e) => e.type)),
+    });
+    await dispatcher.start();
+    try {
+      expect(await dispatcher.drain()).toBe(true);
+      const commitOf = (type: "contact.updated" | "member.removed") => ({
+        txId: null,
+        events: [{ id: 1, workspaceId: null, type }],
+      });
+      await insertEvent(database.db, 600);
+      dispatcher.wake(commitOf("contact.updated"));
+      await until("the consumer of every type to get the event", async () => everything.length === 1, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(removals).toEqual([]);
+
+      await database.db.insert(domainEvents).values({ type: "member.removed", payload: { userId: "u1" } });
+      dispatcher.wake(commitOf("member.removed"));
+      // Handed every event since its cursor, in commit order.
+      await until("the typed consumer to run", async () => removals.length === 2, 5_000);
+      expect(removals).toEqual(["contact.updated", "member.removed"]);
+      expect(everything).toEqual(["contact.updated", "member.removed"]);
+
+      // A commit that does not name its events starts every consumer.
+      await insertEvent(database.db, 601);
+      dispatcher.wake({ txId: null, events: null });
+      await until("both consumers to get the unnamed commit", async () => removals.length === 3, 5_000);
+    } finally {
+      await dispatcher.stop();
+    }
   });
 });

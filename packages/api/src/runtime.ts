@@ -3,6 +3,7 @@ import { createDatabase, migrate } from "@rapport/db";
 import { systemClock } from "./clock";
 import type { Config } from "./config";
 import { EventDispatcher } from "./platform/events/dispatcher";
+import { advisoryLease } from "./platform/events/lease";
 import { LocalEventBus } from "./platform/events/local-bus";
 import { decodeCommitMessage, encodeCommitMessage } from "./platform/events/commit-message";
 import { commitNoticeOf } from "./platform/events/outbox";
@@ -54,6 +55,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     : createInProcessQueue(log);
   const memoryLimiter = createMemoryRateLimiter();
   const rateLimiter = redis ? createRedisRateLimiter(redis.command, config.REDIS_PREFIX, memoryLimiter) : memoryLimiter;
+  // On Postgres one instance at a time runs the consumers' batches, the holder of a lock on a
+  // connection of its own (its session is the lease); PGlite is one process's alone.
+  const leaseDatabase =
+    database.kind === "postgres" && config.DATABASE_URL
+      ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1, ...databaseOptions })
+      : null;
   // Consumers' batches run side by side on up to a third of the pool (the requests keep the
   // rest); on PGlite's one connection one at a time.
   const dispatcher = new EventDispatcher(
@@ -61,6 +68,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log.child({ component: "events" }),
     config.EVENT_POLL_MS,
     database.kind === "pglite" ? 1 : Math.floor(config.DATABASE_POOL_SIZE / 3),
+    { lease: leaseDatabase ? advisoryLease(leaseDatabase) : null },
   );
   const bus = new LocalEventBus(log);
   // Cache: its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
@@ -102,7 +110,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     }
   };
   /**
-   * After a commit that may have written events: the dispatcher delivers them, and every
+   * After a commit that may have written events: the dispatcher delivers them (if this
+   * instance holds the lease; the holder hears of the others' commits through Redis), and every
    * instance's commit listeners are woken at once, told the committed transaction's id and
    * events when they are known: this instance's here and now (before the writer answers),
    * the others' through Redis (`{txId}|{sender}|{events}`, commit-message.ts). The relay's
@@ -110,7 +119,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
    * each in its own transaction.
    */
   const committed = (commit: CommitNotice = UNKNOWN_COMMIT) => {
-    dispatcher.wake();
+    dispatcher.wake(commit);
     notifyCommitListeners(commit);
     redis?.command.publish(commitsChannel, encodeCommitMessage(commit, instanceId)).catch((error: unknown) => {
       log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
@@ -169,7 +178,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     redis.subscriber.on("message", (from, message) => {
       if (from === commitsChannel) {
         const commit = decodeCommitMessage(message, instanceId);
-        if (commit) notifyCommitListeners(commit);
+        if (commit) {
+          dispatcher.wake(commit);
+          notifyCommitListeners(commit);
+        }
         return;
       }
       if (from === progress.redisChannel) progress.received(message);
@@ -238,6 +250,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       // The event consumers first: their batches enqueue jobs (webhook deliveries), which a
       // closed queue refuses. What a job still running commits stays in the outbox for the next start.
       await dispatcher.stop();
+      await leaseDatabase?.close();
       await queue.close();
       restrictions.close();
       await cache.close();

@@ -42,6 +42,17 @@ export interface NotificationRule {
   recipients: NotificationRecipients;
 }
 
+/** The event types `notificationFor` has a rule for: no other event raises a notification. */
+export const NOTIFYING_EVENT_TYPES = [
+  "webhook.endpoint_disabled",
+  "gmail.sync.failed",
+  "gdpr.export.completed",
+  "member.added",
+  "member.role_changed",
+  "task.created",
+  "task.due",
+] as const;
+
 /** The notification an event raises, if any (whoever caused the event is not told of it: the caller filters them out). */
 export function notificationFor(type: string, payload: Record<string, unknown>): NotificationRule | null {
   switch (type) {

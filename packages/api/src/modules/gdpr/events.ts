@@ -8,6 +8,7 @@ export function gdprEvents({ services, restrictions }: ServiceDeps): ModuleEvent
         // After `contact.erased` / `user.erased`, the files of the exports the erasure discarded are deleted (durably).
         name: "gdpr-exports-erasure",
         startFrom: "now",
+        types: ["contact.erased", "user.erased"],
         // On the dispatcher's transaction: on a single connection (PGlite) the pool would wait for it forever.
         handle: async (events, tx) => {
           if (events.some((event) => event.type === "contact.erased" || event.type === "user.erased"))

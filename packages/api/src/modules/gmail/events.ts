@@ -12,6 +12,7 @@ export function gmailEvents({ clock }: ServiceDeps): ModuleEvents {
         // token is queued for revocation (the tick revokes it at Google); imported records stay.
         name: "gmail-member-removed",
         startFrom: "now",
+        types: ["member.removed"],
         handle: async (events, tx) => {
           for (const event of events) {
             if (event.type !== "member.removed" || !event.workspaceId) continue;

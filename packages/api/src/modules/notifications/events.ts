@@ -1,4 +1,4 @@
-import { notificationFor, notificationWanted, type NotificationKind } from "@rapport/core";
+import { NOTIFYING_EVENT_TYPES, notificationFor, notificationWanted, type NotificationKind } from "@rapport/core";
 import { gmailConnections, memberships, notificationPreferences, notifications, type Tx } from "@rapport/db";
 import { and, eq, inArray } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
@@ -14,6 +14,7 @@ export function notificationEvents(deps: ServiceDeps): ModuleEvents {
         // and (unique per recipient and event) a batch run twice adds nothing.
         name: "notifications",
         startFrom: "now",
+        types: NOTIFYING_EVENT_TYPES,
         handle: (events, tx) => createNotifications(events, tx),
         // The notification.created events just committed (if the batch made any): wake the
         // recipients' streams now.

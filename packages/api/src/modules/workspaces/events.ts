@@ -8,6 +8,7 @@ export function workspaceEvents({ services }: ServiceDeps): ModuleEvents {
         // Durable: every `workspace.deleted` drops the workspace's cache entries, Redis keys and jobs (retried while Redis is down).
         name: "workspace-deletion-cleanup",
         startFrom: "now",
+        types: ["workspace.deleted"],
         handle: async (events) => {
           for (const event of events) {
             if (event.type === "workspace.deleted")

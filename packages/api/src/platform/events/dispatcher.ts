@@ -8,12 +8,32 @@ import {
   newestCommittedPosition,
   readConsumerBatch,
 } from "./committed";
+import type { DispatcherLease } from "./lease";
 import { commitNoticeOf } from "./outbox";
 import type { CommitNotice, EventConsumer } from "./types";
 
 const BATCH_SIZE = 500;
 const MAX_BACKOFF_MS = 30_000;
 const WAKE_COALESCE_MS = 5;
+/** How often an instance without the lease asks for it, and the holder makes sure it still has it. */
+const LEASE_CHECK_MS = 1_000;
+/** A consumer of some types only, woken by none of them, still runs this often: its cursor keeps up. */
+const CATCH_UP_MS = 1_000;
+/**
+ * A consumer woken again sooner than this after its last batch began waits out the rest
+ * (queued, so the commits meanwhile join that one batch). Under a steady stream of commits
+ * a batch then carries 50 ms of them rather than one or two: each batch costs five
+ * statements, and its cursor update holds the outbox's horizon back for the live feeds.
+ */
+const BATCH_GAP_MS = 50;
+
+export interface DispatcherOptions {
+  /** Only the holder runs batches (none: this instance always does). */
+  lease?: DispatcherLease | null;
+  leaseCheckMs?: number;
+  catchUpMs?: number;
+  batchGapMs?: number;
+}
 
 /** One consumer's delivery on this instance: its batches run one after another (commit order). */
 interface Lane {
@@ -26,15 +46,23 @@ interface Lane {
   backoffUntil: number;
   /** Its cursor as this instance last read or moved it (another instance may have moved it on). */
   cursor: CommitPosition | null;
+  /** When a pass last started it (Date.now()). */
+  startedAt: number;
+  /** When its last run of batches began (Date.now()). */
+  ranAt: number;
 }
 
 /**
  * Delivers committed outbox events to durable consumers, at least once and in
- * commit order. Every instance may run it: a batch holds its consumer's transaction-level
+ * commit order. With a lease (`DispatcherLease`), only the instance holding it runs the
+ * batches; the others wait for it without polling, and take over at their next lease check
+ * when the holder goes. Whoever runs them, a batch holds its consumer's transaction-level
  * advisory lock (tried, not waited for), so one instance at a time owns a consumer and
- * the others move on. Not a row lock: `FOR UPDATE` gives the batch's transaction an xid
- * from its first statement, and an open xid holds back the outbox horizon of every reader
- * (live feeds, the other consumers) for the whole batch; an advisory lock takes none, so
+ * the others move on: a former holder that has not noticed it lost the lease, or a
+ * dispatcher without one, never runs a consumer's batch beside another's. Not a row lock:
+ * `FOR UPDATE` gives the batch's transaction an xid from its first statement, and an open
+ * xid holds back the outbox horizon of every reader (live feeds, the other consumers) for
+ * the whole batch; an advisory lock takes none, so
  * a batch that writes nothing but its cursor holds the horizon back only for that update.
  *
  * Ordering by id alone would skip events: ids are taken at INSERT but become
@@ -44,9 +72,11 @@ interface Lane {
  * database still running, not of the whole server), ordered by (tx_id, id).
  * Nothing that is still in flight can later appear behind the cursor.
  *
- * A pass reads the newest committed position (two statements) and starts every
- * consumer whose cursor, as this instance last read it, is behind it: an idle pass
- * costs two queries, not a transaction per consumer. Each consumer then runs in a
+ * A pass woken by a commit starts every consumer: the commit wrote events, so all of them
+ * are behind (asking the outbox first would cost a statement per commit and tell nothing
+ * new under load). A poll reads the newest committed position and starts only the
+ * consumers whose cursor, as this instance last read it, is behind it: an idle poll costs
+ * one query, not a transaction per consumer. Each consumer then runs in a
  * lane of its own: its batches one after another, each in its own transaction, but
  * independently of the other consumers', up to `concurrency` batches at a time (in
  * the order they asked). So a consumer whose batch is slow (a webhook's snapshots, a
@@ -60,7 +90,19 @@ export class EventDispatcher {
   private dueAt = 0;
   private scanning: Promise<void> | null = null;
   private wakeRequested = false;
+  /** A commit woke the dispatcher since its last pass began: the next pass starts the consumers without asking the outbox. */
+  private woken = false;
+  /** The event types those commits named; null when one of them named none (every consumer runs). */
+  private wokenTypes: Set<string> | null = null;
   private stopped = true;
+  /** Whether this instance runs the batches: always without a lease, while it holds it with one. */
+  private leading: boolean;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private leaseChecking: Promise<void> | null = null;
+  private readonly lease: DispatcherLease | null;
+  private readonly leaseCheckMs: number;
+  private readonly catchUpMs: number;
+  private readonly batchGapMs: number;
 
   constructor(
     private readonly database: Database,
@@ -68,8 +110,19 @@ export class EventDispatcher {
     private readonly pollMs: number,
     /** Batches (transactions) at once across consumers; each holds a connection while it runs. */
     concurrency = 1,
+    options: DispatcherOptions = {},
   ) {
     this.slots = new Slots(concurrency);
+    this.lease = options.lease ?? null;
+    this.leaseCheckMs = options.leaseCheckMs ?? LEASE_CHECK_MS;
+    this.catchUpMs = options.catchUpMs ?? CATCH_UP_MS;
+    this.batchGapMs = options.batchGapMs ?? BATCH_GAP_MS;
+    this.leading = this.lease === null;
+  }
+
+  /** Whether this instance runs the consumers' batches now (diagnostics, tests). */
+  get isLeading(): boolean {
+    return this.leading;
   }
 
   register(consumer: EventConsumer): void {
@@ -81,18 +134,35 @@ export class EventDispatcher {
       failures: 0,
       backoffUntil: 0,
       cursor: null,
+      startedAt: 0,
+      ranAt: 0,
     });
   }
 
   async start(): Promise<void> {
     await this.ensureCursors();
     this.stopped = false;
+    if (this.lease) {
+      await this.checkLease();
+      this.scheduleLeaseCheck();
+    }
     this.schedule(0);
   }
 
-  /** Called after a commit that wrote events: deliver soon rather than at the next poll. */
-  wake(): void {
-    if (this.stopped) return;
+  /**
+   * Called after a commit that wrote events (this instance's, or another's heard through
+   * Redis): deliver soon rather than at the next poll. Without the lease, nothing to do.
+   * The events it names (if known) spare the consumers of other types a batch.
+   */
+  wake(commit?: CommitNotice | null): void {
+    if (this.stopped || !this.leading) return;
+    if (!this.woken) {
+      this.woken = true;
+      this.wokenTypes = new Set();
+    }
+    const events = commit?.events;
+    if (!events) this.wokenTypes = null;
+    else if (this.wokenTypes) for (const event of events) this.wokenTypes.add(event.type);
     if (this.scanning) {
       this.wakeRequested = true;
       return;
@@ -106,8 +176,55 @@ export class EventDispatcher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
     await this.scanning;
+    await this.leaseChecking;
     await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
+    if (this.lease) {
+      // Its batches are done: another instance may take over at once rather than when this
+      // one's connection closes.
+      this.leading = false;
+      await this.lease.release().catch((error: unknown) => {
+        this.log.warn({ err: error }, "event dispatcher lease not released; it goes with the connection");
+      });
+    }
+  }
+
+  /** Keeps or takes the lease; starts polling on taking it, stops on losing it. */
+  private async checkLease(): Promise<void> {
+    let held: boolean;
+    try {
+      held = await this.lease!.check();
+    } catch (error) {
+      // The database is failing: batches would fail as well. Whoever holds the lock keeps it.
+      this.log.warn({ err: error }, "event dispatcher lease check failed");
+      return;
+    }
+    if (this.stopped || held === this.leading) return;
+    this.leading = held;
+    if (held) {
+      // Another instance moved the cursors on meanwhile: what this one last read is stale.
+      for (const lane of this.lanes.values()) lane.cursor = null;
+      this.log.info("this instance now runs the event consumers");
+      this.schedule(0);
+    } else {
+      // The batches running finish (each holds its consumer's lock); no new pass starts.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.log.info("another instance runs the event consumers now");
+    }
+  }
+
+  private scheduleLeaseCheck(): void {
+    this.leaseTimer = setTimeout(() => {
+      this.leaseTimer = null;
+      this.leaseChecking = this.checkLease().finally(() => {
+        this.leaseChecking = null;
+        if (!this.stopped) this.scheduleLeaseCheck();
+      });
+    }, this.leaseCheckMs);
+    this.leaseTimer.unref?.();
   }
 
   /**
@@ -151,7 +268,7 @@ export class EventDispatcher {
   }
 
   private schedule(delay: number): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.leading) return;
     if (this.timer) clearTimeout(this.timer);
     this.dueAt = Date.now() + delay;
     this.timer = setTimeout(() => {
@@ -192,17 +309,33 @@ export class EventDispatcher {
     }
   }
 
-  /** Starts every consumer that is behind the newest committed event and not backing off; does not wait for them. */
+  /**
+   * Starts every consumer that is not backing off and is behind: on a poll, behind the
+   * newest committed event; woken by commits, one of whose types the commits named (or
+   * any, when one did not name its events), or not started for `catchUpMs`. Does not wait
+   * for them.
+   */
   private async scan(): Promise<void> {
-    const head = await newestCommittedPosition(this.database.db);
+    const woken = this.woken;
+    const types = this.wokenTypes;
+    this.woken = false;
+    this.wokenTypes = null;
+    const head = woken ? null : await newestCommittedPosition(this.database.db);
     const now = Date.now();
     for (const lane of this.lanes.values()) {
       if (lane.queued || lane.backoffUntil > now) continue;
-      if (lane.cursor && !committedAfter(head, lane.cursor)) continue; // nothing committed after its cursor
+      if (head && lane.cursor && !committedAfter(head, lane.cursor)) continue; // nothing committed after its cursor
+      const wanted = lane.consumer.types;
+      if (woken && wanted && types && now - lane.startedAt < this.catchUpMs && !wanted.some((type) => types.has(type)))
+        continue; // nothing it acts on
+      lane.startedAt = now;
       lane.queued = true;
       lane.tail = lane.tail
-        .then(() => {
+        .then(async () => {
+          const wait = lane.ranAt + this.batchGapMs - Date.now();
+          if (wait > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, wait));
           lane.queued = false;
+          lane.ranAt = Date.now();
           return this.deliver(lane, false);
         })
         .catch((error: unknown) => this.log.error({ err: error, consumer: lane.consumer.name }, "event lane failed"));

@@ -142,6 +142,13 @@ export interface EventConsumer {
   name: string;
   /** Where a consumer seen for the first time starts reading. */
   startFrom?: "beginning" | "now";
+  /**
+   * The only event types it acts on (none given: every type). A commit that names none of
+   * them does not start its batch; its cursor moves on with its next batch, which comes
+   * within about a second under a steady stream of other events. It is still handed every
+   * event of a batch, and passes over the others.
+   */
+  types?: readonly DomainEventType[];
   /** `tx` is the dispatcher's transaction (it holds the cursor): query through it, never the pool. */
   handle(events: DomainEvent[], tx: Tx): Promise<void>;
   /**
