@@ -79,6 +79,11 @@ try {
     };
   };
   timed(client);
+  // Hot reads skip the pool's `unsafe` (packages/db calls the pool directly); without that
+  // shortcut they go through it and are timed like every other statement.
+  for (const symbol of Object.getOwnPropertySymbols(client)) {
+    if (symbol.description === "rapport.poolQuery") delete (client as unknown as Record<symbol, unknown>)[symbol];
+  }
   // Statements inside a transaction go through the transaction's own connection object.
   const begin = client.begin.bind(client);
   client.begin = (...beginArgs: unknown[]) => {
