@@ -88,9 +88,10 @@ function param(value: unknown, out: { sql: string; params: unknown[] }): void {
 
 /** A value drizzle passes on as a parameter as it is: no drizzle class, not SQL-like (Dates, Buffers, plain objects). */
 function isPlainValue(value: object): boolean {
+  // drizzle writes anything with getSQL as SQL, an object literal included: asked before its class.
+  if (typeof (value as { getSQL?: unknown }).getSQL === "function") return false;
   const type = (value as { constructor?: unknown }).constructor;
   if (type === Date || type === Object || type === Buffer || type === Uint8Array) return true;
-  if (typeof (value as { getSQL?: unknown }).getSQL === "function") return false;
   return typeof type !== "function" || !(ENTITY_KIND in type);
 }
 const ENTITY_KIND = Symbol.for("drizzle:entityKind");

@@ -33,6 +33,8 @@ const shapes: Record<string, () => SQL> = {
     const sub = sql`SELECT ${1}`.as("one");
     return sql`SELECT ${sub}, ${"v"}`;
   },
+  "an object literal with getSQL (SQL-like, not a parameter)": () =>
+    sql`SELECT ${{ getSQL: () => sql`lower(${"Ana"})` }}, ${"after"}`,
   "a string chunk of several parts": () => sql.fromList([sql.raw("a"), sql`b${1}c`, sql.raw("d")]),
 };
 
