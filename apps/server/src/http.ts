@@ -104,19 +104,17 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     if (retryAfter) headers.set("retry-after", String(retryAfter));
     return { headers };
   };
-  const trpcHandler = createHTTPHandler({
+  // One set of options for both: the responder answers the queries tRPC's handler would, and
+  // throws on an option added here that it does not implement.
+  const trpcOptions = {
     router: appRouter,
     basePath: "/trpc/",
     maxBodySize: config.BODY_LIMIT_BYTES,
     createContext: contextOf,
     responseMeta,
-  });
-  const serveQuery = createQueryResponder({
-    router: appRouter,
-    basePath: "/trpc/",
-    createContext: contextOf,
-    responseMeta,
-  });
+  };
+  const trpcHandler = createHTTPHandler(trpcOptions);
+  const serveQuery = createQueryResponder(trpcOptions);
   const serveSubscription = createSubscriptionResponder({
     router: appRouter,
     basePath: "/trpc/",

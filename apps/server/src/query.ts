@@ -25,10 +25,18 @@ import type { TRPCResponse } from "@trpc/server/rpc";
  * Anything unusual (a batch, connection parameters, a streaming accept header, a content
  * type, a path that is not a known query, input that does not parse) is left to tRPC's
  * handler: `serve` answers false without having touched the request or the response.
+ *
+ * It mirrors tRPC's resolveResponse and node-http adapter as of TRPC_VERSION_COMPARED; a
+ * test fails when the installed @trpc/server differs, to have them compared again.
+ *
+ * `opts` are the handler's own options, the same object: an option it does not implement
+ * throws here, at startup, rather than apply to tRPC's answers only.
  */
 export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
   router: TRouter;
   basePath: string;
+  /** A GET query has no body to limit. */
+  maxBodySize?: number;
   createContext: (opts: {
     req: http.IncomingMessage;
     res: http.ServerResponse;
@@ -37,11 +45,17 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
   /** The handler's `responseMeta`: its headers are appended to tRPC's own, as tRPC does. */
   responseMeta: (opts: { errors: TRPCError[] }) => { headers?: Headers; status?: number };
 }) {
+  const unknown = Object.keys(opts).filter((name) => !IMPLEMENTED_OPTIONS.has(name));
+  if (unknown.length > 0) {
+    throw new Error(`The query responder does not implement the handler option(s) ${unknown.join(", ")}`);
+  }
   const config = opts.router._def._config;
   const procedures = opts.router._def.procedures as Record<string, AnyProcedure | undefined>;
 
   return async function serve(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
     if (req.method !== "GET" || !url.pathname.startsWith(opts.basePath)) return false;
+    // tRPC's adapter builds the request's URL on its Host, and answers 400 when that fails.
+    if (!URL.canParse(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`)) return false;
     const path = url.pathname.slice(opts.basePath.length);
     // Lazy routers, unknown paths and other procedure types get tRPC's own answer.
     const procedure = /^[\w.]+$/.test(path) ? procedures[path] : undefined;
@@ -141,6 +155,11 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
     return getErrorShape({ config, ctx, error, input, path, type: "query" });
   }
 }
+
+/** The @trpc/server version whose resolveResponse and node-http adapter this responder was compared with. */
+export const TRPC_VERSION_COMPARED = "11.19.0";
+
+const IMPLEMENTED_OPTIONS = new Set(["router", "basePath", "maxBodySize", "createContext", "responseMeta"]);
 
 type AnyProcedure = ((opts: {
   path: string;

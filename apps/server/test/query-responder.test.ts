@@ -1,10 +1,12 @@
+import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createQueryResponder } from "../src/query";
+import { appRouter } from "@rapport/api";
+import { createQueryResponder, TRPC_VERSION_COMPARED } from "../src/query";
 import { createTestApp, type SignedInUser, type TestApp } from "./support/app";
 
 /**
@@ -134,24 +136,38 @@ describe("query responder, on a router of its own", () => {
     expect([fastFraming, trpcFraming]).toEqual(["length", "chunked"]);
   });
 
+  // "length": the responder answered; "chunked": it left the request to tRPC's handler.
   it.each([
-    ["no input", "/trpc/hello"],
-    ["empty input", "/trpc/hello?input="],
-    ["input that fails its parser", `/trpc/hello${input({ name: 5 })}`],
-    ["input that is not JSON", "/trpc/hello?input=%7Bnope"],
-    ["a thrown TRPCError", "/trpc/whoami"],
-    ["an error with Retry-After", "/trpc/busy"],
-    ["an unexpected error", "/trpc/fails"],
-    ["a cookie set by the procedure", "/trpc/cookie"],
-    ["a stream-like result", "/trpc/streamLike"],
-    ["a result JSON cannot write", "/trpc/unserializable"],
-    ["an undefined result", "/trpc/nothing"],
-    ["a mutation over GET", "/trpc/change"],
-    ["an unknown procedure", "/trpc/nope"],
-    ["an encoded path", "/trpc/hel%6Co"],
-    ["a batch", `/trpc/hello,whoami?batch=1&input=${encodeURIComponent("{}")}`],
-  ])("answers %s as tRPC does", async (_, path) => {
-    await bothWays(base, path);
+    ["no input", "/trpc/hello", "length"],
+    ["empty input", "/trpc/hello?input=", "length"],
+    ["input that fails its parser", `/trpc/hello${input({ name: 5 })}`, "length"],
+    ["input that is not JSON", "/trpc/hello?input=%7Bnope", "chunked"],
+    ["a thrown TRPCError", "/trpc/whoami", "length"],
+    ["an error with Retry-After", "/trpc/busy", "length"],
+    ["an unexpected error", "/trpc/fails", "length"],
+    ["a cookie set by the procedure", "/trpc/cookie", "length"],
+    ["a stream-like result", "/trpc/streamLike", "length"],
+    ["a result JSON cannot write", "/trpc/unserializable", "length"],
+    ["an undefined result", "/trpc/nothing", "length"],
+    ["a mutation over GET", "/trpc/change", "chunked"],
+    ["an unknown procedure", "/trpc/nope", "chunked"],
+    ["an encoded path", "/trpc/hel%6Co", "chunked"],
+    ["a batch", `/trpc/hello,whoami?batch=1&input=${encodeURIComponent("{}")}`, "chunked"],
+  ] as const)("answers %s as tRPC does", async (_, path, framing) => {
+    const { fastFraming } = await bothWays(base, path);
+    expect(fastFraming, path).toBe(framing);
+  });
+
+  it("leaves a Host tRPC cannot build a URL on to tRPC's handler (400)", async () => {
+    // tRPC writes this refusal in one piece: its status tells who answered.
+    const { answer } = await bothWays(base, "/trpc/hello", { host: "a b" });
+    expect(answer.status).toBe(400);
+  });
+
+  it("refuses, at startup, a handler option it does not implement", () => {
+    expect(() =>
+      createQueryResponder({ router, basePath: "/trpc/", createContext, responseMeta, onError: () => {} } as never),
+    ).toThrow(/does not implement the handler option\(s\) onError/);
   });
 
   it("answers with the context's failure as tRPC does", async () => {
@@ -195,20 +211,66 @@ describe("query responder, in the server", () => {
 
   it("answers the procedures' queries, failures and refusals as tRPC does", async () => {
     const search = (q: unknown) => `/trpc/search.query${input({ workspaceId, q, limit: 10 })}`;
-    const cases: [string, Record<string, string>, number][] = [
-      [search("ana"), bearer(owner), 200],
-      [search("ana"), {}, 401],
-      [search("ana"), { authorization: "Bearer not-a-token" }, 401],
-      [search("ana"), bearer(stranger), 404],
-      [`/trpc/search.query${input({ workspaceId: "not-a-uuid", q: "ana" })}`, bearer(owner), 400],
-      [`/trpc/search.query${input({ workspaceId, q: "ana", limit: -1 })}`, bearer(owner), 400],
-      ["/trpc/search.query?input=%7B", bearer(owner), 400],
-      ["/trpc/auth.me", bearer(owner), 200],
-      ["/trpc/workspaces.list", bearer(owner), 200],
+    // "length": the responder answered; "chunked": it left the request to tRPC's handler.
+    const cases: [string, Record<string, string>, number, "length" | "chunked"][] = [
+      [search("ana"), bearer(owner), 200, "length"],
+      [search("ana"), {}, 401, "length"],
+      [search("ana"), { authorization: "Bearer not-a-token" }, 401, "length"],
+      [search("ana"), bearer(stranger), 404, "length"],
+      [`/trpc/search.query${input({ workspaceId: "not-a-uuid", q: "ana" })}`, bearer(owner), 400, "length"],
+      [`/trpc/search.query${input({ workspaceId, q: "ana", limit: -1 })}`, bearer(owner), 400, "length"],
+      ["/trpc/search.query?input=%7B", bearer(owner), 400, "chunked"],
+      // tRPC refuses it in one piece ("Invalid URL"); the responder would have answered 200.
+      [search("ana"), { ...bearer(owner), host: "a b" }, 400, "length"],
+      ["/trpc/auth.me", bearer(owner), 200, "length"],
+      ["/trpc/workspaces.list", bearer(owner), 200, "length"],
     ];
-    for (const [path, headers, status] of cases) {
-      const { answer } = await bothWays(app.url, path, headers);
+    for (const [path, headers, status, framing] of cases) {
+      const { answer, fastFraming } = await bothWays(app.url, path, headers);
       expect(answer.status, path).toBe(status);
+      expect(fastFraming, path).toBe(framing);
     }
+  });
+
+  // Every query of the API, each answered by the responder and by tRPC's handler: without a
+  // token, and for a signed-in user who is not a member of the workspace. A responder that
+  // skipped a procedure's authentication or authorization would answer differently.
+  const queries = Object.entries(
+    appRouter._def.procedures as unknown as Record<string, { _def: { type: string; meta?: { scope?: string } } }>,
+  )
+    .filter(([, procedure]) => procedure._def.type === "query")
+    .map(([path, procedure]) => ({ path, scope: procedure._def.meta?.scope }));
+
+  it("covers the API's queries", () => {
+    expect(queries.length).toBeGreaterThan(10);
+    expect(queries.filter((query) => query.scope === "workspace").length).toBeGreaterThan(5);
+  });
+
+  it.each(queries)(
+    "answers $path ($scope) as tRPC does, without a token and for a non-member",
+    async ({ path, scope }) => {
+      const url = scope === "workspace" ? `/trpc/${path}${input({ workspaceId })}` : `/trpc/${path}`;
+      const anonymous = await bothWays(app.url, url);
+      const nonMember = await bothWays(app.url, url, bearer(stranger));
+      expect(anonymous.fastFraming, path).toBe("length");
+      expect(nonMember.fastFraming, path).toBe("length");
+      if (scope !== "public") expect(anonymous.answer.status, path).toBe(401);
+      if (scope === "workspace") expect(nonMember.answer.status, path).toBe(404);
+    },
+  );
+});
+
+describe("query responder, against tRPC's version", () => {
+  it("was compared with the installed @trpc/server", () => {
+    const installed = (
+      JSON.parse(readFileSync(new URL("../node_modules/@trpc/server/package.json", import.meta.url), "utf8")) as {
+        version: string;
+      }
+    ).version;
+    expect(
+      installed,
+      `@trpc/server is ${installed}, query.ts was written against ${TRPC_VERSION_COMPARED}: compare ` +
+        "query.ts with tRPC's resolveResponse (and its node-http adapter) again, then update TRPC_VERSION_COMPARED",
+    ).toBe(TRPC_VERSION_COMPARED);
   });
 });
