@@ -1,9 +1,14 @@
 import type { DomainEvent, EventConsumer } from "@rapport/api";
-import { createDatabase, domainEvents, type Database } from "@rapport/db";
+import { createDatabase, domainEvents, queryRows, type Database } from "@rapport/db";
 import { inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventDispatcher } from "../../../packages/api/src/platform/events/dispatcher";
-import { advisoryLease } from "../../../packages/api/src/platform/events/lease";
+import {
+  advisoryLease,
+  LEASE_SESSION,
+  type DispatcherLease,
+  type LeaseCheck,
+} from "../../../packages/api/src/platform/events/lease";
 import { newestCommittedPosition, readCommittedEvents } from "../../../packages/api/src/platform/events/committed";
 import { createLogger } from "../../../packages/api/src/logger";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
@@ -396,8 +401,8 @@ describe("event dispatcher", () => {
     const handled: string[] = [];
     const make = async (instance: string) => {
       // The lease's connection stands for the instance's session: closing it is the process dying.
-      const leaseDatabase = await createDatabase({ url, poolSize: 1 });
-      const lease = advisoryLease(leaseDatabase);
+      const leaseDatabase = await createDatabase({ url, poolSize: 1, session: LEASE_SESSION });
+      const lease = advisoryLease(async () => leaseDatabase);
       // A process that dies gives nothing up: only its session's end frees the lease.
       const dispatcher = new EventDispatcher(database, log, 10_000, 1, {
         lease: { ...lease, release: async () => {} },
@@ -494,6 +499,173 @@ describe("event dispatcher", () => {
       dispatcher.wake({ txId: null, events: null });
       await until("both consumers to get the unnamed commit", async () => removals.length === 3, 5_000);
     } finally {
+      await dispatcher.stop();
+    }
+  });
+  it("the lease's session is never recycled and ends on the server once it goes silent, with the TCP probes set", async () => {
+    const leaseDatabase = await createDatabase({ url, poolSize: 1, session: LEASE_SESSION });
+    try {
+      const [row] = await queryRows<Record<string, string>>(
+        leaseDatabase.db,
+        sql`SELECT current_setting('idle_session_timeout') AS idle, current_setting('tcp_keepalives_idle') AS keepalive_idle,
+                   current_setting('tcp_keepalives_interval') AS keepalive_interval,
+                   current_setting('tcp_keepalives_count') AS keepalive_count, current_setting('tcp_user_timeout') AS user_timeout`,
+      );
+      expect(row).toEqual({
+        idle: "10s",
+        keepalive_idle: "5",
+        keepalive_interval: "2",
+        keepalive_count: "3",
+        user_timeout: "10000",
+      });
+      const client = (leaseDatabase.db as unknown as { $client: { options: { max_lifetime: unknown } } }).$client;
+      expect(client.options.max_lifetime).toBeNull();
+    } finally {
+      await leaseDatabase.close();
+    }
+  });
+
+  it("a holder that goes silent without closing its connection loses the lease once its session idles out", async () => {
+    const handled: string[] = [];
+    // A frozen holder: it took the lease, then never sends anything again, its connection open.
+    const frozen = await createDatabase({ url, poolSize: 1, session: { idleTimeoutMs: 500 } });
+    const frozenLease = advisoryLease(async () => frozen);
+    expect((await frozenLease.check()).held).toBe(true);
+    const lease = advisoryLease(() => createDatabase({ url, poolSize: 1, session: LEASE_SESSION }));
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, { lease, leaseCheckMs: 50 });
+    dispatcher.register({
+      name: "after-frozen-holder",
+      startFrom: "now",
+      handle: async (events) => void handled.push(...events.map((e) => String(e.payload.contactId))),
+    });
+    await dispatcher.start();
+    try {
+      expect(dispatcher.isLeading).toBe(false);
+      await insertEvent(database.db, 700);
+      await until("the other instance to take the lease over", async () => dispatcher.isLeading, 5_000);
+      expect(dispatcher.isUnleased).toBe(false);
+      await until("it to deliver", async () => handled.includes("c700"), 5_000);
+    } finally {
+      await dispatcher.stop();
+      await lease.close();
+      await frozen.close().catch(() => {});
+    }
+  });
+
+  /** A lease whose checks the test scripts. */
+  const scriptedLease = (next: () => Promise<LeaseCheck>) => {
+    const calls = { checks: 0, releases: 0, resets: 0 };
+    const lease: DispatcherLease = {
+      check: () => {
+        calls.checks++;
+        return next();
+      },
+      release: async () => void calls.releases++,
+      reset: () => void calls.resets++,
+      close: async () => {},
+    };
+    return { lease, calls };
+  };
+
+  it("a lease check that never answers is given up: the connection is replaced, the lease lost, and stop() does not wait for it", async () => {
+    let answer: "held" | "hang" = "held";
+    const { lease, calls } = scriptedLease(() =>
+      answer === "held" ? Promise.resolve({ held: true, session: 1, expires: true }) : new Promise<never>(() => {}),
+    );
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, {
+      lease,
+      leaseCheckMs: 20,
+      leaseCheckTimeoutMs: 100,
+    });
+    await dispatcher.start();
+    expect(dispatcher.isLeading).toBe(true);
+    answer = "hang";
+    await until("the hung check to be given up", async () => calls.resets >= 1, 5_000);
+    expect(dispatcher.isLeading).toBe(false);
+    const stopping = Date.now();
+    await dispatcher.stop();
+    expect(Date.now() - stopping).toBeLessThan(1_000);
+    // It did not hold the lease when it stopped: nothing to release.
+    expect(calls.releases).toBe(0);
+  });
+
+  it("when the lease fails check after check, or its session keeps changing, the instance runs the batches without it", async () => {
+    let mode: "failing" | "moving" | "follower" = "failing";
+    let session = 10;
+    const { lease } = scriptedLease(async () => {
+      if (mode === "failing") throw new Error("too many connections");
+      if (mode === "moving") return { held: false, session: session++, expires: true };
+      return { held: false, session, expires: true };
+    });
+    const handled: string[] = [];
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, { lease, leaseCheckMs: 20 });
+    dispatcher.register({
+      name: "without-a-lease",
+      startFrom: "now",
+      handle: async (events) => void handled.push(...events.map((e) => String(e.payload.contactId))),
+    });
+    await dispatcher.start();
+    try {
+      await until("it to run without the lease", async () => dispatcher.isUnleased && dispatcher.isLeading, 5_000);
+      await insertEvent(database.db, 710);
+      dispatcher.wake();
+      await until("it to deliver without the lease", async () => handled.includes("c710"), 5_000);
+
+      // The lease works again (another instance holds it): this one goes back to waiting.
+      mode = "follower";
+      await until("it to follow again", async () => !dispatcher.isUnleased && !dispatcher.isLeading, 5_000);
+
+      // A pooler hands each check another server session: the lease means nothing there.
+      mode = "moving";
+      await until(
+        "it to run without the lease again",
+        async () => dispatcher.isUnleased && dispatcher.isLeading,
+        5_000,
+      );
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("a session whose idle timeout is not in effect is not relied on", async () => {
+    const { lease } = scriptedLease(async () => ({ held: false, session: 1, expires: false }));
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, { lease, leaseCheckMs: 20 });
+    await dispatcher.start();
+    try {
+      await until("it to run without the lease", async () => dispatcher.isUnleased && dispatcher.isLeading, 5_000);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("a holder whose consumer's batch never settles gives the lease up for a while, once for that batch", async () => {
+    const { lease, calls } = scriptedLease(async () => ({ held: true, session: 1, expires: true }));
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, {
+      lease,
+      leaseCheckMs: 20,
+      stuckRunMs: 150,
+      leaseCooldownMs: 300,
+    });
+    let settle = () => {};
+    dispatcher.register({
+      name: "never-settles",
+      startFrom: "now",
+      handle: () => new Promise<void>((resolve) => (settle = resolve)),
+    });
+    await dispatcher.start();
+    try {
+      expect(dispatcher.isLeading).toBe(true);
+      await insertEvent(database.db, 720);
+      dispatcher.wake();
+      await until("it to step down", async () => calls.releases === 1, 5_000);
+      expect(dispatcher.isLeading).toBe(false);
+      // After the cooldown it takes the lease again, and keeps it though that batch is still stuck.
+      await until("it to lead again", async () => dispatcher.isLeading, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(dispatcher.isLeading).toBe(true);
+      expect(calls.releases).toBe(1);
+    } finally {
+      settle();
       await dispatcher.stop();
     }
   });

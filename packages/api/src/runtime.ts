@@ -3,7 +3,7 @@ import { createDatabase, migrate } from "@rapport/db";
 import { systemClock } from "./clock";
 import type { Config } from "./config";
 import { EventDispatcher } from "./platform/events/dispatcher";
-import { advisoryLease } from "./platform/events/lease";
+import { advisoryLease, LEASE_SESSION } from "./platform/events/lease";
 import { LocalEventBus } from "./platform/events/local-bus";
 import { decodeCommitMessage, encodeCommitMessage } from "./platform/events/commit-message";
 import { commitNoticeOf } from "./platform/events/outbox";
@@ -56,11 +56,12 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const memoryLimiter = createMemoryRateLimiter();
   const rateLimiter = redis ? createRedisRateLimiter(redis.command, config.REDIS_PREFIX, memoryLimiter) : memoryLimiter;
   // On Postgres one instance at a time runs the consumers' batches, the holder of a lock on a
-  // connection of its own (its session is the lease); PGlite is one process's alone.
-  const leaseDatabase =
-    database.kind === "postgres" && config.DATABASE_URL
-      ? await createDatabase({ url: config.DATABASE_URL, poolSize: 1, ...databaseOptions })
-      : null;
+  // connection of its own (its session is the lease, ended by the server once it goes silent);
+  // PGlite is one process's alone.
+  const leaseUrl = database.kind === "postgres" ? config.DATABASE_URL : undefined;
+  const lease = leaseUrl
+    ? advisoryLease(() => createDatabase({ url: leaseUrl, poolSize: 1, ...databaseOptions, session: LEASE_SESSION }))
+    : null;
   // Consumers' batches run side by side on up to a third of the pool (the requests keep the
   // rest); on PGlite's one connection one at a time.
   const dispatcher = new EventDispatcher(
@@ -68,7 +69,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     log.child({ component: "events" }),
     config.EVENT_POLL_MS,
     database.kind === "pglite" ? 1 : Math.floor(config.DATABASE_POOL_SIZE / 3),
-    { lease: leaseDatabase ? advisoryLease(leaseDatabase) : null },
+    {
+      lease,
+      // A batch whose transaction the server ended long ago but whose handler never settled.
+      stuckRunMs: 2 * config.DATABASE_TRANSACTION_IDLE_TIMEOUT_MS,
+    },
   );
   const bus = new LocalEventBus(log);
   // Cache: its own Redis client (every call ≤ CACHE_REDIS_TIMEOUT_MS, circuit
@@ -250,7 +255,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       // The event consumers first: their batches enqueue jobs (webhook deliveries), which a
       // closed queue refuses. What a job still running commits stays in the outbox for the next start.
       await dispatcher.stop();
-      await leaseDatabase?.close();
+      await lease?.close();
       await queue.close();
       restrictions.close();
       await cache.close();

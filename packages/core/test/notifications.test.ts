@@ -7,7 +7,7 @@ describe("notification rules", () => {
     const payload = { userId: "u1", assigneeId: "u2", connectionId: "c1", reason: "reconnect_needed" };
     const listed = new Set<string>(NOTIFYING_EVENT_TYPES);
     for (const type of listed) expect(notificationFor(type, payload), type).not.toBeNull();
-    for (const type of ["contact.created", "contact.updated", "member.removed", "task.completed", "workspace.deleted"])
-      expect(notificationFor(type, payload), type).toBeNull();
+    // That no other type raises one is checked against the full catalogue of domain event types,
+    // which the api package defines: packages/api/test/notification-types.test.ts.
   });
 });

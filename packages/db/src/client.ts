@@ -54,6 +54,20 @@ export interface DatabaseOptions {
    * per query (default: on).
    */
   guardPoolInTransaction?: boolean;
+  /**
+   * The connection's session itself matters (it holds a session-level lock): postgres.js
+   * never recycles it, and a holder that goes silent loses it within seconds rather than
+   * the ~2 h of the server's TCP defaults (Postgres only; 14 or later).
+   */
+  session?: SessionOptions;
+}
+
+export interface SessionOptions {
+  /**
+   * Postgres `idle_session_timeout`: the server ends the session once it has sent nothing
+   * for this long (a frozen or partitioned holder), so its owner must query more often.
+   */
+  idleTimeoutMs: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
@@ -193,6 +207,7 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
       queryTimeoutMs,
       transactionIdleTimeoutMs: options.transactionIdleTimeoutMs ?? DEFAULT_TRANSACTION_IDLE_TIMEOUT_MS,
       guard: new TransactionGuard(options.guardPoolInTransaction ?? true),
+      session: options.session ?? null,
     });
   }
   return createPglite(options.pgliteDir, queryTimeoutMs);
@@ -313,8 +328,15 @@ function guardPostgresPool(client: postgres.Sql, guard: TransactionGuard): void 
 
 function createPostgres(
   url: string,
-  settings: { poolSize: number; queryTimeoutMs: number; transactionIdleTimeoutMs: number; guard: TransactionGuard },
+  settings: {
+    poolSize: number;
+    queryTimeoutMs: number;
+    transactionIdleTimeoutMs: number;
+    guard: TransactionGuard;
+    session: SessionOptions | null;
+  },
 ): Database {
+  const { session } = settings;
   const client = postgres(url, {
     max: settings.poolSize,
     onnotice: () => {},
@@ -339,7 +361,31 @@ function createPostgres(
       // each statement seeing what committed before it. Set once per connection rather than
       // per transaction (a statement each).
       default_transaction_isolation: "read committed",
+      ...(session
+        ? {
+            // A holder that stops sending (frozen VM, SIGSTOP, a blocked event loop) keeps its
+            // TCP connection open: the server ends the session on its own clock instead.
+            idle_session_timeout: session.idleTimeoutMs,
+            // One that vanished (node lost, partition): the server probes after 5 s of silence
+            // and gives up after three unanswered probes 2 s apart, or after 10 s of unacknowledged
+            // writes, rather than the kernel's ~2 h. Ignored over a Unix socket.
+            tcp_keepalives_idle: 5,
+            tcp_keepalives_interval: 2,
+            tcp_keepalives_count: 3,
+            tcp_user_timeout: 10_000,
+          }
+        : {}),
     },
+    ...(session
+      ? {
+          // Recycling the connection (every 30-60 min by default) would drop the session's lock
+          // unnoticed; it is never idle (its owner queries every second).
+          max_lifetime: null,
+          idle_timeout: 0,
+          // This side's probes, for a server that vanished: the owner's own timeout notices first.
+          keep_alive: 5,
+        }
+      : {}),
   });
   guardPostgresPool(client, settings.guard);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;

@@ -8,7 +8,7 @@ import {
   newestCommittedPosition,
   readConsumerBatch,
 } from "./committed";
-import type { DispatcherLease } from "./lease";
+import type { DispatcherLease, LeaseCheck } from "./lease";
 import { commitNoticeOf } from "./outbox";
 import type { CommitNotice, EventConsumer } from "./types";
 
@@ -17,6 +17,23 @@ const MAX_BACKOFF_MS = 30_000;
 const WAKE_COALESCE_MS = 5;
 /** How often an instance without the lease asks for it, and the holder makes sure it still has it. */
 const LEASE_CHECK_MS = 1_000;
+/** A lease check that has not answered by then is given up: its connection is replaced and the lease counted lost. */
+const LEASE_CHECK_TIMEOUT_MS = 3_000;
+/**
+ * After this many lease checks in a row that failed (no answer, an error, a session that
+ * changed or would not end on its own), the instance runs the batches without the lease, as
+ * every instance did before it: when the lease cannot work on any instance (connections
+ * refused, a transaction-mode pooler), nobody would. It leaves that mode after as many good ones.
+ */
+const LEASE_FAILURES = 3;
+/**
+ * The holder's run of a consumer's batches going on for longer than this (a handler that
+ * never settles) makes it give the lease up for `LEASE_COOLDOWN_MS`, so that another instance
+ * runs the consumers (the stuck batch's transaction has long been ended by the server's
+ * idle-in-transaction timeout, freeing its consumer's lock).
+ */
+const STUCK_RUN_MS = 120_000;
+const LEASE_COOLDOWN_MS = 10_000;
 /** A consumer of some types only, woken by none of them, still runs this often: its cursor keeps up. */
 const CATCH_UP_MS = 1_000;
 /**
@@ -31,6 +48,10 @@ export interface DispatcherOptions {
   /** Only the holder runs batches (none: this instance always does). */
   lease?: DispatcherLease | null;
   leaseCheckMs?: number;
+  leaseCheckTimeoutMs?: number;
+  /** The holder steps down when a lane's run has gone on this long (about twice the transaction idle timeout). */
+  stuckRunMs?: number;
+  leaseCooldownMs?: number;
   catchUpMs?: number;
   batchGapMs?: number;
 }
@@ -50,6 +71,10 @@ interface Lane {
   startedAt: number;
   /** When its last run of batches began (Date.now()). */
   ranAt: number;
+  /** When the run going on now began (0: none). */
+  runningSince: number;
+  /** The holder has stepped down once for the run going on now. */
+  steppedDownFor: number;
 }
 
 /**
@@ -101,6 +126,19 @@ export class EventDispatcher {
   private leaseChecking: Promise<void> | null = null;
   private readonly lease: DispatcherLease | null;
   private readonly leaseCheckMs: number;
+  private readonly leaseCheckTimeoutMs: number;
+  private readonly stuckRunMs: number;
+  private readonly leaseCooldownMs: number;
+  /** This instance's session held the lease at its last check. */
+  private leaseHeld = false;
+  /** The session the last lease check ran on. */
+  private leaseSession: number | null = null;
+  private leaseFailures = 0;
+  private leaseSuccesses = 0;
+  /** The lease cannot be relied on: this instance runs the batches without it. */
+  private unleased = false;
+  /** Stepped down: it does not take the lease again before then. */
+  private cooldownUntil = 0;
   private readonly catchUpMs: number;
   private readonly batchGapMs: number;
 
@@ -115,6 +153,9 @@ export class EventDispatcher {
     this.slots = new Slots(concurrency);
     this.lease = options.lease ?? null;
     this.leaseCheckMs = options.leaseCheckMs ?? LEASE_CHECK_MS;
+    this.leaseCheckTimeoutMs = options.leaseCheckTimeoutMs ?? LEASE_CHECK_TIMEOUT_MS;
+    this.stuckRunMs = options.stuckRunMs ?? STUCK_RUN_MS;
+    this.leaseCooldownMs = options.leaseCooldownMs ?? LEASE_COOLDOWN_MS;
     this.catchUpMs = options.catchUpMs ?? CATCH_UP_MS;
     this.batchGapMs = options.batchGapMs ?? BATCH_GAP_MS;
     this.leading = this.lease === null;
@@ -123,6 +164,11 @@ export class EventDispatcher {
   /** Whether this instance runs the consumers' batches now (diagnostics, tests). */
   get isLeading(): boolean {
     return this.leading;
+  }
+
+  /** Whether it runs the batches without the lease, which it could not rely on (diagnostics, tests). */
+  get isUnleased(): boolean {
+    return this.unleased;
   }
 
   register(consumer: EventConsumer): void {
@@ -136,6 +182,8 @@ export class EventDispatcher {
       cursor: null,
       startedAt: 0,
       ranAt: 0,
+      runningSince: 0,
+      steppedDownFor: 0,
     });
   }
 
@@ -182,9 +230,11 @@ export class EventDispatcher {
     await this.leaseChecking;
     await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
     if (this.lease) {
-      // Its batches are done: another instance may take over at once rather than when this
-      // one's connection closes.
       this.leading = false;
+      // Its batches are done: another instance may take over at once rather than when this
+      // one's connection closes. Nothing to give up if it does not hold it.
+      if (!this.leaseHeld) return;
+      this.leaseHeld = false;
       await this.lease.release().catch((error: unknown) => {
         this.log.warn({ err: error }, "event dispatcher lease not released; it goes with the connection");
       });
@@ -193,17 +243,96 @@ export class EventDispatcher {
 
   /** Keeps or takes the lease; starts polling on taking it, stops on losing it. */
   private async checkLease(): Promise<void> {
-    let held: boolean;
-    try {
-      held = await this.lease!.check();
-    } catch (error) {
-      // The database is failing: batches would fail as well. Whoever holds the lock keeps it.
-      this.log.warn({ err: error }, "event dispatcher lease check failed");
+    const lease = this.lease!;
+    const now = Date.now();
+    if (now < this.cooldownUntil) return;
+    const stuck = this.leaseHeld && !this.unleased ? this.stuckLane(now) : null;
+    if (stuck) {
+      // Renewing the lease would keep every other instance from the consumer for good.
+      stuck.steppedDownFor = stuck.runningSince;
+      this.log.warn(
+        { consumer: stuck.consumer.name, runningForMs: now - stuck.runningSince },
+        "an event consumer's batch has not settled; this instance gives the event consumers to another for a while",
+      );
+      this.leaseHeld = false;
+      this.cooldownUntil = now + this.leaseCooldownMs;
+      this.lead(false);
+      await lease.release().catch((error: unknown) => {
+        this.log.warn({ err: error }, "event dispatcher lease not released; its connection is replaced");
+        lease.reset();
+      });
       return;
     }
-    if (this.stopped || held === this.leading) return;
-    this.leading = held;
-    if (held) {
+    let found: LeaseCheck;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      found = await Promise.race([
+        lease.check(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            // A half-open connection answers nothing for as long as the kernel keeps trying.
+            lease.reset();
+            reject(new Error(`the lease check did not answer within ${this.leaseCheckTimeoutMs} ms`));
+          }, this.leaseCheckTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      // Whatever the session held went with it, or will; a live database hands it to whoever asks next.
+      this.leaseHeld = false;
+      this.leaseSession = null;
+      this.leaseFailed(error);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const moved = this.leaseSession !== null && found.session !== this.leaseSession;
+    this.leaseSession = found.session;
+    this.leaseHeld = found.held;
+    if (moved) this.leaseFailed(new Error("the lease's connection is on another session than at the last check"));
+    else if (!found.expires)
+      this.leaseFailed(
+        new Error("the lease's session has no idle_session_timeout in effect: a silent holder would keep it"),
+      );
+    else {
+      this.leaseFailures = 0;
+      this.leaseSuccesses++;
+      if (this.unleased && this.leaseSuccesses >= LEASE_FAILURES) {
+        this.unleased = false;
+        this.log.info("the event dispatcher lease works again");
+      }
+    }
+    this.lead(this.unleased || found.held);
+  }
+
+  private leaseFailed(error: unknown): void {
+    this.leaseSuccesses = 0;
+    this.leaseFailures++;
+    this.log.warn({ err: error, failures: this.leaseFailures }, "event dispatcher lease check failed");
+    if (!this.unleased && this.leaseFailures >= LEASE_FAILURES) {
+      // Each batch still takes its consumer's lock: without the lease the instances only
+      // race for them, as they did before it.
+      this.unleased = true;
+      this.log.warn("the event dispatcher lease does not work; this instance runs the event consumers without it");
+    }
+    this.lead(this.unleased || this.leaseHeld);
+  }
+
+  /** A lane whose run has gone on too long, if it has not made the holder step down yet. */
+  private stuckLane(now: number): Lane | null {
+    for (const lane of this.lanes.values())
+      if (
+        lane.runningSince > 0 &&
+        now - lane.runningSince > this.stuckRunMs &&
+        lane.steppedDownFor !== lane.runningSince
+      )
+        return lane;
+    return null;
+  }
+
+  private lead(leading: boolean): void {
+    if (this.stopped || leading === this.leading) return;
+    this.leading = leading;
+    if (leading) {
       // Another instance moved the cursors on meanwhile: what this one last read is stale.
       for (const lane of this.lanes.values()) lane.cursor = null;
       this.log.info("this instance now runs the event consumers");
@@ -336,7 +465,12 @@ export class EventDispatcher {
           if (wait > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, wait));
           lane.queued = false;
           lane.ranAt = Date.now();
-          return this.deliver(lane, false);
+          lane.runningSince = lane.ranAt;
+          try {
+            await this.deliver(lane, false);
+          } finally {
+            lane.runningSince = 0;
+          }
         })
         .catch((error: unknown) => this.log.error({ err: error, consumer: lane.consumer.name }, "event lane failed"));
     }
