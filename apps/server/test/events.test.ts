@@ -505,19 +505,23 @@ describe("event dispatcher", () => {
   it("the lease's session is never recycled and ends on the server once it goes silent, with the TCP probes set", async () => {
     const leaseDatabase = await createDatabase({ url, poolSize: 1, session: LEASE_SESSION });
     try {
-      const [row] = await queryRows<Record<string, string>>(
+      const [row] = await queryRows<Record<string, string | boolean>>(
         leaseDatabase.db,
-        sql`SELECT current_setting('idle_session_timeout') AS idle, current_setting('tcp_keepalives_idle') AS keepalive_idle,
+        sql`SELECT current_setting('idle_session_timeout') AS idle, current_setting('statement_timeout') AS statement,
+                   current_setting('lock_timeout') AS lock, inet_server_addr() IS NOT NULL AS tcp,
+                   current_setting('tcp_keepalives_idle') AS keepalive_idle,
                    current_setting('tcp_keepalives_interval') AS keepalive_interval,
                    current_setting('tcp_keepalives_count') AS keepalive_count, current_setting('tcp_user_timeout') AS user_timeout`,
       );
-      expect(row).toEqual({
-        idle: "10s",
-        keepalive_idle: "5",
-        keepalive_interval: "2",
-        keepalive_count: "3",
-        user_timeout: "10000",
-      });
+      expect(row).toMatchObject({ idle: "10s", statement: "2s", lock: "2s" });
+      // Over a Unix socket the server shows the TCP settings as 0: they do not apply.
+      if (row?.tcp)
+        expect(row).toMatchObject({
+          keepalive_idle: "5",
+          keepalive_interval: "2",
+          keepalive_count: "3",
+          user_timeout: "10000",
+        });
       const client = (leaseDatabase.db as unknown as { $client: { options: { max_lifetime: unknown } } }).$client;
       expect(client.options.max_lifetime).toBeNull();
     } finally {
@@ -527,24 +531,57 @@ describe("event dispatcher", () => {
 
   it("a holder that goes silent without closing its connection loses the lease once its session idles out", async () => {
     const handled: string[] = [];
+    // A key of this test's own: the lock's holder is looked up in pg_locks.
+    const key = 730_412_978;
+    const holder = async () => {
+      const [row] = await queryRows<{ pid: number }>(
+        database.db,
+        sql`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objsubid = 1
+              AND objid::bigint = ${key}::bigint
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      return row ? Number(row.pid) : null;
+    };
     // A frozen holder: it took the lease, then never sends anything again, its connection open.
-    const frozen = await createDatabase({ url, poolSize: 1, session: { idleTimeoutMs: 500 } });
-    const frozenLease = advisoryLease(async () => frozen);
-    expect((await frozenLease.check()).held).toBe(true);
-    const lease = advisoryLease(() => createDatabase({ url, poolSize: 1, session: LEASE_SESSION }));
+    const frozen = await createDatabase({ url, poolSize: 1, session: { idleTimeoutMs: 2_500 } });
+    const frozenLease = advisoryLease(async () => frozen, key);
+    const frozenCheck = await frozenLease.check();
+    expect(frozenCheck.held).toBe(true);
+    expect(await holder()).toBe(frozenCheck.session);
+    const sessions: number[] = [];
+    const lease = advisoryLease(async () => {
+      const opened = await createDatabase({ url, poolSize: 1, session: LEASE_SESSION });
+      // Its last statement just before the other instance's first check, however long the
+      // start took on a loaded machine: that check must find the lease still held.
+      if (sessions.length === 0) await frozenLease.check();
+      return opened;
+    }, key);
+    const check = lease.check.bind(lease);
+    lease.check = async () => {
+      const found = await check();
+      sessions.push(found.session);
+      return found;
+    };
     const dispatcher = new EventDispatcher(database, log, 10_000, 1, { lease, leaseCheckMs: 50 });
     dispatcher.register({
       name: "after-frozen-holder",
       startFrom: "now",
       handle: async (events) => void handled.push(...events.map((e) => String(e.payload.contactId))),
     });
-    await dispatcher.start();
     try {
+      await dispatcher.start();
       expect(dispatcher.isLeading).toBe(false);
+      expect(sessions).toHaveLength(1);
       await insertEvent(database.db, 700);
-      await until("the other instance to take the lease over", async () => dispatcher.isLeading, 5_000);
+      // The lock moves from the frozen session to the dispatcher's once the server ends the former.
+      await until(
+        "the other instance to take the lease over",
+        async () => dispatcher.isLeading && (await holder()) === sessions.at(-1),
+        20_000,
+      );
+      expect(sessions.at(-1)).not.toBe(frozenCheck.session);
       expect(dispatcher.isUnleased).toBe(false);
-      await until("it to deliver", async () => handled.includes("c700"), 5_000);
+      await until("it to deliver", async () => handled.includes("c700"), 10_000);
     } finally {
       await dispatcher.stop();
       await lease.close();
@@ -577,26 +614,39 @@ describe("event dispatcher", () => {
       leaseCheckMs: 20,
       leaseCheckTimeoutMs: 100,
     });
-    await dispatcher.start();
-    expect(dispatcher.isLeading).toBe(true);
-    answer = "hang";
-    await until("the hung check to be given up", async () => calls.resets >= 1, 5_000);
-    expect(dispatcher.isLeading).toBe(false);
-    const stopping = Date.now();
-    await dispatcher.stop();
-    expect(Date.now() - stopping).toBeLessThan(1_000);
-    // It did not hold the lease when it stopped: nothing to release.
-    expect(calls.releases).toBe(0);
+    try {
+      await dispatcher.start();
+      expect(dispatcher.isLeading).toBe(true);
+      answer = "hang";
+      await until("the hung check to be given up", async () => calls.resets >= 1, 5_000);
+      expect(dispatcher.isLeading).toBe(false);
+      const stopping = Date.now();
+      await dispatcher.stop();
+      expect(Date.now() - stopping).toBeLessThan(1_000);
+      // It did not hold the lease when it stopped: nothing to release.
+      expect(calls.releases).toBe(0);
+    } finally {
+      await dispatcher.stop();
+    }
   });
 
   it("when the lease fails check after check, or its session keeps changing, the instance runs the batches without it", async () => {
-    let mode: "failing" | "moving" | "follower" = "failing";
+    type Mode = "failing" | "moving" | "follower";
+    let mode = "failing" as Mode;
     let session = 10;
+    // Each check's mode, and whether the instance ran without the lease when it began (after the checks before it).
+    const checks: { mode: Mode; unleased: boolean }[] = [];
     const { lease } = scriptedLease(async () => {
+      checks.push({ mode, unleased: dispatcher.isUnleased });
       if (mode === "failing") throw new Error("too many connections");
-      if (mode === "moving") return { held: false, session: session++, expires: true };
+      if (mode === "moving") return { held: false, session: ++session, expires: true };
       return { held: false, session, expires: true };
     });
+    /** How many checks of `inMode` (the first of them onwards) ran before the instance's mode was `unleased`. */
+    const checksUntil = (inMode: Mode, unleased: boolean) => {
+      const first = checks.findIndex((check) => check.mode === inMode);
+      return checks.findIndex((check, index) => index > first && check.unleased === unleased) - first;
+    };
     const handled: string[] = [];
     const dispatcher = new EventDispatcher(database, log, 10_000, 1, { lease, leaseCheckMs: 20 });
     dispatcher.register({
@@ -607,6 +657,8 @@ describe("event dispatcher", () => {
     await dispatcher.start();
     try {
       await until("it to run without the lease", async () => dispatcher.isUnleased && dispatcher.isLeading, 5_000);
+      await until("a check after that", async () => checks.at(-1)?.unleased === true, 5_000);
+      expect(checksUntil("failing", true)).toBe(3);
       await insertEvent(database.db, 710);
       dispatcher.wake();
       await until("it to deliver without the lease", async () => handled.includes("c710"), 5_000);
@@ -614,6 +666,8 @@ describe("event dispatcher", () => {
       // The lease works again (another instance holds it): this one goes back to waiting.
       mode = "follower";
       await until("it to follow again", async () => !dispatcher.isUnleased && !dispatcher.isLeading, 5_000);
+      await until("a check after that", async () => checks.at(-1)?.unleased === false, 5_000);
+      expect(checksUntil("follower", false)).toBe(3);
 
       // A pooler hands each check another server session: the lease means nothing there.
       mode = "moving";
@@ -622,9 +676,63 @@ describe("event dispatcher", () => {
         async () => dispatcher.isUnleased && dispatcher.isLeading,
         5_000,
       );
+      await until("a check after that", async () => checks.at(-1)?.unleased === true, 5_000);
+      expect(checksUntil("moving", true)).toBe(3);
     } finally {
       await dispatcher.stop();
     }
+  });
+
+  it("a long catch-up of batches that each settle in time is not a stuck batch", async () => {
+    const { lease, calls } = scriptedLease(async () => ({ held: true, session: 1, expires: true }));
+    // Five batches of 400 ms: the lane's run takes over 2 s, none of its batches 1.5 s.
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, { lease, leaseCheckMs: 20, stuckRunMs: 1_500 });
+    let handled = 0;
+    dispatcher.register({
+      name: "long-catch-up",
+      startFrom: "now",
+      handle: async (events) => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        handled += events.length;
+      },
+    });
+    try {
+      await dispatcher.start();
+      await database.db
+        .insert(domainEvents)
+        .values(
+          Array.from({ length: 2_200 }, (_, i) => ({
+            type: "contact.updated" as const,
+            payload: { contactId: `c${2_000 + i}`, fields: [] },
+          })),
+        );
+      dispatcher.wake();
+      await until("the catch-up to finish", async () => handled === 2_200, 30_000);
+      expect(calls.releases).toBe(0);
+      expect(dispatcher.isLeading).toBe(true);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("failed lease checks are warned of on the first, on running without the lease, then at most once a minute", async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const captured = createLogger("debug", {}, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const { lease, calls } = scriptedLease(async () => {
+      throw new Error("too many connections");
+    });
+    const dispatcher = new EventDispatcher(database, captured, 10_000, 1, { lease, leaseCheckMs: 20 });
+    try {
+      await dispatcher.start();
+      await until("ten failed checks", async () => calls.checks >= 10, 5_000);
+    } finally {
+      await dispatcher.stop();
+    }
+    const failed = lines.filter((line) => line.msg === "event dispatcher lease check failed");
+    expect(failed.length).toBeGreaterThanOrEqual(9);
+    // pino's levels: 40 warn, 20 debug.
+    expect(failed.map((line) => line.level).slice(0, 4)).toEqual([40, 20, 40, 20]);
+    expect(failed.filter((line) => line.level === 40)).toHaveLength(2);
   });
 
   it("a session whose idle timeout is not in effect is not relied on", async () => {

@@ -71,8 +71,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     database.kind === "pglite" ? 1 : Math.floor(config.DATABASE_POOL_SIZE / 3),
     {
       lease,
-      // A batch whose transaction the server ended long ago but whose handler never settled.
-      stuckRunMs: 2 * config.DATABASE_TRANSACTION_IDLE_TIMEOUT_MS,
+      // A batch whose transaction the server ended long ago but whose handler never settled;
+      // never less than a minute, which a healthy batch does not take.
+      stuckRunMs: Math.max(2 * config.DATABASE_TRANSACTION_IDLE_TIMEOUT_MS, 60_000),
     },
   );
   const bus = new LocalEventBus(log);

@@ -68,6 +68,11 @@ export interface SessionOptions {
    * for this long (a frozen or partitioned holder), so its owner must query more often.
    */
   idleTimeoutMs: number;
+  /**
+   * Its `statement_timeout` and `lock_timeout` (default: the query timeout): a statement of its
+   * owner's that is blocked must not keep the session (and what it holds) that long.
+   */
+  statementTimeoutMs?: number;
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
@@ -366,6 +371,8 @@ function createPostgres(
             // A holder that stops sending (frozen VM, SIGSTOP, a blocked event loop) keeps its
             // TCP connection open: the server ends the session on its own clock instead.
             idle_session_timeout: session.idleTimeoutMs,
+            statement_timeout: session.statementTimeoutMs ?? settings.queryTimeoutMs,
+            lock_timeout: session.statementTimeoutMs ?? 0,
             // One that vanished (node lost, partition): the server probes after 5 s of silence
             // and gives up after three unanswered probes 2 s apart, or after 10 s of unacknowledged
             // writes, rather than the kernel's ~2 h. Ignored over a Unix socket.

@@ -27,13 +27,16 @@ const LEASE_CHECK_TIMEOUT_MS = 3_000;
  */
 const LEASE_FAILURES = 3;
 /**
- * The holder's run of a consumer's batches going on for longer than this (a handler that
- * never settles) makes it give the lease up for `LEASE_COOLDOWN_MS`, so that another instance
- * runs the consumers (the stuck batch's transaction has long been ended by the server's
- * idle-in-transaction timeout, freeing its consumer's lock).
+ * One of the holder's batches going on for longer than this (a handler that never settles)
+ * makes it give the lease up for `LEASE_COOLDOWN_MS`, so that another instance runs the
+ * consumers (the stuck batch's transaction has long been ended by the server's
+ * idle-in-transaction timeout, freeing its consumer's lock). Timed per batch, from when it
+ * got its slot: a long catch-up is many batches, each of them short.
  */
 const STUCK_RUN_MS = 120_000;
 const LEASE_COOLDOWN_MS = 10_000;
+/** Failed lease checks are warned of at most this often (with how many there were); the others are debug. */
+const LEASE_WARN_EVERY_MS = 60_000;
 /** A consumer of some types only, woken by none of them, still runs this often: its cursor keeps up. */
 const CATCH_UP_MS = 1_000;
 /**
@@ -49,7 +52,7 @@ export interface DispatcherOptions {
   lease?: DispatcherLease | null;
   leaseCheckMs?: number;
   leaseCheckTimeoutMs?: number;
-  /** The holder steps down when a lane's run has gone on this long (about twice the transaction idle timeout). */
+  /** The holder steps down when one batch has run this long (about twice the transaction idle timeout). */
   stuckRunMs?: number;
   leaseCooldownMs?: number;
   catchUpMs?: number;
@@ -71,9 +74,9 @@ interface Lane {
   startedAt: number;
   /** When its last run of batches began (Date.now()). */
   ranAt: number;
-  /** When the run going on now began (0: none). */
+  /** When the batch running now got its slot (0: none). */
   runningSince: number;
-  /** The holder has stepped down once for the run going on now. */
+  /** The holder has stepped down once for the batch running now. */
   steppedDownFor: number;
 }
 
@@ -135,6 +138,9 @@ export class EventDispatcher {
   private leaseSession: number | null = null;
   private leaseFailures = 0;
   private leaseSuccesses = 0;
+  /** When a failed check was last warned of, and how many failed since. */
+  private leaseWarnedAt = 0;
+  private leaseFailuresUnwarned = 0;
   /** The lease cannot be relied on: this instance runs the batches without it. */
   private unleased = false;
   /** Stepped down: it does not take the lease again before then. */
@@ -235,9 +241,8 @@ export class EventDispatcher {
       // one's connection closes. Nothing to give up if it does not hold it.
       if (!this.leaseHeld) return;
       this.leaseHeld = false;
-      await this.lease.release().catch((error: unknown) => {
-        this.log.warn({ err: error }, "event dispatcher lease not released; it goes with the connection");
-      });
+      this.leaseSession = null;
+      await this.releaseLease();
     }
   }
 
@@ -255,12 +260,12 @@ export class EventDispatcher {
         "an event consumer's batch has not settled; this instance gives the event consumers to another for a while",
       );
       this.leaseHeld = false;
+      // Its session ends with the release: the check after the cooldown opens another, which is
+      // not the lease's session moving (nor is this one left to idle out meanwhile).
+      this.leaseSession = null;
       this.cooldownUntil = now + this.leaseCooldownMs;
       this.lead(false);
-      await lease.release().catch((error: unknown) => {
-        this.log.warn({ err: error }, "event dispatcher lease not released; its connection is replaced");
-        lease.reset();
-      });
+      await this.releaseLease();
       return;
     }
     let found: LeaseCheck;
@@ -298,6 +303,8 @@ export class EventDispatcher {
       this.leaseSuccesses++;
       if (this.unleased && this.leaseSuccesses >= LEASE_FAILURES) {
         this.unleased = false;
+        // The next failure is news again.
+        this.leaseWarnedAt = 0;
         this.log.info("the event dispatcher lease works again");
       }
     }
@@ -307,8 +314,20 @@ export class EventDispatcher {
   private leaseFailed(error: unknown): void {
     this.leaseSuccesses = 0;
     this.leaseFailures++;
-    this.log.warn({ err: error, failures: this.leaseFailures }, "event dispatcher lease check failed");
-    if (!this.unleased && this.leaseFailures >= LEASE_FAILURES) {
+    this.leaseFailuresUnwarned++;
+    const giveUp = !this.unleased && this.leaseFailures >= LEASE_FAILURES;
+    const now = Date.now();
+    // An outage, or a pooler the lease cannot work through, fails every check of every
+    // instance for as long as it lasts: one warning a minute says so.
+    if (giveUp || now - this.leaseWarnedAt >= LEASE_WARN_EVERY_MS) {
+      this.log.warn(
+        { err: error, failures: this.leaseFailures, failedSinceLastWarning: this.leaseFailuresUnwarned },
+        "event dispatcher lease check failed",
+      );
+      this.leaseWarnedAt = now;
+      this.leaseFailuresUnwarned = 0;
+    } else this.log.debug({ err: error, failures: this.leaseFailures }, "event dispatcher lease check failed");
+    if (giveUp) {
       // Each batch still takes its consumer's lock: without the lease the instances only
       // race for them, as they did before it.
       this.unleased = true;
@@ -317,7 +336,17 @@ export class EventDispatcher {
     this.lead(this.unleased || this.leaseHeld);
   }
 
-  /** A lane whose run has gone on too long, if it has not made the holder step down yet. */
+  /**
+   * Gives the lease up by ending its session (which frees the lock), waiting a bounded time:
+   * an unlock statement on a half-open connection would wait for the kernel.
+   */
+  private async releaseLease(): Promise<void> {
+    await this.lease!.release().catch((error: unknown) => {
+      this.log.warn({ err: error }, "event dispatcher lease not released; its session ends when it idles out");
+    });
+  }
+
+  /** A lane whose batch has run too long, if it has not made the holder step down yet. */
   private stuckLane(now: number): Lane | null {
     for (const lane of this.lanes.values())
       if (
@@ -465,12 +494,7 @@ export class EventDispatcher {
           if (wait > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, wait));
           lane.queued = false;
           lane.ranAt = Date.now();
-          lane.runningSince = lane.ranAt;
-          try {
-            await this.deliver(lane, false);
-          } finally {
-            lane.runningSince = 0;
-          }
+          await this.deliver(lane, false);
         })
         .catch((error: unknown) => this.log.error({ err: error, consumer: lane.consumer.name }, "event lane failed"));
     }
@@ -487,7 +511,15 @@ export class EventDispatcher {
       let delivered: number;
       let commit: CommitNotice | null;
       try {
-        ({ delivered, commit } = await this.slots.run(() => this.runBatch(lane)));
+        ({ delivered, commit } = await this.slots.run(async () => {
+          // Only the batch itself: waiting for a slot behind other consumers is not being stuck.
+          lane.runningSince = Date.now();
+          try {
+            return await this.runBatch(lane);
+          } finally {
+            lane.runningSince = 0;
+          }
+        }));
       } catch (error) {
         lane.failures++;
         const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** lane.failures);

@@ -23,7 +23,11 @@ export interface LeaseCheck {
 export interface DispatcherLease {
   /** Keeps or takes the lease. */
   check(): Promise<LeaseCheck>;
-  /** Gives it up (shutdown, stepping down): another instance takes it at its next check. Opens nothing. */
+  /**
+   * Gives it up (shutdown, stepping down) by ending its session, which frees the lock: another
+   * instance takes it at its next check, and this one's next check opens a new session. Waits
+   * a bounded time for the session to end. Opens nothing.
+   */
   release(): Promise<void>;
   /** Drops the connection (a check that never answered): the next check opens a new session. */
   reset(): void;
@@ -34,7 +38,10 @@ export interface DispatcherLease {
  * The lease's session: a live holder checks every second, so a session silent for this long
  * belongs to a frozen or vanished holder and the server ends it (with it the lock).
  */
-export const LEASE_SESSION: SessionOptions = { idleTimeoutMs: 10_000 };
+export const LEASE_SESSION: SessionOptions = { idleTimeoutMs: 10_000, statementTimeoutMs: 2_000 };
+
+/** How long release() waits for the session to end; on a half-open connection it ends on the server's clock. */
+const RELEASE_WAIT_MS = 1_000;
 
 /**
  * A session-level advisory lock (the one-bigint form; the consumers' batch locks are the
@@ -46,8 +53,9 @@ export const LEASE_SESSION: SessionOptions = { idleTimeoutMs: 10_000 };
  * transaction lock, so a former holder that has not noticed yet cannot run a consumer's batch
  * beside the new one.
  *
- * The session is the lease, so DATABASE_URL must reach Postgres directly or through a
- * session-mode pooler: in transaction mode each statement may run on another server session.
+ * The session is the lease, so DATABASE_URL must reach Postgres directly: through a
+ * transaction-mode pooler each statement may run on another server session, and PgBouncer
+ * refuses (or drops) the session's startup parameters. The dispatcher then runs without it.
  */
 export function advisoryLease(connect: () => Promise<Database>, key = DISPATCHER_LEASE_KEY): DispatcherLease {
   let current: Promise<Database> | null = null;
@@ -91,9 +99,16 @@ export function advisoryLease(connect: () => Promise<Database>, key = DISPATCHER
       };
     },
     async release() {
-      if (!current) return;
-      const { db } = await current;
-      await db.execute(sql`SELECT pg_advisory_unlock(${key}::bigint)`);
+      // Not an unlock statement: ending the session frees the lock too, and closing waits for
+      // no answer, which a half-open connection would never give.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        drop(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, RELEASE_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
     },
     reset() {
       void drop();
