@@ -698,14 +698,12 @@ describe("event dispatcher", () => {
     });
     try {
       await dispatcher.start();
-      await database.db
-        .insert(domainEvents)
-        .values(
-          Array.from({ length: 2_200 }, (_, i) => ({
-            type: "contact.updated" as const,
-            payload: { contactId: `c${2_000 + i}`, fields: [] },
-          })),
-        );
+      await database.db.insert(domainEvents).values(
+        Array.from({ length: 2_200 }, (_, i) => ({
+          type: "contact.updated" as const,
+          payload: { contactId: `c${2_000 + i}`, fields: [] },
+        })),
+      );
       dispatcher.wake();
       await until("the catch-up to finish", async () => handled === 2_200, 30_000);
       expect(calls.releases).toBe(0);
