@@ -90,7 +90,7 @@ export async function webhookSigner(
   if (secrets.length === 0) throw new WebhookVerificationError("invalid_secret", "No secret to sign with");
   const macs: ((content: Uint8Array<ArrayBuffer>) => Promise<Uint8Array>)[] = hmac
     ? secrets.map((secret) => {
-        const key = secretBytes(secret);
+        const key = webhookSecretBytes(secret);
         return async (content) => hmac(key, content);
       })
     : await Promise.all(
@@ -173,15 +173,11 @@ function signedContent(id: string, timestamp: string, body: string | Uint8Array)
 type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
 
 async function importKey(secret: string, usage: "sign" | "verify"): Promise<HmacKey> {
-  return crypto.subtle.importKey("raw", secretBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
+  return crypto.subtle.importKey("raw", webhookSecretBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [usage]);
 }
 
 /** The key bytes of a `whsec_…` secret (the prefix is optional); throws `invalid_secret` when it is not base64. */
 export function webhookSecretBytes(secret: string): Uint8Array<ArrayBuffer> {
-  return secretBytes(secret);
-}
-
-function secretBytes(secret: string): Uint8Array<ArrayBuffer> {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   const bytes = fromBase64(encoded);
   if (!bytes || bytes.length === 0) {
