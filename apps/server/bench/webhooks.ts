@@ -2,7 +2,7 @@
  * Webhooks benchmark (`pnpm bench:webhooks`; not part of the tests).
  *
  *   pnpm bench:webhooks [--events 10000] [--endpoints 5] [--batch 100]
- *                       [--latency-events 2000] [--latency-events-per-s 40] [--latency-batch 10]
+ *                       [--latency-events 2000] [--latency-events-per-s 40] [--latency-batch 10] [--pg-stats]
  *
  * 1. A throw-away database and Redis prefix with the real runtime and HTTP server in
  *    this process as the api role (HTTP and the outbox dispatcher: it creates the
@@ -61,6 +61,12 @@
  *    few CPUs the ratio can be no better than the floor's CPU per POST over the delivery's per
  *    delivery (producing the events included), whatever waits are removed.
  *
+ * 7. --pg-stats (not for the targets): the bench runs on a Postgres cluster of its own (same
+ *    durability as the shared server) loading pg_stat_statements, and reports the statements
+ *    the throughput phase ran, per delivery: execution time (wall time in the backend, so
+ *    inflated by a busy host: compare statements with each other), calls, rows, WAL bytes
+ *    (throughput_statements). What a figure should be compared with is a run with the same flag.
+ *
  * Writes bench-results/webhooks.json at the repo root; progress goes to stderr.
  */
 import { type ChildProcess, execFileSync, fork } from "node:child_process";
@@ -70,6 +76,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
+import { startPostgresCluster } from "../test/support/postgres-cluster";
 import { killedWithBench, repoRoot, startWorker, stopChild, withBenchEnvironment } from "./env";
 import { note, percentile, round } from "./load";
 import type { FloorCommand, FloorMessage, FloorRun } from "./webhook-floor";
@@ -84,6 +91,7 @@ const { values: args } = parseArgs({
     "latency-events": { type: "string" },
     "latency-events-per-s": { type: "string" },
     "latency-batch": { type: "string" },
+    "pg-stats": { type: "boolean" },
   },
 });
 const EVENTS = Number(args.events ?? 10_000);
@@ -99,6 +107,7 @@ const FLOOR_WARM_UP_POSTS = 5_000;
 const DEADLINE_MS = 15 * 60_000;
 const RESULTS = join(repoRoot, "bench-results/webhooks.json");
 const TARGETS = { delivered: "= expected", deliveries_vs_floor: 0.5, p99_commit_to_delivery_ms: 500 } as const;
+const PG_STATS = args["pg-stats"] === true;
 const WEBHOOK_ENV = { WEBHOOK_ALLOWED_CIDRS: "127.0.0.1/32", WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1" };
 
 /** The receivers' process (bench/webhook-receivers.ts) and what it has told the bench. */
@@ -261,6 +270,19 @@ function startFloorSender() {
   return { child, run };
 }
 
+if (PG_STATS) {
+  if (process.env.BENCH_ADMIN_DATABASE_URL)
+    throw new Error("--pg-stats starts its own cluster: unset BENCH_ADMIN_DATABASE_URL");
+  const cluster = await startPostgresCluster({
+    durable: true,
+    maxConnections: 100,
+    settings: { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" },
+  });
+  process.once("exit", () => cluster.destroySync());
+  process.env.BENCH_ADMIN_DATABASE_URL = cluster.url;
+  note(`--pg-stats: own Postgres cluster on port ${cluster.port} with pg_stat_statements`);
+}
+
 await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBHOOK_ENV }, async (env) => {
   if (env.runtime.queue.driver !== "bullmq")
     throw new Error("bench:webhooks needs Redis: deliveries run in a separate worker process, through BullMQ");
@@ -330,6 +352,33 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       };
     };
 
+    /**
+     * The bench database's statements since the last reset (nested ones too: the foreign keys'
+     * checks are listed apart and inside the statement that caused them), per delivery; the 15 that
+     * took longest go to stderr.
+     */
+    const statementsPerDelivery = async (label: string, deliveries: number) => {
+      const rows = await env.benchSql.unsafe(
+        `SELECT calls::float8 AS calls, rows::float8 AS rows, total_exec_time AS ms, wal_bytes::float8 AS wal,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+         ORDER BY total_exec_time DESC LIMIT 15`,
+      );
+      const statements = rows.map((row) => ({
+        exec_us_per_delivery: round((Number(row.ms) * 1000) / deliveries, 1),
+        calls: Number(row.calls),
+        rows: Number(row.rows),
+        wal_bytes_per_delivery: round(Number(row.wal) / deliveries, 0),
+        query: String(row.query),
+      }));
+      note(`${label}: statements that took longest`);
+      for (const statement of statements)
+        note(
+          `  ${statement.exec_us_per_delivery} µs/delivery, ${statement.calls} calls, ${statement.rows} rows, ${statement.wal_bytes_per_delivery} WAL B/delivery: ${statement.query}`,
+        );
+      return statements;
+    };
+
     const floorConcurrency = ENDPOINTS * PER_ENDPOINT_CONCURRENCY;
     /** `total` signed POSTs from the floor's process; their rate. */
     const floorPosts = async (label: string, total: number) => {
@@ -375,6 +424,10 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       const [{ now: phaseStart } = { now: "" }] = (await env.benchSql.unsafe("SELECT now()::text AS now")) as {
         now: string;
       }[];
+      if (PG_STATS) {
+        await env.benchSql.unsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+        await env.benchSql.unsafe("SELECT pg_stat_statements_reset()");
+      }
       const cpuBefore = await cpuSample();
       const started = Date.now();
       for (let offset = 0; offset < events; offset += batch) {
@@ -397,6 +450,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       );
       const complete = await delivered;
       const cpu = cpuUsed(cpuBefore, await cpuSample());
+      const statements = PG_STATS ? await statementsPerDelivery(label, expected) : null;
       await receivers.flush();
       const arrivals = receivers.arrivals.slice(before);
       const count = arrivals.length;
@@ -444,6 +498,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
         max: round(latencies.at(-1) ?? Number.NaN, 1),
         bodyBytes: stage(stages?.body_bytes),
         cpu,
+        statements,
         stages: {
           p50_commit_to_message_ms: stage(stages?.message_p50),
           p99_commit_to_message_ms: stage(stages?.message_p99),
@@ -505,6 +560,7 @@ await withBenchEnvironment({ contacts: 0, interactions: 0, configOverrides: WEBH
       backlog_p50_commit_to_delivery_ms: throughput.p50,
       backlog_p99_commit_to_delivery_ms: throughput.p99,
       throughput_stages: throughput.stages,
+      ...(throughput.statements && { throughput_statements: throughput.statements }),
       latency_events: LATENCY_EVENTS,
       latency_events_per_s: LATENCY_EVENTS_PER_S,
       latency_batch: LATENCY_BATCH,
