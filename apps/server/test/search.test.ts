@@ -535,6 +535,64 @@ describe("search's prepared statements on Postgres", () => {
     }
   }, 60_000);
 
+  it("statements a search repeats are planned once, and a lookup that finds too few asks for the typo alternatives", async () => {
+    // One connection, so the statements it has prepared are those listed below.
+    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
+    try {
+      const owner = await app.signUp("Owner");
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Plans" })).id;
+      for (const person of PEOPLE) await owner.client.contacts.create.mutate({ workspaceId, ...person });
+      const { id: contactId } = await owner.client.contacts.create.mutate({ workspaceId, name: "Paula Weekly" });
+      await app.query`
+        INSERT INTO interactions (workspace_id, contact_id, type, occurred_at, subject, source)
+        SELECT ${workspaceId}::uuid, ${contactId}::uuid, 'note', timestamptz '2026-01-01' + g * interval '1 hour',
+               'Weekly sync', 'manual'
+        FROM generate_series(1, 200) g`;
+      // Enough other contacts that the planner's default guess for a tsquery it cannot see
+      // (a share of all rows) costs more than its estimate for the query's own words.
+      await app.query`
+        INSERT INTO contacts (workspace_id, name, company, source)
+        SELECT ${workspaceId}::uuid, 'Person ' || g, 'Company ' || (g % 50), 'import'
+        FROM generate_series(1, 20000) g`;
+      await app.query`ANALYZE interactions`;
+      await app.query`ANALYZE contacts`;
+      const prepared = (pattern: string) =>
+        app.query<{ statement: string; generic: number; custom: number }>`
+          SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom
+          FROM pg_prepared_statements WHERE statement LIKE ${pattern}`;
+
+      // Postgres plans a prepared statement for its parameters five times, then keeps a generic
+      // plan only if it looks no worse: the query words' tsquery computed once per statement
+      // (not for each row tested) is what makes it look so. Two words, which the contacts'
+      // statement also asks the typo alternatives for.
+      for (let run = 0; run < 8; run++) {
+        const { contacts } = await owner.client.search.query.query({
+          workspaceId,
+          q: `anna ${"jensen".slice(0, 3 + (run % 4))}`,
+          types: ["contact"],
+        });
+        expect(contacts.items.length).toBeGreaterThan(0);
+      }
+      const contactsStatements = await prepared("WITH prefixed AS%");
+      expect(contactsStatements).toHaveLength(1);
+      expect(contactsStatements[0]).toMatchObject({ custom: 5, generic: 3 });
+
+      // "weeky" is in no interaction (rare by the statistics): the index lookup that finds
+      // nothing also brings its alternatives ("weekly"), which find the newest "Weekly sync".
+      const { interactions } = await owner.client.search.query.query({
+        workspaceId,
+        q: "weeky",
+        types: ["interaction"],
+      });
+      expect(interactions.items).toHaveLength(10);
+      expect(interactions.items.every((i) => i.subject === "Weekly sync")).toBe(true);
+      expect(await prepared("SELECT q.token%")).toEqual([]);
+      expect(await prepared("WITH found_rows AS%")).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+
   it("one typo read per number of query words, however many alternatives each word has", async () => {
     // One connection, so the statements it has prepared are those listed below.
     const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });

@@ -143,6 +143,8 @@ interface QueryPlan {
   typoQuery: SQL | null;
   /** Hands over the alternatives another statement found with typoQuery. */
   typoFound: (rows: AlternativeRow[]) => void;
+  /** typoQuery while no statement has asked for the alternatives yet; null once one has. */
+  typoPending: () => SQL | null;
 }
 
 interface AlternativeRow {
@@ -211,7 +213,7 @@ function wordsMatch(tokens: string[], alternatives?: ReadonlyMap<string, readonl
     parts,
     indexable: tokens.map((token) => token.length > 1 || /\d/.test(token)),
     forms: tokens.map((token) => ({ prefix: token, terms: alternatives?.get(token) ?? [] })),
-    all: (doc) => sql`${doc} @@ ${tsQueryOf(parts)}`,
+    all: (doc) => sql`${doc} @@ ${tsQueryOnce(parts)}`,
   };
 }
 
@@ -286,12 +288,11 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
   const correctable = [...new Set(tokens.filter((token) => token.length >= 3 && !/\d/.test(token)))];
   let typo: Promise<TypoWords | null> | null = null;
   let found: Map<string, WordForms> | null | undefined;
+  const typoQuery = correctable.length > 0 ? alternativesQuery(workspaceId, correctable) : null;
   const alternatives = async () => {
     if (found !== undefined) return found;
-    if (correctable.length === 0) return null;
-    return alternativesOf(
-      await queryRowsPrepared<AlternativeRow>(deps.db, alternativesQuery(workspaceId, correctable)),
-    );
+    if (!typoQuery) return null;
+    return alternativesOf(await queryRowsPrepared<AlternativeRow>(deps.db, typoQuery));
   };
   return {
     text: q,
@@ -300,10 +301,11 @@ function planQuery(q: string, workspaceId: string, deps: ServiceDeps): QueryPlan
     fuzzy: whole.length >= 3 || digits !== null,
     typoWords: () => (typo ??= alternatives().then((terms) => (terms ? typoWords(tokens, terms) : null))),
     typoWordsAsked: () => typo,
-    typoQuery: correctable.length > 0 ? alternativesQuery(workspaceId, correctable) : null,
+    typoQuery,
     typoFound: (rows) => {
       found ??= alternativesOf(rows);
     },
+    typoPending: () => (typo === null && found === undefined ? typoQuery : null),
   };
 }
 
@@ -356,6 +358,52 @@ function alternativesOf(rows: AlternativeRow[]): Map<string, WordForms> | null {
     }
   }
   return alternatives > 0 ? forms : null;
+}
+
+/**
+ * The rows of `statement` and, in the same statement while no other has asked for them
+ * (see QueryPlan.typoPending), the query words' typo alternatives when fewer than `take`
+ * of its rows match `counted` (over `f`): the search's next step needs them then, and
+ * asking now saves it a round trip. They are handed to the plan only when asked for:
+ * otherwise a later step asks as before.
+ */
+async function rowsAskingTypo<R extends object>(
+  deps: ServiceDeps,
+  plan: QueryPlan | null,
+  statement: SQL,
+  counted: SQL,
+  take: number,
+): Promise<R[]> {
+  const corrections = plan?.typoPending();
+  if (!plan || !corrections) return queryRowsPrepared<R>(deps.db, statement);
+  const asked = sql`((SELECT count(*) FROM found_rows f WHERE ${counted}) < ${sql.raw(String(take))})`;
+  const rows = await queryRowsPrepared<
+    R & {
+      listed: boolean | null;
+      asked: boolean;
+      tokens: string[] | null;
+      terms: string[] | null;
+      similarities: unknown[] | null;
+    }
+  >(
+    deps.db,
+    sql`WITH found_rows AS MATERIALIZED (${statement}),
+          corrections AS MATERIALIZED (SELECT k.token, k.term, k.similarity FROM (${corrections}) k WHERE ${asked})
+        SELECT a.asked, a.tokens, a.terms, a.similarities, r.*
+        FROM (SELECT ${asked} AS asked, array_agg(x.token) AS tokens, array_agg(x.term) AS terms,
+                     array_agg(x.similarity) AS similarities
+              FROM corrections x) a
+        LEFT JOIN LATERAL (SELECT true AS listed, f.* FROM found_rows f) r ON true`,
+  );
+  const first = rows[0];
+  if (first?.asked) {
+    const { tokens, terms, similarities } = first;
+    plan.typoFound(
+      (tokens ?? []).map((token, i) => ({ token, term: terms![i]!, similarity: Number(similarities![i]) })),
+    );
+  }
+  // Without rows of its own, the statement's one row carries only the alternatives.
+  return rows.filter((row) => row.listed === true);
 }
 
 /** Not erased (GDPR Art. 17): an erased contact's row stays, anonymous, and must not be found. */
@@ -563,7 +611,8 @@ export class SearchService {
     // interactions are read once for both the words and their alternatives.
     const typoKnown = typoCapable ? await plan.typoWordsAsked() : null;
     const passes = [plan.words, typoKnown].filter((words): words is WordsMatch => words !== null);
-    const indexed = passes.length > 0 ? await this.indexFirst(workspaceId, passes, take) : null;
+    const indexed =
+      passes.length > 0 ? await this.indexFirst(workspaceId, typoCapable ? plan : null, passes, take) : null;
     const recent = passes.length > 0 && !indexed ? await this.recentWithWords(workspaceId, passes, take) : [];
     const knownTypoRecent = typoKnown && !indexed ? recent[passes.length - 1]! : null;
     // The alternatives' lookup, when asked along with the words' (see below).
@@ -591,7 +640,9 @@ export class SearchService {
           candidates.add(rows.filter((row) => Number(row.pass) === 0));
           typoLookup = rows.filter((row) => Number(row.pass) === 1);
         } else {
-          candidates.add(await queryRowsPrepared<InteractionRow>(this.deps.db, words));
+          candidates.add(
+            await rowsAskingTypo<InteractionRow>(this.deps, typoCapable ? plan : null, words, sql`true`, take),
+          );
         }
       }
     }
@@ -601,7 +652,7 @@ export class SearchService {
         typo && indexed && typo === typoKnown
           ? indexed[1]!
           : typo && typo !== typoKnown
-            ? ((await this.indexFirst(workspaceId, [typo], take))?.[0] ?? null)
+            ? ((await this.indexFirst(workspaceId, null, [typo], take))?.[0] ?? null)
             : null;
       if (typoIndexed) {
         candidates.add(typoIndexed);
@@ -729,10 +780,12 @@ export class SearchService {
    * may have missed a newer match: it found more than it reads (INDEXED_SCAN), or more than
    * it keeps before leaving out those of deleted and restricted contacts and then could not
    * fill the page. Otherwise its page is the newest matches of all, which is what reading
-   * the newest would have found.
+   * the newest would have found. With `typoFor` (passes[0] being its words), the same
+   * statement asks for its typo alternatives (see rowsAskingTypo).
    */
   private async indexFirst(
     workspaceId: string,
+    typoFor: QueryPlan | null,
     passes: WordsMatch[],
     take: number,
   ): Promise<InteractionRow[][] | null> {
@@ -741,8 +794,11 @@ export class SearchService {
     // In the terms of the newest's count (see RARE_AMONG_RECENT): how many of RECENT_SCAN rows would hold each word.
     const hits = passes.map((words) => words.forms.map((form) => estimatedShare(statistics, form) * RECENT_SCAN));
     if (passes.some((words, pass) => rareWords(words, hits[pass]!).length === 0)) return null;
-    const rows = await queryRowsPrepared<InteractionRow & { pass: number | string; found: number | string }>(
-      this.deps.db,
+    // The first pass is the query's words: the step after this one needs the typo
+    // alternatives when their matches do not fill the page.
+    const rows = await rowsAskingTypo<InteractionRow & { pass: number | string; found: number | string }>(
+      this.deps,
+      typoFor,
       sql.join(
         passes.map(
           (words, pass) =>
@@ -750,6 +806,8 @@ export class SearchService {
         ),
         sql` UNION ALL `,
       ),
+      sql`f.pass = 0 AND f.id IS NOT NULL`,
+      take,
     );
     const byPass = passes.map((_, pass) => rows.filter((row) => Number(row.pass) === pass));
     const missed = byPass.some((own) => {
