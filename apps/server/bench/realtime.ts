@@ -38,7 +38,7 @@
  *
  * Writes bench-results/realtime.json at the repo root; progress goes to stderr.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { loadavg } from "node:os";
@@ -48,7 +48,6 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { createRapportClient } from "@rapport/client";
 import { Redis } from "ioredis";
-import { io as connectPeer, type Socket } from "socket.io-client";
 import { startPostgresCluster, type PostgresCluster } from "../test/support/postgres-cluster";
 import {
   freePort,
@@ -61,6 +60,7 @@ import {
   withBenchEnvironment,
 } from "./env";
 import { note, percentile, round } from "./load";
+import type { ClientsCommand, ClientsReport } from "./realtime-clients";
 
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--"),
@@ -70,12 +70,14 @@ const { values: args } = parseArgs({
     rate: { type: "string" },
     seconds: { type: "string" },
     "no-peer": { type: "boolean" },
+    "client-processes": { type: "string" },
   },
 });
 const SUBSCRIBERS = intArg(args.subscribers, 1_000, "subscribers", 2);
 const WORKSPACES = intArg(args.workspaces, 10, "workspaces", 1);
 const RATE = intArg(args.rate, 100, "rate", 1);
 const SECONDS = intArg(args.seconds, 60, "seconds", 1);
+const CLIENT_PROCESSES = intArg(args["client-processes"], 4, "client-processes", 1);
 /** After the last commit, how long deliveries may still arrive. */
 const DRAIN_MS = 15_000;
 const RESULTS = join(repoRoot, "bench-results/realtime.json");
@@ -222,6 +224,54 @@ function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
           1,
         ),
       };
+    },
+  };
+}
+
+/**
+ * The subscribers' clients, in CLIENT_PROCESSES processes of their own (bench/realtime-clients.ts),
+ * each timestamping what it receives; the same for both systems. `onReport` hears each
+ * process's reports; `close` ends the clients and answers the worst of their event loop delays
+ * (p99, ms).
+ */
+async function startClients(children: ChildProcess[], onReport: (report: ClientsReport) => void) {
+  const processes = Array.from({ length: CLIENT_PROCESSES }, () => {
+    const child = killedWithBench(
+      fork("bench/realtime-clients.ts", [], {
+        cwd: join(repoRoot, "apps/server"),
+        execArgv: ["--import", "tsx"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      }),
+    );
+    children.push(child);
+    child.on("message", onReport);
+    return child;
+  });
+  await Promise.all(processes.map((child) => new Promise((resolve) => child.once("spawn", resolve))));
+  return {
+    /** Subscriber s goes to process s mod CLIENT_PROCESSES. */
+    open(command: Exclude<ClientsCommand, { close: true }>): void {
+      processes.forEach((child, i) => {
+        const subscribers = command.subscribers.filter((subscriber) => subscriber.s % processes.length === i);
+        child.send({ ...command, subscribers } as ClientsCommand);
+      });
+    },
+    async close(): Promise<number> {
+      const delays = await Promise.all(
+        processes.map(
+          (child) =>
+            new Promise<number>((resolve) => {
+              const closed = (report: ClientsReport) => {
+                if ("closed" in report) resolve(report.closed);
+              };
+              child.on("message", closed);
+              child.once("exit", () => resolve(Number.NaN));
+              child.send({ close: true } satisfies ClientsCommand);
+            }),
+        ),
+      );
+      await Promise.all(processes.map((child) => stopChild(child)));
+      return Math.max(...delays.filter((delay) => !Number.isNaN(delay)));
     },
   };
 }
@@ -389,57 +439,28 @@ try {
       const sent = new Map<string, string>();
       const tally = new Tally(SUBSCRIBERS, sent);
       const perWorkspace = new Map<string, number>();
-      const requests: http.ClientRequest[] = [];
       let ready = 0;
       let ended = 0;
       let malformed = 0;
       loopDelay.enable();
+      const subscriberClients = await startClients(children, (report) => {
+        if ("receipts" in report)
+          for (const [s, id, workspace, createdAt, at] of report.receipts)
+            tally.receive(s, id, workspace, createdAt, at);
+        else if ("ready" in report) ready += report.ready;
+        else if ("ended" in report) ended += report.ended;
+        else if ("malformed" in report) malformed += report.malformed;
+      });
+      const streams: { s: number; url: string }[] = [];
       for (let s = 0; s < SUBSCRIBERS; s++) {
         const workspaceId = workspaces[s % WORKSPACES]!;
         perWorkspace.set(workspaceId, (perWorkspace.get(workspaceId) ?? 0) + 1);
         const url = new URL(`http://${HOST}:${ports[s % 2]}/trpc/activity.live`);
         url.searchParams.set("input", JSON.stringify({ workspaceId, types: ["contact.created"] }));
         url.searchParams.set("connectionParams", JSON.stringify({ token: env.token }));
-        const request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } }, (response) => {
-          response.setEncoding("utf8");
-          let buffer = "";
-          response.on("data", (chunk: string) => {
-            const at = Date.now();
-            buffer += chunk;
-            let end = buffer.indexOf("\n\n");
-            while (end >= 0) {
-              const message = buffer.slice(0, end);
-              buffer = buffer.slice(end + 2);
-              end = buffer.indexOf("\n\n");
-              // Only data messages (not pings or the stream's end: they start with their `event:`
-              // line), one `data:` line each. As cheap as the peer's client: no regex, no split.
-              if (message.startsWith("event:") || message.startsWith("\nevent:")) continue;
-              const data = message.indexOf("data: ");
-              if (data < 0) continue;
-              const lineEnd = message.indexOf("\n", data);
-              const json = message.slice(data + 6, lineEnd < 0 ? undefined : lineEnd);
-              if (json.length === 0) continue;
-              let parsed: {
-                kind?: string;
-                event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
-              };
-              try {
-                parsed = JSON.parse(json) as typeof parsed;
-              } catch {
-                malformed++;
-                continue;
-              }
-              if (parsed.kind === "ready") ready++;
-              else if (parsed.kind === "event" && parsed.event)
-                tally.receive(s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at);
-            }
-          });
-          response.on("close", () => ended++);
-        });
-        request.on("error", () => {});
-        requests.push(request);
-        if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20)); // not all in one burst
+        streams.push({ s, url: url.href });
       }
+      subscriberClients.open({ open: "sse", subscribers: streams });
       await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
       note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
 
@@ -501,11 +522,12 @@ try {
         ...rapportMemory,
       };
       note(`rapport: ${JSON.stringify(rapport)}`);
-      for (const request of requests) request.destroy();
+      const clientsLoopDelayP99 = await subscriberClients.close();
       await Promise.all(instances.map((i) => stopChild(i.child)));
 
       // ---- The peer: Socket.IO + Redis Streams adapter on two processes ----
       let peer: Record<string, unknown> | null = null;
+      let peerClientsLoopDelayP99: number | null = null;
       if (!args["no-peer"]) {
         await env.benchSql.unsafe(
           "CREATE TABLE bench_peer_events (id bigserial PRIMARY KEY, room text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())",
@@ -538,22 +560,21 @@ try {
         );
         const peerSent = new Map<string, string>();
         const peerTally = new Tally(SUBSCRIBERS, peerSent);
-        const sockets: Socket[] = [];
         let peerReady = 0;
-        for (let s = 0; s < SUBSCRIBERS; s++) {
-          const room = workspaces[s % WORKSPACES]!;
-          const socket = connectPeer(`http://${HOST}:${peerPorts[s % 2]}`, {
-            forceNew: true,
-            transports: ["websocket"],
-            query: { room },
-          });
-          socket.on("ready", () => peerReady++);
-          socket.on("event", (event: { id: string; room: string; txStartedAt: string }) =>
-            peerTally.receive(s, event.id, event.room, event.txStartedAt, Date.now()),
-          );
-          sockets.push(socket);
-          if (s % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        const peerClients = await startClients(children, (report) => {
+          if ("receipts" in report)
+            for (const [s, id, room, txStartedAt, at] of report.receipts)
+              peerTally.receive(s, id, room, txStartedAt, at);
+          else if ("ready" in report) peerReady += report.ready;
+        });
+        peerClients.open({
+          open: "peer",
+          subscribers: Array.from({ length: SUBSCRIBERS }, (_, s) => ({
+            s,
+            url: `http://${HOST}:${peerPorts[s % 2]}`,
+            room: workspaces[s % WORKSPACES]!,
+          })),
+        });
         await waitFor("every peer socket to join", () => peerReady >= SUBSCRIBERS, 60_000);
         note(`${peerReady}/${SUBSCRIBERS} peer sockets joined`);
         const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -597,7 +618,7 @@ try {
         );
         peer = { events_sent: peerCommits.sent, ...peerSummary, ...peerMemory };
         note(`peer: ${JSON.stringify(peer)}`);
-        for (const socket of sockets) socket.disconnect();
+        peerClientsLoopDelayP99 = await peerClients.close();
         agent.destroy();
         await Promise.all(peers.map((child) => stopChild(child)));
       }
@@ -657,6 +678,9 @@ try {
           pg_oldest_xact_p50_s: rapport.pg_oldest_xact_p50_s,
           peer_pg_oldest_xact_max_s: peer?.pg_oldest_xact_max_s ?? null,
           bench_process_loop_delay_p99_ms: round(loopDelay.percentile(99) / 1e6, 1),
+          client_processes: CLIENT_PROCESSES,
+          clients_loop_delay_p99_ms: round(clientsLoopDelayP99, 1),
+          peer_clients_loop_delay_p99_ms: peerClientsLoopDelayP99 === null ? null : round(peerClientsLoopDelayP99, 1),
         },
         targets: TARGETS,
         passed: {

@@ -111,6 +111,16 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     // delivery allocated. Only while the response owns its socket (not queued behind
     // another response on it) and is chunked; otherwise res.write frames it.
     const socket = res.socket && res.chunkedEncoding ? res.socket : null;
+    // The messages queued for this stream when it runs (a feed read hands it every event the
+    // read found, and the generators pass them on in microtasks) leave in one write: the
+    // socket is corked from the first of them until the next tick, which comes after the
+    // microtasks. Each socket write is a system call that, on a loaded host, may also hand
+    // the CPU to the reader it wakes; an instance behind by a few events catches up in one.
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket?.uncork();
+    };
     // A ping after every `pingMs` without a message, as tRPC's producer sends.
     let pinger: NodeJS.Timeout | null = null;
     if (pingMs > 0) {
@@ -137,6 +147,11 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
       for await (const value of data) {
         if (abort.signal.aborted) break;
         const frame = isTrackedEnvelope(value) ? frameOf(value[1], String(value[0])) : frameOf(value, null);
+        if (socket && !corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
         const written = socket ? socket.write(frame.chunk) : res.write(frame.message);
         pinger?.refresh();
         // Backpressure: the procedure's own buffer decides what a slow client costs.

@@ -257,6 +257,23 @@ describe("event dispatcher", () => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it("announces the end of each batch that moved its cursor, with the transaction id its cursor update took", async () => {
+    const ended: string[] = [];
+    const dispatcher = new EventDispatcher(database, log, 10_000, 1, { batchEnded: (txId) => ended.push(txId) });
+    dispatcher.register({ name: "announced", startFrom: "now", handle: async () => {} });
+    expect(await dispatcher.drain()).toBe(true);
+    expect(ended).toEqual([]); // nothing delivered: no cursor moved, no xid taken
+    await insertEvent(database.db, 1);
+    expect(await dispatcher.drain()).toBe(true);
+    expect(ended).toHaveLength(1);
+    // The cursor row's xmin is that transaction (its 32 low bits).
+    const [row] = await queryRows<{ xmin: string }>(
+      database.db,
+      sql`SELECT xmin::text AS xmin FROM event_consumers WHERE name = 'announced'`,
+    );
+    expect(BigInt(ended[0]!) % 2n ** 32n).toBe(BigInt(row!.xmin));
+  });
+
   it("a slow consumer holds back only itself: the others' batches run beside it", async () => {
     const dispatcher = new EventDispatcher(database, log, 10_000, 2);
     let release!: () => void;

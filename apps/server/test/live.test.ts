@@ -2,6 +2,7 @@ import http from "node:http";
 import type { ManualClock } from "@rapport/api";
 import type { RapportClient } from "@rapport/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeBatchEndMessage } from "../../../packages/api/src/platform/events/commit-message";
 import { createTestApp, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
 
@@ -381,6 +382,59 @@ describe("activity.live with an older transaction still open", () => {
     const endedAt = Date.now();
     await stream.until("the held-back event", () => stream.events.some((e) => e.payload.contactId === contact.id));
     expect(Date.now() - endedAt).toBeLessThan(1_000);
+    stream.close();
+  });
+});
+
+describe("activity.live held back by a dispatcher batch on another instance", () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    // No poll, relay broadcast or safety read to deliver it: only the feed's own reads.
+    const env = { EVENT_POLL_MS: "60000", LIVE_SAFETY_READ_MS: "60000" };
+    a = await createTestApp({ env });
+    b = await createTestApp({ instanceOf: a, env });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it("reads again as soon as the batch's end is announced, not at its next retry", async () => {
+    const owner = await a.signUp("Batch");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Batch" })).id;
+    const stream = listen(b.client(owner.accessToken), { workspaceId });
+    await stream.whenReady();
+    // Stands for a batch's transaction: an xid taken before the contact's, ended after it.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: (txId: string) => void;
+    const held = new Promise<string>((resolve) => (holding = resolve));
+    const batch = a.sql.begin(async (tx) => {
+      const [row] = await tx<{ tx_id: string }[]>`SELECT pg_current_xact_id()::text AS tx_id`;
+      holding(row!.tx_id);
+      await released;
+    });
+    const batchTxId = await held;
+    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Behind a batch" });
+    const arrived = () => stream.events.some((e) => e.payload.contactId === contact.id);
+    // Long enough for b's retries to be 250 ms apart; then just after one of them.
+    await settle(600);
+    expect(arrived()).toBe(false);
+    const feed = b.runtime.services.liveFeed;
+    const reads = feed.stats().outboxReads;
+    await stream.until("a retry", () => feed.stats().outboxReads > reads, 2_000);
+    await settle(20);
+    release();
+    await batch;
+    const announcedAt = Date.now();
+    await a.runtime.redis!.command.publish(
+      `${a.runtime.config.REDIS_PREFIX}batch-ends`,
+      encodeBatchEndMessage(batchTxId, "another instance"),
+    );
+    await stream.until("the held-back event", arrived);
+    // The next retry was ~230 ms away.
+    expect(Date.now() - announcedAt).toBeLessThan(150);
     stream.close();
   });
 });

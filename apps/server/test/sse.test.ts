@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { createLogger } from "@rapport/api";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +22,12 @@ const router = t.router({
     yield { n: 1 };
     throw Object.assign(new Error("write CONNECTION_ENDED 10.1.2.3:5432"), { code: "CONNECTION_ENDED" });
   }),
+  /** Five values at once, as a feed read that found five events hands them to a stream. */
+  burst: t.procedure.subscription(async function* () {
+    // Later than the stream's start, whose first writes the server corks itself.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let n = 1; n <= 5; n++) yield { n };
+  }),
   endsSession: t.procedure.subscription(async function* () {
     yield { n: 1 };
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended" });
@@ -37,10 +43,30 @@ describe("subscription responder", () => {
     createContext: () => ({}),
     streamError: streamErrorMapping(log),
   });
+  /** Per write the server's sockets made (a call of `_write` or `_writev`): how many messages it carried. */
+  const socketWrites: number[] = [];
   const server = http.createServer((req, res) => {
     void serve(req, res, new URL(req.url ?? "/", "http://test")).then((served) => {
       if (!served) res.writeHead(404).end();
     });
+  });
+  server.on("connection", (socket: Socket) => {
+    const internals = socket as Socket & {
+      _write(chunk: unknown, encoding: unknown, cb: unknown): void;
+      _writev(chunks: { chunk: unknown }[], cb: unknown): void;
+    };
+    const write = internals._write.bind(socket);
+    const writev = internals._writev.bind(socket);
+    const count = (chunks: unknown[]) =>
+      socketWrites.push(chunks.filter((chunk) => String(chunk).includes('{"n":')).length);
+    internals._write = (chunk, encoding, cb) => {
+      count([chunk]);
+      write(chunk, encoding, cb);
+    };
+    internals._writev = (chunks, cb) => {
+      count(chunks.map((c) => c.chunk));
+      writev(chunks, cb);
+    };
   });
   let base = "";
   beforeAll(async () => {
@@ -100,5 +126,19 @@ describe("subscription responder", () => {
     expect(received.at(-1)!.event).toBe("serialized-error");
     expect(shape).toMatchObject({ message: "Your session has ended", data: { code: "UNAUTHORIZED" } });
     expect(lines.filter((line) => line.includes("procedure failed"))).toEqual([]);
+  });
+
+  it("writes the messages a stream has at once to its socket in one write", async () => {
+    socketWrites.length = 0;
+    const received = await messages("burst");
+    expect(received.filter((m) => m.event === "message").map((m) => m.data)).toEqual([
+      { n: 1 },
+      { n: 2 },
+      { n: 3 },
+      { n: 4 },
+      { n: 5 },
+    ]);
+    // Every data message went out in the same write (the first value's, then the four after it).
+    expect(socketWrites.filter((n) => n > 0)).toEqual([5]);
   });
 });

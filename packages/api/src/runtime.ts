@@ -5,7 +5,12 @@ import type { Config } from "./config";
 import { EventDispatcher } from "./platform/events/dispatcher";
 import { advisoryLease, LEASE_SESSION } from "./platform/events/lease";
 import { LocalEventBus } from "./platform/events/local-bus";
-import { decodeCommitMessage, encodeCommitMessage } from "./platform/events/commit-message";
+import {
+  decodeBatchEndMessage,
+  decodeCommitMessage,
+  encodeBatchEndMessage,
+  encodeCommitMessage,
+} from "./platform/events/commit-message";
 import { commitNoticeOf } from "./platform/events/outbox";
 import { UNKNOWN_COMMIT, type CommitNotice, type DomainEvent, type EventConsumer } from "./platform/events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
@@ -23,6 +28,8 @@ export type { Readiness, Role, Runtime, RuntimeOptions } from "./platform/runtim
 
 const EVENTS_CHANNEL = "events";
 const COMMITS_CHANNEL = "commits";
+/** A dispatcher batch's transaction ended (`batchEnded`, commit-message.ts). */
+const BATCH_ENDS_CHANNEL = "batch-ends";
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
@@ -74,6 +81,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       // A batch whose transaction the server ended long ago but whose handler never settled;
       // never less than a minute, which a healthy batch does not take.
       stuckRunMs: Math.max(2 * config.DATABASE_TRANSACTION_IDLE_TIMEOUT_MS, 60_000),
+      batchEnded: (txId) => batchEnded(txId),
     },
   );
   const bus = new LocalEventBus(log);
@@ -131,6 +139,27 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
     });
   };
+  const batchEndListeners: ((txId: string) => void)[] = [];
+  const batchEndsChannel = `${config.REDIS_PREFIX}${BATCH_ENDS_CHANNEL}`;
+  const notifyBatchEndListeners = (txId: string) => {
+    for (const listener of batchEndListeners) {
+      try {
+        listener(txId);
+      } catch (error) {
+        log.error({ err: error }, "batch end listener failed");
+      }
+    }
+  };
+  /**
+   * A dispatcher batch on this instance ended: its xid held back the outbox's horizon of
+   * every instance's readers, which otherwise learn of its end only by reading again.
+   */
+  const batchEnded = (txId: string) => {
+    notifyBatchEndListeners(txId);
+    redis?.command.publish(batchEndsChannel, encodeBatchEndMessage(txId, instanceId)).catch((error: unknown) => {
+      log.debug({ err: error }, "batch end not published; other instances read again on their own");
+    });
+  };
   const services = {} as Services;
   const restrictions = new RestrictionIndex(database.db);
   const progress = new ProgressTracker(
@@ -171,16 +200,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   // the event; the relay first fans committed events out to every instance's bus.
   dispatcher.register(createBroadcastRelay(redis, bus, config.REDIS_PREFIX, log));
   for (const module of appModules) {
-    const { consumers = [], listeners = [], commitListeners: onCommit = [] } = module.events?.(deps) ?? {};
+    const {
+      consumers = [],
+      listeners = [],
+      commitListeners: onCommit = [],
+      batchEndListeners: onBatchEnd = [],
+    } = module.events?.(deps) ?? {};
     for (const consumer of consumers) dispatcher.register(consumer);
     for (const listener of listeners) bus.subscribe(listener);
     commitListeners.push(...onCommit);
+    batchEndListeners.push(...onBatchEnd);
     for (const job of module.jobs?.(deps) ?? []) queue.define(job);
   }
 
   if (redis) {
     const channel = `${config.REDIS_PREFIX}${EVENTS_CHANNEL}`;
-    await redis.subscriber.subscribe(channel, progress.redisChannel, commitsChannel);
+    await redis.subscriber.subscribe(channel, progress.redisChannel, commitsChannel, batchEndsChannel);
     redis.subscriber.on("message", (from, message) => {
       if (from === commitsChannel) {
         const commit = decodeCommitMessage(message, instanceId);
@@ -188,6 +223,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           dispatcher.wake(commit);
           notifyCommitListeners(commit);
         }
+        return;
+      }
+      if (from === batchEndsChannel) {
+        const txId = decodeBatchEndMessage(message, instanceId);
+        if (txId !== null) notifyBatchEndListeners(txId);
         return;
       }
       if (from === progress.redisChannel) progress.received(message);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { decodeCommitMessage, encodeCommitMessage } from "../src/platform/events/commit-message";
+import {
+  decodeBatchEndMessage,
+  decodeCommitMessage,
+  encodeBatchEndMessage,
+  encodeCommitMessage,
+} from "../src/platform/events/commit-message";
 import type { CommittedEvent } from "../src/platform/events/types";
 
 const WORKSPACE = "0b7c3a52-3f52-4d5e-9a57-0d1f3c0e6a11";
@@ -43,5 +48,14 @@ describe("commit wake-up message", () => {
     ]) {
       expect(decodeCommitMessage(bad, "b"), bad).toEqual({ txId: "7", events: null });
     }
+  });
+});
+
+describe("batch end message", () => {
+  it("names the ended batch's transaction to the other instances, never to the sender; anything malformed names none", () => {
+    expect(decodeBatchEndMessage(encodeBatchEndMessage("123456", "a"), "b")).toBe("123456");
+    expect(decodeBatchEndMessage(encodeBatchEndMessage("123456", "a"), "a")).toBeNull();
+    for (const bad of ["", "123456", "12a|a", "|a", "123456789012345678901|a", "-1|a"])
+      expect(decodeBatchEndMessage(bad, "b"), bad).toBeNull();
   });
 });

@@ -19,6 +19,13 @@ export interface ModuleEvents {
    * payload, which the reader takes from the outbox.
    */
   commitListeners?: ((commit: CommitNotice) => void)[];
+  /**
+   * Run on every instance when a dispatcher batch's transaction has ended, with its id (xid8,
+   * decimal): its cursor update held back the outbox's horizon while it ran, and it wrote no
+   * event of its own that a commit wake-up would announce. For readers that wait below the
+   * horizon (the live feed).
+   */
+  batchEndListeners?: ((txId: string) => void)[];
 }
 
 export interface ModuleDefinition<

@@ -6,5 +6,6 @@ export function activityEvents(deps: ServiceDeps): ModuleEvents {
   return {
     listeners: [deps.services.liveFeed.onEvent],
     commitListeners: [(commit) => deps.services.liveFeed.onCommit(commit.txId)],
+    batchEndListeners: [deps.services.liveFeed.onBatchEnded],
   };
 }

@@ -56,13 +56,13 @@ const READ_BATCH = 1_000;
 const BACKLOG_PAGE = 500;
 /**
  * A committed transaction this instance was told of is still above the outbox's horizon
- * (an older transaction, usually a dispatcher's batch, is still open): read again after
- * this long, doubling up to the maximum while it stays held back. The older transaction's
- * end is announced only if it wrote events (a dispatcher batch that moved its cursor does
- * not), so the retry is what delivers once it ends: with doubling up to 250 ms a batch
- * open for 35 ms added ~30 ms to every event behind it. So the retries stay at most 20 ms
- * apart while a hold is young (a batch lasts tens of ms), and go on doubling to 250 ms
- * once the same horizon has held it longer: a horizon held for long (an import's transaction, an open
+ * (an older transaction is still open): read again after this long, doubling up to the
+ * maximum while it stays held back. The older transaction's end is announced when it wrote
+ * events (its commit wake-up) or was a dispatcher batch (`onBatchEnded`): the feed
+ * reads again at once when the one holding the horizon ends. Anything else (a write
+ * without events, another client of the database) is found by these retries, so they stay
+ * at most 20 ms apart while a hold is young, and go on doubling to 250 ms once the same
+ * horizon has held it longer: a horizon held for long (an import's transaction, an open
  * psql session) costs an instance 4 reads a second, not 50, each of them reading
  * pg_stat_activity.
  */
@@ -70,6 +70,8 @@ const HELD_BACK_FIRST_RETRY_MS = 2;
 const HELD_BACK_YOUNG_MAX_RETRY_MS = 20;
 const HELD_BACK_YOUNG_MS = 250;
 const HELD_BACK_MAX_RETRY_MS = 250;
+/** How many ended transactions are remembered, for a read whose snapshot was taken before one ended. */
+const ENDED_TXS = 64;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
 const RECENT_IDS = 4_096;
 /** A stream's queue starts this long (a power of two) and doubles as it fills. */
@@ -215,6 +217,8 @@ export class LiveFeed {
   /** The horizon holding the awaited transaction back, and since when (performance.now()): a hold is one horizon that does not move. */
   private heldBackHorizon: bigint | null = null;
   private heldBackSince = 0;
+  /** Transactions announced as ended while anyone listens (insertion order, bounded). */
+  private readonly endedTxs = new Set<bigint>();
   /** Reads of the outbox so far (stats). */
   private outboxReads = 0;
   /** Ids of the events most recently handed to the streams (insertion order, bounded). */
@@ -251,6 +255,21 @@ export class LiveFeed {
       const tx = BigInt(txId);
       if (this.awaitedTx === null || tx > this.awaitedTx) this.awaitedTx = tx;
     }
+    this.wake();
+  };
+
+  /**
+   * A dispatcher batch's transaction ended (on this instance or another). If it is the one
+   * holding the awaited transaction back, read again now instead of at the next retry.
+   */
+  readonly onBatchEnded = (txId: string): void => {
+    if (this.byWorkspace.size === 0) return;
+    const tx = BigInt(txId);
+    this.endedTxs.add(tx);
+    if (this.endedTxs.size > ENDED_TXS) this.endedTxs.delete(this.endedTxs.values().next().value!);
+    if (this.awaitedTx === null || tx !== this.heldBackHorizon) return;
+    if (this.heldBackTimer) clearTimeout(this.heldBackTimer);
+    this.heldBackTimer = null;
     this.wake();
   };
 
@@ -426,6 +445,7 @@ export class LiveFeed {
       this.awaitedTx = null;
       this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
       this.heldBackHorizon = null;
+      this.endedTxs.clear();
       this.recentIds.clear();
     }
   }
@@ -511,6 +531,12 @@ export class LiveFeed {
       this.heldBackHorizon = horizon;
       this.heldBackSince = performance.now();
       this.heldBackRetryMs = Math.min(this.heldBackRetryMs, HELD_BACK_YOUNG_MAX_RETRY_MS);
+      // It ended after this read's snapshot was taken (its end was heard meanwhile): the next
+      // read passes it. Once per horizon, so a read can never loop on one.
+      if (this.endedTxs.has(horizon)) {
+        this.wake();
+        return;
+      }
     }
     this.heldBackTimer = setTimeout(() => {
       this.heldBackTimer = null;

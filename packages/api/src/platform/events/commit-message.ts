@@ -57,3 +57,16 @@ function parseEvents(text: string): CommittedEvent[] | null {
   }
   return events;
 }
+
+/** A dispatcher batch's end as other instances hear it through Redis: `{txId}|{sender}`. */
+export function encodeBatchEndMessage(txId: string, sender: string): string {
+  return `${txId}|${sender}`;
+}
+
+/** The ended batch's transaction id another instance sent (null: this instance's own, or malformed). */
+export function decodeBatchEndMessage(message: string, self: string): string | null {
+  const separator = message.indexOf("|");
+  if (separator < 0 || message.slice(separator + 1) === self) return null;
+  const txId = message.slice(0, separator);
+  return TX_ID.test(txId) ? txId : null;
+}

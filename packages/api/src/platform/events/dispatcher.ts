@@ -57,6 +57,12 @@ export interface DispatcherOptions {
   leaseCooldownMs?: number;
   catchUpMs?: number;
   batchGapMs?: number;
+  /**
+   * Called (synchronously) once a batch that moved its consumer's cursor has committed, with
+   * its transaction id: the cursor update gave it an xid, which held back the outbox's
+   * horizon for every reader until now, and nothing else tells them it ended.
+   */
+  batchEnded?: (txId: string) => void;
 }
 
 /** One consumer's delivery on this instance: its batches run one after another (commit order). */
@@ -147,6 +153,7 @@ export class EventDispatcher {
   private cooldownUntil = 0;
   private readonly catchUpMs: number;
   private readonly batchGapMs: number;
+  private readonly batchEnded: ((txId: string) => void) | null;
 
   constructor(
     private readonly database: Database,
@@ -164,6 +171,7 @@ export class EventDispatcher {
     this.leaseCooldownMs = options.leaseCooldownMs ?? LEASE_COOLDOWN_MS;
     this.catchUpMs = options.catchUpMs ?? CATCH_UP_MS;
     this.batchGapMs = options.batchGapMs ?? BATCH_GAP_MS;
+    this.batchEnded = options.batchEnded ?? null;
     this.leading = this.lease === null;
   }
 
@@ -548,6 +556,7 @@ export class EventDispatcher {
     const { consumer } = lane;
     let position: CommitPosition | null = null;
     let commit: CommitNotice | null = null;
+    let txId: string | null = null;
     const delivered = await this.database.db.transaction(async (tx) => {
       // The horizon first, in a statement before the read and before this transaction holds
       // an xid of its own, which would hold it back. The consumer's lock is tried in the same
@@ -584,14 +593,28 @@ export class EventDispatcher {
         tx,
       );
       const last = rows[rows.length - 1]!;
-      await tx.execute(sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
-                           WHERE name = ${consumer.name}`);
+      // Its transaction id in the same statement: the update is what gives a batch that wrote
+      // nothing else an xid (the handler's writes, if any, gave it the same one before).
+      const [updated] = await queryRows<{ tx_id: string }>(
+        tx,
+        sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
+            WHERE name = ${consumer.name}
+            RETURNING pg_current_xact_id()::text AS tx_id`,
+      );
+      txId = updated?.tx_id ?? null;
       // Known once committed: a failed batch leaves the cursor where it was.
       position = { txId: last.txId, id: Number(last.id) };
       commit = commitNoticeOf(tx);
       return rows.length;
     });
     if (position) lane.cursor = position;
+    if (txId !== null && this.batchEnded) {
+      try {
+        this.batchEnded(txId);
+      } catch (error) {
+        this.log.error({ err: error, consumer: consumer.name }, "announcing the end of an event batch failed");
+      }
+    }
     return { delivered, commit };
   }
 }
