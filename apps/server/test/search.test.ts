@@ -474,6 +474,42 @@ describe("search gives the same results on Postgres and PGlite", () => {
 });
 
 describe("search's prepared statements on Postgres", () => {
+  it("a word most contacts hold is tested contact by contact, a rare one is read through the index", async () => {
+    // One connection, so the statements it has prepared are those listed below.
+    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
+    try {
+      const owner = await app.signUp("Owner");
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Common words" })).id;
+      await owner.client.contacts.create.mutate({ workspaceId, name: "Anna Jensen", email: "anna@jensen.dk" });
+      // Every other contact's email holds "mailbox"; no name, email or company starts with it.
+      await app.query`
+        INSERT INTO contacts (workspace_id, name, email, source)
+        SELECT ${workspaceId}::uuid, 'Person ' || g, 'person' || g || '@mailbox.example', 'import'
+        FROM generate_series(1, 5000) g`;
+      await app.query`ANALYZE contacts`;
+      const wordSteps = () =>
+        app.query<{ statement: string }>`
+          SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%worded AS MATERIALIZED%'`;
+
+      // Through the index a generic plan would read all 5,000 before its LIMIT; tested in
+      // turn, the first few dozen fill the page.
+      const common = await owner.client.search.query.query({ workspaceId, q: "mailbox", types: ["contact"] });
+      expect(common.contacts.items).toHaveLength(10);
+      expect(common.contacts.items.every((c) => c.email?.endsWith("@mailbox.example"))).toBe(true);
+      const afterCommon = await wordSteps();
+      expect(afterCommon).toHaveLength(1);
+      expect(afterCommon[0]!.statement).toMatch(/\) IS TRUE/);
+
+      // A name only one contact holds is read through the index, not by testing 5,001 contacts.
+      const rare = await owner.client.search.query.query({ workspaceId, q: "jensen", types: ["contact"] });
+      expect(rare.contacts.items.map((c) => c.name)).toEqual(["Anna Jensen"]);
+      const afterRare = (await wordSteps()).map((row) => row.statement).filter((text) => !/\) IS TRUE/.test(text));
+      expect(afterRare).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+
   it("a word the interactions' statistics call rare is looked up in the index without reading the newest", async () => {
     // One connection, so the statements it has prepared are those listed below.
     const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });

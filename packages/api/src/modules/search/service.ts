@@ -6,6 +6,7 @@ import {
   phoneDigits,
   queryTokens,
   quoteLexeme,
+  SHARE_KNOWN_FROM,
   wordsTsQuery,
   escapeLike,
   type LexemeStatistics,
@@ -95,8 +96,17 @@ const INDEXED_SCAN = 500;
 const RARE_AMONG_RECENT = 5;
 /** Newest interactions read when every word of the query is common but not together. */
 const COMMON_SCAN = 5_000;
-/** How long the interactions' lexeme statistics (which words are common) are used before they are read again. */
+/** How long a table's lexeme statistics (which words are common) are used before they are read again. */
 const STATISTICS_TTL_MS = 5 * 60_000;
+/** The tables whose lexeme statistics a search reads. */
+type StatisticsTable = "contacts" | "interactions";
+/**
+ * The share of contacts holding every query word (by the table's statistics, the words
+ * taken as independent) from which the contacts' word step tests the workspace's contacts
+ * in turn rather than reading the full-text index: at 0.2 % a page of 43 is found within
+ * ~20,000 contacts (~2.6 ms), about what the index costs for the words' matches.
+ */
+const CONTACT_SCAN_SHARE = 0.002;
 /** The last code point: every string starting with a prefix sorts (bytewise) before prefix + this. */
 const PREFIX_END = "\u{10FFFF}";
 
@@ -360,6 +370,15 @@ function alternativesOf(rows: AlternativeRow[]): Map<string, WordForms> | null {
   return alternatives > 0 ? forms : null;
 }
 
+/** The alternatives a statement returned as three arrays over the same rows (array_agg of token, term, similarity). */
+function aggregatedAlternatives(
+  row: { tokens: string[] | null; terms: string[] | null; similarities: unknown[] | null } | undefined,
+): AlternativeRow[] {
+  const { tokens, terms, similarities } = row ?? { tokens: null, terms: null, similarities: null };
+  if (!tokens || !terms || !similarities) return [];
+  return tokens.map((token, i) => ({ token, term: terms[i] ?? "", similarity: Number(similarities[i]) }));
+}
+
 /**
  * The rows of `statement` and, in the same statement while no other has asked for them
  * (see QueryPlan.typoPending), the query words' typo alternatives when fewer than `take`
@@ -397,10 +416,7 @@ async function rowsAskingTypo<R extends object>(
   );
   const first = rows[0];
   if (first?.asked) {
-    const { tokens, terms, similarities } = first;
-    plan.typoFound(
-      (tokens ?? []).map((token, i) => ({ token, term: terms![i]!, similarity: Number(similarities![i]) })),
-    );
+    plan.typoFound(aggregatedAlternatives(first));
   }
   // Without rows of its own, the statement's one row carries only the alternatives.
   return rows.filter((row) => row.listed === true);
@@ -439,7 +455,7 @@ const interactionColumns = sql`i.id, i.contact_id, c.name AS contact_name, i.typ
  * a very common word holds its best matches among the first found, not among all of them.
  */
 export class SearchService {
-  private statistics: { readAt: number; read: Promise<LexemeStatistics> } | null = null;
+  private readonly statistics = new Map<StatisticsTable, { readAt: number; read: Promise<LexemeStatistics> }>();
 
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -502,7 +518,7 @@ export class SearchService {
     // by the number of contacts, and a one-letter query is what the palette asks first.
     // Only when the exact and prefix matches do not fill the page, and then as many more as
     // they found (some may be among them): asked in the same statement, decided there.
-    const byWords = plan.words?.all;
+    const byWords = plan.words ? await this.contactWordsCondition(plan.words) : null;
     if (prefixed || byWords) {
       const prefixCount = sql`(SELECT count(DISTINCT p.id) FROM prefixed p)`;
       const found = sql`SELECT p.id FROM prefixed p${byWords ? sql` UNION ALL SELECT w.id FROM worded w` : sql``}`;
@@ -510,7 +526,7 @@ export class SearchService {
         byWords
           ? sql`, worded AS MATERIALIZED (
               SELECT c.id FROM contacts c
-              WHERE ${inWorkspace} AND ${byWords(contactDoc)} AND ${prefixCount} < ${sql.raw(String(take))}
+              WHERE ${inWorkspace} AND ${byWords} AND ${prefixCount} < ${sql.raw(String(take))}
               LIMIT ${prefixCount} + ${sql.raw(String(Math.max(take * 3, 30)))})`
           : sql``
       }`;
@@ -534,10 +550,7 @@ export class SearchService {
         // A row without a contact carries only the alternatives (none of the contacts matched).
         candidates.add(read.filter((row): row is ContactRow & (typeof read)[number] => typeof row.id === "string"));
         if (candidates.size < take) {
-          const { tokens, terms, similarities } = read[0] ?? { tokens: null, terms: null, similarities: null };
-          plan.typoFound(
-            (tokens ?? []).map((token, i) => ({ token, term: terms![i]!, similarity: Number(similarities![i]) })),
-          );
+          plan.typoFound(aggregatedAlternatives(read[0]));
         }
       } else {
         candidates.add(await queryRowsPrepared<ContactRow>(this.deps.db, sql`${steps} ${rows}`));
@@ -789,7 +802,7 @@ export class SearchService {
     passes: WordsMatch[],
     take: number,
   ): Promise<InteractionRow[][] | null> {
-    const statistics = await this.interactionStatistics();
+    const statistics = await this.lexemeStatistics("interactions");
     if (statistics.lexemes.length === 0) return null;
     // In the terms of the newest's count (see RARE_AMONG_RECENT): how many of RECENT_SCAN rows would hold each word.
     const hits = passes.map((words) => words.forms.map((form) => estimatedShare(statistics, form) * RECENT_SCAN));
@@ -820,29 +833,48 @@ export class SearchService {
   }
 
   /**
-   * The interactions' most common lexemes and the share of rows holding each, from the
-   * table's statistics (ANALYZE; none yet: every word is rare), read again every
-   * STATISTICS_TTL_MS. The table's, not the workspace's: a word common in one workspace
-   * only, or a short prefix of many words each too rare to be listed, may be looked up
-   * first and found too often; that lookup then reads the index for all its matches (not
-   * their rows) before the newest are read.
+   * The contacts' word step's condition. Its statement is prepared, and its generic plan
+   * cannot tell a rare word from a common one (the words are a parameter): through the
+   * full-text index it reads every contact holding the words before its LIMIT applies
+   * ("example", in every email: 100,000 contacts, ~18 ms), where testing the workspace's
+   * contacts in turn stops at the LIMIT (~0.1 ms); for a rare name it is the other way
+   * round (~2.5 against ~13 ms). So the statistics decide, and a common word's condition is
+   * written so that no index can serve it (`IS TRUE`), as the interactions' lookup does.
    */
-  private interactionStatistics(): Promise<LexemeStatistics> {
+  private async contactWordsCondition(words: WordsMatch): Promise<SQL> {
+    const condition = words.all(contactDoc);
+    // A short word's share is unknown ("ab" may start no name at all, and the whole
+    // workspace would be tested): the index's read is bounded by the contacts holding it.
+    if (words.forms.some((form) => form.prefix.length < SHARE_KNOWN_FROM)) return condition;
+    const statistics = await this.lexemeStatistics("contacts");
+    const share = words.forms.reduce((product, form) => product * estimatedShare(statistics, form), 1);
+    return share >= CONTACT_SCAN_SHARE ? sql`(${condition}) IS TRUE` : condition;
+  }
+
+  /**
+   * A table's most common lexemes and the share of its rows holding each, from its
+   * statistics (ANALYZE; none yet: every word is rare), read again every
+   * STATISTICS_TTL_MS. The table's, not the workspace's: over interactions, a word common in
+   * one workspace only, or a short prefix of many words each too rare to be listed, may be
+   * looked up first and found too often; that lookup then reads the index for all its
+   * matches (not their rows) before the newest are read.
+   */
+  private lexemeStatistics(table: StatisticsTable): Promise<LexemeStatistics> {
     const now = this.deps.clock.now().getTime();
-    if (!this.statistics || now - this.statistics.readAt > STATISTICS_TTL_MS) {
-      const read = queryRows<{ lexemes: string[] | null; shares: (number | string)[] | null }>(
-        this.deps.db,
-        sql`SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares
-            FROM pg_stats
-            WHERE schemaname = current_schema() AND tablename = 'interactions' AND attname = 'search_doc'`,
-      ).then(([row]) => ({ lexemes: row?.lexemes ?? [], shares: (row?.shares ?? []).map(Number) }));
-      this.statistics = { readAt: now, read };
-      // A failed read fails its search, and the next one reads again.
-      read.catch(() => {
-        if (this.statistics?.read === read) this.statistics = null;
-      });
-    }
-    return this.statistics.read;
+    const cached = this.statistics.get(table);
+    if (cached && now - cached.readAt <= STATISTICS_TTL_MS) return cached.read;
+    const read = queryRows<{ lexemes: string[] | null; shares: (number | string)[] | null }>(
+      this.deps.db,
+      sql`SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares
+          FROM pg_stats
+          WHERE schemaname = current_schema() AND tablename = ${table} AND attname = 'search_doc'`,
+    ).then(([row]) => ({ lexemes: row?.lexemes ?? [], shares: (row?.shares ?? []).map(Number) }));
+    this.statistics.set(table, { readAt: now, read });
+    // A failed read fails its search, and the next one reads again.
+    read.catch(() => {
+      if (this.statistics.get(table)?.read === read) this.statistics.delete(table);
+    });
+    return read;
   }
 
   /**
