@@ -28,7 +28,10 @@ export type ClientsReport =
   | { closed: number };
 
 const FLUSH_MS = 10;
-const send = (report: ClientsReport) => process.send?.(report);
+/** Reports to the bench; nothing once the channel is closed (a response's close comes a tick after the bench's close). */
+const send = (report: ClientsReport) => {
+  if (process.connected) process.send?.(report);
+};
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 let receipts: Receipt[] = [];
 const flush = setInterval(() => {

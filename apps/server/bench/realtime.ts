@@ -271,7 +271,8 @@ async function startClients(children: ChildProcess[], onReport: (report: Clients
         ),
       );
       await Promise.all(processes.map((child) => stopChild(child)));
-      return Math.max(...delays.filter((delay) => !Number.isNaN(delay)));
+      const reported = delays.filter((delay) => !Number.isNaN(delay));
+      return reported.length > 0 ? Math.max(...reported) : Number.NaN;
     },
   };
 }

@@ -526,7 +526,9 @@ export class LiveFeed {
       this.heldBackHorizon = null;
       return;
     }
-    if (this.heldBackTimer) return;
+    // Before looking at a pending retry: a read that some other wake-up started may find
+    // another transaction holding the awaited one back, and it is that one's end which
+    // must now read again at once (onBatchEnded compares with heldBackHorizon).
     if (this.heldBackHorizon !== horizon) {
       this.heldBackHorizon = horizon;
       this.heldBackSince = performance.now();
@@ -534,10 +536,13 @@ export class LiveFeed {
       // It ended after this read's snapshot was taken (its end was heard meanwhile): the next
       // read passes it. Once per horizon, so a read can never loop on one.
       if (this.endedTxs.has(horizon)) {
+        if (this.heldBackTimer) clearTimeout(this.heldBackTimer);
+        this.heldBackTimer = null;
         this.wake();
         return;
       }
     }
+    if (this.heldBackTimer) return;
     this.heldBackTimer = setTimeout(() => {
       this.heldBackTimer = null;
       this.wake();
