@@ -113,16 +113,17 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const commitsChannel = `${config.REDIS_PREFIX}${COMMITS_CHANNEL}`;
   // Names this instance in its commit wake-ups, so that it skips its own.
   const instanceId = randomUUID();
-  // Run in the committer's own call: one that throws must not fail its write.
-  const notifyCommitListeners = (commit: CommitNotice) => {
-    for (const listener of commitListeners) {
+  /** Calls each listener in the caller's own call: one that throws must not fail the write or batch that called. */
+  const notifyAll = <T>(listeners: ((value: T) => void)[], value: T, failure: string) => {
+    for (const listener of listeners) {
       try {
-        listener(commit);
+        listener(value);
       } catch (error) {
-        log.error({ err: error }, "commit listener failed");
+        log.error({ err: error }, failure);
       }
     }
   };
+  const notifyCommitListeners = (commit: CommitNotice) => notifyAll(commitListeners, commit, "commit listener failed");
   /**
    * After a commit that may have written events: the dispatcher delivers them (if this
    * instance holds the lease; the holder hears of the others' commits through Redis), and every
@@ -141,15 +142,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   };
   const batchEndListeners: ((txId: string) => void)[] = [];
   const batchEndsChannel = `${config.REDIS_PREFIX}${BATCH_ENDS_CHANNEL}`;
-  const notifyBatchEndListeners = (txId: string) => {
-    for (const listener of batchEndListeners) {
-      try {
-        listener(txId);
-      } catch (error) {
-        log.error({ err: error }, "batch end listener failed");
-      }
-    }
-  };
+  const notifyBatchEndListeners = (txId: string) => notifyAll(batchEndListeners, txId, "batch end listener failed");
   /**
    * A dispatcher batch on this instance ended: its xid held back the outbox's horizon of
    * every instance's readers, which otherwise learn of its end only by reading again.
