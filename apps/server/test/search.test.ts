@@ -474,179 +474,185 @@ describe("search gives the same results on Postgres and PGlite", () => {
 });
 
 describe("search's prepared statements on Postgres", () => {
-  it("a word most contacts hold is tested contact by contact, a rare one is read through the index", async () => {
-    // One connection, so the statements it has prepared are those listed below.
+  /**
+   * Runs `test` on a Postgres app whose pool has one connection, so that pg_prepared_statements
+   * lists exactly what its searches prepared, with a signed-in owner and a workspace of theirs.
+   */
+  const withOneConnection = async (
+    workspaceName: string,
+    test: (app: TestApp, owner: SignedInUser, workspaceId: string) => Promise<void>,
+  ) => {
     const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
     try {
       const owner = await app.signUp("Owner");
-      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Common words" })).id;
-      await owner.client.contacts.create.mutate({ workspaceId, name: "Anna Jensen", email: "anna@jensen.dk" });
-      // Every other contact's email holds "mailbox"; no name, email or company starts with it.
-      await app.query`
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: workspaceName })).id;
+      await test(app, owner, workspaceId);
+    } finally {
+      await app.close();
+    }
+  };
+
+  it(
+    "a word most contacts hold is tested contact by contact, a rare one is read through the index",
+    () =>
+      withOneConnection("Common words", async (app, owner, workspaceId) => {
+        await owner.client.contacts.create.mutate({ workspaceId, name: "Anna Jensen", email: "anna@jensen.dk" });
+        // Every other contact's email holds "mailbox"; no name, email or company starts with it.
+        await app.query`
         INSERT INTO contacts (workspace_id, name, email, source)
         SELECT ${workspaceId}::uuid, 'Person ' || g, 'person' || g || '@mailbox.example', 'import'
         FROM generate_series(1, 5000) g`;
-      await app.query`ANALYZE contacts`;
-      const wordSteps = () =>
-        app.query<{ statement: string }>`
+        await app.query`ANALYZE contacts`;
+        const wordSteps = () =>
+          app.query<{ statement: string }>`
           SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%worded AS MATERIALIZED%'`;
 
-      // Through the index a generic plan would read all 5,000 before its LIMIT; tested in
-      // turn, the first few dozen fill the page.
-      const common = await owner.client.search.query.query({ workspaceId, q: "mailbox", types: ["contact"] });
-      expect(common.contacts.items).toHaveLength(10);
-      expect(common.contacts.items.every((c) => c.email?.endsWith("@mailbox.example"))).toBe(true);
-      const afterCommon = await wordSteps();
-      expect(afterCommon).toHaveLength(1);
-      expect(afterCommon[0]!.statement).toMatch(/\) IS TRUE/);
+        // Through the index a generic plan would read all 5,000 before its LIMIT; tested in
+        // turn, the first few dozen fill the page.
+        const common = await owner.client.search.query.query({ workspaceId, q: "mailbox", types: ["contact"] });
+        expect(common.contacts.items).toHaveLength(10);
+        expect(common.contacts.items.every((c) => c.email?.endsWith("@mailbox.example"))).toBe(true);
+        const afterCommon = await wordSteps();
+        expect(afterCommon).toHaveLength(1);
+        expect(afterCommon[0]!.statement).toMatch(/\) IS TRUE/);
 
-      // A name only one contact holds is read through the index, not by testing 5,001 contacts.
-      const rare = await owner.client.search.query.query({ workspaceId, q: "jensen", types: ["contact"] });
-      expect(rare.contacts.items.map((c) => c.name)).toEqual(["Anna Jensen"]);
-      const afterRare = (await wordSteps()).map((row) => row.statement).filter((text) => !/\) IS TRUE/.test(text));
-      expect(afterRare).toHaveLength(1);
-    } finally {
-      await app.close();
-    }
-  }, 60_000);
+        // A name only one contact holds is read through the index, not by testing 5,001 contacts.
+        const rare = await owner.client.search.query.query({ workspaceId, q: "jensen", types: ["contact"] });
+        expect(rare.contacts.items.map((c) => c.name)).toEqual(["Anna Jensen"]);
+        const afterRare = (await wordSteps()).map((row) => row.statement).filter((text) => !/\) IS TRUE/.test(text));
+        expect(afterRare).toHaveLength(1);
+      }),
+    60_000,
+  );
 
-  it("a word the interactions' statistics call rare is looked up in the index without reading the newest", async () => {
-    // One connection, so the statements it has prepared are those listed below.
-    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
-    try {
-      const owner = await app.signUp("Owner");
-      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Statistics" })).id;
-      const { id: contactId } = await owner.client.contacts.create.mutate({ workspaceId, name: "Anna Jensen" });
-      await app.query`
+  it(
+    "a word the interactions' statistics call rare is looked up in the index without reading the newest",
+    () =>
+      withOneConnection("Statistics", async (app, owner, workspaceId) => {
+        const { id: contactId } = await owner.client.contacts.create.mutate({ workspaceId, name: "Anna Jensen" });
+        await app.query`
         INSERT INTO interactions (workspace_id, contact_id, type, occurred_at, subject, source)
         SELECT ${workspaceId}::uuid, ${contactId}::uuid, 'note', timestamptz '2026-01-01' + g * interval '1 hour',
                'Weekly sync', 'manual'
         FROM generate_series(1, 200) g`;
-      await app.query`ANALYZE interactions`;
-      const newestReads = async () =>
-        (
-          await app.query<{ reads: number }>`
+        await app.query`ANALYZE interactions`;
+        const newestReads = async () =>
+          (
+            await app.query<{ reads: number }>`
             SELECT count(*)::int AS reads FROM pg_prepared_statements WHERE statement LIKE '%LIMIT 1000%'`
-        )[0]?.reads;
+          )[0]?.reads;
 
-      // Every interaction holds "weekly", none "jensen": the name goes to the index at once.
-      const byName = await owner.client.search.query.query({ workspaceId, q: "jensen" });
-      expect(byName.contacts.items.map((c) => c.name)).toEqual(["Anna Jensen"]);
-      expect(byName.interactions.items).toEqual([]);
-      expect(await newestReads()).toBe(0);
+        // Every interaction holds "weekly", none "jensen": the name goes to the index at once.
+        const byName = await owner.client.search.query.query({ workspaceId, q: "jensen" });
+        expect(byName.contacts.items.map((c) => c.name)).toEqual(["Anna Jensen"]);
+        expect(byName.interactions.items).toEqual([]);
+        expect(await newestReads()).toBe(0);
 
-      // A common word is found among the newest.
-      const common = await owner.client.search.query.query({ workspaceId, q: "weekly", types: ["interaction"] });
-      expect(common.interactions.items).toHaveLength(10);
-      expect(await newestReads()).toBe(1);
+        // A common word is found among the newest.
+        const common = await owner.client.search.query.query({ workspaceId, q: "weekly", types: ["interaction"] });
+        expect(common.interactions.items).toHaveLength(10);
+        expect(await newestReads()).toBe(1);
 
-      // Words the statistics (read above) do not know pass for rare, but a lookup may miss
-      // newer matches: "zebra" has more than it reads; the newest "yak" are a trashed
-      // contact's, left out after the lookup kept them. Either way the newest are read.
-      const contact = async (name: string) => (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
-      const [kept, trashed] = [await contact("Kept Contact"), await contact("Trashed Contact")];
-      const insert = (id: string, from: string, rows: number, subject: string) => app.query`
+        // Words the statistics (read above) do not know pass for rare, but a lookup may miss
+        // newer matches: "zebra" has more than it reads; the newest "yak" are a trashed
+        // contact's, left out after the lookup kept them. Either way the newest are read.
+        const contact = async (name: string) => (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
+        const [kept, trashed] = [await contact("Kept Contact"), await contact("Trashed Contact")];
+        const insert = (id: string, from: string, rows: number, subject: string) => app.query`
         INSERT INTO interactions (workspace_id, contact_id, type, occurred_at, subject, source)
         SELECT ${workspaceId}::uuid, ${id}::uuid, 'note', ${from}::timestamptz + g * interval '1 hour', ${subject}, 'manual'
         FROM generate_series(1, ${rows}) g`;
-      await insert(contactId, "2027-01-01", 600, "Zebra crossing");
-      await insert(kept, "2025-01-01", 10, "Yak talk");
-      await insert(trashed, "2028-01-01", 50, "Yak talk");
-      await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [trashed] });
-      const dates = async (q: string) =>
-        (await owner.client.search.query.query({ workspaceId, q, types: ["interaction"] })).interactions.items.map(
-          (i) => new Date(i.occurredAt).toISOString(),
-        );
-      const newest = async (subject: string, contactId: string) =>
-        (
-          await app.query<{ at: Date | string }>`
+        await insert(contactId, "2027-01-01", 600, "Zebra crossing");
+        await insert(kept, "2025-01-01", 10, "Yak talk");
+        await insert(trashed, "2028-01-01", 50, "Yak talk");
+        await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [trashed] });
+        const dates = async (q: string) =>
+          (await owner.client.search.query.query({ workspaceId, q, types: ["interaction"] })).interactions.items.map(
+            (i) => new Date(i.occurredAt).toISOString(),
+          );
+        const newest = async (subject: string, contactId: string) =>
+          (
+            await app.query<{ at: Date | string }>`
             SELECT occurred_at AS at FROM interactions
             WHERE subject = ${subject} AND contact_id = ${contactId}::uuid ORDER BY occurred_at DESC LIMIT 10`
-        ).map(({ at }) => new Date(at).toISOString());
-      expect(await dates("zebra")).toEqual(await newest("Zebra crossing", contactId));
-      expect(await dates("yak")).toEqual(await newest("Yak talk", kept));
-      expect(await dates("yak")).toHaveLength(10);
-    } finally {
-      await app.close();
-    }
-  }, 60_000);
+          ).map(({ at }) => new Date(at).toISOString());
+        expect(await dates("zebra")).toEqual(await newest("Zebra crossing", contactId));
+        expect(await dates("yak")).toEqual(await newest("Yak talk", kept));
+        expect(await dates("yak")).toHaveLength(10);
+      }),
+    60_000,
+  );
 
-  it("statements a search repeats are planned once, and a lookup that finds too few asks for the typo alternatives", async () => {
-    // One connection, so the statements it has prepared are those listed below.
-    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
-    try {
-      const owner = await app.signUp("Owner");
-      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Plans" })).id;
-      for (const person of PEOPLE) await owner.client.contacts.create.mutate({ workspaceId, ...person });
-      const { id: contactId } = await owner.client.contacts.create.mutate({ workspaceId, name: "Paula Weekly" });
-      await app.query`
+  it(
+    "statements a search repeats are planned once, and a lookup that finds too few asks for the typo alternatives",
+    () =>
+      withOneConnection("Plans", async (app, owner, workspaceId) => {
+        for (const person of PEOPLE) await owner.client.contacts.create.mutate({ workspaceId, ...person });
+        const { id: contactId } = await owner.client.contacts.create.mutate({ workspaceId, name: "Paula Weekly" });
+        await app.query`
         INSERT INTO interactions (workspace_id, contact_id, type, occurred_at, subject, source)
         SELECT ${workspaceId}::uuid, ${contactId}::uuid, 'note', timestamptz '2026-01-01' + g * interval '1 hour',
                'Weekly sync', 'manual'
         FROM generate_series(1, 200) g`;
-      // Enough other contacts that the planner's default guess for a tsquery it cannot see
-      // (a share of all rows) costs more than its estimate for the query's own words.
-      await app.query`
+        // Enough other contacts that the planner's default guess for a tsquery it cannot see
+        // (a share of all rows) costs more than its estimate for the query's own words.
+        await app.query`
         INSERT INTO contacts (workspace_id, name, company, source)
         SELECT ${workspaceId}::uuid, 'Person ' || g, 'Company ' || (g % 50), 'import'
         FROM generate_series(1, 20000) g`;
-      await app.query`ANALYZE interactions`;
-      await app.query`ANALYZE contacts`;
-      const prepared = (pattern: string) =>
-        app.query<{ statement: string; generic: number; custom: number }>`
+        await app.query`ANALYZE interactions`;
+        await app.query`ANALYZE contacts`;
+        const prepared = (pattern: string) =>
+          app.query<{ statement: string; generic: number; custom: number }>`
           SELECT statement, generic_plans::int AS generic, custom_plans::int AS custom
           FROM pg_prepared_statements WHERE statement LIKE ${pattern}`;
 
-      // Postgres plans a prepared statement for its parameters five times, then keeps a generic
-      // plan only if it looks no worse: the query words' tsquery computed once per statement
-      // (not for each row tested) is what makes it look so. Two words, which the contacts'
-      // statement also asks the typo alternatives for.
-      for (let run = 0; run < 8; run++) {
-        const { contacts } = await owner.client.search.query.query({
+        // Postgres plans a prepared statement for its parameters five times, then keeps a generic
+        // plan only if it looks no worse: the query words' tsquery computed once per statement
+        // (not for each row tested) is what makes it look so. Two words, which the contacts'
+        // statement also asks the typo alternatives for.
+        for (let run = 0; run < 8; run++) {
+          const { contacts } = await owner.client.search.query.query({
+            workspaceId,
+            q: `anna ${"jensen".slice(0, 3 + (run % 4))}`,
+            types: ["contact"],
+          });
+          expect(contacts.items.length).toBeGreaterThan(0);
+        }
+        const contactsStatements = await prepared("WITH prefixed AS%");
+        expect(contactsStatements).toHaveLength(1);
+        expect(contactsStatements[0]).toMatchObject({ custom: 5, generic: 3 });
+
+        // "weeky" is in no interaction (rare by the statistics): the index lookup that finds
+        // nothing also brings its alternatives ("weekly"), which find the newest "Weekly sync".
+        const { interactions } = await owner.client.search.query.query({
           workspaceId,
-          q: `anna ${"jensen".slice(0, 3 + (run % 4))}`,
-          types: ["contact"],
+          q: "weeky",
+          types: ["interaction"],
         });
-        expect(contacts.items.length).toBeGreaterThan(0);
-      }
-      const contactsStatements = await prepared("WITH prefixed AS%");
-      expect(contactsStatements).toHaveLength(1);
-      expect(contactsStatements[0]).toMatchObject({ custom: 5, generic: 3 });
+        expect(interactions.items).toHaveLength(10);
+        expect(interactions.items.every((i) => i.subject === "Weekly sync")).toBe(true);
+        expect(await prepared("SELECT q.token%")).toEqual([]);
+        expect(await prepared("WITH found_rows AS%")).toHaveLength(1);
+      }),
+    60_000,
+  );
 
-      // "weeky" is in no interaction (rare by the statistics): the index lookup that finds
-      // nothing also brings its alternatives ("weekly"), which find the newest "Weekly sync".
-      const { interactions } = await owner.client.search.query.query({
-        workspaceId,
-        q: "weeky",
-        types: ["interaction"],
-      });
-      expect(interactions.items).toHaveLength(10);
-      expect(interactions.items.every((i) => i.subject === "Weekly sync")).toBe(true);
-      expect(await prepared("SELECT q.token%")).toEqual([]);
-      expect(await prepared("WITH found_rows AS%")).toHaveLength(1);
-    } finally {
-      await app.close();
-    }
-  }, 60_000);
-
-  it("one typo read per number of query words, however many alternatives each word has", async () => {
-    // One connection, so the statements it has prepared are those listed below.
-    const app = await createTestApp({ driver: "postgres", role: "api", env: { DATABASE_POOL_SIZE: "1" } });
-    try {
-      const owner = await app.signUp("Owner");
-      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Statements" })).id;
-      for (const person of PEOPLE) await owner.client.contacts.create.mutate({ workspaceId, ...person });
-      // One-word typos whose words have from one to several alternatives in this vocabulary.
-      const typos = ["jonsen", "alvares", "hana", "joergensen", "strase", "walesa", "bjorm"];
-      for (const q of typos) {
-        const { contacts } = await owner.client.search.query.query({ workspaceId, q, types: ["contact"] });
-        expect(contacts.items.length, q).toBeGreaterThan(0);
-      }
-      const [prepared] = await app.query<{ typoReads: number }>`
+  it(
+    "one typo read per number of query words, however many alternatives each word has",
+    () =>
+      withOneConnection("Statements", async (app, owner, workspaceId) => {
+        for (const person of PEOPLE) await owner.client.contacts.create.mutate({ workspaceId, ...person });
+        // One-word typos whose words have from one to several alternatives in this vocabulary.
+        const typos = ["jonsen", "alvares", "hana", "joergensen", "strase", "walesa", "bjorm"];
+        for (const q of typos) {
+          const { contacts } = await owner.client.search.query.query({ workspaceId, q, types: ["contact"] });
+          expect(contacts.items.length, q).toBeGreaterThan(0);
+        }
+        const [prepared] = await app.query<{ typoReads: number }>`
         SELECT count(*)::int AS "typoReads" FROM pg_prepared_statements WHERE statement LIKE '%AS closeness%'`;
-      expect(prepared?.typoReads).toBe(1);
-    } finally {
-      await app.close();
-    }
-  }, 60_000);
+        expect(prepared?.typoReads).toBe(1);
+      }),
+    60_000,
+  );
 });
