@@ -74,6 +74,8 @@ export interface BenchEnv {
   headers: Record<string, string>;
   /** Connection to the bench database as the admin user (EXPLAIN, stats). */
   benchSql: AdminSql;
+  /** The DATABASE_POOL_SIZE the bench set (configOverrides), which other instances it starts get too. */
+  poolSizeOverride: string | undefined;
   /**
    * Signs the bench user in again and puts the new access token in `token` and `headers`:
    * access tokens live minutes, a large seed can take longer.
@@ -122,6 +124,8 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       JWT_SECRET: randomBytes(36).toString("base64url"),
       GDPR_SUPPRESSION_KEY: randomBytes(32).toString("hex"),
       LOGIN_MAX_PER_IP: "1000000",
+      // It serves HTTP only (started as "api" below), and is sized as that role is.
+      ROLE: "api",
       ...options.configOverrides,
     });
     runtime = await createRuntime(config, { migrate: true });
@@ -177,6 +181,7 @@ export function createBenchEnvironment(options: BenchEnvOptions) {
       seeded,
       headers: { authorization: `Bearer ${token}`, accept: "application/json", "user-agent": "rapport-bench" },
       benchSql,
+      poolSizeOverride: options.configOverrides?.DATABASE_POOL_SIZE,
       signIn: async () => {
         const signedIn = await client.auth.login.mutate(credentials);
         env.token = signedIn.accessToken;
@@ -343,7 +348,8 @@ async function startInstance(
       NODE_ENV: "production",
       ROLE: role,
       DATABASE_URL: env.databaseUrl,
-      DATABASE_POOL_SIZE: String(config.DATABASE_POOL_SIZE),
+      // Each role's own default unless the bench set one.
+      DATABASE_POOL_SIZE: env.poolSizeOverride ?? "",
       REDIS_URL: config.REDIS_URL ?? "",
       REDIS_PREFIX: env.redisPrefix,
       JWT_SECRET: config.JWT_SECRET,

@@ -5,9 +5,9 @@
  * service starts with the environment it passes.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { CONFIG_VARIABLES, ConfigError, findRepoRoot, loadConfig } from "@rapport/api";
+import { CONFIG_VARIABLES, ConfigError, databasePoolSize, findRepoRoot, loadConfig } from "@rapport/api";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
@@ -47,6 +47,21 @@ describe("defaults outside production", () => {
       loadConfig({ NODE_ENV: "production", JWT_SECRET: strongSecret(), GDPR_SUPPRESSION_KEY: strongSecret() }).HOST,
     ).toBe("0.0.0.0");
     expect(loadConfig({ DATA_DIR: dataDir, HOST: "0.0.0.0" }).HOST).toBe("0.0.0.0");
+  });
+
+  it("sizes the database pool by role: the API from the CPU count (at most 10), the roles running jobs 10; DATABASE_POOL_SIZE wins", () => {
+    const dataDir = tempDataDir();
+    expect([1, 2, 3, 4, 16].map((cpus) => databasePoolSize("api", cpus))).toEqual([3, 5, 7, 9, 10]);
+    expect([1, 2, 16].map((cpus) => databasePoolSize("worker", cpus))).toEqual([10, 10, 10]);
+    expect([1, 2, 16].map((cpus) => databasePoolSize("all", cpus))).toEqual([10, 10, 10]);
+    const poolOf = (env: Record<string, string>) => loadConfig({ DATA_DIR: dataDir, ...env }).DATABASE_POOL_SIZE;
+    expect(poolOf({ ROLE: "api" })).toBe(Math.min(10, availableParallelism() * 2 + 1));
+    expect(poolOf({ ROLE: "worker" })).toBe(10);
+    expect(poolOf({})).toBe(10);
+    expect(poolOf({ ROLE: "api", DATABASE_POOL_SIZE: "12" })).toBe(12);
+    expect(poolOf({ ROLE: "worker", DATABASE_POOL_SIZE: "3" })).toBe(3);
+    // An empty value (as .env.example leaves it) is unset.
+    expect(poolOf({ ROLE: "worker", DATABASE_POOL_SIZE: "" })).toBe(10);
   });
 
   it("generates the secrets on first start into DATA_DIR/secrets.json (owner-only) and keeps them across restarts", () => {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseProxyTrust } from "@rapport/core";
 import { z } from "zod";
@@ -46,7 +47,8 @@ const envSchema = z.object({
     .url()
     .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL")
     .optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // Unset: the role's default (databasePoolSize).
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).optional(),
   // Local state: the embedded database, export files and generated secrets (relative to the repo root).
   DATA_DIR: z.string().min(1).default(".data"),
   // A stuck query fails after this long (Postgres statement_timeout; PGlite: waiting for its one connection).
@@ -290,8 +292,17 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 export interface Config
   extends Omit<
     Env,
-    SecretName | "HOST" | "DATA_DIR" | "PGLITE_DIR" | "WEB_DIST_DIR" | "EXPORT_DIR" | "SECRET_SEALING_KEYS"
+    | SecretName
+    | "HOST"
+    | "DATA_DIR"
+    | "PGLITE_DIR"
+    | "WEB_DIST_DIR"
+    | "EXPORT_DIR"
+    | "SECRET_SEALING_KEYS"
+    | "DATABASE_POOL_SIZE"
   > {
+  /** The Postgres pool's connections: DATABASE_POOL_SIZE, else the role's default (databasePoolSize). */
+  DATABASE_POOL_SIZE: number;
   /** Seals stored secrets (Google tokens, webhook signing secrets); without SECRET_SEALING_KEYS (outside production) one key derived from JWT_SECRET. */
   SECRET_SEALING_KEYS: { currentKeyId: string; keys: ReadonlyMap<string, Buffer> };
   HOST: string;
@@ -312,6 +323,23 @@ export interface Config
  */
 export function servesHttps(config: Pick<Config, "PUBLIC_URL" | "NODE_ENV">): boolean {
   return config.PUBLIC_URL ? new URL(config.PUBLIC_URL).protocol === "https:" : config.NODE_ENV === "production";
+}
+
+/** The pool's size for the roles that run jobs, and the most the API role is given by default. */
+const POOL_SIZE_WITH_JOBS = 10;
+
+/**
+ * The default pool size of a role on a host with `cpus` CPUs (DATABASE_POOL_SIZE overrides it).
+ * The API role's requests are short statements: more connections than the CPUs can keep busy
+ * only queue more runnable backends against the one Node thread that parses and ranks their
+ * results (bench:search, 10 concurrent searches on 2 CPUs: a pool of 5 served more, with a
+ * shorter tail, than one of 10), so it is sized from the CPU count (`cpus × 2 + 1`, the usual
+ * guidance), at most 10. The worker, and `all` which runs the jobs too, keep 10: jobs hold a
+ * connection for a long time (an export's cursors, 32 webhook deliveries at once).
+ */
+export function databasePoolSize(role: Config["ROLE"], cpus: number): number {
+  if (role !== "api") return POOL_SIZE_WITH_JOBS;
+  return Math.min(POOL_SIZE_WITH_JOBS, Math.max(1, cpus) * 2 + 1);
 }
 
 export class ConfigError extends Error {
@@ -348,6 +376,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   return {
     ...env,
     HOST: env.HOST ?? (env.NODE_ENV === "production" ? "0.0.0.0" : "127.0.0.1"),
+    DATABASE_POOL_SIZE: env.DATABASE_POOL_SIZE ?? databasePoolSize(env.ROLE, availableParallelism()),
     JWT_SECRET: jwtSecret,
     SECRET_SEALING_KEYS: env.SECRET_SEALING_KEYS ?? {
       currentKeyId: "derived",

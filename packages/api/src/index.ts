@@ -2,7 +2,15 @@ export { appRouter, type AppRouter } from "./root";
 export { createRuntime, type Runtime, type Role, type Readiness } from "./runtime";
 export type { ServiceDeps } from "./platform/deps";
 export { createContextFactory, procedureError, type RequestInfo, type Context } from "./trpc";
-export { loadConfig, ConfigError, CONFIG_VARIABLES, findRepoRoot, servesHttps, type Config } from "./config";
+export {
+  loadConfig,
+  ConfigError,
+  CONFIG_VARIABLES,
+  databasePoolSize,
+  findRepoRoot,
+  servesHttps,
+  type Config,
+} from "./config";
 export { methodNotAllowed, sendError, sendJson } from "./plain-route";
 export { retryAfterSeconds } from "./errors";
 export { createLogger, safeErrorMessage, type DestinationStream, type Logger } from "./logger";
