@@ -61,19 +61,31 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
    * The message of a frozen value, made once as the bytes of a whole HTTP chunk: it cannot
    * change while anyone still holds the value, and a feed hands the same frozen value to
    * every stream it goes to, so each of them writes the same buffer. Keyed by the value;
-   * the id it was made with is kept too (a tracked value's id comes with the envelope).
+   * the id it was made with is kept too (a tracked value's id comes with the envelope). A
+   * stream whose id for it differs (a live stream's id says what that stream has sent) gets
+   * its own chunk around the same serialized value; the last such chunk is kept as well, since
+   * the streams of one workspace on one instance mostly have the same.
    */
-  const frames = new WeakMap<object, Frame>();
-  const frameOf = (data: unknown, id: string | null): Frame => {
-    const shared = data !== null && typeof data === "object" && Object.isFrozen(data);
-    const known = shared ? frames.get(data) : undefined;
-    if (known && known.id === id) return known;
-    const text = id === null ? `data: ${serialize(data)}\n\n` : `data: ${serialize(data)}\nid: ${id}\n\n`;
+  const frames = new WeakMap<object, { data: string; first: Frame; last: Frame | null }>();
+  const frameWith = (data: string, id: string | null): Frame => {
+    const text = id === null ? `${data}\n` : `${data}id: ${id}\n\n`;
     const size = Buffer.byteLength(text).toString(16);
     const chunk = Buffer.from(`${size}\r\n${text}\r\n`);
-    const frame = { id, chunk, message: chunk.subarray(size.length + 2, -2) };
-    if (shared) frames.set(data, frame);
-    return frame;
+    return { id, chunk, message: chunk.subarray(size.length + 2, -2) };
+  };
+  const frameOf = (value: unknown, id: string | null): Frame => {
+    if (value === null || typeof value !== "object" || !Object.isFrozen(value))
+      return frameWith(`data: ${serialize(value)}\n`, id);
+    const known = frames.get(value);
+    if (!known) {
+      const data = `data: ${serialize(value)}\n`;
+      const first = frameWith(data, id);
+      frames.set(value, { data, first, last: null });
+      return first;
+    }
+    if (known.first.id === id) return known.first;
+    if (known.last?.id !== id) known.last = frameWith(known.data, id);
+    return known.last;
   };
 
   return async function serve(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {

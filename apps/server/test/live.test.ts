@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { ManualClock } from "@rapport/api";
 import type { RapportClient } from "@rapport/client";
@@ -16,13 +17,18 @@ interface LiveEvent {
 /** A live stream through the real tRPC client and EventSource, recording what it hears. */
 function listen(client: RapportClient, input: LiveInput) {
   const events: LiveEvent[] = [];
+  /** The SSE id of each event, as the client sends the last one back when it resumes. */
+  const sseIds: string[] = [];
   const ready: (boolean | null)[] = [];
   let error: { code: string; message: string } | null = null;
   const subscription = client.activity.live.subscribe(input, {
     onData(data) {
       if ("kind" in data) {
         if (data.kind === "ready") ready.push(data.resumed);
-      } else if (data.data.kind === "event") events.push(data.data.event as LiveEvent);
+      } else if (data.data.kind === "event") {
+        events.push(data.data.event as LiveEvent);
+        sseIds.push(data.id);
+      }
       // After a reconnect EventSource repeats the last id on the untracked "ready": it comes wrapped.
       else if (data.data.kind === "ready") ready.push(data.data.resumed);
     },
@@ -39,6 +45,7 @@ function listen(client: RapportClient, input: LiveInput) {
   };
   return {
     events,
+    sseIds,
     ready,
     get error() {
       return error;
@@ -243,12 +250,12 @@ describe("activity.live with a client that stops reading", () => {
     response.on("data", (chunk: string) => {
       received += chunk;
       // Read up to the first event, then stop reading altogether.
-      if (/^id: \d+\n/m.test(received)) response.pause();
+      if (/^id: [\d:,]+\n/m.test(received)) response.pause();
     });
     const deadline = Date.now() + 5_000;
     while (!received.includes('"kind":"ready"') && Date.now() < deadline) await settle(20);
     await owner.client.contacts.create.mutate({ workspaceId, name: "Before" });
-    while (!/^id: \d+\n/m.test(received) && Date.now() < deadline) await settle(20);
+    while (!/^id: [\d:,]+\n/m.test(received) && Date.now() < deadline) await settle(20);
 
     const total = 8_000;
     await insertLargeEvents(app, workspaceId, total);
@@ -262,7 +269,9 @@ describe("activity.live with a client that stops reading", () => {
 
     response.resume();
     await ended;
-    const ids = [...received.matchAll(/^id: (\d+)\n/gm)].map((match) => Number(match[1]));
+    const sseIds = [...received.matchAll(/^id: ([\d:,]+)\n/gm)].map((match) => match[1]!);
+    // A plain id is the event's own; "Before", sent from its commit ahead of the read, ends its id.
+    const ids = sseIds.map((id) => Number(id.split(/[:,]/).at(-1)));
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.length).toBeLessThan(total);
 
@@ -276,7 +285,7 @@ describe("activity.live with a client that stops reading", () => {
     ).map((row) => Number(row.id));
     const rest = all.slice(all.indexOf(ids.at(-1)!) + 1);
     expect(rest.length).toBeGreaterThanOrEqual(total + 1 - ids.length);
-    const resumed = listen(owner.client, { workspaceId, lastEventId: String(ids.at(-1) ?? 0) });
+    const resumed = listen(owner.client, { workspaceId, lastEventId: sseIds.at(-1) ?? "0" });
     await resumed.until("the rest", () => resumed.events.length >= rest.length, 60_000);
     await settle();
     // Resumed (and, if the loaded host made the client reconnect again, resumed each time).
@@ -351,7 +360,7 @@ describe("activity.live with an older transaction still open", () => {
     await app?.close();
   });
 
-  it("delivers an event held back behind it as soon as it ends, without waiting for another commit", async () => {
+  it("delivers an event it holds back (its commit did not name it) as soon as it ends, without waiting for another commit", async () => {
     const owner = await app.signUp("Held back");
     const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Held back" })).id;
     const stream = listen(owner.client, { workspaceId });
@@ -368,7 +377,7 @@ describe("activity.live with an older transaction still open", () => {
       await released;
     });
     await held;
-    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Behind" });
+    const contact = { id: await commitUnnamed(app, app, workspaceId) };
     await settle(300);
     expect(stream.events.some((e) => e.payload.contactId === contact.id)).toBe(false);
     // A hold that lasts: the feed reads again less and less often (20 ms apart while young,
@@ -416,7 +425,7 @@ describe("activity.live held back by a dispatcher batch on another instance", ()
       await released;
     });
     const batchTxId = await held;
-    const contact = await owner.client.contacts.create.mutate({ workspaceId, name: "Behind a batch" });
+    const contact = { id: await commitUnnamed(a, b, workspaceId) };
     const arrived = () => stream.events.some((e) => e.payload.contactId === contact.id);
     // Long enough for b's retries to be 250 ms apart; then just after one of them.
     await settle(600);
@@ -436,6 +445,70 @@ describe("activity.live held back by a dispatcher batch on another instance", ()
     // The next retry was ~230 ms away.
     expect(Date.now() - announcedAt).toBeLessThan(150);
     stream.close();
+  });
+});
+
+describe("activity.live while an older transaction is still open", () => {
+  let a: TestApp;
+  let b: TestApp;
+  beforeAll(async () => {
+    const env = { EVENT_POLL_MS: "60000", LIVE_SAFETY_READ_MS: "60000" };
+    a = await createTestApp({ env });
+    b = await createTestApp({ instanceOf: a, env });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it("delivers a later commit's event before the older transaction ends; a client leaving then resumes with the older event once, on either instance", async () => {
+    const owner = await a.signUp("Ahead");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Ahead" })).id;
+    // One stream on the writing instance, one on the other.
+    const onA = listen(owner.client, { workspaceId });
+    const onB = listen(b.client(owner.accessToken), { workspaceId });
+    await Promise.all([onA.whenReady(), onB.whenReady()]);
+    // An older transaction that writes an event of the workspace and stays open.
+    const olderContactId = randomUUID();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const older = a.sql.begin(async (tx) => {
+      await tx`
+        INSERT INTO domain_events (workspace_id, type, payload)
+        VALUES (${workspaceId}, 'contact.updated', jsonb_build_object('contactId', ${olderContactId}::text, 'fields', '[]'::jsonb))`;
+      holding();
+      await released;
+    });
+    await held;
+    const later = await owner.client.contacts.create.mutate({ workspaceId, name: "Later" });
+    const has = (stream: ReturnType<typeof listen>, contactId: string) =>
+      stream.events.filter((e) => e.payload.contactId === contactId).length;
+    await onA.until("the later event on A", () => has(onA, later.id) === 1, 5_000);
+    await onB.until("the later event on B", () => has(onB, later.id) === 1, 5_000);
+    expect(has(onA, olderContactId) + has(onB, olderContactId)).toBe(0);
+    const lastIds = [onA.sseIds.at(-1)!, onB.sseIds.at(-1)!];
+    onA.close();
+    onB.close();
+
+    release();
+    await older;
+    const after = await owner.client.contacts.create.mutate({ workspaceId, name: "After" });
+    // Each stream's last id resumed on the other instance and on its own.
+    for (const lastEventId of lastIds)
+      for (const app of [a, b]) {
+        const resumed = listen(app.client(owner.accessToken), { workspaceId, lastEventId });
+        await resumed.until("the events after", () => has(resumed, after.id) === 1);
+        await settle(200);
+        expect(resumed.ready).toEqual([true]);
+        const contacts = resumed.events.map((e) => e.payload.contactId);
+        expect(contacts.filter((id) => id === olderContactId || id === later.id || id === after.id)).toEqual([
+          olderContactId,
+          after.id,
+        ]);
+        resumed.close();
+      }
   });
 });
 
@@ -466,6 +539,26 @@ describe("activity.live on the embedded database without Redis", () => {
     resumed.close();
   });
 });
+
+/**
+ * A contact.updated event committed by a writer that names only its transaction, not the
+ * events (as one whose events are too many for the wake-up): the feeds must read it from the
+ * outbox. Written through `writer`'s database, heard by `reader` (over Redis if it is another).
+ */
+async function commitUnnamed(writer: TestApp, reader: TestApp, workspaceId: string): Promise<string> {
+  const contactId = randomUUID();
+  const [row] = await writer.sql<{ tx_id: string }[]>`
+    INSERT INTO domain_events (workspace_id, type, payload)
+    VALUES (${workspaceId}, 'contact.updated', jsonb_build_object('contactId', ${contactId}::text, 'fields', '[]'::jsonb))
+    RETURNING pg_current_xact_id()::text AS tx_id`;
+  if (writer === reader) reader.runtime.services.liveFeed.onCommit({ txId: row!.tx_id, events: null });
+  else
+    await writer.runtime.redis!.command.publish(
+      `${writer.runtime.config.REDIS_PREFIX}commits`,
+      `${row!.tx_id}|another instance|`,
+    );
+  return contactId;
+}
 
 /** A raw SSE request for the workspace's live stream, so a test can stop reading it. */
 function openRawStream(app: TestApp, token: string, workspaceId: string): Promise<http.IncomingMessage> {

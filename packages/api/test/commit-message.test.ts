@@ -35,6 +35,36 @@ describe("commit wake-up message", () => {
     expect(decodeCommitMessage("7|a", "b")).toEqual({ txId: "7", events: null });
   });
 
+  it("names the events whole when the writer knew them (the live feeds hand them out from it), within a bound", () => {
+    const detail = {
+      actorId: WORKSPACE,
+      payload: { contactId: WORKSPACE, fields: ["name"] },
+      createdAt: new Date(1_700_000_000_123),
+    };
+    const whole = events.map((event) => ({ ...event, detail }));
+    expect(decodeCommitMessage(encodeCommitMessage({ txId: "9", events: whole }, "a"), "b")).toEqual({
+      txId: "9",
+      events: whole,
+    });
+    // One event not known whole: none of them are (the feeds read them from the outbox).
+    expect(decodeCommitMessage(encodeCommitMessage({ txId: "9", events: [whole[0]!, events[1]!] }, "a"), "b")).toEqual({
+      txId: "9",
+      events: [events[0], events[1]],
+    });
+    // Payloads too large for a wake-up: the events named without them.
+    const large = { ...detail, payload: { fields: ["x".repeat(40_000)] } };
+    expect(
+      decodeCommitMessage(encodeCommitMessage({ txId: "9", events: [{ ...events[0]!, detail: large }] }, "a"), "b"),
+    ).toEqual({ txId: "9", events: [events[0]] });
+    for (const bad of [
+      `9|a|[[1,null,"contact.created","not-a-uuid",1700000000123,{}]]`,
+      `9|a|[[1,null,"contact.created",null,"yesterday",{}]]`,
+      `9|a|[[1,null,"contact.created",null,1700000000123,[]]]`,
+      `9|a|[[1,null,"contact.created",null,1700000000123]]`,
+    ])
+      expect(decodeCommitMessage(bad, "b"), bad).toEqual({ txId: "9", events: null });
+  });
+
   it("reads nothing from a malformed message", () => {
     expect(decodeCommitMessage("7; DROP|a|", "b")).toEqual({ txId: null, events: null });
     for (const bad of [

@@ -5,7 +5,7 @@ import type { ServiceDeps } from "../../platform/deps";
 export function activityEvents(deps: ServiceDeps): ModuleEvents {
   return {
     listeners: [deps.services.liveFeed.onEvent],
-    commitListeners: [(commit) => deps.services.liveFeed.onCommit(commit.txId)],
+    commitListeners: [deps.services.liveFeed.onCommit],
     batchEndListeners: [deps.services.liveFeed.onBatchEnded],
   };
 }

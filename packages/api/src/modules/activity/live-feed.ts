@@ -13,7 +13,12 @@ import {
   readCommittedEvents,
   readCommittedEventsBelowHorizon,
 } from "../../platform/events/committed";
-import type { DomainEvent, DomainEventType } from "../../platform/events/types";
+import type {
+  CommitNotice,
+  CommittedEvent as WrittenEvent,
+  DomainEvent,
+  DomainEventType,
+} from "../../platform/events/types";
 import type { RestrictionIndex } from "../../platform/privacy/restriction";
 
 type FeedEvent = CommittedEvent;
@@ -47,6 +52,11 @@ interface FeedEntry {
   item: LiveItem;
   /** When the feed read it (performance.now()): how far behind a stream that still holds it is. */
   readAt: number;
+  /**
+   * Handed out from its commit's wake-up, not from a read of the outbox: not in commit order
+   * (an older transaction may still be open), so a stream keeps its id until a read passes it.
+   */
+  direct: boolean;
 }
 
 /** Replay is guaranteed for this long or this many events of the workspace, whichever reaches further. */
@@ -74,6 +84,25 @@ const HELD_BACK_MAX_RETRY_MS = 250;
 const ENDED_TXS = 64;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
 const RECENT_IDS = 4_096;
+/**
+ * How many events a stream may have sent ahead of its position in commit order (delivered
+ * from their commits' wake-ups while an older transaction holds the outbox's horizon). Their
+ * ids travel in each SSE id, so beyond this the stream waits for the reads, in commit order.
+ */
+const SENT_AHEAD_MAX = 64;
+/**
+ * A live stream's SSE id: an event id (everything of the stream up to that event in commit
+ * order was sent), or a commit position `{txId}:{id}` (the same up to there) and the ids of the
+ * events sent after it `:{id},{id}…`.
+ */
+export const LIVE_EVENT_ID = /^(?:[0-9]{1,15}|[0-9]{1,20}:[0-9]{1,15}(?::[0-9]{1,15}(?:,[0-9]{1,15}){0,63})?)$/;
+/** Where a client resumes: after its last event's place in commit order, less what it has after it. */
+interface ResumeFrom {
+  /** The event the client named (a plain id), or null: `position` itself. */
+  eventId: number | null;
+  position: Position;
+  sentAhead: number[];
+}
 /** A stream's queue starts this long (a power of two) and doubles as it fills. */
 const RING_START = 8;
 /** Restriction lifecycle events name a restricted contact by design; they are not about its data. */
@@ -174,8 +203,8 @@ export interface LiveStreamInput {
   /** When the access token the stream was opened with expires: the stream ends then. */
   tokenExpiresAtMs: number;
   types?: readonly DomainEventType[] | undefined;
-  /** The last event id the client has; the stream replays what came after it. */
-  lastEventId?: number | null | undefined;
+  /** The last SSE id the client has (`LIVE_EVENT_ID`); the stream replays what came after it. */
+  lastEventId?: string | number | null | undefined;
   signal?: AbortSignal | undefined;
   /** Called when a slow client is dropped: the connection goes, not just the stream. */
   dropConnection?: (() => void) | undefined;
@@ -245,15 +274,21 @@ export class LiveFeed {
   };
 
   /**
-   * Some instance just committed a write (usually before the relay gets to it): read the
-   * outbox if anyone listens. With the transaction's id, the feed knows what it waits for:
-   * until its reads reach past that transaction, it reads again shortly after each.
+   * Some instance just committed a write (usually before the relay gets to it). When its
+   * writer knew the events whole, they go to the streams now, before any read; either way the
+   * outbox is read (if anyone listens), which delivers, in commit order, what the wake-up did
+   * not name and moves each stream's position past what it did. With the transaction's id, the
+   * feed knows what it waits for: until its reads reach past that transaction, it reads again
+   * shortly after each.
    */
-  readonly onCommit = (txId: string | null): void => {
+  readonly onCommit = (commit: CommitNotice): void => {
     if (this.byWorkspace.size === 0) return;
+    const { txId, events } = commit;
     if (txId !== null) {
       const tx = BigInt(txId);
       if (this.awaitedTx === null || tx > this.awaitedTx) this.awaitedTx = tx;
+      if (this.position && events && events.length > 0 && events.every((event) => event.detail))
+        this.deliverNow(txId, events);
     }
     this.wake();
   };
@@ -281,30 +316,43 @@ export class LiveFeed {
   }
 
   async *stream(input: LiveStreamInput): AsyncGenerator<LiveItem, void> {
-    const subscriber = await this.open(input);
+    const { subscriber, start } = await this.open(input);
     const abort = () => subscriber.end({ reason: "closed" });
     input.signal?.addEventListener("abort", abort, { once: true });
     let role = input.role;
-    // The commit position of the last event sent (or resumed after): nothing at or before it is sent again.
-    let sent: Position | null = null;
-    let sentTx = -1n;
+    // The stream's position in commit order: everything of it at or before `sent` was sent (or
+    // was before it started, or the client had it). Nothing at or before it is sent again.
+    let sent: Position = start;
+    let sentTx = BigInt(start.txId);
+    // Events sent after `sent`, from their commits' wake-ups: a read reaching one moves `sent`
+    // past it without sending it again. In every SSE id sent while it is not empty.
+    const sentAhead = new Set<number>();
     const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
     // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
     const visible = (entry: FeedEntry) =>
       !entry.restricted && (!types || types.has(entry.event.type)) && eventVisibleTo(entry.event.type, role);
+    // The SSE id that resumes right after this entry: the shared item's (its own event id) when
+    // the stream is at that event in commit order with nothing sent ahead, else the position and
+    // the ids sent ahead of it.
+    const itemOf = (entry: FeedEntry): LiveItem =>
+      sentAhead.size === 0
+        ? entry.item
+        : { id: `${sent.txId}:${sent.id}:${[...sentAhead].join(",")}`, message: entry.item.message };
     try {
-      const from =
-        input.lastEventId != null ? await this.resumePoint(input.workspaceId, input.userId, input.lastEventId) : null;
+      const resume = input.lastEventId != null ? parseLiveEventId(input.lastEventId) : null;
+      const from = resume ? await this.resumePoint(input.workspaceId, input.userId, resume) : null;
       yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
       if (from) {
-        sent = from;
-        sentTx = BigInt(from.txId);
+        sent = from.position;
+        sentTx = BigInt(from.position.txId);
+        for (const id of from.sentAhead) sentAhead.add(id);
         while (!subscriber.ended) {
           const page = await this.backlog(input.workspaceId, input.userId, sent);
-          for (const entry of await this.entries(page)) {
+          for (const entry of await this.entries(page, false)) {
             sent = entry.event;
             sentTx = entry.tx;
-            if (visible(entry)) yield entry.item;
+            if (sentAhead.delete(entry.event.id)) continue;
+            if (visible(entry)) yield itemOf(entry);
           }
           if (page.length < BACKLOG_PAGE) break;
         }
@@ -316,14 +364,22 @@ export class LiveFeed {
           await subscriber.wait();
           continue;
         }
-        // Replayed already, or a broadcast heard twice: commit order (tx_id, id), on the parsed tx id.
-        if (sent && (entry.tx < sentTx || (entry.tx === sentTx && entry.event.id <= sent.id))) continue;
-        sent = entry.event;
-        sentTx = entry.tx;
+        // Replayed already, or heard twice: commit order (tx_id, id), on the parsed tx id.
+        if (entry.tx < sentTx || (entry.tx === sentTx && entry.event.id <= sent.id)) continue;
+        if (entry.direct) {
+          // Sent now, ahead of commit order; what this stream does not show (or, past the bound,
+          // anything) is left to the reads, which come to it in commit order.
+          if (sentAhead.has(entry.event.id) || sentAhead.size >= SENT_AHEAD_MAX || !visible(entry)) continue;
+          sentAhead.add(entry.event.id);
+        } else {
+          sent = entry.event;
+          sentTx = entry.tx;
+          if (sentAhead.delete(entry.event.id)) continue;
+        }
         const control = this.control(entry.event, input, subscriber);
         if (control?.role) role = control.role;
         if (subscriber.ended) break;
-        if (visible(entry)) yield entry.item;
+        if (visible(entry)) yield itemOf(entry);
       }
       const end = subscriber.ended as StreamEnd | null;
       if (end?.reason === "refused") throw end.error;
@@ -335,8 +391,8 @@ export class LiveFeed {
     }
   }
 
-  /** The feed's entries for events read from the outbox, in their order. */
-  private async entries(events: FeedEvent[]): Promise<FeedEntry[]> {
+  /** The feed's entries for events read from the outbox (or, `direct`, named whole by their commit), in their order. */
+  private async entries(events: FeedEvent[], direct: boolean): Promise<FeedEntry[]> {
     const contactIds = new Set<string>();
     for (const event of events) {
       const contactId = event.payload.contactId;
@@ -368,6 +424,7 @@ export class LiveFeed {
           restricted.has(contactId),
         item: { id: String(event.id), message },
         readAt,
+        direct,
       };
     });
   }
@@ -388,7 +445,8 @@ export class LiveFeed {
     return null;
   }
 
-  private async open(input: LiveStreamInput): Promise<Subscriber> {
+  /** Registers the stream; `start` is the feed's position then: every later event is queued for it. */
+  private async open(input: LiveStreamInput): Promise<{ subscriber: Subscriber; start: Position }> {
     const { workspaceId, userId } = input;
     const open = this.perUser.get(userId) ?? 0;
     if (open >= this.perUserLimit) throw tooManyRequests(5);
@@ -407,6 +465,7 @@ export class LiveFeed {
     let set = this.byWorkspace.get(workspaceId);
     if (!set) this.byWorkspace.set(workspaceId, (set = new Set()));
     set.add(subscriber);
+    let start = this.position;
     try {
       // The feed's position must be fixed before the stream reads its backlog: every
       // event after it is delivered live, every event before it is in the backlog.
@@ -415,6 +474,9 @@ export class LiveFeed {
       this.close(subscriber);
       throw error;
     }
+    // Positioned just now: no read has run since (a read needs the position). None: every
+    // stream closed meanwhile, this one too.
+    start ??= this.position ?? { txId: "0", id: 0 };
     if (!this.safetyTimer) {
       this.safetyTimer = setInterval(() => {
         this.endExpired();
@@ -422,7 +484,7 @@ export class LiveFeed {
       }, this.safetyReadMs);
       this.safetyTimer.unref();
     }
-    return subscriber;
+    return { subscriber, start };
   }
 
   private close(subscriber: Subscriber): void {
@@ -501,7 +563,7 @@ export class LiveFeed {
       const rows = read.events;
       horizon = read.horizon;
       if (rows.length > 0) {
-        const entries = await this.entries(rows);
+        const entries = await this.entries(rows, false);
         if (epoch !== this.epoch) return;
         for (const entry of entries) this.deliver(entry);
         const last = rows[rows.length - 1]!;
@@ -555,10 +617,35 @@ export class LiveFeed {
     );
   }
 
+  /**
+   * A commit's events, named whole by its wake-up, to the streams now: ahead of the read that
+   * will find them in commit order (which still comes, and moves the streams' positions).
+   */
+  private deliverNow(txId: string, events: readonly WrittenEvent[]): void {
+    const epoch = this.epoch;
+    const rows: FeedEvent[] = events.map(({ id, workspaceId, type, detail }) => ({
+      id,
+      txId,
+      workspaceId,
+      type,
+      actorId: detail!.actorId,
+      payload: detail!.payload,
+      createdAt: detail!.createdAt,
+    }));
+    this.entries(rows, true)
+      .then((entries) => {
+        if (epoch !== this.epoch) return;
+        for (const entry of entries) this.deliver(entry);
+      })
+      .catch((error: unknown) => this.log.warn({ err: error }, "live feed could not hand out a commit's events"));
+  }
+
   private deliver(entry: FeedEntry): void {
     const event = entry.event;
-    this.recentIds.add(event.id);
-    if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
+    if (!entry.direct) {
+      this.recentIds.add(event.id);
+      if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
+    }
     if (event.workspaceId) {
       for (const subscriber of this.byWorkspace.get(event.workspaceId) ?? []) subscriber.offer(entry);
       return;
@@ -571,31 +658,56 @@ export class LiveFeed {
   }
 
   /**
-   * Where to resume after `lastEventId`, or null when it is outside the replay window:
-   * not an event of this stream (the workspace's, or the user's own personal ones such as
-   * notification.created), or older than the window's time and more than its count of
-   * events back.
+   * Where to resume, or null when it is outside the replay window: a plain id that is not an
+   * event of this stream (the workspace's, or the user's own personal ones such as
+   * notification.created), a position that is no event's, or one older than the window's time
+   * and more than its count of events back.
    */
-  private async resumePoint(workspaceId: string, userId: string, lastEventId: number): Promise<Position | null> {
+  private async resumePoint(
+    workspaceId: string,
+    userId: string,
+    resume: ResumeFrom,
+  ): Promise<{ position: Position; sentAhead: number[] } | null> {
+    const { eventId, position: named } = resume;
+    // A position is any event's (a stream starts at the feed's, which may be another workspace's):
+    // it only says where in commit order; what is replayed is the stream's own.
     const [row] = await queryRows<{ tx_id: string; created_at: Date | string }>(
       this.db,
-      sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${lastEventId} AND ${eventOf(workspaceId, userId)}`,
+      eventId !== null
+        ? sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${eventId} AND ${eventOf(workspaceId, userId)}`
+        : sql`SELECT tx_id::text AS tx_id, created_at FROM domain_events WHERE id = ${named.id} AND tx_id = ${named.txId}::xid8`,
     );
     if (!row) return null;
-    const position = { txId: row.tx_id, id: lastEventId };
-    if (new Date(row.created_at).getTime() >= this.clock.now().getTime() - REPLAY_WINDOW_MS) return position;
+    const from = { position: { txId: row.tx_id, id: named.id }, sentAhead: resume.sentAhead };
+    if (new Date(row.created_at).getTime() >= this.clock.now().getTime() - REPLAY_WINDOW_MS) return from;
     const [since] = await queryRows<{ n: number | string }>(
       this.db,
       sql`SELECT count(*) AS n FROM (
             SELECT 1 FROM domain_events
-            WHERE workspace_id = ${workspaceId} AND (tx_id, id) > (${row.tx_id}::xid8, ${lastEventId}::bigint)
+            WHERE workspace_id = ${workspaceId} AND (tx_id, id) > (${row.tx_id}::xid8, ${named.id}::bigint)
             LIMIT ${REPLAY_WINDOW_EVENTS + 1}) AS missed`,
     );
-    return Number(since?.n ?? 0) <= REPLAY_WINDOW_EVENTS ? position : null;
+    return Number(since?.n ?? 0) <= REPLAY_WINDOW_EVENTS ? from : null;
   }
 
   /** A page of the stream's committed events after `from` (the workspace's and the user's own), in commit order. */
   private async backlog(workspaceId: string, userId: string, from: Position): Promise<FeedEvent[]> {
     return readCommittedEvents(this.db, { after: from, workspaceId, personalTo: userId, limit: BACKLOG_PAGE });
   }
+}
+
+/** A client's last SSE id (`LIVE_EVENT_ID`) as where to resume; null when it is not one. */
+function parseLiveEventId(lastEventId: string | number): ResumeFrom | null {
+  if (typeof lastEventId === "number")
+    return Number.isSafeInteger(lastEventId) && lastEventId >= 0
+      ? { eventId: lastEventId, position: { txId: "0", id: lastEventId }, sentAhead: [] }
+      : null;
+  if (!LIVE_EVENT_ID.test(lastEventId)) return null;
+  const [first, id, ahead] = lastEventId.split(":");
+  if (id === undefined) return { eventId: Number(first), position: { txId: "0", id: Number(first) }, sentAhead: [] };
+  return {
+    eventId: null,
+    position: { txId: first!, id: Number(id) },
+    sentAhead: ahead ? ahead.split(",").map(Number) : [],
+  };
 }

@@ -4,6 +4,7 @@ import { toTRPCError } from "../../errors";
 import { DOMAIN_EVENT_TYPES } from "../../platform/events/types";
 import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
+import { LIVE_EVENT_ID } from "./live-feed";
 
 export const activityRouter = router({
   list: workspaceMember("member")
@@ -17,9 +18,10 @@ export const activityRouter = router({
     .query(({ ctx, input }) => ctx.runtime.services.activity.list({ ...input, role: ctx.workspace.role })),
 
   /**
-   * The workspace's events as they commit, over SSE. Each event is `tracked` with its
-   * outbox id: a reconnecting client sends it back as `lastEventId` (tRPC does this
-   * itself) and receives exactly what it missed, in order, from any instance. The first
+   * The workspace's events as they commit, over SSE. Each event is `tracked` with an id that
+   * says what the stream has sent (its outbox id, or a commit position and the ids sent past
+   * it): a reconnecting client sends it back as `lastEventId` (tRPC does this itself) and
+   * receives exactly what it missed, in commit order, from any instance. The first
    * message says whether that worked (`resumed: false`: beyond the replay window, refetch).
    */
   live: workspaceMember("member")
@@ -27,11 +29,7 @@ export const activityRouter = router({
       z.strictObject({
         workspaceId: idSchema,
         types: z.array(z.enum(DOMAIN_EVENT_TYPES)).max(DOMAIN_EVENT_TYPES.length).optional(),
-        lastEventId: z
-          .string()
-          .regex(/^[0-9]{1,15}$/, "must be an event id")
-          .transform(Number)
-          .nullish(),
+        lastEventId: z.string().max(1_100).regex(LIVE_EVENT_ID, "must be an event id").nullish(),
       }),
     )
     .subscription(async function* ({ ctx, input, signal }) {

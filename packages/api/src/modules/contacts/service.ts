@@ -61,7 +61,14 @@ export class ContactService {
     // GDPR: an erased person's address is on the suppression list (keyed HMAC);
     // the same statement refuses to re-create them.
     const suppression = row.email ? addressHmac(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : null;
-    const [inserted] = await queryRows<ContactRow & { event_tx_id: string; event_id: string | number }>(
+    const [inserted] = await queryRows<
+      ContactRow & {
+        event_tx_id: string;
+        event_id: string | number;
+        event_payload: Record<string, unknown> | string;
+        event_created_at: Date | string;
+      }
+    >(
       this.deps.db,
       sql`WITH inserted AS (
             INSERT INTO contacts (workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at)
@@ -74,9 +81,11 @@ export class ContactService {
           ), event AS (
             INSERT INTO domain_events (workspace_id, actor_id, type, payload)
             SELECT workspace_id, ${actor.actorId}, 'contact.created', jsonb_build_object('contactId', id, 'source', source) FROM inserted
-            RETURNING id
+            RETURNING id, payload, created_at
           )
-          SELECT inserted.*, pg_current_xact_id()::text AS event_tx_id, (SELECT id FROM event) AS event_id FROM inserted`,
+          SELECT inserted.*, pg_current_xact_id()::text AS event_tx_id, event.id AS event_id,
+                 event.payload AS event_payload, event.created_at AS event_created_at
+          FROM inserted, event`,
     );
     if (!inserted) {
       if (
@@ -90,7 +99,21 @@ export class ContactService {
     }
     this.deps.eventsCommitted({
       txId: inserted.event_tx_id,
-      events: [{ id: Number(inserted.event_id), workspaceId, type: "contact.created" }],
+      events: [
+        {
+          id: Number(inserted.event_id),
+          workspaceId,
+          type: "contact.created",
+          detail: {
+            actorId: actor.actorId,
+            payload:
+              typeof inserted.event_payload === "string"
+                ? (JSON.parse(inserted.event_payload) as Record<string, unknown>)
+                : inserted.event_payload,
+            createdAt: new Date(inserted.event_created_at),
+          },
+        },
+      ],
     });
     return toContact(inserted);
   }

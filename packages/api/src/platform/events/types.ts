@@ -163,11 +163,22 @@ export interface EventConsumer {
 /** Runs on every instance for every event it hears of (live subscriptions, local caches). */
 export type EventListener = (event: DomainEvent) => void;
 
-/** An event a transaction wrote, as its commit's wake-up names it (the payload stays in the outbox). */
+/** An event a transaction wrote, as its commit's wake-up names it. */
 export interface CommittedEvent {
   id: number;
   workspaceId: string | null;
   type: DomainEventType;
+  /**
+   * The rest of the event when its writer knows it (what `appendEvents` wrote): the live
+   * feeds hand it to their streams at once instead of after reading the outbox.
+   */
+  detail?: CommittedEventDetail | undefined;
+}
+
+export interface CommittedEventDetail {
+  actorId: string | null;
+  payload: Record<string, unknown>;
+  createdAt: Date;
 }
 
 /**
