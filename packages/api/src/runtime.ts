@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createDatabase, migrate } from "@rapport/db";
 import { systemClock } from "./clock";
 import type { Config } from "./config";
-import { EventDispatcher } from "./platform/events/dispatcher";
+import { consumerLanes, EventDispatcher } from "./platform/events/dispatcher";
 import { advisoryLease, LEASE_SESSION } from "./platform/events/lease";
 import { LocalEventBus } from "./platform/events/local-bus";
 import {
@@ -69,13 +69,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const lease = leaseUrl
     ? advisoryLease(() => createDatabase({ url: leaseUrl, poolSize: 1, ...databaseOptions, session: LEASE_SESSION }))
     : null;
-  // Consumers' batches run side by side on up to a third of the pool (the requests keep the
-  // rest); on PGlite's one connection one at a time.
+  // Consumers' batches run side by side on part of the pool (consumerLanes); on PGlite's one
+  // connection one at a time.
   const dispatcher = new EventDispatcher(
     database,
     log.child({ component: "events" }),
     config.EVENT_POLL_MS,
-    database.kind === "pglite" ? 1 : Math.floor(config.DATABASE_POOL_SIZE / 3),
+    database.kind === "pglite" ? 1 : consumerLanes(config.DATABASE_POOL_SIZE),
     {
       lease,
       // A batch whose transaction the server ended long ago but whose handler never settled;

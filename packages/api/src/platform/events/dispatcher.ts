@@ -117,6 +117,16 @@ interface Lane {
  * notification's recipients) holds back only itself, never the relay to the
  * instances' buses or another consumer.
  */
+/**
+ * How many consumers' batches run at once on a pool of `poolSize` connections: up to a
+ * third of it (the requests keep the rest), and two whenever the pool has a connection
+ * left for requests beside them, so that a slow consumer holds back only itself (a pool of
+ * 5, the API role's default on 2 CPUs, would otherwise run them one at a time).
+ */
+export function consumerLanes(poolSize: number): number {
+  return Math.max(1, Math.min(2, poolSize - 1), Math.floor(poolSize / 3));
+}
+
 export class EventDispatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly slots: Slots;
