@@ -80,6 +80,13 @@ const HELD_BACK_FIRST_RETRY_MS = 2;
 const HELD_BACK_YOUNG_MAX_RETRY_MS = 20;
 const HELD_BACK_YOUNG_MS = 250;
 const HELD_BACK_MAX_RETRY_MS = 250;
+/**
+ * A commit whose events went to the streams from its wake-up is read this much later, with
+ * the commits meanwhile: that read only moves the streams' positions past what they were
+ * sent (and delivers what a stream left to it), so it need not be one statement per commit
+ * per instance, each of which costs the event loop of a loaded host a socket write.
+ */
+const SENT_AHEAD_READ_DELAY_MS = 50;
 /** How many ended transactions are remembered, for a read whose snapshot was taken before one ended. */
 const ENDED_TXS = 64;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
@@ -242,6 +249,8 @@ export class LiveFeed {
   /** The newest committed transaction this instance was told of and has not read below the horizon yet. */
   private awaitedTx: bigint | null = null;
   private heldBackTimer: NodeJS.Timeout | null = null;
+  /** The read after commits whose events were handed out from their wake-ups. */
+  private sentAheadReadTimer: NodeJS.Timeout | null = null;
   private heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
   /** The horizon holding the awaited transaction back, and since when (performance.now()): a hold is one horizon that does not move. */
   private heldBackHorizon: bigint | null = null;
@@ -275,20 +284,26 @@ export class LiveFeed {
 
   /**
    * Some instance just committed a write (usually before the relay gets to it). When its
-   * writer knew the events whole, they go to the streams now, before any read; either way the
-   * outbox is read (if anyone listens), which delivers, in commit order, what the wake-up did
-   * not name and moves each stream's position past what it did. With the transaction's id, the
-   * feed knows what it waits for: until its reads reach past that transaction, it reads again
+   * writer knew the events whole, they go to the streams now, and the outbox is read a little
+   * later (`SENT_AHEAD_READ_DELAY_MS`) to move each stream's position past them in commit
+   * order. Otherwise it is read now (if anyone listens), and with the transaction's id the feed
+   * knows what it waits for: until its reads reach past that transaction, it reads again
    * shortly after each.
    */
   readonly onCommit = (commit: CommitNotice): void => {
     if (this.byWorkspace.size === 0) return;
     const { txId, events } = commit;
+    if (txId !== null && this.position && events && events.length > 0 && events.every((event) => event.detail)) {
+      this.deliverNow(txId, events);
+      this.sentAheadReadTimer ??= setTimeout(() => {
+        this.sentAheadReadTimer = null;
+        this.wake();
+      }, SENT_AHEAD_READ_DELAY_MS).unref();
+      return;
+    }
     if (txId !== null) {
       const tx = BigInt(txId);
       if (this.awaitedTx === null || tx > this.awaitedTx) this.awaitedTx = tx;
-      if (this.position && events && events.length > 0 && events.every((event) => event.detail))
-        this.deliverNow(txId, events);
     }
     this.wake();
   };
@@ -504,6 +519,8 @@ export class LiveFeed {
       this.safetyTimer = null;
       if (this.heldBackTimer) clearTimeout(this.heldBackTimer);
       this.heldBackTimer = null;
+      if (this.sentAheadReadTimer) clearTimeout(this.sentAheadReadTimer);
+      this.sentAheadReadTimer = null;
       this.awaitedTx = null;
       this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
       this.heldBackHorizon = null;
@@ -642,10 +659,9 @@ export class LiveFeed {
 
   private deliver(entry: FeedEntry): void {
     const event = entry.event;
-    if (!entry.direct) {
-      this.recentIds.add(event.id);
-      if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
-    }
+    // Read or handed out from its commit (whose read is due): the relay's broadcast of it later needs no read.
+    this.recentIds.add(event.id);
+    if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
     if (event.workspaceId) {
       for (const subscriber of this.byWorkspace.get(event.workspaceId) ?? []) subscriber.offer(entry);
       return;
