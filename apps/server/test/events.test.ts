@@ -274,6 +274,42 @@ describe("event dispatcher", () => {
     expect(BigInt(ended[0]!) % 2n ** 32n).toBe(BigInt(row!.xmin));
   });
 
+  it("a consumer with its own batch gap gets the commits of that gap in one batch; stopping does not wait it out", async () => {
+    const dispatcher = new EventDispatcher(database, log, 10_000, 2);
+    const batches: string[][] = [];
+    const fast: string[] = [];
+    dispatcher.register({
+      name: "gapped",
+      startFrom: "now",
+      batchGapMs: 1_500,
+      handle: async (events) => void batches.push(events.map((e) => String(e.payload.contactId))),
+    });
+    dispatcher.register({
+      name: "beside-gapped",
+      startFrom: "now",
+      handle: async (events) => void fast.push(...events.map((e) => String(e.payload.contactId))),
+    });
+    await dispatcher.start();
+    await insertEvent(database.db, 401);
+    dispatcher.wake();
+    await until("the first batch", async () => batches.length === 1, 5_000);
+    for (const n of [402, 403, 404]) {
+      await insertEvent(database.db, n);
+      dispatcher.wake();
+      await until(`c${n} beside it`, async () => fast.includes(`c${n}`), 5_000);
+    }
+    // The default gap let the other consumer run for each; this one waits out its own.
+    expect(batches).toEqual([["c401"]]);
+    await until("the next batch", async () => batches.length === 2, 5_000);
+    expect(batches[1]).toEqual(["c402", "c403", "c404"]);
+    await insertEvent(database.db, 405);
+    dispatcher.wake();
+    await until("c405 beside it", async () => fast.includes("c405"), 5_000);
+    const stopping = performance.now();
+    await dispatcher.stop();
+    expect(performance.now() - stopping).toBeLessThan(1_000);
+  });
+
   it("a slow consumer holds back only itself: the others' batches run beside it", async () => {
     const dispatcher = new EventDispatcher(database, log, 10_000, 2);
     let release!: () => void;

@@ -1,7 +1,10 @@
 import type { ServiceDeps } from "../../platform/deps";
 import type { ModuleEvents } from "../../platform/module";
 
-/** A dispatcher batch with at least this many new contacts in one workspace is a bulk import. */
+/**
+ * A dispatcher batch with at least this many new contacts in one workspace is a bulk import
+ * (batches come a second apart: so is that many created one by one within a second).
+ */
 const IMPORT_WARMUP_MIN_CONTACTS = 20;
 
 export function recommendationEvents({ config, log, services }: ServiceDeps): ModuleEvents {
@@ -12,6 +15,9 @@ export function recommendationEvents({ config, log, services }: ServiceDeps): Mo
         // After a bulk import, warm the workspace's recommendations (one queued job per workspace per minute).
         name: "recommendations-warmup-after-import",
         startFrom: "now",
+        // A warm-up may start a second after the import: under a steady stream of single
+        // writes this is one transaction a second instead of one per dispatcher pass.
+        batchGapMs: 1_000,
         async handle(events) {
           const created = new Map<string, number>();
           for (const event of events) {

@@ -84,6 +84,8 @@ interface Lane {
   runningSince: number;
   /** The holder has stepped down once for the batch running now. */
   steppedDownFor: number;
+  /** Ends the wait before its next run (the gap since its last) at once: the dispatcher stops. */
+  endGap: (() => void) | null;
 }
 
 /**
@@ -208,6 +210,7 @@ export class EventDispatcher {
       ranAt: 0,
       runningSince: 0,
       steppedDownFor: 0,
+      endGap: null,
     });
   }
 
@@ -252,6 +255,7 @@ export class EventDispatcher {
     this.leaseTimer = null;
     await this.scanning;
     await this.leaseChecking;
+    for (const lane of this.lanes.values()) lane.endGap?.();
     await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
     if (this.lease) {
       this.leading = false;
@@ -508,8 +512,16 @@ export class EventDispatcher {
       lane.queued = true;
       lane.tail = lane.tail
         .then(async () => {
-          const wait = lane.ranAt + this.batchGapMs - Date.now();
-          if (wait > 0 && !this.stopped) await new Promise((resolve) => setTimeout(resolve, wait));
+          const wait = lane.ranAt + (lane.consumer.batchGapMs ?? this.batchGapMs) - Date.now();
+          if (wait > 0 && !this.stopped)
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, wait);
+              lane.endGap = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
+          lane.endGap = null;
           lane.queued = false;
           lane.ranAt = Date.now();
           await this.deliver(lane, false);

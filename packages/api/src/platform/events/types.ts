@@ -149,6 +149,12 @@ export interface EventConsumer {
    * event of a batch, and passes over the others.
    */
   types?: readonly DomainEventType[];
+  /**
+   * Its batches start at least this far apart (default: the dispatcher's, 50 ms), the commits
+   * meanwhile joining one batch: for a consumer whose latency matters little, since every
+   * batch is a transaction of several statements.
+   */
+  batchGapMs?: number;
   /** `tx` is the dispatcher's transaction (it holds the cursor): query through it, never the pool. */
   handle(events: DomainEvent[], tx: Tx): Promise<void>;
   /**
