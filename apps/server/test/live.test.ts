@@ -510,6 +510,95 @@ describe("activity.live while an older transaction is still open", () => {
         resumed.close();
       }
   });
+
+  it("sends nothing ahead of a committed transaction whose wake-up did not name its events", async () => {
+    const owner = await a.signUp("In order");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "In order" })).id;
+    const onA = listen(owner.client, { workspaceId });
+    const onB = listen(b.client(owner.accessToken), { workspaceId });
+    await Promise.all([onA.whenReady(), onB.whenReady()]);
+    const older = await holdOlderTransaction(a);
+    // Committed, but held back from the reads; both instances hear only its transaction id
+    // (as for a bulk write). The change after it must not arrive before it.
+    const first = await commitUnnamed(a, b, workspaceId);
+    await settle(100);
+    const then = await owner.client.contacts.create.mutate({ workspaceId, name: "Then" });
+    await settle(300);
+    for (const stream of [onA, onB]) expect(stream.events.map((e) => e.payload.contactId)).not.toContain(then.id);
+    await older.end();
+    for (const stream of [onA, onB]) {
+      await stream.until("both events", () => stream.events.some((e) => e.payload.contactId === then.id));
+      const contacts = stream.events.map((e) => e.payload.contactId);
+      expect(contacts.filter((id) => id === first || id === then.id)).toEqual([first, then.id]);
+      stream.close();
+    }
+  });
+
+  it("once a stream has sent as many ahead as its id carries, sends nothing more ahead until the reads pass what it left to them", async () => {
+    const owner = await a.signUp("Bounded");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Bounded" })).id;
+    // Commits here only make the feed read (50 ms after each): nobody streams it.
+    const elsewhere = (await owner.client.workspaces.create.mutate({ name: "Elsewhere" })).id;
+    const stream = listen(owner.client, { workspaceId });
+    await stream.whenReady();
+    const create = async (workspace: string, name: string) =>
+      (await owner.client.contacts.create.mutate({ workspaceId: workspace, name })).id;
+    const first = await holdOlderTransaction(a);
+    for (let i = 0; i < 64; i++) await create(workspaceId, `Ahead ${i}`);
+    await stream.until("64 events sent ahead", () => stream.events.length >= 64);
+    const second = await holdOlderTransaction(a);
+    const left = await create(workspaceId, "Left to the reads");
+    await first.end();
+    // A read now passes the 64 sent ahead, not the one left to it: the second transaction holds it.
+    await create(elsewhere, "A read");
+    await settle(300);
+    const next = await create(workspaceId, "Next");
+    await settle(300);
+    const contacts = () => stream.events.map((e) => e.payload.contactId);
+    expect(contacts()).not.toContain(left);
+    expect(contacts()).not.toContain(next);
+    await second.end();
+    await create(elsewhere, "Another read");
+    await stream.until("the rest", () => contacts().includes(next));
+    expect(contacts().slice(64)).toEqual([left, next]);
+    stream.close();
+  });
+
+  it("ends a removed member's stream from the removal's wake-up, before anything committed after it", async () => {
+    const owner = await a.signUp("Removal");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Removal" })).id;
+    const member = await a.signUp("Removed member");
+    await joinWorkspace(owner, workspaceId, member, "member");
+    // It shows only new contacts, not the removal itself.
+    const streams = [a, b].map((app) =>
+      listen(app.client(member.accessToken), { workspaceId, types: ["contact.created"] }),
+    );
+    await Promise.all(streams.map((stream) => stream.whenReady()));
+    await owner.client.workspaces.removeMember.mutate({ workspaceId, userId: member.userId });
+    const after = await owner.client.contacts.create.mutate({ workspaceId, name: "After the removal" });
+    for (const stream of streams) {
+      await stream.until("the stream to close", () => stream.error !== null);
+      expect(stream.error!.code).toBe("UNAUTHORIZED");
+    }
+    await settle(300);
+    for (const stream of streams) expect(stream.events.map((e) => e.payload.contactId)).not.toContain(after.id);
+  });
+
+  it("refuses a last event id whose transaction id no transaction can have, as bad input", async () => {
+    const owner = await a.signUp("Bad id");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Bad id" })).id;
+    for (const lastEventId of ["18446744073709551616:1", "99999999999999999999:1:2,3"]) {
+      const stream = listen(owner.client, { workspaceId, lastEventId });
+      await stream.until("the refusal", () => stream.error !== null);
+      expect(stream.error!.code).toBe("BAD_REQUEST");
+    }
+    const valid = listen(owner.client, { workspaceId, lastEventId: "18446744073709551615:1" });
+    await valid.whenReady();
+    expect(valid.error).toBeNull();
+    // Not an event this stream can resume after: a gap, said as such.
+    expect(valid.ready).toEqual([false]);
+    valid.close();
+  });
 });
 
 describe("activity.live on the embedded database without Redis", () => {
@@ -558,6 +647,26 @@ async function commitUnnamed(writer: TestApp, reader: TestApp, workspaceId: stri
       `${row!.tx_id}|another instance|`,
     );
   return contactId;
+}
+
+/** An open transaction holding an xid (so the outbox's horizon) until `end`. */
+async function holdOlderTransaction(app: TestApp): Promise<{ end(): Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const transaction = app.sql.begin(async (tx) => {
+    await tx`SELECT pg_current_xact_id()`;
+    holding();
+    await released;
+  });
+  await held;
+  return {
+    end: async () => {
+      release();
+      await transaction;
+    },
+  };
 }
 
 /** A raw SSE request for the workspace's live stream, so a test can stop reading it. */

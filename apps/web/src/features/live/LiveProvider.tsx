@@ -100,10 +100,10 @@ export function LiveProvider({
             if (state.state === "connecting" && state.error) callbacks.retrying();
           },
           onError(error) {
-            callbacks.failed(errorCode(error) === "UNAUTHORIZED");
+            callbacks.failed(errorCode(error) ?? null);
           },
           onComplete() {
-            callbacks.failed(false);
+            callbacks.failed(null);
           },
         },
       );

@@ -35,8 +35,8 @@ interface StreamCallbacks {
   event(id: string, event: LiveEvent): void;
   /** The connection dropped and is being retried by the EventSource. */
   retrying(): void;
-  /** The stream ended for good; `unauthorized` when the token was refused. */
-  failed(unauthorized: boolean): void;
+  /** The stream ended for good, with the error's code when the server refused it (null: it just ended). */
+  failed(code: string | null): void;
 }
 
 /** Opens the stream after `lastEventId` (null: from now); returns its close. */
@@ -189,10 +189,13 @@ export class LiveStream {
       retrying: () => {
         if (mine()) this.setStatus(navigator.onLine === false ? "offline" : "reconnecting");
       },
-      failed: (unauthorized) => {
+      failed: (code) => {
         if (!mine()) return;
         this.closeCurrent();
-        this.scheduleRetry(unauthorized);
+        // An id the server cannot resume from (one an instance of another release does not
+        // read, say) would be refused again on every retry: start afresh, and refetch for the gap.
+        if (code === "BAD_REQUEST") this.lastEventId = null;
+        this.scheduleRetry(code === "UNAUTHORIZED");
       },
     });
   }

@@ -102,7 +102,15 @@ const SENT_AHEAD_MAX = 64;
  * order was sent), or a commit position `{txId}:{id}` (the same up to there) and the ids of the
  * events sent after it `:{id},{id}…`.
  */
-export const LIVE_EVENT_ID = /^(?:[0-9]{1,15}|[0-9]{1,20}:[0-9]{1,15}(?::[0-9]{1,15}(?:,[0-9]{1,15}){0,63})?)$/;
+const LIVE_EVENT_ID = /^(?:[0-9]{1,15}|[0-9]{1,20}:[0-9]{1,15}(?::[0-9]{1,15}(?:,[0-9]{1,15}){0,63})?)$/;
+/** The largest transaction id (xid8 is unsigned 64-bit): a longer one is no position. */
+const XID8_MAX = 18_446_744_073_709_551_615n;
+/** Whether a client's last SSE id is one a stream could have sent (`LIVE_EVENT_ID`, a transaction id xid8 holds). */
+export function isLiveEventId(value: string): boolean {
+  if (!LIVE_EVENT_ID.test(value)) return false;
+  const colon = value.indexOf(":");
+  return colon < 0 || BigInt(value.slice(0, colon)) <= XID8_MAX;
+}
 /** Where a client resumes: after its last event's place in commit order, less what it has after it. */
 interface ResumeFrom {
   /** The event the client named (a plain id), or null: `position` itself. */
@@ -293,7 +301,19 @@ export class LiveFeed {
   readonly onCommit = (commit: CommitNotice): void => {
     if (this.byWorkspace.size === 0) return;
     const { txId, events } = commit;
-    if (txId !== null && this.position && events && events.length > 0 && events.every((event) => event.detail)) {
+    // Sent ahead only while no commit this feed was told of is still unread (`awaitedTx`): one
+    // whose events its wake-up did not carry (a bulk write, a lost detail) must reach the streams
+    // first, or a later change could arrive before the one it follows. A bulk write's events
+    // would fill the streams' queues twice (now and from the read); they come from the read.
+    if (
+      txId !== null &&
+      this.position &&
+      this.awaitedTx === null &&
+      events &&
+      events.length > 0 &&
+      events.length <= SENT_AHEAD_MAX &&
+      events.every((event) => event.detail)
+    ) {
       this.deliverNow(txId, events);
       this.sentAheadReadTimer ??= setTimeout(() => {
         this.sentAheadReadTimer = null;
@@ -342,6 +362,9 @@ export class LiveFeed {
     // Events sent after `sent`, from their commits' wake-ups: a read reaching one moves `sent`
     // past it without sending it again. In every SSE id sent while it is not empty.
     const sentAhead = new Set<number>();
+    // The first event this stream left to the reads with others sent ahead (the bound was
+    // reached): until a read passes it, nothing more is sent ahead.
+    let leftToReads: FeedEntry | null = null;
     const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
     // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
     const visible = (entry: FeedEntry) =>
@@ -381,19 +404,29 @@ export class LiveFeed {
         }
         // Replayed already, or heard twice: commit order (tx_id, id), on the parsed tx id.
         if (entry.tx < sentTx || (entry.tx === sentTx && entry.event.id <= sent.id)) continue;
+        // A removal, erasure or role change concerning this stream applies as soon as it is
+        // heard, whether or not the stream shows the event: nothing sent after it may pass it.
+        const control = this.control(entry.event, input, subscriber);
+        if (control?.role) role = control.role;
+        if (subscriber.ended) break;
         if (entry.direct) {
-          // Sent now, ahead of commit order; what this stream does not show (or, past the bound,
-          // anything) is left to the reads, which come to it in commit order.
-          if (sentAhead.has(entry.event.id) || sentAhead.size >= SENT_AHEAD_MAX || !visible(entry)) continue;
+          // Sent now, ahead of commit order. What this stream does not show is left to the
+          // reads. Past the bound an event it shows is too, and so is everything after it until
+          // the reads pass it: a later event must not arrive before an earlier one.
+          if (sentAhead.has(entry.event.id) || !visible(entry)) continue;
+          if (leftToReads === null && sentAhead.size >= SENT_AHEAD_MAX) leftToReads = entry;
+          if (leftToReads !== null) continue;
           sentAhead.add(entry.event.id);
         } else {
           sent = entry.event;
           sentTx = entry.tx;
+          if (
+            leftToReads !== null &&
+            (sentTx > leftToReads.tx || (sentTx === leftToReads.tx && sent.id >= leftToReads.event.id))
+          )
+            leftToReads = null;
           if (sentAhead.delete(entry.event.id)) continue;
         }
-        const control = this.control(entry.event, input, subscriber);
-        if (control?.role) role = control.role;
-        if (subscriber.ended) break;
         if (visible(entry)) yield itemOf(entry);
       }
       const end = subscriber.ended as StreamEnd | null;
@@ -640,7 +673,9 @@ export class LiveFeed {
    */
   private deliverNow(txId: string, events: readonly WrittenEvent[]): void {
     const epoch = this.epoch;
-    const rows: FeedEvent[] = events.map(({ id, workspaceId, type, detail }) => ({
+    const heard = events.filter((event) => event.workspaceId === null || this.byWorkspace.has(event.workspaceId));
+    if (heard.length === 0) return;
+    const rows: FeedEvent[] = heard.map(({ id, workspaceId, type, detail }) => ({
       id,
       txId,
       workspaceId,
@@ -718,7 +753,7 @@ function parseLiveEventId(lastEventId: string | number): ResumeFrom | null {
     return Number.isSafeInteger(lastEventId) && lastEventId >= 0
       ? { eventId: lastEventId, position: { txId: "0", id: lastEventId }, sentAhead: [] }
       : null;
-  if (!LIVE_EVENT_ID.test(lastEventId)) return null;
+  if (!isLiveEventId(lastEventId)) return null;
   const [first, id, ahead] = lastEventId.split(":");
   if (id === undefined) return { eventId: Number(first), position: { txId: "0", id: Number(first) }, sentAhead: [] };
   return {

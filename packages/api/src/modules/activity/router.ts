@@ -4,7 +4,7 @@ import { toTRPCError } from "../../errors";
 import { DOMAIN_EVENT_TYPES } from "../../platform/events/types";
 import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
-import { LIVE_EVENT_ID } from "./live-feed";
+import { isLiveEventId } from "./live-feed";
 
 export const activityRouter = router({
   list: workspaceMember("member")
@@ -29,7 +29,7 @@ export const activityRouter = router({
       z.strictObject({
         workspaceId: idSchema,
         types: z.array(z.enum(DOMAIN_EVENT_TYPES)).max(DOMAIN_EVENT_TYPES.length).optional(),
-        lastEventId: z.string().max(1_100).regex(LIVE_EVENT_ID, "must be an event id").nullish(),
+        lastEventId: z.string().max(1_100).refine(isLiveEventId, "must be an event id").nullish(),
       }),
     )
     .subscription(async function* ({ ctx, input, signal }) {
