@@ -564,6 +564,84 @@ describe("activity.live while an older transaction is still open", () => {
     stream.close();
   });
 
+  it("reads again on its own once the hold on what it sent ahead ends, delivering what a stream left to the reads", async () => {
+    const owner = await a.signUp("Retry");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Retry" })).id;
+    const stream = listen(owner.client, { workspaceId });
+    await stream.whenReady();
+    const create = async (name: string) => (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
+    const older = await holdOlderTransaction(a);
+    for (let i = 0; i < 64; i++) await create(`Ahead ${i}`);
+    await stream.until("64 events sent ahead", () => stream.events.length >= 64);
+    const left = await create("Left to the reads");
+    await settle(200);
+    expect(stream.events.map((e) => e.payload.contactId)).not.toContain(left);
+    // Its end is not announced and nothing else commits: only the feed's own retries find it.
+    await older.end();
+    await stream.until(
+      "the event left to the reads",
+      () => stream.events.some((e) => e.payload.contactId === left),
+      2_000,
+    );
+    stream.close();
+  });
+
+  it("sends ahead again, in the order heard, as soon as the reads pass the commit it waited for, though another transaction stays open", async () => {
+    const owner = await a.signUp("Gate");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Gate" })).id;
+    const streams = [listen(owner.client, { workspaceId }), listen(b.client(owner.accessToken), { workspaceId })];
+    await Promise.all(streams.map((stream) => stream.whenReady()));
+    const contacts = (stream: ReturnType<typeof listen>) => stream.events.map((e) => e.payload.contactId);
+    const create = async (name: string) => (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
+    const first = await holdOlderTransaction(a);
+    const unnamed = await commitUnnamed(a, b, workspaceId);
+    // Begun after the unnamed commit: it holds back only what commits after it.
+    const second = await holdOlderTransaction(a);
+    const then = await create("Then");
+    await settle(200);
+    for (const stream of streams) expect(contacts(stream)).not.toContain(then);
+    await first.end();
+    for (const stream of streams) {
+      await stream.until("the unnamed commit, then what waited for it", () => contacts(stream).includes(then), 3_000);
+      expect(contacts(stream).filter((id) => id === unnamed || id === then)).toEqual([unnamed, then]);
+    }
+    const next = await create("Next");
+    for (const stream of streams)
+      await stream.until("the next commit, sent ahead", () => contacts(stream).includes(next), 3_000);
+    await second.end();
+    for (const stream of streams) stream.close();
+  });
+
+  it("keeps a stream's newest role when the read brings an older role change after it", async () => {
+    const owner = await a.signUp("Roles");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Roles" })).id;
+    const elsewhere = (await owner.client.workspaces.create.mutate({ name: "Roles elsewhere" })).id;
+    const member = await a.signUp("Promoted, then not");
+    await joinWorkspace(owner, workspaceId, member, "member");
+    const stream = listen(a.client(member.accessToken), { workspaceId });
+    await stream.whenReady();
+    const setRole = (role: "admin" | "member") =>
+      owner.client.workspaces.setRole.mutate({ workspaceId, userId: member.userId, role });
+    const first = await holdOlderTransaction(a);
+    await setRole("admin");
+    const second = await holdOlderTransaction(a);
+    await setRole("member");
+    await stream.until(
+      "both role changes",
+      () => stream.events.filter((e) => e.type === "member.role_changed").length === 2,
+    );
+    await first.end();
+    // A read now passes the promotion, not the demotion the stream already applied.
+    await owner.client.contacts.create.mutate({ workspaceId: elsewhere, name: "A read" });
+    await settle(300);
+    // Admin-only: not for a member.
+    await owner.client.invitations.invite.mutate({ workspaceId, email: "invited-after@example.com", role: "member" });
+    await settle(300);
+    expect(stream.events.map((e) => e.type)).not.toContain("invitation.created");
+    await second.end();
+    stream.close();
+  });
+
   it("ends a removed member's stream from the removal's wake-up, before anything committed after it", async () => {
     const owner = await a.signUp("Removal");
     const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Removal" })).id;

@@ -97,6 +97,8 @@ const RECENT_IDS = 4_096;
  * ids travel in each SSE id, so beyond this the stream waits for the reads, in commit order.
  */
 const SENT_AHEAD_MAX = 64;
+/** How many events named whole may wait for an unread commit before they too are left to the reads. */
+const HELD_AHEAD_MAX = 1_000;
 /**
  * A live stream's SSE id: an event id (everything of the stream up to that event in commit
  * order was sent), or a commit position `{txId}:{id}` (the same up to there) and the ids of the
@@ -259,6 +261,18 @@ export class LiveFeed {
   private heldBackTimer: NodeJS.Timeout | null = null;
   /** The read after commits whose events were handed out from their wake-ups. */
   private sentAheadReadTimer: NodeJS.Timeout | null = null;
+  /** The newest transaction whose events were handed out from its wake-up and not read yet. */
+  private aheadTx: bigint | null = null;
+  /** The transaction holding the read of those back, whose announced end reads again at once. */
+  private aheadHorizon: bigint | null = null;
+  /**
+   * Commits named whole that came while one the feed must read was unread (`awaitedTx`): handed
+   * out, in the order they came, once the reads pass it (those the reads reached meanwhile are
+   * then dropped by the streams as heard twice). Bounded: past `HELD_AHEAD_MAX` events they are
+   * awaited from the reads like the one before them.
+   */
+  private heldAhead: { txId: string; events: readonly WrittenEvent[] }[] = [];
+  private heldAheadEvents = 0;
   private heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
   /** The horizon holding the awaited transaction back, and since when (performance.now()): a hold is one horizon that does not move. */
   private heldBackHorizon: bigint | null = null;
@@ -308,25 +322,47 @@ export class LiveFeed {
     if (
       txId !== null &&
       this.position &&
-      this.awaitedTx === null &&
       events &&
       events.length > 0 &&
       events.length <= SENT_AHEAD_MAX &&
       events.every((event) => event.detail)
     ) {
-      this.deliverNow(txId, events);
-      this.sentAheadReadTimer ??= setTimeout(() => {
-        this.sentAheadReadTimer = null;
-        this.wake();
-      }, SENT_AHEAD_READ_DELAY_MS).unref();
+      if (this.awaitedTx === null) this.sendAhead(txId, events);
+      else if (this.heldAheadEvents + events.length <= HELD_AHEAD_MAX) {
+        this.heldAhead.push({ txId, events });
+        this.heldAheadEvents += events.length;
+      } else {
+        // Too many waiting: these too come from the reads, in commit order.
+        for (const held of this.heldAhead) this.awaitRead(BigInt(held.txId));
+        this.heldAhead = [];
+        this.heldAheadEvents = 0;
+        this.awaitRead(BigInt(txId));
+      }
       return;
     }
-    if (txId !== null) {
-      const tx = BigInt(txId);
-      if (this.awaitedTx === null || tx > this.awaitedTx) this.awaitedTx = tx;
-    }
+    if (txId !== null) this.awaitRead(BigInt(txId));
     this.wake();
   };
+
+  /** A committed transaction whose events the feed must read before it sends any other ahead. */
+  private awaitRead(tx: bigint): void {
+    if (this.awaitedTx === null || tx > this.awaitedTx) this.awaitedTx = tx;
+  }
+
+  /** A commit's events to the streams now, and the read that moves their positions past them a little later. */
+  private sendAhead(txId: string, events: readonly WrittenEvent[]): void {
+    this.deliverNow(txId, events);
+    const tx = BigInt(txId);
+    if (this.aheadTx === null || tx > this.aheadTx) this.aheadTx = tx;
+    this.readAheadSoon();
+  }
+
+  private readAheadSoon(): void {
+    this.sentAheadReadTimer ??= setTimeout(() => {
+      this.sentAheadReadTimer = null;
+      this.wake();
+    }, SENT_AHEAD_READ_DELAY_MS).unref();
+  }
 
   /**
    * A dispatcher batch's transaction ended (on this instance or another). If it is the one
@@ -337,9 +373,12 @@ export class LiveFeed {
     const tx = BigInt(txId);
     this.endedTxs.add(tx);
     if (this.endedTxs.size > ENDED_TXS) this.endedTxs.delete(this.endedTxs.values().next().value!);
-    if (this.awaitedTx === null || tx !== this.heldBackHorizon) return;
-    if (this.heldBackTimer) clearTimeout(this.heldBackTimer);
-    this.heldBackTimer = null;
+    const awaited = this.awaitedTx !== null && tx === this.heldBackHorizon;
+    if (!awaited && !(this.aheadTx !== null && tx === this.aheadHorizon)) return;
+    if (awaited && this.heldBackTimer) {
+      clearTimeout(this.heldBackTimer);
+      this.heldBackTimer = null;
+    }
     this.wake();
   };
 
@@ -365,6 +404,8 @@ export class LiveFeed {
     // The first event this stream left to the reads with others sent ahead (the bound was
     // reached): until a read passes it, nothing more is sent ahead.
     let leftToReads: FeedEntry | null = null;
+    // The role change the stream's role comes from (null: the role it opened with).
+    let roleFrom: FeedEntry | null = null;
     const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
     // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
     const visible = (entry: FeedEntry) =>
@@ -407,7 +448,16 @@ export class LiveFeed {
         // A removal, erasure or role change concerning this stream applies as soon as it is
         // heard, whether or not the stream shows the event: nothing sent after it may pass it.
         const control = this.control(entry.event, input, subscriber);
-        if (control?.role) role = control.role;
+        // Heard again from the read after a newer one came from its wake-up: the newer stands.
+        if (
+          control?.role &&
+          (roleFrom === null ||
+            entry.tx > roleFrom.tx ||
+            (entry.tx === roleFrom.tx && entry.event.id > roleFrom.event.id))
+        ) {
+          role = control.role;
+          roleFrom = entry;
+        }
         if (subscriber.ended) break;
         if (entry.direct) {
           // Sent now, ahead of commit order. What this stream does not show is left to the
@@ -555,6 +605,10 @@ export class LiveFeed {
       if (this.sentAheadReadTimer) clearTimeout(this.sentAheadReadTimer);
       this.sentAheadReadTimer = null;
       this.awaitedTx = null;
+      this.aheadTx = null;
+      this.aheadHorizon = null;
+      this.heldAhead = [];
+      this.heldAheadEvents = 0;
       this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
       this.heldBackHorizon = null;
       this.endedTxs.clear();
@@ -631,11 +685,27 @@ export class LiveFeed {
    * than waiting for the next commit, the relay or the safety read.
    */
   private readAgainIfHeldBack(horizon: bigint): void {
+    // Commits sent ahead: their read only moves the streams' positions (and delivers what a
+    // stream left to it), so while it is held back it is tried again at that read's pace, or
+    // as soon as the batch holding it ends.
+    if (this.aheadTx !== null) {
+      if (this.aheadTx < horizon) {
+        this.aheadTx = null;
+        this.aheadHorizon = null;
+      } else {
+        this.aheadHorizon = horizon;
+        this.readAheadSoon();
+      }
+    }
     if (this.awaitedTx === null) return;
     if (this.awaitedTx < horizon) {
       this.awaitedTx = null;
       this.heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
       this.heldBackHorizon = null;
+      const held = this.heldAhead;
+      this.heldAhead = [];
+      this.heldAheadEvents = 0;
+      for (const { txId, events } of held) this.sendAhead(txId, events);
       return;
     }
     // Before looking at a pending retry: a read that some other wake-up started may find

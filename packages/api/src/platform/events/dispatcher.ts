@@ -121,12 +121,14 @@ interface Lane {
  */
 /**
  * How many consumers' batches run at once on a pool of `poolSize` connections: up to a
- * third of it (the requests keep the rest), and two whenever the pool has a connection
- * left for requests beside them, so that a slow consumer holds back only itself (a pool of
- * 5, the API role's default on 2 CPUs, would otherwise run them one at a time).
+ * third of it (the requests keep the rest), and two whenever the pool keeps two connections
+ * for requests beside them, so that a slow consumer holds back only itself (a pool of 5, the
+ * API role's default on 2 CPUs, would otherwise run them one at a time). The requests, the
+ * live feeds' reads and the dispatcher's own polls share what is left: never fewer than two
+ * from a pool of 3 on.
  */
 export function consumerLanes(poolSize: number): number {
-  return Math.max(1, Math.min(2, poolSize - 1), Math.floor(poolSize / 3));
+  return Math.max(1, Math.min(2, poolSize - 2), Math.floor(poolSize / 3));
 }
 
 export class EventDispatcher {
