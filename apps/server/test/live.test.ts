@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { ManualClock } from "@rapport/api";
 import type { RapportClient } from "@rapport/client";
+import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeBatchEndMessage } from "../../../packages/api/src/platform/events/commit-message";
 import { createTestApp, type SignedInUser, type TestApp } from "./support/app";
@@ -395,7 +396,7 @@ describe("activity.live with an older transaction still open", () => {
   });
 });
 
-describe("activity.live held back by a dispatcher batch on another instance", () => {
+describe("activity.live on two instances with only the feeds' own reads", () => {
   let a: TestApp;
   let b: TestApp;
   beforeAll(async () => {
@@ -409,22 +410,25 @@ describe("activity.live held back by a dispatcher batch on another instance", ()
     await a?.close();
   });
 
+  /** A new owner's workspace, with a stream of it on the writing instance (a) and one on the other (b). */
+  async function streamsOnBoth(name: string) {
+    const owner = await a.signUp(name);
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name })).id;
+    const streams = [
+      listen(owner.client, { workspaceId }),
+      listen(b.client(owner.accessToken), { workspaceId }),
+    ] as const;
+    await Promise.all(streams.map((stream) => stream.whenReady()));
+    return { owner, workspaceId, streams };
+  }
+
   it("reads again as soon as the batch's end is announced, not at its next retry", async () => {
     const owner = await a.signUp("Batch");
     const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Batch" })).id;
     const stream = listen(b.client(owner.accessToken), { workspaceId });
     await stream.whenReady();
     // Stands for a batch's transaction: an xid taken before the contact's, ended after it.
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holding!: (txId: string) => void;
-    const held = new Promise<string>((resolve) => (holding = resolve));
-    const batch = a.sql.begin(async (tx) => {
-      const [row] = await tx<{ tx_id: string }[]>`SELECT pg_current_xact_id()::text AS tx_id`;
-      holding(row!.tx_id);
-      await released;
-    });
-    const batchTxId = await held;
+    const batch = await holdOlderTransaction(a);
     const contact = { id: await commitUnnamed(a, b, workspaceId) };
     const arrived = () => stream.events.some((e) => e.payload.contactId === contact.id);
     // Long enough for b's retries to be 250 ms apart; then just after one of them.
@@ -434,54 +438,32 @@ describe("activity.live held back by a dispatcher batch on another instance", ()
     const reads = feed.stats().outboxReads;
     await stream.until("a retry", () => feed.stats().outboxReads > reads, 2_000);
     await settle(20);
-    release();
-    await batch;
+    await batch.end();
     const announcedAt = Date.now();
     await a.runtime.redis!.command.publish(
       `${a.runtime.config.REDIS_PREFIX}batch-ends`,
-      encodeBatchEndMessage(batchTxId, "another instance"),
+      encodeBatchEndMessage(batch.txId, "another instance"),
     );
     await stream.until("the held-back event", arrived);
     // The next retry was ~230 ms away.
     expect(Date.now() - announcedAt).toBeLessThan(150);
     stream.close();
   });
-});
-
-describe("activity.live while an older transaction is still open", () => {
-  let a: TestApp;
-  let b: TestApp;
-  beforeAll(async () => {
-    const env = { EVENT_POLL_MS: "60000", LIVE_SAFETY_READ_MS: "60000" };
-    a = await createTestApp({ env });
-    b = await createTestApp({ instanceOf: a, env });
-  });
-  afterAll(async () => {
-    await b?.close();
-    await a?.close();
-  });
 
   it("delivers a later commit's event before the older transaction ends; a client leaving then resumes with the older event once, on either instance", async () => {
-    const owner = await a.signUp("Ahead");
-    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Ahead" })).id;
-    // One stream on the writing instance, one on the other.
-    const onA = listen(owner.client, { workspaceId });
-    const onB = listen(b.client(owner.accessToken), { workspaceId });
-    await Promise.all([onA.whenReady(), onB.whenReady()]);
+    const {
+      owner,
+      workspaceId,
+      streams: [onA, onB],
+    } = await streamsOnBoth("Ahead");
     // An older transaction that writes an event of the workspace and stays open.
     const olderContactId = randomUUID();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let holding!: () => void;
-    const held = new Promise<void>((resolve) => (holding = resolve));
-    const older = a.sql.begin(async (tx) => {
-      await tx`
+    const older = await holdOlderTransaction(
+      a,
+      (tx) => tx`
         INSERT INTO domain_events (workspace_id, type, payload)
-        VALUES (${workspaceId}, 'contact.updated', jsonb_build_object('contactId', ${olderContactId}::text, 'fields', '[]'::jsonb))`;
-      holding();
-      await released;
-    });
-    await held;
+        VALUES (${workspaceId}, 'contact.updated', jsonb_build_object('contactId', ${olderContactId}::text, 'fields', '[]'::jsonb))`,
+    );
     const later = await owner.client.contacts.create.mutate({ workspaceId, name: "Later" });
     const has = (stream: ReturnType<typeof listen>, contactId: string) =>
       stream.events.filter((e) => e.payload.contactId === contactId).length;
@@ -492,8 +474,7 @@ describe("activity.live while an older transaction is still open", () => {
     onA.close();
     onB.close();
 
-    release();
-    await older;
+    await older.end();
     const after = await owner.client.contacts.create.mutate({ workspaceId, name: "After" });
     // Each stream's last id resumed on the other instance and on its own.
     for (const lastEventId of lastIds)
@@ -512,11 +493,11 @@ describe("activity.live while an older transaction is still open", () => {
   });
 
   it("sends nothing ahead of a committed transaction whose wake-up did not name its events", async () => {
-    const owner = await a.signUp("In order");
-    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "In order" })).id;
-    const onA = listen(owner.client, { workspaceId });
-    const onB = listen(b.client(owner.accessToken), { workspaceId });
-    await Promise.all([onA.whenReady(), onB.whenReady()]);
+    const {
+      owner,
+      workspaceId,
+      streams: [onA, onB],
+    } = await streamsOnBoth("In order");
     const older = await holdOlderTransaction(a);
     // Committed, but held back from the reads; both instances hear only its transaction id
     // (as for a bulk write). The change after it must not arrive before it.
@@ -587,10 +568,7 @@ describe("activity.live while an older transaction is still open", () => {
   });
 
   it("sends ahead again, in the order heard, as soon as the reads pass the commit it waited for, though another transaction stays open", async () => {
-    const owner = await a.signUp("Gate");
-    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Gate" })).id;
-    const streams = [listen(owner.client, { workspaceId }), listen(b.client(owner.accessToken), { workspaceId })];
-    await Promise.all(streams.map((stream) => stream.whenReady()));
+    const { owner, workspaceId, streams } = await streamsOnBoth("Gate");
     const contacts = (stream: ReturnType<typeof listen>) => stream.events.map((e) => e.payload.contactId);
     const create = async (name: string) => (await owner.client.contacts.create.mutate({ workspaceId, name })).id;
     const first = await holdOlderTransaction(a);
@@ -727,19 +705,23 @@ async function commitUnnamed(writer: TestApp, reader: TestApp, workspaceId: stri
   return contactId;
 }
 
-/** An open transaction holding an xid (so the outbox's horizon) until `end`. */
-async function holdOlderTransaction(app: TestApp): Promise<{ end(): Promise<void> }> {
+/** An open transaction holding an xid (so the outbox's horizon), after `write` if given, until `end`. */
+async function holdOlderTransaction(
+  app: TestApp,
+  write?: (tx: postgres.TransactionSql) => Promise<unknown>,
+): Promise<{ txId: string; end(): Promise<void> }> {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  let holding!: () => void;
-  const held = new Promise<void>((resolve) => (holding = resolve));
+  let holding!: (txId: string) => void;
+  const held = new Promise<string>((resolve) => (holding = resolve));
   const transaction = app.sql.begin(async (tx) => {
-    await tx`SELECT pg_current_xact_id()`;
-    holding();
+    await write?.(tx);
+    const [row] = await tx<{ tx_id: string }[]>`SELECT pg_current_xact_id()::text AS tx_id`;
+    holding(row!.tx_id);
     await released;
   });
-  await held;
   return {
+    txId: await held,
     end: async () => {
       release();
       await transaction;
