@@ -6,7 +6,7 @@
  * is live. Only fetch is faked (support/fake-server.ts).
  */
 import { screen, waitFor, within } from "@testing-library/react";
-import { tracked } from "@trpc/server";
+import { TRPCError, tracked } from "@trpc/server";
 import { EventSource } from "eventsource";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { USER, WORKSPACE_ID } from "./support/fixtures";
@@ -21,7 +21,13 @@ const OTHER_ID = "33333333-3333-4333-8333-333333333333";
 const CONTACT_ID = "44444444-4444-4444-8444-444444444444";
 
 /** A server-side stream the test feeds: events pushed, the stream ended on demand. */
-function liveServer({ resumes = true }: { resumes?: boolean } = {}) {
+function liveServer({
+  resumes = true,
+  refuses,
+}: {
+  resumes?: boolean;
+  refuses?: (lastEventId: string) => boolean;
+} = {}) {
   const inputs: LiveInput[] = [];
   let queue: unknown[] = [];
   let end = false;
@@ -34,6 +40,8 @@ function liveServer({ resumes = true }: { resumes?: boolean } = {}) {
   async function* handler(input: LiveInput, { signal }: { signal: AbortSignal | null }) {
     inputs.push(input);
     end = false;
+    if (input.lastEventId && refuses?.(input.lastEventId))
+      throw new TRPCError({ code: "BAD_REQUEST", message: "Invalid input: lastEventId must be an event id" });
     // A browser's EventSource repeats the last event id on a message sent without one, so a
     // resumed stream's "ready" reaches the page as if tracked: served that way here.
     if (input.lastEventId) yield tracked(input.lastEventId, { kind: "ready", resumed: resumes });
@@ -54,10 +62,17 @@ function liveServer({ resumes = true }: { resumes?: boolean } = {}) {
   return {
     handler,
     inputs,
-    push(id: number, type: string, payload: Record<string, unknown>, workspaceId: string | null = WORKSPACE_ID) {
+    /** An event; `sseId` is the id it is tracked with (the event id, or a position with ids sent ahead). */
+    push(
+      id: number,
+      type: string,
+      payload: Record<string, unknown>,
+      workspaceId: string | null = WORKSPACE_ID,
+      sseId = String(id),
+    ) {
       queue = [
         ...queue,
-        tracked(String(id), {
+        tracked(sseId, {
           kind: "event",
           event: { id, type, workspaceId, actorId: OTHER_ID, payload, createdAt: new Date() },
         }),
@@ -145,6 +160,32 @@ describe("live updates", () => {
     await waitFor(() => expect(server.callsTo("workspaces.list").length).toBeGreaterThan(workspacesCalls));
     await waitFor(() => expect(server.callsTo("workspaces.deletionStatus").length).toBeGreaterThan(deletionCalls));
     expect(screen.getByText("Live")).toBeInTheDocument();
+  });
+});
+
+describe("a last event id the server refuses", () => {
+  it("is dropped: the stream starts afresh and everything on screen is refetched, instead of the same id retried for ever", async () => {
+    // An instance of another release does not read this kind of id.
+    const live = liveServer({ refuses: (lastEventId) => lastEventId.includes(":") });
+    const { server } = await renderApp({
+      path: `/w/${WORKSPACE_ID}/activity`,
+      handlers: {
+        "activity.live": live.handler,
+        "activity.list": () => ({ items: [], nextCursor: null }),
+      },
+    });
+    await waitFor(() => expect(screen.getByText("Live")).toBeInTheDocument());
+    live.push(9, "contact.created", { contactId: CONTACT_ID }, WORKSPACE_ID, "41:7:9");
+    await waitFor(() => expect(server.callsTo("activity.list").length).toBeGreaterThan(1));
+    const workspacesCalls = server.callsTo("workspaces.list").length;
+
+    live.drop();
+    await waitFor(() => expect(live.inputs).toHaveLength(3), { timeout: 8_000 });
+    expect(live.inputs[1]).toEqual({ workspaceId: WORKSPACE_ID, lastEventId: "41:7:9" });
+    expect(live.inputs[2]).toEqual({ workspaceId: WORKSPACE_ID });
+    // Not resumed: what it may have missed is fetched again.
+    await waitFor(() => expect(server.callsTo("workspaces.list").length).toBeGreaterThan(workspacesCalls));
+    await waitFor(() => expect(screen.getByText("Live")).toBeInTheDocument());
   });
 });
 
