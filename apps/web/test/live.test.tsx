@@ -97,6 +97,19 @@ const activityItem = (id: number, type: string, contactName: string | null) => (
   createdAt: new Date(),
 });
 
+/** The Activity page, with no past events, once its live stream is open; the fake server. */
+async function openEmptyActivity(live: ReturnType<typeof liveServer>) {
+  const { server } = await renderApp({
+    path: `/w/${WORKSPACE_ID}/activity`,
+    handlers: {
+      "activity.live": live.handler,
+      "activity.list": () => ({ items: [], nextCursor: null }),
+    },
+  });
+  await waitFor(() => expect(screen.getByText("Live")).toBeInTheDocument());
+  return server;
+}
+
 beforeEach(() => {
   vi.stubGlobal("EventSource", EventSource);
 });
@@ -140,14 +153,7 @@ describe("live updates", () => {
 
   it("a stream the server ends is reopened after the last event id; beyond the window everything is refetched", async () => {
     const live = liveServer({ resumes: false });
-    const { server } = await renderApp({
-      path: `/w/${WORKSPACE_ID}/activity`,
-      handlers: {
-        "activity.live": live.handler,
-        "activity.list": () => ({ items: [], nextCursor: null }),
-      },
-    });
-    await waitFor(() => expect(screen.getByText("Live")).toBeInTheDocument());
+    const server = await openEmptyActivity(live);
     live.push(7, "member.role_changed", { userId: USER.id, from: "member", to: "admin" });
     await waitFor(() => expect(server.callsTo("workspaces.list").length).toBeGreaterThan(1));
     const workspacesCalls = server.callsTo("workspaces.list").length;
@@ -167,14 +173,7 @@ describe("a last event id the server refuses", () => {
   it("is dropped: the stream starts afresh and everything on screen is refetched, instead of the same id retried for ever", async () => {
     // An instance of another release does not read this kind of id.
     const live = liveServer({ refuses: (lastEventId) => lastEventId.includes(":") });
-    const { server } = await renderApp({
-      path: `/w/${WORKSPACE_ID}/activity`,
-      handlers: {
-        "activity.live": live.handler,
-        "activity.list": () => ({ items: [], nextCursor: null }),
-      },
-    });
-    await waitFor(() => expect(screen.getByText("Live")).toBeInTheDocument());
+    const server = await openEmptyActivity(live);
     live.push(9, "contact.created", { contactId: CONTACT_ID }, WORKSPACE_ID, "41:7:9");
     await waitFor(() => expect(server.callsTo("activity.list").length).toBeGreaterThan(1));
     const workspacesCalls = server.callsTo("workspaces.list").length;

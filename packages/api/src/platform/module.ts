@@ -15,8 +15,9 @@ export interface ModuleEvents {
    * events: a wake-up for readers that tail the outbox themselves (the live feed) or hold
    * what the events change (the cache), which should not wait for the dispatcher's next pass
    * over its consumers. It carries the committed transaction's id (xid8, decimal) and its
-   * events' ids, workspaces and types when the writer knew them (each else null); never a
-   * payload, which the reader takes from the outbox.
+   * events' ids, workspaces and types when the writer knew them (each else null), and, when
+   * the writer knew them whole, their actor, payload and time (`detail`), which the live feed
+   * hands out at once; a reader without them takes the events from the outbox.
    */
   commitListeners?: ((commit: CommitNotice) => void)[];
   /**

@@ -89,6 +89,18 @@ interface Lane {
 }
 
 /**
+ * How many consumers' batches run at once on a pool of `poolSize` connections: up to a
+ * third of it (the requests keep the rest), and two whenever the pool keeps two connections
+ * for requests beside them, so that a slow consumer holds back only itself (a pool of 5, the
+ * API role's default on 2 CPUs, would otherwise run them one at a time). The requests, the
+ * live feeds' reads and the dispatcher's own polls share what is left: never fewer than two
+ * from a pool of 3 on.
+ */
+export function consumerLanes(poolSize: number): number {
+  return Math.max(1, Math.min(2, poolSize - 2), Math.floor(poolSize / 3));
+}
+
+/**
  * Delivers committed outbox events to durable consumers, at least once and in
  * commit order. With a lease (`DispatcherLease`), only the instance holding it runs the
  * batches; the others wait for it without polling, and take over at their next lease check
@@ -119,18 +131,6 @@ interface Lane {
  * notification's recipients) holds back only itself, never the relay to the
  * instances' buses or another consumer.
  */
-/**
- * How many consumers' batches run at once on a pool of `poolSize` connections: up to a
- * third of it (the requests keep the rest), and two whenever the pool keeps two connections
- * for requests beside them, so that a slow consumer holds back only itself (a pool of 5, the
- * API role's default on 2 CPUs, would otherwise run them one at a time). The requests, the
- * live feeds' reads and the dispatcher's own polls share what is left: never fewer than two
- * from a pool of 3 on.
- */
-export function consumerLanes(poolSize: number): number {
-  return Math.max(1, Math.min(2, poolSize - 2), Math.floor(poolSize / 3));
-}
-
 export class EventDispatcher {
   private readonly lanes = new Map<string, Lane>();
   private readonly slots: Slots;
