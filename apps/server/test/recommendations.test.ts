@@ -194,3 +194,40 @@ describe("recommendations.forContact", () => {
     }
   });
 });
+
+describe("recommendations warm-up after a bulk import", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it("is queued after 20 contacts created in one transaction, not after 20 created one by one within a second", async () => {
+    const owner = await app.signUp("Warm-up");
+    const oneByOne = (await owner.client.workspaces.create.mutate({ name: "One by one" })).id;
+    const bulk = (await owner.client.workspaces.create.mutate({ name: "Bulk" })).id;
+    // Import-triggered runs share one job id per workspace and minute (the test's clock stands still).
+    const importJob = (workspaceId: string) =>
+      `warmup-${workspaceId}-import-${Math.floor(app.clock.now().getTime() / 60_000)}`;
+    const queued = async (workspaceId: string) =>
+      (await codeOf(owner.client.cache.warmupStatus.query({ workspaceId, jobId: importJob(workspaceId) })).catch(
+        () => "FOUND",
+      )) !== "NOT_FOUND";
+    for (let i = 0; i < 20; i++)
+      await owner.client.contacts.create.mutate({ workspaceId: oneByOne, name: `One by one ${i}` });
+    await owner.client.contacts.bulkCreate.mutate({
+      workspaceId: bulk,
+      contacts: Array.from({ length: 20 }, (_, i) => ({ name: `Bulk ${i}` })),
+    });
+    const deadline = Date.now() + 10_000;
+    while (!(await queued(bulk))) {
+      if (Date.now() > deadline) throw new Error("timed out waiting for the bulk import's warm-up");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // The consumer's batches come a second apart: the one-by-one creates have been handled too.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await queued(oneByOne)).toBe(false);
+  });
+});

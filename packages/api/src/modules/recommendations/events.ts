@@ -2,8 +2,9 @@ import type { ServiceDeps } from "../../platform/deps";
 import type { ModuleEvents } from "../../platform/module";
 
 /**
- * A dispatcher batch with at least this many new contacts in one workspace is a bulk import
- * (batches come a second apart: so is that many created one by one within a second).
+ * A transaction that creates at least this many contacts in one workspace is a bulk import
+ * (an import's batch, a bulk create, a mailbox's first sync), however many batches of the
+ * consumer its events arrive in, and whatever else commits beside it.
  */
 const IMPORT_WARMUP_MIN_CONTACTS = 20;
 
@@ -19,13 +20,21 @@ export function recommendationEvents({ config, log, services }: ServiceDeps): Mo
         // writes this is one transaction a second instead of one per dispatcher pass.
         batchGapMs: 1_000,
         async handle(events) {
-          const created = new Map<string, number>();
+          // Per transaction: its events share their created_at (the transaction's start, read
+          // here to the millisecond), so contacts created one by one are not counted together.
+          const created = new Map<string, { workspaceId: string; count: number }>();
           for (const event of events) {
-            if (event.type === "contact.created" && event.workspaceId)
-              created.set(event.workspaceId, (created.get(event.workspaceId) ?? 0) + 1);
+            if (event.type !== "contact.created" || !event.workspaceId) continue;
+            const key = `${event.workspaceId}|${event.createdAt.getTime()}`;
+            const write = created.get(key) ?? { workspaceId: event.workspaceId, count: 0 };
+            write.count++;
+            created.set(key, write);
           }
-          for (const [workspaceId, count] of created) {
-            if (count < IMPORT_WARMUP_MIN_CONTACTS) continue;
+          const imported = new Map<string, number>();
+          for (const { workspaceId, count } of created.values())
+            if (count >= IMPORT_WARMUP_MIN_CONTACTS)
+              imported.set(workspaceId, (imported.get(workspaceId) ?? 0) + count);
+          for (const [workspaceId, count] of imported) {
             const jobId = await services.recommendations.startWarmup(workspaceId, config.WARMUP_LIMIT, "import");
             log.info({ workspaceId, contacts: count, jobId }, "bulk import: recommendations warm-up queued");
           }
