@@ -10,10 +10,12 @@
  *    sharing that Postgres and Redis, as in production); the bench's own runtime, which set
  *    this up, stops its event dispatcher.
  * 2. --subscribers activity.live streams (raw SSE over HTTP, as a browser's EventSource),
- *    spread evenly over the two instances and the workspaces (the user's cap on streams
- *    is raised to that number: one user stands for every member).
- * 3. --rate contacts.create per second for --seconds, alternately through either instance
- *    and round-robin over the workspaces, open-loop (paced by the clock, not by answers).
+ *    spread evenly over the workspaces, and each workspace's evenly over the two instances
+ *    (the user's cap on streams is raised to that number: one user stands for every member).
+ * 3. --rate contacts.create per second for --seconds, round-robin over the workspaces, each
+ *    workspace's alternately through either instance, open-loop (paced by the clock, not by
+ *    answers). So half of every event's subscribers are on the other instance than the one that
+ *    wrote it: *_same_instance_ms and *_cross_instance_ms split the latency by that.
  *    Every subscriber must receive every contact.created of its workspace once:
  *    expected = Σ over workspaces of its subscribers × its events.
  *    Latency (p50_ms, p99_ms) = receipt − the commit: after the run, each event's commit time
@@ -25,7 +27,8 @@
  *    to_relay_* = the outbox relay's Redis broadcast of the event reaching the bench − its
  *    commit (outbox visibility + the dispatcher), after_relay_* = receipt − that broadcast.
  * 4. Memory: each instance's RSS every second; flat = the last fifth's mean within 10 % (or
- *    20 MB) of the second fifth's.
+ *    20 MB) of the second fifth's. server_cpu_s: the instances' CPU time (user + system)
+ *    over the phase.
  * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
  *    adapter (bench/realtime-peer.ts, two processes): clients in per-workspace rooms,
  *    a POST that commits a row and emits to the room; latency from the same point (the
@@ -82,11 +85,26 @@ const CLIENT_PROCESSES = intArg(args["client-processes"], 4, "client-processes",
 const DRAIN_MS = 15_000;
 const RESULTS = join(repoRoot, "bench-results/realtime.json");
 const TARGETS = { deliveries: "= expected", p99_ms: 100, p99_vs_peer: "<= peer_p99_ms", memory: "flat" } as const;
+/**
+ * The instance (0 or 1) of the n-th subscriber or commit: n round-robins over the workspaces,
+ * and each workspace's turn alternates between the instances. (n % 2 would put every
+ * subscriber of a workspace, and every commit to it, on the same instance with 10 workspaces.)
+ */
+const instanceOf = (n: number) => Math.floor(n / WORKSPACES) % 2;
+
 const LIVE_ENV = { LIVE_STREAMS_PER_USER: String(Math.min(1_000, SUBSCRIBERS)) };
 
 function rssMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** A process's CPU time so far, user + system, in seconds (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** What the subscribers of one phase received. */
@@ -105,6 +123,10 @@ class Tally {
   fromAnswer: number[] = [];
   /** When each commit's answer came. */
   readonly answeredAt = new Map<string, number>();
+  /** The instance that wrote each event (see instanceOf). */
+  readonly writtenBy = new Map<string, number>();
+  /** Per delivery: whether its subscriber is on another instance than the one that wrote the event. */
+  private readonly crossed: boolean[] = [];
   /** When the outbox relay's Redis broadcast of each event reached the bench (Rapport only). */
   readonly relayedAt = new Map<string, number>();
   /** Per delivery: receipt − broadcast (each instance's feed read and the streams). */
@@ -142,6 +164,7 @@ class Tally {
     }
     this.receivedEvent.push(index);
     this.receivedAt.push(at);
+    this.crossed.push(this.writtenBy.get(id) !== instanceOf(subscriber));
     this.fromTxStart.push(at - this.txStartedAt[index]!);
     this.fromAnswer.push(at - (this.answeredAt.get(id) ?? at));
     const relayed = this.relayedAt.get(id);
@@ -151,13 +174,26 @@ class Tally {
    * Receipt − commit for every delivery, and broadcast − commit per broadcast event, given each
    * event's commit time (ms since the epoch); `missing` counts deliveries whose commit time is unknown.
    */
-  fromCommit(committedAt: Map<string, number>): { latencies: number[]; toRelay: number[]; missing: number } {
+  fromCommit(committedAt: Map<string, number>): {
+    latencies: number[];
+    sameInstance: number[];
+    crossInstance: number[];
+    toRelay: number[];
+    missing: number;
+  } {
     const latencies: number[] = [];
+    const sameInstance: number[] = [];
+    const crossInstance: number[] = [];
     let missing = 0;
     for (let i = 0; i < this.receivedAt.length; i++) {
       const committed = committedAt.get(this.events[this.receivedEvent[i]!]!);
-      if (committed === undefined) missing++;
-      else latencies.push(this.receivedAt[i]! - committed);
+      if (committed === undefined) {
+        missing++;
+        continue;
+      }
+      const latency = this.receivedAt[i]! - committed;
+      latencies.push(latency);
+      (this.crossed[i] ? crossInstance : sameInstance).push(latency);
     }
     const toRelay: number[] = [];
     for (const id of this.events) {
@@ -165,7 +201,7 @@ class Tally {
       const committed = committedAt.get(id);
       if (relayed !== undefined && committed !== undefined) toRelay.push(relayed - committed);
     }
-    return { latencies, toRelay, missing };
+    return { latencies, sameInstance, crossInstance, toRelay, missing };
   }
   /** Receipts that came before their commit's answer did. */
   pending: { subscriber: number; id: string; workspace: string; createdAt: string; at: number }[] = [];
@@ -182,6 +218,7 @@ class Tally {
 /** RSS of the instances each second, and the Postgres server's oldest open transaction. */
 function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
   const series: number[][] = pids.map(() => []);
+  const cpuAtStart = pids.map(cpuSeconds);
   const xact: number[] = [];
   const timer = setInterval(() => {
     pids.forEach((pid, i) => series[i]!.push(rssMb(pid)));
@@ -210,6 +247,10 @@ function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
       );
       return {
         instances,
+        server_cpu_s: round(
+          pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuAtStart[i]!, 0),
+          1,
+        ),
         server_rss_mb: round(
           instances.reduce((sum, i) => sum + i.peak_mb, 0),
           1,
@@ -326,6 +367,8 @@ function summary(tally: Tally, expected: number, committedAt: Map<string, number
   const fromAnswer = Float64Array.from(tally.fromAnswer).sort();
   const toRelay = Float64Array.from(fromCommit.toRelay).sort();
   const afterRelay = Float64Array.from(tally.afterRelay).sort();
+  const sameInstance = Float64Array.from(fromCommit.sameInstance).sort();
+  const crossInstance = Float64Array.from(fromCommit.crossInstance).sort();
   return {
     expected_deliveries: expected,
     deliveries: tally.deliveries,
@@ -334,6 +377,10 @@ function summary(tally: Tally, expected: number, committedAt: Map<string, number
     p50_ms: round(percentile(sorted, 50), 1),
     p99_ms: round(percentile(sorted, 99), 1),
     max_ms: round(sorted.at(-1) ?? 0, 1),
+    p50_same_instance_ms: round(percentile(sameInstance, 50), 1),
+    p99_same_instance_ms: round(percentile(sameInstance, 99), 1),
+    p50_cross_instance_ms: round(percentile(crossInstance, 50), 1),
+    p99_cross_instance_ms: round(percentile(crossInstance, 99), 1),
     p50_from_tx_start_ms: round(percentile(fromTxStart, 50), 1),
     p99_from_tx_start_ms: round(percentile(fromTxStart, 99), 1),
     p50_from_answer_ms: round(percentile(fromAnswer, 50), 1),
@@ -456,7 +503,7 @@ try {
       for (let s = 0; s < SUBSCRIBERS; s++) {
         const workspaceId = workspaces[s % WORKSPACES]!;
         perWorkspace.set(workspaceId, (perWorkspace.get(workspaceId) ?? 0) + 1);
-        const url = new URL(`http://${HOST}:${ports[s % 2]}/trpc/activity.live`);
+        const url = new URL(`http://${HOST}:${ports[instanceOf(s)]}/trpc/activity.live`);
         url.searchParams.set("input", JSON.stringify({ workspaceId, types: ["contact.created"] }));
         url.searchParams.set("connectionParams", JSON.stringify({ token: env.token }));
         streams.push({ s, url: url.href });
@@ -489,8 +536,9 @@ try {
       const commitStarted = Date.now();
       const commits = await paced(async (k) => {
         const workspaceId = workspaces[k % WORKSPACES]!;
-        const contact = await clients[k % 2]!.contacts.create.mutate({ workspaceId, name: `Live ${k}` });
+        const contact = await clients[instanceOf(k)]!.contacts.create.mutate({ workspaceId, name: `Live ${k}` });
         tally.answeredAt.set(contact.id, Date.now());
+        tally.writtenBy.set(contact.id, instanceOf(k));
         sent.set(contact.id, workspaceId);
       });
       note(
@@ -572,7 +620,7 @@ try {
           open: "peer",
           subscribers: Array.from({ length: SUBSCRIBERS }, (_, s) => ({
             s,
-            url: `http://${HOST}:${peerPorts[s % 2]}`,
+            url: `http://${HOST}:${peerPorts[instanceOf(s)]}`,
             room: workspaces[s % WORKSPACES]!,
           })),
         });
@@ -588,7 +636,7 @@ try {
             new Promise<void>((resolve, reject) => {
               const room = workspaces[k % WORKSPACES]!;
               const request = http.request(
-                { host: HOST, port: peerPorts[k % 2], path: `/commit?room=${room}`, method: "POST", agent },
+                { host: HOST, port: peerPorts[instanceOf(k)], path: `/commit?room=${room}`, method: "POST", agent },
                 (response) => {
                   let body = "";
                   response.setEncoding("utf8");
@@ -597,6 +645,7 @@ try {
                     if (response.statusCode !== 200) return reject(new Error(`peer answered ${response.statusCode}`));
                     const { id } = JSON.parse(body) as { id: string };
                     peerTally.answeredAt.set(id, Date.now());
+                    peerTally.writtenBy.set(id, instanceOf(k));
                     peerSent.set(id, room);
                     resolve();
                   });
@@ -645,6 +694,10 @@ try {
         p50_ms: rapport.p50_ms,
         p99_ms: p99,
         max_ms: rapport.max_ms,
+        p50_same_instance_ms: rapport.p50_same_instance_ms,
+        p99_same_instance_ms: rapport.p99_same_instance_ms,
+        p50_cross_instance_ms: rapport.p50_cross_instance_ms,
+        p99_cross_instance_ms: rapport.p99_cross_instance_ms,
         p50_from_tx_start_ms: rapport.p50_from_tx_start_ms,
         p99_from_tx_start_ms: rapport.p99_from_tx_start_ms,
         to_relay_p50_ms: rapport.to_relay_p50_ms ?? null,
@@ -655,6 +708,7 @@ try {
         p99_from_answer_ms: rapport.p99_from_answer_ms,
         statements_per_commit: statementsPerCommit,
         server_rss_mb: rapport.server_rss_mb,
+        server_cpu_s: rapport.server_cpu_s,
         memory_flat: rapport.memory_flat,
         instances: rapport.instances,
         streams_closed_early: rapport.streams_closed_early,
@@ -665,12 +719,17 @@ try {
         peer_p50_ms: peer?.p50_ms ?? null,
         peer_p99_ms: peerP99,
         peer_max_ms: peer?.max_ms ?? null,
+        peer_p50_same_instance_ms: peer?.p50_same_instance_ms ?? null,
+        peer_p99_same_instance_ms: peer?.p99_same_instance_ms ?? null,
+        peer_p50_cross_instance_ms: peer?.p50_cross_instance_ms ?? null,
+        peer_p99_cross_instance_ms: peer?.p99_cross_instance_ms ?? null,
         peer_deliveries_without_commit_time: peer?.deliveries_without_commit_time ?? null,
         peer_p50_from_tx_start_ms: peer?.p50_from_tx_start_ms ?? null,
         peer_p99_from_tx_start_ms: peer?.p99_from_tx_start_ms ?? null,
         peer_p50_from_answer_ms: peer?.p50_from_answer_ms ?? null,
         peer_p99_from_answer_ms: peer?.p99_from_answer_ms ?? null,
         peer_server_rss_mb: peer?.server_rss_mb ?? null,
+        peer_server_cpu_s: peer?.server_cpu_s ?? null,
         peer_memory_flat: peer?.memory_flat ?? null,
         load: {
           ...load,
