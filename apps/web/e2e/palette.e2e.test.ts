@@ -1,7 +1,8 @@
 /**
  * The command palette end to end, by keyboard only, on Postgres and on the embedded PGlite:
  * Ctrl-K opens it from any page, a typo finds the contact (search.suggest) and Enter opens
- * it; the contact is then among "Recent"; "Add contact" opens the contacts page's form;
+ * it; the contact is then among "Recent" (under the name the server has now, gone once deleted,
+ * and never stored by name in the browser); "Add contact" opens the contacts page's form;
  * "Log interaction…" asks with whom and opens that contact's form; another workspace is
  * one "Switch to …" away; Escape closes it and gives focus back. The combobox's active
  * option is announced (aria-activedescendant → aria-selected), and axe-core finds no
@@ -123,6 +124,21 @@ describe.each(drivers)("command palette on %s", (driver) => {
     await expect.poll(() => activeOption(page)).toBe("Members");
     await page.keyboard.press("Enter");
     await page.waitForURL(`**/w/${workspaceId}/members`);
+
+    // "Recent" names contacts as the server does now: renamed elsewhere, she shows under her
+    // new name; deleted, he is gone (and forgotten). The browser keeps their ids, not names.
+    await owner.client.contacts.update.mutate({ workspaceId, contactId: anna, patch: { name: "Anna Holt" } });
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [hanna] });
+    ({ dialog, box } = await openPalette(page));
+    const renamed = dialog.getByRole("group", { name: "Recent" });
+    await renamed.getByRole("option", { name: "Anna Holt" }).waitFor();
+    await expect.poll(() => renamed.getByRole("option").allTextContents()).toEqual(["Anna Holt"]);
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    expect(stored).toContain(anna);
+    expect(stored).not.toContain(hanna);
+    for (const name of ["Anna", "Hanna"]) expect(stored).not.toContain(name);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
 
     // Another workspace.
     ({ dialog, box } = await openPalette(page));

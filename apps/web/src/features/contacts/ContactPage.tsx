@@ -42,7 +42,7 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
     { placeholderData: () => findInLists(queryClient, workspaceId, contactId) },
   );
   const contact = contactQuery.data;
-  useRememberRecentContact(workspaceId, contact);
+  useRememberRecentContact(workspaceId, contact?.id);
   const privacy = useContactPrivacy(workspaceId, contactId).data;
   const erased = Boolean(privacy?.erasedAt);
   const restricted = Boolean(privacy?.restricted);

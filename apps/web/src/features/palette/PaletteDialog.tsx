@@ -8,7 +8,7 @@ import { trpc } from "../../trpc";
 import { requestIntent } from "../shell/intents";
 import { SECTIONS } from "../shell/sections";
 import { canManage, useOptionalWorkspace } from "../shell/workspace";
-import { readRecentContacts } from "./recent";
+import { useRecentContacts } from "./recent";
 import { closePalette } from "./store";
 import "./palette.css";
 
@@ -54,6 +54,7 @@ export default function PaletteDialog() {
   const userId = session.status === "signedIn" ? session.user.id : null;
   const workspace = useOptionalWorkspace();
   const workspaces = trpc.workspaces.list.useQuery();
+  const recentContacts = useRecentContacts(workspace?.id ?? null, userId);
   const [mode, setMode] = useState<Mode>("all");
   const [text, setText] = useState("");
   const [active, setActive] = useState(0);
@@ -110,8 +111,8 @@ export default function PaletteDialog() {
         });
       }
     }
-    if (workspace && userId) {
-      for (const recent of readRecentContacts(userId, workspace.id)) {
+    if (workspace) {
+      for (const recent of recentContacts) {
         entries.push({
           key: `recent:${recent.id}`,
           group: "Recent",
@@ -189,7 +190,7 @@ export default function PaletteDialog() {
         item.group === "Contacts" || words.every((word) => fold(`${item.label} ${item.keywords ?? ""}`).includes(word)),
     );
     return GROUP_ORDER.flatMap((group) => shown.filter((item) => item.group === group));
-  }, [workspace, workspaces.data, userId, mode, text, q, suggest.data, navigate]);
+  }, [workspace, workspaces.data, recentContacts, mode, text, q, suggest.data, navigate]);
 
   const current = Math.min(active, Math.max(items.length - 1, 0));
   const optionId = (index: number) => `${id}-option-${index}`;
