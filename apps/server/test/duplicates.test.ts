@@ -3,7 +3,7 @@
  * address, number and similar names at one company; the form's check; dismissed pairs stay
  * dismissed; a merge moves every link to the survivor (one timeline), is audited and
  * announced, and its undo puts every row back exactly; restricted contacts cannot be merged;
- * erasure takes the kept merge record with it.
+ * erasure suppresses every address the kept merge records knew, then takes them with it.
  */
 import { ManualClock } from "@rapport/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -300,5 +300,39 @@ describe.each(drivers)("duplicates on %s", (driver) => {
     const leftovers = await app.query`
       SELECT 1 FROM contact_merges WHERE merged_contact::text LIKE '%analima%' OR survivor_before::text LIKE '%ana.lima%'`;
     expect(leftovers).toEqual([]);
+  });
+
+  it("erasing a survivor suppresses every address its merges knew, not only its current one", async () => {
+    const zed = async (email: string) =>
+      (await owner.client.contacts.create.mutate({ workspaceId, name: "Zed Quill", email })).id;
+    const [older, old, kept, last] = [
+      await zed("zed@third.example"),
+      await zed("zed@old.example"),
+      await zed("zed@new.example"),
+      await zed("zed@last.example"),
+    ];
+    // zed@third.example: a merge into a contact that was merged later (its record follows the survivor);
+    // zed@old.example: a merged contact's record; zed@new.example: the survivor's values before the
+    // last merge, which takes the merged contact's address.
+    await owner.client.duplicates.merge.mutate({ workspaceId, survivorId: old, mergedId: older });
+    await owner.client.duplicates.merge.mutate({ workspaceId, survivorId: kept, mergedId: old });
+    await owner.client.duplicates.merge.mutate({
+      workspaceId,
+      survivorId: kept,
+      mergedId: last,
+      choices: { email: "merged" },
+    });
+    expect((await owner.client.contacts.get.query({ workspaceId, contactId: kept })).email).toBe("zed@last.example");
+    await owner.client.gdpr.eraseContact.mutate({ workspaceId, contactId: kept, reason: "request" });
+    expect(await app.query`SELECT 1 FROM contact_merges WHERE survivor_id = ${kept}`).toEqual([]);
+    for (const email of ["zed@third.example", "zed@old.example", "zed@new.example", "ZED@last.example"]) {
+      const error = await errorOf(owner.client.contacts.create.mutate({ workspaceId, name: "Zed again", email }));
+      expect([email, error.code, error.message]).toEqual([email, "CONFLICT", expect.stringMatching(/erased/)]);
+    }
+    // Pseudonymous: the list holds keyed hashes, never an address.
+    const stored = await app.query<{ h: string }>`
+      SELECT address_hmac AS h FROM gdpr_suppressions WHERE workspace_id = ${workspaceId}`;
+    expect(stored.length).toBeGreaterThanOrEqual(4);
+    expect(stored.every((row) => /^[0-9a-f]{64}$/.test(row.h))).toBe(true);
   });
 });

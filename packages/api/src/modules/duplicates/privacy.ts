@@ -3,11 +3,20 @@ import { and, eq, or } from "drizzle-orm";
 import { tableRecords } from "../../platform/privacy/export-sources";
 import type { PrivacyHandler } from "../../platform/privacy/registry";
 
+/** The merges the contact took part in, as the survivor or the merged one. */
+const ofContact = (workspaceId: string, contactId: string) =>
+  and(
+    eq(contactMerges.workspaceId, workspaceId),
+    or(eq(contactMerges.survivorId, contactId), eq(contactMerges.mergedContactId, contactId)),
+  )!;
+
 /**
  * GDPR: a merge keeps the merged contact's row and what moved for 30 days, so it can be
  * undone. That is the person's data: exported with the contact that was kept (or the one
- * merged, by its id), deleted when either is erased. Candidate pairs and dismissals hold
- * ids only and go with the contact (foreign keys).
+ * merged, by its id), deleted when either is erased. Before that, the erasure learns from
+ * these records the person's other addresses and names here (the merged contacts', the
+ * survivor's before the merge), so they are suppressed and cleared too. Candidate pairs and
+ * dismissals hold ids only and go with the contact (foreign keys).
  */
 export const duplicatesPrivacy: PrivacyHandler = {
   module: "duplicates",
@@ -38,22 +47,30 @@ export const duplicatesPrivacy: PrivacyHandler = {
           mergedContact: contactMerges.mergedContact,
           survivorBefore: contactMerges.survivorBefore,
         },
-        and(
-          eq(contactMerges.workspaceId, workspaceId),
-          or(eq(contactMerges.survivorId, contactId), eq(contactMerges.mergedContactId, contactId)),
-        )!,
+        ofContact(workspaceId, contactId),
       ),
     },
   ],
+  async contactIdentity(tx, workspaceId, contactId) {
+    // A merge re-points the merged contact's own merges to the survivor, so a chain of
+    // merges is all found under the last survivor.
+    const rows = await tx
+      .select({
+        mergedContact: contactMerges.mergedContact,
+        survivorBefore: contactMerges.survivorBefore,
+        survivorAfter: contactMerges.survivorAfter,
+      })
+      .from(contactMerges)
+      .where(ofContact(workspaceId, contactId));
+    const snapshots = rows.flatMap((row) => [row.mergedContact, row.survivorBefore, row.survivorAfter]);
+    const text = (value: unknown): value is string => typeof value === "string" && value.length > 0;
+    return {
+      emails: snapshots.map((s) => s.email).filter(text),
+      terms: snapshots.flatMap((s) => [s.email, s.name, s.phone]).filter(text),
+    };
+  },
   async eraseContact(tx, workspaceId, contactId) {
-    await tx
-      .delete(contactMerges)
-      .where(
-        and(
-          eq(contactMerges.workspaceId, workspaceId),
-          or(eq(contactMerges.survivorId, contactId), eq(contactMerges.mergedContactId, contactId)),
-        ),
-      );
+    await tx.delete(contactMerges).where(ofContact(workspaceId, contactId));
   },
   restricts: (subject) => (subject.kind === "contact" ? ["duplicate detection and merging"] : []),
 };

@@ -35,6 +35,12 @@ export interface EraseContext {
   terms?: string[];
 }
 
+/** Values that identified a contact, as found in a module's records (never persisted or logged). */
+export interface ContactIdentity {
+  emails: string[];
+  terms: string[];
+}
+
 /** Columns a handler erases, as "table.column" (checked against the inventory by a test). */
 type ColumnRef = `${string}.${string}`;
 
@@ -52,6 +58,12 @@ export interface PrivacyHandler {
   exportContact?(workspaceId: string, contactId: string): ExportFile[];
   /** Erase (anonymize or delete) the user's personal data, inside the erasure transaction. */
   eraseUser?(tx: Tx, userId: string, ctx: EraseContext): Promise<void>;
+  /**
+   * Contact erasure: the other addresses and identifying values (name, phone) this module keeps
+   * of the same person in the workspace (e.g. a contact merged into this one), read before any
+   * handler erases, so that every address the person had is suppressed and every name cleared.
+   */
+  contactIdentity?(tx: Tx, workspaceId: string, contactId: string): Promise<ContactIdentity>;
   /** Erase the contact's personal data and data naming it, inside the erasure transaction. */
   eraseContact?(tx: Tx, workspaceId: string, contactId: string, ctx: EraseContext): Promise<void>;
   /**
@@ -103,6 +115,18 @@ export class PrivacyRegistry {
       if (subject.kind === "contact" && h.eraseContact)
         await h.eraseContact(tx, subject.workspaceId, subject.contactId, ctx);
     }
+  }
+
+  /** Every handler's `contactIdentity`, joined (call before `eraseSubject`). */
+  async contactIdentity(tx: Tx, workspaceId: string, contactId: string): Promise<ContactIdentity> {
+    const found: ContactIdentity = { emails: [], terms: [] };
+    for (const h of this.handlers) {
+      const identity = await h.contactIdentity?.(tx, workspaceId, contactId);
+      if (!identity) continue;
+      found.emails.push(...identity.emails);
+      found.terms.push(...identity.terms);
+    }
+    return found;
   }
 
   /** Every handler's workspace hook, in registration order (inside the deletion's transaction). */

@@ -9,8 +9,9 @@ import { auditOperation, type ErasureContext } from "./context";
 
 /**
  * Art. 17 for a contact, answered by the workspace: every module erases what it
- * holds of the contact (privacy registry), the address is suppressed against
- * re-import, and the operation is logged and audited. Irreversible.
+ * holds of the contact (privacy registry), every address the person had here (the
+ * contact's and those the modules still hold, e.g. of merged contacts) is suppressed
+ * against re-import, and the operation is logged and audited. Irreversible.
  */
 export async function eraseContact(
   ctx: ErasureContext,
@@ -40,10 +41,19 @@ export async function eraseContact(
       status: "in_progress",
     });
     await auditOperation(tx, actor, "gdpr.contact_erasure.started", workspaceId, op.id, contactId, "contact");
-    const addresses = contact.email ? [normalizeAddress(contact.email)] : [];
-    const terms = [contact.email, contact.name, contact.phone].filter(
-      (t): t is string => !!t && t !== "Erased contact",
-    );
+    // The person's other addresses and names that modules still hold (e.g. of contacts merged
+    // into this one) are suppressed and cleared too, before the records holding them go.
+    const kept = await registry.contactIdentity(tx, workspaceId, contactId);
+    const addresses = [
+      ...new Set([contact.email, ...kept.emails].filter((e): e is string => !!e).map(normalizeAddress)),
+    ];
+    const terms = [
+      ...new Set(
+        [contact.email, contact.name, contact.phone, ...kept.terms].filter(
+          (t): t is string => !!t && t !== "Erased contact",
+        ),
+      ),
+    ];
     await registry.eraseSubject(
       tx,
       { kind: "contact", workspaceId, contactId },
