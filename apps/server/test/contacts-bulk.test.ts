@@ -140,4 +140,26 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
     ).toBe("NOT_FOUND");
     expect(await count({ company: "Acme" })).toBe(ACME - 1);
   });
+
+  it("leaves erased contacts (GDPR Art. 17) out of the list, its count, bulk actions and the export", async () => {
+    const ws = (await owner.client.workspaces.create.mutate({ name: `Erased on ${driver}` })).id;
+    const add = async (name: string) =>
+      (await owner.client.contacts.create.mutate({ workspaceId: ws, name, source: "import" })).id;
+    const gone = await add("Erin Gone");
+    await add("Kim Kept");
+    await owner.client.gdpr.eraseContact.mutate({ workspaceId: ws, contactId: gone, reason: "request" });
+    // Every filter an anonymous row still fits: none, its source, its new name.
+    for (const filter of [{}, { source: "import" as const }, { search: "erased" }]) {
+      const names = (await owner.client.contacts.list.query({ workspaceId: ws, ...filter })).items.map((c) => c.name);
+      const counted = (await owner.client.contacts.count.query({ workspaceId: ws, ...filter })).count;
+      expect([filter, names, counted]).toEqual([filter, "search" in filter ? [] : ["Kim Kept"], names.length]);
+    }
+    const tagged = await owner.client.contacts.bulk.mutate({ workspaceId: ws, filter: {}, action: "tag", tag: "all" });
+    expect(tagged.result).toEqual({ matched: 1, changed: 1, skipped: 0 });
+    expect(await app.query`SELECT tags FROM contacts WHERE id = ${gone}`).toEqual([{ tags: [] }]);
+    const csv = await fetch(`${app.url}/api/contacts/export?workspaceId=${ws}&format=csv&columns=name`, {
+      headers: { authorization: `Bearer ${owner.accessToken}` },
+    });
+    expect((await csv.text()).trim().split("\r\n")).toEqual(["name", "Kim Kept"]);
+  });
 });

@@ -22,6 +22,7 @@ import { DomainError, badRequest, conflict, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
+import { contactNotErased } from "../../platform/privacy/operations";
 import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
 import type { Actor } from "../../platform/actor";
 import {
@@ -414,11 +415,15 @@ export class ContactService {
     });
   }
 
-  /** The list's filters as SQL conditions (shared by the list and its count). */
+  /**
+   * The list's filters as SQL conditions (shared by the list, its count, its export and bulk
+   * actions by filter). Erased contacts are never among them, as in search.
+   */
   filterConditions(input: ContactFilterInput): (SQL | undefined)[] {
     const conditions: (SQL | undefined)[] = [
       eq(contacts.workspaceId, input.workspaceId),
       input.deleted ? isNotNull(contacts.deletedAt) : isNull(contacts.deletedAt),
+      contactNotErased(contacts.id),
     ];
     if (input.tag) conditions.push(arrayContains(contacts.tags, [input.tag]));
     if (input.company) conditions.push(sql`lower(${contacts.company}) = ${input.company.toLowerCase()}`);

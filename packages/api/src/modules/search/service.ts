@@ -19,6 +19,7 @@ import type { InteractionType } from "@rapport/core";
 import { queryRows, queryRowsPrepared } from "@rapport/db";
 import { sql, type SQL } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
+import { contactNotErased } from "../../platform/privacy/operations";
 import type { SearchQueryInput, SearchSuggestInput, SearchType } from "./schemas";
 import { deleteUnusedTerms } from "./terms";
 
@@ -422,12 +423,6 @@ async function rowsAskingTypo<R extends object>(
   return rows.filter((row) => row.listed === true);
 }
 
-/** Not erased (GDPR Art. 17): an erased contact's row stays, anonymous, and must not be found. */
-const notErased = (contactId: SQL) => sql`NOT EXISTS (
-  SELECT 1 FROM gdpr_operations o
-  WHERE o.subject_kind = 'contact' AND o.subject_id = ${contactId}
-    AND o.type = 'contact_erasure' AND o.status = 'completed')`;
-
 const restricted = (contactId: SQL) => sql`EXISTS (
   SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${contactId})`;
 
@@ -500,7 +495,7 @@ export class SearchService {
   private async searchContacts(workspaceId: string, plan: QueryPlan, limit: number): Promise<SearchGroup<ContactHit>> {
     // One more than the page, to know whether there is more.
     const take = limit + 1;
-    const inWorkspace = sql`c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND ${notErased(sql`c.id`)}`;
+    const inWorkspace = sql`c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND ${contactNotErased(sql`c.id`)}`;
     const candidates = new Candidates<ContactRow>();
     const whole = normalizeQuery(plan.text);
     // Exact matches sort first in each field's order, then its prefixes. The range is

@@ -1,5 +1,5 @@
 import { gdprOperations, type Executor, type GdprOperationStatus, type GdprSubjectKind } from "@rapport/db";
-import { eq } from "drizzle-orm";
+import { eq, sql, type SQLWrapper } from "drizzle-orm";
 
 /**
  * The GDPR operations log (gdpr_operations): one row per data-subject request —
@@ -49,3 +49,12 @@ export async function setOperationStatus(
     .set({ status, updatedAt: now, ...(status === "completed" ? { completedAt: now } : {}) })
     .where(eq(gdprOperations.id, operationId));
 }
+
+/**
+ * Not erased (GDPR Art. 17): an erased contact's row stays, anonymous ("Erased contact"), for
+ * the aggregates that count it; it is not found, listed, counted, exported or changed in bulk.
+ */
+export const contactNotErased = (contactId: SQLWrapper) => sql`NOT EXISTS (
+  SELECT 1 FROM gdpr_operations o
+  WHERE o.subject_kind = 'contact' AND o.subject_id = ${contactId}
+    AND o.type = 'contact_erasure' AND o.status = 'completed')`;
