@@ -141,6 +141,25 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
     expect(await count({ company: "Acme" })).toBe(ACME - 1);
   });
 
+  it('refuses a tag holding a separator ("," everywhere): it would come back from an export as two', async () => {
+    const bulk = await errorOf(
+      owner.client.contacts.bulk.mutate({
+        workspaceId,
+        filter: { company: "Globex" },
+        action: "tag",
+        tag: "vip, lead",
+      }),
+    );
+    expect(bulk.code).toBe("BAD_REQUEST");
+    expect(bulk.message).toMatch(/must not contain/);
+    const [contact] = (await owner.client.contacts.list.query({ workspaceId, company: "Globex", limit: 1 })).items;
+    const update = await errorOf(
+      owner.client.contacts.update.mutate({ workspaceId, contactId: contact!.id, patch: { tags: ["vip;lead"] } }),
+    );
+    expect(update.code).toBe("BAD_REQUEST");
+    expect(await count({ company: "Globex", tag: "vip" })).toBe(0);
+  });
+
   it("leaves erased contacts (GDPR Art. 17) out of the list, its count, bulk actions and the export", async () => {
     const ws = (await owner.client.workspaces.create.mutate({ name: `Erased on ${driver}` })).id;
     const add = async (name: string) =>

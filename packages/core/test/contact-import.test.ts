@@ -1,6 +1,8 @@
 /** Reading an import row: the mapping guessed from headers, one rule per field (the form's), tags split once. */
 import { describe, expect, it } from "vitest";
-import { guessMapping, mappingProblem, readImportRow, splitTags } from "../src/schemas";
+import { guessMapping, listContactsInput, mappingProblem, readImportRow, splitTags, tagsSchema } from "../src/schemas";
+
+const ID = "00000000-0000-4000-8000-000000000001";
 
 describe("contact import rows", () => {
   it("guesses fields from common header spellings, each field once", () => {
@@ -24,6 +26,16 @@ describe("contact import rows", () => {
 
   it("splits tags on ',' and, for older files, ';'", () => {
     expect(splitTags(" vip, lead;partner ,, ")).toEqual(["vip", "lead", "partner"]);
+  });
+
+  it("refuses a tag holding a separator: its export would come back as two tags", () => {
+    for (const tag of ["vip, lead", "vip;lead"]) {
+      const parsed = tagsSchema.safeParse([tag]);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toMatch(/must not contain/);
+      expect(listContactsInput.safeParse({ workspaceId: ID, tag }).success).toBe(false);
+    }
+    expect(tagsSchema.parse(["VIP", "lead-2026"])).toEqual(["lead-2026", "vip"]);
   });
 
   it("reads a good row through the form's rules and names every bad cell", () => {

@@ -5,7 +5,26 @@ import { dateSchema, emailSchema, idSchema, optionalText, pageFields, requiredTe
 const MAX_TAGS = 50;
 const BULK_MAX = 1_000;
 
-const tagSchema = requiredText(50).transform((tag) => tag.toLowerCase());
+/**
+ * The tag separator everywhere: the form, the import and the exports write and read ",".
+ * ";" (what imports took before) is still read, in the form and in files, so old files
+ * keep working; a tag can therefore contain neither (a tag written with one would come
+ * back from its export as two).
+ */
+export const TAG_SEPARATOR = ",";
+const TAG_SPLIT = /[,;]/;
+
+/** "a, b;c" → ["a", "b", "c"] (empty pieces dropped). */
+export function splitTags(text: string): string[] {
+  return text
+    .split(TAG_SPLIT)
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+}
+
+const tagSchema = requiredText(50)
+  .refine((tag) => !TAG_SPLIT.test(tag), 'must not contain "," or ";" (they separate tags)')
+  .transform((tag) => tag.toLowerCase());
 
 export const tagsSchema = z
   .array(tagSchema)

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { idSchema, requiredText } from "./common";
-import { contactFields, tagsSchema } from "./contacts";
+import { contactFields, splitTags, tagsSchema } from "./contacts";
 
 /**
  * Contact imports (CSV/XLSX): the fields a column can map to, how headers are guessed,
@@ -9,22 +9,6 @@ import { contactFields, tagsSchema } from "./contacts";
 
 /** Rows a file may have (the header row not counted). */
 export const IMPORT_MAX_ROWS = 100_000;
-
-/**
- * The tag separator everywhere: the form, the import and the exports write and read ",".
- * ";" (what imports took before) is still read, in the form and in files, so old files
- * keep working; a tag can therefore contain neither.
- */
-export const TAG_SEPARATOR = ",";
-const TAG_SPLIT = /[,;]/;
-
-/** "a, b;c" → ["a", "b", "c"] (empty pieces dropped). */
-export function splitTags(text: string): string[] {
-  return text
-    .split(TAG_SPLIT)
-    .map((tag) => tag.trim())
-    .filter(Boolean);
-}
 
 export const IMPORT_FIELDS = ["name", "firstName", "lastName", "email", "company", "title", "phone", "tags"] as const;
 export type ImportField = (typeof IMPORT_FIELDS)[number];
