@@ -304,6 +304,33 @@ describe.each(drivers)("contact import on %s", (driver) => {
     );
   });
 
+  it("flags a row whose address reaches an existing contact's mailbox (the duplicates module's rule)", async () => {
+    const ana = await owner.client.contacts.create.mutate({
+      workspaceId,
+      name: "Ana Lima",
+      email: "ana.lima@gmail.com",
+    });
+    (app.clock as ManualClock).advance(1_000);
+    const importId = await uploaded(
+      ["Name,Email", "A. Lima,analima+x@gmail.com", "Other Ana,ana.lima@example.org"].join("\n"),
+    );
+    const preview = await owner.client.imports.preview.query({ workspaceId, importId });
+    expect(preview.rows.map((row) => row.possibleDuplicate?.contactId ?? null)).toEqual([ana.id, null]);
+    expect(preview.rows[0]!.possibleDuplicate!.reasons).toEqual(["email"]);
+    await owner.client.imports.start.mutate({
+      workspaceId,
+      importId,
+      mapping: preview.mapping,
+      badRows: "skip",
+      existing: "fill",
+    });
+    const done = await finished(importId);
+    expect(done).toMatchObject({ status: "completed", created: 2, flagged: 1 });
+    expect(done.problems.map((p) => [p.row, p.outcome, p.field, p.contactId])).toEqual([
+      [2, "flagged", "email", ana.id],
+    ]);
+  });
+
   it("keeps a mapping as a template that maps another file with the same headers", async () => {
     const file = "Who,Mail,Firm\nGus,gus@import.example,Hooli\n";
     const importId = await uploaded(file);

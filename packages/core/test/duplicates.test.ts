@@ -4,6 +4,7 @@ import {
   compareContacts,
   companyMatchKey,
   emailMatchKey,
+  emailMatchProbe,
   findDuplicatePairs,
   likelyDuplicates,
   nameSimilarity,
@@ -28,6 +29,15 @@ describe("email keys", () => {
     // A company domain may route a dot or a + to another mailbox: only the case is folded.
     expect(emailMatchKey("Ana.Lima+x@Acme.com")).toBe("ana.lima+x@acme.com");
     expect(emailMatchKey("not-an-address")).toBeNull();
+  });
+
+  it("probes every address with the same key by its domains and the untagged mailbox's letters", () => {
+    const gmail = { domains: ["gmail.com", "googlemail.com"], mailbox: "analima" };
+    for (const address of ["Ana.Lima+crm@GoogleMail.com", "analima+x@gmail.com", "ana.lima@gmail.com"])
+      expect(emailMatchProbe(address)).toEqual(gmail);
+    expect(emailMatchProbe("ana.lima+news@outlook.com")).toEqual({ domains: ["outlook.com"], mailbox: "analima" });
+    expect(emailMatchProbe("Ana.Lima+x@Acme.com")).toEqual({ domains: ["acme.com"], mailbox: "analima" });
+    expect(emailMatchProbe("not-an-address")).toBeNull();
   });
 });
 

@@ -93,6 +93,26 @@ export function emailMatchKey(email: string): string | null {
   return local ? `${local}@${domain}` : null;
 }
 
+/**
+ * What a database narrows a search for `email`'s mailbox by before `emailMatchKey` decides: the
+ * domains that deliver to the same mailboxes, and the letters and digits of the local part
+ * before any `+` (every address with the same key has the same ones). In SQL the stored side is
+ * `split_part(lower(email), '@', 2)` and
+ * `regexp_replace(split_part(split_part(lower(email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g')`.
+ */
+export function emailMatchProbe(email: string): { domains: string[]; mailbox: string } | null {
+  if (!emailMatchKey(email)) return null;
+  const lower = email.trim().toLowerCase();
+  const at = lower.lastIndexOf("@");
+  const domain = lower.slice(at + 1);
+  const canonical = DOTS_AND_TAGS_IGNORED[domain];
+  const domains = canonical
+    ? Object.keys(DOTS_AND_TAGS_IGNORED).filter((other) => DOTS_AND_TAGS_IGNORED[other] === canonical)
+    : [domain];
+  const mailbox = untagged(lower.slice(0, at)).replace(/[^a-z0-9]/g, "");
+  return mailbox ? { domains, mailbox } : null;
+}
+
 function untagged(local: string): string {
   const plus = local.indexOf("+");
   return plus < 0 ? local : local.slice(0, plus);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   companyMatchKey,
-  emailMatchKey,
+  emailMatchProbe,
   escapeLike,
   findDuplicatePairs,
   likelyDuplicates,
@@ -289,14 +289,12 @@ export class DuplicatesService {
     input: { name: string; email?: string | null; company?: string | null; phone?: string | null },
   ): Promise<{ matches: (DuplicateContact & { score: number; reasons: DuplicateReason[] })[] }> {
     const conditions = [];
-    const emailKey = input.email ? emailMatchKey(input.email) : null;
-    if (emailKey) {
-      const [local, domain] = splitAddress(emailKey);
-      const domains = domain === "gmail.com" ? ["gmail.com", "googlemail.com"] : [domain];
-      // Letters and digits of the untagged mailbox: a superset of what the core rule matches.
+    const emailProbe = input.email ? emailMatchProbe(input.email) : null;
+    if (emailProbe) {
+      // A superset of what the core rule matches (indexed, migration 0029).
       conditions.push(
-        sql`(split_part(lower(c.email), '@', 2) = ANY(${pgArray(domains)}::text[])
-             AND regexp_replace(split_part(split_part(lower(c.email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g') = ${local.replace(/[^a-z0-9]/g, "")})`,
+        sql`(split_part(lower(c.email), '@', 2) = ANY(${pgArray(emailProbe.domains)}::text[])
+             AND regexp_replace(split_part(split_part(lower(c.email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g') = ${emailProbe.mailbox})`,
       );
     }
     const digits = input.phone?.replace(/\D/g, "") ?? "";
@@ -804,11 +802,6 @@ function parseJson<T>(value: T | string): T {
 
 function jsonText(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-function splitAddress(key: string): [string, string] {
-  const at = key.lastIndexOf("@");
-  return [key.slice(0, at), key.slice(at + 1)];
 }
 
 function isUuid(value: string): boolean {

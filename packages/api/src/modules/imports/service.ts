@@ -12,7 +12,13 @@ import {
   type ImportMapping,
   type ImportOptions,
 } from "@rapport/core/schemas";
-import { type DuplicateReason, type KeyedContact, keyContact, likelyDuplicatesAmong } from "@rapport/core";
+import {
+  type DuplicateReason,
+  emailMatchProbe,
+  type KeyedContact,
+  keyContact,
+  likelyDuplicatesAmong,
+} from "@rapport/core";
 import { contactImports, contactImportTemplates, queryRows, type Executor } from "@rapport/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { conflict, DomainError, notFound } from "../../errors";
@@ -786,8 +792,9 @@ const CANDIDATES_PER_RULE = 20;
  * The existing contacts (created before `before`, live, not restricted) that rows about to
  * be created probably are: the best per row, keyed by row number. One statement for the
  * whole batch: the database narrows each row to the contacts sharing its number's last six
- * digits or its folded company and the first two letters of its folded name (both indexed,
- * migration 0025); the rules in `@rapport/core` decide, as for the contact form's check.
+ * digits, its folded company and the first two letters of its folded name (both indexed,
+ * migration 0025) or its address's mailbox (`emailMatchProbe`, indexed, migration 0029);
+ * the rules in `@rapport/core` decide, as for the contact form's check.
  * Duplicates among the file's own rows are left to the workspace's duplicates scan.
  */
 async function possibleDuplicates(
@@ -800,7 +807,10 @@ async function possibleDuplicates(
     const digits = contact.phone?.replace(/\D/g, "") ?? "";
     const tail = digits.length >= 6 ? digits.slice(-6) : null;
     const company = contact.company?.trim() ? contact.company : null;
-    return tail || company ? [{ n: row, tail, name: contact.name, company }] : [];
+    const email = contact.email ? emailMatchProbe(contact.email) : null;
+    return tail || company || email
+      ? [{ n: row, tail, name: contact.name, company, mailbox: email?.mailbox, domains: email?.domains.join(",") }]
+      : [];
   });
   const found = new Map<number, PossibleDuplicate>();
   if (probes.length === 0) return found;
@@ -815,7 +825,8 @@ async function possibleDuplicates(
     rows: string;
   }>(
     db,
-    sql`WITH i AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(probes)}::jsonb) AS i(n int, tail text, name text, company text))
+    sql`WITH i AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(probes)}::jsonb)
+                     AS i(n int, tail text, name text, company text, mailbox text, domains text))
         SELECT d.id, d.name, d.email, d.phone, d.company, string_agg(d.n::text, ',') AS rows FROM (
           SELECT i.n, c.id, c.name, c.email, c.phone, c.company FROM i
           CROSS JOIN LATERAL (
@@ -835,6 +846,16 @@ async function possibleDuplicates(
               AND c.created_at < ${before}::timestamptz
             LIMIT ${CANDIDATES_PER_RULE}) c
           WHERE i.company IS NOT NULL
+          UNION
+          SELECT i.n, c.id, c.name, c.email, c.phone, c.company FROM i
+          CROSS JOIN LATERAL (
+            SELECT c.id, c.name, c.email, c.phone, c.company FROM contacts c
+            WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
+              AND split_part(lower(c.email), '@', 2) = ANY(string_to_array(i.domains, ','))
+              AND regexp_replace(split_part(split_part(lower(c.email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g') = i.mailbox
+              AND c.created_at < ${before}::timestamptz
+            LIMIT ${CANDIDATES_PER_RULE}) c
+          WHERE i.mailbox IS NOT NULL
         ) d
         WHERE NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = d.id)
         GROUP BY d.id, d.name, d.email, d.phone, d.company`,
