@@ -195,7 +195,7 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "contacts.bulk": {
     input: (f) => ({
       workspaceId: f.workspaceId,
-      filter: { tag: "vip", company: "Acme", search: "Ana", source: "manual", deleted: false },
+      filter: { tag: "vip", company: "Acme", search: "Ana", source: "manual", deleted: false, deletedAt: daysAgo(1) },
       action: "tag",
       tag: "fair",
     }),

@@ -19,7 +19,8 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
   let workspaceId: string;
 
   beforeAll(async () => {
-    app = await createTestApp({ driver });
+    // The real clock: a bulk delete's batches run at different instants, and must still share one.
+    app = await createTestApp({ driver, clock: { now: () => new Date() } });
     [owner, outsider] = await Promise.all([app.signUp("Owner"), app.signUp("Outsider")]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: `Bulk on ${driver}` })).id;
     for (let start = 0; start < ACME; start += 1_000) {
@@ -100,7 +101,12 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
       action: "untag",
       tag: "x",
     });
-    expect(result).toEqual({ jobId: null, matched: 30, result: { matched: 30, changed: 30, skipped: 0 } });
+    expect(result).toEqual({
+      jobId: null,
+      matched: 30,
+      result: { matched: 30, changed: 30, skipped: 0 },
+      deletedAt: null,
+    });
     expect(await count({ tag: "x" })).toBe(0);
   });
 
@@ -180,5 +186,127 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
       headers: { authorization: `Bearer ${owner.accessToken}` },
     });
     expect((await csv.text()).trim().split("\r\n")).toEqual(["name", "Kim Kept"]);
+  });
+
+  it("undoes a bulk delete exactly: its filter at its deletedAt brings back what it removed, across the job's batches", async () => {
+    const before = await count({ deleted: true });
+    const [earlier] = (await owner.client.contacts.list.query({ workspaceId, company: "Acme", limit: 1 })).items;
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [earlier!.id] });
+    const deleted = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { company: "Acme" },
+      action: "delete",
+    });
+    expect(deleted.matched).toBe(ACME - 2);
+    expect(deleted.deletedAt).toBeInstanceOf(Date);
+    expect((await finished(deleted.jobId!)).state).toBe("completed");
+    expect(await count({ deleted: true })).toBe(before + ACME - 1);
+    expect(await count({ deleted: true, company: "Acme" })).toBe(ACME);
+    const undo = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { company: "Acme", deleted: true, deletedAt: deleted.deletedAt! },
+      action: "restore",
+    });
+    // More than one batch, one instant: the undo's filter selects every one of them, and only them.
+    expect(undo.matched).toBe(ACME - 2);
+    expect((await finished(undo.jobId!)).state).toBe("completed");
+    expect(await count({ company: "Acme" })).toBe(ACME - 2);
+    // The contact deleted on its own before stays deleted.
+    expect(await count({ deleted: true })).toBe(before + 1);
+    const bin = await owner.client.contacts.list.query({ workspaceId, deleted: true, company: "Acme", limit: 10 });
+    expect(bin.items.map((c) => c.id)).toContain(earlier!.id);
+  });
+
+  it("a dry run counts exactly what the action would act on and changes nothing", async () => {
+    const dry = await owner.client.contacts.bulk.mutate({
+      workspaceId,
+      filter: { company: "Globex" },
+      action: "delete",
+      dryRun: true,
+    });
+    expect(dry).toEqual({ jobId: null, matched: 30, result: null, deletedAt: null });
+    expect(await count({ company: "Globex" })).toBe(30);
+  });
+
+  describe("the search filter: the search box's word rule, with the other filters", () => {
+    let ws: string;
+    beforeAll(async () => {
+      ws = (await owner.client.workspaces.create.mutate({ name: `Search list on ${driver}` })).id;
+      await owner.client.contacts.bulkCreate.mutate({
+        workspaceId: ws,
+        contacts: [
+          { name: "Anna Jensen-Holt", email: "anna@holt.example", tags: ["vip"] },
+          { name: "Zoë Jensen", company: "Nørd AS" },
+          { name: "Benjamin Holt", company: "Jensen & Co", tags: ["vip"] },
+          { name: "Jens Olsen", email: "jens@olsen.example" },
+          { name: "Karl Jensenius", email: "karl@example.org", source: "import" },
+        ],
+      });
+    });
+    const names = async (filter: Record<string, unknown>, sort: "name" | "created" = "name") => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: { name: string }[]; nextCursor: string | null } = await owner.client.contacts.list.query({
+          workspaceId: ws,
+          sort,
+          limit: 2,
+          cursor,
+          ...filter,
+        });
+        seen.push(...page.items.map((c) => c.name));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const counted = async (filter: Record<string, unknown>) =>
+      owner.client.contacts.count.query({ workspaceId: ws, ...filter });
+
+    it("matches a word anywhere (name, company), case and accents folded, every word required", async () => {
+      expect(await names({ search: "jensen" })).toEqual([
+        "Anna Jensen-Holt",
+        "Benjamin Holt",
+        "Karl Jensenius",
+        "Zoë Jensen",
+      ]);
+      expect(await counted({ search: "jensen" })).toEqual({ count: 4, exact: true });
+      expect(await names({ search: "JENSEN holt" })).toEqual(["Anna Jensen-Holt", "Benjamin Holt"]);
+      expect(await names({ search: "zoe" })).toEqual(["Zoë Jensen"]);
+      expect(await names({ search: "nord" })).toEqual(["Zoë Jensen"]);
+      expect(await names({ search: "olsen.example" })).toEqual(["Jens Olsen"]);
+      expect(await names({ search: "%" })).toEqual([]);
+      expect(await counted({ search: "%" })).toEqual({ count: 0, exact: true });
+    });
+
+    it("combines with tag and source filters and keeps the chosen sort", async () => {
+      expect(await names({ search: "jensen", tag: "vip" })).toEqual(["Anna Jensen-Holt", "Benjamin Holt"]);
+      expect(await counted({ search: "jensen", tag: "vip" })).toEqual({ count: 2, exact: true });
+      expect(await names({ search: "jensen", source: "import" })).toEqual(["Karl Jensenius"]);
+      const created = await names({ search: "jensen" }, "created");
+      expect([...created].sort()).toEqual(await names({ search: "jensen" }));
+    });
+
+    it("export and bulk act on the same contacts the list shows", async () => {
+      const csv = await fetch(
+        `${app.url}/api/contacts/export?workspaceId=${ws}&format=csv&search=jensen&tag=vip&sort=name&columns=name`,
+        { headers: { authorization: `Bearer ${owner.accessToken}` } },
+      );
+      expect((await csv.text()).trim().split("\r\n")).toEqual(["name", "Anna Jensen-Holt", "Benjamin Holt"]);
+      const dry = await owner.client.contacts.bulk.mutate({
+        workspaceId: ws,
+        filter: { search: "jensen", tag: "vip" },
+        action: "delete",
+        dryRun: true,
+      });
+      expect(dry.matched).toBe(2);
+      const tagged = await owner.client.contacts.bulk.mutate({
+        workspaceId: ws,
+        filter: { search: "jensen" },
+        action: "tag",
+        tag: "nordic",
+      });
+      expect(tagged.result).toEqual({ matched: 4, changed: 4, skipped: 0 });
+      expect(await names({ tag: "nordic" })).toEqual(await names({ search: "jensen" }));
+    });
   });
 });

@@ -391,5 +391,9 @@ describe.each(["postgres", "pglite"] as const)("contacts.count on %s", (driver) 
     await owner.client.contacts.create.mutate({ workspaceId, name: "One more" });
     expect(await owner.client.contacts.count.query({ workspaceId })).toEqual({ count: 10_000, exact: false });
     expect(await owner.client.contacts.count.query({ workspaceId, search: "one" })).toEqual({ count: 1, exact: true });
+    // The bulk actions act on every match: asked, they count past the bound.
+    const dry = await owner.client.contacts.bulk.mutate({ workspaceId, filter: {}, action: "delete", dryRun: true });
+    expect(dry).toMatchObject({ matched: 10_001, jobId: null, result: null });
+    expect(await owner.client.contacts.count.query({ workspaceId })).toEqual({ count: 10_000, exact: false });
   }, 120_000);
 });

@@ -1,7 +1,9 @@
 /**
  * Acting on every contact the list's filters select, in Chromium: a workspace with more
  * matching contacts than a list page loads, filtered by employer, tagged in one action
- * (a job with a progress bar), then all of them deleted; contacts outside the filter stay.
+ * (a job with a progress bar), then all of them deleted (the confirmation naming the server's
+ * exact count) and brought back by the toast's Undo; a search-box narrowing deleted and
+ * restored all at once from Recently deleted; contacts outside the filter stay.
  * Runs axe-core on the list with the bulk panel open.
  */
 import { readFileSync } from "node:fs";
@@ -65,10 +67,32 @@ describe.each(drivers)("bulk operations on the filtered list on %s", (driver) =>
       expect(file).toHaveLength(ACME + 1);
 
       await page.getByRole("button", { name: `Delete all ${ACME.toLocaleString("en-US")}…` }).click();
-      await page.getByRole("button", { name: `Confirm: delete all ${ACME.toLocaleString("en-US")}` }).click();
+      // The confirmation names the server's exact count.
+      await page.getByRole("button", { name: `Confirm: delete ${ACME.toLocaleString("en-US")} contacts` }).click();
       await page.getByText(`Deleted ${ACME.toLocaleString("en-US")} contacts.`).waitFor({ timeout: 30_000 });
       expect((await owner.client.contacts.count.query({ workspaceId })).count).toBe(1);
       expect((await owner.client.contacts.count.query({ workspaceId, deleted: true })).count).toBe(ACME);
+
+      // Undo in the toast brings back exactly those (a job too: more than run in the request).
+      await page.getByRole("button", { name: "Undo" }).click();
+      await page.getByText(`Restored ${ACME.toLocaleString("en-US")} contacts.`).waitFor({ timeout: 30_000 });
+      expect((await owner.client.contacts.count.query({ workspaceId })).count).toBe(ACME + 1);
+      expect((await owner.client.contacts.count.query({ workspaceId, deleted: true })).count).toBe(0);
+
+      // The search box narrows the same list, with the employer filter: word prefixes anywhere
+      // in the name ("Acme 10", "Acme 100"…"Acme 109", "Acme 1000"…"Acme 1099").
+      await page.getByRole("searchbox", { name: "Search contacts" }).fill("10");
+      await page.getByText("Act on all 111 matching").click();
+      await page.getByRole("button", { name: "Delete all 111…" }).click();
+      await page.getByRole("button", { name: "Confirm: delete 111 contacts" }).click();
+      await page.getByText("Deleted 111 contacts.").waitFor({ timeout: 30_000 });
+      expect((await owner.client.contacts.count.query({ workspaceId, deleted: true })).count).toBe(111);
+
+      // Recently deleted restores them all at once.
+      await page.getByRole("link", { name: "Recently deleted" }).click();
+      await page.getByRole("button", { name: "Restore all 111" }).click();
+      await page.getByText("Restored 111 contacts.").waitFor({ timeout: 30_000 });
+      expect((await owner.client.contacts.count.query({ workspaceId })).count).toBe(ACME + 1);
       expect(record.errors).toEqual([]);
       await context.close();
     });

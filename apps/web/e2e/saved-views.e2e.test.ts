@@ -77,6 +77,13 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
       expect(params.get("cols")).toBe("name,email,company,title,tags");
       await expect(page.getByLabel("Employer").inputValue()).resolves.toBe("Acme");
       await page.getByText("Gina Globex").waitFor({ state: "detached" });
+
+      // The search box combines with the view's filters: the count, the bulk panel and the
+      // rows are the same set.
+      await page.getByRole("searchbox", { name: "Search contacts" }).fill("zoe");
+      await page.getByText("Act on all 1 matching").waitFor();
+      await page.getByText("Abe Acme").waitFor({ state: "detached" });
+      await page.getByText("Zoe Acme").first().waitFor();
       expect(record.errors).toEqual([]);
       await context.close();
     });

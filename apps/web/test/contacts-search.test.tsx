@@ -21,51 +21,141 @@ function hit(id: string, name: string, ranges: [number, number][]) {
 const empty = { items: [], more: false };
 
 describe("contacts list search, count and sort", () => {
-  it("the search box asks search.query once typing pauses, shows the best matches highlighted, and cancels a stale search", async () => {
-    const signals: { q: string; signal: AbortSignal | null }[] = [];
-    let releaseFirst: () => void = () => {};
+  it("the search box filters the list itself: with the other filters, in the chosen sort, counted, with bulk and export", async () => {
     const { server, user } = await renderApp({
       path: LIST,
       handlers: {
-        "contacts.list": () => ({ items: contacts(3), nextCursor: null }),
-        "search.query": async (input: { q: string }, { signal }) => {
-          signals.push({ q: input.q, signal });
-          // The first search is slow: the person types on before it answers.
-          if (signals.length === 1) await new Promise<void>((resolve) => (releaseFirst = resolve));
-          const items =
-            input.q === "jen"
-              ? [hit("00000000-0000-4000-8000-0000000000a1", "Anna Jensen-Holt", [[5, 8]])]
-              : [hit("00000000-0000-4000-8000-0000000000a2", "Jenny Stale", [[0, 2]])];
-          return { contacts: { items, more: false }, interactions: empty };
-        },
+        "contacts.list": (input: { search?: string }) =>
+          input.search === "nobody"
+            ? { items: [], nextCursor: null }
+            : { items: input.search ? contacts(2, "Jensen") : contacts(3), nextCursor: null },
+        "contacts.count": (input: { search?: string }) =>
+          input.search === "nobody" ? { count: 0, exact: true } : { count: input.search ? 2 : 3, exact: true },
+        "search.query": () => ({
+          contacts: { items: [hit("00000000-0000-4000-8000-0000000000a1", "Nobbie Dy", [[0, 3]])], more: false },
+          interactions: empty,
+        }),
       },
     });
     await screen.findByRole("checkbox", { name: "Select Person 001" });
-    const box = screen.getByRole("searchbox", { name: "Search contacts" });
-    await user.type(box, "je");
-    await waitFor(() => expect(signals).toHaveLength(1));
+    await user.type(screen.getByRole("textbox", { name: "Tag filter" }), "vip");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Sort by" }), "name");
+    await user.type(screen.getByRole("searchbox", { name: "Search contacts" }), "jen");
+    // The rows shown are the list's, asked with the search and every other filter, in its sort.
+    expect(await screen.findByRole("checkbox", { name: "Select Jensen 001" })).toBeInTheDocument();
+    await waitFor(() =>
+      expect(server.callsTo("contacts.list").at(-1)!.input).toMatchObject({ search: "jen", tag: "vip", sort: "name" }),
+    );
     // Typing quickly is one request, not one per key.
-    expect(signals[0]!.q).toBe("je");
-    await user.type(box, "n");
-    await waitFor(() => expect(signals.map((s) => s.q)).toEqual(["je", "jen"]));
-    // The stale search was cancelled, and its late answer does not replace the new one.
-    await waitFor(() => expect(signals[0]!.signal?.aborted).toBe(true));
-    releaseFirst();
-
-    const results = await screen.findByRole("list", { name: "Best matches" });
-    await waitFor(() => expect(within(results).getAllByRole("listitem")[0]!.textContent).toContain("Jensen"));
-    const link = within(results).getByRole("link", { name: "Anna Jensen-Holt" });
-    expect(link).toHaveAttribute("href", `/w/${WORKSPACE_ID}/contacts/00000000-0000-4000-8000-0000000000a1`);
-    expect(link.querySelector("mark")?.textContent).toBe("Jen");
-    expect(within(results).queryByText(/Stale/)).toBeNull();
-    expect(server.callsTo("search.query").at(-1)!.input).toMatchObject({
+    expect(
+      server
+        .callsTo("contacts.list")
+        .filter((call) => call.input.search)
+        .map((c) => c.input.search),
+    ).toEqual(["jen"]);
+    expect(await screen.findByText("2 matches")).toBeInTheDocument();
+    expect(server.callsTo("contacts.count").at(-1)!.input).toEqual({
       workspaceId: WORKSPACE_ID,
-      q: "jen",
-      types: ["contact"],
+      deleted: false,
+      search: "jen",
+      tag: "vip",
     });
-    // The list itself is not asked to search.
-    expect(server.callsTo("contacts.list").some((call) => call.input.search)).toBe(false);
+    // Bulk actions and the export act on that same set, and the grid still sorts.
+    expect(screen.getByText("Act on all 2 matching")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Export CSV" })).toBeInTheDocument();
+    expect(screen.getByRole("grid", { name: "Contacts" })).toBeInTheDocument();
+    expect(screen.queryByText(/the tag, employer and source filters apply to the list/)).toBeNull();
+    // The ranked search is not what the list shows…
+    expect(server.callsTo("search.query")).toHaveLength(0);
     expect(new URL(window.location.href).searchParams.get("q")).toBe("jen");
+
+    // …it only suggests close matches when the search box's words match nothing.
+    await user.clear(screen.getByRole("textbox", { name: "Tag filter" }));
+    await user.clear(screen.getByRole("searchbox", { name: "Search contacts" }));
+    await user.type(screen.getByRole("searchbox", { name: "Search contacts" }), "nobody");
+    expect(await screen.findByText("No contacts match “nobody”.")).toBeInTheDocument();
+    const close = await screen.findByRole("list", { name: "Best matches" });
+    expect(within(close).getByRole("link", { name: "Nobbie Dy" })).toHaveAttribute(
+      "href",
+      `/w/${WORKSPACE_ID}/contacts/00000000-0000-4000-8000-0000000000a1`,
+    );
+    expect(screen.queryByText(/Act on all/)).toBeNull();
+    expect(server.unhandled).toEqual([]);
+  });
+
+  it("over the count's bound, the bulk panel says '10,000+', confirms the server's exact number, and Undo restores that delete", async () => {
+    const deletedAt = new Date("2026-05-01T10:00:00.000Z");
+    const { server, user } = await renderApp({
+      path: `${LIST}?company=Acme`,
+      handlers: {
+        "contacts.list": () => ({ items: contacts(100), nextCursor: "cursor-100" }),
+        "contacts.count": () => ({ count: 10_000, exact: false }),
+        "contacts.bulk": (input: { action: string; dryRun?: boolean }) =>
+          input.dryRun
+            ? { jobId: null, matched: 12_345, result: null, deletedAt: null }
+            : input.action === "delete"
+              ? { jobId: null, matched: 12_345, result: { matched: 12_345, changed: 12_345, skipped: 0 }, deletedAt }
+              : {
+                  jobId: null,
+                  matched: 12_345,
+                  result: { matched: 12_345, changed: 12_345, skipped: 0 },
+                  deletedAt: null,
+                },
+      },
+    });
+    await user.click(await screen.findByText("Act on all 10,000+ matching"));
+    expect(screen.queryByText(/all 10,000 /)).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Delete all 10,000+…" }));
+    // The confirmation names what the server will act on, counted exactly (a dry run).
+    await user.click(await screen.findByRole("button", { name: "Confirm: delete 12,345 contacts" }));
+    const calls = () => server.callsTo("contacts.bulk").map((call) => call.input);
+    expect(calls()[0]).toMatchObject({
+      workspaceId: WORKSPACE_ID,
+      filter: { company: "Acme" },
+      action: "delete",
+      dryRun: true,
+    });
+    await waitFor(() => expect(calls()).toHaveLength(2));
+    expect(calls()[1]).toMatchObject({ filter: { company: "Acme" }, action: "delete" });
+    expect(calls()[1]!.dryRun).toBeFalsy();
+
+    // Undo in the toast restores exactly what that delete removed: its filter, at its instant.
+    expect(await screen.findByText("Deleted 12,345 contacts.")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Undo" }));
+    await waitFor(() => expect(calls()).toHaveLength(3));
+    expect(calls()[2]).toEqual({
+      workspaceId: WORKSPACE_ID,
+      filter: { company: "Acme", deleted: true, deletedAt },
+      action: "restore",
+    });
+    expect(await screen.findByText("Restored 12,345 contacts.")).toBeInTheDocument();
+    expect(server.unhandled).toEqual([]);
+  });
+
+  it("Recently deleted restores every deleted contact at once", async () => {
+    const { server, user } = await renderApp({
+      path: `${LIST}/deleted`,
+      handlers: {
+        "contacts.list": () => ({
+          items: contacts(3, "Gone").map((c) => ({ ...c, deletedAt: new Date() })),
+          nextCursor: "cursor-3",
+        }),
+        "contacts.count": () => ({ count: 240, exact: true }),
+        "contacts.bulk": () => ({
+          jobId: null,
+          matched: 240,
+          result: { matched: 240, changed: 240, skipped: 0 },
+          deletedAt: null,
+        }),
+      },
+    });
+    await screen.findByText("Gone 001");
+    await user.click(await screen.findByRole("button", { name: "Restore all 240" }));
+    expect(server.callsTo("contacts.count").at(-1)!.input).toEqual({ workspaceId: WORKSPACE_ID, deleted: true });
+    expect(await screen.findByText("Restored 240 contacts.")).toBeInTheDocument();
+    expect(server.callsTo("contacts.bulk").map((call) => call.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, filter: { deleted: true }, action: "restore" },
+    ]);
     expect(server.unhandled).toEqual([]);
   });
 

@@ -84,7 +84,10 @@ export const listContactsInput = z.strictObject({
   company: requiredText(200).optional(),
   source: z.enum(CONTACT_SOURCES).optional(),
   updatedSince: dateSchema.optional(),
-  /** Prefix match on name, email or company. */
+  /**
+   * Every word of it starts a word of the contact (name, email, company, title, phone,
+   * tags), case and accents aside: the search box's word rule.
+   */
   search: requiredText(200).optional(),
   /** The "Recently deleted" view: soft-deleted contacts still restorable. */
   deleted: z.boolean().default(false),
@@ -122,7 +125,15 @@ export const CONTACT_BULK_ACTIONS = ["tag", "untag", "delete", "restore"] as con
 export const contactBulkInput = z
   .strictObject({
     workspaceId: idSchema,
-    filter: countContactsInput.omit({ workspaceId: true }),
+    filter: countContactsInput.omit({ workspaceId: true }).extend({
+      /**
+       * Deleted at exactly this instant: with restore, the contacts one bulk delete removed
+       * (every contact it deletes gets the instant it answered as `deletedAt`).
+       */
+      deletedAt: dateSchema.optional(),
+    }),
+    /** Only count what the filter selects (the exact number the action would act on); change nothing. */
+    dryRun: z.boolean().default(false),
     action: z.enum(CONTACT_BULK_ACTIONS),
     tag: tagSchema.optional(),
   })

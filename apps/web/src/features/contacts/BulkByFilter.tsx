@@ -7,10 +7,11 @@ import { showToast } from "../../components/toast";
 import { authedFetch, getAccessToken } from "../../session";
 import { trpc, type RouterInputs } from "../../trpc";
 import { isJobFinished, useJobProgress } from "../jobs/useJobProgress";
+import { describeError } from "../../errors";
 import { refreshLists } from "./cache";
 
 type Filter = RouterInputs["contacts"]["bulk"]["filter"];
-type Action = "tag" | "untag" | "delete";
+type Action = "tag" | "untag" | "delete" | "restore";
 
 const COLUMNS = CONTACT_LIST_COLUMNS;
 const COLUMN_LABELS: Record<ContactListColumn, string> = {
@@ -49,7 +50,18 @@ async function downloadExport(
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-const DONE: Record<Action, string> = { tag: "Tagged", untag: "Untagged", delete: "Deleted" };
+const DONE: Record<Action, string> = { tag: "Tagged", untag: "Untagged", delete: "Deleted", restore: "Restored" };
+
+/** "all 1,234", or "all 10,000+" when the list's count stopped at its bound. */
+export function allText({ count, exact }: { count: number; exact: boolean }): string {
+  return `all ${count.toLocaleString()}${exact ? "" : "+"}`;
+}
+
+/** What a finished bulk delete can undo: the same filter, restricted to the instant it deleted at. */
+interface Undoable {
+  filter: Filter;
+  deletedAt: Date;
+}
 
 /**
  * Acts on every contact the list's filters select, not only the loaded rows: add or remove
@@ -65,23 +77,47 @@ type BulkJob = ReturnType<typeof useBulkJob>;
  */
 export function useBulkJob(workspaceId: string) {
   const queryClient = useQueryClient();
-  const [running, setRunning] = useState<{ action: Action; jobId: string } | null>(null);
+  const utils = trpc.useUtils();
+  const [running, setRunning] = useState<{ action: Action; jobId: string; undo?: Undoable } | null>(null);
   const { progress } = useJobProgress(running?.jobId ?? null);
 
-  const finish = (action: Action, changed: number | null) => {
+  const finish = (action: Action, changed: number | null, undo?: Undoable) => {
     void refreshLists(queryClient, workspaceId);
+    void refreshLists(queryClient, workspaceId, true);
+    void utils.contacts.count.invalidate({ workspaceId });
     showToast({
       message:
         changed === null
           ? `${DONE[action]} every matching contact.`
           : `${DONE[action]} ${changed.toLocaleString()} contact${changed === 1 ? "" : "s"}.`,
+      // Undo restores exactly what this delete removed: its filter, at the instant it deleted.
+      ...(undo && changed !== 0
+        ? {
+            action: {
+              label: "Undo",
+              run: async () => {
+                try {
+                  const started = await utils.client.contacts.bulk.mutate({
+                    workspaceId,
+                    filter: { ...undo.filter, deleted: true, deletedAt: undo.deletedAt },
+                    action: "restore",
+                  });
+                  if (started.jobId) setRunning({ action: "restore", jobId: started.jobId });
+                  else finish("restore", started.result?.changed ?? 0);
+                } catch (error) {
+                  showToast({ tone: "error", message: `Could not restore: ${describeError(error).message}` });
+                }
+              },
+            },
+          }
+        : {}),
     });
   };
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: reacts to the job finishing, once
   useEffect(() => {
     if (running && isJobFinished(progress) && progress?.state === "completed") {
-      finish(running.action, progress.done);
+      finish(running.action, progress.done, running.undo);
       setRunning(null);
     }
   }, [progress?.state]);
@@ -120,14 +156,20 @@ export function BulkByFilter({
   job: BulkJob;
   filter: Filter;
   sort: string;
-  matching: number;
+  /** The list's count: exact, or its bound when there are more. */
+  matching: { count: number; exact: boolean };
   /** The export's columns: the list view's, kept in its address. */
   columns: ContactListColumn[];
   onColumnsChange(columns: ContactListColumn[]): void;
 }) {
   const id = useId();
   const [tag, setTag] = useState("");
-  const [confirming, setConfirming] = useState(false);
+  // The exact number a delete would act on, asked of the server before confirming.
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [counting, setCounting] = useState(false);
+  const filterKey = JSON.stringify(filter);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a number counted for another filter is not asked to confirm
+  useEffect(() => setConfirming(null), [filterKey]);
   const [exportError, setExportError] = useState<string | null>(null);
   const exportAs = (format: "csv" | "xlsx") => {
     setExportError(null);
@@ -139,19 +181,29 @@ export function BulkByFilter({
   const { running, finish, follow } = job;
 
   const run = (action: Action) => {
-    setConfirming(false);
+    setConfirming(null);
     bulk.mutate(
       { workspaceId, filter, action, ...(action === "delete" ? {} : { tag: tag.trim() }) },
       {
         onSuccess: (started) => {
-          if (started.jobId) follow({ action, jobId: started.jobId });
-          else finish(action, started.result?.changed ?? 0);
+          const undo = started.deletedAt ? { filter, deletedAt: started.deletedAt } : undefined;
+          if (started.jobId) follow({ action, jobId: started.jobId, undo });
+          else finish(action, started.result?.changed ?? 0, undo);
         },
       },
     );
   };
+  // The list's count stops at its bound; the delete acts on every match, so the server
+  // counts them exactly (a dry run) and the confirmation names that number.
+  const askToDelete = () => {
+    setCounting(true);
+    bulk.mutate(
+      { workspaceId, filter, action: "delete", dryRun: true },
+      { onSuccess: (counted) => setConfirming(counted.matched), onSettled: () => setCounting(false) },
+    );
+  };
   const busy = bulk.isPending || running !== null;
-  const all = `all ${matching.toLocaleString()}`;
+  const all = allText(matching);
 
   return (
     <details className="cl-bulk-all">
@@ -167,13 +219,18 @@ export function BulkByFilter({
         <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("untag")}>
           Remove tag from {all}
         </button>
-        {confirming ? (
-          <button type="button" className="button-danger" disabled={busy} onClick={() => run("delete")}>
-            Confirm: delete {all}
-          </button>
+        {confirming !== null ? (
+          <>
+            <button type="button" className="button-danger" disabled={busy} onClick={() => run("delete")}>
+              Confirm: delete {confirming.toLocaleString()} contact{confirming === 1 ? "" : "s"}
+            </button>
+            <button type="button" className="link-button" onClick={() => setConfirming(null)}>
+              Cancel
+            </button>
+          </>
         ) : (
-          <button type="button" className="button-danger" disabled={busy} onClick={() => setConfirming(true)}>
-            Delete {all}…
+          <button type="button" className="button-danger" disabled={busy} onClick={askToDelete}>
+            {counting ? "Counting…" : `Delete ${all}…`}
           </button>
         )}
       </div>

@@ -75,24 +75,25 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
       });
   }, [viewKey, applied.columns.join(",")]);
 
-  // Text in the search box: the best matches of the workspace's search (ranked, typo-tolerant)
-  // instead of the list. Stale searches are cancelled as the person types on.
-  const query = applied.search.trim().slice(0, 200);
-  const searching = query.length > 0;
-  const found = trpc.search.query.useQuery(
-    { workspaceId, q: query, types: ["contact"], limit: SEARCH_LIMIT },
-    { enabled: searching, placeholderData: keepPreviousData, trpc: { abortOnUnmount: true } },
-  );
-  const hits = found.data?.contacts.items ?? [];
-
+  // Text in the search box filters the list itself (every word starts a word of the contact,
+  // as in the search's word step), with the other filters and in the chosen sort: the rows
+  // shown, their count, the bulk actions and the export are one set. The ranked,
+  // typo-tolerant search only suggests close matches when that set is empty.
   const list = trpc.contacts.list.useInfiniteQuery(input, {
     getNextPageParam: (page) => page.nextCursor ?? undefined,
     placeholderData: keepPreviousData,
-    enabled: !searching,
   });
   const { limit: _limit, sort: _sort, ...countInput } = input;
-  const total = trpc.contacts.count.useQuery(countInput, { enabled: !searching, placeholderData: keepPreviousData });
+  const total = trpc.contacts.count.useQuery(countInput, { placeholderData: keepPreviousData });
   const rows = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
+  const query = input.search ?? "";
+  const onlySearch = Boolean(query) && !input.tag && !input.company && !input.source;
+  const noRows = !list.isPending && !list.isPlaceholderData && !list.error && rows.length === 0;
+  const close = trpc.search.query.useQuery(
+    { workspaceId, q: query, types: ["contact"], limit: SUGGESTION_LIMIT },
+    { enabled: onlySearch && noRows, trpc: { abortOnUnmount: true } },
+  );
+  const suggestions = onlySearch && noRows ? (close.data?.contacts.items ?? []) : [];
 
   // Multi-select (id → name, for the toast and labels); cleared when the view changes.
   const [selected, setSelected] = useState<ReadonlyMap<string, string>>(new Map());
@@ -155,13 +156,8 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   const notFound = describeError(list.error).code === "NOT_FOUND" && rows.length === 0;
   const updating = list.isFetching && list.isPlaceholderData;
   const totalText = total.data ? countText(total.data, filtered) : null;
-  const liveText = searching
-    ? found.isFetching
-      ? "Searching…"
-      : found.data
-        ? searchSummary(hits.length, found.data.contacts.more)
-        : ""
-    : list.isPending || updating
+  const liveText =
+    list.isPending || updating
       ? "Updating the list…"
       : totalText
         ? `List updated: ${totalText}.`
@@ -262,11 +258,6 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             ))}
           </select>
         </div>
-        {searching && (applied.tag.trim() || applied.company.trim() || applied.source) ? (
-          <p className="muted small cl-search-note">
-            The search looks through every contact; the tag, employer and source filters apply to the list.
-          </p>
-        ) : null}
         {filtered && (
           <button
             type="button"
@@ -283,29 +274,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         {liveText}
       </p>
 
-      {searching ? (
-        found.error && hits.length === 0 ? (
-          <ErrorMessage error={found.error}>
-            <button type="button" className="button-secondary" onClick={() => void found.refetch()}>
-              Try again
-            </button>
-          </ErrorMessage>
-        ) : found.isPending ? (
-          <p className="muted cl-state">Searching…</p>
-        ) : hits.length === 0 ? (
-          <div className="card cl-empty">
-            <p>No contacts match “{query}”.</p>
-          </div>
-        ) : (
-          <>
-            <p className="cl-count muted small">
-              {searchSummary(hits.length, found.data?.contacts.more ?? false)}
-              {found.isFetching ? " · updating…" : ""}
-            </p>
-            <SearchResults workspaceId={workspaceId} hits={hits} />
-          </>
-        )
-      ) : notFound ? (
+      {notFound ? (
         <ErrorMessage error={list.error}>
           <p>This workspace does not exist or you are not a member.</p>
         </ErrorMessage>
@@ -321,7 +290,13 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         <div className="card cl-empty">
           {filtered ? (
             <>
-              <p>No contacts match these filters.</p>
+              <p>{onlySearch ? `No contacts match “${query}”.` : "No contacts match these filters."}</p>
+              {suggestions.length > 0 && (
+                <>
+                  <p className="muted small">Close matches (typos, words inside words):</p>
+                  <SearchResults workspaceId={workspaceId} hits={suggestions} />
+                </>
+              )}
               <button
                 type="button"
                 className="button-secondary"
@@ -380,7 +355,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             </span>
           </div>
           {deleteError ? <ErrorMessage error={deleteError} /> : null}
-          {!searching && total.data && total.data.count > 0 && (
+          {total.data && total.data.count > 0 && (
             <BulkByFilter
               workspaceId={workspaceId}
               filter={{
@@ -390,7 +365,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
                 search: countInput.search,
               }}
               sort={applied.sort}
-              matching={total.data.count}
+              matching={total.data}
               columns={applied.columns}
               onColumnsChange={(columns) => set("columns", columns)}
               job={bulkJob}
@@ -416,19 +391,13 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
   );
 }
 
-/** Best matches shown for a search (the search ranks, it does not page). */
-const SEARCH_LIMIT = 50;
+/** Close matches suggested when the search box's words match no contact. */
+const SUGGESTION_LIMIT = 10;
 
 /** "1,234 contacts", "10,000+ contacts", "3 matches". */
 function countText({ count, exact }: { count: number; exact: boolean }, filtered: boolean): string {
   const noun = filtered ? (count === 1 && exact ? "match" : "matches") : count === 1 && exact ? "contact" : "contacts";
   return `${count.toLocaleString()}${exact ? "" : "+"} ${noun}`;
-}
-
-function searchSummary(shown: number, more: boolean): string {
-  if (shown === 0) return "No matches.";
-  if (more) return `The ${shown} best matches (there are more: type more to narrow)`;
-  return `${shown} ${shown === 1 ? "match" : "matches"}`;
 }
 
 function listSummary(pages: number, rows: number, hasMore: boolean, filtered: boolean): string {

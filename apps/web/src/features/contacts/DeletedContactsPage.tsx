@@ -9,6 +9,7 @@ import { dateFormat } from "../../components/time";
 import { useSentinel } from "./hooks";
 import { deletedListInput, lastListSearch } from "./listParams";
 import { showToast } from "../../components/toast";
+import { allText, BulkJobStatus, useBulkJob } from "./BulkByFilter";
 import "./contacts.css";
 
 /** How long the API keeps soft-deleted contacts (SOFT_DELETE_RETENTION_DAYS). */
@@ -29,6 +30,16 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
   const sentinel = useSentinel<HTMLDivElement>(() => {
     if (canLoadMore) void list.fetchNextPage();
   }, canLoadMore);
+  // Every deleted contact at once (a bulk delete's worth), through the bulk restore: a job
+  // with progress beyond what runs in the request.
+  const total = trpc.contacts.count.useQuery({ workspaceId, deleted: true });
+  const job = useBulkJob(workspaceId);
+  const restoreAll = trpc.contacts.bulk.useMutation({
+    onSuccess: (started) => {
+      if (started.jobId) job.follow({ action: "restore", jobId: started.jobId });
+      else job.finish("restore", started.result?.changed ?? 0);
+    },
+  });
 
   return (
     <div className="ct-page">
@@ -62,6 +73,20 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
         </div>
       ) : (
         <>
+          {total.data && total.data.count > 0 && (
+            <p>
+              <button
+                type="button"
+                className="button-secondary"
+                disabled={restoreAll.isPending || job.running !== null}
+                onClick={() => restoreAll.mutate({ workspaceId, filter: { deleted: true }, action: "restore" })}
+              >
+                {restoreAll.isPending ? "Restoring…" : `Restore ${allText(total.data)}`}
+              </button>
+            </p>
+          )}
+          {restoreAll.error ? <ErrorMessage error={restoreAll.error} /> : null}
+          <BulkJobStatus job={job} />
           <ul className="dl-list" aria-labelledby={`${id}-title`}>
             {rows.map((contact) => (
               <DeletedRow key={contact.id} workspaceId={workspaceId} contact={contact} />

@@ -20,6 +20,8 @@ interface BulkJob {
   input: ContactBulkInput;
   actorId: string;
   jobId: string;
+  /** A delete's instant (ISO), the same for every batch and every retry of the job. */
+  at?: string;
 }
 
 export interface BulkResult {
@@ -44,13 +46,23 @@ export class ContactBulkService {
     private readonly contactService: ContactService,
   ) {}
 
-  /** Small selections at once; larger ones as a job whose progress is `jobId`. */
+  /**
+   * Small selections at once; larger ones as a job whose progress is `jobId`. A dry run
+   * only counts, exactly, what the action would act on. A delete stamps every contact it
+   * removes with one instant, answered as `deletedAt`: restoring with that filter and
+   * `deletedAt` brings back exactly those contacts (its undo).
+   */
   async start(
     input: ContactBulkInput,
     actor: Actor,
-  ): Promise<{ jobId: string | null; matched: number; result: BulkResult | null }> {
+  ): Promise<{ jobId: string | null; matched: number; result: BulkResult | null; deletedAt: Date | null }> {
     const matched = await this.count(input);
-    if (matched <= INLINE_LIMIT) return { jobId: null, matched, result: await this.run(input, actor.actorId, null) };
+    if (input.dryRun) return { jobId: null, matched, result: null, deletedAt: null };
+    const at = this.deps.clock.now();
+    const deletedAt = input.action === "delete" ? at : null;
+    if (matched <= INLINE_LIMIT) {
+      return { jobId: null, matched, result: await this.run(input, actor.actorId, null, at), deletedAt };
+    }
     const jobId = randomUUID();
     await this.deps.progress.begin(jobId, {
       kind: `contacts.bulk.${input.action}`,
@@ -58,8 +70,12 @@ export class ContactBulkService {
       state: "queued",
       total: matched,
     });
-    await this.deps.queue.enqueue<BulkJob>(CONTACT_BULK_JOB, { input, actorId: actor.actorId, jobId }, { jobId });
-    return { jobId, matched, result: null };
+    await this.deps.queue.enqueue<BulkJob>(
+      CONTACT_BULK_JOB,
+      { input, actorId: actor.actorId, jobId, at: at.toISOString() },
+      { jobId },
+    );
+    return { jobId, matched, result: null, deletedAt };
   }
 
   private async count(input: ContactBulkInput): Promise<number> {
@@ -74,7 +90,12 @@ export class ContactBulkService {
     return this.contactService.filterConditions({ ...input.filter, workspaceId: input.workspaceId });
   }
 
-  async run(input: ContactBulkInput, actorId: string, progress: ProgressReporter | null): Promise<BulkResult> {
+  async run(
+    input: ContactBulkInput,
+    actorId: string,
+    progress: ProgressReporter | null,
+    at: Date = this.deps.clock.now(),
+  ): Promise<BulkResult> {
     const total = await this.count(input);
     const result: BulkResult = { matched: total, changed: 0, skipped: 0 };
     let after = "00000000-0000-0000-0000-000000000000";
@@ -92,6 +113,7 @@ export class ContactBulkService {
         input,
         actorId,
         ids.map((row) => row.id),
+        at,
       );
       result.changed += batch.changed;
       result.skipped += batch.skipped;
@@ -105,13 +127,15 @@ export class ContactBulkService {
     input: ContactBulkInput,
     actorId: string,
     ids: string[],
+    started: Date,
   ): Promise<{ changed: number; skipped: number }> {
     const workspaceId = input.workspaceId;
     const idList = JSON.stringify(ids);
     const inBatch = sql`c.workspace_id = ${workspaceId}::uuid
       AND c.id IN (SELECT jsonb_array_elements_text(${idList}::jsonb)::uuid)`;
     const now = this.deps.clock.now();
-    const at = now.toISOString();
+    // A delete's batches share the operation's instant (see start); other actions stamp each batch's.
+    const at = (input.action === "delete" ? started : now).toISOString();
     return this.deps.transaction(async (tx) => {
       let changed: { id: string }[];
       let skipped = 0;
@@ -179,7 +203,12 @@ export function contactBulkJobs(deps: ServiceDeps): JobDefinition[] {
           scope: { workspaceId: job.input.workspaceId, minRole: "member" },
         });
         try {
-          const result = await deps.services.contactBulk.run(job.input, job.actorId, progress);
+          const result = await deps.services.contactBulk.run(
+            job.input,
+            job.actorId,
+            progress,
+            job.at ? new Date(job.at) : undefined,
+          );
           await progress.complete();
           return result;
         } catch (error) {

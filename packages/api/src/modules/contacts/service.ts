@@ -1,4 +1,4 @@
-import { WireDate } from "@rapport/core";
+import { prefixTsQuery, WireDate } from "@rapport/core";
 import { contacts, isoInstantText, queryRows, queryRowsPrepared, type Executor, type Tx } from "@rapport/db";
 import {
   and,
@@ -33,7 +33,11 @@ import {
   type NewContact,
 } from "@rapport/core/schemas";
 
-type ContactFilterInput = CountContactsInput & { updatedSince?: Date };
+type ContactFilterInput = CountContactsInput & {
+  updatedSince?: Date;
+  /** Deleted at exactly this instant (a job's input carries it as its ISO text). */
+  deletedAt?: Date | string;
+};
 
 /** A contact as the API shows it: every column but the search text the database derives. */
 const { searchText: _searchText, searchDoc: _searchDoc, ...contactRow } = getTableColumns(contacts);
@@ -429,14 +433,18 @@ export class ContactService {
     if (input.company) conditions.push(sql`lower(${contacts.company}) = ${input.company.toLowerCase()}`);
     if (input.source) conditions.push(eq(contacts.source, input.source));
     if (input.updatedSince) conditions.push(gte(contacts.updatedAt, input.updatedSince));
+    if (input.deletedAt) {
+      conditions.push(sql`${contacts.deletedAt} = ${new Date(input.deletedAt).toISOString()}::timestamptz`);
+    }
     if (input.search) {
-      const prefix = `${escapeLike(input.search.toLowerCase())}%`;
+      // The search box's word rule (search's word step): every word of the query starts a
+      // word of the contact's stored search document (name, the parts of its email, company,
+      // title, phone digits, tags), case and accents folded. A query without letters or
+      // digits has no words and matches nothing. The query is folded once per statement,
+      // not per row (the list's statements are prepared; see search's tsQueryOnce).
+      const words = prefixTsQuery(input.search);
       conditions.push(
-        or(
-          sql`lower(${contacts.name}) LIKE ${prefix}`,
-          sql`lower(${contacts.email}) LIKE ${prefix}`,
-          sql`lower(${contacts.company}) LIKE ${prefix}`,
-        ),
+        words ? sql`${contacts.searchDoc} @@ (SELECT to_tsquery('simple', search_fold(${words})))` : sql`false`,
       );
     }
     return conditions;
@@ -678,8 +686,4 @@ function toRow(workspaceId: string, input: NewContact, actorId: string, now: Dat
     source: input.source,
     createdBy: actorId,
   };
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (ch) => `\\${ch}`);
 }
