@@ -257,6 +257,41 @@ describe("GDPR erasure and restriction", () => {
       );
     });
 
+    it("clears free text that names her as a word, not text that merely contains her name's letters", async () => {
+      const { id: ws } = await owner.client.workspaces.create.mutate({ name: "Word boundaries" });
+      const vera = await owner.client.contacts.create.mutate({ workspaceId: ws, name: "Vera" });
+      const other = await owner.client.contacts.create.mutate({ workspaceId: ws, name: "Otto Other" });
+      const note = async (summary: string, participants?: { email: string; displayName: string; role: "attendee" }[]) =>
+        (
+          await owner.client.interactions.create.mutate({
+            workspaceId: ws,
+            contactId: other.id,
+            type: participants ? "meeting" : "note",
+            ...(participants ? { direction: "inbound" as const } : {}),
+            occurredAt: new Date("2026-05-01T10:00:00Z"),
+            summary,
+            ...(participants ? { participants } : {}),
+          })
+        ).interaction;
+      const named = await note("Lunch with Vera (and her team)");
+      const dotted = await note("Call vera.");
+      const veranda = await note("New veranda chairs for the office");
+      const several = await note("Several options; overall fine", [
+        { email: "v.assistant@elsewhere.example", displayName: "Veracity Desk", role: "attendee" },
+      ]);
+      await owner.client.gdpr.eraseContact.mutate({ workspaceId: ws, contactId: vera.id, reason: "request" });
+      const summaries = new Map(
+        (await app.sql`SELECT id, summary FROM interactions WHERE workspace_id = ${ws}`).map((r) => [r.id, r.summary]),
+      );
+      expect(summaries.get(named.id)).toBeNull();
+      expect(summaries.get(dotted.id)).toBeNull();
+      expect(summaries.get(veranda.id)).toBe("New veranda chairs for the office");
+      expect(summaries.get(several.id)).toBe("Several options; overall fine");
+      const [participant] =
+        await app.sql`SELECT display_name FROM interaction_participants WHERE email = 'v.assistant@elsewhere.example'`;
+      expect(participant!.display_name).toBe("Veracity Desk");
+    });
+
     it("the request is in the operations log with its due date", async () => {
       const ops = await owner.client.gdpr.operations.query({ workspaceId });
       const op = ops.find((o) => o.type === "contact_erasure" && o.subjectId === zeldaId)!;

@@ -1,5 +1,5 @@
 import { interactionParticipants, interactions, type Tx } from "@rapport/db";
-import { and, asc, count, eq, inArray, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import { countOf, keyset, tableRecords, toJson } from "../../platform/privacy/export-sources";
 import type { PrivacyHandler } from "../../platform/privacy/registry";
 import { ownedOrCreatedBy } from "../workspaces/public";
@@ -120,18 +120,17 @@ export const interactionsPrivacy: PrivacyHandler = {
       .set({ subject: null, summary: null })
       .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.contactId, contactId)));
     // Free text elsewhere in the workspace that names the person (e.g. a meeting with them logged on another contact).
-    // One pass over the workspace's interactions for all terms (LIKE patterns, wildcards escaped).
+    // One pass over the workspace's interactions for all terms, each as whole words.
     const exact = [...new Set((ctx.terms ?? []).map((t) => t.trim().toLowerCase()).filter((t) => t.length > 0))];
     const needles = exact.filter((t) => t.length >= 3);
     if (needles.length > 0) {
-      const patterns = likePatterns(needles);
       await tx
         .update(interactions)
         .set({ subject: null, summary: null })
         .where(
           and(
             eq(interactions.workspaceId, workspaceId),
-            sql`lower(concat_ws(' ', ${interactions.subject}, ${interactions.summary})) LIKE ANY (ARRAY[${sql.join(patterns, sql`, `)}]::text[])`,
+            namedIn(sql`lower(concat_ws(' ', ${interactions.subject}, ${interactions.summary}))`, needles),
           ),
         );
     }
@@ -172,9 +171,7 @@ export const interactionsPrivacy: PrivacyHandler = {
             eq(interactionParticipants.workspaceId, workspaceId),
             or(
               inArray(sql`lower(trim(${interactionParticipants.displayName}))`, exact),
-              needles.length > 0
-                ? sql`lower(${interactionParticipants.displayName}) LIKE ANY (ARRAY[${sql.join(likePatterns(needles), sql`, `)}]::text[])`
-                : undefined,
+              needles.length > 0 ? namedIn(sql`lower(${interactionParticipants.displayName})`, needles) : undefined,
             ),
           ),
         );
@@ -182,7 +179,36 @@ export const interactionsPrivacy: PrivacyHandler = {
   },
 };
 
+/** A letter, digit or "_": what a word is made of, on either side of a name. */
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
+/** What Postgres' regular expressions treat as an operator; escaped, each stands for itself. */
+const REGEX_OPERATOR = /[\\^$.|?*+()[\]{}]/g;
+
+/**
+ * Patterns (Postgres regular expressions over lower-cased text) matching each needle as whole
+ * words: where it starts or ends with a letter or digit, the text must not go on with another
+ * there. Erasing "Ana" clears "Call with Ana" and leaves "banana"; a needle's own characters
+ * are taken literally. Letters outside ASCII may count as a boundary in a C locale, which
+ * errs towards clearing.
+ */
+function wordPatterns(needles: string[]): SQL[] {
+  return needles.map((needle) => {
+    const start = WORD_CHAR.test(needle.at(0) ?? "") ? "(^|[^[:alnum:]_])" : "";
+    const end = WORD_CHAR.test(needle.at(-1) ?? "") ? "($|[^[:alnum:]_])" : "";
+    return sql`${`${start}${needle.replace(REGEX_OPERATOR, (c) => `\\${c}`)}${end}`}`;
+  });
+}
+
 /** `%needle%` LIKE patterns, wildcards escaped. */
-function likePatterns(needles: string[]) {
+function likePatterns(needles: string[]): SQL[] {
   return needles.map((n) => sql`${`%${n.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+}
+
+/**
+ * Whether lower-cased `text` names one of `needles` as whole words (see wordPatterns); the
+ * LIKE, which any such text also matches, spares most rows the regular expressions.
+ */
+function namedIn(text: SQL, needles: string[]): SQL {
+  return sql`(${text} LIKE ANY (ARRAY[${sql.join(likePatterns(needles), sql`, `)}]::text[])
+    AND ${text} ~ ANY (ARRAY[${sql.join(wordPatterns(needles), sql`, `)}]::text[]))`;
 }
