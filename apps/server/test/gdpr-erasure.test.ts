@@ -257,6 +257,30 @@ describe("GDPR erasure and restriction", () => {
       );
     });
 
+    it("suppresses the other addresses she took part in interactions under, so a sync cannot record her again", async () => {
+      const { id: ws } = await owner.client.workspaces.create.mutate({ name: "Participant addresses" });
+      const uma = await owner.client.contacts.create.mutate({
+        workspaceId: ws,
+        name: "Uma Second",
+        email: "uma@work.example",
+      });
+      const other = await owner.client.contacts.create.mutate({ workspaceId: ws, name: "Otto Other" });
+      await owner.client.interactions.create.mutate({
+        workspaceId: ws,
+        contactId: other.id,
+        type: "meeting",
+        direction: "inbound",
+        occurredAt: new Date("2026-05-01T10:00:00Z"),
+        subject: "Planning",
+        participants: [{ contactId: uma.id, email: "uma.private@home.example", role: "attendee" }],
+      });
+      await owner.client.gdpr.eraseContact.mutate({ workspaceId: ws, contactId: uma.id, reason: "request" });
+      for (const email of ["uma@work.example", "Uma.Private@home.example"])
+        expect(
+          (await errorOf(owner.client.contacts.create.mutate({ workspaceId: ws, name: "Again", email }))).code,
+        ).toBe("CONFLICT");
+    });
+
     it("clears free text that names her as a word, not text that merely contains her name's letters", async () => {
       const { id: ws } = await owner.client.workspaces.create.mutate({ name: "Word boundaries" });
       const vera = await owner.client.contacts.create.mutate({ workspaceId: ws, name: "Vera" });

@@ -1,5 +1,5 @@
 import { interactionParticipants, interactions, type Tx } from "@rapport/db";
-import { and, asc, count, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNotNull, or, sql, type SQL } from "drizzle-orm";
 import { countOf, keyset, tableRecords, toJson } from "../../platform/privacy/export-sources";
 import type { PrivacyHandler } from "../../platform/privacy/registry";
 import { ownedOrCreatedBy } from "../workspaces/public";
@@ -113,6 +113,23 @@ export const interactionsPrivacy: PrivacyHandler = {
         },
       },
     ];
+  },
+  async contactIdentity(tx, workspaceId, contactId) {
+    // The addresses she was recorded under as a participant (a synced email's other address):
+    // once her contact row is anonymous they are the only record of them, and without their
+    // suppression the next sync would record her again under them.
+    const rows = await tx
+      .selectDistinct({ email: sql<string>`lower(${interactionParticipants.email})` })
+      .from(interactionParticipants)
+      .where(
+        and(
+          eq(interactionParticipants.workspaceId, workspaceId),
+          eq(interactionParticipants.contactId, contactId),
+          isNotNull(interactionParticipants.email),
+        ),
+      );
+    const emails = rows.map((row) => row.email);
+    return { emails, terms: emails };
   },
   async eraseContact(tx: Tx, workspaceId, contactId, ctx) {
     await tx
