@@ -9,18 +9,40 @@ export interface RecentContact {
 }
 
 const MAX_RECENT = 8;
-const key = (userId: string, workspaceId: string) => `rapport.recentContacts.${userId}.${workspaceId}`;
+const PREFIX = "rapport.recentContacts.";
+const key = (userId: string, workspaceId: string) => `${PREFIX}${userId}.${workspaceId}`;
 
 /**
  * The contacts the person opened lately in a workspace, newest first: ids only. The browser
  * keeps no names (personal data on a device outlives the session and any erasure); the
  * palette asks the server for them each time it opens. Lists written with names by an earlier
- * version are rewritten without them on first read.
+ * version, in any workspace, are rewritten without them at the first read.
  */
 function readIds(userId: string, workspaceId: string): string[] {
+  forgetStoredNames();
+  return readIdsAt(key(userId, workspaceId));
+}
+
+let namesForgotten = false;
+/** Once per page load: every list an earlier version wrote with names (any user, any workspace) loses them. */
+function forgetStoredNames() {
+  if (namesForgotten) return;
+  namesForgotten = true;
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const stored = localStorage.key(i);
+      if (stored?.startsWith(PREFIX)) readIdsAt(stored);
+    }
+  } catch {
+    // Storage disabled: nothing was stored.
+  }
+}
+
+/** The ids stored under `storageKey`, rewritten without names if they had them. */
+function readIdsAt(storageKey: string): string[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(localStorage.getItem(key(userId, workspaceId)) ?? "[]");
+    parsed = JSON.parse(localStorage.getItem(storageKey) ?? "[]");
   } catch {
     return [];
   }
@@ -35,13 +57,17 @@ function readIds(userId: string, workspaceId: string): string[] {
     )
     .filter((id): id is string => id !== null)
     .slice(0, MAX_RECENT);
-  if (parsed.some((item: unknown) => typeof item !== "string")) writeIds(userId, workspaceId, ids);
+  if (parsed.some((item: unknown) => typeof item !== "string")) writeIdsAt(storageKey, ids);
   return ids;
 }
 
 function writeIds(userId: string, workspaceId: string, ids: string[]) {
+  writeIdsAt(key(userId, workspaceId), ids);
+}
+
+function writeIdsAt(storageKey: string, ids: string[]) {
   try {
-    localStorage.setItem(key(userId, workspaceId), JSON.stringify(ids.slice(0, MAX_RECENT)));
+    localStorage.setItem(storageKey, JSON.stringify(ids.slice(0, MAX_RECENT)));
   } catch {
     // Storage disabled or full: nothing is remembered.
   }
