@@ -281,6 +281,37 @@ describe("GDPR erasure and restriction", () => {
         ).toBe("CONFLICT");
     });
 
+    it("suppresses the mailbox an address reaches: Gmail's dots and +tags, not another provider's", async () => {
+      const { id: ws } = await owner.client.workspaces.create.mutate({ name: "Mailboxes" });
+      const gmail = await owner.client.contacts.create.mutate({
+        workspaceId: ws,
+        name: "Gina",
+        email: "gina.lake@gmail.com",
+      });
+      const other = await owner.client.contacts.create.mutate({
+        workspaceId: ws,
+        name: "Olaf",
+        email: "olaf@corp.example",
+      });
+      for (const contactId of [gmail.id, other.id])
+        await owner.client.gdpr.eraseContact.mutate({ workspaceId: ws, contactId, reason: "request" });
+      for (const email of ["ginalake@gmail.com", "Gina.Lake+crm@googlemail.com"])
+        expect(
+          (await errorOf(owner.client.contacts.create.mutate({ workspaceId: ws, name: "Again", email }))).code,
+        ).toBe("CONFLICT");
+      expect(
+        await owner.client.contacts.bulkCreate.mutate({
+          workspaceId: ws,
+          contacts: [{ name: "G", email: "g.i.n.a.lake@gmail.com" }],
+        }),
+      ).toMatchObject({ created: 0, skippedErased: 1 });
+      // Elsewhere a + may name another mailbox.
+      await owner.client.contacts.create.mutate({ workspaceId: ws, name: "O", email: "olaf+team@corp.example" });
+      expect((await owner.client.contacts.list.query({ workspaceId: ws })).items.map((c) => c.email)).toContain(
+        "olaf+team@corp.example",
+      );
+    });
+
     it("clears free text that names her as a word, not text that merely contains her name's letters", async () => {
       const { id: ws } = await owner.client.workspaces.create.mutate({ name: "Word boundaries" });
       const vera = await owner.client.contacts.create.mutate({ workspaceId: ws, name: "Vera" });

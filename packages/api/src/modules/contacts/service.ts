@@ -23,7 +23,7 @@ import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { contactNotErased } from "../../platform/privacy/operations";
-import { addressHmac, suppressedAddresses, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
+import { suppressedAddresses, suppressionHmacs, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
 import type { Actor } from "../../platform/actor";
 import {
   CONTACT_COUNT_BOUND,
@@ -65,7 +65,7 @@ export class ContactService {
     const row = toRow(workspaceId, input, actor.actorId, this.deps.clock.now());
     // GDPR: an erased person's address is on the suppression list (keyed HMAC);
     // the same statement refuses to re-create them.
-    const suppression = row.email ? addressHmac(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : null;
+    const suppression = row.email ? suppressionHmacs(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : [];
     const [inserted] = await queryRows<
       ContactRow & {
         event_tx_id: string;
@@ -80,7 +80,8 @@ export class ContactService {
             SELECT ${row.workspaceId}::uuid, ${row.email}, ${row.name}, ${row.company}, ${row.title}, ${row.phone},
                     ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(row.tags)}::jsonb)), ${row.source}, ${row.createdBy}::uuid,
                     ${row.createdAt.toISOString()}::timestamptz, ${row.updatedAt.toISOString()}::timestamptz
-            WHERE NOT EXISTS (SELECT 1 FROM gdpr_suppressions WHERE workspace_id = ${row.workspaceId}::uuid AND address_hmac = ${suppression})
+            WHERE NOT EXISTS (SELECT 1 FROM gdpr_suppressions WHERE workspace_id = ${row.workspaceId}::uuid
+                              AND address_hmac IN (SELECT jsonb_array_elements_text(${JSON.stringify(suppression)}::jsonb)))
             ON CONFLICT (workspace_id, lower(email)) WHERE email IS NOT NULL AND deleted_at IS NULL DO NOTHING
             RETURNING *
           ), event AS (

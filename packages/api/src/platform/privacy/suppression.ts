@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { emailMatchKey } from "@rapport/core";
 import { gdprSuppressions, type Executor } from "@rapport/db";
 import { and, eq, inArray } from "drizzle-orm";
 
@@ -11,8 +12,20 @@ export function normalizeAddress(address: string): string {
   return address.trim().toLowerCase();
 }
 
-export function addressHmac(key: string, address: string): string {
+function addressHmac(key: string, address: string): string {
   return createHmac("sha256", key).update(normalizeAddress(address)).digest("hex");
+}
+
+/**
+ * The HMACs an address is suppressed and checked under: the address itself (case folded), and
+ * the mailbox it reaches where the provider ignores dots and `+tags` (emailMatchKey: erasing
+ * `ana.lima@gmail.com` also stops `analima+crm@gmail.com`, the same mailbox). Lists written
+ * before hold the first only.
+ */
+export function suppressionHmacs(key: string, address: string): string[] {
+  const mailbox = emailMatchKey(address);
+  const exact = addressHmac(key, address);
+  return mailbox && mailbox !== normalizeAddress(address) ? [exact, addressHmac(key, mailbox)] : [exact];
 }
 
 /** The subset of `addresses` (as given) that are suppressed in the workspace. */
@@ -24,8 +37,7 @@ export async function suppressedAddresses(
 ): Promise<Set<string>> {
   const byHmac = new Map<string, string[]>();
   for (const a of addresses) {
-    const h = addressHmac(key, a);
-    byHmac.set(h, [...(byHmac.get(h) ?? []), a]);
+    for (const h of suppressionHmacs(key, a)) byHmac.set(h, [...(byHmac.get(h) ?? []), a]);
   }
   if (byHmac.size === 0) return new Set();
   const rows = await db

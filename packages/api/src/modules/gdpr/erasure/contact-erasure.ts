@@ -4,7 +4,7 @@ import { notFound } from "../../../errors";
 import { appendEvents } from "../../../platform/events/outbox";
 import type { Actor } from "../../../platform/actor";
 import { recordOperation } from "../../../platform/privacy/operations";
-import { addressHmac, normalizeAddress } from "../../../platform/privacy/suppression";
+import { normalizeAddress, suppressionHmacs } from "../../../platform/privacy/suppression";
 import { auditOperation, type ErasureContext } from "./context";
 
 /**
@@ -63,9 +63,9 @@ export async function eraseContact(
       await tx
         .insert(gdprSuppressions)
         .values(
-          addresses.map((a) => ({
+          [...new Set(addresses.flatMap((a) => suppressionHmacs(deps.config.GDPR_SUPPRESSION_KEY, a)))].map((h) => ({
             workspaceId,
-            addressHmac: addressHmac(deps.config.GDPR_SUPPRESSION_KEY, a),
+            addressHmac: h,
             createdAt: now,
           })),
         )
