@@ -179,24 +179,53 @@ describe("contacts list search, count and sort", () => {
     });
   });
 
-  it("sorts by clicking a column heading, and the address keeps the sort", async () => {
+  it("sorts by clicking a column heading, both directions, with aria-sort, and the address keeps the sort", async () => {
     const { server, user } = await renderApp({
       path: LIST,
       handlers: { "contacts.list": () => ({ items: contacts(5), nextCursor: null }) },
     });
     await screen.findByRole("checkbox", { name: "Select Person 001" });
     const grid = screen.getByRole("grid", { name: "Contacts" });
-    const nameHeading = within(grid).getByRole("columnheader", { name: /Name/ });
-    expect(nameHeading).not.toHaveAttribute("aria-sort");
-    await user.click(within(nameHeading).getByRole("button", { name: /Name/ }));
-    await waitFor(() => expect(server.callsTo("contacts.list").at(-1)!.input.sort).toBe("name"));
+    const heading = (name: RegExp) => within(grid).getByRole("columnheader", { name });
+    const lastSort = () => server.callsTo("contacts.list").at(-1)!.input.sort;
+    expect(heading(/Name/)).not.toHaveAttribute("aria-sort");
+    expect(heading(/Updated/)).toHaveAttribute("aria-sort", "descending");
+
+    await user.click(within(heading(/Name/)).getByRole("button", { name: /Name/ }));
+    await waitFor(() => expect(lastSort()).toBe("name"));
     await waitFor(() => expect(new URL(window.location.href).searchParams.get("sort")).toBe("name"));
-    expect(within(grid).getByRole("columnheader", { name: /Name/ })).toHaveAttribute("aria-sort", "ascending");
+    expect(heading(/Name/)).toHaveAttribute("aria-sort", "ascending");
+    expect(heading(/Updated/)).not.toHaveAttribute("aria-sort");
+    // Again: the other way.
+    await user.click(within(grid).getByRole("button", { name: /Name/ }));
+    await waitFor(() => expect(lastSort()).toBe("name_desc"));
+    expect(heading(/Name/)).toHaveAttribute("aria-sort", "descending");
+
+    for (const [label, first, second] of [
+      [/Email/, "email", "email_desc"],
+      [/Company/, "company", "company_desc"],
+    ] as const) {
+      await user.click(within(grid).getByRole("button", { name: label }));
+      await waitFor(() => expect(lastSort()).toBe(first));
+      expect(heading(label)).toHaveAttribute("aria-sort", "ascending");
+      await user.click(within(grid).getByRole("button", { name: label }));
+      await waitFor(() => expect(lastSort()).toBe(second));
+      expect(heading(label)).toHaveAttribute("aria-sort", "descending");
+      expect(new URL(window.location.href).searchParams.get("sort")).toBe(second);
+    }
+
+    // The date column: newest first, then oldest first.
     await user.click(within(grid).getByRole("button", { name: /Updated/ }));
     await waitFor(() => expect(new URL(window.location.href).searchParams.get("sort")).toBeNull());
-    expect(within(grid).getByRole("columnheader", { name: /Updated/ })).toHaveAttribute("aria-sort", "descending");
+    expect(heading(/Updated/)).toHaveAttribute("aria-sort", "descending");
     await user.click(within(grid).getByRole("button", { name: /Updated/ }));
-    await waitFor(() => expect(server.callsTo("contacts.list").at(-1)!.input.sort).toBe("created"));
-    expect(within(grid).getByRole("columnheader", { name: /Added/ })).toHaveAttribute("aria-sort", "descending");
+    await waitFor(() => expect(lastSort()).toBe("updated_asc"));
+    expect(heading(/Updated/)).toHaveAttribute("aria-sort", "ascending");
+    await user.selectOptions(screen.getByRole("combobox", { name: "Sort by" }), "created");
+    await waitFor(() => expect(lastSort()).toBe("created"));
+    expect(heading(/Added/)).toHaveAttribute("aria-sort", "descending");
+    await user.click(within(grid).getByRole("button", { name: /Added/ }));
+    await waitFor(() => expect(lastSort()).toBe("created_asc"));
+    expect(heading(/Added/)).toHaveAttribute("aria-sort", "ascending");
   });
 });

@@ -74,7 +74,23 @@ export const contactRefInput = z.strictObject({ workspaceId: idSchema, contactId
 
 export const getContactInput = contactRefInput.extend({ includeDeleted: z.boolean().default(false) });
 
-const CONTACT_SORTS = ["name", "updated", "created"] as const;
+/**
+ * The list's orders: a column and a direction. The plain names are each column's first
+ * direction (name, email, company A–Z; dates newest first), `_desc`/`_asc` the other.
+ * Empty emails and companies come last either way.
+ */
+export const CONTACT_SORTS = [
+  "name",
+  "name_desc",
+  "email",
+  "email_desc",
+  "company",
+  "company_desc",
+  "updated",
+  "updated_asc",
+  "created",
+  "created_asc",
+] as const;
 
 export const listContactsInput = z.strictObject({
   workspaceId: idSchema,

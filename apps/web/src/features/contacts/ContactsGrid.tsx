@@ -34,6 +34,66 @@ function rangeExtractor(range: Range): number[] {
   return indexes;
 }
 
+type SortColumn = "name" | "email" | "company" | "updated" | "created";
+
+/** Each column's first direction: text A–Z, dates newest first. */
+const FIRST_DESCENDING: Record<SortColumn, boolean> = {
+  name: false,
+  email: false,
+  company: false,
+  updated: true,
+  created: true,
+};
+
+/** The column and direction of a sort ("name_desc" → name, descending). */
+function sortParts(sort: ContactSort): { column: SortColumn; descending: boolean } {
+  const [column, suffix] = sort.split("_") as [SortColumn, string | undefined];
+  return { column, descending: suffix ? suffix === "desc" : FIRST_DESCENDING[column] };
+}
+
+/**
+ * A sortable column heading: a click sorts by the column in its first direction, and
+ * reverses the direction when the list is already sorted by it; aria-sort says which.
+ */
+function SortHeading({
+  className,
+  column,
+  label,
+  sort,
+  onSort,
+}: {
+  className: string;
+  column: SortColumn;
+  label: string;
+  sort: ContactSort;
+  onSort: (sort: ContactSort) => void;
+}) {
+  const current = sortParts(sort);
+  const active = current.column === column;
+  const descending = active ? current.descending : FIRST_DESCENDING[column];
+  const next = active ? !descending : FIRST_DESCENDING[column];
+  const nextSort = (next === FIRST_DESCENDING[column] ? column : `${column}_${next ? "desc" : "asc"}`) as ContactSort;
+  const words = column === "updated" || column === "created" ? ["oldest first", "newest first"] : ["A–Z", "Z–A"];
+  return (
+    <div
+      role="columnheader"
+      className={className}
+      aria-sort={active ? (descending ? "descending" : "ascending") : undefined}
+    >
+      <button
+        type="button"
+        className="cl-sort"
+        tabIndex={-1}
+        title={`Sort by ${label.toLowerCase()} (${words[next ? 1 : 0]})`}
+        onClick={() => onSort(nextSort)}
+      >
+        {label}
+        {active ? <span aria-hidden="true">{descending ? " ▼" : " ▲"}</span> : null}
+      </button>
+    </div>
+  );
+}
+
 /** Scroll position per list view, restored when coming back from a contact. */
 const savedScroll = new Map<string, number>();
 
@@ -201,7 +261,7 @@ export function ContactsGrid({
     if (row !== active.row || col !== active.col) setActive({ row, col });
   };
 
-  const dateLabel = sort === "created" ? "Added" : "Updated";
+  const dateLabel = sort.startsWith("created") ? "Added" : "Updated";
   return (
     <div
       ref={gridRef}
@@ -219,42 +279,22 @@ export function ContactsGrid({
           <div role="columnheader" className="c-select">
             <span className="visually-hidden">Selected</span>
           </div>
-          <div role="columnheader" className="c-name" aria-sort={sort === "name" ? "ascending" : undefined}>
-            <button
-              type="button"
-              className="cl-sort"
-              tabIndex={-1}
-              title="Sort by name (A–Z)"
-              onClick={() => onSort("name")}
-            >
-              Name{sort === "name" ? <span aria-hidden="true"> ▲</span> : null}
-            </button>
-          </div>
-          <div role="columnheader" className="c-email">
-            Email
-          </div>
-          <div role="columnheader" className="c-company">
-            Company
-          </div>
+          <SortHeading className="c-name" column="name" label="Name" sort={sort} onSort={onSort} />
+          <SortHeading className="c-email" column="email" label="Email" sort={sort} onSort={onSort} />
+          <SortHeading className="c-company" column="company" label="Company" sort={sort} onSort={onSort} />
           <div role="columnheader" className="c-title">
             Title
           </div>
           <div role="columnheader" className="c-tags">
             Tags
           </div>
-          <div role="columnheader" className="c-date" aria-sort={sort === "name" ? undefined : "descending"}>
-            <button
-              type="button"
-              className="cl-sort"
-              tabIndex={-1}
-              // Newest first; clicking again switches between last updated and added.
-              title={sort === "updated" ? "Sort by date added (newest first)" : "Sort by last update (newest first)"}
-              onClick={() => onSort(sort === "updated" ? "created" : "updated")}
-            >
-              {dateLabel}
-              {sort === "name" ? null : <span aria-hidden="true"> ▼</span>}
-            </button>
-          </div>
+          <SortHeading
+            className="c-date"
+            column={sort.startsWith("created") ? "created" : "updated"}
+            label={dateLabel}
+            sort={sort}
+            onSort={onSort}
+          />
         </div>
       </div>
       <div role="rowgroup" ref={scrollRef} className="cl-body">
@@ -295,7 +335,7 @@ export function ContactsGrid({
                 workspaceId={workspaceId}
                 isSelected={selected.has(contact.id)}
                 tabCol={item.index === tabRow ? activeCol : -1}
-                dateField={sort === "created" ? "createdAt" : "updatedAt"}
+                dateField={sort.startsWith("created") ? "createdAt" : "updatedAt"}
                 onToggle={onToggle}
                 onOpen={open}
               />

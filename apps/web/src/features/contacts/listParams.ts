@@ -10,8 +10,15 @@ export type ContactSort = NonNullable<RouterInputs["contacts"]["list"]["sort"]>;
 export type ContactSource = NonNullable<RouterInputs["contacts"]["list"]["source"]>;
 export const SORTS: { value: ContactSort; label: string }[] = [
   { value: "updated", label: "Recently updated" },
+  { value: "updated_asc", label: "Least recently updated" },
   { value: "name", label: "Name (A–Z)" },
+  { value: "name_desc", label: "Name (Z–A)" },
+  { value: "email", label: "Email (A–Z)" },
+  { value: "email_desc", label: "Email (Z–A)" },
+  { value: "company", label: "Company (A–Z)" },
+  { value: "company_desc", label: "Company (Z–A)" },
   { value: "created", label: "Recently added" },
+  { value: "created_asc", label: "First added" },
 ];
 export const SOURCES: { value: ContactSource; label: string }[] = [
   { value: "manual", label: "Added by hand" },

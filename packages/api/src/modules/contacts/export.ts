@@ -12,6 +12,7 @@ import type http from "node:http";
 import { CONTACT_SOURCES } from "@rapport/core";
 import {
   CONTACT_LIST_COLUMNS,
+  CONTACT_SORTS,
   idSchema,
   requiredText,
   TAG_SEPARATOR,
@@ -41,7 +42,7 @@ const exportQuery = z.strictObject({
     .transform((value) => value.split(","))
     .pipe(z.array(z.enum(EXPORT_COLUMNS)).min(1))
     .default(["name", "email", "company", "title", "phone", "tags"]),
-  sort: z.enum(["name", "updated", "created"]).default("updated"),
+  sort: z.enum(CONTACT_SORTS).default("updated"),
   tag: requiredText(50).optional(),
   company: requiredText(200).optional(),
   source: z.enum(CONTACT_SOURCES).optional(),

@@ -471,12 +471,7 @@ export class ContactService {
 
     // Keyset pagination. Timestamp keys travel as Postgres text so the
     // microseconds survive the round trip (a JS Date would drop them).
-    const sortKey =
-      input.sort === "name"
-        ? sql<string>`lower(${contacts.name})`
-        : input.sort === "created"
-          ? sql<string>`${contacts.createdAt}::text`
-          : sql<string>`${contacts.updatedAt}::text`;
+    const order = listOrder(input.sort);
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 2);
       if (!decoded || typeof decoded[0] !== "string" || typeof decoded[1] !== "string") {
@@ -484,24 +479,8 @@ export class ContactService {
       }
       const [key, id] = decoded as [string, string];
       if (!/^[0-9a-f-]{36}$/i.test(id)) throw badRequest("cursor: invalid", ["cursor"]);
-      if (input.sort === "name") {
-        conditions.push(
-          or(gt(sql`lower(${contacts.name})`, key), and(eq(sql`lower(${contacts.name})`, key), gt(contacts.id, id))),
-        );
-      } else {
-        const column = input.sort === "created" ? contacts.createdAt : contacts.updatedAt;
-        // The bound as sub-selects: Postgres cannot estimate them for one execution
-        // either, so a generic plan (the same index scan) prices no worse than a custom
-        // one and the prepared statement stops being re-planned on every page.
-        conditions.push(sql`(${column}, ${contacts.id}) < ((SELECT ${key}::timestamptz), (SELECT ${id}::uuid))`);
-      }
+      conditions.push(order.after(key, id));
     }
-    const orderBy =
-      input.sort === "name"
-        ? [asc(sql`lower(${contacts.name})`), asc(contacts.id)]
-        : input.sort === "created"
-          ? [desc(contacts.createdAt), desc(contacts.id)]
-          : [desc(contacts.updatedAt), desc(contacts.id)];
     // Plain SQL rather than the query builder, prepared: building the select and
     // mapping its rows cost about as much of the server's CPU as the rest of the
     // request, and parsing and planning the statement each time most of the
@@ -519,10 +498,10 @@ export class ContactService {
       this.deps.db,
       sql`SELECT id, workspace_id, email, name, company, title, phone, tags, source, created_by,
                  ${isoInstantText(contacts.createdAt)} AS created_at_iso, ${isoInstantText(contacts.updatedAt)} AS updated_at_iso,
-                 ${isoInstantText(contacts.deletedAt)} AS deleted_at_iso, ${sortKey} AS sort_key
+                 ${isoInstantText(contacts.deletedAt)} AS deleted_at_iso, ${order.key} AS sort_key
           FROM contacts
           WHERE ${and(...conditions)}
-          ORDER BY ${sql.join(orderBy, sql`, `)}
+          ORDER BY ${sql.join(order.orderBy, sql`, `)}
           LIMIT ${sql.raw(String(fetchLimit))}`,
     );
     const page = rows.slice(0, input.limit);
@@ -596,6 +575,67 @@ export class ContactService {
       });
     }
   }
+}
+
+/**
+ * A list order: the key a page's last row leaves in its cursor (text), the ORDER BY, and
+ * the condition for the rows after a cursor. Name A–Z and the dates newest first are the
+ * indexed orders; the others are the same shape over the other columns.
+ */
+function listOrder(sort: ListContactsInput["sort"]): {
+  key: SQL<string>;
+  orderBy: SQL[];
+  after: (key: string, id: string) => SQL | undefined;
+} {
+  const [column, reversed] = sort.split("_") as [string, string | undefined];
+  if (column === "name") {
+    const name = sql`lower(${contacts.name})`;
+    return reversed
+      ? {
+          key: sql<string>`lower(${contacts.name})`,
+          orderBy: [desc(name), desc(contacts.id)],
+          after: (key, id) => or(lt(name, key), and(eq(name, key), lt(contacts.id, id))),
+        }
+      : {
+          key: sql<string>`lower(${contacts.name})`,
+          orderBy: [asc(name), asc(contacts.id)],
+          after: (key, id) => or(gt(name, key), and(eq(name, key), gt(contacts.id, id))),
+        };
+  }
+  if (column === "email" || column === "company") {
+    // Empty ones last in both directions: the key is "0:" or "1:" (empty) before the text.
+    const field = column === "email" ? contacts.email : contacts.company;
+    const empty = sql`(CASE WHEN coalesce(${field}, '') = '' THEN 1 ELSE 0 END)`;
+    const text = sql`lower(coalesce(${field}, ''))`;
+    const direction = reversed ? desc : asc;
+    return {
+      key: sql<string>`${empty}::text || ':' || ${text}`,
+      orderBy: [asc(empty), direction(text), direction(contacts.id)],
+      after: (key, id) => {
+        const flag = key.startsWith("1:") ? 1 : 0;
+        const rest = key.slice(2);
+        const beyond = reversed
+          ? sql`(${text}, ${contacts.id}) < (${rest}, ${id}::uuid)`
+          : sql`(${text}, ${contacts.id}) > (${rest}, ${id}::uuid)`;
+        return sql`(${empty} > ${flag} OR (${empty} = ${flag} AND ${beyond}))`;
+      },
+    };
+  }
+  const field = column === "created" ? contacts.createdAt : contacts.updatedAt;
+  // The bound as sub-selects: Postgres cannot estimate them for one execution
+  // either, so a generic plan (the same index scan) prices no worse than a custom
+  // one and the prepared statement stops being re-planned on every page.
+  return reversed
+    ? {
+        key: sql<string>`${field}::text`,
+        orderBy: [asc(field), asc(contacts.id)],
+        after: (key, id) => sql`(${field}, ${contacts.id}) > ((SELECT ${key}::timestamptz), (SELECT ${id}::uuid))`,
+      }
+    : {
+        key: sql<string>`${field}::text`,
+        orderBy: [desc(field), desc(contacts.id)],
+        after: (key, id) => sql`(${field}, ${contacts.id}) < ((SELECT ${key}::timestamptz), (SELECT ${id}::uuid))`,
+      };
 }
 
 /** The unique index is the final word when two writers race past assertEmailFree. */
