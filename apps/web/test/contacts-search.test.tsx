@@ -21,6 +21,38 @@ function hit(id: string, name: string, ranges: [number, number][]) {
 const empty = { items: [], more: false };
 
 describe("contacts list search, count and sort", () => {
+  it("the tag filter and the bulk tag field take one tag: a separator is explained, never sent", async () => {
+    const { server, user } = await renderApp({
+      path: LIST,
+      handlers: {
+        "contacts.list": () => ({ items: contacts(3), nextCursor: null }),
+        "contacts.count": () => ({ count: 3, exact: true }),
+      },
+    });
+    await screen.findByRole("checkbox", { name: "Select Person 001" });
+    const filter = screen.getByRole("textbox", { name: "Tag filter" });
+    await user.type(filter, "vip, lead");
+    expect(filter).toHaveAttribute("aria-invalid", "true");
+    expect(filter).toHaveAccessibleDescription('One tag: "," and ";" separate tags.');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(server.callsTo("contacts.list").some((call) => call.input.tag)).toBe(false);
+    expect(server.callsTo("contacts.count").some((call) => call.input.tag)).toBe(false);
+    await user.clear(filter);
+    await user.type(filter, "vip");
+    await waitFor(() => expect(server.callsTo("contacts.list").at(-1)!.input).toMatchObject({ tag: "vip" }));
+    expect(filter).not.toHaveAttribute("aria-invalid");
+
+    await user.click(screen.getByText(/^Act on all/));
+    const tagField = screen.getByRole("textbox", { name: "Tag" });
+    await user.type(tagField, "a;b");
+    expect(tagField).toHaveAccessibleDescription('One tag at a time: "," and ";" separate tags.');
+    expect(screen.getByRole("button", { name: /^Add tag to/ })).toBeDisabled();
+    expect(screen.getByRole("button", { name: /^Remove tag from/ })).toBeDisabled();
+    await user.clear(tagField);
+    await user.type(tagField, "a");
+    expect(screen.getByRole("button", { name: /^Add tag to/ })).toBeEnabled();
+  });
+
   it("the search box filters the list itself: with the other filters, in the chosen sort, counted, with bulk and export", async () => {
     const { server, user } = await renderApp({
       path: LIST,

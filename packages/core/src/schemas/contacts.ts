@@ -14,6 +14,11 @@ const BULK_MAX = 1_000;
 export const TAG_SEPARATOR = ",";
 const TAG_SPLIT = /[,;]/;
 
+/** Whether `text` holds a tag separator: a field taking one tag refuses it, as the tag schema does. */
+export function holdsTagSeparator(text: string): boolean {
+  return TAG_SPLIT.test(text);
+}
+
 /** "a, b;c" → ["a", "b", "c"] (empty pieces dropped). */
 export function splitTags(text: string): string[] {
   return text

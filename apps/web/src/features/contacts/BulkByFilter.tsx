@@ -2,7 +2,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ProgressBar } from "../../components/ProgressBar";
-import { CONTACT_LIST_COLUMNS, type ContactListColumn } from "../../schemas";
+import { CONTACT_LIST_COLUMNS, holdsTagSeparator, type ContactListColumn } from "../../schemas";
 import { showToast } from "../../components/toast";
 import { authedFetch, getAccessToken } from "../../session";
 import { trpc, type RouterInputs } from "../../trpc";
@@ -203,6 +203,8 @@ export function BulkByFilter({
     );
   };
   const busy = bulk.isPending || running !== null;
+  const oneTagError = holdsTagSeparator(tag);
+  const tagReady = !busy && tag.trim() !== "" && !oneTagError;
   const all = allText(matching);
 
   return (
@@ -211,12 +213,24 @@ export function BulkByFilter({
       <div className="cl-bulk-all-body">
         <div className="field ct-field">
           <label htmlFor={`${id}-tag`}>Tag</label>
-          <input id={`${id}-tag`} value={tag} maxLength={50} onChange={(event) => setTag(event.target.value)} />
+          <input
+            id={`${id}-tag`}
+            value={tag}
+            maxLength={50}
+            aria-invalid={oneTagError || undefined}
+            aria-describedby={oneTagError ? `${id}-tag-error` : undefined}
+            onChange={(event) => setTag(event.target.value)}
+          />
+          {oneTagError ? (
+            <p id={`${id}-tag-error`} className="field-error">
+              One tag at a time: "," and ";" separate tags.
+            </p>
+          ) : null}
         </div>
-        <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("tag")}>
+        <button type="button" className="button-secondary" disabled={!tagReady} onClick={() => run("tag")}>
           Add tag to {all}
         </button>
-        <button type="button" className="button-secondary" disabled={busy || !tag.trim()} onClick={() => run("untag")}>
+        <button type="button" className="button-secondary" disabled={!tagReady} onClick={() => run("untag")}>
           Remove tag from {all}
         </button>
         {confirming !== null ? (

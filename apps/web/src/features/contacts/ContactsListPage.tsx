@@ -4,6 +4,7 @@ import { useCallback, useEffect, useId, useMemo, useRef, useState } from "react"
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { describeError } from "../../errors";
 import { trpc, type WorkspaceRole } from "../../trpc";
+import { holdsTagSeparator } from "../../schemas";
 import { AddContactForm } from "./AddContactForm";
 import type { Contact } from "./cache";
 import { ContactsGrid } from "./ContactsGrid";
@@ -215,8 +216,15 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             maxLength={50}
             autoComplete="off"
             value={filters.tag}
+            aria-invalid={holdsTagSeparator(filters.tag) || undefined}
+            aria-describedby={holdsTagSeparator(filters.tag) ? `${id}-tag-error` : undefined}
             onChange={(event) => set("tag", event.target.value)}
           />
+          {holdsTagSeparator(filters.tag) ? (
+            <p id={`${id}-tag-error`} className="field-error">
+              One tag: "," and ";" separate tags.
+            </p>
+          ) : null}
         </div>
         <div className="field">
           <label htmlFor={`${id}-company`}>Employer</label>
