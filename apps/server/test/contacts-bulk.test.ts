@@ -202,6 +202,16 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
     expect((await finished(deleted.jobId!)).state).toBe("completed");
     expect(await count({ deleted: true })).toBe(before + ACME - 1);
     expect(await count({ deleted: true, company: "Acme" })).toBe(ACME);
+    // Stamped updated when their batches committed, after the instant they share as deletedAt:
+    // a client syncing by updatedSince from then on sees them.
+    const synced = await owner.client.contacts.list.query({
+      workspaceId,
+      deleted: true,
+      company: "Acme",
+      updatedSince: new Date(deleted.deletedAt!.getTime() + 1),
+      limit: 100,
+    });
+    expect(synced.items.length).toBeGreaterThan(0);
     const undo = await owner.client.contacts.bulk.mutate({
       workspaceId,
       filter: { company: "Acme", deleted: true, deletedAt: deleted.deletedAt! },

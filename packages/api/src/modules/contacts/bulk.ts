@@ -134,8 +134,11 @@ export class ContactBulkService {
     const inBatch = sql`c.workspace_id = ${workspaceId}::uuid
       AND c.id IN (SELECT jsonb_array_elements_text(${idList}::jsonb)::uuid)`;
     const now = this.deps.clock.now();
-    // A delete's batches share the operation's instant (see start); other actions stamp each batch's.
-    const at = (input.action === "delete" ? started : now).toISOString();
+    // A delete's batches share the operation's instant as their deletedAt (see start: its undo
+    // finds them by it); every change is stamped updated when its batch commits, so that clients
+    // syncing by updatedSince see a late batch or a retried job's.
+    const at = now.toISOString();
+    const deletedAt = started.toISOString();
     return this.deps.transaction(async (tx) => {
       let changed: { id: string }[];
       let skipped = 0;
@@ -155,7 +158,7 @@ export class ContactBulkService {
       } else if (input.action === "delete") {
         changed = await queryRows<{ id: string }>(
           tx,
-          sql`UPDATE contacts c SET deleted_at = ${at}::timestamptz, updated_at = ${at}::timestamptz
+          sql`UPDATE contacts c SET deleted_at = ${deletedAt}::timestamptz, updated_at = ${at}::timestamptz
               WHERE ${inBatch} AND c.deleted_at IS NULL RETURNING c.id`,
         );
         type = "contact.deleted";
