@@ -37,6 +37,10 @@ describe("contacts list search, count and sort", () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(server.callsTo("contacts.list").some((call) => call.input.tag)).toBe(false);
     expect(server.callsTo("contacts.count").some((call) => call.input.tag)).toBe(false);
+    // Nothing acts on the unfiltered list meanwhile: no bulk actions or export, no saving the view.
+    expect(screen.queryByText(/^Act on all/)).toBeNull();
+    expect(screen.queryByRole("button", { name: "Export CSV" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Save current view…" })).toBeDisabled();
     await user.clear(filter);
     await user.type(filter, "vip");
     await waitFor(() => expect(server.callsTo("contacts.list").at(-1)!.input).toMatchObject({ tag: "vip" }));

@@ -276,7 +276,12 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
           </button>
         )}
       </form>
-      <SavedViewsMenu workspaceId={workspaceId} current={applied} onApply={setFilters} />
+      <SavedViewsMenu
+        workspaceId={workspaceId}
+        current={applied}
+        onApply={setFilters}
+        canSave={!holdsTagSeparator(filters.tag)}
+      />
 
       <p className="visually-hidden" aria-live="polite">
         {liveText}
@@ -363,7 +368,9 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
             </span>
           </div>
           {deleteError ? <ErrorMessage error={deleteError} /> : null}
-          {total.data && total.data.count > 0 && (
+          {/* Not while the tag filter is invalid: it is not applied, and bulk actions and the
+              export would act on every contact the list shows instead. */}
+          {total.data && total.data.count > 0 && !holdsTagSeparator(filters.tag) && (
             <BulkByFilter
               workspaceId={workspaceId}
               filter={{

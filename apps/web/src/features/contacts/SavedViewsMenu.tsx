@@ -41,10 +41,13 @@ export function SavedViewsMenu({
   workspaceId,
   current,
   onApply,
+  canSave = true,
 }: {
   workspaceId: string;
   current: ListFilters;
   onApply(filters: ListFilters): void;
+  /** False while a filter is not valid (it would be saved as it is not applied). */
+  canSave?: boolean;
 }) {
   const id = useId();
   const utils = trpc.useUtils();
@@ -127,7 +130,7 @@ export function SavedViewsMenu({
               <input type="checkbox" checked={shared} onChange={(event) => setShared(event.target.checked)} />
               Share with the workspace
             </label>
-            <button type="submit" className="button-secondary" disabled={create.isPending || !name.trim()}>
+            <button type="submit" className="button-secondary" disabled={create.isPending || !name.trim() || !canSave}>
               Save view
             </button>
             <button type="button" className="link-button" onClick={() => setSaving(false)}>
@@ -136,7 +139,7 @@ export function SavedViewsMenu({
             {create.error ? <ErrorMessage error={create.error} /> : null}
           </form>
         ) : (
-          <button type="button" className="button-secondary" onClick={() => setSaving(true)}>
+          <button type="button" className="button-secondary" disabled={!canSave} onClick={() => setSaving(true)}>
             Save current view…
           </button>
         )}
