@@ -57,7 +57,8 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
 
   // Typing is debounced; the selects apply at once.
   const typed = useDebounced({ search: filters.search, tag: filters.tag, company: filters.company }, 250);
-  const applied: ListFilters = { ...filters, ...typed };
+  // A tag filter holding a separator is not applied (the field says why) rather than refused.
+  const applied: ListFilters = { ...filters, ...typed, ...(holdsTagSeparator(typed.tag) ? { tag: "" } : {}) };
   const input = listInput(workspaceId, applied);
   const viewKey = JSON.stringify(input);
 

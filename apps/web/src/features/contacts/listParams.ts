@@ -1,4 +1,4 @@
-import { holdsTagSeparator, type ContactListColumn } from "../../schemas";
+import type { ContactListColumn } from "../../schemas";
 import type { RouterInputs } from "../../trpc";
 
 /**
@@ -135,8 +135,7 @@ export function searchFromFilters(filters: ListFilters): ContactsSearch {
 export function listInput(workspaceId: string, filters: ListFilters): ContactListInput {
   const input: ContactListInput = { workspaceId, limit: PAGE_SIZE, sort: filters.sort, deleted: false };
   const search = filters.search.trim().slice(0, 200);
-  // One tag: text holding a separator is not sent (the field says why) rather than refused.
-  const tag = holdsTagSeparator(filters.tag) ? "" : filters.tag.trim().toLowerCase().slice(0, 50);
+  const tag = filters.tag.trim().toLowerCase().slice(0, 50);
   const company = filters.company.trim().slice(0, 200);
   if (search) input.search = search;
   if (tag) input.tag = tag;
