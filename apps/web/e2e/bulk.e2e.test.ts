@@ -90,7 +90,8 @@ describe.each(drivers)("bulk operations on the filtered list on %s", (driver) =>
 
       // Recently deleted restores them all at once.
       await page.getByRole("link", { name: "Recently deleted" }).click();
-      await page.getByRole("button", { name: "Restore all 111" }).click();
+      await page.getByRole("button", { name: "Restore all 111…" }).click();
+      await page.getByRole("button", { name: "Confirm: restore 111 contacts" }).click();
       await page.getByText("Restored 111 contacts.").waitFor({ timeout: 30_000 });
       expect((await owner.client.contacts.count.query({ workspaceId })).count).toBe(ACME + 1);
       expect(record.errors).toEqual([]);

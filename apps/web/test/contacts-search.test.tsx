@@ -177,19 +177,20 @@ describe("contacts list search, count and sort", () => {
           nextCursor: "cursor-3",
         }),
         "contacts.count": () => ({ count: 240, exact: true }),
-        "contacts.bulk": () => ({
-          jobId: null,
-          matched: 240,
-          result: { matched: 240, changed: 240, skipped: 0 },
-          deletedAt: null,
-        }),
+        "contacts.bulk": (input: { dryRun?: boolean }) =>
+          input.dryRun
+            ? { jobId: null, matched: 238, result: null, deletedAt: null }
+            : { jobId: null, matched: 238, result: { matched: 238, changed: 238, skipped: 0 }, deletedAt: null },
       },
     });
     await screen.findByText("Gone 001");
-    await user.click(await screen.findByRole("button", { name: "Restore all 240" }));
+    // Asks first, with the number the server would restore (some are past retention).
+    await user.click(await screen.findByRole("button", { name: "Restore all 240…" }));
     expect(server.callsTo("contacts.count").at(-1)!.input).toEqual({ workspaceId: WORKSPACE_ID, deleted: true });
-    expect(await screen.findByText("Restored 240 contacts.")).toBeInTheDocument();
+    await user.click(await screen.findByRole("button", { name: "Confirm: restore 238 contacts" }));
+    expect(await screen.findByText("Restored 238 contacts.")).toBeInTheDocument();
     expect(server.callsTo("contacts.bulk").map((call) => call.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, filter: { deleted: true }, action: "restore", dryRun: true },
       { workspaceId: WORKSPACE_ID, filter: { deleted: true }, action: "restore" },
     ]);
     expect(server.unhandled).toEqual([]);

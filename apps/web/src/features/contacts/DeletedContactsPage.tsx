@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useId } from "react";
+import { useId, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { describeError } from "../../errors";
 import { trpc } from "../../trpc";
@@ -40,6 +40,11 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
       else job.finish("restore", started.result?.changed ?? 0);
     },
   });
+  // Restoring the whole bin brings back contacts deleted on purpose too, and has no undo: the
+  // server counts what it would restore (a dry run) and the person confirms that number.
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const countRestorable = trpc.contacts.bulk.useMutation({ onSuccess: (counted) => setConfirming(counted.matched) });
+  const restoreInput = { workspaceId, filter: { deleted: true }, action: "restore" } as const;
 
   return (
     <div className="ct-page">
@@ -75,16 +80,36 @@ export default function DeletedContactsPage({ workspaceId }: DeletedContactsPage
         <>
           {total.data && total.data.count > 0 && (
             <p>
-              <button
-                type="button"
-                className="button-secondary"
-                disabled={restoreAll.isPending || job.running !== null}
-                onClick={() => restoreAll.mutate({ workspaceId, filter: { deleted: true }, action: "restore" })}
-              >
-                {restoreAll.isPending ? "Restoring…" : `Restore ${allText(total.data)}`}
-              </button>
+              {confirming === null ? (
+                <button
+                  type="button"
+                  className="button-secondary"
+                  disabled={countRestorable.isPending || restoreAll.isPending || job.running !== null}
+                  onClick={() => countRestorable.mutate({ ...restoreInput, dryRun: true })}
+                >
+                  {restoreAll.isPending ? "Restoring…" : `Restore ${allText(total.data)}…`}
+                </button>
+              ) : (
+                <>
+                  <button
+                    type="button"
+                    className="button-secondary"
+                    disabled={restoreAll.isPending || job.running !== null}
+                    onClick={() => {
+                      setConfirming(null);
+                      restoreAll.mutate(restoreInput);
+                    }}
+                  >
+                    Confirm: restore {confirming.toLocaleString()} contact{confirming === 1 ? "" : "s"}
+                  </button>{" "}
+                  <button type="button" className="link-button" onClick={() => setConfirming(null)}>
+                    Cancel
+                  </button>
+                </>
+              )}
             </p>
           )}
+          {countRestorable.error ? <ErrorMessage error={countRestorable.error} /> : null}
           {restoreAll.error ? <ErrorMessage error={restoreAll.error} /> : null}
           <BulkJobStatus job={job} />
           <ul className="dl-list" aria-labelledby={`${id}-title`}>
