@@ -556,3 +556,17 @@ export async function queryRowsPrepared<T>(db: Db, query: SQL): Promise<T[]> {
 export function isoInstantText(column: SQLWrapper): SQL<string | null> {
   return sql<string | null>`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
+
+/**
+ * Contacts whose address may reach the same mailbox as `probe` (@rapport/core's
+ * `emailMatchProbe`: its domains and the letters and digits of its local part before any
+ * "+"), written as the expressions migration 0029 indexes, so that the index serves it.
+ * A superset: `emailMatchKey` decides.
+ */
+export function contactMailboxMatches(
+  email: SQLWrapper,
+  probe: { domains: SQLWrapper; mailbox: SQLWrapper },
+): SQL<boolean> {
+  return sql<boolean>`(split_part(lower(${email}), '@', 2) = ANY(${probe.domains})
+    AND regexp_replace(split_part(split_part(lower(${email}), '@', 1), '+', 1), '[^a-z0-9]', '', 'g') = ${probe.mailbox})`;
+}

@@ -97,8 +97,7 @@ export function emailMatchKey(email: string): string | null {
  * What a database narrows a search for `email`'s mailbox by before `emailMatchKey` decides: the
  * domains that deliver to the same mailboxes, and the letters and digits of the local part
  * before any `+` (every address with the same key has the same ones). In SQL the stored side is
- * `split_part(lower(email), '@', 2)` and
- * `regexp_replace(split_part(split_part(lower(email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g')`.
+ * `contactMailboxMatches` (@rapport/db), the expressions migration 0029 indexes.
  */
 export function emailMatchProbe(email: string): { domains: string[]; mailbox: string } | null {
   if (!emailMatchKey(email)) return null;

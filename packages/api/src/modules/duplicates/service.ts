@@ -14,7 +14,7 @@ import {
   type MergeableContact,
 } from "@rapport/core";
 import type { MergeContactsInput } from "@rapport/core/schemas";
-import { queryRows, type Executor, type Tx } from "@rapport/db";
+import { contactMailboxMatches, queryRows, type Executor, type Tx } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import { badRequest, conflict, forbidden, notFound } from "../../errors";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
@@ -293,8 +293,10 @@ export class DuplicatesService {
     if (emailProbe) {
       // A superset of what the core rule matches (indexed, migration 0029).
       conditions.push(
-        sql`(split_part(lower(c.email), '@', 2) = ANY(${pgArray(emailProbe.domains)}::text[])
-             AND regexp_replace(split_part(split_part(lower(c.email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g') = ${emailProbe.mailbox})`,
+        contactMailboxMatches(sql`c.email`, {
+          domains: sql`${pgArray(emailProbe.domains)}::text[]`,
+          mailbox: sql`${emailProbe.mailbox}`,
+        }),
       );
     }
     const digits = input.phone?.replace(/\D/g, "") ?? "";

@@ -19,7 +19,7 @@ import {
   keyContact,
   likelyDuplicatesAmong,
 } from "@rapport/core";
-import { contactImports, contactImportTemplates, queryRows, type Executor } from "@rapport/db";
+import { contactImports, contactImportTemplates, contactMailboxMatches, queryRows, type Executor } from "@rapport/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { conflict, DomainError, notFound } from "../../errors";
 import type { JobContext } from "../../infra/queue";
@@ -851,8 +851,7 @@ async function possibleDuplicates(
           CROSS JOIN LATERAL (
             SELECT c.id, c.name, c.email, c.phone, c.company FROM contacts c
             WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
-              AND split_part(lower(c.email), '@', 2) = ANY(string_to_array(i.domains, ','))
-              AND regexp_replace(split_part(split_part(lower(c.email), '@', 1), '+', 1), '[^a-z0-9]', '', 'g') = i.mailbox
+              AND ${contactMailboxMatches(sql`c.email`, { domains: sql`string_to_array(i.domains, ',')`, mailbox: sql`i.mailbox` })}
               AND c.created_at < ${before}::timestamptz
             LIMIT ${CANDIDATES_PER_RULE}) c
           WHERE i.mailbox IS NOT NULL
