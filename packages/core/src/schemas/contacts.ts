@@ -27,7 +27,7 @@ export function splitTags(text: string): string[] {
     .filter(Boolean);
 }
 
-const tagSchema = requiredText(50)
+export const tagSchema = requiredText(50)
   .refine((tag) => !TAG_SPLIT.test(tag), 'must not contain "," or ";" (they separate tags)')
   .transform((tag) => tag.toLowerCase());
 

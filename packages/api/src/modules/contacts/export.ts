@@ -16,6 +16,7 @@ import {
   idSchema,
   requiredText,
   TAG_SEPARATOR,
+  tagSchema,
   type ListContactsInput,
 } from "@rapport/core/schemas";
 import ExcelJS from "exceljs";
@@ -43,7 +44,7 @@ const exportQuery = z.strictObject({
     .pipe(z.array(z.enum(EXPORT_COLUMNS)).min(1))
     .default(["name", "email", "company", "title", "phone", "tags"]),
   sort: z.enum(CONTACT_SORTS).default("updated"),
-  tag: requiredText(50).optional(),
+  tag: tagSchema.optional(),
   company: requiredText(200).optional(),
   source: z.enum(CONTACT_SOURCES).optional(),
   search: requiredText(200).optional(),
@@ -118,7 +119,7 @@ export async function handleContactsExport(
         workspaceId: query.workspaceId,
         limit: PAGE,
         sort: query.sort,
-        tag: query.tag?.toLowerCase(),
+        tag: query.tag,
         company: query.company,
         source: query.source,
         search: query.search,
