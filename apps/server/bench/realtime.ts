@@ -16,6 +16,13 @@
  *    workspace's alternately through either instance, open-loop (paced by the clock, not by
  *    answers). So half of every event's subscribers are on the other instance than the one that
  *    wrote it: *_same_instance_ms and *_cross_instance_ms split the latency by that.
+ *    Each commit is one plain node:http POST on a keep-alive agent (the peer's settings), byte
+ *    for byte the request the typed client (@rapport/client, unbatched) sends: same path,
+ *    headers (its bearer token, fetch's own) and JSON body (the wire transformer sends input as
+ *    is); the answer is parsed for the contact's id, a tRPC error counting as a failed commit
+ *    with its message. Through the typed client itself (fetch, its links, the transformer) the
+ *    bench process used twice the CPU it used in the peer's phase (10.6 against 5.2 s in 60 s),
+ *    and on 2 shared CPUs that is latency for every process measured.
  *    Every subscriber must receive every contact.created of its workspace once:
  *    expected = Σ over workspaces of its subscribers × its events.
  *    Latency (p50_ms, p99_ms) = receipt − the commit: after the run, each event's commit time
@@ -30,11 +37,15 @@
  *    to_relay_* = the outbox relay's Redis broadcast of the event reaching the bench − its
  *    commit (outbox visibility + the dispatcher), after_relay_* = receipt − that broadcast.
  * 4. Memory: each instance's RSS every second; flat = the last fifth's mean within 10 % (or
- *    20 MB) of the second fifth's. server_cpu_s: the instances' CPU time (user + system)
- *    over the phase.
+ *    20 MB) of the second fifth's. CPU time (user + system, s) over the phase (the commits
+ *    and the drain), as every process shares the 2 CPUs: server_cpu_s the instances',
+ *    clients_cpu_s the subscribers' client processes', bench_cpu_s the bench process's own
+ *    (pacing and sending the commits, tallying receipts; in Rapport's phase also the relay
+ *    listener of to_relay_*); peer_* the same for the peer's phase, whose load generator is the same.
  * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
  *    adapter (bench/realtime-peer.ts, two processes): clients in per-workspace rooms,
- *    a POST that commits a row and emits to the room; latency from the same point (the
+ *    a POST that commits a row and emits to the room (the same node:http request and agent
+ *    settings as Rapport's commits, without body or token); latency from the same point (the
  *    row's commit time, pg_xact_commit_timestamp of its xmin; from its now() as *_from_tx_start_ms).
  * 6. The load it ran under: the host's load average, and the age of the oldest open
  *    transaction on the Postgres server (sampled each second): the outbox is read below
@@ -108,6 +119,70 @@ function cpuSeconds(pid: number): number {
   // The fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * The keep-alive agent each phase's commits go over: one per phase, the same settings for both
+ * systems, so the load generator weighs the same whichever system it drives.
+ */
+const commitAgent = () => new http.Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One POST over `agent`; answers the status and the body (text). */
+function post(
+  agent: http.Agent,
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      // Ended before its headers went, so Node sets content-length from the body (0 without one).
+      { host: HOST, port, path, method: "POST", agent, headers },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/**
+ * The headers of the typed client's `contacts.create` (createRapportClient with batch: false:
+ * tRPC's httpLink over Node's fetch): the link's content-type and the client's authorization,
+ * and what fetch (undici) adds to every request. The server reads user-agent into each
+ * request's context, so it is sent as fetch sends it.
+ */
+const createHeaders = (token: string) => ({
+  "content-type": "application/json",
+  authorization: `Bearer ${token}`,
+  accept: "*/*",
+  "accept-language": "*",
+  "sec-fetch-mode": "cors",
+  "user-agent": "node",
+  "accept-encoding": "gzip, deflate",
+});
+
+/**
+ * The created contact's id from tRPC's answer to `contacts.create`: `{"result":{"data":contact}}`,
+ * or `{"error":{"message",…}}` (thrown with its message, as the typed client's TRPCClientError has it).
+ */
+function createdId(status: number, body: string): string {
+  let answer: { result?: { data?: { id?: unknown } }; error?: { message?: unknown } };
+  try {
+    answer = JSON.parse(body) as typeof answer;
+  } catch {
+    throw new Error(`answered ${status}: ${body.slice(0, 200)}`);
+  }
+  if (answer.error) throw new Error(String(answer.error.message ?? `answered ${status}`));
+  const id = answer.result?.data?.id;
+  if (typeof id !== "string") throw new Error(`answered ${status} without a contact id`);
+  return id;
 }
 
 /** What the subscribers of one phase received. */
@@ -223,10 +298,16 @@ class Tally {
   }
 }
 
-/** RSS of the instances each second, and the Postgres server's oldest open transaction. */
-function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
+/**
+ * RSS of the instances each second, and the Postgres server's oldest open transaction; CPU over
+ * the phase of the instances (`pids`), of the subscribers' client processes (`clientPids`) and
+ * of the bench process itself (pacing the commits, tallying receipts).
+ */
+function monitor(pids: number[], clientPids: number[], oldestXactSec: () => Promise<number>) {
   const series: number[][] = pids.map(() => []);
   const cpuAtStart = pids.map(cpuSeconds);
+  const clientsCpuAtStart = clientPids.map(cpuSeconds);
+  const benchCpuAtStart = process.cpuUsage();
   const xact: number[] = [];
   const timer = setInterval(() => {
     pids.forEach((pid, i) => series[i]!.push(rssMb(pid)));
@@ -238,6 +319,8 @@ function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
   return {
     stop() {
       clearInterval(timer);
+      const benchCpu = process.cpuUsage(benchCpuAtStart);
+      const clientsCpu = clientPids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - clientsCpuAtStart[i]!, 0);
       const fifth = (values: number[], k: number) => {
         const n = Math.max(1, Math.floor(values.length / 5));
         const part = values.slice(k * n, (k + 1) * n);
@@ -259,6 +342,8 @@ function monitor(pids: number[], oldestXactSec: () => Promise<number>) {
           pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuAtStart[i]!, 0),
           1,
         ),
+        bench_cpu_s: round((benchCpu.user + benchCpu.system) / 1e6, 1),
+        clients_cpu_s: round(clientsCpu, 1),
         server_rss_mb: round(
           instances.reduce((sum, i) => sum + i.peak_mb, 0),
           1,
@@ -298,6 +383,7 @@ async function startClients(children: ChildProcess[], onReport: (report: Clients
   });
   await Promise.all(processes.map((child) => new Promise((resolve) => child.once("spawn", resolve))));
   return {
+    pids: processes.map((child) => child.pid!),
     /** Subscriber s goes to process s mod CLIENT_PROCESSES. */
     open(command: Exclude<ClientsCommand, { close: true }>): void {
       processes.forEach((child, i) => {
@@ -531,9 +617,7 @@ try {
           if (event.type === "contact.created" && event.payload.contactId)
             tally.relayedAt.set(event.payload.contactId, at);
       });
-      const clients = ports.map((port) =>
-        createRapportClient({ url: `http://${HOST}:${port}`, token: () => env.token, batch: false }),
-      );
+      const agent = commitAgent();
       const statements = cluster !== null;
       if (statements) {
         await env.benchSql.unsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
@@ -541,16 +625,29 @@ try {
       }
       const watch = monitor(
         instances.map((i) => i.child.pid!),
+        subscriberClients.pids,
         oldestXactSec,
       );
       const commitStarted = Date.now();
+      // The request the typed client sends (a tRPC mutation over httpLink, unbatched; the wire
+      // transformer passes input through as plain JSON), written out as the peer's commit is:
+      // the typed client (fetch, its links, the transformer) cost the bench process about twice
+      // the peer's plain request in CPU, on the 2 CPUs every process measured shares.
       const commits = await paced(async (k) => {
         const workspaceId = workspaces[k % WORKSPACES]!;
-        const contact = await clients[instanceOf(k)]!.contacts.create.mutate({ workspaceId, name: `Live ${k}` });
-        tally.answeredAt.set(contact.id, Date.now());
-        tally.writtenBy.set(contact.id, instanceOf(k));
-        sent.set(contact.id, workspaceId);
+        const answer = await post(
+          agent,
+          ports[instanceOf(k)]!,
+          "/trpc/contacts.create",
+          createHeaders(env.token),
+          JSON.stringify({ workspaceId, name: `Live ${k}` }),
+        );
+        const id = createdId(answer.status, answer.body);
+        tally.answeredAt.set(id, Date.now());
+        tally.writtenBy.set(id, instanceOf(k));
+        sent.set(id, workspaceId);
       });
+      agent.destroy();
       note(
         `committed ${commits.sent} (${commits.failed} failed) in ${round((Date.now() - commitStarted) / 1000, 1)} s`,
       );
@@ -636,35 +733,22 @@ try {
         });
         await waitFor("every peer socket to join", () => peerReady >= SUBSCRIBERS, 60_000);
         note(`${peerReady}/${SUBSCRIBERS} peer sockets joined`);
-        const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+        const peerAgent = commitAgent();
         const peerWatch = monitor(
           peers.map((p) => p.pid!),
+          peerClients.pids,
           oldestXactSec,
         );
-        const peerCommits = await paced(
-          (k) =>
-            new Promise<void>((resolve, reject) => {
-              const room = workspaces[k % WORKSPACES]!;
-              const request = http.request(
-                { host: HOST, port: peerPorts[instanceOf(k)], path: `/commit?room=${room}`, method: "POST", agent },
-                (response) => {
-                  let body = "";
-                  response.setEncoding("utf8");
-                  response.on("data", (chunk: string) => (body += chunk));
-                  response.on("end", () => {
-                    if (response.statusCode !== 200) return reject(new Error(`peer answered ${response.statusCode}`));
-                    const { id } = JSON.parse(body) as { id: string };
-                    peerTally.answeredAt.set(id, Date.now());
-                    peerTally.writtenBy.set(id, instanceOf(k));
-                    peerSent.set(id, room);
-                    resolve();
-                  });
-                },
-              );
-              request.on("error", reject);
-              request.end();
-            }),
-        );
+        const peerCommits = await paced(async (k) => {
+          const room = workspaces[k % WORKSPACES]!;
+          const answer = await post(peerAgent, peerPorts[instanceOf(k)]!, `/commit?room=${room}`, {});
+          if (answer.status !== 200) throw new Error(`peer answered ${answer.status}`);
+          const { id } = JSON.parse(answer.body) as { id: string };
+          peerTally.answeredAt.set(id, Date.now());
+          peerTally.writtenBy.set(id, instanceOf(k));
+          peerSent.set(id, room);
+        });
+        peerAgent.destroy();
         const peerExpected = expectedDeliveries(peerSent, perWorkspace);
         await untilDelivered(peerTally, peerExpected, "the peer's last deliveries");
         const peerMemory = peerWatch.stop();
@@ -679,7 +763,6 @@ try {
         peer = { events_sent: peerCommits.sent, ...peerSummary, ...peerMemory };
         note(`peer: ${JSON.stringify(peer)}`);
         peerClientsLoopDelayP99 = await peerClients.close();
-        agent.destroy();
         await Promise.all(peers.map((child) => stopChild(child)));
       }
       loopDelay.disable();
@@ -720,6 +803,8 @@ try {
         statements_per_commit: statementsPerCommit,
         server_rss_mb: rapport.server_rss_mb,
         server_cpu_s: rapport.server_cpu_s,
+        bench_cpu_s: rapport.bench_cpu_s,
+        clients_cpu_s: rapport.clients_cpu_s,
         memory_flat: rapport.memory_flat,
         instances: rapport.instances,
         streams_closed_early: rapport.streams_closed_early,
@@ -742,6 +827,8 @@ try {
         peer_p99_from_answer_ms: peer?.p99_from_answer_ms ?? null,
         peer_server_rss_mb: peer?.server_rss_mb ?? null,
         peer_server_cpu_s: peer?.server_cpu_s ?? null,
+        peer_bench_cpu_s: peer?.bench_cpu_s ?? null,
+        peer_clients_cpu_s: peer?.clients_cpu_s ?? null,
         peer_memory_flat: peer?.memory_flat ?? null,
         load: {
           ...load,
