@@ -1,5 +1,6 @@
 import type http from "node:http";
 import type { Socket } from "node:net";
+import { isPushStream, PUSH } from "@rapport/api";
 import { type AnyTRPCRouter, TRPCError } from "@trpc/server";
 import {
   getErrorShape,
@@ -156,8 +157,7 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
       if (!isAsyncIterable(data))
         throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: `Subscription ${path} is not an AsyncIterable` });
       streaming = true;
-      for await (const value of data) {
-        if (abort.signal.aborted) break;
+      const send = (value: unknown): boolean => {
         const frame = isTrackedEnvelope(value) ? frameOf(value[1], String(value[0])) : frameOf(value, null);
         if (socket && !corked) {
           corked = true;
@@ -166,8 +166,27 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
         }
         const written = socket ? socket.write(frame.chunk) : res.write(frame.message);
         pinger?.refresh();
-        // Backpressure: the procedure's own buffer decides what a slow client costs.
-        if (!written) await drained(socket ?? res);
+        return written;
+      };
+      if (isPushStream(data)) {
+        // Values come in the producer's call (a live feed's, for every stream it serves) rather
+        // than through an iterator per stream. A full socket pauses the stream, whose own
+        // bounded buffer then decides what a slow client costs; its drain resumes it.
+        const target = socket ?? res;
+        const push = data[PUSH]((value) => !abort.signal.aborted && send(value));
+        const resume = () => push.resume();
+        target.on("drain", resume);
+        try {
+          await push.done;
+        } finally {
+          target.off("drain", resume);
+        }
+      } else {
+        for await (const value of data) {
+          if (abort.signal.aborted) break;
+          // Backpressure: the procedure's own buffer decides what a slow client costs.
+          if (!send(value)) await drained(socket ?? res);
+        }
       }
       if (!abort.signal.aborted) res.write(finished);
     } catch (cause) {

@@ -22,6 +22,7 @@ export {
   type EventConsumer,
 } from "./platform/events/types";
 export { hashPassword } from "./platform/passwords";
+export { isPushStream, PUSH } from "./platform/push-stream";
 export { handleAnalyticsExport } from "./modules/analytics/export";
 export { ANALYTICS_EXPORT_PATH } from "./modules/analytics/link";
 export { GDPR_EXPORT_DOWNLOAD_PATH } from "./modules/gdpr/export/download-link";

@@ -20,6 +20,7 @@ import type {
   DomainEventType,
 } from "../../platform/events/types";
 import type { RestrictionIndex } from "../../platform/privacy/restriction";
+import { PUSH, type PushHandle, type PushSink, type PushStream } from "../../platform/push-stream";
 
 type FeedEvent = CommittedEvent;
 type Position = CommitPosition;
@@ -125,7 +126,12 @@ const RING_START = 8;
 /** Restriction lifecycle events name a restricted contact by design; they are not about its data. */
 const RESTRICTION_EVENTS: ReadonlySet<string> = new Set(["contact.restricted", "contact.unrestricted"]);
 
-type StreamEnd = { reason: "slow" } | { reason: "closed" } | { reason: "refused"; error: DomainError };
+type StreamEnd =
+  | { reason: "slow" }
+  | { reason: "closed" }
+  | { reason: "refused"; error: DomainError }
+  /** Its consumer threw while taking an event handed to it directly. */
+  | { reason: "failed"; error: unknown };
 
 /**
  * One open stream: a queue the feed fills and the stream drains, bounded in time and length.
@@ -140,6 +146,13 @@ class Subscriber {
   private queued = 0;
   private waiting: (() => void) | null = null;
   ended: StreamEnd | null = null;
+  /**
+   * Set while the stream's consumer takes entries as they come (pushed) and nothing is queued:
+   * an offer hands the entry straight to it, in the feed's own call, instead of queueing it.
+   */
+  direct: ((entry: FeedEntry) => void) | null = null;
+  /** Called once when the stream ends (a pushed stream's driver waits for it). */
+  onEnd: (() => void) | null = null;
 
   constructor(
     readonly workspaceId: string,
@@ -153,6 +166,10 @@ class Subscriber {
 
   offer(entry: FeedEntry): void {
     if (this.ended) return;
+    if (this.direct && this.queued === 0) {
+      this.direct(entry);
+      return;
+    }
     // A client that does not keep up is dropped rather than buffered without bound: once
     // the oldest event it has not taken is older than the lag limit (or, in a burst, the
     // queue is full). It reconnects with its last event id and reads the rest from the
@@ -174,10 +191,14 @@ class Subscriber {
   end(end: StreamEnd): void {
     if (this.ended) return;
     this.ended = end;
+    this.direct = null;
     this.ring = new Array<FeedEntry | undefined>(RING_START);
     this.head = 0;
     this.queued = 0;
     this.notify();
+    const onEnd = this.onEnd;
+    this.onEnd = null;
+    onEnd?.();
   }
 
   /** The oldest queued entry, taken off the queue; null when none is queued or the stream has ended. */
@@ -210,6 +231,270 @@ class Subscriber {
     const waiting = this.waiting;
     this.waiting = null;
     waiting?.();
+  }
+}
+
+/** What a live stream needs of its feed. */
+interface StreamHost {
+  open(input: LiveStreamInput): Promise<{ subscriber: Subscriber; start: Position }>;
+  close(subscriber: Subscriber): void;
+  resumePoint(
+    workspaceId: string,
+    userId: string,
+    resume: ResumeFrom,
+  ): Promise<{ position: Position; sentAhead: readonly number[] } | null>;
+  /** A page of the stream's backlog after `from`, as entries; `full`: there may be more. */
+  backlog(workspaceId: string, userId: string, from: Position): Promise<{ entries: FeedEntry[]; full: boolean }>;
+  control(event: FeedEvent, input: LiveStreamInput, subscriber: Subscriber): { role?: WorkspaceRole } | null;
+  log: Logger;
+}
+
+/**
+ * One client's live stream: registers with the feed, says whether it resumed, replays the
+ * backlog after the client's last id, then passes on the feed's entries. What it sends is
+ * decided entry by entry (`accept`), the same whether its consumer iterates it or takes its
+ * items pushed (PUSH: entries then go from the feed's call straight to the consumer while
+ * it has room, and queue, bounded as ever, while it has none).
+ */
+export class LiveStream implements PushStream<LiveItem> {
+  private subscriber: Subscriber | null = null;
+  private role: WorkspaceRole;
+  // The stream's position in commit order: everything of it at or before `sent` was sent (or
+  // was before it started, or the client had it). Nothing at or before it is sent again.
+  private sent: Position = { txId: "0", id: 0 };
+  private sentTx = 0n;
+  // Events sent after `sent`, from their commits' wake-ups: a read reaching one moves `sent`
+  // past it without sending it again. In every SSE id sent while it is not empty.
+  private readonly sentAhead = new Set<number>();
+  // The first event this stream left to the reads with others sent ahead (the bound was
+  // reached): until a read passes it, nothing more is sent ahead.
+  private leftToReads: FeedEntry | null = null;
+  // The role change the stream's role comes from (null: the role it opened with).
+  private roleFrom: FeedEntry | null = null;
+  private readonly types: ReadonlySet<string> | null;
+  private consumed = false;
+  /** Pushed: the consumer, whether it is full, and what wakes the driver (room again, full, ended). */
+  private sink: PushSink<LiveItem> | null = null;
+  private full = false;
+  private wakeDriver: (() => void) | null = null;
+  private readonly abort = () => this.subscriber?.end({ reason: "closed" });
+
+  constructor(
+    private readonly input: LiveStreamInput,
+    private readonly host: StreamHost,
+  ) {
+    this.role = input.role;
+    this.types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<LiveItem, void> {
+    this.claim();
+    try {
+      yield* this.opening();
+      const subscriber = this.subscriber!;
+      while (true) {
+        const entry = subscriber.next();
+        if (!entry) {
+          if (subscriber.ended) break;
+          await subscriber.wait();
+          continue;
+        }
+        const item = this.accept(entry);
+        if (subscriber.ended) break;
+        if (item) yield item;
+      }
+      this.finish();
+    } finally {
+      this.release();
+    }
+  }
+
+  [PUSH](sink: PushSink<LiveItem>): PushHandle {
+    this.claim();
+    this.sink = sink;
+    const done = (async () => {
+      try {
+        for await (const item of this.opening()) if (!sink(item)) await this.pause();
+        const subscriber = this.subscriber!;
+        while (!subscriber.ended) {
+          // What queued meanwhile (during the backlog, or while the consumer was full) first, in order.
+          let entry: FeedEntry | null;
+          while (!this.full && (entry = subscriber.next())) {
+            const item = this.accept(entry);
+            if (item && !subscriber.ended && !sink(item)) this.full = true;
+          }
+          if (subscriber.ended) break;
+          if (this.full) {
+            await this.pause();
+            continue;
+          }
+          // Nothing queued and room for more: the feed hands entries straight to `take` until
+          // the consumer is full or the stream ends.
+          subscriber.direct = this.take;
+          await this.until();
+          subscriber.direct = null;
+        }
+        this.finish();
+      } finally {
+        this.release();
+      }
+    })();
+    return {
+      done,
+      resume: () => {
+        if (!this.full) return;
+        this.full = false;
+        this.wake();
+      },
+    };
+  }
+
+  /** An entry from the feed's call, while pushed with nothing queued. */
+  private readonly take = (entry: FeedEntry): void => {
+    const subscriber = this.subscriber!;
+    try {
+      const item = this.accept(entry);
+      if (item && !subscriber.ended && !this.sink!(item)) {
+        this.full = true;
+        subscriber.direct = null;
+        this.wake();
+      }
+    } catch (error) {
+      // Never into the feed's loop over the other streams: this one ends with the error.
+      subscriber.end({ reason: "failed", error });
+    }
+  };
+
+  private readonly wake = (): void => {
+    const wake = this.wakeDriver;
+    this.wakeDriver = null;
+    wake?.();
+  };
+
+  /** Until the driver is woken: the consumer has room again, it is full, or the stream ended. */
+  private until(): Promise<void> {
+    if (this.subscriber?.ended) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.wakeDriver = resolve;
+    });
+  }
+
+  /** The consumer is full: until it has room again or the stream ended. */
+  private async pause(): Promise<void> {
+    this.full = true;
+    while (this.full && !this.subscriber?.ended) await this.until();
+  }
+
+  private claim(): void {
+    if (this.consumed) throw new Error("a live stream is consumed once");
+    this.consumed = true;
+  }
+
+  /** Registers with the feed, says whether it resumed, and replays what the client missed. */
+  private async *opening(): AsyncGenerator<LiveItem, void> {
+    const { input, host } = this;
+    const { subscriber, start } = await host.open(input);
+    this.subscriber = subscriber;
+    subscriber.onEnd = this.wake;
+    input.signal?.addEventListener("abort", this.abort, { once: true });
+    if (input.signal?.aborted) subscriber.end({ reason: "closed" });
+    this.sent = start;
+    this.sentTx = BigInt(start.txId);
+    const resume = input.lastEventId != null ? parseLiveEventId(input.lastEventId) : null;
+    const from = resume ? await host.resumePoint(input.workspaceId, input.userId, resume) : null;
+    yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
+    if (!from) return;
+    this.sent = from.position;
+    this.sentTx = BigInt(from.position.txId);
+    for (const id of from.sentAhead) this.sentAhead.add(id);
+    while (!subscriber.ended) {
+      const page = await host.backlog(input.workspaceId, input.userId, this.sent);
+      for (const entry of page.entries) {
+        this.sent = entry.event;
+        this.sentTx = entry.tx;
+        if (this.sentAhead.delete(entry.event.id)) continue;
+        if (this.visible(entry)) yield this.itemOf(entry);
+      }
+      if (!page.full) break;
+    }
+  }
+
+  /**
+   * What to send for an entry from the feed, if anything, moving the stream's position.
+   * Null also when the entry ended the stream.
+   */
+  private accept(entry: FeedEntry): LiveItem | null {
+    const subscriber = this.subscriber!;
+    // Replayed already, or heard twice: commit order (tx_id, id), on the parsed tx id.
+    if (entry.tx < this.sentTx || (entry.tx === this.sentTx && entry.event.id <= this.sent.id)) return null;
+    // A removal, erasure or role change concerning this stream applies as soon as it is
+    // heard, whether or not the stream shows the event: nothing sent after it may pass it.
+    const control = this.host.control(entry.event, this.input, subscriber);
+    // Heard again from the read after a newer one came from its wake-up: the newer stands.
+    const roleFrom = this.roleFrom;
+    if (
+      control?.role &&
+      (roleFrom === null ||
+        entry.tx > roleFrom.tx ||
+        (entry.tx === roleFrom.tx && entry.event.id > roleFrom.event.id))
+    ) {
+      this.role = control.role;
+      this.roleFrom = entry;
+    }
+    if (subscriber.ended) return null;
+    if (entry.direct) {
+      // Sent now, ahead of commit order. What this stream does not show is left to the
+      // reads. Past the bound an event it shows is too, and so is everything after it until
+      // the reads pass it: a later event must not arrive before an earlier one.
+      if (this.sentAhead.has(entry.event.id) || !this.visible(entry)) return null;
+      if (this.leftToReads === null && this.sentAhead.size >= SENT_AHEAD_MAX) this.leftToReads = entry;
+      if (this.leftToReads !== null) return null;
+      this.sentAhead.add(entry.event.id);
+    } else {
+      this.sent = entry.event;
+      this.sentTx = entry.tx;
+      const left = this.leftToReads;
+      if (left !== null && (entry.tx > left.tx || (entry.tx === left.tx && entry.event.id >= left.event.id)))
+        this.leftToReads = null;
+      if (this.sentAhead.delete(entry.event.id)) return null;
+    }
+    return this.visible(entry) ? this.itemOf(entry) : null;
+  }
+
+  /** Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous. */
+  private visible(entry: FeedEntry): boolean {
+    return (
+      !entry.restricted &&
+      (!this.types || this.types.has(entry.event.type)) &&
+      eventVisibleTo(entry.event.type, this.role)
+    );
+  }
+
+  /**
+   * The SSE id that resumes right after this entry: the shared item's (its own event id) when
+   * the stream is at that event in commit order with nothing sent ahead, else the position and
+   * the ids sent ahead of it.
+   */
+  private itemOf(entry: FeedEntry): LiveItem {
+    return this.sentAhead.size === 0
+      ? entry.item
+      : {
+          id: `${this.sent.txId}:${this.sent.id}:${[...this.sentAhead].join(",")}`,
+          message: entry.item.message,
+        };
+  }
+
+  /** How the stream ended: a refusal (or a failure) is the stream's error. */
+  private finish(): void {
+    const end = this.subscriber?.ended ?? null;
+    if (end?.reason === "refused" || end?.reason === "failed") throw end.error;
+    if (end?.reason === "slow")
+      this.host.log.info({ userId: this.input.userId }, "live stream dropped: client reads too slowly");
+  }
+
+  private release(): void {
+    this.input.signal?.removeEventListener("abort", this.abort);
+    if (this.subscriber) this.host.close(this.subscriber);
   }
 }
 
@@ -389,104 +674,19 @@ export class LiveFeed {
     return { streams, peakQueued: this.peakQueued, outboxReads: this.outboxReads };
   }
 
-  async *stream(input: LiveStreamInput): AsyncGenerator<LiveItem, void> {
-    const { subscriber, start } = await this.open(input);
-    const abort = () => subscriber.end({ reason: "closed" });
-    input.signal?.addEventListener("abort", abort, { once: true });
-    let role = input.role;
-    // The stream's position in commit order: everything of it at or before `sent` was sent (or
-    // was before it started, or the client had it). Nothing at or before it is sent again.
-    let sent: Position = start;
-    let sentTx = BigInt(start.txId);
-    // Events sent after `sent`, from their commits' wake-ups: a read reaching one moves `sent`
-    // past it without sending it again. In every SSE id sent while it is not empty.
-    const sentAhead = new Set<number>();
-    // The first event this stream left to the reads with others sent ahead (the bound was
-    // reached): until a read passes it, nothing more is sent ahead.
-    let leftToReads: FeedEntry | null = null;
-    // The role change the stream's role comes from (null: the role it opened with).
-    let roleFrom: FeedEntry | null = null;
-    const types = input.types && input.types.length > 0 ? new Set<string>(input.types) : null;
-    // Restriction was decided once for the event (FeedEntry); what is left is per stream and synchronous.
-    const visible = (entry: FeedEntry) =>
-      !entry.restricted && (!types || types.has(entry.event.type)) && eventVisibleTo(entry.event.type, role);
-    // The SSE id that resumes right after this entry: the shared item's (its own event id) when
-    // the stream is at that event in commit order with nothing sent ahead, else the position and
-    // the ids sent ahead of it.
-    const itemOf = (entry: FeedEntry): LiveItem =>
-      sentAhead.size === 0
-        ? entry.item
-        : { id: `${sent.txId}:${sent.id}:${[...sentAhead].join(",")}`, message: entry.item.message };
-    try {
-      const resume = input.lastEventId != null ? parseLiveEventId(input.lastEventId) : null;
-      const from = resume ? await this.resumePoint(input.workspaceId, input.userId, resume) : null;
-      yield { id: null, message: { kind: "ready", resumed: input.lastEventId != null ? from !== null : null } };
-      if (from) {
-        sent = from.position;
-        sentTx = BigInt(from.position.txId);
-        for (const id of from.sentAhead) sentAhead.add(id);
-        while (!subscriber.ended) {
-          const page = await this.backlog(input.workspaceId, input.userId, sent);
-          for (const entry of await this.entries(page, false)) {
-            sent = entry.event;
-            sentTx = entry.tx;
-            if (sentAhead.delete(entry.event.id)) continue;
-            if (visible(entry)) yield itemOf(entry);
-          }
-          if (page.length < BACKLOG_PAGE) break;
-        }
-      }
-      while (true) {
-        const entry = subscriber.next();
-        if (!entry) {
-          if (subscriber.ended) break;
-          await subscriber.wait();
-          continue;
-        }
-        // Replayed already, or heard twice: commit order (tx_id, id), on the parsed tx id.
-        if (entry.tx < sentTx || (entry.tx === sentTx && entry.event.id <= sent.id)) continue;
-        // A removal, erasure or role change concerning this stream applies as soon as it is
-        // heard, whether or not the stream shows the event: nothing sent after it may pass it.
-        const control = this.control(entry.event, input, subscriber);
-        // Heard again from the read after a newer one came from its wake-up: the newer stands.
-        if (
-          control?.role &&
-          (roleFrom === null ||
-            entry.tx > roleFrom.tx ||
-            (entry.tx === roleFrom.tx && entry.event.id > roleFrom.event.id))
-        ) {
-          role = control.role;
-          roleFrom = entry;
-        }
-        if (subscriber.ended) break;
-        if (entry.direct) {
-          // Sent now, ahead of commit order. What this stream does not show is left to the
-          // reads. Past the bound an event it shows is too, and so is everything after it until
-          // the reads pass it: a later event must not arrive before an earlier one.
-          if (sentAhead.has(entry.event.id) || !visible(entry)) continue;
-          if (leftToReads === null && sentAhead.size >= SENT_AHEAD_MAX) leftToReads = entry;
-          if (leftToReads !== null) continue;
-          sentAhead.add(entry.event.id);
-        } else {
-          sent = entry.event;
-          sentTx = entry.tx;
-          if (
-            leftToReads !== null &&
-            (sentTx > leftToReads.tx || (sentTx === leftToReads.tx && sent.id >= leftToReads.event.id))
-          )
-            leftToReads = null;
-          if (sentAhead.delete(entry.event.id)) continue;
-        }
-        if (visible(entry)) yield itemOf(entry);
-      }
-      const end = subscriber.ended as StreamEnd | null;
-      if (end?.reason === "refused") throw end.error;
-      if (end?.reason === "slow")
-        this.log.info({ userId: input.userId }, "live stream dropped: client reads too slowly");
-    } finally {
-      input.signal?.removeEventListener("abort", abort);
-      this.close(subscriber);
-    }
+  /** A live stream for a client: registered with the feed once it is consumed (iterated or pushed). */
+  stream(input: LiveStreamInput): LiveStream {
+    return new LiveStream(input, {
+      open: (streamInput) => this.open(streamInput),
+      close: (subscriber) => this.close(subscriber),
+      resumePoint: (workspaceId, userId, resume) => this.resumePoint(workspaceId, userId, resume),
+      backlog: async (workspaceId, userId, from) => {
+        const page = await this.backlog(workspaceId, userId, from);
+        return { entries: await this.entries(page, false), full: page.length >= BACKLOG_PAGE };
+      },
+      control: (event, streamInput, subscriber) => this.control(event, streamInput, subscriber),
+      log: this.log,
+    });
   }
 
   /** The feed's entries for events read from the outbox (or, `direct`, named whole by their commit), in their order. */

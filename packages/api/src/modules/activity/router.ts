@@ -2,6 +2,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { toTRPCError } from "../../errors";
 import { DOMAIN_EVENT_TYPES } from "../../platform/events/types";
+import { mapPushStream } from "../../platform/push-stream";
 import { idSchema, pageFields } from "../../lib/schemas";
 import { router, workspaceMember } from "../../trpc";
 import { isLiveEventId } from "./live-feed";
@@ -32,22 +33,21 @@ export const activityRouter = router({
         lastEventId: z.string().max(1_100).refine(isLiveEventId, "must be an event id").nullish(),
       }),
     )
-    .subscription(async function* ({ ctx, input, signal }) {
-      const stream = ctx.runtime.services.liveFeed.stream({
-        workspaceId: input.workspaceId,
-        userId: ctx.user.userId,
-        role: ctx.workspace.role,
-        tokenExpiresAtMs: ctx.user.expiresAtMs,
-        types: input.types,
-        lastEventId: input.lastEventId,
-        signal,
-        dropConnection: ctx.dropConnection,
-      });
-      try {
-        for await (const item of stream) yield item.id ? tracked(item.id, item.message) : item.message;
-      } catch (error) {
-        // Thrown while streaming, so past the error-mapping middleware: map it here.
-        throw toTRPCError(error);
-      }
-    }),
+    .subscription(({ ctx, input, signal }) =>
+      // Errors come after the error-mapping middleware saw the stream start: mapped here.
+      mapPushStream(
+        ctx.runtime.services.liveFeed.stream({
+          workspaceId: input.workspaceId,
+          userId: ctx.user.userId,
+          role: ctx.workspace.role,
+          tokenExpiresAtMs: ctx.user.expiresAtMs,
+          types: input.types,
+          lastEventId: input.lastEventId,
+          signal,
+          dropConnection: ctx.dropConnection,
+        }),
+        (item) => (item.id ? tracked(item.id, item.message) : item.message),
+        toTRPCError,
+      ),
+    ),
 });
