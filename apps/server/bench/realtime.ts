@@ -578,6 +578,9 @@ try {
       // and their dispatchers deliver the outbox. A third one here would load the process that
       // timestamps every receipt (the peer phase has nothing like it).
       await env.runtime.dispatcher.stop();
+      // Nor does it listen: every commit's wake-up would cost it a cache bump in Redis (one
+      // more script per commit on the shared CPUs), and every broadcast a parse.
+      await env.runtime.redis?.subscriber.unsubscribe();
       await env.signIn(); // a fresh token: streams live as long as the token they opened with
 
       const sent = new Map<string, string>();
