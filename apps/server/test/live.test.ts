@@ -348,6 +348,44 @@ describe("activity.live with a client that falls behind in time", () => {
     expect(app.runtime.services.liveFeed.stats().peakQueued).toBeLessThan(12_000);
     response.destroy();
   }, 60_000);
+
+  it("keeps a client that stops reading for less than the lag limit, and sends it everything, in order, once it reads again", async () => {
+    const owner = await app.signUp("Brief pause");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Pause" })).id;
+    const chunks: string[] = [];
+    let ready = false;
+    const response = await openRawStream(app, owner.accessToken, workspaceId);
+    response.setEncoding("utf8");
+    response.on("data", (chunk: string) => {
+      chunks.push(chunk);
+      if (!ready && chunks.join("").includes('"kind":"ready"')) {
+        ready = true;
+        response.pause();
+      }
+    });
+    const deadline = Date.now() + 5_000;
+    while (!ready && Date.now() < deadline) await settle(20);
+
+    // More than the socket buffers hold: the server's socket fills, the rest waits in the stream's queue.
+    await insertLargeEvents(app, workspaceId, 6_000);
+    app.runtime.dispatcher.wake();
+    await settle(500);
+    expect(app.runtime.services.liveFeed.stats().peakQueued).toBeGreaterThan(0);
+    response.resume(); // well within the 1.5 s lag limit
+
+    const until = Date.now() + 20_000;
+    const received = () => chunks.join("");
+    while ((received().match(/^id: /gm)?.length ?? 0) < 6_000 && Date.now() < until) await settle(250);
+    expect(app.runtime.services.liveFeed.stats().streams).toBe(1); // never dropped
+    const all = (
+      await app.sql<
+        { id: string }[]
+      >`SELECT id FROM domain_events WHERE workspace_id = ${workspaceId} AND type = 'contact.updated' ORDER BY tx_id, id`
+    ).map((row) => Number(row.id));
+    const ids = [...received().matchAll(/^id: ([\d:,]+)\n/gm)].map((match) => Number(match[1]!.split(/[:,]/).at(-1)));
+    expect(ids).toEqual(all);
+    response.destroy();
+  }, 60_000);
 });
 
 describe("activity.live with an older transaction still open", () => {

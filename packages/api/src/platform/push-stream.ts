@@ -26,7 +26,9 @@ export interface PushStream<T> extends AsyncIterable<T> {
 }
 
 export function isPushStream(value: unknown): value is PushStream<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as Partial<PushStream<unknown>>)[PUSH] === "function";
+  return (
+    typeof value === "object" && value !== null && typeof (value as Partial<PushStream<unknown>>)[PUSH] === "function"
+  );
 }
 
 /** The same stream with each value mapped, and the error it ends with mapped (either way it is consumed). */

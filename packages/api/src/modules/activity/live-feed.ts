@@ -434,9 +434,7 @@ export class LiveStream implements PushStream<LiveItem> {
     const roleFrom = this.roleFrom;
     if (
       control?.role &&
-      (roleFrom === null ||
-        entry.tx > roleFrom.tx ||
-        (entry.tx === roleFrom.tx && entry.event.id > roleFrom.event.id))
+      (roleFrom === null || entry.tx > roleFrom.tx || (entry.tx === roleFrom.tx && entry.event.id > roleFrom.event.id))
     ) {
       this.role = control.role;
       this.roleFrom = entry;
