@@ -274,6 +274,89 @@ describe("cache (real Redis)", () => {
     expect(await cache().generation(workspaceId)).toBe(generation + 1);
   });
 
+  /** Event ids no real event has (each test its own range), for commit wake-ups heard in a burst. */
+  let syntheticId = 9_000_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1_000;
+  /** The bump scripts Redis runs for these workspaces (MONITOR), per workspace, until `stop`. */
+  async function watchBumps(workspaces: string[]) {
+    const seenKeys = new Map(workspaces.map((ws) => [cache().keys.seen(ws), ws]));
+    const counts = new Map(workspaces.map((ws) => [ws, 0]));
+    const marker = `bumps-watched-${randomUUID()}`;
+    let markerSeen = false;
+    const monitor = await new Redis(TEST_REDIS_URL).monitor();
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args.includes(marker)) markerSeen = true;
+      const command = args[0]?.toLowerCase();
+      if (command !== "evalsha" && command !== "eval") return;
+      for (const arg of args.slice(3, 5)) {
+        const ws = seenKeys.get(arg);
+        if (ws) counts.set(ws, counts.get(ws)! + 1);
+      }
+    });
+    return async () => {
+      // Redis runs commands in order: once MONITOR shows this one, it has shown every bump before it.
+      await redis.echo(marker);
+      await untilAccepted("MONITOR to catch up", () => markerSeen, Boolean);
+      monitor.disconnect();
+      return workspaces.map((ws) => counts.get(ws)!);
+    };
+  }
+  /** Both instances hear `perWorkspace` commits of each workspace, one wake-up each, in one burst. */
+  function burstOfCommits(workspaces: string[], perWorkspace: number) {
+    for (let i = 0; i < perWorkspace; i++)
+      for (const ws of workspaces) {
+        const notice = {
+          txId: null,
+          events: [{ id: syntheticId++, workspaceId: ws, type: "contact.updated" as const }],
+        };
+        for (const runtime of [app.runtime, other]) runtime.cache.onCommit(notice);
+      }
+  }
+  const generationOf = async (ws: string) => Number(await redis.get(cache().keys.generation(ws)));
+
+  it("a burst of commits costs each instance one bump per workspace, and a read right after it never sees the old entry", async () => {
+    const workspaces = [randomUUID(), randomUUID()];
+    const lookup = (runtime: Runtime, ws: string, value: string) =>
+      runtime.cache.getOrCompute("rec", ws, "burst", async () => ({ value }), { ttlSeconds: 60 });
+    // Both instances hold each workspace's entry, in Redis and in memory, from before the changes.
+    for (const ws of workspaces) {
+      expect(await lookup(other, ws, "old")).toMatchObject({ value: "old", source: "compute" });
+      expect(await lookup(app.runtime, ws, "unused")).toMatchObject({ value: "old", source: "l2" });
+    }
+    const before = await Promise.all(workspaces.map(generationOf));
+    const stop = await watchBumps(workspaces);
+    burstOfCommits(workspaces, 25);
+    // At once, before the bumps' window has passed: the changes are pending, Redis's entry is not used.
+    expect(await lookup(app.runtime, workspaces[0]!, "new")).toMatchObject({ value: "new", source: "compute" });
+    // That read did not wait for the window: its bump went out, and its value is stored under the new generation.
+    expect(await lookup(other, workspaces[0]!, "other's")).toMatchObject({ value: "new", source: "l2" });
+    expect(await lookup(other, workspaces[1]!, "new 1")).toMatchObject({ value: "new 1", source: "compute" });
+    expect(await lookup(app.runtime, workspaces[1]!, "unused")).toMatchObject({ value: "new 1", source: "l2" });
+    // 25 commits per workspace, heard by two instances: two bump scripts per workspace, not 50,
+    // and the generation moved once.
+    expect(await stop()).toEqual([2, 2]);
+    expect(await Promise.all(workspaces.map(generationOf))).toEqual(before.map((g) => g + 1));
+  });
+
+  it("a bump Redis refuses keeps the burst's changes pending: the workspace's Redis entries stay unused", async () => {
+    const ws = randomUUID();
+    await other.cache.set("rec", ws, "refused", "old", { ttlSeconds: 60 });
+    expect(await cache().get("rec", ws, "refused")).toMatchObject({ value: "old", source: "l2" });
+    // Redis answers everything else, but every bump of this workspace fails (WRONGTYPE).
+    await redis.set(cache().keys.seen(ws), "not a sorted set");
+    try {
+      const stop = await watchBumps([ws]);
+      burstOfCommits([ws], 25);
+      // At once, and again once the window has certainly passed: never the entry from before the changes.
+      expect(await cache().get("rec", ws, "refused")).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await cache().get("rec", ws, "refused")).toBeNull();
+      expect(await other.cache.get("rec", ws, "refused")).toBeNull();
+      expect(await stop()).toEqual([2]);
+    } finally {
+      await redis.del(cache().keys.seen(ws));
+    }
+  });
+
   it("bounded staleness: a change reaches the writer's instance before it answers and the others on its commit, not on the dispatcher's pass", async () => {
     const read = (runtime: Runtime) =>
       runtime.services.recommendations.forContact({ workspaceId, contactId: ids.Ana!, k: 20, includeKnown: false });

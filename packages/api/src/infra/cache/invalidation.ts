@@ -2,7 +2,7 @@ import { LRUCache } from "lru-cache";
 import type { CommittedEvent, DomainEvent } from "../../platform/events/types";
 import type { WorkspaceChanges } from "./fence";
 import { CacheUnavailableError } from "./redis";
-import { cacheScripts } from "./scripts";
+import { cacheScripts, pipelineBump } from "./scripts";
 import { redisFailed, type CacheParts } from "./parts";
 
 interface PendingChange {
@@ -12,6 +12,16 @@ interface PendingChange {
 }
 
 const SWEEP_DELAY_MS = 5_000;
+/**
+ * How long a change heard of may wait for other changes before its bump goes to Redis with
+ * theirs. Nothing that reads Redis waits for it: a read or write of the workspace's L2
+ * entries sends the waiting bumps at once (`confirmed`), and the change is pending (its
+ * L2 entries unused here) until Redis confirms it. What the window saves is Redis work:
+ * every instance hears every commit, so without it each ran one script per commit.
+ */
+const BUMP_WINDOW_MS = 50;
+/** A bump with more event ids than this bumps unconditionally (its arguments stay small). */
+const MAX_IDS_PER_BUMP = 2_000;
 const MAX_PENDING_PER_WORKSPACE = 1_000;
 const SEEN_EVENTS = 50_000;
 
@@ -46,6 +56,10 @@ function invalidatingByWorkspace(events: readonly Pick<DomainEvent, "id" | "work
  * known to include every change it has heard of: reading Redis under it is one
  * GET. Until Redis confirms such a bump the change stays pending, and the
  * workspace's Redis entries are neither read nor written here.
+ *
+ * The bumps are coalesced: the changes heard within BUMP_WINDOW_MS (or until something
+ * needs the workspace's Redis entries, whichever comes first) go to Redis together, one
+ * bump per workspace with all their event ids, every workspace in one round trip.
  */
 export class CacheInvalidation {
   private readonly pending = new Map<string, PendingChange[]>();
@@ -60,11 +74,16 @@ export class CacheInvalidation {
   private readonly confirming = new Map<string, Set<Promise<void>>>();
   /** Events heard on the bus in this turn, per workspace, for one bump each (onEvent). */
   private readonly heard = new Map<string, number[]>();
+  /** Pending changes whose bump has not been sent yet, per workspace (flushBumps). */
+  private unsent = new Map<string, Set<PendingChange>>();
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly parts: CacheParts) {}
 
   close(): void {
     for (const timer of this.sweeps.values()) clearTimeout(timer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
   }
 
   /** The workspace's current generation (initialised on first use). */
@@ -136,11 +155,15 @@ export class CacheInvalidation {
       list.push(entry);
       this.pending.set(workspaceId, list);
     }
-    this.track(workspaceId, this.confirmBump(workspaceId, entry));
+    this.queueBump(workspaceId, entry);
   }
 
-  /** Resolves once the bumps under way for the workspace have succeeded or failed (null: none). */
+  /**
+   * Resolves once the bumps under way for the workspace have succeeded or failed (null: none).
+   * Bumps still waiting for the window are sent now: a reader never waits for the window.
+   */
   confirmed(workspaceId: string): Promise<unknown> | null {
+    if (this.unsent.has(workspaceId)) this.flushBumps();
     const set = this.confirming.get(workspaceId);
     return set && set.size > 0 ? Promise.all(set) : null;
   }
@@ -155,20 +178,78 @@ export class CacheInvalidation {
     });
   }
 
-  private async confirmBump(workspaceId: string, entry: PendingChange): Promise<void> {
+  /** The change's bump goes out with the others heard within the window (or sooner: confirmed). */
+  private queueBump(workspaceId: string, entry: PendingChange): void {
+    let entries = this.unsent.get(workspaceId);
+    if (!entries) this.unsent.set(workspaceId, (entries = new Set()));
+    entries.add(entry);
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flushBumps(), BUMP_WINDOW_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Sends every unsent bump: one per workspace, all workspaces in one round trip. */
+  private flushBumps(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const batch = this.unsent;
+    if (batch.size === 0) return;
+    this.unsent = new Map();
+    const sent = this.confirmBumps(batch);
+    for (const workspaceId of batch.keys()) this.track(workspaceId, sent);
+  }
+
+  private async confirmBumps(batch: Map<string, Set<PendingChange>>): Promise<void> {
+    const bumps = new Map<string, number[]>();
+    for (const [workspaceId, entries] of batch) {
+      const eventIds = [...entries].flatMap((entry) => entry.eventIds);
+      bumps.set(workspaceId, eventIds.length > MAX_IDS_PER_BUMP ? [] : eventIds);
+    }
+    let generations: Map<string, number>;
     try {
-      const generation = await this.bump(workspaceId, entry.eventIds.length > 2_000 ? [] : entry.eventIds);
-      const list = this.pending.get(workspaceId);
-      if (list) {
-        const index = list.indexOf(entry);
-        if (index >= 0) list.splice(index, 1);
-        if (list.length === 0) this.pending.delete(workspaceId);
-      }
-      // The last change heard of is confirmed: this generation includes everything heard so far.
-      if (!this.hasPending(workspaceId)) this.parts.local.setGeneration(workspaceId, entry.version, generation);
+      generations = await this.bumpMany(bumps);
     } catch {
       // Kept pending: the workspace's Redis entries stay unused here until the retry after recovery.
+      return;
     }
+    for (const [workspaceId, entries] of batch) {
+      const list = this.pending.get(workspaceId);
+      if (list) {
+        const left = list.filter((entry) => !entries.has(entry));
+        if (left.length === 0) this.pending.delete(workspaceId);
+        else this.pending.set(workspaceId, left);
+      }
+      // The last change heard of is confirmed: this generation includes everything heard so far.
+      let last: PendingChange | undefined;
+      for (const entry of entries) if (!last || entry.version > last.version) last = entry;
+      if (last && !this.hasPending(workspaceId))
+        this.parts.local.setGeneration(workspaceId, last.version, generations.get(workspaceId)!);
+    }
+  }
+
+  /**
+   * One bump per workspace (`bump`), all in one round trip. Throws if Redis is unavailable or
+   * any of them failed. Returns each workspace's generation after its bump.
+   */
+  private async bumpMany(bumps: Map<string, number[]>): Promise<Map<string, number>> {
+    const generations = new Map<string, number>();
+    if (bumps.size === 1) {
+      for (const [workspaceId, eventIds] of bumps) generations.set(workspaceId, await this.bump(workspaceId, eventIds));
+      return generations;
+    }
+    const { keys, redis } = this.parts;
+    if (!redis.raw) throw new CacheUnavailableError("cache Redis not configured");
+    const order = [...bumps];
+    const replies = await redis.pipeline("bump", (pipeline) => {
+      for (const [workspaceId, eventIds] of order)
+        pipelineBump(pipeline, keys.generation(workspaceId), keys.seen(workspaceId), eventIds.map(String));
+    });
+    order.forEach(([workspaceId], i) => {
+      const [generation, changed] = replies[i] as [number, number];
+      if (changed) this.scheduleSweep(workspaceId);
+      generations.set(workspaceId, Number(generation));
+    });
+    return generations;
   }
 
   /** Bumps the generation once for these events (or unconditionally with none). Throws if Redis is unavailable. */
@@ -198,8 +279,8 @@ export class CacheInvalidation {
         () => {},
       );
     }
-    for (const [workspaceId, list] of this.pending)
-      for (const entry of [...list]) this.track(workspaceId, this.confirmBump(workspaceId, entry));
+    for (const [workspaceId, list] of this.pending) for (const entry of list) this.queueBump(workspaceId, entry);
+    this.flushBumps();
   }
 
   /**
@@ -224,10 +305,12 @@ export class CacheInvalidation {
     for (const [workspaceId, eventIds] of heard) this.changed(workspaceId, eventIds);
   }
 
-  /** The durable consumer's batch: one bump per workspace. Throws while Redis is unavailable (the dispatcher retries). */
+  /** The durable consumer's batch: one bump per workspace, one round trip. Throws while Redis is unavailable (the dispatcher retries). */
   async bumpForEvents(events: DomainEvent[]): Promise<void> {
     if (!this.parts.redis.configured) return;
-    for (const [workspaceId, ids] of invalidatingByWorkspace(events)) await this.bump(workspaceId, ids);
+    const bumps = invalidatingByWorkspace(events);
+    for (const [workspaceId, ids] of bumps) if (ids.length > MAX_IDS_PER_BUMP) bumps.set(workspaceId, []);
+    if (bumps.size > 0) await this.bumpMany(bumps);
   }
 
   /** Bumps the generation (O(1)), tells the other instances, then sweeps the old keys. */
@@ -252,6 +335,7 @@ export class CacheInvalidation {
   forgetLocally(workspaceId: string): void {
     this.parts.local.forget(workspaceId);
     this.pending.delete(workspaceId);
+    this.unsent.delete(workspaceId);
     this.overflowed.delete(workspaceId);
     this.parts.stats.forget(workspaceId);
     const sweep = this.sweeps.get(workspaceId);

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 
 /**
  * The cache's Redis scripts. Each runs atomically in one round trip; they are
@@ -100,4 +100,13 @@ export function defineCacheScripts(redis: Redis): void {
 /** The scripts of a connection `defineCacheScripts` ran on (call them as methods of the result). */
 export function cacheScripts(redis: Redis): CacheScripts {
   return redis as unknown as CacheScripts;
+}
+
+/** Queues the bump script on a pipeline; its reply is the script's: `[generation, changed]`. */
+export function pipelineBump(pipeline: ChainableCommander, genKey: string, seenKey: string, eventIds: string[]): void {
+  (pipeline as unknown as { rapportCacheBump: (...args: string[]) => unknown }).rapportCacheBump(
+    genKey,
+    seenKey,
+    ...eventIds,
+  );
 }
