@@ -42,6 +42,14 @@
  *    clients_cpu_s the subscribers' client processes', bench_cpu_s the bench process's own
  *    (pacing and sending the commits, tallying receipts; in Rapport's phase also the relay
  *    listener of to_relay_*); peer_* the same for the peer's phase, whose load generator is the same.
+ *    postgres_cpu_s (peer_postgres_cpu_s): the bench's own cluster's, from /proc: the postmaster
+ *    and its children (backends, parallel workers, WAL writer, checkpointer, autovacuum),
+ *    sampled at the phase's start, every second and at its end; each process counts from its
+ *    first sample (0 if it started during the phase) to its last. A process that exits between
+ *    two samples (a backend whose pool connection idled out, a parallel worker) loses what it
+ *    used since its last sample: at most a second's worth. It counts everything the cluster
+ *    does meanwhile, the bench's own once-a-second probe included. null with
+ *    BENCH_ADMIN_DATABASE_URL (a server other databases may be using).
  * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
  *    adapter (bench/realtime-peer.ts, two processes): clients in per-workspace rooms,
  *    a POST that commits a row and emits to the room (the same node:http request and agent
@@ -56,7 +64,7 @@
  * Writes bench-results/realtime.json at the repo root; progress goes to stderr.
  */
 import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -113,12 +121,35 @@ function rssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-/** A process's CPU time so far, user + system, in seconds (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
+/** A process's parent, start time (clock ticks since boot) and CPU time so far, user + system, in seconds (ticks of 1/100 s). */
+function processStat(pid: number): { ppid: number; startedAt: string; cpu: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // The fields after the command name, which is in parentheses and may hold spaces.
+  // The fields after the command name, which is in parentheses and may hold spaces: state is [0].
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { ppid: Number(fields[1]), startedAt: fields[19]!, cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+function cpuSeconds(pid: number): number {
+  return processStat(pid).cpu;
+}
+
+/**
+ * The CPU time so far (seconds) of the postmaster and each of its children, by pid and start
+ * time (a pid reused within the phase is another process).
+ */
+function postgresCpu(postmaster: number): Map<string, number> {
+  const cpu = new Map<string, number>();
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = processStat(pid);
+      if (pid === postmaster || stat.ppid === postmaster) cpu.set(`${pid}@${stat.startedAt}`, stat.cpu);
+    } catch {
+      // Exited since the listing.
+    }
+  }
+  return cpu;
 }
 
 /**
@@ -301,16 +332,34 @@ class Tally {
 /**
  * RSS of the instances each second, and the Postgres server's oldest open transaction; CPU over
  * the phase of the instances (`pids`), of the subscribers' client processes (`clientPids`) and
- * of the bench process itself (pacing the commits, tallying receipts).
+ * of the bench process itself (pacing the commits, tallying receipts), and given its postmaster
+ * (the bench's own cluster) of the Postgres server's processes (see postgres_cpu_s above).
  */
-function monitor(pids: number[], clientPids: number[], oldestXactSec: () => Promise<number>) {
+function monitor(
+  pids: number[],
+  clientPids: number[],
+  oldestXactSec: () => Promise<number>,
+  postmaster: number | null,
+) {
   const series: number[][] = pids.map(() => []);
   const cpuAtStart = pids.map(cpuSeconds);
   const clientsCpuAtStart = clientPids.map(cpuSeconds);
   const benchCpuAtStart = process.cpuUsage();
   const xact: number[] = [];
+  /** Per Postgres process: its CPU time at its first sample (0 when it started after the phase's), and at its last. */
+  const pgFirst = new Map<string, number>();
+  const pgLast = new Map<string, number>();
+  const samplePostgres = (atStart: boolean) => {
+    if (postmaster === null) return;
+    for (const [key, cpu] of postgresCpu(postmaster)) {
+      if (!pgFirst.has(key)) pgFirst.set(key, atStart ? cpu : 0);
+      pgLast.set(key, cpu);
+    }
+  };
+  samplePostgres(true);
   const timer = setInterval(() => {
     pids.forEach((pid, i) => series[i]!.push(rssMb(pid)));
+    samplePostgres(false);
     oldestXactSec().then(
       (s) => xact.push(s),
       () => {},
@@ -319,6 +368,9 @@ function monitor(pids: number[], clientPids: number[], oldestXactSec: () => Prom
   return {
     stop() {
       clearInterval(timer);
+      samplePostgres(false);
+      let postgresCpuS = 0;
+      for (const [key, last] of pgLast) postgresCpuS += last - pgFirst.get(key)!;
       const benchCpu = process.cpuUsage(benchCpuAtStart);
       const clientsCpu = clientPids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - clientsCpuAtStart[i]!, 0);
       const fifth = (values: number[], k: number) => {
@@ -344,6 +396,7 @@ function monitor(pids: number[], clientPids: number[], oldestXactSec: () => Prom
         ),
         bench_cpu_s: round((benchCpu.user + benchCpu.system) / 1e6, 1),
         clients_cpu_s: round(clientsCpu, 1),
+        postgres_cpu_s: postmaster === null ? null : round(postgresCpuS, 1),
         server_rss_mb: round(
           instances.reduce((sum, i) => sum + i.peak_mb, 0),
           1,
@@ -630,6 +683,7 @@ try {
         instances.map((i) => i.child.pid!),
         subscriberClients.pids,
         oldestXactSec,
+        cluster?.postmasterPid() ?? null,
       );
       const commitStarted = Date.now();
       // The request the typed client sends (a tRPC mutation over httpLink, unbatched; the wire
@@ -741,6 +795,7 @@ try {
           peers.map((p) => p.pid!),
           peerClients.pids,
           oldestXactSec,
+          cluster?.postmasterPid() ?? null,
         );
         const peerCommits = await paced(async (k) => {
           const room = workspaces[k % WORKSPACES]!;
@@ -808,6 +863,7 @@ try {
         server_cpu_s: rapport.server_cpu_s,
         bench_cpu_s: rapport.bench_cpu_s,
         clients_cpu_s: rapport.clients_cpu_s,
+        postgres_cpu_s: rapport.postgres_cpu_s,
         memory_flat: rapport.memory_flat,
         instances: rapport.instances,
         streams_closed_early: rapport.streams_closed_early,
@@ -832,6 +888,7 @@ try {
         peer_server_cpu_s: peer?.server_cpu_s ?? null,
         peer_bench_cpu_s: peer?.bench_cpu_s ?? null,
         peer_clients_cpu_s: peer?.clients_cpu_s ?? null,
+        peer_postgres_cpu_s: peer?.postgres_cpu_s ?? null,
         peer_memory_flat: peer?.memory_flat ?? null,
         load: {
           ...load,

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -20,6 +20,8 @@ export interface PostgresCluster {
   /** postgres://postgres@127.0.0.1:<port>/postgres */
   url: string;
   port: number;
+  /** The postmaster's process id (its pid file's first line), whose children are the backends and the server's own processes. */
+  postmasterPid(): number;
   /** `pg_ctl restart -m fast`: disconnects every client, returns once the server accepts again. */
   restart(): Promise<void>;
   /** Stops the server and deletes its data directory. */
@@ -73,6 +75,9 @@ export async function startPostgresCluster(options: PostgresClusterOptions = {})
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    postmasterPid() {
+      return Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n", 1)[0]);
+    },
     async restart() {
       await ctl("restart", "-m", "fast");
     },
