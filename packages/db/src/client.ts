@@ -5,8 +5,8 @@ import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { drizzle as drizzlePostgres, PostgresJsSession } from "drizzle-orm/postgres-js";
+import { is, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import postgres from "postgres";
 import * as schema from "./schema/index";
 import { sqlText } from "./sql-text";
@@ -283,7 +283,11 @@ function worthRetrying(error: unknown, text: string, attempt: number): boolean {
  * modifiers (`.values()`, `.raw()`) and whose `then` is looked up through a Proxy.
  */
 const POOL_QUERY = Symbol("rapport.poolQuery");
-type PoolQuery = (text: string, params: unknown[], options: { prepare: boolean }) => Promise<unknown[]>;
+type PoolQuery = (
+  text: string,
+  params: unknown[],
+  options: { prepare: boolean; simple?: boolean },
+) => Promise<unknown[]>;
 
 /**
  * postgres.js `Sql` methods drizzle calls: `unsafe` for pool queries, `begin` for
@@ -533,18 +537,32 @@ interface PostgresJsClient {
   [POOL_QUERY]?: PoolQuery;
 }
 /**
- * `queryRows` for a hot read on the pool: on Postgres the statement is prepared
- * once per connection (postgres.js keeps it by its text) instead of parsed and
- * planned on every call, which is most of the database's work for a short
- * indexed read. PGlite (one in-process connection) runs it like `queryRows`.
+ * `queryRows` for a hot statement whose text is the same on every call (parameters only:
+ * no `sql.raw`, no fragment that varies), on the pool or in a transaction. On Postgres
+ * the statement is prepared once per connection (postgres.js keeps it by its text and
+ * parameter types, for the connection's life and without bound, hence fixed text only)
+ * instead of parsed and planned on every call, which is most of the database's work for
+ * a short indexed statement. PGlite (one in-process connection) runs it like `queryRows`.
+ *
+ * The postgres.js client is the drizzle session's (`executor._.session`, drizzle's public
+ * handle on it; its `client` is public on PostgresJsSession): for the pool it is the
+ * guarded `Sql`, whose `POOL_QUERY` checks for an open transaction and runs again what is
+ * safe to run again, as `unsafe` does for drizzle's own queries. For a transaction it is
+ * the `TransactionSql` of the connection the transaction reserved, so the statement is
+ * prepared there, and run once: nothing in a transaction is run again. A schema change
+ * under a prepared statement (a migration while instances run) fails it once: postgres.js
+ * then prepares it afresh, at once on the pool, at the next attempt in a transaction.
  */
-export async function queryRowsPrepared<T>(db: Db, query: SQL): Promise<T[]> {
-  const client = (db as unknown as { $client?: unknown }).$client;
-  if (!client || typeof (client as Partial<PostgresJsClient>).unsafe !== "function") return queryRows<T>(db, query);
+export async function queryRowsPrepared<T>(executor: Executor, query: SQL): Promise<T[]> {
+  const session: unknown = executor._.session;
+  if (!is(session, PostgresJsSession)) return queryRows<T>(executor, query);
+  const client = session.client as unknown as PostgresJsClient;
   const { sql, params } = sqlText(query);
-  const pool = client as PostgresJsClient;
-  const direct = pool[POOL_QUERY];
-  return (await (direct ? direct(sql, params, { prepare: true }) : pool.unsafe(sql, params, { prepare: true }))) as T[];
+  // postgres.js sends a statement without parameters as a simple query, which is never
+  // prepared, whatever `prepare` says (the outbox's newest position is one).
+  const options = { prepare: true, simple: false };
+  const pool = client[POOL_QUERY];
+  return (await (pool ? pool(sql, params, options) : client.unsafe(sql, params, options))) as T[];
 }
 
 /**

@@ -66,7 +66,8 @@ export class ContactService {
     // GDPR: an erased person's address is on the suppression list (keyed HMAC);
     // the same statement refuses to re-create them.
     const suppression = row.email ? suppressionHmacs(this.deps.config.GDPR_SUPPRESSION_KEY, row.email) : [];
-    const [inserted] = await queryRows<
+    // Prepared (once per connection): its text is the same on every call, only parameters vary.
+    const [inserted] = await queryRowsPrepared<
       ContactRow & {
         event_tx_id: string;
         event_id: string | number;

@@ -1,4 +1,4 @@
-import { queryRows, type Executor } from "@rapport/db";
+import { queryRowsPrepared, type Executor } from "@rapport/db";
 import { sql, type SQL } from "drizzle-orm";
 import type { DomainEvent, DomainEventType } from "./types";
 
@@ -58,13 +58,15 @@ export async function eventHorizon(db: Executor): Promise<string> {
 
 /**
  * `eventHorizon`, and in the same statement `also`'s columns (a select list, e.g. an advisory
- * lock tried): one round trip instead of two. `also` must not read pg_stat_activity.
+ * lock tried): one round trip instead of two. `also` must not read pg_stat_activity, and its
+ * text must be the same on every call from a given caller (values as parameters): the
+ * statement is prepared on its connection (the dispatcher runs it for every batch).
  */
 export async function eventHorizonWith<T extends object = object>(
   db: Executor,
   also: SQL | null,
 ): Promise<{ horizon: string } & T> {
-  const [row] = await queryRows<{ horizon: string } & T>(
+  const [row] = await queryRowsPrepared<{ horizon: string } & T>(
     db,
     sql`WITH snapshot AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax),
         running AS (
@@ -127,6 +129,10 @@ const SNAPSHOT_HORIZON = sql`horizon AS (
  *
  * Ordered by the xid8 itself: `ORDER BY tx_id` under a `tx_id::text AS tx_id` output column
  * would sort the text, and "10" before "9" would skip events whenever xids gain a digit.
+ *
+ * Prepared on its connection, as are the other reads here (every live feed's poll and the
+ * dispatcher's batches run them): its text is one of three (all events, a workspace's, a
+ * workspace's and a user's), whatever the values.
  */
 export async function readCommittedEventsBelowHorizon(
   db: Executor,
@@ -138,7 +144,7 @@ export async function readCommittedEventsBelowHorizon(
     personalTo?: string;
   },
 ): Promise<{ events: CommittedEvent[]; horizon: string }> {
-  const rows = await queryRows<{ horizon: string } & OptionalEventRow>(
+  const rows = await queryRowsPrepared<{ horizon: string } & OptionalEventRow>(
     db,
     sql`WITH ${SNAPSHOT_HORIZON}
         SELECT horizon.below::text AS horizon, ${EVENT_COLUMNS}
@@ -191,7 +197,7 @@ export async function readConsumerBatch(
   db: Executor,
   options: { consumer: string; below: string; limit: number },
 ): Promise<{ cursor: CommitPosition; events: CommittedEvent[] } | null> {
-  const rows = await queryRows<{ cursor_tx_id: string; cursor_event_id: string | number } & OptionalEventRow>(
+  const rows = await queryRowsPrepared<{ cursor_tx_id: string; cursor_event_id: string | number } & OptionalEventRow>(
     db,
     sql`WITH cursor AS (SELECT last_tx_id, last_event_id FROM event_consumers WHERE name = ${options.consumer})
         SELECT cursor.last_tx_id::text AS cursor_tx_id, cursor.last_event_id AS cursor_event_id, ${EVENT_COLUMNS}
@@ -223,7 +229,7 @@ export function eventOf(workspaceId: string, userId?: string): SQL {
 
 /** The newest committed position (below the horizon, `SNAPSHOT_HORIZON`); the start of the outbox if empty. */
 export async function newestCommittedPosition(db: Executor): Promise<CommitPosition> {
-  const [head] = await queryRows<{ tx_id: string; id: string | number }>(
+  const [head] = await queryRowsPrepared<{ tx_id: string; id: string | number }>(
     db,
     sql`WITH ${SNAPSHOT_HORIZON}
         SELECT e.tx_id::text AS tx_id, e.id FROM domain_events AS e, horizon

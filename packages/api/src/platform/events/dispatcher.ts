@@ -1,4 +1,4 @@
-import { eventConsumers, queryRows, type Database } from "@rapport/db";
+import { eventConsumers, queryRows, queryRowsPrepared, type Database } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../logger";
 import {
@@ -619,7 +619,7 @@ export class EventDispatcher {
       const last = rows[rows.length - 1]!;
       // Its transaction id in the same statement: the update is what gives a batch that wrote
       // nothing else an xid (the handler's writes, if any, gave it the same one before).
-      const [updated] = await queryRows<{ tx_id: string }>(
+      const [updated] = await queryRowsPrepared<{ tx_id: string }>(
         tx,
         sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
             WHERE name = ${consumer.name}
