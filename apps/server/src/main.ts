@@ -69,6 +69,8 @@ if (address) {
       `  Secrets ${config.generatedSecrets.join(", ")} generated into ${config.DATA_DIR}/secrets.json (development only)`,
     );
   }
+  // The log's lines so far first (they are written in batches): the banner comes after them.
+  log.flush();
   process.stdout.write(`${lines.join("\n")}\n\n`);
 }
 

@@ -1,17 +1,114 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { DEFAULT_LOG_FLUSH_MS } from "./config";
 
 export type { DestinationStream, Logger };
+
+/**
+ * Lines held at once at most: a burst past it is written at once, in writes of this size,
+ * so that holding lines never costs more memory than this (a pipe that does not drain makes
+ * the writer wait, as writing every line at once did).
+ */
+const HELD_MAX_CHARS = 16 * 1024;
+/** pino's error and fatal levels: written at once, with whatever was held before them. */
+const ERROR_LEVEL = 50;
+/** A destination that has this set is told each line's level first (`lastLevel`). */
+const PINO_METADATA: unique symbol = Symbol.for("pino.metadata") as never;
+
+/**
+ * Standard output, written in batches: a line is held until `flushMs` after the first line
+ * held, HELD_MAX_CHARS are held, an error or fatal line comes, or the process exits,
+ * whichever is first; then everything held goes out in one write. Writing every line at
+ * once cost a system call per request (the access log), and woke whatever reads the pipe
+ * each time: about 3 % of an API instance's time under load.
+ *
+ * Writes are synchronous, so nothing is ever on its way when the process ends: the 'exit'
+ * event (process.exit(), the end of the event loop, an uncaught exception that nothing
+ * handles) writes what is held, and from then on every line goes out at once. An async
+ * destination (pino.destination({ sync: false })) would leave a write in libuv's thread
+ * pool that exit does not wait for, and would grow without bound, or drop lines, behind a
+ * slow reader. Lost are only lines held when the process is killed outright (SIGKILL, or a
+ * signal nothing handles). `flushMs` 0 writes every line at once.
+ */
+class BatchedOutput implements DestinationStream {
+  /** pino sets `lastLevel` before each write (its multistream's protocol). */
+  readonly [PINO_METADATA] = true;
+  lastLevel = 0;
+  private held: string[] = [];
+  private heldChars = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private direct: boolean;
+
+  constructor(
+    private readonly out: { write(chunk: string): unknown },
+    private readonly flushMs: number,
+  ) {
+    this.direct = flushMs <= 0;
+  }
+
+  write(line: string): void {
+    if (this.direct) {
+      this.out.write(line);
+      return;
+    }
+    this.held.push(line);
+    this.heldChars += line.length;
+    if (this.heldChars >= HELD_MAX_CHARS || this.lastLevel >= ERROR_LEVEL) this.flushSync();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flushSync(), this.flushMs);
+      // Held lines never keep the process alive: its exit writes them.
+      this.timer.unref();
+    }
+  }
+
+  /** Writes what is held, synchronously (pino's `logger.flush(cb)`). */
+  flush(callback?: (error?: Error) => void): void {
+    this.flushSync();
+    callback?.();
+  }
+
+  flushSync(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.held.length === 0) return;
+    const chunk = this.held.join("");
+    this.held = [];
+    this.heldChars = 0;
+    this.out.write(chunk);
+  }
+
+  /** The process is exiting: write what is held, and whatever comes after at once. */
+  exiting(): void {
+    this.direct = true;
+    this.flushSync();
+  }
+}
+
+/** One per flush delay (one in practice), all written out when the process exits. */
+const outputs = new Map<number, BatchedOutput>();
+
+/** The process's standard output, batched (BatchedOutput). */
+export function logOutput(flushMs: number = DEFAULT_LOG_FLUSH_MS): DestinationStream {
+  let output = outputs.get(flushMs);
+  if (!output) {
+    if (outputs.size === 0) process.once("exit", () => outputs.forEach((each) => each.exiting()));
+    // pino's stdout (SonicBoom on fd 1): synchronous, retries while the pipe is full, and stops
+    // writing once its reader is gone (EPIPE).
+    output = new BatchedOutput(pino.destination({ dest: process.stdout.fd ?? 1, sync: true }), flushMs);
+    outputs.set(flushMs, output);
+  }
+  return output;
+}
 
 /**
  * The one logger. Secrets never reach it: these paths are redacted wherever
  * they appear, and errors (`err`) pass through `serializeError`, which keeps
  * what explains a failure and drops the values it failed on. `destination`
- * defaults to stdout (tests pass a stream to read what was logged).
+ * defaults to stdout, batched (`logOutput`; tests pass a stream to read what was logged).
  */
 export function createLogger(
   level: string,
   base: Record<string, unknown> = {},
-  destination?: DestinationStream,
+  destination: DestinationStream = logOutput(),
 ): Logger {
   const options = {
     level,
@@ -37,7 +134,7 @@ export function createLogger(
       censor: "[redacted]",
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination);
 }
 
 /**

@@ -17,7 +17,7 @@ import { connectRedis, type RedisConnections } from "./infra/redis";
 import { createBullmqQueue, createInProcessQueue } from "./infra/queue";
 import { CacheManager } from "./infra/cache/manager";
 import { createMemoryRateLimiter, createRedisRateLimiter } from "./infra/rate-limit";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, logOutput, type Logger } from "./logger";
 import { appModules, createPrivacyRegistry } from "./modules/index";
 import type { ServiceDeps, Services } from "./platform/deps";
 import { RestrictionIndex } from "./platform/privacy/restriction";
@@ -32,7 +32,7 @@ const COMMITS_CHANNEL = "commits";
 const BATCH_ENDS_CHANNEL = "batch-ends";
 
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
-  const log = options.log ?? createLogger(config.LOG_LEVEL);
+  const log = options.log ?? createLogger(config.LOG_LEVEL, {}, logOutput(config.LOG_FLUSH_MS));
   const clock = options.clock ?? systemClock;
   const databaseOptions = {
     queryTimeoutMs: config.DATABASE_QUERY_TIMEOUT_MS,
