@@ -12,7 +12,13 @@ import {
   encodeCommitMessage,
 } from "./platform/events/commit-message";
 import { commitNoticeOf } from "./platform/events/outbox";
-import { UNKNOWN_COMMIT, type CommitNotice, type DomainEvent, type EventConsumer } from "./platform/events/types";
+import {
+  FALLBACK_BATCH_GAP_MS,
+  UNKNOWN_COMMIT,
+  type CommitNotice,
+  type DomainEvent,
+  type EventConsumer,
+} from "./platform/events/types";
 import { connectRedis, type RedisConnections } from "./infra/redis";
 import { createBullmqQueue, createInProcessQueue } from "./infra/queue";
 import { CacheManager } from "./infra/cache/manager";
@@ -314,6 +320,9 @@ function createBroadcastRelay(
     name: "broadcast-relay",
     // Live listeners care about what happens from now on, not history.
     startFrom: "now",
+    // A fallback: every instance's live feeds, caches, role lookups and restriction index act
+    // on the commit's wake-up (commit listeners, `committed` above), before this broadcast.
+    batchGapMs: FALLBACK_BATCH_GAP_MS,
     async handle(events) {
       if (!redis) {
         bus.publish(events);

@@ -1,5 +1,6 @@
 import { CACHE_CONSUMER_NAME } from "../../infra/cache/index";
 import type { ServiceDeps } from "../../platform/deps";
+import { FALLBACK_BATCH_GAP_MS } from "../../platform/events/types";
 import type { ModuleEvents } from "../../platform/module";
 
 /**
@@ -12,7 +13,15 @@ import type { ModuleEvents } from "../../platform/module";
  */
 export function cacheEvents({ cache }: ServiceDeps): ModuleEvents {
   return {
-    consumers: [{ name: CACHE_CONSUMER_NAME, startFrom: "now", handle: (events) => cache.bumpForEvents(events) }],
+    consumers: [
+      {
+        name: CACHE_CONSUMER_NAME,
+        startFrom: "now",
+        // A fallback: every instance bumps the generation on hearing of the commit (onCommit).
+        batchGapMs: FALLBACK_BATCH_GAP_MS,
+        handle: (events) => cache.bumpForEvents(events),
+      },
+    ],
     listeners: [(event) => cache.onEvent(event)],
     commitListeners: [(commit) => cache.onCommit(commit)],
   };

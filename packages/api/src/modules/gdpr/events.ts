@@ -16,7 +16,9 @@ export function gdprEvents({ services, restrictions }: ServiceDeps): ModuleEvent
         },
       },
     ],
-    // Who restricts processing is kept in memory on every instance; restriction events on any instance update it.
+    // Who restricts processing is kept in memory on every instance; restriction events on any
+    // instance update it, on the commit's wake-up and again on the relayed event.
     listeners: [(event) => restrictions.onEvent(event)],
+    commitListeners: [(commit) => restrictions.onCommit(commit)],
   };
 }

@@ -17,7 +17,9 @@ export function workspaceEvents({ services }: ServiceDeps): ModuleEvents {
         },
       },
     ],
-    // Role lookups are cached per instance; membership changes on any instance evict them.
+    // Role lookups are cached per instance; membership changes on any instance evict them, on
+    // the commit's wake-up and again on the relayed event.
     listeners: [(event) => services.workspaces.onEvent(event)],
+    commitListeners: [(commit) => services.workspaces.onCommit(commit)],
   };
 }

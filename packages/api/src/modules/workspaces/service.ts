@@ -4,14 +4,14 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { LRUCache } from "lru-cache";
 import { DomainError, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
-import type { DomainEvent } from "../../platform/events/types";
+import type { CommitNotice, DomainEvent } from "../../platform/events/types";
 import type { ServiceDeps } from "../../platform/deps";
 import type { Actor } from "../../platform/actor";
 import { recordAudit } from "../../platform/audit";
 
 // Membership is checked on every workspace request; caching the answer briefly
 // keeps that check off the database. Member events evict entries on every
-// instance (see `onEvent`), so the window only matters if pub/sub is down.
+// instance (see `onCommit`, `onEvent`), so the window only matters if pub/sub is down.
 const ROLE_CACHE_MS = 10_000;
 
 export class WorkspaceService {
@@ -32,8 +32,22 @@ export class WorkspaceService {
     return row?.role ?? null;
   }
 
+  /**
+   * A commit on any instance (its wake-up: here before the writer answers, elsewhere through
+   * Redis) drops the roles its membership events change, at once; `onEvent`, when the relayed
+   * event comes, again (the fallback when a wake-up is lost). An event named without its
+   * payload drops every cached role of its workspace.
+   */
+  onCommit(commit: CommitNotice): void {
+    for (const event of commit.events ?? []) {
+      if (!event.type.startsWith("member.") && event.type !== "workspace.deleted") continue;
+      if (event.detail) this.onEvent({ ...event, ...event.detail });
+      else if (event.workspaceId) this.forgetRoles(event.workspaceId);
+    }
+  }
+
   /** Local cache coherence: any membership change drops that user's cached role; a deleted workspace drops all of its. */
-  onEvent(event: DomainEvent): void {
+  onEvent(event: Pick<DomainEvent, "type" | "workspaceId" | "payload">): void {
     if (event.type.startsWith("member.") && event.workspaceId) {
       this.roles.delete(`${event.workspaceId}:${String(event.payload.userId)}`);
     } else if (event.type === "workspace.deleted") {

@@ -1,7 +1,7 @@
 import { gdprRestrictions, type Executor } from "@rapport/db";
 import { and, eq, inArray } from "drizzle-orm";
 import { forbidden } from "../../errors";
-import type { DomainEvent } from "../events/types";
+import type { CommitNotice, DomainEvent, DomainEventType } from "../events/types";
 
 export const CONTACT_RESTRICTED_MESSAGE =
   "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
@@ -19,14 +19,20 @@ export async function assertNotRestricted(db: Executor, contactIds: string[]): P
 }
 
 const RELOAD_EVERY_MS = 60_000;
+const RESTRICTION_EVENTS: ReadonlySet<DomainEventType> = new Set([
+  "contact.restricted",
+  "contact.unrestricted",
+  "user.restricted",
+  "user.unrestricted",
+]);
 
 /**
  * Which users and contacts restrict processing, held in memory so the hot read paths
  * (recommendations, analytics) pay no query for it. Loaded once, updated at once on
- * the instance that commits a change, on the others by the `*.restricted` /
- * `*.unrestricted` events every instance hears (milliseconds; each makes it read that
- * subject's row, since events may arrive after a later change was applied), and reloaded every
- * minute as a backstop. Writes (interactions.create) check the table in their own
+ * the instance that commits a change, on the others by the commit's wake-up naming its
+ * `*.restricted` / `*.unrestricted` events and again by those events every instance hears
+ * (milliseconds; each makes it read that subject's row, since events may arrive after a later
+ * change was applied), and reloaded every minute as a backstop. Writes (interactions.create) check the table in their own
  * transaction instead (`assertNotRestricted`).
  */
 export class RestrictionIndex {
@@ -104,7 +110,20 @@ export class RestrictionIndex {
     return new Set(contactIds.filter((id) => this.subjects.has(RestrictionIndex.key("contact", id))));
   }
 
-  onEvent(event: DomainEvent): void {
+  /**
+   * A commit on any instance (its wake-up: through Redis from the others) refreshes the subjects
+   * it restricted or lifted at once; `onEvent`, when the relayed event comes, again (the
+   * fallback when a wake-up is lost). An event named without its payload reloads the index.
+   */
+  onCommit(commit: CommitNotice): void {
+    for (const event of commit.events ?? []) {
+      if (!RESTRICTION_EVENTS.has(event.type)) continue;
+      if (event.detail) this.onEvent({ type: event.type, payload: event.detail.payload });
+      else this.reload().catch(() => {});
+    }
+  }
+
+  onEvent(event: Pick<DomainEvent, "type" | "payload">): void {
     const payload = event.payload as { contactId?: string; userId?: string };
     const subject =
       event.type === "contact.restricted" || event.type === "contact.unrestricted"
