@@ -31,7 +31,7 @@ import {
 import { clientAddress, type ProxyTrust } from "@rapport/core";
 import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { createQueryResponder } from "./query";
+import { createCallResponder } from "./query";
 import { createSubscriptionResponder } from "./sse";
 
 /**
@@ -104,8 +104,8 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     if (retryAfter) headers.set("retry-after", String(retryAfter));
     return { headers };
   };
-  // One set of options for both: the responder answers the queries tRPC's handler would, and
-  // throws on an option added here that it does not implement.
+  // One set of options for both: the responder answers the plain queries and mutations
+  // tRPC's handler would, and throws on an option added here that it does not implement.
   const trpcOptions = {
     router: appRouter,
     basePath: "/trpc/",
@@ -114,7 +114,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
     responseMeta,
   };
   const trpcHandler = createHTTPHandler(trpcOptions);
-  const serveQuery = createQueryResponder(trpcOptions);
+  const serveCall = createCallResponder(trpcOptions);
   const serveSubscription = createSubscriptionResponder({
     router: appRouter,
     basePath: "/trpc/",
@@ -168,7 +168,7 @@ export function createRapportServer(runtime: Runtime): RapportServer {
       }
       if (path.startsWith("/trpc/")) {
         const url = new URL(req.url ?? "/", "http://rapport");
-        if (await serveQuery(req, res, url)) return;
+        if (await serveCall(req, res, url)) return;
         if (await serveSubscription(req, res, url)) return;
         return trpcHandler(req, res);
       }

@@ -12,30 +12,37 @@ import {
 import type { TRPCResponse } from "@trpc/server/rpc";
 
 /**
- * Answers a plain tRPC query (GET /trpc/<path>?input=…, one procedure, JSON) the way
- * tRPC's handler answers it — same context, middlewares, input parser, error shape, status
- * and body — without carrying the request through the Fetch API first.
+ * Answers a plain tRPC call the way tRPC's handler answers it — same context, middlewares,
+ * input parser, error shape, status, headers and body — without carrying the request through
+ * the Fetch API first. A plain call is one procedure, JSON, no batch:
+ * - a query: GET /trpc/<path>?input=…, without a content type;
+ * - a mutation: POST /trpc/<path> with `content-type: application/json` exactly and a
+ *   `content-length` within `maxBodySize` (the body is read whole before the call).
  *
  * Why not tRPC's handler for these: it turns every request into a `Request` (its URL parsed
- * twice more, every header copied into `Headers`, an AbortController and a combined signal),
- * the answer into a `Response` whose body is a stream, and pipes that stream into a
- * WritableStream to reach `res.write`: promise hops and allocations that, profiled under the
- * search benchmark, were a larger share of a request's CPU than building its SQL.
+ * twice more, every header copied into `Headers`, an AbortController and a combined signal,
+ * a web stream for a body), the answer into a `Response` whose body is a stream, and pipes
+ * that stream into a WritableStream to reach `res.write`: promise hops and allocations that,
+ * profiled under the search benchmark, were a larger share of a request's CPU than building
+ * its SQL, and under the realtime benchmark most of the cost of its `contacts.create` POSTs.
  *
- * Anything unusual (a batch, connection parameters, a streaming accept header, a content
- * type, a path that is not a known query, input that does not parse) is left to tRPC's
- * handler: `serve` answers false without having touched the request or the response.
+ * Anything unusual (a batch, connection parameters, a streaming accept header, another
+ * content type or method, a chunked or oversized body, a path that is not a known query or
+ * mutation) is left to tRPC's handler: `serve` answers false without having touched the
+ * request or the response. Input that does not parse is answered here, as tRPC answers it:
+ * read lazily, when the procedure asks for it, BAD_REQUEST with the parser's message.
  *
- * It mirrors tRPC's resolveResponse and node-http adapter as of TRPC_VERSION_COMPARED; a
- * test fails when the installed @trpc/server differs, to have them compared again.
+ * It mirrors tRPC's resolveResponse (its jsonContentTypeHandler and `memo` for the input) and
+ * node-http adapter as of TRPC_VERSION_COMPARED; a test fails when the installed
+ * @trpc/server differs, to have them compared again.
  *
  * `opts` are the handler's own options, the same object: an option it does not implement
  * throws here, at startup, rather than apply to tRPC's answers only.
  */
-export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
+export function createCallResponder<TRouter extends AnyTRPCRouter>(opts: {
   router: TRouter;
   basePath: string;
-  /** A GET query has no body to limit. */
+  /** A mutation's body over it (by its content-length) is left to tRPC's handler, which refuses it. */
   maxBodySize?: number;
   createContext: (opts: {
     req: http.IncomingMessage;
@@ -47,43 +54,91 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
 }) {
   const unknown = Object.keys(opts).filter((name) => !IMPLEMENTED_OPTIONS.has(name));
   if (unknown.length > 0) {
-    throw new Error(`The query responder does not implement the handler option(s) ${unknown.join(", ")}`);
+    throw new Error(`The call responder does not implement the handler option(s) ${unknown.join(", ")}`);
   }
   const config = opts.router._def._config;
   const procedures = opts.router._def.procedures as Record<string, AnyProcedure | undefined>;
+  // tRPC's adapter limits a body only when maxBodySize is set and not 0.
+  const maxBodySize = opts.maxBodySize || Number.POSITIVE_INFINITY;
+
+  /**
+   * As tRPC's `memo` reads a call's input: an absent or empty text is no input; JSON that
+   * does not parse, or a transformer that refuses it, is BAD_REQUEST with its message.
+   */
+  function parseInput(text: string | null): unknown {
+    try {
+      return text ? config.transformer.input.deserialize(JSON.parse(text)) : undefined;
+    } catch (cause) {
+      if (cause instanceof TRPCError) throw cause;
+      throw new TRPCError({
+        code: "BAD_REQUEST",
+        message: cause instanceof Error ? cause.message : "Invalid input",
+        cause,
+      });
+    }
+  }
 
   return async function serve(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
-    if (req.method !== "GET" || !url.pathname.startsWith(opts.basePath)) return false;
+    const type = req.method === "GET" ? "query" : req.method === "POST" ? "mutation" : null;
+    if (!type || !url.pathname.startsWith(opts.basePath)) return false;
     // tRPC's adapter builds the request's URL on its Host, and answers 400 when that fails.
     if (!URL.canParse(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`)) return false;
     const path = url.pathname.slice(opts.basePath.length);
-    // Lazy routers, unknown paths and other procedure types get tRPC's own answer.
+    // Lazy routers, unknown paths and a procedure of another type get tRPC's own answer.
     const procedure = /^[\w.]+$/.test(path) ? procedures[path] : undefined;
-    if (procedure?._def.type !== "query") return false;
+    if (procedure?._def.type !== type) return false;
     const { searchParams } = url;
     const { headers } = req;
     if (
       searchParams.has("batch") ||
       searchParams.has("connectionParams") ||
-      headers["content-type"] !== undefined ||
       headers["trpc-accept"] !== undefined ||
       headers.accept?.includes("application/jsonl")
     )
       return false;
-    let input: unknown;
-    try {
-      // As tRPC reads it: an absent or empty `input` is no input.
-      const inputText = searchParams.get("input");
-      if (inputText) input = config.transformer.input.deserialize(JSON.parse(inputText));
-    } catch {
-      return false;
+    let inputText: string | null;
+    if (type === "query") {
+      if (headers["content-type"] !== undefined) return false;
+      inputText = searchParams.get("input");
+    } else {
+      const length = headers["content-length"];
+      if (
+        headers["content-type"] !== "application/json" ||
+        headers["transfer-encoding"] !== undefined ||
+        length === undefined ||
+        !(Number(length) <= maxBodySize) ||
+        "body" in req
+      )
+        return false;
+      const body = await readBody(req);
+      if (body === undefined) {
+        // The client left mid-body: there is no one to answer, and no call to make.
+        res.destroy();
+        return true;
+      }
+      inputText = body;
     }
+
+    // The input, parsed once when the procedure first asks for it; the error shape shows it
+    // only once it was read and parsed.
+    let read: { input: unknown } | { error: unknown } | undefined;
+    const getRawInput = async () => {
+      if (!read) {
+        try {
+          read = { input: parseInput(inputText) };
+        } catch (error) {
+          read = { error };
+        }
+      }
+      if ("error" in read) throw read.error;
+      return read.input;
+    };
+    const inputOnceRead = () => (read && "input" in read ? read.input : undefined);
 
     const abort = new AbortController();
     const onClose = () => abort.abort();
     res.once("close", onClose);
     let ctx: unknown;
-    let inputRead = false;
     let response: TRPCResponse;
     let error: TRPCError | null = null;
     try {
@@ -92,17 +147,14 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
       error = getTRPCErrorFromUnknown(cause);
     }
     if (error) {
-      response = { error: shapeOf(error, undefined, undefined, path) };
+      response = { error: shapeOf(error, undefined, undefined, path, type) };
     } else {
       try {
         const data: unknown = await procedure({
           path,
-          getRawInput: async () => {
-            inputRead = true;
-            return input;
-          },
+          getRawInput,
           ctx,
-          type: "query",
+          type,
           signal: abort.signal,
           batchIndex: 0,
         });
@@ -112,13 +164,13 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
             code: "UNSUPPORTED_MEDIA_TYPE",
             message: "Cannot use stream-like response in non-streaming request - use httpBatchStreamLink",
           });
-          response = { error: shapeOf(error, ctx, undefined, undefined) };
+          response = { error: shapeOf(error, ctx, undefined, undefined, type) };
         } else {
           response = { result: { data } };
         }
       } catch (cause) {
         error = getTRPCErrorFromUnknown(cause);
-        response = { error: shapeOf(error, ctx, inputRead ? input : undefined, path) };
+        response = { error: shapeOf(error, ctx, inputOnceRead(), path, type) };
       }
     }
     res.off("close", onClose);
@@ -129,7 +181,7 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
     } catch (cause) {
       // As tRPC answers a result it cannot serialize: no path, no input.
       error = getTRPCErrorFromUnknown(cause);
-      response = { error: shapeOf(error, ctx, undefined, undefined) };
+      response = { error: shapeOf(error, ctx, undefined, undefined, type) };
       body = JSON.stringify(transformTRPCResponse(config, response));
     }
     // The headers tRPC's handler writes: its own, then responseMeta's appended to them.
@@ -151,8 +203,14 @@ export function createQueryResponder<TRouter extends AnyTRPCRouter>(opts: {
     return true;
   };
 
-  function shapeOf(error: TRPCError, ctx: unknown, input: unknown, path: string | undefined) {
-    return getErrorShape({ config, ctx, error, input, path, type: "query" });
+  function shapeOf(
+    error: TRPCError,
+    ctx: unknown,
+    input: unknown,
+    path: string | undefined,
+    type: "query" | "mutation",
+  ) {
+    return getErrorShape({ config, ctx, error, input, path, type });
   }
 }
 
@@ -165,7 +223,7 @@ type AnyProcedure = ((opts: {
   path: string;
   getRawInput: () => Promise<unknown>;
   ctx: unknown;
-  type: "query";
+  type: "query" | "mutation";
   signal: AbortSignal;
   batchIndex: number;
 }) => Promise<unknown>) & { _def: { type: string } };
@@ -176,4 +234,28 @@ function isDataStream(value: unknown): boolean {
   if (isAsyncIterable(value)) return true;
   for (const field of Object.values(value)) if (isPromise(field) || isAsyncIterable(field)) return true;
   return false;
+}
+
+/** As `Request.text()` decodes a body: UTF-8, a leading byte order mark dropped, bad bytes replaced. */
+const utf8 = new TextDecoder();
+
+/** A request's whole body as text, or undefined when the client left (or failed) before its end. */
+function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => chunks.push(chunk);
+    const settle = (text: string | undefined) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onGone);
+      req.off("close", onGone);
+      resolve(text);
+    };
+    const onEnd = () => settle(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    const onGone = () => settle(undefined);
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onGone);
+    req.on("close", onGone);
+  });
 }
