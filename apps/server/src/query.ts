@@ -17,7 +17,8 @@ import type { TRPCResponse } from "@trpc/server/rpc";
  * the Fetch API first. A plain call is one procedure, JSON, no batch:
  * - a query: GET /trpc/<path>?input=…, without a content type;
  * - a mutation: POST /trpc/<path> with `content-type: application/json` exactly and a
- *   `content-length` within `maxBodySize` (the body is read whole before the call).
+ *   `content-length` within `maxBodySize` (the body is read whole when the procedure first asks
+ *   for its input, as tRPC reads it: a call refused before that never holds a body).
  *
  * Why not tRPC's handler for these: it turns every request into a `Request` (its URL parsed
  * twice more, every header copied into `Headers`, an AbortController and a combined signal,
@@ -96,10 +97,14 @@ export function createCallResponder<TRouter extends AnyTRPCRouter>(opts: {
       headers.accept?.includes("application/jsonl")
     )
       return false;
-    let inputText: string | null;
+    // A query's input text, or a mutation's body, read when the procedure first asks for its
+    // input (as tRPC reads it): a call refused before (authentication, rate limits) never holds
+    // a body in memory.
+    let inputText: () => Promise<string | null>;
     if (type === "query") {
       if (headers["content-type"] !== undefined) return false;
-      inputText = searchParams.get("input");
+      const text = searchParams.get("input");
+      inputText = () => Promise.resolve(text);
     } else {
       const length = headers["content-length"];
       if (
@@ -110,28 +115,34 @@ export function createCallResponder<TRouter extends AnyTRPCRouter>(opts: {
         "body" in req
       )
         return false;
-      const body = await readBody(req);
-      if (body === undefined) {
+      inputText = async () => {
+        const body = await readBody(req);
         // The client left mid-body: there is no one to answer, and no call to make.
-        res.destroy();
-        return true;
-      }
-      inputText = body;
+        if (body === undefined) throw new TRPCError({ code: "BAD_REQUEST", message: "The request body ended early" });
+        return body;
+      };
     }
 
-    // The input, parsed once when the procedure first asks for it; the error shape shows it
-    // only once it was read and parsed.
+    // The input, read and parsed once when the procedure first asks for it; the error shape
+    // shows it only once it was read and parsed.
     let read: { input: unknown } | { error: unknown } | undefined;
+    let reading: Promise<void> | null = null;
     const getRawInput = async () => {
-      if (!read) {
-        try {
-          read = { input: parseInput(inputText) };
-        } catch (error) {
+      reading ??= inputText().then(
+        (text) => {
+          try {
+            read = { input: parseInput(text) };
+          } catch (error) {
+            read = { error };
+          }
+        },
+        (error: unknown) => {
           read = { error };
-        }
-      }
-      if ("error" in read) throw read.error;
-      return read.input;
+        },
+      );
+      await reading;
+      if (read && "error" in read) throw read.error;
+      return read && "input" in read ? read.input : undefined;
     };
     const inputOnceRead = () => (read && "input" in read ? read.input : undefined);
 

@@ -334,6 +334,22 @@ describe("call responder, on a router of its own", () => {
     });
   });
 
+  it("refuses a call before reading its body, as tRPC does: a refused client's body is never held", async () => {
+    const socket = net.connect((server.address() as AddressInfo).port, "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (answer += chunk));
+    // Announces 100 bytes and sends 9: an answer that waited for the body would never come.
+    socket.write(
+      "POST /trpc/guarded HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n" +
+        `content-length: 100\r\nx-request-id: refused-unread\r\n\r\n{"name":`,
+    );
+    await expect.poll(() => answer, { timeout: 2_000 }).toMatch(/^HTTP\/1\.1 401 /);
+    expect(taken.get("refused-unread")).toBe(true);
+    socket.destroy();
+  });
+
   it("makes no call for a client that leaves mid-body, and goes on answering", async () => {
     const requestId = "leaves-mid-body";
     const socket = net.connect((server.address() as AddressInfo).port, "127.0.0.1");
