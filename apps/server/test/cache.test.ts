@@ -357,6 +357,23 @@ describe("cache (real Redis)", () => {
     }
   });
 
+  it("a bump Redis refuses for one workspace keeps only that one pending: the others in the same round trip use Redis again", async () => {
+    const [refused, fine] = [randomUUID(), randomUUID()];
+    await redis.set(cache().keys.seen(refused), "not a sorted set");
+    try {
+      // Both heard in one window: their bumps go in one round trip, the first one failing.
+      burstOfCommits([refused, fine], 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await other.cache.set("rec", fine, "after", "stored after the bump", { ttlSeconds: 60 });
+      await other.cache.set("rec", refused, "after", "stored after the bump", { ttlSeconds: 60 });
+      // The workspace whose bump went through reads Redis again; the refused one does not.
+      expect(await cache().get("rec", fine, "after")).toMatchObject({ value: "stored after the bump", source: "l2" });
+      expect(await cache().get("rec", refused, "after")).toBeNull();
+    } finally {
+      await redis.del(cache().keys.seen(refused));
+    }
+  });
+
   it("bounded staleness: a change reaches the writer's instance before it answers and the others on its commit, not on the dispatcher's pass", async () => {
     const read = (runtime: Runtime) =>
       runtime.services.recommendations.forContact({ workspaceId, contactId: ids.Ana!, k: 20, includeKnown: false });

@@ -213,6 +213,9 @@ export class CacheInvalidation {
       return;
     }
     for (const [workspaceId, entries] of batch) {
+      const generation = generations.get(workspaceId);
+      // Its bump alone failed (the others' went through): kept pending, as above.
+      if (generation === undefined) continue;
       const list = this.pending.get(workspaceId);
       if (list) {
         const left = list.filter((entry) => !entries.has(entry));
@@ -222,14 +225,14 @@ export class CacheInvalidation {
       // The last change heard of is confirmed: this generation includes everything heard so far.
       let last: PendingChange | undefined;
       for (const entry of entries) if (!last || entry.version > last.version) last = entry;
-      if (last && !this.hasPending(workspaceId))
-        this.parts.local.setGeneration(workspaceId, last.version, generations.get(workspaceId)!);
+      if (last && !this.hasPending(workspaceId)) this.parts.local.setGeneration(workspaceId, last.version, generation);
     }
   }
 
   /**
-   * One bump per workspace (`bump`), all in one round trip. Throws if Redis is unavailable or
-   * any of them failed. Returns each workspace's generation after its bump.
+   * One bump per workspace (`bump`), all in one round trip. Throws if Redis is unavailable.
+   * Returns each workspace's generation after its bump; one whose bump failed has none (one
+   * workspace's failure keeps only that one's changes pending).
    */
   private async bumpMany(bumps: Map<string, number[]>): Promise<Map<string, number>> {
     const generations = new Map<string, number>();
@@ -240,12 +243,14 @@ export class CacheInvalidation {
     const { keys, redis } = this.parts;
     if (!redis.raw) throw new CacheUnavailableError("cache Redis not configured");
     const order = [...bumps];
-    const replies = await redis.pipeline("bump", (pipeline) => {
+    const replies = await redis.pipelineSettled("bump", (pipeline) => {
       for (const [workspaceId, eventIds] of order)
         pipelineBump(pipeline, keys.generation(workspaceId), keys.seen(workspaceId), eventIds.map(String));
     });
     order.forEach(([workspaceId], i) => {
-      const [generation, changed] = replies[i] as [number, number];
+      const [error, reply] = replies[i] ?? [new Error("no reply"), null];
+      if (error) return;
+      const [generation, changed] = reply as [number, number];
       if (changed) this.scheduleSweep(workspaceId);
       generations.set(workspaceId, Number(generation));
     });

@@ -194,13 +194,22 @@ export class CacheRedis {
    */
   async pipeline(label: string, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
     return this.run(label, async (redis) => {
-      const pipeline = redis.pipeline();
-      build(pipeline);
-      const replies = (await pipeline.exec()) ?? [];
+      const replies = await execPipeline(redis, build);
       const failed = replies.find(([error]) => error);
       if (failed) throw new CacheUnavailableError(`${label}: ${errorMessage(failed[0])}`);
       return replies.map(([, value]) => value);
     });
+  }
+
+  /**
+   * `pipeline`, each command's own outcome: `[error, reply]` per command (null error when it
+   * succeeded). Throws only when the round trip itself fails.
+   */
+  async pipelineSettled(
+    label: string,
+    build: (pipeline: ChainableCommander) => void,
+  ): Promise<[Error | null, unknown][]> {
+    return this.run(label, (redis) => execPipeline(redis, build));
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -314,4 +323,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+async function execPipeline(redis: Redis, build: (pipeline: ChainableCommander) => void) {
+  const pipeline = redis.pipeline();
+  build(pipeline);
+  return ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
 }
