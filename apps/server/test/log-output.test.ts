@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "./support/app";
-import { runServer, serverUrl, waitFor, type ServerProcess } from "./support/server-process";
+import { apiServerEnv, runServer, serverUrl, waitFor, type ServerProcess } from "./support/server-process";
 
 /**
  * The server's log lines on its standard output, as `docker logs` reads them: written in
@@ -24,13 +24,7 @@ describe("log output of the server process", () => {
 
   const start = (env: Record<string, string> = {}) => {
     const run = runServer({
-      NODE_ENV: "test",
-      ROLE: "api",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      DATABASE_URL: database.url,
-      REDIS_URL: "",
-      JWT_SECRET: randomBytes(32).toString("hex"),
+      ...apiServerEnv(database.url),
       ...env,
     });
     // Each read of the pipe, when it came: one per write the server made, or fewer.

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "./support/app";
-import { runServer, serverUrl, waitFor } from "./support/server-process";
+import { apiServerEnv, runServer, serverUrl, waitFor } from "./support/server-process";
 
 /** The server process's last line of defence (apps/server/src/main.ts), with faults injected into the real process. */
 
@@ -18,13 +17,7 @@ describe("process-level error handlers", () => {
 
   const start = (fault: "rejection" | "exception") =>
     runServer({
-      NODE_ENV: "test",
-      ROLE: "api",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      DATABASE_URL: database.url,
-      REDIS_URL: "",
-      JWT_SECRET: randomBytes(32).toString("hex"),
+      ...apiServerEnv(database.url),
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${INJECTOR}`.trim(),
       RAPPORT_TEST_FAULT: fault,
     });

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -12,6 +13,19 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
+}
+
+/** An API role on this database, on a free port, with a fresh JWT secret and no Redis. */
+export function apiServerEnv(databaseUrl: string): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    ROLE: "api",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: "",
+    JWT_SECRET: randomBytes(32).toString("hex"),
+  };
 }
 
 /** Runs the real server entry point (`src/main.ts`) as its own process. */
