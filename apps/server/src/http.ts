@@ -86,6 +86,10 @@ export function streamErrorMapping(log: Logger) {
 
 export function createRapportServer(runtime: Runtime): RapportServer {
   const { config, log } = runtime;
+  // Node compiles its Fetch API (undici, behind the Headers, Request and Response globals) on
+  // first use: ~80 ms with the event loop blocked, which, left to the first call, every live
+  // stream of the instance waited out. Compiled here, before the server listens.
+  void new Headers();
   const createContext = createContextFactory(runtime);
   /** One context for tRPC's handler and the subscription responder: the same checks either way. */
   const contextOf = ({
