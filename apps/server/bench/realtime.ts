@@ -8,7 +8,9 @@
  *    server that already records commit times), in it a throw-away database, a Redis prefix
  *    (bench/env.ts) and --workspaces workspaces of the bench user, and two more API instances in their own processes (`--role api`,
  *    sharing that Postgres and Redis, as in production); the bench's own runtime, which set
- *    this up, stops its event dispatcher.
+ *    this up, stops its event dispatcher. The instances run the build (`node dist/main.js`,
+ *    what the image runs; the script builds it first), not the sources through tsx, whose
+ *    loader and transformed sources add ~100 MB to each process's RSS.
  * 2. --subscribers activity.live streams (raw SSE over HTTP, as a browser's EventSource),
  *    spread evenly over the workspaces, and each workspace's evenly over the two instances
  *    (the user's cap on streams is raised to that number: one user stands for every member).
@@ -623,7 +625,7 @@ try {
     let relayListener: Redis | null = null;
     try {
       for (const port of ports) {
-        instances.push(await startApiInstance(env, port, LIVE_ENV));
+        instances.push(await startApiInstance(env, port, LIVE_ENV, { built: true }));
         children.push(instances.at(-1)!.child);
       }
       note(`instances on ${ports.join(", ")} (pids ${instances.map((i) => i.child.pid).join(", ")})`);
