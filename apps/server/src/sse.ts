@@ -89,6 +89,26 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     return known.last;
   };
 
+  /**
+   * The sockets corked since the last tick, uncorked together by one callback: a feed hands an
+   * event to every stream in one call, and a callback per stream was one more queued tick
+   * apiece (hundreds per event).
+   */
+  let corkedSockets: Socket[] = [];
+  /** Counts the flushes: a stream whose socket was corked in this one writes into it as is. */
+  let tick = 0;
+  const uncorkAll = () => {
+    const sockets = corkedSockets;
+    corkedSockets = [];
+    tick++;
+    for (const socket of sockets) socket.uncork();
+  };
+  const corkUntilNextTick = (socket: Socket) => {
+    if (corkedSockets.length === 0) process.nextTick(uncorkAll);
+    socket.cork();
+    corkedSockets.push(socket);
+  };
+
   return async function serve(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<boolean> {
     if (req.method !== "GET" || !url.pathname.startsWith(opts.basePath)) return false;
     const path = url.pathname.slice(opts.basePath.length);
@@ -115,7 +135,12 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     if (lastEventId) input = isObject(input) ? { ...input, lastEventId } : (input ?? { lastEventId });
 
     const abort = new AbortController();
-    res.once("close", () => abort.abort());
+    // A plain flag on the path of every message: the signal's getter checks its receiver on each read.
+    let closed = false;
+    res.once("close", () => {
+      closed = true;
+      abort.abort();
+    });
     res.writeHead(200, sseHeaders);
     res.write(connected);
     // Messages go to the socket as whole chunks, in one write each: through res.write a
@@ -129,18 +154,19 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
     // socket is corked from the first of them until the next tick, which comes after the
     // microtasks. Each socket write is a system call that, on a loaded host, may also hand
     // the CPU to the reader it wakes; an instance behind by a few events catches up in one.
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      socket?.uncork();
-    };
-    // A ping after every `pingMs` without a message, as tRPC's producer sends.
+    let corkedAt = -1;
+    // A ping when nothing was sent for `pingMs`, as tRPC's producer sends: looked at every half
+    // of it (so never more than `pingMs` of silence), rather than a timer moved on by every message.
+    let sentSinceCheck = true;
     let pinger: NodeJS.Timeout | null = null;
     if (pingMs > 0) {
-      pinger = setTimeout(() => {
-        res.write(ping);
-        pinger?.refresh();
-      }, pingMs);
+      pinger = setInterval(() => {
+        if (sentSinceCheck) sentSinceCheck = false;
+        else {
+          res.write(ping);
+          sentSinceCheck = true;
+        }
+      }, pingMs / 2);
     }
     let ctx: unknown;
     let streaming = false;
@@ -159,21 +185,19 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
       streaming = true;
       const send = (value: unknown): boolean => {
         const frame = isTrackedEnvelope(value) ? frameOf(value[1], String(value[0])) : frameOf(value, null);
-        if (socket && !corked) {
-          corked = true;
-          socket.cork();
-          process.nextTick(uncork);
+        if (socket && corkedAt !== tick) {
+          corkedAt = tick;
+          corkUntilNextTick(socket);
         }
-        const written = socket ? socket.write(frame.chunk) : res.write(frame.message);
-        pinger?.refresh();
-        return written;
+        sentSinceCheck = true;
+        return socket ? socket.write(frame.chunk) : res.write(frame.message);
       };
       if (isPushStream(data)) {
         // Values come in the producer's call (a live feed's, for every stream it serves) rather
         // than through an iterator per stream. A full socket pauses the stream, whose own
         // bounded buffer then decides what a slow client costs; its drain resumes it.
         const target = socket ?? res;
-        const push = data[PUSH]((value) => !abort.signal.aborted && send(value));
+        const push = data[PUSH]((value) => !closed && send(value));
         const resume = () => push.resume();
         target.on("drain", resume);
         try {
@@ -183,20 +207,20 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
         }
       } else {
         for await (const value of data) {
-          if (abort.signal.aborted) break;
+          if (closed) break;
           // Backpressure: the procedure's own buffer decides what a slow client costs.
           if (!send(value)) await drained(socket ?? res);
         }
       }
-      if (!abort.signal.aborted) res.write(finished);
+      if (!closed) res.write(finished);
     } catch (cause) {
-      if (!abort.signal.aborted && !isAbortError(cause)) {
+      if (!closed && !isAbortError(cause)) {
         const error = streaming ? opts.streamError({ cause, ctx, path }) : getTRPCErrorFromUnknown(cause);
         const shape = getErrorShape({ config, ctx, error, input, path, type: "subscription" });
         res.write(`event: serialized-error\ndata: ${serialize(shape)}\n\n`);
       }
     } finally {
-      if (pinger) clearTimeout(pinger);
+      if (pinger) clearInterval(pinger);
       res.end();
     }
     return true;

@@ -142,3 +142,73 @@ describe("subscription responder", () => {
     expect(socketWrites.filter((n) => n > 0)).toEqual([5]);
   });
 });
+
+describe("subscription responder pings", () => {
+  const PING_MS = 200;
+  const pinging = initTRPC.create({ sse: { ping: { enabled: true, intervalMs: PING_MS } } });
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const pingRouter = pinging.router({
+    /** One value, then nothing for a while. */
+    quiet: pinging.procedure.subscription(async function* () {
+      yield { n: 1 };
+      await sleep(PING_MS * 3);
+    }),
+    /** A value every quarter of the ping interval. */
+    busy: pinging.procedure.subscription(async function* () {
+      for (let n = 1; n <= 12; n++) {
+        yield { n };
+        await sleep(PING_MS / 4);
+      }
+    }),
+  });
+  const serve = createSubscriptionResponder({
+    router: pingRouter,
+    basePath: "/trpc/",
+    createContext: () => ({}),
+    streamError: streamErrorMapping(createLogger("silent")),
+  });
+  const server = http.createServer((req, res) => {
+    void serve(req, res, new URL(req.url ?? "/", "http://test"));
+  });
+  let base = "";
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** Each message's event (`message` for data) and when it arrived, in ms from the request. */
+  async function timeline(path: string): Promise<{ event: string; at: number }[]> {
+    const started = performance.now();
+    const response = await fetch(`${base}/trpc/${path}`, { headers: { accept: "text/event-stream" } });
+    const arrivals: { event: string; at: number }[] = [];
+    let pending = "";
+    for await (const chunk of response.body!.pipeThrough(new TextDecoderStream())) {
+      pending += chunk;
+      let end: number;
+      while ((end = pending.indexOf("\n\n")) >= 0) {
+        const block = pending.slice(0, end);
+        pending = pending.slice(end + 2);
+        const event = /^event: (\w+)/m.exec(block)?.[1] ?? "message";
+        arrivals.push({ event, at: performance.now() - started });
+      }
+    }
+    return arrivals;
+  }
+
+  it("pings a stream that has sent nothing for the ping interval, and not more often", async () => {
+    const arrivals = await timeline("quiet");
+    const pings = arrivals.filter((a) => a.event === "ping");
+    // 600 ms of silence after the value: a ping at most one interval after it, then one per interval.
+    expect(pings.length).toBeGreaterThanOrEqual(2);
+    expect(pings.length).toBeLessThanOrEqual(3);
+    const value = arrivals.find((a) => a.event === "message")!;
+    expect(pings[0]!.at - value.at).toBeLessThan(PING_MS + 100);
+  });
+
+  it("does not ping a stream that sends more often than the ping interval", async () => {
+    const arrivals = await timeline("busy");
+    expect(arrivals.filter((a) => a.event === "message")).toHaveLength(12);
+    expect(arrivals.filter((a) => a.event === "ping")).toEqual([]);
+  });
+});
