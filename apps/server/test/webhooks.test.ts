@@ -1,6 +1,8 @@
 import { ManualClock } from "@rapport/api";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WantedWebhookTypes, webhookEvents } from "../../../packages/api/src/modules/webhooks/events";
+import type { ServiceDeps } from "../../../packages/api/src/platform/deps";
 import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
 import { dumpLines } from "./support/dump";
 import { joinWorkspace } from "./support/members";
@@ -750,6 +752,58 @@ describe("outgoing webhooks on the embedded database (PGlite, no Redis)", () => 
       );
     } finally {
       await hook.close();
+      await app.close();
+    }
+  });
+});
+
+describe.each(["postgres", "pglite"] as const)("the event types webhook endpoints want (%s)", (driver) => {
+  it("are the enabled endpoints' types, read again by the first batch once stale", async () => {
+    const app = await createTestApp({ driver, env: WEBHOOK_ENV });
+    try {
+      const owner = await app.signUp("Wendy Wanted");
+      const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Wanted" })).id;
+      const FRESH_MS = 1_000;
+      const wanted = new WantedWebhookTypes(FRESH_MS);
+      const batch = () => app.runtime.database.db.transaction((tx) => wanted.refresh(tx));
+      const stale = () => new Promise((resolve) => setTimeout(resolve, FRESH_MS + 100));
+      // The consumer's own: what commits start it is what its last batch read.
+      const [consumer] = webhookEvents({ clock: app.clock } as ServiceDeps).consumers!;
+      expect(consumer!.types).toBeUndefined();
+      await app.runtime.database.db.transaction((tx) => consumer!.handle([], tx));
+      expect(consumer!.types).toEqual([]);
+
+      // Not read yet: every commit starts the consumer's batch.
+      expect(wanted.current).toBeUndefined();
+      await batch();
+      // No endpoint anywhere: no commit does; the dispatcher's catch-up still runs it.
+      expect(wanted.current).toEqual([]);
+
+      const url = "http://127.0.0.1:9/hook";
+      const { endpoint } = await owner.client.webhooks.create.mutate({
+        workspaceId,
+        url,
+        eventTypes: ["member.added", "contact.updated"],
+      });
+      await batch();
+      expect(wanted.current).toEqual([]); // fresh: not read again
+      await stale();
+      expect(wanted.current).toBeUndefined(); // stale: every commit again, until a batch reads them
+      await batch();
+      expect(wanted.current).toEqual(["contact.updated", "member.added"]);
+
+      // "*" is every type a receiver can subscribe to; a disabled endpoint wants nothing.
+      const all = await owner.client.webhooks.create.mutate({ workspaceId, url, eventTypes: ["*"] });
+      await stale();
+      await batch();
+      expect(wanted.current).toContain("contact.created");
+      expect(wanted.current).toContain("gmail.sync.failed");
+      for (const endpointId of [endpoint.id, all.endpoint.id])
+        await owner.client.webhooks.update.mutate({ workspaceId, endpointId, enabled: false });
+      await stale();
+      await batch();
+      expect(wanted.current).toEqual([]);
+    } finally {
       await app.close();
     }
   });

@@ -1,5 +1,5 @@
 import { WEBHOOK_MAX_BODY_BYTES, webhookWants } from "@rapport/core/webhooks";
-import { gdprRestrictions, webhookEndpoints, type Tx } from "@rapport/db";
+import { gdprRestrictions, queryRows, webhookEndpoints, type Tx } from "@rapport/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
 import type { DomainEvent, DomainEventType } from "../../platform/events/types";
@@ -35,9 +35,49 @@ const CONTACT_SNAPSHOT_TYPES: ReadonlySet<string> = new Set([
   "contact.unmerged",
 ]);
 
+/**
+ * How long the event types the enabled endpoints want, as read by a batch, decide which commits
+ * start the next batch at once. Read again by the first batch after that.
+ */
+const WANTED_TYPES_FRESH_MS = 5_000;
+
+/**
+ * The event types any enabled endpoint (of any workspace) wants, as last read: the commits
+ * that start the consumer's batch at once. Every other commit's events wait for the
+ * dispatcher's catch-up (about a second under a steady stream of commits), which hands them to
+ * the batch like any other; whose endpoints are decided then, as always. So a list gone stale
+ * (an endpoint created on another instance meanwhile) delays that endpoint's first messages by
+ * up to a second; it loses none. Without it, a cluster with no endpoints at all ran a batch
+ * (a transaction of several statements) every 50 ms under a steady stream of writes.
+ */
+export class WantedWebhookTypes {
+  private types: DomainEventType[] | null = null;
+  private readAt = 0;
+
+  constructor(private readonly freshMs = WANTED_TYPES_FRESH_MS) {}
+
+  /** The types, while fresh; undefined (every commit starts a batch) before the first read or once stale. */
+  get current(): readonly DomainEventType[] | undefined {
+    return this.types !== null && performance.now() - this.readAt < this.freshMs ? this.types : undefined;
+  }
+
+  /** Reads them again (through the batch's transaction) unless fresh. */
+  async refresh(tx: Tx): Promise<void> {
+    if (this.current) return;
+    const rows = await queryRows<{ type: string }>(
+      tx,
+      sql`SELECT DISTINCT unnest(event_types) AS type FROM webhook_endpoints WHERE enabled`,
+    );
+    const named = rows.map((row) => row.type);
+    this.types = [...DELIVERED].filter((type) => webhookWants(named, type));
+    this.readAt = performance.now();
+  }
+}
+
 export function webhookEvents(deps: ServiceDeps): ModuleEvents {
   // The endpoints the batch being handled wrote messages for (batches of one consumer run one at a time).
   let written = new Set<string>();
+  const wanted = new WantedWebhookTypes();
   return {
     consumers: [
       {
@@ -45,7 +85,11 @@ export function webhookEvents(deps: ServiceDeps): ModuleEvents {
         // an event that committed gets its messages, one that rolled back never existed.
         name: "webhooks-messages",
         startFrom: "now",
+        get types() {
+          return wanted.current;
+        },
         handle: async (events, tx) => {
+          await wanted.refresh(tx);
           written = await createMessages(events, tx, deps.clock.now());
         },
         // Wakes delivery to those endpoints once the messages are visible to the workers,

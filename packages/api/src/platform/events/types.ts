@@ -156,9 +156,10 @@ export interface EventConsumer {
    * The only event types it acts on (none given: every type). A commit that names none of
    * them does not start its batch; its cursor moves on with its next batch, which comes
    * within about a second under a steady stream of other events. It is still handed every
-   * event of a batch, and passes over the others.
+   * event of a batch, and passes over the others. Read at every wake-up: a getter may answer
+   * from what the consumer's data says (the webhooks consumer: what enabled endpoints want).
    */
-  types?: readonly DomainEventType[];
+  readonly types?: readonly DomainEventType[] | undefined;
   /**
    * Its batches start at least this far apart (default: the dispatcher's, 50 ms), the commits
    * meanwhile joining one batch: for a consumer whose latency matters little, since every
