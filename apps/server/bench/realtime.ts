@@ -1,7 +1,7 @@
 /**
  * Live delivery benchmark (`pnpm bench:realtime`; not part of the tests).
  *
- *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--no-peer]
+ *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--warmup 5] [--no-peer]
  *
  * 1. A throw-away Postgres cluster of the bench's own (initdb + pg_ctl on a free port, durable as
  *    the shared server, with track_commit_timestamp=on; BENCH_ADMIN_DATABASE_URL instead names a
@@ -14,7 +14,10 @@
  * 2. --subscribers activity.live streams (raw SSE over HTTP, as a browser's EventSource),
  *    spread evenly over the workspaces, and each workspace's evenly over the two instances
  *    (the user's cap on streams is raised to that number: one user stands for every member).
- * 3. --rate contacts.create per second for --seconds, round-robin over the workspaces, each
+ * 3. A warm-up (both systems alike): --warmup seconds of the workload below, every delivery of
+ *    it awaited, reported as `warmup` and `peer_warmup` (a freshly started system's latency: its
+ *    processes run code not yet optimized) and left out of every other figure. Then the run
+ *    measured: --rate contacts.create per second for --seconds, round-robin over the workspaces, each
  *    workspace's alternately through either instance, open-loop (paced by the clock, not by
  *    answers). So half of every event's subscribers are on the other instance than the one that
  *    wrote it: *_same_instance_ms and *_cross_instance_ms split the latency by that.
@@ -30,9 +33,9 @@
  *    Latency (p50_ms, p99_ms) = receipt − the commit: after the run, each event's commit time
  *    as Postgres recorded it (pg_xact_commit_timestamp of the outbox row's tx_id; taken just
  *    before the commit record is written, so it also counts the commit's WAL flush, ~1 ms).
- *    *p99_after_first_second_ms leaves out the events committed in the phase's first second:
- *    freshly started processes (code not yet optimized) make its deliveries the slowest, ~1 %
- *    of a 60 s run's, which is about where p99 falls.
+ *    *p99_after_first_second_ms leaves out the events committed in the run's first second
+ *    (with --warmup 0, freshly started processes made its deliveries the slowest, ~1 % of a
+ *    60 s run's, which is about where p99 falls).
  *    Kept to compare with earlier runs: *_from_tx_start_ms = receipt − the event's created_at
  *    (now(), its transaction's start: counts the whole writing transaction), *_from_answer_ms =
  *    receipt − the commit's answer reaching the bench (after the commit: a lower bound);
@@ -96,6 +99,7 @@ const { values: args } = parseArgs({
     workspaces: { type: "string" },
     rate: { type: "string" },
     seconds: { type: "string" },
+    warmup: { type: "string" },
     "no-peer": { type: "boolean" },
     "client-processes": { type: "string" },
   },
@@ -104,6 +108,7 @@ const SUBSCRIBERS = intArg(args.subscribers, 1_000, "subscribers", 2);
 const WORKSPACES = intArg(args.workspaces, 10, "workspaces", 1);
 const RATE = intArg(args.rate, 100, "rate", 1);
 const SECONDS = intArg(args.seconds, 60, "seconds", 1);
+const WARMUP_SECONDS = intArg(args.warmup, 5, "warmup", 0);
 const CLIENT_PROCESSES = intArg(args["client-processes"], 4, "client-processes", 1);
 /** After the last commit, how long deliveries may still arrive. */
 const DRAIN_MS = 15_000;
@@ -467,9 +472,12 @@ async function startClients(children: ChildProcess[], onReport: (report: Clients
   };
 }
 
-/** Open-loop commits: `RATE` a second for `SECONDS`, `commit(k)` for the k-th; resolves when all answered. */
-async function paced(commit: (k: number) => Promise<void>): Promise<{ sent: number; failed: number }> {
-  const total = RATE * SECONDS;
+/** Open-loop commits: `RATE` a second for `seconds`, `commit(k)` for the k-th; resolves when all answered. */
+async function paced(
+  commit: (k: number) => Promise<void>,
+  seconds = SECONDS,
+): Promise<{ sent: number; failed: number }> {
+  const total = RATE * seconds;
   let sent = 0;
   let failed = 0;
   const inFlight: Promise<void>[] = [];
@@ -545,6 +553,57 @@ function summary(tally: Tally, expected: number, committedAt: Map<string, number
         }
       : {}),
   };
+}
+
+/** Each contact.created's commit time (see commitTimes). */
+const RAPPORT_COMMIT_TIMES = `SELECT payload->>'contactId' AS id, extract(epoch FROM pg_xact_commit_timestamp(xid(tx_id))) * 1000 AS committed_ms
+  FROM domain_events WHERE type = 'contact.created'`;
+/** Each peer row's commit time. */
+const PEER_COMMIT_TIMES =
+  "SELECT id::text AS id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS committed_ms FROM bench_peer_events";
+
+/** The warm-up's deliveries and latency: a freshly started system's (reported, not measured against the targets' run). */
+interface WarmupSummary {
+  seconds: number;
+  events_sent: number;
+  expected_deliveries: number;
+  deliveries: number;
+  duplicates: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/**
+ * Before a system is measured, `WARMUP_SECONDS` of the same workload (the same commits to the
+ * same streams, at the same rate) and every delivery of it: the run measured is then a running
+ * system's, not its first second, in which freshly started processes run code not yet
+ * optimized (the peer's as well). What the warm-up itself gave is reported beside the run.
+ * Null with --warmup 0.
+ */
+async function warmUp(
+  tally: Tally,
+  commit: (k: number) => Promise<void>,
+  subscribersPerWorkspace: Map<string, number>,
+  committedAt: () => Promise<Map<string, number>>,
+): Promise<WarmupSummary | null> {
+  if (WARMUP_SECONDS === 0) return null;
+  const commits = await paced(commit, WARMUP_SECONDS);
+  const expected = expectedDeliveries(tally.sent, subscribersPerWorkspace);
+  await untilDelivered(tally, expected, "the warm-up's deliveries");
+  const warm = summary(tally, expected, await committedAt());
+  const result = {
+    seconds: WARMUP_SECONDS,
+    events_sent: commits.sent,
+    expected_deliveries: expected,
+    deliveries: warm.deliveries,
+    duplicates: warm.duplicates,
+    p50_ms: warm.p50_ms,
+    p99_ms: warm.p99_ms,
+    max_ms: warm.max_ms,
+  };
+  note(`warm-up: ${JSON.stringify(result)}`);
+  return result;
 }
 
 /** Every event sent (id → workspace) reaches each subscriber of its workspace once. */
@@ -640,6 +699,9 @@ try {
 
       const sent = new Map<string, string>();
       const tally = new Tally(SUBSCRIBERS, sent);
+      const warmupTally = new Tally(SUBSCRIBERS, new Map());
+      // Receipts count for the warm-up until every one of its deliveries is in.
+      let receiving = WARMUP_SECONDS > 0 ? warmupTally : tally;
       const perWorkspace = new Map<string, number>();
       let ready = 0;
       let ended = 0;
@@ -648,7 +710,7 @@ try {
       const subscriberClients = await startClients(children, (report) => {
         if ("receipts" in report)
           for (const [s, id, workspace, createdAt, at] of report.receipts)
-            tally.receive(s, id, workspace, createdAt, at);
+            receiving.receive(s, id, workspace, createdAt, at);
         else if ("ready" in report) ready += report.ready;
         else if ("ended" in report) ended += report.ended;
         else if ("malformed" in report) malformed += report.malformed;
@@ -673,9 +735,31 @@ try {
         const at = Date.now();
         for (const event of JSON.parse(message) as { type: string; payload: { contactId?: string } }[])
           if (event.type === "contact.created" && event.payload.contactId)
-            tally.relayedAt.set(event.payload.contactId, at);
+            receiving.relayedAt.set(event.payload.contactId, at);
       });
       const agent = commitAgent();
+      // The request the typed client sends (a tRPC mutation over httpLink, unbatched; the wire
+      // transformer passes input through as plain JSON), written out as the peer's commit is:
+      // the typed client (fetch, its links, the transformer) cost the bench process about twice
+      // the peer's plain request in CPU, on the 2 CPUs every process measured shares.
+      const commitTo = (target: Tally) => async (k: number) => {
+        const workspaceId = workspaces[k % WORKSPACES]!;
+        const answer = await post(
+          agent,
+          ports[instanceOf(k)]!,
+          "/trpc/contacts.create",
+          createHeaders(env.token),
+          JSON.stringify({ workspaceId, name: `Live ${k}` }),
+        );
+        const id = createdId(answer.status, answer.body);
+        target.answeredAt.set(id, Date.now());
+        target.writtenBy.set(id, instanceOf(k));
+        target.sent.set(id, workspaceId);
+      };
+      const rapportWarmup = await warmUp(warmupTally, commitTo(warmupTally), perWorkspace, () =>
+        commitTimes(env, RAPPORT_COMMIT_TIMES),
+      );
+      receiving = tally;
       const statements = cluster !== null;
       if (statements) {
         await env.benchSql.unsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
@@ -688,24 +772,7 @@ try {
         cluster?.postmasterPid() ?? null,
       );
       const commitStarted = Date.now();
-      // The request the typed client sends (a tRPC mutation over httpLink, unbatched; the wire
-      // transformer passes input through as plain JSON), written out as the peer's commit is:
-      // the typed client (fetch, its links, the transformer) cost the bench process about twice
-      // the peer's plain request in CPU, on the 2 CPUs every process measured shares.
-      const commits = await paced(async (k) => {
-        const workspaceId = workspaces[k % WORKSPACES]!;
-        const answer = await post(
-          agent,
-          ports[instanceOf(k)]!,
-          "/trpc/contacts.create",
-          createHeaders(env.token),
-          JSON.stringify({ workspaceId, name: `Live ${k}` }),
-        );
-        const id = createdId(answer.status, answer.body);
-        tally.answeredAt.set(id, Date.now());
-        tally.writtenBy.set(id, instanceOf(k));
-        sent.set(id, workspaceId);
-      });
+      const commits = await paced(commitTo(tally));
       agent.destroy();
       note(
         `committed ${commits.sent} (${commits.failed} failed) in ${round((Date.now() - commitStarted) / 1000, 1)} s`,
@@ -725,11 +792,7 @@ try {
         note(`statements: ${calls} (${statementsPerCommit} per commit); most called:`);
         for (const row of top.slice(0, 15)) note(`  ${row.calls} calls, ${row.ms} ms: ${row.query}`);
       }
-      const committedAt = await commitTimes(
-        env,
-        `SELECT payload->>'contactId' AS id, extract(epoch FROM pg_xact_commit_timestamp(xid(tx_id))) * 1000 AS committed_ms
-       FROM domain_events WHERE type = 'contact.created'`,
-      );
+      const committedAt = await commitTimes(env, RAPPORT_COMMIT_TIMES);
       const rapport = {
         ...summary(tally, expected, committedAt),
         streams_closed_early: ended,
@@ -742,6 +805,7 @@ try {
 
       // ---- The peer: Socket.IO + Redis Streams adapter on two processes ----
       let peer: Record<string, unknown> | null = null;
+      let peerWarmup: WarmupSummary | null = null;
       let peerClientsLoopDelayP99: number | null = null;
       if (!args["no-peer"]) {
         await env.benchSql.unsafe(
@@ -775,11 +839,13 @@ try {
         );
         const peerSent = new Map<string, string>();
         const peerTally = new Tally(SUBSCRIBERS, peerSent);
+        const peerWarmupTally = new Tally(SUBSCRIBERS, new Map());
+        let peerReceiving = WARMUP_SECONDS > 0 ? peerWarmupTally : peerTally;
         let peerReady = 0;
         const peerClients = await startClients(children, (report) => {
           if ("receipts" in report)
             for (const [s, id, room, txStartedAt, at] of report.receipts)
-              peerTally.receive(s, id, room, txStartedAt, at);
+              peerReceiving.receive(s, id, room, txStartedAt, at);
           else if ("ready" in report) peerReady += report.ready;
         });
         peerClients.open({
@@ -793,33 +859,31 @@ try {
         await waitFor("every peer socket to join", () => peerReady >= SUBSCRIBERS, 60_000);
         note(`${peerReady}/${SUBSCRIBERS} peer sockets joined`);
         const peerAgent = commitAgent();
+        const peerCommitTo = (target: Tally) => async (k: number) => {
+          const room = workspaces[k % WORKSPACES]!;
+          const answer = await post(peerAgent, peerPorts[instanceOf(k)]!, `/commit?room=${room}`, {});
+          if (answer.status !== 200) throw new Error(`peer answered ${answer.status}`);
+          const { id } = JSON.parse(answer.body) as { id: string };
+          target.answeredAt.set(id, Date.now());
+          target.writtenBy.set(id, instanceOf(k));
+          target.sent.set(id, room);
+        };
+        peerWarmup = await warmUp(peerWarmupTally, peerCommitTo(peerWarmupTally), perWorkspace, () =>
+          commitTimes(env, PEER_COMMIT_TIMES),
+        );
+        peerReceiving = peerTally;
         const peerWatch = monitor(
           peers.map((p) => p.pid!),
           peerClients.pids,
           oldestXactSec,
           cluster?.postmasterPid() ?? null,
         );
-        const peerCommits = await paced(async (k) => {
-          const room = workspaces[k % WORKSPACES]!;
-          const answer = await post(peerAgent, peerPorts[instanceOf(k)]!, `/commit?room=${room}`, {});
-          if (answer.status !== 200) throw new Error(`peer answered ${answer.status}`);
-          const { id } = JSON.parse(answer.body) as { id: string };
-          peerTally.answeredAt.set(id, Date.now());
-          peerTally.writtenBy.set(id, instanceOf(k));
-          peerSent.set(id, room);
-        });
+        const peerCommits = await paced(peerCommitTo(peerTally));
         peerAgent.destroy();
         const peerExpected = expectedDeliveries(peerSent, perWorkspace);
         await untilDelivered(peerTally, peerExpected, "the peer's last deliveries");
         const peerMemory = peerWatch.stop();
-        const peerSummary = summary(
-          peerTally,
-          peerExpected,
-          await commitTimes(
-            env,
-            "SELECT id::text AS id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS committed_ms FROM bench_peer_events",
-          ),
-        );
+        const peerSummary = summary(peerTally, peerExpected, await commitTimes(env, PEER_COMMIT_TIMES));
         peer = { events_sent: peerCommits.sent, ...peerSummary, ...peerMemory };
         note(`peer: ${JSON.stringify(peer)}`);
         peerClientsLoopDelayP99 = await peerClients.close();
@@ -837,6 +901,7 @@ try {
         workspaces: WORKSPACES,
         rate_per_s: RATE,
         seconds: SECONDS,
+        warmup_seconds: WARMUP_SECONDS,
         events_sent: commits.sent,
         commits_failed: commits.failed,
         expected_deliveries: rapport.expected_deliveries,
@@ -869,6 +934,8 @@ try {
         memory_flat: rapport.memory_flat,
         instances: rapport.instances,
         streams_closed_early: rapport.streams_closed_early,
+        warmup: rapportWarmup,
+        peer_warmup: peerWarmup,
         peer_events_sent: peer?.events_sent ?? null,
         peer_expected_deliveries: peer?.expected_deliveries ?? null,
         peer_deliveries: peer?.deliveries ?? null,
@@ -905,7 +972,11 @@ try {
         },
         targets: TARGETS,
         passed: {
-          no_loss: rapport.deliveries === rapport.expected_deliveries && rapport.duplicates === 0,
+          no_loss:
+            rapport.deliveries === rapport.expected_deliveries &&
+            rapport.duplicates === 0 &&
+            (rapportWarmup === null ||
+              (rapportWarmup.deliveries === rapportWarmup.expected_deliveries && rapportWarmup.duplicates === 0)),
           // Only when every delivery had its commit time: one without is left out of the percentiles.
           p99_under_100: p99 < 100 && rapport.deliveries_without_commit_time === 0,
           p99_at_most_peer:
