@@ -557,7 +557,7 @@ describe("activity.live on two instances with only the feeds' own reads", () => 
   it("once a stream has sent as many ahead as its id carries, sends nothing more ahead until the reads pass what it left to them", async () => {
     const owner = await a.signUp("Bounded");
     const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Bounded" })).id;
-    // Commits here only make the feed read (50 ms after each): nobody streams it.
+    // Commits here only make the feed read (200 ms after each): nobody streams it.
     const elsewhere = (await owner.client.workspaces.create.mutate({ name: "Elsewhere" })).id;
     const stream = listen(owner.client, { workspaceId });
     await stream.whenReady();
@@ -581,6 +581,22 @@ describe("activity.live on two instances with only the feeds' own reads", () => 
     await create(elsewhere, "Another read");
     await stream.until("the rest", () => contacts().includes(next));
     expect(contacts().slice(64)).toEqual([left, next]);
+    stream.close();
+  });
+
+  it("reads a burst sent ahead at once rather than after the read's delay, so the streams' ids stay short", async () => {
+    const owner = await a.signUp("Burst");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Burst" })).id;
+    const stream = listen(owner.client, { workspaceId });
+    await stream.whenReady();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => owner.client.contacts.create.mutate({ workspaceId, name: `Burst ${i}` })),
+    );
+    await owner.client.contacts.create.mutate({ workspaceId, name: "After" });
+    await stream.until("the burst and the next", () => stream.events.length >= 41);
+    // Its id: the position the reads reached, then what was sent ahead of them (itself among them).
+    const [, , ahead = ""] = stream.sseIds.at(-1)!.split(":");
+    expect(ahead.split(",").length).toBeLessThan(32);
     stream.close();
   });
 

@@ -85,9 +85,10 @@ const HELD_BACK_MAX_RETRY_MS = 250;
  * A commit whose events went to the streams from its wake-up is read this much later, with
  * the commits meanwhile: that read only moves the streams' positions past what they were
  * sent (and delivers what a stream left to it), so it need not be one statement per commit
- * per instance, each of which costs the event loop of a loaded host a socket write.
+ * per instance, each of which costs the event loop of a loaded host a socket write and
+ * Postgres a snapshot. Sooner once `SENT_AHEAD_READ_AT` events were sent ahead meanwhile.
  */
-const SENT_AHEAD_READ_DELAY_MS = 50;
+const SENT_AHEAD_READ_DELAY_MS = 200;
 /** How many ended transactions are remembered, for a read whose snapshot was taken before one ended. */
 const ENDED_TXS = 64;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
@@ -98,6 +99,12 @@ const RECENT_IDS = 4_096;
  * ids travel in each SSE id, so beyond this the stream waits for the reads, in commit order.
  */
 const SENT_AHEAD_MAX = 64;
+/**
+ * This many events sent ahead since the last read was asked for (of all workspaces, so at
+ * least as many as any one stream's) ask for it at once: a busy workspace's streams stay well
+ * below the bound, past which they would wait for the reads.
+ */
+const SENT_AHEAD_READ_AT = SENT_AHEAD_MAX / 2;
 /** How many events named whole may wait for an unread commit before they too are left to the reads. */
 const HELD_AHEAD_MAX = 1_000;
 /**
@@ -544,6 +551,8 @@ export class LiveFeed {
   private heldBackTimer: NodeJS.Timeout | null = null;
   /** The read after commits whose events were handed out from their wake-ups. */
   private sentAheadReadTimer: NodeJS.Timeout | null = null;
+  /** Events sent ahead since that read was last asked for. */
+  private sentAheadSinceRead = 0;
   /** The newest transaction whose events were handed out from its wake-up and not read yet. */
   private aheadTx: bigint | null = null;
   /** The transaction holding the read of those back, whose announced end reads again at once. */
@@ -637,15 +646,24 @@ export class LiveFeed {
     this.deliverNow(txId, events);
     const tx = BigInt(txId);
     if (this.aheadTx === null || tx > this.aheadTx) this.aheadTx = tx;
+    this.sentAheadSinceRead += events.length;
     this.readAheadSoon();
   }
 
   private readAheadSoon(): void {
-    this.sentAheadReadTimer ??= setTimeout(() => {
-      this.sentAheadReadTimer = null;
-      this.wake();
-    }, SENT_AHEAD_READ_DELAY_MS).unref();
+    if (this.sentAheadSinceRead >= SENT_AHEAD_READ_AT) {
+      if (this.sentAheadReadTimer) clearTimeout(this.sentAheadReadTimer);
+      this.readAhead();
+      return;
+    }
+    this.sentAheadReadTimer ??= setTimeout(this.readAhead, SENT_AHEAD_READ_DELAY_MS).unref();
   }
+
+  private readonly readAhead = (): void => {
+    this.sentAheadReadTimer = null;
+    this.sentAheadSinceRead = 0;
+    this.wake();
+  };
 
   /**
    * A dispatcher batch's transaction ended (on this instance or another). If it is the one
@@ -802,6 +820,7 @@ export class LiveFeed {
       this.heldBackTimer = null;
       if (this.sentAheadReadTimer) clearTimeout(this.sentAheadReadTimer);
       this.sentAheadReadTimer = null;
+      this.sentAheadSinceRead = 0;
       this.awaitedTx = null;
       this.aheadTx = null;
       this.aheadHorizon = null;
