@@ -11,7 +11,15 @@ import {
 } from "../../../packages/api/src/platform/events/lease";
 import { newestCommittedPosition, readCommittedEvents } from "../../../packages/api/src/platform/events/committed";
 import { createLogger } from "../../../packages/api/src/logger";
-import { createTestApp, errorOf, type SignedInUser, type TestApp } from "./support/app";
+import {
+  createTestApp,
+  createTestDatabase,
+  createTestPgliteDir,
+  errorOf,
+  type SignedInUser,
+  type TestApp,
+  type TestDriver,
+} from "./support/app";
 import { joinWorkspace } from "./support/members";
 import { until } from "./support/until";
 
@@ -827,5 +835,239 @@ describe("event dispatcher", () => {
       settle();
       await dispatcher.stop();
     }
+  });
+});
+
+describe.each<TestDriver>(["postgres", "pglite"])("a consumer's stored cursor (%s)", (driver) => {
+  let database: Database;
+  let drop: () => Promise<void>;
+  const log = createLogger("silent");
+
+  beforeAll(async () => {
+    if (driver === "postgres") {
+      const created = await createTestDatabase();
+      database = await createDatabase({ url: created.url, poolSize: 4 });
+      drop = created.drop;
+    } else {
+      const dir = createTestPgliteDir();
+      database = await createDatabase({ pgliteDir: dir.dir });
+      drop = dir.drop;
+    }
+    await database.db.execute(sql`CREATE TABLE handled_events (id bigint PRIMARY KEY)`);
+  });
+  afterAll(async () => {
+    await database.close();
+    await drop();
+  });
+
+  /** A dispatcher of one consumer, its batches one after another, started by wake() (or drain()). */
+  const dispatcherOf = (
+    name: string,
+    handle: EventConsumer["handle"],
+    options: { pollMs?: number; cursorPersistMs: number; batchEnded?: (txId: string) => void },
+  ) => {
+    const dispatcher = new EventDispatcher(database, log, options.pollMs ?? 10_000, 1, {
+      batchGapMs: 0,
+      cursorPersistMs: options.cursorPersistMs,
+      batchEnded: options.batchEnded,
+    });
+    dispatcher.register({ name, startFrom: "now", handle });
+    return dispatcher;
+  };
+  const stored = async (name: string) => {
+    const [row] = await queryRows<{ id: string | number }>(
+      database.db,
+      sql`SELECT last_event_id AS id FROM event_consumers WHERE name = ${name}`,
+    );
+    return Number(row!.id);
+  };
+  /** As if the stored cursor had been written long ago: the next batch stores its own. */
+  const ageStored = (name: string) =>
+    database.db.execute(sql`UPDATE event_consumers SET updated_at = now() - interval '1 day' WHERE name = ${name}`);
+  /** Commits an event and wakes the dispatcher; returns once the consumer was handed it (a batch of its own). */
+  const feed = async (dispatcher: EventDispatcher, seen: number[]): Promise<number> => {
+    const [row] = await database.db
+      .insert(domainEvents)
+      .values({ type: "contact.updated", payload: { contactId: "c", fields: [] } })
+      .returning({ id: domainEvents.id });
+    dispatcher.wake();
+    await until(`event ${row!.id} handed to the consumer`, async () => seen.includes(row!.id), 5_000);
+    return row!.id;
+  };
+
+  it("a handler that writes nothing: batches within CURSOR_PERSIST_MS leave the stored cursor where the first put it and take no xid, yet each event is handed out once, in order", async () => {
+    const batches: number[][] = [];
+    const seen: number[] = [];
+    const ended: string[] = [];
+    const dispatcher = dispatcherOf(
+      "writes-nothing",
+      async (events) => {
+        batches.push(events.map((e) => e.id));
+        seen.push(...events.map((e) => e.id));
+      },
+      { cursorPersistMs: 60_000, batchEnded: (txId) => ended.push(txId) },
+    );
+    await dispatcher.start();
+    try {
+      await ageStored("writes-nothing");
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) ids.push(await feed(dispatcher, seen));
+      expect(batches).toEqual(ids.map((id) => [id]));
+      expect(await stored("writes-nothing")).toBe(ids[0]);
+      // Only the first batch's transaction took an xid: the others committed read-only.
+      expect(ended).toHaveLength(1);
+      const [row] = await queryRows<{ xmin: string }>(
+        database.db,
+        sql`SELECT xmin::text AS xmin FROM event_consumers WHERE name = 'writes-nothing'`,
+      );
+      expect(BigInt(ended[0]!) % 2n ** 32n).toBe(BigInt(row!.xmin));
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("a handler that writes a row stores the cursor with it, in its transaction; its batches that wrote nothing do not", async () => {
+    const seen: number[] = [];
+    const ended: string[] = [];
+    let writing = true;
+    const dispatcher = dispatcherOf(
+      "writes-some",
+      async (events, tx) => {
+        if (writing) for (const event of events) await tx.execute(sql`INSERT INTO handled_events VALUES (${event.id})`);
+        seen.push(...events.map((e) => e.id));
+      },
+      { cursorPersistMs: 60_000, batchEnded: (txId) => ended.push(txId) },
+    );
+    await dispatcher.start();
+    try {
+      const written = await feed(dispatcher, seen);
+      expect(await stored("writes-some")).toBe(written);
+      writing = false;
+      await feed(dispatcher, seen);
+      expect(await stored("writes-some")).toBe(written);
+      writing = true;
+      const writtenAgain = await feed(dispatcher, seen);
+      expect(await stored("writes-some")).toBe(writtenAgain);
+      expect(ended).toHaveLength(2);
+      // The row and the cursor committed in one transaction, the one announced.
+      const [row] = await queryRows<{ same: boolean; xmin: string }>(
+        database.db,
+        sql`SELECT h.xmin = c.xmin AS same, c.xmin::text AS xmin
+            FROM handled_events AS h, event_consumers AS c
+            WHERE h.id = ${writtenAgain} AND c.name = 'writes-some'`,
+      );
+      expect(row!.same).toBe(true);
+      expect(BigInt(ended[1]!) % 2n ** 32n).toBe(BigInt(row!.xmin));
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("the first batch after CURSOR_PERSIST_MS stores the cursor", async () => {
+    const seen: number[] = [];
+    const dispatcher = dispatcherOf("persist-due", async (events) => void seen.push(...events.map((e) => e.id)), {
+      cursorPersistMs: 1_000,
+    });
+    await dispatcher.start();
+    try {
+      await ageStored("persist-due");
+      const first = await feed(dispatcher, seen);
+      await feed(dispatcher, seen);
+      expect(await stored("persist-due")).toBe(first);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const later = await feed(dispatcher, seen);
+      expect(await stored("persist-due")).toBe(later);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("a consumer whose commits stopped stores its position at a poll once CURSOR_PERSIST_MS has passed", async () => {
+    const seen: number[] = [];
+    const dispatcher = dispatcherOf("persist-idle", async (events) => void seen.push(...events.map((e) => e.id)), {
+      pollMs: 50,
+      cursorPersistMs: 1_000,
+    });
+    await dispatcher.start();
+    try {
+      await ageStored("persist-idle");
+      const first = await feed(dispatcher, seen);
+      const last = await feed(dispatcher, seen);
+      const fedAt = performance.now();
+      expect(await stored("persist-idle")).toBe(first);
+      await until("the stored cursor to catch up", async () => (await stored("persist-idle")) === last, 5_000);
+      expect(performance.now() - fedAt).toBeGreaterThan(500);
+      expect(seen).toEqual([first, last]);
+    } finally {
+      await dispatcher.stop();
+    }
+  });
+
+  it("drain() and stop() store the position the batches that wrote nothing left unstored", async () => {
+    const seen: number[] = [];
+    const dispatcher = dispatcherOf("persist-drain", async (events) => void seen.push(...events.map((e) => e.id)), {
+      cursorPersistMs: 60_000,
+    });
+    await dispatcher.start();
+    let last: number;
+    try {
+      await ageStored("persist-drain");
+      const first = await feed(dispatcher, seen);
+      last = await feed(dispatcher, seen);
+      expect(await stored("persist-drain")).toBe(first);
+      expect(await dispatcher.drain()).toBe(true);
+      expect(await stored("persist-drain")).toBe(last);
+
+      const drained = last;
+      await feed(dispatcher, seen);
+      last = await feed(dispatcher, seen);
+      expect(await stored("persist-drain")).toBe(drained);
+    } finally {
+      await dispatcher.stop();
+    }
+    expect(await stored("persist-drain")).toBe(last);
+    // The next run goes on from there: nothing handed out again.
+    const again: number[] = [];
+    const restarted = dispatcherOf("persist-drain", async (events) => void again.push(...events.map((e) => e.id)), {
+      cursorPersistMs: 60_000,
+    });
+    await restarted.start();
+    try {
+      const after = await feed(restarted, again);
+      expect(again).toEqual([after]);
+    } finally {
+      await restarted.stop();
+    }
+    expect(seen.length).toBe(4);
+  });
+
+  it("stop() never moves the stored cursor back when another instance moved it further", async () => {
+    const seen: number[] = [];
+    const one = dispatcherOf("persist-shared", async (events) => void seen.push(...events.map((e) => e.id)), {
+      cursorPersistMs: 60_000,
+    });
+    await one.start();
+    const other: number[] = [];
+    const two = dispatcherOf("persist-shared", async (events) => void other.push(...events.map((e) => e.id)), {
+      cursorPersistMs: 60_000,
+    });
+    try {
+      await ageStored("persist-shared");
+      const first = await feed(one, seen);
+      const second = await feed(one, seen);
+      expect(await stored("persist-shared")).toBe(first);
+      // Another instance takes the consumer over from the stored cursor (handing out again
+      // what the first did not store) and stores a later one.
+      const [row] = await database.db
+        .insert(domainEvents)
+        .values({ type: "contact.updated", payload: { contactId: "c", fields: [] } })
+        .returning({ id: domainEvents.id });
+      expect(await two.drain()).toBe(true);
+      expect(other).toEqual([second, row!.id]);
+      expect(await stored("persist-shared")).toBe(row!.id);
+    } finally {
+      await one.stop();
+    }
+    expect(await stored("persist-shared")).toBe(other[other.length - 1]);
   });
 });

@@ -188,19 +188,39 @@ function eventsOf(rows: OptionalEventRow[]): CommittedEvent[] {
 }
 
 /**
- * A durable consumer's batch in one statement: its cursor (event_consumers) and the events
- * committed after it below `below`, in commit order; null when the consumer has no cursor
- * row. The statement must come after the consumer's lock was taken, so that its snapshot
- * sees the cursor the previous holder committed.
+ * A durable consumer's batch in one statement: its cursor as stored (event_consumers), and the
+ * events committed below `below` after the later of that and `from` (the position the reader
+ * holds in memory, which runs ahead of the stored cursor while batches that wrote nothing do
+ * not store theirs; the start of the outbox when it holds none), in commit order, with that
+ * later position as `cursor`; null when the consumer has no cursor row. The statement must
+ * come after the consumer's lock was taken, so that its snapshot sees the cursor the previous
+ * holder committed. Its text is the same whatever `from` is (parameters only): it is prepared.
  */
 export async function readConsumerBatch(
   db: Executor,
-  options: { consumer: string; below: string; limit: number },
-): Promise<{ cursor: CommitPosition; events: CommittedEvent[] } | null> {
-  const rows = await queryRowsPrepared<{ cursor_tx_id: string; cursor_event_id: string | number } & OptionalEventRow>(
+  options: { consumer: string; from: CommitPosition | null; below: string; limit: number },
+): Promise<{ stored: CommitPosition; cursor: CommitPosition; events: CommittedEvent[] } | null> {
+  const from = options.from ?? OUTBOX_START;
+  const rows = await queryRowsPrepared<
+    {
+      stored_tx_id: string;
+      stored_event_id: string | number;
+      cursor_tx_id: string;
+      cursor_event_id: string | number;
+    } & OptionalEventRow
+  >(
     db,
-    sql`WITH cursor AS (SELECT last_tx_id, last_event_id FROM event_consumers WHERE name = ${options.consumer})
-        SELECT cursor.last_tx_id::text AS cursor_tx_id, cursor.last_event_id AS cursor_event_id, ${EVENT_COLUMNS}
+    sql`WITH cursor AS (
+          SELECT consumer.last_tx_id AS stored_tx_id, consumer.last_event_id AS stored_event_id,
+                 CASE WHEN ahead THEN memory.last_tx_id ELSE consumer.last_tx_id END AS last_tx_id,
+                 CASE WHEN ahead THEN memory.last_event_id ELSE consumer.last_event_id END AS last_event_id
+          FROM event_consumers AS consumer,
+               (SELECT ${from.txId}::xid8 AS last_tx_id, ${from.id}::bigint AS last_event_id) AS memory,
+               LATERAL (SELECT (memory.last_tx_id, memory.last_event_id) > (consumer.last_tx_id, consumer.last_event_id) AS ahead) AS later
+          WHERE consumer.name = ${options.consumer}
+        )
+        SELECT cursor.stored_tx_id::text AS stored_tx_id, cursor.stored_event_id,
+               cursor.last_tx_id::text AS cursor_tx_id, cursor.last_event_id AS cursor_event_id, ${EVENT_COLUMNS}
         FROM cursor ${eventsAfter({
           after: sql`(cursor.last_tx_id, cursor.last_event_id)`,
           below: sql`${options.below}::xid8`,
@@ -209,7 +229,11 @@ export async function readConsumerBatch(
   );
   const first = rows[0];
   if (!first) return null;
-  return { cursor: { txId: first.cursor_tx_id, id: Number(first.cursor_event_id) }, events: eventsOf(rows) };
+  return {
+    stored: { txId: first.stored_tx_id, id: Number(first.stored_event_id) },
+    cursor: { txId: first.cursor_tx_id, id: Number(first.cursor_event_id) },
+    events: eventsOf(rows),
+  };
 }
 
 /** `readCommittedEventsBelowHorizon`'s events. */

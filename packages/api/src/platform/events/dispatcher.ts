@@ -1,4 +1,4 @@
-import { eventConsumers, queryRows, queryRowsPrepared, type Database } from "@rapport/db";
+import { eventConsumers, queryRows, queryRowsPrepared, type Database, type Executor } from "@rapport/db";
 import { sql } from "drizzle-orm";
 import type { Logger } from "../../logger";
 import {
@@ -46,6 +46,17 @@ const CATCH_UP_MS = 1_000;
  * statements, and its cursor update holds the outbox's horizon back for the live feeds.
  */
 const BATCH_GAP_MS = 50;
+/**
+ * A batch whose handler wrote nothing stores its cursor only if the stored one is at least
+ * this old. Its transaction is then read-only: no xid, so no WAL flush at commit, no hold on
+ * the outbox horizon that every live feed reads below, and no batch end to announce to every
+ * instance. Under a steady stream of commits most batches are such (the relay and the cache
+ * publish to Redis only, the webhooks consumer without endpoints, the catch-up runs of the
+ * consumers of other types): about 30 transactions a second at 100 commits a second. The
+ * lane keeps its position in memory meanwhile; what it did not store is what another
+ * instance taking over would hand out again, so it is kept to about a second's batches.
+ */
+const CURSOR_PERSIST_MS = 1_000;
 
 export interface DispatcherOptions {
   /** Only the holder runs batches (none: this instance always does). */
@@ -57,6 +68,7 @@ export interface DispatcherOptions {
   leaseCooldownMs?: number;
   catchUpMs?: number;
   batchGapMs?: number;
+  cursorPersistMs?: number;
   /**
    * Called (synchronously) once a batch that moved its consumer's cursor has committed, with
    * its transaction id: the cursor update gave it an xid, which held back the outbox's
@@ -74,8 +86,22 @@ interface Lane {
   queued: boolean;
   failures: number;
   backoffUntil: number;
-  /** Its cursor as this instance last read or moved it (another instance may have moved it on). */
+  /**
+   * Its position as this instance last read, delivered or stored it (another instance may have
+   * moved the stored cursor on): the next batch reads after the later of this and the stored
+   * cursor. One field for both uses, the poll's "is it behind" and the read's start, since
+   * they are the same question: whatever this instance delivered needs no batch again. Ahead
+   * of `stored` while batches that wrote nothing leave the row alone (`CURSOR_PERSIST_MS`).
+   */
   cursor: CommitPosition | null;
+  /** The cursor its row held when this instance last read or wrote it. */
+  stored: CommitPosition | null;
+  /**
+   * When one of its batches here last tried to store its cursor (Date.now(); 0: not yet),
+   * whether the row was due or not: a poll starts a batch only to store it (`storeDue`) once
+   * `CURSOR_PERSIST_MS` has passed since, not at every poll meanwhile.
+   */
+  storeTriedAt: number;
   /** When a pass last started it (Date.now()). */
   startedAt: number;
   /** When its last run of batches began (Date.now()). */
@@ -112,6 +138,18 @@ export function consumerLanes(poolSize: number): number {
  * xid holds back the outbox horizon of every reader (live feeds, the other consumers) for
  * the whole batch; an advisory lock takes none, so
  * a batch that writes nothing but its cursor holds the horizon back only for that update.
+ *
+ * And a batch whose handler wrote nothing mostly does not write its cursor either: it stores
+ * it only when the stored one is `CURSOR_PERSIST_MS` old (its transaction then stays
+ * read-only: no xid, no WAL flush, no batch end to announce), keeping its position in memory
+ * meanwhile (`Lane.cursor`; the next batch reads after the later of the two). A handler
+ * that wrote something always commits the cursor with its writes. `drain()` stores every
+ * position, and `stop()` what is ahead of the stored cursor, before the lease goes. An
+ * instance that stops running the consumers otherwise (the lease lost, the process gone)
+ * leaves the rest to the next holder, which hands those events out again: up to about a
+ * second's batches that wrote nothing. Delivery stays at least once, but a consumer that
+ * decides when it handles an event rather than from the event alone (the webhooks' endpoints,
+ * read at delivery) may, after a handover, act on up to about a second's events again.
  *
  * Ordering by id alone would skip events: ids are taken at INSERT but become
  * visible at COMMIT, so id 11 can commit before id 10. Each event therefore
@@ -167,6 +205,7 @@ export class EventDispatcher {
   private cooldownUntil = 0;
   private readonly catchUpMs: number;
   private readonly batchGapMs: number;
+  private readonly cursorPersistMs: number;
   private readonly batchEnded: ((txId: string) => void) | null;
 
   constructor(
@@ -185,6 +224,7 @@ export class EventDispatcher {
     this.leaseCooldownMs = options.leaseCooldownMs ?? LEASE_COOLDOWN_MS;
     this.catchUpMs = options.catchUpMs ?? CATCH_UP_MS;
     this.batchGapMs = options.batchGapMs ?? BATCH_GAP_MS;
+    this.cursorPersistMs = options.cursorPersistMs ?? CURSOR_PERSIST_MS;
     this.batchEnded = options.batchEnded ?? null;
     this.leading = this.lease === null;
   }
@@ -208,6 +248,8 @@ export class EventDispatcher {
       failures: 0,
       backoffUntil: 0,
       cursor: null,
+      stored: null,
+      storeTriedAt: 0,
       startedAt: 0,
       ranAt: 0,
       runningSince: 0,
@@ -218,6 +260,8 @@ export class EventDispatcher {
 
   async start(): Promise<void> {
     await this.ensureCursors();
+    // Whatever it held from an earlier run it stored when it stopped: the rows say where to go on.
+    for (const lane of this.lanes.values()) this.forgetPosition(lane);
     this.stopped = false;
     if (this.lease) {
       await this.checkLease();
@@ -259,6 +303,8 @@ export class EventDispatcher {
     await this.leaseChecking;
     for (const lane of this.lanes.values()) lane.endGap?.();
     await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
+    // Before the lease goes: the next holder reads the stored cursors.
+    for (const lane of this.lanes.values()) await this.storeAhead(lane);
     if (this.lease) {
       this.leading = false;
       // Its batches are done: another instance may take over at once rather than when this
@@ -386,8 +432,9 @@ export class EventDispatcher {
     if (this.stopped || leading === this.leading) return;
     this.leading = leading;
     if (leading) {
-      // Another instance moved the cursors on meanwhile: what this one last read is stale.
-      for (const lane of this.lanes.values()) lane.cursor = null;
+      // Another instance moved the cursors on meanwhile, after handing out again what this
+      // one had not stored: the rows say where to go on.
+      for (const lane of this.lanes.values()) this.forgetPosition(lane);
       this.log.info("this instance now runs the event consumers");
       this.schedule(0);
     } else {
@@ -472,9 +519,75 @@ export class EventDispatcher {
     this.timer.unref?.();
   }
 
+  /**
+   * Forgets the lane's position: its next batch reads from the stored cursor. Never while it
+   * is ahead of it and this instance still runs the consumer (events handed out again).
+   */
+  private forgetPosition(lane: Lane): void {
+    lane.cursor = null;
+    lane.stored = null;
+    lane.storeTriedAt = 0;
+  }
+
+  /**
+   * Stores the lane's position if it is ahead of what this instance last stored (`stop()`):
+   * one statement, the batches' own, forced, and never moving the cursor backwards, since
+   * another instance may have moved it further. Without the consumer's lock: a batch of
+   * another instance running beside it moves the cursor only forward too.
+   */
+  private async storeAhead(lane: Lane): Promise<void> {
+    const { cursor, stored } = lane;
+    if (!cursor || !stored || !committedAfter(cursor, stored)) return;
+    try {
+      const txId = await this.storeCursor(this.database.db, lane, cursor, true);
+      if (txId !== null) this.announceBatchEnd(lane, txId);
+    } catch (error) {
+      this.log.warn(
+        { err: error, consumer: lane.consumer.name },
+        "event consumer's cursor not stored on stopping; the next holder hands its last events out again",
+      );
+    }
+  }
+
+  /**
+   * Moves the consumer's cursor row forward to `position` if the batch's transaction wrote
+   * something (it has an xid: its writes and the cursor commit together), if the row was
+   * last written `cursorPersistMs` ago or more, or if `force`d. One statement of one text
+   * (the conditions are parameters): it is prepared. A row it does not match takes no xid,
+   * and the transaction stays read-only. Returns the transaction id when it moved the row.
+   */
+  private async storeCursor(
+    db: Executor,
+    lane: Lane,
+    position: CommitPosition,
+    force: boolean,
+  ): Promise<string | null> {
+    // Its transaction id in the same statement: the update is what gives a batch that wrote
+    // nothing else an xid (the handler's writes, if any, gave it the same one before).
+    const [updated] = await queryRowsPrepared<{ tx_id: string }>(
+      db,
+      sql`UPDATE event_consumers SET last_tx_id = ${position.txId}::xid8, last_event_id = ${position.id}, updated_at = now()
+          WHERE name = ${lane.consumer.name}
+            AND (last_tx_id, last_event_id) < (${position.txId}::xid8, ${position.id}::bigint)
+            AND (pg_current_xact_id_if_assigned() IS NOT NULL
+                 OR updated_at <= now() - ${this.cursorPersistMs}::float8 * interval '1 millisecond'
+                 OR ${force}::boolean)
+          RETURNING pg_current_xact_id()::text AS tx_id`,
+    );
+    return updated?.tx_id ?? null;
+  }
+
+  private announceBatchEnd(lane: Lane, txId: string): void {
+    if (!this.batchEnded) return;
+    try {
+      this.batchEnded(txId);
+    } catch (error) {
+      this.log.error({ err: error, consumer: lane.consumer.name }, "announcing the end of an event batch failed");
+    }
+  }
+
   private async ensureCursors(): Promise<void> {
     for (const lane of this.lanes.values()) {
-      lane.cursor = null;
       const { consumer } = lane;
       if (consumer.startFrom === "now") {
         await this.database.db.execute(sql`
@@ -506,7 +619,8 @@ export class EventDispatcher {
     const now = Date.now();
     for (const lane of this.lanes.values()) {
       if (lane.queued || lane.backoffUntil > now) continue;
-      if (head && lane.cursor && !committedAfter(head, lane.cursor)) continue; // nothing committed after its cursor
+      // Nothing committed after its position, and nothing of it left to store (`storeDue`).
+      if (head && lane.cursor && !committedAfter(head, lane.cursor) && !this.storeDue(lane, now)) continue;
       const wanted = lane.consumer.types;
       if (woken && wanted && types && now - lane.startedAt < this.catchUpMs && !wanted.some((type) => types.has(type)))
         continue; // nothing it acts on
@@ -547,7 +661,7 @@ export class EventDispatcher {
           // Only the batch itself: waiting for a slot behind other consumers is not being stuck.
           lane.runningSince = Date.now();
           try {
-            return await this.runBatch(lane);
+            return await this.runBatch(lane, draining);
           } finally {
             lane.runningSince = 0;
           }
@@ -576,9 +690,27 @@ export class EventDispatcher {
     }
   }
 
-  private async runBatch(lane: Lane): Promise<{ delivered: number; commit: CommitNotice | null }> {
+  /**
+   * Whether the lane holds a position ahead of the stored cursor that is due to be stored
+   * (`CURSOR_PERSIST_MS`): a batch with no events then stores it, so that a consumer whose
+   * commits stopped does not leave its last batches unstored until the next one.
+   */
+  private storeDue(lane: Lane, now: number): boolean {
+    const { cursor, stored } = lane;
+    return (
+      cursor !== null &&
+      stored !== null &&
+      committedAfter(cursor, stored) &&
+      now - lane.storeTriedAt >= this.cursorPersistMs
+    );
+  }
+
+  /** One batch; `draining` stores its cursor whatever the handler wrote (`drain()` compares the stored ones). */
+  private async runBatch(lane: Lane, draining: boolean): Promise<{ delivered: number; commit: CommitNotice | null }> {
     const { consumer } = lane;
     let position: CommitPosition | null = null;
+    let stored: CommitPosition | null = null;
+    let storeTried = false;
     let commit: CommitNotice | null = null;
     let txId: string | null = null;
     const delivered = await this.database.db.transaction(async (tx) => {
@@ -603,11 +735,25 @@ export class EventDispatcher {
       if (!claimed) return 0; // another instance holds this consumer
       // A later statement than the claim, so its snapshot sees the cursor the previous
       // holder committed before it let go; the cursor and the events after it in one.
-      const batch = await readConsumerBatch(tx, { consumer: consumer.name, below: horizon, limit: BATCH_SIZE });
+      // After the later of the stored cursor and this lane's position, which batches that
+      // wrote nothing left ahead of it: otherwise their events would be handed out again.
+      const batch = await readConsumerBatch(tx, {
+        consumer: consumer.name,
+        from: lane.cursor,
+        below: horizon,
+        limit: BATCH_SIZE,
+      });
       if (!batch) return 0;
       const { cursor: after, events: rows } = batch;
+      lane.stored = batch.stored;
       if (rows.length === 0) {
         lane.cursor = after;
+        // Nothing new; the position the last batches left unstored is stored when it is due.
+        if (committedAfter(after, batch.stored) && (draining || this.storeDue(lane, Date.now()))) {
+          txId = await this.storeCursor(tx, lane, after, draining);
+          storeTried = true;
+          if (txId !== null) stored = after;
+        }
         return 0;
       }
       // The consumer works on this transaction: its writes commit with the cursor, and on
@@ -617,28 +763,21 @@ export class EventDispatcher {
         tx,
       );
       const last = rows[rows.length - 1]!;
-      // Its transaction id in the same statement: the update is what gives a batch that wrote
-      // nothing else an xid (the handler's writes, if any, gave it the same one before).
-      const [updated] = await queryRowsPrepared<{ tx_id: string }>(
-        tx,
-        sql`UPDATE event_consumers SET last_tx_id = ${last.txId}::xid8, last_event_id = ${Number(last.id)}, updated_at = now()
-            WHERE name = ${consumer.name}
-            RETURNING pg_current_xact_id()::text AS tx_id`,
-      );
-      txId = updated?.tx_id ?? null;
+      const reached = { txId: last.txId, id: Number(last.id) };
+      // A handler that wrote nothing leaves the transaction without an xid; unless the stored
+      // cursor is due, the update matches no row and takes none either (nothing to announce).
+      txId = await this.storeCursor(tx, lane, reached, draining);
+      storeTried = true;
+      if (txId !== null) stored = reached;
       // Known once committed: a failed batch leaves the cursor where it was.
-      position = { txId: last.txId, id: Number(last.id) };
+      position = reached;
       commit = commitNoticeOf(tx);
       return rows.length;
     });
     if (position) lane.cursor = position;
-    if (txId !== null && this.batchEnded) {
-      try {
-        this.batchEnded(txId);
-      } catch (error) {
-        this.log.error({ err: error, consumer: consumer.name }, "announcing the end of an event batch failed");
-      }
-    }
+    if (stored) lane.stored = stored;
+    if (storeTried) lane.storeTriedAt = Date.now();
+    if (txId !== null) this.announceBatchEnd(lane, txId);
     return { delivered, commit };
   }
 }
