@@ -764,9 +764,12 @@ describe.each(["postgres", "pglite"] as const)("the event types webhook endpoint
       const owner = await app.signUp("Wendy Wanted");
       const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Wanted" })).id;
       const FRESH_MS = 1_000;
-      const wanted = new WantedWebhookTypes(FRESH_MS);
+      let now = 0;
+      const wanted = new WantedWebhookTypes(FRESH_MS, () => now);
       const batch = () => app.runtime.database.db.transaction((tx) => wanted.refresh(tx));
-      const stale = () => new Promise((resolve) => setTimeout(resolve, FRESH_MS + 100));
+      const stale = () => {
+        now += FRESH_MS;
+      };
       // The consumer's own: what commits start it is what its last batch read.
       const [consumer] = webhookEvents({ clock: app.clock } as ServiceDeps).consumers!;
       expect(consumer!.types).toBeUndefined();
@@ -787,20 +790,20 @@ describe.each(["postgres", "pglite"] as const)("the event types webhook endpoint
       });
       await batch();
       expect(wanted.current).toEqual([]); // fresh: not read again
-      await stale();
+      stale();
       expect(wanted.current).toBeUndefined(); // stale: every commit again, until a batch reads them
       await batch();
       expect(wanted.current).toEqual(["contact.updated", "member.added"]);
 
       // "*" is every type a receiver can subscribe to; a disabled endpoint wants nothing.
       const all = await owner.client.webhooks.create.mutate({ workspaceId, url, eventTypes: ["*"] });
-      await stale();
+      stale();
       await batch();
       expect(wanted.current).toContain("contact.created");
       expect(wanted.current).toContain("gmail.sync.failed");
       for (const endpointId of [endpoint.id, all.endpoint.id])
         await owner.client.webhooks.update.mutate({ workspaceId, endpointId, enabled: false });
-      await stale();
+      stale();
       await batch();
       expect(wanted.current).toEqual([]);
     } finally {

@@ -120,6 +120,9 @@ const envSchema = z.object({
   // While anyone listens, the live feed reads the outbox this often even with no commit heard
   // (a wake-up may be lost), and ends streams whose token expired.
   LIVE_SAFETY_READ_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  // After commits whose events went to the streams from their wake-ups, the outbox read that
+  // moves the streams' positions past them comes this much later (at once after 32 of them).
+  LIVE_SENT_AHEAD_READ_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   WEB_DIST_DIR: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   // GDPR exports: where export ZIPs are stored (local directory storage) and how long links live.

@@ -81,14 +81,6 @@ const HELD_BACK_FIRST_RETRY_MS = 2;
 const HELD_BACK_YOUNG_MAX_RETRY_MS = 20;
 const HELD_BACK_YOUNG_MS = 250;
 const HELD_BACK_MAX_RETRY_MS = 250;
-/**
- * A commit whose events went to the streams from its wake-up is read this much later, with
- * the commits meanwhile: that read only moves the streams' positions past what they were
- * sent (and delivers what a stream left to it), so it need not be one statement per commit
- * per instance, each of which costs the event loop of a loaded host a socket write and
- * Postgres a snapshot. Sooner once `SENT_AHEAD_READ_AT` events were sent ahead meanwhile.
- */
-const SENT_AHEAD_READ_DELAY_MS = 200;
 /** How many ended transactions are remembered, for a read whose snapshot was taken before one ended. */
 const ENDED_TXS = 64;
 /** How many delivered event ids are remembered, so that the relay's later broadcast of them costs no read. */
@@ -100,9 +92,13 @@ const RECENT_IDS = 4_096;
  */
 const SENT_AHEAD_MAX = 64;
 /**
- * This many events sent ahead since the last read was asked for (of all workspaces, so at
- * least as many as any one stream's) ask for it at once: a busy workspace's streams stay well
- * below the bound, past which they would wait for the reads.
+ * A commit whose events went to the streams from its wake-up is read `LIVE_SENT_AHEAD_READ_MS`
+ * later (200 by default), with the commits meanwhile: that read only moves the streams'
+ * positions past what they were sent (and delivers what a stream left to it), so it need not
+ * be one statement per commit per instance, each of which costs the event loop of a loaded
+ * host a socket write and Postgres a snapshot. This many events sent ahead since the last read
+ * (of all workspaces, so at least as many as any one stream's) ask for it at once: a busy
+ * workspace's streams stay well below the bound, past which they would wait for the reads.
  */
 const SENT_AHEAD_READ_AT = SENT_AHEAD_MAX / 2;
 /** How many events named whole may wait for an unread commit before they too are left to the reads. */
@@ -536,6 +532,7 @@ export class LiveFeed {
   private readonly perUserLimit: number;
   /** While anyone listens, the outbox is read this often even without a wake-up (one may be lost). */
   private readonly safetyReadMs: number;
+  private readonly sentAheadReadMs: number;
   private readonly byWorkspace = new Map<string, Set<Subscriber>>();
   private readonly perUser = new Map<string, number>();
   private position: Position | null = null;
@@ -585,6 +582,7 @@ export class LiveFeed {
     this.maxLagMs = deps.config.LIVE_STREAM_MAX_LAG_MS;
     this.perUserLimit = deps.config.LIVE_STREAMS_PER_USER;
     this.safetyReadMs = deps.config.LIVE_SAFETY_READ_MS;
+    this.sentAheadReadMs = deps.config.LIVE_SENT_AHEAD_READ_MS;
   }
 
   /**
@@ -599,7 +597,7 @@ export class LiveFeed {
   /**
    * Some instance just committed a write (usually before the relay gets to it). When its
    * writer knew the events whole, they go to the streams now, and the outbox is read a little
-   * later (`SENT_AHEAD_READ_DELAY_MS`) to move each stream's position past them in commit
+   * later (`LIVE_SENT_AHEAD_READ_MS`) to move each stream's position past them in commit
    * order. Otherwise it is read now (if anyone listens), and with the transaction's id the feed
    * knows what it waits for: until its reads reach past that transaction, it reads again
    * shortly after each.
@@ -656,7 +654,7 @@ export class LiveFeed {
       this.readAhead();
       return;
     }
-    this.sentAheadReadTimer ??= setTimeout(this.readAhead, SENT_AHEAD_READ_DELAY_MS).unref();
+    this.sentAheadReadTimer ??= setTimeout(this.readAhead, this.sentAheadReadMs).unref();
   }
 
   private readonly readAhead = (): void => {
@@ -879,6 +877,8 @@ export class LiveFeed {
     while (this.position && this.byWorkspace.size > 0) {
       const epoch = this.epoch;
       this.outboxReads++;
+      // This read passes what was sent ahead until now, whoever asked for it.
+      this.sentAheadSinceRead = 0;
       const read = await readCommittedEventsBelowHorizon(this.db, { after: this.position, limit: READ_BATCH });
       if (epoch !== this.epoch) return;
       const rows = read.events;

@@ -45,20 +45,24 @@ const WANTED_TYPES_FRESH_MS = 5_000;
  * The event types any enabled endpoint (of any workspace) wants, as last read: the commits
  * that start the consumer's batch at once. Every other commit's events wait for the
  * dispatcher's catch-up (about a second under a steady stream of commits), which hands them to
- * the batch like any other; whose endpoints are decided then, as always. So a list gone stale
- * (an endpoint created on another instance meanwhile) delays that endpoint's first messages by
- * up to a second; it loses none. Without it, a cluster with no endpoints at all ran a batch
+ * the batch like any other; whose endpoints are decided then, as always. So a list not read
+ * again yet (an endpoint created or enabled since, on any instance) delays that endpoint's
+ * messages by up to a second; it loses none. Without it, a cluster with no endpoints at all ran a batch
  * (a transaction of several statements) every 50 ms under a steady stream of writes.
  */
 export class WantedWebhookTypes {
   private types: DomainEventType[] | null = null;
   private readAt = 0;
 
-  constructor(private readonly freshMs = WANTED_TYPES_FRESH_MS) {}
+  constructor(
+    private readonly freshMs = WANTED_TYPES_FRESH_MS,
+    /** Milliseconds on a monotonic clock. */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** The types, while fresh; undefined (every commit starts a batch) before the first read or once stale. */
   get current(): readonly DomainEventType[] | undefined {
-    return this.types !== null && performance.now() - this.readAt < this.freshMs ? this.types : undefined;
+    return this.types !== null && this.now() - this.readAt < this.freshMs ? this.types : undefined;
   }
 
   /** Reads them again (through the batch's transaction) unless fresh. */
@@ -70,7 +74,7 @@ export class WantedWebhookTypes {
     );
     const named = rows.map((row) => row.type);
     this.types = [...DELIVERED].filter((type) => webhookWants(named, type));
-    this.readAt = performance.now();
+    this.readAt = this.now();
   }
 }
 
