@@ -864,12 +864,19 @@ describe.each<TestDriver>(["postgres", "pglite"])("a consumer's stored cursor (%
   const dispatcherOf = (
     name: string,
     handle: EventConsumer["handle"],
-    options: { pollMs?: number; cursorPersistMs: number; batchEnded?: (txId: string) => void },
+    options: {
+      pollMs?: number;
+      cursorPersistMs: number;
+      batchEnded?: (txId: string) => void;
+      lease?: DispatcherLease;
+    },
   ) => {
     const dispatcher = new EventDispatcher(database, log, options.pollMs ?? 10_000, 1, {
       batchGapMs: 0,
       cursorPersistMs: options.cursorPersistMs,
       batchEnded: options.batchEnded,
+      lease: options.lease,
+      leaseCheckMs: 20,
     });
     dispatcher.register({ name, startFrom: "now", handle });
     return dispatcher;
@@ -894,6 +901,14 @@ describe.each<TestDriver>(["postgres", "pglite"])("a consumer's stored cursor (%
     await until(`event ${row!.id} handed to the consumer`, async () => seen.includes(row!.id), 5_000);
     return row!.id;
   };
+
+  /** A lease whose every check answers `check()`'s (or throws what it throws). */
+  const leaseOf = (check: () => Promise<LeaseCheck>): DispatcherLease => ({
+    check,
+    release: async () => {},
+    reset: () => {},
+    close: async () => {},
+  });
 
   it("a handler that writes nothing: batches within CURSOR_PERSIST_MS leave the stored cursor where the first put it and take no xid, yet each event is handed out once, in order", async () => {
     const batches: number[][] = [];
@@ -1069,5 +1084,107 @@ describe.each<TestDriver>(["postgres", "pglite"])("a consumer's stored cursor (%
       await one.stop();
     }
     expect(await stored("persist-shared")).toBe(other[other.length - 1]);
+  });
+
+  it("instances running without the lease take turns on a consumer whose handler writes nothing: each event is handed out once across them", async () => {
+    // Every check fails (connections refused, a pooler): each instance runs the batches without the lease.
+    const lease = leaseOf(async () => {
+      throw new Error("too many connections");
+    });
+    const handed: number[] = [];
+    const instances = [0, 1].map(() =>
+      dispatcherOf("unleased-turns", async (events) => void handed.push(...events.map((e) => e.id)), {
+        cursorPersistMs: 60_000,
+        lease,
+      }),
+    );
+    await Promise.all(instances.map((dispatcher) => dispatcher.start()));
+    try {
+      await until(
+        "both to run without the lease",
+        async () => instances.every((dispatcher) => dispatcher.isUnleased && dispatcher.isLeading),
+        5_000,
+      );
+      const ids: number[] = [];
+      // Woken one after the other, each runs the consumer's next batch.
+      for (let i = 0; i < 6; i++) ids.push(await feed(instances[i % 2]!, handed));
+      // Woken together, they race for the consumer's lock, batch after batch.
+      for (let i = 0; i < 6; i++) {
+        const [row] = await database.db
+          .insert(domainEvents)
+          .values({ type: "contact.updated", payload: { contactId: "c", fields: [] } })
+          .returning({ id: domainEvents.id });
+        ids.push(row!.id);
+        for (const dispatcher of instances) dispatcher.wake();
+        await until(`event ${row!.id} handed out`, async () => handed.includes(row!.id), 5_000);
+      }
+      for (const dispatcher of instances) expect(await dispatcher.drain()).toBe(true);
+      expect(handed).toEqual(ids);
+      expect(await stored("unleased-turns")).toBe(ids.at(-1));
+    } finally {
+      await Promise.all(instances.map((dispatcher) => dispatcher.stop()));
+    }
+  });
+
+  it("a batch that finds the stored cursor moved by another instance stores its own, whatever its handler wrote", async () => {
+    const handed: number[] = [];
+    const [one, two] = [0, 1].map(() =>
+      dispatcherOf("moved-by-another", async (events) => void handed.push(...events.map((e) => e.id)), {
+        cursorPersistMs: 60_000,
+      }),
+    ) as [EventDispatcher, EventDispatcher];
+    await one.start();
+    try {
+      await ageStored("moved-by-another");
+      const first = await feed(one, handed);
+      expect(await stored("moved-by-another")).toBe(first);
+      // The other starts and has read the stored cursor (its start's batch, drain's), which
+      // the first then moves on again.
+      await two.start();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await two.drain()).toBe(true);
+      await ageStored("moved-by-another");
+      const second = await feed(one, handed);
+      expect(await stored("moved-by-another")).toBe(second);
+      // The other finds the cursor moved since it last read it: it stores its batch's, not due otherwise.
+      const third = await feed(two, handed);
+      expect(await stored("moved-by-another")).toBe(third);
+      // And so does the first, which reads after the other's batch, not its own.
+      const fourth = await feed(one, handed);
+      expect(await stored("moved-by-another")).toBe(fourth);
+      expect(handed).toEqual([first, second, third, fourth]);
+    } finally {
+      await one.stop();
+      await two.stop();
+    }
+  });
+
+  it("an instance that loses the lease stores the position its batches that wrote nothing left unstored", async () => {
+    let held = true;
+    const lease = leaseOf(async () => ({ held, session: 1, expires: true }));
+    const handed: number[] = [];
+    const dispatcher = dispatcherOf("lease-lost", async (events) => void handed.push(...events.map((e) => e.id)), {
+      cursorPersistMs: 60_000,
+      lease,
+    });
+    await dispatcher.start();
+    try {
+      expect(dispatcher.isLeading).toBe(true);
+      await ageStored("lease-lost");
+      const first = await feed(dispatcher, handed);
+      const last = await feed(dispatcher, handed);
+      expect(await stored("lease-lost")).toBe(first);
+      // Another instance holds the lease now: it goes on from the stored cursor.
+      held = false;
+      await until("it to follow", async () => !dispatcher.isLeading, 5_000);
+      await until(
+        "the stored cursor to reach what it handled",
+        async () => (await stored("lease-lost")) === last,
+        5_000,
+      );
+      expect(handed).toEqual([first, last]);
+    } finally {
+      await dispatcher.stop();
+    }
   });
 });

@@ -144,12 +144,22 @@ export function consumerLanes(poolSize: number): number {
  * read-only: no xid, no WAL flush, no batch end to announce), keeping its position in memory
  * meanwhile (`Lane.cursor`; the next batch reads after the later of the two). A handler
  * that wrote something always commits the cursor with its writes. `drain()` stores every
- * position, and `stop()` what is ahead of the stored cursor, before the lease goes. An
- * instance that stops running the consumers otherwise (the lease lost, the process gone)
- * leaves the rest to the next holder, which hands those events out again: up to about a
- * second's batches that wrote nothing. Delivery stays at least once, but a consumer that
- * decides when it handles an event rather than from the event alone (the webhooks' endpoints,
- * read at delivery) may, after a handover, act on up to about a second's events again.
+ * position, and `stop()` what is ahead of the stored cursor, before the lease goes; an
+ * instance that loses the lease stores it once each lane's running batch has settled (if
+ * the database answers). Only while one instance runs a consumer alone can its position
+ * live in memory: another reads from the stored cursor. So wherever they may take turns, a
+ * batch stores its cursor whatever it wrote: every batch when the instance runs without
+ * the lease (every instance then runs them, each consumer's lock going from one to another
+ * from batch to batch), and a batch whose read shows the stored cursor moved since this
+ * instance last saw it (another instance ran the consumer meanwhile: a former holder that
+ * has not noticed it lost the lease, or the new one). Events are still handed out again
+ * after a handover in which the instance that ran the consumer could not store its
+ * position (the process gone, the database unreachable when it lost the lease): up to
+ * about a second's batches that wrote nothing; and while a former holder and the new one
+ * both run a consumer, before either has seen the other's store. Delivery stays at least
+ * once, but a consumer that decides when it handles an event rather than from the event
+ * alone (the webhooks' endpoints, read at delivery) may, after such a handover, act on up
+ * to about a second's events again.
  *
  * Ordering by id alone would skip events: ids are taken at INSERT but become
  * visible at COMMIT, so id 11 can commit before id 10. Each event therefore
@@ -303,8 +313,9 @@ export class EventDispatcher {
     await this.leaseChecking;
     for (const lane of this.lanes.values()) lane.endGap?.();
     await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
-    // Before the lease goes: the next holder reads the stored cursors.
-    for (const lane of this.lanes.values()) await this.storeAhead(lane);
+    // Before the lease goes: the next holder reads the stored cursors. Side by side: a
+    // database that does not answer costs one connection timeout, not one per consumer.
+    await Promise.all([...this.lanes.values()].map((lane) => this.storeAhead(lane)));
     if (this.lease) {
       this.leading = false;
       // Its batches are done: another instance may take over at once rather than when this
@@ -441,6 +452,10 @@ export class EventDispatcher {
       // The batches running finish (each holds its consumer's lock); no new pass starts.
       if (this.timer) clearTimeout(this.timer);
       this.timer = null;
+      // The new holder reads the stored cursors: what each lane handled past its own is
+      // stored once its batch has settled, or the holder would hand it out again. Not
+      // waited for (a stuck batch never settles; storeAhead logs its own failure).
+      for (const lane of this.lanes.values()) void lane.tail.then(() => this.storeAhead(lane));
       this.log.info("another instance runs the event consumers now");
     }
   }
@@ -530,21 +545,24 @@ export class EventDispatcher {
   }
 
   /**
-   * Stores the lane's position if it is ahead of what this instance last stored (`stop()`):
-   * one statement, the batches' own, forced, and never moving the cursor backwards, since
-   * another instance may have moved it further. Without the consumer's lock: a batch of
-   * another instance running beside it moves the cursor only forward too.
+   * Stores the lane's position if it is ahead of what this instance last stored (`stop()`,
+   * losing the lease): one statement, the batches' own, forced, and never moving the cursor
+   * backwards, since another instance may have moved it further. Without the consumer's
+   * lock: a batch of another instance running beside it moves the cursor only forward too.
    */
   private async storeAhead(lane: Lane): Promise<void> {
     const { cursor, stored } = lane;
     if (!cursor || !stored || !committedAfter(cursor, stored)) return;
     try {
       const txId = await this.storeCursor(this.database.db, lane, cursor, true);
-      if (txId !== null) this.announceBatchEnd(lane, txId);
+      if (txId === null) return;
+      // Not another instance's store, for this lane's next batch (if this instance leads again first).
+      if (lane.stored === stored) lane.stored = cursor;
+      this.announceBatchEnd(lane, txId);
     } catch (error) {
       this.log.warn(
         { err: error, consumer: lane.consumer.name },
-        "event consumer's cursor not stored on stopping; the next holder hands its last events out again",
+        "event consumer's cursor not stored on stopping or losing the lease; the next holder hands its last events out again",
       );
     }
   }
@@ -705,7 +723,12 @@ export class EventDispatcher {
     );
   }
 
-  /** One batch; `draining` stores its cursor whatever the handler wrote (`drain()` compares the stored ones). */
+  /**
+   * One batch. It stores its cursor whatever the handler wrote when `draining` (`drain()`
+   * compares the stored ones), when this instance runs without the lease (the next batch
+   * may be another instance's, which reads the stored cursor), and when the stored cursor
+   * moved since this instance last saw it (another instance ran the consumer meanwhile).
+   */
   private async runBatch(lane: Lane, draining: boolean): Promise<{ delivered: number; commit: CommitNotice | null }> {
     const { consumer } = lane;
     let position: CommitPosition | null = null;
@@ -745,12 +768,18 @@ export class EventDispatcher {
       });
       if (!batch) return 0;
       const { cursor: after, events: rows } = batch;
+      // Another instance stored a cursor since this one last read or wrote it: it ran the
+      // consumer, and may run its next batch too, from the stored cursor. Unknown (null)
+      // after a start or taking the lease over, when this instance does not share it.
+      const moved =
+        lane.stored !== null && (lane.stored.txId !== batch.stored.txId || lane.stored.id !== batch.stored.id);
+      const force = draining || this.unleased || moved;
       lane.stored = batch.stored;
       if (rows.length === 0) {
         lane.cursor = after;
         // Nothing new; the position the last batches left unstored is stored when it is due.
-        if (committedAfter(after, batch.stored) && (draining || this.storeDue(lane, Date.now()))) {
-          txId = await this.storeCursor(tx, lane, after, draining);
+        if (committedAfter(after, batch.stored) && (force || this.storeDue(lane, Date.now()))) {
+          txId = await this.storeCursor(tx, lane, after, force);
           storeTried = true;
           if (txId !== null) stored = after;
         }
@@ -765,8 +794,9 @@ export class EventDispatcher {
       const last = rows[rows.length - 1]!;
       const reached = { txId: last.txId, id: Number(last.id) };
       // A handler that wrote nothing leaves the transaction without an xid; unless the stored
-      // cursor is due, the update matches no row and takes none either (nothing to announce).
-      txId = await this.storeCursor(tx, lane, reached, draining);
+      // cursor is due or the store forced, the update matches no row and takes none either
+      // (nothing to announce).
+      txId = await this.storeCursor(tx, lane, reached, force);
       storeTried = true;
       if (txId !== null) stored = reached;
       // Known once committed: a failed batch leaves the cursor where it was.
