@@ -4,7 +4,10 @@
  * room, and a handler that commits the change to Postgres and then emits it to the
  * room. Run as two processes sharing Redis (spawned by the bench):
  *
- *   node --import tsx bench/realtime-peer.ts   (env: PORT, DATABASE_URL, REDIS_URL, PEER_PREFIX)
+ *   node --import tsx bench/realtime-peer.ts   (in apps/server; env: PORT, DATABASE_URL, REDIS_URL, PEER_PREFIX)
+ *
+ * The bench runs it compiled to plain JavaScript (esbuild, its packages left as imports), as
+ * it runs the instances' build: neither system pays for tsx's loader.
  *
  * POST /commit?room=<workspace> inserts a row in bench_peer_events (one transaction)
  * and emits { id, room, txStartedAt } with the transaction's start (now(), as the
@@ -23,7 +26,8 @@ import { Server } from "socket.io";
 type Sql = (<T>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<T[]>) & {
   end(options?: { timeout?: number }): Promise<void>;
 };
-const repoRoot = join(import.meta.dirname, "../../..");
+// From the working directory (apps/server), not this file's: the bench runs a compiled copy kept elsewhere.
+const repoRoot = join(process.cwd(), "../..");
 // Resolved from @rapport/db, which owns the dependency (as bench/env.ts does).
 const postgres = createRequire(join(repoRoot, "packages/db/package.json"))("postgres") as (
   url: string,
