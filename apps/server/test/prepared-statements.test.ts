@@ -43,14 +43,22 @@ describe("the live path's statements on Postgres", () => {
         }),
       ];
       await until("both contacts' events", async () => created.every((c) => stream.contactIds.includes(c.id)));
-      stream.close();
-      expect(await app.runtime.dispatcher.drain()).toBe(true);
-
       const count = async (pattern: string) =>
         (
           await app.query<{ n: number }>`
           SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement LIKE ${pattern}`
         )[0]!.n;
+      // The events went to the stream from their commits' wake-ups; the feed reads the outbox
+      // after them a little later (sooner only when a dispatcher batch that held the read back
+      // announces its end, and the relay's batches here write nothing: they take no xid and
+      // announce none). The feed reads only for open streams: this one stays open until it has.
+      await until(
+        "the feed's read after them",
+        async () => (await count("%SELECT horizon.below::text AS horizon%")) > 0,
+      );
+      stream.close();
+      expect(await app.runtime.dispatcher.drain()).toBe(true);
+
       const prepared = async () => ({
         insert: await count("WITH inserted AS (%INSERT INTO contacts%"),
         horizonAndLock: await count("%pg_try_advisory_xact_lock%"),
