@@ -1,7 +1,7 @@
 /**
  * Live delivery benchmark (`pnpm bench:realtime`; not part of the tests).
  *
- *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--warmup 5] [--no-peer]
+ *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--warmup 5] [--no-peer] [--relay-times]
  *
  * 1. A throw-away Postgres cluster of the bench's own (initdb + pg_ctl on a free port, durable as
  *    the shared server, with track_commit_timestamp=on; BENCH_ADMIN_DATABASE_URL instead names a
@@ -39,14 +39,16 @@
  *    Kept to compare with earlier runs: *_from_tx_start_ms = receipt − the event's created_at
  *    (now(), its transaction's start: counts the whole writing transaction), *_from_answer_ms =
  *    receipt − the commit's answer reaching the bench (after the commit: a lower bound);
- *    to_relay_* = the outbox relay's Redis broadcast of the event reaching the bench − its
- *    commit (outbox visibility + the dispatcher), after_relay_* = receipt − that broadcast.
+ *    With --relay-times, to_relay_* = the outbox relay's Redis broadcast of the event reaching
+ *    the bench − its commit (outbox visibility + the dispatcher), after_relay_* = receipt −
+ *    that broadcast (null without: parsing every broadcast in the bench process is load the
+ *    peer's phase does not have, on the CPUs both systems share).
  * 4. Memory: each instance's RSS every second; flat = the last fifth's mean within 10 % (or
  *    20 MB) of the second fifth's. CPU time (user + system, s) over the phase (the commits
  *    and the drain), as every process shares the 2 CPUs: server_cpu_s the instances',
  *    clients_cpu_s the subscribers' client processes', bench_cpu_s the bench process's own
- *    (pacing and sending the commits, tallying receipts; in Rapport's phase also the relay
- *    listener of to_relay_*); peer_* the same for the peer's phase, whose load generator is the same.
+ *    (pacing and sending the commits, tallying receipts; with --relay-times, in Rapport's
+ *    phase, also the listener of to_relay_*); peer_* the same for the peer's phase, whose load generator is the same.
  *    postgres_cpu_s (peer_postgres_cpu_s): the bench's own cluster's, from /proc: the postmaster
  *    and its children (backends, parallel workers, WAL writer, checkpointer, autovacuum),
  *    sampled at the phase's start, every second and at its end; each process counts from its
@@ -102,6 +104,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string" },
     warmup: { type: "string" },
     "no-peer": { type: "boolean" },
+    "relay-times": { type: "boolean" },
     "client-processes": { type: "string" },
   },
 });
@@ -752,15 +755,18 @@ try {
       await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
       note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
 
-      // The relay's broadcasts, to split the latency into "until broadcast" and "after".
-      relayListener = new Redis(env.runtime.config.REDIS_URL ?? "redis://127.0.0.1:6379");
-      await relayListener.subscribe(`${env.redisPrefix}events`);
-      relayListener.on("message", (_channel: string, message: string) => {
-        const at = Date.now();
-        for (const event of JSON.parse(message) as { type: string; payload: { contactId?: string } }[])
-          if (event.type === "contact.created" && event.payload.contactId)
-            receiving.relayedAt.set(event.payload.contactId, at);
-      });
+      if (args["relay-times"]) {
+        // The relay's broadcasts, to split the latency into "until broadcast" and "after".
+        const listener = new Redis(env.runtime.config.REDIS_URL ?? "redis://127.0.0.1:6379");
+        relayListener = listener;
+        await listener.subscribe(`${env.redisPrefix}events`);
+        listener.on("message", (_channel: string, message: string) => {
+          const at = Date.now();
+          for (const event of JSON.parse(message) as { type: string; payload: { contactId?: string } }[])
+            if (event.type === "contact.created" && event.payload.contactId)
+              receiving.relayedAt.set(event.payload.contactId, at);
+        });
+      }
       const agent = commitAgent();
       // The request the typed client sends (a tRPC mutation over httpLink, unbatched; the wire
       // transformer passes input through as plain JSON), written out as the peer's commit is:
