@@ -788,11 +788,12 @@ async function insertLargeEvents(app: TestApp, workspaceId: string, count: numbe
     FROM generate_series(1, ${count}) AS n`;
 }
 
-describe("activity.live after a burst sent ahead", () => {
+describe.each(["postgres", "pglite"] as const)("activity.live after a burst sent ahead (%s)", (driver) => {
   let app: TestApp;
   beforeAll(async () => {
     // Only the burst can make the feed read: no poll, no safety read, the timed read a minute away.
     app = await createTestApp({
+      driver,
       env: { EVENT_POLL_MS: "60000", LIVE_SAFETY_READ_MS: "60000", LIVE_SENT_AHEAD_READ_MS: "60000" },
     });
   });
