@@ -4,6 +4,7 @@ import type { ManualClock } from "@rapport/api";
 import type { RapportClient } from "@rapport/client";
 import type postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LiveItem } from "../../../packages/api/src/modules/activity/live-feed";
 import { encodeBatchEndMessage } from "../../../packages/api/src/platform/events/commit-message";
 import { createTestApp, type SignedInUser, type TestApp } from "./support/app";
 import { joinWorkspace } from "./support/members";
@@ -529,6 +530,50 @@ describe("activity.live on two instances with only the feeds' own reads", () => 
         ]);
         resumed.close();
       }
+  });
+
+  it("gives the streams of a workspace that were sent the same events the same item for each, and a stream in another state its own id", async () => {
+    const owner = await a.signUp("Shared");
+    const workspaceId = (await owner.client.workspaces.create.mutate({ name: "Shared" })).id;
+    const feed = a.runtime.services.liveFeed;
+    /** A stream read straight from the feed, registered once its first message (ready) came. */
+    const open = async () => {
+      const abort = new AbortController();
+      const iterator = feed
+        .stream({
+          workspaceId,
+          userId: owner.userId,
+          role: "owner",
+          tokenExpiresAtMs: Date.now() + 60_000,
+          signal: abort.signal,
+        })
+        [Symbol.asyncIterator]();
+      const next = () => iterator.next().then((result) => result.value as LiveItem);
+      expect((await next()).message).toEqual({ kind: "ready", resumed: null });
+      return { next, close: () => abort.abort() };
+    };
+    const event = (stream: Awaited<ReturnType<typeof open>>) => stream.next();
+    // Held open, so that what follows is sent ahead (a composite id) and stays so.
+    const older = await holdOlderTransaction(a);
+    const first = await Promise.all([open(), open(), open()]);
+    await owner.client.contacts.create.mutate({ workspaceId, name: "First" });
+    const firstItems = await Promise.all(first.map(event));
+    const late = await open();
+    await owner.client.contacts.create.mutate({ workspaceId, name: "Second" });
+    const secondItems = await Promise.all(first.map(event));
+    const lateItem = await event(late);
+    expect(firstItems[0]!.id).toMatch(/^\d+:\d+:\d+$/);
+    for (const item of firstItems.slice(1)) expect(item).toBe(firstItems[0]);
+    expect(secondItems[0]!.id).toBe(
+      `${firstItems[0]!.id},${(secondItems[0]!.message as { event: { id: number } }).event.id}`,
+    );
+    for (const item of secondItems.slice(1)) expect(item).toBe(secondItems[0]);
+    // The late stream had nothing sent ahead when the second event came: only that one is in its id.
+    expect(lateItem.message).toBe(secondItems[0]!.message);
+    expect(lateItem.id).toMatch(/^\d+:\d+:\d+$/);
+    expect(lateItem.id!.split(":")[2]).toBe(String((lateItem.message as { event: { id: number } }).event.id));
+    for (const stream of [...first, late]) stream.close();
+    await older.end();
   });
 
   it("sends nothing ahead of a committed transaction whose wake-up did not name its events", async () => {

@@ -140,6 +140,8 @@ describe("subscription responder", () => {
     ]);
     // Every data message went out in the same write (the first value's, then the four after it).
     expect(socketWrites.filter((n) => n > 0)).toEqual([5]);
+    // The end, written in the same tick as the last value, still comes after all of them.
+    expect(received.map((m) => m.event)).toEqual(["connected", ...Array<string>(5).fill("message"), "return"]);
   });
 });
 

@@ -84,7 +84,8 @@ export class ContactService {
             WHERE NOT EXISTS (SELECT 1 FROM gdpr_suppressions WHERE workspace_id = ${row.workspaceId}::uuid
                               AND address_hmac IN (SELECT jsonb_array_elements_text(${JSON.stringify(suppression)}::jsonb)))
             ON CONFLICT (workspace_id, lower(email)) WHERE email IS NOT NULL AND deleted_at IS NULL DO NOTHING
-            RETURNING *
+            -- Not the search columns: the whole search text and document would be read back for nothing.
+            RETURNING id, workspace_id, email, name, company, title, phone, tags, source, created_by, created_at, updated_at, deleted_at
           ), event AS (
             INSERT INTO domain_events (workspace_id, actor_id, type, payload)
             SELECT workspace_id, ${actor.actorId}, 'contact.created', jsonb_build_object('contactId', id, 'source', source) FROM inserted
