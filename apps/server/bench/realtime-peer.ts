@@ -9,9 +9,12 @@
  * The bench runs it compiled to plain JavaScript (esbuild, its packages left as imports), as
  * it runs the instances' build: neither system pays for tsx's loader.
  *
- * POST /commit?room=<workspace> inserts a row in bench_peer_events (one transaction)
- * and emits { id, room, txStartedAt } with the transaction's start (now(), as the
- * outbox's created_at is). The bench measures both systems from each row's commit
+ * POST /commit?room=<workspace>&name=<name> commits the same change as Rapport's commit: a
+ * contact of that name in that workspace, one INSERT into the same contacts table (its indexes
+ * and search trigger included: the database work a product with this search does per contact),
+ * and emits { id, room, txStartedAt } with the transaction's start (now(), as the outbox's
+ * created_at is). With PEER_WRITE=row (the bench's --peer-minimal-write) it inserts a row in a
+ * table of its own instead (bench_peer_events: a bigserial and the room), the measure before. The bench measures both systems from each row's commit
  * time as Postgres recorded it (pg_xact_commit_timestamp), and from txStartedAt as well.
  * No authentication, no replay, no per-client filtering: the peer does less than the
  * system it is compared with.
@@ -36,6 +39,14 @@ const postgres = createRequire(join(repoRoot, "packages/db/package.json"))("post
 const sql = postgres(process.env.DATABASE_URL ?? "", { max: 10, onnotice: () => {} });
 const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
 const prefix = process.env.PEER_PREFIX ?? "";
+const userId = process.env.PEER_USER_ID ?? "";
+const insert = (room: string, name: string) =>
+  process.env.PEER_WRITE === "row"
+    ? sql<{ id: string; tx_started_at: Date }>`
+        INSERT INTO bench_peer_events (room) VALUES (${room}) RETURNING id::text AS id, now() AS tx_started_at`
+    : sql<{ id: string; tx_started_at: Date }>`
+        INSERT INTO contacts (workspace_id, name, created_by) VALUES (${room}::uuid, ${name}, ${userId}::uuid)
+        RETURNING id::text AS id, now() AS tx_started_at`;
 
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? "/", "http://peer");
@@ -44,10 +55,10 @@ const server = http.createServer((request, response) => {
     return;
   }
   const room = url.searchParams.get("room") ?? "";
+  const name = url.searchParams.get("name") ?? "";
   request.resume();
   request.on("end", () => {
-    sql<{ id: string; tx_started_at: Date }>`
-      INSERT INTO bench_peer_events (room) VALUES (${room}) RETURNING id::text AS id, now() AS tx_started_at`
+    insert(room, name)
       .then(([row]) => {
         if (!row) throw new Error("no row");
         io.to(room).emit("event", { id: row.id, room, txStartedAt: row.tx_started_at.toISOString() });

@@ -1,7 +1,7 @@
 /**
  * Live delivery benchmark (`pnpm bench:realtime`; not part of the tests).
  *
- *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--warmup 5] [--no-peer] [--relay-times]
+ *   pnpm bench:realtime [--subscribers 1000] [--workspaces 10] [--rate 100] [--seconds 60] [--warmup 5] [--no-peer] [--peer-minimal-write] [--relay-times]
  *
  * 1. A throw-away Postgres cluster of the bench's own (initdb + pg_ctl on a free port, durable as
  *    the shared server, with track_commit_timestamp=on; BENCH_ADMIN_DATABASE_URL instead names a
@@ -59,9 +59,13 @@
  *    BENCH_ADMIN_DATABASE_URL (a server other databases may be using).
  * 5. The peer, in the same run: the same workload through Socket.IO with the Redis Streams
  *    adapter (bench/realtime-peer.ts, two processes): clients in per-workspace rooms,
- *    a POST that commits a row and emits to the room (the same node:http request and agent
- *    settings as Rapport's commits, without body or token); latency from the same point (the
+ *    a POST that commits the same change as Rapport's commits (a contact of the same name in the
+ *    same workspace, one INSERT into the same contacts table, whose indexes and search trigger
+ *    are most of a commit's database work) and emits to the room (the same node:http request and
+ *    agent settings as Rapport's commits, without body or token); latency from the same point (the
  *    row's commit time, pg_xact_commit_timestamp of its xmin; from its now() as *_from_tx_start_ms).
+ *    --peer-minimal-write: the peer inserts into a table of its own (a bigserial and the room)
+ *    instead, the measure before (a tenth of the database's CPU per commit); `peer_write` says which.
  * 6. The load it ran under: the host's load average, and the age of the oldest open
  *    transaction on the Postgres server (sampled each second): the outbox is read below
  *    it, so a long transaction anywhere on the server (another database's seed, tests)
@@ -104,6 +108,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string" },
     warmup: { type: "string" },
     "no-peer": { type: "boolean" },
+    "peer-minimal-write": { type: "boolean" },
     "relay-times": { type: "boolean" },
     "client-processes": { type: "string" },
   },
@@ -584,8 +589,8 @@ async function buildPeer(): Promise<string> {
 const RAPPORT_COMMIT_TIMES = `SELECT payload->>'contactId' AS id, extract(epoch FROM pg_xact_commit_timestamp(xid(tx_id))) * 1000 AS committed_ms
   FROM domain_events WHERE type = 'contact.created'`;
 /** Each peer row's commit time. */
-const PEER_COMMIT_TIMES =
-  "SELECT id::text AS id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS committed_ms FROM bench_peer_events";
+const PEER_WRITE = args["peer-minimal-write"] ? "row" : "contact";
+const PEER_COMMIT_TIMES = `SELECT id::text AS id, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS committed_ms FROM ${PEER_WRITE === "row" ? "bench_peer_events" : "contacts"}`;
 
 /** The warm-up's deliveries and latency: a freshly started system's (reported, not measured against the targets' run). */
 interface WarmupSummary {
@@ -858,6 +863,8 @@ try {
                       DATABASE_URL: env.databaseUrl,
                       REDIS_URL: env.runtime.config.REDIS_URL ?? "",
                       PEER_PREFIX: env.redisPrefix,
+                      PEER_USER_ID: env.userId,
+                      PEER_WRITE,
                     },
                     stdio: ["ignore", "pipe", "inherit"],
                   }),
@@ -894,7 +901,12 @@ try {
         const peerAgent = commitAgent();
         const peerCommitTo = (target: Tally) => async (k: number) => {
           const room = workspaces[k % WORKSPACES]!;
-          const answer = await post(peerAgent, peerPorts[instanceOf(k)]!, `/commit?room=${room}`, {});
+          const answer = await post(
+            peerAgent,
+            peerPorts[instanceOf(k)]!,
+            `/commit?room=${room}&name=${encodeURIComponent(`Live ${k}`)}`,
+            {},
+          );
           if (answer.status !== 200) throw new Error(`peer answered ${answer.status}`);
           const { id } = JSON.parse(answer.body) as { id: string };
           target.answeredAt.set(id, Date.now());
@@ -970,6 +982,8 @@ try {
         streams_closed_early: rapport.streams_closed_early,
         warmup: rapportWarmup,
         peer_warmup: peerWarmup,
+        // What the peer's commit writes: "contact" (the same INSERT into contacts as Rapport's) or "row" (--peer-minimal-write).
+        peer_write: peer ? PEER_WRITE : null,
         peer_events_sent: peer?.events_sent ?? null,
         peer_expected_deliveries: peer?.expected_deliveries ?? null,
         peer_deliveries: peer?.deliveries ?? null,
