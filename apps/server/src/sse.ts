@@ -102,7 +102,14 @@ export function createSubscriptionResponder<TRouter extends AnyTRPCRouter>(opts:
   const writeDue = () => {
     const writes = due;
     due = [];
-    for (const pending of writes) pending.flush();
+    for (const pending of writes) {
+      // One socket's failure ends its own stream, never the writes of the others after it.
+      try {
+        pending.flush();
+      } catch (error) {
+        pending.fail(error);
+      }
+    }
   };
   const queueWrite = (pending: PendingWrites, chunk: Buffer) => {
     if (pending.add(chunk)) {
@@ -261,6 +268,13 @@ class PendingWrites {
     return (
       !this.socket.writableNeedDrain && this.socket.writableLength + this.bytes < this.socket.writableHighWaterMark
     );
+  }
+
+  fail(error: unknown): void {
+    this.first = null;
+    this.more = null;
+    this.bytes = 0;
+    this.socket.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 
   flush(): void {

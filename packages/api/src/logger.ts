@@ -174,7 +174,7 @@ function redactSecrets<T extends object>(fields: T, serialized: string | null = 
     } else if (key === "req") redacted = redactRequest(value);
     else if (key !== serialized) redacted = redactNested(value);
     if (redacted !== value) {
-      copy ??= { ...record };
+      copy ??= Array.isArray(record) ? ([...record] as unknown as Record<string, unknown>) : copyOf(record);
       copy[key] = redacted;
     }
   }

@@ -143,12 +143,15 @@ describe("redaction", () => {
 
   it("censors secrets in what an error's serializer keeps and in values a message puts in", () => {
     const error = Object.assign(new Error("refused"), { token: "s3cret", status: 401 });
-    const [errorLine, formatted] = logged((log) => {
+    const [errorLine, formatted, list] = logged((log) => {
       log.error({ err: error }, "failed");
       log.info("body %j", { password: "s3cret", user: { token: "s3cret" } });
+      log.info("list %j", [{ token: "s3cret" }, { name: "Ana" }]);
     });
     expect(errorLine?.err).toMatchObject({ type: "Error", message: "refused", token: "[redacted]", status: 401 });
     expect(formatted?.msg).toBe('body {"password":"[redacted]","user":{"token":"[redacted]"}}');
+    // A list stays a list: its items' own secret keys censored.
+    expect(list?.msg).toBe('list [{"token":"[redacted]"},{"name":"Ana"}]');
   });
 
   it("never changes the caller's objects", () => {
