@@ -270,10 +270,8 @@ class PendingWrites {
     );
   }
 
+  /** A write threw (`flush` has already let go of what it held): the connection goes, and its stream with it. */
   fail(error: unknown): void {
-    this.first = null;
-    this.more = null;
-    this.bytes = 0;
     this.socket.destroy(error instanceof Error ? error : new Error(String(error)));
   }
 

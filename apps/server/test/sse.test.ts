@@ -28,6 +28,12 @@ const router = t.router({
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (let n = 1; n <= 5; n++) yield { n };
   }),
+  /** Five values at once, then a pause: they are written when the tick ends, not by the stream's end. */
+  burstThenPause: t.procedure.subscription(async function* () {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let n = 1; n <= 5; n++) yield { n };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }),
   endsSession: t.procedure.subscription(async function* () {
     yield { n: 1 };
     throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended" });
@@ -67,6 +73,17 @@ describe("subscription responder", () => {
       count(chunks.map((c) => c.chunk));
       writev(chunks, cb);
     };
+  });
+  // A request asking for it gets a socket whose writes of messages throw (as a write may on a
+  // socket in a state Node refuses): the writer's flush, at the tick's end, meets the throw.
+  server.on("request", (req: http.IncomingMessage) => {
+    if (req.headers["x-test-break-writes"] === undefined) return;
+    const socket = req.socket;
+    const write = socket.write.bind(socket) as (chunk: unknown) => boolean;
+    socket.write = ((chunk: unknown) => {
+      if (String(chunk).includes('{"n":')) throw new Error("write refused");
+      return write(chunk);
+    }) as typeof socket.write;
   });
   let base = "";
   beforeAll(async () => {
@@ -143,6 +160,18 @@ describe("subscription responder", () => {
     // The end, written in the same tick as the last value, still comes after all of them.
     expect(received.map((m) => m.event)).toEqual(["connected", ...Array<string>(5).fill("message"), "return"]);
   });
+
+  it("ends only the stream whose socket write throws, and keeps serving the others", async () => {
+    const broken = fetch(`${base}/trpc/burstThenPause`, {
+      headers: { accept: "text/event-stream", "x-test-break-writes": "1" },
+    }).then((response) => response.text());
+    const [brokenResult, other] = await Promise.allSettled([broken, messages("burstThenPause")]);
+    // Its connection was closed mid-stream: the client's read fails, and no message reached it.
+    expect(brokenResult.status).toBe("rejected");
+    expect(other.status === "fulfilled" && other.value.filter((m) => m.event === "message")).toHaveLength(5);
+    // And the server still serves a stream after it.
+    expect((await messages("burst")).filter((m) => m.event === "message")).toHaveLength(5);
+  });
 });
 
 describe("subscription responder pings", () => {
@@ -171,6 +200,17 @@ describe("subscription responder pings", () => {
   });
   const server = http.createServer((req, res) => {
     void serve(req, res, new URL(req.url ?? "/", "http://test"));
+  });
+  // A request asking for it gets a socket whose writes of messages throw (as a write may on a
+  // socket in a state Node refuses): the writer's flush, at the tick's end, meets the throw.
+  server.on("request", (req: http.IncomingMessage) => {
+    if (req.headers["x-test-break-writes"] === undefined) return;
+    const socket = req.socket;
+    const write = socket.write.bind(socket) as (chunk: unknown) => boolean;
+    socket.write = ((chunk: unknown) => {
+      if (String(chunk).includes('{"n":')) throw new Error("write refused");
+      return write(chunk);
+    }) as typeof socket.write;
   });
   let base = "";
   beforeAll(async () => {
