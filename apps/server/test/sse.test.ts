@@ -201,17 +201,6 @@ describe("subscription responder pings", () => {
   const server = http.createServer((req, res) => {
     void serve(req, res, new URL(req.url ?? "/", "http://test"));
   });
-  // A request asking for it gets a socket whose writes of messages throw (as a write may on a
-  // socket in a state Node refuses): the writer's flush, at the tick's end, meets the throw.
-  server.on("request", (req: http.IncomingMessage) => {
-    if (req.headers["x-test-break-writes"] === undefined) return;
-    const socket = req.socket;
-    const write = socket.write.bind(socket) as (chunk: unknown) => boolean;
-    socket.write = ((chunk: unknown) => {
-      if (String(chunk).includes('{"n":')) throw new Error("write refused");
-      return write(chunk);
-    }) as typeof socket.write;
-  });
   let base = "";
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
