@@ -42,7 +42,7 @@ type PostgresFactory = (url: string, options?: Record<string, unknown>) => Admin
 function loadPostgres(): PostgresFactory {
   // Resolved from @rapport/db, which owns the dependency, so this works whether
   // or not apps/server lists postgres itself.
-  return createRequire(join(repoRoot, "packages/db/package.json"))("postgres") as PostgresFactory;
+  return createRequire(join(repoRoot, "packages/db/package.json"))("postgres").default as PostgresFactory;
 }
 
 export interface BenchEnvOptions {

@@ -32,7 +32,7 @@ type Sql = (<T>(strings: TemplateStringsArray, ...values: unknown[]) => Promise<
 // From the working directory (apps/server), not this file's: the bench runs a compiled copy kept elsewhere.
 const repoRoot = join(process.cwd(), "../..");
 // Resolved from @rapport/db, which owns the dependency (as bench/env.ts does).
-const postgres = createRequire(join(repoRoot, "packages/db/package.json"))("postgres") as (
+const postgres = createRequire(join(repoRoot, "packages/db/package.json"))("postgres").default as (
   url: string,
   options: Record<string, unknown>,
 ) => Sql;

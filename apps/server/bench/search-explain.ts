@@ -50,7 +50,7 @@ const runtime = await createRuntime(
   }),
   { migrate: false },
 );
-const postgres = createRequire(import.meta.url)("postgres") as (
+const postgres = createRequire(import.meta.url)("postgres").default as (
   u: string,
   o: object,
 ) => Unsafe & { end(): Promise<void> };

@@ -166,7 +166,7 @@ async function cachedSeed(): Promise<{ database: string; entry: SeedCacheEntry }
     .slice(0, 16);
   const database = `rapport_bench_search_seed_${key}`;
   const adminUrl = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-  const admin = createRequire(join(repoRoot, "packages/db/package.json"))("postgres")(adminUrl, {
+  const admin = createRequire(join(repoRoot, "packages/db/package.json"))("postgres").default(adminUrl, {
     max: 1,
     onnotice: () => {},
   }) as { unsafe(q: string): Promise<{ comment: string | null }[]>; end(): Promise<void> };

@@ -348,6 +348,11 @@ function createPostgres(
   const { session } = settings;
   const client = postgres(url, {
     max: settings.poolSize,
+    // Type parameters from their JavaScript values (a Date as timestamptz, a boolean as
+    // boolean, arrays by their first element), as postgres.js 3.x did; 4.x otherwise sends
+    // them untyped and lets the server decide, which changes `timestamp`/`date` values
+    // outside UTC and fails a Date where the statement does not fix its type.
+    infer: true,
     onnotice: () => {},
     // Fail fast instead of hanging when the server is unreachable.
     connect_timeout: 10,
