@@ -168,13 +168,28 @@ function failedBeforeSending(error: unknown): boolean {
 }
 
 /**
+ * The longest pause (seconds) postgres.js makes between connection attempts after failed
+ * ones (its `backoff`, see createPostgres). Until that pause ends, postgres.js 4 answers
+ * every query that finds no live connection with the last attempt's error, without trying:
+ * right after the database is back, that is the outage's error (e.g. 55000 "not currently
+ * accepting connections"), at most this old.
+ */
+const MAX_CONNECT_BACKOFF_S = 0.2;
+
+/**
  * How often a failed pool query or transaction start is run again. Another pooled
  * connection may be dead as well (a restart ends them all, and the pool notices each
- * only when its socket's end is read), hence more than once; the pause lets the pool
- * read those ends before the next try.
+ * only when its socket's end is read), hence more than once; the short pauses let the
+ * pool read those ends before the next try. The last pause outlasts the pool's longest
+ * backoff, so the last try always reaches a connection attempt made after the failure
+ * (or a live connection): a query that arrives just after the database came back gets
+ * an answer, not the outage's error again.
  */
 const SAFE_RETRIES = 3;
-const retryPause = (attempt: number) => new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+const retryPause = (attempt: number) =>
+  new Promise((resolve) =>
+    setTimeout(resolve, attempt < SAFE_RETRIES - 1 ? 20 * (attempt + 1) : MAX_CONNECT_BACKOFF_S * 1000 + 20),
+  );
 
 /** A statement that only reads (autocommit), so running it again is harmless. */
 const READ_ONLY_STATEMENT = /^\s*(?:select|show|values)\b/i;
@@ -268,6 +283,18 @@ function retryingQuery(
   return proxy;
 }
 
+/** `run` once, and again while its failure is worth retrying (see retryingQuery). */
+async function retried<T>(text: string, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!worthRetrying(error, text, attempt)) throw error;
+      await retryPause(attempt);
+    }
+  }
+}
+
 /** Whether a pool query that failed this way on this attempt runs again (see retryingQuery). */
 function worthRetrying(error: unknown, text: string, attempt: number): boolean {
   return (
@@ -302,16 +329,9 @@ function guardPostgresPool(client: postgres.Sql, guard: TransactionGuard): void 
     guard.check();
     return retryingQuery(() => unsafe(...args), args[0]);
   }) as postgres.Sql["unsafe"];
-  const poolQuery: PoolQuery = async (text, params, options) => {
+  const poolQuery: PoolQuery = (text, params, options) => {
     guard.check();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await unsafe(text, params as postgres.ParameterOrJSON<never>[], options);
-      } catch (error) {
-        if (!worthRetrying(error, text, attempt)) throw error;
-        await retryPause(attempt);
-      }
-    }
+    return retried(text, () => unsafe(text, params as postgres.ParameterOrJSON<never>[], options));
   };
   (client as unknown as { [POOL_QUERY]: PoolQuery })[POOL_QUERY] = poolQuery;
   client.begin = (async (...args: unknown[]) => {
@@ -357,11 +377,14 @@ function createPostgres(
     // Fail fast instead of hanging when the server is unreachable.
     connect_timeout: 10,
     idle_timeout: 60,
-    // postgres.js waits before each new connect after failed ones, growing to 20 s: a
-    // request arriving during an outage would wait that long before even trying. Each
-    // attempt is driven by a waiting query, so keep the pause short: the request fails
-    // fast (503) while the database is away and succeeds as soon as it is back.
-    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+    // postgres.js pauses between connection attempts after failed ones, growing to 20 s by
+    // default. During the pause a query that finds no live connection fails at once with the
+    // last attempt's error (or, after "too many connections" or a connection closed during
+    // startup, waits for the next attempt, for up to connect_timeout). Attempts are only made
+    // for waiting queries, so keep the pause short: requests fail fast (503) while the
+    // database is away, and the pool's retries (retryPause) outlast the pause, so a request
+    // arriving as the database comes back succeeds.
+    backoff: (retries: number) => Math.min(0.025 * 2 ** retries, MAX_CONNECT_BACKOFF_S),
     // A stuck statement or a transaction left open becomes an error, never a held connection.
     connection: {
       statement_timeout: settings.queryTimeoutMs,
@@ -422,8 +445,10 @@ function createPostgres(
         });
       });
     },
+    // Run again like a pool read: readiness is answered by a fresh attempt, not by the
+    // error of one made before the database came back.
     ping: async () => {
-      await client`select 1`;
+      await retried("select 1", () => client`select 1`);
     },
     close: async () => {
       await client.end({ timeout: 5 });
