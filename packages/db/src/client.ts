@@ -569,8 +569,8 @@ interface PostgresJsClient {
 /**
  * `queryRows` for a hot statement whose text is the same on every call (parameters only:
  * no `sql.raw`, no fragment that varies), on the pool or in a transaction. On Postgres
- * the statement is prepared once per connection (postgres.js keeps it by its text and
- * parameter types, for the connection's life and without bound, hence fixed text only)
+ * the statement is prepared once per connection (postgres.js 4 keeps it by its text and
+ * parameter types, the 2,000 most recently used for the pool, hence fixed text only)
  * instead of parsed and planned on every call, which is most of the database's work for
  * a short indexed statement. PGlite (one in-process connection) runs it like `queryRows`.
  *
