@@ -140,11 +140,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
    * each in its own transaction.
    */
   const committed = (commit: CommitNotice = UNKNOWN_COMMIT) => {
-    dispatcher.wake(commit);
-    notifyCommitListeners(commit);
+    // Published first: the other instances start on it while this one hands the events to
+    // its own streams, rather than after.
     redis?.command.publish(commitsChannel, encodeCommitMessage(commit, instanceId)).catch((error: unknown) => {
       log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
     });
+    dispatcher.wake(commit);
+    notifyCommitListeners(commit);
   };
   const batchEndListeners: ((txId: string) => void)[] = [];
   const batchEndsChannel = `${config.REDIS_PREFIX}${BATCH_ENDS_CHANNEL}`;
