@@ -39,6 +39,10 @@
  *    Kept to compare with earlier runs: *_from_tx_start_ms = receipt − the event's created_at
  *    (now(), its transaction's start: counts the whole writing transaction), *_from_answer_ms =
  *    receipt − the commit's answer reaching the bench (after the commit: a lower bound);
+ *    Where the tail is: *_first_receipt_ms = per event, its earliest delivery − its commit (what
+ *    every subscriber of that event waited at least: the commit's answer, the instance's work
+ *    before its first write), *_commit_to_answer_ms = per event, the commit's answer reaching
+ *    the bench − its commit (the commit's flush and the writer's answer, the same for both systems).
  *    With --relay-times, to_relay_* = the outbox relay's Redis broadcast of the event reaching
  *    the bench − its commit (outbox visibility + the dispatcher), after_relay_* = receipt −
  *    that broadcast (null without: parsing every broadcast in the bench process is load the
@@ -305,6 +309,8 @@ class Tally {
     crossInstance: number[];
     afterFirstSecond: number[];
     toRelay: number[];
+    firstReceipt: number[];
+    commitToAnswer: number[];
     missing: number;
   } {
     const latencies: number[] = [];
@@ -325,13 +331,28 @@ class Tally {
       (this.crossed[i] ? crossInstance : sameInstance).push(latency);
       if (committed - firstCommit >= 1_000) afterFirstSecond.push(latency);
     }
+    const earliest = new Float64Array(this.events.length).fill(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < this.receivedAt.length; i++) {
+      const event = this.receivedEvent[i]!;
+      if (this.receivedAt[i]! < earliest[event]!) earliest[event] = this.receivedAt[i]!;
+    }
+    const firstReceipt: number[] = [];
+    const commitToAnswer: number[] = [];
+    for (let event = 0; event < this.events.length; event++) {
+      const id = this.events[event]!;
+      const committed = committedAt.get(id);
+      if (committed === undefined) continue;
+      firstReceipt.push(earliest[event]! - committed);
+      const answered = this.answeredAt.get(id);
+      if (answered !== undefined) commitToAnswer.push(answered - committed);
+    }
     const toRelay: number[] = [];
     for (const id of this.events) {
       const relayed = this.relayedAt.get(id);
       const committed = committedAt.get(id);
       if (relayed !== undefined && committed !== undefined) toRelay.push(relayed - committed);
     }
-    return { latencies, sameInstance, crossInstance, afterFirstSecond, toRelay, missing };
+    return { latencies, sameInstance, crossInstance, afterFirstSecond, toRelay, firstReceipt, commitToAnswer, missing };
   }
   /** Receipts that came before their commit's answer did. */
   pending: { subscriber: number; id: string; workspace: string; createdAt: string; at: number }[] = [];
@@ -536,6 +557,8 @@ function summary(tally: Tally, expected: number, committedAt: Map<string, number
   const sameInstance = Float64Array.from(fromCommit.sameInstance).sort();
   const crossInstance = Float64Array.from(fromCommit.crossInstance).sort();
   const afterFirstSecond = Float64Array.from(fromCommit.afterFirstSecond).sort();
+  const firstReceipt = Float64Array.from(fromCommit.firstReceipt).sort();
+  const commitToAnswer = Float64Array.from(fromCommit.commitToAnswer).sort();
   return {
     expected_deliveries: expected,
     deliveries: tally.deliveries,
@@ -553,6 +576,8 @@ function summary(tally: Tally, expected: number, committedAt: Map<string, number
     p99_from_tx_start_ms: round(percentile(fromTxStart, 99), 1),
     p50_from_answer_ms: round(percentile(fromAnswer, 50), 1),
     p99_from_answer_ms: round(percentile(fromAnswer, 99), 1),
+    p99_first_receipt_ms: round(percentile(firstReceipt, 99), 1),
+    p99_commit_to_answer_ms: round(percentile(commitToAnswer, 99), 1),
     ...(toRelay.length > 0
       ? {
           to_relay_p50_ms: round(percentile(toRelay, 50), 1),
@@ -971,6 +996,8 @@ try {
         after_relay_p99_ms: rapport.after_relay_p99_ms ?? null,
         p50_from_answer_ms: rapport.p50_from_answer_ms,
         p99_from_answer_ms: rapport.p99_from_answer_ms,
+        p99_first_receipt_ms: rapport.p99_first_receipt_ms,
+        p99_commit_to_answer_ms: rapport.p99_commit_to_answer_ms,
         statements_per_commit: statementsPerCommit,
         server_rss_mb: rapport.server_rss_mb,
         server_cpu_s: rapport.server_cpu_s,
@@ -1001,6 +1028,8 @@ try {
         peer_p99_from_tx_start_ms: peer?.p99_from_tx_start_ms ?? null,
         peer_p50_from_answer_ms: peer?.p50_from_answer_ms ?? null,
         peer_p99_from_answer_ms: peer?.p99_from_answer_ms ?? null,
+        peer_p99_first_receipt_ms: peer?.p99_first_receipt_ms ?? null,
+        peer_p99_commit_to_answer_ms: peer?.p99_commit_to_answer_ms ?? null,
         peer_server_rss_mb: peer?.server_rss_mb ?? null,
         peer_server_cpu_s: peer?.server_cpu_s ?? null,
         peer_bench_cpu_s: peer?.bench_cpu_s ?? null,
