@@ -108,7 +108,7 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
     expect(result).toEqual({
       jobId: null,
       matched: 30,
-      result: { matched: 30, changed: 30, skipped: 0 },
+      result: { matched: 30, changed: 30, skipped: 0, restricted: 0, restrictedIds: [] },
       deletedAt: null,
     });
     expect(await count({ tag: "x" })).toBe(0);
@@ -189,7 +189,7 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
       expect([filter, names, counted]).toEqual([filter, "search" in filter ? [] : ["Kim Kept"], names.length]);
     }
     const tagged = await owner.client.contacts.bulk.mutate({ workspaceId: ws, filter: {}, action: "tag", tag: "all" });
-    expect(tagged.result).toEqual({ matched: 1, changed: 1, skipped: 0 });
+    expect(tagged.result).toEqual({ matched: 1, changed: 1, skipped: 0, restricted: 0, restrictedIds: [] });
     expect(await app.query`SELECT tags FROM contacts WHERE id = ${gone}`).toEqual([{ tags: [] }]);
     const csv = await fetch(`${app.url}/api/contacts/export?workspaceId=${ws}&format=csv&columns=name`, {
       headers: { authorization: `Bearer ${owner.accessToken}` },
@@ -324,7 +324,7 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
         action: "tag",
         tag: "nordic",
       });
-      expect(tagged.result).toEqual({ matched: 4, changed: 4, skipped: 0 });
+      expect(tagged.result).toEqual({ matched: 4, changed: 4, skipped: 0, restricted: 0, restrictedIds: [] });
       expect(await names({ tag: "nordic" })).toEqual(await names({ search: "jensen" }));
     });
   });

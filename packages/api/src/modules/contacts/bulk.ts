@@ -6,6 +6,7 @@ import type { JobDefinition } from "../../infra/queue";
 import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
+import { contactRestricted } from "../../platform/privacy/restriction";
 import type { ProgressReporter } from "../../platform/progress";
 import type { ContactService } from "./service";
 
@@ -31,11 +32,18 @@ export interface BulkResult {
   changed: number;
   /** Restores refused because a live contact has the same email now. */
   skipped: number;
+  /** Tagging or untagging left out because processing of the contact is restricted (GDPR Art. 18). */
+  restricted: number;
+  /** Their ids. */
+  restrictedIds: string[];
 }
 
 /**
  * Bulk operations on every contact the list's filters select (not only the rows a page
- * loaded): tag, untag, soft delete (restorable for the retention period), restore. The
+ * loaded): tag, untag, soft delete (restorable for the retention period), restore. Tagging
+ * and untagging alter the record, so they leave out restricted contacts (GDPR Art. 18) and
+ * name them in the answer; deleting and restoring do not alter it (erasure stays possible,
+ * and a delete's undo must bring back everything it removed). The
  * rows are walked in id order, BATCH per transaction with their events, so a job that
  * stops part-way leaves whole batches done and can simply be run again (each action is
  * idempotent).
@@ -97,7 +105,7 @@ export class ContactBulkService {
     at: Date = this.deps.clock.now(),
   ): Promise<BulkResult> {
     const total = await this.count(input);
-    const result: BulkResult = { matched: total, changed: 0, skipped: 0 };
+    const result: BulkResult = { matched: total, changed: 0, skipped: 0, restricted: 0, restrictedIds: [] };
     let after = "00000000-0000-0000-0000-000000000000";
     let done = 0;
     progress?.update({ done, total, stage: input.action });
@@ -117,6 +125,8 @@ export class ContactBulkService {
       );
       result.changed += batch.changed;
       result.skipped += batch.skipped;
+      result.restricted += batch.restricted.length;
+      result.restrictedIds.push(...batch.restricted);
       done += ids.length;
       progress?.update({ done: Math.min(done, total), total: Math.max(total, done), stage: input.action });
     }
@@ -128,7 +138,7 @@ export class ContactBulkService {
     actorId: string,
     ids: string[],
     started: Date,
-  ): Promise<{ changed: number; skipped: number }> {
+  ): Promise<{ changed: number; skipped: number; restricted: string[] }> {
     const workspaceId = input.workspaceId;
     const idList = JSON.stringify(ids);
     const inBatch = sql`c.workspace_id = ${workspaceId}::uuid
@@ -142,18 +152,29 @@ export class ContactBulkService {
     return this.deps.transaction(async (tx) => {
       let changed: { id: string }[];
       let skipped = 0;
+      let restricted: string[] = [];
       let type: "contact.updated" | "contact.deleted" | "contact.restored";
       if (input.action === "tag" || input.action === "untag") {
         const tag = input.tag!;
-        changed = await queryRows<{ id: string }>(
+        // What the action would change; of those, the restricted ones are named instead, by the
+        // same statement (one snapshot: no restriction commits between the check and the write).
+        const wouldChange = sql`${inBatch} AND c.deleted_at IS NULL
+          AND ${input.action === "tag" ? sql`NOT (c.tags @> ARRAY[${tag}::text])` : sql`c.tags @> ARRAY[${tag}::text]`}`;
+        const rows = await queryRows<{ id: string; restricted: boolean }>(
           tx,
-          input.action === "tag"
-            ? sql`UPDATE contacts c SET tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY[${tag}::text]) t ORDER BY t),
-                         updated_at = ${at}::timestamptz
-                  WHERE ${inBatch} AND c.deleted_at IS NULL AND NOT (c.tags @> ARRAY[${tag}::text]) RETURNING c.id`
-            : sql`UPDATE contacts c SET tags = array_remove(c.tags, ${tag}::text), updated_at = ${at}::timestamptz
-                  WHERE ${inBatch} AND c.deleted_at IS NULL AND c.tags @> ARRAY[${tag}::text] RETURNING c.id`,
+          sql`WITH changed AS (
+                UPDATE contacts c SET tags = ${
+                  input.action === "tag"
+                    ? sql`ARRAY(SELECT DISTINCT t FROM unnest(c.tags || ARRAY[${tag}::text]) t ORDER BY t)`
+                    : sql`array_remove(c.tags, ${tag}::text)`
+                }, updated_at = ${at}::timestamptz
+                WHERE ${wouldChange} AND NOT ${contactRestricted(sql`c.id`)} RETURNING c.id
+              )
+              SELECT id, false AS restricted FROM changed
+              UNION ALL SELECT c.id, true FROM contacts c WHERE ${wouldChange} AND ${contactRestricted(sql`c.id`)}`,
         );
+        changed = rows.filter((row) => !row.restricted);
+        restricted = rows.filter((row) => row.restricted).map((row) => row.id);
         type = "contact.updated";
       } else if (input.action === "delete") {
         changed = await queryRows<{ id: string }>(
@@ -189,7 +210,7 @@ export class ContactBulkService {
             : { type, workspaceId, actorId, payload: { contactId: id } },
         ),
       );
-      return { changed: changed.length, skipped };
+      return { changed: changed.length, skipped, restricted };
     });
   }
 }

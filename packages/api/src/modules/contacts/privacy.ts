@@ -93,6 +93,17 @@ export const contactsPrivacy: PrivacyHandler = {
       })
       .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId)));
   },
+  // Altering the record is processing too (Art. 18): edits and bulk tagging are refused until an
+  // admin lifts the restriction; rectification (Art. 16) comes after. Storage, reading, export,
+  // deletion and erasure stay possible.
   restricts: (s) =>
-    s.kind === "contact" ? ["recommendations", "analytics", "new or changed interactions", "syncs and imports"] : [],
+    s.kind === "contact"
+      ? [
+          "recommendations",
+          "analytics",
+          "new or changed interactions",
+          "syncs and imports",
+          "edits of the record (fields and tags)",
+        ]
+      : [],
 };

@@ -13,16 +13,18 @@ import {
   isNotNull,
   isNull,
   lt,
+  not,
   or,
   sql,
   type SQL,
 } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { DomainError, badRequest, conflict, notFound } from "../../errors";
+import { DomainError, badRequest, conflict, forbidden, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { contactNotErased } from "../../platform/privacy/operations";
+import { CONTACT_RESTRICTED_MESSAGE, contactRestricted } from "../../platform/privacy/restriction";
 import { suppressedAddresses, suppressionHmacs, SUPPRESSED_MESSAGE } from "../../platform/privacy/suppression";
 import type { Actor } from "../../platform/actor";
 import {
@@ -247,7 +249,7 @@ export class ContactService {
       ),
       existing AS (
         SELECT c.id, lower(c.email) AS email, c.name,
-               EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = c.id) AS restricted
+               ${contactRestricted(sql`c.id`)} AS restricted
         FROM contacts c
         WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
           AND lower(c.email) IN (SELECT email FROM input)
@@ -293,7 +295,7 @@ export class ContactService {
             eq(contacts.workspaceId, workspaceId),
             isNull(contacts.deletedAt),
             inArray(sql`lower(${contacts.email})`, [...restrictedOrRaced]),
-            sql`NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${contacts.id})`,
+            not(contactRestricted(contacts.id)),
           ),
         );
       for (const row of raced) contactIds.set(row.email!.toLowerCase(), row.id);
@@ -330,6 +332,12 @@ export class ContactService {
     return contact;
   }
 
+  /**
+   * GDPR Art. 18: altering a restricted contact is processing, so the edit is refused (FORBIDDEN)
+   * until an admin lifts the restriction. The UPDATE itself checks it: the row is locked, so an
+   * UPDATE that finds nothing found a restriction, and none can commit between a check and the
+   * write. An edit that changes nothing writes nothing and answers the contact as it is.
+   */
   async update(workspaceId: string, contactId: string, patch: ContactPatch, actor: Actor): Promise<Contact> {
     return this.deps.transaction(async (tx) => {
       const [current] = await tx
@@ -359,13 +367,14 @@ export class ContactService {
         tx
           .update(contacts)
           .set({ ...changes, updatedAt: this.deps.clock.now() })
-          .where(eq(contacts.id, contactId))
+          .where(and(eq(contacts.id, contactId), not(contactRestricted(contacts.id))))
           .returning(contactRow),
       );
+      if (!updated) throw forbidden(CONTACT_RESTRICTED_MESSAGE, { reason: "restricted", contactIds: [contactId] });
       await appendEvents(tx, [
         { type: "contact.updated", workspaceId, actorId: actor.actorId, payload: { contactId, fields } },
       ]);
-      return updated!;
+      return updated;
     });
   }
 

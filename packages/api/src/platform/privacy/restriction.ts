@@ -1,5 +1,5 @@
 import { gdprRestrictions, type Executor } from "@rapport/db";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { forbidden } from "../../errors";
 import type { CommitNotice, DomainEvent, DomainEventType } from "../events/types";
 
@@ -17,6 +17,14 @@ export async function assertNotRestricted(db: Executor, contactIds: string[]): P
     .limit(1);
   if (row) throw forbidden(CONTACT_RESTRICTED_MESSAGE);
 }
+
+/**
+ * GDPR Art. 18 as a condition: the contact `contactId` names restricts processing. A write that
+ * must not alter a restricted contact puts `NOT contactRestricted(…)` in its own statement, so no
+ * restriction can commit between a check and the write.
+ */
+export const contactRestricted = (contactId: SQL | AnyColumn): SQL =>
+  sql`EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${contactId})`;
 
 const RELOAD_EVERY_MS = 60_000;
 const RESTRICTION_EVENTS: ReadonlySet<DomainEventType> = new Set([
