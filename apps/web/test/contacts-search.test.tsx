@@ -130,11 +130,16 @@ describe("contacts list search, count and sort", () => {
           input.dryRun
             ? { jobId: null, matched: 12_345, result: null, deletedAt: null }
             : input.action === "delete"
-              ? { jobId: null, matched: 12_345, result: { matched: 12_345, changed: 12_345, skipped: 0 }, deletedAt }
+              ? {
+                  jobId: null,
+                  matched: 12_345,
+                  result: { matched: 12_345, changed: 12_345, skipped: 0, restricted: 0, restrictedIds: [] },
+                  deletedAt,
+                }
               : {
                   jobId: null,
                   matched: 12_345,
-                  result: { matched: 12_345, changed: 12_345, skipped: 0 },
+                  result: { matched: 12_345, changed: 12_345, skipped: 0, restricted: 0, restrictedIds: [] },
                   deletedAt: null,
                 },
       },
@@ -180,7 +185,12 @@ describe("contacts list search, count and sort", () => {
         "contacts.bulk": (input: { dryRun?: boolean }) =>
           input.dryRun
             ? { jobId: null, matched: 238, result: null, deletedAt: null }
-            : { jobId: null, matched: 238, result: { matched: 238, changed: 238, skipped: 0 }, deletedAt: null },
+            : {
+                jobId: null,
+                matched: 238,
+                result: { matched: 238, changed: 238, skipped: 0, restricted: 0, restrictedIds: [] },
+                deletedAt: null,
+              },
       },
     });
     await screen.findByText("Gone 001");

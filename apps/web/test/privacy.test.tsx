@@ -434,6 +434,43 @@ describe("Contact page privacy", () => {
     expect(server.callsTo("recommendations.forContact")).toHaveLength(0);
   });
 
+  it("while restricted, the profile and tags are not editable and the page says why", async () => {
+    const ada = contact({ name: "Ada Lovelace", email: "ada@example.com", tags: ["vip"] });
+    await renderApp({
+      path: `/w/${WORKSPACE_ID}/contacts/${ada.id}`,
+      role: "admin",
+      handlers: contactHandlers(ada, () => ({ restricted: true, erasedAt: null })),
+    });
+    expect(await screen.findByText("Processing restricted")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Edit profile" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Remove tag vip" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Add tag" })).toBeNull();
+    expect(screen.getByText("vip")).toBeInTheDocument();
+    expect(screen.getAllByText(/Editing is paused while processing is restricted \(GDPR Art\. 18\)/)).toHaveLength(2);
+  });
+
+  it("an edit the server refuses as restricted shows its message in the form", async () => {
+    const ada = contact({ name: "Ada Lovelace", email: "ada@example.com" });
+    const message = "Processing is restricted for this contact (GDPR Art. 18); lift the restriction first.";
+    const { user } = await renderApp({
+      path: `/w/${WORKSPACE_ID}/contacts/${ada.id}`,
+      role: "member",
+      // Restricted by an admin after this page read it as not restricted.
+      handlers: contactHandlers(ada, () => ({ restricted: false, erasedAt: null }), {
+        "contacts.update": () => {
+          throw domainError("FORBIDDEN", message, { reason: "restricted", contactIds: [ada.id] });
+        },
+      }),
+    });
+    await user.click(await screen.findByRole("button", { name: "Edit profile" }));
+    const name = screen.getByLabelText(/^Name/);
+    await user.clear(name);
+    await user.type(name, "Ada King");
+    await user.click(screen.getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(message);
+    expect(screen.getByRole("button", { name: "Save changes" })).toBeInTheDocument();
+  });
+
   it("an admin restricts through a confirmation, and erasing needs a reason and then shows the anonymous record", async () => {
     let person = contact({ name: "Ada Lovelace", email: "ada@example.com", company: "Engines", tags: ["vip"] });
     let state = { restricted: false, erasedAt: null as Date | null };

@@ -81,7 +81,7 @@ export function useBulkJob(workspaceId: string) {
   const [running, setRunning] = useState<{ action: Action; jobId: string; undo?: Undoable } | null>(null);
   const { progress } = useJobProgress(running?.jobId ?? null);
 
-  const finish = (action: Action, changed: number | null, undo?: Undoable) => {
+  const finish = (action: Action, changed: number | null, undo?: Undoable, restricted = 0) => {
     void refreshLists(queryClient, workspaceId);
     void refreshLists(queryClient, workspaceId, true);
     void utils.contacts.count.invalidate({ workspaceId });
@@ -89,7 +89,12 @@ export function useBulkJob(workspaceId: string) {
       message:
         changed === null
           ? `${DONE[action]} every matching contact.`
-          : `${DONE[action]} ${changed.toLocaleString()} contact${changed === 1 ? "" : "s"}.`,
+          : `${DONE[action]} ${changed.toLocaleString()} contact${changed === 1 ? "" : "s"}.${
+              // Tagging leaves restricted contacts (GDPR Art. 18) unchanged: say so rather than let it look missed.
+              restricted > 0
+                ? ` ${restricted.toLocaleString()} left unchanged: processing is restricted (GDPR Art. 18).`
+                : ""
+            }`,
       // Undo restores exactly what this delete removed: its filter, at the instant it deleted.
       ...(undo && changed !== 0
         ? {
@@ -188,7 +193,7 @@ export function BulkByFilter({
         onSuccess: (started) => {
           const undo = started.deletedAt ? { filter, deletedAt: started.deletedAt } : undefined;
           if (started.jobId) follow({ action, jobId: started.jobId, undo });
-          else finish(action, started.result?.changed ?? 0, undo);
+          else finish(action, started.result?.changed ?? 0, undo, started.result?.restricted ?? 0);
         },
       },
     );

@@ -132,8 +132,9 @@ export default function ContactPage({ workspaceId, contactId, role }: ContactPag
       <ContactPrivacyNotice privacy={privacy} />
       <div className="ct-contact-layout">
         <div className="ct-contact-side">
-          <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} />
-          {!erased && <TagEditor workspaceId={workspaceId} contact={contact} />}
+          {/* Editing is processing too: refused by the server while restricted (Art. 18), so not offered. */}
+          <ContactProfile workspaceId={workspaceId} contact={contact} readOnly={erased} restricted={restricted} />
+          {!erased && <TagEditor workspaceId={workspaceId} contact={contact} restricted={restricted} />}
           {/* Follow-ups and keep-in-touch reminders are processing too: off while restricted (Art. 18) or erased. */}
           {privacy && !erased && !restricted && (
             <ContactFollowUps workspaceId={workspaceId} contact={{ id: contact.id, name: contact.name }} />

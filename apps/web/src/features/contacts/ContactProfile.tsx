@@ -37,15 +37,24 @@ function patchOf(contact: Contact, values: Record<Editable, string>) {
   return patch;
 }
 
-/** Shows the profile; "Edit profile" turns it into a form in place (not offered when `readOnly`, e.g. an erased contact). */
+/** Why editing is off while processing of the contact is restricted: the server refuses edits until it is lifted. */
+const RESTRICTED_EDIT_NOTE =
+  "Editing is paused while processing is restricted (GDPR Art. 18). An owner or admin can lift the restriction first.";
+
+/**
+ * Shows the profile; "Edit profile" turns it into a form in place (not offered when `readOnly`,
+ * e.g. an erased contact, nor while `restricted`, which says why).
+ */
 export function ContactProfile({
   workspaceId,
   contact,
   readOnly = false,
+  restricted = false,
 }: {
   workspaceId: string;
   contact: Contact;
   readOnly?: boolean;
+  restricted?: boolean;
 }) {
   const id = useId();
   const [editing, setEditing] = useState(false);
@@ -59,13 +68,14 @@ export function ContactProfile({
     <section className="card ct-profile" aria-labelledby={`${id}-title`}>
       <div className="ct-section-head">
         <h2 id={`${id}-title`}>Profile</h2>
-        {!editing && !readOnly && (
+        {!editing && !readOnly && !restricted && (
           <button ref={editButton} type="button" className="button-secondary" onClick={() => setEditing(true)}>
             Edit profile
           </button>
         )}
       </div>
-      {editing && !readOnly ? (
+      {restricted && !readOnly && <p className="muted">{RESTRICTED_EDIT_NOTE}</p>}
+      {editing && !readOnly && !restricted ? (
         <ProfileForm workspaceId={workspaceId} contact={contact} onDone={finish} />
       ) : (
         <dl className="ct-details">
@@ -192,8 +202,19 @@ function ProfileForm({ workspaceId, contact, onDone }: { workspaceId: string; co
   );
 }
 
-/** Tag chips with remove buttons and an "Add tag" field (each change is one contacts.update). */
-export function TagEditor({ workspaceId, contact }: { workspaceId: string; contact: Contact }) {
+/**
+ * Tag chips with remove buttons and an "Add tag" field (each change is one contacts.update);
+ * only the chips while `restricted`.
+ */
+export function TagEditor({
+  workspaceId,
+  contact,
+  restricted = false,
+}: {
+  workspaceId: string;
+  contact: Contact;
+  restricted?: boolean;
+}) {
   const id = useId();
   const queryClient = useQueryClient();
   const utils = trpc.useUtils();
@@ -244,45 +265,51 @@ export function TagEditor({ workspaceId, contact }: { workspaceId: string; conta
       ) : (
         <ul className="ct-chip-list" aria-labelledby={`${id}-title`}>
           {contact.tags.map((tag) => (
-            <li key={tag} className="ct-chip ct-chip-removable">
+            <li key={tag} className={restricted ? "ct-chip" : "ct-chip ct-chip-removable"}>
               <span>{tag}</span>
-              <button
-                type="button"
-                aria-label={`Remove tag ${tag}`}
-                disabled={update.isPending}
-                onClick={() =>
-                  save(
-                    contact.tags.filter((other) => other !== tag),
-                    () => inputRef.current?.focus(),
-                  )
-                }
-              >
-                ×
-              </button>
+              {!restricted && (
+                <button
+                  type="button"
+                  aria-label={`Remove tag ${tag}`}
+                  disabled={update.isPending}
+                  onClick={() =>
+                    save(
+                      contact.tags.filter((other) => other !== tag),
+                      () => inputRef.current?.focus(),
+                    )
+                  }
+                >
+                  ×
+                </button>
+              )}
             </li>
           ))}
         </ul>
       )}
-      <form className="ct-tag-form" onSubmit={(event) => void add(event)} noValidate>
-        <div className="field ct-field">
-          <label htmlFor={`${id}-new`}>New tag</label>
-          <input
-            ref={(element) => {
-              registerRef(element);
-              inputRef.current = element;
-            }}
-            id={`${id}-new`}
-            maxLength={50}
-            autoComplete="off"
-            {...tagsField}
-            aria-invalid={error ? true : undefined}
-            aria-describedby={error ? `${id}-error` : undefined}
-          />
-        </div>
-        <button type="submit" className="button-secondary" disabled={update.isPending}>
-          Add tag
-        </button>
-      </form>
+      {restricted ? (
+        <p className="muted">{RESTRICTED_EDIT_NOTE}</p>
+      ) : (
+        <form className="ct-tag-form" onSubmit={(event) => void add(event)} noValidate>
+          <div className="field ct-field">
+            <label htmlFor={`${id}-new`}>New tag</label>
+            <input
+              ref={(element) => {
+                registerRef(element);
+                inputRef.current = element;
+              }}
+              id={`${id}-new`}
+              maxLength={50}
+              autoComplete="off"
+              {...tagsField}
+              aria-invalid={error ? true : undefined}
+              aria-describedby={error ? `${id}-error` : undefined}
+            />
+          </div>
+          <button type="submit" className="button-secondary" disabled={update.isPending}>
+            Add tag
+          </button>
+        </form>
+      )}
       {error && (
         <p id={`${id}-error`} className="field-error" role="alert">
           {error}
