@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, posix, relative, resolve } from "node:path";
 import { CONFIG_VARIABLES, ConfigError, databasePoolSize, findRepoRoot, loadConfig } from "@rapport/api";
 import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -171,11 +171,19 @@ function imageEnvironment(): Record<string, string> {
   return env;
 }
 
-function composeAppServices(shell: Record<string, string | undefined>): Array<[string, Record<string, string>]> {
+/** Each service of the image: its name, the environment it starts with and its volumes (`source:target`). */
+function composeAppServices(
+  shell: Record<string, string | undefined>,
+): Array<[string, Record<string, string>, string[]]> {
   const compose = parse(readFileSync(join(ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
     services: Record<
       string,
-      { image?: string; build?: unknown; environment?: Record<string, string | number | boolean | null> }
+      {
+        image?: string;
+        build?: unknown;
+        environment?: Record<string, string | number | boolean | null>;
+        volumes?: string[];
+      }
     >;
   };
   const base = imageEnvironment();
@@ -185,8 +193,14 @@ function composeAppServices(shell: Record<string, string | undefined>): Array<[s
       const env: Record<string, string> = { ...base };
       for (const [key, value] of Object.entries(service.environment ?? {}))
         env[key] = interpolate(String(value ?? ""), shell);
-      return [name, env];
+      return [name, env, service.volumes ?? []];
     });
+}
+
+/** The directory the image's server runs in (the last WORKDIR), which its relative paths start from. */
+function imageWorkdir(): string {
+  const workdirs = [...readFileSync(join(ROOT, "Dockerfile"), "utf8").matchAll(/^WORKDIR\s+(\S+)/gm)];
+  return workdirs.at(-1)![1]!;
 }
 
 describe("docker-compose.yml", () => {
@@ -206,6 +220,25 @@ describe("docker-compose.yml", () => {
       expect(config.generatedSecrets, name).toEqual([]);
       expect(config.HOST, name).toBe("0.0.0.0");
     }
+  });
+
+  it("gives the api and the worker one volume for the files one writes and the other reads", () => {
+    // An upload to be imported is stored by the api and read by a worker; an export archive is
+    // written by a worker and downloaded through the api.
+    const workdir = imageWorkdir();
+    const sources = new Set<string>();
+    for (const [name, env, volumes] of composeAppServices(shell)) {
+      const dataDir = posix.resolve(workdir, env.DATA_DIR || ".data");
+      const exportDir = env.EXPORT_DIR ? posix.resolve(workdir, env.EXPORT_DIR) : posix.join(dataDir, "exports");
+      for (const dir of [posix.join(dataDir, "imports"), exportDir]) {
+        const mount = volumes
+          .map((volume) => volume.split(":"))
+          .find(([, target]) => target !== undefined && (dir === target || dir.startsWith(`${target}/`)));
+        expect(mount, `${name}: no volume holds ${dir}`).toBeDefined();
+        sources.add(mount![0]!);
+      }
+    }
+    expect([...sources], "one volume shared by every service").toHaveLength(1);
   });
 
   it("refuses to start without each required secret instead of starting insecurely", () => {
