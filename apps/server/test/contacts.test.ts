@@ -417,14 +417,14 @@ describe.each(["postgres", "pglite"] as const)("contacts.list orders on %s", (dr
       clock.advance(60_000);
       await owner.client.contacts.create.mutate({ workspaceId, name, company, email });
     }
-    const names = async (sort: string) => {
+    const names = async (sort: string, limit = 1) => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
         const page: { items: { name: string }[]; nextCursor: string | null } = await owner.client.contacts.list.query({
           workspaceId,
           sort: sort as "name",
-          limit: 1,
+          limit,
           cursor,
         });
         seen.push(...page.items.map((c) => c.name));
@@ -441,5 +441,26 @@ describe.each(["postgres", "pglite"] as const)("contacts.list orders on %s", (dr
     expect(await names("created")).toEqual(["Di", "Cy", "Al", "Bo"]);
     expect(await names("created_asc")).toEqual(["Bo", "Al", "Cy", "Di"]);
     expect(await names("updated_asc")).toEqual(["Bo", "Al", "Cy", "Di"]);
+
+    // More empty values (NULL and ''), a value two contacts share, and pages of 1 to 3 rows:
+    // Z–A reads the non-empty values and then the empty ones (two runs of the index), and
+    // either way a page may end on, or run across, the boundary; every row comes once.
+    await app.query`INSERT INTO contacts (workspace_id, name, company, email) VALUES
+      (${workspaceId}::uuid, 'Ed', '', NULL), (${workspaceId}::uuid, 'Fa', NULL, ''),
+      (${workspaceId}::uuid, 'Gu', 'alpha', 'g@x.example'), (${workspaceId}::uuid, 'Hy', '', NULL)`;
+    const rows = await app.query<{ id: string; name: string; email: string | null; company: string | null }>`
+      SELECT id, name, email, company FROM contacts WHERE workspace_id = ${workspaceId}::uuid`;
+    for (const field of ["email", "company"] as const) {
+      const byId = (a: (typeof rows)[number], b: (typeof rows)[number]) => (a.id < b.id ? -1 : 1);
+      const text = (r: (typeof rows)[number]) => (r[field] ?? "").toLowerCase();
+      const filled = rows.filter((r) => text(r) !== "").sort((a, b) => text(a).localeCompare(text(b)) || byId(a, b));
+      const empty = rows.filter((r) => text(r) === "").sort(byId);
+      expect(empty.length).toBeGreaterThan(1);
+      for (const limit of [1, 2, 3]) {
+        expect(await names(field, limit)).toEqual([...filled, ...empty].map((r) => r.name));
+        const reversed = [...[...filled].reverse(), ...[...empty].reverse()];
+        expect(await names(`${field}_desc`, limit)).toEqual(reversed.map((r) => r.name));
+      }
+    }
   }, 60_000);
 });

@@ -483,14 +483,14 @@ export class ContactService {
     // Keyset pagination. Timestamp keys travel as Postgres text so the
     // microseconds survive the round trip (a JS Date would drop them).
     const order = listOrder(input.sort);
+    let cursor: [string, string] | undefined;
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 2);
       if (!decoded || typeof decoded[0] !== "string" || typeof decoded[1] !== "string") {
         throw badRequest("cursor: invalid or from another query", ["cursor"]);
       }
-      const [key, id] = decoded as [string, string];
-      if (!/^[0-9a-f-]{36}$/i.test(id)) throw badRequest("cursor: invalid", ["cursor"]);
-      conditions.push(order.after(key, id));
+      cursor = decoded as [string, string];
+      if (!/^[0-9a-f-]{36}$/i.test(cursor[1])) throw badRequest("cursor: invalid", ["cursor"]);
     }
     // Plain SQL rather than the query builder, prepared: building the select and
     // mapping its rows cost about as much of the server's CPU as the rest of the
@@ -505,16 +505,24 @@ export class ContactService {
     // page sizes are a few prepared statements per connection.
     const fetchLimit = input.limit + 1;
     if (!Number.isSafeInteger(fetchLimit)) throw badRequest("limit: must be an integer", ["limit"]);
-    const rows = await queryRowsPrepared<ContactListRow>(
-      this.deps.db,
-      sql`SELECT id, workspace_id, email, name, company, title, phone, tags, source, created_by,
-                 ${isoInstantText(contacts.createdAt)} AS created_at_iso, ${isoInstantText(contacts.updatedAt)} AS updated_at_iso,
-                 ${isoInstantText(contacts.deletedAt)} AS deleted_at_iso, ${order.key} AS sort_key
-          FROM contacts
-          WHERE ${and(...conditions)}
-          ORDER BY ${sql.join(order.orderBy, sql`, `)}
-          LIMIT ${sql.raw(String(fetchLimit))}`,
-    );
+    // Most orders are one index walk, so one statement; an order whose rows are two runs of
+    // its index (see listOrder) reads the second run only when the first ends on this page.
+    const rows: ContactListRow[] = [];
+    for (const range of order.ranges(cursor)) {
+      rows.push(
+        ...(await queryRowsPrepared<ContactListRow>(
+          this.deps.db,
+          sql`SELECT id, workspace_id, email, name, company, title, phone, tags, source, created_by,
+                     ${isoInstantText(contacts.createdAt)} AS created_at_iso, ${isoInstantText(contacts.updatedAt)} AS updated_at_iso,
+                     ${isoInstantText(contacts.deletedAt)} AS deleted_at_iso, ${order.key} AS sort_key
+              FROM contacts
+              WHERE ${and(...conditions, range)}
+              ORDER BY ${sql.join(order.orderBy, sql`, `)}
+              LIMIT ${sql.raw(String(fetchLimit))}`,
+        )),
+      );
+      if (rows.length > input.limit) break;
+    }
     const page = rows.slice(0, input.limit);
     const last = page[page.length - 1];
     return {
@@ -590,13 +598,15 @@ export class ContactService {
 
 /**
  * A list order: the key a page's last row leaves in its cursor (text), the ORDER BY, and
- * the condition for the rows after a cursor. Name A–Z and the dates newest first are the
- * indexed orders; the others are the same shape over the other columns.
+ * the ranges of rows a page reads, in turn, after a cursor (or from the start): each is one
+ * statement's extra condition, and the next is read only while the page is not full. Every
+ * order has a live-rows index (workspace_id first) that each range walks in its ORDER BY
+ * without sorting: 0001 for name and the dates, 0030 for email and company.
  */
 function listOrder(sort: ListContactsInput["sort"]): {
   key: SQL<string>;
   orderBy: SQL[];
-  after: (key: string, id: string) => SQL | undefined;
+  ranges: (cursor: [key: string, id: string] | undefined) => (SQL | undefined)[];
 } {
   const [column, reversed] = sort.split("_") as [string, string | undefined];
   if (column === "name") {
@@ -605,30 +615,46 @@ function listOrder(sort: ListContactsInput["sort"]): {
       ? {
           key: sql<string>`lower(${contacts.name})`,
           orderBy: [desc(name), desc(contacts.id)],
-          after: (key, id) => or(lt(name, key), and(eq(name, key), lt(contacts.id, id))),
+          ranges: (cursor) => [cursor && or(lt(name, cursor[0]), and(eq(name, cursor[0]), lt(contacts.id, cursor[1])))],
         }
       : {
           key: sql<string>`lower(${contacts.name})`,
           orderBy: [asc(name), asc(contacts.id)],
-          after: (key, id) => or(gt(name, key), and(eq(name, key), gt(contacts.id, id))),
+          ranges: (cursor) => [cursor && or(gt(name, cursor[0]), and(eq(name, cursor[0]), gt(contacts.id, cursor[1])))],
         };
   }
   if (column === "email" || column === "company") {
     // Empty ones last in both directions: the key is "0:" or "1:" (empty) before the text.
+    // The index (0030) is (workspace_id, empty, text, id), the A–Z order, walked forward in
+    // one range. Z–A keeps the empty ones last, so it is not that walk backward: it is the
+    // non-empty run backward, then the empty run backward (text is '' throughout it, so
+    // by id). Postgres walks an expression index only for the same expressions, so these
+    // and 0030's change together.
     const field = column === "email" ? contacts.email : contacts.company;
     const empty = sql`(CASE WHEN coalesce(${field}, '') = '' THEN 1 ELSE 0 END)`;
     const text = sql`lower(coalesce(${field}, ''))`;
-    const direction = reversed ? desc : asc;
+    const split = (key: string) => [key.startsWith("1:") ? 1 : 0, key.slice(2)] as const;
+    if (!reversed) {
+      return {
+        key: sql<string>`${empty}::text || ':' || ${text}`,
+        orderBy: [asc(empty), asc(text), asc(contacts.id)],
+        ranges: (cursor) => {
+          if (!cursor) return [undefined];
+          const [flag, rest] = split(cursor[0]);
+          return [sql`(${empty}, ${text}, ${contacts.id}) > (${flag}, ${rest}, ${cursor[1]}::uuid)`];
+        },
+      };
+    }
+    const emptyRun = sql`${empty} = 1 AND ${text} = ''`;
     return {
       key: sql<string>`${empty}::text || ':' || ${text}`,
-      orderBy: [asc(empty), direction(text), direction(contacts.id)],
-      after: (key, id) => {
-        const flag = key.startsWith("1:") ? 1 : 0;
-        const rest = key.slice(2);
-        const beyond = reversed
-          ? sql`(${text}, ${contacts.id}) < (${rest}, ${id}::uuid)`
-          : sql`(${text}, ${contacts.id}) > (${rest}, ${id}::uuid)`;
-        return sql`(${empty} > ${flag} OR (${empty} = ${flag} AND ${beyond}))`;
+      // Within one run the flag is constant, so this is the index's order backward.
+      orderBy: [asc(empty), desc(text), desc(contacts.id)],
+      ranges: (cursor) => {
+        if (!cursor) return [sql`${empty} = 0`, emptyRun];
+        const [flag, rest] = split(cursor[0]);
+        if (flag === 1) return [sql`${emptyRun} AND ${contacts.id} < ${cursor[1]}::uuid`];
+        return [sql`${empty} = 0 AND (${text}, ${contacts.id}) < (${rest}, ${cursor[1]}::uuid)`, emptyRun];
       },
     };
   }
@@ -640,12 +666,16 @@ function listOrder(sort: ListContactsInput["sort"]): {
     ? {
         key: sql<string>`${field}::text`,
         orderBy: [asc(field), asc(contacts.id)],
-        after: (key, id) => sql`(${field}, ${contacts.id}) > ((SELECT ${key}::timestamptz), (SELECT ${id}::uuid))`,
+        ranges: (cursor) => [
+          cursor && sql`(${field}, ${contacts.id}) > ((SELECT ${cursor[0]}::timestamptz), (SELECT ${cursor[1]}::uuid))`,
+        ],
       }
     : {
         key: sql<string>`${field}::text`,
         orderBy: [desc(field), desc(contacts.id)],
-        after: (key, id) => sql`(${field}, ${contacts.id}) < ((SELECT ${key}::timestamptz), (SELECT ${id}::uuid))`,
+        ranges: (cursor) => [
+          cursor && sql`(${field}, ${contacts.id}) < ((SELECT ${cursor[0]}::timestamptz), (SELECT ${cursor[1]}::uuid))`,
+        ],
       };
 }
 
