@@ -79,6 +79,18 @@ describe.each(drivers)("saved views on %s", (driver) => {
     );
     // The workspace owner is an admin too: may tidy up a shared view, never a private one.
     expect((await errorOf(rename(admin, sharedView.id))).code).toBe("FORBIDDEN");
+    // Nor may anyone but the owner take a shared view private (it would vanish for the others)
+    // or replace its filters.
+    for (const as of [owner, admin])
+      for (const patch of [{ shared: false }, { filters: { search: "Taken" } }])
+        expect(
+          (await errorOf(as.client.views.update.mutate({ workspaceId, viewId: sharedView.id, patch }))).code,
+          JSON.stringify(patch),
+        ).toBe("FORBIDDEN");
+    expect((await owner.client.views.list.query({ workspaceId })).find((v) => v.id === sharedView.id)).toMatchObject({
+      shared: true,
+      filters: { tag: "vip", company: "Acme", source: "manual" },
+    });
     expect(await names(member)).toEqual(expect.arrayContaining(["Private", "Shared"]));
 
     const updated = await member.client.views.update.mutate({

@@ -2,11 +2,14 @@
  * Saved views in Chromium (on Postgres and on the embedded PGlite): the contacts list filtered by employer and sorted by name is saved
  * as a shared view; after clearing the filters, applying the view brings back the filters,
  * the sort and the export's columns, in the list and in its address. Runs axe-core on the
- * list with the Views menu open.
+ * list with the Views menu open. A view is renamed in place (Escape cancels, the server's
+ * validation shows), marked modified when the filters move away from it and updated with
+ * them, shared and made private again as a second member sees it; all of it survives a reload.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SignedInUser, TestApp, TestDriver } from "../../server/test/support/app";
+import { joinWorkspace } from "../../server/test/support/members";
 import { expectAccessible, launchBrowser, openPage, signIn, startServer } from "./support/harness";
 
 const drivers: TestDriver[] = ["postgres", "pglite"];
@@ -15,12 +18,14 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
   let app: TestApp;
   let browser: Browser;
   let owner: SignedInUser;
+  let member: SignedInUser;
   let workspaceId: string;
 
   beforeAll(async () => {
     [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-    owner = await app.signUp("Vi Views");
+    [owner, member] = await Promise.all([app.signUp("Vi Views"), app.signUp("Mo Member")]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Views Co" })).id;
+    await joinWorkspace(owner, workspaceId, member, "member");
     await owner.client.contacts.bulkCreate.mutate({
       workspaceId,
       contacts: [
@@ -86,6 +91,135 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
       await page.getByText("Zoe Acme").first().waitFor();
       expect(record.errors).toEqual([]);
       await context.close();
+    });
+
+    it("renames a view in place, marks it modified when the filters change and updates it; both survive a reload", async () => {
+      await owner.client.views.create.mutate({
+        workspaceId,
+        name: "Globex only",
+        shared: false,
+        filters: { company: "Globex" },
+        sort: "name",
+        columns: ["name", "email", "company"],
+      });
+      const { context, page, record } = await openPage(browser, app.url);
+      await page.goto("/");
+      await signIn(page, owner.email, owner.password);
+      await page.goto(`/w/${workspaceId}/contacts`);
+      await page.getByText("Zoe Acme").first().waitFor();
+      await page.getByText("Views", { exact: true }).click();
+      const list = page.getByRole("list", { name: "Saved views" });
+
+      // Empty and too long: the server's own message, the edit stays open; Escape cancels it.
+      await list.getByRole("button", { name: "Rename the view Globex only" }).click();
+      const nameField = list.getByLabel("New name for the view Globex only");
+      await nameField.fill("   ");
+      await nameField.press("Enter");
+      await list
+        .getByRole("alert")
+        .getByText(/must not be empty/)
+        .waitFor();
+      await nameField.fill("x".repeat(101));
+      await nameField.press("Enter");
+      await list
+        .getByRole("alert")
+        .getByText(/at most 100 characters/)
+        .waitFor();
+      await nameField.press("Escape");
+      await nameField.waitFor({ state: "detached" });
+      await list.getByRole("button", { name: "Globex only", exact: true }).waitFor();
+
+      await list.getByRole("button", { name: "Rename the view Globex only" }).click();
+      await nameField.fill("Globex team");
+      await nameField.press("Enter");
+      await page.getByText("Renamed the view to “Globex team”.").waitFor();
+      await list.getByRole("button", { name: "Globex team", exact: true }).waitFor();
+      // Focus is back on the Rename button the edit replaced.
+      await page.waitForFunction(
+        () => document.activeElement?.getAttribute("aria-label") === "Rename the view Globex team",
+      );
+
+      await page.reload();
+      await page.getByText("Views", { exact: true }).click();
+      await list.getByRole("button", { name: "Globex team", exact: true }).click();
+      await page.getByText("Zoe Acme").first().waitFor({ state: "detached" });
+      await expect(page.getByLabel("Employer").inputValue()).resolves.toBe("Globex");
+      await expect(list.getByText("● modified").count()).resolves.toBe(0);
+      expect(await list.getByRole("button", { name: "Update view with current filters" }).count()).toBe(0);
+
+      // Moving the filters away marks the view; updating it takes the list's filters and sort.
+      await page.getByLabel("Employer").fill("Acme");
+      await page.getByLabel("Sort by").selectOption("name_desc");
+      await list.getByText("● modified").waitFor();
+      await page.getByText("· Globex team (modified)").waitFor();
+      await expectAccessible(page, "a modified view in the Views menu");
+      await list.getByRole("button", { name: "Update view with current filters" }).click();
+      await page.getByText("Updated the view “Globex team” with the current filters.").waitFor();
+      await list.getByText("● modified").waitFor({ state: "detached" });
+      const updated = (await owner.client.views.list.query({ workspaceId })).find((v) => v.name === "Globex team");
+      expect(updated).toMatchObject({
+        filters: { company: "Acme" },
+        sort: "name_desc",
+        columns: ["name", "email", "company"],
+      });
+
+      await page.goto(`/w/${workspaceId}/contacts`);
+      await page.getByText("Gina Globex").first().waitFor();
+      await page.getByText("Views", { exact: true }).click();
+      await list.getByRole("button", { name: "Globex team", exact: true }).click();
+      await page.waitForURL(/company=Acme/);
+      expect(new URL(page.url()).searchParams.get("sort")).toBe("name_desc");
+      await expect(page.getByLabel("Employer").inputValue()).resolves.toBe("Acme");
+      await page.getByText("Gina Globex").waitFor({ state: "detached" });
+      expect(record.errors).toEqual([]);
+      await context.close();
+    });
+
+    it("the owner shares a view and makes it private again; another member sees it and may not change it", async () => {
+      await owner.client.views.create.mutate({
+        workspaceId,
+        name: "Owner's pick",
+        shared: false,
+        filters: { search: "abe" },
+        sort: "name",
+        columns: ["name"],
+      });
+      const ownerPage = await openPage(browser, app.url);
+      await ownerPage.page.goto("/");
+      await signIn(ownerPage.page, owner.email, owner.password);
+      await ownerPage.page.goto(`/w/${workspaceId}/contacts`);
+      await ownerPage.page.getByText("Views", { exact: true }).click();
+      const ownerList = ownerPage.page.getByRole("list", { name: "Saved views" });
+      await ownerList.getByRole("button", { name: "Share the view Owner's pick with the workspace" }).click();
+      await ownerPage.page.getByText("Shared the view “Owner's pick” with the workspace.").waitFor();
+      await ownerList.getByRole("button", { name: "Unshare the view Owner's pick" }).waitFor();
+
+      const memberPage = await openPage(browser, app.url);
+      await memberPage.page.goto("/");
+      await signIn(memberPage.page, member.email, member.password);
+      await memberPage.page.goto(`/w/${workspaceId}/contacts`);
+      await memberPage.page.getByText("Views", { exact: true }).click();
+      const memberList = memberPage.page.getByRole("list", { name: "Saved views" });
+      await memberList.getByRole("button", { name: "Owner's pick", exact: true }).waitFor();
+      // Only the owner may change a view: the member gets no controls for it.
+      for (const control of ["Rename the view", "Unshare the view", "Share the view", "Delete the view"])
+        await expect(
+          memberList.getByRole("button", { name: new RegExp(`^${control} Owner's pick`) }).count(),
+        ).resolves.toBe(0);
+
+      await ownerList.getByRole("button", { name: "Unshare the view Owner's pick" }).click();
+      await ownerPage.page.getByText("The view “Owner's pick” is now private.").waitFor();
+      await ownerPage.page.reload();
+      await ownerPage.page.getByText("Views", { exact: true }).click();
+      await ownerList.getByRole("button", { name: "Share the view Owner's pick with the workspace" }).waitFor();
+      await memberPage.page.reload();
+      await memberPage.page.getByText("Views", { exact: true }).click();
+      await memberList.getByRole("button", { name: "Acme people", exact: true }).waitFor();
+      await expect(memberList.getByRole("button", { name: "Owner's pick", exact: true }).count()).resolves.toBe(0);
+      expect(ownerPage.record.errors).toEqual([]);
+      expect(memberPage.record.errors).toEqual([]);
+      await ownerPage.context.close();
+      await memberPage.context.close();
     });
   });
 });

@@ -279,7 +279,9 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
       </form>
       <SavedViewsMenu
         workspaceId={workspaceId}
-        current={applied}
+        // What the fields show, not the debounced filters: a view just applied is not
+        // "modified" while its text filters wait out the debounce.
+        current={filters}
         onApply={setFilters}
         canSave={!holdsTagSeparator(filters.tag)}
       />

@@ -1,8 +1,8 @@
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { showToast } from "../../components/toast";
 import type { ContactListColumn } from "../../schemas";
-import { trpc } from "../../trpc";
+import { trpc, type RouterOutputs } from "../../trpc";
 import { EMPTY_FILTERS, SORTS, SOURCES, type ContactSort, type ListFilters } from "./listParams";
 
 /** A saved view as the list applies it: the view's filters over empty ones. */
@@ -32,10 +32,24 @@ function viewFilters(filters: ListFilters) {
   };
 }
 
+type SavedView = RouterOutputs["views"]["list"][number];
+
+/** Whether the list shows exactly what the view saved (filters as the view would store them). */
+function showsView(current: ListFilters, view: SavedView): boolean {
+  const saved = filtersOfView(view);
+  return (
+    JSON.stringify(viewFilters(current)) === JSON.stringify(viewFilters(saved)) &&
+    current.sort === saved.sort &&
+    current.columns.join(",") === saved.columns.join(",")
+  );
+}
+
 /**
  * "Views" on the contacts list: apply a saved view (its filters, sort and columns become the
  * list's, and so its address), save the current one under a name (private, or shared with the
- * workspace), delete one's own.
+ * workspace). The view last applied or saved is the list's current one: when the filters move
+ * away from it, it is marked modified and its owner may update it with them. Only the member
+ * who saved a view renames, updates, shares or deletes it (the server refuses anyone else).
  */
 export function SavedViewsMenu({
   workspaceId,
@@ -52,13 +66,41 @@ export function SavedViewsMenu({
   const id = useId();
   const utils = trpc.useUtils();
   const views = trpc.views.list.useQuery({ workspaceId });
+  const [activeId, setActiveId] = useState<string | null>(null);
+  // The server's answer replaces the row at once (the list needs no refetch to show it); the
+  // refetch then puts a renamed view in the server's order.
+  const replaced = (view: SavedView) => {
+    utils.views.list.setData({ workspaceId }, (rows) => rows?.map((row) => (row.id === view.id ? view : row)));
+    void utils.views.list.invalidate({ workspaceId });
+  };
   const create = trpc.views.create.useMutation({
     onSuccess: (view) => {
       void utils.views.list.invalidate({ workspaceId });
+      setActiveId(view.id);
       setSaving(false);
       setName("");
       setShared(false);
       showToast({ message: `Saved the view “${view.name}”.` });
+    },
+  });
+  const rename = trpc.views.update.useMutation({
+    onSuccess: (view) => {
+      replaced(view);
+      stopRenaming(view.id);
+      showToast({ message: `Renamed the view to “${view.name}”.` });
+    },
+  });
+  const change = trpc.views.update.useMutation({
+    onSuccess: (view, { patch }) => {
+      replaced(view);
+      showToast({
+        message:
+          patch.shared === undefined
+            ? `Updated the view “${view.name}” with the current filters.`
+            : view.shared
+              ? `Shared the view “${view.name}” with the workspace.`
+              : `The view “${view.name}” is now private.`,
+      });
     },
   });
   const remove = trpc.views.delete.useMutation({
@@ -67,10 +109,38 @@ export function SavedViewsMenu({
   const [saving, setSaving] = useState(false);
   const [name, setName] = useState("");
   const [shared, setShared] = useState(false);
+  const [renamingId, setRenamingId] = useState<string | null>(null);
+  const [draft, setDraft] = useState("");
+  const renameInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (renamingId) renameInput.current?.select();
+  }, [renamingId]);
+  const startRenaming = (view: SavedView) => {
+    rename.reset();
+    setDraft(view.name);
+    setRenamingId(view.id);
+  };
+  // Focus goes back to the Rename button the edit replaced.
+  const stopRenaming = (viewId: string) => {
+    setRenamingId(null);
+    requestAnimationFrame(() => document.getElementById(`${id}-rename-${viewId}`)?.focus());
+  };
+
+  const active = views.data?.find((view) => view.id === activeId);
+  const modified = active !== undefined && !showsView(current, active);
 
   return (
     <details className="cl-views">
-      <summary>Views</summary>
+      <summary>
+        <span>Views</span>
+        {active ? (
+          <span className="muted small">
+            {" "}
+            · {active.name}
+            {modified ? " (modified)" : ""}
+          </span>
+        ) : null}
+      </summary>
       <div className="cl-views-body">
         {views.isLoading ? (
           <p className="muted small">Loading views…</p>
@@ -78,21 +148,111 @@ export function SavedViewsMenu({
           <ul className="cl-views-list" aria-label="Saved views">
             {views.data.map((view) => (
               <li key={view.id}>
-                <button type="button" className="link-button" onClick={() => onApply(filtersOfView(view))}>
-                  {view.name}
-                </button>
-                {view.shared ? <span className="muted small"> · shared</span> : null}
-                {view.mine ? (
-                  <button
-                    type="button"
-                    className="link-button"
-                    aria-label={`Delete the view ${view.name}`}
-                    disabled={remove.isPending}
-                    onClick={() => remove.mutate({ workspaceId, viewId: view.id })}
+                {renamingId === view.id ? (
+                  <form
+                    className="cl-views-rename"
+                    onSubmit={(event) => {
+                      event.preventDefault();
+                      // The server trims and checks the name; its message is shown below.
+                      rename.mutate({ workspaceId, viewId: view.id, patch: { name: draft } });
+                    }}
                   >
-                    Delete
-                  </button>
-                ) : null}
+                    <input
+                      ref={renameInput}
+                      aria-label={`New name for the view ${view.name}`}
+                      value={draft}
+                      onChange={(event) => setDraft(event.target.value)}
+                      onKeyDown={(event) => {
+                        if (event.key === "Escape") {
+                          // Only the edit is cancelled, not whatever else listens for Escape.
+                          event.preventDefault();
+                          event.stopPropagation();
+                          stopRenaming(view.id);
+                        }
+                      }}
+                    />
+                    <button type="submit" className="link-button" disabled={rename.isPending}>
+                      Save
+                    </button>
+                    <button type="button" className="link-button" onClick={() => stopRenaming(view.id)}>
+                      Cancel
+                    </button>
+                    {rename.error ? <ErrorMessage error={rename.error} title="Could not rename the view" /> : null}
+                  </form>
+                ) : (
+                  <>
+                    <button
+                      type="button"
+                      className="link-button"
+                      aria-current={view.id === activeId ? "true" : undefined}
+                      onClick={() => {
+                        setActiveId(view.id);
+                        onApply(filtersOfView(view));
+                      }}
+                    >
+                      {view.name}
+                    </button>
+                    {view.shared ? <span className="muted small"> · shared</span> : null}
+                    {view.id === activeId && modified ? (
+                      <span className="cl-views-modified small" title="The list's filters differ from this view's">
+                        <span aria-hidden="true">● </span>modified
+                      </span>
+                    ) : null}
+                    {view.mine ? (
+                      <>
+                        {view.id === activeId && modified ? (
+                          <button
+                            type="button"
+                            className="link-button"
+                            disabled={change.isPending || !canSave}
+                            onClick={() =>
+                              change.mutate({
+                                workspaceId,
+                                viewId: view.id,
+                                patch: { filters: viewFilters(current), sort: current.sort, columns: current.columns },
+                              })
+                            }
+                          >
+                            Update view with current filters
+                          </button>
+                        ) : null}
+                        <button
+                          id={`${id}-rename-${view.id}`}
+                          type="button"
+                          className="link-button"
+                          aria-label={`Rename the view ${view.name}`}
+                          onClick={() => startRenaming(view)}
+                        >
+                          Rename
+                        </button>
+                        <button
+                          type="button"
+                          className="link-button"
+                          aria-label={
+                            view.shared
+                              ? `Unshare the view ${view.name}`
+                              : `Share the view ${view.name} with the workspace`
+                          }
+                          disabled={change.isPending}
+                          onClick={() =>
+                            change.mutate({ workspaceId, viewId: view.id, patch: { shared: !view.shared } })
+                          }
+                        >
+                          {view.shared ? "Unshare" : "Share"}
+                        </button>
+                        <button
+                          type="button"
+                          className="link-button"
+                          aria-label={`Delete the view ${view.name}`}
+                          disabled={remove.isPending}
+                          onClick={() => remove.mutate({ workspaceId, viewId: view.id })}
+                        >
+                          Delete
+                        </button>
+                      </>
+                    ) : null}
+                  </>
+                )}
               </li>
             ))}
           </ul>
@@ -100,6 +260,7 @@ export function SavedViewsMenu({
           <p className="muted small">No saved views yet.</p>
         )}
         {views.error ? <ErrorMessage error={views.error} /> : null}
+        {change.error ? <ErrorMessage error={change.error} title="Could not change the view" /> : null}
         {remove.error ? <ErrorMessage error={remove.error} /> : null}
         {saving ? (
           <form
