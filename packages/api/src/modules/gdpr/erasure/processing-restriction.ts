@@ -54,6 +54,16 @@ async function setRestriction(
   const result = await ctx.deps.transaction(async (tx) => {
     let changed: boolean;
     if (on) {
+      // An edit locks the contact's row, then checks the restriction in its UPDATE. Taking
+      // that lock here too orders the two: an edit either commits before the restriction
+      // or, waiting for this lock, reads it in its UPDATE and is refused.
+      if (subject.kind === "contact") {
+        await tx
+          .select({ id: contacts.id })
+          .from(contacts)
+          .where(eq(contacts.id, subject.contactId))
+          .for("no key update");
+      }
       const rows = await tx
         .insert(gdprRestrictions)
         .values({ subjectKind: subject.kind, subjectId, workspaceId, restrictedBy: actor.actorId, createdAt: now })
