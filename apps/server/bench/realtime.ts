@@ -342,7 +342,7 @@ class Tally {
       const id = this.events[event]!;
       const committed = committedAt.get(id);
       if (committed === undefined) continue;
-      firstReceipt.push(earliest[event]! - committed);
+      if (earliest[event]! !== Number.POSITIVE_INFINITY) firstReceipt.push(earliest[event]! - committed);
       const answered = this.answeredAt.get(id);
       if (answered !== undefined) commitToAnswer.push(answered - committed);
     }

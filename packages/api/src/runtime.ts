@@ -141,10 +141,15 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
    */
   const committed = (commit: CommitNotice = UNKNOWN_COMMIT) => {
     // Published first: the other instances start on it while this one hands the events to
-    // its own streams, rather than after.
-    redis?.command.publish(commitsChannel, encodeCommitMessage(commit, instanceId)).catch((error: unknown) => {
-      log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
-    });
+    // its own streams, rather than after. Nothing here may keep this instance's own hand-out
+    // from running, not even an event that cannot be encoded.
+    try {
+      redis?.command.publish(commitsChannel, encodeCommitMessage(commit, instanceId)).catch((error: unknown) => {
+        log.debug({ err: error }, "commit wake-up not published; other instances hear of it from the event");
+      });
+    } catch (error) {
+      log.error({ err: error }, "commit wake-up not encoded; other instances hear of it from the event");
+    }
     dispatcher.wake(commit);
     notifyCommitListeners(commit);
   };

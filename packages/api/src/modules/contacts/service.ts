@@ -508,19 +508,24 @@ export class ContactService {
     // Most orders are one index walk, so one statement; an order whose rows are two runs of
     // its index (see listOrder) reads the second run only when the first ends on this page.
     const rows: ContactListRow[] = [];
+    const ids = new Set<string>();
     for (const range of order.ranges(cursor)) {
-      rows.push(
-        ...(await queryRowsPrepared<ContactListRow>(
-          this.deps.db,
-          sql`SELECT id, workspace_id, email, name, company, title, phone, tags, source, created_by,
+      const run = await queryRowsPrepared<ContactListRow>(
+        this.deps.db,
+        sql`SELECT id, workspace_id, email, name, company, title, phone, tags, source, created_by,
                      ${isoInstantText(contacts.createdAt)} AS created_at_iso, ${isoInstantText(contacts.updatedAt)} AS updated_at_iso,
                      ${isoInstantText(contacts.deletedAt)} AS deleted_at_iso, ${order.key} AS sort_key
               FROM contacts
               WHERE ${and(...conditions, range)}
               ORDER BY ${sql.join(order.orderBy, sql`, `)}
               LIMIT ${sql.raw(String(fetchLimit))}`,
-        )),
       );
+      // Each run is its own statement: a contact whose value became empty between them is in both.
+      for (const row of run) {
+        if (ids.has(row.id)) continue;
+        ids.add(row.id);
+        rows.push(row);
+      }
       if (rows.length > input.limit) break;
     }
     const page = rows.slice(0, input.limit);
