@@ -30,6 +30,7 @@ import {
   interactionValueSql,
   recencySql,
 } from "../../platform/analytics-sql";
+import { contactRestricted } from "../../platform/privacy/restriction";
 import { contactInteractionLinks } from "../interactions/public";
 
 const interactionValue = (settings: AnalyticsSettings) => interactionValueSql(settings.valuesCents);
@@ -128,7 +129,7 @@ export function snapshotQuery(workspaceId: string, asOfMs: number, settings: Ana
       LEFT JOIN agg a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
         -- GDPR: restricted contacts (Art. 18) are left out of analytics.
-        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
+        AND NOT ${contactRestricted(sql`c.id`)}
     )
     SELECT totals.current, totals.previous, ${sql.join(tops, sql`, `)}
     FROM (
@@ -229,7 +230,7 @@ export function exportQuery(
       ) a ON a.contact_id = c.id
       WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL
         -- GDPR: restricted contacts (Art. 18) are left out of analytics.
-        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = c.id)
+        AND NOT ${contactRestricted(sql`c.id`)}
     ) s
     JOIN contacts c ON c.id = s.id
     ORDER BY ${orderBy(sortBy, "s")}`;
@@ -277,7 +278,7 @@ export function timeseriesQuery(
       FROM interactions i
       WHERE i.workspace_id = ${workspaceId} AND i.occurred_at >= ${atInstant(fromMs)} AND i.occurred_at < ${atInstant(toMs)}
         AND NOT EXISTS (SELECT 1 FROM contacts d WHERE d.id = i.contact_id AND d.workspace_id = ${workspaceId} AND d.deleted_at IS NOT NULL)
-        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions gr WHERE gr.subject_kind = 'contact' AND gr.subject_id = i.contact_id)
+        AND NOT ${contactRestricted(sql`i.contact_id`)}
       GROUP BY 1, 2
     )
     SELECT ${epochMs(sql`b.starts_at`)} AS starts_ms, c.type, coalesce(c.n, 0)::int AS n

@@ -22,7 +22,7 @@ import type { Actor } from "../../platform/actor";
 import { recordAudit } from "../../platform/audit";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
-import { CONTACT_RESTRICTED_MESSAGE } from "../../platform/privacy/restriction";
+import { CONTACT_RESTRICTED_MESSAGE, contactRestricted } from "../../platform/privacy/restriction";
 
 export const SCAN_JOB = "duplicates.scan";
 export const PURGE_MERGES_JOB = "duplicates.purge-merges";
@@ -122,11 +122,6 @@ const CONTACT_VIEW = sql`c.id, c.name, c.email, c.company, c.title, c.phone, c.t
   (SELECT count(*) FROM (SELECT p.interaction_id FROM interaction_participants p WHERE p.contact_id = c.id
                          UNION SELECT i.id FROM interactions i WHERE i.contact_id = c.id) t) AS interaction_count`;
 
-const NOT_RESTRICTED = (column: string) =>
-  sql.raw(
-    `NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${column})`,
-  );
-
 export class DuplicatesService {
   private contactColumns: Promise<string[]> | null = null;
 
@@ -170,7 +165,7 @@ export class DuplicatesService {
       const page = await queryRows<DedupContact>(
         this.deps.db,
         sql`SELECT id, name, email, phone, company FROM contacts c
-            WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL AND id > ${after}::uuid AND ${NOT_RESTRICTED("c.id")}
+            WHERE workspace_id = ${workspaceId} AND deleted_at IS NULL AND id > ${after}::uuid AND NOT ${contactRestricted(sql`c.id`)}
             ORDER BY id LIMIT ${READ_PAGE}`,
       );
       contacts.push(...page);
@@ -236,7 +231,7 @@ export class DuplicatesService {
           JOIN contacts ca ON ca.id = d.contact_a_id AND ca.deleted_at IS NULL
           JOIN contacts cb ON cb.id = d.contact_b_id AND cb.deleted_at IS NULL
           WHERE d.workspace_id = ${workspaceId} ${after}
-            AND ${NOT_RESTRICTED("d.contact_a_id")} AND ${NOT_RESTRICTED("d.contact_b_id")}
+            AND NOT ${contactRestricted(sql`d.contact_a_id`)} AND NOT ${contactRestricted(sql`d.contact_b_id`)}
             AND NOT EXISTS (SELECT 1 FROM duplicate_dismissals x WHERE x.workspace_id = d.workspace_id
                               AND x.contact_a_id = d.contact_a_id AND x.contact_b_id = d.contact_b_id)
           ORDER BY d.score DESC, d.contact_a_id, d.contact_b_id
@@ -311,7 +306,7 @@ export class DuplicatesService {
     const rows = await queryRows<DedupContact>(
       this.deps.db,
       sql`SELECT c.id, c.name, c.email, c.phone, c.company FROM contacts c
-          WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL AND ${NOT_RESTRICTED("c.id")}
+          WHERE c.workspace_id = ${workspaceId} AND c.deleted_at IS NULL AND NOT ${contactRestricted(sql`c.id`)}
             AND (${sql.join(conditions, sql` OR `)})
           LIMIT 500`,
     );
@@ -682,7 +677,7 @@ export class DuplicatesService {
                  c.name AS survivor_name, m.merged_contact->>'name' AS merged_name
           FROM contact_merges m JOIN contacts c ON c.id = m.survivor_id
           WHERE m.workspace_id = ${workspaceId} AND m.undo_until > ${this.deps.clock.now().toISOString()}::timestamptz
-            AND ${NOT_RESTRICTED("m.survivor_id")}
+            AND NOT ${contactRestricted(sql`m.survivor_id`)}
           ORDER BY m.merged_at DESC, m.id LIMIT ${limit}`,
     );
     return rows.map((row) => ({

@@ -26,6 +26,7 @@ import type { JobContext } from "../../infra/queue";
 import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
+import { contactRestricted } from "../../platform/privacy/restriction";
 import { suppressedAddresses } from "../../platform/privacy/suppression";
 import type { ProgressReporter } from "../../platform/progress";
 import { createLocalStorage, type ExportStorage } from "../../platform/storage";
@@ -472,7 +473,7 @@ export class ImportService {
         const rows = await queryRows<ExistingContact>(
           tx,
           sql`SELECT c.id, lower(c.email) AS email, c.name, c.company, c.title, c.phone, c.tags,
-                     EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = c.id) AS restricted
+                     ${contactRestricted(sql`c.id`)} AS restricted
               FROM contacts c
               WHERE c.workspace_id = ${workspaceId}::uuid AND c.deleted_at IS NULL AND c.email IS NOT NULL
                 AND lower(c.email) = ANY (ARRAY(SELECT jsonb_array_elements_text(${JSON.stringify(candidates)}::jsonb)))
@@ -856,7 +857,7 @@ async function possibleDuplicates(
             LIMIT ${CANDIDATES_PER_RULE}) c
           WHERE i.mailbox IS NOT NULL
         ) d
-        WHERE NOT EXISTS (SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = d.id)
+        WHERE NOT ${contactRestricted(sql`d.id`)}
         GROUP BY d.id, d.name, d.email, d.phone, d.company`,
   );
   if (candidates.length === 0) return found;

@@ -26,6 +26,7 @@ import {
 } from "@rapport/core";
 import { sql, type SQL } from "drizzle-orm";
 import { atInstant, daysBefore, epochMs, healthTwiceSql, interactionValueSql } from "../../platform/analytics-sql";
+import { contactRestricted } from "../../platform/privacy/restriction";
 import { contactInteractionTimes } from "../interactions/public";
 
 /**
@@ -101,7 +102,7 @@ export function reconnectQuery({ workspaceId, asOfMs, values, coldFactor, limit 
         AND (r.snoozed_until IS NULL OR r.snoozed_until <= ${atInstant(t0)})
         AND (a.last_at IS NOT NULL OR r.done_at IS NOT NULL)
         -- GDPR: restricted contacts are not processed (Art. 18); erased ones are anonymous rows (Art. 17).
-        AND NOT EXISTS (SELECT 1 FROM gdpr_restrictions x WHERE x.subject_kind = 'contact' AND x.subject_id = c.id)
+        AND NOT ${contactRestricted(sql`c.id`)}
         AND NOT EXISTS (SELECT 1 FROM gdpr_operations o WHERE o.subject_kind = 'contact' AND o.subject_id = c.id
                           AND o.type = 'contact_erasure' AND o.status = 'completed')
     ), k AS (

@@ -20,6 +20,7 @@ import { queryRows, queryRowsPrepared } from "@rapport/db";
 import { sql, type SQL } from "drizzle-orm";
 import type { ServiceDeps } from "../../platform/deps";
 import { contactNotErased } from "../../platform/privacy/operations";
+import { contactRestricted } from "../../platform/privacy/restriction";
 import type { SearchQueryInput, SearchSuggestInput, SearchType } from "./schemas";
 import { deleteUnusedTerms } from "./terms";
 
@@ -423,13 +424,10 @@ async function rowsAskingTypo<R extends object>(
   return rows.filter((row) => row.listed === true);
 }
 
-const restricted = (contactId: SQL) => sql`EXISTS (
-  SELECT 1 FROM gdpr_restrictions r WHERE r.subject_kind = 'contact' AND r.subject_id = ${contactId})`;
-
 /** Stored by the database (generated columns, migration 0014). */
 const contactText = sql`c.search_text`;
 const contactDoc = sql`c.search_doc`;
-const contactColumns = sql`c.id, c.name, c.email, c.company, c.title, c.phone, c.tags, ${restricted(sql`c.id`)} AS restricted`;
+const contactColumns = sql`c.id, c.name, c.email, c.company, c.title, c.phone, c.tags, ${contactRestricted(sql`c.id`)} AS restricted`;
 
 const interactionColumns = sql`i.id, i.contact_id, c.name AS contact_name, i.type, i.occurred_at, i.subject, i.summary`;
 
@@ -756,7 +754,7 @@ export class SearchService {
                  ORDER BY u.occurred_at DESC, u.id DESC OFFSET 0) n
            JOIN contacts c ON c.id = n.contact_id
            JOIN interactions i ON i.id = n.id
-           WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`n.contact_id`)}
+           WHERE c.deleted_at IS NULL AND NOT ${contactRestricted(sql`n.contact_id`)}
            ORDER BY n.occurred_at DESC, n.id DESC
            LIMIT ${page})`;
     const rows = await queryRowsPrepared<InteractionRow & { hits: number[]; pass: number | null }>(
@@ -911,7 +909,7 @@ export class SearchService {
             FROM (SELECT id FROM ${read} f ORDER BY occurred_at DESC, id DESC LIMIT ${sql.raw(String(lookupKeeps(take)))}) newest
             JOIN interactions i ON i.id = newest.id
             JOIN contacts c ON c.id = i.contact_id
-            WHERE c.deleted_at IS NULL AND NOT ${restricted(sql`i.contact_id`)}
+            WHERE c.deleted_at IS NULL AND NOT ${contactRestricted(sql`i.contact_id`)}
             ORDER BY i.occurred_at DESC, i.id DESC
             LIMIT ${page}`;
     if (!counted) return sql`WITH found AS MATERIALIZED (${found}) ${newest}`;
