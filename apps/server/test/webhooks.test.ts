@@ -522,8 +522,12 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await hook.waitFor(2);
     await owner.client.gdpr.restrictContact.mutate({ workspaceId, contactId: restricted.id });
     const types = () => hook.received.map((r) => JSON.parse(r.body) as { type: string; data: { id?: string } });
-    // A change to the restricted contact commits, but is not sent; the next change, to someone else, is.
-    await owner.client.contacts.update.mutate({ workspaceId, contactId: restricted.id, patch: { title: "Secret" } });
+    // Editing the restricted contact is refused; deleting it (still allowed) commits, but is not
+    // sent; the next change, to someone else, is.
+    await expect(
+      owner.client.contacts.update.mutate({ workspaceId, contactId: restricted.id, patch: { title: "Secret" } }),
+    ).rejects.toMatchObject({ data: { code: "FORBIDDEN" } });
+    await owner.client.contacts.delete.mutate({ workspaceId, contactIds: [restricted.id] });
     await owner.client.contacts.update.mutate({ workspaceId, contactId: erased.id, patch: { title: "Visible" } });
     await untilAccepted(
       "the contact.updated delivery",
