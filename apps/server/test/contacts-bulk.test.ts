@@ -72,6 +72,41 @@ describe.each(drivers)("bulk operations by filter on %s", (driver) => {
     expect(Number(events[0]!.n)).toBe(ACME);
   });
 
+  it("a job leaves restricted contacts (GDPR Art. 18) untagged and its finished snapshot reports them", async () => {
+    const [first, second] = await app.query<{ id: string }>`
+      SELECT id FROM contacts WHERE workspace_id = ${workspaceId} AND company = 'Acme' ORDER BY id LIMIT 2`;
+    const restrictedIds = [first!.id, second!.id];
+    for (const contactId of restrictedIds) await owner.client.gdpr.restrictContact.mutate({ workspaceId, contactId });
+    try {
+      const started = await owner.client.contacts.bulk.mutate({
+        workspaceId,
+        filter: { company: "Acme" },
+        action: "tag",
+        tag: "art18-job",
+      });
+      expect(started).toMatchObject({ matched: ACME, result: null });
+      const progress = await finished(started.jobId!);
+      expect(progress).toMatchObject({ state: "completed", done: ACME });
+      expect(progress.summary).toEqual({ changed: ACME - 2, skipped: 0, restricted: 2, restrictedIds });
+      expect(await count({ tag: "art18-job" })).toBe(ACME - 2);
+      const kept = await app.query<{ tags: string[] }>`
+        SELECT tags FROM contacts WHERE id IN (${restrictedIds[0]!}, ${restrictedIds[1]!})`;
+      expect(kept.map((row) => row.tags)).toEqual([["fair-2026"], ["fair-2026"]]);
+    } finally {
+      // The tests after this one see the workspace as before: nothing restricted, no such tag.
+      for (const contactId of restrictedIds)
+        await owner.client.gdpr.unrestrictContact.mutate({ workspaceId, contactId });
+      const undo = await owner.client.contacts.bulk.mutate({
+        workspaceId,
+        filter: { tag: "art18-job" },
+        action: "untag",
+        tag: "art18-job",
+      });
+      if (undo.jobId) await finished(undo.jobId);
+      expect(await count({ tag: "art18-job" })).toBe(0);
+    }
+  });
+
   it("exports the filtered list with the chosen columns as CSV and XLSX, streamed past one page", async () => {
     const url = (query: string) => `${app.url}/api/contacts/export?workspaceId=${workspaceId}&${query}`;
     const auth = { authorization: `Bearer ${owner.accessToken}` };

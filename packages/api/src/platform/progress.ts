@@ -1,5 +1,6 @@
 import type { WorkspaceRole } from "@rapport/core";
 import type { Redis } from "ioredis";
+import { z } from "zod";
 import type { Clock } from "../clock";
 import type { Logger } from "../logger";
 
@@ -15,6 +16,26 @@ import type { Logger } from "../logger";
  */
 
 type ProgressState = "queued" | "running" | "completed" | "failed";
+
+/** At most this many ids in a summary: the snapshot is stored, published and sent whole. */
+export const SUMMARY_IDS_LIMIT = 1_000;
+
+/**
+ * What a completed job tells beyond its count (a bulk operation: `done` counts what it walked,
+ * not what it changed). Checked when the job completes and when a snapshot is read back from
+ * Redis, so a reader gets this shape or none.
+ */
+const jobSummarySchema = z.strictObject({
+  /** How many it changed. */
+  changed: z.number().int().nonnegative(),
+  /** How many it refused for another reason (e.g. a restore whose email is taken). */
+  skipped: z.number().int().nonnegative(),
+  /** How many it left out because their processing is restricted (GDPR Art. 18). */
+  restricted: z.number().int().nonnegative(),
+  /** The first SUMMARY_IDS_LIMIT of them (in id order); `restricted` is their total. */
+  restrictedIds: z.array(z.uuid()).max(SUMMARY_IDS_LIMIT),
+});
+export type JobSummary = z.infer<typeof jobSummarySchema>;
 
 /** Who may read a job's progress: its user, or a workspace's members from `minRole` up. */
 export type ProgressScope = { userId: string } | { workspaceId: string; minRole: WorkspaceRole };
@@ -39,6 +60,8 @@ export interface JobProgress {
   updatedAt: Date;
   /** Increases with every change: a reader keeps the highest it has seen. */
   seq: number;
+  /** Set by jobs that report one, once completed (see jobSummarySchema). */
+  summary?: JobSummary;
 }
 
 interface StoredProgress {
@@ -120,12 +143,16 @@ function revive(raw: string): StoredProgress {
   const stored = JSON.parse(raw) as StoredProgress & {
     progress: JobProgress & { startedAt: string; updatedAt: string };
   };
+  const { summary, ...progress } = stored.progress;
+  const checked = summary === undefined ? undefined : jobSummarySchema.safeParse(summary);
   return {
     scope: stored.scope,
     progress: {
-      ...stored.progress,
-      startedAt: new Date(stored.progress.startedAt),
-      updatedAt: new Date(stored.progress.updatedAt),
+      ...progress,
+      // A summary not of this shape (another version's) is left out rather than handed on.
+      ...(checked?.success ? { summary: checked.data } : {}),
+      startedAt: new Date(progress.startedAt),
+      updatedAt: new Date(progress.updatedAt),
     },
   };
 }
@@ -167,10 +194,16 @@ export class ProgressReporter {
     }
   }
 
-  /** The job finished: 100 %, and watchers stop. */
-  complete(stage = "done"): Promise<void> {
+  /** The job finished: 100 %, and watchers stop. `summary` (checked here: throws if malformed) is what it reports. */
+  complete(stage = "done", summary?: JobSummary): Promise<void> {
     const total = this.current.total ?? this.current.done;
-    this.change({ state: "completed", stage, done: total, total });
+    this.change({
+      state: "completed",
+      stage,
+      done: total,
+      total,
+      ...(summary ? { summary: jobSummarySchema.parse(summary) } : {}),
+    });
     this.write();
     return this.writes;
   }

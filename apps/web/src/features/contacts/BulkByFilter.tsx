@@ -122,7 +122,10 @@ export function useBulkJob(workspaceId: string) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: reacts to the job finishing, once
   useEffect(() => {
     if (running && isJobFinished(progress) && progress?.state === "completed") {
-      finish(running.action, progress.done, running.undo);
+      // The job's summary counts what it changed and what it left out (restricted): `done` counts
+      // every contact it walked. A snapshot without one (an older server's) falls back on `done`.
+      const summary = progress.summary;
+      finish(running.action, summary ? summary.changed : progress.done, running.undo, summary?.restricted ?? 0);
       setRunning(null);
     }
   }, [progress?.state]);

@@ -7,7 +7,7 @@ import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
 import { contactRestricted } from "../../platform/privacy/restriction";
-import type { ProgressReporter } from "../../platform/progress";
+import { SUMMARY_IDS_LIMIT, type ProgressReporter } from "../../platform/progress";
 import type { ContactService } from "./service";
 
 const CONTACT_BULK_JOB = "contacts.bulk";
@@ -34,7 +34,10 @@ export interface BulkResult {
   skipped: number;
   /** Tagging or untagging left out because processing of the contact is restricted (GDPR Art. 18). */
   restricted: number;
-  /** Their ids. */
+  /**
+   * Their ids, the first SUMMARY_IDS_LIMIT in id order (`restricted` is the total): an answer,
+   * or a job's stored snapshot, stays bounded however many are restricted.
+   */
   restrictedIds: string[];
 }
 
@@ -126,7 +129,9 @@ export class ContactBulkService {
       result.changed += batch.changed;
       result.skipped += batch.skipped;
       result.restricted += batch.restricted.length;
-      result.restrictedIds.push(...batch.restricted);
+      // Batches come in id order; within one, sorting keeps the capped list the first ids.
+      const room = SUMMARY_IDS_LIMIT - result.restrictedIds.length;
+      if (room > 0) result.restrictedIds.push(...batch.restricted.sort().slice(0, room));
       done += ids.length;
       progress?.update({ done: Math.min(done, total), total: Math.max(total, done), stage: input.action });
     }
@@ -233,7 +238,10 @@ export function contactBulkJobs(deps: ServiceDeps): JobDefinition[] {
             progress,
             job.at ? new Date(job.at) : undefined,
           );
-          await progress.complete();
+          // The summary goes with the finished snapshot: the client's toast tells what changed and
+          // what was left out (restricted), which `done` (contacts walked) cannot.
+          const { changed, skipped, restricted, restrictedIds } = result;
+          await progress.complete("done", { changed, skipped, restricted, restrictedIds });
           return result;
         } catch (error) {
           await progress.fail("The bulk operation stopped; run it again to finish it.");
