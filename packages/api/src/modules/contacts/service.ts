@@ -334,18 +334,24 @@ export class ContactService {
 
   /**
    * GDPR Art. 18: altering a restricted contact is processing, so the edit is refused (FORBIDDEN)
-   * until an admin lifts the restriction. The UPDATE itself checks it: the row is locked, so an
-   * UPDATE that finds nothing found a restriction, and none can commit between a check and the
+   * until an admin lifts the restriction. It is decided first, read with the locked row, so a
+   * restricted contact's edit is refused as such whatever else is wrong with it (a taken or erased
+   * email); the UPDATE checks it again as the backstop: the row is locked, so an UPDATE that finds
+   * nothing found a restriction committed since, and none can commit between that check and the
    * write. An edit that changes nothing writes nothing and answers the contact as it is.
    */
   async update(workspaceId: string, contactId: string, patch: ContactPatch, actor: Actor): Promise<Contact> {
+    const restrictedError = () =>
+      forbidden(CONTACT_RESTRICTED_MESSAGE, { reason: "restricted", contactIds: [contactId] });
     return this.deps.transaction(async (tx) => {
-      const [current] = await tx
-        .select(contactRow)
+      const [locked] = await tx
+        .select({ ...contactRow, restricted: sql<boolean>`${contactRestricted(contacts.id)}` })
         .from(contacts)
         .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, contactId), isNull(contacts.deletedAt)))
         .for("update");
-      if (!current) throw notFound("Contact");
+      if (!locked) throw notFound("Contact");
+      const { restricted, ...current } = locked;
+      if (restricted) throw restrictedError();
       // GDPR: an erased person's address cannot come back through an edit either.
       if (
         patch.email &&
@@ -370,7 +376,7 @@ export class ContactService {
           .where(and(eq(contacts.id, contactId), not(contactRestricted(contacts.id))))
           .returning(contactRow),
       );
-      if (!updated) throw forbidden(CONTACT_RESTRICTED_MESSAGE, { reason: "restricted", contactIds: [contactId] });
+      if (!updated) throw restrictedError();
       await appendEvents(tx, [
         { type: "contact.updated", workspaceId, actorId: actor.actorId, payload: { contactId, fields } },
       ]);
