@@ -338,7 +338,8 @@ export class ContactService {
    * restricted contact's edit is refused as such whatever else is wrong with it (a taken or erased
    * email); the UPDATE checks it again as the backstop: the row is locked, so an UPDATE that finds
    * nothing found a restriction committed since, and none can commit between that check and the
-   * write. An edit that changes nothing writes nothing and answers the contact as it is.
+   * write. An edit that changes nothing (refused too if restricted) writes nothing and answers
+   * the contact as it is.
    */
   async update(workspaceId: string, contactId: string, patch: ContactPatch, actor: Actor): Promise<Contact> {
     const restrictedError = () =>
