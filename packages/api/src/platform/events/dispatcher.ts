@@ -102,7 +102,7 @@ interface Lane {
    * `CURSOR_PERSIST_MS` has passed since, not at every poll meanwhile.
    */
   storeTriedAt: number;
-  /** When a pass last started it (Date.now()). */
+  /** When a pass or `drain()` last started it (Date.now()). */
   startedAt: number;
   /** When its last run of batches began (Date.now()). */
   ranAt: number;
@@ -473,7 +473,8 @@ export class EventDispatcher {
 
   /**
    * Delivers until every consumer has passed the newest event committed when
-   * drain was called (tests, shutdown). Returns false if that did not happen
+   * drain was called (tests, shutdown), and the batches passes queued meanwhile have run.
+   * Returns false if that did not happen
    * within the timeout, e.g. because an older transaction is still open.
    * A consumer failure is thrown.
    */
@@ -484,12 +485,17 @@ export class EventDispatcher {
       this.database.db,
       sql`SELECT e.tx_id::text AS tx_id, e.id FROM domain_events AS e ORDER BY e.tx_id DESC, e.id DESC LIMIT 1`,
     );
-    if (!target) return true;
+    if (!target) {
+      await this.settled();
+      return true;
+    }
     const names = [...this.lanes.keys()];
     const deadline = Date.now() + timeoutMs;
     while (true) {
-      // Every lane, backing off or not, after what it is already running.
+      // Every lane, backing off or not, after what it is already running. Started as a pass
+      // starts it: a consumer of some types drained now is not due a catch-up run either.
       const runs = [...this.lanes.values()].map((lane) => {
+        lane.startedAt = Date.now();
         const run = lane.tail.then(() => this.deliver(lane, true));
         lane.tail = run.catch(() => {});
         return run;
@@ -505,10 +511,23 @@ export class EventDispatcher {
             )})
               AND (last_tx_id, last_event_id) < (${target.tx_id}::xid8, ${Number(target.id)}::bigint)`,
       );
-      if (Number(behind?.n ?? 0) === 0) return true;
+      if (Number(behind?.n ?? 0) === 0) {
+        await this.settled();
+        return true;
+      }
       if (Date.now() > deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /**
+   * Waits for the pass running now and the batches queued so far: none of them is left to
+   * run after `drain()` and hand out what commits next (to a consumer of some types that no
+   * commit of them woke, for one).
+   */
+  private async settled(): Promise<void> {
+    await this.scanning;
+    await Promise.all([...this.lanes.values()].map((lane) => lane.tail));
   }
 
   private schedule(delay: number): void {
