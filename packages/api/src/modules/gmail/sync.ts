@@ -30,6 +30,7 @@ export interface SyncHost {
 
 /** A running sync holds its connection this long, renewed with every stored chunk. */
 const LEASE_MS = 10 * 60_000;
+const LEASE_RELEASED = { leaseUntil: null, leaseToken: null };
 /** Messages whose metadata is read together (progress moves a chunk at a time). */
 const CHUNK = 100;
 /** Chunks read ahead of what is stored; what is read while a store runs is stored together next. */
@@ -126,9 +127,10 @@ export class GmailSync {
       }
       return await this.runLeased(connection, leaseToken);
     } finally {
+      // Whatever ended the run without writing its outcome (a skip, a lost lease, a throw).
       await this.deps.db
         .update(gmailConnections)
-        .set({ leaseUntil: null, leaseToken: null })
+        .set(LEASE_RELEASED)
         .where(and(eq(gmailConnections.id, connectionId), eq(gmailConnections.leaseToken, leaseToken)));
     }
   }
@@ -586,6 +588,9 @@ export class GmailSync {
           throttledRuns: 0,
           skippedReason: null,
           nextSyncAt: this.service.nextRunAfter(now, connection.syncFrequencyMin),
+          // With the outcome, not after it: the status never shows a finished run as still
+          // syncing, and the next due run is not held off by this one's lease.
+          ...LEASE_RELEASED,
           updatedAt: now,
         })
         .where(and(eq(gmailConnections.id, connection.id), eq(gmailConnections.leaseToken, run.leaseToken)));
@@ -643,6 +648,7 @@ export class GmailSync {
           lastError,
           throttledRuns,
           nextSyncAt,
+          ...LEASE_RELEASED,
           updatedAt: now,
         })
         .where(and(eq(gmailConnections.id, connection.id), eq(gmailConnections.leaseToken, run.leaseToken)));
