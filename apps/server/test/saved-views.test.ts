@@ -113,10 +113,22 @@ describe.each(drivers)("saved views on %s", (driver) => {
     expect(await names(member)).toContain("Admin's shared");
   });
 
-  it("names are unique per owner (case-insensitive): a second one is a CONFLICT; another member may reuse it", async () => {
+  it("names are unique per owner (case-insensitive): a second one is a CONFLICT naming the name; another member may reuse it", async () => {
     await create(member, "Duplicates", false);
-    expect((await errorOf(create(member, "duplicates", true))).code).toBe("CONFLICT");
+    const taken = await errorOf(create(member, "duplicates", true));
+    expect(taken.code).toBe("CONFLICT");
+    expect(taken.message).toBe('You already have a view named "duplicates"; choose another name.');
+    expect(taken.data.details).toEqual({ field: "name" });
     await expect(create(owner, "Duplicates", false)).resolves.toMatchObject({ name: "Duplicates" });
+
+    // Renaming onto a taken name is the same answer, and leaves the view as it was.
+    const other = await create(member, "Others", false);
+    const renamed = await errorOf(
+      member.client.views.update.mutate({ workspaceId, viewId: other.id, patch: { name: "DUPLICATES" } }),
+    );
+    expect(renamed.code).toBe("CONFLICT");
+    expect(renamed.message).toBe('You already have a view named "DUPLICATES"; choose another name.');
+    expect(await names(member)).toContain("Others");
   });
 
   it("bad filters, sort or columns are refused with BAD_REQUEST and nothing is written", async () => {

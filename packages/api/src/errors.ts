@@ -46,6 +46,11 @@ interface PgLikeError {
   message?: string;
 }
 
+/** A unique index refused the write (a race past a check, or a name already taken). */
+export function isUniqueViolation(error: unknown): boolean {
+  return pgError(error)?.code === "23505";
+}
+
 function pgError(error: unknown): PgLikeError | null {
   // drizzle wraps driver errors; the driver error is on `cause`.
   let current: unknown = error;

@@ -19,7 +19,7 @@ import {
   type SQL,
 } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
-import { DomainError, badRequest, conflict, forbidden, notFound } from "../../errors";
+import { DomainError, badRequest, conflict, forbidden, isUniqueViolation, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
@@ -696,8 +696,7 @@ async function guardUniqueEmail<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-    if (code === "23505")
+    if (isUniqueViolation(error))
       throw conflict("A contact with this email already exists in this workspace.", { field: "email" });
     throw error;
   }

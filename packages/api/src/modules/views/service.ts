@@ -2,7 +2,7 @@ import { hasRole, type WorkspaceRole } from "@rapport/core";
 import type { CreateSavedViewInput, UpdateSavedViewInput } from "@rapport/core/schemas";
 import { savedViews } from "@rapport/db";
 import { and, eq, or, sql } from "drizzle-orm";
-import { forbidden, notFound } from "../../errors";
+import { conflict, forbidden, isUniqueViolation, notFound } from "../../errors";
 import type { ServiceDeps } from "../../platform/deps";
 
 const viewColumns = {
@@ -39,31 +39,35 @@ export class SavedViewService {
 
   async create(input: CreateSavedViewInput, userId: string) {
     const now = this.deps.clock.now();
-    const [row] = await this.deps.db
-      .insert(savedViews)
-      .values({
-        workspaceId: input.workspaceId,
-        ownerId: userId,
-        name: input.name,
-        shared: input.shared,
-        filters: input.filters,
-        sort: input.sort,
-        columns: input.columns,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning(viewColumns);
+    const [row] = await nameTaken(input.name, () =>
+      this.deps.db
+        .insert(savedViews)
+        .values({
+          workspaceId: input.workspaceId,
+          ownerId: userId,
+          name: input.name,
+          shared: input.shared,
+          filters: input.filters,
+          sort: input.sort,
+          columns: input.columns,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning(viewColumns),
+    );
     return { ...row!, mine: true };
   }
 
   async update(input: UpdateSavedViewInput, userId: string) {
     const view = await this.visible(input.workspaceId, input.viewId, userId);
     if (view.ownerId !== userId) throw forbidden("Only the member who saved this view can change it");
-    const [row] = await this.deps.db
-      .update(savedViews)
-      .set({ ...input.patch, updatedAt: this.deps.clock.now() })
-      .where(and(eq(savedViews.workspaceId, input.workspaceId), eq(savedViews.id, input.viewId)))
-      .returning(viewColumns);
+    const [row] = await nameTaken(input.patch.name, () =>
+      this.deps.db
+        .update(savedViews)
+        .set({ ...input.patch, updatedAt: this.deps.clock.now() })
+        .where(and(eq(savedViews.workspaceId, input.workspaceId), eq(savedViews.id, input.viewId)))
+        .returning(viewColumns),
+    );
     if (!row) throw notFound("Saved view");
     return { ...row, mine: true };
   }
@@ -87,5 +91,16 @@ export class SavedViewService {
       .where(and(eq(savedViews.workspaceId, workspaceId), eq(savedViews.id, viewId)));
     if (!view || (!view.shared && view.ownerId !== userId)) throw notFound("Saved view");
     return view;
+  }
+}
+
+/** A member's view names are unique regardless of case (the index decides): say so, by name. */
+async function nameTaken<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (name !== undefined && isUniqueViolation(error))
+      throw conflict(`You already have a view named "${name}"; choose another name.`, { field: "name" });
+    throw error;
   }
 }

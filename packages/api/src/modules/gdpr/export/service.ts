@@ -19,7 +19,7 @@ import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-orm";
 import JSZip from "jszip";
 import { createLocalStorage, type ExportStorage } from "../../../platform/storage";
 import type { JobContext } from "../../../infra/queue";
-import { notFound } from "../../../errors";
+import { isUniqueViolation, notFound } from "../../../errors";
 import { safeErrorMessage } from "../../../logger";
 import { recordAudit } from "../../../platform/audit";
 import { appendEvents } from "../../../platform/events/outbox";
@@ -183,10 +183,7 @@ export class GdprExportService {
       });
     } catch (error) {
       // Two requests at once: the partial unique index lets one in; the other returns it.
-      if (
-        (error as { code?: string; cause?: { code?: string } }).code === "23505" ||
-        (error as { cause?: { code?: string } }).cause?.code === "23505"
-      ) {
+      if (isUniqueViolation(error)) {
         const [winner] = await open();
         if (winner) return winner;
       }
