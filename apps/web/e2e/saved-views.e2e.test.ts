@@ -175,7 +175,7 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
       await context.close();
     });
 
-    it("the owner shares a view and makes it private again; another member sees it and may not change it", async () => {
+    it("the owner shares a view and makes it private again; another member sees it and may not change it; the owner may delete a member's shared view", async () => {
       await owner.client.views.create.mutate({
         workspaceId,
         name: "Owner's pick",
@@ -216,6 +216,27 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
       await memberPage.page.getByText("Views", { exact: true }).click();
       await memberList.getByRole("button", { name: "Acme people", exact: true }).waitFor();
       await expect(memberList.getByRole("button", { name: "Owner's pick", exact: true }).count()).resolves.toBe(0);
+
+      // The member's shared view: the owner (an admin and more) may delete it, not change it.
+      await member.client.views.create.mutate({
+        workspaceId,
+        name: "Member's list",
+        shared: true,
+        filters: { company: "Globex" },
+        sort: "name",
+        columns: ["name"],
+      });
+      await ownerPage.page.reload();
+      await ownerPage.page.getByText("Views", { exact: true }).click();
+      await ownerList.getByRole("button", { name: "Member's list", exact: true }).waitFor();
+      for (const control of ["Rename the view", "Unshare the view"])
+        await expect(
+          ownerList.getByRole("button", { name: new RegExp(`^${control} Member's list`) }).count(),
+        ).resolves.toBe(0);
+      await ownerList.getByRole("button", { name: "Delete the view Member's list" }).click();
+      await ownerPage.page.getByText("Deleted the view “Member's list”.").waitFor();
+      await ownerList.getByRole("button", { name: "Member's list", exact: true }).waitFor({ state: "detached" });
+      expect((await member.client.views.list.query({ workspaceId })).map((v) => v.name)).not.toContain("Member's list");
       expect(ownerPage.record.errors).toEqual([]);
       expect(memberPage.record.errors).toEqual([]);
       await ownerPage.context.close();

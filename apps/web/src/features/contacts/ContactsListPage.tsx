@@ -28,7 +28,7 @@ import {
 } from "./listParams";
 import { afterDelete, deleteContacts } from "./undo";
 // Shell and Today: the first-run checklist stands in for "No contacts yet" in a new workspace.
-import { useWorkspace } from "../shell/workspace";
+import { canManage, useWorkspace } from "../shell/workspace";
 import { FirstRunChecklist } from "../today/FirstRun";
 import "./contacts.css";
 import { Skeleton } from "../../components/Skeleton";
@@ -284,6 +284,7 @@ export default function ContactsListPage({ workspaceId }: ContactsListPageProps)
         current={filters}
         onApply={setFilters}
         canSave={!holdsTagSeparator(filters.tag)}
+        canDeleteShared={canManage(workspace.role)}
       />
 
       <p className="visually-hidden" aria-live="polite">

@@ -49,19 +49,23 @@ function showsView(current: ListFilters, view: SavedView): boolean {
  * list's, and so its address), save the current one under a name (private, or shared with the
  * workspace). The view last applied or saved is the list's current one: when the filters move
  * away from it, it is marked modified and its owner may update it with them. Only the member
- * who saved a view renames, updates, shares or deletes it (the server refuses anyone else).
+ * who saved a view renames, updates, shares or deletes it (the server refuses anyone else),
+ * except that an admin may delete a shared one (to tidy up after members who left).
  */
 export function SavedViewsMenu({
   workspaceId,
   current,
   onApply,
   canSave = true,
+  canDeleteShared = false,
 }: {
   workspaceId: string;
   current: ListFilters;
   onApply(filters: ListFilters): void;
   /** False while a filter is not valid (it would be saved as it is not applied). */
   canSave?: boolean;
+  /** The caller is an admin or the owner: they may delete others' shared views too. */
+  canDeleteShared?: boolean;
 }) {
   const id = useId();
   const utils = trpc.useUtils();
@@ -104,7 +108,11 @@ export function SavedViewsMenu({
     },
   });
   const remove = trpc.views.delete.useMutation({
-    onSuccess: () => void utils.views.list.invalidate({ workspaceId }),
+    onSuccess: (_deleted, { viewId }) => {
+      const view = views.data?.find((row) => row.id === viewId);
+      void utils.views.list.invalidate({ workspaceId });
+      if (view) showToast({ message: `Deleted the view “${view.name}”.` });
+    },
   });
   const [saving, setSaving] = useState(false);
   const [name, setName] = useState("");
@@ -240,16 +248,18 @@ export function SavedViewsMenu({
                         >
                           {view.shared ? "Unshare" : "Share"}
                         </button>
-                        <button
-                          type="button"
-                          className="link-button"
-                          aria-label={`Delete the view ${view.name}`}
-                          disabled={remove.isPending}
-                          onClick={() => remove.mutate({ workspaceId, viewId: view.id })}
-                        >
-                          Delete
-                        </button>
                       </>
+                    ) : null}
+                    {view.mine || (view.shared && canDeleteShared) ? (
+                      <button
+                        type="button"
+                        className="link-button"
+                        aria-label={`Delete the view ${view.name}`}
+                        disabled={remove.isPending}
+                        onClick={() => remove.mutate({ workspaceId, viewId: view.id })}
+                      >
+                        Delete
+                      </button>
                     ) : null}
                   </>
                 )}
