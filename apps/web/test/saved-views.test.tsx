@@ -20,7 +20,7 @@ const view = (id: string, name: string, mine: boolean, extra: Record<string, unk
 });
 
 describe("saved views on the contacts list", () => {
-  it("applying a view sets the list's filters, sort and columns in the address; only one's own views can be deleted", async () => {
+  it("applying a view sets the list's filters, sort and columns in the address; a member deletes only their own views", async () => {
     const views = [
       view("00000000-0000-4000-8000-0000000000a1", "Gmail VIPs", false, {
         filters: { tag: "vip", source: "gmail" },
@@ -31,6 +31,7 @@ describe("saved views on the contacts list", () => {
     ];
     const { server, user } = await renderApp({
       path: LIST,
+      role: "member",
       handlers: {
         "views.list": () => views,
         "views.delete": () => ({ deleted: true }),
@@ -60,6 +61,24 @@ describe("saved views on the contacts list", () => {
     await user.click(within(list).getByRole("button", { name: "Delete the view My leads" }));
     await waitFor(() =>
       expect(server.callsTo("views.delete")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, viewId: views[1]!.id }),
+    );
+    expect(server.unhandled).toEqual([]);
+  });
+
+  it("an admin may delete another member's shared view, and change none of it", async () => {
+    const shared = view("00000000-0000-4000-8000-0000000000a3", "Team list", false);
+    const { server, user } = await renderApp({
+      path: LIST,
+      role: "admin",
+      handlers: { "views.list": () => [shared], "views.delete": () => ({ deleted: true }) },
+    });
+    await user.click(await screen.findByText("Views"));
+    const list = await screen.findByRole("list", { name: "Saved views" });
+    expect(within(list).queryByRole("button", { name: "Rename the view Team list" })).toBeNull();
+    expect(within(list).queryByRole("button", { name: "Unshare the view Team list" })).toBeNull();
+    await user.click(within(list).getByRole("button", { name: "Delete the view Team list" }));
+    await waitFor(() =>
+      expect(server.callsTo("views.delete")[0]!.input).toEqual({ workspaceId: WORKSPACE_ID, viewId: shared.id }),
     );
     expect(server.unhandled).toEqual([]);
   });
