@@ -42,7 +42,7 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
   });
 
   describe("in the browser", () => {
-    it("saves the current filters, sort and columns as a shared view and applies it again", async () => {
+    it("saves the current filters, sort and columns as a shared view and applies it again; it stays current across a reload", async () => {
       const { context, page, record } = await openPage(browser, app.url);
       await page.goto("/");
       await signIn(page, owner.email, owner.password);
@@ -82,6 +82,15 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
       expect(params.get("cols")).toBe("name,email,company,title,tags");
       await expect(page.getByLabel("Employer").inputValue()).resolves.toBe("Acme");
       await page.getByText("Gina Globex").waitFor({ state: "detached" });
+
+      // The view applied is the list's current one, and stays so across a reload.
+      await page.reload();
+      await page.getByText("Zoe Acme").first().waitFor();
+      await page.getByText("Views", { exact: true }).click();
+      await page
+        .getByRole("list", { name: "Saved views" })
+        .locator('button[aria-current="true"]', { hasText: "Acme people" })
+        .waitFor();
 
       // The search box combines with the view's filters: the count, the bulk panel and the
       // rows are the same set.

@@ -83,6 +83,32 @@ describe("saved views on the contacts list", () => {
     expect(server.unhandled).toEqual([]);
   });
 
+  describe("the current view after a reload", () => {
+    const leads = view("00000000-0000-4000-8000-0000000000a4", "Acme leads", true, { filters: { company: "Acme" } });
+    const kept = `rapport.currentView.${WORKSPACE_ID}`;
+    const open = async (path: string) => {
+      const { user } = await renderApp({ path, handlers: { "views.list": () => [leads] } });
+      await user.click(await screen.findByText("Views"));
+      const list = await screen.findByRole("list", { name: "Saved views" });
+      return within(list).findByRole("button", { name: "Acme leads" });
+    };
+
+    it("is current again while the list still shows it", async () => {
+      sessionStorage.setItem(kept, leads.id);
+      const button = await open(`${LIST}?company=Acme`);
+      await waitFor(() => expect(button).toHaveAttribute("aria-current", "true"));
+      expect(sessionStorage.getItem(kept)).toBe(leads.id);
+    });
+
+    it("is forgotten when the list is opened without its filters", async () => {
+      sessionStorage.setItem(kept, leads.id);
+      const button = await open(LIST);
+      await waitFor(() => expect(sessionStorage.getItem(kept)).toBeNull());
+      expect(button).not.toHaveAttribute("aria-current");
+      expect(screen.queryByText("● modified")).toBeNull();
+    });
+  });
+
   it("saves the current view under a name, shared when asked, with the list's filters, sort and columns", async () => {
     const { server, user } = await renderApp({
       path: `${LIST}?tag=lead&sort=created&cols=name,tags`,

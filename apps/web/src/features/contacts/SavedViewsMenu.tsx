@@ -3,6 +3,7 @@ import { ErrorMessage } from "../../components/ErrorMessage";
 import { showToast } from "../../components/toast";
 import type { ContactListColumn } from "../../schemas";
 import { trpc, type RouterOutputs } from "../../trpc";
+import { readCurrentView, rememberCurrentView } from "./currentView";
 import { EMPTY_FILTERS, SORTS, SOURCES, type ContactSort, type ListFilters } from "./listParams";
 
 /** A saved view as the list applies it: the view's filters over empty ones. */
@@ -47,8 +48,9 @@ function showsView(current: ListFilters, view: SavedView): boolean {
 /**
  * "Views" on the contacts list: apply a saved view (its filters, sort and columns become the
  * list's, and so its address), save the current one under a name (private, or shared with the
- * workspace). The view last applied or saved is the list's current one: when the filters move
- * away from it, it is marked modified and its owner may update it with them. Only the member
+ * workspace). The view last applied or saved is the list's current one (kept across a reload of
+ * the tab if the list still shows it): when the filters move away from it, it is marked modified
+ * and its owner may update it with them. Only the member
  * who saved a view renames, updates, shares or deletes it (the server refuses anyone else),
  * except that an admin may delete a shared one (to tidy up after members who left).
  */
@@ -70,7 +72,20 @@ export function SavedViewsMenu({
   const id = useId();
   const utils = trpc.useUtils();
   const views = trpc.views.list.useQuery({ workspaceId });
-  const [activeId, setActiveId] = useState<string | null>(null);
+  const [activeId, setActiveIdState] = useState<string | null>(() => readCurrentView(workspaceId));
+  const setActiveId = (viewId: string | null) => {
+    setActiveIdState(viewId);
+    rememberCurrentView(workspaceId, viewId);
+  };
+  // The one kept from before a reload is current again only if the list still shows it: opened
+  // without its filters (from the menu, a link), the list is not that view, modified or not.
+  const restoring = useRef(activeId !== null);
+  useEffect(() => {
+    if (!restoring.current || !views.data) return;
+    restoring.current = false;
+    const kept = views.data.find((view) => view.id === activeId);
+    if (!kept || !showsView(current, kept)) setActiveId(null);
+  });
   // The server's answer replaces the row at once (the list needs no refetch to show it); the
   // refetch then puts a renamed view in the server's order.
   const replaced = (view: SavedView) => {
