@@ -1,4 +1,5 @@
 import { useCallback, useState } from "react";
+import { readStored, writeStored } from "../../storage";
 
 /**
  * Optional system notifications for new notifications while Rapport is in the background.
@@ -16,22 +17,9 @@ const CLAIM_WAIT_MS = 400;
 
 const supported = () => typeof window !== "undefined" && "Notification" in window;
 
-function stored(): boolean {
-  try {
-    return localStorage.getItem(STORAGE_KEY) === "on";
-  } catch {
-    return false;
-  }
-}
+const stored = () => readStored(() => localStorage, STORAGE_KEY) === "on";
 
-function store(on: boolean): void {
-  try {
-    if (on) localStorage.setItem(STORAGE_KEY, "on");
-    else localStorage.removeItem(STORAGE_KEY);
-  } catch {
-    // Storage disabled: the choice lasts as long as the page.
-  }
-}
+const store = (on: boolean) => writeStored(() => localStorage, STORAGE_KEY, on ? "on" : null);
 
 export type BrowserNotificationsState = "unsupported" | "off" | "on" | "blocked";
 

@@ -1,19 +1,10 @@
+import { readStored, writeStored } from "../../storage";
+
 /** The workspace each account last opened in this browser (opened again after sign-in). */
 const key = (userId: string) => `rapport.lastWorkspace.${userId}`;
+const browser = () => localStorage;
 
-export function readLastWorkspace(userId: string): string | null {
-  try {
-    return localStorage.getItem(key(userId));
-  } catch {
-    return null;
-  }
-}
+export const readLastWorkspace = (userId: string) => readStored(browser, key(userId));
 
-export function rememberWorkspace(userId: string, workspaceId: string | null) {
-  try {
-    if (workspaceId) localStorage.setItem(key(userId), workspaceId);
-    else localStorage.removeItem(key(userId));
-  } catch {
-    // Storage disabled: nothing is remembered.
-  }
-}
+export const rememberWorkspace = (userId: string, workspaceId: string | null) =>
+  writeStored(browser, key(userId), workspaceId);
