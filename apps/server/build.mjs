@@ -29,6 +29,18 @@ function packageName(specifier) {
 // because installing it would install its peer TypeScript (23 MB, never loaded at run time).
 const BUNDLED_PACKAGES = new Set(["@trpc/server"]);
 
+// Heavy libraries few processes use (spreadsheets, Google, the embedded database): imported where
+// they are used (`await import(...)`), so that starting the server does not load them. A static
+// import anywhere would load them at every start again: the build fails naming it.
+const LOADED_ON_FIRST_USE = new Set([
+  "exceljs",
+  "@googleapis/gmail",
+  "google-auth-library",
+  "@electric-sql/pglite",
+  "drizzle-orm/pglite",
+]);
+const loadedAtStart = [];
+
 const imported = new Set();
 const externalPackages = {
   name: "external-packages",
@@ -39,6 +51,8 @@ const externalPackages = {
       const name = packageName(args.path);
       if (name.startsWith("@rapport/") || BUNDLED_PACKAGES.has(name)) return undefined;
       imported.add(name);
+      if (args.kind !== "dynamic-import" && (LOADED_ON_FIRST_USE.has(name) || LOADED_ON_FIRST_USE.has(args.path)))
+        loadedAtStart.push(`${args.path} (${args.importer})`);
       return { path: args.path, external: true };
     });
   },
@@ -64,6 +78,14 @@ await build({
   logLevel: "warning",
 });
 
+if (loadedAtStart.length > 0) {
+  rmSync(outdir, { recursive: true, force: true });
+  process.stderr.write(
+    `apps/server/build.mjs: imported statically, so loaded at every start: ${loadedAtStart.join(", ")}.\n` +
+      `Import them where they are used (await import(...)), as the other uses do.\n`,
+  );
+  process.exit(1);
+}
 const missing = [...imported].filter((name) => !declared.has(name)).sort();
 if (missing.length > 0) {
   rmSync(outdir, { recursive: true, force: true });

@@ -6,9 +6,9 @@
  * p99, and that lag was counted as delivery latency. Both systems' clients run this way,
  * in the same number of processes, with the same work per message (one JSON.parse).
  *
- * From the bench: `{ open: "sse", subscribers: [{ s, url }] }` (raw SSE over HTTP, as a
- * browser's EventSource) or `{ open: "peer", subscribers: [{ s, url, room }] }` (Socket.IO),
- * then `{ close: true }`. To the bench: `{ ready }`, `{ receipts: [s, id, workspace,
+ * From the bench: `{ open: "sse", authorization, subscribers: [{ s, url }] }` (raw SSE over
+ * HTTP, as the SPA's EventSource: the token in the Authorization header) or
+ * `{ open: "peer", subscribers: [{ s, url, room }] }` (Socket.IO), then `{ close: true }`. To the bench: `{ ready }`, `{ receipts: [s, id, workspace,
  * createdAt, at][] }`, `{ ended }`, `{ malformed }`, and on close `{ closed: loopDelayP99Ms }`.
  */
 import http from "node:http";
@@ -17,7 +17,7 @@ import { io as connectPeer, type Socket } from "socket.io-client";
 
 export type Receipt = [subscriber: number, id: string, workspace: string, createdAt: string, at: number];
 export type ClientsCommand =
-  | { open: "sse"; subscribers: { s: number; url: string }[] }
+  | { open: "sse"; authorization: string; subscribers: { s: number; url: string }[] }
   | { open: "peer"; subscribers: { s: number; url: string; room: string }[] }
   | { close: true };
 export type ClientsReport =
@@ -42,43 +42,47 @@ const flush = setInterval(() => {
 const requests: http.ClientRequest[] = [];
 const sockets: Socket[] = [];
 
-function openSse(s: number, url: string): void {
-  const request = http.get(url, { agent: false, headers: { accept: "text/event-stream" } }, (response) => {
-    response.setEncoding("utf8");
-    let buffer = "";
-    response.on("data", (chunk: string) => {
-      const at = Date.now();
-      buffer += chunk;
-      let end = buffer.indexOf("\n\n");
-      while (end >= 0) {
-        const message = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf("\n\n");
-        // Only data messages (not pings or the stream's end: they start with their `event:`
-        // line), one `data:` line each. As cheap as the peer's client: no regex, no split.
-        if (message.startsWith("event:") || message.startsWith("\nevent:")) continue;
-        const data = message.indexOf("data: ");
-        if (data < 0) continue;
-        const lineEnd = message.indexOf("\n", data);
-        const json = message.slice(data + 6, lineEnd < 0 ? undefined : lineEnd);
-        if (json.length === 0) continue;
-        let parsed: {
-          kind?: string;
-          event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
-        };
-        try {
-          parsed = JSON.parse(json) as typeof parsed;
-        } catch {
-          send({ malformed: 1 });
-          continue;
+function openSse(s: number, url: string, authorization: string): void {
+  const request = http.get(
+    url,
+    { agent: false, headers: { accept: "text/event-stream", authorization } },
+    (response) => {
+      response.setEncoding("utf8");
+      let buffer = "";
+      response.on("data", (chunk: string) => {
+        const at = Date.now();
+        buffer += chunk;
+        let end = buffer.indexOf("\n\n");
+        while (end >= 0) {
+          const message = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf("\n\n");
+          // Only data messages (not pings or the stream's end: they start with their `event:`
+          // line), one `data:` line each. As cheap as the peer's client: no regex, no split.
+          if (message.startsWith("event:") || message.startsWith("\nevent:")) continue;
+          const data = message.indexOf("data: ");
+          if (data < 0) continue;
+          const lineEnd = message.indexOf("\n", data);
+          const json = message.slice(data + 6, lineEnd < 0 ? undefined : lineEnd);
+          if (json.length === 0) continue;
+          let parsed: {
+            kind?: string;
+            event?: { payload: { contactId: string }; workspaceId: string; createdAt: string };
+          };
+          try {
+            parsed = JSON.parse(json) as typeof parsed;
+          } catch {
+            send({ malformed: 1 });
+            continue;
+          }
+          if (parsed.kind === "ready") send({ ready: 1 });
+          else if (parsed.kind === "event" && parsed.event)
+            receipts.push([s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at]);
         }
-        if (parsed.kind === "ready") send({ ready: 1 });
-        else if (parsed.kind === "event" && parsed.event)
-          receipts.push([s, parsed.event.payload.contactId, parsed.event.workspaceId, parsed.event.createdAt, at]);
-      }
-    });
-    response.on("close", () => send({ ended: 1 }));
-  });
+      });
+      response.on("close", () => send({ ended: 1 }));
+    },
+  );
   request.on("error", () => {});
   requests.push(request);
 }
@@ -116,7 +120,7 @@ async function run(command: ClientsCommand): Promise<void> {
       ? command.subscribers.map(
           ({ s, url }) =>
             () =>
-              openSse(s, url),
+              openSse(s, url, command.authorization),
         )
       : command.subscribers.map(
           ({ s, url, room }) =>

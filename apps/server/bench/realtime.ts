@@ -778,10 +778,9 @@ try {
         perWorkspace.set(workspaceId, (perWorkspace.get(workspaceId) ?? 0) + 1);
         const url = new URL(`http://${HOST}:${ports[instanceOf(s)]}/trpc/activity.live`);
         url.searchParams.set("input", JSON.stringify({ workspaceId, types: ["contact.created"] }));
-        url.searchParams.set("connectionParams", JSON.stringify({ token: env.token }));
         streams.push({ s, url: url.href });
       }
-      subscriberClients.open({ open: "sse", subscribers: streams });
+      subscriberClients.open({ open: "sse", authorization: `Bearer ${env.token}`, subscribers: streams });
       await waitFor("every stream to open", () => ready >= SUBSCRIBERS, 60_000);
       note(`${ready}/${SUBSCRIBERS} streams open over ${WORKSPACES} workspaces`);
 

@@ -92,15 +92,10 @@ export function createRapportServer(runtime: Runtime): RapportServer {
   void new Headers();
   const createContext = createContextFactory(runtime);
   /** One context for tRPC's handler and the subscription responder: the same checks either way. */
-  const contextOf = ({
-    req,
-    res,
-    info,
-  }: {
-    req: http.IncomingMessage;
-    res: http.ServerResponse;
-    info: { connectionParams: { token?: string } | null };
-  }) => createContext(requestInfo(req, res, config.TRUST_PROXY, info.connectionParams?.token));
+  // Event streams authenticate like every other request, by their Authorization header: a token
+  // in the URL (tRPC's connection parameters) is not accepted, since access logs keep URLs.
+  const contextOf = ({ req, res }: { req: http.IncomingMessage; res: http.ServerResponse }) =>
+    createContext(requestInfo(req, res, config.TRUST_PROXY));
   const responseMeta = ({ errors }: { errors: TRPCError[] }) => {
     const retryAfter = errors.map(retryAfterSeconds).find((seconds) => seconds !== undefined);
     // tRPC writes its own Vary (trpc-accept, accept) over ours; appended headers survive.
@@ -239,22 +234,12 @@ export function createRapportServer(runtime: Runtime): RapportServer {
   };
 }
 
-/**
- * `streamToken`: an event stream's access token. A browser's EventSource cannot send an
- * Authorization header, so subscriptions pass it as a connection parameter; the header wins.
- */
-function requestInfo(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  trustProxy: ProxyTrust,
-  streamToken: string | undefined,
-) {
-  const header = headerValue(req.headers.authorization);
+function requestInfo(req: http.IncomingMessage, res: http.ServerResponse, trustProxy: ProxyTrust) {
   return {
     requestId: (req as http.IncomingMessage & { id?: string }).id ?? randomUUID(),
     ip: requestAddress(req, trustProxy),
     userAgent: headerValue(req.headers["user-agent"]) ?? null,
-    authorization: header ?? (streamToken ? `Bearer ${streamToken}` : null),
+    authorization: headerValue(req.headers.authorization) ?? null,
     cookie: headerValue(req.headers.cookie) ?? null,
     setCookie: (header: string) => {
       res.appendHeader("set-cookie", header);

@@ -107,6 +107,7 @@ const workspaceProcedures: Record<string, Call> = {
   "webhooks.recoverStatus": (c, ids) =>
     c.webhooks.recoverStatus.query({ workspaceId: ids.workspaceId, jobId: "webhook-recover-unknown" }),
   "workspaces.members": (c, ids) => c.workspaces.members.query({ workspaceId: ids.workspaceId }),
+  "workspaces.update": (c, ids) => c.workspaces.update.mutate({ workspaceId: ids.workspaceId, name: "Intruded" }),
   "invitations.invite": (c, ids) =>
     c.invitations.invite.mutate({ workspaceId: ids.workspaceId, email: "nobody-here@example.com" }),
   "invitations.listPending": (c, ids) => c.invitations.listPending.query({ workspaceId: ids.workspaceId }),
@@ -266,6 +267,7 @@ const USER_SCOPED = [
   "workspaces.create",
   "workspaces.list",
   "workspaces.soleOwned",
+  "workspaces.phoneCountries",
   "invitations.preview",
   "invitations.accept",
   "invitations.decline",
@@ -407,6 +409,7 @@ describe("authorization across workspaces", () => {
           "activity.live",
           "audit.list",
           "workspaces.members",
+          "workspaces.update",
           "invitations.invite",
           "invitations.listPending",
           "workspaces.requestDeletion",

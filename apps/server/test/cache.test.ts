@@ -646,6 +646,57 @@ describe("cache on the embedded database (PGlite, no Redis)", () => {
       await app.runtime.dispatcher.start();
     }
   });
+
+  it("serves its admin page from memory: not degraded, this server's figures with their per-minute series, keys to list and delete, invalidation", async () => {
+    const workspace = await chainOfMeetings(app, owner, "Embedded page", ["Dora", "Emil", "Fay"], ids);
+    const forContact = () =>
+      owner.client.recommendations.forContact.query({ workspaceId: workspace, contactId: ids.Dora! });
+    expect((await forContact()).source).toBe("compute");
+    expect((await forContact()).source).toBe("l1");
+
+    const stats = await owner.client.cache.stats.query({ workspaceId: workspace });
+    expect(stats).toMatchObject({
+      configured: false,
+      degraded: false,
+      degradedSince: null,
+      detail: null,
+      instanceOnly: true,
+      redisMemoryBytes: null,
+    });
+    expect(stats.hits).toBeGreaterThanOrEqual(1);
+    expect(stats.misses).toBeGreaterThanOrEqual(1);
+    expect(stats.recommendationsCached).toBe(1);
+    expect(stats.workspaceKeys).toBe(stats.l1.entries);
+    expect(stats.getLatency.count).toBe(stats.hits + stats.misses);
+    expect(stats.getLatency.p95Ms).not.toBeNull();
+    expect(stats.statsSince).toBeInstanceOf(Date);
+    // The chart's series: the last hour's minutes, holding every lookup counted above.
+    expect(stats.series).toHaveLength(60);
+    expect(stats.series.reduce((sum, slot) => sum + slot.hits, 0)).toBe(stats.hits);
+    expect(stats.series.reduce((sum, slot) => sum + slot.misses, 0)).toBe(stats.misses);
+
+    const listed = await owner.client.cache.keys.query({ workspaceId: workspace, pattern: "rec:*" });
+    expect(listed).toMatchObject({ status: "ok", nextCursor: null });
+    expect(listed.keys).toHaveLength(1);
+    expect(listed.keys[0]).toMatchObject({ namespace: "rec", current: true, ttlSeconds: null });
+    expect(listed.keys[0]!.key.startsWith(`rec:${workspace}:`)).toBe(true);
+    expect((await owner.client.cache.keys.query({ workspaceId })).keys.every((k) => k.key.includes(workspaceId))).toBe(
+      true,
+    );
+
+    expect(await owner.client.cache.deleteKey.mutate({ workspaceId: workspace, key: listed.keys[0]!.key })).toEqual({
+      deleted: true,
+      status: "ok",
+    });
+    expect((await owner.client.cache.keys.query({ workspaceId: workspace, pattern: "rec:*" })).keys).toEqual([]);
+    expect((await forContact()).source).toBe("compute");
+
+    const invalidated = await owner.client.cache.invalidateWorkspace.mutate({ workspaceId: workspace });
+    expect(invalidated.status).toBe("ok");
+    expect(invalidated.invalidatedKeys).toBeGreaterThanOrEqual(1);
+    expect((await owner.client.cache.keys.query({ workspaceId: workspace })).keys).toEqual([]);
+    expect((await forContact()).source).toBe("compute");
+  });
 });
 
 describe("cache when Redis is unreachable", () => {

@@ -229,6 +229,45 @@ describe("activity.live across two instances sharing Postgres and Redis", () => 
   });
 });
 
+describe.each(["postgres", "pglite"] as const)("activity.live's token (%s)", (driver) => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let workspaceId: string;
+  beforeAll(async () => {
+    app = await createTestApp({ driver });
+    owner = await app.signUp("Token owner");
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Token" })).id;
+  });
+  afterAll(() => app?.close());
+
+  it("takes the token from the Authorization header only: one in the URL, where access logs keep it, opens nothing", async () => {
+    const url = new URL(`${app.url}/trpc/activity.live`);
+    url.searchParams.set("input", JSON.stringify({ workspaceId }));
+    url.searchParams.set("connectionParams", JSON.stringify({ token: owner.accessToken }));
+    const firstMessages = (headers: Record<string, string>) =>
+      new Promise<string>((resolve, reject) =>
+        http
+          .get(url, { headers: { accept: "text/event-stream", ...headers } }, (response) => {
+            let text = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => {
+              text += chunk;
+              if (text.includes("serialized-error") || text.includes('"kind":"ready"')) {
+                response.destroy();
+                resolve(text);
+              }
+            });
+            response.on("end", () => resolve(text));
+          })
+          .on("error", reject),
+      );
+    const inUrl = await firstMessages({});
+    expect(inUrl).toContain("event: serialized-error");
+    expect(inUrl).toContain('"code":"UNAUTHORIZED"');
+    expect(await firstMessages({ authorization: `Bearer ${owner.accessToken}` })).toContain('"kind":"ready"');
+  });
+});
+
 describe("activity.live with a client that stops reading", () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -775,9 +814,10 @@ async function holdOlderTransaction(
 function openRawStream(app: TestApp, token: string, workspaceId: string): Promise<http.IncomingMessage> {
   const url = new URL(`${app.url}/trpc/activity.live`);
   url.searchParams.set("input", JSON.stringify({ workspaceId }));
-  url.searchParams.set("connectionParams", JSON.stringify({ token }));
   return new Promise((resolve, reject) =>
-    http.get(url, { headers: { accept: "text/event-stream" } }, resolve).on("error", reject),
+    http
+      .get(url, { headers: { accept: "text/event-stream", authorization: `Bearer ${token}` } }, resolve)
+      .on("error", reject),
   );
 }
 
@@ -847,31 +887,45 @@ describe.each(["postgres", "pglite"] as const)("activity.live after a burst sent
       };
     };
     const event = (stream: Awaited<ReturnType<typeof open>>) => stream.next();
-    // The timed read is a minute away and fewer than 32 events come: what follows stays sent ahead (a composite id).
-    const opened: Awaited<ReturnType<typeof open>>[] = [];
-    try {
-      const first = await Promise.all([open(), open(), open()]);
-      opened.push(...first);
-      await owner.client.contacts.create.mutate({ workspaceId, name: "First" });
-      const firstItems = await Promise.all(first.map(event));
-      const late = await open();
-      opened.push(late);
-      await owner.client.contacts.create.mutate({ workspaceId, name: "Second" });
-      const secondItems = await Promise.all(first.map(event));
-      const lateItem = await event(late);
-      expect(firstItems[0]!.id).toMatch(/^\d+:\d+:\d+$/);
-      for (const item of firstItems.slice(1)) expect(item).toBe(firstItems[0]);
-      expect(secondItems[0]!.id).toBe(
-        `${firstItems[0]!.id},${(secondItems[0]!.message as { event: { id: number } }).event.id}`,
-      );
-      for (const item of secondItems.slice(1)) expect(item).toBe(secondItems[0]);
-      // The late stream had nothing sent ahead when the second event came: only that one is in its id.
-      expect(lateItem.message).toBe(secondItems[0]!.message);
-      expect(lateItem.id).toMatch(/^\d+:\d+:\d+$/);
-      expect(lateItem.id!.split(":")[2]).toBe(String((lateItem.message as { event: { id: number } }).event.id));
-    } finally {
-      // Nothing of this test may hold the next ones up: its streams end here.
-      await Promise.all(opened.map((stream) => stream.close()));
-    }
+    // The timed read is a minute away and fewer than 32 events come: what follows stays sent
+    // ahead (a composite id), unless the feed reads for another reason meanwhile. The relay's
+    // broadcast of an event committed before the streams opened (this test's sign-up, a consumer's
+    // write) does that when the dispatcher runs late: it is let through first, and a try that a
+    // read still crossed is made again with new streams and events.
+    const outcome = async (): Promise<"passed" | "read meanwhile"> => {
+      await app.runtime.dispatcher.drain();
+      await settle(100);
+      const opened: Awaited<ReturnType<typeof open>>[] = [];
+      try {
+        const reads = feed.stats().outboxReads;
+        const first = await Promise.all([open(), open(), open()]);
+        opened.push(...first);
+        await owner.client.contacts.create.mutate({ workspaceId, name: "First" });
+        const firstItems = await Promise.all(first.map(event));
+        const late = await open();
+        opened.push(late);
+        await owner.client.contacts.create.mutate({ workspaceId, name: "Second" });
+        const secondItems = await Promise.all(first.map(event));
+        const lateItem = await event(late);
+        if (feed.stats().outboxReads !== reads) return "read meanwhile";
+        expect(firstItems[0]!.id).toMatch(/^\d+:\d+:\d+$/);
+        for (const item of firstItems.slice(1)) expect(item).toBe(firstItems[0]);
+        expect(secondItems[0]!.id).toBe(
+          `${firstItems[0]!.id},${(secondItems[0]!.message as { event: { id: number } }).event.id}`,
+        );
+        for (const item of secondItems.slice(1)) expect(item).toBe(secondItems[0]);
+        // The late stream had nothing sent ahead when the second event came: only that one is in its id.
+        expect(lateItem.message).toBe(secondItems[0]!.message);
+        expect(lateItem.id).toMatch(/^\d+:\d+:\d+$/);
+        expect(lateItem.id!.split(":")[2]).toBe(String((lateItem.message as { event: { id: number } }).event.id));
+        return "passed";
+      } finally {
+        // Nothing of this test may hold the next ones up: its streams end here.
+        await Promise.all(opened.map((stream) => stream.close()));
+      }
+    };
+    const outcomes: string[] = [];
+    while (outcomes.length < 3 && outcomes.at(-1) !== "passed") outcomes.push(await outcome());
+    expect(outcomes.at(-1)).toBe("passed");
   });
 });

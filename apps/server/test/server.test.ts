@@ -102,6 +102,20 @@ describe("development defaults", () => {
   }, 120_000);
 });
 
+describe("readiness without Redis", () => {
+  it("a server database without Redis is degraded: other instances would not share its jobs, events and limits", async () => {
+    const app = await createTestApp({ redis: false });
+    try {
+      const ready = (await (await fetch(`${app.url}/readyz`)).json()) as Readiness;
+      expect(ready.status).toBe("degraded");
+      expect(ready.degraded).toEqual(["no Redis: jobs, events and rate limits run in this process only"]);
+      expect(ready.checks.redis).toMatchObject({ ok: false, configured: false });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe("http surface", () => {
   let app: TestApp;
   beforeAll(async () => {

@@ -9,34 +9,18 @@
 import { readFileSync } from "node:fs";
 import { seedWorkspace } from "@rapport/db/seed";
 import Papa from "papaparse";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
-
-let app: TestApp;
-let browser: Browser;
-let owner: SignedInUser;
-let workspaceId: string;
-const CONTACTS = 400;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
-  owner = await app.signUp("Dana Lead");
-  workspaceId = (await owner.client.workspaces.create.mutate({ name: "Northwind Sales" })).id;
-  await seedWorkspace(app.runtime.database.db, {
-    workspaceId,
-    contacts: CONTACTS,
-    interactions: 9_000,
-    createdBy: owner.userId,
-    seed: 7,
-  });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SignedInUser } from "../../server/test/support/app";
+import {
+  expectAccessible,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  E2E_DRIVERS,
+  serverAndBrowser,
+} from "./support/harness";
 
 async function dashboardReady(page: Page) {
   await page.locator('[data-analytics-state="ready"]').waitFor();
@@ -45,9 +29,27 @@ async function dashboardReady(page: Page) {
 
 const kpi = (page: Page, label: string) => page.getByRole("group", { name: label });
 
-describe("analytics dashboard", () => {
+describe.each(E2E_DRIVERS)("analytics dashboard on %s", (driver) => {
+  let owner: SignedInUser;
+  let workspaceId: string;
+  const CONTACTS = 400;
+
+  const run = serverAndBrowser({ driver });
+
+  beforeAll(async () => {
+    owner = await run.app.signUp("Dana Lead");
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Northwind Sales" })).id;
+    await seedWorkspace(run.app.runtime.database.db, {
+      workspaceId,
+      contacts: CONTACTS,
+      interactions: 9_000,
+      createdBy: owner.userId,
+      seed: 7,
+    });
+  });
+
   it("shows KPIs, charts and the top contacts of a seeded workspace; sorts, exports, links; accessible; phone width", async () => {
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto("/");
     await signIn(page, owner.email, owner.password);
     await page.goto(`/w/${workspaceId}/contacts`);
@@ -99,7 +101,7 @@ describe("analytics dashboard", () => {
     expect(await table.locator("tbody tr").count()).toBe(25);
 
     await expectAccessible(page, "analytics dashboard");
-    console.log(`screenshot: ${await screenshot(page, "analytics-dashboard")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("analytics-dashboard", driver))}`);
 
     // Export CSV: a real download, parsed.
     const [download] = await Promise.all([
@@ -128,7 +130,7 @@ describe("analytics dashboard", () => {
         message: "page scrolls sideways at 375 px",
       })
       .toBeLessThanOrEqual(1);
-    console.log(`screenshot: ${await screenshot(page, "analytics-dashboard-375px")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("analytics-dashboard-375px", driver))}`);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // A row links to its contact.
@@ -142,7 +144,7 @@ describe("analytics dashboard", () => {
   });
 
   it("an as-of day in the past, and an empty workspace", async () => {
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto("/");
     await signIn(page, owner.email, owner.password);
     await page.goto(`/w/${workspaceId}/analytics`);

@@ -7,23 +7,19 @@
  * Runs axe-core on the list with the bulk panel open.
  */
 import { readFileSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp, TestDriver } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, signIn, startServer } from "./support/harness";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SignedInUser } from "../../server/test/support/app";
+import { expectAccessible, openPage, signIn, E2E_DRIVERS, serverAndBrowser } from "./support/harness";
 
-const drivers: TestDriver[] = ["postgres", "pglite"];
-
-describe.each(drivers)("bulk operations on the filtered list on %s", (driver) => {
-  let app: TestApp;
-  let browser: Browser;
+describe.each(E2E_DRIVERS)("bulk operations on the filtered list on %s", (driver) => {
   let owner: SignedInUser;
   let workspaceId: string;
   const ACME = 1_100;
 
+  const run = serverAndBrowser({ driver });
+
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-    owner = await app.signUp("Bo Bulk");
+    owner = await run.app.signUp("Bo Bulk");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Bulk Co" })).id;
     for (let start = 0; start < ACME; start += 1_000) {
       const size = Math.min(1_000, ACME - start);
@@ -35,14 +31,9 @@ describe.each(drivers)("bulk operations on the filtered list on %s", (driver) =>
     await owner.client.contacts.create.mutate({ workspaceId, name: "Gina Globex", company: "Globex" });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
   describe("in the browser", () => {
     it("tags and deletes all matching contacts, not only the loaded rows", async () => {
-      const { context, page, record } = await openPage(browser, app.url);
+      const { context, page, record } = await openPage(run.browser, run.app.url);
       await page.goto("/");
       await signIn(page, owner.email, owner.password);
       await page.goto(`/w/${workspaceId}/contacts`);

@@ -6,23 +6,19 @@
  * runs on the sign-in page, the contacts list and a contact page and fails the
  * test on serious or critical violations (printing them).
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorOf, type TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { errorOf } from "../../server/test/support/app";
+import {
+  expectAccessible,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  E2E_DRIVERS,
+  serverAndBrowser,
+} from "./support/harness";
 import { joinWorkspace } from "../../server/test/support/members";
-
-let app: TestApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
 
 const PASSWORD = "correct horse battery staple";
 
@@ -38,22 +34,24 @@ function contactRow(page: Page, name: string) {
   return page.getByRole("checkbox", { name: `Select ${name}`, exact: true });
 }
 
-describe("dashboard", () => {
+describe.each(E2E_DRIVERS)("dashboard on %s", (driver) => {
+  const run = serverAndBrowser({ driver });
+
   it("the sign-in page has no serious or critical accessibility violations", async () => {
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto("/");
     await page.getByRole("heading", { name: "Sign in to Rapport" }).waitFor();
     await expectAccessible(page, "sign-in page");
     await page.getByRole("button", { name: "Create an account" }).click();
     await page.getByRole("heading", { name: "Create your Rapport account" }).waitFor();
     await expectAccessible(page, "register page");
-    console.log(`screenshot: ${await screenshot(page, "sign-in")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("sign-in", driver))}`);
     expect(record.errors).toEqual([]);
     await context.close();
   });
 
   it("register → workspace → add contact (validation first) → log interaction → delete + undo → sign out → sign in and find it", async () => {
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     const email = `e2e.${Date.now()}@example.com`;
     const name = "Grace Hopper";
 
@@ -76,7 +74,7 @@ describe("dashboard", () => {
     await main.getByRole("region", { name: "Get started" }).getByRole("link", { name: "Add a contact" }).click();
     await page.waitForURL(`**/w/${workspaceId}/contacts`);
 
-    // Add a contact: the validation error (the server's schema, checked in the browser) shows on the field first.
+    // Add a contact: the validation error (the server's schema, checked in the run.browser) shows on the field first.
     await page.getByRole("button", { name: "Add contact" }).click();
     await page.getByLabel("Name", { exact: true }).fill(name);
     await page.getByLabel("Email", { exact: true }).fill("grace@invalid");
@@ -99,12 +97,12 @@ describe("dashboard", () => {
     await contactRow(page, name).waitFor();
     await dismissToast(page);
     await expectAccessible(page, "contacts list");
-    console.log(`screenshot: ${await screenshot(page, "contacts-list")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("contacts-list", driver))}`);
 
     // Phone width: the same list at 375 px.
     await page.setViewportSize({ width: 375, height: 812 });
     await contactRow(page, name).waitFor();
-    console.log(`screenshot: ${await screenshot(page, "contacts-list-375px")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("contacts-list-375px", driver))}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, "page scrolls sideways at 375 px").toBeLessThanOrEqual(1);
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -127,11 +125,11 @@ describe("dashboard", () => {
     await timeline.getByText("Quarterly review").waitFor();
     await dismissToast(page);
     await expectAccessible(page, "contact page");
-    console.log(`screenshot: ${await screenshot(page, "contact-page")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("contact-page", driver))}`);
 
     // Delete, then undo from the toast.
     const deletedAt = async () =>
-      (await app.sql`SELECT deleted_at FROM contacts WHERE name = ${name}`)[0]?.deleted_at ?? null;
+      (await run.app.query`SELECT deleted_at FROM contacts WHERE name = ${name}`)[0]?.deleted_at ?? null;
     await page.getByRole("button", { name: "Delete contact" }).click();
     const confirm = page.getByRole("dialog").or(page.getByRole("alertdialog"));
     const undo = page.getByRole("status").getByRole("button", { name: "Undo" });
@@ -163,14 +161,14 @@ describe("dashboard", () => {
   });
 
   it("a member without admin rights sees no member controls, and the server refuses to let them invite", async () => {
-    const owner = await app.signUp("Olive Owner");
+    const owner = await run.app.signUp("Olive Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Members E2E" });
-    const member = await app.signUp("Mel Member");
+    const member = await run.app.signUp("Mel Member");
     await joinWorkspace(owner, workspace.id, member);
 
     // Control: the owner does get the controls (so their absence below means something).
     {
-      const { context, page } = await openPage(browser, app.url);
+      const { context, page } = await openPage(run.browser, run.app.url);
       await page.goto(`/w/${workspace.id}/members`);
       await signIn(page, owner.email, owner.password);
       await page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
@@ -178,7 +176,7 @@ describe("dashboard", () => {
       await context.close();
     }
 
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto(`/w/${workspace.id}/members`);
     await signIn(page, member.email, member.password);
     await page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
@@ -189,7 +187,7 @@ describe("dashboard", () => {
     expect(
       await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Audit" }).count(),
     ).toBe(0);
-    console.log(`screenshot: ${await screenshot(page, "members-as-member")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("members-as-member", driver))}`);
     expect(record.errors).toEqual([]);
     await context.close();
 

@@ -1,35 +1,15 @@
-/**
- * Duplicates end to end, on Postgres and on the embedded PGlite: the contact form warns about
- * a likely duplicate ("create anyway"); the Duplicates page finds pairs with a progress bar,
- * previews a merge field by field, merges (the survivor's timeline has both contacts'
- * interactions) and undoes it from the toast (both contacts back as they were). axe-core runs
- * on each state (no serious/critical violations).
- *
- * Screenshot (Postgres run): e2e-artifacts/merge-preview.png.
- */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp, TestDriver } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import { describe, expect, it } from "vitest";
+import { expectAccessible, openPage, screenshot, signIn, E2E_DRIVERS, serverAndBrowser } from "./support/harness";
 
 const DAY = 86_400_000;
-const drivers: TestDriver[] = ["postgres", "pglite"];
 
-describe.each(drivers)("duplicates on %s", (driver) => {
-  let app: TestApp;
-  let browser: Browser;
+describe.each(E2E_DRIVERS)("duplicates on %s", (driver) => {
   const artifacts = driver === "postgres";
 
-  beforeAll(async () => {
-    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const run = serverAndBrowser({ driver });
 
   it("warns on create, finds pairs, previews and merges field by field, and undoes the merge", async () => {
-    const owner = await app.signUp("Olive Owner");
+    const owner = await run.app.signUp("Olive Owner");
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Duplicates E2E" });
     const ana = await owner.client.contacts.create.mutate({
       workspaceId,
@@ -61,7 +41,7 @@ describe.each(drivers)("duplicates on %s", (driver) => {
       });
     }
 
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto(`/w/${workspaceId}/contacts`);
     await signIn(page, owner.email, owner.password);
 
@@ -137,6 +117,31 @@ describe.each(drivers)("duplicates on %s", (driver) => {
     const annaTimeline = await owner.client.interactions.listForContact.query({ workspaceId, contactId: anna.id });
     expect(annaTimeline.items.map((item) => item.subject)).toEqual(["Contract review"]);
     await expectAccessible(page, `after the undo (${driver})`);
+
+    expect(record.errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a number written without its country code is recognised once the workspace's phone country is set", async () => {
+    const owner = await run.app.signUp("Pia Phones");
+    const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Phones E2E" });
+    await owner.client.contacts.create.mutate({ workspaceId, name: "Jens Berlin", phone: "+49 30 1234567" });
+
+    const { context, page, record } = await openPage(run.browser, run.app.url);
+    await page.goto(`/w/${workspaceId}/members`);
+    await signIn(page, owner.email, owner.password);
+    const settings = page.getByRole("region", { name: "Workspace settings" });
+    await settings.getByLabel("Phone numbers without a country code are from").selectOption({ label: "Germany (+49)" });
+    await settings.getByRole("button", { name: "Save settings" }).click();
+    await settings.getByText("Settings saved.").waitFor();
+    await expectAccessible(page, `members page with the workspace settings (${driver})`);
+
+    await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Contacts" }).click();
+    await page.getByRole("button", { name: "Add contact" }).click();
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill("J. Berlin");
+    await page.getByRole("textbox", { name: "Phone", exact: true }).fill("030 1234567");
+    const warning = page.getByRole("status").filter({ hasText: "This may already be in your contacts." });
+    await warning.getByRole("link", { name: "Jens Berlin" }).waitFor();
 
     expect(record.errors).toEqual([]);
     await context.close();

@@ -1,20 +1,8 @@
-/**
- * Contact import in the browser, end to end (real server, built SPA, Chromium): choose a
- * CSV whose headers are not the app's field names, see the mapping guessed and the first
- * rows checked cell by cell, fix the mapping by keyboard-reachable selects, save it as a
- * template, run the import (bad rows skipped and reported, a row that looks like an existing
- * contact flagged in the preview and the report) and follow its progress to the report. Saves e2e-artifacts/import-mapping.png; runs axe-core on the mapping and the result.
- */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp, TestDriver } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SignedInUser } from "../../server/test/support/app";
+import { expectAccessible, openPage, screenshot, signIn, E2E_DRIVERS, serverAndBrowser } from "./support/harness";
 
-const drivers: TestDriver[] = ["postgres", "pglite"];
-
-describe.each(drivers)("contact import on %s", (driver) => {
-  let app: TestApp;
-  let browser: Browser;
+describe.each(E2E_DRIVERS)("contact import on %s", (driver) => {
   let owner: SignedInUser;
   let workspaceId: string;
 
@@ -26,21 +14,17 @@ describe.each(drivers)("contact import on %s", (driver) => {
     ",dan@import-e2e.example,,,no name",
   ].join("\n");
 
+  const run = serverAndBrowser({ driver });
+
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-    owner = await app.signUp("Ida Importer");
+    owner = await run.app.signUp("Ida Importer");
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Import Co" })).id;
     await owner.client.contacts.create.mutate({ workspaceId, name: "Cara Dias", company: "Globex" });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
   describe("in the browser", () => {
     it("maps columns, previews the first rows with their problems, imports and reports", async () => {
-      const { context, page, record } = await openPage(browser, app.url);
+      const { context, page, record } = await openPage(run.browser, run.app.url);
       await page.goto("/");
       await signIn(page, owner.email, owner.password);
       await page.goto(`/w/${workspaceId}/contacts`);

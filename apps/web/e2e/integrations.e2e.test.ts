@@ -11,41 +11,51 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
 import { googleEnv, startGoogleFake, type GoogleFake } from "../../server/test/support/google";
 import { freePort } from "../../server/test/support/ports";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import {
+  expectAccessible,
+  launchBrowser,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  startServer,
+  E2E_DRIVERS,
+} from "./support/harness";
 
 const MAILBOX = "pat.mailbox@gmail.example";
 
-let app: TestApp;
-let browser: Browser;
-let google: GoogleFake;
+describe.each(E2E_DRIVERS)("integrations page on %s", (driver) => {
+  let app: TestApp;
+  let browser: Browser;
+  let google: GoogleFake;
 
-beforeAll(async () => {
-  google = await startGoogleFake();
-  // Few people on many messages: every contact fits on one screen of the list, and the sync,
-  // with Google answering in 25 ms and 3 reads at a time, runs long enough to watch its progress.
-  google.addMailbox({ email: MAILBOX, messages: 240, people: 8, participantsPerMessage: 3, categoryMessages: 6 });
-  google.latencyMs = 25;
-  // Google's consent comes back to this server's callback: its port is chosen before it starts.
-  const port = await freePort();
-  [app, browser] = await Promise.all([
-    startServer({
-      port,
-      env: {
-        ...googleEnv(google, `http://127.0.0.1:${port}/oauth/google/callback`),
-        GMAIL_SYNC_CONCURRENCY: "3",
-      },
-    }),
-    launchBrowser(),
-  ]);
-});
+  beforeAll(async () => {
+    google = await startGoogleFake();
+    // Few people on many messages: every contact fits on one screen of the list, and the sync,
+    // with Google answering in 25 ms and 3 reads at a time, runs long enough to watch its progress.
+    google.addMailbox({ email: MAILBOX, messages: 240, people: 8, participantsPerMessage: 3, categoryMessages: 6 });
+    google.latencyMs = 25;
+    // Google's consent comes back to this server's callback: its port is chosen before it starts.
+    const port = await freePort();
+    [app, browser] = await Promise.all([
+      startServer({
+        driver,
+        port,
+        env: {
+          ...googleEnv(google, `http://127.0.0.1:${port}/oauth/google/callback`),
+          GMAIL_SYNC_CONCURRENCY: "3",
+        },
+      }),
+      launchBrowser(),
+    ]);
+  });
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await google?.close();
-});
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await google?.close();
+  });
 
-describe("integrations page", () => {
   it("connect Gmail through Google's consent → first sync's progress → last run and counts → contacts → disconnect", async () => {
     const member = await app.signUp("Pat Mailbox");
     const workspace = await member.client.workspaces.create.mutate({ name: "Mailbox E2E" });
@@ -72,7 +82,7 @@ describe("integrations page", () => {
     await progress.waitFor({ timeout: 20_000 });
     await card.getByRole("button", { name: "Syncing…" }).waitFor();
     await expectAccessible(page, "integrations page while the first sync runs");
-    console.log(`screenshot: ${await screenshot(page, "integrations-syncing")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("integrations-syncing", driver))}`);
 
     // Done: when it last ran (a <time> with the instant), what it imported, when it runs next.
     await card.getByRole("button", { name: "Sync now" }).waitFor({ timeout: 30_000 });
@@ -87,7 +97,7 @@ describe("integrations page", () => {
     expect((await facts.allInnerTexts()).some((text) => /^In \d+ min \d\d s$/.test(text))).toBe(true);
     await card.getByText("Active", { exact: true }).waitFor();
     await expectAccessible(page, "integrations page after the first sync");
-    console.log(`screenshot: ${await screenshot(page, "integrations-synced")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("integrations-synced", driver))}`);
 
     // New mail and "Sync now": the page follows the queued sync until it has run.
     mailbox.addMessages(1);

@@ -4,39 +4,37 @@
  * without a reload (their two tabs share one event stream); a notification raises the bell's
  * count; after the server drops every connection the stream resumes from the last
  * event id and nothing committed meanwhile is missing. axe-core checks the page with
- * the notifications panel open.
+ * the notifications panel open. On Postgres with Redis and on the embedded default (PGlite, one
+ * process, no Redis) alike.
  */
 import { loadavg } from "node:os";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp } from "../../server/test/support/app";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { joinWorkspace } from "../../server/test/support/members";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
-
-let app: TestApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+import {
+  expectAccessible,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  E2E_DRIVERS,
+  serverAndBrowser,
+} from "./support/harness";
 
 /** The header's connection indicator reads "Live". */
 const live = (page: Page) => page.getByRole("status").filter({ hasText: "Live" }).first().waitFor();
 
-describe("live updates", () => {
+describe.each(E2E_DRIVERS)("live updates on %s", (driver) => {
+  const run = serverAndBrowser({ driver });
+
   it("a colleague's new contact appears in the list and in Activity without a reload; the bell counts a notification; a dropped stream resumes with no gap", async () => {
-    const ana = await app.signUp("Ana Lima");
-    const ben = await app.signUp("Ben Okafor");
+    const ana = await run.app.signUp("Ana Lima");
+    const ben = await run.app.signUp("Ben Okafor");
     const workspace = await ana.client.workspaces.create.mutate({ name: "Live E2E" });
     await joinWorkspace(ana, workspace.id, ben);
 
-    // Ben: the contacts list in one tab, the Activity feed in another (one browser, one stream).
-    const benSide = await openPage(browser, app.url);
+    // Ben: the contacts list in one tab, the Activity feed in another (one run.browser, one stream).
+    const benSide = await openPage(run.browser, run.app.url);
     const benList = benSide.page;
     await benList.goto(`/w/${workspace.id}/contacts`);
     await signIn(benList, ben.email, ben.password);
@@ -46,8 +44,8 @@ describe("live updates", () => {
     await benFeed.getByRole("list", { name: "Activity feed" }).waitFor();
     await Promise.all([live(benList), live(benFeed)]);
 
-    // Ana adds a contact in her browser.
-    const anaSide = await openPage(browser, app.url);
+    // Ana adds a contact in her run.browser.
+    const anaSide = await openPage(run.browser, run.app.url);
     const anaPage = anaSide.page;
     await anaPage.goto(`/w/${workspace.id}/contacts`);
     await signIn(anaPage, ana.email, ana.password);
@@ -68,9 +66,11 @@ describe("live updates", () => {
     const seenAfterMs = Date.now() - added;
     // The figure is reported, not asserted: on a shared, loaded CI machine a stopwatch flakes;
     // delivery latency is measured against its floor by `pnpm bench:realtime`.
-    console.log(`contact added by Ana → visible in Ben's list and feed after ${seenAfterMs} ms (load ${loadavg()[0]})`);
+    console.log(
+      `${driver}: contact added by Ana → visible in Ben's list and feed after ${seenAfterMs} ms (load ${loadavg()[0]})`,
+    );
     // Only one of Ben's tabs holds a stream to the server; the other hears it from that tab.
-    expect(app.runtime.services.liveFeed.stats().streams).toBe(2); // Ana's one and Ben's one
+    expect(run.app.runtime.services.liveFeed.stats().streams).toBe(2); // Ana's one and Ben's one
 
     // Ana makes Ben an admin: Ben is notified, the bell says so at once.
     const bell = benList.getByRole("button", { name: /^Notifications/ });
@@ -82,23 +82,27 @@ describe("live updates", () => {
     const panel = benList.getByRole("region", { name: "Notifications" });
     await panel.getByText("Your role in Live E2E is now admin").waitFor();
     await expectAccessible(benList, "contacts list with the notifications panel open");
-    console.log(`screenshot: ${await screenshot(benList, "notifications")}`);
+    console.log(`screenshot: ${await screenshot(benList, artifactName("notifications", driver))}`);
     await panel.getByRole("button", { name: "Mark all read" }).click();
     await expect.poll(() => bell.getAttribute("aria-label")).toBe("Notifications");
 
     // The server drops every connection; contacts added meanwhile all arrive once it is back,
     // resumed from the last event id (not refetched from scratch: the workspaces query stays).
-    const streamOpens: { url: string; lastEventId: string | undefined }[] = [];
+    const streamOpens: { url: string; lastEventId: string | undefined; authorization: string | undefined }[] = [];
     let workspaceFetches = 0;
     for (const page of [benList, benFeed]) {
       page.on("request", (request) => {
         const url = request.url();
         if (url.includes("/trpc/activity.live"))
-          void request.allHeaders().then((headers) => streamOpens.push({ url, lastEventId: headers["last-event-id"] }));
+          void request
+            .allHeaders()
+            .then((headers) =>
+              streamOpens.push({ url, lastEventId: headers["last-event-id"], authorization: headers.authorization }),
+            );
         if (url.includes("workspaces.list")) workspaceFetches++;
       });
     }
-    app.server.server.closeAllConnections();
+    run.app.server.server.closeAllConnections();
     await new Promise((resolve) => setTimeout(resolve, 200));
     const missed = ["Kira Nakamura", "Luis Ortega", "Mia Svensson"];
     for (const name of missed) await ana.client.contacts.create.mutate({ workspaceId: workspace.id, name });
@@ -113,6 +117,11 @@ describe("live updates", () => {
     expect(
       streamOpens.map((open) => open.lastEventId ?? /lastEventId%22%3A%22(\d+)/.exec(open.url)?.[1]),
     ).not.toContain(undefined);
+    // The token went in the Authorization header, never in the URL (access logs keep URLs).
+    for (const open of streamOpens) {
+      expect(open.authorization).toMatch(/^Bearer \S+$/);
+      expect(open.url).not.toContain("connectionParams");
+    }
     expect(workspaceFetches).toBe(0);
     // Each once, newest first.
     const lines = await feed.getByRole("listitem").allTextContents();
@@ -130,13 +139,13 @@ describe("live updates", () => {
   });
 
   it("browser notifications are off until turned on in the settings (which asks once); then a notification shows as one while the tab is hidden, not while it is in view", async () => {
-    const ana = await app.signUp("Ana Costa");
-    const ben = await app.signUp("Ben Adeyemi");
+    const ana = await run.app.signUp("Ana Costa");
+    const ben = await run.app.signUp("Ben Adeyemi");
     const workspace = await ana.client.workspaces.create.mutate({ name: "Notify E2E" });
     await joinWorkspace(ana, workspace.id, ben);
 
-    const { context, page, record } = await openPage(browser, app.url);
-    await context.grantPermissions(["notifications"], { origin: app.url });
+    const { context, page, record } = await openPage(run.browser, run.app.url);
+    await context.grantPermissions(["notifications"], { origin: run.app.url });
     // Records every system notification the page shows, and lets the test hide the tab.
     await page.addInitScript(() => {
       const shown: { title: string; body: string | undefined; tag: string | undefined }[] = [];

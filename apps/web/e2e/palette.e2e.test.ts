@@ -2,7 +2,7 @@
  * The command palette end to end, by keyboard only, on Postgres and on the embedded PGlite:
  * Ctrl-K opens it from any page, a typo finds the contact (search.suggest) and Enter opens
  * it; the contact is then among "Recent" (under the name the server has now, gone once deleted,
- * and never stored by name in the browser); "Add contact" opens the contacts page's form;
+ * and never stored by name in the run.browser); "Add contact" opens the contacts page's form;
  * "Log interaction…" asks with whom and opens that contact's form; another workspace is
  * one "Switch to …" away; Escape closes it and gives focus back. The combobox's active
  * option is announced (aria-activedescendant → aria-selected), and axe-core finds no
@@ -10,12 +10,9 @@
  *
  * Screenshot (Postgres run): e2e-artifacts/palette.png.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp, TestDriver } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
-
-const drivers: TestDriver[] = ["postgres", "pglite"];
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { expectAccessible, openPage, screenshot, signIn, E2E_DRIVERS, serverAndBrowser } from "./support/harness";
 
 async function openPalette(page: Page) {
   await page.keyboard.press("Control+k");
@@ -36,20 +33,11 @@ async function activeOption(page: Page): Promise<string> {
   });
 }
 
-describe.each(drivers)("command palette on %s", (driver) => {
-  let app: TestApp;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+describe.each(E2E_DRIVERS)("command palette on %s", (driver) => {
+  const run = serverAndBrowser({ driver });
 
   it("finds contacts, opens pages and runs actions from the keyboard", async () => {
-    const owner = await app.signUp("Olive Owner");
+    const owner = await run.app.signUp("Olive Owner");
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Palette E2E" });
     const { id: secondId } = await owner.client.workspaces.create.mutate({ name: "Second Office" });
     const contact = async (name: string, company: string) =>
@@ -58,7 +46,7 @@ describe.each(drivers)("command palette on %s", (driver) => {
     const hanna = await contact("Hanna Lindqvist", "Nordlys");
     await contact("Björn Jørgensen", "Fjord");
 
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto(`/w/${workspaceId}/today`);
     // What an earlier version stored for another workspace: names, which must go.
     await page.evaluate(() =>

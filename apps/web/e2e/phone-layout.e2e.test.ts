@@ -8,22 +8,17 @@
  * Screenshots: e2e-artifacts/header-375.png (collapsed), header-375-open.png (menu open) and
  * table-scroll-375.png (a wide table scrolling inside its box).
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
-
-let app: TestApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import {
+  expectAccessible,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  E2E_DRIVERS,
+  serverAndBrowser,
+} from "./support/harness";
 
 const PHONE = { width: 375, height: 812 };
 
@@ -32,9 +27,11 @@ function horizontalOverflow(page: Page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 }
 
-describe("phone layout (375 px)", () => {
+describe.each(E2E_DRIVERS)("phone layout (375 px) on %s", (driver) => {
+  const run = serverAndBrowser({ driver });
+
   it("collapses the top bar to brand, workspace and Menu; the menu opens the sections and closes on navigation", async () => {
-    const owner = await app.signUp("Olive Owner");
+    const owner = await run.app.signUp("Olive Owner");
     const name = "Northwind Traders Europe";
     const workspace = await owner.client.workspaces.create.mutate({ name });
     for (const [contact, company] of [
@@ -50,7 +47,7 @@ describe("phone layout (375 px)", () => {
       });
     }
 
-    const { context, page, record } = await openPage(browser, app.url, PHONE);
+    const { context, page, record } = await openPage(run.browser, run.app.url, PHONE);
     await page.goto(`/w/${workspace.id}/contacts`);
     await signIn(page, owner.email, owner.password);
     await page.getByRole("heading", { level: 1, name: "Contacts" }).waitFor();
@@ -80,7 +77,7 @@ describe("phone layout (375 px)", () => {
 
     expect(await horizontalOverflow(page)).toBe(0);
     await expectAccessible(page, "contacts list at 375 px, menu closed");
-    console.log(`screenshot: ${await screenshot(page, "header-375")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("header-375", driver))}`);
 
     // Open: the sections (operators' ones under Admin) and the user's links.
     await menuButton.click();
@@ -93,7 +90,7 @@ describe("phone layout (375 px)", () => {
     expect(await header.getByRole("link", { name: "My privacy" }).isVisible()).toBe(true);
     expect(await horizontalOverflow(page)).toBe(0);
     await expectAccessible(page, "contacts list at 375 px, menu open");
-    console.log(`screenshot: ${await screenshot(page, "header-375-open")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("header-375-open", driver))}`);
 
     // Escape closes it and returns focus to the button.
     await page.keyboard.press("Escape");
@@ -118,7 +115,7 @@ describe("phone layout (375 px)", () => {
     await expect.poll(() => scroller.getAttribute("data-more-right")).toBe("true");
     expect(await scroller.getAttribute("data-more-left")).toBeNull();
     expect(await page.getByText("Scroll for more →").isVisible()).toBe(true);
-    console.log(`screenshot: ${await screenshot(page, "table-scroll-375")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("table-scroll-375", driver))}`);
     await scroller.locator(".table-wrap").evaluate((element) => element.scrollBy({ left: 10_000 }));
     await expect.poll(() => scroller.getAttribute("data-more-left")).toBe("true");
     await expect.poll(() => scroller.getAttribute("data-more-right")).toBeNull();

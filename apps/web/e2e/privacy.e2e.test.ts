@@ -20,23 +20,16 @@ import JSZip from "jszip";
 import type { Browser, Download, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, startServer } from "./support/harness";
+import {
+  expectAccessible,
+  launchBrowser,
+  openPage,
+  artifactName,
+  screenshot,
+  startServer,
+  E2E_DRIVERS,
+} from "./support/harness";
 import { joinWorkspace } from "../../server/test/support/members";
-
-let app: TestApp;
-let browser: Browser;
-let exportDir: string;
-
-beforeAll(async () => {
-  exportDir = mkdtempSync(join(tmpdir(), "rapport-e2e-exports-"));
-  [app, browser] = await Promise.all([startServer({ env: { EXPORT_DIR: exportDir } }), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  if (exportDir) rmSync(exportDir, { recursive: true, force: true });
-});
 
 const PASSWORD = "correct horse battery staple";
 
@@ -74,19 +67,56 @@ async function downloadExport(page: Page, scope: Locator) {
   return download;
 }
 
-describe("privacy", () => {
+describe.each(E2E_DRIVERS)("privacy on %s", (driver) => {
+  let app: TestApp;
+  let browser: Browser;
+  let exportDir: string;
+
+  beforeAll(async () => {
+    exportDir = mkdtempSync(join(tmpdir(), "rapport-e2e-exports-"));
+    [app, browser] = await Promise.all([startServer({ driver, env: { EXPORT_DIR: exportDir } }), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    if (exportDir) rmSync(exportDir, { recursive: true, force: true });
+  });
+
   it("contact export + restriction, the workspace's requests, and my own Privacy page", async () => {
     const { context, page, record } = await openPage(browser, app.url);
-    // Every server-sent event the page receives, to tell live progress from polling.
+    // Every server-sent event the page receives, to tell live progress from polling: the
+    // streams come over fetch, whose event-stream answers are read here too, message by message.
     await page.addInitScript(() => {
       const messages: { url: string; data: string }[] = [];
       (window as unknown as { sseMessages: typeof messages }).sseMessages = messages;
-      const Original = window.EventSource;
-      window.EventSource = class extends Original {
-        constructor(url: string | URL, init?: EventSourceInit) {
-          super(url, init);
-          this.addEventListener("message", (event) => messages.push({ url: this.url, data: String(event.data) }));
-        }
+      const originalFetch = window.fetch;
+      window.fetch = async (input, init) => {
+        const response = await originalFetch(input, init);
+        if (!response.headers.get("content-type")?.startsWith("text/event-stream") || !response.body) return response;
+        const [page, copy] = response.body.tee();
+        void (async () => {
+          const reader = copy.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = "";
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) return;
+            buffer += value;
+            const parts = buffer.split("\n\n");
+            buffer = parts.pop()!;
+            for (const part of parts) {
+              const lines = part.split("\n");
+              if (lines.some((line) => line.startsWith("event:"))) continue; // pings, connected, errors
+              const data = lines.filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trimStart());
+              if (data.length > 0) messages.push({ url: response.url, data: data.join("\n") });
+            }
+          }
+        })().catch(() => {});
+        return new Response(page, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
       };
     });
     const email = `privacy.${Date.now()}@example.com`;
@@ -156,10 +186,10 @@ describe("privacy", () => {
     await page.getByText("Processing of this person's data is restricted (GDPR Art. 18).").waitFor();
     await panel.getByRole("button", { name: "Lift restriction" }).waitFor();
     expect(await page.getByRole("region", { name: "Suggested connections" }).count()).toBe(0);
-    expect((await app.sql`SELECT 1 FROM gdpr_restrictions WHERE subject_id = ${contactId}`).length).toBe(1);
+    expect((await app.query`SELECT 1 FROM gdpr_restrictions WHERE subject_id = ${contactId}`).length).toBe(1);
     await dismissToast(page);
     await expectAccessible(page, "contact page with privacy actions");
-    console.log(`screenshot: ${await screenshot(page, "contact-privacy-actions")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("contact-privacy-actions", driver))}`);
     await expectNoSidewaysScroll(page, "contact page with privacy actions");
     await page.setViewportSize({ width: 1280, height: 800 });
 
@@ -199,13 +229,13 @@ describe("privacy", () => {
     expect(await page.getByRole("button", { name: "Edit profile" }).count()).toBe(0);
     expect(await page.getByRole("region", { name: "Privacy" }).count()).toBe(0);
     expect(await page.getByRole("main").textContent()).not.toMatch(/Charles|charles@engines|Engines Ltd|inventor/);
-    const [stored] = await app.sql`SELECT name, email, company FROM contacts WHERE id = ${charles.id}`;
+    const [stored] = await app.query`SELECT name, email, company FROM contacts WHERE id = ${charles.id}`;
     expect(stored).toEqual({ name: "Erased contact", email: null, company: null });
     await expectAccessible(page, "erased contact page");
-    console.log(`screenshot: ${await screenshot(page, "contact-erased")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("contact-erased", driver))}`);
 
     // A request received by letter five weeks ago and still open (recorded outside the app): it is overdue.
-    await app.sql`
+    await app.query`
       INSERT INTO gdpr_operations (workspace_id, type, subject_kind, subject_id, reason, status, requested_at, due_at, updated_at)
       VALUES (${workspaceId}, 'contact_erasure', 'contact', ${contactId}, 'Erasure requested by letter', 'pending',
               now() - interval '40 days', now() - interval '9 days', now() - interval '40 days')`;
@@ -240,9 +270,9 @@ describe("privacy", () => {
       /^Overdue⚠ 1$/,
     );
     await expectAccessible(page, "workspace privacy page");
-    console.log(`screenshot: ${await screenshot(page, "privacy-workspace")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("privacy-workspace", driver))}`);
     await expectNoSidewaysScroll(page, "workspace privacy page");
-    console.log(`screenshot: ${await screenshot(page, "privacy-workspace-375px")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("privacy-workspace-375px", driver))}`);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // My Privacy page, from the top bar.
@@ -340,7 +370,7 @@ describe("privacy", () => {
     await remove.getByText(/erased irreversibly on \d{4}-\d{2}-\d{2}/).waitFor();
     await page.getByRole("table", { name: "My privacy requests" }).getByText("Scheduled").waitFor();
     expect(
-      (await app.sql`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status),
+      (await app.query`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status),
     ).toEqual(["pending"]);
 
     // Where my data lives (collapsible).
@@ -349,11 +379,11 @@ describe("privacy", () => {
     await locations.getByText("Database", { exact: true }).waitFor();
     await locations.getByRole("heading", { name: "How long each kind of data is kept" }).waitFor();
     await expectAccessible(page, "privacy page (deletion scheduled, data locations open)");
-    console.log(`screenshot: ${await screenshot(page, "privacy-page")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("privacy-page", driver))}`);
 
     // Phone width: nothing scrolls sideways.
     await expectNoSidewaysScroll(page, "privacy page");
-    console.log(`screenshot: ${await screenshot(page, "privacy-page-375px")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("privacy-page-375px", driver))}`);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // Cancel the deletion.
@@ -361,7 +391,7 @@ describe("privacy", () => {
     await remove.getByText("Deletion cancelled. Your account stays as it is.").waitFor();
     await page.getByRole("table", { name: "My privacy requests" }).getByText("Cancelled").waitFor();
     expect(
-      (await app.sql`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status),
+      (await app.query`SELECT status FROM gdpr_operations WHERE type = 'user_deletion'`).map((row) => row.status),
     ).toEqual(["cancelled"]);
 
     expect(record.errors).toEqual([]);

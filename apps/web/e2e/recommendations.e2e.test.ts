@@ -1,33 +1,21 @@
-/**
- * Recommendations dashboard end to end: suggestions on a contact page and the cache
- * admin page, on the real server (fresh database, own Redis prefix) serving
- * the built SPA, driven by Debian's Chromium.
- *
- * Screenshots: e2e-artifacts/suggestions.png and e2e-artifacts/cache-panel.png.
- * axe-core runs on the contact page and the cache page (no serious/critical violations).
- */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import { describe, expect, it } from "vitest";
+import {
+  expectAccessible,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  E2E_DRIVERS,
+  serverAndBrowser,
+} from "./support/harness";
 import { joinWorkspace } from "../../server/test/support/members";
 
-let app: TestApp;
-let browser: Browser;
+describe.each(E2E_DRIVERS)("recommendations dashboard on %s", (driver) => {
+  const run = serverAndBrowser({ driver });
 
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
-
-describe("recommendations dashboard", () => {
   it("suggests a co-participant's contact with a reason, and an owner warms the cache up", async () => {
     // A small workspace: Ana emailed Ben; Ben emailed Carla and Dan together (co-participants on one email).
-    const owner = await app.signUp("Olive Owner");
+    const owner = await run.app.signUp("Olive Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Recs E2E" });
     const people: Record<string, string> = {};
     for (const [name, company] of [
@@ -51,7 +39,7 @@ describe("recommendations dashboard", () => {
     await email("Ana Ruiz", "Intro", "Ben Ortiz");
     await email("Ben Ortiz", "Renewal", "Carla Diaz", "Dan Fox");
 
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
 
     // The contact page of Ana: Carla is suggested through Ben.
     await page.goto(`/w/${workspace.id}/contacts/${people["Ana Ruiz"]}`);
@@ -77,7 +65,7 @@ describe("recommendations dashboard", () => {
     await expect.poll(() => suggestions.getByRole("link", { name: "Ben Ortiz" }).count()).toBe(0);
     await expectAccessible(page, "contact page with suggestions");
     await region.scrollIntoViewIfNeeded();
-    console.log(`screenshot: ${await screenshot(page, "suggestions")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("suggestions", driver))}`);
 
     // The cache page, from the nav (owners and admins see the link).
     await page.getByRole("navigation", { name: "Workspace sections" }).getByRole("link", { name: "Cache" }).click();
@@ -118,14 +106,14 @@ describe("recommendations dashboard", () => {
       )
       .toBeGreaterThan(0.98);
     await expectAccessible(page, "cache page");
-    console.log(`screenshot: ${await screenshot(page, "cache-panel")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("cache-panel", driver))}`);
 
     // Invalidate, with confirmation.
     await page.getByRole("button", { name: "Invalidate workspace cache" }).click();
     const dialog = page.getByRole("dialog", { name: "Invalidate the workspace cache?" });
     await dialog.getByRole("button", { name: "Yes, invalidate" }).click();
     await page.getByText(/Cache invalidated: \d+ keys? removed/).waitFor();
-    // Deleting one key from the browser.
+    // Deleting one key from the run.browser.
     await page.getByRole("button", { name: "Warm up cache" }).click();
     await page.getByRole("status").filter({ hasText: "Warm-up complete" }).waitFor();
     await page.reload(); // a fresh key list, without the keys the invalidation swept
@@ -139,12 +127,12 @@ describe("recommendations dashboard", () => {
   });
 
   it("a member sees no Cache link and the cache page says it is for owners and admins", async () => {
-    const owner = await app.signUp("Owen Owner");
+    const owner = await run.app.signUp("Owen Owner");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Members only" });
-    const member = await app.signUp("Mia Member");
+    const member = await run.app.signUp("Mia Member");
     await joinWorkspace(owner, workspace.id, member);
 
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto(`/w/${workspace.id}/cache`);
     await signIn(page, member.email, member.password);
     await page.getByRole("heading", { level: 1, name: "Cache" }).waitFor();

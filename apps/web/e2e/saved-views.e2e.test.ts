@@ -1,29 +1,17 @@
-/**
- * Saved views in Chromium (on Postgres and on the embedded PGlite): the contacts list filtered by employer and sorted by name is saved
- * as a shared view; after clearing the filters, applying the view brings back the filters,
- * the sort and the export's columns, in the list and in its address. Runs axe-core on the
- * list with the Views menu open. A view is renamed in place (Escape cancels, the server's
- * validation shows), marked modified when the filters move away from it and updated with
- * them, shared and made private again as a second member sees it; all of it survives a reload.
- */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SignedInUser, TestApp, TestDriver } from "../../server/test/support/app";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SignedInUser } from "../../server/test/support/app";
 import { joinWorkspace } from "../../server/test/support/members";
-import { expectAccessible, launchBrowser, openPage, signIn, startServer } from "./support/harness";
+import { expectAccessible, openPage, signIn, E2E_DRIVERS, serverAndBrowser } from "./support/harness";
 
-const drivers: TestDriver[] = ["postgres", "pglite"];
-
-describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
-  let app: TestApp;
-  let browser: Browser;
+describe.each(E2E_DRIVERS)("saved views of the contacts list on %s", (driver) => {
   let owner: SignedInUser;
   let member: SignedInUser;
   let workspaceId: string;
 
+  const run = serverAndBrowser({ driver });
+
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-    [owner, member] = await Promise.all([app.signUp("Vi Views"), app.signUp("Mo Member")]);
+    [owner, member] = await Promise.all([run.app.signUp("Vi Views"), run.app.signUp("Mo Member")]);
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Views Co" })).id;
     await joinWorkspace(owner, workspaceId, member, "member");
     await owner.client.contacts.bulkCreate.mutate({
@@ -36,14 +24,9 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
     });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
-
   describe("in the browser", () => {
     it("saves the current filters, sort and columns as a shared view and applies it again; it stays current across a reload", async () => {
-      const { context, page, record } = await openPage(browser, app.url);
+      const { context, page, record } = await openPage(run.browser, run.app.url);
       await page.goto("/");
       await signIn(page, owner.email, owner.password);
       await page.goto(`/w/${workspaceId}/contacts`);
@@ -111,7 +94,7 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
         sort: "name",
         columns: ["name", "email", "company"],
       });
-      const { context, page, record } = await openPage(browser, app.url);
+      const { context, page, record } = await openPage(run.browser, run.app.url);
       await page.goto("/");
       await signIn(page, owner.email, owner.password);
       await page.goto(`/w/${workspaceId}/contacts`);
@@ -193,7 +176,7 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
         sort: "name",
         columns: ["name"],
       });
-      const ownerPage = await openPage(browser, app.url);
+      const ownerPage = await openPage(run.browser, run.app.url);
       await ownerPage.page.goto("/");
       await signIn(ownerPage.page, owner.email, owner.password);
       await ownerPage.page.goto(`/w/${workspaceId}/contacts`);
@@ -203,7 +186,7 @@ describe.each(drivers)("saved views of the contacts list on %s", (driver) => {
       await ownerPage.page.getByText("Shared the view “Owner's pick” with the workspace.").waitFor();
       await ownerList.getByRole("button", { name: "Unshare the view Owner's pick" }).waitFor();
 
-      const memberPage = await openPage(browser, app.url);
+      const memberPage = await openPage(run.browser, run.app.url);
       await memberPage.page.goto("/");
       await signIn(memberPage.page, member.email, member.password);
       await memberPage.page.goto(`/w/${workspaceId}/contacts`);

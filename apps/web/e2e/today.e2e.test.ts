@@ -7,13 +7,11 @@
  *
  * Screenshots (Postgres run): e2e-artifacts/today.png, reconnect.png, first-run.png.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp, TestDriver } from "../../server/test/support/app";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { expectAccessible, openPage, screenshot, signIn, E2E_DRIVERS, serverAndBrowser } from "./support/harness";
 
 const DAY = 86_400_000;
-const drivers: TestDriver[] = ["postgres", "pglite"];
 
 /** A toast left from an earlier step would cover part of a screenshot. */
 async function dismissToast(page: Page) {
@@ -21,21 +19,13 @@ async function dismissToast(page: Page) {
   if (await close.count()) await close.click();
 }
 
-describe.each(drivers)("Today on %s", (driver) => {
-  let app: TestApp;
-  let browser: Browser;
+describe.each(E2E_DRIVERS)("Today on %s", (driver) => {
   const artifacts = driver === "postgres";
 
-  beforeAll(async () => {
-    [app, browser] = await Promise.all([startServer({ driver }), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const run = serverAndBrowser({ driver });
 
   it("lands on Today, says why to reconnect, completes and creates follow-ups, snoozes", async () => {
-    const owner = await app.signUp("Olive Owner");
+    const owner = await run.app.signUp("Olive Owner");
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "Today E2E" });
     const person = async (name: string, company: string) =>
       (await owner.client.contacts.create.mutate({ workspaceId, name, company })).id;
@@ -64,7 +54,7 @@ describe.each(drivers)("Today on %s", (driver) => {
       dueAt: new Date(now - DAY),
     });
 
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto("/");
     await signIn(page, owner.email, owner.password);
     // One workspace: signing in opens its Today page, not the picker.
@@ -156,9 +146,9 @@ describe.each(drivers)("Today on %s", (driver) => {
   });
 
   it("an empty workspace's first-run checklist ticks itself off from real data", async () => {
-    const owner = await app.signUp("Fiona First");
+    const owner = await run.app.signUp("Fiona First");
     const { id: workspaceId } = await owner.client.workspaces.create.mutate({ name: "First Run E2E" });
-    const { context, page, record } = await openPage(browser, app.url);
+    const { context, page, record } = await openPage(run.browser, run.app.url);
     await page.goto("/");
     await signIn(page, owner.email, owner.password);
     await page.waitForURL(`**/w/${workspaceId}/today`);

@@ -11,27 +11,36 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../../server/test/support/app";
 import { startReceiver, type WebhookReceiver } from "../../server/test/support/webhook-receiver";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
+import {
+  expectAccessible,
+  launchBrowser,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  startServer,
+  E2E_DRIVERS,
+} from "./support/harness";
 
-let app: TestApp;
-let browser: Browser;
-let receiver: WebhookReceiver;
+describe.each(E2E_DRIVERS)("webhooks page on %s", (driver) => {
+  let app: TestApp;
+  let browser: Browser;
+  let receiver: WebhookReceiver;
 
-beforeAll(async () => {
-  [app, browser, receiver] = await Promise.all([
-    startServer({ env: { WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1", WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8" } }),
-    launchBrowser(),
-    startReceiver(),
-  ]);
-});
+  beforeAll(async () => {
+    [app, browser, receiver] = await Promise.all([
+      startServer({ driver, env: { WEBHOOK_PLAIN_HTTP_HOSTS: "127.0.0.1", WEBHOOK_ALLOWED_CIDRS: "127.0.0.0/8" } }),
+      launchBrowser(),
+      startReceiver(),
+    ]);
+  });
 
-afterAll(async () => {
-  await browser?.close();
-  await receiver?.close();
-  await app?.close();
-});
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.close();
+    await app?.close();
+  });
 
-describe("webhooks page", () => {
   it("add an endpoint and copy its secret → a contact arrives signed → log, attempt, replay, test, disable", async () => {
     const owner = await app.signUp("Wanda Webhooks");
     const workspace = await owner.client.workspaces.create.mutate({ name: "Hooks E2E" });
@@ -76,7 +85,7 @@ describe("webhooks page", () => {
     await attempts.getByText("Request headers").first().click();
     await attempts.getByText(`webhook-id: ${webhookId}`).waitFor();
     await expectAccessible(page, "webhooks page with the message log and an attempt open");
-    console.log(`screenshot: ${await screenshot(page, "webhooks-log")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("webhooks-log", driver))}`);
 
     await page.getByRole("button", { name: "Replay now" }).click();
     await page.getByText(/Replay: delivered \(HTTP 200/).waitFor();

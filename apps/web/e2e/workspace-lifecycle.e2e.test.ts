@@ -1,41 +1,23 @@
-/**
- * Handing a workspace over and deleting it, end to end: the real server (fresh
- * database, own Redis prefix) serving the built SPA, driven by Chromium.
- *
- * A sole owner's Privacy page lists the workspace with both ways out → the
- * "delete" link opens the Members page's danger zone → the name is typed and
- * the deletion scheduled → a member sees the notice → the owner cancels and
- * transfers ownership → the account's deletion can now be scheduled → the new
- * owner schedules the deletion, it runs (its date moved into the past) and the
- * workspace is gone for everyone.
- *
- * Saves e2e-artifacts/workspace-danger-zone.png and workspace-deletion-notice.png;
- * runs axe-core on the Members page (scheduled) and the member's notice.
- */
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestApp } from "../../server/test/support/app";
+import { describe, expect, it } from "vitest";
 import { joinWorkspace } from "../../server/test/support/members";
-import { expectAccessible, launchBrowser, openPage, screenshot, signIn, startServer } from "./support/harness";
-
-let app: TestApp;
-let browser: Browser;
-
-beforeAll(async () => {
-  [app, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+import {
+  expectAccessible,
+  openPage,
+  artifactName,
+  screenshot,
+  signIn,
+  E2E_DRIVERS,
+  serverAndBrowser,
+} from "./support/harness";
 
 const PASSWORD = "correct horse battery staple";
 const NAME = "Lifecycle E2E";
 
-describe("workspace lifecycle", () => {
+describe.each(E2E_DRIVERS)("workspace lifecycle on %s", (driver) => {
+  const run = serverAndBrowser({ driver });
+
   it("sole owner: delete link → danger zone → scheduled (members see it) → cancel → transfer → account deletion possible → new owner deletes it", async () => {
-    const owner = await openPage(browser, app.url);
+    const owner = await openPage(run.browser, run.app.url);
     const page = owner.page;
     const email = `wanda.${Date.now()}@example.com`;
     const main = page.getByRole("main");
@@ -52,9 +34,9 @@ describe("workspace lifecycle", () => {
     await page.waitForURL(/\/w\/[0-9a-f-]{36}\/today$/);
     const workspaceId = /\/w\/([0-9a-f-]{36})\//.exec(page.url())![1]!;
 
-    const login = await app.client().auth.login.mutate({ email, password: PASSWORD });
-    const api = app.client(login.accessToken);
-    const bruno = await app.signUp("Bruno Member");
+    const login = await run.app.client().auth.login.mutate({ email, password: PASSWORD });
+    const api = run.app.client(login.accessToken);
+    const bruno = await run.app.signUp("Bruno Member");
     await joinWorkspace({ client: api }, workspaceId, bruno);
     await api.contacts.create.mutate({ workspaceId, name: "Greta Gone", email: "greta@gone.example" });
 
@@ -84,10 +66,10 @@ describe("workspace lifecycle", () => {
     // The notice above the page, with the way back for owners.
     await page.getByRole("link", { name: "Cancel the deletion on the Members page" }).waitFor();
     await expectAccessible(page, "members page with a scheduled deletion");
-    console.log(`screenshot: ${await screenshot(page, "workspace-danger-zone")}`);
+    console.log(`screenshot: ${await screenshot(page, artifactName("workspace-danger-zone", driver))}`);
 
     // The member sees the notice on every page, and the workspace still works.
-    const member = await openPage(browser, app.url);
+    const member = await openPage(run.browser, run.app.url);
     await member.page.goto("/");
     await signIn(member.page, bruno.email, bruno.password);
     await member.page.goto(`/w/${workspaceId}/contacts`);
@@ -97,7 +79,7 @@ describe("workspace lifecycle", () => {
     expect(await notice.textContent()).toContain("Ask an owner if it should stay.");
     await member.page.getByRole("main").getByRole("link", { name: "Greta Gone", exact: true }).first().waitFor();
     await expectAccessible(member.page, "member's contacts page with the deletion notice");
-    console.log(`screenshot: ${await screenshot(member.page, "workspace-deletion-notice")}`);
+    console.log(`screenshot: ${await screenshot(member.page, artifactName("workspace-deletion-notice", driver))}`);
 
     // The owner cancels, then hands the workspace to Bruno.
     await danger.getByRole("button", { name: "Cancel deletion" }).click();
@@ -111,7 +93,7 @@ describe("workspace lifecycle", () => {
     await main.getByText("You: Admin").waitFor();
     expect(await page.getByRole("region", { name: "Delete this workspace" }).count()).toBe(0);
     expect(
-      (await app.sql`SELECT role FROM memberships WHERE workspace_id = ${workspaceId} ORDER BY role`).map(
+      (await run.app.query`SELECT role FROM memberships WHERE workspace_id = ${workspaceId} ORDER BY role`).map(
         (r) => r.role,
       ),
     ).toEqual(["admin", "owner"]);
@@ -133,11 +115,12 @@ describe("workspace lifecycle", () => {
     await brunoDanger.getByRole("button", { name: "Schedule workspace deletion" }).click();
     await brunoDanger.getByRole("button", { name: "Cancel deletion" }).waitFor();
     // The grace period passes.
-    await app.sql`UPDATE gdpr_operations SET effective_at = now() - interval '1 minute' WHERE type = 'workspace_deletion' AND status = 'pending'`;
-    expect(await app.runtime.services.workspaceDeletion.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
+    await run.app
+      .query`UPDATE gdpr_operations SET effective_at = now() - interval '1 minute' WHERE type = 'workspace_deletion' AND status = 'pending'`;
+    expect(await run.app.runtime.services.workspaceDeletion.runDueDeletions()).toEqual({ executed: 1, failed: 0 });
     await member.page.goto(`/w/${workspaceId}/contacts`);
     await member.page.getByRole("heading", { name: "Workspace not found" }).waitFor();
-    expect(await app.sql`SELECT 1 FROM contacts WHERE workspace_id = ${workspaceId}`).toHaveLength(0);
+    expect(await run.app.query`SELECT 1 FROM contacts WHERE workspace_id = ${workspaceId}`).toHaveLength(0);
     await page.goto("/");
     await expect.poll(() => page.getByRole("main").getByText(NAME).count()).toBe(0);
 

@@ -2,6 +2,7 @@ import type { AppRouter } from "@rapport/api";
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { httpBatchLink, httpLink, httpSubscriptionLink, splitLink, TRPCClientError } from "@trpc/client";
 import { createTRPCReact } from "@trpc/react-query";
+import { EventSource } from "eventsource";
 import { wireTransformer } from "@rapport/core/wire";
 import type { RouterOutputs } from "./api-types";
 import { authedFetch, getAccessToken, getSession, refreshSession } from "./session";
@@ -30,7 +31,7 @@ export function createTrpcClient() {
     url: "/trpc",
     transformer: wireTransformer,
     fetch: authedFetch,
-    async headers() {
+    async headers(): Promise<Record<string, string>> {
       const token = await getAccessToken();
       return token ? { authorization: `Bearer ${token}` } : {};
     },
@@ -39,15 +40,18 @@ export function createTrpcClient() {
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        // Event streams (activity.live, jobs.progress) over SSE. An EventSource cannot send
-        // headers: the token goes as a connection parameter, read again on every (re)connect.
+        // Event streams (activity.live, jobs.progress) over SSE, with the token in the
+        // Authorization header like every other call, never in the URL (access logs keep URLs).
+        // A browser's EventSource cannot send headers; the `eventsource` package's streams
+        // over fetch, which can. The token is read again on every (re)connect.
         true: httpSubscriptionLink({
           url: "/trpc",
           transformer: wireTransformer,
-          connectionParams: async () => {
-            const token = await getAccessToken();
-            return token ? { token } : {};
-          },
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: async (input, init) =>
+              fetch(input, { ...init, headers: { ...init.headers, ...(await options.headers()) } }),
+          }),
         }),
         false: splitLink({
           condition: (op) => UNBATCHED(op.path),

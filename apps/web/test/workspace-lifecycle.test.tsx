@@ -231,3 +231,61 @@ describe("Privacy page: sole-owned workspaces", () => {
     expect(within(requests).getByText(/takes effect/)).toBeInTheDocument();
   });
 });
+
+describe("Workspace settings", () => {
+  it("an admin renames the workspace and sets its phone country; the top bar takes the new name", async () => {
+    let saved = { name: "Acme Sales", phoneCountry: null as string | null };
+    const { server, user } = await renderApp({
+      path: MEMBERS,
+      role: "admin",
+      handlers: {
+        "invitations.listPending": () => [],
+        "workspaces.members": () => members("admin"),
+        "workspaces.list": () => [{ ...workspace("admin"), ...saved }],
+        "workspaces.update": (input: { name?: string; phoneCountry?: string | null }) => {
+          saved = { name: input.name ?? saved.name, phoneCountry: input.phoneCountry ?? null };
+          return { id: WORKSPACE_ID, ...saved };
+        },
+      },
+    });
+    const section = await screen.findByRole("region", { name: "Workspace settings" });
+    const save = within(section).getByRole("button", { name: "Save settings" });
+    expect(save).toBeDisabled();
+    const country = within(section).getByLabelText("Phone numbers without a country code are from");
+    await waitFor(() => expect(within(country).getByRole("option", { name: "Germany (+49)" })).toBeInTheDocument());
+    const name = within(section).getByLabelText("Name");
+    await user.clear(name);
+    await user.type(name, "Acme Europe");
+    await user.selectOptions(country, "DE");
+    await user.click(save);
+
+    expect(await within(section).findByText("Settings saved.")).toBeInTheDocument();
+    expect(server.callsTo("workspaces.update").map((call) => call.input)).toEqual([
+      { workspaceId: WORKSPACE_ID, name: "Acme Europe", phoneCountry: "DE" },
+    ]);
+    // workspaces.list is fetched again: the switcher names the workspace anew.
+    await waitFor(() => expect(screen.getAllByText("Acme Europe").length).toBeGreaterThan(0));
+    expect(
+      within(section).getByLabelText<HTMLSelectElement>("Phone numbers without a country code are from").value,
+    ).toBe("DE");
+    expect(server.unhandled).toEqual([]);
+  });
+
+  it("an empty name is refused before anything is sent", async () => {
+    const { server, user } = await renderApp({
+      path: MEMBERS,
+      handlers: { "invitations.listPending": () => [], "workspaces.members": () => members("owner") },
+    });
+    const section = await screen.findByRole("region", { name: "Workspace settings" });
+    await user.clear(within(section).getByLabelText("Name"));
+    await user.click(within(section).getByRole("button", { name: "Save settings" }));
+    expect(await within(section).findByText(/required|empty/i)).toBeInTheDocument();
+    expect(server.callsTo("workspaces.update")).toEqual([]);
+  });
+
+  it("members see no settings", async () => {
+    await renderApp({ path: MEMBERS, role: "member", handlers: { "workspaces.members": () => members("member") } });
+    await screen.findByRole("heading", { name: "Members", level: 1 });
+    expect(screen.queryByRole("region", { name: "Workspace settings" })).toBeNull();
+  });
+});

@@ -265,8 +265,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         ? await timed(async () => void (await redis.command.ping()), 500)
         : { ok: false, detail: "not configured" };
       const degraded: string[] = [];
-      if (!redis) degraded.push("no Redis: jobs, events and rate limits run in this process only");
-      else if (!redis_.ok) degraded.push("Redis unreachable");
+      // The embedded database serves one process by nature: there, no Redis is how it is meant
+      // to run. A server database without Redis cannot share jobs, events and limits with other
+      // instances, and a Redis that was configured but did not answer at start is a fault.
+      if (!redis) {
+        if (config.REDIS_URL || database.kind !== "pglite")
+          degraded.push("no Redis: jobs, events and rate limits run in this process only");
+      } else if (!redis_.ok) degraded.push("Redis unreachable");
       const cache_ = cache.health();
       if (cache_.configured && cache_.degraded)
         degraded.push(

@@ -10,6 +10,7 @@ import {
 } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import { wireTransformer } from "@rapport/core/wire";
+import { EventSource } from "eventsource";
 
 export type { AppRouter };
 export type RouterInputs = inferRouterInputs<AppRouter>;
@@ -23,13 +24,9 @@ export interface RapportClientOptions {
   token?: string | null | (() => string | null | undefined | Promise<string | null | undefined>);
   /** Batch concurrent calls into one HTTP request (default true). */
   batch?: boolean;
+  /** The fetch every call and every subscription's stream goes through (default the global one). */
   fetch?: typeof globalThis.fetch;
   headers?: Record<string, string>;
-  /**
-   * The EventSource that subscriptions (`activity.live`) stream over; default the
-   * global one (browsers, Node 22+). In older Node pass one, e.g. the `eventsource` package's.
-   */
-  EventSource?: typeof globalThis.EventSource;
 }
 
 /** The typed tRPC client for every Rapport procedure. */
@@ -53,16 +50,21 @@ export function createRapportClient(options: RapportClientOptions) {
     links: [
       splitLink({
         condition: (op) => op.type === "subscription",
-        // An EventSource cannot send headers: the token goes as a connection parameter,
-        // read again on every reconnect so a refreshed token is used.
+        // Streams send the token in their Authorization header too, never in the URL: the
+        // `eventsource` package's EventSource streams over fetch, which can send headers (a
+        // browser's own cannot). The headers are read again on every reconnect, so a
+        // refreshed token is used.
         true: httpSubscriptionLink({
           url,
           transformer: wireTransformer,
-          EventSource: options.EventSource ?? globalThis.EventSource,
-          connectionParams: async () => {
-            const token = typeof options.token === "function" ? await options.token() : options.token;
-            return token ? { token } : {};
-          },
+          EventSource,
+          eventSourceOptions: () => ({
+            fetch: async (input, init) =>
+              (options.fetch ?? globalThis.fetch)(input, {
+                ...init,
+                headers: { ...init.headers, ...(await headers()) },
+              }),
+          }),
         }),
         false: requests,
       }),

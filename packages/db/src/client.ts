@@ -1,10 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
-import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
-import { unaccent } from "@electric-sql/pglite/contrib/unaccent";
+import type { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { drizzle as drizzlePostgres, PostgresJsSession } from "drizzle-orm/postgres-js";
 import { is, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import postgres from "postgres";
@@ -507,6 +504,13 @@ class ConnectionGate {
 
 async function createPglite(dir: string | undefined, queryTimeoutMs: number): Promise<Database> {
   if (dir) mkdirSync(dir, { recursive: true });
+  // Loaded here rather than with the module: a server on Postgres never needs PGlite.
+  const [{ PGlite }, { drizzle: drizzlePglite }, { pg_trgm }, { unaccent }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+    import("@electric-sql/pglite/contrib/pg_trgm"),
+    import("@electric-sql/pglite/contrib/unaccent"),
+  ]);
   // The contrib extensions the migrations create (search): PGlite loads only those it is given.
   const client = new PGlite({ dataDir: dir, extensions: { pg_trgm, unaccent } });
   await client.waitReady;

@@ -113,7 +113,7 @@ export const INVENTORY: Record<string, TableInventory> = {
     subject: "workspace",
     purpose: "tenant of the CRM",
     retention: "until the workspace is deleted",
-    columns: { id: np, name: np, created_by: pid("creator"), created_at: np, updated_at: np },
+    columns: { id: np, name: np, phone_country: np, created_by: pid("creator"), created_at: np, updated_at: np },
   },
   memberships: {
     subject: "user",

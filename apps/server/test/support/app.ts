@@ -6,7 +6,6 @@ import { createRuntime, loadConfig, ManualClock, type Clock, type Logger, type R
 import { createRapportClient, type RapportClient } from "@rapport/client";
 import { queryRows } from "@rapport/db";
 import { sql as drizzleSql } from "drizzle-orm";
-import { EventSource } from "eventsource";
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { inject } from "vitest";
@@ -137,8 +136,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       url,
       token: token ?? null,
       batch: false,
-      // Node 20 has no EventSource; subscriptions use the WHATWG-compliant `eventsource` package.
-      EventSource: EventSource as unknown as typeof globalThis.EventSource,
     });
 
   return {

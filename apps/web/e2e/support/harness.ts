@@ -12,7 +12,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "@rapport/api";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { createTestApp, type TestApp, type TestAppOptions } from "../../../server/test/support/app";
+import { afterAll, beforeAll } from "vitest";
+import { createTestApp, type TestApp, type TestAppOptions, type TestDriver } from "../../../server/test/support/app";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(here, "../../../..");
@@ -46,6 +47,25 @@ export function startServer(options: TestAppOptions = {}): Promise<TestApp> {
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** What each page's browser test runs on: Postgres with Redis, and the embedded default (PGlite, no Redis). */
+export const E2E_DRIVERS: readonly TestDriver[] = ["postgres", "pglite"];
+
+/**
+ * A server (`options`) and a browser for the calling describe block: started before its tests
+ * and before the hooks it registers later, closed after them. Read them inside tests and hooks.
+ */
+export function serverAndBrowser(options: TestAppOptions): { readonly app: TestApp; readonly browser: Browser } {
+  const run = {} as { app: TestApp; browser: Browser };
+  beforeAll(async () => {
+    [run.app, run.browser] = await Promise.all([startServer(options), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await run.browser?.close();
+    await run.app?.close();
+  });
+  return run;
 }
 
 interface PageErrors {
@@ -91,6 +111,11 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   // The signed-in top bar; its "Menu" button is hidden on wide screens, its "Sign out" inside the menu on phones.
   await page.getByRole("button", { name: "Menu", includeHidden: true }).waitFor({ state: "attached" });
+}
+
+/** A screenshot's name for a test run on `driver`: the Postgres run's plain, the others' suffixed, so neither overwrites the other. */
+export function artifactName(name: string, driver: TestDriver): string {
+  return driver === "postgres" ? name : `${name}-${driver}`;
 }
 
 /** The whole page, or only `part` of it (one section, say). */

@@ -12,7 +12,7 @@ const UNREACHABLE_POLL_MS = 10_000;
 /**
  * Polls /readyz every 30 s and says when the server's database is down or it
  * cannot be reached at all (everyone is affected), and — to operators only
- * (`showDegraded`: owners and admins) — when it runs degraded (e.g. "no Redis"):
+ * (`showDegraded`: owners and admins) — when it runs degraded (e.g. Redis unreachable):
  * a member's work goes on, and what does fail says so where it fails.
  */
 export function ReadinessBanner({ showDegraded = false }: { showDegraded?: boolean }) {

@@ -67,7 +67,13 @@ export function interaction(overrides: Partial<Interaction> = {}): Interaction {
 }
 
 export function workspace(role: WorkspaceRole = "owner") {
-  return { id: WORKSPACE_ID, name: "Acme Sales", role, createdAt: new Date("2026-01-01T00:00:00Z") };
+  return {
+    id: WORKSPACE_ID,
+    name: "Acme Sales",
+    phoneCountry: null,
+    role,
+    createdAt: new Date("2026-01-01T00:00:00Z"),
+  };
 }
 
 /** A structurally valid HS256-looking JWT (the SPA only reads iat/exp). */

@@ -44,6 +44,11 @@ export async function renderApp({
     "auth.me": () => ({ user: USER, workspaces: [{ id: WORKSPACE_ID, name: workspace(role).name, role }] }),
     "auth.logout": () => ({ ok: true }),
     "workspaces.list": () => [workspace(role)],
+    // The Members page's settings (owners and admins): the countries a phone country may be.
+    "workspaces.phoneCountries": () => [
+      { code: "DE", callingCode: "49" },
+      { code: "FR", callingCode: "33" },
+    ],
     "workspaces.members": () => [
       { userId: USER.id, email: USER.email, name: USER.name, role, joinedAt: new Date("2026-01-01T00:00:00Z") },
     ],

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { LRUCache } from "lru-cache";
+import { boundedCache } from "../platform/bounded-cache";
 
 interface RateLimitResult {
   allowed: boolean;
@@ -214,8 +214,8 @@ export function createRedisRateLimiter(redis: Redis, prefix: string, fallback: R
 }
 
 export function createMemoryRateLimiter(now: () => number = Date.now): RateLimiter {
-  const windows = new LRUCache<string, { count: number; resetAt: number }>({ max: 100_000 });
-  const attempts = new LRUCache<string, AttemptState>({ max: 100_000 });
+  const windows = boundedCache<string, { count: number; resetAt: number }>(100_000);
+  const attempts = boundedCache<string, AttemptState>(100_000);
   const slots = new Map<string, Map<string, number>>();
   const current = (key: string, windowSeconds: number) => {
     const entry = windows.get(key);

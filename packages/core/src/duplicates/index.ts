@@ -1,8 +1,9 @@
 import type { CountryCode } from "libphonenumber-js/core";
 import { searchFold } from "../search/index";
-import { phoneMatchKey } from "./phone";
+import { isPhoneCountry, phoneCountries, phoneMatchKey } from "./phone";
 
-export { phoneMatchKey };
+export { isPhoneCountry, phoneCountries, phoneMatchKey };
+export type { CountryCode };
 
 /**
  * Duplicate contacts: which two contacts are probably one person, how sure that is and
@@ -246,8 +247,8 @@ function keyed(contact: DedupContact, defaultCountry?: CountryCode): Keyed {
  * step; an import batch checks a thousand rows against candidates that recur from row to
  * row (the same company, the same number), so it keys each candidate once.
  */
-export function keyContact(contact: DedupContact): KeyedContact {
-  return keyed(contact);
+export function keyContact(contact: DedupContact, defaultCountry?: CountryCode): KeyedContact {
+  return keyed(contact, defaultCountry);
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
@@ -287,21 +288,24 @@ export function likelyDuplicates(
   candidate: Omit<DedupContact, "id">,
   existing: readonly DedupContact[],
   limit = 5,
+  defaultCountry?: CountryCode,
 ): { contactId: string; score: number; reasons: DuplicateReason[] }[] {
   return likelyDuplicatesAmong(
     candidate,
-    existing.map((contact) => keyed(contact)),
+    existing.map((contact) => keyed(contact, defaultCountry)),
     limit,
+    defaultCountry,
   );
 }
 
-/** `likelyDuplicates` among contacts keyed beforehand (`keyContact`). */
+/** `likelyDuplicates` among contacts keyed beforehand (`keyContact`, with the same default country). */
 export function likelyDuplicatesAmong(
   candidate: Omit<DedupContact, "id">,
   existing: readonly KeyedContact[],
   limit = 5,
+  defaultCountry?: CountryCode,
 ): { contactId: string; score: number; reasons: DuplicateReason[] }[] {
-  const probe = keyed({ ...candidate, id: "" });
+  const probe = keyed({ ...candidate, id: "" }, defaultCountry);
   const found: { contactId: string; score: number; reasons: DuplicateReason[] }[] = [];
   for (const contact of existing) {
     const pair = compareKeyed(probe, contact);

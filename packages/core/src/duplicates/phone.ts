@@ -1,5 +1,8 @@
 import {
   type CountryCode,
+  getCountries,
+  getCountryCallingCode,
+  isSupportedCountry,
   Metadata,
   type MetadataJson,
   parsePhoneNumberFromString,
@@ -71,4 +74,16 @@ export function phoneMatchKey(phone: string, defaultCountry?: CountryCode): stri
     // Unreadable as a number: fall back to its digits.
   }
   return `digits:${digits}`;
+}
+
+/** Whether phone numbers of this country (ISO 3166-1 alpha-2) can be read: it has a numbering plan. */
+export function isPhoneCountry(code: string): code is CountryCode {
+  return isSupportedCountry(code as CountryCode, metadata);
+}
+
+/** Every country with a numbering plan and its calling code ("DE" → "49"), by code. */
+export function phoneCountries(): { code: CountryCode; callingCode: string }[] {
+  return getCountries(metadata)
+    .map((code) => ({ code, callingCode: getCountryCallingCode(code, metadata) as string }))
+    .sort((a, b) => (a.code < b.code ? -1 : 1));
 }

@@ -5,6 +5,8 @@ import { users } from "./accounts";
 export const workspaces = pgTable("workspaces", {
   id: uuid("id").primaryKey().defaultRandom(),
   name: text("name").notNull(),
+  /** ISO 3166-1 alpha-2: how phone numbers without a country code are read (null: not at all). */
+  phoneCountry: text("phone_country"),
   createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

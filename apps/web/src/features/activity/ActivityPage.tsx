@@ -42,7 +42,10 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
     label: "Invitations",
     types: ["invitation.created", "invitation.accepted", "invitation.declined", "invitation.revoked"],
   },
-  { label: "Workspace", types: ["workspace.created", "workspace.deletion_scheduled", "workspace.deletion_cancelled"] },
+  {
+    label: "Workspace",
+    types: ["workspace.created", "workspace.updated", "workspace.deletion_scheduled", "workspace.deletion_cancelled"],
+  },
   { label: "Privacy", types: ["contact.erased", "contact.restricted", "contact.unrestricted", "user.erased"] },
   { label: "Webhooks", types: ["webhook.endpoint_disabled"] },
   { label: "Gmail", types: ["gmail.connected", "gmail.disconnected", "gmail.sync.completed", "gmail.sync.failed"] },
@@ -293,6 +296,18 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
   switch (event.type) {
     case "workspace.created":
       return <>{actor} created the workspace</>;
+    case "workspace.updated": {
+      const fields = Array.isArray(payload.fields) ? payload.fields.map(String) : [];
+      const renamed = fields.includes("name");
+      const country = fields.includes("phoneCountry");
+      return renamed && country ? (
+        <>{actor} renamed the workspace and changed its phone country</>
+      ) : renamed ? (
+        <>{actor} renamed the workspace</>
+      ) : (
+        <>{actor} changed the workspace's phone country</>
+      );
+    }
     case "contact.created": {
       const source = str(payload.source);
       return (

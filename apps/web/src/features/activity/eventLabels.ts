@@ -28,6 +28,7 @@ export const TYPE_LABELS: Record<EventType, string> = {
   "invitation.declined": "Invitation declined",
   "invitation.revoked": "Invitation withdrawn",
   "workspace.created": "Workspace created",
+  "workspace.updated": "Workspace settings changed",
   "workspace.deletion_scheduled": "Deletion scheduled",
   "workspace.deletion_cancelled": "Deletion cancelled",
   // The workspace is gone with its feed: never listed.

@@ -21,6 +21,7 @@ const ACTION_GROUPS: { label: string; actions: Record<string, string> }[] = [
     label: "Workspace",
     actions: {
       "workspace.created": TYPE_LABELS["workspace.created"],
+      "workspace.updated": TYPE_LABELS["workspace.updated"],
       "workspace.ownership_transferred": "Ownership transferred",
       "workspace.deletion_requested": "Deletion requested",
       "workspace.deletion_cancelled": TYPE_LABELS["workspace.deletion_cancelled"],

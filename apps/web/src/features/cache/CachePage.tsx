@@ -2,9 +2,9 @@
  * /w/:ws/cache — the workspace's recommendation cache, for owners and admins.
  *
  * Figures refresh every 10 s. The hit-rate chart uses the server's per-minute
- * series (last 60 minutes, all servers); when the server has none (Redis
- * unavailable) it charts samples this page takes at each refresh instead, and
- * says so ("since this page opened").
+ * series (last 60 minutes, all servers; this server's alone when it has no Redis);
+ * when the server has none (its Redis unavailable) it charts samples this page
+ * takes at each refresh instead, and says so ("since this page opened").
  */
 import { lazy, Suspense, useCallback, useEffect, useId, useState } from "react";
 import { ConfirmDialog } from "../../components/ConfirmDialog";
@@ -64,6 +64,12 @@ function CacheAdmin({ workspaceId, workspaceName }: { workspaceId: string; works
       </div>
 
       {stats.data?.degraded && <DegradedBanner stats={stats.data} />}
+      {stats.data && !stats.data.configured && (
+        <p className="alert alert-info">
+          This server has no Redis: suggestions are cached in its own memory, and the figures below are its own
+          {stats.data.statsSince ? ` since ${formatAbsolute(stats.data.statsSince)}` : ""}.
+        </p>
+      )}
 
       {stats.isPending ? (
         <Skeleton shape="figures" rows={4} label="Loading cache statistics…" />
@@ -132,11 +138,19 @@ function Figures({ stats }: { stats: Stats }) {
           value={formatRate(stats.hitRate)}
           note={`${plural(stats.hits, "hit")} · ${plural(stats.misses, "miss", "misses")}${stats.statsSince ? ` since ${formatAbsolute(stats.statsSince)}` : ""}`}
         />
-        <Figure
-          term="Memory used"
-          value={formatBytes(stats.redisMemoryBytes)}
-          note={`Redis (whole server) · in-process ${formatBytes(stats.l1.bytesAllInstance)} of ${formatBytes(stats.l1.maxBytes)}`}
-        />
+        {stats.configured ? (
+          <Figure
+            term="Memory used"
+            value={formatBytes(stats.redisMemoryBytes)}
+            note={`Redis (whole server) · in-process ${formatBytes(stats.l1.bytesAllInstance)} of ${formatBytes(stats.l1.maxBytes)}`}
+          />
+        ) : (
+          <Figure
+            term="Memory used"
+            value={formatBytes(stats.l1.bytesAllInstance)}
+            note={`In this server's memory, of ${formatBytes(stats.l1.maxBytes)}`}
+          />
+        )}
         <Figure term="Total keys" value={totalKeys} note={`${formatCount(stats.workspaceKeys)} of this workspace`} />
         <Figure
           term="Recommendations cached"
@@ -146,7 +160,11 @@ function Figures({ stats }: { stats: Stats }) {
         <Figure
           term="Evictions"
           value={formatCount(evictions)}
-          note={`Redis ${stats.evictions.redis === null ? "n/a" : formatCount(stats.evictions.redis)} · in-process ${formatCount(stats.evictions.local)}`}
+          note={
+            stats.configured
+              ? `Redis ${stats.evictions.redis === null ? "n/a" : formatCount(stats.evictions.redis)} · in-process ${formatCount(stats.evictions.local)}`
+              : "In this server's memory"
+          }
         />
         <Figure
           term="Average get latency"
@@ -160,7 +178,7 @@ function Figures({ stats }: { stats: Stats }) {
         />
         <Figure
           term="Status"
-          value={stats.degraded ? "Degraded" : "Healthy"}
+          value={!stats.configured ? "In memory" : stats.degraded ? "Degraded" : "Healthy"}
           note={stats.instanceOnly ? "This server only" : `${plural(lookups, "lookup")}, all servers`}
           tone={stats.degraded ? "warn" : "ok"}
         />
@@ -230,7 +248,7 @@ function HitRateSection({ stats, samples }: { stats: Stats; samples: Sample[] })
       <h2 id={`${id}-title`}>Hit rate over time</h2>
       <p className="hint">
         {fromServer
-          ? "Share of lookups answered from the cache, per minute over the last 60 minutes (all servers). Gaps are minutes without lookups."
+          ? `Share of lookups answered from the cache, per minute over the last 60 minutes (${stats.instanceOnly ? "this server" : "all servers"}). Gaps are minutes without lookups.`
           : "The server keeps no history right now, so this chart shows the hit rate so far, sampled every 10 seconds since this page opened."}
       </p>
       {withValues.length === 0 ? (

@@ -128,8 +128,8 @@ function SignedIn({ user }: { user: SessionUser }) {
   // A stable object per workspace, so pages depending on it do not re-render for nothing.
   // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the fields, not on the refetched object
   const workspace = useMemo<CurrentWorkspace | null>(
-    () => (found ? { id: found.id, name: found.name, role: found.role } : null),
-    [found?.id, found?.name, found?.role],
+    () => (found ? { id: found.id, name: found.name, role: found.role, phoneCountry: found.phoneCountry } : null),
+    [found?.id, found?.name, found?.role, found?.phoneCountry],
   );
 
   useEffect(() => {

@@ -9,6 +9,8 @@ export interface CurrentWorkspace {
   name: string;
   /** The signed-in user's role here. */
   role: WorkspaceRole;
+  /** How its phone numbers without a country code are read (ISO 3166-1 alpha-2), if set. */
+  phoneCountry: string | null;
 }
 
 export const WorkspaceContext = createContext<CurrentWorkspace | null>(null);

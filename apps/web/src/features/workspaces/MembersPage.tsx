@@ -9,6 +9,7 @@ import { DangerZone } from "./DangerZone";
 import { TransferOwnership } from "./TransferOwnership";
 import { canManage, ROLE_LABELS, useWorkspace, type WorkspaceRole } from "../shell/workspace";
 import { Invitations } from "./Invitations";
+import { WorkspaceSettings } from "./WorkspaceSettings";
 import { Skeleton } from "../../components/Skeleton";
 
 type Member = RouterOutputs["workspaces"]["members"][number];
@@ -180,6 +181,8 @@ export default function MembersPage() {
           </ul>
         )}
       </section>
+
+      {manage && <WorkspaceSettings workspace={workspace} />}
 
       {workspace.role === "owner" && (
         <>

@@ -6,16 +6,17 @@ import { COUNTERS, emptyCounters, LATENCY_BUCKETS_MS, percentileFromBuckets, typ
 import { redisFailed, type CacheParts } from "./parts";
 import type { CacheHealth } from "./types";
 
+/**
+ * Without Redis configured the cache lives in this process's memory: that is how it is set up
+ * (the embedded default), not a fault. Degraded means a configured Redis is not answering.
+ */
 export function cacheHealth(redis: CacheRedis): CacheHealth {
+  if (!redis.configured) return { configured: false, degraded: false, degradedSince: null, detail: null };
   return {
-    configured: redis.configured,
+    configured: true,
     degraded: redis.degraded,
     degradedSince: redis.degradedSince,
-    detail: redis.degraded
-      ? redis.configured
-        ? `Redis unreachable: ${redis.lastError ?? "circuit open"}`
-        : "no Redis configured: memory only"
-      : null,
+    detail: redis.degraded ? `Redis unreachable: ${redis.lastError ?? "circuit open"}` : null,
   };
 }
 
@@ -68,6 +69,7 @@ export class CacheAdmin {
     if (!parsed || parsed.workspaceId !== workspaceId) return "forbidden";
     const localKey = `${parsed.namespace}|${workspaceId}|${parsed.rest}`;
     const droppedLocally = local.delete(localKey);
+    if (!redis.configured) return { deleted: droppedLocally, status: "ok" };
     try {
       const removed = await redis.run("delete", (client) => client.unlink(keys.root + logicalKey));
       await redis
@@ -91,6 +93,7 @@ export class CacheAdmin {
       current: boolean;
       ttlSeconds: number | null;
     }[] = [];
+    if (!redis.configured) return { ...this.listLocalKeys(workspaceId, pattern, options.limit), status: "ok" as const };
     let cursor = options.cursor ?? "0";
     try {
       const current = await this.invalidation.generation(workspaceId);
@@ -127,12 +130,55 @@ export class CacheAdmin {
     }
   }
 
+  /**
+   * Without Redis, the keys are this process's entries, named as Redis would name them with the
+   * workspace's local version in the generation's place (cache.deleteKey takes them back). One
+   * page: the process holds them all at hand.
+   */
+  private listLocalKeys(workspaceId: string, pattern: string | undefined, limit: number) {
+    const { local } = this.parts;
+    const current = local.version(workspaceId);
+    const keys = local
+      .listOf(workspaceId)
+      .map((entry) => ({
+        key: this.parts.keys.logical(entry.namespace, workspaceId, entry.version, entry.key),
+        namespace: entry.namespace,
+        generation: entry.version,
+        current: entry.version === current,
+        ttlSeconds: null,
+      }))
+      .filter((entry) => !pattern || matchesGlob(pattern, entry.key))
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .slice(0, limit);
+    return { keys, nextCursor: null };
+  }
+
   /** Statistics of one workspace (all instances), plus Redis-wide figures. */
   async workspaceStats(workspaceId: string) {
     const { keys, redis, local, stats, settings } = this.parts;
     await this.flushStats();
     const health = cacheHealth(redis);
     const l1 = { entries: local.entriesOf(workspaceId), bytesAllInstance: local.bytes, maxBytes: settings.l1MaxBytes };
+    if (!redis.configured) {
+      // Nothing is flushed anywhere: what this process counted since it started is the whole story.
+      const counted = stats.unflushed(workspaceId);
+      const current = local.version(workspaceId);
+      const entries = local.listOf(workspaceId);
+      return {
+        workspaceId,
+        ...figures(counted?.counters ?? emptyCounters(), counted?.buckets ?? LATENCY_BUCKETS_MS.map(() => 0), true),
+        generation: null,
+        recommendationsCached: entries.filter((entry) => entry.namespace === "rec" && entry.version === current).length,
+        workspaceKeys: entries.length,
+        keysUnderPrefix: local.size,
+        keyCountApproximate: false,
+        redisMemoryBytes: null,
+        l1,
+        series: seriesFrom(counted?.minutes ?? new Map()),
+        statsSince: stats.since,
+        ...health,
+      };
+    }
     try {
       const hour = Math.floor(Date.now() / 3_600_000);
       const replies = await redis.pipeline("stats", (pipeline) =>
@@ -150,7 +196,9 @@ export class CacheAdmin {
       for (const name of COUNTERS) counters[name] = Number(hash[name] ?? 0);
       const latencyHash = value<Record<string, string>>(1) ?? {};
       const buckets = LATENCY_BUCKETS_MS.map((_, i) => Number(latencyHash[String(i)] ?? 0));
-      const series = seriesFrom([value<Record<string, string>>(2) ?? {}, value<Record<string, string>>(3) ?? {}]);
+      const series = seriesFrom(
+        minutesFrom([value<Record<string, string>>(2) ?? {}, value<Record<string, string>>(3) ?? {}]),
+      );
       const memory = infoField(value<string>(4), "used_memory");
       const evicted = infoField(value<string>(5), "evicted_keys");
       const generation = await this.invalidation.generation(workspaceId);
@@ -291,22 +339,26 @@ function infoField(info: string | undefined, field: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-/** The last 60 minutes, oldest first (minutes without lookups included as zeros). */
-function seriesFrom(hashes: Record<string, string>[]) {
-  const byMinute = new Map<number, { hits: number; misses: number }>();
+/** Per-minute hits and misses (minute epoch → [hits, misses]) from the series' Redis hashes. */
+function minutesFrom(hashes: Record<string, string>[]): Map<number, [number, number]> {
+  const byMinute = new Map<number, [number, number]>();
   for (const hash of hashes) {
     for (const [field, value] of Object.entries(hash)) {
       const [minute, kind] = field.split(":");
-      const slot = byMinute.get(Number(minute)) ?? { hits: 0, misses: 0 };
-      if (kind === "h") slot.hits += Number(value);
-      else slot.misses += Number(value);
+      const slot = byMinute.get(Number(minute)) ?? [0, 0];
+      slot[kind === "h" ? 0 : 1] += Number(value);
       byMinute.set(Number(minute), slot);
     }
   }
+  return byMinute;
+}
+
+/** The last 60 minutes, oldest first (minutes without lookups included as zeros). */
+function seriesFrom(byMinute: ReadonlyMap<number, readonly [number, number]>) {
   const now = Math.floor(Date.now() / 60_000);
   return Array.from({ length: 60 }, (_, i) => {
     const minute = now - 59 + i;
-    const slot = byMinute.get(minute) ?? { hits: 0, misses: 0 };
-    return { startsAt: new Date(minute * 60_000), hits: slot.hits, misses: slot.misses };
+    const [hits, misses] = byMinute.get(minute) ?? [0, 0];
+    return { startsAt: new Date(minute * 60_000), hits, misses };
   });
 }

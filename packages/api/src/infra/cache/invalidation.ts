@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { boundedCache } from "../../platform/bounded-cache";
 import type { CommittedEvent, DomainEvent } from "../../platform/events/types";
 import type { WorkspaceChanges } from "./fence";
 import { CacheUnavailableError } from "./redis";
@@ -64,9 +64,9 @@ function invalidatingByWorkspace(events: readonly Pick<DomainEvent, "id" | "work
 export class CacheInvalidation {
   private readonly pending = new Map<string, PendingChange[]>();
   private readonly overflowed = new Set<string>();
-  private readonly seenEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
+  private readonly seenEvents = boundedCache<number, true>(SEEN_EVENTS);
   /** Events the fence has already reported (pipelined probes may report one twice). */
-  private readonly fencedEvents = new LRUCache<number, true>({ max: SEEN_EVENTS });
+  private readonly fencedEvents = boundedCache<number, true>(SEEN_EVENTS);
   private readonly sweeps = new Map<string, NodeJS.Timeout>();
   private readonly listeners = new Set<(workspaceId: string) => void>();
   private readonly changeListeners = new Set<(workspaceId: string, eventIds: readonly number[]) => void>();
@@ -324,6 +324,8 @@ export class CacheInvalidation {
     const dropped = local.bump(workspaceId);
     const version = local.version(workspaceId);
     this.notifyInvalidated(workspaceId);
+    // No Redis configured: this process's memory is the whole cache, and it is empty now.
+    if (!redis.configured) return { invalidatedKeys: dropped, status: "ok" };
     try {
       const generation = await this.bump(workspaceId, []);
       if (!this.hasPending(workspaceId)) local.setGeneration(workspaceId, version, generation);

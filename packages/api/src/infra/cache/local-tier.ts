@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { boundedCache } from "../../platform/bounded-cache";
 import type { CacheNamespace } from "./keys";
 import type { CacheResult } from "./types";
 
@@ -18,9 +19,9 @@ interface LocalEntry {
 export class LocalTier {
   private readonly l1: LRUCache<string, LocalEntry> | null;
   private readonly byWorkspace = new Map<string, Set<string>>();
-  private readonly versions = new LRUCache<string, number>({ max: 100_000 });
+  private readonly versions = boundedCache<string, number>(100_000);
   /** The Redis generation learned at the workspace's current version (cleared whenever the version moves). */
-  private readonly generations = new LRUCache<string, number>({ max: 100_000 });
+  private readonly generations = boundedCache<string, number>(100_000);
   private versionClock = 0;
 
   constructor(
@@ -146,6 +147,23 @@ export class LocalTier {
 
   entriesOf(workspaceId: string): number {
     return this.byWorkspace.get(workspaceId)?.size ?? 0;
+  }
+
+  /** The workspace's entries with the version each was stored under (the cache's keys when it has no Redis). */
+  listOf(workspaceId: string): { namespace: CacheNamespace; key: string; version: number }[] {
+    const listed: { namespace: CacheNamespace; key: string; version: number }[] = [];
+    for (const l1Key of this.byWorkspace.get(workspaceId) ?? []) {
+      const entry = this.l1?.peek(l1Key);
+      if (!entry) continue;
+      const [namespace, , ...key] = l1Key.split("|");
+      listed.push({ namespace: namespace as CacheNamespace, key: key.join("|"), version: entry.version });
+    }
+    return listed;
+  }
+
+  /** Entries held, all workspaces. */
+  get size(): number {
+    return this.l1?.size ?? 0;
   }
 
   /** Bytes held, all workspaces. */

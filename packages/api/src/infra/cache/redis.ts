@@ -73,8 +73,6 @@ export class CacheRedis {
     if (!options.url) {
       this.client = null;
       this.subscriber = null;
-      this.degradedSince = new Date();
-      this.lastError = "not configured";
       return;
     }
     const base: RedisOptions = {

@@ -80,7 +80,12 @@ export class StatsRecorder {
   /** Everything this instance counted since start (never flushed away; for diagnostics and benchmarks). */
   readonly totals = new Map<string, Counters>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** When this process started counting (the figures' start when there is no Redis to add them up in). */
+  readonly since: Date;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.since = new Date(now());
+  }
 
   count(workspaceId: string, counter: Counter, n = 1): void {
     this.entry(workspaceId).counters[counter] += n;

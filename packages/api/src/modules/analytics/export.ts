@@ -18,10 +18,11 @@
 import { once } from "node:events";
 import type http from "node:http";
 import type { TopContactSort } from "@rapport/core";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { DomainError, unauthorized } from "../../errors";
 import { methodNotAllowed, sendError } from "../../plain-route";
+import { loadExcel } from "../../platform/excel";
 import type { Runtime } from "../../platform/runtime-types";
 import { authenticate, authorizeWorkspace, type WorkspaceAccess } from "../../trpc";
 import { ANALYTICS_EXPORT_PATH, EXPORT_CONTENT_TYPES, exportFilename, verifyExportToken } from "./link";
@@ -114,7 +115,7 @@ export async function handleAnalyticsExport(
   });
   const started = performance.now();
   try {
-    const writer = request.format === "csv" ? csvWriter(res) : xlsxWriter(res, request.asOf);
+    const writer = request.format === "csv" ? csvWriter(res) : xlsxWriter(res, request.asOf, await loadExcel());
     const { rows } = await services.analytics.streamExport(
       request.workspaceId,
       { sortBy: request.sortBy, asOf: request.asOf },
@@ -178,8 +179,8 @@ function csvWriter(res: http.ServerResponse): ExportWriter {
   };
 }
 
-function xlsxWriter(res: http.ServerResponse, asOf: Date): ExportWriter {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: res, useStyles: true, useSharedStrings: false });
+function xlsxWriter(res: http.ServerResponse, asOf: Date, excel: typeof ExcelJS): ExportWriter {
+  const workbook = new excel.stream.xlsx.WorkbookWriter({ stream: res, useStyles: true, useSharedStrings: false });
   workbook.creator = "Rapport";
   workbook.created = asOf;
   const sheet = workbook.addWorksheet("Contacts", { views: [{ state: "frozen", ySplit: 1 }] });

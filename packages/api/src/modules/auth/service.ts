@@ -1,7 +1,7 @@
 import { memberships, refreshTokens, sessions, users, workspaces, type Executor } from "@rapport/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { LRUCache } from "lru-cache";
 import { badRequest, conflict, unauthorized } from "../../errors";
+import { boundedCache } from "../../platform/bounded-cache";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { passwordProblem } from "@rapport/core/password-rule";
@@ -34,10 +34,10 @@ const SESSION_CACHE_MS = 5_000;
 
 export class AuthService {
   private readonly accessTokens: AccessTokens;
-  private readonly activeSessions = new LRUCache<string, true>({ max: 50_000, ttl: SESSION_CACHE_MS });
+  private readonly activeSessions = boundedCache<string, true>(50_000, { ttl: SESSION_CACHE_MS });
   // Signature checks are a measurable share of a request's CPU; a token that
   // verified once stays valid until its own expiry, which is still checked.
-  private readonly verifiedTokens = new LRUCache<string, VerifiedAccessToken>({ max: 20_000 });
+  private readonly verifiedTokens = boundedCache<string, VerifiedAccessToken>(20_000);
 
   constructor(private readonly deps: ServiceDeps) {
     this.accessTokens = new AccessTokens(deps.config.JWT_SECRET, deps.config.ACCESS_TOKEN_TTL_SECONDS);

@@ -19,11 +19,12 @@ import {
   tagSchema,
   type ListContactsInput,
 } from "@rapport/core/schemas";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import Papa from "papaparse";
 import { z } from "zod";
 import { DomainError } from "../../errors";
 import { methodNotAllowed, sendError } from "../../plain-route";
+import { loadExcel } from "../../platform/excel";
 import type { Runtime } from "../../platform/runtime-types";
 import { authenticate, authorizeWorkspace } from "../../trpc";
 import type { Contact } from "./service";
@@ -104,7 +105,8 @@ export async function handleContactsExport(
     let sheet: ExcelJS.Worksheet | null = null;
     if (query.format === "csv") res.write(`${columns.join(",")}\r\n`);
     else {
-      workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: res, useStyles: true, useSharedStrings: false });
+      const excel = await loadExcel();
+      workbook = new excel.stream.xlsx.WorkbookWriter({ stream: res, useStyles: true, useSharedStrings: false });
       sheet = workbook.addWorksheet("Contacts", { views: [{ state: "frozen", ySplit: 1 }] });
       sheet.columns = columns.map((column) => ({
         header: column,

@@ -22,6 +22,7 @@ import type { Actor } from "../../platform/actor";
 import { recordAudit } from "../../platform/audit";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
+import { phoneCountryOf } from "../../platform/phone-country";
 import { CONTACT_RESTRICTED_MESSAGE, contactRestricted } from "../../platform/privacy/restriction";
 
 export const SCAN_JOB = "duplicates.scan";
@@ -174,6 +175,7 @@ export class DuplicatesService {
       after = page[page.length - 1]!.id;
     }
     const pairs = findDuplicatePairs(contacts, {
+      defaultCountry: await phoneCountryOf(this.deps.db, workspaceId),
       onProgress: (done, all) => report({ stage: "comparing", done, total: all }),
     });
     const now = this.deps.clock.now();
@@ -318,6 +320,9 @@ export class DuplicatesService {
         phone: input.phone ?? null,
       },
       rows,
+      5,
+      // Only a typed number is read with it: without one the check asks nothing more.
+      input.phone ? await phoneCountryOf(this.deps.db, workspaceId) : undefined,
     );
     const contacts = await this.contactsById(
       this.deps.db,

@@ -93,7 +93,7 @@ export class GmailService {
     return Boolean(this.deps.config.GOOGLE_CLIENT_ID && this.deps.config.GOOGLE_CLIENT_SECRET);
   }
 
-  private oauthClient(): OAuth2Client {
+  private async oauthClient(): Promise<OAuth2Client> {
     if (!this.configured)
       throw new DomainError("BAD_REQUEST", "Gmail sync is not configured on this server (GOOGLE_CLIENT_ID).");
     return createOAuthClient(this.deps.config);
@@ -111,7 +111,7 @@ export class GmailService {
 
   /** Google's consent URL for the caller's mailbox: offline access, read-only scope, PKCE (S256), signed single-use state. */
   async authUrl({ workspaceId, userId }: MailboxOwner): Promise<{ url: string; expiresAt: Date }> {
-    const client = this.oauthClient();
+    const client = await this.oauthClient();
     const now = this.deps.clock.now();
     const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
     const { state, nonce, expiresAt } = this.states.issue(userId, workspaceId, now);
@@ -123,7 +123,7 @@ export class GmailService {
       expiresAt,
       createdAt: now,
     });
-    return { url: consentUrl(client, state, codeChallenge!), expiresAt };
+    return { url: await consentUrl(client, state, codeChallenge!), expiresAt };
   }
 
   /** For the callback page: is this state one we issued, unexpired and unused? Consumes nothing. */
@@ -147,7 +147,7 @@ export class GmailService {
     state: string,
     actor: Actor,
   ): Promise<GmailStatus> {
-    const client = this.oauthClient();
+    const client = await this.oauthClient();
     const now = this.deps.clock.now();
     const verdict = this.states.verify(state, now);
     if (!verdict.ok)
@@ -179,7 +179,7 @@ export class GmailService {
       throw badRequest("Google granted no offline access (refresh token); connect again.", ["code"]);
     client.setCredentials(tokens);
     let profile: { emailAddress?: string | null };
-    const api = gmailClient(this.deps.config, client);
+    const api = await gmailClient(this.deps.config, client);
     try {
       profile = (await api.users.getProfile({ userId: "me" })).data;
     } catch (error) {
@@ -511,7 +511,7 @@ export class GmailService {
       )
       .limit(100);
     let revoked = 0;
-    const client = this.oauthClient();
+    const client = await this.oauthClient();
     for (const row of rows) {
       let done = false;
       try {

@@ -136,7 +136,7 @@ export class GmailSync {
   }
 
   private async runLeased(connection: GmailConnection, leaseToken: string): Promise<SyncOutcome> {
-    const auth = createOAuthClient(this.deps.config);
+    const auth = await createOAuthClient(this.deps.config);
     const credentials: Credentials = { refresh_token: this.service.open(connection.refreshTokenSealed) };
     if (connection.accessTokenSealed && connection.accessTokenExpiresAt) {
       credentials.access_token = this.service.open(connection.accessTokenSealed);
@@ -146,7 +146,7 @@ export class GmailSync {
     const run: Run = {
       connection,
       leaseToken,
-      gmail: gmailClient(this.deps.config, auth),
+      gmail: await gmailClient(this.deps.config, auth),
       ownAddresses: [connection.googleEmail, ...connection.aliases, ...connection.configuredAliases],
       counts: {
         contactsCreated: 0,

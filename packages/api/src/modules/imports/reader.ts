@@ -6,8 +6,9 @@
  * as fast as rows are taken (memory stays flat whatever the file's size).
  */
 import type { Readable } from "node:stream";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import Papa from "papaparse";
+import { loadExcel } from "../../platform/excel";
 
 export type ImportFormat = "csv" | "xlsx";
 
@@ -36,7 +37,8 @@ async function* readCsv(input: Readable): AsyncGenerator<string[]> {
 }
 
 async function* readXlsx(input: Readable): AsyncGenerator<string[]> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+  const excel = await loadExcel();
+  const workbook = new excel.stream.xlsx.WorkbookReader(input, {
     sharedStrings: "cache",
     hyperlinks: "ignore",
     styles: "cache",

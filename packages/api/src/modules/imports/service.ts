@@ -26,6 +26,7 @@ import type { JobContext } from "../../infra/queue";
 import type { Actor } from "../../platform/actor";
 import type { ServiceDeps } from "../../platform/deps";
 import { appendEvents } from "../../platform/events/outbox";
+import { phoneCountryOf } from "../../platform/phone-country";
 import { contactRestricted } from "../../platform/privacy/restriction";
 import { suppressedAddresses } from "../../platform/privacy/suppression";
 import type { ProgressReporter } from "../../platform/progress";
@@ -861,13 +862,14 @@ async function possibleDuplicates(
         GROUP BY d.id, d.name, d.email, d.phone, d.company`,
   );
   if (candidates.length === 0) return found;
+  const phoneCountry = probes.some((probe) => probe.tail) ? await phoneCountryOf(db, workspaceId) : undefined;
   // Each contact keyed once however many rows it is a candidate for, not once per row it is
   // compared with.
   const byRow = new Map<number, KeyedContact[]>();
   const contacts = new Map<string, (typeof candidates)[number]>();
   for (const candidate of candidates) {
     contacts.set(candidate.id, candidate);
-    const keyed = keyContact(candidate);
+    const keyed = keyContact(candidate, phoneCountry);
     for (const n of candidate.rows.split(",")) {
       const row = Number(n);
       const list = byRow.get(row);
@@ -887,6 +889,7 @@ async function possibleDuplicates(
       },
       list,
       1,
+      phoneCountry,
     );
     const match = best && contacts.get(best.contactId);
     if (!best || !match) continue;

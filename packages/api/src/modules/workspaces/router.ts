@@ -1,4 +1,5 @@
-import { createWorkspaceInput, workspaceRoleSchema } from "@rapport/core/schemas";
+import { phoneCountries } from "@rapport/core";
+import { createWorkspaceInput, updateWorkspaceInput, workspaceRoleSchema } from "@rapport/core/schemas";
 import { z } from "zod";
 import { idSchema } from "../../lib/schemas";
 import { actorOf, authed, router, workspaceMember } from "../../trpc";
@@ -9,6 +10,14 @@ export const workspacesRouter = router({
     .input(createWorkspaceInput)
     .mutation(({ ctx, input }) => ctx.runtime.services.workspaces.create(input.name, actorOf(ctx))),
   list: authed.query(({ ctx }) => ctx.runtime.services.workspaces.listMine(ctx.user.userId)),
+  update: workspaceMember("admin")
+    .input(updateWorkspaceInput)
+    .mutation(({ ctx, input }) => {
+      const { workspaceId, ...patch } = input;
+      return ctx.runtime.services.workspaces.update(workspaceId, patch, actorOf(ctx));
+    }),
+  /** The countries a workspace's phone country may be, with their calling codes. */
+  phoneCountries: authed.query(() => phoneCountries()),
   members: workspaceMember("member")
     .input(z.strictObject({ workspaceId: idSchema }))
     .query(({ ctx, input }) => ctx.runtime.services.workspaces.listMembers(input.workspaceId)),

@@ -1,10 +1,10 @@
-import { checkRoleChange, type WorkspaceRole } from "@rapport/core";
+import { checkRoleChange, isPhoneCountry, type WorkspaceRole } from "@rapport/core";
 import { memberships, users, workspaces } from "@rapport/db";
 import { and, count, eq, sql } from "drizzle-orm";
-import { LRUCache } from "lru-cache";
-import { DomainError, notFound } from "../../errors";
+import { badRequest, DomainError, notFound } from "../../errors";
 import { appendEvents } from "../../platform/events/outbox";
 import type { CommitNotice, DomainEvent } from "../../platform/events/types";
+import { boundedCache } from "../../platform/bounded-cache";
 import type { ServiceDeps } from "../../platform/deps";
 import type { Actor } from "../../platform/actor";
 import { recordAudit } from "../../platform/audit";
@@ -15,7 +15,7 @@ import { recordAudit } from "../../platform/audit";
 const ROLE_CACHE_MS = 10_000;
 
 export class WorkspaceService {
-  private readonly roles = new LRUCache<string, WorkspaceRole | "none">({ max: 100_000, ttl: ROLE_CACHE_MS });
+  private readonly roles = boundedCache<string, WorkspaceRole | "none">(100_000, { ttl: ROLE_CACHE_MS });
 
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -94,9 +94,55 @@ export class WorkspaceService {
     });
   }
 
+  /**
+   * Renames the workspace or sets how its phone numbers without a country code are read. Only
+   * what differs is written, as one `workspace.updated` event naming the fields (never the values)
+   * and one audit entry; an update that changes nothing writes neither.
+   */
+  async update(workspaceId: string, patch: { name?: string; phoneCountry?: string | null }, actor: Actor) {
+    if (patch.phoneCountry && !isPhoneCountry(patch.phoneCountry)) {
+      throw badRequest("No phone numbering plan is known for this country code", ["phoneCountry"]);
+    }
+    return this.deps.transaction(async (tx) => {
+      const [current] = await tx.select().from(workspaces).where(eq(workspaces.id, workspaceId)).for("update");
+      if (!current) throw notFound("Workspace");
+      const fields: ("name" | "phoneCountry")[] = [];
+      if (patch.name !== undefined && patch.name !== current.name) fields.push("name");
+      if (patch.phoneCountry !== undefined && patch.phoneCountry !== current.phoneCountry) fields.push("phoneCountry");
+      if (fields.length === 0) return { id: current.id, name: current.name, phoneCountry: current.phoneCountry };
+      const [updated] = await tx
+        .update(workspaces)
+        .set({
+          ...(fields.includes("name") ? { name: patch.name } : {}),
+          ...(fields.includes("phoneCountry") ? { phoneCountry: patch.phoneCountry ?? null } : {}),
+          updatedAt: sql`now()`,
+        })
+        .where(eq(workspaces.id, workspaceId))
+        .returning({ id: workspaces.id, name: workspaces.name, phoneCountry: workspaces.phoneCountry });
+      await appendEvents(tx, [
+        { type: "workspace.updated", workspaceId, actorId: actor.actorId, payload: { workspaceId, fields } },
+      ]);
+      await recordAudit(tx, {
+        action: "workspace.updated",
+        workspaceId,
+        targetType: "workspace",
+        targetId: workspaceId,
+        metadata: { fields },
+        ...actor,
+      });
+      return updated!;
+    });
+  }
+
   async listMine(userId: string) {
     return this.deps.db
-      .select({ id: workspaces.id, name: workspaces.name, role: memberships.role, createdAt: workspaces.createdAt })
+      .select({
+        id: workspaces.id,
+        name: workspaces.name,
+        phoneCountry: workspaces.phoneCountry,
+        role: memberships.role,
+        createdAt: workspaces.createdAt,
+      })
       .from(memberships)
       .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
       .where(eq(memberships.userId, userId))

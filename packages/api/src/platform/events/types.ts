@@ -6,6 +6,8 @@ import type { Tx } from "@rapport/db";
  */
 interface DomainEventPayloads {
   "workspace.created": { workspaceId: string };
+  // Renamed, or its phone country set: the fields' names, not their values.
+  "workspace.updated": { workspaceId: string; fields: ("name" | "phoneCountry")[] };
   // The workspace's own feed: members see that a deletion is coming, or no longer is.
   "workspace.deletion_scheduled": { operationId: string };
   "workspace.deletion_cancelled": { operationId: string };
@@ -78,6 +80,7 @@ export interface GmailSyncCounts {
 export type DomainEventType = keyof DomainEventPayloads;
 export const DOMAIN_EVENT_TYPES = [
   "workspace.created",
+  "workspace.updated",
   "workspace.deletion_scheduled",
   "workspace.deletion_cancelled",
   "workspace.deleted",
