@@ -45,10 +45,6 @@ async function* readXlsx(input: Readable): AsyncGenerator<string[]> {
     worksheets: "emit",
     entries: "emit",
   });
-  // exceljs reads a worksheet whose entry precedes xl/workbook.xml in the zip without the
-  // workbook's model and throws on `model.sheets` (exceljs#962, intermittent for files exceljs
-  // itself writes). The sheet's name is all that model gives a reader; rows do not need it.
-  (workbook as unknown as { model?: { sheets: unknown[] } }).model ??= { sheets: [] };
   try {
     for await (const worksheet of workbook) {
       for await (const row of worksheet as unknown as AsyncIterable<ExcelJS.Row>) {
@@ -72,7 +68,16 @@ function cellText(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (value instanceof Date) return value.toISOString();
   if (typeof value === "object") {
-    const v = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; error?: string };
+    const v = value as {
+      richText?: { text: string }[];
+      text?: unknown;
+      result?: unknown;
+      error?: string;
+      sharedString?: number;
+    };
+    // A cell still naming its shared string means the strings part was never read: the
+    // file is refused rather than imported as "[object Object]".
+    if (v.sharedString !== undefined) throw new Error("A shared string was not resolved.");
     if (v.richText) return v.richText.map((part) => part.text).join("");
     if (v.text !== undefined) return cellText(v.text);
     if (v.result !== undefined) return cellText(v.result);
