@@ -264,6 +264,12 @@ const PUBLIC = ["auth.register", "auth.login", "auth.refresh"];
 const USER_SCOPED = [
   "auth.logout",
   "auth.me",
+  "auth.updateProfile",
+  "auth.changePassword",
+  "auth.sessions",
+  "auth.revokeSession",
+  "auth.revokeOtherSessions",
+  "auth.securityActivity",
   "workspaces.create",
   "workspaces.list",
   "workspaces.soleOwned",

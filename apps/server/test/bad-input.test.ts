@@ -60,6 +60,20 @@ const BASE_INPUTS: Record<string, BaseInput> = {
   "auth.refresh": { as: "anonymous", input: (f) => ({ refreshToken: f.owner.refreshToken }) },
   "auth.logout": { input: () => undefined },
   "auth.me": { input: () => undefined },
+  "auth.updateProfile": { input: () => ({ name: "Renamed Person" }) },
+  "auth.changePassword": {
+    input: (f) => ({ currentPassword: f.owner.password, newPassword: "another long passphrase 7" }),
+  },
+  "auth.sessions": { input: () => undefined },
+  "auth.revokeSession": {
+    input: async (f) => {
+      const elsewhere = await f.app.signIn(f.owner);
+      const session = (await elsewhere.client.auth.sessions.query()).find((s) => s.current);
+      return { sessionId: session!.id };
+    },
+  },
+  "auth.revokeOtherSessions": { input: () => undefined },
+  "auth.securityActivity": { input: () => undefined },
 
   "workspaces.create": { input: () => ({ name: "Second workspace" }) },
   "workspaces.list": { input: () => undefined },

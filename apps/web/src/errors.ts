@@ -67,9 +67,11 @@ export function fieldError(error: unknown, field: string): string | undefined {
   const info = describeError(error);
   const issue = info.issues.find((candidate) => candidate.path.join(".") === field || candidate.path[0] === field);
   if (issue) return issue.message;
-  // Domain BAD_REQUESTs carry their field in details.path.
+  // Domain errors that concern one field (a BAD_REQUEST, a re-entered password refused) carry it in details.path.
   const path = info.details.path;
-  if (info.code === "BAD_REQUEST" && Array.isArray(path) && path.map(String).join(".") === field) return info.message;
+  if (Array.isArray(path) && path.map(String).join(".") === field)
+    // Shown under the field, the message need not name it again ("name: must not be empty").
+    return info.message.startsWith(`${field}: `) ? info.message.slice(field.length + 2) : info.message;
   return undefined;
 }
 

@@ -115,6 +115,12 @@ const notificationSettingsRoute = createRoute({
   component: lazyRouteComponent(() => import("./features/notifications/NotificationSettingsPage")),
 });
 
+const accountRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/settings/account",
+  component: lazyRouteComponent(() => import("./features/account/AccountPage")),
+});
+
 const completeGmailRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/integrations",
@@ -244,6 +250,7 @@ const routeTree = rootRoute.addChildren([
   homeRoute,
   myPrivacyRoute,
   notificationSettingsRoute,
+  accountRoute,
   inviteRoute,
   completeGmailRoute,
   workspaceRoute.addChildren([

@@ -8,3 +8,7 @@ export * from "@rapport/core/schemas";
  * a chunk of its own, loaded only for registration.
  */
 export const loadRegisterInput = () => import("@rapport/core/schemas/register").then((module) => module.registerInput);
+
+/** auth.changePassword's check for the account page, with the password rule (the same chunk). */
+export const loadChangePasswordInput = (email: string) =>
+  import("@rapport/core/schemas/register").then((module) => module.changePasswordInputFor(email));

@@ -119,6 +119,11 @@ export function signIn(result: Pick<AuthTokens, "accessToken" | "accessTokenExpi
   broadcast({ type: "signedIn" });
 }
 
+/** The signed-in account as changed in this tab (a new name shows in the top bar at once). */
+export function updateSessionUser(user: SessionUser) {
+  if (state.status === "signedIn") setState({ status: "signedIn", user, notice: null });
+}
+
 function forget() {
   accessToken = null;
   accessExpiresAt = 0;

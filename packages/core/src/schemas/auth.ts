@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PASSWORD_MAX_LENGTH } from "../password-length";
-import { emailSchema, requiredText, stringSchema } from "./common";
+import { emailSchema, idSchema, requiredText, stringSchema } from "./common";
 
 /** Any password a user may present (new ones must also pass the password rule). */
 export const currentPasswordSchema = stringSchema
@@ -30,4 +30,23 @@ export const registerFieldsInput = z.strictObject({
   password: currentPasswordSchema,
   name: requiredText(200),
   refreshTransport: refreshTransportSchema,
+});
+
+/** auth.updateProfile: the name the account shows to the members of its workspaces. */
+export const updateProfileInput = z.strictObject({
+  name: requiredText(200),
+});
+
+/**
+ * auth.changePassword: the current password (re-entered, limited like sign-in) and the new
+ * one, which the service checks against the password rule with the account's address.
+ */
+export const changePasswordInput = z.strictObject({
+  currentPassword: currentPasswordSchema,
+  newPassword: currentPasswordSchema,
+});
+
+/** auth.revokeSession: one of the caller's own sign-in sessions. */
+export const revokeSessionInput = z.strictObject({
+  sessionId: idSchema,
 });

@@ -37,7 +37,7 @@ const TYPE_GROUPS: { label: string; types: EventType[] }[] = [
     label: "Follow-ups",
     types: ["task.created", "task.updated", "task.completed", "task.reopened", "task.deleted", "task.due"],
   },
-  { label: "Members", types: ["member.added", "member.removed", "member.role_changed"] },
+  { label: "Members", types: ["member.added", "member.removed", "member.role_changed", "member.updated"] },
   {
     label: "Invitations",
     types: ["invitation.created", "invitation.accepted", "invitation.declined", "invitation.revoked"],
@@ -457,6 +457,8 @@ function describe(event: ActivityEvent, workspaceId: string, names: Map<string, 
           {actor} changed the role of {person} from {role(payload.from)} to {role(payload.to)}
         </>
       );
+    case "member.updated":
+      return <>{actor} changed their name</>;
     case "invitation.created":
       return (
         <>

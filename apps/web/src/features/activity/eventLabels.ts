@@ -23,6 +23,7 @@ export const TYPE_LABELS: Record<EventType, string> = {
   "member.added": "Member added",
   "member.removed": "Member removed",
   "member.role_changed": "Role changed",
+  "member.updated": "Member renamed",
   "invitation.created": "Invitation sent",
   "invitation.accepted": "Invitation accepted",
   "invitation.declined": "Invitation declined",

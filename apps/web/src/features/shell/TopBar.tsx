@@ -73,9 +73,14 @@ export function TopBar({ user }: { user: SessionUser }) {
           </div>
         )}
         <div className="topbar-user">
-          <span className="topbar-name" title={user.email}>
+          <Link
+            className="topbar-name"
+            to="/settings/account"
+            title={`${user.email}: account settings`}
+            aria-label={`${user.name}, account settings`}
+          >
             {user.name}
-          </span>
+          </Link>
           <Link className="topbar-link" to="/privacy" activeProps={{}}>
             My privacy
           </Link>

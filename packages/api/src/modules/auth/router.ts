@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { unauthorized } from "../../errors";
-import { loginInput, refreshTransportSchema } from "@rapport/core/schemas";
+import {
+  changePasswordInput,
+  loginInput,
+  refreshTransportSchema,
+  revokeSessionInput,
+  updateProfileInput,
+} from "@rapport/core/schemas";
 import { registerInput } from "@rapport/core/schemas/register";
 import { stringSchema } from "../../lib/schemas";
 import { actorOf, authed, publicProcedure, router, type Context } from "../../trpc";
@@ -52,4 +58,16 @@ export const authRouter = router({
     return { ok: true as const };
   }),
   me: authed.query(({ ctx }) => ctx.runtime.services.auth.me(ctx.user.userId)),
+  updateProfile: authed
+    .input(updateProfileInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.auth.updateProfile(ctx.user.userId, input, meta(ctx))),
+  changePassword: authed
+    .input(changePasswordInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.auth.changePassword(ctx.user, input, meta(ctx))),
+  sessions: authed.query(({ ctx }) => ctx.runtime.services.auth.listSessions(ctx.user)),
+  revokeSession: authed
+    .input(revokeSessionInput)
+    .mutation(({ ctx, input }) => ctx.runtime.services.auth.revokeSession(ctx.user, input.sessionId, meta(ctx))),
+  revokeOtherSessions: authed.mutation(({ ctx }) => ctx.runtime.services.auth.revokeOtherSessions(ctx.user, meta(ctx))),
+  securityActivity: authed.query(({ ctx }) => ctx.runtime.services.auth.securityActivity(ctx.user.userId)),
 });

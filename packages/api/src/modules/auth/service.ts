@@ -1,9 +1,10 @@
-import { memberships, refreshTokens, sessions, users, workspaces, type Executor } from "@rapport/db";
-import { and, eq, isNull, sql } from "drizzle-orm";
-import { badRequest, conflict, unauthorized } from "../../errors";
+import { auditLog, memberships, refreshTokens, sessions, users, workspaces, type Executor } from "@rapport/db";
+import { and, desc, eq, exists, gt, isNull, like, ne, sql } from "drizzle-orm";
+import { badRequest, conflict, forbidden, notFound, unauthorized } from "../../errors";
 import { boundedCache } from "../../platform/bounded-cache";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
+import { appendEvents } from "../../platform/events/outbox";
 import { passwordProblem } from "@rapport/core/password-rule";
 import { limitPasswordAttempt } from "../../platform/password-attempts";
 import { hashPassword, verifyPassword } from "../../platform/passwords";
@@ -31,6 +32,19 @@ export interface PublicUser {
 // A session confirmed active is trusted for this long before asking the
 // database again; logout on this instance evicts it at once.
 const SESSION_CACHE_MS = 5_000;
+
+/** The most sign-in sessions and security events the account page lists. */
+const ACCOUNT_LIST_LIMIT = 50;
+
+export interface AccountSession {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  /** The session this request was made with. */
+  current: boolean;
+}
 
 export class AuthService {
   private readonly accessTokens: AccessTokens;
@@ -182,6 +196,208 @@ export class AuthService {
     return { user: toPublicUser(user), workspaces: rows };
   }
 
+  /**
+   * Renames the account. Its name shows in every workspace it belongs to, so each of them
+   * gets a `member.updated` event (their member lists and feeds follow live); a name that
+   * does not change writes nothing.
+   */
+  async updateProfile(userId: string, input: { name: string }, meta: RequestMeta): Promise<PublicUser> {
+    return this.deps.transaction(async (tx) => {
+      const [user] = await tx.select().from(users).where(eq(users.id, userId)).for("update");
+      if (!user) throw unauthorized();
+      if (user.name === input.name) return toPublicUser(user);
+      const [updated] = await tx
+        .update(users)
+        .set({ name: input.name, updatedAt: this.deps.clock.now() })
+        .where(eq(users.id, userId))
+        .returning();
+      await recordAudit(tx, {
+        action: "auth.profile_updated",
+        actorId: userId,
+        targetType: "user",
+        targetId: userId,
+        metadata: { fields: ["name"] },
+        ...meta,
+      });
+      const memberOf = await tx
+        .select({ workspaceId: memberships.workspaceId })
+        .from(memberships)
+        .where(eq(memberships.userId, userId));
+      await appendEvents(
+        tx,
+        memberOf.map(({ workspaceId }) => ({
+          type: "member.updated" as const,
+          workspaceId,
+          actorId: userId,
+          payload: { userId, fields: ["name" as const] },
+        })),
+      );
+      return toPublicUser(updated!);
+    });
+  }
+
+  /**
+   * Sets a new password after the current one is re-entered (limited like sign-in, on the
+   * same budget: a stolen session must not become a password oracle). Every other session
+   * of the account ends with it; the one it was changed from stays signed in.
+   */
+  async changePassword(
+    claims: AccessClaims,
+    input: { currentPassword: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<{ sessionsRevoked: number }> {
+    const [user] = await this.deps.db
+      .select({ email: users.email, passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, claims.userId));
+    if (!user) throw unauthorized();
+    const attempt = { email: user.email.toLowerCase(), ...meta, purpose: "password_reentry" as const };
+    const valid = await limitPasswordAttempt(this.deps, attempt, () =>
+      verifyPassword(user.passwordHash, input.currentPassword),
+    );
+    if (!valid) throw forbidden("The current password is incorrect.", { path: ["currentPassword"] });
+    if (input.newPassword === input.currentPassword)
+      throw badRequest("newPassword: must differ from the current password", ["newPassword"]);
+    const passwordHash = await hashNewPassword({ email: user.email, password: input.newPassword }, "newPassword");
+    const revoked = await this.deps.transaction(async (tx) => {
+      // Against the hash that was verified: of two changes at once, the second is refused.
+      const changed = await tx
+        .update(users)
+        .set({ passwordHash, updatedAt: this.deps.clock.now() })
+        .where(and(eq(users.id, claims.userId), eq(users.passwordHash, user.passwordHash!)))
+        .returning({ id: users.id });
+      if (changed.length === 0) throw conflict("The password was changed meanwhile; sign in again with the new one.");
+      const ended = await this.endSessions(tx, claims, "password_changed");
+      await recordAudit(tx, {
+        action: "auth.password_changed",
+        actorId: claims.userId,
+        targetType: "user",
+        targetId: claims.userId,
+        metadata: { sessionsRevoked: ended.length },
+        ...meta,
+      });
+      return ended;
+    });
+    for (const id of revoked) this.activeSessions.delete(id);
+    return { sessionsRevoked: revoked.length };
+  }
+
+  /**
+   * The account's sessions that can still be used (not signed out or revoked, with a refresh
+   * token not yet used or expired), the most recently used first.
+   */
+  async listSessions(claims: AccessClaims): Promise<AccountSession[]> {
+    const now = this.deps.clock.now();
+    const rows = await this.deps.db
+      .select({
+        id: sessions.id,
+        createdAt: sessions.createdAt,
+        lastUsedAt: sessions.lastUsedAt,
+        ip: sessions.ip,
+        userAgent: sessions.userAgent,
+      })
+      .from(sessions)
+      .where(
+        and(
+          eq(sessions.userId, claims.userId),
+          isNull(sessions.revokedAt),
+          exists(
+            this.deps.db
+              .select({ one: sql`1` })
+              .from(refreshTokens)
+              .where(
+                and(
+                  eq(refreshTokens.sessionId, sessions.id),
+                  isNull(refreshTokens.usedAt),
+                  gt(refreshTokens.expiresAt, now),
+                ),
+              ),
+          ),
+        ),
+      )
+      .orderBy(desc(sessions.lastUsedAt), desc(sessions.id))
+      .limit(ACCOUNT_LIST_LIMIT);
+    return rows.map((row) => ({ ...row, current: row.id === claims.sessionId }));
+  }
+
+  /** Signs one of the account's other sessions out (the current one signs out with logout). */
+  async revokeSession(claims: AccessClaims, sessionId: string, meta: RequestMeta): Promise<{ revoked: boolean }> {
+    if (sessionId === claims.sessionId)
+      throw badRequest("sessionId: this is the session you are using; sign out instead", ["sessionId"]);
+    const revoked = await this.deps.transaction(async (tx) => {
+      const [session] = await tx
+        .select({ revokedAt: sessions.revokedAt })
+        .from(sessions)
+        .where(and(eq(sessions.id, sessionId), eq(sessions.userId, claims.userId)))
+        .for("update");
+      if (!session) throw notFound("Session");
+      // Already ended: nothing to do, and nothing to record (a retry is harmless).
+      if (session.revokedAt) return false;
+      await tx
+        .update(sessions)
+        .set({ revokedAt: this.deps.clock.now(), revokedReason: "revoked_by_user" })
+        .where(eq(sessions.id, sessionId));
+      await recordAudit(tx, {
+        action: "auth.session_revoked",
+        actorId: claims.userId,
+        targetType: "session",
+        targetId: sessionId,
+        ...meta,
+      });
+      return true;
+    });
+    this.activeSessions.delete(sessionId);
+    return { revoked };
+  }
+
+  /** Signs every other session of the account out ("sign out everywhere else"). */
+  async revokeOtherSessions(claims: AccessClaims, meta: RequestMeta): Promise<{ sessionsRevoked: number }> {
+    const revoked = await this.deps.transaction(async (tx) => {
+      const ended = await this.endSessions(tx, claims, "revoked_by_user");
+      if (ended.length > 0)
+        await recordAudit(tx, {
+          action: "auth.sessions_revoked",
+          actorId: claims.userId,
+          targetType: "user",
+          targetId: claims.userId,
+          metadata: { sessionsRevoked: ended.length },
+          ...meta,
+        });
+      return ended;
+    });
+    for (const id of revoked) this.activeSessions.delete(id);
+    return { sessionsRevoked: revoked.length };
+  }
+
+  /**
+   * The account's own security record, newest first: sign-ins (and failed ones), sign-outs,
+   * password changes and revoked sessions, with the address and browser they came from.
+   */
+  async securityActivity(userId: string) {
+    return this.deps.db
+      .select({
+        id: auditLog.id,
+        action: auditLog.action,
+        ip: auditLog.ip,
+        userAgent: auditLog.userAgent,
+        createdAt: auditLog.createdAt,
+      })
+      .from(auditLog)
+      .where(and(eq(auditLog.actorId, userId), like(auditLog.action, "auth.%")))
+      .orderBy(desc(auditLog.id))
+      .limit(ACCOUNT_LIST_LIMIT);
+  }
+
+  /** Ends every session of the account but the caller's; returns their ids. */
+  private async endSessions(tx: Executor, claims: AccessClaims, reason: string): Promise<string[]> {
+    const ended = await tx
+      .update(sessions)
+      .set({ revokedAt: this.deps.clock.now(), revokedReason: reason })
+      .where(and(eq(sessions.userId, claims.userId), ne(sessions.id, claims.sessionId), isNull(sessions.revokedAt)))
+      .returning({ id: sessions.id });
+    return ended.map((row) => row.id);
+  }
+
   /** Checks signature, expiry and that the session was not logged out or revoked. */
   async verifyAccessToken(token: string): Promise<VerifiedAccessToken> {
     const now = this.deps.clock.now();
@@ -245,10 +461,10 @@ export class AuthService {
   }
 }
 
-/** Every new password passes the one rule, whichever way the account is created (API, CLI, demo). */
-function hashNewPassword(input: { email: string; password: string }): Promise<string> {
+/** Every new password passes the one rule, whichever way it is set (sign-up, CLI, demo, a change). */
+function hashNewPassword(input: { email: string; password: string }, field = "password"): Promise<string> {
   const problem = passwordProblem(input.password, { email: input.email });
-  if (problem) throw badRequest(`password: ${problem}`, ["password"]);
+  if (problem) throw badRequest(`${field}: ${problem}`, [field]);
   return hashPassword(input.password);
 }
 

@@ -38,6 +38,8 @@ interface DomainEventPayloads {
   "member.added": { userId: string; role: string };
   "member.removed": { userId: string; previousRole: string };
   "member.role_changed": { userId: string; from: string; to: string };
+  // A member renamed their account (told to each workspace they belong to): field names only.
+  "member.updated": { userId: string; fields: "name"[] };
   // Invitations: ids and the role only, never the invited address.
   "invitation.created": { invitationId: string; role: string };
   "invitation.accepted": { invitationId: string; userId: string };
@@ -103,6 +105,7 @@ export const DOMAIN_EVENT_TYPES = [
   "member.added",
   "member.removed",
   "member.role_changed",
+  "member.updated",
   "invitation.created",
   "invitation.accepted",
   "invitation.declined",
