@@ -100,10 +100,11 @@ describe.each(drivers)("account settings on %s", (driver) => {
     expect((await user.client.auth.me.query()).user.id).toBe(user.userId);
 
     const record = await user.client.auth.securityActivity.query();
-    expect(record.map((entry) => entry.action).slice(0, 3)).toEqual([
+    expect(record.map((entry) => entry.action).slice(0, 4)).toEqual([
       "auth.login",
       "auth.login_failed",
       "auth.password_changed",
+      "auth.password_change_failed",
     ]);
   });
 

@@ -259,7 +259,12 @@ function SessionRow({
       <div className="member-info">
         <span className="member-name">
           {browser}
-          {session.current && <span className="badge">This browser</span>}
+          {session.current && (
+            <>
+              {" "}
+              <span className="badge">This browser</span>
+            </>
+          )}
         </span>
         <span className="muted small">{session.ip ?? "Address unknown"}</span>
         <span className="muted small">
@@ -297,6 +302,7 @@ const SECURITY_ACTIONS: Record<string, string> = {
   "auth.logout": "Signed out",
   "auth.refresh_reuse": "Session ended: its sign-in was used twice (possibly stolen)",
   "auth.password_changed": "Password changed",
+  "auth.password_change_failed": "Password not changed: wrong current password",
   "auth.session_revoked": "Signed out a session",
   "auth.sessions_revoked": "Signed out all other sessions",
   "auth.profile_updated": "Name changed",

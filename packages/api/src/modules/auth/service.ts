@@ -255,7 +255,18 @@ export class AuthService {
     const valid = await limitPasswordAttempt(this.deps, attempt, () =>
       verifyPassword(user.passwordHash, input.currentPassword),
     );
-    if (!valid) throw forbidden("The current password is incorrect.", { path: ["currentPassword"] });
+    if (!valid) {
+      // On the account's security record, as a failed sign-in is: someone may be guessing.
+      await recordAudit(this.deps.db, {
+        action: "auth.password_change_failed",
+        actorId: claims.userId,
+        targetType: "user",
+        targetId: claims.userId,
+        metadata: { reason: "wrong_password" },
+        ...meta,
+      });
+      throw forbidden("The current password is incorrect.", { path: ["currentPassword"] });
+    }
     if (input.newPassword === input.currentPassword)
       throw badRequest("newPassword: must differ from the current password", ["newPassword"]);
     const passwordHash = await hashNewPassword({ email: user.email, password: input.newPassword }, "newPassword");
