@@ -211,14 +211,7 @@ export class AuthService {
         .set({ name: input.name, updatedAt: this.deps.clock.now() })
         .where(eq(users.id, userId))
         .returning();
-      await recordAudit(tx, {
-        action: "auth.profile_updated",
-        actorId: userId,
-        targetType: "user",
-        targetId: userId,
-        metadata: { fields: ["name"] },
-        ...meta,
-      });
+      await recordAccountAudit(tx, "auth.profile_updated", userId, meta, { fields: ["name"] });
       const memberOf = await tx
         .select({ workspaceId: memberships.workspaceId })
         .from(memberships)
@@ -257,13 +250,8 @@ export class AuthService {
     );
     if (!valid) {
       // On the account's security record, as a failed sign-in is: someone may be guessing.
-      await recordAudit(this.deps.db, {
-        action: "auth.password_change_failed",
-        actorId: claims.userId,
-        targetType: "user",
-        targetId: claims.userId,
-        metadata: { reason: "wrong_password" },
-        ...meta,
+      await recordAccountAudit(this.deps.db, "auth.password_change_failed", claims.userId, meta, {
+        reason: "wrong_password",
       });
       throw forbidden("The current password is incorrect.", { path: ["currentPassword"] });
     }
@@ -279,14 +267,7 @@ export class AuthService {
         .returning({ id: users.id });
       if (changed.length === 0) throw conflict("The password was changed meanwhile; sign in again with the new one.");
       const ended = await this.endSessions(tx, claims, "password_changed");
-      await recordAudit(tx, {
-        action: "auth.password_changed",
-        actorId: claims.userId,
-        targetType: "user",
-        targetId: claims.userId,
-        metadata: { sessionsRevoked: ended.length },
-        ...meta,
-      });
+      await recordAccountAudit(tx, "auth.password_changed", claims.userId, meta, { sessionsRevoked: ended.length });
       return ended;
     });
     for (const id of revoked) this.activeSessions.delete(id);
@@ -366,14 +347,7 @@ export class AuthService {
     const revoked = await this.deps.transaction(async (tx) => {
       const ended = await this.endSessions(tx, claims, "revoked_by_user");
       if (ended.length > 0)
-        await recordAudit(tx, {
-          action: "auth.sessions_revoked",
-          actorId: claims.userId,
-          targetType: "user",
-          targetId: claims.userId,
-          metadata: { sessionsRevoked: ended.length },
-          ...meta,
-        });
+        await recordAccountAudit(tx, "auth.sessions_revoked", claims.userId, meta, { sessionsRevoked: ended.length });
       return ended;
     });
     for (const id of revoked) this.activeSessions.delete(id);
@@ -477,6 +451,17 @@ function hashNewPassword(input: { email: string; password: string }, field = "pa
   const problem = passwordProblem(input.password, { email: input.email });
   if (problem) throw badRequest(`${field}: ${problem}`, [field]);
   return hashPassword(input.password);
+}
+
+/** An entry on the account's own security record: the account is both who acted and what it was about. */
+function recordAccountAudit(
+  executor: Executor,
+  action: string,
+  userId: string,
+  meta: RequestMeta,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  return recordAudit(executor, { action, actorId: userId, targetType: "user", targetId: userId, metadata, ...meta });
 }
 
 function toPublicUser(user: { id: string; email: string; name: string; createdAt: Date }): PublicUser {
