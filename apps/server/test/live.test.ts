@@ -218,6 +218,38 @@ describe("activity.live across two instances sharing Postgres and Redis", () => 
     ownerStream.close();
   });
 
+  it("closes the streams of a session ended from another one (signed out, or by a password change) on any instance, and no other", async () => {
+    const person = await a.signUp("Many Devices");
+    const ws = (await person.client.workspaces.create.mutate({ name: "Devices" })).id;
+    const [phone, tablet] = [await b.signIn(person), await b.signIn(person)];
+    const phoneStream = listen(phone.client, { workspaceId: ws });
+    const tabletStream = listen(tablet.client, { workspaceId: ws });
+    const ownStream = listen(person.client, { workspaceId: ws });
+    await Promise.all([phoneStream.whenReady(), tabletStream.whenReady(), ownStream.whenReady()]);
+    const phoneSession = (await phone.client.auth.sessions.query()).find((session) => session.current)!;
+
+    // Ended through instance A; the phone's stream is on B, long before its token expires.
+    await person.client.auth.revokeSession.mutate({ sessionId: phoneSession.id });
+    await phoneStream.until("the phone's stream to close", () => phoneStream.error !== null);
+    expect(phoneStream.error!.code).toBe("UNAUTHORIZED");
+    await ownStream.until("the news", () => ownStream.events.some((e) => e.type === "user.sessions_ended"));
+    expect(tabletStream.error).toBeNull();
+    expect(ownStream.error).toBeNull();
+
+    await person.client.auth.changePassword.mutate({
+      currentPassword: person.password,
+      newPassword: "devices all change now",
+    });
+    await tabletStream.until("the tablet's stream to close", () => tabletStream.error !== null);
+    expect(tabletStream.error!.code).toBe("UNAUTHORIZED");
+    await ownStream.until(
+      "the second news",
+      () => ownStream.events.filter((e) => e.type === "user.sessions_ended").length === 2,
+    );
+    expect(ownStream.error).toBeNull();
+    ownStream.close();
+  });
+
   it("closes a stream when its access token expires", async () => {
     const user = await b.signUp("Expiring");
     const ws = (await user.client.workspaces.create.mutate({ name: "Expiry" })).id;

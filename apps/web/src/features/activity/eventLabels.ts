@@ -41,6 +41,7 @@ export const TYPE_LABELS: Record<EventType, string> = {
   // Account-level (no workspace): never in a workspace's feed, so not offered as a filter.
   "user.restricted": "Account restricted processing",
   "user.unrestricted": "Account lifted its restriction",
+  "user.sessions_ended": "Sessions signed out",
   "webhook.endpoint_disabled": "Webhook endpoint disabled",
   "gmail.connected": "Gmail connected",
   "gmail.disconnected": "Gmail disconnected",

@@ -10,7 +10,8 @@ const AFFECTED_ROUTERS: Record<string, readonly string[]> = {
   member: ["workspaces", "invitations", "audit"],
   invitation: ["invitations", "workspaces", "audit"],
   workspace: ["workspaces", "audit"],
-  user: ["workspaces", "contacts", "interactions"],
+  // `auth`: the account page's sessions and security record (sessions ended elsewhere).
+  user: ["workspaces", "contacts", "interactions", "auth"],
   webhook: ["webhooks", "audit"],
   gmail: ["gmail", "contacts", "interactions", "analytics", "search", "audit"],
   gdpr: ["gdpr"],

@@ -562,6 +562,8 @@ export class LiveStream implements PushStream<LiveItem> {
 export interface LiveStreamInput {
   workspaceId: string;
   userId: string;
+  /** The sign-in session the stream was opened with: the stream ends when that session is ended. */
+  sessionId?: string | undefined;
   role: WorkspaceRole;
   /** When the access token the stream was opened with expires: the stream ends then. */
   tokenExpiresAtMs: number;
@@ -801,12 +803,25 @@ export class LiveFeed {
     });
   }
 
-  /** Membership changes that concern the stream's own user. */
+  /** Membership and session changes that concern the stream's own user. */
   private control(event: FeedEvent, input: LiveStreamInput, subscriber: Subscriber): { role?: WorkspaceRole } | null {
-    const payload = event.payload as { userId?: string; userIds?: string[]; workspaceId?: string; to?: string };
+    const payload = event.payload as {
+      userId?: string;
+      userIds?: string[];
+      sessionIds?: string[];
+      workspaceId?: string;
+      to?: string;
+    };
     const aboutMe = payload.userId === input.userId;
     if (event.type === "member.removed" && aboutMe) {
       subscriber.end({ reason: "refused", error: unauthorized("You are no longer a member of this workspace") });
+    } else if (
+      event.type === "user.sessions_ended" &&
+      aboutMe &&
+      input.sessionId !== undefined &&
+      payload.sessionIds?.includes(input.sessionId)
+    ) {
+      subscriber.end({ reason: "refused", error: unauthorized("Session ended; sign in again") });
     } else if (event.type === "user.erased" && aboutMe) {
       subscriber.end({ reason: "refused", error: unauthorized("This account was deleted") });
     } else if (event.type === "workspace.deleted" && payload.workspaceId === input.workspaceId) {

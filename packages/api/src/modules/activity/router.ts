@@ -39,6 +39,7 @@ export const activityRouter = router({
         ctx.runtime.services.liveFeed.stream({
           workspaceId: input.workspaceId,
           userId: ctx.user.userId,
+          sessionId: ctx.user.sessionId,
           role: ctx.workspace.role,
           tokenExpiresAtMs: ctx.user.expiresAtMs,
           types: input.types,

@@ -329,6 +329,7 @@ export class AuthService {
         .update(sessions)
         .set({ revokedAt: this.deps.clock.now(), revokedReason: "revoked_by_user" })
         .where(eq(sessions.id, sessionId));
+      await announceEndedSessions(tx, claims.userId, [sessionId], "revoked_by_user");
       await recordAudit(tx, {
         action: "auth.session_revoked",
         actorId: claims.userId,
@@ -374,13 +375,15 @@ export class AuthService {
   }
 
   /** Ends every session of the account but the caller's; returns their ids. */
-  private async endSessions(tx: Executor, claims: AccessClaims, reason: string): Promise<string[]> {
+  private async endSessions(tx: Executor, claims: AccessClaims, reason: SessionEndReason): Promise<string[]> {
     const ended = await tx
       .update(sessions)
       .set({ revokedAt: this.deps.clock.now(), revokedReason: reason })
       .where(and(eq(sessions.userId, claims.userId), ne(sessions.id, claims.sessionId), isNull(sessions.revokedAt)))
       .returning({ id: sessions.id });
-    return ended.map((row) => row.id);
+    const ids = ended.map((row) => row.id);
+    await announceEndedSessions(tx, claims.userId, ids, reason);
+    return ids;
   }
 
   /** Checks signature, expiry and that the session was not logged out or revoked. */
@@ -406,10 +409,17 @@ export class AuthService {
 
   private async revokeReusedSession(sessionId: string, userId: string, meta: RequestMeta) {
     await this.deps.transaction(async (tx) => {
-      await tx
+      const ended = await tx
         .update(sessions)
         .set({ revokedAt: this.deps.clock.now(), revokedReason: "refresh_token_reuse" })
-        .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+        .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id });
+      await announceEndedSessions(
+        tx,
+        userId,
+        ended.map((row) => row.id),
+        "refresh_token_reuse",
+      );
       await recordAudit(tx, {
         action: "auth.refresh_reuse",
         actorId: userId,
@@ -451,6 +461,19 @@ function hashNewPassword(input: { email: string; password: string }, field = "pa
   const problem = passwordProblem(input.password, { email: input.email });
   if (problem) throw badRequest(`${field}: ${problem}`, [field]);
   return hashPassword(input.password);
+}
+
+type SessionEndReason = "revoked_by_user" | "password_changed" | "refresh_token_reuse";
+
+/**
+ * Tells the account's live streams, on every instance, that sessions ended (a personal event:
+ * no workspace): a stream opened with one of them closes at once, not when its token expires.
+ */
+async function announceEndedSessions(tx: Executor, userId: string, sessionIds: string[], reason: SessionEndReason) {
+  if (sessionIds.length === 0) return;
+  await appendEvents(tx, [
+    { type: "user.sessions_ended", workspaceId: null, actorId: userId, payload: { userId, sessionIds, reason } },
+  ]);
 }
 
 /** An entry on the account's own security record: the account is both who acted and what it was about. */

@@ -53,6 +53,13 @@ interface DomainEventPayloads {
   // No workspace (workspaceId null): they keep every instance's restriction index current.
   "user.restricted": { userId: string };
   "user.unrestricted": { userId: string };
+  // No workspace: sessions of the account ended by another of its sessions (signed out from the
+  // account page, or by a password change) or for a stolen refresh token; their live streams close.
+  "user.sessions_ended": {
+    userId: string;
+    sessionIds: string[];
+    reason: "revoked_by_user" | "password_changed" | "refresh_token_reuse";
+  };
   // Outgoing webhooks: an endpoint stopped receiving (failing for days, or 410 Gone); the reason is fixed text.
   "webhook.endpoint_disabled": { endpointId: string; reason: string };
   // Gmail sync: ids and counts only (never the mailbox address).
@@ -116,6 +123,7 @@ export const DOMAIN_EVENT_TYPES = [
   "user.erased",
   "user.restricted",
   "user.unrestricted",
+  "user.sessions_ended",
   "webhook.endpoint_disabled",
   "gmail.connected",
   "gmail.disconnected",
