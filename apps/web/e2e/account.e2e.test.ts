@@ -12,7 +12,7 @@ import {
 describe.each(E2E_DRIVERS)("account page on %s", (driver) => {
   const run = serverAndBrowser({ driver });
 
-  it("renames the account, changes the password (the other sessions end, this one stays) and signs a session out", async () => {
+  it("renames the account, changes the password (the other sessions end, this one stays), signs a session out, and is signed out from elsewhere at once", async () => {
     const person = await run.app.signUp("Paula Person");
     const workspace = await person.client.workspaces.create.mutate({ name: "Account E2E" });
     const elsewhere = await run.app.signIn(person);
@@ -65,6 +65,16 @@ describe.each(E2E_DRIVERS)("account page on %s", (driver) => {
     // The browser stayed signed in throughout.
     await page.getByRole("link", { name: "Paula Person-Lee, account settings" }).waitFor();
     expect(record.errors).toEqual([]);
+
+    // Signed out from elsewhere ("sign out all other sessions" on another device): this tab's
+    // live stream (a workspace page's) is closed, its refresh refused, and it shows the
+    // sign-in form within seconds, long before its access token would expire.
+    await page.goto(`/w/${workspace.id}/today`);
+    await page.getByRole("status").filter({ hasText: "Live" }).first().waitFor();
+    const phone = await run.app.signIn({ ...person, password: "a different passphrase 9" });
+    await phone.client.auth.revokeOtherSessions.mutate();
+    await page.getByText("Session ended; sign in again").waitFor({ timeout: 10_000 });
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
     await context.close();
   });
 });
