@@ -267,6 +267,20 @@ describe("outgoing webhooks (Postgres, Redis, BullMQ)", () => {
     await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
   });
 
+  it("a member renaming their account goes out as member.updated with the field named, never the name", async () => {
+    const hook = await receiver();
+    const { endpoint } = await createEndpoint(hook.url, ["member.updated"]);
+    await member.client.auth.updateProfile.mutate({ name: "Mia Member-Lopez" });
+    const [request] = await hook.waitFor(1);
+    const body = JSON.parse(request!.body);
+    expect({ type: body.type, data: body.data }).toEqual({
+      type: "member.updated",
+      data: { userId: member.userId, fields: ["name"] },
+    });
+    expect(request!.body).not.toContain("Lopez");
+    await owner.client.webhooks.delete.mutate({ workspaceId, endpointId: endpoint.id });
+  });
+
   it("after a rotation both secrets sign for 24 h; then only the new one", async () => {
     const hook = await receiver();
     const { endpoint, secret: oldSecret } = await createEndpoint(hook.url, ["contact.created"]);

@@ -116,6 +116,11 @@ export const WEBHOOK_EVENT_CATALOGUE = [
     example: { userId: "0b7e8a52-3c55-4f7a-9a0e-77f0e5f1f001", from: "member", to: "admin" },
   },
   {
+    type: "member.updated",
+    description: "A member renamed their account (the fields named; read the new name from workspaces.members).",
+    example: { userId: "0b7e8a52-3c55-4f7a-9a0e-77f0e5f1f001", fields: ["name"] },
+  },
+  {
     type: "user.erased",
     description: "A user's account was erased on request (GDPR Art. 17): delete everything you hold about this id.",
     example: { userId: "0b7e8a52-3c55-4f7a-9a0e-77f0e5f1f001" },

@@ -21,6 +21,7 @@ const DELIVERED: ReadonlySet<DomainEventType> = new Set<DomainEventType>([
   "member.added",
   "member.removed",
   "member.role_changed",
+  "member.updated",
   "user.erased",
   "gmail.sync.completed",
   "gmail.sync.failed",
