@@ -58,6 +58,14 @@ describe.each(E2E_DRIVERS)("command palette on %s", (driver) => {
     await signIn(page, owner.email, owner.password);
     await page.getByRole("heading", { level: 1, name: "Today" }).waitFor();
 
+    // The header's button is styled before the palette (and its own styles) ever loads: the
+    // shortcut is a key cap set apart from "Search", not run into it ("SearchCtrl K").
+    const shortcut = page.getByRole("button", { name: "Search" }).locator("kbd");
+    expect(await shortcut.evaluate((kbd) => getComputedStyle(kbd).borderTopStyle)).toBe("solid");
+    expect(
+      await page.getByRole("button", { name: "Search" }).evaluate((button) => getComputedStyle(button).columnGap),
+    ).not.toBe("normal");
+
     // A typo finds her; the combobox announces the active option.
     let { dialog, box } = await openPalette(page);
     expect(await box.getAttribute("aria-expanded")).toBe("true");

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect } from "react";
 import { closePalette, openPalette, togglePalette, usePaletteOpen } from "./store";
+import "./palette-button.css";
 
 // The dialog (and its search) loads the first time it opens, not with the shell.
 const PaletteDialog = lazy(() => import("./PaletteDialog"));
