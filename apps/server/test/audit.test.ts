@@ -37,3 +37,60 @@ describe("audit log", () => {
     expect(filtered.items[0]!.userAgent).toBeTruthy();
   });
 });
+
+describe.each(["postgres", "pglite"] as const)("members' sign-ins on the audit page on %s", (driver) => {
+  let app: TestApp;
+  let owner: SignedInUser;
+  let member: SignedInUser;
+  let stranger: SignedInUser;
+  let workspaceId: string;
+
+  beforeAll(async () => {
+    app = await createTestApp({ driver });
+    [owner, member, stranger] = await Promise.all([app.signUp("Owner"), app.signUp("Member"), app.signUp("Stranger")]);
+    workspaceId = (await owner.client.workspaces.create.mutate({ name: "Signed in" })).id;
+  }, 120_000);
+  afterAll(() => app?.close());
+
+  it("lists a member's sign-ins and failed sign-ins from the time they joined, never a stranger's, merged into the pages", async () => {
+    // Before joining: the workspace is none of its business.
+    await app.signIn(member);
+    await joinWorkspace(owner, workspaceId, member);
+    await app.signIn(member);
+    await errorOf(app.client().auth.login.mutate({ email: member.email, password: "not the password" }));
+    await app.signIn(stranger);
+    await errorOf(app.client().auth.login.mutate({ email: stranger.email, password: "not the password" }));
+
+    const all = await owner.client.audit.list.query({ workspaceId, limit: 100 });
+    const signIns = all.items.filter((entry) => entry.action.startsWith("auth."));
+    expect(signIns.map((entry) => [entry.action, entry.actorId])).toEqual([
+      ["auth.login_failed", member.userId],
+      ["auth.login", member.userId],
+    ]);
+    expect(signIns[0]!.userAgent).toBeTruthy();
+
+    const logins = await owner.client.audit.list.query({ workspaceId, action: "auth.login" });
+    expect(logins.items.map((entry) => [entry.action, entry.actorId])).toEqual([["auth.login", member.userId]]);
+    const byMember = await owner.client.audit.list.query({ workspaceId, actorId: member.userId });
+    expect(byMember.items.map((entry) => entry.action)).toEqual([
+      "auth.login_failed",
+      "auth.login",
+      "member.added",
+      "invitation.accepted",
+    ]);
+
+    // One entry a page: the same entries in the same order, whichever source each comes from.
+    const paged: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: { id: number }[]; nextCursor: string | null } = await owner.client.audit.list.query({
+        workspaceId,
+        limit: 1,
+        cursor,
+      });
+      paged.push(...page.items.map((entry) => entry.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(all.items.map((entry) => entry.id));
+  });
+});

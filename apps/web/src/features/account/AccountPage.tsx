@@ -297,8 +297,6 @@ const SECURITY_ACTIONS: Record<string, string> = {
   "auth.register": "Account created",
   "auth.login": "Signed in",
   "auth.login_failed": "Failed sign-in (wrong password)",
-  "auth.login_rate_limited": "Sign-ins paused after too many attempts",
-  "auth.password_rate_limited": "Password checks paused after too many attempts",
   "auth.logout": "Signed out",
   "auth.refresh_reuse": "Session ended: its sign-in was used twice (possibly stolen)",
   "auth.password_changed": "Password changed",

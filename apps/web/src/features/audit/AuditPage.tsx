@@ -40,6 +40,8 @@ const ACTION_GROUPS: { label: string; actions: Record<string, string> }[] = [
       "invitation.revoked": TYPE_LABELS["invitation.revoked"],
     },
   },
+  // The members' own sign-ins, from the time each joined (account-level: the server adds them).
+  { label: "Sign-ins", actions: { "auth.login": "Signed in", "auth.login_failed": "Failed sign-in" } },
   { label: "Contacts", actions: { "contact.purged": "Contact permanently deleted" } },
   {
     label: "Integrations",

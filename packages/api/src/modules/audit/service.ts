@@ -1,5 +1,5 @@
-import { auditLog, type Db } from "@rapport/db";
-import { and, desc, eq, lt, type SQL } from "drizzle-orm";
+import { auditLog, memberships, type Db } from "@rapport/db";
+import { and, desc, eq, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../../lib/cursor";
 import { badRequest } from "../../errors";
 import type { ServiceDeps } from "../../platform/deps";
@@ -11,6 +11,11 @@ export class AuditService {
     this.db = deps.db;
   }
 
+  /**
+   * The workspace's log, newest first. With it, its members' sign-ins and failed sign-ins
+   * (account-level entries, no workspace) from the time each joined: who got in, and who was
+   * guessing at a member's password, from where. Two index scans merged by id, the cursor.
+   */
   async list(input: {
     workspaceId: string;
     action?: string | null;
@@ -18,22 +23,57 @@ export class AuditService {
     cursor?: string | null;
     limit: number;
   }) {
-    const conditions: SQL[] = [eq(auditLog.workspaceId, input.workspaceId)];
-    if (input.action) conditions.push(eq(auditLog.action, input.action));
-    if (input.actorId) conditions.push(eq(auditLog.actorId, input.actorId));
+    let before: number | null = null;
     if (input.cursor) {
       const decoded = decodeCursor(input.cursor, 1);
       if (!decoded || typeof decoded[0] !== "number") throw badRequest("cursor: invalid", ["cursor"]);
-      conditions.push(lt(auditLog.id, decoded[0]));
+      before = decoded[0];
     }
-    const rows = await this.db
+    const common: SQL[] = [];
+    if (input.actorId) common.push(eq(auditLog.actorId, input.actorId));
+    if (before !== null) common.push(lt(auditLog.id, before));
+
+    const own = this.db
       .select()
       .from(auditLog)
-      .where(and(...conditions))
+      .where(
+        and(
+          eq(auditLog.workspaceId, input.workspaceId),
+          ...(input.action ? [eq(auditLog.action, input.action)] : []),
+          ...common,
+        ),
+      )
       .orderBy(desc(auditLog.id))
       .limit(input.limit + 1);
+    const signInActions = input.action
+      ? MEMBER_SIGN_IN_ACTIONS.filter((action) => action === input.action)
+      : MEMBER_SIGN_IN_ACTIONS;
+    const signIns =
+      signInActions.length === 0
+        ? Promise.resolve([])
+        : this.db
+            .select()
+            .from(auditLog)
+            .where(
+              and(
+                isNull(auditLog.workspaceId),
+                inArray(auditLog.action, signInActions),
+                sql`EXISTS (SELECT 1 FROM ${memberships}
+                            WHERE ${memberships.workspaceId} = ${input.workspaceId}
+                              AND ${memberships.userId} = ${auditLog.actorId}
+                              AND ${memberships.createdAt} <= ${auditLog.createdAt})`,
+                ...common,
+              ),
+            )
+            .orderBy(desc(auditLog.id))
+            .limit(input.limit + 1);
+    const [ownRows, signInRows] = await Promise.all([own, signIns]);
+    const rows = [...ownRows, ...signInRows].sort((a, b) => b.id - a.id).slice(0, input.limit + 1);
     const items = rows.slice(0, input.limit);
     const nextCursor = rows.length > input.limit ? encodeCursor([items[items.length - 1]!.id]) : null;
     return { items, nextCursor };
   }
 }
+
+/** Account-level entries a workspace's admins see for its members (the rest stay the account's own). */
+const MEMBER_SIGN_IN_ACTIONS = ["auth.login", "auth.login_failed"];
