@@ -69,6 +69,11 @@ describe.each(E2E_DRIVERS)("account page on %s", (driver) => {
     // Signed out from elsewhere ("sign out all other sessions" on another device): this tab's
     // live stream (a workspace page's) is closed, its refresh refused, and it shows the
     // sign-in form within seconds, long before its access token would expire.
+    // The workspace's audit log lists its members' sign-ins with where they came from.
+    await page.goto(`/w/${workspace.id}/audit`);
+    await page.getByRole("heading", { level: 1, name: "Audit log" }).waitFor();
+    await page.getByRole("cell", { name: "Signed in", exact: true }).first().waitFor();
+
     await page.goto(`/w/${workspace.id}/today`);
     await page.getByRole("status").filter({ hasText: "Live" }).first().waitFor();
     const phone = await run.app.signIn({ ...person, password: "a different passphrase 9" });
