@@ -298,3 +298,47 @@ describe("configuration", () => {
     expect(() => loadConfig({ TRUST_PROXY: "10.0.0.0/40" })).toThrow(/TRUST_PROXY.*10\.0\.0\.0\/40/);
   });
 });
+
+describe.each([
+  { name: "Redis", redis: true },
+  { name: "without Redis (in-process)", redis: false },
+])("sign-up limit per client address ($name)", ({ redis }) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp({ redis, env: { TRUST_PROXY: "true", REGISTER_MAX_PER_IP: "3" } });
+  });
+  afterAll(() => app.close());
+
+  const trySignUp = async (forwardedFor: string, email = `new.${randomBytes(4).toString("hex")}@example.com`) => {
+    try {
+      await via(app, forwardedFor).auth.register.mutate({ email, password: "a long enough password", name: "New" });
+      return "ok";
+    } catch (error) {
+      const data = (error as { data?: { code?: string; details?: { retryAfterSeconds?: number } } }).data;
+      return data?.code === "TOO_MANY_REQUESTS"
+        ? `wait ${data.details?.retryAfterSeconds}`
+        : (data?.code ?? String(error));
+    }
+  };
+
+  it("counts every sign-up from an address (a refused one too, and an IPv6 /64 as one), audits the refusal, and leaves other addresses alone", async () => {
+    const taken = `taken.${randomBytes(4).toString("hex")}@example.com`;
+    expect(await trySignUp("203.0.113.50", taken)).toBe("ok");
+    // Probing an address that has an account counts like any other sign-up.
+    expect(await trySignUp("203.0.113.50", taken)).toBe("CONFLICT");
+    expect(await trySignUp("203.0.113.50")).toBe("ok");
+    const refused = await trySignUp("203.0.113.50");
+    expect(refused).toMatch(/^wait \d+$/);
+    const wait = Number(refused.slice(5));
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(3_600);
+    expect(await trySignUp("203.0.113.51")).toBe("ok");
+
+    const rows = await app.query<{ ip: string }>`
+      SELECT ip FROM audit_log WHERE action = 'auth.register_rate_limited'`;
+    expect(rows.map((row) => row.ip)).toEqual(["203.0.113.50"]);
+
+    const v6 = await Promise.all([1, 2, 3, 4].map((i) => trySignUp(`2001:db8:5:5::${i}`)));
+    expect(v6.filter((outcome) => outcome === "ok")).toHaveLength(3);
+  });
+});

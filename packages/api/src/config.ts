@@ -109,6 +109,10 @@ const envSchema = z.object({
   LOGIN_BACKOFF_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   LOGIN_MAX_PER_ACCOUNT: z.coerce.number().int().min(1).default(100),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  // Sign-ups per client address per window: against mass account creation, and against
+  // probing which addresses have an account (a taken address is refused by name).
+  REGISTER_MAX_PER_IP: z.coerce.number().int().min(1).default(50),
+  REGISTER_WINDOW_SECONDS: z.coerce.number().int().min(1).default(3_600),
   SOFT_DELETE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   EVENT_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   // Live event streams (activity.live): a client that reads too slowly is dropped (it resumes

@@ -121,8 +121,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(shared ? { GDPR_SUPPRESSION_KEY: shared.runtime.config.GDPR_SUPPRESSION_KEY } : {}),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     EVENT_POLL_MS: "50",
-    // Tests sign in often from one address; auth.test.ts sets its own limits.
+    // Tests sign in and sign up often from one address; auth.test.ts sets its own limits.
     LOGIN_MAX_PER_IP: "10000",
+    REGISTER_MAX_PER_IP: "100000",
     ...options.env,
   });
   const clock = options.clock ?? new ManualClock(new Date());

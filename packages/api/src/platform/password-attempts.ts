@@ -97,6 +97,32 @@ async function signedInFromBefore(deps: Pick<ServiceDeps, "db">, attempt: Passwo
   return rows.some((row) => sameRateLimitBucket(row.ip, attempt.ip));
 }
 
+/**
+ * Limits sign-ups per client address (IPv6: per /64): REGISTER_MAX_PER_IP per
+ * REGISTER_WINDOW_SECONDS, counted before anything is checked, so a refused sign-up (an
+ * address already taken) counts too and the limit also slows probing for accounts.
+ * Refusals are audited and throw TOO_MANY_REQUESTS with the seconds to wait.
+ */
+export async function limitRegistration(
+  deps: Pick<ServiceDeps, "config" | "db" | "rateLimiter">,
+  client: { ip: string | null; userAgent: string | null },
+): Promise<void> {
+  const { config, rateLimiter } = deps;
+  const hit = await rateLimiter.hit(
+    `register:ip:${hashed(rateLimitBucket(client.ip))}`,
+    config.REGISTER_MAX_PER_IP,
+    config.REGISTER_WINDOW_SECONDS,
+  );
+  if (hit.allowed) return;
+  await recordAudit(deps.db, {
+    action: "auth.register_rate_limited",
+    metadata: { retryAfterSeconds: hit.retryAfterSeconds },
+    ip: client.ip,
+    userAgent: client.userAgent,
+  });
+  throw tooManyRequests(hit.retryAfterSeconds);
+}
+
 async function refuse(
   deps: Pick<ServiceDeps, "db">,
   attempt: PasswordAttempt,

@@ -6,7 +6,7 @@ import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { appendEvents } from "../../platform/events/outbox";
 import { passwordProblem } from "@rapport/core/password-rule";
-import { limitPasswordAttempt } from "../../platform/password-attempts";
+import { limitPasswordAttempt, limitRegistration } from "../../platform/password-attempts";
 import { hashPassword, verifyPassword } from "../../platform/passwords";
 import { AccessTokens, hashRefreshToken, newRefreshToken, type AccessClaims, type VerifiedAccessToken } from "./tokens";
 
@@ -58,6 +58,7 @@ export class AuthService {
   }
 
   async register(input: { email: string; password: string; name: string }, meta: RequestMeta) {
+    await limitRegistration(this.deps, meta);
     const passwordHash = await hashNewPassword(input);
     return this.deps.transaction(async (tx) => {
       const user = await this.insertUser(tx, { ...input, passwordHash });
