@@ -8,7 +8,8 @@ import { recordAudit } from "./audit";
 
 /**
  * Limits on password guesses, for sign-in and for every password re-entry
- * (account deletion): one budget per account, whichever door is used.
+ * (password change, account deletion): one budget per account, whichever door is used.
+ * Sign-ups have their own per-address limit (`limitRegistration`, below).
  *
  * - per client address (IPv6: per /64): LOGIN_MAX_PER_IP attempts per window,
  *   whatever the account;
