@@ -70,6 +70,8 @@
  *    row's commit time, pg_xact_commit_timestamp of its xmin; from its now() as *_from_tx_start_ms).
  *    --peer-minimal-write: the peer inserts into a table of its own (a bigserial and the room)
  *    instead, the measure before (a tenth of the database's CPU per commit); `peer_write` says which.
+ *    BENCH_PEER_NODE_ARGS adds Node options to the peer's processes, as BENCH_WORKER_NODE_ARGS does
+ *    to the instances' (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile both alike).
  * 6. The load it ran under: the host's load average, and the age of the oldest open
  *    transaction on the Postgres server (sampled each second): the outbox is read below
  *    it, so a long transaction anywhere on the server (another database's seed, tests)
@@ -874,12 +876,13 @@ try {
         );
         const peerPorts = [await freePort(), await freePort()];
         const peerScript = await buildPeer();
+        const peerNodeArgs = process.env.BENCH_PEER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
         const peers = await Promise.all(
           peerPorts.map(
             (port) =>
               new Promise<ChildProcess>((resolve, reject) => {
                 const child = killedWithBench(
-                  spawn(process.execPath, [peerScript], {
+                  spawn(process.execPath, [...peerNodeArgs, peerScript], {
                     cwd: join(repoRoot, "apps/server"),
                     env: {
                       ...process.env,
