@@ -250,6 +250,29 @@ describe("activity.live across two instances sharing Postgres and Redis", () => 
     ownStream.close();
   });
 
+  it("refuses an ended session's token on every instance at once, not when the instance's session cache lets go of it", async () => {
+    const person = await a.signUp("Signs Out");
+    const laptop = await b.signIn(person);
+    // B has just confirmed the session: it would trust it for the cache's 5 s without news of its end.
+    await laptop.client.auth.sessions.query();
+    await a.client(laptop.accessToken).auth.logout.mutate();
+    const refusedWithin = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        const refusal = await laptop.client.auth.sessions.query().then(
+          () => null,
+          (error: { data?: { code?: string } }) => error.data?.code ?? "no code",
+        );
+        if (refusal) return refusal;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      return null;
+    };
+    expect(await refusedWithin(1_500)).toBe("UNAUTHORIZED");
+    // The person's other session is untouched.
+    await expect(person.client.auth.sessions.query()).resolves.toHaveLength(1);
+  });
+
   it("closes a stream when its access token expires", async () => {
     const user = await b.signUp("Expiring");
     const ws = (await user.client.workspaces.create.mutate({ name: "Expiry" })).id;
@@ -271,6 +294,20 @@ describe.each(["postgres", "pglite"] as const)("activity.live's token (%s)", (dr
     workspaceId = (await owner.client.workspaces.create.mutate({ name: "Token" })).id;
   });
   afterAll(() => app?.close());
+
+  it("closes the streams of a session that signs out, and only those", async () => {
+    const tab = await app.signIn(owner);
+    const signingOut = listen(tab.client, { workspaceId });
+    const staying = listen(owner.client, { workspaceId });
+    await Promise.all([signingOut.whenReady(), staying.whenReady()]);
+    await tab.client.auth.logout.mutate();
+    await signingOut.until("the stream to close", () => signingOut.error !== null);
+    expect(signingOut.error!.code).toBe("UNAUTHORIZED");
+    await staying.until("the news", () => staying.events.some((e) => e.type === "user.sessions_ended"));
+    expect(staying.events.find((e) => e.type === "user.sessions_ended")?.payload.reason).toBe("logged_out");
+    expect(staying.error).toBeNull();
+    staying.close();
+  });
 
   it("takes the token from the Authorization header only: one in the URL, where access logs keep it, opens nothing", async () => {
     const url = new URL(`${app.url}/trpc/activity.live`);

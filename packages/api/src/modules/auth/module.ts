@@ -1,4 +1,5 @@
 import { defineModule } from "../../platform/module";
+import { authEvents } from "./events";
 import { authPrivacy } from "./privacy";
 import { authRouter } from "./router";
 import { AuthService } from "./service";
@@ -13,5 +14,6 @@ export const authModule = defineModule({
   name: "auth",
   routers: { auth: authRouter },
   createServices: (deps) => ({ auth: new AuthService(deps) }),
+  events: authEvents,
   privacy: [authPrivacy],
 });

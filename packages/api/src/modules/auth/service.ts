@@ -5,6 +5,7 @@ import { boundedCache } from "../../platform/bounded-cache";
 import type { ServiceDeps } from "../../platform/deps";
 import { recordAudit } from "../../platform/audit";
 import { appendEvents } from "../../platform/events/outbox";
+import type { CommitNotice, DomainEvent, SessionEndReason } from "../../platform/events/types";
 import { passwordProblem } from "@rapport/core/password-rule";
 import { limitPasswordAttempt, limitRegistration } from "../../platform/password-attempts";
 import { hashPassword, verifyPassword } from "../../platform/passwords";
@@ -29,8 +30,9 @@ export interface PublicUser {
   createdAt: Date;
 }
 
-// A session confirmed active is trusted for this long before asking the
-// database again; logout on this instance evicts it at once.
+// A session confirmed active is trusted for this long before asking the database again. One
+// that ends is forgotten at once on every instance (`forgetEndedSessions`): the window only
+// matters when the commit's wake-up and the relayed event are both lost.
 const SESSION_CACHE_MS = 5_000;
 
 /** The most sign-in sessions and security events the account page lists. */
@@ -170,10 +172,17 @@ export class AuthService {
 
   async logout(claims: AccessClaims, meta: RequestMeta): Promise<void> {
     await this.deps.transaction(async (tx) => {
-      await tx
+      const ended = await tx
         .update(sessions)
         .set({ revokedAt: this.deps.clock.now(), revokedReason: "logout" })
-        .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt)));
+        .where(and(eq(sessions.id, claims.sessionId), isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id });
+      await announceEndedSessions(
+        tx,
+        claims.userId,
+        ended.map((row) => row.id),
+        "logged_out",
+      );
       await recordAudit(tx, {
         action: "auth.logout",
         actorId: claims.userId,
@@ -408,6 +417,28 @@ export class AuthService {
     return { userId: claims.userId, sessionId: claims.sessionId, expiresAtMs: claims.expiresAtMs };
   }
 
+  /**
+   * A commit on any instance (its wake-up: here before the writer answers, elsewhere through
+   * Redis) that ended sessions: they are forgotten at once, so that their access tokens are
+   * refused everywhere from now on rather than once the cache's entry expires. `onEvent`, when
+   * the relayed event comes, does it again (the fallback when a wake-up is lost or named the
+   * event without its payload).
+   */
+  onCommit(commit: CommitNotice): void {
+    for (const event of commit.events ?? [])
+      if (event.type === "user.sessions_ended" && event.detail) this.forgetEndedSessions(event.detail.payload);
+  }
+
+  onEvent(event: Pick<DomainEvent, "type" | "payload">): void {
+    if (event.type === "user.sessions_ended") this.forgetEndedSessions(event.payload);
+  }
+
+  private forgetEndedSessions(payload: Record<string, unknown>): void {
+    const { sessionIds } = payload as { sessionIds?: unknown };
+    if (!Array.isArray(sessionIds)) return;
+    for (const sessionId of sessionIds) if (typeof sessionId === "string") this.activeSessions.delete(sessionId);
+  }
+
   private async revokeReusedSession(sessionId: string, userId: string, meta: RequestMeta) {
     await this.deps.transaction(async (tx) => {
       const ended = await tx
@@ -463,8 +494,6 @@ function hashNewPassword(input: { email: string; password: string }, field = "pa
   if (problem) throw badRequest(`${field}: ${problem}`, [field]);
   return hashPassword(input.password);
 }
-
-type SessionEndReason = "revoked_by_user" | "password_changed" | "refresh_token_reuse";
 
 /**
  * Tells the account's live streams, on every instance, that sessions ended (a personal event:

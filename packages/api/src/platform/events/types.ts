@@ -53,12 +53,13 @@ interface DomainEventPayloads {
   // No workspace (workspaceId null): they keep every instance's restriction index current.
   "user.restricted": { userId: string };
   "user.unrestricted": { userId: string };
-  // No workspace: sessions of the account ended by another of its sessions (signed out from the
-  // account page, or by a password change) or for a stolen refresh token; their live streams close.
+  // No workspace: sessions of the account that ended (signed out, signed out from another of its
+  // sessions, by a password change, or for a stolen refresh token): their live streams close,
+  // and every instance stops trusting them at once.
   "user.sessions_ended": {
     userId: string;
     sessionIds: string[];
-    reason: "revoked_by_user" | "password_changed" | "refresh_token_reuse";
+    reason: "logged_out" | "revoked_by_user" | "password_changed" | "refresh_token_reuse";
   };
   // Outgoing webhooks: an endpoint stopped receiving (failing for days, or 410 Gone); the reason is fixed text.
   "webhook.endpoint_disabled": { endpointId: string; reason: string };
@@ -87,6 +88,9 @@ export interface GmailSyncCounts {
 }
 
 export type DomainEventType = keyof DomainEventPayloads;
+
+/** Why sessions ended (`user.sessions_ended`). */
+export type SessionEndReason = DomainEventPayloads["user.sessions_ended"]["reason"];
 export const DOMAIN_EVENT_TYPES = [
   "workspace.created",
   "workspace.updated",
