@@ -256,21 +256,26 @@ describe("activity.live across two instances sharing Postgres and Redis", () => 
     // B has just confirmed the session: it would trust it for the cache's 5 s without news of its end.
     await laptop.client.auth.sessions.query();
     await a.client(laptop.accessToken).auth.logout.mutate();
-    const refusedWithin = async (ms: number) => {
-      const deadline = Date.now() + ms;
-      while (Date.now() < deadline) {
-        const refusal = await laptop.client.auth.sessions.query().then(
-          () => null,
-          (error: { data?: { code?: string } }) => error.data?.code ?? "no code",
-        );
-        if (refusal) return refusal;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      return null;
-    };
-    expect(await refusedWithin(1_500)).toBe("UNAUTHORIZED");
+    expect(await refusedWithin(() => laptop.client.auth.sessions.query(), 1_500)).toBe("UNAUTHORIZED");
     // The person's other session is untouched.
     await expect(person.client.auth.sessions.query()).resolves.toHaveLength(1);
+  });
+
+  it("a reused refresh token ends its session everywhere: the stream on the other instance closes and its token is refused there at once", async () => {
+    const person = await a.signUp("Stolen Token");
+    const ws = (await person.client.workspaces.create.mutate({ name: "Stolen" })).id;
+    const rotated = await a.client().auth.refresh.mutate({ refreshToken: person.refreshToken });
+    const onB = b.client(rotated.accessToken);
+    const stream = listen(onB, { workspaceId: ws });
+    await stream.whenReady();
+    await onB.auth.sessions.query();
+    // The rotated-out token presented again: replay or theft.
+    await expect(a.client().auth.refresh.mutate({ refreshToken: person.refreshToken })).rejects.toMatchObject({
+      data: { code: "UNAUTHORIZED" },
+    });
+    await stream.until("the stream to close", () => stream.error !== null);
+    expect(stream.error!.code).toBe("UNAUTHORIZED");
+    expect(await refusedWithin(() => onB.auth.sessions.query(), 1_500)).toBe("UNAUTHORIZED");
   });
 
   it("closes a stream when its access token expires", async () => {
@@ -840,6 +845,20 @@ describe("activity.live on the embedded database without Redis", () => {
  * events (as one whose events are too many for the wake-up): the feeds must read it from the
  * outbox. Written through `writer`'s database, heard by `reader` (over Redis if it is another).
  */
+/** The code of the first refusal of `call`, tried every 25 ms for `ms` (null: it kept answering). */
+async function refusedWithin(call: () => Promise<unknown>, ms: number): Promise<string | null> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const refusal = await call().then(
+      () => null,
+      (error: { data?: { code?: string } }) => error.data?.code ?? "no code",
+    );
+    if (refusal) return refusal;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return null;
+}
+
 async function commitUnnamed(writer: TestApp, reader: TestApp, workspaceId: string): Promise<string> {
   const contactId = randomUUID();
   const [row] = await writer.sql<{ tx_id: string }[]>`
