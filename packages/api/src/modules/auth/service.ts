@@ -191,7 +191,6 @@ export class AuthService {
         ...meta,
       });
     });
-    this.activeSessions.delete(claims.sessionId);
   }
 
   async me(userId: string) {
@@ -280,7 +279,6 @@ export class AuthService {
       await recordAccountAudit(tx, "auth.password_changed", claims.userId, meta, { sessionsRevoked: ended.length });
       return ended;
     });
-    for (const id of revoked) this.activeSessions.delete(id);
     return { sessionsRevoked: revoked.length };
   }
 
@@ -349,7 +347,6 @@ export class AuthService {
       });
       return true;
     });
-    this.activeSessions.delete(sessionId);
     return { revoked };
   }
 
@@ -361,7 +358,6 @@ export class AuthService {
         await recordAccountAudit(tx, "auth.sessions_revoked", claims.userId, meta, { sessionsRevoked: ended.length });
       return ended;
     });
-    for (const id of revoked) this.activeSessions.delete(id);
     return { sessionsRevoked: revoked.length };
   }
 
@@ -418,8 +414,9 @@ export class AuthService {
   }
 
   /**
-   * A commit on any instance (its wake-up: here before the writer answers, elsewhere through
-   * Redis) that ended sessions: they are forgotten at once, so that their access tokens are
+   * A commit on any instance (its wake-up: here before the writer answers, which is how this
+   * instance forgets the sessions it ends itself; elsewhere through Redis) that ended sessions:
+   * they are forgotten at once, so that their access tokens are
    * refused everywhere from now on rather than once the cache's entry expires. `onEvent`, when
    * the relayed event comes, does it again (the fallback when a wake-up is lost or named the
    * event without its payload).
@@ -460,7 +457,6 @@ export class AuthService {
         ...meta,
       });
     });
-    this.activeSessions.delete(sessionId);
   }
 
   private async openSession(tx: Executor, userId: string, meta: RequestMeta): Promise<AuthTokens> {

@@ -91,6 +91,7 @@ export type DomainEventType = keyof DomainEventPayloads;
 
 /** Why sessions ended (`user.sessions_ended`). */
 export type SessionEndReason = DomainEventPayloads["user.sessions_ended"]["reason"];
+
 export const DOMAIN_EVENT_TYPES = [
   "workspace.created",
   "workspace.updated",
